@@ -1,0 +1,38 @@
+# System packages only (Debian bookworm). A missing package is a configure error naming the Debian
+# package that provides it; scripts/setup.sh installs all of them.
+find_package(PkgConfig REQUIRED)
+
+macro(cg_require found what package)
+  if(NOT ${found})
+    message(FATAL_ERROR "consolegate: ${what} not found. Install the Debian package '${package}' "
+                        "(scripts/setup.sh installs every dependency).")
+  endif()
+endmacro()
+
+find_package(Boost 1.81.0 EXACT CONFIG COMPONENTS json url)
+cg_require(Boost_FOUND "Boost 1.81 (Asio, Beast, JSON, URL)"
+           "libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev")
+
+find_package(OpenSSL 3)
+cg_require(OPENSSL_FOUND "OpenSSL 3" "libssl-dev")
+
+# Debian ships only a pkg-config file for c-ares (no CMake package).
+pkg_check_modules(CARES IMPORTED_TARGET libcares>=1.18)
+cg_require(CARES_FOUND "c-ares >= 1.18" "libc-ares-dev")
+add_library(cg::cares ALIAS PkgConfig::CARES)
+
+find_package(tomlplusplus 3.3 CONFIG)
+cg_require(tomlplusplus_FOUND "toml++ 3.3" "libtomlplusplus-dev")
+
+find_package(SQLite3)
+cg_require(SQLite3_FOUND "SQLite 3" "libsqlite3-dev")
+
+find_package(pugixml CONFIG)
+cg_require(pugixml_FOUND "pugixml" "libpugixml-dev")
+
+find_package(Threads REQUIRED)
+
+if(CG_TESTS OR CG_FUZZ)
+  find_package(GTest 1.12 CONFIG)
+  cg_require(GTest_FOUND "GoogleTest 1.12" "libgtest-dev")
+endif()

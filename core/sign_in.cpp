@@ -1,0 +1,91 @@
+#include "consolegate/core/sign_in.hpp"
+
+#include <array>
+#include <utility>
+
+namespace consolegate::core {
+namespace {
+
+constexpr std::array<std::pair<sign_in_flow, std::string_view>, sign_in_flow_count> flow_names{{
+    {sign_in_flow::iam_user, "iam-user"},
+    {sign_in_flow::root, "root"},
+    {sign_in_flow::saml, "saml"},
+    {sign_in_flow::identity_center, "identity-center"},
+    {sign_in_flow::custom_broker, "custom-broker"},
+    {sign_in_flow::switch_role, "switch-role"},
+    {sign_in_flow::multi_session, "multi-session"},
+    {sign_in_flow::console_session, "console-session"},
+    {sign_in_flow::api_credentials, "api-credentials"},
+    {sign_in_flow::ams_change, "ams-change"},
+}};
+
+}  // namespace
+
+std::string_view to_string(sign_in_flow f) noexcept {
+    for (auto& [v, name] : flow_names) {
+        if (v == f) return name;
+    }
+    return "unknown";
+}
+
+std::optional<sign_in_flow> sign_in_flow_from_string(std::string_view s) noexcept {
+    for (auto& [v, name] : flow_names) {
+        if (name == s) return v;
+    }
+    return std::nullopt;
+}
+
+std::string_view to_string(auth_phase p) noexcept {
+    switch (p) {
+        case auth_phase::pre_auth: return "pre-auth";
+        case auth_phase::post_auth: return "post-auth";
+        case auth_phase::session: return "session";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(effect e) noexcept { return e == effect::allow ? "allow" : "deny"; }
+
+std::string_view to_string(reason r) noexcept {
+    switch (r) {
+        case reason::rule_allow: return "rule-allow";
+        case reason::rule_deny: return "rule-deny";
+        case reason::default_deny: return "default-deny";
+        case reason::elevation_active: return "elevation-active";
+        case reason::elevation_missing: return "elevation-missing";
+        case reason::elevation_feed_stale: return "elevation-feed-stale";
+        case reason::unparsable_request: return "unparsable-request";
+        case reason::unknown_alias: return "unknown-alias";
+        case reason::unknown_account: return "unknown-account";
+        case reason::ams_guarded_change: return "ams-guarded-change";
+        case reason::ams_reserved_role: return "ams-reserved-role";
+    }
+    return "unknown";
+}
+
+std::string_view describe(reason r) noexcept {
+    switch (r) {
+        case reason::rule_allow: return "A policy rule allows this account.";
+        case reason::rule_deny: return "A policy rule forbids sign-in to this account.";
+        case reason::default_deny:
+            return "This account is not on the list of accounts allowed from this network.";
+        case reason::elevation_active: return "You hold an active TEAM elevation for this account.";
+        case reason::elevation_missing:
+            return "This account needs an active TEAM elevation, and you hold none for it.";
+        case reason::elevation_feed_stale:
+            return "This account needs a TEAM elevation, and the elevation feed is unavailable "
+                   "or out of date, so it cannot be checked.";
+        case reason::unparsable_request:
+            return "The gateway could not read this sign-in request, so it was stopped.";
+        case reason::unknown_alias:
+            return "The account alias in this request is not known to the gateway.";
+        case reason::unknown_account:
+            return "The account is not known before authentication; it is checked after sign-in.";
+        case reason::ams_guarded_change:
+            return "AMS Developer-mode and Direct-Change-mode change requests are guarded.";
+        case reason::ams_reserved_role: return "This AMS-reserved role is guarded.";
+    }
+    return "";
+}
+
+}  // namespace consolegate::core

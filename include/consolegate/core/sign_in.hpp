@@ -1,0 +1,86 @@
+#pragma once
+// A sign-in attempt (what the proxy's inspector found in one request) and the policy's decision.
+// Pure values, shared by proxy/inspect, the policy core, audit and `consolegate explain`.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "consolegate/core/address.hpp"
+#include "consolegate/core/ids.hpp"
+
+namespace consolegate::core {
+
+// Every flow of DESIGN.md "Where the account shows up".
+enum class sign_in_flow : std::uint8_t {
+    iam_user,         // <acct-or-alias>.signin.aws.amazon.com/console, /authenticate form
+    root,             // /signin resolveAccountType / authenticateRoot (email only)
+    saml,             // /saml SAMLResponse, role chooser roleIndex
+    identity_center,  // portal.sso.<region>.amazonaws.com/federation/console|credentials
+    custom_broker,    // /federation?Action=getSigninToken with a Session of temporary keys
+    switch_role,      // /switchrole, multi-session /sessions/<id>/v1/switchrole
+    multi_session,    // <acct>-<8>.<region>.console.aws.amazon.com
+    console_session,  // aws-userInfo cookie on console / sign-in requests (post-auth)
+    api_credentials,  // SigV4 Authorization credential from the browser (post-auth)
+    ams_change,       // AMS change request naming a guarded change type
+};
+inline constexpr int sign_in_flow_count = 10;
+
+enum class auth_phase : std::uint8_t { pre_auth, post_auth, session };
+
+std::string_view to_string(sign_in_flow f) noexcept;  // "iam-user", "root", "saml", …
+std::optional<sign_in_flow> sign_in_flow_from_string(std::string_view s) noexcept;
+std::string_view to_string(auth_phase p) noexcept;  // "pre-auth", "post-auth", "session"
+
+struct sign_in_attempt {
+    sign_in_flow flow = sign_in_flow::iam_user;
+    auth_phase phase = auth_phase::pre_auth;
+    std::string host;                   // lowercased, no trailing dot
+    std::optional<account_id> account;  // when known (directly, decoded, or via alias)
+    std::string alias;                  // account alias as sent, if the request named one
+    std::string role_name;              // role / permission set role as named in the request
+    std::string permission_set;         // from AWSReservedSSO_<name>_<hex> or role_name (IdC)
+    std::string user;                   // IAM user name, session name, or root e-mail
+    std::string source;                 // where it was found: "form:account", "cookie:aws-userInfo"…
+    std::string change_type;            // ams_change: the guarded change type ID
+    // Non-empty when the inspector could not read what it must (malformed SAML, body over the
+    // cap, undecodable key): the policy denies such an attempt with reason unparsable_request.
+    std::string parse_error;
+    ip_address client;
+    std::chrono::system_clock::time_point time;
+};
+
+enum class effect : std::uint8_t { allow, deny };
+
+// Stable reason codes: they appear in logs, metrics and the block page; never renumber or rename.
+enum class reason : std::uint8_t {
+    rule_allow,              // a rule allowed it
+    rule_deny,               // a rule denied it
+    default_deny,            // no rule matched
+    elevation_active,        // allow-with-elevation, and TEAM says the user is elevated
+    elevation_missing,       // allow-with-elevation, and no active elevation matches
+    elevation_feed_stale,    // allow-with-elevation, and the feed is missing/invalid/stale
+    unparsable_request,      // the inspector could not read a sign-in path: fail closed
+    unknown_alias,           // the request names an alias the alias map does not know
+    unknown_account,         // no account before authentication (root): allowed pre-auth by config
+    ams_guarded_change,      // AMS Developer/Direct-Change mode change type
+    ams_reserved_role,       // AMS-reserved role name
+};
+std::string_view to_string(reason r) noexcept;  // "rule-allow", "default-deny", …
+std::string_view describe(reason r) noexcept;   // one sentence for people (block page, explain)
+
+struct decision {
+    effect verdict = effect::deny;  // what the policy says
+    reason why = reason::default_deny;
+    std::string rule;           // name of the deciding rule; empty for defaults
+    bool report_only = false;   // report-only (global or per rule): logged, never enforced
+    bool flagged = false;       // AMS guardrail in flag mode: allowed but marked for review
+
+    // What the gateway actually does.
+    effect enforced() const noexcept { return report_only ? effect::allow : verdict; }
+};
+
+std::string_view to_string(effect e) noexcept;  // "allow", "deny"
+
+}  // namespace consolegate::core

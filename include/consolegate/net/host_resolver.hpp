@@ -1,0 +1,28 @@
+#pragma once
+// Looks up a host's real addresses (A and AAAA) for the proxy's upstream connections. The
+// implementation asks the configured upstream resolvers through c-ares, never the gateway's own
+// steering answers, so an inspected connection can never loop back into the gateway.
+//
+// Thread-safety: one instance per io_context (worker thread); not shared across threads.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/system/error_code.hpp>
+#include <string>
+#include <vector>
+
+namespace consolegate::net {
+
+struct resolve_result {
+    boost::system::error_code error;  // set when no address could be found
+    std::vector<boost::asio::ip::address> addresses;
+};
+
+class host_resolver {
+public:
+    virtual ~host_resolver() = default;
+    // Completes within the resolver's configured timeout; never throws for lookup failures.
+    virtual boost::asio::awaitable<resolve_result> resolve(std::string host) = 0;
+};
+
+}  // namespace consolegate::net

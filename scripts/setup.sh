@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs every Debian package consolegate needs. Idempotent: packages already present are
+# skipped, so a second run costs one dpkg query.
+#
+#   scripts/setup.sh            build + run + test dependencies
+#   scripts/setup.sh --bench    also the peers the benchmarks compare against
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake ninja-build pkg-config git
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libssl-dev openssl libc-ares-dev libtomlplusplus-dev libsqlite3-dev sqlite3 libpugixml-dev
+  libgtest-dev googletest ca-certificates
+)
+# Real peers the tests start on loopback: an authoritative server, a reference resolver, clients,
+# a browser, and clang for the libFuzzer builds.
+test_pkgs=(
+  nsd unbound bind9-dnsutils python3 python3-dnspython curl iproute2 procps psmisc
+  chromium clang libclang-rt-14-dev
+)
+bench_pkgs=(dnsperf dnsdist squid-openssl mitmproxy nginx nghttp2-client wrk socat)
+
+want=("${build_pkgs[@]}" "${test_pkgs[@]}")
+if [[ "${1:-}" == "--bench" ]]; then want+=("${bench_pkgs[@]}"); fi
+# Node.js (for dynalite, a real DynamoDB for the TEAM feed tests): Debian's, unless a node with
+# npm is already on the machine (a second npm package would conflict with it).
+if ! command -v npm >/dev/null 2>&1; then want+=(nodejs npm); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The Debian packages for nsd/unbound/squid/nginx/dnsdist start system services on install;
+  # consolegate's tests and benchmarks start their own instances on loopback and need the ports.
+  for svc in nsd unbound squid nginx dnsdist; do
+    $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
+  done
+else
+  echo "setup: all packages present"
+fi

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh clone: installs what is missing, builds (warnings are errors),
+# runs every ctest test (unit, integration, e2e, fuzz replay), then builds the libFuzzer targets
+# with clang (ASan+UBSan) and runs each briefly.
+#
+#   scripts/test.sh                 everything
+#   CG_FUZZ_SECONDS=60 scripts/test.sh   longer fuzzing runs (default 20 s per target)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+jobs=$(nproc)
+cmake -S . -B build -G Ninja -DCG_WERROR=ON
+cmake --build build -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600
+
+# libFuzzer build: only the fuzz targets and the pure parsers they link are compiled.
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCG_FUZZ=ON -DCG_TESTS=OFF \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+if cmake --build build-fuzz --target help | grep -q '^fuzzers:'; then
+  cmake --build build-fuzz -j "$jobs" --target fuzzers
+  ctest --test-dir build-fuzz --output-on-failure -L fuzz -j "$jobs"
+fi
