@@ -1,0 +1,66 @@
+#pragma once
+// The policy section of the configuration as the loader produces it: validated, pre-parsed, with
+// the source location of every rule so diagnostics and `explain` can point at it.
+// core/config (the loader) fills it; core/policy compiles it into the evaluator's tables.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "consolegate/core/address.hpp"
+#include "consolegate/core/ids.hpp"
+#include "consolegate/core/sign_in.hpp"
+
+namespace consolegate::core {
+
+struct source_location {
+    std::string file;
+    int line = 0;    // 1-based; 0 = unknown
+    int column = 0;  // 1-based; 0 = unknown
+};
+
+enum class rule_effect : std::uint8_t { allow, deny, allow_with_elevation };
+
+// AMS guardrails: what to do with a guarded change type or an AMS-reserved role sign-in.
+enum class guard_action : std::uint8_t { off, flag, block, block_unless_elevated };
+
+struct rule_config {
+    std::string name;  // unique within the policy
+    source_location where;
+    std::string description;
+    rule_effect effect = rule_effect::deny;
+    bool report_only = false;
+    // Selectors: an empty list matches everything; a rule matches when every non-empty list
+    // matches the attempt.
+    std::vector<account_id> accounts;
+    std::vector<std::string> org_ids;   // validated o-…
+    std::vector<std::string> ou_paths;  // validated aws:PrincipalOrgPaths values
+    std::vector<std::string> roles;     // globs over role / permission-set names
+    std::vector<std::string> users;     // globs over user / session names
+    std::vector<sign_in_flow> flows;
+    std::vector<cidr> client_networks;
+};
+
+// One account of the organization export.
+struct org_account {
+    account_id id;
+    std::string name;
+    std::string path;  // its parent's aws:PrincipalOrgPaths value: "o-…/r-…/ou-…/…/"
+};
+
+struct policy_config {
+    bool report_only = false;  // global report-only mode
+    // Root sign-in names no account before authentication: allow it pre-auth (and enforce on
+    // the aws-userInfo cookie afterwards), or deny every unknown-account pre-auth attempt.
+    bool allow_unknown_account_pre_auth = true;
+    std::string org_id;                      // from the org export
+    std::vector<org_account> accounts;       // from the org export
+    std::map<std::string, account_id> aliases;  // lowercased alias -> account
+    std::vector<rule_config> rules;          // in file order; imported endpoint policies appended
+    guard_action ams_change_types = guard_action::flag;
+    guard_action ams_reserved_roles = guard_action::flag;
+    std::vector<std::string> ams_change_type_ids{"ct-1opjmhuddw194", "ct-3rd4781c2nnhp"};
+    std::vector<std::string> ams_reserved_role_prefixes{"ams-", "AWSManagedServices"};
+};
+
+}  // namespace consolegate::core
