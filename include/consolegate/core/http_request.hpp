@@ -1,0 +1,27 @@
+#pragma once
+// An HTTP/1.1 request as the browser sent it after TLS, viewed without copying: the proxy builds
+// one over its parser's buffers, `consolegate explain` over a request file. Handed to the pure
+// sign-in inspector; every view is valid only for the duration of that call.
+
+#include <chrono>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "consolegate/core/address.hpp"
+
+namespace consolegate::core {
+
+struct http_request_view {
+    std::string_view method;  // as sent ("GET", "POST", …)
+    std::string_view target;  // origin-form "/path?query" (absolute-form already reduced)
+    std::string_view host;    // Host header as sent (case, port and trailing dot not normalised)
+    std::string_view sni;     // TLS server name of the connection; empty if none
+    std::vector<std::pair<std::string_view, std::string_view>> headers;  // in order, duplicates kept
+    std::string_view body;    // de-chunked, at most the inspection cap
+    bool body_truncated = false;  // the body exceeded the inspection cap (body holds the prefix)
+    ip_address client;
+    std::chrono::system_clock::time_point time;
+};
+
+}  // namespace consolegate::core
