@@ -15,7 +15,8 @@ namespace {
 namespace json = boost::json;
 using detail::json_path;
 
-std::string_view sv(const json::string& s) { return {s.data(), s.size()}; }
+// Takes a view: a json::string argument converts without a temporary copy.
+std::string_view sv(json::string_view s) { return {s.data(), s.size()}; }
 
 std::string file_stem(std::string_view file) {
     auto slash = file.find_last_of('/');
