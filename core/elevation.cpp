@@ -140,7 +140,9 @@ std::optional<clock::time_point> parse_iso8601(std::string_view s) noexcept {
     if (pos != s.size()) return std::nullopt;
     using namespace std::chrono;
     year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-    if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;  // 60: leap second
+    // 60: a leap second. Years outside 1970..2200 are no TEAM request's, and keeping them out
+    // keeps every instant (plus any duration) inside system_clock's nanosecond range (±292 y).
+    if (!ymd.ok() || y < 1970 || y > 2200 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
     auto t = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} - minutes{offset_minutes};
     return time_point_cast<clock::duration>(t + frac);
 }
