@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 namespace consolegate::core {
 namespace {
@@ -123,7 +124,13 @@ compiled_policy::compiled_policy(const policy_config& config)
 
     // Accounts in the org tree: per distinct path, the rules without an account list whose
     // org/OU part matches the path, then each account's named rules merged in.
-    account_list_.reserve(org_.size() + named.size());
+    std::size_t capacity = 16;
+    shift_ = 60;
+    while (capacity < 2 * (org_.size() + named.size())) {
+        capacity *= 2;
+        --shift_;
+    }
+    table_.assign(capacity, slot{});
     const auto& paths = org_.paths();
     const auto& members = org_.accounts_by_path();
     for (std::size_t p = 0; p < paths.size(); ++p) {
@@ -134,13 +141,38 @@ compiled_policy::compiled_policy(const policy_config& config)
         auto base_index = interner.intern(base);
         for (auto a : members[p]) {
             auto it = named.find(a);
-            account_list_.emplace(a, it == named.end() ? base_index
-                                                       : interner.intern(merged(base, it->second)));
+            table_insert(a, it == named.end() ? base_index
+                                              : interner.intern(merged(base, it->second)));
         }
     }
     // Accounts outside the org export that rules name explicitly.
     for (const auto& [a, list] : named) {
-        if (!account_list_.contains(a)) account_list_.emplace(a, interner.intern(merged(defaults, list)));
+        if (!table_find(a)) table_insert(a, interner.intern(merged(defaults, list)));
+    }
+}
+
+namespace {
+// Fibonacci hashing: account IDs are dense decimal numbers, the multiply spreads them.
+inline std::size_t slot_of(std::uint64_t key, unsigned shift) noexcept {
+    return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> shift);
+}
+}  // namespace
+
+void compiled_policy::table_insert(account_id a, std::uint32_t list) {
+    auto mask = table_.size() - 1;
+    for (auto i = slot_of(a.value(), shift_);; i = (i + 1) & mask) {
+        if (table_[i].key == empty_key || table_[i].key == a.value()) {
+            table_[i] = {a.value(), list};
+            return;
+        }
+    }
+}
+
+const compiled_policy::slot* compiled_policy::table_find(account_id a) const noexcept {
+    auto mask = table_.size() - 1;
+    for (auto i = slot_of(a.value(), shift_);; i = (i + 1) & mask) {
+        if (table_[i].key == a.value()) return &table_[i];
+        if (table_[i].key == empty_key) return nullptr;
     }
 }
 
@@ -156,8 +188,7 @@ std::optional<account_id> compiled_policy::resolve_alias(std::string_view alias)
 const compiled_policy::rule_list& compiled_policy::candidates(
     std::optional<account_id> account) const noexcept {
     if (account) {
-        auto it = account_list_.find(*account);
-        if (it != account_list_.end()) return lists_[it->second];
+        if (const auto* s = table_find(*account)) return lists_[s->list];
     }
     return lists_[default_list_];
 }
