@@ -1,8 +1,7 @@
 #include "consolegate/core/elevation.hpp"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 #include <charconv>
 #include <cmath>
 #include <tuple>
@@ -166,8 +165,10 @@ std::optional<double> duration_hours(const json::object& item, std::string& why)
         return std::nullopt;
     }
     if (const auto* o = v->if_object(); o && o->size() == 1) {
-        if (const auto* n = o->if_contains("N")) v = n;
-        else if (const auto* s = o->if_contains("S")) v = s;
+        if (const auto* n = o->if_contains("N"))
+            v = n;
+        else if (const auto* s = o->if_contains("S"))
+            v = s;
     }
     double h = 0;
     if (v->is_int64()) {
@@ -217,8 +218,8 @@ std::optional<elevation_record> read_item(const json::value& v, std::string& why
             return false;
         }
         if (s->size() > max_field_bytes) {
-            why = "\"" + std::string(key) + "\" is longer than " +
-                  std::to_string(max_field_bytes) + " bytes";
+            why = "\"" + std::string(key) + "\" is longer than " + std::to_string(max_field_bytes) +
+                  " bytes";
             return false;
         }
         out.assign(s->data(), s->size());
@@ -226,8 +227,7 @@ std::optional<elevation_record> read_item(const json::value& v, std::string& why
     };
     std::string account, start, username;
     if (!need("id", r.id) || !need("username", username) || !need("accountId", account) ||
-        !need("role", r.permission_set) || !need("startTime", start) ||
-        !need("status", r.status)) {
+        !need("role", r.permission_set) || !need("startTime", start) || !need("status", r.status)) {
         return std::nullopt;
     }
     if (const auto* n = string_field(*item, "accountName"); n && n->size() <= max_field_bytes) {

@@ -1,8 +1,7 @@
 #include "consolegate/core/endpoint_policy.hpp"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 #include <set>
 
 #include "consolegate/core/glob.hpp"
@@ -16,7 +15,9 @@ namespace json = boost::json;
 using detail::json_path;
 
 // Takes a view: a json::string argument converts without a temporary copy.
-std::string_view sv(json::string_view s) { return {s.data(), s.size()}; }
+std::string_view sv(json::string_view s) {
+    return {s.data(), s.size()};
+}
 
 std::string file_stem(std::string_view file) {
     auto slash = file.find_last_of('/');
@@ -27,7 +28,7 @@ std::string file_stem(std::string_view file) {
 }
 
 class importer {
-public:
+  public:
     importer(std::string_view file) : file_(file), stem_(file_stem(file)) {}
 
     void error(std::string path, std::string message) {
@@ -79,8 +80,10 @@ public:
         if (!strings(*x, path, vals)) return;
         for (auto s : vals) {
             if (s != "*") {
-                error(path, "only \"*\" can be imported (the gateway decides per sign-in, not per "
-                            "principal, action or resource): \"" + std::string(s) + "\"");
+                error(path,
+                      "only \"*\" can be imported (the gateway decides per sign-in, not per "
+                      "principal, action or resource): \"" +
+                          std::string(s) + "\"");
                 return;
             }
         }
@@ -99,8 +102,9 @@ public:
             bool like = op == "StringLike" || op == "ForAnyValue:StringLike";
             bool equals = op == "StringEquals" || op == "ForAnyValue:StringEquals";
             if (!like && !equals) {
-                error(op_path, "condition operator not supported (use StringEquals, StringLike, "
-                               "ForAnyValue:StringEquals or ForAnyValue:StringLike)");
+                error(op_path,
+                      "condition operator not supported (use StringEquals, StringLike, "
+                      "ForAnyValue:StringEquals or ForAnyValue:StringLike)");
                 continue;
             }
             const auto* keys = op_value.if_object();
@@ -115,14 +119,16 @@ public:
                 std::transform(lower.begin(), lower.end(), lower.begin(), ascii_lower);
                 if (lower != "aws:principalaccount" && lower != "aws:principalorgid" &&
                     lower != "aws:principalorgpaths") {
-                    error(key_path, "condition key not supported (use aws:PrincipalAccount, "
-                                    "aws:PrincipalOrgID or aws:PrincipalOrgPaths)");
+                    error(key_path,
+                          "condition key not supported (use aws:PrincipalAccount, "
+                          "aws:PrincipalOrgID or aws:PrincipalOrgPaths)");
                     continue;
                 }
                 if (!seen_keys.insert(lower).second) {
-                    error(key_path, "key constrained twice in one statement; IAM requires both, "
-                                    "which one rule cannot express: merge the lists or split the "
-                                    "statement");
+                    error(key_path,
+                          "key constrained twice in one statement; IAM requires both, "
+                          "which one rule cannot express: merge the lists or split the "
+                          "statement");
                     continue;
                 }
                 std::vector<std::string_view> vals;
@@ -160,7 +166,8 @@ public:
         } else {
             if (wild && !like) {
                 // StringEquals compares '*' literally; no real path holds one.
-                error(path, "'*' under StringEquals matches a literal '*'; use StringLike: " + quoted);
+                error(path,
+                      "'*' under StringEquals matches a literal '*'; use StringLike: " + quoted);
                 return;
             }
             if (!is_org_path_selector(val)) {
@@ -277,7 +284,7 @@ public:
         return finish();
     }
 
-private:
+  private:
     endpoint_policy_import finish() {
         if (!out_.diagnostics.empty()) out_.rules.clear();
         return std::move(out_);

@@ -3,7 +3,6 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/error.hpp>
 #include <boost/json/parse.hpp>
-
 #include <unordered_set>
 #include <vector>
 

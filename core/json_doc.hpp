@@ -5,7 +5,6 @@
 // Private to core.
 
 #include <boost/json/value.hpp>
-
 #include <cstddef>
 #include <string>
 #include <string_view>

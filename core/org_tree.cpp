@@ -5,7 +5,9 @@
 namespace consolegate::core {
 namespace {
 
-bool is_id_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
+bool is_id_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
 
 std::string_view first_segment(std::string_view path) {
     auto slash = path.find('/');

@@ -31,7 +31,7 @@ bool starts_with_icase(std::string_view s, std::string_view prefix) noexcept {
 
 // Interns candidate lists by content: 100 000 accounts share a few hundred distinct lists.
 class list_interner {
-public:
+  public:
     explicit list_interner(std::vector<std::vector<std::uint32_t>>& lists) : lists_(lists) {}
     std::uint32_t intern(std::vector<std::uint32_t> list) {
         auto [it, fresh] = index_.try_emplace(list, static_cast<std::uint32_t>(lists_.size()));
@@ -39,7 +39,7 @@ public:
         return it->second;
     }
 
-private:
+  private:
     std::vector<std::vector<std::uint32_t>>& lists_;
     std::map<std::vector<std::uint32_t>, std::uint32_t> index_;
 };
@@ -55,7 +55,8 @@ compiled_policy::compiled_policy(const policy_config& config)
       ams_change_type_ids_(config.ams_change_type_ids),
       ams_reserved_role_prefixes_(config.ams_reserved_role_prefixes),
       org_(org_tree::from_config(config)) {
-    for (const auto& [alias, account] : config.aliases) aliases_.emplace_back(lowered(alias), account);
+    for (const auto& [alias, account] : config.aliases)
+        aliases_.emplace_back(lowered(alias), account);
     std::sort(aliases_.begin(), aliases_.end());
 
     const auto& src = config.rules;
@@ -65,9 +66,11 @@ compiled_policy::compiled_policy(const policy_config& config)
         r.name = rc.name;
         r.effect = rc.effect;
         r.report_only = rc.report_only;
-        r.has_account_selector = !rc.accounts.empty() || !rc.org_ids.empty() || !rc.ou_paths.empty();
+        r.has_account_selector =
+            !rc.accounts.empty() || !rc.org_ids.empty() || !rc.ou_paths.empty();
         for (auto f : rc.flows) r.flows |= 1u << static_cast<unsigned>(f);
-        auto role_case = rc.effect == rule_effect::deny ? glob_case::insensitive : glob_case::sensitive;
+        auto role_case =
+            rc.effect == rule_effect::deny ? glob_case::insensitive : glob_case::sensitive;
         for (const auto& g : rc.roles) r.roles.emplace_back(g, role_case);
         for (const auto& g : rc.users) r.users.emplace_back(g, glob_case::insensitive);
         r.networks = rc.client_networks;
@@ -141,8 +144,8 @@ compiled_policy::compiled_policy(const policy_config& config)
         auto base_index = interner.intern(base);
         for (auto a : members[p]) {
             auto it = named.find(a);
-            table_insert(a, it == named.end() ? base_index
-                                              : interner.intern(merged(base, it->second)));
+            table_insert(
+                a, it == named.end() ? base_index : interner.intern(merged(base, it->second)));
         }
     }
     // Accounts outside the org export that rules name explicitly.
@@ -177,10 +180,9 @@ const compiled_policy::slot* compiled_policy::table_find(account_id a) const noe
 }
 
 std::optional<account_id> compiled_policy::resolve_alias(std::string_view alias) const noexcept {
-    auto it = std::lower_bound(aliases_.begin(), aliases_.end(), alias,
-                               [](const auto& entry, std::string_view a) {
-                                   return compare_lower(entry.first, a) < 0;
-                               });
+    auto it = std::lower_bound(
+        aliases_.begin(), aliases_.end(), alias,
+        [](const auto& entry, std::string_view a) { return compare_lower(entry.first, a) < 0; });
     if (it == aliases_.end() || compare_lower(it->first, alias) != 0) return std::nullopt;
     return it->second;
 }
@@ -263,7 +265,9 @@ struct matched {
     int deny = none, elevation = none, allow = none;  // first matching rule of each effect
 };
 
-int first_of(int a, int b) { return a == none ? b : (b == none ? a : std::min(a, b)); }
+int first_of(int a, int b) {
+    return a == none ? b : (b == none ? a : std::min(a, b));
+}
 
 }  // namespace
 
@@ -295,9 +299,13 @@ decision evaluate(const sign_in_attempt& a, const compiled_policy& p, const elev
     bool flagged = false;
     auto guard = [&](guard_action action, reason why) -> std::optional<decision> {
         switch (action) {
-            case guard_action::off: return std::nullopt;
-            case guard_action::flag: flagged = true; return std::nullopt;
-            case guard_action::block: return deny(why);
+            case guard_action::off:
+                return std::nullopt;
+            case guard_action::flag:
+                flagged = true;
+                return std::nullopt;
+            case guard_action::block:
+                return deny(why);
             case guard_action::block_unless_elevated:
                 if (!ev.available()) return deny(reason::elevation_feed_stale);
                 if (!elevated()) return deny(why);
@@ -318,9 +326,9 @@ decision evaluate(const sign_in_attempt& a, const compiled_policy& p, const elev
         const auto& r = p.rules_[i];
         if (!p.matches_rest(r, a)) continue;
         auto& m = r.report_only ? reporting : enforcing;
-        int& slot = r.effect == rule_effect::deny        ? m.deny
-                    : r.effect == rule_effect::allow     ? m.allow
-                                                         : m.elevation;
+        int& slot = r.effect == rule_effect::deny    ? m.deny
+                    : r.effect == rule_effect::allow ? m.allow
+                                                     : m.elevation;
         if (slot == none) slot = static_cast<int>(i);
         if (!r.report_only && r.effect == rule_effect::deny) break;  // nothing can change E
     }
@@ -356,7 +364,8 @@ decision evaluate(const sign_in_attempt& a, const compiled_policy& p, const elev
     };
 
     decision result = outcome(enforcing);
-    if (result.verdict == effect::allow && (reporting.deny != none || reporting.elevation != none)) {
+    if (result.verdict == effect::allow &&
+        (reporting.deny != none || reporting.elevation != none)) {
         matched all{first_of(enforcing.deny, reporting.deny),
                     first_of(enforcing.elevation, reporting.elevation),
                     first_of(enforcing.allow, reporting.allow)};

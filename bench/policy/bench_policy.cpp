@@ -34,7 +34,8 @@ std::string ou_id(int i) {
 std::vector<std::string> ou_paths() {
     std::vector<std::string> paths(ou_count);
     for (int i = 0; i < ou_count; ++i) {
-        std::string parent = i < 10 ? std::string(root) : paths[static_cast<std::size_t>((i - 10) / 10)];
+        std::string parent =
+            i < 10 ? std::string(root) : paths[static_cast<std::size_t>((i - 10) / 10)];
         paths[static_cast<std::size_t>(i)] = parent + ou_id(i) + "/";
     }
     return paths;
@@ -45,8 +46,8 @@ cc::account_id account(int j) {
     return *cc::account_id::from_number(static_cast<std::uint64_t>(j) * 9'999'991ULL + 17);
 }
 
-const std::array<const char*, 6> roles{"ReadOnlyAccess", "Developer", "AdministratorAccess",
-                                       "Billing", "PowerUserAccess", "AWSReservedSSO_x"};
+const std::array<const char*, 6> roles{"ReadOnlyAccess", "Developer",       "AdministratorAccess",
+                                       "Billing",        "PowerUserAccess", "AWSReservedSSO_x"};
 
 struct world {
     cc::policy_config config;
@@ -61,12 +62,13 @@ world build(std::mt19937_64& rng) {
     c.accounts.reserve(account_count);
     for (int j = 0; j < account_count; ++j) {
         // 1% directly under the root, the rest spread over all OUs.
-        std::string path = j % 100 == 0 ? std::string(root)
-                                        : paths[static_cast<std::size_t>(rng() % ou_count)];
+        std::string path =
+            j % 100 == 0 ? std::string(root) : paths[static_cast<std::size_t>(rng() % ou_count)];
         c.accounts.push_back({account(j), "acct-" + std::to_string(j), std::move(path)});
     }
     auto pick_ou = [&](int lo, int hi) {
-        return paths[static_cast<std::size_t>(lo + static_cast<int>(rng() % static_cast<unsigned>(hi - lo)))];
+        return paths[static_cast<std::size_t>(
+            lo + static_cast<int>(rng() % static_cast<unsigned>(hi - lo)))];
     };
     auto pick_accounts = [&](int n) {
         std::vector<cc::account_id> v;
@@ -154,7 +156,7 @@ std::vector<cc::sign_in_attempt> attempts(const world& w, std::mt19937_64& rng, 
     for (std::size_t i = 0; i < n; ++i) {
         cc::sign_in_attempt a;
         auto kind = rng() % 100;
-        a.flow = kind < 70 ? cc::sign_in_flow::identity_center
+        a.flow = kind < 70   ? cc::sign_in_flow::identity_center
                  : kind < 85 ? cc::sign_in_flow::console_session
                  : kind < 95 ? cc::sign_in_flow::saml
                              : cc::sign_in_flow::switch_role;
@@ -185,7 +187,9 @@ std::vector<cc::sign_in_attempt> attempts(const world& w, std::mt19937_64& rng, 
     return out;
 }
 
-double ns(steady::duration d) { return std::chrono::duration<double, std::nano>(d).count(); }
+double ns(steady::duration d) {
+    return std::chrono::duration<double, std::nano>(d).count();
+}
 
 }  // namespace
 
@@ -226,7 +230,8 @@ int main(int argc, char** argv) {
     std::size_t samples = std::min<std::size_t>(decisions, 2'000'000);
     std::vector<float> lat(samples);
     auto clock_cost0 = steady::now();
-    for (std::size_t i = 0; i < 100000; ++i) sink += static_cast<std::size_t>(steady::now().time_since_epoch().count() & 1);
+    for (std::size_t i = 0; i < 100000; ++i)
+        sink += static_cast<std::size_t>(steady::now().time_since_epoch().count() & 1);
     auto clock_cost = ns(steady::now() - clock_cost0) / 100000;
     for (std::size_t i = 0; i < samples; ++i) {
         const auto& a = mix[(i * 7) & (mix.size() - 1)];
@@ -237,7 +242,9 @@ int main(int argc, char** argv) {
         lat[i] = static_cast<float>(ns(e - s));
     }
     std::sort(lat.begin(), lat.end());
-    auto pct = [&](double p) { return lat[static_cast<std::size_t>(p * static_cast<double>(samples - 1))]; };
+    auto pct = [&](double p) {
+        return lat[static_cast<std::size_t>(p * static_cast<double>(samples - 1))];
+    };
 
     double secs = std::chrono::duration<double>(t1 - t0).count();
     std::printf("policy bench: %d accounts, %d OUs, %zu rules, %zu active elevations\n",
@@ -249,9 +256,10 @@ int main(int argc, char** argv) {
                 100.0 * gated / mix.size(), 100.0 * report_only / mix.size());
     std::printf("throughput: %zu decisions in %.3f s = %.0f decisions/s (%.0f ns each)\n",
                 decisions, secs, decisions / secs, secs * 1e9 / decisions);
-    std::printf("latency over %zu timed decisions (clock read ~%.0f ns, included): "
-                "median %.0f ns, p90 %.0f ns, p99 %.0f ns, p99.9 %.0f ns, max %.0f ns\n",
-                samples, clock_cost, pct(0.5), pct(0.9), pct(0.99), pct(0.999), lat.back());
+    std::printf(
+        "latency over %zu timed decisions (clock read ~%.0f ns, included): "
+        "median %.0f ns, p90 %.0f ns, p99 %.0f ns, p99.9 %.0f ns, max %.0f ns\n",
+        samples, clock_cost, pct(0.5), pct(0.9), pct(0.99), pct(0.999), lat.back());
     std::printf("(sink %zu)\n", sink & 0xff);
     return 0;
 }

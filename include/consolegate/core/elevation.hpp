@@ -22,8 +22,8 @@
 namespace consolegate::core {
 
 struct elevation_record {
-    std::string id;              // TEAM request id (for logs)
-    std::string user;            // TEAM username with the "idc_" prefix already stripped
+    std::string id;    // TEAM request id (for logs)
+    std::string user;  // TEAM username with the "idc_" prefix already stripped
     account_id account;
     std::string account_name;
     std::string permission_set;  // TEAM "role": the permission set name
@@ -36,7 +36,7 @@ struct elevation_record {
 std::string_view strip_idc_prefix(std::string_view team_username) noexcept;
 
 class elevation_set {
-public:
+  public:
     elevation_set() = default;
     // Keeps only "in progress" records; the others can never make active() true.
     explicit elevation_set(std::vector<elevation_record> records);
@@ -48,7 +48,7 @@ public:
 
     std::size_t size() const noexcept { return entries_.size(); }  // in-progress records kept
 
-private:
+  private:
     struct entry {
         account_id account;
         std::string permission_set;
@@ -65,8 +65,8 @@ private:
 std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_view s) noexcept;
 
 struct team_snapshot {
-    std::vector<elevation_record> records;          // every well-formed item, any status
-    std::vector<policy_diagnostic> diagnostics;     // one per bad item (capped), or the document
+    std::vector<elevation_record> records;       // every well-formed item, any status
+    std::vector<policy_diagnostic> diagnostics;  // one per bad item (capped), or the document
     bool document_ok = false;  // false: not JSON / not an array of items: treat the feed as invalid
 };
 

@@ -39,7 +39,7 @@ bool iequals(std::string_view a, std::string_view b) noexcept;  // ASCII case-in
 // A pattern classified once so the common shapes (literal, "prefix*", "*suffix", "*") match with
 // one comparison on the hot path.
 class glob {
-public:
+  public:
     glob() = default;
     explicit glob(std::string pattern, glob_case mode = glob_case::sensitive);
 
@@ -47,7 +47,7 @@ public:
     const std::string& pattern() const noexcept { return pattern_; }
     glob_case mode() const noexcept { return mode_; }
 
-private:
+  private:
     enum class shape : std::uint8_t { any, literal, prefix, suffix, general };
     std::string pattern_;
     std::string fixed_;  // literal / prefix / suffix text (lowercased when insensitive)

@@ -37,7 +37,7 @@ bool is_org_path(std::string_view path) noexcept;
 bool is_org_path_selector(std::string_view selector) noexcept;
 
 class org_tree {
-public:
+  public:
     org_tree() = default;
     // Accounts with a path that is not a well-formed org path are kept out of the tree (the
     // loader reports them); a repeated account keeps its first path.
@@ -59,7 +59,7 @@ public:
         return members_;
     }
 
-private:
+  private:
     std::string org_id_;
     std::vector<std::string> paths_;
     std::vector<std::vector<account_id>> members_;

@@ -62,7 +62,7 @@ namespace consolegate::core {
 
 // What the TEAM feed says right now. Non-owning: the caller keeps the set alive for the call.
 class elevation_view {
-public:
+  public:
     // The feed is missing, invalid or older than its staleness limit.
     static elevation_view unavailable() noexcept { return elevation_view{}; }
     static elevation_view of(const elevation_set& set) noexcept { return elevation_view{&set}; }
@@ -70,14 +70,14 @@ public:
     bool available() const noexcept { return set_ != nullptr; }
     const elevation_set* set() const noexcept { return set_; }
 
-private:
+  private:
     elevation_view() = default;
     explicit elevation_view(const elevation_set* s) : set_(s) {}
     const elevation_set* set_ = nullptr;
 };
 
 class compiled_policy {
-public:
+  public:
     // Builds the org tree and pre-resolves, per account, the rules whose account, org and OU
     // selectors match it, so a decision is one hash lookup plus a short scan. Expects a validated
     // config (the loader's job); never throws on content, only on allocation failure.
@@ -92,9 +92,9 @@ public:
     // order: what `explain` shows as "rules considered".
     std::vector<std::string_view> candidate_rules(std::optional<account_id> account) const;
 
-private:
-    friend decision evaluate(const sign_in_attempt&, const compiled_policy&,
-                             const elevation_view&, std::chrono::system_clock::time_point);
+  private:
+    friend decision evaluate(const sign_in_attempt&, const compiled_policy&, const elevation_view&,
+                             std::chrono::system_clock::time_point);
 
     struct rule {
         std::string name;
@@ -122,7 +122,7 @@ private:
     std::vector<std::pair<std::string, account_id>> aliases_;  // sorted, lowercased
     org_tree org_;
     std::vector<rule> rules_;
-    std::vector<rule_list> lists_;                              // interned candidate lists
+    std::vector<rule_list> lists_;  // interned candidate lists
     // account -> lists_ index: open addressing, power-of-two size, at most half full, so a
     // lookup is one multiply and usually one cache line (std::unordered_map took a quarter of a
     // decision in bench/policy).

@@ -17,8 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (r.ok()) {
         cc::policy_config c;
         c.org_id = "o-a1b2c3d4e5";
-        c.accounts = {{*cc::account_id::parse("012345678901"), "a",
-                       "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"}};
+        c.accounts = {
+            {*cc::account_id::parse("012345678901"), "a", "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"}};
         c.rules = r.rules;
         cc::compiled_policy p(c);
         cc::sign_in_attempt a;

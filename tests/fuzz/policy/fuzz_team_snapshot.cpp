@@ -18,8 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     std::string user = snap.records.empty() ? "x" : snap.records.front().user;
     auto account = snap.records.empty() ? cc::account_id{} : snap.records.front().account;
-    auto start = snap.records.empty() ? std::chrono::system_clock::time_point{}
-                                      : snap.records.front().start;
+    auto start =
+        snap.records.empty() ? std::chrono::system_clock::time_point{} : snap.records.front().start;
     cc::elevation_set set(std::move(snap.records));
     (void)set.active(user, account, "AdministratorAccess", start);
     (void)cc::parse_iso8601(text.substr(0, 64));

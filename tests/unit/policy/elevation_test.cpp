@@ -11,8 +11,12 @@ using tp = std::chrono::system_clock::time_point;
 
 namespace {
 
-tp at(const char* iso) { return *cc::parse_iso8601(iso); }
-cc::account_id aid(const char* s) { return *cc::account_id::parse(s); }
+tp at(const char* iso) {
+    return *cc::parse_iso8601(iso);
+}
+cc::account_id aid(const char* s) {
+    return *cc::account_id::parse(s);
+}
 
 std::string read(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -23,8 +27,8 @@ std::string read(const std::string& path) {
 
 const std::string data_dir = std::string(CG_SOURCE_DIR) + "/tests/unit/policy/data/";
 
-cc::elevation_record rec(const char* user, const char* account, const char* ps,
-                         const char* status, const char* start, int hours) {
+cc::elevation_record rec(const char* user, const char* account, const char* ps, const char* status,
+                         const char* start, int hours) {
     cc::elevation_record r;
     r.user = std::string(cc::strip_idc_prefix(user));
     r.account = aid(account);
@@ -40,12 +44,12 @@ cc::elevation_set sample_set() {
         rec("idc_Alice@Example.com", "012345678901", "AdminAccess", "in progress",
             "2026-11-23T08:00:00Z", 2),
         rec("bob@example.com", "111122223333", "AdminAccess", "ended", "2026-11-23T08:00:00Z", 8),
-        rec("carol@example.com", "111122223333", "AdminAccess", "pending",
-            "2026-11-23T08:00:00Z", 8),
-        rec("dave@example.com", "111122223333", "PowerUser", "in progress",
-            "2026-11-23T08:00:00Z", 1),
-        rec("dave@example.com", "111122223333", "PowerUser", "in progress",
-            "2026-11-23T12:00:00Z", 1),
+        rec("carol@example.com", "111122223333", "AdminAccess", "pending", "2026-11-23T08:00:00Z",
+            8),
+        rec("dave@example.com", "111122223333", "PowerUser", "in progress", "2026-11-23T08:00:00Z",
+            1),
+        rec("dave@example.com", "111122223333", "PowerUser", "in progress", "2026-11-23T12:00:00Z",
+            1),
     });
 }
 
@@ -58,7 +62,9 @@ struct active_row {
     bool expected;
 };
 
-std::ostream& operator<<(std::ostream& os, const active_row& r) { return os << r.label; }
+std::ostream& operator<<(std::ostream& os, const active_row& r) {
+    return os << r.label;
+}
 
 class elevation_table : public ::testing::TestWithParam<active_row> {};
 
@@ -72,41 +78,42 @@ TEST_P(elevation_table, active) {
 
 INSTANTIATE_TEST_SUITE_P(
     windows, elevation_table,
-    ::testing::Values(
-        active_row{"exactly at start", "alice@example.com", "012345678901", "AdminAccess",
-                   "2026-11-23T08:00:00Z", true},
-        active_row{"one ns before start", "alice@example.com", "012345678901", "AdminAccess",
-                   "2026-11-23T07:59:59.999999999Z", false},
-        active_row{"inside", "alice@example.com", "012345678901", "AdminAccess",
-                   "2026-11-23T09:30:00Z", true},
-        active_row{"one ns before end", "alice@example.com", "012345678901", "AdminAccess",
-                   "2026-11-23T09:59:59.999999999Z", true},
-        active_row{"exactly at end", "alice@example.com", "012345678901", "AdminAccess",
-                   "2026-11-23T10:00:00Z", false},
-        active_row{"user case-insensitive", "ALICE@EXAMPLE.COM", "012345678901", "AdminAccess",
-                   "2026-11-23T09:00:00Z", true},
-        active_row{"idc_ prefix on the asking side", "idc_alice@example.com", "012345678901",
-                   "AdminAccess", "2026-11-23T09:00:00Z", true},
-        active_row{"permission set case-sensitive", "alice@example.com", "012345678901",
-                   "adminaccess", "2026-11-23T09:00:00Z", false},
-        active_row{"other account", "alice@example.com", "012345678902", "AdminAccess",
-                   "2026-11-23T09:00:00Z", false},
-        active_row{"other user", "alicia@example.com", "012345678901", "AdminAccess",
-                   "2026-11-23T09:00:00Z", false},
-        active_row{"user prefix is not the user", "alice", "012345678901", "AdminAccess",
-                   "2026-11-23T09:00:00Z", false},
-        active_row{"ended does not count", "bob@example.com", "111122223333", "AdminAccess",
-                   "2026-11-23T09:00:00Z", false},
-        active_row{"pending does not count", "carol@example.com", "111122223333", "AdminAccess",
-                   "2026-11-23T09:00:00Z", false},
-        active_row{"second window of the same key", "dave@example.com", "111122223333",
-                   "PowerUser", "2026-11-23T12:30:00Z", true},
-        active_row{"between two windows", "dave@example.com", "111122223333", "PowerUser",
-                   "2026-11-23T10:30:00Z", false},
-        active_row{"empty user", "", "111122223333", "PowerUser", "2026-11-23T08:30:00Z",
-                   false}));
+    ::testing::Values(active_row{"exactly at start", "alice@example.com", "012345678901",
+                                 "AdminAccess", "2026-11-23T08:00:00Z", true},
+                      active_row{"one ns before start", "alice@example.com", "012345678901",
+                                 "AdminAccess", "2026-11-23T07:59:59.999999999Z", false},
+                      active_row{"inside", "alice@example.com", "012345678901", "AdminAccess",
+                                 "2026-11-23T09:30:00Z", true},
+                      active_row{"one ns before end", "alice@example.com", "012345678901",
+                                 "AdminAccess", "2026-11-23T09:59:59.999999999Z", true},
+                      active_row{"exactly at end", "alice@example.com", "012345678901",
+                                 "AdminAccess", "2026-11-23T10:00:00Z", false},
+                      active_row{"user case-insensitive", "ALICE@EXAMPLE.COM", "012345678901",
+                                 "AdminAccess", "2026-11-23T09:00:00Z", true},
+                      active_row{"idc_ prefix on the asking side", "idc_alice@example.com",
+                                 "012345678901", "AdminAccess", "2026-11-23T09:00:00Z", true},
+                      active_row{"permission set case-sensitive", "alice@example.com",
+                                 "012345678901", "adminaccess", "2026-11-23T09:00:00Z", false},
+                      active_row{"other account", "alice@example.com", "012345678902",
+                                 "AdminAccess", "2026-11-23T09:00:00Z", false},
+                      active_row{"other user", "alicia@example.com", "012345678901", "AdminAccess",
+                                 "2026-11-23T09:00:00Z", false},
+                      active_row{"user prefix is not the user", "alice", "012345678901",
+                                 "AdminAccess", "2026-11-23T09:00:00Z", false},
+                      active_row{"ended does not count", "bob@example.com", "111122223333",
+                                 "AdminAccess", "2026-11-23T09:00:00Z", false},
+                      active_row{"pending does not count", "carol@example.com", "111122223333",
+                                 "AdminAccess", "2026-11-23T09:00:00Z", false},
+                      active_row{"second window of the same key", "dave@example.com",
+                                 "111122223333", "PowerUser", "2026-11-23T12:30:00Z", true},
+                      active_row{"between two windows", "dave@example.com", "111122223333",
+                                 "PowerUser", "2026-11-23T10:30:00Z", false},
+                      active_row{"empty user", "", "111122223333", "PowerUser",
+                                 "2026-11-23T08:30:00Z", false}));
 
-TEST(elevation, only_in_progress_records_are_kept) { EXPECT_EQ(sample_set().size(), 3u); }
+TEST(elevation, only_in_progress_records_are_kept) {
+    EXPECT_EQ(sample_set().size(), 3u);
+}
 
 TEST(elevation, idc_prefix) {
     EXPECT_EQ(cc::strip_idc_prefix("idc_alice"), "alice");
@@ -130,8 +137,8 @@ TEST(iso8601, rejects_everything_else) {
     for (const char* bad :
          {"", "2026-11-23", "2026-11-23T08:00:00", "2026-11-23 08:00:00Z", "2026-13-01T00:00:00Z",
           "2026-02-30T00:00:00Z", "2026-11-23T24:00:00Z", "2026-11-23T08:00:00+2400",
-          "2026-11-23T08:00:00.Z", "2026-11-23T08:00:00Zjunk", "1700000000",
-          "1969-12-31T23:59:59Z", "9999-12-31T23:59:59Z", "２026-11-23T08:00:00Z"}) {
+          "2026-11-23T08:00:00.Z", "2026-11-23T08:00:00Zjunk", "1700000000", "1969-12-31T23:59:59Z",
+          "9999-12-31T23:59:59Z", "２026-11-23T08:00:00Z"}) {
         EXPECT_FALSE(cc::parse_iso8601(bad)) << bad;
     }
 }
@@ -148,7 +155,7 @@ TEST(team_snapshot, parses_the_sample_with_its_bad_items) {
     EXPECT_EQ(a.status, "in progress");
     EXPECT_EQ(a.start, at("2026-11-23T08:00:00Z"));
     EXPECT_EQ(a.duration, 2h);
-    EXPECT_EQ(snap.records[1].duration, 4h);  // number, not string
+    EXPECT_EQ(snap.records[1].duration, 4h);     // number, not string
     EXPECT_EQ(snap.records[3].duration, 30min);  // "0.5" hours
 
     // One diagnostic per bad item, each naming its index and id.
@@ -190,7 +197,9 @@ struct bad_document_row {
     int line;
 };
 
-std::ostream& operator<<(std::ostream& os, const bad_document_row& r) { return os << r.label; }
+std::ostream& operator<<(std::ostream& os, const bad_document_row& r) {
+    return os << r.label;
+}
 
 class team_snapshot_bad_documents : public ::testing::TestWithParam<bad_document_row> {};
 
@@ -203,17 +212,20 @@ TEST_P(team_snapshot_bad_documents, invalid_feed_with_position) {
     EXPECT_EQ(snap.diagnostics[0].where.line, r.line) << snap.diagnostics[0].message;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    documents, team_snapshot_bad_documents,
-    ::testing::Values(bad_document_row{"empty", "", 1},
-                      bad_document_row{"not an array", "{\"a\": 1}", 1},
-                      bad_document_row{"truncated", "[\n{\"id\": \"x\",\n", 3},
-                      bad_document_row{"trailing garbage", "[]\n]", 2},
-                      bad_document_row{"duplicate key", "[\n{\"status\": \"ended\",\n"
-                                                        " \"status\": \"in progress\"}]", 3},
-                      bad_document_row{"too deep", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
-                                                   "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
-                                       1}));
+INSTANTIATE_TEST_SUITE_P(documents, team_snapshot_bad_documents,
+                         ::testing::Values(bad_document_row{"empty", "", 1},
+                                           bad_document_row{"not an array", "{\"a\": 1}", 1},
+                                           bad_document_row{"truncated", "[\n{\"id\": \"x\",\n", 3},
+                                           bad_document_row{"trailing garbage", "[]\n]", 2},
+                                           bad_document_row{"duplicate key",
+                                                            "[\n{\"status\": \"ended\",\n"
+                                                            " \"status\": \"in progress\"}]",
+                                                            3},
+                                           bad_document_row{
+                                               "too deep",
+                                               "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+                                               "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+                                               1}));
 
 TEST(team_snapshot, size_cap) {
     auto snap = cc::parse_team_snapshot("[]", "t.json", 1);

@@ -19,7 +19,9 @@ std::string read(const std::string& name) {
     return ss.str();
 }
 
-cc::account_id aid(const char* s) { return *cc::account_id::parse(s); }
+cc::account_id aid(const char* s) {
+    return *cc::account_id::parse(s);
+}
 
 std::string all(const cc::endpoint_policy_import& r) {
     std::string out;
@@ -105,11 +107,13 @@ struct bad_row {
     const char* expect;  // substring of a diagnostic
 };
 
-std::ostream& operator<<(std::ostream& os, const bad_row& r) { return os << r.label; }
+std::ostream& operator<<(std::ostream& os, const bad_row& r) {
+    return os << r.label;
+}
 
 class endpoint_policy_bad : public ::testing::TestWithParam<bad_row> {};
 
-#define STMT(body) \
+#define STMT(body)                                                                          \
     "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\"," \
     "\"Action\":\"*\",\"Resource\":\"*\"," body "}]}"
 
@@ -147,8 +151,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\","
                 "\"Action\":\"signin:*\"}]}",
                 "only \"*\""},
-        bad_row{"NotAction", "{\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\","
-                             "\"NotAction\":\"*\"}]}",
+        bad_row{"NotAction",
+                "{\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\","
+                "\"NotAction\":\"*\"}]}",
                 "inverts"},
         bad_row{"negated operator",
                 STMT("\"Condition\":{\"StringNotEquals\":{\"aws:PrincipalAccount\":"
@@ -208,8 +213,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "{\"Statement\":[{\"Sid\":\"A\",\"Effect\":\"Allow\",\"Principal\":\"*\"},"
                 "{\"Sid\":\"A\",\"Effect\":\"Allow\",\"Principal\":\"*\"}]}",
                 "duplicate Sid"},
-        bad_row{"statement not an object", "{\"Statement\":[\"Allow\"]}",
-                "must be an object"}));
+        bad_row{"statement not an object", "{\"Statement\":[\"Allow\"]}", "must be an object"}));
 
 TEST(endpoint_policy, parse_errors_carry_line_and_column) {
     auto r = cc::import_endpoint_policy("{\n  \"Statement\": [\n    {\"Effect\": }\n]}", "p.json");

@@ -13,7 +13,9 @@ constexpr const char* short_ou = "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/";
 constexpr const char* long_ou = "o-a1b2c3d4e5/r-ab12/ou-ab12-111111111/";
 constexpr const char* nested = "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-22222222/";
 
-cc::account_id aid(const char* s) { return *cc::account_id::parse(s); }
+cc::account_id aid(const char* s) {
+    return *cc::account_id::parse(s);
+}
 
 cc::org_tree sample() {
     std::vector<cc::org_account> accounts{
@@ -73,8 +75,7 @@ INSTANTIATE_TEST_SUITE_P(
         // leading-zero account
         path_row{"012345678901", "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/", true},
         // unknown accounts and accounts with a malformed path match nothing
-        path_row{"999999999999", "*", false},
-        path_row{"000000009999", "*", false},
+        path_row{"999999999999", "*", false}, path_row{"000000009999", "*", false},
         // case-sensitive
         path_row{"000000000011", "O-A1B2C3D4E5/*", false}));
 
@@ -87,7 +88,9 @@ TEST(org_tree, org_membership_and_paths) {
     EXPECT_EQ(tree.org_of(aid("000000001111")), org);
     ASSERT_NE(tree.path_of(aid("000000001111")), nullptr);
     EXPECT_EQ(*tree.path_of(aid("000000001111")), nested);
-    EXPECT_EQ(tree.path_of(aid("12345678901" "0")), nullptr);
+    EXPECT_EQ(tree.path_of(aid("12345678901"
+                               "0")),
+              nullptr);
     EXPECT_EQ(tree.paths().size(), 4u);
 }
 
@@ -101,8 +104,8 @@ TEST(org_tree, a_repeated_account_keeps_its_first_path) {
 TEST(org_tree, path_shapes) {
     EXPECT_TRUE(cc::is_org_path(root));
     EXPECT_TRUE(cc::is_org_path(nested));
-    EXPECT_FALSE(cc::is_org_path("o-a1b2c3d4e5/"));                     // no root
-    EXPECT_FALSE(cc::is_org_path("o-a1b2c3d4e5/r-ab12"));               // no trailing '/'
+    EXPECT_FALSE(cc::is_org_path("o-a1b2c3d4e5/"));                      // no root
+    EXPECT_FALSE(cc::is_org_path("o-a1b2c3d4e5/r-ab12"));                // no trailing '/'
     EXPECT_FALSE(cc::is_org_path("o-a1b2c3d4e5/r-ab12/ou-ab12-1111/"));  // OU suffix too short
     EXPECT_FALSE(cc::is_org_path("o-a1b2c3d4e5/r-ab12//"));
     EXPECT_TRUE(cc::is_org_path_selector("o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"));

@@ -15,9 +15,15 @@ constexpr const char* sandbox = "o-a1b2c3d4e5/r-ab12/ou-ab12-33333333/";
 // Shares "ou-ab12-11111111" as a prefix with Workloads: must never be taken for it.
 constexpr const char* suspended = "o-a1b2c3d4e5/r-ab12/ou-ab12-111111111/";
 
-cc::account_id aid(const char* s) { return *cc::account_id::parse(s); }
-cc::cidr net(const char* s) { return *cc::cidr::parse(s); }
-std::chrono::system_clock::time_point at(const char* iso) { return *cc::parse_iso8601(iso); }
+cc::account_id aid(const char* s) {
+    return *cc::account_id::parse(s);
+}
+cc::cidr net(const char* s) {
+    return *cc::cidr::parse(s);
+}
+std::chrono::system_clock::time_point at(const char* iso) {
+    return *cc::parse_iso8601(iso);
+}
 
 cc::rule_config rule(const char* name, cc::rule_effect e) {
     cc::rule_config r;
@@ -104,8 +110,11 @@ cc::policy_config config(variant v) {
     c.rules = {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17};
 
     switch (v) {
-        case variant::base: break;
-        case variant::global_report_only: c.report_only = true; break;
+        case variant::base:
+            break;
+        case variant::global_report_only:
+            c.report_only = true;
+            break;
         case variant::ams_off:
             c.ams_change_types = cc::guard_action::off;
             c.ams_reserved_roles = cc::guard_action::off;
@@ -118,7 +127,9 @@ cc::policy_config config(variant v) {
             c.ams_change_types = cc::guard_action::block_unless_elevated;
             c.ams_reserved_roles = cc::guard_action::block_unless_elevated;
             break;
-        case variant::unknown_account_denied: c.allow_unknown_account_pre_auth = false; break;
+        case variant::unknown_account_denied:
+            c.allow_unknown_account_pre_auth = false;
+            break;
     }
     return c;
 }
@@ -165,7 +176,9 @@ struct row {
     bool flagged = false;
 };
 
-std::ostream& operator<<(std::ostream& os, const row& r) { return os << r.label; }
+std::ostream& operator<<(std::ostream& os, const row& r) {
+    return os << r.label;
+}
 
 class policy_table : public ::testing::TestWithParam<row> {};
 
@@ -232,8 +245,7 @@ INSTANTIATE_TEST_SUITE_P(
              [](row& r) {
                  r.verdict = allow, r.why = R::rule_allow, r.rule = "workloads-readonly";
              }),
-        with(idc("exact path excludes nested OU", "111122223333", "Developer", "u"),
-             [](row&) {}),
+        with(idc("exact path excludes nested OU", "111122223333", "Developer", "u"), [](row&) {}),
         with(idc("exact path includes direct member", "222233334444", "Developer", "u"),
              [](row& r) {
                  r.verdict = allow, r.why = R::rule_allow, r.rule = "workloads-direct-developer";
@@ -341,7 +353,9 @@ INSTANTIATE_TEST_SUITE_P(
                  r.verdict = allow, r.why = R::rule_allow, r.rule = "workloads-readonly";
              }),
         with(idc("unknown alias", "", "ReadOnlyAccess", "u"),
-             [](row& r) { r.flow = F::iam_user, r.alias = "payments-prod-2", r.why = R::unknown_alias; }),
+             [](row& r) {
+                 r.flow = F::iam_user, r.alias = "payments-prod-2", r.why = R::unknown_alias;
+             }),
         with(idc("root pre-auth: unknown account allowed", "", "", "root@example.com"),
              [](row& r) { r.flow = F::root, r.verdict = allow, r.why = R::unknown_account; }),
         with(idc("root pre-auth, unknown accounts not allowed", "", "", "root@example.com"),
@@ -350,17 +364,21 @@ INSTANTIATE_TEST_SUITE_P(
                  r.flow = F::root, r.why = R::no_account;
              }),
         with(idc("no account post-auth", "", "", "u"),
-             [](row& r) { r.flow = F::console_session, r.phase = P::post_auth, r.why = R::no_account; }),
+             [](row& r) {
+                 r.flow = F::console_session, r.phase = P::post_auth, r.why = R::no_account;
+             }),
         with(idc("account-less deny rule applies to root pre-auth", "", "", "root@example.com"),
              [](row& r) {
                  r.flow = F::root, r.client = "192.168.77.10";
                  r.why = R::rule_deny, r.rule = "no-root-from-guest-wifi";
              }),
         with(idc("unparsable: no rule can allow", "444455556666", "X", "u"),
-             [](row& r) { r.parse_error = "SAMLResponse: bad base64", r.why = R::unparsable_request; }),
+             [](row& r) {
+                 r.parse_error = "SAMLResponse: bad base64", r.why = R::unparsable_request;
+             }),
         // --- report-only ---
-        with(idc("report-only deny over an enforcing allow: logged, not enforced",
-                 "222233334444", "Developer", "intern-kim"),
+        with(idc("report-only deny over an enforcing allow: logged, not enforced", "222233334444",
+                 "Developer", "intern-kim"),
              [](row& r) {
                  r.why = R::rule_deny, r.rule = "try-deny-interns-in-shared";
                  r.report_only = true;
@@ -387,8 +405,8 @@ INSTANTIATE_TEST_SUITE_P(
              [](row& r) {
                  r.verdict = allow, r.why = R::rule_allow, r.rule = "workloads-readonly";
              }),
-        with(idc("report-only and enforcing deny both match: enforcing named", "444455556666",
-                 "X", "u"),
+        with(idc("report-only and enforcing deny both match: enforcing named", "444455556666", "X",
+                 "u"),
              [](row& r) {
                  r.flow = F::saml, r.client = "10.99.0.7";
                  r.why = R::rule_deny, r.rule = "deny-sandbox-saml-from-lab";
@@ -449,8 +467,8 @@ INSTANTIATE_TEST_SUITE_P(
                  r.config = variant::ams_block_unless_elevated, r.elevation_feed = feed::stale;
                  r.why = R::elevation_feed_stale;
              }),
-        with(idc("AMS unless elevated: elevated, then the rules decide", "222233334444",
-                 "AMSAdmin", "ops@example.com"),
+        with(idc("AMS unless elevated: elevated, then the rules decide", "222233334444", "AMSAdmin",
+                 "ops@example.com"),
              [](row& r) { r.config = variant::ams_block_unless_elevated; }),
         with(idc("AMS unless elevated: elevated and allowed", "222233334444", "AMSAdmin",
                  "ops@example.com"),
