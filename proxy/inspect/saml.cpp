@@ -218,11 +218,13 @@ std::optional<saml_read> read_saml_xml(std::string_view xml, const saml_limits& 
             return std::nullopt;
         }
         // A comment splitting a value (the 2018 SAML comment-truncation class of bugs): if any
-        // piece alone reads as another role, a reader that stops at the comment would disagree.
+        // piece alone reads as a valid but different value, a reader that stops at the comment
+        // (or starts after it) would disagree with this one.
         if (pieces.size() > 1) {
             for (auto& piece : pieces) {
                 auto alone = parse_role_value(detail::trim(piece));
-                if (alone && alone->role_arn != role->role_arn) {
+                if (alone && (alone->role_arn != role->role_arn ||
+                              alone->provider_arn != role->provider_arn)) {
                     set_why(why, "SAML Role value is split by a comment into a different role");
                     return std::nullopt;
                 }
