@@ -181,7 +181,12 @@ private:
         a.time = req_.time;
         return a;
     }
+    // One unreadable-request attempt per flow is enough to deny; the first reason is kept (an
+    // unreadable body also leaves the flow's fields missing, which would only repeat it).
     void fail(sign_in_flow f, auth_phase p, std::string source, std::string why) {
+        for (auto& o : out_) {
+            if (o.flow == f && !o.parse_error.empty() && !o.account && o.alias.empty()) return;
+        }
         auto a = base(f, p, std::move(source));
         a.parse_error = std::move(why);
         out_.push_back(std::move(a));
