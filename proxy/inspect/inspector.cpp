@@ -485,7 +485,7 @@ void inspection::custom_broker() {
 void inspection::switch_role() {
     std::string src;
     auto accounts = values({"account", "accountId", "account_id"}, &src);
-    auto roles = values({"roleName", "role_name", "role"}, nullptr);
+    auto roles = values({"roleName", "role_name", "role"}, &src);
     if (accounts.empty() && roles.empty()) {
         if (is_post()) {
             fail(sign_in_flow::switch_role, auth_phase::pre_auth, "form:account",

@@ -159,3 +159,11 @@ TEST(inspector, cookie_is_read_only_on_aws_hosts) {
     v.host = "console.aws.amazon.com";
     EXPECT_EQ(ci::inspect(v, {}).size(), 1u);
 }
+
+TEST(inspector, switch_role_naming_only_a_role_fails_closed_with_a_source) {
+    auto a = ci::inspect(request("POST", "signin.aws.amazon.com", "/switchrole", "roleName=Admin"),
+                         {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_FALSE(a[0].parse_error.empty());
+    EXPECT_EQ(a[0].source, "form:roleName");
+}
