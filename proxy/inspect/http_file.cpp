@@ -254,9 +254,11 @@ std::optional<http_file> http_file::parse(std::string_view text, std::string_vie
         s->body.assign(body_text.substr(0, limits.max_body));
     }
 
-    if (!have_host && !absolute_authority.empty()) s->host.assign(absolute_authority);
+    // RFC 9112 section 3.2.2: with an absolute-form target the origin ignores Host.
+    bool absolute = !absolute_authority.empty();
+    if (absolute) s->host.assign(absolute_authority);
     v.target = s->target;
-    v.host = have_host ? host_header : std::string_view(s->host);
+    v.host = absolute ? std::string_view(s->host) : host_header;
     v.sni = s->sni;
     v.body = s->body;
     return http_file(std::move(s));

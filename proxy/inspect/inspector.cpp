@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <array>
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 #include <tuple>
 
 #include "consolegate/core/principal.hpp"
 #include "consolegate/inspect/access_key.hpp"
 #include "consolegate/inspect/saml.hpp"
 #include "consolegate/inspect/user_info_cookie.hpp"
+#include "json_scan.hpp"
 #include "params.hpp"
 
 namespace consolegate::inspect {
@@ -25,7 +24,6 @@ namespace {
 constexpr std::string_view signin_domain = "signin.aws.amazon.com";
 constexpr std::string_view console_domain = "console.aws.amazon.com";
 constexpr std::string_view aws_domain = "aws.amazon.com";
-constexpr int json_max_depth = 16;
 
 bool is_digits(std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -108,43 +106,6 @@ std::vector<std::string> path_segments(std::string_view raw_path) {
 
 enum class body_kind : std::uint8_t { none, form, json, unsupported };
 
-void flatten_json(const boost::json::value& v, std::string_view key, int depth,
-                  std::vector<param>& out) {
-    if (depth > json_max_depth) return;
-    switch (v.kind()) {
-        case boost::json::kind::object:
-            for (auto& kv : v.get_object()) {
-                flatten_json(kv.value(), std::string_view(kv.key().data(), kv.key().size()),
-                             depth + 1, out);
-            }
-            break;
-        case boost::json::kind::array:
-            for (auto& e : v.get_array()) flatten_json(e, key, depth + 1, out);
-            break;
-        case boost::json::kind::string: {
-            auto& s = v.get_string();
-            out.push_back({std::string(key), std::string(s.data(), s.size()), "json", false});
-            break;
-        }
-        case boost::json::kind::int64:
-            out.push_back({std::string(key), std::to_string(v.get_int64()), "json", false});
-            break;
-        case boost::json::kind::uint64:
-            out.push_back({std::string(key), std::to_string(v.get_uint64()), "json", false});
-            break;
-        default: break;
-    }
-}
-
-std::optional<boost::json::value> parse_json(std::string_view text) {
-    boost::system::error_code ec;
-    boost::json::parse_options po;
-    po.max_depth = json_max_depth;
-    auto v = boost::json::parse(boost::json::string_view(text.data(), text.size()), ec, {}, po);
-    if (ec) return std::nullopt;
-    return v;
-}
-
 class inspection {
 public:
     inspection(const core::http_request_view& req, const options& opt) : req_(req), opt_(opt) {
@@ -215,7 +176,6 @@ private:
     std::vector<param> params_;
     body_kind body_ = body_kind::none;
     std::string body_error_;
-    std::optional<boost::json::value> json_;
     bool bad_escape_ = false;
     std::optional<sign_in_attempt> session_;  // from the aws-userInfo cookie, for ams_change
     std::vector<sign_in_attempt> out_;
@@ -247,9 +207,8 @@ void inspection::read_body(bool signin_path, sign_in_flow flow) {
     if (body_ == body_kind::form) {
         detail::parse_urlencoded(req_.body, "form", params_);
     } else if (body_ == body_kind::json) {
-        json_ = parse_json(req_.body);
-        if (json_) {
-            flatten_json(*json_, "", 0, params_);
+        if (auto leaves = detail::scan_json(req_.body)) {
+            params_.insert(params_.end(), leaves->begin(), leaves->end());
         } else if (signin_path) {
             fail(flow, auth_phase::pre_auth, "body", "JSON body is not valid JSON");
         }
@@ -457,19 +416,25 @@ void inspection::custom_broker() {
                  "getSigninToken carries no Session");
         }
         for (auto& s : sessions) {
-            auto a = base(sign_in_flow::custom_broker, auth_phase::pre_auth, ssrc);
-            auto j = parse_json(s);
-            const boost::json::value* id = nullptr;
-            if (j && j->is_object()) id = j->get_object().if_contains("sessionId");
-            if (!id || !id->is_string()) {
-                a.parse_error = "Session is not JSON with a sessionId";
-            } else {
-                auto& akid = id->get_string();
-                std::string why;
-                a.account = account_from_access_key(std::string_view(akid.data(), akid.size()), &why);
-                if (!a.account) a.parse_error = why;
+            auto leaves = detail::scan_json(s);
+            std::vector<std::string> ids;
+            if (leaves) {
+                for (auto& l : *leaves) {
+                    bool seen = std::find(ids.begin(), ids.end(), l.value) != ids.end();
+                    if (l.name == "sessionId" && !seen) ids.push_back(l.value);
+                }
             }
-            out_.push_back(std::move(a));
+            if (ids.empty()) {
+                fail(sign_in_flow::custom_broker, auth_phase::pre_auth, ssrc,
+                     "Session is not JSON with a sessionId");
+            }
+            for (auto& akid : ids) {
+                auto a = base(sign_in_flow::custom_broker, auth_phase::pre_auth, ssrc);
+                std::string why;
+                a.account = account_from_access_key(akid, &why);
+                if (!a.account) a.parse_error = why;
+                out_.push_back(std::move(a));
+            }
         }
     }
     bool login = std::any_of(actions.begin(), actions.end(), [](auto& a) {
@@ -570,29 +535,6 @@ void inspection::sigv4() {
     }
 }
 
-void collect_change_types(const boost::json::value& v, int depth, std::vector<std::string>& out) {
-    if (depth > json_max_depth) return;
-    if (v.is_object()) {
-        for (auto& kv : v.get_object()) {
-            std::string_view k(kv.key().data(), kv.key().size());
-            if (iequals(k, "ChangeTypeId") && kv.value().is_string()) {
-                auto& s = kv.value().get_string();
-                out.emplace_back(s.data(), s.size());
-            }
-            collect_change_types(kv.value(), depth + 1, out);
-        }
-    } else if (v.is_array()) {
-        for (auto& e : v.get_array()) collect_change_types(e, depth + 1, out);
-    } else if (v.is_string() && depth < 4) {
-        // Console API proxies wrap the service request as a JSON string inside JSON.
-        auto& s = v.get_string();
-        auto text = detail::trim(std::string_view(s.data(), s.size()));
-        if (text.starts_with("{")) {
-            if (auto inner = parse_json(text)) collect_change_types(*inner, depth + 1, out);
-        }
-    }
-}
-
 // AMS change requests (amscm CreateRfc/UpdateRfc: "ChangeTypeId" in a JSON body) naming a
 // guarded change type.
 void inspection::ams() {
@@ -600,11 +542,6 @@ void inspection::ams() {
     std::vector<std::pair<std::string, std::string>> found;  // value, source
     for (auto& p : params_) {
         if (iequals(p.name, "ChangeTypeId")) found.emplace_back(p.value, p.where + ":ChangeTypeId");
-    }
-    if (json_) {
-        std::vector<std::string> cts;
-        collect_change_types(*json_, 0, cts);
-        for (auto& c : cts) found.emplace_back(c, "json:ChangeTypeId");
     }
     std::string_view xtarget;
     for (auto v : detail::header_values(req_, "x-amz-target")) xtarget = v;

@@ -22,7 +22,8 @@ struct http_file_limits {
 class http_file {
 public:
     // Lines end in CRLF or LF. Absolute-form targets ("https://host/p?q") are reduced to
-    // origin-form; their authority becomes the Host if there is no Host header. Bodies:
+    // origin-form and their authority is the host (RFC 9112 section 3.2.2: Host is ignored then).
+    // Bodies:
     // Transfer-Encoding: chunked is decoded, else Content-Length bytes are taken (fewer present is
     // an error), else the rest of the text with trailing line ends removed (hand-written files).
     // `sni` is copied into the view. Returns nullopt and a reason in `why` (if non-null) on

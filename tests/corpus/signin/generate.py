@@ -320,6 +320,11 @@ cases["hostile-gzip-body"] = (
     req("POST", "/switchrole", "signin.aws.amazon.com", ctype=FORM,
         headers=["Content-Encoding: gzip"], body="\x1f\x08not-really-gzip"),
     [att("switch-role", parse_error=True)])
+cases["hostile-json-duplicate-keys"] = (
+    req("POST", "/sessions/5d0e1f2a/v1/switchrole", "signin.aws.amazon.com",
+        body='{"accountId":"%s","roleName":"Dev","accountId":"%s"}' % (A, B),
+        ctype="application/json"),
+    [att("switch-role", account=A, role="Dev"), att("switch-role", account=B, role="Dev")])
 cases["hostile-lf-absolute-form"] = (
     f"GET https://{A}.signin.aws.amazon.com/console HTTP/1.1\nUser-Agent: {UA}\n\n",
     [att("iam-user", account=A)])
