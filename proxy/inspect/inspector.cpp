@@ -94,6 +94,9 @@ std::vector<std::string> path_segments(std::string_view raw_path) {
         auto slash = s.find('/');
         auto seg = s.substr(0, slash);
         s = slash == std::string_view::npos ? std::string_view{} : s.substr(slash + 1);
+        // Path parameters (RFC 3986 section 3.3, "/saml;jsessionid=x") do not change the
+        // resource for servlet-style routers; ignore them so they cannot hide an endpoint.
+        seg = seg.substr(0, seg.find(';'));
         if (seg.empty() || seg == ".") continue;
         if (seg == "..") {
             if (!segs.empty()) segs.pop_back();
@@ -110,6 +113,10 @@ class inspection {
 public:
     inspection(const core::http_request_view& req, const options& opt) : req_(req), opt_(opt) {
         host_ = normalize_host(req.host.empty() ? req.sni : req.host);
+        // A Host outside AWS on a connection to an AWS name: judge by the name the TLS
+        // connection (and so the upstream) is for.
+        auto sni = normalize_host(req.sni);
+        if (!aws_name(host_) && aws_name(sni)) host_ = std::move(sni);
         auto target = req.target.substr(0, req.target.find('#'));
         auto q = target.find('?');
         segs_ = path_segments(target.substr(0, q));
@@ -127,6 +134,15 @@ private:
     bool last_seg(std::string_view s) const { return !segs_.empty() && segs_.back() == s; }
     bool first_seg(std::string_view s) const { return !segs_.empty() && segs_.front() == s; }
     bool is_post() const { return iequals(req_.method, "POST"); }
+    static bool aws_name(std::string_view h) {
+        return under(h, aws_domain) || under(h, "amazonaws.com");
+    }
+    bool has_param(std::initializer_list<std::string_view> names) const {
+        return std::any_of(params_.begin(), params_.end(), [&](const param& p) {
+            return std::any_of(names.begin(), names.end(),
+                               [&](std::string_view n) { return iequals(p.name, n); });
+        });
+    }
 
     void read_body(bool signin_path, sign_in_flow flow);
     std::vector<std::string> values(std::initializer_list<std::string_view> names,
@@ -437,9 +453,10 @@ void inspection::custom_broker() {
             }
         }
     }
-    bool login = std::any_of(actions.begin(), actions.end(), [](auto& a) {
-        return iequals(a, "login");
-    });
+    bool login = has_param({"SigninToken"}) || std::any_of(actions.begin(), actions.end(),
+                                                            [](auto& a) {
+                                                                return iequals(a, "login");
+                                                            });
     if (login) {
         // The sign-in token is opaque: the account is known after sign-in (aws-userInfo).
         out_.push_back(base(sign_in_flow::custom_broker, auth_phase::pre_auth, "query:SigninToken"));
@@ -507,7 +524,8 @@ void inspection::sigv4() {
     std::vector<std::pair<std::string, std::string>> keys;  // akid, source
     for (auto h : detail::header_values(req_, "authorization")) {
         h = detail::trim(h);
-        if (!detail::istarts_with(h, "AWS4-HMAC-SHA256")) continue;
+        // AWS4-HMAC-SHA256 and SigV4a's AWS4-ECDSA-P256-SHA256 both carry Credential=.
+        if (!detail::istarts_with(h, "AWS4-")) continue;
         auto pos = h.find("Credential=");
         if (pos == std::string_view::npos) {
             fail(sign_in_flow::api_credentials, auth_phase::post_auth, "header:authorization",
@@ -611,6 +629,11 @@ std::vector<sign_in_attempt> inspection::run() {
     } else if (is_idc) {
         identity_center();
     } else if (on_signin) {
+        // Any other sign-in path: the endpoints' own parameters decide, so an unexpected
+        // spelling of a path that AWS still routes to an endpoint cannot hide what it carries.
+        if (has_param({"SAMLResponse", "roleIndex"})) saml();
+        if (has_param({"Session", "SigninToken"})) custom_broker();
+        if (has_param({"roleName"})) switch_role();
         root();
         iam_user_form();
     }

@@ -325,6 +325,15 @@ cases["hostile-json-duplicate-keys"] = (
         body='{"accountId":"%s","roleName":"Dev","accountId":"%s"}' % (A, B),
         ctype="application/json"),
     [att("switch-role", account=A, role="Dev"), att("switch-role", account=B, role="Dev")])
+cases["hostile-path-parameter"] = (
+    req("POST", "/saml;jsessionid=0A1B", "signin.aws.amazon.com",
+        body=form([("SAMLResponse", saml([f"{ROLE_A},{PROV_A}"]))]), ctype=FORM),
+    [att("saml", account=A, role="Admin", user="alice@example.com")])
+cases["hostile-unknown-path-with-saml"] = (
+    req("POST", "/v2/saml-post", "signin.aws.amazon.com",
+        body=form([("SAMLResponse", saml([f"{ROLE_B},{PROV_B}"]))]), ctype=FORM),
+    [att("saml", account=B, role="AWSReservedSSO_ReadOnly_0123456789abcdef",
+         permission_set="ReadOnly", user="alice@example.com")])
 cases["hostile-lf-absolute-form"] = (
     f"GET https://{A}.signin.aws.amazon.com/console HTTP/1.1\nUser-Agent: {UA}\n\n",
     [att("iam-user", account=A)])

@@ -167,3 +167,22 @@ TEST(inspector, switch_role_naming_only_a_role_fails_closed_with_a_source) {
     EXPECT_FALSE(a[0].parse_error.empty());
     EXPECT_EQ(a[0].source, "form:roleName");
 }
+
+TEST(inspector, foreign_host_header_on_an_aws_connection_is_judged_by_the_sni) {
+    auto v = request("POST", "intranet.example.com", "/switchrole", "account=444455556666&roleName=X");
+    v.sni = "signin.aws.amazon.com";
+    auto a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::switch_role);
+    EXPECT_EQ(a[0].host, "signin.aws.amazon.com");
+}
+
+TEST(inspector, sigv4a_credential_is_read) {
+    auto v = request("GET", "s3.console.aws.amazon.com", "/");
+    v.headers.emplace_back("Authorization", "AWS4-ECDSA-P256-SHA256 Credential=ASIAY34FZKBOKMUTVV7A/"
+                                            "20261123/s3/aws4_request, SignedHeaders=host, "
+                                            "Signature=00");
+    auto a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].account->str(), "609629065308");
+}
