@@ -170,9 +170,11 @@ std::optional<saml_read> read_saml_xml(std::string_view xml, const saml_limits& 
             assertion = n;
         }
         if (ln == "Attribute") {
-            std::string_view name = n.attribute("Name").value();
-            if (name == saml_role_attribute) role_attributes.push_back(n);
-            if (name == saml_session_attribute) session_attributes.push_back(n);
+            // Compared loosely (case, surrounding space) so that a near-miss spelling AWS might
+            // still honour counts as a second Role attribute and is refused, never ignored.
+            auto name = detail::trim(n.attribute("Name").value());
+            if (detail::iequals(name, saml_role_attribute)) role_attributes.push_back(n);
+            if (detail::iequals(name, saml_session_attribute)) session_attributes.push_back(n);
         }
     }
     if (!assertion) {

@@ -167,3 +167,14 @@ TEST(saml, base64_variants_and_cap) {
     EXPECT_FALSE(ci::decode_base64("aGVsbG8=x", 100));
     EXPECT_FALSE(ci::decode_base64("aGVsbG8", 4));
 }
+
+TEST(saml, a_second_role_attribute_spelled_differently_is_refused) {
+    auto xml = saml_response({std::string(role_a) + "," + prov_a}, "l");
+    auto pos = xml.find("</saml2:AttributeStatement>");
+    xml.insert(pos, "<saml2:Attribute Name=\" https://aws.amazon.com/saml/attributes/ROLE\">"
+                    "<saml2:AttributeValue>" + std::string(role_b) + "," + prov_b +
+                        "</saml2:AttributeValue></saml2:Attribute>");
+    std::string why;
+    EXPECT_FALSE(read(xml, &why));
+    EXPECT_NE(why.find("more than once"), std::string::npos) << why;
+}
