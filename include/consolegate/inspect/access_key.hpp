@@ -1,0 +1,23 @@
+#pragma once
+// AWS access key ID -> the account that owns it, without calling AWS.
+//
+// Since 2019 AWS encodes the owning account in the key ID: after the four-character prefix the
+// rest is base32 (RFC 4648 alphabet, 16 characters = 80 bits); bits 1..47 of the first 48, shifted
+// right by 7, are the account number. Older keys, recognisable by an 'I' or 'J' as their fifth
+// character, do not carry the account and cannot be decoded.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "consolegate/core/ids.hpp"
+
+namespace consolegate::inspect {
+
+// `akid` must be exactly 20 characters, start with AKIA (long-term) or ASIA (temporary) and be
+// base32 after the prefix. Returns nullopt and, if `why` is non-null, one sentence why otherwise
+// (wrong length or prefix, not base32, the I/J legacy format). Pure; thread-safe.
+// Example: ASIAY34FZKBOKMUTVV7A -> 609629065308.
+std::optional<core::account_id> account_from_access_key(std::string_view akid, std::string* why);
+
+}  // namespace consolegate::inspect

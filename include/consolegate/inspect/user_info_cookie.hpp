@@ -1,0 +1,39 @@
+#pragma once
+// The console's `aws-userInfo` cookie: URL-encoded JSON that AWS sets on .aws.amazon.com after a
+// successful sign-in, e.g. {"arn":"arn:aws:sts::ACCT:assumed-role/ROLE/SESSION","alias":"…",
+// "username":"…","issuer":"…","signinType":"PUBLIC"}. The gateway reads it (it is not signed;
+// `aws-userInfo-signed` is, and is not verified here) to know which account a console request is
+// for after authentication.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consolegate/core/principal.hpp"
+
+namespace consolegate::inspect {
+
+struct user_info {
+    std::string arn;
+    std::string alias;
+    std::string username;
+    std::string issuer;
+    std::string signin_type;
+    core::principal principal;  // parsed `arn`
+};
+
+inline constexpr std::size_t max_user_info_cookie = 8 * 1024;
+
+// `value` is the cookie value as sent (percent-encoded JSON, optionally in double quotes).
+// Returns nullopt and a reason in `why` (if non-null) when it is over max_user_info_cookie, not
+// valid percent-encoding, not a JSON object, or has no parsable `arn`. Pure; thread-safe.
+std::optional<user_info> parse_user_info_cookie(std::string_view value, std::string* why);
+
+// Every value of cookie `name` in the Cookie header values (RFC 6265 section 4.2.1 syntax, name
+// compared exactly), in order, duplicates kept.
+std::vector<std::string_view> cookie_values(
+    const std::vector<std::string_view>& cookie_headers, std::string_view name);
+
+}  // namespace consolegate::inspect

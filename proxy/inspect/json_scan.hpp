@@ -1,0 +1,29 @@
+#pragma once
+// Every scalar of a JSON text with the nearest enclosing object key, duplicates kept.
+//
+// A JSON object may repeat a key (RFC 8259 section 4 leaves the outcome to the implementation):
+// Boost.JSON's DOM keeps the last, other servers the first. The inspector therefore reads every
+// occurrence, so `{"accountId":"allowed","accountId":"denied"}` yields both values.
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "params.hpp"
+
+namespace consolegate::inspect::detail {
+
+struct json_scan_limits {
+    int max_depth = 16;
+    std::size_t max_leaves = 4096;
+    int max_nesting = 3;  // JSON objects carried as string values, parsed in turn
+};
+
+// nullopt when the text is not one valid JSON value or exceeds the limits. Leaves come out with
+// where = "json"; string values that themselves hold a JSON object (console API proxies wrap the
+// service request that way) are scanned too and their leaves appended.
+std::optional<std::vector<param>> scan_json(std::string_view text,
+                                            const json_scan_limits& limits = {});
+
+}  // namespace consolegate::inspect::detail

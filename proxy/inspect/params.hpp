@@ -1,0 +1,39 @@
+#pragma once
+// Private helpers of the inspector: percent-decoding, query/form parameters, header lookup.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consolegate/core/http_request.hpp"
+
+namespace consolegate::inspect::detail {
+
+// RFC 3986 percent-decoding (Boost.URL); `plus_as_space` for application/x-www-form-urlencoded
+// (HTML "URL-encoded form data"). nullopt on a malformed escape ("%zz", "%4").
+std::optional<std::string> percent_decode(std::string_view s, bool plus_as_space);
+
+struct param {
+    std::string name;   // decoded
+    std::string value;  // decoded
+    std::string where;  // "query" or "form" or "json"
+    bool bad_escape = false;  // name or value had a malformed escape (kept raw)
+};
+
+// "a=1&b=2&a=3" -> every pair in order, duplicates kept; empty pieces skipped.
+void parse_urlencoded(std::string_view s, std::string_view where, std::vector<param>& out);
+
+// Case-insensitive ASCII helpers.
+bool iequals(std::string_view a, std::string_view b) noexcept;
+bool istarts_with(std::string_view s, std::string_view prefix) noexcept;
+bool iends_with(std::string_view s, std::string_view suffix) noexcept;
+bool icontains(std::string_view s, std::string_view needle) noexcept;
+std::string lower(std::string_view s);
+std::string_view trim(std::string_view s) noexcept;
+
+// Every value of header `name` (case-insensitive), in order.
+std::vector<std::string_view> header_values(const core::http_request_view& req,
+                                            std::string_view name);
+
+}  // namespace consolegate::inspect::detail

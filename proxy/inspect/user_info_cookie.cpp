@@ -1,0 +1,83 @@
+#include "consolegate/inspect/user_info_cookie.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include "params.hpp"
+
+namespace consolegate::inspect {
+namespace {
+
+void set_why(std::string* why, std::string text) {
+    if (why) *why = std::move(text);
+}
+
+std::string string_field(const boost::json::object& o, std::string_view key) {
+    auto* v = o.if_contains(boost::json::string_view(key.data(), key.size()));
+    if (!v || !v->is_string()) return {};
+    auto& s = v->get_string();
+    return std::string(s.data(), s.size());
+}
+
+}  // namespace
+
+std::optional<user_info> parse_user_info_cookie(std::string_view value, std::string* why) {
+    if (value.size() > max_user_info_cookie) {
+        set_why(why, "aws-userInfo cookie is over the size cap");
+        return std::nullopt;
+    }
+    // RFC 6265 section 4.1.1 allows a cookie-value in double quotes.
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+    }
+    // The console writes it with encodeURIComponent: '+' is a literal plus.
+    auto json_text = detail::percent_decode(value, false);
+    if (!json_text) {
+        set_why(why, "aws-userInfo cookie is not valid percent-encoding");
+        return std::nullopt;
+    }
+    boost::system::error_code ec;
+    boost::json::parse_options po;
+    po.max_depth = 8;
+    auto jv = boost::json::parse(*json_text, ec, {}, po);
+    if (ec || !jv.is_object()) {
+        set_why(why, "aws-userInfo cookie is not a JSON object");
+        return std::nullopt;
+    }
+    auto& o = jv.get_object();
+    user_info out;
+    out.arn = string_field(o, "arn");
+    out.alias = string_field(o, "alias");
+    out.username = string_field(o, "username");
+    out.issuer = string_field(o, "issuer");
+    out.signin_type = string_field(o, "signinType");
+    auto p = core::parse_arn(out.arn);
+    if (!p) {
+        set_why(why, out.arn.empty() ? "aws-userInfo cookie has no arn"
+                                     : "aws-userInfo cookie has an arn that is not an IAM/STS "
+                                       "principal");
+        return std::nullopt;
+    }
+    out.principal = std::move(*p);
+    return out;
+}
+
+std::vector<std::string_view> cookie_values(const std::vector<std::string_view>& cookie_headers,
+                                            std::string_view name) {
+    std::vector<std::string_view> out;
+    for (auto header : cookie_headers) {
+        while (!header.empty()) {
+            auto semi = header.find(';');
+            auto pair = detail::trim(header.substr(0, semi));
+            header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
+            auto eq = pair.find('=');
+            if (eq == std::string_view::npos) continue;
+            if (detail::trim(pair.substr(0, eq)) == name) {
+                out.push_back(detail::trim(pair.substr(eq + 1)));
+            }
+        }
+    }
+    return out;
+}
+
+}  // namespace consolegate::inspect

@@ -1,0 +1,347 @@
+#!/usr/bin/env python3
+"""Writes the sign-in corpus: NAME.http (a raw request as the browser sends it after TLS) and
+NAME.expect.json (the attempts the inspector must find). Run from anywhere; rewrites every file.
+Expectations list every attempt; omitted fields are expected empty, parse_error is a boolean
+(non-empty or not). The unit test runs with the alias map {"acme-prod": 111122223333} and a
+16 KiB body cap."""
+import base64, json, os, urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+A, B = "111122223333", "444455556666"
+ROLE_A = f"arn:aws:iam::{A}:role/Admin"
+PROV_A = f"arn:aws:iam::{A}:saml-provider/Okta"
+ROLE_B = f"arn:aws:iam::{B}:role/AWSReservedSSO_ReadOnly_0123456789abcdef"
+PROV_B = f"arn:aws:iam::{B}:saml-provider/Okta"
+UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+def saml(values, session="alice@example.com", a="saml2", p="saml2p", prolog=""):
+    q = lambda pre, n: f"{pre}:{n}" if pre else n
+    ns = lambda pre, uri: f' xmlns{":" + pre if pre else ""}="{uri}"'
+    x = prolog or '<?xml version="1.0" encoding="UTF-8"?>\n'
+    x += (f'<{q(p,"Response")}{ns(p,"urn:oasis:names:tc:SAML:2.0:protocol")} ID="_r1" '
+          'Destination="https://signin.aws.amazon.com/saml" Version="2.0" '
+          'IssueInstant="2026-11-23T04:00:00Z">')
+    x += f'<{q(a,"Assertion")}{ns(a,"urn:oasis:names:tc:SAML:2.0:assertion")} ID="_a1" Version="2.0">'
+    x += f'<{q(a,"Issuer")}>http://www.okta.com/exk1</{q(a,"Issuer")}>'
+    x += f'<{q(a,"AttributeStatement")}>'
+    x += f'<{q(a,"Attribute")} Name="https://aws.amazon.com/SAML/Attributes/Role">'
+    for v in values:
+        x += f'<{q(a,"AttributeValue")}>{v}</{q(a,"AttributeValue")}>'
+    x += f'</{q(a,"Attribute")}>'
+    x += (f'<{q(a,"Attribute")} Name="https://aws.amazon.com/SAML/Attributes/RoleSessionName">'
+          f'<{q(a,"AttributeValue")}>{session}</{q(a,"AttributeValue")}></{q(a,"Attribute")}>')
+    x += f'</{q(a,"AttributeStatement")}></{q(a,"Assertion")}></{q(p,"Response")}>'
+    return base64.b64encode(x.encode()).decode()
+
+
+def form(pairs):
+    return "&".join(f"{urllib.parse.quote_plus(k)}={urllib.parse.quote_plus(v)}" for k, v in pairs)
+
+
+def user_info(arn, alias="", username=""):
+    j = json.dumps({"alias": alias, "arn": arn, "issuer": "https://signin.aws.amazon.com/",
+                    "signinType": "PUBLIC", "username": username}, separators=(",", ":"))
+    return urllib.parse.quote(j, safe="")
+
+
+def req(method, target, host, headers=(), body=None, ctype=None, crlf=True):
+    h = [f"{method} {target} HTTP/1.1", f"Host: {host}", f"User-Agent: {UA}"]
+    if ctype:
+        h.append(f"Content-Type: {ctype}")
+    h += list(headers)
+    if body is not None and not any(x.lower().startswith("transfer-encoding") for x in headers):
+        h.append(f"Content-Length: {len(body.encode())}")
+    nl = "\r\n" if crlf else "\n"
+    return nl.join(h) + nl + nl + (body or "")
+
+
+def att(flow, phase="pre-auth", **kw):
+    d = {"flow": flow, "phase": phase}
+    d.update(kw)
+    return d
+
+
+FORM = "application/x-www-form-urlencoded"
+COOKIE_A = "aws-userInfo=" + user_info(f"arn:aws:sts::{A}:assumed-role/Admin/alice", "acme-prod",
+                                       "assumed-role/Admin/alice")
+cases = {}
+
+# --- IAM user ---------------------------------------------------------------------------------
+cases["iam-user-host-label-id"] = (
+    req("GET", "/console", f"{A}.signin.aws.amazon.com"),
+    [att("iam-user", account=A)])
+cases["iam-user-host-label-alias"] = (
+    req("GET", "/console", "Acme-Prod.signin.aws.amazon.com:443"),
+    [att("iam-user", account=A, alias="acme-prod")])
+cases["iam-user-authenticate"] = (
+    req("POST", "/authenticate", "signin.aws.amazon.com", body=form([
+        ("action", "iam-user-authentication"), ("account", A), ("username", "bob"),
+        ("password", "hunter2"), ("client_id", "arn:aws:iam::015428540659:user/homepage"),
+        ("redirect_uri", "https://console.aws.amazon.com/console/home?account=999999999999")]),
+        ctype=FORM),
+    [att("iam-user", account=A, user="bob")])
+cases["iam-user-authenticate-unknown-alias"] = (
+    req("POST", "/authenticate", "signin.aws.amazon.com",
+        body=form([("account", "Some-Other-Co"), ("username", "bob"), ("password", "x")]),
+        ctype=FORM),
+    [att("iam-user", alias="some-other-co", user="bob")])
+cases["iam-user-authenticate-json"] = (
+    req("POST", "/authenticate", "signin.aws.amazon.com", body=json.dumps(
+        {"account": "1111-2222-3333", "username": "bob", "password": "x"}),
+        ctype="application/json"),
+    [att("iam-user", account=A, user="bob")])
+cases["iam-user-authenticate-no-account"] = (
+    req("POST", "/authenticate", "signin.aws.amazon.com",
+        body=form([("username", "bob"), ("password", "x")]), ctype=FORM),
+    [att("iam-user", parse_error=True)])
+
+# --- root ----------------------------------------------------------------------------------------
+cases["root-resolve-account-type"] = (
+    req("POST", "/signin", "signin.aws.amazon.com",
+        body=form([("action", "resolveAccountType"), ("email", "root@example.com")]), ctype=FORM),
+    [att("root", user="root@example.com")])
+cases["root-authenticate-root"] = (
+    req("POST", "/signin", "signin.aws.amazon.com", body=form([
+        ("action", "authenticateRoot"), ("email", "root@example.com"), ("password", "x"),
+        ("redirect_uri", f"https://console.aws.amazon.com/console/home?account={B}")]),
+        ctype=FORM),
+    [att("root", user="root@example.com")])
+
+# --- SAML ----------------------------------------------------------------------------------------
+cases["saml-one-role"] = (
+    req("POST", "/saml", "signin.aws.amazon.com",
+        body=form([("SAMLResponse", saml([f"{ROLE_A},{PROV_A}"])), ("RelayState", "")]), ctype=FORM),
+    [att("saml", account=A, role="Admin", user="alice@example.com")])
+cases["saml-multi-role"] = (
+    req("POST", "/saml", "signin.aws.amazon.com",
+        body=form([("SAMLResponse", saml([f"{ROLE_A},{PROV_A}", f"{PROV_B},{ROLE_B}"]))]),
+        ctype=FORM),
+    [att("saml", account=A, role="Admin", user="alice@example.com"),
+     att("saml", account=B, role="AWSReservedSSO_ReadOnly_0123456789abcdef",
+         permission_set="ReadOnly", user="alice@example.com")])
+cases["saml-role-chooser"] = (
+    req("POST", "/saml", "signin.aws.amazon.com", body=form([
+        ("roleIndex", ROLE_B),
+        ("SAMLResponse", saml([f"{ROLE_A},{PROV_A}", f"{PROV_B},{ROLE_B}"]))]), ctype=FORM),
+    [att("saml", account=B, role="AWSReservedSSO_ReadOnly_0123456789abcdef",
+         permission_set="ReadOnly", user="alice@example.com")])
+cases["saml-regional-acs"] = (
+    req("POST", "/saml/acs/SAMLSP4SHN3UIS2D558H46", "us-west-2.signin.aws.amazon.com",
+        body=form([("SAMLResponse", saml([f"{ROLE_A},{PROV_A}"]))]), ctype=FORM),
+    [att("saml", account=A, role="Admin", user="alice@example.com")])
+cases["saml-prefixes"] = (
+    req("POST", "/saml", "signin.aws.amazon.com",
+        body=form([("SAMLResponse", saml([f"{ROLE_A},{PROV_A}"], a="", p="samlp"))]), ctype=FORM),
+    [att("saml", account=A, role="Admin", user="alice@example.com")])
+cases["saml-comment-in-value"] = (
+    req("POST", "/saml", "signin.aws.amazon.com", body=form([("SAMLResponse", saml(
+        [f"arn:aws:iam::4444<!---->55556666:role/Dev,{PROV_B}"]))]), ctype=FORM),
+    [att("saml", account=B, role="Dev", user="alice@example.com")])
+cases["saml-comment-truncation-attack"] = (
+    req("POST", "/saml", "signin.aws.amazon.com", body=form([("SAMLResponse", saml(
+        [f"{ROLE_A},{PROV_A}<!---->.evil"]))]), ctype=FORM),
+    [att("saml", parse_error=True)])
+cases["saml-xxe"] = (
+    req("POST", "/saml", "signin.aws.amazon.com", body=form([("SAMLResponse", saml(
+        ["&role;"], session="&xxe;", prolog='<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY xxe '
+        f'SYSTEM "file:///etc/passwd"><!ENTITY role "{ROLE_A},{PROV_A}">]>\n'))]), ctype=FORM),
+    [att("saml", parse_error=True)])
+cases["saml-malformed"] = (
+    req("POST", "/saml", "signin.aws.amazon.com",
+        body=form([("SAMLResponse", base64.b64encode(b"<Response><oops></Response>").decode())]),
+        ctype=FORM),
+    [att("saml", parse_error=True)])
+cases["saml-two-responses"] = (
+    req("POST", "/saml", "signin.aws.amazon.com", body=form([
+        ("SAMLResponse", saml([f"{ROLE_A},{PROV_A}"])),
+        ("SAMLResponse", saml([f"{ROLE_B},{PROV_B}"]))]), ctype=FORM),
+    [att("saml", parse_error=True)])
+
+# --- IAM Identity Center -------------------------------------------------------------------------
+cases["idc-federation-console"] = (
+    req("GET", f"/federation/console?account_id={A}&role_name=AdministratorAccess"
+        "&destination=https%3A%2F%2Fconsole.aws.amazon.com%2F", "portal.sso.eu-west-1.amazonaws.com",
+        headers=["x-amz-sso_bearer_token: opaque", "Origin: https://d-1234567890.awsapps.com"]),
+    [att("identity-center", account=A, role="AdministratorAccess",
+         permission_set="AdministratorAccess")])
+cases["idc-federation-credentials"] = (
+    req("GET", f"/federation/credentials/?account_id={B}&role_name=ReadOnly&debug=true",
+        "portal.sso.us-east-1.amazonaws.com", headers=["x-amz-sso_bearer_token: opaque"]),
+    [att("identity-center", account=B, role="ReadOnly", permission_set="ReadOnly")])
+
+# --- custom broker -------------------------------------------------------------------------------
+session = urllib.parse.quote(json.dumps({"sessionId": "ASIAY34FZKBOKMUTVV7A",
+                                         "sessionKey": "wJalrXUtnFEMI/K7MDENG",
+                                         "sessionToken": "FwoGZXIvYXdzEXAMPLE"}), safe="")
+cases["broker-get-signin-token"] = (
+    req("GET", f"/federation?Action=getSigninToken&SessionDuration=43200&Session={session}",
+        "signin.aws.amazon.com"),
+    [att("custom-broker", account="609629065308")])
+legacy = urllib.parse.quote(json.dumps({"sessionId": "ASIAJEXAMPLEXEG2JICE"}), safe="")
+cases["broker-legacy-key"] = (
+    req("GET", f"/federation?Action=getSigninToken&Session={legacy}", "signin.aws.amazon.com"),
+    [att("custom-broker", parse_error=True)])
+cases["broker-login"] = (
+    req("GET", "/federation?Action=login&Issuer=https%3A%2F%2Fbroker.example.com&Destination="
+        "https%3A%2F%2Fconsole.aws.amazon.com%2F&SigninToken=VCQgs5qZZt3Q6fn8Tr5EXAMPLE",
+        "signin.aws.amazon.com"),
+    [att("custom-broker")])
+
+# --- switch role ---------------------------------------------------------------------------------
+cases["switchrole-get"] = (
+    req("GET", "/switchrole?roleName=Admin&account=acme-prod&displayName=Prod&color=B7CA9D",
+        "signin.aws.amazon.com", headers=["Cookie: " + COOKIE_A]),
+    [att("switch-role", account=A, alias="acme-prod", role="Admin"),
+     att("console-session", "post-auth", account=A, alias="acme-prod", role="Admin",
+         user="alice")])
+cases["switchrole-post"] = (
+    req("POST", "/switchrole", "signin.aws.amazon.com", body=form([
+        ("account", B), ("roleName", "AWSReservedSSO_ReadOnly_0123456789abcdef"),
+        ("displayName", "ro"), ("redirect_uri", "https://console.aws.amazon.com/"),
+        ("mfaNeeded", "0"), ("action", "switchFromBasis")]), ctype=FORM),
+    [att("switch-role", account=B, role="AWSReservedSSO_ReadOnly_0123456789abcdef",
+         permission_set="ReadOnly")])
+cases["switchrole-multi-session"] = (
+    req("POST", "/sessions/5d0e1f2a/v1/switchrole", "us-east-1.signin.aws.amazon.com",
+        body=json.dumps({"accountId": B, "roleName": "Dev", "displayName": "dev"}),
+        ctype="application/json"),
+    [att("switch-role", account=B, role="Dev")])
+
+# --- multi-session console, console cookie, SigV4 ------------------------------------------------
+cases["multi-session-console-host"] = (
+    req("GET", "/ec2/home?region=us-east-1", f"{B}-ab12cd34.us-east-1.console.aws.amazon.com"),
+    [att("multi-session", "session", account=B)])
+cases["console-cookie"] = (
+    req("GET", "/console/home?region=us-east-1", "us-east-1.console.aws.amazon.com",
+        headers=["Cookie: noflush_awsccs_sid=abc; " + COOKIE_A + "; aws-creds=xyz"]),
+    [att("console-session", "post-auth", account=A, alias="acme-prod", role="Admin",
+         user="alice")])
+cases["console-cookie-iam-user"] = (
+    req("GET", "/iam/home", "console.aws.amazon.com", headers=[
+        "Cookie: aws-userInfo=" + user_info(f"arn:aws:iam::{B}:user/bob", "", "bob")]),
+    [att("console-session", "post-auth", account=B, user="bob")])
+cases["console-cookie-garbled"] = (
+    req("GET", "/console/home", "console.aws.amazon.com",
+        headers=["Cookie: aws-userInfo=%7B%22arn%22%3A%22nope"]),
+    [att("console-session", "post-auth", parse_error=True)])
+cases["sigv4-authorization"] = (
+    req("POST", "/", "monitoring.us-east-1.console.aws.amazon.com", headers=[
+        "Authorization: AWS4-HMAC-SHA256 Credential=ASIAY34FZKBOKMUTVV7A/20261123/us-east-1/"
+        "monitoring/aws4_request, SignedHeaders=host;x-amz-date, Signature=abcdef0123",
+        "X-Amz-Date: 20261123T040000Z"], body="Action=DescribeAlarms&Version=2010-08-01",
+        ctype=FORM),
+    [att("api-credentials", "post-auth", account="609629065308")])
+cases["sigv4-legacy-key"] = (
+    req("GET", "/", "s3.console.aws.amazon.com", headers=[
+        "Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261123/us-east-1/s3/"
+        "aws4_request, SignedHeaders=host, Signature=00"]),
+    [att("api-credentials", "post-auth", parse_error=True)])
+
+# --- AMS -----------------------------------------------------------------------------------------
+rfc = {"ChangeTypeId": "ct-1opjmhuddw194", "ChangeTypeVersion": "1.0", "Title": "Dev mode",
+       "ExecutionParameters": json.dumps({"DocumentName": "AWSManagedServices-Dev"})}
+cases["ams-create-rfc"] = (
+    req("POST", "/", "amscm.us-east-1.amazonaws.com", headers=[
+        "X-Amz-Target: AWSManagedServicesChangeManagement.CreateRfc"], body=json.dumps(rfc),
+        ctype="application/x-amz-json-1.1"),
+    [att("ams-change", "post-auth", change_type="ct-1opjmhuddw194")])
+wrapped = {"operation": "CreateRfc", "contentString": json.dumps(
+    {"ChangeTypeId": "CT-3RD4781C2NNHP", "ChangeTypeVersion": "1.0"})}
+cases["ams-console-wrapped-rfc"] = (
+    req("POST", "/managedservices/api/amscm", "console.aws.amazon.com",
+        headers=["Cookie: " + COOKIE_A], body=json.dumps(wrapped), ctype="application/json"),
+    [att("console-session", "post-auth", account=A, alias="acme-prod", role="Admin", user="alice"),
+     att("ams-change", "post-auth", account=A, alias="acme-prod", role="Admin", user="alice",
+         change_type="ct-3rd4781c2nnhp")])
+cases["ams-other-change-type"] = (
+    req("POST", "/", "amscm.us-east-1.amazonaws.com", headers=[
+        "X-Amz-Target: AWSManagedServicesChangeManagement.CreateRfc"],
+        body=json.dumps({"ChangeTypeId": "ct-1e1xtak34nx76", "ChangeTypeVersion": "1.0"}),
+        ctype="application/x-amz-json-1.1"),
+    [])
+
+# --- requests that carry nothing -----------------------------------------------------------------
+cases["static-asset"] = (
+    req("GET", "/assets/js/main.3f2a.js", "us-east-1.console.aws.amazon.com"), [])
+cases["oauth-aws-own-accounts"] = (
+    req("GET", "/oauth?response_type=code&client_id=arn%3Aaws%3Aiam%3A%3A015428540659%3Auser%2F"
+        "homepage&redirect_uri=https%3A%2F%2Fconsole.aws.amazon.com%2Fconsole%2Fhome%3Faccount%3D"
+        f"{B}%26isauthcode%3Dtrue", "signin.aws.amazon.com"), [])
+
+# --- hostile encodings ---------------------------------------------------------------------------
+cases["hostile-percent-encoding"] = (
+    req("POST", "/authenticate", "signin.aws.amazon.com",
+        body="account=%34%34%34%34%35%35%35%35%36%36%36%36&username=b%6Fb&password=x", ctype=FORM),
+    [att("iam-user", account=B, user="bob")])
+cases["hostile-plus"] = (
+    req("POST", "/signin", "signin.aws.amazon.com",
+        body="action=resolveAccountType&email=root+admin%2Btag%40example.com", ctype=FORM),
+    [att("root", user="root admin+tag@example.com")])
+cases["hostile-host-case-port-trailing-dot"] = (
+    req("POST", "/Authenticate", "SIGNIN.Aws.Amazon.COM.:443",
+        body=form([("account", A), ("username", "bob")]), ctype=FORM),
+    [att("iam-user", account=A, user="bob", host="signin.aws.amazon.com")])
+cases["hostile-duplicate-params"] = (
+    req("POST", "/authenticate", "signin.aws.amazon.com",
+        body=form([("account", A), ("username", "bob"), ("account", B), ("account", A)]),
+        ctype=FORM),
+    [att("iam-user", account=A, user="bob"), att("iam-user", account=B, user="bob")])
+cases["hostile-query-and-body"] = (
+    req("POST", f"/switchrole?account={A}&roleName=Admin", "signin.aws.amazon.com",
+        body=form([("account", B), ("roleName", "Admin")]), ctype=FORM),
+    [att("switch-role", account=A, role="Admin"), att("switch-role", account=B, role="Admin")])
+chunk_body = form([("account", B), ("roleName", "Dev")])
+cases["hostile-chunked"] = (
+    req("POST", "/switchrole", "signin.aws.amazon.com", headers=["Transfer-Encoding: chunked"],
+        ctype=FORM, body=f"{7:x}\r\n{chunk_body[:7]}\r\n{len(chunk_body)-7:x}\r\n"
+        f"{chunk_body[7:]}\r\n0\r\n\r\n"),
+    [att("switch-role", account=B, role="Dev")])
+cases["hostile-body-over-cap"] = (
+    req("POST", "/saml", "signin.aws.amazon.com", ctype=FORM,
+        body=form([("RelayState", "x" * 17000), ("SAMLResponse", saml([f"{ROLE_A},{PROV_A}"]))])),
+    [att("saml", parse_error=True)])
+cases["hostile-path-encoding"] = (
+    req("POST", "/x/../%73aml", "signin.aws.amazon.com",
+        body=form([("SAMLResponse", saml([f"{ROLE_B},{PROV_B}"]))]), ctype=FORM),
+    [att("saml", account=B, role="AWSReservedSSO_ReadOnly_0123456789abcdef",
+         permission_set="ReadOnly", user="alice@example.com")])
+cases["hostile-bad-escape"] = (
+    req("POST", "/authenticate", "signin.aws.amazon.com",
+        body="account=1111222233%zz&username=bob", ctype=FORM),
+    [att("iam-user", alias="1111222233%zz", user="bob"), att("iam-user", parse_error=True)])
+cases["hostile-multipart"] = (
+    req("POST", "/authenticate", "signin.aws.amazon.com",
+        ctype="multipart/form-data; boundary=XyZ",
+        body="--XyZ\r\nContent-Disposition: form-data; name=\"account\"\r\n\r\n"
+        f"{B}\r\n--XyZ--\r\n"),
+    [att("iam-user", parse_error=True)])
+cases["hostile-gzip-body"] = (
+    req("POST", "/switchrole", "signin.aws.amazon.com", ctype=FORM,
+        headers=["Content-Encoding: gzip"], body="\x1f\x08not-really-gzip"),
+    [att("switch-role", parse_error=True)])
+cases["hostile-json-duplicate-keys"] = (
+    req("POST", "/sessions/5d0e1f2a/v1/switchrole", "signin.aws.amazon.com",
+        body='{"accountId":"%s","roleName":"Dev","accountId":"%s"}' % (A, B),
+        ctype="application/json"),
+    [att("switch-role", account=A, role="Dev"), att("switch-role", account=B, role="Dev")])
+cases["hostile-path-parameter"] = (
+    req("POST", "/saml;jsessionid=0A1B", "signin.aws.amazon.com",
+        body=form([("SAMLResponse", saml([f"{ROLE_A},{PROV_A}"]))]), ctype=FORM),
+    [att("saml", account=A, role="Admin", user="alice@example.com")])
+cases["hostile-unknown-path-with-saml"] = (
+    req("POST", "/v2/saml-post", "signin.aws.amazon.com",
+        body=form([("SAMLResponse", saml([f"{ROLE_B},{PROV_B}"]))]), ctype=FORM),
+    [att("saml", account=B, role="AWSReservedSSO_ReadOnly_0123456789abcdef",
+         permission_set="ReadOnly", user="alice@example.com")])
+cases["hostile-lf-absolute-form"] = (
+    f"GET https://{A}.signin.aws.amazon.com/console HTTP/1.1\nUser-Agent: {UA}\n\n",
+    [att("iam-user", account=A)])
+
+for name, (text, attempts) in cases.items():
+    with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:
+        f.write(text)
+    with open(os.path.join(HERE, name + ".expect.json"), "w") as f:
+        json.dump({"attempts": attempts}, f, indent=1)
+        f.write("\n")
+print(len(cases), "cases")

@@ -1,0 +1,188 @@
+#include "consolegate/inspect/inspector.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ci = consolegate::inspect;
+namespace core = consolegate::core;
+
+namespace {
+
+core::http_request_view request(std::string_view method, std::string_view host,
+                                std::string_view target, std::string_view body = {}) {
+    core::http_request_view v;
+    v.method = method;
+    v.host = host;
+    v.target = target;
+    v.body = body;
+    return v;
+}
+
+}  // namespace
+
+TEST(inspector, normalize_host) {
+    EXPECT_EQ(ci::normalize_host("Foo.Signin.AWS.amazon.com.:443"), "foo.signin.aws.amazon.com");
+    EXPECT_EQ(ci::normalize_host(" console.aws.amazon.com.. "), "console.aws.amazon.com");
+    EXPECT_EQ(ci::normalize_host("[::1]:8443"), "[::1]");
+    EXPECT_EQ(ci::normalize_host(""), "");
+}
+
+TEST(inspector, ams_reserved_roles) {
+    ci::options opt;
+    EXPECT_TRUE(ci::is_ams_reserved_role("AMS-Admin", opt));
+    EXPECT_TRUE(ci::is_ams_reserved_role("AWSManagedServicesReadOnly", opt));
+    EXPECT_FALSE(ci::is_ams_reserved_role("Admin", opt));
+}
+
+TEST(inspector, copies_client_and_time_and_fills_source) {
+    auto v = request("GET", "111122223333.signin.aws.amazon.com", "/console");
+    v.client = *core::ip_address::parse("10.1.2.3");
+    v.time = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
+    auto a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].client, v.client);
+    EXPECT_EQ(a[0].time, v.time);
+    EXPECT_EQ(a[0].source, "host");
+    EXPECT_EQ(a[0].host, "111122223333.signin.aws.amazon.com");
+}
+
+TEST(inspector, sni_naming_another_account_host_is_inspected_too) {
+    auto v = request("GET", "signin.aws.amazon.com", "/console");
+    v.sni = "444455556666-abcd1234.us-east-1.console.aws.amazon.com";
+    auto a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::multi_session);
+    EXPECT_EQ(a[0].account->str(), "444455556666");
+    v.host = "";
+    v.sni = "111122223333.signin.aws.amazon.com";
+    a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::iam_user);
+}
+
+TEST(inspector, regional_sign_in_hosts_are_not_account_labels) {
+    for (auto h : {"us-east-1.signin.aws.amazon.com", "us-gov-west-1.signin.aws.amazon.com",
+                   "ap-southeast-3.signin.aws.amazon.com", "signin.aws.amazon.com"}) {
+        EXPECT_TRUE(ci::inspect(request("GET", h, "/"), {}).empty()) << h;
+    }
+    auto a = ci::inspect(request("GET", "my-company-1.signin.aws.amazon.com", "/console"), {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].alias, "my-company-1");
+}
+
+TEST(inspector, multi_session_host_shape_is_exact) {
+    for (auto h : {"11112222333-abcd1234.us-east-1.console.aws.amazon.com",
+                   "111122223333-abcd123.us-east-1.console.aws.amazon.com",
+                   "111122223333_abcd1234.us-east-1.console.aws.amazon.com",
+                   "111122223333-abcd1234.console.aws.amazon.com.evil.example"}) {
+        EXPECT_TRUE(ci::inspect(request("GET", h, "/"), {}).empty()) << h;
+    }
+}
+
+TEST(inspector, too_many_distinct_values_is_one_parse_error) {
+    std::string body;
+    for (int i = 0; i < 100; ++i) body += "account=1111222233" + std::to_string(10 + i) + "&";
+    auto a = ci::inspect(request("POST", "signin.aws.amazon.com", "/authenticate", body), {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_FALSE(a[0].parse_error.empty());
+}
+
+TEST(inspector, truncated_body_off_sign_in_paths_is_not_an_attempt) {
+    auto v = request("POST", "us-east-1.console.aws.amazon.com", "/upload", "xxxx");
+    v.body_truncated = true;
+    EXPECT_TRUE(ci::inspect(v, {}).empty());
+    v.host = "signin.aws.amazon.com";
+    v.target = "/switchrole";
+    auto a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::switch_role);
+    EXPECT_NE(a[0].parse_error.find("cap"), std::string::npos);
+}
+
+TEST(inspector, truncated_change_request_fails_closed) {
+    auto v = request("POST", "amscm.us-east-1.amazonaws.com", "/", "{\"ChangeTypeId\":");
+    v.headers.emplace_back("X-Amz-Target", "AWSManagedServicesChangeManagement.CreateRfc");
+    v.body_truncated = true;
+    auto a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::ams_change);
+    EXPECT_FALSE(a[0].parse_error.empty());
+}
+
+TEST(inspector, change_type_in_an_unparsed_shape_of_a_change_request_is_still_found) {
+    auto v = request("POST", "console.aws.amazon.com", "/managedservices/rfc/create",
+                     "ChangeTypeId%3Dct-1opjmhuddw194%26x%3D1");
+    v.headers.emplace_back("Content-Type", "text/plain");
+    auto a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].change_type, "ct-1opjmhuddw194");
+}
+
+TEST(inspector, get_without_parameters_on_sign_in_pages_is_nothing) {
+    for (auto t : {"/saml", "/switchrole", "/federation", "/signin", "/authenticate", "/oauth"}) {
+        EXPECT_TRUE(ci::inspect(request("GET", "signin.aws.amazon.com", t), {}).empty()) << t;
+    }
+}
+
+TEST(inspector, role_chooser_with_a_non_role_arn_is_a_parse_error) {
+    auto a = ci::inspect(request("POST", "signin.aws.amazon.com", "/saml",
+                                 "roleIndex=arn%3Aaws%3Aiam%3A%3A111122223333%3Auser%2Fbob"),
+                         {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_FALSE(a[0].parse_error.empty());
+}
+
+TEST(inspector, switch_role_by_role_arn) {
+    auto a = ci::inspect(
+        request("GET", "signin.aws.amazon.com",
+                "/switchrole?role=arn%3Aaws%3Aiam%3A%3A444455556666%3Arole%2Fops%2FAMS-Admin"),
+        {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].account->str(), "444455556666");
+    EXPECT_EQ(a[0].role_name, "AMS-Admin");
+}
+
+TEST(inspector, presigned_query_credential) {
+    auto a = ci::inspect(request("GET", "s3.console.aws.amazon.com",
+                                 "/b/k?X-Amz-Credential=ASIAY34FZKBOKMUTVV7A%2F20261123%2Fus-east-1"
+                                 "%2Fs3%2Faws4_request&X-Amz-Signature=00"),
+                         {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::api_credentials);
+    EXPECT_EQ(a[0].account->str(), "609629065308");
+}
+
+TEST(inspector, cookie_is_read_only_on_aws_hosts) {
+    auto v = request("GET", "intranet.example.com", "/");
+    v.headers.emplace_back("Cookie", "aws-userInfo=%7B%22arn%22%3A%22arn%3Aaws%3Aiam%3A%3A111122223333"
+                                     "%3Auser%2Fbob%22%7D");
+    EXPECT_TRUE(ci::inspect(v, {}).empty());
+    v.host = "console.aws.amazon.com";
+    EXPECT_EQ(ci::inspect(v, {}).size(), 1u);
+}
+
+TEST(inspector, switch_role_naming_only_a_role_fails_closed_with_a_source) {
+    auto a = ci::inspect(request("POST", "signin.aws.amazon.com", "/switchrole", "roleName=Admin"),
+                         {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_FALSE(a[0].parse_error.empty());
+    EXPECT_EQ(a[0].source, "form:roleName");
+}
+
+TEST(inspector, foreign_host_header_on_an_aws_connection_is_judged_by_the_sni) {
+    auto v = request("POST", "intranet.example.com", "/switchrole", "account=444455556666&roleName=X");
+    v.sni = "signin.aws.amazon.com";
+    auto a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::switch_role);
+    EXPECT_EQ(a[0].host, "signin.aws.amazon.com");
+}
+
+TEST(inspector, sigv4a_credential_is_read) {
+    auto v = request("GET", "s3.console.aws.amazon.com", "/");
+    v.headers.emplace_back("Authorization", "AWS4-ECDSA-P256-SHA256 Credential=ASIAY34FZKBOKMUTVV7A/"
+                                            "20261123/s3/aws4_request, SignedHeaders=host, "
+                                            "Signature=00");
+    auto a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].account->str(), "609629065308");
+}

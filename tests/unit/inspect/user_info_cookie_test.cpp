@@ -1,0 +1,59 @@
+#include "consolegate/inspect/user_info_cookie.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ci = consolegate::inspect;
+
+namespace {
+// As the console sets it (encodeURIComponent of the JSON).
+constexpr const char* assumed =
+    "%7B%22alias%22%3A%22acme-prod%22%2C%22arn%22%3A%22arn%3Aaws%3Asts%3A%3A111122223333%3Aassumed-"
+    "role%2FAWSReservedSSO_Admin_0123456789abcdef%2Falice%40example.com%22%2C%22bn%22%3A%22x%22%2C"
+    "%22issuer%22%3A%22https%3A%2F%2Fd-1234567890.awsapps.com%2Fstart%2F%22%2C%22signinType%22%3A%"
+    "22PUBLIC%22%2C%22username%22%3A%22assumed-role%2FAWSReservedSSO_Admin_0123456789abcdef%2Falice"
+    "%40example.com%22%7D";
+}  // namespace
+
+TEST(user_info_cookie, assumed_role_session) {
+    std::string why;
+    auto u = ci::parse_user_info_cookie(assumed, &why);
+    ASSERT_TRUE(u) << why;
+    EXPECT_EQ(u->principal.account.str(), "111122223333");
+    EXPECT_EQ(u->principal.role_name, "AWSReservedSSO_Admin_0123456789abcdef");
+    EXPECT_EQ(u->principal.permission_set, "Admin");
+    EXPECT_EQ(u->principal.session_name, "alice@example.com");
+    EXPECT_EQ(u->alias, "acme-prod");
+    EXPECT_EQ(u->signin_type, "PUBLIC");
+}
+
+TEST(user_info_cookie, iam_user_quoted_and_plain_json) {
+    std::string why;
+    auto u = ci::parse_user_info_cookie(
+        "\"%7B%22arn%22%3A%22arn%3Aaws%3Aiam%3A%3A444455556666%3Auser%2Fbob%22%7D\"", &why);
+    ASSERT_TRUE(u) << why;
+    EXPECT_EQ(u->principal.user_name, "bob");
+    u = ci::parse_user_info_cookie(R"({"arn":"arn:aws:iam::444455556666:root"})", &why);
+    ASSERT_TRUE(u) << why;
+    EXPECT_EQ(u->principal.kind, consolegate::core::principal_kind::root);
+}
+
+TEST(user_info_cookie, refuses_what_it_cannot_read) {
+    for (std::string bad : {std::string(""), std::string("%7B"), std::string("%zz"),
+                            std::string("[1,2]"), std::string("%7B%22arn%22%3A5%7D"),
+                            std::string(R"({"arn":"arn:aws:s3:::bucket"})"),
+                            std::string(R"({"alias":"x"})"), std::string(9000, 'a')}) {
+        std::string why;
+        EXPECT_FALSE(ci::parse_user_info_cookie(bad, &why)) << bad;
+        EXPECT_FALSE(why.empty());
+    }
+}
+
+TEST(user_info_cookie, cookie_values_from_headers) {
+    std::vector<std::string_view> headers{"a=1; aws-userInfo=X; b=2", "aws-userInfo=Y;aws-userinfo=Z",
+                                          "noequals; aws-userInfo =W"};
+    auto v = ci::cookie_values(headers, "aws-userInfo");
+    ASSERT_EQ(v.size(), 3u);
+    EXPECT_EQ(v[0], "X");
+    EXPECT_EQ(v[1], "Y");
+    EXPECT_EQ(v[2], "W");
+}
