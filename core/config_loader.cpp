@@ -2,7 +2,9 @@
 // reader (config_sections.cpp, config_policy.cpp), then checks what spans tables.
 
 #include <algorithm>
+#include <map>
 #include <system_error>
+#include <tuple>
 
 #include "config_reader.hpp"
 
@@ -192,26 +194,22 @@ void loader::cross_check() {
     };
     std::vector<use> uses;
     auto add = [&](int component, const std::string& key, const std::vector<endpoint>& eps,
-                   std::string_view table) {
+                   std::string_view table, bool list) {
         for (std::size_t i = 0; i < eps.size(); ++i) {
+            std::string k = list ? key + "[" + std::to_string(i) + "]" : key;
             source_location at = table_or_main(table);
-            std::string k = key + "[" + std::to_string(i) + "]";
             for (auto& l : listeners) {
-                if (l.component == component && l.where_to == eps[i] && l.key.starts_with(key)) {
-                    at = l.where;
-                    k = l.key;
-                    break;
-                }
+                if (l.component == component && l.key == k && l.where_to == eps[i]) at = l.where;
             }
             uses.push_back({k, eps[i], at});
         }
     };
-    if (cfg.dns.enabled) add(0, "dns.listen", cfg.dns.listen, "dns");
+    if (cfg.dns.enabled) add(0, "dns.listen", cfg.dns.listen, "dns", true);
     if (cfg.proxy.enabled) {
-        add(1, "proxy.sni_listen", cfg.proxy.sni_listen, "proxy");
-        add(1, "proxy.connect_listen", cfg.proxy.connect_listen, "proxy");
+        add(1, "proxy.sni_listen", cfg.proxy.sni_listen, "proxy", true);
+        add(1, "proxy.connect_listen", cfg.proxy.connect_listen, "proxy", true);
     }
-    if (cfg.admin.enabled) add(2, "admin.listen", {cfg.admin.listen}, "admin");
+    if (cfg.admin.enabled) add(2, "admin.listen", {cfg.admin.listen}, "admin", false);
     for (std::size_t i = 0; i < uses.size(); ++i) {
         for (std::size_t j = 0; j < i; ++j) {
             const auto& a = uses[j].ep;
@@ -237,6 +235,13 @@ load_result finish(config_detail::loader& l) {
     // Cross-checks run even after other errors (all problems in one run), but not over a main
     // file that did not parse: every required key would look missing.
     if (!l.main_unparsed) l.cross_check();
+    // Report in reading order: files as first met, then line and column.
+    std::map<std::string, std::size_t> file_order;
+    for (auto& d : l.diags) file_order.emplace(d.file, file_order.size());
+    std::stable_sort(l.diags.begin(), l.diags.end(), [&](const diagnostic& a, const diagnostic& b) {
+        return std::tuple(file_order[a.file], a.line, a.column) <
+               std::tuple(file_order[b.file], b.line, b.column);
+    });
     load_result r;
     if (l.diags.empty()) r.cfg = std::move(l.cfg);
     r.diagnostics = std::move(l.diags);
