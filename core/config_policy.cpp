@@ -100,7 +100,7 @@ void loader::read_policy(const toml::table& t) {
     }
     if (const toml::node* n = s.take("rule")) {
         const auto* arr = n->as_array();
-        if (!arr || !arr->is_array_of_tables()) {
+        if (!arr || (!arr->empty() && !arr->is_array_of_tables())) {
             error(*n, "policy.rule: expected an array of tables; write each rule as [[policy.rule]]");
         } else {
             for (std::size_t i = 0; i < arr->size() && i < 100000; ++i) read_rule(*arr->get(i)->as_table(), i);

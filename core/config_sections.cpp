@@ -115,7 +115,7 @@ void loader::read_proxy(const toml::table& t) {
     s.get_path("upstream_ca_bundle", p.upstream_ca_bundle);
     if (const toml::node* n = s.take("upstream_override")) {
         const auto* arr = n->as_array();
-        if (!arr || !arr->is_array_of_tables()) {
+        if (!arr || (!arr->empty() && !arr->is_array_of_tables())) {
             s.type_error(*n, "proxy.upstream_override", "an array of tables ([[proxy.upstream_override]])");
         } else {
             for (std::size_t i = 0; i < arr->size() && i < 10000; ++i) {
