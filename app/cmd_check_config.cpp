@@ -10,10 +10,11 @@ namespace consolegate::app {
 int cmd_check_config(int argc, char** argv) {
     if (argc != 2 || std::string_view(argv[1]).empty() || std::string_view(argv[1]) == "--help" ||
         std::string_view(argv[1]) == "-h") {
-        std::fputs("usage: consolegate check-config FILE\n"
-                   "Validates FILE and every file it names; prints each problem as "
-                   "FILE:LINE:COL: message.\nExit status: 0 valid, 2 invalid.\n",
-                   stderr);
+        std::fputs(
+            "usage: consolegate check-config FILE\n"
+            "Validates FILE and every file it names; prints each problem as "
+            "FILE:LINE:COL: message.\nExit status: 0 valid, 2 invalid.\n",
+            stderr);
         return 2;
     }
     core::load_result r = core::load_config(argv[1]);

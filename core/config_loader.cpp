@@ -20,7 +20,9 @@ std::string where_text(const source_location& at) {
     return at.file + ":" + std::to_string(at.line) + ":" + std::to_string(at.column);
 }
 
-bool has_wildcard(std::string_view s) { return s.find_first_of("*?") != std::string_view::npos; }
+bool has_wildcard(std::string_view s) {
+    return s.find_first_of("*?") != std::string_view::npos;
+}
 
 std::filesystem::path canonical_or_normal(const std::filesystem::path& p) {
     std::error_code ec;
@@ -37,8 +39,9 @@ bool unspecified(const ip_address& a) {
 bool loader::claim(const std::string& name, const source_location& at) {
     auto [it, fresh] = defined.emplace(name, at);
     if (fresh) return true;
-    error(at, "`" + name + "` is already defined at " + where_text(it->second) +
-                  "; an included file may add [[policy.rule]] entries but not redefine other tables");
+    error(at,
+          "`" + name + "` is already defined at " + where_text(it->second) +
+              "; an included file may add [[policy.rule]] entries but not redefine other tables");
     return false;
 }
 
@@ -128,8 +131,8 @@ void loader::process_includes(const toml::node& n) {
         std::vector<std::filesystem::path> matches;
         std::filesystem::directory_iterator it(p.parent_path(), ec), end;
         if (ec) {
-            error(e, item + ": cannot list directory \"" + p.parent_path().string() + "\": " +
-                         ec.message());
+            error(e, item + ": cannot list directory \"" + p.parent_path().string() +
+                         "\": " + ec.message());
             continue;
         }
         for (; it != end && matches.size() <= max_included_files; it.increment(ec)) {
@@ -174,16 +177,19 @@ void loader::cross_check() {
     };
     if (cfg.proxy.enabled && (cfg.ca.cert.empty() || cfg.ca.key.empty())) {
         auto at = defined.count("ca") ? table_or_main("ca") : table_or_main("proxy");
-        error(at, "ca: the proxy is enabled, so [ca] needs `cert` and `key` (PEM paths; "
-                  "`consolegate ca init --dir DIR` makes them)");
+        error(at,
+              "ca: the proxy is enabled, so [ca] needs `cert` and `key` (PEM paths; "
+              "`consolegate ca init --dir DIR` makes them)");
     }
     if (cfg.dns.enabled) {
         if (cfg.dns.upstreams.empty())
-            error(table_or_main("dns"), "dns: `upstreams` is required when DNS is enabled "
-                                        "(e.g. upstreams = [\"10.0.0.2\"])");
+            error(table_or_main("dns"),
+                  "dns: `upstreams` is required when DNS is enabled "
+                  "(e.g. upstreams = [\"10.0.0.2\"])");
         if (cfg.dns.steer_ipv4.empty() && cfg.dns.steer_ipv6.empty())
-            error(table_or_main("dns"), "dns: `steer_ipv4` or `steer_ipv6` is required when DNS is "
-                                        "enabled (the gateway's address that steered names answer)");
+            error(table_or_main("dns"),
+                  "dns: `steer_ipv4` or `steer_ipv6` is required when DNS is "
+                  "enabled (the gateway's address that steered names answer)");
     }
     // Listeners of enabled components must not share an address and port (DNS listens on UDP
     // and TCP, the others on TCP, so every pair is a TCP collision).
@@ -273,7 +279,8 @@ load_result load_config_text(std::string_view toml, std::string_view file_name) 
 
 std::string format_diagnostic(const diagnostic& d) {
     if (d.line <= 0) return d.file + ": " + d.message;
-    return d.file + ":" + std::to_string(d.line) + ":" + std::to_string(d.column) + ": " + d.message;
+    return d.file + ":" + std::to_string(d.line) + ":" + std::to_string(d.column) + ": " +
+           d.message;
 }
 
 }  // namespace consolegate::core

@@ -2,7 +2,6 @@
 // config/tools/org-export.py writes it). Boost.JSON is used here for pure parsing only.
 
 #include <boost/json.hpp>
-
 #include <set>
 #include <unordered_set>
 
@@ -113,7 +112,8 @@ void parse_org_export(std::string_view json, const std::string& file, policy_con
             add(where + ".id " + acct.id.str() + " appears more than once");
             continue;
         }
-        if (const auto* name = string_field(*a, "name")) acct.name = std::string(name->subview().substr(0, 256));
+        if (const auto* name = string_field(*a, "name"))
+            acct.name = std::string(name->subview().substr(0, 256));
         const auto* path = string_field(*a, "path");
         if (!path) {
             add(where + ".path (the parent's OU path, e.g. \"o-…/r-…/ou-…/\") is missing");

@@ -12,8 +12,10 @@ std::string account_message(const toml::node& e, const std::string& item) {
     if (const auto* i = e.as_integer()) {
         std::string digits = std::to_string(i->get());
         if (i->get() >= 0 && digits.size() <= 12) digits.insert(0, 12 - digits.size(), '0');
-        return item + ": an account ID must be a quoted string (an integer loses leading zeros); "
-                      "write \"" + digits + "\"";
+        return item +
+               ": an account ID must be a quoted string (an integer loses leading zeros); "
+               "write \"" +
+               digits + "\"";
     }
     return item + ": expected an account ID string of 12 digits, got " +
            std::string(type_name(e.type()));
@@ -26,9 +28,13 @@ void loader::read_policy(const toml::table& t) {
     auto& p = cfg.policy;
     // An included file may add rules; every other policy key is set in one place only.
     for (auto&& [k, v] : t) {
-        if (k.str() != "rule") claim("policy." + std::string(k.str().substr(0, 64)), location(k.source()));
+        if (k.str() != "rule")
+            claim("policy." + std::string(k.str().substr(0, 64)), location(k.source()));
     }
-    enum class mode_t { enforce, report_only } mode = p.report_only ? mode_t::report_only : mode_t::enforce;
+    enum class mode_t {
+        enforce,
+        report_only
+    } mode = p.report_only ? mode_t::report_only : mode_t::enforce;
     s.get_enum("mode", mode, {{"enforce", mode_t::enforce}, {"report-only", mode_t::report_only}});
     p.report_only = mode == mode_t::report_only;
     bool allow_unknown = p.allow_unknown_account_pre_auth;
@@ -36,8 +42,10 @@ void loader::read_policy(const toml::table& t) {
     p.allow_unknown_account_pre_auth = allow_unknown;
 
     if (const toml::node* n = s.take("aliases")) {
-        if (const auto* at = n->as_table()) read_aliases(*at, "policy.aliases");
-        else s.type_error(*n, "policy.aliases", "a table of alias = \"account ID\"");
+        if (const auto* at = n->as_table())
+            read_aliases(*at, "policy.aliases");
+        else
+            s.type_error(*n, "policy.aliases", "a table of alias = \"account ID\"");
     }
     std::vector<std::filesystem::path> alias_files;
     if (const toml::node* n = t.get("alias_files")) {
@@ -83,14 +91,17 @@ void loader::read_policy(const toml::table& t) {
             a.get_enum("change_types", p.ams_change_types, actions);
             a.get_enum("reserved_roles", p.ams_reserved_roles, actions);
             std::vector<std::string> ids;
-            bool have_ids = a.each_string("change_type_ids", [&](const toml::node& e, std::string_view id,
-                                                                 const std::string& item) {
-                bool ok = id.starts_with("ct-") && id.size() >= 4 && id.size() <= 40;
-                for (char c : id.substr(std::min<std::size_t>(3, id.size())))
-                    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'));
-                if (!ok) return error(e, item + ": expected an AMS change type ID like \"ct-1opjmhuddw194\"");
-                ids.emplace_back(id);
-            });
+            bool have_ids = a.each_string(
+                "change_type_ids",
+                [&](const toml::node& e, std::string_view id, const std::string& item) {
+                    bool ok = id.starts_with("ct-") && id.size() >= 4 && id.size() <= 40;
+                    for (char c : id.substr(std::min<std::size_t>(3, id.size())))
+                        ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'));
+                    if (!ok)
+                        return error(
+                            e, item + ": expected an AMS change type ID like \"ct-1opjmhuddw194\"");
+                    ids.emplace_back(id);
+                });
             if (have_ids) p.ams_change_type_ids = std::move(ids);
             a.get_globs("reserved_role_prefixes", p.ams_reserved_role_prefixes);
             a.finish();
@@ -101,9 +112,11 @@ void loader::read_policy(const toml::table& t) {
     if (const toml::node* n = s.take("rule")) {
         const auto* arr = n->as_array();
         if (!arr || (!arr->empty() && !arr->is_array_of_tables())) {
-            error(*n, "policy.rule: expected an array of tables; write each rule as [[policy.rule]]");
+            error(*n,
+                  "policy.rule: expected an array of tables; write each rule as [[policy.rule]]");
         } else {
-            for (std::size_t i = 0; i < arr->size() && i < 100000; ++i) read_rule(*arr->get(i)->as_table(), i);
+            for (std::size_t i = 0; i < arr->size() && i < 100000; ++i)
+                read_rule(*arr->get(i)->as_table(), i);
         }
     }
     s.finish();
@@ -123,19 +136,24 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
     } else if (name_node->is_string()) {
         if (r.name.empty() || r.name.size() > 128) {
             error(*name_node, pre + ": `name` must be 1..128 characters");
-        } else if (auto [it, fresh] = rule_names_.emplace(r.name, location(name_node->source())); !fresh) {
+        } else if (auto [it, fresh] = rule_names_.emplace(r.name, location(name_node->source()));
+                   !fresh) {
             const auto& first = it->second;
             error(*name_node, pre + ": duplicate rule name (first defined at " + first.file + ":" +
-                                  std::to_string(first.line) + ":" + std::to_string(first.column) + ")");
-            error(first, pre + ": rule name defined again at " + location(name_node->source()).file +
-                             ":" + std::to_string(name_node->source().begin.line) + ":" +
+                                  std::to_string(first.line) + ":" + std::to_string(first.column) +
+                                  ")");
+            error(first, pre + ": rule name defined again at " +
+                             location(name_node->source()).file + ":" +
+                             std::to_string(name_node->source().begin.line) + ":" +
                              std::to_string(name_node->source().begin.column));
         }
     }
     s.get("description", r.description);
-    if (!t.get("effect")) error(t.source(), pre + ": `effect` is required (allow, deny or allow-with-elevation)");
+    if (!t.get("effect"))
+        error(t.source(), pre + ": `effect` is required (allow, deny or allow-with-elevation)");
     s.get_enum("effect", r.effect,
-               {{"allow", rule_effect::allow}, {"deny", rule_effect::deny},
+               {{"allow", rule_effect::allow},
+                {"deny", rule_effect::deny},
                 {"allow-with-elevation", rule_effect::allow_with_elevation}});
     s.get("report_only", r.report_only);
     bool match_all = false;
@@ -166,10 +184,12 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
                                 "\" is not an organization ID (o- and 10..32 of [a-z0-9])");
         r.org_ids.emplace_back(v);
     });
-    s.each_string("ou_paths", [&](const toml::node& e, std::string_view v, const std::string& item) {
-        if (auto err = check_ou_path(v); !err.empty()) return error(e, item + ": " + err);
-        r.ou_paths.emplace_back(v);
-    });
+    s.each_string("ou_paths",
+                  [&](const toml::node& e, std::string_view v, const std::string& item) {
+                      if (auto err = check_ou_path(v); !err.empty())
+                          return error(e, item + ": " + err);
+                      r.ou_paths.emplace_back(v);
+                  });
     s.get_globs("roles", r.roles);
     s.get_globs("users", r.users);
     s.each_string("flows", [&](const toml::node& e, std::string_view v, const std::string& item) {
@@ -177,19 +197,21 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
         std::string names;
         for (int i = 0; i < sign_in_flow_count; ++i)
             names += (i ? ", " : "") + std::string(to_string(static_cast<sign_in_flow>(i)));
-        error(e, item + ": unknown flow \"" + std::string(v.substr(0, 40)) + "\" (one of " + names + ")");
+        error(e, item + ": unknown flow \"" + std::string(v.substr(0, 40)) + "\" (one of " + names +
+                     ")");
     });
     s.get_cidrs("client_networks", r.client_networks);
     s.finish();
 
     bool any_selector = false;
-    for (std::string_view k : {"accounts", "org_ids", "ou_paths", "roles", "users", "flows",
-                               "client_networks"})
+    for (std::string_view k :
+         {"accounts", "org_ids", "ou_paths", "roles", "users", "flows", "client_networks"})
         any_selector = any_selector || t.contains(k);
     if (!any_selector && !match_all)
-        error(t.source(), pre + ": the rule has no selector (accounts, org_ids, ou_paths, roles, "
-                                "users, flows, client_networks); set match_all = true to match "
-                                "every sign-in");
+        error(t.source(), pre +
+                              ": the rule has no selector (accounts, org_ids, ou_paths, roles, "
+                              "users, flows, client_networks); set match_all = true to match "
+                              "every sign-in");
     if (any_selector && match_all)
         error(*t.get("match_all"), pre + ": match_all = true cannot be combined with selectors");
     cfg.policy.rules.push_back(std::move(r));
@@ -210,16 +232,17 @@ void loader::read_aliases(const toml::table& t, const std::string& prefix) {
         }
         auto a = account_id::parse(s->get());
         if (!a) {
-            error(v, item + ": \"" + s->get().substr(0, 32) + "\" is not an account ID (exactly 12 digits)");
+            error(v, item + ": \"" + s->get().substr(0, 32) +
+                         "\" is not an account ID (exactly 12 digits)");
             continue;
         }
         auto here = location(k.source());
         auto [it, fresh] = alias_where_.emplace(alias, std::pair{*a, here});
         if (!fresh && it->second.first != *a) {
             const auto& first = it->second.second;
-            error(here, item + ": alias \"" + alias + "\" already maps to " + it->second.first.str() +
-                            " (at " + first.file + ":" + std::to_string(first.line) + ":" +
-                            std::to_string(first.column) + ")");
+            error(here, item + ": alias \"" + alias + "\" already maps to " +
+                            it->second.first.str() + " (at " + first.file + ":" +
+                            std::to_string(first.line) + ":" + std::to_string(first.column) + ")");
             continue;
         }
         cfg.policy.aliases[alias] = *a;

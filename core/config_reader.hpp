@@ -26,7 +26,7 @@ struct listener_use {
 };
 
 class loader {
-public:
+  public:
     std::vector<diagnostic> diags;
     config cfg;
 
@@ -52,7 +52,7 @@ public:
     std::map<std::string, source_location, std::less<>> defined;  // table or key -> first place
     std::vector<listener_use> listeners;
 
-private:
+  private:
     void process_document(std::string_view text, const std::filesystem::path& file);
     void process_root(const toml::table& root, const std::filesystem::path& file);
     void process_includes(const toml::node& n);
@@ -73,8 +73,8 @@ private:
     void read_audit(const toml::table& t);
     void read_admin(const toml::table& t);
 
-    std::filesystem::path dir_;  // directory of the file being processed
-    std::string file_;           // name of the file being processed, as reported
+    std::filesystem::path dir_;                 // directory of the file being processed
+    std::string file_;                          // name of the file being processed, as reported
     std::vector<std::filesystem::path> stack_;  // include chain (canonical)
     std::set<std::filesystem::path> seen_files_;
     std::map<std::string, source_location> rule_names_;
@@ -84,7 +84,7 @@ private:
 // A strict reader over one table: every key read is registered, and finish() reports the rest
 // as unknown with the nearest known key.
 class section {
-public:
+  public:
     section(loader& l, const toml::table& t, std::string prefix)
         : l_(l), t_(t), prefix_(std::move(prefix)) {}
 
@@ -105,8 +105,8 @@ public:
     void get_paths(std::string_view key, std::vector<std::filesystem::path>& out);
     void get_endpoint(std::string_view key, endpoint& out, std::uint16_t default_port,
                       int listener_component = -1);
-    void get_endpoints(std::string_view key, std::vector<endpoint>& out,
-                       std::uint16_t default_port, int listener_component = -1);
+    void get_endpoints(std::string_view key, std::vector<endpoint>& out, std::uint16_t default_port,
+                       int listener_component = -1);
     void get_addresses(std::string_view key, std::vector<ip_address>& out, bool v4);
     void get_cidrs(std::string_view key, std::vector<cidr>& out);
     void get_host_globs(std::string_view key, std::vector<std::string>& out);
@@ -124,7 +124,7 @@ public:
     const toml::table& table() const { return t_; }
     loader& owner() { return l_; }
 
-private:
+  private:
     loader& l_;
     const toml::table& t_;
     std::string prefix_;

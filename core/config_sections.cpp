@@ -10,7 +10,9 @@ void loader::read_general(const toml::table& t) {
     section s(*this, t, "general");
     s.get_uint("workers", cfg.general.workers, 0, 1024);
     s.get_enum("log_level", cfg.general.level,
-               {{"debug", log_level::debug}, {"info", log_level::info}, {"warn", log_level::warn},
+               {{"debug", log_level::debug},
+                {"info", log_level::info},
+                {"warn", log_level::warn},
                 {"error", log_level::error}});
     s.finish();
 }
@@ -41,8 +43,10 @@ void loader::read_dns(const toml::table& t) {
     s.get_uint("max_tcp_connections", d.max_tcp_connections, 1, 1'000'000);
     s.get_fraction("query_log_sample", d.query_log_sample);
     if (const toml::node* c = s.take("cache")) {
-        if (const auto* ct = c->as_table()) read_dns_cache(*ct);
-        else s.type_error(*c, "dns.cache", "a table");
+        if (const auto* ct = c->as_table())
+            read_dns_cache(*ct);
+        else
+            s.type_error(*c, "dns.cache", "a table");
     }
     s.finish();
     if (d.steer_identity_center) {
@@ -67,7 +71,8 @@ void loader::read_dns_cache(const toml::table& t) {
     s.get_duration("max_stale", c.max_stale);
     s.get("prefetch", c.prefetch);
     s.finish();
-    if (c.min_ttl > c.max_ttl) error(t.source(), "dns.cache.min_ttl is greater than dns.cache.max_ttl");
+    if (c.min_ttl > c.max_ttl)
+        error(t.source(), "dns.cache.min_ttl is greater than dns.cache.max_ttl");
 }
 
 void loader::read_proxy(const toml::table& t) {
@@ -77,8 +82,9 @@ void loader::read_proxy(const toml::table& t) {
     s.get_endpoints("sni_listen", p.sni_listen, 0, 1);
     s.get_endpoints("connect_listen", p.connect_listen, 0, 1);
     s.get_host_globs("inspect_hosts", p.inspect_hosts);
-    s.get_enum("not_inspected", p.not_inspected,
-               {{"splice", not_inspected_action::splice}, {"refuse", not_inspected_action::refuse}});
+    s.get_enum(
+        "not_inspected", p.not_inspected,
+        {{"splice", not_inspected_action::splice}, {"refuse", not_inspected_action::refuse}});
     if (const toml::node* n = s.take("connect_ports")) {
         if (const auto* arr = n->as_array()) {
             std::vector<std::uint16_t> ports;
@@ -89,7 +95,8 @@ void loader::read_proxy(const toml::table& t) {
                 if (!v) {
                     s.type_error(e, item, "an integer port");
                 } else if (v->get() < 1 || v->get() > 65535) {
-                    error(e, item + ": a port must be from 1 to 65535, got " + std::to_string(v->get()));
+                    error(e, item + ": a port must be from 1 to 65535, got " +
+                                 std::to_string(v->get()));
                 } else {
                     ports.push_back(static_cast<std::uint16_t>(v->get()));
                 }
@@ -116,7 +123,8 @@ void loader::read_proxy(const toml::table& t) {
     if (const toml::node* n = s.take("upstream_override")) {
         const auto* arr = n->as_array();
         if (!arr || (!arr->empty() && !arr->is_array_of_tables())) {
-            s.type_error(*n, "proxy.upstream_override", "an array of tables ([[proxy.upstream_override]])");
+            s.type_error(*n, "proxy.upstream_override",
+                         "an array of tables ([[proxy.upstream_override]])");
         } else {
             for (std::size_t i = 0; i < arr->size() && i < 10000; ++i) {
                 const auto& ot = *arr->get(i)->as_table();
@@ -127,11 +135,13 @@ void loader::read_proxy(const toml::table& t) {
                 std::string host;
                 o.get("host", host);
                 if (const toml::node* hn = ot.get("host"); hn && hn->is_string()) {
-                    if (auto err = parse_host_glob(host, ov.host); !err.empty()) error(*hn, pre + ".host: " + err);
+                    if (auto err = parse_host_glob(host, ov.host); !err.empty())
+                        error(*hn, pre + ".host: " + err);
                 } else if (!hn) {
                     error(ot.source(), pre + ": `host` is required");
                 }
-                if (!ot.get("address")) error(ot.source(), pre + ": `address` (\"ip:port\") is required");
+                if (!ot.get("address"))
+                    error(ot.source(), pre + ": `address` (\"ip:port\") is required");
                 o.get_endpoint("address", ov.address, 0);
                 o.get_path("ca_bundle", ov.ca_bundle);
                 o.finish();
@@ -185,7 +195,8 @@ void loader::read_team(const toml::table& t) {
                 const toml::node* en = dt->get(key);
                 d.get(key, *out);
                 if (en && en->is_string()) {
-                    if (auto err = check_env_name(*out); !err.empty()) error(*en, d.name(key) + ": " + err);
+                    if (auto err = check_env_name(*out); !err.empty())
+                        error(*en, d.name(key) + ": " + err);
                 }
             }
             for (std::string_view secret : {"access_key_id", "secret_access_key", "session_token",
@@ -200,7 +211,8 @@ void loader::read_team(const toml::table& t) {
             d.finish();
             if (!db.endpoint.empty()) {
                 if (!db.endpoint.starts_with("https://") && !db.endpoint.starts_with("http://"))
-                    error(*dt->get("endpoint"), "team.dynamodb.endpoint must be an http:// or https:// URL");
+                    error(*dt->get("endpoint"),
+                          "team.dynamodb.endpoint must be an http:// or https:// URL");
                 if (db.region.empty())
                     error(dt->source(), "team.dynamodb: `region` is required with an endpoint");
             }
@@ -218,7 +230,8 @@ void loader::read_team(const toml::table& t) {
     }
     s.finish();
     if (tm.enabled && tm.snapshot_file.empty() && tm.dynamodb.endpoint.empty())
-        error(t.source(), "team: enabled needs a feed: set `snapshot_file` or [team.dynamodb] endpoint");
+        error(t.source(),
+              "team: enabled needs a feed: set `snapshot_file` or [team.dynamodb] endpoint");
 }
 
 void loader::read_audit(const toml::table& t) {

@@ -34,25 +34,35 @@ std::string quoted(std::string_view s) {
     return r + "\"";
 }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 }  // namespace
 
 std::string parse_duration(std::string_view s, duration& out) {
-    const std::string hint = "expected a duration like \"500ms\", \"30s\", \"5m\", \"12h\" or \"7d\"";
+    const std::string hint =
+        "expected a duration like \"500ms\", \"30s\", \"5m\", \"12h\" or \"7d\"";
     std::size_t digits = 0;
     while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
     std::uint64_t n = 0;
     if (digits == 0 || !parse_u64(s.substr(0, digits), n)) return hint + ", got " + quoted(s);
     std::string_view unit = s.substr(digits);
     std::uint64_t ms_per = 0;
-    if (unit == "ms") ms_per = 1;
-    else if (unit == "s") ms_per = 1000;
-    else if (unit == "m") ms_per = 60'000;
-    else if (unit == "h") ms_per = 3'600'000;
-    else if (unit == "d") ms_per = 86'400'000;
-    else if (unit.empty()) return hint + " (a unit is required), got " + quoted(s);
-    else return hint + "; unknown unit " + quoted(unit);
+    if (unit == "ms")
+        ms_per = 1;
+    else if (unit == "s")
+        ms_per = 1000;
+    else if (unit == "m")
+        ms_per = 60'000;
+    else if (unit == "h")
+        ms_per = 3'600'000;
+    else if (unit == "d")
+        ms_per = 86'400'000;
+    else if (unit.empty())
+        return hint + " (a unit is required), got " + quoted(s);
+    else
+        return hint + "; unknown unit " + quoted(unit);
     constexpr std::uint64_t max_ms = 100ULL * 365 * 86'400'000;
     if (n > max_ms / ms_per) return "duration " + quoted(s) + " is too long (at most 100 years)";
     out = duration(static_cast<duration::rep>(n * ms_per));
@@ -60,30 +70,38 @@ std::string parse_duration(std::string_view s, duration& out) {
 }
 
 std::string parse_size(std::string_view s, std::uint64_t& out) {
-    const std::string hint = "expected a size like \"64KiB\", \"1MiB\", \"2GiB\" or a number of bytes";
+    const std::string hint =
+        "expected a size like \"64KiB\", \"1MiB\", \"2GiB\" or a number of bytes";
     std::size_t digits = 0;
     while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
     std::uint64_t n = 0;
     if (digits == 0 || !parse_u64(s.substr(0, digits), n)) return hint + ", got " + quoted(s);
     std::string_view unit = s.substr(digits);
     std::uint64_t mult = 0;
-    if (unit.empty() || unit == "B") mult = 1;
-    else if (unit == "KiB") mult = 1ULL << 10;
-    else if (unit == "MiB") mult = 1ULL << 20;
-    else if (unit == "GiB") mult = 1ULL << 30;
+    if (unit.empty() || unit == "B")
+        mult = 1;
+    else if (unit == "KiB")
+        mult = 1ULL << 10;
+    else if (unit == "MiB")
+        mult = 1ULL << 20;
+    else if (unit == "GiB")
+        mult = 1ULL << 30;
     else if (unit == "KB" || unit == "kB" || unit == "MB" || unit == "GB" || unit == "K" ||
              unit == "M" || unit == "G")
         return "ambiguous size unit " + quoted(unit) + ": write KiB, MiB or GiB (powers of 1024)";
-    else return hint + "; unknown unit " + quoted(unit);
-    if (n > std::numeric_limits<std::uint64_t>::max() / mult) return "size " + quoted(s) + " is too large";
+    else
+        return hint + "; unknown unit " + quoted(unit);
+    if (n > std::numeric_limits<std::uint64_t>::max() / mult)
+        return "size " + quoted(s) + " is too large";
     out = n * mult;
     return {};
 }
 
 std::string parse_endpoint(std::string_view s, std::uint16_t default_port, endpoint& out) {
-    const std::string hint = default_port != 0
-        ? "expected an IP address with an optional port (\"192.0.2.1\", \"192.0.2.1:53\", \"[2001:db8::1]:53\")"
-        : "expected an IP address and a port (\"127.0.0.1:53\", \"[::1]:53\")";
+    const std::string hint =
+        default_port != 0 ? "expected an IP address with an optional port (\"192.0.2.1\", "
+                            "\"192.0.2.1:53\", \"[2001:db8::1]:53\")"
+                          : "expected an IP address and a port (\"127.0.0.1:53\", \"[::1]:53\")";
     std::string_view host;
     std::string_view port;
     bool has_port = false;
@@ -123,7 +141,8 @@ std::string parse_endpoint(std::string_view s, std::uint16_t default_port, endpo
     std::uint64_t p = default_port;
     if (has_port) {
         if (!parse_u64(port, p) || p < 1 || p > 65535)
-            return "port must be a number from 1 to 65535, got " + quoted(port) + " in " + quoted(s);
+            return "port must be a number from 1 to 65535, got " + quoted(port) + " in " +
+                   quoted(s);
     } else if (default_port == 0) {
         return hint + ", got " + quoted(s) + " (the port is missing)";
     }
@@ -147,7 +166,8 @@ std::string parse_cidr(std::string_view s, cidr& out) {
             std::size_t total = addr->is_v4() ? bits + 96 : bits;
             for (std::size_t i = 0; i < 16; ++i) {
                 std::size_t first = i * 8;
-                if (first >= total) b[i] = 0;
+                if (first >= total)
+                    b[i] = 0;
                 else if (first + 8 > total)
                     b[i] = static_cast<std::uint8_t>(b[i] & (0xff << (8 - (total - first))));
             }
@@ -203,7 +223,8 @@ std::string check_ou_path(std::string_view s) {
         " (an OU path looks like \"o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/\" or ends in \"/*\")";
     if (s.empty()) return "OU path must not be empty" + hint;
     if (!s.ends_with('/') && !s.ends_with("/*"))
-        return "OU path " + quoted(s) + " must end with \"/\" (that OU) or \"/*\" (and below)" + hint;
+        return "OU path " + quoted(s) + " must end with \"/\" (that OU) or \"/*\" (and below)" +
+               hint;
     std::string_view body = s.ends_with("/*") ? s.substr(0, s.size() - 1) : s;
     std::size_t index = 0;
     std::size_t start = 0;
@@ -230,8 +251,9 @@ std::string check_ou_path(std::string_view s) {
 std::string parse_alias(std::string_view s, std::string& out) {
     std::string a;
     for (char c : s) a += lower(c);
-    const std::string rule = " (an account alias is 3..63 of a-z, 0-9 and '-', not starting or "
-                             "ending with '-')";
+    const std::string rule =
+        " (an account alias is 3..63 of a-z, 0-9 and '-', not starting or "
+        "ending with '-')";
     if (a.size() < 3 || a.size() > 63) return "alias " + quoted(s) + " has the wrong length" + rule;
     for (char c : a) {
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
@@ -249,7 +271,9 @@ std::string check_env_name(std::string_view s) {
         ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                     c == '_');
     }
-    if (!ok) return "expected an environment variable name like \"TEAM_AWS_ACCESS_KEY_ID\", got " + quoted(s);
+    if (!ok)
+        return "expected an environment variable name like \"TEAM_AWS_ACCESS_KEY_ID\", got " +
+               quoted(s);
     return {};
 }
 

@@ -82,9 +82,9 @@ struct dns_config {
 };
 
 struct upstream_override {
-    std::string host;                  // lowercased host glob
-    endpoint address;                  // where to connect instead of the resolved address
-    std::filesystem::path ca_bundle;   // empty = proxy.upstream_ca_bundle
+    std::string host;                 // lowercased host glob
+    endpoint address;                 // where to connect instead of the resolved address
+    std::filesystem::path ca_bundle;  // empty = proxy.upstream_ca_bundle
     source_location where;
 };
 

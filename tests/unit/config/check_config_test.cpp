@@ -36,9 +36,11 @@ TEST(CheckConfig, InvalidFileExitsTwoWithEveryProblem) {
     EXPECT_EQ(run({"check-config", file}, out, err), 2);
     EXPECT_EQ(out, "");
     EXPECT_NE(err.find(file + ":10:1: unknown key `general.workrs`; did you mean `workers`?\n"),
-              std::string::npos) << err;
+              std::string::npos)
+        << err;
     EXPECT_NE(err.find(file + ":11:13: general.log_level: expected a string, got an integer\n"),
-              std::string::npos) << err;
+              std::string::npos)
+        << err;
     EXPECT_NE(err.find(file + ": 2 problems\n"), std::string::npos) << err;
 }
 

@@ -63,7 +63,9 @@ TEST(ConfigLoader, UnknownKeySuggestsNearest) {
     EXPECT_EQ(d.column, 1);
     EXPECT_EQ(d.message, "unknown key `general.workrs`; did you mean `workers`?");
 
-    r = load("[dns]\nupstream = [\"192.0.2.1\"]\nsteer_ipv4 = [\"192.0.2.10\"]\n[proxy]\nenabled = false\n");
+    r = load(
+        "[dns]\nupstream = [\"192.0.2.1\"]\nsteer_ipv4 = [\"192.0.2.10\"]\n[proxy]\nenabled = "
+        "false\n");
     EXPECT_TRUE(has(r, 2, "did you mean `upstreams`?")) << all(r);
     r = load(minimal + "[dsn]\n");
     EXPECT_TRUE(has(r, 9, "unknown key `dsn`; did you mean `dns`?")) << all(r);
@@ -74,7 +76,8 @@ TEST(ConfigLoader, UnknownKeySuggestsNearest) {
 TEST(ConfigLoader, WrongTypesSayWhatWasExpected) {
     auto r = load(minimal + "[general]\nworkers = \"4\"\n[admin]\nenabled = \"true\"\n");
     EXPECT_TRUE(has(r, 10, "general.workers: expected an integer, got a string")) << all(r);
-    EXPECT_TRUE(has(r, 12, "admin.enabled: expected a boolean, got a string; write true")) << all(r);
+    EXPECT_TRUE(has(r, 12, "admin.enabled: expected a boolean, got a string; write true"))
+        << all(r);
     r = load(minimal + "[proxy]\nsni_listen = \"127.0.0.1:443\"\n");
     EXPECT_TRUE(has(r, 10, "write [\"127.0.0.1:443\"]")) << all(r);
     r = load(minimal + "[proxy]\nidle_timeout = 30\n");
@@ -105,11 +108,13 @@ max_header_bytes = "1MB"
 min_ttl = "2d"
 )");
     EXPECT_TRUE(has(r, 11, "general.workers: must be from 0 to 1024, got 5000")) << all(r);
-    EXPECT_TRUE(has(r, 12, "expected one of \"debug\", \"info\", \"warn\", \"error\", got \"verbose\""))
+    EXPECT_TRUE(
+        has(r, 12, "expected one of \"debug\", \"info\", \"warn\", \"error\", got \"verbose\""))
         << all(r);
     EXPECT_TRUE(has(r, 14, "proxy.connect_ports[1]: a port must be from 1 to 65535")) << all(r);
     EXPECT_TRUE(has(r, 14, "proxy.connect_ports[2]")) << all(r);
-    EXPECT_TRUE(has(r, 14, "proxy.connect_ports[3]: expected an integer port, got a string")) << all(r);
+    EXPECT_TRUE(has(r, 14, "proxy.connect_ports[3]: expected an integer port, got a string"))
+        << all(r);
     EXPECT_TRUE(has(r, 15, "\"splice\", \"refuse\"")) << all(r);
     EXPECT_TRUE(has(r, 16, "write KiB, MiB or GiB")) << all(r);
     EXPECT_TRUE(has(r, 0, "min_ttl is greater than")) << all(r);
@@ -146,9 +151,11 @@ connect_listen = ["127.0.0.1:3128", "127.0.0.1:3128"]
 [admin]
 listen = "127.0.0.1:9100"
 )");
-    EXPECT_TRUE(has(r, 12, "proxy.connect_listen[1]: 127.0.0.1:3128 collides with proxy.connect_listen[0]"))
+    EXPECT_TRUE(
+        has(r, 12, "proxy.connect_listen[1]: 127.0.0.1:3128 collides with proxy.connect_listen[0]"))
         << all(r);
-    EXPECT_TRUE(has(r, 14, "admin.listen: 127.0.0.1:9100 collides with proxy.sni_listen[0]")) << all(r);
+    EXPECT_TRUE(has(r, 14, "admin.listen: 127.0.0.1:9100 collides with proxy.sni_listen[0]"))
+        << all(r);
     // A disabled admin listener collides with nothing.
     r = load(minimal + "[proxy]\nsni_listen = [\"127.0.0.1:9100\"]\n[admin]\nenabled = false\n");
     EXPECT_TRUE(r.cfg) << all(r);
@@ -218,7 +225,8 @@ accounts = [123]
 )");
     EXPECT_FALSE(r.cfg);
     EXPECT_GE(r.diagnostics.size(), 7u) << all(r);
-    for (int line : {3, 5, 6, 8, 10, 13, 14}) EXPECT_TRUE(has(r, line, "")) << line << "\n" << all(r);
+    for (int line : {3, 5, 6, 8, 10, 13, 14})
+        EXPECT_TRUE(has(r, line, "")) << line << "\n" << all(r);
 }
 
 }  // namespace

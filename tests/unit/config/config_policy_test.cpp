@@ -42,17 +42,21 @@ client_networks = ["10.66.0.0/16", "fd00::/8"]
     EXPECT_TRUE(rule.report_only);
     ASSERT_EQ(rule.accounts.size(), 1u);
     EXPECT_EQ(rule.accounts[0].str(), "012345678901");  // leading zero kept
-    EXPECT_EQ(rule.flows, (std::vector<sign_in_flow>{sign_in_flow::iam_user,
-                                                      sign_in_flow::identity_center}));
+    EXPECT_EQ(rule.flows,
+              (std::vector<sign_in_flow>{sign_in_flow::iam_user, sign_in_flow::identity_center}));
     EXPECT_EQ(rule.client_networks.size(), 2u);
 }
 
 TEST(ConfigPolicy, IntegerAccountIdSaysToQuoteIt) {
-    auto r = load(minimal + "[[policy.rule]]\nname = \"x\"\neffect = \"deny\"\naccounts = [12345678901]\n");
-    EXPECT_TRUE(has(r, 12, "must be a quoted string (an integer loses leading zeros); write "
-                           "\"012345678901\""))
+    auto r = load(minimal +
+                  "[[policy.rule]]\nname = \"x\"\neffect = \"deny\"\naccounts = [12345678901]\n");
+    EXPECT_TRUE(has(r, 12,
+                    "must be a quoted string (an integer loses leading zeros); write "
+                    "\"012345678901\""))
         << all(r);
-    r = load(minimal + "[[policy.rule]]\nname = \"x\"\neffect = \"deny\"\naccounts = [\"12345678901\", \"1234567890123\", \" 123456789012\"]\n");
+    r = load(minimal +
+             "[[policy.rule]]\nname = \"x\"\neffect = \"deny\"\naccounts = [\"12345678901\", "
+             "\"1234567890123\", \" 123456789012\"]\n");
     EXPECT_EQ(r.diagnostics.size(), 3u) << all(r);
     EXPECT_TRUE(has(r, 12, "is not an account ID (exactly 12 digits")) << all(r);
 }
@@ -92,7 +96,8 @@ effect = "deny"
 match_all = true
 )");
     ASSERT_EQ(r.diagnostics.size(), 2u) << all(r);
-    EXPECT_TRUE(has(r, 15, "duplicate rule name (first defined at /nonexistent-cg/test.toml:11:")) << all(r);
+    EXPECT_TRUE(has(r, 15, "duplicate rule name (first defined at /nonexistent-cg/test.toml:11:"))
+        << all(r);
     EXPECT_TRUE(has(r, 11, "rule name defined again at /nonexistent-cg/test.toml:15:")) << all(r);
 }
 
@@ -101,7 +106,9 @@ TEST(ConfigPolicy, RequiredKeysPointAtTheRule) {
     EXPECT_TRUE(has(r, 9, "`name` is required")) << all(r);
     EXPECT_TRUE(has(r, 9, "`effect` is required")) << all(r);
     EXPECT_TRUE(has(r, 9, "has no selector")) << all(r);
-    r = load(minimal + "[[policy.rule]]\nname = \"a\"\neffect = \"allow\"\nmatch_all = true\nusers = [\"x\"]\n");
+    r = load(
+        minimal +
+        "[[policy.rule]]\nname = \"a\"\neffect = \"allow\"\nmatch_all = true\nusers = [\"x\"]\n");
     EXPECT_TRUE(has(r, 12, "cannot be combined")) << all(r);
     r = load(minimal + "[policy.rule]\nname = \"a\"\n");
     EXPECT_TRUE(has(r, 0, "write each rule as [[policy.rule]]")) << all(r);
@@ -131,7 +138,8 @@ acme-prod2 = 222222222222
     EXPECT_EQ(r.diagnostics.size(), 2u) << all(r);
 
     auto dir = cgtest::scratch();
-    cgtest::write(dir / "aliases.toml", "acme-prod = \"333333333333\"\nacme-dev = \"444444444444\"\n");
+    cgtest::write(dir / "aliases.toml",
+                  "acme-prod = \"333333333333\"\nacme-dev = \"444444444444\"\n");
     cgtest::write(dir / "main.toml", minimal + R"(
 [policy]
 alias_files = ["aliases.toml"]
@@ -143,7 +151,8 @@ ACME-PROD = "222222222222"
     EXPECT_EQ(lr.diagnostics.size(), 1u) << all(lr);
     EXPECT_EQ(lr.diagnostics.at(0).file, (dir / "aliases.toml").string());
 
-    cgtest::write(dir / "aliases.toml", "acme-prod = \"222222222222\"\nacme-dev = \"444444444444\"\n");
+    cgtest::write(dir / "aliases.toml",
+                  "acme-prod = \"222222222222\"\nacme-dev = \"444444444444\"\n");
     lr = load_config(dir / "main.toml");
     ASSERT_TRUE(lr.cfg) << all(lr);
     EXPECT_EQ(lr.cfg->policy.aliases.size(), 2u);
@@ -157,7 +166,8 @@ org_export = "org.json"
 alias_files = ["nope.toml"]
 endpoint_policies = ["vpce.json"]
 )");
-    EXPECT_TRUE(has(r, 11, "cannot read org export \"/nonexistent-cg/org.json\": No such file or directory"))
+    EXPECT_TRUE(has(
+        r, 11, "cannot read org export \"/nonexistent-cg/org.json\": No such file or directory"))
         << all(r);
     EXPECT_TRUE(has(r, 12, "cannot read alias file \"/nonexistent-cg/nope.toml\"")) << all(r);
     EXPECT_TRUE(has(r, 13, "cannot read endpoint policy \"/nonexistent-cg/vpce.json\"")) << all(r);
@@ -168,7 +178,8 @@ endpoint_policies = ["vpce.json"]
     EXPECT_TRUE(has(lr, 10, "Is a directory")) << all(lr);
     lr = load_config(dir / "missing.toml");
     ASSERT_EQ(lr.diagnostics.size(), 1u);
-    EXPECT_NE(cgtest::all(lr).find("missing.toml: cannot read configuration file"), std::string::npos)
+    EXPECT_NE(cgtest::all(lr).find("missing.toml: cannot read configuration file"),
+              std::string::npos)
         << all(lr);
 }
 
@@ -216,11 +227,14 @@ TEST(ConfigPolicy, OrgExportErrorsNameTheAccount) {
 
 TEST(ConfigIncludes, RulesAppendedInNameOrder) {
     auto dir = cgtest::scratch();
-    cgtest::write(dir / "main.toml", "include = [\"policies/*.toml\"]\n" + minimal +
-                                         "[[policy.rule]]\nname = \"main\"\neffect = \"deny\"\nmatch_all = true\n");
-    cgtest::write(dir / "policies/b.toml", "[[policy.rule]]\nname = \"b\"\neffect = \"allow\"\nusers = [\"b\"]\n");
+    cgtest::write(dir / "main.toml",
+                  "include = [\"policies/*.toml\"]\n" + minimal +
+                      "[[policy.rule]]\nname = \"main\"\neffect = \"deny\"\nmatch_all = true\n");
+    cgtest::write(dir / "policies/b.toml",
+                  "[[policy.rule]]\nname = \"b\"\neffect = \"allow\"\nusers = [\"b\"]\n");
     cgtest::write(dir / "policies/a.toml",
-                  "[policy]\nmode = \"report-only\"\n[[policy.rule]]\nname = \"a\"\neffect = \"allow\"\nusers = [\"a\"]\n");
+                  "[policy]\nmode = \"report-only\"\n[[policy.rule]]\nname = \"a\"\neffect = "
+                  "\"allow\"\nusers = [\"a\"]\n");
     cgtest::write(dir / "policies/ignored.txt", "not toml");
     auto r = load_config(dir / "main.toml");
     ASSERT_TRUE(r.cfg) << all(r);
@@ -236,7 +250,8 @@ TEST(ConfigIncludes, RulesAppendedInNameOrder) {
 TEST(ConfigIncludes, RedefinitionsAndDuplicatesAcrossFiles) {
     auto dir = cgtest::scratch();
     cgtest::write(dir / "main.toml", "include = [\"more.toml\"]\n" + minimal +
-                                         "[policy]\nmode = \"enforce\"\n[[policy.rule]]\nname = \"r\"\neffect = \"deny\"\nmatch_all = true\n");
+                                         "[policy]\nmode = \"enforce\"\n[[policy.rule]]\nname = "
+                                         "\"r\"\neffect = \"deny\"\nmatch_all = true\n");
     cgtest::write(dir / "more.toml",
                   "[dns]\nupstreams = [\"192.0.2.9\"]\n[policy]\nmode = \"report-only\"\n"
                   "[[policy.rule]]\nname = \"r\"\neffect = \"allow\"\nmatch_all = true\n");
@@ -256,8 +271,9 @@ TEST(ConfigIncludes, CyclesAndMissingFiles) {
     cgtest::write(dir / "sub/b.toml", "include = [\"../main.toml\"]\n");
     auto r = load_config(dir / "main.toml");
     EXPECT_TRUE(has(r, 1, "include cycle: main.toml -> a.toml -> b.toml -> main.toml")) << all(r);
-    EXPECT_TRUE(has(r, 1, "cannot read included file \"" + (dir / "missing.toml").string() +
-                              "\": No such file or directory"))
+    EXPECT_TRUE(has(r, 1,
+                    "cannot read included file \"" + (dir / "missing.toml").string() +
+                        "\": No such file or directory"))
         << all(r);
     EXPECT_EQ(r.diagnostics.size(), 2u) << all(r);
     // A syntax error in an include is reported in that file.
@@ -268,7 +284,8 @@ TEST(ConfigIncludes, CyclesAndMissingFiles) {
     EXPECT_EQ(r.diagnostics[0].file, (dir / "a.toml").string());
     EXPECT_EQ(r.diagnostics[0].line, 1);
     // Patterns only in the file name; a pattern matching nothing is fine.
-    cgtest::write(dir / "main.toml", "include = [\"*/x.toml\", \"none/*.toml\", \"empty-*.toml\"]\n" + minimal);
+    cgtest::write(dir / "main.toml",
+                  "include = [\"*/x.toml\", \"none/*.toml\", \"empty-*.toml\"]\n" + minimal);
     r = load_config(dir / "main.toml");
     EXPECT_TRUE(has(r, 1, "include[0]: wildcards are allowed only in the file name")) << all(r);
     EXPECT_TRUE(has(r, 1, "include[1]: cannot list directory")) << all(r);

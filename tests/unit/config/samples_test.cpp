@@ -45,7 +45,8 @@ TEST(ConfigSamples, EveryTomlLoadsCleanly) {
     }
     for (auto& [f, why] : failures) {
         EXPECT_TRUE(read_by_a_config.count(f))
-            << f << " is neither a valid configuration nor read by one:\n" << why;
+            << f << " is neither a valid configuration nor read by one:\n"
+            << why;
     }
     EXPECT_GE(configs, 2);  // example.toml and demo.toml at least
 }
@@ -57,7 +58,8 @@ TEST(ConfigSamples, DemoIsLoopbackOnly) {
     auto loopback = [](const ip_address& a) {
         return cidr::parse("127.0.0.0/8")->contains(a) || a == *ip_address::parse("::1");
     };
-    for (auto* list : {&c.dns.listen, &c.dns.upstreams, &c.proxy.sni_listen, &c.proxy.connect_listen})
+    for (auto* list :
+         {&c.dns.listen, &c.dns.upstreams, &c.proxy.sni_listen, &c.proxy.connect_listen})
         for (auto& e : *list) EXPECT_TRUE(loopback(e.address)) << e.str();
     EXPECT_TRUE(loopback(c.admin.listen.address));
     for (auto& o : c.proxy.upstream_overrides) EXPECT_TRUE(loopback(o.address.address)) << o.host;
@@ -65,9 +67,10 @@ TEST(ConfigSamples, DemoIsLoopbackOnly) {
     EXPECT_EQ(c.proxy.sni_listen.at(0).str(), "127.0.0.1:8443");
     EXPECT_EQ(c.proxy.connect_listen.at(0).str(), "127.0.0.1:3128");
     EXPECT_EQ(c.admin.listen.str(), "127.0.0.1:9100");
-    auto config_dir = (std::filesystem::path(CG_SOURCE_DIR) / "config").lexically_normal();
-    EXPECT_EQ(c.ca.cert, config_dir / "demo-state/ca/ca.crt");
-    EXPECT_EQ(c.audit.jsonl_path, config_dir / "demo-state/audit.jsonl");
+    auto root = std::filesystem::path(CG_SOURCE_DIR).lexically_normal();
+    auto config_dir = root / "config";
+    EXPECT_EQ(c.ca.cert, root / "demo-state/ca/ca.crt");
+    EXPECT_EQ(c.audit.jsonl_path, root / "demo-state/audit.jsonl");
     EXPECT_EQ(c.team.snapshot_file, config_dir / "demo-team.json");
     EXPECT_FALSE(c.policy.accounts.empty());
     EXPECT_FALSE(c.policy.aliases.empty());
