@@ -1,5 +1,50 @@
+// consolegate: one binary, subcommands (STYLE.md §3).
 #include <cstdio>
-int main() {
-    std::puts("consolegate");
-    return 0;
+#include <cstring>
+#include <string_view>
+
+#include "commands.hpp"
+
+namespace {
+
+struct command {
+    const char* name;
+    int (*run)(int, char**);
+    const char* summary;
+};
+
+constexpr command commands[] = {
+    {"logs", consolegate::app::cmd_logs, "review sign-in attempts (filters; table, JSON, CSV)"},
+};
+
+void print_usage(std::FILE* out) {
+    std::fputs("usage: consolegate <command> [options]\n\ncommands:\n", out);
+    for (auto& c : commands) std::fprintf(out, "  %-13s %s\n", c.name, c.summary);
+    std::fputs("  version       print the version\n\n"
+               "`consolegate <command> --help` describes each command.\n",
+               out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    std::string_view name = argv[1];
+    if (name == "--help" || name == "-h" || name == "help") {
+        print_usage(stdout);
+        return 0;
+    }
+    if (name == "version" || name == "--version") {
+        std::puts("consolegate " CG_VERSION);
+        return 0;
+    }
+    for (auto& c : commands) {
+        if (name == c.name) return c.run(argc - 2, argv + 2);
+    }
+    std::fprintf(stderr, "consolegate: unknown command '%s'\n\n", argv[1]);
+    print_usage(stderr);
+    return 2;
 }

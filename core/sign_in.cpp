@@ -59,6 +59,7 @@ std::string_view to_string(reason r) noexcept {
         case reason::unknown_account: return "unknown-account";
         case reason::ams_guarded_change: return "ams-guarded-change";
         case reason::ams_reserved_role: return "ams-reserved-role";
+        case reason::no_account: return "no-account";
     }
     return "unknown";
 }
@@ -84,6 +85,8 @@ std::string_view describe(reason r) noexcept {
         case reason::ams_guarded_change:
             return "AMS Developer-mode and Direct-Change-mode change requests are guarded.";
         case reason::ams_reserved_role: return "This AMS-reserved role is guarded.";
+        case reason::no_account:
+            return "The request names no AWS account, and the gateway does not allow that here.";
     }
     return "";
 }

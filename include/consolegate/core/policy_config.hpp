@@ -19,6 +19,14 @@ struct source_location {
     int column = 0;  // 1-based; 0 = unknown
 };
 
+// One problem found while importing policy material (endpoint policies, TEAM snapshots):
+// where it is (file, and line:col when the parser knows it) and a message for people that names
+// the offending element ("Statement[2].Condition.StringLike.aws:PrincipalAccount: …").
+struct policy_diagnostic {
+    source_location where;
+    std::string message;
+};
+
 enum class rule_effect : std::uint8_t { allow, deny, allow_with_elevation };
 
 // AMS guardrails: what to do with a guarded change type or an AMS-reserved role sign-in.

@@ -66,6 +66,7 @@ enum class reason : std::uint8_t {
     unknown_account,         // no account before authentication (root): allowed pre-auth by config
     ams_guarded_change,      // AMS Developer/Direct-Change mode change type
     ams_reserved_role,       // AMS-reserved role name
+    no_account,              // no account named, and unknown accounts are not allowed here
 };
 std::string_view to_string(reason r) noexcept;  // "rule-allow", "default-deny", …
 std::string_view describe(reason r) noexcept;   // one sentence for people (block page, explain)

@@ -1,0 +1,9 @@
+#pragma once
+// Every `consolegate <command>`: each returns the process exit status
+// (0 ok, 1 runtime failure, 2 usage or configuration error).
+
+namespace consolegate::app {
+
+int cmd_logs(int argc, char** argv);
+
+}  // namespace consolegate::app

@@ -1,0 +1,119 @@
+#include "consolegate/audit/event.hpp"
+
+#include <boost/json.hpp>
+
+#include "consolegate/core/time.hpp"
+
+namespace consolegate::audit {
+namespace json = boost::json;
+
+namespace {
+
+// Field table shared by the writer and the reader, so the two can never drift apart.
+struct string_field {
+    const char* name;
+    std::string event::*member;
+};
+constexpr string_field string_fields[] = {
+    {"id", &event::id},
+    {"time", &event::time},
+    {"client", &event::client},
+    {"flow", &event::flow},
+    {"phase", &event::phase},
+    {"host", &event::host},
+    {"account", &event::account},
+    {"alias", &event::alias},
+    {"role", &event::role},
+    {"permission_set", &event::permission_set},
+    {"user", &event::user},
+    {"source", &event::source},
+    {"change_type", &event::change_type},
+    {"parse_error", &event::parse_error},
+    {"method", &event::method},
+    {"path", &event::path},
+    {"effect", &event::effect},
+    {"enforced", &event::enforced},
+    {"reason", &event::reason},
+    {"rule", &event::rule},
+};
+
+}  // namespace
+
+event make_event(std::string id, const core::sign_in_attempt& a, const core::decision& d,
+                 std::string_view method, std::string_view target) {
+    event e;
+    e.id = std::move(id);
+    e.time = core::format_rfc3339(a.time);
+    e.client = a.client.str();
+    e.flow = std::string(core::to_string(a.flow));
+    e.phase = std::string(core::to_string(a.phase));
+    e.host = a.host;
+    if (a.account) e.account = a.account->str();
+    e.alias = a.alias;
+    e.role = a.role_name;
+    e.permission_set = a.permission_set;
+    e.user = a.user;
+    e.source = a.source;
+    e.change_type = a.change_type;
+    e.parse_error = a.parse_error;
+    e.method = std::string(method);
+    e.path = std::string(target.substr(0, target.find('?')));
+    e.effect = std::string(core::to_string(d.verdict));
+    e.enforced = std::string(core::to_string(d.enforced()));
+    e.reason = std::string(core::to_string(d.why));
+    e.rule = d.rule;
+    e.report_only = d.report_only;
+    e.flagged = d.flagged;
+    return e;
+}
+
+std::string to_json_line(const event& e) {
+    json::object o;
+    o.reserve(std::size(string_fields) + 2);
+    for (auto& f : string_fields) o.emplace(f.name, e.*(f.member));
+    o.emplace("report_only", e.report_only);
+    o.emplace("flagged", e.flagged);
+    return json::serialize(o);
+}
+
+std::optional<event> from_json_line(std::string_view line, std::string* error) {
+    boost::system::error_code ec;
+    json::value v = json::parse(line, ec);
+    if (ec) {
+        if (error) *error = "not JSON: " + ec.message();
+        return std::nullopt;
+    }
+    auto* o = v.if_object();
+    if (!o) {
+        if (error) *error = "not a JSON object";
+        return std::nullopt;
+    }
+    event e;
+    for (auto& f : string_fields) {
+        if (auto* fv = o->if_contains(f.name)) {
+            auto* s = fv->if_string();
+            if (!s) {
+                if (error) *error = std::string("field ") + f.name + " is not a string";
+                return std::nullopt;
+            }
+            e.*(f.member) = std::string(*s);
+        }
+    }
+    for (auto [name, member] : {std::pair{"report_only", &event::report_only},
+                                std::pair{"flagged", &event::flagged}}) {
+        if (auto* fv = o->if_contains(name)) {
+            if (!fv->is_bool()) {
+                if (error) *error = std::string("field ") + name + " is not a boolean";
+                return std::nullopt;
+            }
+            e.*member = fv->get_bool();
+        }
+    }
+    if (e.id.empty() || e.time.empty()) {
+        if (error) *error = "missing id or time";
+        return std::nullopt;
+    }
+    return e;
+}
+
+}  // namespace consolegate::audit

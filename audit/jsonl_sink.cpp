@@ -1,0 +1,131 @@
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <condition_variable>
+#include <system_error>
+#include <thread>
+
+#include "consolegate/audit/sink.hpp"
+
+namespace consolegate::audit {
+namespace {
+
+class jsonl_sink final : public sink {
+public:
+    jsonl_sink(const std::filesystem::path& file, std::chrono::milliseconds interval)
+        : interval_(interval) {
+        if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+        // O_APPEND: several writers (a restarted process, logrotate copytruncate) never interleave
+        // inside a line; 0640: the log names users and accounts.
+        fd_ = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (fd_ < 0) {
+            throw std::system_error(errno, std::generic_category(),
+                                    "cannot open audit log " + file.string());
+        }
+        writer_ = std::thread([this] { run(); });
+    }
+
+    ~jsonl_sink() override {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_all();
+        writer_.join();  // run() drains the queue before it returns
+        ::close(fd_);
+    }
+
+    void record(event e) override {
+        std::string line = to_json_line(e);
+        line.push_back('\n');
+        {
+            std::lock_guard lock(mutex_);
+            pending_ += line;
+            ++queued_seq_;
+        }
+    }
+
+    void flush() override {
+        std::unique_lock lock(mutex_);
+        auto target = queued_seq_;
+        flush_requested_ = true;
+        wake_.notify_all();
+        done_.wait(lock, [&] { return written_seq_ >= target || stopping_; });
+    }
+
+private:
+    void run() {
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            wake_.wait_for(lock, interval_, [&] { return stopping_ || flush_requested_; });
+            std::string batch;
+            batch.swap(pending_);
+            auto seq = queued_seq_;
+            bool stop = stopping_;
+            flush_requested_ = false;
+            lock.unlock();
+            write_all(batch);
+            ::fdatasync(fd_);
+            lock.lock();
+            written_seq_ = seq;
+            done_.notify_all();
+            if (stop && pending_.empty()) return;
+        }
+    }
+
+    void write_all(const std::string& data) {
+        std::size_t off = 0;
+        while (off < data.size()) {
+            auto n = ::write(fd_, data.data() + off, data.size() - off);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                // Disk full or I/O error: keep the process serving; the error shows in stderr.
+                std::fprintf(stderr, "audit: write failed: %s\n", std::strerror(errno));
+                return;
+            }
+            off += static_cast<std::size_t>(n);
+        }
+    }
+
+    int fd_ = -1;
+    std::chrono::milliseconds interval_;
+    std::mutex mutex_;
+    std::condition_variable wake_, done_;
+    std::string pending_;
+    std::uint64_t queued_seq_ = 0, written_seq_ = 0;
+    bool stopping_ = false, flush_requested_ = false;
+    std::thread writer_;
+};
+
+}  // namespace
+
+std::unique_ptr<sink> make_jsonl_sink(const std::filesystem::path& file,
+                                      std::chrono::milliseconds flush_interval) {
+    return std::make_unique<jsonl_sink>(file, flush_interval);
+}
+
+void recent_events::add(const event& e) {
+    std::lock_guard lock(mutex_);
+    events_.push_front(e);
+    if (events_.size() > capacity_) events_.pop_back();
+}
+
+std::vector<event> recent_events::snapshot() const {
+    std::lock_guard lock(mutex_);
+    return {events_.begin(), events_.end()};
+}
+
+void tee_sink::record(event e) {
+    if (recent_) recent_->add(e);
+    for (std::size_t i = 0; i + 1 < sinks_.size(); ++i) sinks_[i]->record(e);
+    if (!sinks_.empty()) sinks_.back()->record(std::move(e));
+}
+
+void tee_sink::flush() {
+    for (auto& s : sinks_) s->flush();
+}
+
+}  // namespace consolegate::audit

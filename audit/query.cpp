@@ -1,0 +1,123 @@
+#include "consolegate/audit/query.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace consolegate::audit {
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+struct column {
+    const char* title;
+    std::string event::*member;
+};
+constexpr std::array<column, 11> columns{{
+    {"TIME", &event::time},
+    {"DECISION", &event::effect},
+    {"ENFORCED", &event::enforced},
+    {"REASON", &event::reason},
+    {"FLOW", &event::flow},
+    {"ACCOUNT", &event::account},
+    {"ALIAS", &event::alias},
+    {"ROLE", &event::role},
+    {"USER", &event::user},
+    {"CLIENT", &event::client},
+    {"EVENT", &event::id},
+}};
+
+std::string csv_cell(std::string_view v) {
+    std::string cell(v);
+    if (!cell.empty() && (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@')) {
+        cell.insert(cell.begin(), '\'');
+    }
+    std::string out = "\"";
+    for (char c : cell) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    out += '"';
+    return out;
+}
+
+// Terminal output must not carry control characters from user-supplied names.
+std::string printable(std::string_view v) {
+    std::string out;
+    for (unsigned char c : v) out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+    return out.empty() ? "-" : out;
+}
+
+}  // namespace
+
+bool matches(const event& e, const query& q) {
+    if (q.decision && e.effect != *q.decision) return false;
+    if (q.flow && e.flow != *q.flow) return false;
+    if (q.account && e.account != *q.account && lower(e.alias) != lower(*q.account)) return false;
+    if (q.user && lower(e.user).find(lower(*q.user)) == std::string::npos) return false;
+    if (q.since) {
+        auto t = core::parse_rfc3339(e.time);
+        if (!t || *t < *q.since) return false;
+    }
+    return true;
+}
+
+std::optional<output_format> output_format_from_string(std::string_view s) {
+    if (s == "table") return output_format::table;
+    if (s == "json") return output_format::json;
+    if (s == "csv") return output_format::csv;
+    return std::nullopt;
+}
+
+std::string format_events(const std::vector<event>& events, output_format f) {
+    std::string out;
+    switch (f) {
+        case output_format::json:
+            for (auto& e : events) out += to_json_line(e) + "\n";
+            break;
+        case output_format::csv: {
+            for (std::size_t i = 0; i < columns.size(); ++i) {
+                out += (i ? "," : "") + lower(columns[i].title);
+            }
+            out += ",rule,report_only,flagged\n";
+            for (auto& e : events) {
+                for (std::size_t i = 0; i < columns.size(); ++i) {
+                    out += (i ? "," : "") + csv_cell(e.*(columns[i].member));
+                }
+                out += "," + csv_cell(e.rule) + (e.report_only ? ",true" : ",false") +
+                       (e.flagged ? ",true\n" : ",false\n");
+            }
+            break;
+        }
+        case output_format::table: {
+            std::array<std::size_t, columns.size()> width{};
+            for (std::size_t i = 0; i < columns.size(); ++i) {
+                width[i] = std::string_view(columns[i].title).size();
+                for (auto& e : events) {
+                    width[i] = std::max(width[i], printable(e.*(columns[i].member)).size());
+                }
+            }
+            auto row = [&](auto cell_of) {
+                std::string line;
+                for (std::size_t i = 0; i < columns.size(); ++i) {
+                    std::string cell = cell_of(i);
+                    line += cell;
+                    if (i + 1 < columns.size()) line += std::string(width[i] - cell.size() + 2, ' ');
+                }
+                out += line + "\n";
+            };
+            row([&](std::size_t i) { return std::string(columns[i].title); });
+            for (auto& e : events) {
+                row([&](std::size_t i) { return printable(e.*(columns[i].member)); });
+            }
+            break;
+        }
+    }
+    return out;
+}
+
+}  // namespace consolegate::audit

@@ -1,0 +1,314 @@
+#include "consolegate/core/elevation.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <charconv>
+#include <cmath>
+#include <tuple>
+
+#include "consolegate/core/glob.hpp"
+#include "json_doc.hpp"
+
+namespace consolegate::core {
+namespace {
+
+namespace json = boost::json;
+using clock = std::chrono::system_clock;
+
+// TEAM caps a request at its configured maximum (9 hours by default); anything beyond a year
+// is a corrupt item, and refusing it keeps start + duration far from overflow.
+constexpr double max_duration_hours = 24.0 * 366;
+constexpr std::size_t max_diagnostics = 100;
+constexpr std::size_t max_field_bytes = 1024;
+
+int compare_icase(std::string_view a, std::string_view b) noexcept {
+    auto n = std::min(a.size(), b.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        char x = ascii_lower(a[i]), y = ascii_lower(b[i]);
+        if (x != y) return x < y ? -1 : 1;
+    }
+    return a.size() == b.size() ? 0 : (a.size() < b.size() ? -1 : 1);
+}
+
+std::string lowered(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
+    return out;
+}
+
+bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
+    if (pos + n > s.size()) return false;
+    int v = 0;
+    for (std::size_t i = pos; i < pos + n; ++i) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    out = v;
+    return true;
+}
+
+}  // namespace
+
+std::string_view strip_idc_prefix(std::string_view u) noexcept {
+    if (u.size() > 4 && iequals(u.substr(0, 4), "idc_")) u.remove_prefix(4);
+    return u;
+}
+
+elevation_set::elevation_set(std::vector<elevation_record> records) {
+    entries_.reserve(records.size());
+    for (auto& r : records) {
+        if (r.status != "in progress" || r.duration <= std::chrono::seconds::zero()) continue;
+        entries_.push_back({r.account, std::move(r.permission_set),
+                            lowered(strip_idc_prefix(r.user)), r.start, r.start + r.duration});
+    }
+    std::sort(entries_.begin(), entries_.end(), [](const entry& a, const entry& b) {
+        return std::tie(a.account, a.permission_set, a.user_lower, a.start) <
+               std::tie(b.account, b.permission_set, b.user_lower, b.start);
+    });
+}
+
+bool elevation_set::active(std::string_view user, account_id account,
+                           std::string_view permission_set, clock::time_point now) const noexcept {
+    user = strip_idc_prefix(user);
+    if (user.empty() || permission_set.empty()) return false;
+    // Lower bound on (account, permission_set, user) without building a key.
+    auto before = [&](const entry& e) {
+        if (e.account != account) return e.account < account;
+        if (int c = e.permission_set.compare(permission_set); c != 0) return c < 0;
+        return compare_icase(e.user_lower, user) < 0;
+    };
+    std::size_t lo = 0, hi = entries_.size();
+    while (lo < hi) {
+        auto mid = lo + (hi - lo) / 2;
+        if (before(entries_[mid])) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    for (auto i = lo; i < entries_.size(); ++i) {
+        const auto& e = entries_[i];
+        if (e.account != account || e.permission_set != permission_set ||
+            compare_icase(e.user_lower, user) != 0) {
+            break;
+        }
+        if (e.start <= now && now < e.end) return true;
+    }
+    return false;
+}
+
+std::optional<clock::time_point> parse_iso8601(std::string_view s) noexcept {
+    // YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)   (RFC 3339 section 5.6; 't'/'z' allowed too)
+    int y, mo, d, h, mi, sec;
+    if (s.size() < 20 || !digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, mo) ||
+        s[7] != '-' || !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't') ||
+        !digits(s, 11, 2, h) || s[13] != ':' || !digits(s, 14, 2, mi) || s[16] != ':' ||
+        !digits(s, 17, 2, sec)) {
+        return std::nullopt;
+    }
+    std::size_t pos = 19;
+    std::chrono::nanoseconds frac{0};
+    if (pos < s.size() && s[pos] == '.') {
+        ++pos;
+        std::int64_t ns = 0;
+        int n = 0;
+        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+            if (n < 9) ns = ns * 10 + (s[pos] - '0');  // digits past nanoseconds are dropped
+            ++n;
+            ++pos;
+        }
+        if (n == 0 || n > 18) return std::nullopt;
+        for (int i = n; i < 9; ++i) ns *= 10;
+        frac = std::chrono::nanoseconds(ns);
+    }
+    if (pos >= s.size()) return std::nullopt;
+    int offset_minutes = 0;
+    if (s[pos] == 'Z' || s[pos] == 'z') {
+        ++pos;
+    } else if (s[pos] == '+' || s[pos] == '-') {
+        int oh, om;
+        if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+            !digits(s, pos + 4, 2, om) || oh > 23 || om > 59) {
+            return std::nullopt;
+        }
+        offset_minutes = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
+        pos += 6;
+    } else {
+        return std::nullopt;
+    }
+    if (pos != s.size()) return std::nullopt;
+    using namespace std::chrono;
+    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    // 60: a leap second. Years outside 1970..2200 are no TEAM request's, and keeping them out
+    // keeps every instant (plus any duration) inside system_clock's nanosecond range (±292 y).
+    if (!ymd.ok() || y < 1970 || y > 2200 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    auto t = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} - minutes{offset_minutes};
+    return time_point_cast<clock::duration>(t + frac);
+}
+
+namespace {
+
+// A string attribute: plain JSON string, or DynamoDB {"S": "…"}. Numbers only for "duration".
+const json::string* string_field(const json::object& item, std::string_view key) {
+    const auto* v = item.if_contains(json::string_view(key.data(), key.size()));
+    if (!v) return nullptr;
+    if (const auto* o = v->if_object(); o && o->size() == 1) {
+        if (const auto* s = o->if_contains("S")) v = s;
+    }
+    return v->if_string();
+}
+
+std::optional<double> duration_hours(const json::object& item, std::string& why) {
+    const auto* v = item.if_contains("duration");
+    if (!v) {
+        why = "missing \"duration\"";
+        return std::nullopt;
+    }
+    if (const auto* o = v->if_object(); o && o->size() == 1) {
+        if (const auto* n = o->if_contains("N"))
+            v = n;
+        else if (const auto* s = o->if_contains("S"))
+            v = s;
+    }
+    double h = 0;
+    if (v->is_int64()) {
+        h = static_cast<double>(v->get_int64());
+    } else if (v->is_uint64()) {
+        h = static_cast<double>(v->get_uint64());
+    } else if (v->is_double()) {
+        h = v->get_double();
+    } else if (const auto* s = v->if_string()) {
+        std::string_view text(s->data(), s->size());
+        if (text.empty() || text.size() > 32) {
+            why = "\"duration\" is not a number of hours";
+            return std::nullopt;
+        }
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), h);
+        if (ec != std::errc{} || end != text.data() + text.size()) {
+            why = "\"duration\" is not a number of hours: \"" + std::string(text) + "\"";
+            return std::nullopt;
+        }
+    } else {
+        why = "\"duration\" must be a string or a number of hours";
+        return std::nullopt;
+    }
+    if (!std::isfinite(h) || h <= 0 || h > max_duration_hours) {
+        why = "\"duration\" must be more than 0 and at most " +
+              std::to_string(static_cast<int>(max_duration_hours)) + " hours";
+        return std::nullopt;
+    }
+    return h;
+}
+
+std::optional<elevation_record> read_item(const json::value& v, std::string& why) {
+    const auto* item = v.if_object();
+    if (!item) {
+        why = "not a JSON object";
+        return std::nullopt;
+    }
+    // DynamoDB's typed form wraps a whole item as {"M": {...}} in some exports.
+    if (item->size() == 1) {
+        if (const auto* m = item->if_contains("M"); m && m->is_object()) item = &m->get_object();
+    }
+    elevation_record r;
+    auto need = [&](std::string_view key, std::string& out) {
+        const auto* s = string_field(*item, key);
+        if (!s) {
+            why = "missing or non-string \"" + std::string(key) + "\"";
+            return false;
+        }
+        if (s->size() > max_field_bytes) {
+            why = "\"" + std::string(key) + "\" is longer than " + std::to_string(max_field_bytes) +
+                  " bytes";
+            return false;
+        }
+        out.assign(s->data(), s->size());
+        return true;
+    };
+    std::string account, start, username;
+    if (!need("id", r.id) || !need("username", username) || !need("accountId", account) ||
+        !need("role", r.permission_set) || !need("startTime", start) || !need("status", r.status)) {
+        return std::nullopt;
+    }
+    if (const auto* n = string_field(*item, "accountName"); n && n->size() <= max_field_bytes) {
+        r.account_name.assign(n->data(), n->size());
+    }
+    r.user = std::string(strip_idc_prefix(username));
+    if (r.user.empty()) {
+        why = "\"username\" is empty";
+        return std::nullopt;
+    }
+    if (r.permission_set.empty()) {
+        why = "\"role\" (the permission set name) is empty";
+        return std::nullopt;
+    }
+    auto acct = account_id::parse(account);
+    if (!acct) {
+        why = "\"accountId\" is not a 12-digit account ID: \"" + account + "\"";
+        return std::nullopt;
+    }
+    r.account = *acct;
+    auto t = parse_iso8601(start);
+    if (!t) {
+        why = "\"startTime\" is not an ISO 8601 date-time with a zone: \"" + start + "\"";
+        return std::nullopt;
+    }
+    r.start = *t;
+    auto hours = duration_hours(*item, why);
+    if (!hours) return std::nullopt;
+    r.duration = std::chrono::seconds(static_cast<std::int64_t>(std::llround(*hours * 3600)));
+    return r;
+}
+
+}  // namespace
+
+team_snapshot parse_team_snapshot(std::string_view text, std::string_view file,
+                                  std::size_t max_bytes) {
+    team_snapshot out;
+    auto diag = [&](int line, int column, std::string message) {
+        out.diagnostics.push_back({{std::string(file), line, column}, std::move(message)});
+    };
+    if (text.size() > max_bytes) {
+        diag(0, 0, "TEAM snapshot is larger than " + std::to_string(max_bytes) + " bytes");
+        return out;
+    }
+    auto doc = detail::parse_json_strict(text);
+    if (!doc.ok) {
+        diag(doc.line, doc.column, doc.error);
+        return out;
+    }
+    const json::array* items = doc.value.if_array();
+    if (const auto* top = doc.value.if_object()) {
+        if (const auto* it = top->if_contains("Items")) items = it->if_array();
+    }
+    if (!items) {
+        diag(1, 1, "TEAM snapshot must be a JSON array of request items (or {\"Items\": [...]})");
+        return out;
+    }
+    out.document_ok = true;
+    out.records.reserve(items->size());
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < items->size(); ++i) {
+        std::string why;
+        auto r = read_item((*items)[i], why);
+        if (r) {
+            out.records.push_back(std::move(*r));
+            continue;
+        }
+        if (++bad <= max_diagnostics) {
+            std::string id;
+            if (const auto* o = (*items)[i].if_object()) {
+                if (const auto* s = string_field(*o, "id"); s && s->size() <= 64) {
+                    id = " (id " + std::string(s->data(), s->size()) + ")";
+                }
+            }
+            diag(0, 0, detail::json_path("", i) + id + ": " + why + "; item ignored");
+        }
+    }
+    if (bad > max_diagnostics) {
+        diag(0, 0, std::to_string(bad - max_diagnostics) + " more bad items not listed");
+    }
+    return out;
+}
+
+}  // namespace consolegate::core

@@ -1,0 +1,304 @@
+#include "consolegate/core/endpoint_policy.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <set>
+
+#include "consolegate/core/glob.hpp"
+#include "consolegate/core/org_tree.hpp"
+#include "json_doc.hpp"
+
+namespace consolegate::core {
+namespace {
+
+namespace json = boost::json;
+using detail::json_path;
+
+// Takes a view: a json::string argument converts without a temporary copy.
+std::string_view sv(json::string_view s) {
+    return {s.data(), s.size()};
+}
+
+std::string file_stem(std::string_view file) {
+    auto slash = file.find_last_of('/');
+    if (slash != std::string_view::npos) file.remove_prefix(slash + 1);
+    auto dot = file.rfind('.');
+    if (dot != std::string_view::npos && dot > 0) file = file.substr(0, dot);
+    return file.empty() ? std::string("endpoint-policy") : std::string(file);
+}
+
+class importer {
+  public:
+    importer(std::string_view file) : file_(file), stem_(file_stem(file)) {}
+
+    void error(std::string path, std::string message) {
+        out_.diagnostics.push_back(
+            {{file_, 0, 0}, path.empty() ? std::move(message) : path + ": " + message});
+    }
+
+    // A string or list of strings; `what` names it for messages. Empty list is an error.
+    bool strings(const json::value& v, const std::string& path,
+                 std::vector<std::string_view>& out) {
+        if (const auto* s = v.if_string()) {
+            out.push_back(sv(*s));
+            return true;
+        }
+        const auto* arr = v.if_array();
+        if (!arr) {
+            error(path, "must be a string or a list of strings");
+            return false;
+        }
+        if (arr->empty()) {
+            error(path, "an empty list matches nothing in IAM; remove the statement instead");
+            return false;
+        }
+        bool ok = true;
+        for (std::size_t i = 0; i < arr->size(); ++i) {
+            if (const auto* s = (*arr)[i].if_string()) {
+                out.push_back(sv(*s));
+            } else {
+                error(json_path(path, i), "must be a string");
+                ok = false;
+            }
+        }
+        return ok;
+    }
+
+    // Principal "*" / {"AWS": "*"}; Action and Resource "*" (or ["*"]).
+    void only_star(const json::value& v, const std::string& path, bool principal) {
+        const json::value* x = &v;
+        if (principal) {
+            if (const auto* o = v.if_object()) {
+                if (o->size() != 1 || !o->contains("AWS")) {
+                    error(path, "only \"*\" or {\"AWS\": \"*\"} can be imported");
+                    return;
+                }
+                x = &o->at("AWS");
+            }
+        }
+        std::vector<std::string_view> vals;
+        if (!strings(*x, path, vals)) return;
+        for (auto s : vals) {
+            if (s != "*") {
+                error(path,
+                      "only \"*\" can be imported (the gateway decides per sign-in, not per "
+                      "principal, action or resource): \"" +
+                          std::string(s) + "\"");
+                return;
+            }
+        }
+    }
+
+    void condition(const json::value& v, const std::string& path, rule_config& rule) {
+        const auto* ops = v.if_object();
+        if (!ops) {
+            error(path, "must be an object");
+            return;
+        }
+        std::set<std::string> seen_keys;
+        for (const auto& [op_key, op_value] : *ops) {
+            auto op = sv(op_key);
+            auto op_path = json_path(path, op);
+            bool like = op == "StringLike" || op == "ForAnyValue:StringLike";
+            bool equals = op == "StringEquals" || op == "ForAnyValue:StringEquals";
+            if (!like && !equals) {
+                error(op_path,
+                      "condition operator not supported (use StringEquals, StringLike, "
+                      "ForAnyValue:StringEquals or ForAnyValue:StringLike)");
+                continue;
+            }
+            const auto* keys = op_value.if_object();
+            if (!keys) {
+                error(op_path, "must be an object of condition keys");
+                continue;
+            }
+            for (const auto& [k, kv] : *keys) {
+                auto key = sv(k);
+                auto key_path = json_path(op_path, key);
+                std::string lower(key);
+                std::transform(lower.begin(), lower.end(), lower.begin(), ascii_lower);
+                if (lower != "aws:principalaccount" && lower != "aws:principalorgid" &&
+                    lower != "aws:principalorgpaths") {
+                    error(key_path,
+                          "condition key not supported (use aws:PrincipalAccount, "
+                          "aws:PrincipalOrgID or aws:PrincipalOrgPaths)");
+                    continue;
+                }
+                if (!seen_keys.insert(lower).second) {
+                    error(key_path,
+                          "key constrained twice in one statement; IAM requires both, "
+                          "which one rule cannot express: merge the lists or split the "
+                          "statement");
+                    continue;
+                }
+                std::vector<std::string_view> vals;
+                if (!strings(kv, key_path, vals)) continue;
+                for (auto val : vals) value(lower, like, val, key_path, rule);
+            }
+        }
+    }
+
+    void value(std::string_view key, bool like, std::string_view val, const std::string& path,
+               rule_config& rule) {
+        auto quoted = "\"" + std::string(val) + "\"";
+        if (val.find("${") != std::string_view::npos) {
+            error(path, "policy variables cannot be imported: " + quoted);
+            return;
+        }
+        bool wild = has_glob_wildcard(val);
+        if (key == "aws:principalaccount") {
+            auto a = wild ? std::nullopt : account_id::parse(val);
+            if (!a) {
+                error(path, wild ? "wildcards in account IDs cannot be imported: " + quoted
+                                 : "not a 12-digit account ID: " + quoted);
+                return;
+            }
+            if (std::find(rule.accounts.begin(), rule.accounts.end(), *a) == rule.accounts.end()) {
+                rule.accounts.push_back(*a);
+            }
+        } else if (key == "aws:principalorgid") {
+            if (wild || !is_org_id(val)) {
+                error(path, wild ? "wildcards in organization IDs cannot be imported: " + quoted
+                                 : "not an organization ID (o-…): " + quoted);
+                return;
+            }
+            rule.org_ids.emplace_back(val);
+        } else {
+            if (wild && !like) {
+                // StringEquals compares '*' literally; no real path holds one.
+                error(path,
+                      "'*' under StringEquals matches a literal '*'; use StringLike: " + quoted);
+                return;
+            }
+            if (!is_org_path_selector(val)) {
+                error(path, "not an organization path (o-…/r-…/ou-…/): " + quoted);
+                return;
+            }
+            rule.ou_paths.emplace_back(val);
+        }
+    }
+
+    void statement(const json::value& v, const std::string& path, std::size_t n,
+                   std::set<std::string>& sids) {
+        const auto* st = v.if_object();
+        if (!st) {
+            error(path, "a statement must be an object");
+            return;
+        }
+        auto before = out_.diagnostics.size();
+        rule_config rule;
+        rule.where.file = file_;
+        bool has_effect = false, has_principal = false;
+        std::string sid;
+        for (const auto& [k, val] : *st) {
+            auto key = sv(k);
+            auto kp = json_path(path, key);
+            if (key == "Sid") {
+                if (const auto* s = val.if_string()) {
+                    sid = std::string(sv(*s));
+                    if (!sid.empty() && !sids.insert(sid).second) error(kp, "duplicate Sid");
+                } else {
+                    error(kp, "must be a string");
+                }
+            } else if (key == "Effect") {
+                has_effect = true;
+                const auto* s = val.if_string();
+                if (s && *s == "Allow") {
+                    rule.effect = rule_effect::allow;
+                } else if (s && *s == "Deny") {
+                    rule.effect = rule_effect::deny;
+                } else {
+                    error(kp, "must be \"Allow\" or \"Deny\"");
+                }
+            } else if (key == "Principal") {
+                has_principal = true;
+                only_star(val, kp, true);
+            } else if (key == "Action" || key == "Resource") {
+                only_star(val, kp, false);
+            } else if (key == "Condition") {
+                condition(val, kp, rule);
+            } else if (key == "NotAction" || key == "NotResource" || key == "NotPrincipal") {
+                error(kp, "cannot be imported (it inverts the statement)");
+            } else {
+                error(kp, "unknown statement element");
+            }
+        }
+        if (!has_effect) error(path, "missing \"Effect\"");
+        if (!has_principal) error(path, "missing \"Principal\"");
+        if (out_.diagnostics.size() != before) return;
+        rule.name = stem_ + ":" + (sid.empty() ? "statement-" + std::to_string(n) : sid);
+        rule.description = "imported from endpoint policy " + file_;
+        out_.rules.push_back(std::move(rule));
+    }
+
+    endpoint_policy_import run(std::string_view text) {
+        if (text.size() > endpoint_policy_max_bytes) {
+            error("", "larger than " + std::to_string(endpoint_policy_max_bytes) +
+                          " bytes; an endpoint policy is at most 20480 characters");
+            return finish();
+        }
+        auto doc = detail::parse_json_strict(text);
+        if (!doc.ok) {
+            out_.diagnostics.push_back({{file_, doc.line, doc.column}, doc.error});
+            return finish();
+        }
+        const auto* top = doc.value.if_object();
+        if (!top) {
+            error("", "an endpoint policy must be a JSON object with a \"Statement\"");
+            return finish();
+        }
+        const json::value* statements = nullptr;
+        for (const auto& [k, val] : *top) {
+            auto key = sv(k);
+            if (key == "Version") {
+                const auto* s = val.if_string();
+                if (!s || (*s != "2012-10-17" && *s != "2008-10-17")) {
+                    error("Version", "must be \"2012-10-17\" (or \"2008-10-17\")");
+                }
+            } else if (key == "Id") {
+                if (!val.is_string()) error("Id", "must be a string");
+            } else if (key == "Statement") {
+                statements = &val;
+            } else {
+                error(std::string(key), "unknown policy element");
+            }
+        }
+        if (!statements) {
+            error("", "missing \"Statement\"");
+            return finish();
+        }
+        std::set<std::string> sids;
+        if (const auto* arr = statements->if_array()) {
+            if (arr->empty()) error("Statement", "empty: the policy would allow nothing");
+            if (arr->size() > endpoint_policy_max_statements) {
+                error("Statement", "more than " + std::to_string(endpoint_policy_max_statements) +
+                                       " statements");
+                return finish();
+            }
+            for (std::size_t i = 0; i < arr->size(); ++i) {
+                statement((*arr)[i], json_path("Statement", i), i + 1, sids);
+            }
+        } else {
+            statement(*statements, "Statement", 1, sids);
+        }
+        return finish();
+    }
+
+  private:
+    endpoint_policy_import finish() {
+        if (!out_.diagnostics.empty()) out_.rules.clear();
+        return std::move(out_);
+    }
+
+    std::string file_;
+    std::string stem_;
+    endpoint_policy_import out_;
+};
+
+}  // namespace
+
+endpoint_policy_import import_endpoint_policy(std::string_view json_text, std::string_view file) {
+    return importer(file).run(json_text);
+}
+
+}  // namespace consolegate::core

@@ -1,0 +1,100 @@
+#include "consolegate/core/glob.hpp"
+
+#include <algorithm>
+
+namespace consolegate::core {
+
+char ascii_lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    }
+    return true;
+}
+
+bool has_glob_wildcard(std::string_view s) noexcept {
+    return s.find_first_of("*?") != std::string_view::npos;
+}
+
+namespace {
+
+bool same(char p, char t, glob_case mode) noexcept {
+    return mode == glob_case::sensitive ? p == t : ascii_lower(p) == ascii_lower(t);
+}
+
+}  // namespace
+
+bool glob_match(std::string_view p, std::string_view t, glob_case mode) noexcept {
+    // Greedy match remembering the last '*': on a mismatch, let that star swallow one more
+    // character. Backtracking to an earlier star is never needed, so this is O(p × t) at worst
+    // and no recursion depth depends on the input.
+    std::size_t pi = 0, ti = 0;
+    std::size_t star = std::string_view::npos, star_t = 0;
+    while (ti < t.size()) {
+        if (pi < p.size() && p[pi] == '*') {
+            star = pi++;
+            star_t = ti;
+        } else if (pi < p.size() && (p[pi] == '?' || same(p[pi], t[ti], mode))) {
+            ++pi;
+            ++ti;
+        } else if (star != std::string_view::npos) {
+            pi = star + 1;
+            ti = ++star_t;
+        } else {
+            return false;
+        }
+    }
+    while (pi < p.size() && p[pi] == '*') ++pi;
+    return pi == p.size();
+}
+
+glob::glob(std::string pattern, glob_case mode) : pattern_(std::move(pattern)), mode_(mode) {
+    std::string_view p = pattern_;
+    auto fold = [&](std::string_view s) {
+        std::string out(s);
+        if (mode_ == glob_case::insensitive) {
+            std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
+        }
+        return out;
+    };
+    auto first = p.find_first_of("*?");
+    if (first == std::string_view::npos) {
+        shape_ = shape::literal;
+        fixed_ = fold(p);
+    } else if (p.find_first_not_of('*') == std::string_view::npos) {
+        shape_ = shape::any;
+    } else if (p.back() == '*' && first == p.size() - 1) {
+        shape_ = shape::prefix;
+        fixed_ = fold(p.substr(0, p.size() - 1));
+    } else if (p.front() == '*' && p.find_first_of("*?", 1) == std::string_view::npos) {
+        shape_ = shape::suffix;
+        fixed_ = fold(p.substr(1));
+    } else {
+        shape_ = shape::general;
+    }
+}
+
+bool glob::matches(std::string_view t) const noexcept {
+    auto eq = [&](std::string_view a, std::string_view b) {
+        return mode_ == glob_case::sensitive ? a == b : iequals(a, b);
+    };
+    switch (shape_) {
+        case shape::any:
+            return true;
+        case shape::literal:
+            return eq(t, fixed_);
+        case shape::prefix:
+            return t.size() >= fixed_.size() && eq(t.substr(0, fixed_.size()), fixed_);
+        case shape::suffix:
+            return t.size() >= fixed_.size() && eq(t.substr(t.size() - fixed_.size()), fixed_);
+        case shape::general:
+            return glob_match(pattern_, t, mode_);
+    }
+    return false;
+}
+
+}  // namespace consolegate::core

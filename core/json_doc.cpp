@@ -1,0 +1,120 @@
+#include "json_doc.hpp"
+
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/error.hpp>
+#include <boost/json/parse.hpp>
+#include <unordered_set>
+#include <vector>
+
+namespace consolegate::core::detail {
+namespace {
+
+namespace json = boost::json;
+using boost::system::error_code;
+
+// A SAX handler that builds nothing and only remembers the keys of each open object.
+struct duplicate_key_checker {
+    static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
+    static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
+    static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
+    static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
+
+    std::vector<std::unordered_set<std::string>> open;
+    std::string key;
+    std::string duplicate;
+
+    bool on_document_begin(error_code&) { return true; }
+    bool on_document_end(error_code&) { return true; }
+    bool on_array_begin(error_code&) { return true; }
+    bool on_array_end(std::size_t, error_code&) { return true; }
+    bool on_object_begin(error_code&) {
+        open.emplace_back();
+        return true;
+    }
+    bool on_object_end(std::size_t, error_code&) {
+        open.pop_back();
+        return true;
+    }
+    bool on_string_part(json::string_view, std::size_t, error_code&) { return true; }
+    bool on_string(json::string_view, std::size_t, error_code&) { return true; }
+    bool on_key_part(json::string_view s, std::size_t, error_code&) {
+        key.append(s.data(), s.size());
+        return true;
+    }
+    bool on_key(json::string_view s, std::size_t, error_code& ec) {
+        key.append(s.data(), s.size());
+        bool fresh = open.back().insert(key).second;
+        if (!fresh) {
+            duplicate = key;
+            ec = json::error::syntax;
+            return false;
+        }
+        key.clear();
+        return true;
+    }
+    bool on_number_part(json::string_view, error_code&) { return true; }
+    bool on_int64(std::int64_t, json::string_view, error_code&) { return true; }
+    bool on_uint64(std::uint64_t, json::string_view, error_code&) { return true; }
+    bool on_double(double, json::string_view, error_code&) { return true; }
+    bool on_bool(bool, error_code&) { return true; }
+    bool on_null(error_code&) { return true; }
+    bool on_comment_part(json::string_view, error_code&) { return true; }
+    bool on_comment(json::string_view, error_code&) { return true; }
+};
+
+void position_of(std::string_view text, std::size_t offset, int& line, int& column) {
+    line = 1;
+    column = 1;
+    offset = std::min(offset, text.size());
+    for (std::size_t i = 0; i < offset; ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            column = 1;
+        } else {
+            ++column;
+        }
+    }
+}
+
+}  // namespace
+
+json_doc parse_json_strict(std::string_view text) {
+    json_doc doc;
+    json::parse_options opts;
+    opts.max_depth = json_max_depth;
+    {
+        json::basic_parser<duplicate_key_checker> checker(opts);
+        error_code ec;
+        auto used = checker.write_some(false, text.data(), text.size(), ec);
+        if (!ec && used != text.size()) ec = json::error::extra_data;
+        if (ec) {
+            // The failing character is the one after what was consumed.
+            position_of(text, used, doc.line, doc.column);
+            const auto& dup = checker.handler().duplicate;
+            doc.error = dup.empty() ? "invalid JSON: " + ec.message()
+                                    : "duplicate key \"" + dup + "\" (JSON keeps only one of them)";
+            return doc;
+        }
+    }
+    error_code ec;
+    doc.value = json::parse(json::string_view(text.data(), text.size()), ec, {}, opts);
+    if (ec) {
+        doc.error = "invalid JSON: " + ec.message();
+        return doc;
+    }
+    doc.ok = true;
+    return doc;
+}
+
+std::string json_path(std::string_view parent, std::string_view key) {
+    std::string out(parent);
+    if (!out.empty()) out += '.';
+    out += key;
+    return out;
+}
+
+std::string json_path(std::string_view parent, std::size_t index) {
+    return std::string(parent) + "[" + std::to_string(index) + "]";
+}
+
+}  // namespace consolegate::core::detail

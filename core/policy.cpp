@@ -1,0 +1,382 @@
+#include "consolegate/core/policy.hpp"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+namespace consolegate::core {
+namespace {
+
+using clock = std::chrono::system_clock;
+
+std::string lowered(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
+    return out;
+}
+
+// Lexicographic comparison of lowercase `key` against `a` folded to lowercase.
+int compare_lower(std::string_view key, std::string_view a) noexcept {
+    auto n = std::min(key.size(), a.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        char x = key[i], y = ascii_lower(a[i]);
+        if (x != y) return x < y ? -1 : 1;
+    }
+    return key.size() == a.size() ? 0 : (key.size() < a.size() ? -1 : 1);
+}
+
+bool starts_with_icase(std::string_view s, std::string_view prefix) noexcept {
+    return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+// Interns candidate lists by content: 100 000 accounts share a few hundred distinct lists.
+class list_interner {
+  public:
+    explicit list_interner(std::vector<std::vector<std::uint32_t>>& lists) : lists_(lists) {}
+    std::uint32_t intern(std::vector<std::uint32_t> list) {
+        auto [it, fresh] = index_.try_emplace(list, static_cast<std::uint32_t>(lists_.size()));
+        if (fresh) lists_.push_back(std::move(list));
+        return it->second;
+    }
+
+  private:
+    std::vector<std::vector<std::uint32_t>>& lists_;
+    std::map<std::vector<std::uint32_t>, std::uint32_t> index_;
+};
+
+}  // namespace
+
+compiled_policy::compiled_policy(const policy_config& config)
+    : report_only_(config.report_only),
+      allow_unknown_account_pre_auth_(config.allow_unknown_account_pre_auth),
+      ams_change_types_(config.ams_change_types),
+      ams_reserved_roles_(config.ams_reserved_role_prefixes.empty() ? guard_action::off
+                                                                    : config.ams_reserved_roles),
+      ams_change_type_ids_(config.ams_change_type_ids),
+      ams_reserved_role_prefixes_(config.ams_reserved_role_prefixes),
+      org_(org_tree::from_config(config)) {
+    for (const auto& [alias, account] : config.aliases)
+        aliases_.emplace_back(lowered(alias), account);
+    std::sort(aliases_.begin(), aliases_.end());
+
+    const auto& src = config.rules;
+    rules_.reserve(src.size());
+    for (const auto& rc : src) {
+        rule r;
+        r.name = rc.name;
+        r.effect = rc.effect;
+        r.report_only = rc.report_only;
+        r.has_account_selector =
+            !rc.accounts.empty() || !rc.org_ids.empty() || !rc.ou_paths.empty();
+        for (auto f : rc.flows) r.flows |= 1u << static_cast<unsigned>(f);
+        auto role_case =
+            rc.effect == rule_effect::deny ? glob_case::insensitive : glob_case::sensitive;
+        for (const auto& g : rc.roles) r.roles.emplace_back(g, role_case);
+        for (const auto& g : rc.users) r.users.emplace_back(g, glob_case::insensitive);
+        r.networks = rc.client_networks;
+        rules_.push_back(std::move(r));
+    }
+
+    // Does rule i's org/OU part match accounts under `path`?
+    auto org_part = [&](const rule_config& rc, std::string_view path) {
+        if (!rc.org_ids.empty()) {
+            auto org = path.substr(0, path.find('/'));
+            if (std::find(rc.org_ids.begin(), rc.org_ids.end(), org) == rc.org_ids.end()) {
+                return false;
+            }
+        }
+        if (!rc.ou_paths.empty()) {
+            bool any = false;
+            for (const auto& sel : rc.ou_paths) {
+                if (org_path_like(sel, path)) {
+                    any = true;
+                    break;
+                }
+            }
+            if (!any) return false;
+        }
+        return true;
+    };
+
+    list_interner interner(lists_);
+    std::vector<std::uint32_t> defaults;
+    for (std::uint32_t i = 0; i < src.size(); ++i) {
+        if (!rules_[i].has_account_selector) defaults.push_back(i);
+    }
+    default_list_ = interner.intern(defaults);
+
+    // Rules naming accounts explicitly, per account (only where their org/OU part agrees).
+    std::unordered_map<account_id, std::vector<std::uint32_t>> named;
+    for (std::uint32_t i = 0; i < src.size(); ++i) {
+        const auto& rc = src[i];
+        for (auto a : rc.accounts) {
+            const auto* path = org_.path_of(a);
+            bool ok = path ? org_part(rc, *path) : (rc.org_ids.empty() && rc.ou_paths.empty());
+            if (ok) {
+                auto& v = named[a];
+                if (v.empty() || v.back() != i) v.push_back(i);
+            }
+        }
+    }
+    auto merged = [](const std::vector<std::uint32_t>& a, const std::vector<std::uint32_t>& b) {
+        std::vector<std::uint32_t> out;
+        out.reserve(a.size() + b.size());
+        std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+        return out;
+    };
+
+    // Accounts in the org tree: per distinct path, the rules without an account list whose
+    // org/OU part matches the path, then each account's named rules merged in.
+    std::size_t capacity = 16;
+    shift_ = 60;
+    while (capacity < 2 * (org_.size() + named.size())) {
+        capacity *= 2;
+        --shift_;
+    }
+    table_.assign(capacity, slot{});
+    const auto& paths = org_.paths();
+    const auto& members = org_.accounts_by_path();
+    for (std::size_t p = 0; p < paths.size(); ++p) {
+        std::vector<std::uint32_t> base;
+        for (std::uint32_t i = 0; i < src.size(); ++i) {
+            if (src[i].accounts.empty() && org_part(src[i], paths[p])) base.push_back(i);
+        }
+        auto base_index = interner.intern(base);
+        for (auto a : members[p]) {
+            auto it = named.find(a);
+            table_insert(
+                a, it == named.end() ? base_index : interner.intern(merged(base, it->second)));
+        }
+    }
+    // Accounts outside the org export that rules name explicitly.
+    for (const auto& [a, list] : named) {
+        if (!table_find(a)) table_insert(a, interner.intern(merged(defaults, list)));
+    }
+}
+
+namespace {
+// Fibonacci hashing: account IDs are dense decimal numbers, the multiply spreads them.
+inline std::size_t slot_of(std::uint64_t key, unsigned shift) noexcept {
+    return static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> shift);
+}
+}  // namespace
+
+void compiled_policy::table_insert(account_id a, std::uint32_t list) {
+    auto mask = table_.size() - 1;
+    for (auto i = slot_of(a.value(), shift_);; i = (i + 1) & mask) {
+        if (table_[i].key == empty_key || table_[i].key == a.value()) {
+            table_[i] = {a.value(), list};
+            return;
+        }
+    }
+}
+
+const compiled_policy::slot* compiled_policy::table_find(account_id a) const noexcept {
+    auto mask = table_.size() - 1;
+    for (auto i = slot_of(a.value(), shift_);; i = (i + 1) & mask) {
+        if (table_[i].key == a.value()) return &table_[i];
+        if (table_[i].key == empty_key) return nullptr;
+    }
+}
+
+std::optional<account_id> compiled_policy::resolve_alias(std::string_view alias) const noexcept {
+    auto it = std::lower_bound(
+        aliases_.begin(), aliases_.end(), alias,
+        [](const auto& entry, std::string_view a) { return compare_lower(entry.first, a) < 0; });
+    if (it == aliases_.end() || compare_lower(it->first, alias) != 0) return std::nullopt;
+    return it->second;
+}
+
+const compiled_policy::rule_list& compiled_policy::candidates(
+    std::optional<account_id> account) const noexcept {
+    if (account) {
+        if (const auto* s = table_find(*account)) return lists_[s->list];
+    }
+    return lists_[default_list_];
+}
+
+std::vector<std::string_view> compiled_policy::candidate_rules(
+    std::optional<account_id> account) const {
+    std::vector<std::string_view> out;
+    for (auto i : candidates(account)) out.push_back(rules_[i].name);
+    return out;
+}
+
+bool compiled_policy::matches_rest(const rule& r, const sign_in_attempt& a) const noexcept {
+    if (r.flows != 0 && (r.flows & (1u << static_cast<unsigned>(a.flow))) == 0) return false;
+    if (!r.networks.empty()) {
+        bool any = false;
+        for (const auto& n : r.networks) {
+            if (n.contains(a.client)) {
+                any = true;
+                break;
+            }
+        }
+        if (!any) return false;
+    }
+    if (!r.roles.empty()) {
+        // The role as named, or the permission set it stands for (IAM Identity Center).
+        if (a.role_name.empty() && a.permission_set.empty()) return false;
+        bool any = false;
+        for (const auto& g : r.roles) {
+            if ((!a.role_name.empty() && g.matches(a.role_name)) ||
+                (!a.permission_set.empty() && g.matches(a.permission_set))) {
+                any = true;
+                break;
+            }
+        }
+        if (!any) return false;
+    }
+    if (!r.users.empty()) {
+        if (a.user.empty()) return false;
+        bool any = false;
+        for (const auto& g : r.users) {
+            if (g.matches(a.user)) {
+                any = true;
+                break;
+            }
+        }
+        if (!any) return false;
+    }
+    return true;
+}
+
+bool compiled_policy::guarded_change(std::string_view change_type) const noexcept {
+    if (change_type.empty()) return false;
+    for (const auto& id : ams_change_type_ids_) {
+        if (iequals(id, change_type)) return true;
+    }
+    return false;
+}
+
+bool compiled_policy::reserved_role(std::string_view role) const noexcept {
+    if (role.empty()) return false;
+    for (const auto& prefix : ams_reserved_role_prefixes_) {
+        if (!prefix.empty() && starts_with_icase(role, prefix)) return true;
+    }
+    return false;
+}
+
+namespace {
+
+constexpr int none = -1;
+
+struct matched {
+    int deny = none, elevation = none, allow = none;  // first matching rule of each effect
+};
+
+int first_of(int a, int b) {
+    return a == none ? b : (b == none ? a : std::min(a, b));
+}
+
+}  // namespace
+
+decision evaluate(const sign_in_attempt& a, const compiled_policy& p, const elevation_view& ev,
+                  clock::time_point now) {
+    auto finish = [&](decision d) {
+        if (p.report_only_) d.report_only = true;
+        return d;
+    };
+    auto deny = [](reason why) {
+        decision d;
+        d.verdict = effect::deny;
+        d.why = why;
+        return d;
+    };
+    if (!a.parse_error.empty()) return finish(deny(reason::unparsable_request));
+
+    std::optional<account_id> account = a.account;
+    if (!account && !a.alias.empty()) {
+        account = p.resolve_alias(a.alias);
+        if (!account) return finish(deny(reason::unknown_alias));
+    }
+
+    auto elevated = [&] {
+        return account && ev.set() && ev.set()->active(a.user, *account, a.permission_set, now);
+    };
+
+    // AMS guardrails.
+    bool flagged = false;
+    auto guard = [&](guard_action action, reason why) -> std::optional<decision> {
+        switch (action) {
+            case guard_action::off:
+                return std::nullopt;
+            case guard_action::flag:
+                flagged = true;
+                return std::nullopt;
+            case guard_action::block:
+                return deny(why);
+            case guard_action::block_unless_elevated:
+                if (!ev.available()) return deny(reason::elevation_feed_stale);
+                if (!elevated()) return deny(why);
+                return std::nullopt;
+        }
+        return deny(why);
+    };
+    if (a.flow == sign_in_flow::ams_change && p.guarded_change(a.change_type)) {
+        if (auto d = guard(p.ams_change_types_, reason::ams_guarded_change)) return finish(*d);
+    }
+    if (p.reserved_role(a.role_name.empty() ? a.permission_set : a.role_name)) {
+        if (auto d = guard(p.ams_reserved_roles_, reason::ams_reserved_role)) return finish(*d);
+    }
+
+    // Rules.
+    matched enforcing, reporting;
+    for (auto i : p.candidates(account)) {
+        const auto& r = p.rules_[i];
+        if (!p.matches_rest(r, a)) continue;
+        auto& m = r.report_only ? reporting : enforcing;
+        int& slot = r.effect == rule_effect::deny    ? m.deny
+                    : r.effect == rule_effect::allow ? m.allow
+                                                     : m.elevation;
+        if (slot == none) slot = static_cast<int>(i);
+        if (!r.report_only && r.effect == rule_effect::deny) break;  // nothing can change E
+    }
+
+    auto outcome = [&](const matched& m) {
+        decision d;
+        if (m.deny != none) {
+            d = deny(reason::rule_deny);
+            d.rule = p.rules_[static_cast<std::size_t>(m.deny)].name;
+        } else if (m.elevation != none) {
+            if (!ev.available()) {
+                d = deny(reason::elevation_feed_stale);
+            } else if (elevated()) {
+                d.verdict = effect::allow;
+                d.why = reason::elevation_active;
+            } else {
+                d = deny(reason::elevation_missing);
+            }
+            d.rule = p.rules_[static_cast<std::size_t>(m.elevation)].name;
+        } else if (m.allow != none) {
+            d.verdict = effect::allow;
+            d.why = reason::rule_allow;
+            d.rule = p.rules_[static_cast<std::size_t>(m.allow)].name;
+        } else if (account) {
+            d = deny(reason::default_deny);
+        } else if (a.phase == auth_phase::pre_auth && p.allow_unknown_account_pre_auth_) {
+            d.verdict = effect::allow;
+            d.why = reason::unknown_account;
+        } else {
+            d = deny(reason::no_account);
+        }
+        return d;
+    };
+
+    decision result = outcome(enforcing);
+    if (result.verdict == effect::allow &&
+        (reporting.deny != none || reporting.elevation != none)) {
+        matched all{first_of(enforcing.deny, reporting.deny),
+                    first_of(enforcing.elevation, reporting.elevation),
+                    first_of(enforcing.allow, reporting.allow)};
+        decision would = outcome(all);
+        if (would.verdict == effect::deny) {
+            would.report_only = true;
+            result = std::move(would);
+        }
+    }
+    result.flagged = flagged;
+    return finish(std::move(result));
+}
+
+}  // namespace consolegate::core

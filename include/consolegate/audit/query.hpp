@@ -1,0 +1,34 @@
+#pragma once
+// Reviewing sign-in attempts: filters and output formats of `consolegate logs` and the admin
+// review page. Pure: events in, text out.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "consolegate/audit/event.hpp"
+#include "consolegate/core/time.hpp"
+
+namespace consolegate::audit {
+
+struct query {
+    std::optional<std::string> decision;  // "allow" | "deny": the policy's verdict (report-only
+                                          // denials included, since reviewers need to see them)
+    std::optional<core::time_point> since;
+    std::optional<std::string> account;   // exact account ID or alias
+    std::optional<std::string> user;      // case-insensitive substring of user
+    std::optional<std::string> flow;
+    std::size_t limit = 0;                // 0 = no limit; keeps the newest
+};
+
+bool matches(const event& e, const query& q);
+
+enum class output_format { table, json, csv };
+std::optional<output_format> output_format_from_string(std::string_view s);
+
+// Events in the order given. table: aligned columns for a terminal; json: one JSON object per
+// line; csv: RFC 4180 with a header row (fields quoted, and cells starting with = + - @ prefixed
+// with ' so a spreadsheet never evaluates a user-supplied name).
+std::string format_events(const std::vector<event>& events, output_format f);
+
+}  // namespace consolegate::audit

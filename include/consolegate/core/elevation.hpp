@@ -1,0 +1,82 @@
+#pragma once
+// TEAM (aws-samples/iam-identity-center-team) elevations: the request items of TEAM's DynamoDB
+// `requests` table, the immutable set the policy asks "is this user elevated right now?", and a
+// parser for the snapshot file the team/ feeds write.
+//
+// Only an item with status "in progress" counts, for start <= now < start + duration hours.
+// Matching is on (user, account ID, permission-set name): the user case-insensitively (IAM
+// Identity Center user names are case-insensitive) with TEAM's "idc_" prefix stripped from TEAM's
+// username; the permission set case-sensitively (a grant never widens by case).
+//
+// Thread-safety: an elevation_set is immutable; share it as std::shared_ptr<const elevation_set>.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consolegate/core/ids.hpp"
+#include "consolegate/core/policy_config.hpp"
+
+namespace consolegate::core {
+
+struct elevation_record {
+    std::string id;    // TEAM request id (for logs)
+    std::string user;  // TEAM username with the "idc_" prefix already stripped
+    account_id account;
+    std::string account_name;
+    std::string permission_set;  // TEAM "role": the permission set name
+    std::string status;          // "in progress", "pending", "ended", "revoked", …
+    std::chrono::system_clock::time_point start;
+    std::chrono::seconds duration{0};  // TEAM "duration" hours, converted
+};
+
+// "idc_alice" -> "alice" (prefix compared case-insensitively); anything else unchanged.
+std::string_view strip_idc_prefix(std::string_view team_username) noexcept;
+
+class elevation_set {
+  public:
+    elevation_set() = default;
+    // Keeps only "in progress" records; the others can never make active() true.
+    explicit elevation_set(std::vector<elevation_record> records);
+
+    // `user` as the sign-in names it (session name, IdC user name); an "idc_" prefix on it is
+    // stripped too so either spelling works. Allocation-free.
+    bool active(std::string_view user, account_id account, std::string_view permission_set,
+                std::chrono::system_clock::time_point now) const noexcept;
+
+    std::size_t size() const noexcept { return entries_.size(); }  // in-progress records kept
+
+  private:
+    struct entry {
+        account_id account;
+        std::string permission_set;
+        std::string user_lower;
+        std::chrono::system_clock::time_point start;
+        std::chrono::system_clock::time_point end;
+    };
+    std::vector<entry> entries_;  // sorted by (account, permission_set, user_lower, start)
+};
+
+// ISO 8601 / RFC 3339 date-time as TEAM stores it (AWSDateTime): "2024-03-01T09:00:00Z",
+// fractional seconds and "+hh:mm" / "-hh:mm" offsets accepted; a date-time without an offset is
+// rejected (it would be read in an unknown zone), and so are years outside 1970..2200.
+std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_view s) noexcept;
+
+struct team_snapshot {
+    std::vector<elevation_record> records;       // every well-formed item, any status
+    std::vector<policy_diagnostic> diagnostics;  // one per bad item (capped), or the document
+    bool document_ok = false;  // false: not JSON / not an array of items: treat the feed as invalid
+};
+
+// The snapshot file: a JSON array of TEAM request items (plain JSON as TEAM's GraphQL API returns
+// them, or DynamoDB-typed {"S": …}/{"N": …} attribute values as `aws dynamodb scan` prints them;
+// a top-level {"Items": [...]} is accepted too). Required per item: id, username, accountId,
+// role, startTime, duration (hours, string or number), status. A bad item is skipped with a
+// diagnostic naming it; input over `max_bytes` is refused. Never throws on bad input.
+inline constexpr std::size_t team_snapshot_max_bytes = 64u << 20;
+team_snapshot parse_team_snapshot(std::string_view json, std::string_view file,
+                                  std::size_t max_bytes = team_snapshot_max_bytes);
+
+}  // namespace consolegate::core

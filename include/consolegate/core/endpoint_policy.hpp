@@ -1,0 +1,44 @@
+#pragma once
+// Import of an AWS Console Private Access VPC endpoint policy as policy rules, so a security
+// team can reuse the policy it already wrote for the VPC endpoint.
+//
+// Accepted (IAM policy grammar, as the endpoint accepts it for the console):
+//   {"Version": "2012-10-17", "Id": "…", "Statement": [ … ] | { … }}
+//   statement: "Sid" (optional), "Effect": "Allow" | "Deny", "Principal": "*" | {"AWS": "*"},
+//              "Action": "*", "Resource": "*" (a string or a list holding only "*"),
+//              "Condition" (optional) with operators
+//                StringEquals | StringLike | ForAnyValue:StringEquals | ForAnyValue:StringLike
+//              on the keys (names case-insensitive, as in IAM)
+//                aws:PrincipalAccount   -> rule_config::accounts
+//                aws:PrincipalOrgID     -> rule_config::org_ids
+//                aws:PrincipalOrgPaths  -> rule_config::ou_paths (StringLike semantics)
+//              each with a string or a non-empty list of strings.
+// Everything else is a diagnostic, never a silently wider rule: other keys, operators
+// (StringNotEquals, …IfExists, Null, ForAllValues:…), NotAction/NotPrincipal/NotResource,
+// wildcards in account or org values (rules hold exact IDs), a key constrained twice (IAM ANDs
+// them; a rule holds one list per key), empty lists (match nothing in IAM, everything here),
+// policy variables, duplicate JSON keys. On any diagnostic no rule is returned: importing part
+// of a policy could drop a Deny.
+//
+// Rule names: "<file stem>:<Sid>" or "<file stem>:statement-<n>" (n from 1).
+
+#include <string_view>
+#include <vector>
+
+#include "consolegate/core/policy_config.hpp"
+
+namespace consolegate::core {
+
+struct endpoint_policy_import {
+    std::vector<rule_config> rules;              // empty when diagnostics is not
+    std::vector<policy_diagnostic> diagnostics;  // every problem found, in document order
+    bool ok() const noexcept { return diagnostics.empty(); }
+};
+
+// IAM caps an endpoint policy at 20 480 characters; anything much larger is not one.
+inline constexpr std::size_t endpoint_policy_max_bytes = 256u << 10;
+inline constexpr std::size_t endpoint_policy_max_statements = 1000;
+
+endpoint_policy_import import_endpoint_policy(std::string_view json, std::string_view file);
+
+}  // namespace consolegate::core

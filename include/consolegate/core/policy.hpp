@@ -1,0 +1,146 @@
+#pragma once
+// The policy evaluator: policy_config compiled once per config load into immutable tables, and
+// evaluate(), a pure function of (attempt, policy, elevations, now).
+//
+// Semantics, in the order evaluate() applies them:
+//  1. attempt.parse_error set -> deny, unparsable_request (no rule can allow it).
+//  2. No account but an alias -> resolve it through policy_config::aliases (ASCII
+//     case-insensitive); an unknown alias -> deny, unknown_alias.
+//  3. AMS guardrails (ams_change flow naming a guarded change type; a role whose name starts with a
+//     reserved prefix, compared case-insensitively so "AMS-…" is caught too):
+//       off                    nothing
+//       flag                   the policy decides as usual; decision.flagged = true
+//       block                  deny, ams_guarded_change / ams_reserved_role
+//       block-unless-elevated  deny as for block unless TEAM elevates (user, account, permission
+//                              set) now (elevation_feed_stale if the feed is unavailable);
+//                              elevated -> the policy decides as usual
+//  4. Rules. A rule matches when every non-empty selector matches; a selector on a value the
+//     attempt does not carry (no role yet, no user yet) does not match. Rules are ranked by
+//     effect, never by file order: an enforcing deny wins; otherwise a matching
+//     allow-with-elevation decides (elevation_active / elevation_missing / elevation_feed_stale),
+//     even if a plain allow matches too (the narrower grant wins; fail closed); otherwise an
+//     allow (rule_allow); otherwise the default. Within one effect, the first rule in file order
+//     is named.
+//  5. Default: an attempt with an account -> deny, default_deny. With no account (root before
+//     authentication): pre-auth and allow_unknown_account_pre_auth -> allow, unknown_account;
+//     otherwise deny, no_account. Only rules with no account, org or OU selector can match an
+//     attempt that has no account.
+//
+// Report-only. The enforced outcome E is computed from enforcing rules alone, as if report-only
+// rules did not exist, so a report-only rule can never change what the gateway does. The
+// would-be outcome W treats every rule as enforcing. If E allows and W denies, the decision is W
+// with report_only = true (verdict deny, rule = the report-only rule, enforced() = allow): it is
+// logged as "would have been blocked" while the enforcing allow still lets it through. In every
+// other case the decision is E with report_only = false; in particular a report-only rule never
+// makes a decision report_only when an enforcing rule denies (that would turn the enforcing deny
+// into an allow through decision::enforced()), and a report-only allow never shows on an enforced
+// deny. Global report-only sets report_only = true on every decision (unparsable ones included:
+// it is the roll-out mode, nothing is blocked).
+//
+// Selector case rules: see glob.hpp (roles case-sensitive in granting rules, case-insensitive in
+// deny rules; users case-insensitive).
+//
+// Thread-safety: compiled_policy is immutable; share it as std::shared_ptr<const compiled_policy>
+// and call evaluate() from any thread.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consolegate/core/address.hpp"
+#include "consolegate/core/elevation.hpp"
+#include "consolegate/core/glob.hpp"
+#include "consolegate/core/org_tree.hpp"
+#include "consolegate/core/policy_config.hpp"
+#include "consolegate/core/sign_in.hpp"
+
+namespace consolegate::core {
+
+// What the TEAM feed says right now. Non-owning: the caller keeps the set alive for the call.
+class elevation_view {
+  public:
+    // The feed is missing, invalid or older than its staleness limit.
+    static elevation_view unavailable() noexcept { return elevation_view{}; }
+    static elevation_view of(const elevation_set& set) noexcept { return elevation_view{&set}; }
+
+    bool available() const noexcept { return set_ != nullptr; }
+    const elevation_set* set() const noexcept { return set_; }
+
+  private:
+    elevation_view() = default;
+    explicit elevation_view(const elevation_set* s) : set_(s) {}
+    const elevation_set* set_ = nullptr;
+};
+
+class compiled_policy {
+  public:
+    // Builds the org tree and pre-resolves, per account, the rules whose account, org and OU
+    // selectors match it, so a decision is one hash lookup plus a short scan. Expects a validated
+    // config (the loader's job); never throws on content, only on allocation failure.
+    explicit compiled_policy(const policy_config& config);
+
+    const org_tree& org() const noexcept { return org_; }
+    bool report_only() const noexcept { return report_only_; }
+    std::size_t rule_count() const noexcept { return rules_.size(); }
+    // The account an alias names (ASCII case-insensitive), if the alias map knows it.
+    std::optional<account_id> resolve_alias(std::string_view alias) const noexcept;
+    // Names of the rules that can match an account (by account, org and OU selectors), in file
+    // order: what `explain` shows as "rules considered".
+    std::vector<std::string_view> candidate_rules(std::optional<account_id> account) const;
+
+  private:
+    friend decision evaluate(const sign_in_attempt&, const compiled_policy&, const elevation_view&,
+                             std::chrono::system_clock::time_point);
+
+    struct rule {
+        std::string name;
+        rule_effect effect = rule_effect::deny;
+        bool report_only = false;
+        bool has_account_selector = false;  // accounts, org_ids or ou_paths non-empty
+        std::uint32_t flows = 0;            // bit per sign_in_flow; 0 = any
+        std::vector<glob> roles;
+        std::vector<glob> users;
+        std::vector<cidr> networks;
+    };
+    using rule_list = std::vector<std::uint32_t>;  // indices into rules_, ascending
+
+    const rule_list& candidates(std::optional<account_id> account) const noexcept;
+    bool matches_rest(const rule& r, const sign_in_attempt& a) const noexcept;
+    bool guarded_change(std::string_view change_type) const noexcept;
+    bool reserved_role(std::string_view role) const noexcept;
+
+    bool report_only_ = false;
+    bool allow_unknown_account_pre_auth_ = true;
+    guard_action ams_change_types_ = guard_action::flag;
+    guard_action ams_reserved_roles_ = guard_action::flag;
+    std::vector<std::string> ams_change_type_ids_;
+    std::vector<std::string> ams_reserved_role_prefixes_;
+    std::vector<std::pair<std::string, account_id>> aliases_;  // sorted, lowercased
+    org_tree org_;
+    std::vector<rule> rules_;
+    std::vector<rule_list> lists_;  // interned candidate lists
+    // account -> lists_ index: open addressing, power-of-two size, at most half full, so a
+    // lookup is one multiply and usually one cache line (std::unordered_map took a quarter of a
+    // decision in bench/policy).
+    struct slot {
+        std::uint64_t key = empty_key;
+        std::uint32_t list = 0;
+    };
+    static constexpr std::uint64_t empty_key = ~std::uint64_t{0};  // no account ID is 2^64-1
+    std::vector<slot> table_;
+    unsigned shift_ = 64;
+    void table_insert(account_id a, std::uint32_t list);
+    const slot* table_find(account_id a) const noexcept;
+    std::uint32_t default_list_ = 0;  // rules without account selectors
+};
+
+// Pure: reads no clock (`now` decides elevation windows) and allocates only the decision's rule
+// name. See the top of this header for the semantics.
+decision evaluate(const sign_in_attempt& attempt, const compiled_policy& policy,
+                  const elevation_view& elevations, std::chrono::system_clock::time_point now);
+
+}  // namespace consolegate::core

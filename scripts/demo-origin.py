@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""A stand-in for AWS in the demo and the end-to-end tests: an HTTPS server that answers every
+request with a small page naming the host and path it received, so a user can tell "reached the
+origin" from "blocked by the gateway". Its certificate comes from a demo upstream CA that only the
+gateway trusts (proxy.upstream_override.ca_bundle), just as the real AWS is trusted through the
+system store.
+
+    scripts/demo-origin.py --dir demo-state/origin --port 9443 [--hosts a,b,...]
+
+Creates DIR/upstream-ca.pem (+ key) and DIR/origin.pem (+ key) with openssl on first start.
+Standard library only.
+"""
+import argparse
+import http.server
+import json
+import os
+import ssl
+import subprocess
+import sys
+
+# A wildcard covers one label only, so the multi-session console hosts
+# (<account>-<8 chars>.<region>.console.aws.amazon.com) and the Identity Center portals are listed
+# per demo region.
+DEMO_REGIONS = ["us-east-1", "eu-west-1", "eu-central-1"]
+DEFAULT_HOSTS = (
+    ["signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aws.amazon.com",
+     "*.console.aws.amazon.com", "localhost"]
+    + ["*.%s.console.aws.amazon.com" % r for r in DEMO_REGIONS]
+    + ["portal.sso.%s.amazonaws.com" % r for r in DEMO_REGIONS]
+)
+
+
+def run(*args):
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def ensure_certs(directory, hosts):
+    os.makedirs(directory, exist_ok=True)
+    ca_key, ca_pem = os.path.join(directory, "upstream-ca.key"), os.path.join(directory, "upstream-ca.pem")
+    key, pem = os.path.join(directory, "origin.key"), os.path.join(directory, "origin.pem")
+    if os.path.exists(pem) and os.path.exists(ca_pem):
+        return pem, key, ca_pem
+    run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", ca_key, "-out", ca_pem, "-days", "3650", "-subj", "/CN=consolegate demo upstream CA")
+    csr = os.path.join(directory, "origin.csr")
+    run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", key, "-out", csr, "-subj", "/CN=consolegate demo origin")
+    ext = os.path.join(directory, "origin.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=" + ",".join("DNS:" + h for h in hosts) + ",IP:127.0.0.1\n")
+        f.write("extendedKeyUsage=serverAuth\n")
+    run("openssl", "x509", "-req", "-in", csr, "-CA", ca_pem, "-CAkey", ca_key, "-CAcreateserial",
+        "-out", pem, "-days", "3650", "-extfile", ext)
+    os.chmod(ca_key, 0o600)
+    os.chmod(key, 0o600)
+    return pem, key, ca_pem
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "demo-origin"
+
+    def _answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(min(length, 1 << 20))
+        host = self.headers.get("Host", "")
+        if "application/json" in (self.headers.get("Accept") or ""):
+            body = json.dumps({"origin": "demo", "host": host, "path": self.path.split("?")[0]})
+            ctype = "application/json"
+        else:
+            body = ("<!DOCTYPE html><html><head><title>demo origin</title></head><body>"
+                    "<h1>demo origin</h1><p>You reached the origin for <code>%s</code>%s.</p>"
+                    "</body></html>\n" % (host, self.path.split("?")[0]))
+            ctype = "text/html; charset=utf-8"
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_POST = do_HEAD = do_PUT = _answer
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("demo-origin: %s\n" % (fmt % args))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--dir", required=True)
+    p.add_argument("--port", type=int, default=9443)
+    p.add_argument("--bind", default="127.0.0.1")
+    p.add_argument("--hosts", default=",".join(DEFAULT_HOSTS))
+    a = p.parse_args()
+    pem, key, _ = ensure_certs(a.dir, a.hosts.split(","))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(pem, key)
+    srv = http.server.ThreadingHTTPServer((a.bind, a.port), Handler)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    print("demo-origin: https://%s:%d (certificate from %s)" % (a.bind, a.port, a.dir), flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

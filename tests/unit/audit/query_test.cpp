@@ -1,0 +1,71 @@
+#include "consolegate/audit/query.hpp"
+
+#include <gtest/gtest.h>
+
+namespace au = consolegate::audit;
+namespace cc = consolegate::core;
+
+namespace {
+au::event ev(std::string id, std::string time, std::string effect, std::string account,
+             std::string user) {
+    au::event e;
+    e.id = std::move(id);
+    e.time = std::move(time);
+    e.effect = e.enforced = std::move(effect);
+    e.account = std::move(account);
+    e.user = std::move(user);
+    e.flow = "iam-user";
+    e.alias = "prod-main";
+    return e;
+}
+}  // namespace
+
+TEST(audit_query, filters) {
+    auto e = ev("1", "2026-11-23T04:00:00.000Z", "deny", "111122223333", "Alice");
+    au::query q;
+    EXPECT_TRUE(au::matches(e, q));
+    q.decision = "allow";
+    EXPECT_FALSE(au::matches(e, q));
+    q.decision = "deny";
+    q.user = "alice";  // case-insensitive
+    EXPECT_TRUE(au::matches(e, q));
+    q.account = "PROD-main";  // alias matches too
+    EXPECT_TRUE(au::matches(e, q));
+    q.account = "999999999999";
+    EXPECT_FALSE(au::matches(e, q));
+    q.account.reset();
+    q.since = cc::parse_rfc3339("2026-11-23T04:00:00.001Z");
+    EXPECT_FALSE(au::matches(e, q));
+    q.since = cc::parse_rfc3339("2026-11-23T03:59:59Z");
+    EXPECT_TRUE(au::matches(e, q));
+    q.flow = "saml";
+    EXPECT_FALSE(au::matches(e, q));
+}
+
+TEST(audit_query, csv_quotes_and_defuses_formulas) {
+    auto e = ev("1", "t", "deny", "111122223333", "=HYPERLINK(\"x\")");
+    auto csv = au::format_events({e}, au::output_format::csv);
+    EXPECT_NE(csv.find("\"'=HYPERLINK(\"\"x\"\")\""), std::string::npos) << csv;
+    EXPECT_EQ(csv.substr(0, 5), "time,");
+}
+
+TEST(audit_query, table_aligns_and_strips_control_characters) {
+    auto a = ev("1", "t1", "deny", "111122223333", "bob\x1b[31m");
+    auto b = ev("2", "t2", "allow", "444455556666", "carol");
+    auto t = au::format_events({a, b}, au::output_format::table);
+    EXPECT_EQ(t.find('\x1b'), std::string::npos);
+    auto first_nl = t.find('\n');
+    EXPECT_NE(t.find("DECISION"), std::string::npos);
+    // Each line has the ACCOUNT column at the same offset.
+    auto header_col = t.find("ACCOUNT");
+    auto row1 = t.substr(first_nl + 1);
+    EXPECT_EQ(row1.find("111122223333"), header_col);
+}
+
+TEST(audit_query, json_lines_parse_back) {
+    auto a = ev("1", "t1", "deny", "111122223333", "bob");
+    auto j = au::format_events({a, a}, au::output_format::json);
+    auto nl = j.find('\n');
+    EXPECT_EQ(*au::from_json_line(j.substr(0, nl), nullptr), a);
+    EXPECT_EQ(au::output_format_from_string("yaml"), std::nullopt);
+}

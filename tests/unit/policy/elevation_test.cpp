@@ -1,0 +1,245 @@
+#include "consolegate/core/elevation.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace cc = consolegate::core;
+using namespace std::chrono_literals;
+using tp = std::chrono::system_clock::time_point;
+
+namespace {
+
+tp at(const char* iso) {
+    return *cc::parse_iso8601(iso);
+}
+cc::account_id aid(const char* s) {
+    return *cc::account_id::parse(s);
+}
+
+std::string read(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+const std::string data_dir = std::string(CG_SOURCE_DIR) + "/tests/unit/policy/data/";
+
+cc::elevation_record rec(const char* user, const char* account, const char* ps, const char* status,
+                         const char* start, int hours) {
+    cc::elevation_record r;
+    r.user = std::string(cc::strip_idc_prefix(user));
+    r.account = aid(account);
+    r.permission_set = ps;
+    r.status = status;
+    r.start = at(start);
+    r.duration = std::chrono::hours(hours);
+    return r;
+}
+
+cc::elevation_set sample_set() {
+    return cc::elevation_set({
+        rec("idc_Alice@Example.com", "012345678901", "AdminAccess", "in progress",
+            "2026-11-23T08:00:00Z", 2),
+        rec("bob@example.com", "111122223333", "AdminAccess", "ended", "2026-11-23T08:00:00Z", 8),
+        rec("carol@example.com", "111122223333", "AdminAccess", "pending", "2026-11-23T08:00:00Z",
+            8),
+        rec("dave@example.com", "111122223333", "PowerUser", "in progress", "2026-11-23T08:00:00Z",
+            1),
+        rec("dave@example.com", "111122223333", "PowerUser", "in progress", "2026-11-23T12:00:00Z",
+            1),
+    });
+}
+
+struct active_row {
+    const char* label;
+    const char* user;
+    const char* account;
+    const char* permission_set;
+    const char* now;
+    bool expected;
+};
+
+std::ostream& operator<<(std::ostream& os, const active_row& r) {
+    return os << r.label;
+}
+
+class elevation_table : public ::testing::TestWithParam<active_row> {};
+
+}  // namespace
+
+TEST_P(elevation_table, active) {
+    static const auto set = sample_set();
+    const auto& r = GetParam();
+    EXPECT_EQ(set.active(r.user, aid(r.account), r.permission_set, at(r.now)), r.expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    windows, elevation_table,
+    ::testing::Values(active_row{"exactly at start", "alice@example.com", "012345678901",
+                                 "AdminAccess", "2026-11-23T08:00:00Z", true},
+                      active_row{"one ns before start", "alice@example.com", "012345678901",
+                                 "AdminAccess", "2026-11-23T07:59:59.999999999Z", false},
+                      active_row{"inside", "alice@example.com", "012345678901", "AdminAccess",
+                                 "2026-11-23T09:30:00Z", true},
+                      active_row{"one ns before end", "alice@example.com", "012345678901",
+                                 "AdminAccess", "2026-11-23T09:59:59.999999999Z", true},
+                      active_row{"exactly at end", "alice@example.com", "012345678901",
+                                 "AdminAccess", "2026-11-23T10:00:00Z", false},
+                      active_row{"user case-insensitive", "ALICE@EXAMPLE.COM", "012345678901",
+                                 "AdminAccess", "2026-11-23T09:00:00Z", true},
+                      active_row{"idc_ prefix on the asking side", "idc_alice@example.com",
+                                 "012345678901", "AdminAccess", "2026-11-23T09:00:00Z", true},
+                      active_row{"permission set case-sensitive", "alice@example.com",
+                                 "012345678901", "adminaccess", "2026-11-23T09:00:00Z", false},
+                      active_row{"other account", "alice@example.com", "012345678902",
+                                 "AdminAccess", "2026-11-23T09:00:00Z", false},
+                      active_row{"other user", "alicia@example.com", "012345678901", "AdminAccess",
+                                 "2026-11-23T09:00:00Z", false},
+                      active_row{"user prefix is not the user", "alice", "012345678901",
+                                 "AdminAccess", "2026-11-23T09:00:00Z", false},
+                      active_row{"ended does not count", "bob@example.com", "111122223333",
+                                 "AdminAccess", "2026-11-23T09:00:00Z", false},
+                      active_row{"pending does not count", "carol@example.com", "111122223333",
+                                 "AdminAccess", "2026-11-23T09:00:00Z", false},
+                      active_row{"second window of the same key", "dave@example.com",
+                                 "111122223333", "PowerUser", "2026-11-23T12:30:00Z", true},
+                      active_row{"between two windows", "dave@example.com", "111122223333",
+                                 "PowerUser", "2026-11-23T10:30:00Z", false},
+                      active_row{"empty user", "", "111122223333", "PowerUser",
+                                 "2026-11-23T08:30:00Z", false}));
+
+TEST(elevation, only_in_progress_records_are_kept) {
+    EXPECT_EQ(sample_set().size(), 3u);
+}
+
+TEST(elevation, idc_prefix) {
+    EXPECT_EQ(cc::strip_idc_prefix("idc_alice"), "alice");
+    EXPECT_EQ(cc::strip_idc_prefix("IDC_alice"), "alice");
+    EXPECT_EQ(cc::strip_idc_prefix("alice"), "alice");
+    EXPECT_EQ(cc::strip_idc_prefix("idc_"), "idc_");  // nothing would be left
+    EXPECT_EQ(cc::strip_idc_prefix("xidc_alice"), "xidc_alice");
+}
+
+TEST(iso8601, accepts_rfc3339_forms) {
+    auto base = at("2026-11-23T08:00:00Z");
+    EXPECT_EQ(at("2026-11-23T08:00:00.000Z"), base);
+    EXPECT_EQ(at("2026-11-23t08:00:00z"), base);
+    EXPECT_EQ(at("2026-11-23T09:30:00+01:30"), base);
+    EXPECT_EQ(at("2026-11-23T03:00:00-05:00"), base);
+    EXPECT_EQ(at("2026-11-23T08:00:00.5Z"), base + 500ms);
+    EXPECT_EQ(at("2024-02-29T00:00:00Z") + 24h, at("2024-03-01T00:00:00Z"));
+}
+
+TEST(iso8601, rejects_everything_else) {
+    for (const char* bad :
+         {"", "2026-11-23", "2026-11-23T08:00:00", "2026-11-23 08:00:00Z", "2026-13-01T00:00:00Z",
+          "2026-02-30T00:00:00Z", "2026-11-23T24:00:00Z", "2026-11-23T08:00:00+2400",
+          "2026-11-23T08:00:00.Z", "2026-11-23T08:00:00Zjunk", "1700000000", "1969-12-31T23:59:59Z",
+          "9999-12-31T23:59:59Z", "２026-11-23T08:00:00Z"}) {
+        EXPECT_FALSE(cc::parse_iso8601(bad)) << bad;
+    }
+}
+
+TEST(team_snapshot, parses_the_sample_with_its_bad_items) {
+    auto snap = cc::parse_team_snapshot(read(data_dir + "team_snapshot.json"), "team.json");
+    ASSERT_TRUE(snap.document_ok);
+    ASSERT_EQ(snap.records.size(), 4u);
+    const auto& a = snap.records[0];
+    EXPECT_EQ(a.id, "2f0c1f9e-6d0a-4f59-9bd4-0c7c3e4a1b01");
+    EXPECT_EQ(a.user, "alice@example.com");  // idc_ stripped
+    EXPECT_EQ(a.account.str(), "012345678901");
+    EXPECT_EQ(a.permission_set, "AdministratorAccess");
+    EXPECT_EQ(a.status, "in progress");
+    EXPECT_EQ(a.start, at("2026-11-23T08:00:00Z"));
+    EXPECT_EQ(a.duration, 2h);
+    EXPECT_EQ(snap.records[1].duration, 4h);     // number, not string
+    EXPECT_EQ(snap.records[3].duration, 30min);  // "0.5" hours
+
+    // One diagnostic per bad item, each naming its index and id.
+    ASSERT_EQ(snap.diagnostics.size(), 7u);
+    for (const auto& d : snap.diagnostics) {
+        EXPECT_EQ(d.where.file, "team.json");
+        EXPECT_NE(d.message.find("item ignored"), std::string::npos) << d.message;
+    }
+    EXPECT_NE(snap.diagnostics[0].message.find("[4] (id bad-account)"), std::string::npos)
+        << snap.diagnostics[0].message;
+    EXPECT_NE(snap.diagnostics[0].message.find("accountId"), std::string::npos);
+
+    cc::elevation_set set(std::move(snap.records));
+    EXPECT_EQ(set.size(), 3u);
+    EXPECT_TRUE(set.active("Alice@example.com", aid("012345678901"), "AdministratorAccess",
+                           at("2026-11-23T09:59:59Z")));
+}
+
+TEST(team_snapshot, dynamodb_typed_items) {
+    auto text = R"({"Items": [{"id": {"S": "r1"}, "username": {"S": "idc_bob"},
+        "accountId": {"S": "000000000042"}, "role": {"S": "ReadOnly"},
+        "startTime": {"S": "2026-11-23T08:00:00Z"}, "duration": {"S": "1"},
+        "status": {"S": "in progress"}},
+        {"M": {"id": {"S": "r2"}, "username": {"S": "carol"}, "accountId": {"S": "000000000042"},
+        "role": {"S": "ReadOnly"}, "startTime": {"S": "2026-11-23T08:00:00Z"},
+        "duration": {"N": "3"}, "status": {"S": "ended"}}}]})";
+    auto snap = cc::parse_team_snapshot(text, "scan.json");
+    ASSERT_TRUE(snap.document_ok);
+    EXPECT_TRUE(snap.diagnostics.empty()) << snap.diagnostics[0].message;
+    ASSERT_EQ(snap.records.size(), 2u);
+    EXPECT_EQ(snap.records[0].user, "bob");
+    EXPECT_EQ(snap.records[0].account.str(), "000000000042");
+    EXPECT_EQ(snap.records[1].duration, 3h);
+}
+
+struct bad_document_row {
+    const char* label;
+    const char* text;
+    int line;
+};
+
+std::ostream& operator<<(std::ostream& os, const bad_document_row& r) {
+    return os << r.label;
+}
+
+class team_snapshot_bad_documents : public ::testing::TestWithParam<bad_document_row> {};
+
+TEST_P(team_snapshot_bad_documents, invalid_feed_with_position) {
+    const auto& r = GetParam();
+    auto snap = cc::parse_team_snapshot(r.text, "t.json");
+    EXPECT_FALSE(snap.document_ok);
+    EXPECT_TRUE(snap.records.empty());
+    ASSERT_EQ(snap.diagnostics.size(), 1u);
+    EXPECT_EQ(snap.diagnostics[0].where.line, r.line) << snap.diagnostics[0].message;
+}
+
+INSTANTIATE_TEST_SUITE_P(documents, team_snapshot_bad_documents,
+                         ::testing::Values(bad_document_row{"empty", "", 1},
+                                           bad_document_row{"not an array", "{\"a\": 1}", 1},
+                                           bad_document_row{"truncated", "[\n{\"id\": \"x\",\n", 3},
+                                           bad_document_row{"trailing garbage", "[]\n]", 2},
+                                           bad_document_row{"duplicate key",
+                                                            "[\n{\"status\": \"ended\",\n"
+                                                            " \"status\": \"in progress\"}]",
+                                                            3},
+                                           bad_document_row{
+                                               "too deep",
+                                               "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+                                               "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+                                               1}));
+
+TEST(team_snapshot, size_cap) {
+    auto snap = cc::parse_team_snapshot("[]", "t.json", 1);
+    EXPECT_FALSE(snap.document_ok);
+    ASSERT_EQ(snap.diagnostics.size(), 1u);
+    EXPECT_TRUE(cc::parse_team_snapshot("[]", "t.json").document_ok);
+}
+
+TEST(team_snapshot, diagnostics_are_capped) {
+    std::string text = "[";
+    for (int i = 0; i < 500; ++i) text += (i ? ",1" : "1");
+    text += "]";
+    auto snap = cc::parse_team_snapshot(text, "t.json");
+    EXPECT_TRUE(snap.document_ok);
+    EXPECT_EQ(snap.diagnostics.size(), 101u);
+    EXPECT_NE(snap.diagnostics.back().message.find("400 more"), std::string::npos);
+}

@@ -1,0 +1,238 @@
+#include "consolegate/core/endpoint_policy.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "consolegate/core/policy.hpp"
+
+namespace cc = consolegate::core;
+
+namespace {
+
+std::string read(const std::string& name) {
+    std::ifstream in(std::string(CG_SOURCE_DIR) + "/tests/unit/policy/data/" + name,
+                     std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+cc::account_id aid(const char* s) {
+    return *cc::account_id::parse(s);
+}
+
+std::string all(const cc::endpoint_policy_import& r) {
+    std::string out;
+    for (const auto& d : r.diagnostics) out += d.message + "\n";
+    return out;
+}
+
+}  // namespace
+
+TEST(endpoint_policy, allow_listed_accounts) {
+    auto r = cc::import_endpoint_policy(read("endpoint_allow_accounts.json"),
+                                        "policies/endpoint_allow_accounts.json");
+    ASSERT_TRUE(r.ok()) << all(r);
+    ASSERT_EQ(r.rules.size(), 1u);
+    const auto& rule = r.rules[0];
+    EXPECT_EQ(rule.name, "endpoint_allow_accounts:AllowConsoleForOurAccounts");
+    EXPECT_EQ(rule.effect, cc::rule_effect::allow);
+    EXPECT_EQ(rule.where.file, "policies/endpoint_allow_accounts.json");
+    ASSERT_EQ(rule.accounts.size(), 3u);
+    EXPECT_EQ(rule.accounts[0].str(), "012345678901");  // leading zero kept
+    EXPECT_TRUE(rule.org_ids.empty());
+    EXPECT_TRUE(rule.ou_paths.empty());
+    EXPECT_TRUE(rule.roles.empty());
+    EXPECT_TRUE(rule.flows.empty());
+}
+
+TEST(endpoint_policy, org_id_and_org_paths) {
+    auto r = cc::import_endpoint_policy(read("endpoint_org_paths.json"), "endpoint_org_paths.json");
+    ASSERT_TRUE(r.ok()) << all(r);
+    ASSERT_EQ(r.rules.size(), 3u);
+    EXPECT_EQ(r.rules[0].org_ids, std::vector<std::string>{"o-a1b2c3d4e5"});  // "OrgId" spelling
+    EXPECT_EQ(r.rules[1].ou_paths.size(), 2u);
+    EXPECT_EQ(r.rules[2].effect, cc::rule_effect::deny);
+    EXPECT_EQ(r.rules[2].org_ids.size(), 1u);  // both conditions kept: they AND
+    EXPECT_EQ(r.rules[2].ou_paths.size(), 1u);
+}
+
+TEST(endpoint_policy, single_statement_object_and_unnamed_statement) {
+    auto r = cc::import_endpoint_policy(read("endpoint_single_statement.json"), "single.json");
+    ASSERT_TRUE(r.ok()) << all(r);
+    ASSERT_EQ(r.rules.size(), 1u);
+    EXPECT_EQ(r.rules[0].name, "single:statement-1");
+    EXPECT_EQ(r.rules[0].accounts, std::vector<cc::account_id>{aid("000011112222")});
+}
+
+TEST(endpoint_policy, imported_rules_evaluate_like_the_endpoint) {
+    auto r = cc::import_endpoint_policy(read("endpoint_org_paths.json"), "ep.json");
+    ASSERT_TRUE(r.ok()) << all(r);
+    cc::policy_config c;
+    c.org_id = "o-a1b2c3d4e5";
+    c.accounts = {{aid("012345678901"), "prod", "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"},
+                  {aid("555566667777"), "suspended", "o-a1b2c3d4e5/r-ab12/ou-ab12-111111111/"}};
+    c.rules = r.rules;
+    cc::compiled_policy p(c);
+    auto decide = [&](const char* account) {
+        cc::sign_in_attempt a;
+        a.account = aid(account);
+        return cc::evaluate(a, p, cc::elevation_view::unavailable(), {});
+    };
+    EXPECT_EQ(decide("012345678901").verdict, cc::effect::allow);
+    auto suspended = decide("555566667777");
+    EXPECT_EQ(suspended.verdict, cc::effect::deny);
+    EXPECT_EQ(suspended.rule, "ep:DenySuspendedInOurOrg");
+    EXPECT_EQ(decide("999999999999").why, cc::reason::default_deny);
+}
+
+TEST(endpoint_policy, one_unsupported_statement_refuses_the_whole_policy) {
+    // Importing only the Allow would drop the Deny: nothing is imported.
+    auto r = cc::import_endpoint_policy(read("endpoint_unsupported.json"), "ep.json");
+    EXPECT_FALSE(r.ok());
+    EXPECT_TRUE(r.rules.empty());
+    ASSERT_EQ(r.diagnostics.size(), 1u);
+    EXPECT_NE(r.diagnostics[0].message.find("Statement[1].Condition.StringNotEquals"),
+              std::string::npos)
+        << r.diagnostics[0].message;
+}
+
+namespace {
+
+struct bad_row {
+    const char* label;
+    const char* json;
+    const char* expect;  // substring of a diagnostic
+};
+
+std::ostream& operator<<(std::ostream& os, const bad_row& r) {
+    return os << r.label;
+}
+
+class endpoint_policy_bad : public ::testing::TestWithParam<bad_row> {};
+
+#define STMT(body)                                                                          \
+    "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\"," \
+    "\"Action\":\"*\",\"Resource\":\"*\"," body "}]}"
+
+}  // namespace
+
+TEST_P(endpoint_policy_bad, is_a_diagnostic_never_a_wider_rule) {
+    const auto& r = GetParam();
+    auto out = cc::import_endpoint_policy(r.json, "bad.json");
+    EXPECT_FALSE(out.ok());
+    EXPECT_TRUE(out.rules.empty());
+    EXPECT_NE(all(out).find(r.expect), std::string::npos) << all(out);
+    for (const auto& d : out.diagnostics) EXPECT_EQ(d.where.file, "bad.json");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    samples, endpoint_policy_bad,
+    ::testing::Values(
+        bad_row{"not JSON", "{\"Statement\": [", "invalid JSON"},
+        bad_row{"not an object", "[]", "must be a JSON object"},
+        bad_row{"no statement", "{\"Version\":\"2012-10-17\"}", "missing \"Statement\""},
+        bad_row{"empty statement list", "{\"Statement\":[]}", "allow nothing"},
+        bad_row{"bad version", "{\"Version\":\"2020-01-01\",\"Statement\":[]}", "Version"},
+        bad_row{"unknown top-level element", "{\"Statment\":[]}", "unknown policy element"},
+        bad_row{"effect spelling", "{\"Statement\":[{\"Effect\":\"allow\",\"Principal\":\"*\"}]}",
+                "must be \"Allow\" or \"Deny\""},
+        bad_row{"missing effect", "{\"Statement\":[{\"Principal\":\"*\"}]}", "missing \"Effect\""},
+        bad_row{"principal restricted",
+                "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":"
+                "\"arn:aws:iam::111122223333:root\"}}]}",
+                "only \"*\" can be imported"},
+        bad_row{"service principal",
+                "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"x\"}}]}",
+                "{\"AWS\": \"*\"}"},
+        bad_row{"specific action",
+                "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\","
+                "\"Action\":\"signin:*\"}]}",
+                "only \"*\""},
+        bad_row{"NotAction",
+                "{\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\","
+                "\"NotAction\":\"*\"}]}",
+                "inverts"},
+        bad_row{"negated operator",
+                STMT("\"Condition\":{\"StringNotEquals\":{\"aws:PrincipalAccount\":"
+                     "\"111122223333\"}}"),
+                "condition operator not supported"},
+        bad_row{"IfExists operator",
+                STMT("\"Condition\":{\"StringEqualsIfExists\":{\"aws:PrincipalAccount\":"
+                     "\"111122223333\"}}"),
+                "condition operator not supported"},
+        bad_row{"ForAllValues",
+                STMT("\"Condition\":{\"ForAllValues:StringLike\":{\"aws:PrincipalOrgPaths\":"
+                     "\"o-a1b2c3d4e5/*\"}}"),
+                "condition operator not supported"},
+        bad_row{"other key",
+                STMT("\"Condition\":{\"StringLike\":{\"aws:PrincipalArn\":"
+                     "\"arn:aws:iam::*:role/Admin\"}}"),
+                "condition key not supported"},
+        bad_row{"wildcard account",
+                STMT("\"Condition\":{\"StringLike\":{\"aws:PrincipalAccount\":\"1111*\"}}"),
+                "wildcards in account IDs"},
+        bad_row{"short account",
+                STMT("\"Condition\":{\"StringEquals\":{\"aws:PrincipalAccount\":"
+                     "\"12345678901\"}}"),
+                "not a 12-digit account ID"},
+        bad_row{"numeric account",
+                STMT("\"Condition\":{\"StringEquals\":{\"aws:PrincipalAccount\":123456789012}}"),
+                "must be a string or a list of strings"},
+        bad_row{"wildcard org",
+                STMT("\"Condition\":{\"StringLike\":{\"aws:PrincipalOrgID\":\"o-*\"}}"),
+                "wildcards in organization IDs"},
+        bad_row{"star under StringEquals on paths",
+                STMT("\"Condition\":{\"StringEquals\":{\"aws:PrincipalOrgPaths\":"
+                     "\"o-a1b2c3d4e5/*\"}}"),
+                "use StringLike"},
+        bad_row{"malformed path",
+                STMT("\"Condition\":{\"StringEquals\":{\"aws:PrincipalOrgPaths\":"
+                     "\"o-a1b2c3d4e5/r-ab12/ou-ab12-1111111/\"}}"),
+                "not an organization path"},
+        bad_row{"empty list",
+                STMT("\"Condition\":{\"StringEquals\":{\"aws:PrincipalAccount\":[]}}"),
+                "empty list"},
+        bad_row{"key twice",
+                STMT("\"Condition\":{\"StringEquals\":{\"aws:PrincipalAccount\":"
+                     "\"111122223333\"},\"StringLike\":{\"aws:principalaccount\":"
+                     "\"444455556666\"}}"),
+                "constrained twice"},
+        bad_row{"duplicate operator key",
+                STMT("\"Condition\":{\"StringEquals\":{\"aws:PrincipalAccount\":"
+                     "\"111122223333\"},\"StringEquals\":{\"aws:PrincipalOrgID\":"
+                     "\"o-a1b2c3d4e5\"}}"),
+                "duplicate key \"StringEquals\""},
+        bad_row{"policy variable",
+                STMT("\"Condition\":{\"StringLike\":{\"aws:PrincipalOrgPaths\":"
+                     "\"${aws:PrincipalOrgID}/*\"}}"),
+                "policy variables"},
+        bad_row{"duplicate Sid",
+                "{\"Statement\":[{\"Sid\":\"A\",\"Effect\":\"Allow\",\"Principal\":\"*\"},"
+                "{\"Sid\":\"A\",\"Effect\":\"Allow\",\"Principal\":\"*\"}]}",
+                "duplicate Sid"},
+        bad_row{"statement not an object", "{\"Statement\":[\"Allow\"]}", "must be an object"}));
+
+TEST(endpoint_policy, parse_errors_carry_line_and_column) {
+    auto r = cc::import_endpoint_policy("{\n  \"Statement\": [\n    {\"Effect\": }\n]}", "p.json");
+    ASSERT_EQ(r.diagnostics.size(), 1u);
+    EXPECT_EQ(r.diagnostics[0].where.line, 3);
+    EXPECT_GT(r.diagnostics[0].where.column, 1);
+}
+
+TEST(endpoint_policy, size_cap) {
+    std::string big(cc::endpoint_policy_max_bytes + 1, ' ');
+    auto r = cc::import_endpoint_policy(big, "p.json");
+    ASSERT_EQ(r.diagnostics.size(), 1u);
+    EXPECT_NE(r.diagnostics[0].message.find("larger than"), std::string::npos);
+}
+
+TEST(endpoint_policy, all_problems_in_one_run) {
+    auto r = cc::import_endpoint_policy(
+        STMT("\"Condition\":{\"StringLike\":{\"aws:PrincipalAccount\":[\"1*\",\"x\"],"
+             "\"aws:SourceIp\":\"10.0.0.0/8\"}}"),
+        "p.json");
+    EXPECT_EQ(r.diagnostics.size(), 3u) << all(r);
+}

@@ -1,0 +1,508 @@
+#include "consolegate/core/policy.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cc = consolegate::core;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* org = "o-a1b2c3d4e5";
+constexpr const char* root_path = "o-a1b2c3d4e5/r-ab12/";
+constexpr const char* workloads = "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/";
+constexpr const char* prod = "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-22222222/";
+constexpr const char* sandbox = "o-a1b2c3d4e5/r-ab12/ou-ab12-33333333/";
+// Shares "ou-ab12-11111111" as a prefix with Workloads: must never be taken for it.
+constexpr const char* suspended = "o-a1b2c3d4e5/r-ab12/ou-ab12-111111111/";
+
+cc::account_id aid(const char* s) {
+    return *cc::account_id::parse(s);
+}
+cc::cidr net(const char* s) {
+    return *cc::cidr::parse(s);
+}
+std::chrono::system_clock::time_point at(const char* iso) {
+    return *cc::parse_iso8601(iso);
+}
+
+cc::rule_config rule(const char* name, cc::rule_effect e) {
+    cc::rule_config r;
+    r.name = name;
+    r.effect = e;
+    return r;
+}
+
+enum class variant {
+    base,
+    global_report_only,
+    ams_off,
+    ams_block,
+    ams_block_unless_elevated,
+    unknown_account_denied
+};
+
+cc::policy_config config(variant v) {
+    using E = cc::rule_effect;
+    cc::policy_config c;
+    c.org_id = org;
+    c.accounts = {
+        {aid("012345678901"), "payments-prod", prod},  // leading zero
+        {aid("111122223333"), "data-prod", prod},
+        {aid("222233334444"), "workloads-shared", workloads},
+        {aid("444455556666"), "sandbox", sandbox},
+        {aid("555566667777"), "suspended", suspended},
+        {aid("666677778888"), "management", root_path},
+    };
+    c.aliases = {{"payments-prod", aid("012345678901")}, {"mgmt", aid("666677778888")}};
+
+    auto r1 = rule("deny-suspended", E::deny);
+    r1.ou_paths = {std::string(suspended) + "*"};
+    auto r2 = rule("sandbox-all", E::allow);
+    r2.ou_paths = {sandbox};
+    auto r3 = rule("workloads-readonly", E::allow);
+    r3.ou_paths = {std::string(workloads) + "*"};
+    r3.roles = {"ReadOnly*", "ViewOnlyAccess"};
+    auto r4 = rule("prod-admin-elevated", E::allow_with_elevation);
+    r4.ou_paths = {prod};
+    r4.roles = {"AdministratorAccess"};
+    auto r5 = rule("workloads-direct-developer", E::allow);
+    r5.ou_paths = {workloads};  // directly in Workloads only, not Prod
+    r5.roles = {"Developer"};
+    auto r6 = rule("contractors-sandbox-only", E::deny);
+    r6.org_ids = {org};
+    r6.ou_paths = {std::string(workloads) + "*", root_path};
+    r6.client_networks = {net("10.66.0.0/16")};
+    auto r7 = rule("no-breakglass-users", E::deny);
+    r7.users = {"breakglass*"};
+    auto r8 = rule("no-admin-in-management", E::deny);
+    r8.accounts = {aid("666677778888")};
+    r8.roles = {"*Admin*"};
+    auto r9 = rule("management-billing", E::allow);
+    r9.accounts = {aid("666677778888")};
+    r9.roles = {"Billing"};
+    auto r10 = rule("try-deny-interns-in-shared", E::deny);
+    r10.report_only = true;
+    r10.accounts = {aid("222233334444")};
+    r10.users = {"intern*"};
+    auto r11 = rule("no-root-from-guest-wifi", E::deny);
+    r11.flows = {cc::sign_in_flow::root};
+    r11.client_networks = {net("192.168.77.0/24")};
+    auto r12 = rule("try-elevation-for-data-readonly", E::allow_with_elevation);
+    r12.report_only = true;
+    r12.accounts = {aid("111122223333")};
+    r12.roles = {"ReadOnlyAccess"};
+    auto r13 = rule("partner-account", E::allow);
+    r13.accounts = {aid("777777777777")};  // outside the org export
+    r13.flows = {cc::sign_in_flow::switch_role};
+    auto r14 = rule("try-allow-unknown", E::allow);
+    r14.report_only = true;
+    r14.accounts = {aid("999999999999")};
+    auto r15 = rule("try-deny-sandbox-saml", E::deny);
+    r15.report_only = true;
+    r15.ou_paths = {sandbox};
+    r15.flows = {cc::sign_in_flow::saml};
+    auto r16 = rule("deny-sandbox-saml-from-lab", E::deny);
+    r16.ou_paths = {sandbox};
+    r16.flows = {cc::sign_in_flow::saml};
+    r16.client_networks = {net("10.99.0.0/16")};
+    auto r17 = rule("org-only-by-id", E::allow);
+    r17.org_ids = {"o-zzzzzzzzzz"};  // another organization: matches none of ours
+    c.rules = {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17};
+
+    switch (v) {
+        case variant::base:
+            break;
+        case variant::global_report_only:
+            c.report_only = true;
+            break;
+        case variant::ams_off:
+            c.ams_change_types = cc::guard_action::off;
+            c.ams_reserved_roles = cc::guard_action::off;
+            break;
+        case variant::ams_block:
+            c.ams_change_types = cc::guard_action::block;
+            c.ams_reserved_roles = cc::guard_action::block;
+            break;
+        case variant::ams_block_unless_elevated:
+            c.ams_change_types = cc::guard_action::block_unless_elevated;
+            c.ams_reserved_roles = cc::guard_action::block_unless_elevated;
+            break;
+        case variant::unknown_account_denied:
+            c.allow_unknown_account_pre_auth = false;
+            break;
+    }
+    return c;
+}
+
+cc::elevation_set elevations() {
+    auto r = [](const char* user, const char* account, const char* ps) {
+        cc::elevation_record e;
+        e.user = user;
+        e.account = aid(account);
+        e.permission_set = ps;
+        e.status = "in progress";
+        e.start = at("2026-11-23T08:00:00Z");
+        e.duration = 2h;
+        return e;
+    };
+    return cc::elevation_set({r("alice@example.com", "012345678901", "AdministratorAccess"),
+                              r("alice@example.com", "111122223333", "ReadOnlyAccess"),
+                              r("ops@example.com", "222233334444", "AMSAdmin")});
+}
+
+enum class feed { fresh, stale };
+
+struct row {
+    const char* label;
+    variant config = variant::base;
+    // attempt
+    cc::sign_in_flow flow = cc::sign_in_flow::identity_center;
+    cc::auth_phase phase = cc::auth_phase::pre_auth;
+    const char* account = "";
+    const char* alias = "";
+    const char* role = "";
+    const char* permission_set = "";
+    const char* user = "";
+    const char* client = "10.1.2.3";
+    const char* change_type = "";
+    const char* parse_error = "";
+    feed elevation_feed = feed::fresh;
+    const char* now = "2026-11-23T09:00:00Z";
+    // expected
+    cc::effect verdict = cc::effect::deny;
+    cc::reason why = cc::reason::default_deny;
+    const char* rule = "";
+    bool report_only = false;
+    bool flagged = false;
+};
+
+std::ostream& operator<<(std::ostream& os, const row& r) {
+    return os << r.label;
+}
+
+class policy_table : public ::testing::TestWithParam<row> {};
+
+// An IdC attempt: role_name is the permission set name (portal federation), as the inspector
+// reports it.
+row idc(const char* label, const char* account, const char* ps, const char* user) {
+    row r;
+    r.label = label;
+    r.account = account;
+    r.role = ps;
+    r.permission_set = ps;
+    r.user = user;
+    return r;
+}
+
+template <class F>
+row with(row r, F f) {
+    f(r);
+    return r;
+}
+
+using F = cc::sign_in_flow;
+using P = cc::auth_phase;
+using R = cc::reason;
+constexpr auto allow = cc::effect::allow;
+constexpr auto deny = cc::effect::deny;
+
+}  // namespace
+
+TEST_P(policy_table, decides) {
+    const auto& r = GetParam();
+    cc::compiled_policy policy(config(r.config));
+    static const auto set = elevations();
+    auto view = r.elevation_feed == feed::fresh ? cc::elevation_view::of(set)
+                                                : cc::elevation_view::unavailable();
+    cc::sign_in_attempt a;
+    a.flow = r.flow;
+    a.phase = r.phase;
+    if (*r.account) a.account = aid(r.account);
+    a.alias = r.alias;
+    a.role_name = r.role;
+    a.permission_set = r.permission_set;
+    a.user = r.user;
+    a.client = *cc::ip_address::parse(r.client);
+    a.change_type = r.change_type;
+    a.parse_error = r.parse_error;
+    auto d = cc::evaluate(a, policy, view, at(r.now));
+    EXPECT_EQ(cc::to_string(d.verdict), cc::to_string(r.verdict));
+    EXPECT_EQ(cc::to_string(d.why), cc::to_string(r.why));
+    EXPECT_EQ(d.rule, r.rule);
+    EXPECT_EQ(d.report_only, r.report_only);
+    EXPECT_EQ(d.flagged, r.flagged);
+    // What the gateway does follows from the two.
+    EXPECT_EQ(d.enforced(), r.report_only ? allow : r.verdict);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    semantics, policy_table,
+    ::testing::Values(
+        // --- OU paths: direct vs descendants, shared prefixes, leading zeros ---
+        with(idc("sandbox direct member allowed", "444455556666", "Anything", "u"),
+             [](row& r) { r.verdict = allow, r.why = R::rule_allow, r.rule = "sandbox-all"; }),
+        with(idc("descendant via /* allowed", "012345678901", "ReadOnlyAccess", "u"),
+             [](row& r) {
+                 r.verdict = allow, r.why = R::rule_allow, r.rule = "workloads-readonly";
+             }),
+        with(idc("exact path excludes nested OU", "111122223333", "Developer", "u"), [](row&) {}),
+        with(idc("exact path includes direct member", "222233334444", "Developer", "u"),
+             [](row& r) {
+                 r.verdict = allow, r.why = R::rule_allow, r.rule = "workloads-direct-developer";
+             }),
+        with(idc("prefix-sharing OU: not Workloads", "555566667777", "ReadOnlyAccess", "u"),
+             [](row& r) { r.why = R::rule_deny, r.rule = "deny-suspended"; }),
+        with(idc("leading-zero account keeps its identity", "012345678901", "ViewOnlyAccess", "u"),
+             [](row& r) {
+                 r.verdict = allow, r.why = R::rule_allow, r.rule = "workloads-readonly";
+             }),
+        with(idc("account outside the org export: default deny", "999999999999", "ReadOnly", "u"),
+             [](row&) {}),
+        with(idc("outside the export but named by a rule", "777777777777", "Any", "u"),
+             [](row& r) {
+                 r.flow = F::switch_role, r.verdict = allow, r.why = R::rule_allow,
+                 r.rule = "partner-account";
+             }),
+        with(idc("named rule's flow selector still applies", "777777777777", "Any", "u"),
+             [](row&) {}),
+        // --- globs and case ---
+        with(idc("grant role glob is case-sensitive", "012345678901", "readonlyaccess", "u"),
+             [](row&) {}),
+        with(idc("deny role glob is case-insensitive", "666677778888", "ADMINISTRATORACCESS", "u"),
+             [](row& r) { r.why = R::rule_deny, r.rule = "no-admin-in-management"; }),
+        with(idc("allow next to a non-matching deny", "666677778888", "Billing", "u"),
+             [](row& r) {
+                 r.verdict = allow, r.why = R::rule_allow, r.rule = "management-billing";
+             }),
+        with(idc("user glob is case-insensitive", "444455556666", "X", "BreakGlass-1"),
+             [](row& r) { r.why = R::rule_deny, r.rule = "no-breakglass-users"; }),
+        with(idc("role from ARN role name or permission set", "012345678901", "", "u"),
+             [](row& r) {
+                 r.role = "AWSReservedSSO_ReadOnlyAccess_0123456789abcdef";
+                 r.permission_set = "ReadOnlyAccess";
+                 r.verdict = allow, r.why = R::rule_allow, r.rule = "workloads-readonly";
+             }),
+        with(idc("no role yet: role-selected allow does not match", "012345678901", "", "u"),
+             [](row&) {}),
+        // --- explicit deny wins; client networks ---
+        with(idc("contractor VLAN cannot reach Workloads", "012345678901", "ReadOnlyAccess", "u"),
+             [](row& r) {
+                 r.client = "10.66.4.5";
+                 r.why = R::rule_deny, r.rule = "contractors-sandbox-only";
+             }),
+        with(idc("contractor VLAN reaches the sandbox", "444455556666", "X", "u"),
+             [](row& r) {
+                 r.client = "10.66.4.5";
+                 r.verdict = allow, r.why = R::rule_allow, r.rule = "sandbox-all";
+             }),
+        with(idc("IPv6 client outside the VLAN", "012345678901", "ReadOnlyAccess", "u"),
+             [](row& r) {
+                 r.client = "2001:db8::1";
+                 r.verdict = allow, r.why = R::rule_allow, r.rule = "workloads-readonly";
+             }),
+        with(idc("org selector of another org matches nothing", "666677778888", "Other", "u"),
+             [](row&) {}),
+        // --- elevation ---
+        with(idc("elevated", "012345678901", "AdministratorAccess", "alice@example.com"),
+             [](row& r) {
+                 r.verdict = allow, r.why = R::elevation_active, r.rule = "prod-admin-elevated";
+             }),
+        with(idc("elevated, user case and idc_ prefix", "012345678901", "AdministratorAccess",
+                 "IDC_Alice@Example.COM"),
+             [](row& r) {
+                 r.verdict = allow, r.why = R::elevation_active, r.rule = "prod-admin-elevated";
+             }),
+        with(idc("elevation window: exactly at start", "012345678901", "AdministratorAccess",
+                 "alice@example.com"),
+             [](row& r) {
+                 r.now = "2026-11-23T08:00:00Z";
+                 r.verdict = allow, r.why = R::elevation_active, r.rule = "prod-admin-elevated";
+             }),
+        with(idc("elevation window: exactly at end", "012345678901", "AdministratorAccess",
+                 "alice@example.com"),
+             [](row& r) {
+                 r.now = "2026-11-23T10:00:00Z";
+                 r.why = R::elevation_missing, r.rule = "prod-admin-elevated";
+             }),
+        with(idc("not elevated: another user", "012345678901", "AdministratorAccess",
+                 "bob@example.com"),
+             [](row& r) { r.why = R::elevation_missing, r.rule = "prod-admin-elevated"; }),
+        with(idc("not elevated: another account", "111122223333", "AdministratorAccess",
+                 "alice@example.com"),
+             [](row& r) { r.why = R::elevation_missing, r.rule = "prod-admin-elevated"; }),
+        with(idc("feed stale", "012345678901", "AdministratorAccess", "alice@example.com"),
+             [](row& r) {
+                 r.elevation_feed = feed::stale;
+                 r.why = R::elevation_feed_stale, r.rule = "prod-admin-elevated";
+             }),
+        with(idc("stale feed does not touch plain allows", "012345678901", "ReadOnlyAccess", "u"),
+             [](row& r) {
+                 r.elevation_feed = feed::stale;
+                 r.verdict = allow, r.why = R::rule_allow, r.rule = "workloads-readonly";
+             }),
+        with(idc("deny beats an active elevation", "012345678901", "AdministratorAccess",
+                 "alice@example.com"),
+             [](row& r) {
+                 r.client = "10.66.0.1";
+                 r.why = R::rule_deny, r.rule = "contractors-sandbox-only";
+             }),
+        // --- aliases, unknown accounts, unparsable ---
+        with(idc("alias resolved", "", "ReadOnlyAccess", "u"),
+             [](row& r) {
+                 r.flow = F::iam_user, r.alias = "Payments-Prod";
+                 r.verdict = allow, r.why = R::rule_allow, r.rule = "workloads-readonly";
+             }),
+        with(idc("unknown alias", "", "ReadOnlyAccess", "u"),
+             [](row& r) {
+                 r.flow = F::iam_user, r.alias = "payments-prod-2", r.why = R::unknown_alias;
+             }),
+        with(idc("root pre-auth: unknown account allowed", "", "", "root@example.com"),
+             [](row& r) { r.flow = F::root, r.verdict = allow, r.why = R::unknown_account; }),
+        with(idc("root pre-auth, unknown accounts not allowed", "", "", "root@example.com"),
+             [](row& r) {
+                 r.config = variant::unknown_account_denied;
+                 r.flow = F::root, r.why = R::no_account;
+             }),
+        with(idc("no account post-auth", "", "", "u"),
+             [](row& r) {
+                 r.flow = F::console_session, r.phase = P::post_auth, r.why = R::no_account;
+             }),
+        with(idc("account-less deny rule applies to root pre-auth", "", "", "root@example.com"),
+             [](row& r) {
+                 r.flow = F::root, r.client = "192.168.77.10";
+                 r.why = R::rule_deny, r.rule = "no-root-from-guest-wifi";
+             }),
+        with(idc("unparsable: no rule can allow", "444455556666", "X", "u"),
+             [](row& r) {
+                 r.parse_error = "SAMLResponse: bad base64", r.why = R::unparsable_request;
+             }),
+        // --- report-only ---
+        with(idc("report-only deny over an enforcing allow: logged, not enforced", "222233334444",
+                 "Developer", "intern-kim"),
+             [](row& r) {
+                 r.why = R::rule_deny, r.rule = "try-deny-interns-in-shared";
+                 r.report_only = true;
+             }),
+        with(idc("report-only deny does not hide an enforcing deny", "222233334444", "Developer",
+                 "intern-kim"),
+             [](row& r) {
+                 r.client = "10.66.1.1";
+                 r.why = R::rule_deny, r.rule = "contractors-sandbox-only";
+             }),
+        with(idc("report-only deny on an already default-denied attempt", "222233334444", "Other",
+                 "intern-kim"),
+             [](row&) {}),
+        with(idc("report-only allow never shows on an enforced deny", "999999999999", "X", "u"),
+             [](row&) {}),
+        with(idc("report-only elevation rule: would need elevation", "111122223333",
+                 "ReadOnlyAccess", "bob@example.com"),
+             [](row& r) {
+                 r.why = R::elevation_missing, r.rule = "try-elevation-for-data-readonly";
+                 r.report_only = true;
+             }),
+        with(idc("report-only elevation rule satisfied: plain enforcing allow", "111122223333",
+                 "ReadOnlyAccess", "alice@example.com"),
+             [](row& r) {
+                 r.verdict = allow, r.why = R::rule_allow, r.rule = "workloads-readonly";
+             }),
+        with(idc("report-only and enforcing deny both match: enforcing named", "444455556666", "X",
+                 "u"),
+             [](row& r) {
+                 r.flow = F::saml, r.client = "10.99.0.7";
+                 r.why = R::rule_deny, r.rule = "deny-sandbox-saml-from-lab";
+             }),
+        with(idc("report-only deny in the sandbox", "444455556666", "X", "u"),
+             [](row& r) {
+                 r.flow = F::saml;
+                 r.why = R::rule_deny, r.rule = "try-deny-sandbox-saml", r.report_only = true;
+             }),
+        with(idc("global report-only: deny is logged only", "999999999999", "X", "u"),
+             [](row& r) { r.config = variant::global_report_only, r.report_only = true; }),
+        with(idc("global report-only: allow stays allow", "444455556666", "X", "u"),
+             [](row& r) {
+                 r.config = variant::global_report_only;
+                 r.verdict = allow, r.why = R::rule_allow, r.rule = "sandbox-all";
+                 r.report_only = true;
+             }),
+        with(idc("global report-only covers unparsable too", "444455556666", "X", "u"),
+             [](row& r) {
+                 r.config = variant::global_report_only, r.parse_error = "cap";
+                 r.why = R::unparsable_request, r.report_only = true;
+             }),
+        // --- AMS guardrails ---
+        with(idc("AMS change flagged (default)", "444455556666", "X", "u"),
+             [](row& r) {
+                 r.flow = F::ams_change, r.change_type = "ct-1opjmhuddw194";
+                 r.verdict = allow, r.why = R::rule_allow, r.rule = "sandbox-all", r.flagged = true;
+             }),
+        with(idc("AMS change of an unguarded type: not flagged", "444455556666", "X", "u"),
+             [](row& r) {
+                 r.flow = F::ams_change, r.change_type = "ct-0000000000000";
+                 r.verdict = allow, r.why = R::rule_allow, r.rule = "sandbox-all";
+             }),
+        with(idc("AMS change guard off", "444455556666", "X", "u"),
+             [](row& r) {
+                 r.config = variant::ams_off;
+                 r.flow = F::ams_change, r.change_type = "ct-3rd4781c2nnhp";
+                 r.verdict = allow, r.why = R::rule_allow, r.rule = "sandbox-all";
+             }),
+        with(idc("AMS change blocked", "444455556666", "X", "u"),
+             [](row& r) {
+                 r.config = variant::ams_block;
+                 r.flow = F::ams_change, r.change_type = "CT-3RD4781C2NNHP";
+                 r.why = R::ams_guarded_change;
+             }),
+        with(idc("AMS reserved role flagged", "444455556666", "AWSManagedServicesAdminRole", "u"),
+             [](row& r) {
+                 r.verdict = allow, r.why = R::rule_allow, r.rule = "sandbox-all", r.flagged = true;
+             }),
+        with(idc("AMS reserved role blocked, any case", "444455556666", "AMS-access-admin", "u"),
+             [](row& r) { r.config = variant::ams_block, r.why = R::ams_reserved_role; }),
+        with(idc("AMS reserved role unless elevated: not elevated", "444455556666", "ams-x", "u"),
+             [](row& r) {
+                 r.config = variant::ams_block_unless_elevated, r.why = R::ams_reserved_role;
+             }),
+        with(idc("AMS unless elevated: feed stale", "444455556666", "ams-x", "u"),
+             [](row& r) {
+                 r.config = variant::ams_block_unless_elevated, r.elevation_feed = feed::stale;
+                 r.why = R::elevation_feed_stale;
+             }),
+        with(idc("AMS unless elevated: elevated, then the rules decide", "222233334444", "AMSAdmin",
+                 "ops@example.com"),
+             [](row& r) { r.config = variant::ams_block_unless_elevated; }),
+        with(idc("AMS unless elevated: elevated and allowed", "222233334444", "AMSAdmin",
+                 "ops@example.com"),
+             [](row& r) {
+                 r.config = variant::ams_block_unless_elevated;
+                 r.role = "Developer";  // the rules see the role; the guard the permission set
+                 r.permission_set = "AMSAdmin";
+                 r.verdict = allow, r.why = R::rule_allow, r.rule = "workloads-direct-developer";
+             })));
+
+TEST(compiled_policy, candidate_rules_are_pre_resolved_per_account) {
+    cc::compiled_policy p(config(variant::base));
+    auto names = p.candidate_rules(aid("555566667777"));
+    ASSERT_FALSE(names.empty());
+    EXPECT_EQ(names.front(), "deny-suspended");
+    for (auto n : names) {
+        EXPECT_NE(n, "workloads-readonly");  // the prefix-sharing OU never pulls Workloads in
+        EXPECT_NE(n, "org-only-by-id");
+    }
+    auto none = p.candidate_rules(std::nullopt);
+    for (auto n : none) EXPECT_NE(n, "sandbox-all");
+    EXPECT_EQ(p.resolve_alias("MGMT"), aid("666677778888"));
+    EXPECT_FALSE(p.resolve_alias("mgm"));
+    EXPECT_EQ(p.org().size(), 6u);
+}
+
+TEST(compiled_policy, empty_policy_denies_everything_with_an_account) {
+    cc::policy_config c;
+    cc::compiled_policy p(c);
+    cc::sign_in_attempt a;
+    a.account = aid("000000000001");
+    auto d = cc::evaluate(a, p, cc::elevation_view::unavailable(), at("2026-11-23T00:00:00Z"));
+    EXPECT_EQ(d.verdict, cc::effect::deny);
+    EXPECT_EQ(d.why, cc::reason::default_deny);
+    EXPECT_EQ(cc::to_string(cc::reason::no_account), "no-account");
+    EXPECT_FALSE(cc::describe(cc::reason::no_account).empty());
+}
