@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "config_reader.hpp"
+#include "consolegate/core/glob.hpp"
 
 namespace consolegate::core {
 namespace config_detail {
@@ -240,6 +241,7 @@ namespace {
 load_result finish(config_detail::loader& l) {
     // Cross-checks run even after other errors (all problems in one run), but not over a main
     // file that did not parse: every required key would look missing.
+    l.append_imported_rules();
     if (!l.main_unparsed) l.cross_check();
     // Report in reading order: files as first met, then line and column.
     std::map<std::string, std::size_t> file_order;

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "config_values.hpp"
+#include "consolegate/core/org_tree.hpp"
 
 namespace consolegate::core::config_detail {
 namespace {
@@ -131,6 +132,11 @@ void parse_org_export(std::string_view json, const std::string& file, policy_con
         if (!pv.starts_with(prefix) || pv.size() == prefix.size()) {
             add(where + ".path must start with the organization and its root (\"" + prefix +
                 "r-…/\")");
+            continue;
+        }
+        if (!is_org_path(pv)) {
+            add(where + ".path \"" + std::string(pv.substr(0, 128)) +
+                "\" is not an organization path (\"o-…/r-…/\" then \"ou-…/\" segments)");
             continue;
         }
         acct.path = std::string(pv);

@@ -1,6 +1,7 @@
 // The [policy] table: mode, alias map, org export, endpoint policies, AMS guardrails, rules.
 
 #include "config_reader.hpp"
+#include "consolegate/core/endpoint_policy.hpp"
 
 namespace consolegate::core::config_detail {
 namespace {
@@ -72,10 +73,19 @@ void loader::read_policy(const toml::table& t) {
         s.get_paths("endpoint_policies", files);
         auto at = location(n->source());
         for (auto& f : files) {
-            // Imported by core::import_endpoint_policy once it lands; until then only read.
-            std::string text;
-            read_file(f, max_toml_bytes, text, at, "endpoint policy");
             cfg.policy_files.endpoint_policies.push_back(f);
+            std::string text;
+            if (!read_file(f, endpoint_policy_max_bytes, text, at, "endpoint policy")) continue;
+            auto imported = import_endpoint_policy(text, f.string());
+            for (auto& d : imported.diagnostics) {
+                source_location where = d.where;
+                if (where.file.empty()) where.file = f.string();
+                error(where, std::move(d.message));
+            }
+            for (auto& r : imported.rules) {
+                if (r.where.file.empty()) r.where.file = f.string();
+                imported_rules_.push_back(std::move(r));
+            }
         }
     } else {
         s.take("endpoint_policies");
@@ -215,6 +225,23 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
     if (any_selector && match_all)
         error(*t.get("match_all"), pre + ": match_all = true cannot be combined with selectors");
     cfg.policy.rules.push_back(std::move(r));
+}
+
+void loader::append_imported_rules() {
+    // Endpoint policy rules come after every rule written in TOML (policy_config.hpp), and share
+    // their name space.
+    for (auto& r : imported_rules_) {
+        auto [it, fresh] = rule_names_.emplace(r.name, r.where);
+        if (!fresh) {
+            const auto& first = it->second;
+            error(r.where, "imported rule \"" + r.name + "\" has the name of the rule at " +
+                               first.file + ":" + std::to_string(first.line) + ":" +
+                               std::to_string(first.column));
+            continue;
+        }
+        cfg.policy.rules.push_back(std::move(r));
+    }
+    imported_rules_.clear();
 }
 
 void loader::read_aliases(const toml::table& t, const std::string& prefix) {

@@ -45,6 +45,7 @@ class loader {
     // Processes the main file's text, then its includes.
     void load_main(std::string_view text, const std::filesystem::path& file);
     void cross_check();
+    void append_imported_rules();
     bool main_unparsed = false;
 
     // The whole-file/table locations needed when a required key is missing.
@@ -78,6 +79,7 @@ class loader {
     std::vector<std::filesystem::path> stack_;  // include chain (canonical)
     std::set<std::filesystem::path> seen_files_;
     std::map<std::string, source_location> rule_names_;
+    std::vector<rule_config> imported_rules_;  // from endpoint policies, appended last
     std::map<std::string, std::pair<account_id, source_location>> alias_where_;
 };
 

@@ -304,24 +304,4 @@ std::string_view nearest_key(std::string_view key, std::span<const std::string_v
     return best_d <= limit ? best : std::string_view{};
 }
 
-bool glob_match(std::string_view p, std::string_view t) noexcept {
-    std::size_t pi = 0, ti = 0, star = std::string_view::npos, mark = 0;
-    while (ti < t.size()) {
-        if (pi < p.size() && (p[pi] == '?' || p[pi] == t[ti])) {
-            ++pi;
-            ++ti;
-        } else if (pi < p.size() && p[pi] == '*') {
-            star = pi++;
-            mark = ti;
-        } else if (star != std::string_view::npos) {
-            pi = star + 1;
-            ti = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (pi < p.size() && p[pi] == '*') ++pi;
-    return pi == p.size();
-}
-
 }  // namespace consolegate::core::config_detail

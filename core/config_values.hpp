@@ -36,9 +36,6 @@ std::string check_env_name(std::string_view s);
 // The known key closest to `key` by edit distance, or "" if none is close enough.
 std::string_view nearest_key(std::string_view key, std::span<const std::string_view> known);
 
-// Shell-style match of '*' (any run, not crossing nothing special) and '?' over whole strings.
-bool glob_match(std::string_view pattern, std::string_view text) noexcept;
-
 // The org export (config/README.md, "Org export"): fills out.org_id and out.accounts; every
 // problem is appended to diags with the file and the account index.
 void parse_org_export(std::string_view json, const std::string& file, policy_config& out,

@@ -183,6 +183,48 @@ endpoint_policies = ["vpce.json"]
         << all(lr);
 }
 
+TEST(ConfigPolicy, EndpointPoliciesImportedAfterTheRules) {
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "vpce.json", R"({"Version": "2012-10-17", "Statement": [
+  {"Sid": "OrgOnly", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+   "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}]})");
+    cgtest::write(dir / "main.toml", minimal + R"(
+[policy]
+endpoint_policies = ["vpce.json"]
+[[policy.rule]]
+name = "first"
+effect = "deny"
+accounts = ["222222222222"]
+)");
+    auto r = load_config(dir / "main.toml");
+    ASSERT_TRUE(r.cfg) << all(r);
+    ASSERT_EQ(r.cfg->policy.rules.size(), 2u);
+    EXPECT_EQ(r.cfg->policy.rules[0].name, "first");
+    EXPECT_EQ(r.cfg->policy.rules[1].name, "vpce:OrgOnly");
+    EXPECT_EQ(r.cfg->policy.rules[1].org_ids, std::vector<std::string>{"o-a1b2c3d4e5"});
+    EXPECT_EQ(r.cfg->policy_files.endpoint_policies.at(0), dir / "vpce.json");
+
+    // A TOML rule may not take an imported rule's name; a policy the importer refuses is
+    // reported in its own file.
+    cgtest::write(dir / "main.toml", minimal + R"(
+[policy]
+endpoint_policies = ["vpce.json", "bad.json"]
+[[policy.rule]]
+name = "vpce:OrgOnly"
+effect = "deny"
+accounts = ["222222222222"]
+)");
+    cgtest::write(dir / "bad.json", R"({"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+   "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "111111111111"}}}]})");
+    r = load_config(dir / "main.toml");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 0, "imported rule \"vpce:OrgOnly\" has the name of the rule at")) << all(r);
+    bool in_bad = false;
+    for (auto& d : r.diagnostics) in_bad = in_bad || d.file == (dir / "bad.json").string();
+    EXPECT_TRUE(in_bad) << all(r);
+}
+
 TEST(ConfigPolicy, OrgExportFillsAccounts) {
     auto dir = cgtest::scratch();
     cgtest::write(dir / "org.json", R"({"organization_id": "o-a1b2c3d4e5", "accounts": [
