@@ -1,0 +1,288 @@
+// The configuration loader: reads the main file and its includes, dispatches each table to its
+// reader (config_sections.cpp, config_policy.cpp), then checks what spans tables.
+
+#include <algorithm>
+#include <map>
+#include <system_error>
+#include <tuple>
+
+#include "config_reader.hpp"
+#include "consolegate/core/glob.hpp"
+
+namespace consolegate::core {
+namespace config_detail {
+namespace {
+
+constexpr std::size_t max_toml_bytes = 16u << 20;
+constexpr std::size_t max_include_depth = 16;
+constexpr std::size_t max_included_files = 1000;
+
+std::string where_text(const source_location& at) {
+    return at.file + ":" + std::to_string(at.line) + ":" + std::to_string(at.column);
+}
+
+bool has_wildcard(std::string_view s) {
+    return s.find_first_of("*?") != std::string_view::npos;
+}
+
+std::filesystem::path canonical_or_normal(const std::filesystem::path& p) {
+    std::error_code ec;
+    auto c = std::filesystem::weakly_canonical(p, ec);
+    return ec ? p.lexically_normal() : c;
+}
+
+bool unspecified(const ip_address& a) {
+    return a == *ip_address::parse("0.0.0.0") || a == *ip_address::parse("::");
+}
+
+}  // namespace
+
+bool loader::claim(const std::string& name, const source_location& at) {
+    auto [it, fresh] = defined.emplace(name, at);
+    if (fresh) return true;
+    error(at,
+          "`" + name + "` is already defined at " + where_text(it->second) +
+              "; an included file may add [[policy.rule]] entries but not redefine other tables");
+    return false;
+}
+
+void loader::load_main(std::string_view text, const std::filesystem::path& file) {
+    auto canon = canonical_or_normal(file);
+    seen_files_.insert(canon);
+    stack_.push_back(canon);
+    process_document(text, file);
+    stack_.pop_back();
+}
+
+void loader::process_document(std::string_view text, const std::filesystem::path& file) {
+    const std::string shown = file.string();
+    toml::table doc;
+    try {
+        doc = toml::parse(text, shown);
+    } catch (const toml::parse_error& e) {
+        error(e.source(), "TOML syntax error: " + std::string(e.description()));
+        if (stack_.size() <= 1) main_unparsed = true;
+        return;
+    }
+    auto saved_dir = dir_;
+    auto saved_file = file_;
+    dir_ = file.parent_path();
+    file_ = shown;
+    process_root(doc, file);
+    dir_ = saved_dir;
+    file_ = saved_file;
+}
+
+void loader::process_root(const toml::table& root, const std::filesystem::path& file) {
+    (void)file;
+    section s(*this, root, "");
+    using reader = void (loader::*)(const toml::table&);
+    static constexpr std::pair<std::string_view, reader> tables[] = {
+        {"general", &loader::read_general}, {"dns", &loader::read_dns},
+        {"proxy", &loader::read_proxy},     {"ca", &loader::read_ca},
+        {"policy", &loader::read_policy},   {"team", &loader::read_team},
+        {"audit", &loader::read_audit},     {"admin", &loader::read_admin},
+    };
+    for (auto& [key, read] : tables) {
+        const toml::node* n = s.take(key);
+        if (!n) continue;
+        const auto* t = n->as_table();
+        if (!t) {
+            s.type_error(*n, std::string(key), "a table");
+            continue;
+        }
+        std::string name(key);
+        // [policy] may appear in several files (rules accumulate); read_policy claims its keys.
+        if (key != "policy" && !claim(name, location(t->source()))) continue;
+        (this->*read)(*t);
+    }
+    const toml::node* inc = s.take("include");
+    s.finish();
+    if (inc) process_includes(*inc);
+}
+
+void loader::process_includes(const toml::node& n) {
+    const auto* arr = n.as_array();
+    if (!arr) {
+        error(n, "include: expected an array of file patterns like [\"policies/*.toml\"], got " +
+                     std::string(type_name(n.type())));
+        return;
+    }
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+        const toml::node& e = *arr->get(i);
+        std::string item = "include[" + std::to_string(i) + "]";
+        const auto* s = e.as_string();
+        if (!s || s->get().empty() || s->get().find('\0') != std::string::npos) {
+            error(e, item + ": expected a file path or pattern string");
+            continue;
+        }
+        auto at = location(e.source());
+        std::filesystem::path p = resolve(s->get());
+        std::string leaf = p.filename().string();
+        if (has_wildcard(p.parent_path().string())) {
+            error(e, item + ": wildcards are allowed only in the file name, not in directories");
+            continue;
+        }
+        if (!has_wildcard(leaf)) {
+            include_file(p, at);
+            continue;
+        }
+        // "policies/*.toml": every matching regular file, in name order so rule order is stable.
+        std::error_code ec;
+        std::vector<std::filesystem::path> matches;
+        std::filesystem::directory_iterator it(p.parent_path(), ec), end;
+        if (ec) {
+            error(e, item + ": cannot list directory \"" + p.parent_path().string() +
+                         "\": " + ec.message());
+            continue;
+        }
+        for (; it != end && matches.size() <= max_included_files; it.increment(ec)) {
+            if (ec) break;
+            std::string fname = it->path().filename().string();
+            if (fname.starts_with('.') && !leaf.starts_with('.')) continue;
+            std::error_code fec;
+            if (glob_match(leaf, fname) && it->is_regular_file(fec)) matches.push_back(it->path());
+        }
+        std::sort(matches.begin(), matches.end());
+        for (auto& m : matches) include_file(m.lexically_normal(), at);
+    }
+}
+
+void loader::include_file(const std::filesystem::path& p, const source_location& at) {
+    auto canon = canonical_or_normal(p);
+    if (std::find(stack_.begin(), stack_.end(), canon) != stack_.end()) {
+        std::string chain;
+        for (auto& f : stack_) chain += f.filename().string() + " -> ";
+        error(at, "include cycle: " + chain + canon.filename().string());
+        return;
+    }
+    if (!seen_files_.insert(canon).second) {
+        error(at, "\"" + p.string() + "\" is included more than once");
+        return;
+    }
+    if (stack_.size() >= max_include_depth || seen_files_.size() > max_included_files) {
+        error(at, "includes nested too deeply or too many included files");
+        return;
+    }
+    std::string text;
+    if (!read_file(p, max_toml_bytes, text, at, "included file")) return;
+    stack_.push_back(canon);
+    process_document(text, p);
+    stack_.pop_back();
+}
+
+void loader::cross_check() {
+    auto table_or_main = [&](std::string_view name) {
+        auto it = defined.find(name);
+        return it != defined.end() ? it->second : main_file_loc;
+    };
+    if (cfg.proxy.enabled && (cfg.ca.cert.empty() || cfg.ca.key.empty())) {
+        auto at = defined.count("ca") ? table_or_main("ca") : table_or_main("proxy");
+        error(at,
+              "ca: the proxy is enabled, so [ca] needs `cert` and `key` (PEM paths; "
+              "`consolegate ca init --dir DIR` makes them)");
+    }
+    if (cfg.dns.enabled) {
+        if (cfg.dns.upstreams.empty())
+            error(table_or_main("dns"),
+                  "dns: `upstreams` is required when DNS is enabled "
+                  "(e.g. upstreams = [\"10.0.0.2\"])");
+        if (cfg.dns.steer_ipv4.empty() && cfg.dns.steer_ipv6.empty())
+            error(table_or_main("dns"),
+                  "dns: `steer_ipv4` or `steer_ipv6` is required when DNS is "
+                  "enabled (the gateway's address that steered names answer)");
+    }
+    // Listeners of enabled components must not share an address and port (DNS listens on UDP
+    // and TCP, the others on TCP, so every pair is a TCP collision).
+    struct use {
+        std::string key;
+        endpoint ep;
+        source_location where;
+    };
+    std::vector<use> uses;
+    auto add = [&](int component, const std::string& key, const std::vector<endpoint>& eps,
+                   std::string_view table, bool list) {
+        for (std::size_t i = 0; i < eps.size(); ++i) {
+            std::string k = list ? key + "[" + std::to_string(i) + "]" : key;
+            source_location at = table_or_main(table);
+            for (auto& l : listeners) {
+                if (l.component == component && l.key == k && l.where_to == eps[i]) at = l.where;
+            }
+            uses.push_back({k, eps[i], at});
+        }
+    };
+    if (cfg.dns.enabled) add(0, "dns.listen", cfg.dns.listen, "dns", true);
+    if (cfg.proxy.enabled) {
+        add(1, "proxy.sni_listen", cfg.proxy.sni_listen, "proxy", true);
+        add(1, "proxy.connect_listen", cfg.proxy.connect_listen, "proxy", true);
+    }
+    if (cfg.admin.enabled) add(2, "admin.listen", {cfg.admin.listen}, "admin", false);
+    for (std::size_t i = 0; i < uses.size(); ++i) {
+        for (std::size_t j = 0; j < i; ++j) {
+            const auto& a = uses[j].ep;
+            const auto& b = uses[i].ep;
+            if (a.port != b.port) continue;
+            bool same_family = a.address.is_v4() == b.address.is_v4();
+            bool overlap = a.address == b.address ||
+                           (unspecified(a.address) && (same_family || !a.address.is_v4())) ||
+                           (unspecified(b.address) && (same_family || !b.address.is_v4()));
+            if (!overlap) continue;
+            error(uses[i].where, uses[i].key + ": " + b.str() + " collides with " + uses[j].key +
+                                     " (" + a.str() + ", at " + where_text(uses[j].where) + ")");
+            break;
+        }
+    }
+}
+
+}  // namespace config_detail
+
+namespace {
+
+load_result finish(config_detail::loader& l) {
+    // Cross-checks run even after other errors (all problems in one run), but not over a main
+    // file that did not parse: every required key would look missing.
+    l.append_imported_rules();
+    if (!l.main_unparsed) l.cross_check();
+    // Report in reading order: files as first met, then line and column.
+    std::map<std::string, std::size_t> file_order;
+    for (auto& d : l.diags) file_order.emplace(d.file, file_order.size());
+    std::stable_sort(l.diags.begin(), l.diags.end(), [&](const diagnostic& a, const diagnostic& b) {
+        return std::tuple(file_order[a.file], a.line, a.column) <
+               std::tuple(file_order[b.file], b.line, b.column);
+    });
+    load_result r;
+    if (l.diags.empty()) r.cfg = std::move(l.cfg);
+    r.diagnostics = std::move(l.diags);
+    return r;
+}
+
+}  // namespace
+
+load_result load_config(const std::filesystem::path& file) {
+    config_detail::loader l;
+    l.main_file_loc = {file.string(), 1, 1};
+    std::string text;
+    if (!l.read_file(file, 16u << 20, text, {file.string(), 0, 0}, "configuration file")) {
+        l.main_unparsed = true;
+        return finish(l);
+    }
+    l.load_main(text, file);
+    return finish(l);
+}
+
+load_result load_config_text(std::string_view toml, std::string_view file_name) {
+    config_detail::loader l;
+    std::filesystem::path file{std::string(file_name)};
+    l.main_file_loc = {file.string(), 1, 1};
+    l.cfg.files.push_back(file);
+    l.load_main(toml, file);
+    return finish(l);
+}
+
+std::string format_diagnostic(const diagnostic& d) {
+    if (d.line <= 0) return d.file + ": " + d.message;
+    return d.file + ":" + std::to_string(d.line) + ":" + std::to_string(d.column) + ": " +
+           d.message;
+}
+
+}  // namespace consolegate::core

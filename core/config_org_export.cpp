@@ -1,0 +1,152 @@
+// The org export: a JSON snapshot of AWS Organizations (config/README.md, "Org export";
+// config/tools/org-export.py writes it). Boost.JSON is used here for pure parsing only.
+
+#include <boost/json.hpp>
+#include <set>
+#include <unordered_set>
+
+#include "config_values.hpp"
+#include "consolegate/core/org_tree.hpp"
+
+namespace consolegate::core::config_detail {
+namespace {
+
+// Large organisations have a few thousand accounts; an export beyond this is not one of ours.
+constexpr std::size_t max_accounts = 1'000'000;
+
+std::pair<int, int> line_col(std::string_view text, std::size_t offset) {
+    int line = 1, col = 1;
+    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            col = 1;
+        } else {
+            ++col;
+        }
+    }
+    return {line, col};
+}
+
+const boost::json::string* string_field(const boost::json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    return v ? v->if_string() : nullptr;
+}
+
+}  // namespace
+
+void parse_org_export(std::string_view json, const std::string& file, policy_config& out,
+                      std::vector<diagnostic>& diags) {
+    auto add = [&](std::string msg, int line = 0, int col = 0) {
+        diags.push_back({file, line, col, std::move(msg)});
+    };
+    boost::json::parse_options opts;
+    opts.max_depth = 16;
+    boost::json::stream_parser p({}, opts);
+    boost::system::error_code ec;
+    std::size_t n = p.write(json.data(), json.size(), ec);
+    if (!ec) p.finish(ec);
+    if (ec) {
+        auto [line, col] = line_col(json, n);
+        add("org export is not valid JSON: " + ec.message(), line, col);
+        return;
+    }
+    boost::json::value root = p.release();
+    auto* obj = root.if_object();
+    if (!obj) {
+        add("org export must be a JSON object with \"organization_id\" and \"accounts\"");
+        return;
+    }
+    static constexpr std::string_view known[] = {"organization_id", "root_id", "generated_at",
+                                                 "accounts"};
+    for (auto& kv : *obj) {
+        if (std::find(std::begin(known), std::end(known), kv.key()) == std::end(known))
+            add("unknown key \"" + std::string(kv.key().substr(0, 64)) + "\" in the org export");
+    }
+    const auto* org = string_field(*obj, "organization_id");
+    if (!org) {
+        add("org export: \"organization_id\" (a string like \"o-a1b2c3d4e5\") is missing");
+        return;
+    }
+    if (!is_org_id(*org)) {
+        add("org export: organization_id \"" + std::string(org->subview().substr(0, 64)) +
+            "\" is not an organization ID (o- and 10..32 of [a-z0-9])");
+        return;
+    }
+    out.org_id = std::string(*org);
+    auto* accounts_v = obj->if_contains("accounts");
+    const auto* accounts = accounts_v ? accounts_v->if_array() : nullptr;
+    if (!accounts) {
+        add("org export: \"accounts\" (an array of {id, name, path}) is missing");
+        return;
+    }
+    if (accounts->size() > max_accounts) {
+        add("org export: more than " + std::to_string(max_accounts) + " accounts");
+        return;
+    }
+    std::unordered_set<account_id> seen;
+    const std::string prefix = out.org_id + "/";
+    out.accounts.reserve(accounts->size());
+    for (std::size_t i = 0; i < accounts->size(); ++i) {
+        const std::string where = "org export: accounts[" + std::to_string(i) + "]";
+        const auto* a = (*accounts)[i].if_object();
+        if (!a) {
+            add(where + " must be an object {\"id\", \"name\", \"path\"}");
+            continue;
+        }
+        org_account acct;
+        const auto* id = string_field(*a, "id");
+        if (!id) {
+            if (a->if_contains("id") && (*a).at("id").is_number())
+                add(where + ".id must be a string of 12 digits (numbers lose leading zeros)");
+            else
+                add(where + ".id (a string of 12 digits) is missing");
+            continue;
+        }
+        auto parsed = account_id::parse(*id);
+        if (!parsed) {
+            add(where + ".id \"" + std::string(id->subview().substr(0, 32)) +
+                "\" is not an account ID (exactly 12 digits)");
+            continue;
+        }
+        acct.id = *parsed;
+        if (!seen.insert(acct.id).second) {
+            add(where + ".id " + acct.id.str() + " appears more than once");
+            continue;
+        }
+        if (const auto* name = string_field(*a, "name"))
+            acct.name = std::string(name->subview().substr(0, 256));
+        const auto* path = string_field(*a, "path");
+        if (!path) {
+            add(where + ".path (the parent's OU path, e.g. \"o-…/r-…/ou-…/\") is missing");
+            continue;
+        }
+        std::string_view pv = *path;
+        if (auto err = check_ou_path(pv); !err.empty()) {
+            add(where + ".path: " + err);
+            continue;
+        }
+        if (pv.ends_with("/*")) {
+            add(where + ".path must name the account's parent exactly (no \"/*\")");
+            continue;
+        }
+        if (!pv.starts_with(prefix) || pv.size() == prefix.size()) {
+            add(where + ".path must start with the organization and its root (\"" + prefix +
+                "r-…/\")");
+            continue;
+        }
+        if (!is_org_path(pv)) {
+            add(where + ".path \"" + std::string(pv.substr(0, 128)) +
+                "\" is not an organization path (\"o-…/r-…/\" then \"ou-…/\" segments)");
+            continue;
+        }
+        acct.path = std::string(pv);
+        for (auto& kv : *a) {
+            if (kv.key() != "id" && kv.key() != "name" && kv.key() != "path" &&
+                kv.key() != "email" && kv.key() != "status")
+                add(where + ": unknown key \"" + std::string(kv.key().substr(0, 64)) + "\"");
+        }
+        out.accounts.push_back(std::move(acct));
+    }
+}
+
+}  // namespace consolegate::core::config_detail

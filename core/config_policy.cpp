@@ -1,0 +1,300 @@
+// The [policy] table: mode, alias map, org export, endpoint policies, AMS guardrails, rules.
+
+#include "config_reader.hpp"
+#include "consolegate/core/endpoint_policy.hpp"
+
+namespace consolegate::core::config_detail {
+namespace {
+
+constexpr std::size_t max_toml_bytes = 16u << 20;
+constexpr std::size_t max_export_bytes = 256u << 20;
+
+std::string account_message(const toml::node& e, const std::string& item) {
+    if (const auto* i = e.as_integer()) {
+        std::string digits = std::to_string(i->get());
+        if (i->get() >= 0 && digits.size() <= 12) digits.insert(0, 12 - digits.size(), '0');
+        return item +
+               ": an account ID must be a quoted string (an integer loses leading zeros); "
+               "write \"" +
+               digits + "\"";
+    }
+    return item + ": expected an account ID string of 12 digits, got " +
+           std::string(type_name(e.type()));
+}
+
+}  // namespace
+
+void loader::read_policy(const toml::table& t) {
+    section s(*this, t, "policy");
+    auto& p = cfg.policy;
+    // An included file may add rules; every other policy key is set in one place only.
+    for (auto&& [k, v] : t) {
+        if (k.str() != "rule")
+            claim("policy." + std::string(k.str().substr(0, 64)), location(k.source()));
+    }
+    enum class mode_t {
+        enforce,
+        report_only
+    } mode = p.report_only ? mode_t::report_only : mode_t::enforce;
+    s.get_enum("mode", mode, {{"enforce", mode_t::enforce}, {"report-only", mode_t::report_only}});
+    p.report_only = mode == mode_t::report_only;
+    bool allow_unknown = p.allow_unknown_account_pre_auth;
+    s.get_enum("unknown_account_pre_auth", allow_unknown, {{"allow", true}, {"deny", false}});
+    p.allow_unknown_account_pre_auth = allow_unknown;
+
+    if (const toml::node* n = s.take("aliases")) {
+        if (const auto* at = n->as_table())
+            read_aliases(*at, "policy.aliases");
+        else
+            s.type_error(*n, "policy.aliases", "a table of alias = \"account ID\"");
+    }
+    std::vector<std::filesystem::path> alias_files;
+    if (const toml::node* n = t.get("alias_files")) {
+        s.get_paths("alias_files", alias_files);
+        auto at = location(n->source());
+        for (auto& f : alias_files) read_alias_file(f, at);
+        cfg.policy_files.alias_files.insert(cfg.policy_files.alias_files.end(), alias_files.begin(),
+                                            alias_files.end());
+    } else {
+        s.take("alias_files");
+    }
+    if (const toml::node* n = t.get("org_export")) {
+        std::filesystem::path f;
+        s.get_path("org_export", f);
+        if (!f.empty()) {
+            cfg.policy_files.org_export = f;
+            read_org_export(f, location(n->source()));
+        }
+    } else {
+        s.take("org_export");
+    }
+    if (const toml::node* n = t.get("endpoint_policies")) {
+        std::vector<std::filesystem::path> files;
+        s.get_paths("endpoint_policies", files);
+        auto at = location(n->source());
+        for (auto& f : files) {
+            cfg.policy_files.endpoint_policies.push_back(f);
+            std::string text;
+            if (!read_file(f, endpoint_policy_max_bytes, text, at, "endpoint policy")) continue;
+            auto imported = import_endpoint_policy(text, f.string());
+            for (auto& d : imported.diagnostics) {
+                source_location where = d.where;
+                if (where.file.empty()) where.file = f.string();
+                error(where, std::move(d.message));
+            }
+            for (auto& r : imported.rules) {
+                if (r.where.file.empty()) r.where.file = f.string();
+                imported_rules_.push_back(std::move(r));
+            }
+        }
+    } else {
+        s.take("endpoint_policies");
+    }
+    if (const toml::node* n = s.take("ams")) {
+        if (const auto* at = n->as_table()) {
+            section a(*this, *at, "policy.ams");
+            std::initializer_list<std::pair<std::string_view, guard_action>> actions{
+                {"off", guard_action::off},
+                {"flag", guard_action::flag},
+                {"block", guard_action::block},
+                {"block-unless-elevated", guard_action::block_unless_elevated}};
+            a.get_enum("change_types", p.ams_change_types, actions);
+            a.get_enum("reserved_roles", p.ams_reserved_roles, actions);
+            std::vector<std::string> ids;
+            bool have_ids = a.each_string(
+                "change_type_ids",
+                [&](const toml::node& e, std::string_view id, const std::string& item) {
+                    bool ok = id.starts_with("ct-") && id.size() >= 4 && id.size() <= 40;
+                    for (char c : id.substr(std::min<std::size_t>(3, id.size())))
+                        ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'));
+                    if (!ok)
+                        return error(
+                            e, item + ": expected an AMS change type ID like \"ct-1opjmhuddw194\"");
+                    ids.emplace_back(id);
+                });
+            if (have_ids) p.ams_change_type_ids = std::move(ids);
+            a.get_globs("reserved_role_prefixes", p.ams_reserved_role_prefixes);
+            a.finish();
+        } else {
+            s.type_error(*n, "policy.ams", "a table");
+        }
+    }
+    if (const toml::node* n = s.take("rule")) {
+        const auto* arr = n->as_array();
+        if (!arr || (!arr->empty() && !arr->is_array_of_tables())) {
+            error(*n,
+                  "policy.rule: expected an array of tables; write each rule as [[policy.rule]]");
+        } else {
+            for (std::size_t i = 0; i < arr->size() && i < 100000; ++i)
+                read_rule(*arr->get(i)->as_table(), i);
+        }
+    }
+    s.finish();
+}
+
+void loader::read_rule(const toml::table& t, std::size_t index) {
+    std::string pre = "policy.rule[" + std::to_string(index) + "]";
+    rule_config r;
+    r.where = location(t.source());
+    if (const toml::node* n = t.get("name"); n && n->is_string() && !n->as_string()->get().empty())
+        pre = "policy.rule \"" + n->as_string()->get().substr(0, 64) + "\"";
+    section s(*this, t, pre);
+    const toml::node* name_node = t.get("name");
+    s.get("name", r.name);
+    if (!name_node) {
+        error(t.source(), pre + ": `name` is required");
+    } else if (name_node->is_string()) {
+        if (r.name.empty() || r.name.size() > 128) {
+            error(*name_node, pre + ": `name` must be 1..128 characters");
+        } else if (auto [it, fresh] = rule_names_.emplace(r.name, location(name_node->source()));
+                   !fresh) {
+            const auto& first = it->second;
+            error(*name_node, pre + ": duplicate rule name (first defined at " + first.file + ":" +
+                                  std::to_string(first.line) + ":" + std::to_string(first.column) +
+                                  ")");
+            error(first, pre + ": rule name defined again at " +
+                             location(name_node->source()).file + ":" +
+                             std::to_string(name_node->source().begin.line) + ":" +
+                             std::to_string(name_node->source().begin.column));
+        }
+    }
+    s.get("description", r.description);
+    if (!t.get("effect"))
+        error(t.source(), pre + ": `effect` is required (allow, deny or allow-with-elevation)");
+    s.get_enum("effect", r.effect,
+               {{"allow", rule_effect::allow},
+                {"deny", rule_effect::deny},
+                {"allow-with-elevation", rule_effect::allow_with_elevation}});
+    s.get("report_only", r.report_only);
+    bool match_all = false;
+    s.get("match_all", match_all);
+
+    if (const toml::node* n = s.take("accounts")) {
+        if (const auto* arr = n->as_array()) {
+            for (std::size_t i = 0; i < arr->size() && i < 1'000'000; ++i) {
+                const toml::node& e = *arr->get(i);
+                std::string item = pre + ".accounts[" + std::to_string(i) + "]";
+                const auto* v = e.as_string();
+                if (!v) {
+                    error(e, account_message(e, item));
+                } else if (auto a = account_id::parse(v->get())) {
+                    r.accounts.push_back(*a);
+                } else {
+                    error(e, item + ": \"" + v->get().substr(0, 32) +
+                                 "\" is not an account ID (exactly 12 digits, leading zeros kept)");
+                }
+            }
+        } else {
+            s.type_error(*n, pre + ".accounts", "an array of account ID strings");
+        }
+    }
+    s.each_string("org_ids", [&](const toml::node& e, std::string_view v, const std::string& item) {
+        if (!is_org_id(v))
+            return error(e, item + ": \"" + std::string(v.substr(0, 40)) +
+                                "\" is not an organization ID (o- and 10..32 of [a-z0-9])");
+        r.org_ids.emplace_back(v);
+    });
+    s.each_string("ou_paths",
+                  [&](const toml::node& e, std::string_view v, const std::string& item) {
+                      if (auto err = check_ou_path(v); !err.empty())
+                          return error(e, item + ": " + err);
+                      r.ou_paths.emplace_back(v);
+                  });
+    s.get_globs("roles", r.roles);
+    s.get_globs("users", r.users);
+    s.each_string("flows", [&](const toml::node& e, std::string_view v, const std::string& item) {
+        if (auto f = sign_in_flow_from_string(v)) return r.flows.push_back(*f);
+        std::string names;
+        for (int i = 0; i < sign_in_flow_count; ++i)
+            names += (i ? ", " : "") + std::string(to_string(static_cast<sign_in_flow>(i)));
+        error(e, item + ": unknown flow \"" + std::string(v.substr(0, 40)) + "\" (one of " + names +
+                     ")");
+    });
+    s.get_cidrs("client_networks", r.client_networks);
+    s.finish();
+
+    bool any_selector = false;
+    for (std::string_view k :
+         {"accounts", "org_ids", "ou_paths", "roles", "users", "flows", "client_networks"})
+        any_selector = any_selector || t.contains(k);
+    if (!any_selector && !match_all)
+        error(t.source(), pre +
+                              ": the rule has no selector (accounts, org_ids, ou_paths, roles, "
+                              "users, flows, client_networks); set match_all = true to match "
+                              "every sign-in");
+    if (any_selector && match_all)
+        error(*t.get("match_all"), pre + ": match_all = true cannot be combined with selectors");
+    cfg.policy.rules.push_back(std::move(r));
+}
+
+void loader::append_imported_rules() {
+    // Endpoint policy rules come after every rule written in TOML (policy_config.hpp), and share
+    // their name space.
+    for (auto& r : imported_rules_) {
+        auto [it, fresh] = rule_names_.emplace(r.name, r.where);
+        if (!fresh) {
+            const auto& first = it->second;
+            error(r.where, "imported rule \"" + r.name + "\" has the name of the rule at " +
+                               first.file + ":" + std::to_string(first.line) + ":" +
+                               std::to_string(first.column));
+            continue;
+        }
+        cfg.policy.rules.push_back(std::move(r));
+    }
+    imported_rules_.clear();
+}
+
+void loader::read_aliases(const toml::table& t, const std::string& prefix) {
+    for (auto&& [k, v] : t) {
+        std::string item = prefix + "." + std::string(k.str().substr(0, 64));
+        std::string alias;
+        if (auto err = parse_alias(k.str(), alias); !err.empty()) {
+            error(k.source(), item + ": " + err);
+            continue;
+        }
+        const auto* s = v.as_string();
+        if (!s) {
+            error(v, account_message(v, item));
+            continue;
+        }
+        auto a = account_id::parse(s->get());
+        if (!a) {
+            error(v, item + ": \"" + s->get().substr(0, 32) +
+                         "\" is not an account ID (exactly 12 digits)");
+            continue;
+        }
+        auto here = location(k.source());
+        auto [it, fresh] = alias_where_.emplace(alias, std::pair{*a, here});
+        if (!fresh && it->second.first != *a) {
+            const auto& first = it->second.second;
+            error(here, item + ": alias \"" + alias + "\" already maps to " +
+                            it->second.first.str() + " (at " + first.file + ":" +
+                            std::to_string(first.line) + ":" + std::to_string(first.column) + ")");
+            continue;
+        }
+        cfg.policy.aliases[alias] = *a;
+    }
+}
+
+void loader::read_alias_file(const std::filesystem::path& p, const source_location& at) {
+    std::string text;
+    if (!read_file(p, max_toml_bytes, text, at, "alias file")) return;
+    std::string shown = p.string();
+    try {
+        toml::table doc = toml::parse(text, shown);
+        std::string saved = file_;
+        file_ = shown;
+        read_aliases(doc, p.filename().string());
+        file_ = saved;
+    } catch (const toml::parse_error& e) {
+        error(e.source(), "TOML syntax error: " + std::string(e.description()));
+    }
+}
+
+void loader::read_org_export(const std::filesystem::path& p, const source_location& at) {
+    std::string text;
+    if (!read_file(p, max_export_bytes, text, at, "org export")) return;
+    parse_org_export(text, p.string(), cfg.policy, diags);
+}
+
+}  // namespace consolegate::core::config_detail

@@ -1,0 +1,252 @@
+// The schema: one reader per table of config/README.md.
+
+#include <algorithm>
+
+#include "config_reader.hpp"
+
+namespace consolegate::core::config_detail {
+
+void loader::read_general(const toml::table& t) {
+    section s(*this, t, "general");
+    s.get_uint("workers", cfg.general.workers, 0, 1024);
+    s.get_enum("log_level", cfg.general.level,
+               {{"debug", log_level::debug},
+                {"info", log_level::info},
+                {"warn", log_level::warn},
+                {"error", log_level::error}});
+    s.finish();
+}
+
+void loader::read_dns(const toml::table& t) {
+    section s(*this, t, "dns");
+    auto& d = cfg.dns;
+    s.get("enabled", d.enabled);
+    s.get_endpoints("listen", d.listen, 0, 0);
+    s.get_endpoints("upstreams", d.upstreams, 53);
+    s.get_duration("upstream_timeout", d.upstream_timeout);
+    s.get_uint("upstream_retries", d.upstream_retries, 0, 10);
+    s.get_addresses("steer_ipv4", d.steer_ipv4, true);
+    s.get_addresses("steer_ipv6", d.steer_ipv6, false);
+    s.get_host_globs("steer_names", d.steer_names);
+    s.get("steer_identity_center", d.steer_identity_center);
+    s.get_host_globs("steer_exceptions", d.steer_exceptions);
+    s.get_duration("steer_ttl", d.steer_ttl);
+    s.get_host_globs("block_names", d.block_names);
+    s.get_enum("block_rcode", d.block_answer,
+               {{"nxdomain", block_rcode::nxdomain}, {"refused", block_rcode::refused}});
+    s.get_cidrs("allow_clients", d.allow_clients);
+    s.get_uint("rate_limit_qps", d.rate_limit_qps, 0, 10'000'000);
+    s.get_uint("rate_limit_burst", d.rate_limit_burst, 0, 10'000'000);
+    // RFC 6891 §6.2.5: below 512 is treated as 512; 1232 is the DNS Flag Day 2020 value.
+    s.get_uint("edns_udp_size", d.edns_udp_size, 512, 4096);
+    s.get_duration("tcp_idle_timeout", d.tcp_idle_timeout);
+    s.get_uint("max_tcp_connections", d.max_tcp_connections, 1, 1'000'000);
+    s.get_fraction("query_log_sample", d.query_log_sample);
+    if (const toml::node* c = s.take("cache")) {
+        if (const auto* ct = c->as_table())
+            read_dns_cache(*ct);
+        else
+            s.type_error(*c, "dns.cache", "a table");
+    }
+    s.finish();
+    if (d.steer_identity_center) {
+        // IAM Identity Center's portal hands the browser to portal.sso.<region>.amazonaws.com.
+        std::string idc = "portal.sso.*.amazonaws.com";
+        if (std::find(d.steer_names.begin(), d.steer_names.end(), idc) == d.steer_names.end())
+            d.steer_names.push_back(idc);
+    }
+    if (d.upstream_timeout.count() == 0)
+        error(t.source(), "dns.upstream_timeout must be greater than zero");
+}
+
+void loader::read_dns_cache(const toml::table& t) {
+    section s(*this, t, "dns.cache");
+    auto& c = cfg.dns.cache;
+    s.get_uint("max_entries", c.max_entries, 0, 100'000'000);
+    s.get_duration("min_ttl", c.min_ttl);
+    s.get_duration("max_ttl", c.max_ttl);
+    s.get_duration("negative_max_ttl", c.negative_max_ttl);
+    s.get("serve_stale", c.serve_stale);
+    s.get_duration("stale_answer_ttl", c.stale_answer_ttl);
+    s.get_duration("max_stale", c.max_stale);
+    s.get("prefetch", c.prefetch);
+    s.finish();
+    if (c.min_ttl > c.max_ttl)
+        error(t.source(), "dns.cache.min_ttl is greater than dns.cache.max_ttl");
+}
+
+void loader::read_proxy(const toml::table& t) {
+    section s(*this, t, "proxy");
+    auto& p = cfg.proxy;
+    s.get("enabled", p.enabled);
+    s.get_endpoints("sni_listen", p.sni_listen, 0, 1);
+    s.get_endpoints("connect_listen", p.connect_listen, 0, 1);
+    s.get_host_globs("inspect_hosts", p.inspect_hosts);
+    s.get_enum(
+        "not_inspected", p.not_inspected,
+        {{"splice", not_inspected_action::splice}, {"refuse", not_inspected_action::refuse}});
+    if (const toml::node* n = s.take("connect_ports")) {
+        if (const auto* arr = n->as_array()) {
+            std::vector<std::uint16_t> ports;
+            for (std::size_t i = 0; i < arr->size() && i < 65536; ++i) {
+                const toml::node& e = *arr->get(i);
+                std::string item = "proxy.connect_ports[" + std::to_string(i) + "]";
+                const auto* v = e.as_integer();
+                if (!v) {
+                    s.type_error(e, item, "an integer port");
+                } else if (v->get() < 1 || v->get() > 65535) {
+                    error(e, item + ": a port must be from 1 to 65535, got " +
+                                 std::to_string(v->get()));
+                } else {
+                    ports.push_back(static_cast<std::uint16_t>(v->get()));
+                }
+            }
+            p.connect_ports = std::move(ports);
+        } else {
+            s.type_error(*n, "proxy.connect_ports", "an array of ports like [443]");
+        }
+    }
+    s.get_cidrs("allow_clients", p.allow_clients);
+    s.get_cidrs("allow_destinations", p.allow_destinations);
+    s.get_duration("handshake_timeout", p.handshake_timeout);
+    s.get_duration("header_timeout", p.header_timeout);
+    s.get_duration("idle_timeout", p.idle_timeout);
+    s.get_duration("upstream_timeout", p.upstream_timeout);
+    s.get_size("max_header_bytes", p.max_header_bytes);
+    s.get_size("max_inspect_body", p.max_inspect_body);
+    s.get_uint("max_connections", p.max_connections, 1, 10'000'000);
+    s.get_uint("leaf_cache_size", p.leaf_cache_size, 1, 10'000'000);
+    s.get_duration("leaf_validity", p.leaf_validity);
+    s.get_duration("leaf_backdate", p.leaf_backdate);
+    s.get_endpoints("upstream_resolvers", p.upstream_resolvers, 53);
+    s.get_path("upstream_ca_bundle", p.upstream_ca_bundle);
+    if (const toml::node* n = s.take("upstream_override")) {
+        const auto* arr = n->as_array();
+        if (!arr || (!arr->empty() && !arr->is_array_of_tables())) {
+            s.type_error(*n, "proxy.upstream_override",
+                         "an array of tables ([[proxy.upstream_override]])");
+        } else {
+            for (std::size_t i = 0; i < arr->size() && i < 10000; ++i) {
+                const auto& ot = *arr->get(i)->as_table();
+                std::string pre = "proxy.upstream_override[" + std::to_string(i) + "]";
+                section o(*this, ot, pre);
+                upstream_override ov;
+                ov.where = location(ot.source());
+                std::string host;
+                o.get("host", host);
+                if (const toml::node* hn = ot.get("host"); hn && hn->is_string()) {
+                    if (auto err = parse_host_glob(host, ov.host); !err.empty())
+                        error(*hn, pre + ".host: " + err);
+                } else if (!hn) {
+                    error(ot.source(), pre + ": `host` is required");
+                }
+                if (!ot.get("address"))
+                    error(ot.source(), pre + ": `address` (\"ip:port\") is required");
+                o.get_endpoint("address", ov.address, 0);
+                o.get_path("ca_bundle", ov.ca_bundle);
+                o.finish();
+                p.upstream_overrides.push_back(std::move(ov));
+            }
+        }
+    }
+    if (const toml::node* n = s.take("block_page")) {
+        if (const auto* bt = n->as_table()) {
+            section b(*this, *bt, "proxy.block_page");
+            b.get("team_url", p.block_page.team_url);
+            b.get("contact", p.block_page.contact);
+            b.finish();
+        } else {
+            s.type_error(*n, "proxy.block_page", "a table");
+        }
+    }
+    s.finish();
+    if (p.max_header_bytes < 1024)
+        error(t.source(), "proxy.max_header_bytes must be at least 1KiB (browsers send 4..16KiB)");
+    if (p.leaf_backdate >= p.leaf_validity)
+        error(t.source(), "proxy.leaf_backdate must be shorter than proxy.leaf_validity");
+}
+
+void loader::read_ca(const toml::table& t) {
+    section s(*this, t, "ca");
+    s.get_path("cert", cfg.ca.cert);
+    s.get_path("key", cfg.ca.key);
+    s.finish();
+}
+
+void loader::read_team(const toml::table& t) {
+    section s(*this, t, "team");
+    auto& tm = cfg.team;
+    s.get("enabled", tm.enabled);
+    s.get_path("snapshot_file", tm.snapshot_file);
+    s.get_duration("staleness_limit", tm.staleness_limit);
+    s.get("request_url", tm.request_url);
+    if (const toml::node* n = s.take("dynamodb")) {
+        if (const auto* dt = n->as_table()) {
+            section d(*this, *dt, "team.dynamodb");
+            auto& db = tm.dynamodb;
+            d.get("endpoint", db.endpoint);
+            d.get("region", db.region);
+            d.get("table", db.table);
+            d.get("index", db.index);
+            d.get_duration("poll_interval", db.poll_interval);
+            for (auto [key, out] : {std::pair{"access_key_id_env", &db.access_key_id_env},
+                                    std::pair{"secret_access_key_env", &db.secret_access_key_env},
+                                    std::pair{"session_token_env", &db.session_token_env}}) {
+                const toml::node* en = dt->get(key);
+                d.get(key, *out);
+                if (en && en->is_string()) {
+                    if (auto err = check_env_name(*out); !err.empty())
+                        error(*en, d.name(key) + ": " + err);
+                }
+            }
+            for (std::string_view secret : {"access_key_id", "secret_access_key", "session_token",
+                                            "aws_access_key_id", "aws_secret_access_key"}) {
+                if (const toml::node* sn = d.take(secret))
+                    error(*sn, "team.dynamodb." + std::string(secret) +
+                                   ": credentials must not be written in the configuration; put "
+                                   "them in the environment and name the variable with `" +
+                                   std::string(secret.substr(secret.starts_with("aws_") ? 4 : 0)) +
+                                   "_env`");
+            }
+            d.finish();
+            if (!db.endpoint.empty()) {
+                if (!db.endpoint.starts_with("https://") && !db.endpoint.starts_with("http://"))
+                    error(*dt->get("endpoint"),
+                          "team.dynamodb.endpoint must be an http:// or https:// URL");
+                if (db.region.empty())
+                    error(dt->source(), "team.dynamodb: `region` is required with an endpoint");
+            }
+            for (char c : db.region) {
+                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+                    error(*dt->get("region"), "team.dynamodb.region must look like \"eu-west-1\"");
+                    break;
+                }
+            }
+            if (db.table.empty() || db.index.empty())
+                error(dt->source(), "team.dynamodb: `table` and `index` must not be empty");
+        } else {
+            s.type_error(*n, "team.dynamodb", "a table");
+        }
+    }
+    s.finish();
+    if (tm.enabled && tm.snapshot_file.empty() && tm.dynamodb.endpoint.empty())
+        error(t.source(),
+              "team: enabled needs a feed: set `snapshot_file` or [team.dynamodb] endpoint");
+}
+
+void loader::read_audit(const toml::table& t) {
+    section s(*this, t, "audit");
+    s.get_path("jsonl_path", cfg.audit.jsonl_path);
+    s.get_path("sqlite_path", cfg.audit.sqlite_path);
+    s.get_duration("flush_interval", cfg.audit.flush_interval);
+    s.finish();
+}
+
+void loader::read_admin(const toml::table& t) {
+    section s(*this, t, "admin");
+    s.get("enabled", cfg.admin.enabled);
+    s.get_endpoint("listen", cfg.admin.listen, 0, 2);
+    s.finish();
+}
+
+}  // namespace consolegate::core::config_detail

@@ -1,0 +1,205 @@
+#pragma once
+// The whole configuration of consolegate as one immutable value: every member initialiser is the
+// default, every value is pre-parsed (addresses, CIDRs, durations, sizes in bytes) so hot paths
+// never parse strings. The loader (core/config_loader.cpp, the only user of toml++) returns either
+// a complete config or every problem it found, each with FILE:LINE:COL.
+//
+// Relative paths in a file are resolved against the directory of the file that names them, and
+// stored lexically normalised. Keys and meanings: config/README.md.
+//
+// Thread-safety: config is a plain value; share it as std::shared_ptr<const config>.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consolegate/core/address.hpp"
+#include "consolegate/core/policy_config.hpp"
+
+namespace consolegate::core {
+
+// An IP literal and a port: "127.0.0.1:53", "[::1]:53". Names are never resolved here.
+struct endpoint {
+    ip_address address;
+    std::uint16_t port = 0;
+
+    std::string str() const;  // "127.0.0.1:53", "[::1]:53"
+    friend bool operator==(const endpoint&, const endpoint&) = default;
+};
+
+using duration = std::chrono::milliseconds;
+
+enum class log_level : std::uint8_t { debug, info, warn, error };
+enum class block_rcode : std::uint8_t { nxdomain, refused };
+enum class not_inspected_action : std::uint8_t { splice, refuse };
+
+struct general_config {
+    unsigned workers = 0;  // 0 = one per core
+    log_level level = log_level::info;
+};
+
+struct dns_cache_config {
+    std::uint64_t max_entries = 100000;
+    duration min_ttl{0};
+    duration max_ttl = std::chrono::hours(24);
+    duration negative_max_ttl = std::chrono::hours(1);
+    bool serve_stale = false;  // RFC 8767
+    duration stale_answer_ttl = std::chrono::seconds(30);
+    duration max_stale = std::chrono::hours(24);
+    bool prefetch = false;
+};
+
+struct dns_config {
+    bool enabled = true;
+    std::vector<endpoint> listen{{*ip_address::parse("127.0.0.1"), 53}};
+    std::vector<endpoint> upstreams;  // required when enabled; port defaults to 53
+    duration upstream_timeout = std::chrono::seconds(2);
+    unsigned upstream_retries = 2;
+    std::vector<ip_address> steer_ipv4;  // A answers for steered names
+    std::vector<ip_address> steer_ipv6;  // AAAA answers for steered names
+    // Lowercased, no trailing dot; "*" is one or more labels. steer_identity_center = true
+    // appends "portal.sso.*.amazonaws.com" here.
+    std::vector<std::string> steer_names{"console.aws.amazon.com", "*.console.aws.amazon.com",
+                                         "signin.aws.amazon.com", "*.signin.aws.amazon.com"};
+    bool steer_identity_center = false;
+    std::vector<std::string> steer_exceptions{"docs.aws.amazon.com", "health.aws.amazon.com",
+                                              "status.aws.amazon.com"};
+    duration steer_ttl = std::chrono::seconds(60);
+    std::vector<std::string> block_names;
+    block_rcode block_answer = block_rcode::nxdomain;
+    std::vector<cidr> allow_clients{*cidr::parse("127.0.0.0/8"), *cidr::parse("::1/128")};
+    std::uint32_t rate_limit_qps = 0;  // per client address; 0 = off
+    std::uint32_t rate_limit_burst = 0;
+    std::uint16_t edns_udp_size = 1232;
+    duration tcp_idle_timeout = std::chrono::seconds(10);
+    std::uint32_t max_tcp_connections = 1024;
+    double query_log_sample = 0.0;  // fraction 0..1 of forwarded queries logged
+    dns_cache_config cache;
+};
+
+struct upstream_override {
+    std::string host;                 // lowercased host glob
+    endpoint address;                 // where to connect instead of the resolved address
+    std::filesystem::path ca_bundle;  // empty = proxy.upstream_ca_bundle
+    source_location where;
+};
+
+struct block_page_config {
+    std::string team_url;
+    std::string contact = "your security team";
+};
+
+struct proxy_config {
+    bool enabled = true;
+    std::vector<endpoint> sni_listen{{*ip_address::parse("0.0.0.0"), 443}};
+    std::vector<endpoint> connect_listen{{*ip_address::parse("0.0.0.0"), 3128}};
+    std::vector<std::string> inspect_hosts{"signin.aws.amazon.com", "*.signin.aws.amazon.com",
+                                           "console.aws.amazon.com", "*.console.aws.amazon.com",
+                                           "portal.sso.*.amazonaws.com"};
+    not_inspected_action not_inspected = not_inspected_action::splice;
+    std::vector<std::uint16_t> connect_ports{443};
+    std::vector<cidr> allow_clients{*cidr::parse("127.0.0.0/8"),    *cidr::parse("::1/128"),
+                                    *cidr::parse("10.0.0.0/8"),     *cidr::parse("172.16.0.0/12"),
+                                    *cidr::parse("192.168.0.0/16"), *cidr::parse("fc00::/7")};
+    // Loopback/private/link-local destinations are refused unless listed here.
+    std::vector<cidr> allow_destinations;
+    duration handshake_timeout = std::chrono::seconds(10);
+    duration header_timeout = std::chrono::seconds(30);
+    duration idle_timeout = std::chrono::seconds(120);
+    duration upstream_timeout = std::chrono::seconds(10);
+    std::uint64_t max_header_bytes = 128 * 1024;
+    std::uint64_t max_inspect_body = 1024 * 1024;
+    std::uint32_t max_connections = 20000;
+    std::uint32_t leaf_cache_size = 10000;
+    duration leaf_validity = std::chrono::hours(24 * 7);
+    duration leaf_backdate = std::chrono::hours(1);
+    std::vector<endpoint> upstream_resolvers;  // empty = dns.upstreams
+    std::filesystem::path upstream_ca_bundle;  // empty = the system trust store
+    std::vector<upstream_override> upstream_overrides;
+    block_page_config block_page;
+};
+
+struct ca_config {
+    std::filesystem::path cert;  // PEM; required when the proxy is enabled
+    std::filesystem::path key;   // PEM
+};
+
+// Where the policy section's data came from; policy_config holds the loaded contents.
+struct policy_sources {
+    std::filesystem::path org_export;
+    std::vector<std::filesystem::path> alias_files;
+    std::vector<std::filesystem::path> endpoint_policies;  // checked readable; not yet imported
+};
+
+struct team_dynamodb_config {
+    std::string endpoint;  // "https://dynamodb.<region>.amazonaws.com"; empty = DynamoDB off
+    std::string region;
+    std::string table = "requests";
+    std::string index = "byStatus";
+    duration poll_interval = std::chrono::seconds(60);
+    // Names of environment variables holding the credentials; secrets never sit in the file.
+    std::string access_key_id_env = "AWS_ACCESS_KEY_ID";
+    std::string secret_access_key_env = "AWS_SECRET_ACCESS_KEY";
+    std::string session_token_env = "AWS_SESSION_TOKEN";
+};
+
+struct team_config {
+    bool enabled = false;
+    std::filesystem::path snapshot_file;
+    duration staleness_limit = std::chrono::minutes(15);
+    std::string request_url;  // shown on the block page for elevation-gated denials
+    team_dynamodb_config dynamodb;
+};
+
+struct audit_config {
+    std::filesystem::path jsonl_path;   // empty = no JSON-lines sink
+    std::filesystem::path sqlite_path;  // empty = no SQLite store
+    duration flush_interval = std::chrono::seconds(1);
+};
+
+struct admin_config {
+    bool enabled = true;
+    endpoint listen{*ip_address::parse("127.0.0.1"), 9100};
+};
+
+struct config {
+    general_config general;
+    dns_config dns;
+    proxy_config proxy;
+    ca_config ca;
+    policy_config policy;
+    policy_sources policy_files;
+    team_config team;
+    audit_config audit;
+    admin_config admin;
+    // Every file read to build this config (main file first, then includes, org export, alias
+    // files, endpoint policies): what a reload watcher should watch.
+    std::vector<std::filesystem::path> files;
+};
+
+struct diagnostic {
+    std::string file;
+    int line = 0;    // 1-based; 0 = the file as a whole
+    int column = 0;  // 1-based; 0 = unknown
+    std::string message;
+};
+
+struct load_result {
+    std::optional<config> cfg;  // set exactly when diagnostics is empty
+    std::vector<diagnostic> diagnostics;
+};
+
+// Reads and validates a configuration file and everything it names. Never throws on bad input.
+load_result load_config(const std::filesystem::path& file);
+// The same over text already in memory; includes and other files are resolved relative to
+// file_name's directory (tests, fuzzing).
+load_result load_config_text(std::string_view toml, std::string_view file_name);
+
+// "FILE:LINE:COL: message" ("FILE: message" when the line is unknown).
+std::string format_diagnostic(const diagnostic& d);
+
+}  // namespace consolegate::core

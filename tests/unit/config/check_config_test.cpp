@@ -1,0 +1,56 @@
+// `consolegate check-config FILE`: exit status and output.
+
+#include <gtest/gtest.h>
+
+#include "cmd_check_config.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+int run(std::vector<std::string> args, std::string& out, std::string& err) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    testing::internal::CaptureStdout();
+    testing::internal::CaptureStderr();
+    int rc = consolegate::app::cmd_check_config(static_cast<int>(args.size()), argv.data());
+    out = testing::internal::GetCapturedStdout();
+    err = testing::internal::GetCapturedStderr();
+    return rc;
+}
+
+TEST(CheckConfig, ValidFileExitsZero) {
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "ok.toml", cgtest::minimal);
+    std::string out, err;
+    EXPECT_EQ(run({"check-config", (dir / "ok.toml").string()}, out, err), 0);
+    EXPECT_EQ(out, (dir / "ok.toml").string() + ": ok\n");
+    EXPECT_EQ(err, "");
+}
+
+TEST(CheckConfig, InvalidFileExitsTwoWithEveryProblem) {
+    auto dir = cgtest::scratch();
+    auto file = (dir / "bad.toml").string();
+    cgtest::write(dir / "bad.toml", cgtest::minimal + "[general]\nworkrs = 1\nlog_level = 3\n");
+    std::string out, err;
+    EXPECT_EQ(run({"check-config", file}, out, err), 2);
+    EXPECT_EQ(out, "");
+    EXPECT_NE(err.find(file + ":10:1: unknown key `general.workrs`; did you mean `workers`?\n"),
+              std::string::npos)
+        << err;
+    EXPECT_NE(err.find(file + ":11:13: general.log_level: expected a string, got an integer\n"),
+              std::string::npos)
+        << err;
+    EXPECT_NE(err.find(file + ": 2 problems\n"), std::string::npos) << err;
+}
+
+TEST(CheckConfig, UsageErrorsExitTwo) {
+    std::string out, err;
+    EXPECT_EQ(run({"check-config"}, out, err), 2);
+    EXPECT_NE(err.find("usage: consolegate check-config FILE"), std::string::npos);
+    EXPECT_EQ(run({"check-config", "a", "b"}, out, err), 2);
+    EXPECT_EQ(run({"check-config", "/nonexistent-cg/none.toml"}, out, err), 2);
+    EXPECT_NE(err.find("No such file or directory"), std::string::npos) << err;
+}
+
+}  // namespace

@@ -1,0 +1,233 @@
+// The loader over TOML text: defaults, strictness, and one diagnostic per problem with its place.
+
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+namespace consolegate::core {
+namespace {
+
+using namespace std::chrono_literals;
+using cgtest::all;
+using cgtest::has;
+using cgtest::load;
+using cgtest::minimal;
+
+TEST(ConfigLoader, MinimalConfigGetsTheDefaults) {
+    auto r = load(minimal);
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_TRUE(r.diagnostics.empty());
+    const config& c = *r.cfg;
+    EXPECT_TRUE(c.dns.enabled);
+    ASSERT_EQ(c.dns.listen.size(), 1u);
+    EXPECT_EQ(c.dns.listen[0].str(), "127.0.0.1:53");
+    ASSERT_EQ(c.dns.upstreams.size(), 1u);
+    EXPECT_EQ(c.dns.upstreams[0].str(), "192.0.2.1:53");
+    EXPECT_EQ(c.dns.upstream_timeout, 2s);
+    EXPECT_EQ(c.dns.steer_names.size(), 4u);
+    EXPECT_EQ(c.dns.cache.max_ttl, 24h);
+    EXPECT_EQ(c.dns.edns_udp_size, 1232);
+    EXPECT_EQ(c.proxy.sni_listen[0].str(), "0.0.0.0:443");
+    EXPECT_EQ(c.proxy.connect_listen[0].str(), "0.0.0.0:3128");
+    EXPECT_EQ(c.proxy.max_header_bytes, 128u * 1024);
+    EXPECT_EQ(c.proxy.leaf_validity, 7 * 24h);
+    EXPECT_EQ(c.proxy.allow_clients.size(), 6u);
+    EXPECT_EQ(c.admin.listen.str(), "127.0.0.1:9100");
+    // Relative paths resolve against the file's directory.
+    EXPECT_EQ(c.ca.cert, std::filesystem::path("/nonexistent-cg/ca.crt"));
+    EXPECT_EQ(c.policy.ams_change_type_ids.size(), 2u);
+    EXPECT_TRUE(c.policy.allow_unknown_account_pre_auth);
+    EXPECT_FALSE(c.team.enabled);
+}
+
+TEST(ConfigLoader, EmptyFileNamesEveryMissingRequirement) {
+    auto r = load("");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 1, "[ca] needs `cert` and `key`")) << all(r);
+    EXPECT_TRUE(has(r, 1, "`upstreams` is required")) << all(r);
+    EXPECT_TRUE(has(r, 1, "`steer_ipv4` or `steer_ipv6` is required")) << all(r);
+}
+
+TEST(ConfigLoader, DisabledComponentsNeedNothing) {
+    auto r = load("[dns]\nenabled = false\n[proxy]\nenabled = false\n");
+    EXPECT_TRUE(r.cfg) << all(r);
+}
+
+TEST(ConfigLoader, UnknownKeySuggestsNearest) {
+    auto r = load(minimal + "[general]\nworkrs = 2\n");
+    ASSERT_FALSE(r.cfg);
+    ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
+    const auto& d = r.diagnostics[0];
+    EXPECT_EQ(d.file, "/nonexistent-cg/test.toml");
+    EXPECT_EQ(d.line, 10);
+    EXPECT_EQ(d.column, 1);
+    EXPECT_EQ(d.message, "unknown key `general.workrs`; did you mean `workers`?");
+
+    r = load(
+        "[dns]\nupstream = [\"192.0.2.1\"]\nsteer_ipv4 = [\"192.0.2.10\"]\n[proxy]\nenabled = "
+        "false\n");
+    EXPECT_TRUE(has(r, 2, "did you mean `upstreams`?")) << all(r);
+    r = load(minimal + "[dsn]\n");
+    EXPECT_TRUE(has(r, 9, "unknown key `dsn`; did you mean `dns`?")) << all(r);
+    r = load(minimal + "[dns.cache]\nbogus_thing_here = 1\n");
+    EXPECT_TRUE(has(r, 10, "unknown key `dns.cache.bogus_thing_here`")) << all(r);
+}
+
+TEST(ConfigLoader, WrongTypesSayWhatWasExpected) {
+    auto r = load(minimal + "[general]\nworkers = \"4\"\n[admin]\nenabled = \"true\"\n");
+    EXPECT_TRUE(has(r, 10, "general.workers: expected an integer, got a string")) << all(r);
+    EXPECT_TRUE(has(r, 12, "admin.enabled: expected a boolean, got a string; write true"))
+        << all(r);
+    r = load(minimal + "[proxy]\nsni_listen = \"127.0.0.1:443\"\n");
+    EXPECT_TRUE(has(r, 10, "write [\"127.0.0.1:443\"]")) << all(r);
+    r = load(minimal + "[proxy]\nidle_timeout = 30\n");
+    EXPECT_TRUE(has(r, 10, "write e.g. \"30s\"")) << all(r);
+    r = load("general = 3\n" + minimal);
+    EXPECT_TRUE(has(r, 1, "general: expected a table, got an integer")) << all(r);
+}
+
+TEST(ConfigLoader, RangesAndEnums) {
+    auto r = load(minimal + R"(
+[general]
+workers = -1
+log_level = "verbose"
+[dns]
+)");
+    // [dns] defined twice in one file is a TOML error, reported alone.
+    EXPECT_TRUE(has(r, 0, "TOML syntax error")) << all(r);
+
+    r = load(minimal + R"(
+[general]
+workers = 5000
+log_level = "verbose"
+[proxy]
+connect_ports = [443, 0, 70000, "80"]
+not_inspected = "drop"
+max_header_bytes = "1MB"
+[dns.cache]
+min_ttl = "2d"
+)");
+    EXPECT_TRUE(has(r, 11, "general.workers: must be from 0 to 1024, got 5000")) << all(r);
+    EXPECT_TRUE(
+        has(r, 12, "expected one of \"debug\", \"info\", \"warn\", \"error\", got \"verbose\""))
+        << all(r);
+    EXPECT_TRUE(has(r, 14, "proxy.connect_ports[1]: a port must be from 1 to 65535")) << all(r);
+    EXPECT_TRUE(has(r, 14, "proxy.connect_ports[2]")) << all(r);
+    EXPECT_TRUE(has(r, 14, "proxy.connect_ports[3]: expected an integer port, got a string"))
+        << all(r);
+    EXPECT_TRUE(has(r, 15, "\"splice\", \"refuse\"")) << all(r);
+    EXPECT_TRUE(has(r, 16, "write KiB, MiB or GiB")) << all(r);
+    EXPECT_TRUE(has(r, 0, "min_ttl is greater than")) << all(r);
+}
+
+TEST(ConfigLoader, AddressesAndCidrs) {
+    auto r = load(R"(
+[dns]
+listen = ["127.0.0.1:5353", "[::1]:5353", "::1:5353", "127.0.0.1"]
+upstreams = ["192.0.2.1", "[2001:db8::53]:5300", "resolver.corp:53"]
+steer_ipv4 = ["::1"]
+steer_ipv6 = ["192.0.2.1"]
+allow_clients = ["10.1.2.3/8", "10.0.0.0/8"]
+[proxy]
+enabled = false
+)");
+    EXPECT_TRUE(has(r, 3, "dns.listen[2]: ")) << all(r);
+    EXPECT_TRUE(has(r, 3, "dns.listen[3]: ")) << all(r);
+    EXPECT_FALSE(has(r, 3, "dns.listen[0]")) << all(r);
+    EXPECT_TRUE(has(r, 4, "dns.upstreams[2]: ")) << all(r);
+    EXPECT_TRUE(has(r, 5, "expected an IPv4 address")) << all(r);
+    EXPECT_TRUE(has(r, 6, "expected an IPv6 address")) << all(r);
+    EXPECT_TRUE(has(r, 7, "host bits set; did you mean \"10.0.0.0/8\"?")) << all(r);
+    // Every steering address was wrong, so none is left: said once more at the table.
+    EXPECT_TRUE(has(r, 2, "`steer_ipv4` or `steer_ipv6` is required")) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 7u) << all(r);
+}
+
+TEST(ConfigLoader, ListenersMustNotCollide) {
+    auto r = load(minimal + R"(
+[proxy]
+sni_listen = ["0.0.0.0:9100"]
+connect_listen = ["127.0.0.1:3128", "127.0.0.1:3128"]
+[admin]
+listen = "127.0.0.1:9100"
+)");
+    EXPECT_TRUE(
+        has(r, 12, "proxy.connect_listen[1]: 127.0.0.1:3128 collides with proxy.connect_listen[0]"))
+        << all(r);
+    EXPECT_TRUE(has(r, 14, "admin.listen: 127.0.0.1:9100 collides with proxy.sni_listen[0]"))
+        << all(r);
+    // A disabled admin listener collides with nothing.
+    r = load(minimal + "[proxy]\nsni_listen = [\"127.0.0.1:9100\"]\n[admin]\nenabled = false\n");
+    EXPECT_TRUE(r.cfg) << all(r);
+    // Different addresses, same port: fine.
+    r = load(minimal + "[proxy]\nsni_listen = [\"127.0.0.2:9100\"]\n");
+    EXPECT_TRUE(r.cfg) << all(r);
+}
+
+TEST(ConfigLoader, SyntaxErrorHasItsPlace) {
+    auto r = load("[dns]\nupstreams = [\"192.0.2.1\"\nsteer_ipv4 = 1\n");
+    ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
+    EXPECT_EQ(r.diagnostics[0].line, 3);
+    EXPECT_NE(r.diagnostics[0].message.find("TOML syntax error"), std::string::npos);
+}
+
+TEST(ConfigLoader, IdentityCenterSteeringAddsPortal) {
+    auto r = load(R"(
+[dns]
+upstreams = ["192.0.2.1"]
+steer_ipv6 = ["2001:db8::10"]
+steer_identity_center = true
+steer_names = ["Console.AWS.Amazon.com."]
+[proxy]
+enabled = false
+)");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->dns.steer_names,
+              (std::vector<std::string>{"console.aws.amazon.com", "portal.sso.*.amazonaws.com"}));
+}
+
+TEST(ConfigLoader, TeamSecretsNeverInTheFile) {
+    auto r = load(minimal + R"(
+[team]
+enabled = true
+[team.dynamodb]
+endpoint = "https://dynamodb.eu-west-1.amazonaws.com"
+region = "eu-west-1"
+secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+access_key_id_env = "1BAD"
+)");
+    EXPECT_TRUE(has(r, 15, "credentials must not be written in the configuration")) << all(r);
+    EXPECT_TRUE(has(r, 15, "`secret_access_key_env`")) << all(r);
+    EXPECT_TRUE(has(r, 16, "environment variable name")) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 2u) << all(r);
+    r = load(minimal + "[team]\nenabled = true\n");
+    EXPECT_TRUE(has(r, 9, "team: enabled needs a feed")) << all(r);
+    r = load(minimal + "[team]\nenabled = true\n[team.dynamodb]\nendpoint = \"dynamodb\"\n");
+    EXPECT_TRUE(has(r, 12, "http:// or https://")) << all(r);
+    EXPECT_TRUE(has(r, 11, "`region` is required")) << all(r);
+}
+
+TEST(ConfigLoader, ManyProblemsInOneRun) {
+    auto r = load(R"(
+[general]
+workers = "two"
+[dns]
+upstreams = [53]
+steer_ipv4 = ["not-an-ip"]
+[proxy]
+max_inspect_body = "lots"
+[ca]
+cert = 5
+[[policy.rule]]
+name = "r"
+effect = "maybe"
+accounts = [123]
+)");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_GE(r.diagnostics.size(), 7u) << all(r);
+    for (int line : {3, 5, 6, 8, 10, 13, 14})
+        EXPECT_TRUE(has(r, line, "")) << line << "\n" << all(r);
+}
+
+}  // namespace
+}  // namespace consolegate::core

@@ -1,0 +1,338 @@
+// [policy]: rules and their selectors, aliases, the org export, includes.
+
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+namespace consolegate::core {
+namespace {
+
+using cgtest::all;
+using cgtest::has;
+using cgtest::load;
+using cgtest::minimal;
+
+TEST(ConfigPolicy, RuleSelectorsArePreParsed) {
+    auto r = load(minimal + R"(
+[policy]
+mode = "report-only"
+unknown_account_pre_auth = "deny"
+[[policy.rule]]
+name = "sandbox"
+description = "d"
+effect = "allow-with-elevation"
+report_only = true
+accounts = ["012345678901"]
+org_ids = ["o-a1b2c3d4e5"]
+ou_paths = ["o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"]
+roles = ["AWSReservedSSO_Admin*"]
+users = ["*@example.com"]
+flows = ["iam-user", "identity-center"]
+client_networks = ["10.66.0.0/16", "fd00::/8"]
+)");
+    ASSERT_TRUE(r.cfg) << all(r);
+    const auto& p = r.cfg->policy;
+    EXPECT_TRUE(p.report_only);
+    EXPECT_FALSE(p.allow_unknown_account_pre_auth);
+    ASSERT_EQ(p.rules.size(), 1u);
+    const auto& rule = p.rules[0];
+    EXPECT_EQ(rule.name, "sandbox");
+    EXPECT_EQ(rule.where.line, 13);
+    EXPECT_EQ(rule.effect, rule_effect::allow_with_elevation);
+    EXPECT_TRUE(rule.report_only);
+    ASSERT_EQ(rule.accounts.size(), 1u);
+    EXPECT_EQ(rule.accounts[0].str(), "012345678901");  // leading zero kept
+    EXPECT_EQ(rule.flows,
+              (std::vector<sign_in_flow>{sign_in_flow::iam_user, sign_in_flow::identity_center}));
+    EXPECT_EQ(rule.client_networks.size(), 2u);
+}
+
+TEST(ConfigPolicy, IntegerAccountIdSaysToQuoteIt) {
+    auto r = load(minimal +
+                  "[[policy.rule]]\nname = \"x\"\neffect = \"deny\"\naccounts = [12345678901]\n");
+    EXPECT_TRUE(has(r, 12,
+                    "must be a quoted string (an integer loses leading zeros); write "
+                    "\"012345678901\""))
+        << all(r);
+    r = load(minimal +
+             "[[policy.rule]]\nname = \"x\"\neffect = \"deny\"\naccounts = [\"12345678901\", "
+             "\"1234567890123\", \" 123456789012\"]\n");
+    EXPECT_EQ(r.diagnostics.size(), 3u) << all(r);
+    EXPECT_TRUE(has(r, 12, "is not an account ID (exactly 12 digits")) << all(r);
+}
+
+TEST(ConfigPolicy, BadSelectorsEachReported) {
+    auto r = load(minimal + R"(
+[[policy.rule]]
+name = "bad"
+effect = "allow"
+org_ids = ["o-short"]
+ou_paths = ["o-a1b2c3d4e5/r-ab12/ou-ab12-1111111/", "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111"]
+roles = [""]
+users = ["[admin]"]
+flows = ["iam_user"]
+client_networks = ["10.66.1.0/16"]
+)");
+    EXPECT_TRUE(has(r, 13, "not an organization ID")) << all(r);
+    EXPECT_TRUE(has(r, 14, "ou_paths[0]: OU path")) << all(r);
+    EXPECT_TRUE(has(r, 14, "not an OU ID")) << all(r);
+    EXPECT_TRUE(has(r, 14, "ou_paths[1]: OU path")) << all(r);
+    EXPECT_TRUE(has(r, 15, "must not be empty")) << all(r);
+    EXPECT_TRUE(has(r, 16, "only '*' and '?' are wildcards")) << all(r);
+    EXPECT_TRUE(has(r, 17, "unknown flow \"iam_user\" (one of iam-user, root,")) << all(r);
+    EXPECT_TRUE(has(r, 18, "host bits set")) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 7u) << all(r);
+}
+
+TEST(ConfigPolicy, DuplicateRuleNamesPointAtBoth) {
+    auto r = load(minimal + R"(
+[[policy.rule]]
+name = "same"
+effect = "allow"
+match_all = true
+[[policy.rule]]
+name = "same"
+effect = "deny"
+match_all = true
+)");
+    ASSERT_EQ(r.diagnostics.size(), 2u) << all(r);
+    EXPECT_TRUE(has(r, 15, "duplicate rule name (first defined at /nonexistent-cg/test.toml:11:"))
+        << all(r);
+    EXPECT_TRUE(has(r, 11, "rule name defined again at /nonexistent-cg/test.toml:15:")) << all(r);
+}
+
+TEST(ConfigPolicy, RequiredKeysPointAtTheRule) {
+    auto r = load(minimal + "[[policy.rule]]\ndescription = \"nameless\"\n");
+    EXPECT_TRUE(has(r, 9, "`name` is required")) << all(r);
+    EXPECT_TRUE(has(r, 9, "`effect` is required")) << all(r);
+    EXPECT_TRUE(has(r, 9, "has no selector")) << all(r);
+    r = load(
+        minimal +
+        "[[policy.rule]]\nname = \"a\"\neffect = \"allow\"\nmatch_all = true\nusers = [\"x\"]\n");
+    EXPECT_TRUE(has(r, 12, "cannot be combined")) << all(r);
+    r = load(minimal + "[policy.rule]\nname = \"a\"\n");
+    EXPECT_TRUE(has(r, 0, "write each rule as [[policy.rule]]")) << all(r);
+}
+
+TEST(ConfigPolicy, AmsGuardrails) {
+    auto r = load(minimal + R"(
+[policy.ams]
+change_types = "block-unless-elevated"
+reserved_roles = "off"
+change_type_ids = ["ct-1opjmhuddw194", "CT-bad"]
+reserved_role_prefixes = ["ams-"]
+)");
+    EXPECT_TRUE(has(r, 13, "change_type_ids[1]: expected an AMS change type ID")) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 1u) << all(r);
+}
+
+TEST(ConfigPolicy, AliasesLowercasedAndConflictsReported) {
+    auto r = load(minimal + R"(
+[policy.aliases]
+Acme-Prod = "222222222222"
+acme-prod2 = 222222222222
+"bad alias" = "111111111111"
+)");
+    EXPECT_TRUE(has(r, 12, "must be a quoted string")) << all(r);
+    EXPECT_TRUE(has(r, 13, "invalid character")) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 2u) << all(r);
+
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "aliases.toml",
+                  "acme-prod = \"333333333333\"\nacme-dev = \"444444444444\"\n");
+    cgtest::write(dir / "main.toml", minimal + R"(
+[policy]
+alias_files = ["aliases.toml"]
+[policy.aliases]
+ACME-PROD = "222222222222"
+)");
+    auto lr = load_config(dir / "main.toml");
+    EXPECT_TRUE(has(lr, 1, "alias \"acme-prod\" already maps to 222222222222")) << all(lr);
+    EXPECT_EQ(lr.diagnostics.size(), 1u) << all(lr);
+    EXPECT_EQ(lr.diagnostics.at(0).file, (dir / "aliases.toml").string());
+
+    cgtest::write(dir / "aliases.toml",
+                  "acme-prod = \"222222222222\"\nacme-dev = \"444444444444\"\n");
+    lr = load_config(dir / "main.toml");
+    ASSERT_TRUE(lr.cfg) << all(lr);
+    EXPECT_EQ(lr.cfg->policy.aliases.size(), 2u);
+    EXPECT_EQ(lr.cfg->policy.aliases.at("acme-prod").str(), "222222222222");
+}
+
+TEST(ConfigPolicy, MissingFilesNamePathAndErrno) {
+    auto r = load(minimal + R"(
+[policy]
+org_export = "org.json"
+alias_files = ["nope.toml"]
+endpoint_policies = ["vpce.json"]
+)");
+    EXPECT_TRUE(has(
+        r, 11, "cannot read org export \"/nonexistent-cg/org.json\": No such file or directory"))
+        << all(r);
+    EXPECT_TRUE(has(r, 12, "cannot read alias file \"/nonexistent-cg/nope.toml\"")) << all(r);
+    EXPECT_TRUE(has(r, 13, "cannot read endpoint policy \"/nonexistent-cg/vpce.json\"")) << all(r);
+    auto dir = cgtest::scratch();
+    std::filesystem::create_directories(dir / "adir");
+    cgtest::write(dir / "main.toml", minimal + "[policy]\nendpoint_policies = [\"adir\"]\n");
+    auto lr = load_config(dir / "main.toml");
+    EXPECT_TRUE(has(lr, 10, "Is a directory")) << all(lr);
+    lr = load_config(dir / "missing.toml");
+    ASSERT_EQ(lr.diagnostics.size(), 1u);
+    EXPECT_NE(cgtest::all(lr).find("missing.toml: cannot read configuration file"),
+              std::string::npos)
+        << all(lr);
+}
+
+TEST(ConfigPolicy, EndpointPoliciesImportedAfterTheRules) {
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "vpce.json", R"({"Version": "2012-10-17", "Statement": [
+  {"Sid": "OrgOnly", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+   "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}]})");
+    cgtest::write(dir / "main.toml", minimal + R"(
+[policy]
+endpoint_policies = ["vpce.json"]
+[[policy.rule]]
+name = "first"
+effect = "deny"
+accounts = ["222222222222"]
+)");
+    auto r = load_config(dir / "main.toml");
+    ASSERT_TRUE(r.cfg) << all(r);
+    ASSERT_EQ(r.cfg->policy.rules.size(), 2u);
+    EXPECT_EQ(r.cfg->policy.rules[0].name, "first");
+    EXPECT_EQ(r.cfg->policy.rules[1].name, "vpce:OrgOnly");
+    EXPECT_EQ(r.cfg->policy.rules[1].org_ids, std::vector<std::string>{"o-a1b2c3d4e5"});
+    EXPECT_EQ(r.cfg->policy_files.endpoint_policies.at(0), dir / "vpce.json");
+
+    // A TOML rule may not take an imported rule's name; a policy the importer refuses is
+    // reported in its own file.
+    cgtest::write(dir / "main.toml", minimal + R"(
+[policy]
+endpoint_policies = ["vpce.json", "bad.json"]
+[[policy.rule]]
+name = "vpce:OrgOnly"
+effect = "deny"
+accounts = ["222222222222"]
+)");
+    cgtest::write(dir / "bad.json", R"({"Version": "2012-10-17", "Statement": [
+  {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+   "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "111111111111"}}}]})");
+    r = load_config(dir / "main.toml");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 0, "imported rule \"vpce:OrgOnly\" has the name of the rule at")) << all(r);
+    bool in_bad = false;
+    for (auto& d : r.diagnostics) in_bad = in_bad || d.file == (dir / "bad.json").string();
+    EXPECT_TRUE(in_bad) << all(r);
+}
+
+TEST(ConfigPolicy, OrgExportFillsAccounts) {
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "org.json", R"({"organization_id": "o-a1b2c3d4e5", "accounts": [
+  {"id": "012345678901", "name": "sandbox", "path": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"},
+  {"id": "222222222222", "name": "mgmt", "path": "o-a1b2c3d4e5/r-ab12/"}]})");
+    cgtest::write(dir / "main.toml", minimal + "[policy]\norg_export = \"org.json\"\n");
+    auto r = load_config(dir / "main.toml");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->policy.org_id, "o-a1b2c3d4e5");
+    ASSERT_EQ(r.cfg->policy.accounts.size(), 2u);
+    EXPECT_EQ(r.cfg->policy.accounts[0].id.str(), "012345678901");
+    EXPECT_EQ(r.cfg->policy.accounts[0].path, "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/");
+    EXPECT_EQ(r.cfg->policy_files.org_export, dir / "org.json");
+    EXPECT_EQ(r.cfg->files.size(), 2u);
+}
+
+TEST(ConfigPolicy, OrgExportErrorsNameTheAccount) {
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "main.toml", minimal + "[policy]\norg_export = \"org.json\"\n");
+    cgtest::write(dir / "org.json", "{\"organization_id\": \"o-a1b2c3d4e5\",\n \"accounts\": [,]}");
+    auto r = load_config(dir / "main.toml");
+    ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
+    EXPECT_EQ(r.diagnostics[0].line, 2);
+    EXPECT_NE(r.diagnostics[0].message.find("not valid JSON"), std::string::npos);
+
+    cgtest::write(dir / "org.json", R"({"organization_id": "o-a1b2c3d4e5", "accounts": [
+  {"id": 12345678901, "path": "o-a1b2c3d4e5/r-ab12/"},
+  {"id": "222222222222", "path": "o-a1b2c3d4e5/r-ab12/ou-ab12-1111111/"},
+  {"id": "333333333333", "path": "o-zzzzzzzzzz/r-ab12/"},
+  {"id": "444444444444", "path": "o-a1b2c3d4e5/r-ab12/*"},
+  {"id": "555555555555", "path": "o-a1b2c3d4e5/r-ab12/"},
+  {"id": "555555555555", "path": "o-a1b2c3d4e5/r-ab12/"}]})");
+    r = load_config(dir / "main.toml");
+    EXPECT_TRUE(has(r, 0, "accounts[0].id must be a string")) << all(r);
+    EXPECT_TRUE(has(r, 0, "accounts[1].path: OU path")) << all(r);
+    EXPECT_TRUE(has(r, 0, "accounts[2].path must start with the organization")) << all(r);
+    EXPECT_TRUE(has(r, 0, "accounts[3].path must name the account's parent exactly")) << all(r);
+    EXPECT_TRUE(has(r, 0, "accounts[5].id 555555555555 appears more than once")) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 5u) << all(r);
+    EXPECT_EQ(r.diagnostics[0].file, (dir / "org.json").string());
+}
+
+TEST(ConfigIncludes, RulesAppendedInNameOrder) {
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "main.toml",
+                  "include = [\"policies/*.toml\"]\n" + minimal +
+                      "[[policy.rule]]\nname = \"main\"\neffect = \"deny\"\nmatch_all = true\n");
+    cgtest::write(dir / "policies/b.toml",
+                  "[[policy.rule]]\nname = \"b\"\neffect = \"allow\"\nusers = [\"b\"]\n");
+    cgtest::write(dir / "policies/a.toml",
+                  "[policy]\nmode = \"report-only\"\n[[policy.rule]]\nname = \"a\"\neffect = "
+                  "\"allow\"\nusers = [\"a\"]\n");
+    cgtest::write(dir / "policies/ignored.txt", "not toml");
+    auto r = load_config(dir / "main.toml");
+    ASSERT_TRUE(r.cfg) << all(r);
+    ASSERT_EQ(r.cfg->policy.rules.size(), 3u);
+    EXPECT_EQ(r.cfg->policy.rules[0].name, "main");
+    EXPECT_EQ(r.cfg->policy.rules[1].name, "a");
+    EXPECT_EQ(r.cfg->policy.rules[2].name, "b");
+    EXPECT_EQ(r.cfg->policy.rules[1].where.file, (dir / "policies/a.toml").string());
+    EXPECT_TRUE(r.cfg->policy.report_only);
+    EXPECT_EQ(r.cfg->files.size(), 3u);
+}
+
+TEST(ConfigIncludes, RedefinitionsAndDuplicatesAcrossFiles) {
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "main.toml", "include = [\"more.toml\"]\n" + minimal +
+                                         "[policy]\nmode = \"enforce\"\n[[policy.rule]]\nname = "
+                                         "\"r\"\neffect = \"deny\"\nmatch_all = true\n");
+    cgtest::write(dir / "more.toml",
+                  "[dns]\nupstreams = [\"192.0.2.9\"]\n[policy]\nmode = \"report-only\"\n"
+                  "[[policy.rule]]\nname = \"r\"\neffect = \"allow\"\nmatch_all = true\n");
+    auto r = load_config(dir / "main.toml");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 1, "`dns` is already defined at " + (dir / "main.toml").string() + ":3:1"))
+        << all(r);
+    EXPECT_TRUE(has(r, 4, "`policy.mode` is already defined")) << all(r);
+    EXPECT_TRUE(has(r, 6, "duplicate rule name")) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 4u) << all(r);
+}
+
+TEST(ConfigIncludes, CyclesAndMissingFiles) {
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "main.toml", "include = [\"a.toml\", \"missing.toml\"]\n" + minimal);
+    cgtest::write(dir / "a.toml", "include = [\"sub/b.toml\"]\n");
+    cgtest::write(dir / "sub/b.toml", "include = [\"../main.toml\"]\n");
+    auto r = load_config(dir / "main.toml");
+    EXPECT_TRUE(has(r, 1, "include cycle: main.toml -> a.toml -> b.toml -> main.toml")) << all(r);
+    EXPECT_TRUE(has(r, 1,
+                    "cannot read included file \"" + (dir / "missing.toml").string() +
+                        "\": No such file or directory"))
+        << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 2u) << all(r);
+    // A syntax error in an include is reported in that file.
+    cgtest::write(dir / "a.toml", "[[policy.rule]\n");
+    cgtest::write(dir / "main.toml", "include = [\"a.toml\"]\n" + minimal);
+    r = load_config(dir / "main.toml");
+    ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
+    EXPECT_EQ(r.diagnostics[0].file, (dir / "a.toml").string());
+    EXPECT_EQ(r.diagnostics[0].line, 1);
+    // Patterns only in the file name; a pattern matching nothing is fine.
+    cgtest::write(dir / "main.toml",
+                  "include = [\"*/x.toml\", \"none/*.toml\", \"empty-*.toml\"]\n" + minimal);
+    r = load_config(dir / "main.toml");
+    EXPECT_TRUE(has(r, 1, "include[0]: wildcards are allowed only in the file name")) << all(r);
+    EXPECT_TRUE(has(r, 1, "include[1]: cannot list directory")) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 2u) << all(r);
+}
+
+}  // namespace
+}  // namespace consolegate::core

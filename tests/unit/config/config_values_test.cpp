@@ -1,0 +1,161 @@
+// The value parsers behind the loader: durations, sizes, endpoints, CIDRs, globs, OU paths.
+
+#include "config_values.hpp"
+
+#include <gtest/gtest.h>
+
+namespace consolegate::core::config_detail {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct duration_case {
+    const char* text;
+    bool ok;
+    duration value;
+};
+
+class Duration : public ::testing::TestWithParam<duration_case> {};
+
+TEST_P(Duration, Parses) {
+    auto& c = GetParam();
+    duration d{-1};
+    std::string err = parse_duration(c.text, d);
+    EXPECT_EQ(err.empty(), c.ok) << c.text << ": " << err;
+    if (c.ok) {
+        EXPECT_EQ(d, c.value) << c.text;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Config, Duration,
+    ::testing::Values(duration_case{"500ms", true, 500ms}, duration_case{"30s", true, 30s},
+                      duration_case{"5m", true, 5min}, duration_case{"12h", true, 12h},
+                      duration_case{"7d", true, 168h}, duration_case{"0s", true, 0ms},
+                      duration_case{"5", false, {}}, duration_case{"s", false, {}},
+                      duration_case{"", false, {}}, duration_case{"-5s", false, {}},
+                      duration_case{"5w", false, {}}, duration_case{"1h30m", false, {}},
+                      duration_case{" 5s", false, {}}, duration_case{"5S", false, {}},
+                      duration_case{"99999999999999999999d", false, {}},
+                      duration_case{"36500d", true, 36500 * 24h},
+                      duration_case{"36501d", false, {}}));
+
+TEST(ConfigValues, SizeUnits) {
+    std::uint64_t v = 0;
+    EXPECT_EQ(parse_size("64KiB", v), "");
+    EXPECT_EQ(v, 65536u);
+    EXPECT_EQ(parse_size("1MiB", v), "");
+    EXPECT_EQ(v, 1u << 20);
+    EXPECT_EQ(parse_size("2GiB", v), "");
+    EXPECT_EQ(v, 2ull << 30);
+    EXPECT_EQ(parse_size("512B", v), "");
+    EXPECT_EQ(v, 512u);
+    EXPECT_EQ(parse_size("4096", v), "");
+    EXPECT_EQ(v, 4096u);
+    EXPECT_NE(parse_size("1MB", v).find("KiB, MiB or GiB"), std::string::npos);
+    EXPECT_NE(parse_size("1TiB", v), "");
+    EXPECT_NE(parse_size("", v), "");
+    EXPECT_NE(parse_size("99999999999999999GiB", v).find("too large"), std::string::npos);
+}
+
+TEST(ConfigValues, Endpoints) {
+    endpoint e;
+    EXPECT_EQ(parse_endpoint("127.0.0.1:53", 0, e), "");
+    EXPECT_EQ(e.str(), "127.0.0.1:53");
+    EXPECT_EQ(parse_endpoint("[::1]:5353", 0, e), "");
+    EXPECT_EQ(e.str(), "[::1]:5353");
+    EXPECT_EQ(e.port, 5353);
+    EXPECT_EQ(parse_endpoint("192.0.2.1", 53, e), "");
+    EXPECT_EQ(e.port, 53);
+    EXPECT_EQ(parse_endpoint("2001:db8::1", 53, e), "");
+    EXPECT_EQ(e.str(), "[2001:db8::1]:53");
+    EXPECT_EQ(parse_endpoint("[2001:db8::1]", 53, e), "");
+    // Listeners need a port; IPv6 with a port needs brackets.
+    EXPECT_NE(parse_endpoint("127.0.0.1", 0, e).find("port is missing"), std::string::npos);
+    EXPECT_NE(parse_endpoint("::1:53", 0, e).find("[addr]:port"), std::string::npos);
+    EXPECT_NE(parse_endpoint("127.0.0.1:0", 0, e).find("1 to 65535"), std::string::npos);
+    EXPECT_NE(parse_endpoint("127.0.0.1:65536", 0, e).find("1 to 65535"), std::string::npos);
+    EXPECT_NE(parse_endpoint("127.0.0.1:", 0, e), "");
+    EXPECT_NE(parse_endpoint("dns.google:53", 0, e).find("not resolved"), std::string::npos);
+    EXPECT_NE(parse_endpoint("[127.0.0.1]:53", 0, e), "");
+    EXPECT_NE(parse_endpoint("[::1", 0, e).find("missing ']'"), std::string::npos);
+    EXPECT_NE(parse_endpoint("", 53, e), "");
+}
+
+TEST(ConfigValues, CidrHostBitsNamed) {
+    cidr c;
+    EXPECT_EQ(parse_cidr("10.0.0.0/8", c), "");
+    EXPECT_EQ(parse_cidr("2001:db8::/32", c), "");
+    std::string err = parse_cidr("10.1.2.3/8", c);
+    EXPECT_NE(err.find("host bits set"), std::string::npos) << err;
+    EXPECT_NE(err.find("10.0.0.0/8"), std::string::npos) << err;
+    err = parse_cidr("2001:db8::1/64", c);
+    EXPECT_NE(err.find("2001:db8::/64"), std::string::npos) << err;
+    EXPECT_NE(parse_cidr("10.0.0.0/33", c).find("expected a CIDR"), std::string::npos);
+    EXPECT_NE(parse_cidr("ten/8", c), "");
+}
+
+TEST(ConfigValues, OuPaths) {
+    EXPECT_EQ(check_ou_path("o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"), "");
+    EXPECT_EQ(check_ou_path("o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"), "");
+    EXPECT_EQ(check_ou_path("o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-22222222/"), "");
+    EXPECT_EQ(check_ou_path("o-a1b2c3d4e5/*"), "");
+    EXPECT_EQ(check_ou_path("o-a1b2c3d4e5/r-ab12/"), "");
+    EXPECT_NE(check_ou_path("o-a1b2c3d4e5/r-ab12/ou-ab12-11111111").find("must end with"),
+              std::string::npos);
+    // 7 characters after the second dash: not an OU ID.
+    EXPECT_NE(check_ou_path("o-a1b2c3d4e5/r-ab12/ou-ab12-1111111/").find("not an OU ID"),
+              std::string::npos);
+    EXPECT_NE(check_ou_path("o-a1b2c3d4e5/ou-ab12-11111111/").find("not a root ID"),
+              std::string::npos);
+    EXPECT_NE(check_ou_path("o-short/r-ab12/").find("not an organization ID"), std::string::npos);
+    EXPECT_NE(check_ou_path("o-a1b2c3d4e5//"), "");
+    EXPECT_NE(check_ou_path("/*"), "");
+    EXPECT_NE(check_ou_path(""), "");
+    EXPECT_NE(check_ou_path("*"), "");
+    EXPECT_NE(check_ou_path("o-a1b2c3d4e5/r-ab12/ou-AB12-11111111/"), "");
+}
+
+TEST(ConfigValues, Globs) {
+    EXPECT_EQ(check_glob("AWSReservedSSO_Admin*_????"), "");
+    EXPECT_EQ(check_glob("alice@example.com"), "");
+    EXPECT_NE(check_glob("").find("must not be empty"), std::string::npos);
+    EXPECT_NE(check_glob("[ab]c").find("only '*' and '?'"), std::string::npos);
+    EXPECT_NE(check_glob("a\tb").find("control"), std::string::npos);
+    std::string h;
+    EXPECT_EQ(parse_host_glob("Portal.SSO.*.AmazonAWS.com.", h), "");
+    EXPECT_EQ(h, "portal.sso.*.amazonaws.com");
+    EXPECT_NE(parse_host_glob("a..b", h).find("empty label"), std::string::npos);
+    EXPECT_NE(parse_host_glob("", h), "");
+    EXPECT_NE(parse_host_glob("a b.com", h), "");
+}
+
+TEST(ConfigValues, AliasesAndEnvNames) {
+    std::string a;
+    EXPECT_EQ(parse_alias("Acme-Prod", a), "");
+    EXPECT_EQ(a, "acme-prod");
+    EXPECT_NE(parse_alias("ab", a), "");
+    EXPECT_NE(parse_alias("-acme", a), "");
+    EXPECT_NE(parse_alias("acme_prod", a), "");
+    EXPECT_NE(parse_alias("123456789012", a).find("looks like an account ID"), std::string::npos);
+    EXPECT_EQ(check_env_name("TEAM_AWS_ACCESS_KEY_ID"), "");
+    EXPECT_NE(check_env_name("AKIAIOSFODNN7EXAMPLE/x"), "");
+    EXPECT_NE(check_env_name("1ABC"), "");
+    EXPECT_NE(check_env_name(""), "");
+}
+
+TEST(ConfigValues, NearestKey) {
+    std::string_view known[] = {"upstreams", "upstream_timeout", "listen", "steer_ipv4"};
+    EXPECT_EQ(nearest_key("upstream", known), "upstreams");
+    EXPECT_EQ(nearest_key("Listen", known), "listen");
+    EXPECT_EQ(nearest_key("steer_ip4", known), "steer_ipv4");
+    EXPECT_EQ(nearest_key("completely_different", known), "");
+}
+
+TEST(ConfigValues, FormatDiagnostic) {
+    EXPECT_EQ(format_diagnostic({"a.toml", 3, 7, "bad"}), "a.toml:3:7: bad");
+    EXPECT_EQ(format_diagnostic({"a.json", 0, 0, "bad"}), "a.json: bad");
+}
+
+}  // namespace
+}  // namespace consolegate::core::config_detail
