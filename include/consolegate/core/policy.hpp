@@ -95,6 +95,10 @@ class compiled_policy {
   private:
     friend decision evaluate(const sign_in_attempt&, const compiled_policy&, const elevation_view&,
                              std::chrono::system_clock::time_point);
+    friend struct explanation explain(const sign_in_attempt&, const compiled_policy&,
+                                      const elevation_view&, std::chrono::system_clock::time_point);
+    static decision decide(const sign_in_attempt&, const compiled_policy&, const elevation_view&,
+                           std::chrono::system_clock::time_point, struct explanation*);
 
     struct rule {
         std::string name;
@@ -142,5 +146,18 @@ class compiled_policy {
 // name. See the top of this header for the semantics.
 decision evaluate(const sign_in_attempt& attempt, const compiled_policy& policy,
                   const elevation_view& elevations, std::chrono::system_clock::time_point now);
+
+// The same decision with its working, for `consolegate explain` and the review page: when a
+// report-only rule is what the decision names, `enforcing` still shows the enforcing rule that
+// lets the attempt through, so a report-only deny never hides an enforcing allow.
+struct explanation {
+    decision result;     // == evaluate(...)
+    decision enforcing;  // from enforcing rules alone (global report-only still applied)
+    std::optional<account_id> account;    // the account decided on (after alias resolution)
+    std::vector<std::string> considered;  // rules whose account/org/OU selectors fit, file order
+    std::vector<std::string> matched;     // rules that matched every selector, file order
+};
+explanation explain(const sign_in_attempt& attempt, const compiled_policy& policy,
+                    const elevation_view& elevations, std::chrono::system_clock::time_point now);
 
 }  // namespace consolegate::core
