@@ -29,7 +29,7 @@ struct elevation_record {
     std::string permission_set;  // TEAM "role": the permission set name
     std::string status;          // "in progress", "pending", "ended", "revoked", …
     std::chrono::system_clock::time_point start;
-    std::chrono::seconds duration{0};  // TEAM "duration" hours, converted
+    double duration_hours = 0;  // TEAM "duration": hours, fractions allowed ("0.5")
 };
 
 // "idc_alice" -> "alice" (prefix compared case-insensitively); anything else unchanged.

@@ -142,7 +142,7 @@ cc::elevation_set elevations() {
         e.permission_set = ps;
         e.status = "in progress";
         e.start = at("2026-11-23T08:00:00Z");
-        e.duration = 2h;
+        e.duration_hours = 2;
         return e;
     };
     return cc::elevation_set({r("alice@example.com", "012345678901", "AdministratorAccess"),
