@@ -63,8 +63,8 @@ elevation_set::elevation_set(std::vector<elevation_record> records) {
             continue;
         }
         auto length = std::chrono::seconds(std::llround(r.duration_hours * 3600));
-        entries_.push_back({r.account, std::move(r.permission_set),
-                            lowered(strip_idc_prefix(r.user)), r.start, r.start + length});
+        entries_.push_back(
+            {r.account, std::move(r.permission_set), lowered(r.user), r.start, r.start + length});
     }
     std::sort(entries_.begin(), entries_.end(), [](const entry& a, const entry& b) {
         return std::tie(a.account, a.permission_set, a.user_lower, a.start) <
@@ -74,7 +74,6 @@ elevation_set::elevation_set(std::vector<elevation_record> records) {
 
 bool elevation_set::active(std::string_view user, account_id account,
                            std::string_view permission_set, clock::time_point now) const noexcept {
-    user = strip_idc_prefix(user);
     if (user.empty() || permission_set.empty()) return false;
     // Lower bound on (account, permission_set, user) without building a key.
     auto before = [&](const entry& e) {

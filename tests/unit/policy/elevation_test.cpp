@@ -44,6 +44,7 @@ cc::elevation_set sample_set() {
     return cc::elevation_set({
         rec("idc_Alice@Example.com", "012345678901", "AdminAccess", "in progress",
             "2026-11-23T08:00:00Z", 2),
+        rec("idc_idc_zed", "012345678901", "AdminAccess", "in progress", "2026-11-23T08:00:00Z", 2),
         rec("bob@example.com", "111122223333", "AdminAccess", "ended", "2026-11-23T08:00:00Z", 8),
         rec("carol@example.com", "111122223333", "AdminAccess", "pending", "2026-11-23T08:00:00Z",
             8),
@@ -91,8 +92,10 @@ INSTANTIATE_TEST_SUITE_P(
                                  "AdminAccess", "2026-11-23T10:00:00Z", false},
                       active_row{"user case-insensitive", "ALICE@EXAMPLE.COM", "012345678901",
                                  "AdminAccess", "2026-11-23T09:00:00Z", true},
-                      active_row{"idc_ prefix on the asking side", "idc_alice@example.com",
-                                 "012345678901", "AdminAccess", "2026-11-23T09:00:00Z", true},
+                      active_row{"idc_ is TEAM's prefix, not the asker's", "idc_alice@example.com",
+                                 "012345678901", "AdminAccess", "2026-11-23T09:00:00Z", false},
+                      active_row{"a user really named idc_zed", "IDC_Zed", "012345678901",
+                                 "AdminAccess", "2026-11-23T09:00:00Z", true},
                       active_row{"permission set case-sensitive", "alice@example.com",
                                  "012345678901", "adminaccess", "2026-11-23T09:00:00Z", false},
                       active_row{"other account", "alice@example.com", "012345678902",
@@ -113,7 +116,7 @@ INSTANTIATE_TEST_SUITE_P(
                                  "2026-11-23T08:30:00Z", false}));
 
 TEST(elevation, only_in_progress_records_are_kept) {
-    EXPECT_EQ(sample_set().size(), 3u);
+    EXPECT_EQ(sample_set().size(), 4u);
 }
 
 TEST(elevation, idc_prefix) {

@@ -307,8 +307,8 @@ INSTANTIATE_TEST_SUITE_P(
              [](row& r) {
                  r.verdict = allow, r.why = R::elevation_active, r.rule = "prod-admin-elevated";
              }),
-        with(idc("elevated, user case and idc_ prefix", "012345678901", "AdministratorAccess",
-                 "IDC_Alice@Example.COM"),
+        with(idc("elevated, user case-insensitive", "012345678901", "AdministratorAccess",
+                 "Alice@Example.COM"),
              [](row& r) {
                  r.verdict = allow, r.why = R::elevation_active, r.rule = "prod-admin-elevated";
              }),
