@@ -31,6 +31,15 @@ bool is_valid_name_glob(std::string_view p) noexcept {
     return true;
 }
 
+bool is_valid_user_glob(std::string_view p) noexcept {
+    if (p.empty() || p.size() > 256) return false;
+    for (char c : p) {
+        auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u == 0x7f) return false;
+    }
+    return true;
+}
+
 namespace {
 
 bool same(char p, char t, glob_case mode) noexcept {

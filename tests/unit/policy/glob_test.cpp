@@ -90,3 +90,12 @@ TEST(glob, name_glob_validation_for_the_loader) {
     EXPECT_FALSE(cc::is_valid_name_glob(std::string(257, 'a')));
     EXPECT_TRUE(cc::is_valid_name_glob(std::string(256, 'a')));
 }
+
+TEST(glob, user_glob_validation_for_the_loader) {
+    EXPECT_TRUE(cc::is_valid_user_glob("jos\xC3\xA9*"));
+    EXPECT_TRUE(cc::is_valid_user_glob("*@example.com"));
+    EXPECT_FALSE(cc::is_valid_user_glob(""));
+    EXPECT_FALSE(cc::is_valid_user_glob("a b"));
+    EXPECT_FALSE(cc::is_valid_user_glob("a\x7f"));
+    EXPECT_FALSE(cc::glob("jos\xC3\xA9", cc::glob_case::insensitive).matches("JOS\xC3\x89"));
+}
