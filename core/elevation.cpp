@@ -57,9 +57,14 @@ std::string_view strip_idc_prefix(std::string_view u) noexcept {
 elevation_set::elevation_set(std::vector<elevation_record> records) {
     entries_.reserve(records.size());
     for (auto& r : records) {
-        if (r.status != "in progress" || r.duration <= std::chrono::seconds::zero()) continue;
-        entries_.push_back({r.account, std::move(r.permission_set),
-                            lowered(strip_idc_prefix(r.user)), r.start, r.start + r.duration});
+        // Records built by hand (the DynamoDB poller) get the parser's bounds too.
+        if (r.status != "in progress" || !(r.duration_hours > 0) ||
+            r.duration_hours > max_duration_hours) {
+            continue;
+        }
+        auto length = std::chrono::seconds(std::llround(r.duration_hours * 3600));
+        entries_.push_back(
+            {r.account, std::move(r.permission_set), lowered(r.user), r.start, r.start + length});
     }
     std::sort(entries_.begin(), entries_.end(), [](const entry& a, const entry& b) {
         return std::tie(a.account, a.permission_set, a.user_lower, a.start) <
@@ -69,7 +74,6 @@ elevation_set::elevation_set(std::vector<elevation_record> records) {
 
 bool elevation_set::active(std::string_view user, account_id account,
                            std::string_view permission_set, clock::time_point now) const noexcept {
-    user = strip_idc_prefix(user);
     if (user.empty() || permission_set.empty()) return false;
     // Lower bound on (account, permission_set, user) without building a key.
     auto before = [&](const entry& e) {
@@ -256,7 +260,7 @@ std::optional<elevation_record> read_item(const json::value& v, std::string& why
     r.start = *t;
     auto hours = duration_hours(*item, why);
     if (!hours) return std::nullopt;
-    r.duration = std::chrono::seconds(static_cast<std::int64_t>(std::llround(*hours * 3600)));
+    r.duration_hours = *hours;
     return r;
 }
 

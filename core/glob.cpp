@@ -20,6 +20,26 @@ bool has_glob_wildcard(std::string_view s) noexcept {
     return s.find_first_of("*?") != std::string_view::npos;
 }
 
+bool is_valid_name_glob(std::string_view p) noexcept {
+    if (p.empty() || p.size() > 256) return false;
+    for (char c : p) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '+' || c == '=' || c == ',' || c == '.' || c == '@' || c == '_' ||
+                  c == '-' || c == '*' || c == '?';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+bool is_valid_user_glob(std::string_view p) noexcept {
+    if (p.empty() || p.size() > 256) return false;
+    for (char c : p) {
+        auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u == 0x7f) return false;
+    }
+    return true;
+}
+
 namespace {
 
 bool same(char p, char t, glob_case mode) noexcept {

@@ -273,8 +273,22 @@ int first_of(int a, int b) {
 
 decision evaluate(const sign_in_attempt& a, const compiled_policy& p, const elevation_view& ev,
                   clock::time_point now) {
+    return compiled_policy::decide(a, p, ev, now, nullptr);
+}
+
+explanation explain(const sign_in_attempt& a, const compiled_policy& p, const elevation_view& ev,
+                    clock::time_point now) {
+    explanation x;
+    x.result = compiled_policy::decide(a, p, ev, now, &x);
+    return x;
+}
+
+decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy& p,
+                                 const elevation_view& ev, clock::time_point now, explanation* x) {
+    bool enforcing_known = false;
     auto finish = [&](decision d) {
         if (p.report_only_) d.report_only = true;
+        if (x && !enforcing_known) x->enforcing = d;  // decided before the rules: the same
         return d;
     };
     auto deny = [](reason why) {
@@ -289,6 +303,10 @@ decision evaluate(const sign_in_attempt& a, const compiled_policy& p, const elev
     if (!account && !a.alias.empty()) {
         account = p.resolve_alias(a.alias);
         if (!account) return finish(deny(reason::unknown_alias));
+    }
+    if (x) {
+        x->account = account;
+        for (auto i : p.candidates(account)) x->considered.push_back(p.rules_[i].name);
     }
 
     auto elevated = [&] {
@@ -330,7 +348,11 @@ decision evaluate(const sign_in_attempt& a, const compiled_policy& p, const elev
                     : r.effect == rule_effect::allow ? m.allow
                                                      : m.elevation;
         if (slot == none) slot = static_cast<int>(i);
-        if (!r.report_only && r.effect == rule_effect::deny) break;  // nothing can change E
+        if (x) {
+            x->matched.push_back(r.name);
+        } else if (!r.report_only && r.effect == rule_effect::deny) {
+            break;  // nothing can change E
+        }
     }
 
     auto outcome = [&](const matched& m) {
@@ -364,6 +386,12 @@ decision evaluate(const sign_in_attempt& a, const compiled_policy& p, const elev
     };
 
     decision result = outcome(enforcing);
+    result.flagged = flagged;
+    if (x) {
+        x->enforcing = result;
+        if (p.report_only_) x->enforcing.report_only = true;
+        enforcing_known = true;
+    }
     if (result.verdict == effect::allow &&
         (reporting.deny != none || reporting.elevation != none)) {
         matched all{first_of(enforcing.deny, reporting.deny),

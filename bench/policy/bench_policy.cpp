@@ -144,7 +144,7 @@ world build(std::mt19937_64& rng) {
         e.permission_set = "AdministratorAccess";
         e.status = "in progress";
         e.start = t0 - std::chrono::hours(1);
-        e.duration = std::chrono::hours(4);
+        e.duration_hours = 4;
         w.elevations.push_back(std::move(e));
     }
     return w;

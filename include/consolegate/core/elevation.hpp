@@ -22,14 +22,16 @@
 namespace consolegate::core {
 
 struct elevation_record {
-    std::string id;    // TEAM request id (for logs)
-    std::string user;  // TEAM username with the "idc_" prefix already stripped
+    std::string id;  // TEAM request id (for logs)
+    // TEAM username with its "idc_" prefix already stripped (parse_team_snapshot does it; code
+    // building records itself calls strip_idc_prefix). The set does not strip again.
+    std::string user;
     account_id account;
     std::string account_name;
     std::string permission_set;  // TEAM "role": the permission set name
     std::string status;          // "in progress", "pending", "ended", "revoked", …
     std::chrono::system_clock::time_point start;
-    std::chrono::seconds duration{0};  // TEAM "duration" hours, converted
+    double duration_hours = 0;  // TEAM "duration": hours, fractions allowed ("0.5")
 };
 
 // "idc_alice" -> "alice" (prefix compared case-insensitively); anything else unchanged.
@@ -41,8 +43,9 @@ class elevation_set {
     // Keeps only "in progress" records; the others can never make active() true.
     explicit elevation_set(std::vector<elevation_record> records);
 
-    // `user` as the sign-in names it (session name, IdC user name); an "idc_" prefix on it is
-    // stripped too so either spelling works. Allocation-free.
+    // `user` as the sign-in names it (session name, IdC user name), compared as is: the "idc_"
+    // prefix is TEAM's, stripped from TEAM's side only (an IdC user really named "idc_x" is
+    // "idc_idc_x" in TEAM). Allocation-free.
     bool active(std::string_view user, account_id account, std::string_view permission_set,
                 std::chrono::system_clock::time_point now) const noexcept;
 

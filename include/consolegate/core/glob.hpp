@@ -33,6 +33,14 @@ bool glob_match(std::string_view pattern, std::string_view text,
 
 bool has_glob_wildcard(std::string_view s) noexcept;  // contains '*' or '?'
 
+// Globs the config loader accepts, 1..256 bytes each.
+// Roles and permission sets: IAM's name alphabet [A-Za-z0-9+=,.@_-] plus '*' and '?'; anything
+// else could never match a name AWS issues, so it is a typo.
+bool is_valid_name_glob(std::string_view pattern) noexcept;
+// Users: Identity Store user names may hold any printable Unicode, so only ASCII control
+// characters and spaces are refused. Case folding stays ASCII: "JOSÉ" and "josé" differ.
+bool is_valid_user_glob(std::string_view pattern) noexcept;
+
 char ascii_lower(char c) noexcept;
 bool iequals(std::string_view a, std::string_view b) noexcept;  // ASCII case-insensitive
 

@@ -24,7 +24,8 @@
 //  5. Default: an attempt with an account -> deny, default_deny. With no account (root before
 //     authentication): pre-auth and allow_unknown_account_pre_auth -> allow, unknown_account;
 //     otherwise deny, no_account. Only rules with no account, org or OU selector can match an
-//     attempt that has no account.
+//     attempt that has no account. Org and OU selectors match only accounts in the org export:
+//     an account created after the last export is default-denied until the export catches up.
 //
 // Report-only. The enforced outcome E is computed from enforcing rules alone, as if report-only
 // rules did not exist, so a report-only rule can never change what the gateway does. The
@@ -35,7 +36,8 @@
 // makes a decision report_only when an enforcing rule denies (that would turn the enforcing deny
 // into an allow through decision::enforced()), and a report-only allow never shows on an enforced
 // deny. Global report-only sets report_only = true on every decision (unparsable ones included:
-// it is the roll-out mode, nothing is blocked).
+// it is the roll-out mode, nothing is blocked). explain() returns E next to the decision, so the
+// enforcing allow that a report-only deny outranks in the log stays visible.
 //
 // Selector case rules: see glob.hpp (roles case-sensitive in granting rules, case-insensitive in
 // deny rules; users case-insensitive).
@@ -95,6 +97,10 @@ class compiled_policy {
   private:
     friend decision evaluate(const sign_in_attempt&, const compiled_policy&, const elevation_view&,
                              std::chrono::system_clock::time_point);
+    friend struct explanation explain(const sign_in_attempt&, const compiled_policy&,
+                                      const elevation_view&, std::chrono::system_clock::time_point);
+    static decision decide(const sign_in_attempt&, const compiled_policy&, const elevation_view&,
+                           std::chrono::system_clock::time_point, struct explanation*);
 
     struct rule {
         std::string name;
@@ -142,5 +148,18 @@ class compiled_policy {
 // name. See the top of this header for the semantics.
 decision evaluate(const sign_in_attempt& attempt, const compiled_policy& policy,
                   const elevation_view& elevations, std::chrono::system_clock::time_point now);
+
+// The same decision with its working, for `consolegate explain` and the review page: when a
+// report-only rule is what the decision names, `enforcing` still shows the enforcing rule that
+// lets the attempt through, so a report-only deny never hides an enforcing allow.
+struct explanation {
+    decision result;     // == evaluate(...)
+    decision enforcing;  // from enforcing rules alone (global report-only still applied)
+    std::optional<account_id> account;    // the account decided on (after alias resolution)
+    std::vector<std::string> considered;  // rules whose account/org/OU selectors fit, file order
+    std::vector<std::string> matched;     // rules that matched every selector, file order
+};
+explanation explain(const sign_in_attempt& attempt, const compiled_policy& policy,
+                    const elevation_view& elevations, std::chrono::system_clock::time_point now);
 
 }  // namespace consolegate::core

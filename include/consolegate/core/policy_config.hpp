@@ -43,8 +43,8 @@ struct rule_config {
     std::vector<account_id> accounts;
     std::vector<std::string> org_ids;   // validated o-…
     std::vector<std::string> ou_paths;  // validated aws:PrincipalOrgPaths values
-    std::vector<std::string> roles;     // globs over role / permission-set names
-    std::vector<std::string> users;     // globs over user / session names
+    std::vector<std::string> roles;     // globs over role / permission-set names (glob.hpp: case)
+    std::vector<std::string> users;     // globs over user / session names (case-insensitive)
     std::vector<sign_in_flow> flows;
     std::vector<cidr> client_networks;
 };

@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto snap = cc::parse_team_snapshot(text, "fuzz.json");
     if (!snap.document_ok && !snap.records.empty()) std::abort();
     for (const auto& r : snap.records) {
-        if (r.user.empty() || r.permission_set.empty() || r.duration.count() <= 0) std::abort();
+        if (r.user.empty() || r.permission_set.empty() || !(r.duration_hours > 0)) std::abort();
     }
     std::string user = snap.records.empty() ? "x" : snap.records.front().user;
     auto account = snap.records.empty() ? cc::account_id{} : snap.records.front().account;

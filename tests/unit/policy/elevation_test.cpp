@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace cc = consolegate::core;
@@ -35,7 +36,7 @@ cc::elevation_record rec(const char* user, const char* account, const char* ps, 
     r.permission_set = ps;
     r.status = status;
     r.start = at(start);
-    r.duration = std::chrono::hours(hours);
+    r.duration_hours = hours;
     return r;
 }
 
@@ -43,6 +44,7 @@ cc::elevation_set sample_set() {
     return cc::elevation_set({
         rec("idc_Alice@Example.com", "012345678901", "AdminAccess", "in progress",
             "2026-11-23T08:00:00Z", 2),
+        rec("idc_idc_zed", "012345678901", "AdminAccess", "in progress", "2026-11-23T08:00:00Z", 2),
         rec("bob@example.com", "111122223333", "AdminAccess", "ended", "2026-11-23T08:00:00Z", 8),
         rec("carol@example.com", "111122223333", "AdminAccess", "pending", "2026-11-23T08:00:00Z",
             8),
@@ -90,8 +92,10 @@ INSTANTIATE_TEST_SUITE_P(
                                  "AdminAccess", "2026-11-23T10:00:00Z", false},
                       active_row{"user case-insensitive", "ALICE@EXAMPLE.COM", "012345678901",
                                  "AdminAccess", "2026-11-23T09:00:00Z", true},
-                      active_row{"idc_ prefix on the asking side", "idc_alice@example.com",
-                                 "012345678901", "AdminAccess", "2026-11-23T09:00:00Z", true},
+                      active_row{"idc_ is TEAM's prefix, not the asker's", "idc_alice@example.com",
+                                 "012345678901", "AdminAccess", "2026-11-23T09:00:00Z", false},
+                      active_row{"a user really named idc_zed", "IDC_Zed", "012345678901",
+                                 "AdminAccess", "2026-11-23T09:00:00Z", true},
                       active_row{"permission set case-sensitive", "alice@example.com",
                                  "012345678901", "adminaccess", "2026-11-23T09:00:00Z", false},
                       active_row{"other account", "alice@example.com", "012345678902",
@@ -112,7 +116,7 @@ INSTANTIATE_TEST_SUITE_P(
                                  "2026-11-23T08:30:00Z", false}));
 
 TEST(elevation, only_in_progress_records_are_kept) {
-    EXPECT_EQ(sample_set().size(), 3u);
+    EXPECT_EQ(sample_set().size(), 4u);
 }
 
 TEST(elevation, idc_prefix) {
@@ -154,9 +158,9 @@ TEST(team_snapshot, parses_the_sample_with_its_bad_items) {
     EXPECT_EQ(a.permission_set, "AdministratorAccess");
     EXPECT_EQ(a.status, "in progress");
     EXPECT_EQ(a.start, at("2026-11-23T08:00:00Z"));
-    EXPECT_EQ(a.duration, 2h);
-    EXPECT_EQ(snap.records[1].duration, 4h);     // number, not string
-    EXPECT_EQ(snap.records[3].duration, 30min);  // "0.5" hours
+    EXPECT_EQ(a.duration_hours, 2.0);
+    EXPECT_EQ(snap.records[1].duration_hours, 4.0);  // number, not string
+    EXPECT_EQ(snap.records[3].duration_hours, 0.5);  // "0.5" hours
 
     // One diagnostic per bad item, each naming its index and id.
     ASSERT_EQ(snap.diagnostics.size(), 7u);
@@ -188,7 +192,7 @@ TEST(team_snapshot, dynamodb_typed_items) {
     ASSERT_EQ(snap.records.size(), 2u);
     EXPECT_EQ(snap.records[0].user, "bob");
     EXPECT_EQ(snap.records[0].account.str(), "000000000042");
-    EXPECT_EQ(snap.records[1].duration, 3h);
+    EXPECT_EQ(snap.records[1].duration_hours, 3.0);
 }
 
 struct bad_document_row {
@@ -242,4 +246,43 @@ TEST(team_snapshot, diagnostics_are_capped) {
     EXPECT_TRUE(snap.document_ok);
     EXPECT_EQ(snap.diagnostics.size(), 101u);
     EXPECT_NE(snap.diagnostics.back().message.find("400 more"), std::string::npos);
+}
+
+TEST(team_snapshot, a_dynamodb_query_response_body_parses_as_is) {
+    // What the team/ DynamoDB poller receives from Query on the byStatus index.
+    auto text = R"({"Count": 1, "ScannedCount": 1,
+        "Items": [{"id": {"S": "q1"}, "status": {"S": "in progress"},
+                   "username": {"S": "idc_Erin@Example.com"}, "accountId": {"S": "012345678901"},
+                   "accountName": {"S": "payments-prod"}, "role": {"S": "AdministratorAccess"},
+                   "roleId": {"S": "arn:aws:sso:::permissionSet/ssoins-1/ps-1"},
+                   "startTime": {"S": "2026-11-23T08:00:00.000Z"}, "duration": {"S": "1"},
+                   "approvers": {"L": [{"S": "bob@example.com"}]}}],
+        "LastEvaluatedKey": {"id": {"S": "q1"}, "status": {"S": "in progress"}}})";
+    auto snap = cc::parse_team_snapshot(text, "dynamodb");
+    ASSERT_TRUE(snap.document_ok);
+    ASSERT_TRUE(snap.diagnostics.empty()) << snap.diagnostics[0].message;
+    ASSERT_EQ(snap.records.size(), 1u);
+    cc::elevation_set set(std::move(snap.records));
+    EXPECT_TRUE(set.active("erin@example.com", aid("012345678901"), "AdministratorAccess",
+                           at("2026-11-23T08:59:59Z")));
+    EXPECT_FALSE(set.active("erin@example.com", aid("012345678901"), "AdministratorAccess",
+                            at("2026-11-23T09:00:00Z")));
+}
+
+TEST(elevation, fractional_hours_and_hand_built_records_out_of_bounds) {
+    auto half = rec("frank", "444455556666", "PowerUserAccess", "in progress",
+                    "2026-11-23T08:00:00+01:00", 0);
+    half.duration_hours = 0.5;
+    auto nan = half;
+    nan.user = "nan";
+    nan.duration_hours = std::numeric_limits<double>::quiet_NaN();
+    auto huge = half;
+    huge.user = "huge";
+    huge.duration_hours = 1e300;
+    cc::elevation_set set({half, nan, huge});
+    EXPECT_EQ(set.size(), 1u);
+    EXPECT_TRUE(
+        set.active("frank", aid("444455556666"), "PowerUserAccess", at("2026-11-23T07:29:59Z")));
+    EXPECT_FALSE(
+        set.active("frank", aid("444455556666"), "PowerUserAccess", at("2026-11-23T07:30:00Z")));
 }

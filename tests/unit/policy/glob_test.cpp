@@ -78,3 +78,24 @@ TEST(glob, wildcard_detection) {
     EXPECT_TRUE(cc::has_glob_wildcard("a?"));
     EXPECT_FALSE(cc::has_glob_wildcard("a-b/c"));
 }
+
+TEST(glob, name_glob_validation_for_the_loader) {
+    for (const char* good : {"AdministratorAccess", "ReadOnly*", "*@example.com", "dev-?",
+                             "first.last+tag@example.co.uk", "AWSReservedSSO_*", "a=b,c"}) {
+        EXPECT_TRUE(cc::is_valid_name_glob(good)) << good;
+    }
+    for (const char* bad : {"", "Admin Access", "role/Admin", "caf\xC3\xA9", "a\tb", "x\n"}) {
+        EXPECT_FALSE(cc::is_valid_name_glob(bad)) << bad;
+    }
+    EXPECT_FALSE(cc::is_valid_name_glob(std::string(257, 'a')));
+    EXPECT_TRUE(cc::is_valid_name_glob(std::string(256, 'a')));
+}
+
+TEST(glob, user_glob_validation_for_the_loader) {
+    EXPECT_TRUE(cc::is_valid_user_glob("jos\xC3\xA9*"));
+    EXPECT_TRUE(cc::is_valid_user_glob("*@example.com"));
+    EXPECT_FALSE(cc::is_valid_user_glob(""));
+    EXPECT_FALSE(cc::is_valid_user_glob("a b"));
+    EXPECT_FALSE(cc::is_valid_user_glob("a\x7f"));
+    EXPECT_FALSE(cc::glob("jos\xC3\xA9", cc::glob_case::insensitive).matches("JOS\xC3\x89"));
+}

@@ -142,7 +142,7 @@ cc::elevation_set elevations() {
         e.permission_set = ps;
         e.status = "in progress";
         e.start = at("2026-11-23T08:00:00Z");
-        e.duration = 2h;
+        e.duration_hours = 2;
         return e;
     };
     return cc::elevation_set({r("alice@example.com", "012345678901", "AdministratorAccess"),
@@ -307,8 +307,8 @@ INSTANTIATE_TEST_SUITE_P(
              [](row& r) {
                  r.verdict = allow, r.why = R::elevation_active, r.rule = "prod-admin-elevated";
              }),
-        with(idc("elevated, user case and idc_ prefix", "012345678901", "AdministratorAccess",
-                 "IDC_Alice@Example.COM"),
+        with(idc("elevated, user case-insensitive", "012345678901", "AdministratorAccess",
+                 "Alice@Example.COM"),
              [](row& r) {
                  r.verdict = allow, r.why = R::elevation_active, r.rule = "prod-admin-elevated";
              }),
@@ -505,4 +505,47 @@ TEST(compiled_policy, empty_policy_denies_everything_with_an_account) {
     EXPECT_EQ(d.why, cc::reason::default_deny);
     EXPECT_EQ(cc::to_string(cc::reason::no_account), "no-account");
     EXPECT_FALSE(cc::describe(cc::reason::no_account).empty());
+}
+
+TEST(explain, report_only_deny_keeps_the_enforcing_allow_visible) {
+    cc::compiled_policy p(config(variant::base));
+    auto set = elevations();
+    cc::sign_in_attempt a;
+    a.flow = cc::sign_in_flow::identity_center;
+    a.account = aid("222233334444");
+    a.role_name = a.permission_set = "Developer";
+    a.user = "intern-kim";
+    auto x = cc::explain(a, p, cc::elevation_view::of(set), at("2026-11-23T09:00:00Z"));
+    auto d = cc::evaluate(a, p, cc::elevation_view::of(set), at("2026-11-23T09:00:00Z"));
+    EXPECT_EQ(x.result.rule, d.rule);
+    EXPECT_EQ(x.result.rule, "try-deny-interns-in-shared");
+    EXPECT_TRUE(x.result.report_only);
+    EXPECT_EQ(x.enforcing.verdict, cc::effect::allow);
+    EXPECT_EQ(x.enforcing.rule, "workloads-direct-developer");
+    EXPECT_FALSE(x.enforcing.report_only);
+    EXPECT_EQ(x.account, aid("222233334444"));
+    EXPECT_EQ(x.matched, (std::vector<std::string>{"workloads-direct-developer",
+                                                   "try-deny-interns-in-shared"}));
+    EXPECT_GE(x.considered.size(), x.matched.size());
+}
+
+TEST(explain, enforcing_deny_lists_every_match_and_early_outcomes_are_their_own_enforcing) {
+    cc::compiled_policy p(config(variant::base));
+    cc::sign_in_attempt a;
+    a.account = aid("012345678901");
+    a.role_name = a.permission_set = "ReadOnlyAccess";
+    a.user = "breakglass-7";
+    a.client = *cc::ip_address::parse("10.66.0.9");
+    auto x = cc::explain(a, p, cc::elevation_view::unavailable(), at("2026-11-23T09:00:00Z"));
+    EXPECT_EQ(x.result.rule, "contractors-sandbox-only");
+    EXPECT_EQ(x.enforcing.rule, "contractors-sandbox-only");
+    EXPECT_EQ(x.matched, (std::vector<std::string>{"workloads-readonly", "contractors-sandbox-only",
+                                                   "no-breakglass-users"}));
+
+    a.account.reset();
+    a.alias = "nope";
+    auto y = cc::explain(a, p, cc::elevation_view::unavailable(), at("2026-11-23T09:00:00Z"));
+    EXPECT_EQ(y.result.why, cc::reason::unknown_alias);
+    EXPECT_EQ(y.enforcing.why, cc::reason::unknown_alias);
+    EXPECT_TRUE(y.matched.empty());
 }
