@@ -70,11 +70,12 @@ bool is_region(std::string_view s) {
            directions.end();
 }
 
-// <12 digits>-<8 chars>: the multi-session console host label.
+// <12 digits>-<suffix>: the multi-session console host label (observed with an 8-character
+// suffix; any non-empty [a-z0-9] suffix is accepted so a longer one is never missed).
 std::optional<core::account_id> multi_session_account(std::string_view host) {
     if (!under(host, console_domain)) return std::nullopt;
     auto label = first_label(labels_before(host, console_domain));
-    if (label.size() != 21 || label[12] != '-') return std::nullopt;
+    if (label.size() < 14 || label.size() > 63 || label[12] != '-') return std::nullopt;
     auto tail = label.substr(13);
     if (!std::all_of(tail.begin(), tail.end(),
                      [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); })) {
@@ -199,14 +200,17 @@ class inspection {
 
 void inspection::read_body(bool signin_path, sign_in_flow flow) {
     if (req_.body.empty()) return;
-    std::string_view ctype;
-    for (auto v : detail::header_values(req_, "content-type")) ctype = v;
+    auto ctypes = detail::header_values(req_, "content-type");
+    std::string_view ctype = ctypes.empty() ? std::string_view{} : ctypes.front();
+    // Two different Content-Types: servers disagree on which applies, so neither is trusted.
+    bool conflicting = std::any_of(ctypes.begin(), ctypes.end(),
+                                   [&](std::string_view c) { return !iequals(c, ctype); });
     auto encodings = detail::header_values(req_, "content-encoding");
     bool encoded = std::any_of(encodings.begin(), encodings.end(), [](std::string_view e) {
         return !detail::trim(e).empty() && !iequals(detail::trim(e), "identity");
     });
     auto body = detail::trim(req_.body);
-    if (encoded) {
+    if (encoded || conflicting) {
         body_ = body_kind::unsupported;
     } else if (detail::icontains(ctype, "json") || (ctype.empty() && body.starts_with("{"))) {
         body_ = body_kind::json;

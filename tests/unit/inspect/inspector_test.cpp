@@ -71,7 +71,8 @@ TEST(inspector, regional_sign_in_hosts_are_not_account_labels) {
 
 TEST(inspector, multi_session_host_shape_is_exact) {
     for (auto h : {"11112222333-abcd1234.us-east-1.console.aws.amazon.com",
-                   "111122223333-abcd123.us-east-1.console.aws.amazon.com",
+                   "111122223333-.us-east-1.console.aws.amazon.com",
+                   "111122223333-abcd_123.us-east-1.console.aws.amazon.com",
                    "111122223333_abcd1234.us-east-1.console.aws.amazon.com",
                    "111122223333-abcd1234.console.aws.amazon.com.evil.example"}) {
         EXPECT_TRUE(ci::inspect(request("GET", h, "/"), {}).empty()) << h;
@@ -188,4 +189,14 @@ TEST(inspector, sigv4a_credential_is_read) {
     auto a = ci::inspect(v, {});
     ASSERT_EQ(a.size(), 1u);
     EXPECT_EQ(a[0].account->str(), "609629065308");
+}
+
+TEST(inspector, conflicting_content_types_on_a_sign_in_path_fail_closed) {
+    auto v = request("POST", "signin.aws.amazon.com", "/authenticate",
+                     "account=111122223333&username=bob");
+    v.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    v.headers.emplace_back("Content-Type", "text/plain");
+    auto a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_FALSE(a[0].parse_error.empty());
 }
