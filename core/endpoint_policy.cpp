@@ -29,7 +29,7 @@ std::string file_stem(std::string_view file) {
 
 class importer {
   public:
-    importer(std::string_view file) : file_(file), stem_(file_stem(file)) {}
+    explicit importer(std::string_view file) : file_(file), stem_(file_stem(file)) {}
 
     void error(std::string path, std::string message) {
         out_.diagnostics.push_back(

@@ -28,8 +28,9 @@ std::optional<core::account_id> account_from_access_key(std::string_view akid, s
         return std::nullopt;
     }
     if (akid[4] == 'I' || akid[4] == 'J') {
-        set_why(why, "access key ID of the legacy format (fifth character I or J) does not "
-                     "encode its account");
+        set_why(why,
+                "access key ID of the legacy format (fifth character I or J) does not "
+                "encode its account");
         return std::nullopt;
     }
     // 16 base32 characters = 80 bits; the account is in the first 48.

@@ -50,7 +50,8 @@ bool dechunk(std::string_view s, std::size_t cap, std::string& out, bool& trunca
         auto size_text = line->substr(0, line->find(';'));
         size_text = detail::trim(size_text);
         std::uint64_t n = 0;
-        auto [p, ec] = std::from_chars(size_text.data(), size_text.data() + size_text.size(), n, 16);
+        auto [p, ec] =
+            std::from_chars(size_text.data(), size_text.data() + size_text.size(), n, 16);
         if (ec != std::errc{} || p != size_text.data() + size_text.size() || size_text.empty()) {
             set_why(why, "chunked body has an invalid chunk size");
             return false;
@@ -93,7 +94,9 @@ http_file::http_file(http_file&&) noexcept = default;
 http_file& http_file::operator=(http_file&&) noexcept = default;
 http_file::~http_file() = default;
 
-const core::http_request_view& http_file::view() const noexcept { return s_->view; }
+const core::http_request_view& http_file::view() const noexcept {
+    return s_->view;
+}
 
 std::optional<http_file> http_file::parse(std::string_view text, std::string_view sni,
                                           const http_file_limits& limits, std::string* why) {
@@ -165,7 +168,8 @@ std::optional<http_file> http_file::parse(std::string_view text, std::string_vie
         absolute_authority = after.substr(0, path_start);
         auto at = absolute_authority.rfind('@');
         if (at != std::string_view::npos) absolute_authority.remove_prefix(at + 1);
-        s->target = path_start == std::string_view::npos ? "/" : std::string(after.substr(path_start));
+        s->target =
+            path_start == std::string_view::npos ? "/" : std::string(after.substr(path_start));
         if (s->target.front() == '?') s->target.insert(0, "/");
     } else {
         s->target.assign(target);

@@ -26,13 +26,13 @@ constexpr std::string_view console_domain = "console.aws.amazon.com";
 constexpr std::string_view aws_domain = "aws.amazon.com";
 
 bool is_digits(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 bool under(std::string_view host, std::string_view domain) {
-    return host == domain ||
-           (host.size() > domain.size() && host.ends_with(domain) &&
-            host[host.size() - domain.size() - 1] == '.');
+    return host == domain || (host.size() > domain.size() && host.ends_with(domain) &&
+                              host[host.size() - domain.size() - 1] == '.');
 }
 
 // The label(s) in front of `domain`, or "" when host is the domain itself.
@@ -41,13 +41,15 @@ std::string_view labels_before(std::string_view host, std::string_view domain) {
     return host.substr(0, host.size() - domain.size() - 1);
 }
 
-std::string_view first_label(std::string_view s) { return s.substr(0, s.find('.')); }
+std::string_view first_label(std::string_view s) {
+    return s.substr(0, s.find('.'));
+}
 
 // AWS region names: <area>-[gov-|iso…-]<direction>-<n> (us-east-1, us-gov-west-1, il-central-1).
 bool is_region(std::string_view s) {
     static constexpr std::array<std::string_view, 9> directions{
-        "east", "west", "north", "south", "central", "northeast", "northwest", "southeast",
-        "southwest"};
+        "east",      "west",      "north",     "south",    "central",
+        "northeast", "northwest", "southeast", "southwest"};
     std::vector<std::string_view> parts;
     while (true) {
         auto dash = s.find('-');
@@ -56,9 +58,8 @@ bool is_region(std::string_view s) {
         s.remove_prefix(dash + 1);
     }
     if (parts.size() < 3 || parts.size() > 4) return false;
-    if (parts[0].size() != 2 || !std::all_of(parts[0].begin(), parts[0].end(), [](char c) {
-            return c >= 'a' && c <= 'z';
-        })) {
+    if (parts[0].size() != 2 || !std::all_of(parts[0].begin(), parts[0].end(),
+                                             [](char c) { return c >= 'a' && c <= 'z'; })) {
         return false;
     }
     if (!is_digits(parts.back())) return false;
@@ -69,15 +70,15 @@ bool is_region(std::string_view s) {
            directions.end();
 }
 
-// <12 digits>-<8 chars>: the multi-session console host label.
+// <12 digits>-<suffix>: the multi-session console host label (observed with an 8-character
+// suffix; any non-empty [a-z0-9] suffix is accepted so a longer one is never missed).
 std::optional<core::account_id> multi_session_account(std::string_view host) {
     if (!under(host, console_domain)) return std::nullopt;
     auto label = first_label(labels_before(host, console_domain));
-    if (label.size() != 21 || label[12] != '-') return std::nullopt;
+    if (label.size() < 14 || label.size() > 63 || label[12] != '-') return std::nullopt;
     auto tail = label.substr(13);
-    if (!std::all_of(tail.begin(), tail.end(), [](char c) {
-            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        })) {
+    if (!std::all_of(tail.begin(), tail.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); })) {
         return std::nullopt;
     }
     return core::account_id::parse(label.substr(0, 12));
@@ -110,7 +111,7 @@ std::vector<std::string> path_segments(std::string_view raw_path) {
 enum class body_kind : std::uint8_t { none, form, json, unsupported };
 
 class inspection {
-public:
+  public:
     inspection(const core::http_request_view& req, const options& opt) : req_(req), opt_(opt) {
         host_ = normalize_host(req.host.empty() ? req.sni : req.host);
         // A Host outside AWS on a connection to an AWS name: judge by the name the TLS
@@ -127,7 +128,7 @@ public:
 
     std::vector<sign_in_attempt> run();
 
-private:
+  private:
     // What the request is, from host and path.
     bool signin_host() const { return under(host_, signin_domain); }
     bool aws_host() const { return under(host_, aws_domain); }
@@ -199,14 +200,17 @@ private:
 
 void inspection::read_body(bool signin_path, sign_in_flow flow) {
     if (req_.body.empty()) return;
-    std::string_view ctype;
-    for (auto v : detail::header_values(req_, "content-type")) ctype = v;
+    auto ctypes = detail::header_values(req_, "content-type");
+    std::string_view ctype = ctypes.empty() ? std::string_view{} : ctypes.front();
+    // Two different Content-Types: servers disagree on which applies, so neither is trusted.
+    bool conflicting = std::any_of(ctypes.begin(), ctypes.end(),
+                                   [&](std::string_view c) { return !iequals(c, ctype); });
     auto encodings = detail::header_values(req_, "content-encoding");
     bool encoded = std::any_of(encodings.begin(), encodings.end(), [](std::string_view e) {
         return !detail::trim(e).empty() && !iequals(detail::trim(e), "identity");
     });
     auto body = detail::trim(req_.body);
-    if (encoded) {
+    if (encoded || conflicting) {
         body_ = body_kind::unsupported;
     } else if (detail::icontains(ctype, "json") || (ctype.empty() && body.starts_with("{"))) {
         body_ = body_kind::json;
@@ -216,7 +220,8 @@ void inspection::read_body(bool signin_path, sign_in_flow flow) {
         body_ = body_kind::unsupported;
     }
     if (req_.body_truncated) {
-        if (signin_path) fail(flow, auth_phase::pre_auth, "body", "request body over the inspection cap");
+        if (signin_path)
+            fail(flow, auth_phase::pre_auth, "body", "request body over the inspection cap");
         body_ = body_kind::unsupported;
         return;
     }
@@ -453,13 +458,13 @@ void inspection::custom_broker() {
             }
         }
     }
-    bool login = has_param({"SigninToken"}) || std::any_of(actions.begin(), actions.end(),
-                                                            [](auto& a) {
-                                                                return iequals(a, "login");
-                                                            });
+    bool login =
+        has_param({"SigninToken"}) ||
+        std::any_of(actions.begin(), actions.end(), [](auto& a) { return iequals(a, "login"); });
     if (login) {
         // The sign-in token is opaque: the account is known after sign-in (aws-userInfo).
-        out_.push_back(base(sign_in_flow::custom_broker, auth_phase::pre_auth, "query:SigninToken"));
+        out_.push_back(
+            base(sign_in_flow::custom_broker, auth_phase::pre_auth, "query:SigninToken"));
     }
 }
 
@@ -610,10 +615,10 @@ std::vector<sign_in_attempt> inspection::run() {
         is_idc = true;
     }
     bool body_path = on_signin || is_switch || is_idc;
-    auto body_flow = is_saml        ? sign_in_flow::saml
-                     : is_federation ? sign_in_flow::custom_broker
-                     : is_switch     ? sign_in_flow::switch_role
-                     : is_idc        ? sign_in_flow::identity_center
+    auto body_flow = is_saml              ? sign_in_flow::saml
+                     : is_federation      ? sign_in_flow::custom_broker
+                     : is_switch          ? sign_in_flow::switch_role
+                     : is_idc             ? sign_in_flow::identity_center
                      : last_seg("signin") ? sign_in_flow::root
                                           : sign_in_flow::iam_user;
     // The body is read on sign-in paths (fail closed when it cannot be), and for AMS detection.
@@ -638,8 +643,9 @@ std::vector<sign_in_attempt> inspection::run() {
         iam_user_form();
     }
     if (bad_escape_) {
-        fail(body_flow, auth_phase::pre_auth, "params", "malformed percent-encoding in a sign-in "
-                                                        "parameter");
+        fail(body_flow, auth_phase::pre_auth, "params",
+             "malformed percent-encoding in a sign-in "
+             "parameter");
     }
     cookies();
     sigv4();
@@ -656,8 +662,8 @@ std::vector<sign_in_attempt> inspection::run() {
 
     // Distinct attempts only.
     auto key = [](const sign_in_attempt& a) {
-        return std::tie(a.flow, a.phase, a.host, a.account, a.alias, a.role_name, a.user,
-                        a.source, a.change_type, a.parse_error);
+        return std::tie(a.flow, a.phase, a.host, a.account, a.alias, a.role_name, a.user, a.source,
+                        a.change_type, a.parse_error);
     };
     std::vector<sign_in_attempt> unique;
     for (auto& a : out_) {

@@ -10,7 +10,7 @@ using boost::json::error_code;
 using boost::json::string_view;
 
 class scan_handler {
-public:
+  public:
     static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
     static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
     static constexpr std::size_t max_string_size = 1024 * 1024;
@@ -57,7 +57,9 @@ public:
         return true;
     }
     bool on_number_part(string_view, error_code&) { return true; }
-    bool on_int64(std::int64_t i, string_view, error_code& ec) { return leaf(std::to_string(i), ec); }
+    bool on_int64(std::int64_t i, string_view, error_code& ec) {
+        return leaf(std::to_string(i), ec);
+    }
     bool on_uint64(std::uint64_t u, string_view, error_code& ec) {
         return leaf(std::to_string(u), ec);
     }
@@ -69,7 +71,7 @@ public:
 
     std::vector<param> leaves;
 
-private:
+  private:
     std::string current_key() const { return frames_.empty() ? std::string() : frames_.back(); }
     bool leaf(std::string value, error_code& ec) {
         if (leaves.size() >= max_leaves_) {

@@ -41,9 +41,9 @@ constexpr char lower_c(char c) noexcept {
 }  // namespace
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(),
-                      [](char x, char y) { return lower_c(x) == lower_c(y); });
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return lower_c(x) == lower_c(y);
+           });
 }
 
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept {

@@ -15,9 +15,9 @@ namespace consolegate::inspect::detail {
 std::optional<std::string> percent_decode(std::string_view s, bool plus_as_space);
 
 struct param {
-    std::string name;   // decoded
-    std::string value;  // decoded
-    std::string where;  // "query" or "form" or "json"
+    std::string name;         // decoded
+    std::string value;        // decoded
+    std::string where;        // "query" or "form" or "json"
     bool bad_escape = false;  // name or value had a malformed escape (kept raw)
 };
 

@@ -44,8 +44,7 @@ std::optional<saml_role> parse_role_value(std::string_view value) {
         std::swap(a, b);
         std::swap(pa, pb);
     }
-    if (pa->kind != core::principal_kind::role ||
-        pb->kind != core::principal_kind::saml_provider) {
+    if (pa->kind != core::principal_kind::role || pb->kind != core::principal_kind::saml_provider) {
         return std::nullopt;
     }
     return saml_role{std::string(a), std::string(b), std::move(*pa)};

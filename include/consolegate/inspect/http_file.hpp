@@ -16,11 +16,11 @@ namespace consolegate::inspect {
 struct http_file_limits {
     std::size_t max_header_bytes = 64 * 1024;  // request line + headers
     std::size_t max_headers = 200;
-    std::size_t max_body = 1024 * 1024;        // decoded body kept; the rest sets body_truncated
+    std::size_t max_body = 1024 * 1024;  // decoded body kept; the rest sets body_truncated
 };
 
 class http_file {
-public:
+  public:
     // Lines end in CRLF or LF. Absolute-form targets ("https://host/p?q") are reduced to
     // origin-form and their authority is the host (RFC 9112 section 3.2.2: Host is ignored then).
     // Bodies:
@@ -38,7 +38,7 @@ public:
     // Valid as long as this object lives (moves keep it valid).
     const core::http_request_view& view() const noexcept;
 
-private:
+  private:
     struct storage;
     explicit http_file(std::unique_ptr<storage> s) noexcept;
     std::unique_ptr<storage> s_;

@@ -45,7 +45,8 @@ struct options {
 // Never throws on any input (only std::bad_alloc). Thread-safe for concurrent calls.
 std::vector<core::sign_in_attempt> inspect(const core::http_request_view& req, const options& opt);
 
-// Host as AWS routes it: lowercased, port and trailing dot removed ("Foo.Signin.AWS.amazon.com.:443"
+// Host as AWS routes it: lowercased, port and trailing dot removed
+// ("Foo.Signin.AWS.amazon.com.:443"
 // -> "foo.signin.aws.amazon.com"); IPv6 literals keep their brackets.
 std::string normalize_host(std::string_view host);
 

@@ -19,14 +19,15 @@
 
 namespace consolegate::inspect {
 
-inline constexpr std::string_view saml_role_attribute = "https://aws.amazon.com/SAML/Attributes/Role";
+inline constexpr std::string_view saml_role_attribute =
+    "https://aws.amazon.com/SAML/Attributes/Role";
 inline constexpr std::string_view saml_session_attribute =
     "https://aws.amazon.com/SAML/Attributes/RoleSessionName";
 
 struct saml_role {
-    std::string role_arn;       // arn:aws:iam::ACCT:role/NAME as read (trimmed)
-    std::string provider_arn;   // arn:aws:iam::ACCT:saml-provider/NAME
-    core::principal role;       // parsed role_arn (kind role)
+    std::string role_arn;      // arn:aws:iam::ACCT:role/NAME as read (trimmed)
+    std::string provider_arn;  // arn:aws:iam::ACCT:saml-provider/NAME
+    core::principal role;      // parsed role_arn (kind role)
 };
 
 struct saml_read {

@@ -33,7 +33,7 @@ std::optional<user_info> parse_user_info_cookie(std::string_view value, std::str
 
 // Every value of cookie `name` in the Cookie header values (RFC 6265 section 4.2.1 syntax, name
 // compared exactly), in order, duplicates kept.
-std::vector<std::string_view> cookie_values(
-    const std::vector<std::string_view>& cookie_headers, std::string_view name);
+std::vector<std::string_view> cookie_values(const std::vector<std::string_view>& cookie_headers,
+                                            std::string_view name);
 
 }  // namespace consolegate::inspect

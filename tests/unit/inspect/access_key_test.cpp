@@ -26,8 +26,9 @@ TEST(access_key, legacy_i_and_j_keys_are_not_decodable_and_say_so) {
 }
 
 TEST(access_key, rejects_wrong_shapes) {
-    for (auto k : {"", "ASIA", "ASIAY34FZKBOKMUTVV7", "ASIAY34FZKBOKMUTVV7AA", "AROAY34FZKBOKMUTVV7A",
-                   "asiay34fzkbokmutvv7a", "ASIAY34FZKBOKMUTVV71", "ASIAY34FZKBOKMUTVV=A"}) {
+    for (auto k :
+         {"", "ASIA", "ASIAY34FZKBOKMUTVV7", "ASIAY34FZKBOKMUTVV7AA", "AROAY34FZKBOKMUTVV7A",
+          "asiay34fzkbokmutvv7a", "ASIAY34FZKBOKMUTVV71", "ASIAY34FZKBOKMUTVV=A"}) {
         std::string why;
         EXPECT_FALSE(ci::account_from_access_key(k, &why)) << k;
         EXPECT_FALSE(why.empty()) << k;

@@ -1,11 +1,12 @@
 // Table-driven: every tests/corpus/signin/NAME.http through http_file and inspect(), compared
 // with NAME.expect.json (see generate.py there for the format).
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <iterator>
 
 #include "consolegate/inspect/http_file.hpp"

@@ -12,9 +12,10 @@ std::optional<ci::http_file> parse(std::string_view text, std::string* why = nul
 
 TEST(http_file, lf_with_body_to_end) {
     std::string why;
-    auto f = parse("POST /authenticate HTTP/1.1\nHost: signin.aws.amazon.com\n"
-                   "Content-Type: application/x-www-form-urlencoded\n\naccount=1&x=2\n\n",
-                   &why);
+    auto f = parse(
+        "POST /authenticate HTTP/1.1\nHost: signin.aws.amazon.com\n"
+        "Content-Type: application/x-www-form-urlencoded\n\naccount=1&x=2\n\n",
+        &why);
     ASSERT_TRUE(f) << why;
     auto& v = f->view();
     EXPECT_EQ(v.method, "POST");
@@ -35,9 +36,10 @@ TEST(http_file, crlf_content_length_and_move_keeps_views) {
 
 TEST(http_file, chunked_body_is_decoded) {
     std::string why;
-    auto f = parse("POST /saml HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-                   "4\r\nabcd\r\n3;ext=1\r\nefg\r\n0\r\nTrailer: x\r\n\r\n",
-                   &why);
+    auto f = parse(
+        "POST /saml HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "4\r\nabcd\r\n3;ext=1\r\nefg\r\n0\r\nTrailer: x\r\n\r\n",
+        &why);
     ASSERT_TRUE(f) << why;
     EXPECT_EQ(f->view().body, "abcdefg");
 }

@@ -71,7 +71,8 @@ TEST(inspector, regional_sign_in_hosts_are_not_account_labels) {
 
 TEST(inspector, multi_session_host_shape_is_exact) {
     for (auto h : {"11112222333-abcd1234.us-east-1.console.aws.amazon.com",
-                   "111122223333-abcd123.us-east-1.console.aws.amazon.com",
+                   "111122223333-.us-east-1.console.aws.amazon.com",
+                   "111122223333-abcd_123.us-east-1.console.aws.amazon.com",
                    "111122223333_abcd1234.us-east-1.console.aws.amazon.com",
                    "111122223333-abcd1234.console.aws.amazon.com.evil.example"}) {
         EXPECT_TRUE(ci::inspect(request("GET", h, "/"), {}).empty()) << h;
@@ -153,23 +154,25 @@ TEST(inspector, presigned_query_credential) {
 
 TEST(inspector, cookie_is_read_only_on_aws_hosts) {
     auto v = request("GET", "intranet.example.com", "/");
-    v.headers.emplace_back("Cookie", "aws-userInfo=%7B%22arn%22%3A%22arn%3Aaws%3Aiam%3A%3A111122223333"
-                                     "%3Auser%2Fbob%22%7D");
+    v.headers.emplace_back("Cookie",
+                           "aws-userInfo=%7B%22arn%22%3A%22arn%3Aaws%3Aiam%3A%3A111122223333"
+                           "%3Auser%2Fbob%22%7D");
     EXPECT_TRUE(ci::inspect(v, {}).empty());
     v.host = "console.aws.amazon.com";
     EXPECT_EQ(ci::inspect(v, {}).size(), 1u);
 }
 
 TEST(inspector, switch_role_naming_only_a_role_fails_closed_with_a_source) {
-    auto a = ci::inspect(request("POST", "signin.aws.amazon.com", "/switchrole", "roleName=Admin"),
-                         {});
+    auto a =
+        ci::inspect(request("POST", "signin.aws.amazon.com", "/switchrole", "roleName=Admin"), {});
     ASSERT_EQ(a.size(), 1u);
     EXPECT_FALSE(a[0].parse_error.empty());
     EXPECT_EQ(a[0].source, "form:roleName");
 }
 
 TEST(inspector, foreign_host_header_on_an_aws_connection_is_judged_by_the_sni) {
-    auto v = request("POST", "intranet.example.com", "/switchrole", "account=444455556666&roleName=X");
+    auto v =
+        request("POST", "intranet.example.com", "/switchrole", "account=444455556666&roleName=X");
     v.sni = "signin.aws.amazon.com";
     auto a = ci::inspect(v, {});
     ASSERT_EQ(a.size(), 1u);
@@ -179,10 +182,21 @@ TEST(inspector, foreign_host_header_on_an_aws_connection_is_judged_by_the_sni) {
 
 TEST(inspector, sigv4a_credential_is_read) {
     auto v = request("GET", "s3.console.aws.amazon.com", "/");
-    v.headers.emplace_back("Authorization", "AWS4-ECDSA-P256-SHA256 Credential=ASIAY34FZKBOKMUTVV7A/"
-                                            "20261123/s3/aws4_request, SignedHeaders=host, "
-                                            "Signature=00");
+    v.headers.emplace_back("Authorization",
+                           "AWS4-ECDSA-P256-SHA256 Credential=ASIAY34FZKBOKMUTVV7A/"
+                           "20261123/s3/aws4_request, SignedHeaders=host, "
+                           "Signature=00");
     auto a = ci::inspect(v, {});
     ASSERT_EQ(a.size(), 1u);
     EXPECT_EQ(a[0].account->str(), "609629065308");
+}
+
+TEST(inspector, conflicting_content_types_on_a_sign_in_path_fail_closed) {
+    auto v = request("POST", "signin.aws.amazon.com", "/authenticate",
+                     "account=111122223333&username=bob");
+    v.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    v.headers.emplace_back("Content-Type", "text/plain");
+    auto a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_FALSE(a[0].parse_error.empty());
 }

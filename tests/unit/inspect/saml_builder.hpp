@@ -7,13 +7,12 @@
 namespace consolegate::test {
 
 inline std::string b64(const std::string& in) {
-    static constexpr char t[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static constexpr char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;
     std::size_t i = 0;
     for (; i + 2 < in.size(); i += 3) {
-        unsigned n = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 |
-                     (unsigned char)in[i + 2];
+        unsigned n =
+            (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
         out += t[n >> 18];
         out += t[(n >> 12) & 63];
         out += t[(n >> 6) & 63];
@@ -67,10 +66,11 @@ inline std::string saml_response(const std::vector<std::string>& role_values,
     }
     x += "<" + q(a, "Subject") + "><" + q(a, "NameID") + ">" + session + "</" + q(a, "NameID") +
          "></" + q(a, "Subject") + ">";
-    x += "<" + q(a, "Conditions") + " NotBefore=\"2026-11-23T03:55:00Z\" "
-         "NotOnOrAfter=\"2026-11-23T04:05:00Z\"><" + q(a, "AudienceRestriction") + "><" +
-         q(a, "Audience") + ">urn:amazon:webservices</" + q(a, "Audience") + "></" +
-         q(a, "AudienceRestriction") + "></" + q(a, "Conditions") + ">";
+    x += "<" + q(a, "Conditions") +
+         " NotBefore=\"2026-11-23T03:55:00Z\" "
+         "NotOnOrAfter=\"2026-11-23T04:05:00Z\"><" +
+         q(a, "AudienceRestriction") + "><" + q(a, "Audience") + ">urn:amazon:webservices</" +
+         q(a, "Audience") + "></" + q(a, "AudienceRestriction") + "></" + q(a, "Conditions") + ">";
     x += "<" + q(a, "AttributeStatement") + ">";
     x += "<" + q(a, "Attribute") + " Name=\"https://aws.amazon.com/SAML/Attributes/Role\">";
     for (auto& v : role_values) {

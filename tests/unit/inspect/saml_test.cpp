@@ -34,11 +34,11 @@ TEST(saml, one_role_and_session_name) {
 
 TEST(saml, several_roles_either_order_duplicates_removed) {
     std::string why;
-    auto r = read(saml_response({std::string(role_a) + "," + prov_a,
-                                 std::string(prov_b) + " , " + role_b,
-                                 std::string(role_a) + "," + prov_a},
-                                "bob"),
-                  &why);
+    auto r = read(
+        saml_response({std::string(role_a) + "," + prov_a, std::string(prov_b) + " , " + role_b,
+                       std::string(role_a) + "," + prov_a},
+                      "bob"),
+        &why);
     ASSERT_TRUE(r) << why;
     ASSERT_EQ(r->roles.size(), 2u);
     EXPECT_EQ(r->roles[1].role.account.str(), "444455556666");
@@ -58,10 +58,10 @@ TEST(saml, namespaces_with_any_prefix_or_default) {
 
 TEST(saml, comment_inside_value_reads_the_whole_text) {
     std::string why;
-    auto r = read(saml_response({"arn:aws:iam::1111<!-- note -->22223333:role/Admin," +
-                                 std::string(prov_a)},
-                                "dave"),
-                  &why);
+    auto r = read(
+        saml_response({"arn:aws:iam::1111<!-- note -->22223333:role/Admin," + std::string(prov_a)},
+                      "dave"),
+        &why);
     ASSERT_TRUE(r) << why;
     EXPECT_EQ(r->roles[0].role.account.str(), "111122223333");
 }
@@ -76,7 +76,8 @@ TEST(saml, comment_that_splits_into_another_role_is_refused) {
 TEST(saml, xxe_is_refused_and_never_expanded) {
     std::string xml =
         "<?xml version=\"1.0\"?>\n<!DOCTYPE r [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">"
-        "<!ENTITY role \"" + std::string(role_a) + "," + prov_a + "\">]>\n";
+        "<!ENTITY role \"" +
+        std::string(role_a) + "," + prov_a + "\">]>\n";
     xml += saml_response({"&role;"}, "&xxe;", "saml2", "saml2p", false);
     std::string why;
     EXPECT_FALSE(read(xml, &why));
@@ -90,17 +91,17 @@ TEST(saml, unknown_entity_without_dtd_stays_literal_and_is_rejected) {
 
 TEST(saml, predefined_entities_and_cdata_are_text) {
     std::string why;
-    auto r = read(saml_response({"<![CDATA[" + std::string(role_a) + "]]>&#44;" + prov_a}, "f"),
-                  &why);
+    auto r =
+        read(saml_response({"<![CDATA[" + std::string(role_a) + "]]>&#44;" + prov_a}, "f"), &why);
     ASSERT_TRUE(r) << why;
     EXPECT_EQ(r->roles[0].role.role_name, "Admin");
 }
 
 TEST(saml, signed_response_reads_the_same) {
     std::string why;
-    auto r = read(saml_response({std::string(role_a) + "," + prov_a}, "g", "saml2", "saml2p",
-                                true, true),
-                  &why);
+    auto r = read(
+        saml_response({std::string(role_a) + "," + prov_a}, "g", "saml2", "saml2p", true, true),
+        &why);
     ASSERT_TRUE(r) << why;
     EXPECT_EQ(r->roles.size(), 1u);
 }
@@ -109,10 +110,11 @@ TEST(saml, role_attribute_outside_the_assertion_is_refused) {
     auto xml = saml_response({std::string(role_a) + "," + prov_a}, "h");
     // An extra, unsigned Role attribute in the Response's Extensions.
     auto pos = xml.find("<saml2:Assertion");
-    xml.insert(pos, "<saml2p:Extensions><saml2:Attribute Name=\"https://aws.amazon.com/SAML/"
-                    "Attributes/Role\"><saml2:AttributeValue>" +
-                        std::string(role_b) + "," + prov_b +
-                        "</saml2:AttributeValue></saml2:Attribute></saml2p:Extensions>");
+    xml.insert(pos,
+               "<saml2p:Extensions><saml2:Attribute Name=\"https://aws.amazon.com/SAML/"
+               "Attributes/Role\"><saml2:AttributeValue>" +
+                   std::string(role_b) + "," + prov_b +
+                   "</saml2:AttributeValue></saml2:Attribute></saml2p:Extensions>");
     std::string why;
     EXPECT_FALSE(read(xml, &why));
 }
@@ -125,18 +127,19 @@ TEST(saml, two_assertions_or_encrypted_are_refused) {
     twice.insert(a1, one.substr(a0, a1 - a0));
     std::string why;
     EXPECT_FALSE(read(twice, &why));
-    EXPECT_FALSE(read("<samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" "
-                      "xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\"><saml:"
-                      "EncryptedAssertion/></samlp:Response>",
-                      &why));
+    EXPECT_FALSE(
+        read("<samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" "
+             "xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\"><saml:"
+             "EncryptedAssertion/></samlp:Response>",
+             &why));
     EXPECT_NE(why.find("encrypted"), std::string::npos);
 }
 
 TEST(saml, bad_values_and_documents) {
     std::string why;
-    EXPECT_FALSE(read(saml_response({role_a}, "j"), &why));                       // no provider
+    EXPECT_FALSE(read(saml_response({role_a}, "j"), &why));  // no provider
     EXPECT_FALSE(read(saml_response({std::string(role_a) + "," + role_b}, "j"), &why));
-    EXPECT_FALSE(read(saml_response({}, "j"), &why));                             // no value
+    EXPECT_FALSE(read(saml_response({}, "j"), &why));  // no value
     EXPECT_FALSE(read("<Response><unclosed></Response>", &why));
     EXPECT_FALSE(read("not xml at all", &why));
     EXPECT_FALSE(ci::read_saml_response("!!!not base64!!!", {}, &why));
@@ -171,9 +174,11 @@ TEST(saml, base64_variants_and_cap) {
 TEST(saml, a_second_role_attribute_spelled_differently_is_refused) {
     auto xml = saml_response({std::string(role_a) + "," + prov_a}, "l");
     auto pos = xml.find("</saml2:AttributeStatement>");
-    xml.insert(pos, "<saml2:Attribute Name=\" https://aws.amazon.com/saml/attributes/ROLE\">"
-                    "<saml2:AttributeValue>" + std::string(role_b) + "," + prov_b +
-                        "</saml2:AttributeValue></saml2:Attribute>");
+    xml.insert(pos,
+               "<saml2:Attribute Name=\" https://aws.amazon.com/saml/attributes/ROLE\">"
+               "<saml2:AttributeValue>" +
+                   std::string(role_b) + "," + prov_b +
+                   "</saml2:AttributeValue></saml2:Attribute>");
     std::string why;
     EXPECT_FALSE(read(xml, &why));
     EXPECT_NE(why.find("more than once"), std::string::npos) << why;

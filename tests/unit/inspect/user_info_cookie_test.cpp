@@ -38,10 +38,10 @@ TEST(user_info_cookie, iam_user_quoted_and_plain_json) {
 }
 
 TEST(user_info_cookie, refuses_what_it_cannot_read) {
-    for (std::string bad : {std::string(""), std::string("%7B"), std::string("%zz"),
-                            std::string("[1,2]"), std::string("%7B%22arn%22%3A5%7D"),
-                            std::string(R"({"arn":"arn:aws:s3:::bucket"})"),
-                            std::string(R"({"alias":"x"})"), std::string(9000, 'a')}) {
+    for (std::string bad :
+         {std::string(""), std::string("%7B"), std::string("%zz"), std::string("[1,2]"),
+          std::string("%7B%22arn%22%3A5%7D"), std::string(R"({"arn":"arn:aws:s3:::bucket"})"),
+          std::string(R"({"alias":"x"})"), std::string(9000, 'a')}) {
         std::string why;
         EXPECT_FALSE(ci::parse_user_info_cookie(bad, &why)) << bad;
         EXPECT_FALSE(why.empty());
@@ -49,8 +49,8 @@ TEST(user_info_cookie, refuses_what_it_cannot_read) {
 }
 
 TEST(user_info_cookie, cookie_values_from_headers) {
-    std::vector<std::string_view> headers{"a=1; aws-userInfo=X; b=2", "aws-userInfo=Y;aws-userinfo=Z",
-                                          "noequals; aws-userInfo =W"};
+    std::vector<std::string_view> headers{
+        "a=1; aws-userInfo=X; b=2", "aws-userInfo=Y;aws-userinfo=Z", "noequals; aws-userInfo =W"};
     auto v = ci::cookie_values(headers, "aws-userInfo");
     ASSERT_EQ(v.size(), 3u);
     EXPECT_EQ(v[0], "X");
