@@ -66,7 +66,10 @@ void loader::process_document(std::string_view text, const std::filesystem::path
     }
     auto saved_dir = dir_;
     auto saved_file = file_;
-    dir_ = file.parent_path();
+    // Stored paths are absolute, so a later chdir (daemons) cannot change what they name.
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(file, ec);
+    dir_ = (ec ? file : absolute).parent_path();
     file_ = shown;
     process_root(doc, file);
     dir_ = saved_dir;

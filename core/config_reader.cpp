@@ -134,23 +134,6 @@ void section::get(std::string_view key, std::string& out) {
         type_error(*n, name(key), "a string");
 }
 
-void section::get_fraction(std::string_view key, double& out) {
-    const toml::node* n = take(key);
-    if (!n) return;
-    double x = 0;
-    if (const auto* f = n->as_floating_point())
-        x = f->get();
-    else if (const auto* i = n->as_integer())
-        x = static_cast<double>(i->get());
-    else
-        return type_error(*n, name(key), "a number from 0 to 1");
-    if (!(x >= 0.0 && x <= 1.0)) {
-        l_.error(*n, name(key) + ": must be from 0 to 1 (a fraction), got " + std::to_string(x));
-        return;
-    }
-    out = x;
-}
-
 void section::get_duration(std::string_view key, duration& out) {
     const toml::node* n = take(key);
     if (!n) return;

@@ -100,7 +100,6 @@ class section {
     void get(std::string_view key, std::string& out);
     template <class T>
     void get_uint(std::string_view key, T& out, std::uint64_t min, std::uint64_t max);
-    void get_fraction(std::string_view key, double& out);
     void get_duration(std::string_view key, duration& out);
     void get_size(std::string_view key, std::uint64_t& out);
     void get_path(std::string_view key, std::filesystem::path& out);

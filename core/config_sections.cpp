@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config_reader.hpp"
+#include "consolegate/core/glob.hpp"
 
 namespace consolegate::core::config_detail {
 
@@ -41,7 +42,7 @@ void loader::read_dns(const toml::table& t) {
     s.get_uint("edns_udp_size", d.edns_udp_size, 512, 4096);
     s.get_duration("tcp_idle_timeout", d.tcp_idle_timeout);
     s.get_uint("max_tcp_connections", d.max_tcp_connections, 1, 1'000'000);
-    s.get_fraction("query_log_sample", d.query_log_sample);
+    s.get_uint("query_log_sample", d.query_log_sample, 0, 1'000'000'000);
     if (const toml::node* c = s.take("cache")) {
         if (const auto* ct = c->as_table())
             read_dns_cache(*ct);
@@ -49,12 +50,6 @@ void loader::read_dns(const toml::table& t) {
             s.type_error(*c, "dns.cache", "a table");
     }
     s.finish();
-    if (d.steer_identity_center) {
-        // IAM Identity Center's portal hands the browser to portal.sso.<region>.amazonaws.com.
-        std::string idc = "portal.sso.*.amazonaws.com";
-        if (std::find(d.steer_names.begin(), d.steer_names.end(), idc) == d.steer_names.end())
-            d.steer_names.push_back(idc);
-    }
     if (d.upstream_timeout.count() == 0)
         error(t.source(), "dns.upstream_timeout must be greater than zero");
 }
@@ -135,8 +130,14 @@ void loader::read_proxy(const toml::table& t) {
                 std::string host;
                 o.get("host", host);
                 if (const toml::node* hn = ot.get("host"); hn && hn->is_string()) {
-                    if (auto err = parse_host_glob(host, ov.host); !err.empty())
+                    if (auto err = parse_host_glob(host, ov.host); !err.empty()) {
                         error(*hn, pre + ".host: " + err);
+                    } else if (has_glob_wildcard(ov.host)) {
+                        // The proxy looks overrides up by the exact SNI/Host name.
+                        error(*hn, pre +
+                                       ".host: an override names one exact host (no '*' or "
+                                       "'?'); write one [[proxy.upstream_override]] per host");
+                    }
                 } else if (!hn) {
                     error(ot.source(), pre + ": `host` is required");
                 }

@@ -5,7 +5,7 @@
 // a complete config or every problem it found, each with FILE:LINE:COL.
 //
 // Relative paths in a file are resolved against the directory of the file that names them, and
-// stored lexically normalised. Keys and meanings: config/README.md.
+// stored absolute and lexically normalised (a later chdir cannot change what they name). Keys and meanings: config/README.md.
 //
 // Thread-safety: config is a plain value; share it as std::shared_ptr<const config>.
 
@@ -61,11 +61,10 @@ struct dns_config {
     unsigned upstream_retries = 2;
     std::vector<ip_address> steer_ipv4;  // A answers for steered names
     std::vector<ip_address> steer_ipv6;  // AAAA answers for steered names
-    // Lowercased, no trailing dot; "*" is one or more labels. steer_identity_center = true
-    // appends "portal.sso.*.amazonaws.com" here.
+    // Lowercased, no trailing dot.
     std::vector<std::string> steer_names{"console.aws.amazon.com", "*.console.aws.amazon.com",
                                          "signin.aws.amazon.com", "*.signin.aws.amazon.com"};
-    bool steer_identity_center = false;
+    bool steer_identity_center = false;  // the DNS module adds portal.sso.*.amazonaws.com
     std::vector<std::string> steer_exceptions{"docs.aws.amazon.com", "health.aws.amazon.com",
                                               "status.aws.amazon.com"};
     duration steer_ttl = std::chrono::seconds(60);
@@ -77,7 +76,7 @@ struct dns_config {
     std::uint16_t edns_udp_size = 1232;
     duration tcp_idle_timeout = std::chrono::seconds(10);
     std::uint32_t max_tcp_connections = 1024;
-    double query_log_sample = 0.0;  // fraction 0..1 of forwarded queries logged
+    std::uint32_t query_log_sample = 0;  // 0 = off; N = log one forwarded query in N
     dns_cache_config cache;
 };
 

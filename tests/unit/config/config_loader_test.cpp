@@ -171,7 +171,7 @@ TEST(ConfigLoader, SyntaxErrorHasItsPlace) {
     EXPECT_NE(r.diagnostics[0].message.find("TOML syntax error"), std::string::npos);
 }
 
-TEST(ConfigLoader, IdentityCenterSteeringAddsPortal) {
+TEST(ConfigLoader, SteerNamesNormalised) {
     auto r = load(R"(
 [dns]
 upstreams = ["192.0.2.1"]
@@ -182,8 +182,35 @@ steer_names = ["Console.AWS.Amazon.com."]
 enabled = false
 )");
     ASSERT_TRUE(r.cfg) << all(r);
-    EXPECT_EQ(r.cfg->dns.steer_names,
-              (std::vector<std::string>{"console.aws.amazon.com", "portal.sso.*.amazonaws.com"}));
+    EXPECT_EQ(r.cfg->dns.steer_names, (std::vector<std::string>{"console.aws.amazon.com"}));
+    EXPECT_TRUE(r.cfg->dns.steer_identity_center);
+}
+
+TEST(ConfigLoader, UpstreamOverrides) {
+    auto r = load(minimal + R"(
+[[proxy.upstream_override]]
+host = "Signin.AWS.Amazon.com."
+address = "127.0.0.1:9443"
+ca_bundle = "origin.pem"
+[[proxy.upstream_override]]
+host = "*.signin.aws.amazon.com"
+address = "127.0.0.1"
+[[proxy.upstream_override]]
+ca_bundle = 3
+)");
+    EXPECT_TRUE(has(r, 15, "one exact host (no '*' or '?')")) << all(r);
+    EXPECT_TRUE(has(r, 16, "the port is missing")) << all(r);
+    EXPECT_TRUE(has(r, 17, "`host` is required")) << all(r);
+    EXPECT_TRUE(has(r, 17, "`address` (\"ip:port\") is required")) << all(r);
+    EXPECT_TRUE(has(r, 18, "ca_bundle: expected a path string, got an integer")) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 5u) << all(r);
+    r = load(minimal +
+             "[[proxy.upstream_override]]\nhost = \"Signin.AWS.Amazon.com.\"\naddress = "
+             "\"[::1]:9443\"\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    ASSERT_EQ(r.cfg->proxy.upstream_overrides.size(), 1u);
+    EXPECT_EQ(r.cfg->proxy.upstream_overrides[0].host, "signin.aws.amazon.com");
+    EXPECT_EQ(r.cfg->proxy.upstream_overrides[0].address.str(), "[::1]:9443");
 }
 
 TEST(ConfigLoader, TeamSecretsNeverInTheFile) {

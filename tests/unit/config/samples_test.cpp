@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <set>
 
+#include "consolegate/core/elevation.hpp"
 #include "test_support.hpp"
 
 namespace consolegate::core {
@@ -74,6 +75,22 @@ TEST(ConfigSamples, DemoIsLoopbackOnly) {
     EXPECT_EQ(c.team.snapshot_file, config_dir / "demo-team.json");
     EXPECT_FALSE(c.policy.accounts.empty());
     EXPECT_FALSE(c.policy.aliases.empty());
+}
+
+TEST(ConfigSamples, DemoTeamSnapshotParses) {
+    auto file = std::filesystem::path(CG_SOURCE_DIR) / "config" / "demo-team.json";
+    std::ifstream in(file, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    auto snap = parse_team_snapshot(text, file.string());
+    EXPECT_TRUE(snap.document_ok);
+    for (auto& d : snap.diagnostics) ADD_FAILURE() << d.where.line << ": " << d.message;
+    ASSERT_EQ(snap.records.size(), 2u);
+    // The demo's standing elevation: alice, security tooling, AdministratorAccess.
+    elevation_set set(snap.records);
+    auto now = *parse_iso8601("2026-11-23T12:00:00Z");
+    EXPECT_TRUE(
+        set.active("alice", *account_id::parse("333333333333"), "AdministratorAccess", now));
+    EXPECT_FALSE(set.active("bob", *account_id::parse("333333333333"), "AdministratorAccess", now));
 }
 
 }  // namespace
