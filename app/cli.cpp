@@ -4,7 +4,7 @@ namespace consolegate::app {
 
 args::args(int argc, char** argv, std::set<std::string> with_value, std::set<std::string> flags) {
     bool only_positional = false;
-    for (int i = 0; i < argc; ++i) {
+    for (int i = 1; i < argc; ++i) {  // argv[0] is the command's name
         std::string a = argv[i];
         if (only_positional || a.size() < 3 || !a.starts_with("--")) {
             positional_.push_back(a);

@@ -12,7 +12,7 @@ namespace consolegate::app {
 
 class args {
 public:
-    // `with_value` lists options that take a value; `flags` those that do not.
+    // argv[0] is the command's name. `with_value` lists options that take a value; `flags` those that do not.
     args(int argc, char** argv, std::set<std::string> with_value, std::set<std::string> flags);
 
     bool ok() const { return error_.empty(); }

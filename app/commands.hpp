@@ -5,5 +5,6 @@
 namespace consolegate::app {
 
 int cmd_logs(int argc, char** argv);
+int cmd_explain(int argc, char** argv);
 
 }  // namespace consolegate::app

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "cmd_check_config.hpp"
 #include "commands.hpp"
 
 namespace {
@@ -14,6 +15,10 @@ struct command {
 };
 
 constexpr command commands[] = {
+    {"check-config", consolegate::app::cmd_check_config,
+     "validate a configuration: FILE:LINE:COL: message for every problem"},
+    {"explain", consolegate::app::cmd_explain,
+     "policy simulator: one JSON decision per raw HTTP request file"},
     {"logs", consolegate::app::cmd_logs, "review sign-in attempts (filters; table, JSON, CSV)"},
 };
 
@@ -42,7 +47,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     for (auto& c : commands) {
-        if (name == c.name) return c.run(argc - 2, argv + 2);
+        if (name == c.name) return c.run(argc - 1, argv + 1);  // argv[0] = the command
     }
     std::fprintf(stderr, "consolegate: unknown command '%s'\n\n", argv[1]);
     print_usage(stderr);

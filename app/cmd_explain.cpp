@@ -1,0 +1,197 @@
+// consolegate explain: the policy simulator. Reads raw HTTP requests (as the browser sends them
+// after TLS), runs them through the same inspector, policy and combination as the live proxy,
+// and prints one JSON object per request.
+#include <boost/json.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "cli.hpp"
+#include "commands.hpp"
+#include "consolegate/core/time.hpp"
+#include "consolegate/inspect/http_file.hpp"
+#include "consolegate/team/snapshot_feed.hpp"
+#include "enforcement.hpp"
+
+namespace consolegate::app {
+namespace json = boost::json;
+
+namespace {
+
+constexpr const char* usage =
+    "usage: consolegate explain --config FILE [--user U] [--now RFC3339] [--client IP]\n"
+    "                           [--sni HOST] REQUEST.http... (or - for standard input)\n"
+    "\n"
+    "Prints one JSON object per request: flow, phase, account, alias, principal, user, effect,\n"
+    "reason, rule, and every sign-in attempt the request carries with the rules considered.\n"
+    "--user fills in the user for attempts that do not name one (e.g. to check a TEAM\n"
+    "elevation); --now evaluates at another time (elevation windows); --client sets the\n"
+    "client address for client_networks selectors (default 127.0.0.1).\n"
+    "Exit status: 0 all requests read, 1 a request could not be read, 2 usage or config error.\n";
+
+std::string read_all(std::istream& in) {
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+json::object attempt_json(const judged_attempt& ja, const core::explanation& ex) {
+    auto& a = ja.attempt;
+    auto& d = ja.decision;
+    json::object o;
+    o["flow"] = core::to_string(a.flow);
+    o["phase"] = core::to_string(a.phase);
+    o["host"] = a.host;
+    o["account"] = ex.account ? ex.account->str() : (a.account ? a.account->str() : "");
+    o["alias"] = a.alias;
+    o["role"] = a.role_name;
+    o["permission_set"] = a.permission_set;
+    o["user"] = a.user;
+    o["source"] = a.source;
+    if (!a.change_type.empty()) o["change_type"] = a.change_type;
+    if (!a.parse_error.empty()) o["parse_error"] = a.parse_error;
+    o["effect"] = core::to_string(d.verdict);
+    o["enforced"] = core::to_string(d.enforced());
+    o["reason"] = core::to_string(d.why);
+    o["reason_text"] = core::describe(d.why);
+    o["rule"] = d.rule;
+    o["report_only"] = d.report_only;
+    o["flagged"] = d.flagged;
+    json::array considered, matched;
+    for (auto& r : ex.considered) considered.emplace_back(r);
+    for (auto& r : ex.matched) matched.emplace_back(r);
+    o["rules_considered"] = std::move(considered);
+    o["rules_matched"] = std::move(matched);
+    o["event_id"] = ja.event_id;
+    return o;
+}
+
+}  // namespace
+
+int cmd_explain(int argc, char** argv) {
+    args a(argc, argv, {"config", "user", "now", "client", "sni"}, {"help"});
+    if (a.flag("help")) {
+        std::fputs(usage, stdout);
+        return 0;
+    }
+    if (!a.ok() || !a.value("config") || a.positional().empty()) {
+        if (!a.ok()) std::fprintf(stderr, "consolegate explain: %s\n", a.error().c_str());
+        std::fputs(usage, stderr);
+        return 2;
+    }
+    auto loaded = core::load_config(*a.value("config"));
+    if (!loaded.cfg) {
+        for (auto& d : loaded.diagnostics) {
+            std::fprintf(stderr, "%s\n", core::format_diagnostic(d).c_str());
+        }
+        return 2;
+    }
+    auto now = std::chrono::system_clock::now();
+    if (auto t = a.value("now")) {
+        auto parsed = core::parse_rfc3339(*t);
+        if (!parsed) {
+            std::fprintf(stderr,
+                         "consolegate explain: --now takes an RFC 3339 time such as "
+                         "2026-11-23T09:30:00Z, not '%s'\n",
+                         t->c_str());
+            return 2;
+        }
+        now = *parsed;
+    }
+    auto client = core::ip_address::parse(a.value("client").value_or("127.0.0.1"));
+    if (!client) {
+        std::fprintf(stderr, "consolegate explain: --client takes an IP address\n");
+        return 2;
+    }
+    auto cfg = std::make_shared<const core::config>(std::move(*loaded.cfg));
+    auto snap = make_policy_snapshot(cfg);
+
+    // The simulator reads the TEAM snapshot as it is now, without its staleness limit, so
+    // `--now` can replay any moment; the output says which feed it used.
+    std::string feed_note = "TEAM feed disabled: elevation-gated rules deny";
+    std::shared_ptr<const team::feed_status> feed_keep;
+    auto elevations = core::elevation_view::unavailable();
+    std::optional<team::snapshot_feed> feed;
+    if (cfg->team.enabled && !cfg->team.snapshot_file.empty()) {
+        feed.emplace(cfg->team.snapshot_file, std::chrono::milliseconds::max());
+        feed->poll();
+        feed_keep = feed->status();
+        if (feed_keep->set) {
+            elevations = core::elevation_view::of(*feed_keep->set);
+            feed_note = "snapshot " + cfg->team.snapshot_file.string() + " (" +
+                        std::to_string(feed_keep->set->size()) +
+                        " in progress; staleness not checked)";
+        } else {
+            feed_note = "unavailable: " + feed_keep->problem;
+        }
+    }
+
+    int status = 0;
+    for (auto& name : a.positional()) {
+        std::string text;
+        if (name == "-") {
+            text = read_all(std::cin);
+        } else {
+            std::ifstream in(name, std::ios::binary);
+            if (!in) {
+                std::fprintf(stderr, "consolegate explain: cannot read %s\n", name.c_str());
+                status = 1;
+                continue;
+            }
+            text = read_all(in);
+        }
+        inspect::http_file_limits limits;
+        limits.max_header_bytes = cfg->proxy.max_header_bytes;
+        limits.max_body = cfg->proxy.max_inspect_body;
+        std::string why;
+        auto file = inspect::http_file::parse(text, a.value("sni").value_or(""), limits, &why);
+        json::object out;
+        out["request"] = name;
+        if (!file) {
+            out["error"] = "not an HTTP request: " + why;
+            std::puts(json::serialize(out).c_str());
+            status = 1;
+            continue;
+        }
+        auto view = file->view();
+        view.client = *client;
+        view.time = now;
+        auto j = judge(view, *snap, elevations, random_event_id);
+        if (auto u = a.value("user")) {
+            // Re-judge with the user filled in where the request names none.
+            for (auto& ja : j.attempts) {
+                if (ja.attempt.user.empty()) ja.attempt.user = *u;
+                ja.decision = core::evaluate(ja.attempt, *snap->policy, elevations, now);
+            }
+        }
+        out["method"] = view.method;
+        out["host"] = inspect::normalize_host(view.host);
+        out["path"] = view.target.substr(0, view.target.find('?'));
+        json::array attempts;
+        combine(j);
+        bool allow = j.allow;
+        int deciding = j.deciding;
+        for (auto& ja : j.attempts) {
+            auto ex = core::explain(ja.attempt, *snap->policy, elevations, now);
+            attempts.emplace_back(attempt_json(ja, ex));
+        }
+        out["effect"] = allow ? "allow" : "deny";
+        if (j.attempts.empty()) {
+            out["reason"] = "no-sign-in";
+            out["reason_text"] = "The request carries no sign-in information; it is forwarded.";
+        } else {
+            auto& top = attempts[std::size_t(deciding >= 0 ? deciding : 0)].as_object();
+            for (auto key : {"flow", "phase", "account", "alias", "role", "permission_set", "user",
+                             "reason", "reason_text", "rule"}) {
+                out[key] = top.at(key);
+            }
+        }
+        out["attempts"] = std::move(attempts);
+        out["elevation_feed"] = feed_note;
+        out["now"] = core::format_rfc3339(now);
+        std::puts(json::serialize(out).c_str());
+    }
+    return status;
+}
+
+}  // namespace consolegate::app

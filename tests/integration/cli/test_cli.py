@@ -1,0 +1,120 @@
+"""The consolegate CLI as a user runs it: explain (over the whole sign-in corpus), check-config,
+logs. Every command is bounded by a timeout."""
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+SOURCE_DIR = os.environ["CG_SOURCE_DIR"]
+BINARY = os.environ["CG_BINARY"]
+CORPUS = os.path.join(SOURCE_DIR, "tests/corpus/signin")
+POLICY = os.path.join(SOURCE_DIR, "tests/corpus/policy/policy.toml")
+NOW = "2026-11-23T09:00:00Z"
+
+
+def cg(*args, input=None):
+    return subprocess.run([BINARY] + list(args), capture_output=True, text=True, timeout=60, input=input)
+
+
+class ExplainTest(unittest.TestCase):
+    def test_every_corpus_request_gets_its_reviewed_decision(self):
+        with open(os.path.join(SOURCE_DIR, "tests/corpus/policy/decisions.json")) as f:
+            expected = json.load(f)
+        files = sorted(n for n in os.listdir(CORPUS) if n.endswith(".http"))
+        self.assertEqual(sorted(expected), files, "decisions.json and the corpus disagree on the file list")
+        r = cg("explain", "--config", POLICY, "--now", NOW, *[os.path.join(CORPUS, n) for n in files])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertEqual(len(lines), len(files))  # one JSON object per request
+        for name, line in zip(files, lines):
+            got = json.loads(line)
+            with self.subTest(request=name):
+                self.assertEqual(got["request"].split("/")[-1], name)
+                self.assertEqual({"effect": got["effect"], "reason": got["reason"]}, expected[name])
+                for key in ("flow", "phase", "account", "alias", "user", "rule") if got["attempts"] else ():
+                    self.assertIn(key, got)
+
+    def test_explain_names_the_rule_and_the_rules_considered(self):
+        r = cg("explain", "--config", POLICY, os.path.join(CORPUS, "iam-user-host-label-alias.http"))
+        d = json.loads(r.stdout)
+        self.assertEqual((d["effect"], d["reason"], d["rule"], d["account"]),
+                         ("deny", "rule-deny", "no-production", "444455556666"))
+        self.assertIn("no-production", d["attempts"][0]["rules_considered"])
+
+    def test_requests_from_standard_input_and_secrets_never_echoed(self):
+        req = ("POST /authenticate HTTP/1.1\nHost: signin.aws.amazon.com\n"
+               "Content-Type: application/x-www-form-urlencoded\n\n"
+               "account=acme-sandbox&username=bob&password=hunter2")
+        r = cg("explain", "--config", POLICY, "-", input=req)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = json.loads(r.stdout)
+        self.assertEqual((d["effect"], d["account"], d["alias"], d["user"]), ("allow", "111122223333", "acme-sandbox", "bob"))
+        self.assertNotIn("hunter2", r.stdout)
+
+    def test_bad_input_gets_a_clear_error(self):
+        r = cg("explain", "--config", POLICY, "--now", "yesterday", os.path.join(CORPUS, "static-asset.http"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("RFC 3339", r.stderr)
+        r = cg("explain", "--config", POLICY, "/nonexistent.http", os.path.join(CORPUS, "static-asset.http"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot read /nonexistent.http", r.stderr)
+        self.assertEqual(len(r.stdout.splitlines()), 1)  # the readable request is still judged
+        r = cg("explain", "--config", POLICY, "-", input="this is not HTTP\n\n")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("not an HTTP request", json.loads(r.stdout)["error"])
+        r = cg("explain")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("usage", r.stderr)
+
+
+class CheckConfigTest(unittest.TestCase):
+    def test_every_problem_with_file_line_column(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "bad.toml")
+            with open(path, "w") as f:
+                f.write('[dns]\nenabled = false\n[proxy]\nenabled = false\n[policy]\n'
+                        '[[policy.rule]]\nname = "a"\neffect = "allow"\naccounts = ["12345"]\n'
+                        '[[policy.rule]]\nname = "a"\neffect = "permit"\nou_pathz = ["x"]\n')
+            r = cg("check-config", path)
+            self.assertEqual(r.returncode, 2)
+            problems = [l for l in r.stderr.splitlines() if l.startswith(path + ":")]
+            self.assertGreaterEqual(len(problems), 4, r.stderr)  # bad ID, duplicate name, effect, unknown key
+            self.assertTrue(any(l.startswith(path + ":9:") for l in problems), r.stderr)
+            self.assertIn("ou_paths", r.stderr)  # the unknown key's suggestion
+
+    def test_shipped_configs_are_valid(self):
+        for name in ("demo.toml", "example.toml"):
+            r = cg("check-config", os.path.join(SOURCE_DIR, "config", name))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(": ok", r.stdout)
+
+
+class LogsTest(unittest.TestCase):
+    def test_filters_and_formats(self):
+        events = [
+            {"id": "e1", "time": "2026-11-23T08:00:00.000Z", "effect": "deny", "enforced": "deny",
+             "account": "444455556666", "user": "mallory", "flow": "iam-user", "reason": "rule-deny"},
+            {"id": "e2", "time": "2026-11-23T08:05:00.000Z", "effect": "allow", "enforced": "allow",
+             "account": "111122223333", "user": "alice", "flow": "saml", "reason": "rule-allow"},
+        ]
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "audit.jsonl")
+            with open(path, "w") as f:
+                for e in events:
+                    f.write(json.dumps(e) + "\n")
+                f.write('{"id": "torn')  # a crash mid-write leaves a partial last line
+            r = cg("logs", "--file", path, "--decision", "deny", "--format", "json")
+            self.assertEqual(r.returncode, 0)
+            self.assertEqual([json.loads(l)["id"] for l in r.stdout.splitlines()], ["e1"])
+            self.assertIn("skipped", r.stderr)
+            r = cg("logs", "--file", path, "--since", "2026-11-23T08:01:00Z", "--format", "csv")
+            self.assertEqual(r.stdout.splitlines()[0].split(",")[0], "time")
+            self.assertEqual(len(r.stdout.splitlines()), 2)
+            r = cg("logs", "--file", path)
+            self.assertEqual(r.stdout.splitlines()[1].split()[0], "2026-11-23T08:05:00.000Z")  # newest first
+            self.assertEqual(cg("logs", "--file", path, "--since", "soon").returncode, 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
