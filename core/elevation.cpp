@@ -101,6 +101,21 @@ bool elevation_set::active(std::string_view user, account_id account,
     return false;
 }
 
+bool elevation_set::active_for_anyone(account_id account, std::string_view permission_set,
+                                      clock::time_point now) const noexcept {
+    if (permission_set.empty()) return false;
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), 0,
+                               [&](const entry& e, int) {
+                                   if (e.account != account) return e.account < account;
+                                   return e.permission_set.compare(permission_set) < 0;
+                               });
+    for (; it != entries_.end() && it->account == account && it->permission_set == permission_set;
+         ++it) {
+        if (it->start <= now && now < it->end) return true;
+    }
+    return false;
+}
+
 std::optional<clock::time_point> parse_iso8601(std::string_view s) noexcept {
     // YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)   (RFC 3339 section 5.6; 't'/'z' allowed too)
     int y, mo, d, h, mi, sec;

@@ -310,7 +310,14 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
     }
 
     auto elevated = [&] {
-        return account && ev.set() && ev.set()->active(a.user, *account, a.permission_set, now);
+        if (!account || !ev.set()) return false;
+        // The IAM Identity Center portal's federation link names no user before sign-in: let it
+        // through when someone is elevated for exactly this (account, permission set); the user
+        // is checked strictly on the console session's aws-userInfo cookie right after.
+        if (a.user.empty() && a.phase == auth_phase::pre_auth) {
+            return ev.set()->active_for_anyone(*account, a.permission_set, now);
+        }
+        return ev.set()->active(a.user, *account, a.permission_set, now);
     };
 
     // AMS guardrails.

@@ -49,6 +49,12 @@ class elevation_set {
     bool active(std::string_view user, account_id account, std::string_view permission_set,
                 std::chrono::system_clock::time_point now) const noexcept;
 
+    // Whether anyone holds an active elevation for (account, permission set) now. For
+    // pre-auth requests that name no user (the IAM Identity Center portal's federation link):
+    // the user is checked strictly once the console session exists (aws-userInfo).
+    bool active_for_anyone(account_id account, std::string_view permission_set,
+                           std::chrono::system_clock::time_point now) const noexcept;
+
     std::size_t size() const noexcept { return entries_.size(); }  // in-progress records kept
 
   private:

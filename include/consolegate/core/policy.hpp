@@ -17,7 +17,10 @@
 //  4. Rules. A rule matches when every non-empty selector matches; a selector on a value the
 //     attempt does not carry (no role yet, no user yet) does not match. Rules are ranked by
 //     effect, never by file order: an enforcing deny wins; otherwise a matching
-//     allow-with-elevation decides (elevation_active / elevation_missing / elevation_feed_stale),
+//     allow-with-elevation decides (elevation_active / elevation_missing / elevation_feed_stale;
+//     a pre-auth attempt that names no user, like the IAM Identity Center portal's federation
+//     link, counts as elevated when anyone is elevated for that account and permission set: the
+//     session's aws-userInfo cookie is then judged strictly on (user, account, permission set)),
 //     even if a plain allow matches too (the narrower grant wins; fail closed); otherwise an
 //     allow (rule_allow); otherwise the default. Within one effect, the first rule in file order
 //     is named.

@@ -324,6 +324,26 @@ INSTANTIATE_TEST_SUITE_P(
                  r.now = "2026-11-23T10:00:00Z";
                  r.why = R::elevation_missing, r.rule = "prod-admin-elevated";
              }),
+        with(idc("portal link names no user: someone is elevated for it", "012345678901",
+                 "AdministratorAccess", ""),
+             [](row& r) {
+                 r.verdict = allow, r.why = R::elevation_active, r.rule = "prod-admin-elevated";
+             }),
+        with(idc("portal link names no user: nobody elevated at that time", "012345678901",
+                 "AdministratorAccess", ""),
+             [](row& r) {
+                 r.now = "2026-11-23T10:00:00Z";
+                 r.why = R::elevation_missing, r.rule = "prod-admin-elevated";
+             }),
+        with(idc("portal link names no user: elevated for another account only", "111122223333",
+                 "AdministratorAccess", ""),
+             [](row& r) { r.why = R::elevation_missing, r.rule = "prod-admin-elevated"; }),
+        with(idc("post-auth without a user stays strict", "012345678901", "AdministratorAccess",
+                 ""),
+             [](row& r) {
+                 r.phase = P::post_auth;
+                 r.why = R::elevation_missing, r.rule = "prod-admin-elevated";
+             }),
         with(idc("not elevated: another user", "012345678901", "AdministratorAccess",
                  "bob@example.com"),
              [](row& r) { r.why = R::elevation_missing, r.rule = "prod-admin-elevated"; }),
