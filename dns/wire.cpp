@@ -51,26 +51,34 @@ void lowercase(wire_name& n) noexcept {
 }
 
 std::string to_text(std::span<const std::uint8_t> name) {
-    std::string out;
+    text_buffer buf;
+    return std::string(to_text(name, buf));
+}
+
+std::string_view to_text(std::span<const std::uint8_t> name, text_buffer& buf) noexcept {
+    std::size_t n = 0;
+    auto push = [&](char c) {
+        if (n < buf.size()) buf[n++] = c;
+    };
     std::size_t pos = 0;
     while (pos < name.size()) {
         const std::size_t len = name[pos];
         if (len == 0 || pos + 1 + len > name.size()) break;
-        if (!out.empty()) out.push_back('.');
+        if (n != 0) push('.');
         for (std::size_t i = 0; i < len; ++i) {
             const std::uint8_t c = name[pos + 1 + i];
             if (c > ' ' && c < 127 && c != '.' && c != '\\') {
-                out.push_back(static_cast<char>(c));
+                push(static_cast<char>(c));
             } else {
-                out.push_back('\\');
-                out.push_back(static_cast<char>('0' + c / 100));
-                out.push_back(static_cast<char>('0' + c / 10 % 10));
-                out.push_back(static_cast<char>('0' + c % 10));
+                push('\\');
+                push(static_cast<char>('0' + c / 100));
+                push(static_cast<char>('0' + c / 10 % 10));
+                push(static_cast<char>('0' + c % 10));
             }
         }
         pos += 1 + len;
     }
-    return out;
+    return {buf.data(), n};
 }
 
 bool from_text(std::string_view text, wire_name& out) noexcept {

@@ -70,6 +70,9 @@ void lowercase(wire_name& n) noexcept;
 // "www.example.com" (no trailing dot; the root is ""). Bytes outside [!-~] and dots inside labels
 // are escaped as \DDD so a hostile name can never be confused with another in logs or matching.
 std::string to_text(std::span<const std::uint8_t> name);
+// The same into a caller's buffer (no allocation; 4 bytes per wire byte always suffice).
+using text_buffer = std::array<char, max_name_size * 4>;
+std::string_view to_text(std::span<const std::uint8_t> name, text_buffer& buf) noexcept;
 // Parses "www.example.com" or "www.example.com." into wire form. No escapes accepted.
 bool from_text(std::string_view text, wire_name& out) noexcept;
 
