@@ -95,7 +95,10 @@ bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const p
     const std::uint16_t counts[3] = {get16(&msg[6]), get16(&msg[8]), get16(&msg[10])};
     std::size_t off = header_size;
     wire_name qn;
-    if (!read_name(msg, off, &qn) || msg.size() - off < 4) return false;
+    // Uncompressed (see parse_query): the renderer writes the client's spelling over it in place.
+    if (!read_name(msg, off, &qn) || off - header_size != qn.size || msg.size() - off < 4) {
+        return false;
+    }
     if (!names_equal_ci(qn.view(), q.qname_lower.view())) return false;
     if (get16(&msg[off]) != q.qtype || get16(&msg[off + 2]) != q.qclass) return false;
     off += 4;

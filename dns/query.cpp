@@ -20,9 +20,11 @@ parse_status parse_query(std::span<const std::uint8_t> msg, query& q) noexcept {
     if ((q.flags & flag::opcode_mask) != 0) return parse_status::notimp;
     if (qd != 1 || an != 0 || ns != 0) return parse_status::formerr;
     std::size_t off = header_size;
-    // The question is the first name of the message: a compression pointer here can only point
-    // into the header, so read_name rejects it.
-    if (!read_name(msg, off, &q.qname)) return parse_status::formerr;
+    // The question is the first name of the message: a compression pointer in it could only
+    // point into the header, so it must be written out in full.
+    if (!read_name(msg, off, &q.qname) || off - header_size != q.qname.size) {
+        return parse_status::formerr;
+    }
     if (msg.size() - off < 4) return parse_status::formerr;
     q.qtype = get16(&msg[off]);
     q.qclass = get16(&msg[off + 2]);
