@@ -259,6 +259,16 @@ struct service::impl {
             st.refused.fetch_add(1, std::memory_order_relaxed);
             return write_rcode(q, rcode::refused, udp_size(), out);
         }
+        // The cache first: it only ever holds forwarded names (steered, blocked and canary
+        // answers are never stored, and update() empties it when the steering policy changes),
+        // so a hit skips the name matching.
+        cache_key key;
+        make_cache_key(q, key);
+        if (const auto* e = answers.find(key.view(), now); e && e->fresh(now)) {
+            st.cache_hits.fetch_add(1, std::memory_order_relaxed);
+            log_query(c, q, "cache");
+            return render(e->answer, q, e->age_s(now), std::nullopt, tcp, out);
+        }
         text_buffer text;
         switch (pol.decide(to_text(q.qname_lower.view(), text))) {
         case verdict::steer: {
@@ -276,13 +286,6 @@ struct service::impl {
             return write_rcode(q, pol.block_rcode, udp_size(), out);
         case verdict::forward:
             break;
-        }
-        cache_key key;
-        make_cache_key(q, key);
-        if (const auto* e = answers.find(key.view(), now); e && e->fresh(now)) {
-            st.cache_hits.fetch_add(1, std::memory_order_relaxed);
-            log_query(c, q, "cache");
-            return render(e->answer, q, e->age_s(now), std::nullopt, tcp, out);
         }
         st.cache_misses.fetch_add(1, std::memory_order_relaxed);
         log_query(c, q, "forward");
@@ -416,7 +419,9 @@ struct service::impl {
                 if (r <= 0) break;
                 sent += static_cast<unsigned>(r);
             }
-            if (static_cast<std::size_t>(got) < udp_batch) return;
+            // No early return on a short batch: under load more datagrams arrived while this
+            // batch was served, and one recvmmsg finding nothing is cheaper than going back to
+            // epoll (epoll_wait + epoll_ctl to re-arm).
         }
     }
 
@@ -545,9 +550,16 @@ void service::update(std::shared_ptr<const options> o) {
         const bool upstream_changed = o->upstreams != i->opts->upstreams ||
                                       o->upstream_timeout != i->opts->upstream_timeout ||
                                       o->upstream_retries != i->opts->upstream_retries;
+        const bool policy_changed =
+            o->steer_names != i->opts->steer_names || o->steer_exceptions != i->opts->steer_exceptions ||
+            o->steer_identity_center != i->opts->steer_identity_center ||
+            o->block_names != i->opts->block_names || o->steer_ipv4 != i->opts->steer_ipv4 ||
+            o->steer_ipv6 != i->opts->steer_ipv6 || o->steer_ttl != i->opts->steer_ttl ||
+            o->cache.min_ttl != i->opts->cache.min_ttl || o->cache.max_ttl != i->opts->cache.max_ttl;
         i->opts = o;
         i->pol = *compiled;
         const auto before = i->answers.size();
+        if (policy_changed) i->answers.clear();  // cached CNAME rewrites and clamps are stale
         i->answers.set_max_entries(o->cache.max_entries);
         i->st.cache_entries.fetch_add(static_cast<std::int64_t>(i->answers.size()) -
                                           static_cast<std::int64_t>(before),

@@ -53,7 +53,9 @@ inline std::uint8_t ascii_lower(std::uint8_t c) noexcept {
 
 // A name in uncompressed wire form, root label included ("\3www\7example\3com\0").
 struct wire_name {
-    std::array<std::uint8_t, max_name_size> bytes{};
+    // Left uninitialised on purpose: only the first `size` bytes are ever read, and a query is
+    // parsed into a fresh one per packet on the hot path.
+    std::array<std::uint8_t, max_name_size> bytes;
     std::size_t size = 0;
 
     std::span<const std::uint8_t> view() const noexcept { return {bytes.data(), size}; }
