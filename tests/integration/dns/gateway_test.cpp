@@ -4,6 +4,7 @@
 #include "zone.hpp"
 
 #include "consolegate/dns/service.hpp"
+#include "consolegate/net/cares_resolver.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,11 +13,16 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include <gtest/gtest.h>
 
+#include <future>
+#include <mutex>
 #include <regex>
+#include <set>
 #include <thread>
 
 namespace consolegate::dns {
@@ -339,6 +345,123 @@ TEST_F(DnsGateway, AgreesWithUnboundOnEveryNonSteeredName) {
     const auto out = t::run("/usr/bin/python3 " + script + " " + std::to_string(gw.port()) + " " +
                             std::to_string(unbound.port()));
     EXPECT_NE(out.find("AGREE"), std::string::npos) << out;
+}
+
+int connect_tcp(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// True when the peer closes `fd` within `limit`.
+bool closed_within(int fd, std::chrono::milliseconds limit) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(limit.count())) != 1) return false;
+    char c;
+    return ::recv(fd, &c, 1, 0) == 0;
+}
+
+TEST_F(DnsGateway, IdleTcpConnectionsAreClosed) {
+    auto o = base_options(nsd.port());
+    o.tcp_idle_timeout = std::chrono::seconds(1);
+    gateway gw(o);
+    const int fd = connect_tcp(gw.port());
+    ASSERT_GE(fd, 0);
+    EXPECT_FALSE(closed_within(fd, 300ms));
+    EXPECT_TRUE(closed_within(fd, 3000ms));
+    ::close(fd);
+}
+
+TEST_F(DnsGateway, TcpConnectionsOverTheLimitAreClosed) {
+    auto o = base_options(nsd.port());
+    o.max_tcp_connections = 1;
+    gateway gw(o);
+    const int first = connect_tcp(gw.port());
+    ASSERT_GE(first, 0);
+    // The first is counted once the worker accepted it: an answer on it proves that.
+    auto q = t::make_query("console.aws.amazon.com", 1);
+    q.insert(q.begin(), {static_cast<std::uint8_t>(q.size() >> 8), static_cast<std::uint8_t>(q.size())});
+    ASSERT_EQ(::send(first, q.data(), q.size(), 0), static_cast<ssize_t>(q.size()));
+    pollfd p{first, POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 3000), 1);
+    std::uint8_t buf[512];
+    EXPECT_GT(::recv(first, buf, sizeof buf, 0), 12);
+    const int second = connect_tcp(gw.port());
+    ASSERT_GE(second, 0);
+    EXPECT_TRUE(closed_within(second, 3000ms));
+    EXPECT_GE(gw.counters().tcp_rejected.load(), 1u);
+    ::close(first);
+    ::close(second);
+}
+
+TEST_F(DnsGateway, WorkersShareTheListenAddress) {
+    auto o = base_options(nsd.port());
+    gateway first(o);
+    o.listen = {{ip("127.0.0.1"), first.port()}};
+    gateway second(o);  // SO_REUSEPORT: the same UDP and TCP port
+    EXPECT_EQ(second.port(), first.port());
+    for (int i = 0; i < 4; ++i) {
+        EXPECT_EQ(t::dig(first.port(), "console.aws.amazon.com A +short"), "192.0.2.10\n");
+    }
+    EXPECT_EQ(first.counters().steered.load() + second.counters().steered.load(), 4u);
+}
+
+TEST_F(DnsGateway, SampledQueryLogAndPrometheusText) {
+    auto o = base_options(nsd.port());
+    o.query_log_sample = 2;
+    std::vector<std::string> lines;
+    std::mutex m;
+    {
+        gateway gw(o);
+        gw.svc().set_query_log([&](std::string_view l) {
+            std::lock_guard lock(m);
+            lines.emplace_back(l);
+        });
+        for (int i = 0; i < 4; ++i) t::dig(gw.port(), "console.aws.amazon.com A +short");
+        std::string text;
+        write_prometheus(text, gw.counters());
+        EXPECT_NE(text.find("consolegate_dns_steered_total 4\n"), std::string::npos) << text;
+        EXPECT_NE(text.find("# TYPE consolegate_dns_tcp_connections gauge"), std::string::npos);
+    }
+    std::lock_guard lock(m);
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_NE(lines[0].find("name=console.aws.amazon.com"), std::string::npos) << lines[0];
+    EXPECT_NE(lines[0].find("result=steered"), std::string::npos) << lines[0];
+}
+
+boost::asio::awaitable<net::resolve_result> resolve_once(net::host_resolver* r, std::string host) {
+    co_return co_await r->resolve(std::move(host));
+}
+
+TEST_F(DnsGateway, HostResolverFindsRealAddressesNotSteeredOnes) {
+    boost::asio::io_context io;
+    net::cares_options co;
+    co.servers = {{ip("127.0.0.1"), nsd.port()}};
+    co.timeout = 500ms;
+    co.tries = 1;
+    auto resolver = net::make_cares_host_resolver(io, co);
+    auto ok = boost::asio::co_spawn(io, resolve_once(resolver.get(), "www.example.test"),
+                                    boost::asio::use_future);
+    auto missing = boost::asio::co_spawn(io, resolve_once(resolver.get(), "nope.example.test"),
+                                         boost::asio::use_future);
+    io.run_for(5s);
+    ASSERT_EQ(ok.wait_for(0s), std::future_status::ready);
+    const auto r = ok.get();
+    EXPECT_FALSE(r.error);
+    std::set<std::string> got;
+    for (const auto& a : r.addresses) got.insert(a.to_string());
+    EXPECT_EQ(got, (std::set<std::string>{"198.51.100.1", "2001:db8::1"}));
+    ASSERT_EQ(missing.wait_for(0s), std::future_status::ready);
+    const auto m = missing.get();
+    EXPECT_TRUE(m.error);
+    EXPECT_TRUE(m.addresses.empty());
 }
 
 }  // namespace

@@ -94,6 +94,10 @@ TEST(DnsQuery, RejectsMalformed) {
     auto opcode = make_query("a.example", 1);
     opcode[2] |= 0x10;  // opcode 2 (STATUS)
     EXPECT_EQ(parse_query(opcode, q), parse_status::notimp);
+    // A question name compressed into the header (fuzzer find): FORMERR, never read in place.
+    const std::vector<std::uint8_t> compressed{0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+                                               4, 't', 'e', 's', 't', 0xc0, 0, 0, 1, 0, 1};
+    EXPECT_EQ(parse_query(compressed, q), parse_status::formerr);
     msg_builder two_opt(1, 0, 1, 0, 0, 2);
     two_opt.question("a.example", 1);
     two_opt.opt(1232, false);
