@@ -168,6 +168,9 @@ struct service::impl {
     cache answers;
     rate_limiter limiter;
     id_source ids;
+    // IDs of this worker's queries in flight: c-ares 1.18 matches answers by ID alone first, so
+    // two outstanding queries sharing one would cost one of them a timeout.
+    std::vector<bool> ids_in_flight = std::vector<bool>(65536);
     std::unique_ptr<net::cares_channel> upstream;
     std::vector<std::unique_ptr<udp::socket>> udp_sockets;
     std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
@@ -183,7 +186,15 @@ struct service::impl {
         query q;
         client c;
         bool tcp;
+        std::uint16_t id;
     };
+
+    std::uint16_t fresh_id() {
+        std::uint16_t id = ids.next();
+        for (int i = 0; i < 16 && ids_in_flight[id]; ++i) id = ids.next();
+        ids_in_flight[id] = true;
+        return id;
+    }
 
     std::uint16_t udp_size() const { return std::min<std::uint16_t>(opts->edns_udp_size, 4096); }
 
@@ -199,7 +210,8 @@ struct service::impl {
         co.timeout = opts->upstream_timeout;
         co.tries = opts->upstream_retries + 1;
         co.pass_error_rcodes = true;
-        upstream.reset();
+        upstream.reset();  // queries in flight are abandoned (their callbacks see EDESTRUCTION)
+        std::fill(ids_in_flight.begin(), ids_in_flight.end(), false);
         if (!co.servers.empty()) upstream = std::make_unique<net::cares_channel>(io, co);
     }
 
@@ -304,10 +316,14 @@ struct service::impl {
     void forward(const query& q, const client& c, bool tcp, std::span<std::uint8_t> scratch_out) {
         if (!upstream) return fail(q, c, tcp, scratch_out);
         std::array<std::uint8_t, max_name_size + 64> wire;
-        const auto n = write_upstream_query(q, ids.next(), udp_size(), wire);
-        if (n == 0) return fail(q, c, tcp, scratch_out);
+        const std::uint16_t id = fresh_id();
+        const auto n = write_upstream_query(q, id, udp_size(), wire);
+        if (n == 0) {
+            ids_in_flight[id] = false;
+            return fail(q, c, tcp, scratch_out);
+        }
         st.forwarded.fetch_add(1, std::memory_order_relaxed);
-        auto* p = new pending{this, q, c, tcp};
+        auto* p = new pending{this, q, c, tcp, id};
         upstream->send({wire.data(), n}, &impl::on_answer, p);
     }
 
@@ -335,6 +351,7 @@ struct service::impl {
         std::unique_ptr<pending> p(static_cast<pending*>(arg));
         if (status == ARES_EDESTRUCTION) return;  // the service is going away: touch nothing
         impl& self = *p->self;
+        self.ids_in_flight[p->id] = false;
         if (timeouts > 0) self.st.upstream_timeouts.fetch_add(timeouts, std::memory_order_relaxed);
         auto out = std::span<std::uint8_t>(self.scratch);
         cached_answer a;
