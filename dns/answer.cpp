@@ -45,12 +45,18 @@ bool rewrite_chain(const query& q, const policy& p, std::span<const std::uint8_t
     w.u16(q.qclass);
     out.ttl_offsets.clear();
     std::uint32_t lifetime = p.target.ttl;
+    bool first = true;
     for (const auto& rr : chain) {
         wire_name owner, cname;
         std::size_t o = rr.owner;
         std::size_t t = rr.rdata;
         if (!read_name(msg, o, &owner) || !read_name(msg, t, &cname)) return false;
-        w.bytes(owner.view());
+        if (first) {
+            w.u16(0xc000 | header_size);  // the question: rendered in the client's spelling
+        } else {
+            w.bytes(owner.view());
+        }
+        first = false;
         w.u16(rr_type::cname);
         w.u16(class_in);
         const std::uint32_t ttl = get32(&msg[rr.ttl_at]);

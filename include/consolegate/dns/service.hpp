@@ -6,7 +6,7 @@
 //
 // Thread-safety: construct, start and destroy on any thread while the io_context is not running
 // the service; stop() and update() may be called from any thread (they post to the io_context).
-// Destroy the service only after its io_context has stopped running.
+// Destroy the service after its io_context has stopped running and before the io_context itself.
 
 #include "consolegate/dns/options.hpp"
 #include "consolegate/dns/stats.hpp"
