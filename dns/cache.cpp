@@ -28,6 +28,7 @@ void cache::insert(std::string_view key, cached_answer&& a, std::uint64_t now_ms
         node->stored_ms = now_ms;
         node->fresh_until_ms = fresh;
         node->keep_until_ms = keep;
+        node->prefetching = false;
         lru_.splice(lru_.begin(), lru_, node);
         return;
     }

@@ -21,6 +21,7 @@ public:
         std::uint64_t stored_ms = 0;
         std::uint64_t fresh_until_ms = 0;
         std::uint64_t keep_until_ms = 0;  // fresh_until + max-stale when serve-stale is on
+        mutable bool prefetching = false;  // a refresh is in flight: one at a time per entry
 
         bool fresh(std::uint64_t now_ms) const noexcept { return now_ms < fresh_until_ms; }
         std::uint32_t age_s(std::uint64_t now_ms) const noexcept {

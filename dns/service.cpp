@@ -102,6 +102,8 @@ struct client {
     sockaddr_storage peer{};
     socklen_t peer_len = 0;
     std::shared_ptr<tcp_conn> tcp;
+
+    bool has_peer() const noexcept { return udp_fd >= 0 || tcp; }
 };
 
 struct tcp_conn : std::enable_shared_from_this<tcp_conn> {
@@ -279,7 +281,14 @@ struct service::impl {
         if (const auto* e = answers.find(key.view(), now); e && e->fresh(now)) {
             st.cache_hits.fetch_add(1, std::memory_order_relaxed);
             log_query(c, q, "cache");
-            return render(e->answer, q, e->age_s(now), std::nullopt, tcp, out);
+            const auto n = render(e->answer, q, e->age_s(now), std::nullopt, tcp, out);
+            if (opts->cache.prefetch && !e->prefetching && e->answer.lifetime >= 10 &&
+                (e->fresh_until_ms - now) * 10 < std::uint64_t{e->answer.lifetime} * 1000) {
+                e->prefetching = true;
+                st.prefetches.fetch_add(1, std::memory_order_relaxed);
+                forward(q, client{}, false, {});  // no client: the answer only refreshes the cache
+            }
+            return n;
         }
         text_buffer text;
         switch (pol.decide(to_text(q.qname_lower.view(), text))) {
@@ -329,6 +338,7 @@ struct service::impl {
 
     // Upstream failed: a stale answer within max-stale (RFC 8767 §4) or SERVFAIL.
     void fail(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out) {
+        if (!c.has_peer()) return;  // a prefetch: the cached answer stays as it is
         std::size_t n = 0;
         if (opts->cache.serve_stale) {
             cache_key key;
@@ -381,7 +391,7 @@ struct service::impl {
     }
 
     void reply(const client& c, std::span<const std::uint8_t> msg) {
-        if (msg.empty() || stopped) return;
+        if (msg.empty() || stopped || !c.has_peer()) return;
         if (c.tcp) return c.tcp->enqueue(msg);
         // UDP answers rarely block; when the socket buffer is full the answer is lost like any
         // datagram and the client retries.

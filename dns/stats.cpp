@@ -29,6 +29,8 @@ void write_prometheus(std::string& out, const stats& s) {
     metric(out, "cache_misses", c, "Cache lookups that missed.", s.cache_misses);
     metric(out, "stale_served", c, "Stale answers served while upstream failed (RFC 8767).",
            s.stale_served);
+    metric(out, "prefetches", c, "Background refreshes of cached answers about to expire.",
+           s.prefetches);
     metric(out, "servfail", c, "SERVFAIL answers sent.", s.servfail);
     metric(out, "refused", c, "REFUSED answers sent (ACL, rate limit over TCP).", s.refused);
     metric(out, "formerr", c, "FORMERR answers sent.", s.formerr);

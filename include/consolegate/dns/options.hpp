@@ -28,7 +28,9 @@ struct cache_options {
     bool serve_stale = false;                     // RFC 8767
     std::chrono::seconds stale_answer_ttl{30};
     std::chrono::seconds max_stale{86400};
-    bool prefetch = false;  // accepted, not implemented yet
+    // Refresh a popular answer in the background when a hit finds < 10% of its lifetime left
+    // (lifetimes ≥ 10 s only), so clients keep hitting the cache.
+    bool prefetch = false;
 };
 
 struct options {

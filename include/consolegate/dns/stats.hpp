@@ -19,6 +19,7 @@ struct stats {
     std::atomic<std::uint64_t> cache_hits{0};
     std::atomic<std::uint64_t> cache_misses{0};
     std::atomic<std::uint64_t> stale_served{0};
+    std::atomic<std::uint64_t> prefetches{0};
     std::atomic<std::uint64_t> servfail{0};
     std::atomic<std::uint64_t> refused{0};
     std::atomic<std::uint64_t> formerr{0};

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -92,6 +93,27 @@ long first_ttl(const std::string& dig_out) {
         }
     }
     return -1;
+}
+
+int connect_tcp(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// True when the peer closes `fd` within `limit`.
+bool closed_within(int fd, std::chrono::milliseconds limit) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(limit.count())) != 1) return false;
+    char c;
+    return ::recv(fd, &c, 1, 0) == 0;
 }
 
 class DnsGateway : public ::testing::Test {
@@ -210,6 +232,42 @@ TEST_F(DnsGateway, CachedTtlsCountDown) {
     const auto later = first_ttl(t::dig(gw.port(), "decay.example.test A +noall +answer"));
     EXPECT_GE(later, 97);
     EXPECT_LE(later, 98);
+}
+
+TEST_F(DnsGateway, PrefetchRefreshesAnswersAboutToExpire) {
+    auto o = base_options(nsd.port());
+    o.cache.prefetch = true;
+    gateway gw(o);
+    ASSERT_EQ(first_ttl(t::dig(gw.port(), "popular.example.test A +noall +answer")), 10);
+    std::this_thread::sleep_for(9300ms);  // into the last 10% of the 10 s lifetime
+    EXPECT_EQ(first_ttl(t::dig(gw.port(), "popular.example.test A +noall +answer")), 1);
+    // The refresh is in flight or done; bounded wait for it to land, then a fresh TTL is served.
+    long ttl = -1;
+    for (int i = 0; i < 20 && ttl < 5; ++i) {
+        std::this_thread::sleep_for(100ms);
+        ttl = first_ttl(t::dig(gw.port(), "popular.example.test A +noall +answer"));
+    }
+    EXPECT_GE(ttl, 9);
+    EXPECT_EQ(gw.counters().prefetches.load(), 1u);
+    EXPECT_EQ(gw.counters().forwarded.load(), 2u);
+}
+
+TEST_F(DnsGateway, TcpQueriesSplitAcrossSegmentsAreReassembled) {
+    gateway gw(base_options(nsd.port()));
+    const int fd = connect_tcp(gw.port());
+    ASSERT_GE(fd, 0);
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    auto q = t::make_query("console.aws.amazon.com", 1, 0x5151);
+    q.insert(q.begin(), {static_cast<std::uint8_t>(q.size() >> 8), static_cast<std::uint8_t>(q.size())});
+    for (const auto b : q) ASSERT_EQ(::send(fd, &b, 1, 0), 1);  // one byte per segment
+    pollfd p{fd, POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 3000), 1);
+    std::uint8_t buf[512];
+    const auto n = ::recv(fd, buf, sizeof buf, 0);
+    ASSERT_GT(n, 14);
+    EXPECT_EQ((buf[2] << 8) | buf[3], 0x5151);
+    ::close(fd);
 }
 
 TEST_F(DnsGateway, ServesStaleWhenUpstreamIsFrozen) {
@@ -355,27 +413,6 @@ TEST_F(DnsGateway, AgreesWithUnboundOnEveryNonSteeredName) {
     const auto out = t::run("/usr/bin/python3 " + script + " " + std::to_string(gw.port()) + " " +
                             std::to_string(unbound.port()));
     EXPECT_NE(out.find("AGREE"), std::string::npos) << out;
-}
-
-int connect_tcp(std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-// True when the peer closes `fd` within `limit`.
-bool closed_within(int fd, std::chrono::milliseconds limit) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(limit.count())) != 1) return false;
-    char c;
-    return ::recv(fd, &c, 1, 0) == 0;
 }
 
 TEST_F(DnsGateway, IdleTcpConnectionsAreClosed) {
