@@ -1,0 +1,251 @@
+#include "answer.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace consolegate::dns {
+namespace {
+
+struct rr_ref {
+    std::size_t owner;  // offset of the owner name
+    std::uint16_t type;
+    std::size_t ttl_at;
+    std::size_t rdata;
+    std::uint16_t rdlen;
+    int section;  // 0 answer, 1 authority, 2 additional
+};
+
+constexpr int max_chain = 16;
+
+std::uint32_t clamp_ttl(std::uint32_t ttl, const ttl_limits& l) {
+    // RFC 2181 §8: a TTL with the top bit set is read as zero.
+    if (ttl & 0x80000000u) ttl = 0;
+    return std::clamp(ttl, l.min_ttl, std::max(l.min_ttl, l.max_ttl));
+}
+
+// Replaces the answer with the CNAME chain up to `chain_len` links and the gateway's own records
+// for the steered target, so an alias never leaks the real console address (DESIGN: no leaks).
+bool rewrite_chain(const query& q, const policy& p, std::span<const std::uint8_t> msg,
+                   const std::vector<rr_ref>& chain, const wire_name& target, cached_answer& out) {
+    std::vector<std::uint8_t> buf(65535);
+    writer w(buf);
+    const std::uint16_t upstream_flags = get16(&msg[2]);
+    std::size_t naddr = 0;
+    if (q.qclass == class_in && q.qtype == rr_type::a) naddr = p.target.ipv4.size();
+    if (q.qclass == class_in && q.qtype == rr_type::aaaa) naddr = p.target.ipv6.size();
+    w.u16(0);
+    w.u16(static_cast<std::uint16_t>(upstream_flags & ~(flag::rcode_mask | flag::tc | flag::aa |
+                                                         flag::ad)));
+    w.u16(1);
+    w.u16(static_cast<std::uint16_t>(chain.size() + naddr));
+    w.u16(0);
+    w.u16(0);
+    w.bytes(q.qname_lower.view());
+    w.u16(q.qtype);
+    w.u16(q.qclass);
+    out.ttl_offsets.clear();
+    std::uint32_t lifetime = p.target.ttl;
+    bool first = true;
+    for (const auto& rr : chain) {
+        wire_name owner, cname;
+        std::size_t o = rr.owner;
+        std::size_t t = rr.rdata;
+        if (!read_name(msg, o, &owner) || !read_name(msg, t, &cname)) return false;
+        if (first) {
+            w.u16(0xc000 | header_size);  // the question: rendered in the client's spelling
+        } else {
+            w.bytes(owner.view());
+        }
+        first = false;
+        w.u16(rr_type::cname);
+        w.u16(class_in);
+        const std::uint32_t ttl = get32(&msg[rr.ttl_at]);
+        lifetime = std::min(lifetime, ttl & 0x80000000u ? 0u : ttl);
+        out.ttl_offsets.push_back(static_cast<std::uint16_t>(w.size()));
+        w.u32(ttl);
+        w.u16(static_cast<std::uint16_t>(cname.size));
+        w.bytes(cname.view());
+    }
+    for (std::size_t i = 0; i < naddr; ++i) {
+        w.bytes(target.view());
+        w.u16(q.qtype);
+        w.u16(class_in);
+        out.ttl_offsets.push_back(static_cast<std::uint16_t>(w.size()));
+        w.u32(p.target.ttl);
+        if (q.qtype == rr_type::a) {
+            w.u16(4);
+            w.bytes(p.target.ipv4[i]);
+        } else {
+            w.u16(16);
+            w.bytes(p.target.ipv6[i]);
+        }
+    }
+    if (!w.ok()) return false;
+    buf.resize(w.size());
+    for (auto off : out.ttl_offsets) put32(&buf[off], std::min(get32(&buf[off]), lifetime));
+    out.wire = std::move(buf);
+    out.lifetime = lifetime;
+    out.steered_rewrite = true;
+    return true;
+}
+
+}  // namespace
+
+bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const policy& p,
+                      const ttl_limits& limits, cached_answer& out) {
+    out = cached_answer{};
+    if (msg.size() < header_size || msg.size() > 65535) return false;
+    const std::uint16_t flags = get16(&msg[2]);
+    if (!(flags & flag::qr) || (flags & flag::opcode_mask) != 0) return false;
+    if (get16(&msg[4]) != 1) return false;
+    const std::uint16_t counts[3] = {get16(&msg[6]), get16(&msg[8]), get16(&msg[10])};
+    std::size_t off = header_size;
+    wire_name qn;
+    // Uncompressed (see parse_query): the renderer writes the client's spelling over it in place.
+    if (!read_name(msg, off, &qn) || off - header_size != qn.size || msg.size() - off < 4) {
+        return false;
+    }
+    if (!names_equal_ci(qn.view(), q.qname_lower.view())) return false;
+    if (get16(&msg[off]) != q.qtype || get16(&msg[off + 2]) != q.qclass) return false;
+    off += 4;
+
+    std::vector<rr_ref> rrs;
+    rrs.reserve(std::min<std::size_t>(counts[0] + counts[1] + counts[2], 64));
+    std::size_t opt_start = 0, opt_end = 0;
+    for (int s = 0; s < 3; ++s) {
+        for (std::uint16_t i = 0; i < counts[s]; ++i) {
+            const std::size_t start = off;
+            if (!read_name(msg, off, nullptr) || msg.size() - off < 10) return false;
+            rr_ref rr{start, get16(&msg[off]), off + 4, off + 10, get16(&msg[off + 8]), s};
+            if (msg.size() - rr.rdata < rr.rdlen) return false;
+            off = rr.rdata + rr.rdlen;
+            if (rr.type == rr_type::opt) {
+                if (s != 2 || opt_end != 0) return false;
+                if ((get32(&msg[rr.ttl_at]) >> 24) != 0) return false;  // extended rcode: fail
+                opt_start = start;
+                opt_end = off;
+                continue;
+            }
+            rrs.push_back(rr);
+        }
+    }
+    if (off != msg.size()) return false;  // trailing garbage
+    // The OPT record is the client's business: we drop upstream's and add the client's own on
+    // render. Compression pointers only point backwards, so cutting the last record is safe.
+    if (opt_end != 0 && opt_end != msg.size()) return false;
+    const std::size_t keep = opt_end != 0 ? opt_start : msg.size();
+
+    const std::uint8_t rc = flags & flag::rcode_mask;
+    // A CNAME chain leading into a steered name (RFC 1034 §3.6.2 chains in the answer section).
+    if (q.qtype != rr_type::cname && (rc == rcode::noerror || rc == rcode::nxdomain) &&
+        !p.steer.empty()) {
+        wire_name cur = q.qname_lower;
+        std::vector<rr_ref> chain;
+        for (int depth = 0; depth < max_chain; ++depth) {
+            const rr_ref* link = nullptr;
+            for (const auto& rr : rrs) {
+                if (rr.section != 0 || rr.type != rr_type::cname) continue;
+                wire_name owner;
+                std::size_t o = rr.owner;
+                if (read_name(msg, o, &owner) && names_equal_ci(owner.view(), cur.view())) {
+                    link = &rr;
+                    break;
+                }
+            }
+            if (!link) break;
+            wire_name target;
+            std::size_t t = link->rdata;
+            if (!read_name(msg, t, &target)) return false;
+            lowercase(target);
+            chain.push_back(*link);
+            if (p.steered(to_text(target.view()))) {
+                return rewrite_chain(q, p, msg, chain, target, out);
+            }
+            cur = target;
+        }
+    }
+
+    out.wire.assign(msg.begin(), msg.begin() + static_cast<std::ptrdiff_t>(keep));
+    put16(&out.wire[0], 0);
+    if (opt_end != 0) put16(&out.wire[10], static_cast<std::uint16_t>(counts[2] - 1));
+    std::memcpy(&out.wire[header_size], q.qname_lower.bytes.data(), q.qname_lower.size);
+    out.ttl_offsets.reserve(rrs.size());
+    std::uint32_t lifetime = UINT32_MAX;
+    bool has_soa = false;
+    std::uint32_t negative = UINT32_MAX;
+    const bool negative_answer = rc == rcode::nxdomain || (rc == rcode::noerror && counts[0] == 0);
+    for (const auto& rr : rrs) {
+        if (rr.ttl_at > 65535) return false;
+        std::uint32_t ttl = get32(&msg[rr.ttl_at]);
+        if (negative_answer && rr.section == 1 && rr.type == rr_type::soa && rr.rdlen >= 22) {
+            // RFC 2308 §5: the negative TTL is min(SOA TTL, SOA MINIMUM).
+            const std::uint32_t minimum = get32(&msg[rr.rdata + rr.rdlen - 4]);
+            ttl = std::min({ttl & 0x80000000u ? 0u : ttl, minimum, limits.negative_max_ttl});
+            negative = std::min(negative, ttl);
+            has_soa = true;
+        } else {
+            ttl = clamp_ttl(ttl, limits);
+        }
+        put32(&out.wire[rr.ttl_at], ttl);
+        out.ttl_offsets.push_back(static_cast<std::uint16_t>(rr.ttl_at));
+        lifetime = std::min(lifetime, ttl);
+    }
+    if (flags & flag::tc) {
+        out.lifetime = 0;  // incomplete: never cached
+    } else if (negative_answer) {
+        out.lifetime = has_soa ? std::min(lifetime, negative) : 0;  // RFC 2308 §5: no SOA, no cache
+    } else if (rc == rcode::noerror) {
+        out.lifetime = lifetime == UINT32_MAX ? 0 : lifetime;
+    } else {
+        out.lifetime = 0;  // SERVFAIL, REFUSED, ...: passed on, not cached
+    }
+    return true;
+}
+
+std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t age,
+                          std::optional<std::uint32_t> stale_ttl, bool tcp,
+                          std::uint16_t our_udp_size, std::span<std::uint8_t> out,
+                          bool& truncated) noexcept {
+    truncated = false;
+    const std::size_t limit = std::min(response_limit(q, tcp, our_udp_size), out.size());
+    const std::size_t need = a.wire.size() + (q.edns ? 11 : 0);
+    if (need > limit) {
+        truncated = true;
+        return write_truncated(q, our_udp_size, out);
+    }
+    std::uint8_t* p = out.data();
+    std::memcpy(p, a.wire.data(), a.wire.size());
+    put16(p, q.id);
+    const std::uint16_t up = get16(p + 2);
+    std::uint16_t fl = static_cast<std::uint16_t>(flag::qr | flag::ra | (up & (flag::rcode_mask | flag::tc)) |
+                                                  (q.flags & (flag::rd | flag::cd)));
+    // RFC 6840 §5.8: AD only for clients that asked for DNSSEC data (DO) or set AD themselves.
+    if ((up & flag::ad) && (q.do_bit || (q.flags & flag::ad))) fl |= flag::ad;
+    put16(p + 2, fl);
+    std::memcpy(p + header_size, q.qname.bytes.data(), q.qname.size);
+    for (const auto off : a.ttl_offsets) {
+        const std::uint32_t ttl = get32(p + off);
+        put32(p + off, stale_ttl ? *stale_ttl : (ttl > age ? ttl - age : 0));
+    }
+    std::size_t n = a.wire.size();
+    if (q.edns) {
+        writer w(std::span<std::uint8_t>(p + n, limit - n));
+        write_opt(w, our_udp_size, 0, q.do_bit);
+        n += w.size();
+        put16(p + 10, static_cast<std::uint16_t>(get16(p + 10) + 1));
+    }
+    return n;
+}
+
+void make_cache_key(const query& q, cache_key& k) noexcept {
+    std::memcpy(k.bytes.data(), q.qname_lower.bytes.data(), q.qname_lower.size);
+    std::size_t n = q.qname_lower.size;
+    k.bytes[n++] = static_cast<char>(q.qtype >> 8);
+    k.bytes[n++] = static_cast<char>(q.qtype);
+    k.bytes[n++] = static_cast<char>(q.qclass >> 8);
+    k.bytes[n++] = static_cast<char>(q.qclass);
+    k.bytes[n++] = q.do_bit ? 1 : 0;
+    k.size = n;
+}
+
+}  // namespace consolegate::dns

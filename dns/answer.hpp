@@ -1,0 +1,50 @@
+#pragma once
+// Upstream answers: validated once, normalised into the form the cache keeps, and rendered for
+// each client (its ID, its 0x20 spelling of the name, TTLs counted down, its EDNS). Rendering
+// copies and patches bytes in place: no allocation per answer.
+
+#include "policy.hpp"
+#include "query.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace consolegate::dns {
+
+struct cached_answer {
+    std::vector<std::uint8_t> wire;  // ID 0, lowercased question, no OPT record
+    std::vector<std::uint16_t> ttl_offsets;
+    std::uint32_t lifetime = 0;  // seconds the answer stays fresh; 0 = do not cache
+    bool steered_rewrite = false;  // a CNAME chain into a steered name was replaced
+};
+
+struct ttl_limits {
+    std::uint32_t min_ttl = 0;
+    std::uint32_t max_ttl = 86400;
+    std::uint32_t negative_max_ttl = 3600;
+};
+
+// Checks `msg` answers `q` (as write_upstream_query asked it) and normalises it into `out`.
+// False for anything malformed or not matching: the caller answers SERVFAIL.
+bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const policy& p,
+                      const ttl_limits& limits, cached_answer& out);
+
+// Writes `a` for client query `q`. `age` seconds are taken off every TTL; a stale answer
+// (RFC 8767) carries `stale_ttl` instead. Answers larger than the client can take over UDP become
+// a TC=1 question-only answer (`truncated` set). Returns the size written (0 on overflow).
+std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t age,
+                          std::optional<std::uint32_t> stale_ttl, bool tcp,
+                          std::uint16_t our_udp_size, std::span<std::uint8_t> out,
+                          bool& truncated) noexcept;
+
+// The cache key: lowercased name, type, class, DO (a DO=1 answer carries RRSIGs).
+struct cache_key {
+    std::array<char, max_name_size + 5> bytes;
+    std::size_t size = 0;
+    std::string_view view() const noexcept { return {bytes.data(), size}; }
+};
+void make_cache_key(const query& q, cache_key& k) noexcept;
+
+}  // namespace consolegate::dns

@@ -1,0 +1,70 @@
+#pragma once
+// The answer cache of one worker thread: keyed by (lowercased name, type, class, DO), bounded,
+// least-recently-used eviction. Not thread-safe by design: each worker owns one, so lookups take
+// no lock. Time is a parameter (monotonic milliseconds) so tests control it.
+
+#include "answer.hpp"
+
+#include <cstdint>
+#include <list>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace consolegate::dns {
+
+class cache {
+public:
+    struct entry {
+        std::string key;
+        cached_answer answer;
+        std::uint64_t stored_ms = 0;
+        std::uint64_t fresh_until_ms = 0;
+        std::uint64_t keep_until_ms = 0;  // fresh_until + max-stale when serve-stale is on
+        mutable bool prefetching = false;  // a refresh is in flight: one at a time per entry
+
+        bool fresh(std::uint64_t now_ms) const noexcept { return now_ms < fresh_until_ms; }
+        std::uint32_t age_s(std::uint64_t now_ms) const noexcept {
+            return static_cast<std::uint32_t>((now_ms - stored_ms) / 1000);
+        }
+    };
+
+    explicit cache(std::size_t max_entries) : max_(max_entries) {}
+
+    // The entry (fresh or, within its keep time, stale) or nullptr; expired entries are dropped.
+    // A hit becomes the most recently used.
+    const entry* find(std::string_view key, std::uint64_t now_ms) noexcept;
+    // Stores `a` unless its lifetime is 0; `max_stale_s` > 0 keeps it that long past expiry.
+    void insert(std::string_view key, cached_answer&& a, std::uint64_t now_ms,
+                std::uint32_t max_stale_s);
+    void set_max_entries(std::size_t n);
+    std::size_t size() const noexcept { return index_.size(); }
+    void clear() noexcept;
+
+private:
+    void evict_to(std::size_t n);
+
+    std::size_t max_;
+    std::list<entry> lru_;  // front = most recently used; nodes never move, so keys are stable
+    std::unordered_map<std::string_view, std::list<entry>::iterator> index_;
+};
+
+// Per-client token buckets (one per worker): `qps` tokens a second up to `burst`. Bounded: when
+// it tracks too many clients it starts over, which can only forgive, never block, a client.
+class rate_limiter {
+public:
+    bool allow(const std::array<std::uint8_t, 16>& client, std::uint64_t now_ms, std::uint32_t qps,
+               std::uint32_t burst);
+
+private:
+    struct bucket {
+        double tokens;
+        std::uint64_t last_ms;
+    };
+    struct hash {
+        std::size_t operator()(const std::array<std::uint8_t, 16>& a) const noexcept;
+    };
+    std::unordered_map<std::array<std::uint8_t, 16>, bucket, hash> buckets_;
+};
+
+}  // namespace consolegate::dns

@@ -1,0 +1,44 @@
+#include "policy.hpp"
+
+#include "consolegate/dns/options.hpp"
+
+#include <stdexcept>
+
+namespace consolegate::dns {
+
+verdict policy::decide(std::string_view lower) const noexcept {
+    // Browsers probe this name before enabling DoH by default and keep classic DNS on NXDOMAIN
+    // (Firefox "canary domain"); a DoH bypass would also bypass steering.
+    if (lower == "use-application-dns.net") return verdict::doh_canary;
+    if (!block.empty() && block.matches(lower)) return verdict::block;
+    if (steered(lower)) return verdict::steer;
+    return verdict::forward;
+}
+
+policy compile_policy(const options& o) {
+    policy p;
+    auto add_all = [](name_set& set, const std::vector<std::string>& patterns) {
+        for (const auto& s : patterns) {
+            if (!set.add(s)) throw std::invalid_argument("dns: bad name pattern: " + s);
+        }
+    };
+    add_all(p.steer, o.steer_names);
+    if (o.steer_identity_center) p.steer.add("portal.sso.*.amazonaws.com");
+    add_all(p.exceptions, o.steer_exceptions);
+    add_all(p.block, o.block_names);
+    for (const auto& a : o.steer_ipv4) {
+        if (!a.is_v4()) throw std::invalid_argument("dns: steer_ipv4 holds an IPv6 address");
+        const auto v = a.v4();
+        p.target.ipv4.push_back({static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
+                                 static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)});
+    }
+    for (const auto& a : o.steer_ipv6) {
+        if (a.is_v4()) throw std::invalid_argument("dns: steer_ipv6 holds an IPv4 address");
+        p.target.ipv6.push_back(a.bytes());
+    }
+    p.target.ttl = static_cast<std::uint32_t>(o.steer_ttl.count());
+    p.block_rcode = o.block_rcode == block_response::refused ? rcode::refused : rcode::nxdomain;
+    return p;
+}
+
+}  // namespace consolegate::dns

@@ -1,0 +1,194 @@
+#include "query.hpp"
+
+#include <algorithm>
+
+namespace consolegate::dns {
+
+parse_status parse_query(std::span<const std::uint8_t> msg, query& q) noexcept {
+    if (msg.size() < header_size) return parse_status::drop;
+    q.id = get16(&msg[0]);
+    q.flags = get16(&msg[2]);
+    if (q.flags & flag::qr) return parse_status::drop;  // never answer an answer (reflection loops)
+    q.edns = false;
+    q.do_bit = false;
+    q.udp_size = 512;
+    q.edns_version = 0;
+    const std::uint16_t qd = get16(&msg[4]);
+    const std::uint16_t an = get16(&msg[6]);
+    const std::uint16_t ns = get16(&msg[8]);
+    const std::uint16_t ar = get16(&msg[10]);
+    if ((q.flags & flag::opcode_mask) != 0) return parse_status::notimp;
+    if (qd != 1 || an != 0 || ns != 0) return parse_status::formerr;
+    std::size_t off = header_size;
+    // The question is the first name of the message: a compression pointer in it could only
+    // point into the header, so it must be written out in full.
+    if (!read_name(msg, off, &q.qname) || off - header_size != q.qname.size) {
+        return parse_status::formerr;
+    }
+    if (msg.size() - off < 4) return parse_status::formerr;
+    q.qtype = get16(&msg[off]);
+    q.qclass = get16(&msg[off + 2]);
+    off += 4;
+    q.qname_lower = q.qname;
+    lowercase(q.qname_lower);
+    bool seen_opt = false;
+    for (std::uint16_t i = 0; i < ar; ++i) {
+        if (!read_name(msg, off, nullptr)) return parse_status::formerr;
+        if (msg.size() - off < 10) return parse_status::formerr;
+        const std::uint16_t type = get16(&msg[off]);
+        const std::uint16_t cls = get16(&msg[off + 2]);
+        const std::uint32_t ttl = get32(&msg[off + 4]);
+        const std::uint16_t rdlen = get16(&msg[off + 8]);
+        if (msg.size() - off - 10 < rdlen) return parse_status::formerr;
+        if (type == rr_type::opt) {
+            if (seen_opt || msg[off - 1] != 0) return parse_status::formerr;  // RFC 6891 §6.1.1
+            seen_opt = true;
+            q.edns = true;
+            q.udp_size = std::max<std::uint16_t>(cls, 512);
+            q.edns_version = static_cast<std::uint8_t>(ttl >> 16);
+            q.do_bit = (ttl & 0x8000u) != 0;
+        }
+        off += 10u + rdlen;
+    }
+    if (q.edns && q.edns_version != 0) return parse_status::badvers;
+    return parse_status::ok;
+}
+
+std::size_t response_limit(const query& q, bool tcp, std::uint16_t our_udp_size) noexcept {
+    if (tcp) return 65535;
+    if (!q.edns) return 512;
+    return std::clamp<std::size_t>(std::min(q.udp_size, our_udp_size), 512, max_udp_message);
+}
+
+void write_opt(writer& w, std::uint16_t udp_size, std::uint8_t ext_rcode, bool do_bit) noexcept {
+    w.u8(0);
+    w.u16(rr_type::opt);
+    w.u16(udp_size);
+    w.u32((std::uint32_t{ext_rcode} << 24) | (do_bit ? 0x8000u : 0u));
+    w.u16(0);
+}
+
+namespace {
+
+// Response header: ID, RD and CD copied (RFC 1035 §4.1.1, RFC 4035 §3.2.2), RA set.
+void write_header(writer& w, const query& q, std::uint16_t extra_flags, std::uint16_t qd,
+                  std::uint16_t an, std::uint16_t ns, std::uint16_t ar) noexcept {
+    w.u16(q.id);
+    w.u16(static_cast<std::uint16_t>(flag::qr | flag::ra | (q.flags & (flag::rd | flag::cd)) |
+                                     extra_flags));
+    w.u16(qd);
+    w.u16(an);
+    w.u16(ns);
+    w.u16(ar);
+}
+
+void write_question(writer& w, const query& q) noexcept {
+    w.bytes(q.qname.view());
+    w.u16(q.qtype);
+    w.u16(q.qclass);
+}
+
+}  // namespace
+
+std::size_t write_rcode(const query& q, std::uint16_t rc, std::uint16_t our_udp_size,
+                        std::span<std::uint8_t> out) noexcept {
+    writer w(out);
+    write_header(w, q, static_cast<std::uint16_t>(rc & 0xf), 1, 0, 0, q.edns ? 1 : 0);
+    write_question(w, q);
+    if (q.edns) write_opt(w, our_udp_size, static_cast<std::uint8_t>(rc >> 4), q.do_bit);
+    return w.ok() ? w.size() : 0;
+}
+
+std::size_t write_formerr(std::span<const std::uint8_t> raw, std::span<std::uint8_t> out) noexcept {
+    if (raw.size() < 4 || out.size() < header_size) return 0;
+    writer w(out);
+    w.u16(get16(&raw[0]));
+    const std::uint16_t flags = get16(&raw[2]);
+    w.u16(static_cast<std::uint16_t>(flag::qr | (flags & (flag::opcode_mask | flag::rd)) |
+                                     rcode::formerr));
+    w.u16(0);
+    w.u16(0);
+    w.u16(0);
+    w.u16(0);
+    return w.size();
+}
+
+std::size_t write_truncated(const query& q, std::uint16_t our_udp_size,
+                            std::span<std::uint8_t> out) noexcept {
+    writer w(out);
+    write_header(w, q, flag::tc, 1, 0, 0, q.edns ? 1 : 0);
+    write_question(w, q);
+    if (q.edns) write_opt(w, our_udp_size, 0, q.do_bit);
+    return w.ok() ? w.size() : 0;
+}
+
+std::size_t write_steered(const query& q, const steer_target& t, std::uint16_t our_udp_size,
+                          std::span<std::uint8_t> out) noexcept {
+    std::size_t count = 0;
+    if (q.qclass == class_in && q.qtype == rr_type::a) count = t.ipv4.size();
+    if (q.qclass == class_in && q.qtype == rr_type::aaaa) count = t.ipv6.size();
+    writer w(out);
+    write_header(w, q, flag::aa, 1, static_cast<std::uint16_t>(count), count ? 0 : 1,
+                 q.edns ? 1 : 0);
+    write_question(w, q);
+    for (std::size_t i = 0; i < count; ++i) {
+        w.u16(0xc000 | header_size);  // pointer to the question name: its case as the client sent
+        w.u16(q.qtype);
+        w.u16(class_in);
+        w.u32(t.ttl);
+        if (q.qtype == rr_type::a) {
+            w.u16(4);
+            w.bytes(t.ipv4[i]);
+        } else {
+            w.u16(16);
+            w.bytes(t.ipv6[i]);
+        }
+    }
+    if (count == 0) {
+        // SOA owned by the name itself: the gateway is authoritative for exactly the steered name.
+        static constexpr std::uint8_t mname[] = {11, 'c', 'o', 'n', 's', 'o', 'l', 'e', 'g', 'a',
+                                                 't', 'e', 7,   'i', 'n', 'v', 'a', 'l', 'i', 'd',
+                                                 0};
+        static constexpr std::uint8_t rname[] = {10, 'h', 'o', 's', 't', 'm', 'a', 's', 't',
+                                                 'e', 'r', 0xc0, 0};  // + pointer to mname
+        w.u16(0xc000 | header_size);
+        w.u16(rr_type::soa);
+        w.u16(class_in);
+        w.u32(t.ttl);
+        const std::size_t rdlen_at = w.size();
+        w.u16(0);
+        const std::size_t mname_at = w.size();
+        w.bytes(mname);
+        std::uint8_t r[sizeof rname];
+        std::copy(std::begin(rname), std::end(rname), r);
+        r[sizeof rname - 1] = static_cast<std::uint8_t>(mname_at & 0xff);
+        r[sizeof rname - 2] = static_cast<std::uint8_t>(0xc0 | (mname_at >> 8));
+        w.bytes(r);
+        w.u32(1);      // serial
+        w.u32(3600);   // refresh
+        w.u32(600);    // retry
+        w.u32(86400);  // expire
+        w.u32(t.ttl);  // minimum: the negative TTL
+        if (w.ok()) put16(w.data() + rdlen_at, static_cast<std::uint16_t>(w.size() - rdlen_at - 2));
+    }
+    if (q.edns) write_opt(w, our_udp_size, 0, q.do_bit);
+    return w.ok() ? w.size() : 0;
+}
+
+std::size_t write_upstream_query(const query& q, std::uint16_t id, std::uint16_t our_udp_size,
+                                 std::span<std::uint8_t> out) noexcept {
+    writer w(out);
+    w.u16(id);
+    w.u16(flag::rd);
+    w.u16(1);
+    w.u16(0);
+    w.u16(0);
+    w.u16(1);
+    w.bytes(q.qname_lower.view());
+    w.u16(q.qtype);
+    w.u16(q.qclass);
+    write_opt(w, our_udp_size, 0, q.do_bit);
+    return w.ok() ? w.size() : 0;
+}
+
+}  // namespace consolegate::dns

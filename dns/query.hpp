@@ -1,0 +1,69 @@
+#pragma once
+// A client query (RFC 1035 §4.1, EDNS0 per RFC 6891) parsed from untrusted bytes, and the
+// responses the gateway writes itself: errors, steered answers, truncation.
+
+#include "wire.hpp"
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace consolegate::dns {
+
+struct query {
+    std::uint16_t id = 0;
+    std::uint16_t flags = 0;
+    wire_name qname;        // as received: its case is echoed back (0x20, draft-vixie-dnsext-dns0x20)
+    wire_name qname_lower;  // the cache and policy key
+    std::uint16_t qtype = 0;
+    std::uint16_t qclass = 0;
+    bool edns = false;
+    bool do_bit = false;           // RFC 3225
+    std::uint16_t udp_size = 512;  // as advertised by the client; < 512 is read as 512
+    std::uint8_t edns_version = 0;
+};
+
+enum class parse_status {
+    ok,
+    drop,     // not worth an answer: shorter than a header, or a response (QR=1)
+    formerr,  // answer FORMERR (RFC 1035 §4.1.1)
+    notimp,   // opcode other than QUERY
+    badvers,  // EDNS version > 0 (RFC 6891 §6.1.3)
+};
+
+parse_status parse_query(std::span<const std::uint8_t> msg, query& out) noexcept;
+
+// The largest response a client can take: 512 without EDNS, else its advertised size bounded by
+// ours (RFC 6891 §6.2.5); TCP takes 65535.
+std::size_t response_limit(const query& q, bool tcp, std::uint16_t our_udp_size) noexcept;
+
+// Header + echoed question (+ OPT when the client sent EDNS). rcode may be extended (BADVERS=16).
+std::size_t write_rcode(const query& q, std::uint16_t rcode, std::uint16_t our_udp_size,
+                        std::span<std::uint8_t> out) noexcept;
+// FORMERR for a message whose question could not be parsed: header only, ID and RD copied.
+std::size_t write_formerr(std::span<const std::uint8_t> raw, std::span<std::uint8_t> out) noexcept;
+// The question alone with TC=1: "retry over TCP" (RFC 1035 §4.2.1, RFC 7766 §5).
+std::size_t write_truncated(const query& q, std::uint16_t our_udp_size,
+                            std::span<std::uint8_t> out) noexcept;
+
+struct steer_target {
+    std::vector<std::array<std::uint8_t, 4>> ipv4;
+    std::vector<std::array<std::uint8_t, 16>> ipv6;
+    std::uint32_t ttl = 60;
+};
+
+// The gateway's own answer for a steered name: A from ipv4, AAAA from ipv6, every other type
+// (HTTPS/SVCB included, so a browser never learns an upstream address from ipv4hint/ipv6hint)
+// NODATA with a synthetic SOA whose MINIMUM is the steering TTL (RFC 2308 §3).
+std::size_t write_steered(const query& q, const steer_target& t, std::uint16_t our_udp_size,
+                          std::span<std::uint8_t> out) noexcept;
+
+// An OPT pseudo-RR (RFC 6891 §6.1.2).
+void write_opt(writer& w, std::uint16_t udp_size, std::uint8_t ext_rcode, bool do_bit) noexcept;
+
+// The query the forwarder sends upstream: our own ID, RD=1, the lowercased name, EDNS with our
+// payload size and the client's DO bit. Returns the size written (0 on overflow).
+std::size_t write_upstream_query(const query& q, std::uint16_t id, std::uint16_t our_udp_size,
+                                 std::span<std::uint8_t> out) noexcept;
+
+}  // namespace consolegate::dns

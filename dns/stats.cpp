@@ -1,0 +1,50 @@
+#include "consolegate/dns/stats.hpp"
+
+namespace consolegate::dns {
+namespace {
+
+template <class T>
+void metric(std::string& out, const char* name, const char* type, const char* help,
+            const std::atomic<T>& v) {
+    const bool counter = type[0] == 'c';
+    const std::string full = std::string("consolegate_dns_") + name + (counter ? "_total" : "");
+    out += "# HELP " + full + ' ' + help + "\n# TYPE " + full + ' ' + type + '\n' + full + ' ' +
+           std::to_string(v.load(std::memory_order_relaxed)) + '\n';
+}
+
+}  // namespace
+
+void write_prometheus(std::string& out, const stats& s) {
+    const char* c = "counter";
+    metric(out, "queries_udp", c, "Queries received over UDP.", s.queries_udp);
+    metric(out, "queries_tcp", c, "Queries received over TCP.", s.queries_tcp);
+    metric(out, "steered", c, "Queries answered with the gateway's addresses.", s.steered);
+    metric(out, "cname_rewritten", c, "Upstream CNAME chains into steered names rewritten.",
+           s.cname_rewritten);
+    metric(out, "doh_canary", c, "use-application-dns.net queries answered NXDOMAIN.",
+           s.doh_canary);
+    metric(out, "blocked", c, "Queries for block-listed names.", s.blocked);
+    metric(out, "forwarded", c, "Queries sent upstream.", s.forwarded);
+    metric(out, "cache_hits", c, "Answers served from the cache.", s.cache_hits);
+    metric(out, "cache_misses", c, "Cache lookups that missed.", s.cache_misses);
+    metric(out, "stale_served", c, "Stale answers served while upstream failed (RFC 8767).",
+           s.stale_served);
+    metric(out, "prefetches", c, "Background refreshes of cached answers about to expire.",
+           s.prefetches);
+    metric(out, "servfail", c, "SERVFAIL answers sent.", s.servfail);
+    metric(out, "refused", c, "REFUSED answers sent (ACL, rate limit over TCP).", s.refused);
+    metric(out, "formerr", c, "FORMERR answers sent.", s.formerr);
+    metric(out, "notimp", c, "NOTIMP answers sent.", s.notimp);
+    metric(out, "truncated", c, "UDP answers truncated (TC=1).", s.truncated);
+    metric(out, "rate_limited", c, "Queries over a client's rate limit.", s.rate_limited);
+    metric(out, "dropped", c, "Datagrams dropped unanswered.", s.dropped);
+    metric(out, "upstream_timeouts", c, "Upstream attempts that timed out.", s.upstream_timeouts);
+    metric(out, "upstream_errors", c, "Forwarded queries that failed upstream.", s.upstream_errors);
+    metric(out, "tcp_accepted", c, "TCP connections accepted.", s.tcp_accepted);
+    metric(out, "tcp_rejected", c, "TCP connections refused over max_tcp_connections.",
+           s.tcp_rejected);
+    metric(out, "tcp_connections", "gauge", "Open TCP connections.", s.tcp_connections);
+    metric(out, "cache_entries", "gauge", "Cached answers over all workers.", s.cache_entries);
+}
+
+}  // namespace consolegate::dns

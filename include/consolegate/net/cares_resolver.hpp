@@ -1,0 +1,70 @@
+#pragma once
+// c-ares 1.18 on an Asio io_context: c-ares sockets are watched by the io_context (through
+// ARES_OPT_SOCK_STATE_CB) and one timer is re-armed from ares_timeout(), the pattern of Envoy's
+// cares dns_impl. The DNS forwarder sends raw queries through it (ares_send: c-ares retries on
+// timeouts, rotates servers, and retries over TCP when an answer comes back with TC=1); the
+// proxy resolves real upstream addresses through make_cares_host_resolver.
+//
+// Thread-safety: an instance belongs to one io_context (one worker thread); every call, and every
+// callback, happens on that thread.
+
+#include "consolegate/core/address.hpp"
+#include "consolegate/net/host_resolver.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace consolegate::net {
+
+struct upstream_server {
+    core::ip_address address;
+    std::uint16_t port = 53;  // UDP and TCP
+};
+
+struct cares_options {
+    std::vector<upstream_server> servers;  // empty: the servers of /etc/resolv.conf
+    // First attempt; c-ares 1.18 doubles it for each round over all servers.
+    std::chrono::milliseconds timeout{2000};
+    unsigned tries = 3;  // attempts per server (upstream_retries + 1)
+    // Pass SERVFAIL/REFUSED/NOTIMP answers to the caller instead of trying the next server
+    // (ARES_FLAG_NOCHECKRESP): a forwarder relays what upstream said.
+    bool pass_error_rcodes = false;
+};
+
+class cares_channel {
+public:
+    // Same shape as c-ares' ares_callback: status is an ARES_* code; ARES_EDESTRUCTION when the
+    // channel is destroyed with the query pending (then touch nothing but `arg`).
+    using callback = void (*)(void* arg, int status, int timeouts, unsigned char* answer, int size);
+
+    // Throws std::runtime_error when c-ares cannot be initialised or a server is rejected.
+    cares_channel(boost::asio::io_context& io, const cares_options& o);
+    ~cares_channel();
+    cares_channel(const cares_channel&) = delete;
+    cares_channel& operator=(const cares_channel&) = delete;
+
+    // Sends `query` as-is: c-ares 1.18 keeps the caller's transaction ID, so the caller must put
+    // a random one in and restore the client's on the answer. `cb` may run before send returns
+    // (e.g. ARES_ENOMEM) or later on the io_context thread; never from another thread.
+    void send(std::span<const std::uint8_t> query, callback cb, void* arg);
+    // ares_channel, for other c-ares calls; call rearm() after submitting work through it.
+    void* native() const noexcept;
+    void rearm();
+
+private:
+    struct impl;
+    std::shared_ptr<impl> impl_;
+};
+
+// A host_resolver asking `o.servers` for A and AAAA through its own c-ares channel.
+std::unique_ptr<host_resolver> make_cares_host_resolver(boost::asio::io_context& io,
+                                                        const cares_options& o);
+
+}  // namespace consolegate::net

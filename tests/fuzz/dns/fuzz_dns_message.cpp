@@ -1,0 +1,76 @@
+// Every byte string is both a client query and an upstream answer: the query parser, the
+// gateway's own answers, the answer normaliser (including the CNAME rewrite) and the renderer
+// must never crash, and what they write must fit the buffer and parse back as a query's answer.
+#include "answer.hpp"
+#include "policy.hpp"
+#include "query.hpp"
+
+#include "consolegate/dns/options.hpp"
+
+#include <cstdlib>
+
+using namespace consolegate::dns;
+
+namespace {
+
+const policy& test_policy() {
+    static const policy p = [] {
+        options o;
+        o.steer_names.push_back("*.example");
+        o.steer_names.push_back("portal.sso.*.amazonaws.com");
+        o.steer_ipv4 = {*consolegate::core::ip_address::parse("192.0.2.1")};
+        o.steer_ipv6 = {*consolegate::core::ip_address::parse("2001:db8::1")};
+        o.block_names = {"*.blocked"};
+        return compile_policy(o);
+    }();
+    return p;
+}
+
+void check(bool ok) {
+    if (!ok) std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::span<const std::uint8_t> in(data, size);
+    static std::array<std::uint8_t, 65536> out;
+    query q;
+    const auto st = parse_query(in, q);
+    if (st == parse_status::formerr || st == parse_status::notimp) {
+        check(write_formerr(in, out) <= out.size());
+    }
+    if (st != parse_status::ok) {
+        // The same bytes as an upstream answer to the question they carry, if any.
+        std::size_t off = header_size;
+        if (size < header_size || !read_name(in, off, &q.qname) || size - off < 4) return 0;
+        q.qname_lower = q.qname;
+        lowercase(q.qname_lower);
+        q.qtype = get16(data + off);
+        q.qclass = get16(data + off + 2);
+        q.edns = (size & 1) != 0;
+        q.do_bit = (size & 2) != 0;
+        q.udp_size = 1232;
+    }
+    const auto& p = test_policy();
+    text_buffer text;
+    (void)p.decide(to_text(q.qname_lower.view(), text));
+    check(write_steered(q, p.target, 1232, out) <= out.size());
+    check(write_rcode(q, rcode::servfail, 1232, out) <= out.size());
+    check(write_truncated(q, 1232, out) <= out.size());
+    cache_key key;
+    make_cache_key(q, key);
+
+    cached_answer a;
+    if (normalize_answer(in, q, p, {0, 86400, 3600}, a)) {
+        for (const auto off : a.ttl_offsets) check(off + 4u <= a.wire.size());
+        for (bool tcp : {false, true}) {
+            bool truncated = false;
+            const auto n = render_answer(a, q, 5, std::nullopt, tcp, 1232, out, truncated);
+            check(n <= out.size());
+            check(tcp || n <= 4096);
+            if (n >= header_size) check(get16(out.data()) == q.id);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,526 @@
+// The DNS gateway against real peers on loopback: nsd as the authoritative "internet", dig and
+// raw sockets as clients, unbound (through dnspython) as the reference for the differential test.
+#include "harness.hpp"
+#include "zone.hpp"
+
+#include "consolegate/dns/service.hpp"
+#include "consolegate/net/cares_resolver.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <mutex>
+#include <sstream>
+#include <set>
+#include <thread>
+
+namespace consolegate::dns {
+namespace {
+
+using namespace std::chrono_literals;
+namespace t = test;
+
+core::ip_address ip(const char* s) { return *core::ip_address::parse(s); }
+
+options base_options(std::uint16_t upstream_port) {
+    options o;
+    o.listen = {{ip("127.0.0.1"), 0}};
+    o.upstreams = {{ip("127.0.0.1"), upstream_port}};
+    o.upstream_timeout = 300ms;
+    o.upstream_retries = 1;
+    o.steer_ipv4 = {ip("192.0.2.10")};
+    o.steer_ipv6 = {ip("2001:db8::10")};
+    return o;
+}
+
+// One worker: an io_context on its own thread running one service.
+class gateway {
+public:
+    explicit gateway(const options& o)
+        : svc_(std::make_unique<service>(io_, std::make_shared<const options>(o), stats_)) {
+        svc_->start();
+        port_ = svc_->local_endpoints().at(0).port;
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    ~gateway() {
+        svc_->stop();
+        boost::asio::post(io_, [this] { io_.stop(); });  // after the stop above has run
+        thread_.join();
+        svc_.reset();
+    }
+    std::uint16_t port() const { return port_; }
+    const stats& counters() const { return stats_; }
+    service& svc() { return *svc_; }
+
+private:
+    boost::asio::io_context io_;
+    stats stats_;
+    std::unique_ptr<service> svc_;
+    std::uint16_t port_ = 0;
+    std::thread thread_;
+};
+
+// (No std::regex: g++ 12 warns inside it under the sanitizers, and warnings are errors.)
+std::string status_of(const std::string& dig_out) {
+    const auto at = dig_out.find("status: ");
+    if (at == std::string::npos) return "none";
+    const auto end = dig_out.find(',', at);
+    return dig_out.substr(at + 8, end - at - 8);
+}
+
+// TTL of the first answer line ("name TTL IN type data"), -1 when there is none.
+long first_ttl(const std::string& dig_out) {
+    std::istringstream in(dig_out);
+    for (std::string line; std::getline(in, line);) {
+        if (line.empty() || line[0] == ';') continue;
+        std::istringstream f(line);
+        std::string name, ttl, cls;
+        if (f >> name >> ttl >> cls && cls == "IN" && !ttl.empty() &&
+            ttl.find_first_not_of("0123456789") == std::string::npos) {
+            return std::stol(ttl);
+        }
+    }
+    return -1;
+}
+
+int connect_tcp(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// True when the peer closes `fd` within `limit`.
+bool closed_within(int fd, std::chrono::milliseconds limit) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(limit.count())) != 1) return false;
+    char c;
+    return ::recv(fd, &c, 1, 0) == 0;
+}
+
+class DnsGateway : public ::testing::Test {
+protected:
+    t::nsd_server nsd{"example.test", t::example_zone()};
+};
+
+TEST_F(DnsGateway, SteersConsoleNamesPerRecordType) {
+    gateway gw(base_options(nsd.port()));
+    auto a = t::dig(gw.port(), "Console.AWS.amazon.com A");
+    EXPECT_EQ(status_of(a), "NOERROR");
+    EXPECT_NE(a.find("192.0.2.10"), std::string::npos) << a;
+    EXPECT_NE(a.find("Console.AWS.amazon.com."), std::string::npos) << "0x20 case kept: " << a;
+    auto aaaa = t::dig(gw.port(), "eu-west-1.console.aws.amazon.com AAAA");
+    EXPECT_NE(aaaa.find("2001:db8::10"), std::string::npos) << aaaa;
+    auto signin = t::dig(gw.port(), "123456789012.signin.aws.amazon.com A +short");
+    EXPECT_EQ(signin, "192.0.2.10\n");
+    for (const char* type : {"HTTPS", "SVCB", "MX", "TXT"}) {
+        auto r = t::dig(gw.port(), std::string("console.aws.amazon.com ") + type);
+        EXPECT_EQ(status_of(r), "NOERROR") << type;
+        EXPECT_NE(r.find("ANSWER: 0"), std::string::npos) << type << ": NODATA expected\n" << r;
+    }
+    EXPECT_GE(gw.counters().steered.load(), 7u);
+}
+
+TEST_F(DnsGateway, AaaaWithoutSteeringIpv6IsNodata) {
+    auto o = base_options(nsd.port());
+    o.steer_ipv6.clear();
+    gateway gw(o);
+    auto r = t::dig(gw.port(), "console.aws.amazon.com AAAA");
+    EXPECT_EQ(status_of(r), "NOERROR");
+    EXPECT_NE(r.find("ANSWER: 0"), std::string::npos) << r;
+}
+
+TEST_F(DnsGateway, ExceptionsAndOtherNamesAreForwarded) {
+    auto o = base_options(nsd.port());
+    o.steer_exceptions.push_back("www.example.test");
+    o.steer_names.push_back("*.example.test");
+    gateway gw(o);
+    EXPECT_EQ(t::dig(gw.port(), "www.example.test A +short"), "198.51.100.1\n");
+    EXPECT_EQ(t::dig(gw.port(), "mail.example.test A +short"), "192.0.2.10\n");  // steered
+    // docs.aws.amazon.com is an exception: it goes upstream (nsd refuses it: not its zone).
+    auto docs = t::dig(gw.port(), "docs.aws.amazon.com A");
+    EXPECT_EQ(docs.find("192.0.2.10"), std::string::npos) << docs;
+    EXPECT_EQ(status_of(docs), "REFUSED");
+}
+
+TEST_F(DnsGateway, ForwardsWithCaseRestoredAndCaches) {
+    gateway gw(base_options(nsd.port()));
+    auto r = t::dig(gw.port(), "WwW.ExAmPlE.TeSt A +noadflag");
+    EXPECT_EQ(status_of(r), "NOERROR");
+    EXPECT_NE(r.find("WwW.ExAmPlE.TeSt.\t"), std::string::npos) << r;
+    EXPECT_NE(r.find("198.51.100.1"), std::string::npos);
+    EXPECT_EQ(t::dig(gw.port(), "www.example.test AAAA +short"), "2001:db8::1\n");
+    EXPECT_EQ(t::dig(gw.port(), "mx.example.test MX +short"), "10 mail.example.test.\n");
+    auto again = t::dig(gw.port(), "www.example.test A +short");
+    EXPECT_EQ(again, "198.51.100.1\n");
+    EXPECT_GE(gw.counters().cache_hits.load(), 1u);
+    EXPECT_EQ(gw.counters().forwarded.load(), 3u);
+}
+
+TEST_F(DnsGateway, CnameIntoSteeredNameIsRewritten) {
+    gateway gw(base_options(nsd.port()));
+    auto r = t::dig(gw.port(), "steer-alias.example.test A");
+    EXPECT_EQ(status_of(r), "NOERROR");
+    EXPECT_NE(r.find("CNAME\teu-west-1.console.aws.amazon.com."), std::string::npos) << r;
+    EXPECT_NE(r.find("192.0.2.10"), std::string::npos) << r;
+    EXPECT_EQ(gw.counters().cname_rewritten.load(), 1u);
+    // An ordinary alias passes through untouched.
+    EXPECT_EQ(t::dig(gw.port(), "alias.example.test A +short"), "www.example.test.\n198.51.100.1\n");
+}
+
+TEST_F(DnsGateway, NxdomainAndNodataWithNegativeCaching) {
+    gateway gw(base_options(nsd.port()));
+    auto nx = t::dig(gw.port(), "nope.example.test A");
+    EXPECT_EQ(status_of(nx), "NXDOMAIN");
+    EXPECT_NE(nx.find("SOA"), std::string::npos) << nx;
+    auto nodata = t::dig(gw.port(), "www.example.test TXT");
+    EXPECT_EQ(status_of(nodata), "NOERROR");
+    EXPECT_NE(nodata.find("ANSWER: 0"), std::string::npos);
+    EXPECT_EQ(status_of(t::dig(gw.port(), "nope.example.test A")), "NXDOMAIN");
+    EXPECT_EQ(gw.counters().cache_hits.load(), 1u);  // the second NXDOMAIN came from the cache
+}
+
+TEST_F(DnsGateway, LargeAnswersTruncateOverUdpAndCompleteOverTcp) {
+    gateway gw(base_options(nsd.port()));
+    // Upstream truncates too (nsd honours our 1232): c-ares retries it over TCP.
+    auto udp = t::dig(gw.port(), "big.example.test TXT +ignore +noedns");
+    EXPECT_NE(udp.find(" tc"), std::string::npos) << udp;
+    auto udp_edns = t::dig(gw.port(), "big.example.test TXT +ignore +bufsize=1232");
+    EXPECT_NE(udp_edns.find(" tc"), std::string::npos) << udp_edns;
+    auto tcp = t::dig(gw.port(), "big.example.test TXT +tcp");
+    EXPECT_NE(tcp.find("ANSWER: 20"), std::string::npos) << tcp;
+    auto retried = t::dig(gw.port(), "big.example.test TXT");  // dig retries over TCP on TC
+    EXPECT_NE(retried.find("ANSWER: 20"), std::string::npos) << retried;
+    EXPECT_GE(gw.counters().truncated.load(), 2u);
+}
+
+TEST_F(DnsGateway, EdnsEchoesDoAndPayload) {
+    gateway gw(base_options(nsd.port()));
+    auto r = t::dig(gw.port(), "www.example.test A +dnssec +bufsize=4096");
+    EXPECT_NE(r.find("flags: do; udp: 1232"), std::string::npos) << r;
+    auto plain = t::dig(gw.port(), "www.example.test A +noedns");
+    EXPECT_EQ(plain.find("OPT PSEUDOSECTION"), std::string::npos) << plain;
+    // EDNS version 1 is answered BADVERS (RFC 6891 §6.1.3).
+    auto v1 = t::dig(gw.port(), "www.example.test A +edns=1 +noednsneg");
+    EXPECT_EQ(status_of(v1), "BADVERS") << v1;
+}
+
+TEST_F(DnsGateway, CachedTtlsCountDown) {
+    gateway gw(base_options(nsd.port()));
+    const auto first = first_ttl(t::dig(gw.port(), "decay.example.test A +noall +answer"));
+    ASSERT_EQ(first, 100);
+    // Waiting is the point of this test: TTLs are whole seconds.
+    std::this_thread::sleep_for(2100ms);
+    const auto later = first_ttl(t::dig(gw.port(), "decay.example.test A +noall +answer"));
+    EXPECT_GE(later, 97);
+    EXPECT_LE(later, 98);
+}
+
+TEST_F(DnsGateway, PrefetchRefreshesAnswersAboutToExpire) {
+    auto o = base_options(nsd.port());
+    o.cache.prefetch = true;
+    gateway gw(o);
+    ASSERT_EQ(first_ttl(t::dig(gw.port(), "popular.example.test A +noall +answer")), 10);
+    std::this_thread::sleep_for(9300ms);  // into the last 10% of the 10 s lifetime
+    EXPECT_EQ(first_ttl(t::dig(gw.port(), "popular.example.test A +noall +answer")), 1);
+    // The refresh is in flight or done; bounded wait for it to land, then a fresh TTL is served.
+    long ttl = -1;
+    for (int i = 0; i < 20 && ttl < 5; ++i) {
+        std::this_thread::sleep_for(100ms);
+        ttl = first_ttl(t::dig(gw.port(), "popular.example.test A +noall +answer"));
+    }
+    EXPECT_GE(ttl, 9);
+    EXPECT_EQ(gw.counters().prefetches.load(), 1u);
+    EXPECT_EQ(gw.counters().forwarded.load(), 2u);
+}
+
+TEST_F(DnsGateway, TcpQueriesSplitAcrossSegmentsAreReassembled) {
+    gateway gw(base_options(nsd.port()));
+    const int fd = connect_tcp(gw.port());
+    ASSERT_GE(fd, 0);
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    auto q = t::make_query("console.aws.amazon.com", 1, 0x5151);
+    q.insert(q.begin(), {static_cast<std::uint8_t>(q.size() >> 8), static_cast<std::uint8_t>(q.size())});
+    for (const auto b : q) ASSERT_EQ(::send(fd, &b, 1, 0), 1);  // one byte per segment
+    pollfd p{fd, POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 3000), 1);
+    std::uint8_t buf[512];
+    const auto n = ::recv(fd, buf, sizeof buf, 0);
+    ASSERT_GT(n, 14);
+    EXPECT_EQ((buf[2] << 8) | buf[3], 0x5151);
+    ::close(fd);
+}
+
+TEST_F(DnsGateway, ServesStaleWhenUpstreamIsFrozen) {
+    auto o = base_options(nsd.port());
+    o.cache.serve_stale = true;
+    o.cache.stale_answer_ttl = std::chrono::seconds(30);
+    gateway gw(o);
+    ASSERT_EQ(t::dig(gw.port(), "short.example.test A +short"), "198.51.100.2\n");
+    std::this_thread::sleep_for(2100ms);  // past the record's 2 s TTL
+    nsd.freeze();
+    auto r = t::dig(gw.port(), "short.example.test A +noall +answer +time=5");
+    nsd.thaw();
+    EXPECT_NE(r.find("198.51.100.2"), std::string::npos) << r;
+    EXPECT_EQ(first_ttl(r), 30);
+    EXPECT_EQ(gw.counters().stale_served.load(), 1u);
+    EXPECT_GE(gw.counters().upstream_timeouts.load(), 1u);
+}
+
+TEST_F(DnsGateway, ServfailWhenUpstreamIsGoneAndNothingCached) {
+    gateway gw(base_options(nsd.port()));
+    nsd.stop();
+    const auto start = std::chrono::steady_clock::now();
+    auto r = t::dig(gw.port(), "www.example.test A +time=5");
+    EXPECT_EQ(status_of(r), "SERVFAIL") << r;
+    // 300 ms + 600 ms of c-ares attempts at most, with slack for a busy machine.
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
+    EXPECT_EQ(gw.counters().servfail.load(), 1u);
+}
+
+TEST_F(DnsGateway, DohCanaryIsNxdomain) {
+    gateway gw(base_options(nsd.port()));
+    EXPECT_EQ(status_of(t::dig(gw.port(), "use-application-dns.net A")), "NXDOMAIN");
+    EXPECT_EQ(gw.counters().forwarded.load(), 0u);
+}
+
+TEST_F(DnsGateway, BlockListAnswersConfiguredRcode) {
+    auto o = base_options(nsd.port());
+    o.block_names = {"*.example.test"};
+    o.block_rcode = block_response::refused;
+    gateway gw(o);
+    EXPECT_EQ(status_of(t::dig(gw.port(), "www.example.test A")), "REFUSED");
+    EXPECT_EQ(gw.counters().blocked.load(), 1u);
+}
+
+TEST_F(DnsGateway, ClientsOutsideTheAclAreRefused) {
+    auto o = base_options(nsd.port());
+    o.allow_clients = {*core::cidr::parse("10.0.0.0/8")};
+    gateway gw(o);
+    EXPECT_EQ(status_of(t::dig(gw.port(), "www.example.test A")), "REFUSED");
+    EXPECT_EQ(status_of(t::dig(gw.port(), "console.aws.amazon.com A")), "REFUSED");
+    EXPECT_EQ(gw.counters().forwarded.load(), 0u);
+}
+
+TEST_F(DnsGateway, RateLimitDropsExcessUdpQueries) {
+    auto o = base_options(nsd.port());
+    o.rate_limit_qps = 1;
+    o.rate_limit_burst = 3;
+    gateway gw(o);
+    int answered = 0;
+    for (int i = 0; i < 8; ++i) {
+        answered += t::udp_exchange(gw.port(), t::make_query("console.aws.amazon.com", 1,
+                                                             static_cast<std::uint16_t>(i)),
+                                    300ms)
+                        .has_value();
+    }
+    EXPECT_GE(answered, 3);
+    EXPECT_LE(answered, 5);  // the burst, plus at most a token or two refilled meanwhile
+    EXPECT_GE(gw.counters().rate_limited.load(), 3u);
+}
+
+TEST_F(DnsGateway, PipelinedTcpQueriesAreAllAnswered) {
+    gateway gw(base_options(nsd.port()));
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(gw.port());
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    std::vector<std::uint8_t> batch;
+    const char* names[] = {"www.example.test", "console.aws.amazon.com", "h1.example.test",
+                           "nope.example.test"};
+    for (std::uint16_t i = 0; i < 4; ++i) {
+        const auto q = t::make_query(names[i], 1, static_cast<std::uint16_t>(100 + i));
+        batch.push_back(static_cast<std::uint8_t>(q.size() >> 8));
+        batch.push_back(static_cast<std::uint8_t>(q.size()));
+        batch.insert(batch.end(), q.begin(), q.end());
+    }
+    ASSERT_EQ(::send(fd, batch.data(), batch.size(), 0), static_cast<ssize_t>(batch.size()));
+    std::vector<std::uint8_t> in;
+    std::set<int> ids;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (ids.size() < 4 && std::chrono::steady_clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 500) != 1) continue;
+        std::uint8_t buf[4096];
+        const auto n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        in.insert(in.end(), buf, buf + n);
+        while (in.size() >= 2) {
+            const std::size_t len = (in[0] << 8) | in[1];
+            if (in.size() < len + 2) break;
+            ids.insert((in[2] << 8) | in[3]);
+            in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(len + 2));
+        }
+    }
+    ::close(fd);
+    EXPECT_EQ(ids, (std::set<int>{100, 101, 102, 103}));
+}
+
+TEST_F(DnsGateway, GarbageGetsFormerrOrNothingAndTheServerSurvives) {
+    gateway gw(base_options(nsd.port()));
+    auto two_questions = t::make_query("www.example.test", 1, 0x7777);
+    two_questions[5] = 2;
+    auto r = t::udp_exchange(gw.port(), two_questions, 1s);
+    ASSERT_TRUE(r.has_value());
+    ASSERT_GE(r->size(), 12u);
+    EXPECT_EQ((*r)[3] & 0xf, 1);  // FORMERR
+    EXPECT_EQ(((*r)[0] << 8) | (*r)[1], 0x7777);
+    std::vector<std::uint8_t> loop{0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1};
+    r = t::udp_exchange(gw.port(), loop, 1s);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ((*r)[3] & 0xf, 1);
+    EXPECT_FALSE(t::udp_exchange(gw.port(), {1, 2, 3}, 200ms).has_value());  // too short: dropped
+    EXPECT_EQ(t::dig(gw.port(), "console.aws.amazon.com A +short"), "192.0.2.10\n");
+}
+
+TEST_F(DnsGateway, UpdateSwapsSteeringWithoutRestart) {
+    gateway gw(base_options(nsd.port()));
+    EXPECT_EQ(t::dig(gw.port(), "www.example.test A +short"), "198.51.100.1\n");
+    auto o = base_options(nsd.port());
+    o.steer_names = {"mail.example.test"};
+    gw.svc().update(std::make_shared<const options>(o));
+    // update() is posted to the worker: the next query on that worker sees it.
+    EXPECT_EQ(t::dig(gw.port(), "mail.example.test A +short"), "192.0.2.10\n");
+    EXPECT_EQ(t::dig(gw.port(), "console.aws.amazon.com A +short"), "");
+}
+
+TEST_F(DnsGateway, AgreesWithUnboundOnEveryNonSteeredName) {
+    t::unbound_server unbound(nsd.port());
+    gateway gw(base_options(nsd.port()));
+    const std::string script = std::string(CG_SOURCE_DIR) + "/tests/integration/dns/differential.py";
+    const auto out = t::run("/usr/bin/python3 " + script + " " + std::to_string(gw.port()) + " " +
+                            std::to_string(unbound.port()));
+    EXPECT_NE(out.find("AGREE"), std::string::npos) << out;
+}
+
+TEST_F(DnsGateway, IdleTcpConnectionsAreClosed) {
+    auto o = base_options(nsd.port());
+    o.tcp_idle_timeout = std::chrono::seconds(1);
+    gateway gw(o);
+    const int fd = connect_tcp(gw.port());
+    ASSERT_GE(fd, 0);
+    EXPECT_FALSE(closed_within(fd, 300ms));
+    EXPECT_TRUE(closed_within(fd, 3000ms));
+    ::close(fd);
+}
+
+TEST_F(DnsGateway, TcpConnectionsOverTheLimitAreClosed) {
+    auto o = base_options(nsd.port());
+    o.max_tcp_connections = 1;
+    gateway gw(o);
+    const int first = connect_tcp(gw.port());
+    ASSERT_GE(first, 0);
+    // The first is counted once the worker accepted it: an answer on it proves that.
+    auto q = t::make_query("console.aws.amazon.com", 1);
+    q.insert(q.begin(), {static_cast<std::uint8_t>(q.size() >> 8), static_cast<std::uint8_t>(q.size())});
+    ASSERT_EQ(::send(first, q.data(), q.size(), 0), static_cast<ssize_t>(q.size()));
+    pollfd p{first, POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 3000), 1);
+    std::uint8_t buf[512];
+    EXPECT_GT(::recv(first, buf, sizeof buf, 0), 12);
+    const int second = connect_tcp(gw.port());
+    ASSERT_GE(second, 0);
+    EXPECT_TRUE(closed_within(second, 3000ms));
+    EXPECT_GE(gw.counters().tcp_rejected.load(), 1u);
+    ::close(first);
+    ::close(second);
+}
+
+TEST_F(DnsGateway, WorkersShareTheListenAddress) {
+    auto o = base_options(nsd.port());
+    gateway first(o);
+    o.listen = {{ip("127.0.0.1"), first.port()}};
+    gateway second(o);  // SO_REUSEPORT: the same UDP and TCP port
+    EXPECT_EQ(second.port(), first.port());
+    for (int i = 0; i < 4; ++i) {
+        EXPECT_EQ(t::dig(first.port(), "console.aws.amazon.com A +short"), "192.0.2.10\n");
+    }
+    EXPECT_EQ(first.counters().steered.load() + second.counters().steered.load(), 4u);
+}
+
+TEST_F(DnsGateway, ListensOnIpv6Loopback) {
+    auto o = base_options(nsd.port());
+    o.listen = {{ip("::1"), 0}};
+    gateway gw(o);
+    const auto port = std::to_string(gw.port());
+    EXPECT_EQ(t::run("dig @::1 -p " + port + " +tries=1 +time=3 +short console.aws.amazon.com AAAA"),
+              "2001:db8::10\n");
+    EXPECT_EQ(t::run("dig @::1 -p " + port + " +tries=1 +time=3 +short +tcp www.example.test A"),
+              "198.51.100.1\n");
+}
+
+TEST_F(DnsGateway, SampledQueryLogAndPrometheusText) {
+    auto o = base_options(nsd.port());
+    o.query_log_sample = 2;
+    std::vector<std::string> lines;
+    std::mutex m;
+    {
+        gateway gw(o);
+        gw.svc().set_query_log([&](std::string_view l) {
+            std::lock_guard lock(m);
+            lines.emplace_back(l);
+        });
+        for (int i = 0; i < 4; ++i) t::dig(gw.port(), "console.aws.amazon.com A +short");
+        std::string text;
+        write_prometheus(text, gw.counters());
+        EXPECT_NE(text.find("consolegate_dns_steered_total 4\n"), std::string::npos) << text;
+        EXPECT_NE(text.find("# TYPE consolegate_dns_tcp_connections gauge"), std::string::npos);
+    }
+    std::lock_guard lock(m);
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_NE(lines[0].find("name=console.aws.amazon.com"), std::string::npos) << lines[0];
+    EXPECT_NE(lines[0].find("result=steered"), std::string::npos) << lines[0];
+}
+
+boost::asio::awaitable<net::resolve_result> resolve_once(net::host_resolver* r, std::string host) {
+    co_return co_await r->resolve(std::move(host));
+}
+
+TEST_F(DnsGateway, HostResolverFindsRealAddressesNotSteeredOnes) {
+    boost::asio::io_context io;
+    net::cares_options co;
+    co.servers = {{ip("127.0.0.1"), nsd.port()}};
+    co.timeout = 500ms;
+    co.tries = 1;
+    auto resolver = net::make_cares_host_resolver(io, co);
+    auto ok = boost::asio::co_spawn(io, resolve_once(resolver.get(), "www.example.test"),
+                                    boost::asio::use_future);
+    auto missing = boost::asio::co_spawn(io, resolve_once(resolver.get(), "nope.example.test"),
+                                         boost::asio::use_future);
+    io.run_for(5s);
+    ASSERT_EQ(ok.wait_for(0s), std::future_status::ready);
+    const auto r = ok.get();
+    EXPECT_FALSE(r.error);
+    std::set<std::string> got;
+    for (const auto& a : r.addresses) got.insert(a.to_string());
+    EXPECT_EQ(got, (std::set<std::string>{"198.51.100.1", "2001:db8::1"}));
+    ASSERT_EQ(missing.wait_for(0s), std::future_status::ready);
+    const auto m = missing.get();
+    EXPECT_TRUE(m.error);
+    EXPECT_TRUE(m.addresses.empty());
+}
+
+}  // namespace
+}  // namespace consolegate::dns

@@ -1,0 +1,35 @@
+#pragma once
+// The test zone "the internet" serves: ordinary names, aliases (one into a steered console name),
+// a large TXT RRset for truncation, short TTLs for decay and serve-stale, and 60 generated hosts
+// for the differential test against unbound.
+#include <string>
+
+namespace consolegate::dns::test {
+
+inline std::string example_zone() {
+    std::string z =
+        "$ORIGIN example.test.\n$TTL 300\n"
+        "@ IN SOA ns.example.test. hostmaster.example.test. 1 3600 600 86400 120\n"
+        "@ IN NS ns\nns IN A 127.0.0.1\n"
+        "www IN A 198.51.100.1\nwww IN AAAA 2001:db8::1\n"
+        "alias IN CNAME www\n"
+        "steer-alias IN CNAME eu-west-1.console.aws.amazon.com.\n"
+        "short 2 IN A 198.51.100.2\n"
+        "decay 100 IN A 198.51.100.3\n"
+        "popular 10 IN A 198.51.100.5\n"
+        "mx IN MX 10 mail\nmail IN A 198.51.100.4\n";
+    for (int i = 0; i < 20; ++i) {
+        z += "big IN TXT \"" + std::to_string(i) + std::string(100, 'x') + "\"\n";
+    }
+    for (int i = 0; i < 60; ++i) {
+        const auto n = std::to_string(i);
+        z += "h" + n + " IN A 10.0." + n + ".1\n";
+        if (i % 2 == 0) z += "h" + n + " IN AAAA 2001:db8::" + n + "\n";
+        if (i % 3 == 0) z += "h" + n + " IN TXT \"host " + n + "\"\n";
+        if (i % 5 == 0) z += "h" + n + " IN MX " + n + " h" + n + "\n";
+        z += "c" + n + " IN CNAME h" + n + "\n";
+    }
+    return z;
+}
+
+}  // namespace consolegate::dns::test
