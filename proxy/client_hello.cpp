@@ -171,10 +171,11 @@ client_hello_result parse_client_hello(std::span<const std::uint8_t> bytes,
             res.status = hello_status::too_large;
             return res;
         }
-        if (bytes.size() - pos - record_header < len) return res;  // need_more
-        auto frag = bytes.subspan(pos + record_header, len);
+        std::size_t avail = std::min(len, bytes.size() - pos - record_header);
+        auto frag = bytes.subspan(pos + record_header, avail);
         hs.insert(hs.end(), frag.begin(), frag.end());
-        pos += record_header + len;
+        // The handshake header is judged as soon as it is in, so a hello announcing 16 MiB is
+        // refused without waiting for the rest of its record.
         if (need == 0 && hs.size() >= 4) {
             if (hs[0] != msg_client_hello) {
                 res.status = hello_status::malformed;
@@ -191,6 +192,8 @@ client_hello_result parse_client_hello(std::span<const std::uint8_t> bytes,
             }
             need = body + 4;
         }
+        if (avail < len) return res;  // need_more: the record is still arriving
+        pos += record_header + len;
         if (need != 0 && hs.size() >= need) break;
     }
     if (!parse_body(std::span<const std::uint8_t>(hs).subspan(4, need - 4), res.info)) {

@@ -40,9 +40,16 @@ std::string normalise_host(std::string_view host) {
 
 host_set::host_set(const std::vector<std::string>& patterns) {
     for (const auto& p : patterns) {
-        auto n = normalise_host(p);
-        if (n.empty() && p != "*") continue;
-        patterns_.push_back(labels_reversed(p == "*" ? std::string_view("*") : n));
+        // Patterns are host names whose labels may be a lone "*".
+        std::string n;
+        for (char c : p) n += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+        if (!n.empty() && n.back() == '.') n.pop_back();
+        auto labels = labels_reversed(n);
+        bool ok = !labels.empty();
+        for (const auto& l : labels) {
+            ok = ok && (l == "*" || (!l.empty() && normalise_host(l) == l));
+        }
+        if (ok) patterns_.push_back(std::move(labels));
     }
 }
 
