@@ -407,10 +407,9 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
             hec = bec;
         }
         if (hec) {
+            // beast's timeout has closed the socket: a slow client gets no answer at all.
             if (hec == beast::error::timeout) {
                 count(st.timeouts);
-                co_await write_simple(client, http::status::request_timeout, "Request timeout",
-                                      std::chrono::seconds(2));
             } else if (hec == http::error::header_limit) {
                 count(st.bad_requests);
                 co_await write_simple(client, http::status::request_header_fields_too_large,
@@ -792,10 +791,9 @@ asio::awaitable<void> run_connect_session(std::shared_ptr<service::impl> svc, tc
             client.expires_after(o.header_timeout);
             auto [hec, hn] = co_await http::async_read_header(client, buf, p, tok);
             if (hec) {
+                // beast's timeout has closed the socket: a slow client gets no answer at all.
                 if (hec == beast::error::timeout) {
                     count(st.timeouts);
-                    co_await write_simple(client, http::status::request_timeout,
-                                          "Request timeout", std::chrono::seconds(2));
                 } else if (hec == http::error::header_limit) {
                     count(st.bad_requests);
                     co_await write_simple(client, http::status::request_header_fields_too_large,
