@@ -16,7 +16,7 @@ namespace consolegate::proxy {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-shared_state::shared_state(std::shared_ptr<const options> opts) : impl_(std::make_unique<impl>()) {
+shared_state::shared_state(std::shared_ptr<const options> opts) : impl_(std::make_shared<impl>()) {
     impl_->opts = opts;
     std::string error;
     auto ca = load_ca(opts->ca_cert, opts->ca_key, error);

@@ -48,6 +48,7 @@ struct tracked_connection {
 struct service::impl : std::enable_shared_from_this<service::impl> {
     boost::asio::io_context& ioc;
     std::shared_ptr<const options> opts;
+    std::shared_ptr<shared_state::impl> shared_owner;
     shared_state::impl& shared;
     inspector inspect;
     std::shared_ptr<net::host_resolver> resolver;
@@ -55,9 +56,10 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
     std::list<tracked_connection> connections;
     bool draining = false;
 
-    impl(boost::asio::io_context& c, std::shared_ptr<const options> o, shared_state::impl& s,
-         inspector i, std::shared_ptr<net::host_resolver> r)
-        : ioc(c), opts(std::move(o)), shared(s), inspect(std::move(i)), resolver(std::move(r)) {}
+    impl(boost::asio::io_context& c, std::shared_ptr<const options> o,
+         std::shared_ptr<shared_state::impl> s, inspector i, std::shared_ptr<net::host_resolver> r)
+        : ioc(c), opts(std::move(o)), shared_owner(std::move(s)), shared(*shared_owner),
+          inspect(std::move(i)), resolver(std::move(r)) {}
     stats& counters() { return shared.counters; }
 };
 

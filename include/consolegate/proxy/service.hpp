@@ -70,10 +70,11 @@ public:
 
     const stats& counters() const;
     struct impl;
-    impl& get() { return *impl_; }
+    // Sessions keep the state alive until their last byte, even past this object's lifetime.
+    std::shared_ptr<impl> get() const { return impl_; }
 
 private:
-    std::unique_ptr<impl> impl_;
+    std::shared_ptr<impl> impl_;
 };
 
 class service {

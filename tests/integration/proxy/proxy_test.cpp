@@ -8,12 +8,18 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
 #include <array>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <mutex>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -360,6 +366,119 @@ TEST_F(proxy_it, metrics_text) {
     write_prometheus(out, p.shared->counters());
     EXPECT_NE(out.find("# TYPE consolegate_proxy_bumped_total counter"), std::string::npos);
     EXPECT_NE(out.find("consolegate_proxy_connections_active 0"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace consolegate::proxy
+
+namespace consolegate::proxy {
+namespace {
+
+// A synchronous TLS client trusting the corporate CA, for exchanges curl cannot script.
+struct tls_client {
+    boost::asio::io_context ioc;
+    boost::asio::ssl::context ctx{boost::asio::ssl::context::tls_client};
+    std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>> s;
+
+    tls_client(std::uint16_t port, const std::string& ca, const std::string& host) {
+        ctx.load_verify_file(ca);
+        ctx.set_verify_mode(boost::asio::ssl::verify_peer);
+        s = std::make_unique<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>(ioc, ctx);
+        SSL_set_tlsext_host_name(s->native_handle(), host.c_str());
+        SSL_set1_host(s->native_handle(), host.c_str());
+        s->next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port});
+        timeval tv{5, 0};  // every read below is bounded
+        ::setsockopt(s->next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        s->handshake(boost::asio::ssl::stream_base::client);
+    }
+    void send(const std::string& data) { boost::asio::write(*s, boost::asio::buffer(data)); }
+    // Reads until `marker` appears, EOF or an error; returns what arrived.
+    std::string read_until(const std::string& marker) {
+        std::string out;
+        std::array<char, 4096> buf;
+        for (int i = 0; i < 1000 && out.find(marker) == std::string::npos; ++i) {
+            boost::system::error_code ec;
+            auto n = s->read_some(boost::asio::buffer(buf), ec);
+            out.append(buf.data(), n);
+            if (ec) break;
+        }
+        return out;
+    }
+    bool closed_by_peer() {
+        std::array<char, 64> buf;
+        boost::system::error_code ec;
+        s->read_some(boost::asio::buffer(buf), ec);
+        return ec == boost::asio::error::eof || ec == boost::asio::ssl::error::stream_truncated;
+    }
+};
+
+TEST_F(proxy_it, upgrade_is_passed_through_after_the_101) {
+    running_proxy p(base_options(), allow_all);
+    tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
+    c.send("GET /ws HTTP/1.1\r\nHost: signin.aws.amazon.com\r\nConnection: Upgrade\r\n"
+           "Upgrade: echo\r\n\r\n");
+    auto head = c.read_until("\r\n\r\n");
+    EXPECT_NE(head.find("101"), std::string::npos) << head;
+    c.send("ping-through-the-tunnel");
+    auto echo = c.read_until("tunnel");
+    EXPECT_NE(echo.find("ping-through-the-tunnel"), std::string::npos) << echo;
+    EXPECT_EQ(p.shared->counters().upgrades.load(), 1u);
+}
+
+TEST_F(proxy_it, inspector_sees_the_dechunked_body_truncated_at_the_cap) {
+    auto o = base_options();
+    o->max_inspect_body = 16;
+    static std::mutex m;
+    static std::vector<std::pair<std::string, bool>> seen;
+    seen.clear();
+    running_proxy p(o, [](const core::http_request_view& r) {
+        std::lock_guard lock(m);
+        seen.emplace_back(std::string(r.body) + "|" + std::string(r.sni) + "|" +
+                              std::string(r.method) + "|" + r.client.str(),
+                          r.body_truncated);
+        return verdict{};
+    });
+    auto small = run(curl_connect(p, "https://signin.aws.amazon.com/authenticate",
+                                  "-H 'Transfer-Encoding: chunked' -d 'account=1234'"));
+    EXPECT_NE(small.out.find("body-bytes=12"), std::string::npos) << small.out;
+    auto big = run(curl_connect(p, "https://signin.aws.amazon.com/authenticate",
+                                "-d 'account=123456789012&username=bob'"));
+    EXPECT_NE(big.out.find("body-bytes=33"), std::string::npos) << big.out;
+    std::lock_guard lock(m);
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0].first, "account=1234|signin.aws.amazon.com|POST|127.0.0.1");
+    EXPECT_FALSE(seen[0].second);
+    EXPECT_EQ(seen[1].first, "account=12345678|signin.aws.amazon.com|POST|127.0.0.1");
+    EXPECT_TRUE(seen[1].second);
+}
+
+TEST_F(proxy_it, stop_closes_idle_keep_alive_connections) {
+    running_proxy p(base_options(), allow_all);
+    tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
+    c.send("GET /first HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n\r\n");
+    auto first = c.read_until("body-bytes=");
+    EXPECT_NE(first.find("target=/first"), std::string::npos) << first;
+    c.read_until("\n");
+    p.svc->stop();
+    EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(proxy_it, connections_over_the_limit_are_closed) {
+    auto o = base_options();
+    o->max_connections = 1;
+    running_proxy p(o, allow_all);
+    std::thread holder([&] {
+        time_until_closed(p.sni(), std::string("\x16\x03\x01\x02\x00\x01", 6),
+                          std::chrono::seconds(3), nullptr);
+    });
+    // Wait (bounded) until the first connection is counted.
+    for (int i = 0; i < 200 && p.shared->counters().connections_active.load() < 1; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    auto t = time_until_closed(p.sni(), "", std::chrono::seconds(3), nullptr);
+    EXPECT_LT(t, std::chrono::milliseconds(1000));
+    holder.join();
+    EXPECT_GE(p.shared->counters().refused_limit.load(), 1u);
 }
 
 }  // namespace

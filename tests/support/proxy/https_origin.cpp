@@ -7,11 +7,13 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <openssl/pem.h>
 
+#include <array>
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
@@ -44,6 +46,23 @@ asio::awaitable<void> serve(Stream& s, beast::tcp_stream& raw) {
                            "\nbody-bytes=" + std::to_string(req.body().size()) + "\n";
         for (const char* h : {"Proxy-Connection", "Keep-Alive", "X-Hop"}) {
             if (req.count(h) > 0) body += std::string("leaked=") + h + "\n";
+        }
+        if (req[http::field::upgrade] == "echo") {
+            // A minimal upgraded protocol: after the 101, echo bytes back until EOF.
+            http::response<http::empty_body> up{http::status::switching_protocols, 11};
+            up.set(http::field::connection, "upgrade");
+            up.set(http::field::upgrade, "echo");
+            auto [uec, un] = co_await http::async_write(s, up, tok);
+            if (uec) co_return;
+            std::array<char, 4096> b;
+            for (int j = 0; j < 1000; ++j) {
+                raw.expires_after(std::chrono::seconds(10));
+                auto [rec, rn] = co_await s.async_read_some(asio::buffer(b), tok);
+                if (rec) co_return;
+                auto [wec, wn] = co_await asio::async_write(s, asio::buffer(b.data(), rn), tok);
+                if (wec) co_return;
+            }
+            co_return;
         }
         http::response<http::string_body> res{http::status::ok, 11};
         res.set(http::field::content_type, "text/plain");
