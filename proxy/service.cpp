@@ -23,7 +23,7 @@ shared_state::shared_state(std::shared_ptr<const options> opts) : impl_(std::mak
     if (!ca) throw std::runtime_error("[ca]: " + error);
     impl_->minter = std::make_unique<leaf_minter>(std::move(*ca), opts->leaf_validity,
                                                   opts->leaf_backdate, opts->leaf_cache_size);
-    impl_->server_ctx = make_server_context();
+    impl_->server_ctx = make_server_context(opts->client_resumption);
     impl_->upstream_ctx = make_upstream_context(opts->upstream_ca_bundle, "");
     impl_->sessions.attach(*impl_->upstream_ctx);
     for (const auto& o : opts->upstream_overrides) {

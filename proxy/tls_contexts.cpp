@@ -45,11 +45,17 @@ void harden(SSL_CTX* ctx) {
 
 }  // namespace
 
-std::unique_ptr<boost::asio::ssl::context> make_server_context() {
+std::unique_ptr<boost::asio::ssl::context> make_server_context(bool resumption) {
     auto ctx = std::make_unique<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
     harden(ctx->native_handle());
     SSL_CTX_set_alpn_select_cb(ctx->native_handle(), select_alpn, nullptr);
-    SSL_CTX_set_session_cache_mode(ctx->native_handle(), SSL_SESS_CACHE_SERVER);
+    if (resumption) {
+        SSL_CTX_set_session_cache_mode(ctx->native_handle(), SSL_SESS_CACHE_SERVER);
+    } else {
+        SSL_CTX_set_session_cache_mode(ctx->native_handle(), SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_options(ctx->native_handle(), SSL_OP_NO_TICKET);
+        SSL_CTX_set_num_tickets(ctx->native_handle(), 0);
+    }
     return ctx;
 }
 

@@ -14,7 +14,8 @@
 
 namespace consolegate::proxy {
 
-std::unique_ptr<boost::asio::ssl::context> make_server_context();
+// `resumption` false: no tickets and no session cache, every handshake is a full one.
+std::unique_ptr<boost::asio::ssl::context> make_server_context(bool resumption = true);
 
 // `bundle` "" = the system store; `extra` is trusted in addition (per-override CA). Throws
 // std::runtime_error naming the file on failure.

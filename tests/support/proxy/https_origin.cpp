@@ -182,6 +182,10 @@ std::pair<std::string, std::string> test_pki::origin_leaf(const std::string& hos
     return leaf_from(dir, dir + "/origin", host, name);
 }
 
+std::pair<std::string, std::string> test_pki::corp_leaf(const std::string& host) {
+    return leaf_from(dir, dir + "/corp", host, "corpleaf");
+}
+
 std::pair<std::string, std::string> test_pki::rogue_leaf(const std::string& host) {
     return leaf_from(dir, dir + "/rogue", host, "rogue");
 }

@@ -32,6 +32,8 @@ struct test_pki {
     // Writes DIR/<name>.crt/.key for a leaf with SAN = host, signed by the origin CA.
     std::pair<std::string, std::string> origin_leaf(const std::string& host,
                                                     const std::string& name);
+    // A leaf for host from the corporate CA (what a peer reverse proxy presents in benchmarks).
+    std::pair<std::string, std::string> corp_leaf(const std::string& host);
     // A leaf for host from a CA nobody trusts.
     std::pair<std::string, std::string> rogue_leaf(const std::string& host);
 
