@@ -6,6 +6,8 @@
 #include "cmd_check_config.hpp"
 #include "commands.hpp"
 
+int cmd_ca(int argc, char** argv);  // app/cmd_ca.cpp (logic in proxy/ca.cpp)
+
 namespace {
 
 struct command {
@@ -17,6 +19,7 @@ struct command {
 constexpr command commands[] = {
     {"check-config", consolegate::app::cmd_check_config,
      "validate a configuration: FILE:LINE:COL: message for every problem"},
+    {"ca", cmd_ca, "corporate CA for the proxy: ca init --dir DIR (key 0600, never overwrites)"},
     {"explain", consolegate::app::cmd_explain,
      "policy simulator: one JSON decision per raw HTTP request file"},
     {"logs", consolegate::app::cmd_logs, "review sign-in attempts (filters; table, JSON, CSV)"},

@@ -1,0 +1,103 @@
+#include "config_map.hpp"
+
+namespace consolegate::app {
+namespace {
+
+template <class Endpoint>
+std::vector<Endpoint> endpoints(const std::vector<core::endpoint>& in) {
+    std::vector<Endpoint> out;
+    for (auto& e : in) out.push_back({e.address, e.port});
+    return out;
+}
+
+std::chrono::seconds secs(core::duration d) {
+    return std::chrono::duration_cast<std::chrono::seconds>(d);
+}
+
+}  // namespace
+
+dns::options dns_options(const core::config& c) {
+    const auto& d = c.dns;
+    dns::options o;
+    o.enabled = d.enabled;
+    o.listen = endpoints<dns::endpoint>(d.listen);
+    o.upstreams = endpoints<dns::endpoint>(d.upstreams);
+    o.upstream_timeout = d.upstream_timeout;
+    o.upstream_retries = d.upstream_retries;
+    o.steer_ipv4 = d.steer_ipv4;
+    o.steer_ipv6 = d.steer_ipv6;
+    o.steer_names = d.steer_names;
+    o.steer_identity_center = d.steer_identity_center;
+    o.steer_exceptions = d.steer_exceptions;
+    o.steer_ttl = secs(d.steer_ttl);
+    o.block_names = d.block_names;
+    o.block_rcode = d.block_answer == core::block_rcode::refused ? dns::block_response::refused
+                                                                 : dns::block_response::nxdomain;
+    o.allow_clients = d.allow_clients;
+    o.rate_limit_qps = d.rate_limit_qps;
+    o.rate_limit_burst = d.rate_limit_burst;
+    o.edns_udp_size = d.edns_udp_size;
+    o.tcp_idle_timeout = secs(d.tcp_idle_timeout);
+    o.max_tcp_connections = d.max_tcp_connections;
+    o.query_log_sample = d.query_log_sample;
+    o.cache.max_entries = d.cache.max_entries;
+    o.cache.min_ttl = secs(d.cache.min_ttl);
+    o.cache.max_ttl = secs(d.cache.max_ttl);
+    o.cache.negative_max_ttl = secs(d.cache.negative_max_ttl);
+    o.cache.serve_stale = d.cache.serve_stale;
+    o.cache.stale_answer_ttl = secs(d.cache.stale_answer_ttl);
+    o.cache.max_stale = secs(d.cache.max_stale);
+    o.cache.prefetch = d.cache.prefetch;
+    return o;
+}
+
+proxy::options proxy_options(const core::config& c) {
+    const auto& p = c.proxy;
+    proxy::options o;
+    o.enabled = p.enabled;
+    o.sni_listen = endpoints<proxy::endpoint>(p.sni_listen);
+    o.connect_listen = endpoints<proxy::endpoint>(p.connect_listen);
+    o.inspect_hosts = p.inspect_hosts;
+    o.not_inspected = p.not_inspected == core::not_inspected_action::refuse
+                          ? proxy::not_inspected_action::refuse
+                          : proxy::not_inspected_action::splice;
+    o.connect_ports = p.connect_ports;
+    o.allow_clients = p.allow_clients;
+    o.allow_destinations = p.allow_destinations;
+    o.handshake_timeout = p.handshake_timeout;
+    o.header_timeout = p.header_timeout;
+    o.idle_timeout = p.idle_timeout;
+    o.upstream_timeout = p.upstream_timeout;
+    o.max_header_bytes = p.max_header_bytes;
+    o.max_inspect_body = p.max_inspect_body;
+    o.max_connections = p.max_connections;
+    o.leaf_cache_size = p.leaf_cache_size;
+    o.leaf_validity = secs(p.leaf_validity);
+    o.leaf_backdate = secs(p.leaf_backdate);
+    o.upstream_resolvers = endpoints<proxy::endpoint>(
+        p.upstream_resolvers.empty() ? c.dns.upstreams : p.upstream_resolvers);
+    o.upstream_ca_bundle = p.upstream_ca_bundle.string();
+    for (auto& ov : p.upstream_overrides) {
+        o.upstream_overrides.push_back(
+            {ov.host, {ov.address.address, ov.address.port}, ov.ca_bundle.string()});
+    }
+    // Elevation-gated denials point at TEAM; the block page's own URL wins when both are set.
+    o.block_page.team_url =
+        p.block_page.team_url.empty() ? c.team.request_url : p.block_page.team_url;
+    o.block_page.contact = p.block_page.contact;
+    o.ca_cert = c.ca.cert.string();
+    o.ca_key = c.ca.key.string();
+    return o;
+}
+
+net::cares_options upstream_resolver_options(const core::config& c) {
+    net::cares_options o;
+    const auto& from = c.proxy.upstream_resolvers.empty() ? c.dns.upstreams
+                                                          : c.proxy.upstream_resolvers;
+    for (auto& e : from) o.servers.push_back({e.address, e.port});
+    o.timeout = c.dns.upstream_timeout;
+    o.tries = c.dns.upstream_retries + 1;
+    return o;
+}
+
+}  // namespace consolegate::app

@@ -1,0 +1,105 @@
+#pragma once
+// The TLS-inspecting proxy: an SNI listener (DNS-steered :443) and an explicit proxy listener
+// (CONNECT, plus absolute-form GET for PAC setups), per worker thread.
+//
+//   auto opts = std::make_shared<const proxy::options>(...);
+//   proxy::shared_state shared(opts);          // once per process: CA, leaf key + cache, TLS
+//   // per worker thread, each with its own io_context:
+//   proxy::service svc(ioc, opts, shared, proxy::allow_all, resolver);
+//   svc.start();  ioc.run();                   // SIGTERM: svc.stop() from any thread
+//
+// Errors: the shared_state constructor and start() throw std::runtime_error / std::system_error
+// with a message fit for the operator (bad CA, key permissions, bind failure). Nothing else
+// throws out of the service: a connection that fails is dropped alone and counted in `stats`.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "consolegate/proxy/inspection.hpp"
+#include "consolegate/proxy/options.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+namespace consolegate::net {
+class host_resolver;
+}
+
+namespace consolegate::proxy {
+
+// Counters for /metrics; all relaxed atomics, shared by every worker.
+struct stats {
+    std::atomic<std::uint64_t> connections_accepted{0};
+    std::atomic<std::int64_t> connections_active{0};  // gauge
+    std::atomic<std::uint64_t> refused_client{0};       // outside allow_clients
+    std::atomic<std::uint64_t> refused_limit{0};        // over max_connections
+    std::atomic<std::uint64_t> refused_port{0};         // CONNECT port not in connect_ports
+    std::atomic<std::uint64_t> refused_destination{0};  // internal address not allowed
+    std::atomic<std::uint64_t> refused_host{0};         // no SNI, SNI/CONNECT mismatch, not_inspected=refuse
+    std::atomic<std::uint64_t> bad_client_hello{0};
+    std::atomic<std::uint64_t> client_handshake_failures{0};
+    std::atomic<std::uint64_t> timeouts{0};
+    std::atomic<std::uint64_t> bumped{0};
+    std::atomic<std::uint64_t> spliced{0};
+    std::atomic<std::uint64_t> plain_http{0};
+    std::atomic<std::uint64_t> requests{0};
+    std::atomic<std::uint64_t> requests_denied{0};
+    std::atomic<std::uint64_t> bad_requests{0};  // malformed, oversized headers (431), body (413)
+    std::atomic<std::uint64_t> upgrades{0};
+    std::atomic<std::uint64_t> upstream_connect_failures{0};
+    std::atomic<std::uint64_t> upstream_cert_failures{0};
+    std::atomic<std::uint64_t> upstream_resumed{0};
+    std::atomic<std::uint64_t> leaf_mints{0};
+    std::atomic<std::uint64_t> leaf_cache_hits{0};
+};
+
+// Appends the Prometheus text exposition of `s` (consolegate_proxy_*).
+void write_prometheus(std::string& out, const stats& s);
+
+// Process-wide state shared by every worker: the CA, the one leaf key pair, the leaf cache with
+// single-flight, the TLS contexts and the upstream session cache. Thread-safe.
+class shared_state {
+public:
+    explicit shared_state(std::shared_ptr<const options> opts);  // loads [ca]; throws on failure
+    ~shared_state();
+    shared_state(const shared_state&) = delete;
+    shared_state& operator=(const shared_state&) = delete;
+
+    const stats& counters() const;
+    struct impl;
+    // Sessions keep the state alive until their last byte, even past this object's lifetime.
+    std::shared_ptr<impl> get() const { return impl_; }
+
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+class service {
+public:
+    service(boost::asio::io_context& ioc, std::shared_ptr<const options> opts, shared_state& shared,
+            inspector inspect, std::shared_ptr<net::host_resolver> resolver);
+    ~service();
+    service(const service&) = delete;
+    service& operator=(const service&) = delete;
+
+    // Binds every listener (SO_REUSEPORT, so each worker binds the same addresses) and starts
+    // accepting. Port 0 binds an ephemeral port; see bound_*_ports().
+    void start();
+    // Graceful drain, callable from any thread: stop accepting, close idle keep-alive
+    // connections, let requests in flight finish (answered with Connection: close). Tunnels
+    // (splice, WebSocket) end at their idle timeout; the caller bounds the drain.
+    void stop();
+
+    std::vector<std::uint16_t> bound_sni_ports() const;
+    std::vector<std::uint16_t> bound_connect_ports() const;
+
+    struct impl;
+
+private:
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace consolegate::proxy

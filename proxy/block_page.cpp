@@ -1,0 +1,185 @@
+#include "block_page.hpp"
+
+#include <cstdio>
+
+namespace consolegate::proxy {
+namespace {
+
+bool icontains(std::string_view hay, std::string_view needle) {
+    if (needle.size() > hay.size()) return false;
+    for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+        bool eq = true;
+        for (std::size_t j = 0; j < needle.size() && eq; ++j) {
+            char a = hay[i + j];
+            if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+            eq = a == needle[j];
+        }
+        if (eq) return true;
+    }
+    return false;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && icontains(a, b);
+}
+
+// Only http(s) links are rendered as links: a configured URL must never become javascript:.
+bool is_web_url(std::string_view u) {
+    return u.starts_with("https://") || u.starts_with("http://");
+}
+
+void field(std::string& out, const char* name, std::string_view value) {
+    if (value.empty()) return;
+    out += "<dt>";
+    out += name;
+    out += "</dt><dd>";
+    out += html_escape(value);
+    out += "</dd>\n";
+}
+
+void json_field(std::string& out, const char* name, std::string_view value, bool& first) {
+    out += first ? "" : ",";
+    first = false;
+    out += '"';
+    out += name;
+    out += "\":\"";
+    out += json_escape(value);
+    out += '"';
+}
+
+}  // namespace
+
+std::string html_escape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
+std::string json_escape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (u < 0x20 || c == '<' || c == '>') {  // also <> so JSON never forms HTML tags
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", u);
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+bool is_navigation(std::string_view sec_fetch_mode, std::string_view accept) {
+    if (!sec_fetch_mode.empty()) return iequals(sec_fetch_mode, "navigate");
+    return icontains(accept, "text/html");
+}
+
+rendered_response render_block_page(const verdict& v, bool navigation, std::string_view host,
+                                    const block_page_options& opts) {
+    rendered_response r;
+    r.status = 403;
+    if (v.expire_console_cookies) {
+        // The console's session cookies (observed on console.aws.amazon.com) are set for
+        // .amazon.com and host-only; both variants must be expired or the browser keeps one.
+        for (const char* name : {"aws-userInfo", "aws-userInfo-signed", "aws-creds"}) {
+            std::string base = std::string(name) + "=; Path=/; Max-Age=0; Secure";
+            r.set_cookies.push_back(base + "; Domain=.amazon.com");
+            r.set_cookies.push_back(base);
+        }
+    }
+    if (!navigation) {
+        r.content_type = "application/json";
+        bool first = true;
+        r.body = "{\"blocked\":true,";
+        r.body += "\"status\":403";
+        first = false;
+        json_field(r.body, "host", host, first);
+        json_field(r.body, "account", v.account, first);
+        json_field(r.body, "role", v.role, first);
+        json_field(r.body, "flow", v.flow, first);
+        json_field(r.body, "reason_code", v.reason_code, first);
+        json_field(r.body, "reason", v.reason_text, first);
+        json_field(r.body, "rule", v.rule, first);
+        json_field(r.body, "event_id", v.event_id, first);
+        if (is_web_url(opts.team_url)) json_field(r.body, "team_url", opts.team_url, first);
+        if (!opts.contact.empty()) json_field(r.body, "contact", opts.contact, first);
+        r.body += "}\n";
+        return r;
+    }
+    r.content_type = "text/html; charset=utf-8";
+    std::string& b = r.body;
+    b = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<title>AWS sign-in blocked</title>\n"
+        "<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;"
+        "padding:0 1rem;line-height:1.5;color:#111;background:#fff}dt{font-weight:bold}"
+        "dd{margin:0 0 .5rem 0}</style>\n</head>\n<body>\n<main>\n"
+        "<h1>This AWS sign-in was blocked</h1>\n"
+        "<p>The corporate gateway did not allow this request to ";
+    b += html_escape(host);
+    b += ".</p>\n<dl>\n";
+    field(b, "Account", v.account);
+    field(b, "Role", v.role);
+    field(b, "Sign-in type", v.flow);
+    field(b, "Why", v.reason_text.empty() ? v.reason_code : v.reason_text);
+    field(b, "Rule", v.rule);
+    field(b, "Event ID", v.event_id);
+    b += "</dl>\n<h2>What you can do</h2>\n";
+    if (is_web_url(opts.team_url)) {
+        b += "<p>If you need this access, request a temporary elevation in "
+             "<a href=\"";
+        b += html_escape(opts.team_url);
+        b += "\">TEAM</a>, then sign in again.</p>\n";
+    }
+    if (!opts.contact.empty()) {
+        b += "<p>";
+        b += html_escape(opts.contact);
+        b += "</p>\n";
+    }
+    if (!is_web_url(opts.team_url) && opts.contact.empty()) {
+        b += "<p>Contact your cloud security team";
+        b += v.event_id.empty() ? "" : " and quote the event ID above";
+        b += ".</p>\n";
+    } else if (!v.event_id.empty()) {
+        b += "<p>When asking for help, quote the event ID above.</p>\n";
+    }
+    b += "</main>\n</body>\n</html>\n";
+    return r;
+}
+
+rendered_response render_upstream_error(std::string_view host, std::string_view reason,
+                                        bool navigation) {
+    rendered_response r;
+    r.status = 502;
+    if (!navigation) {
+        r.content_type = "application/json";
+        r.body = "{\"error\":\"upstream\",\"host\":\"" + json_escape(host) + "\",\"reason\":\"" +
+                 json_escape(reason) + "\"}\n";
+        return r;
+    }
+    r.content_type = "text/html; charset=utf-8";
+    r.body = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+             "<title>Upstream unavailable</title>\n</head>\n<body>\n<main>\n"
+             "<h1>The gateway could not reach " + html_escape(host) + " safely</h1>\n<p>" +
+             html_escape(reason) +
+             "</p>\n<p>The connection was not forwarded. This is not a policy decision; "
+             "if it persists, contact your network team.</p>\n</main>\n</body>\n</html>\n";
+    return r;
+}
+
+}  // namespace consolegate::proxy

@@ -1,0 +1,38 @@
+#pragma once
+// The answer to a denied request on an inspected connection. Pure: no I/O, no clock.
+// Browsers navigating get a plain, accessible HTML page; XHR/fetch callers (the console's own
+// JavaScript) get JSON they can show. Status is always 403.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consolegate/proxy/inspection.hpp"
+#include "consolegate/proxy/options.hpp"
+
+namespace consolegate::proxy {
+
+struct rendered_response {
+    unsigned status = 403;
+    std::string content_type;
+    std::string body;
+    std::vector<std::string> set_cookies;  // one Set-Cookie header value each
+};
+
+// A navigation is `Sec-Fetch-Mode: navigate`, or, for clients without Fetch Metadata, an Accept
+// that names text/html.
+bool is_navigation(std::string_view sec_fetch_mode, std::string_view accept);
+
+rendered_response render_block_page(const verdict& v, bool navigation, std::string_view host,
+                                    const block_page_options& opts);
+
+// The 502 page when the real AWS host could not be reached or failed certificate verification.
+rendered_response render_upstream_error(std::string_view host, std::string_view reason,
+                                        bool navigation);
+
+// HTML-escapes &, <, >, " and '.
+std::string html_escape(std::string_view s);
+// JSON string contents (without the quotes); control characters as \u00XX.
+std::string json_escape(std::string_view s);
+
+}  // namespace consolegate::proxy

@@ -1,0 +1,111 @@
+#pragma once
+// Internals of the proxy service shared by service.cpp, upstream.cpp and session.cpp.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "consolegate/net/host_resolver.hpp"
+#include "consolegate/proxy/service.hpp"
+#include "host_pattern.hpp"
+#include "leaf_minter.hpp"
+#include "tls_contexts.hpp"
+
+namespace consolegate::proxy {
+
+struct shared_state::impl {
+    std::shared_ptr<const options> opts;
+    stats counters;
+    std::unique_ptr<leaf_minter> minter;
+    std::unique_ptr<boost::asio::ssl::context> server_ctx;
+    upstream_sessions sessions;
+    std::unique_ptr<boost::asio::ssl::context> upstream_ctx;
+    std::unordered_map<std::string, std::unique_ptr<boost::asio::ssl::context>> override_ctx;
+    host_set inspect;
+
+    boost::asio::ssl::context& upstream_context_for(const std::string& host) {
+        auto it = override_ctx.find(host);
+        return it != override_ctx.end() ? *it->second : *upstream_ctx;
+    }
+};
+
+// A live connection, so stop() can close the idle ones.
+struct tracked_connection {
+    std::function<void()> close;
+    bool idle = false;
+};
+
+struct service::impl : std::enable_shared_from_this<service::impl> {
+    boost::asio::io_context& ioc;
+    std::shared_ptr<const options> opts;
+    std::shared_ptr<shared_state::impl> shared_owner;
+    shared_state::impl& shared;
+    inspector inspect;
+    std::shared_ptr<net::host_resolver> resolver;
+    std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> sni_acceptors, connect_acceptors;
+    std::list<tracked_connection> connections;
+    bool draining = false;
+
+    impl(boost::asio::io_context& c, std::shared_ptr<const options> o,
+         std::shared_ptr<shared_state::impl> s, inspector i, std::shared_ptr<net::host_resolver> r)
+        : ioc(c), opts(std::move(o)), shared_owner(std::move(s)), shared(*shared_owner),
+          inspect(std::move(i)), resolver(std::move(r)) {}
+    stats& counters() { return shared.counters; }
+};
+
+// Registers a connection for the lifetime of a session (single worker thread: no lock).
+class connection_guard {
+public:
+    connection_guard(service::impl& svc, std::function<void()> close);
+    ~connection_guard();
+    connection_guard(const connection_guard&) = delete;
+    connection_guard& operator=(const connection_guard&) = delete;
+    void set_idle(bool idle) { it_->idle = idle; }
+
+private:
+    service::impl& svc_;
+    std::list<tracked_connection>::iterator it_;
+};
+
+core::ip_address to_core(const boost::asio::ip::address& a);
+boost::asio::ip::address to_asio(const core::ip_address& a);
+
+// --- upstream.cpp -------------------------------------------------------------------------------
+enum class upstream_failure { none, resolve, forbidden, connect, timeout, certificate, tls };
+
+struct resolved {
+    upstream_failure failure = upstream_failure::none;
+    std::string reason;
+    std::vector<boost::asio::ip::tcp::endpoint> endpoints;
+};
+
+// Override first, then the resolver, then an IP literal; internal addresses filtered out unless
+// in allow_destinations (the RESOLVED address is what is checked).
+boost::asio::awaitable<resolved> resolve_destination(std::shared_ptr<service::impl> svc,
+                                                     std::string host, std::uint16_t port);
+
+struct tcp_connect_result {
+    upstream_failure failure = upstream_failure::none;
+    std::string reason;
+    std::optional<boost::beast::tcp_stream> stream;
+};
+boost::asio::awaitable<tcp_connect_result> connect_tcp(std::shared_ptr<service::impl> svc,
+                                                       std::vector<boost::asio::ip::tcp::endpoint> eps);
+
+// --- session.cpp --------------------------------------------------------------------------------
+boost::asio::awaitable<void> run_sni_session(std::shared_ptr<service::impl> svc,
+                                             boost::asio::ip::tcp::socket sock);
+boost::asio::awaitable<void> run_connect_session(std::shared_ptr<service::impl> svc,
+                                                 boost::asio::ip::tcp::socket sock);
+
+}  // namespace consolegate::proxy

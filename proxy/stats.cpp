@@ -1,0 +1,63 @@
+#include "consolegate/proxy/service.hpp"
+
+namespace consolegate::proxy {
+namespace {
+
+template <class T>
+void metric(std::string& out, const char* name, const char* help, const char* type,
+            const std::atomic<T>& v) {
+    out += "# HELP consolegate_proxy_";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE consolegate_proxy_";
+    out += name;
+    out += ' ';
+    out += type;
+    out += "\nconsolegate_proxy_";
+    out += name;
+    out += ' ';
+    out += std::to_string(v.load(std::memory_order_relaxed));
+    out += '\n';
+}
+
+}  // namespace
+
+void write_prometheus(std::string& out, const stats& s) {
+    auto counter = [&](const char* name, const char* help, const std::atomic<std::uint64_t>& v) {
+        metric(out, name, help, "counter", v);
+    };
+    counter("connections_accepted_total", "TCP connections accepted.", s.connections_accepted);
+    metric(out, "connections_active", "Connections open now.", "gauge", s.connections_active);
+    counter("refused_client_total", "Connections from outside allow_clients.", s.refused_client);
+    counter("refused_limit_total", "Connections over max_connections.", s.refused_limit);
+    counter("refused_port_total", "CONNECT to a port not in connect_ports.", s.refused_port);
+    counter("refused_destination_total", "Upstreams on internal addresses refused.",
+            s.refused_destination);
+    counter("refused_host_total", "Missing SNI, SNI/CONNECT mismatch or refused host.",
+            s.refused_host);
+    counter("bad_client_hello_total", "Malformed, oversized or non-TLS ClientHellos.",
+            s.bad_client_hello);
+    counter("client_handshake_failures_total", "Failed TLS handshakes with clients.",
+            s.client_handshake_failures);
+    counter("timeouts_total", "Connections closed by a handshake, header or idle timeout.",
+            s.timeouts);
+    counter("bumped_total", "Connections terminated and inspected.", s.bumped);
+    counter("spliced_total", "Connections relayed without inspection.", s.spliced);
+    counter("plain_http_total", "Absolute-form plain HTTP requests on the CONNECT listener.",
+            s.plain_http);
+    counter("requests_total", "HTTP requests on inspected connections.", s.requests);
+    counter("requests_denied_total", "Requests answered with the block page.", s.requests_denied);
+    counter("bad_requests_total", "Malformed or oversized requests.", s.bad_requests);
+    counter("upgrades_total", "Upgraded (WebSocket) connections passed through.", s.upgrades);
+    counter("upstream_connect_failures_total", "Upstream resolve/connect/TLS failures.",
+            s.upstream_connect_failures);
+    counter("upstream_cert_failures_total", "Upstream certificates that failed verification.",
+            s.upstream_cert_failures);
+    counter("upstream_resumed_total", "Upstream TLS sessions resumed.", s.upstream_resumed);
+    counter("leaf_mints_total", "Leaf certificates minted.", s.leaf_mints);
+    counter("leaf_cache_hits_total", "Leaf certificates served from the cache.",
+            s.leaf_cache_hits);
+}
+
+}  // namespace consolegate::proxy

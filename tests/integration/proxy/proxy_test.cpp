@@ -1,0 +1,485 @@
+// The proxy end to end on loopback: real curl and openssl s_client against an in-process proxy
+// and a local HTTPS origin impersonating signin.aws.amazon.com. Every wait is bounded: each
+// child runs under `timeout`, each socket wait has a deadline.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <vector>
+#include <string>
+#include <thread>
+
+#include "consolegate/proxy/service.hpp"
+#include "https_origin.hpp"
+
+namespace consolegate::proxy {
+namespace {
+
+struct run_result {
+    int status = -1;
+    std::string out;
+};
+
+run_result run(const std::string& cmd) {
+    run_result r;
+    FILE* p = ::popen(("timeout 20 " + cmd + " 2>&1").c_str(), "r");
+    if (!p) return r;
+    std::array<char, 4096> buf;
+    std::size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0 && r.out.size() < (1u << 22)) {
+        r.out.append(buf.data(), n);
+    }
+    r.status = ::pclose(p);
+    return r;
+}
+
+endpoint loopback(std::uint16_t port) { return {*core::ip_address::parse("127.0.0.1"), port}; }
+
+// One proxy worker on its own thread.
+struct running_proxy {
+    boost::asio::io_context ioc;
+    std::shared_ptr<options> opts;
+    std::unique_ptr<shared_state> shared;
+    std::unique_ptr<service> svc;
+    std::thread thread;
+
+    running_proxy(std::shared_ptr<options> o, inspector insp) : opts(std::move(o)) {
+        shared = std::make_unique<shared_state>(opts);
+        svc = std::make_unique<service>(ioc, opts, *shared, std::move(insp), nullptr);
+        svc->start();
+        thread = std::thread([this] { ioc.run(); });
+    }
+    ~running_proxy() {
+        svc->stop();
+        ioc.stop();
+        thread.join();
+    }
+    std::uint16_t sni() const { return svc->bound_sni_ports().at(0); }
+    std::uint16_t connect() const { return svc->bound_connect_ports().at(0); }
+};
+
+verdict deny_paths(const core::http_request_view& r) {
+    verdict v;
+    if (r.target.starts_with("/deny")) {
+        v.allow = false;
+        v.expire_console_cookies = true;
+        v.account = "999988887777";
+        v.reason_code = "account_not_allowed";
+        v.reason_text = "Account 999988887777 is not allowed from this network";
+        v.event_id = "evt-test-1";
+    }
+    return v;
+}
+
+class proxy_it : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        pki = std::make_unique<test::test_pki>(std::string(CG_BINARY_DIR) + "/proxy-it-pki");
+        auto signin = pki->origin_leaf("signin.aws.amazon.com", "signin");
+        auto other = pki->origin_leaf("www.example.org", "other");
+        auto rogue = pki->rogue_leaf("untrusted.signin.aws.amazon.com");
+        signin_origin = std::make_unique<test::https_origin>(signin.first, signin.second);
+        other_origin = std::make_unique<test::https_origin>(other.first, other.second);
+        rogue_origin = std::make_unique<test::https_origin>(rogue.first, rogue.second);
+        plain_origin = std::make_unique<test::https_origin>("", "");
+    }
+    static void TearDownTestSuite() {
+        signin_origin.reset();
+        other_origin.reset();
+        rogue_origin.reset();
+        plain_origin.reset();
+        pki.reset();
+    }
+
+    static std::shared_ptr<options> base_options() {
+        auto o = std::make_shared<options>();
+        o->sni_listen = {loopback(0)};
+        o->connect_listen = {loopback(0)};
+        o->allow_clients = {*core::cidr::parse("127.0.0.0/8")};
+        o->allow_destinations = {*core::cidr::parse("127.0.0.0/8")};
+        o->handshake_timeout = std::chrono::milliseconds(1500);
+        o->header_timeout = std::chrono::milliseconds(1500);
+        o->idle_timeout = std::chrono::seconds(5);
+        o->upstream_timeout = std::chrono::seconds(5);
+        o->ca_cert = pki->corp_cert;
+        o->ca_key = pki->corp_key;
+        o->block_page.team_url = "https://team.example.com/";
+        auto ov = [&](const char* host, std::uint16_t port, std::string bundle) {
+            o->upstream_overrides.push_back({host, loopback(port), std::move(bundle)});
+        };
+        ov("signin.aws.amazon.com", signin_origin->port(), pki->origin_ca_cert);
+        // A real AWS name pointed at an origin whose certificate names another host.
+        ov("console.aws.amazon.com", signin_origin->port(), pki->origin_ca_cert);
+        ov("untrusted.signin.aws.amazon.com", rogue_origin->port(), pki->origin_ca_cert);
+        ov("www.example.org", other_origin->port(), "");
+        ov("plain.example.org", plain_origin->port(), "");
+        return o;
+    }
+
+    std::string curl_connect(const running_proxy& p, const std::string& url,
+                             const std::string& extra = "") {
+        return "curl -sS --max-time 10 --cacert " + pki->corp_cert + " -x http://127.0.0.1:" +
+               std::to_string(p.connect()) + " " + extra + " '" + url + "'";
+    }
+
+    static inline std::unique_ptr<test::test_pki> pki;
+    static inline std::unique_ptr<test::https_origin> signin_origin, other_origin, rogue_origin,
+        plain_origin;
+};
+
+TEST_F(proxy_it, connect_bumps_an_inspected_host_and_forwards_to_the_verified_origin) {
+    running_proxy p(base_options(), allow_all);
+    auto r = run(curl_connect(p, "https://signin.aws.amazon.com/oauth?x=1",
+                              "-H 'Proxy-Connection: keep-alive' -H 'Connection: X-Hop' "
+                              "-H 'X-Hop: 1' -D -"));
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("HTTP/1.1 200"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("target=/oauth?x=1"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("via=1.1 consolegate"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("leaked="), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("X-Hop-Response"), std::string::npos) << r.out;
+    EXPECT_GE(p.shared->counters().bumped.load(), 1u);
+}
+
+TEST_F(proxy_it, keep_alive_serves_several_requests_on_one_connection) {
+    running_proxy p(base_options(), allow_all);
+    auto r = run(curl_connect(p, "https://signin.aws.amazon.com/a",
+                              "https://signin.aws.amazon.com/large https://signin.aws.amazon.com/c "
+                              "-o /dev/null -o /dev/null -o /dev/null -w '%{http_code} '"));
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("200 200 200"), std::string::npos) << r.out;
+    EXPECT_EQ(p.shared->counters().bumped.load(), 1u);
+    EXPECT_EQ(p.shared->counters().requests.load(), 3u);
+}
+
+TEST_F(proxy_it, sni_listener_presents_a_corporate_leaf_with_the_exact_san) {
+    running_proxy p(base_options(), allow_all);
+    auto port = std::to_string(p.sni());
+    auto r = run("curl -sS --max-time 10 --cacert " + pki->corp_cert +
+                 " --connect-to signin.aws.amazon.com:443:127.0.0.1:" + port +
+                 " https://signin.aws.amazon.com/console");
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("target=/console"), std::string::npos);
+    auto cert = run("sh -c \"openssl s_client -connect 127.0.0.1:" + port +
+                    " -servername signin.aws.amazon.com -alpn h2,http/1.1 </dev/null"
+                    " 2>/dev/null | tee /dev/stderr | openssl x509 -noout -issuer -ext "
+                    "subjectAltName,basicConstraints\"");
+    EXPECT_NE(cert.out.find("DNS:signin.aws.amazon.com"), std::string::npos) << cert.out;
+    EXPECT_NE(cert.out.find("Consolegate Test Corporate CA"), std::string::npos) << cert.out;
+    EXPECT_NE(cert.out.find("ALPN protocol: http/1.1"), std::string::npos) << cert.out;
+    EXPECT_NE(cert.out.find("CA:FALSE"), std::string::npos) << cert.out;
+}
+
+TEST_F(proxy_it, spliced_hosts_show_the_origin_certificate_untouched) {
+    running_proxy p(base_options(), allow_all);
+    auto r = run("curl -sS --max-time 10 --cacert " + pki->origin_ca_cert + " -x http://127.0.0.1:" +
+                 std::to_string(p.connect()) + " https://www.example.org/spliced");
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("target=/spliced"), std::string::npos);
+    EXPECT_EQ(r.out.find("via="), r.out.find("via=\n"));  // no Via: nothing was inspected
+    auto cert = run("sh -c \"openssl s_client -connect 127.0.0.1:" + std::to_string(p.sni()) +
+                    " -servername www.example.org </dev/null 2>/dev/null | openssl x509 -noout "
+                    "-issuer\"");
+    EXPECT_NE(cert.out.find("Test Origin CA"), std::string::npos) << cert.out;
+    EXPECT_GE(p.shared->counters().spliced.load(), 2u);
+    EXPECT_EQ(p.shared->counters().bumped.load(), 0u);
+}
+
+TEST_F(proxy_it, untrusted_or_misnamed_upstream_certificates_are_refused) {
+    running_proxy p(base_options(), allow_all);
+    auto r = run(curl_connect(p, "https://untrusted.signin.aws.amazon.com/", "-w '%{http_code}'"));
+    EXPECT_NE(r.out.find("failed verification"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("502"), std::string::npos) << r.out;
+    auto m = run(curl_connect(p, "https://console.aws.amazon.com/", "-w '%{http_code}'"));
+    EXPECT_NE(m.out.find("failed verification"), std::string::npos) << m.out;
+    EXPECT_NE(m.out.find("hostname mismatch"), std::string::npos) << m.out;
+    EXPECT_EQ(p.shared->counters().upstream_cert_failures.load(), 2u);
+}
+
+TEST_F(proxy_it, block_page_html_for_navigation_json_for_fetch_and_cookie_expiry) {
+    running_proxy p(base_options(), deny_paths);
+    auto html = run(curl_connect(p, "https://signin.aws.amazon.com/deny",
+                                 "-D - -H 'Sec-Fetch-Mode: navigate'"));
+    EXPECT_NE(html.out.find("HTTP/1.1 403"), std::string::npos) << html.out;
+    EXPECT_NE(html.out.find("text/html"), std::string::npos);
+    EXPECT_NE(html.out.find("evt-test-1"), std::string::npos);
+    EXPECT_NE(html.out.find("https://team.example.com/"), std::string::npos);
+    EXPECT_NE(html.out.find("Set-Cookie: aws-userInfo=; Path=/; Max-Age=0; Secure; "
+                            "Domain=.amazon.com"),
+              std::string::npos)
+        << html.out;
+    EXPECT_NE(html.out.find("Set-Cookie: aws-creds=; Path=/; Max-Age=0; Secure\r\n"),
+              std::string::npos);
+    auto json = run(curl_connect(p, "https://signin.aws.amazon.com/deny/api",
+                                 "-D - -H 'Sec-Fetch-Mode: cors' -H 'Accept: application/json'"));
+    EXPECT_NE(json.out.find("application/json"), std::string::npos) << json.out;
+    EXPECT_NE(json.out.find("\"account\":\"999988887777\""), std::string::npos) << json.out;
+    // The same connection keeps serving allowed requests after a deny.
+    auto both = run(curl_connect(p, "https://signin.aws.amazon.com/deny",
+                                 "https://signin.aws.amazon.com/ok -o /dev/null -o /dev/null "
+                                 "-w '%{http_code} '"));
+    EXPECT_NE(both.out.find("200 403"), std::string::npos) << both.out;
+    EXPECT_EQ(p.shared->counters().bumped.load(), 3u);
+}
+
+TEST_F(proxy_it, oversized_headers_get_431_and_the_proxy_keeps_serving) {
+    auto o = base_options();
+    o->max_header_bytes = 16 * 1024;
+    running_proxy p(o, allow_all);
+    std::string big(20 * 1024, 'c');
+    auto r = run(curl_connect(p, "https://signin.aws.amazon.com/", "-w '%{http_code}' -H 'Cookie: " +
+                                                                     big + "'"));
+    EXPECT_NE(r.out.find("431"), std::string::npos) << r.out.substr(0, 300);
+    auto ok = run(curl_connect(p, "https://signin.aws.amazon.com/", "-w '%{http_code}'"));
+    EXPECT_NE(ok.out.find("200"), std::string::npos) << ok.out;
+}
+
+TEST_F(proxy_it, connect_to_forbidden_port_or_address_gets_403) {
+    running_proxy p(base_options(), allow_all);
+    auto port = run("curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -p -x http://127.0.0.1:" +
+                    std::to_string(p.connect()) + " https://www.example.org:22/");
+    EXPECT_NE(port.out.find("403"), std::string::npos) << port.out;
+    for (const char* target : {"https://10.1.2.3/", "https://169.254.169.254/", "https://[::1]/"}) {
+        auto addr = run("curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -p -x "
+                        "http://127.0.0.1:" + std::to_string(p.connect()) + " -g '" + target + "'");
+        EXPECT_NE(addr.out.find("403"), std::string::npos) << target << ": " << addr.out;
+    }
+    EXPECT_EQ(p.shared->counters().refused_port.load(), 1u);
+    EXPECT_EQ(p.shared->counters().refused_destination.load(), 3u);
+}
+
+// A raw client that connects, optionally sends bytes, and reports how long until the proxy
+// closed the connection (bounded by `limit`).
+std::chrono::milliseconds time_until_closed(std::uint16_t port, const std::string& send,
+                                            std::chrono::milliseconds limit, std::string* got) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    auto start = std::chrono::steady_clock::now();
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return std::chrono::milliseconds(-1);
+    }
+    if (!send.empty()) (void)::send(fd, send.data(), send.size(), MSG_NOSIGNAL);
+    for (;;) {
+        auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - start);
+        if (elapsed >= limit) break;
+        pollfd pfd{fd, POLLIN, 0};
+        if (::poll(&pfd, 1, static_cast<int>((limit - elapsed).count())) <= 0) continue;
+        char buf[512];
+        auto n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        if (got) got->append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 start);
+}
+
+TEST_F(proxy_it, slowloris_and_stalled_handshakes_time_out_while_others_are_served) {
+    running_proxy p(base_options(), allow_all);
+    std::string answer;
+    std::thread slow([&] {
+        // Half a request header, then silence: closed at the header timeout (1.5 s).
+        auto t = time_until_closed(p.connect(), "CONNECT signin.aws.amazon.com:443 HTTP/1.1\r\nHo",
+                                   std::chrono::seconds(8), &answer);
+        EXPECT_LT(t, std::chrono::seconds(4));
+    });
+    std::thread stalled([&] {
+        // Half a ClientHello on the SNI listener, then silence: closed at the handshake timeout.
+        auto t = time_until_closed(p.sni(), std::string("\x16\x03\x01\x02\x00\x01", 6),
+                                   std::chrono::seconds(8), nullptr);
+        EXPECT_LT(t, std::chrono::seconds(4));
+        EXPECT_GE(t, std::chrono::milliseconds(1000));
+    });
+    auto ok = run(curl_connect(p, "https://signin.aws.amazon.com/", "-w '%{http_code}'"));
+    EXPECT_NE(ok.out.find("200"), std::string::npos) << ok.out;
+    slow.join();
+    stalled.join();
+    EXPECT_TRUE(answer.empty()) << answer;
+    EXPECT_GE(p.shared->counters().timeouts.load(), 2u);
+}
+
+TEST_F(proxy_it, clients_outside_the_allowlist_are_closed_without_a_byte) {
+    auto o = base_options();
+    o->allow_clients = {*core::cidr::parse("10.0.0.0/8")};
+    running_proxy p(o, allow_all);
+    std::string got;
+    auto t = time_until_closed(p.connect(), "CONNECT www.example.org:443 HTTP/1.1\r\n\r\n",
+                               std::chrono::seconds(5), &got);
+    EXPECT_LT(t, std::chrono::seconds(2));
+    EXPECT_TRUE(got.empty()) << got;
+    EXPECT_GE(p.shared->counters().refused_client.load(), 1u);
+}
+
+TEST_F(proxy_it, sni_and_connect_host_must_agree_for_inspected_hosts) {
+    running_proxy p(base_options(), allow_all);
+    // CONNECT to a spliced name while the TLS names an inspected host: refused, not spliced.
+    auto s = run("curl -sS --max-time 10 -k -x http://127.0.0.1:" + std::to_string(p.connect()) +
+                 " --connect-to signin.aws.amazon.com:443:www.example.org:443"
+                 " https://signin.aws.amazon.com/");
+    EXPECT_NE(s.status, 0) << s.out;
+    EXPECT_EQ(p.shared->counters().refused_host.load(), 1u);
+    EXPECT_EQ(p.shared->counters().spliced.load(), 0u);
+}
+
+TEST_F(proxy_it, plain_http_on_the_connect_listener) {
+    running_proxy p(base_options(), allow_all);
+    auto fwd = run("curl -sS --max-time 10 -x http://127.0.0.1:" + std::to_string(p.connect()) +
+                   " http://plain.example.org/pac-path");
+    EXPECT_NE(fwd.out.find("target=/pac-path"), std::string::npos) << fwd.out;
+    EXPECT_NE(fwd.out.find("via=1.1 consolegate"), std::string::npos) << fwd.out;
+    auto redirect = run("curl -sS --max-time 10 -D - -o /dev/null -x http://127.0.0.1:" +
+                        std::to_string(p.connect()) + " http://signin.aws.amazon.com/x");
+    EXPECT_NE(redirect.out.find("308"), std::string::npos) << redirect.out;
+    EXPECT_NE(redirect.out.find("https://signin.aws.amazon.com/x"), std::string::npos);
+}
+
+TEST_F(proxy_it, no_sni_on_the_sni_listener_is_refused_with_an_alert) {
+    running_proxy p(base_options(), allow_all);
+    auto r = run("sh -c \"openssl s_client -connect 127.0.0.1:" + std::to_string(p.sni()) +
+                 " -noservername </dev/null\"");
+    EXPECT_NE(r.out.find("unrecognized name"), std::string::npos) << r.out;
+    EXPECT_EQ(p.shared->counters().refused_host.load(), 1u);
+}
+
+TEST_F(proxy_it, metrics_text) {
+    running_proxy p(base_options(), allow_all);
+    std::string out;
+    write_prometheus(out, p.shared->counters());
+    EXPECT_NE(out.find("# TYPE consolegate_proxy_bumped_total counter"), std::string::npos);
+    EXPECT_NE(out.find("consolegate_proxy_connections_active 0"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace consolegate::proxy
+
+namespace consolegate::proxy {
+namespace {
+
+// A synchronous TLS client trusting the corporate CA, for exchanges curl cannot script.
+struct tls_client {
+    boost::asio::io_context ioc;
+    boost::asio::ssl::context ctx{boost::asio::ssl::context::tls_client};
+    std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>> s;
+
+    tls_client(std::uint16_t port, const std::string& ca, const std::string& host) {
+        ctx.load_verify_file(ca);
+        ctx.set_verify_mode(boost::asio::ssl::verify_peer);
+        s = std::make_unique<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>(ioc, ctx);
+        SSL_set_tlsext_host_name(s->native_handle(), host.c_str());
+        SSL_set1_host(s->native_handle(), host.c_str());
+        s->next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port});
+        timeval tv{5, 0};  // every read below is bounded
+        ::setsockopt(s->next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        s->handshake(boost::asio::ssl::stream_base::client);
+    }
+    void send(const std::string& data) { boost::asio::write(*s, boost::asio::buffer(data)); }
+    // Reads until `marker` appears, EOF or an error; returns what arrived.
+    std::string read_until(const std::string& marker) {
+        std::string out;
+        std::array<char, 4096> buf;
+        for (int i = 0; i < 1000 && out.find(marker) == std::string::npos; ++i) {
+            boost::system::error_code ec;
+            auto n = s->read_some(boost::asio::buffer(buf), ec);
+            out.append(buf.data(), n);
+            if (ec) break;
+        }
+        return out;
+    }
+    bool closed_by_peer() {
+        std::array<char, 64> buf;
+        boost::system::error_code ec;
+        s->read_some(boost::asio::buffer(buf), ec);
+        return ec == boost::asio::error::eof || ec == boost::asio::ssl::error::stream_truncated;
+    }
+};
+
+TEST_F(proxy_it, upgrade_is_passed_through_after_the_101) {
+    running_proxy p(base_options(), allow_all);
+    tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
+    c.send("GET /ws HTTP/1.1\r\nHost: signin.aws.amazon.com\r\nConnection: Upgrade\r\n"
+           "Upgrade: echo\r\n\r\n");
+    auto head = c.read_until("\r\n\r\n");
+    EXPECT_NE(head.find("101"), std::string::npos) << head;
+    c.send("ping-through-the-tunnel");
+    auto echo = c.read_until("tunnel");
+    EXPECT_NE(echo.find("ping-through-the-tunnel"), std::string::npos) << echo;
+    EXPECT_EQ(p.shared->counters().upgrades.load(), 1u);
+}
+
+TEST_F(proxy_it, inspector_sees_the_dechunked_body_truncated_at_the_cap) {
+    auto o = base_options();
+    o->max_inspect_body = 16;
+    static std::mutex m;
+    static std::vector<std::pair<std::string, bool>> seen;
+    seen.clear();
+    running_proxy p(o, [](const core::http_request_view& r) {
+        std::lock_guard lock(m);
+        seen.emplace_back(std::string(r.body) + "|" + std::string(r.sni) + "|" +
+                              std::string(r.method) + "|" + r.client.str(),
+                          r.body_truncated);
+        return verdict{};
+    });
+    auto small = run(curl_connect(p, "https://signin.aws.amazon.com/authenticate",
+                                  "-H 'Transfer-Encoding: chunked' -d 'account=1234'"));
+    EXPECT_NE(small.out.find("body-bytes=12"), std::string::npos) << small.out;
+    auto big = run(curl_connect(p, "https://signin.aws.amazon.com/authenticate",
+                                "-d 'account=123456789012&username=bob'"));
+    EXPECT_NE(big.out.find("body-bytes=33"), std::string::npos) << big.out;
+    std::lock_guard lock(m);
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0].first, "account=1234|signin.aws.amazon.com|POST|127.0.0.1");
+    EXPECT_FALSE(seen[0].second);
+    EXPECT_EQ(seen[1].first, "account=12345678|signin.aws.amazon.com|POST|127.0.0.1");
+    EXPECT_TRUE(seen[1].second);
+}
+
+TEST_F(proxy_it, stop_closes_idle_keep_alive_connections) {
+    running_proxy p(base_options(), allow_all);
+    tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
+    c.send("GET /first HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n\r\n");
+    auto first = c.read_until("body-bytes=");
+    EXPECT_NE(first.find("target=/first"), std::string::npos) << first;
+    c.read_until("\n");
+    p.svc->stop();
+    EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(proxy_it, connections_over_the_limit_are_closed) {
+    auto o = base_options();
+    o->max_connections = 1;
+    running_proxy p(o, allow_all);
+    std::thread holder([&] {
+        time_until_closed(p.sni(), std::string("\x16\x03\x01\x02\x00\x01", 6),
+                          std::chrono::seconds(3), nullptr);
+    });
+    // Wait (bounded) until the first connection is counted.
+    for (int i = 0; i < 200 && p.shared->counters().connections_active.load() < 1; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    auto t = time_until_closed(p.sni(), "", std::chrono::seconds(3), nullptr);
+    EXPECT_LT(t, std::chrono::milliseconds(1000));
+    holder.join();
+    EXPECT_GE(p.shared->counters().refused_limit.load(), 1u);
+}
+
+}  // namespace
+}  // namespace consolegate::proxy

@@ -1,0 +1,193 @@
+#include "https_origin.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <openssl/pem.h>
+
+#include <array>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+#include "ca.hpp"
+#include "leaf_minter.hpp"
+
+namespace consolegate::test {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+namespace {
+constexpr auto tok = asio::as_tuple(asio::use_awaitable);
+
+template <class Stream>
+asio::awaitable<void> serve(Stream& s, beast::tcp_stream& raw) {
+    beast::flat_buffer buf;
+    for (int i = 0; i < 10000; ++i) {
+        raw.expires_after(std::chrono::seconds(30));
+        http::request<http::string_body> req;
+        auto [ec, n] = co_await http::async_read(s, buf, req, tok);
+        if (ec) co_return;
+        std::string body = "method=" + std::string(req.method_string()) +
+                           "\ntarget=" + std::string(req.target()) +
+                           "\nhost=" + std::string(req[http::field::host]) +
+                           "\nvia=" + std::string(req[http::field::via]) +
+                           "\nbody-bytes=" + std::to_string(req.body().size()) + "\n";
+        for (const char* h : {"Proxy-Connection", "Keep-Alive", "X-Hop"}) {
+            if (req.count(h) > 0) body += std::string("leaked=") + h + "\n";
+        }
+        if (req[http::field::upgrade] == "echo") {
+            // A minimal upgraded protocol: after the 101, echo bytes back until EOF.
+            http::response<http::empty_body> up{http::status::switching_protocols, 11};
+            up.set(http::field::connection, "upgrade");
+            up.set(http::field::upgrade, "echo");
+            auto [uec, un] = co_await http::async_write(s, up, tok);
+            if (uec) co_return;
+            std::array<char, 4096> b;
+            for (int j = 0; j < 1000; ++j) {
+                raw.expires_after(std::chrono::seconds(10));
+                auto [rec, rn] = co_await s.async_read_some(asio::buffer(b), tok);
+                if (rec) co_return;
+                auto [wec, wn] = co_await asio::async_write(s, asio::buffer(b.data(), rn), tok);
+                if (wec) co_return;
+            }
+            co_return;
+        }
+        http::response<http::string_body> res{http::status::ok, 11};
+        res.set(http::field::content_type, "text/plain");
+        res.set(http::field::connection, "X-Hop-Response");
+        res.set("X-Hop-Response", "should be removed");
+        if (req.target() == "/large") body.append(256 * 1024, 'x');
+        res.body() = body;
+        res.keep_alive(req.keep_alive());
+        res.prepare_payload();
+        auto [wec, wn] = co_await http::async_write(s, res, tok);
+        if (wec || !req.keep_alive()) co_return;
+    }
+}
+
+}  // namespace
+
+struct https_origin::impl {
+    asio::io_context ioc;
+    std::unique_ptr<asio::ssl::context> ctx;
+    tcp::acceptor acceptor{ioc};
+    std::thread thread;
+};
+
+namespace {
+asio::awaitable<void> session(https_origin::impl* im, tcp::socket sock) {
+    if (!im->ctx) {
+        beast::tcp_stream s(std::move(sock));
+        co_await serve(s, s);
+        co_return;
+    }
+    asio::ssl::stream<beast::tcp_stream> s(std::move(sock), *im->ctx);
+    s.next_layer().expires_after(std::chrono::seconds(10));
+    auto [ec] = co_await s.async_handshake(asio::ssl::stream_base::server, tok);
+    if (ec) co_return;
+    co_await serve(s, s.next_layer());
+}
+
+asio::awaitable<void> accept_all(https_origin::impl* im) {
+    for (;;) {
+        auto [ec, sock] = co_await im->acceptor.async_accept(tok);
+        if (ec) co_return;
+        asio::co_spawn(im->ioc, session(im, std::move(sock)), asio::detached);
+    }
+}
+}  // namespace
+
+https_origin::https_origin(const std::string& cert, const std::string& key)
+    : impl_(std::make_unique<impl>()) {
+    if (!cert.empty()) {
+        impl_->ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+        impl_->ctx->use_certificate_chain_file(cert);
+        impl_->ctx->use_private_key_file(key, asio::ssl::context::pem);
+    }
+    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+    impl_->acceptor.open(ep.protocol());
+    impl_->acceptor.bind(ep);
+    impl_->acceptor.listen();
+    asio::co_spawn(impl_->ioc, accept_all(impl_.get()), asio::detached);
+    impl_->thread = std::thread([this] { impl_->ioc.run(); });
+}
+
+https_origin::~https_origin() {
+    impl_->ioc.stop();
+    impl_->thread.join();
+}
+
+std::uint16_t https_origin::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+namespace {
+void write_pem(const std::string& path, X509* cert, EVP_PKEY* key) {
+    FILE* f = std::fopen(path.c_str(), "w");
+    if (!f) throw std::runtime_error("cannot write " + path);
+    if (cert) PEM_write_X509(f, cert);
+    if (key) PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
+    std::fclose(f);
+}
+
+std::pair<std::string, std::string> leaf_from(const std::string& dir, const std::string& ca_dir,
+                                              const std::string& host, const std::string& name) {
+    std::string error;
+    auto ca = proxy::load_ca(ca_dir + "/ca.crt", ca_dir + "/ca.key", error);
+    if (!ca) throw std::runtime_error(error);
+    proxy::leaf_minter m(std::move(*ca), std::chrono::hours(24), std::chrono::hours(1), 4);
+    auto leaf = m.get(host);
+    std::pair<std::string, std::string> out{dir + "/" + name + ".crt", dir + "/" + name + ".key"};
+    write_pem(out.first, leaf.get(), nullptr);
+    write_pem(out.second, nullptr, m.leaf_key());
+    return out;
+}
+}  // namespace
+
+test_pki::test_pki(const std::string& d) : dir(d) {
+    std::filesystem::remove_all(dir);
+    std::string error;
+    proxy::ca_init_options corp;
+    corp.dir = dir + "/corp";
+    corp.common_name = "Consolegate Test Corporate CA";
+    auto c = proxy::init_ca(corp, error);
+    if (!c) throw std::runtime_error(error);
+    corp_cert = c->cert;
+    corp_key = c->key;
+    proxy::ca_init_options origin;
+    origin.dir = dir + "/origin";
+    origin.common_name = "Test Origin CA";
+    auto o = proxy::init_ca(origin, error);
+    if (!o) throw std::runtime_error(error);
+    origin_ca_cert = o->cert;
+    origin_ca_key_ = o->key;
+    proxy::ca_init_options rogue;
+    rogue.dir = dir + "/rogue";
+    rogue.common_name = "Rogue CA";
+    if (!proxy::init_ca(rogue, error)) throw std::runtime_error(error);
+}
+
+std::pair<std::string, std::string> test_pki::origin_leaf(const std::string& host,
+                                                          const std::string& name) {
+    return leaf_from(dir, dir + "/origin", host, name);
+}
+
+std::pair<std::string, std::string> test_pki::corp_leaf(const std::string& host) {
+    return leaf_from(dir, dir + "/corp", host, "corpleaf");
+}
+
+std::pair<std::string, std::string> test_pki::rogue_leaf(const std::string& host) {
+    return leaf_from(dir, dir + "/rogue", host, "rogue");
+}
+
+}  // namespace consolegate::test

@@ -1,0 +1,92 @@
+#include "block_page.hpp"
+
+#include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
+
+namespace consolegate::proxy {
+namespace {
+
+verdict denied() {
+    verdict v;
+    v.allow = false;
+    v.account = "111122223333";
+    v.role = "AdminAccess";
+    v.flow = "identity-center";
+    v.reason_code = "account_not_allowed";
+    v.reason_text = "Account <111122223333> is not in an allowed OU";
+    v.rule = "deny-foreign";
+    v.event_id = "evt-42";
+    return v;
+}
+
+TEST(block_page, navigation_detection) {
+    EXPECT_TRUE(is_navigation("navigate", ""));
+    EXPECT_FALSE(is_navigation("cors", "text/html"));  // Fetch Metadata wins when present
+    EXPECT_TRUE(is_navigation("", "text/html,application/xhtml+xml"));
+    EXPECT_FALSE(is_navigation("", "application/json"));
+    EXPECT_FALSE(is_navigation("", ""));
+}
+
+TEST(block_page, html_escapes_and_explains) {
+    block_page_options o;
+    o.team_url = "https://team.example.com/requests";
+    auto r = render_block_page(denied(), true, "signin.aws.amazon.com", o);
+    EXPECT_EQ(r.status, 403u);
+    EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
+    EXPECT_NE(r.body.find("&lt;111122223333&gt;"), std::string::npos);
+    EXPECT_EQ(r.body.find("<111122223333>"), std::string::npos);
+    EXPECT_NE(r.body.find("evt-42"), std::string::npos);
+    EXPECT_NE(r.body.find("AdminAccess"), std::string::npos);
+    EXPECT_NE(r.body.find("href=\"https://team.example.com/requests\""), std::string::npos);
+    EXPECT_NE(r.body.find("<html lang=\"en\">"), std::string::npos);
+    EXPECT_TRUE(r.set_cookies.empty());
+}
+
+TEST(block_page, javascript_url_is_never_a_link) {
+    block_page_options o;
+    o.team_url = "javascript:alert(1)";
+    auto r = render_block_page(denied(), true, "h", o);
+    EXPECT_EQ(r.body.find("javascript:"), std::string::npos);
+    EXPECT_NE(r.body.find("Contact your cloud security team"), std::string::npos);
+}
+
+TEST(block_page, json_for_fetch_is_valid_json) {
+    block_page_options o;
+    o.contact = "Ask #cloud-security \"now\"";
+    auto r = render_block_page(denied(), false, "console.aws.amazon.com", o);
+    EXPECT_EQ(r.content_type, "application/json");
+    auto j = boost::json::parse(r.body).as_object();
+    EXPECT_EQ(j.at("account").as_string(), "111122223333");
+    EXPECT_EQ(j.at("event_id").as_string(), "evt-42");
+    EXPECT_EQ(j.at("contact").as_string(), "Ask #cloud-security \"now\"");
+    EXPECT_TRUE(j.at("blocked").as_bool());
+}
+
+TEST(block_page, expires_console_cookies_in_both_scopes) {
+    auto v = denied();
+    v.expire_console_cookies = true;
+    auto r = render_block_page(v, true, "console.aws.amazon.com", {});
+    ASSERT_EQ(r.set_cookies.size(), 6u);
+    for (const char* name : {"aws-userInfo=", "aws-userInfo-signed=", "aws-creds="}) {
+        int with_domain = 0, host_only = 0;
+        for (const auto& c : r.set_cookies) {
+            if (!c.starts_with(name)) continue;
+            EXPECT_NE(c.find("Max-Age=0"), std::string::npos);
+            EXPECT_NE(c.find("Path=/"), std::string::npos);
+            (c.find("Domain=.amazon.com") != std::string::npos ? with_domain : host_only)++;
+        }
+        EXPECT_EQ(with_domain, 1) << name;
+        EXPECT_EQ(host_only, 1) << name;
+    }
+}
+
+TEST(block_page, upstream_error_page) {
+    auto r = render_upstream_error("signin.aws.amazon.com", "certificate <expired>", true);
+    EXPECT_EQ(r.status, 502u);
+    EXPECT_NE(r.body.find("&lt;expired&gt;"), std::string::npos);
+    auto j = render_upstream_error("h", "bad \"cert\"\n", false);
+    EXPECT_EQ(boost::json::parse(j.body).as_object().at("reason").as_string(), "bad \"cert\"\n");
+}
+
+}  // namespace
+}  // namespace consolegate::proxy
