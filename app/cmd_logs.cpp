@@ -8,12 +8,14 @@
 #include "cli.hpp"
 #include "commands.hpp"
 #include "consolegate/audit/query.hpp"
+#include "consolegate/core/config.hpp"
 
 namespace consolegate::app {
 namespace {
 
 constexpr const char* usage =
-    "usage: consolegate logs --file AUDIT.jsonl [--decision allow|deny] [--since 1h|RFC3339]\n"
+    "usage: consolegate logs (--config FILE | --file AUDIT.jsonl) [--decision allow|deny]\n"
+    "                        [--since 1h|RFC3339]\n"
     "                        [--account ID|ALIAS] [--user NAME] [--flow FLOW] [--limit N]\n"
     "                        [--format table|json|csv]\n";
 
@@ -28,8 +30,24 @@ int cmd_logs(int argc, char** argv) {
         return a.flag("help") ? 0 : 2;
     }
     auto file = a.value("file");
+    if (!file && a.value("config")) {
+        // The audit log the gateway writes under this configuration.
+        auto loaded = core::load_config(*a.value("config"));
+        if (!loaded.cfg) {
+            for (auto& d : loaded.diagnostics) {
+                std::fprintf(stderr, "%s\n", core::format_diagnostic(d).c_str());
+            }
+            return 2;
+        }
+        if (loaded.cfg->audit.jsonl_path.empty()) {
+            std::fprintf(stderr, "consolegate logs: %s sets no audit.jsonl_path\n",
+                         a.value("config")->c_str());
+            return 2;
+        }
+        file = loaded.cfg->audit.jsonl_path.string();
+    }
     if (!file) {
-        std::fputs("consolegate logs: --file is required\n", stderr);
+        std::fputs("consolegate logs: --config or --file is required\n", stderr);
         std::fputs(usage, stderr);
         return 2;
     }

@@ -5,6 +5,7 @@
 
 #include "cmd_check_config.hpp"
 #include "commands.hpp"
+#include "runtime.hpp"
 
 int cmd_ca(int argc, char** argv);  // app/cmd_ca.cpp (logic in proxy/ca.cpp)
 
@@ -17,6 +18,7 @@ struct command {
 };
 
 constexpr command commands[] = {
+    {"run", consolegate::app::cmd_run, "the gateway: DNS policy gateway and inspecting proxy"},
     {"check-config", consolegate::app::cmd_check_config,
      "validate a configuration: FILE:LINE:COL: message for every problem"},
     {"ca", cmd_ca, "corporate CA for the proxy: ca init --dir DIR (key 0600, never overwrites)"},

@@ -59,6 +59,15 @@ void worker_pool::start() {
     }
 }
 
+void worker_pool::post_all(std::function<void(worker_service&)> f) {
+    if (!running_) return;
+    for (auto& w : workers_) {
+        asio::post(w->ioc, [wp = w.get(), f] {
+            for (auto& s : wp->services) f(*s);
+        });
+    }
+}
+
 void worker_pool::stop(std::chrono::milliseconds drain) {
     if (!running_) return;
     running_ = false;

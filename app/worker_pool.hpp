@@ -38,6 +38,10 @@ public:
     // joins the threads. Idempotent.
     void stop(std::chrono::milliseconds drain);
 
+    // Runs f on every service, each on its own worker's thread (e.g. to apply a reload);
+    // returns at once.
+    void post_all(std::function<void(worker_service&)> f);
+
     unsigned size() const { return static_cast<unsigned>(workers_.size()); }
 
 private:

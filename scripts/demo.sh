@@ -16,7 +16,7 @@ cmake --build build -j "$(nproc)" --target consolegate
 
 state=$root/demo-state
 mkdir -p "$state"
-if [[ ! -f $state/ca/ca.pem ]]; then
+if [[ ! -f $state/ca/ca.crt ]]; then
   ./build/app/consolegate ca init --dir "$state/ca" --name "consolegate demo CA"
 fi
 
