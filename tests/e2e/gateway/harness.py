@@ -1,0 +1,298 @@
+"""End-to-end harness: starts the real consolegate binary, the demo origin (a stand-in for AWS) and
+an unbound instance serving a small zone (a stand-in for the internet's DNS) on free loopback ports,
+and offers the clients a user would use: dig, curl, openssl, chromium, consolegate's own CLI.
+
+Every wait is bounded; every process is stopped in tearDown (and killed if it does not stop).
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import textwrap
+import time
+import urllib.request
+
+SOURCE_DIR = os.environ.get("CG_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "../../..")))
+BINARY = os.environ.get("CG_BINARY", os.path.join(SOURCE_DIR, "build/app/consolegate"))
+
+ORG = "o-aaaaaaaaaa"
+ROOT = "r-abcd"
+OU_SANDBOX = "ou-abcd-11111111"
+OU_SANDBOX_TEAM = "ou-abcd-33333333"  # nested in sandbox
+OU_PROD = "ou-abcd-22222222"
+SANDBOX = "111111111111"
+SANDBOX_NESTED = "012345678901"  # leading zero, in the nested OU
+PROD = "222222222222"
+ELEVATED = "333333333333"
+FOREIGN = "999999999999"
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    """A port free for both TCP and UDP on 127.0.0.1 (DNS listens on both)."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+            t.bind(("127.0.0.1", 0))
+            port = t.getsockname()[1]
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                    u.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+def wait_until(predicate, seconds, what):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out after %ss waiting for %s" % (seconds, what))
+
+
+def run(args, timeout=30, check=False, input=None):
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=check, input=input)
+
+
+class Gateway:
+    """One gateway with its peers in a temporary directory."""
+
+    def __init__(self, extra_toml="", policy_toml=None, team_items=None):
+        self.dir = tempfile.mkdtemp(prefix="cg-e2e-")
+        self.procs = []
+        self.ports = {k: free_port() for k in ("dns", "sni", "connect", "admin", "origin", "unbound")}
+        self.extra_toml = extra_toml
+        self.policy_toml = policy_toml
+        self.team_items = team_items
+
+    # ----- peers -----
+    def _start(self, name, args, **kw):
+        log = open(os.path.join(self.dir, name + ".log"), "w")
+        p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, **kw)
+        self.procs.append((name, p))
+        return p
+
+    def start_origin(self):
+        self.origin_dir = os.path.join(self.dir, "origin")
+        self._start("origin", ["python3", os.path.join(SOURCE_DIR, "scripts/demo-origin.py"),
+                               "--dir", self.origin_dir, "--port", str(self.ports["origin"])])
+        wait_until(lambda: self._port_open(self.ports["origin"]), 20, "demo origin")
+
+    def start_unbound(self):
+        conf = os.path.join(self.dir, "unbound.conf")
+        with open(conf, "w") as f:
+            f.write(textwrap.dedent("""\
+                server:
+                    interface: 127.0.0.1@%d
+                    port: %d
+                    do-daemonize: no
+                    chroot: ""
+                    username: ""
+                    directory: "%s"
+                    pidfile: ""
+                    use-syslog: no
+                    logfile: ""
+                    verbosity: 0
+                    access-control: 127.0.0.0/8 allow
+                    do-ip6: no
+                    local-zone: "example.test." static
+                    local-data: "www.example.test. 300 IN A 192.0.2.80"
+                    local-data: "www.example.test. 300 IN AAAA 2001:db8::80"
+                    local-zone: "aws.amazon.com." transparent
+                    local-data: "docs.aws.amazon.com. 300 IN A 192.0.2.44"
+                    local-data: "signin.aws.amazon.com. 300 IN A 198.51.100.1"
+                remote-control:
+                    control-enable: no
+                """ % (self.ports["unbound"], self.ports["unbound"], self.dir)))
+        self._start("unbound", ["unbound", "-d", "-c", conf])
+        wait_until(lambda: self._dns_ok(self.ports["unbound"]), 20, "unbound")
+
+    # ----- the gateway -----
+    def write_config(self):
+        self.ca_dir = os.path.join(self.dir, "ca")
+        if not os.path.exists(self.ca_dir):
+            run([BINARY, "ca", "init", "--dir", self.ca_dir, "--name", "e2e corporate CA"], check=True)
+        org = {
+            "organization_id": ORG,
+            "accounts": [
+                {"id": SANDBOX, "name": "sandbox", "path": "%s/%s/%s/" % (ORG, ROOT, OU_SANDBOX)},
+                {"id": SANDBOX_NESTED, "name": "sandbox-team",
+                 "path": "%s/%s/%s/%s/" % (ORG, ROOT, OU_SANDBOX, OU_SANDBOX_TEAM)},
+                {"id": PROD, "name": "prod", "path": "%s/%s/%s/" % (ORG, ROOT, OU_PROD)},
+                {"id": ELEVATED, "name": "break-glass", "path": "%s/%s/%s/" % (ORG, ROOT, OU_PROD)},
+            ],
+        }
+        with open(os.path.join(self.dir, "org.json"), "w") as f:
+            json.dump(org, f)
+        team_file = os.path.join(self.dir, "team.json")
+        with open(team_file, "w") as f:
+            json.dump(self.team_items if self.team_items is not None else [], f)
+        policy = self.policy_toml if self.policy_toml is not None else textwrap.dedent("""\
+            [[policy.rule]]
+            name = "sandbox-ou"
+            effect = "allow"
+            ou_paths = ["%(org)s/%(root)s/%(sb)s/*"]
+
+            [[policy.rule]]
+            name = "no-prod"
+            effect = "deny"
+            accounts = ["%(prod)s"]
+
+            [[policy.rule]]
+            name = "break-glass"
+            effect = "allow-with-elevation"
+            accounts = ["%(elev)s"]
+            """ % {"org": ORG, "root": ROOT, "sb": OU_SANDBOX, "prod": PROD, "elev": ELEVATED})
+        p = self.ports
+        cfg = textwrap.dedent("""\
+            [general]
+            workers = 2
+
+            [dns]
+            listen = ["127.0.0.1:%(dns)d"]
+            upstreams = ["127.0.0.1:%(unbound)d"]
+            upstream_timeout = "1s"
+            upstream_retries = 1
+            steer_ipv4 = ["127.0.0.1"]
+
+            [proxy]
+            sni_listen = ["127.0.0.1:%(sni)d"]
+            connect_listen = ["127.0.0.1:%(connect)d"]
+            connect_ports = [443, %(origin)d]
+            allow_clients = ["127.0.0.0/8"]
+            allow_destinations = ["127.0.0.0/8"]
+            upstream_resolvers = ["127.0.0.1:%(unbound)d"]
+
+%(overrides)s
+            [proxy.block_page]
+            team_url = "https://team.corp.example/requests"
+            contact = "the cloud security team"
+
+            [ca]
+            cert = "ca/ca.crt"
+            key = "ca/ca.key"
+
+            [policy]
+            org_export = "org.json"
+
+            [policy.aliases]
+            sandbox-main = "%(sandbox)s"
+            prod-main = "%(prod)s"
+
+            [team]
+            enabled = true
+            snapshot_file = "team.json"
+            staleness_limit = "1h"
+
+            [audit]
+            jsonl_path = "audit.jsonl"
+            flush_interval = "200ms"
+
+            [admin]
+            listen = "127.0.0.1:%(admin)d"
+            """ % dict(p, sandbox=SANDBOX, prod=PROD, overrides=self._overrides()))
+        self.config = os.path.join(self.dir, "consolegate.toml")
+        with open(self.config, "w") as f:
+            f.write(cfg + "\n" + self.extra_toml + "\n" + policy)
+        return self.config
+
+    def _overrides(self):
+        # Overrides name exact hosts: every host the tests reach goes to the demo origin.
+        hosts = ["signin.aws.amazon.com", "console.aws.amazon.com"] + [
+            "%s.signin.aws.amazon.com" % a for a in (SANDBOX, SANDBOX_NESTED, PROD, ELEVATED, FOREIGN)]
+        return "\n".join(
+            '[[proxy.upstream_override]]\nhost = "%s"\naddress = "127.0.0.1:%d"\n'
+            'ca_bundle = "origin/upstream-ca.pem"\n' % (h, self.ports["origin"]) for h in hosts)
+
+    def start(self):
+        self.start_origin()
+        self.start_unbound()
+        self.write_config()
+        self.gw = self._start("consolegate", [BINARY, "run", "--config", self.config])
+        wait_until(self.ready, 30, "consolegate /readyz")
+        return self
+
+    def ready(self):
+        if self.gw.poll() is not None:
+            raise AssertionError("consolegate exited %s:\n%s" % (self.gw.returncode, self.log("consolegate")))
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/readyz" % self.ports["admin"], timeout=1) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Stops consolegate with `sig` and returns its exit code."""
+        self.gw.send_signal(sig)
+        return self.gw.wait(timeout=timeout)
+
+    def close(self):
+        for name, p in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait(timeout=10)
+        if os.environ.get("CG_E2E_KEEP"):
+            print("kept", self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log(self, name):
+        with open(os.path.join(self.dir, name + ".log")) as f:
+            return f.read()
+
+    # ----- clients -----
+    def dig(self, name, rtype="A", *extra):
+        r = run(["dig", "@127.0.0.1", "-p", str(self.ports["dns"]), "+time=3", "+tries=1", name, rtype] + list(extra))
+        return r.stdout
+
+    def curl(self, url, *extra, via="connect", timeout=20):
+        """curl through the CONNECT proxy (via="connect") or the SNI listener (via="sni"),
+        trusting only the gateway's CA. Returns (status, headers, body)."""
+        hdr = os.path.join(self.dir, "headers.txt")
+        args = ["curl", "-sS", "--max-time", str(timeout), "--cacert", os.path.join(self.ca_dir, "ca.crt"),
+                "-D", hdr, "-o", "-", "-w", "\n%{http_code}"]
+        if via == "connect":
+            args += ["-x", "http://127.0.0.1:%d" % self.ports["connect"]]
+        else:
+            host = url.split("/")[2]
+            args += ["--connect-to", "%s:443:127.0.0.1:%d" % (host, self.ports["sni"])]
+        r = run(args + list(extra) + [url], timeout=timeout + 5)
+        body, _, code = r.stdout.rpartition("\n")
+        headers = open(hdr).read() if os.path.exists(hdr) else ""
+        return int(code or 0), headers, body
+
+    def cli(self, *args, input=None):
+        return run([BINARY] + list(args), input=input)
+
+    def events(self):
+        path = os.path.join(self.dir, "audit.jsonl")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def metrics(self):
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.ports["admin"], timeout=5) as r:
+            return r.read().decode()
+
+    # ----- internals -----
+    @staticmethod
+    def _port_open(port):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    @staticmethod
+    def _dns_ok(port):
+        r = run(["dig", "@127.0.0.1", "-p", str(port), "+time=1", "+tries=1", "www.example.test", "A", "+short"], timeout=5)
+        return "192.0.2.80" in r.stdout

@@ -1,0 +1,156 @@
+"""consolegate end to end: the real binary with its real peers, used the way the README shows."""
+import json
+import os
+import signal
+import unittest
+import urllib.parse
+
+from harness import (ELEVATED, FOREIGN, PROD, SANDBOX, SANDBOX_NESTED, Gateway, run)
+
+
+def user_info_cookie(account, role="Admin", session="alice"):
+    info = {"arn": "arn:aws:sts::%s:assumed-role/%s/%s" % (account, role, session),
+            "alias": "", "username": "assumed-role/%s/%s" % (role, session),
+            "keybase": "", "issuer": "https://signin.aws.amazon.com", "signinType": "PUBLIC"}
+    return "aws-userInfo=" + urllib.parse.quote(json.dumps(info, separators=(",", ":")))
+
+
+class GatewayTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.gw = Gateway().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.close()
+
+    # --- DNS ---
+    def test_dns_steers_console_names_and_forwards_the_rest(self):
+        self.assertIn("127.0.0.1", self.gw.dig("console.aws.amazon.com", "A", "+short"))
+        self.assertIn("127.0.0.1", self.gw.dig("123456789012.signin.aws.amazon.com", "A", "+short"))
+        # Upstream has a different answer for signin: the gateway's own must win.
+        self.assertNotIn("198.51.100.1", self.gw.dig("signin.aws.amazon.com", "A", "+short"))
+        self.assertIn("192.0.2.80", self.gw.dig("www.example.test", "A", "+short"))
+        self.assertIn("192.0.2.44", self.gw.dig("docs.aws.amazon.com", "A", "+short"))  # exception
+        self.assertIn("status: NXDOMAIN", self.gw.dig("use-application-dns.net"))
+        aaaa = self.gw.dig("console.aws.amazon.com", "AAAA")
+        self.assertIn("status: NOERROR", aaaa)
+        self.assertIn("ANSWER: 0", aaaa)  # NODATA: no IPv6 steering address configured
+
+    # --- proxy + policy + audit ---
+    def test_allowed_account_reaches_the_origin_through_connect(self):
+        code, _, body = self.gw.curl("https://%s.signin.aws.amazon.com/console" % SANDBOX)
+        self.assertEqual(code, 200, body)
+        self.assertIn("demo origin", body)
+
+    def test_nested_ou_account_with_leading_zero_is_allowed(self):
+        code, _, body = self.gw.curl("https://%s.signin.aws.amazon.com/console" % SANDBOX_NESTED)
+        self.assertEqual(code, 200, body)
+
+    def test_denied_account_gets_the_block_page_and_the_event_is_logged(self):
+        code, headers, body = self.gw.curl("https://%s.signin.aws.amazon.com/console" % PROD,
+                                           "-H", "Accept: text/html", "-H", "Sec-Fetch-Mode: navigate")
+        self.assertEqual(code, 403, body)
+        self.assertIn(PROD, body)
+        self.assertNotIn("demo origin", body)
+        events = [e for e in self.gw.events() if e["account"] == PROD]
+        # The audit sink flushes every 200 ms; wait for it without sleeping blindly.
+        for _ in range(100):
+            if events:
+                break
+            import time
+            time.sleep(0.05)
+            events = [e for e in self.gw.events() if e["account"] == PROD]
+        self.assertTrue(events, "no audit event for the blocked attempt")
+        self.assertIn(events[-1]["id"], body)  # the block page shows the event ID
+        self.assertEqual(events[-1]["effect"], "deny")
+        self.assertEqual(events[-1]["rule"], "no-prod")
+
+    def test_unknown_account_is_denied_by_default_json_for_xhr(self):
+        code, headers, body = self.gw.curl("https://%s.signin.aws.amazon.com/console" % FOREIGN,
+                                           "-H", "Accept: application/json", "-H", "Sec-Fetch-Mode: cors")
+        self.assertEqual(code, 403)
+        doc = json.loads(body)
+        self.assertEqual(doc["account"], FOREIGN)
+        self.assertEqual(doc["reason_code"], "default-deny")
+        self.assertIn("not on the list", doc["reason"])
+
+    def test_form_post_with_alias_is_resolved(self):
+        code, _, body = self.gw.curl("https://signin.aws.amazon.com/authenticate",
+                                     "--data", "action=iam-user-authentication&account=prod-main&username=bob&password=hunter2")
+        self.assertEqual(code, 403, body)
+        code, _, body = self.gw.curl("https://signin.aws.amazon.com/authenticate",
+                                     "--data", "action=iam-user-authentication&account=sandbox-main&username=bob&password=x")
+        self.assertEqual(code, 200, body)
+        # Secrets never reach the log.
+        with open(os.path.join(self.gw.dir, "audit.jsonl")) as f:
+            self.assertNotIn("hunter2", f.read())
+
+    def test_post_auth_cookie_for_a_forbidden_account_is_blocked_and_expired(self):
+        code, headers, body = self.gw.curl("https://console.aws.amazon.com/console/home",
+                                           "-H", "Cookie: " + user_info_cookie(PROD))
+        self.assertEqual(code, 403, body)
+        lower = headers.lower()
+        self.assertIn("set-cookie: aws-userinfo=", lower)
+        self.assertIn("max-age=0", lower)
+        code, _, body = self.gw.curl("https://console.aws.amazon.com/console/home",
+                                     "-H", "Cookie: " + user_info_cookie(SANDBOX))
+        self.assertEqual(code, 200, body)
+
+    def test_elevation_gated_account_without_elevation_is_denied(self):
+        code, _, body = self.gw.curl("https://console.aws.amazon.com/console/home",
+                                     "-H", "Cookie: " + user_info_cookie(ELEVATED, "AWSReservedSSO_Admin_0123456789abcdef", "carol"))
+        self.assertEqual(code, 403, body)
+        self.assertIn("elevation", body.lower())
+
+    def test_sni_listener_bumps_with_a_leaf_for_the_exact_host(self):
+        host = "%s.signin.aws.amazon.com" % SANDBOX
+        r = run(["sh", "-c", "echo | openssl s_client -connect 127.0.0.1:%d -servername %s 2>/dev/null "
+                 "| openssl x509 -noout -ext subjectAltName -issuer" % (self.gw.ports["sni"], host)], timeout=20)
+        self.assertIn("DNS:" + host, r.stdout)
+        self.assertIn("e2e corporate CA", r.stdout)
+        code, _, body = self.gw.curl("https://%s/console" % host, via="sni")
+        self.assertEqual(code, 200, body)
+
+    def test_logs_and_metrics_show_the_blocked_attempt(self):
+        self.gw.curl("https://%s.signin.aws.amazon.com/console" % PROD)
+        import time
+        for _ in range(100):
+            r = self.gw.cli("logs", "--file", os.path.join(self.gw.dir, "audit.jsonl"), "--decision", "deny", "--format", "json")
+            if PROD in r.stdout:
+                break
+            time.sleep(0.05)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(PROD, r.stdout)
+        self.assertNotIn('"effect":"allow"', r.stdout)
+        self.assertIn("consolegate_", self.gw.metrics())
+
+
+class ShutdownTest(unittest.TestCase):
+    def test_sigterm_flushes_every_event_and_exits_zero(self):
+        gw = Gateway(extra_toml="")
+        try:
+            gw.start()
+            for _ in range(5):
+                gw.curl("https://%s.signin.aws.amazon.com/console" % PROD)
+            self.assertEqual(gw.stop(signal.SIGTERM), 0, gw.log("consolegate"))
+            self.assertEqual(len([e for e in gw.events() if e["account"] == PROD]), 5)
+        finally:
+            gw.close()
+
+    def test_reload_refuses_a_bad_config_and_keeps_serving(self):
+        gw = Gateway()
+        try:
+            gw.start()
+            with open(gw.config, "a") as f:
+                f.write('\n[[policy.rule]]\nname = "broken"\neffect = "allow"\naccounts = ["12345"]\n')
+            gw.gw.send_signal(signal.SIGHUP)
+            code, _, _ = gw.curl("https://%s.signin.aws.amazon.com/console" % SANDBOX)
+            self.assertEqual(code, 200)
+            self.assertTrue(gw.ready())
+        finally:
+            gw.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
