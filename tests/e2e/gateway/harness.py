@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import textwrap
 import time
+import urllib.error
 import urllib.request
 
 SOURCE_DIR = os.environ.get("CG_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "../../..")))
@@ -278,6 +279,14 @@ class Gateway:
             return []
         with open(path) as f:
             return [json.loads(line) for line in f if line.strip()]
+
+    def admin_post(self, path):
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.ports["admin"], path), method="POST", data=b"")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
 
     def metrics(self):
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.ports["admin"], timeout=5) as r:

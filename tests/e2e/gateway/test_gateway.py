@@ -138,19 +138,36 @@ class ShutdownTest(unittest.TestCase):
         finally:
             gw.close()
 
-    def test_reload_refuses_a_bad_config_and_keeps_serving(self):
+    def test_reload_refuses_a_bad_config_and_applies_a_good_one(self):
         gw = Gateway()
         try:
             gw.start()
+            with open(gw.config) as f:
+                good = f.read()
+            # A broken rule: refused with file:line:col, and the running policy stays.
             with open(gw.config, "a") as f:
                 f.write('\n[[policy.rule]]\nname = "broken"\neffect = "allow"\naccounts = ["12345"]\n')
-            gw.gw.send_signal(signal.SIGHUP)
-            code, _, _ = gw.curl("https://%s.signin.aws.amazon.com/console" % SANDBOX)
-            self.assertEqual(code, 200)
+            code, body = gw.admin_post("/reload")
+            self.assertEqual(code, 409, body)
+            self.assertIn(gw.config + ":", body)
+            self.assertIn('consolegate_config_reloads_total{result="refused"} 1', gw.metrics())
+            self.assertEqual(gw.curl("https://%s.signin.aws.amazon.com/console" % SANDBOX)[0], 200)
             self.assertTrue(gw.ready())
+            # A valid change through SIGHUP: the sandbox account is now denied.
+            with open(gw.config, "w") as f:
+                f.write(good + '\n[[policy.rule]]\nname = "sandbox-closed"\neffect = "deny"\n'
+                        'accounts = ["%s"]\n' % SANDBOX)
+            gw.gw.send_signal(signal.SIGHUP)
+            import time
+            deadline = time.monotonic() + 20
+            while 'reloads_total{result="ok"} 1' not in gw.metrics():
+                self.assertLess(time.monotonic(), deadline, "SIGHUP reload did not happen")
+                time.sleep(0.05)
+            code, _, body = gw.curl("https://%s.signin.aws.amazon.com/console" % SANDBOX)
+            self.assertEqual(code, 403, body)
+            self.assertIn("sandbox-closed", body)
         finally:
             gw.close()
-
 
 if __name__ == "__main__":
     unittest.main()
