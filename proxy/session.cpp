@@ -436,10 +436,19 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
             navigation = is_navigation(mode, header_value(req.base(), http::field::accept));
         }
         bool keep_alive = req.keep_alive() && !svc->draining;
-        // Absolute-form inside a tunnel (RFC 9112 §3.2.2) is reduced to origin-form.
+        // Absolute-form inside a tunnel is reduced to origin-form, and its authority replaces
+        // the Host header (RFC 9112 §3.2.2: the server MUST ignore Host then), so the name
+        // checked against the SNI below, inspected and sent upstream is the one requested.
         std::string target(req.target());
         if (target.starts_with("https://") || target.starts_with("http://")) {
-            auto slash = target.find('/', target.find("//") + 2);
+            auto start = target.find("//") + 2;
+            auto slash = target.find('/', start);
+            auto authority = target.substr(start, slash == std::string::npos ? std::string::npos
+                                                                               : slash - start);
+            if (auto at = authority.rfind('@'); at != std::string::npos) {
+                authority.erase(0, at + 1);  // userinfo is never forwarded
+            }
+            req.set(http::field::host, authority);
             target = slash == std::string::npos ? "/" : target.substr(slash);
             req.target(target);
         }

@@ -27,6 +27,7 @@ DEFAULT_HOSTS = (
      "*.console.aws.amazon.com", "localhost"]
     + ["*.%s.console.aws.amazon.com" % r for r in DEMO_REGIONS]
     + ["portal.sso.%s.amazonaws.com" % r for r in DEMO_REGIONS]
+    + ["amscm.%s.amazonaws.com" % r for r in DEMO_REGIONS]
 )
 
 

@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import textwrap
@@ -62,13 +63,18 @@ def run(args, timeout=30, check=False, input=None):
 class Gateway:
     """One gateway with its peers in a temporary directory."""
 
-    def __init__(self, extra_toml="", policy_toml=None, team_items=None):
+    def __init__(self, extra_toml="", policy_toml=None, team_items=None, policy_section=None,
+                 org_file=None, proxy_extra="", override_hosts=()):
         self.dir = tempfile.mkdtemp(prefix="cg-e2e-")
         self.procs = []
         self.ports = {k: free_port() for k in ("dns", "sni", "connect", "admin", "origin", "unbound")}
         self.extra_toml = extra_toml
         self.policy_toml = policy_toml
         self.team_items = team_items
+        self.policy_section = policy_section
+        self.org_file = org_file
+        self.proxy_extra = proxy_extra
+        self.override_hosts = list(override_hosts)
 
     # ----- peers -----
     def _start(self, name, args, **kw):
@@ -128,7 +134,11 @@ class Gateway:
             ],
         }
         with open(os.path.join(self.dir, "org.json"), "w") as f:
-            json.dump(org, f)
+            if self.org_file:
+                with open(self.org_file) as src:
+                    f.write(src.read())
+            else:
+                json.dump(org, f)
         team_file = os.path.join(self.dir, "team.json")
         with open(team_file, "w") as f:
             json.dump(self.team_items if self.team_items is not None else [], f)
@@ -167,6 +177,7 @@ class Gateway:
             allow_clients = ["127.0.0.0/8"]
             allow_destinations = ["127.0.0.0/8"]
             upstream_resolvers = ["127.0.0.1:%(unbound)d"]
+            %(proxy_extra)s
 
 %(overrides)s
             [proxy.block_page]
@@ -177,12 +188,7 @@ class Gateway:
             cert = "ca/ca.crt"
             key = "ca/ca.key"
 
-            [policy]
-            org_export = "org.json"
-
-            [policy.aliases]
-            sandbox-main = "%(sandbox)s"
-            prod-main = "%(prod)s"
+            %(policy_section)s
 
             [team]
             enabled = true
@@ -195,16 +201,25 @@ class Gateway:
 
             [admin]
             listen = "127.0.0.1:%(admin)d"
-            """ % dict(p, sandbox=SANDBOX, prod=PROD, overrides=self._overrides()))
+            """ % dict(p, sandbox=SANDBOX, prod=PROD, overrides=self._overrides(),
+                                                       proxy_extra=self.proxy_extra,
+                                                       policy_section=self._policy_section()))
         self.config = os.path.join(self.dir, "consolegate.toml")
         with open(self.config, "w") as f:
             f.write(cfg + "\n" + self.extra_toml + "\n" + policy)
         return self.config
 
+    def _policy_section(self):
+        if self.policy_section is not None:
+            return self.policy_section
+        return ('[policy]\norg_export = "org.json"\n\n[policy.aliases]\n'
+                'sandbox-main = "%s"\nprod-main = "%s"\n' % (SANDBOX, PROD))
+
     def _overrides(self):
         # Overrides name exact hosts: every host the tests reach goes to the demo origin.
         hosts = ["signin.aws.amazon.com", "console.aws.amazon.com"] + [
             "%s.signin.aws.amazon.com" % a for a in (SANDBOX, SANDBOX_NESTED, PROD, ELEVATED, FOREIGN)]
+        hosts += [h for h in self.override_hosts if h not in hosts]
         return "\n".join(
             '[[proxy.upstream_override]]\nhost = "%s"\naddress = "127.0.0.1:%d"\n'
             'ca_bundle = "origin/upstream-ca.pem"\n' % (h, self.ports["origin"]) for h in hosts)
@@ -269,6 +284,23 @@ class Gateway:
         body, _, code = r.stdout.rpartition("\n")
         headers = open(hdr).read() if os.path.exists(hdr) else ""
         return int(code or 0), headers, body
+
+    def raw_https(self, host, request_bytes, timeout=20):
+        """Sends one raw HTTP request over TLS to the SNI listener with SNI = host (trusting only
+        the gateway's CA); returns (status, body)."""
+        ctx = ssl.create_default_context(cafile=os.path.join(self.ca_dir, "ca.crt"))
+        with socket.create_connection(("127.0.0.1", self.ports["sni"]), timeout=timeout) as s:
+            with ctx.wrap_socket(s, server_hostname=host) as t:
+                t.sendall(request_bytes)
+                data = b""
+                while True:
+                    chunk = t.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
+        return status, body.decode("utf-8", "replace")
 
     def cli(self, *args, input=None):
         return run([BINARY] + list(args), input=input)
