@@ -95,6 +95,17 @@ public:
         if (!cfg->audit.jsonl_path.empty()) {
             sinks.push_back(audit::make_jsonl_sink(cfg->audit.jsonl_path, cfg->audit.flush_interval));
         }
+        if (!cfg->audit.sqlite_path.empty()) {
+            log::write(log::level::warn, "audit",
+                       "audit.sqlite_path is set, but this build has no SQLite store yet: events "
+                       "go to audit.jsonl_path and the review page only",
+                       {{"sqlite_path", cfg->audit.sqlite_path.string()}});
+        }
+        if (sinks.empty()) {
+            log::write(log::level::warn, "audit",
+                       "no audit.jsonl_path: sign-in events are kept in memory for the review "
+                       "page only and lost on restart");
+        }
         sink_ = std::make_unique<audit::tee_sink>(std::move(sinks), recent_);
     }
 

@@ -68,6 +68,36 @@ class ExplainTest(unittest.TestCase):
         self.assertIn("usage", r.stderr)
 
 
+class DemoRequestsTest(unittest.TestCase):
+    """The sample requests README.md shows with the demo configuration."""
+
+    def test_demo_requests_get_the_decisions_the_readme_shows(self):
+        demo = os.path.join(SOURCE_DIR, "config/demo.toml")
+        cases = {
+            "sandbox-console.http": ("allow", "rule-allow", "111111111111", ""),
+            "production-sign-in.http": ("deny", "rule-deny", "222222222222", "bob"),
+            "team-portal.http": ("allow", "elevation-active", "333333333333", ""),
+            "team-console-session.http": ("deny", "elevation-missing", "333333333333", "bob"),
+        }
+        for name, (effect, reason, account, user) in cases.items():
+            with self.subTest(request=name):
+                r = cg("explain", "--config", demo, "--now", NOW,
+                       os.path.join(SOURCE_DIR, "config/requests", name))
+                self.assertEqual(r.returncode, 0, r.stderr)
+                d = json.loads(r.stdout)
+                self.assertEqual((d["effect"], d["reason"], d["account"], d["user"]),
+                                 (effect, reason, account, user))
+                self.assertNotIn("not-logged-ever", r.stdout)
+
+    def test_user_option_checks_a_named_user_against_team(self):
+        demo = os.path.join(SOURCE_DIR, "config/demo.toml")
+        portal = os.path.join(SOURCE_DIR, "config/requests/team-portal.http")
+        alice = json.loads(cg("explain", "--config", demo, "--now", NOW, "--user", "alice", portal).stdout)
+        bob = json.loads(cg("explain", "--config", demo, "--now", NOW, "--user", "bob", portal).stdout)
+        self.assertEqual((alice["effect"], alice["reason"]), ("allow", "elevation-active"))
+        self.assertEqual((bob["effect"], bob["reason"]), ("deny", "elevation-missing"))
+
+
 class CheckConfigTest(unittest.TestCase):
     def test_every_problem_with_file_line_column(self):
         with tempfile.TemporaryDirectory() as d:
