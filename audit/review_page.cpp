@@ -41,6 +41,7 @@ std::string render_review_page(const std::vector<event>& events, const query& q,
          "table{border-collapse:collapse;width:100%;font-size:.9rem}"
          "th,td{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}"
          "th{background:#f2f2f2}tr.deny td.effect{color:#a00;font-weight:bold}"
+         "td:first-child,td:last-child{white-space:nowrap}td:last-child code{font-size:.8rem}"
          "tr.allow td.effect{color:#060}form{margin:1rem 0}label{margin-right:1rem}"
          "</style></head><body>\n<h1>Sign-in attempts</h1>\n<p>Gateway <strong>" +
          html_escape(node_name) +

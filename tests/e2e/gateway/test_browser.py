@@ -1,0 +1,69 @@
+"""Headless Chromium through the gateway, as an employee's browser would go: the block page is
+rendered for a forbidden account, the origin for an allowed one, and the review page lists the
+blocked attempt under the event ID the block page showed."""
+import base64
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from harness import PROD, SANDBOX, Gateway, run
+
+CHROMIUM = shutil.which("chromium")
+
+
+def spki_pin(port, host):
+    """SHA-256 of the leaf's public key: the gateway mints every leaf with one key pair, so this
+    one pin lets Chromium trust the gateway without touching any trust store."""
+    pem = run(["sh", "-c", "echo | openssl s_client -connect 127.0.0.1:%d -servername %s 2>/dev/null "
+               "| openssl x509 -pubkey -noout" % (port, host)], timeout=20).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pem.encode(),
+                         capture_output=True, timeout=20).stdout
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+@unittest.skipIf(CHROMIUM is None, "chromium is not installed (scripts/setup.sh installs it)")
+class BrowserTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.gw = Gateway().start()
+        cls.pin = spki_pin(cls.gw.ports["sni"], "signin.aws.amazon.com")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.close()
+
+    def dump_dom(self, url, proxy=True):
+        profile = tempfile.mkdtemp(prefix="cg-chromium-")
+        try:
+            args = [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--user-data-dir=" + profile, "--dump-dom", url]
+            if proxy:
+                args[1:1] = ["--proxy-server=127.0.0.1:%d" % self.gw.ports["connect"],
+                             "--ignore-certificate-errors-spki-list=" + self.pin]
+            return run(args, timeout=90).stdout
+        finally:
+            shutil.rmtree(profile, ignore_errors=True)
+
+    def test_block_page_renders_with_the_event_id_of_the_log(self):
+        dom = self.dump_dom("https://%s.signin.aws.amazon.com/console" % PROD)
+        self.assertIn("This AWS sign-in was blocked", dom)
+        self.assertIn(PROD, dom)
+        self.assertIn("no-prod", dom)
+        ids = re.findall(r"\b[0-9a-f]{32}\b", dom)
+        self.assertTrue(ids, dom)
+        review = self.dump_dom("http://127.0.0.1:%d/review?decision=deny" % self.gw.ports["admin"], proxy=False)
+        self.assertIn(ids[0], review)
+
+    def test_allowed_account_renders_the_origin(self):
+        dom = self.dump_dom("https://%s.signin.aws.amazon.com/console" % SANDBOX)
+        self.assertIn("demo origin", dom)
+        self.assertNotIn("blocked", dom)
+
+
+if __name__ == "__main__":
+    unittest.main()
