@@ -34,8 +34,8 @@ bool rewrite_chain(const query& q, const policy& p, std::span<const std::uint8_t
     if (q.qclass == class_in && q.qtype == rr_type::a) naddr = p.target.ipv4.size();
     if (q.qclass == class_in && q.qtype == rr_type::aaaa) naddr = p.target.ipv6.size();
     w.u16(0);
-    w.u16(static_cast<std::uint16_t>(upstream_flags & ~(flag::rcode_mask | flag::tc | flag::aa |
-                                                         flag::ad)));
+    w.u16(static_cast<std::uint16_t>(upstream_flags &
+                                     ~(flag::rcode_mask | flag::tc | flag::aa | flag::ad)));
     w.u16(1);
     w.u16(static_cast<std::uint16_t>(chain.size() + naddr));
     w.u16(0);
@@ -217,8 +217,9 @@ std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t 
     std::memcpy(p, a.wire.data(), a.wire.size());
     put16(p, q.id);
     const std::uint16_t up = get16(p + 2);
-    std::uint16_t fl = static_cast<std::uint16_t>(flag::qr | flag::ra | (up & (flag::rcode_mask | flag::tc)) |
-                                                  (q.flags & (flag::rd | flag::cd)));
+    std::uint16_t fl =
+        static_cast<std::uint16_t>(flag::qr | flag::ra | (up & (flag::rcode_mask | flag::tc)) |
+                                   (q.flags & (flag::rd | flag::cd)));
     // RFC 6840 §5.8: AD only for clients that asked for DNSSEC data (DO) or set AD themselves.
     if ((up & flag::ad) && (q.do_bit || (q.flags & flag::ad))) fl |= flag::ad;
     put16(p + 2, fl);

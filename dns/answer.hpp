@@ -3,20 +3,20 @@
 // each client (its ID, its 0x20 spelling of the name, TTLs counted down, its EDNS). Rendering
 // copies and patches bytes in place: no allocation per answer.
 
-#include "policy.hpp"
-#include "query.hpp"
-
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <vector>
+
+#include "policy.hpp"
+#include "query.hpp"
 
 namespace consolegate::dns {
 
 struct cached_answer {
     std::vector<std::uint8_t> wire;  // ID 0, lowercased question, no OPT record
     std::vector<std::uint16_t> ttl_offsets;
-    std::uint32_t lifetime = 0;  // seconds the answer stays fresh; 0 = do not cache
+    std::uint32_t lifetime = 0;    // seconds the answer stays fresh; 0 = do not cache
     bool steered_rewrite = false;  // a CNAME chain into a steered name was replaced
 };
 

@@ -3,24 +3,24 @@
 // least-recently-used eviction. Not thread-safe by design: each worker owns one, so lookups take
 // no lock. Time is a parameter (monotonic milliseconds) so tests control it.
 
-#include "answer.hpp"
-
 #include <cstdint>
 #include <list>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "answer.hpp"
+
 namespace consolegate::dns {
 
 class cache {
-public:
+  public:
     struct entry {
         std::string key;
         cached_answer answer;
         std::uint64_t stored_ms = 0;
         std::uint64_t fresh_until_ms = 0;
-        std::uint64_t keep_until_ms = 0;  // fresh_until + max-stale when serve-stale is on
+        std::uint64_t keep_until_ms = 0;   // fresh_until + max-stale when serve-stale is on
         mutable bool prefetching = false;  // a refresh is in flight: one at a time per entry
 
         bool fresh(std::uint64_t now_ms) const noexcept { return now_ms < fresh_until_ms; }
@@ -41,7 +41,7 @@ public:
     std::size_t size() const noexcept { return index_.size(); }
     void clear() noexcept;
 
-private:
+  private:
     void evict_to(std::size_t n);
 
     std::size_t max_;
@@ -52,11 +52,11 @@ private:
 // Per-client token buckets (one per worker): `qps` tokens a second up to `burst`. Bounded: when
 // it tracks too many clients it starts over, which can only forgive, never block, a client.
 class rate_limiter {
-public:
+  public:
     bool allow(const std::array<std::uint8_t, 16>& client, std::uint64_t now_ms, std::uint32_t qps,
                std::uint32_t burst);
 
-private:
+  private:
     struct bucket {
         double tokens;
         std::uint64_t last_ms;

@@ -28,8 +28,8 @@ bool name_set::add(std::string_view pattern) {
     for (const auto& l : labels) {
         if (l.empty() || l.size() > 63) return false;
     }
-    const bool inner_star =
-        std::any_of(labels.begin() + 1, labels.end(), [](const std::string& l) { return l == "*"; });
+    const bool inner_star = std::any_of(labels.begin() + 1, labels.end(),
+                                        [](const std::string& l) { return l == "*"; });
     if (inner_star) {
         labels_.push_back(std::move(labels));
     } else if (labels.front() == "*") {

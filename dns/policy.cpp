@@ -1,8 +1,8 @@
 #include "policy.hpp"
 
-#include "consolegate/dns/options.hpp"
-
 #include <stdexcept>
+
+#include "consolegate/dns/options.hpp"
 
 namespace consolegate::dns {
 
@@ -29,7 +29,8 @@ policy compile_policy(const options& o) {
     for (const auto& a : o.steer_ipv4) {
         if (!a.is_v4()) throw std::invalid_argument("dns: steer_ipv4 holds an IPv6 address");
         const auto v = a.v4();
-        p.target.ipv4.push_back({static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
+        p.target.ipv4.push_back({static_cast<std::uint8_t>(v >> 24),
+                                 static_cast<std::uint8_t>(v >> 16),
                                  static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)});
     }
     for (const auto& a : o.steer_ipv6) {

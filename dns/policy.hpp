@@ -2,11 +2,11 @@
 // What the gateway answers itself: steered names, their exceptions, the block list, the DoH
 // canary. Compiled once per options snapshot; read-only afterwards (shared by a worker's queries).
 
-#include "names.hpp"
-#include "query.hpp"
-
 #include <cstdint>
 #include <string_view>
+
+#include "names.hpp"
+#include "query.hpp"
 
 namespace consolegate::dns {
 

@@ -146,11 +146,11 @@ std::size_t write_steered(const query& q, const steer_target& t, std::uint16_t o
     }
     if (count == 0) {
         // SOA owned by the name itself: the gateway is authoritative for exactly the steered name.
-        static constexpr std::uint8_t mname[] = {11, 'c', 'o', 'n', 's', 'o', 'l', 'e', 'g', 'a',
-                                                 't', 'e', 7,   'i', 'n', 'v', 'a', 'l', 'i', 'd',
-                                                 0};
-        static constexpr std::uint8_t rname[] = {10, 'h', 'o', 's', 't', 'm', 'a', 's', 't',
-                                                 'e', 'r', 0xc0, 0};  // + pointer to mname
+        static constexpr std::uint8_t mname[] = {11,  'c', 'o', 'n', 's', 'o', 'l',
+                                                 'e', 'g', 'a', 't', 'e', 7,   'i',
+                                                 'n', 'v', 'a', 'l', 'i', 'd', 0};
+        static constexpr std::uint8_t rname[] = {
+            10, 'h', 'o', 's', 't', 'm', 'a', 's', 't', 'e', 'r', 0xc0, 0};  // + pointer to mname
         w.u16(0xc000 | header_size);
         w.u16(rr_type::soa);
         w.u16(class_in);

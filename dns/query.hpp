@@ -2,18 +2,18 @@
 // A client query (RFC 1035 §4.1, EDNS0 per RFC 6891) parsed from untrusted bytes, and the
 // responses the gateway writes itself: errors, steered answers, truncation.
 
-#include "wire.hpp"
-
 #include <cstdint>
 #include <span>
 #include <vector>
+
+#include "wire.hpp"
 
 namespace consolegate::dns {
 
 struct query {
     std::uint16_t id = 0;
     std::uint16_t flags = 0;
-    wire_name qname;        // as received: its case is echoed back (0x20, draft-vixie-dnsext-dns0x20)
+    wire_name qname;  // as received: its case is echoed back (0x20, draft-vixie-dnsext-dns0x20)
     wire_name qname_lower;  // the cache and policy key
     std::uint16_t qtype = 0;
     std::uint16_t qclass = 0;

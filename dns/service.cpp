@@ -1,12 +1,5 @@
 #include "consolegate/dns/service.hpp"
 
-#include "answer.hpp"
-#include "cache.hpp"
-#include "policy.hpp"
-#include "query.hpp"
-
-#include "consolegate/net/cares_resolver.hpp"
-
 #include <ares.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -23,12 +16,17 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <set>
+
+#include "answer.hpp"
+#include "cache.hpp"
+#include "consolegate/net/cares_resolver.hpp"
+#include "policy.hpp"
+#include "query.hpp"
 
 namespace consolegate::dns {
 
@@ -70,7 +68,7 @@ core::ip_address from_sockaddr(const sockaddr_storage& ss) {
 // Transaction IDs for upstream queries: unpredictable (RFC 5452 §9.2), drawn from getrandom in
 // batches so the hot path makes no system call per query.
 class id_source {
-public:
+  public:
     std::uint16_t next() {
         if (pos_ + 2 > buf_.size()) refill();
         const std::uint16_t v = static_cast<std::uint16_t>((buf_[pos_] << 8) | buf_[pos_ + 1]);
@@ -78,7 +76,7 @@ public:
         return v;
     }
 
-private:
+  private:
     void refill() {
         std::size_t got = 0;
         while (got < buf_.size()) {
@@ -158,7 +156,10 @@ struct tcp_conn : std::enable_shared_from_this<tcp_conn> {
 
 struct service::impl {
     impl(asio::io_context& i, std::shared_ptr<const options> o, stats& s)
-        : io(i), st(s), opts(std::move(o)), pol(compile_policy(*opts)),
+        : io(i),
+          st(s),
+          opts(std::move(o)),
+          pol(compile_policy(*opts)),
           answers(opts->cache.max_entries) {
         rebuild_upstream();
     }
@@ -227,8 +228,9 @@ struct service::impl {
     void log_query(const client& c, const query& q, const char* what) {
         const auto n = opts->query_log_sample;
         if (n == 0 || ++query_count % n != 0) return;
-        const std::string line = "dns query client=" + c.address.str() + " name=" +
-                                 to_text(q.qname_lower.view()) + " type=" + std::to_string(q.qtype) +
+        const std::string line = "dns query client=" + c.address.str() +
+                                 " name=" + to_text(q.qname_lower.view()) +
+                                 " type=" + std::to_string(q.qtype) +
                                  " proto=" + (c.tcp ? "tcp" : "udp") + " result=" + what;
         if (query_log) {
             query_log(line);
@@ -243,23 +245,23 @@ struct service::impl {
         (tcp ? st.queries_tcp : st.queries_udp).fetch_add(1, std::memory_order_relaxed);
         query q;
         switch (parse_query(in, q)) {
-        case parse_status::ok:
-            break;
-        case parse_status::drop:
-            st.dropped.fetch_add(1, std::memory_order_relaxed);
-            return 0;
-        case parse_status::formerr:
-            st.formerr.fetch_add(1, std::memory_order_relaxed);
-            return write_formerr(in, out);
-        case parse_status::notimp: {
-            st.notimp.fetch_add(1, std::memory_order_relaxed);
-            const auto n = write_formerr(in, out);
-            if (n) out[3] = static_cast<std::uint8_t>((out[3] & 0xf0) | rcode::notimp);
-            return n;
-        }
-        case parse_status::badvers:
-            st.formerr.fetch_add(1, std::memory_order_relaxed);
-            return write_rcode(q, 16, udp_size(), out);
+            case parse_status::ok:
+                break;
+            case parse_status::drop:
+                st.dropped.fetch_add(1, std::memory_order_relaxed);
+                return 0;
+            case parse_status::formerr:
+                st.formerr.fetch_add(1, std::memory_order_relaxed);
+                return write_formerr(in, out);
+            case parse_status::notimp: {
+                st.notimp.fetch_add(1, std::memory_order_relaxed);
+                const auto n = write_formerr(in, out);
+                if (n) out[3] = static_cast<std::uint8_t>((out[3] & 0xf0) | rcode::notimp);
+                return n;
+            }
+            case parse_status::badvers:
+                st.formerr.fetch_add(1, std::memory_order_relaxed);
+                return write_rcode(q, 16, udp_size(), out);
         }
         if (!allowed(c.address)) {
             st.refused.fetch_add(1, std::memory_order_relaxed);
@@ -292,21 +294,21 @@ struct service::impl {
         }
         text_buffer text;
         switch (pol.decide(to_text(q.qname_lower.view(), text))) {
-        case verdict::steer: {
-            st.steered.fetch_add(1, std::memory_order_relaxed);
-            log_query(c, q, "steered");
-            const auto n = write_steered(q, pol.target, udp_size(), out);
-            return n ? n : write_rcode(q, rcode::servfail, udp_size(), out);
-        }
-        case verdict::doh_canary:
-            st.doh_canary.fetch_add(1, std::memory_order_relaxed);
-            return write_rcode(q, rcode::nxdomain, udp_size(), out);
-        case verdict::block:
-            st.blocked.fetch_add(1, std::memory_order_relaxed);
-            log_query(c, q, "blocked");
-            return write_rcode(q, pol.block_rcode, udp_size(), out);
-        case verdict::forward:
-            break;
+            case verdict::steer: {
+                st.steered.fetch_add(1, std::memory_order_relaxed);
+                log_query(c, q, "steered");
+                const auto n = write_steered(q, pol.target, udp_size(), out);
+                return n ? n : write_rcode(q, rcode::servfail, udp_size(), out);
+            }
+            case verdict::doh_canary:
+                st.doh_canary.fetch_add(1, std::memory_order_relaxed);
+                return write_rcode(q, rcode::nxdomain, udp_size(), out);
+            case verdict::block:
+                st.blocked.fetch_add(1, std::memory_order_relaxed);
+                log_query(c, q, "blocked");
+                return write_rcode(q, pol.block_rcode, udp_size(), out);
+            case verdict::forward:
+                break;
         }
         st.cache_misses.fetch_add(1, std::memory_order_relaxed);
         log_query(c, q, "forward");
@@ -366,8 +368,8 @@ struct service::impl {
         auto out = std::span<std::uint8_t>(self.scratch);
         cached_answer a;
         if (status != ARES_SUCCESS || alen <= 0 ||
-            !normalize_answer({abuf, static_cast<std::size_t>(alen)}, p->q, self.pol,
-                              self.limits(), a)) {
+            !normalize_answer({abuf, static_cast<std::size_t>(alen)}, p->q, self.pol, self.limits(),
+                              a)) {
             self.st.upstream_errors.fetch_add(1, std::memory_order_relaxed);
             return self.fail(p->q, p->c, p->tcp, out);
         }
@@ -383,11 +385,13 @@ struct service::impl {
         make_cache_key(p->q, key);
         const auto before = self.answers.size();
         const std::uint32_t keep =
-            self.opts->cache.serve_stale ? static_cast<std::uint32_t>(self.opts->cache.max_stale.count()) : 0;
+            self.opts->cache.serve_stale
+                ? static_cast<std::uint32_t>(self.opts->cache.max_stale.count())
+                : 0;
         self.answers.insert(key.view(), std::move(a), now_ms(), keep);
-        self.st.cache_entries.fetch_add(static_cast<std::int64_t>(self.answers.size()) -
-                                            static_cast<std::int64_t>(before),
-                                        std::memory_order_relaxed);
+        self.st.cache_entries.fetch_add(
+            static_cast<std::int64_t>(self.answers.size()) - static_cast<std::int64_t>(before),
+            std::memory_order_relaxed);
     }
 
     void reply(const client& c, std::span<const std::uint8_t> msg) {
@@ -430,8 +434,8 @@ struct service::impl {
                 c.peer = peers[static_cast<std::size_t>(i)];
                 c.peer_len = h.msg_hdr.msg_namelen;
                 c.address = from_sockaddr(c.peer);
-                const auto n = handle({in[static_cast<std::size_t>(i)].data(), h.msg_len}, c,
-                                      false, now, out[nout]);
+                const auto n = handle({in[static_cast<std::size_t>(i)].data(), h.msg_len}, c, false,
+                                      now, out[nout]);
                 if (n == 0) continue;
                 tx_iov[nout] = {out[nout].data(), n};
                 tx[nout].msg_hdr = {};
@@ -539,29 +543,38 @@ void service::start() {
     auto& i = *impl_;
     for (const auto& ep : i.opts->listen) {
         const auto addr = to_asio(ep.address);
-        auto us = std::make_unique<udp::socket>(i.io);
-        udp::endpoint uep(addr, ep.port);
-        us->open(uep.protocol());
-        us->set_option(asio::socket_base::reuse_address(true));
-        us->set_option(reuse_port(true));
-        if (addr.is_v6()) us->set_option(asio::ip::v6_only(true));
-        us->set_option(asio::socket_base::receive_buffer_size(4 << 20));
-        us->bind(uep);
-        us->non_blocking(true);
-        const auto port = us->local_endpoint().port();
-        auto acc = std::make_unique<tcp::acceptor>(i.io);
-        tcp::endpoint tep(addr, port);
-        acc->open(tep.protocol());
-        acc->set_option(asio::socket_base::reuse_address(true));
-        acc->set_option(reuse_port(true));
-        if (addr.is_v6()) acc->set_option(asio::ip::v6_only(true));
-        acc->bind(tep);
-        acc->listen();
-        i.bound.push_back({ep.address, port});
-        asio::co_spawn(i.io, udp_loop(&i, us.get()), asio::detached);
-        asio::co_spawn(i.io, accept_loop(&i, acc.get()), asio::detached);
-        i.udp_sockets.push_back(std::move(us));
-        i.acceptors.push_back(std::move(acc));
+        // Port 0: the kernel picks a UDP port, and TCP needs the same number free; when it is
+        // not (a client connection may hold it), try another.
+        for (int attempt = 0;; ++attempt) {
+            auto us = std::make_unique<udp::socket>(i.io);
+            udp::endpoint uep(addr, ep.port);
+            us->open(uep.protocol());
+            us->set_option(asio::socket_base::reuse_address(true));
+            us->set_option(reuse_port(true));
+            if (addr.is_v6()) us->set_option(asio::ip::v6_only(true));
+            us->set_option(asio::socket_base::receive_buffer_size(4 << 20));
+            us->bind(uep);
+            us->non_blocking(true);
+            const auto port = us->local_endpoint().port();
+            auto acc = std::make_unique<tcp::acceptor>(i.io);
+            tcp::endpoint tep(addr, port);
+            acc->open(tep.protocol());
+            acc->set_option(asio::socket_base::reuse_address(true));
+            acc->set_option(reuse_port(true));
+            if (addr.is_v6()) acc->set_option(asio::ip::v6_only(true));
+            boost::system::error_code ec;
+            acc->bind(tep, ec);
+            if (ec == asio::error::address_in_use && ep.port == 0 && attempt < 20) continue;
+            if (ec)
+                throw boost::system::system_error(ec, "dns: bind tcp " + tep.address().to_string());
+            acc->listen();
+            i.bound.push_back({ep.address, port});
+            asio::co_spawn(i.io, udp_loop(&i, us.get()), asio::detached);
+            asio::co_spawn(i.io, accept_loop(&i, acc.get()), asio::detached);
+            i.udp_sockets.push_back(std::move(us));
+            i.acceptors.push_back(std::move(acc));
+            break;
+        }
     }
 }
 
@@ -578,24 +591,28 @@ void service::update(std::shared_ptr<const options> o) {
                                       o->upstream_timeout != i->opts->upstream_timeout ||
                                       o->upstream_retries != i->opts->upstream_retries;
         const bool policy_changed =
-            o->steer_names != i->opts->steer_names || o->steer_exceptions != i->opts->steer_exceptions ||
+            o->steer_names != i->opts->steer_names ||
+            o->steer_exceptions != i->opts->steer_exceptions ||
             o->steer_identity_center != i->opts->steer_identity_center ||
             o->block_names != i->opts->block_names || o->steer_ipv4 != i->opts->steer_ipv4 ||
             o->steer_ipv6 != i->opts->steer_ipv6 || o->steer_ttl != i->opts->steer_ttl ||
-            o->cache.min_ttl != i->opts->cache.min_ttl || o->cache.max_ttl != i->opts->cache.max_ttl;
+            o->cache.min_ttl != i->opts->cache.min_ttl ||
+            o->cache.max_ttl != i->opts->cache.max_ttl;
         i->opts = o;
         i->pol = *compiled;
         const auto before = i->answers.size();
         if (policy_changed) i->answers.clear();  // cached CNAME rewrites and clamps are stale
         i->answers.set_max_entries(o->cache.max_entries);
-        i->st.cache_entries.fetch_add(static_cast<std::int64_t>(i->answers.size()) -
-                                          static_cast<std::int64_t>(before),
-                                      std::memory_order_relaxed);
+        i->st.cache_entries.fetch_add(
+            static_cast<std::int64_t>(i->answers.size()) - static_cast<std::int64_t>(before),
+            std::memory_order_relaxed);
         if (upstream_changed) i->rebuild_upstream();
     });
 }
 
-std::vector<endpoint> service::local_endpoints() const { return impl_->bound; }
+std::vector<endpoint> service::local_endpoints() const {
+    return impl_->bound;
+}
 
 void service::set_query_log(std::function<void(std::string_view)> sink) {
     impl_->query_log = std::move(sink);

@@ -80,7 +80,7 @@ bool from_text(std::string_view text, wire_name& out) noexcept;
 
 // A bounded writer into a caller-provided buffer; `ok()` turns false on the first overflow.
 class writer {
-public:
+  public:
     explicit writer(std::span<std::uint8_t> buf) noexcept : buf_(buf) {}
     void u8(std::uint8_t v) noexcept {
         if (reserve(1)) buf_[len_++] = v;
@@ -96,7 +96,7 @@ public:
     bool ok() const noexcept { return ok_; }
     std::uint8_t* data() noexcept { return buf_.data(); }
 
-private:
+  private:
     bool reserve(std::size_t n) noexcept {
         if (!ok_ || buf_.size() - len_ < n) return ok_ = false;
         return true;

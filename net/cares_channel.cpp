@@ -1,17 +1,16 @@
-#include "consolegate/net/cares_resolver.hpp"
-
 #include <ares.h>
 #include <arpa/inet.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
-
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+
+#include "consolegate/net/cares_resolver.hpp"
 
 namespace consolegate::net {
 
@@ -105,7 +104,8 @@ struct cares_channel::impl : std::enable_shared_from_this<impl> {
             timer.cancel();
             return;
         }
-        timer.expires_after(std::chrono::seconds(tv.tv_sec) + std::chrono::microseconds(tv.tv_usec));
+        timer.expires_after(std::chrono::seconds(tv.tv_sec) +
+                            std::chrono::microseconds(tv.tv_usec));
         std::weak_ptr<impl> weak = weak_from_this();
         timer.async_wait([weak](boost::system::error_code ec) {
             auto self = weak.lock();
@@ -149,7 +149,8 @@ cares_channel::cares_channel(asio::io_context& io, const cares_options& o)
             n.udp_port = s.port;
             n.tcp_port = s.port;
         }
-        if (const int rc = ares_set_servers_ports(impl_->channel, nodes.data()); rc != ARES_SUCCESS) {
+        if (const int rc = ares_set_servers_ports(impl_->channel, nodes.data());
+            rc != ARES_SUCCESS) {
             ares_destroy(impl_->channel);
             throw std::runtime_error(std::string("c-ares: servers: ") + ares_strerror(rc));
         }
@@ -174,8 +175,12 @@ void cares_channel::send(std::span<const std::uint8_t> query, callback cb, void*
     impl_->rearm_timer();
 }
 
-void* cares_channel::native() const noexcept { return impl_->channel; }
+void* cares_channel::native() const noexcept {
+    return impl_->channel;
+}
 
-void cares_channel::rearm() { impl_->rearm_timer(); }
+void cares_channel::rearm() {
+    impl_->rearm_timer();
+}
 
 }  // namespace consolegate::net

@@ -1,16 +1,15 @@
-#include "consolegate/net/cares_resolver.hpp"
-
 #include <ares.h>
 #include <netinet/in.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/errc.hpp>
-
-#include <array>
 #include <cstring>
+
+#include "consolegate/net/cares_resolver.hpp"
 
 namespace consolegate::net {
 
@@ -32,8 +31,7 @@ void on_addrinfo(void* arg, int status, int /*timeouts*/, ares_addrinfo* res) {
         for (auto* n = res->nodes; n; n = n->ai_next) {
             if (n->ai_family == AF_INET && n->ai_addrlen >= sizeof(sockaddr_in)) {
                 const auto* sa = reinterpret_cast<const sockaddr_in*>(n->ai_addr);
-                l.result.addresses.emplace_back(
-                    asio::ip::address_v4(ntohl(sa->sin_addr.s_addr)));
+                l.result.addresses.emplace_back(asio::ip::address_v4(ntohl(sa->sin_addr.s_addr)));
             } else if (n->ai_family == AF_INET6 && n->ai_addrlen >= sizeof(sockaddr_in6)) {
                 const auto* sa = reinterpret_cast<const sockaddr_in6*>(n->ai_addr);
                 asio::ip::address_v6::bytes_type b;
@@ -53,13 +51,13 @@ void on_addrinfo(void* arg, int status, int /*timeouts*/, ares_addrinfo* res) {
 }
 
 class cares_host_resolver final : public host_resolver {
-public:
+  public:
     cares_host_resolver(asio::io_context& io, const cares_options& o) : io_(io), channel_(io, o) {}
 
     asio::awaitable<resolve_result> resolve(std::string host) override {
         auto l = std::make_shared<lookup>(io_);
         ares_addrinfo_hints hints{};
-        hints.ai_family = AF_UNSPEC;  // A and AAAA
+        hints.ai_family = AF_UNSPEC;      // A and AAAA
         hints.ai_flags = ARES_AI_NOSORT;  // RFC 6724 sorting would connect() probe sockets
         ares_getaddrinfo(static_cast<ares_channel>(channel_.native()), host.c_str(), nullptr,
                          &hints, &on_addrinfo, new std::shared_ptr<lookup>(l));
@@ -68,7 +66,7 @@ public:
         co_return std::move(l->result);
     }
 
-private:
+  private:
     asio::io_context& io_;
     cares_channel channel_;
 };

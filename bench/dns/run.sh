@@ -74,16 +74,18 @@ wait_port "$NSD_PORT" bench.test
 
 results=()
 cpu_split() { awk '{print $14, $15}' "/proc/$1/stat"; }
+# Datagrams the kernel dropped for a full socket receive buffer (all sockets: the run is alone).
+rcvbuf_errors() { awk '/^Udp:/ {n++; if (n == 1) for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; if (n == 2) print $c}' /proc/net/snmp; }
 bench() {  # name port pid
   local name=$1 port=$2 pid=$3
   wait_port "$port" h1.bench.test
   taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$DIR/queries" -n 2 -t 2 >/dev/null 2>&1
   kill -STOP -- "-$NSD_PID"
-  local t0 c0 t1 c1 hz out qps lost share u0 u1
+  local t0 c0 t1 c1 hz out qps lost share u0 u1 r0 r1
   hz=$(getconf CLK_TCK)
-  t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); u0=$(cpu_split "$pid")
+  t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); u0=$(cpu_split "$pid"); r0=$(rcvbuf_errors)
   out=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$DIR/queries" -l "$SECONDS_RUN" -c 4 -q 500 -t 2 2>&1)
-  t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); u1=$(cpu_split "$pid")
+  t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); u1=$(cpu_split "$pid"); r1=$(rcvbuf_errors)
   # p99 at a fixed 50k q/s, from dnsperf's per-answer latencies (-v).
   local p99
   p99=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$DIR/queries" -l 3 -Q 50000 -t 2 -v 2>/dev/null |
@@ -101,7 +103,7 @@ bench() {  # name port pid
   usr=$(echo "$u0 $u1" | awk '{print $3 - $1}')
   sys=$(echo "$u0 $u1" | awk '{print $4 - $2}')
   results+=("$name $qps $lost $share $p99 $usr $sys $percore")
-  echo "round $ROUND: $name q/s=$qps lost=$lost cpu=$share p99us=$p99 user/sys ticks=$usr/$sys per-core=$percore" >&2
+  echo "round $ROUND: $name q/s=$qps lost=$lost cpu=$share p99us=$p99 user/sys ticks=$usr/$sys per-core=$percore rcvbuf-drops=$((r1 - r0))" >&2
 }
 
 CG_PORT=$(free_port); DD_PORT=$(free_port); UB_PORT=$(free_port)

@@ -3,12 +3,12 @@
 // (field names = config keys). Member initialisers are the defaults. An instance is immutable once
 // handed to a service (shared as std::shared_ptr<const options>).
 
-#include "consolegate/core/address.hpp"
-
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "consolegate/core/address.hpp"
 
 namespace consolegate::dns {
 
@@ -35,7 +35,8 @@ struct cache_options {
 
 struct options {
     bool enabled = true;
-    std::vector<endpoint> listen{{*core::ip_address::parse("127.0.0.1"), 53}};  // fixed for the process life
+    std::vector<endpoint> listen{
+        {*core::ip_address::parse("127.0.0.1"), 53}};  // fixed for the process life
     std::vector<endpoint> upstreams;
     std::chrono::milliseconds upstream_timeout{2000};  // per attempt; c-ares doubles it each round
     unsigned upstream_retries = 2;
@@ -51,10 +52,10 @@ struct options {
     block_response block_rcode = block_response::nxdomain;
     // Clients allowed to query; everybody else gets REFUSED. Default: loopback and private ranges.
     std::vector<core::cidr> allow_clients{
-        *core::cidr::parse("127.0.0.0/8"), *core::cidr::parse("::1/128"),
-        *core::cidr::parse("10.0.0.0/8"),  *core::cidr::parse("172.16.0.0/12"),
+        *core::cidr::parse("127.0.0.0/8"),    *core::cidr::parse("::1/128"),
+        *core::cidr::parse("10.0.0.0/8"),     *core::cidr::parse("172.16.0.0/12"),
         *core::cidr::parse("192.168.0.0/16"), *core::cidr::parse("fc00::/7")};
-    std::uint32_t rate_limit_qps = 0;  // per client address and worker; 0 = off
+    std::uint32_t rate_limit_qps = 0;    // per client address and worker; 0 = off
     std::uint32_t rate_limit_burst = 0;  // 0 = same as rate_limit_qps
     std::uint16_t edns_udp_size = 1232;  // DNS flag day 2020; capped at 4096
     std::chrono::seconds tcp_idle_timeout{10};

@@ -8,13 +8,13 @@
 // the service; stop() and update() may be called from any thread (they post to the io_context).
 // Destroy the service after its io_context has stopped running and before the io_context itself.
 
-#include "consolegate/dns/options.hpp"
-#include "consolegate/dns/stats.hpp"
-
 #include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
+
+#include "consolegate/dns/options.hpp"
+#include "consolegate/dns/stats.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -23,7 +23,7 @@ class io_context;
 namespace consolegate::dns {
 
 class service {
-public:
+  public:
     service(boost::asio::io_context& io, std::shared_ptr<const options> o, stats& s);
     ~service();
     service(const service&) = delete;
@@ -46,7 +46,7 @@ public:
 
     struct impl;  // opaque; named here only so the service's own coroutines can take it
 
-private:
+  private:
     std::unique_ptr<impl> impl_;
 };
 

@@ -30,7 +30,7 @@ struct stats {
     std::atomic<std::uint64_t> upstream_timeouts{0};
     std::atomic<std::uint64_t> upstream_errors{0};
     std::atomic<std::uint64_t> tcp_accepted{0};
-    std::atomic<std::uint64_t> tcp_rejected{0};  // over max_tcp_connections
+    std::atomic<std::uint64_t> tcp_rejected{0};    // over max_tcp_connections
     std::atomic<std::int64_t> tcp_connections{0};  // gauge
     std::atomic<std::int64_t> cache_entries{0};    // gauge, summed over workers
 };

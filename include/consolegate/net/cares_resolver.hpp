@@ -8,14 +8,14 @@
 // Thread-safety: an instance belongs to one io_context (one worker thread); every call, and every
 // callback, happens on that thread.
 
-#include "consolegate/core/address.hpp"
-#include "consolegate/net/host_resolver.hpp"
-
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <vector>
+
+#include "consolegate/core/address.hpp"
+#include "consolegate/net/host_resolver.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -39,7 +39,7 @@ struct cares_options {
 };
 
 class cares_channel {
-public:
+  public:
     // Same shape as c-ares' ares_callback: status is an ARES_* code; ARES_EDESTRUCTION when the
     // channel is destroyed with the query pending (then touch nothing but `arg`).
     using callback = void (*)(void* arg, int status, int timeouts, unsigned char* answer, int size);
@@ -58,7 +58,7 @@ public:
     void* native() const noexcept;
     void rearm();
 
-private:
+  private:
     struct impl;
     std::shared_ptr<impl> impl_;
 };

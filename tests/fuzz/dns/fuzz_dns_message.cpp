@@ -1,13 +1,12 @@
 // Every byte string is both a client query and an upstream answer: the query parser, the
 // gateway's own answers, the answer normaliser (including the CNAME rewrite) and the renderer
 // must never crash, and what they write must fit the buffer and parse back as a query's answer.
+#include <cstdlib>
+
 #include "answer.hpp"
+#include "consolegate/dns/options.hpp"
 #include "policy.hpp"
 #include "query.hpp"
-
-#include "consolegate/dns/options.hpp"
-
-#include <cstdlib>
 
 using namespace consolegate::dns;
 

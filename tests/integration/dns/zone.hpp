@@ -16,7 +16,7 @@ inline std::string example_zone() {
         "steer-alias IN CNAME eu-west-1.console.aws.amazon.com.\n"
         "short 2 IN A 198.51.100.2\n"
         "decay 100 IN A 198.51.100.3\n"
-        "popular 10 IN A 198.51.100.5\n"
+        "popular 20 IN A 198.51.100.5\n"
         "mx IN MX 10 mail\nmail IN A 198.51.100.4\n";
     for (int i = 0; i < 20; ++i) {
         z += "big IN TXT \"" + std::to_string(i) + std::string(100, 'x') + "\"\n";

@@ -98,7 +98,9 @@ child::child(const std::vector<std::string>& argv, const std::filesystem::path& 
     pid_ = pid;
 }
 
-child::~child() { stop(); }
+child::~child() {
+    stop();
+}
 
 void child::signal(int sig) const {
     if (pid_ > 0) ::kill(-pid_, sig);
@@ -121,23 +123,42 @@ void child::stop() {
     pid_ = -1;
 }
 
-nsd_server::nsd_server(const std::string& zone, const std::string& zone_text)
-    : port_(free_port()) {
+nsd_server::nsd_server(const std::string& zone, const std::string& zone_text) {
+    // free_port() can race with a parallel test taking the same port: try a few ports.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        port_ = free_port();
+        if (start(zone, zone_text)) return;
+        proc_.stop();
+    }
+    throw std::runtime_error("nsd did not come up; see " + dir_.path().string());
+}
+
+bool nsd_server::start(const std::string& zone, const std::string& zone_text) {
     const auto d = dir_.path().string();
     write_file(dir_.path() / "zone", zone_text);
     write_file(dir_.path() / "nsd.conf",
                "server:\n  ip-address: 127.0.0.1\n  port: " + std::to_string(port_) +
-                   "\n  zonesdir: \"" + d + "\"\n  pidfile: \"" + d + "/nsd.pid\"\n  username: \"\"\n" +
-                   "  xfrdfile: \"" + d + "/xfrd.state\"\n  zonelistfile: \"" + d +
+                   "\n  zonesdir: \"" + d + "\"\n  pidfile: \"" + d +
+                   "/nsd.pid\"\n  username: \"\"\n" + "  xfrdfile: \"" + d +
+                   "/xfrd.state\"\n  zonelistfile: \"" + d +
                    "/zone.list\"\n  database: \"\"\n  logfile: \"" + d +
                    "/nsd.log\"\n  chroot: \"\"\n  server-count: 1\n  verbosity: 1\n" +
                    "remote-control:\n  control-enable: no\nzone:\n  name: \"" + zone +
                    "\"\n  zonefile: \"" + d + "/zone\"\n");
     proc_ = child({"/usr/sbin/nsd", "-d", "-c", d + "/nsd.conf"}, dir_.path() / "stdout.log");
-    if (!wait_ready(port_, zone)) throw std::runtime_error("nsd did not come up; see " + d);
+    return wait_ready(port_, zone, std::chrono::milliseconds(5000));
 }
 
-unbound_server::unbound_server(std::uint16_t upstream_port) : port_(free_port()) {
+unbound_server::unbound_server(std::uint16_t upstream_port) {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        port_ = free_port();
+        if (start(upstream_port)) return;
+        proc_.stop();
+    }
+    throw std::runtime_error("unbound did not come up; see " + dir_.path().string());
+}
+
+bool unbound_server::start(std::uint16_t upstream_port) {
     const auto d = dir_.path().string();
     write_file(dir_.path() / "unbound.conf",
                "server:\n  interface: 127.0.0.1\n  port: " + std::to_string(port_) +
@@ -149,7 +170,7 @@ unbound_server::unbound_server(std::uint16_t upstream_port) : port_(free_port())
                    "forward-zone:\n  name: \".\"\n  forward-addr: 127.0.0.1@" +
                    std::to_string(upstream_port) + "\n");
     proc_ = child({"/usr/sbin/unbound", "-d", "-c", d + "/unbound.conf"}, dir_.path() / "log");
-    if (!wait_ready(port_, "example.test")) throw std::runtime_error("unbound did not come up");
+    return wait_ready(port_, "example.test", std::chrono::milliseconds(5000));
 }
 
 std::string run(const std::string& command) {
@@ -158,7 +179,8 @@ std::string run(const std::string& command) {
     if (!p) throw std::runtime_error("popen failed");
     std::string out;
     std::array<char, 4096> buf;
-    for (std::size_t n; (n = std::fread(buf.data(), 1, buf.size(), p)) > 0;) out.append(buf.data(), n);
+    for (std::size_t n; (n = std::fread(buf.data(), 1, buf.size(), p)) > 0;)
+        out.append(buf.data(), n);
     ::pclose(p);
     return out;
 }
@@ -167,10 +189,20 @@ std::string dig(std::uint16_t port, const std::string& args) {
     return run("dig @127.0.0.1 -p " + std::to_string(port) + " +tries=1 +time=3 " + args);
 }
 
-std::vector<std::uint8_t> make_query(const std::string& name, std::uint16_t type,
-                                     std::uint16_t id, bool edns) {
-    std::vector<std::uint8_t> m{static_cast<std::uint8_t>(id >> 8), static_cast<std::uint8_t>(id),
-                                0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, static_cast<std::uint8_t>(edns ? 1 : 0)};
+std::vector<std::uint8_t> make_query(const std::string& name, std::uint16_t type, std::uint16_t id,
+                                     bool edns) {
+    std::vector<std::uint8_t> m{static_cast<std::uint8_t>(id >> 8),
+                                static_cast<std::uint8_t>(id),
+                                0x01,
+                                0x00,
+                                0,
+                                1,
+                                0,
+                                0,
+                                0,
+                                0,
+                                0,
+                                static_cast<std::uint8_t>(edns ? 1 : 0)};
     std::size_t start = 0;
     while (start <= name.size()) {
         auto dot = name.find('.', start);

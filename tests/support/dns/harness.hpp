@@ -15,14 +15,14 @@ namespace consolegate::dns::test {
 
 // A scratch directory removed on destruction.
 class temp_dir {
-public:
+  public:
     temp_dir();
     ~temp_dir();
     temp_dir(const temp_dir&) = delete;
     temp_dir& operator=(const temp_dir&) = delete;
     const std::filesystem::path& path() const { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
@@ -31,7 +31,7 @@ std::uint16_t free_port();
 
 // A child process in its own process group (so signals reach its forked workers too).
 class child {
-public:
+  public:
     child() = default;
     child(const std::vector<std::string>& argv, const std::filesystem::path& log);
     ~child();
@@ -48,34 +48,36 @@ public:
     void stop();                 // SIGTERM, then SIGKILL after 5 s; reaps
     bool running() const { return pid_ > 0; }
 
-private:
+  private:
     int pid_ = -1;
 };
 
 // nsd serving one zone (`zone_text`, RFC 1035 master file) on 127.0.0.1:port().
 class nsd_server {
-public:
+  public:
     nsd_server(const std::string& zone, const std::string& zone_text);
     std::uint16_t port() const { return port_; }
     void freeze() { proc_.signal(SIGSTOP); }  // alive but silent: queries time out
     void thaw() { proc_.signal(SIGCONT); }
     void stop() { proc_.stop(); }  // gone: queries are refused (ICMP port unreachable)
 
-private:
+  private:
+    bool start(const std::string& zone, const std::string& zone_text);
     temp_dir dir_;
-    std::uint16_t port_;
+    std::uint16_t port_ = 0;
     child proc_;
 };
 
 // unbound forwarding everything to 127.0.0.1:upstream_port.
 class unbound_server {
-public:
+  public:
     explicit unbound_server(std::uint16_t upstream_port);
     std::uint16_t port() const { return port_; }
 
-private:
+  private:
+    bool start(std::uint16_t upstream_port);
     temp_dir dir_;
-    std::uint16_t port_;
+    std::uint16_t port_ = 0;
     child proc_;
 };
 

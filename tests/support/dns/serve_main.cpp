@@ -3,16 +3,15 @@
 //   cg_dns_serve --listen 127.0.0.1:5300 --upstream 127.0.0.1:5301 [--workers N]
 //                [--steer-ipv4 192.0.2.10] [--max-entries N]
 // Runs until SIGINT/SIGTERM.
-#include "consolegate/dns/service.hpp"
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
+
+#include "consolegate/dns/service.hpp"
 
 using namespace consolegate;
 

@@ -1,12 +1,11 @@
+#include <gtest/gtest.h>
+
 #include "answer.hpp"
+#include "consolegate/dns/options.hpp"
 #include "msg_builder.hpp"
 #include "names.hpp"
 #include "policy.hpp"
 #include "query.hpp"
-
-#include "consolegate/dns/options.hpp"
-
-#include <gtest/gtest.h>
 
 namespace consolegate::dns {
 namespace {
@@ -95,7 +94,7 @@ TEST(DnsQuery, RejectsMalformed) {
     opcode[2] |= 0x10;  // opcode 2 (STATUS)
     EXPECT_EQ(parse_query(opcode, q), parse_status::notimp);
     // A question name compressed into the header (fuzzer find): FORMERR, never read in place.
-    const std::vector<std::uint8_t> compressed{0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+    const std::vector<std::uint8_t> compressed{0, 1,   0,   0,   0,   1,    0, 0, 0, 0, 0, 0,
                                                4, 't', 'e', 's', 't', 0xc0, 0, 0, 1, 0, 1};
     EXPECT_EQ(parse_query(compressed, q), parse_status::formerr);
     msg_builder two_opt(1, 0, 1, 0, 0, 2);
@@ -122,21 +121,23 @@ class NameSetTest : public ::testing::TestWithParam<match_case> {};
 TEST_P(NameSetTest, Matches) {
     name_set s;
     ASSERT_TRUE(s.add(GetParam().pattern));
-    EXPECT_EQ(s.matches(GetParam().name), GetParam().match) << GetParam().pattern << " " << GetParam().name;
+    EXPECT_EQ(s.matches(GetParam().name), GetParam().match)
+        << GetParam().pattern << " " << GetParam().name;
 }
 INSTANTIATE_TEST_SUITE_P(
     Patterns, NameSetTest,
-    ::testing::Values(match_case{"console.aws.amazon.com", "console.aws.amazon.com", true},
-                      match_case{"Console.AWS.amazon.com.", "console.aws.amazon.com", true},
-                      match_case{"console.aws.amazon.com", "eu.console.aws.amazon.com", false},
-                      match_case{"*.console.aws.amazon.com", "eu.console.aws.amazon.com", true},
-                      match_case{"*.console.aws.amazon.com", "a.b.console.aws.amazon.com", true},
-                      match_case{"*.console.aws.amazon.com", "console.aws.amazon.com", false},
-                      match_case{"*.console.aws.amazon.com", "xconsole.aws.amazon.com", false},
-                      match_case{"portal.sso.*.amazonaws.com", "portal.sso.eu-west-1.amazonaws.com", true},
-                      match_case{"portal.sso.*.amazonaws.com", "portal.sso.amazonaws.com", false},
-                      match_case{"portal.sso.*.amazonaws.com", "portal.sso.a.b.amazonaws.com", false},
-                      match_case{"portal.sso.*.amazonaws.com", "x.portal.sso.a.amazonaws.com", false}));
+    ::testing::Values(
+        match_case{"console.aws.amazon.com", "console.aws.amazon.com", true},
+        match_case{"Console.AWS.amazon.com.", "console.aws.amazon.com", true},
+        match_case{"console.aws.amazon.com", "eu.console.aws.amazon.com", false},
+        match_case{"*.console.aws.amazon.com", "eu.console.aws.amazon.com", true},
+        match_case{"*.console.aws.amazon.com", "a.b.console.aws.amazon.com", true},
+        match_case{"*.console.aws.amazon.com", "console.aws.amazon.com", false},
+        match_case{"*.console.aws.amazon.com", "xconsole.aws.amazon.com", false},
+        match_case{"portal.sso.*.amazonaws.com", "portal.sso.eu-west-1.amazonaws.com", true},
+        match_case{"portal.sso.*.amazonaws.com", "portal.sso.amazonaws.com", false},
+        match_case{"portal.sso.*.amazonaws.com", "portal.sso.a.b.amazonaws.com", false},
+        match_case{"portal.sso.*.amazonaws.com", "x.portal.sso.a.amazonaws.com", false}));
 
 TEST(NameSet, RejectsBadPatterns) {
     name_set s;
@@ -287,7 +288,8 @@ TEST(DnsAnswer, CnameChainIntoSteeredNameIsRewritten) {
     const std::array<std::uint8_t, 4> gw{192, 0, 2, 10};
     EXPECT_TRUE(std::search(a.wire.begin(), a.wire.end(), gw.begin(), gw.end()) != a.wire.end());
     const std::array<std::uint8_t, 4> real{203, 0, 113, 9};
-    EXPECT_TRUE(std::search(a.wire.begin(), a.wire.end(), real.begin(), real.end()) == a.wire.end());
+    EXPECT_TRUE(std::search(a.wire.begin(), a.wire.end(), real.begin(), real.end()) ==
+                a.wire.end());
 }
 
 TEST(DnsAnswer, CacheKeySeparatesDoBit) {

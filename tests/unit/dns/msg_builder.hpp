@@ -1,11 +1,11 @@
 #pragma once
 // Builds DNS messages for tests (uncompressed unless a pointer is written by hand).
-#include "wire.hpp"
-
 #include <cstdint>
 #include <stdexcept>
 #include <string_view>
 #include <vector>
+
+#include "wire.hpp"
 
 namespace consolegate::dns::test {
 
