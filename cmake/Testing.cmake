@@ -16,7 +16,9 @@ function(cg_test)
     CG_SOURCE_DIR="${PROJECT_SOURCE_DIR}" CG_BINARY_DIR="${PROJECT_BINARY_DIR}"
     CG_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared")
   cg_warnings(${T_NAME})
-  gtest_discover_tests(${T_NAME} PROPERTIES LABELS ${T_LABEL} TIMEOUT ${T_TIMEOUT}
+  # NO_PRETTY_VALUES: parameterised tests are named by index, not by raw object bytes (which
+  # hold addresses and would rename the tests on every build).
+  gtest_discover_tests(${T_NAME} NO_PRETTY_VALUES PROPERTIES LABELS ${T_LABEL} TIMEOUT ${T_TIMEOUT}
                        DISCOVERY_TIMEOUT 60)
 endfunction()
 
