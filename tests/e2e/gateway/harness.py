@@ -109,6 +109,8 @@ class Gateway:
                     local-zone: "example.test." static
                     local-data: "www.example.test. 300 IN A 192.0.2.80"
                     local-data: "www.example.test. 300 IN AAAA 2001:db8::80"
+                    local-data: "origin.example.test. 300 IN A 127.0.0.1"
+                    local-data: "inside.example.test. 300 IN AAAA ::1"
                     local-zone: "aws.amazon.com." transparent
                     local-data: "docs.aws.amazon.com. 300 IN A 192.0.2.44"
                     local-data: "signin.aws.amazon.com. 300 IN A 198.51.100.1"

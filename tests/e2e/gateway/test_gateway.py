@@ -112,6 +112,27 @@ class GatewayTest(unittest.TestCase):
         code, _, body = self.gw.curl("https://%s/console" % host, via="sni")
         self.assertEqual(code, 200, body)
 
+    def test_not_inspected_host_is_resolved_upstream_and_spliced_untouched(self):
+        # origin.example.test resolves (through the upstream resolver, via c-ares) to the demo
+        # origin; it is not a console name, so the proxy relays bytes and the client sees the
+        # origin's own certificate, which only the origin's CA verifies.
+        port = self.gw.ports["origin"]
+        r = run(["curl", "-sS", "--max-time", "20", "-x", "http://127.0.0.1:%d" % self.gw.ports["connect"],
+                 "--cacert", os.path.join(self.gw.origin_dir, "upstream-ca.pem"),
+                 "-w", "\n%{http_code}", "https://localhost:%d/x" % port,
+                 "--connect-to", "localhost:%d:origin.example.test:%d" % (port, port)], timeout=30)
+        self.assertTrue(r.stdout.endswith("200"), r.stdout + r.stderr)
+        self.assertIn("demo origin", r.stdout)
+        self.assertIn("consolegate_proxy_spliced_total", self.gw.metrics())
+
+    def test_destination_resolving_to_a_refused_address_is_refused(self):
+        # inside.example.test resolves to ::1, loopback but outside allow_destinations
+        # (127.0.0.0/8 only): refused before any connection is made.
+        r = run(["curl", "-sS", "--max-time", "20", "-x", "http://127.0.0.1:%d" % self.gw.ports["connect"],
+                 "-o", "/dev/null", "-w", "%{http_connect}", "https://inside.example.test:%d/" % self.gw.ports["origin"]],
+                timeout=30)
+        self.assertEqual(r.stdout, "403", r.stderr)  # the CONNECT's own status
+
     def test_logs_and_metrics_show_the_blocked_attempt(self):
         self.gw.curl("https://%s.signin.aws.amazon.com/console" % PROD)
         import time
