@@ -1,4 +1,5 @@
 #include "consolegate/core/elevation.hpp"
+#include "consolegate/core/time.hpp"
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -34,17 +35,6 @@ std::string lowered(std::string_view s) {
     std::string out(s);
     std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
     return out;
-}
-
-bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
-    if (pos + n > s.size()) return false;
-    int v = 0;
-    for (std::size_t i = pos; i < pos + n; ++i) {
-        if (s[i] < '0' || s[i] > '9') return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    out = v;
-    return true;
 }
 
 }  // namespace
@@ -117,52 +107,9 @@ bool elevation_set::active_for_anyone(account_id account, std::string_view permi
 }
 
 std::optional<clock::time_point> parse_iso8601(std::string_view s) noexcept {
-    // YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)   (RFC 3339 section 5.6; 't'/'z' allowed too)
-    int y, mo, d, h, mi, sec;
-    if (s.size() < 20 || !digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, mo) ||
-        s[7] != '-' || !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't') ||
-        !digits(s, 11, 2, h) || s[13] != ':' || !digits(s, 14, 2, mi) || s[16] != ':' ||
-        !digits(s, 17, 2, sec)) {
-        return std::nullopt;
-    }
-    std::size_t pos = 19;
-    std::chrono::nanoseconds frac{0};
-    if (pos < s.size() && s[pos] == '.') {
-        ++pos;
-        std::int64_t ns = 0;
-        int n = 0;
-        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-            if (n < 9) ns = ns * 10 + (s[pos] - '0');  // digits past nanoseconds are dropped
-            ++n;
-            ++pos;
-        }
-        if (n == 0 || n > 18) return std::nullopt;
-        for (int i = n; i < 9; ++i) ns *= 10;
-        frac = std::chrono::nanoseconds(ns);
-    }
-    if (pos >= s.size()) return std::nullopt;
-    int offset_minutes = 0;
-    if (s[pos] == 'Z' || s[pos] == 'z') {
-        ++pos;
-    } else if (s[pos] == '+' || s[pos] == '-') {
-        int oh, om;
-        if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-            !digits(s, pos + 4, 2, om) || oh > 23 || om > 59) {
-            return std::nullopt;
-        }
-        offset_minutes = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
-        pos += 6;
-    } else {
-        return std::nullopt;
-    }
-    if (pos != s.size()) return std::nullopt;
-    using namespace std::chrono;
-    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-    // 60: a leap second. Years outside 1970..2200 are no TEAM request's, and keeping them out
-    // keeps every instant (plus any duration) inside system_clock's nanosecond range (±292 y).
-    if (!ymd.ok() || y < 1970 || y > 2200 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-    auto t = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} - minutes{offset_minutes};
-    return time_point_cast<clock::duration>(t + frac);
+    // TEAM's AWSDateTime is RFC 3339 with a 'T' between date and time (no space form).
+    if (s.size() < 20 || s[10] == ' ') return std::nullopt;
+    return parse_rfc3339(s);
 }
 
 namespace {

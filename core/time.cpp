@@ -43,29 +43,31 @@ std::optional<time_point> parse_rfc3339(std::string_view s) {
         return std::nullopt;
     }
     year_month_day ymd{year{y}, month{unsigned(mo)}, day{unsigned(d)}};
-    // RFC 3339 allows second 60 (leap second); system_clock has none, so it is clamped to 59.
-    if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    // Years outside 1970..2200 are nobody's sign-in, and keeping them out keeps every instant
+    // (plus any duration added to it) inside system_clock's nanosecond range (±292 years).
+    // RFC 3339 allows second 60 (a leap second); system_clock has none, so it is clamped to 59.
+    if (!ymd.ok() || y < 1970 || y > 2200 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
     if (sec == 60) sec = 59;
     std::size_t pos = 19;
-    microseconds frac{0};
+    nanoseconds frac{0};
     if (pos < s.size() && s[pos] == '.') {
         ++pos;
         std::size_t start = pos;
         long long v = 0;
         int n = 0;
         while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-            if (n < 6) {
+            if (n < 9) {  // digits past nanoseconds are dropped
                 v = v * 10 + (s[pos] - '0');
                 ++n;
             }
             ++pos;
         }
         if (pos == start) return std::nullopt;
-        while (n < 6) {
+        while (n < 9) {
             v *= 10;
             ++n;
         }
-        frac = microseconds{v};
+        frac = nanoseconds{v};
     }
     if (pos >= s.size()) return std::nullopt;
     minutes offset{0};

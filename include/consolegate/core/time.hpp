@@ -15,8 +15,9 @@ using time_point = std::chrono::system_clock::time_point;
 std::string format_rfc3339(time_point t);
 
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)", 't'/'z' in either case, and a space for 'T'
-// (RFC 3339 §5.6 note). Fractions beyond microseconds are truncated. nullopt on anything else,
-// including out-of-range fields (month 13, Feb 30, hour 24).
+// (RFC 3339 §5.6 note). Fractions beyond nanoseconds are truncated; a leap second (:60) reads as
+// :59. nullopt on anything else, including out-of-range fields (month 13, Feb 30, hour 24) and
+// years outside 1970..2200 (which would overflow system_clock).
 std::optional<time_point> parse_rfc3339(std::string_view text);
 
 // "30s", "15m", "12h", "7d", "500ms" → duration; nullopt otherwise. Used for `logs --since 1h`.
