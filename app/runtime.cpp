@@ -170,6 +170,12 @@ public:
 
 private:
     void make_feed(const core::config& cfg) {
+        if (cfg.team.enabled && !cfg.team.dynamodb.endpoint.empty()) {
+            log::write(log::level::warn, "team",
+                       "team.dynamodb is set, but this build has no DynamoDB poller yet: only "
+                       "team.snapshot_file feeds elevations",
+                       {{"endpoint", cfg.team.dynamodb.endpoint}});
+        }
         if (cfg.team.enabled && !cfg.team.snapshot_file.empty()) {
             auto feed = std::make_shared<team::snapshot_feed>(cfg.team.snapshot_file,
                                                               cfg.team.staleness_limit);
