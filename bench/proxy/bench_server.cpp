@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
         pki.origin_leaf("signin.aws.amazon.com", "signin");
         pki.origin_leaf("www.example.org", "other");
         pki.corp_leaf("signin.aws.amazon.com");
+        pki.origin_leaf("127.0.0.1", "origin-ip");  // for peers that verify the origin by IP
         std::printf("%s\n", pki.dir.c_str());
         return 0;
     }
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
     o->ca_cert = dir + "/corp/ca.crt";
     o->ca_key = dir + "/corp/ca.key";
     o->max_connections = 50000;
+    o->header_timeout = std::chrono::seconds(120);  // idle-connection RSS run holds them
     o->upstream_overrides.push_back(
         {"signin.aws.amazon.com", {lo, port(argv[5])}, dir + "/origin/ca.crt"});
     o->upstream_overrides.push_back(
