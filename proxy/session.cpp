@@ -11,6 +11,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <array>
 #include <openssl/x509_vfy.h>
@@ -31,6 +32,7 @@ namespace {
 
 constexpr auto tok = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view via_token = "1.1 consolegate";
+constexpr std::uint64_t small_body = 256 * 1024;  // buffered whole; larger bodies stream
 
 // The bytes read while parsing the ClientHello are replayed into the TLS engine first; asio's
 // ssl::stream also wants lowest_layer(), which buffered_read_stream lacks.
@@ -41,8 +43,10 @@ public:
     lowest_layer_type& lowest_layer() noexcept { return next_layer().socket(); }
     const lowest_layer_type& lowest_layer() const noexcept { return next_layer().socket(); }
 };
-using client_tls = asio::ssl::stream<prefixed_stream>;
-using upstream_tls = asio::ssl::stream<beast::tcp_stream>;
+// beast::ssl_stream rather than asio's: it flattens buffer sequences so a serialized HTTP message
+// becomes one SSL_write (one TLS record, one syscall) instead of one per buffer.
+using client_tls = beast::ssl_stream<prefixed_stream>;
+using upstream_tls = beast::ssl_stream<beast::tcp_stream>;
 
 beast::tcp_stream& tcp_of(client_tls& s) { return s.next_layer().next_layer(); }
 beast::tcp_stream& tcp_of(upstream_tls& s) { return s.next_layer(); }
@@ -551,8 +555,25 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
             co_await splice_tls(client, *up.tls, o.idle_timeout, st);
             co_return;
         }
-        fix_response_header(rp, keep_alive, false);
-        if (!co_await relay_body(client, *up.tls, up.buf, rp, o.idle_timeout)) co_return;
+        auto length = rp.content_length();
+        if (!rp.is_done() && length && *length <= small_body) {
+            // Small bodies (the console's API answers) go out with their header in one write.
+            http::response_parser<http::string_body> sp(std::move(rp));
+            sp.body_limit(small_body);
+            tcp_of(*up.tls).expires_after(o.idle_timeout);
+            auto [bec, bn] = co_await http::async_read(*up.tls, up.buf, sp, tok);
+            if (bec) co_return;
+            auto res = sp.release();
+            strip_hop_by_hop(res.base(), false);
+            add_via(res.base());
+            res.keep_alive(keep_alive);
+            tcp_of(client).expires_after(o.idle_timeout);
+            auto [wec, wn] = co_await http::async_write(client, res, tok);
+            if (wec) co_return;
+        } else {
+            fix_response_header(rp, keep_alive, false);
+            if (!co_await relay_body(client, *up.tls, up.buf, rp, o.idle_timeout)) co_return;
+        }
         if (!upstream_keep) up.tls.reset();
         if (!keep_alive) {
             tcp_of(client).expires_after(std::chrono::seconds(2));
