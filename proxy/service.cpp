@@ -174,6 +174,7 @@ void service::stop() {
         for (auto& c : svc->connections) {
             if (c.idle && c.close) c.close();
         }
+        svc->upstream_pool.clear();
     });
 }
 

@@ -7,6 +7,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
+#include <chrono>
 #include <functional>
 #include <list>
 #include <memory>
@@ -55,6 +56,14 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
     std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> sni_acceptors, connect_acceptors;
     std::list<tracked_connection> connections;
     bool draining = false;
+    // Idle upstream TLS connections by "host:port", reused by the next client connection on this
+    // worker (nginx's upstream keepalive). Type-erased: the stream type is session.cpp's.
+    struct pooled {
+        std::chrono::steady_clock::time_point since;
+        std::shared_ptr<void> conn;
+    };
+    std::unordered_map<std::string, std::vector<pooled>> upstream_pool;
+    static constexpr std::size_t pool_per_host = 64;
 
     impl(boost::asio::io_context& c, std::shared_ptr<const options> o,
          std::shared_ptr<shared_state::impl> s, inspector i, std::shared_ptr<net::host_resolver> r)

@@ -308,7 +308,7 @@ void fix_response_header(http::response_parser<http::buffer_body>& p, bool keep_
 // --- upstream TLS -------------------------------------------------------------------------------
 
 struct upstream_leg {
-    std::unique_ptr<upstream_tls> tls;
+    std::shared_ptr<upstream_tls> tls;
     beast::flat_buffer buf;
     bool reused = false;
 };
@@ -330,7 +330,7 @@ asio::awaitable<std::string> open_upstream(std::shared_ptr<service::impl> svc, u
         count(st.upstream_connect_failures);
         co_return tcp_res.reason;
     }
-    leg.tls = std::make_unique<upstream_tls>(std::move(*tcp_res.stream),
+    leg.tls = std::make_shared<upstream_tls>(std::move(*tcp_res.stream),
                                              svc->shared.upstream_context_for(host));
     leg.buf.clear();
     leg.reused = false;
@@ -376,6 +376,40 @@ std::string host_without_port(std::string_view h) {
     return {};
 }
 
+// --- upstream keep-alive pool (per worker) ------------------------------------------------------
+
+std::shared_ptr<upstream_tls> take_pooled(service::impl& svc, const std::string& key) {
+    auto it = svc.upstream_pool.find(key);
+    if (it == svc.upstream_pool.end()) return nullptr;
+    auto now = std::chrono::steady_clock::now();
+    while (!it->second.empty()) {
+        auto p = std::move(it->second.back());
+        it->second.pop_back();
+        // Origins close idle connections; older than our own idle timeout is not worth a try.
+        if (now - p.since < svc.opts->idle_timeout) {
+            return std::static_pointer_cast<upstream_tls>(p.conn);
+        }
+    }
+    return nullptr;
+}
+
+// Returns a clean upstream connection (last response complete, keep-alive) to the pool when the
+// client connection ends, whatever path it ends by.
+struct pool_return {
+    service::impl& svc;
+    std::string key;
+    upstream_leg& leg;
+    bool clean = false;
+    ~pool_return() {
+        if (!clean || !leg.tls || svc.draining) return;
+        auto& v = svc.upstream_pool[key];
+        if (v.size() < service::impl::pool_per_host) {
+            tcp_of(*leg.tls).expires_never();
+            v.push_back({std::chrono::steady_clock::now(), std::move(leg.tls)});
+        }
+    }
+};
+
 // --- bumped connections -------------------------------------------------------------------------
 
 asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls& client,
@@ -385,6 +419,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
     const auto& o = *svc->opts;
     beast::flat_buffer cbuf;
     upstream_leg up;
+    pool_return to_pool{*svc, host + ":" + std::to_string(port), up};
     for (int served = 0;; ++served) {
         // Idle wait for the next request: the only point where drain may close us.
         if (cbuf.size() == 0) {
@@ -500,9 +535,18 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
         bool cert_failure = false;
         for (int attempt = 0; attempt < 2 && !got_header; ++attempt) {
             if (!up.tls) {
-                failure = co_await open_upstream(svc, up, host, port, cert_failure);
-                if (!failure.empty()) break;
+                // The retry after a stale reused connection always opens a fresh one.
+                auto pooled = attempt == 0 ? take_pooled(*svc, to_pool.key) : nullptr;
+                if (pooled) {
+                    up.tls = std::move(pooled);
+                    up.buf.clear();
+                    up.reused = true;
+                } else {
+                    failure = co_await open_upstream(svc, up, host, port, cert_failure);
+                    if (!failure.empty()) break;
+                }
             }
+            to_pool.clean = false;
             bool was_reused = up.reused;
             tcp_of(*up.tls).expires_after(o.upstream_timeout);
             auto [wec, wn] = co_await http::async_write(*up.tls, req, tok);
@@ -575,6 +619,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
             if (!co_await relay_body(client, *up.tls, up.buf, rp, o.idle_timeout)) co_return;
         }
         if (!upstream_keep) up.tls.reset();
+        to_pool.clean = up.tls != nullptr && up.buf.size() == 0;
         if (!keep_alive) {
             tcp_of(client).expires_after(std::chrono::seconds(2));
             co_await client.async_shutdown(tok);
