@@ -440,6 +440,14 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
         p.body_limit(o.max_request_body);
         tcp_of(client).expires_after(o.header_timeout);  // slowloris: the whole header in time
         auto [hec, hn] = co_await http::async_read_header(client, cbuf, p, tok);
+        if (!hec && !p.is_done() && iequals(header_value(p.get().base(), http::field::expect),
+                                            "100-continue")) {
+            // RFC 9110 §10.1.1: the body is read here before inspection, so we say continue.
+            static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
+            tcp_of(client).expires_after(o.idle_timeout);
+            auto [cec, cn] = co_await asio::async_write(client, asio::buffer(cont), tok);
+            if (cec) co_return;
+        }
         if (!hec && !p.is_done()) {
             tcp_of(client).expires_after(o.idle_timeout);
             auto [bec, bn] = co_await http::async_read(client, cbuf, p, tok);
@@ -523,6 +531,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
                        header_value(req.base(), http::field::connection).find("pgrade") !=
                            std::string_view::npos;
         strip_hop_by_hop(req.base(), upgrade);
+        req.erase(http::field::expect);  // answered above; the whole body goes out at once
         if (upgrade) req.set(http::field::connection, "upgrade");
         add_via(req.base());
         req.version(11);
@@ -558,6 +567,19 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
                 if (req.method() == http::verb::head) rp.skip(true);
                 tcp_of(*up.tls).expires_after(o.idle_timeout);
                 auto [rec, rn] = co_await http::async_read_header(*up.tls, up.buf, rp, tok);
+                // Interim 1xx answers (100, 103) are dropped: the body was already sent and the
+                // final response follows on the same connection. 101 is final for us.
+                for (int interim = 0; !rec && interim < 8 && rpo->get().result_int() / 100 == 1 &&
+                                      rpo->get().result() != http::status::switching_protocols;
+                     ++interim) {
+                    auto& next = rpo.emplace();
+                    next.header_limit(static_cast<std::uint32_t>(
+                        std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
+                    next.body_limit(boost::none);
+                    if (req.method() == http::verb::head) next.skip(true);
+                    auto [r2, n2] = co_await http::async_read_header(*up.tls, up.buf, next, tok);
+                    rec = r2;
+                }
                 if (!rec) {
                     got_header = true;
                     break;

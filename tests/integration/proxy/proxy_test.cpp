@@ -452,6 +452,32 @@ TEST_F(proxy_it, inspector_sees_the_dechunked_body_truncated_at_the_cap) {
     EXPECT_TRUE(seen[1].second);
 }
 
+TEST_F(proxy_it, expect_100_continue_is_answered_by_the_proxy) {
+    running_proxy p(base_options(), allow_all);
+    // curl waits up to --expect100-timeout for the 100 before sending the body anyway.
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = run(curl_connect(p, "https://signin.aws.amazon.com/upload",
+                              "--expect100-timeout 8 -H 'Expect: 100-continue' -d 'a=1&b=2'"));
+    auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_NE(r.out.find("body-bytes=7"), std::string::npos) << r.out;
+    EXPECT_LT(took, std::chrono::seconds(4));
+}
+
+TEST_F(proxy_it, a_second_client_connection_reuses_the_pooled_upstream) {
+    running_proxy p(base_options(), allow_all);
+    for (int i = 0; i < 3; ++i) {
+        auto r = run(curl_connect(p, "https://signin.aws.amazon.com/again"));
+        EXPECT_NE(r.out.find("target=/again"), std::string::npos) << r.out;
+        // The upstream goes back to the pool when the client connection is gone (bounded wait).
+        for (int j = 0; j < 500 && p.shared->counters().connections_active.load() > 0; ++j) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+    EXPECT_EQ(p.shared->counters().bumped.load(), 3u);
+    // One upstream handshake (resumption counts only handshakes; the pool avoids them).
+    EXPECT_EQ(p.shared->counters().upstream_resumed.load(), 0u);
+}
+
 TEST_F(proxy_it, stop_closes_idle_keep_alive_connections) {
     running_proxy p(base_options(), allow_all);
     tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
