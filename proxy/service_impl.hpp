@@ -6,7 +6,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-
 #include <chrono>
 #include <functional>
 #include <list>
@@ -67,21 +66,25 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
 
     impl(boost::asio::io_context& c, std::shared_ptr<const options> o,
          std::shared_ptr<shared_state::impl> s, inspector i, std::shared_ptr<net::host_resolver> r)
-        : ioc(c), opts(std::move(o)), shared_owner(std::move(s)), shared(*shared_owner),
-          inspect(std::move(i)), resolver(std::move(r)) {}
+        : ioc(c),
+          opts(std::move(o)),
+          shared_owner(std::move(s)),
+          shared(*shared_owner),
+          inspect(std::move(i)),
+          resolver(std::move(r)) {}
     stats& counters() { return shared.counters; }
 };
 
 // Registers a connection for the lifetime of a session (single worker thread: no lock).
 class connection_guard {
-public:
+  public:
     connection_guard(service::impl& svc, std::function<void()> close);
     ~connection_guard();
     connection_guard(const connection_guard&) = delete;
     connection_guard& operator=(const connection_guard&) = delete;
     void set_idle(bool idle) { it_->idle = idle; }
 
-private:
+  private:
     service::impl& svc_;
     std::list<tracked_connection>::iterator it_;
 };
@@ -108,8 +111,8 @@ struct tcp_connect_result {
     std::string reason;
     std::optional<boost::beast::tcp_stream> stream;
 };
-boost::asio::awaitable<tcp_connect_result> connect_tcp(std::shared_ptr<service::impl> svc,
-                                                       std::vector<boost::asio::ip::tcp::endpoint> eps);
+boost::asio::awaitable<tcp_connect_result> connect_tcp(
+    std::shared_ptr<service::impl> svc, std::vector<boost::asio::ip::tcp::endpoint> eps);
 
 // --- session.cpp --------------------------------------------------------------------------------
 boost::asio::awaitable<void> run_sni_session(std::shared_ptr<service::impl> svc,

@@ -1,5 +1,8 @@
 // One coroutine per client connection: SNI or CONNECT front, then bump (TLS terminated, HTTP/1.1
 // inspected and forwarded) or splice (plain byte relay, no OpenSSL object).
+#include <openssl/x509_vfy.h>
+
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -12,9 +15,6 @@
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-
-#include <array>
-#include <openssl/x509_vfy.h>
 
 #include "block_page.hpp"
 #include "client_hello.hpp"
@@ -37,7 +37,7 @@ constexpr std::uint64_t small_body = 256 * 1024;  // buffered whole; larger bodi
 // The bytes read while parsing the ClientHello are replayed into the TLS engine first; asio's
 // ssl::stream also wants lowest_layer(), which buffered_read_stream lacks.
 class prefixed_stream : public beast::buffered_read_stream<beast::tcp_stream, beast::flat_buffer> {
-public:
+  public:
     using buffered_read_stream::buffered_read_stream;
     using lowest_layer_type = tcp::socket;
     lowest_layer_type& lowest_layer() noexcept { return next_layer().socket(); }
@@ -48,11 +48,19 @@ public:
 using client_tls = beast::ssl_stream<prefixed_stream>;
 using upstream_tls = beast::ssl_stream<beast::tcp_stream>;
 
-beast::tcp_stream& tcp_of(client_tls& s) { return s.next_layer().next_layer(); }
-beast::tcp_stream& tcp_of(upstream_tls& s) { return s.next_layer(); }
-beast::tcp_stream& tcp_of(beast::tcp_stream& s) { return s; }
+beast::tcp_stream& tcp_of(client_tls& s) {
+    return s.next_layer().next_layer();
+}
+beast::tcp_stream& tcp_of(upstream_tls& s) {
+    return s.next_layer();
+}
+beast::tcp_stream& tcp_of(beast::tcp_stream& s) {
+    return s;
+}
 
-void count(std::atomic<std::uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
+void count(std::atomic<std::uint64_t>& c) {
+    c.fetch_add(1, std::memory_order_relaxed);
+}
 
 // A fatal TLS alert without any OpenSSL object (RFC 8446 §6): tells a browser why, cheaply.
 asio::awaitable<void> send_alert(beast::tcp_stream& s, std::uint8_t description) {
@@ -77,8 +85,8 @@ asio::awaitable<hello_read> read_hello(beast::tcp_stream& s, beast::flat_buffer&
     s.expires_after(timeout);
     for (int i = 0; i < 1024; ++i) {  // at most max ClientHello / 16 bytes per read
         auto data = buf.data();
-        auto r = parse_client_hello(
-            {static_cast<const std::uint8_t*>(data.data()), data.size()}, default_max_client_hello);
+        auto r = parse_client_hello({static_cast<const std::uint8_t*>(data.data()), data.size()},
+                                    default_max_client_hello);
         if (r.status != hello_status::need_more) {
             out.status = r.status;
             out.info = std::move(r.info);
@@ -133,7 +141,8 @@ asio::awaitable<void> watchdog(activity& act, std::chrono::milliseconds idle, tc
                                tcp::socket& b, stats& st) {
     asio::steady_timer t(a.get_executor());
     for (;;) {
-        t.expires_after(std::max<std::chrono::milliseconds>(idle / 4, std::chrono::milliseconds(50)));
+        t.expires_after(
+            std::max<std::chrono::milliseconds>(idle / 4, std::chrono::milliseconds(50)));
         auto [ec] = co_await t.async_wait(tok);
         if (ec) co_return;
         if (std::chrono::steady_clock::now() - act.last >= idle) {
@@ -190,8 +199,8 @@ std::string_view trim(std::string_view s) {
 template <class Fields>
 void strip_hop_by_hop(Fields& f, bool keep_upgrade) {
     std::vector<std::string> named;
-    for (auto it = f.find(http::field::connection); it != f.end() && it->name() ==
-                                                        http::field::connection; ++it) {
+    for (auto it = f.find(http::field::connection);
+         it != f.end() && it->name() == http::field::connection; ++it) {
         std::string_view v = it->value();
         while (!v.empty() && named.size() < 32) {
             auto comma = v.find(',');
@@ -435,13 +444,13 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
             cbuf.commit(n);
         }
         http::request_parser<http::string_body> p;
-        p.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes,
-                                                                        UINT32_MAX)));
+        p.header_limit(
+            static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
         p.body_limit(o.max_request_body);
         tcp_of(client).expires_after(o.header_timeout);  // slowloris: the whole header in time
         auto [hec, hn] = co_await http::async_read_header(client, cbuf, p, tok);
-        if (!hec && !p.is_done() && iequals(header_value(p.get().base(), http::field::expect),
-                                            "100-continue")) {
+        if (!hec && !p.is_done() &&
+            iequals(header_value(p.get().base(), http::field::expect), "100-continue")) {
             // RFC 9110 §10.1.1: the body is read here before inspection, so we say continue.
             static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
             tcp_of(client).expires_after(o.idle_timeout);
@@ -463,8 +472,8 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
                                       "Request header fields too large", std::chrono::seconds(2));
             } else if (hec == http::error::body_limit) {
                 count(st.bad_requests);
-                co_await write_simple(client, http::status::payload_too_large,
-                                      "Payload too large", std::chrono::seconds(2));
+                co_await write_simple(client, http::status::payload_too_large, "Payload too large",
+                                      std::chrono::seconds(2));
             } else if (hec != http::error::end_of_stream && hec != asio::error::eof &&
                        hec != asio::ssl::error::stream_truncated) {
                 count(st.bad_requests);
@@ -753,7 +762,7 @@ asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_st
     co_await splice_to(svc, std::move(client), std::move(buf), std::move(splice_eps));
 }
 
-// --- plain GET http://… on the CONNECT listener (PAC setups) -------------------------------------
+// --- plain GET http://... on the CONNECT listener (PAC setups) -----------------------------------
 
 asio::awaitable<void> forward_plain(std::shared_ptr<service::impl> svc, beast::tcp_stream& client,
                                     beast::flat_buffer& buf,
@@ -766,7 +775,8 @@ asio::awaitable<void> forward_plain(std::shared_ptr<service::impl> svc, beast::t
     auto slash = rest.find('/');
     authority a;
     if (!parse_authority(rest.substr(0, slash), a, 80)) {
-        co_await write_simple(client, http::status::bad_request, "Bad request target", o.idle_timeout);
+        co_await write_simple(client, http::status::bad_request, "Bad request target",
+                              o.idle_timeout);
         co_return;
     }
     std::string path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
@@ -790,7 +800,8 @@ asio::awaitable<void> forward_plain(std::shared_ptr<service::impl> svc, beast::t
     if (dest.failure != upstream_failure::none) {
         bool forbidden = dest.failure == upstream_failure::forbidden;
         count(forbidden ? st.refused_destination : st.upstream_connect_failures);
-        co_await write_simple(client, forbidden ? http::status::forbidden : http::status::bad_gateway,
+        co_await write_simple(client,
+                              forbidden ? http::status::forbidden : http::status::bad_gateway,
                               dest.reason, o.idle_timeout);
         co_return;
     }
@@ -820,7 +831,8 @@ asio::awaitable<void> forward_plain(std::shared_ptr<service::impl> svc, beast::t
     if (wec) co_return;
     beast::flat_buffer ubuf;
     http::response_parser<http::buffer_body> rp;
-    rp.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
+    rp.header_limit(
+        static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
     rp.body_limit(boost::none);
     if (req.method() == http::verb::head) rp.skip(true);
     up.stream->expires_after(o.idle_timeout);
@@ -874,8 +886,8 @@ asio::awaitable<void> run_connect_session(std::shared_ptr<service::impl> svc, tc
                 client.socket().close(ignored);
             });
             http::request_parser<http::empty_body> p;
-            p.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes,
-                                                                            UINT32_MAX)));
+            p.header_limit(
+                static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
             client.expires_after(o.header_timeout);
             auto [hec, hn] = co_await http::async_read_header(client, buf, p, tok);
             if (hec) {
@@ -925,10 +937,9 @@ asio::awaitable<void> run_connect_session(std::shared_ptr<service::impl> svc, tc
                 if (dest.failure != upstream_failure::none) {
                     bool forbidden = dest.failure == upstream_failure::forbidden;
                     count(forbidden ? st.refused_destination : st.upstream_connect_failures);
-                    co_await write_simple(client,
-                                          forbidden ? http::status::forbidden
-                                                    : http::status::bad_gateway,
-                                          dest.reason, o.idle_timeout);
+                    co_await write_simple(
+                        client, forbidden ? http::status::forbidden : http::status::bad_gateway,
+                        dest.reason, o.idle_timeout);
                     co_return;
                 }
                 eps = std::move(dest.endpoints);

@@ -5,7 +5,6 @@
 // splices www.example.org (override → 127.0.0.1:ORIGIN_PORT+1). SIGTERM/SIGINT: drain and exit.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -28,8 +27,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (argc < 6 || std::string(argv[1]) != "run") {
-        std::fprintf(stderr, "usage: %s pki DIR | run DIR SNI CONNECT ORIGIN [THREADS]\n",
-                     argv[0]);
+        std::fprintf(stderr, "usage: %s pki DIR | run DIR SNI CONNECT ORIGIN [THREADS]\n", argv[0]);
         return 2;
     }
     std::string dir = argv[2];
@@ -55,8 +53,8 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<proxy::service>> services;
     for (int i = 0; i < threads; ++i) {
         iocs.push_back(std::make_unique<boost::asio::io_context>(1));
-        services.push_back(std::make_unique<proxy::service>(*iocs.back(), o, shared,
-                                                            proxy::allow_all, nullptr));
+        services.push_back(
+            std::make_unique<proxy::service>(*iocs.back(), o, shared, proxy::allow_all, nullptr));
         services.back()->start();
     }
     boost::asio::signal_set signals(*iocs[0], SIGINT, SIGTERM);
