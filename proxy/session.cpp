@@ -432,6 +432,9 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
     for (int served = 0;; ++served) {
         // Idle wait for the next request: the only point where drain may close us.
         if (cbuf.size() == 0) {
+            // A large upload must not pin its buffer for the life of an idle keep-alive.
+            if (cbuf.capacity() > 64 * 1024) cbuf.shrink_to_fit();
+            if (up.buf.size() == 0 && up.buf.capacity() > 64 * 1024) up.buf.shrink_to_fit();
             guard.set_idle(true);
             if (svc->draining) co_return;
             tcp_of(client).expires_after(served == 0 ? o.header_timeout : o.idle_timeout);
