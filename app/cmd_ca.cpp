@@ -33,8 +33,8 @@ int cmd_ca(int argc, char** argv) {
             std::size_t start = 0;
             while (start <= value.size()) {
                 auto comma = value.find(',', start);
-                auto item = value.substr(start, comma == std::string::npos ? std::string::npos
-                                                                           : comma - start);
+                auto item = value.substr(
+                    start, comma == std::string::npos ? std::string::npos : comma - start);
                 if (!item.empty()) opts.permitted_dns.push_back(item);
                 if (comma == std::string::npos) break;
                 start = comma + 1;

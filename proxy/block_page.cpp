@@ -54,12 +54,23 @@ std::string html_escape(std::string_view s) {
     out.reserve(s.size());
     for (char c : s) {
         switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out += c;
         }
     }
     return out;
@@ -173,12 +184,13 @@ rendered_response render_upstream_error(std::string_view host, std::string_view 
         return r;
     }
     r.content_type = "text/html; charset=utf-8";
-    r.body = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-             "<title>Upstream unavailable</title>\n</head>\n<body>\n<main>\n"
-             "<h1>The gateway could not reach " + html_escape(host) + " safely</h1>\n<p>" +
-             html_escape(reason) +
-             "</p>\n<p>The connection was not forwarded. This is not a policy decision; "
-             "if it persists, contact your network team.</p>\n</main>\n</body>\n</html>\n";
+    r.body =
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<title>Upstream unavailable</title>\n</head>\n<body>\n<main>\n"
+        "<h1>The gateway could not reach " +
+        html_escape(host) + " safely</h1>\n<p>" + html_escape(reason) +
+        "</p>\n<p>The connection was not forwarded. This is not a policy decision; "
+        "if it persists, contact your network team.</p>\n</main>\n</body>\n</html>\n";
     return r;
 }
 

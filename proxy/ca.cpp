@@ -27,7 +27,9 @@ std::string openssl_error_text() {
     return out;
 }
 
-pkey_ptr generate_p256_key() { return pkey_ptr(EVP_EC_gen("P-256")); }
+pkey_ptr generate_p256_key() {
+    return pkey_ptr(EVP_EC_gen("P-256"));
+}
 
 namespace {
 
@@ -94,7 +96,8 @@ std::optional<ca_files> init_ca(const ca_init_options& opts, std::string& error)
         }
         constraints += (constraints.empty() ? "critical,permitted;DNS:" : ",permitted;DNS:") + n;
     }
-    ca_files files{(fs::path(opts.dir) / "ca.crt").string(), (fs::path(opts.dir) / "ca.key").string()};
+    ca_files files{(fs::path(opts.dir) / "ca.crt").string(),
+                   (fs::path(opts.dir) / "ca.key").string()};
     std::error_code ec;
     fs::create_directories(opts.dir, ec);
     if (ec) {
@@ -121,15 +124,16 @@ std::optional<ca_files> init_ca(const ca_init_options& opts, std::string& error)
                     std::chrono::duration_cast<std::chrono::seconds>(opts.validity).count());
     X509_NAME* name = X509_get_subject_name(cert.get());
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                               reinterpret_cast<const unsigned char*>(opts.common_name.c_str()),
-                               -1, -1, 0);
+                               reinterpret_cast<const unsigned char*>(opts.common_name.c_str()), -1,
+                               -1, 0);
     X509_set_issuer_name(cert.get(), name);
     X509_set_pubkey(cert.get(), key.get());
     // pathlen:0 so a stolen leaf can never act as a CA; keyCertSign only.
-    bool ok = add_ext(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
-              add_ext(cert.get(), cert.get(), NID_key_usage, "critical,keyCertSign,cRLSign") &&
-              add_ext(cert.get(), cert.get(), NID_subject_key_identifier, "hash") &&
-              add_ext(cert.get(), cert.get(), NID_authority_key_identifier, "keyid:always");
+    bool ok =
+        add_ext(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
+        add_ext(cert.get(), cert.get(), NID_key_usage, "critical,keyCertSign,cRLSign") &&
+        add_ext(cert.get(), cert.get(), NID_subject_key_identifier, "hash") &&
+        add_ext(cert.get(), cert.get(), NID_authority_key_identifier, "keyid:always");
     if (ok && !constraints.empty()) {
         ok = add_ext(cert.get(), cert.get(), NID_name_constraints, constraints);
     }

@@ -5,17 +5,17 @@
 namespace consolegate::proxy {
 namespace {
 
-constexpr std::uint8_t record_handshake = 22;    // RFC 8446 §5.1 ContentType.handshake
-constexpr std::uint8_t msg_client_hello = 1;     // RFC 8446 §4 HandshakeType.client_hello
+constexpr std::uint8_t record_handshake = 22;  // RFC 8446 §5.1 ContentType.handshake
+constexpr std::uint8_t msg_client_hello = 1;   // RFC 8446 §4 HandshakeType.client_hello
 constexpr std::size_t record_header = 5;
-constexpr std::size_t max_fragment = 16384;      // RFC 8446 §5.1: TLSPlaintext.length <= 2^14
+constexpr std::size_t max_fragment = 16384;  // RFC 8446 §5.1: TLSPlaintext.length <= 2^14
 constexpr std::uint16_t ext_server_name = 0;
 constexpr std::uint16_t ext_alpn = 16;
 constexpr std::uint16_t ext_supported_versions = 43;
 
 // A bounds-checked reader: every take checks the bytes left and fails sticky.
 class reader {
-public:
+  public:
     explicit reader(std::span<const std::uint8_t> b) : b_(b) {}
     bool ok() const { return ok_; }
     std::size_t left() const { return ok_ ? b_.size() - pos_ : 0; }
@@ -32,7 +32,7 @@ public:
         return s;
     }
 
-private:
+  private:
     std::uint32_t take_int(std::size_t n) {
         auto s = bytes(n);
         std::uint32_t v = 0;
@@ -54,8 +54,8 @@ bool normalise_host(std::span<const std::uint8_t> raw, std::string& out) {
     char prev = 0;
     for (char& c : out) {
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-                  c == '_';
+        bool ok =
+            (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
         if (!ok || (c == '.' && prev == '.')) return false;
         prev = c;
     }
@@ -72,7 +72,7 @@ bool parse_sni(std::span<const std::uint8_t> data, client_hello_info& info) {
         auto type = l.u8();
         auto name = l.bytes(l.u16());
         if (!l.ok()) return false;
-        if (type != 0) continue;        // unknown name types are skipped (RFC 6066 §3)
+        if (type != 0) continue;         // unknown name types are skipped (RFC 6066 §3)
         if (info.has_sni) return false;  // "MUST NOT contain more than one name of the same type"
         if (!normalise_host(name, info.sni)) return false;
         info.has_sni = true;
@@ -129,9 +129,12 @@ bool parse_body(std::span<const std::uint8_t> body, client_hello_info& info) {
         if (std::find(seen.begin(), seen.end(), type) != seen.end()) return false;
         if (seen.size() < 128) seen.push_back(type);
         bool ok = true;
-        if (type == ext_server_name) ok = parse_sni(data, info);
-        else if (type == ext_alpn) ok = parse_alpn(data, info);
-        else if (type == ext_supported_versions) ok = parse_supported_versions(data, info);
+        if (type == ext_server_name)
+            ok = parse_sni(data, info);
+        else if (type == ext_alpn)
+            ok = parse_alpn(data, info);
+        else if (type == ext_supported_versions)
+            ok = parse_supported_versions(data, info);
         if (!ok) return false;
     }
     return true;
@@ -139,8 +142,7 @@ bool parse_body(std::span<const std::uint8_t> body, client_hello_info& info) {
 
 }  // namespace
 
-client_hello_result parse_client_hello(std::span<const std::uint8_t> bytes,
-                                       std::size_t max_bytes) {
+client_hello_result parse_client_hello(std::span<const std::uint8_t> bytes, std::size_t max_bytes) {
     client_hello_result res;
     if (bytes.empty()) return res;
     if (bytes[0] != record_handshake) {
@@ -208,11 +210,16 @@ client_hello_result parse_client_hello(std::span<const std::uint8_t> bytes,
 
 const char* to_string(hello_status s) noexcept {
     switch (s) {
-    case hello_status::complete: return "complete";
-    case hello_status::need_more: return "need_more";
-    case hello_status::not_tls: return "not_tls";
-    case hello_status::malformed: return "malformed";
-    case hello_status::too_large: return "too_large";
+        case hello_status::complete:
+            return "complete";
+        case hello_status::need_more:
+            return "need_more";
+        case hello_status::not_tls:
+            return "not_tls";
+        case hello_status::malformed:
+            return "malformed";
+        case hello_status::too_large:
+            return "too_large";
     }
     return "unknown";
 }

@@ -23,12 +23,12 @@ enum class hello_status {
 };
 
 struct client_hello_info {
-    std::uint16_t legacy_version = 0;   // ClientHello.legacy_version (0x0303 for TLS 1.2 and 1.3)
-    bool offers_tls13 = false;          // supported_versions lists 0x0304
+    std::uint16_t legacy_version = 0;  // ClientHello.legacy_version (0x0303 for TLS 1.2 and 1.3)
+    bool offers_tls13 = false;         // supported_versions lists 0x0304
     bool has_sni = false;
-    std::string sni;                    // host_name, lower-cased, trailing dot removed
-    std::vector<std::string> alpn;      // protocol names in the client's order
-    std::size_t record_bytes = 0;       // bytes of the records that carried the ClientHello
+    std::string sni;                // host_name, lower-cased, trailing dot removed
+    std::vector<std::string> alpn;  // protocol names in the client's order
+    std::size_t record_bytes = 0;   // bytes of the records that carried the ClientHello
 };
 
 struct client_hello_result {

@@ -13,12 +13,12 @@ namespace consolegate::proxy {
 std::string normalise_host(std::string_view host);
 
 class host_set {
-public:
+  public:
     host_set() = default;
     explicit host_set(const std::vector<std::string>& patterns);
     bool matches(std::string_view normalised_host) const;
 
-private:
+  private:
     std::vector<std::vector<std::string>> patterns_;  // labels, right to left
 };
 

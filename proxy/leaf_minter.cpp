@@ -22,8 +22,11 @@ bool add_ext(X509* cert, X509* issuer, int nid, const std::string& value) {
 
 leaf_minter::leaf_minter(certificate_authority ca, std::chrono::seconds validity,
                          std::chrono::seconds backdate, std::size_t cache_size)
-    : ca_(std::move(ca)), leaf_key_(generate_p256_key()), validity_(validity),
-      backdate_(backdate), cache_size_(std::max<std::size_t>(cache_size, 1)) {}
+    : ca_(std::move(ca)),
+      leaf_key_(generate_p256_key()),
+      validity_(validity),
+      backdate_(backdate),
+      cache_size_(std::max<std::size_t>(cache_size, 1)) {}
 
 shared_x509 leaf_minter::get(const std::string& host) {
     auto now = std::chrono::system_clock::now();
@@ -47,8 +50,8 @@ shared_x509 leaf_minter::get(const std::string& host) {
             }
             lru_.push_front(host);
             // Re-mint once half the validity has passed so a cached leaf never nears expiry.
-            cache_.emplace(host, entry{promise.get_future().share(), now + validity_ / 2,
-                                       lru_.begin()});
+            cache_.emplace(host,
+                           entry{promise.get_future().share(), now + validity_ / 2, lru_.begin()});
         }
     }
     if (wait_for.valid()) return wait_for.get();

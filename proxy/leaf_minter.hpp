@@ -21,7 +21,7 @@
 namespace consolegate::proxy {
 
 class leaf_minter {
-public:
+  public:
     leaf_minter(certificate_authority ca, std::chrono::seconds validity,
                 std::chrono::seconds backdate, std::size_t cache_size);
 
@@ -34,7 +34,7 @@ public:
     std::atomic<std::uint64_t> mints{0};
     std::atomic<std::uint64_t> cache_hits{0};
 
-private:
+  private:
     shared_x509 mint(const std::string& host);
 
     struct entry {

@@ -31,7 +31,9 @@ using session_ptr = std::unique_ptr<SSL_SESSION, openssl_free>;
 
 // Shared ownership of an X509 that can be handed to several SSL objects.
 using shared_x509 = std::shared_ptr<X509>;
-inline shared_x509 share(x509_ptr p) { return shared_x509(p.release(), X509_free); }
+inline shared_x509 share(x509_ptr p) {
+    return shared_x509(p.release(), X509_free);
+}
 
 // The last OpenSSL error queue entry as text (queue cleared).
 std::string openssl_error_text();

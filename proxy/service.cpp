@@ -5,7 +5,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
 #include <stdexcept>
 #include <system_error>
 
@@ -119,8 +118,8 @@ std::unique_ptr<tcp::acceptor> bind(asio::io_context& ioc, const endpoint& ep) {
     if (!ec) acc->bind(where, ec);
     if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-        throw std::system_error(ec, "proxy: cannot listen on " + ep.address.str() + ":" +
-                                        std::to_string(ep.port));
+        throw std::system_error(
+            ec, "proxy: cannot listen on " + ep.address.str() + ":" + std::to_string(ep.port));
     }
     return acc;
 }
@@ -174,10 +173,13 @@ void service::stop() {
         for (auto& c : svc->connections) {
             if (c.idle && c.close) c.close();
         }
+        svc->upstream_pool.clear();
     });
 }
 
-std::vector<std::uint16_t> service::bound_sni_ports() const { return ports_of(impl_->sni_acceptors); }
+std::vector<std::uint16_t> service::bound_sni_ports() const {
+    return ports_of(impl_->sni_acceptors);
+}
 std::vector<std::uint16_t> service::bound_connect_ports() const {
     return ports_of(impl_->connect_acceptors);
 }

@@ -6,7 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-
+#include <chrono>
 #include <functional>
 #include <list>
 #include <memory>
@@ -55,24 +55,36 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
     std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> sni_acceptors, connect_acceptors;
     std::list<tracked_connection> connections;
     bool draining = false;
+    // Idle upstream TLS connections by "host:port", reused by the next client connection on this
+    // worker (nginx's upstream keepalive). Type-erased: the stream type is session.cpp's.
+    struct pooled {
+        std::chrono::steady_clock::time_point since;
+        std::shared_ptr<void> conn;
+    };
+    std::unordered_map<std::string, std::vector<pooled>> upstream_pool;
+    static constexpr std::size_t pool_per_host = 64;
 
     impl(boost::asio::io_context& c, std::shared_ptr<const options> o,
          std::shared_ptr<shared_state::impl> s, inspector i, std::shared_ptr<net::host_resolver> r)
-        : ioc(c), opts(std::move(o)), shared_owner(std::move(s)), shared(*shared_owner),
-          inspect(std::move(i)), resolver(std::move(r)) {}
+        : ioc(c),
+          opts(std::move(o)),
+          shared_owner(std::move(s)),
+          shared(*shared_owner),
+          inspect(std::move(i)),
+          resolver(std::move(r)) {}
     stats& counters() { return shared.counters; }
 };
 
 // Registers a connection for the lifetime of a session (single worker thread: no lock).
 class connection_guard {
-public:
+  public:
     connection_guard(service::impl& svc, std::function<void()> close);
     ~connection_guard();
     connection_guard(const connection_guard&) = delete;
     connection_guard& operator=(const connection_guard&) = delete;
     void set_idle(bool idle) { it_->idle = idle; }
 
-private:
+  private:
     service::impl& svc_;
     std::list<tracked_connection>::iterator it_;
 };
@@ -99,8 +111,8 @@ struct tcp_connect_result {
     std::string reason;
     std::optional<boost::beast::tcp_stream> stream;
 };
-boost::asio::awaitable<tcp_connect_result> connect_tcp(std::shared_ptr<service::impl> svc,
-                                                       std::vector<boost::asio::ip::tcp::endpoint> eps);
+boost::asio::awaitable<tcp_connect_result> connect_tcp(
+    std::shared_ptr<service::impl> svc, std::vector<boost::asio::ip::tcp::endpoint> eps);
 
 // --- session.cpp --------------------------------------------------------------------------------
 boost::asio::awaitable<void> run_sni_session(std::shared_ptr<service::impl> svc,

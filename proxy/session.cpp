@@ -1,5 +1,8 @@
 // One coroutine per client connection: SNI or CONNECT front, then bump (TLS terminated, HTTP/1.1
 // inspected and forwarded) or splice (plain byte relay, no OpenSSL object).
+#include <openssl/x509_vfy.h>
+
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -11,9 +14,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http.hpp>
-
-#include <array>
-#include <openssl/x509_vfy.h>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "block_page.hpp"
 #include "client_hello.hpp"
@@ -31,24 +32,35 @@ namespace {
 
 constexpr auto tok = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view via_token = "1.1 consolegate";
+constexpr std::uint64_t small_body = 256 * 1024;  // buffered whole; larger bodies stream
 
 // The bytes read while parsing the ClientHello are replayed into the TLS engine first; asio's
 // ssl::stream also wants lowest_layer(), which buffered_read_stream lacks.
 class prefixed_stream : public beast::buffered_read_stream<beast::tcp_stream, beast::flat_buffer> {
-public:
+  public:
     using buffered_read_stream::buffered_read_stream;
     using lowest_layer_type = tcp::socket;
     lowest_layer_type& lowest_layer() noexcept { return next_layer().socket(); }
     const lowest_layer_type& lowest_layer() const noexcept { return next_layer().socket(); }
 };
-using client_tls = asio::ssl::stream<prefixed_stream>;
-using upstream_tls = asio::ssl::stream<beast::tcp_stream>;
+// beast::ssl_stream rather than asio's: it flattens buffer sequences so a serialized HTTP message
+// becomes one SSL_write (one TLS record, one syscall) instead of one per buffer.
+using client_tls = beast::ssl_stream<prefixed_stream>;
+using upstream_tls = beast::ssl_stream<beast::tcp_stream>;
 
-beast::tcp_stream& tcp_of(client_tls& s) { return s.next_layer().next_layer(); }
-beast::tcp_stream& tcp_of(upstream_tls& s) { return s.next_layer(); }
-beast::tcp_stream& tcp_of(beast::tcp_stream& s) { return s; }
+beast::tcp_stream& tcp_of(client_tls& s) {
+    return s.next_layer().next_layer();
+}
+beast::tcp_stream& tcp_of(upstream_tls& s) {
+    return s.next_layer();
+}
+beast::tcp_stream& tcp_of(beast::tcp_stream& s) {
+    return s;
+}
 
-void count(std::atomic<std::uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
+void count(std::atomic<std::uint64_t>& c) {
+    c.fetch_add(1, std::memory_order_relaxed);
+}
 
 // A fatal TLS alert without any OpenSSL object (RFC 8446 §6): tells a browser why, cheaply.
 asio::awaitable<void> send_alert(beast::tcp_stream& s, std::uint8_t description) {
@@ -73,8 +85,8 @@ asio::awaitable<hello_read> read_hello(beast::tcp_stream& s, beast::flat_buffer&
     s.expires_after(timeout);
     for (int i = 0; i < 1024; ++i) {  // at most max ClientHello / 16 bytes per read
         auto data = buf.data();
-        auto r = parse_client_hello(
-            {static_cast<const std::uint8_t*>(data.data()), data.size()}, default_max_client_hello);
+        auto r = parse_client_hello({static_cast<const std::uint8_t*>(data.data()), data.size()},
+                                    default_max_client_hello);
         if (r.status != hello_status::need_more) {
             out.status = r.status;
             out.info = std::move(r.info);
@@ -129,7 +141,8 @@ asio::awaitable<void> watchdog(activity& act, std::chrono::milliseconds idle, tc
                                tcp::socket& b, stats& st) {
     asio::steady_timer t(a.get_executor());
     for (;;) {
-        t.expires_after(std::max<std::chrono::milliseconds>(idle / 4, std::chrono::milliseconds(50)));
+        t.expires_after(
+            std::max<std::chrono::milliseconds>(idle / 4, std::chrono::milliseconds(50)));
         auto [ec] = co_await t.async_wait(tok);
         if (ec) co_return;
         if (std::chrono::steady_clock::now() - act.last >= idle) {
@@ -186,8 +199,8 @@ std::string_view trim(std::string_view s) {
 template <class Fields>
 void strip_hop_by_hop(Fields& f, bool keep_upgrade) {
     std::vector<std::string> named;
-    for (auto it = f.find(http::field::connection); it != f.end() && it->name() ==
-                                                        http::field::connection; ++it) {
+    for (auto it = f.find(http::field::connection);
+         it != f.end() && it->name() == http::field::connection; ++it) {
         std::string_view v = it->value();
         while (!v.empty() && named.size() < 32) {
             auto comma = v.find(',');
@@ -304,7 +317,7 @@ void fix_response_header(http::response_parser<http::buffer_body>& p, bool keep_
 // --- upstream TLS -------------------------------------------------------------------------------
 
 struct upstream_leg {
-    std::unique_ptr<upstream_tls> tls;
+    std::shared_ptr<upstream_tls> tls;
     beast::flat_buffer buf;
     bool reused = false;
 };
@@ -326,7 +339,7 @@ asio::awaitable<std::string> open_upstream(std::shared_ptr<service::impl> svc, u
         count(st.upstream_connect_failures);
         co_return tcp_res.reason;
     }
-    leg.tls = std::make_unique<upstream_tls>(std::move(*tcp_res.stream),
+    leg.tls = std::make_shared<upstream_tls>(std::move(*tcp_res.stream),
                                              svc->shared.upstream_context_for(host));
     leg.buf.clear();
     leg.reused = false;
@@ -372,6 +385,40 @@ std::string host_without_port(std::string_view h) {
     return {};
 }
 
+// --- upstream keep-alive pool (per worker) ------------------------------------------------------
+
+std::shared_ptr<upstream_tls> take_pooled(service::impl& svc, const std::string& key) {
+    auto it = svc.upstream_pool.find(key);
+    if (it == svc.upstream_pool.end()) return nullptr;
+    auto now = std::chrono::steady_clock::now();
+    while (!it->second.empty()) {
+        auto p = std::move(it->second.back());
+        it->second.pop_back();
+        // Origins close idle connections; older than our own idle timeout is not worth a try.
+        if (now - p.since < svc.opts->idle_timeout) {
+            return std::static_pointer_cast<upstream_tls>(p.conn);
+        }
+    }
+    return nullptr;
+}
+
+// Returns a clean upstream connection (last response complete, keep-alive) to the pool when the
+// client connection ends, whatever path it ends by.
+struct pool_return {
+    service::impl& svc;
+    std::string key;
+    upstream_leg& leg;
+    bool clean = false;
+    ~pool_return() {
+        if (!clean || !leg.tls || svc.draining) return;
+        auto& v = svc.upstream_pool[key];
+        if (v.size() < service::impl::pool_per_host) {
+            tcp_of(*leg.tls).expires_never();
+            v.push_back({std::chrono::steady_clock::now(), std::move(leg.tls)});
+        }
+    }
+};
+
 // --- bumped connections -------------------------------------------------------------------------
 
 asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls& client,
@@ -381,9 +428,13 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
     const auto& o = *svc->opts;
     beast::flat_buffer cbuf;
     upstream_leg up;
+    pool_return to_pool{*svc, host + ":" + std::to_string(port), up};
     for (int served = 0;; ++served) {
         // Idle wait for the next request: the only point where drain may close us.
         if (cbuf.size() == 0) {
+            // A large upload must not pin its buffer for the life of an idle keep-alive.
+            if (cbuf.capacity() > 64 * 1024) cbuf.shrink_to_fit();
+            if (up.buf.size() == 0 && up.buf.capacity() > 64 * 1024) up.buf.shrink_to_fit();
             guard.set_idle(true);
             if (svc->draining) co_return;
             tcp_of(client).expires_after(served == 0 ? o.header_timeout : o.idle_timeout);
@@ -396,11 +447,19 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
             cbuf.commit(n);
         }
         http::request_parser<http::string_body> p;
-        p.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes,
-                                                                        UINT32_MAX)));
+        p.header_limit(
+            static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
         p.body_limit(o.max_request_body);
         tcp_of(client).expires_after(o.header_timeout);  // slowloris: the whole header in time
         auto [hec, hn] = co_await http::async_read_header(client, cbuf, p, tok);
+        if (!hec && !p.is_done() &&
+            iequals(header_value(p.get().base(), http::field::expect), "100-continue")) {
+            // RFC 9110 §10.1.1: the body is read here before inspection, so we say continue.
+            static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
+            tcp_of(client).expires_after(o.idle_timeout);
+            auto [cec, cn] = co_await asio::async_write(client, asio::buffer(cont), tok);
+            if (cec) co_return;
+        }
         if (!hec && !p.is_done()) {
             tcp_of(client).expires_after(o.idle_timeout);
             auto [bec, bn] = co_await http::async_read(client, cbuf, p, tok);
@@ -416,8 +475,8 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
                                       "Request header fields too large", std::chrono::seconds(2));
             } else if (hec == http::error::body_limit) {
                 count(st.bad_requests);
-                co_await write_simple(client, http::status::payload_too_large,
-                                      "Payload too large", std::chrono::seconds(2));
+                co_await write_simple(client, http::status::payload_too_large, "Payload too large",
+                                      std::chrono::seconds(2));
             } else if (hec != http::error::end_of_stream && hec != asio::error::eof &&
                        hec != asio::ssl::error::stream_truncated) {
                 count(st.bad_requests);
@@ -493,6 +552,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
                        header_value(req.base(), http::field::connection).find("pgrade") !=
                            std::string_view::npos;
         strip_hop_by_hop(req.base(), upgrade);
+        req.erase(http::field::expect);  // answered above; the whole body goes out at once
         if (upgrade) req.set(http::field::connection, "upgrade");
         add_via(req.base());
         req.version(11);
@@ -505,9 +565,18 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
         bool cert_failure = false;
         for (int attempt = 0; attempt < 2 && !got_header; ++attempt) {
             if (!up.tls) {
-                failure = co_await open_upstream(svc, up, host, port, cert_failure);
-                if (!failure.empty()) break;
+                // The retry after a stale reused connection always opens a fresh one.
+                auto pooled = attempt == 0 ? take_pooled(*svc, to_pool.key) : nullptr;
+                if (pooled) {
+                    up.tls = std::move(pooled);
+                    up.buf.clear();
+                    up.reused = true;
+                } else {
+                    failure = co_await open_upstream(svc, up, host, port, cert_failure);
+                    if (!failure.empty()) break;
+                }
             }
+            to_pool.clean = false;
             bool was_reused = up.reused;
             tcp_of(*up.tls).expires_after(o.upstream_timeout);
             auto [wec, wn] = co_await http::async_write(*up.tls, req, tok);
@@ -519,6 +588,19 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
                 if (req.method() == http::verb::head) rp.skip(true);
                 tcp_of(*up.tls).expires_after(o.idle_timeout);
                 auto [rec, rn] = co_await http::async_read_header(*up.tls, up.buf, rp, tok);
+                // Interim 1xx answers (100, 103) are dropped: the body was already sent and the
+                // final response follows on the same connection. 101 is final for us.
+                for (int interim = 0; !rec && interim < 8 && rpo->get().result_int() / 100 == 1 &&
+                                      rpo->get().result() != http::status::switching_protocols;
+                     ++interim) {
+                    auto& next = rpo.emplace();
+                    next.header_limit(static_cast<std::uint32_t>(
+                        std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
+                    next.body_limit(boost::none);
+                    if (req.method() == http::verb::head) next.skip(true);
+                    auto [r2, n2] = co_await http::async_read_header(*up.tls, up.buf, next, tok);
+                    rec = r2;
+                }
                 if (!rec) {
                     got_header = true;
                     break;
@@ -560,9 +642,27 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
             co_await splice_tls(client, *up.tls, o.idle_timeout, st);
             co_return;
         }
-        fix_response_header(rp, keep_alive, false);
-        if (!co_await relay_body(client, *up.tls, up.buf, rp, o.idle_timeout)) co_return;
+        auto length = rp.content_length();
+        if (!rp.is_done() && length && *length <= small_body) {
+            // Small bodies (the console's API answers) go out with their header in one write.
+            http::response_parser<http::string_body> sp(std::move(rp));
+            sp.body_limit(small_body);
+            tcp_of(*up.tls).expires_after(o.idle_timeout);
+            auto [bec, bn] = co_await http::async_read(*up.tls, up.buf, sp, tok);
+            if (bec) co_return;
+            auto res = sp.release();
+            strip_hop_by_hop(res.base(), false);
+            add_via(res.base());
+            res.keep_alive(keep_alive);
+            tcp_of(client).expires_after(o.idle_timeout);
+            auto [wec, wn] = co_await http::async_write(client, res, tok);
+            if (wec) co_return;
+        } else {
+            fix_response_header(rp, keep_alive, false);
+            if (!co_await relay_body(client, *up.tls, up.buf, rp, o.idle_timeout)) co_return;
+        }
         if (!upstream_keep) up.tls.reset();
+        to_pool.clean = up.tls != nullptr && up.buf.size() == 0;
         if (!keep_alive) {
             tcp_of(client).expires_after(std::chrono::seconds(2));
             co_await client.async_shutdown(tok);
@@ -674,7 +774,7 @@ asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_st
     co_await splice_to(svc, std::move(client), std::move(buf), std::move(splice_eps));
 }
 
-// --- plain GET http://… on the CONNECT listener (PAC setups) -------------------------------------
+// --- plain GET http://... on the CONNECT listener (PAC setups) -----------------------------------
 
 asio::awaitable<void> forward_plain(std::shared_ptr<service::impl> svc, beast::tcp_stream& client,
                                     beast::flat_buffer& buf,
@@ -687,7 +787,8 @@ asio::awaitable<void> forward_plain(std::shared_ptr<service::impl> svc, beast::t
     auto slash = rest.find('/');
     authority a;
     if (!parse_authority(rest.substr(0, slash), a, 80)) {
-        co_await write_simple(client, http::status::bad_request, "Bad request target", o.idle_timeout);
+        co_await write_simple(client, http::status::bad_request, "Bad request target",
+                              o.idle_timeout);
         co_return;
     }
     std::string path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
@@ -711,7 +812,8 @@ asio::awaitable<void> forward_plain(std::shared_ptr<service::impl> svc, beast::t
     if (dest.failure != upstream_failure::none) {
         bool forbidden = dest.failure == upstream_failure::forbidden;
         count(forbidden ? st.refused_destination : st.upstream_connect_failures);
-        co_await write_simple(client, forbidden ? http::status::forbidden : http::status::bad_gateway,
+        co_await write_simple(client,
+                              forbidden ? http::status::forbidden : http::status::bad_gateway,
                               dest.reason, o.idle_timeout);
         co_return;
     }
@@ -741,7 +843,8 @@ asio::awaitable<void> forward_plain(std::shared_ptr<service::impl> svc, beast::t
     if (wec) co_return;
     beast::flat_buffer ubuf;
     http::response_parser<http::buffer_body> rp;
-    rp.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
+    rp.header_limit(
+        static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
     rp.body_limit(boost::none);
     if (req.method() == http::verb::head) rp.skip(true);
     up.stream->expires_after(o.idle_timeout);
@@ -795,8 +898,8 @@ asio::awaitable<void> run_connect_session(std::shared_ptr<service::impl> svc, tc
                 client.socket().close(ignored);
             });
             http::request_parser<http::empty_body> p;
-            p.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes,
-                                                                            UINT32_MAX)));
+            p.header_limit(
+                static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
             client.expires_after(o.header_timeout);
             auto [hec, hn] = co_await http::async_read_header(client, buf, p, tok);
             if (hec) {
@@ -846,10 +949,9 @@ asio::awaitable<void> run_connect_session(std::shared_ptr<service::impl> svc, tc
                 if (dest.failure != upstream_failure::none) {
                     bool forbidden = dest.failure == upstream_failure::forbidden;
                     count(forbidden ? st.refused_destination : st.upstream_connect_failures);
-                    co_await write_simple(client,
-                                          forbidden ? http::status::forbidden
-                                                    : http::status::bad_gateway,
-                                          dest.reason, o.idle_timeout);
+                    co_await write_simple(
+                        client, forbidden ? http::status::forbidden : http::status::bad_gateway,
+                        dest.reason, o.idle_timeout);
                     co_return;
                 }
                 eps = std::move(dest.endpoints);

@@ -56,8 +56,7 @@ void write_prometheus(std::string& out, const stats& s) {
             s.upstream_cert_failures);
     counter("upstream_resumed_total", "Upstream TLS sessions resumed.", s.upstream_resumed);
     counter("leaf_mints_total", "Leaf certificates minted.", s.leaf_mints);
-    counter("leaf_cache_hits_total", "Leaf certificates served from the cache.",
-            s.leaf_cache_hits);
+    counter("leaf_cache_hits_total", "Leaf certificates served from the cache.", s.leaf_cache_hits);
 }
 
 }  // namespace consolegate::proxy

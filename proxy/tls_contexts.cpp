@@ -27,8 +27,8 @@ int session_index() {
 }
 
 int on_new_session(SSL* ssl, SSL_SESSION* session) {
-    auto* cache = static_cast<upstream_sessions*>(
-        SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), session_index()));
+    auto* cache =
+        static_cast<upstream_sessions*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), session_index()));
     const char* host = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     if (cache == nullptr || host == nullptr) return 0;
     cache->put(host, session);
@@ -37,10 +37,13 @@ int on_new_session(SSL* ssl, SSL_SESSION* session) {
 
 void harden(SSL_CTX* ctx) {
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    // Idle keep-alive connections give their 16 KiB+ record buffers back (10 000 idle
+    // inspected connections is a target; two legs each).
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     // TLS 1.2: forward-secret AEAD suites only; TLS 1.3 suites are all fine by default.
     SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
-    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                                 SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_options(
+        ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 }
 
 }  // namespace

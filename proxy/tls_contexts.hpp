@@ -4,7 +4,6 @@
 // bundle), SNI and hostname check per connection, a client session cache for resumption.
 
 #include <boost/asio/ssl/context.hpp>
-
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,13 +24,13 @@ std::unique_ptr<boost::asio::ssl::context> make_upstream_context(const std::stri
 // Upstream sessions by host for resumption (TLS 1.3 tickets arrive after the handshake, hence
 // the new-session callback). Thread-safe; bounded.
 class upstream_sessions {
-public:
+  public:
     void attach(boost::asio::ssl::context& ctx);  // installs the callback on ctx
     // Returns a session for host with its reference count raised, or null.
     SSL_SESSION* get1(const std::string& host);
     void put(const std::string& host, SSL_SESSION* taken);
 
-private:
+  private:
     std::mutex mutex_;
     std::unordered_map<std::string, session_ptr> map_;
 };

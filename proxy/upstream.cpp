@@ -26,8 +26,8 @@ asio::ip::address to_asio(const core::ip_address& a) {
     return asio::ip::address_v6(a.bytes());
 }
 
-asio::awaitable<resolved> resolve_destination(std::shared_ptr<service::impl> svc,
-                                              std::string host, std::uint16_t port) {
+asio::awaitable<resolved> resolve_destination(std::shared_ptr<service::impl> svc, std::string host,
+                                              std::uint16_t port) {
     resolved out;
     std::vector<asio::ip::address> addrs;
     for (const auto& o : svc->opts->upstream_overrides) {

@@ -5,7 +5,6 @@
 // splices www.example.org (override → 127.0.0.1:ORIGIN_PORT+1). SIGTERM/SIGINT: drain and exit.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -23,12 +22,12 @@ int main(int argc, char** argv) {
         pki.origin_leaf("signin.aws.amazon.com", "signin");
         pki.origin_leaf("www.example.org", "other");
         pki.corp_leaf("signin.aws.amazon.com");
+        pki.origin_leaf("127.0.0.1", "origin-ip");  // for peers that verify the origin by IP
         std::printf("%s\n", pki.dir.c_str());
         return 0;
     }
     if (argc < 6 || std::string(argv[1]) != "run") {
-        std::fprintf(stderr, "usage: %s pki DIR | run DIR SNI CONNECT ORIGIN [THREADS]\n",
-                     argv[0]);
+        std::fprintf(stderr, "usage: %s pki DIR | run DIR SNI CONNECT ORIGIN [THREADS]\n", argv[0]);
         return 2;
     }
     std::string dir = argv[2];
@@ -42,6 +41,7 @@ int main(int argc, char** argv) {
     o->ca_cert = dir + "/corp/ca.crt";
     o->ca_key = dir + "/corp/ca.key";
     o->max_connections = 50000;
+    o->header_timeout = std::chrono::seconds(120);  // idle-connection RSS run holds them
     o->upstream_overrides.push_back(
         {"signin.aws.amazon.com", {lo, port(argv[5])}, dir + "/origin/ca.crt"});
     o->upstream_overrides.push_back(
@@ -53,8 +53,8 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<proxy::service>> services;
     for (int i = 0; i < threads; ++i) {
         iocs.push_back(std::make_unique<boost::asio::io_context>(1));
-        services.push_back(std::make_unique<proxy::service>(*iocs.back(), o, shared,
-                                                            proxy::allow_all, nullptr));
+        services.push_back(
+            std::make_unique<proxy::service>(*iocs.back(), o, shared, proxy::allow_all, nullptr));
         services.back()->start();
     }
     boost::asio::signal_set signals(*iocs[0], SIGINT, SIGTERM);

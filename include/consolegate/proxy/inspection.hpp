@@ -12,13 +12,16 @@ namespace consolegate::proxy {
 
 struct verdict {
     bool allow = true;
-    bool expire_console_cookies = false;  // on deny: clear aws-userInfo, aws-userInfo-signed, aws-creds
+    bool expire_console_cookies =
+        false;  // on deny: clear aws-userInfo, aws-userInfo-signed, aws-creds
     std::string account, role, flow, reason_code, reason_text, rule, event_id;
 };
 
 using inspector = std::function<verdict(const core::http_request_view&)>;
 
 // The placeholder until the sign-in inspector is wired: every request is allowed.
-inline verdict allow_all(const core::http_request_view&) { return {}; }
+inline verdict allow_all(const core::http_request_view&) {
+    return {};
+}
 
 }  // namespace consolegate::proxy

@@ -1,7 +1,8 @@
 #pragma once
-// The proxy's settings, pre-parsed from `[proxy]`, `[proxy.block_page]`, `[[proxy.upstream_override]]`
-// and `[ca]` so no hot path ever parses a string. Member initialisers are the defaults.
-// Immutable once handed to the service (shared as std::shared_ptr<const options>).
+// The proxy's settings, pre-parsed from `[proxy]`, `[proxy.block_page]`,
+// `[[proxy.upstream_override]]` and `[ca]` so no hot path ever parses a string. Member initialisers
+// are the defaults. Immutable once handed to the service (shared as std::shared_ptr<const
+// options>).
 
 #include <chrono>
 #include <cstddef>
@@ -37,9 +38,9 @@ struct options {
     std::vector<endpoint> sni_listen;      // the DNS-steered path (":443")
     std::vector<endpoint> connect_listen;  // explicit proxy (CONNECT and absolute-form GET)
     // `*.x` = strict subdomains of x on label boundaries; `*` elsewhere = exactly one label.
-    std::vector<std::string> inspect_hosts{
-        "signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aws.amazon.com",
-        "*.console.aws.amazon.com", "portal.sso.*.amazonaws.com"};
+    std::vector<std::string> inspect_hosts{"signin.aws.amazon.com", "*.signin.aws.amazon.com",
+                                           "console.aws.amazon.com", "*.console.aws.amazon.com",
+                                           "portal.sso.*.amazonaws.com"};
     not_inspected_action not_inspected = not_inspected_action::splice;
     std::vector<std::uint16_t> connect_ports{443};
     std::vector<core::cidr> allow_clients;       // empty = nobody (fail closed)

@@ -33,12 +33,13 @@ namespace consolegate::proxy {
 // Counters for /metrics; all relaxed atomics, shared by every worker.
 struct stats {
     std::atomic<std::uint64_t> connections_accepted{0};
-    std::atomic<std::int64_t> connections_active{0};  // gauge
+    std::atomic<std::int64_t> connections_active{0};    // gauge
     std::atomic<std::uint64_t> refused_client{0};       // outside allow_clients
     std::atomic<std::uint64_t> refused_limit{0};        // over max_connections
     std::atomic<std::uint64_t> refused_port{0};         // CONNECT port not in connect_ports
     std::atomic<std::uint64_t> refused_destination{0};  // internal address not allowed
-    std::atomic<std::uint64_t> refused_host{0};         // no SNI, SNI/CONNECT mismatch, not_inspected=refuse
+    std::atomic<std::uint64_t> refused_host{
+        0};  // no SNI, SNI/CONNECT mismatch, not_inspected=refuse
     std::atomic<std::uint64_t> bad_client_hello{0};
     std::atomic<std::uint64_t> client_handshake_failures{0};
     std::atomic<std::uint64_t> timeouts{0};
@@ -62,7 +63,7 @@ void write_prometheus(std::string& out, const stats& s);
 // Process-wide state shared by every worker: the CA, the one leaf key pair, the leaf cache with
 // single-flight, the TLS contexts and the upstream session cache. Thread-safe.
 class shared_state {
-public:
+  public:
     explicit shared_state(std::shared_ptr<const options> opts);  // loads [ca]; throws on failure
     ~shared_state();
     shared_state(const shared_state&) = delete;
@@ -73,12 +74,12 @@ public:
     // Sessions keep the state alive until their last byte, even past this object's lifetime.
     std::shared_ptr<impl> get() const { return impl_; }
 
-private:
+  private:
     std::shared_ptr<impl> impl_;
 };
 
 class service {
-public:
+  public:
     service(boost::asio::io_context& ioc, std::shared_ptr<const options> opts, shared_state& shared,
             inspector inspect, std::shared_ptr<net::host_resolver> resolver);
     ~service();
@@ -98,7 +99,7 @@ public:
 
     struct impl;
 
-private:
+  private:
     std::shared_ptr<impl> impl_;
 };
 

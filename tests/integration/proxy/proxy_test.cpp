@@ -2,27 +2,27 @@
 // and a local HTTPS origin impersonating signin.aws.amazon.com. Every wait is bounded: each
 // child runs under `timeout`, each socket wait has a deadline.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
-#include <gtest/gtest.h>
-
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <mutex>
-#include <vector>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "consolegate/net/host_resolver.hpp"
 #include "consolegate/proxy/service.hpp"
 #include "https_origin.hpp"
 
@@ -47,7 +47,9 @@ run_result run(const std::string& cmd) {
     return r;
 }
 
-endpoint loopback(std::uint16_t port) { return {*core::ip_address::parse("127.0.0.1"), port}; }
+endpoint loopback(std::uint16_t port) {
+    return {*core::ip_address::parse("127.0.0.1"), port};
+}
 
 // One proxy worker on its own thread.
 struct running_proxy {
@@ -86,7 +88,7 @@ verdict deny_paths(const core::http_request_view& r) {
 }
 
 class proxy_it : public ::testing::Test {
-protected:
+  protected:
     static void SetUpTestSuite() {
         pki = std::make_unique<test::test_pki>(std::string(CG_BINARY_DIR) + "/proxy-it-pki");
         auto signin = pki->origin_leaf("signin.aws.amazon.com", "signin");
@@ -132,8 +134,9 @@ protected:
 
     std::string curl_connect(const running_proxy& p, const std::string& url,
                              const std::string& extra = "") {
-        return "curl -sS --max-time 10 --cacert " + pki->corp_cert + " -x http://127.0.0.1:" +
-               std::to_string(p.connect()) + " " + extra + " '" + url + "'";
+        return "curl -sS --max-time 10 --cacert " + pki->corp_cert +
+               " -x http://127.0.0.1:" + std::to_string(p.connect()) + " " + extra + " '" + url +
+               "'";
     }
 
     static inline std::unique_ptr<test::test_pki> pki;
@@ -186,8 +189,9 @@ TEST_F(proxy_it, sni_listener_presents_a_corporate_leaf_with_the_exact_san) {
 
 TEST_F(proxy_it, spliced_hosts_show_the_origin_certificate_untouched) {
     running_proxy p(base_options(), allow_all);
-    auto r = run("curl -sS --max-time 10 --cacert " + pki->origin_ca_cert + " -x http://127.0.0.1:" +
-                 std::to_string(p.connect()) + " https://www.example.org/spliced");
+    auto r = run("curl -sS --max-time 10 --cacert " + pki->origin_ca_cert +
+                 " -x http://127.0.0.1:" + std::to_string(p.connect()) +
+                 " https://www.example.org/spliced");
     ASSERT_EQ(r.status, 0) << r.out;
     EXPECT_NE(r.out.find("target=/spliced"), std::string::npos);
     EXPECT_EQ(r.out.find("via="), r.out.find("via=\n"));  // no Via: nothing was inspected
@@ -241,8 +245,8 @@ TEST_F(proxy_it, oversized_headers_get_431_and_the_proxy_keeps_serving) {
     o->max_header_bytes = 16 * 1024;
     running_proxy p(o, allow_all);
     std::string big(20 * 1024, 'c');
-    auto r = run(curl_connect(p, "https://signin.aws.amazon.com/", "-w '%{http_code}' -H 'Cookie: " +
-                                                                     big + "'"));
+    auto r = run(curl_connect(p, "https://signin.aws.amazon.com/",
+                              "-w '%{http_code}' -H 'Cookie: " + big + "'"));
     EXPECT_NE(r.out.find("431"), std::string::npos) << r.out.substr(0, 300);
     auto ok = run(curl_connect(p, "https://signin.aws.amazon.com/", "-w '%{http_code}'"));
     EXPECT_NE(ok.out.find("200"), std::string::npos) << ok.out;
@@ -250,12 +254,15 @@ TEST_F(proxy_it, oversized_headers_get_431_and_the_proxy_keeps_serving) {
 
 TEST_F(proxy_it, connect_to_forbidden_port_or_address_gets_403) {
     running_proxy p(base_options(), allow_all);
-    auto port = run("curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -p -x http://127.0.0.1:" +
-                    std::to_string(p.connect()) + " https://www.example.org:22/");
+    auto port =
+        run("curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -p -x http://127.0.0.1:" +
+            std::to_string(p.connect()) + " https://www.example.org:22/");
     EXPECT_NE(port.out.find("403"), std::string::npos) << port.out;
     for (const char* target : {"https://10.1.2.3/", "https://169.254.169.254/", "https://[::1]/"}) {
-        auto addr = run("curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -p -x "
-                        "http://127.0.0.1:" + std::to_string(p.connect()) + " -g '" + target + "'");
+        auto addr =
+            run("curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -p -x "
+                "http://127.0.0.1:" +
+                std::to_string(p.connect()) + " -g '" + target + "'");
         EXPECT_NE(addr.out.find("403"), std::string::npos) << target << ": " << addr.out;
     }
     EXPECT_EQ(p.shared->counters().refused_port.load(), 1u);
@@ -415,8 +422,9 @@ struct tls_client {
 TEST_F(proxy_it, upgrade_is_passed_through_after_the_101) {
     running_proxy p(base_options(), allow_all);
     tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
-    c.send("GET /ws HTTP/1.1\r\nHost: signin.aws.amazon.com\r\nConnection: Upgrade\r\n"
-           "Upgrade: echo\r\n\r\n");
+    c.send(
+        "GET /ws HTTP/1.1\r\nHost: signin.aws.amazon.com\r\nConnection: Upgrade\r\n"
+        "Upgrade: echo\r\n\r\n");
     auto head = c.read_until("\r\n\r\n");
     EXPECT_NE(head.find("101"), std::string::npos) << head;
     c.send("ping-through-the-tunnel");
@@ -452,6 +460,32 @@ TEST_F(proxy_it, inspector_sees_the_dechunked_body_truncated_at_the_cap) {
     EXPECT_TRUE(seen[1].second);
 }
 
+TEST_F(proxy_it, expect_100_continue_is_answered_by_the_proxy) {
+    running_proxy p(base_options(), allow_all);
+    // curl waits up to --expect100-timeout for the 100 before sending the body anyway.
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = run(curl_connect(p, "https://signin.aws.amazon.com/upload",
+                              "--expect100-timeout 8 -H 'Expect: 100-continue' -d 'a=1&b=2'"));
+    auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_NE(r.out.find("body-bytes=7"), std::string::npos) << r.out;
+    EXPECT_LT(took, std::chrono::seconds(4));
+}
+
+TEST_F(proxy_it, a_second_client_connection_reuses_the_pooled_upstream) {
+    running_proxy p(base_options(), allow_all);
+    for (int i = 0; i < 3; ++i) {
+        auto r = run(curl_connect(p, "https://signin.aws.amazon.com/again"));
+        EXPECT_NE(r.out.find("target=/again"), std::string::npos) << r.out;
+        // The upstream goes back to the pool when the client connection is gone (bounded wait).
+        for (int j = 0; j < 500 && p.shared->counters().connections_active.load() > 0; ++j) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+    EXPECT_EQ(p.shared->counters().bumped.load(), 3u);
+    // One upstream handshake (resumption counts only handshakes; the pool avoids them).
+    EXPECT_EQ(p.shared->counters().upstream_resumed.load(), 0u);
+}
+
 TEST_F(proxy_it, stop_closes_idle_keep_alive_connections) {
     running_proxy p(base_options(), allow_all);
     tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
@@ -479,6 +513,54 @@ TEST_F(proxy_it, connections_over_the_limit_are_closed) {
     EXPECT_LT(t, std::chrono::milliseconds(1000));
     holder.join();
     EXPECT_GE(p.shared->counters().refused_limit.load(), 1u);
+}
+
+}  // namespace
+}  // namespace consolegate::proxy
+
+namespace consolegate::proxy {
+namespace {
+
+// Stands in for the c-ares resolver: fixed answers, so the destination rules are checked on
+// what a resolver returns rather than on the name.
+class fixed_resolver : public net::host_resolver {
+public:
+    boost::asio::awaitable<net::resolve_result> resolve(std::string host) override {
+        net::resolve_result r;
+        if (host == "resolved.example.org") {
+            r.addresses.push_back(boost::asio::ip::make_address("127.0.0.1"));
+        } else if (host == "internal.example.org") {
+            r.addresses.push_back(boost::asio::ip::make_address("10.9.8.7"));
+        } else {
+            r.error = boost::asio::error::host_not_found;
+        }
+        co_return r;
+    }
+};
+
+TEST_F(proxy_it, resolved_addresses_are_checked_against_the_destination_rules) {
+    auto o = base_options();
+    o->connect_ports.push_back(other_origin->port());
+    boost::asio::io_context ioc;
+    shared_state shared(o);
+    service svc(ioc, o, shared, allow_all, std::make_shared<fixed_resolver>());
+    svc.start();
+    std::thread t([&] { ioc.run(); });
+    auto proxy = " -x http://127.0.0.1:" + std::to_string(svc.bound_connect_ports().at(0));
+    auto port = std::to_string(other_origin->port());
+    auto ok = run("curl -sS --max-time 10 -k" + proxy + " https://resolved.example.org:" + port +
+                  "/via-resolver");
+    EXPECT_NE(ok.out.find("target=/via-resolver"), std::string::npos) << ok.out;
+    auto internal = run("curl -sS --max-time 10 -k -o /dev/null -w '%{http_code}' -p" + proxy +
+                        " https://internal.example.org:" + port + "/");
+    EXPECT_NE(internal.out.find("403"), std::string::npos) << internal.out;
+    auto unknown = run("curl -sS --max-time 10 -k -o /dev/null -w '%{http_code}' -p" + proxy +
+                       " https://unknown.example.org:" + port + "/");
+    EXPECT_NE(unknown.out.find("502"), std::string::npos) << unknown.out;
+    svc.stop();
+    ioc.stop();
+    t.join();
+    EXPECT_EQ(shared.counters().refused_destination.load(), 1u);
 }
 
 }  // namespace

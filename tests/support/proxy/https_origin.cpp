@@ -1,5 +1,8 @@
 #include "https_origin.hpp"
 
+#include <openssl/pem.h>
+
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,9 +14,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-#include <openssl/pem.h>
-
-#include <array>
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
@@ -129,7 +129,9 @@ https_origin::~https_origin() {
     impl_->thread.join();
 }
 
-std::uint16_t https_origin::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t https_origin::port() const {
+    return impl_->acceptor.local_endpoint().port();
+}
 
 namespace {
 void write_pem(const std::string& path, X509* cert, EVP_PKEY* key) {

@@ -10,7 +10,7 @@
 namespace consolegate::test {
 
 class https_origin {
-public:
+  public:
     // cert/key: PEM files; empty = plain HTTP.
     https_origin(const std::string& cert_pem, const std::string& key_pem);
     ~https_origin();
@@ -18,7 +18,7 @@ public:
 
     struct impl;
 
-private:
+  private:
     std::unique_ptr<impl> impl_;
 };
 
@@ -37,7 +37,7 @@ struct test_pki {
     // A leaf for host from a CA nobody trusts.
     std::pair<std::string, std::string> rogue_leaf(const std::string& host);
 
-private:
+  private:
     std::string origin_ca_key_;
 };
 

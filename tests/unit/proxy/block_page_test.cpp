@@ -1,7 +1,8 @@
 #include "block_page.hpp"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
 
 namespace consolegate::proxy {
 namespace {

@@ -27,8 +27,8 @@ struct temp_dir {
 };
 
 std::string san_of(X509* cert) {
-    auto* names = static_cast<GENERAL_NAMES*>(
-        X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+    auto* names =
+        static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
     std::string out;
     for (int i = 0; names && i < sk_GENERAL_NAME_num(names); ++i) {
         auto* n = sk_GENERAL_NAME_value(names, i);
@@ -94,7 +94,7 @@ TEST(ca, init_rejects_bad_constraints) {
 }
 
 class minter_test : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         ca_init_options o;
         o.dir = dir.path.string();

@@ -16,7 +16,9 @@ std::vector<std::uint8_t> corpus(const std::string& name) {
     return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
-client_hello_result parse(const std::vector<std::uint8_t>& b) { return parse_client_hello(b); }
+client_hello_result parse(const std::vector<std::uint8_t>& b) {
+    return parse_client_hello(b);
+}
 
 struct capture {
     const char* file;
@@ -46,15 +48,14 @@ TEST_P(real_hellos, parse_and_every_prefix_needs_more) {
 
 INSTANTIATE_TEST_SUITE_P(
     captures, real_hellos,
-    ::testing::Values(capture{"curl_tls13_sni.bin", true, "signin.aws.amazon.com", true},
-                      capture{"curl_tls12_only.bin", true, "console.aws.amazon.com", false},
-                      capture{"openssl_sni_alpn.bin", true, "portal.sso.eu-west-1.amazonaws.com",
-                              true},
-                      capture{"openssl_no_sni.bin", false, "", true},
-                      capture{"openssl_tls12_nosni.bin", false, "", false},
-                      capture{"chromium_pq_grease.bin", true, "signin.aws.amazon.com", true},
-                      capture{"split_across_three_records.bin", true, "signin.aws.amazon.com",
-                              true}));
+    ::testing::Values(
+        capture{"curl_tls13_sni.bin", true, "signin.aws.amazon.com", true},
+        capture{"curl_tls12_only.bin", true, "console.aws.amazon.com", false},
+        capture{"openssl_sni_alpn.bin", true, "portal.sso.eu-west-1.amazonaws.com", true},
+        capture{"openssl_no_sni.bin", false, "", true},
+        capture{"openssl_tls12_nosni.bin", false, "", false},
+        capture{"chromium_pq_grease.bin", true, "signin.aws.amazon.com", true},
+        capture{"split_across_three_records.bin", true, "signin.aws.amazon.com", true}));
 
 TEST(client_hello, alpn_in_client_order) {
     auto r = parse(corpus("openssl_sni_alpn.bin"));
