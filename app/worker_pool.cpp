@@ -71,12 +71,20 @@ void worker_pool::post_all(std::function<void(worker_service&)> f) {
 void worker_pool::stop(std::chrono::milliseconds drain) {
     if (!running_) return;
     running_ = false;
+    // Every service is told to stop before the drain clock starts: with a short drain the loop
+    // could otherwise be stopped before the posted stop() calls ever ran.
+    std::vector<std::future<void>> told;
     for (auto& w : workers_) {
-        asio::post(w->ioc, [wp = w.get()] {
+        auto done = std::make_shared<std::promise<void>>();
+        told.push_back(done->get_future());
+        asio::post(w->ioc, [wp = w.get(), done] {
             for (auto& s : wp->services) s->stop();
             wp->guard.reset();  // the loop now ends by itself once every session has finished
+            done->set_value();
         });
     }
+    // Bounded: a worker whose loop already died (an exception escaped it) never runs the handler.
+    for (auto& t : told) t.wait_for(std::chrono::seconds(5));
     // Sessions still open at the deadline are cut off: stop() makes run() return at once.
     auto deadline = std::chrono::steady_clock::now() + drain;
     for (auto& w : workers_) {
