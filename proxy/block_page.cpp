@@ -3,6 +3,7 @@
 #include <cstdio>
 
 namespace consolegate::proxy {
+using core::html_escape;
 namespace {
 
 bool icontains(std::string_view hay, std::string_view needle) {
@@ -47,34 +48,15 @@ void json_field(std::string& out, const char* name, std::string_view value, bool
     out += '"';
 }
 
-}  // namespace
-
-std::string html_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
+// A TEAM elevation can lift only these denials; for the others (a deny rule, an account outside
+// the organisation, an unreadable request) the page points at the security team instead of
+// sending people to request an elevation that would change nothing.
+bool elevation_may_help(const verdict& v) {
+    return v.reason_code == "elevation-missing" || v.reason_code == "ams-guarded-change" ||
+           v.reason_code == "ams-reserved-role";
 }
+
+}  // namespace
 
 std::string json_escape(std::string_view s) {
     std::string out;
@@ -127,7 +109,9 @@ rendered_response render_block_page(const verdict& v, bool navigation, std::stri
         json_field(r.body, "reason", v.reason_text, first);
         json_field(r.body, "rule", v.rule, first);
         json_field(r.body, "event_id", v.event_id, first);
-        if (is_web_url(opts.team_url)) json_field(r.body, "team_url", opts.team_url, first);
+        if (is_web_url(opts.team_url) && elevation_may_help(v)) {
+            json_field(r.body, "team_url", opts.team_url, first);
+        }
         if (!opts.contact.empty()) json_field(r.body, "contact", opts.contact, first);
         r.body += "}\n";
         return r;
@@ -151,7 +135,7 @@ rendered_response render_block_page(const verdict& v, bool navigation, std::stri
     field(b, "Rule", v.rule);
     field(b, "Event ID", v.event_id);
     b += "</dl>\n<h2>What you can do</h2>\n";
-    if (is_web_url(opts.team_url)) {
+    if (is_web_url(opts.team_url) && elevation_may_help(v)) {
         b += "<p>If you need this access, request a temporary elevation in "
              "<a href=\"";
         b += html_escape(opts.team_url);
@@ -162,7 +146,7 @@ rendered_response render_block_page(const verdict& v, bool navigation, std::stri
         b += html_escape(opts.contact);
         b += "</p>\n";
     }
-    if (!is_web_url(opts.team_url) && opts.contact.empty()) {
+    if ((!is_web_url(opts.team_url) || !elevation_may_help(v)) && opts.contact.empty()) {
         b += "<p>Contact your cloud security team";
         b += v.event_id.empty() ? "" : " and quote the event ID above";
         b += ".</p>\n";

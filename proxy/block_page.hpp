@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "consolegate/core/html.hpp"
 #include "consolegate/proxy/inspection.hpp"
 #include "consolegate/proxy/options.hpp"
 
@@ -30,8 +31,6 @@ rendered_response render_block_page(const verdict& v, bool navigation, std::stri
 rendered_response render_upstream_error(std::string_view host, std::string_view reason,
                                         bool navigation);
 
-// HTML-escapes &, <, >, " and '.
-std::string html_escape(std::string_view s);
 // JSON string contents (without the quotes); control characters as \u00XX.
 std::string json_escape(std::string_view s);
 

@@ -10,8 +10,6 @@
 
 namespace consolegate::audit {
 
-std::string html_escape(std::string_view s);
-
 // `events` are already filtered and ordered (newest first); `q` refills the filter form.
 std::string render_review_page(const std::vector<event>& events, const query& q,
                                std::string_view node_name);

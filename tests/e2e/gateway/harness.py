@@ -226,13 +226,32 @@ class Gateway:
             '[[proxy.upstream_override]]\nhost = "%s"\naddress = "127.0.0.1:%d"\n'
             'ca_bundle = "origin/upstream-ca.pem"\n' % (h, self.ports["origin"]) for h in hosts)
 
-    def start(self):
-        self.start_origin()
-        self.start_unbound()
-        self.write_config()
-        self.gw = self._start("consolegate", [BINARY, "run", "--config", self.config])
-        wait_until(self.ready, 30, "consolegate /readyz")
-        return self
+    def start(self, attempts=3):
+        """Starts the peers and the gateway. Ports are picked free but released before the
+        servers bind them, so a test running in parallel can take one in between: a start that
+        fails on a bind is retried with new ports (bounded); any other failure is raised."""
+        for attempt in range(attempts):
+            try:
+                self.start_origin()
+                self.start_unbound()
+                self.write_config()
+                self.gw = self._start("consolegate", [BINARY, "run", "--config", self.config])
+                wait_until(self.ready, 30, "consolegate /readyz")
+                return self
+            except AssertionError:
+                logs = "".join(self.log(n) for n, _ in self.procs if os.path.exists(
+                    os.path.join(self.dir, n + ".log")))
+                if attempt + 1 == attempts or "in use" not in logs.lower():
+                    raise
+                self._stop_all()
+                self.ports = {k: free_port() for k in self.ports}
+
+    def _stop_all(self):
+        for _, p in reversed(self.procs):
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=10)
+        self.procs = []
 
     def ready(self):
         if self.gw.poll() is not None:

@@ -82,8 +82,8 @@ verdict deny_paths(const core::http_request_view& r) {
         v.allow = false;
         v.expire_console_cookies = true;
         v.account = "999988887777";
-        v.reason_code = "account_not_allowed";
-        v.reason_text = "Account 999988887777 is not allowed from this network";
+        v.reason_code = "elevation-missing";  // one a TEAM elevation can lift: the page links TEAM
+        v.reason_text = "This account needs an active TEAM elevation, and you hold none for it.";
         v.event_id = "evt-test-1";
     }
     return v;

@@ -13,7 +13,7 @@ verdict denied() {
     v.account = "111122223333";
     v.role = "AdminAccess";
     v.flow = "identity-center";
-    v.reason_code = "account_not_allowed";
+    v.reason_code = "elevation-missing";
     v.reason_text = "Account <111122223333> is not in an allowed OU";
     v.rule = "deny-foreign";
     v.event_id = "evt-42";
@@ -41,6 +41,22 @@ TEST(block_page, html_escapes_and_explains) {
     EXPECT_NE(r.body.find("href=\"https://team.example.com/requests\""), std::string::npos);
     EXPECT_NE(r.body.find("<html lang=\"en\">"), std::string::npos);
     EXPECT_TRUE(r.set_cookies.empty());
+}
+
+TEST(block_page, team_link_only_where_an_elevation_can_lift_the_denial) {
+    block_page_options o;
+    o.team_url = "https://team.example.com/requests";
+    o.contact = "secops@example.com";
+    auto v = denied();
+    v.reason_code = "rule-deny";
+    auto html = render_block_page(v, true, "h", o);
+    EXPECT_EQ(html.body.find("team.example.com"), std::string::npos);
+    EXPECT_NE(html.body.find("secops@example.com"), std::string::npos);
+    auto json = render_block_page(v, false, "h", o);
+    EXPECT_EQ(json.body.find("team_url"), std::string::npos);
+    v.reason_code = "elevation-missing";
+    EXPECT_NE(render_block_page(v, true, "h", o).body.find("href=\"https://team.example.com/"),
+              std::string::npos);
 }
 
 TEST(block_page, javascript_url_is_never_a_link) {
