@@ -16,6 +16,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "consolegate/net/log.hpp"
 #include "block_page.hpp"
 #include "client_hello.hpp"
 #include "service_impl.hpp"
@@ -363,8 +364,17 @@ asio::awaitable<std::string> open_upstream(std::shared_ptr<service::impl> svc, u
         if (vr != X509_V_OK) {
             cert_failure = true;
             count(st.upstream_cert_failures);
-            co_return std::string("the certificate of ") + host +
-                " failed verification: " + X509_verify_cert_error_string(vr);
+            std::string why = std::string("the certificate of ") + host +
+                              " failed verification: " + X509_verify_cert_error_string(vr);
+            // A refused upstream certificate is what an operator must see at once (an
+            // interception upstream of the gateway, a broken trust bundle): logged, rate-limited.
+            static log::rate_limit limit(std::chrono::seconds(10));
+            if (auto suppressed = limit.allow(std::chrono::steady_clock::now())) {
+                log::write(log::level::warn, "proxy", "upstream certificate refused",
+                           {{"host", host}, {"error", X509_verify_cert_error_string(vr)},
+                            {"suppressed", std::to_string(*suppressed)}});
+            }
+            co_return why;
         }
         count(st.upstream_connect_failures);
         co_return "TLS handshake with " + host + " failed: " + ec.message();
@@ -535,8 +545,10 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
         verdict v;
         try {
             v = svc->inspect(view);
-        } catch (const std::exception&) {
+        } catch (const std::exception& e) {
             // Fail closed (DESIGN.md): an inspector that cannot decide denies.
+            log::write(log::level::error, "proxy", "inspection failed; request denied",
+                       {{"host", std::string(view.host)}, {"error", e.what()}});
             v.allow = false;
             v.reason_code = "inspector_error";
             v.reason_text = "The request could not be inspected.";
@@ -876,8 +888,13 @@ asio::awaitable<void> run_sni_session(std::shared_ptr<service::impl> svc, tcp::s
         }
         co_await dispatch(svc, std::move(client), std::move(buf), std::move(hello), {}, 443, {},
                           client_ip);
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
         // Exhaustion or a bug: this connection alone is dropped (STYLE.md rule 8).
+        static log::rate_limit limit(std::chrono::seconds(10));
+        if (auto suppressed = limit.allow(std::chrono::steady_clock::now())) {
+            log::write(log::level::error, "proxy", "session dropped on an exception",
+                       {{"error", e.what()}, {"suppressed", std::to_string(*suppressed)}});
+        }
     }
 }
 
@@ -965,8 +982,13 @@ asio::awaitable<void> run_connect_session(std::shared_ptr<service::impl> svc, tc
         }
         co_await dispatch(svc, std::move(client), std::move(buf), std::move(hello), a.host, a.port,
                           std::move(eps), client_ip);
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
         // Exhaustion or a bug: this connection alone is dropped (STYLE.md rule 8).
+        static log::rate_limit limit(std::chrono::seconds(10));
+        if (auto suppressed = limit.allow(std::chrono::steady_clock::now())) {
+            log::write(log::level::error, "proxy", "session dropped on an exception",
+                       {{"error", e.what()}, {"suppressed", std::to_string(*suppressed)}});
+        }
     }
 }
 

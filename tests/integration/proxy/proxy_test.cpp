@@ -211,7 +211,12 @@ TEST_F(proxy_it, spliced_hosts_show_the_origin_certificate_untouched) {
 
 TEST_F(proxy_it, untrusted_or_misnamed_upstream_certificates_are_refused) {
     running_proxy p(base_options(), allow_all);
+    ::testing::internal::CaptureStderr();
     auto r = run(curl_connect(p, "https://untrusted.signin.aws.amazon.com/", "-w '%{http_code}'"));
+    auto log = ::testing::internal::GetCapturedStderr();
+    EXPECT_NE(log.find("msg=\"upstream certificate refused\" host=untrusted.signin.aws.amazon.com"),
+              std::string::npos)
+        << log;
     EXPECT_NE(r.out.find("failed verification"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("502"), std::string::npos) << r.out;
     auto m = run(curl_connect(p, "https://console.aws.amazon.com/", "-w '%{http_code}'"));
