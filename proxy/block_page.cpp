@@ -142,7 +142,7 @@ rendered_response render_block_page(const verdict& v, bool navigation, std::stri
         b += "\">TEAM</a>, then sign in again.</p>\n";
     }
     if (!opts.contact.empty()) {
-        b += "<p>";
+        b += "<p>If you believe you need this access, contact: ";
         b += html_escape(opts.contact);
         b += "</p>\n";
     }

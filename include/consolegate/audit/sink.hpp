@@ -40,8 +40,9 @@ struct sink_stats {
     std::uint64_t write_errors = 0;
 };
 
-// Appends JSON lines to a file from a background thread; flushes every `flush_interval` and on
-// destruction, so shutdown loses nothing that was recorded. Opening failures throw
+// Appends JSON lines to a file from a background thread: each event is written as soon as the
+// writer wakes (visible to readers within milliseconds), fsync'd every `flush_interval`, on
+// flush() and on destruction, so shutdown loses nothing that was recorded. Opening failures throw
 // std::system_error at construction (a startup error).
 std::unique_ptr<sink> make_jsonl_sink(const std::filesystem::path& file,
                                       std::chrono::milliseconds flush_interval);

@@ -128,3 +128,19 @@ TEST(recent_events, keeps_newest_first_within_capacity) {
     EXPECT_EQ(snap[0].id, "3");
     EXPECT_EQ(snap[1].id, "2");
 }
+
+TEST(jsonl_sink, events_are_visible_long_before_the_sync_interval) {
+    auto path = temp_file("visible.jsonl");
+    auto s = au::make_jsonl_sink(path, std::chrono::hours(1));
+    s->record(sample("seen"));
+    // No flush(): the event must reach the file without waiting for the hour-long interval.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    std::string line;
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::ifstream in(path);
+        if (std::getline(in, line)) break;
+        std::this_thread::yield();
+    }
+    ASSERT_FALSE(line.empty());
+    EXPECT_EQ(au::from_json_line(line, nullptr)->id, "seen");
+}
