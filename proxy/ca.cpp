@@ -31,8 +31,6 @@ pkey_ptr generate_p256_key() {
     return pkey_ptr(EVP_EC_gen("P-256"));
 }
 
-namespace {
-
 bool add_ext(X509* cert, X509* issuer, int nid, const std::string& value) {
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
@@ -41,6 +39,8 @@ bool add_ext(X509* cert, X509* issuer, int nid, const std::string& value) {
         X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
     return ext && X509_add_ext(cert, ext.get(), -1) == 1;
 }
+
+namespace {
 
 // Writes `data` to a new file with `mode`; O_EXCL so an existing file is never overwritten.
 bool write_new_file(const std::string& path, const std::string& data, mode_t mode,

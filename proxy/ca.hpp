@@ -40,4 +40,8 @@ std::optional<certificate_authority> load_ca(const std::string& cert_path,
 // A fresh ECDSA P-256 key pair.
 pkey_ptr generate_p256_key();
 
+// Adds an X.509v3 extension written in OpenSSL's config syntax ("critical,CA:FALSE"), with
+// `issuer` as the issuer context (for authorityKeyIdentifier). False on any OpenSSL failure.
+bool add_ext(X509* cert, X509* issuer, int nid, const std::string& value);
+
 }  // namespace consolegate::proxy

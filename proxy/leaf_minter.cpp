@@ -7,18 +7,6 @@
 #include "consolegate/core/address.hpp"
 
 namespace consolegate::proxy {
-namespace {
-
-bool add_ext(X509* cert, X509* issuer, int nid, const std::string& value) {
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-    std::unique_ptr<X509_EXTENSION, openssl_free> ext(
-        X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
-    return ext && X509_add_ext(cert, ext.get(), -1) == 1;
-}
-
-}  // namespace
 
 leaf_minter::leaf_minter(certificate_authority ca, std::chrono::seconds validity,
                          std::chrono::seconds backdate, std::size_t cache_size)
