@@ -238,12 +238,15 @@ class Gateway:
                 self.gw = self._start("consolegate", [BINARY, "run", "--config", self.config])
                 wait_until(self.ready, 30, "consolegate /readyz")
                 return self
-            except AssertionError:
+            except Exception as e:
                 logs = "".join(self.log(n) for n, _ in self.procs if os.path.exists(
                     os.path.join(self.dir, n + ".log")))
-                if attempt + 1 == attempts or "in use" not in logs.lower():
-                    raise
+                # unittest never calls tearDownClass when setUpClass raises: stop the peers
+                # here, or they outlive the test run.
                 self._stop_all()
+                if attempt + 1 == attempts or "in use" not in logs.lower():
+                    self.close()
+                    raise e
                 self.ports = {k: free_port() for k in self.ports}
 
     def _stop_all(self):

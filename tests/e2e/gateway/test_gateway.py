@@ -148,6 +148,16 @@ class GatewayTest(unittest.TestCase):
 
 
 class ShutdownTest(unittest.TestCase):
+    def test_invalid_config_is_refused_at_start_and_leaves_nothing_running(self):
+        gw = Gateway(policy_toml='[[policy.rule]]\nname = "x"\neffect = "allow"\naccounts = ["1"]\n')
+        with self.assertRaises(AssertionError) as failure:
+            gw.start()
+        self.assertIn("consolegate exited 2", str(failure.exception))
+        self.assertIn("consolegate.toml:", str(failure.exception))  # FILE:LINE:COL diagnostics
+        for _, p in gw.procs:
+            self.assertIsNotNone(p.poll())
+        self.assertFalse(os.path.exists(gw.dir))
+
     def test_sigterm_flushes_every_event_and_exits_zero(self):
         gw = Gateway(extra_toml="")
         try:
