@@ -141,7 +141,9 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::shared_ptr<admin
 
 struct admin_server::impl {
     impl(asio::io_context& ioc, tcp::endpoint ep, admin_handlers h)
-        : ioc(ioc), endpoint(ep), handlers(std::make_shared<admin_handlers>(std::move(h))),
+        : ioc(ioc),
+          endpoint(ep),
+          handlers(std::make_shared<admin_handlers>(std::move(h))),
           acceptor(ioc) {}
     asio::io_context& ioc;
     tcp::endpoint endpoint;
@@ -176,6 +178,8 @@ void admin_server::stop() {
     impl_->acceptor.close(ignored);
 }
 
-std::uint16_t admin_server::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t admin_server::port() const {
+    return impl_->acceptor.local_endpoint().port();
+}
 
 }  // namespace consolegate::app

@@ -19,15 +19,15 @@ class io_context;
 namespace consolegate::app {
 
 struct admin_handlers {
-    std::function<std::string()> metrics;                  // Prometheus text exposition
-    std::function<bool()> ready;                           // listeners up, config loaded
-    std::function<bool(std::string& message)> reload;      // false + message when refused
+    std::function<std::string()> metrics;              // Prometheus text exposition
+    std::function<bool()> ready;                       // listeners up, config loaded
+    std::function<bool(std::string& message)> reload;  // false + message when refused
     std::shared_ptr<audit::recent_events> recent;
     std::string node_name;
 };
 
 class admin_server {
-public:
+  public:
     admin_server(boost::asio::io_context& ioc, core::ip_address address, std::uint16_t port,
                  admin_handlers handlers);
     ~admin_server();
@@ -36,7 +36,7 @@ public:
     void stop();
     std::uint16_t port() const;  // the bound port (useful with port 0)
 
-private:
+  private:
     struct impl;
     std::unique_ptr<impl> impl_;
 };

@@ -11,8 +11,9 @@
 namespace consolegate::app {
 
 class args {
-public:
-    // argv[0] is the command's name. `with_value` lists options that take a value; `flags` those that do not.
+  public:
+    // argv[0] is the command's name. `with_value` lists options that take a value; `flags` those
+    // that do not.
     args(int argc, char** argv, std::set<std::string> with_value, std::set<std::string> flags);
 
     bool ok() const { return error_.empty(); }
@@ -22,7 +23,7 @@ public:
     bool flag(const std::string& name) const { return flags_.count(name) != 0; }
     const std::vector<std::string>& positional() const { return positional_; }
 
-private:
+  private:
     std::multimap<std::string, std::string> values_;
     std::set<std::string> flags_;
     std::vector<std::string> positional_;

@@ -22,8 +22,8 @@ constexpr const char* usage =
 }  // namespace
 
 int cmd_logs(int argc, char** argv) {
-    args a(argc, argv, {"file", "config", "decision", "since", "account", "user", "flow", "limit",
-                        "format"},
+    args a(argc, argv,
+           {"file", "config", "decision", "since", "account", "user", "flow", "limit", "format"},
            {"help"});
     if (!a.ok() || a.flag("help") || !a.positional().empty()) {
         std::fputs(a.ok() ? usage : (a.error() + "\n" + usage).c_str(), stderr);
@@ -80,7 +80,8 @@ int cmd_logs(int argc, char** argv) {
         try {
             q.limit = std::stoul(*l);
         } catch (const std::exception&) {
-            std::fprintf(stderr, "consolegate logs: --limit takes a number, not '%s'\n", l->c_str());
+            std::fprintf(stderr, "consolegate logs: --limit takes a number, not '%s'\n",
+                         l->c_str());
             return 2;
         }
     }

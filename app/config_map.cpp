@@ -92,8 +92,8 @@ proxy::options proxy_options(const core::config& c) {
 
 net::cares_options upstream_resolver_options(const core::config& c) {
     net::cares_options o;
-    const auto& from = c.proxy.upstream_resolvers.empty() ? c.dns.upstreams
-                                                          : c.proxy.upstream_resolvers;
+    const auto& from =
+        c.proxy.upstream_resolvers.empty() ? c.dns.upstreams : c.proxy.upstream_resolvers;
     for (auto& e : from) o.servers.push_back({e.address, e.port});
     o.timeout = c.dns.upstream_timeout;
     o.tries = c.dns.upstream_retries + 1;

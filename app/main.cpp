@@ -30,9 +30,10 @@ constexpr command commands[] = {
 void print_usage(std::FILE* out) {
     std::fputs("usage: consolegate <command> [options]\n\ncommands:\n", out);
     for (auto& c : commands) std::fprintf(out, "  %-13s %s\n", c.name, c.summary);
-    std::fputs("  version       print the version\n\n"
-               "`consolegate <command> --help` describes each command.\n",
-               out);
+    std::fputs(
+        "  version       print the version\n\n"
+        "`consolegate <command> --help` describes each command.\n",
+        out);
 }
 
 }  // namespace

@@ -2,13 +2,13 @@
 
 #include <array>
 #include <atomic>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <cstdio>
 
 #include "admin_server.hpp"
@@ -30,26 +30,26 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto drain_timeout = 20s;       // SIGTERM: sessions get this long to finish
-constexpr auto team_poll_interval = 2s;   // a stat(2) per tick; re-parsed only on change
+constexpr auto drain_timeout = 20s;      // SIGTERM: sessions get this long to finish
+constexpr auto team_poll_interval = 2s;  // a stat(2) per tick; re-parsed only on change
 constexpr std::size_t recent_events_kept = 2000;
 constexpr std::size_t reason_slots = 32;  // > number of core::reason values
 
 // The data plane's services as worker_pool sees them.
 class dns_worker final : public worker_service {
-public:
+  public:
     dns_worker(asio::io_context& ioc, std::shared_ptr<const dns::options> o, dns::stats& s)
         : svc_(ioc, std::move(o), s) {}
     void start() override { svc_.start(); }
     void stop() override { svc_.stop(); }
     void update(std::shared_ptr<const dns::options> o) { svc_.update(std::move(o)); }
 
-private:
+  private:
     dns::service svc_;
 };
 
 class proxy_worker final : public worker_service {
-public:
+  public:
     proxy_worker(asio::io_context& ioc, std::shared_ptr<const proxy::options> o,
                  proxy::shared_state& shared, proxy::inspector inspect,
                  const net::cares_options& resolver)
@@ -58,7 +58,7 @@ public:
     void start() override { svc_.start(); }
     void stop() override { svc_.stop(); }
 
-private:
+  private:
     proxy::service svc_;
 };
 
@@ -76,7 +76,8 @@ std::string fixed_setting_changed(const core::config& a, const core::config& b) 
         a.proxy.connect_listen != b.proxy.connect_listen) {
         return "proxy listeners";
     }
-    if (a.admin.enabled != b.admin.enabled || a.admin.listen != b.admin.listen) return "admin listener";
+    if (a.admin.enabled != b.admin.enabled || a.admin.listen != b.admin.listen)
+        return "admin listener";
     if (a.ca.cert != b.ca.cert || a.ca.key != b.ca.key) return "[ca]";
     if (a.general.workers != b.general.workers) return "general.workers";
     if (a.audit.jsonl_path != b.audit.jsonl_path || a.audit.sqlite_path != b.audit.sqlite_path) {
@@ -86,14 +87,15 @@ std::string fixed_setting_changed(const core::config& a, const core::config& b) 
 }
 
 class gateway {
-public:
+  public:
     gateway(std::shared_ptr<const core::config> cfg, run_options o)
         : opts_(std::move(o)), cfg_(cfg) {
         policy_.store(make_policy_snapshot(cfg));
         make_feed(*cfg);
         std::vector<std::unique_ptr<audit::sink>> sinks;
         if (!cfg->audit.jsonl_path.empty()) {
-            sinks.push_back(audit::make_jsonl_sink(cfg->audit.jsonl_path, cfg->audit.flush_interval));
+            sinks.push_back(
+                audit::make_jsonl_sink(cfg->audit.jsonl_path, cfg->audit.flush_interval));
         }
         if (!cfg->audit.sqlite_path.empty()) {
             log::write(log::level::warn, "audit",
@@ -168,7 +170,7 @@ public:
         return 0;
     }
 
-private:
+  private:
     void make_feed(const core::config& cfg) {
         if (cfg.team.enabled && !cfg.team.dynamodb.endpoint.empty()) {
             log::write(log::level::warn, "team",
@@ -237,9 +239,11 @@ private:
         auto next = std::make_shared<const core::config>(std::move(*loaded.cfg));
         if (auto what = fixed_setting_changed(*cfg_.load(), *next); !what.empty()) {
             ++reloads_failed_;
-            message = "configuration refused: " + what + " changed, which needs a restart; the "
+            message = "configuration refused: " + what +
+                      " changed, which needs a restart; the "
                       "running configuration stays";
-            log::write(log::level::error, "app", "reload refused: needs a restart", {{"setting", what}});
+            log::write(log::level::error, "app", "reload refused: needs a restart",
+                       {{"setting", what}});
             return false;
         }
         policy_.store(make_policy_snapshot(next));
@@ -255,7 +259,8 @@ private:
         ++reloads_ok_;
         message = "reloaded: " + std::to_string(next->policy.rules.size()) + " rules, " +
                   std::to_string(next->policy.accounts.size()) + " accounts, " +
-                  std::to_string(next->policy.aliases.size()) + " aliases ([proxy] settings "
+                  std::to_string(next->policy.aliases.size()) +
+                  " aliases ([proxy] settings "
                   "other than the policy apply at the next restart)";
         log::write(log::level::info, "app", "configuration reloaded", {{"what", message}});
         return true;
@@ -299,12 +304,14 @@ private:
     std::string metrics_text() {
         std::string out;
         out.reserve(8192);
-        out += "# HELP consolegate_build_info Version of the running gateway.\n"
-               "# TYPE consolegate_build_info gauge\n"
-               "consolegate_build_info{version=\"" CG_VERSION "\"} 1\n"
-               "# HELP consolegate_signin_decisions_total Sign-in attempts judged, by the "
-               "policy's verdict and reason.\n"
-               "# TYPE consolegate_signin_decisions_total counter\n";
+        out +=
+            "# HELP consolegate_build_info Version of the running gateway.\n"
+            "# TYPE consolegate_build_info gauge\n"
+            "consolegate_build_info{version=\"" CG_VERSION
+            "\"} 1\n"
+            "# HELP consolegate_signin_decisions_total Sign-in attempts judged, by the "
+            "policy's verdict and reason.\n"
+            "# TYPE consolegate_signin_decisions_total counter\n";
         for (std::size_t e = 0; e < 2; ++e) {
             for (std::size_t r = 0; r < reason_slots; ++r) {
                 auto n = decisions_[e][r].load(std::memory_order_relaxed);
@@ -317,8 +324,8 @@ private:
             }
         }
         auto counter = [&](const char* name, const char* help, std::uint64_t v) {
-            out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name +
-                   " counter\n" + name + " " + std::to_string(v) + "\n";
+            out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" +
+                   name + " " + std::to_string(v) + "\n";
         };
         counter("consolegate_signin_report_only_denies_total",
                 "Attempts report-only mode let through that the policy denies.",
@@ -326,24 +333,26 @@ private:
         counter("consolegate_signin_flagged_total", "Attempts flagged by AMS guardrails.",
                 flagged_.load());
         counter("consolegate_audit_events_total", "Audit events recorded.", events_.load());
-        out += "# HELP consolegate_config_reloads_total Configuration reloads by result.\n"
-               "# TYPE consolegate_config_reloads_total counter\n"
-               "consolegate_config_reloads_total{result=\"ok\"} " +
-               std::to_string(reloads_ok_.load()) +
-               "\nconsolegate_config_reloads_total{result=\"refused\"} " +
-               std::to_string(reloads_failed_.load()) + "\n";
+        out +=
+            "# HELP consolegate_config_reloads_total Configuration reloads by result.\n"
+            "# TYPE consolegate_config_reloads_total counter\n"
+            "consolegate_config_reloads_total{result=\"ok\"} " +
+            std::to_string(reloads_ok_.load()) +
+            "\nconsolegate_config_reloads_total{result=\"refused\"} " +
+            std::to_string(reloads_failed_.load()) + "\n";
         if (auto feed = feed_.load()) {
             auto st = feed->status();
             std::shared_ptr<const team::feed_status> keep;
             bool available = feed->view(std::chrono::system_clock::now(), keep).available();
-            out += "# HELP consolegate_team_feed_available 1 when the TEAM feed is fresh and "
-                   "valid.\n# TYPE consolegate_team_feed_available gauge\n"
-                   "consolegate_team_feed_available " +
-                   std::string(available ? "1" : "0") +
-                   "\n# HELP consolegate_team_elevations_in_progress TEAM requests in progress."
-                   "\n# TYPE consolegate_team_elevations_in_progress gauge\n"
-                   "consolegate_team_elevations_in_progress " +
-                   std::to_string(st->set ? st->set->size() : 0) + "\n";
+            out +=
+                "# HELP consolegate_team_feed_available 1 when the TEAM feed is fresh and "
+                "valid.\n# TYPE consolegate_team_feed_available gauge\n"
+                "consolegate_team_feed_available " +
+                std::string(available ? "1" : "0") +
+                "\n# HELP consolegate_team_elevations_in_progress TEAM requests in progress."
+                "\n# TYPE consolegate_team_elevations_in_progress gauge\n"
+                "consolegate_team_elevations_in_progress " +
+                std::to_string(st->set ? st->set->size() : 0) + "\n";
         }
         if (dns_options_.load()) dns::write_prometheus(out, dns_stats_);
         if (proxy_shared_) proxy::write_prometheus(out, proxy_shared_->counters());

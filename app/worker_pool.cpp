@@ -22,9 +22,13 @@ worker_pool::worker_pool(unsigned n) {
     for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<worker>());
 }
 
-worker_pool::~worker_pool() { stop(std::chrono::milliseconds(0)); }
+worker_pool::~worker_pool() {
+    stop(std::chrono::milliseconds(0));
+}
 
-void worker_pool::add(service_factory f) { factories_.push_back(std::move(f)); }
+void worker_pool::add(service_factory f) {
+    factories_.push_back(std::move(f));
+}
 
 void worker_pool::start() {
     for (auto& w : workers_) {
@@ -88,8 +92,7 @@ void worker_pool::stop(std::chrono::milliseconds drain) {
     // Sessions still open at the deadline are cut off: stop() makes run() return at once.
     auto deadline = std::chrono::steady_clock::now() + drain;
     for (auto& w : workers_) {
-        if (w->finished.valid() &&
-            w->finished.wait_until(deadline) != std::future_status::ready) {
+        if (w->finished.valid() && w->finished.wait_until(deadline) != std::future_status::ready) {
             w->ioc.stop();
         }
     }

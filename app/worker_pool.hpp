@@ -17,7 +17,7 @@ namespace consolegate::app {
 
 // A service instance bound to one worker's io_context.
 class worker_service {
-public:
+  public:
     virtual ~worker_service() = default;
     virtual void start() = 0;  // called on the worker's thread; throws on bind failures
     virtual void stop() = 0;   // called on the worker's thread: close listeners, drain sessions
@@ -26,7 +26,7 @@ public:
 using service_factory = std::function<std::unique_ptr<worker_service>(boost::asio::io_context&)>;
 
 class worker_pool {
-public:
+  public:
     explicit worker_pool(unsigned workers);  // 0 = one per core
     ~worker_pool();
 
@@ -44,7 +44,7 @@ public:
 
     unsigned size() const { return static_cast<unsigned>(workers_.size()); }
 
-private:
+  private:
     struct worker;
     std::vector<std::unique_ptr<worker>> workers_;
     std::vector<service_factory> factories_;

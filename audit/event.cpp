@@ -99,8 +99,8 @@ std::optional<event> from_json_line(std::string_view line, std::string* error) {
             e.*(f.member) = std::string(*s);
         }
     }
-    for (auto [name, member] : {std::pair{"report_only", &event::report_only},
-                                std::pair{"flagged", &event::flagged}}) {
+    for (auto [name, member] :
+         {std::pair{"report_only", &event::report_only}, std::pair{"flagged", &event::flagged}}) {
         if (auto* fv = o->if_contains(name)) {
             if (!fv->is_bool()) {
                 if (error) *error = std::string("field ") + name + " is not a boolean";

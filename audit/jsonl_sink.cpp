@@ -2,9 +2,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <condition_variable>
 #include <system_error>
 #include <thread>
 
@@ -14,7 +14,7 @@ namespace consolegate::audit {
 namespace {
 
 class jsonl_sink final : public sink {
-public:
+  public:
     jsonl_sink(const std::filesystem::path& file, std::chrono::milliseconds interval)
         : interval_(interval) {
         if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
@@ -60,15 +60,14 @@ public:
         done_.wait(lock, [&] { return synced_seq_ >= target || stopping_; });
     }
 
-private:
+  private:
     void run() {
         std::unique_lock lock(mutex_);
         auto next_sync = std::chrono::steady_clock::now() + interval_;
         bool unsynced = false;
         for (;;) {
-            wake_.wait_until(lock, next_sync, [&] {
-                return stopping_ || flush_requested_ || !pending_.empty();
-            });
+            wake_.wait_until(lock, next_sync,
+                             [&] { return stopping_ || flush_requested_ || !pending_.empty(); });
             std::string batch;
             batch.swap(pending_);
             auto seq = queued_seq_;

@@ -106,7 +106,8 @@ std::string format_events(const std::vector<event>& events, output_format f) {
                 for (std::size_t i = 0; i < columns.size(); ++i) {
                     std::string cell = cell_of(i);
                     line += cell;
-                    if (i + 1 < columns.size()) line += std::string(width[i] - cell.size() + 2, ' ');
+                    if (i + 1 < columns.size())
+                        line += std::string(width[i] - cell.size() + 2, ' ');
                 }
                 out += line + "\n";
             };

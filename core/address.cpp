@@ -101,8 +101,12 @@ bool cidr::contains(const ip_address& a) const noexcept {
     return (n[static_cast<std::size_t>(full)] & mask) == (b[static_cast<std::size_t>(full)] & mask);
 }
 
-int cidr::prefix_length() const noexcept { return network_.is_v4() ? bits_ - 96 : bits_; }
+int cidr::prefix_length() const noexcept {
+    return network_.is_v4() ? bits_ - 96 : bits_;
+}
 
-std::string cidr::str() const { return network_.str() + "/" + std::to_string(prefix_length()); }
+std::string cidr::str() const {
+    return network_.str() + "/" + std::to_string(prefix_length());
+}
 
 }  // namespace consolegate::core

@@ -1,5 +1,4 @@
 #include "consolegate/core/elevation.hpp"
-#include "consolegate/core/time.hpp"
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -8,6 +7,7 @@
 #include <tuple>
 
 #include "consolegate/core/glob.hpp"
+#include "consolegate/core/time.hpp"
 #include "json_doc.hpp"
 
 namespace consolegate::core {
@@ -94,11 +94,10 @@ bool elevation_set::active(std::string_view user, account_id account,
 bool elevation_set::active_for_anyone(account_id account, std::string_view permission_set,
                                       clock::time_point now) const noexcept {
     if (permission_set.empty()) return false;
-    auto it = std::lower_bound(entries_.begin(), entries_.end(), 0,
-                               [&](const entry& e, int) {
-                                   if (e.account != account) return e.account < account;
-                                   return e.permission_set.compare(permission_set) < 0;
-                               });
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), 0, [&](const entry& e, int) {
+        if (e.account != account) return e.account < account;
+        return e.permission_set.compare(permission_set) < 0;
+    });
     for (; it != entries_.end() && it->account == account && it->permission_set == permission_set;
          ++it) {
         if (it->start <= now && now < it->end) return true;

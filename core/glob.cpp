@@ -103,16 +103,13 @@ bool glob::matches(std::string_view t) const noexcept {
         return mode_ == glob_case::sensitive ? a == b : iequals(a, b);
     };
     switch (shape_) {
-        case shape::any:
-            return true;
-        case shape::literal:
-            return eq(t, fixed_);
+        case shape::any: return true;
+        case shape::literal: return eq(t, fixed_);
         case shape::prefix:
             return t.size() >= fixed_.size() && eq(t.substr(0, fixed_.size()), fixed_);
         case shape::suffix:
             return t.size() >= fixed_.size() && eq(t.substr(t.size() - fixed_.size()), fixed_);
-        case shape::general:
-            return glob_match(pattern_, t, mode_);
+        case shape::general: return glob_match(pattern_, t, mode_);
     }
     return false;
 }

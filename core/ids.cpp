@@ -5,8 +5,12 @@ namespace {
 
 constexpr std::uint64_t account_limit = 1'000'000'000'000ULL;  // 10^12
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_lower_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z'); }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_lower_alnum(char c) {
+    return is_digit(c) || (c >= 'a' && c <= 'z');
+}
 
 bool all_lower_alnum(std::string_view s, std::size_t min, std::size_t max) {
     if (s.size() < min || s.size() > max) return false;

@@ -324,13 +324,9 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
     bool flagged = false;
     auto guard = [&](guard_action action, reason why) -> std::optional<decision> {
         switch (action) {
-            case guard_action::off:
-                return std::nullopt;
-            case guard_action::flag:
-                flagged = true;
-                return std::nullopt;
-            case guard_action::block:
-                return deny(why);
+            case guard_action::off: return std::nullopt;
+            case guard_action::flag: flagged = true; return std::nullopt;
+            case guard_action::block: return deny(why);
             case guard_action::block_unless_elevated:
                 if (!ev.available()) return deny(reason::elevation_feed_stale);
                 if (!elevated()) return deny(why);

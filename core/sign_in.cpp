@@ -44,7 +44,9 @@ std::string_view to_string(auth_phase p) noexcept {
     return "unknown";
 }
 
-std::string_view to_string(effect e) noexcept { return e == effect::allow ? "allow" : "deny"; }
+std::string_view to_string(effect e) noexcept {
+    return e == effect::allow ? "allow" : "deny";
+}
 
 std::string_view to_string(reason r) noexcept {
     switch (r) {

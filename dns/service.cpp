@@ -245,11 +245,8 @@ struct service::impl {
         (tcp ? st.queries_tcp : st.queries_udp).fetch_add(1, std::memory_order_relaxed);
         query q;
         switch (parse_query(in, q)) {
-            case parse_status::ok:
-                break;
-            case parse_status::drop:
-                st.dropped.fetch_add(1, std::memory_order_relaxed);
-                return 0;
+            case parse_status::ok: break;
+            case parse_status::drop: st.dropped.fetch_add(1, std::memory_order_relaxed); return 0;
             case parse_status::formerr:
                 st.formerr.fetch_add(1, std::memory_order_relaxed);
                 return write_formerr(in, out);
@@ -307,8 +304,7 @@ struct service::impl {
                 st.blocked.fetch_add(1, std::memory_order_relaxed);
                 log_query(c, q, "blocked");
                 return write_rcode(q, pol.block_rcode, udp_size(), out);
-            case verdict::forward:
-                break;
+            case verdict::forward: break;
         }
         st.cache_misses.fetch_add(1, std::memory_order_relaxed);
         log_query(c, q, "forward");

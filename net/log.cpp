@@ -59,8 +59,12 @@ std::optional<level> level_from_string(std::string_view s) {
     return std::nullopt;
 }
 
-void set_level(level l) { current.store(l, std::memory_order_relaxed); }
-bool enabled(level l) { return l >= current.load(std::memory_order_relaxed); }
+void set_level(level l) {
+    current.store(l, std::memory_order_relaxed);
+}
+bool enabled(level l) {
+    return l >= current.load(std::memory_order_relaxed);
+}
 
 std::string format_line(level l, std::string_view component, std::string_view message,
                         std::initializer_list<field> fields) {
@@ -94,9 +98,10 @@ void write(level l, std::string_view component, std::string_view message,
 std::optional<std::uint64_t> rate_limit::allow(std::chrono::steady_clock::time_point now) {
     auto t = now.time_since_epoch().count();
     auto next = next_.load(std::memory_order_relaxed);
-    if (t < next || !next_.compare_exchange_strong(
-                        next, t + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                      interval_).count())) {
+    if (t < next ||
+        !next_.compare_exchange_strong(
+            next, t + std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval_)
+                          .count())) {
         suppressed_.fetch_add(1, std::memory_order_relaxed);
         return std::nullopt;
     }

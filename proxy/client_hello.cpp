@@ -210,16 +210,11 @@ client_hello_result parse_client_hello(std::span<const std::uint8_t> bytes, std:
 
 const char* to_string(hello_status s) noexcept {
     switch (s) {
-        case hello_status::complete:
-            return "complete";
-        case hello_status::need_more:
-            return "need_more";
-        case hello_status::not_tls:
-            return "not_tls";
-        case hello_status::malformed:
-            return "malformed";
-        case hello_status::too_large:
-            return "too_large";
+        case hello_status::complete: return "complete";
+        case hello_status::need_more: return "need_more";
+        case hello_status::not_tls: return "not_tls";
+        case hello_status::malformed: return "malformed";
+        case hello_status::too_large: return "too_large";
     }
     return "unknown";
 }

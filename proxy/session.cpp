@@ -16,9 +16,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
-#include "consolegate/net/log.hpp"
 #include "block_page.hpp"
 #include "client_hello.hpp"
+#include "consolegate/net/log.hpp"
 #include "service_impl.hpp"
 
 namespace consolegate::proxy {
@@ -371,7 +371,8 @@ asio::awaitable<std::string> open_upstream(std::shared_ptr<service::impl> svc, u
             static log::rate_limit limit(std::chrono::seconds(10));
             if (auto suppressed = limit.allow(std::chrono::steady_clock::now())) {
                 log::write(log::level::warn, "proxy", "upstream certificate refused",
-                           {{"host", host}, {"error", X509_verify_cert_error_string(vr)},
+                           {{"host", host},
+                            {"error", X509_verify_cert_error_string(vr)},
                             {"suppressed", std::to_string(*suppressed)}});
             }
             co_return why;
@@ -512,8 +513,8 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
         if (target.starts_with("https://") || target.starts_with("http://")) {
             auto start = target.find("//") + 2;
             auto slash = target.find('/', start);
-            auto authority = target.substr(start, slash == std::string::npos ? std::string::npos
-                                                                               : slash - start);
+            auto authority = target.substr(
+                start, slash == std::string::npos ? std::string::npos : slash - start);
             if (auto at = authority.rfind('@'); at != std::string::npos) {
                 authority.erase(0, at + 1);  // userinfo is never forwarded
             }

@@ -16,7 +16,7 @@ build_pkgs=(
 # a browser, and clang for the libFuzzer builds.
 test_pkgs=(
   nsd unbound bind9-dnsutils python3 python3-dnspython curl iproute2 procps psmisc
-  chromium clang libclang-rt-14-dev
+  chromium clang clang-format libclang-rt-14-dev
 )
 bench_pkgs=(dnsperf dnsdist squid-openssl mitmproxy nginx nghttp2-client wrk socat)
 

@@ -15,10 +15,10 @@ struct query {
     std::optional<std::string> decision;  // "allow" | "deny": the policy's verdict (report-only
                                           // denials included, since reviewers need to see them)
     std::optional<core::time_point> since;
-    std::optional<std::string> account;   // exact account ID or alias
-    std::optional<std::string> user;      // case-insensitive substring of user
+    std::optional<std::string> account;  // exact account ID or alias
+    std::optional<std::string> user;     // case-insensitive substring of user
     std::optional<std::string> flow;
-    std::size_t limit = 0;                // 0 = no limit; keeps the newest
+    std::size_t limit = 0;  // 0 = no limit; keeps the newest
 };
 
 bool matches(const event& e, const query& q);

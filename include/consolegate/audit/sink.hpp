@@ -14,7 +14,7 @@
 namespace consolegate::audit {
 
 class sink {
-public:
+  public:
     virtual ~sink() = default;
     virtual void record(event e) = 0;
     // Blocks until every event recorded before the call is durably written (fsync'd).
@@ -23,12 +23,12 @@ public:
 
 // The last N events in memory, for the admin review page. Thread-safe.
 class recent_events {
-public:
+  public:
     explicit recent_events(std::size_t capacity) : capacity_(capacity) {}
     void add(const event& e);
     std::vector<event> snapshot() const;  // newest first
 
-private:
+  private:
     mutable std::mutex mutex_;
     std::deque<event> events_;
     std::size_t capacity_;
@@ -49,13 +49,13 @@ std::unique_ptr<sink> make_jsonl_sink(const std::filesystem::path& file,
 
 // Fans one event out to several sinks (and the review page's ring).
 class tee_sink final : public sink {
-public:
+  public:
     tee_sink(std::vector<std::unique_ptr<sink>> sinks, std::shared_ptr<recent_events> recent)
         : sinks_(std::move(sinks)), recent_(std::move(recent)) {}
     void record(event e) override;
     void flush() override;
 
-private:
+  private:
     std::vector<std::unique_ptr<sink>> sinks_;
     std::shared_ptr<recent_events> recent_;
 };

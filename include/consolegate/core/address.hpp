@@ -12,25 +12,26 @@
 namespace consolegate::core {
 
 class ip_address {
-public:
+  public:
     constexpr ip_address() = default;
-    static std::optional<ip_address> parse(std::string_view text) noexcept;  // dotted quad or RFC 4291 text
+    static std::optional<ip_address> parse(
+        std::string_view text) noexcept;  // dotted quad or RFC 4291 text
     static ip_address from_v4(std::uint32_t host_order) noexcept;
     static ip_address from_v6(const std::array<std::uint8_t, 16>& bytes) noexcept;
 
-    bool is_v4() const noexcept;  // an IPv4-mapped address
+    bool is_v4() const noexcept;        // an IPv4-mapped address
     std::uint32_t v4() const noexcept;  // host order; meaningful only if is_v4()
     const std::array<std::uint8_t, 16>& bytes() const noexcept { return bytes_; }
     std::string str() const;
 
     friend auto operator<=>(const ip_address&, const ip_address&) = default;
 
-private:
+  private:
     std::array<std::uint8_t, 16> bytes_{};
 };
 
 class cidr {
-public:
+  public:
     // "10.0.0.0/8", "2001:db8::/32", or a bare address (= /32 or /128). Host bits must be zero:
     // "10.1.2.3/8" is rejected so a typo never silently widens a rule.
     static std::optional<cidr> parse(std::string_view text) noexcept;
@@ -42,7 +43,7 @@ public:
 
     friend bool operator==(const cidr&, const cidr&) = default;
 
-private:
+  private:
     ip_address network_;
     int bits_ = 0;  // over the 128-bit (mapped) form
 };

@@ -5,7 +5,8 @@
 // a complete config or every problem it found, each with FILE:LINE:COL.
 //
 // Relative paths in a file are resolved against the directory of the file that names them, and
-// stored absolute and lexically normalised (a later chdir cannot change what they name). Keys and meanings: config/README.md.
+// stored absolute and lexically normalised (a later chdir cannot change what they name). Keys and
+// meanings: config/README.md.
 //
 // Thread-safety: config is a plain value; share it as std::shared_ptr<const config>.
 

@@ -17,8 +17,9 @@ struct http_request_view {
     std::string_view target;  // origin-form "/path?query" (absolute-form already reduced)
     std::string_view host;    // Host header as sent (case, port and trailing dot not normalised)
     std::string_view sni;     // TLS server name of the connection; empty if none
-    std::vector<std::pair<std::string_view, std::string_view>> headers;  // in order, duplicates kept
-    std::string_view body;    // de-chunked, at most the inspection cap
+    std::vector<std::pair<std::string_view, std::string_view>>
+        headers;                  // in order, duplicates kept
+    std::string_view body;        // de-chunked, at most the inspection cap
     bool body_truncated = false;  // the body exceeded the inspection cap (body holds the prefix)
     ip_address client;
     std::chrono::system_clock::time_point time;

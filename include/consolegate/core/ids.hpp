@@ -14,7 +14,7 @@ namespace consolegate::core {
 // A 12-digit AWS account ID. Stored as a number, printed zero-padded, so "012345678901" keeps
 // its leading zero and compares equal however it was written.
 class account_id {
-public:
+  public:
     constexpr account_id() = default;
 
     // Exactly 12 ASCII digits; anything else (11 or 13 digits, signs, spaces) is nullopt.
@@ -27,7 +27,7 @@ public:
 
     friend constexpr auto operator<=>(account_id, account_id) = default;
 
-private:
+  private:
     std::uint64_t value_ = 0;
 };
 

@@ -61,10 +61,10 @@ struct policy_config {
     // Root sign-in names no account before authentication: allow it pre-auth (and enforce on
     // the aws-userInfo cookie afterwards), or deny every unknown-account pre-auth attempt.
     bool allow_unknown_account_pre_auth = true;
-    std::string org_id;                      // from the org export
-    std::vector<org_account> accounts;       // from the org export
+    std::string org_id;                         // from the org export
+    std::vector<org_account> accounts;          // from the org export
     std::map<std::string, account_id> aliases;  // lowercased alias -> account
-    std::vector<rule_config> rules;          // in file order; imported endpoint policies appended
+    std::vector<rule_config> rules;  // in file order; imported endpoint policies appended
     guard_action ams_change_types = guard_action::flag;
     guard_action ams_reserved_roles = guard_action::flag;
     std::vector<std::string> ams_change_type_ids{"ct-1opjmhuddw194", "ct-3rd4781c2nnhp"};

@@ -22,11 +22,12 @@ struct principal {
     principal_kind kind = principal_kind::root;
     std::string partition = "aws";  // aws, aws-cn, aws-us-gov
     account_id account;
-    std::string role_name;       // role and assumed-role: the role's name (path stripped)
-    std::string permission_set;  // IAM Identity Center roles: <name> of AWSReservedSSO_<name>_<hex16>
-    std::string session_name;    // assumed-role: the session name (for TEAM: the user name)
-    std::string user_name;       // iam_user, federated_user
-    std::string provider_name;   // saml_provider
+    std::string role_name;  // role and assumed-role: the role's name (path stripped)
+    std::string
+        permission_set;        // IAM Identity Center roles: <name> of AWSReservedSSO_<name>_<hex16>
+    std::string session_name;  // assumed-role: the session name (for TEAM: the user name)
+    std::string user_name;     // iam_user, federated_user
+    std::string provider_name;  // saml_provider
 };
 
 // Parses an IAM or STS ARN of one of the kinds above. Anything else (other services, malformed

@@ -42,8 +42,8 @@ struct sign_in_attempt {
     std::string role_name;              // role / permission set role as named in the request
     std::string permission_set;         // from AWSReservedSSO_<name>_<hex> or role_name (IdC)
     std::string user;                   // IAM user name, session name, or root e-mail
-    std::string source;                 // where it was found: "form:account", "cookie:aws-userInfo"…
-    std::string change_type;            // ams_change: the guarded change type ID
+    std::string source;       // where it was found: "form:account", "cookie:aws-userInfo"…
+    std::string change_type;  // ams_change: the guarded change type ID
     // Non-empty when the inspector could not read what it must (malformed SAML, body over the
     // cap, undecodable key): the policy denies such an attempt with reason unparsable_request.
     std::string parse_error;
@@ -55,18 +55,18 @@ enum class effect : std::uint8_t { allow, deny };
 
 // Stable reason codes: they appear in logs, metrics and the block page; never renumber or rename.
 enum class reason : std::uint8_t {
-    rule_allow,              // a rule allowed it
-    rule_deny,               // a rule denied it
-    default_deny,            // no rule matched
-    elevation_active,        // allow-with-elevation, and TEAM says the user is elevated
-    elevation_missing,       // allow-with-elevation, and no active elevation matches
-    elevation_feed_stale,    // allow-with-elevation, and the feed is missing/invalid/stale
-    unparsable_request,      // the inspector could not read a sign-in path: fail closed
-    unknown_alias,           // the request names an alias the alias map does not know
-    unknown_account,         // no account before authentication (root): allowed pre-auth by config
-    ams_guarded_change,      // AMS Developer/Direct-Change mode change type
-    ams_reserved_role,       // AMS-reserved role name
-    no_account,              // no account named, and unknown accounts are not allowed here
+    rule_allow,            // a rule allowed it
+    rule_deny,             // a rule denied it
+    default_deny,          // no rule matched
+    elevation_active,      // allow-with-elevation, and TEAM says the user is elevated
+    elevation_missing,     // allow-with-elevation, and no active elevation matches
+    elevation_feed_stale,  // allow-with-elevation, and the feed is missing/invalid/stale
+    unparsable_request,    // the inspector could not read a sign-in path: fail closed
+    unknown_alias,         // the request names an alias the alias map does not know
+    unknown_account,       // no account before authentication (root): allowed pre-auth by config
+    ams_guarded_change,    // AMS Developer/Direct-Change mode change type
+    ams_reserved_role,     // AMS-reserved role name
+    no_account,            // no account named, and unknown accounts are not allowed here
 };
 std::string_view to_string(reason r) noexcept;  // "rule-allow", "default-deny", …
 std::string_view describe(reason r) noexcept;   // one sentence for people (block page, explain)
@@ -74,9 +74,9 @@ std::string_view describe(reason r) noexcept;   // one sentence for people (bloc
 struct decision {
     effect verdict = effect::deny;  // what the policy says
     reason why = reason::default_deny;
-    std::string rule;           // name of the deciding rule; empty for defaults
-    bool report_only = false;   // report-only (global or per rule): logged, never enforced
-    bool flagged = false;       // AMS guardrail in flag mode: allowed but marked for review
+    std::string rule;          // name of the deciding rule; empty for defaults
+    bool report_only = false;  // report-only (global or per rule): logged, never enforced
+    bool flagged = false;      // AMS guardrail in flag mode: allowed but marked for review
 
     // What the gateway actually does.
     effect enforced() const noexcept { return report_only ? effect::allow : verdict; }

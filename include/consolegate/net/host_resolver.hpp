@@ -19,7 +19,7 @@ struct resolve_result {
 };
 
 class host_resolver {
-public:
+  public:
     virtual ~host_resolver() = default;
     // Completes within the resolver's configured timeout; never throws for lookup failures.
     virtual boost::asio::awaitable<resolve_result> resolve(std::string host) = 0;

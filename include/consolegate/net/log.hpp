@@ -36,12 +36,12 @@ std::string format_line(level l, std::string_view component, std::string_view me
 // Lets a repeated warning through at most once per interval and counts what it suppressed;
 // the next line that gets through carries `suppressed=N`. One static instance per call site.
 class rate_limit {
-public:
+  public:
     explicit rate_limit(std::chrono::milliseconds interval) : interval_(interval) {}
     // Returns the number suppressed since the last allowed line, or nullopt to stay quiet.
     std::optional<std::uint64_t> allow(std::chrono::steady_clock::time_point now);
 
-private:
+  private:
     std::chrono::milliseconds interval_;
     std::atomic<std::int64_t> next_{0};
     std::atomic<std::uint64_t> suppressed_{0};

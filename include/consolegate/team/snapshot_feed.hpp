@@ -20,14 +20,14 @@
 namespace consolegate::team {
 
 struct feed_status {
-    std::shared_ptr<const core::elevation_set> set;  // null while unavailable
+    std::shared_ptr<const core::elevation_set> set;   // null while unavailable
     std::chrono::system_clock::time_point data_time;  // the snapshot file's modification time
-    std::string problem;       // why the feed is unavailable (missing, invalid JSON, …); "" if ok
+    std::string problem;  // why the feed is unavailable (missing, invalid JSON, …); "" if ok
     std::size_t skipped_items = 0;  // malformed items left out of a valid snapshot
 };
 
 class snapshot_feed {
-public:
+  public:
     snapshot_feed(std::filesystem::path file, std::chrono::milliseconds staleness_limit);
 
     // Re-reads the file when its modification time, size or inode changed (or on the first
@@ -42,7 +42,7 @@ public:
     core::elevation_view view(std::chrono::system_clock::time_point now,
                               std::shared_ptr<const feed_status>& keep) const;
 
-private:
+  private:
     std::filesystem::path file_;
     std::chrono::milliseconds staleness_limit_;
     std::atomic<std::shared_ptr<const feed_status>> status_;

@@ -14,7 +14,7 @@ namespace cg = consolegate;
 using cg::test::run_command;
 
 class admin_server_test : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         recent = std::make_shared<cg::audit::recent_events>(100);
         cg::audit::event deny;

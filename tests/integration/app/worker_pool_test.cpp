@@ -23,7 +23,7 @@ struct record {
 // A service whose only work is one long "session" (a timer) that ends when stop() cancels it,
 // or, with `linger`, only when the pool's drain deadline cuts it off.
 class timer_service final : public cg::app::worker_service {
-public:
+  public:
     timer_service(boost::asio::io_context& ioc, record& r, bool linger, bool fail)
         : timer_(ioc, 1h), r_(r), linger_(linger), fail_(fail) {}
     void start() override {
@@ -40,7 +40,7 @@ public:
         if (!linger_) timer_.cancel();
     }
 
-private:
+  private:
     boost::asio::steady_timer timer_;
     record& r_;
     bool linger_, fail_;

@@ -3,8 +3,6 @@
 // child runs under `timeout`, each socket wait has a deadline.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-
-#include <filesystem>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -18,6 +16,7 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -335,7 +334,8 @@ TEST_F(proxy_it, slowloris_and_stalled_handshakes_time_out_while_others_are_serv
     // Beast's timer closes the socket before the timed-out read completes and is counted, so
     // the client can see the close first: wait (bounded) for both counts.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (p.shared->counters().timeouts.load() < 2 && std::chrono::steady_clock::now() < deadline) {
+    while (p.shared->counters().timeouts.load() < 2 &&
+           std::chrono::steady_clock::now() < deadline) {
         std::this_thread::yield();
     }
     EXPECT_GE(p.shared->counters().timeouts.load(), 2u);
@@ -541,7 +541,7 @@ namespace {
 // Stands in for the c-ares resolver: fixed answers, so the destination rules are checked on
 // what a resolver returns rather than on the name.
 class fixed_resolver : public net::host_resolver {
-public:
+  public:
     boost::asio::awaitable<net::resolve_result> resolve(std::string host) override {
         net::resolve_result r;
         if (host == "resolved.example.org") {

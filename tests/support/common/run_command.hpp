@@ -17,7 +17,7 @@ struct command_result {
 
 inline command_result run_command(const std::string& command, int seconds = 20) {
     command_result r;
-    std::string full = "timeout -k 2 " + std::to_string(seconds) + " sh -c '" ;
+    std::string full = "timeout -k 2 " + std::to_string(seconds) + " sh -c '";
     for (char c : command) {
         if (c == '\'') {
             full += "'\\''";

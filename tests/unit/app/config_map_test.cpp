@@ -8,7 +8,8 @@ using namespace std::chrono_literals;
 namespace {
 cg::core::config load(std::string_view toml) {
     auto r = cg::core::load_config_text(toml, "/etc/consolegate/test.toml");
-    EXPECT_TRUE(r.cfg) << (r.diagnostics.empty() ? "" : cg::core::format_diagnostic(r.diagnostics[0]));
+    EXPECT_TRUE(r.cfg) << (r.diagnostics.empty() ? ""
+                                                 : cg::core::format_diagnostic(r.diagnostics[0]));
     return r.cfg ? *r.cfg : cg::core::config{};
 }
 }  // namespace

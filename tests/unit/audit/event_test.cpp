@@ -34,8 +34,7 @@ au::event sample(std::string id) {
 }
 
 std::filesystem::path temp_file(const char* name) {
-    auto dir = std::filesystem::temp_directory_path() /
-               ("cg-audit-" + std::to_string(::getpid()));
+    auto dir = std::filesystem::temp_directory_path() / ("cg-audit-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     auto p = dir / name;
     std::filesystem::remove(p);
@@ -70,8 +69,8 @@ TEST(audit_event, rejects_non_events) {
     EXPECT_FALSE(au::from_json_line("not json", &err));
     EXPECT_FALSE(err.empty());
     EXPECT_FALSE(au::from_json_line("[1,2]", &err));
-    EXPECT_FALSE(au::from_json_line(R"({"id":"x"})", &err));            // no time
-    EXPECT_FALSE(au::from_json_line(R"({"id":1,"time":"t"})", &err));   // wrong type
+    EXPECT_FALSE(au::from_json_line(R"({"id":"x"})", &err));           // no time
+    EXPECT_FALSE(au::from_json_line(R"({"id":1,"time":"t"})", &err));  // wrong type
     EXPECT_FALSE(au::from_json_line(R"({"id":"x","time":"t","flagged":"yes"})", &err));
 }
 

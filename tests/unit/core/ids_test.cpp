@@ -25,8 +25,8 @@ TEST(account_id, rejects_wrong_lengths_and_characters) {
 
 TEST(org_ids, shapes) {
     EXPECT_TRUE(cc::is_org_id("o-a1b2c3d4e5"));
-    EXPECT_FALSE(cc::is_org_id("o-a1b2c3d4e"));     // 9 chars
-    EXPECT_FALSE(cc::is_org_id("o-A1B2C3D4E5"));    // upper case
+    EXPECT_FALSE(cc::is_org_id("o-a1b2c3d4e"));   // 9 chars
+    EXPECT_FALSE(cc::is_org_id("o-A1B2C3D4E5"));  // upper case
     EXPECT_TRUE(cc::is_root_id("r-ab12"));
     EXPECT_FALSE(cc::is_root_id("r-ab1"));
     EXPECT_TRUE(cc::is_ou_id("ou-ab12-11111111"));
@@ -57,9 +57,10 @@ TEST(principal, role_path_and_underscored_permission_set) {
 }
 
 TEST(principal, rejects_malformed) {
-    for (const char* bad : {"", "arn:aws:iam::12345678901:root", "arn:aws:s3:::bucket",
-                            "arn:aws:iam:us-east-1:111122223333:role/x", "arn:aws:iam::111122223333:role/",
-                            "arn:aws:sts::111122223333:assumed-role/r", "arn:foo:iam::111122223333:root"}) {
+    for (const char* bad :
+         {"", "arn:aws:iam::12345678901:root", "arn:aws:s3:::bucket",
+          "arn:aws:iam:us-east-1:111122223333:role/x", "arn:aws:iam::111122223333:role/",
+          "arn:aws:sts::111122223333:assumed-role/r", "arn:foo:iam::111122223333:root"}) {
         EXPECT_FALSE(cc::parse_arn(bad)) << bad;
     }
 }

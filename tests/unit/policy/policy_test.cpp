@@ -110,11 +110,8 @@ cc::policy_config config(variant v) {
     c.rules = {r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17};
 
     switch (v) {
-        case variant::base:
-            break;
-        case variant::global_report_only:
-            c.report_only = true;
-            break;
+        case variant::base: break;
+        case variant::global_report_only: c.report_only = true; break;
         case variant::ams_off:
             c.ams_change_types = cc::guard_action::off;
             c.ams_reserved_roles = cc::guard_action::off;
@@ -127,9 +124,7 @@ cc::policy_config config(variant v) {
             c.ams_change_types = cc::guard_action::block_unless_elevated;
             c.ams_reserved_roles = cc::guard_action::block_unless_elevated;
             break;
-        case variant::unknown_account_denied:
-            c.allow_unknown_account_pre_auth = false;
-            break;
+        case variant::unknown_account_denied: c.allow_unknown_account_pre_auth = false; break;
     }
     return c;
 }

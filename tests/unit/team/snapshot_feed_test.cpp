@@ -19,7 +19,7 @@ constexpr const char* one_elevation = R"([{"id": "r1", "username": "idc_alice",
     "duration": "2", "status": "in progress"}])";
 
 class snapshot_feed_test : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         dir = fs::temp_directory_path() /
               ("cg-team-" + std::to_string(::getpid()) + "-" +
@@ -58,7 +58,7 @@ TEST_F(snapshot_feed_test, loads_and_answers_within_the_staleness_limit) {
     tm_::snapshot_feed f(file, 15min);
     EXPECT_NE(f.poll().find("1 in progress"), std::string::npos);
     EXPECT_TRUE(elevated(f, "2026-11-23T08:40:00Z"));
-    EXPECT_TRUE(available(f, "2026-11-23T08:45:00Z"));   // exactly at the limit: still fresh
+    EXPECT_TRUE(available(f, "2026-11-23T08:45:00Z"));       // exactly at the limit: still fresh
     EXPECT_FALSE(available(f, "2026-11-23T08:45:00.001Z"));  // past it: stale
 }
 
