@@ -19,6 +19,7 @@
 #include "consolegate/dns/stats.hpp"
 #include "consolegate/net/cares_resolver.hpp"
 #include "consolegate/net/log.hpp"
+#include "consolegate/net/prometheus.hpp"
 #include "consolegate/proxy/service.hpp"
 #include "consolegate/team/snapshot_feed.hpp"
 #include "enforcement.hpp"
@@ -302,57 +303,48 @@ class gateway {
     }
 
     std::string metrics_text() {
+        using net::write_metric;
+        using net::write_metric_header;
+        using net::write_sample;
         std::string out;
         out.reserve(8192);
-        out +=
-            "# HELP consolegate_build_info Version of the running gateway.\n"
-            "# TYPE consolegate_build_info gauge\n"
-            "consolegate_build_info{version=\"" CG_VERSION
-            "\"} 1\n"
-            "# HELP consolegate_signin_decisions_total Sign-in attempts judged, by the "
-            "policy's verdict and reason.\n"
-            "# TYPE consolegate_signin_decisions_total counter\n";
+        write_metric_header(out, "consolegate_build_info", "gauge",
+                            "Version of the running gateway.");
+        write_sample(out, "consolegate_build_info{version=\"" CG_VERSION "\"}", std::int64_t{1});
+        write_metric_header(out, "consolegate_signin_decisions_total", "counter",
+                            "Sign-in attempts judged, by the policy's verdict and reason.");
         for (std::size_t e = 0; e < 2; ++e) {
             for (std::size_t r = 0; r < reason_slots; ++r) {
                 auto n = decisions_[e][r].load(std::memory_order_relaxed);
                 if (n == 0) continue;
-                out += "consolegate_signin_decisions_total{effect=\"";
-                out += e == 0 ? "allow" : "deny";
-                out += "\",reason=\"";
-                out += core::to_string(static_cast<core::reason>(r));
-                out += "\"} " + std::to_string(n) + "\n";
+                write_sample(out,
+                             std::string("consolegate_signin_decisions_total{effect=\"") +
+                                 (e == 0 ? "allow" : "deny") + "\",reason=\"" +
+                                 std::string(core::to_string(static_cast<core::reason>(r))) + "\"}",
+                             n);
             }
         }
-        auto counter = [&](const char* name, const char* help, std::uint64_t v) {
-            out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" +
-                   name + " " + std::to_string(v) + "\n";
-        };
-        counter("consolegate_signin_report_only_denies_total",
-                "Attempts report-only mode let through that the policy denies.",
-                report_only_denies_.load());
-        counter("consolegate_signin_flagged_total", "Attempts flagged by AMS guardrails.",
-                flagged_.load());
-        counter("consolegate_audit_events_total", "Audit events recorded.", events_.load());
-        out +=
-            "# HELP consolegate_config_reloads_total Configuration reloads by result.\n"
-            "# TYPE consolegate_config_reloads_total counter\n"
-            "consolegate_config_reloads_total{result=\"ok\"} " +
-            std::to_string(reloads_ok_.load()) +
-            "\nconsolegate_config_reloads_total{result=\"refused\"} " +
-            std::to_string(reloads_failed_.load()) + "\n";
+        write_metric(out, "consolegate_signin_report_only_denies_total", "counter",
+                     "Attempts report-only mode let through that the policy denies.",
+                     report_only_denies_.load());
+        write_metric(out, "consolegate_signin_flagged_total", "counter",
+                     "Attempts flagged by AMS guardrails.", flagged_.load());
+        write_metric(out, "consolegate_audit_events_total", "counter", "Audit events recorded.",
+                     events_.load());
+        write_metric_header(out, "consolegate_config_reloads_total", "counter",
+                            "Configuration reloads by result.");
+        write_sample(out, "consolegate_config_reloads_total{result=\"ok\"}", reloads_ok_.load());
+        write_sample(out, "consolegate_config_reloads_total{result=\"refused\"}",
+                     reloads_failed_.load());
         if (auto feed = feed_.load()) {
             auto st = feed->status();
             std::shared_ptr<const team::feed_status> keep;
             bool available = feed->view(std::chrono::system_clock::now(), keep).available();
-            out +=
-                "# HELP consolegate_team_feed_available 1 when the TEAM feed is fresh and "
-                "valid.\n# TYPE consolegate_team_feed_available gauge\n"
-                "consolegate_team_feed_available " +
-                std::string(available ? "1" : "0") +
-                "\n# HELP consolegate_team_elevations_in_progress TEAM requests in progress."
-                "\n# TYPE consolegate_team_elevations_in_progress gauge\n"
-                "consolegate_team_elevations_in_progress " +
-                std::to_string(st->set ? st->set->size() : 0) + "\n";
+            write_metric(out, "consolegate_team_feed_available", "gauge",
+                         "1 when the TEAM feed is fresh and valid.", std::int64_t{available});
+            write_metric(out, "consolegate_team_elevations_in_progress", "gauge",
+                         "TEAM requests in progress.",
+                         std::uint64_t{st->set ? st->set->size() : 0});
         }
         if (dns_options_.load()) dns::write_prometheus(out, dns_stats_);
         if (proxy_shared_) proxy::write_prometheus(out, proxy_shared_->counters());

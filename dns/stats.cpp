@@ -1,5 +1,7 @@
 #include "consolegate/dns/stats.hpp"
 
+#include "consolegate/net/prometheus.hpp"
+
 namespace consolegate::dns {
 namespace {
 
@@ -7,9 +9,8 @@ template <class T>
 void metric(std::string& out, const char* name, const char* type, const char* help,
             const std::atomic<T>& v) {
     const bool counter = type[0] == 'c';
-    const std::string full = std::string("consolegate_dns_") + name + (counter ? "_total" : "");
-    out += "# HELP " + full + ' ' + help + "\n# TYPE " + full + ' ' + type + '\n' + full + ' ' +
-           std::to_string(v.load(std::memory_order_relaxed)) + '\n';
+    net::write_metric(out, std::string("consolegate_dns_") + name + (counter ? "_total" : ""), type,
+                      help, v.load(std::memory_order_relaxed));
 }
 
 }  // namespace

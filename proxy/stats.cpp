@@ -1,3 +1,4 @@
+#include "consolegate/net/prometheus.hpp"
 #include "consolegate/proxy/service.hpp"
 
 namespace consolegate::proxy {
@@ -6,19 +7,8 @@ namespace {
 template <class T>
 void metric(std::string& out, const char* name, const char* help, const char* type,
             const std::atomic<T>& v) {
-    out += "# HELP consolegate_proxy_";
-    out += name;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE consolegate_proxy_";
-    out += name;
-    out += ' ';
-    out += type;
-    out += "\nconsolegate_proxy_";
-    out += name;
-    out += ' ';
-    out += std::to_string(v.load(std::memory_order_relaxed));
-    out += '\n';
+    net::write_metric(out, std::string("consolegate_proxy_") + name, type, help,
+                      v.load(std::memory_order_relaxed));
 }
 
 }  // namespace
