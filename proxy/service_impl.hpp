@@ -1,6 +1,7 @@
 #pragma once
 // Internals of the proxy service shared by service.cpp, upstream.cpp and session.cpp.
 
+#include <algorithm>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -20,6 +21,7 @@
 #include "host_pattern.hpp"
 #include "leaf_minter.hpp"
 #include "tls_contexts.hpp"
+#include "tls_socket.hpp"
 
 namespace consolegate::proxy {
 
@@ -55,6 +57,9 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
     std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> sni_acceptors, connect_acceptors;
     std::list<tracked_connection> connections;
     bool draining = false;
+    // Deadlines of the bumped connections' sockets (both legs); declared before the pool so
+    // pooled sockets go first.
+    deadline_sweeper sweeper;
     // Idle upstream TLS connections by "host:port", reused by the next client connection on this
     // worker (nginx's upstream keepalive). Type-erased: the stream type is session.cpp's.
     struct pooled {
@@ -71,7 +76,15 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
           shared_owner(std::move(s)),
           shared(*shared_owner),
           inspect(std::move(i)),
-          resolver(std::move(r)) {}
+          resolver(std::move(r)),
+          sweeper(c, sweep_period(*opts)) {}
+    // A quarter of the shortest timeout, within [10 ms, 250 ms]: deadlines fire at most that late.
+    static std::chrono::milliseconds sweep_period(const options& o) {
+        auto shortest =
+            std::min({o.handshake_timeout, o.header_timeout, o.idle_timeout, o.upstream_timeout});
+        return std::clamp(shortest / 4, std::chrono::milliseconds(10),
+                          std::chrono::milliseconds(250));
+    }
     stats& counters() { return shared.counters; }
 };
 

@@ -6,20 +6,19 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/buffered_read_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
+#include <cstdio>
 
 #include "block_page.hpp"
 #include "client_hello.hpp"
 #include "consolegate/net/log.hpp"
 #include "service_impl.hpp"
+#include "tls_socket.hpp"
 
 namespace consolegate::proxy {
 
@@ -35,26 +34,6 @@ constexpr auto tok = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view via_token = "1.1 consolegate";
 constexpr std::uint64_t small_body = 256 * 1024;  // buffered whole; larger bodies stream
 
-// The bytes read while parsing the ClientHello are replayed into the TLS engine first; asio's
-// ssl::stream also wants lowest_layer(), which buffered_read_stream lacks.
-class prefixed_stream : public beast::buffered_read_stream<beast::tcp_stream, beast::flat_buffer> {
-  public:
-    using buffered_read_stream::buffered_read_stream;
-    using lowest_layer_type = tcp::socket;
-    lowest_layer_type& lowest_layer() noexcept { return next_layer().socket(); }
-    const lowest_layer_type& lowest_layer() const noexcept { return next_layer().socket(); }
-};
-// beast::ssl_stream rather than asio's: it flattens buffer sequences so a serialized HTTP message
-// becomes one SSL_write (one TLS record, one syscall) instead of one per buffer.
-using client_tls = beast::ssl_stream<prefixed_stream>;
-using upstream_tls = beast::ssl_stream<beast::tcp_stream>;
-
-beast::tcp_stream& tcp_of(client_tls& s) {
-    return s.next_layer().next_layer();
-}
-beast::tcp_stream& tcp_of(upstream_tls& s) {
-    return s.next_layer();
-}
 beast::tcp_stream& tcp_of(beast::tcp_stream& s) {
     return s;
 }
@@ -164,16 +143,6 @@ asio::awaitable<void> splice(A& a, B& b, std::chrono::milliseconds idle, stats& 
     b.expires_never();
     co_await ((pump(a, b, act, half_close) && pump(b, a, act, half_close)) ||
               watchdog(act, idle, a.socket(), b.socket(), st));
-}
-
-// TLS on both sides (after a 101): no half-close in TLS without close_notify games.
-asio::awaitable<void> splice_tls(client_tls& c, upstream_tls& u, std::chrono::milliseconds idle,
-                                 stats& st) {
-    activity act;
-    tcp_of(c).expires_never();
-    tcp_of(u).expires_never();
-    co_await ((pump(c, u, act, false) && pump(u, c, act, false)) ||
-              watchdog(act, idle, tcp_of(c).socket(), tcp_of(u).socket(), st));
 }
 
 // --- HTTP helpers -------------------------------------------------------------------------------
@@ -315,10 +284,169 @@ void fix_response_header(http::response_parser<http::buffer_body>& p, bool keep_
     if (!p.is_done() && !has_length && !upgrade) res.chunked(true);
 }
 
+// --- HTTP/1.1 over tls_socket -------------------------------------------------------------------
+// Beast's parsers and field containers, fed and serialized here rather than through Beast's
+// composed operations: one SSL_read per socket wake-up, one SSL_write per message head (plus its
+// small body).
+
+constexpr std::size_t read_chunk = 16 * 1024;
+
+// Beast's read_some_op loop, inline: feeds `p` from `buf`, reading more while it needs more.
+// Stops when the header is parsed (`header_only`) or the message is done; with a buffer_body,
+// also when the body buffer is full (http::error::need_buffer).
+template <class Parser>
+asio::awaitable<boost::system::error_code> parse_from(tls_socket& s, beast::flat_buffer& buf,
+                                                      Parser& p, bool header_only) {
+    boost::system::error_code ec;
+    p.eager(!header_only);
+    for (;;) {
+        if (buf.size() > 0) {
+            auto used = p.put(buf.data(), ec);
+            buf.consume(used);
+            if (ec == http::error::need_more) {
+                ec = {};
+            } else if (ec) {
+                co_return ec;
+            } else if (header_only ? p.is_header_done() : p.is_done()) {
+                co_return ec;
+            } else if (used > 0 && buf.size() > 0) {
+                continue;
+            }
+        }
+        auto [rec, n] = co_await s.read_some(buf.prepare(read_chunk));
+        if (rec == asio::error::eof || rec == asio::ssl::error::stream_truncated) {
+            if (!p.got_some()) co_return http::error::end_of_stream;
+            p.put_eof(ec);
+            co_return ec;
+        }
+        if (rec) co_return rec;
+        buf.commit(n);
+    }
+}
+
+void append_fields(std::string& out, const http::fields& f) {
+    for (const auto& field : f) {
+        out.append(field.name_string());
+        out.append(": ");
+        out.append(field.value());
+        out.append("\r\n");
+    }
+    out.append("\r\n");
+}
+
+// We speak HTTP/1.1 on both legs whatever the peer's version (RFC 9110 §2.5).
+void append_head(std::string& out, const http::request_header<>& h) {
+    out.append(h.method_string());
+    out.push_back(' ');
+    out.append(h.target());
+    out.append(" HTTP/1.1\r\n");
+    append_fields(out, h);
+}
+
+void append_head(std::string& out, const http::response_header<>& h) {
+    char status[16];
+    int n = std::snprintf(status, sizeof status, "HTTP/1.1 %03u ", h.result_int() % 1000);
+    out.append(status, static_cast<std::size_t>(n));
+    out.append(h.reason());
+    out.append("\r\n");
+    append_fields(out, h);
+}
+
+// Chunked framing (RFC 9112 §7.1) for bodies of unknown length.
+void append_chunk(std::string& out, const char* data, std::size_t n) {
+    char size[24];
+    int len = std::snprintf(size, sizeof size, "%zx\r\n", n);
+    out.append(size, static_cast<std::size_t>(len));
+    out.append(data, n);
+    out.append("\r\n");
+}
+constexpr std::string_view last_chunk = "0\r\n\r\n";
+
+asio::awaitable<void> write_rendered(tls_socket& s, const rendered_response& r, bool keep_alive,
+                                     std::chrono::milliseconds timeout) {
+    http::response<http::empty_body> res;
+    res.result(r.status);
+    res.version(11);
+    res.set(http::field::content_type, r.content_type);
+    res.set(http::field::cache_control, "no-store");
+    res.set("X-Content-Type-Options", "nosniff");
+    for (const auto& c : r.set_cookies) res.insert(http::field::set_cookie, c);
+    res.content_length(r.body.size());
+    res.keep_alive(keep_alive);
+    std::string wire;
+    append_head(wire, res);
+    wire.append(r.body);
+    s.expires_after(timeout);
+    co_await s.write(asio::buffer(wire));
+}
+
+asio::awaitable<void> write_simple(tls_socket& s, http::status status, std::string_view text,
+                                   std::chrono::milliseconds timeout) {
+    rendered_response r;
+    r.status = static_cast<unsigned>(status);
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = std::string(text) + "\n";
+    co_await write_rendered(s, r, false, timeout);
+}
+
+// Streams the rest of a message body from `from` (parser `p`, header done) to `to`, chunk-framed
+// when `chunked`. Returns false when either side fails.
+template <bool isRequest>
+asio::awaitable<bool> stream_body(tls_socket& from, beast::flat_buffer& fbuf,
+                                  http::parser<isRequest, http::buffer_body>& p, tls_socket& to,
+                                  bool chunked, std::chrono::milliseconds idle, std::string& wire) {
+    std::array<char, read_chunk> buf;
+    while (!p.is_done()) {
+        p.get().body().data = buf.data();
+        p.get().body().size = buf.size();
+        from.expires_after(idle);
+        auto ec = co_await parse_from(from, fbuf, p, false);
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) co_return false;
+        std::size_t n = buf.size() - p.get().body().size;
+        wire.clear();
+        if (chunked) {
+            if (n > 0) append_chunk(wire, buf.data(), n);
+            if (p.is_done()) wire.append(last_chunk);
+        } else {
+            wire.append(buf.data(), n);
+        }
+        to.expires_after(idle);
+        if (co_await to.write(asio::buffer(wire))) co_return false;
+    }
+    co_return true;
+}
+
+// TLS on both sides (after a 101): no half-close in TLS without close_notify games.
+asio::awaitable<void> pump_tls(tls_socket& from, tls_socket& to, activity& act) {
+    std::array<char, read_chunk> buf;
+    for (;;) {
+        auto [ec, n] = co_await from.read_some(asio::buffer(buf));
+        if (n > 0) {
+            act.last = std::chrono::steady_clock::now();
+            if (co_await to.write(asio::buffer(buf.data(), n))) ec = asio::error::broken_pipe;
+        }
+        if (ec) {
+            from.close();
+            to.close();
+            co_return;
+        }
+    }
+}
+
+asio::awaitable<void> splice_tls(tls_socket& c, tls_socket& u, std::chrono::milliseconds idle,
+                                 stats& st) {
+    activity act;
+    c.expires_never();
+    u.expires_never();
+    co_await ((pump_tls(c, u, act) && pump_tls(u, c, act)) ||
+              watchdog(act, idle, c.socket(), u.socket(), st));
+}
+
 // --- upstream TLS -------------------------------------------------------------------------------
 
 struct upstream_leg {
-    std::shared_ptr<upstream_tls> tls;
+    std::shared_ptr<tls_socket> tls;
     beast::flat_buffer buf;
     bool reused = false;
 };
@@ -340,8 +468,9 @@ asio::awaitable<std::string> open_upstream(std::shared_ptr<service::impl> svc, u
         count(st.upstream_connect_failures);
         co_return tcp_res.reason;
     }
-    leg.tls = std::make_shared<upstream_tls>(std::move(*tcp_res.stream),
-                                             svc->shared.upstream_context_for(host));
+    leg.tls = std::make_shared<tls_socket>(tcp_res.stream->release_socket(),
+                                           svc->shared.upstream_context_for(host).native_handle(),
+                                           svc->sweeper);
     leg.buf.clear();
     leg.reused = false;
     SSL* ssl = leg.tls->native_handle();
@@ -356,8 +485,8 @@ asio::awaitable<std::string> open_upstream(std::shared_ptr<service::impl> svc, u
             SSL_SESSION_free(s);
         }
     }
-    tcp_of(*leg.tls).expires_after(svc->opts->upstream_timeout);
-    auto [ec] = co_await leg.tls->async_handshake(asio::ssl::stream_base::client, tok);
+    leg.tls->expires_after(svc->opts->upstream_timeout);
+    auto ec = co_await leg.tls->handshake(false);
     if (ec) {
         long vr = SSL_get_verify_result(ssl);
         leg.tls.reset();
@@ -377,7 +506,7 @@ asio::awaitable<std::string> open_upstream(std::shared_ptr<service::impl> svc, u
             }
             co_return why;
         }
-        count(st.upstream_connect_failures);
+        count(ec == asio::error::timed_out ? st.timeouts : st.upstream_connect_failures);
         co_return "TLS handshake with " + host + " failed: " + ec.message();
     }
     if (SSL_session_reused(ssl)) count(st.upstream_resumed);
@@ -398,7 +527,7 @@ std::string host_without_port(std::string_view h) {
 
 // --- upstream keep-alive pool (per worker) ------------------------------------------------------
 
-std::shared_ptr<upstream_tls> take_pooled(service::impl& svc, const std::string& key) {
+std::shared_ptr<tls_socket> take_pooled(service::impl& svc, const std::string& key) {
     auto it = svc.upstream_pool.find(key);
     if (it == svc.upstream_pool.end()) return nullptr;
     auto now = std::chrono::steady_clock::now();
@@ -407,7 +536,7 @@ std::shared_ptr<upstream_tls> take_pooled(service::impl& svc, const std::string&
         it->second.pop_back();
         // Origins close idle connections; older than our own idle timeout is not worth a try.
         if (now - p.since < svc.opts->idle_timeout) {
-            return std::static_pointer_cast<upstream_tls>(p.conn);
+            return std::static_pointer_cast<tls_socket>(p.conn);
         }
     }
     return nullptr;
@@ -421,10 +550,10 @@ struct pool_return {
     upstream_leg& leg;
     bool clean = false;
     ~pool_return() {
-        if (!clean || !leg.tls || svc.draining) return;
+        if (!clean || !leg.tls || svc.draining || !leg.tls->socket().is_open()) return;
         auto& v = svc.upstream_pool[key];
         if (v.size() < service::impl::pool_per_host) {
-            tcp_of(*leg.tls).expires_never();
+            leg.tls->expires_never();
             v.push_back({std::chrono::steady_clock::now(), std::move(leg.tls)});
         }
     }
@@ -432,53 +561,74 @@ struct pool_return {
 
 // --- bumped connections -------------------------------------------------------------------------
 
-asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls& client,
+// Reads the body into `body` until it is complete or longer than `cap` (the inspection cap).
+asio::awaitable<boost::system::error_code> read_body_prefix(
+    tls_socket& s, beast::flat_buffer& buf, http::request_parser<http::buffer_body>& p,
+    std::string& body, std::size_t cap) {
+    while (!p.is_done() && body.size() <= cap) {
+        std::size_t old = body.size();
+        std::size_t room = std::min<std::size_t>(read_chunk, cap + 1 - old);
+        body.resize(old + room);
+        p.get().body().data = body.data() + old;
+        p.get().body().size = room;
+        auto ec = co_await parse_from(s, buf, p, false);
+        body.resize(old + room - p.get().body().size);
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) co_return ec;
+    }
+    co_return boost::system::error_code();
+}
+
+asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket& client,
                                  connection_guard& guard, std::string host, std::uint16_t port,
                                  std::string sni, core::ip_address client_ip) {
     auto& st = svc->counters();
     const auto& o = *svc->opts;
+    const auto header_limit =
+        static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX));
     beast::flat_buffer cbuf;
     upstream_leg up;
     pool_return to_pool{*svc, host + ":" + std::to_string(port), up};
+    std::string wire, body;  // reused across requests: the keep-alive path allocates little
     for (int served = 0;; ++served) {
         // Idle wait for the next request: the only point where drain may close us.
         if (cbuf.size() == 0) {
-            // A large upload must not pin its buffer for the life of an idle keep-alive.
+            // A large upload must not pin its buffers for the life of an idle keep-alive.
             if (cbuf.capacity() > 64 * 1024) cbuf.shrink_to_fit();
             if (up.buf.size() == 0 && up.buf.capacity() > 64 * 1024) up.buf.shrink_to_fit();
+            if (body.capacity() > 64 * 1024) std::string().swap(body);
+            if (wire.capacity() > 64 * 1024) std::string().swap(wire);
             guard.set_idle(true);
             if (svc->draining) co_return;
-            tcp_of(client).expires_after(served == 0 ? o.header_timeout : o.idle_timeout);
-            auto [ec, n] = co_await client.async_read_some(cbuf.prepare(4096), tok);
+            client.expires_after(served == 0 ? o.header_timeout : o.idle_timeout);
+            auto [ec, n] = co_await client.read_some(cbuf.prepare(4096));
             guard.set_idle(false);
             if (ec) {
-                if (ec == beast::error::timeout) count(st.timeouts);
+                if (client.timed_out()) count(st.timeouts);
                 co_return;
             }
             cbuf.commit(n);
         }
-        http::request_parser<http::string_body> p;
-        p.header_limit(
-            static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
+        http::request_parser<http::buffer_body> p;
+        p.header_limit(header_limit);
         p.body_limit(o.max_request_body);
-        tcp_of(client).expires_after(o.header_timeout);  // slowloris: the whole header in time
-        auto [hec, hn] = co_await http::async_read_header(client, cbuf, p, tok);
+        client.expires_after(o.header_timeout);  // slowloris: the whole header in time
+        auto hec = co_await parse_from(client, cbuf, p, true);
         if (!hec && !p.is_done() &&
             iequals(header_value(p.get().base(), http::field::expect), "100-continue")) {
             // RFC 9110 §10.1.1: the body is read here before inspection, so we say continue.
             static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
-            tcp_of(client).expires_after(o.idle_timeout);
-            auto [cec, cn] = co_await asio::async_write(client, asio::buffer(cont), tok);
-            if (cec) co_return;
+            client.expires_after(o.idle_timeout);
+            if (co_await client.write(asio::buffer(cont))) co_return;
         }
+        body.clear();
         if (!hec && !p.is_done()) {
-            tcp_of(client).expires_after(o.idle_timeout);
-            auto [bec, bn] = co_await http::async_read(client, cbuf, p, tok);
-            hec = bec;
+            client.expires_after(o.idle_timeout);
+            hec = co_await read_body_prefix(client, cbuf, p, body, o.max_inspect_body);
         }
         if (hec) {
-            // beast's timeout has closed the socket: a slow client gets no answer at all.
-            if (hec == beast::error::timeout) {
+            // The sweeper has closed the socket: a slow client gets no answer at all.
+            if (client.timed_out()) {
                 count(st.timeouts);
             } else if (hec == http::error::header_limit) {
                 count(st.bad_requests);
@@ -488,8 +638,9 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
                 count(st.bad_requests);
                 co_await write_simple(client, http::status::payload_too_large, "Payload too large",
                                       std::chrono::seconds(2));
-            } else if (hec != http::error::end_of_stream && hec != asio::error::eof &&
-                       hec != asio::ssl::error::stream_truncated) {
+            } else if (hec != http::error::end_of_stream && hec != http::error::partial_message &&
+                       hec != asio::error::eof && hec != asio::ssl::error::stream_truncated &&
+                       hec != asio::error::connection_reset) {
                 count(st.bad_requests);
                 co_await write_simple(client, http::status::bad_request, "Bad request",
                                       std::chrono::seconds(2));
@@ -497,7 +648,10 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
             co_return;
         }
         count(st.requests);
-        auto req = p.release();
+        auto& req = p.get();
+        bool streaming = !p.is_done();  // body longer than the inspection cap: sent as it comes
+        bool had_length = p.content_length().has_value();
+        bool had_chunked = p.chunked();
         bool navigation = false;
         {
             auto it = req.base().find("Sec-Fetch-Mode");
@@ -505,12 +659,13 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
             if (it != req.base().end()) mode = it->value();
             navigation = is_navigation(mode, header_value(req.base(), http::field::accept));
         }
-        bool keep_alive = req.keep_alive() && !svc->draining;
+        bool keep_alive = req.keep_alive() && !svc->draining && !streaming;
         // Absolute-form inside a tunnel is reduced to origin-form, and its authority replaces
         // the Host header (RFC 9112 §3.2.2: the server MUST ignore Host then), so the name
         // checked against the SNI below, inspected and sent upstream is the one requested.
-        std::string target(req.target());
-        if (target.starts_with("https://") || target.starts_with("http://")) {
+        std::string_view raw_target = req.target();
+        if (raw_target.starts_with("https://") || raw_target.starts_with("http://")) {
+            std::string target(raw_target);
             auto start = target.find("//") + 2;
             auto slash = target.find('/', start);
             auto authority = target.substr(
@@ -519,8 +674,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
                 authority.erase(0, at + 1);  // userinfo is never forwarded
             }
             req.set(http::field::host, authority);
-            target = slash == std::string::npos ? "/" : target.substr(slash);
-            req.target(target);
+            req.target(slash == std::string::npos ? "/" : target.substr(slash));
         }
         // A request for another host on this connection would be inspected under one name and
         // answered by another: RFC 9110 §15.5.20 421 Misdirected Request.
@@ -537,10 +691,10 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
         view.target = req.target();
         view.host = host_hdr;
         view.sni = sni;
+        view.headers.reserve(16);
         for (const auto& f : req.base()) view.headers.emplace_back(f.name_string(), f.value());
-        std::string_view body = req.body();
-        view.body = body.substr(0, o.max_inspect_body);
-        view.body_truncated = body.size() > o.max_inspect_body;
+        view.body = std::string_view(body).substr(0, o.max_inspect_body);
+        view.body_truncated = streaming || body.size() > o.max_inspect_body;
         view.client = client_ip;
         view.time = std::chrono::system_clock::now();
         verdict v;
@@ -565,13 +719,27 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
                        header_value(req.base(), http::field::connection).find("pgrade") !=
                            std::string_view::npos;
         strip_hop_by_hop(req.base(), upgrade);
-        req.erase(http::field::expect);  // answered above; the whole body goes out at once
+        req.erase(http::field::expect);  // answered above
         if (upgrade) req.set(http::field::connection, "upgrade");
         add_via(req.base());
-        req.version(11);
-        req.prepare_payload();
+        // Framing upstream: a complete body goes with its length; a streamed one keeps the
+        // client's length, or is re-chunked (RFC 9112 §6.1: Transfer-Encoding is hop-by-hop).
+        bool chunk_up = streaming && !had_length;
+        if (chunk_up) {
+            req.set(http::field::transfer_encoding, "chunked");
+        } else if (!streaming && (had_length || had_chunked || !body.empty())) {
+            req.content_length(body.size());
+        }
+        wire.clear();
+        append_head(wire, req);
+        if (chunk_up) {
+            if (!body.empty()) append_chunk(wire, body.data(), body.size());
+        } else {
+            wire.append(body);
+        }
 
-        // Forward; one retry on a reused keep-alive connection the origin closed meanwhile.
+        // Forward; one retry on a reused keep-alive connection the origin closed meanwhile
+        // (never for a streamed body, which cannot be sent twice).
         std::optional<http::response_parser<http::buffer_body>> rpo;
         bool got_header = false;
         std::string failure;
@@ -591,40 +759,44 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
             }
             to_pool.clean = false;
             bool was_reused = up.reused;
-            tcp_of(*up.tls).expires_after(o.upstream_timeout);
-            auto [wec, wn] = co_await http::async_write(*up.tls, req, tok);
+            up.tls->expires_after(o.upstream_timeout);
+            auto wec = co_await up.tls->write(asio::buffer(wire));
+            if (!wec && streaming) {
+                if (!co_await stream_body(client, cbuf, p, *up.tls, chunk_up, o.idle_timeout,
+                                          wire)) {
+                    co_return;  // the client or the origin went away mid-body
+                }
+            }
             if (!wec) {
                 auto& rp = rpo.emplace();
-                rp.header_limit(static_cast<std::uint32_t>(
-                    std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
+                rp.header_limit(header_limit);
                 rp.body_limit(boost::none);
                 if (req.method() == http::verb::head) rp.skip(true);
-                tcp_of(*up.tls).expires_after(o.idle_timeout);
-                auto [rec, rn] = co_await http::async_read_header(*up.tls, up.buf, rp, tok);
+                up.tls->expires_after(o.idle_timeout);
+                auto rec = co_await parse_from(*up.tls, up.buf, rp, true);
                 // Interim 1xx answers (100, 103) are dropped: the body was already sent and the
                 // final response follows on the same connection. 101 is final for us.
                 for (int interim = 0; !rec && interim < 8 && rpo->get().result_int() / 100 == 1 &&
                                       rpo->get().result() != http::status::switching_protocols;
                      ++interim) {
                     auto& next = rpo.emplace();
-                    next.header_limit(static_cast<std::uint32_t>(
-                        std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
+                    next.header_limit(header_limit);
                     next.body_limit(boost::none);
                     if (req.method() == http::verb::head) next.skip(true);
-                    auto [r2, n2] = co_await http::async_read_header(*up.tls, up.buf, next, tok);
-                    rec = r2;
+                    rec = co_await parse_from(*up.tls, up.buf, next, true);
                 }
                 if (!rec) {
                     got_header = true;
                     break;
                 }
-                failure = "reading the response of " + host + " failed: " + rec.message();
+                failure = "reading the response of " + host + " failed: " +
+                          (up.tls->timed_out() ? std::string("timed out") : rec.message());
                 wec = rec;
             } else {
                 failure = "sending the request to " + host + " failed: " + wec.message();
             }
             up.tls.reset();
-            if (!was_reused) break;
+            if (!was_reused || streaming) break;
         }
         if (!got_header) {
             auto page = render_upstream_error(host, failure, navigation);
@@ -634,51 +806,61 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, client_tls&
         up.reused = true;
         auto& rp = *rpo;
         bool upstream_keep = rp.keep_alive();
-        if (upgrade && rp.get().result() == http::status::switching_protocols) {
+        auto& res = rp.get();
+        res.version(11);
+        if (upgrade && res.result() == http::status::switching_protocols) {
             count(st.upgrades);
-            fix_response_header(rp, false, true);
-            http::response_serializer<http::buffer_body> sr{rp.get()};
-            tcp_of(client).expires_after(o.idle_timeout);
-            auto [wec, wn] = co_await http::async_write_header(client, sr, tok);
-            if (wec) co_return;
+            strip_hop_by_hop(res.base(), true);
+            add_via(res.base());
+            wire.clear();
+            append_head(wire, res);
             // Bytes the upstream sent right after the 101 must reach the client first.
-            if (up.buf.size() > 0) {
-                auto [pec, pn] = co_await asio::async_write(client, up.buf.data(), tok);
-                if (pec) co_return;
-                up.buf.clear();
-            }
+            auto early = up.buf.data();
+            wire.append(static_cast<const char*>(early.data()), early.size());
+            up.buf.clear();
+            client.expires_after(o.idle_timeout);
+            if (co_await client.write(asio::buffer(wire))) co_return;
             if (cbuf.size() > 0) {
-                auto [pec, pn] = co_await asio::async_write(*up.tls, cbuf.data(), tok);
-                if (pec) co_return;
+                up.tls->expires_after(o.idle_timeout);
+                if (co_await up.tls->write(cbuf.data())) co_return;
                 cbuf.clear();
             }
             co_await splice_tls(client, *up.tls, o.idle_timeout, st);
             co_return;
         }
         auto length = rp.content_length();
+        strip_hop_by_hop(res.base(), false);
+        add_via(res.base());
+        res.keep_alive(keep_alive);
+        wire.clear();
         if (!rp.is_done() && length && *length <= small_body) {
             // Small bodies (the console's API answers) go out with their header in one write.
-            http::response_parser<http::string_body> sp(std::move(rp));
-            sp.body_limit(small_body);
-            tcp_of(*up.tls).expires_after(o.idle_timeout);
-            auto [bec, bn] = co_await http::async_read(*up.tls, up.buf, sp, tok);
-            if (bec) co_return;
-            auto res = sp.release();
-            strip_hop_by_hop(res.base(), false);
-            add_via(res.base());
-            res.keep_alive(keep_alive);
-            tcp_of(client).expires_after(o.idle_timeout);
-            auto [wec, wn] = co_await http::async_write(client, res, tok);
-            if (wec) co_return;
+            append_head(wire, res);
+            std::size_t at = wire.size();
+            wire.resize(at + static_cast<std::size_t>(*length));
+            rp.get().body().data = wire.data() + at;
+            rp.get().body().size = static_cast<std::size_t>(*length);
+            up.tls->expires_after(o.idle_timeout);
+            auto bec = co_await parse_from(*up.tls, up.buf, rp, false);
+            if (bec == http::error::need_buffer) bec = {};
+            if (bec || !rp.is_done()) co_return;
+            client.expires_after(o.idle_timeout);
+            if (co_await client.write(asio::buffer(wire))) co_return;
         } else {
-            fix_response_header(rp, keep_alive, false);
-            if (!co_await relay_body(client, *up.tls, up.buf, rp, o.idle_timeout)) co_return;
+            bool chunk_down = !rp.is_done() && !length;
+            if (chunk_down) res.chunked(true);
+            append_head(wire, res);
+            client.expires_after(o.idle_timeout);
+            if (co_await client.write(asio::buffer(wire))) co_return;
+            if (!co_await stream_body(*up.tls, up.buf, rp, client, chunk_down, o.idle_timeout,
+                                      wire)) {
+                co_return;
+            }
         }
         if (!upstream_keep) up.tls.reset();
         to_pool.clean = up.tls != nullptr && up.buf.size() == 0;
         if (!keep_alive) {
-            tcp_of(client).expires_after(std::chrono::seconds(2));
-            co_await client.async_shutdown(tok);
+            client.shutdown_now();
             co_return;
         }
     }
@@ -694,23 +876,20 @@ asio::awaitable<void> bump(std::shared_ptr<service::impl> svc, beast::tcp_stream
         co_await send_alert(stream, alert_internal_error);
         co_return;
     }
-    client_tls tls(std::move(stream), *svc->shared.server_ctx);
-    connection_guard guard(*svc, [&tls] {
-        boost::system::error_code ec;
-        tcp_of(tls).socket().close(ec);
-    });
+    tls_socket tls(stream.release_socket(), svc->shared.server_ctx->native_handle(), svc->sweeper);
+    connection_guard guard(*svc, [&tls] { tls.close(); });
     SSL* ssl = tls.native_handle();
     if (SSL_use_certificate(ssl, leaf.get()) != 1 ||
         SSL_use_PrivateKey(ssl, minter.leaf_key()) != 1 ||
         SSL_add1_chain_cert(ssl, minter.ca_cert()) != 1) {
         co_return;
     }
-    auto& pre = tls.next_layer().buffer();
-    pre.commit(asio::buffer_copy(pre.prepare(hello_bytes.size()), hello_bytes.data()));
-    tcp_of(tls).expires_after(svc->opts->handshake_timeout);
-    auto [ec] = co_await tls.async_handshake(asio::ssl::stream_base::server, tok);
+    auto hello = hello_bytes.data();
+    tls.replay(std::string(static_cast<const char*>(hello.data()), hello.size()));
+    tls.expires_after(svc->opts->handshake_timeout);
+    auto ec = co_await tls.handshake(true);
     if (ec) {
-        count(ec == beast::error::timeout ? st.timeouts : st.client_handshake_failures);
+        count(tls.timed_out() ? st.timeouts : st.client_handshake_failures);
         co_return;
     }
     count(st.bumped);

@@ -1,0 +1,279 @@
+#include "tls_socket.hpp"
+
+#include <openssl/err.h>
+#include <sys/socket.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
+#include <cstring>
+#include <new>
+
+namespace consolegate::proxy {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+// --- deadlines ----------------------------------------------------------------------------------
+
+deadline_socket::deadline_socket(tcp::socket sock, deadline_sweeper& sweeper)
+    : sock_(std::move(sock)), sweeper_(sweeper) {}
+
+deadline_socket::~deadline_socket() {
+    sweeper_.unlink(this);
+}
+
+void deadline_socket::expires_after(std::chrono::steady_clock::duration d) {
+    deadline_ = std::chrono::steady_clock::now() + d;
+    sweeper_.link(this);
+}
+
+void deadline_socket::expires_never() {
+    deadline_ = std::chrono::steady_clock::time_point::max();
+    sweeper_.unlink(this);
+}
+
+void deadline_socket::close() noexcept {
+    boost::system::error_code ignored;
+    sock_.close(ignored);
+}
+
+deadline_sweeper::deadline_sweeper(asio::io_context& ioc, std::chrono::milliseconds period)
+    : timer_(ioc), period_(period) {}
+
+deadline_sweeper::~deadline_sweeper() {
+    *alive_ = false;
+}
+
+void deadline_sweeper::link(deadline_socket* s) {
+    if (s->linked_) return;
+    s->linked_ = true;
+    s->prev_ = nullptr;
+    s->next_ = head_;
+    if (head_) head_->prev_ = s;
+    head_ = s;
+    ++size_;
+    arm();
+}
+
+void deadline_sweeper::unlink(deadline_socket* s) noexcept {
+    if (!s->linked_) return;
+    if (s->prev_) s->prev_->next_ = s->next_;
+    if (s->next_) s->next_->prev_ = s->prev_;
+    if (head_ == s) head_ = s->next_;
+    s->prev_ = s->next_ = nullptr;
+    s->linked_ = false;
+    --size_;
+}
+
+void deadline_sweeper::arm() {
+    if (armed_) return;
+    armed_ = true;
+    timer_.expires_after(period_);
+    // The timer runs only while a deadline is set, so an idle worker's io_context can run dry
+    // (drain on SIGTERM ends when the last connection does).
+    timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+        if (!*alive) return;
+        armed_ = false;
+        if (ec) return;
+        sweep();
+        if (head_) arm();
+    });
+}
+
+void deadline_sweeper::sweep() {
+    auto now = std::chrono::steady_clock::now();
+    for (auto* s = head_; s != nullptr;) {
+        auto* next = s->next_;
+        if (s->deadline_ <= now) {
+            unlink(s);
+            s->timed_out_ = true;
+            s->close();
+        }
+        s = next;
+    }
+}
+
+// --- the socket BIO -----------------------------------------------------------------------------
+
+struct socket_bio {
+    static tls_socket* self(BIO* b) { return static_cast<tls_socket*>(BIO_get_data(b)); }
+
+    static int read(BIO* b, char* out, std::size_t len, std::size_t* done) {
+        BIO_clear_retry_flags(b);
+        auto* s = self(b);
+        if (s->replay_pos_ < s->replay_.size()) {
+            std::size_t n = std::min(len, s->replay_.size() - s->replay_pos_);
+            std::memcpy(out, s->replay_.data() + s->replay_pos_, n);
+            s->replay_pos_ += n;
+            if (s->replay_pos_ == s->replay_.size()) std::string().swap(s->replay_);
+            *done = n;
+            return 1;
+        }
+        for (;;) {
+            ssize_t r = ::recv(s->socket().native_handle(), out, len, 0);
+            if (r > 0) {
+                *done = static_cast<std::size_t>(r);
+                return 1;
+            }
+            *done = 0;
+            if (r == 0) return 0;  // EOF, no retry flag: OpenSSL reports it
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_read(b);
+            return 0;  // errno stays for SSL_ERROR_SYSCALL
+        }
+    }
+
+    static int write(BIO* b, const char* in, std::size_t len, std::size_t* done) {
+        BIO_clear_retry_flags(b);
+        for (;;) {
+            ssize_t r = ::send(self(b)->socket().native_handle(), in, len, MSG_NOSIGNAL);
+            if (r >= 0) {
+                *done = static_cast<std::size_t>(r);
+                return 1;
+            }
+            *done = 0;
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_write(b);
+            return 0;
+        }
+    }
+
+    static long ctrl(BIO*, int cmd, long, void*) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
+
+    static int create(BIO* b) {
+        BIO_set_init(b, 1);
+        return 1;
+    }
+
+    static BIO_METHOD* method() {
+        static BIO_METHOD* m = [] {
+            BIO_METHOD* bm = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "cg-socket");
+            if (bm == nullptr) throw std::bad_alloc();
+            BIO_meth_set_read_ex(bm, read);
+            BIO_meth_set_write_ex(bm, write);
+            BIO_meth_set_ctrl(bm, ctrl);
+            BIO_meth_set_create(bm, create);
+            return bm;
+        }();
+        return m;
+    }
+};
+
+namespace {
+
+constexpr auto tok = asio::as_tuple(asio::use_awaitable);
+
+// SSL_get_error trusts the thread's error queue; an entry left by other OpenSSL work on this
+// worker (minting, verification) would turn a want-read into a fatal error.
+inline void clear_stale_errors() {
+    if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
+}  // namespace
+
+tls_socket::tls_socket(tcp::socket sock, SSL_CTX* ctx, deadline_sweeper& sweeper)
+    : deadline_socket(std::move(sock), sweeper), ssl_(SSL_new(ctx)) {
+    if (!ssl_) throw std::bad_alloc();
+    BIO* bio = BIO_new(socket_bio::method());
+    if (bio == nullptr) throw std::bad_alloc();
+    BIO_set_data(bio, this);
+    SSL_set_bio(ssl_.get(), bio, bio);
+    // Whole socket reads instead of a header-then-body pair of recv calls per record; a write
+    // retried after want-write may come from another buffer address (the caller's is stable,
+    // but OpenSSL checks the pointer).
+    SSL_set_read_ahead(ssl_.get(), 1);
+    SSL_set_mode(ssl_.get(), SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+}
+
+tls_socket::~tls_socket() = default;
+
+boost::system::error_code tls_socket::error_from(int ret, int& want) {
+    want = 0;
+    int e = SSL_get_error(ssl_.get(), ret);
+    switch (e) {
+        case SSL_ERROR_WANT_READ: want = 1; return {};
+        case SSL_ERROR_WANT_WRITE: want = 2; return {};
+        case SSL_ERROR_ZERO_RETURN: return asio::error::eof;
+        case SSL_ERROR_SYSCALL: {
+            int err = errno;
+            ERR_clear_error();
+            if (timed_out()) return asio::error::timed_out;
+            if (err == 0) return asio::ssl::error::stream_truncated;
+            return {err, boost::system::system_category()};
+        }
+        default: {
+            unsigned long code = ERR_peek_error();
+            ERR_clear_error();
+            if (timed_out()) return asio::error::timed_out;
+            // OpenSSL 3 reports a TCP close without close_notify this way.
+            if (ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+                return asio::ssl::error::stream_truncated;
+            }
+            if (code == 0) return asio::ssl::error::unspecified_system_error;
+            return {static_cast<int>(code), asio::error::get_ssl_category()};
+        }
+    }
+}
+
+asio::awaitable<boost::system::error_code> tls_socket::handshake(bool server) {
+    if (server) {
+        SSL_set_accept_state(ssl_.get());
+    } else {
+        SSL_set_connect_state(ssl_.get());
+    }
+    for (;;) {
+        clear_stale_errors();
+        int r = SSL_do_handshake(ssl_.get());
+        if (r == 1) co_return boost::system::error_code();
+        int want = 0;
+        auto ec = error_from(r, want);
+        if (want == 0) co_return ec;
+        auto [wec] = co_await socket().async_wait(
+            want == 1 ? tcp::socket::wait_read : tcp::socket::wait_write, tok);
+        if (wec) co_return timed_out() ? asio::error::timed_out : wec;
+    }
+}
+
+asio::awaitable<io_result> tls_socket::read_some(asio::mutable_buffer b) {
+    if (b.size() == 0) co_return io_result{};
+    for (;;) {
+        clear_stale_errors();
+        std::size_t n = 0;
+        int r = SSL_read_ex(ssl_.get(), b.data(), b.size(), &n);
+        if (r == 1) co_return io_result{{}, n};
+        int want = 0;
+        auto ec = error_from(r, want);
+        if (want == 0) co_return io_result{ec, 0};
+        auto [wec] = co_await socket().async_wait(
+            want == 1 ? tcp::socket::wait_read : tcp::socket::wait_write, tok);
+        if (wec) co_return io_result{timed_out() ? asio::error::timed_out : wec, 0};
+    }
+}
+
+asio::awaitable<boost::system::error_code> tls_socket::write(asio::const_buffer b) {
+    if (b.size() == 0) co_return boost::system::error_code();
+    for (;;) {
+        clear_stale_errors();
+        std::size_t n = 0;
+        int r = SSL_write_ex(ssl_.get(), b.data(), b.size(), &n);
+        if (r == 1) co_return boost::system::error_code();
+        int want = 0;
+        auto ec = error_from(r, want);
+        if (want == 0) co_return ec;
+        auto [wec] = co_await socket().async_wait(
+            want == 1 ? tcp::socket::wait_read : tcp::socket::wait_write, tok);
+        if (wec) co_return timed_out() ? asio::error::timed_out : wec;
+    }
+}
+
+void tls_socket::shutdown_now() noexcept {
+    if (!socket().is_open() || !SSL_is_init_finished(ssl_.get())) return;
+    clear_stale_errors();
+    SSL_shutdown(ssl_.get());
+    ERR_clear_error();
+}
+
+}  // namespace consolegate::proxy

@@ -1,0 +1,116 @@
+#pragma once
+// A TLS connection driven straight on its non-blocking socket, for both legs of a bumped
+// connection: SSL_read/SSL_write go to the socket through a small BIO (which first replays the
+// bytes the ClientHello parser already took off the wire), and the reactor is asked only when
+// OpenSSL wants more. asio::ssl::stream copies every record through a BIO pair and runs a composed
+// operation per call; on the keep-alive path that was a third of the proxy's CPU
+// (bench/RESULTS.md).
+//
+// Deadlines are per connection, not per operation: `expires_after` stores a time point and the
+// worker's `deadline_sweeper` closes sockets whose deadline passed, so the pending wait ends with
+// an error and `timed_out()` says why. No timer is armed or cancelled per read or write.
+//
+// Single-threaded: a tls_socket and its sweeper belong to one io_context (one worker thread).
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/system/error_code.hpp>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace consolegate::proxy {
+
+class deadline_sweeper;
+
+// A socket under a deadline; linked into its sweeper's list while the deadline is set.
+class deadline_socket {
+  public:
+    deadline_socket(boost::asio::ip::tcp::socket sock, deadline_sweeper& sweeper);
+    ~deadline_socket();
+    deadline_socket(const deadline_socket&) = delete;
+    deadline_socket& operator=(const deadline_socket&) = delete;
+
+    boost::asio::ip::tcp::socket& socket() noexcept { return sock_; }
+    void expires_after(std::chrono::steady_clock::duration d);
+    void expires_never();
+    // The sweeper closed the socket because its deadline passed.
+    bool timed_out() const noexcept { return timed_out_; }
+    void close() noexcept;
+
+  private:
+    friend class deadline_sweeper;
+    boost::asio::ip::tcp::socket sock_;
+    deadline_sweeper& sweeper_;
+    std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+    deadline_socket* prev_ = nullptr;
+    deadline_socket* next_ = nullptr;
+    bool linked_ = false;
+    bool timed_out_ = false;
+};
+
+// Per worker: one timer that runs only while some socket has a deadline, every `period`.
+class deadline_sweeper {
+  public:
+    deadline_sweeper(boost::asio::io_context& ioc, std::chrono::milliseconds period);
+    ~deadline_sweeper();
+    deadline_sweeper(const deadline_sweeper&) = delete;
+    deadline_sweeper& operator=(const deadline_sweeper&) = delete;
+    std::size_t size() const noexcept { return size_; }
+
+  private:
+    friend class deadline_socket;
+    void link(deadline_socket* s);
+    void unlink(deadline_socket* s) noexcept;
+    void arm();
+    void sweep();
+    boost::asio::steady_timer timer_;
+    std::chrono::milliseconds period_;
+    deadline_socket* head_ = nullptr;
+    std::size_t size_ = 0;
+    bool armed_ = false;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+struct io_result {
+    boost::system::error_code ec;
+    std::size_t n = 0;
+};
+
+class tls_socket : public deadline_socket {
+  public:
+    // Throws std::bad_alloc when OpenSSL cannot allocate the SSL object.
+    tls_socket(boost::asio::ip::tcp::socket sock, SSL_CTX* ctx, deadline_sweeper& sweeper);
+    ~tls_socket();
+
+    SSL* native_handle() noexcept { return ssl_.get(); }
+    // Bytes already read off the socket (the ClientHello), handed to OpenSSL before the socket.
+    void replay(std::string bytes) { replay_ = std::move(bytes), replay_pos_ = 0; }
+
+    boost::asio::awaitable<boost::system::error_code> handshake(bool server);
+    // Like a socket's read_some: at least one byte, or an error (eof after close_notify,
+    // ssl::error::stream_truncated on a TCP close without one).
+    boost::asio::awaitable<io_result> read_some(boost::asio::mutable_buffer b);
+    // All of `b` in one SSL_write (one record for up to 16 KiB).
+    boost::asio::awaitable<boost::system::error_code> write(boost::asio::const_buffer b);
+    // Sends close_notify if the socket takes it now; never waits for the peer's (RFC 8446 §6.1
+    // allows closing without it).
+    void shutdown_now() noexcept;
+
+  private:
+    struct ssl_free {
+        void operator()(SSL* s) const noexcept { SSL_free(s); }
+    };
+    friend struct socket_bio;
+    boost::system::error_code error_from(int ret, int& want);
+    std::unique_ptr<SSL, ssl_free> ssl_;
+    std::string replay_;
+    std::size_t replay_pos_ = 0;
+};
+
+}  // namespace consolegate::proxy
