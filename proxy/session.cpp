@@ -659,7 +659,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
             if (it != req.base().end()) mode = it->value();
             navigation = is_navigation(mode, header_value(req.base(), http::field::accept));
         }
-        bool keep_alive = req.keep_alive() && !svc->draining && !streaming;
+        bool keep_alive = req.keep_alive() && !svc->draining;
         // Absolute-form inside a tunnel is reduced to origin-form, and its authority replaces
         // the Host header (RFC 9112 §3.2.2: the server MUST ignore Host then), so the name
         // checked against the SNI below, inspected and sent upstream is the one requested.
@@ -710,9 +710,14 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
         }
         if (!v.allow) {
             count(st.requests_denied);
+            // The unread rest of a streamed body would be parsed as the next request: close.
+            bool keep = keep_alive && !streaming;
             auto page = render_block_page(v, navigation, host, o.block_page);
-            co_await write_rendered(client, page, keep_alive, o.idle_timeout);
-            if (!keep_alive) co_return;
+            co_await write_rendered(client, page, keep, o.idle_timeout);
+            if (!keep) {
+                client.shutdown_now();
+                co_return;
+            }
             continue;
         }
         bool upgrade = req.count(http::field::upgrade) > 0 &&

@@ -477,6 +477,109 @@ TEST_F(proxy_it, inspector_sees_the_dechunked_body_truncated_at_the_cap) {
     EXPECT_TRUE(seen[1].second);
 }
 
+// FNV-1a 64, as the test origin reports it.
+std::string fnv1a_hex(const std::string& data) {
+    std::uint64_t hash = 14695981039346656037ull;
+    for (unsigned char c : data) hash = (hash ^ c) * 1099511628211ull;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+    return hex;
+}
+
+TEST_F(proxy_it, bodies_over_the_inspection_cap_stream_to_the_origin_intact) {
+    auto o = base_options();
+    o->max_inspect_body = 1024;
+    static std::mutex m;
+    static std::vector<std::pair<std::size_t, bool>> seen;
+    seen.clear();
+    running_proxy p(o, [](const core::http_request_view& r) {
+        std::lock_guard lock(m);
+        seen.emplace_back(r.body.size(), r.body_truncated);
+        return verdict{};
+    });
+    // 3 MiB of varied bytes: far over the cap, over any single read or TLS record.
+    std::string data;
+    for (std::size_t i = 0; data.size() < 3 * 1024 * 1024; ++i) {
+        data += std::to_string(i * 2654435761u) + (i % 7 == 0 ? "\n" : ",");
+    }
+    data.resize(3 * 1024 * 1024);
+    auto file = pki->dir + "/upload-" + std::to_string(::getpid());
+    {
+        FILE* f = std::fopen(file.c_str(), "wb");
+        ASSERT_NE(f, nullptr);
+        std::fwrite(data.data(), 1, data.size(), f);
+        std::fclose(f);
+    }
+    auto want_hash = "body-hash=" + fnv1a_hex(data);
+    // With a Content-Length, and again chunked (re-chunked upstream); then a small GET on the
+    // same client connection (curl reuses it for the second URL): keep-alive survives a stream.
+    auto with_length = run(curl_connect(p, "https://signin.aws.amazon.com/upload",
+                                        "-H 'Content-Type: application/octet-stream' "
+                                        "--data-binary @" +
+                                            file) +
+                           " --next --cacert " + pki->corp_cert + " -x http://127.0.0.1:" +
+                           std::to_string(p.connect()) + " https://signin.aws.amazon.com/after");
+    EXPECT_NE(with_length.out.find("body-bytes=3145728"), std::string::npos) << with_length.out;
+    EXPECT_NE(with_length.out.find(want_hash), std::string::npos) << with_length.out;
+    EXPECT_NE(with_length.out.find("framing=length"), std::string::npos);
+    EXPECT_NE(with_length.out.find("target=/after"), std::string::npos) << with_length.out;
+    auto chunked = run(curl_connect(p, "https://signin.aws.amazon.com/upload",
+                                    "-H 'Transfer-Encoding: chunked' "
+                                    "-H 'Content-Type: application/octet-stream' "
+                                    "--data-binary @" +
+                                        file));
+    EXPECT_NE(chunked.out.find("body-bytes=3145728"), std::string::npos) << chunked.out;
+    EXPECT_NE(chunked.out.find(want_hash), std::string::npos) << chunked.out;
+    EXPECT_NE(chunked.out.find("framing=chunked"), std::string::npos) << chunked.out;
+    std::filesystem::remove(file);
+    EXPECT_EQ(p.shared->counters().bumped.load(), 2u);  // the GET rode the first connection
+    std::lock_guard lock(m);
+    ASSERT_EQ(seen.size(), 3u);
+    EXPECT_EQ(seen[0], std::make_pair(std::size_t{1024}, true));
+    EXPECT_EQ(seen[1], std::make_pair(std::size_t{0}, false));
+    EXPECT_EQ(seen[2], std::make_pair(std::size_t{1024}, true));
+}
+
+TEST_F(proxy_it, a_denied_streaming_request_gets_the_block_page_and_a_closed_connection) {
+    auto o = base_options();
+    o->max_inspect_body = 64;
+    running_proxy p(o, [](const core::http_request_view& r) {
+        verdict v;
+        v.allow = !r.body_truncated;
+        v.reason_code = "body-over-cap";
+        v.reason_text = "The request body is over the inspection cap.";
+        return v;
+    });
+    tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
+    // The body is announced but only its first part sent: the verdict must not wait for the
+    // rest, and the unread remainder must never be parsed as a next request.
+    c.send(
+        "POST /authenticate HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n"
+        "Content-Length: 100000\r\nAccept: application/json\r\n\r\n" +
+        std::string(4096, 'a'));
+    auto answer = c.read_until("}");
+    EXPECT_NE(answer.find("HTTP/1.1 403"), std::string::npos) << answer;
+    EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
+    EXPECT_NE(answer.find("body-over-cap"), std::string::npos) << answer;
+    EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(proxy_it, an_origin_that_never_answers_gets_a_502_after_the_deadline) {
+    auto o = base_options();
+    o->idle_timeout = std::chrono::milliseconds(700);  // the wait for the response header
+    running_proxy p(o, allow_all);
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = run(curl_connect(p, "https://signin.aws.amazon.com/stall", "-w '%{http_code}'"));
+    auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_NE(r.out.find("502"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("timed out"), std::string::npos) << r.out;
+    EXPECT_LT(took, std::chrono::seconds(5));
+    EXPECT_GE(took, std::chrono::milliseconds(600));
+    // The proxy keeps serving.
+    auto ok = run(curl_connect(p, "https://signin.aws.amazon.com/fine"));
+    EXPECT_NE(ok.out.find("target=/fine"), std::string::npos) << ok.out;
+}
+
 TEST_F(proxy_it, expect_100_continue_is_answered_by_the_proxy) {
     running_proxy p(base_options(), allow_all);
     // curl waits up to --expect100-timeout for the 100 before sending the body anyway.

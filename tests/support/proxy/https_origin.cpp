@@ -9,11 +9,15 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
@@ -36,14 +40,28 @@ asio::awaitable<void> serve(Stream& s, beast::tcp_stream& raw) {
     beast::flat_buffer buf;
     for (int i = 0; i < 10000; ++i) {
         raw.expires_after(std::chrono::seconds(30));
-        http::request<http::string_body> req;
-        auto [ec, n] = co_await http::async_read(s, buf, req, tok);
+        http::request_parser<http::string_body> parser;
+        parser.body_limit(64 * 1024 * 1024);  // streamed uploads in the tests are a few MiB
+        auto [ec, n] = co_await http::async_read(s, buf, parser, tok);
         if (ec) co_return;
-        std::string body = "method=" + std::string(req.method_string()) +
-                           "\ntarget=" + std::string(req.target()) +
-                           "\nhost=" + std::string(req[http::field::host]) +
-                           "\nvia=" + std::string(req[http::field::via]) +
-                           "\nbody-bytes=" + std::to_string(req.body().size()) + "\n";
+        auto& req = parser.get();
+        if (req.target() == "/stall") {
+            // Never answers within any test's timeout: the proxy's upstream deadline must fire.
+            asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::seconds(30));
+            co_await t.async_wait(tok);
+            co_return;
+        }
+        // FNV-1a 64 of the body, so tests can check a streamed body arrived intact.
+        std::uint64_t hash = 14695981039346656037ull;
+        for (unsigned char c : req.body()) hash = (hash ^ c) * 1099511628211ull;
+        char hex[17];
+        std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+        std::string body =
+            "method=" + std::string(req.method_string()) + "\ntarget=" + std::string(req.target()) +
+            "\nhost=" + std::string(req[http::field::host]) +
+            "\nvia=" + std::string(req[http::field::via]) +
+            "\nbody-bytes=" + std::to_string(req.body().size()) + "\nbody-hash=" + hex +
+            "\nframing=" + (parser.chunked() ? "chunked" : "length") + "\n";
         for (const char* h : {"Proxy-Connection", "Keep-Alive", "X-Hop"}) {
             if (req.count(h) > 0) body += std::string("leaked=") + h + "\n";
         }
