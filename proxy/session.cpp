@@ -296,13 +296,15 @@ constexpr std::size_t read_chunk = 16 * 1024;
 // also when the body buffer is full (http::error::need_buffer).
 template <class Parser>
 asio::awaitable<boost::system::error_code> parse_from(tls_socket& s, beast::flat_buffer& buf,
-                                                      Parser& p, bool header_only) {
+                                                      Parser& p, bool header_only,
+                                                      std::size_t* consumed = nullptr) {
     boost::system::error_code ec;
     p.eager(!header_only);
     for (;;) {
         if (buf.size() > 0) {
             auto used = p.put(buf.data(), ec);
             buf.consume(used);
+            if (consumed) *consumed += used;
             if (ec == http::error::need_more) {
                 ec = {};
             } else if (ec) {
@@ -613,7 +615,9 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
         p.header_limit(header_limit);
         p.body_limit(o.max_request_body);
         client.expires_after(o.header_timeout);  // slowloris: the whole header in time
-        auto hec = co_await parse_from(client, cbuf, p, true);
+        std::size_t header_bytes = 0;
+        auto hec = co_await parse_from(client, cbuf, p, true, &header_bytes);
+        if (!hec) st.observe_header_bytes(header_bytes);
         if (!hec && !p.is_done() &&
             iequals(header_value(p.get().base(), http::field::expect), "100-continue")) {
             // RFC 9110 §10.1.1: the body is read here before inspection, so we say continue.

@@ -13,6 +13,16 @@ void metric(std::string& out, const char* name, const char* help, const char* ty
 
 }  // namespace
 
+void stats::observe_header_bytes(std::uint64_t n) noexcept {
+    std::size_t i = 0;
+    while (i < header_bytes_bounds.size() && n > header_bytes_bounds[i]) ++i;
+    header_bytes_buckets[i].fetch_add(1, std::memory_order_relaxed);
+    header_bytes_sum.fetch_add(n, std::memory_order_relaxed);
+    auto max = header_bytes_max.load(std::memory_order_relaxed);
+    while (n > max && !header_bytes_max.compare_exchange_weak(max, n, std::memory_order_relaxed)) {
+    }
+}
+
 void write_prometheus(std::string& out, const stats& s) {
     auto counter = [&](const char* name, const char* help, const std::atomic<std::uint64_t>& v) {
         metric(out, name, help, "counter", v);
@@ -47,6 +57,21 @@ void write_prometheus(std::string& out, const stats& s) {
     counter("upstream_resumed_total", "Upstream TLS sessions resumed.", s.upstream_resumed);
     counter("leaf_mints_total", "Leaf certificates minted.", s.leaf_mints);
     counter("leaf_cache_hits_total", "Leaf certificates served from the cache.", s.leaf_cache_hits);
+
+    const std::string hist = "consolegate_proxy_request_header_bytes";
+    net::write_metric_header(out, hist, "histogram",
+                             "Request header block sizes on inspected connections, in bytes.");
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < s.header_bytes_buckets.size(); ++i) {
+        cumulative += s.header_bytes_buckets[i].load(std::memory_order_relaxed);
+        std::string le = i < s.header_bytes_bounds.size() ? std::to_string(s.header_bytes_bounds[i])
+                                                          : std::string("+Inf");
+        net::write_sample(out, hist + "_bucket{le=\"" + le + "\"}", cumulative);
+    }
+    net::write_sample(out, hist + "_sum", s.header_bytes_sum.load(std::memory_order_relaxed));
+    net::write_sample(out, hist + "_count", cumulative);
+    metric(out, "request_header_bytes_max", "Largest request header block seen, in bytes.", "gauge",
+           s.header_bytes_max);
 }
 
 }  // namespace consolegate::proxy

@@ -12,6 +12,7 @@
 // with a message fit for the operator (bad CA, key permissions, bind failure). Nothing else
 // throws out of the service: a connection that fails is dropped alone and counted in `stats`.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -55,6 +56,16 @@ struct stats {
     std::atomic<std::uint64_t> upstream_resumed{0};
     std::atomic<std::uint64_t> leaf_mints{0};
     std::atomic<std::uint64_t> leaf_cache_hits{0};
+    // Request header block sizes (request line, fields, cookies) on inspected connections: a
+    // histogram to size max_header_bytes by what browsers really send to the console. Counts
+    // per bucket, not cumulative; the last bucket is everything above the last bound.
+    static constexpr std::array<std::uint64_t, 7> header_bytes_bounds{2048,  4096,  8192,  16384,
+                                                                      32768, 65536, 131072};
+    std::array<std::atomic<std::uint64_t>, 8> header_bytes_buckets{};
+    std::atomic<std::uint64_t> header_bytes_sum{0};
+    std::atomic<std::uint64_t> header_bytes_max{0};
+
+    void observe_header_bytes(std::uint64_t n) noexcept;
 };
 
 // Appends the Prometheus text exposition of `s` (consolegate_proxy_*).

@@ -16,6 +16,7 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -390,6 +391,35 @@ TEST_F(proxy_it, metrics_text) {
     write_prometheus(out, p.shared->counters());
     EXPECT_NE(out.find("# TYPE consolegate_proxy_bumped_total counter"), std::string::npos);
     EXPECT_NE(out.find("consolegate_proxy_connections_active 0"), std::string::npos);
+}
+
+TEST_F(proxy_it, request_header_sizes_are_measured_for_sizing_the_limit) {
+    running_proxy p(base_options(), allow_all);
+    // One small request, one with a 5 000-byte cookie (the console's aws-creds class).
+    auto small = run(curl_connect(p, "https://signin.aws.amazon.com/small"));
+    auto big = run(curl_connect(p, "https://signin.aws.amazon.com/big",
+                                "-H 'Cookie: aws-creds=" + std::string(5000, 'c') + "'"));
+    EXPECT_NE(big.out.find("target=/big"), std::string::npos) << big.out;
+    std::string out;
+    write_prometheus(out, p.shared->counters());
+    EXPECT_NE(out.find("# TYPE consolegate_proxy_request_header_bytes histogram"),
+              std::string::npos);
+    EXPECT_NE(out.find("consolegate_proxy_request_header_bytes_bucket{le=\"2048\"} 1\n"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("consolegate_proxy_request_header_bytes_bucket{le=\"4096\"} 1\n"),
+              std::string::npos);
+    EXPECT_NE(out.find("consolegate_proxy_request_header_bytes_bucket{le=\"8192\"} 2\n"),
+              std::string::npos);
+    EXPECT_NE(out.find("consolegate_proxy_request_header_bytes_bucket{le=\"+Inf\"} 2\n"),
+              std::string::npos);
+    EXPECT_NE(out.find("consolegate_proxy_request_header_bytes_count 2\n"), std::string::npos);
+    auto at = out.find("\nconsolegate_proxy_request_header_bytes_max ");
+    ASSERT_NE(at, std::string::npos);
+    auto max =
+        std::stoul(out.substr(at + std::strlen("\nconsolegate_proxy_request_header_bytes_max ")));
+    EXPECT_GT(max, 5000u);
+    EXPECT_LT(max, 5400u);
 }
 
 }  // namespace
