@@ -45,6 +45,7 @@ worker_processes 1; worker_cpu_affinity 10; daemon off; pid $W/origin/nginx.pid;
 error_log $W/origin/error.log crit;
 events { worker_connections 65536; }
 http { access_log off; keepalive_requests 10000000; keepalive_timeout 120s;
+  ssl_protocols TLSv1.2 TLSv1.3;   # nginx 1.22 offers TLS 1.3 only when told
   server { listen 127.0.0.1:$ORIGIN ssl; server_name $HOST; root $W;
            ssl_certificate $W/pki/signin.crt; ssl_certificate_key $W/pki/signin.key; }
   server { listen 127.0.0.1:$((ORIGIN+1)) ssl; server_name www.example.org; root $W;
@@ -95,6 +96,7 @@ worker_processes 1; worker_cpu_affinity 01; daemon off; pid $W/ngx/nginx.pid;
 error_log $W/ngx/error.log crit;
 events { worker_connections 65536; }
 http { access_log off; keepalive_requests 10000000;
+  ssl_protocols TLSv1.2 TLSv1.3; proxy_ssl_protocols TLSv1.2 TLSv1.3;
   upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
   server { listen 127.0.0.1:$NGX ssl; server_name $HOST;
     ssl_certificate $W/pki/corpleaf.crt; ssl_certificate_key $W/pki/corpleaf.key;
