@@ -3,7 +3,7 @@
 # bench/RESULTS.md.
 #
 #   bench/proxy/run.sh [BUILD_DIR]   (relative to the repository root, default: build; needs the
-#                                     target proxy_bench_server; run as root)
+#                                     targets proxy_bench_server and consolegate; run as root)
 #
 # Method (DESIGN.md "Performance targets"): server under test pinned to CPU 0, load generator and
 # the shared HTTPS origin (nginx) to CPU 1; each server's CPU share over the run is read from
@@ -21,8 +21,10 @@
 # Before each row a probe shows, through the redirect, the issuer the client sees (the corporate
 # CA: the server inspects), the HTTP status and whether a second connection resumed the first;
 # fresh-handshake runs disable TLS resumption on every server (h2load resumes otherwise; the probe
-# says "resumed: no") and use -n with Connection: close. The splice and idle-memory runs connect
-# straight to consolegate's SNI listener, as before. Exit status 1 when a row lost requests.
+# says "resumed: no") and use -n with Connection: close. consolegate has two rows: the proxy
+# service behind bench_server (allow-all inspector) and the real gateway binary (`consolegate
+# run --only proxy`, generated config, policy engine, audit log). The splice and idle-memory runs
+# connect straight to consolegate's SNI listener, as before. Exit status 1 when a row lost requests.
 #
 # Env: N (keep-alive requests, default 100000), NF (fresh requests, 3000), C (clients, 50),
 #      IDLE (idle connections for the RSS figure, 10000),
@@ -47,15 +49,16 @@ fi
 [[ $(ip netns identify $$) == "$CG_BENCH_NETNS" ]] || { echo "not inside $CG_BENCH_NETNS" >&2; exit 1; }
 
 SERVER=$ROOT/$BUILD/tests/integration/proxy/proxy_bench_server
+GATEWAY=$ROOT/$BUILD/app/consolegate
 N=${N:-100000}; NF=${NF:-3000}; C=${C:-50}; IDLE=${IDLE:-10000}
-PEERS=${PEERS:-"nginx squid mitmproxy"}
+PEERS=${PEERS-"nginx squid mitmproxy"}   # empty: consolegate only
 W=$(mktemp -d /tmp/cg-proxy-bench.XXXXXX); chmod 755 "$W"
 HOST=signin.aws.amazon.com
 # The origin for $HOST listens on 443 (the namespace is ours): Squid keeps a bumped connection's
 # pinned upstream only for the port in the request's URL, which the Host header leaves at 443.
 ORIGIN=443            # ORIGIN+1 serves www.example.org (the splice target), ORIGIN+2 an IP leaf
 CG_SNI=18443; CG_CONNECT=18080; NGX=18444; SQUID=18445; MITM=18446; RELAY=18447
-SQUID_ACCEL=18450; SQUID_FWD=18451
+GW_SNI=18448; GW_CONNECT=18449; SQUID_ACCEL=18450; SQUID_FWD=18451
 # The load generator's user, the only one the NAT rule redirects: a uid no account and no server
 # uses (not nobody: nginx's workers run as nobody and would be redirected into themselves).
 CLIENT=64999
@@ -66,6 +69,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep
             rm -rf "$W"; }
 trap cleanup EXIT
 [[ -x $SERVER ]] || { echo "build proxy_bench_server first" >&2; exit 1; }
+[[ -x $GATEWAY ]] || { echo "build consolegate first" >&2; exit 1; }
 has_peer() { [[ " $PEERS " == *" $1 "* ]]; }
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
@@ -129,6 +133,7 @@ FAILED=()
 run_load() {
   local name=$1 pid=$2 mode=$3 n=$N extra=()
   if [[ $mode == fresh ]]; then n=$NF; extra=(-H "Connection: close"); fi
+  if [[ -n ${LOAD_HDR:-} ]]; then extra+=(-H "$LOAD_HDR"); fi
   iptables -t nat -Z OUTPUT
   local t0 c0 t1 c1 out rps share ok per
   t0=$(date +%s.%N); c0=$(cpu_ticks "$pid")
@@ -165,6 +170,69 @@ kill $CG; wait $CG 2>/dev/null || true
 CG_BENCH_NO_RESUMPTION=1 start_cg; probe
 run_load "$CG_PROXY" "$CG" fresh
 kill $CG; wait $CG 2>/dev/null || true
+
+# --- consolegate: the real gateway binary, real policy engine (one allow-all rule), audit on -----
+CG_GW="consolegate gateway (real policy)"
+CG_GW_JUDGED="consolegate gateway (every req. judged)"
+USERINFO='%7B%22alias%22%3A%22%22%2C%22arn%22%3A%22arn%3Aaws%3Aiam%3A%3A444455556666%3Auser%2Fbob%22%2C%22issuer%22%3A%22https%3A%2F%2Fsignin.aws.amazon.com%2F%22%2C%22signinType%22%3A%22PUBLIC%22%2C%22username%22%3A%22bob%22%7D'
+mkdir -p "$W/gw"
+cat > "$W/gw/gateway.toml" <<CONF
+[general]
+workers = 1
+log_level = "warn"
+
+[dns]
+enabled = false
+
+[proxy]
+sni_listen = ["127.0.0.1:$GW_SNI"]
+connect_listen = ["127.0.0.1:$GW_CONNECT"]
+allow_clients = ["127.0.0.0/8"]
+allow_destinations = ["127.0.0.0/8"]
+
+[[proxy.upstream_override]]
+host = "$HOST"
+address = "127.0.0.1:$ORIGIN"
+ca_bundle = "$W/pki/origin/ca.crt"
+
+[ca]
+cert = "$W/pki/corp/ca.crt"
+key = "$W/pki/corp/ca.key"
+
+[policy]
+mode = "enforce"
+
+[[policy.rule]]
+name = "bench-allow-all"
+effect = "allow"
+match_all = true
+
+[audit]
+jsonl_path = "$W/gw/audit.jsonl"
+
+[admin]
+enabled = false
+CONF
+"$GATEWAY" check-config "$W/gw/gateway.toml" >/dev/null
+taskset -c 0 "$GATEWAY" run --config "$W/gw/gateway.toml" --only proxy 2>"$W/gw/log" & GW=$!
+pids+=($GW)
+if wait_port $GW_SNI; then
+  redirect_to $GW_SNI; probe
+  run_load "$CG_GW" "$GW" keepalive
+  # GET /1k carries no sign-in attempt, so the policy never decides on it (the inspector forwards
+  # requests with nothing to judge). A secondary row sends the console's aws-userInfo cookie with
+  # every request: each one is then a console-session attempt, decided and written to the audit log.
+  events() { cat "$W/gw/audit.jsonl" 2>/dev/null | wc -l; }
+  e0=$(events)
+  LOAD_HDR="Cookie: aws-userInfo=$USERINFO" run_load "$CG_GW_JUDGED" "$GW" keepalive
+  sleep 1.5   # the audit log is flushed every second
+  printf '    audit log: %s events before this run, %s after\n' "$e0" "$(events)"
+  # options.client_resumption is not a configuration key: the gateway always offers resumption.
+  printf '%-40s %-9s skipped: no knob turns TLS resumption off in the gateway binary\n' "$CG_GW" fresh
+else
+  FAILED+=("$CG_GW: did not start"); sed 's/^/    /' "$W/gw/log" >&2
+fi
+kill $GW; wait $GW 2>/dev/null || true
 
 # --- nginx as a two-leg TLS reverse proxy (upstream keep-alive pool) -----------------------------
 start_nginx() { # $1: session resumption on|off
@@ -366,7 +434,7 @@ kill $CG; wait $CG 2>/dev/null || true
 ratio() { [[ -n ${PC[$1]:-} && -n ${PC[$2]:-} ]] && echo "${PC[$1]} ${PC[$2]}" |
             awk '$2 > 0 {printf "%.2fx", $1/$2; exit} {print "-"}' || echo "-"; }
 echo "# ratios, requests/s per server core"
-for cg in "$CG_PROXY"; do
+for cg in "$CG_PROXY" "$CG_GW" "$CG_GW_JUDGED"; do
   printf '%-40s keep-alive vs nginx-reverse %s (goal >= 0.7x), vs squid-bump %s (>= 3x),' "$cg" \
     "$(ratio "$cg keepalive" "nginx-reverse keepalive")" "$(ratio "$cg keepalive" "squid-bump keepalive")"
   printf ' vs mitmproxy-transparent %s (>= 20x)\n' \
