@@ -165,33 +165,48 @@ std::string_view trim(std::string_view s) {
 }
 
 // RFC 9110 §7.6.1: Connection, the fields it names, and the classic hop-by-hop set are removed
-// by every intermediary. Upgrade survives only on an upgrade exchange.
+// by every intermediary. Upgrade survives only on an upgrade exchange. One pass over the fields
+// (by enum where Beast knows the name): this runs twice per forwarded request.
 template <class Fields>
 void strip_hop_by_hop(Fields& f, bool keep_upgrade) {
-    std::vector<std::string> named;
+    std::array<std::string_view, 32> named;  // views into the Connection values, erased last
+    std::size_t n_named = 0;
     for (auto it = f.find(http::field::connection);
          it != f.end() && it->name() == http::field::connection; ++it) {
         std::string_view v = it->value();
-        while (!v.empty() && named.size() < 32) {
+        while (!v.empty() && n_named < named.size()) {
             auto comma = v.find(',');
             auto token = trim(v.substr(0, comma));
-            if (!token.empty()) named.emplace_back(token);
+            if (!token.empty() && !(keep_upgrade && iequals(token, "upgrade"))) {
+                named[n_named++] = token;
+            }
             v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
         }
     }
-    for (const auto& n : named) {
-        if (keep_upgrade && iequals(n, "upgrade")) continue;
-        f.erase(n);
+    for (auto it = f.begin(); it != f.end();) {
+        bool hop = false;
+        switch (it->name()) {
+            case http::field::connection:
+                break;  // its values are the views above: erased after the loop
+            case http::field::keep_alive:
+            case http::field::proxy_connection:
+            case http::field::te:
+            case http::field::trailer:
+            case http::field::transfer_encoding:
+            case http::field::proxy_authorization:
+            case http::field::proxy_authenticate: hop = true; break;
+            case http::field::upgrade: hop = !keep_upgrade; break;
+            default:
+                break;
+        }
+        if (!hop && it->name() != http::field::connection) {
+            for (std::size_t i = 0; i < n_named && !hop; ++i) {
+                hop = iequals(named[i], it->name_string());
+            }
+        }
+        it = hop ? f.erase(it) : std::next(it);
     }
-    f.erase(http::field::connection);
-    f.erase(http::field::keep_alive);
-    f.erase("Proxy-Connection");
-    f.erase(http::field::te);
-    f.erase(http::field::trailer);
-    f.erase(http::field::transfer_encoding);
-    f.erase(http::field::proxy_authorization);
-    f.erase(http::field::proxy_authenticate);
-    if (!keep_upgrade) f.erase(http::field::upgrade);
+    if (n_named > 0 || f.count(http::field::connection) > 0) f.erase(http::field::connection);
 }
 
 template <class Fields>
@@ -592,6 +607,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
     upstream_leg up;
     pool_return to_pool{*svc, host + ":" + std::to_string(port), up};
     std::string wire, body;  // reused across requests: the keep-alive path allocates little
+    std::vector<std::pair<std::string_view, std::string_view>> headers;
     for (int served = 0;; ++served) {
         // Idle wait for the next request: the only point where drain may close us.
         if (cbuf.size() == 0) {
@@ -695,14 +711,20 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
         view.target = req.target();
         view.host = host_hdr;
         view.sni = sni;
-        view.headers.reserve(16);
-        for (const auto& f : req.base()) view.headers.emplace_back(f.name_string(), f.value());
+        headers.clear();  // capacity kept across requests
+        for (const auto& f : req.base()) headers.emplace_back(f.name_string(), f.value());
+        view.headers.swap(headers);
         view.body = std::string_view(body).substr(0, o.max_inspect_body);
         view.body_truncated = streaming || body.size() > o.max_inspect_body;
         view.client = client_ip;
         view.time = std::chrono::system_clock::now();
         verdict v;
         try {
+            struct give_back {  // the header vector returns to `headers` however inspect ends
+                std::vector<std::pair<std::string_view, std::string_view>>& from;
+                std::vector<std::pair<std::string_view, std::string_view>>& to;
+                ~give_back() { from.swap(to); }
+            } back{view.headers, headers};
             v = svc->inspect(view);
         } catch (const std::exception& e) {
             // Fail closed (DESIGN.md): an inspector that cannot decide denies.

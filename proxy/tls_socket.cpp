@@ -104,6 +104,7 @@ struct socket_bio {
     static int read(BIO* b, char* out, std::size_t len, std::size_t* done) {
         BIO_clear_retry_flags(b);
         auto* s = self(b);
+        *done = 0;
         if (s->replay_pos_ < s->replay_.size()) {
             std::size_t n = std::min(len, s->replay_.size() - s->replay_pos_);
             std::memcpy(out, s->replay_.data() + s->replay_pos_, n);
@@ -112,18 +113,16 @@ struct socket_bio {
             *done = n;
             return 1;
         }
-        for (;;) {
-            ssize_t r = ::recv(s->socket().native_handle(), out, len, 0);
-            if (r > 0) {
-                *done = static_cast<std::size_t>(r);
-                return 1;
-            }
-            *done = 0;
-            if (r == 0) return 0;  // EOF, no retry flag: OpenSSL reports it
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_read(b);
-            return 0;  // errno stays for SSL_ERROR_SYSCALL
+        if (s->in_pos_ < s->in_len_) {
+            std::size_t n = std::min(len, s->in_len_ - s->in_pos_);
+            std::memcpy(out, s->in_.get() + s->in_pos_, n);
+            s->in_pos_ += n;
+            *done = n;
+            return 1;
         }
+        if (s->in_eof_) return 0;  // EOF, no retry flag: OpenSSL reports it
+        BIO_set_retry_read(b);     // tls_socket::wait reads more
+        return 0;
     }
 
     static int write(BIO* b, const char* in, std::size_t len, std::size_t* done) {
@@ -218,6 +217,25 @@ boost::system::error_code tls_socket::error_from(int ret, int& want) {
     }
 }
 
+// want 1: more ciphertext in; want 2: the socket must take more out.
+asio::awaitable<boost::system::error_code> tls_socket::wait(int want) {
+    if (want == 2) {
+        auto [ec] = co_await socket().async_wait(tcp::socket::wait_write, tok);
+        if (ec) co_return timed_out() ? asio::error::timed_out : ec;
+        co_return boost::system::error_code();
+    }
+    if (!in_) in_ = std::make_unique<char[]>(in_capacity);
+    auto [ec, n] = co_await socket().async_read_some(asio::buffer(in_.get(), in_capacity), tok);
+    in_pos_ = 0;
+    in_len_ = n;
+    if (ec == asio::error::eof) {
+        in_eof_ = true;  // OpenSSL tells close_notify from truncation
+        co_return boost::system::error_code();
+    }
+    if (ec) co_return timed_out() ? asio::error::timed_out : ec;
+    co_return boost::system::error_code();
+}
+
 asio::awaitable<boost::system::error_code> tls_socket::handshake(bool server) {
     if (server) {
         SSL_set_accept_state(ssl_.get());
@@ -231,9 +249,7 @@ asio::awaitable<boost::system::error_code> tls_socket::handshake(bool server) {
         int want = 0;
         auto ec = error_from(r, want);
         if (want == 0) co_return ec;
-        auto [wec] = co_await socket().async_wait(
-            want == 1 ? tcp::socket::wait_read : tcp::socket::wait_write, tok);
-        if (wec) co_return timed_out() ? asio::error::timed_out : wec;
+        if (auto wec = co_await wait(want)) co_return wec;
     }
 }
 
@@ -247,9 +263,7 @@ asio::awaitable<io_result> tls_socket::read_some(asio::mutable_buffer b) {
         int want = 0;
         auto ec = error_from(r, want);
         if (want == 0) co_return io_result{ec, 0};
-        auto [wec] = co_await socket().async_wait(
-            want == 1 ? tcp::socket::wait_read : tcp::socket::wait_write, tok);
-        if (wec) co_return io_result{timed_out() ? asio::error::timed_out : wec, 0};
+        if (auto wec = co_await wait(want)) co_return io_result{wec, 0};
     }
 }
 
@@ -263,9 +277,7 @@ asio::awaitable<boost::system::error_code> tls_socket::write(asio::const_buffer 
         int want = 0;
         auto ec = error_from(r, want);
         if (want == 0) co_return ec;
-        auto [wec] = co_await socket().async_wait(
-            want == 1 ? tcp::socket::wait_read : tcp::socket::wait_write, tok);
-        if (wec) co_return timed_out() ? asio::error::timed_out : wec;
+        if (auto wec = co_await wait(want)) co_return wec;
     }
 }
 

@@ -108,9 +108,17 @@ class tls_socket : public deadline_socket {
     };
     friend struct socket_bio;
     boost::system::error_code error_from(int ret, int& want);
+    boost::asio::awaitable<boost::system::error_code> wait(int want);
     std::unique_ptr<SSL, ssl_free> ssl_;
     std::string replay_;
     std::size_t replay_pos_ = 0;
+    // Ciphertext read by the reactor, handed to OpenSSL by the BIO. Reading through Asio's
+    // async_read_some (not async_wait + recv) skips the epoll_ctl that every async_wait costs and
+    // the speculative recv after a read that drained the socket: two syscalls fewer per wait.
+    static constexpr std::size_t in_capacity = 16 * 1024 + 512;  // one full TLS record
+    std::unique_ptr<char[]> in_;
+    std::size_t in_pos_ = 0, in_len_ = 0;
+    bool in_eof_ = false;
 };
 
 }  // namespace consolegate::proxy
