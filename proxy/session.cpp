@@ -196,8 +196,7 @@ void strip_hop_by_hop(Fields& f, bool keep_upgrade) {
             case http::field::proxy_authorization:
             case http::field::proxy_authenticate: hop = true; break;
             case http::field::upgrade: hop = !keep_upgrade; break;
-            default:
-                break;
+            default: break;
         }
         if (!hop && it->name() != http::field::connection) {
             for (std::size_t i = 0; i < n_named && !hop; ++i) {
