@@ -77,7 +77,10 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
           shared(*shared_owner),
           inspect(std::move(i)),
           resolver(std::move(r)),
-          sweeper(c, sweep_period(*opts)) {}
+          sweeper(
+              c, sweep_period(*opts),
+              std::min<std::chrono::milliseconds>(std::chrono::seconds(1), opts->idle_timeout / 4),
+              &shared.counters.idle_buffer_releases) {}
     // A quarter of the shortest timeout, within [10 ms, 250 ms]: deadlines fire at most that late.
     static std::chrono::milliseconds sweep_period(const options& o) {
         auto shortest =

@@ -618,7 +618,9 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
             guard.set_idle(true);
             if (svc->draining) co_return;
             client.expires_after(served == 0 ? o.header_timeout : o.idle_timeout);
+            client.set_idle(true);  // a long wait gives the TLS buffers back (tls_socket.hpp)
             auto [ec, n] = co_await client.read_some(cbuf.prepare(4096));
+            client.set_idle(false);
             guard.set_idle(false);
             if (ec) {
                 if (client.timed_out()) count(st.timeouts);

@@ -57,6 +57,9 @@ void write_prometheus(std::string& out, const stats& s) {
     counter("upstream_resumed_total", "Upstream TLS sessions resumed.", s.upstream_resumed);
     counter("leaf_mints_total", "Leaf certificates minted.", s.leaf_mints);
     counter("leaf_cache_hits_total", "Leaf certificates served from the cache.", s.leaf_cache_hits);
+    counter("idle_buffer_releases_total",
+            "Keep-alive waits long enough to give the connection's TLS buffers back.",
+            s.idle_buffer_releases);
 
     const std::string hist = "consolegate_proxy_request_header_bytes";
     net::write_metric_header(out, hist, "histogram",

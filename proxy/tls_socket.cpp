@@ -35,13 +35,24 @@ void deadline_socket::expires_never() {
     sweeper_.unlink(this);
 }
 
+void deadline_socket::set_idle(bool idle) {
+    idle_ = idle;
+    released_ = false;
+    if (idle) idle_since_ = std::chrono::steady_clock::now();
+}
+
 void deadline_socket::close() noexcept {
     boost::system::error_code ignored;
     sock_.close(ignored);
 }
 
-deadline_sweeper::deadline_sweeper(asio::io_context& ioc, std::chrono::milliseconds period)
-    : timer_(ioc), period_(period) {}
+deadline_sweeper::deadline_sweeper(asio::io_context& ioc, std::chrono::milliseconds period,
+                                   std::chrono::milliseconds idle_release_after,
+                                   std::atomic<std::uint64_t>* releases_counter)
+    : timer_(ioc),
+      period_(period),
+      idle_release_after_(idle_release_after),
+      releases_counter_(releases_counter) {}
 
 deadline_sweeper::~deadline_sweeper() {
     *alive_ = false;
@@ -91,6 +102,11 @@ void deadline_sweeper::sweep() {
             unlink(s);
             s->timed_out_ = true;
             s->close();
+        } else if (s->idle_ && !s->released_ && now - s->idle_since_ >= idle_release_after_) {
+            s->released_ = true;
+            ++idle_releases_;
+            if (releases_counter_) releases_counter_->fetch_add(1, std::memory_order_relaxed);
+            s->release_idle();
         }
         s = next;
     }
@@ -224,8 +240,22 @@ asio::awaitable<boost::system::error_code> tls_socket::wait(int want) {
         if (ec) co_return timed_out() ? asio::error::timed_out : ec;
         co_return boost::system::error_code();
     }
+    if (parked_) {
+        // Released while idle: wait for the next bytes without holding a buffer (one
+        // epoll_ctl, once per idle period).
+        in_.reset();
+        auto [ec] = co_await socket().async_wait(tcp::socket::wait_read, tok);
+        parked_ = false;
+        if (ec) co_return timed_out() ? asio::error::timed_out : ec;
+    }
     if (!in_) in_ = std::make_unique<char[]>(in_capacity);
+    reading_ = true;
     auto [ec, n] = co_await socket().async_read_some(asio::buffer(in_.get(), in_capacity), tok);
+    reading_ = false;
+    if (ec == asio::error::operation_aborted && parked_ && socket().is_open() && !timed_out()) {
+        co_return co_await wait(want);  // parked by release_idle while this read was pending
+    }
+    parked_ = false;
     in_pos_ = 0;
     in_len_ = n;
     if (ec == asio::error::eof) {
@@ -278,6 +308,15 @@ asio::awaitable<boost::system::error_code> tls_socket::write(asio::const_buffer 
         auto ec = error_from(r, want);
         if (want == 0) co_return ec;
         if (auto wec = co_await wait(want)) co_return wec;
+    }
+}
+
+void tls_socket::release_idle() {
+    SSL_free_buffers(ssl_.get());  // refuses (harmlessly) while a record is half read
+    if (reading_ && in_pos_ >= in_len_) {
+        parked_ = true;
+        boost::system::error_code ignored;
+        socket().cancel(ignored);  // only the idle read is pending on a waiting client socket
     }
 }
 

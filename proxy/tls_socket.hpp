@@ -14,6 +14,7 @@
 
 #include <openssl/ssl.h>
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -21,6 +22,7 @@
 #include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -32,7 +34,7 @@ class deadline_sweeper;
 class deadline_socket {
   public:
     deadline_socket(boost::asio::ip::tcp::socket sock, deadline_sweeper& sweeper);
-    ~deadline_socket();
+    virtual ~deadline_socket();
     deadline_socket(const deadline_socket&) = delete;
     deadline_socket& operator=(const deadline_socket&) = delete;
 
@@ -42,6 +44,12 @@ class deadline_socket {
     // The sweeper closed the socket because its deadline passed.
     bool timed_out() const noexcept { return timed_out_; }
     void close() noexcept;
+    // Marks a wait between requests: after `idle_release_after` of it the sweeper calls
+    // release_idle() once, so a parked keep-alive connection holds no I/O buffers.
+    void set_idle(bool idle);
+
+  protected:
+    virtual void release_idle() {}
 
   private:
     friend class deadline_sweeper;
@@ -50,18 +58,24 @@ class deadline_socket {
     std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
     deadline_socket* prev_ = nullptr;
     deadline_socket* next_ = nullptr;
+    std::chrono::steady_clock::time_point idle_since_{};
     bool linked_ = false;
     bool timed_out_ = false;
+    bool idle_ = false;
+    bool released_ = false;
 };
 
 // Per worker: one timer that runs only while some socket has a deadline, every `period`.
 class deadline_sweeper {
   public:
-    deadline_sweeper(boost::asio::io_context& ioc, std::chrono::milliseconds period);
+    deadline_sweeper(boost::asio::io_context& ioc, std::chrono::milliseconds period,
+                     std::chrono::milliseconds idle_release_after = std::chrono::seconds(1),
+                     std::atomic<std::uint64_t>* releases_counter = nullptr);
     ~deadline_sweeper();
     deadline_sweeper(const deadline_sweeper&) = delete;
     deadline_sweeper& operator=(const deadline_sweeper&) = delete;
     std::size_t size() const noexcept { return size_; }
+    std::uint64_t idle_releases() const noexcept { return idle_releases_; }
 
   private:
     friend class deadline_socket;
@@ -70,9 +84,11 @@ class deadline_sweeper {
     void arm();
     void sweep();
     boost::asio::steady_timer timer_;
-    std::chrono::milliseconds period_;
+    std::chrono::milliseconds period_, idle_release_after_;
     deadline_socket* head_ = nullptr;
     std::size_t size_ = 0;
+    std::uint64_t idle_releases_ = 0;
+    std::atomic<std::uint64_t>* releases_counter_;
     bool armed_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
@@ -86,7 +102,7 @@ class tls_socket : public deadline_socket {
   public:
     // Throws std::bad_alloc when OpenSSL cannot allocate the SSL object.
     tls_socket(boost::asio::ip::tcp::socket sock, SSL_CTX* ctx, deadline_sweeper& sweeper);
-    ~tls_socket();
+    ~tls_socket() override;
 
     SSL* native_handle() noexcept { return ssl_.get(); }
     // Bytes already read off the socket (the ClientHello), handed to OpenSSL before the socket.
@@ -101,6 +117,11 @@ class tls_socket : public deadline_socket {
     // Sends close_notify if the socket takes it now; never waits for the peer's (RFC 8446 §6.1
     // allows closing without it).
     void shutdown_now() noexcept;
+
+  protected:
+    // Frees OpenSSL's record buffers and parks a pending read: it ends, drops its buffer and
+    // waits for readability without one (OpenSSL reallocates on the next record).
+    void release_idle() override;
 
   private:
     struct ssl_free {
@@ -119,6 +140,8 @@ class tls_socket : public deadline_socket {
     std::unique_ptr<char[]> in_;
     std::size_t in_pos_ = 0, in_len_ = 0;
     bool in_eof_ = false;
+    bool reading_ = false;  // an async_read_some into in_ is pending
+    bool parked_ = false;   // release_idle cancelled it: wait without a buffer
 };
 
 }  // namespace consolegate::proxy

@@ -56,6 +56,7 @@ struct stats {
     std::atomic<std::uint64_t> upstream_resumed{0};
     std::atomic<std::uint64_t> leaf_mints{0};
     std::atomic<std::uint64_t> leaf_cache_hits{0};
+    std::atomic<std::uint64_t> idle_buffer_releases{0};  // keep-alive waits that gave buffers back
     // Request header block sizes (request line, fields, cookies) on inspected connections: a
     // histogram to size max_header_bytes by what browsers really send to the console. Counts
     // per bucket, not cumulative; the last bucket is everything above the last bound.

@@ -610,6 +610,28 @@ TEST_F(proxy_it, an_origin_that_never_answers_gets_a_502_after_the_deadline) {
     EXPECT_NE(ok.out.find("target=/fine"), std::string::npos) << ok.out;
 }
 
+TEST_F(proxy_it, an_idle_keep_alive_connection_gives_its_buffers_back_and_still_serves) {
+    auto o = base_options();
+    o->idle_timeout = std::chrono::seconds(2);  // buffers go back after a quarter of it
+    running_proxy p(o, allow_all);
+    tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
+    c.send("GET /first HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n\r\n");
+    auto first = c.read_until("framing=");
+    EXPECT_NE(first.find("target=/first"), std::string::npos) << first;
+    // The connection waits for its next request: the sweeper parks it (bounded wait).
+    auto& released = p.shared->counters().idle_buffer_releases;
+    for (int i = 0; i < 300 && released.load() == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(released.load(), 1u);
+    // Parked, it still answers on the same connection, and is parked again only after a new
+    // idle period.
+    c.send("GET /second HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n\r\n");
+    auto second = c.read_until("framing=");
+    EXPECT_NE(second.find("target=/second"), std::string::npos) << second;
+    EXPECT_EQ(p.shared->counters().bumped.load(), 1u);
+}
+
 TEST_F(proxy_it, expect_100_continue_is_answered_by_the_proxy) {
     running_proxy p(base_options(), allow_all);
     // curl waits up to --expect100-timeout for the 100 before sending the body anyway.
