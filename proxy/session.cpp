@@ -246,12 +246,13 @@ asio::awaitable<void> write_simple(Stream& s, http::status status, std::string_v
     co_await write_rendered(s, r, false, timeout);
 }
 
-// Streams the upstream response (header already read into `p`) to the client.
-template <class Client, class Upstream>
+// Streams a message whose header is in `p` from `up` to `client` (plain-HTTP path: the response
+// to the client, or the request to the origin), 16 KiB at a time.
+template <class Client, class Upstream, bool isRequest>
 asio::awaitable<bool> relay_body(Client& client, Upstream& up, beast::flat_buffer& ubuf,
-                                 http::response_parser<http::buffer_body>& p,
+                                 http::parser<isRequest, http::buffer_body>& p,
                                  std::chrono::milliseconds idle) {
-    http::response_serializer<http::buffer_body> sr{p.get()};
+    http::serializer<isRequest, http::buffer_body> sr{p.get()};
     std::array<char, 16384> buf;
     tcp_of(client).expires_after(idle);
     auto [hec, hn] = co_await http::async_write_header(client, sr, tok);
@@ -1041,43 +1042,53 @@ asio::awaitable<void> forward_plain(std::shared_ptr<service::impl> svc, beast::t
                               dest.reason, o.idle_timeout);
         co_return;
     }
-    // The request body (if any) is streamed through the request parser.
-    http::request_parser<http::string_body> p(std::move(hp));
+    // The request body (if any) is streamed to the origin as it arrives, never buffered whole.
+    http::request_parser<http::buffer_body> p(std::move(hp));
     p.body_limit(o.max_request_body);
-    if (!p.is_done()) {
-        client.expires_after(o.idle_timeout);
-        auto [bec, bn] = co_await http::async_read(client, buf, p, tok);
-        if (bec) co_return;
-    }
-    auto req = p.release();
-    strip_hop_by_hop(req.base(), false);
+    auto& req = p.get();
+    bool chunked = p.chunked();
+    strip_hop_by_hop(req.base(), false);  // Content-Length stays; Transfer-Encoding is re-set
     add_via(req.base());
     req.target(path);
     req.keep_alive(false);
     req.version(11);
-    req.prepare_payload();
+    if (chunked) req.chunked(true);
+    if (!p.is_done() && iequals(header_value(req.base(), http::field::expect), "100-continue")) {
+        // Answered here (RFC 9110 §10.1.1), so no origin's interim 100 ever has to be relayed.
+        static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
+        client.expires_after(o.idle_timeout);
+        auto [cec, cn] = co_await asio::async_write(client, asio::buffer(cont), tok);
+        if (cec) co_return;
+    }
+    req.erase(http::field::expect);
     auto up = co_await connect_tcp(svc, dest.endpoints);
     if (!up.stream) {
         count(st.upstream_connect_failures);
         co_await write_simple(client, http::status::bad_gateway, up.reason, o.idle_timeout);
         co_return;
     }
-    up.stream->expires_after(o.upstream_timeout);
-    auto [wec, wn] = co_await http::async_write(*up.stream, req, tok);
-    if (wec) co_return;
+    if (!co_await relay_body(*up.stream, client, buf, p, o.idle_timeout)) co_return;
     beast::flat_buffer ubuf;
-    http::response_parser<http::buffer_body> rp;
-    rp.header_limit(
-        static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
-    rp.body_limit(boost::none);
-    if (req.method() == http::verb::head) rp.skip(true);
-    up.stream->expires_after(o.idle_timeout);
-    auto [rec, rn] = co_await http::async_read_header(*up.stream, ubuf, rp, tok);
-    if (rec) {
+    std::optional<http::response_parser<http::buffer_body>> rpo;
+    boost::system::error_code rec;
+    // Interim 1xx answers (103 Early Hints, a stray 100) are dropped: the final one follows.
+    for (int interim = 0; interim < 8 && (!rpo || (!rec && rpo->get().result_int() / 100 == 1));
+         ++interim) {
+        auto& next = rpo.emplace();
+        next.header_limit(
+            static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
+        next.body_limit(boost::none);
+        if (req.method() == http::verb::head) next.skip(true);
+        up.stream->expires_after(o.idle_timeout);
+        auto [r, n] = co_await http::async_read_header(*up.stream, ubuf, next, tok);
+        rec = r;
+    }
+    if (rec || rpo->get().result_int() / 100 == 1) {
         co_await write_simple(client, http::status::bad_gateway, "Bad upstream response",
                               o.idle_timeout);
         co_return;
     }
+    auto& rp = *rpo;
     fix_response_header(rp, false, false);
     co_await relay_body(client, *up.stream, ubuf, rp, o.idle_timeout);
 }
@@ -1129,6 +1140,9 @@ asio::awaitable<void> run_connect_session(std::shared_ptr<service::impl> svc, tc
             http::request_parser<http::empty_body> p;
             p.header_limit(
                 static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
+            // A plain-HTTP upload's Content-Length is checked here, as the header completes
+            // (Beast's default would refuse anything over 1 MiB).
+            p.body_limit(o.max_request_body);
             client.expires_after(o.header_timeout);
             auto [hec, hn] = co_await http::async_read_header(client, buf, p, tok);
             if (hec) {
@@ -1140,6 +1154,10 @@ asio::awaitable<void> run_connect_session(std::shared_ptr<service::impl> svc, tc
                     co_await write_simple(client, http::status::request_header_fields_too_large,
                                           "Request header fields too large",
                                           std::chrono::seconds(2));
+                } else if (hec == http::error::body_limit) {
+                    count(st.bad_requests);
+                    co_await write_simple(client, http::status::payload_too_large,
+                                          "Payload too large", std::chrono::seconds(2));
                 } else if (hec != http::error::end_of_stream) {
                     count(st.bad_requests);
                     co_await write_simple(client, http::status::bad_request, "Bad request",
