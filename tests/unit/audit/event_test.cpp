@@ -112,6 +112,25 @@ TEST(jsonl_sink, flush_makes_events_visible_before_the_interval) {
     EXPECT_EQ(au::from_json_line(line, nullptr)->id, "one");
 }
 
+TEST(jsonl_sink, a_burst_is_written_in_a_few_batches_not_one_write_per_event) {
+    auto path = temp_file("burst.jsonl");
+    auto s = au::make_jsonl_sink(path, std::chrono::hours(1), std::chrono::milliseconds(50));
+    constexpr int n = 2000;
+    for (int i = 0; i < n; ++i) s->record(sample("b" + std::to_string(i)));
+    s->flush();
+    auto st = s->stats();
+    EXPECT_EQ(st.recorded, std::uint64_t{n});
+    EXPECT_EQ(st.written, std::uint64_t{n});
+    EXPECT_EQ(st.write_errors, 0u);
+    // Each batch is one wake-up of the writer thread; per-event wake-ups would be ~2000.
+    EXPECT_GE(st.batches, 1u);
+    EXPECT_LE(st.batches, 50u) << "the writer woke per event";
+    std::ifstream in(path);
+    int lines = 0;
+    for (std::string line; std::getline(in, line);) ++lines;
+    EXPECT_EQ(lines, n);
+}
+
 TEST(jsonl_sink, unopenable_path_is_a_startup_error) {
     EXPECT_THROW(au::make_jsonl_sink("/proc/no/such/dir/x.jsonl", std::chrono::seconds(1)),
                  std::exception);
