@@ -37,8 +37,13 @@ int on_new_session(SSL* ssl, SSL_SESSION* session) {
 
 void harden(SSL_CTX* ctx) {
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    // TLS 1.2: forward-secret AEAD suites only; TLS 1.3 suites are all fine by default.
+    // TLS 1.2: forward-secret AEAD suites only. TLS 1.3: all three AEADs, AES-128-GCM first as
+    // browsers and Mozilla's intermediate profile order them (OpenSSL's default puts AES-256
+    // first, which costs ~40% more per record for no security the X25519/P-256 key exchange
+    // keeps: both are 128-bit).
     SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
+    SSL_CTX_set_ciphersuites(
+        ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
     SSL_CTX_set_options(
         ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 }

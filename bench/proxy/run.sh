@@ -103,6 +103,9 @@ error_log $W/origin/error.log crit;
 events { worker_connections 65536; }
 http { access_log off; keepalive_requests 10000000; keepalive_timeout 120s;
   ssl_protocols TLSv1.2 TLSv1.3;   # nginx 1.22 offers TLS 1.3 only when told
+  # Every proxy's upstream leg gets the same cipher whatever order its client side offers.
+  ssl_prefer_server_ciphers on;
+  ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256;
   server { listen 127.0.0.1:$ORIGIN ssl; server_name $HOST; root $W;
            ssl_certificate $W/pki/signin.crt; ssl_certificate_key $W/pki/signin.key; }
   server { listen 127.0.0.1:$((ORIGIN+1)) ssl; server_name www.example.org; root $W;
@@ -113,6 +116,8 @@ CONF
 nginx -c "$W/origin/nginx.conf" -p "$W/origin" & pids+=($!)
 wait_port $ORIGIN
 
+# h2load's own TLS 1.3 offer (nghttp2's default list), so the probe negotiates what the load does.
+H2LOAD_SUITES=TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256
 # probe: two TLS 1.3 connections as the client, through the redirect: the issuer the client sees
 # (the corporate CA for an inspecting proxy), the HTTP status, and whether the second connection
 # resumed the first one's session.
@@ -120,14 +125,15 @@ probe() {
   local out1 out2 issuer status
   out1=$(printf 'GET /1k HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' $HOST |
          timeout 10 "${as_client[@]}" openssl s_client -connect 127.0.0.1:$ORIGIN -servername $HOST \
-           -tls1_3 -ign_eof -sess_out "$W/client/sess" 2>&1) || true
+           -tls1_3 -ciphersuites "$H2LOAD_SUITES" -ign_eof -sess_out "$W/client/sess" 2>&1) || true
   out2=$(printf 'GET /1k HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' $HOST |
          timeout 10 "${as_client[@]}" openssl s_client -connect 127.0.0.1:$ORIGIN -servername $HOST \
-           -tls1_3 -ign_eof -sess_in "$W/client/sess" 2>&1) || true
+           -tls1_3 -ciphersuites "$H2LOAD_SUITES" -ign_eof -sess_in "$W/client/sess" 2>&1) || true
   issuer=$(echo "$out1" | sed -n 's/^issuer=.*CN *= *//p' | head -1)
   status=$(echo "$out1" | grep -m1 -o '^HTTP/1.1 [0-9]*' || echo "no HTTP answer")
-  printf '    probe: issuer "%s", %s, resumed: %s\n' "${issuer:-?}" "$status" \
-    "$(echo "$out2" | grep -q '^Reused,' && echo yes || echo no)"
+  printf '    probe: issuer "%s", %s, resumed: %s, %s\n' "${issuer:-?}" "$status" \
+    "$(echo "$out2" | grep -q '^Reused,' && echo yes || echo no)" \
+    "$(echo "$out1" | sed -n 's/^New, \(.*\), Cipher is \(.*\)/\1 \2/p' | head -1)"
 }
 
 declare -A PC     # per-core figures by "name mode"
@@ -159,8 +165,9 @@ run_load() {
   share=$(echo "($c1-$c0)/$(getconf CLK_TCK)/($t1-$t0)" | bc -l)
   per=$(echo "${rps:-0}/($share+0.0001)" | bc -l)
   PC["$name $mode"]=$per
-  printf '%-40s %-9s %10s req/s  2xx=%-7s cpu=%5.2f  per-core=%8.0f  nat=%s\n' "$name" "$mode" \
-    "${rps:-0}" "${ok:-0}" "$share" "$per" "$nat"
+  printf '%-40s %-9s %10s req/s  2xx=%-7s cpu=%5.2f  per-core=%8.0f  nat=%s  %s\n' "$name" \
+    "$mode" "${rps:-0}" "${ok:-0}" "$share" "$per" "$nat" \
+    "$(echo "$out" | awk '/^Cipher:/ {print $2; exit}')"
 }
 
 echo "# proxy benchmark $(date -u +%FT%TZ), h2load --h1 -c $C, 1 KiB body, TLS 1.3, server CPU0," \
