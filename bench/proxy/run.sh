@@ -31,6 +31,7 @@
 # row lost requests.
 #
 # Env: N (keep-alive requests, default 100000), NF (fresh requests, 3000), C (clients, 50),
+#      REPEAT (runs per row, median reported, 3),
 #      IDLE (idle connections for the RSS figure, 10000),
 #      PEERS ("nginx squid mitmproxy"; add squid-accel for Squid as a TLS accelerator with a TLS
 #      parent, the old secondary reference without bumping).
@@ -54,7 +55,7 @@ fi
 
 SERVER=$ROOT/$BUILD/tests/integration/proxy/proxy_bench_server
 GATEWAY=$ROOT/$BUILD/app/consolegate
-N=${N:-100000}; NF=${NF:-3000}; C=${C:-50}; IDLE=${IDLE:-10000}
+N=${N:-100000}; NF=${NF:-3000}; C=${C:-50}; IDLE=${IDLE:-10000}; REPEAT=${REPEAT:-3}
 PEERS=${PEERS-"nginx squid mitmproxy"}   # empty: consolegate only
 W=$(mktemp -d /tmp/cg-proxy-bench.XXXXXX); chmod 755 "$W"
 HOST=signin.aws.amazon.com
@@ -146,28 +147,36 @@ run_load() {
   if [[ -n ${LOAD_HDR:-} ]]; then extra+=(-H "$LOAD_HDR"); fi
   local port=$ORIGIN
   if [[ -n ${DIRECT_PORT:-} ]]; then port=$DIRECT_PORT; else iptables -t nat -Z OUTPUT; fi
-  local t0 c0 t1 c1 out rps share ok per
-  t0=$(date +%s.%N); c0=$(cpu_ticks "$pid")
-  out=$(timeout 300 taskset -c 1 "${as_client[@]}" h2load --h1 -n "$n" -c "$C" -t 1 "${extra[@]}" \
-        --connect-to=127.0.0.1:$port "https://$HOST/1k" 2>&1) || true
-  t1=$(date +%s.%N); c1=$(cpu_ticks "$pid")
-  rps=$(echo "$out" | awk '/^finished in/ {gsub(",","",$4); print $4}')
-  ok=$(echo "$out" | awk '/^status codes:/ {print $3}')
+  local t0 c0 t1 c1 out rps share ok per runs=() shares=() rates=() i
+  # REPEAT runs back to back; the row reports the median per-core figure (consecutive rows of
+  # the same server differ by up to ~8 % on this machine).
+  for ((i = 0; i < REPEAT; i++)); do
+    t0=$(date +%s.%N); c0=$(cpu_ticks "$pid")
+    out=$(timeout 300 taskset -c 1 "${as_client[@]}" h2load --h1 -n "$n" -c "$C" -t 1 "${extra[@]}" \
+          --connect-to=127.0.0.1:$port "https://$HOST/1k" 2>&1) || true
+    t1=$(date +%s.%N); c1=$(cpu_ticks "$pid")
+    rps=$(echo "$out" | awk '/^finished in/ {gsub(",","",$4); print $4}')
+    ok=$(echo "$out" | awk '/^status codes:/ {print $3}')
+    if [[ ${ok:-0} != "$n" ]]; then
+      echo "$out" | grep -E "^(requests|status)" | sed 's/^/    /' >&2
+      FAILED+=("$name $mode: ${ok:-0}/$n 2xx")
+    fi
+    share=$(echo "($c1-$c0)/$(getconf CLK_TCK)/($t1-$t0)" | bc -l)
+    runs+=("$(echo "${rps:-0}/($share+0.0001)" | bc -l)")
+    shares+=("$share"); rates+=("${rps:-0}")
+  done
   local nat=direct
   if [[ -z ${DIRECT_PORT:-} ]]; then
     nat=$(redirected)
     [[ $nat == 0 ]] && FAILED+=("$name $mode: no connection went through the NAT rule")
   fi
-  if [[ ${ok:-0} != "$n" ]]; then
-    echo "$out" | grep -E "^(requests|status)" | sed 's/^/    /' >&2
-    FAILED+=("$name $mode: ${ok:-0}/$n 2xx")
-  fi
-  share=$(echo "($c1-$c0)/$(getconf CLK_TCK)/($t1-$t0)" | bc -l)
-  per=$(echo "${rps:-0}/($share+0.0001)" | bc -l)
+  local mid; mid=$(for i in "${!runs[@]}"; do echo "${runs[$i]} $i"; done | sort -g | awk -v m=$((REPEAT / 2)) 'NR == m + 1 {print $2}')
+  per=${runs[$mid]}
   PC["$name $mode"]=$per
-  printf '%-40s %-9s %10s req/s  2xx=%-7s cpu=%5.2f  per-core=%8.0f  nat=%s  %s\n' "$name" \
-    "$mode" "${rps:-0}" "${ok:-0}" "$share" "$per" "$nat" \
-    "$(echo "$out" | awk '/^Cipher:/ {print $2; exit}')"
+  printf '%-40s %-9s %10s req/s  2xx=%-7s cpu=%5.2f  per-core=%8.0f  nat=%s  %s  (runs:%s)\n' \
+    "$name" "$mode" "${rates[$mid]}" "${ok:-0}" "${shares[$mid]}" "$per" "$nat" \
+    "$(echo "$out" | awk '/^Cipher:/ {print $2; exit}')" \
+    "$(for r in "${runs[@]}"; do printf ' %.0f' "$r"; done)"
 }
 
 echo "# proxy benchmark $(date -u +%FT%TZ), h2load --h1 -c $C, 1 KiB body, TLS 1.3, server CPU0," \
