@@ -70,6 +70,7 @@ proxy::options proxy_options(const core::config& c) {
     o.upstream_timeout = p.upstream_timeout;
     o.max_header_bytes = p.max_header_bytes;
     o.max_inspect_body = p.max_inspect_body;
+    o.max_request_body = p.max_request_body;
     o.max_connections = p.max_connections;
     o.leaf_cache_size = p.leaf_cache_size;
     o.leaf_validity = secs(p.leaf_validity);

@@ -109,6 +109,7 @@ void loader::read_proxy(const toml::table& t) {
     s.get_duration("upstream_timeout", p.upstream_timeout);
     s.get_size("max_header_bytes", p.max_header_bytes);
     s.get_size("max_inspect_body", p.max_inspect_body);
+    s.get_size("max_request_body", p.max_request_body);
     s.get_uint("max_connections", p.max_connections, 1, 10'000'000);
     s.get_uint("leaf_cache_size", p.leaf_cache_size, 1, 10'000'000);
     s.get_duration("leaf_validity", p.leaf_validity);
@@ -163,6 +164,10 @@ void loader::read_proxy(const toml::table& t) {
     s.finish();
     if (p.max_header_bytes < 1024)
         error(t.source(), "proxy.max_header_bytes must be at least 1KiB (browsers send 4..16KiB)");
+    if (p.max_request_body < p.max_inspect_body)
+        error(t.source(),
+              "proxy.max_request_body must be at least proxy.max_inspect_body (the inspected part "
+              "of a body is read before it is forwarded)");
     if (p.leaf_backdate >= p.leaf_validity)
         error(t.source(), "proxy.leaf_backdate must be shorter than proxy.leaf_validity");
 }

@@ -113,6 +113,7 @@ struct proxy_config {
     duration upstream_timeout = std::chrono::seconds(10);
     std::uint64_t max_header_bytes = 128 * 1024;
     std::uint64_t max_inspect_body = 1024 * 1024;
+    std::uint64_t max_request_body = 64 * 1024 * 1024;  // streamed past max_inspect_body
     std::uint32_t max_connections = 20000;
     std::uint32_t leaf_cache_size = 10000;
     duration leaf_validity = std::chrono::hours(24 * 7);

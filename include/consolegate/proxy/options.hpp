@@ -51,7 +51,7 @@ struct options {
     std::chrono::milliseconds upstream_timeout{std::chrono::seconds(10)};
     std::size_t max_header_bytes = 128 * 1024;
     std::size_t max_inspect_body = 1024 * 1024;
-    std::size_t max_request_body = 64 * 1024 * 1024;  // not a config key yet; see docs/proxy.md
+    std::size_t max_request_body = 64 * 1024 * 1024;  // streamed past max_inspect_body
     bool client_resumption = true;  // not a config key: benchmarks turn it off for fresh handshakes
     std::size_t max_connections = 20000;
     std::size_t leaf_cache_size = 10000;

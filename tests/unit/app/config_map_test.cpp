@@ -54,6 +54,7 @@ steer_ipv4 = ["192.0.2.10"]
 [proxy]
 sni_listen = ["127.0.0.1:8443"]
 connect_listen = ["127.0.0.1:3128"]
+max_request_body = "8MiB"
 [proxy.block_page]
 contact = "secops"
 [team]
@@ -68,6 +69,7 @@ key = "ca/ca.key"
     EXPECT_EQ(p.block_page.team_url, "https://team.example/requests");
     EXPECT_EQ(p.block_page.contact, "secops");
     EXPECT_EQ(p.ca_cert, "/etc/consolegate/ca/ca.crt");  // relative to the config file
+    EXPECT_EQ(p.max_request_body, 8u * 1024 * 1024);
     auto r = cg::app::upstream_resolver_options(c);
     ASSERT_EQ(r.servers.size(), 1u);
     EXPECT_EQ(r.servers[0].port, 5353);

@@ -30,6 +30,7 @@ TEST(ConfigLoader, MinimalConfigGetsTheDefaults) {
     EXPECT_EQ(c.proxy.sni_listen[0].str(), "0.0.0.0:443");
     EXPECT_EQ(c.proxy.connect_listen[0].str(), "0.0.0.0:3128");
     EXPECT_EQ(c.proxy.max_header_bytes, 128u * 1024);
+    EXPECT_EQ(c.proxy.max_request_body, 64u * 1024 * 1024);
     EXPECT_EQ(c.proxy.leaf_validity, 7 * 24h);
     EXPECT_EQ(c.proxy.allow_clients.size(), 6u);
     EXPECT_EQ(c.admin.listen.str(), "127.0.0.1:9100");
@@ -118,6 +119,16 @@ min_ttl = "2d"
     EXPECT_TRUE(has(r, 15, "\"splice\", \"refuse\"")) << all(r);
     EXPECT_TRUE(has(r, 16, "write KiB, MiB or GiB")) << all(r);
     EXPECT_TRUE(has(r, 0, "min_ttl is greater than")) << all(r);
+}
+
+TEST(ConfigLoader, RequestBodyCapCoversTheInspectedPart) {
+    auto ok = load(minimal + "[proxy]\nmax_request_body = \"8MiB\"\n");
+    ASSERT_TRUE(ok.cfg) << all(ok);
+    EXPECT_EQ(ok.cfg->proxy.max_request_body, 8u * 1024 * 1024);
+    auto r = load(minimal + "[proxy]\nmax_inspect_body = \"2MiB\"\nmax_request_body = \"1MiB\"\n");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 0, "proxy.max_request_body must be at least proxy.max_inspect_body"))
+        << all(r);
 }
 
 TEST(ConfigLoader, AddressesAndCidrs) {
