@@ -221,31 +221,6 @@ void add_via(Fields& f) {
     }
 }
 
-template <class Stream>
-asio::awaitable<void> write_rendered(Stream& s, const rendered_response& r, bool keep_alive,
-                                     std::chrono::milliseconds timeout) {
-    http::response<http::string_body> res{static_cast<http::status>(r.status), 11};
-    res.set(http::field::content_type, r.content_type);
-    res.set(http::field::cache_control, "no-store");
-    res.set("X-Content-Type-Options", "nosniff");
-    for (const auto& c : r.set_cookies) res.insert(http::field::set_cookie, c);
-    res.body() = r.body;
-    res.keep_alive(keep_alive);
-    res.prepare_payload();
-    tcp_of(s).expires_after(timeout);
-    co_await http::async_write(s, res, tok);
-}
-
-template <class Stream>
-asio::awaitable<void> write_simple(Stream& s, http::status status, std::string_view text,
-                                   std::chrono::milliseconds timeout) {
-    rendered_response r;
-    r.status = static_cast<unsigned>(status);
-    r.content_type = "text/plain; charset=utf-8";
-    r.body = std::string(text) + "\n";
-    co_await write_rendered(s, r, false, timeout);
-}
-
 // Streams a message whose header is in `p` from `up` to `client` (plain-HTTP path: the response
 // to the client, or the request to the origin), 16 KiB at a time.
 template <class Client, class Upstream, bool isRequest>
@@ -379,8 +354,8 @@ void append_chunk(std::string& out, const char* data, std::size_t n) {
 }
 constexpr std::string_view last_chunk = "0\r\n\r\n";
 
-asio::awaitable<void> write_rendered(tls_socket& s, const rendered_response& r, bool keep_alive,
-                                     std::chrono::milliseconds timeout) {
+// A rendered page (block page, error) as one buffer: the same bytes on every path.
+std::string serialize(const rendered_response& r, bool keep_alive) {
     http::response<http::empty_body> res;
     res.result(r.status);
     res.version(11);
@@ -393,17 +368,59 @@ asio::awaitable<void> write_rendered(tls_socket& s, const rendered_response& r, 
     std::string wire;
     append_head(wire, res);
     wire.append(r.body);
-    s.expires_after(timeout);
-    co_await s.write(asio::buffer(wire));
+    return wire;
 }
 
-asio::awaitable<void> write_simple(tls_socket& s, http::status status, std::string_view text,
+asio::awaitable<void> send(tls_socket& s, const std::string& wire) {
+    co_await s.write(asio::buffer(wire));
+}
+asio::awaitable<void> send(beast::tcp_stream& s, const std::string& wire) {
+    co_await asio::async_write(s, asio::buffer(wire), tok);
+}
+
+template <class Stream>
+asio::awaitable<void> write_rendered(Stream& s, const rendered_response& r, bool keep_alive,
+                                     std::chrono::milliseconds timeout) {
+    auto wire = serialize(r, keep_alive);
+    s.expires_after(timeout);
+    co_await send(s, wire);
+}
+
+template <class Stream>
+asio::awaitable<void> write_simple(Stream& s, http::status status, std::string_view text,
                                    std::chrono::milliseconds timeout) {
     rendered_response r;
     r.status = static_cast<unsigned>(status);
     r.content_type = "text/plain; charset=utf-8";
     r.body = std::string(text) + "\n";
     co_await write_rendered(s, r, false, timeout);
+}
+
+// The documented answer to a request that could not be read: none after a timeout (the socket is
+// already closed: a slow client gets no answer) or when the client went away; 431, 413 or 400
+// otherwise.
+template <class Stream>
+asio::awaitable<void> answer_read_error(Stream& s, boost::system::error_code ec, bool timed_out,
+                                        stats& st) {
+    if (timed_out) {
+        count(st.timeouts);
+        co_return;
+    }
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+        ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
+        ec == asio::error::connection_reset) {
+        co_return;
+    }
+    count(st.bad_requests);
+    if (ec == http::error::header_limit) {
+        co_await write_simple(s, http::status::request_header_fields_too_large,
+                              "Request header fields too large", std::chrono::seconds(2));
+    } else if (ec == http::error::body_limit) {
+        co_await write_simple(s, http::status::payload_too_large, "Payload too large",
+                              std::chrono::seconds(2));
+    } else {
+        co_await write_simple(s, http::status::bad_request, "Bad request", std::chrono::seconds(2));
+    }
 }
 
 // Streams the rest of a message body from `from` (parser `p`, header done) to `to`, chunk-framed
@@ -649,24 +666,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
             hec = co_await read_body_prefix(client, cbuf, p, body, o.max_inspect_body);
         }
         if (hec) {
-            // The sweeper has closed the socket: a slow client gets no answer at all.
-            if (client.timed_out()) {
-                count(st.timeouts);
-            } else if (hec == http::error::header_limit) {
-                count(st.bad_requests);
-                co_await write_simple(client, http::status::request_header_fields_too_large,
-                                      "Request header fields too large", std::chrono::seconds(2));
-            } else if (hec == http::error::body_limit) {
-                count(st.bad_requests);
-                co_await write_simple(client, http::status::payload_too_large, "Payload too large",
-                                      std::chrono::seconds(2));
-            } else if (hec != http::error::end_of_stream && hec != http::error::partial_message &&
-                       hec != asio::error::eof && hec != asio::ssl::error::stream_truncated &&
-                       hec != asio::error::connection_reset) {
-                count(st.bad_requests);
-                co_await write_simple(client, http::status::bad_request, "Bad request",
-                                      std::chrono::seconds(2));
-            }
+            co_await answer_read_error(client, hec, client.timed_out(), st);
             co_return;
         }
         count(st.requests);
@@ -1146,23 +1146,7 @@ asio::awaitable<void> run_connect_session(std::shared_ptr<service::impl> svc, tc
             client.expires_after(o.header_timeout);
             auto [hec, hn] = co_await http::async_read_header(client, buf, p, tok);
             if (hec) {
-                // beast's timeout has closed the socket: a slow client gets no answer at all.
-                if (hec == beast::error::timeout) {
-                    count(st.timeouts);
-                } else if (hec == http::error::header_limit) {
-                    count(st.bad_requests);
-                    co_await write_simple(client, http::status::request_header_fields_too_large,
-                                          "Request header fields too large",
-                                          std::chrono::seconds(2));
-                } else if (hec == http::error::body_limit) {
-                    count(st.bad_requests);
-                    co_await write_simple(client, http::status::payload_too_large,
-                                          "Payload too large", std::chrono::seconds(2));
-                } else if (hec != http::error::end_of_stream) {
-                    count(st.bad_requests);
-                    co_await write_simple(client, http::status::bad_request, "Bad request",
-                                          std::chrono::seconds(2));
-                }
+                co_await answer_read_error(client, hec, hec == beast::error::timeout, st);
                 co_return;
             }
             if (p.get().method() != http::verb::connect) {

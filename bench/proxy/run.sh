@@ -311,6 +311,20 @@ fi
 # (security_file_certgen, cached in memory), verifies the origin against the origin CA only, and
 # forwards to the intercepted destination (Host resolved from hosts_file, so the host check
 # agrees). Squid drops to user proxy, which the NAT rule does not catch.
+# What both Squid configurations share: no caching, one worker, files under $W/squid.
+squid_common() {
+  cat <<CONF
+http_access allow all
+cache deny all
+workers 1
+pid_filename $W/squid/squid.pid
+cache_log $W/squid/cache.log
+access_log none
+coredump_dir $W/squid
+shutdown_lifetime 0 seconds
+pinger_enable off
+CONF
+}
 start_squid() { # $1: session resumption on|off
   rm -rf "$W/squid"; mkdir -p "$W/squid"
   cp "$W/pki/corp/ca.crt" "$W/pki/corp/ca.key" "$W/squid/"
@@ -328,19 +342,11 @@ acl step1 at_step SslBump1
 ssl_bump peek step1
 ssl_bump bump all
 tls_outgoing_options cafile=$W/pki/origin/ca.crt default-ca=off
-http_access allow all
-cache deny all
 hosts_file $W/squid/hosts
 dns_nameservers 127.0.0.1
 visible_hostname cg-bench
-workers 1
-pid_filename $W/squid/squid.pid
-cache_log $W/squid/cache.log
-access_log none
-coredump_dir $W/squid
-shutdown_lifetime 0 seconds
-pinger_enable off
 CONF
+  squid_common >> "$W/squid/squid.conf"
   chown -R proxy "$W/squid"
   taskset -c 0 squid -N -f "$W/squid/squid.conf" & SQ=$!; pids+=($SQ)
   wait_port $SQUID
@@ -363,16 +369,8 @@ if has_peer squid-accel && command -v squid >/dev/null; then
   cat > "$W/squid/squid.conf" <<CONF
 https_port 127.0.0.1:$SQUID_ACCEL accel defaultsite=$HOST tls-cert=$W/pki/corpleaf.crt tls-key=$W/pki/corpleaf.key
 cache_peer 127.0.0.1 parent $ORIGIN 0 no-query originserver name=o tls tls-cafile=$W/pki/origin/ca.crt tls-domain=$HOST
-http_access allow all
-cache deny all
-workers 1
-pid_filename $W/squid/squid.pid
-cache_log $W/squid/cache.log
-access_log none
-coredump_dir $W/squid
-shutdown_lifetime 0 seconds
-pinger_enable off
 CONF
+  squid_common >> "$W/squid/squid.conf"
   chown -R proxy "$W/squid"
   redirect_to $SQUID_ACCEL
   taskset -c 0 squid -N -f "$W/squid/squid.conf" & SQ=$!; pids+=($SQ)
