@@ -31,7 +31,7 @@
 # row lost requests.
 #
 # Env: N (keep-alive requests, default 100000), NF (fresh requests, 3000), C (clients, 50),
-#      REPEAT (runs per row, median reported, 3),
+#      REPEAT (runs per row, median reported, 3), RATE (requests/s of the equal-load rows, 15000),
 #      IDLE (idle connections for the RSS figure, 10000),
 #      PEERS ("nginx squid mitmproxy"; add squid-accel for Squid as a TLS accelerator with a TLS
 #      parent, the old secondary reference without bumping).
@@ -56,6 +56,7 @@ fi
 SERVER=$ROOT/$BUILD/tests/integration/proxy/proxy_bench_server
 GATEWAY=$ROOT/$BUILD/app/consolegate
 N=${N:-100000}; NF=${NF:-3000}; C=${C:-50}; IDLE=${IDLE:-10000}; REPEAT=${REPEAT:-3}
+RATE=${RATE:-15000}
 PEERS=${PEERS-"nginx squid mitmproxy"}   # empty: consolegate only
 W=$(mktemp -d /tmp/cg-proxy-bench.XXXXXX); chmod 755 "$W"
 HOST=signin.aws.amazon.com
@@ -144,6 +145,9 @@ FAILED=()
 run_load() {
   local name=$1 pid=$2 mode=$3 n=$N extra=()
   if [[ $mode == fresh ]]; then n=$NF; extra=(-H "Connection: close"); fi
+  # "rate": the same offered load for every server (RATE requests/s in all, below every
+  # server's capacity), so each one's CPU share is read at the same load, none saturated.
+  if [[ $mode == rate ]]; then n=$((RATE * 8)); extra=(--rps=$((RATE / C))); fi
   if [[ -n ${LOAD_HDR:-} ]]; then extra+=(-H "$LOAD_HDR"); fi
   local port=$ORIGIN
   if [[ -n ${DIRECT_PORT:-} ]]; then port=$DIRECT_PORT; else iptables -t nat -Z OUTPUT; fi
@@ -216,12 +220,14 @@ start_cg() {
 CG_DIRECT="consolegate proxy (direct)"
 start_cg
 DIRECT_PORT=$CG_SNI run_load "$CG_DIRECT" "$CG" keepalive
+DIRECT_PORT=$CG_SNI run_load "$CG_DIRECT" "$CG" rate
 kill $CG; wait $CG 2>/dev/null || true
 CG_BENCH_NO_RESUMPTION=1 start_cg
 DIRECT_PORT=$CG_SNI run_load "$CG_DIRECT" "$CG" fresh
 kill $CG; wait $CG 2>/dev/null || true
 if has_peer nginx; then
   start_nginx on; DIRECT_PORT=$NGX run_load "nginx-reverse (direct)" "$NGW" keepalive
+  DIRECT_PORT=$NGX run_load "nginx-reverse (direct)" "$NGW" rate
   kill $NG; wait $NG 2>/dev/null || true
   start_nginx off; DIRECT_PORT=$NGX run_load "nginx-reverse (direct)" "$NGW" fresh
   kill $NG; wait $NG 2>/dev/null || true
@@ -231,6 +237,7 @@ fi
 redirect_to $CG_SNI
 start_cg; probe
 run_load "$CG_PROXY" "$CG" keepalive
+run_load "$CG_PROXY" "$CG" rate
 kill $CG; wait $CG 2>/dev/null || true
 CG_BENCH_NO_RESUMPTION=1 start_cg; probe
 run_load "$CG_PROXY" "$CG" fresh
@@ -302,7 +309,8 @@ kill $GW; wait $GW 2>/dev/null || true
 # --- nginx through the redirect ------------------------------------------------------------------
 if has_peer nginx; then
   redirect_to $NGX
-  start_nginx on; probe; run_load nginx-reverse "$NGW" keepalive; kill $NG; wait $NG 2>/dev/null || true
+  start_nginx on; probe; run_load nginx-reverse "$NGW" keepalive; run_load nginx-reverse "$NGW" rate
+  kill $NG; wait $NG 2>/dev/null || true
   start_nginx off; probe; run_load nginx-reverse "$NGW" fresh; kill $NG; wait $NG 2>/dev/null || true
 fi
 
@@ -355,7 +363,9 @@ if has_peer squid && command -v squid >/dev/null; then
   redirect_to $SQUID
   for mode in keepalive fresh; do
     res=on; [[ $mode == fresh ]] && res=off
-    if start_squid $res; then probe; run_load squid-bump "$SQ" $mode
+    if start_squid $res; then
+      probe; run_load squid-bump "$SQ" $mode
+      [[ $mode == keepalive ]] && run_load squid-bump "$SQ" rate
     else FAILED+=("squid-bump $mode: did not start"); fi
     grep -m5 -E "ERROR|FATAL" "$W/squid/cache.log" | sed 's/^/    squid: /' >&2 || true
     kill $SQ; wait $SQ 2>/dev/null || true
@@ -486,6 +496,10 @@ done
 printf '%-40s keep-alive vs nginx-reverse (direct) %s (goal >= 0.7x), vs squid-bump (NAT) %s (>= 3x)\n' \
   "$CG_DIRECT" "$(ratio "$CG_DIRECT keepalive" "nginx-reverse (direct) keepalive")" \
   "$(ratio "$CG_DIRECT keepalive" "squid-bump keepalive")"
+printf '%-40s at %s req/s offered to each: vs nginx-reverse (direct) %s, vs squid-bump (NAT) %s,' \
+  "$CG_DIRECT" "$RATE" "$(ratio "$CG_DIRECT rate" "nginx-reverse (direct) rate")" \
+  "$(ratio "$CG_DIRECT rate" "squid-bump rate")"
+printf ' NAT: %s vs squid-bump\n' "$(ratio "$CG_PROXY rate" "squid-bump rate")"
 printf '%-40s fresh vs nginx-reverse (direct) %s (goal >= 0.8x)\n' "$CG_DIRECT" \
   "$(ratio "$CG_DIRECT fresh" "nginx-reverse (direct) fresh")"
 printf '%-40s fresh vs nginx-reverse %s (goal >= 0.8x)\n' "$CG_PROXY" \
