@@ -34,10 +34,6 @@ constexpr auto tok = asio::as_tuple(asio::use_awaitable);
 constexpr std::string_view via_token = "1.1 consolegate";
 constexpr std::uint64_t small_body = 256 * 1024;  // buffered whole; larger bodies stream
 
-beast::tcp_stream& tcp_of(beast::tcp_stream& s) {
-    return s;
-}
-
 void count(std::atomic<std::uint64_t>& c) {
     c.fetch_add(1, std::memory_order_relaxed);
 }
@@ -229,14 +225,14 @@ asio::awaitable<bool> relay_body(Client& client, Upstream& up, beast::flat_buffe
                                  std::chrono::milliseconds idle) {
     http::serializer<isRequest, http::buffer_body> sr{p.get()};
     std::array<char, 16384> buf;
-    tcp_of(client).expires_after(idle);
+    client.expires_after(idle);
     auto [hec, hn] = co_await http::async_write_header(client, sr, tok);
     if (hec) co_return false;
     do {
         if (!p.is_done()) {
             p.get().body().data = buf.data();
             p.get().body().size = buf.size();
-            tcp_of(up).expires_after(idle);
+            up.expires_after(idle);
             auto [ec, n] = co_await http::async_read(up, ubuf, p, tok);
             if (ec == http::error::need_buffer) ec = {};
             if (ec) co_return false;
@@ -247,7 +243,7 @@ asio::awaitable<bool> relay_body(Client& client, Upstream& up, beast::flat_buffe
             p.get().body().data = nullptr;
             p.get().body().size = 0;
         }
-        tcp_of(client).expires_after(idle);
+        client.expires_after(idle);
         auto [wec, wn] = co_await http::async_write(client, sr, tok);
         if (wec == http::error::need_buffer) wec = {};
         if (wec) co_return false;

@@ -77,7 +77,6 @@ void deadline_sweeper::link(deadline_socket* s) {
     s->next_ = head_;
     if (head_) head_->prev_ = s;
     head_ = s;
-    ++size_;
     arm();
 }
 
@@ -88,7 +87,6 @@ void deadline_sweeper::unlink(deadline_socket* s) noexcept {
     if (head_ == s) head_ = s->next_;
     s->prev_ = s->next_ = nullptr;
     s->linked_ = false;
-    --size_;
 }
 
 void deadline_sweeper::arm() {
@@ -116,7 +114,6 @@ void deadline_sweeper::sweep() {
             s->close();
         } else if (s->idle_ && !s->released_ && now - s->idle_since_ >= idle_release_after_) {
             s->released_ = true;
-            ++idle_releases_;
             if (releases_counter_) releases_counter_->fetch_add(1, std::memory_order_relaxed);
             s->release_idle();
         }

@@ -74,8 +74,6 @@ class deadline_sweeper {
     ~deadline_sweeper();
     deadline_sweeper(const deadline_sweeper&) = delete;
     deadline_sweeper& operator=(const deadline_sweeper&) = delete;
-    std::size_t size() const noexcept { return size_; }
-    std::uint64_t idle_releases() const noexcept { return idle_releases_; }
 
   private:
     friend class deadline_socket;
@@ -86,8 +84,6 @@ class deadline_sweeper {
     boost::asio::steady_timer timer_;
     std::chrono::milliseconds period_, idle_release_after_;
     deadline_socket* head_ = nullptr;
-    std::size_t size_ = 0;
-    std::uint64_t idle_releases_ = 0;
     std::atomic<std::uint64_t>* releases_counter_;
     bool armed_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
