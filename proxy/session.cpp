@@ -78,6 +78,24 @@ asio::awaitable<hello_read> read_hello(beast::tcp_stream& s, beast::flat_buffer&
     co_return out;
 }
 
+// --- the two kinds of stream, behind one set of calls ------------------------------------------
+// A plain TCP stream (spliced and plain-HTTP connections) or a tls_socket (bumped connections).
+
+asio::awaitable<io_result> read_some(beast::tcp_stream& s, asio::mutable_buffer b) {
+    auto [ec, n] = co_await s.async_read_some(b, tok);
+    co_return io_result{ec, n};
+}
+asio::awaitable<io_result> read_some(tls_socket& s, asio::mutable_buffer b) {
+    return s.read_some(b);
+}
+asio::awaitable<boost::system::error_code> send(beast::tcp_stream& s, asio::const_buffer b) {
+    auto [ec, n] = co_await asio::async_write(s, b, tok);
+    co_return ec;
+}
+asio::awaitable<boost::system::error_code> send(tls_socket& s, asio::const_buffer b) {
+    return s.write(b);
+}
+
 // --- splice ------------------------------------------------------------------------------------
 
 struct activity {
@@ -88,14 +106,13 @@ template <class From, class To>
 asio::awaitable<void> pump(From& from, To& to, activity& act, bool half_close) {
     std::array<char, 16384> buf;
     for (;;) {
-        auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), tok);
+        auto [ec, n] = co_await read_some(from, asio::buffer(buf));
         if (n > 0) {
             act.last = std::chrono::steady_clock::now();
-            auto [wec, m] = co_await asio::async_write(to, asio::buffer(buf.data(), n), tok);
-            if (wec) {
+            if (co_await send(to, asio::buffer(buf.data(), n))) {
                 boost::system::error_code ignored;
-                beast::get_lowest_layer(from).socket().close(ignored);
-                beast::get_lowest_layer(to).socket().close(ignored);
+                from.socket().close(ignored);
+                to.socket().close(ignored);
                 co_return;
             }
         }
@@ -103,10 +120,10 @@ asio::awaitable<void> pump(From& from, To& to, activity& act, bool half_close) {
             boost::system::error_code ignored;
             if (ec == asio::error::eof && half_close) {
                 // RFC 9293 half-close: the other direction may still be sending.
-                beast::get_lowest_layer(to).socket().shutdown(tcp::socket::shutdown_send, ignored);
+                to.socket().shutdown(tcp::socket::shutdown_send, ignored);
             } else {
-                beast::get_lowest_layer(from).socket().close(ignored);
-                beast::get_lowest_layer(to).socket().close(ignored);
+                from.socket().close(ignored);
+                to.socket().close(ignored);
             }
             co_return;
         }
@@ -131,6 +148,8 @@ asio::awaitable<void> watchdog(activity& act, std::chrono::milliseconds idle, tc
     }
 }
 
+// Both directions until either side closes (with `half_close`, a FIN is passed on instead) or
+// nothing moves for `idle`.
 template <class A, class B>
 asio::awaitable<void> splice(A& a, B& b, std::chrono::milliseconds idle, stats& st,
                              bool half_close) {
@@ -367,19 +386,12 @@ std::string serialize(const rendered_response& r, bool keep_alive) {
     return wire;
 }
 
-asio::awaitable<void> send(tls_socket& s, const std::string& wire) {
-    co_await s.write(asio::buffer(wire));
-}
-asio::awaitable<void> send(beast::tcp_stream& s, const std::string& wire) {
-    co_await asio::async_write(s, asio::buffer(wire), tok);
-}
-
 template <class Stream>
 asio::awaitable<void> write_rendered(Stream& s, const rendered_response& r, bool keep_alive,
                                      std::chrono::milliseconds timeout) {
     auto wire = serialize(r, keep_alive);
     s.expires_after(timeout);
-    co_await send(s, wire);
+    co_await send(s, asio::buffer(wire));
 }
 
 template <class Stream>
@@ -445,32 +457,6 @@ asio::awaitable<bool> stream_body(tls_socket& from, beast::flat_buffer& fbuf,
         if (co_await to.write(asio::buffer(wire))) co_return false;
     }
     co_return true;
-}
-
-// TLS on both sides (after a 101): no half-close in TLS without close_notify games.
-asio::awaitable<void> pump_tls(tls_socket& from, tls_socket& to, activity& act) {
-    std::array<char, read_chunk> buf;
-    for (;;) {
-        auto [ec, n] = co_await from.read_some(asio::buffer(buf));
-        if (n > 0) {
-            act.last = std::chrono::steady_clock::now();
-            if (co_await to.write(asio::buffer(buf.data(), n))) ec = asio::error::broken_pipe;
-        }
-        if (ec) {
-            from.close();
-            to.close();
-            co_return;
-        }
-    }
-}
-
-asio::awaitable<void> splice_tls(tls_socket& c, tls_socket& u, std::chrono::milliseconds idle,
-                                 stats& st) {
-    activity act;
-    c.expires_never();
-    u.expires_never();
-    co_await ((pump_tls(c, u, act) && pump_tls(u, c, act)) ||
-              watchdog(act, idle, c.socket(), u.socket(), st));
 }
 
 // --- upstream TLS -------------------------------------------------------------------------------
@@ -854,7 +840,8 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
                 if (co_await up.tls->write(cbuf.data())) co_return;
                 cbuf.clear();
             }
-            co_await splice_tls(client, *up.tls, o.idle_timeout, st);
+            // TLS on both sides: no half-close without close_notify games.
+            co_await splice(client, *up.tls, o.idle_timeout, st, false);
             co_return;
         }
         auto length = rp.content_length();
