@@ -236,72 +236,19 @@ void add_via(Fields& f) {
     }
 }
 
-// Streams a message whose header is in `p` from `up` to `client` (plain-HTTP path: the response
-// to the client, or the request to the origin), 16 KiB at a time.
-template <class Client, class Upstream, bool isRequest>
-asio::awaitable<bool> relay_body(Client& client, Upstream& up, beast::flat_buffer& ubuf,
-                                 http::parser<isRequest, http::buffer_body>& p,
-                                 std::chrono::milliseconds idle) {
-    http::serializer<isRequest, http::buffer_body> sr{p.get()};
-    std::array<char, 16384> buf;
-    client.expires_after(idle);
-    auto [hec, hn] = co_await http::async_write_header(client, sr, tok);
-    if (hec) co_return false;
-    do {
-        if (!p.is_done()) {
-            p.get().body().data = buf.data();
-            p.get().body().size = buf.size();
-            up.expires_after(idle);
-            auto [ec, n] = co_await http::async_read(up, ubuf, p, tok);
-            if (ec == http::error::need_buffer) ec = {};
-            if (ec) co_return false;
-            p.get().body().size = buf.size() - p.get().body().size;
-            p.get().body().data = buf.data();
-            p.get().body().more = !p.is_done();
-        } else {
-            p.get().body().data = nullptr;
-            p.get().body().size = 0;
-        }
-        client.expires_after(idle);
-        auto [wec, wn] = co_await http::async_write(client, sr, tok);
-        if (wec == http::error::need_buffer) wec = {};
-        if (wec) co_return false;
-    } while (!p.is_done() && !sr.is_done());
-    if (!sr.is_done()) {
-        p.get().body().data = nullptr;
-        p.get().body().size = 0;
-        p.get().body().more = false;
-        auto [wec, wn] = co_await http::async_write(client, sr, tok);
-        if (wec && wec != http::error::need_buffer) co_return false;
-    }
-    co_return true;
-}
-
-// Prepares an upstream response header for the client: hop-by-hop gone, Via added, framing
-// chosen for the client leg.
-void fix_response_header(http::response_parser<http::buffer_body>& p, bool keep_alive,
-                         bool upgrade) {
-    auto& res = p.get();
-    bool has_length = p.content_length().has_value();
-    strip_hop_by_hop(res.base(), upgrade);
-    add_via(res.base());
-    if (!upgrade) res.keep_alive(keep_alive);
-    if (!p.is_done() && !has_length && !upgrade) res.chunked(true);
-}
-
-// --- HTTP/1.1 over tls_socket -------------------------------------------------------------------
+// --- HTTP/1.1 on either kind of stream ----------------------------------------------------------
 // Beast's parsers and field containers, fed and serialized here rather than through Beast's
 // composed operations: one SSL_read per socket wake-up, one SSL_write per message head (plus its
-// small body).
+// small body). The plain-HTTP path uses the same calls on its TCP streams.
 
 constexpr std::size_t read_chunk = 16 * 1024;
 
 // Beast's read_some_op loop, inline: feeds `p` from `buf`, reading more while it needs more.
 // Stops when the header is parsed (`header_only`) or the message is done; with a buffer_body,
 // also when the body buffer is full (http::error::need_buffer).
-template <class Parser>
-asio::awaitable<boost::system::error_code> parse_from(tls_socket& s, beast::flat_buffer& buf,
-                                                      Parser& p, bool header_only,
+template <class Stream, class Parser>
+asio::awaitable<boost::system::error_code> parse_from(Stream& s, beast::flat_buffer& buf, Parser& p,
+                                                      bool header_only,
                                                       std::size_t* consumed = nullptr) {
     boost::system::error_code ec;
     p.eager(!header_only);
@@ -320,7 +267,7 @@ asio::awaitable<boost::system::error_code> parse_from(tls_socket& s, beast::flat
                 continue;
             }
         }
-        auto [rec, n] = co_await s.read_some(buf.prepare(read_chunk));
+        auto [rec, n] = co_await read_some(s, buf.prepare(read_chunk));
         if (rec == asio::error::eof || rec == asio::ssl::error::stream_truncated) {
             if (!p.got_some()) co_return http::error::end_of_stream;
             p.put_eof(ec);
@@ -433,9 +380,9 @@ asio::awaitable<void> answer_read_error(Stream& s, boost::system::error_code ec,
 
 // Streams the rest of a message body from `from` (parser `p`, header done) to `to`, chunk-framed
 // when `chunked`. Returns false when either side fails.
-template <bool isRequest>
-asio::awaitable<bool> stream_body(tls_socket& from, beast::flat_buffer& fbuf,
-                                  http::parser<isRequest, http::buffer_body>& p, tls_socket& to,
+template <class From, class To, bool isRequest>
+asio::awaitable<bool> stream_body(From& from, beast::flat_buffer& fbuf,
+                                  http::parser<isRequest, http::buffer_body>& p, To& to,
                                   bool chunked, std::chrono::milliseconds idle, std::string& wire) {
     std::array<char, read_chunk> buf;
     while (!p.is_done()) {
@@ -454,10 +401,50 @@ asio::awaitable<bool> stream_body(tls_socket& from, beast::flat_buffer& fbuf,
             wire.append(buf.data(), n);
         }
         to.expires_after(idle);
-        if (co_await to.write(asio::buffer(wire))) co_return false;
+        if (co_await send(to, asio::buffer(wire))) co_return false;
     }
     co_return true;
 }
+
+// Reads response headers until a final one: interim 1xx answers (100, 103) are dropped, as the
+// request went out whole; 101 is final for us. At most 8 interim ones are skipped.
+template <class Stream>
+asio::awaitable<boost::system::error_code> read_final_header(
+    Stream& s, beast::flat_buffer& buf,
+    std::optional<http::response_parser<http::buffer_body>>& rpo, std::uint32_t header_limit,
+    bool head_request, std::chrono::milliseconds timeout) {
+    boost::system::error_code ec;
+    for (int interim = 0; interim < 9; ++interim) {
+        auto& p = rpo.emplace();
+        p.header_limit(header_limit);
+        p.body_limit(boost::none);
+        if (head_request) p.skip(true);
+        s.expires_after(timeout);
+        ec = co_await parse_from(s, buf, p, true);
+        if (ec || p.get().result_int() / 100 != 1 ||
+            p.get().result() == http::status::switching_protocols) {
+            break;
+        }
+    }
+    co_return ec;
+}
+
+// An upstream response header made ready for the client: hop-by-hop gone, Via added, HTTP/1.1
+// with our keep-alive choice, and chunked framing when the body's length is unknown. Returns
+// whether the body must be chunked on the client leg.
+bool prepare_response_header(http::response_parser<http::buffer_body>& rp, bool keep_alive) {
+    auto& res = rp.get();
+    bool chunk_down = !rp.is_done() && !rp.content_length();
+    res.version(11);
+    strip_hop_by_hop(res.base(), false);
+    add_via(res.base());
+    res.keep_alive(keep_alive);
+    if (chunk_down) res.chunked(true);
+    return chunk_down;
+}
+
+// RFC 9110 §10.1.1: the proxy answers 100-continue itself, before reading the body.
+constexpr std::string_view continue_100 = "HTTP/1.1 100 Continue\r\n\r\n";
 
 // --- upstream TLS -------------------------------------------------------------------------------
 
@@ -637,10 +624,9 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
         if (!hec) st.observe_header_bytes(header_bytes);
         if (!hec && !p.is_done() &&
             iequals(header_value(p.get().base(), http::field::expect), "100-continue")) {
-            // RFC 9110 §10.1.1: the body is read here before inspection, so we say continue.
-            static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
+            // The body is read here before inspection, so we say continue.
             client.expires_after(o.idle_timeout);
-            if (co_await client.write(asio::buffer(cont))) co_return;
+            if (co_await send(client, asio::buffer(continue_100))) co_return;
         }
         body.clear();
         if (!hec && !p.is_done()) {
@@ -783,23 +769,9 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
                 }
             }
             if (!wec) {
-                auto& rp = rpo.emplace();
-                rp.header_limit(header_limit);
-                rp.body_limit(boost::none);
-                if (req.method() == http::verb::head) rp.skip(true);
-                up.tls->expires_after(o.idle_timeout);
-                auto rec = co_await parse_from(*up.tls, up.buf, rp, true);
-                // Interim 1xx answers (100, 103) are dropped: the body was already sent and the
-                // final response follows on the same connection. 101 is final for us.
-                for (int interim = 0; !rec && interim < 8 && rpo->get().result_int() / 100 == 1 &&
-                                      rpo->get().result() != http::status::switching_protocols;
-                     ++interim) {
-                    auto& next = rpo.emplace();
-                    next.header_limit(header_limit);
-                    next.body_limit(boost::none);
-                    if (req.method() == http::verb::head) next.skip(true);
-                    rec = co_await parse_from(*up.tls, up.buf, next, true);
-                }
+                auto rec =
+                    co_await read_final_header(*up.tls, up.buf, rpo, header_limit,
+                                               req.method() == http::verb::head, o.idle_timeout);
                 if (!rec) {
                     got_header = true;
                     break;
@@ -845,9 +817,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
             co_return;
         }
         auto length = rp.content_length();
-        strip_hop_by_hop(res.base(), false);
-        add_via(res.base());
-        res.keep_alive(keep_alive);
+        bool chunk_down = prepare_response_header(rp, keep_alive);
         wire.clear();
         if (!rp.is_done() && length && *length <= small_body) {
             // Small bodies (the console's API answers) go out with their header in one write.
@@ -863,8 +833,6 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
             client.expires_after(o.idle_timeout);
             if (co_await client.write(asio::buffer(wire))) co_return;
         } else {
-            bool chunk_down = !rp.is_done() && !length;
-            if (chunk_down) res.chunked(true);
             append_head(wire, res);
             client.expires_after(o.idle_timeout);
             if (co_await client.write(asio::buffer(wire))) co_return;
@@ -1037,11 +1005,9 @@ asio::awaitable<void> forward_plain(std::shared_ptr<service::impl> svc, beast::t
     req.version(11);
     if (chunked) req.chunked(true);
     if (!p.is_done() && iequals(header_value(req.base(), http::field::expect), "100-continue")) {
-        // Answered here (RFC 9110 §10.1.1), so no origin's interim 100 ever has to be relayed.
-        static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
+        // Answered here, so no origin's interim 100 ever has to be relayed.
         client.expires_after(o.idle_timeout);
-        auto [cec, cn] = co_await asio::async_write(client, asio::buffer(cont), tok);
-        if (cec) co_return;
+        if (co_await send(client, asio::buffer(continue_100))) co_return;
     }
     req.erase(http::field::expect);
     auto up = co_await connect_tcp(svc, dest.endpoints);
@@ -1050,30 +1016,31 @@ asio::awaitable<void> forward_plain(std::shared_ptr<service::impl> svc, beast::t
         co_await write_simple(client, http::status::bad_gateway, up.reason, o.idle_timeout);
         co_return;
     }
-    if (!co_await relay_body(*up.stream, client, buf, p, o.idle_timeout)) co_return;
+    std::string wire;
+    append_head(wire, req);
+    up.stream->expires_after(o.upstream_timeout);
+    if (co_await send(*up.stream, asio::buffer(wire))) co_return;
+    if (!co_await stream_body(client, buf, p, *up.stream, chunked, o.idle_timeout, wire)) {
+        co_return;
+    }
     beast::flat_buffer ubuf;
     std::optional<http::response_parser<http::buffer_body>> rpo;
-    boost::system::error_code rec;
-    // Interim 1xx answers (103 Early Hints, a stray 100) are dropped: the final one follows.
-    for (int interim = 0; interim < 8 && (!rpo || (!rec && rpo->get().result_int() / 100 == 1));
-         ++interim) {
-        auto& next = rpo.emplace();
-        next.header_limit(
-            static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
-        next.body_limit(boost::none);
-        if (req.method() == http::verb::head) next.skip(true);
-        up.stream->expires_after(o.idle_timeout);
-        auto [r, n] = co_await http::async_read_header(*up.stream, ubuf, next, tok);
-        rec = r;
-    }
+    auto rec = co_await read_final_header(
+        *up.stream, ubuf, rpo,
+        static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)),
+        req.method() == http::verb::head, o.idle_timeout);
     if (rec || rpo->get().result_int() / 100 == 1) {
         co_await write_simple(client, http::status::bad_gateway, "Bad upstream response",
                               o.idle_timeout);
         co_return;
     }
     auto& rp = *rpo;
-    fix_response_header(rp, false, false);
-    co_await relay_body(client, *up.stream, ubuf, rp, o.idle_timeout);
+    bool chunk_down = prepare_response_header(rp, false);
+    wire.clear();
+    append_head(wire, rp.get());
+    client.expires_after(o.idle_timeout);
+    if (co_await send(client, asio::buffer(wire))) co_return;
+    co_await stream_body(*up.stream, ubuf, rp, client, chunk_down, o.idle_timeout, wire);
 }
 
 }  // namespace
