@@ -416,6 +416,20 @@ TEST_F(proxy_it, plain_http_uploads_stream_to_the_origin_intact) {
     EXPECT_NE(chunked.out.find("framing=chunked"), std::string::npos) << chunked.out;
 }
 
+TEST_F(proxy_it, close_delimited_origin_bodies_are_rechunked_on_both_paths) {
+    running_proxy p(base_options(), allow_all);
+    auto tail = "close-delimited body: " + std::string(20000, 'z') + "\nend\n";
+    auto bumped = run(curl_connect(p, "https://signin.aws.amazon.com/close-delimited", "-D -"));
+    auto plain =
+        run("curl -sS --max-time 10 -D - -x http://127.0.0.1:" + std::to_string(p.connect()) +
+            " http://plain.example.org/close-delimited");
+    for (const auto* r : {&bumped, &plain}) {
+        EXPECT_EQ(r->status, 0) << r->out;
+        EXPECT_NE(r->out.find("Transfer-Encoding: chunked"), std::string::npos) << r->out;
+        EXPECT_NE(r->out.find(tail), std::string::npos) << r->out.substr(0, 400);
+    }
+}
+
 TEST_F(proxy_it, no_sni_on_the_sni_listener_is_refused_with_an_alert) {
     running_proxy p(base_options(), allow_all);
     auto r = run("sh -c \"openssl s_client -connect 127.0.0.1:" + std::to_string(p.sni()) +

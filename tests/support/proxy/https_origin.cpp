@@ -45,6 +45,16 @@ asio::awaitable<void> serve(Stream& s, beast::tcp_stream& raw) {
         auto [ec, n] = co_await http::async_read(s, buf, parser, tok);
         if (ec) co_return;
         auto& req = parser.get();
+        if (req.target() == "/close-delimited") {
+            // HTTP/1.0 style: no Content-Length, no chunking, the body ends with the connection.
+            http::response<http::string_body> res{http::status::ok, 11};
+            res.set(http::field::content_type, "text/plain");
+            res.set(http::field::connection, "close");
+            res.body() = "close-delimited body: " + std::string(20000, 'z') + "\nend\n";
+            http::response_serializer<http::string_body> sr{res};
+            co_await http::async_write(s, sr, tok);  // ends with the close below, ok or not
+            co_return;                               // closing the connection ends the body
+        }
         if (req.target() == "/stall") {
             // Never answers within any test's timeout: the proxy's upstream deadline must fire.
             asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::seconds(30));
