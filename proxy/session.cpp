@@ -213,7 +213,10 @@ void strip_hop_by_hop(Fields& f, bool keep_upgrade) {
             case http::field::upgrade: hop = !keep_upgrade; break;
             default: break;
         }
-        if (!hop && it->name() != http::field::connection) {
+        // Content-Length is framing, never an option Connection can remove: dropping it would
+        // send the body on unframed (request smuggling on the plain path).
+        if (!hop && it->name() != http::field::connection &&
+            it->name() != http::field::content_length) {
             for (std::size_t i = 0; i < n_named && !hop; ++i) {
                 hop = iequals(named[i], it->name_string());
             }
