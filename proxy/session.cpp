@@ -19,6 +19,7 @@
 #include "consolegate/net/log.hpp"
 #include "service_impl.hpp"
 #include "tls_socket.hpp"
+#include "upstream_response.hpp"
 
 namespace consolegate::proxy {
 
@@ -381,21 +382,36 @@ asio::awaitable<void> answer_read_error(Stream& s, boost::system::error_code ec,
     }
 }
 
+// Where a parser puts the body bytes it reads next: a buffer_body request or an upstream_response.
+template <bool isRequest>
+void body_into(http::parser<isRequest, http::buffer_body>& p, char* data, std::size_t size) {
+    p.get().body().data = data;
+    p.get().body().size = size;
+}
+template <bool isRequest>
+std::size_t body_space(const http::parser<isRequest, http::buffer_body>& p) {
+    return p.get().body().size;
+}
+void body_into(upstream_response& p, char* data, std::size_t size) {
+    p.body_buffer(data, size);
+}
+std::size_t body_space(const upstream_response& p) {
+    return p.body_space();
+}
+
 // Streams the rest of a message body from `from` (parser `p`, header done) to `to`, chunk-framed
 // when `chunked`. Returns false when either side fails.
-template <class From, class To, bool isRequest>
-asio::awaitable<bool> stream_body(From& from, beast::flat_buffer& fbuf,
-                                  http::parser<isRequest, http::buffer_body>& p, To& to,
+template <class From, class To, class Parser>
+asio::awaitable<bool> stream_body(From& from, beast::flat_buffer& fbuf, Parser& p, To& to,
                                   bool chunked, std::chrono::milliseconds idle, std::string& wire) {
     std::array<char, read_chunk> buf;
     while (!p.is_done()) {
-        p.get().body().data = buf.data();
-        p.get().body().size = buf.size();
+        body_into(p, buf.data(), buf.size());
         from.expires_after(idle);
         auto ec = co_await parse_from(from, fbuf, p, false);
         if (ec == http::error::need_buffer) ec = {};
         if (ec) co_return false;
-        std::size_t n = buf.size() - p.get().body().size;
+        std::size_t n = buf.size() - body_space(p);
         wire.clear();
         if (chunked) {
             if (n > 0) append_chunk(wire, buf.data(), n);
@@ -412,37 +428,33 @@ asio::awaitable<bool> stream_body(From& from, beast::flat_buffer& fbuf,
 // Reads response headers until a final one: interim 1xx answers (100, 103) are dropped, as the
 // request went out whole; 101 is final for us. At most 8 interim ones are skipped.
 template <class Stream>
-asio::awaitable<boost::system::error_code> read_final_header(
-    Stream& s, beast::flat_buffer& buf,
-    std::optional<http::response_parser<http::buffer_body>>& rpo, std::uint32_t header_limit,
-    bool head_request, std::chrono::milliseconds timeout) {
+asio::awaitable<boost::system::error_code> read_final_header(Stream& s, beast::flat_buffer& buf,
+                                                             std::optional<upstream_response>& rpo,
+                                                             response_head_store& store,
+                                                             std::uint32_t header_limit,
+                                                             bool head_request,
+                                                             std::chrono::milliseconds timeout) {
     boost::system::error_code ec;
     for (int interim = 0; interim < 9; ++interim) {
-        auto& p = rpo.emplace();
+        auto& p = rpo.emplace(store);
         p.header_limit(header_limit);
         p.body_limit(boost::none);
         if (head_request) p.skip(true);
         s.expires_after(timeout);
         ec = co_await parse_from(s, buf, p, true);
-        if (ec || p.get().result_int() / 100 != 1 ||
-            p.get().result() == http::status::switching_protocols) {
+        if (ec || p.status() / 100 != 1 || p.status() == 101) {
             break;
         }
     }
     co_return ec;
 }
 
-// An upstream response header made ready for the client: hop-by-hop gone, Via added, HTTP/1.1
-// with our keep-alive choice, and chunked framing when the body's length is unknown. Returns
-// whether the body must be chunked on the client leg.
-bool prepare_response_header(http::response_parser<http::buffer_body>& rp, bool keep_alive) {
-    auto& res = rp.get();
+// Writes an upstream response's head for the client (upstream_response::append_head) with our
+// keep-alive choice, chunked when the body's length is unknown. Returns whether the body must be
+// chunked on the client leg.
+bool append_response_head(std::string& wire, const upstream_response& rp, bool keep_alive) {
     bool chunk_down = !rp.is_done() && !rp.content_length();
-    res.version(11);
-    strip_hop_by_hop(res.base(), false);
-    add_via(res.base());
-    res.keep_alive(keep_alive);
-    if (chunk_down) res.chunked(true);
+    rp.append_head(wire, keep_alive, chunk_down, false);
     return chunk_down;
 }
 
@@ -596,6 +608,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
     upstream_leg up;
     pool_return to_pool{*svc, host + ":" + std::to_string(port), up};
     std::string wire, body;  // reused across requests: the keep-alive path allocates little
+    response_head_store head_store;
     std::vector<std::pair<std::string_view, std::string_view>> headers;
     for (int served = 0;; ++served) {
         // Idle wait for the next request: the only point where drain may close us.
@@ -744,7 +757,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
 
         // Forward; one retry on a reused keep-alive connection the origin closed meanwhile
         // (never for a streamed body, which cannot be sent twice).
-        std::optional<http::response_parser<http::buffer_body>> rpo;
+        std::optional<upstream_response> rpo;
         bool got_header = false;
         std::string failure;
         bool cert_failure = false;
@@ -773,7 +786,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
             }
             if (!wec) {
                 auto rec =
-                    co_await read_final_header(*up.tls, up.buf, rpo, header_limit,
+                    co_await read_final_header(*up.tls, up.buf, rpo, head_store, header_limit,
                                                req.method() == http::verb::head, o.idle_timeout);
                 if (!rec) {
                     got_header = true;
@@ -796,14 +809,10 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
         up.reused = true;
         auto& rp = *rpo;
         bool upstream_keep = rp.keep_alive();
-        auto& res = rp.get();
-        res.version(11);
-        if (upgrade && res.result() == http::status::switching_protocols) {
+        if (upgrade && rp.status() == 101) {
             count(st.upgrades);
-            strip_hop_by_hop(res.base(), true);
-            add_via(res.base());
             wire.clear();
-            append_head(wire, res);
+            rp.append_head(wire, true, false, true);
             // Bytes the upstream sent right after the 101 must reach the client first.
             auto early = up.buf.data();
             wire.append(static_cast<const char*>(early.data()), early.size());
@@ -820,15 +829,13 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
             co_return;
         }
         auto length = rp.content_length();
-        bool chunk_down = prepare_response_header(rp, keep_alive);
         wire.clear();
+        bool chunk_down = append_response_head(wire, rp, keep_alive);
         if (!rp.is_done() && length && *length <= small_body) {
             // Small bodies (the console's API answers) go out with their header in one write.
-            append_head(wire, res);
             std::size_t at = wire.size();
             wire.resize(at + static_cast<std::size_t>(*length));
-            rp.get().body().data = wire.data() + at;
-            rp.get().body().size = static_cast<std::size_t>(*length);
+            rp.body_buffer(wire.data() + at, static_cast<std::size_t>(*length));
             up.tls->expires_after(o.idle_timeout);
             auto bec = co_await parse_from(*up.tls, up.buf, rp, false);
             if (bec == http::error::need_buffer) bec = {};
@@ -836,7 +843,6 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
             client.expires_after(o.idle_timeout);
             if (co_await client.write(asio::buffer(wire))) co_return;
         } else {
-            append_head(wire, res);
             client.expires_after(o.idle_timeout);
             if (co_await client.write(asio::buffer(wire))) co_return;
             if (!co_await stream_body(*up.tls, up.buf, rp, client, chunk_down, o.idle_timeout,
@@ -1027,20 +1033,20 @@ asio::awaitable<void> forward_plain(std::shared_ptr<service::impl> svc, beast::t
         co_return;
     }
     beast::flat_buffer ubuf;
-    std::optional<http::response_parser<http::buffer_body>> rpo;
+    response_head_store head_store;
+    std::optional<upstream_response> rpo;
     auto rec = co_await read_final_header(
-        *up.stream, ubuf, rpo,
+        *up.stream, ubuf, rpo, head_store,
         static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)),
         req.method() == http::verb::head, o.idle_timeout);
-    if (rec || rpo->get().result_int() / 100 == 1) {
+    if (rec || rpo->status() / 100 == 1) {
         co_await write_simple(client, http::status::bad_gateway, "Bad upstream response",
                               o.idle_timeout);
         co_return;
     }
     auto& rp = *rpo;
-    bool chunk_down = prepare_response_header(rp, false);
     wire.clear();
-    append_head(wire, rp.get());
+    bool chunk_down = append_response_head(wire, rp, false);
     client.expires_after(o.idle_timeout);
     if (co_await send(client, asio::buffer(wire))) co_return;
     co_await stream_body(*up.stream, ubuf, rp, client, chunk_down, o.idle_timeout, wire);

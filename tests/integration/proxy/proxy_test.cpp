@@ -543,6 +543,9 @@ TEST_F(proxy_it, upgrade_is_passed_through_after_the_101) {
         "Upgrade: echo\r\n\r\n");
     auto head = c.read_until("\r\n\r\n");
     EXPECT_NE(head.find("101"), std::string::npos) << head;
+    // A browser drops a 101 without these (RFC 6455 §4.1).
+    EXPECT_NE(head.find("\r\nConnection: upgrade\r\n"), std::string::npos) << head;
+    EXPECT_NE(head.find("\r\nUpgrade: echo\r\n"), std::string::npos) << head;
     c.send("ping-through-the-tunnel");
     auto echo = c.read_until("tunnel");
     EXPECT_NE(echo.find("ping-through-the-tunnel"), std::string::npos) << echo;
