@@ -214,10 +214,11 @@ void strip_hop_by_hop(Fields& f, bool keep_upgrade) {
             case http::field::upgrade: hop = !keep_upgrade; break;
             default: break;
         }
-        // Content-Length is framing, never an option Connection can remove: dropping it would
-        // send the body on unframed (request smuggling on the plain path).
+        // Never options Connection can remove: Content-Length is the body's framing (without it
+        // the body would go on unframed: request smuggling on the plain path), and Host is what
+        // the request was inspected and routed under (RFC 9112 §3.2: every request carries it).
         if (!hop && it->name() != http::field::connection &&
-            it->name() != http::field::content_length) {
+            it->name() != http::field::content_length && it->name() != http::field::host) {
             for (std::size_t i = 0; i < n_named && !hop; ++i) {
                 hop = iequals(named[i], it->name_string());
             }

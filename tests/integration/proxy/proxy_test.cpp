@@ -386,16 +386,18 @@ TEST_F(proxy_it, plain_http_on_the_connect_listener) {
     EXPECT_NE(redirect.out.find("https://signin.aws.amazon.com/x"), std::string::npos);
 }
 
-// Connection may name fields to drop, but never the body's framing: without Content-Length the
-// body would reach the origin unframed, to be read as the next request (smuggling).
-TEST_F(proxy_it, connection_cannot_remove_content_length_on_either_path) {
+// Connection may name fields to drop, but never the body's framing (without Content-Length the
+// body would reach the origin unframed, to be read as the next request: smuggling) nor Host.
+TEST_F(proxy_it, connection_cannot_remove_content_length_or_host_on_either_path) {
     running_proxy p(base_options(), allow_all);
     auto plain = run("curl -sS --max-time 10 -x http://127.0.0.1:" + std::to_string(p.connect()) +
-                     " -H 'Connection: Content-Length' --data-binary 'GET /smuggled' "
+                     " -H 'Connection: Content-Length, Host' --data-binary 'GET /smuggled' "
                      "http://plain.example.org/framed");
     auto bumped =
         run(curl_connect(p, "https://signin.aws.amazon.com/framed",
-                         "-H 'Connection: Content-Length' --data-binary 'GET /smuggled'"));
+                         "-H 'Connection: Content-Length, Host' --data-binary 'GET /smuggled'"));
+    EXPECT_NE(plain.out.find("host=plain.example.org"), std::string::npos) << plain.out;
+    EXPECT_NE(bumped.out.find("host=signin.aws.amazon.com"), std::string::npos) << bumped.out;
     for (const auto* r : {&plain, &bumped}) {
         EXPECT_NE(r->out.find("body-bytes=13"), std::string::npos) << r->out;
         EXPECT_NE(r->out.find("framing=length"), std::string::npos) << r->out;
