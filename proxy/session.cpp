@@ -17,6 +17,7 @@
 #include "block_page.hpp"
 #include "client_hello.hpp"
 #include "consolegate/net/log.hpp"
+#include "hop_by_hop.hpp"
 #include "service_impl.hpp"
 #include "tls_socket.hpp"
 #include "upstream_response.hpp"
@@ -32,7 +33,6 @@ using namespace asio::experimental::awaitable_operators;
 namespace {
 
 constexpr auto tok = asio::as_tuple(asio::use_awaitable);
-constexpr std::string_view via_token = "1.1 consolegate";
 constexpr std::uint64_t small_body = 256 * 1024;  // buffered whole; larger bodies stream
 
 void count(std::atomic<std::uint64_t>& c) {
@@ -163,69 +163,28 @@ asio::awaitable<void> splice(A& a, B& b, std::chrono::milliseconds idle, stats& 
 
 // --- HTTP helpers -------------------------------------------------------------------------------
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 // RFC 9110 §7.6.1: Connection, the fields it names, and the classic hop-by-hop set are removed
-// by every intermediary. Upgrade survives only on an upgrade exchange. One pass over the fields
-// (by enum where Beast knows the name): this runs twice per forwarded request.
+// by every intermediary (hop_by_hop.hpp). One pass over the fields: this runs twice per
+// forwarded request.
 template <class Fields>
 void strip_hop_by_hop(Fields& f, bool keep_upgrade) {
-    std::array<std::string_view, 32> named;  // views into the Connection values, erased last
-    std::size_t n_named = 0;
+    connection_options named(keep_upgrade);  // views into the Connection values, erased last
     for (auto it = f.find(http::field::connection);
          it != f.end() && it->name() == http::field::connection; ++it) {
-        std::string_view v = it->value();
-        while (!v.empty() && n_named < named.size()) {
-            auto comma = v.find(',');
-            auto token = trim(v.substr(0, comma));
-            if (!token.empty() && !(keep_upgrade && iequals(token, "upgrade"))) {
-                named[n_named++] = token;
-            }
-            v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
-        }
+        named.add(it->value());
     }
+    bool had_connection = false;
     for (auto it = f.begin(); it != f.end();) {
-        bool hop = false;
-        switch (it->name()) {
-            case http::field::connection:
-                break;  // its values are the views above: erased after the loop
-            case http::field::keep_alive:
-            case http::field::proxy_connection:
-            case http::field::te:
-            case http::field::trailer:
-            case http::field::transfer_encoding:
-            case http::field::proxy_authorization:
-            case http::field::proxy_authenticate: hop = true; break;
-            case http::field::upgrade: hop = !keep_upgrade; break;
-            default: break;
+        if (it->name() == http::field::connection) {
+            had_connection = true;  // its values are the views above: erased after the loop
+            ++it;
+            continue;
         }
-        // Never options Connection can remove: Content-Length is the body's framing (without it
-        // the body would go on unframed: request smuggling on the plain path), and Host is what
-        // the request was inspected and routed under (RFC 9112 §3.2: every request carries it).
-        if (!hop && it->name() != http::field::connection &&
-            it->name() != http::field::content_length && it->name() != http::field::host) {
-            for (std::size_t i = 0; i < n_named && !hop; ++i) {
-                hop = iequals(named[i], it->name_string());
-            }
-        }
+        bool hop = always_hop_by_hop(it->name(), keep_upgrade) ||
+                   named.names(it->name(), it->name_string());
         it = hop ? f.erase(it) : std::next(it);
     }
-    if (n_named > 0 || f.count(http::field::connection) > 0) f.erase(http::field::connection);
+    if (had_connection) f.erase(http::field::connection);
 }
 
 template <class Fields>

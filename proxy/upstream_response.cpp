@@ -1,36 +1,17 @@
 #include "upstream_response.hpp"
 
 #include <algorithm>
-#include <array>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/status.hpp>
 #include <cstring>
+
+#include "hop_by_hop.hpp"
 
 namespace consolegate::proxy {
 
 namespace http = boost::beast::http;
 
 namespace {
-
-constexpr std::string_view via_token = "1.1 consolegate";
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 void append_line(std::string& out, std::string_view name, std::string_view value) {
     out.append(name);
     out.append(": ");
@@ -90,21 +71,9 @@ void upstream_response::on_finish_impl(error_code&) {}
 
 void upstream_response::append_head(std::string& out, bool keep_alive, bool chunked,
                                     bool upgrade) const {
-    // Tokens of every Connection field: the fields they name are hop-by-hop too (RFC 9110
-    // §7.6.1). Views into the store; at most 32 are honoured, as on the request path.
-    std::array<std::string_view, 32> named;
-    std::size_t n_named = 0;
+    connection_options named(upgrade);  // views into the store
     for (const auto& f : store_.fields) {
-        if (f.name != http::field::connection) continue;
-        std::string_view v = text(f.value_at, f.value_len);
-        while (!v.empty() && n_named < named.size()) {
-            auto comma = v.find(',');
-            auto token = trim(v.substr(0, comma));
-            if (!token.empty() && !(upgrade && iequals(token, "upgrade"))) {
-                named[n_named++] = token;
-            }
-            v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
-        }
+        if (f.name == http::field::connection) named.add(text(f.value_at, f.value_len));
     }
 
     out.append("HTTP/1.1 ");
@@ -121,28 +90,11 @@ void upstream_response::append_head(std::string& out, bool keep_alive, bool chun
     out.append("\r\n");
 
     for (const auto& f : store_.fields) {
-        bool hop = false;
-        switch (f.name) {
-            case http::field::connection:
-            case http::field::keep_alive:
-            case http::field::proxy_connection:
-            case http::field::te:
-            case http::field::trailer:
-            case http::field::transfer_encoding:
-            case http::field::proxy_authorization:
-            case http::field::proxy_authenticate: hop = true; break;
-            case http::field::upgrade: hop = !upgrade; break;
-            // RFC 9112 §6.1: never both; chunked is only asked for when there is no length.
-            case http::field::content_length: hop = chunked; break;
-            case http::field::via: continue;  // joined into one below
-            default: break;
-        }
+        if (f.name == http::field::via) continue;  // joined into one below
         auto name = text(f.name_at, f.name_len);
-        // The body's framing stays whatever Connection names: dropping Content-Length would
-        // leave the client unable to tell where this response ends.
-        if (f.name != http::field::content_length) {
-            for (std::size_t i = 0; i < n_named && !hop; ++i) hop = iequals(named[i], name);
-        }
+        bool hop = always_hop_by_hop(f.name, upgrade) || named.names(f.name, name) ||
+                   // RFC 9112 §6.1: never both; chunked is only asked for without a length.
+                   (chunked && f.name == http::field::content_length);
         if (!hop) append_line(out, name, text(f.value_at, f.value_len));
     }
     // The origin's Via values in order, then ours (RFC 9110 §7.6.3).
