@@ -187,17 +187,19 @@ void strip_hop_by_hop(Fields& f, bool keep_upgrade) {
     if (had_connection) f.erase(http::field::connection);
 }
 
+// The client's Via values in order, then ours, in one field (RFC 9110 §7.6.3): what
+// upstream_response::append_head does on the way back. By list order, not equal_range, which
+// spans every field between the first and the last Via.
 template <class Fields>
 void add_via(Fields& f) {
-    auto it = f.find(http::field::via);
-    if (it == f.end()) {
-        f.set(http::field::via, via_token);
-    } else {
-        std::string v(it->value());
-        v += ", ";
-        v += via_token;
-        f.set(http::field::via, v);
+    std::string v;
+    for (const auto& field : f) {
+        if (field.name() != http::field::via) continue;
+        v.append(field.value());
+        v.append(", ");
     }
+    v.append(via_token);
+    f.set(http::field::via, v);
 }
 
 // --- HTTP/1.1 on either kind of stream ----------------------------------------------------------

@@ -12,6 +12,7 @@ namespace consolegate::proxy {
 namespace http = boost::beast::http;
 
 namespace {
+
 void append_line(std::string& out, std::string_view name, std::string_view value) {
     out.append(name);
     out.append(": ");

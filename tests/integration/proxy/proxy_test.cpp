@@ -404,6 +404,19 @@ TEST_F(proxy_it, connection_cannot_remove_content_length_or_host_on_either_path)
     }
 }
 
+// Every Via the client sent reaches the origin, in order and with ours last, as on responses.
+TEST_F(proxy_it, request_via_values_are_joined_with_ours_last_on_both_paths) {
+    running_proxy p(base_options(), allow_all);
+    const std::string vias = "-H 'Via: 1.0 first' -H 'X-Between: 1' -H 'Via: 1.1 second'";
+    auto plain = run("curl -sS --max-time 10 -x http://127.0.0.1:" + std::to_string(p.connect()) +
+                     " " + vias + " http://plain.example.org/via");
+    auto bumped = run(curl_connect(p, "https://signin.aws.amazon.com/via", vias));
+    for (const auto* r : {&plain, &bumped}) {
+        EXPECT_NE(r->out.find("via=1.0 first, 1.1 second, 1.1 consolegate\n"), std::string::npos)
+            << r->out;
+    }
+}
+
 TEST_F(proxy_it, plain_http_uploads_stream_to_the_origin_intact) {
     running_proxy p(base_options(), allow_all);
     std::string data;
