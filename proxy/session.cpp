@@ -618,6 +618,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
         count(st.requests);
         auto& req = p.get();
         bool streaming = !p.is_done();  // body longer than the inspection cap: sent as it comes
+        if (!streaming) client.message_done();  // its next request follows our answer
         bool had_length = p.content_length().has_value();
         bool had_chunked = p.chunked();
         bool navigation = false;
@@ -812,7 +813,11 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
                 co_return;
             }
         }
-        if (!upstream_keep) up.tls.reset();
+        if (!upstream_keep) {
+            up.tls.reset();
+        } else {
+            up.tls->message_done();  // its next bytes answer our next request
+        }
         to_pool.clean = up.tls != nullptr && up.buf.size() == 0;
         if (!keep_alive) {
             client.shutdown_now();

@@ -11,6 +11,9 @@
 #include <cstring>
 #include <ctime>
 #include <new>
+#include <utility>
+
+#include "reactor_hint.hpp"
 
 namespace consolegate::proxy {
 
@@ -245,33 +248,81 @@ boost::system::error_code tls_socket::error_from(int ret, int& want) {
 // want 1: more ciphertext in; want 2: the socket must take more out.
 asio::awaitable<boost::system::error_code> tls_socket::wait(int want) {
     if (want == 2) {
+        write_waiting_ = true;
+        ++write_waits_;
         auto [ec] = co_await socket().async_wait(tcp::socket::wait_write, tok);
+        write_waiting_ = false;
         if (ec) co_return timed_out() ? asio::error::timed_out : ec;
         co_return boost::system::error_code();
     }
+    bool peer_turn = std::exchange(peer_turn_, false);
+    if (!socket().is_open()) {
+        co_return timed_out() ? asio::error::timed_out : asio::error::bad_descriptor;
+    }
     if (parked_) {
         // Released while idle: wait for the next bytes without holding a buffer (one
-        // epoll_ctl, once per idle period).
+        // epoll_ctl, once per idle period). Peek first: a FIN that came with the last request
+        // raised no edge of its own (message_done).
         in_.reset();
-        auto [ec] = co_await socket().async_wait(tcp::socket::wait_read, tok);
+        char c;
+        ssize_t r = ::recv(socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            auto [ec] = co_await socket().async_wait(tcp::socket::wait_read, tok);
+            if (ec) {
+                parked_ = false;
+                co_return timed_out() ? asio::error::timed_out : ec;
+            }
+        }
         parked_ = false;
-        if (ec) co_return timed_out() ? asio::error::timed_out : ec;
+        peer_turn = false;
     }
     if (!in_) in_ = std::make_unique<char[]>(in_capacity);
+    in_pos_ = in_len_ = 0;
+    if (reactor_hint_supported()) {
+        // Skipped when the last read drained the socket, the peer's message ended there and no
+        // readiness event came since: nothing can be there.
+        if (!(peer_turn && reactor_waits_for_edge(socket()))) {
+            ssize_t r;
+            do {
+                r = ::recv(socket().native_handle(), in_.get(), in_capacity, MSG_DONTWAIT);
+            } while (r < 0 && errno == EINTR);
+            if (r > 0) {
+                in_len_ = static_cast<std::size_t>(r);
+                if (in_len_ < in_capacity) reactor_expect_edge(socket());
+                co_return boost::system::error_code();
+            }
+            if (r == 0) {
+                in_eof_ = true;  // OpenSSL tells close_notify from truncation
+                co_return boost::system::error_code();
+            }
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                boost::system::error_code ec(errno, boost::system::system_category());
+                co_return timed_out() ? asio::error::timed_out : ec;
+            }
+            reactor_expect_edge(socket());  // empty just now: the next edge is news
+        }
+    }
+    bool write_wait_before = write_waiting_;
+    auto write_waits_before = write_waits_;
     reading_ = true;
     auto [ec, n] = co_await socket().async_read_some(asio::buffer(in_.get(), in_capacity), tok);
     reading_ = false;
     if (ec == asio::error::operation_aborted && parked_ && socket().is_open() && !timed_out()) {
         co_return co_await wait(want);  // parked by release_idle while this read was pending
     }
-    parked_ = false;
     in_pos_ = 0;
     in_len_ = n;
     if (ec == asio::error::eof) {
-        in_eof_ = true;  // OpenSSL tells close_notify from truncation
+        in_eof_ = true;
         co_return boost::system::error_code();
     }
     if (ec) co_return timed_out() ? asio::error::timed_out : ec;
+    // The reactor read on an edge and resumed us inline, before handling any other event: unless
+    // a writability wait completed in the same step (splice), which queues our resumption behind
+    // the next epoll_wait. A short read then drained the socket.
+    if (n < in_capacity && !write_wait_before && write_waits_ == write_waits_before) {
+        reactor_expect_edge(socket());
+    }
     co_return boost::system::error_code();
 }
 
@@ -318,6 +369,11 @@ asio::awaitable<boost::system::error_code> tls_socket::write(asio::const_buffer 
         if (want == 0) co_return ec;
         if (auto wec = co_await wait(want)) co_return wec;
     }
+}
+
+void tls_socket::message_done() noexcept {
+    peer_turn_ = in_pos_ >= in_len_ && replay_pos_ >= replay_.size() &&
+                 SSL_pending(ssl_.get()) == 0 && SSL_has_pending(ssl_.get()) == 0;
 }
 
 void tls_socket::release_idle() {
