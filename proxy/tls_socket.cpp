@@ -346,6 +346,13 @@ asio::awaitable<boost::system::error_code> tls_socket::handshake(bool server) {
 asio::awaitable<io_result> tls_socket::read_some(asio::mutable_buffer b) {
     if (b.size() == 0) co_return io_result{};
     for (;;) {
+        // With nothing buffered here or in OpenSSL, SSL_read could only say want-read: read the
+        // socket first (half the SSL_read calls of a keep-alive exchange, each a trip through
+        // OpenSSL's record layer and error queue).
+        if (in_pos_ >= in_len_ && !in_eof_ && replay_pos_ >= replay_.size() &&
+            SSL_has_pending(ssl_.get()) == 0) {
+            if (auto wec = co_await wait(1)) co_return io_result{wec, 0};
+        }
         clear_stale_errors();
         std::size_t n = 0;
         int r = SSL_read_ex(ssl_.get(), b.data(), b.size(), &n);
