@@ -25,9 +25,9 @@ if cmake --build build-fuzz --target help | grep -q '^fuzzers:'; then
 fi
 
 # The proxy's integration tests under ASan+UBSan (g++), leaks checked: TLS on the socket, parked
-# reads, deadlines, streamed bodies and upgrades against real peers.
+# reads, the reactor read hint, deadlines, streamed bodies and upgrades against real peers.
 cmake -S . -B build-asan -G Ninja -DCG_SANITIZE=ON -DCG_BENCH=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-asan -j "$jobs" --target integration_proxy
+cmake --build build-asan -j "$jobs" --target integration_proxy integration_tls_socket
 ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    ctest --test-dir build-asan --output-on-failure -j "$jobs" -R '^proxy_it\.'
+    ctest --test-dir build-asan --output-on-failure -j "$jobs" -R '^proxy_it(_tls_socket(_pair)?)?\.'
