@@ -22,12 +22,14 @@ struct openssl_free {
     void operator()(EVP_PKEY_CTX* p) const noexcept { EVP_PKEY_CTX_free(p); }
     void operator()(NAME_CONSTRAINTS* p) const noexcept { NAME_CONSTRAINTS_free(p); }
     void operator()(GENERAL_NAMES* p) const noexcept { GENERAL_NAMES_free(p); }
+    void operator()(SSL_CTX* p) const noexcept { SSL_CTX_free(p); }
 };
 
 using x509_ptr = std::unique_ptr<X509, openssl_free>;
 using pkey_ptr = std::unique_ptr<EVP_PKEY, openssl_free>;
 using bio_ptr = std::unique_ptr<BIO, openssl_free>;
 using session_ptr = std::unique_ptr<SSL_SESSION, openssl_free>;
+using ssl_ctx_ptr = std::unique_ptr<SSL_CTX, openssl_free>;
 
 // Shared ownership of an X509 that can be handed to several SSL objects.
 using shared_x509 = std::shared_ptr<X509>;

@@ -263,18 +263,15 @@ asio::awaitable<boost::system::error_code> tls_socket::wait(int want) {
         // Released while idle: wait for the next bytes without holding a buffer (one
         // epoll_ctl, once per idle period). Peek first: a FIN that came with the last request
         // raised no edge of its own (message_done).
+        parked_ = false;
+        peer_turn = false;
         in_.reset();
         char c;
         ssize_t r = ::recv(socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             auto [ec] = co_await socket().async_wait(tcp::socket::wait_read, tok);
-            if (ec) {
-                parked_ = false;
-                co_return timed_out() ? asio::error::timed_out : ec;
-            }
+            if (ec) co_return timed_out() ? asio::error::timed_out : ec;
         }
-        parked_ = false;
-        peer_turn = false;
     }
     if (!in_) in_ = std::make_unique<char[]>(in_capacity);
     in_pos_ = in_len_ = 0;
@@ -310,6 +307,7 @@ asio::awaitable<boost::system::error_code> tls_socket::wait(int want) {
     if (ec == asio::error::operation_aborted && parked_ && socket().is_open() && !timed_out()) {
         co_return co_await wait(want);  // parked by release_idle while this read was pending
     }
+    parked_ = false;  // a cancel that came after the read had completed
     in_pos_ = 0;
     in_len_ = n;
     if (ec == asio::error::eof) {
@@ -349,8 +347,7 @@ asio::awaitable<io_result> tls_socket::read_some(asio::mutable_buffer b) {
         // With nothing buffered here or in OpenSSL, SSL_read could only say want-read: read the
         // socket first (half the SSL_read calls of a keep-alive exchange, each a trip through
         // OpenSSL's record layer and error queue).
-        if (in_pos_ >= in_len_ && !in_eof_ && replay_pos_ >= replay_.size() &&
-            SSL_has_pending(ssl_.get()) == 0) {
+        if (!in_eof_ && nothing_buffered()) {
             if (auto wec = co_await wait(1)) co_return io_result{wec, 0};
         }
         clear_stale_errors();
@@ -378,9 +375,13 @@ asio::awaitable<boost::system::error_code> tls_socket::write(asio::const_buffer 
     }
 }
 
+bool tls_socket::nothing_buffered() const noexcept {
+    // SSL_has_pending covers both decrypted bytes and unprocessed ciphertext in OpenSSL.
+    return in_pos_ >= in_len_ && replay_pos_ >= replay_.size() && SSL_has_pending(ssl_.get()) == 0;
+}
+
 void tls_socket::message_done() noexcept {
-    peer_turn_ = in_pos_ >= in_len_ && replay_pos_ >= replay_.size() &&
-                 SSL_pending(ssl_.get()) == 0 && SSL_has_pending(ssl_.get()) == 0;
+    peer_turn_ = nothing_buffered();
 }
 
 void tls_socket::release_idle() {

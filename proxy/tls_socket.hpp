@@ -132,6 +132,8 @@ class tls_socket : public deadline_socket {
     };
     friend struct socket_bio;
     boost::system::error_code error_from(int ret, int& want);
+    // No ciphertext or plaintext left in the replay, our read buffer or OpenSSL.
+    bool nothing_buffered() const noexcept;
     boost::asio::awaitable<boost::system::error_code> wait(int want);
     std::unique_ptr<SSL, ssl_free> ssl_;
     std::string replay_;

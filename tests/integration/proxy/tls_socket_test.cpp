@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "https_origin.hpp"
+#include "openssl_ptr.hpp"
 #include "reactor_hint.hpp"
 
 namespace consolegate::proxy {
@@ -34,11 +35,6 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
-
-struct ssl_ctx_free {
-    void operator()(SSL_CTX* c) const noexcept { SSL_CTX_free(c); }
-};
-using ctx_ptr = std::unique_ptr<SSL_CTX, ssl_ctx_free>;
 
 // A connected pair of tls_sockets on loopback (server side `srv`, client side `cli`), both on
 // one io_context, handshaken.
@@ -131,7 +127,7 @@ class tls_pair : public ::testing::Test {
 
     std::filesystem::path dir_;
     std::unique_ptr<test::test_pki> pki_;
-    ctx_ptr server_, client_;
+    ssl_ctx_ptr server_, client_;
     asio::io_context ioc_{1};
     deadline_sweeper sweeper_{ioc_, 20ms, 50ms};
     std::unique_ptr<tls_socket> srv_, cli_;
