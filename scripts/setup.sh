@@ -18,7 +18,7 @@ test_pkgs=(
   nsd unbound bind9-dnsutils python3 python3-dnspython curl iproute2 procps psmisc
   chromium clang clang-format libclang-rt-14-dev
 )
-bench_pkgs=(dnsperf dnsdist squid-openssl mitmproxy nginx nghttp2-client wrk socat iptables)
+bench_pkgs=(dnsperf dnsdist squid-openssl mitmproxy nginx nghttp2-client wrk socat iptables nftables)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [[ "${1:-}" == "--bench" ]]; then want+=("${bench_pkgs[@]}"); fi
