@@ -43,7 +43,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # --- outside: make the namespace, run this script inside it, remove the namespace ----------------
 if [[ -z ${CG_BENCH_NETNS:-} ]]; then
   [[ $(id -u) == 0 ]] || { echo "run as root (network namespace, NAT rules)" >&2; exit 1; }
-  command -v iptables >/dev/null || { echo "iptables missing: scripts/setup.sh --bench" >&2; exit 1; }
+  for tool in iptables nft; do
+    command -v $tool >/dev/null || { echo "$tool missing: scripts/setup.sh --bench" >&2; exit 1; }
+  done
   NS=cg-bench-$$
   ip netns add "$NS"
   trap 'ip netns del "$NS" 2>/dev/null || true' EXIT
