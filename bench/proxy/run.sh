@@ -560,13 +560,14 @@ printf '%-40s at %s req/s offered to each: vs nginx-reverse (direct) %s, vs squi
   "$CG_DIRECT" "$RATE" "$(ratio "$CG_DIRECT rate" "nginx-reverse (direct) rate")" \
   "$(ratio "$CG_DIRECT rate" "squid-bump rate")"
 printf ' NAT: %s vs squid-bump\n' "$(ratio "$CG_PROXY rate" "squid-bump rate")"
-# spread NAME VALUES...: median and range of per-round ratios.
+# spread NAME VALUES...: median (the lower middle one for an even count) and range of per-round
+# ratios.
 spread() { local name=$1; shift
   printf '%s\n' "$@" | sort -g | awk -v name="$name" '{v[NR] = $1}
     END { if (NR) printf "%s median %.2fx, range %.2fx-%.2fx over %d rounds", name, v[int((NR + 1) / 2)], v[1], v[NR], NR }'; }
 if ((${#PAIR_DIRECT[@]})); then
   printf '%-40s paired with squid-bump: %s; %s (>= 3x)\n' consolegate \
-    "$(spread "direct/NAT" "${PAIR_DIRECT[@]}")" "$(spread "NAT/NAT" "${PAIR_NAT[@]}")"
+    "$(spread "direct/squid" "${PAIR_DIRECT[@]}")" "$(spread "NAT/squid" "${PAIR_NAT[@]}")"
 fi
 printf '%-40s fresh vs nginx-reverse (direct) %s (goal >= 0.8x)\n' "$CG_DIRECT" \
   "$(ratio "$CG_DIRECT fresh" "nginx-reverse (direct) fresh")"
