@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """A stand-in for AWS in the demo and the end-to-end tests: an HTTPS server that answers every
 request with a small page naming the host and path it received, so a user can tell "reached the
 origin" from "blocked by the gateway". Its certificate comes from a demo upstream CA that only the

@@ -20,7 +20,7 @@ if [[ ! -f $state/ca/ca.crt ]]; then
   ./build/app/consolegate ca init --dir "$state/ca" --name "consolegate demo CA"
 fi
 
-python3 scripts/demo-origin.py --dir "$state/origin" --port 9443 >"$state/origin.log" 2>&1 &
+/usr/bin/python3 scripts/demo-origin.py --dir "$state/origin" --port 9443 >"$state/origin.log" 2>&1 &
 origin=$!
 trap 'kill $origin 2>/dev/null || true' EXIT
 # Wait (bounded) until the origin has made its certificates and listens.

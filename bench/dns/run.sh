@@ -30,7 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # start CMD...: runs in its own process group, records the group leader's pid in $STARTED.
 start() { setsid "$@" >>"$DIR/log" 2>&1 & STARTED=$!; PIDS+=("$STARTED"); }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

@@ -517,7 +517,7 @@ kill $SO 2>/dev/null || true
 # --- RSS with $IDLE idle inspected connections ---------------------------------------------------
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 before=$(rss "$CG")
-timeout 600 taskset -c 1 python3 - "$CG_SNI" "$IDLE" "$W/pki/corp/ca.crt" <<'PY' &
+timeout 600 taskset -c 1 /usr/bin/python3 - "$CG_SNI" "$IDLE" "$W/pki/corp/ca.crt" <<'PY' &
 import socket, ssl, sys, time
 port, n, ca = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 ctx = ssl.create_default_context(cafile=ca)

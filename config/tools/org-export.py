@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Writes consolegate's org export (config/README.md, "Org export") from AWS Organizations.
 
 Runs the AWS CLI (v2, which paginates by itself) with credentials that may read Organizations

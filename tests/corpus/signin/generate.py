@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Writes the sign-in corpus: NAME.http (a raw request as the browser sends it after TLS) and
 NAME.expect.json (the attempts the inspector must find). Run from anywhere; rewrites every file.
 Expectations list every attempt; omitted fields are expected empty, parse_error is a boolean
