@@ -16,31 +16,25 @@
 
 #include "consolegate/core/elevation.hpp"
 #include "consolegate/core/policy.hpp"
+#include "consolegate/team/feed.hpp"
 
 namespace consolegate::team {
 
-struct feed_status {
-    std::shared_ptr<const core::elevation_set> set;   // null while unavailable
-    std::chrono::system_clock::time_point data_time;  // the snapshot file's modification time
-    std::string problem;  // why the feed is unavailable (missing, invalid JSON, …); "" if ok
-    std::size_t skipped_items = 0;  // malformed items left out of a valid snapshot
-};
-
-class snapshot_feed {
+class snapshot_feed final : public feed {
   public:
     snapshot_feed(std::filesystem::path file, std::chrono::milliseconds staleness_limit);
 
     // Re-reads the file when its modification time, size or inode changed (or on the first
     // call). Returns a one-line description of what changed for the log, or "" when nothing did.
-    std::string poll();
+    std::string poll() override;
 
-    std::shared_ptr<const feed_status> status() const { return status_.load(); }
+    std::shared_ptr<const feed_status> status() const override { return status_.load(); }
     const std::filesystem::path& file() const { return file_; }
 
     // What the policy sees at `now`. `keep` receives the status that `view` points into; keep
     // it alive for as long as the view is used.
     core::elevation_view view(std::chrono::system_clock::time_point now,
-                              std::shared_ptr<const feed_status>& keep) const;
+                              std::shared_ptr<const feed_status>& keep) const override;
 
   private:
     std::filesystem::path file_;
