@@ -20,7 +20,7 @@ au::event ev(std::string id, std::string time, std::string effect, std::string a
 }
 }  // namespace
 
-TEST(audit_query, filters) {
+TEST(query, filters) {
     auto e = ev("1", "2026-11-23T04:00:00.000Z", "deny", "111122223333", "Alice");
     au::query q;
     EXPECT_TRUE(au::matches(e, q));
@@ -42,14 +42,14 @@ TEST(audit_query, filters) {
     EXPECT_FALSE(au::matches(e, q));
 }
 
-TEST(audit_query, csv_quotes_and_defuses_formulas) {
+TEST(query, csv_quotes_and_defuses_formulas) {
     auto e = ev("1", "t", "deny", "111122223333", "=HYPERLINK(\"x\")");
     auto csv = au::format_events({e}, au::output_format::csv);
     EXPECT_NE(csv.find("\"'=HYPERLINK(\"\"x\"\")\""), std::string::npos) << csv;
     EXPECT_EQ(csv.substr(0, 5), "time,");
 }
 
-TEST(audit_query, table_aligns_and_strips_control_characters) {
+TEST(query, table_aligns_and_strips_control_characters) {
     auto a = ev("1", "t1", "deny", "111122223333", "bob\x1b[31m");
     auto b = ev("2", "t2", "allow", "444455556666", "carol");
     auto t = au::format_events({a, b}, au::output_format::table);
@@ -62,7 +62,7 @@ TEST(audit_query, table_aligns_and_strips_control_characters) {
     EXPECT_EQ(row1.find("111122223333"), header_col);
 }
 
-TEST(audit_query, json_lines_parse_back) {
+TEST(query, json_lines_parse_back) {
     auto a = ev("1", "t1", "deny", "111122223333", "bob");
     auto j = au::format_events({a, a}, au::output_format::json);
     auto nl = j.find('\n');

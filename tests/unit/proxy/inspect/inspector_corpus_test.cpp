@@ -53,11 +53,11 @@ std::string canonical(const boost::json::object& o) {
            "|ct=" + field(o, "change_type") + "|error=" + (err ? "yes" : "no");
 }
 
-class signin_corpus : public testing::TestWithParam<std::string> {};
+class inspector_corpus : public testing::TestWithParam<std::string> {};
 
 }  // namespace
 
-TEST_P(signin_corpus, inspects_as_expected) {
+TEST_P(inspector_corpus, inspects_as_expected) {
     fs::path dir(CG_SIGNIN_CORPUS);
     auto text = slurp(dir / (GetParam() + ".http"));
     auto expect = boost::json::parse(slurp(dir / (GetParam() + ".expect.json"))).as_object();
@@ -93,7 +93,7 @@ TEST_P(signin_corpus, inspects_as_expected) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(signin, signin_corpus, testing::ValuesIn(corpus_names()),
+INSTANTIATE_TEST_SUITE_P(signin, inspector_corpus, testing::ValuesIn(corpus_names()),
                          [](const testing::TestParamInfo<std::string>& i) {
                              std::string n = i.param;
                              std::replace(n.begin(), n.end(), '-', '_');
