@@ -14,6 +14,7 @@
 #include "consolegate/inspect/http_file.hpp"
 #include "consolegate/team/snapshot_feed.hpp"
 #include "enforcement.hpp"
+#include "explain.hpp"
 
 namespace consolegate::app {
 namespace json = boost::json;
@@ -35,9 +36,10 @@ std::string read_all(std::istream& in) {
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-json::object attempt_json(const judged_attempt& ja, const core::explanation& ex) {
+json::object attempt_json(const judged_attempt& ja) {
     auto& a = ja.attempt;
     auto& d = ja.decision;
+    auto& ex = *ja.trace;
     json::object o;
     o["flow"] = core::to_string(a.flow);
     o["phase"] = core::to_string(a.phase);
@@ -67,6 +69,31 @@ json::object attempt_json(const judged_attempt& ja, const core::explanation& ex)
 }
 
 }  // namespace
+
+json::object explain_request(const core::http_request_view& req, enforcement_inputs in) {
+    in.trace = true;
+    auto r = enforce(req, in);
+    json::object out;
+    out["method"] = req.method;
+    out["host"] = inspect::normalize_host(req.host);
+    out["path"] = req.target.substr(0, req.target.find('?'));
+    json::array attempts;
+    for (auto& ja : r.attempts) attempts.emplace_back(attempt_json(ja));
+    out["effect"] = core::to_string(r.outcome.effect);
+    if (r.attempts.empty()) {
+        out["reason"] = "no-sign-in";
+        out["reason_text"] = "The request carries no sign-in information; it is forwarded.";
+    } else {
+        auto deciding = r.outcome.deciding >= 0 ? r.outcome.deciding : 0;
+        auto& top = attempts[std::size_t(deciding)].as_object();
+        for (auto key : {"flow", "phase", "account", "alias", "role", "permission_set", "user",
+                         "reason", "reason_text", "rule"}) {
+            out[key] = top.at(key);
+        }
+    }
+    out["attempts"] = std::move(attempts);
+    return out;
+}
 
 int cmd_explain(int argc, char** argv) {
     args a(argc, argv, {"config", "user", "now", "client", "sni"}, {"help"});
@@ -126,6 +153,7 @@ int cmd_explain(int argc, char** argv) {
         }
     }
 
+    auto user = a.value("user").value_or("");
     int status = 0;
     for (auto& name : a.positional()) {
         std::string text;
@@ -156,37 +184,12 @@ int cmd_explain(int argc, char** argv) {
         auto view = file->view();
         view.client = *client;
         view.time = now;
-        auto j = judge(view, *snap, elevations, random_event_id);
-        if (auto u = a.value("user")) {
-            // Re-judge with the user filled in where the request names none.
-            for (auto& ja : j.attempts) {
-                if (ja.attempt.user.empty()) ja.attempt.user = *u;
-                ja.decision = core::evaluate(ja.attempt, *snap->policy, elevations, now);
-            }
-        }
-        out["method"] = view.method;
-        out["host"] = inspect::normalize_host(view.host);
-        out["path"] = view.target.substr(0, view.target.find('?'));
-        json::array attempts;
-        combine(j);
-        bool allow = j.allow;
-        int deciding = j.deciding;
-        for (auto& ja : j.attempts) {
-            auto ex = core::explain(ja.attempt, *snap->policy, elevations, now);
-            attempts.emplace_back(attempt_json(ja, ex));
-        }
-        out["effect"] = allow ? "allow" : "deny";
-        if (j.attempts.empty()) {
-            out["reason"] = "no-sign-in";
-            out["reason_text"] = "The request carries no sign-in information; it is forwarded.";
-        } else {
-            auto& top = attempts[std::size_t(deciding >= 0 ? deciding : 0)].as_object();
-            for (auto key : {"flow", "phase", "account", "alias", "role", "permission_set", "user",
-                             "reason", "reason_text", "rule"}) {
-                out[key] = top.at(key);
-            }
-        }
-        out["attempts"] = std::move(attempts);
+        enforcement_inputs in;
+        in.policy = snap.get();
+        in.elevations = elevations;
+        in.default_user = user;
+        auto result = explain_request(view, in);
+        for (auto& kv : result) out.insert_or_assign(kv.key(), std::move(kv.value()));
         out["elevation_feed"] = feed_note;
         out["now"] = core::format_rfc3339(now);
         std::puts(json::serialize(out).c_str());

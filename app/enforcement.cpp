@@ -1,6 +1,5 @@
 #include "enforcement.hpp"
 
-#include <array>
 #include <random>
 
 namespace consolegate::app {
@@ -32,17 +31,55 @@ std::string random_event_id() {
     return id;
 }
 
-void combine(judgement& j) {
-    j.allow = true;
-    j.deciding = -1;
-    j.expire_console_cookies = false;
+enforcement_result enforce(const core::http_request_view& req, const enforcement_inputs& in) {
+    enforcement_result r;
+    r.attempts = evaluate_attempts(inspect_request(req, in), in);
+    r.outcome = combine(r.attempts);
+    r.events = audit_events(req, r.attempts);
+    r.verdict = make_verdict(r.attempts, r.outcome);
+    return r;
+}
+
+std::vector<core::sign_in_attempt> inspect_request(const core::http_request_view& req,
+                                                   const enforcement_inputs& in) {
+    auto attempts = inspect::inspect(req, in.policy->inspect_options);
+    for (auto& a : attempts) {
+        a.client = req.client;
+        a.time = req.time;
+        if (a.user.empty() && !in.default_user.empty()) a.user = in.default_user;
+    }
+    return attempts;
+}
+
+std::vector<judged_attempt> evaluate_attempts(std::vector<core::sign_in_attempt> attempts,
+                                              const enforcement_inputs& in) {
+    std::vector<judged_attempt> out;
+    out.reserve(attempts.size());
+    const auto& policy = *in.policy->policy;
+    for (auto& a : attempts) {
+        judged_attempt j{std::move(a), {}, in.new_event_id(), std::nullopt};
+        if (in.trace) {
+            // One evaluation with its working: explain() returns evaluate()'s decision as result.
+            j.trace = core::explain(j.attempt, policy, in.elevations, j.attempt.time);
+            j.decision = j.trace->result;
+        } else {
+            j.decision = core::evaluate(j.attempt, policy, in.elevations, j.attempt.time);
+        }
+        out.push_back(std::move(j));
+    }
+    return out;
+}
+
+combined combine(std::span<const judged_attempt> attempts) {
+    combined c;
+    c.effect = core::effect::allow;
     auto is_saml_alternative = [](const core::sign_in_attempt& a) {
         return a.flow == core::sign_in_flow::saml && a.source == "saml:Role";
     };
     int first_blocked_alternative = -1;
     bool alternatives = false, an_alternative_allowed = false;
-    for (std::size_t i = 0; i < j.attempts.size(); ++i) {
-        auto& ja = j.attempts[i];
+    for (std::size_t i = 0; i < attempts.size(); ++i) {
+        const auto& ja = attempts[i];
         bool blocks = ja.decision.enforced() == core::effect::deny;
         if (is_saml_alternative(ja.attempt)) {
             alternatives = true;
@@ -50,36 +87,53 @@ void combine(judgement& j) {
             if (blocks && first_blocked_alternative < 0) first_blocked_alternative = int(i);
             continue;
         }
-        if (blocks && j.allow) {
-            j.allow = false;
-            j.deciding = int(i);
+        if (blocks && c.effect == core::effect::allow) {
+            c.effect = core::effect::deny;
+            c.deciding = int(i);
         }
     }
-    if (j.allow && alternatives && !an_alternative_allowed) {
-        j.allow = false;
-        j.deciding = first_blocked_alternative;
+    if (c.effect == core::effect::allow && alternatives && !an_alternative_allowed) {
+        c.effect = core::effect::deny;
+        c.deciding = first_blocked_alternative;
     }
-    if (!j.allow) {
-        auto phase = j.attempts[std::size_t(j.deciding)].attempt.phase;
-        j.expire_console_cookies = phase != core::auth_phase::pre_auth;
+    if (c.effect == core::effect::deny) {
+        auto phase = attempts[std::size_t(c.deciding)].attempt.phase;
+        c.expire_console_cookies = phase != core::auth_phase::pre_auth;
     }
+    return c;
 }
 
-judgement judge(const core::http_request_view& req, const policy_snapshot& snap,
-                const core::elevation_view& elevations,
-                const std::function<std::string()>& new_event_id) {
-    judgement j;
-    auto attempts = inspect::inspect(req, snap.inspect_options);
-    j.attempts.reserve(attempts.size());
-    for (auto& a : attempts) {
-        a.client = req.client;
-        a.time = req.time;
-        auto d = core::evaluate(a, *snap.policy, elevations, req.time);
-        j.attempts.push_back({std::move(a), std::move(d), new_event_id()});
+std::vector<audit::event> audit_events(const core::http_request_view& req,
+                                       std::span<const judged_attempt> attempts) {
+    std::vector<audit::event> events;
+    events.reserve(attempts.size());
+    for (const auto& ja : attempts) {
+        events.push_back(
+            audit::make_event(ja.event_id, ja.attempt, ja.decision, req.method, req.target));
     }
+    return events;
+}
 
-    combine(j);
-    return j;
+proxy::verdict make_verdict(std::span<const judged_attempt> attempts, const combined& outcome) {
+    proxy::verdict v;
+    v.effect = outcome.effect;
+    if (attempts.empty()) {
+        v.basis = proxy::verdict_basis::no_sign_in;
+        return v;
+    }
+    const auto& ja = attempts[std::size_t(outcome.deciding >= 0 ? outcome.deciding : 0)];
+    const auto& a = ja.attempt;
+    v.basis = proxy::verdict_basis::policy;
+    v.why = ja.decision.why;
+    v.rule = ja.decision.rule;
+    v.flow = a.flow;
+    v.account = a.account;
+    v.alias = a.alias;
+    v.role_name = a.role_name;
+    v.permission_set = a.permission_set;
+    v.event_id = ja.event_id;
+    v.expire_console_cookies = outcome.expire_console_cookies;
+    return v;
 }
 
 }  // namespace consolegate::app

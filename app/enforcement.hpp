@@ -1,18 +1,29 @@
 #pragma once
-// Sign-in enforcement: what happens to one HTTP request on an inspected connection.
-//   request --inspect--> sign-in attempts --evaluate--> decisions --> audit events --> verdict
-// The same code serves the live proxy and `consolegate explain`, so the simulator can never
-// disagree with the gateway.
+// Sign-in enforcement: what happens to one HTTP request on an inspected connection, in one
+// function that the live proxy (app/sign_in_hook.hpp) and `consolegate explain` both call, so the
+// simulator can never disagree with the gateway:
+//
+//   request view --inspect--> sign-in attempts --evaluate--> decisions --combine--> one outcome
+//                --audit--> one event per attempt --verdict--> what the proxy does
+//
+// Pure: no I/O, no clock (the request carries its time), no shared state. Typed to the edge: the
+// verdict carries core types; strings are made only where bytes leave the process (the block
+// page, the audit event's serialisation, explain's JSON).
 
-#include <functional>
+#include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "consolegate/audit/event.hpp"
 #include "consolegate/core/config.hpp"
 #include "consolegate/core/http_request.hpp"
 #include "consolegate/core/policy.hpp"
 #include "consolegate/inspect/inspector.hpp"
+#include "consolegate/proxy/inspection.hpp"
 
 namespace consolegate::app {
 
@@ -24,34 +35,68 @@ struct policy_snapshot {
 };
 std::shared_ptr<const policy_snapshot> make_policy_snapshot(std::shared_ptr<const core::config> c);
 
+// A random 128-bit identifier, hex; unique per event.
+std::string random_event_id();
+
+// What the pipeline is given besides the request. The proxy sets policy and elevations; explain
+// also sets default_user (--user) and trace; --now is the request's time.
+struct enforcement_inputs {
+    const policy_snapshot* policy = nullptr;  // required
+    core::elevation_view elevations = core::elevation_view::unavailable();
+    // The user for attempts that name none (explain --user, e.g. to check a TEAM elevation).
+    std::string_view default_user;
+    // Keep each evaluation's working (rules considered and matched) for explain.
+    bool trace = false;
+    std::string (*new_event_id)() = random_event_id;
+};
+
 struct judged_attempt {
     core::sign_in_attempt attempt;
     core::decision decision;
     std::string event_id;
+    // The evaluation's working, with enforcement_inputs::trace (trace->result == decision).
+    std::optional<core::explanation> trace;
 };
 
-struct judgement {
+// The combine step's result.
+struct combined {
+    core::effect effect = core::effect::deny;
+    int deciding = -1;  // the attempt the outcome is about: the first that blocks; -1 on allow
+    bool expire_console_cookies = false;  // a post-auth deny signs the browser out
+};
+
+struct enforcement_result {
     std::vector<judged_attempt> attempts;  // empty: the request carries no sign-in information
-    bool allow = true;                     // what the gateway does with the request
-    int deciding = -1;  // index of the attempt the verdict is about (the first blocking one)
-    bool expire_console_cookies = false;  // a post-auth deny: sign the browser out
+    combined outcome;
+    std::vector<audit::event> events;  // one per attempt, in the same order
+    proxy::verdict verdict;
 };
 
-// Combines the decisions of one request:
+// The pipeline. Throws only on allocation failure (the proxy then denies: inspector_error).
+enforcement_result enforce(const core::http_request_view& req, const enforcement_inputs& in);
+
+// The steps, in the order enforce() calls them; public for the unit tests.
+
+// inspect: the request's sign-in attempts, stamped with its client and time (and
+// in.default_user where an attempt names no user).
+std::vector<core::sign_in_attempt> inspect_request(const core::http_request_view& req,
+                                                   const enforcement_inputs& in);
+// evaluate: one policy evaluation per attempt (with its working when in.trace).
+std::vector<judged_attempt> evaluate_attempts(std::vector<core::sign_in_attempt> attempts,
+                                              const enforcement_inputs& in);
+// combine: the decisions of one request into one outcome.
 //  - SAML Role alternatives (flow saml, source "saml:Role", several from one SAMLResponse): AWS
 //    then shows a role chooser, so the request passes when at least one role is allowed (the
-//    chooser's roleIndex post is judged on the chosen role);
-//  - every other attempt must be allowed: one denied value denies the request.
-// Report-only decisions never block (decision::enforced()).
-judgement judge(const core::http_request_view& req, const policy_snapshot& snap,
-                const core::elevation_view& elevations,
-                const std::function<std::string()>& new_event_id);
-
-// Sets allow / deciding / expire_console_cookies from the attempts' decisions, by the rules
-// above. judge() calls it; `explain --user` calls it again after re-evaluating.
-void combine(judgement& j);
-
-// A random 128-bit identifier, hex; unique per event.
-std::string random_event_id();
+//    chooser's roleIndex post is judged on the chosen role); when none is, the first blocked one
+//    decides;
+//  - every other attempt must be allowed: the first one that blocks decides;
+//  - report-only decisions never block (decision::enforced());
+//  - a deny of a post-auth or session attempt expires the console cookies, a pre-auth one not.
+combined combine(std::span<const judged_attempt> attempts);
+// audit: one event per attempt, from the typed attempt and decision.
+std::vector<audit::event> audit_events(const core::http_request_view& req,
+                                       std::span<const judged_attempt> attempts);
+// verdict: what the proxy does, naming the deciding attempt (the first attempt on an allow).
+proxy::verdict make_verdict(std::span<const judged_attempt> attempts, const combined& outcome);
 
 }  // namespace consolegate::app

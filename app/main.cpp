@@ -4,8 +4,8 @@
 #include <string_view>
 
 #include "cmd_check_config.hpp"
+#include "cmd_run.hpp"
 #include "commands.hpp"
-#include "runtime.hpp"
 
 int cmd_ca(int argc, char** argv);  // app/cmd_ca.cpp (logic in proxy/ca.cpp)
 

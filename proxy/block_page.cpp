@@ -52,11 +52,44 @@ void json_field(std::string& out, const char* name, std::string_view value, bool
 // the organisation, an unreadable request) the page points at the security team instead of
 // sending people to request an elevation that would change nothing.
 bool elevation_may_help(const verdict& v) {
-    return v.reason_code == "elevation-missing" || v.reason_code == "ams-guarded-change" ||
-           v.reason_code == "ams-reserved-role";
+    if (v.basis != verdict_basis::policy) return false;
+    return v.why == core::reason::elevation_missing || v.why == core::reason::ams_guarded_change ||
+           v.why == core::reason::ams_reserved_role;
+}
+
+// The attempt as people name it: the account ID, or the alias the request used.
+std::string shown_account(const verdict& v) {
+    return v.account ? v.account->str() : v.alias;
+}
+std::string_view shown_role(const verdict& v) {
+    return v.role_name.empty() ? v.permission_set : v.role_name;
+}
+std::string_view shown_flow(const verdict& v) {
+    return v.flow ? core::to_string(*v.flow) : std::string_view();
 }
 
 }  // namespace
+
+std::string_view reason_code(const verdict& v) noexcept {
+    switch (v.basis) {
+        case verdict_basis::no_verdict: return "no-verdict";
+        case verdict_basis::inspector_error: return "inspector_error";
+        case verdict_basis::no_sign_in: return "no-sign-in";
+        case verdict_basis::policy: return core::to_string(v.why);
+    }
+    return "no-verdict";
+}
+
+std::string_view reason_text(const verdict& v) noexcept {
+    switch (v.basis) {
+        case verdict_basis::no_verdict: return "No inspector judged this request.";
+        case verdict_basis::inspector_error: return "The request could not be inspected.";
+        case verdict_basis::no_sign_in:
+            return "The request carries no sign-in information; it is forwarded.";
+        case verdict_basis::policy: return core::describe(v.why);
+    }
+    return "No inspector judged this request.";
+}
 
 std::string json_escape(std::string_view s) {
     std::string out;
@@ -102,11 +135,11 @@ rendered_response render_block_page(const verdict& v, bool navigation, std::stri
         r.body += "\"status\":403";
         first = false;
         json_field(r.body, "host", host, first);
-        json_field(r.body, "account", v.account, first);
-        json_field(r.body, "role", v.role, first);
-        json_field(r.body, "flow", v.flow, first);
-        json_field(r.body, "reason_code", v.reason_code, first);
-        json_field(r.body, "reason", v.reason_text, first);
+        json_field(r.body, "account", shown_account(v), first);
+        json_field(r.body, "role", shown_role(v), first);
+        json_field(r.body, "flow", shown_flow(v), first);
+        json_field(r.body, "reason_code", reason_code(v), first);
+        json_field(r.body, "reason", reason_text(v), first);
         json_field(r.body, "rule", v.rule, first);
         json_field(r.body, "event_id", v.event_id, first);
         if (is_web_url(opts.team_url) && elevation_may_help(v)) {
@@ -128,10 +161,10 @@ rendered_response render_block_page(const verdict& v, bool navigation, std::stri
         "<p>The corporate gateway did not allow this request to ";
     b += html_escape(host);
     b += ".</p>\n<dl>\n";
-    field(b, "Account", v.account);
-    field(b, "Role", v.role);
-    field(b, "Sign-in type", v.flow);
-    field(b, "Why", v.reason_text.empty() ? v.reason_code : v.reason_text);
+    field(b, "Account", shown_account(v));
+    field(b, "Role", shown_role(v));
+    field(b, "Sign-in type", shown_flow(v));
+    field(b, "Why", reason_text(v));
     field(b, "Rule", v.rule);
     field(b, "Event ID", v.event_id);
     b += "</dl>\n<h2>What you can do</h2>\n";

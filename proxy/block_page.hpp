@@ -27,6 +27,12 @@ bool is_navigation(std::string_view sec_fetch_mode, std::string_view accept);
 rendered_response render_block_page(const verdict& v, bool navigation, std::string_view host,
                                     const block_page_options& opts);
 
+// The verdict's reason as the block page, logs and tests name it: the policy's reason code
+// ("default-deny", …; core::to_string) or the hook's own ("no-verdict", "inspector_error").
+std::string_view reason_code(const verdict& v) noexcept;
+// One sentence for people (core::describe for policy reasons).
+std::string_view reason_text(const verdict& v) noexcept;
+
 // The 502 page when the real AWS host could not be reached or failed certificate verification.
 rendered_response render_upstream_error(std::string_view host, std::string_view reason,
                                         bool navigation);

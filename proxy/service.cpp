@@ -134,12 +134,17 @@ std::vector<std::uint16_t> ports_of(const std::vector<std::unique_ptr<tcp::accep
     return out;
 }
 
+// Fail closed: a proxy without an inspector would forward every sign-in unjudged.
+inspector required(inspector i) {
+    if (!i) throw std::invalid_argument("proxy::service: an inspector is required");
+    return i;
+}
+
 }  // namespace
 
 service::service(asio::io_context& ioc, std::shared_ptr<const options> opts, shared_state& shared,
                  inspector inspect, std::shared_ptr<net::host_resolver> resolver)
-    : impl_(std::make_shared<impl>(ioc, std::move(opts), shared.get(),
-                                   inspect ? std::move(inspect) : inspector(allow_all),
+    : impl_(std::make_shared<impl>(ioc, std::move(opts), shared.get(), required(std::move(inspect)),
                                    std::move(resolver))) {}
 
 service::~service() {

@@ -679,11 +679,10 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
             // Fail closed (DESIGN.md): an inspector that cannot decide denies.
             log::write(log::level::error, "proxy", "inspection failed; request denied",
                        {{"host", std::string(view.host)}, {"error", e.what()}});
-            v.allow = false;
-            v.reason_code = "inspector_error";
-            v.reason_text = "The request could not be inspected.";
+            v = verdict{};
+            v.basis = verdict_basis::inspector_error;
         }
-        if (!v.allow) {
+        if (!v.allows()) {
             count(st.requests_denied);
             // The unread rest of a streamed body would be parsed as the next request: close.
             bool keep = keep_alive && !streaming;

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "allow_every_request.hpp"
 #include "consolegate/proxy/service.hpp"
 #include "https_origin.hpp"
 
@@ -53,8 +54,8 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<proxy::service>> services;
     for (int i = 0; i < threads; ++i) {
         iocs.push_back(std::make_unique<boost::asio::io_context>(1));
-        services.push_back(
-            std::make_unique<proxy::service>(*iocs.back(), o, shared, proxy::allow_all, nullptr));
+        services.push_back(std::make_unique<proxy::service>(*iocs.back(), o, shared,
+                                                            test::allow_every_request, nullptr));
         services.back()->start();
     }
     boost::asio::signal_set signals(*iocs[0], SIGINT, SIGTERM);

@@ -2,26 +2,49 @@
 // The hook every request on a bumped (inspected) connection goes through before it is forwarded.
 // Called synchronously on the connection's worker thread; it must be pure and fast (no I/O) and
 // may be called concurrently from several workers. The request view is valid only for the call.
+//
+// The verdict stays typed until the block page renders it (proxy/block_page.cpp): reason codes
+// and texts become strings there and nowhere else.
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "consolegate/core/http_request.hpp"
+#include "consolegate/core/ids.hpp"
+#include "consolegate/core/sign_in.hpp"
 
 namespace consolegate::proxy {
 
-struct verdict {
-    bool allow = true;
-    bool expire_console_cookies =
-        false;  // on deny: clear aws-userInfo, aws-userInfo-signed, aws-creds
-    std::string account, role, flow, reason_code, reason_text, rule, event_id;
+// What the verdict rests on.
+enum class verdict_basis : std::uint8_t {
+    no_verdict,       // nobody judged the request: a deny ("no-verdict")
+    inspector_error,  // the hook threw: a deny ("inspector_error", docs/proxy.md)
+    no_sign_in,       // the request carries no sign-in information: forwarded
+    policy,           // the policy decided about `flow`/`account`/…: see `why` and `rule`
 };
 
-using inspector = std::function<verdict(const core::http_request_view&)>;
+// A value-initialised verdict is a deny (STYLE.md 22: a verdict nobody set is a deny).
+struct verdict {
+    core::effect effect = core::effect::deny;  // what the proxy does with the request
+    verdict_basis basis = verdict_basis::no_verdict;
+    // basis == policy: the decision about the deciding attempt (on a deny the attempt that
+    // blocks, on an allow the first one).
+    core::reason why = core::reason::default_deny;
+    std::string rule;  // the deciding rule's name; empty for defaults
+    // The deciding attempt, as the block page names it.
+    std::optional<core::sign_in_flow> flow;
+    std::optional<core::account_id> account;  // as the request named it (else `alias`)
+    std::string alias, role_name, permission_set;
+    std::string event_id;  // the audit event of the deciding attempt
+    // On deny: clear aws-userInfo, aws-userInfo-signed, aws-creds (a post-auth deny signs the
+    // browser out).
+    bool expire_console_cookies = false;
 
-// The placeholder until the sign-in inspector is wired: every request is allowed.
-inline verdict allow_all(const core::http_request_view&) {
-    return {};
-}
+    bool allows() const noexcept { return effect == core::effect::allow; }
+};
+
+// Must never be empty: proxy::service refuses to be built without one.
+using inspector = std::function<verdict(const core::http_request_view&)>;
 
 }  // namespace consolegate::proxy

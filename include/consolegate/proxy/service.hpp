@@ -5,7 +5,7 @@
 //   auto opts = std::make_shared<const proxy::options>(...);
 //   proxy::shared_state shared(opts);          // once per process: CA, leaf key + cache, TLS
 //   // per worker thread, each with its own io_context:
-//   proxy::service svc(ioc, opts, shared, proxy::allow_all, resolver);
+//   proxy::service svc(ioc, opts, shared, inspect, resolver);  // inspect: never empty
 //   svc.start();  ioc.run();                   // SIGTERM: svc.stop() from any thread
 //
 // Errors: the shared_state constructor and start() throw std::runtime_error / std::system_error
@@ -92,6 +92,8 @@ class shared_state {
 
 class service {
   public:
+    // `inspect` judges every request on an inspected connection; an empty one throws
+    // std::invalid_argument (there is no default: the proxy never forwards unjudged).
     service(boost::asio::io_context& ioc, std::shared_ptr<const options> opts, shared_state& shared,
             inspector inspect, std::shared_ptr<net::host_resolver> resolver);
     ~service();

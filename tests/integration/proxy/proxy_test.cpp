@@ -20,10 +20,12 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "allow_every_request.hpp"
 #include "consolegate/net/host_resolver.hpp"
 #include "consolegate/proxy/service.hpp"
 #include "https_origin.hpp"
@@ -86,15 +88,13 @@ std::string fnv1a_hex(const std::string& data) {
 }
 
 verdict deny_paths(const core::http_request_view& r) {
+    if (!r.target.starts_with("/deny")) return test::allow_every_request(r);
     verdict v;
-    if (r.target.starts_with("/deny")) {
-        v.allow = false;
-        v.expire_console_cookies = true;
-        v.account = "999988887777";
-        v.reason_code = "elevation-missing";  // one a TEAM elevation can lift: the page links TEAM
-        v.reason_text = "This account needs an active TEAM elevation, and you hold none for it.";
-        v.event_id = "evt-test-1";
-    }
+    v.basis = verdict_basis::policy;
+    v.expire_console_cookies = true;
+    v.account = core::account_id::parse("999988887777");
+    v.why = core::reason::elevation_missing;  // one a TEAM elevation can lift: the page links TEAM
+    v.event_id = "evt-test-1";
     return v;
 }
 
@@ -160,7 +160,7 @@ class proxy_it : public ::testing::Test {
 };
 
 TEST_F(proxy_it, connect_bumps_an_inspected_host_and_forwards_to_the_verified_origin) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     auto r = run(curl_connect(p, "https://signin.aws.amazon.com/oauth?x=1",
                               "-H 'Proxy-Connection: keep-alive' -H 'Connection: X-Hop' "
                               "-H 'X-Hop: 1' -D -"));
@@ -174,7 +174,7 @@ TEST_F(proxy_it, connect_bumps_an_inspected_host_and_forwards_to_the_verified_or
 }
 
 TEST_F(proxy_it, keep_alive_serves_several_requests_on_one_connection) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     auto r = run(curl_connect(p, "https://signin.aws.amazon.com/a",
                               "https://signin.aws.amazon.com/large https://signin.aws.amazon.com/c "
                               "-o /dev/null -o /dev/null -o /dev/null -w '%{http_code} '"));
@@ -185,7 +185,7 @@ TEST_F(proxy_it, keep_alive_serves_several_requests_on_one_connection) {
 }
 
 TEST_F(proxy_it, sni_listener_presents_a_corporate_leaf_with_the_exact_san) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     auto port = std::to_string(p.sni());
     auto r = run("curl -sS --max-time 10 --cacert " + pki->corp_cert +
                  " --connect-to signin.aws.amazon.com:443:127.0.0.1:" + port +
@@ -203,7 +203,7 @@ TEST_F(proxy_it, sni_listener_presents_a_corporate_leaf_with_the_exact_san) {
 }
 
 TEST_F(proxy_it, spliced_hosts_show_the_origin_certificate_untouched) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     auto r = run("curl -sS --max-time 10 --cacert " + pki->origin_ca_cert +
                  " -x http://127.0.0.1:" + std::to_string(p.connect()) +
                  " https://www.example.org/spliced");
@@ -219,7 +219,7 @@ TEST_F(proxy_it, spliced_hosts_show_the_origin_certificate_untouched) {
 }
 
 TEST_F(proxy_it, untrusted_or_misnamed_upstream_certificates_are_refused) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     ::testing::internal::CaptureStderr();
     auto r = run(curl_connect(p, "https://untrusted.signin.aws.amazon.com/", "-w '%{http_code}'"));
     auto log = ::testing::internal::GetCapturedStderr();
@@ -263,7 +263,7 @@ TEST_F(proxy_it, block_page_html_for_navigation_json_for_fetch_and_cookie_expiry
 TEST_F(proxy_it, oversized_headers_get_431_and_the_proxy_keeps_serving) {
     auto o = base_options();
     o->max_header_bytes = 16 * 1024;
-    running_proxy p(o, allow_all);
+    running_proxy p(o, test::allow_every_request);
     std::string big(20 * 1024, 'c');
     auto r = run(curl_connect(p, "https://signin.aws.amazon.com/",
                               "-w '%{http_code}' -H 'Cookie: " + big + "'"));
@@ -273,7 +273,7 @@ TEST_F(proxy_it, oversized_headers_get_431_and_the_proxy_keeps_serving) {
 }
 
 TEST_F(proxy_it, connect_to_forbidden_port_or_address_gets_403) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     auto port =
         run("curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -p -x http://127.0.0.1:" +
             std::to_string(p.connect()) + " https://www.example.org:22/");
@@ -321,7 +321,7 @@ std::chrono::milliseconds time_until_closed(std::uint16_t port, const std::strin
 }
 
 TEST_F(proxy_it, slowloris_and_stalled_handshakes_time_out_while_others_are_served) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     std::string answer;
     std::thread slow([&] {
         // Half a request header, then silence: closed at the header timeout (1.5 s).
@@ -354,7 +354,7 @@ TEST_F(proxy_it, slowloris_and_stalled_handshakes_time_out_while_others_are_serv
 TEST_F(proxy_it, clients_outside_the_allowlist_are_closed_without_a_byte) {
     auto o = base_options();
     o->allow_clients = {*core::cidr::parse("10.0.0.0/8")};
-    running_proxy p(o, allow_all);
+    running_proxy p(o, test::allow_every_request);
     std::string got;
     auto t = time_until_closed(p.connect(), "CONNECT www.example.org:443 HTTP/1.1\r\n\r\n",
                                std::chrono::seconds(5), &got);
@@ -364,7 +364,7 @@ TEST_F(proxy_it, clients_outside_the_allowlist_are_closed_without_a_byte) {
 }
 
 TEST_F(proxy_it, sni_and_connect_host_must_agree_for_inspected_hosts) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     // CONNECT to a spliced name while the TLS names an inspected host: refused, not spliced.
     auto s = run("curl -sS --max-time 10 -k -x http://127.0.0.1:" + std::to_string(p.connect()) +
                  " --connect-to signin.aws.amazon.com:443:www.example.org:443"
@@ -375,7 +375,7 @@ TEST_F(proxy_it, sni_and_connect_host_must_agree_for_inspected_hosts) {
 }
 
 TEST_F(proxy_it, plain_http_on_the_connect_listener) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     auto fwd = run("curl -sS --max-time 10 -x http://127.0.0.1:" + std::to_string(p.connect()) +
                    " http://plain.example.org/pac-path");
     EXPECT_NE(fwd.out.find("target=/pac-path"), std::string::npos) << fwd.out;
@@ -389,7 +389,7 @@ TEST_F(proxy_it, plain_http_on_the_connect_listener) {
 // Connection may name fields to drop, but never the body's framing (without Content-Length the
 // body would reach the origin unframed, to be read as the next request: smuggling) nor Host.
 TEST_F(proxy_it, connection_cannot_remove_content_length_or_host_on_either_path) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     auto plain = run("curl -sS --max-time 10 -x http://127.0.0.1:" + std::to_string(p.connect()) +
                      " -H 'Connection: Content-Length, Host' --data-binary 'GET /smuggled' "
                      "http://plain.example.org/framed");
@@ -406,7 +406,7 @@ TEST_F(proxy_it, connection_cannot_remove_content_length_or_host_on_either_path)
 
 // Every Via the client sent reaches the origin, in order and with ours last, as on responses.
 TEST_F(proxy_it, request_via_values_are_joined_with_ours_last_on_both_paths) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     const std::string vias = "-H 'Via: 1.0 first' -H 'X-Between: 1' -H 'Via: 1.1 second'";
     auto plain = run("curl -sS --max-time 10 -x http://127.0.0.1:" + std::to_string(p.connect()) +
                      " " + vias + " http://plain.example.org/via");
@@ -418,7 +418,7 @@ TEST_F(proxy_it, request_via_values_are_joined_with_ours_last_on_both_paths) {
 }
 
 TEST_F(proxy_it, plain_http_uploads_stream_to_the_origin_intact) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     std::string data;
     for (std::size_t i = 0; data.size() < 2 * 1024 * 1024; ++i) data += std::to_string(i) + ";";
     data.resize(2 * 1024 * 1024);
@@ -448,7 +448,7 @@ TEST_F(proxy_it, plain_http_uploads_stream_to_the_origin_intact) {
 }
 
 TEST_F(proxy_it, close_delimited_origin_bodies_are_rechunked_on_both_paths) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     auto tail = "close-delimited body: " + std::string(20000, 'z') + "\nend\n";
     auto bumped = run(curl_connect(p, "https://signin.aws.amazon.com/close-delimited", "-D -"));
     auto plain =
@@ -462,7 +462,7 @@ TEST_F(proxy_it, close_delimited_origin_bodies_are_rechunked_on_both_paths) {
 }
 
 TEST_F(proxy_it, no_sni_on_the_sni_listener_is_refused_with_an_alert) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     auto r = run("sh -c \"openssl s_client -connect 127.0.0.1:" + std::to_string(p.sni()) +
                  " -noservername </dev/null\"");
     EXPECT_NE(r.out.find("unrecognized name"), std::string::npos) << r.out;
@@ -470,7 +470,7 @@ TEST_F(proxy_it, no_sni_on_the_sni_listener_is_refused_with_an_alert) {
 }
 
 TEST_F(proxy_it, metrics_text) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     std::string out;
     write_prometheus(out, p.shared->counters());
     EXPECT_NE(out.find("# TYPE consolegate_proxy_bumped_total counter"), std::string::npos);
@@ -478,7 +478,7 @@ TEST_F(proxy_it, metrics_text) {
 }
 
 TEST_F(proxy_it, request_header_sizes_are_measured_for_sizing_the_limit) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     // One small request, one with a 5 000-byte cookie (the console's aws-creds class).
     auto small = run(curl_connect(p, "https://signin.aws.amazon.com/small"));
     auto big = run(curl_connect(p, "https://signin.aws.amazon.com/big",
@@ -551,7 +551,7 @@ struct tls_client {
 };
 
 TEST_F(proxy_it, upgrade_is_passed_through_after_the_101) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
     c.send(
         "GET /ws HTTP/1.1\r\nHost: signin.aws.amazon.com\r\nConnection: Upgrade\r\n"
@@ -578,7 +578,7 @@ TEST_F(proxy_it, inspector_sees_the_dechunked_body_truncated_at_the_cap) {
         seen.emplace_back(std::string(r.body) + "|" + std::string(r.sni) + "|" +
                               std::string(r.method) + "|" + r.client.str(),
                           r.body_truncated);
-        return verdict{};
+        return test::allow_every_request(r);
     });
     auto small = run(curl_connect(p, "https://signin.aws.amazon.com/authenticate",
                                   "-H 'Transfer-Encoding: chunked' -d 'account=1234'"));
@@ -603,7 +603,7 @@ TEST_F(proxy_it, bodies_over_the_inspection_cap_stream_to_the_origin_intact) {
     running_proxy p(o, [](const core::http_request_view& r) {
         std::lock_guard lock(m);
         seen.emplace_back(r.body.size(), r.body_truncated);
-        return verdict{};
+        return test::allow_every_request(r);
     });
     // 3 MiB of varied bytes: far over the cap, over any single read or TLS record.
     std::string data;
@@ -652,10 +652,11 @@ TEST_F(proxy_it, a_denied_streaming_request_gets_the_block_page_and_a_closed_con
     auto o = base_options();
     o->max_inspect_body = 64;
     running_proxy p(o, [](const core::http_request_view& r) {
+        if (!r.body_truncated) return test::allow_every_request(r);
         verdict v;
-        v.allow = !r.body_truncated;
-        v.reason_code = "body-over-cap";
-        v.reason_text = "The request body is over the inspection cap.";
+        v.basis = verdict_basis::policy;
+        v.why = core::reason::unparsable_request;
+        v.rule = "body-over-cap";
         return v;
     });
     tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
@@ -669,13 +670,14 @@ TEST_F(proxy_it, a_denied_streaming_request_gets_the_block_page_and_a_closed_con
     EXPECT_NE(answer.find("HTTP/1.1 403"), std::string::npos) << answer;
     EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
     EXPECT_NE(answer.find("body-over-cap"), std::string::npos) << answer;
+    EXPECT_NE(answer.find("\"reason_code\":\"unparsable-request\""), std::string::npos) << answer;
     EXPECT_TRUE(c.closed_by_peer());
 }
 
 TEST_F(proxy_it, an_origin_that_never_answers_gets_a_502_after_the_deadline) {
     auto o = base_options();
     o->idle_timeout = std::chrono::milliseconds(700);  // the wait for the response header
-    running_proxy p(o, allow_all);
+    running_proxy p(o, test::allow_every_request);
     auto t0 = std::chrono::steady_clock::now();
     auto r = run(curl_connect(p, "https://signin.aws.amazon.com/stall", "-w '%{http_code}'"));
     auto took = std::chrono::steady_clock::now() - t0;
@@ -691,7 +693,7 @@ TEST_F(proxy_it, an_origin_that_never_answers_gets_a_502_after_the_deadline) {
 TEST_F(proxy_it, an_idle_keep_alive_connection_gives_its_buffers_back_and_still_serves) {
     auto o = base_options();
     o->idle_timeout = std::chrono::seconds(2);  // buffers go back after a quarter of it
-    running_proxy p(o, allow_all);
+    running_proxy p(o, test::allow_every_request);
     tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
     c.send("GET /first HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n\r\n");
     auto first = c.read_until("framing=");
@@ -711,7 +713,7 @@ TEST_F(proxy_it, an_idle_keep_alive_connection_gives_its_buffers_back_and_still_
 }
 
 TEST_F(proxy_it, expect_100_continue_is_answered_by_the_proxy) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     // curl waits up to --expect100-timeout for the 100 before sending the body anyway.
     auto t0 = std::chrono::steady_clock::now();
     auto r = run(curl_connect(p, "https://signin.aws.amazon.com/upload",
@@ -722,7 +724,7 @@ TEST_F(proxy_it, expect_100_continue_is_answered_by_the_proxy) {
 }
 
 TEST_F(proxy_it, a_second_client_connection_reuses_the_pooled_upstream) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     for (int i = 0; i < 3; ++i) {
         auto r = run(curl_connect(p, "https://signin.aws.amazon.com/again"));
         EXPECT_NE(r.out.find("target=/again"), std::string::npos) << r.out;
@@ -737,7 +739,7 @@ TEST_F(proxy_it, a_second_client_connection_reuses_the_pooled_upstream) {
 }
 
 TEST_F(proxy_it, stop_closes_idle_keep_alive_connections) {
-    running_proxy p(base_options(), allow_all);
+    running_proxy p(base_options(), test::allow_every_request);
     tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
     c.send("GET /first HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n\r\n");
     auto first = c.read_until("body-bytes=");
@@ -750,7 +752,7 @@ TEST_F(proxy_it, stop_closes_idle_keep_alive_connections) {
 TEST_F(proxy_it, connections_over_the_limit_are_closed) {
     auto o = base_options();
     o->max_connections = 1;
-    running_proxy p(o, allow_all);
+    running_proxy p(o, test::allow_every_request);
     std::thread holder([&] {
         time_until_closed(p.sni(), std::string("\x16\x03\x01\x02\x00\x01", 6),
                           std::chrono::seconds(3), nullptr);
@@ -793,7 +795,7 @@ TEST_F(proxy_it, resolved_addresses_are_checked_against_the_destination_rules) {
     o->connect_ports.push_back(other_origin->port());
     boost::asio::io_context ioc;
     shared_state shared(o);
-    service svc(ioc, o, shared, allow_all, std::make_shared<fixed_resolver>());
+    service svc(ioc, o, shared, test::allow_every_request, std::make_shared<fixed_resolver>());
     svc.start();
     std::thread t([&] { ioc.run(); });
     auto proxy = " -x http://127.0.0.1:" + std::to_string(svc.bound_connect_ports().at(0));
@@ -811,6 +813,22 @@ TEST_F(proxy_it, resolved_addresses_are_checked_against_the_destination_rules) {
     ioc.stop();
     t.join();
     EXPECT_EQ(shared.counters().refused_destination.load(), 1u);
+}
+
+TEST_F(proxy_it, a_service_without_an_inspector_cannot_be_built) {
+    auto o = base_options();
+    boost::asio::io_context ioc;
+    shared_state shared(o);
+    EXPECT_THROW(service(ioc, o, shared, inspector{}, nullptr), std::invalid_argument);
+}
+
+TEST_F(proxy_it, a_request_the_inspector_leaves_unjudged_is_denied) {
+    running_proxy p(base_options(), [](const core::http_request_view&) { return verdict{}; });
+    auto r = run(curl_connect(p, "https://signin.aws.amazon.com/anything",
+                              "-H 'Accept: application/json' -w ' %{http_code}'"));
+    EXPECT_NE(r.out.find("\"reason_code\":\"no-verdict\""), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(" 403"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("target=/anything"), std::string::npos) << r.out;
 }
 
 }  // namespace

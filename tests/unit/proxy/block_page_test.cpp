@@ -9,15 +9,45 @@ namespace {
 
 verdict denied() {
     verdict v;
-    v.allow = false;
-    v.account = "111122223333";
-    v.role = "AdminAccess";
-    v.flow = "identity-center";
-    v.reason_code = "elevation-missing";
-    v.reason_text = "Account <111122223333> is not in an allowed OU";
+    v.basis = verdict_basis::policy;
+    v.account = core::account_id::parse("111122223333");
+    v.role_name = "AdminAccess";
+    v.flow = core::sign_in_flow::identity_center;
+    v.why = core::reason::elevation_missing;
     v.rule = "deny-foreign";
     v.event_id = "evt-42";
     return v;
+}
+
+TEST(block_page, a_verdict_nobody_set_is_a_deny_with_its_own_reason) {
+    verdict v;
+    EXPECT_FALSE(v.allows());
+    EXPECT_EQ(reason_code(v), "no-verdict");
+    auto r = render_block_page(v, false, "signin.aws.amazon.com", {});
+    EXPECT_EQ(r.status, 403u);
+    auto j = boost::json::parse(r.body).as_object();
+    EXPECT_EQ(j.at("reason_code").as_string(), "no-verdict");
+    EXPECT_TRUE(j.at("blocked").as_bool());
+}
+
+TEST(block_page, reasons_come_from_the_typed_verdict) {
+    auto v = denied();
+    EXPECT_EQ(reason_code(v), "elevation-missing");
+    EXPECT_EQ(reason_text(v), core::describe(core::reason::elevation_missing));
+    auto j = boost::json::parse(render_block_page(v, false, "h", {}).body).as_object();
+    EXPECT_EQ(j.at("reason_code").as_string(), "elevation-missing");
+    EXPECT_EQ(j.at("flow").as_string(), "identity-center");
+    EXPECT_EQ(j.at("role").as_string(), "AdminAccess");
+    v.basis = verdict_basis::inspector_error;
+    EXPECT_EQ(reason_code(v), "inspector_error");  // as docs/proxy.md names it
+    v = denied();
+    v.account.reset();
+    v.alias = "acme-prod";
+    v.role_name.clear();
+    v.permission_set = "ReadOnly";
+    j = boost::json::parse(render_block_page(v, false, "h", {}).body).as_object();
+    EXPECT_EQ(j.at("account").as_string(), "acme-prod");
+    EXPECT_EQ(j.at("role").as_string(), "ReadOnly");
 }
 
 TEST(block_page, navigation_detection) {
@@ -31,7 +61,11 @@ TEST(block_page, navigation_detection) {
 TEST(block_page, html_escapes_and_explains) {
     block_page_options o;
     o.team_url = "https://team.example.com/requests";
-    auto r = render_block_page(denied(), true, "signin.aws.amazon.com", o);
+    // The alias is the request's own text: a hostile one must be escaped.
+    auto v = denied();
+    v.account.reset();
+    v.alias = "<111122223333>";
+    auto r = render_block_page(v, true, "signin.aws.amazon.com", o);
     EXPECT_EQ(r.status, 403u);
     EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
     EXPECT_NE(r.body.find("&lt;111122223333&gt;"), std::string::npos);
@@ -48,13 +82,13 @@ TEST(block_page, team_link_only_where_an_elevation_can_lift_the_denial) {
     o.team_url = "https://team.example.com/requests";
     o.contact = "secops@example.com";
     auto v = denied();
-    v.reason_code = "rule-deny";
+    v.why = core::reason::rule_deny;
     auto html = render_block_page(v, true, "h", o);
     EXPECT_EQ(html.body.find("team.example.com"), std::string::npos);
     EXPECT_NE(html.body.find("secops@example.com"), std::string::npos);
     auto json = render_block_page(v, false, "h", o);
     EXPECT_EQ(json.body.find("team_url"), std::string::npos);
-    v.reason_code = "elevation-missing";
+    v.why = core::reason::elevation_missing;
     EXPECT_NE(render_block_page(v, true, "h", o).body.find("href=\"https://team.example.com/"),
               std::string::npos);
 }

@@ -1,10 +1,7 @@
 #pragma once
-// `consolegate run`: the gateway process. Loads the configuration, starts the data plane (DNS and
-// proxy services on every worker thread), the TEAM feed, the audit sinks and the admin listener
-// on the control thread, and handles SIGHUP (reload), SIGTERM/SIGINT (drain, flush, exit).
+// `consolegate run`: the gateway process (app/gateway.hpp).
 
 #include <filesystem>
-#include <string>
 
 namespace consolegate::app {
 

@@ -1,0 +1,292 @@
+#include "gateway.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "admin_server.hpp"
+#include "config_map.hpp"
+#include "consolegate/audit/sink.hpp"
+#include "consolegate/dns/service.hpp"
+#include "consolegate/dns/stats.hpp"
+#include "consolegate/net/cares_resolver.hpp"
+#include "consolegate/net/log.hpp"
+#include "consolegate/proxy/service.hpp"
+#include "enforcement.hpp"
+#include "metrics.hpp"
+#include "sign_in_hook.hpp"
+#include "team_feed.hpp"
+#include "worker_pool.hpp"
+
+namespace consolegate::app {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto drain_timeout = 20s;      // SIGTERM: sessions get this long to finish
+constexpr auto team_poll_interval = 2s;  // a stat(2) per tick; re-parsed only on change
+constexpr std::size_t recent_events_kept = 2000;
+
+// The data plane's services as worker_pool sees them.
+class dns_worker final : public worker_service {
+  public:
+    dns_worker(asio::io_context& ioc, std::shared_ptr<const dns::options> o, dns::stats& s)
+        : svc_(ioc, std::move(o), s) {}
+    void start() override { svc_.start(); }
+    void stop() override { svc_.stop(); }
+    void update(std::shared_ptr<const dns::options> o) { svc_.update(std::move(o)); }
+
+  private:
+    dns::service svc_;
+};
+
+class proxy_worker final : public worker_service {
+  public:
+    proxy_worker(asio::io_context& ioc, std::shared_ptr<const proxy::options> o,
+                 proxy::shared_state& shared, proxy::inspector inspect,
+                 const net::cares_options& resolver)
+        : svc_(ioc, std::move(o), shared, std::move(inspect),
+               std::shared_ptr<net::host_resolver>(net::make_cares_host_resolver(ioc, resolver))) {}
+    void start() override { svc_.start(); }
+    void stop() override { svc_.stop(); }
+
+  private:
+    proxy::service svc_;
+};
+
+std::string endpoints_str(const std::vector<core::endpoint>& v) {
+    std::string s;
+    for (auto& e : v) s += (s.empty() ? "" : ",") + e.str();
+    return s;
+}
+
+// What a reload cannot change: sockets, the CA, the thread count and the audit files are fixed
+// for the life of the process. Returns the first such difference, or "".
+std::string fixed_setting_changed(const core::config& a, const core::config& b) {
+    if (a.dns.enabled != b.dns.enabled || a.dns.listen != b.dns.listen) return "dns listeners";
+    if (a.proxy.enabled != b.proxy.enabled || a.proxy.sni_listen != b.proxy.sni_listen ||
+        a.proxy.connect_listen != b.proxy.connect_listen) {
+        return "proxy listeners";
+    }
+    if (a.admin.enabled != b.admin.enabled || a.admin.listen != b.admin.listen)
+        return "admin listener";
+    if (a.ca.cert != b.ca.cert || a.ca.key != b.ca.key) return "[ca]";
+    if (a.general.workers != b.general.workers) return "general.workers";
+    if (a.audit.jsonl_path != b.audit.jsonl_path || a.audit.sqlite_path != b.audit.sqlite_path) {
+        return "[audit] paths";
+    }
+    return "";
+}
+
+std::unique_ptr<audit::tee_sink> make_sinks(const core::config& cfg,
+                                            std::shared_ptr<audit::recent_events> recent) {
+    std::vector<std::unique_ptr<audit::sink>> sinks;
+    if (!cfg.audit.jsonl_path.empty()) {
+        sinks.push_back(audit::make_jsonl_sink(cfg.audit.jsonl_path, cfg.audit.flush_interval));
+    }
+    if (!cfg.audit.sqlite_path.empty()) {
+        log::write(log::level::warn, "audit",
+                   "audit.sqlite_path is set, but this build has no SQLite store yet: events "
+                   "go to audit.jsonl_path and the review page only",
+                   {{"sqlite_path", cfg.audit.sqlite_path.string()}});
+    }
+    if (sinks.empty()) {
+        log::write(log::level::warn, "audit",
+                   "no audit.jsonl_path: sign-in events are kept in memory for the review "
+                   "page only and lost on restart");
+    }
+    return std::make_unique<audit::tee_sink>(std::move(sinks), std::move(recent));
+}
+
+}  // namespace
+
+struct gateway::impl {
+    impl(std::shared_ptr<const core::config> cfg, run_options o)
+        : opts(std::move(o)), config(cfg), sink(make_sinks(*cfg, recent)) {
+        policy.store(make_policy_snapshot(cfg));
+        feed.store(make_team_feed(*cfg));
+    }
+
+    int run();
+    void wait_for_signal(asio::signal_set& signals, admin_server* admin, worker_pool& pool);
+    asio::awaitable<void> poll_team_feed();
+    bool reload(std::string& message);
+    std::string metrics() const;
+
+    run_options opts;
+    asio::io_context control{1};
+    std::atomic<std::shared_ptr<const core::config>> config;
+    std::atomic<std::shared_ptr<const policy_snapshot>> policy;
+    std::atomic<std::shared_ptr<team::feed>> feed;
+    std::atomic<std::shared_ptr<const dns::options>> dns_opts;
+    std::shared_ptr<audit::recent_events> recent =
+        std::make_shared<audit::recent_events>(recent_events_kept);
+    std::unique_ptr<audit::tee_sink> sink;
+    sign_in_metrics sign_in;
+    reload_counters reloads;
+    dns::stats dns_stats;
+    proxy::shared_state* proxy_shared = nullptr;
+    worker_pool* running_pool = nullptr;
+    std::atomic<bool> ready{false};
+};
+
+gateway::gateway(std::shared_ptr<const core::config> cfg, run_options o)
+    : impl_(std::make_unique<impl>(std::move(cfg), std::move(o))) {}
+
+gateway::~gateway() = default;
+
+int gateway::run() {
+    return impl_->run();
+}
+
+int gateway::impl::run() {
+    const auto& cfg = *config.load();
+    bool dns_on = opts.dns && cfg.dns.enabled;
+    bool proxy_on = opts.proxy && cfg.proxy.enabled;
+    worker_pool pool(cfg.general.workers);
+    running_pool = &pool;
+    if (dns_on) {
+        dns_opts.store(std::make_shared<const dns::options>(dns_options(cfg)));
+        pool.add([this](asio::io_context& ioc) {
+            return std::make_unique<dns_worker>(ioc, dns_opts.load(), dns_stats);
+        });
+    }
+    std::unique_ptr<proxy::shared_state> shared;
+    if (proxy_on) {
+        auto po = std::make_shared<const proxy::options>(proxy_options(cfg));
+        shared = std::make_unique<proxy::shared_state>(po);  // loads the CA; throws
+        auto resolver = upstream_resolver_options(cfg);
+        sign_in_hook hook(policy, feed, *sink, sign_in);
+        pool.add([po, resolver, hook, s = shared.get()](asio::io_context& ioc) {
+            return std::make_unique<proxy_worker>(ioc, po, *s, hook, resolver);
+        });
+    }
+    proxy_shared = shared.get();
+    pool.start();  // throws with the bind error's message
+
+    std::unique_ptr<admin_server> admin;
+    if (cfg.admin.enabled) {
+        admin_handlers h;
+        h.metrics = [this] { return metrics(); };
+        h.ready = [this] { return ready.load(); };
+        h.reload = [this](std::string& message) { return reload(message); };
+        h.recent = recent;
+        h.node_name = "consolegate";
+        admin = std::make_unique<admin_server>(control, cfg.admin.listen.address,
+                                               cfg.admin.listen.port, std::move(h));
+        admin->start();
+    }
+
+    asio::signal_set signals(control, SIGINT, SIGTERM, SIGHUP);
+    wait_for_signal(signals, admin.get(), pool);
+    asio::co_spawn(control, poll_team_feed(), asio::detached);
+
+    log::write(log::level::info, "app", "consolegate running",
+               {{"dns", dns_on ? endpoints_str(cfg.dns.listen) : "off"},
+                {"sni", proxy_on ? endpoints_str(cfg.proxy.sni_listen) : "off"},
+                {"connect", proxy_on ? endpoints_str(cfg.proxy.connect_listen) : "off"},
+                {"admin", cfg.admin.enabled ? cfg.admin.listen.str() : "off"},
+                {"workers", std::to_string(pool.size())}});
+    ready = true;
+    control.run();
+
+    sink->flush();
+    log::write(log::level::info, "app", "consolegate stopped",
+               {{"audit_events", std::to_string(sign_in.events())}});
+    return 0;
+}
+
+void gateway::impl::wait_for_signal(asio::signal_set& signals, admin_server* admin,
+                                    worker_pool& pool) {
+    signals.async_wait([this, &signals, admin, &pool](boost::system::error_code ec, int sig) {
+        if (ec) return;
+        if (sig == SIGHUP) {
+            std::string message;
+            reload(message);
+            wait_for_signal(signals, admin, pool);
+            return;
+        }
+        log::write(log::level::info, "app", "stopping: draining connections",
+                   {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+        ready = false;
+        if (admin) admin->stop();
+        pool.stop(drain_timeout);
+        running_pool = nullptr;
+        control.stop();
+    });
+}
+
+asio::awaitable<void> gateway::impl::poll_team_feed() {
+    asio::steady_timer timer(control);
+    for (;;) {
+        timer.expires_after(team_poll_interval);
+        auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+        if (auto f = feed.load()) {
+            auto what = f->poll();
+            if (!what.empty()) {
+                log::write(f->status()->set ? log::level::info : log::level::warn, "team", what);
+            }
+        }
+    }
+}
+
+// Runs on the control thread (SIGHUP or POST /reload).
+bool gateway::impl::reload(std::string& message) {
+    auto loaded = core::load_config(opts.config);
+    if (!loaded.cfg) {
+        ++reloads.refused;
+        message = "configuration refused; the running one stays:";
+        for (auto& d : loaded.diagnostics) message += "\n" + core::format_diagnostic(d);
+        log::write(log::level::error, "app", "reload refused: invalid configuration",
+                   {{"problems", std::to_string(loaded.diagnostics.size())},
+                    {"first", core::format_diagnostic(loaded.diagnostics.front())}});
+        return false;
+    }
+    auto next = std::make_shared<const core::config>(std::move(*loaded.cfg));
+    if (auto what = fixed_setting_changed(*config.load(), *next); !what.empty()) {
+        ++reloads.refused;
+        message = "configuration refused: " + what +
+                  " changed, which needs a restart; the "
+                  "running configuration stays";
+        log::write(log::level::error, "app", "reload refused: needs a restart",
+                   {{"setting", what}});
+        return false;
+    }
+    policy.store(make_policy_snapshot(next));
+    feed.store(make_team_feed(*next));
+    if (running_pool && dns_opts.load()) {
+        auto d = std::make_shared<const dns::options>(dns_options(*next));
+        dns_opts.store(d);
+        running_pool->post_all([d](worker_service& s) {
+            if (auto* w = dynamic_cast<dns_worker*>(&s)) w->update(d);
+        });
+    }
+    config.store(next);
+    ++reloads.ok;
+    message = "reloaded: " + std::to_string(next->policy.rules.size()) + " rules, " +
+              std::to_string(next->policy.accounts.size()) + " accounts, " +
+              std::to_string(next->policy.aliases.size()) +
+              " aliases ([proxy] settings "
+              "other than the policy apply at the next restart)";
+    log::write(log::level::info, "app", "configuration reloaded", {{"what", message}});
+    return true;
+}
+
+std::string gateway::impl::metrics() const {
+    auto f = feed.load();
+    metrics_sources s;
+    s.sign_in = &sign_in;
+    s.reloads = &reloads;
+    s.feed = f.get();
+    s.dns = dns_opts.load() ? &dns_stats : nullptr;
+    s.proxy = proxy_shared ? &proxy_shared->counters() : nullptr;
+    return metrics_text(s, std::chrono::system_clock::now());
+}
+
+}  // namespace consolegate::app

@@ -1,0 +1,77 @@
+#include "metrics.hpp"
+
+#include "consolegate/dns/stats.hpp"
+#include "consolegate/net/prometheus.hpp"
+#include "consolegate/proxy/service.hpp"
+#include "consolegate/team/feed.hpp"
+
+namespace consolegate::app {
+
+void sign_in_metrics::count(const core::decision& d) noexcept {
+    decisions_[d.verdict == core::effect::allow ? 0 : 1]
+              [std::min<std::size_t>(static_cast<std::size_t>(d.why), reason_slots - 1)]
+                  .fetch_add(1, std::memory_order_relaxed);
+    if (d.report_only && d.verdict == core::effect::deny) {
+        report_only_denies_.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (d.flagged) flagged_.fetch_add(1, std::memory_order_relaxed);
+    events_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void sign_in_metrics::write_prometheus(std::string& out) const {
+    using net::write_metric;
+    using net::write_metric_header;
+    using net::write_sample;
+    write_metric_header(out, "consolegate_signin_decisions_total", "counter",
+                        "Sign-in attempts judged, by the policy's verdict and reason.");
+    for (std::size_t e = 0; e < 2; ++e) {
+        for (std::size_t r = 0; r < reason_slots; ++r) {
+            auto n = decisions_[e][r].load(std::memory_order_relaxed);
+            if (n == 0) continue;
+            write_sample(out,
+                         std::string("consolegate_signin_decisions_total{effect=\"") +
+                             (e == 0 ? "allow" : "deny") + "\",reason=\"" +
+                             std::string(core::to_string(static_cast<core::reason>(r))) + "\"}",
+                         n);
+        }
+    }
+    write_metric(out, "consolegate_signin_report_only_denies_total", "counter",
+                 "Attempts report-only mode let through that the policy denies.",
+                 report_only_denies_.load());
+    write_metric(out, "consolegate_signin_flagged_total", "counter",
+                 "Attempts flagged by AMS guardrails.", flagged_.load());
+    write_metric(out, "consolegate_audit_events_total", "counter", "Audit events recorded.",
+                 events_.load());
+}
+
+std::string metrics_text(const metrics_sources& s, std::chrono::system_clock::time_point now) {
+    using net::write_metric;
+    using net::write_metric_header;
+    using net::write_sample;
+    std::string out;
+    out.reserve(8192);
+    write_metric_header(out, "consolegate_build_info", "gauge", "Version of the running gateway.");
+    write_sample(out, "consolegate_build_info{version=\"" CG_VERSION "\"}", std::int64_t{1});
+    if (s.sign_in) s.sign_in->write_prometheus(out);
+    if (s.reloads) {
+        write_metric_header(out, "consolegate_config_reloads_total", "counter",
+                            "Configuration reloads by result.");
+        write_sample(out, "consolegate_config_reloads_total{result=\"ok\"}", s.reloads->ok.load());
+        write_sample(out, "consolegate_config_reloads_total{result=\"refused\"}",
+                     s.reloads->refused.load());
+    }
+    if (s.feed) {
+        auto st = s.feed->status();
+        std::shared_ptr<const team::feed_status> keep;
+        bool available = s.feed->view(now, keep).available();
+        write_metric(out, "consolegate_team_feed_available", "gauge",
+                     "1 when the TEAM feed is fresh and valid.", std::int64_t{available});
+        write_metric(out, "consolegate_team_elevations_in_progress", "gauge",
+                     "TEAM requests in progress.", std::uint64_t{st->set ? st->set->size() : 0});
+    }
+    if (s.dns) dns::write_prometheus(out, *s.dns);
+    if (s.proxy) proxy::write_prometheus(out, *s.proxy);
+    return out;
+}
+
+}  // namespace consolegate::app
