@@ -123,7 +123,10 @@ TEST_P(combine_table, decides_as_the_table_says) {
         << c.name;
 }
 
-INSTANTIATE_TEST_SUITE_P(enforcement, combine_table, testing::ValuesIn(combine_cases));
+INSTANTIATE_TEST_SUITE_P(enforcement, combine_table, testing::ValuesIn(combine_cases),
+                         [](const testing::TestParamInfo<combine_case>& p) {
+                             return std::string(p.param.name);
+                         });
 
 // ---- evaluate + combine under a policy ----------------------------------------------------
 
@@ -344,7 +347,10 @@ TEST_P(policy_table, decides_as_the_table_says) {
     EXPECT_EQ(v.account, named.attempt.account) << c.name;
 }
 
-INSTANTIATE_TEST_SUITE_P(enforcement, policy_table, testing::ValuesIn(policy_cases));
+INSTANTIATE_TEST_SUITE_P(enforcement, policy_table, testing::ValuesIn(policy_cases),
+                         [](const testing::TestParamInfo<policy_case>& p) {
+                             return std::string(p.param.name);
+                         });
 
 // ---- the whole pipeline ---------------------------------------------------------------------
 
