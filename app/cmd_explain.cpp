@@ -1,6 +1,6 @@
 // consolegate explain: the policy simulator. Reads raw HTTP requests (as the browser sends them
-// after TLS), runs them through the same inspector, policy and combination as the live proxy,
-// and prints one JSON object per request.
+// after TLS), runs each through the enforcement pipeline the live proxy's hook runs (enforce(),
+// app/enforcement.hpp), and prints one JSON object per request.
 #include <boost/json.hpp>
 #include <cstdio>
 #include <fstream>

@@ -1,6 +1,7 @@
 #include "enforcement.hpp"
 
 #include <random>
+#include <stdexcept>
 
 namespace consolegate::app {
 
@@ -32,6 +33,7 @@ std::string random_event_id() {
 }
 
 enforcement_result enforce(const core::http_request_view& req, const enforcement_inputs& in) {
+    if (!in.policy) throw std::invalid_argument("enforce: no policy");  // the proxy then denies
     enforcement_result r;
     r.attempts = evaluate_attempts(inspect_request(req, in), in);
     r.outcome = combine(r.attempts);

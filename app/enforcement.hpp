@@ -72,7 +72,8 @@ struct enforcement_result {
     proxy::verdict verdict;
 };
 
-// The pipeline. Throws only on allocation failure (the proxy then denies: inspector_error).
+// The pipeline. Throws std::invalid_argument without in.policy, and on allocation failure (the
+// proxy then denies: inspector_error).
 enforcement_result enforce(const core::http_request_view& req, const enforcement_inputs& in);
 
 // The steps, in the order enforce() calls them; public for the unit tests.
