@@ -4,7 +4,7 @@
 
 #include "cli.hpp"
 #include "consolegate/core/config.hpp"
-#include "consolegate/net/log.hpp"
+#include "consolegate/log/log.hpp"
 #include "gateway.hpp"
 
 namespace consolegate::app {

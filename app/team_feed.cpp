@@ -1,6 +1,6 @@
 #include "team_feed.hpp"
 
-#include "consolegate/net/log.hpp"
+#include "consolegate/log/log.hpp"
 #include "consolegate/team/snapshot_feed.hpp"
 
 namespace consolegate::app {

@@ -3,12 +3,12 @@
 
 #include <cerrno>
 #include <condition_variable>
-#include <cstdio>
 #include <cstring>
 #include <system_error>
 #include <thread>
 
 #include "consolegate/audit/sink.hpp"
+#include "consolegate/log/log.hpp"
 
 namespace consolegate::audit {
 namespace {
@@ -118,8 +118,15 @@ class jsonl_sink final : public sink {
             auto n = ::write(fd_, data.data() + off, data.size() - off);
             if (n < 0) {
                 if (errno == EINTR) continue;
-                // Disk full or I/O error: keep the process serving; the error shows in stderr.
-                std::fprintf(stderr, "audit: write failed: %s\n", std::strerror(errno));
+                // Disk full or I/O error: keep the process serving; the error shows in the log,
+                // once per interval however many batches fail meanwhile.
+                const int err = errno;
+                static log::rate_limit limit(std::chrono::seconds(10));
+                if (auto suppressed = limit.allow(std::chrono::steady_clock::now())) {
+                    log::write(log::level::error, "audit", "write failed",
+                               {{"error", std::strerror(err)},
+                                {"suppressed", std::to_string(*suppressed)}});
+                }
                 return false;
             }
             off += static_cast<std::size_t>(n);

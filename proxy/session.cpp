@@ -16,7 +16,7 @@
 
 #include "block_page.hpp"
 #include "client_hello.hpp"
-#include "consolegate/net/log.hpp"
+#include "consolegate/log/log.hpp"
 #include "hop_by_hop.hpp"
 #include "service_impl.hpp"
 #include "tls_socket.hpp"

@@ -1,4 +1,4 @@
-#include "consolegate/net/log.hpp"
+#include "consolegate/log/log.hpp"
 
 #include <gtest/gtest.h>
 

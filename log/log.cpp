@@ -1,8 +1,8 @@
-#include "consolegate/net/log.hpp"
+#include "consolegate/log/log.hpp"
 
 #include <unistd.h>
 
-#include "consolegate/core/time.hpp"
+#include <cstdio>
 
 namespace consolegate::log {
 namespace {
@@ -17,6 +17,22 @@ std::string_view name(level l) {
         case level::error: return "error";
     }
     return "info";
+}
+
+// RFC 3339 in UTC with milliseconds, the audit records' format (core::format_rfc3339), written
+// here so the facade depends on the standard library alone.
+std::string timestamp(std::chrono::system_clock::time_point t) {
+    using namespace std::chrono;
+    const auto ms = floor<milliseconds>(t);
+    const auto day = floor<days>(ms);
+    const year_month_day ymd{day};
+    const hh_mm_ss hms{ms - day};
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ld.%03ldZ", int(ymd.year()),
+                  unsigned(ymd.month()), unsigned(ymd.day()), long(hms.hours().count()),
+                  long(hms.minutes().count()), long(hms.seconds().count()),
+                  long(hms.subseconds().count()));
+    return buf;
 }
 
 // logfmt value: bare when it is simple, otherwise quoted with \" \\ and control characters
@@ -88,7 +104,7 @@ std::string format_line(level l, std::string_view component, std::string_view me
 void write(level l, std::string_view component, std::string_view message,
            std::initializer_list<field> fields) {
     if (!enabled(l)) return;
-    std::string line = "ts=" + core::format_rfc3339(std::chrono::system_clock::now()) + " " +
+    std::string line = "ts=" + timestamp(std::chrono::system_clock::now()) + " " +
                        format_line(l, component, message, fields) + "\n";
     // One write(2) per line: lines from different threads never interleave.
     auto n = ::write(STDERR_FILENO, line.data(), line.size());
