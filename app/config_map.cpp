@@ -16,41 +16,6 @@ std::chrono::seconds secs(core::duration d) {
 
 }  // namespace
 
-dns::options dns_options(const core::config& c) {
-    const auto& d = c.dns;
-    dns::options o;
-    o.enabled = d.enabled;
-    o.listen = endpoints<dns::endpoint>(d.listen);
-    o.upstreams = endpoints<dns::endpoint>(d.upstreams);
-    o.upstream_timeout = d.upstream_timeout;
-    o.upstream_retries = d.upstream_retries;
-    o.steer_ipv4 = d.steer_ipv4;
-    o.steer_ipv6 = d.steer_ipv6;
-    o.steer_names = d.steer_names;
-    o.steer_identity_center = d.steer_identity_center;
-    o.steer_exceptions = d.steer_exceptions;
-    o.steer_ttl = secs(d.steer_ttl);
-    o.block_names = d.block_names;
-    o.block_rcode = d.block_answer == core::block_rcode::refused ? dns::block_response::refused
-                                                                 : dns::block_response::nxdomain;
-    o.allow_clients = d.allow_clients;
-    o.rate_limit_qps = d.rate_limit_qps;
-    o.rate_limit_burst = d.rate_limit_burst;
-    o.edns_udp_size = d.edns_udp_size;
-    o.tcp_idle_timeout = secs(d.tcp_idle_timeout);
-    o.max_tcp_connections = d.max_tcp_connections;
-    o.query_log_sample = d.query_log_sample;
-    o.cache.max_entries = d.cache.max_entries;
-    o.cache.min_ttl = secs(d.cache.min_ttl);
-    o.cache.max_ttl = secs(d.cache.max_ttl);
-    o.cache.negative_max_ttl = secs(d.cache.negative_max_ttl);
-    o.cache.serve_stale = d.cache.serve_stale;
-    o.cache.stale_answer_ttl = secs(d.cache.stale_answer_ttl);
-    o.cache.max_stale = secs(d.cache.max_stale);
-    o.cache.prefetch = d.cache.prefetch;
-    return o;
-}
-
 proxy::options proxy_options(const core::config& c) {
     const auto& p = c.proxy;
     proxy::options o;

@@ -35,11 +35,11 @@ constexpr std::size_t recent_events_kept = 2000;
 // The data plane's services as worker_pool sees them.
 class dns_worker final : public worker_service {
   public:
-    dns_worker(asio::io_context& ioc, std::shared_ptr<const dns::options> o, dns::stats& s)
+    dns_worker(asio::io_context& ioc, std::shared_ptr<const dns::config> o, dns::stats& s)
         : svc_(ioc, std::move(o), s) {}
     void start() override { svc_.start(); }
     void stop() override { svc_.stop(); }
-    void update(std::shared_ptr<const dns::options> o) { svc_.update(std::move(o)); }
+    void update(std::shared_ptr<const dns::config> o) { svc_.update(std::move(o)); }
 
   private:
     dns::service svc_;
@@ -123,7 +123,7 @@ struct gateway::impl {
     std::atomic<std::shared_ptr<const core::config>> config;
     std::atomic<std::shared_ptr<const policy_snapshot>> policy;
     std::atomic<std::shared_ptr<team::feed>> feed;
-    std::atomic<std::shared_ptr<const dns::options>> dns_opts;
+    std::atomic<std::shared_ptr<const dns::config>> dns_opts;
     std::shared_ptr<audit::recent_events> recent =
         std::make_shared<audit::recent_events>(recent_events_kept);
     std::unique_ptr<audit::tee_sink> sink;
@@ -151,7 +151,7 @@ int gateway::impl::run() {
     worker_pool pool(cfg.general.workers);
     running_pool = &pool;
     if (dns_on) {
-        dns_opts.store(std::make_shared<const dns::options>(dns_options(cfg)));
+        dns_opts.store(std::make_shared<const dns::config>(cfg.dns));
         pool.add([this](asio::io_context& ioc) {
             return std::make_unique<dns_worker>(ioc, dns_opts.load(), dns_stats);
         });
@@ -261,7 +261,7 @@ bool gateway::impl::reload(std::string& message) {
     policy.store(make_policy_snapshot(next));
     feed.store(make_team_feed(*next));
     if (running_pool && dns_opts.load()) {
-        auto d = std::make_shared<const dns::options>(dns_options(*next));
+        auto d = std::make_shared<const dns::config>(next->dns);
         dns_opts.store(d);
         running_pool->post_all([d](worker_service& s) {
             if (auto* w = dynamic_cast<dns_worker*>(&s)) w->update(d);

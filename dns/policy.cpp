@@ -1,8 +1,7 @@
 #include "policy.hpp"
 
+#include <chrono>
 #include <stdexcept>
-
-#include "consolegate/dns/options.hpp"
 
 namespace consolegate::dns {
 
@@ -15,7 +14,7 @@ verdict policy::decide(std::string_view lower) const noexcept {
     return verdict::forward;
 }
 
-policy compile_policy(const options& o) {
+policy compile_policy(const core::dns_config& o) {
     policy p;
     auto add_all = [](name_set& set, const std::vector<std::string>& patterns) {
         for (const auto& s : patterns) {
@@ -37,8 +36,9 @@ policy compile_policy(const options& o) {
         if (a.is_v4()) throw std::invalid_argument("dns: steer_ipv6 holds an IPv4 address");
         p.target.ipv6.push_back(a.bytes());
     }
-    p.target.ttl = static_cast<std::uint32_t>(o.steer_ttl.count());
-    p.block_rcode = o.block_rcode == block_response::refused ? rcode::refused : rcode::nxdomain;
+    p.target.ttl = static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(o.steer_ttl).count());
+    p.block_rcode = o.block_answer == core::block_rcode::refused ? rcode::refused : rcode::nxdomain;
     return p;
 }
 

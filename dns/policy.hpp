@@ -1,16 +1,15 @@
 #pragma once
 // What the gateway answers itself: steered names, their exceptions, the block list, the DoH
-// canary. Compiled once per options snapshot; read-only afterwards (shared by a worker's queries).
+// canary. Compiled once per config snapshot; read-only afterwards (shared by a worker's queries).
 
 #include <cstdint>
 #include <string_view>
 
+#include "consolegate/core/config.hpp"
 #include "names.hpp"
 #include "query.hpp"
 
 namespace consolegate::dns {
-
-struct options;
 
 enum class verdict { forward, steer, block, doh_canary };
 
@@ -30,6 +29,6 @@ struct policy {
 
 // Throws std::invalid_argument naming the bad pattern (the loader validates first, so this is a
 // programming error at the wiring site, not a user-facing path).
-policy compile_policy(const options& o);
+policy compile_policy(const core::dns_config& o);
 
 }  // namespace consolegate::dns

@@ -1,5 +1,6 @@
 #include <ares.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -38,13 +39,49 @@ struct watcher {
     bool closed = false;
 };
 
+struct channel_deleter {
+    void operator()(ares_channel c) const noexcept { ares_destroy(c); }
+};
+// ares_channel is a pointer to an opaque struct: held by a unique_ptr, destroyed once.
+using channel_ptr = std::unique_ptr<std::remove_pointer_t<ares_channel>, channel_deleter>;
+
+// c-ares takes a C callback and a void*: the handler travels as that pointer, owned by c-ares
+// between the call and its one callback, and owned again by the unique_ptr that callback makes.
+void on_send(void* arg, int status, int timeouts, unsigned char* abuf, int alen) {
+    const std::unique_ptr<answer_handler> h(static_cast<answer_handler*>(arg));
+    cares_answer a{status, timeouts, {}};
+    if (abuf && alen > 0) a.answer = {abuf, static_cast<std::size_t>(alen)};
+    (*h)(a);
+}
+
+void on_addrinfo(void* arg, int status, int /*timeouts*/, ares_addrinfo* res) {
+    const std::unique_ptr<addresses_handler> h(static_cast<addresses_handler*>(arg));
+    const std::unique_ptr<ares_addrinfo, decltype(&ares_freeaddrinfo)> owned(res,
+                                                                             &ares_freeaddrinfo);
+    cares_addresses out{status, {}};
+    if (status == ARES_SUCCESS && res) {
+        for (auto* n = res->nodes; n; n = n->ai_next) {
+            if (n->ai_family == AF_INET && n->ai_addrlen >= sizeof(sockaddr_in)) {
+                const auto* sa = reinterpret_cast<const sockaddr_in*>(n->ai_addr);
+                out.addresses.emplace_back(asio::ip::address_v4(ntohl(sa->sin_addr.s_addr)));
+            } else if (n->ai_family == AF_INET6 && n->ai_addrlen >= sizeof(sockaddr_in6)) {
+                const auto* sa = reinterpret_cast<const sockaddr_in6*>(n->ai_addr);
+                asio::ip::address_v6::bytes_type b;
+                std::memcpy(b.data(), &sa->sin6_addr, 16);
+                out.addresses.emplace_back(asio::ip::address_v6(b));
+            }
+        }
+    }
+    (*h)(std::move(out));
+}
+
 }  // namespace
 
 struct cares_channel::impl : std::enable_shared_from_this<impl> {
     explicit impl(asio::io_context& i) : io(i), timer(i) {}
 
     asio::io_context& io;
-    ares_channel channel = nullptr;
+    channel_ptr channel;
     asio::steady_timer timer;
     std::unordered_map<int, std::shared_ptr<watcher>> watchers;
 
@@ -76,7 +113,7 @@ struct cares_channel::impl : std::enable_shared_from_this<impl> {
                                  w->read_armed = false;
                                  auto self = weak.lock();
                                  if (ec || w->closed || !self) return;
-                                 ares_process_fd(self->channel, w->native, ARES_SOCKET_BAD);
+                                 ares_process_fd(self->channel.get(), w->native, ARES_SOCKET_BAD);
                                  self->after_process(w);
                              });
         }
@@ -87,7 +124,7 @@ struct cares_channel::impl : std::enable_shared_from_this<impl> {
                                  w->write_armed = false;
                                  auto self = weak.lock();
                                  if (ec || w->closed || !self) return;
-                                 ares_process_fd(self->channel, ARES_SOCKET_BAD, w->native);
+                                 ares_process_fd(self->channel.get(), ARES_SOCKET_BAD, w->native);
                                  self->after_process(w);
                              });
         }
@@ -100,7 +137,7 @@ struct cares_channel::impl : std::enable_shared_from_this<impl> {
 
     void rearm_timer() {
         timeval tv{};
-        if (!ares_timeout(channel, nullptr, &tv)) {
+        if (!ares_timeout(channel.get(), nullptr, &tv)) {
             timer.cancel();
             return;
         }
@@ -110,7 +147,7 @@ struct cares_channel::impl : std::enable_shared_from_this<impl> {
         timer.async_wait([weak](boost::system::error_code ec) {
             auto self = weak.lock();
             if (ec || !self) return;
-            ares_process_fd(self->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+            ares_process_fd(self->channel.get(), ARES_SOCKET_BAD, ARES_SOCKET_BAD);
             self->rearm_timer();
         });
     }
@@ -130,9 +167,11 @@ cares_channel::cares_channel(asio::io_context& io, const cares_options& o)
     opts.sock_state_cb_data = impl_.get();
     char lookups[] = "b";  // DNS only: /etc/hosts is not the internet's answer
     opts.lookups = lookups;
-    if (const int rc = ares_init_options(&impl_->channel, &opts, mask); rc != ARES_SUCCESS) {
+    ares_channel raw = nullptr;
+    if (const int rc = ares_init_options(&raw, &opts, mask); rc != ARES_SUCCESS) {
         throw std::runtime_error(std::string("c-ares: init: ") + ares_strerror(rc));
     }
+    impl_->channel.reset(raw);
     if (!o.servers.empty()) {
         std::vector<ares_addr_port_node> nodes(o.servers.size());
         for (std::size_t i = 0; i < nodes.size(); ++i) {
@@ -149,9 +188,9 @@ cares_channel::cares_channel(asio::io_context& io, const cares_options& o)
             n.udp_port = s.port;
             n.tcp_port = s.port;
         }
-        if (const int rc = ares_set_servers_ports(impl_->channel, nodes.data());
+        // On a throw impl_ goes away with this half-built object, destroying the channel.
+        if (const int rc = ares_set_servers_ports(impl_->channel.get(), nodes.data());
             rc != ARES_SUCCESS) {
-            ares_destroy(impl_->channel);
             throw std::runtime_error(std::string("c-ares: servers: ") + ares_strerror(rc));
         }
     }
@@ -160,8 +199,7 @@ cares_channel::cares_channel(asio::io_context& io, const cares_options& o)
 cares_channel::~cares_channel() {
     // Pending callbacks run now with ARES_EDESTRUCTION; sockets are released through
     // on_sock_state before c-ares closes them.
-    ares_destroy(impl_->channel);
-    impl_->channel = nullptr;
+    impl_->channel.reset();
     impl_->timer.cancel();
     for (auto& [fd, w] : impl_->watchers) {
         w->closed = true;
@@ -170,16 +208,20 @@ cares_channel::~cares_channel() {
     impl_->watchers.clear();
 }
 
-void cares_channel::send(std::span<const std::uint8_t> query, callback cb, void* arg) {
-    ares_send(impl_->channel, query.data(), static_cast<int>(query.size()), cb, arg);
+void cares_channel::send(std::span<const std::uint8_t> query, answer_handler on_answer) {
+    auto h = std::make_unique<answer_handler>(std::move(on_answer));
+    ares_send(impl_->channel.get(), query.data(), static_cast<int>(query.size()), &on_send,
+              h.release());
     impl_->rearm_timer();
 }
 
-void* cares_channel::native() const noexcept {
-    return impl_->channel;
-}
-
-void cares_channel::rearm() {
+void cares_channel::resolve(const std::string& host, addresses_handler on_addresses) {
+    ares_addrinfo_hints hints{};
+    hints.ai_family = AF_UNSPEC;      // A and AAAA
+    hints.ai_flags = ARES_AI_NOSORT;  // RFC 6724 sorting would connect() probe sockets
+    auto h = std::make_unique<addresses_handler>(std::move(on_addresses));
+    ares_getaddrinfo(impl_->channel.get(), host.c_str(), nullptr, &hints, &on_addrinfo,
+                     h.release());
     impl_->rearm_timer();
 }
 

@@ -1,13 +1,10 @@
 #include <ares.h>
-#include <netinet/in.h>
 
-#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/errc.hpp>
-#include <cstring>
 
 #include "consolegate/net/cares_resolver.hpp"
 
@@ -24,25 +21,10 @@ struct lookup {
     bool finished = false;
 };
 
-void on_addrinfo(void* arg, int status, int /*timeouts*/, ares_addrinfo* res) {
-    std::unique_ptr<std::shared_ptr<lookup>> holder(static_cast<std::shared_ptr<lookup>*>(arg));
-    auto& l = **holder;
-    if (status == ARES_SUCCESS && res) {
-        for (auto* n = res->nodes; n; n = n->ai_next) {
-            if (n->ai_family == AF_INET && n->ai_addrlen >= sizeof(sockaddr_in)) {
-                const auto* sa = reinterpret_cast<const sockaddr_in*>(n->ai_addr);
-                l.result.addresses.emplace_back(asio::ip::address_v4(ntohl(sa->sin_addr.s_addr)));
-            } else if (n->ai_family == AF_INET6 && n->ai_addrlen >= sizeof(sockaddr_in6)) {
-                const auto* sa = reinterpret_cast<const sockaddr_in6*>(n->ai_addr);
-                asio::ip::address_v6::bytes_type b;
-                std::memcpy(b.data(), &sa->sin6_addr, 16);
-                l.result.addresses.emplace_back(asio::ip::address_v6(b));
-            }
-        }
-    }
-    if (res) ares_freeaddrinfo(res);
+void finish(lookup& l, cares_addresses got) {
+    l.result.addresses = std::move(got.addresses);
     if (l.result.addresses.empty()) {
-        l.result.error = status == ARES_ETIMEOUT
+        l.result.error = got.status == ARES_ETIMEOUT
                              ? make_error_code(boost::system::errc::timed_out)
                              : make_error_code(boost::system::errc::host_unreachable);
     }
@@ -56,12 +38,9 @@ class cares_host_resolver final : public host_resolver {
 
     asio::awaitable<resolve_result> resolve(std::string host) override {
         auto l = std::make_shared<lookup>(io_);
-        ares_addrinfo_hints hints{};
-        hints.ai_family = AF_UNSPEC;      // A and AAAA
-        hints.ai_flags = ARES_AI_NOSORT;  // RFC 6724 sorting would connect() probe sockets
-        ares_getaddrinfo(static_cast<ares_channel>(channel_.native()), host.c_str(), nullptr,
-                         &hints, &on_addrinfo, new std::shared_ptr<lookup>(l));
-        channel_.rearm();
+        // The handler shares the lookup: it may run after this coroutine is gone (the channel
+        // destroyed with the query pending), and then touches only its own copy.
+        channel_.resolve(host, [l](cares_addresses got) { finish(*l, std::move(got)); });
         if (!l->finished) co_await l->done.async_wait(asio::as_tuple(asio::use_awaitable));
         co_return std::move(l->result);
     }

@@ -10,8 +10,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "consolegate/core/address.hpp"
@@ -38,25 +40,39 @@ struct cares_options {
     bool pass_error_rcodes = false;
 };
 
+// What one query came back with. `status` is an ARES_* code; ARES_EDESTRUCTION means the channel
+// was destroyed with the query pending (then touch nothing the handler does not own). `answer`
+// is valid only during the call.
+struct cares_answer {
+    int status = 0;
+    int timeouts = 0;  // attempts that timed out before this outcome
+    std::span<const std::uint8_t> answer;
+};
+using answer_handler = std::function<void(const cares_answer&)>;
+
+// A host lookup's outcome (A and AAAA), with the same status conventions.
+struct cares_addresses {
+    int status = 0;
+    std::vector<boost::asio::ip::address> addresses;
+};
+using addresses_handler = std::function<void(cares_addresses)>;
+
 class cares_channel {
   public:
-    // Same shape as c-ares' ares_callback: status is an ARES_* code; ARES_EDESTRUCTION when the
-    // channel is destroyed with the query pending (then touch nothing but `arg`).
-    using callback = void (*)(void* arg, int status, int timeouts, unsigned char* answer, int size);
-
     // Throws std::runtime_error when c-ares cannot be initialised or a server is rejected.
     cares_channel(boost::asio::io_context& io, const cares_options& o);
+    // Runs every pending handler with ARES_EDESTRUCTION, then releases the sockets.
     ~cares_channel();
     cares_channel(const cares_channel&) = delete;
     cares_channel& operator=(const cares_channel&) = delete;
 
     // Sends `query` as-is: c-ares 1.18 keeps the caller's transaction ID, so the caller must put
-    // a random one in and restore the client's on the answer. `cb` may run before send returns
-    // (e.g. ARES_ENOMEM) or later on the io_context thread; never from another thread.
-    void send(std::span<const std::uint8_t> query, callback cb, void* arg);
-    // ares_channel, for other c-ares calls; call rearm() after submitting work through it.
-    void* native() const noexcept;
-    void rearm();
+    // a random one in and restore the client's on the answer. The handler runs exactly once:
+    // possibly before send returns (e.g. ARES_ENOMEM), otherwise later on the io_context thread;
+    // never from another thread.
+    void send(std::span<const std::uint8_t> query, answer_handler on_answer);
+    // Looks `host` up (A and AAAA, DNS only, unsorted); the handler runs exactly once, as above.
+    void resolve(const std::string& host, addresses_handler on_addresses);
 
   private:
     struct impl;

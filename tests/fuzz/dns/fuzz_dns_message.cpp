@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include "answer.hpp"
-#include "consolegate/dns/options.hpp"
+#include "consolegate/core/config.hpp"
 #include "policy.hpp"
 #include "query.hpp"
 
@@ -14,7 +14,7 @@ namespace {
 
 const policy& test_policy() {
     static const policy p = [] {
-        options o;
+        consolegate::core::dns_config o;
         o.steer_names.push_back("*.example");
         o.steer_names.push_back("portal.sso.*.amazonaws.com");
         o.steer_ipv4 = {*consolegate::core::ip_address::parse("192.0.2.1")};

@@ -17,7 +17,7 @@ using namespace consolegate;
 
 namespace {
 
-dns::endpoint parse_endpoint(const std::string& s) {
+core::endpoint parse_endpoint(const std::string& s) {
     const auto colon = s.rfind(':');
     auto a = core::ip_address::parse(s.substr(0, colon));
     if (!a || colon == std::string::npos) {
@@ -30,7 +30,7 @@ dns::endpoint parse_endpoint(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    auto o = std::make_shared<dns::options>();
+    auto o = std::make_shared<dns::config>();
     o->listen.clear();
     unsigned workers = 1;
     for (int i = 1; i + 1 < argc; i += 2) {

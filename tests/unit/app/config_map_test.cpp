@@ -14,37 +14,6 @@ cg::core::config load(std::string_view toml) {
 }
 }  // namespace
 
-TEST(config_map, every_dns_key_reaches_the_dns_options) {
-    auto c = load(R"(
-[dns]
-listen = ["127.0.0.1:5300"]
-upstreams = ["192.0.2.53"]
-upstream_timeout = "1500ms"
-upstream_retries = 4
-steer_ipv4 = ["192.0.2.10"]
-steer_ttl = "2m"
-block_rcode = "refused"
-query_log_sample = 100
-[dns.cache]
-max_ttl = "1h"
-serve_stale = true
-[proxy]
-enabled = false
-)");
-    auto o = cg::app::dns_options(c);
-    EXPECT_EQ(o.listen.at(0).port, 5300);
-    EXPECT_EQ(o.upstreams.at(0).port, 53);
-    EXPECT_EQ(o.upstream_timeout, 1500ms);
-    EXPECT_EQ(o.upstream_retries, 4u);
-    EXPECT_EQ(o.steer_ttl, 120s);
-    EXPECT_EQ(o.block_rcode, cg::dns::block_response::refused);
-    EXPECT_EQ(o.query_log_sample, 100u);
-    EXPECT_EQ(o.cache.max_ttl, 3600s);
-    EXPECT_TRUE(o.cache.serve_stale);
-    // The loader's default (loopback only) wins over the module's wider default.
-    EXPECT_EQ(o.allow_clients.size(), c.dns.allow_clients.size());
-}
-
 TEST(config_map, proxy_resolvers_never_default_to_the_gateway_itself) {
     auto c = load(R"(
 [dns]

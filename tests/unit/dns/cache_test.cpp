@@ -12,7 +12,7 @@ cached_answer answer(std::uint32_t lifetime) {
     return a;
 }
 
-TEST(DnsCache, ExpiresAndServesStaleWithinBound) {
+TEST(cache, expires_and_serves_stale_within_bound) {
     cache c(10);
     c.insert("k", answer(10), 1000, 0);
     ASSERT_NE(c.find("k", 5000), nullptr);
@@ -27,13 +27,13 @@ TEST(DnsCache, ExpiresAndServesStaleWithinBound) {
     EXPECT_EQ(c.find("s", 15000), nullptr);
 }
 
-TEST(DnsCache, ZeroLifetimeIsNotStored) {
+TEST(cache, zero_lifetime_is_not_stored) {
     cache c(10);
     c.insert("k", answer(0), 0, 100);
     EXPECT_EQ(c.size(), 0u);
 }
 
-TEST(DnsCache, EvictsLeastRecentlyUsed) {
+TEST(cache, evicts_least_recently_used) {
     cache c(2);
     c.insert("a", answer(100), 0, 0);
     c.insert("b", answer(100), 0, 0);
@@ -46,7 +46,7 @@ TEST(DnsCache, EvictsLeastRecentlyUsed) {
     EXPECT_EQ(c.size(), 1u);
 }
 
-TEST(DnsRateLimiter, TokenBucket) {
+TEST(rate_limiter, token_bucket) {
     rate_limiter r;
     const std::array<std::uint8_t, 16> a{1}, b{2};
     int allowed = 0;

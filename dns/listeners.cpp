@@ -1,0 +1,214 @@
+#include "listeners.hpp"
+
+#include <sys/socket.h>
+
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cstring>
+
+#include "worker.hpp"
+
+namespace consolegate::dns {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+
+namespace {
+
+constexpr auto token = asio::as_tuple(asio::use_awaitable);
+using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+constexpr std::size_t udp_batch = 32;
+
+asio::ip::address to_asio(const core::ip_address& a) {
+    if (a.is_v4()) return asio::ip::address_v4(a.v4());
+    asio::ip::address_v6::bytes_type b;
+    std::memcpy(b.data(), a.bytes().data(), 16);
+    return asio::ip::address_v6(b);
+}
+
+core::ip_address from_sockaddr(const sockaddr_storage& ss) {
+    if (ss.ss_family == AF_INET) {
+        const auto* s = reinterpret_cast<const sockaddr_in*>(&ss);
+        return core::ip_address::from_v4(ntohl(s->sin_addr.s_addr));
+    }
+    const auto* s = reinterpret_cast<const sockaddr_in6*>(&ss);
+    std::array<std::uint8_t, 16> b;
+    std::memcpy(b.data(), &s->sin6_addr, 16);
+    return core::ip_address::from_v6(b);
+}
+
+template <class Socket>
+void share_port(Socket& s, const asio::ip::address& addr) {
+    s.set_option(asio::socket_base::reuse_address(true));
+    s.set_option(reuse_port(true));
+    if (addr.is_v6()) s.set_option(asio::ip::v6_only(true));
+}
+
+}  // namespace
+
+void listeners::open(const std::vector<core::endpoint>& listen) {
+    for (const auto& ep : listen) {
+        const auto addr = to_asio(ep.address);
+        // Port 0: the kernel picks a UDP port, and TCP needs the same number free; when it is
+        // not (a client connection may hold it), try another.
+        for (int attempt = 0;; ++attempt) {
+            auto us = std::make_unique<udp::socket>(w_.io);
+            udp::endpoint uep(addr, ep.port);
+            us->open(uep.protocol());
+            share_port(*us, addr);
+            us->set_option(asio::socket_base::receive_buffer_size(4 << 20));
+            us->bind(uep);
+            us->non_blocking(true);
+            const auto port = us->local_endpoint().port();
+            auto acc = std::make_unique<tcp::acceptor>(w_.io);
+            tcp::endpoint tep(addr, port);
+            acc->open(tep.protocol());
+            share_port(*acc, addr);
+            boost::system::error_code ec;
+            acc->bind(tep, ec);
+            if (ec == asio::error::address_in_use && ep.port == 0 && attempt < 20) continue;
+            if (ec)
+                throw boost::system::system_error(ec, "dns: bind tcp " + tep.address().to_string());
+            acc->listen();
+            bound_.push_back({ep.address, port});
+            asio::co_spawn(w_.io, udp_loop(this, us.get()), asio::detached);
+            asio::co_spawn(w_.io, accept_loop(this, acc.get()), asio::detached);
+            udp_sockets_.push_back(std::move(us));
+            acceptors_.push_back(std::move(acc));
+            break;
+        }
+    }
+}
+
+void listeners::close() {
+    boost::system::error_code ec;
+    for (auto& s : udp_sockets_) s->close(ec);
+    for (auto& a : acceptors_) a->close(ec);
+    for (auto& c : conns_) c->close();
+    conns_.clear();
+}
+
+asio::awaitable<void> listeners::udp_loop(listeners* self, udp::socket* s) {
+    for (;;) {
+        auto [ec] = co_await s->async_wait(udp::socket::wait_read, token);
+        if (self->w_.stopped || ec == asio::error::operation_aborted) co_return;
+        if (!ec) self->drain_udp(*s);
+    }
+}
+
+void listeners::drain_udp(udp::socket& s) {
+    const int fd = s.native_handle();
+    static thread_local std::array<std::array<std::uint8_t, max_udp_message>, udp_batch> in;
+    static thread_local std::array<std::array<std::uint8_t, max_udp_message>, udp_batch> out;
+    std::array<mmsghdr, udp_batch> rx{}, tx{};
+    std::array<iovec, udp_batch> rx_iov{}, tx_iov{};
+    std::array<sockaddr_storage, udp_batch> peers{};
+    for (int round = 0; round < 64 && !w_.stopped; ++round) {  // then yield to other work
+        for (std::size_t i = 0; i < udp_batch; ++i) {
+            rx_iov[i] = {in[i].data(), in[i].size()};
+            rx[i].msg_hdr = {};
+            rx[i].msg_hdr.msg_name = &peers[i];
+            rx[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+            rx[i].msg_hdr.msg_iov = &rx_iov[i];
+            rx[i].msg_hdr.msg_iovlen = 1;
+        }
+        const int got = ::recvmmsg(fd, rx.data(), udp_batch, MSG_DONTWAIT, nullptr);
+        if (got <= 0) return;
+        const auto now = w_.now_ms();
+        unsigned nout = 0;
+        for (std::size_t i = 0; i < static_cast<std::size_t>(got); ++i) {
+            auto& h = rx[i];
+            if (h.msg_hdr.msg_flags & MSG_TRUNC) {
+                w_.st.dropped.fetch_add(1, std::memory_order_relaxed);
+                continue;
+            }
+            client c;
+            c.udp_fd = fd;
+            c.peer = peers[i];
+            c.peer_len = h.msg_hdr.msg_namelen;
+            c.address = from_sockaddr(c.peer);
+            const auto n = w_.handle({in[i].data(), h.msg_len}, c, false, now, out[nout]);
+            if (n == 0) continue;
+            tx_iov[nout] = {out[nout].data(), n};
+            tx[nout].msg_hdr = {};
+            tx[nout].msg_hdr.msg_name = &peers[i];
+            tx[nout].msg_hdr.msg_namelen = h.msg_hdr.msg_namelen;
+            tx[nout].msg_hdr.msg_iov = &tx_iov[nout];
+            tx[nout].msg_hdr.msg_iovlen = 1;
+            ++nout;
+        }
+        for (unsigned sent = 0; sent < nout;) {
+            const int r = ::sendmmsg(fd, tx.data() + sent, nout - sent, MSG_DONTWAIT);
+            if (r <= 0) break;
+            sent += static_cast<unsigned>(r);
+        }
+        // No early return on a short batch: under load more datagrams arrived while this batch
+        // was served, and one recvmmsg finding nothing is cheaper than going back to epoll
+        // (epoll_wait + epoll_ctl to re-arm).
+    }
+}
+
+asio::awaitable<void> listeners::accept_loop(listeners* self, tcp::acceptor* a) {
+    worker& w = self->w_;
+    asio::steady_timer backoff(a->get_executor());
+    for (;;) {
+        auto [ec, sock] = co_await a->async_accept(token);
+        if (w.stopped || ec == asio::error::operation_aborted) co_return;
+        if (ec) {  // EMFILE and friends: pause instead of spinning
+            backoff.expires_after(std::chrono::milliseconds(100));
+            co_await backoff.async_wait(token);
+            continue;
+        }
+        if (w.st.tcp_connections.load(std::memory_order_relaxed) >=
+            static_cast<std::int64_t>(w.cfg->max_tcp_connections)) {
+            w.st.tcp_rejected.fetch_add(1, std::memory_order_relaxed);
+            continue;  // sock closes here
+        }
+        w.st.tcp_accepted.fetch_add(1, std::memory_order_relaxed);
+        auto c = std::make_shared<tcp_connection>(std::move(sock), w.st);
+        self->conns_.insert(c);
+        asio::co_spawn(w.io, tcp_session(self, c), asio::detached);
+    }
+}
+
+asio::awaitable<void> listeners::tcp_session(listeners* self, std::shared_ptr<tcp_connection> c) {
+    worker& w = self->w_;
+    std::vector<std::uint8_t> buf(65535);
+    std::array<std::uint8_t, 2> len_bytes{};
+    client cl;
+    {
+        boost::system::error_code ec;
+        const auto peer = c->socket().remote_endpoint(ec);
+        if (ec) co_return c->close();
+        const auto a = peer.address();
+        cl.address = a.is_v4() ? core::ip_address::from_v4(a.to_v4().to_uint())
+                               : core::ip_address::from_v6(a.to_v6().to_bytes());
+    }
+    cl.tcp = c;
+    while (!w.stopped && !c->closed()) {
+        c->arm_idle(w.cfg->tcp_idle_timeout);
+        auto [e1, n1] = co_await asio::async_read(c->socket(), asio::buffer(len_bytes), token);
+        if (e1 || w.stopped) break;
+        const std::size_t len = get16(len_bytes.data());
+        if (len == 0) break;
+        auto [e2, n2] =
+            co_await asio::async_read(c->socket(), asio::buffer(buf.data(), len), token);
+        if (e2 || w.stopped) break;
+        auto out = std::span<std::uint8_t>(w.scratch);
+        const auto n = w.handle({buf.data(), len}, cl, true, w.now_ms(), out);
+        if (n) c->enqueue({out.data(), n});
+    }
+    cl.tcp.reset();
+    // Let queued answers drain: the writer closes on error; idle timer closes otherwise.
+    if (c->output_empty()) c->close();
+    if (!w.stopped) self->conns_.erase(c);
+}
+
+}  // namespace consolegate::dns

@@ -1,0 +1,268 @@
+#include "worker.hpp"
+
+#include <ares.h>
+
+#include <string>
+
+#include "consolegate/log/log.hpp"
+
+namespace consolegate::dns {
+
+namespace {
+
+std::uint32_t seconds(core::duration d) {
+    return static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+}
+
+}  // namespace
+
+time_source steady_time() {
+    return [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now().time_since_epoch());
+    };
+}
+
+worker::worker(boost::asio::io_context& i, std::shared_ptr<const config> c, stats& s,
+               time_source now)
+    : io(i),
+      st(s),
+      cfg(std::move(c)),
+      socks(*this),
+      now_(std::move(now)),
+      pol_(compile_policy(*cfg)),
+      answers_(cfg->cache.max_entries),
+      upstream_(i, s) {
+    upstream_.configure(*cfg);
+}
+
+worker::~worker() = default;
+
+std::uint64_t worker::now_ms() const {
+    return static_cast<std::uint64_t>(now_().count());
+}
+
+ttl_limits worker::limits() const {
+    return {seconds(cfg->cache.min_ttl), seconds(cfg->cache.max_ttl),
+            seconds(cfg->cache.negative_max_ttl)};
+}
+
+bool worker::allowed(const core::ip_address& a) const {
+    for (const auto& c : cfg->allow_clients) {
+        if (c.contains(a)) return true;
+    }
+    return false;
+}
+
+void worker::log_query(const client& c, const query& q, const char* what) {
+    const auto n = cfg->query_log_sample;
+    if (n == 0 || ++query_count_ % n != 0) return;
+    const std::string name = to_text(q.qname_lower.view());
+    const char* proto = c.tcp ? "tcp" : "udp";
+    if (query_log) {
+        query_log("dns query client=" + c.address.str() + " name=" + name +
+                  " type=" + std::to_string(q.qtype) + " proto=" + proto + " result=" + what);
+        return;
+    }
+    log::write(log::level::info, "dns", "query",
+               {{"client", c.address.str()},
+                {"name", name},
+                {"type", std::to_string(q.qtype)},
+                {"proto", proto},
+                {"result", what}});
+}
+
+std::size_t worker::handle(std::span<const std::uint8_t> in, const client& c, bool tcp,
+                           std::uint64_t now, std::span<std::uint8_t> out) {
+    (tcp ? st.queries_tcp : st.queries_udp).fetch_add(1, std::memory_order_relaxed);
+    query q;
+    if (const auto s = parse_query(in, q); s != parse_status::ok) {
+        return answer_unparsed(s, in, q, out);
+    }
+    if (!allowed(c.address)) {
+        st.refused.fetch_add(1, std::memory_order_relaxed);
+        log_query(c, q, "refused-acl");
+        return write_rcode(q, rcode::refused, udp_size(), out);
+    }
+    if (cfg->rate_limit_qps &&
+        !limiter_.allow(c.address.bytes(), now, cfg->rate_limit_qps, cfg->rate_limit_burst)) {
+        st.rate_limited.fetch_add(1, std::memory_order_relaxed);
+        if (!tcp) return 0;  // no answer over UDP: a spoofed source gets no reflection
+        st.refused.fetch_add(1, std::memory_order_relaxed);
+        return write_rcode(q, rcode::refused, udp_size(), out);
+    }
+    // The cache first: it only ever holds forwarded names (steered, blocked and canary answers
+    // are never stored, and apply() empties it when the steering policy changes), so a hit
+    // skips the name matching.
+    cache_key key;
+    make_cache_key(q, key);
+    if (const auto* e = answers_.find(key.view(), now); e && e->fresh(now)) {
+        return answer_from_cache(*e, q, c, tcp, now, out);
+    }
+    if (const auto n = answer_by_policy(q, c, out)) return *n;
+    st.cache_misses.fetch_add(1, std::memory_order_relaxed);
+    log_query(c, q, "forward");
+    forward(q, c, tcp, out);
+    return 0;
+}
+
+std::size_t worker::answer_unparsed(parse_status s, std::span<const std::uint8_t> in,
+                                    const query& q, std::span<std::uint8_t> out) {
+    switch (s) {
+        case parse_status::ok: break;
+        case parse_status::drop: st.dropped.fetch_add(1, std::memory_order_relaxed); return 0;
+        case parse_status::formerr:
+            st.formerr.fetch_add(1, std::memory_order_relaxed);
+            return write_formerr(in, out);
+        case parse_status::notimp: {
+            st.notimp.fetch_add(1, std::memory_order_relaxed);
+            const auto n = write_formerr(in, out);
+            if (n) out[3] = static_cast<std::uint8_t>((out[3] & 0xf0) | rcode::notimp);
+            return n;
+        }
+        case parse_status::badvers:
+            st.formerr.fetch_add(1, std::memory_order_relaxed);
+            return write_rcode(q, 16, udp_size(), out);
+    }
+    return 0;
+}
+
+std::size_t worker::answer_from_cache(const cache::entry& e, const query& q, const client& c,
+                                      bool tcp, std::uint64_t now, std::span<std::uint8_t> out) {
+    st.cache_hits.fetch_add(1, std::memory_order_relaxed);
+    log_query(c, q, "cache");
+    const auto n = render(e.answer, q, e.age_s(now), std::nullopt, tcp, out);
+    // Prefetch: a hit in the last 10% of a lifetime of 10 s or more refreshes the entry.
+    if (cfg->cache.prefetch && !e.prefetching && e.answer.lifetime >= 10 &&
+        (e.fresh_until_ms - now) * 10 < std::uint64_t{e.answer.lifetime} * 1000) {
+        e.prefetching = true;
+        st.prefetches.fetch_add(1, std::memory_order_relaxed);
+        forward(q, client{}, false, {});  // no client: the answer only refreshes the cache
+    }
+    return n;
+}
+
+std::optional<std::size_t> worker::answer_by_policy(const query& q, const client& c,
+                                                    std::span<std::uint8_t> out) {
+    text_buffer text;
+    switch (pol_.decide(to_text(q.qname_lower.view(), text))) {
+        case verdict::steer: {
+            st.steered.fetch_add(1, std::memory_order_relaxed);
+            log_query(c, q, "steered");
+            const auto n = write_steered(q, pol_.target, udp_size(), out);
+            return n ? n : write_rcode(q, rcode::servfail, udp_size(), out);
+        }
+        case verdict::doh_canary:
+            st.doh_canary.fetch_add(1, std::memory_order_relaxed);
+            return write_rcode(q, rcode::nxdomain, udp_size(), out);
+        case verdict::block:
+            st.blocked.fetch_add(1, std::memory_order_relaxed);
+            log_query(c, q, "blocked");
+            return write_rcode(q, pol_.block_rcode, udp_size(), out);
+        case verdict::forward: break;
+    }
+    return std::nullopt;
+}
+
+std::size_t worker::render(const cached_answer& a, const query& q, std::uint32_t age,
+                           std::optional<std::uint32_t> stale, bool tcp,
+                           std::span<std::uint8_t> out) {
+    bool truncated = false;
+    const auto n = render_answer(a, q, age, stale, tcp, udp_size(), out, truncated);
+    if (truncated) st.truncated.fetch_add(1, std::memory_order_relaxed);
+    return n;
+}
+
+void worker::forward(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out) {
+    // The handler owns copies of the query and the client: it may run long after this call.
+    const bool sent = upstream_.send(q, udp_size(), [this, q, c, tcp](const net::cares_answer& r) {
+        if (r.status == ARES_EDESTRUCTION) return;  // the worker may be going away
+        on_upstream(r, q, c, tcp);
+    });
+    if (!sent) fail(q, c, tcp, out);
+}
+
+void worker::on_upstream(const net::cares_answer& r, const query& q, const client& c, bool tcp) {
+    auto out = std::span<std::uint8_t>(scratch);
+    cached_answer a;
+    if (r.status != ARES_SUCCESS || r.answer.empty() ||
+        !normalize_answer(r.answer, q, pol_, limits(), a)) {
+        st.upstream_errors.fetch_add(1, std::memory_order_relaxed);
+        return fail(q, c, tcp, out);
+    }
+    const std::uint8_t rc = a.wire[3] & 0xf;
+    if (rc == rcode::servfail && cfg->cache.serve_stale) {
+        return fail(q, c, tcp, out);  // RFC 8767 §4: SERVFAIL counts as failure
+    }
+    if (rc == rcode::servfail) st.servfail.fetch_add(1, std::memory_order_relaxed);
+    if (a.steered_rewrite) st.cname_rewritten.fetch_add(1, std::memory_order_relaxed);
+    const auto n = render(a, q, 0, std::nullopt, tcp, out);
+    reply(c, {out.data(), n});
+    store(q, std::move(a));
+}
+
+void worker::store(const query& q, cached_answer&& a) {
+    cache_key key;
+    make_cache_key(q, key);
+    const auto before = answers_.size();
+    const std::uint32_t keep = cfg->cache.serve_stale ? seconds(cfg->cache.max_stale) : 0;
+    answers_.insert(key.view(), std::move(a), now_ms(), keep);
+    st.cache_entries.fetch_add(
+        static_cast<std::int64_t>(answers_.size()) - static_cast<std::int64_t>(before),
+        std::memory_order_relaxed);
+}
+
+// Upstream failed: a stale answer within max-stale (RFC 8767 §4) or SERVFAIL.
+void worker::fail(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out) {
+    if (!c.has_peer()) return;  // a prefetch: the cached answer stays as it is
+    std::size_t n = 0;
+    if (cfg->cache.serve_stale) {
+        cache_key key;
+        make_cache_key(q, key);
+        if (const auto* e = answers_.find(key.view(), now_ms())) {
+            st.stale_served.fetch_add(1, std::memory_order_relaxed);
+            n = render(e->answer, q, 0, seconds(cfg->cache.stale_answer_ttl), tcp, out);
+        }
+    }
+    if (n == 0) {
+        st.servfail.fetch_add(1, std::memory_order_relaxed);
+        n = write_rcode(q, rcode::servfail, udp_size(), out);
+    }
+    reply(c, {out.data(), n});
+}
+
+void worker::reply(const client& c, std::span<const std::uint8_t> msg) {
+    if (msg.empty() || stopped || !c.has_peer()) return;
+    send_to(c, msg);
+}
+
+void worker::apply(std::shared_ptr<const config> c, policy compiled) {
+    if (stopped) return;
+    const auto& o = *cfg;
+    const bool upstream_changed = c->upstreams != o.upstreams ||
+                                  c->upstream_timeout != o.upstream_timeout ||
+                                  c->upstream_retries != o.upstream_retries;
+    const bool policy_changed =
+        c->steer_names != o.steer_names || c->steer_exceptions != o.steer_exceptions ||
+        c->steer_identity_center != o.steer_identity_center || c->block_names != o.block_names ||
+        c->steer_ipv4 != o.steer_ipv4 || c->steer_ipv6 != o.steer_ipv6 ||
+        c->steer_ttl != o.steer_ttl || c->cache.min_ttl != o.cache.min_ttl ||
+        c->cache.max_ttl != o.cache.max_ttl;
+    cfg = std::move(c);
+    pol_ = std::move(compiled);
+    const auto before = answers_.size();
+    if (policy_changed) answers_.clear();  // cached CNAME rewrites and clamps are stale
+    answers_.set_max_entries(cfg->cache.max_entries);
+    st.cache_entries.fetch_add(
+        static_cast<std::int64_t>(answers_.size()) - static_cast<std::int64_t>(before),
+        std::memory_order_relaxed);
+    if (upstream_changed) upstream_.configure(*cfg);
+}
+
+void worker::close_all() {
+    stopped = true;
+    socks.close();
+    upstream_.close();
+}
+
+}  // namespace consolegate::dns

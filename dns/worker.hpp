@@ -1,0 +1,81 @@
+#pragma once
+// One worker's DNS gateway behind dns::service: the config snapshot it runs on, the compiled
+// steering policy, its cache, rate limiter, forwarder and listeners, and the path of a query
+// through them (parse, ACL, rate limit, cache, policy, forward; upstream answer, serve-stale).
+//
+// Everything here runs on the worker's io_context thread (service posts updates to it).
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "answer.hpp"
+#include "cache.hpp"
+#include "consolegate/dns/service.hpp"
+#include "forwarder.hpp"
+#include "listeners.hpp"
+#include "policy.hpp"
+#include "query.hpp"
+#include "tcp_connection.hpp"
+
+namespace consolegate::dns {
+
+class worker {
+  public:
+    worker(boost::asio::io_context& io, std::shared_ptr<const config> c, stats& s, time_source now);
+    ~worker();
+    worker(const worker&) = delete;
+    worker& operator=(const worker&) = delete;
+
+    // Answers `in` into `out` (returns its size), or takes it upstream / drops it (returns 0).
+    // `now_ms` is this batch's reading of the time source.
+    std::size_t handle(std::span<const std::uint8_t> in, const client& c, bool tcp,
+                       std::uint64_t now_ms, std::span<std::uint8_t> out);
+    // Sends `msg` to `c` unless the worker stopped or `c` is a prefetch.
+    void reply(const client& c, std::span<const std::uint8_t> msg);
+    // Swaps in a new snapshot (with its policy compiled by the caller); see service::update.
+    void apply(std::shared_ptr<const config> c, policy compiled);
+    void close_all();
+
+    std::uint64_t now_ms() const;
+    std::uint16_t udp_size() const { return std::min<std::uint16_t>(cfg->edns_udp_size, 4096); }
+
+    boost::asio::io_context& io;
+    stats& st;
+    std::shared_ptr<const config> cfg;
+    std::function<void(std::string_view)> query_log;
+    bool stopped = false;
+    std::array<std::uint8_t, 65536> scratch{};  // answers built outside the UDP batch
+    listeners socks;
+
+  private:
+    std::size_t answer_unparsed(parse_status s, std::span<const std::uint8_t> in, const query& q,
+                                std::span<std::uint8_t> out);
+    std::size_t answer_from_cache(const cache::entry& e, const query& q, const client& c, bool tcp,
+                                  std::uint64_t now_ms, std::span<std::uint8_t> out);
+    std::optional<std::size_t> answer_by_policy(const query& q, const client& c,
+                                                std::span<std::uint8_t> out);
+    std::size_t render(const cached_answer& a, const query& q, std::uint32_t age,
+                       std::optional<std::uint32_t> stale, bool tcp, std::span<std::uint8_t> out);
+    void forward(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out);
+    void on_upstream(const net::cares_answer& r, const query& q, const client& c, bool tcp);
+    void fail(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out);
+    void store(const query& q, cached_answer&& a);
+    bool allowed(const core::ip_address& a) const;
+    void log_query(const client& c, const query& q, const char* what);
+    ttl_limits limits() const;
+
+    time_source now_;
+    policy pol_;
+    cache answers_;
+    rate_limiter limiter_;
+    forwarder upstream_;
+    std::uint64_t query_count_ = 0;
+};
+
+}  // namespace consolegate::dns

@@ -1,0 +1,134 @@
+#include "answer.hpp"
+
+#include <gtest/gtest.h>
+
+#include "msg_builder.hpp"
+#include "samples.hpp"
+
+namespace consolegate::dns {
+namespace {
+
+using namespace test;
+
+std::vector<std::uint8_t> upstream_answer(const query& q, std::uint32_t ttl) {
+    msg_builder m(0xbeef, flag::qr | flag::rd | flag::ra, 1, 1, 0, 1);
+    m.b.insert(m.b.end(), q.qname_lower.bytes.begin(),
+               q.qname_lower.bytes.begin() + static_cast<std::ptrdiff_t>(q.qname_lower.size));
+    m.u16(q.qtype);
+    m.u16(class_in);
+    m.u16(0xc00c);
+    m.u16(rr_type::a);
+    m.u16(class_in);
+    m.u32(ttl);
+    m.u16(4);
+    for (std::uint8_t x : {198, 51, 100, 7}) m.b.push_back(x);
+    m.opt(1232, false);
+    return m.b;
+}
+
+TEST(answer, normalise_then_render_patches_id_case_ttl_and_edns) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("WwW.example.COM", rr_type::a, true));
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(upstream_answer(q, 300), q, p, {}, a));
+    EXPECT_EQ(a.lifetime, 300u);
+    std::array<std::uint8_t, 4096> out{};
+    bool tc = false;
+    auto n = render_answer(a, q, 100, std::nullopt, false, 1232, out, tc);
+    ASSERT_GT(n, 0u);
+    EXPECT_FALSE(tc);
+    EXPECT_EQ(get16(&out[0]), 0x1234);
+    EXPECT_EQ(get16(&out[10]), 1);  // our OPT
+    EXPECT_EQ(to_text(std::span(out).subspan(12, q.qname.size)), "WwW.example.COM");
+    EXPECT_EQ(get32(&out[a.ttl_offsets[0]]), 200u);
+    n = render_answer(a, q, 1000, 30u, false, 1232, out, tc);
+    EXPECT_EQ(get32(&out[a.ttl_offsets[0]]), 30u);
+    // A client without EDNS gets no OPT.
+    const auto plain = parse_ok(make_query("www.example.com", rr_type::a));
+    n = render_answer(a, plain, 0, std::nullopt, false, 1232, out, tc);
+    EXPECT_EQ(get16(&out[10]), 0);
+}
+
+TEST(answer, ttl_clamps_and_truncation) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("www.example.com", rr_type::a));
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(upstream_answer(q, 900000), q, p, {10, 3600, 60}, a));
+    EXPECT_EQ(a.lifetime, 3600u);
+    ASSERT_TRUE(normalize_answer(upstream_answer(q, 1), q, p, {10, 3600, 60}, a));
+    EXPECT_EQ(a.lifetime, 10u);
+    a.wire.resize(600, 0);  // pretend it is big
+    std::array<std::uint8_t, 4096> out{};
+    bool tc = false;
+    const auto n = render_answer(a, q, 0, std::nullopt, false, 1232, out, tc);
+    EXPECT_TRUE(tc);
+    EXPECT_TRUE(get16(&out[2]) & flag::tc);
+    EXPECT_EQ(get16(&out[6]), 0);
+    EXPECT_LT(n, 512u);
+}
+
+TEST(answer, rejects_mismatch_and_garbage) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("www.example.com", rr_type::a));
+    const auto other = parse_ok(make_query("www.example.org", rr_type::a));
+    cached_answer a;
+    EXPECT_FALSE(normalize_answer(upstream_answer(other, 5), q, p, {}, a));
+    auto cut = upstream_answer(q, 5);
+    cut.resize(cut.size() - 13);
+    EXPECT_FALSE(normalize_answer(cut, q, p, {}, a));
+    auto trailing = upstream_answer(q, 5);
+    trailing.push_back(0);
+    EXPECT_FALSE(normalize_answer(trailing, q, p, {}, a));
+}
+
+TEST(answer, negative_ttl_from_soa) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("nx.example.com", rr_type::a));
+    msg_builder m(7, flag::qr | flag::ra | rcode::nxdomain, 1, 0, 1, 0);
+    m.question("nx.example.com", rr_type::a);
+    auto rd = msg_builder::name_rdata("ns.example.com");
+    auto rn = msg_builder::name_rdata("h.example.com");
+    rd.insert(rd.end(), rn.begin(), rn.end());
+    for (std::uint32_t v : {1u, 2u, 3u, 4u, 120u}) {
+        for (int s = 24; s >= 0; s -= 8) rd.push_back(static_cast<std::uint8_t>(v >> s));
+    }
+    m.rr("example.com", rr_type::soa, 600, rd);
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
+    EXPECT_EQ(a.lifetime, 120u);
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {0, 86400, 30}, a));
+    EXPECT_EQ(a.lifetime, 30u);
+}
+
+TEST(answer, cname_chain_into_steered_name_is_rewritten) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("alias.example.com", rr_type::a));
+    msg_builder m(7, flag::qr | flag::ra, 1, 3, 0, 0);
+    m.question("alias.example.com", rr_type::a);
+    m.rr("alias.example.com", rr_type::cname, 300, msg_builder::name_rdata("mid.example.com"));
+    m.rr("mid.example.com", rr_type::cname, 300,
+         msg_builder::name_rdata("eu-west-1.Console.aws.amazon.com"));
+    m.rr("eu-west-1.console.aws.amazon.com", rr_type::a, 300, {203, 0, 113, 9});
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
+    EXPECT_TRUE(a.steered_rewrite);
+    EXPECT_EQ(a.lifetime, 60u);
+    EXPECT_EQ(get16(&a.wire[6]), 3);  // two CNAMEs + the gateway's A
+    const std::array<std::uint8_t, 4> gw{192, 0, 2, 10};
+    EXPECT_TRUE(std::search(a.wire.begin(), a.wire.end(), gw.begin(), gw.end()) != a.wire.end());
+    const std::array<std::uint8_t, 4> real{203, 0, 113, 9};
+    EXPECT_TRUE(std::search(a.wire.begin(), a.wire.end(), real.begin(), real.end()) ==
+                a.wire.end());
+}
+
+TEST(answer, cache_key_separates_do_bit) {
+    cache_key k1, k2;
+    make_cache_key(parse_ok(make_query("a.example", 1, true, false)), k1);
+    make_cache_key(parse_ok(make_query("A.example", 1, true, true)), k2);
+    EXPECT_NE(k1.view(), k2.view());
+    make_cache_key(parse_ok(make_query("A.EXAMPLE", 1, true, false)), k2);
+    EXPECT_EQ(k1.view(), k2.view());
+}
+
+}  // namespace
+}  // namespace consolegate::dns

@@ -1,0 +1,77 @@
+#include "query.hpp"
+
+#include <gtest/gtest.h>
+
+#include "msg_builder.hpp"
+#include "samples.hpp"
+
+namespace consolegate::dns {
+namespace {
+
+using namespace test;
+
+TEST(query, parses_edns_and_keeps_case) {
+    auto q = parse_ok(make_query("WwW.ExAmple.com", rr_type::aaaa, true, true));
+    EXPECT_EQ(q.id, 0x1234);
+    EXPECT_EQ(q.qtype, rr_type::aaaa);
+    EXPECT_TRUE(q.edns);
+    EXPECT_TRUE(q.do_bit);
+    EXPECT_EQ(q.udp_size, 4096);
+    EXPECT_EQ(to_text(q.qname.view()), "WwW.ExAmple.com");
+    EXPECT_EQ(to_text(q.qname_lower.view()), "www.example.com");
+    EXPECT_EQ(response_limit(q, false, 1232), 1232u);
+    EXPECT_EQ(response_limit(q, true, 1232), 65535u);
+}
+
+TEST(query, rejects_malformed) {
+    query q;
+    const std::vector<std::uint8_t> short_msg(11, 0);
+    EXPECT_EQ(parse_query(short_msg, q), parse_status::drop);
+    auto resp = make_query("a.example", 1);
+    resp[2] |= 0x80;
+    EXPECT_EQ(parse_query(resp, q), parse_status::drop);
+    auto two = make_query("a.example", 1);
+    two[5] = 2;
+    EXPECT_EQ(parse_query(two, q), parse_status::formerr);
+    auto cut = make_query("a.example", 1);
+    cut.resize(cut.size() - 3);
+    EXPECT_EQ(parse_query(cut, q), parse_status::formerr);
+    auto opcode = make_query("a.example", 1);
+    opcode[2] |= 0x10;  // opcode 2 (STATUS)
+    EXPECT_EQ(parse_query(opcode, q), parse_status::notimp);
+    // A question name compressed into the header (fuzzer find): FORMERR, never read in place.
+    const std::vector<std::uint8_t> compressed{0, 1,   0,   0,   0,   1,    0, 0, 0, 0, 0, 0,
+                                               4, 't', 'e', 's', 't', 0xc0, 0, 0, 1, 0, 1};
+    EXPECT_EQ(parse_query(compressed, q), parse_status::formerr);
+    msg_builder two_opt(1, 0, 1, 0, 0, 2);
+    two_opt.question("a.example", 1);
+    two_opt.opt(1232, false);
+    two_opt.opt(1232, false);
+    EXPECT_EQ(parse_query(two_opt.b, q), parse_status::formerr);
+    msg_builder v1(1, 0, 1, 0, 0, 1);
+    v1.question("a.example", 1);
+    v1.opt(1232, false, 1);
+    EXPECT_EQ(parse_query(v1.b, q), parse_status::badvers);
+    std::array<std::uint8_t, 512> out{};
+    const auto n = write_rcode(q, 16, 1232, out);
+    ASSERT_GT(n, 11u);
+    EXPECT_EQ(out[n - 11 + 5], 1);  // extended rcode high bits: BADVERS
+}
+
+TEST(query, steered_answers_per_type) {
+    const auto p = default_policy();
+    std::array<std::uint8_t, 1232> out{};
+    auto q = parse_ok(make_query("CONSOLE.aws.amazon.com", rr_type::a, true));
+    auto n = write_steered(q, p.target, 1232, out);
+    ASSERT_GT(n, 0u);
+    EXPECT_EQ(get16(&out[6]), 1);  // one A
+    EXPECT_EQ(out[12 + 1], 'C');   // the client's case
+    q = parse_ok(make_query("console.aws.amazon.com", rr_type::https));
+    n = write_steered(q, p.target, 1232, out);
+    EXPECT_EQ(get16(&out[6]), 0);  // NODATA
+    EXPECT_EQ(get16(&out[8]), 1);  // with an SOA
+    EXPECT_EQ(out[3] & 0xf, rcode::noerror);
+}
+
+}  // namespace
+}  // namespace consolegate::dns
