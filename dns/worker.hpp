@@ -5,6 +5,7 @@
 //
 // Everything here runs on the worker's io_context thread (service posts updates to it).
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
