@@ -9,8 +9,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "admin_server.hpp"
-#include "config_map.hpp"
 #include "consolegate/audit/sink.hpp"
+#include "consolegate/core/config_derived.hpp"
 #include "consolegate/dns/service.hpp"
 #include "consolegate/dns/stats.hpp"
 #include "consolegate/log/log.hpp"
@@ -47,10 +47,9 @@ class dns_worker final : public worker_service {
 
 class proxy_worker final : public worker_service {
   public:
-    proxy_worker(asio::io_context& ioc, std::shared_ptr<const proxy::options> o,
-                 proxy::shared_state& shared, proxy::inspector inspect,
+    proxy_worker(asio::io_context& ioc, proxy::shared_state& shared, proxy::inspector inspect,
                  const net::cares_options& resolver)
-        : svc_(ioc, std::move(o), shared, std::move(inspect),
+        : svc_(ioc, shared, std::move(inspect),
                std::shared_ptr<net::host_resolver>(net::make_cares_host_resolver(ioc, resolver))) {}
     void start() override { svc_.start(); }
     void stop() override { svc_.stop(); }
@@ -158,12 +157,15 @@ int gateway::impl::run() {
     }
     std::unique_ptr<proxy::shared_state> shared;
     if (proxy_on) {
-        auto po = std::make_shared<const proxy::options>(proxy_options(cfg));
-        shared = std::make_unique<proxy::shared_state>(po);  // loads the CA; throws
-        auto resolver = upstream_resolver_options(cfg);
+        shared = std::make_unique<proxy::shared_state>(config.load());  // loads the CA; throws
+        auto upstream = core::proxy_upstream_resolution(cfg);
+        net::cares_options resolver;
+        for (auto& e : upstream.servers) resolver.servers.push_back({e.address, e.port});
+        resolver.timeout = upstream.timeout;
+        resolver.tries = upstream.tries;
         sign_in_hook hook(policy, feed, *sink, sign_in);
-        pool.add([po, resolver, hook, s = shared.get()](asio::io_context& ioc) {
-            return std::make_unique<proxy_worker>(ioc, po, *s, hook, resolver);
+        pool.add([resolver, hook, s = shared.get()](asio::io_context& ioc) {
+            return std::make_unique<proxy_worker>(ioc, *s, hook, resolver);
         });
     }
     proxy_shared = shared.get();

@@ -116,7 +116,7 @@ bool is_navigation(std::string_view sec_fetch_mode, std::string_view accept) {
 }
 
 rendered_response render_block_page(const verdict& v, bool navigation, std::string_view host,
-                                    const block_page_options& opts) {
+                                    const core::block_page_config& opts) {
     rendered_response r;
     r.status = 403;
     if (v.expire_console_cookies) {

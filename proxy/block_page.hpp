@@ -7,9 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "consolegate/core/config.hpp"
 #include "consolegate/core/html.hpp"
 #include "consolegate/proxy/inspection.hpp"
-#include "consolegate/proxy/options.hpp"
 
 namespace consolegate::proxy {
 
@@ -24,8 +24,9 @@ struct rendered_response {
 // that names text/html.
 bool is_navigation(std::string_view sec_fetch_mode, std::string_view accept);
 
+// `opts.team_url` is the derived one (core::block_page_team_url), not [proxy.block_page]'s alone.
 rendered_response render_block_page(const verdict& v, bool navigation, std::string_view host,
-                                    const block_page_options& opts);
+                                    const core::block_page_config& opts);
 
 // The verdict's reason as the block page, logs and tests name it: the policy's reason code
 // ("default-deny", …; core::to_string) or the hook's own ("no-verdict", "inspector_error").

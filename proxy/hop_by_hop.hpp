@@ -1,7 +1,7 @@
 #pragma once
 // RFC 9110 §7.6 for both directions of the proxy: which fields an intermediary removes, and
 // what it adds to Via.
-// Header-only and socket-free: used by the request path (session.cpp, on basic_fields) and by the
+// Header-only and socket-free: used by the request path (http_wire.hpp, on basic_fields) and by the
 // response path (upstream_response.cpp, on its own field store).
 
 #include <array>

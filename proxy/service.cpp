@@ -1,4 +1,4 @@
-// Listeners and lifecycle of the proxy service; the sessions live in session.cpp.
+// Listeners and lifecycle of the proxy service; the sessions start in front_door.cpp.
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "consolegate/core/config_derived.hpp"
+#include "front_door.hpp"
 #include "service_impl.hpp"
 
 namespace consolegate::proxy {
@@ -15,23 +17,30 @@ namespace consolegate::proxy {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-shared_state::shared_state(std::shared_ptr<const options> opts) : impl_(std::make_shared<impl>()) {
-    impl_->opts = opts;
+shared_state::shared_state(std::shared_ptr<const core::config> cfg, client_resumption resumption)
+    : impl_(std::make_shared<impl>()) {
+    impl_->cfg = cfg;
+    const auto& p = cfg->proxy;
     std::string error;
-    auto ca = load_ca(opts->ca_cert, opts->ca_key, error);
+    auto ca = load_ca(cfg->ca.cert.string(), cfg->ca.key.string(), error);
     if (!ca) throw std::runtime_error("[ca]: " + error);
-    impl_->minter = std::make_unique<leaf_minter>(std::move(*ca), opts->leaf_validity,
-                                                  opts->leaf_backdate, opts->leaf_cache_size);
-    impl_->server_ctx = make_server_context(opts->client_resumption);
-    impl_->upstream_ctx = make_upstream_context(opts->upstream_ca_bundle, "");
+    using std::chrono::duration_cast;
+    using std::chrono::seconds;
+    impl_->minter =
+        std::make_unique<leaf_minter>(std::move(*ca), duration_cast<seconds>(p.leaf_validity),
+                                      duration_cast<seconds>(p.leaf_backdate), p.leaf_cache_size);
+    impl_->server_ctx = make_server_context(resumption == client_resumption::on);
+    impl_->upstream_ctx = make_upstream_context(p.upstream_ca_bundle.string(), "");
     impl_->sessions.attach(*impl_->upstream_ctx);
-    for (const auto& o : opts->upstream_overrides) {
+    for (const auto& o : p.upstream_overrides) {
         if (o.ca_bundle.empty()) continue;
-        auto ctx = make_upstream_context(opts->upstream_ca_bundle, o.ca_bundle);
+        auto ctx = make_upstream_context(p.upstream_ca_bundle.string(), o.ca_bundle.string());
         impl_->sessions.attach(*ctx);
         impl_->override_ctx[o.host] = std::move(ctx);
     }
-    impl_->inspect = host_set(opts->inspect_hosts);
+    impl_->inspect = host_set(p.inspect_hosts);
+    impl_->block_page = p.block_page;
+    impl_->block_page.team_url = core::block_page_team_url(*cfg);
 }
 
 shared_state::~shared_state() = default;
@@ -103,7 +112,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<service::impl> svc, tcp::accep
     }
 }
 
-std::unique_ptr<tcp::acceptor> bind(asio::io_context& ioc, const endpoint& ep) {
+std::unique_ptr<tcp::acceptor> bind(asio::io_context& ioc, const core::endpoint& ep) {
     tcp::endpoint where(to_asio(ep.address), ep.port);
     auto acc = std::make_unique<tcp::acceptor>(ioc);
     boost::system::error_code ec;
@@ -142,9 +151,9 @@ inspector required(inspector i) {
 
 }  // namespace
 
-service::service(asio::io_context& ioc, std::shared_ptr<const options> opts, shared_state& shared,
-                 inspector inspect, std::shared_ptr<net::host_resolver> resolver)
-    : impl_(std::make_shared<impl>(ioc, std::move(opts), shared.get(), required(std::move(inspect)),
+service::service(asio::io_context& ioc, shared_state& shared, inspector inspect,
+                 std::shared_ptr<net::host_resolver> resolver)
+    : impl_(std::make_shared<impl>(ioc, shared.get(), required(std::move(inspect)),
                                    std::move(resolver))) {}
 
 service::~service() {

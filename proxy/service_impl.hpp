@@ -1,5 +1,6 @@
 #pragma once
-// Internals of the proxy service shared by service.cpp, upstream.cpp and session.cpp.
+// Internals of the proxy service shared by service.cpp, upstream.cpp and the sessions
+// (front_door.cpp, bumped_session.cpp, plain_forward.cpp, upstream_leg.cpp).
 
 #include <algorithm>
 #include <boost/asio/awaitable.hpp>
@@ -26,7 +27,9 @@
 namespace consolegate::proxy {
 
 struct shared_state::impl {
-    std::shared_ptr<const options> opts;
+    std::shared_ptr<const core::config> cfg;
+    // The block page's settings with team_url derived (core::block_page_team_url).
+    core::block_page_config block_page;
     stats counters;
     std::unique_ptr<leaf_minter> minter;
     std::unique_ptr<boost::asio::ssl::context> server_ctx;
@@ -49,9 +52,9 @@ struct tracked_connection {
 
 struct service::impl : std::enable_shared_from_this<service::impl> {
     boost::asio::io_context& ioc;
-    std::shared_ptr<const options> opts;
     std::shared_ptr<shared_state::impl> shared_owner;
     shared_state::impl& shared;
+    const core::proxy_config* opts;  // shared.cfg->proxy, fixed for the service's life
     inspector inspect;
     std::shared_ptr<net::host_resolver> resolver;
     std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> sni_acceptors, connect_acceptors;
@@ -61,7 +64,7 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
     // pooled sockets go first.
     deadline_sweeper sweeper;
     // Idle upstream TLS connections by "host:port", reused by the next client connection on this
-    // worker (nginx's upstream keepalive). Type-erased: the stream type is session.cpp's.
+    // worker (nginx's upstream keepalive). Type-erased: the stream type is upstream_leg.hpp's.
     struct pooled {
         std::chrono::steady_clock::time_point since;
         std::shared_ptr<void> conn;
@@ -69,12 +72,12 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
     std::unordered_map<std::string, std::vector<pooled>> upstream_pool;
     static constexpr std::size_t pool_per_host = 64;
 
-    impl(boost::asio::io_context& c, std::shared_ptr<const options> o,
-         std::shared_ptr<shared_state::impl> s, inspector i, std::shared_ptr<net::host_resolver> r)
+    impl(boost::asio::io_context& c, std::shared_ptr<shared_state::impl> s, inspector i,
+         std::shared_ptr<net::host_resolver> r)
         : ioc(c),
-          opts(std::move(o)),
           shared_owner(std::move(s)),
           shared(*shared_owner),
+          opts(&shared.cfg->proxy),
           inspect(std::move(i)),
           resolver(std::move(r)),
           sweeper(
@@ -82,7 +85,7 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
               std::min<std::chrono::milliseconds>(std::chrono::seconds(1), opts->idle_timeout / 4),
               &shared.counters.idle_buffer_releases) {}
     // A quarter of the shortest timeout, within [10 ms, 250 ms]: deadlines fire at most that late.
-    static std::chrono::milliseconds sweep_period(const options& o) {
+    static std::chrono::milliseconds sweep_period(const core::proxy_config& o) {
         auto shortest =
             std::min({o.handshake_timeout, o.header_timeout, o.idle_timeout, o.upstream_timeout});
         return std::clamp(shortest / 4, std::chrono::milliseconds(10),
@@ -129,11 +132,5 @@ struct tcp_connect_result {
 };
 boost::asio::awaitable<tcp_connect_result> connect_tcp(
     std::shared_ptr<service::impl> svc, std::vector<boost::asio::ip::tcp::endpoint> eps);
-
-// --- session.cpp --------------------------------------------------------------------------------
-boost::asio::awaitable<void> run_sni_session(std::shared_ptr<service::impl> svc,
-                                             boost::asio::ip::tcp::socket sock);
-boost::asio::awaitable<void> run_connect_session(std::shared_ptr<service::impl> svc,
-                                                 boost::asio::ip::tcp::socket sock);
 
 }  // namespace consolegate::proxy

@@ -1,5 +1,5 @@
 #pragma once
-// An origin's response, parsed for forwarding (private to session.cpp).
+// An origin's response, parsed for forwarding (private to the sessions: http_wire.hpp).
 //
 // Beast's basic_parser does the framing (status line, Content-Length, chunked, keep-alive, the
 // header limit); this parser keeps each field as bytes copied into one store that the session

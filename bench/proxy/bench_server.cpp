@@ -34,27 +34,29 @@ int main(int argc, char** argv) {
     std::string dir = argv[2];
     auto port = [](const char* s) { return static_cast<std::uint16_t>(std::atoi(s)); };
     auto lo = *core::ip_address::parse("127.0.0.1");
-    auto o = std::make_shared<proxy::options>();
+    auto cfg = std::make_shared<core::config>();
+    auto* o = &cfg->proxy;
     o->sni_listen = {{lo, port(argv[3])}};
     o->connect_listen = {{lo, port(argv[4])}};
     o->allow_clients = {*core::cidr::parse("127.0.0.0/8")};
     o->allow_destinations = {*core::cidr::parse("127.0.0.0/8")};
-    o->ca_cert = dir + "/corp/ca.crt";
-    o->ca_key = dir + "/corp/ca.key";
+    cfg->ca.cert = dir + "/corp/ca.crt";
+    cfg->ca.key = dir + "/corp/ca.key";
     o->max_connections = 50000;
     o->header_timeout = std::chrono::seconds(120);  // idle-connection RSS run holds them
     o->upstream_overrides.push_back(
-        {"signin.aws.amazon.com", {lo, port(argv[5])}, dir + "/origin/ca.crt"});
+        {"signin.aws.amazon.com", {lo, port(argv[5])}, dir + "/origin/ca.crt", {}});
     o->upstream_overrides.push_back(
-        {"www.example.org", {lo, static_cast<std::uint16_t>(port(argv[5]) + 1)}, ""});
+        {"www.example.org", {lo, static_cast<std::uint16_t>(port(argv[5]) + 1)}, "", {}});
     int threads = argc > 6 ? std::atoi(argv[6]) : 1;
-    if (std::getenv("CG_BENCH_NO_RESUMPTION")) o->client_resumption = false;
-    proxy::shared_state shared(o);
+    auto resumption = std::getenv("CG_BENCH_NO_RESUMPTION") ? proxy::client_resumption::off
+                                                            : proxy::client_resumption::on;
+    proxy::shared_state shared(cfg, resumption);
     std::vector<std::unique_ptr<boost::asio::io_context>> iocs;
     std::vector<std::unique_ptr<proxy::service>> services;
     for (int i = 0; i < threads; ++i) {
         iocs.push_back(std::make_unique<boost::asio::io_context>(1));
-        services.push_back(std::make_unique<proxy::service>(*iocs.back(), o, shared,
+        services.push_back(std::make_unique<proxy::service>(*iocs.back(), shared,
                                                             test::allow_every_request, nullptr));
         services.back()->start();
     }

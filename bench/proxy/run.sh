@@ -313,7 +313,8 @@ if wait_port $GW_SNI; then
   LOAD_HDR="Cookie: aws-userInfo=$USERINFO" run_load "$CG_GW_JUDGED" "$GW" keepalive
   sleep 1.5   # the audit log is flushed every second
   printf '    audit log: %s events before this run, %s after\n' "$e0" "$(events)"
-  # options.client_resumption is not a configuration key: the gateway always offers resumption.
+  # proxy::client_resumption is a service parameter, not a configuration key: the gateway always
+  # offers resumption.
   printf '%-40s %-9s skipped: no knob turns TLS resumption off in the gateway binary\n' "$CG_GW" fresh
 else
   FAILED+=("$CG_GW: did not start"); sed 's/^/    /' "$W/gw/log" >&2

@@ -2,11 +2,15 @@
 // The TLS-inspecting proxy: an SNI listener (DNS-steered :443) and an explicit proxy listener
 // (CONNECT, plus absolute-form GET for PAC setups), per worker thread.
 //
-//   auto opts = std::make_shared<const proxy::options>(...);
-//   proxy::shared_state shared(opts);          // once per process: CA, leaf key + cache, TLS
+//   auto cfg = std::make_shared<const core::config>(...);   // as loaded: [proxy] and [ca] are read
+//   proxy::shared_state shared(cfg);           // once per process: CA, leaf key + cache, TLS
 //   // per worker thread, each with its own io_context:
-//   proxy::service svc(ioc, opts, shared, inspect, resolver);  // inspect: never empty
+//   proxy::service svc(ioc, shared, inspect, resolver);  // inspect: never empty
 //   svc.start();  ioc.run();                   // SIGTERM: svc.stop() from any thread
+//
+// Settings come from the one config schema (core/config.hpp: core::proxy_config, core::ca_config;
+// defaults there), values derived from several sections from core/config_derived.hpp. The
+// proxy keeps no defaults of its own. The config is fixed for the service's life.
 //
 // Errors: the shared_state constructor and start() throw std::runtime_error / std::system_error
 // with a message fit for the operator (bad CA, key permissions, bind failure). Nothing else
@@ -19,8 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "consolegate/core/config.hpp"
 #include "consolegate/proxy/inspection.hpp"
-#include "consolegate/proxy/options.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -72,11 +76,17 @@ struct stats {
 // Appends the Prometheus text exposition of `s` (consolegate_proxy_*).
 void write_prometheus(std::string& out, const stats& s);
 
+// Whether browsers may resume TLS sessions with the proxy. Not a config key: benchmarks turn it
+// off to measure fresh handshakes.
+enum class client_resumption { on, off };
+
 // Process-wide state shared by every worker: the CA, the one leaf key pair, the leaf cache with
 // single-flight, the TLS contexts and the upstream session cache. Thread-safe.
 class shared_state {
   public:
-    explicit shared_state(std::shared_ptr<const options> opts);  // loads [ca]; throws on failure
+    // Loads [ca]; throws on failure.
+    explicit shared_state(std::shared_ptr<const core::config> cfg,
+                          client_resumption resumption = client_resumption::on);
     ~shared_state();
     shared_state(const shared_state&) = delete;
     shared_state& operator=(const shared_state&) = delete;
@@ -93,9 +103,10 @@ class shared_state {
 class service {
   public:
     // `inspect` judges every request on an inspected connection; an empty one throws
-    // std::invalid_argument (there is no default: the proxy never forwards unjudged).
-    service(boost::asio::io_context& ioc, std::shared_ptr<const options> opts, shared_state& shared,
-            inspector inspect, std::shared_ptr<net::host_resolver> resolver);
+    // std::invalid_argument (there is no default: the proxy never forwards unjudged). Reads its
+    // settings from the config `shared` was made from.
+    service(boost::asio::io_context& ioc, shared_state& shared, inspector inspect,
+            std::shared_ptr<net::host_resolver> resolver);
     ~service();
     service(const service&) = delete;
     service& operator=(const service&) = delete;

@@ -7,6 +7,13 @@
 namespace consolegate::proxy {
 namespace {
 
+// [proxy.block_page] with its contact emptied, so each test sets what it shows.
+core::block_page_config no_contact() {
+    core::block_page_config o;
+    o.contact.clear();
+    return o;
+}
+
 verdict denied() {
     verdict v;
     v.basis = verdict_basis::policy;
@@ -23,7 +30,7 @@ TEST(block_page, a_verdict_nobody_set_is_a_deny_with_its_own_reason) {
     verdict v;
     EXPECT_FALSE(v.allows());
     EXPECT_EQ(reason_code(v), "no-verdict");
-    auto r = render_block_page(v, false, "signin.aws.amazon.com", {});
+    auto r = render_block_page(v, false, "signin.aws.amazon.com", no_contact());
     EXPECT_EQ(r.status, 403u);
     auto j = boost::json::parse(r.body).as_object();
     EXPECT_EQ(j.at("reason_code").as_string(), "no-verdict");
@@ -34,7 +41,7 @@ TEST(block_page, reasons_come_from_the_typed_verdict) {
     auto v = denied();
     EXPECT_EQ(reason_code(v), "elevation-missing");
     EXPECT_EQ(reason_text(v), core::describe(core::reason::elevation_missing));
-    auto j = boost::json::parse(render_block_page(v, false, "h", {}).body).as_object();
+    auto j = boost::json::parse(render_block_page(v, false, "h", no_contact()).body).as_object();
     EXPECT_EQ(j.at("reason_code").as_string(), "elevation-missing");
     EXPECT_EQ(j.at("flow").as_string(), "identity-center");
     EXPECT_EQ(j.at("role").as_string(), "AdminAccess");
@@ -45,7 +52,7 @@ TEST(block_page, reasons_come_from_the_typed_verdict) {
     v.alias = "acme-prod";
     v.role_name.clear();
     v.permission_set = "ReadOnly";
-    j = boost::json::parse(render_block_page(v, false, "h", {}).body).as_object();
+    j = boost::json::parse(render_block_page(v, false, "h", no_contact()).body).as_object();
     EXPECT_EQ(j.at("account").as_string(), "acme-prod");
     EXPECT_EQ(j.at("role").as_string(), "ReadOnly");
 }
@@ -59,7 +66,7 @@ TEST(block_page, navigation_detection) {
 }
 
 TEST(block_page, html_escapes_and_explains) {
-    block_page_options o;
+    auto o = no_contact();
     o.team_url = "https://team.example.com/requests";
     // The alias is the request's own text: a hostile one must be escaped.
     auto v = denied();
@@ -78,7 +85,7 @@ TEST(block_page, html_escapes_and_explains) {
 }
 
 TEST(block_page, team_link_only_where_an_elevation_can_lift_the_denial) {
-    block_page_options o;
+    auto o = no_contact();
     o.team_url = "https://team.example.com/requests";
     o.contact = "secops@example.com";
     auto v = denied();
@@ -94,7 +101,7 @@ TEST(block_page, team_link_only_where_an_elevation_can_lift_the_denial) {
 }
 
 TEST(block_page, javascript_url_is_never_a_link) {
-    block_page_options o;
+    auto o = no_contact();
     o.team_url = "javascript:alert(1)";
     auto r = render_block_page(denied(), true, "h", o);
     EXPECT_EQ(r.body.find("javascript:"), std::string::npos);
@@ -102,7 +109,7 @@ TEST(block_page, javascript_url_is_never_a_link) {
 }
 
 TEST(block_page, json_for_fetch_is_valid_json) {
-    block_page_options o;
+    auto o = no_contact();
     o.contact = "Ask #cloud-security \"now\"";
     auto r = render_block_page(denied(), false, "console.aws.amazon.com", o);
     EXPECT_EQ(r.content_type, "application/json");
@@ -116,7 +123,7 @@ TEST(block_page, json_for_fetch_is_valid_json) {
 TEST(block_page, expires_console_cookies_in_both_scopes) {
     auto v = denied();
     v.expire_console_cookies = true;
-    auto r = render_block_page(v, true, "console.aws.amazon.com", {});
+    auto r = render_block_page(v, true, "console.aws.amazon.com", no_contact());
     ASSERT_EQ(r.set_cookies.size(), 6u);
     for (const char* name : {"aws-userInfo=", "aws-userInfo-signed=", "aws-creds="}) {
         int with_domain = 0, host_only = 0;

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "consolegate/proxy/options.hpp"
+#include "consolegate/core/config.hpp"
 #include "destination.hpp"
 
 namespace consolegate::proxy {
@@ -16,7 +16,7 @@ struct match_case {
 class default_inspect_set : public ::testing::TestWithParam<match_case> {};
 
 TEST_P(default_inspect_set, matches_on_label_boundaries) {
-    host_set set(options{}.inspect_hosts);
+    host_set set(core::proxy_config{}.inspect_hosts);
     auto c = GetParam();
     EXPECT_EQ(set.matches(normalise_host(c.host)), c.inspected) << c.host;
 }

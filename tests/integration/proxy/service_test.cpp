@@ -1,6 +1,8 @@
 // The proxy end to end on loopback: real curl and openssl s_client against an in-process proxy
 // and a local HTTPS origin impersonating signin.aws.amazon.com. Every wait is bounded: each
 // child runs under `timeout`, each socket wait has a deadline.
+#include "consolegate/proxy/service.hpp"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -27,7 +29,6 @@
 
 #include "allow_every_request.hpp"
 #include "consolegate/net/host_resolver.hpp"
-#include "consolegate/proxy/service.hpp"
 #include "https_origin.hpp"
 
 namespace consolegate::proxy {
@@ -51,21 +52,20 @@ run_result run(const std::string& cmd) {
     return r;
 }
 
-endpoint loopback(std::uint16_t port) {
+core::endpoint loopback(std::uint16_t port) {
     return {*core::ip_address::parse("127.0.0.1"), port};
 }
 
 // One proxy worker on its own thread.
 struct running_proxy {
     boost::asio::io_context ioc;
-    std::shared_ptr<options> opts;
     std::unique_ptr<shared_state> shared;
     std::unique_ptr<service> svc;
     std::thread thread;
 
-    running_proxy(std::shared_ptr<options> o, inspector insp) : opts(std::move(o)) {
-        shared = std::make_unique<shared_state>(opts);
-        svc = std::make_unique<service>(ioc, opts, *shared, std::move(insp), nullptr);
+    running_proxy(std::shared_ptr<const core::config> cfg, inspector insp) {
+        shared = std::make_unique<shared_state>(std::move(cfg));
+        svc = std::make_unique<service>(ioc, *shared, std::move(insp), nullptr);
         svc->start();
         thread = std::thread([this] { ioc.run(); });
     }
@@ -98,7 +98,7 @@ verdict deny_paths(const core::http_request_view& r) {
     return v;
 }
 
-class proxy_it : public ::testing::Test {
+class proxy_service : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
         // One directory per process: ctest runs every TEST as its own process, in parallel
@@ -122,8 +122,10 @@ class proxy_it : public ::testing::Test {
         pki.reset();
     }
 
-    static std::shared_ptr<options> base_options() {
-        auto o = std::make_shared<options>();
+    // The one config schema's defaults (core/config.hpp), pointed at the test origins.
+    static std::shared_ptr<core::config> base_config() {
+        auto cfg = std::make_shared<core::config>();
+        auto* o = &cfg->proxy;
         o->sni_listen = {loopback(0)};
         o->connect_listen = {loopback(0)};
         o->allow_clients = {*core::cidr::parse("127.0.0.0/8")};
@@ -132,11 +134,11 @@ class proxy_it : public ::testing::Test {
         o->header_timeout = std::chrono::milliseconds(1500);
         o->idle_timeout = std::chrono::seconds(5);
         o->upstream_timeout = std::chrono::seconds(5);
-        o->ca_cert = pki->corp_cert;
-        o->ca_key = pki->corp_key;
+        cfg->ca.cert = pki->corp_cert;
+        cfg->ca.key = pki->corp_key;
         o->block_page.team_url = "https://team.example.com/";
         auto ov = [&](const char* host, std::uint16_t port, std::string bundle) {
-            o->upstream_overrides.push_back({host, loopback(port), std::move(bundle)});
+            o->upstream_overrides.push_back({host, loopback(port), std::move(bundle), {}});
         };
         ov("signin.aws.amazon.com", signin_origin->port(), pki->origin_ca_cert);
         // A real AWS name pointed at an origin whose certificate names another host.
@@ -144,7 +146,7 @@ class proxy_it : public ::testing::Test {
         ov("untrusted.signin.aws.amazon.com", rogue_origin->port(), pki->origin_ca_cert);
         ov("www.example.org", other_origin->port(), "");
         ov("plain.example.org", plain_origin->port(), "");
-        return o;
+        return cfg;
     }
 
     std::string curl_connect(const running_proxy& p, const std::string& url,
@@ -159,8 +161,8 @@ class proxy_it : public ::testing::Test {
         plain_origin;
 };
 
-TEST_F(proxy_it, connect_bumps_an_inspected_host_and_forwards_to_the_verified_origin) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, connect_bumps_an_inspected_host_and_forwards_to_the_verified_origin) {
+    running_proxy p(base_config(), test::allow_every_request);
     auto r = run(curl_connect(p, "https://signin.aws.amazon.com/oauth?x=1",
                               "-H 'Proxy-Connection: keep-alive' -H 'Connection: X-Hop' "
                               "-H 'X-Hop: 1' -D -"));
@@ -173,8 +175,8 @@ TEST_F(proxy_it, connect_bumps_an_inspected_host_and_forwards_to_the_verified_or
     EXPECT_GE(p.shared->counters().bumped.load(), 1u);
 }
 
-TEST_F(proxy_it, keep_alive_serves_several_requests_on_one_connection) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, keep_alive_serves_several_requests_on_one_connection) {
+    running_proxy p(base_config(), test::allow_every_request);
     auto r = run(curl_connect(p, "https://signin.aws.amazon.com/a",
                               "https://signin.aws.amazon.com/large https://signin.aws.amazon.com/c "
                               "-o /dev/null -o /dev/null -o /dev/null -w '%{http_code} '"));
@@ -184,8 +186,8 @@ TEST_F(proxy_it, keep_alive_serves_several_requests_on_one_connection) {
     EXPECT_EQ(p.shared->counters().requests.load(), 3u);
 }
 
-TEST_F(proxy_it, sni_listener_presents_a_corporate_leaf_with_the_exact_san) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, sni_listener_presents_a_corporate_leaf_with_the_exact_san) {
+    running_proxy p(base_config(), test::allow_every_request);
     auto port = std::to_string(p.sni());
     auto r = run("curl -sS --max-time 10 --cacert " + pki->corp_cert +
                  " --connect-to signin.aws.amazon.com:443:127.0.0.1:" + port +
@@ -202,8 +204,8 @@ TEST_F(proxy_it, sni_listener_presents_a_corporate_leaf_with_the_exact_san) {
     EXPECT_NE(cert.out.find("CA:FALSE"), std::string::npos) << cert.out;
 }
 
-TEST_F(proxy_it, spliced_hosts_show_the_origin_certificate_untouched) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, spliced_hosts_show_the_origin_certificate_untouched) {
+    running_proxy p(base_config(), test::allow_every_request);
     auto r = run("curl -sS --max-time 10 --cacert " + pki->origin_ca_cert +
                  " -x http://127.0.0.1:" + std::to_string(p.connect()) +
                  " https://www.example.org/spliced");
@@ -218,8 +220,8 @@ TEST_F(proxy_it, spliced_hosts_show_the_origin_certificate_untouched) {
     EXPECT_EQ(p.shared->counters().bumped.load(), 0u);
 }
 
-TEST_F(proxy_it, untrusted_or_misnamed_upstream_certificates_are_refused) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, untrusted_or_misnamed_upstream_certificates_are_refused) {
+    running_proxy p(base_config(), test::allow_every_request);
     ::testing::internal::CaptureStderr();
     auto r = run(curl_connect(p, "https://untrusted.signin.aws.amazon.com/", "-w '%{http_code}'"));
     auto log = ::testing::internal::GetCapturedStderr();
@@ -234,8 +236,8 @@ TEST_F(proxy_it, untrusted_or_misnamed_upstream_certificates_are_refused) {
     EXPECT_EQ(p.shared->counters().upstream_cert_failures.load(), 2u);
 }
 
-TEST_F(proxy_it, block_page_html_for_navigation_json_for_fetch_and_cookie_expiry) {
-    running_proxy p(base_options(), deny_paths);
+TEST_F(proxy_service, block_page_html_for_navigation_json_for_fetch_and_cookie_expiry) {
+    running_proxy p(base_config(), deny_paths);
     auto html = run(curl_connect(p, "https://signin.aws.amazon.com/deny",
                                  "-D - -H 'Sec-Fetch-Mode: navigate'"));
     EXPECT_NE(html.out.find("HTTP/1.1 403"), std::string::npos) << html.out;
@@ -260,9 +262,9 @@ TEST_F(proxy_it, block_page_html_for_navigation_json_for_fetch_and_cookie_expiry
     EXPECT_EQ(p.shared->counters().bumped.load(), 3u);
 }
 
-TEST_F(proxy_it, oversized_headers_get_431_and_the_proxy_keeps_serving) {
-    auto o = base_options();
-    o->max_header_bytes = 16 * 1024;
+TEST_F(proxy_service, oversized_headers_get_431_and_the_proxy_keeps_serving) {
+    auto o = base_config();
+    o->proxy.max_header_bytes = 16 * 1024;
     running_proxy p(o, test::allow_every_request);
     std::string big(20 * 1024, 'c');
     auto r = run(curl_connect(p, "https://signin.aws.amazon.com/",
@@ -272,8 +274,8 @@ TEST_F(proxy_it, oversized_headers_get_431_and_the_proxy_keeps_serving) {
     EXPECT_NE(ok.out.find("200"), std::string::npos) << ok.out;
 }
 
-TEST_F(proxy_it, connect_to_forbidden_port_or_address_gets_403) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, connect_to_forbidden_port_or_address_gets_403) {
+    running_proxy p(base_config(), test::allow_every_request);
     auto port =
         run("curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -p -x http://127.0.0.1:" +
             std::to_string(p.connect()) + " https://www.example.org:22/");
@@ -320,8 +322,8 @@ std::chrono::milliseconds time_until_closed(std::uint16_t port, const std::strin
                                                                  start);
 }
 
-TEST_F(proxy_it, slowloris_and_stalled_handshakes_time_out_while_others_are_served) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, slowloris_and_stalled_handshakes_time_out_while_others_are_served) {
+    running_proxy p(base_config(), test::allow_every_request);
     std::string answer;
     std::thread slow([&] {
         // Half a request header, then silence: closed at the header timeout (1.5 s).
@@ -351,9 +353,9 @@ TEST_F(proxy_it, slowloris_and_stalled_handshakes_time_out_while_others_are_serv
     EXPECT_GE(p.shared->counters().timeouts.load(), 2u);
 }
 
-TEST_F(proxy_it, clients_outside_the_allowlist_are_closed_without_a_byte) {
-    auto o = base_options();
-    o->allow_clients = {*core::cidr::parse("10.0.0.0/8")};
+TEST_F(proxy_service, clients_outside_the_allowlist_are_closed_without_a_byte) {
+    auto o = base_config();
+    o->proxy.allow_clients = {*core::cidr::parse("10.0.0.0/8")};
     running_proxy p(o, test::allow_every_request);
     std::string got;
     auto t = time_until_closed(p.connect(), "CONNECT www.example.org:443 HTTP/1.1\r\n\r\n",
@@ -363,8 +365,8 @@ TEST_F(proxy_it, clients_outside_the_allowlist_are_closed_without_a_byte) {
     EXPECT_GE(p.shared->counters().refused_client.load(), 1u);
 }
 
-TEST_F(proxy_it, sni_and_connect_host_must_agree_for_inspected_hosts) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, sni_and_connect_host_must_agree_for_inspected_hosts) {
+    running_proxy p(base_config(), test::allow_every_request);
     // CONNECT to a spliced name while the TLS names an inspected host: refused, not spliced.
     auto s = run("curl -sS --max-time 10 -k -x http://127.0.0.1:" + std::to_string(p.connect()) +
                  " --connect-to signin.aws.amazon.com:443:www.example.org:443"
@@ -374,8 +376,8 @@ TEST_F(proxy_it, sni_and_connect_host_must_agree_for_inspected_hosts) {
     EXPECT_EQ(p.shared->counters().spliced.load(), 0u);
 }
 
-TEST_F(proxy_it, plain_http_on_the_connect_listener) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, plain_http_on_the_connect_listener) {
+    running_proxy p(base_config(), test::allow_every_request);
     auto fwd = run("curl -sS --max-time 10 -x http://127.0.0.1:" + std::to_string(p.connect()) +
                    " http://plain.example.org/pac-path");
     EXPECT_NE(fwd.out.find("target=/pac-path"), std::string::npos) << fwd.out;
@@ -388,8 +390,8 @@ TEST_F(proxy_it, plain_http_on_the_connect_listener) {
 
 // Connection may name fields to drop, but never the body's framing (without Content-Length the
 // body would reach the origin unframed, to be read as the next request: smuggling) nor Host.
-TEST_F(proxy_it, connection_cannot_remove_content_length_or_host_on_either_path) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, connection_cannot_remove_content_length_or_host_on_either_path) {
+    running_proxy p(base_config(), test::allow_every_request);
     auto plain = run("curl -sS --max-time 10 -x http://127.0.0.1:" + std::to_string(p.connect()) +
                      " -H 'Connection: Content-Length, Host' --data-binary 'GET /smuggled' "
                      "http://plain.example.org/framed");
@@ -405,8 +407,8 @@ TEST_F(proxy_it, connection_cannot_remove_content_length_or_host_on_either_path)
 }
 
 // Every Via the client sent reaches the origin, in order and with ours last, as on responses.
-TEST_F(proxy_it, request_via_values_are_joined_with_ours_last_on_both_paths) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, request_via_values_are_joined_with_ours_last_on_both_paths) {
+    running_proxy p(base_config(), test::allow_every_request);
     const std::string vias = "-H 'Via: 1.0 first' -H 'X-Between: 1' -H 'Via: 1.1 second'";
     auto plain = run("curl -sS --max-time 10 -x http://127.0.0.1:" + std::to_string(p.connect()) +
                      " " + vias + " http://plain.example.org/via");
@@ -417,8 +419,8 @@ TEST_F(proxy_it, request_via_values_are_joined_with_ours_last_on_both_paths) {
     }
 }
 
-TEST_F(proxy_it, plain_http_uploads_stream_to_the_origin_intact) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, plain_http_uploads_stream_to_the_origin_intact) {
+    running_proxy p(base_config(), test::allow_every_request);
     std::string data;
     for (std::size_t i = 0; data.size() < 2 * 1024 * 1024; ++i) data += std::to_string(i) + ";";
     data.resize(2 * 1024 * 1024);
@@ -447,8 +449,8 @@ TEST_F(proxy_it, plain_http_uploads_stream_to_the_origin_intact) {
     EXPECT_NE(chunked.out.find("framing=chunked"), std::string::npos) << chunked.out;
 }
 
-TEST_F(proxy_it, close_delimited_origin_bodies_are_rechunked_on_both_paths) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, close_delimited_origin_bodies_are_rechunked_on_both_paths) {
+    running_proxy p(base_config(), test::allow_every_request);
     auto tail = "close-delimited body: " + std::string(20000, 'z') + "\nend\n";
     auto bumped = run(curl_connect(p, "https://signin.aws.amazon.com/close-delimited", "-D -"));
     auto plain =
@@ -461,24 +463,24 @@ TEST_F(proxy_it, close_delimited_origin_bodies_are_rechunked_on_both_paths) {
     }
 }
 
-TEST_F(proxy_it, no_sni_on_the_sni_listener_is_refused_with_an_alert) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, no_sni_on_the_sni_listener_is_refused_with_an_alert) {
+    running_proxy p(base_config(), test::allow_every_request);
     auto r = run("sh -c \"openssl s_client -connect 127.0.0.1:" + std::to_string(p.sni()) +
                  " -noservername </dev/null\"");
     EXPECT_NE(r.out.find("unrecognized name"), std::string::npos) << r.out;
     EXPECT_EQ(p.shared->counters().refused_host.load(), 1u);
 }
 
-TEST_F(proxy_it, metrics_text) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, metrics_text) {
+    running_proxy p(base_config(), test::allow_every_request);
     std::string out;
     write_prometheus(out, p.shared->counters());
     EXPECT_NE(out.find("# TYPE consolegate_proxy_bumped_total counter"), std::string::npos);
     EXPECT_NE(out.find("consolegate_proxy_connections_active 0"), std::string::npos);
 }
 
-TEST_F(proxy_it, request_header_sizes_are_measured_for_sizing_the_limit) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, request_header_sizes_are_measured_for_sizing_the_limit) {
+    running_proxy p(base_config(), test::allow_every_request);
     // One small request, one with a 5 000-byte cookie (the console's aws-creds class).
     auto small = run(curl_connect(p, "https://signin.aws.amazon.com/small"));
     auto big = run(curl_connect(p, "https://signin.aws.amazon.com/big",
@@ -550,8 +552,8 @@ struct tls_client {
     }
 };
 
-TEST_F(proxy_it, upgrade_is_passed_through_after_the_101) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, upgrade_is_passed_through_after_the_101) {
+    running_proxy p(base_config(), test::allow_every_request);
     tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
     c.send(
         "GET /ws HTTP/1.1\r\nHost: signin.aws.amazon.com\r\nConnection: Upgrade\r\n"
@@ -567,9 +569,9 @@ TEST_F(proxy_it, upgrade_is_passed_through_after_the_101) {
     EXPECT_EQ(p.shared->counters().upgrades.load(), 1u);
 }
 
-TEST_F(proxy_it, inspector_sees_the_dechunked_body_truncated_at_the_cap) {
-    auto o = base_options();
-    o->max_inspect_body = 16;
+TEST_F(proxy_service, inspector_sees_the_dechunked_body_truncated_at_the_cap) {
+    auto o = base_config();
+    o->proxy.max_inspect_body = 16;
     static std::mutex m;
     static std::vector<std::pair<std::string, bool>> seen;
     seen.clear();
@@ -594,9 +596,9 @@ TEST_F(proxy_it, inspector_sees_the_dechunked_body_truncated_at_the_cap) {
     EXPECT_TRUE(seen[1].second);
 }
 
-TEST_F(proxy_it, bodies_over_the_inspection_cap_stream_to_the_origin_intact) {
-    auto o = base_options();
-    o->max_inspect_body = 1024;
+TEST_F(proxy_service, bodies_over_the_inspection_cap_stream_to_the_origin_intact) {
+    auto o = base_config();
+    o->proxy.max_inspect_body = 1024;
     static std::mutex m;
     static std::vector<std::pair<std::size_t, bool>> seen;
     seen.clear();
@@ -648,9 +650,9 @@ TEST_F(proxy_it, bodies_over_the_inspection_cap_stream_to_the_origin_intact) {
     EXPECT_EQ(seen[2], std::make_pair(std::size_t{1024}, true));
 }
 
-TEST_F(proxy_it, a_denied_streaming_request_gets_the_block_page_and_a_closed_connection) {
-    auto o = base_options();
-    o->max_inspect_body = 64;
+TEST_F(proxy_service, a_denied_streaming_request_gets_the_block_page_and_a_closed_connection) {
+    auto o = base_config();
+    o->proxy.max_inspect_body = 64;
     running_proxy p(o, [](const core::http_request_view& r) {
         if (!r.body_truncated) return test::allow_every_request(r);
         verdict v;
@@ -674,9 +676,9 @@ TEST_F(proxy_it, a_denied_streaming_request_gets_the_block_page_and_a_closed_con
     EXPECT_TRUE(c.closed_by_peer());
 }
 
-TEST_F(proxy_it, an_origin_that_never_answers_gets_a_502_after_the_deadline) {
-    auto o = base_options();
-    o->idle_timeout = std::chrono::milliseconds(700);  // the wait for the response header
+TEST_F(proxy_service, an_origin_that_never_answers_gets_a_502_after_the_deadline) {
+    auto o = base_config();
+    o->proxy.idle_timeout = std::chrono::milliseconds(700);  // the wait for the response header
     running_proxy p(o, test::allow_every_request);
     auto t0 = std::chrono::steady_clock::now();
     auto r = run(curl_connect(p, "https://signin.aws.amazon.com/stall", "-w '%{http_code}'"));
@@ -690,9 +692,9 @@ TEST_F(proxy_it, an_origin_that_never_answers_gets_a_502_after_the_deadline) {
     EXPECT_NE(ok.out.find("target=/fine"), std::string::npos) << ok.out;
 }
 
-TEST_F(proxy_it, an_idle_keep_alive_connection_gives_its_buffers_back_and_still_serves) {
-    auto o = base_options();
-    o->idle_timeout = std::chrono::seconds(2);  // buffers go back after a quarter of it
+TEST_F(proxy_service, an_idle_keep_alive_connection_gives_its_buffers_back_and_still_serves) {
+    auto o = base_config();
+    o->proxy.idle_timeout = std::chrono::seconds(2);  // buffers go back after a quarter of it
     running_proxy p(o, test::allow_every_request);
     tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
     c.send("GET /first HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n\r\n");
@@ -712,8 +714,8 @@ TEST_F(proxy_it, an_idle_keep_alive_connection_gives_its_buffers_back_and_still_
     EXPECT_EQ(p.shared->counters().bumped.load(), 1u);
 }
 
-TEST_F(proxy_it, expect_100_continue_is_answered_by_the_proxy) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, expect_100_continue_is_answered_by_the_proxy) {
+    running_proxy p(base_config(), test::allow_every_request);
     // curl waits up to --expect100-timeout for the 100 before sending the body anyway.
     auto t0 = std::chrono::steady_clock::now();
     auto r = run(curl_connect(p, "https://signin.aws.amazon.com/upload",
@@ -723,8 +725,8 @@ TEST_F(proxy_it, expect_100_continue_is_answered_by_the_proxy) {
     EXPECT_LT(took, std::chrono::seconds(4));
 }
 
-TEST_F(proxy_it, a_second_client_connection_reuses_the_pooled_upstream) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, a_second_client_connection_reuses_the_pooled_upstream) {
+    running_proxy p(base_config(), test::allow_every_request);
     for (int i = 0; i < 3; ++i) {
         auto r = run(curl_connect(p, "https://signin.aws.amazon.com/again"));
         EXPECT_NE(r.out.find("target=/again"), std::string::npos) << r.out;
@@ -738,8 +740,8 @@ TEST_F(proxy_it, a_second_client_connection_reuses_the_pooled_upstream) {
     EXPECT_EQ(p.shared->counters().upstream_resumed.load(), 0u);
 }
 
-TEST_F(proxy_it, stop_closes_idle_keep_alive_connections) {
-    running_proxy p(base_options(), test::allow_every_request);
+TEST_F(proxy_service, stop_closes_idle_keep_alive_connections) {
+    running_proxy p(base_config(), test::allow_every_request);
     tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
     c.send("GET /first HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n\r\n");
     auto first = c.read_until("body-bytes=");
@@ -749,9 +751,9 @@ TEST_F(proxy_it, stop_closes_idle_keep_alive_connections) {
     EXPECT_TRUE(c.closed_by_peer());
 }
 
-TEST_F(proxy_it, connections_over_the_limit_are_closed) {
-    auto o = base_options();
-    o->max_connections = 1;
+TEST_F(proxy_service, connections_over_the_limit_are_closed) {
+    auto o = base_config();
+    o->proxy.max_connections = 1;
     running_proxy p(o, test::allow_every_request);
     std::thread holder([&] {
         time_until_closed(p.sni(), std::string("\x16\x03\x01\x02\x00\x01", 6),
@@ -790,12 +792,12 @@ class fixed_resolver : public net::host_resolver {
     }
 };
 
-TEST_F(proxy_it, resolved_addresses_are_checked_against_the_destination_rules) {
-    auto o = base_options();
-    o->connect_ports.push_back(other_origin->port());
+TEST_F(proxy_service, resolved_addresses_are_checked_against_the_destination_rules) {
+    auto o = base_config();
+    o->proxy.connect_ports.push_back(other_origin->port());
     boost::asio::io_context ioc;
     shared_state shared(o);
-    service svc(ioc, o, shared, test::allow_every_request, std::make_shared<fixed_resolver>());
+    service svc(ioc, shared, test::allow_every_request, std::make_shared<fixed_resolver>());
     svc.start();
     std::thread t([&] { ioc.run(); });
     auto proxy = " -x http://127.0.0.1:" + std::to_string(svc.bound_connect_ports().at(0));
@@ -815,15 +817,15 @@ TEST_F(proxy_it, resolved_addresses_are_checked_against_the_destination_rules) {
     EXPECT_EQ(shared.counters().refused_destination.load(), 1u);
 }
 
-TEST_F(proxy_it, a_service_without_an_inspector_cannot_be_built) {
-    auto o = base_options();
+TEST_F(proxy_service, a_service_without_an_inspector_cannot_be_built) {
+    auto o = base_config();
     boost::asio::io_context ioc;
     shared_state shared(o);
-    EXPECT_THROW(service(ioc, o, shared, inspector{}, nullptr), std::invalid_argument);
+    EXPECT_THROW(service(ioc, shared, inspector{}, nullptr), std::invalid_argument);
 }
 
-TEST_F(proxy_it, a_request_the_inspector_leaves_unjudged_is_denied) {
-    running_proxy p(base_options(), [](const core::http_request_view&) { return verdict{}; });
+TEST_F(proxy_service, a_request_the_inspector_leaves_unjudged_is_denied) {
+    running_proxy p(base_config(), [](const core::http_request_view&) { return verdict{}; });
     auto r = run(curl_connect(p, "https://signin.aws.amazon.com/anything",
                               "-H 'Accept: application/json' -w ' %{http_code}'"));
     EXPECT_NE(r.out.find("\"reason_code\":\"no-verdict\""), std::string::npos) << r.out;

@@ -1,0 +1,427 @@
+// The request path of a bumped connection reads in serve_http: each step is a named call below
+// it, in the order a request takes them.
+#include "bumped_session.hpp"
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "block_page.hpp"
+#include "consolegate/log/log.hpp"
+#include "http_wire.hpp"
+#include "splice.hpp"
+#include "upstream_leg.hpp"
+
+namespace consolegate::proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+constexpr std::uint64_t small_body = 256 * 1024;      // buffered whole; larger bodies stream
+constexpr std::size_t keep_buffer_bytes = 64 * 1024;  // more is given back while idle
+
+using header_list = std::vector<std::pair<std::string_view, std::string_view>>;
+
+// One bumped client connection, kept across its keep-alive requests. Not movable: to_pool refers
+// to up.
+struct bumped_connection {
+    bumped_connection(std::shared_ptr<service::impl> s, tls_socket& cl, connection_guard& g,
+                      std::string h, std::uint16_t p, std::string n, core::ip_address ip)
+        : svc(std::move(s)),
+          o(*svc->opts),
+          st(svc->counters()),
+          client(cl),
+          guard(g),
+          host(std::move(h)),
+          port(p),
+          sni(std::move(n)),
+          client_ip(ip),
+          header_limit(
+              static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX))),
+          to_pool{*svc, host + ":" + std::to_string(port), up} {}
+    bumped_connection(const bumped_connection&) = delete;
+    bumped_connection& operator=(const bumped_connection&) = delete;
+
+    std::shared_ptr<service::impl> svc;
+    const core::proxy_config& o;
+    stats& st;
+    tls_socket& client;
+    connection_guard& guard;
+    std::string host;
+    std::uint16_t port;
+    std::string sni;
+    core::ip_address client_ip;
+    std::uint32_t header_limit;
+    beast::flat_buffer cbuf;  // client bytes read and not yet parsed
+    upstream_leg up;
+    pool_return to_pool;     // declared after up: gives it back first
+    std::string wire, body;  // reused across requests: the keep-alive path allocates little
+    response_head_store head_store;
+    header_list headers;
+};
+
+// One request and its response.
+struct exchange {
+    http::request_parser<http::buffer_body> p;
+    bool streaming = false;  // body longer than the inspection cap: sent as it comes
+    bool had_length = false, had_chunked = false;
+    bool navigation = false;
+    bool keep_alive = false;  // with the client, after this exchange
+    bool upgrade = false;
+    bool chunk_up = false;  // the body is re-chunked upstream
+    std::optional<upstream_response> rpo;
+    bool upstream_keep = false;
+};
+
+// Idle wait for the next request when no byte of it is buffered: the only point where drain may
+// close us. False when the connection ends.
+asio::awaitable<bool> wait_for_request(bumped_connection& c, int served) {
+    if (c.cbuf.size() > 0) co_return true;
+    // A large upload must not pin its buffers for the life of an idle keep-alive.
+    if (c.cbuf.capacity() > keep_buffer_bytes) c.cbuf.shrink_to_fit();
+    if (c.up.buf.size() == 0 && c.up.buf.capacity() > keep_buffer_bytes) c.up.buf.shrink_to_fit();
+    if (c.body.capacity() > keep_buffer_bytes) std::string().swap(c.body);
+    if (c.wire.capacity() > keep_buffer_bytes) std::string().swap(c.wire);
+    c.guard.set_idle(true);
+    if (c.svc->draining) co_return false;
+    c.client.expires_after(served == 0 ? c.o.header_timeout : c.o.idle_timeout);
+    c.client.set_idle(true);  // a long wait gives the TLS buffers back (tls_socket.hpp)
+    auto [ec, n] = co_await c.client.read_some(c.cbuf.prepare(4096));
+    c.client.set_idle(false);
+    c.guard.set_idle(false);
+    if (ec) {
+        if (c.client.timed_out()) count(c.st.timeouts);
+        co_return false;
+    }
+    c.cbuf.commit(n);
+    co_return true;
+}
+
+// The request head, and its body up to the inspection cap. A request that cannot be read gets
+// its documented answer (answer_read_error); false then.
+asio::awaitable<bool> read_request(bumped_connection& c, exchange& r) {
+    auto& p = r.p;
+    p.header_limit(c.header_limit);
+    p.body_limit(c.o.max_request_body);
+    c.client.expires_after(c.o.header_timeout);  // slowloris: the whole header in time
+    std::size_t header_bytes = 0;
+    auto hec = co_await parse_from(c.client, c.cbuf, p, true, &header_bytes);
+    if (!hec) c.st.observe_header_bytes(header_bytes);
+    if (!hec && !p.is_done() &&
+        iequals(header_value(p.get().base(), http::field::expect), "100-continue")) {
+        // The body is read here before inspection, so we say continue.
+        c.client.expires_after(c.o.idle_timeout);
+        if (co_await c.client.write(asio::buffer(continue_100))) co_return false;
+    }
+    c.body.clear();
+    if (!hec && !p.is_done()) {
+        c.client.expires_after(c.o.idle_timeout);
+        hec = co_await read_body_prefix(c.client, c.cbuf, p, c.body, c.o.max_inspect_body);
+    }
+    if (hec) {
+        co_await answer_read_error(c.client, hec, c.client.timed_out(), c.st);
+        co_return false;
+    }
+    co_return true;
+}
+
+// Absolute-form inside a tunnel is reduced to origin-form, and its authority replaces the Host
+// header (RFC 9112 §3.2.2: the server MUST ignore Host then), so the name checked against the
+// SNI, inspected and sent upstream is the one requested.
+void to_origin_form(http::request<http::buffer_body>& req) {
+    std::string_view raw_target = req.target();
+    if (!raw_target.starts_with("https://") && !raw_target.starts_with("http://")) return;
+    std::string target(raw_target);
+    auto start = target.find("//") + 2;
+    auto slash = target.find('/', start);
+    auto authority =
+        target.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (auto at = authority.rfind('@'); at != std::string::npos) {
+        authority.erase(0, at + 1);  // userinfo is never forwarded
+    }
+    req.set(http::field::host, authority);
+    req.target(slash == std::string::npos ? "/" : target.substr(slash));
+}
+
+// What the request is (streamed, navigation, keep-alive), and whether it is for this
+// connection's host. False (after a 421) when it is not.
+asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
+    count(c.st.requests);
+    auto& req = r.p.get();
+    r.streaming = !r.p.is_done();
+    if (!r.streaming) c.client.message_done();  // its next request follows our answer
+    r.had_length = r.p.content_length().has_value();
+    r.had_chunked = r.p.chunked();
+    {
+        auto it = req.base().find("Sec-Fetch-Mode");
+        std::string_view mode;
+        if (it != req.base().end()) mode = it->value();
+        r.navigation = is_navigation(mode, header_value(req.base(), http::field::accept));
+    }
+    r.keep_alive = req.keep_alive() && !c.svc->draining;
+    to_origin_form(req);
+    // A request for another host on this connection would be inspected under one name and
+    // answered by another: RFC 9110 §15.5.20 421 Misdirected Request.
+    if (host_without_port(header_value(req.base(), http::field::host)) != c.host) {
+        count(c.st.bad_requests);
+        co_await write_simple(c.client, http::status::misdirected_request,
+                              "Misdirected request: Host does not match the TLS server name",
+                              std::chrono::seconds(2));
+        co_return false;
+    }
+    co_return true;
+}
+
+// The inspection hook's verdict on the request as read. An inspector that throws denies.
+verdict judge(bumped_connection& c, exchange& r) {
+    auto& req = r.p.get();
+    core::http_request_view view;
+    view.method = req.method_string();
+    view.target = req.target();
+    view.host = header_value(req.base(), http::field::host);
+    view.sni = c.sni;
+    c.headers.clear();  // capacity kept across requests
+    for (const auto& f : req.base()) c.headers.emplace_back(f.name_string(), f.value());
+    view.headers.swap(c.headers);
+    view.body = std::string_view(c.body).substr(0, c.o.max_inspect_body);
+    view.body_truncated = r.streaming || c.body.size() > c.o.max_inspect_body;
+    view.client = c.client_ip;
+    view.time = std::chrono::system_clock::now();
+    verdict v;
+    try {
+        struct give_back {  // the header vector returns to `headers` however inspect ends
+            header_list& from;
+            header_list& to;
+            ~give_back() { from.swap(to); }
+        } back{view.headers, c.headers};
+        v = c.svc->inspect(view);
+    } catch (const std::exception& e) {
+        // Fail closed (DESIGN.md): an inspector that cannot decide denies.
+        log::write(log::level::error, "proxy", "inspection failed; request denied",
+                   {{"host", std::string(view.host)}, {"error", e.what()}});
+        v = verdict{};
+        v.basis = verdict_basis::inspector_error;
+    }
+    return v;
+}
+
+// The block page for a denied request. True when the connection serves the next request.
+asio::awaitable<bool> answer_deny(bumped_connection& c, exchange& r, const verdict& v) {
+    count(c.st.requests_denied);
+    // The unread rest of a streamed body would be parsed as the next request: close.
+    bool keep = r.keep_alive && !r.streaming;
+    auto page = render_block_page(v, r.navigation, c.host, c.svc->shared.block_page);
+    co_await write_rendered(c.client, page, keep, c.o.idle_timeout);
+    if (!keep) {
+        c.client.shutdown_now();
+        co_return false;
+    }
+    co_return true;
+}
+
+// The request head (and the body read so far) as it goes upstream, into c.wire.
+void prepare_upstream_request(bumped_connection& c, exchange& r) {
+    auto& req = r.p.get();
+    r.upgrade =
+        req.count(http::field::upgrade) > 0 &&
+        header_value(req.base(), http::field::connection).find("pgrade") != std::string_view::npos;
+    strip_hop_by_hop(req.base(), r.upgrade);
+    req.erase(http::field::expect);  // answered in read_request
+    if (r.upgrade) req.set(http::field::connection, "upgrade");
+    add_via(req.base());
+    // Framing upstream: a complete body goes with its length; a streamed one keeps the client's
+    // length, or is re-chunked (RFC 9112 §6.1: Transfer-Encoding is hop-by-hop).
+    r.chunk_up = r.streaming && !r.had_length;
+    if (r.chunk_up) {
+        req.set(http::field::transfer_encoding, "chunked");
+    } else if (!r.streaming && (r.had_length || r.had_chunked || !c.body.empty())) {
+        req.content_length(c.body.size());
+    }
+    c.wire.clear();
+    append_head(c.wire, req);
+    if (r.chunk_up) {
+        if (!c.body.empty()) append_chunk(c.wire, c.body.data(), c.body.size());
+    } else {
+        c.wire.append(c.body);
+    }
+}
+
+// An upstream connection in c.up: the one kept from this client's last request, a pooled one
+// (first attempt only), or a fresh one. False with `failure` set when none could be opened.
+asio::awaitable<bool> ensure_upstream(bumped_connection& c, int attempt, std::string& failure) {
+    if (c.up.tls) co_return true;
+    // The retry after a stale reused connection always opens a fresh one.
+    auto pooled = attempt == 0 ? take_pooled(*c.svc, c.to_pool.key) : nullptr;
+    if (pooled) {
+        c.up.tls = std::move(pooled);
+        c.up.buf.clear();
+        c.up.reused = true;
+        co_return true;
+    }
+    bool cert_failure = false;
+    failure = co_await open_upstream(c.svc, c.up, c.host, c.port, cert_failure);
+    co_return failure.empty();
+}
+
+// Sends the request (streaming the rest of a long body) and reads the final response head into
+// r.rpo. One retry on a reused keep-alive connection the origin closed meanwhile (never for a
+// streamed body, which cannot be sent twice). False when the connection ends: after a 502 page,
+// or when the client or origin went away mid-body.
+asio::awaitable<bool> forward_request(bumped_connection& c, exchange& r) {
+    std::string failure;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (!co_await ensure_upstream(c, attempt, failure)) break;
+        c.to_pool.clean = false;
+        bool was_reused = c.up.reused;
+        c.up.tls->expires_after(c.o.upstream_timeout);
+        auto wec = co_await c.up.tls->write(asio::buffer(c.wire));
+        if (!wec && r.streaming) {
+            if (!co_await stream_body(c.client, c.cbuf, r.p, *c.up.tls, r.chunk_up,
+                                      c.o.idle_timeout, c.wire)) {
+                co_return false;  // the client or the origin went away mid-body
+            }
+        }
+        if (!wec) {
+            auto rec = co_await read_final_header(
+                *c.up.tls, c.up.buf, r.rpo, c.head_store, c.header_limit,
+                r.p.get().method() == http::verb::head, c.o.idle_timeout);
+            if (!rec) {
+                c.up.reused = true;
+                co_return true;
+            }
+            failure = "reading the response of " + c.host + " failed: " +
+                      (c.up.tls->timed_out() ? std::string("timed out") : rec.message());
+        } else {
+            failure = "sending the request to " + c.host + " failed: " + wec.message();
+        }
+        c.up.tls.reset();
+        if (!was_reused || r.streaming) break;
+    }
+    auto page = render_upstream_error(c.host, failure, r.navigation);
+    co_await write_rendered(c.client, page, false, std::chrono::seconds(5));
+    co_return false;
+}
+
+// A 101 to an upgrade request: the head, then both directions spliced until either side ends.
+asio::awaitable<void> relay_upgrade(bumped_connection& c, exchange& r) {
+    count(c.st.upgrades);
+    c.wire.clear();
+    r.rpo->append_head(c.wire, true, false, true);
+    // Bytes the upstream sent right after the 101 must reach the client first.
+    auto early = c.up.buf.data();
+    c.wire.append(static_cast<const char*>(early.data()), early.size());
+    c.up.buf.clear();
+    c.client.expires_after(c.o.idle_timeout);
+    if (co_await c.client.write(asio::buffer(c.wire))) co_return;
+    if (c.cbuf.size() > 0) {
+        c.up.tls->expires_after(c.o.idle_timeout);
+        if (co_await c.up.tls->write(c.cbuf.data())) co_return;
+        c.cbuf.clear();
+    }
+    // TLS on both sides: no half-close without close_notify games.
+    co_await splice(c.client, *c.up.tls, c.o.idle_timeout, c.st, false);
+}
+
+// The response head and body to the client. False when either side failed.
+asio::awaitable<bool> relay_response(bumped_connection& c, exchange& r) {
+    auto& rp = *r.rpo;
+    r.upstream_keep = rp.keep_alive();
+    auto length = rp.content_length();
+    c.wire.clear();
+    bool chunk_down = append_response_head(c.wire, rp, r.keep_alive);
+    if (!rp.is_done() && length && *length <= small_body) {
+        // Small bodies (the console's API answers) go out with their header in one write.
+        std::size_t at = c.wire.size();
+        c.wire.resize(at + static_cast<std::size_t>(*length));
+        rp.body_buffer(c.wire.data() + at, static_cast<std::size_t>(*length));
+        c.up.tls->expires_after(c.o.idle_timeout);
+        auto bec = co_await parse_from(*c.up.tls, c.up.buf, rp, false);
+        if (bec == http::error::need_buffer) bec = {};
+        if (bec || !rp.is_done()) co_return false;
+        c.client.expires_after(c.o.idle_timeout);
+        co_return !co_await c.client.write(asio::buffer(c.wire));
+    }
+    c.client.expires_after(c.o.idle_timeout);
+    if (co_await c.client.write(asio::buffer(c.wire))) co_return false;
+    co_return co_await stream_body(*c.up.tls, c.up.buf, rp, c.client, chunk_down, c.o.idle_timeout,
+                                   c.wire);
+}
+
+// After a complete exchange: the upstream connection is kept for the next request (and the pool)
+// or dropped, and the client connection stays open or is shut. True when it stays open.
+bool finish_exchange(bumped_connection& c, const exchange& r) {
+    if (!r.upstream_keep) {
+        c.up.tls.reset();
+    } else {
+        c.up.tls->message_done();  // its next bytes answer our next request
+    }
+    c.to_pool.clean = c.up.tls != nullptr && c.up.buf.size() == 0;
+    if (!r.keep_alive) {
+        c.client.shutdown_now();
+        return false;
+    }
+    return true;
+}
+
+asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket& client,
+                                 connection_guard& guard, std::string host, std::uint16_t port,
+                                 std::string sni, core::ip_address client_ip) {
+    bumped_connection c(std::move(svc), client, guard, std::move(host), port, std::move(sni),
+                        client_ip);
+    for (int served = 0;; ++served) {
+        if (!co_await wait_for_request(c, served)) co_return;
+        exchange r;
+        if (!co_await read_request(c, r)) co_return;
+        if (!co_await check_request(c, r)) co_return;
+        verdict v = judge(c, r);
+        if (!v.allows()) {
+            if (co_await answer_deny(c, r, v)) continue;
+            co_return;
+        }
+        prepare_upstream_request(c, r);
+        if (!co_await forward_request(c, r)) co_return;
+        if (r.upgrade && r.rpo->status() == 101) {
+            co_await relay_upgrade(c, r);
+            co_return;
+        }
+        if (!co_await relay_response(c, r)) co_return;
+        if (!finish_exchange(c, r)) co_return;
+    }
+}
+
+}  // namespace
+
+asio::awaitable<void> bump(std::shared_ptr<service::impl> svc, beast::tcp_stream stream,
+                           beast::flat_buffer hello_bytes, std::string host, std::uint16_t port,
+                           std::string sni, core::ip_address client_ip) {
+    auto& st = svc->counters();
+    auto& minter = *svc->shared.minter;
+    auto leaf = minter.get(host);
+    if (!leaf) {
+        co_await send_alert(stream, alert_internal_error);
+        co_return;
+    }
+    tls_socket tls(stream.release_socket(), svc->shared.server_ctx->native_handle(), svc->sweeper);
+    connection_guard guard(*svc, [&tls] { tls.close(); });
+    SSL* ssl = tls.native_handle();
+    if (SSL_use_certificate(ssl, leaf.get()) != 1 ||
+        SSL_use_PrivateKey(ssl, minter.leaf_key()) != 1 ||
+        SSL_add1_chain_cert(ssl, minter.ca_cert()) != 1) {
+        co_return;
+    }
+    auto hello = hello_bytes.data();
+    tls.replay(std::string(static_cast<const char*>(hello.data()), hello.size()));
+    tls.expires_after(svc->opts->handshake_timeout);
+    auto ec = co_await tls.handshake(true);
+    if (ec) {
+        count(tls.timed_out() ? st.timeouts : st.client_handshake_failures);
+        co_return;
+    }
+    count(st.bumped);
+    co_await serve_http(svc, tls, guard, std::move(host), port, std::move(sni), client_ip);
+}
+
+}  // namespace consolegate::proxy

@@ -1,0 +1,24 @@
+#pragma once
+// A bumped (inspected) client connection (private to the sessions): TLS terminated with a leaf
+// minted for the host, then every HTTP/1.1 request on it read, judged by the service's inspector,
+// and either forwarded to the verified origin or answered with the block page.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "service_impl.hpp"
+
+namespace consolegate::proxy {
+
+// `hello_bytes` is the ClientHello already read (replayed into the TLS handshake); `host` the
+// name being inspected (CONNECT authority or SNI), `sni` the SNI ("" when none).
+boost::asio::awaitable<void> bump(std::shared_ptr<service::impl> svc,
+                                  boost::beast::tcp_stream stream,
+                                  boost::beast::flat_buffer hello_bytes, std::string host,
+                                  std::uint16_t port, std::string sni, core::ip_address client_ip);
+
+}  // namespace consolegate::proxy

@@ -1,0 +1,257 @@
+// One coroutine per client connection: SNI or CONNECT front, then bump (TLS terminated, HTTP/1.1
+// inspected and forwarded) or splice (plain byte relay, no OpenSSL object).
+#include "front_door.hpp"
+
+#include <algorithm>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+
+#include "bumped_session.hpp"
+#include "client_hello.hpp"
+#include "consolegate/log/log.hpp"
+#include "host_pattern.hpp"
+#include "http_wire.hpp"
+#include "plain_forward.hpp"
+#include "splice.hpp"
+
+namespace consolegate::proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+struct hello_read {
+    hello_status status = hello_status::malformed;
+    client_hello_info info;
+    bool timed_out = false;
+};
+
+asio::awaitable<hello_read> read_hello(beast::tcp_stream& s, beast::flat_buffer& buf,
+                                       std::chrono::milliseconds timeout) {
+    hello_read out;
+    s.expires_after(timeout);
+    for (int i = 0; i < 1024; ++i) {  // at most max ClientHello / 16 bytes per read
+        auto data = buf.data();
+        auto r = parse_client_hello({static_cast<const std::uint8_t*>(data.data()), data.size()},
+                                    default_max_client_hello);
+        if (r.status != hello_status::need_more) {
+            out.status = r.status;
+            out.info = std::move(r.info);
+            co_return out;
+        }
+        auto [ec, n] = co_await s.async_read_some(buf.prepare(4096), tok);
+        if (ec) {
+            out.timed_out = ec == beast::error::timeout;
+            co_return out;
+        }
+        buf.commit(n);
+    }
+    co_return out;
+}
+
+asio::awaitable<void> splice_to(std::shared_ptr<service::impl> svc, beast::tcp_stream client,
+                                beast::flat_buffer hello_bytes,
+                                std::vector<tcp::endpoint> endpoints) {
+    auto& st = svc->counters();
+    connection_guard guard(*svc, [&client] {
+        boost::system::error_code ec;
+        client.socket().close(ec);
+    });
+    auto up = co_await connect_tcp(svc, std::move(endpoints));
+    if (!up.stream) {
+        count(st.upstream_connect_failures);
+        co_await send_alert(client, alert_internal_error);
+        co_return;
+    }
+    up.stream->expires_after(svc->opts->upstream_timeout);
+    auto [wec, wn] = co_await asio::async_write(*up.stream, hello_bytes.data(), tok);
+    if (wec) co_return;
+    count(st.spliced);
+    co_await splice(client, *up.stream, svc->opts->idle_timeout, st, true);
+}
+
+// Bump, splice or refuse once the ClientHello is known. `connect_host` empty on the SNI path.
+asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_stream client,
+                               beast::flat_buffer buf, hello_read hello, std::string connect_host,
+                               std::uint16_t port, std::vector<tcp::endpoint> splice_eps,
+                               core::ip_address client_ip) {
+    auto& st = svc->counters();
+    if (hello.status != hello_status::complete) {
+        count(hello.timed_out ? st.timeouts : st.bad_client_hello);
+        if (!hello.timed_out) co_await send_alert(client, alert_handshake_failure);
+        co_return;
+    }
+    const auto& inspect = svc->shared.inspect;
+    std::string sni = hello.info.has_sni ? hello.info.sni : std::string();
+    std::string host = connect_host.empty() ? sni : connect_host;
+    if (host.empty()) {
+        count(st.refused_host);
+        co_await send_alert(client, alert_unrecognized_name);
+        co_return;
+    }
+    bool inspected = inspect.matches(host) || (!sni.empty() && inspect.matches(sni));
+    if (inspected) {
+        // CONNECT 52.x.x.x with SNI signin.aws.amazon.com (or the reverse) must never become a
+        // splice around inspection: both names must agree.
+        if (!sni.empty() && sni != host) {
+            count(st.refused_host);
+            co_await send_alert(client, alert_access_denied);
+            co_return;
+        }
+        co_await bump(svc, std::move(client), std::move(buf), host, port, sni, client_ip);
+        co_return;
+    }
+    if (svc->opts->not_inspected == core::not_inspected_action::refuse) {
+        count(st.refused_host);
+        co_await send_alert(client, alert_access_denied);
+        co_return;
+    }
+    if (splice_eps.empty()) {
+        auto dest = co_await resolve_destination(svc, host, port);
+        if (dest.failure != upstream_failure::none) {
+            count(dest.failure == upstream_failure::forbidden ? st.refused_destination
+                                                              : st.upstream_connect_failures);
+            co_await send_alert(client, alert_access_denied);
+            co_return;
+        }
+        splice_eps = std::move(dest.endpoints);
+    }
+    co_await splice_to(svc, std::move(client), std::move(buf), std::move(splice_eps));
+}
+
+// A tunnel the CONNECT listener agreed to open.
+struct tunnel {
+    authority target;
+    std::vector<tcp::endpoint> endpoints;  // empty for inspected hosts (resolved when forwarded)
+};
+
+// Reads the first request on the CONNECT listener and answers it: a permitted CONNECT gets
+// "200 Connection established" and a tunnel; an absolute-form plain HTTP request is forwarded
+// (forward_plain); anything else gets its error answer. nullopt when no tunnel opens.
+asio::awaitable<std::optional<tunnel>> open_tunnel(std::shared_ptr<service::impl> svc,
+                                                   beast::tcp_stream& client,
+                                                   beast::flat_buffer& buf) {
+    auto& st = svc->counters();
+    const auto& o = *svc->opts;
+    http::request_parser<http::empty_body> p;
+    p.header_limit(
+        static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
+    // A plain-HTTP upload's Content-Length is checked here, as the header completes (Beast's
+    // default would refuse anything over 1 MiB).
+    p.body_limit(o.max_request_body);
+    client.expires_after(o.header_timeout);
+    auto [hec, hn] = co_await http::async_read_header(client, buf, p, tok);
+    if (hec) {
+        co_await answer_read_error(client, hec, hec == beast::error::timeout, st);
+        co_return std::nullopt;
+    }
+    if (p.get().method() != http::verb::connect) {
+        if (p.get().target().starts_with("http://")) {
+            co_await forward_plain(svc, client, buf, p);
+        } else {
+            count(st.bad_requests);
+            co_await write_simple(client, http::status::bad_request,
+                                  "This is a proxy: use CONNECT or an absolute URL",
+                                  o.idle_timeout);
+        }
+        co_return std::nullopt;
+    }
+    tunnel t;
+    if (!parse_authority(p.get().target(), t.target)) {
+        count(st.bad_requests);
+        co_await write_simple(client, http::status::bad_request, "Bad CONNECT target",
+                              o.idle_timeout);
+        co_return std::nullopt;
+    }
+    if (std::find(o.connect_ports.begin(), o.connect_ports.end(), t.target.port) ==
+        o.connect_ports.end()) {
+        count(st.refused_port);
+        co_await write_simple(client, http::status::forbidden,
+                              "CONNECT to this port is not allowed", o.idle_timeout);
+        co_return std::nullopt;
+    }
+    // Inspected hosts are resolved when the first request is forwarded; others now, so a
+    // forbidden or unknown destination gets an HTTP answer rather than a dead tunnel.
+    if (!svc->shared.inspect.matches(t.target.host)) {
+        auto dest = co_await resolve_destination(svc, t.target.host, t.target.port);
+        if (dest.failure != upstream_failure::none) {
+            bool forbidden = dest.failure == upstream_failure::forbidden;
+            count(forbidden ? st.refused_destination : st.upstream_connect_failures);
+            co_await write_simple(client,
+                                  forbidden ? http::status::forbidden : http::status::bad_gateway,
+                                  dest.reason, o.idle_timeout);
+            co_return std::nullopt;
+        }
+        t.endpoints = std::move(dest.endpoints);
+    }
+    static constexpr std::string_view established = "HTTP/1.1 200 Connection established\r\n\r\n";
+    client.expires_after(o.idle_timeout);
+    auto [wec, wn] = co_await asio::async_write(client, asio::buffer(established), tok);
+    if (wec) co_return std::nullopt;
+    co_return t;
+}
+
+// Exhaustion or a bug: this connection alone is dropped (STYLE.md rule 8). One `limit` per
+// listener kind.
+void log_dropped(log::rate_limit& limit, const std::exception& e) {
+    if (auto suppressed = limit.allow(std::chrono::steady_clock::now())) {
+        log::write(log::level::error, "proxy", "session dropped on an exception",
+                   {{"error", e.what()}, {"suppressed", std::to_string(*suppressed)}});
+    }
+}
+
+}  // namespace
+
+asio::awaitable<void> run_sni_session(std::shared_ptr<service::impl> svc, tcp::socket sock) {
+    try {
+        boost::system::error_code ec;
+        auto client_ip = to_core(sock.remote_endpoint(ec).address());
+        beast::tcp_stream client(std::move(sock));
+        beast::flat_buffer buf;
+        hello_read hello;
+        {
+            connection_guard guard(*svc, [&client] {
+                boost::system::error_code ignored;
+                client.socket().close(ignored);
+            });
+            hello = co_await read_hello(client, buf, svc->opts->handshake_timeout);
+        }
+        co_await dispatch(svc, std::move(client), std::move(buf), std::move(hello), {}, 443, {},
+                          client_ip);
+    } catch (const std::exception& e) {
+        static log::rate_limit limit(std::chrono::seconds(10));
+        log_dropped(limit, e);
+    }
+}
+
+asio::awaitable<void> run_connect_session(std::shared_ptr<service::impl> svc, tcp::socket sock) {
+    try {
+        boost::system::error_code ec;
+        auto client_ip = to_core(sock.remote_endpoint(ec).address());
+        beast::tcp_stream client(std::move(sock));
+        beast::flat_buffer buf;
+        hello_read hello;
+        std::optional<tunnel> t;
+        {
+            connection_guard guard(*svc, [&client] {
+                boost::system::error_code ignored;
+                client.socket().close(ignored);
+            });
+            t = co_await open_tunnel(svc, client, buf);
+            if (!t) co_return;
+            hello = co_await read_hello(client, buf, svc->opts->handshake_timeout);
+        }
+        co_await dispatch(svc, std::move(client), std::move(buf), std::move(hello), t->target.host,
+                          t->target.port, std::move(t->endpoints), client_ip);
+    } catch (const std::exception& e) {
+        static log::rate_limit limit(std::chrono::seconds(10));
+        log_dropped(limit, e);
+    }
+}
+
+}  // namespace consolegate::proxy

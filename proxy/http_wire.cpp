@@ -1,0 +1,84 @@
+// The non-template half of the HTTP/1.1 wire helpers (http_wire.hpp).
+#include "http_wire.hpp"
+
+#include <cstdio>
+
+#include "host_pattern.hpp"
+
+namespace consolegate::proxy {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+void append_fields(std::string& out, const http::fields& f) {
+    for (const auto& field : f) {
+        out.append(field.name_string());
+        out.append(": ");
+        out.append(field.value());
+        out.append("\r\n");
+    }
+    out.append("\r\n");
+}
+
+}  // namespace
+
+void append_head(std::string& out, const http::request_header<>& h) {
+    out.append(h.method_string());
+    out.push_back(' ');
+    out.append(h.target());
+    out.append(" HTTP/1.1\r\n");
+    append_fields(out, h);
+}
+
+void append_head(std::string& out, const http::response_header<>& h) {
+    char status[16];
+    int n = std::snprintf(status, sizeof status, "HTTP/1.1 %03u ", h.result_int() % 1000);
+    out.append(status, static_cast<std::size_t>(n));
+    out.append(h.reason());
+    out.append("\r\n");
+    append_fields(out, h);
+}
+
+void append_chunk(std::string& out, const char* data, std::size_t n) {
+    char size[24];
+    int len = std::snprintf(size, sizeof size, "%zx\r\n", n);
+    out.append(size, static_cast<std::size_t>(len));
+    out.append(data, n);
+    out.append("\r\n");
+}
+
+std::string serialize(const rendered_response& r, bool keep_alive) {
+    http::response<http::empty_body> res;
+    res.result(r.status);
+    res.version(11);
+    res.set(http::field::content_type, r.content_type);
+    res.set(http::field::cache_control, "no-store");
+    res.set("X-Content-Type-Options", "nosniff");
+    for (const auto& c : r.set_cookies) res.insert(http::field::set_cookie, c);
+    res.content_length(r.body.size());
+    res.keep_alive(keep_alive);
+    std::string wire;
+    append_head(wire, res);
+    wire.append(r.body);
+    return wire;
+}
+
+bool append_response_head(std::string& wire, const upstream_response& rp, bool keep_alive) {
+    bool chunk_down = !rp.is_done() && !rp.content_length();
+    rp.append_head(wire, keep_alive, chunk_down, false);
+    return chunk_down;
+}
+
+std::string_view header_value(const http::fields& f, http::field name) {
+    auto it = f.find(name);
+    return it == f.end() ? std::string_view() : std::string_view(it->value());
+}
+
+std::string host_without_port(std::string_view h) {
+    authority a;
+    if (parse_authority(h, a, 443)) return a.host;
+    return {};
+}
+
+}  // namespace consolegate::proxy

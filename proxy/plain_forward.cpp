@@ -1,0 +1,130 @@
+#include "plain_forward.hpp"
+
+#include <algorithm>
+#include <boost/beast/http/write.hpp>
+
+#include "host_pattern.hpp"
+#include "http_wire.hpp"
+
+namespace consolegate::proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+// Where an absolute-form request goes: its origin-form path and the origin's checked addresses.
+struct plain_destination {
+    std::string path;
+    std::vector<tcp::endpoint> endpoints;
+};
+
+// The target of `GET http://host[:port]/path`, answered here (400, 308 to https for inspected
+// hosts, 403, 502) when it is not to be forwarded.
+asio::awaitable<std::optional<plain_destination>> plain_target(std::shared_ptr<service::impl> svc,
+                                                               beast::tcp_stream& client,
+                                                               std::string_view target) {
+    auto& st = svc->counters();
+    const auto& o = *svc->opts;
+    auto rest = target.substr(7);  // after "http://"
+    auto slash = rest.find('/');
+    authority a;
+    if (!parse_authority(rest.substr(0, slash), a, 80)) {
+        co_await write_simple(client, http::status::bad_request, "Bad request target",
+                              o.idle_timeout);
+        co_return std::nullopt;
+    }
+    plain_destination out;
+    out.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+    if (svc->shared.inspect.matches(a.host)) {
+        // Inspected hosts are only ever reached over TLS: send the browser there.
+        http::response<http::empty_body> res{http::status::permanent_redirect, 11};
+        res.set(http::field::location, "https://" + a.host + out.path);
+        res.keep_alive(false);
+        client.expires_after(o.idle_timeout);
+        co_await http::async_write(client, res, tok);
+        co_return std::nullopt;
+    }
+    bool port_ok = a.port == 80 || std::find(o.connect_ports.begin(), o.connect_ports.end(),
+                                             a.port) != o.connect_ports.end();
+    if (!port_ok) {
+        count(st.refused_port);
+        co_await write_simple(client, http::status::forbidden, "Port not allowed", o.idle_timeout);
+        co_return std::nullopt;
+    }
+    auto dest = co_await resolve_destination(svc, a.host, a.port);
+    if (dest.failure != upstream_failure::none) {
+        bool forbidden = dest.failure == upstream_failure::forbidden;
+        count(forbidden ? st.refused_destination : st.upstream_connect_failures);
+        co_await write_simple(client,
+                              forbidden ? http::status::forbidden : http::status::bad_gateway,
+                              dest.reason, o.idle_timeout);
+        co_return std::nullopt;
+    }
+    out.endpoints = std::move(dest.endpoints);
+    co_return out;
+}
+
+}  // namespace
+
+asio::awaitable<void> forward_plain(std::shared_ptr<service::impl> svc, beast::tcp_stream& client,
+                                    beast::flat_buffer& buf,
+                                    http::request_parser<http::empty_body>& hp) {
+    auto& st = svc->counters();
+    const auto& o = *svc->opts;
+    count(st.plain_http);
+    auto dest = co_await plain_target(svc, client, hp.get().target());
+    if (!dest) co_return;
+    // The request body (if any) is streamed to the origin as it arrives, never buffered whole.
+    http::request_parser<http::buffer_body> p(std::move(hp));
+    p.body_limit(o.max_request_body);
+    auto& req = p.get();
+    bool chunked = p.chunked();
+    strip_hop_by_hop(req.base(), false);  // Content-Length stays; Transfer-Encoding is re-set
+    add_via(req.base());
+    req.target(dest->path);
+    req.keep_alive(false);
+    req.version(11);
+    if (chunked) req.chunked(true);
+    if (!p.is_done() && iequals(header_value(req.base(), http::field::expect), "100-continue")) {
+        // Answered here, so no origin's interim 100 ever has to be relayed.
+        client.expires_after(o.idle_timeout);
+        if (co_await send(client, asio::buffer(continue_100))) co_return;
+    }
+    req.erase(http::field::expect);
+    auto up = co_await connect_tcp(svc, std::move(dest->endpoints));
+    if (!up.stream) {
+        count(st.upstream_connect_failures);
+        co_await write_simple(client, http::status::bad_gateway, up.reason, o.idle_timeout);
+        co_return;
+    }
+    std::string wire;
+    append_head(wire, req);
+    up.stream->expires_after(o.upstream_timeout);
+    if (co_await send(*up.stream, asio::buffer(wire))) co_return;
+    if (!co_await stream_body(client, buf, p, *up.stream, chunked, o.idle_timeout, wire)) {
+        co_return;
+    }
+    beast::flat_buffer ubuf;
+    response_head_store head_store;
+    std::optional<upstream_response> rpo;
+    auto rec = co_await read_final_header(
+        *up.stream, ubuf, rpo, head_store,
+        static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)),
+        req.method() == http::verb::head, o.idle_timeout);
+    if (rec || rpo->status() / 100 == 1) {
+        co_await write_simple(client, http::status::bad_gateway, "Bad upstream response",
+                              o.idle_timeout);
+        co_return;
+    }
+    auto& rp = *rpo;
+    wire.clear();
+    bool chunk_down = append_response_head(wire, rp, false);
+    client.expires_after(o.idle_timeout);
+    if (co_await send(client, asio::buffer(wire))) co_return;
+    co_await stream_body(*up.stream, ubuf, rp, client, chunk_down, o.idle_timeout, wire);
+}
+
+}  // namespace consolegate::proxy

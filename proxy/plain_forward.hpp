@@ -1,0 +1,23 @@
+#pragma once
+// Absolute-form plain HTTP (`GET http://…`) on the CONNECT listener, as PAC setups send it
+// (private to the sessions): inspected hosts are redirected to https, others forwarded to the
+// origin with the body streamed both ways.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <memory>
+
+#include "service_impl.hpp"
+
+namespace consolegate::proxy {
+
+// `hp` holds the parsed request head (target "http://…"); `buf` any bytes read past it.
+boost::asio::awaitable<void> forward_plain(
+    std::shared_ptr<service::impl> svc, boost::beast::tcp_stream& client,
+    boost::beast::flat_buffer& buf,
+    boost::beast::http::request_parser<boost::beast::http::empty_body>& hp);
+
+}  // namespace consolegate::proxy

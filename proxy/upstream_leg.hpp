@@ -1,0 +1,44 @@
+#pragma once
+// The upstream leg of a bumped connection (private to the sessions): a verified TLS connection to
+// the real host, opened fresh or taken from this worker's keep-alive pool, and given back to the
+// pool when the client connection ends.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "service_impl.hpp"
+#include "tls_socket.hpp"
+
+namespace consolegate::proxy {
+
+struct upstream_leg {
+    std::shared_ptr<tls_socket> tls;  // null: no connection (yet, or any more)
+    boost::beast::flat_buffer buf;    // bytes read from it and not yet parsed
+    bool reused = false;              // it has carried a request before this one
+};
+
+// Resolves (destination rules applied), connects and verifies the real host (RFC 6125 name or
+// IP check, session resumption from the shared cache) into `leg`. Returns "" on success, else the
+// operator-facing reason, with `cert_failure` set when the certificate was what failed. Counts
+// its failures in the service's stats.
+boost::asio::awaitable<std::string> open_upstream(std::shared_ptr<service::impl> svc,
+                                                  upstream_leg& leg, std::string host,
+                                                  std::uint16_t port, bool& cert_failure);
+
+// An idle pooled connection for "host:port" younger than the idle timeout, or null.
+std::shared_ptr<tls_socket> take_pooled(service::impl& svc, const std::string& key);
+
+// Returns a clean upstream connection (last response complete, keep-alive) to the pool when the
+// client connection ends, whatever path it ends by.
+struct pool_return {
+    service::impl& svc;
+    std::string key;  // "host:port"
+    upstream_leg& leg;
+    bool clean = false;
+    ~pool_return();
+};
+
+}  // namespace consolegate::proxy
