@@ -28,6 +28,7 @@ fi
 # reads, the reactor read hint, deadlines, streamed bodies and upgrades against real peers.
 cmake -S . -B build-asan -G Ninja -DCG_SANITIZE=ON -DCG_BENCH=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-asan -j "$jobs" --target integration_proxy integration_tls_socket
+cmake --build build-asan -j "$jobs" --target integration_proxy integration_tls_socket unit_proxy
 ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    ctest --test-dir build-asan --output-on-failure -j "$jobs" -R '^proxy_it(_tls_socket(_pair)?)?\.'
+    ctest --test-dir build-asan --output-on-failure -j "$jobs" \
+    -R '^(proxy_service|tls_socket_pair|http_wire)\.'

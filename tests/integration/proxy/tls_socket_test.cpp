@@ -134,17 +134,9 @@ class tls_pair : public ::testing::Test {
     std::vector<std::shared_ptr<std::vector<char>>> pending_buffers_;
 };
 
-TEST(proxy_it_tls_socket, reactor_hint_is_in_force_on_the_boost_we_build_with) {
-#if BOOST_VERSION == 108100
-    EXPECT_TRUE(reactor_hint_supported());
-#else
-    GTEST_SKIP() << "the hint is written for Boost 1.81's epoll reactor";
-#endif
-}
+using tls_socket_pair = tls_pair;
 
-using proxy_it_tls_socket_pair = tls_pair;
-
-TEST_F(proxy_it_tls_socket_pair, after_message_done_the_next_read_waits_for_an_edge) {
+TEST_F(tls_socket_pair, after_message_done_the_next_read_waits_for_an_edge) {
     if (!reactor_hint_supported()) GTEST_SKIP();
     write(*cli_, "GET / HTTP/1.1\r\n\r\n");
     ASSERT_EQ(read(*srv_), "GET / HTTP/1.1\r\n\r\n");
@@ -161,7 +153,7 @@ TEST_F(proxy_it_tls_socket_pair, after_message_done_the_next_read_waits_for_an_e
 
 // Bytes that arrive after the draining read and whose event the reactor handles before the next
 // read starts: the event turns speculation back on, so the read takes them at once.
-TEST_F(proxy_it_tls_socket_pair, bytes_whose_event_came_before_the_read_are_read_at_once) {
+TEST_F(tls_socket_pair, bytes_whose_event_came_before_the_read_are_read_at_once) {
     if (!reactor_hint_supported()) GTEST_SKIP();
     write(*cli_, "a");
     ASSERT_EQ(read(*srv_), "a");
@@ -174,7 +166,7 @@ TEST_F(proxy_it_tls_socket_pair, bytes_whose_event_came_before_the_read_are_read
 
 // The same with the event still unhandled when the read starts: the read waits and the edge
 // completes it.
-TEST_F(proxy_it_tls_socket_pair, bytes_whose_event_is_pending_complete_the_waiting_read) {
+TEST_F(tls_socket_pair, bytes_whose_event_is_pending_complete_the_waiting_read) {
     if (!reactor_hint_supported()) GTEST_SKIP();
     for (int round = 0; round < 200; ++round) {
         write(*cli_, "ping");
@@ -189,7 +181,7 @@ TEST_F(proxy_it_tls_socket_pair, bytes_whose_event_is_pending_complete_the_waiti
 // A peer that half-closes right behind its last request: its FIN raises no edge of its own once
 // the request's event was handled, so the hinted read does not see it at once. The idle release
 // peeks and finds it, long before any idle timeout.
-TEST_F(proxy_it_tls_socket_pair, a_fin_behind_the_last_request_is_found_by_the_idle_release) {
+TEST_F(tls_socket_pair, a_fin_behind_the_last_request_is_found_by_the_idle_release) {
     if (!reactor_hint_supported()) GTEST_SKIP();
     write(*cli_, "GET /last HTTP/1.1\r\n\r\n");
     ::shutdown(cli_->socket().native_handle(), SHUT_WR);  // a TCP FIN, no close_notify
@@ -209,7 +201,7 @@ TEST_F(proxy_it_tls_socket_pair, a_fin_behind_the_last_request_is_found_by_the_i
 
 // A read pending while a write on the same socket waits for writability (splice after a 101):
 // their events can complete in one reactor step, and nothing may be lost either way.
-TEST_F(proxy_it_tls_socket_pair, a_read_and_a_blocked_write_on_one_socket_both_finish) {
+TEST_F(tls_socket_pair, a_read_and_a_blocked_write_on_one_socket_both_finish) {
     constexpr std::size_t big = 8 * 1024 * 1024;
     auto payload = std::make_shared<std::string>(big, 'x');
     std::optional<boost::system::error_code> wrote;
@@ -285,7 +277,7 @@ asio::awaitable<void> talk(tls_socket* s, std::vector<std::size_t> sizes, int ro
     }
 }
 
-TEST_F(proxy_it_tls_socket_pair, echo_survives_every_size_with_the_hint) {
+TEST_F(tls_socket_pair, echo_survives_every_size_with_the_hint) {
     // 1 byte, a small request, one full record (16384), one byte over it, the read buffer's
     // size, and multi-record messages that fill the 16.5 KiB read buffer exactly or not at all.
     std::vector<std::size_t> sizes{1, 300, 16384, 16385, 16896, 16897, 33000, 65536};
