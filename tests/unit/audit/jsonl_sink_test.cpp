@@ -131,3 +131,85 @@ TEST(jsonl_sink, events_are_visible_long_before_the_sync_interval) {
     ASSERT_FALSE(line.empty());
     EXPECT_EQ(au::from_json_line(line, nullptr)->id, "seen");
 }
+
+// Size-based rotation and reopen after an external rename.
+namespace rotation {
+
+au::event event_with_id(std::string id) {
+    cc::sign_in_attempt a;
+    a.host = "signin.aws.amazon.com";
+    a.account = cc::account_id::parse("012345678901");
+    a.client = *cc::ip_address::parse("10.1.2.3");
+    a.time = *cc::parse_rfc3339("2026-11-23T04:15:46.123Z");
+    return au::make_event(std::move(id), a, cc::decision{}, "GET", "/console");
+}
+
+std::filesystem::path temp_dir(const char* name) {
+    auto dir =
+        std::filesystem::temp_directory_path() / ("cg-jsonl-" + std::to_string(::getpid())) / name;
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
+std::vector<std::string> ids_in(const std::filesystem::path& p) {
+    std::vector<std::string> ids;
+    std::ifstream in(p);
+    for (std::string line; std::getline(in, line);) {
+        auto e = au::from_json_line(line, nullptr);
+        EXPECT_TRUE(e) << line;
+        if (e) ids.push_back(e->id);
+    }
+    return ids;
+}
+
+}  // namespace rotation
+using rotation::event_with_id;
+using rotation::ids_in;
+
+TEST(jsonl_sink, rotates_by_size_and_keeps_the_configured_number_of_files) {
+    auto dir = rotation::temp_dir("rotate");
+    au::jsonl_options o;
+    o.file = dir / "audit.jsonl";
+    o.rotate_bytes = 4096;
+    o.keep = 2;
+    o.queue.flush_interval = std::chrono::hours(1);
+    auto s = au::make_jsonl_sink(o);
+    auto line_size = au::to_json_line(event_with_id("00000")).size() + 1;
+    constexpr int n = 100;
+    for (int i = 0; i < n; ++i) {
+        char id[8];
+        std::snprintf(id, sizeof id, "%05d", i);
+        s->record(event_with_id(id));
+        s->flush();  // one batch per event, so every rotation point is exercised
+    }
+    s.reset();
+    ASSERT_TRUE(std::filesystem::exists(dir / "audit.jsonl.1"));
+    ASSERT_TRUE(std::filesystem::exists(dir / "audit.jsonl.2"));
+    EXPECT_FALSE(std::filesystem::exists(dir / "audit.jsonl.3"));
+    for (auto name : {"audit.jsonl", "audit.jsonl.1", "audit.jsonl.2"}) {
+        EXPECT_LE(std::filesystem::file_size(dir / name), o.rotate_bytes) << name;
+    }
+    // The newest events are in the live file, in order, and the rotated ones continue them.
+    auto live = ids_in(dir / "audit.jsonl"), one = ids_in(dir / "audit.jsonl.1"),
+         two = ids_in(dir / "audit.jsonl.2");
+    ASSERT_FALSE(live.empty());
+    EXPECT_EQ(live.back(), "00099");
+    EXPECT_EQ(std::stoi(one.back()) + 1, std::stoi(live.front()));
+    EXPECT_EQ(std::stoi(two.back()) + 1, std::stoi(one.front()));
+    EXPECT_EQ(one.size(), 4096 / line_size);
+}
+
+TEST(jsonl_sink, reopen_continues_in_a_new_file_after_an_external_rename) {
+    auto dir = rotation::temp_dir("reopen");
+    auto file = dir / "audit.jsonl";
+    auto s = au::make_jsonl_sink(file, std::chrono::hours(1));
+    s->record(event_with_id("before"));
+    s->flush();
+    std::filesystem::rename(file, dir / "audit.jsonl.old");  // what logrotate does
+    s->reopen();
+    s->record(event_with_id("after"));
+    s->flush();
+    EXPECT_EQ(ids_in(dir / "audit.jsonl.old"), std::vector<std::string>{"before"});
+    EXPECT_EQ(ids_in(file), std::vector<std::string>{"after"});
+}
