@@ -17,12 +17,16 @@ struct string_field {
 constexpr string_field string_fields[] = {
     {"id", &event::id},
     {"time", &event::time},
+    {"gateway", &event::gateway},
     {"client", &event::client},
     {"flow", &event::flow},
     {"phase", &event::phase},
     {"host", &event::host},
     {"account", &event::account},
     {"alias", &event::alias},
+    {"ou_path", &event::ou_path},
+    {"org", &event::org},
+    {"principal_arn", &event::principal_arn},
     {"role", &event::role},
     {"permission_set", &event::permission_set},
     {"user", &event::user},
@@ -31,25 +35,76 @@ constexpr string_field string_fields[] = {
     {"parse_error", &event::parse_error},
     {"method", &event::method},
     {"path", &event::path},
+    {"query", &event::query},
     {"effect", &event::effect},
     {"enforced", &event::enforced},
     {"reason", &event::reason},
     {"rule", &event::rule},
+    {"team_request_id", &event::team_request_id},
+    {"team_ticket", &event::team_ticket},
+    {"team_end", &event::team_end},
 };
+
+constexpr std::string_view kept_values[] = {"Action", "region", "SessionDuration"};
 
 }  // namespace
 
+std::string redact_query(std::string_view query) {
+    constexpr std::size_t cap = 512;
+    std::string out;
+    while (!query.empty() && out.size() < cap) {
+        auto amp = query.find('&');
+        auto param = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+        if (param.empty()) continue;
+        auto eq = param.find('=');
+        auto name = param.substr(0, eq);
+        if (!out.empty()) out += '&';
+        out += name;
+        if (eq == std::string_view::npos) continue;
+        out += '=';
+        for (auto k : kept_values) {
+            if (name == k) out += param.substr(eq + 1);
+        }
+    }
+    if (out.size() > cap) out.resize(cap);
+    return out;
+}
+
+std::string principal_arn(const core::sign_in_attempt& a) {
+    if (!a.account) return "";
+    auto prefix = "arn:aws:iam::" + a.account->str() + ":";
+    using core::sign_in_flow;
+    switch (a.flow) {
+        case sign_in_flow::root: return prefix + "root";
+        case sign_in_flow::iam_user: return a.user.empty() ? "" : prefix + "user/" + a.user;
+        case sign_in_flow::saml:
+        case sign_in_flow::switch_role:
+        case sign_in_flow::custom_broker:
+            return a.role_name.empty() ? "" : prefix + "role/" + a.role_name;
+        default: return "";
+    }
+}
+
 event make_event(std::string id, const core::sign_in_attempt& a, const core::decision& d,
-                 std::string_view method, std::string_view target) {
+                 std::string_view method, std::string_view target, const event_context& ctx) {
     event e;
     e.id = std::move(id);
     e.time = core::format_rfc3339(a.time);
+    e.gateway = std::string(ctx.gateway);
     e.client = a.client.str();
     e.flow = std::string(core::to_string(a.flow));
     e.phase = std::string(core::to_string(a.phase));
     e.host = a.host;
-    if (a.account) e.account = a.account->str();
+    if (a.account) {
+        e.account = a.account->str();
+        if (ctx.org) {
+            if (auto* p = ctx.org->path_of(*a.account)) e.ou_path = *p;
+            e.org = std::string(ctx.org->org_of(*a.account));
+        }
+    }
     e.alias = a.alias;
+    e.principal_arn = principal_arn(a);
     e.role = a.role_name;
     e.permission_set = a.permission_set;
     e.user = a.user;
@@ -57,7 +112,9 @@ event make_event(std::string id, const core::sign_in_attempt& a, const core::dec
     e.change_type = a.change_type;
     e.parse_error = a.parse_error;
     e.method = std::string(method);
-    e.path = std::string(target.substr(0, target.find('?')));
+    auto q = target.find('?');
+    e.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) e.query = redact_query(target.substr(q + 1));
     e.effect = std::string(core::to_string(d.verdict));
     e.enforced = std::string(core::to_string(d.enforced()));
     e.reason = std::string(core::to_string(d.why));
@@ -69,7 +126,8 @@ event make_event(std::string id, const core::sign_in_attempt& a, const core::dec
 
 std::string to_json_line(const event& e) {
     json::object o;
-    o.reserve(std::size(string_fields) + 2);
+    o.reserve(std::size(string_fields) + 3);
+    o.emplace("schema", schema_version);
     for (auto& f : string_fields) o.emplace(f.name, e.*(f.member));
     o.emplace("report_only", e.report_only);
     o.emplace("flagged", e.flagged);
@@ -87,6 +145,13 @@ std::optional<event> from_json_line(std::string_view line, std::string* error) {
     if (!o) {
         if (error) *error = "not a JSON object";
         return std::nullopt;
+    }
+    if (auto* sv = o->if_contains("schema")) {
+        // A newer writer's events are readable as long as the major version matches.
+        if (!sv->is_int64() || sv->get_int64() != schema_version) {
+            if (error) *error = "unsupported schema version";
+            return std::nullopt;
+        }
     }
     event e;
     for (auto& f : string_fields) {

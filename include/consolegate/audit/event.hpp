@@ -7,30 +7,54 @@
 #include <string>
 #include <string_view>
 
+#include "consolegate/core/org_tree.hpp"
 #include "consolegate/core/sign_in.hpp"
 
 namespace consolegate::audit {
 
+// Schema v1, documented field by field in docs/audit.md and docs/audit-event.schema.json.
+inline constexpr int schema_version = 1;
+
 struct event {
-    std::string id;    // random 128-bit hex; shown on the block page
-    std::string time;  // RFC 3339 UTC, milliseconds
+    std::string id;       // random 128-bit hex; shown on the block page
+    std::string time;     // RFC 3339 UTC, milliseconds
+    std::string gateway;  // the instance that judged it (general.instance or the host name)
     std::string client;
     std::string flow, phase, host;
-    std::string account, alias, role, permission_set, user;
+    std::string account, alias, ou_path, org, principal_arn, role, permission_set, user;
     std::string source, change_type, parse_error;
     std::string method, path;  // path without the query string
+    std::string query;         // parameter names; values only of the few that carry no secret
     std::string effect;        // what the policy says: allow | deny
     std::string enforced;      // what the gateway did (differs in report-only mode)
     std::string reason, rule;
+    std::string team_request_id, team_ticket, team_end;  // the TEAM elevation, when one decided
     bool report_only = false;
     bool flagged = false;
 
     friend bool operator==(const event&, const event&) = default;
 };
 
-// `target` may carry a query string; only the part before '?' is kept.
+// What the request alone does not say: which gateway, and where the account sits in the org.
+struct event_context {
+    std::string_view gateway;
+    const core::org_tree* org = nullptr;
+};
+
+// `target` may carry a query string: `path` keeps the part before '?', `query` the parameter
+// names with every value removed except those of redact_query()'s short allow-list.
 event make_event(std::string id, const core::sign_in_attempt& a, const core::decision& d,
-                 std::string_view method, std::string_view target);
+                 std::string_view method, std::string_view target, const event_context& ctx = {});
+
+// "Action=getSigninToken&Session=%7B…%7D" -> "Action=getSigninToken&Session=": sign-in queries
+// carry tokens, SAML responses and session credentials, so a value stays only for parameters
+// known to carry none (Action, region, SessionDuration). Capped at 512 bytes.
+std::string redact_query(std::string_view query);
+
+// The IAM principal the attempt names, when the account and name are known:
+// arn:aws:iam::<account>:role/<name>, …:user/<name>, …:root. Empty otherwise (Identity Center
+// roles live under a path the request does not name).
+std::string principal_arn(const core::sign_in_attempt& a);
 
 std::string to_json_line(const event& e);  // one line, no trailing newline
 // nullopt with *error set for anything that is not an event object (unknown fields are ignored
