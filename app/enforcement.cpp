@@ -37,7 +37,7 @@ enforcement_result enforce(const core::http_request_view& req, const enforcement
     enforcement_result r;
     r.attempts = evaluate_attempts(inspect_request(req, in), in);
     r.outcome = combine(r.attempts);
-    r.events = audit_events(req, r.attempts);
+    r.events = audit_events(req, r.attempts, {in.gateway, &in.policy->policy->org()});
     r.verdict = make_verdict(r.attempts, r.outcome);
     return r;
 }
@@ -106,12 +106,13 @@ combined combine(std::span<const judged_attempt> attempts) {
 }
 
 std::vector<audit::event> audit_events(const core::http_request_view& req,
-                                       std::span<const judged_attempt> attempts) {
+                                       std::span<const judged_attempt> attempts,
+                                       const audit::event_context& ctx) {
     std::vector<audit::event> events;
     events.reserve(attempts.size());
     for (const auto& ja : attempts) {
         events.push_back(
-            audit::make_event(ja.event_id, ja.attempt, ja.decision, req.method, req.target));
+            audit::make_event(ja.event_id, ja.attempt, ja.decision, req.method, req.target, ctx));
     }
     return events;
 }

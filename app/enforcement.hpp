@@ -45,6 +45,8 @@ struct enforcement_inputs {
     core::elevation_view elevations = core::elevation_view::unavailable();
     // The user for attempts that name none (explain --user, e.g. to check a TEAM elevation).
     std::string_view default_user;
+    // The gateway instance named in the audit events (its host name; empty in explain).
+    std::string_view gateway;
     // Keep each evaluation's working (rules considered and matched) for explain.
     bool trace = false;
     std::string (*new_event_id)() = random_event_id;
@@ -96,7 +98,8 @@ std::vector<judged_attempt> evaluate_attempts(std::vector<core::sign_in_attempt>
 combined combine(std::span<const judged_attempt> attempts);
 // audit: one event per attempt, from the typed attempt and decision.
 std::vector<audit::event> audit_events(const core::http_request_view& req,
-                                       std::span<const judged_attempt> attempts);
+                                       std::span<const judged_attempt> attempts,
+                                       const audit::event_context& ctx = {});
 // verdict: what the proxy does, naming the deciding attempt (the first attempt on an allow).
 proxy::verdict make_verdict(std::span<const judged_attempt> attempts, const combined& outcome);
 

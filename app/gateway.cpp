@@ -1,5 +1,7 @@
 #include "gateway.hpp"
 
+#include <unistd.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,6 +12,7 @@
 
 #include "admin_server.hpp"
 #include "consolegate/audit/sink.hpp"
+#include "consolegate/audit/store.hpp"
 #include "consolegate/core/config_derived.hpp"
 #include "consolegate/dns/service.hpp"
 #include "consolegate/dns/stats.hpp"
@@ -82,22 +85,40 @@ std::string fixed_setting_changed(const core::config& a, const core::config& b) 
     return "";
 }
 
+// The gateway instance events name: the host name (several replicas share one store).
+std::string host_name() {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "consolegate";
+    return buf;
+}
+
 std::unique_ptr<audit::tee_sink> make_sinks(const core::config& cfg,
                                             std::shared_ptr<audit::recent_events> recent) {
+    audit::queue_options queue;
+    queue.max_events = static_cast<std::size_t>(cfg.audit.queue_limit);
+    queue.flush_interval =
+        std::chrono::duration_cast<std::chrono::milliseconds>(cfg.audit.flush_interval);
     std::vector<std::unique_ptr<audit::sink>> sinks;
     if (!cfg.audit.jsonl_path.empty()) {
-        sinks.push_back(audit::make_jsonl_sink(cfg.audit.jsonl_path, cfg.audit.flush_interval));
+        audit::jsonl_options o;
+        o.file = cfg.audit.jsonl_path;
+        o.rotate_bytes = cfg.audit.jsonl_rotate_size;
+        o.keep = cfg.audit.jsonl_keep;
+        o.queue = queue;
+        sinks.push_back(audit::make_jsonl_sink(o));
     }
     if (!cfg.audit.sqlite_path.empty()) {
-        log::write(log::level::warn, "audit",
-                   "audit.sqlite_path is set, but this build has no SQLite store yet: events "
-                   "go to audit.jsonl_path and the review page only",
-                   {{"sqlite_path", cfg.audit.sqlite_path.string()}});
+        audit::sqlite_options o;
+        o.file = cfg.audit.sqlite_path;
+        o.max_age = std::chrono::duration_cast<std::chrono::seconds>(cfg.audit.sqlite_retention);
+        o.max_bytes = cfg.audit.sqlite_max_size;
+        o.queue = queue;
+        sinks.push_back(audit::make_sqlite_sink(o));  // creates and migrates the file; throws
     }
     if (sinks.empty()) {
         log::write(log::level::warn, "audit",
-                   "no audit.jsonl_path: sign-in events are kept in memory for the review "
-                   "page only and lost on restart");
+                   "no audit.jsonl_path nor audit.sqlite_path: sign-in events are kept in memory "
+                   "for the review page only and lost on restart");
     }
     return std::make_unique<audit::tee_sink>(std::move(sinks), std::move(recent));
 }
@@ -118,6 +139,7 @@ struct gateway::impl {
     std::string metrics() const;
 
     run_options opts;
+    std::string instance = host_name();
     asio::io_context control{1};
     std::atomic<std::shared_ptr<const core::config>> config;
     std::atomic<std::shared_ptr<const policy_snapshot>> policy;
@@ -163,7 +185,7 @@ int gateway::impl::run() {
         for (auto& e : upstream.servers) resolver.servers.push_back({e.address, e.port});
         resolver.timeout = upstream.timeout;
         resolver.tries = upstream.tries;
-        sign_in_hook hook(policy, feed, *sink, sign_in);
+        sign_in_hook hook(policy, feed, *sink, sign_in, instance);
         pool.add([resolver, hook, s = shared.get()](asio::io_context& ioc) {
             return std::make_unique<proxy_worker>(ioc, *s, hook, resolver);
         });
@@ -178,13 +200,14 @@ int gateway::impl::run() {
         h.ready = [this] { return ready.load(); };
         h.reload = [this](std::string& message) { return reload(message); };
         h.recent = recent;
-        h.node_name = "consolegate";
+        h.node_name = instance;
         admin = std::make_unique<admin_server>(control, cfg.admin.listen.address,
                                                cfg.admin.listen.port, std::move(h));
         admin->start();
     }
 
     asio::signal_set signals(control, SIGINT, SIGTERM, SIGHUP);
+    signals.add(SIGUSR1);
     wait_for_signal(signals, admin.get(), pool);
     asio::co_spawn(control, poll_team_feed(), asio::detached);
 
@@ -207,9 +230,11 @@ void gateway::impl::wait_for_signal(asio::signal_set& signals, admin_server* adm
                                     worker_pool& pool) {
     signals.async_wait([this, &signals, admin, &pool](boost::system::error_code ec, int sig) {
         if (ec) return;
-        if (sig == SIGHUP) {
+        if (sig == SIGHUP || sig == SIGUSR1) {
+            // Both reopen the audit files (after an external rotation); SIGHUP also reloads.
+            sink->reopen();
             std::string message;
-            reload(message);
+            if (sig == SIGHUP) reload(message);
             wait_for_signal(signals, admin, pool);
             return;
         }
@@ -285,6 +310,7 @@ std::string gateway::impl::metrics() const {
     metrics_sources s;
     s.sign_in = &sign_in;
     s.reloads = &reloads;
+    s.audit = sink.get();
     s.feed = f.get();
     s.dns = dns_opts.load() ? &dns_stats : nullptr;
     s.proxy = proxy_shared ? &proxy_shared->counters() : nullptr;

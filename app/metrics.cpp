@@ -1,5 +1,6 @@
 #include "metrics.hpp"
 
+#include "consolegate/audit/sink.hpp"
 #include "consolegate/dns/stats.hpp"
 #include "consolegate/net/prometheus.hpp"
 #include "consolegate/proxy/service.hpp"
@@ -44,6 +45,37 @@ void sign_in_metrics::write_prometheus(std::string& out) const {
                  events_.load());
 }
 
+namespace {
+
+void write_audit_metrics(std::string& out, const std::vector<audit::tee_sink::named_stats>& sinks) {
+    struct family {
+        const char* name;
+        const char* type;
+        const char* help;
+        std::uint64_t audit::sink_stats::*member;
+    };
+    static constexpr family families[] = {
+        {"consolegate_audit_dropped_total", "counter",
+         "Audit events dropped because the sink's queue was full.", &audit::sink_stats::dropped},
+        {"consolegate_audit_written_total", "counter", "Audit events written by the sink.",
+         &audit::sink_stats::written},
+        {"consolegate_audit_write_errors_total", "counter",
+         "Audit events in batches the sink failed to write.", &audit::sink_stats::write_errors},
+        {"consolegate_audit_queued", "gauge", "Audit events waiting in the sink's queue.",
+         &audit::sink_stats::queued},
+    };
+    if (sinks.empty()) return;
+    for (auto& f : families) {
+        net::write_metric_header(out, f.name, f.type, f.help);
+        for (auto& s : sinks) {
+            net::write_sample(out, std::string(f.name) + "{sink=\"" + s.sink + "\"}",
+                              s.stats.*(f.member));
+        }
+    }
+}
+
+}  // namespace
+
 std::string metrics_text(const metrics_sources& s, std::chrono::system_clock::time_point now) {
     using net::write_metric;
     using net::write_metric_header;
@@ -60,6 +92,7 @@ std::string metrics_text(const metrics_sources& s, std::chrono::system_clock::ti
         write_sample(out, "consolegate_config_reloads_total{result=\"refused\"}",
                      s.reloads->refused.load());
     }
+    if (s.audit) write_audit_metrics(out, s.audit->stats_by_sink());
     if (s.feed) {
         auto st = s.feed->status();
         std::shared_ptr<const team::feed_status> keep;

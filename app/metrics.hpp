@@ -19,6 +19,9 @@ struct stats;
 namespace consolegate::team {
 class feed;
 }
+namespace consolegate::audit {
+class tee_sink;
+}
 
 namespace consolegate::app {
 
@@ -47,6 +50,7 @@ struct metrics_sources {
     const sign_in_metrics* sign_in = nullptr;
     const reload_counters* reloads = nullptr;
     const team::feed* feed = nullptr;
+    const audit::tee_sink* audit = nullptr;  // consolegate_audit_*{sink="…"}
     const dns::stats* dns = nullptr;
     const proxy::stats* proxy = nullptr;
 };

@@ -8,6 +8,7 @@ proxy::verdict sign_in_hook::operator()(const core::http_request_view& req) cons
     auto feed = feed_->load();
     enforcement_inputs in;
     in.policy = snap.get();
+    in.gateway = gateway_;
     in.elevations = feed ? feed->view(req.time, keep) : core::elevation_view::unavailable();
     auto r = enforce(req, in);
     for (std::size_t i = 0; i < r.attempts.size(); ++i) {

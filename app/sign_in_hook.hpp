@@ -21,8 +21,8 @@ class sign_in_hook {
     // Every referenced object must outlive the hook (the gateway owns them all).
     sign_in_hook(const std::atomic<std::shared_ptr<const policy_snapshot>>& policy,
                  const std::atomic<std::shared_ptr<team::feed>>& feed, audit::sink& sink,
-                 sign_in_metrics& metrics)
-        : policy_(&policy), feed_(&feed), sink_(&sink), metrics_(&metrics) {}
+                 sign_in_metrics& metrics, std::string_view gateway = {})
+        : policy_(&policy), feed_(&feed), sink_(&sink), metrics_(&metrics), gateway_(gateway) {}
 
     proxy::verdict operator()(const core::http_request_view& req) const;
 
@@ -31,6 +31,7 @@ class sign_in_hook {
     const std::atomic<std::shared_ptr<team::feed>>* feed_;
     audit::sink* sink_;
     sign_in_metrics* metrics_;
+    std::string_view gateway_;  // the gateway's instance name, which outlives the hook
 };
 
 }  // namespace consolegate::app

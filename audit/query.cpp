@@ -59,9 +59,14 @@ bool matches(const event& e, const query& q) {
     if (q.flow && e.flow != *q.flow) return false;
     if (q.account && e.account != *q.account && lower(e.alias) != lower(*q.account)) return false;
     if (q.user && lower(e.user).find(lower(*q.user)) == std::string::npos) return false;
-    if (q.since) {
+    if (q.mode && (*q.mode == "report-only") != e.report_only) return false;
+    if (q.ou && e.ou_path.find(*q.ou) == std::string::npos) return false;
+    if (q.reason && e.reason != *q.reason) return false;
+    if (q.client && e.client != *q.client) return false;
+    if (q.rule && e.rule != *q.rule) return false;
+    if (q.since || q.until) {
         auto t = core::parse_rfc3339(e.time);
-        if (!t || *t < *q.since) return false;
+        if (!t || (q.since && *t < *q.since) || (q.until && *t >= *q.until)) return false;
     }
     return true;
 }
@@ -73,17 +78,17 @@ std::optional<output_format> output_format_from_string(std::string_view s) {
     return std::nullopt;
 }
 
-std::string format_events(const std::vector<event>& events, output_format f) {
+std::string format_events(const std::vector<event>& events, output_format f, bool header) {
     std::string out;
     switch (f) {
         case output_format::json:
             for (auto& e : events) out += to_json_line(e) + "\n";
             break;
         case output_format::csv: {
-            for (std::size_t i = 0; i < columns.size(); ++i) {
+            for (std::size_t i = 0; header && i < columns.size(); ++i) {
                 out += (i ? "," : "") + lower(columns[i].title);
             }
-            out += ",rule,report_only,flagged\n";
+            if (header) out += ",rule,report_only,flagged\n";
             for (auto& e : events) {
                 for (std::size_t i = 0; i < columns.size(); ++i) {
                     out += (i ? "," : "") + csv_cell(e.*(columns[i].member));
@@ -111,7 +116,7 @@ std::string format_events(const std::vector<event>& events, output_format f) {
                 }
                 out += line + "\n";
             };
-            row([&](std::size_t i) { return std::string(columns[i].title); });
+            if (header) row([&](std::size_t i) { return std::string(columns[i].title); });
             for (auto& e : events) {
                 row([&](std::size_t i) { return printable(e.*(columns[i].member)); });
             }

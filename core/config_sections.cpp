@@ -245,6 +245,11 @@ void loader::read_audit(const toml::table& t) {
     s.get_path("jsonl_path", cfg.audit.jsonl_path);
     s.get_path("sqlite_path", cfg.audit.sqlite_path);
     s.get_duration("flush_interval", cfg.audit.flush_interval);
+    s.get_uint("queue_limit", cfg.audit.queue_limit, 1, 10'000'000);
+    s.get_size("jsonl_rotate_size", cfg.audit.jsonl_rotate_size);
+    s.get_uint("jsonl_keep", cfg.audit.jsonl_keep, 0, 1000);
+    s.get_duration("sqlite_retention", cfg.audit.sqlite_retention);
+    s.get_size("sqlite_max_size", cfg.audit.sqlite_max_size);
     s.finish();
 }
 

@@ -15,7 +15,7 @@ build_pkgs=(
 # Real peers the tests start on loopback: an authoritative server, a reference resolver, clients,
 # a browser, and clang for the libFuzzer builds.
 test_pkgs=(
-  nsd unbound bind9-dnsutils python3 python3-dnspython curl iproute2 procps psmisc
+  nsd unbound bind9-dnsutils python3 python3-dnspython python3-jsonschema curl iproute2 procps psmisc
   chromium clang clang-format libclang-rt-14-dev
 )
 bench_pkgs=(dnsperf dnsdist squid-openssl mitmproxy nginx nghttp2-client wrk socat iptables nftables)

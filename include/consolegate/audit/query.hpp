@@ -14,11 +14,16 @@ namespace consolegate::audit {
 struct query {
     std::optional<std::string> decision;  // "allow" | "deny": the policy's verdict (report-only
                                           // denials included, since reviewers need to see them)
-    std::optional<core::time_point> since;
-    std::optional<std::string> account;  // exact account ID or alias
-    std::optional<std::string> user;     // case-insensitive substring of user
+    std::optional<std::string> mode;      // "enforced" | "report-only"
+    std::optional<core::time_point> since, until;  // [since, until)
+    std::optional<std::string> account;            // exact account ID or alias
+    std::optional<std::string> ou;    // substring of the OU path (an OU ID or a path prefix)
+    std::optional<std::string> user;  // case-insensitive substring of user
     std::optional<std::string> flow;
-    std::size_t limit = 0;  // 0 = no limit; keeps the newest
+    std::optional<std::string> reason;  // reason code
+    std::optional<std::string> client;  // client address, exact
+    std::optional<std::string> rule;    // deciding rule, exact
+    std::size_t limit = 0;              // 0 = no limit; keeps the newest
 };
 
 bool matches(const event& e, const query& q);
@@ -29,6 +34,7 @@ std::optional<output_format> output_format_from_string(std::string_view s);
 // Events in the order given. table: aligned columns for a terminal; json: one JSON object per
 // line; csv: RFC 4180 with a header row (fields quoted, and cells starting with = + - @ prefixed
 // with ' so a spreadsheet never evaluates a user-supplied name).
-std::string format_events(const std::vector<event>& events, output_format f);
+// `header` false: the table and CSV header rows are left out (a follow-up batch).
+std::string format_events(const std::vector<event>& events, output_format f, bool header = true);
 
 }  // namespace consolegate::audit

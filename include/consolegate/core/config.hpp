@@ -160,6 +160,11 @@ struct audit_config {
     std::filesystem::path jsonl_path;   // empty = no JSON-lines sink
     std::filesystem::path sqlite_path;  // empty = no SQLite store
     duration flush_interval = std::chrono::seconds(1);
+    std::uint64_t queue_limit = 65536;    // events queued per sink; more are dropped and counted
+    std::uint64_t jsonl_rotate_size = 0;  // bytes; 0 = never rotate (reopen on SIGHUP/SIGUSR1)
+    std::uint32_t jsonl_keep = 5;         // rotated files kept: audit.jsonl.1 … .N
+    duration sqlite_retention = std::chrono::hours(24 * 90);  // older events deleted; 0 = keep
+    std::uint64_t sqlite_max_size = 0;  // bytes of events kept; oldest deleted first; 0 = no limit
 };
 
 struct admin_config {

@@ -199,6 +199,7 @@ class Gateway:
 
             [audit]
             jsonl_path = "audit.jsonl"
+            sqlite_path = "audit.sqlite"
             flush_interval = "200ms"
 
             [admin]

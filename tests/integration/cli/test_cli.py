@@ -145,6 +145,48 @@ class LogsTest(unittest.TestCase):
             self.assertEqual(r.stdout.splitlines()[1].split()[0], "2026-11-23T08:05:00.000Z")  # newest first
             self.assertEqual(cg("logs", "--file", path, "--since", "soon").returncode, 2)
 
+    def test_more_filters_summary_and_follow(self):
+        def ev(i, minute, effect, report_only=False, reason="rule-deny", client="10.0.0.1", rule="no-prod"):
+            return {"id": "f%d" % i, "time": "2026-11-23T08:%02d:00.000Z" % minute, "effect": effect,
+                    "enforced": "allow" if report_only else effect, "report_only": report_only,
+                    "account": "444455556666", "user": "u%d" % (i % 2), "flow": "iam-user",
+                    "reason": reason, "client": client, "rule": rule}
+        events = [ev(1, 0, "deny"), ev(2, 10, "deny", report_only=True), ev(3, 20, "allow", reason="rule-allow", rule="ok"),
+                  ev(4, 30, "deny", client="10.0.0.9", reason="default-deny", rule="")]
+        ids = lambda r: [json.loads(l)["id"] for l in r.stdout.splitlines()]
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "audit.jsonl")
+            with open(path, "w") as f:
+                f.writelines(json.dumps(e) + "\n" for e in events)
+            self.assertEqual(ids(cg("logs", "--file", path, "--until", "2026-11-23T08:20:00Z", "--format", "json")), ["f2", "f1"])
+            self.assertEqual(ids(cg("logs", "--file", path, "--reason", "default-deny", "--format", "json")), ["f4"])
+            self.assertEqual(ids(cg("logs", "--file", path, "--client", "10.0.0.9", "--format", "json")), ["f4"])
+            self.assertEqual(ids(cg("logs", "--file", path, "--rule", "no-prod", "--format", "json")), ["f2", "f1"])
+            self.assertEqual(ids(cg("logs", "--file", path, "--mode", "report-only", "--format", "json")), ["f2"])
+            self.assertEqual(cg("logs", "--file", path, "--reason", "nonsense").returncode, 2)
+            self.assertEqual(cg("logs", "--file", path, "--client", "not-an-ip").returncode, 2)
+            r = cg("logs", "--file", path, "--summary", "--format", "json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            summary = json.loads(r.stdout)
+            self.assertEqual((summary["attempts"], summary["blocked"], summary["report_only"], summary["allowed"]), (4, 2, 1, 1))
+            self.assertEqual(summary["top_denied_clients"][0], {"key": "10.0.0.1", "count": 2})
+            self.assertIn("most denied accounts", cg("logs", "--file", path, "--summary").stdout)
+
+            # --follow: the existing match first, then lines appended later, as they arrive.
+            p = subprocess.Popen([BINARY, "logs", "--file", path, "--follow", "--decision", "deny", "--format", "json",
+                                  "--since", "2026-11-23T08:25:00Z"], stdout=subprocess.PIPE, text=True)
+            try:
+                self.assertEqual(json.loads(p.stdout.readline())["id"], "f4")
+                with open(path, "a") as f:
+                    f.write(json.dumps(ev(5, 40, "allow", reason="rule-allow")) + "\n")
+                    f.write(json.dumps(ev(6, 50, "deny")) + "\n")
+                # readline blocks until the line arrives; ctest's timeout bounds it.
+                self.assertEqual(json.loads(p.stdout.readline())["id"], "f6")
+            finally:
+                p.kill()
+                p.wait(timeout=10)
+                p.stdout.close()
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -41,6 +41,25 @@ TEST(ConfigLoader, MinimalConfigGetsTheDefaults) {
     EXPECT_FALSE(c.team.enabled);
 }
 
+TEST(ConfigLoader, AuditQueueRotationAndRetentionKeys) {
+    auto r = load(minimal);
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->audit.queue_limit, 65536u);
+    EXPECT_EQ(r.cfg->audit.jsonl_rotate_size, 0u);
+    EXPECT_EQ(r.cfg->audit.sqlite_retention, 90 * 24h);
+    r = load(minimal +
+             "[audit]\nqueue_limit = 1000\njsonl_rotate_size = \"64MiB\"\njsonl_keep = 3\n"
+             "sqlite_retention = \"30d\"\nsqlite_max_size = \"1GiB\"\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->audit.queue_limit, 1000u);
+    EXPECT_EQ(r.cfg->audit.jsonl_rotate_size, 64u << 20);
+    EXPECT_EQ(r.cfg->audit.jsonl_keep, 3u);
+    EXPECT_EQ(r.cfg->audit.sqlite_retention, 30 * 24h);
+    EXPECT_EQ(r.cfg->audit.sqlite_max_size, 1ull << 30);
+    r = load(minimal + "[audit]\nqueue_limit = 0\n");
+    EXPECT_FALSE(r.cfg);
+}
+
 TEST(ConfigLoader, EmptyFileNamesEveryMissingRequirement) {
     auto r = load("");
     EXPECT_FALSE(r.cfg);

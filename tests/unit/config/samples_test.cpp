@@ -72,6 +72,7 @@ TEST(ConfigSamples, DemoIsLoopbackOnly) {
     auto config_dir = root / "config";
     EXPECT_EQ(c.ca.cert, root / "demo-state/ca/ca.crt");
     EXPECT_EQ(c.audit.jsonl_path, root / "demo-state/audit.jsonl");
+    EXPECT_EQ(c.audit.sqlite_path, root / "demo-state/audit.sqlite");
     EXPECT_EQ(c.team.snapshot_file, config_dir / "demo-team.json");
     EXPECT_FALSE(c.policy.accounts.empty());
     EXPECT_FALSE(c.policy.aliases.empty());

@@ -1,0 +1,331 @@
+// The SQLite store: the embedded default. One table of events, the full event as JSON plus the
+// columns the review queries filter and sort on; WAL so readers never block the writer.
+#include <array>
+#include <stdexcept>
+
+#include "consolegate/audit/store.hpp"
+#include "consolegate/log/log.hpp"
+#include "queued_sink.hpp"
+#include "sqlite_db.hpp"
+
+namespace consolegate::audit {
+namespace {
+
+using sqlite::value;
+
+// Migration i takes the file from version i to i + 1; never edit one that has shipped.
+constexpr std::array<const char*, sqlite_schema_version> migrations{{
+    R"sql(
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        time_ms INTEGER NOT NULL,
+        effect TEXT NOT NULL,
+        report_only INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        flow TEXT NOT NULL,
+        account TEXT NOT NULL,
+        alias TEXT NOT NULL,
+        ou_path TEXT NOT NULL,
+        user TEXT NOT NULL,
+        client TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        gateway TEXT NOT NULL,
+        event TEXT NOT NULL
+    );
+    -- The review page's default query is a time range, newest first; the filters and the
+    -- top-N summaries each get an index led by their column.
+    CREATE INDEX events_time ON events (time_ms);
+    CREATE INDEX events_effect_time ON events (effect, time_ms);
+    CREATE INDEX events_account_time ON events (account, time_ms);
+    CREATE INDEX events_user_time ON events (user, time_ms);
+    CREATE INDEX events_client_time ON events (client, time_ms);
+    CREATE INDEX events_rule_time ON events (rule, time_ms);
+    CREATE INDEX events_reason_time ON events (reason, time_ms);
+    )sql",
+}};
+
+std::int64_t to_ms(core::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+void migrate(sqlite::database& db) {
+    db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+    auto have = db.scalar("SELECT coalesce(max(version), 0) FROM schema_version");
+    if (have > sqlite_schema_version) {
+        throw std::runtime_error("audit store has schema version " + std::to_string(have) +
+                                 ", newer than this build's " +
+                                 std::to_string(sqlite_schema_version));
+    }
+    for (auto v = have; v < sqlite_schema_version; ++v) {
+        db.exec("BEGIN IMMEDIATE");
+        try {
+            db.exec(migrations[static_cast<std::size_t>(v)]);
+            db.exec("DELETE FROM schema_version");
+            db.exec("INSERT INTO schema_version VALUES (" + std::to_string(v + 1) + ")");
+            db.exec("COMMIT");
+        } catch (...) {
+            db.exec("ROLLBACK");
+            throw;
+        }
+    }
+}
+
+// The WHERE clause of a query, with its binds, in the same terms as audit::matches().
+std::string where(const query& q, std::vector<value>& binds) {
+    std::string w = " WHERE 1";
+    auto eq = [&](const char* column, const std::optional<std::string>& v) {
+        if (!v) return;
+        w += std::string(" AND ") + column + " = ?";
+        binds.emplace_back(*v);
+    };
+    eq("effect", q.decision);
+    eq("flow", q.flow);
+    eq("reason", q.reason);
+    eq("client", q.client);
+    eq("rule", q.rule);
+    if (q.mode) {
+        w += " AND report_only = ?";
+        binds.emplace_back(std::int64_t{*q.mode == "report-only"});
+    }
+    if (q.since) {
+        w += " AND time_ms >= ?";
+        binds.emplace_back(to_ms(*q.since));
+    }
+    if (q.until) {
+        w += " AND time_ms < ?";
+        binds.emplace_back(to_ms(*q.until));
+    }
+    if (q.account) {
+        w += " AND (account = ? OR lower(alias) = lower(?))";
+        binds.emplace_back(*q.account);
+        binds.emplace_back(*q.account);
+    }
+    if (q.ou) {
+        w += " AND instr(ou_path, ?) > 0";
+        binds.emplace_back(*q.ou);
+    }
+    if (q.user) {
+        w += " AND instr(lower(user), lower(?)) > 0";
+        binds.emplace_back(*q.user);
+    }
+    return w;
+}
+
+event parse_row(const std::string& json) {
+    std::string error;
+    auto e = from_json_line(json, &error);
+    if (!e) throw std::runtime_error("audit store holds an unreadable event: " + error);
+    return std::move(*e);
+}
+
+class sqlite_store final : public event_store {
+  public:
+    explicit sqlite_store(const std::filesystem::path& file) : db_(file, true) {
+        auto v = db_.scalar("SELECT coalesce(max(version), 0) FROM schema_version");
+        if (v != sqlite_schema_version) {
+            throw std::runtime_error("audit store " + file.string() + " has schema version " +
+                                     std::to_string(v) + ", this build reads " +
+                                     std::to_string(sqlite_schema_version));
+        }
+    }
+
+    std::vector<event> find(const query& q, std::size_t offset, std::size_t limit) override {
+        std::vector<value> binds;
+        auto sql = "SELECT event FROM events" + where(q, binds) +
+                   " ORDER BY time_ms DESC, seq DESC LIMIT ? OFFSET ?";
+        binds.emplace_back(static_cast<std::int64_t>(limit));
+        binds.emplace_back(static_cast<std::int64_t>(offset));
+        auto s = db_.prepare(sql);
+        s.bind(binds);
+        std::vector<event> out;
+        while (s.step()) out.push_back(parse_row(s.text(0)));
+        return out;
+    }
+
+    std::uint64_t count(const query& q) override {
+        std::vector<value> binds;
+        auto sql = "SELECT count(*) FROM events" + where(q, binds);
+        return static_cast<std::uint64_t>(db_.scalar(sql, binds));
+    }
+
+    std::optional<event> get(std::string_view id) override {
+        auto s = db_.prepare("SELECT event FROM events WHERE id = ?");
+        s.bind(1, std::string(id));
+        if (!s.step()) return std::nullopt;
+        return parse_row(s.text(0));
+    }
+
+    std::vector<count_row> top_denied(const query& q, summary_key k, std::size_t n) override {
+        const char* column = k == summary_key::account  ? "(CASE WHEN account != '' THEN account "
+                                                          "ELSE alias END)"
+                             : k == summary_key::user   ? "user"
+                             : k == summary_key::client ? "client"
+                                                        : "rule";
+        std::vector<value> binds;
+        auto sql = std::string("SELECT ") + column + ", count(*) FROM events" + where(q, binds) +
+                   " AND effect = 'deny' AND " + column + " != '' GROUP BY 1 ORDER BY 2 DESC, 1" +
+                   " LIMIT ?";
+        binds.emplace_back(static_cast<std::int64_t>(n));
+        auto s = db_.prepare(sql);
+        s.bind(binds);
+        std::vector<count_row> out;
+        while (s.step()) out.push_back({s.text(0), static_cast<std::uint64_t>(s.integer(1))});
+        return out;
+    }
+
+    std::vector<bucket> histogram(const query& q, core::time_point from, core::time_point to,
+                                  std::chrono::seconds step) override {
+        std::vector<bucket> out;
+        auto step_ms = std::max<std::int64_t>(1000, step.count() * 1000);
+        for (auto t = from; t < to; t += step) out.push_back({t, 0, 0, 0});
+        if (out.empty()) return out;
+        query r = q;
+        r.since = q.since ? std::max(*q.since, from) : from;
+        r.until = q.until ? std::min(*q.until, to) : to;
+        std::vector<value> binds{to_ms(from), step_ms};
+        auto sql =
+            "SELECT (time_ms - ?) / ?, sum(effect = 'deny' AND report_only = 0), "
+            "sum(effect = 'deny' AND report_only = 1), sum(effect = 'allow') FROM events" +
+            where(r, binds) + " GROUP BY 1";
+        auto s = db_.prepare(sql);
+        s.bind(binds);
+        while (s.step()) {
+            auto i = s.integer(0);
+            if (i < 0 || static_cast<std::size_t>(i) >= out.size()) continue;
+            auto& b = out[static_cast<std::size_t>(i)];
+            b.blocked = static_cast<std::uint64_t>(s.integer(1));
+            b.report_only = static_cast<std::uint64_t>(s.integer(2));
+            b.allowed = static_cast<std::uint64_t>(s.integer(3));
+        }
+        return out;
+    }
+
+    std::vector<event> after(std::uint64_t& seq, std::size_t limit) override {
+        auto s = db_.prepare("SELECT seq, event FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+        s.bind({static_cast<std::int64_t>(seq), static_cast<std::int64_t>(limit)});
+        std::vector<event> out;
+        while (s.step()) {
+            seq = static_cast<std::uint64_t>(s.integer(0));
+            out.push_back(parse_row(s.text(1)));
+        }
+        return out;
+    }
+
+    std::uint64_t last_sequence() override {
+        return static_cast<std::uint64_t>(db_.scalar("SELECT coalesce(max(seq), 0) FROM events"));
+    }
+
+  private:
+    sqlite::database db_;
+};
+
+// The writer side: batches become one transaction each; retention runs at most once a minute.
+class sqlite_target final : public batch_target {
+  public:
+    explicit sqlite_target(const sqlite_options& o) : opts_(o), db_(prepare_file(o), false) {
+        // WAL: readers (review page, logs) never block the writer nor it them. NORMAL: a commit
+        // survives a process crash; an OS crash may lose the last ones (the documented window).
+        db_.exec("PRAGMA journal_mode = WAL");
+        db_.exec("PRAGMA synchronous = NORMAL");
+        db_.exec("PRAGMA auto_vacuum = INCREMENTAL");  // takes effect on a new file only
+        migrate(db_);
+        insert_ = std::make_unique<sqlite::statement>(db_.prepare(
+            "INSERT OR IGNORE INTO events (id, time_ms, effect, report_only, reason, flow, "
+            "account, alias, ou_path, user, client, rule, gateway, event) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        retain();
+    }
+
+    bool write(const std::vector<event>& batch) override {
+        try {
+            db_.exec("BEGIN IMMEDIATE");
+            for (auto& e : batch) {
+                auto t = core::parse_rfc3339(e.time);
+                insert_->reset();
+                insert_->bind({e.id, t ? to_ms(*t) : std::int64_t{0}, e.effect,
+                               std::int64_t{e.report_only}, e.reason, e.flow, e.account, e.alias,
+                               e.ou_path, e.user, e.client, e.rule, e.gateway, to_json_line(e)});
+                insert_->step();
+            }
+            insert_->reset();
+            db_.exec("COMMIT");
+            return true;
+        } catch (const std::exception& ex) {
+            insert_->reset();
+            sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+            report("write failed", ex.what());
+            return false;
+        }
+    }
+
+    void sync() override {
+        auto now = std::chrono::steady_clock::now();
+        if (now < next_retention_) return;
+        next_retention_ = now + std::chrono::minutes(1);
+        retain();
+    }
+
+    // Deletes what is older than max_age, then the oldest events while the data pages exceed
+    // max_bytes; freed pages go back to the file system (incremental vacuum).
+    void retain() {
+        try {
+            if (opts_.max_age.count() > 0) {
+                auto cutoff = std::chrono::system_clock::now() - opts_.max_age;
+                auto s = db_.prepare("DELETE FROM events WHERE time_ms < ?");
+                s.bind(1, to_ms(cutoff));
+                s.step();
+            }
+            for (int round = 0; opts_.max_bytes && round < 64; ++round) {
+                auto used =
+                    (db_.scalar("PRAGMA page_count") - db_.scalar("PRAGMA freelist_count")) *
+                    db_.scalar("PRAGMA page_size");
+                if (static_cast<std::uint64_t>(used) <= opts_.max_bytes) break;
+                auto rows = db_.scalar("SELECT count(*) FROM events");
+                if (rows == 0) break;
+                auto s = db_.prepare(
+                    "DELETE FROM events WHERE seq IN (SELECT seq FROM events ORDER BY seq LIMIT "
+                    "?)");
+                s.bind(1, std::max<std::int64_t>(1, rows / 10));
+                s.step();
+            }
+            db_.exec("PRAGMA incremental_vacuum");
+        } catch (const std::exception& ex) {
+            report("retention failed", ex.what());
+        }
+    }
+
+  private:
+    static const std::filesystem::path& prepare_file(const sqlite_options& o) {
+        if (o.file.has_parent_path()) std::filesystem::create_directories(o.file.parent_path());
+        return o.file;
+    }
+
+    void report(const char* what, const std::string& error) {
+        if (auto suppressed = limit_.allow(std::chrono::steady_clock::now())) {
+            log::write(log::level::error, "audit", what,
+                       {{"sink", "sqlite"},
+                        {"file", opts_.file.string()},
+                        {"error", error},
+                        {"suppressed", std::to_string(*suppressed)}});
+        }
+    }
+
+    sqlite_options opts_;
+    sqlite::database db_;
+    std::unique_ptr<sqlite::statement> insert_;
+    std::chrono::steady_clock::time_point next_retention_ = std::chrono::steady_clock::now();
+    log::rate_limit limit_{std::chrono::seconds(10)};
+};
+
+}  // namespace
+
+std::unique_ptr<event_store> open_sqlite_store(const std::filesystem::path& file) {
+    return std::make_unique<sqlite_store>(file);
+}
+
+std::unique_ptr<sink> make_sqlite_sink(const sqlite_options& o) {
+    return std::make_unique<queued_sink>("sqlite", std::make_unique<sqlite_target>(o), o.queue);
+}
+
+}  // namespace consolegate::audit

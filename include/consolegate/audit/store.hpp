@@ -1,0 +1,69 @@
+#pragma once
+// Reading the sign-in record back: the review page, the event API and `consolegate logs` ask one
+// interface, whichever store holds the events (SQLite, or a JSON-lines file read into memory).
+// Every query returns newest first. Thread-safety: one store object per thread (open one per
+// reader; SQLite connections are cheap).
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consolegate/audit/query.hpp"
+#include "consolegate/audit/sink.hpp"
+
+namespace consolegate::audit {
+
+struct count_row {
+    std::string key;
+    std::uint64_t count = 0;
+};
+
+// Attempts per time bucket: blocked = enforced denials; report_only = denials let through.
+struct bucket {
+    core::time_point start;
+    std::uint64_t blocked = 0, report_only = 0, allowed = 0;
+};
+
+// What the top-N summaries count over: "account", "user", "client", "rule".
+enum class summary_key { account, user, client, rule };
+
+class event_store {
+  public:
+    virtual ~event_store() = default;
+    // Matching events, newest first, skipping `offset`; `q.limit` is ignored (use `limit`).
+    virtual std::vector<event> find(const query& q, std::size_t offset, std::size_t limit) = 0;
+    virtual std::uint64_t count(const query& q) = 0;
+    virtual std::optional<event> get(std::string_view id) = 0;
+    // The `n` most frequent values among blocked (enforced deny) and report-only denials.
+    virtual std::vector<count_row> top_denied(const query& q, summary_key k, std::size_t n) = 0;
+    // Buckets of `step` covering [from, to), oldest first.
+    virtual std::vector<bucket> histogram(const query& q, core::time_point from,
+                                          core::time_point to, std::chrono::seconds step) = 0;
+    // Events stored after the one with sequence `after` (0 = the start), oldest first, and the
+    // sequence of the last one returned: `logs --follow`.
+    virtual std::vector<event> after(std::uint64_t& seq, std::size_t limit) = 0;
+    virtual std::uint64_t last_sequence() = 0;
+};
+
+// Events held in memory (a JSON-lines file read by `logs --file`, tests). Sequence = position.
+std::unique_ptr<event_store> make_memory_store(std::vector<event> events_oldest_first);
+
+// The SQLite store. Throws std::runtime_error when the file cannot be opened or migrated (a
+// startup error). Read-only opens never create or migrate the file.
+struct sqlite_options {
+    std::filesystem::path file;
+    std::chrono::seconds max_age{std::chrono::hours(24 * 90)};  // 0 = keep forever
+    std::uint64_t max_bytes = 0;                                // 0 = no size limit
+    queue_options queue;
+};
+std::unique_ptr<event_store> open_sqlite_store(const std::filesystem::path& file);
+std::unique_ptr<sink> make_sqlite_sink(const sqlite_options& o);
+// The schema version the store migrates to (the `schema_version` table holds the file's).
+inline constexpr int sqlite_schema_version = 1;
+
+}  // namespace consolegate::audit

@@ -1,0 +1,194 @@
+// The SQLite store against a real database file: written through its sink, read back through
+// event_store, compared query by query with the in-memory store (audit::matches() semantics).
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+
+#include "consolegate/audit/store.hpp"
+#include "consolegate/core/time.hpp"
+
+namespace au = consolegate::audit;
+namespace cc = consolegate::core;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::filesystem::path temp_dir(const char* name) {
+    auto dir =
+        std::filesystem::temp_directory_path() / ("cg-sqlite-" + std::to_string(::getpid())) / name;
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
+// Deterministic events spread over `days` days before `end`.
+std::vector<au::event> seeded(int n, cc::time_point end, int days, unsigned seed = 7) {
+    std::mt19937 rng(seed);
+    const char* accounts[] = {"111111111111", "222222222222", "333333333333", ""};
+    const char* users[] = {"alice", "Bob", "carol@example.com", ""};
+    const char* rules[] = {"no-prod", "sandbox-ou", ""};
+    const char* flows[] = {"iam-user", "saml", "identity-center"};
+    const char* reasons[] = {"rule-deny", "rule-allow", "default-deny"};
+    std::vector<au::event> out;
+    for (int i = 0; i < n; ++i) {
+        au::event e;
+        char id[40];
+        std::snprintf(id, sizeof id, "%032x", i + 1);
+        e.id = id;
+        auto t = end - std::chrono::milliseconds(rng() % (days * 86'400'000ull));
+        e.time = cc::format_rfc3339(t);
+        e.gateway = i % 2 ? "gw-a" : "gw-b";
+        e.client = "10.0.0." + std::to_string(rng() % 5);
+        e.flow = flows[rng() % 3];
+        e.account = accounts[rng() % 4];
+        e.alias = e.account.empty() ? "Acme-Prod" : "";
+        e.ou_path = e.account == "222222222222" ? "o-aaaaaaaaaa/r-abcd/ou-abcd-22222222/" : "";
+        e.user = users[rng() % 4];
+        auto r = rng() % 3;
+        e.reason = reasons[r];
+        e.effect = r == 1 ? "allow" : "deny";
+        e.report_only = e.effect == "deny" && rng() % 4 == 0;
+        e.enforced = e.report_only ? "allow" : e.effect;
+        e.rule = r == 2 ? "" : rules[rng() % 2];
+        out.push_back(e);
+    }
+    return out;
+}
+
+void write_all(const std::filesystem::path& file, const std::vector<au::event>& events,
+               std::chrono::seconds max_age = 0s, std::uint64_t max_bytes = 0) {
+    au::sqlite_options o;
+    o.file = file;
+    o.max_age = max_age;
+    o.max_bytes = max_bytes;
+    auto s = au::make_sqlite_sink(o);
+    for (auto& e : events) s->record(e);
+    s->flush();
+    auto st = s->stats();
+    EXPECT_EQ(st.written, events.size());
+    EXPECT_EQ(st.write_errors, 0u);
+}
+
+std::vector<std::string> ids(const std::vector<au::event>& v) {
+    std::vector<std::string> out;
+    for (auto& e : v) out.push_back(e.id);
+    return out;
+}
+
+}  // namespace
+
+TEST(sqlite_store, every_filter_agrees_with_the_in_memory_store) {
+    auto dir = temp_dir("agree");
+    auto end = *cc::parse_rfc3339("2026-11-23T12:00:00Z");
+    auto events = seeded(2000, end, 7);
+    write_all(dir / "audit.sqlite", events);
+    auto db = au::open_sqlite_store(dir / "audit.sqlite");
+    auto mem = au::make_memory_store(events);
+
+    std::vector<au::query> queries(13);
+    queries[1].decision = "deny";
+    queries[2].mode = "report-only";
+    queries[3].mode = "enforced";
+    queries[4].since = end - 48h;
+    queries[5].until = end - 24h, queries[5].since = end - 72h;
+    queries[6].account = "222222222222";
+    queries[7].account = "acme-prod";  // alias, case-insensitive
+    queries[8].user = "BOB";
+    queries[9].ou = "ou-abcd-22222222";
+    queries[10].client = "10.0.0.3", queries[10].flow = "saml";
+    queries[11].rule = "no-prod", queries[11].reason = "rule-deny";
+    queries[12].decision = "deny", queries[12].user = "alice", queries[12].since = end - 96h;
+    for (std::size_t i = 0; i < queries.size(); ++i) {
+        SCOPED_TRACE("query " + std::to_string(i));
+        auto& q = queries[i];
+        EXPECT_EQ(db->count(q), mem->count(q));
+        EXPECT_GT(mem->count(q), 0u);
+        EXPECT_EQ(ids(db->find(q, 0, 50)), ids(mem->find(q, 0, 50)));
+        EXPECT_EQ(ids(db->find(q, 30, 25)), ids(mem->find(q, 30, 25)));
+        for (auto k : {au::summary_key::account, au::summary_key::user, au::summary_key::client,
+                       au::summary_key::rule}) {
+            auto a = db->top_denied(q, k, 3), b = mem->top_denied(q, k, 3);
+            ASSERT_EQ(a.size(), b.size());
+            for (std::size_t j = 0; j < a.size(); ++j) EXPECT_EQ(a[j].count, b[j].count);
+        }
+        auto ha = db->histogram(q, end - 7 * 24h, end, 6h);
+        auto hb = mem->histogram(q, end - 7 * 24h, end, 6h);
+        ASSERT_EQ(ha.size(), 28u);
+        ASSERT_EQ(ha.size(), hb.size());
+        for (std::size_t j = 0; j < ha.size(); ++j) {
+            EXPECT_EQ(ha[j].blocked, hb[j].blocked);
+            EXPECT_EQ(ha[j].report_only, hb[j].report_only);
+            EXPECT_EQ(ha[j].allowed, hb[j].allowed);
+        }
+    }
+    auto one = db->get(events[17].id);
+    ASSERT_TRUE(one);
+    EXPECT_EQ(*one, events[17]);
+    EXPECT_FALSE(db->get("nope"));
+}
+
+TEST(sqlite_store, survives_a_restart_and_records_its_schema_version) {
+    auto dir = temp_dir("restart");
+    auto end = *cc::parse_rfc3339("2026-11-23T12:00:00Z");
+    auto events = seeded(300, end, 2);
+    write_all(dir / "audit.sqlite", {events.begin(), events.begin() + 100});
+    write_all(dir / "audit.sqlite", {events.begin() + 100, events.end()});  // a second process
+    auto db = au::open_sqlite_store(dir / "audit.sqlite");
+    EXPECT_EQ(db->count({}), 300u);
+    std::uint64_t seq = 0;
+    auto first = db->after(seq, 1000);
+    EXPECT_EQ(ids(first), ids(events));  // arrival order across both runs
+    EXPECT_TRUE(db->after(seq, 1000).empty());
+
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open((dir / "audit.sqlite").c_str(), &raw), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(raw, "SELECT version FROM schema_version", -1, &st, nullptr);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(st, 0), au::sqlite_schema_version);
+    sqlite3_finalize(st);
+    sqlite3_prepare_v2(raw, "PRAGMA journal_mode", -1, &st, nullptr);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wal");
+    sqlite3_finalize(st);
+    // A file from a newer build is refused, not misread.
+    sqlite3_exec(raw, "UPDATE schema_version SET version = 99", nullptr, nullptr, nullptr);
+    sqlite3_close(raw);
+    EXPECT_THROW(au::open_sqlite_store(dir / "audit.sqlite"), std::runtime_error);
+    au::sqlite_options o;
+    o.file = dir / "audit.sqlite";
+    EXPECT_THROW(au::make_sqlite_sink(o), std::runtime_error);
+}
+
+TEST(sqlite_store, retention_deletes_by_age_and_by_size) {
+    auto dir = temp_dir("retention");
+    auto now = std::chrono::system_clock::now();
+    auto events = seeded(400, now, 10);  // ten days, to now
+    write_all(dir / "age.sqlite", events, std::chrono::hours(24 * 3));
+    // Retention runs when the sink opens: a restart applies it to what the last run wrote.
+    write_all(dir / "age.sqlite", {}, std::chrono::hours(24 * 3));
+    auto db = au::open_sqlite_store(dir / "age.sqlite");
+    au::query old;
+    old.until = now - std::chrono::hours(24 * 3) - 1min;
+    EXPECT_EQ(db->count(old), 0u);
+    auto kept = db->count({});
+    EXPECT_GT(kept, 60u);
+    EXPECT_LT(kept, 200u);
+
+    auto many = seeded(20000, now, 1, 11);
+    write_all(dir / "size.sqlite", many);
+    auto full = std::filesystem::file_size(dir / "size.sqlite");
+    write_all(dir / "size.sqlite", {}, 0s, full / 4);
+    auto small = au::open_sqlite_store(dir / "size.sqlite");
+    auto left = small->count({});
+    EXPECT_LT(left, 20000u / 3);
+    EXPECT_GT(left, 0u);
+    // The newest survive: the oldest are deleted first.
+    std::uint64_t seq = 0;
+    auto rest = small->after(seq, 100000);
+    ASSERT_FALSE(rest.empty());
+    EXPECT_EQ(rest.back().id, many.back().id);
+}
