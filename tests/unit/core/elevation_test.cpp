@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -26,7 +27,7 @@ std::string read(const std::string& path) {
     return ss.str();
 }
 
-const std::string data_dir = std::string(CG_SOURCE_DIR) + "/tests/unit/policy/data/";
+const std::string data_dir = std::string(CG_SOURCE_DIR) + "/tests/unit/core/data/";
 
 cc::elevation_record rec(const char* user, const char* account, const char* ps, const char* status,
                          const char* start, int hours) {
@@ -285,4 +286,21 @@ TEST(elevation, fractional_hours_and_hand_built_records_out_of_bounds) {
         set.active("frank", aid("444455556666"), "PowerUserAccess", at("2026-11-23T07:29:59Z")));
     EXPECT_FALSE(
         set.active("frank", aid("444455556666"), "PowerUserAccess", at("2026-11-23T07:30:00Z")));
+}
+
+TEST(team_snapshot, demo_team_snapshot_parses) {
+    auto file = std::filesystem::path(CG_SOURCE_DIR) / "config" / "demo-team.json";
+    std::ifstream in(file, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    auto snap = cc::parse_team_snapshot(text, file.string());
+    EXPECT_TRUE(snap.document_ok);
+    for (auto& d : snap.diagnostics) ADD_FAILURE() << d.where.line << ": " << d.message;
+    ASSERT_EQ(snap.records.size(), 2u);
+    // The demo's standing elevation: alice, security tooling, AdministratorAccess.
+    cc::elevation_set set(snap.records);
+    auto now = *cc::parse_iso8601("2026-11-23T12:00:00Z");
+    EXPECT_TRUE(
+        set.active("alice", *cc::account_id::parse("333333333333"), "AdministratorAccess", now));
+    EXPECT_FALSE(
+        set.active("bob", *cc::account_id::parse("333333333333"), "AdministratorAccess", now));
 }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "consolegate/core/host_pattern.hpp"
+
 namespace consolegate::core::config_detail {
 namespace {
 
@@ -15,9 +17,9 @@ struct duration_case {
     duration value;
 };
 
-class Duration : public ::testing::TestWithParam<duration_case> {};
+class config_values_duration : public ::testing::TestWithParam<duration_case> {};
 
-TEST_P(Duration, Parses) {
+TEST_P(config_values_duration, parses) {
     auto& c = GetParam();
     duration d{-1};
     std::string err = parse_duration(c.text, d);
@@ -28,7 +30,7 @@ TEST_P(Duration, Parses) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Config, Duration,
+    Config, config_values_duration,
     ::testing::Values(duration_case{"500ms", true, 500ms}, duration_case{"30s", true, 30s},
                       duration_case{"5m", true, 5min}, duration_case{"12h", true, 12h},
                       duration_case{"7d", true, 168h}, duration_case{"0s", true, 0ms},
@@ -40,7 +42,7 @@ INSTANTIATE_TEST_SUITE_P(
                       duration_case{"36500d", true, 36500 * 24h},
                       duration_case{"36501d", false, {}}));
 
-TEST(ConfigValues, SizeUnits) {
+TEST(config_values, size_units) {
     std::uint64_t v = 0;
     EXPECT_EQ(parse_size("64KiB", v), "");
     EXPECT_EQ(v, 65536u);
@@ -58,7 +60,7 @@ TEST(ConfigValues, SizeUnits) {
     EXPECT_NE(parse_size("99999999999999999GiB", v).find("too large"), std::string::npos);
 }
 
-TEST(ConfigValues, Endpoints) {
+TEST(config_values, endpoints) {
     endpoint e;
     EXPECT_EQ(parse_endpoint("127.0.0.1:53", 0, e), "");
     EXPECT_EQ(e.str(), "127.0.0.1:53");
@@ -82,7 +84,7 @@ TEST(ConfigValues, Endpoints) {
     EXPECT_NE(parse_endpoint("", 53, e), "");
 }
 
-TEST(ConfigValues, CidrHostBitsNamed) {
+TEST(config_values, cidr_host_bits_named) {
     cidr c;
     EXPECT_EQ(parse_cidr("10.0.0.0/8", c), "");
     EXPECT_EQ(parse_cidr("2001:db8::/32", c), "");
@@ -95,7 +97,7 @@ TEST(ConfigValues, CidrHostBitsNamed) {
     EXPECT_NE(parse_cidr("ten/8", c), "");
 }
 
-TEST(ConfigValues, OuPaths) {
+TEST(config_values, ou_paths) {
     EXPECT_EQ(check_ou_path("o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"), "");
     EXPECT_EQ(check_ou_path("o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"), "");
     EXPECT_EQ(check_ou_path("o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-22222222/"), "");
@@ -116,7 +118,7 @@ TEST(ConfigValues, OuPaths) {
     EXPECT_NE(check_ou_path("o-a1b2c3d4e5/r-ab12/ou-AB12-11111111/"), "");
 }
 
-TEST(ConfigValues, Globs) {
+TEST(config_values, globs) {
     EXPECT_EQ(check_glob("AWSReservedSSO_Admin*_????"), "");
     EXPECT_EQ(check_glob("alice@example.com"), "");
     EXPECT_NE(check_glob("").find("must not be empty"), std::string::npos);
@@ -130,7 +132,7 @@ TEST(ConfigValues, Globs) {
     EXPECT_NE(parse_host_glob("a b.com", h), "");
 }
 
-TEST(ConfigValues, AliasesAndEnvNames) {
+TEST(config_values, aliases_and_env_names) {
     std::string a;
     EXPECT_EQ(parse_alias("Acme-Prod", a), "");
     EXPECT_EQ(a, "acme-prod");
@@ -144,7 +146,7 @@ TEST(ConfigValues, AliasesAndEnvNames) {
     EXPECT_NE(check_env_name(""), "");
 }
 
-TEST(ConfigValues, NearestKey) {
+TEST(config_values, nearest_key) {
     std::string_view known[] = {"upstreams", "upstream_timeout", "listen", "steer_ipv4"};
     EXPECT_EQ(nearest_key("upstream", known), "upstreams");
     EXPECT_EQ(nearest_key("Listen", known), "listen");
@@ -152,7 +154,7 @@ TEST(ConfigValues, NearestKey) {
     EXPECT_EQ(nearest_key("completely_different", known), "");
 }
 
-TEST(ConfigValues, FormatDiagnostic) {
+TEST(config_values, format_diagnostic) {
     EXPECT_EQ(format_diagnostic({"a.toml", 3, 7, "bad"}), "a.toml:3:7: bad");
     EXPECT_EQ(format_diagnostic({"a.json", 0, 0, "bad"}), "a.json: bad");
 }

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
-#include "test_support.hpp"
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "config_test_support.hpp"
 
 namespace consolegate::core {
 namespace {
@@ -13,7 +17,7 @@ using cgtest::has;
 using cgtest::load;
 using cgtest::minimal;
 
-TEST(ConfigLoader, MinimalConfigGetsTheDefaults) {
+TEST(config_loader, minimal_config_gets_the_defaults) {
     auto r = load(minimal);
     ASSERT_TRUE(r.cfg) << all(r);
     EXPECT_TRUE(r.diagnostics.empty());
@@ -41,7 +45,7 @@ TEST(ConfigLoader, MinimalConfigGetsTheDefaults) {
     EXPECT_FALSE(c.team.enabled);
 }
 
-TEST(ConfigLoader, AuditQueueRotationAndRetentionKeys) {
+TEST(config_loader, audit_queue_rotation_and_retention_keys) {
     auto r = load(minimal);
     ASSERT_TRUE(r.cfg) << all(r);
     EXPECT_EQ(r.cfg->audit.queue_limit, 65536u);
@@ -60,7 +64,7 @@ TEST(ConfigLoader, AuditQueueRotationAndRetentionKeys) {
     EXPECT_FALSE(r.cfg);
 }
 
-TEST(ConfigLoader, EmptyFileNamesEveryMissingRequirement) {
+TEST(config_loader, empty_file_names_every_missing_requirement) {
     auto r = load("");
     EXPECT_FALSE(r.cfg);
     EXPECT_TRUE(has(r, 1, "[ca] needs `cert` and `key`")) << all(r);
@@ -68,12 +72,12 @@ TEST(ConfigLoader, EmptyFileNamesEveryMissingRequirement) {
     EXPECT_TRUE(has(r, 1, "`steer_ipv4` or `steer_ipv6` is required")) << all(r);
 }
 
-TEST(ConfigLoader, DisabledComponentsNeedNothing) {
+TEST(config_loader, disabled_components_need_nothing) {
     auto r = load("[dns]\nenabled = false\n[proxy]\nenabled = false\n");
     EXPECT_TRUE(r.cfg) << all(r);
 }
 
-TEST(ConfigLoader, UnknownKeySuggestsNearest) {
+TEST(config_loader, unknown_key_suggests_nearest) {
     auto r = load(minimal + "[general]\nworkrs = 2\n");
     ASSERT_FALSE(r.cfg);
     ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
@@ -93,7 +97,7 @@ TEST(ConfigLoader, UnknownKeySuggestsNearest) {
     EXPECT_TRUE(has(r, 10, "unknown key `dns.cache.bogus_thing_here`")) << all(r);
 }
 
-TEST(ConfigLoader, WrongTypesSayWhatWasExpected) {
+TEST(config_loader, wrong_types_say_what_was_expected) {
     auto r = load(minimal + "[general]\nworkers = \"4\"\n[admin]\nenabled = \"true\"\n");
     EXPECT_TRUE(has(r, 10, "general.workers: expected an integer, got a string")) << all(r);
     EXPECT_TRUE(has(r, 12, "admin.enabled: expected a boolean, got a string; write true"))
@@ -106,7 +110,7 @@ TEST(ConfigLoader, WrongTypesSayWhatWasExpected) {
     EXPECT_TRUE(has(r, 1, "general: expected a table, got an integer")) << all(r);
 }
 
-TEST(ConfigLoader, RangesAndEnums) {
+TEST(config_loader, ranges_and_enums) {
     auto r = load(minimal + R"(
 [general]
 workers = -1
@@ -140,7 +144,7 @@ min_ttl = "2d"
     EXPECT_TRUE(has(r, 0, "min_ttl is greater than")) << all(r);
 }
 
-TEST(ConfigLoader, RequestBodyCapCoversTheInspectedPart) {
+TEST(config_loader, request_body_cap_covers_the_inspected_part) {
     auto ok = load(minimal + "[proxy]\nmax_request_body = \"8MiB\"\n");
     ASSERT_TRUE(ok.cfg) << all(ok);
     EXPECT_EQ(ok.cfg->proxy.max_request_body, 8u * 1024 * 1024);
@@ -150,7 +154,7 @@ TEST(ConfigLoader, RequestBodyCapCoversTheInspectedPart) {
         << all(r);
 }
 
-TEST(ConfigLoader, AddressesAndCidrs) {
+TEST(config_loader, addresses_and_cidrs) {
     auto r = load(R"(
 [dns]
 listen = ["127.0.0.1:5353", "[::1]:5353", "::1:5353", "127.0.0.1"]
@@ -173,7 +177,7 @@ enabled = false
     EXPECT_EQ(r.diagnostics.size(), 7u) << all(r);
 }
 
-TEST(ConfigLoader, ListenersMustNotCollide) {
+TEST(config_loader, listeners_must_not_collide) {
     auto r = load(minimal + R"(
 [proxy]
 sni_listen = ["0.0.0.0:9100"]
@@ -194,14 +198,14 @@ listen = "127.0.0.1:9100"
     EXPECT_TRUE(r.cfg) << all(r);
 }
 
-TEST(ConfigLoader, SyntaxErrorHasItsPlace) {
+TEST(config_loader, syntax_error_has_its_place) {
     auto r = load("[dns]\nupstreams = [\"192.0.2.1\"\nsteer_ipv4 = 1\n");
     ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
     EXPECT_EQ(r.diagnostics[0].line, 3);
     EXPECT_NE(r.diagnostics[0].message.find("TOML syntax error"), std::string::npos);
 }
 
-TEST(ConfigLoader, SteerNamesNormalised) {
+TEST(config_loader, steer_names_normalised) {
     auto r = load(R"(
 [dns]
 upstreams = ["192.0.2.1"]
@@ -216,7 +220,7 @@ enabled = false
     EXPECT_TRUE(r.cfg->dns.steer_identity_center);
 }
 
-TEST(ConfigLoader, UpstreamOverrides) {
+TEST(config_loader, upstream_overrides) {
     auto r = load(minimal + R"(
 [[proxy.upstream_override]]
 host = "Signin.AWS.Amazon.com."
@@ -243,7 +247,7 @@ ca_bundle = 3
     EXPECT_EQ(r.cfg->proxy.upstream_overrides[0].address.str(), "[::1]:9443");
 }
 
-TEST(ConfigLoader, TeamSecretsNeverInTheFile) {
+TEST(config_loader, team_secrets_never_in_the_file) {
     auto r = load(minimal + R"(
 [team]
 enabled = true
@@ -264,7 +268,7 @@ access_key_id_env = "1BAD"
     EXPECT_TRUE(has(r, 11, "`region` is required")) << all(r);
 }
 
-TEST(ConfigLoader, ManyProblemsInOneRun) {
+TEST(config_loader, many_problems_in_one_run) {
     auto r = load(R"(
 [general]
 workers = "two"
@@ -284,6 +288,141 @@ accounts = [123]
     EXPECT_GE(r.diagnostics.size(), 7u) << all(r);
     for (int line : {3, 5, 6, 8, 10, 13, 14})
         EXPECT_TRUE(has(r, line, "")) << line << "\n" << all(r);
+}
+
+TEST(config_loader, rules_appended_in_name_order) {
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "main.toml",
+                  "include = [\"policies/*.toml\"]\n" + minimal +
+                      "[[policy.rule]]\nname = \"main\"\neffect = \"deny\"\nmatch_all = true\n");
+    cgtest::write(dir / "policies/b.toml",
+                  "[[policy.rule]]\nname = \"b\"\neffect = \"allow\"\nusers = [\"b\"]\n");
+    cgtest::write(dir / "policies/a.toml",
+                  "[policy]\nmode = \"report-only\"\n[[policy.rule]]\nname = \"a\"\neffect = "
+                  "\"allow\"\nusers = [\"a\"]\n");
+    cgtest::write(dir / "policies/ignored.txt", "not toml");
+    auto r = load_config(dir / "main.toml");
+    ASSERT_TRUE(r.cfg) << all(r);
+    ASSERT_EQ(r.cfg->policy.rules.size(), 3u);
+    EXPECT_EQ(r.cfg->policy.rules[0].name, "main");
+    EXPECT_EQ(r.cfg->policy.rules[1].name, "a");
+    EXPECT_EQ(r.cfg->policy.rules[2].name, "b");
+    EXPECT_EQ(r.cfg->policy.rules[1].where.file, (dir / "policies/a.toml").string());
+    EXPECT_TRUE(r.cfg->policy.report_only);
+    EXPECT_EQ(r.cfg->files.size(), 3u);
+}
+
+TEST(config_loader, redefinitions_and_duplicates_across_files) {
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "main.toml", "include = [\"more.toml\"]\n" + minimal +
+                                         "[policy]\nmode = \"enforce\"\n[[policy.rule]]\nname = "
+                                         "\"r\"\neffect = \"deny\"\nmatch_all = true\n");
+    cgtest::write(dir / "more.toml",
+                  "[dns]\nupstreams = [\"192.0.2.9\"]\n[policy]\nmode = \"report-only\"\n"
+                  "[[policy.rule]]\nname = \"r\"\neffect = \"allow\"\nmatch_all = true\n");
+    auto r = load_config(dir / "main.toml");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 1, "`dns` is already defined at " + (dir / "main.toml").string() + ":3:1"))
+        << all(r);
+    EXPECT_TRUE(has(r, 4, "`policy.mode` is already defined")) << all(r);
+    EXPECT_TRUE(has(r, 6, "duplicate rule name")) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 4u) << all(r);
+}
+
+TEST(config_loader, cycles_and_missing_files) {
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "main.toml", "include = [\"a.toml\", \"missing.toml\"]\n" + minimal);
+    cgtest::write(dir / "a.toml", "include = [\"sub/b.toml\"]\n");
+    cgtest::write(dir / "sub/b.toml", "include = [\"../main.toml\"]\n");
+    auto r = load_config(dir / "main.toml");
+    EXPECT_TRUE(has(r, 1, "include cycle: main.toml -> a.toml -> b.toml -> main.toml")) << all(r);
+    EXPECT_TRUE(has(r, 1,
+                    "cannot read included file \"" + (dir / "missing.toml").string() +
+                        "\": No such file or directory"))
+        << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 2u) << all(r);
+    // A syntax error in an include is reported in that file.
+    cgtest::write(dir / "a.toml", "[[policy.rule]\n");
+    cgtest::write(dir / "main.toml", "include = [\"a.toml\"]\n" + minimal);
+    r = load_config(dir / "main.toml");
+    ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
+    EXPECT_EQ(r.diagnostics[0].file, (dir / "a.toml").string());
+    EXPECT_EQ(r.diagnostics[0].line, 1);
+    // Patterns only in the file name; a pattern matching nothing is fine.
+    cgtest::write(dir / "main.toml",
+                  "include = [\"*/x.toml\", \"none/*.toml\", \"empty-*.toml\"]\n" + minimal);
+    r = load_config(dir / "main.toml");
+    EXPECT_TRUE(has(r, 1, "include[0]: wildcards are allowed only in the file name")) << all(r);
+    EXPECT_TRUE(has(r, 1, "include[1]: cannot list directory")) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 2u) << all(r);
+}
+
+// Every sample configuration shipped in config/ and deploy/ loads without a single diagnostic, so
+// the examples cannot rot. A .toml that is not a configuration by itself (an include fragment,
+// an alias map) must be read by one that is.
+std::vector<std::filesystem::path> sample_files() {
+    std::vector<std::filesystem::path> files;
+    for (const char* dir : {"config", "deploy"}) {
+        auto root = std::filesystem::path(CG_SOURCE_DIR) / dir;
+        if (!std::filesystem::exists(root)) continue;
+        for (auto& e : std::filesystem::recursive_directory_iterator(root)) {
+            if (e.is_regular_file() && e.path().extension() == ".toml" &&
+                e.path().string().find("demo-state") == std::string::npos)
+                files.push_back(e.path().lexically_normal());
+        }
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+TEST(config_loader, every_toml_loads_cleanly) {
+    auto files = sample_files();
+    ASSERT_FALSE(files.empty());
+    std::set<std::filesystem::path> read_by_a_config;
+    std::map<std::filesystem::path, std::string> failures;
+    int configs = 0;
+    for (auto& f : files) {
+        auto r = load_config(f);
+        if (r.cfg) {
+            ++configs;
+            EXPECT_TRUE(r.diagnostics.empty());
+            for (auto& p : r.cfg->files) read_by_a_config.insert(p.lexically_normal());
+        } else {
+            failures[f] = cgtest::all(r);
+        }
+    }
+    for (auto& [f, why] : failures) {
+        EXPECT_TRUE(read_by_a_config.count(f))
+            << f << " is neither a valid configuration nor read by one:\n"
+            << why;
+    }
+    EXPECT_GE(configs, 2);  // example.toml and demo.toml at least
+}
+
+TEST(config_loader, demo_is_loopback_only) {
+    auto r = load_config(std::filesystem::path(CG_SOURCE_DIR) / "config" / "demo.toml");
+    ASSERT_TRUE(r.cfg) << cgtest::all(r);
+    const config& c = *r.cfg;
+    auto loopback = [](const ip_address& a) {
+        return cidr::parse("127.0.0.0/8")->contains(a) || a == *ip_address::parse("::1");
+    };
+    for (auto* list :
+         {&c.dns.listen, &c.dns.upstreams, &c.proxy.sni_listen, &c.proxy.connect_listen})
+        for (auto& e : *list) EXPECT_TRUE(loopback(e.address)) << e.str();
+    EXPECT_TRUE(loopback(c.admin.listen.address));
+    for (auto& o : c.proxy.upstream_overrides) EXPECT_TRUE(loopback(o.address.address)) << o.host;
+    EXPECT_EQ(c.dns.listen.at(0).str(), "127.0.0.1:5353");
+    EXPECT_EQ(c.proxy.sni_listen.at(0).str(), "127.0.0.1:8443");
+    EXPECT_EQ(c.proxy.connect_listen.at(0).str(), "127.0.0.1:3128");
+    EXPECT_EQ(c.admin.listen.str(), "127.0.0.1:9100");
+    auto root = std::filesystem::path(CG_SOURCE_DIR).lexically_normal();
+    auto config_dir = root / "config";
+    EXPECT_EQ(c.ca.cert, root / "demo-state/ca/ca.crt");
+    EXPECT_EQ(c.audit.jsonl_path, root / "demo-state/audit.jsonl");
+    EXPECT_EQ(c.audit.sqlite_path, root / "demo-state/audit.sqlite");
+    EXPECT_EQ(c.team.snapshot_file, config_dir / "demo-team.json");
+    EXPECT_FALSE(c.policy.accounts.empty());
+    EXPECT_FALSE(c.policy.aliases.empty());
 }
 
 }  // namespace

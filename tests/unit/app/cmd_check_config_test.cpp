@@ -1,9 +1,10 @@
 // `consolegate check-config FILE`: exit status and output.
 
+#include "cmd_check_config.hpp"
+
 #include <gtest/gtest.h>
 
-#include "cmd_check_config.hpp"
-#include "test_support.hpp"
+#include "config_test_support.hpp"
 
 namespace {
 
@@ -19,7 +20,7 @@ int run(std::vector<std::string> args, std::string& out, std::string& err) {
     return rc;
 }
 
-TEST(CheckConfig, ValidFileExitsZero) {
+TEST(cmd_check_config, valid_file_exits_zero) {
     auto dir = cgtest::scratch();
     cgtest::write(dir / "ok.toml", cgtest::minimal);
     std::string out, err;
@@ -28,7 +29,7 @@ TEST(CheckConfig, ValidFileExitsZero) {
     EXPECT_EQ(err, "");
 }
 
-TEST(CheckConfig, InvalidFileExitsTwoWithEveryProblem) {
+TEST(cmd_check_config, invalid_file_exits_two_with_every_problem) {
     auto dir = cgtest::scratch();
     auto file = (dir / "bad.toml").string();
     cgtest::write(dir / "bad.toml", cgtest::minimal + "[general]\nworkrs = 1\nlog_level = 3\n");
@@ -44,7 +45,7 @@ TEST(CheckConfig, InvalidFileExitsTwoWithEveryProblem) {
     EXPECT_NE(err.find(file + ": 2 problems\n"), std::string::npos) << err;
 }
 
-TEST(CheckConfig, UsageErrorsExitTwo) {
+TEST(cmd_check_config, usage_errors_exit_two) {
     std::string out, err;
     EXPECT_EQ(run({"check-config"}, out, err), 2);
     EXPECT_NE(err.find("usage: consolegate check-config FILE"), std::string::npos);

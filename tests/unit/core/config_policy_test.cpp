@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "test_support.hpp"
+#include "config_test_support.hpp"
 
 namespace consolegate::core {
 namespace {
@@ -12,7 +12,7 @@ using cgtest::has;
 using cgtest::load;
 using cgtest::minimal;
 
-TEST(ConfigPolicy, RuleSelectorsArePreParsed) {
+TEST(config_policy, rule_selectors_are_pre_parsed) {
     auto r = load(minimal + R"(
 [policy]
 mode = "report-only"
@@ -47,7 +47,7 @@ client_networks = ["10.66.0.0/16", "fd00::/8"]
     EXPECT_EQ(rule.client_networks.size(), 2u);
 }
 
-TEST(ConfigPolicy, IntegerAccountIdSaysToQuoteIt) {
+TEST(config_policy, integer_account_id_says_to_quote_it) {
     auto r = load(minimal +
                   "[[policy.rule]]\nname = \"x\"\neffect = \"deny\"\naccounts = [12345678901]\n");
     EXPECT_TRUE(has(r, 12,
@@ -61,7 +61,7 @@ TEST(ConfigPolicy, IntegerAccountIdSaysToQuoteIt) {
     EXPECT_TRUE(has(r, 12, "is not an account ID (exactly 12 digits")) << all(r);
 }
 
-TEST(ConfigPolicy, BadSelectorsEachReported) {
+TEST(config_policy, bad_selectors_each_reported) {
     auto r = load(minimal + R"(
 [[policy.rule]]
 name = "bad"
@@ -84,7 +84,7 @@ client_networks = ["10.66.1.0/16"]
     EXPECT_EQ(r.diagnostics.size(), 7u) << all(r);
 }
 
-TEST(ConfigPolicy, DuplicateRuleNamesPointAtBoth) {
+TEST(config_policy, duplicate_rule_names_point_at_both) {
     auto r = load(minimal + R"(
 [[policy.rule]]
 name = "same"
@@ -101,7 +101,7 @@ match_all = true
     EXPECT_TRUE(has(r, 11, "rule name defined again at /nonexistent-cg/test.toml:15:")) << all(r);
 }
 
-TEST(ConfigPolicy, RequiredKeysPointAtTheRule) {
+TEST(config_policy, required_keys_point_at_the_rule) {
     auto r = load(minimal + "[[policy.rule]]\ndescription = \"nameless\"\n");
     EXPECT_TRUE(has(r, 9, "`name` is required")) << all(r);
     EXPECT_TRUE(has(r, 9, "`effect` is required")) << all(r);
@@ -114,7 +114,7 @@ TEST(ConfigPolicy, RequiredKeysPointAtTheRule) {
     EXPECT_TRUE(has(r, 0, "write each rule as [[policy.rule]]")) << all(r);
 }
 
-TEST(ConfigPolicy, AmsGuardrails) {
+TEST(config_policy, ams_guardrails) {
     auto r = load(minimal + R"(
 [policy.ams]
 change_types = "block-unless-elevated"
@@ -126,7 +126,7 @@ reserved_role_prefixes = ["ams-"]
     EXPECT_EQ(r.diagnostics.size(), 1u) << all(r);
 }
 
-TEST(ConfigPolicy, AliasesLowercasedAndConflictsReported) {
+TEST(config_policy, aliases_lowercased_and_conflicts_reported) {
     auto r = load(minimal + R"(
 [policy.aliases]
 Acme-Prod = "222222222222"
@@ -159,7 +159,7 @@ ACME-PROD = "222222222222"
     EXPECT_EQ(lr.cfg->policy.aliases.at("acme-prod").str(), "222222222222");
 }
 
-TEST(ConfigPolicy, MissingFilesNamePathAndErrno) {
+TEST(config_policy, missing_files_name_path_and_errno) {
     auto r = load(minimal + R"(
 [policy]
 org_export = "org.json"
@@ -183,7 +183,7 @@ endpoint_policies = ["vpce.json"]
         << all(lr);
 }
 
-TEST(ConfigPolicy, EndpointPoliciesImportedAfterTheRules) {
+TEST(config_policy, endpoint_policies_imported_after_the_rules) {
     auto dir = cgtest::scratch();
     cgtest::write(dir / "vpce.json", R"({"Version": "2012-10-17", "Statement": [
   {"Sid": "OrgOnly", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
@@ -225,7 +225,7 @@ accounts = ["222222222222"]
     EXPECT_TRUE(in_bad) << all(r);
 }
 
-TEST(ConfigPolicy, OrgExportFillsAccounts) {
+TEST(config_policy, org_export_fills_accounts) {
     auto dir = cgtest::scratch();
     cgtest::write(dir / "org.json", R"({"organization_id": "o-a1b2c3d4e5", "accounts": [
   {"id": "012345678901", "name": "sandbox", "path": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"},
@@ -241,7 +241,7 @@ TEST(ConfigPolicy, OrgExportFillsAccounts) {
     EXPECT_EQ(r.cfg->files.size(), 2u);
 }
 
-TEST(ConfigPolicy, OrgExportErrorsNameTheAccount) {
+TEST(config_policy, org_export_errors_name_the_account) {
     auto dir = cgtest::scratch();
     cgtest::write(dir / "main.toml", minimal + "[policy]\norg_export = \"org.json\"\n");
     cgtest::write(dir / "org.json", "{\"organization_id\": \"o-a1b2c3d4e5\",\n \"accounts\": [,]}");
@@ -265,73 +265,6 @@ TEST(ConfigPolicy, OrgExportErrorsNameTheAccount) {
     EXPECT_TRUE(has(r, 0, "accounts[5].id 555555555555 appears more than once")) << all(r);
     EXPECT_EQ(r.diagnostics.size(), 5u) << all(r);
     EXPECT_EQ(r.diagnostics[0].file, (dir / "org.json").string());
-}
-
-TEST(ConfigIncludes, RulesAppendedInNameOrder) {
-    auto dir = cgtest::scratch();
-    cgtest::write(dir / "main.toml",
-                  "include = [\"policies/*.toml\"]\n" + minimal +
-                      "[[policy.rule]]\nname = \"main\"\neffect = \"deny\"\nmatch_all = true\n");
-    cgtest::write(dir / "policies/b.toml",
-                  "[[policy.rule]]\nname = \"b\"\neffect = \"allow\"\nusers = [\"b\"]\n");
-    cgtest::write(dir / "policies/a.toml",
-                  "[policy]\nmode = \"report-only\"\n[[policy.rule]]\nname = \"a\"\neffect = "
-                  "\"allow\"\nusers = [\"a\"]\n");
-    cgtest::write(dir / "policies/ignored.txt", "not toml");
-    auto r = load_config(dir / "main.toml");
-    ASSERT_TRUE(r.cfg) << all(r);
-    ASSERT_EQ(r.cfg->policy.rules.size(), 3u);
-    EXPECT_EQ(r.cfg->policy.rules[0].name, "main");
-    EXPECT_EQ(r.cfg->policy.rules[1].name, "a");
-    EXPECT_EQ(r.cfg->policy.rules[2].name, "b");
-    EXPECT_EQ(r.cfg->policy.rules[1].where.file, (dir / "policies/a.toml").string());
-    EXPECT_TRUE(r.cfg->policy.report_only);
-    EXPECT_EQ(r.cfg->files.size(), 3u);
-}
-
-TEST(ConfigIncludes, RedefinitionsAndDuplicatesAcrossFiles) {
-    auto dir = cgtest::scratch();
-    cgtest::write(dir / "main.toml", "include = [\"more.toml\"]\n" + minimal +
-                                         "[policy]\nmode = \"enforce\"\n[[policy.rule]]\nname = "
-                                         "\"r\"\neffect = \"deny\"\nmatch_all = true\n");
-    cgtest::write(dir / "more.toml",
-                  "[dns]\nupstreams = [\"192.0.2.9\"]\n[policy]\nmode = \"report-only\"\n"
-                  "[[policy.rule]]\nname = \"r\"\neffect = \"allow\"\nmatch_all = true\n");
-    auto r = load_config(dir / "main.toml");
-    EXPECT_FALSE(r.cfg);
-    EXPECT_TRUE(has(r, 1, "`dns` is already defined at " + (dir / "main.toml").string() + ":3:1"))
-        << all(r);
-    EXPECT_TRUE(has(r, 4, "`policy.mode` is already defined")) << all(r);
-    EXPECT_TRUE(has(r, 6, "duplicate rule name")) << all(r);
-    EXPECT_EQ(r.diagnostics.size(), 4u) << all(r);
-}
-
-TEST(ConfigIncludes, CyclesAndMissingFiles) {
-    auto dir = cgtest::scratch();
-    cgtest::write(dir / "main.toml", "include = [\"a.toml\", \"missing.toml\"]\n" + minimal);
-    cgtest::write(dir / "a.toml", "include = [\"sub/b.toml\"]\n");
-    cgtest::write(dir / "sub/b.toml", "include = [\"../main.toml\"]\n");
-    auto r = load_config(dir / "main.toml");
-    EXPECT_TRUE(has(r, 1, "include cycle: main.toml -> a.toml -> b.toml -> main.toml")) << all(r);
-    EXPECT_TRUE(has(r, 1,
-                    "cannot read included file \"" + (dir / "missing.toml").string() +
-                        "\": No such file or directory"))
-        << all(r);
-    EXPECT_EQ(r.diagnostics.size(), 2u) << all(r);
-    // A syntax error in an include is reported in that file.
-    cgtest::write(dir / "a.toml", "[[policy.rule]\n");
-    cgtest::write(dir / "main.toml", "include = [\"a.toml\"]\n" + minimal);
-    r = load_config(dir / "main.toml");
-    ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
-    EXPECT_EQ(r.diagnostics[0].file, (dir / "a.toml").string());
-    EXPECT_EQ(r.diagnostics[0].line, 1);
-    // Patterns only in the file name; a pattern matching nothing is fine.
-    cgtest::write(dir / "main.toml",
-                  "include = [\"*/x.toml\", \"none/*.toml\", \"empty-*.toml\"]\n" + minimal);
-    r = load_config(dir / "main.toml");
-    EXPECT_TRUE(has(r, 1, "include[0]: wildcards are allowed only in the file name")) << all(r);
-    EXPECT_TRUE(has(r, 1, "include[1]: cannot list directory")) << all(r);
-    EXPECT_EQ(r.diagnostics.size(), 2u) << all(r);
 }
 
 }  // namespace

@@ -12,7 +12,7 @@ namespace cc = consolegate::core;
 namespace {
 
 std::string read(const std::string& name) {
-    std::ifstream in(std::string(CG_SOURCE_DIR) + "/tests/unit/policy/data/" + name,
+    std::ifstream in(std::string(CG_SOURCE_DIR) + "/tests/unit/core/data/" + name,
                      std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
