@@ -10,6 +10,7 @@
 
 #include "cli.hpp"
 #include "commands.hpp"
+#include "consolegate/core/host_pattern.hpp"
 #include "consolegate/core/time.hpp"
 #include "consolegate/inspect/http_file.hpp"
 #include "consolegate/team/snapshot_feed.hpp"
@@ -75,7 +76,8 @@ json::object explain_request(const core::http_request_view& req, enforcement_inp
     auto r = enforce(req, in);
     json::object out;
     out["method"] = req.method;
-    out["host"] = inspect::normalize_host(req.host);
+    auto host = core::parse_authority(req.host, 443);  // "" when not a host (denied)
+    out["host"] = host ? core::authority_host(host->host) : std::string();
     out["path"] = req.target.substr(0, req.target.find('?'));
     json::array attempts;
     for (auto& ja : r.attempts) attempts.emplace_back(attempt_json(ja));

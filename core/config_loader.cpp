@@ -8,6 +8,7 @@
 
 #include "config_reader.hpp"
 #include "consolegate/core/glob.hpp"
+#include "consolegate/core/host_pattern.hpp"
 
 namespace consolegate::core {
 namespace config_detail {
@@ -194,6 +195,35 @@ void loader::cross_check() {
             error(table_or_main("dns"),
                   "dns: `steer_ipv4` or `steer_ipv6` is required when DNS is "
                   "enabled (the gateway's address that steered names answer)");
+    }
+    if (cfg.dns.enabled && cfg.proxy.enabled) {
+        // A name DNS sends to the gateway that the proxy does not inspect would be spliced
+        // around the sign-in policy. Steered = steer_names minus exceptions and block list, so
+        // each steered pattern must lie within inspect ∪ pass-through ∪ exceptions ∪ block.
+        std::vector<host_pattern> cover;
+        for (const auto* list : {&cfg.proxy.inspect_hosts, &cfg.proxy.pass_through_hosts,
+                                 &cfg.dns.steer_exceptions, &cfg.dns.block_names}) {
+            for (const auto& t : *list) {
+                if (auto p = host_pattern::parse(t)) cover.push_back(std::move(*p));
+            }
+        }
+        auto check = [&](std::string_view text, const std::string& key, const source_location& at) {
+            auto p = host_pattern::parse(text);
+            if (!p || covers(cover, *p)) return;
+            error(at, key + ": \"" + p->str() +
+                          "\" is steered to the gateway but not covered by proxy.inspect_hosts, "
+                          "so the proxy would splice it around the sign-in policy; add it to "
+                          "proxy.inspect_hosts, to proxy.pass_through_hosts (spliced on purpose) "
+                          "or to dns.steer_exceptions");
+        };
+        const auto where = pattern_where.find("dns.steer_names");
+        for (std::size_t i = 0; i < cfg.dns.steer_names.size(); ++i) {
+            const bool written = where != pattern_where.end() && i < where->second.size();
+            check(cfg.dns.steer_names[i], "dns.steer_names[" + std::to_string(i) + "]",
+                  written ? where->second[i] : table_or_main("dns"));
+        }
+        if (cfg.dns.steer_identity_center)
+            check(identity_center_portals, "dns.steer_identity_center", table_or_main("dns"));
     }
     // Listeners of enabled components must not share an address and port (DNS listens on UDP
     // and TCP, the others on TCP, so every pair is a TCP collision).

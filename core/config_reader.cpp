@@ -5,6 +5,8 @@
 #include <cstring>
 #include <memory>
 
+#include "consolegate/core/host_pattern.hpp"
+
 namespace consolegate::core::config_detail {
 
 std::string_view type_name(toml::node_type t) {
@@ -255,16 +257,23 @@ void section::get_cidrs(std::string_view key, std::vector<cidr>& out) {
     if (present) out = std::move(r);
 }
 
-void section::get_host_globs(std::string_view key, std::vector<std::string>& out) {
+void section::get_host_patterns(std::string_view key, std::vector<std::string>& out) {
     std::vector<std::string> r;
+    std::vector<source_location> where;
     bool present =
         each_string(key, [&](const toml::node& e, std::string_view s, const std::string& item) {
-            std::string h;
-            if (auto err = parse_host_glob(s, h); !err.empty())
-                return l_.error(e, item + ": " + err);
-            r.push_back(std::move(h));
+            auto p = host_pattern::parse(s);
+            if (!p) {
+                return l_.error(e, item + ": host pattern " + config_detail::quoted(s) + " " +
+                                       p.error().message());
+            }
+            r.push_back(p->str());
+            where.push_back(l_.location(e.source()));
         });
-    if (present) out = std::move(r);
+    if (present) {
+        out = std::move(r);
+        l_.pattern_where[name(key)] = std::move(where);
+    }
 }
 
 void section::get_globs(std::string_view key, std::vector<std::string>& out) {

@@ -52,6 +52,8 @@ class loader {
     source_location main_file_loc;
     std::map<std::string, source_location, std::less<>> defined;  // table or key -> first place
     std::vector<listener_use> listeners;
+    // "dns.steer_names" -> where each element was written (absent: the default list).
+    std::map<std::string, std::vector<source_location>, std::less<>> pattern_where;
 
   private:
     void process_document(std::string_view text, const std::filesystem::path& file);
@@ -110,7 +112,9 @@ class section {
                        int listener_component = -1);
     void get_addresses(std::string_view key, std::vector<ip_address>& out, bool v4);
     void get_cidrs(std::string_view key, std::vector<cidr>& out);
-    void get_host_globs(std::string_view key, std::vector<std::string>& out);
+    // Host patterns (core/host_pattern.hpp), stored canonically; where each was written goes to
+    // loader::pattern_where for the cross-checks.
+    void get_host_patterns(std::string_view key, std::vector<std::string>& out);
     void get_globs(std::string_view key, std::vector<std::string>& out);
     void get_strings(std::string_view key, std::vector<std::string>& out);
     template <class E>

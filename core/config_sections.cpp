@@ -4,6 +4,7 @@
 
 #include "config_reader.hpp"
 #include "consolegate/core/glob.hpp"
+#include "consolegate/core/host_pattern.hpp"
 
 namespace consolegate::core::config_detail {
 
@@ -28,11 +29,11 @@ void loader::read_dns(const toml::table& t) {
     s.get_uint("upstream_retries", d.upstream_retries, 0, 10);
     s.get_addresses("steer_ipv4", d.steer_ipv4, true);
     s.get_addresses("steer_ipv6", d.steer_ipv6, false);
-    s.get_host_globs("steer_names", d.steer_names);
+    s.get_host_patterns("steer_names", d.steer_names);
     s.get("steer_identity_center", d.steer_identity_center);
-    s.get_host_globs("steer_exceptions", d.steer_exceptions);
+    s.get_host_patterns("steer_exceptions", d.steer_exceptions);
     s.get_duration("steer_ttl", d.steer_ttl);
-    s.get_host_globs("block_names", d.block_names);
+    s.get_host_patterns("block_names", d.block_names);
     s.get_enum("block_rcode", d.block_answer,
                {{"nxdomain", block_rcode::nxdomain}, {"refused", block_rcode::refused}});
     s.get_cidrs("allow_clients", d.allow_clients);
@@ -76,7 +77,8 @@ void loader::read_proxy(const toml::table& t) {
     s.get("enabled", p.enabled);
     s.get_endpoints("sni_listen", p.sni_listen, 0, 1);
     s.get_endpoints("connect_listen", p.connect_listen, 0, 1);
-    s.get_host_globs("inspect_hosts", p.inspect_hosts);
+    s.get_host_patterns("inspect_hosts", p.inspect_hosts);
+    s.get_host_patterns("pass_through_hosts", p.pass_through_hosts);
     s.get_enum(
         "not_inspected", p.not_inspected,
         {{"splice", not_inspected_action::splice}, {"refuse", not_inspected_action::refuse}});
@@ -131,13 +133,16 @@ void loader::read_proxy(const toml::table& t) {
                 std::string host;
                 o.get("host", host);
                 if (const toml::node* hn = ot.get("host"); hn && hn->is_string()) {
-                    if (auto err = parse_host_glob(host, ov.host); !err.empty()) {
-                        error(*hn, pre + ".host: " + err);
-                    } else if (has_glob_wildcard(ov.host)) {
+                    if (has_glob_wildcard(host)) {
                         // The proxy looks overrides up by the exact SNI/Host name.
                         error(*hn, pre +
                                        ".host: an override names one exact host (no '*' or "
                                        "'?'); write one [[proxy.upstream_override]] per host");
+                    } else if (auto h = canonical_host(host); !h) {
+                        error(*hn, pre + ".host: host " + config_detail::quoted(host) + " " +
+                                       h.error().message());
+                    } else {
+                        ov.host = std::move(*h);
                     }
                 } else if (!hn) {
                     error(ot.source(), pre + ": `host` is required");

@@ -23,6 +23,12 @@ bool parse_u64(std::string_view s, std::uint64_t& out) {
     return ec == std::errc{} && p == s.data() + s.size();
 }
 
+char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+}  // namespace
+
 std::string quoted(std::string_view s) {
     // Untrusted text goes into diagnostics: keep it short and printable.
     std::string r = "\"";
@@ -33,12 +39,6 @@ std::string quoted(std::string_view s) {
     if (s.size() > 80) r += "...";
     return r + "\"";
 }
-
-char lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-}  // namespace
 
 std::string parse_duration(std::string_view s, duration& out) {
     const std::string hint =
@@ -176,33 +176,6 @@ std::string parse_cidr(std::string_view s, cidr& out) {
         }
     }
     return "expected a CIDR like \"10.0.0.0/8\" or \"2001:db8::/32\", got " + quoted(s);
-}
-
-std::string parse_host_glob(std::string_view s, std::string& out) {
-    std::string h;
-    h.reserve(s.size());
-    for (char c : s) h += lower(c);
-    if (h.ends_with('.')) h.pop_back();
-    if (h.empty()) return "expected a host name or pattern, got an empty string";
-    if (h.size() > 253) return "host name " + quoted(s) + " is longer than 253 characters";
-    std::size_t start = 0;
-    while (start <= h.size()) {
-        auto dot = h.find('.', start);
-        if (dot == std::string::npos) dot = h.size();
-        std::string_view label(h.data() + start, dot - start);
-        if (label.empty()) return "host name " + quoted(s) + " has an empty label";
-        if (label.size() > 63) return "host name " + quoted(s) + " has a label over 63 characters";
-        for (char c : label) {
-            bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-                      c == '*' || c == '?';
-            if (!ok)
-                return "host name " + quoted(s) +
-                       " may hold only letters, digits, '-', '_' and the wildcards '*' and '?'";
-        }
-        start = dot + 1;
-    }
-    out = std::move(h);
-    return {};
 }
 
 std::string check_glob(std::string_view s) {

@@ -21,9 +21,8 @@ std::string parse_size(std::string_view s, std::uint64_t& out);
 std::string parse_endpoint(std::string_view s, std::uint16_t default_port, endpoint& out);
 // A CIDR, with a precise message for host bits set.
 std::string parse_cidr(std::string_view s, cidr& out);
-// A DNS name pattern: labels of [a-z0-9_-] plus the wildcards '*' and '?'; lowercased, trailing
-// dot removed.
-std::string parse_host_glob(std::string_view s, std::string& out);
+// Untrusted text for a diagnostic: in quotes, at most 80 bytes, unprintable bytes as '?'.
+std::string quoted(std::string_view s);
 // A name glob (roles, users): not empty, printable, only '*' and '?' are special.
 std::string check_glob(std::string_view s);
 // An aws:PrincipalOrgPaths value: o-…/ then r-…/ then ou-…/ segments; ends with "/" or "/*".

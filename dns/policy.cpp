@@ -16,13 +16,15 @@ verdict policy::decide(std::string_view lower) const noexcept {
 
 policy compile_policy(const core::dns_config& o) {
     policy p;
-    auto add_all = [](name_set& set, const std::vector<std::string>& patterns) {
+    auto add_all = [](core::host_set& set, const std::vector<std::string>& patterns) {
         for (const auto& s : patterns) {
-            if (!set.add(s)) throw std::invalid_argument("dns: bad name pattern: " + s);
+            auto pattern = core::host_pattern::parse(s);
+            if (!pattern) throw std::invalid_argument("dns: bad name pattern: " + s);
+            set.add(std::move(*pattern));
         }
     };
     add_all(p.steer, o.steer_names);
-    if (o.steer_identity_center) p.steer.add("portal.sso.*.amazonaws.com");
+    if (o.steer_identity_center) add_all(p.steer, {std::string(core::identity_center_portals)});
     add_all(p.exceptions, o.steer_exceptions);
     add_all(p.block, o.block_names);
     for (const auto& a : o.steer_ipv4) {

@@ -6,17 +6,20 @@
 #include <string_view>
 
 #include "consolegate/core/config.hpp"
-#include "names.hpp"
+#include "consolegate/core/host_pattern.hpp"
 #include "query.hpp"
 
 namespace consolegate::dns {
 
 enum class verdict { forward, steer, block, doh_canary };
 
+// Name matching is core/host_pattern's (the proxy's inspect decision uses the same), so a name
+// that is not a host (an escaped byte from the wire, say) is never steered or blocked: it is
+// forwarded, and no HTTP client can connect by it.
 struct policy {
-    name_set steer;
-    name_set exceptions;
-    name_set block;
+    core::host_set steer;
+    core::host_set exceptions;
+    core::host_set block;
     steer_target target;
     std::uint16_t block_rcode = rcode::nxdomain;
 

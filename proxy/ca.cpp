@@ -11,7 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "host_pattern.hpp"
+#include "consolegate/core/host_pattern.hpp"
 
 namespace consolegate::proxy {
 
@@ -89,12 +89,12 @@ std::optional<ca_files> init_ca(const ca_init_options& opts, std::string& error)
     }
     std::string constraints;
     for (const auto& d : opts.permitted_dns) {
-        auto n = normalise_host(d.starts_with(".") ? std::string_view(d).substr(1) : d);
-        if (n.empty() || n.find(':') != std::string::npos) {
-            error = "invalid --permitted-dns entry: " + d;
+        auto n = core::canonical_host(d.starts_with(".") ? std::string_view(d).substr(1) : d);
+        if (!n) {
+            error = "invalid --permitted-dns entry: " + d + " (" + n.error().message() + ")";
             return std::nullopt;
         }
-        constraints += (constraints.empty() ? "critical,permitted;DNS:" : ",permitted;DNS:") + n;
+        constraints += (constraints.empty() ? "critical,permitted;DNS:" : ",permitted;DNS:") + *n;
     }
     ca_files files{(fs::path(opts.dir) / "ca.crt").string(),
                    (fs::path(opts.dir) / "ca.key").string()};

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "consolegate/core/host_pattern.hpp"
+
 namespace consolegate::proxy {
 namespace {
 
@@ -45,20 +47,13 @@ class reader {
 };
 
 // RFC 6066 §3: host_name is an ASCII DNS name without a trailing dot (tolerated: one, removed).
-// Anything else (IP literals are not allowed either, but are harmless) fails closed.
-bool normalise_host(std::span<const std::uint8_t> raw, std::string& out) {
-    if (raw.empty() || raw.size() > 254) return false;
-    out.assign(raw.begin(), raw.end());
-    if (out.back() == '.') out.pop_back();
-    if (out.empty() || out.size() > 253 || out.front() == '.') return false;
-    char prev = 0;
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        bool ok =
-            (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
-        if (!ok || (c == '.' && prev == '.')) return false;
-        prev = c;
-    }
+// Anything that is not a host (core/host_pattern: "signin.aws.amazon.com..", an empty label, a
+// byte outside the alphabet) fails the ClientHello, so the connection is refused, never spliced.
+bool normalise_sni(std::span<const std::uint8_t> raw, std::string& out) {
+    auto host = core::canonical_host(
+        std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
+    if (!host) return false;
+    out = std::move(*host);
     return true;
 }
 
@@ -74,7 +69,7 @@ bool parse_sni(std::span<const std::uint8_t> data, client_hello_info& info) {
         if (!l.ok()) return false;
         if (type != 0) continue;         // unknown name types are skipped (RFC 6066 §3)
         if (info.has_sni) return false;  // "MUST NOT contain more than one name of the same type"
-        if (!normalise_host(name, info.sni)) return false;
+        if (!normalise_sni(name, info.sni)) return false;
         info.has_sni = true;
     }
     return l.ok();

@@ -11,7 +11,7 @@
 #include "bumped_session.hpp"
 #include "client_hello.hpp"
 #include "consolegate/log/log.hpp"
-#include "host_pattern.hpp"
+#include "host_routes.hpp"
 #include "http_wire.hpp"
 #include "plain_forward.hpp"
 #include "splice.hpp"
@@ -86,7 +86,6 @@ asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_st
         if (!hello.timed_out) co_await send_alert(client, alert_handshake_failure);
         co_return;
     }
-    const auto& inspect = svc->shared.inspect;
     std::string sni = hello.info.has_sni ? hello.info.sni : std::string();
     std::string host = connect_host.empty() ? sni : connect_host;
     if (host.empty()) {
@@ -94,22 +93,15 @@ asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_st
         co_await send_alert(client, alert_unrecognized_name);
         co_return;
     }
-    bool inspected = inspect.matches(host) || (!sni.empty() && inspect.matches(sni));
-    if (inspected) {
-        // CONNECT 52.x.x.x with SNI signin.aws.amazon.com (or the reverse) must never become a
-        // splice around inspection: both names must agree.
-        if (!sni.empty() && sni != host) {
+    switch (svc->shared.routes.tls(connect_host, sni)) {
+        case route::inspect:
+            co_await bump(svc, std::move(client), std::move(buf), host, port, sni, client_ip);
+            co_return;
+        case route::refuse:
             count(st.refused_host);
             co_await send_alert(client, alert_access_denied);
             co_return;
-        }
-        co_await bump(svc, std::move(client), std::move(buf), host, port, sni, client_ip);
-        co_return;
-    }
-    if (svc->opts->not_inspected == core::not_inspected_action::refuse) {
-        count(st.refused_host);
-        co_await send_alert(client, alert_access_denied);
-        co_return;
+        case route::splice: break;
     }
     if (splice_eps.empty()) {
         auto dest = co_await resolve_destination(svc, host, port);
@@ -126,7 +118,7 @@ asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_st
 
 // A tunnel the CONNECT listener agreed to open.
 struct tunnel {
-    authority target;
+    core::authority target;
     std::vector<tcp::endpoint> endpoints;  // empty for inspected hosts (resolved when forwarded)
 };
 
@@ -162,12 +154,14 @@ asio::awaitable<std::optional<tunnel>> open_tunnel(std::shared_ptr<service::impl
         co_return std::nullopt;
     }
     tunnel t;
-    if (!parse_authority(p.get().target(), t.target)) {
+    auto target = core::parse_authority(p.get().target());
+    if (!target || svc->shared.routes.connect_target(target->host) == route::refuse) {
         count(st.bad_requests);
         co_await write_simple(client, http::status::bad_request, "Bad CONNECT target",
                               o.idle_timeout);
         co_return std::nullopt;
     }
+    t.target = std::move(*target);
     if (std::find(o.connect_ports.begin(), o.connect_ports.end(), t.target.port) ==
         o.connect_ports.end()) {
         count(st.refused_port);
@@ -177,7 +171,7 @@ asio::awaitable<std::optional<tunnel>> open_tunnel(std::shared_ptr<service::impl
     }
     // Inspected hosts are resolved when the first request is forwarded; others now, so a
     // forbidden or unknown destination gets an HTTP answer rather than a dead tunnel.
-    if (!svc->shared.inspect.matches(t.target.host)) {
+    if (svc->shared.routes.connect_target(t.target.host) != route::inspect) {
         auto dest = co_await resolve_destination(svc, t.target.host, t.target.port);
         if (dest.failure != upstream_failure::none) {
             bool forbidden = dest.failure == upstream_failure::forbidden;

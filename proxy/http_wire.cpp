@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-#include "host_pattern.hpp"
+#include "consolegate/core/host_pattern.hpp"
 
 namespace consolegate::proxy {
 
@@ -76,9 +76,8 @@ std::string_view header_value(const http::fields& f, http::field name) {
 }
 
 std::string host_without_port(std::string_view h) {
-    authority a;
-    if (parse_authority(h, a, 443)) return a.host;
-    return {};
+    auto a = core::parse_authority(h, 443);
+    return a ? std::move(a->host) : std::string();
 }
 
 }  // namespace consolegate::proxy

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <boost/beast/http/write.hpp>
 
-#include "host_pattern.hpp"
+#include "host_routes.hpp"
 #include "http_wire.hpp"
 
 namespace consolegate::proxy {
@@ -30,15 +30,17 @@ asio::awaitable<std::optional<plain_destination>> plain_target(std::shared_ptr<s
     const auto& o = *svc->opts;
     auto rest = target.substr(7);  // after "http://"
     auto slash = rest.find('/');
-    authority a;
-    if (!parse_authority(rest.substr(0, slash), a, 80)) {
+    auto parsed = core::parse_authority(rest.substr(0, slash), 80);
+    const auto way = parsed ? svc->shared.routes.plain_http(parsed->host) : route::refuse;
+    if (way == route::refuse) {
         co_await write_simple(client, http::status::bad_request, "Bad request target",
                               o.idle_timeout);
         co_return std::nullopt;
     }
+    auto& a = *parsed;
     plain_destination out;
     out.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-    if (svc->shared.inspect.matches(a.host)) {
+    if (way == route::inspect) {
         // Inspected hosts are only ever reached over TLS: send the browser there.
         http::response<http::empty_body> res{http::status::permanent_redirect, 11};
         res.set(http::field::location, "https://" + a.host + out.path);

@@ -38,7 +38,7 @@ shared_state::shared_state(std::shared_ptr<const core::config> cfg, client_resum
         impl_->sessions.attach(*ctx);
         impl_->override_ctx[o.host] = std::move(ctx);
     }
-    impl_->inspect = host_set(p.inspect_hosts);
+    impl_->routes = host_routes(p);
     impl_->block_page = p.block_page;
     impl_->block_page.team_url = core::block_page_team_url(*cfg);
 }

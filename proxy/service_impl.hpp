@@ -19,7 +19,7 @@
 
 #include "consolegate/net/host_resolver.hpp"
 #include "consolegate/proxy/service.hpp"
-#include "host_pattern.hpp"
+#include "host_routes.hpp"
 #include "leaf_minter.hpp"
 #include "tls_contexts.hpp"
 #include "tls_socket.hpp"
@@ -36,7 +36,7 @@ struct shared_state::impl {
     upstream_sessions sessions;
     std::unique_ptr<boost::asio::ssl::context> upstream_ctx;
     std::unordered_map<std::string, std::unique_ptr<boost::asio::ssl::context>> override_ctx;
-    host_set inspect;
+    host_routes routes;
 
     boost::asio::ssl::context& upstream_context_for(const std::string& host) {
         auto it = override_ctx.find(host);

@@ -4,6 +4,7 @@
 #include <array>
 #include <tuple>
 
+#include "consolegate/core/host_pattern.hpp"
 #include "consolegate/core/principal.hpp"
 #include "consolegate/inspect/access_key.hpp"
 #include "consolegate/inspect/saml.hpp"
@@ -108,15 +109,25 @@ std::vector<std::string> path_segments(std::string_view raw_path) {
     return segs;
 }
 
+// The host of a Host header (or an SNI) as AWS routes it (core/host_pattern: lowercase, no port,
+// no trailing dot, "[…]" around IPv6), or "" when it is not a host.
+std::string host_of(std::string_view value) {
+    auto a = core::parse_authority(detail::trim(value), 443);
+    return a ? core::authority_host(a->host) : std::string();
+}
+
 enum class body_kind : std::uint8_t { none, form, json, unsupported };
 
 class inspection {
   public:
     inspection(const core::http_request_view& req, const options& opt) : req_(req), opt_(opt) {
-        host_ = normalize_host(req.host.empty() ? req.sni : req.host);
+        host_ = host_of(req.host.empty() ? req.sni : req.host);
+        // A Host that is not a host ("signin.aws.amazon.com..") is denied in run(): the proxy
+        // answers 421 before inspection, and `explain` must not call it "no sign-in".
+        host_invalid_ = !req.host.empty() && host_.empty();
         // A Host outside AWS on a connection to an AWS name: judge by the name the TLS
         // connection (and so the upstream) is for.
-        auto sni = normalize_host(req.sni);
+        auto sni = host_of(req.sni);
         if (!aws_name(host_) && aws_name(sni)) host_ = std::move(sni);
         auto target = req.target.substr(0, req.target.find('#'));
         auto q = target.find('?');
@@ -189,6 +200,7 @@ class inspection {
     const core::http_request_view& req_;
     const options& opt_;
     std::string host_;
+    bool host_invalid_ = false;
     std::vector<std::string> segs_;
     std::vector<param> params_;
     body_kind body_ = body_kind::none;
@@ -278,8 +290,8 @@ void inspection::set_account(sign_in_attempt& a, std::string_view value) const {
 void inspection::host_label() {
     std::vector<std::string> hosts{host_};
     if (!req_.sni.empty()) {
-        auto sni = normalize_host(req_.sni);
-        if (sni != host_) hosts.push_back(std::move(sni));
+        auto sni = host_of(req_.sni);
+        if (!sni.empty() && sni != host_) hosts.push_back(std::move(sni));
     }
     for (auto& h : hosts) {
         if (under(h, signin_domain)) {
@@ -642,6 +654,9 @@ std::vector<sign_in_attempt> inspection::run() {
         root();
         iam_user_form();
     }
+    if (host_invalid_) {
+        fail(body_flow, auth_phase::pre_auth, "host", "Host header is not a valid host name");
+    }
     if (bad_escape_) {
         fail(body_flow, auth_phase::pre_auth, "params",
              "malformed percent-encoding in a sign-in "
@@ -683,18 +698,6 @@ std::vector<sign_in_attempt> inspection::run() {
 }
 
 }  // namespace
-
-std::string normalize_host(std::string_view host) {
-    host = detail::trim(host);
-    if (host.starts_with("[")) {
-        auto close = host.find(']');
-        return detail::lower(close == std::string_view::npos ? host : host.substr(0, close + 1));
-    }
-    auto colon = host.rfind(':');
-    if (colon != std::string_view::npos) host = host.substr(0, colon);
-    while (host.ends_with(".")) host.remove_suffix(1);
-    return detail::lower(host);
-}
 
 bool is_ams_reserved_role(std::string_view role_name, const options& opt) {
     return std::any_of(opt.ams_reserved_role_prefixes.begin(), opt.ams_reserved_role_prefixes.end(),

@@ -54,6 +54,9 @@ struct dns_cache_config {
     bool prefetch = false;
 };
 
+// The Identity Center portal names `dns.steer_identity_center` adds to the steered names.
+inline constexpr std::string_view identity_center_portals = "portal.sso.*.amazonaws.com";
+
 struct dns_config {
     bool enabled = true;
     std::vector<endpoint> listen{{*ip_address::parse("127.0.0.1"), 53}};
@@ -62,10 +65,10 @@ struct dns_config {
     unsigned upstream_retries = 2;
     std::vector<ip_address> steer_ipv4;  // A answers for steered names
     std::vector<ip_address> steer_ipv6;  // AAAA answers for steered names
-    // Lowercased, no trailing dot.
+    // Host patterns (core/host_pattern.hpp), stored canonically (lowercase, no trailing dot).
     std::vector<std::string> steer_names{"console.aws.amazon.com", "*.console.aws.amazon.com",
                                          "signin.aws.amazon.com", "*.signin.aws.amazon.com"};
-    bool steer_identity_center = false;  // the DNS module adds portal.sso.*.amazonaws.com
+    bool steer_identity_center = false;  // adds identity_center_portals to steer_names
     std::vector<std::string> steer_exceptions{"docs.aws.amazon.com", "health.aws.amazon.com",
                                               "status.aws.amazon.com"};
     duration steer_ttl = std::chrono::seconds(60);
@@ -82,7 +85,7 @@ struct dns_config {
 };
 
 struct upstream_override {
-    std::string host;                 // lowercased host glob
+    std::string host;                 // one exact host, canonical (core/host_pattern.hpp)
     endpoint address;                 // where to connect instead of the resolved address
     std::filesystem::path ca_bundle;  // empty = proxy.upstream_ca_bundle
     source_location where;
@@ -100,6 +103,9 @@ struct proxy_config {
     std::vector<std::string> inspect_hosts{"signin.aws.amazon.com", "*.signin.aws.amazon.com",
                                            "console.aws.amazon.com", "*.console.aws.amazon.com",
                                            "portal.sso.*.amazonaws.com"};
+    // Host patterns spliced on purpose: never inspected, spliced even when not_inspected is
+    // refuse. A name DNS steers must be in inspect_hosts or here (check-config says so).
+    std::vector<std::string> pass_through_hosts;
     not_inspected_action not_inspected = not_inspected_action::splice;
     std::vector<std::uint16_t> connect_ports{443};
     std::vector<cidr> allow_clients{*cidr::parse("127.0.0.0/8"),    *cidr::parse("::1/128"),

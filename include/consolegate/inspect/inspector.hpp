@@ -45,11 +45,6 @@ struct options {
 // Never throws on any input (only std::bad_alloc). Thread-safe for concurrent calls.
 std::vector<core::sign_in_attempt> inspect(const core::http_request_view& req, const options& opt);
 
-// Host as AWS routes it: lowercased, port and trailing dot removed
-// ("Foo.Signin.AWS.amazon.com.:443"
-// -> "foo.signin.aws.amazon.com"); IPv6 literals keep their brackets.
-std::string normalize_host(std::string_view host);
-
 // True when `role_name` starts with one of opt.ams_reserved_role_prefixes (case-insensitive).
 bool is_ams_reserved_role(std::string_view role_name, const options& opt);
 

@@ -220,6 +220,138 @@ enabled = false
     EXPECT_TRUE(r.cfg->dns.steer_identity_center);
 }
 
+TEST(config_loader, host_patterns_refuse_question_marks_and_partial_wildcards_with_the_fix) {
+    auto r = load(minimal + R"(
+[proxy]
+inspect_hosts = ["*.aws.amazon.com", "signin.aws.amazon.com",
+                 "sig*.aws.amazon.com", "signin.aws.amazon.co?", "*",
+                 "signin.aws.amazon.com.."]
+)");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 12,
+                    "proxy.inspect_hosts[2]: host pattern \"sig*.aws.amazon.com\" has '*' "
+                    "inside a label"))
+        << all(r);
+    EXPECT_TRUE(has(r, 12, "\"*.example.com\" matches every name under example.com")) << all(r);
+    EXPECT_TRUE(has(r, 12,
+                    "proxy.inspect_hosts[3]: host pattern \"signin.aws.amazon.co?\" uses "
+                    "'?'"))
+        << all(r);
+    EXPECT_TRUE(has(r, 12, "proxy.inspect_hosts[4]: host pattern \"*\" would match every name"))
+        << all(r);
+    EXPECT_TRUE(has(r, 13,
+                    "proxy.inspect_hosts[5]: host pattern \"signin.aws.amazon.com..\" has "
+                    "an empty label"))
+        << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 4u) << all(r);
+    ASSERT_GE(r.diagnostics.size(), 1u);
+    EXPECT_EQ(r.diagnostics[0].column, 18);
+}
+
+const std::string steering = R"(
+[dns]
+upstreams = ["192.0.2.1"]
+steer_ipv4 = ["192.0.2.10"]
+steer_names = ["signin.aws.amazon.com",
+  "*.aws.amazon.com", "Console.AWS.amazon.com."]
+[ca]
+cert = "ca.crt"
+key = "ca.key"
+[proxy]
+)";
+
+TEST(config_loader, a_steered_name_the_proxy_would_splice_is_an_error) {
+    auto r = load(steering +
+                  "inspect_hosts = [\"signin.aws.amazon.com\", \"console.aws.amazon.com\"]\n");
+    EXPECT_FALSE(r.cfg);
+    ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
+    EXPECT_EQ(r.diagnostics[0].line, 6);
+    EXPECT_EQ(r.diagnostics[0].column, 3);
+    EXPECT_TRUE(has(r, 6,
+                    "dns.steer_names[1]: \"*.aws.amazon.com\" is steered to the gateway but "
+                    "not covered by proxy.inspect_hosts"))
+        << all(r);
+    EXPECT_TRUE(has(r, 6, "proxy.pass_through_hosts")) << all(r);
+    // Covered by a wider inspect pattern, by the union of several, or on purpose.
+    for (const char* fix :
+         {"inspect_hosts = [\"*.amazon.com\"]\n",
+          "inspect_hosts = [\"signin.aws.amazon.com\", \"*.aws.amazon.com\"]\n"
+          "pass_through_hosts = [\"console.aws.amazon.com\"]\n",
+          "inspect_hosts = [\"signin.aws.amazon.com\", \"console.aws.amazon.com\"]\n"
+          "pass_through_hosts = [\"*.aws.amazon.com\"]\n",
+          "inspect_hosts = [\"*.signin.aws.amazon.com\", \"signin.aws.amazon.com\", "
+          "\"console.aws.amazon.com\", \"*.*.aws.amazon.com\"]\n"
+          "pass_through_hosts = [\"docs.aws.amazon.com\", \"*.aws.amazon.com\"]\n",
+          "enabled = false\n"}) {
+        r = load(steering + fix);
+        EXPECT_TRUE(r.cfg) << fix << all(r);
+    }
+    // Excepted or blocked names are not steered, so they need no inspection; the rest still do.
+    r = load(R"(
+[dns]
+upstreams = ["192.0.2.1"]
+steer_ipv4 = ["192.0.2.10"]
+steer_names = ["*.example.com"]
+steer_exceptions = ["*.example.com"]
+[ca]
+cert = "ca.crt"
+key = "ca.key"
+)");
+    EXPECT_TRUE(r.cfg) << all(r);
+    r = load(R"(
+[dns]
+upstreams = ["192.0.2.1"]
+steer_ipv4 = ["192.0.2.10"]
+steer_names = ["*.example.com"]
+steer_exceptions = ["a.example.com"]
+block_names = ["*.b.example.com"]
+[ca]
+cert = "ca.crt"
+key = "ca.key"
+)");
+    EXPECT_TRUE(has(r, 5, "dns.steer_names[0]: \"*.example.com\" is steered")) << all(r);
+}
+
+TEST(config_loader, the_portals_steer_identity_center_adds_must_be_inspected) {
+    auto r = load(R"(
+[dns]
+upstreams = ["192.0.2.1"]
+steer_ipv4 = ["192.0.2.10"]
+steer_identity_center = true
+[proxy]
+inspect_hosts = ["signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aws.amazon.com",
+                 "*.console.aws.amazon.com"]
+[ca]
+cert = "ca.crt"
+key = "ca.key"
+)");
+    EXPECT_TRUE(has(r, 2, "dns.steer_identity_center: \"portal.sso.*.amazonaws.com\" is steered"))
+        << all(r);
+    // The defaults agree with each other.
+    r = load(minimal + "[dns.cache]\n");
+    EXPECT_FALSE(has(r, 0, "is steered")) << all(r);
+    r = load(R"(
+[dns]
+upstreams = ["192.0.2.1"]
+steer_ipv4 = ["192.0.2.10"]
+steer_identity_center = true
+[ca]
+cert = "ca.crt"
+key = "ca.key"
+)");
+    EXPECT_TRUE(r.cfg) << all(r);
+}
+
+TEST(config_loader, pass_through_hosts_are_host_patterns) {
+    auto r = load(minimal +
+                  "[proxy]\npass_through_hosts = [\"Docs.AWS.amazon.com.\", \"*.example.com\"]\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->proxy.pass_through_hosts,
+              (std::vector<std::string>{"docs.aws.amazon.com", "*.example.com"}));
+    r = load(minimal + "[proxy]\npass_through_hosts = [\"docs?.aws.amazon.com\"]\n");
+    EXPECT_TRUE(has(r, 10, "proxy.pass_through_hosts[0]: host pattern")) << all(r);
+}
+
 TEST(config_loader, upstream_overrides) {
     auto r = load(minimal + R"(
 [[proxy.upstream_override]]

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace ci = consolegate::inspect;
 namespace core = consolegate::core;
 
@@ -19,11 +21,24 @@ core::http_request_view request(std::string_view method, std::string_view host,
 
 }  // namespace
 
-TEST(inspector, normalize_host) {
-    EXPECT_EQ(ci::normalize_host("Foo.Signin.AWS.amazon.com.:443"), "foo.signin.aws.amazon.com");
-    EXPECT_EQ(ci::normalize_host(" console.aws.amazon.com.. "), "console.aws.amazon.com");
-    EXPECT_EQ(ci::normalize_host("[::1]:8443"), "[::1]");
-    EXPECT_EQ(ci::normalize_host(""), "");
+// Host normalisation is core/host_pattern's (tests/unit/core/host_pattern_test.cpp); here, what
+// the inspector makes of it.
+TEST(inspector, host_as_aws_routes_it) {
+    auto a = ci::inspect(request("GET", "Foo.Signin.AWS.amazon.com.:443", "/console"), {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].host, "foo.signin.aws.amazon.com");
+    EXPECT_EQ(a[0].alias, "foo");
+}
+
+TEST(inspector, a_host_that_is_not_a_host_is_denied_never_no_sign_in) {
+    for (const char* host : {"signin.aws.amazon.com..", " console.aws.amazon.com.. ",
+                             "signin..aws.amazon.com", "sign in.aws.amazon.com"}) {
+        auto a = ci::inspect(request("POST", host, "/authenticate", "account=111122223333"), {});
+        ASSERT_FALSE(a.empty()) << host;
+        EXPECT_TRUE(std::any_of(a.begin(), a.end(), [](const core::sign_in_attempt& x) {
+            return x.parse_error.find("Host") != std::string::npos;
+        })) << host;
+    }
 }
 
 TEST(inspector, ams_reserved_roles) {
