@@ -833,5 +833,61 @@ TEST_F(proxy_service, a_request_the_inspector_leaves_unjudged_is_denied) {
     EXPECT_EQ(r.out.find("target=/anything"), std::string::npos) << r.out;
 }
 
+// A resolver as lenient as some stub resolvers: "signin.aws.amazon.com.." resolves like the name
+// itself, so a proxy that let it through would reach the origin.
+class lenient_resolver : public net::host_resolver {
+  public:
+    boost::asio::awaitable<net::resolve_result> resolve(std::string host) override {
+        net::resolve_result r;
+        if (host.starts_with("signin.aws.amazon.com")) {
+            r.addresses.push_back(boost::asio::ip::make_address("127.0.0.1"));
+        } else {
+            r.error = boost::asio::error::host_not_found;
+        }
+        co_return r;
+    }
+};
+
+// Issue 17, class 1: a name that is not a host (two trailing dots) is refused on every path,
+// never spliced or forwarded around inspection.
+TEST_F(proxy_service, names_that_are_not_hosts_are_refused_on_every_path) {
+    auto o = base_config();
+    o->proxy.connect_ports = {443, signin_origin->port(), plain_origin->port()};
+    boost::asio::io_context ioc;
+    shared_state shared(o);
+    service svc(ioc, shared, test::allow_every_request, std::make_shared<lenient_resolver>());
+    svc.start();
+    std::thread t([&] { ioc.run(); });
+    const auto connect_port = svc.bound_connect_ports().at(0);
+    const auto sni_port = svc.bound_sni_ports().at(0);
+    for (const char* name : {"signin.aws.amazon.com..", "signin..aws.amazon.com"}) {
+        std::string got;
+        time_until_closed(connect_port,
+                          "CONNECT " + std::string(name) + ":" +
+                              std::to_string(signin_origin->port()) + " HTTP/1.1\r\nHost: " + name +
+                              "\r\n\r\n",
+                          std::chrono::seconds(5), &got);
+        EXPECT_TRUE(got.starts_with("HTTP/1.1 400")) << name << ": " << got;
+        got.clear();
+        time_until_closed(connect_port,
+                          "GET http://" + std::string(name) + ":" +
+                              std::to_string(plain_origin->port()) +
+                              "/x HTTP/1.1\r\nHost: " + name + "\r\n\r\n",
+                          std::chrono::seconds(5), &got);
+        EXPECT_TRUE(got.starts_with("HTTP/1.1 400")) << name << ": " << got;
+        EXPECT_EQ(got.find("target=/x"), std::string::npos) << got;
+        auto sni = run("sh -c \"openssl s_client -connect 127.0.0.1:" + std::to_string(sni_port) +
+                       " -servername " + name + " </dev/null\"");
+        EXPECT_NE(sni.out.find("handshake failure"), std::string::npos) << name << ": " << sni.out;
+    }
+    svc.stop();
+    ioc.stop();
+    t.join();
+    EXPECT_EQ(shared.counters().bad_client_hello.load(), 2u);
+    EXPECT_EQ(shared.counters().spliced.load(), 0u);
+    EXPECT_EQ(shared.counters().bumped.load(), 0u);
+    EXPECT_EQ(shared.counters().upstream_connect_failures.load(), 0u);
+}
+
 }  // namespace
 }  // namespace consolegate::proxy
