@@ -220,6 +220,29 @@ TEST_F(proxy_service, spliced_hosts_show_the_origin_certificate_untouched) {
     EXPECT_EQ(p.shared->counters().bumped.load(), 0u);
 }
 
+// pass_through_hosts: spliced on purpose even when everything else is refused, and never
+// inspected even when inspect_hosts names the host too.
+TEST_F(proxy_service, pass_through_hosts_are_spliced_when_the_rest_is_refused) {
+    auto o = base_config();
+    o->proxy.not_inspected = core::not_inspected_action::refuse;
+    o->proxy.inspect_hosts.push_back("www.example.org");
+    o->proxy.pass_through_hosts = {"www.example.org"};
+    running_proxy p(o, test::allow_every_request);
+    auto r = run("curl -sS --max-time 10 --cacert " + pki->origin_ca_cert +
+                 " -x http://127.0.0.1:" + std::to_string(p.connect()) +
+                 " https://www.example.org/passed");
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("target=/passed"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("via="), r.out.find("via=\n"));  // no Via: nothing was inspected
+    auto refused =
+        run("curl -sS --max-time 10 -k -x http://127.0.0.1:" + std::to_string(p.connect()) +
+            " https://plain.example.org/refused");
+    EXPECT_NE(refused.status, 0) << refused.out;
+    EXPECT_EQ(p.shared->counters().spliced.load(), 1u);
+    EXPECT_EQ(p.shared->counters().bumped.load(), 0u);
+    EXPECT_EQ(p.shared->counters().refused_host.load(), 1u);
+}
+
 TEST_F(proxy_service, untrusted_or_misnamed_upstream_certificates_are_refused) {
     running_proxy p(base_config(), test::allow_every_request);
     ::testing::internal::CaptureStderr();

@@ -45,6 +45,26 @@ TEST(cmd_check_config, invalid_file_exits_two_with_every_problem) {
     EXPECT_NE(err.find(file + ": 2 problems\n"), std::string::npos) << err;
 }
 
+TEST(cmd_check_config, a_steered_name_that_is_not_inspected_is_an_error) {
+    auto dir = cgtest::scratch();
+    auto file = (dir / "steer.toml").string();
+    cgtest::write(dir / "steer.toml",
+                  cgtest::minimal + "[proxy]\ninspect_hosts = [\"signin.aws.amazon.com\"]\n");
+    std::string out, err;
+    EXPECT_EQ(run({"check-config", file}, out, err), 2);
+    EXPECT_NE(err.find(file + ":2:1: dns.steer_names[0]: \"console.aws.amazon.com\" is steered "
+                              "to the gateway but not covered by proxy.inspect_hosts"),
+              std::string::npos)
+        << err;
+    // Listed as pass-through on purpose: valid.
+    cgtest::write(dir / "steer.toml",
+                  cgtest::minimal +
+                      "[proxy]\ninspect_hosts = [\"signin.aws.amazon.com\"]\n"
+                      "pass_through_hosts = [\"*.console.aws.amazon.com\", "
+                      "\"console.aws.amazon.com\", \"*.signin.aws.amazon.com\"]\n");
+    EXPECT_EQ(run({"check-config", file}, out, err), 0) << err;
+}
+
 TEST(cmd_check_config, usage_errors_exit_two) {
     std::string out, err;
     EXPECT_EQ(run({"check-config"}, out, err), 2);
