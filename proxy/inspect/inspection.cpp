@@ -1,0 +1,252 @@
+#include "inspection.hpp"
+
+namespace consolegate::inspect::detail {
+
+bool is_digits(std::string_view s) {
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool under(std::string_view host, std::string_view domain) {
+    return host == domain || (host.size() > domain.size() && host.ends_with(domain) &&
+                              host[host.size() - domain.size() - 1] == '.');
+}
+
+// The label(s) in front of `domain`, or "" when host is the domain itself.
+std::string_view labels_before(std::string_view host, std::string_view domain) {
+    if (host.size() <= domain.size()) return {};
+    return host.substr(0, host.size() - domain.size() - 1);
+}
+
+std::string_view first_label(std::string_view s) {
+    return s.substr(0, s.find('.'));
+}
+
+// AWS region names: <area>-[gov-|iso…-]<direction>-<n> (us-east-1, us-gov-west-1, il-central-1).
+bool is_region(std::string_view s) {
+    static constexpr std::array<std::string_view, 9> directions{
+        "east",      "west",      "north",     "south",    "central",
+        "northeast", "northwest", "southeast", "southwest"};
+    std::vector<std::string_view> parts;
+    while (true) {
+        auto dash = s.find('-');
+        parts.push_back(s.substr(0, dash));
+        if (dash == std::string_view::npos) break;
+        s.remove_prefix(dash + 1);
+    }
+    if (parts.size() < 3 || parts.size() > 4) return false;
+    if (parts[0].size() != 2 || !std::all_of(parts[0].begin(), parts[0].end(),
+                                             [](char c) { return c >= 'a' && c <= 'z'; })) {
+        return false;
+    }
+    if (!is_digits(parts.back())) return false;
+    if (parts.size() == 4 && !parts[1].starts_with("gov") && !parts[1].starts_with("iso")) {
+        return false;
+    }
+    return std::find(directions.begin(), directions.end(), parts[parts.size() - 2]) !=
+           directions.end();
+}
+
+// <12 digits>-<suffix>: the multi-session console host label (observed with an 8-character
+// suffix; any non-empty [a-z0-9] suffix is accepted so a longer one is never missed).
+std::optional<core::account_id> multi_session_account(std::string_view host) {
+    if (!under(host, console_domain)) return std::nullopt;
+    auto label = first_label(labels_before(host, console_domain));
+    if (label.size() < 14 || label.size() > 63 || label[12] != '-') return std::nullopt;
+    auto tail = label.substr(13);
+    if (!std::all_of(tail.begin(), tail.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); })) {
+        return std::nullopt;
+    }
+    return core::account_id::parse(label.substr(0, 12));
+}
+
+// RFC 3986 section 5.2.4 dot-segment removal over a decoded, lowercased path; empty segments
+// dropped so "//saml/" and "/saml" read alike.
+std::vector<std::string> path_segments(std::string_view raw_path) {
+    auto decoded = detail::percent_decode(raw_path, false);
+    std::string p = detail::lower(decoded ? std::string_view(*decoded) : raw_path);
+    std::vector<std::string> segs;
+    std::string_view s = p;
+    while (!s.empty()) {
+        auto slash = s.find('/');
+        auto seg = s.substr(0, slash);
+        s = slash == std::string_view::npos ? std::string_view{} : s.substr(slash + 1);
+        // Path parameters (RFC 3986 section 3.3, "/saml;jsessionid=x") do not change the
+        // resource for servlet-style routers; ignore them so they cannot hide an endpoint.
+        seg = seg.substr(0, seg.find(';'));
+        if (seg.empty() || seg == ".") continue;
+        if (seg == "..") {
+            if (!segs.empty()) segs.pop_back();
+            continue;
+        }
+        segs.emplace_back(seg);
+    }
+    return segs;
+}
+
+// The host of a Host header (or an SNI) as AWS routes it (core/host_pattern: lowercase, no port,
+// no trailing dot, "[…]" around IPv6), or "" when it is not a host.
+std::string host_of(std::string_view value) {
+    auto a = core::parse_authority(detail::trim(value), 443);
+    return a ? core::authority_host(a->host) : std::string();
+}
+
+void inspection::read_body(bool signin_path, sign_in_flow flow) {
+    if (req_.body.empty()) return;
+    auto ctypes = detail::header_values(req_, "content-type");
+    std::string_view ctype = ctypes.empty() ? std::string_view{} : ctypes.front();
+    // Two different Content-Types: servers disagree on which applies, so neither is trusted.
+    bool conflicting = std::any_of(ctypes.begin(), ctypes.end(),
+                                   [&](std::string_view c) { return !iequals(c, ctype); });
+    auto encodings = detail::header_values(req_, "content-encoding");
+    bool encoded = std::any_of(encodings.begin(), encodings.end(), [](std::string_view e) {
+        return !detail::trim(e).empty() && !iequals(detail::trim(e), "identity");
+    });
+    auto body = detail::trim(req_.body);
+    if (encoded || conflicting) {
+        body_ = body_kind::unsupported;
+    } else if (detail::icontains(ctype, "json") || (ctype.empty() && body.starts_with("{"))) {
+        body_ = body_kind::json;
+    } else if (detail::icontains(ctype, "x-www-form-urlencoded") || ctype.empty()) {
+        body_ = body_kind::form;
+    } else {
+        body_ = body_kind::unsupported;
+    }
+    if (req_.body_truncated) {
+        if (signin_path)
+            fail(flow, auth_phase::pre_auth, "body", "request body over the inspection cap");
+        body_ = body_kind::unsupported;
+        return;
+    }
+    if (body_ == body_kind::form) {
+        detail::parse_urlencoded(req_.body, "form", params_);
+    } else if (body_ == body_kind::json) {
+        if (auto leaves = detail::scan_json(req_.body)) {
+            params_.insert(params_.end(), leaves->begin(), leaves->end());
+        } else if (signin_path) {
+            fail(flow, auth_phase::pre_auth, "body", "JSON body is not valid JSON");
+        }
+    } else if (signin_path) {
+        fail(flow, auth_phase::pre_auth, "body",
+             "request body encoding (Content-Type/Content-Encoding) is not readable");
+    }
+}
+
+// Distinct non-empty values of the named parameters from query and body; `source` gets
+// "<where>:<name>" of the first hit. A malformed escape in a matching parameter is remembered.
+std::vector<std::string> inspection::values(std::initializer_list<std::string_view> names,
+                                            std::string* source) {
+    std::vector<std::string> out;
+    for (auto& p : params_) {
+        bool match = std::any_of(names.begin(), names.end(),
+                                 [&](std::string_view n) { return iequals(p.name, n); });
+        if (!match) continue;
+        bad_escape_ = bad_escape_ || p.bad_escape;
+        auto v = std::string(detail::trim(p.value));
+        if (v.empty()) continue;
+        if (source && source->empty()) *source = p.where + ":" + p.name;
+        if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(std::move(v));
+    }
+    return out;
+}
+
+void inspection::set_account(sign_in_attempt& a, std::string_view value) const {
+    // The console prints IDs as 1234-5678-9012 and the sign-in form accepts that spelling.
+    std::string digits;
+    if (value.size() == 14 && value[4] == '-' && value[9] == '-') {
+        digits = std::string(value.substr(0, 4)) + std::string(value.substr(5, 4)) +
+                 std::string(value.substr(10));
+        value = digits;
+    }
+    if (auto id = core::account_id::parse(value)) {
+        a.account = id;
+        return;
+    }
+    a.alias = detail::lower(value);
+    if (auto it = opt_.aliases.find(a.alias); it != opt_.aliases.end()) a.account = it->second;
+}
+
+std::vector<sign_in_attempt> inspection::run() {
+    bool on_signin = signin_host();
+    bool is_saml = on_signin && first_seg("saml");
+    bool is_federation = on_signin && last_seg("federation");
+    bool is_switch = aws_host() && last_seg("switchrole");
+    bool is_idc = false;
+    if (host_.starts_with("portal.sso.") && host_.ends_with(".amazonaws.com") &&
+        segs_.size() >= 2 && segs_[0] == "federation" &&
+        (segs_[1] == "console" || segs_[1] == "credentials")) {
+        is_idc = true;
+    }
+    bool body_path = on_signin || is_switch || is_idc;
+    auto body_flow = is_saml              ? sign_in_flow::saml
+                     : is_federation      ? sign_in_flow::custom_broker
+                     : is_switch          ? sign_in_flow::switch_role
+                     : is_idc             ? sign_in_flow::identity_center
+                     : last_seg("signin") ? sign_in_flow::root
+                                          : sign_in_flow::iam_user;
+    // The body is read on sign-in paths (fail closed when it cannot be), and for AMS detection.
+    read_body(body_path && !req_.body.empty(), body_flow);
+
+    host_label();
+    if (is_saml) {
+        saml();
+    } else if (is_federation) {
+        custom_broker();
+    } else if (is_switch) {
+        switch_role();
+    } else if (is_idc) {
+        identity_center();
+    } else if (on_signin) {
+        // Any other sign-in path: the endpoints' own parameters decide, so an unexpected
+        // spelling of a path that AWS still routes to an endpoint cannot hide what it carries.
+        if (has_param({"SAMLResponse", "roleIndex"})) saml();
+        if (has_param({"Session", "SigninToken"})) custom_broker();
+        if (has_param({"roleName"})) switch_role();
+        root();
+        iam_user_form();
+    }
+    if (host_invalid_) {
+        fail(body_flow, auth_phase::pre_auth, "host", "Host header is not a valid host name");
+    }
+    if (bad_escape_) {
+        fail(body_flow, auth_phase::pre_auth, "params",
+             "malformed percent-encoding in a sign-in "
+             "parameter");
+    }
+    cookies();
+    sigv4();
+    ams();
+    for (auto& a : out_) {
+        if (a.flow == sign_in_flow::ams_change && session_ && !a.account) {
+            a.account = session_->account;
+            a.alias = session_->alias;
+            a.role_name = session_->role_name;
+            a.permission_set = session_->permission_set;
+            a.user = session_->user;
+        }
+    }
+
+    // Distinct attempts only.
+    auto key = [](const sign_in_attempt& a) {
+        return std::tie(a.flow, a.phase, a.host, a.account, a.alias, a.role_name, a.user, a.source,
+                        a.change_type, a.parse_error);
+    };
+    std::vector<sign_in_attempt> unique;
+    for (auto& a : out_) {
+        bool dup = std::any_of(unique.begin(), unique.end(),
+                               [&](const sign_in_attempt& u) { return key(u) == key(a); });
+        if (!dup) unique.push_back(std::move(a));
+    }
+    if (unique.size() > opt_.max_attempts) {
+        auto flow = unique.front().flow;
+        auto phase = unique.front().phase;
+        unique.clear();
+        auto a = base(flow, phase, "request");
+        a.parse_error = "request names more distinct sign-in values than the cap";
+        unique.push_back(std::move(a));
+    }
+    return unique;
+}
+
+}  // namespace consolegate::inspect::detail

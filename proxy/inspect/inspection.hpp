@@ -1,0 +1,141 @@
+#pragma once
+// The inspector's working state for one request (private to proxy/inspect/): the request's host,
+// path and parameters, read once, and one member per sign-in flow that adds the attempts it finds.
+// inspection.cpp holds the shared reading and run(); pre_auth_flows.cpp and post_auth_flows.cpp
+// hold the flows.
+
+#include <algorithm>
+#include <array>
+#include <tuple>
+
+#include "consolegate/core/host_pattern.hpp"
+#include "consolegate/core/principal.hpp"
+#include "consolegate/inspect/access_key.hpp"
+#include "consolegate/inspect/inspector.hpp"
+#include "consolegate/inspect/saml.hpp"
+#include "consolegate/inspect/user_info_cookie.hpp"
+#include "json_scan.hpp"
+#include "params.hpp"
+
+namespace consolegate::inspect::detail {
+
+using core::auth_phase;
+using core::sign_in_attempt;
+using core::sign_in_flow;
+
+inline constexpr std::string_view signin_domain = "signin.aws.amazon.com";
+inline constexpr std::string_view console_domain = "console.aws.amazon.com";
+inline constexpr std::string_view aws_domain = "aws.amazon.com";
+
+bool is_digits(std::string_view s);
+bool under(std::string_view host, std::string_view domain);
+// The label(s) in front of `domain`, or "" when host is the domain itself.
+std::string_view labels_before(std::string_view host, std::string_view domain);
+std::string_view first_label(std::string_view s);
+// AWS region names: <area>-[gov-|iso…-]<direction>-<n> (us-east-1, us-gov-west-1, il-central-1).
+bool is_region(std::string_view s);
+// <12 digits>-<suffix>: the multi-session console host label (observed with an 8-character
+// suffix; any non-empty [a-z0-9] suffix is accepted so a longer one is never missed).
+std::optional<core::account_id> multi_session_account(std::string_view host);
+// RFC 3986 section 5.2.4 dot-segment removal over a decoded, lowercased path; empty segments
+// dropped so "//saml/" and "/saml" read alike.
+std::vector<std::string> path_segments(std::string_view raw_path);
+// The host of a Host header (or an SNI) as AWS routes it (core/host_pattern: lowercase, no port,
+// no trailing dot, "[…]" around IPv6), or "" when it is not a host.
+std::string host_of(std::string_view value);
+
+enum class body_kind : std::uint8_t { none, form, json, unsupported };
+
+class inspection {
+  public:
+    inspection(const core::http_request_view& req, const options& opt) : req_(req), opt_(opt) {
+        host_ = host_of(req.host.empty() ? req.sni : req.host);
+        // A Host that is not a host ("signin.aws.amazon.com..") is denied in run(): the proxy
+        // answers 421 before inspection, and `explain` must not call it "no sign-in".
+        host_invalid_ = !req.host.empty() && host_.empty();
+        // A Host outside AWS on a connection to an AWS name: judge by the name the TLS
+        // connection (and so the upstream) is for.
+        auto sni = host_of(req.sni);
+        if (!aws_name(host_) && aws_name(sni)) host_ = std::move(sni);
+        auto target = req.target.substr(0, req.target.find('#'));
+        auto q = target.find('?');
+        segs_ = path_segments(target.substr(0, q));
+        if (q != std::string_view::npos) {
+            detail::parse_urlencoded(target.substr(q + 1), "query", params_);
+        }
+    }
+
+    std::vector<sign_in_attempt> run();
+
+  private:
+    // What the request is, from host and path.
+    bool signin_host() const { return under(host_, signin_domain); }
+    bool aws_host() const { return under(host_, aws_domain); }
+    bool last_seg(std::string_view s) const { return !segs_.empty() && segs_.back() == s; }
+    bool first_seg(std::string_view s) const { return !segs_.empty() && segs_.front() == s; }
+    bool is_post() const { return iequals(req_.method, "POST"); }
+    static bool aws_name(std::string_view h) {
+        return under(h, aws_domain) || under(h, "amazonaws.com");
+    }
+    bool has_param(std::initializer_list<std::string_view> names) const {
+        return std::any_of(params_.begin(), params_.end(), [&](const param& p) {
+            return std::any_of(names.begin(), names.end(),
+                               [&](std::string_view n) { return iequals(p.name, n); });
+        });
+    }
+
+    void read_body(bool signin_path, sign_in_flow flow);
+    std::vector<std::string> values(std::initializer_list<std::string_view> names,
+                                    std::string* source);
+
+    sign_in_attempt base(sign_in_flow f, auth_phase p, std::string source) const {
+        sign_in_attempt a;
+        a.flow = f;
+        a.phase = p;
+        a.host = host_;
+        a.source = std::move(source);
+        a.client = req_.client;
+        a.time = req_.time;
+        return a;
+    }
+    // One unreadable-request attempt per flow is enough to deny; the first reason is kept (an
+    // unreadable body also leaves the flow's fields missing, which would only repeat it).
+    void fail(sign_in_flow f, auth_phase p, std::string source, std::string why) {
+        for (auto& o : out_) {
+            if (o.flow == f && !o.parse_error.empty() && !o.account && o.alias.empty()) return;
+        }
+        auto a = base(f, p, std::move(source));
+        a.parse_error = std::move(why);
+        out_.push_back(std::move(a));
+    }
+    void set_account(sign_in_attempt& a, std::string_view value) const;
+    void set_role(sign_in_attempt& a, std::string_view role) const {
+        a.role_name = std::string(role);
+        a.permission_set = core::permission_set_of(role);
+    }
+
+    void host_label();
+    void iam_user_form();
+    void root();
+    void saml();
+    void identity_center();
+    void custom_broker();
+    void switch_role();
+    void cookies();
+    void sigv4();
+    void ams();
+
+    const core::http_request_view& req_;
+    const options& opt_;
+    std::string host_;
+    bool host_invalid_ = false;
+    std::vector<std::string> segs_;
+    std::vector<param> params_;
+    body_kind body_ = body_kind::none;
+    std::string body_error_;
+    bool bad_escape_ = false;
+    std::optional<sign_in_attempt> session_;  // from the aws-userInfo cookie, for ams_change
+    std::vector<sign_in_attempt> out_;
+};
+
+}  // namespace consolegate::inspect::detail

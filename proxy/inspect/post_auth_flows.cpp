@@ -1,0 +1,110 @@
+#include "inspection.hpp"
+
+namespace consolegate::inspect::detail {
+
+void inspection::cookies() {
+    if (!aws_host()) return;
+    auto values_ = cookie_values(detail::header_values(req_, "cookie"), "aws-userInfo");
+    std::vector<std::string_view> seen;
+    for (auto v : values_) {
+        if (std::find(seen.begin(), seen.end(), v) != seen.end()) continue;
+        seen.push_back(v);
+        auto a = base(sign_in_flow::console_session, auth_phase::post_auth, "cookie:aws-userInfo");
+        std::string why;
+        auto info = parse_user_info_cookie(v, &why);
+        if (!info) {
+            a.parse_error = why;
+        } else {
+            auto& p = info->principal;
+            a.account = p.account;
+            a.alias = detail::lower(info->alias);
+            set_role(a, p.role_name);
+            a.user = !p.session_name.empty() ? p.session_name
+                     : !p.user_name.empty()  ? p.user_name
+                                             : info->username;
+            if (!session_) session_ = a;
+        }
+        out_.push_back(std::move(a));
+    }
+}
+
+// SigV4 (Authorization header, or X-Amz-Credential of a presigned URL): the access key ID.
+void inspection::sigv4() {
+    std::vector<std::pair<std::string, std::string>> keys;  // akid, source
+    for (auto h : detail::header_values(req_, "authorization")) {
+        h = detail::trim(h);
+        // AWS4-HMAC-SHA256 and SigV4a's AWS4-ECDSA-P256-SHA256 both carry Credential=.
+        if (!detail::istarts_with(h, "AWS4-")) continue;
+        auto pos = h.find("Credential=");
+        if (pos == std::string_view::npos) {
+            fail(sign_in_flow::api_credentials, auth_phase::post_auth, "header:authorization",
+                 "SigV4 Authorization has no Credential");
+            continue;
+        }
+        auto cred = h.substr(pos + 11);
+        keys.emplace_back(std::string(cred.substr(0, cred.find_first_of("/, "))),
+                          "header:authorization");
+    }
+    for (auto& p : params_) {
+        if (p.where == "query" && iequals(p.name, "X-Amz-Credential")) {
+            keys.emplace_back(p.value.substr(0, p.value.find('/')), "query:X-Amz-Credential");
+        }
+    }
+    std::vector<std::string> seen;
+    for (auto& [akid, src] : keys) {
+        if (std::find(seen.begin(), seen.end(), akid) != seen.end()) continue;
+        seen.push_back(akid);
+        auto a = base(sign_in_flow::api_credentials, auth_phase::post_auth, src);
+        std::string why;
+        a.account = account_from_access_key(akid, &why);
+        if (!a.account) a.parse_error = why;
+        out_.push_back(std::move(a));
+    }
+}
+
+// AMS change requests (amscm CreateRfc/UpdateRfc: "ChangeTypeId" in a JSON body) naming a
+// guarded change type.
+void inspection::ams() {
+    if (opt_.ams_change_type_ids.empty()) return;
+    std::vector<std::pair<std::string, std::string>> found;  // value, source
+    for (auto& p : params_) {
+        if (iequals(p.name, "ChangeTypeId")) found.emplace_back(p.value, p.where + ":ChangeTypeId");
+    }
+    std::string_view xtarget;
+    for (auto v : detail::header_values(req_, "x-amz-target")) xtarget = v;
+    bool rfc_call = detail::icontains(xtarget, "rfc") || detail::icontains(req_.target, "rfc");
+    std::vector<std::string> hits;
+    for (auto& [value, src] : found) {
+        for (auto& id : opt_.ams_change_type_ids) {
+            if (iequals(detail::trim(value), id)) {
+                auto a = base(sign_in_flow::ams_change, auth_phase::post_auth, src);
+                a.change_type = detail::lower(id);
+                hits.push_back(a.change_type);
+                out_.push_back(std::move(a));
+            }
+        }
+    }
+    if (!rfc_call) return;
+    if (req_.body_truncated) {
+        fail(sign_in_flow::ams_change, auth_phase::post_auth, "body",
+             "change request body over the inspection cap");
+        return;
+    }
+    // Fail closed on shapes we did not parse: a change-request call whose text names a guarded
+    // type we did not find structurally.
+    for (auto& id : opt_.ams_change_type_ids) {
+        auto lid = detail::lower(id);
+        if (std::find(hits.begin(), hits.end(), lid) != hits.end()) continue;
+        bool in_body = detail::icontains(req_.body, id);
+        auto decoded = detail::percent_decode(req_.body, true);
+        auto decoded_target = detail::percent_decode(req_.target, true);
+        if (in_body || (decoded && detail::icontains(*decoded, id)) ||
+            (decoded_target && detail::icontains(*decoded_target, id))) {
+            auto a = base(sign_in_flow::ams_change, auth_phase::post_auth, "body");
+            a.change_type = lid;
+            out_.push_back(std::move(a));
+        }
+    }
+}
+
+}  // namespace consolegate::inspect::detail

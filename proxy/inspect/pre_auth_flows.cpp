@@ -1,0 +1,230 @@
+#include "inspection.hpp"
+
+namespace consolegate::inspect::detail {
+
+// <account-id-or-alias>.signin.aws.amazon.com (IAM user sign-in URL) and multi-session console
+// hosts; from the Host and, when it names another host, the TLS SNI.
+void inspection::host_label() {
+    std::vector<std::string> hosts{host_};
+    if (!req_.sni.empty()) {
+        auto sni = host_of(req_.sni);
+        if (!sni.empty() && sni != host_) hosts.push_back(std::move(sni));
+    }
+    for (auto& h : hosts) {
+        if (under(h, signin_domain)) {
+            auto label = first_label(labels_before(h, signin_domain));
+            if (!label.empty() && !is_region(label)) {
+                auto a = base(sign_in_flow::iam_user, auth_phase::pre_auth, "host");
+                a.host = h;
+                set_account(a, label);
+                out_.push_back(std::move(a));
+            }
+        }
+        if (auto acct = multi_session_account(h)) {
+            auto a = base(sign_in_flow::multi_session, auth_phase::session, "host");
+            a.host = h;
+            a.account = acct;
+            out_.push_back(std::move(a));
+        }
+    }
+}
+
+// IAM user form post (/authenticate, action=iam-user-authentication) and any other sign-in page
+// request that names an `account`.
+void inspection::iam_user_form() {
+    std::string src, usrc;
+    auto accounts = values({"account"}, &src);
+    auto users = values({"username"}, &usrc);
+    bool authenticate = last_seg("authenticate");
+    if (accounts.empty()) {
+        if (!authenticate || !is_post()) return;
+        auto label = first_label(labels_before(host_, signin_domain));
+        if (label.empty() || is_region(label)) {
+            fail(sign_in_flow::iam_user, auth_phase::pre_auth, "form:account",
+                 "IAM user sign-in names no account");
+            return;
+        }
+        accounts.emplace_back(label);
+        src = "host";
+    }
+    if (users.empty()) users.emplace_back();
+    for (auto& acct : accounts) {
+        for (auto& u : users) {
+            auto a = base(sign_in_flow::iam_user, auth_phase::pre_auth, src);
+            set_account(a, acct);
+            a.user = u;
+            out_.push_back(std::move(a));
+        }
+    }
+}
+
+// Root: /signin action=resolveAccountType|authenticateRoot names only an e-mail; the account is
+// known after authentication (aws-userInfo).
+void inspection::root() {
+    auto actions = values({"action"}, nullptr);
+    bool is_root = std::any_of(actions.begin(), actions.end(), [](const std::string& a) {
+        return iequals(a, "resolveAccountType") || iequals(a, "authenticateRoot");
+    });
+    if (!is_root) return;
+    std::string src;
+    auto emails = values({"email"}, &src);
+    if (emails.empty()) emails.emplace_back();
+    for (auto& e : emails) {
+        auto a = base(sign_in_flow::root, auth_phase::pre_auth, src.empty() ? "form:action" : src);
+        a.user = e;
+        out_.push_back(std::move(a));
+    }
+}
+
+void inspection::saml() {
+    std::string rsrc;
+    auto responses = values({"SAMLResponse"}, &rsrc);
+    auto chosen = values({"roleIndex"}, nullptr);
+    if (responses.empty() && chosen.empty()) {
+        if (is_post()) {
+            fail(sign_in_flow::saml, auth_phase::pre_auth, "form:SAMLResponse",
+                 "SAML sign-in post carries no SAMLResponse");
+        }
+        return;
+    }
+    if (responses.size() > 1) {
+        fail(sign_in_flow::saml, auth_phase::pre_auth, rsrc,
+             "SAML sign-in post carries several different SAMLResponse values");
+        return;
+    }
+    std::optional<saml_read> read;
+    if (!responses.empty()) {
+        std::string why;
+        saml_limits limits;
+        limits.max_decoded_bytes = opt_.max_saml_decoded_bytes;
+        read = read_saml_response(responses.front(), limits, &why);
+        if (!read) {
+            fail(sign_in_flow::saml, auth_phase::pre_auth, rsrc, why);
+            return;
+        }
+    }
+    if (!chosen.empty()) {
+        // The role chooser posts the chosen role's ARN as roleIndex.
+        for (auto& arn : chosen) {
+            auto a = base(sign_in_flow::saml, auth_phase::pre_auth, "form:roleIndex");
+            auto p = core::parse_arn(arn);
+            if (!p || p->kind != core::principal_kind::role) {
+                a.parse_error = "roleIndex is not an IAM role ARN";
+            } else {
+                a.account = p->account;
+                set_role(a, p->role_name);
+            }
+            if (read) a.user = read->session_name;
+            out_.push_back(std::move(a));
+        }
+        return;
+    }
+    for (auto& r : read->roles) {
+        auto a = base(sign_in_flow::saml, auth_phase::pre_auth, "saml:Role");
+        a.account = r.role.account;
+        set_role(a, r.role.role_name);
+        a.user = read->session_name;
+        out_.push_back(std::move(a));
+    }
+}
+
+// portal.sso.<region>.amazonaws.com/federation/console|credentials?account_id=&role_name=
+void inspection::identity_center() {
+    std::string src;
+    auto accounts = values({"account_id"}, &src);
+    auto roles = values({"role_name"}, nullptr);
+    if (accounts.empty()) {
+        fail(sign_in_flow::identity_center, auth_phase::pre_auth, "query:account_id",
+             "IAM Identity Center federation names no account_id");
+        return;
+    }
+    if (roles.empty()) roles.emplace_back();
+    for (auto& acct : accounts) {
+        for (auto& r : roles) {
+            auto a = base(sign_in_flow::identity_center, auth_phase::pre_auth, src);
+            a.account = core::account_id::parse(acct);
+            if (!a.account) a.parse_error = "account_id is not a 12-digit account ID";
+            a.role_name = r;
+            a.permission_set = r;  // IdC federates by permission set name
+            out_.push_back(std::move(a));
+        }
+    }
+}
+
+// IAM user guide "Enabling custom identity broker access to the AWS console":
+// /federation?Action=getSigninToken&Session={"sessionId":AKID,…}, then Action=login&SigninToken=…
+void inspection::custom_broker() {
+    auto actions = values({"Action"}, nullptr);
+    std::string ssrc;
+    auto sessions = values({"Session"}, &ssrc);
+    bool get_token = !sessions.empty() || std::any_of(actions.begin(), actions.end(), [](auto& a) {
+        return iequals(a, "getSigninToken");
+    });
+    if (get_token) {
+        if (sessions.empty()) {
+            fail(sign_in_flow::custom_broker, auth_phase::pre_auth, "query:Session",
+                 "getSigninToken carries no Session");
+        }
+        for (auto& s : sessions) {
+            auto leaves = detail::scan_json(s);
+            std::vector<std::string> ids;
+            if (leaves) {
+                for (auto& l : *leaves) {
+                    bool seen = std::find(ids.begin(), ids.end(), l.value) != ids.end();
+                    if (l.name == "sessionId" && !seen) ids.push_back(l.value);
+                }
+            }
+            if (ids.empty()) {
+                fail(sign_in_flow::custom_broker, auth_phase::pre_auth, ssrc,
+                     "Session is not JSON with a sessionId");
+            }
+            for (auto& akid : ids) {
+                auto a = base(sign_in_flow::custom_broker, auth_phase::pre_auth, ssrc);
+                std::string why;
+                a.account = account_from_access_key(akid, &why);
+                if (!a.account) a.parse_error = why;
+                out_.push_back(std::move(a));
+            }
+        }
+    }
+    bool login =
+        has_param({"SigninToken"}) ||
+        std::any_of(actions.begin(), actions.end(), [](auto& a) { return iequals(a, "login"); });
+    if (login) {
+        // The sign-in token is opaque: the account is known after sign-in (aws-userInfo).
+        out_.push_back(
+            base(sign_in_flow::custom_broker, auth_phase::pre_auth, "query:SigninToken"));
+    }
+}
+
+// /switchrole (GET link or POST form) and multi-session POST /sessions/<id>/v1/switchrole (JSON).
+void inspection::switch_role() {
+    std::string src;
+    auto accounts = values({"account", "accountId", "account_id"}, &src);
+    auto roles = values({"roleName", "role_name", "role"}, &src);
+    if (accounts.empty() && roles.empty()) {
+        if (is_post()) {
+            fail(sign_in_flow::switch_role, auth_phase::pre_auth, "form:account",
+                 "switch role names no account");
+        }
+        return;
+    }
+    if (accounts.empty()) accounts.emplace_back();
+    if (roles.empty()) roles.emplace_back();
+    for (auto& acct : accounts) {
+        for (auto& r : roles) {
+            auto a = base(sign_in_flow::switch_role, auth_phase::pre_auth, src);
+            if (!acct.empty()) set_account(a, acct);
+            if (auto p = core::parse_arn(r); p && p->kind == core::principal_kind::role) {
+                set_role(a, p->role_name);
+                if (acct.empty()) a.account = p->account;
+            } else {
+                set_role(a, r);
+            }
+            if (!a.account && a.alias.empty()) a.parse_error = "switch role names no account";
+            out_.push_back(std::move(a));
+        }
+    }
+}
+
+}  // namespace consolegate::inspect::detail
