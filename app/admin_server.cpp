@@ -1,5 +1,6 @@
 #include "admin_server.hpp"
 
+#include <boost/algorithm/string/predicate.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,6 +14,7 @@
 
 #include "consolegate/audit/query.hpp"
 #include "consolegate/audit/review_page.hpp"
+#include "consolegate/audit/store.hpp"
 
 namespace consolegate::app {
 namespace asio = boost::asio;
@@ -34,21 +36,146 @@ response make_response(http::status s, std::string_view content_type, std::strin
     r.set(http::field::content_type, content_type);
     r.set(http::field::cache_control, "no-store");
     r.set("X-Content-Type-Options", "nosniff");
-    r.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+    r.set("Content-Security-Policy",
+          "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors "
+          "'none'");
     r.body() = std::move(body);
     return r;
 }
 
-audit::query query_from(const boost::urls::url_view& u) {
-    audit::query q;
-    for (auto p : u.params()) {
-        if (p.value.empty()) continue;
-        if (p.key == "decision" && (p.value == "allow" || p.value == "deny")) q.decision = p.value;
-        if (p.key == "account") q.account = p.value;
-        if (p.key == "user") q.user = p.value;
-        if (p.key == "flow") q.flow = p.value;
+std::vector<std::pair<std::string, std::string>> params_of(const boost::urls::url_view& u) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto p : u.params()) out.emplace_back(p.key, p.value);
+    return out;
+}
+
+// Constant time in the token's length, so a timing probe learns nothing about its prefix.
+bool same_token(std::string_view given, const std::string& token) {
+    if (token.empty() || given.size() != token.size()) return false;
+    unsigned char diff = 0;
+    for (std::size_t i = 0; i < token.size(); ++i) {
+        diff |= static_cast<unsigned char>(given[i] ^ token[i]);
     }
-    return q;
+    return diff == 0;
+}
+
+std::string_view bearer_of(const http::request<http::string_body>& req) {
+    auto h = req[http::field::authorization];
+    constexpr std::string_view prefix = "Bearer ";
+    if (h.size() <= prefix.size() || !boost::algorithm::iequals(h.substr(0, 7), prefix)) return {};
+    return {h.data() + prefix.size(), h.size() - prefix.size()};
+}
+
+constexpr std::string_view session_cookie = "cg_review";
+
+std::string_view cookie_of(const http::request<http::string_body>& req) {
+    auto h = req[http::field::cookie];
+    std::string_view c(h.data(), h.size());
+    while (!c.empty()) {
+        auto semi = c.find(';');
+        auto part = c.substr(0, semi);
+        while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+        if (part.substr(0, session_cookie.size() + 1) == std::string(session_cookie) + "=") {
+            return part.substr(session_cookie.size() + 1);
+        }
+        c = semi == std::string_view::npos ? std::string_view{} : c.substr(semi + 1);
+    }
+    return {};
+}
+
+enum class access { granted, missing, wrong, not_configured };
+
+access reviewer_access(const http::request<http::string_body>& req, const admin_handlers& h) {
+    if (h.reviewer_token.empty() && h.operator_token.empty()) return access::not_configured;
+    auto given = bearer_of(req);
+    if (given.empty()) given = cookie_of(req);
+    if (given.empty()) return access::missing;
+    return same_token(given, h.reviewer_token) || same_token(given, h.operator_token)
+               ? access::granted
+               : access::wrong;
+}
+
+response refuse(access a, bool browser, const char* role, unsigned v) {
+    if (a == access::not_configured) {
+        return make_response(http::status::forbidden, "text/plain",
+                             std::string("refused: no ") + role + " token is configured (admin." +
+                                 role + "_token_file)\n",
+                             v);
+    }
+    auto r = browser
+                 ? make_response(http::status::unauthorized, "text/html; charset=utf-8",
+                                 audit::render_login_page(a == access::wrong
+                                                              ? "That token is not valid."
+                                                              : "The review page needs a token."),
+                                 v)
+                 : make_response(http::status::unauthorized, "text/plain",
+                                 "a bearer token is required\n", v);
+    r.set(http::field::www_authenticate, "Bearer realm=\"consolegate-admin\"");
+    return r;
+}
+
+std::unique_ptr<audit::event_store> open_store(const admin_handlers& h) {
+    if (h.open_store) return h.open_store();
+    std::vector<audit::event> events;
+    if (h.recent) events = h.recent->snapshot();
+    std::reverse(events.begin(), events.end());  // the memory store wants oldest first
+    return audit::make_memory_store(std::move(events));
+}
+
+response login(const http::request<http::string_body>& req, const admin_handlers& h, unsigned v) {
+    const std::string target = "/?" + req.body();  // the url_view below points into it
+    auto form = boost::urls::parse_origin_form(target);
+    std::string token;
+    if (form) {
+        for (auto p : form->params()) {
+            if (p.key == "token") token = p.value;
+        }
+    }
+    if (h.reviewer_token.empty() && h.operator_token.empty()) {
+        return refuse(access::not_configured, true, "reviewer", v);
+    }
+    if (!same_token(token, h.reviewer_token) && !same_token(token, h.operator_token)) {
+        return refuse(access::wrong, true, "reviewer", v);
+    }
+    auto r = make_response(http::status::see_other, "text/plain", "signed in\n", v);
+    r.set(http::field::location, "/review");
+    r.set(http::field::set_cookie,
+          std::string(session_cookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict");
+    return r;
+}
+
+response review(const http::request<http::string_body>& req, const boost::urls::url_view& u,
+                const admin_handlers& h, unsigned v) {
+    auto path = u.path();
+    auto store = open_store(h);
+    auto params = params_of(u);
+    auto rq = audit::parse_review_request(params, h.now());
+    constexpr std::string_view event_page = "/review/event/", event_api = "/api/events/";
+    if (path.starts_with(event_page) || path.starts_with(event_api)) {
+        auto id = path.substr(path.starts_with(event_page) ? event_page.size() : event_api.size());
+        auto e = store->get(id);
+        if (!e) return make_response(http::status::not_found, "text/plain", "no such event\n", v);
+        if (path.starts_with(event_api)) {
+            return make_response(http::status::ok, "application/json",
+                                 audit::to_json_line(*e) + "\n", v);
+        }
+        return make_response(http::status::ok, "text/html; charset=utf-8",
+                             audit::render_event_page(*e, h.node_name), v);
+    }
+    if (path == "/api/events") {
+        // The API is not bound to the page's default range: all matching events unless asked.
+        bool ranged = std::any_of(params.begin(), params.end(), [](auto& p) {
+            return p.first == "range" || p.first == "since" || p.first == "until";
+        });
+        if (!ranged) rq.q.since.reset();
+        auto shown = store->find(rq.q, rq.page * max_events_shown, max_events_shown);
+        return make_response(http::status::ok, "application/x-ndjson",
+                             audit::format_events(shown, audit::output_format::json), v);
+    }
+    (void)req;
+    return make_response(
+        http::status::ok, "text/html; charset=utf-8",
+        audit::render_review_page(audit::load_review(*store, rq, h.now(), h.node_name)), v);
 }
 
 response handle(const http::request<http::string_body>& req, const admin_handlers& h) {
@@ -68,22 +195,25 @@ response handle(const http::request<http::string_body>& req, const admin_handler
         return make_response(http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
                              h.metrics ? h.metrics() : std::string{}, v);
     }
-    if ((path == "/review" || path == "/" || path == "/api/events") && get) {
-        auto q = query_from(*parsed);
-        std::vector<audit::event> shown;
-        if (h.recent) {
-            for (auto& e : h.recent->snapshot()) {
-                if (!audit::matches(e, q)) continue;
-                shown.push_back(std::move(e));
-                if (shown.size() == max_events_shown) break;
-            }
+    if (path == "/login") {
+        if (req.method() == http::verb::post) return login(req, h, v);
+        if (get) {
+            return make_response(http::status::ok, "text/html; charset=utf-8",
+                                 audit::render_login_page("Enter a reviewer or operator token."),
+                                 v);
         }
-        if (path == "/api/events") {
-            return make_response(http::status::ok, "application/x-ndjson",
-                                 audit::format_events(shown, audit::output_format::json), v);
+    }
+    bool review_path = path == "/review" || path == "/" || path == "/api/events" ||
+                       path.starts_with("/review/event/") || path.starts_with("/api/events/");
+    if (review_path && get) {
+        auto a = reviewer_access(req, h);
+        if (a != access::granted) return refuse(a, !path.starts_with("/api/"), "reviewer", v);
+        try {
+            return review(req, *parsed, h, v);
+        } catch (const std::exception& e) {
+            return make_response(http::status::service_unavailable, "text/plain",
+                                 std::string("audit store unavailable: ") + e.what() + "\n", v);
         }
-        return make_response(http::status::ok, "text/html; charset=utf-8",
-                             audit::render_review_page(shown, q, h.node_name), v);
     }
     if (path == "/reload") {
         if (req.method() != http::verb::post) {
@@ -91,6 +221,12 @@ response handle(const http::request<http::string_body>& req, const admin_handler
                                    "use POST /reload\n", v);
             r.set(http::field::allow, "POST");
             return r;
+        }
+        // The header only: a cookie would let another site's form reload the gateway.
+        if (h.operator_token.empty()) return refuse(access::not_configured, false, "operator", v);
+        auto given = bearer_of(req);
+        if (!same_token(given, h.operator_token)) {
+            return refuse(given.empty() ? access::missing : access::wrong, false, "operator", v);
         }
         std::string message;
         bool ok = h.reload && h.reload(message);

@@ -1,15 +1,25 @@
 #pragma once
 // The admin listener: /healthz, /readyz, /metrics (Prometheus text), /review (sign-in review page),
-// /api/events (JSON lines), POST /reload. Loopback by default; it has no authentication of its
-// own, so it must never listen where untrusted clients reach it.
-// Runs on the control io_context (the main thread), never on a data-plane worker.
+// /review/event/<id>, /api/events (JSON lines), /api/events/<id>, POST /reload.
+// Access (docs/audit.md "Admin access"):
+//  - /healthz, /readyz and /metrics are open: scrapers and probes carry no token, and the
+//    listener is on loopback by default (a documented choice);
+//  - the review pages and the event API need the reviewer or the operator token, as
+//    `Authorization: Bearer <token>` or as the session cookie POST /login sets for browsers;
+//  - POST /reload (anything that changes state) needs the operator token in the header (never
+//    the cookie, so another site cannot make a reviewer's browser reload);
+//  - a role whose token is not configured is refused (403), never open.
+// Runs on the control io_context (the main thread), never on a data-plane worker; review queries
+// run there too (indexed SQLite reads).
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "consolegate/audit/sink.hpp"
+#include "consolegate/audit/store.hpp"
 #include "consolegate/core/address.hpp"
 
 namespace boost::asio {
@@ -23,7 +33,13 @@ struct admin_handlers {
     std::function<bool()> ready;                       // listeners up, config loaded
     std::function<bool(std::string& message)> reload;  // false + message when refused
     std::shared_ptr<audit::recent_events> recent;
+    // The store the review pages read; when unset, the recent events in memory are shown.
+    std::function<std::unique_ptr<audit::event_store>()> open_store;
     std::string node_name;
+    std::string reviewer_token, operator_token;  // empty: that role is refused
+    std::function<std::chrono::system_clock::time_point()> now = [] {
+        return std::chrono::system_clock::now();
+    };
 };
 
 class admin_server {

@@ -237,7 +237,8 @@ int cmd_logs(int argc, char** argv) {
     if (auto r = a.value("reason")) {
         bool known = false;
         for (int i = 0; i < 32 && !known; ++i) {
-            known = core::to_string(static_cast<core::reason>(i)) == *r;
+            auto code = core::to_string(static_cast<core::reason>(i));
+            known = code != "unknown" && code == *r;
         }
         if (!known)
             return fail("--reason takes a reason code (rule-deny, default-deny, …), not '" + *r +

@@ -9,6 +9,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <fstream>
 
 #include "admin_server.hpp"
 #include "consolegate/audit/sink.hpp"
@@ -78,11 +79,33 @@ std::string fixed_setting_changed(const core::config& a, const core::config& b) 
     if (a.admin.enabled != b.admin.enabled || a.admin.listen != b.admin.listen)
         return "admin listener";
     if (a.ca.cert != b.ca.cert || a.ca.key != b.ca.key) return "[ca]";
+    if (a.admin.reviewer_token_file != b.admin.reviewer_token_file ||
+        a.admin.operator_token_file != b.admin.operator_token_file) {
+        return "admin token files";
+    }
     if (a.general.workers != b.general.workers) return "general.workers";
     if (a.audit.jsonl_path != b.audit.jsonl_path || a.audit.sqlite_path != b.audit.sqlite_path) {
         return "[audit] paths";
     }
     return "";
+}
+
+// A bearer token file: its first line, without surrounding whitespace; empty path = no token.
+std::string read_token(const std::filesystem::path& file) {
+    if (file.empty()) return {};
+    std::ifstream in(file);
+    std::string token;
+    if (!in || !std::getline(in, token)) {
+        throw std::runtime_error("cannot read admin token file " + file.string());
+    }
+    auto first = token.find_first_not_of(" \t\r");
+    auto last = token.find_last_not_of(" \t\r");
+    token = first == std::string::npos ? "" : token.substr(first, last - first + 1);
+    if (token.size() < 16) {
+        throw std::runtime_error("admin token file " + file.string() +
+                                 " holds no token of at least 16 characters");
+    }
+    return token;
 }
 
 // The gateway instance events name: the host name (several replicas share one store).
@@ -200,7 +223,14 @@ int gateway::impl::run() {
         h.ready = [this] { return ready.load(); };
         h.reload = [this](std::string& message) { return reload(message); };
         h.recent = recent;
+        if (!cfg.audit.sqlite_path.empty()) {
+            h.open_store = [file = cfg.audit.sqlite_path] {
+                return audit::open_sqlite_store(file);
+            };
+        }
         h.node_name = instance;
+        h.reviewer_token = read_token(cfg.admin.reviewer_token_file);  // throws: startup error
+        h.operator_token = read_token(cfg.admin.operator_token_file);
         admin = std::make_unique<admin_server>(control, cfg.admin.listen.address,
                                                cfg.admin.listen.port, std::move(h));
         admin->start();

@@ -262,6 +262,8 @@ void loader::read_admin(const toml::table& t) {
     section s(*this, t, "admin");
     s.get("enabled", cfg.admin.enabled);
     s.get_endpoint("listen", cfg.admin.listen, 0, 2);
+    s.get_path("reviewer_token_file", cfg.admin.reviewer_token_file);
+    s.get_path("operator_token_file", cfg.admin.operator_token_file);
     s.finish();
 }
 

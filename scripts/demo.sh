@@ -19,6 +19,12 @@ mkdir -p "$state"
 if [[ ! -f $state/ca/ca.crt ]]; then
   ./build/app/consolegate ca init --dir "$state/ca" --name "consolegate demo CA"
 fi
+# The admin listener's bearer tokens (config/demo.toml names these files).
+for role in reviewer operator; do
+  if [[ ! -s $state/$role.token ]]; then
+    (umask 077; openssl rand -hex 24 >"$state/$role.token")
+  fi
+done
 
 /usr/bin/python3 scripts/demo-origin.py --dir "$state/origin" --port 9443 >"$state/origin.log" 2>&1 &
 origin=$!
@@ -33,8 +39,9 @@ done
 cat <<MSG
 
 consolegate demo: DNS 127.0.0.1:5353, SNI proxy 127.0.0.1:8443, CONNECT proxy 127.0.0.1:3128,
-admin and review page http://127.0.0.1:9100/review. Try the commands in README.md
-("Your first five minutes") from another terminal. Ctrl-C stops the gateway.
+admin and review page http://127.0.0.1:8461/review (reviewer token: $(cat "$state/reviewer.token")).
+Try the commands in README.md ("Your first five minutes") from another terminal. Ctrl-C stops
+the gateway.
 
 MSG
 ./build/app/consolegate run --config config/demo.toml

@@ -175,7 +175,11 @@ struct audit_config {
 
 struct admin_config {
     bool enabled = true;
-    endpoint listen{*ip_address::parse("127.0.0.1"), 9100};
+    // 8461: outside 9100-9999, the range Prometheus exporters (node_exporter's 9100…) claim.
+    endpoint listen{*ip_address::parse("127.0.0.1"), 8461};
+    // Files holding the bearer tokens (one line); unset = that role is refused. Read at start.
+    std::filesystem::path reviewer_token_file;  // review pages and the event API
+    std::filesystem::path operator_token_file;  // POST /reload and anything changing state
 };
 
 struct config {

@@ -20,6 +20,10 @@ import urllib.request
 SOURCE_DIR = os.environ.get("CG_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "../../..")))
 BINARY = os.environ.get("CG_BINARY", os.path.join(SOURCE_DIR, "build/app/consolegate"))
 
+# The admin listener's bearer tokens (admin.reviewer_token_file / operator_token_file).
+REVIEWER_TOKEN = "e2e-reviewer-token-7f3a9c"
+OPERATOR_TOKEN = "e2e-operator-token-41d2b8"
+
 ORG = "o-aaaaaaaaaa"
 ROOT = "r-abcd"
 OU_SANDBOX = "ou-abcd-11111111"
@@ -204,9 +208,14 @@ class Gateway:
 
             [admin]
             listen = "127.0.0.1:%(admin)d"
+            reviewer_token_file = "reviewer.token"
+            operator_token_file = "operator.token"
             """ % dict(p, sandbox=SANDBOX, prod=PROD, overrides=self._overrides(),
                                                        proxy_extra=self.proxy_extra,
                                                        policy_section=self._policy_section()))
+        for role, token in (("reviewer", REVIEWER_TOKEN), ("operator", OPERATOR_TOKEN)):
+            with open(os.path.join(self.dir, role + ".token"), "w") as f:
+                f.write(token + "\n")
         self.config = os.path.join(self.dir, "consolegate.toml")
         with open(self.config, "w") as f:
             f.write(cfg + "\n" + self.extra_toml + "\n" + policy)
@@ -338,7 +347,8 @@ class Gateway:
             return [json.loads(line) for line in f if line.strip()]
 
     def admin_post(self, path):
-        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.ports["admin"], path), method="POST", data=b"")
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.ports["admin"], path), method="POST", data=b"",
+                                     headers={"Authorization": "Bearer " + OPERATOR_TOKEN})
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
                 return r.status, r.read().decode()

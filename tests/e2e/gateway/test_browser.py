@@ -10,7 +10,8 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import PROD, SANDBOX, Gateway, run
+from cdp import Browser
+from harness import PROD, REVIEWER_TOKEN, SANDBOX, Gateway, run
 
 CHROMIUM = shutil.which("chromium")
 
@@ -56,7 +57,18 @@ class BrowserTest(unittest.TestCase):
         self.assertIn("no-prod", dom)
         ids = re.findall(r"\b[0-9a-f]{32}\b", dom)
         self.assertTrue(ids, dom)
-        review = self.dump_dom("http://127.0.0.1:%d/review?decision=deny" % self.gw.ports["admin"], proxy=False)
+        # The review page needs a token: a reviewer signs in through its form first.
+        browser = Browser()
+        try:
+            admin = "http://127.0.0.1:%d" % self.gw.ports["admin"]
+            browser.navigate(admin + "/review?decision=deny")
+            self.assertNotIn(ids[0], browser.eval("document.documentElement.outerHTML"))
+            browser.submit("document.querySelector('input[name=token]').value = %r;"
+                           "document.forms[0].submit()" % REVIEWER_TOKEN)
+            browser.navigate(admin + "/review?decision=deny")
+            review = browser.eval("document.documentElement.outerHTML")
+        finally:
+            browser.close()
         self.assertIn(ids[0], review)
 
     def test_allowed_account_renders_the_origin(self):

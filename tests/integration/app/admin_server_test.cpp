@@ -9,6 +9,7 @@
 
 #include "common/run_command.hpp"
 #include "consolegate/audit/event.hpp"
+#include "consolegate/core/time.hpp"
 
 namespace cg = consolegate;
 using cg::test::run_command;
@@ -40,6 +41,10 @@ class admin_server_test : public ::testing::Test {
         };
         h.recent = recent;
         h.node_name = "test-gw";
+        h.reviewer_token = reviewer;
+        h.operator_token = op;
+        h.now = [] { return *cg::core::parse_rfc3339("2026-11-23T05:00:00Z"); };
+        configure(h);
         server = std::make_unique<cg::app::admin_server>(
             ioc, *cg::core::ip_address::parse("127.0.0.1"), 0, h);
         server->start();
@@ -51,11 +56,17 @@ class admin_server_test : public ::testing::Test {
         ioc.stop();
         thread.join();
     }
-    std::string get(const std::string& path, const std::string& extra = "") {
-        return run_command("curl -sS --max-time 5 -o - -w ' HTTP=%{http_code}' " + extra + " '" +
-                           base + path + "'")
+    virtual void configure(cg::app::admin_handlers&) {}
+    // As the operator (who may do everything) unless `extra` says otherwise.
+    std::string get(const std::string& path, const std::string& extra = "",
+                    const std::string& token = op) {
+        auto auth = token.empty() ? std::string() : "-H 'Authorization: Bearer " + token + "' ";
+        return run_command("curl -sS --max-time 5 -o - -w ' HTTP=%{http_code}' " + auth + extra +
+                           " '" + base + path + "'")
             .out;
     }
+    static inline const std::string reviewer = "reviewer-token-0123456789";
+    static inline const std::string op = "operator-token-0123456789";
 
     boost::asio::io_context ioc;
     std::unique_ptr<cg::app::admin_server> server;
@@ -103,4 +114,69 @@ TEST_F(admin_server_test, keeps_serving_after_garbage) {
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_EQ(r.out, "closed\n");
     EXPECT_EQ(get("/healthz"), "ok\n HTTP=200");
+}
+
+TEST_F(admin_server_test, review_and_api_need_a_token_and_metrics_stay_open) {
+    auto page = get("/review", "", "");
+    EXPECT_NE(page.find("HTTP=401"), std::string::npos);
+    EXPECT_NE(page.find("name=\"token\""), std::string::npos);  // the sign-in form
+    EXPECT_EQ(page.find("mallory"), std::string::npos);
+    EXPECT_NE(get("/api/events", "", "").find("HTTP=401"), std::string::npos);
+    EXPECT_NE(get("/review/event/ev-deny", "", "").find("HTTP=401"), std::string::npos);
+    EXPECT_NE(get("/review", "", "wrong-token-0123456789").find("HTTP=401"), std::string::npos);
+    auto as_reviewer = get("/review", "", reviewer);
+    EXPECT_NE(as_reviewer.find("mallory"), std::string::npos);
+    EXPECT_NE(as_reviewer.find("HTTP=200"), std::string::npos);
+    EXPECT_EQ(get("/metrics", "", ""), "consolegate_test_total 7\n HTTP=200");
+    EXPECT_EQ(get("/healthz", "", ""), "ok\n HTTP=200");
+}
+
+TEST_F(admin_server_test, reload_needs_the_operator_token_in_the_header) {
+    EXPECT_NE(get("/reload", "-X POST", "").find("HTTP=401"), std::string::npos);
+    EXPECT_NE(get("/reload", "-X POST", reviewer).find("HTTP=401"), std::string::npos);
+    // A browser session cookie (what a cross-site form would carry) is not enough either.
+    EXPECT_NE(get("/reload", "-X POST -H 'Cookie: cg_review=" + op + "'", "").find("HTTP=401"),
+              std::string::npos);
+    EXPECT_EQ(reloads.load(), 0);
+    EXPECT_EQ(get("/reload", "-X POST", op), "reloaded\n HTTP=200");
+    EXPECT_EQ(reloads.load(), 1);
+}
+
+TEST_F(admin_server_test, login_form_sets_a_session_cookie_for_browsers) {
+    auto bad = get("/login", "-X POST --data-urlencode token=nope", "");
+    EXPECT_NE(bad.find("HTTP=401"), std::string::npos);
+    auto r =
+        run_command("curl -sS --max-time 5 -D - -o /dev/null --data-urlencode token=" + reviewer +
+                    " '" + base + "/login'");
+    EXPECT_NE(r.out.find("303"), std::string::npos) << r.out << " exit " << r.exit_code;
+    EXPECT_NE(
+        r.out.find("Set-Cookie: cg_review=" + reviewer + "; Path=/; HttpOnly; SameSite=Strict"),
+        std::string::npos)
+        << r.out;
+    auto page = get("/review", "-H 'Cookie: cg_review=" + reviewer + "'", "");
+    EXPECT_NE(page.find("mallory"), std::string::npos);
+}
+
+TEST_F(admin_server_test, event_detail_page_and_api) {
+    auto page = get("/review/event/ev-deny");
+    EXPECT_NE(page.find("Sign-in attempt <code>ev-deny</code>"), std::string::npos);
+    EXPECT_NE(page.find("mallory"), std::string::npos);
+    auto api = get("/api/events/ev-allow");
+    EXPECT_NE(api.find("\"id\":\"ev-allow\""), std::string::npos);
+    EXPECT_NE(get("/review/event/nope").find("HTTP=404"), std::string::npos);
+}
+
+class admin_server_without_tokens : public admin_server_test {
+    void configure(cg::app::admin_handlers& h) override {
+        h.reviewer_token.clear();
+        h.operator_token.clear();
+    }
+};
+
+TEST_F(admin_server_without_tokens, refuses_what_no_token_guards) {
+    EXPECT_NE(get("/review", "", "").find("HTTP=403"), std::string::npos);
+    EXPECT_NE(get("/review", "", "anything-at-all-0123").find("HTTP=403"), std::string::npos);
+    EXPECT_NE(get("/reload", "-X POST", "").find("HTTP=403"), std::string::npos);
+    EXPECT_EQ(reloads.load(), 0);
+    EXPECT_EQ(get("/healthz", "", ""), "ok\n HTTP=200");
 }

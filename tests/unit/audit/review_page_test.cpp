@@ -31,3 +31,67 @@ TEST(review_page, keeps_the_selected_filter) {
     EXPECT_NE(html.find("<option value=\"deny\" selected>"), std::string::npos);
     EXPECT_NE(html.find("0 attempts."), std::string::npos);
 }
+
+namespace {
+namespace cc = consolegate::core;
+
+au::review_data sample_data() {
+    au::review_data d;
+    d.node_name = "gw";
+    d.request.range = "7d";
+    d.request.q.account = "x\"><b>";
+    d.request.page = 1;
+    d.total = 250;
+    au::event e;
+    e.id = "ev-ro";
+    e.time = "2026-11-23T04:00:00.000Z";
+    e.effect = "deny";
+    e.enforced = "allow";
+    e.report_only = true;
+    d.events.push_back(e);
+    auto t0 = *cc::parse_rfc3339("2026-11-22T00:00:00Z");
+    d.bucket_size = std::chrono::hours(1);
+    d.chart = {{t0, 3, 1, 5},
+               {t0 + std::chrono::hours(1), 0, 0, 2},
+               {t0 + std::chrono::hours(2), 1, 0, 0}};
+    d.top_accounts = {{"222222222222", 4}};
+    return d;
+}
+
+}  // namespace
+
+TEST(review_page, chart_bars_report_only_rows_and_pagination) {
+    auto html = au::render_review_page(sample_data());
+    // Bars only where something was denied: bucket 0 (blocked and report-only), bucket 2.
+    auto count = [&](std::string_view needle) {
+        std::size_t n = 0;
+        for (auto p = html.find(needle); p != std::string::npos; p = html.find(needle, p + 1)) ++n;
+        return n;
+    };
+    EXPECT_EQ(count("<rect class=\"blocked\""), 2u);
+    EXPECT_EQ(count("<rect class=\"report-only\""), 1u);
+    EXPECT_NE(html.find("2026-11-22T00:00:00.000Z: 3 blocked, 1 report-only"), std::string::npos);
+    EXPECT_NE(html.find("<tr class=\"deny report-only\">"), std::string::npos);
+    EXPECT_NE(html.find("<span class=\"badge\">report-only</span>"), std::string::npos);
+    EXPECT_NE(html.find("Page 2 of 3."), std::string::npos);
+    // Links keep the filters, percent-encoded, then HTML-escaped.
+    EXPECT_NE(html.find("href=\"/review?range=7d&amp;account=x%22%3E%3Cb%3E&amp;page=0\""),
+              std::string::npos);
+    EXPECT_NE(html.find("page=2\""), std::string::npos);
+    EXPECT_EQ(html.find("<b>"), std::string::npos);
+    EXPECT_NE(html.find("href=\"/review/event/ev-ro\""), std::string::npos);
+    EXPECT_NE(html.find("222222222222"), std::string::npos);
+    EXPECT_EQ(html.find("<script"), std::string::npos);  // works with JavaScript off
+}
+
+TEST(review_page, event_page_shows_every_field_escaped) {
+    au::event e;
+    e.id = "ev1";
+    e.principal_arn = "arn:aws:iam::111122223333:role/<x>";
+    e.ou_path = "o-aaaaaaaaaa/r-abcd/";
+    e.report_only = true;
+    auto html = au::render_event_page(e, "gw");
+    EXPECT_NE(html.find("arn:aws:iam::111122223333:role/&lt;x&gt;"), std::string::npos);
+    EXPECT_NE(html.find("o-aaaaaaaaaa/r-abcd/"), std::string::npos);
+    EXPECT_NE(html.find("report-only"), std::string::npos);
+}

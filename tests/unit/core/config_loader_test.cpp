@@ -37,7 +37,7 @@ TEST(config_loader, minimal_config_gets_the_defaults) {
     EXPECT_EQ(c.proxy.max_request_body, 64u * 1024 * 1024);
     EXPECT_EQ(c.proxy.leaf_validity, 7 * 24h);
     EXPECT_EQ(c.proxy.allow_clients.size(), 6u);
-    EXPECT_EQ(c.admin.listen.str(), "127.0.0.1:9100");
+    EXPECT_EQ(c.admin.listen.str(), "127.0.0.1:8461");
     // Relative paths resolve against the file's directory.
     EXPECT_EQ(c.ca.cert, std::filesystem::path("/nonexistent-cg/ca.crt"));
     EXPECT_EQ(c.policy.ams_change_type_ids.size(), 2u);
@@ -546,12 +546,14 @@ TEST(config_loader, demo_is_loopback_only) {
     EXPECT_EQ(c.dns.listen.at(0).str(), "127.0.0.1:5353");
     EXPECT_EQ(c.proxy.sni_listen.at(0).str(), "127.0.0.1:8443");
     EXPECT_EQ(c.proxy.connect_listen.at(0).str(), "127.0.0.1:3128");
-    EXPECT_EQ(c.admin.listen.str(), "127.0.0.1:9100");
+    EXPECT_EQ(c.admin.listen.str(), "127.0.0.1:8461");
     auto root = std::filesystem::path(CG_SOURCE_DIR).lexically_normal();
     auto config_dir = root / "config";
     EXPECT_EQ(c.ca.cert, root / "demo-state/ca/ca.crt");
     EXPECT_EQ(c.audit.jsonl_path, root / "demo-state/audit.jsonl");
     EXPECT_EQ(c.audit.sqlite_path, root / "demo-state/audit.sqlite");
+    EXPECT_EQ(c.admin.reviewer_token_file, root / "demo-state/reviewer.token");
+    EXPECT_EQ(c.admin.operator_token_file, root / "demo-state/operator.token");
     EXPECT_EQ(c.team.snapshot_file, config_dir / "demo-team.json");
     EXPECT_FALSE(c.policy.accounts.empty());
     EXPECT_FALSE(c.policy.aliases.empty());
