@@ -12,7 +12,7 @@ import urllib.parse
 
 import jsonschema
 
-from harness import BINARY, SOURCE_DIR, Gateway
+from harness import BINARY, PROD, SOURCE_DIR, Gateway, wait_until
 from test_corpus_live import CORPUS, POLICY_DIR, PROXY_EXTRA, corpus_policy_section, wire_request
 
 SCHEMA = os.path.join(SOURCE_DIR, "docs/audit-event.schema.json")
@@ -170,7 +170,6 @@ class AuditRecordOfTheCorpus(unittest.TestCase):
         # Restart on the same files; follow the store while a new attempt is judged.
         self.gw.gw = self.gw._start("consolegate", [BINARY, "run", "--config", self.gw.config])
         try:
-            from harness import wait_until
             wait_until(self.gw.ready, 30, "consolegate /readyz")
             follow = subprocess.Popen([BINARY, "logs", "--config", self.gw.config, "--follow", "--format", "json",
                                        "--since", "1s"], stdout=subprocess.PIPE, text=True)
@@ -189,6 +188,35 @@ class AuditRecordOfTheCorpus(unittest.TestCase):
             self.assertEqual(self.gw.stop(), 0)
         r = self.gw.cli("logs", "--config", self.gw.config, "--format", "json")
         self.assertEqual(len(r.stdout.splitlines()), len(self.events) + 1)  # both runs, one file
+
+
+class KillNine(unittest.TestCase):
+    """docs/audit.md: a kill -9 loses only what was still queued; every event the metrics count
+    as written is in both files afterwards."""
+
+    def test_kill_9_keeps_every_written_event(self):
+        gw = Gateway().start()
+        try:
+            for i in range(20):
+                gw.curl("https://%s.signin.aws.amazon.com/console" % PROD)
+            written = {}
+
+            def all_written():
+                text = gw.metrics()
+                for sink in ("jsonl", "sqlite"):
+                    m = re.search(r'consolegate_audit_written_total\{sink="%s"\} (\d+)' % sink, text)
+                    written[sink] = int(m.group(1)) if m else 0
+                return written["jsonl"] >= 20 and written["sqlite"] >= 20
+            wait_until(all_written, 20, "20 events written by both sinks")
+            self.assertIn('consolegate_audit_dropped_total{sink="sqlite"} 0', gw.metrics())
+            gw.gw.kill()  # SIGKILL: no drain, no flush
+            gw.gw.wait(timeout=10)
+            with sqlite3.connect(os.path.join(gw.dir, "audit.sqlite")) as db:
+                rows = db.execute("SELECT count(*) FROM events").fetchone()[0]
+            self.assertGreaterEqual(rows, written["sqlite"])
+            self.assertGreaterEqual(len(gw.events()), written["jsonl"])
+        finally:
+            gw.close()
 
 
 if __name__ == "__main__":
