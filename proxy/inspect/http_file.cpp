@@ -13,6 +13,7 @@ struct http_file::storage {
     std::string host;  // from absolute-form when there is no Host header
     std::string sni;
     std::string body;
+    std::string trailers;  // the chunked body's trailer section, as read
     core::http_request_view view;
 };
 
@@ -38,9 +39,9 @@ bool is_token_char(char c) {
     return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-// RFC 9112 section 7.1 chunked coding; trailers are read and dropped.
+// RFC 9112 section 7.1 chunked coding; the trailer section's lines go to `trailers`.
 bool dechunk(std::string_view s, std::size_t cap, std::string& out, bool& truncated,
-             std::string* why) {
+             std::string& trailers, std::string* why) {
     for (int guard = 0; guard < 1'000'000; ++guard) {
         auto line = take_line(s);
         if (!line) {
@@ -59,6 +60,8 @@ bool dechunk(std::string_view s, std::size_t cap, std::string& out, bool& trunca
         if (n == 0) {
             while (auto t = take_line(s)) {
                 if (t->empty()) break;
+                trailers.append(*t);
+                trailers.push_back('\n');
             }
             return true;
         }
@@ -204,12 +207,10 @@ std::optional<http_file> http_file::parse(std::string_view text, std::string_vie
         }
         v.headers.emplace_back(name, value);
         if (detail::iequals(name, "host")) {
-            if (have_host) {
-                set_why(why, "request has more than one Host header");
-                return std::nullopt;
-            }
+            // A second Host is kept for the inspector, which denies it with its own reason (the
+            // proxy sees the same request): the first is the one the connection is checked by.
+            if (!have_host) host_header = value;
             have_host = true;
-            host_header = value;
         } else if (detail::iequals(name, "content-length")) {
             if (!content_length.empty() && content_length != value) {
                 set_why(why, "request has conflicting Content-Length headers");
@@ -232,8 +233,23 @@ std::optional<http_file> http_file::parse(std::string_view text, std::string_vie
 
     auto body_text = text.substr(body_start);
     if (chunked) {
-        if (!dechunk(body_text, limits.max_body, s->body, v.body_truncated, why)) {
+        if (!dechunk(body_text, limits.max_body, s->body, v.body_truncated, s->trailers, why)) {
             return std::nullopt;
+        }
+        // Trailer fields join the header fields, as the proxy's parser (Beast) stores them: a
+        // Host or Content-Type arriving there is judged like one in the head.
+        std::string_view t = s->trailers;
+        while (auto line = take_line(t)) {
+            auto colon = line->find(':');
+            if (colon == std::string_view::npos || colon == 0) {
+                set_why(why, "trailer line has no name");
+                return std::nullopt;
+            }
+            if (v.headers.size() >= limits.max_headers) {
+                set_why(why, "request has more headers than the cap");
+                return std::nullopt;
+            }
+            v.headers.emplace_back(line->substr(0, colon), detail::trim(line->substr(colon + 1)));
         }
     } else if (!content_length.empty()) {
         std::uint64_t n = 0;

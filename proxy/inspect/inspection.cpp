@@ -92,13 +92,31 @@ std::string host_of(std::string_view value) {
     return a ? core::authority_host(a->host) : std::string();
 }
 
+namespace {
+
+// The media type of a Content-Type value, lowercase, without parameters (RFC 9110 §8.3.1):
+// "multipart/form-data; boundary=x-www-form-urlencoded" is multipart, whatever its parameters say.
+std::string media_type(std::string_view content_type) {
+    return detail::lower(detail::trim(content_type.substr(0, content_type.find(';'))));
+}
+
+}  // namespace
+
 void inspection::read_body(bool signin_path, sign_in_flow flow) {
     if (req_.body.empty()) return;
     auto ctypes = detail::header_values(req_, "content-type");
-    std::string_view ctype = ctypes.empty() ? std::string_view{} : ctypes.front();
+    std::string ctype = ctypes.empty() ? std::string() : media_type(ctypes.front());
     // Two different Content-Types: servers disagree on which applies, so neither is trusted.
     bool conflicting = std::any_of(ctypes.begin(), ctypes.end(),
-                                   [&](std::string_view c) { return !iequals(c, ctype); });
+                                   [&](std::string_view c) { return media_type(c) != ctype; });
+    if (signin_path && conflicting) {
+        fail(flow, auth_phase::pre_auth, "header:content-type",
+             "several different Content-Types: the body could be read two ways");
+    }
+    // A multipart body carries form fields AWS may read; this inspector does not parse it.
+    if (signin_path && ctype.starts_with("multipart/")) {
+        fail(flow, auth_phase::pre_auth, "header:content-type", "multipart body on a sign-in path");
+    }
     auto encodings = detail::header_values(req_, "content-encoding");
     bool encoded = std::any_of(encodings.begin(), encodings.end(), [](std::string_view e) {
         return !detail::trim(e).empty() && !iequals(detail::trim(e), "identity");
@@ -106,9 +124,10 @@ void inspection::read_body(bool signin_path, sign_in_flow flow) {
     auto body = detail::trim(req_.body);
     if (encoded || conflicting) {
         body_ = body_kind::unsupported;
-    } else if (detail::icontains(ctype, "json") || (ctype.empty() && body.starts_with("{"))) {
+    } else if ((ctype.starts_with("application/") && detail::icontains(ctype, "json")) ||
+               ctype == "text/json" || (ctype.empty() && body.starts_with("{"))) {
         body_ = body_kind::json;
-    } else if (detail::icontains(ctype, "x-www-form-urlencoded") || ctype.empty()) {
+    } else if (ctype == "application/x-www-form-urlencoded" || ctype.empty()) {
         body_ = body_kind::form;
     } else {
         body_ = body_kind::unsupported;
@@ -143,6 +162,7 @@ std::vector<std::string> inspection::values(std::initializer_list<std::string_vi
                                  [&](std::string_view n) { return iequals(p.name, n); });
         if (!match) continue;
         bad_escape_ = bad_escape_ || p.bad_escape;
+        inexact_ = inexact_ || p.inexact;
         auto v = std::string(detail::trim(p.value));
         if (v.empty()) continue;
         if (source && source->empty()) *source = p.where + ":" + p.name;
@@ -208,6 +228,23 @@ std::vector<sign_in_attempt> inspection::run() {
     }
     if (host_invalid_) {
         fail(body_flow, auth_phase::pre_auth, "host", "Host header is not a valid host name");
+    }
+    // Requests the origin could read otherwise than this inspector did: each its own reason.
+    if (hosts_ > 1) {
+        fail(body_flow, auth_phase::pre_auth, "header:host",
+             "several Host headers (or a Host trailer): the host could be read two ways");
+    }
+    if (fragment_) {
+        fail(body_flow, auth_phase::pre_auth, "target",
+             "request target contains '#': the path could be read two ways");
+    }
+    if (query_semicolon_ && body_path) {
+        fail(body_flow, auth_phase::pre_auth, "query",
+             "';' in a sign-in query: the parameters could be read two ways");
+    }
+    if (inexact_) {
+        fail(body_flow, auth_phase::pre_auth, "json",
+             "a sign-in field is a JSON number that is not an integer");
     }
     if (bad_escape_) {
         fail(body_flow, auth_phase::pre_auth, "params",

@@ -57,12 +57,19 @@ class inspection {
         // connection (and so the upstream) is for.
         auto sni = host_of(req.sni);
         if (!aws_name(host_) && aws_name(sni)) host_ = std::move(sni);
+        // RFC 9112 §3.2: a request target has no fragment. One that does is read up to '#' by
+        // some servers and whole by others, so it is denied (run()), never cut and judged.
+        fragment_ = req.target.find('#') != std::string_view::npos;
         auto target = req.target.substr(0, req.target.find('#'));
         auto q = target.find('?');
         segs_ = path_segments(target.substr(0, q));
         if (q != std::string_view::npos) {
-            detail::parse_urlencoded(target.substr(q + 1), "query", params_);
+            auto query = target.substr(q + 1);
+            // ';' separates parameters for some servers (HTML 4 appendix B.2.2) and not others.
+            query_semicolon_ = query.find(';') != std::string_view::npos;
+            detail::parse_urlencoded(query, "query", params_);
         }
+        hosts_ = detail::header_values(req, "host").size();
     }
 
     std::vector<sign_in_attempt> run();
@@ -129,6 +136,10 @@ class inspection {
     const options& opt_;
     std::string host_;
     bool host_invalid_ = false;
+    bool fragment_ = false;
+    bool query_semicolon_ = false;
+    std::size_t hosts_ = 0;
+    bool inexact_ = false;
     std::vector<std::string> segs_;
     std::vector<param> params_;
     body_kind body_ = body_kind::none;

@@ -56,14 +56,29 @@ class scan_handler {
         text_.clear();
         return true;
     }
-    bool on_number_part(string_view, error_code&) { return true; }
+    bool on_number_part(string_view s, error_code&) {
+        text_.append(s.data(), s.size());
+        return true;
+    }
     bool on_int64(std::int64_t i, string_view, error_code& ec) {
+        text_.clear();
         return leaf(std::to_string(i), ec);
     }
     bool on_uint64(std::uint64_t u, string_view, error_code& ec) {
+        text_.clear();
         return leaf(std::to_string(u), ec);
     }
-    bool on_double(double, string_view, error_code&) { return true; }
+    // A fraction, an exponent or an integer too large for 64 bits ("123456789012.0",
+    // "1.23456789012e11"): read from the text exactly, never through the double, so the digits
+    // AWS would read are the digits judged. Not an integer: kept as text and flagged.
+    bool on_double(double, string_view s, error_code& ec) {
+        text_.append(s.data(), s.size());
+        std::string number = std::move(text_);
+        text_.clear();
+        auto exact = exact_integer(number);
+        if (!exact) return leaf(std::move(number), ec, true);
+        return leaf(std::move(*exact), ec);
+    }
     bool on_bool(bool, error_code&) { return true; }
     bool on_null(error_code&) { return true; }
     bool on_comment_part(string_view, error_code&) { return true; }
@@ -73,12 +88,12 @@ class scan_handler {
 
   private:
     std::string current_key() const { return frames_.empty() ? std::string() : frames_.back(); }
-    bool leaf(std::string value, error_code& ec) {
+    bool leaf(std::string value, error_code& ec, bool inexact = false) {
         if (leaves.size() >= max_leaves_) {
             ec = boost::json::error::exception;  // any error: the caller only needs "refused"
             return false;
         }
-        leaves.push_back({current_key(), std::move(value), "json", false});
+        leaves.push_back({current_key(), std::move(value), "json", false, inexact});
         return true;
     }
 
@@ -86,6 +101,50 @@ class scan_handler {
     std::vector<std::string> frames_;  // per open object/array: the key values are filed under
     std::string text_;
 };
+
+}  // namespace
+
+std::optional<std::string> exact_integer(std::string_view num) {
+    std::string sign;
+    if (!num.empty() && num.front() == '-') {
+        sign = "-";
+        num.remove_prefix(1);
+    }
+    auto e = num.find_first_of("eE");
+    auto mantissa = num.substr(0, e);
+    long exp = 0;
+    if (e != std::string_view::npos) {
+        auto x = num.substr(e + 1);
+        bool neg = !x.empty() && x.front() == '-';
+        if (!x.empty() && (x.front() == '-' || x.front() == '+')) x.remove_prefix(1);
+        if (x.empty() || x.size() > 4) return std::nullopt;  // |exp| over 9999: never an ID
+        for (char c : x) {
+            if (c < '0' || c > '9') return std::nullopt;
+            exp = exp * 10 + (c - '0');
+        }
+        if (neg) exp = -exp;
+    }
+    auto dot = mantissa.find('.');
+    std::string digits(mantissa.substr(0, dot));
+    long point = static_cast<long>(digits.size()) + exp;
+    if (dot != std::string_view::npos) digits.append(mantissa.substr(dot + 1));
+    if (digits.empty() || point > 64) return std::nullopt;
+    for (char c : digits) {
+        if (c < '0' || c > '9') return std::nullopt;
+    }
+    for (long i = std::max(point, 0L); i < static_cast<long>(digits.size()); ++i) {
+        if (digits[static_cast<std::size_t>(i)] != '0') return std::nullopt;
+    }
+    if (point <= 0) return std::string("0");
+    if (point > static_cast<long>(digits.size()))
+        digits.resize(static_cast<std::size_t>(point), '0');
+    digits.resize(static_cast<std::size_t>(point));
+    auto nz = digits.find_first_not_of('0');
+    digits = nz == std::string::npos ? std::string("0") : digits.substr(nz);
+    return digits == "0" ? digits : sign + digits;
+}
+
+namespace {
 
 bool scan_one(std::string_view text, const json_scan_limits& limits, int nesting,
               std::vector<param>& out) {

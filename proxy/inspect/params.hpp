@@ -19,6 +19,7 @@ struct param {
     std::string value;        // decoded
     std::string where;        // "query" or "form" or "json"
     bool bad_escape = false;  // name or value had a malformed escape (kept raw)
+    bool inexact = false;     // a JSON number that is not an integer (value is its text)
 };
 
 // "a=1&b=2&a=3" -> every pair in order, duplicates kept; empty pieces skipped.

@@ -35,15 +35,13 @@ void inspection::sigv4() {
         h = detail::trim(h);
         // AWS4-HMAC-SHA256 and SigV4a's AWS4-ECDSA-P256-SHA256 both carry Credential=.
         if (!detail::istarts_with(h, "AWS4-")) continue;
-        auto pos = h.find("Credential=");
-        if (pos == std::string_view::npos) {
-            fail(sign_in_flow::api_credentials, auth_phase::post_auth, "header:authorization",
-                 "SigV4 Authorization has no Credential");
+        std::string why;
+        auto creds = sigv4_credentials(h, &why);
+        if (creds.empty()) {
+            fail(sign_in_flow::api_credentials, auth_phase::post_auth, "header:authorization", why);
             continue;
         }
-        auto cred = h.substr(pos + 11);
-        keys.emplace_back(std::string(cred.substr(0, cred.find_first_of("/, "))),
-                          "header:authorization");
+        for (auto& akid : creds) keys.emplace_back(std::move(akid), "header:authorization");
     }
     for (auto& p : params_) {
         if (p.where == "query" && iequals(p.name, "X-Amz-Credential")) {

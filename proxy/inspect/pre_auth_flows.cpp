@@ -108,8 +108,18 @@ void inspection::saml() {
         for (auto& arn : chosen) {
             auto a = base(sign_in_flow::saml, auth_phase::pre_auth, "form:roleIndex");
             auto p = core::parse_arn(arn);
+            bool in_assertion =
+                p && read && std::any_of(read->roles.begin(), read->roles.end(), [&](auto& r) {
+                    return r.role.account == p->account && iequals(r.role.role_name, p->role_name);
+                });
             if (!p || p->kind != core::principal_kind::role) {
                 a.parse_error = "roleIndex is not an IAM role ARN";
+            } else if (read && !in_assertion) {
+                // AWS signs in as the chosen role only if the assertion grants it; one it does not
+                // is either refused by AWS or a role this inspector did not read.
+                a.account = p->account;
+                set_role(a, p->role_name);
+                a.parse_error = "roleIndex names a role the SAML assertion does not contain";
             } else {
                 a.account = p->account;
                 set_role(a, p->role_name);
@@ -201,7 +211,8 @@ void inspection::custom_broker() {
 void inspection::switch_role() {
     std::string src;
     auto accounts = values({"account", "accountId", "account_id"}, &src);
-    auto roles = values({"roleName", "role_name", "role"}, &src);
+    // Multi-session switch role posts the role's ARN as roleArn.
+    auto roles = values({"roleName", "role_name", "role", "roleArn", "role_arn"}, &src);
     if (accounts.empty() && roles.empty()) {
         if (is_post()) {
             fail(sign_in_flow::switch_role, auth_phase::pre_auth, "form:account",
@@ -215,14 +226,25 @@ void inspection::switch_role() {
         for (auto& r : roles) {
             auto a = base(sign_in_flow::switch_role, auth_phase::pre_auth, src);
             if (!acct.empty()) set_account(a, acct);
-            if (auto p = core::parse_arn(r); p && p->kind == core::principal_kind::role) {
+            auto p = core::parse_arn(r);
+            if (p && p->kind == core::principal_kind::role) {
                 set_role(a, p->role_name);
                 if (acct.empty()) a.account = p->account;
             } else {
                 set_role(a, r);
             }
             if (!a.account && a.alias.empty()) a.parse_error = "switch role names no account";
+            // A role ARN in another account than `account` names that account too: AWS may
+            // assume the role the ARN names, so both are judged.
+            bool other = p && p->kind == core::principal_kind::role && !acct.empty() &&
+                         a.account != std::optional<core::account_id>(p->account);
             out_.push_back(std::move(a));
+            if (other) {
+                auto b = base(sign_in_flow::switch_role, auth_phase::pre_auth, src);
+                b.account = p->account;
+                set_role(b, p->role_name);
+                out_.push_back(std::move(b));
+            }
         }
     }
 }

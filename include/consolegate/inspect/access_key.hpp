@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "consolegate/core/ids.hpp"
 
@@ -19,5 +20,12 @@ namespace consolegate::inspect {
 // (wrong length or prefix, not base32, the I/J legacy format). Pure; thread-safe.
 // Example: ASIAY34FZKBOKMUTVV7A -> 609629065308.
 std::optional<core::account_id> account_from_access_key(std::string_view akid, std::string* why);
+
+// The access key IDs of a SigV4 Authorization value, read by its grammar ("<algorithm>
+// <name>=<value>, <name>=<value>, …", AWS General Reference "Authorization header"): every
+// parameter named Credential, whatever its position, the key ID being its value up to the first
+// '/'. Never by substring ("XCredential=" is not Credential). Empty, with a reason in `why`, when
+// the value is not that list or has no Credential. Pure; thread-safe.
+std::vector<std::string> sigv4_credentials(std::string_view authorization, std::string* why);
 
 }  // namespace consolegate::inspect

@@ -34,3 +34,28 @@ TEST(access_key, rejects_wrong_shapes) {
         EXPECT_FALSE(why.empty()) << k;
     }
 }
+
+TEST(access_key, sigv4_credentials_by_the_header_grammar) {
+    std::string why;
+    auto c = ci::sigv4_credentials(
+        "AWS4-HMAC-SHA256 Credential=AKIDA/20261123/us-east-1/s3/aws4_request, "
+        "SignedHeaders=host;x-amz-date, Signature=00",
+        &why);
+    ASSERT_EQ(c.size(), 1u) << why;
+    EXPECT_EQ(c[0], "AKIDA");
+    // Not by substring: XCredential is another parameter; a Credential inside a value is none.
+    c = ci::sigv4_credentials("AWS4-HMAC-SHA256 XCredential=A/x, Credential=B/x", &why);
+    ASSERT_EQ(c.size(), 1u);
+    EXPECT_EQ(c[0], "B");
+    c = ci::sigv4_credentials("AWS4-HMAC-SHA256 SignedHeaders=host;Credential=B", &why);
+    EXPECT_TRUE(c.empty());
+    EXPECT_NE(why.find("no Credential"), std::string::npos) << why;
+    // Every Credential counts; a piece that is not name=value refuses the whole header.
+    c = ci::sigv4_credentials("AWS4-X Credential=A/x,Credential=B/x,Credential=A/y", &why);
+    EXPECT_EQ(c, (std::vector<std::string>{"A", "B"}));
+    c = ci::sigv4_credentials("AWS4-X Credential=A/x, garbage", &why);
+    EXPECT_TRUE(c.empty());
+    EXPECT_NE(why.find("name=value"), std::string::npos) << why;
+    EXPECT_TRUE(ci::sigv4_credentials("AWS4-X", &why).empty());
+    EXPECT_TRUE(ci::sigv4_credentials("AWS4-X =A", &why).empty());
+}

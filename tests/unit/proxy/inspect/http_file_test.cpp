@@ -66,11 +66,36 @@ TEST(http_file, body_over_the_cap_is_truncated_and_flagged) {
     EXPECT_EQ(f->view().sni, "sni");
 }
 
+// Issue 17: a second Host (in the head or as a chunked trailer) is not a file error any more but
+// kept, so explain and the proxy (whose parser keeps both) deny it alike with the inspector's
+// reason (inspector_test: several_host_headers_are_denied_with_their_own_reason).
+TEST(http_file, a_second_host_and_trailer_fields_are_kept_as_headers) {
+    std::string why;
+    auto f = parse("GET / HTTP/1.1\nHost: a\nHost: b\n\n", &why);
+    ASSERT_TRUE(f) << why;
+    EXPECT_EQ(f->view().host, "a");
+    EXPECT_EQ(f->view().headers.size(), 2u);
+    f = parse(
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n"
+        "Host: b\r\nX-T:  v \r\n\r\n",
+        &why);
+    ASSERT_TRUE(f) << why;
+    auto& v = f->view();
+    EXPECT_EQ(v.host, "a");
+    EXPECT_EQ(v.body, "abc");
+    ASSERT_EQ(v.headers.size(), 4u);
+    EXPECT_EQ(v.headers[2].first, "Host");
+    EXPECT_EQ(v.headers[2].second, "b");
+    EXPECT_EQ(v.headers[3].second, "v");
+    EXPECT_FALSE(parse("POST / HTTP/1.1\nTransfer-Encoding: chunked\n\n0\nnocolon\n\n", &why));
+    EXPECT_NE(why.find("trailer"), std::string::npos) << why;
+}
+
 TEST(http_file, malformed_inputs_say_why) {
     for (std::string_view bad :
          {"", "GET\n\n", "GET / FTP/1.0\n\n", "G(T / HTTP/1.1\n\n", "GET / HTTP/1.1\nnocolon\n\n",
-          "GET / HTTP/1.1\nHost: a\n folded\n\n", "GET / HTTP/1.1\nHost: a\nHost: b\n\n",
-          "POST / HTTP/1.1\nContent-Length: 10\n\nabc", "POST / HTTP/1.1\nContent-Length: x\n\n",
+          "GET / HTTP/1.1\nHost: a\n folded\n\n", "POST / HTTP/1.1\nContent-Length: 10\n\nabc",
+          "POST / HTTP/1.1\nContent-Length: x\n\n",
           "POST / HTTP/1.1\nTransfer-Encoding: chunked\nContent-Length: 3\n\n0\n\n",
           "POST / HTTP/1.1\nTransfer-Encoding: gzip\n\n",
           "POST / HTTP/1.1\nTransfer-Encoding: chunked\n\nzz\n",

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "saml_builder.hpp"
+
 namespace ci = consolegate::inspect;
 namespace core = consolegate::core;
 
@@ -214,4 +216,198 @@ TEST(inspector, conflicting_content_types_on_a_sign_in_path_fail_closed) {
     auto a = ci::inspect(v, {});
     ASSERT_EQ(a.size(), 1u);
     EXPECT_FALSE(a[0].parse_error.empty());
+}
+
+// Issue 17, class 3: a request the origin could read otherwise than the inspector did is denied
+// with its own reason; every field AWS reads for the account or role is read.
+namespace {
+
+bool has_error(const std::vector<core::sign_in_attempt>& a, std::string_view words) {
+    return std::any_of(a.begin(), a.end(), [&](const core::sign_in_attempt& x) {
+        return x.parse_error.find(words) != std::string::npos;
+    });
+}
+
+bool names_account(const std::vector<core::sign_in_attempt>& a, std::string_view account) {
+    return std::any_of(a.begin(), a.end(), [&](const core::sign_in_attempt& x) {
+        return x.account && x.account->str() == account;
+    });
+}
+
+}  // namespace
+
+TEST(inspector, several_host_headers_are_denied_with_their_own_reason) {
+    for (auto second : {"evil.example.com", "signin.aws.amazon.com",
+                        "111122223333.signin.aws."
+                        "amazon.com"}) {
+        auto v = request("GET", "console.aws.amazon.com", "/console/home");
+        v.headers.emplace_back("Host", "console.aws.amazon.com");
+        v.headers.emplace_back("host", second);
+        EXPECT_TRUE(has_error(ci::inspect(v, {}), "several Host headers")) << second;
+    }
+    auto v = request("GET", "console.aws.amazon.com", "/console/home");
+    v.headers.emplace_back("Host", "console.aws.amazon.com");
+    EXPECT_TRUE(ci::inspect(v, {}).empty());
+}
+
+TEST(inspector, a_fragment_in_the_target_is_denied_on_every_inspected_path) {
+    for (auto target : {"/switchrole#?account=444455556666&roleName=Admin", "/console#x",
+                        "/authenticate%23#", "/#"}) {
+        auto a = ci::inspect(request("GET", "signin.aws.amazon.com", target), {});
+        EXPECT_TRUE(has_error(a, "'#'")) << target;
+    }
+    // An escaped '#' is part of the path, not a fragment.
+    EXPECT_TRUE(ci::inspect(request("GET", "console.aws.amazon.com", "/a%23b"), {}).empty());
+}
+
+TEST(inspector, a_semicolon_in_a_sign_in_query_is_denied) {
+    for (auto target : {"/switchrole?account=111122223333;account=444455556666&roleName=Admin",
+                        "/federation?Action=login;SigninToken=x", "/saml?x=1;roleIndex=2",
+                        "/authenticate?;account=444455556666"}) {
+        EXPECT_TRUE(
+            has_error(ci::inspect(request("GET", "signin.aws.amazon.com", target), {}), "';'"))
+            << target;
+    }
+    // Off sign-in paths (console pages) a ';' is no sign-in parameter.
+    EXPECT_TRUE(
+        ci::inspect(request("GET", "console.aws.amazon.com", "/ec2/home?a=1;b=2"), {}).empty());
+}
+
+TEST(inspector, media_types_are_read_exactly) {
+    struct row {
+        const char* ctype;
+        const char* words;  // the reason, or "" when the body is read as a form
+    };
+    for (auto r : {row{"multipart/form-data; boundary=x-www-form-urlencoded", "multipart"},
+                   row{"Multipart/Mixed; boundary=b", "multipart"},
+                   row{"text/plain; x=application/x-www-form-urlencoded", "not readable"},
+                   row{"application/x-www-form-urlencoded-v2", "not readable"},
+                   row{"application/x-www-form-urlencoded; charset=UTF-8", ""},
+                   row{" APPLICATION/X-WWW-FORM-URLENCODED ", ""}}) {
+        auto v = request("POST", "signin.aws.amazon.com", "/switchrole",
+                         "account=444455556666&roleName=Dev");
+        v.headers.emplace_back("Content-Type", r.ctype);
+        auto a = ci::inspect(v, {});
+        if (*r.words) {
+            EXPECT_TRUE(has_error(a, r.words)) << r.ctype;
+            EXPECT_FALSE(names_account(a, "444455556666")) << r.ctype;
+        } else {
+            ASSERT_EQ(a.size(), 1u) << r.ctype;
+            EXPECT_TRUE(a[0].parse_error.empty()) << r.ctype;
+            EXPECT_EQ(a[0].account->str(), "444455556666") << r.ctype;
+        }
+    }
+    // Two Content-Types that differ only in parameters name one media type: read.
+    auto v = request("POST", "signin.aws.amazon.com", "/switchrole",
+                     "account=444455556666&roleName=Dev");
+    v.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    v.headers.emplace_back("Content-Type", "application/json");
+    EXPECT_TRUE(has_error(ci::inspect(v, {}), "several different Content-Types"));
+}
+
+TEST(inspector, json_numbers_are_read_exactly_in_any_form) {
+    for (auto n : {"444455556666", "4.44455556666e11", "4.44455556666E+11", "444455556666.000",
+                   "44445555666600e-2", "0.444455556666e12"}) {
+        auto body = std::string(R"({"accountId":)") + n + R"(,"roleName":"Dev"})";
+        auto v = request("POST", "signin.aws.amazon.com", "/sessions/x/v1/switchrole", body);
+        v.headers.emplace_back("Content-Type", "application/json");
+        auto a = ci::inspect(v, {});
+        ASSERT_EQ(a.size(), 1u) << n;
+        ASSERT_TRUE(a[0].account) << n;
+        EXPECT_EQ(a[0].account->str(), "444455556666") << n;
+    }
+    for (auto n :
+         {"444455556666.5", "4.444555566665e11", "4.44455556666e-11", "2e-1", "-444455556666.1"}) {
+        auto body = std::string(R"({"accountId":)") + n + R"(,"roleName":"Dev"})";
+        auto v = request("POST", "signin.aws.amazon.com", "/sessions/x/v1/switchrole", body);
+        v.headers.emplace_back("Content-Type", "application/json");
+        auto a = ci::inspect(v, {});
+        EXPECT_TRUE(has_error(a, "JSON number")) << n;
+    }
+}
+
+TEST(inspector, saml_role_index_must_be_a_role_the_assertion_contains) {
+    const std::string role_a = "arn:aws:iam::111122223333:role/Admin";
+    const std::string prov_a = "arn:aws:iam::111122223333:saml-provider/Okta";
+    auto response = consolegate::test::saml_response({role_a + "," + prov_a}, "alice");
+    auto escape = [](std::string s) {
+        std::string out;
+        for (char c : s) {
+            if (c == '+')
+                out += "%2B";
+            else if (c == '/')
+                out += "%2F";
+            else if (c == '=')
+                out += "%3D";
+            else if (c == ':')
+                out += "%3A";
+            else
+                out += c;
+        }
+        return out;
+    };
+    struct row {
+        std::string chosen;
+        bool denied;
+    };
+    for (const auto& r : {row{role_a, false}, row{"arn:aws:iam::111122223333:role/admin", false},
+                          row{"arn:aws:iam::444455556666:role/Admin", true},
+                          row{"arn:aws:iam::111122223333:role/Other", true},
+                          row{"arn:aws:iam::111122223333:role/sub/Admin", false}}) {
+        auto body = "roleIndex=" + escape(r.chosen) + "&SAMLResponse=" + escape(response);
+        auto a = ci::inspect(request("POST", "signin.aws.amazon.com", "/saml", body), {});
+        ASSERT_FALSE(a.empty()) << r.chosen;
+        EXPECT_EQ(has_error(a, "does not contain"), r.denied) << r.chosen;
+    }
+}
+
+TEST(inspector, a_role_arn_is_read_wherever_a_role_is_named) {
+    // roleName as an ARN in another account than `account`: both accounts are judged.
+    for (auto name : {"roleName", "role", "role_name"}) {
+        auto body = std::string("account=111122223333&") + name +
+                    "=arn%3Aaws%3Aiam%3A%3A444455556666%3Arole%2Fpath%2FAdmin";
+        auto a = ci::inspect(request("POST", "signin.aws.amazon.com", "/switchrole", body), {});
+        EXPECT_TRUE(names_account(a, "111122223333")) << name;
+        EXPECT_TRUE(names_account(a, "444455556666")) << name;
+    }
+    // Multi-session switch role posts roleArn.
+    auto v = request("POST", "signin.aws.amazon.com", "/sessions/x/v1/switchrole",
+                     R"({"roleArn":"arn:aws:iam::444455556666:role/Admin"})");
+    v.headers.emplace_back("Content-Type", "application/json");
+    auto a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].account->str(), "444455556666");
+    EXPECT_EQ(a[0].role_name, "Admin");
+}
+
+TEST(inspector, sigv4_credential_is_read_by_the_header_grammar) {
+    // ASIAGO645SY5CWS4H4AN encodes 444455556666, ASIAY34FZKBOKMUTVV7A 609629065308.
+    for (auto h :
+         {"AWS4-HMAC-SHA256 XCredential=ASIAY34FZKBOKMUTVV7A/x, Credential=ASIAGO645SY5CWS4H4AN/x",
+          "AWS4-HMAC-SHA256 SignedHeaders=host, Credential=ASIAGO645SY5CWS4H4AN/x, Signature=0",
+          "AWS4-HMAC-SHA256   credential=ASIAGO645SY5CWS4H4AN/x,Signature=0"}) {
+        auto v = request("GET", "s3.console.aws.amazon.com", "/");
+        v.headers.emplace_back("Authorization", h);
+        auto a = ci::inspect(v, {});
+        ASSERT_EQ(a.size(), 1u) << h;
+        ASSERT_TRUE(a[0].account) << h;
+        EXPECT_EQ(a[0].account->str(), "444455556666") << h;
+    }
+    for (auto h : {"AWS4-HMAC-SHA256 SignedHeaders=host;Credential=ASIAGO645SY5CWS4H4AN/x",
+                   "AWS4-HMAC-SHA256 Credential ASIAGO645SY5CWS4H4AN/x", "AWS4-HMAC-SHA256"}) {
+        auto v = request("GET", "s3.console.aws.amazon.com", "/");
+        v.headers.emplace_back("Authorization", h);
+        auto a = ci::inspect(v, {});
+        ASSERT_EQ(a.size(), 1u) << h;
+        EXPECT_FALSE(a[0].parse_error.empty()) << h;
+        EXPECT_FALSE(a[0].account) << h;
+    }
+    // Two Credentials: each is judged.
+    auto v = request("GET", "s3.console.aws.amazon.com", "/");
+    v.headers.emplace_back("Authorization",
+                           "AWS4-HMAC-SHA256 Credential=ASIAY34FZKBOKMUTVV7A/x, "
+                           "Credential=ASIAGO645SY5CWS4H4AN/x");
+    auto a = ci::inspect(v, {});
+    EXPECT_TRUE(names_account(a, "609629065308"));
+    EXPECT_TRUE(names_account(a, "444455556666"));
 }

@@ -1,0 +1,38 @@
+#include "json_scan.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cd = consolegate::inspect::detail;
+
+TEST(json_scan, exact_integer_reads_fractions_and_exponents_exactly) {
+    struct row {
+        const char* text;
+        const char* value;  // nullptr: not an integer
+    };
+    for (auto r : {row{"12", "12"}, row{"12.0", "12"}, row{"1.2e1", "12"}, row{"120e-1", "12"},
+                   row{"1.2E+1", "12"}, row{"4.44455556666e11", "444455556666"}, row{"0.0", "0"},
+                   row{"-0.0", "0"}, row{"-1.5e1", "-15"}, row{"1e20", "100000000000000000000"},
+                   row{"1.25", nullptr}, row{"1e-1", nullptr}, row{"1e99999", nullptr},
+                   row{"1e65", nullptr}, row{"x", nullptr}, row{"", nullptr}}) {
+        auto got = cd::exact_integer(r.text);
+        if (r.value) {
+            ASSERT_TRUE(got) << r.text;
+            EXPECT_EQ(*got, r.value) << r.text;
+        } else {
+            EXPECT_FALSE(got) << r.text;
+        }
+    }
+}
+
+TEST(json_scan, numbers_that_are_not_integers_are_kept_as_text_and_flagged) {
+    auto leaves = cd::scan_json(R"({"a":1.5,"b":2.0,"c":3,"d":123456789012345678901234})");
+    ASSERT_TRUE(leaves);
+    ASSERT_EQ(leaves->size(), 4u);
+    EXPECT_EQ((*leaves)[0].value, "1.5");
+    EXPECT_TRUE((*leaves)[0].inexact);
+    EXPECT_EQ((*leaves)[1].value, "2");
+    EXPECT_FALSE((*leaves)[1].inexact);
+    EXPECT_EQ((*leaves)[2].value, "3");
+    EXPECT_EQ((*leaves)[3].value, "123456789012345678901234");
+    EXPECT_FALSE((*leaves)[3].inexact);
+}
