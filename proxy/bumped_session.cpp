@@ -110,6 +110,16 @@ asio::awaitable<bool> read_request(bumped_connection& c, exchange& r) {
     std::size_t header_bytes = 0;
     auto hec = co_await parse_from(c.client, c.cbuf, p, true, &header_bytes);
     if (!hec) c.st.observe_header_bytes(header_bytes);
+    if (!hec && !only_chunked(p.get().base())) {
+        // RFC 9112 §6.1: a coding we do not implement ("gzip", "chunked, chunked") leaves the
+        // body's end unknown; reading on would parse the body as the next request, or answer a
+        // framing error for it. One 501 before any body byte is read, then close.
+        count(c.st.bad_requests);
+        co_await write_simple(c.client, http::status::not_implemented,
+                              "Transfer-Encoding other than chunked is not supported",
+                              std::chrono::seconds(2));
+        co_return false;
+    }
     if (!hec && !p.is_done() &&
         iequals(header_value(p.get().base(), http::field::expect), "100-continue")) {
         // The body is read here before inspection, so we say continue.
@@ -172,6 +182,14 @@ asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
                               std::chrono::seconds(2));
         co_return false;
     }
+    // Hop-by-hop fields go before inspection, so the request judged is the request forwarded
+    // (a field Connection names cannot vanish after the inspector read it).
+    r.upgrade =
+        req.count(http::field::upgrade) > 0 &&
+        header_value(req.base(), http::field::connection).find("pgrade") != std::string_view::npos;
+    strip_hop_by_hop(req.base(), r.upgrade);
+    req.erase(http::field::expect);  // answered in read_request
+    if (r.upgrade) req.set(http::field::connection, "upgrade");
     co_return true;
 }
 
@@ -225,12 +243,6 @@ asio::awaitable<bool> answer_deny(bumped_connection& c, exchange& r, const verdi
 // The request head (and the body read so far) as it goes upstream, into c.wire.
 void prepare_upstream_request(bumped_connection& c, exchange& r) {
     auto& req = r.p.get();
-    r.upgrade =
-        req.count(http::field::upgrade) > 0 &&
-        header_value(req.base(), http::field::connection).find("pgrade") != std::string_view::npos;
-    strip_hop_by_hop(req.base(), r.upgrade);
-    req.erase(http::field::expect);  // answered in read_request
-    if (r.upgrade) req.set(http::field::connection, "upgrade");
     add_via(req.base());
     // Framing upstream: a complete body goes with its length; a streamed one keeps the client's
     // length, or is re-chunked (RFC 9112 §6.1: Transfer-Encoding is hop-by-hop).
@@ -309,7 +321,7 @@ asio::awaitable<bool> forward_request(bumped_connection& c, exchange& r) {
 asio::awaitable<void> relay_upgrade(bumped_connection& c, exchange& r) {
     count(c.st.upgrades);
     c.wire.clear();
-    r.rpo->append_head(c.wire, true, false, true);
+    r.rpo->append_head(c.wire, true, false, true, true);
     // Bytes the upstream sent right after the 101 must reach the client first.
     auto early = c.up.buf.data();
     c.wire.append(static_cast<const char*>(early.data()), early.size());
@@ -331,7 +343,7 @@ asio::awaitable<bool> relay_response(bumped_connection& c, exchange& r) {
     r.upstream_keep = rp.keep_alive();
     auto length = rp.content_length();
     c.wire.clear();
-    bool chunk_down = append_response_head(c.wire, rp, r.keep_alive);
+    bool chunk_down = append_response_head(c.wire, rp, r.keep_alive, true);
     if (!rp.is_done() && length && *length <= small_body) {
         // Small bodies (the console's API answers) go out with their header in one write.
         std::size_t at = c.wire.size();

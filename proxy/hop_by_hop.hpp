@@ -50,11 +50,15 @@ class connection_options {
     }
 
     // Whether a field is removed because Connection names it. Never Content-Length (the body's
-    // framing: a body sent on without it would be read as the next message) nor Host (what the
-    // request was inspected and routed under; RFC 9112 §3.2).
+    // framing: a body sent on without it would be read as the next message), Host (what the
+    // request was inspected and routed under; RFC 9112 §3.2), nor Content-Type or
+    // Content-Encoding: they say how the body is read, and the body judged is the body forwarded.
     bool names(boost::beast::http::field f, std::string_view name) const noexcept {
         using boost::beast::http::field;
-        if (f == field::content_length || f == field::host) return false;
+        if (f == field::content_length || f == field::host || f == field::content_type ||
+            f == field::content_encoding) {
+            return false;
+        }
         for (std::size_t i = 0; i < n_; ++i) {
             if (iequals(names_[i], name)) return true;
         }

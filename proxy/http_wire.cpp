@@ -64,9 +64,10 @@ std::string serialize(const rendered_response& r, bool keep_alive) {
     return wire;
 }
 
-bool append_response_head(std::string& wire, const upstream_response& rp, bool keep_alive) {
+bool append_response_head(std::string& wire, const upstream_response& rp, bool keep_alive,
+                          bool inspected) {
     bool chunk_down = !rp.is_done() && !rp.content_length();
-    rp.append_head(wire, keep_alive, chunk_down, false);
+    rp.append_head(wire, keep_alive, chunk_down, false, inspected);
     return chunk_down;
 }
 

@@ -48,9 +48,10 @@ void append_head(std::string& out, const boost::beast::http::response_header<>& 
 std::string serialize(const rendered_response& r, bool keep_alive);
 
 // Writes an upstream response's head for the client (upstream_response::append_head) with our
-// keep-alive choice, chunked when the body's length is unknown. Returns whether the body must be
-// chunked on the client leg.
-bool append_response_head(std::string& wire, const upstream_response& rp, bool keep_alive);
+// keep-alive choice, chunked when the body's length is unknown, without Alt-Svc when `inspected`.
+// Returns whether the body must be chunked on the client leg.
+bool append_response_head(std::string& wire, const upstream_response& rp, bool keep_alive,
+                          bool inspected = false);
 
 // The first value of `name`, or "".
 std::string_view header_value(const boost::beast::http::fields& f, boost::beast::http::field name);
@@ -81,6 +82,19 @@ void strip_hop_by_hop(Fields& f, bool keep_upgrade) {
         it = hop ? f.erase(it) : std::next(it);
     }
     if (had_connection) f.erase(http::field::connection);
+}
+
+// Whether every Transfer-Encoding the message has is exactly "chunked" (or it has none): the one
+// coding this proxy reads (RFC 9112 §6.1). "gzip, chunked", "chunked, chunked" or "identity" are
+// codings the origin might undo differently.
+template <class Fields>
+bool only_chunked(const Fields& f) {
+    namespace http = boost::beast::http;
+    for (auto it = f.find(http::field::transfer_encoding);
+         it != f.end() && it->name() == http::field::transfer_encoding; ++it) {
+        if (!iequals(trim(it->value()), "chunked")) return false;
+    }
+    return f.count(http::field::transfer_encoding) <= 1;
 }
 
 // The client's Via values in order, then ours, in one field (RFC 9110 §7.6.3): what

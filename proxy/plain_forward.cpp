@@ -17,6 +17,7 @@ namespace {
 
 // Where an absolute-form request goes: its origin-form path and the origin's checked addresses.
 struct plain_destination {
+    std::string authority;  // what the Host header becomes
     std::string path;
     std::vector<tcp::endpoint> endpoints;
 };
@@ -40,6 +41,8 @@ asio::awaitable<std::optional<plain_destination>> plain_target(std::shared_ptr<s
     auto& a = *parsed;
     plain_destination out;
     out.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+    out.authority = core::authority_host(a.host);
+    if (a.port != 80) out.authority += ":" + std::to_string(a.port);
     if (way == route::inspect) {
         // Inspected hosts are only ever reached over TLS: send the browser there.
         http::response<http::empty_body> res{http::status::permanent_redirect, 11};
@@ -77,6 +80,13 @@ asio::awaitable<void> forward_plain(std::shared_ptr<service::impl> svc, beast::t
     auto& st = svc->counters();
     const auto& o = *svc->opts;
     count(st.plain_http);
+    if (!only_chunked(hp.get().base())) {
+        // RFC 9112 §6.1: a coding we do not read leaves the body's end unknown. One 501.
+        co_await write_simple(client, http::status::not_implemented,
+                              "Transfer-Encoding other than chunked is not supported",
+                              o.idle_timeout);
+        co_return;
+    }
     auto dest = co_await plain_target(svc, client, hp.get().target());
     if (!dest) co_return;
     // The request body (if any) is streamed to the origin as it arrives, never buffered whole.
@@ -87,6 +97,11 @@ asio::awaitable<void> forward_plain(std::shared_ptr<service::impl> svc, beast::t
     strip_hop_by_hop(req.base(), false);  // Content-Length stays; Transfer-Encoding is re-set
     add_via(req.base());
     req.target(dest->path);
+    // RFC 9112 §3.2.2: the target's authority, not the client's Host, names the origin. The
+    // request was routed (inspected or not) by that authority, so that is the Host it carries:
+    // `GET http://<IP>/` with `Host: signin.aws.amazon.com` reaches the origin as a request for
+    // the IP, never as one for the sign-in host.
+    req.set(http::field::host, dest->authority);
     req.keep_alive(false);
     req.version(11);
     if (chunked) req.chunked(true);

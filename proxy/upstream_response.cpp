@@ -70,8 +70,8 @@ std::size_t upstream_response::on_chunk_body_impl(std::uint64_t, string_view bod
 
 void upstream_response::on_finish_impl(error_code&) {}
 
-void upstream_response::append_head(std::string& out, bool keep_alive, bool chunked,
-                                    bool upgrade) const {
+void upstream_response::append_head(std::string& out, bool keep_alive, bool chunked, bool upgrade,
+                                    bool inspected) const {
     connection_options named(upgrade);  // views into the store
     for (const auto& f : store_.fields) {
         if (f.name == http::field::connection) named.add(text(f.value_at, f.value_len));
@@ -95,7 +95,8 @@ void upstream_response::append_head(std::string& out, bool keep_alive, bool chun
         auto name = text(f.name_at, f.name_len);
         bool hop = always_hop_by_hop(f.name, upgrade) || named.names(f.name, name) ||
                    // RFC 9112 §6.1: never both; chunked is only asked for without a length.
-                   (chunked && f.name == http::field::content_length);
+                   (chunked && f.name == http::field::content_length) ||
+                   (inspected && f.name == http::field::alt_svc);
         if (!hop) append_line(out, name, text(f.value_at, f.value_len));
     }
     // The origin's Via values in order, then ours (RFC 9110 §7.6.3).

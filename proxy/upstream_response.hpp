@@ -47,7 +47,10 @@ class upstream_response : public boost::beast::http::basic_parser<false> {
     // `Connection: close` unless `keep_alive`; `Transfer-Encoding: chunked` when `chunked`. On an
     // upgrade exchange (a 101 to a request that asked for one) Upgrade is kept and
     // `Connection: upgrade` sent, as RFC 6455 §4.1 requires of the 101 a browser accepts.
-    void append_head(std::string& out, bool keep_alive, bool chunked, bool upgrade) const;
+    // `inspected`: the response of an inspected host, whose Alt-Svc is dropped (RFC 7838: it
+    // would send the browser to HTTP/3 or another authority, around this proxy).
+    void append_head(std::string& out, bool keep_alive, bool chunked, bool upgrade,
+                     bool inspected = false) const;
 
   private:
     using error_code = boost::system::error_code;

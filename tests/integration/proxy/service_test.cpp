@@ -10,12 +10,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -409,6 +411,44 @@ TEST_F(proxy_service, plain_http_on_the_connect_listener) {
                         std::to_string(p.connect()) + " http://signin.aws.amazon.com/x");
     EXPECT_NE(redirect.out.find("308"), std::string::npos) << redirect.out;
     EXPECT_NE(redirect.out.find("https://signin.aws.amazon.com/x"), std::string::npos);
+}
+
+// Issue 17: the request judged is the request forwarded. Hop-by-hop fields (and those Connection
+// names) are gone before the inspector reads the request, and Connection cannot remove what says
+// how the body is read; the plain path sends the Host it routed by, not the client's.
+TEST_F(proxy_service, what_is_forwarded_is_what_was_judged) {
+    std::mutex m;
+    std::vector<std::string> seen;  // header names the inspector saw
+    auto record = [&](const core::http_request_view& r) {
+        std::lock_guard lock(m);
+        for (const auto& h : r.headers) seen.emplace_back(h.first);
+        return test::allow_every_request(r);
+    };
+    running_proxy p(base_config(), record);
+    auto bumped = run(curl_connect(p, "https://signin.aws.amazon.com/judged",
+                                   "-H 'Connection: X-Hop, Content-Type, Content-Encoding' "
+                                   "-H 'X-Hop: 1' -H 'Content-Type: application/json' "
+                                   "-H 'Content-Encoding: identity' --data-binary '{}'"));
+    EXPECT_NE(bumped.out.find("body-bytes=2"), std::string::npos) << bumped.out;
+    EXPECT_EQ(bumped.out.find("leaked="), std::string::npos) << bumped.out;
+    {
+        std::lock_guard lock(m);
+        auto has = [&](std::string_view name) {
+            return std::any_of(seen.begin(), seen.end(), [&](const std::string& s) {
+                return s.size() == name.size() &&
+                       std::equal(s.begin(), s.end(), name.begin(), [](char x, char y) {
+                           return std::tolower(x) == std::tolower(y);
+                       });
+            });
+        };
+        EXPECT_FALSE(has("X-Hop"));
+        EXPECT_FALSE(has("Connection"));
+        EXPECT_TRUE(has("Content-Type"));
+        EXPECT_TRUE(has("Content-Encoding"));
+    }
+    auto plain = run("curl -sS --max-time 10 -x http://127.0.0.1:" + std::to_string(p.connect()) +
+                     " -H 'Host: signin.aws.amazon.com' http://plain.example.org/routed");
+    EXPECT_NE(plain.out.find("host=plain.example.org\n"), std::string::npos) << plain.out;
 }
 
 // Connection may name fields to drop, but never the body's framing (without Content-Length the

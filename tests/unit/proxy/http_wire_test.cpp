@@ -372,6 +372,44 @@ TEST(http_wire, hop_by_hop_fields_go_and_via_is_joined) {
     EXPECT_EQ(header_value(f, http::field::via), "1.0 a, 1.1 b, 1.1 consolegate");
 }
 
+// Issue 17: what says how the body is read stays, whatever Connection names; the body judged is
+// the body forwarded.
+TEST(http_wire, connection_cannot_remove_what_says_how_the_body_is_read) {
+    http::fields f;
+    f.insert(http::field::connection, "Content-Type, content-encoding, Content-Length, Host, X-A");
+    f.insert(http::field::content_type, "application/json");
+    f.insert(http::field::content_encoding, "identity");
+    f.insert(http::field::content_length, "2");
+    f.insert(http::field::host, "h");
+    f.insert("X-A", "1");
+    strip_hop_by_hop(f, false);
+    EXPECT_EQ(header_value(f, http::field::content_type), "application/json");
+    EXPECT_EQ(header_value(f, http::field::content_encoding), "identity");
+    EXPECT_EQ(header_value(f, http::field::content_length), "2");
+    EXPECT_EQ(header_value(f, http::field::host), "h");
+    EXPECT_EQ(f.count("X-A"), 0u);
+}
+
+// RFC 9112 §6.1: chunked is the one coding read; anything else is answered 501.
+TEST(http_wire, only_chunked_is_a_transfer_coding_we_read) {
+    for (auto [te, ok] : {std::pair{"", true},
+                          {"chunked", true},
+                          {" Chunked ", true},
+                          {"gzip", false},
+                          {"gzip, chunked", false},
+                          {"chunked, chunked", false},
+                          {"identity", false},
+                          {"chunked;x=1", false}}) {
+        http::fields f;
+        if (*te) f.insert(http::field::transfer_encoding, te);
+        EXPECT_EQ(only_chunked(f), ok) << te;
+    }
+    http::fields two;
+    two.insert(http::field::transfer_encoding, "chunked");
+    two.insert(http::field::transfer_encoding, "chunked");
+    EXPECT_FALSE(only_chunked(two));
+}
+
 TEST(http_wire, host_without_port) {
     EXPECT_EQ(host_without_port("signin.aws.amazon.com:443"), "signin.aws.amazon.com");
     EXPECT_EQ(host_without_port("[::1]:8443"), "::1");

@@ -22,7 +22,7 @@ struct parsed {
 };
 
 struct flags {
-    bool keep_alive = true, chunked = false, upgrade = false;
+    bool keep_alive = true, chunked = false, upgrade = false, inspected = false;
 };
 
 // Feeds `wire` whole (header) and then in body buffers of `chunk` bytes.
@@ -49,7 +49,7 @@ parsed parse(std::string_view wire, flags f = {}, std::size_t chunk = 4) {
     if (p.is_header_done()) {
         r.keep_alive = p.keep_alive();
         r.has_length = p.content_length().has_value();
-        p.append_head(r.head, f.keep_alive, f.chunked, f.upgrade);
+        p.append_head(r.head, f.keep_alive, f.chunked, f.upgrade, f.inspected);
     }
     return r;
 }
@@ -83,6 +83,23 @@ TEST(upstream_response, hop_by_hop_fields_and_the_ones_connection_names_are_remo
               "Set-Cookie: b=2\r\n"
               "Via: 1.1 consolegate\r\n"
               "\r\n");
+}
+
+// RFC 7838: Alt-Svc would send the browser to HTTP/3 (UDP) or another authority, around the
+// proxy; an inspected host's answer never carries it. Other hosts' answers are untouched.
+TEST(upstream_response, alt_svc_is_dropped_from_inspected_hosts_answers) {
+    constexpr std::string_view wire =
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nAlt-Svc: h3=\":443\"; ma=86400\r\n"
+        "alt-svc: h2=\"alt.example.net:443\"\r\nX-A: 1\r\n\r\n";
+    flags inspected;
+    inspected.inspected = true;
+    auto r = parse(wire, inspected);
+    ASSERT_FALSE(r.ec) << r.ec.message();
+    EXPECT_EQ(r.head.find("lt-", 0), std::string::npos) << r.head;
+    EXPECT_NE(r.head.find("X-A: 1"), std::string::npos) << r.head;
+    r = parse(wire);
+    EXPECT_NE(r.head.find("Alt-Svc: h3"), std::string::npos) << r.head;
+    EXPECT_NE(r.head.find("alt-svc: h2"), std::string::npos) << r.head;
 }
 
 TEST(upstream_response, connection_cannot_remove_the_body_framing) {
