@@ -56,6 +56,18 @@ void read_lines(std::istream& in, const std::string& file, std::size_t& line_no,
         std::string error;
         auto e = audit::from_json_line(line, &error);
         if (!e) {
+            // A line with invalid UTF-8 (written before writers replaced it) is read repaired
+            // and shown flagged, never hidden.
+            bool replaced = false;
+            auto repaired = audit::valid_utf8(line, &replaced);
+            if (replaced) e = audit::from_json_line(repaired, nullptr);
+            if (e) {
+                e->flagged = true;
+                std::fprintf(stderr, "%s:%zu: invalid UTF-8 replaced; shown flagged\n",
+                             file.c_str(), line_no);
+            }
+        }
+        if (!e) {
             if (++bad <= 5) {
                 std::fprintf(stderr, "%s:%zu: skipped: %s\n", file.c_str(), line_no, error.c_str());
             }

@@ -121,16 +121,53 @@ event make_event(std::string id, const core::sign_in_attempt& a, const core::dec
     e.rule = d.rule;
     e.report_only = d.report_only;
     e.flagged = d.flagged;
+    // Request bytes (a percent-decoded user name, a Host) reach every sink as valid UTF-8; the
+    // event says that something was replaced.
+    bool replaced = false;
+    for (auto& f : string_fields) e.*(f.member) = valid_utf8(e.*(f.member), &replaced);
+    if (replaced) e.flagged = true;
     return e;
+}
+
+std::string valid_utf8(std::string_view s, bool* replaced) {
+    std::string out;
+    out.reserve(s.size());
+    auto u = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    for (std::size_t i = 0; i < s.size();) {
+        unsigned char c = u(i);
+        std::size_t n = c < 0x80                   ? 1
+                        : (c >= 0xC2 && c <= 0xDF) ? 2
+                        : (c >= 0xE0 && c <= 0xEF) ? 3
+                        : (c >= 0xF0 && c <= 0xF4) ? 4
+                                                   : 0;
+        bool ok = n > 0 && i + n <= s.size();
+        for (std::size_t k = 1; ok && k < n; ++k) ok = (u(i + k) & 0xC0) == 0x80;
+        // The second byte's range for E0 (no overlong), ED (no surrogates), F0 and F4.
+        if (ok && n >= 3) {
+            unsigned char d = u(i + 1);
+            ok = !(c == 0xE0 && d < 0xA0) && !(c == 0xED && d > 0x9F) && !(c == 0xF0 && d < 0x90) &&
+                 !(c == 0xF4 && d > 0x8F);
+        }
+        if (!ok) {
+            out.append("\xEF\xBF\xBD");
+            if (replaced) *replaced = true;
+            ++i;
+            continue;
+        }
+        out.append(s.substr(i, n));
+        i += n;
+    }
+    return out;
 }
 
 std::string to_json_line(const event& e) {
     json::object o;
     o.reserve(std::size(string_fields) + 3);
     o.emplace("schema", schema_version);
-    for (auto& f : string_fields) o.emplace(f.name, e.*(f.member));
+    bool replaced = false;
+    for (auto& f : string_fields) o.emplace(f.name, valid_utf8(e.*(f.member), &replaced));
     o.emplace("report_only", e.report_only);
-    o.emplace("flagged", e.flagged);
+    o.emplace("flagged", e.flagged || replaced);
     return json::serialize(o);
 }
 

@@ -56,6 +56,13 @@ std::string redact_query(std::string_view query);
 // roles live under a path the request does not name).
 std::string principal_arn(const core::sign_in_attempt& a);
 
+// `s` as valid UTF-8: each byte that does not start or continue a well-formed sequence (RFC 3629:
+// no overlong forms, surrogates or code points past U+10FFFF) becomes U+FFFD. `*replaced` (if
+// given) is set when anything was replaced.
+std::string valid_utf8(std::string_view s, bool* replaced = nullptr);
+
+// Every string field is written as valid UTF-8 (valid_utf8), and an event in which bytes were
+// replaced is written flagged, so a percent-encoded invalid byte cannot make its line unreadable.
 std::string to_json_line(const event& e);  // one line, no trailing newline
 // nullopt with *error set for anything that is not an event object (unknown fields are ignored
 // so newer writers stay readable).

@@ -58,3 +58,34 @@ TEST(event, rejects_non_events) {
     EXPECT_FALSE(au::from_json_line(R"({"id":1,"time":"t"})", &err));  // wrong type
     EXPECT_FALSE(au::from_json_line(R"({"id":"x","time":"t","flagged":"yes"})", &err));
 }
+
+TEST(event, invalid_utf8_is_replaced_and_the_event_flagged) {
+    bool replaced = false;
+    EXPECT_EQ(au::valid_utf8("plain \xc3\xa9 \xf0\x9f\x98\x80", &replaced),
+              "plain \xc3\xa9 \xf0\x9f\x98\x80");
+    EXPECT_FALSE(replaced);
+    for (std::string_view bad : {"\xff", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
+                                 "\xf4\x90\x80\x80", "\xc3", "a\x80"}) {
+        replaced = false;
+        auto out = au::valid_utf8(bad, &replaced);
+        EXPECT_TRUE(replaced) << bad;
+        EXPECT_NE(out.find("\xef\xbf\xbd"), std::string::npos);
+    }
+    cc::sign_in_attempt a;
+    a.user = "bob\xff\xfe";
+    a.host = "signin.aws.amazon.com";
+    cc::decision d;
+    auto e = au::make_event("id1", a, d, "POST", "/x\xc0?y");
+    EXPECT_TRUE(e.flagged);
+    EXPECT_EQ(e.user, "bob\xef\xbf\xbd\xef\xbf\xbd");
+    // An event built by hand with raw bytes still makes a line that reads back, flagged.
+    au::event raw;
+    raw.id = "id2";
+    raw.time = "2026-11-23T04:15:46.123Z";
+    raw.user = "\x80";
+    std::string err;
+    auto back = au::from_json_line(au::to_json_line(raw), &err);
+    ASSERT_TRUE(back) << err;
+    EXPECT_TRUE(back->flagged);
+    EXPECT_EQ(back->user, "\xef\xbf\xbd");
+}
