@@ -5,7 +5,11 @@ origin" from "blocked by the gateway". Its certificate comes from a demo upstrea
 gateway trusts (proxy.upstream_override.ca_bundle), just as the real AWS is trusted through the
 system store.
 
-    scripts/demo-origin.py --dir demo-state/origin --port 9443 [--hosts a,b,...]
+    scripts/demo-origin.py --dir demo-state/origin --port 9443 [--hosts a,b,...] [--record FILE]
+
+With --record, every request received is appended to FILE as one JSON line (method, target, headers
+in order, body as latin-1 text), so a test can check what reached "AWS". Every answer carries an
+Alt-Svc header, as AWS's do, so a test can check that the gateway drops it.
 
 Creates DIR/upstream-ca.pem (+ key) and DIR/origin.pem (+ key) with openssl on first start.
 Standard library only.
@@ -60,11 +64,17 @@ def ensure_certs(directory, hosts):
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "demo-origin"
+    record = None  # path of the request log, or None
 
     def _answer(self):
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(min(length, 1 << 20))
+        data = self.rfile.read(min(length, 1 << 20)) if length else b""
+        if Handler.record:
+            line = json.dumps({"method": self.command, "target": self.path,
+                               "headers": [[k, v] for k, v in self.headers.items()],
+                               "body": data.decode("latin-1")})
+            with open(Handler.record, "a") as f:
+                f.write(line + "\n")
         host = self.headers.get("Host", "")
         if "application/json" in (self.headers.get("Accept") or ""):
             body = json.dumps({"origin": "demo", "host": host, "path": self.path.split("?")[0]})
@@ -78,6 +88,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
+        self.send_header("Alt-Svc", 'h3=":443"; ma=86400')
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
@@ -94,7 +105,9 @@ def main():
     p.add_argument("--port", type=int, default=9443)
     p.add_argument("--bind", default="127.0.0.1")
     p.add_argument("--hosts", default=",".join(DEFAULT_HOSTS))
+    p.add_argument("--record", default=None)
     a = p.parse_args()
+    Handler.record = a.record
     pem, key, _ = ensure_certs(a.dir, a.hosts.split(","))
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2

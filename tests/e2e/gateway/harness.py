@@ -89,8 +89,10 @@ class Gateway:
 
     def start_origin(self):
         self.origin_dir = os.path.join(self.dir, "origin")
+        self.origin_record = os.path.join(self.dir, "origin-requests.jsonl")
         self._start("origin", ["python3", os.path.join(SOURCE_DIR, "scripts/demo-origin.py"),
-                               "--dir", self.origin_dir, "--port", str(self.ports["origin"])])
+                               "--dir", self.origin_dir, "--port", str(self.ports["origin"]),
+                               "--record", self.origin_record])
         wait_until(lambda: self._port_open(self.ports["origin"]), 20, "demo origin")
 
     def start_unbound(self):
@@ -335,6 +337,13 @@ class Gateway:
         head, _, body = data.partition(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
         return status, body.decode("utf-8", "replace")
+
+    def origin_requests(self):
+        """Every request the stand-in AWS received, in order (see scripts/demo-origin.py)."""
+        if not os.path.exists(self.origin_record):
+            return []
+        with open(self.origin_record) as f:
+            return [json.loads(line) for line in f if line.strip()]
 
     def cli(self, *args, input=None):
         return run([BINARY] + list(args), input=input)

@@ -1,0 +1,252 @@
+"""Issue 17: routes around the gateway, tried as an attacker would against the live binary with a
+stand-in AWS (scripts/demo-origin.py --record) that logs every request it receives. One test per
+route class, several variants each. Every variant names the forbidden account (PROD, denied by the
+harness policy's `no-prod` rule); the assertions are that no request of a variant reaches the
+origin, and that every variant the inspector judged is in the audit record.
+
+Runs on loopback (the harness's ports), not in a network namespace: the harness's peers need no
+privileges that way, and every route tried here goes through the gateway's listeners.
+Bounded: one gateway for the module, every socket operation with a timeout (about 15 s in all)."""
+import json
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gateway"))
+from harness import BINARY, PROD, SANDBOX, Gateway, wait_until  # noqa: E402
+
+SIGNIN = "signin.aws.amazon.com"
+# Access key IDs that encode an account (inspect/access_key.hpp): PROD's and SANDBOX's.
+AKID_PROD = "ASIADHPL2AOHCWS4H4AN"
+AKID_SANDBOX = "ASIABTXV5AHDSWS4H4AN"
+TIMEOUT = 10
+
+
+def form_request(target, body, host=SIGNIN, extra=(), ctype="application/x-www-form-urlencoded"):
+    head = ["POST %s HTTP/1.1" % target, "Host: %s" % host]
+    if ctype:
+        head.append("Content-Type: %s" % ctype)
+    head += list(extra)
+    head += ["Content-Length: %d" % len(body), "Connection: close"]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body.encode()
+
+
+def status_of(data):
+    head = data.split(b"\r\n", 1)[0]
+    return int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
+
+
+def read_all(sock):
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except (socket.timeout, ConnectionResetError, ssl.SSLError):
+        pass
+    return data
+
+
+class evasion(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.gw = Gateway().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.close()
+
+    # ----- clients -----
+    def connect_port(self):
+        return socket.create_connection(("127.0.0.1", self.gw.ports["connect"]), timeout=TIMEOUT)
+
+    def plain(self, request_bytes):
+        """One request on the CONNECT listener (absolute-form plain HTTP or CONNECT)."""
+        with self.connect_port() as s:
+            s.sendall(request_bytes)
+            return read_all(s)
+
+    def tunnel(self, authority, sni, request_bytes):
+        """CONNECT authority, TLS with `sni` (trusting the gateway's CA only), one request.
+        Returns the CONNECT status and the inner answer (b"" when the tunnel or TLS failed)."""
+        with self.connect_port() as s:
+            s.sendall(("CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (authority, authority)).encode())
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = s.recv(1)
+                if not chunk:
+                    return status_of(head), b""
+                head += chunk
+            if status_of(head) != 200:
+                return status_of(head), b""
+            ctx = ssl.create_default_context(cafile=os.path.join(self.gw.ca_dir, "ca.crt"))
+            ctx.check_hostname = False
+            try:
+                with ctx.wrap_socket(s, server_hostname=sni) as t:
+                    t.sendall(request_bytes)
+                    return 200, read_all(t)
+            except (ssl.SSLError, OSError):
+                return 200, b""
+
+    def sni(self, request_bytes, host=SIGNIN):
+        ctx = ssl.create_default_context(cafile=os.path.join(self.gw.ca_dir, "ca.crt"))
+        with socket.create_connection(("127.0.0.1", self.gw.ports["sni"]), timeout=TIMEOUT) as s:
+            with ctx.wrap_socket(s, server_hostname=host) as t:
+                t.sendall(request_bytes)
+                return read_all(t)
+
+    # ----- what the origin and the record saw -----
+    def forbidden_reached_origin(self, since):
+        """Requests after index `since` that name PROD (digits or access key) anywhere."""
+        hits = []
+        for r in self.gw.origin_requests()[since:]:
+            text = json.dumps(r)
+            if PROD in text or AKID_PROD in text or "%s" % int(PROD) in text:
+                hits.append(r)
+        return hits
+
+    def assert_denied_and_recorded(self, name, send, statuses=(403,), recorded=True):
+        origin_before = len(self.gw.origin_requests())
+        events_before = len(self.gw.events())
+        data = send()
+        self.assertIn(status_of(data), statuses, "%s: %r" % (name, data[:300]))
+        if recorded:
+            wait_until(lambda: len(self.gw.events()) > events_before, 10, "%s in the record" % name)
+            new = self.gw.events()[events_before:]
+            self.assertTrue(any(e["enforced"] == "deny" for e in new), "%s: %r" % (name, new))
+        # The origin answers quickly; a forwarded request would be recorded by now.
+        time.sleep(0.2)
+        self.assertEqual(self.forbidden_reached_origin(origin_before), [], name)
+        self.assertEqual(len(self.gw.origin_requests()), origin_before, name)
+
+    # ----- class 1: names that escape the matcher -----
+    def test_names_that_escape_the_matcher_are_refused_everywhere(self):
+        body = "account=%s&roleName=Admin" % PROD
+        for bad in ("signin.aws.amazon.com..", "signin..aws.amazon.com", ".signin.aws.amazon.com",
+                    "signin.aws.amazon.com...", "SIGNIN.AWS.AMAZON.COM..", "signin.aws.amazon.com%2e"):
+            with self.subTest(connect=bad):
+                self.assert_denied_and_recorded(
+                    "CONNECT " + bad, lambda: self.plain(
+                        ("CONNECT %s:443 HTTP/1.1\r\nHost: %s:443\r\n\r\n" % (bad, bad)).encode()),
+                    statuses=(400,), recorded=False)
+            with self.subTest(plain=bad):
+                self.assert_denied_and_recorded(
+                    "plain http " + bad, lambda: self.plain(form_request(
+                        "http://%s/switchrole" % bad, body, host=bad)),
+                    statuses=(400,), recorded=False)
+            with self.subTest(host_in_tunnel=bad):
+                # A valid tunnel and SNI, an invalid Host inside: 421 before anything is judged.
+                _, inner = self.tunnel("%s:443" % SIGNIN, SIGNIN,
+                                       form_request("/switchrole", body, host=bad))
+                self.assertEqual(status_of(inner), 421, bad)
+            with self.subTest(absolute_form_in_tunnel=bad):
+                _, inner = self.tunnel("%s:443" % SIGNIN, SIGNIN,
+                                       form_request("https://%s/switchrole" % bad, body))
+                self.assertEqual(status_of(inner), 421, bad)
+        self.assertEqual(self.forbidden_reached_origin(0), [])
+
+    # ----- class 3: the gateway and AWS read the same bytes differently -----
+    def test_requests_that_could_be_read_two_ways_are_denied_and_recorded(self):
+        form = "account=%s&roleName=Admin" % PROD
+        allowed_form = "account=%s&roleName=Admin" % SANDBOX
+        chunk = "account=%s&roleName=Admin" % SANDBOX
+        variants = {
+            "two Host headers": form_request("/switchrole", allowed_form,
+                                             extra=["Host: %s.signin.aws.amazon.com" % PROD]),
+            "Host as a chunked trailer": (
+                "POST /switchrole HTTP/1.1\r\nHost: %s\r\nContent-Type: "
+                "application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n"
+                "Connection: close\r\n\r\n%x\r\n%s\r\n0\r\nHost: %s.signin.aws.amazon.com\r\n\r\n"
+                % (SIGNIN, len(chunk), chunk, PROD)).encode(),
+            "fragment in the target": form_request(
+                "/switchrole#?account=%s&roleName=Admin" % PROD, allowed_form),
+            "semicolon in the query": (
+                "GET /switchrole?account=%s;account=%s&roleName=Admin HTTP/1.1\r\nHost: %s\r\n"
+                "Connection: close\r\n\r\n" % (SANDBOX, PROD, SIGNIN)).encode(),
+            "multipart with a form-like boundary": form_request(
+                "/authenticate", "account=%s&username=bob" % PROD,
+                ctype="multipart/form-data; boundary=x-www-form-urlencoded"),
+            "two Content-Types": form_request(
+                "/switchrole", form, extra=["Content-Type: application/json"]),
+            "JSON number with an exponent": form_request(
+                "/sessions/5d0e1f2a/v1/switchrole",
+                '{"accountId":%se11,"roleName":"Admin"}' % (PROD[0] + "." + PROD[1:]),
+                ctype="application/json"),
+            "JSON number with a fraction": form_request(
+                "/sessions/5d0e1f2a/v1/switchrole", '{"accountId":%s.0001,"roleName":"Admin"}'
+                % PROD, ctype="application/json"),
+            "roleName an ARN in another account": form_request(
+                "/switchrole", "account=%s&roleName=arn%%3Aaws%%3Aiam%%3A%%3A%s%%3Arole%%2FAdmin"
+                % (SANDBOX, PROD)),
+            "roleArn in multi-session switch role": form_request(
+                "/sessions/5d0e1f2a/v1/switchrole",
+                '{"roleArn":"arn:aws:iam::%s:role/Admin"}' % PROD, ctype="application/json"),
+            "SigV4 Credential after a lookalike parameter": (
+                "GET /b/k HTTP/1.1\r\nHost: %s\r\nAuthorization: AWS4-HMAC-SHA256 "
+                "XCredential=%s/20261123/us-east-1/s3/aws4_request, Credential=%s/20261123/"
+                "us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00\r\n"
+                "Connection: close\r\n\r\n" % (SIGNIN, AKID_SANDBOX, AKID_PROD)).encode(),
+        }
+        for name, req in variants.items():
+            with self.subTest(variant=name, via="sni"):
+                self.assert_denied_and_recorded(name, lambda: self.sni(req))
+            with self.subTest(variant=name, via="connect"):
+                self.assert_denied_and_recorded(
+                    name, lambda: self.tunnel("%s:443" % SIGNIN, SIGNIN, req)[1])
+
+    def test_what_is_forwarded_is_what_was_judged(self):
+        # Connection naming Content-Type no longer removes it after inspection: the origin reads
+        # the JSON body the inspector read (SANDBOX), not a form (PROD).
+        body = '{"accountId":"%s","roleName":"Admin","x":"&account=%s&"}' % (SANDBOX, PROD)
+        before = len(self.gw.origin_requests())
+        data = self.sni(form_request("/sessions/5d0e1f2a/v1/switchrole", body,
+                                     ctype="application/json",
+                                     extra=["Connection: Content-Type, Content-Encoding"]))
+        self.assertEqual(status_of(data), 200, data[:300])
+        got = self.gw.origin_requests()[before:]
+        self.assertEqual(len(got), 1)
+        headers = {k.lower(): v for k, v in got[0]["headers"]}
+        self.assertEqual(headers.get("content-type"), "application/json")
+        self.assertNotIn("alt-svc", data.split(b"\r\n\r\n")[0].decode().lower())
+        # An unknown transfer coding: one 501, the body never parsed as a second request.
+        for te in ("gzip", "gzip, chunked", "chunked, chunked", "identity"):
+            with self.subTest(te=te):
+                req = ("POST /switchrole HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: %s\r\n"
+                       "Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+                       "POST /switchrole?account=%s&roleName=Admin HTTP/1.1\r\nHost: %s\r\n\r\n"
+                       % (SIGNIN, te, PROD, SIGNIN)).encode()
+                before = len(self.gw.origin_requests())
+                data = self.sni(req)
+                self.assertEqual(data.count(b"HTTP/1.1 "), 1, data[:300])
+                self.assertEqual(status_of(data), 501, data[:300])
+                self.assertEqual(len(self.gw.origin_requests()), before)
+
+    # ----- class 4: the record cannot be dodged -----
+    def test_invalid_utf8_cannot_hide_an_attempt_from_the_record(self):
+        events_before = len(self.gw.events())
+        for user in ("%FF%FE", "%C0%AF", "%ED%A0%80", "bob%80"):
+            with self.subTest(user=user):
+                data = self.sni(form_request(
+                    "/authenticate", "account=%s&username=%s&password=x" % (PROD, user)))
+                self.assertEqual(status_of(data), 403, data[:300])
+        wait_until(lambda: len(self.gw.events()) >= events_before + 4, 10, "four events")
+        with open(os.path.join(self.gw.dir, "audit.jsonl"), "rb") as f:
+            for raw in f:
+                raw.decode("utf-8")  # every line valid UTF-8
+                json.loads(raw)
+        new = self.gw.events()[events_before:]
+        self.assertTrue(all(e["flagged"] for e in new if e["account"] == PROD), new)
+        r = subprocess.run([BINARY, "logs", "--file", os.path.join(self.gw.dir, "audit.jsonl"),
+                            "--account", PROD], capture_output=True, text=True, timeout=30)
+        self.assertNotIn("skipped", r.stderr)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
