@@ -339,30 +339,33 @@ cases["hostile-lf-absolute-form"] = (
     [att("iam-user", account=A)])
 
 # --- read two ways (issue 17): each denied with its own reason, every field AWS reads is read -----
-# Hand-checked: what the origin could read differently is a parse error; what it reads is judged.
-AKID_B = "ASIAGO645SY5CWS4H4AN"  # encodes 444455556666 (account_from_access_key)
-AKID_OTHER = "ASIAY34FZKBOKMUTVV7A"  # encodes 609629065308
+# Hand-checked. In each case the reading the inspector used to take names only A (allowed); the
+# other reading (the origin's, or a field it used not to read) names B (denied).
+AKID_A = "ASIABTX3GSDSSWS4H4AN"  # encodes 111122223333 (account_from_access_key)
+AKID_B = "ASIAGO645SY5CWS4H4AN"  # encodes 444455556666
 cases["hostile-fragment-in-target"] = (
     req("GET", f"/switchrole#?account={B}&roleName=Admin", "signin.aws.amazon.com"),
     [att("switch-role", parse_error=True)])
 cases["hostile-semicolon-query"] = (
-    req("GET", f"/switchrole?account={A};account={B}&roleName=Admin", "signin.aws.amazon.com"),
-    [att("switch-role", alias=f"{A};account={B}", role="Admin"),
-     att("switch-role", parse_error=True)])
+    req("GET", f"/switchrole?roleName=Admin&account={A}&x=1;account={B}", "signin.aws.amazon.com"),
+    [att("switch-role", account=A, role="Admin"), att("switch-role", parse_error=True)])
 cases["hostile-duplicate-host"] = (
-    req("POST", "/switchrole", "signin.aws.amazon.com", headers=["Host: evil.example.com"],
-        body=form([("account", B), ("roleName", "Dev")]), ctype=FORM),
-    [att("switch-role", account=B, role="Dev"), att("switch-role", parse_error=True)])
-trailer_body = form([("account", B), ("roleName", "Dev")])
+    req("POST", "/switchrole", "signin.aws.amazon.com",
+        headers=[f"Host: {B}.signin.aws.amazon.com"],
+        body=form([("account", A), ("roleName", "Dev")]), ctype=FORM),
+    [att("switch-role", account=A, role="Dev"), att("switch-role", parse_error=True)])
+trailer_body = form([("account", A), ("roleName", "Dev")])
 cases["hostile-host-in-trailer"] = (
     req("POST", "/switchrole", "signin.aws.amazon.com", headers=["Transfer-Encoding: chunked"],
         ctype=FORM, body=f"{len(trailer_body):x}\r\n{trailer_body}\r\n0\r\n"
-        "Host: evil.example.com\r\n\r\n"),
-    [att("switch-role", account=B, role="Dev"), att("switch-role", parse_error=True)])
+        f"Host: {B}.signin.aws.amazon.com\r\n\r\n"),
+    [att("switch-role", account=A, role="Dev"), att("switch-role", parse_error=True)])
 cases["hostile-multipart-form-boundary"] = (
     req("POST", "/authenticate", "signin.aws.amazon.com",
         ctype="multipart/form-data; boundary=x-www-form-urlencoded",
-        body=f"account={B}&username=bob"),
+        body=f"account={A}&x=\r\n--x-www-form-urlencoded\r\n"
+        "Content-Disposition: form-data; name=\"account\"\r\n\r\n"
+        f"{B}\r\n--x-www-form-urlencoded--\r\n"),
     [att("iam-user", parse_error=True)])
 cases["hostile-content-type-twice"] = (
     req("POST", "/switchrole", "signin.aws.amazon.com", ctype=FORM,
@@ -371,37 +374,40 @@ cases["hostile-content-type-twice"] = (
     [att("switch-role", parse_error=True)])
 cases["hostile-json-number-exponent"] = (
     req("POST", "/sessions/5d0e1f2a/v1/switchrole", "signin.aws.amazon.com",
-        body='{"accountId":4.44455556666e11,"roleName":"Dev"}', ctype="application/json"),
-    [att("switch-role", account=B, role="Dev")])
+        body='{"roleName":"Dev","accountId":"%s","accountId":4.44455556666e11}' % A,
+        ctype="application/json"),
+    [att("switch-role", account=A, role="Dev"), att("switch-role", account=B, role="Dev")])
 cases["hostile-json-number-fraction"] = (
     req("POST", "/sessions/5d0e1f2a/v1/switchrole", "signin.aws.amazon.com",
-        body='{"accountId":444455556666.5,"roleName":"Dev"}', ctype="application/json"),
-    [att("switch-role", alias="444455556666.5", role="Dev"), att("switch-role", parse_error=True)])
+        body='{"roleName":"Dev","accountId":"%s","accountId":444455556666.4}' % A,
+        ctype="application/json"),
+    [att("switch-role", account=A, role="Dev"),
+     att("switch-role", alias="444455556666.4", role="Dev"), att("switch-role", parse_error=True)])
 cases["hostile-role-arn-other-account"] = (
     req("POST", "/switchrole", "signin.aws.amazon.com", ctype=FORM,
         body=form([("account", A), ("roleName", f"arn:aws:iam::{B}:role/Admin")])),
     [att("switch-role", account=A, role="Admin"), att("switch-role", account=B, role="Admin")])
 cases["hostile-multi-session-role-arn"] = (
     req("POST", "/sessions/5d0e1f2a/v1/switchrole", "signin.aws.amazon.com",
-        body='{"roleArn":"arn:aws:iam::%s:role/Admin"}' % B, ctype="application/json"),
-    [att("switch-role", account=B, role="Admin")])
+        body='{"accountId":"%s","roleName":"Dev","roleArn":"arn:aws:iam::%s:role/Admin"}' % (A, B),
+        ctype="application/json"),
+    [att("switch-role", account=A, role="Dev"), att("switch-role", account=A, role="Admin"),
+     att("switch-role", account=B, role="Admin")])
 cases["saml-role-index-not-in-assertion"] = (
     req("POST", "/saml", "signin.aws.amazon.com", body=form([
-        ("roleIndex", ROLE_B),
-        ("SAMLResponse", saml([f"{ROLE_A},{PROV_A}"]))]), ctype=FORM),
-    [att("saml", account=B, role="AWSReservedSSO_ReadOnly_0123456789abcdef",
-         permission_set="ReadOnly", user="alice@example.com", parse_error=True)])
+        ("roleIndex", ROLE_A),
+        ("SAMLResponse", saml([f"{ROLE_B},{PROV_B}"]))]), ctype=FORM),
+    [att("saml", account=A, role="Admin", user="alice@example.com", parse_error=True)])
 cases["hostile-sigv4-credential-substring"] = (
     req("GET", "/b/k", "s3.console.aws.amazon.com", headers=[
-        f"Authorization: AWS4-HMAC-SHA256 XCredential={AKID_OTHER}/20261123/us-east-1/s3/"
+        f"Authorization: AWS4-HMAC-SHA256 XCredential={AKID_A}/20261123/us-east-1/s3/"
         f"aws4_request, Credential={AKID_B}/20261123/us-east-1/s3/aws4_request, "
         "SignedHeaders=host, Signature=00"]),
     [att("api-credentials", "post-auth", account=B)])
 cases["hostile-sigv4-no-credential-parameter"] = (
     req("GET", "/b/k", "s3.console.aws.amazon.com", headers=[
-        f"Authorization: AWS4-HMAC-SHA256 SignedHeaders=host;Credential={AKID_B}, Signature=00"]),
+        f"Authorization: AWS4-HMAC-SHA256 SignedHeaders=host;Credential={AKID_A}, Signature=00"]),
     [att("api-credentials", "post-auth", parse_error=True)])
-
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:
         f.write(text)

@@ -329,7 +329,8 @@ TEST(inspector, json_numbers_are_read_exactly_in_any_form) {
 TEST(inspector, saml_role_index_must_be_a_role_the_assertion_contains) {
     const std::string role_a = "arn:aws:iam::111122223333:role/Admin";
     const std::string prov_a = "arn:aws:iam::111122223333:saml-provider/Okta";
-    auto response = consolegate::test::saml_response({role_a + "," + prov_a}, "alice");
+    auto response =
+        consolegate::test::b64(consolegate::test::saml_response({role_a + "," + prov_a}, "alice"));
     auto escape = [](std::string s) {
         std::string out;
         for (char c : s) {
