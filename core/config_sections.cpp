@@ -27,6 +27,7 @@ void loader::read_dns(const toml::table& t) {
     s.get_endpoints("upstreams", d.upstreams, 53);
     s.get_duration("upstream_timeout", d.upstream_timeout);
     s.get_uint("upstream_retries", d.upstream_retries, 0, 10);
+    s.get_duration("answer_timeout", d.answer_timeout);
     s.get_addresses("steer_ipv4", d.steer_ipv4, true);
     s.get_addresses("steer_ipv6", d.steer_ipv6, false);
     s.get_host_patterns("steer_names", d.steer_names);
@@ -53,6 +54,8 @@ void loader::read_dns(const toml::table& t) {
     s.finish();
     if (d.upstream_timeout.count() == 0)
         error(t.source(), "dns.upstream_timeout must be greater than zero");
+    if (d.answer_timeout.count() == 0)
+        error(t.source(), "dns.answer_timeout must be greater than zero");
 }
 
 void loader::read_dns_cache(const toml::table& t) {
@@ -65,6 +68,8 @@ void loader::read_dns_cache(const toml::table& t) {
     s.get("serve_stale", c.serve_stale);
     s.get_duration("stale_answer_ttl", c.stale_answer_ttl);
     s.get_duration("max_stale", c.max_stale);
+    s.get_duration("negative_max_stale", c.negative_max_stale);
+    s.get_duration("stale_answer_client_timeout", c.stale_answer_client_timeout);
     s.get("prefetch", c.prefetch);
     s.finish();
     if (c.min_ttl > c.max_ttl)

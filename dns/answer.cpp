@@ -190,6 +190,7 @@ bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const p
         out.ttl_offsets.push_back(static_cast<std::uint16_t>(rr.ttl_at));
         lifetime = std::min(lifetime, ttl);
     }
+    out.negative = negative_answer;
     if (flags & flag::tc) {
         out.lifetime = 0;  // incomplete: never cached
     } else if (negative_answer) {

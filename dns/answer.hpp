@@ -18,6 +18,7 @@ struct cached_answer {
     std::vector<std::uint16_t> ttl_offsets;
     std::uint32_t lifetime = 0;    // seconds the answer stays fresh; 0 = do not cache
     bool steered_rewrite = false;  // a CNAME chain into a steered name was replaced
+    bool negative = false;         // NXDOMAIN or NODATA (RFC 2308): its own stale cap
 };
 
 struct ttl_limits {

@@ -41,6 +41,9 @@ void write_prometheus(std::string& out, const stats& s) {
     metric(out, "dropped", c, "Datagrams dropped unanswered.", s.dropped);
     metric(out, "upstream_timeouts", c, "Upstream attempts that timed out.", s.upstream_timeouts);
     metric(out, "upstream_errors", c, "Forwarded queries that failed upstream.", s.upstream_errors);
+    metric(out, "answer_timeouts", c,
+           "Forwarded queries answered (stale or SERVFAIL) at a deadline before upstream did.",
+           s.answer_timeouts);
     metric(out, "tcp_accepted", c, "TCP connections accepted.", s.tcp_accepted);
     metric(out, "tcp_rejected", c, "TCP connections refused over max_tcp_connections.",
            s.tcp_rejected);

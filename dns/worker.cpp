@@ -2,6 +2,7 @@
 
 #include <ares.h>
 
+#include <boost/asio/steady_timer.hpp>
 #include <string>
 
 #include "consolegate/log/log.hpp"
@@ -96,14 +97,29 @@ std::size_t worker::handle(std::span<const std::uint8_t> in, const client& c, bo
     // skips the name matching.
     cache_key key;
     make_cache_key(q, key);
-    if (const auto* e = answers_.find(key.view(), now); e && e->fresh(now)) {
-        return answer_from_cache(*e, q, c, tcp, now, out);
-    }
+    const auto* e = answers_.find(key.view(), now);
+    if (e && e->fresh(now)) return answer_from_cache(*e, q, c, tcp, now, out);
     if (const auto n = answer_by_policy(q, c, out)) return *n;
     st.cache_misses.fetch_add(1, std::memory_order_relaxed);
+    if (!cfg->cache.serve_stale) e = nullptr;  // kept from before a reload turned it off
+    if (e && upstream_down_) return answer_stale_now(*e, q, c, tcp, out);
     log_query(c, q, "forward");
-    forward(q, c, tcp, out);
+    forward(q, c, tcp, out, e ? cfg->cache.stale_answer_client_timeout : cfg->answer_timeout);
     return 0;
+}
+
+// RFC 8767 §5: upstream is known down, so the stale answer goes out now and one refresh per
+// entry goes upstream in the background (its success is what marks upstream up again).
+std::size_t worker::answer_stale_now(const cache::entry& e, const query& q, const client& c,
+                                     bool tcp, std::span<std::uint8_t> out) {
+    st.stale_served.fetch_add(1, std::memory_order_relaxed);
+    log_query(c, q, "stale");
+    const auto n = render(e.answer, q, 0, seconds(cfg->cache.stale_answer_ttl), tcp, out);
+    if (!e.prefetching) {
+        e.prefetching = true;
+        forward(q, client{}, false, {}, {});
+    }
+    return n;
 }
 
 std::size_t worker::answer_unparsed(parse_status s, std::span<const std::uint8_t> in,
@@ -137,7 +153,7 @@ std::size_t worker::answer_from_cache(const cache::entry& e, const query& q, con
         (e.fresh_until_ms - now) * 10 < std::uint64_t{e.answer.lifetime} * 1000) {
         e.prefetching = true;
         st.prefetches.fetch_add(1, std::memory_order_relaxed);
-        forward(q, client{}, false, {});  // no client: the answer only refreshes the cache
+        forward(q, client{}, false, {}, {});  // no client: the answer only refreshes the cache
     }
     return n;
 }
@@ -173,13 +189,56 @@ std::size_t worker::render(const cached_answer& a, const query& q, std::uint32_t
     return n;
 }
 
-void worker::forward(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out) {
+namespace {
+
+// A client waiting on upstream: whichever of the answer and the deadline comes first answers it.
+struct waiting {
+    explicit waiting(boost::asio::io_context& io) : timer(io) {}
+    boost::asio::steady_timer timer;
+    bool answered = false;
+};
+
+}  // namespace
+
+// Sends `q` upstream; a client `c` is answered by the upstream answer or, `deadline` after now,
+// by on_deadline (stale or SERVFAIL), whichever comes first. The deadline is real time (asio's
+// steady clock), not time_source: it bounds what a client waits, as c-ares's own timers do.
+void worker::forward(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out,
+                     core::duration deadline) {
+    std::shared_ptr<waiting> w;
+    if (c.has_peer()) {
+        w = std::make_shared<waiting>(io);
+        w->timer.expires_after(deadline);
+        w->timer.async_wait([this, life = std::weak_ptr<int>(life_), w, q, c,
+                             tcp](const boost::system::error_code& ec) {
+            if (ec || w->answered || life.expired() || stopped) return;
+            w->answered = true;
+            on_deadline(q, c, tcp);
+        });
+    }
     // The handler owns copies of the query and the client: it may run long after this call.
-    const bool sent = upstream_.send(q, udp_size(), [this, q, c, tcp](const net::cares_answer& r) {
-        if (r.status == ARES_EDESTRUCTION) return;  // the worker may be going away
-        on_upstream(r, q, c, tcp);
-    });
-    if (!sent) fail(q, c, tcp, out);
+    const bool sent =
+        upstream_.send(q, udp_size(), [this, w, q, c, tcp](const net::cares_answer& r) {
+            if (r.status == ARES_EDESTRUCTION) return;  // the worker may be going away
+            if (!w) return on_upstream(r, q, c, tcp);
+            w->timer.cancel();
+            // Answered at the deadline already: the late answer still refreshes the cache.
+            on_upstream(r, q, w->answered ? client{} : c, tcp);
+            w->answered = true;
+        });
+    if (!sent) {
+        if (w) {
+            w->answered = true;
+            w->timer.cancel();
+        }
+        fail(q, c, tcp, out);
+    }
+}
+
+void worker::on_deadline(const query& q, const client& c, bool tcp) {
+    st.answer_timeouts.fetch_add(1, std::memory_order_relaxed);
+    upstream_down_ = true;  // silent past a client deadline: later stale answers go at once
+    fail(q, c, tcp, std::span<std::uint8_t>(scratch));
 }
 
 void worker::on_upstream(const net::cares_answer& r, const query& q, const client& c, bool tcp) {
@@ -188,12 +247,15 @@ void worker::on_upstream(const net::cares_answer& r, const query& q, const clien
     if (r.status != ARES_SUCCESS || r.answer.empty() ||
         !normalize_answer(r.answer, q, pol_, limits(), a)) {
         st.upstream_errors.fetch_add(1, std::memory_order_relaxed);
+        upstream_down_ = true;
         return fail(q, c, tcp, out);
     }
     const std::uint8_t rc = a.wire[3] & 0xf;
     if (rc == rcode::servfail && cfg->cache.serve_stale) {
+        upstream_down_ = true;
         return fail(q, c, tcp, out);  // RFC 8767 §4: SERVFAIL counts as failure
     }
+    upstream_down_ = false;
     if (rc == rcode::servfail) st.servfail.fetch_add(1, std::memory_order_relaxed);
     if (a.steered_rewrite) st.cname_rewritten.fetch_add(1, std::memory_order_relaxed);
     const auto n = render(a, q, 0, std::nullopt, tcp, out);
@@ -205,7 +267,9 @@ void worker::store(const query& q, cached_answer&& a) {
     cache_key key;
     make_cache_key(q, key);
     const auto before = answers_.size();
-    const std::uint32_t keep = cfg->cache.serve_stale ? seconds(cfg->cache.max_stale) : 0;
+    const auto& cc = cfg->cache;
+    const std::uint32_t keep =
+        cc.serve_stale ? seconds(a.negative ? cc.negative_max_stale : cc.max_stale) : 0;
     answers_.insert(key.view(), std::move(a), now_ms(), keep);
     st.cache_entries.fetch_add(
         static_cast<std::int64_t>(answers_.size()) - static_cast<std::int64_t>(before),
@@ -214,12 +278,15 @@ void worker::store(const query& q, cached_answer&& a) {
 
 // Upstream failed: a stale answer within max-stale (RFC 8767 §4) or SERVFAIL.
 void worker::fail(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out) {
-    if (!c.has_peer()) return;  // a prefetch: the cached answer stays as it is
+    if (!c.has_peer()) return refresh_failed(q);  // the cached answer stays as it is
     std::size_t n = 0;
     if (cfg->cache.serve_stale) {
         cache_key key;
         make_cache_key(q, key);
-        if (const auto* e = answers_.find(key.view(), now_ms())) {
+        const auto now = now_ms();
+        if (const auto* e = answers_.find(key.view(), now); e && e->fresh(now)) {
+            n = render(e->answer, q, e->age_s(now), std::nullopt, tcp, out);  // refreshed meanwhile
+        } else if (e) {
             st.stale_served.fetch_add(1, std::memory_order_relaxed);
             n = render(e->answer, q, 0, seconds(cfg->cache.stale_answer_ttl), tcp, out);
         }
@@ -229,6 +296,13 @@ void worker::fail(const query& q, const client& c, bool tcp, std::span<std::uint
         n = write_rcode(q, rcode::servfail, udp_size(), out);
     }
     reply(c, {out.data(), n});
+}
+
+// A background refresh failed: the entry may try again on its next query.
+void worker::refresh_failed(const query& q) {
+    cache_key key;
+    make_cache_key(q, key);
+    if (const auto* e = answers_.find(key.view(), now_ms())) e->prefetching = false;
 }
 
 void worker::reply(const client& c, std::span<const std::uint8_t> msg) {
@@ -256,7 +330,10 @@ void worker::apply(std::shared_ptr<const config> c, policy compiled) {
     st.cache_entries.fetch_add(
         static_cast<std::int64_t>(answers_.size()) - static_cast<std::int64_t>(before),
         std::memory_order_relaxed);
-    if (upstream_changed) upstream_.configure(*cfg);
+    if (upstream_changed) {
+        upstream_.configure(*cfg);
+        upstream_down_ = false;  // new upstreams have not failed yet
+    }
 }
 
 void worker::close_all() {

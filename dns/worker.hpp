@@ -63,9 +63,14 @@ class worker {
                                                 std::span<std::uint8_t> out);
     std::size_t render(const cached_answer& a, const query& q, std::uint32_t age,
                        std::optional<std::uint32_t> stale, bool tcp, std::span<std::uint8_t> out);
-    void forward(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out);
+    std::size_t answer_stale_now(const cache::entry& e, const query& q, const client& c, bool tcp,
+                                 std::span<std::uint8_t> out);
+    void forward(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out,
+                 core::duration deadline);
     void on_upstream(const net::cares_answer& r, const query& q, const client& c, bool tcp);
+    void on_deadline(const query& q, const client& c, bool tcp);
     void fail(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out);
+    void refresh_failed(const query& q);
     void store(const query& q, cached_answer&& a);
     bool allowed(const core::ip_address& a) const;
     void log_query(const client& c, const query& q, const char* what);
@@ -77,6 +82,11 @@ class worker {
     rate_limiter limiter_;
     forwarder upstream_;
     std::uint64_t query_count_ = 0;
+    // RFC 8767 §5: upstream failed (or missed a deadline) and no answer has come back since;
+    // queries with a stale entry get it at once while one refresh per entry goes on.
+    bool upstream_down_ = false;
+    // Deadline timers hold a weak reference: they may fire after the worker is gone.
+    std::shared_ptr<int> life_ = std::make_shared<int>(0);
 };
 
 }  // namespace consolegate::dns

@@ -51,6 +51,10 @@ struct dns_cache_config {
     bool serve_stale = false;  // RFC 8767
     duration stale_answer_ttl = std::chrono::seconds(30);
     duration max_stale = std::chrono::hours(24);
+    duration negative_max_stale = std::chrono::hours(1);  // NXDOMAIN/NODATA past expiry
+    // RFC 8767 §5 client response timer: a query with a stale entry waits this long for
+    // upstream, then gets the stale answer while the refresh goes on.
+    duration stale_answer_client_timeout = std::chrono::milliseconds(1800);
     bool prefetch = false;
 };
 
@@ -63,6 +67,9 @@ struct dns_config {
     std::vector<endpoint> upstreams;  // required when enabled; port defaults to 53
     duration upstream_timeout = std::chrono::seconds(2);
     unsigned upstream_retries = 2;
+    // A forwarded query is answered (SERVFAIL, or stale) at the latest this long after it
+    // arrived, whatever c-ares still tries behind it.
+    duration answer_timeout = std::chrono::milliseconds(3000);
     std::vector<ip_address> steer_ipv4;  // A answers for steered names
     std::vector<ip_address> steer_ipv6;  // AAAA answers for steered names
     // Host patterns (core/host_pattern.hpp), stored canonically (lowercase, no trailing dot).

@@ -29,6 +29,7 @@ struct stats {
     std::atomic<std::uint64_t> dropped{0};  // unparseable, responses, oversized datagrams
     std::atomic<std::uint64_t> upstream_timeouts{0};
     std::atomic<std::uint64_t> upstream_errors{0};
+    std::atomic<std::uint64_t> answer_timeouts{0};  // answered before upstream, at a deadline
     std::atomic<std::uint64_t> tcp_accepted{0};
     std::atomic<std::uint64_t> tcp_rejected{0};    // over max_tcp_connections
     std::atomic<std::int64_t> tcp_connections{0};  // gauge

@@ -13,9 +13,12 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <chrono>
+#include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "consolegate/dns/service.hpp"
@@ -128,6 +131,52 @@ bool closed_within(int fd, std::chrono::milliseconds limit) {
     char c;
     return ::recv(fd, &c, 1, 0) == 0;
 }
+
+// How long `f` took, in real time.
+template <class F>
+std::chrono::milliseconds timed(F&& f) {
+    const auto start = std::chrono::steady_clock::now();
+    f();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 start);
+}
+
+// An upstream that is up but silent: a bound UDP socket whose queries queue unread and
+// unanswered (no ICMP either, unlike a stopped server).
+class blackhole {
+  public:
+    blackhole() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof sa;
+        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+            throw std::runtime_error("blackhole: cannot bind");
+        }
+        port_ = ntohs(sa.sin_port);
+    }
+    ~blackhole() { ::close(fd_); }
+    blackhole(const blackhole&) = delete;
+    blackhole& operator=(const blackhole&) = delete;
+    std::uint16_t port() const { return port_; }
+
+  private:
+    int fd_;
+    std::uint16_t port_ = 0;
+};
+
+// With the defaults c-ares alone would take 2 + 4 + 8 s to give up: every bound the fault tests
+// below see comes from the gateway's own deadlines.
+config slow_upstream_options(std::uint16_t upstream_port) {
+    auto o = base_options(upstream_port);
+    o.upstream_timeout = 2s;
+    o.upstream_retries = 2;
+    return o;
+}
+
+// Slack for a busy 2-core machine on top of a deadline being proven.
+constexpr auto slack = 1500ms;
 
 class gateway : public ::testing::Test {
   protected:
@@ -313,6 +362,174 @@ TEST_F(gateway, servfail_when_upstream_is_gone_and_nothing_cached) {
     // 300 ms + 600 ms of c-ares attempts at most, with slack for a busy machine.
     EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
     EXPECT_EQ(gw.counters().servfail.load(), 1u);
+}
+
+TEST_F(gateway, stale_answer_at_the_client_timer_then_at_once_until_a_refresh_succeeds) {
+    auto o = slow_upstream_options(nsd.port());
+    o.cache.serve_stale = true;
+    o.cache.stale_answer_client_timeout = 1000ms;
+    running_gateway gw(o);
+    const std::string q = "short.example.test A +noall +answer +time=5";
+    ASSERT_EQ(t::dig(gw.port(), "short.example.test A +short"), "198.51.100.2\n");
+    gw.advance(2100ms);  // past the record's 2 s TTL
+    nsd.freeze();
+    std::string r;
+    // RFC 8767 §5: the first query waits the client response timer, not c-ares's 14 s.
+    auto took = timed([&] { r = t::dig(gw.port(), q); });
+    EXPECT_NE(r.find("198.51.100.2"), std::string::npos) << r;
+    EXPECT_EQ(first_ttl(r), 30);
+    EXPECT_GE(took, 1000ms);
+    EXPECT_LT(took, 1000ms + slack);
+    EXPECT_EQ(gw.counters().answer_timeouts.load(), 1u);
+    // Upstream is remembered as failing: the next stale answer does not wait for the timer.
+    const auto forwarded = gw.counters().forwarded.load();
+    took = timed([&] { r = t::dig(gw.port(), q); });
+    EXPECT_NE(r.find("198.51.100.2"), std::string::npos) << r;
+    EXPECT_EQ(first_ttl(r), 30);
+    EXPECT_LT(took, 1000ms);
+    EXPECT_EQ(gw.counters().stale_served.load(), 2u);
+    EXPECT_EQ(gw.counters().forwarded.load(), forwarded + 1);  // the refresh went on
+    // Upstream back: a refresh lands (fresh TTL 2 instead of the stale 30) and is the success
+    // that makes later queries wait for upstream again.
+    nsd.thaw();
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (first_ttl(r) != 2 && std::chrono::steady_clock::now() < deadline) {
+        r = t::dig(gw.port(), q);
+    }
+    ASSERT_EQ(first_ttl(r), 2) << r;
+    gw.advance(2100ms);
+    nsd.freeze();
+    took = timed([&] { r = t::dig(gw.port(), q); });
+    nsd.thaw();
+    EXPECT_EQ(first_ttl(r), 30) << r;
+    EXPECT_GE(took, 1000ms);
+}
+
+TEST_F(gateway, uncached_name_is_servfail_at_answer_timeout_when_upstream_is_blackholed) {
+    blackhole bh;
+    auto o = slow_upstream_options(bh.port());
+    o.answer_timeout = 800ms;
+    running_gateway gw(o);
+    std::string r;
+    const auto took = timed([&] { r = t::dig(gw.port(), "www.example.test A +time=5"); });
+    EXPECT_EQ(status_of(r), "SERVFAIL") << r;
+    EXPECT_GE(took, 800ms);
+    EXPECT_LT(took, 800ms + slack);
+    EXPECT_EQ(gw.counters().answer_timeouts.load(), 1u);
+    EXPECT_EQ(gw.counters().servfail.load(), 1u);
+}
+
+TEST_F(gateway, uncached_name_is_servfail_at_answer_timeout_when_upstream_is_frozen) {
+    auto o = slow_upstream_options(nsd.port());
+    o.answer_timeout = 800ms;
+    o.cache.serve_stale = true;  // nothing cached: the client timer does not apply
+    running_gateway gw(o);
+    nsd.freeze();
+    std::string r;
+    const auto took = timed([&] { r = t::dig(gw.port(), "www.example.test A +time=5"); });
+    nsd.thaw();
+    EXPECT_EQ(status_of(r), "SERVFAIL") << r;
+    EXPECT_GE(took, 800ms);
+    EXPECT_LT(took, 800ms + slack);
+    EXPECT_EQ(gw.counters().answer_timeouts.load(), 1u);
+}
+
+TEST_F(gateway, stale_answer_at_the_client_timer_when_upstream_is_blackholed) {
+    blackhole bh;
+    auto o = slow_upstream_options(nsd.port());
+    o.cache.serve_stale = true;
+    o.cache.stale_answer_client_timeout = 600ms;
+    running_gateway gw(o);
+    ASSERT_EQ(t::dig(gw.port(), "short.example.test A +short"), "198.51.100.2\n");
+    auto moved = o;  // same steering, so the cache survives the move
+    moved.upstreams = {{ip("127.0.0.1"), bh.port()}};
+    gw.svc().update(std::make_shared<const config>(moved));
+    gw.advance(2100ms);
+    std::string r;
+    // The update is posted to the worker; the query below queues behind it on the same thread.
+    const auto took =
+        timed([&] { r = t::dig(gw.port(), "short.example.test A +noall +answer +time=5"); });
+    EXPECT_NE(r.find("198.51.100.2"), std::string::npos) << r;
+    EXPECT_EQ(first_ttl(r), 30);
+    EXPECT_GE(took, 600ms);
+    EXPECT_LT(took, 600ms + slack);
+}
+
+TEST_F(gateway, negative_answers_have_their_own_stale_cap) {
+    auto o = slow_upstream_options(nsd.port());
+    o.answer_timeout = 800ms;
+    o.cache.serve_stale = true;
+    o.cache.stale_answer_client_timeout = 300ms;
+    o.cache.max_stale = 1h;
+    o.cache.negative_max_stale = 60s;
+    running_gateway gw(o);
+    ASSERT_EQ(status_of(t::dig(gw.port(), "nope.example.test A")), "NXDOMAIN");  // 120 s (SOA)
+    ASSERT_EQ(t::dig(gw.port(), "short.example.test A +short"), "198.51.100.2\n");
+    nsd.freeze();
+    gw.advance(150s);  // the NXDOMAIN is 30 s stale: within its 60 s cap
+    EXPECT_EQ(status_of(t::dig(gw.port(), "nope.example.test A +time=5")), "NXDOMAIN");
+    gw.advance(50s);  // 80 s stale: past the negative cap, well within the positive one
+    std::string r;
+    const auto took = timed([&] { r = t::dig(gw.port(), "nope.example.test A +time=5"); });
+    EXPECT_EQ(status_of(r), "SERVFAIL") << r;
+    EXPECT_GE(took, 800ms);  // nothing stale left: it waited for the answer timeout
+    r = t::dig(gw.port(), "short.example.test A +noall +answer +time=5");
+    nsd.thaw();
+    EXPECT_EQ(first_ttl(r), 30) << r;
+    EXPECT_EQ(gw.counters().stale_served.load(), 2u);
+}
+
+// The UDP path reads and writes in batches (recvmmsg/sendmmsg): a burst far larger than one batch
+// is answered in full, each answer byte for byte what the same query gets alone.
+TEST_F(gateway, udp_burst_is_answered_in_full_and_byte_identical) {
+    running_gateway gw(base_options(nsd.port()));
+    const char* names[] = {"www.example.test",  "console.aws.amazon.com", "h1.example.test",
+                           "nope.example.test", "alias.example.test",     "WwW.ExAmPlE.TeSt"};
+    constexpr std::uint16_t burst = 300;
+    std::vector<std::vector<std::uint8_t>> queries;
+    std::map<std::uint16_t, std::vector<std::uint8_t>> alone;
+    for (std::uint16_t i = 0; i < burst; ++i) {
+        queries.push_back(t::make_query(names[i % 6], i % 4 == 3 ? 28 : 1, i, i % 2 == 0));
+    }
+    // One at a time first (this also fills the cache, so the burst needs no upstream).
+    for (std::uint16_t i = 0; i < 24; ++i) {
+        auto a = t::udp_exchange(gw.port(), queries[i]);
+        ASSERT_TRUE(a) << i;
+        alone[i] = *a;
+    }
+    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    ASSERT_GE(fd, 0);
+    const int rcvbuf = 4 << 20;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(gw.port());
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (const auto& q : queries) {
+        ASSERT_EQ(::sendto(fd, q.data(), q.size(), 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa),
+                  static_cast<ssize_t>(q.size()));
+    }
+    std::map<std::uint16_t, std::vector<std::uint8_t>> got;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (got.size() < burst && std::chrono::steady_clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 200) != 1) continue;
+        std::uint8_t buf[4096];
+        const auto n = ::recv(fd, buf, sizeof buf, 0);
+        if (n < 12) continue;
+        const auto id = static_cast<std::uint16_t>((buf[0] << 8) | buf[1]);
+        EXPECT_TRUE(got.emplace(id, std::vector<std::uint8_t>(buf, buf + n)).second) << id;
+    }
+    ::close(fd);
+    ASSERT_EQ(got.size(), burst);
+    for (std::uint16_t i = 0; i < burst; ++i) {
+        // The same question alone (ID aside) gets the same bytes: compare with its twin.
+        auto expect = alone.at(i % 24);
+        expect[0] = static_cast<std::uint8_t>(i >> 8);
+        expect[1] = static_cast<std::uint8_t>(i);
+        EXPECT_EQ(got.at(i), expect) << "query " << i;
+    }
+    EXPECT_EQ(gw.counters().dropped.load(), 0u);
 }
 
 TEST_F(gateway, doh_canary_is_nxdomain) {

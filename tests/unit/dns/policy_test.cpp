@@ -30,6 +30,7 @@ listen = ["127.0.0.1:5300"]
 upstreams = ["192.0.2.53"]
 upstream_timeout = "1500ms"
 upstream_retries = 4
+answer_timeout = "2500ms"
 steer_ipv4 = ["192.0.2.10"]
 steer_ttl = "2m"
 block_rcode = "refused"
@@ -37,6 +38,8 @@ query_log_sample = 100
 [dns.cache]
 max_ttl = "1h"
 serve_stale = true
+negative_max_stale = "10m"
+stale_answer_client_timeout = "900ms"
 [proxy]
 enabled = false
 )",
@@ -52,12 +55,35 @@ enabled = false
     EXPECT_EQ(o.query_log_sample, 100u);
     EXPECT_EQ(o.cache.max_ttl, 3600s);
     EXPECT_TRUE(o.cache.serve_stale);
+    EXPECT_EQ(o.answer_timeout, 2500ms);
+    EXPECT_EQ(o.cache.negative_max_stale, 600s);
+    EXPECT_EQ(o.cache.stale_answer_client_timeout, 900ms);
     // The one default: loopback only.
     EXPECT_EQ(o.allow_clients.size(), 2u);
     EXPECT_EQ(o.allow_clients.size(), core::dns_config{}.allow_clients.size());
     const auto p = compile_policy(o);
     EXPECT_EQ(p.target.ttl, 120u);  // milliseconds in the config, seconds on the wire
     EXPECT_EQ(p.block_rcode, rcode::refused);
+}
+
+// Stale answers in time (RFC 8767): a client timer under the stub resolvers' ~5 s, and a bound
+// on any forwarded query well under c-ares's 2 + 4 + 8 s.
+TEST(policy, stale_and_answer_deadlines_default_under_stub_timeouts) {
+    using namespace std::chrono_literals;
+    const core::dns_config d;
+    EXPECT_EQ(d.cache.stale_answer_client_timeout, 1800ms);
+    EXPECT_EQ(d.answer_timeout, 3s);
+    EXPECT_LT(d.cache.negative_max_stale, d.cache.max_stale);
+    auto r = core::load_config_text(R"(
+[dns]
+upstreams = ["192.0.2.53"]
+steer_ipv4 = ["192.0.2.10"]
+answer_timeout = "0s"
+[proxy]
+enabled = false
+)",
+                                    "/etc/consolegate/test.toml");
+    EXPECT_FALSE(r.cfg);
 }
 
 }  // namespace
