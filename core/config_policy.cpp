@@ -41,6 +41,8 @@ void loader::read_policy(const toml::table& t) {
     bool allow_unknown = p.allow_unknown_account_pre_auth;
     s.get_enum("unknown_account_pre_auth", allow_unknown, {{"allow", true}, {"deny", false}});
     p.allow_unknown_account_pre_auth = allow_unknown;
+    s.get_enum("unknown_corp_user", p.deny_unknown_corp_user,
+               {{"no-match", false}, {"deny", true}});
 
     if (const toml::node* n = s.take("aliases")) {
         if (const auto* at = n->as_table())
@@ -202,6 +204,8 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
                   });
     s.get_globs("roles", r.roles);
     s.get_globs("users", r.users);
+    s.get_globs("corp_users", r.corp_users);
+    s.get_globs("corp_groups", r.corp_groups);
     s.each_string("flows", [&](const toml::node& e, std::string_view v, const std::string& item) {
         if (auto f = sign_in_flow_from_string(v)) return r.flows.push_back(*f);
         std::string names;
@@ -214,13 +218,14 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
     s.finish();
 
     bool any_selector = false;
-    for (std::string_view k :
-         {"accounts", "org_ids", "ou_paths", "roles", "users", "flows", "client_networks"})
+    for (std::string_view k : {"accounts", "org_ids", "ou_paths", "roles", "users", "flows",
+                               "client_networks", "corp_users", "corp_groups"})
         any_selector = any_selector || t.contains(k);
     if (!any_selector && !match_all)
         error(t.source(), pre +
                               ": the rule has no selector (accounts, org_ids, ou_paths, roles, "
-                              "users, flows, client_networks); set match_all = true to match "
+                              "users, flows, client_networks, corp_users, corp_groups); set "
+                              "match_all = true to match "
                               "every sign-in");
     if (any_selector && match_all)
         error(*t.get("match_all"), pre + ": match_all = true cannot be combined with selectors");

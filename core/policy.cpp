@@ -49,6 +49,7 @@ class list_interner {
 compiled_policy::compiled_policy(const policy_config& config)
     : report_only_(config.report_only),
       allow_unknown_account_pre_auth_(config.allow_unknown_account_pre_auth),
+      deny_unknown_corp_user_(config.deny_unknown_corp_user),
       ams_change_types_(config.ams_change_types),
       ams_reserved_roles_(config.ams_reserved_role_prefixes.empty() ? guard_action::off
                                                                     : config.ams_reserved_roles),
@@ -73,6 +74,8 @@ compiled_policy::compiled_policy(const policy_config& config)
             rc.effect == rule_effect::deny ? glob_case::insensitive : glob_case::sensitive;
         for (const auto& g : rc.roles) r.roles.emplace_back(g, role_case);
         for (const auto& g : rc.users) r.users.emplace_back(g, glob_case::insensitive);
+        for (const auto& g : rc.corp_users) r.corp_users.emplace_back(g, glob_case::insensitive);
+        for (const auto& g : rc.corp_groups) r.corp_groups.emplace_back(g, glob_case::insensitive);
         r.networks = rc.client_networks;
         rules_.push_back(std::move(r));
     }
@@ -238,6 +241,31 @@ bool compiled_policy::matches_rest(const rule& r, const sign_in_attempt& a) cons
         }
         if (!any) return false;
     }
+    if (!r.corp_users.empty()) {
+        if (!a.corp.known()) return false;
+        bool any = false;
+        for (const auto& g : r.corp_users) {
+            if (g.matches(a.corp.user)) {
+                any = true;
+                break;
+            }
+        }
+        if (!any) return false;
+    }
+    if (!r.corp_groups.empty()) {
+        if (!a.corp.known()) return false;
+        bool any = false;
+        for (const auto& g : r.corp_groups) {
+            for (const auto& name : a.corp.groups) {
+                if (g.matches(name)) {
+                    any = true;
+                    break;
+                }
+            }
+            if (any) break;
+        }
+        if (!any) return false;
+    }
     return true;
 }
 
@@ -298,6 +326,9 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
         return d;
     };
     if (!a.parse_error.empty()) return finish(deny(reason::unparsable_request));
+    if (p.deny_unknown_corp_user_ && !a.corp.known()) {
+        return finish(deny(reason::corp_user_unknown));
+    }
 
     std::optional<account_id> account = a.account;
     if (!account && !a.alias.empty()) {

@@ -62,6 +62,7 @@ std::string_view to_string(reason r) noexcept {
         case reason::ams_guarded_change: return "ams-guarded-change";
         case reason::ams_reserved_role: return "ams-reserved-role";
         case reason::no_account: return "no-account";
+        case reason::corp_user_unknown: return "corp-user-unknown";
     }
     return "unknown";
 }
@@ -89,6 +90,9 @@ std::string_view describe(reason r) noexcept {
         case reason::ams_reserved_role: return "This AMS-reserved role is guarded.";
         case reason::no_account:
             return "The request names no AWS account, and the gateway does not allow that here.";
+        case reason::corp_user_unknown:
+            return "The gateway could not establish who you are on the corporate network, and "
+                   "sign-in requires it here.";
     }
     return "";
 }

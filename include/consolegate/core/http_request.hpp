@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "consolegate/core/address.hpp"
+#include "consolegate/core/corp_identity.hpp"
 
 namespace consolegate::core {
 
@@ -22,6 +23,9 @@ struct http_request_view {
     std::string_view body;        // de-chunked, at most the inspection cap
     bool body_truncated = false;  // the body exceeded the inspection cap (body holds the prefix)
     ip_address client;
+    // The corporate user behind the connection (Kerberos, trusted header, address map); null
+    // when nobody established one. Owned by the caller, valid for the call like the rest.
+    const corp_identity* corp = nullptr;
     std::chrono::system_clock::time_point time;
 };
 

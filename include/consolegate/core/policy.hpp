@@ -4,6 +4,9 @@
 //
 // Semantics, in the order evaluate() applies them:
 //  1. attempt.parse_error set -> deny, unparsable_request (no rule can allow it).
+//  1b. No corporate user (attempt.corp.user empty) and policy_config::deny_unknown_corp_user
+//     (policy.unknown_corp_user = "deny") -> deny, corp_user_unknown. With the default
+//     ("no-match") the rules decide, and corp_users / corp_groups selectors do not match it.
 //  2. No account but an alias -> resolve it through policy_config::aliases (ASCII
 //     case-insensitive); an unknown alias -> deny, unknown_alias.
 //  3. AMS guardrails (ams_change flow naming a guarded change type; a role whose name starts with a
@@ -43,7 +46,9 @@
 // enforcing allow that a report-only deny outranks in the log stays visible.
 //
 // Selector case rules: see glob.hpp (roles case-sensitive in granting rules, case-insensitive in
-// deny rules; users case-insensitive).
+// deny rules; users case-insensitive). corp_users and corp_groups are ASCII case-insensitive
+// whatever the effect: Kerberos realms are upper case by convention, directory group names are
+// not reliably cased, and the same person must not slip past a deny by spelling.
 //
 // Thread-safety: compiled_policy is immutable; share it as std::shared_ptr<const compiled_policy>
 // and call evaluate() from any thread.
@@ -113,6 +118,8 @@ class compiled_policy {
         std::uint32_t flows = 0;            // bit per sign_in_flow; 0 = any
         std::vector<glob> roles;
         std::vector<glob> users;
+        std::vector<glob> corp_users;
+        std::vector<glob> corp_groups;
         std::vector<cidr> networks;
     };
     using rule_list = std::vector<std::uint32_t>;  // indices into rules_, ascending
@@ -124,6 +131,7 @@ class compiled_policy {
 
     bool report_only_ = false;
     bool allow_unknown_account_pre_auth_ = true;
+    bool deny_unknown_corp_user_ = false;
     guard_action ams_change_types_ = guard_action::flag;
     guard_action ams_reserved_roles_ = guard_action::flag;
     std::vector<std::string> ams_change_type_ids_;

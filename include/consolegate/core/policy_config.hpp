@@ -47,6 +47,10 @@ struct rule_config {
     std::vector<std::string> users;     // globs over user / session names (case-insensitive)
     std::vector<sign_in_flow> flows;
     std::vector<cidr> client_networks;
+    // Globs over the corporate user ("alice@CORP.EXAMPLE") and its groups; ASCII
+    // case-insensitive (policy.hpp). Never match an attempt whose corporate user is unknown.
+    std::vector<std::string> corp_users;
+    std::vector<std::string> corp_groups;
 };
 
 // One account of the organization export.
@@ -61,6 +65,10 @@ struct policy_config {
     // Root sign-in names no account before authentication: allow it pre-auth (and enforce on
     // the aws-userInfo cookie afterwards), or deny every unknown-account pre-auth attempt.
     bool allow_unknown_account_pre_auth = true;
+    // An attempt whose corporate user nobody established: the rules decide (corp_users and
+    // corp_groups selectors do not match it), or it is denied with corp_user_unknown before any
+    // rule is looked at.
+    bool deny_unknown_corp_user = false;
     std::string org_id;                         // from the org export
     std::vector<org_account> accounts;          // from the org export
     std::map<std::string, account_id> aliases;  // lowercased alias -> account

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "consolegate/core/address.hpp"
+#include "consolegate/core/corp_identity.hpp"
 #include "consolegate/core/ids.hpp"
 
 namespace consolegate::core {
@@ -48,6 +49,7 @@ struct sign_in_attempt {
     // cap, undecodable key): the policy denies such an attempt with reason unparsable_request.
     std::string parse_error;
     ip_address client;
+    corp_identity corp;  // the person on the corporate network, when known (source none if not)
     std::chrono::system_clock::time_point time;
 };
 
@@ -67,6 +69,7 @@ enum class reason : std::uint8_t {
     ams_guarded_change,    // AMS Developer/Direct-Change mode change type
     ams_reserved_role,     // AMS-reserved role name
     no_account,            // no account named, and unknown accounts are not allowed here
+    corp_user_unknown,     // no corporate user established, and policy.unknown_corp_user = deny
 };
 std::string_view to_string(reason r) noexcept;  // "rule-allow", "default-deny", …
 std::string_view describe(reason r) noexcept;   // one sentence for people (block page, explain)

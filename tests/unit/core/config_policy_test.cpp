@@ -267,5 +267,39 @@ TEST(config_policy, org_export_errors_name_the_account) {
     EXPECT_EQ(r.diagnostics[0].file, (dir / "org.json").string());
 }
 
+TEST(config_policy, corporate_selectors_and_unknown_corp_user) {
+    auto r = load(minimal + R"(
+[policy]
+unknown_corp_user = "deny"
+[[policy.rule]]
+name = "contractors"
+effect = "deny"
+corp_users = ["*@CONTRACTORS.EXAMPLE"]
+corp_groups = ["contractors", "temp-*"]
+)");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_TRUE(r.cfg->policy.deny_unknown_corp_user);
+    ASSERT_EQ(r.cfg->policy.rules.size(), 1u);
+    EXPECT_EQ(r.cfg->policy.rules[0].corp_users,
+              std::vector<std::string>{"*@CONTRACTORS.EXAMPLE"});
+    EXPECT_EQ(r.cfg->policy.rules[0].corp_groups,
+              (std::vector<std::string>{"contractors", "temp-*"}));
+
+    auto d = load(minimal + R"(
+[policy]
+unknown_corp_user = "allow"
+[[policy.rule]]
+name = "x"
+effect = "allow"
+corp_groups = ["[eng]"]
+)");
+    EXPECT_FALSE(d.cfg);
+    EXPECT_TRUE(has(d, 11, "unknown_corp_user")) << all(d);
+    EXPECT_TRUE(has(d, 15, "only '*' and '?' are wildcards")) << all(d);
+    auto def = load(minimal);
+    ASSERT_TRUE(def.cfg) << all(def);
+    EXPECT_FALSE(def.cfg->policy.deny_unknown_corp_user);
+}
+
 }  // namespace
 }  // namespace consolegate::core

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 namespace cc = consolegate::core;
 using namespace std::chrono_literals;
 
@@ -563,4 +565,179 @@ TEST(explain, enforcing_deny_lists_every_match_and_early_outcomes_are_their_own_
     EXPECT_EQ(y.result.why, cc::reason::unknown_alias);
     EXPECT_EQ(y.enforcing.why, cc::reason::unknown_alias);
     EXPECT_TRUE(y.matched.empty());
+}
+
+// --- Corporate identity: corp_users / corp_groups selectors and policy.unknown_corp_user ---
+
+namespace {
+
+struct corp_row {
+    const char* name;
+    bool deny_unknown = false;
+    const char* corp_user = "";
+    std::vector<std::string> groups;
+    const char* account = "444455556666";  // sandbox
+    cc::effect verdict = cc::effect::deny;
+    cc::reason why = cc::reason::default_deny;
+    const char* rule = "";
+};
+
+void PrintTo(const corp_row& r, std::ostream* os) {
+    *os << r.name;
+}
+
+class policy_corp_table : public ::testing::TestWithParam<corp_row> {};
+
+cc::policy_config corp_config(bool deny_unknown) {
+    using E = cc::rule_effect;
+    cc::policy_config c;
+    c.org_id = org;
+    c.accounts = {
+        {aid("012345678901"), "payments-prod", prod},
+        {aid("444455556666"), "sandbox", sandbox},
+    };
+    c.deny_unknown_corp_user = deny_unknown;
+    auto contractors = rule("contractors-sandbox-only", E::deny);
+    contractors.corp_groups = {"contractors"};
+    contractors.ou_paths = {std::string(workloads) + "*"};
+    auto sandbox_all = rule("sandbox-for-everyone", E::allow);
+    sandbox_all.ou_paths = {sandbox};
+    auto engineers = rule("engineers-in-prod", E::allow);
+    engineers.ou_paths = {prod};
+    engineers.corp_groups = {"eng-*"};
+    auto alice = rule("alice-in-prod", E::allow);
+    alice.ou_paths = {prod};
+    alice.corp_users = {"alice@CORP.EXAMPLE"};
+    auto no_bob = rule("no-bob", E::deny);
+    no_bob.corp_users = {"bob@*"};
+    c.rules = {contractors, sandbox_all, engineers, alice, no_bob};
+    return c;
+}
+
+}  // namespace
+
+TEST_P(policy_corp_table, decides) {
+    const auto& r = GetParam();
+    cc::compiled_policy policy(corp_config(r.deny_unknown));
+    cc::sign_in_attempt a;
+    a.flow = cc::sign_in_flow::identity_center;
+    a.account = aid(r.account);
+    a.role_name = a.permission_set = "ReadOnlyAccess";
+    a.user = "someone";
+    a.client = *cc::ip_address::parse("10.1.2.3");
+    a.corp.user = r.corp_user;
+    a.corp.source = *r.corp_user ? cc::corp_source::kerberos : cc::corp_source::none;
+    a.corp.groups = r.groups;
+    auto d = cc::evaluate(a, policy, cc::elevation_view::unavailable(), at("2026-11-23T09:00:00Z"));
+    EXPECT_EQ(cc::to_string(d.verdict), cc::to_string(r.verdict));
+    EXPECT_EQ(cc::to_string(d.why), cc::to_string(r.why));
+    EXPECT_EQ(d.rule, r.rule);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    corp_identity, policy_corp_table,
+    ::testing::Values(corp_row{"group member of a granting group reaches prod",
+                               false,
+                               "carol@CORP.EXAMPLE",
+                               {"eng-platform"},
+                               "012345678901",
+                               cc::effect::allow,
+                               cc::reason::rule_allow,
+                               "engineers-in-prod"},
+                      corp_row{"group glob and user glob are case-insensitive",
+                               false,
+                               "ALICE@corp.example",
+                               {"ENG-Data"},
+                               "012345678901",
+                               cc::effect::allow,
+                               cc::reason::rule_allow,
+                               "engineers-in-prod"},
+                      corp_row{"named corporate user reaches prod without a group",
+                               false,
+                               "alice@corp.example",
+                               {},
+                               "012345678901",
+                               cc::effect::allow,
+                               cc::reason::rule_allow,
+                               "alice-in-prod"},
+                      corp_row{"contractors group is denied prod even when also an engineer",
+                               false,
+                               "dave@CORP.EXAMPLE",
+                               {"eng-web", "Contractors"},
+                               "012345678901",
+                               cc::effect::deny,
+                               cc::reason::rule_deny,
+                               "contractors-sandbox-only"},
+                      corp_row{"contractors still reach the sandbox",
+                               false,
+                               "dave@CORP.EXAMPLE",
+                               {"contractors"},
+                               "444455556666",
+                               cc::effect::allow,
+                               cc::reason::rule_allow,
+                               "sandbox-for-everyone"},
+                      corp_row{"someone in no granting group is default-denied in prod",
+                               false,
+                               "erin@CORP.EXAMPLE",
+                               {"finance"},
+                               "012345678901"},
+                      corp_row{"unknown corporate user matches no corp selector (no-match)",
+                               false,
+                               "",
+                               {},
+                               "012345678901"},
+                      corp_row{"groups without a user never match (no-match)",
+                               false,
+                               "",
+                               {"eng-platform"},
+                               "012345678901"},
+                      corp_row{
+                          "unknown corporate user escapes a group deny but no-match never grants",
+                          false,
+                          "",
+                          {},
+                          "444455556666",
+                          cc::effect::allow,
+                          cc::reason::rule_allow,
+                          "sandbox-for-everyone"},
+                      corp_row{"corp user deny without account selector applies everywhere",
+                               false,
+                               "bob@CORP.EXAMPLE",
+                               {"eng-platform"},
+                               "444455556666",
+                               cc::effect::deny,
+                               cc::reason::rule_deny,
+                               "no-bob"},
+                      corp_row{"unknown_corp_user = deny refuses the unidentified before any rule",
+                               true,
+                               "",
+                               {},
+                               "444455556666",
+                               cc::effect::deny,
+                               cc::reason::corp_user_unknown,
+                               ""},
+                      corp_row{"unknown_corp_user = deny lets the identified through to the rules",
+                               true,
+                               "carol@CORP.EXAMPLE",
+                               {},
+                               "444455556666",
+                               cc::effect::allow,
+                               cc::reason::rule_allow,
+                               "sandbox-for-everyone"}),
+    [](const ::testing::TestParamInfo<corp_row>& row_info) {
+        std::string n;
+        for (const char* p = row_info.param.name; *p; ++p)
+            n += (std::isalnum(static_cast<unsigned char>(*p)) ? *p : '_');
+        return n;
+    });
+
+TEST(policy_corp, reason_and_source_names_are_stable) {
+    EXPECT_EQ(cc::to_string(cc::reason::corp_user_unknown), "corp-user-unknown");
+    EXPECT_FALSE(cc::describe(cc::reason::corp_user_unknown).empty());
+    for (auto s : {cc::corp_source::none, cc::corp_source::kerberos, cc::corp_source::header,
+                   cc::corp_source::address_map}) {
+        EXPECT_EQ(cc::corp_source_from_string(cc::to_string(s)), s);
+    }
+    EXPECT_EQ(cc::to_string(cc::corp_source::address_map), "address-map");
+    EXPECT_FALSE(cc::corp_source_from_string("Kerberos"));
 }
