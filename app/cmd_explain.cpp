@@ -24,13 +24,17 @@ namespace {
 
 constexpr const char* usage =
     "usage: consolegate explain --config FILE [--user U] [--now RFC3339] [--client IP]\n"
-    "                           [--sni HOST] REQUEST.http... (or - for standard input)\n"
+    "                           [--sni HOST] [--corp-user U] [--corp-group G,...]\n"
+    "                           REQUEST.http... (or - for standard input)\n"
     "\n"
     "Prints one JSON object per request: flow, phase, account, alias, principal, user, effect,\n"
     "reason, rule, and every sign-in attempt the request carries with the rules considered.\n"
     "--user fills in the user for attempts that do not name one (e.g. to check a TEAM\n"
     "elevation); --now evaluates at another time (elevation windows); --client sets the\n"
     "client address for client_networks selectors (default 127.0.0.1).\n"
+    "--corp-user is the person on the corporate network (corp_users selectors; without it\n"
+    "the corporate user is unknown, see policy.unknown_corp_user); --corp-group gives that\n"
+    "person's groups, comma-separated (corp_groups selectors; needs --corp-user).\n"
     "Exit status: 0 all requests read, 1 a request could not be read, 2 usage or config error.\n";
 
 std::string read_all(std::istream& in) {
@@ -51,6 +55,10 @@ json::object attempt_json(const judged_attempt& ja) {
     o["permission_set"] = a.permission_set;
     o["user"] = a.user;
     o["source"] = a.source;
+    o["corp_user"] = a.corp.user;
+    json::array groups;
+    for (auto& g : a.corp.groups) groups.emplace_back(g);
+    o["corp_groups"] = std::move(groups);
     if (!a.change_type.empty()) o["change_type"] = a.change_type;
     if (!a.parse_error.empty()) o["parse_error"] = a.parse_error;
     o["effect"] = core::to_string(d.verdict);
@@ -89,7 +97,7 @@ json::object explain_request(const core::http_request_view& req, enforcement_inp
         auto deciding = r.outcome.deciding >= 0 ? r.outcome.deciding : 0;
         auto& top = attempts[std::size_t(deciding)].as_object();
         for (auto key : {"flow", "phase", "account", "alias", "role", "permission_set", "user",
-                         "reason", "reason_text", "rule"}) {
+                         "corp_user", "reason", "reason_text", "rule"}) {
             out[key] = top.at(key);
         }
     }
@@ -98,7 +106,8 @@ json::object explain_request(const core::http_request_view& req, enforcement_inp
 }
 
 int cmd_explain(int argc, char** argv) {
-    args a(argc, argv, {"config", "user", "now", "client", "sni"}, {"help"});
+    args a(argc, argv, {"config", "user", "now", "client", "sni", "corp-user", "corp-group"},
+           {"help"});
     if (a.flag("help")) {
         std::fputs(usage, stdout);
         return 0;
@@ -131,6 +140,21 @@ int cmd_explain(int argc, char** argv) {
     if (!client) {
         std::fprintf(stderr, "consolegate explain: --client takes an IP address\n");
         return 2;
+    }
+    core::corp_identity corp;
+    corp.user = a.value("corp-user").value_or("");
+    if (auto g = a.value("corp-group")) {
+        if (corp.user.empty()) {
+            std::fprintf(stderr, "consolegate explain: --corp-group needs --corp-user\n");
+            return 2;
+        }
+        std::string_view rest = *g;
+        while (!rest.empty()) {
+            auto comma = rest.find(',');
+            auto name = rest.substr(0, comma);
+            if (!name.empty()) corp.groups.emplace_back(name);
+            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+        }
     }
     auto cfg = std::make_shared<const core::config>(std::move(*loaded.cfg));
     auto snap = make_policy_snapshot(cfg);
@@ -185,6 +209,7 @@ int cmd_explain(int argc, char** argv) {
         }
         auto view = file->view();
         view.client = *client;
+        view.corp = &corp;
         view.time = now;
         enforcement_inputs in;
         in.policy = snap.get();

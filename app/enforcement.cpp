@@ -47,6 +47,7 @@ std::vector<core::sign_in_attempt> inspect_request(const core::http_request_view
     auto attempts = inspect::inspect(req, in.policy->inspect_options);
     for (auto& a : attempts) {
         a.client = req.client;
+        if (req.corp) a.corp = *req.corp;
         a.time = req.time;
         if (a.user.empty() && !in.default_user.empty()) a.user = in.default_user;
     }

@@ -33,6 +33,8 @@ constexpr string_field string_fields[] = {
     {"source", &event::source},
     {"change_type", &event::change_type},
     {"parse_error", &event::parse_error},
+    {"corp_user", &event::corp_user},
+    {"corp_source", &event::corp_source},
     {"method", &event::method},
     {"path", &event::path},
     {"query", &event::query},
@@ -111,6 +113,8 @@ event make_event(std::string id, const core::sign_in_attempt& a, const core::dec
     e.source = a.source;
     e.change_type = a.change_type;
     e.parse_error = a.parse_error;
+    e.corp_user = a.corp.user;
+    e.corp_source = std::string(core::to_string(a.corp.source));
     e.method = std::string(method);
     auto q = target.find('?');
     e.path = std::string(target.substr(0, q));

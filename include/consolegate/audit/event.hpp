@@ -23,6 +23,10 @@ struct event {
     std::string flow, phase, host;
     std::string account, alias, ou_path, org, principal_arn, role, permission_set, user;
     std::string source, change_type, parse_error;
+    // The person on the corporate network and how the gateway knows it (core::corp_source:
+    // none | kerberos | header | address-map). Added in v1 without a version bump: readers
+    // treat a missing field as "" (older events).
+    std::string corp_user, corp_source;
     std::string method, path;  // path without the query string
     std::string query;         // parameter names; values only of the few that carry no secret
     std::string effect;        // what the policy says: allow | deny

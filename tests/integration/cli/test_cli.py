@@ -188,5 +188,58 @@ class LogsTest(unittest.TestCase):
                 p.stdout.close()
 
 
+class ExplainCorporateIdentityTest(unittest.TestCase):
+    """explain --corp-user / --corp-group against corp_users, corp_groups and unknown_corp_user."""
+
+    CONFIG = """
+[dns]
+upstreams = ["192.0.2.1"]
+steer_ipv4 = ["192.0.2.10"]
+[ca]
+cert = "ca.crt"
+key = "ca.key"
+[policy]
+unknown_corp_user = "%s"
+[[policy.rule]]
+name = "contractors-no-prod"
+effect = "deny"
+accounts = ["222222222222"]
+corp_groups = ["contractors"]
+[[policy.rule]]
+name = "engineers"
+effect = "allow"
+corp_groups = ["eng-*"]
+"""
+    REQUEST = ("POST /authenticate HTTP/1.1\nHost: signin.aws.amazon.com\n"
+               "Content-Type: application/x-www-form-urlencoded\n\n"
+               "account=222222222222&username=bob&password=hunter2")
+
+    def explain(self, mode, *args):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "gw.toml")
+            with open(path, "w") as f:
+                f.write(self.CONFIG % mode)
+            r = cg("explain", "--config", path, *args, "-", input=self.REQUEST)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def test_corporate_groups_decide_as_documented(self):
+        eng = self.explain("no-match", "--corp-user", "carol@CORP.EXAMPLE", "--corp-group", "ENG-web")
+        self.assertEqual((eng["effect"], eng["rule"], eng["corp_user"]),
+                         ("allow", "engineers", "carol@CORP.EXAMPLE"))
+        self.assertEqual(eng["attempts"][0]["corp_groups"], ["ENG-web"])
+        both = self.explain("no-match", "--corp-user", "dave@CORP.EXAMPLE", "--corp-group", "eng-web,contractors")
+        self.assertEqual((both["effect"], both["rule"]), ("deny", "contractors-no-prod"))
+        nobody = self.explain("no-match")
+        self.assertEqual((nobody["effect"], nobody["reason"], nobody["corp_user"]), ("deny", "default-deny", ""))
+        refused = self.explain("deny")
+        self.assertEqual((refused["effect"], refused["reason"]), ("deny", "corp-user-unknown"))
+
+    def test_a_group_without_a_user_is_a_usage_error(self):
+        r = cg("explain", "--config", POLICY, "--corp-group", "eng", "-", input=self.REQUEST)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--corp-group needs --corp-user", r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

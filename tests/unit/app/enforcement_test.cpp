@@ -556,5 +556,32 @@ INSTANTIATE_TEST_SUITE_P(enforcement, signin_corpus, testing::ValuesIn(corpus_na
                              return n;
                          });
 
+TEST(enforcement, the_corporate_identity_beside_the_client_reaches_attempt_and_event) {
+    auto snap = snapshot(false);
+    enforcement_inputs in;
+    in.policy = snap.get();
+    std::vector<std::pair<std::string_view, std::string_view>> headers{
+        {"Content-Type", "application/x-www-form-urlencoded"}};
+    auto req = switch_role_request("account=999999999999&roleName=Dev");
+    req.headers = headers;
+    auto unidentified = enforce(req, in);
+    ASSERT_EQ(unidentified.events.size(), 1u);
+    EXPECT_EQ(unidentified.events[0].corp_user, "");
+    EXPECT_EQ(unidentified.events[0].corp_source, "none");
+
+    core::corp_identity who;
+    who.user = "alice@CORP.EXAMPLE";
+    who.source = core::corp_source::address_map;
+    who.groups = {"eng"};
+    req.corp = &who;
+    auto r = enforce(req, in);
+    ASSERT_EQ(r.attempts.size(), 1u);
+    EXPECT_EQ(r.attempts[0].attempt.corp.user, "alice@CORP.EXAMPLE");
+    EXPECT_EQ(r.attempts[0].attempt.corp.groups, std::vector<std::string>{"eng"});
+    ASSERT_EQ(r.events.size(), 1u);
+    EXPECT_EQ(r.events[0].corp_user, "alice@CORP.EXAMPLE");
+    EXPECT_EQ(r.events[0].corp_source, "address-map");
+}
+
 }  // namespace
 }  // namespace consolegate::app

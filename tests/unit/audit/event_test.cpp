@@ -89,3 +89,29 @@ TEST(event, invalid_utf8_is_replaced_and_the_event_flagged) {
     EXPECT_TRUE(back->flagged);
     EXPECT_EQ(back->user, "\xef\xbf\xbd");
 }
+
+TEST(event, carries_the_corporate_user_and_how_it_is_known) {
+    cc::sign_in_attempt a;
+    a.account = cc::account_id::parse("012345678901");
+    a.client = *cc::ip_address::parse("10.1.2.3");
+    a.time = *cc::parse_rfc3339("2026-11-23T04:15:46.123Z");
+    cc::decision d;
+    auto unknown = au::make_event("a", a, d, "GET", "/");
+    EXPECT_EQ(unknown.corp_user, "");
+    EXPECT_EQ(unknown.corp_source, "none");
+    a.corp.user = "alice@CORP.EXAMPLE";
+    a.corp.source = cc::corp_source::kerberos;
+    auto e = au::make_event("b", a, d, "GET", "/");
+    EXPECT_EQ(e.corp_user, "alice@CORP.EXAMPLE");
+    EXPECT_EQ(e.corp_source, "kerberos");
+    std::string err;
+    auto back = au::from_json_line(au::to_json_line(e), &err);
+    ASSERT_TRUE(back) << err;
+    EXPECT_EQ(back->corp_user, "alice@CORP.EXAMPLE");
+    EXPECT_EQ(back->corp_source, "kerberos");
+    // Events written before the fields existed still read, with both empty.
+    auto old = au::from_json_line(R"({"schema":1,"id":"x","time":"t"})", &err);
+    ASSERT_TRUE(old) << err;
+    EXPECT_EQ(old->corp_user, "");
+    EXPECT_EQ(old->corp_source, "");
+}
