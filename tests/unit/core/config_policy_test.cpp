@@ -280,8 +280,7 @@ corp_groups = ["contractors", "temp-*"]
     ASSERT_TRUE(r.cfg) << all(r);
     EXPECT_TRUE(r.cfg->policy.deny_unknown_corp_user);
     ASSERT_EQ(r.cfg->policy.rules.size(), 1u);
-    EXPECT_EQ(r.cfg->policy.rules[0].corp_users,
-              std::vector<std::string>{"*@CONTRACTORS.EXAMPLE"});
+    EXPECT_EQ(r.cfg->policy.rules[0].corp_users, std::vector<std::string>{"*@CONTRACTORS.EXAMPLE"});
     EXPECT_EQ(r.cfg->policy.rules[0].corp_groups,
               (std::vector<std::string>{"contractors", "temp-*"}));
 
