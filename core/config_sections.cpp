@@ -8,6 +8,29 @@
 
 namespace consolegate::core::config_detail {
 
+namespace {
+
+void read_proxy_protocol(section& s, std::string_view key, proxy_protocol_mode& out) {
+    s.get_enum(
+        key, out,
+        {{"refused", proxy_protocol_mode::refused}, {"required", proxy_protocol_mode::required}});
+}
+
+// A listener that requires the header with nobody allowed to send it would refuse every
+// balancer-relayed connection; a list with no listener using it would be a key that does nothing.
+void check_proxy_protocol(loader& l, const toml::table& t, std::string_view section_name,
+                          proxy_protocol_mode mode, const std::vector<cidr>& from) {
+    const std::string sec(section_name);
+    if (mode == proxy_protocol_mode::required && from.empty())
+        l.error(t.source(), sec + ": a listener requires the PROXY protocol but " + sec +
+                                ".proxy_protocol_from names no load-balancer network");
+    if (mode == proxy_protocol_mode::refused && !from.empty())
+        l.error(t.source(), sec + ".proxy_protocol_from is set but no " + sec +
+                                " listener has the PROXY protocol \"required\"");
+}
+
+}  // namespace
+
 void loader::read_general(const toml::table& t) {
     section s(*this, t, "general");
     s.get_uint("workers", cfg.general.workers, 0, 1024);
@@ -44,6 +67,8 @@ void loader::read_dns(const toml::table& t) {
     s.get_uint("edns_udp_size", d.edns_udp_size, 512, 4096);
     s.get_duration("tcp_idle_timeout", d.tcp_idle_timeout);
     s.get_uint("max_tcp_connections", d.max_tcp_connections, 1, 1'000'000);
+    read_proxy_protocol(s, "tcp_proxy_protocol", d.tcp_proxy_protocol);
+    s.get_cidrs("proxy_protocol_from", d.proxy_protocol_from);
     s.get_uint("query_log_sample", d.query_log_sample, 0, 1'000'000'000);
     if (const toml::node* c = s.take("cache")) {
         if (const auto* ct = c->as_table())
@@ -52,6 +77,7 @@ void loader::read_dns(const toml::table& t) {
             s.type_error(*c, "dns.cache", "a table");
     }
     s.finish();
+    check_proxy_protocol(*this, t, "dns", d.tcp_proxy_protocol, d.proxy_protocol_from);
     if (d.upstream_timeout.count() == 0)
         error(t.source(), "dns.upstream_timeout must be greater than zero");
     if (d.answer_timeout.count() == 0)
@@ -109,6 +135,9 @@ void loader::read_proxy(const toml::table& t) {
         }
     }
     s.get_cidrs("allow_clients", p.allow_clients);
+    read_proxy_protocol(s, "sni_proxy_protocol", p.sni_proxy_protocol);
+    read_proxy_protocol(s, "connect_proxy_protocol", p.connect_proxy_protocol);
+    s.get_cidrs("proxy_protocol_from", p.proxy_protocol_from);
     s.get_cidrs("allow_destinations", p.allow_destinations);
     s.get_duration("handshake_timeout", p.handshake_timeout);
     s.get_duration("header_timeout", p.header_timeout);
@@ -172,6 +201,9 @@ void loader::read_proxy(const toml::table& t) {
         }
     }
     s.finish();
+    check_proxy_protocol(*this, t, "proxy",
+                         std::max(p.sni_proxy_protocol, p.connect_proxy_protocol),
+                         p.proxy_protocol_from);
     if (p.max_header_bytes < 1024)
         error(t.source(), "proxy.max_header_bytes must be at least 1KiB (browsers send 4..16KiB)");
     if (p.max_request_body < p.max_inspect_body)

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -11,7 +12,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cstring>
+#include <optional>
 
+#include "consolegate/net/proxy_protocol.hpp"
 #include "worker.hpp"
 
 namespace consolegate::dns {
@@ -42,6 +45,40 @@ core::ip_address from_sockaddr(const sockaddr_storage& ss) {
     std::array<std::uint8_t, 16> b;
     std::memcpy(b.data(), &s->sin6_addr, 16);
     return core::ip_address::from_v6(b);
+}
+
+// Fills `dst` from `early` (bytes read along with a PROXY header) first, then from the socket.
+asio::awaitable<boost::system::error_code> read_exact(tcp::socket& s,
+                                                      std::vector<std::uint8_t>& early,
+                                                      asio::mutable_buffer dst) {
+    const std::size_t from_early = std::min(early.size(), dst.size());
+    std::memcpy(dst.data(), early.data(), from_early);
+    early.erase(early.begin(), early.begin() + static_cast<std::ptrdiff_t>(from_early));
+    dst += from_early;
+    if (dst.size() == 0) co_return boost::system::error_code{};
+    auto [ec, n] = co_await asio::async_read(s, dst, token);
+    co_return ec;
+}
+
+// The client of a TCP connection (PROXY protocol, include/consolegate/net/proxy_protocol.hpp),
+// counted; nullopt: close it.
+asio::awaitable<std::optional<net::proxied_client>> identify(tcp::socket& s, const config& cfg,
+                                                             stats& st) {
+    auto who = co_await net::accept_proxied(s, cfg.tcp_proxy_protocol, cfg.proxy_protocol_from,
+                                            cfg.tcp_idle_timeout);
+    auto bump = [](std::atomic<std::uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); };
+    switch (who.outcome) {
+        case net::proxied_outcome::serve:
+            if (who.relayed) bump(st.proxy_protocol_relayed);
+            co_return who;
+        case net::proxied_outcome::refused_stranger: bump(st.proxy_protocol_refused); break;
+        case net::proxied_outcome::bad_header: bump(st.proxy_protocol_bad); break;
+        case net::proxied_outcome::timeout:
+            if (net::in_networks(who.peer, cfg.proxy_protocol_from)) bump(st.proxy_protocol_bad);
+            break;
+        case net::proxied_outcome::closed: break;
+    }
+    co_return std::nullopt;
 }
 
 template <class Socket>
@@ -183,23 +220,21 @@ asio::awaitable<void> listeners::tcp_session(listeners* self, std::shared_ptr<tc
     std::vector<std::uint8_t> buf(65535);
     std::array<std::uint8_t, 2> len_bytes{};
     client cl;
-    {
-        boost::system::error_code ec;
-        const auto peer = c->socket().remote_endpoint(ec);
-        if (ec) co_return c->close();
-        const auto a = peer.address();
-        cl.address = a.is_v4() ? core::ip_address::from_v4(a.to_v4().to_uint())
-                               : core::ip_address::from_v6(a.to_v6().to_bytes());
+    auto who = co_await identify(c->socket(), *w.cfg, w.st);
+    if (!who || w.stopped) {
+        c->close();
+        if (!w.stopped) self->conns_.erase(c);
+        co_return;
     }
+    cl.address = who->address;
     cl.tcp = c;
     while (!w.stopped && !c->closed()) {
         c->arm_idle(w.cfg->tcp_idle_timeout);
-        auto [e1, n1] = co_await asio::async_read(c->socket(), asio::buffer(len_bytes), token);
+        auto e1 = co_await read_exact(c->socket(), who->early, asio::buffer(len_bytes));
         if (e1 || w.stopped) break;
         const std::size_t len = get16(len_bytes.data());
         if (len == 0) break;
-        auto [e2, n2] =
-            co_await asio::async_read(c->socket(), asio::buffer(buf.data(), len), token);
+        auto e2 = co_await read_exact(c->socket(), who->early, asio::buffer(buf.data(), len));
         if (e2 || w.stopped) break;
         auto out = std::span<std::uint8_t>(w.scratch);
         const auto n = w.handle({buf.data(), len}, cl, true, w.now_ms(), out);

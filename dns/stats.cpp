@@ -47,6 +47,13 @@ void write_prometheus(std::string& out, const stats& s) {
     metric(out, "tcp_accepted", c, "TCP connections accepted.", s.tcp_accepted);
     metric(out, "tcp_rejected", c, "TCP connections refused over max_tcp_connections.",
            s.tcp_rejected);
+    metric(out, "proxy_protocol_relayed", c,
+           "TCP connections whose client came from a PROXY header.", s.proxy_protocol_relayed);
+    metric(out, "proxy_protocol_refused", c,
+           "PROXY headers refused from outside proxy_protocol_from.", s.proxy_protocol_refused);
+    metric(out, "proxy_protocol_bad", c,
+           "Load-balancer TCP connections without a valid PROXY header in time.",
+           s.proxy_protocol_bad);
     metric(out, "tcp_connections", "gauge", "Open TCP connections.", s.tcp_connections);
     metric(out, "cache_entries", "gauge", "Cached answers over all workers.", s.cache_entries);
 }

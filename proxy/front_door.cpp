@@ -7,10 +7,12 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <cstring>
 
 #include "bumped_session.hpp"
 #include "client_hello.hpp"
 #include "consolegate/log/log.hpp"
+#include "consolegate/net/proxy_protocol.hpp"
 #include "host_routes.hpp"
 #include "http_wire.hpp"
 #include "plain_forward.hpp"
@@ -190,6 +192,50 @@ asio::awaitable<std::optional<tunnel>> open_tunnel(std::shared_ptr<service::impl
     co_return t;
 }
 
+// Who the client is (PROXY protocol, include/consolegate/net/proxy_protocol.hpp), with the bytes
+// read past a header put back in `buf`. nullopt: close the connection. A client relayed by a
+// balancer is checked against allow_clients here (the accept loop saw only the balancer).
+asio::awaitable<std::optional<core::ip_address>> identify_client(
+    std::shared_ptr<service::impl> svc, beast::tcp_stream& client, beast::flat_buffer& buf,
+    core::proxy_protocol_mode mode, std::chrono::milliseconds timeout) {
+    auto& st = svc->counters();
+    auto who = co_await net::accept_proxied(client.socket(), mode, svc->opts->proxy_protocol_from,
+                                            timeout);
+    switch (who.outcome) {
+        case net::proxied_outcome::serve: break;
+        case net::proxied_outcome::closed: co_return std::nullopt;
+        case net::proxied_outcome::timeout:
+            count(net::in_networks(who.peer, svc->opts->proxy_protocol_from) ? st.proxy_protocol_bad
+                                                                             : st.timeouts);
+            co_return std::nullopt;
+        case net::proxied_outcome::refused_stranger:
+            count(st.proxy_protocol_refused);
+            co_return std::nullopt;
+        case net::proxied_outcome::bad_header: {
+            count(st.proxy_protocol_bad);
+            static log::rate_limit limit(std::chrono::seconds(10));
+            if (auto suppressed = limit.allow(std::chrono::steady_clock::now())) {
+                log::write(log::level::warn, "proxy", "PROXY header refused",
+                           {{"peer", who.peer.str()},
+                            {"error", std::string(who.error)},
+                            {"suppressed", std::to_string(*suppressed)}});
+            }
+            co_return std::nullopt;
+        }
+    }
+    if (who.relayed) {
+        count(st.proxy_protocol_relayed);
+        if (!net::in_networks(who.address, svc->opts->allow_clients)) {
+            count(st.refused_client);
+            co_return std::nullopt;
+        }
+    }
+    auto space = buf.prepare(who.early.size());
+    std::memcpy(space.data(), who.early.data(), who.early.size());
+    buf.commit(who.early.size());
+    co_return who.address;
+}
+
 // Exhaustion or a bug: this connection alone is dropped (STYLE.md rule 8). One `limit` per
 // listener kind.
 void log_dropped(log::rate_limit& limit, const std::exception& e) {
@@ -203,16 +249,19 @@ void log_dropped(log::rate_limit& limit, const std::exception& e) {
 
 asio::awaitable<void> run_sni_session(std::shared_ptr<service::impl> svc, tcp::socket sock) {
     try {
-        boost::system::error_code ec;
-        auto client_ip = to_core(sock.remote_endpoint(ec).address());
         beast::tcp_stream client(std::move(sock));
         beast::flat_buffer buf;
         hello_read hello;
+        core::ip_address client_ip;
         {
             connection_guard guard(*svc, [&client] {
                 boost::system::error_code ignored;
                 client.socket().close(ignored);
             });
+            auto who = co_await identify_client(svc, client, buf, svc->opts->sni_proxy_protocol,
+                                                svc->opts->handshake_timeout);
+            if (!who) co_return;
+            client_ip = *who;
             hello = co_await read_hello(client, buf, svc->opts->handshake_timeout);
         }
         co_await dispatch(svc, std::move(client), std::move(buf), std::move(hello), {}, 443, {},
@@ -225,17 +274,20 @@ asio::awaitable<void> run_sni_session(std::shared_ptr<service::impl> svc, tcp::s
 
 asio::awaitable<void> run_connect_session(std::shared_ptr<service::impl> svc, tcp::socket sock) {
     try {
-        boost::system::error_code ec;
-        auto client_ip = to_core(sock.remote_endpoint(ec).address());
         beast::tcp_stream client(std::move(sock));
         beast::flat_buffer buf;
         hello_read hello;
         std::optional<tunnel> t;
+        core::ip_address client_ip;
         {
             connection_guard guard(*svc, [&client] {
                 boost::system::error_code ignored;
                 client.socket().close(ignored);
             });
+            auto who = co_await identify_client(svc, client, buf, svc->opts->connect_proxy_protocol,
+                                                svc->opts->header_timeout);
+            if (!who) co_return;
+            client_ip = *who;
             t = co_await open_tunnel(svc, client, buf);
             if (!t) co_return;
             hello = co_await read_hello(client, buf, svc->opts->handshake_timeout);

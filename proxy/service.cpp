@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "consolegate/core/config_derived.hpp"
+#include "consolegate/net/proxy_protocol.hpp"
 #include "front_door.hpp"
 #include "service_impl.hpp"
 
@@ -91,7 +92,14 @@ asio::awaitable<void> accept_loop(std::shared_ptr<service::impl> svc, tcp::accep
         st.connections_accepted.fetch_add(1, std::memory_order_relaxed);
         boost::system::error_code pec;
         auto peer = sock.remote_endpoint(pec);
-        if (pec || !client_allowed(*svc, peer)) {
+        // A load balancer on a listener that requires the PROXY protocol is let in here; the
+        // client it relays is checked once its header is read (front_door.cpp).
+        const auto pp =
+            connect_listener ? svc->opts->connect_proxy_protocol : svc->opts->sni_proxy_protocol;
+        const bool balancer =
+            !pec && pp == core::proxy_protocol_mode::required &&
+            net::in_networks(to_core(peer.address()), svc->opts->proxy_protocol_from);
+        if (pec || !(balancer || client_allowed(*svc, peer))) {
             // Outside allow_clients: closed without a byte, so the proxy reveals nothing.
             st.refused_client.fetch_add(1, std::memory_order_relaxed);
             sock.close(pec);

@@ -38,6 +38,13 @@ void write_prometheus(std::string& out, const stats& s) {
             s.refused_host);
     counter("bad_client_hello_total", "Malformed, oversized or non-TLS ClientHellos.",
             s.bad_client_hello);
+    counter("proxy_protocol_relayed_total", "Connections whose client came from a PROXY header.",
+            s.proxy_protocol_relayed);
+    counter("proxy_protocol_refused_total",
+            "PROXY headers refused from outside proxy_protocol_from.", s.proxy_protocol_refused);
+    counter("proxy_protocol_bad_total",
+            "Load-balancer connections without a valid PROXY header (malformed, missing, late).",
+            s.proxy_protocol_bad);
     counter("client_handshake_failures_total", "Failed TLS handshakes with clients.",
             s.client_handshake_failures);
     counter("timeouts_total", "Connections closed by a handshake, header or idle timeout.",

@@ -17,6 +17,7 @@ build_pkgs=(
 test_pkgs=(
   nsd unbound bind9-dnsutils python3 python3-dnspython python3-jsonschema curl iproute2 procps psmisc
   chromium clang clang-format libclang-rt-14-dev
+  haproxy
 )
 bench_pkgs=(dnsperf dnsdist squid-openssl mitmproxy nginx nghttp2-client wrk socat iptables nftables)
 
@@ -42,7 +43,7 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The Debian packages for nsd/unbound/squid/nginx/dnsdist start system services on install;
   # consolegate's tests and benchmarks start their own instances on loopback and need the ports.
-  for svc in nsd unbound squid nginx dnsdist; do
+  for svc in nsd unbound squid nginx dnsdist haproxy; do
     $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
   done
 else

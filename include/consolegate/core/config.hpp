@@ -37,6 +37,10 @@ using duration = std::chrono::milliseconds;
 enum class log_level : std::uint8_t { debug, info, warn, error };
 enum class block_rcode : std::uint8_t { nxdomain, refused };
 enum class not_inspected_action : std::uint8_t { splice, refuse };
+// PROXY protocol on one listener (docs/deploy.md): `refused` = no header is read (the listener
+// speaks only its own protocol); `required` = a connection from a `proxy_protocol_from` network
+// must open with a v1 or v2 header, and a header from any other address is refused.
+enum class proxy_protocol_mode : std::uint8_t { refused, required };
 
 struct general_config {
     unsigned workers = 0;  // 0 = one per core
@@ -87,7 +91,9 @@ struct dns_config {
     std::uint16_t edns_udp_size = 1232;
     duration tcp_idle_timeout = std::chrono::seconds(10);
     std::uint32_t max_tcp_connections = 1024;
-    std::uint32_t query_log_sample = 0;  // 0 = off; N = log one forwarded query in N
+    proxy_protocol_mode tcp_proxy_protocol = proxy_protocol_mode::refused;  // DNS over TCP only
+    std::vector<cidr> proxy_protocol_from;  // the load balancers' networks
+    std::uint32_t query_log_sample = 0;     // 0 = off; N = log one forwarded query in N
     dns_cache_config cache;
 };
 
@@ -115,6 +121,9 @@ struct proxy_config {
     std::vector<std::string> pass_through_hosts;
     not_inspected_action not_inspected = not_inspected_action::splice;
     std::vector<std::uint16_t> connect_ports{443};
+    proxy_protocol_mode sni_proxy_protocol = proxy_protocol_mode::refused;
+    proxy_protocol_mode connect_proxy_protocol = proxy_protocol_mode::refused;
+    std::vector<cidr> proxy_protocol_from;  // the load balancers' networks
     std::vector<cidr> allow_clients{*cidr::parse("127.0.0.0/8"),    *cidr::parse("::1/128"),
                                     *cidr::parse("10.0.0.0/8"),     *cidr::parse("172.16.0.0/12"),
                                     *cidr::parse("192.168.0.0/16"), *cidr::parse("fc00::/7")};

@@ -31,9 +31,13 @@ struct stats {
     std::atomic<std::uint64_t> upstream_errors{0};
     std::atomic<std::uint64_t> answer_timeouts{0};  // answered before upstream, at a deadline
     std::atomic<std::uint64_t> tcp_accepted{0};
-    std::atomic<std::uint64_t> tcp_rejected{0};    // over max_tcp_connections
-    std::atomic<std::int64_t> tcp_connections{0};  // gauge
-    std::atomic<std::int64_t> cache_entries{0};    // gauge, summed over workers
+    std::atomic<std::uint64_t> tcp_rejected{0};            // over max_tcp_connections
+    std::atomic<std::uint64_t> proxy_protocol_relayed{0};  // client from a PROXY header
+    std::atomic<std::uint64_t> proxy_protocol_refused{
+        0};                                            // header from outside proxy_protocol_from
+    std::atomic<std::uint64_t> proxy_protocol_bad{0};  // balancer without a valid header in time
+    std::atomic<std::int64_t> tcp_connections{0};      // gauge
+    std::atomic<std::int64_t> cache_entries{0};        // gauge, summed over workers
 };
 
 // Appends the Prometheus text format (version 0.0.4) of `s` to `out`.

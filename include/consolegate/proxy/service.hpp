@@ -46,6 +46,10 @@ struct stats {
     std::atomic<std::uint64_t> refused_host{
         0};  // no SNI, SNI/CONNECT mismatch, not_inspected=refuse
     std::atomic<std::uint64_t> bad_client_hello{0};
+    std::atomic<std::uint64_t> proxy_protocol_relayed{0};  // real client from a PROXY header
+    std::atomic<std::uint64_t> proxy_protocol_refused{
+        0};                                            // header from outside proxy_protocol_from
+    std::atomic<std::uint64_t> proxy_protocol_bad{0};  // balancer without a valid header
     std::atomic<std::uint64_t> client_handshake_failures{0};
     std::atomic<std::uint64_t> timeouts{0};
     std::atomic<std::uint64_t> bumped{0};

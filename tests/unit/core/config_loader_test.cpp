@@ -64,6 +64,32 @@ TEST(config_loader, audit_queue_rotation_and_retention_keys) {
     EXPECT_FALSE(r.cfg);
 }
 
+TEST(config_loader, proxy_protocol_per_listener_with_the_balancer_networks) {
+    using consolegate::core::proxy_protocol_mode;
+    auto r = load(minimal);
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->proxy.sni_proxy_protocol, proxy_protocol_mode::refused);
+    EXPECT_EQ(r.cfg->proxy.connect_proxy_protocol, proxy_protocol_mode::refused);
+    EXPECT_EQ(r.cfg->dns.tcp_proxy_protocol, proxy_protocol_mode::refused);
+    const std::string dns = "[dns]\nupstreams = [\"192.0.2.1\"]\nsteer_ipv4 = [\"192.0.2.10\"]\n";
+    const std::string ca = "[ca]\ncert = \"ca.crt\"\nkey = \"ca.key\"\n";
+    r = load(dns + "tcp_proxy_protocol = \"required\"\nproxy_protocol_from = [\"10.20.0.0/24\"]\n" +
+             ca + "[proxy]\nsni_proxy_protocol = \"required\"\n" +
+             "proxy_protocol_from = [\"10.20.0.0/24\", \"fd00::/64\"]\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->proxy.sni_proxy_protocol, proxy_protocol_mode::required);
+    EXPECT_EQ(r.cfg->proxy.connect_proxy_protocol, proxy_protocol_mode::refused);
+    EXPECT_EQ(r.cfg->proxy.proxy_protocol_from.size(), 2u);
+    EXPECT_EQ(r.cfg->dns.tcp_proxy_protocol, proxy_protocol_mode::required);
+    // Required with nobody allowed to send it, a list nobody uses, an unknown mode.
+    r = load(minimal + "[proxy]\nconnect_proxy_protocol = \"required\"\n");
+    EXPECT_TRUE(has(r, 0, "proxy.proxy_protocol_from names no load-balancer network")) << all(r);
+    r = load(dns + "proxy_protocol_from = [\"10.0.0.0/8\"]\n" + ca);
+    EXPECT_TRUE(has(r, 0, "no dns listener has the PROXY protocol")) << all(r);
+    r = load(minimal + "[proxy]\nsni_proxy_protocol = \"optional\"\n");
+    EXPECT_FALSE(r.cfg);
+}
+
 TEST(config_loader, empty_file_names_every_missing_requirement) {
     auto r = load("");
     EXPECT_FALSE(r.cfg);
