@@ -22,6 +22,7 @@
 #include "consolegate/proxy/service.hpp"
 #include "enforcement.hpp"
 #include "metrics.hpp"
+#include "service_manager.hpp"
 #include "sign_in_hook.hpp"
 #include "team_feed.hpp"
 #include "worker_pool.hpp"
@@ -158,7 +159,9 @@ struct gateway::impl {
     int run();
     void wait_for_signal(asio::signal_set& signals, admin_server* admin, worker_pool& pool);
     asio::awaitable<void> poll_team_feed();
-    bool reload(std::string& message);
+    asio::awaitable<void> ping_watchdog();
+    bool reload(std::string& message);  // tells systemd, then apply_reload
+    bool apply_reload(std::string& message);
     std::string metrics() const;
 
     run_options opts;
@@ -177,6 +180,7 @@ struct gateway::impl {
     proxy::shared_state* proxy_shared = nullptr;
     worker_pool* running_pool = nullptr;
     std::atomic<bool> ready{false};
+    service_manager systemd;
 };
 
 gateway::gateway(std::shared_ptr<const core::config> cfg, run_options o)
@@ -248,6 +252,9 @@ int gateway::impl::run() {
                 {"admin", cfg.admin.enabled ? cfg.admin.listen.str() : "off"},
                 {"workers", std::to_string(pool.size())}});
     ready = true;
+    systemd.ready();  // after pool.start(): every listener is bound
+    if (systemd.watchdog_period().count() > 0)
+        asio::co_spawn(control, ping_watchdog(), asio::detached);
     control.run();
 
     sink->flush();
@@ -271,6 +278,7 @@ void gateway::impl::wait_for_signal(asio::signal_set& signals, admin_server* adm
         log::write(log::level::info, "app", "stopping: draining connections",
                    {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
         ready = false;
+        systemd.stopping();
         if (admin) admin->stop();
         pool.stop(drain_timeout);
         running_pool = nullptr;
@@ -293,8 +301,26 @@ asio::awaitable<void> gateway::impl::poll_team_feed() {
     }
 }
 
+// WATCHDOG=1 from the control thread: a control loop that stops turning stops the pings.
+asio::awaitable<void> gateway::impl::ping_watchdog() {
+    asio::steady_timer timer(control);
+    for (;;) {
+        systemd.watchdog();
+        timer.expires_after(systemd.watchdog_period());
+        auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+    }
+}
+
 // Runs on the control thread (SIGHUP or POST /reload).
 bool gateway::impl::reload(std::string& message) {
+    systemd.reloading();
+    const bool ok = apply_reload(message);
+    systemd.ready();  // applied or refused, the gateway serves on
+    return ok;
+}
+
+bool gateway::impl::apply_reload(std::string& message) {
     auto loaded = core::load_config(opts.config);
     if (!loaded.cfg) {
         ++reloads.refused;

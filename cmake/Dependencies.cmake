@@ -21,6 +21,11 @@ pkg_check_modules(CARES IMPORTED_TARGET libcares>=1.18)
 cg_require(CARES_FOUND "c-ares >= 1.18" "libc-ares-dev")
 add_library(cg::cares ALIAS PkgConfig::CARES)
 
+# sd_notify for Type=notify units; Debian ships only a pkg-config file.
+pkg_check_modules(SYSTEMD IMPORTED_TARGET libsystemd)
+cg_require(SYSTEMD_FOUND "libsystemd" "libsystemd-dev")
+add_library(cg::systemd ALIAS PkgConfig::SYSTEMD)
+
 find_package(tomlplusplus 3.3 CONFIG)
 cg_require(tomlplusplus_FOUND "toml++ 3.3" "libtomlplusplus-dev")
 
