@@ -18,7 +18,7 @@ build_pkgs=(
 test_pkgs=(
   nsd unbound bind9-dnsutils python3 python3-dnspython python3-jsonschema curl iproute2 procps psmisc
   chromium clang clang-format libclang-rt-14-dev
-  haproxy lintian
+  haproxy lintian python3-yaml
 )
 bench_pkgs=(dnsperf dnsdist squid-openssl mitmproxy nginx nghttp2-client wrk socat iptables nftables)
 
@@ -49,4 +49,12 @@ if ((${#missing[@]})); then
   done
 else
   echo "setup: all packages present"
+fi
+
+# The Kubernetes manifest validator's npm packages (Kubernetes API schemas, offline once here):
+# tests/unit/deploy/test_kubernetes.py.
+k8s_validator="$(cd "$(dirname "$0")/.." && pwd)/tests/unit/deploy/kubernetes"
+if [[ ! -d "$k8s_validator/node_modules/kubernetes-models" ]]; then
+  echo "setup: npm ci in tests/unit/deploy/kubernetes"
+  npm ci --prefix "$k8s_validator" --no-audit --no-fund >/dev/null
 fi
