@@ -51,10 +51,11 @@ core::ip_address from_sockaddr(const sockaddr_storage& ss) {
 asio::awaitable<boost::system::error_code> read_exact(tcp::socket& s,
                                                       std::vector<std::uint8_t>& early,
                                                       asio::mutable_buffer dst) {
-    const std::size_t from_early = std::min(early.size(), dst.size());
-    std::memcpy(dst.data(), early.data(), from_early);
-    early.erase(early.begin(), early.begin() + static_cast<std::ptrdiff_t>(from_early));
-    dst += from_early;
+    if (const std::size_t from_early = std::min(early.size(), dst.size())) {
+        std::memcpy(dst.data(), early.data(), from_early);
+        early.erase(early.begin(), early.begin() + static_cast<std::ptrdiff_t>(from_early));
+        dst += from_early;
+    }
     if (dst.size() == 0) co_return boost::system::error_code{};
     auto [ec, n] = co_await asio::async_read(s, dst, token);
     co_return ec;

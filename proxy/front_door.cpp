@@ -230,9 +230,11 @@ asio::awaitable<std::optional<core::ip_address>> identify_client(
             co_return std::nullopt;
         }
     }
-    auto space = buf.prepare(who.early.size());
-    std::memcpy(space.data(), who.early.data(), who.early.size());
-    buf.commit(who.early.size());
+    if (!who.early.empty()) {
+        auto space = buf.prepare(who.early.size());
+        std::memcpy(space.data(), who.early.data(), who.early.size());
+        buf.commit(who.early.size());
+    }
     co_return who.address;
 }
 
