@@ -50,7 +50,7 @@ install(FILES deploy/debian/lintian-overrides DESTINATION ${CMAKE_INSTALL_DATADI
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME consolegate)
 set(CPACK_PACKAGE_VENDOR "consolegate authors")
-set(CPACK_PACKAGE_CONTACT "consolegate maintainers <consolegate@localhost.localdomain>")
+set(CPACK_PACKAGE_CONTACT "consolegate maintainers <consolegate@example.com>")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
@@ -62,11 +62,10 @@ set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://consolegate.invalid/")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "egress gateway enforcing AWS console sign-in policy")
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-    "egress gateway enforcing AWS console sign-in policy
- consolegate is a DNS policy gateway and a TLS-inspecting proxy in one
- process: people on a corporate network can sign in to the AWS console
- only for the accounts the security team allows, and every attempt is
- logged for review.")
+    "consolegate is a DNS policy gateway and a TLS-inspecting proxy in one
+process: people on a corporate network can sign in to the AWS console
+only for the accounts the security team allows, and every attempt is
+logged for review.")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${PROJECT_SOURCE_DIR}/deploy/debian/postinst)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 include(CPack)
