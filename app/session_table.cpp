@@ -1,0 +1,143 @@
+#include "session_table.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace consolegate::app {
+
+std::string_view to_string(binding_source s) noexcept {
+    switch (s) {
+        case binding_source::user_info_set_cookie: return "set-cookie:aws-userInfo";
+        case binding_source::response_body: return "response-body";
+        case binding_source::lineage: return "lineage";
+    }
+    return "unknown";
+}
+
+session_table::session_table(session_table_limits limits, const key_type& key)
+    : limits_(limits), key_(key) {}
+
+session_table::key_type session_table::random_key() {
+    key_type k{};
+    if (RAND_bytes(k.data(), static_cast<int>(k.size())) != 1) {
+        throw std::runtime_error("session table: no random key from the OS");
+    }
+    return k;
+}
+
+void session_table::set_limits(session_table_limits limits) {
+    std::lock_guard lock(mu_);
+    limits_ = limits;
+    evict_to(limits_.max_entries);
+}
+
+std::size_t session_table::digest_hash::operator()(const digest& d) const noexcept {
+    std::size_t h;  // the digest is already uniformly distributed
+    std::memcpy(&h, d.data(), sizeof h);
+    return h;
+}
+
+session_table::digest session_table::key_of(std::string_view name, std::string_view value) const {
+    // HMAC(key, name NUL value): the NUL keeps ("ab","c") and ("a","bc") apart (names hold none).
+    digest out{};
+    unsigned int len = 0;
+    std::string msg;
+    msg.reserve(name.size() + 1 + value.size());
+    msg.append(name).push_back('\0');
+    msg.append(value);
+    if (!HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+              reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), out.data(), &len) ||
+        len != out.size()) {
+        throw std::runtime_error("session table: HMAC failed");
+    }
+    return out;
+}
+
+session_table::lookup_result session_table::lookup(std::span<const cookie_pair> cookies,
+                                                   time_point now) const {
+    lookup_result r;
+    std::lock_guard lock(mu_);
+    for (const auto& [name, value] : cookies) {
+        if (value.size() < min_token_chars) continue;
+        auto it = entries_.find(key_of(name, value));
+        if (it == entries_.end() || it->second.expires <= now) continue;
+        const auto& id = it->second.identity;
+        if (r.state == binding_state::unbound) {
+            r.state = binding_state::bound;
+            r.identity = id;
+        } else if (!r.identity.same_principal(id)) {
+            r.state = binding_state::conflicting;
+        } else if (id.learned_at > r.identity.learned_at) {
+            if (r.state == binding_state::bound) r.identity = id;
+        }
+    }
+    return r;
+}
+
+std::size_t session_table::learn(std::span<const cookie_pair> set_cookies,
+                                 const std::optional<session_identity>& named,
+                                 const lookup_result& request_binding, std::string_view learned_on,
+                                 time_point now) {
+    session_identity id;
+    if (named) {
+        id = *named;
+        id.named_at = now;
+    } else if (request_binding.state == binding_state::bound) {
+        id = request_binding.identity;  // keeps named_at: the lineage expires with its sign-in
+        id.learned_by = binding_source::lineage;
+    } else {
+        return 0;  // an unbound or conflicting request passes no binding on
+    }
+    id.learned_at = now;
+    id.learned_on = std::string(learned_on);
+    auto expires = id.named_at + limits_.lifetime;
+    std::lock_guard lock(mu_);
+    evict_expired(now);
+    if (expires <= now) return 0;
+    std::size_t bound = 0;
+    for (const auto& [name, value] : set_cookies) {
+        if (value.size() < min_token_chars || limits_.max_entries == 0) continue;
+        auto k = key_of(name, value);
+        if (auto it = entries_.find(k); it != entries_.end()) {
+            auto range = by_expiry_.equal_range(it->second.expires);
+            for (auto e = range.first; e != range.second; ++e) {
+                if (e->second == k) {
+                    by_expiry_.erase(e);
+                    break;
+                }
+            }
+            entries_.erase(it);
+        } else if (entries_.size() >= limits_.max_entries) {
+            evict_to(limits_.max_entries - 1);
+        }
+        entries_.emplace(k, entry{id, expires});
+        by_expiry_.emplace(expires, k);
+        ++bound;
+    }
+    return bound;
+}
+
+std::size_t session_table::size() const {
+    std::lock_guard lock(mu_);
+    return entries_.size();
+}
+
+void session_table::evict_expired(time_point now) {
+    while (!by_expiry_.empty() && by_expiry_.begin()->first <= now) {
+        entries_.erase(by_expiry_.begin()->second);
+        by_expiry_.erase(by_expiry_.begin());
+    }
+}
+
+void session_table::evict_to(std::size_t bound) {
+    while (entries_.size() > bound && !by_expiry_.empty()) {
+        entries_.erase(by_expiry_.begin()->second);
+        by_expiry_.erase(by_expiry_.begin());
+    }
+}
+
+}  // namespace consolegate::app

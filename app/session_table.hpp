@@ -1,0 +1,134 @@
+#pragma once
+// The session table: which identity AWS itself gave each console session the gateway saw issued
+// (issue 20). The browser controls every cookie it sends, so post-auth enforcement must not take
+// the account, role or user from the request; it takes them from what AWS said in its responses
+// over TLS the gateway verified, remembered here under the session cookies AWS set.
+//
+// The lineage rule (docs/inspection.md "Session binding"):
+//  - the cookies AWS sets on a response that names an identity (aws-userInfo as AWS set it, a
+//    sign-in answer naming the account) are bound to that identity;
+//  - a request is bound when it presents one of them (name and value as AWS set them);
+//  - cookies AWS sets later on a response to a bound request inherit its binding, so refreshes
+//    keep a lineage back to a sign-in the gateway judged; a response that names an identity
+//    itself (switch-role) binds its cookies to the identity it names.
+// Cookies whose value is shorter than min_token_chars are never keys: they cannot be a session
+// secret (locale, "regStatus=pre-register"), and two people would share them.
+//
+// Keys are HMAC-SHA256 digests of (cookie name, value) under a key the table is given, so the
+// table (and a file or store it is written to) never holds a usable session cookie. Pure: no I/O,
+// no clock reads (every call takes `now`). Thread-safe: one mutex; calls are short.
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "consolegate/core/ids.hpp"
+
+namespace consolegate::app {
+
+// How a binding was learned.
+enum class binding_source : std::uint8_t {
+    user_info_set_cookie,  // AWS's Set-Cookie: aws-userInfo on the response
+    response_body,         // a sign-in / federation / switch-role answer naming the account
+    lineage,               // set on a response to a request already bound (inherited)
+};
+std::string_view to_string(binding_source s) noexcept;  // "set-cookie:aws-userInfo", …
+
+struct session_identity {
+    std::optional<core::account_id> account;
+    std::string principal_arn;
+    std::string role_name;       // role, or the permission set's role for Identity Center
+    std::string permission_set;  // Identity Center only
+    std::string aws_user;        // session name / IAM user name / root e-mail as AWS said it
+    std::string corporate_user;  // the person behind it; empty until corporate identity lands
+    // When AWS named this identity (the sign-in or switch-role answer); kept by lineage, so an
+    // entry expires `lifetime` after the sign-in it descends from however often cookies refresh.
+    std::chrono::system_clock::time_point named_at;
+    std::chrono::system_clock::time_point learned_at;  // when this cookie was learned
+    binding_source learned_by = binding_source::user_info_set_cookie;
+    std::string learned_on;  // the host and path of the response it was learned from
+
+    // Same principal: what a client-sent aws-userInfo is compared against.
+    bool same_principal(const session_identity& o) const noexcept {
+        return account == o.account && principal_arn == o.principal_arn;
+    }
+};
+
+struct session_table_limits {
+    std::size_t max_entries = 100000;  // cookies remembered; the soonest to expire go first
+    // The longest AWS console session (12 h for a role session set to its maximum): a cookie
+    // AWS set longer ago than this can no longer be a live session.
+    std::chrono::seconds lifetime = std::chrono::hours(12);
+};
+
+// A cookie as a (name, value) pair.
+using cookie_pair = std::pair<std::string_view, std::string_view>;
+
+class session_table {
+  public:
+    using key_type = std::array<unsigned char, 32>;
+    using time_point = std::chrono::system_clock::time_point;
+    static constexpr std::size_t min_token_chars = 16;
+
+    session_table(session_table_limits limits, const key_type& key);
+    // A fresh key from the OS's random source (the per-process default).
+    static key_type random_key();
+
+    // A reload may change the limits; the entries stay (over a smaller bound, the soonest to
+    // expire are dropped).
+    void set_limits(session_table_limits limits);
+
+    enum class binding_state : std::uint8_t {
+        unbound,      // no cookie of the request was set by AWS on a response the gateway saw
+        bound,        // every bound cookie of the request names the same principal
+        conflicting,  // its cookies are bound to different principals: a spliced cookie jar
+    };
+    struct lookup_result {
+        binding_state state = binding_state::unbound;
+        session_identity identity;  // bound: the most recently learned binding of its cookies
+    };
+    // The binding of a request that presents `cookies` (from its Cookie headers), at `now`.
+    lookup_result lookup(std::span<const cookie_pair> cookies, time_point now) const;
+
+    // AWS set `set_cookies` (name, value; deletions already left out) on a response. With
+    // `named` (the response names an identity) they are bound to it; otherwise, when the request
+    // was bound (`request_binding`), they inherit that binding (learned_by lineage); otherwise
+    // nothing is learned. Returns how many cookies were bound.
+    std::size_t learn(std::span<const cookie_pair> set_cookies,
+                      const std::optional<session_identity>& named,
+                      const lookup_result& request_binding, std::string_view learned_on,
+                      time_point now);
+
+    std::size_t size() const;
+
+  private:
+    using digest = std::array<unsigned char, 32>;
+    struct digest_hash {
+        std::size_t operator()(const digest& d) const noexcept;
+    };
+    struct entry {
+        session_identity identity;
+        time_point expires;
+    };
+    digest key_of(std::string_view name, std::string_view value) const;
+    void evict_expired(time_point now);
+    void evict_to(std::size_t bound);
+
+    mutable std::mutex mu_;
+    session_table_limits limits_;
+    key_type key_;
+    std::unordered_map<digest, entry, digest_hash> entries_;
+    std::multimap<time_point, digest> by_expiry_;  // every entry once, by its expiry
+};
+
+}  // namespace consolegate::app
