@@ -337,6 +337,39 @@ asio::awaitable<void> relay_upgrade(bumped_connection& c, exchange& r) {
     co_await splice(c.client, *c.up.tls, c.o.idle_timeout, c.st, false);
 }
 
+// The service's response observer (when it has one) on the response head and, when it was
+// buffered, its body; before the client sees a byte of it. An observer that throws is logged.
+void observe_response(bumped_connection& c, exchange& r, std::string_view body, bool complete) {
+    if (!c.svc->observe) return;
+    auto& req = r.p.get();
+    core::http_request_view view;
+    view.method = req.method_string();
+    view.target = req.target();
+    view.host = header_value(req.base(), http::field::host);
+    view.sni = c.sni;
+    c.headers.clear();
+    for (const auto& f : req.base()) c.headers.emplace_back(f.name_string(), f.value());
+    view.headers.swap(c.headers);
+    view.client = c.client_ip;
+    view.time = std::chrono::system_clock::now();
+    response_view resp;
+    resp.status = r.rpo->status();
+    const auto& st = c.head_store;
+    for (const auto& f : st.fields) {
+        resp.headers.emplace_back(std::string_view(st.bytes).substr(f.name_at, f.name_len),
+                                  std::string_view(st.bytes).substr(f.value_at, f.value_len));
+    }
+    resp.body = body;
+    resp.body_complete = complete;
+    try {
+        c.svc->observe(view, resp);
+    } catch (const std::exception& e) {
+        log::write(log::level::error, "proxy", "response observer failed",
+                   {{"host", std::string(view.host)}, {"error", e.what()}});
+    }
+    view.headers.swap(c.headers);
+}
+
 // The response head and body to the client. False when either side failed.
 asio::awaitable<bool> relay_response(bumped_connection& c, exchange& r) {
     auto& rp = *r.rpo;
@@ -353,9 +386,11 @@ asio::awaitable<bool> relay_response(bumped_connection& c, exchange& r) {
         auto bec = co_await parse_from(*c.up.tls, c.up.buf, rp, false);
         if (bec == http::error::need_buffer) bec = {};
         if (bec || !rp.is_done()) co_return false;
+        observe_response(c, r, std::string_view(c.wire).substr(at), true);
         c.client.expires_after(c.o.idle_timeout);
         co_return !co_await c.client.write(asio::buffer(c.wire));
     }
+    observe_response(c, r, {}, rp.is_done());
     c.client.expires_after(c.o.idle_timeout);
     if (co_await c.client.write(asio::buffer(c.wire))) co_return false;
     co_return co_await stream_body(*c.up.tls, c.up.buf, rp, c.client, chunk_down, c.o.idle_timeout,

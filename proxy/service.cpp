@@ -160,9 +160,11 @@ inspector required(inspector i) {
 }  // namespace
 
 service::service(asio::io_context& ioc, shared_state& shared, inspector inspect,
-                 std::shared_ptr<net::host_resolver> resolver)
+                 std::shared_ptr<net::host_resolver> resolver, response_observer observe)
     : impl_(std::make_shared<impl>(ioc, shared.get(), required(std::move(inspect)),
-                                   std::move(resolver))) {}
+                                   std::move(resolver))) {
+    impl_->observe = std::move(observe);
+}
 
 service::~service() {
     // Sessions hold the impl alive; the acceptors must not outlive the io_context's run.

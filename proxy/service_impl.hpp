@@ -56,6 +56,7 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
     shared_state::impl& shared;
     const core::proxy_config* opts;  // shared.cfg->proxy, fixed for the service's life
     inspector inspect;
+    response_observer observe;  // may be empty
     std::shared_ptr<net::host_resolver> resolver;
     std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> sni_acceptors, connect_acceptors;
     std::list<tracked_connection> connections;

@@ -9,6 +9,9 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "consolegate/core/http_request.hpp"
 #include "consolegate/core/ids.hpp"
@@ -46,5 +49,22 @@ struct verdict {
 
 // Must never be empty: proxy::service refuses to be built without one.
 using inspector = std::function<verdict(const core::http_request_view&)>;
+
+// What the origin answered to a forwarded request on an inspected connection. Valid only for the
+// observer's call.
+struct response_view {
+    unsigned status = 0;
+    std::vector<std::pair<std::string_view, std::string_view>> headers;  // as the origin sent them
+    std::string_view body;       // the whole body when it was buffered (Content-Length, small)
+    bool body_complete = false;  // false: the body streams to the client past the observer
+};
+
+// Optional: sees every response on an inspected connection before its first byte reaches the
+// client, so what it learns (app/session_table.hpp) is known when the client's next request
+// arrives. Same threading rules as the inspector (worker threads, concurrently, no I/O). An
+// observer that throws is logged and the response forwarded: learning nothing leaves the next
+// request unbound, which the inspector judges (fail closed there, not here).
+using response_observer =
+    std::function<void(const core::http_request_view& request, const response_view& response)>;
 
 }  // namespace consolegate::proxy

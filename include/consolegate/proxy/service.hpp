@@ -108,9 +108,10 @@ class service {
   public:
     // `inspect` judges every request on an inspected connection; an empty one throws
     // std::invalid_argument (there is no default: the proxy never forwards unjudged). Reads its
-    // settings from the config `shared` was made from.
+    // settings from the config `shared` was made from. `observe` (optional) sees every response
+    // on an inspected connection (inspection.hpp).
     service(boost::asio::io_context& ioc, shared_state& shared, inspector inspect,
-            std::shared_ptr<net::host_resolver> resolver);
+            std::shared_ptr<net::host_resolver> resolver, response_observer observe = {});
     ~service();
     service(const service&) = delete;
     service& operator=(const service&) = delete;

@@ -65,9 +65,10 @@ struct running_proxy {
     std::unique_ptr<service> svc;
     std::thread thread;
 
-    running_proxy(std::shared_ptr<const core::config> cfg, inspector insp) {
+    running_proxy(std::shared_ptr<const core::config> cfg, inspector insp,
+                  response_observer observe = {}) {
         shared = std::make_unique<shared_state>(std::move(cfg));
-        svc = std::make_unique<service>(ioc, *shared, std::move(insp), nullptr);
+        svc = std::make_unique<service>(ioc, *shared, std::move(insp), nullptr, std::move(observe));
         svc->start();
         thread = std::thread([this] { ioc.run(); });
     }
@@ -894,6 +895,65 @@ TEST_F(proxy_service, a_request_the_inspector_leaves_unjudged_is_denied) {
     EXPECT_NE(r.out.find("\"reason_code\":\"no-verdict\""), std::string::npos) << r.out;
     EXPECT_NE(r.out.find(" 403"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("target=/anything"), std::string::npos) << r.out;
+}
+
+// What a response observer saw, copied out of the views (valid only for the call).
+struct observed {
+    std::string host, target, cookie;
+    unsigned status = 0;
+    std::vector<std::string> set_cookies;
+    std::string body;
+    bool body_complete = false;
+};
+
+TEST_F(proxy_service, the_response_observer_sees_each_answer_with_its_request) {
+    std::mutex mu;
+    std::vector<observed> seen;
+    auto observe = [&](const core::http_request_view& req, const response_view& resp) {
+        observed o{std::string(req.host), std::string(req.target), {}, resp.status, {}, {}, {}};
+        for (const auto& [n, v] : req.headers) {
+            if (n == "Cookie") o.cookie = v;
+        }
+        for (const auto& [n, v] : resp.headers) {
+            if (n == "Set-Cookie") o.set_cookies.emplace_back(v);
+        }
+        o.body = resp.body;
+        o.body_complete = resp.body_complete;
+        std::lock_guard lock(mu);
+        seen.push_back(std::move(o));
+    };
+    running_proxy p(base_config(), test::allow_every_request, observe);
+    auto r = run(curl_connect(p, "https://signin.aws.amazon.com/oauth?code=1",
+                              "-H 'Cookie: JSESSIONID=abc' -H 'X-Set-Cookie: aws-creds=A1; Secure' "
+                              "-H 'X-Set-Cookie: aws-userInfo=%7B%7D' -D -"));
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("Set-Cookie: aws-creds=A1; Secure"), std::string::npos) << r.out;
+    auto large = run(curl_connect(p, "https://signin.aws.amazon.com/large", "-o /dev/null"));
+    ASSERT_EQ(large.status, 0) << large.out;
+    std::lock_guard lock(mu);
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0].host, "signin.aws.amazon.com");
+    EXPECT_EQ(seen[0].target, "/oauth?code=1");
+    EXPECT_EQ(seen[0].cookie, "JSESSIONID=abc");
+    EXPECT_EQ(seen[0].status, 200u);
+    EXPECT_EQ(seen[0].set_cookies,
+              (std::vector<std::string>{"aws-creds=A1; Secure", "aws-userInfo=%7B%7D"}));
+    EXPECT_TRUE(seen[0].body_complete);
+    EXPECT_NE(seen[0].body.find("target=/oauth?code=1"), std::string::npos) << seen[0].body;
+    // A body over what the proxy buffers streams past the observer: the head only.
+    EXPECT_EQ(seen[1].target, "/large");
+    EXPECT_FALSE(seen[1].body_complete);
+    EXPECT_TRUE(seen[1].body.empty());
+}
+
+TEST_F(proxy_service, a_throwing_response_observer_leaves_the_response_intact) {
+    running_proxy p(base_config(), test::allow_every_request,
+                    [](const core::http_request_view&, const response_view&) {
+                        throw std::runtime_error("observer failed");
+                    });
+    auto r = run(curl_connect(p, "https://signin.aws.amazon.com/oauth"));
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("target=/oauth"), std::string::npos) << r.out;
 }
 
 // A resolver as lenient as some stub resolvers: "signin.aws.amazon.com.." resolves like the name

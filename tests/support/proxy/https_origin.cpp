@@ -97,6 +97,13 @@ asio::awaitable<void> serve(Stream& s, beast::tcp_stream& raw) {
         res.set(http::field::connection, "X-Hop-Response");
         res.set("X-Hop-Response", "should be removed");
         if (req.target() == "/large") body.append(256 * 1024, 'x');
+        // Cookies as AWS would set them on a sign-in answer: each X-Set-Cookie of the request
+        // comes back as a Set-Cookie.
+        for (const auto& f : req.base()) {
+            if (beast::iequals(f.name_string(), "X-Set-Cookie")) {
+                res.insert(http::field::set_cookie, f.value());
+            }
+        }
         res.body() = body;
         res.keep_alive(req.keep_alive());
         res.prepare_payload();

@@ -1,7 +1,9 @@
 #pragma once
 // A local origin for the proxy tests: HTTP/1.1 keep-alive over TLS (or plain), answering every
 // request with a small text body describing what arrived (method, target, Host, Via, and any
-// hop-by-hop header that should have been removed). Runs on its own thread; port 0.
+// hop-by-hop header that should have been removed). Each `X-Set-Cookie` header of a request comes
+// back as a `Set-Cookie` (as AWS's sign-in answers set session cookies). Runs on its own thread;
+// port 0.
 
 #include <cstdint>
 #include <memory>
