@@ -23,6 +23,7 @@
 #include "enforcement.hpp"
 #include "metrics.hpp"
 #include "service_manager.hpp"
+#include "session_learning.hpp"
 #include "sign_in_hook.hpp"
 #include "team_feed.hpp"
 #include "worker_pool.hpp"
@@ -53,9 +54,10 @@ class dns_worker final : public worker_service {
 class proxy_worker final : public worker_service {
   public:
     proxy_worker(asio::io_context& ioc, proxy::shared_state& shared, proxy::inspector inspect,
-                 const net::cares_options& resolver)
+                 const net::cares_options& resolver, proxy::response_observer observe)
         : svc_(ioc, shared, std::move(inspect),
-               std::shared_ptr<net::host_resolver>(net::make_cares_host_resolver(ioc, resolver))) {}
+               std::shared_ptr<net::host_resolver>(net::make_cares_host_resolver(ioc, resolver)),
+               std::move(observe)) {}
     void start() override { svc_.start(); }
     void stop() override { svc_.stop(); }
 
@@ -175,6 +177,8 @@ struct gateway::impl {
         std::make_shared<audit::recent_events>(recent_events_kept);
     std::unique_ptr<audit::tee_sink> sink;
     sign_in_metrics sign_in;
+    // Console sessions bound to what AWS said (issue 20); outlives every reload.
+    session_table sessions{session_table_limits{}, session_table::random_key()};
     reload_counters reloads;
     dns::stats dns_stats;
     proxy::shared_state* proxy_shared = nullptr;
@@ -213,8 +217,9 @@ int gateway::impl::run() {
         resolver.timeout = upstream.timeout;
         resolver.tries = upstream.tries;
         sign_in_hook hook(policy, feed, *sink, sign_in, instance);
-        pool.add([resolver, hook, s = shared.get()](asio::io_context& ioc) {
-            return std::make_unique<proxy_worker>(ioc, *s, hook, resolver);
+        session_learner learner(sessions);
+        pool.add([resolver, hook, learner, s = shared.get()](asio::io_context& ioc) {
+            return std::make_unique<proxy_worker>(ioc, *s, hook, resolver, learner);
         });
     }
     proxy_shared = shared.get();

@@ -1,0 +1,141 @@
+#include "session_learning.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+#include "consolegate/inspect/user_info_cookie.hpp"
+
+namespace consolegate::app {
+namespace {
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return out;
+}
+
+}  // namespace
+
+std::vector<cookie_pair> request_cookies(const core::http_request_view& req) {
+    std::vector<cookie_pair> out;
+    for (const auto& [name, value] : req.headers) {
+        if (!iequals(name, "cookie")) continue;
+        std::string_view rest = value;
+        while (!rest.empty()) {
+            auto semi = rest.find(';');
+            auto pair = trim(rest.substr(0, semi));
+            rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
+            auto eq = pair.find('=');
+            if (eq == std::string_view::npos) continue;
+            out.emplace_back(trim(pair.substr(0, eq)), trim(pair.substr(eq + 1)));
+        }
+    }
+    return out;
+}
+
+std::optional<set_cookie> parse_set_cookie(std::string_view header) {
+    auto semi = header.find(';');
+    auto pair = trim(header.substr(0, semi));
+    auto eq = pair.find('=');
+    if (eq == std::string_view::npos) return std::nullopt;
+    set_cookie c{trim(pair.substr(0, eq)), trim(pair.substr(eq + 1))};
+    if (c.name.empty()) return std::nullopt;
+    c.removal = c.value.empty() || c.value == "\"\"";
+    auto attrs = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
+    while (!attrs.empty()) {
+        auto next = attrs.find(';');
+        auto attr = trim(attrs.substr(0, next));
+        attrs = next == std::string_view::npos ? std::string_view{} : attrs.substr(next + 1);
+        auto aeq = attr.find('=');
+        auto aname = trim(attr.substr(0, aeq));
+        auto avalue =
+            aeq == std::string_view::npos ? std::string_view{} : trim(attr.substr(aeq + 1));
+        if (iequals(aname, "max-age") && (avalue.starts_with('-') || avalue == "0")) {
+            c.removal = true;
+        }
+        // AWS and most servers delete with the epoch ("Thu, 01 Jan 1970 00:00:00 GMT").
+        if (iequals(aname, "expires") && avalue.find("1970") != std::string_view::npos) {
+            c.removal = true;
+        }
+    }
+    return c;
+}
+
+std::optional<session_identity> identity_from_user_info(std::string_view value) {
+    auto info = inspect::parse_user_info_cookie(value, nullptr);
+    if (!info) return std::nullopt;
+    const auto& p = info->principal;
+    session_identity id;
+    id.account = p.account;
+    id.principal_arn = info->arn;
+    id.role_name = p.role_name;
+    id.aws_user = !p.session_name.empty() ? p.session_name
+                  : !p.user_name.empty()  ? p.user_name
+                                          : info->username;
+    id.learned_by = binding_source::user_info_set_cookie;
+    return id;
+}
+
+bool is_aws_host(std::string_view host) {
+    if (auto colon = host.rfind(':');
+        colon != std::string_view::npos && host.find(']') == std::string_view::npos) {
+        host = host.substr(0, colon);
+    }
+    if (host.ends_with('.')) host.remove_suffix(1);
+    auto h = lower(host);
+    for (std::string_view suffix : {"aws.amazon.com", "amazonaws.com"}) {
+        if (h == suffix) return true;
+        if (h.size() > suffix.size() && h.ends_with(suffix) &&
+            h[h.size() - suffix.size() - 1] == '.') {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::size_t session_learner::learn(const core::http_request_view& req,
+                                   const proxy::response_view& resp) const {
+    if (!is_aws_host(req.host)) return 0;
+    std::vector<cookie_pair> set;
+    std::optional<session_identity> named;
+    bool user_info_unreadable = false;
+    for (const auto& [name, value] : resp.headers) {
+        if (!iequals(name, "set-cookie")) continue;
+        auto c = parse_set_cookie(value);
+        if (!c || c->removal) continue;
+        if (c->name == "aws-userInfo") {
+            auto id = identity_from_user_info(c->value);
+            if (!id || (named && !named->same_principal(*id))) {
+                user_info_unreadable = true;  // two principals, or one we cannot read
+            } else {
+                named = std::move(id);
+            }
+        }
+        set.push_back({c->name, c->value});
+    }
+    // A response whose aws-userInfo names nobody we can read (or two principals) binds nothing:
+    // its cookies must not inherit a binding the response itself contradicts.
+    if (set.empty() || user_info_unreadable) return 0;
+    auto cookies = request_cookies(req);
+    auto binding = table_->lookup(cookies, req.time);
+    auto path = req.target.substr(0, req.target.find('?'));
+    std::string on = lower(req.host);
+    on.append(path);
+    return table_->learn(set, named, binding, on, req.time);
+}
+
+}  // namespace consolegate::app

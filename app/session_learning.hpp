@@ -1,0 +1,51 @@
+#pragma once
+// Learning console identities from AWS's answers (issue 20, docs/inspection.md "Session
+// binding"): the proxy's response observer (proxy::response_observer) in the running gateway.
+// On a response from an AWS host it reads the Set-Cookie headers; when one of them is
+// `aws-userInfo` as AWS set it, every cookie of that response is bound to the identity it names;
+// otherwise the cookies inherit the binding of the request they answer (the lineage rule of
+// session_table.hpp). Responses from other hosts teach nothing: only AWS may bind a session.
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "consolegate/core/http_request.hpp"
+#include "consolegate/proxy/inspection.hpp"
+#include "session_table.hpp"
+
+namespace consolegate::app {
+
+// Every cookie of the request's Cookie headers (RFC 6265 §4.2.1), in order.
+std::vector<cookie_pair> request_cookies(const core::http_request_view& req);
+
+// One Set-Cookie header value (RFC 6265 §4.1.1): its name and value; `removal` when it deletes
+// the cookie (Max-Age<=0, an empty value, or an Expires in 1970). nullopt when it has no name.
+struct set_cookie {
+    std::string_view name, value;
+    bool removal = false;
+};
+std::optional<set_cookie> parse_set_cookie(std::string_view header);
+
+// The identity an `aws-userInfo` value names (account, ARN, role, user), or nullopt when it does
+// not parse (inspect/user_info_cookie.hpp).
+std::optional<session_identity> identity_from_user_info(std::string_view value);
+
+// True for the hosts whose answers may bind a session: aws.amazon.com, amazonaws.com and their
+// subdomains (Host as sent; case, port and trailing dot ignored).
+bool is_aws_host(std::string_view host);
+
+class session_learner {
+  public:
+    explicit session_learner(session_table& table) : table_(&table) {}
+    // What the response taught; returns how many cookies were bound.
+    std::size_t learn(const core::http_request_view& req, const proxy::response_view& resp) const;
+    void operator()(const core::http_request_view& req, const proxy::response_view& resp) const {
+        learn(req, resp);
+    }
+
+  private:
+    session_table* table_;
+};
+
+}  // namespace consolegate::app

@@ -1,0 +1,149 @@
+// Learning identities from AWS's answers: Set-Cookie parsing, aws-userInfo as AWS set it, the
+// lineage of later responses, and hosts that may not bind.
+#include "session_learning.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace consolegate::app {
+namespace {
+
+using state = session_table::binding_state;
+
+// aws-userInfo as the console sets it: encodeURIComponent of its JSON.
+const std::string user_info_1 =
+    "%7B%22arn%22%3A%22arn%3Aaws%3Asts%3A%3A111111111111%3Aassumed-role%2FAdmin%2Falice%22%2C%22"
+    "alias%22%3A%22one%22%7D";
+const std::string user_info_2 =
+    "%7B%22arn%22%3A%22arn%3Aaws%3Asts%3A%3A222222222222%3Aassumed-role%2FAdmin%2Falice%22%7D";
+const std::string creds_a = "aws-creds=AAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+const std::string creds_b = "aws-creds=BBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+
+struct fixture {
+    session_table table{{}, session_table::key_type{7}};
+    session_learner learner{table};
+    std::chrono::system_clock::time_point now =
+        std::chrono::system_clock::time_point{} + std::chrono::hours(24 * 365 * 50);
+
+    std::size_t answer(std::string_view host, std::vector<std::string> cookie_headers,
+                       std::vector<std::string> set_cookies) {
+        core::http_request_view req;
+        req.host = host;
+        req.target = "/oauth?code=x";
+        req.time = now;
+        for (const auto& c : cookie_headers) req.headers.emplace_back("Cookie", c);
+        proxy::response_view resp;
+        resp.status = 302;
+        for (const auto& s : set_cookies) resp.headers.emplace_back("Set-Cookie", s);
+        return learner.learn(req, resp);
+    }
+    session_table::lookup_result ask(const std::string& cookie_header) {
+        core::http_request_view req;
+        req.headers.emplace_back("cookie", cookie_header);
+        return table.lookup(request_cookies(req), now);
+    }
+};
+
+TEST(session_learning, aws_user_info_as_aws_set_it_binds_every_cookie_of_the_response) {
+    fixture f;
+    EXPECT_EQ(f.answer("signin.aws.amazon.com", {},
+                       {"aws-userInfo=" + user_info_1 + "; Domain=.amazon.com; Secure",
+                        creds_a + "; Path=/; Secure; HttpOnly"}),
+              2u);
+    auto r = f.ask("noflush_locale=en; " + creds_a);
+    ASSERT_EQ(r.state, state::bound);
+    EXPECT_EQ(r.identity.account->str(), "111111111111");
+    EXPECT_EQ(r.identity.principal_arn, "arn:aws:sts::111111111111:assumed-role/Admin/alice");
+    EXPECT_EQ(r.identity.role_name, "Admin");
+    EXPECT_EQ(r.identity.aws_user, "alice");
+    EXPECT_EQ(r.identity.learned_by, binding_source::user_info_set_cookie);
+    EXPECT_EQ(r.identity.learned_on, "signin.aws.amazon.com/oauth");
+}
+
+TEST(session_learning, a_refresh_on_a_bound_request_inherits_and_a_switch_role_rebinds) {
+    fixture f;
+    f.answer("signin.aws.amazon.com", {}, {"aws-userInfo=" + user_info_1, creds_a});
+    EXPECT_EQ(f.answer("us-east-1.console.aws.amazon.com", {creds_a}, {creds_b + "; Secure"}), 1u);
+    auto r = f.ask(creds_b);
+    ASSERT_EQ(r.state, state::bound);
+    EXPECT_EQ(r.identity.account->str(), "111111111111");
+    EXPECT_EQ(r.identity.learned_by, binding_source::lineage);
+    const std::string creds_c = "aws-creds=CCCCCCCCCCCCCCCCCCCCCCCCCC";
+    f.answer("signin.aws.amazon.com", {creds_b}, {"aws-userInfo=" + user_info_2, creds_c});
+    EXPECT_EQ(f.ask(creds_c).identity.account->str(), "222222222222");
+}
+
+TEST(session_learning, teaches_nothing_it_cannot_trust) {
+    fixture f;
+    // Not an AWS host, even one that ends like one.
+    EXPECT_EQ(f.answer("evil-aws.amazon.com.example", {}, {"aws-userInfo=" + user_info_1, creds_a}),
+              0u);
+    EXPECT_EQ(f.answer("notaws.amazon.com", {}, {"aws-userInfo=" + user_info_1, creds_a}), 0u);
+    // An unreadable aws-userInfo, or two principals on one response.
+    EXPECT_EQ(f.answer("signin.aws.amazon.com", {}, {"aws-userInfo=%7Bnot-json", creds_a}), 0u);
+    EXPECT_EQ(f.answer("signin.aws.amazon.com", {},
+                       {"aws-userInfo=" + user_info_1, "aws-userInfo=" + user_info_2, creds_a}),
+              0u);
+    // Nothing named, nothing inherited.
+    EXPECT_EQ(f.answer("signin.aws.amazon.com", {}, {creds_a}), 0u);
+    EXPECT_EQ(f.ask(creds_a).state, state::unbound);
+    EXPECT_EQ(f.table.size(), 0u);
+}
+
+TEST(session_learning, a_removal_binds_nothing) {
+    fixture f;
+    EXPECT_EQ(f.answer("signin.aws.amazon.com", {},
+                       {"aws-userInfo=" + user_info_1,
+                        creds_a + "; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+                        "JSESSIONID=ZZZZZZZZZZZZZZZZZZZZZZZZ; Max-Age=0"}),
+              1u);  // the aws-userInfo itself
+    EXPECT_EQ(f.ask(creds_a).state, state::unbound);
+}
+
+struct set_cookie_case {
+    std::string header, name, value;
+    bool removal;
+    bool parses = true;
+};
+
+TEST(session_learning, parses_set_cookie_as_rfc_6265_writes_it) {
+    const std::vector<set_cookie_case> cases = {
+        {"a=b", "a", "b", false},
+        {" a = b ; Path=/; Secure", "a", "b", false},
+        {"a=; Path=/", "a", "", true},
+        {"a=\"\"", "a", "\"\"", true},
+        {"a=b; Max-Age=0", "a", "b", true},
+        {"a=b; max-age=-1", "a", "b", true},
+        {"a=b; Max-Age=3600", "a", "b", false},
+        {"a=b; Expires=Thu, 01 Jan 1970 00:00:01 GMT", "a", "b", true},
+        {"a=b=c; HttpOnly", "a", "b=c", false},
+        {"novalue", "", "", false, false},
+        {"=b", "", "", false, false},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.header);
+        auto p = parse_set_cookie(c.header);
+        ASSERT_EQ(p.has_value(), c.parses);
+        if (!p) continue;
+        EXPECT_EQ(p->name, c.name);
+        EXPECT_EQ(p->value, c.value);
+        EXPECT_EQ(p->removal, c.removal);
+    }
+}
+
+TEST(session_learning, aws_hosts_are_aws_amazon_com_and_amazonaws_com) {
+    for (std::string_view h :
+         {"signin.aws.amazon.com", "SIGNIN.AWS.AMAZON.COM.", "us-east-1.console.aws.amazon.com:443",
+          "aws.amazon.com", "portal.sso.eu-west-1.amazonaws.com"}) {
+        EXPECT_TRUE(is_aws_host(h)) << h;
+    }
+    for (std::string_view h :
+         {"amazon.com", "xaws.amazon.com", "aws.amazon.com.evil.example", "example.com", ""}) {
+        EXPECT_FALSE(is_aws_host(h)) << h;
+    }
+}
+
+}  // namespace
+}  // namespace consolegate::app
