@@ -270,6 +270,7 @@ team_snapshot parse_team_snapshot(std::string_view text, std::string_view file,
             diag(0, 0, detail::json_path("", i) + id + ": " + why + "; item ignored");
         }
     }
+    out.skipped = bad;
     if (bad > max_diagnostics) {
         diag(0, 0, std::to_string(bad - max_diagnostics) + " more bad items not listed");
     }

@@ -77,6 +77,7 @@ struct team_snapshot {
     std::vector<elevation_record> records;       // every well-formed item, any status
     std::vector<policy_diagnostic> diagnostics;  // one per bad item (capped), or the document
     bool document_ok = false;  // false: not JSON / not an array of items: treat the feed as invalid
+    std::size_t skipped = 0;   // bad items left out (all of them; diagnostics stop at a cap)
 };
 
 // The snapshot file: a JSON array of TEAM request items (plain JSON as TEAM's GraphQL API returns
