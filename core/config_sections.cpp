@@ -221,6 +221,23 @@ void loader::read_ca(const toml::table& t) {
     s.finish();
 }
 
+namespace {
+
+// "http://127.0.0.1:8000/…", "http://localhost", "http://[::1]:9" (a literal check: no resolution
+// in core; net/ checks again on every resolved address before connecting).
+bool loopback_url(std::string_view url) {
+    url.remove_prefix(url.find("://") + 3);
+    auto host = url.substr(0, url.find_first_of("/?#"));
+    if (host.starts_with("[::1]")) return host.size() == 5 || host[5] == ':';
+    host = host.substr(0, host.find(':'));
+    if (host == "localhost") return true;
+    if (!host.starts_with("127.")) return false;
+    auto a = ip_address::parse(host);
+    return a.has_value();
+}
+
+}  // namespace
+
 void loader::read_team(const toml::table& t) {
     section s(*this, t, "team");
     auto& tm = cfg.team;
@@ -237,6 +254,9 @@ void loader::read_team(const toml::table& t) {
             d.get("table", db.table);
             d.get("index", db.index);
             d.get_duration("poll_interval", db.poll_interval);
+            d.get_duration("request_timeout", db.request_timeout);
+            d.get_uint("page_size", db.page_size, 0, 1'000'000);
+            d.get("profile", db.profile);
             for (auto [key, out] : {std::pair{"access_key_id_env", &db.access_key_id_env},
                                     std::pair{"secret_access_key_env", &db.secret_access_key_env},
                                     std::pair{"session_token_env", &db.session_token_env}}) {
@@ -263,6 +283,10 @@ void loader::read_team(const toml::table& t) {
                           "team.dynamodb.endpoint must be an http:// or https:// URL");
                 if (db.region.empty())
                     error(dt->source(), "team.dynamodb: `region` is required with an endpoint");
+                if (db.endpoint.starts_with("http://") && !loopback_url(db.endpoint))
+                    error(*dt->get("endpoint"),
+                          "team.dynamodb.endpoint: plain http:// only to a loopback host "
+                          "(localhost, 127.0.0.1, [::1]); use https://");
             }
             for (char c : db.region) {
                 if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {

@@ -159,12 +159,19 @@ struct policy_sources {
 };
 
 struct team_dynamodb_config {
-    std::string endpoint;  // "https://dynamodb.<region>.amazonaws.com"; empty = DynamoDB off
+    // "https://dynamodb.<region>.amazonaws.com"; empty = DynamoDB off. Plain http only to
+    // loopback (dynalite, a local proxy).
+    std::string endpoint;
     std::string region;
     std::string table = "requests";
     std::string index = "byStatus";
-    duration poll_interval = std::chrono::seconds(60);
-    // Names of environment variables holding the credentials; secrets never sit in the file.
+    duration poll_interval = std::chrono::seconds(15);
+    duration request_timeout = std::chrono::seconds(10);  // one deadline per HTTP exchange
+    std::uint32_t page_size = 0;                          // Query Limit; 0 = DynamoDB's 1 MB pages
+    // AWS profile for the credential chain (beats AWS_PROFILE); "" = AWS_PROFILE or "default".
+    std::string profile;
+    // Names of environment variables holding the credentials (step 1 of the credential chain);
+    // secrets never sit in the file.
     std::string access_key_id_env = "AWS_ACCESS_KEY_ID";
     std::string secret_access_key_env = "AWS_SECRET_ACCESS_KEY";
     std::string session_token_env = "AWS_SESSION_TOKEN";
