@@ -342,7 +342,7 @@ bool gateway::impl::apply_reload(std::string& message) {
         return false;
     }
     policy.store(make_policy_snapshot(next));
-    feed.store(make_team_feed(*next));
+    feed.store(make_team_feed(*next, config.load().get(), feed.load()));
     if (running_pool && dns_opts.load()) {
         auto d = std::make_shared<const dns::config>(next->dns);
         dns_opts.store(d);

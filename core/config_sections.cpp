@@ -301,6 +301,10 @@ void loader::read_team(const toml::table& t) {
         }
     }
     s.finish();
+    if (!tm.snapshot_file.empty() && !tm.dynamodb.endpoint.empty())
+        error(t.source(),
+              "team: set either `snapshot_file` or [team.dynamodb] endpoint, not both "
+              "(one feed decides elevations)");
     if (tm.enabled && tm.snapshot_file.empty() && tm.dynamodb.endpoint.empty())
         error(t.source(),
               "team: enabled needs a feed: set `snapshot_file` or [team.dynamodb] endpoint");

@@ -5,7 +5,7 @@
 #include <random>
 
 #include "consolegate/core/time.hpp"
-#include "consolegate/net/log.hpp"
+#include "consolegate/log/log.hpp"
 #include "team/credentials.hpp"
 #include "team/sigv4.hpp"
 
@@ -94,6 +94,12 @@ bool dynamodb_feed::wait(std::chrono::milliseconds d) {
 }
 
 void dynamodb_feed::run() {
+    bool refreshed_before;
+    {
+        std::lock_guard lock(mu_);
+        refreshed_before = health_.last_attempt != clock::time_point{};
+    }
+    if (refreshed_before && !wait(opt_.interval)) return;
     for (;;) {
         refresh();
         if (!wait(opt_.interval)) return;

@@ -175,6 +175,8 @@ struct team_dynamodb_config {
     std::string access_key_id_env = "AWS_ACCESS_KEY_ID";
     std::string secret_access_key_env = "AWS_SECRET_ACCESS_KEY";
     std::string session_token_env = "AWS_SESSION_TOKEN";
+
+    bool operator==(const team_dynamodb_config&) const = default;
 };
 
 struct team_config {

@@ -31,7 +31,7 @@
 #include "consolegate/core/elevation.hpp"
 #include "consolegate/core/policy.hpp"
 #include "consolegate/net/http_client.hpp"
-#include "consolegate/team/snapshot_feed.hpp"
+#include "consolegate/team/feed.hpp"
 
 namespace consolegate::team {
 
@@ -70,15 +70,16 @@ struct feed_health {
     std::string last_error;                       // "" after a success
 };
 
-class dynamodb_feed {
+class dynamodb_feed final : public feed {
   public:
     dynamodb_feed(dynamodb_feed_options options, std::shared_ptr<credential_chain> credentials);
-    ~dynamodb_feed();
+    ~dynamodb_feed() override;
     dynamodb_feed(const dynamodb_feed&) = delete;
     dynamodb_feed& operator=(const dynamodb_feed&) = delete;
 
-    // Starts the feed's thread: refresh() now, then every interval. stop() (also the destructor)
-    // interrupts a wait or a backoff and joins; an HTTP exchange in flight ends by its deadline.
+    // Starts the feed's thread: refresh() now (unless one already ran), then every interval. stop()
+    // (also the destructor) interrupts a wait or a backoff and joins; an HTTP exchange in flight
+    // ends by its deadline.
     void start();
     void stop();
 
@@ -86,11 +87,12 @@ class dynamodb_feed {
     bool refresh();
 
     // What changed since the last call, for the gateway's log ("" when nothing did). Never blocks.
-    std::string poll();
-    std::shared_ptr<const feed_status> status() const { return status_.load(); }
+    std::string poll() override;
+    std::shared_ptr<const feed_status> status() const override { return status_.load(); }
     core::elevation_view view(std::chrono::system_clock::time_point now,
-                              std::shared_ptr<const feed_status>& keep) const;
+                              std::shared_ptr<const feed_status>& keep) const override;
     feed_health health() const;
+    const dynamodb_feed_options& options() const { return opt_; }
 
   private:
     struct page_result;
