@@ -6,6 +6,12 @@
 #include "team/credentials.hpp"
 
 namespace consolegate::app {
+
+core::elevation_window team_window(const core::config& cfg) {
+    return {std::chrono::duration_cast<std::chrono::seconds>(cfg.team.clock_skew),
+            std::chrono::duration_cast<std::chrono::seconds>(cfg.team.expired_lookback)};
+}
+
 namespace {
 
 team::dynamodb_feed_options dynamodb_options(const core::config& cfg) {
@@ -19,6 +25,7 @@ team::dynamodb_feed_options dynamodb_options(const core::config& cfg) {
     o.staleness_limit = cfg.team.staleness_limit;
     o.page_size = d.page_size;
     o.http.timeout = d.request_timeout;
+    o.window = team_window(cfg);
     return o;
 }
 
@@ -43,7 +50,9 @@ std::shared_ptr<team::feed> make_team_feed(const core::config& cfg,
     if (!cfg.team.dynamodb.endpoint.empty()) {
         if (dynamic_cast<team::dynamodb_feed*>(previous.get()) && previous_cfg &&
             previous_cfg->team.dynamodb == cfg.team.dynamodb &&
-            previous_cfg->team.staleness_limit == cfg.team.staleness_limit) {
+            previous_cfg->team.staleness_limit == cfg.team.staleness_limit &&
+            previous_cfg->team.clock_skew == cfg.team.clock_skew &&
+            previous_cfg->team.expired_lookback == cfg.team.expired_lookback) {
             return previous;
         }
         auto feed = std::make_shared<team::dynamodb_feed>(
@@ -57,8 +66,8 @@ std::shared_ptr<team::feed> make_team_feed(const core::config& cfg,
         return feed;
     }
     if (cfg.team.snapshot_file.empty()) return nullptr;
-    std::shared_ptr<team::feed> feed =
-        std::make_shared<team::snapshot_feed>(cfg.team.snapshot_file, cfg.team.staleness_limit);
+    std::shared_ptr<team::feed> feed = std::make_shared<team::snapshot_feed>(
+        cfg.team.snapshot_file, cfg.team.staleness_limit, team_window(cfg));
     auto what = feed->poll();
     log::write(feed->status()->set ? log::level::info : log::level::warn, "team", what);
     return feed;

@@ -244,6 +244,10 @@ void loader::read_team(const toml::table& t) {
     s.get("enabled", tm.enabled);
     s.get_path("snapshot_file", tm.snapshot_file);
     s.get_duration("staleness_limit", tm.staleness_limit);
+    s.get_duration("clock_skew", tm.clock_skew);
+    s.get_duration("expired_lookback", tm.expired_lookback);
+    if (tm.clock_skew > std::chrono::minutes(15))
+        error(t.source(), "team.clock_skew must be at most 15m (it widens every grant's start)");
     s.get("request_url", tm.request_url);
     if (const toml::node* n = s.take("dynamodb")) {
         if (const auto* dt = n->as_table()) {

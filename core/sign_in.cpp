@@ -63,6 +63,7 @@ std::string_view to_string(reason r) noexcept {
         case reason::ams_reserved_role: return "ams-reserved-role";
         case reason::no_account: return "no-account";
         case reason::corp_user_unknown: return "corp-user-unknown";
+        case reason::elevation_expired: return "elevation-expired";
     }
     return "unknown";
 }
@@ -93,6 +94,9 @@ std::string_view describe(reason r) noexcept {
         case reason::corp_user_unknown:
             return "The gateway could not establish who you are on the corporate network, and "
                    "sign-in requires it here.";
+        case reason::elevation_expired:
+            return "This account needs an active TEAM elevation, and your elevation for it has "
+                   "ended.";
     }
     return "";
 }

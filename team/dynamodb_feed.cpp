@@ -256,7 +256,9 @@ bool dynamodb_feed::refresh_once() {
     s->data_time = opt_.clock();
     s->skipped_items = skipped;
     auto items = records.size();
-    s->set = std::make_shared<const core::elevation_set>(std::move(records));
+    remember_gone(records, s->data_time);
+    for (const auto& g : gone_) records.push_back(g);
+    s->set = std::make_shared<const core::elevation_set>(std::move(records), opt_.window);
     auto in_progress = s->set->size();
     auto old = status_.load();
     status_.store(s);
@@ -277,6 +279,35 @@ bool dynamodb_feed::refresh_once() {
                            opt_.table);
     }
     return true;
+}
+
+void dynamodb_feed::remember_gone(const std::vector<core::elevation_record>& now_in_progress,
+                                  clock::time_point now) {
+    std::erase_if(gone_, [&](const core::elevation_record& g) {
+        return now - *g.end_time > opt_.window.expired_lookback ||
+               std::any_of(now_in_progress.begin(), now_in_progress.end(),
+                           [&](const auto& r) { return r.id == g.id; });
+    });
+    auto old = status_.load();
+    if (!old->set) return;
+    for (const auto& e : old->set->entries()) {
+        if (!e.live) continue;
+        bool still = std::any_of(now_in_progress.begin(), now_in_progress.end(),
+                                 [&](const auto& r) { return r.id == e.id; });
+        if (still || e.end <= e.start) continue;
+        core::elevation_record g;
+        g.id = e.id;
+        g.user = e.user_lower;
+        g.account = e.account;
+        g.account_name = e.account_name;
+        g.permission_set = e.permission_set;
+        g.status = "ended";
+        g.start = e.start;
+        g.duration_hours = std::chrono::duration<double, std::ratio<3600>>(e.end - e.start).count();
+        g.end_time = std::min(now, e.end);
+        g.ticket = e.ticket;
+        gone_.push_back(std::move(g));
+    }
 }
 
 std::string dynamodb_feed::poll() {

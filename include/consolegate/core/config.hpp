@@ -183,6 +183,11 @@ struct team_config {
     bool enabled = false;
     std::filesystem::path snapshot_file;
     duration staleness_limit = std::chrono::minutes(15);
+    // Window semantics (core/elevation.hpp): a grant recorded up to clock_skew in the gateway's
+    // future already counts (start only; no grace at the end); an elevation that ended at most
+    // expired_lookback ago denies with elevation-expired instead of elevation-missing.
+    duration clock_skew = std::chrono::seconds(60);
+    duration expired_lookback = std::chrono::hours(1);
     std::string request_url;  // shown on the block page for elevation-gated denials
     team_dynamodb_config dynamodb;
 };

@@ -70,6 +70,7 @@ enum class reason : std::uint8_t {
     ams_reserved_role,     // AMS-reserved role name
     no_account,            // no account named, and unknown accounts are not allowed here
     corp_user_unknown,     // no corporate user established, and policy.unknown_corp_user = deny
+    elevation_expired,     // allow-with-elevation, and the user's elevation ended recently
 };
 std::string_view to_string(reason r) noexcept;  // "rule-allow", "default-deny", …
 std::string_view describe(reason r) noexcept;   // one sentence for people (block page, explain)
@@ -80,6 +81,10 @@ struct decision {
     std::string rule;          // name of the deciding rule; empty for defaults
     bool report_only = false;  // report-only (global or per rule): logged, never enforced
     bool flagged = false;      // AMS guardrail in flag mode: allowed but marked for review
+    // The TEAM request behind elevation_active / elevation_expired (empty otherwise).
+    std::string elevation_id;
+    std::string elevation_ticket;
+    std::optional<std::chrono::system_clock::time_point> elevation_end;
 
     // What the gateway actually does.
     effect enforced() const noexcept { return report_only ? effect::allow : verdict; }

@@ -50,6 +50,7 @@ struct dynamodb_feed_options {
     std::chrono::milliseconds backoff_base{200};
     std::chrono::milliseconds backoff_cap{10'000};
     net::http_client_options http;
+    core::elevation_window window;  // skew at the start, look-back for "expired"
 
     std::function<std::chrono::system_clock::time_point()> clock;  // default system_clock::now
     // Waits between retries; returns false when the feed is stopping. Default: an interruptible
@@ -97,6 +98,8 @@ class dynamodb_feed final : public feed {
   private:
     struct page_result;
     bool refresh_once();
+    void remember_gone(const std::vector<core::elevation_record>& now_in_progress,
+                       std::chrono::system_clock::time_point now);
     page_result fetch_page(const std::string& start_key);
     void record_error(const std::string& kind, const std::string& message);
     bool wait(std::chrono::milliseconds d);
@@ -109,6 +112,9 @@ class dynamodb_feed final : public feed {
     std::condition_variable cv_;
     feed_health health_;
     std::vector<std::string> changes_;
+    // Requests that left the "in progress" set (revoked or ended in TEAM; the Query no longer
+    // returns them), kept as ended at the refresh that noticed, for the expired look-back.
+    std::vector<core::elevation_record> gone_;
     bool stopping_ = false;
     std::thread thread_;
 };

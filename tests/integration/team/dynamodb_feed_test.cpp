@@ -278,14 +278,28 @@ TEST_F(dynamodb_feed_live, elevations_appear_expire_and_get_revoked_across_pages
     now = t0 + 31min;
     ASSERT_TRUE(feed->refresh());
     EXPECT_FALSE(elevated("alice", gated, "Admin"));
+    auto ran_out = decide("alice", gated);
+    EXPECT_EQ(ran_out.why, core::reason::elevation_expired);
+    EXPECT_EQ(ran_out.elevation_id, "r1");
+    EXPECT_EQ(ran_out.elevation_ticket, "CHGr1");
 
     // Revoked: a fresh grant, then TEAM sets status revoked.
     put(item("r2", "alice", gated, "Admin", "2026-12-04T12:20:00.123Z", "2", "in progress"));
     ASSERT_TRUE(feed->refresh());
     EXPECT_TRUE(elevated("alice", gated, "Admin"));
+    auto granted = decide("alice", gated);
+    EXPECT_EQ(granted.why, core::reason::elevation_active);
+    EXPECT_EQ(granted.elevation_id, "r2");
+    EXPECT_EQ(granted.elevation_end, *core::parse_rfc3339("2026-12-04T14:20:00.123Z"));
     set_status("r2", "revoked");
+    now = t0 + 40min;
     ASSERT_TRUE(feed->refresh());
     EXPECT_FALSE(elevated("alice", gated, "Admin"));
+    // Gone from the in-progress index: remembered as ended when the refresh noticed.
+    auto revoked = decide("alice", gated);
+    EXPECT_EQ(revoked.why, core::reason::elevation_expired);
+    EXPECT_EQ(revoked.elevation_id, "r2");
+    EXPECT_EQ(revoked.elevation_end, now);
     EXPECT_EQ(feed->health().errors.size(), 0u);
 }
 
