@@ -50,6 +50,7 @@ compiled_policy::compiled_policy(const policy_config& config)
     : report_only_(config.report_only),
       allow_unknown_account_pre_auth_(config.allow_unknown_account_pre_auth),
       deny_unknown_corp_user_(config.deny_unknown_corp_user),
+      portal_console_if_anyone_elevated_(config.portal_console_if_anyone_elevated),
       ams_change_types_(config.ams_change_types),
       ams_reserved_roles_(config.ams_reserved_role_prefixes.empty() ? guard_action::off
                                                                     : config.ams_reserved_roles),
@@ -347,7 +348,8 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
         // through when someone is elevated for exactly this (account, permission set); the user
         // is checked strictly on the console session's aws-userInfo cookie right after.
         if (a.user.empty() && a.phase == auth_phase::pre_auth) {
-            if (ev.set()->active_for_anyone(*account, a.permission_set, now))
+            if (!a.portal_credentials && p.portal_console_if_anyone_elevated_ &&
+                ev.set()->active_for_anyone(*account, a.permission_set, now))
                 m.what = elevation_match::state::active;
             return m;
         }
@@ -407,6 +409,9 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
                 d.why = reason::elevation_active;
             } else if (em.what == elevation_match::state::expired) {
                 d = deny(reason::elevation_expired);
+            } else if (a.user.empty() && a.phase == auth_phase::pre_auth &&
+                       (a.portal_credentials || !p.portal_console_if_anyone_elevated_)) {
+                d = deny(reason::elevation_user_unknown);
             } else {
                 d = deny(reason::elevation_missing);
             }

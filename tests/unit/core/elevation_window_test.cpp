@@ -237,3 +237,45 @@ TEST(elevation_window_items, the_policy_carries_the_request_and_says_expired) {
 }
 
 }  // namespace
+
+namespace {
+
+// The IAM Identity Center portal names no user: gated /federation/credentials is denied with its
+// own reason even while someone else is elevated; /federation/console follows the policy's choice.
+TEST(elevation_window_items, the_portal_without_a_user) {
+    auto snap = cc::parse_team_snapshot("[" + item("REQ-1", start, "8", "in progress") + "]",
+                                        "t.json");  // alice is elevated
+    cc::elevation_set set(snap.records);
+    auto decide = [&](bool credentials, bool anyone) {
+        cc::policy_config pc;
+        cc::rule_config r;
+        r.name = "gated";
+        r.effect = cc::rule_effect::allow_with_elevation;
+        r.accounts = {*cc::account_id::parse(account)};
+        pc.rules = {r};
+        pc.portal_console_if_anyone_elevated = anyone;
+        cc::compiled_policy policy(pc);
+        cc::sign_in_attempt a;
+        a.flow = cc::sign_in_flow::identity_center;
+        a.phase = cc::auth_phase::pre_auth;
+        a.account = cc::account_id::parse(account);
+        a.permission_set = a.role_name = "Admin";
+        a.portal_credentials = credentials;
+        return cc::evaluate(a, policy, cc::elevation_view::of(set),
+                            *cc::parse_rfc3339("2026-12-04T11:00:00Z"));
+    };
+    auto creds = decide(true, true);
+    EXPECT_EQ(creds.verdict, cc::effect::deny);
+    EXPECT_EQ(creds.why, cc::reason::elevation_user_unknown);
+    EXPECT_EQ(cc::to_string(creds.why), "elevation-user-unknown");
+    EXPECT_EQ(cc::describe(creds.why).find("you hold"), std::string_view::npos);
+    auto console = decide(false, true);
+    EXPECT_EQ(console.verdict, cc::effect::allow);
+    EXPECT_EQ(console.why, cc::reason::elevation_active);
+    EXPECT_EQ(console.elevation_id, "");  // nobody's request is named for an unknown user
+    auto strict = decide(false, false);
+    EXPECT_EQ(strict.verdict, cc::effect::deny);
+    EXPECT_EQ(strict.why, cc::reason::elevation_user_unknown);
+}
+
+}  // namespace
