@@ -203,6 +203,21 @@ response handle(const http::request<http::string_body>& req, const admin_handler
                                  v);
         }
     }
+    if (path == "/api/elevations" && get && h.elevations) {
+        // Who is elevated where: reviewer material, like the events.
+        auto a = reviewer_access(req, h);
+        if (a != access::granted) return refuse(a, false, "reviewer", v);
+        std::string user, account;
+        for (auto p : parsed->params()) {
+            if (p.key == "user") user = p.value;
+            if (p.key == "account") account = p.value;
+        }
+        auto body = h.elevations(user, account);
+        if (body.empty())
+            return make_response(http::status::bad_request, "text/plain",
+                                 "account must be a 12-digit ID\n", v);
+        return make_response(http::status::ok, "application/json", body, v);
+    }
     bool review_path = path == "/review" || path == "/" || path == "/api/events" ||
                        path.starts_with("/review/event/") || path.starts_with("/api/events/");
     if (review_path && get) {
@@ -234,7 +249,9 @@ response handle(const http::request<http::string_body>& req, const admin_handler
                              message + "\n", v);
     }
     return make_response(http::status::not_found, "text/plain",
-                         "not found; try /healthz /readyz /metrics /review /api/events\n", v);
+                         "not found; try /healthz /readyz /metrics /review /api/events "
+                         "/api/elevations\n",
+                         v);
 }
 
 asio::awaitable<void> serve_session(tcp::socket socket, std::shared_ptr<admin_handlers> h) {

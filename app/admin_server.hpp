@@ -1,10 +1,12 @@
 #pragma once
 // The admin listener: /healthz, /readyz, /metrics (Prometheus text), /review (sign-in review page),
-// /review/event/<id>, /api/events (JSON lines), /api/events/<id>, POST /reload.
+// /review/event/<id>, /api/events (JSON lines), /api/events/<id>, /api/elevations (JSON),
+// POST /reload.
 // Access (docs/audit.md "Admin access"):
 //  - /healthz, /readyz and /metrics are open: scrapers and probes carry no token, and the
 //    listener is on loopback by default (a documented choice);
-//  - the review pages and the event API need the reviewer or the operator token, as
+//  - the review pages, the event API and /api/elevations need the reviewer or the operator token,
+//  as
 //    `Authorization: Bearer <token>` or as the session cookie POST /login sets for browsers;
 //  - POST /reload (anything that changes state) needs the operator token in the header (never
 //    the cookie, so another site cannot make a reviewer's browser reload);
@@ -32,6 +34,8 @@ struct admin_handlers {
     std::function<std::string()> metrics;              // Prometheus text exposition
     std::function<bool()> ready;                       // listeners up, config loaded
     std::function<bool(std::string& message)> reload;  // false + message when refused
+    // /api/elevations?user=U&account=A: what the gateway believes TEAM says (JSON)
+    std::function<std::string(const std::string& user, const std::string& account)> elevations;
     std::shared_ptr<audit::recent_events> recent;
     // The store the review pages read; when unset, the recent events in memory are shown.
     std::function<std::unique_ptr<audit::event_store>()> open_store;

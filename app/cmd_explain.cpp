@@ -16,6 +16,7 @@
 #include "consolegate/team/snapshot_feed.hpp"
 #include "enforcement.hpp"
 #include "explain.hpp"
+#include "team_feed.hpp"
 
 namespace consolegate::app {
 namespace json = boost::json;
@@ -67,6 +68,11 @@ json::object attempt_json(const judged_attempt& ja) {
     o["reason_text"] = core::describe(d.why);
     o["rule"] = d.rule;
     o["report_only"] = d.report_only;
+    if (!d.elevation_id.empty()) {
+        o["elevation_request"] = d.elevation_id;
+        o["elevation_ticket"] = d.elevation_ticket;
+        o["elevation_end"] = d.elevation_end ? core::format_rfc3339(*d.elevation_end) : "";
+    }
     o["flagged"] = d.flagged;
     json::array considered, matched;
     for (auto& r : ex.considered) considered.emplace_back(r);
@@ -166,7 +172,7 @@ int cmd_explain(int argc, char** argv) {
     auto elevations = core::elevation_view::unavailable();
     std::optional<team::snapshot_feed> feed;
     if (cfg->team.enabled && !cfg->team.snapshot_file.empty()) {
-        feed.emplace(cfg->team.snapshot_file, std::chrono::milliseconds::max());
+        feed.emplace(cfg->team.snapshot_file, std::chrono::milliseconds::max(), team_window(*cfg));
         feed->poll();
         feed_keep = feed->status();
         if (feed_keep->set) {

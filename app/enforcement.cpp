@@ -136,6 +136,9 @@ proxy::verdict make_verdict(std::span<const judged_attempt> attempts, const comb
     v.role_name = a.role_name;
     v.permission_set = a.permission_set;
     v.event_id = ja.event_id;
+    v.elevation_id = ja.decision.elevation_id;
+    v.elevation_ticket = ja.decision.elevation_ticket;
+    v.elevation_end = ja.decision.elevation_end;
     v.expire_console_cookies = outcome.expire_console_cookies;
     return v;
 }

@@ -9,6 +9,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
 #include <fstream>
 
 #include "admin_server.hpp"
@@ -20,6 +21,7 @@
 #include "consolegate/log/log.hpp"
 #include "consolegate/net/cares_resolver.hpp"
 #include "consolegate/proxy/service.hpp"
+#include "elevations_report.hpp"
 #include "enforcement.hpp"
 #include "metrics.hpp"
 #include "service_manager.hpp"
@@ -165,6 +167,8 @@ struct gateway::impl {
     bool reload(std::string& message);  // tells systemd, then apply_reload
     bool apply_reload(std::string& message);
     std::string metrics() const;
+    bool team_ready() const;
+    std::string elevations_json(const std::string& user, const std::string& account) const;
 
     run_options opts;
     std::string instance = host_name();
@@ -229,7 +233,10 @@ int gateway::impl::run() {
     if (cfg.admin.enabled) {
         admin_handlers h;
         h.metrics = [this] { return metrics(); };
-        h.ready = [this] { return ready.load(); };
+        h.ready = [this] { return ready.load() && team_ready(); };
+        h.elevations = [this](const std::string& user, const std::string& account) {
+            return elevations_json(user, account);
+        };
         h.reload = [this](std::string& message) { return reload(message); };
         h.recent = recent;
         if (!cfg.audit.sqlite_path.empty()) {
@@ -347,7 +354,7 @@ bool gateway::impl::apply_reload(std::string& message) {
         return false;
     }
     policy.store(make_policy_snapshot(next));
-    feed.store(make_team_feed(*next));
+    feed.store(make_team_feed(*next, config.load().get(), feed.load()));
     if (running_pool && dns_opts.load()) {
         auto d = std::make_shared<const dns::config>(next->dns);
         dns_opts.store(d);
@@ -364,6 +371,36 @@ bool gateway::impl::apply_reload(std::string& message) {
               "other than the policy apply at the next restart)";
     log::write(log::level::info, "app", "configuration reloaded", {{"what", message}});
     return true;
+}
+
+// Not ready while elevation-gated rules exist and the TEAM feed cannot answer for them: a load
+// balancer then prefers a replica whose feed works (each replica has its own feed).
+bool gateway::impl::team_ready() const {
+    auto cfg = config.load();
+    bool gated = std::any_of(cfg->policy.rules.begin(), cfg->policy.rules.end(), [](const auto& r) {
+        return r.effect == core::rule_effect::allow_with_elevation;
+    });
+    if (!gated) return true;
+    auto f = feed.load();
+    std::shared_ptr<const team::feed_status> keep;
+    return f && f->view(std::chrono::system_clock::now(), keep).available();
+}
+
+std::string gateway::impl::elevations_json(const std::string& user,
+                                           const std::string& account) const {
+    elevations_filter filter;
+    filter.user = user;
+    if (!account.empty()) {
+        filter.account = core::account_id::parse(account);
+        if (!filter.account) return {};
+    }
+    auto cfg = config.load();
+    auto f = feed.load();
+    std::string source = cfg->team.snapshot_file.empty()
+                             ? "dynamodb"
+                             : "snapshot " + cfg->team.snapshot_file.string();
+    return boost::json::serialize(
+        elevations_report(f.get(), source, std::chrono::system_clock::now(), filter));
 }
 
 std::string gateway::impl::metrics() const {

@@ -25,6 +25,8 @@ constexpr command commands[] = {
     {"explain", consolegate::app::cmd_explain,
      "policy simulator: one JSON decision per raw HTTP request file"},
     {"logs", consolegate::app::cmd_logs, "review sign-in attempts (filters; table, JSON, CSV)"},
+    {"elevations", consolegate::app::cmd_elevations,
+     "what the gateway believes TEAM says now, and the feed's health"},
 };
 
 void print_usage(std::FILE* out) {

@@ -4,6 +4,7 @@
 #include "consolegate/dns/stats.hpp"
 #include "consolegate/net/prometheus.hpp"
 #include "consolegate/proxy/service.hpp"
+#include "consolegate/team/dynamodb_feed.hpp"
 #include "consolegate/team/feed.hpp"
 
 namespace consolegate::app {
@@ -101,6 +102,30 @@ std::string metrics_text(const metrics_sources& s, std::chrono::system_clock::ti
                      "1 when the TEAM feed is fresh and valid.", std::int64_t{available});
         write_metric(out, "consolegate_team_elevations_in_progress", "gauge",
                      "TEAM requests in progress.", std::uint64_t{st->set ? st->set->size() : 0});
+        write_metric(out, "consolegate_team_feed_skipped_items", "gauge",
+                     "Malformed TEAM items left out of the current set.",
+                     std::uint64_t{st->skipped_items});
+        if (st->data_time != std::chrono::system_clock::time_point{}) {
+            write_metric(
+                out, "consolegate_team_feed_age_seconds", "gauge",
+                "Seconds since the TEAM data was last read successfully.",
+                std::int64_t{
+                    std::chrono::duration_cast<std::chrono::seconds>(now - st->data_time).count()});
+            write_metric(out, "consolegate_team_feed_last_success_timestamp_seconds", "gauge",
+                         "Unix time of the last successful TEAM read.",
+                         std::int64_t{std::chrono::duration_cast<std::chrono::seconds>(
+                                          st->data_time.time_since_epoch())
+                                          .count()});
+        }
+        if (const auto* d = dynamic_cast<const team::dynamodb_feed*>(s.feed)) {
+            auto h = d->health();
+            write_metric(out, "consolegate_team_feed_items", "gauge",
+                         "TEAM items the last successful Query returned.", std::uint64_t{h.items});
+            write_metric_header(out, "consolegate_team_feed_errors_total", "counter",
+                                "TEAM DynamoDB feed failures by kind.");
+            for (const auto& [kind, n] : h.errors)
+                write_sample(out, "consolegate_team_feed_errors_total{kind=\"" + kind + "\"}", n);
+        }
     }
     if (s.dns) dns::write_prometheus(out, *s.dns);
     if (s.proxy) proxy::write_prometheus(out, *s.proxy);

@@ -43,6 +43,10 @@ void loader::read_policy(const toml::table& t) {
     p.allow_unknown_account_pre_auth = allow_unknown;
     s.get_enum("unknown_corp_user", p.deny_unknown_corp_user,
                {{"no-match", false}, {"deny", true}});
+    bool portal_anyone = p.portal_console_if_anyone_elevated;
+    s.get_enum("portal_console_without_user", portal_anyone,
+               {{"anyone-elevated", true}, {"deny", false}});
+    p.portal_console_if_anyone_elevated = portal_anyone;
 
     if (const toml::node* n = s.take("aliases")) {
         if (const auto* at = n->as_table())

@@ -221,12 +221,33 @@ void loader::read_ca(const toml::table& t) {
     s.finish();
 }
 
+namespace {
+
+// "http://127.0.0.1:8000/…", "http://localhost", "http://[::1]:9" (a literal check: no resolution
+// in core; net/ checks again on every resolved address before connecting).
+bool loopback_url(std::string_view url) {
+    url.remove_prefix(url.find("://") + 3);
+    auto host = url.substr(0, url.find_first_of("/?#"));
+    if (host.starts_with("[::1]")) return host.size() == 5 || host[5] == ':';
+    host = host.substr(0, host.find(':'));
+    if (host == "localhost") return true;
+    if (!host.starts_with("127.")) return false;
+    auto a = ip_address::parse(host);
+    return a.has_value();
+}
+
+}  // namespace
+
 void loader::read_team(const toml::table& t) {
     section s(*this, t, "team");
     auto& tm = cfg.team;
     s.get("enabled", tm.enabled);
     s.get_path("snapshot_file", tm.snapshot_file);
     s.get_duration("staleness_limit", tm.staleness_limit);
+    s.get_duration("clock_skew", tm.clock_skew);
+    s.get_duration("expired_lookback", tm.expired_lookback);
+    if (tm.clock_skew > std::chrono::minutes(15))
+        error(t.source(), "team.clock_skew must be at most 15m (it widens every grant's start)");
     s.get("request_url", tm.request_url);
     if (const toml::node* n = s.take("dynamodb")) {
         if (const auto* dt = n->as_table()) {
@@ -237,6 +258,9 @@ void loader::read_team(const toml::table& t) {
             d.get("table", db.table);
             d.get("index", db.index);
             d.get_duration("poll_interval", db.poll_interval);
+            d.get_duration("request_timeout", db.request_timeout);
+            d.get_uint("page_size", db.page_size, 0, 1'000'000);
+            d.get("profile", db.profile);
             for (auto [key, out] : {std::pair{"access_key_id_env", &db.access_key_id_env},
                                     std::pair{"secret_access_key_env", &db.secret_access_key_env},
                                     std::pair{"session_token_env", &db.session_token_env}}) {
@@ -263,6 +287,10 @@ void loader::read_team(const toml::table& t) {
                           "team.dynamodb.endpoint must be an http:// or https:// URL");
                 if (db.region.empty())
                     error(dt->source(), "team.dynamodb: `region` is required with an endpoint");
+                if (db.endpoint.starts_with("http://") && !loopback_url(db.endpoint))
+                    error(*dt->get("endpoint"),
+                          "team.dynamodb.endpoint: plain http:// only to a loopback host "
+                          "(localhost, 127.0.0.1, [::1]); use https://");
             }
             for (char c : db.region) {
                 if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
@@ -277,6 +305,10 @@ void loader::read_team(const toml::table& t) {
         }
     }
     s.finish();
+    if (!tm.snapshot_file.empty() && !tm.dynamodb.endpoint.empty())
+        error(t.source(),
+              "team: set either `snapshot_file` or [team.dynamodb] endpoint, not both "
+              "(one feed decides elevations)");
     if (tm.enabled && tm.snapshot_file.empty() && tm.dynamodb.endpoint.empty())
         error(t.source(),
               "team: enabled needs a feed: set `snapshot_file` or [team.dynamodb] endpoint");

@@ -44,17 +44,23 @@ std::string_view strip_idc_prefix(std::string_view u) noexcept {
     return u;
 }
 
-elevation_set::elevation_set(std::vector<elevation_record> records) {
+elevation_set::elevation_set(std::vector<elevation_record> records, elevation_window window)
+    : window_(window) {
     entries_.reserve(records.size());
     for (auto& r : records) {
-        // Records built by hand (the DynamoDB poller) get the parser's bounds too.
-        if (r.status != "in progress" || !(r.duration_hours > 0) ||
-            r.duration_hours > max_duration_hours) {
+        // Only granted requests; records built by hand get the parser's bounds too.
+        bool granted = r.status == "in progress" || r.status == "ended" || r.status == "revoked";
+        if (!granted || !(r.duration_hours > 0) || r.duration_hours > max_duration_hours) {
             continue;
         }
         auto length = std::chrono::seconds(std::llround(r.duration_hours * 3600));
-        entries_.push_back(
-            {r.account, std::move(r.permission_set), lowered(r.user), r.start, r.start + length});
+        auto end = r.start + length;
+        if (r.end_time && *r.end_time < end) end = *r.end_time;
+        bool live = r.status == "in progress" && !r.end_time;
+        live_ += live ? 1 : 0;
+        entries_.push_back({r.account, std::move(r.permission_set), lowered(r.user), r.start, end,
+                            live, std::move(r.id), std::move(r.ticket), std::move(r.status),
+                            std::move(r.account_name)});
     }
     std::sort(entries_.begin(), entries_.end(), [](const entry& a, const entry& b) {
         return std::tie(a.account, a.permission_set, a.user_lower, a.start) <
@@ -62,9 +68,20 @@ elevation_set::elevation_set(std::vector<elevation_record> records) {
     });
 }
 
+bool elevation_set::is_active(const entry& e, clock::time_point now) const noexcept {
+    return e.live && e.start - window_.skew <= now && now < e.end;
+}
+
 bool elevation_set::active(std::string_view user, account_id account,
                            std::string_view permission_set, clock::time_point now) const noexcept {
-    if (user.empty() || permission_set.empty()) return false;
+    return match(user, account, permission_set, now).what == elevation_match::state::active;
+}
+
+elevation_match elevation_set::match(std::string_view user, account_id account,
+                                     std::string_view permission_set,
+                                     clock::time_point now) const noexcept {
+    elevation_match out;
+    if (user.empty() || permission_set.empty()) return out;
     // Lower bound on (account, permission_set, user) without building a key.
     auto before = [&](const entry& e) {
         if (e.account != account) return e.account < account;
@@ -80,15 +97,28 @@ bool elevation_set::active(std::string_view user, account_id account,
             hi = mid;
         }
     }
+    const entry* active = nullptr;
+    const entry* ended = nullptr;
     for (auto i = lo; i < entries_.size(); ++i) {
         const auto& e = entries_[i];
         if (e.account != account || e.permission_set != permission_set ||
             compare_icase(e.user_lower, user) != 0) {
             break;
         }
-        if (e.start <= now && now < e.end) return true;
+        if (is_active(e, now)) {
+            if (!active || e.end > active->end) active = &e;
+        } else if (e.end <= now && now - e.end <= window_.expired_lookback &&
+                   e.start - window_.skew <= e.end) {
+            if (!ended || e.end > ended->end) ended = &e;
+        }
     }
-    return false;
+    if (const entry* e = active ? active : ended) {
+        out.what = active ? elevation_match::state::active : elevation_match::state::expired;
+        out.id = e->id;
+        out.ticket = e->ticket;
+        out.end = e->end;
+    }
+    return out;
 }
 
 bool elevation_set::active_for_anyone(account_id account, std::string_view permission_set,
@@ -100,7 +130,7 @@ bool elevation_set::active_for_anyone(account_id account, std::string_view permi
     });
     for (; it != entries_.end() && it->account == account && it->permission_set == permission_set;
          ++it) {
-        if (it->start <= now && now < it->end) return true;
+        if (is_active(*it, now)) return true;
     }
     return false;
 }
@@ -222,6 +252,20 @@ std::optional<elevation_record> read_item(const json::value& v, std::string& why
     auto hours = duration_hours(*item, why);
     if (!hours) return std::nullopt;
     r.duration_hours = *hours;
+    // endTime: written when access ended; present but unreadable means the item cannot be
+    // trusted either way (it might have ended), so it is skipped like any malformed item.
+    if (const auto* et = item->if_contains("endTime"); et && !et->is_null()) {
+        const auto* e = string_field(*item, "endTime");
+        auto end = e && e->size() <= 64 ? parse_iso8601(std::string_view(e->data(), e->size()))
+                                        : std::nullopt;
+        if (!end) {
+            why = "\"endTime\" is not an ISO 8601 date-time with a zone";
+            return std::nullopt;
+        }
+        r.end_time = end;
+    }
+    if (const auto* n = string_field(*item, "ticketNo"); n && n->size() <= max_field_bytes)
+        r.ticket.assign(n->data(), n->size());
     return r;
 }
 
@@ -270,6 +314,7 @@ team_snapshot parse_team_snapshot(std::string_view text, std::string_view file,
             diag(0, 0, detail::json_path("", i) + id + ": " + why + "; item ignored");
         }
     }
+    out.skipped = bad;
     if (bad > max_diagnostics) {
         diag(0, 0, std::to_string(bad - max_diagnostics) + " more bad items not listed");
     }

@@ -50,6 +50,7 @@ compiled_policy::compiled_policy(const policy_config& config)
     : report_only_(config.report_only),
       allow_unknown_account_pre_auth_(config.allow_unknown_account_pre_auth),
       deny_unknown_corp_user_(config.deny_unknown_corp_user),
+      portal_console_if_anyone_elevated_(config.portal_console_if_anyone_elevated),
       ams_change_types_(config.ams_change_types),
       ams_reserved_roles_(config.ams_reserved_role_prefixes.empty() ? guard_action::off
                                                                     : config.ams_reserved_roles),
@@ -340,16 +341,21 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
         for (auto i : p.candidates(account)) x->considered.push_back(p.rules_[i].name);
     }
 
-    auto elevated = [&] {
-        if (!account || !ev.set()) return false;
+    auto lookup = [&] {
+        elevation_match m;
+        if (!account || !ev.set()) return m;
         // The IAM Identity Center portal's federation link names no user before sign-in: let it
         // through when someone is elevated for exactly this (account, permission set); the user
         // is checked strictly on the console session's aws-userInfo cookie right after.
         if (a.user.empty() && a.phase == auth_phase::pre_auth) {
-            return ev.set()->active_for_anyone(*account, a.permission_set, now);
+            if (!a.portal_credentials && p.portal_console_if_anyone_elevated_ &&
+                ev.set()->active_for_anyone(*account, a.permission_set, now))
+                m.what = elevation_match::state::active;
+            return m;
         }
-        return ev.set()->active(a.user, *account, a.permission_set, now);
+        return ev.set()->match(a.user, *account, a.permission_set, now);
     };
+    auto elevated = [&] { return lookup().what == elevation_match::state::active; };
 
     // AMS guardrails.
     bool flagged = false;
@@ -395,13 +401,24 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
             d = deny(reason::rule_deny);
             d.rule = p.rules_[static_cast<std::size_t>(m.deny)].name;
         } else if (m.elevation != none) {
+            auto em = ev.available() ? lookup() : elevation_match{};
             if (!ev.available()) {
                 d = deny(reason::elevation_feed_stale);
-            } else if (elevated()) {
+            } else if (em.what == elevation_match::state::active) {
                 d.verdict = effect::allow;
                 d.why = reason::elevation_active;
+            } else if (em.what == elevation_match::state::expired) {
+                d = deny(reason::elevation_expired);
+            } else if (a.user.empty() && a.phase == auth_phase::pre_auth &&
+                       (a.portal_credentials || !p.portal_console_if_anyone_elevated_)) {
+                d = deny(reason::elevation_user_unknown);
             } else {
                 d = deny(reason::elevation_missing);
+            }
+            if (em.what != elevation_match::state::none && !em.id.empty()) {
+                d.elevation_id = std::string(em.id);
+                d.elevation_ticket = std::string(em.ticket);
+                d.elevation_end = em.end;
             }
             d.rule = p.rules_[static_cast<std::size_t>(m.elevation)].name;
         } else if (m.allow != none) {

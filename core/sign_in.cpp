@@ -63,6 +63,8 @@ std::string_view to_string(reason r) noexcept {
         case reason::ams_reserved_role: return "ams-reserved-role";
         case reason::no_account: return "no-account";
         case reason::corp_user_unknown: return "corp-user-unknown";
+        case reason::elevation_expired: return "elevation-expired";
+        case reason::elevation_user_unknown: return "elevation-user-unknown";
     }
     return "unknown";
 }
@@ -73,7 +75,10 @@ std::string_view describe(reason r) noexcept {
         case reason::rule_deny: return "A policy rule forbids sign-in to this account.";
         case reason::default_deny:
             return "This account is not on the list of accounts allowed from this network.";
-        case reason::elevation_active: return "You hold an active TEAM elevation for this account.";
+        // Neutral on purpose: at the IAM Identity Center portal no user is known, and the
+        // elevation that lets the request through may be someone else's.
+        case reason::elevation_active:
+            return "An active TEAM elevation for this account and permission set matches.";
         case reason::elevation_missing:
             return "This account needs an active TEAM elevation, and you hold none for it.";
         case reason::elevation_feed_stale:
@@ -93,6 +98,12 @@ std::string_view describe(reason r) noexcept {
         case reason::corp_user_unknown:
             return "The gateway could not establish who you are on the corporate network, and "
                    "sign-in requires it here.";
+        case reason::elevation_expired:
+            return "This account needs an active TEAM elevation, and your elevation for it has "
+                   "ended.";
+        case reason::elevation_user_unknown:
+            return "This account needs a TEAM elevation, and the gateway cannot tell who is "
+                   "signing in here, so it cannot check one.";
     }
     return "";
 }

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "consolegate/core/time.hpp"
+
 namespace consolegate::proxy {
 using core::html_escape;
 namespace {
@@ -53,8 +55,19 @@ void json_field(std::string& out, const char* name, std::string_view value, bool
 // sending people to request an elevation that would change nothing.
 bool elevation_may_help(const verdict& v) {
     if (v.basis != verdict_basis::policy) return false;
-    return v.why == core::reason::elevation_missing || v.why == core::reason::ams_guarded_change ||
-           v.why == core::reason::ams_reserved_role;
+    return v.why == core::reason::elevation_missing || v.why == core::reason::elevation_expired ||
+           v.why == core::reason::ams_guarded_change || v.why == core::reason::ams_reserved_role;
+}
+
+// "your elevation REQ (ticket T) ended at 2026-…Z": only for elevation_expired, where the user is
+// known and the request is theirs; never for a denial that names no user.
+std::string elevation_note(const verdict& v) {
+    if (v.basis != verdict_basis::policy || v.why != core::reason::elevation_expired ||
+        v.elevation_id.empty() || !v.elevation_end)
+        return {};
+    std::string s = "your elevation " + v.elevation_id;
+    if (!v.elevation_ticket.empty()) s += " (ticket " + v.elevation_ticket + ")";
+    return s + " ended at " + core::format_rfc3339(*v.elevation_end);
 }
 
 // The attempt as people name it: the account ID, or the alias the request used.
@@ -142,6 +155,10 @@ rendered_response render_block_page(const verdict& v, bool navigation, std::stri
         json_field(r.body, "reason", reason_text(v), first);
         json_field(r.body, "rule", v.rule, first);
         json_field(r.body, "event_id", v.event_id, first);
+        if (auto note = elevation_note(v); !note.empty()) {
+            json_field(r.body, "elevation_request", v.elevation_id, first);
+            json_field(r.body, "elevation", note, first);
+        }
         if (is_web_url(opts.team_url) && elevation_may_help(v)) {
             json_field(r.body, "team_url", opts.team_url, first);
         }
@@ -165,6 +182,7 @@ rendered_response render_block_page(const verdict& v, bool navigation, std::stri
     field(b, "Role", shown_role(v));
     field(b, "Sign-in type", shown_flow(v));
     field(b, "Why", reason_text(v));
+    if (auto note = elevation_note(v); !note.empty()) field(b, "TEAM elevation", note);
     field(b, "Rule", v.rule);
     field(b, "Event ID", v.event_id);
     b += "</dl>\n<h2>What you can do</h2>\n";

@@ -58,3 +58,12 @@ if [[ ! -d "$k8s_validator/node_modules/kubernetes-models" ]]; then
   echo "setup: npm ci in tests/unit/deploy/kubernetes"
   npm ci --prefix "$k8s_validator" --no-audit --no-fund >/dev/null
 fi
+
+# dynalite (npm), the DynamoDB the TEAM feed tests start on loopback, pinned in
+# tests/support/team/package-lock.json and installed into tests/support/team/node_modules.
+# Its LevelDB module ships prebuilt binaries for linux-x64, so no compiler step runs here.
+team_support="$(cd "$(dirname "$0")/.." && pwd)/tests/support/team"
+if [[ ! -x "$team_support/node_modules/.bin/dynalite" ]]; then
+  echo "setup: installing dynalite into $team_support/node_modules"
+  npm ci --prefix "$team_support" --no-audit --no-fund --loglevel=error
+fi

@@ -9,8 +9,9 @@
 
 namespace consolegate::team {
 
-snapshot_feed::snapshot_feed(std::filesystem::path file, std::chrono::milliseconds limit)
-    : file_(std::move(file)), staleness_limit_(limit) {
+snapshot_feed::snapshot_feed(std::filesystem::path file, std::chrono::milliseconds limit,
+                             core::elevation_window window)
+    : file_(std::move(file)), staleness_limit_(limit), window_(window) {
     auto s = std::make_shared<feed_status>();
     s->problem = "not read yet";
     status_.store(std::move(s));
@@ -63,7 +64,7 @@ std::string snapshot_feed::poll() {
     }
     s->skipped_items = snap.diagnostics.size();
     auto records = snap.records.size();
-    s->set = std::make_shared<const core::elevation_set>(std::move(snap.records));
+    s->set = std::make_shared<const core::elevation_set>(std::move(snap.records), window_);
     status_.store(s);
     return "loaded " + std::to_string(records) + " TEAM requests (" +
            std::to_string(s->set->size()) + " in progress, " + std::to_string(s->skipped_items) +

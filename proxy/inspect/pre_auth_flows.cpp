@@ -140,6 +140,10 @@ void inspection::saml() {
 
 // portal.sso.<region>.amazonaws.com/federation/console|credentials?account_id=&role_name=
 void inspection::identity_center() {
+    auto target = req_.target;
+    target = target.substr(0, target.find('?'));
+    while (target.size() > 1 && target.back() == '/') target.remove_suffix(1);
+    bool portal_credentials = target == "/federation/credentials";
     std::string src;
     auto accounts = values({"account_id"}, &src);
     auto roles = values({"role_name"}, nullptr);
@@ -156,6 +160,7 @@ void inspection::identity_center() {
             if (!a.account) a.parse_error = "account_id is not a 12-digit account ID";
             a.role_name = r;
             a.permission_set = r;  // IdC federates by permission set name
+            a.portal_credentials = portal_credentials;
             out_.push_back(std::move(a));
         }
     }

@@ -159,21 +159,35 @@ struct policy_sources {
 };
 
 struct team_dynamodb_config {
-    std::string endpoint;  // "https://dynamodb.<region>.amazonaws.com"; empty = DynamoDB off
+    // "https://dynamodb.<region>.amazonaws.com"; empty = DynamoDB off. Plain http only to
+    // loopback (dynalite, a local proxy).
+    std::string endpoint;
     std::string region;
     std::string table = "requests";
     std::string index = "byStatus";
-    duration poll_interval = std::chrono::seconds(60);
-    // Names of environment variables holding the credentials; secrets never sit in the file.
+    duration poll_interval = std::chrono::seconds(15);
+    duration request_timeout = std::chrono::seconds(10);  // one deadline per HTTP exchange
+    std::uint32_t page_size = 0;                          // Query Limit; 0 = DynamoDB's 1 MB pages
+    // AWS profile for the credential chain (beats AWS_PROFILE); "" = AWS_PROFILE or "default".
+    std::string profile;
+    // Names of environment variables holding the credentials (step 1 of the credential chain);
+    // secrets never sit in the file.
     std::string access_key_id_env = "AWS_ACCESS_KEY_ID";
     std::string secret_access_key_env = "AWS_SECRET_ACCESS_KEY";
     std::string session_token_env = "AWS_SESSION_TOKEN";
+
+    bool operator==(const team_dynamodb_config&) const = default;
 };
 
 struct team_config {
     bool enabled = false;
     std::filesystem::path snapshot_file;
     duration staleness_limit = std::chrono::minutes(15);
+    // Window semantics (core/elevation.hpp): a grant recorded up to clock_skew in the gateway's
+    // future already counts (start only; no grace at the end); an elevation that ended at most
+    // expired_lookback ago denies with elevation-expired instead of elevation-missing.
+    duration clock_skew = std::chrono::seconds(60);
+    duration expired_lookback = std::chrono::hours(1);
     std::string request_url;  // shown on the block page for elevation-gated denials
     team_dynamodb_config dynamodb;
 };

@@ -3,7 +3,14 @@
 // `requests` table, the immutable set the policy asks "is this user elevated right now?", and a
 // parser for the snapshot file the team/ feeds write.
 //
-// Only an item with status "in progress" counts, for start <= now < start + duration hours.
+// Window semantics (DESIGN.md "TEAM elevation"): only an item with status "in progress" and no
+// endTime is active, for start - skew <= now < start + duration hours. The skew (default 60 s)
+// is applied to the start only: a grant TEAM recorded a few seconds in the gateway's future is
+// already active, and there is no grace at the end. A set endTime ends the elevation whatever
+// the status says. Overlapping requests for the same (user, account, permission set) are each
+// checked; the one that ends last is reported. An elevation that was granted (in progress,
+// ended, revoked) and ended at most `expired_lookback` ago makes the answer "expired" rather than
+// "none", so reviewers can tell "ran out" from "never requested".
 // Matching is on (user, account ID, permission-set name): the user case-insensitively (IAM
 // Identity Center user names are case-insensitive) with TEAM's "idc_" prefix stripped from TEAM's
 // username; the permission set case-sensitively (a grant never widens by case).
@@ -32,6 +39,22 @@ struct elevation_record {
     std::string status;          // "in progress", "pending", "ended", "revoked", …
     std::chrono::system_clock::time_point start;
     double duration_hours = 0;  // TEAM "duration": hours, fractions allowed ("0.5")
+    std::optional<std::chrono::system_clock::time_point> end_time;  // TEAM "endTime", when ended
+    std::string ticket;  // TEAM "ticketNo" (may be empty)
+};
+
+struct elevation_window {
+    std::chrono::seconds skew{60};                // start - skew <= now
+    std::chrono::seconds expired_lookback{3600};  // how long an ended elevation reads "expired"
+};
+
+// The answer for one (user, account, permission set) at one time.
+struct elevation_match {
+    enum class state : std::uint8_t { none, active, expired } what = state::none;
+    // The deciding request (active: the one ending last; expired: the one that ended last).
+    std::string_view id;
+    std::string_view ticket;
+    std::chrono::system_clock::time_point end{};
 };
 
 // "idc_alice" -> "alice" (prefix compared case-insensitively); anything else unchanged.
@@ -40,8 +63,14 @@ std::string_view strip_idc_prefix(std::string_view team_username) noexcept;
 class elevation_set {
   public:
     elevation_set() = default;
-    // Keeps only "in progress" records; the others can never make active() true.
-    explicit elevation_set(std::vector<elevation_record> records);
+    // Keeps the records that were granted ("in progress", "ended", "revoked"); pending, rejected,
+    // cancelled, expired (never approved), scheduled and error items can never match.
+    explicit elevation_set(std::vector<elevation_record> records, elevation_window window = {});
+
+    // The full answer: active (with the request), recently expired (with the request), or none.
+    elevation_match match(std::string_view user, account_id account,
+                          std::string_view permission_set,
+                          std::chrono::system_clock::time_point now) const noexcept;
 
     // `user` as the sign-in names it (session name, IdC user name), compared as is: the "idc_"
     // prefix is TEAM's, stripped from TEAM's side only (an IdC user really named "idc_x" is
@@ -55,17 +84,28 @@ class elevation_set {
     bool active_for_anyone(account_id account, std::string_view permission_set,
                            std::chrono::system_clock::time_point now) const noexcept;
 
-    std::size_t size() const noexcept { return entries_.size(); }  // in-progress records kept
+    std::size_t size() const noexcept { return live_; }  // "in progress" records without endTime
+    const elevation_window& window() const noexcept { return window_; }
 
-  private:
+    // Every kept record's view, for `consolegate elevations` (sorted by account, permission set,
+    // user, start).
     struct entry {
         account_id account;
         std::string permission_set;
         std::string user_lower;
-        std::chrono::system_clock::time_point start;
-        std::chrono::system_clock::time_point end;
+        std::chrono::system_clock::time_point start;  // as TEAM wrote it (no skew applied)
+        std::chrono::system_clock::time_point end;    // min(start + duration, endTime)
+        bool live = false;                            // "in progress" and no endTime: can be active
+        std::string id, ticket, status, account_name;
     };
+    const std::vector<entry>& entries() const noexcept { return entries_; }
+
+  private:
+    bool is_active(const entry& e, std::chrono::system_clock::time_point now) const noexcept;
+
     std::vector<entry> entries_;  // sorted by (account, permission_set, user_lower, start)
+    elevation_window window_;
+    std::size_t live_ = 0;
 };
 
 // ISO 8601 / RFC 3339 date-time as TEAM stores it (AWSDateTime): "2024-03-01T09:00:00Z",
@@ -77,6 +117,7 @@ struct team_snapshot {
     std::vector<elevation_record> records;       // every well-formed item, any status
     std::vector<policy_diagnostic> diagnostics;  // one per bad item (capped), or the document
     bool document_ok = false;  // false: not JSON / not an array of items: treat the feed as invalid
+    std::size_t skipped = 0;   // bad items left out (all of them; diagnostics stop at a cap)
 };
 
 // The snapshot file: a JSON array of TEAM request items (plain JSON as TEAM's GraphQL API returns

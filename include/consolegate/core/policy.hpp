@@ -132,6 +132,7 @@ class compiled_policy {
     bool report_only_ = false;
     bool allow_unknown_account_pre_auth_ = true;
     bool deny_unknown_corp_user_ = false;
+    bool portal_console_if_anyone_elevated_ = true;
     guard_action ams_change_types_ = guard_action::flag;
     guard_action ams_reserved_roles_ = guard_action::flag;
     std::vector<std::string> ams_change_type_ids_;

@@ -69,6 +69,11 @@ struct policy_config {
     // corp_groups selectors do not match it), or it is denied with corp_user_unknown before any
     // rule is looked at.
     bool deny_unknown_corp_user = false;
+    // At the IAM Identity Center portal's /federation/console no user is named. true: pass
+    // pre-auth when anyone is elevated for the account and permission set (the console cookie
+    // is then judged strictly per user); false: deny as elevation-user-unknown.
+    // /federation/credentials is always denied without a user (its keys are never seen again).
+    bool portal_console_if_anyone_elevated = true;
     std::string org_id;                         // from the org export
     std::vector<org_account> accounts;          // from the org export
     std::map<std::string, account_id> aliases;  // lowercased alias -> account

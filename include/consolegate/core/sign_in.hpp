@@ -45,6 +45,9 @@ struct sign_in_attempt {
     std::string user;                   // IAM user name, session name, or root e-mail
     std::string source;       // where it was found: "form:account", "cookie:aws-userInfo"…
     std::string change_type;  // ams_change: the guarded change type ID
+    // IAM Identity Center portal /federation/credentials: hands out API keys that the gateway
+    // never sees again, so an elevation gate cannot be checked later on a console cookie.
+    bool portal_credentials = false;
     // Non-empty when the inspector could not read what it must (malformed SAML, body over the
     // cap, undecodable key): the policy denies such an attempt with reason unparsable_request.
     std::string parse_error;
@@ -57,19 +60,21 @@ enum class effect : std::uint8_t { allow, deny };
 
 // Stable reason codes: they appear in logs, metrics and the block page; never renumber or rename.
 enum class reason : std::uint8_t {
-    rule_allow,            // a rule allowed it
-    rule_deny,             // a rule denied it
-    default_deny,          // no rule matched
-    elevation_active,      // allow-with-elevation, and TEAM says the user is elevated
-    elevation_missing,     // allow-with-elevation, and no active elevation matches
-    elevation_feed_stale,  // allow-with-elevation, and the feed is missing/invalid/stale
-    unparsable_request,    // the inspector could not read a sign-in path: fail closed
-    unknown_alias,         // the request names an alias the alias map does not know
-    unknown_account,       // no account before authentication (root): allowed pre-auth by config
-    ams_guarded_change,    // AMS Developer/Direct-Change mode change type
-    ams_reserved_role,     // AMS-reserved role name
-    no_account,            // no account named, and unknown accounts are not allowed here
-    corp_user_unknown,     // no corporate user established, and policy.unknown_corp_user = deny
+    rule_allow,              // a rule allowed it
+    rule_deny,               // a rule denied it
+    default_deny,            // no rule matched
+    elevation_active,        // allow-with-elevation, and TEAM says the user is elevated
+    elevation_missing,       // allow-with-elevation, and no active elevation matches
+    elevation_feed_stale,    // allow-with-elevation, and the feed is missing/invalid/stale
+    unparsable_request,      // the inspector could not read a sign-in path: fail closed
+    unknown_alias,           // the request names an alias the alias map does not know
+    unknown_account,         // no account before authentication (root): allowed pre-auth by config
+    ams_guarded_change,      // AMS Developer/Direct-Change mode change type
+    ams_reserved_role,       // AMS-reserved role name
+    no_account,              // no account named, and unknown accounts are not allowed here
+    corp_user_unknown,       // no corporate user established, and policy.unknown_corp_user = deny
+    elevation_expired,       // allow-with-elevation, and the user's elevation ended recently
+    elevation_user_unknown,  // allow-with-elevation, and no user can be established (IdC portal)
 };
 std::string_view to_string(reason r) noexcept;  // "rule-allow", "default-deny", …
 std::string_view describe(reason r) noexcept;   // one sentence for people (block page, explain)
@@ -80,6 +85,10 @@ struct decision {
     std::string rule;          // name of the deciding rule; empty for defaults
     bool report_only = false;  // report-only (global or per rule): logged, never enforced
     bool flagged = false;      // AMS guardrail in flag mode: allowed but marked for review
+    // The TEAM request behind elevation_active / elevation_expired (empty otherwise).
+    std::string elevation_id;
+    std::string elevation_ticket;
+    std::optional<std::chrono::system_clock::time_point> elevation_end;
 
     // What the gateway actually does.
     effect enforced() const noexcept { return report_only ? effect::allow : verdict; }

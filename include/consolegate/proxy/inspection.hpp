@@ -40,6 +40,9 @@ struct verdict {
     std::optional<core::account_id> account;  // as the request named it (else `alias`)
     std::string alias, role_name, permission_set;
     std::string event_id;  // the audit event of the deciding attempt
+    // The TEAM request behind an elevation decision (elevation_expired: the one that ended).
+    std::string elevation_id, elevation_ticket;
+    std::optional<std::chrono::system_clock::time_point> elevation_end;
     // On deny: clear aws-userInfo, aws-userInfo-signed, aws-creds (a post-auth deny signs the
     // browser out).
     bool expire_console_cookies = false;

@@ -22,7 +22,8 @@ namespace consolegate::team {
 
 class snapshot_feed final : public feed {
   public:
-    snapshot_feed(std::filesystem::path file, std::chrono::milliseconds staleness_limit);
+    snapshot_feed(std::filesystem::path file, std::chrono::milliseconds staleness_limit,
+                  core::elevation_window window = {});
 
     // Re-reads the file when its modification time, size or inode changed (or on the first
     // call). Returns a one-line description of what changed for the log, or "" when nothing did.
@@ -39,6 +40,7 @@ class snapshot_feed final : public feed {
   private:
     std::filesystem::path file_;
     std::chrono::milliseconds staleness_limit_;
+    core::elevation_window window_;
     std::atomic<std::shared_ptr<const feed_status>> status_;
     // Identity of the file last read, to skip re-parsing an unchanged file.
     std::filesystem::file_time_type last_mtime_{};

@@ -243,3 +243,44 @@ corp_groups = ["eng-*"]
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ElevationsTest(unittest.TestCase):
+    DEMO = os.path.join(SOURCE_DIR, "config/demo.toml")
+
+    def test_shows_what_the_feed_says_with_filters_and_health(self):
+        r = cg("elevations", "--config", self.DEMO, "--json", "--now", "2026-11-23T09:00:00Z")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = json.loads(r.stdout)
+        self.assertTrue(d["feed"]["available"])
+        self.assertEqual(d["feed"]["skipped"], 0)
+        self.assertIn("demo-team.json", d["feed"]["source"])
+        self.assertEqual([(e["user"], e["account"], e["permission_set"]) for e in d["elevations"]],
+                         [("alice", "333333333333", "AdministratorAccess")])
+        self.assertEqual(d["elevations"][0]["id"], "7f3c1e2a-demo-0001")
+        for args, n in ((("--user", "ALICE"), 1), (("--user", "bob"), 0),
+                        (("--account", "333333333333"), 1), (("--account", "444455556666"), 0)):
+            r = cg("elevations", "--config", self.DEMO, "--json", "--now", "2026-11-23T09:00:00Z", *args)
+            self.assertEqual(len(json.loads(r.stdout)["elevations"]), n, args)
+        text = cg("elevations", "--config", self.DEMO, "--now", "2026-11-23T09:00:00Z")
+        self.assertIn("alice  333333333333  AdministratorAccess", text.stdout)
+
+    def test_an_unavailable_feed_exits_1_and_says_why(self):
+        with tempfile.TemporaryDirectory() as d:
+            cfg = os.path.join(d, "c.toml")
+            with open(cfg, "w") as f:
+                f.write('[dns]\nupstreams = ["192.0.2.1"]\nsteer_ipv4 = ["192.0.2.10"]\n'
+                        '[ca]\ncert = "ca.crt"\nkey = "ca.key"\n'
+                        '[team]\nenabled = true\nsnapshot_file = "missing.json"\n')
+            r = cg("elevations", "--config", cfg, "--json")
+            self.assertEqual(r.returncode, 1, r.stderr)
+            out = json.loads(r.stdout)
+            self.assertFalse(out["feed"]["available"])
+            self.assertIn("missing.json", out["feed"]["problem"])
+            self.assertEqual(out["elevations"], [])
+
+    def test_usage_errors_exit_2(self):
+        self.assertEqual(cg("elevations").returncode, 2)
+        r = cg("elevations", "--config", self.DEMO, "--account", "12")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("12-digit", r.stderr)

@@ -405,6 +405,44 @@ ca_bundle = 3
     EXPECT_EQ(r.cfg->proxy.upstream_overrides[0].address.str(), "[::1]:9443");
 }
 
+TEST(config_loader, team_dynamodb_keys) {
+    auto r = load(minimal + R"(
+[team]
+enabled = true
+[team.dynamodb]
+endpoint = "http://127.0.0.1:8000"
+region = "eu-west-1"
+table = "requests-abc123-main"
+poll_interval = "30s"
+request_timeout = "5s"
+page_size = 100
+profile = "team-reader"
+)");
+    ASSERT_TRUE(r.cfg) << all(r);
+    const auto& d = r.cfg->team.dynamodb;
+    EXPECT_EQ(d.table, "requests-abc123-main");
+    EXPECT_EQ(d.poll_interval, std::chrono::seconds(30));
+    EXPECT_EQ(d.request_timeout, std::chrono::seconds(5));
+    EXPECT_EQ(d.page_size, 100u);
+    EXPECT_EQ(d.profile, "team-reader");
+    auto defaults = load(minimal);
+    ASSERT_TRUE(defaults.cfg);
+    EXPECT_EQ(defaults.cfg->team.dynamodb.poll_interval, std::chrono::seconds(15));
+    for (const char* ok : {"http://localhost:8000", "http://[::1]:4567/", "http://127.0.0.9"}) {
+        auto l = load(minimal + "[team.dynamodb]\nendpoint = \"" + ok + "\"\nregion = \"x\"\n");
+        EXPECT_TRUE(l.cfg) << ok << all(l);
+    }
+    for (const char* bad : {"http://dynamodb.eu-west-1.amazonaws.com", "http://127.evil.test",
+                            "http://10.0.0.1:8000", "http://[::1]evil"}) {
+        auto l = load(minimal + "[team.dynamodb]\nendpoint = \"" + bad + "\"\nregion = \"x\"\n");
+        EXPECT_TRUE(has(l, 10, "plain http:// only to a loopback host")) << bad << all(l);
+    }
+    auto both = load(minimal +
+                     "[team]\nsnapshot_file = \"t.json\"\n[team.dynamodb]\n"
+                     "endpoint = \"http://127.0.0.1:1\"\nregion = \"x\"\n");
+    EXPECT_TRUE(has(both, 9, "not both")) << all(both);
+}
+
 TEST(config_loader, team_secrets_never_in_the_file) {
     auto r = load(minimal + R"(
 [team]

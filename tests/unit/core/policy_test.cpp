@@ -315,11 +315,12 @@ INSTANTIATE_TEST_SUITE_P(
                  r.now = "2026-11-23T08:00:00Z";
                  r.verdict = allow, r.why = R::elevation_active, r.rule = "prod-admin-elevated";
              }),
+        // Issue 13: no grace at the end; an elevation that just ended reads "expired".
         with(idc("elevation window: exactly at end", "012345678901", "AdministratorAccess",
                  "alice@example.com"),
              [](row& r) {
                  r.now = "2026-11-23T10:00:00Z";
-                 r.why = R::elevation_missing, r.rule = "prod-admin-elevated";
+                 r.why = R::elevation_expired, r.rule = "prod-admin-elevated";
              }),
         with(idc("portal link names no user: someone is elevated for it", "012345678901",
                  "AdministratorAccess", ""),

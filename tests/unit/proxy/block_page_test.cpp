@@ -4,6 +4,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include "consolegate/core/time.hpp"
+
 namespace consolegate::proxy {
 namespace {
 
@@ -55,6 +57,25 @@ TEST(block_page, reasons_come_from_the_typed_verdict) {
     j = boost::json::parse(render_block_page(v, false, "h", no_contact()).body).as_object();
     EXPECT_EQ(j.at("account").as_string(), "acme-prod");
     EXPECT_EQ(j.at("role").as_string(), "ReadOnly");
+}
+
+TEST(block_page, an_expired_elevation_says_which_request_ended_and_when) {
+    auto v = denied();
+    v.why = core::reason::elevation_expired;
+    v.elevation_id = "REQ-7";
+    v.elevation_ticket = "CHG42";
+    v.elevation_end = core::parse_rfc3339("2026-12-04T11:00:00Z");
+    auto j = boost::json::parse(render_block_page(v, false, "h", no_contact()).body).as_object();
+    EXPECT_EQ(j.at("reason_code").as_string(), "elevation-expired");
+    EXPECT_EQ(j.at("elevation_request").as_string(), "REQ-7");
+    EXPECT_EQ(j.at("elevation").as_string(),
+              "your elevation REQ-7 (ticket CHG42) ended at 2026-12-04T11:00:00.000Z");
+    auto html = render_block_page(v, true, "h", no_contact()).body;
+    EXPECT_NE(html.find("your elevation REQ-7 (ticket CHG42) ended at"), std::string::npos);
+    // Never for a denial that is not about this user's own ended elevation.
+    v.why = core::reason::elevation_missing;
+    EXPECT_EQ(render_block_page(v, true, "h", no_contact()).body.find("your elevation"),
+              std::string::npos);
 }
 
 TEST(block_page, navigation_detection) {

@@ -412,3 +412,21 @@ TEST(inspector, sigv4_credential_is_read_by_the_header_grammar) {
     EXPECT_TRUE(names_account(a, "609629065308"));
     EXPECT_TRUE(names_account(a, "444455556666"));
 }
+
+namespace {
+
+TEST(inspector, portal_credentials_are_told_apart_from_console_federation) {
+    const char* host = "portal.sso.eu-west-1.amazonaws.com";
+    auto creds = ci::inspect(
+        request("GET", host, "/federation/credentials/?account_id=111122223333&role_name=Admin"),
+        {});
+    ASSERT_EQ(creds.size(), 1u);
+    EXPECT_TRUE(creds[0].portal_credentials);
+    EXPECT_EQ(creds[0].permission_set, "Admin");
+    auto console = ci::inspect(
+        request("GET", host, "/federation/console?account_id=111122223333&role_name=Admin"), {});
+    ASSERT_EQ(console.size(), 1u);
+    EXPECT_FALSE(console[0].portal_credentials);
+}
+
+}  // namespace

@@ -1,0 +1,173 @@
+// The DynamoDB feed's error handling against an in-process fake (dynalite never throttles):
+// throttling and 5xx are retried with full-jitter exponential backoff, other 4xx are not, every
+// failure is counted by kind, and the last good set survives until the staleness limit.
+#include "consolegate/team/dynamodb_feed.hpp"
+
+#include <gtest/gtest.h>
+
+#include "consolegate/core/time.hpp"
+#include "fake_http.hpp"
+#include "team/credentials.hpp"
+
+namespace {
+
+using namespace consolegate;
+using namespace std::chrono_literals;
+using test::fake_http_server;
+using test::fake_request;
+using test::fake_response;
+
+const auto t0 = *core::parse_rfc3339("2026-12-04T12:00:00Z");
+
+const char* page_one = R"({"Count":1,"Items":[{"id":{"S":"r1"},"username":{"S":"idc_alice"},
+  "accountId":{"S":"333333333333"},"role":{"S":"Admin"},"startTime":{"S":"2026-12-04T11:00:00Z"},
+  "duration":{"S":"4"},"status":{"S":"in progress"}}],"LastEvaluatedKey":{"id":{"S":"r1"},
+  "status":{"S":"in progress"}}})";
+const char* page_two = R"({"Count":2,"Items":[{"id":{"S":"r2"},"username":{"S":"idc_bob"},
+  "accountId":{"S":"333333333333"},"role":{"S":"Admin"},"startTime":{"S":"2026-12-04T11:00:00Z"},
+  "duration":{"S":"4"},"status":{"S":"in progress"}},{"id":{"S":"bad"}}]})";
+
+fake_response error(unsigned status, const std::string& type) {
+    return {status, "application/x-amz-json-1.0",
+            R"({"__type":"com.amazonaws.dynamodb.v20120810#)" + type + R"(","message":"m"})",
+            false};
+}
+
+struct feed_rig {
+    std::vector<std::chrono::milliseconds> slept;
+    std::chrono::system_clock::time_point now = t0;
+    std::unique_ptr<team::dynamodb_feed> feed;
+
+    explicit feed_rig(const std::string& endpoint) {
+        team::dynamodb_feed_options o;
+        o.endpoint = endpoint;
+        o.region = "eu-west-1";
+        o.staleness_limit = 10min;
+        o.max_attempts = 4;
+        o.backoff_base = 100ms;
+        o.backoff_cap = 250ms;
+        o.http.timeout = 5s;
+        o.clock = [this] { return now; };
+        o.sleep = [this](std::chrono::milliseconds d) {
+            slept.push_back(d);
+            return true;
+        };
+        o.random = [] { return 0.999; };
+        team::credential_options c;
+        c.getenv = [](const std::string& n) -> std::optional<std::string> {
+            if (n == "AWS_ACCESS_KEY_ID") return "AKIDFEED";
+            if (n == "AWS_SECRET_ACCESS_KEY") return "feedsecret";
+            return std::nullopt;
+        };
+        feed = std::make_unique<team::dynamodb_feed>(
+            o, std::make_shared<team::credential_chain>(std::move(c)));
+    }
+    bool available() {
+        std::shared_ptr<const team::feed_status> keep;
+        return feed->view(now, keep).available();
+    }
+};
+
+TEST(dynamodb_feed, reads_every_page_with_a_signed_query) {
+    fake_http_server server([](const fake_request& r) {
+        return fake_response{
+            200, "application/x-amz-json-1.0",
+            r.body.find("ExclusiveStartKey") == std::string::npos ? page_one : page_two, false};
+    });
+    feed_rig rig(server.url());
+    ASSERT_TRUE(rig.feed->refresh()) << rig.feed->health().last_error;
+    auto h = rig.feed->health();
+    EXPECT_EQ(h.pages, 2u);
+    EXPECT_EQ(h.items, 2u);
+    EXPECT_EQ(h.skipped, 1u);
+    auto reqs = server.requests();
+    ASSERT_EQ(reqs.size(), 2u);
+    EXPECT_EQ(reqs[0].header("x-amz-target"), "DynamoDB_20120810.Query");
+    EXPECT_EQ(reqs[0]
+                  .header("authorization")
+                  .find("AWS4-HMAC-SHA256 Credential=AKIDFEED/20261204/"
+                        "eu-west-1/dynamodb/aws4_request"),
+              0u);
+    EXPECT_NE(reqs[0].body.find(R"("IndexName":"byStatus")"), std::string::npos);
+    EXPECT_NE(reqs[0].body.find(R"(":s":{"S":"in progress"})"), std::string::npos);
+    EXPECT_NE(reqs[1].body.find(R"("ExclusiveStartKey":{"id":{"S":"r1"})"), std::string::npos);
+    std::shared_ptr<const team::feed_status> keep;
+    auto v = rig.feed->view(t0, keep);
+    ASSERT_TRUE(v.available());
+    EXPECT_TRUE(v.set()->active("bob", *core::account_id::parse("333333333333"), "Admin", t0));
+}
+
+TEST(dynamodb_feed, throttling_and_5xx_are_retried_with_jittered_backoff) {
+    int calls = 0;
+    fake_http_server server([&calls](const fake_request&) {
+        switch (++calls) {
+            case 1: return error(400, "ProvisionedThroughputExceededException");
+            case 2: return error(400, "ThrottlingException");
+            case 3: return error(503, "InternalServerError");
+            default: return fake_response{200, "application/x-amz-json-1.0", page_two, false};
+        }
+    });
+    feed_rig rig(server.url());
+    ASSERT_TRUE(rig.feed->refresh()) << rig.feed->health().last_error;
+    auto h = rig.feed->health();
+    EXPECT_EQ(h.errors.at("throttled"), 2u);
+    EXPECT_EQ(h.errors.at("server"), 1u);
+    EXPECT_EQ(h.last_error, "");
+    // Full jitter under base * 2^attempt, capped at 250 ms (random() pinned near 1).
+    ASSERT_EQ(rig.slept.size(), 3u);
+    EXPECT_EQ(rig.slept[0], 99ms);
+    EXPECT_EQ(rig.slept[1], 199ms);
+    EXPECT_EQ(rig.slept[2], 249ms);
+}
+
+TEST(dynamodb_feed, persistent_throttling_keeps_the_last_set_until_stale) {
+    bool throttle = false;
+    fake_http_server server([&throttle](const fake_request&) {
+        if (throttle) return error(400, "ThrottlingException");
+        return fake_response{200, "application/x-amz-json-1.0", page_two, false};
+    });
+    feed_rig rig(server.url());
+    ASSERT_TRUE(rig.feed->refresh());
+    throttle = true;
+    rig.now = t0 + 9min;
+    EXPECT_FALSE(rig.feed->refresh());
+    EXPECT_EQ(rig.feed->health().errors.at("throttled"), 4u);  // max_attempts
+    EXPECT_TRUE(rig.available());
+    rig.now = t0 + 10min + 1s;
+    EXPECT_FALSE(rig.available());
+}
+
+TEST(dynamodb_feed, other_client_errors_are_not_retried) {
+    fake_http_server server(
+        [](const fake_request&) { return error(400, "AccessDeniedException"); });
+    feed_rig rig(server.url());
+    EXPECT_FALSE(rig.feed->refresh());
+    EXPECT_EQ(server.requests().size(), 1u);
+    EXPECT_TRUE(rig.slept.empty());
+    auto h = rig.feed->health();
+    EXPECT_EQ(h.errors.at("client"), 1u);
+    EXPECT_EQ(h.last_error, "client: HTTP 400 AccessDeniedException");
+    EXPECT_FALSE(rig.available());
+    EXPECT_EQ(rig.feed->status()->problem, h.last_error);
+}
+
+TEST(dynamodb_feed, bad_bodies_and_missing_credentials_are_errors) {
+    fake_http_server server([](const fake_request&) {
+        return fake_response{200, "application/x-amz-json-1.0", R"({"Nope":1})", false};
+    });
+    feed_rig rig(server.url());
+    EXPECT_FALSE(rig.feed->refresh());
+    EXPECT_EQ(rig.feed->health().errors.at("parse"), 1u);
+
+    team::dynamodb_feed_options o;
+    o.endpoint = server.url();
+    o.region = "eu-west-1";
+    team::credential_options c;
+    c.getenv = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+    team::dynamodb_feed no_creds(o, std::make_shared<team::credential_chain>(std::move(c)));
+    EXPECT_FALSE(no_creds.refresh());
+    EXPECT_EQ(no_creds.health().errors.at("credentials"), 1u);
+    EXPECT_EQ(server.requests().size(), 1u);  // never sent unsigned
+}
+
+}  // namespace
