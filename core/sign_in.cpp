@@ -17,6 +17,8 @@ constexpr std::array<std::pair<sign_in_flow, std::string_view>, sign_in_flow_cou
     {sign_in_flow::console_session, "console-session"},
     {sign_in_flow::api_credentials, "api-credentials"},
     {sign_in_flow::ams_change, "ams-change"},
+    {sign_in_flow::cli_sign_in, "cli-sign-in"},
+    {sign_in_flow::account_sign_up, "account-sign-up"},
 }};
 
 }  // namespace
@@ -65,6 +67,7 @@ std::string_view to_string(reason r) noexcept {
         case reason::corp_user_unknown: return "corp-user-unknown";
         case reason::elevation_expired: return "elevation-expired";
         case reason::elevation_user_unknown: return "elevation-user-unknown";
+        case reason::account_sign_up: return "account-sign-up";
     }
     return "unknown";
 }
@@ -104,6 +107,9 @@ std::string_view describe(reason r) noexcept {
         case reason::elevation_user_unknown:
             return "This account needs a TEAM elevation, and the gateway cannot tell who is "
                    "signing in here, so it cannot check one.";
+        case reason::account_sign_up:
+            return "Creating a new AWS account from this network is not allowed; ask your "
+                   "security team for an account in the organization.";
     }
     return "";
 }

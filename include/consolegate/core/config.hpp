@@ -77,6 +77,9 @@ struct dns_config {
     std::vector<ip_address> steer_ipv4;  // A answers for steered names
     std::vector<ip_address> steer_ipv6;  // AAAA answers for steered names
     // Host patterns (core/host_pattern.hpp), stored canonically (lowercase, no trailing dot).
+    // Sites using `aws login` or guarding account sign-up add "signin.*.amazonaws.com" and
+    // "portal.aws.amazon.com" (both in proxy.inspect_hosts by default): not default here, since
+    // a site that narrowed inspect_hosts would then fail check-config.
     std::vector<std::string> steer_names{"console.aws.amazon.com", "*.console.aws.amazon.com",
                                          "signin.aws.amazon.com", "*.signin.aws.amazon.com"};
     bool steer_identity_center = false;  // adds identity_center_portals to steer_names
@@ -113,9 +116,10 @@ struct proxy_config {
     bool enabled = true;
     std::vector<endpoint> sni_listen{{*ip_address::parse("0.0.0.0"), 443}};
     std::vector<endpoint> connect_listen{{*ip_address::parse("0.0.0.0"), 3128}};
-    std::vector<std::string> inspect_hosts{"signin.aws.amazon.com", "*.signin.aws.amazon.com",
-                                           "console.aws.amazon.com", "*.console.aws.amazon.com",
-                                           "portal.sso.*.amazonaws.com"};
+    std::vector<std::string> inspect_hosts{"signin.aws.amazon.com",      "*.signin.aws.amazon.com",
+                                           "console.aws.amazon.com",     "*.console.aws.amazon.com",
+                                           "portal.sso.*.amazonaws.com", "signin.*.amazonaws.com",
+                                           "portal.aws.amazon.com"};
     // Host patterns spliced on purpose: never inspected, spliced even when not_inspected is
     // refuse. A name DNS steers must be in inspect_hosts or here (check-config says so).
     std::vector<std::string> pass_through_hosts;
