@@ -2,6 +2,8 @@
 // sign-up. The corpus (cli-*.http, signup-*.http) covers the requests as sent; these pin the edges.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "consolegate/inspect/inspector.hpp"
 
 namespace ci = consolegate::inspect;
@@ -125,10 +127,21 @@ TEST(surface, sign_up_pages_are_account_sign_up) {
                                 std::pair{"signin.aws.amazon.com", "/x/../signup"}}) {
         SCOPED_TRACE(std::string(host) + target);
         auto a = ci::inspect(request("GET", host, target), {});
-        ASSERT_EQ(a.size(), 1u);
-        EXPECT_EQ(a[0].flow, core::sign_in_flow::account_sign_up);
-        EXPECT_EQ(a[0].phase, core::auth_phase::pre_auth);
-        EXPECT_FALSE(a[0].account);
+        // A fragment in the target is a request AWS might read further: it adds its own
+        // unreadable-request attempt (issue 17, also of the sign-up flow) beside the sign-up one.
+        bool fragment = std::string_view(target).find('#') != std::string_view::npos;
+        ASSERT_EQ(a.size(), fragment ? 2u : 1u);
+        auto up = std::find_if(a.begin(), a.end(), [](const core::sign_in_attempt& x) {
+            return x.flow == core::sign_in_flow::account_sign_up && x.parse_error.empty();
+        });
+        ASSERT_NE(up, a.end());
+        EXPECT_EQ(up->phase, core::auth_phase::pre_auth);
+        EXPECT_FALSE(up->account);
+        for (auto& other : a) {
+            if (&other != &*up) {
+                EXPECT_FALSE(other.parse_error.empty());
+            }
+        }
     }
     EXPECT_TRUE(ci::inspect(request("GET", "portal.aws.amazon.com", "/billing/home"), {}).empty());
 }
