@@ -43,6 +43,10 @@ void sign_in_metrics::write_prometheus(std::string& out) const {
                  "Attempts flagged by AMS guardrails.", flagged_.load());
     write_metric(out, "consolegate_audit_events_total", "counter", "Audit events recorded.",
                  events_.load());
+    write_metric(out, "consolegate_signin_unrecognised_requests_total", "counter",
+                 "Requests on a sign-in host to an endpoint the inspector does not know (judged "
+                 "by the rule for unknown sign-in paths): new AWS traffic to look at.",
+                 unrecognised_.load());
 }
 
 namespace {

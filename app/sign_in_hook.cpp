@@ -1,5 +1,7 @@
 #include "sign_in_hook.hpp"
 
+#include "consolegate/inspect/unrecognised.hpp"
+
 namespace consolegate::app {
 
 proxy::verdict sign_in_hook::operator()(const core::http_request_view& req) const {
@@ -11,6 +13,7 @@ proxy::verdict sign_in_hook::operator()(const core::http_request_view& req) cons
     in.gateway = gateway_;
     in.elevations = feed ? feed->view(req.time, keep) : core::elevation_view::unavailable();
     auto r = enforce(req, in);
+    if (inspect::unrecognised_sign_in_request(req)) metrics_->count_unrecognised();
     for (std::size_t i = 0; i < r.attempts.size(); ++i) {
         metrics_->count(r.attempts[i].decision);
         sink_->record(std::move(r.events[i]));

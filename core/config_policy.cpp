@@ -43,6 +43,8 @@ void loader::read_policy(const toml::table& t) {
     p.allow_unknown_account_pre_auth = allow_unknown;
     s.get_enum("unknown_corp_user", p.deny_unknown_corp_user,
                {{"no-match", false}, {"deny", true}});
+    s.get_enum("account_sign_up", p.account_sign_up,
+               {{"deny", sign_up_action::deny}, {"report-only", sign_up_action::report_only}});
 
     if (const toml::node* n = s.take("aliases")) {
         if (const auto* at = n->as_table())
@@ -79,6 +81,12 @@ void loader::read_policy(const toml::table& t) {
             std::string text;
             if (!read_file(f, endpoint_policy_max_bytes, text, at, "endpoint policy")) continue;
             auto imported = import_endpoint_policy(text, f.string());
+            if (imported.denies_account_sign_up &&
+                cfg.policy.account_sign_up != sign_up_action::deny) {
+                error(at, f.string() +
+                              ": a statement denies signin:CreateAccount, but "
+                              "policy.account_sign_up is not \"deny\"");
+            }
             for (auto& d : imported.diagnostics) {
                 source_location where = d.where;
                 if (where.file.empty()) where.file = f.string();
@@ -207,6 +215,10 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
     s.get_globs("corp_users", r.corp_users);
     s.get_globs("corp_groups", r.corp_groups);
     s.each_string("flows", [&](const toml::node& e, std::string_view v, const std::string& item) {
+        if (auto f = sign_in_flow_from_string(v); f == sign_in_flow::account_sign_up)
+            return error(e, item +
+                                ": account-sign-up is decided by policy.account_sign_up, "
+                                "before any rule");
         if (auto f = sign_in_flow_from_string(v)) return r.flows.push_back(*f);
         std::string names;
         for (int i = 0; i < sign_in_flow_count; ++i)

@@ -27,6 +27,22 @@ std::string file_stem(std::string_view file) {
     return file.empty() ? std::string("endpoint-policy") : std::string(file);
 }
 
+// AWS Sign-In's endpoint-policy actions (Console Private Access, sign-in endpoint) and the flows
+// each one is: signin:Authenticate (pre-auth) is the console sign-in itself; the OAuth 2.0 pair
+// (post-auth) is `aws login`; signin:CreateAccount is decided by policy.account_sign_up.
+struct signin_action {
+    std::string_view name;
+    std::initializer_list<sign_in_flow> flows;
+};
+const signin_action signin_actions[] = {
+    {"signin:Authenticate",
+     {sign_in_flow::iam_user, sign_in_flow::root, sign_in_flow::saml, sign_in_flow::identity_center,
+      sign_in_flow::custom_broker, sign_in_flow::switch_role}},
+    {"signin:AuthorizeOAuth2Access", {sign_in_flow::cli_sign_in}},
+    {"signin:CreateOAuth2Token", {sign_in_flow::cli_sign_in}},
+    {"signin:CreateAccount", {}},
+};
+
 class importer {
   public:
     explicit importer(std::string_view file) : file_(file), stem_(file_stem(file)) {}
@@ -87,6 +103,31 @@ class importer {
                 return;
             }
         }
+    }
+
+    // "*" (every flow, as before) or AWS Sign-In actions, globs allowed (IAM compares action
+    // names case-insensitively): the rule then selects the flows of the actions named.
+    void action(const json::value& v, const std::string& path, rule_config& rule, bool& sign_up) {
+        std::vector<std::string_view> vals;
+        if (!strings(v, path, vals)) return;
+        if (std::find(vals.begin(), vals.end(), "*") != vals.end()) return;
+        std::set<sign_in_flow> flows;
+        for (auto a : vals) {
+            bool any = false;
+            for (const auto& sa : signin_actions) {
+                if (!glob_match(a, sa.name, glob_case::insensitive)) continue;
+                any = true;
+                if (sa.flows.size() == 0) sign_up = true;
+                flows.insert(sa.flows.begin(), sa.flows.end());
+            }
+            if (!any) {
+                error(path, "action not supported: \"" + std::string(a) +
+                                "\" (use \"*\" or signin:Authenticate, "
+                                "signin:AuthorizeOAuth2Access, signin:CreateOAuth2Token, "
+                                "signin:CreateAccount)");
+            }
+        }
+        rule.flows.assign(flows.begin(), flows.end());
     }
 
     void condition(const json::value& v, const std::string& path, rule_config& rule) {
@@ -188,6 +229,7 @@ class importer {
         auto before = out_.diagnostics.size();
         rule_config rule;
         rule.where.file = file_;
+        bool sign_up = false;  // the statement names signin:CreateAccount
         bool has_effect = false, has_principal = false;
         std::string sid;
         for (const auto& [k, val] : *st) {
@@ -213,7 +255,9 @@ class importer {
             } else if (key == "Principal") {
                 has_principal = true;
                 only_star(val, kp, true);
-            } else if (key == "Action" || key == "Resource") {
+            } else if (key == "Action") {
+                action(val, kp, rule, sign_up);
+            } else if (key == "Resource") {
                 only_star(val, kp, false);
             } else if (key == "Condition") {
                 condition(val, kp, rule);
@@ -226,7 +270,19 @@ class importer {
         if (!has_effect) error(path, "missing \"Effect\"");
         if (!has_principal) error(path, "missing \"Principal\"");
         if (out_.diagnostics.size() != before) return;
-        rule.name = stem_ + ":" + (sid.empty() ? "statement-" + std::to_string(n) : sid);
+        auto name = sid.empty() ? "statement-" + std::to_string(n) : sid;
+        if (sign_up) {
+            if (rule.effect == rule_effect::allow) {
+                error(path, "statement \"" + name +
+                                "\": signin:CreateAccount cannot be allowed by a rule; account "
+                                "sign-up is decided by policy.account_sign_up (\"deny\" or "
+                                "\"report-only\")");
+                return;
+            }
+            out_.denies_account_sign_up = true;
+            if (rule.flows.empty()) return;  // only CreateAccount: the setting is the rule
+        }
+        rule.name = stem_ + ":" + name;
         rule.description = "imported from endpoint policy " + file_;
         out_.rules.push_back(std::move(rule));
     }

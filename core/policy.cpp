@@ -50,6 +50,7 @@ compiled_policy::compiled_policy(const policy_config& config)
     : report_only_(config.report_only),
       allow_unknown_account_pre_auth_(config.allow_unknown_account_pre_auth),
       deny_unknown_corp_user_(config.deny_unknown_corp_user),
+      account_sign_up_(config.account_sign_up),
       ams_change_types_(config.ams_change_types),
       ams_reserved_roles_(config.ams_reserved_role_prefixes.empty() ? guard_action::off
                                                                     : config.ams_reserved_roles),
@@ -326,6 +327,11 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
         return d;
     };
     if (!a.parse_error.empty()) return finish(deny(reason::unparsable_request));
+    if (a.flow == sign_in_flow::account_sign_up) {
+        auto d = deny(reason::account_sign_up);
+        d.report_only = p.account_sign_up_ == sign_up_action::report_only;
+        return finish(d);
+    }
     if (p.deny_unknown_corp_user_ && !a.corp.known()) {
         return finish(deny(reason::corp_user_unknown));
     }

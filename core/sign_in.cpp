@@ -17,6 +17,8 @@ constexpr std::array<std::pair<sign_in_flow, std::string_view>, sign_in_flow_cou
     {sign_in_flow::console_session, "console-session"},
     {sign_in_flow::api_credentials, "api-credentials"},
     {sign_in_flow::ams_change, "ams-change"},
+    {sign_in_flow::cli_sign_in, "cli-sign-in"},
+    {sign_in_flow::account_sign_up, "account-sign-up"},
 }};
 
 }  // namespace
@@ -63,6 +65,7 @@ std::string_view to_string(reason r) noexcept {
         case reason::ams_reserved_role: return "ams-reserved-role";
         case reason::no_account: return "no-account";
         case reason::corp_user_unknown: return "corp-user-unknown";
+        case reason::account_sign_up: return "account-sign-up";
     }
     return "unknown";
 }
@@ -93,6 +96,9 @@ std::string_view describe(reason r) noexcept {
         case reason::corp_user_unknown:
             return "The gateway could not establish who you are on the corporate network, and "
                    "sign-in requires it here.";
+        case reason::account_sign_up:
+            return "Creating a new AWS account from this network is not allowed; ask your "
+                   "security team for an account in the organization.";
     }
     return "";
 }

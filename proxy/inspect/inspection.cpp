@@ -1,5 +1,7 @@
 #include "inspection.hpp"
 
+#include "surface.hpp"
+
 namespace consolegate::inspect::detail {
 
 bool is_digits(std::string_view s) {
@@ -198,13 +200,15 @@ std::vector<sign_in_attempt> inspection::run() {
         (segs_[1] == "console" || segs_[1] == "credentials")) {
         is_idc = true;
     }
-    bool body_path = on_signin || is_switch || is_idc;
-    auto body_flow = is_saml              ? sign_in_flow::saml
-                     : is_federation      ? sign_in_flow::custom_broker
-                     : is_switch          ? sign_in_flow::switch_role
-                     : is_idc             ? sign_in_flow::identity_center
-                     : last_seg("signin") ? sign_in_flow::root
-                                          : sign_in_flow::iam_user;
+    auto surface = classify_surface(host_, segs_, on_signin);
+    bool body_path = on_signin || is_switch || is_idc || surface != surface_endpoint::none;
+    auto body_flow = surface != surface_endpoint::none ? flow_of(surface)
+                     : is_saml                         ? sign_in_flow::saml
+                     : is_federation                   ? sign_in_flow::custom_broker
+                     : is_switch                       ? sign_in_flow::switch_role
+                     : is_idc                          ? sign_in_flow::identity_center
+                     : last_seg("signin")              ? sign_in_flow::root
+                                                       : sign_in_flow::iam_user;
     // The body is read on sign-in paths (fail closed when it cannot be), and for AMS detection.
     read_body(body_path && !req_.body.empty(), body_flow);
 
@@ -252,6 +256,8 @@ std::vector<sign_in_attempt> inspection::run() {
              "parameter");
     }
     cookies();
+    read_surface(surface, params_, base(body_flow, auth_phase::pre_auth, ""),
+                 session_ ? &*session_ : nullptr, out_);
     sigv4();
     ams();
     for (auto& a : out_) {

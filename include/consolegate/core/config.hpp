@@ -77,8 +77,11 @@ struct dns_config {
     std::vector<ip_address> steer_ipv4;  // A answers for steered names
     std::vector<ip_address> steer_ipv6;  // AAAA answers for steered names
     // Host patterns (core/host_pattern.hpp), stored canonically (lowercase, no trailing dot).
+    // signin.*.amazonaws.com: AWS Sign-In's regional endpoints (`aws login`'s /v1/token);
+    // portal.aws.amazon.com: the account sign-up pages (policy.account_sign_up).
     std::vector<std::string> steer_names{"console.aws.amazon.com", "*.console.aws.amazon.com",
-                                         "signin.aws.amazon.com", "*.signin.aws.amazon.com"};
+                                         "signin.aws.amazon.com",  "*.signin.aws.amazon.com",
+                                         "signin.*.amazonaws.com", "portal.aws.amazon.com"};
     bool steer_identity_center = false;  // adds identity_center_portals to steer_names
     std::vector<std::string> steer_exceptions{"docs.aws.amazon.com", "health.aws.amazon.com",
                                               "status.aws.amazon.com"};
@@ -113,9 +116,10 @@ struct proxy_config {
     bool enabled = true;
     std::vector<endpoint> sni_listen{{*ip_address::parse("0.0.0.0"), 443}};
     std::vector<endpoint> connect_listen{{*ip_address::parse("0.0.0.0"), 3128}};
-    std::vector<std::string> inspect_hosts{"signin.aws.amazon.com", "*.signin.aws.amazon.com",
-                                           "console.aws.amazon.com", "*.console.aws.amazon.com",
-                                           "portal.sso.*.amazonaws.com"};
+    std::vector<std::string> inspect_hosts{"signin.aws.amazon.com",      "*.signin.aws.amazon.com",
+                                           "console.aws.amazon.com",     "*.console.aws.amazon.com",
+                                           "portal.sso.*.amazonaws.com", "signin.*.amazonaws.com",
+                                           "portal.aws.amazon.com"};
     // Host patterns spliced on purpose: never inspected, spliced even when not_inspected is
     // refuse. A name DNS steers must be in inspect_hosts or here (check-config says so).
     std::vector<std::string> pass_through_hosts;

@@ -5,7 +5,13 @@
 // Accepted (IAM policy grammar, as the endpoint accepts it for the console):
 //   {"Version": "2012-10-17", "Id": "…", "Statement": [ … ] | { … }}
 //   statement: "Sid" (optional), "Effect": "Allow" | "Deny", "Principal": "*" | {"AWS": "*"},
-//              "Action": "*", "Resource": "*" (a string or a list holding only "*"),
+//              "Action": "*" (every flow) or AWS Sign-In actions (globs, case-insensitive):
+//                signin:Authenticate          -> the console sign-in flows (pre-auth)
+//                signin:AuthorizeOAuth2Access,
+//                signin:CreateOAuth2Token     -> cli-sign-in (`aws login`, post-auth)
+//                signin:CreateAccount         -> policy.account_sign_up: a Deny requires it to
+//                                                be "deny"; an Allow is a diagnostic
+//              "Resource": "*" (a string or a list holding only "*"),
 //              "Condition" (optional) with operators
 //                StringEquals | StringLike | ForAnyValue:StringEquals | ForAnyValue:StringLike
 //              on the keys (names case-insensitive, as in IAM)
@@ -32,6 +38,9 @@ namespace consolegate::core {
 struct endpoint_policy_import {
     std::vector<rule_config> rules;              // empty when diagnostics is not
     std::vector<policy_diagnostic> diagnostics;  // every problem found, in document order
+    // A Deny statement names signin:CreateAccount: the loader requires policy.account_sign_up =
+    // "deny", which is what represents it (a statement naming only it yields no rule).
+    bool denies_account_sign_up = false;
     bool ok() const noexcept { return diagnostics.empty(); }
 };
 

@@ -4,6 +4,8 @@
 //
 // Semantics, in the order evaluate() applies them:
 //  1. attempt.parse_error set -> deny, unparsable_request (no rule can allow it).
+//     Flow account_sign_up -> deny, account_sign_up (report-only when policy.account_sign_up
+//     says so); no rule is consulted.
 //  1b. No corporate user (attempt.corp.user empty) and policy_config::deny_unknown_corp_user
 //     (policy.unknown_corp_user = "deny") -> deny, corp_user_unknown. With the default
 //     ("no-match") the rules decide, and corp_users / corp_groups selectors do not match it.
@@ -132,6 +134,7 @@ class compiled_policy {
     bool report_only_ = false;
     bool allow_unknown_account_pre_auth_ = true;
     bool deny_unknown_corp_user_ = false;
+    sign_up_action account_sign_up_ = sign_up_action::deny;
     guard_action ams_change_types_ = guard_action::flag;
     guard_action ams_reserved_roles_ = guard_action::flag;
     std::vector<std::string> ams_change_type_ids_;

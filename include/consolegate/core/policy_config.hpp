@@ -32,6 +32,10 @@ enum class rule_effect : std::uint8_t { allow, deny, allow_with_elevation };
 // AMS guardrails: what to do with a guarded change type or an AMS-reserved role sign-in.
 enum class guard_action : std::uint8_t { off, flag, block, block_unless_elevated };
 
+// New AWS account sign-up (flow account_sign_up, AWS's signin:CreateAccount): refused, or only
+// reported. Decided before the rules (a sign-up names no account a rule could select).
+enum class sign_up_action : std::uint8_t { deny, report_only };
+
 struct rule_config {
     std::string name;  // unique within the policy
     source_location where;
@@ -69,6 +73,7 @@ struct policy_config {
     // corp_groups selectors do not match it), or it is denied with corp_user_unknown before any
     // rule is looked at.
     bool deny_unknown_corp_user = false;
+    sign_up_action account_sign_up = sign_up_action::deny;
     std::string org_id;                         // from the org export
     std::vector<org_account> accounts;          // from the org export
     std::map<std::string, account_id> aliases;  // lowercased alias -> account

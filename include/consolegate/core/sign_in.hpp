@@ -25,8 +25,10 @@ enum class sign_in_flow : std::uint8_t {
     console_session,  // aws-userInfo cookie on console / sign-in requests (post-auth)
     api_credentials,  // SigV4 Authorization credential from the browser (post-auth)
     ams_change,       // AMS change request naming a guarded change type
+    cli_sign_in,      // `aws login`: Sign-In OAuth 2.0 /v1/authorize (browser) and /v1/token
+    account_sign_up,  // new AWS account sign-up pages (signin:CreateAccount)
 };
-inline constexpr int sign_in_flow_count = 10;
+inline constexpr int sign_in_flow_count = 12;
 
 enum class auth_phase : std::uint8_t { pre_auth, post_auth, session };
 
@@ -70,6 +72,7 @@ enum class reason : std::uint8_t {
     ams_reserved_role,     // AMS-reserved role name
     no_account,            // no account named, and unknown accounts are not allowed here
     corp_user_unknown,     // no corporate user established, and policy.unknown_corp_user = deny
+    account_sign_up,       // creating a new AWS account (policy.account_sign_up)
 };
 std::string_view to_string(reason r) noexcept;  // "rule-allow", "default-deny", …
 std::string_view describe(reason r) noexcept;   // one sentence for people (block page, explain)

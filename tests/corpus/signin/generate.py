@@ -408,6 +408,63 @@ cases["hostile-sigv4-no-credential-parameter"] = (
     req("GET", "/b/k", "s3.console.aws.amazon.com", headers=[
         f"Authorization: AWS4-HMAC-SHA256 SignedHeaders=host;Credential={AKID_A}, Signature=00"]),
     [att("api-credentials", "post-auth", parse_error=True)])
+# --- CLI sign-in (`aws login`, AWS Sign-In OAuth 2.0) -------------------------------------------
+# The browser step: signed in to the console, the aws-userInfo cookie names the account the CLI
+# gets credentials for (post-auth); client_id and redirect_uri are never read.
+CLI_QUERY = "?" + form([
+    ("response_type", "code"), ("client_id", "arn:aws:signin:::devtools/same-device"),
+    ("redirect_uri", "http://127.0.0.1:53211/oauth/callback"), ("state", "st-5e1f0a"),
+    ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+    ("code_challenge_method", "SHA-256"), ("scope", "openid")])
+COOKIE_B = "aws-userInfo=" + user_info(f"arn:aws:sts::{B}:assumed-role/Admin/alice", "",
+                                       "assumed-role/Admin/alice")
+cases["cli-authorize-signed-in"] = (
+    req("GET", "/v1/authorize" + CLI_QUERY, "signin.aws.amazon.com",
+        headers=[f"Cookie: {COOKIE_A}"]),
+    [att("console-session", "post-auth", account=A, alias="acme-prod", role="Admin", user="alice"),
+     att("cli-sign-in", "post-auth", account=A, alias="acme-prod", role="Admin", user="alice")])
+cases["cli-authorize-production"] = (
+    req("GET", "/v1/authorize" + CLI_QUERY, "us-east-1.signin.aws.amazon.com",
+        headers=[f"Cookie: {COOKIE_B}"]),
+    [att("console-session", "post-auth", account=B, role="Admin", user="alice"),
+     att("cli-sign-in", "post-auth", account=B, role="Admin", user="alice")])
+cases["cli-authorize-not-signed-in"] = (
+    req("GET", "/v1/authorize" + CLI_QUERY, "signin.aws.amazon.com"),
+    [att("cli-sign-in")])
+# CreateOAuth2Token: names no account (the code, verifier and refresh token are opaque).
+TOKEN_CODE = json.dumps({"tokenInput": {
+    "clientId": "arn:aws:signin:::devtools/same-device", "grantType": "authorization_code",
+    "code": "cg-secret-authorization-code-7f3a", "codeVerifier": "cg-secret-verifier-0b9c",
+    "redirectUri": "http://127.0.0.1:53211/oauth/callback"}})
+cases["cli-token-authorization-code"] = (
+    req("POST", "/v1/token", "signin.us-east-1.amazonaws.com", body=TOKEN_CODE,
+        ctype="application/json"),
+    [att("cli-sign-in")])
+cases["cli-token-refresh"] = (
+    req("POST", "/v1/token", "us-east-1.signin.aws.amazon.com", body=form([
+        ("client_id", "arn:aws:signin:::devtools/same-device"), ("grant_type", "refresh_token"),
+        ("refresh_token", "cg-secret-refresh-token-41d2")]), ctype=FORM),
+    [att("cli-sign-in")])
+cases["cli-token-unknown-grant"] = (
+    req("POST", "/v1/token", "signin.eu-west-1.amazonaws.com", body=json.dumps({
+        "clientId": "arn:aws:signin:::devtools/same-device", "grantType": "client_credentials"}),
+        ctype="application/json"),
+    [att("cli-sign-in", parse_error=True)])
+cases["cli-token-no-grant"] = (
+    req("POST", "/v1/token", "signin.us-east-1.amazonaws.com", body=json.dumps({
+        "clientId": "arn:aws:signin:::devtools/same-device", "code": "cg-secret-code-99"}),
+        ctype="application/json"),
+    [att("cli-sign-in", parse_error=True)])
+
+# --- account sign-up (signin:CreateAccount) -----------------------------------------------------
+cases["signup-portal"] = (
+    req("GET", "/billing/signup?refid=em_127222&redirect_url=https%3A%2F%2Faws.amazon.com%2F",
+        "portal.aws.amazon.com"),
+    [att("account-sign-up")])
+cases["signup-signin"] = (
+    req("GET", "/signup?request_type=register", "signin.aws.amazon.com"),
+    [att("account-sign-up")])
+
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:
         f.write(text)

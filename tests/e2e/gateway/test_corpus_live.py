@@ -7,7 +7,7 @@ import re
 import subprocess
 import unittest
 
-from harness import BINARY, SOURCE_DIR, Gateway
+from harness import BINARY, SOURCE_DIR, Gateway, wait_until
 
 CORPUS = os.path.join(SOURCE_DIR, "tests/corpus/signin")
 POLICY_DIR = os.path.join(SOURCE_DIR, "tests/corpus/policy")
@@ -18,7 +18,8 @@ POLICY_DIR = os.path.join(SOURCE_DIR, "tests/corpus/policy")
 # name): a site that guards AMS outside the console adds it, as here.
 PROXY_EXTRA = """max_inspect_body = "16KiB"
 inspect_hosts = ["signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aws.amazon.com",
-                 "*.console.aws.amazon.com", "portal.sso.*.amazonaws.com", "amscm.*.amazonaws.com"]"""
+                 "*.console.aws.amazon.com", "portal.sso.*.amazonaws.com", "amscm.*.amazonaws.com",
+                 "signin.*.amazonaws.com", "portal.aws.amazon.com"]"""
 
 
 def corpus_policy_section():
@@ -77,6 +78,38 @@ class CorpusThroughTheProxy(unittest.TestCase):
                     self.assertNotIn("demo origin", body)
                     if status == 403:
                         self.assertIn(self.expected[name]["reason"], body)
+
+    def test_cli_sign_in_codes_verifiers_and_tokens_are_never_logged(self):
+        """`aws login`'s token requests carry secrets in the body and (if a client puts them
+        there) the query: neither the audit events nor the gateway's log may hold them."""
+        secret_query = "/v1/token?refresh_token=cg-secret-in-query-77aa"
+        for name in ("cli-token-authorization-code.http", "cli-token-refresh.http",
+                     "cli-token-no-grant.http"):
+            with open(os.path.join(CORPUS, name), encoding="utf-8", newline="") as f:
+                text = f.read().replace("/v1/token", secret_query, 1)
+            status, _ = self.gw.raw_https(self.hosts[name], wire_request(text))
+            self.assertIn(status, (200, 403))
+        wait_until(lambda: sum(1 for e in self.gw.events() if e.get("flow") == "cli-sign-in"
+                               and e.get("path") == "/v1/token" and "refresh_token=" in
+                               e.get("query", "")) >= 3, 20, "the token requests' audit events")
+        with open(os.path.join(self.gw.dir, "audit.jsonl")) as f:
+            logged = f.read() + self.gw.log("consolegate")
+        for secret in ("cg-secret-in-query-77aa", "cg-secret-authorization-code-7f3a",
+                       "cg-secret-verifier-0b9c", "cg-secret-refresh-token-41d2", "cg-secret-code-99"):
+            self.assertNotIn(secret, logged)
+
+    def test_data_to_an_unknown_sign_in_endpoint_is_counted(self):
+        """New AWS traffic: judged by the rule for unknown sign-in paths (here: nothing to judge,
+        forwarded) and counted, so operators notice it."""
+        def count():
+            m = re.search(r"^consolegate_signin_unrecognised_requests_total (\d+)$", self.gw.metrics(), re.M)
+            return int(m.group(1))
+        before = count()
+        req = ("POST /v9/brand-new-endpoint HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n"
+               "Content-Type: application/x-www-form-urlencoded\r\n\r\nfeature=1")
+        status, body = self.gw.raw_https("signin.aws.amazon.com", wire_request(req))
+        self.assertEqual(status, 200, body[:300])
+        self.assertEqual(count(), before + 1)
 
 
 if __name__ == "__main__":

@@ -147,10 +147,18 @@ INSTANTIATE_TEST_SUITE_P(
         bad_row{"service principal",
                 "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"x\"}}]}",
                 "{\"AWS\": \"*\"}"},
-        bad_row{"specific action",
+        bad_row{"action of another service",
                 "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\","
-                "\"Action\":\"signin:*\"}]}",
-                "only \"*\""},
+                "\"Action\":\"s3:*\"}]}",
+                "action not supported: \"s3:*\""},
+        bad_row{"unknown sign-in action",
+                "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\","
+                "\"Action\":[\"signin:Authenticate\",\"signin:FederateRoot\"]}]}",
+                "action not supported: \"signin:FederateRoot\""},
+        bad_row{"account sign-up allowed",
+                "{\"Statement\":[{\"Sid\":\"Signup\",\"Effect\":\"Allow\",\"Principal\":\"*\","
+                "\"Action\":[\"signin:Authenticate\",\"signin:CreateAccount\"]}]}",
+                "statement \"Signup\": signin:CreateAccount cannot be allowed"},
         bad_row{"NotAction",
                 "{\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\","
                 "\"NotAction\":\"*\"}]}",
@@ -235,4 +243,58 @@ TEST(endpoint_policy, all_problems_in_one_run) {
              "\"aws:SourceIp\":\"10.0.0.0/8\"}}"),
         "p.json");
     EXPECT_EQ(r.diagnostics.size(), 3u) << all(r);
+}
+
+TEST(endpoint_policy, sign_in_actions_select_their_flows) {
+    using F = cc::sign_in_flow;
+    auto r = cc::import_endpoint_policy(R"({"Statement":[
+      {"Sid":"Console","Effect":"Allow","Principal":"*","Action":"signin:Authenticate",
+       "Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}},
+      {"Sid":"Cli","Effect":"Allow","Principal":"*",
+       "Action":["signin:CreateOAuth2Token","SIGNIN:authorizeoauth2access"],
+       "Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}},
+      {"Sid":"NoProd","Effect":"Deny","Principal":"*","Action":"signin:*",
+       "Condition":{"StringEquals":{"aws:PrincipalAccount":"444455556666"}}}]})",
+                                        "signin.json");
+    ASSERT_TRUE(r.ok()) << all(r);
+    ASSERT_EQ(r.rules.size(), 3u);
+    EXPECT_EQ(r.rules[0].flows, (std::vector<F>{F::iam_user, F::root, F::saml, F::identity_center,
+                                                F::custom_broker, F::switch_role}));
+    EXPECT_EQ(r.rules[1].flows, std::vector<F>{F::cli_sign_in});
+    // signin:* is every sign-in action, not every flow: console use is the console endpoint's.
+    EXPECT_EQ(r.rules[2].flows, (std::vector<F>{F::iam_user, F::root, F::saml, F::identity_center,
+                                                F::custom_broker, F::switch_role, F::cli_sign_in}));
+    EXPECT_TRUE(r.denies_account_sign_up);
+
+    // Allowed to sign in to the console is not allowed to get CLI credentials for the account.
+    cc::policy_config c;
+    c.rules = {r.rules[0]};
+    cc::compiled_policy p(c);
+    cc::sign_in_attempt a;
+    a.account = aid("111122223333");
+    a.flow = F::iam_user;
+    auto now = std::chrono::system_clock::time_point{};
+    EXPECT_EQ(cc::evaluate(a, p, cc::elevation_view::unavailable(), now).verdict,
+              cc::effect::allow);
+    a.flow = F::cli_sign_in;
+    a.phase = cc::auth_phase::post_auth;
+    auto d = cc::evaluate(a, p, cc::elevation_view::unavailable(), now);
+    EXPECT_EQ(d.verdict, cc::effect::deny);
+    EXPECT_EQ(d.why, cc::reason::default_deny);
+}
+
+TEST(endpoint_policy, a_deny_of_create_account_alone_is_the_sign_up_setting) {
+    auto r = cc::import_endpoint_policy(
+        R"({"Statement":{"Effect":"Deny","Principal":"*","Action":"signin:CreateAccount"}})",
+        "signup.json");
+    ASSERT_TRUE(r.ok()) << all(r);
+    EXPECT_TRUE(r.rules.empty());  // no rule: flows empty would match every sign-in
+    EXPECT_TRUE(r.denies_account_sign_up);
+    // "*" stays every flow, and says nothing about sign-up (decided before the rules).
+    r = cc::import_endpoint_policy(
+        R"({"Statement":{"Effect":"Allow","Principal":"*","Action":"*"}})", "all.json");
+    ASSERT_TRUE(r.ok()) << all(r);
+    ASSERT_EQ(r.rules.size(), 1u);
+    EXPECT_TRUE(r.rules[0].flows.empty());
+    EXPECT_FALSE(r.denies_account_sign_up);
 }

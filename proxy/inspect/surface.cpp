@@ -1,0 +1,117 @@
+#include "surface.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace consolegate::inspect::detail {
+
+using core::auth_phase;
+using core::sign_in_attempt;
+using core::sign_in_flow;
+
+namespace {
+
+bool segs_are(const std::vector<std::string>& segs, std::initializer_list<std::string_view> want) {
+    return segs.size() == want.size() && std::equal(segs.begin(), segs.end(), want.begin());
+}
+
+// RFC 6749 section 4.1.3 and 6: the grants CreateOAuth2Token documents.
+constexpr std::array<std::string_view, 2> grant_types{"authorization_code", "refresh_token"};
+
+void read_token(const std::vector<param>& params, const sign_in_attempt& base,
+                std::vector<sign_in_attempt>& out) {
+    // The token request names no account: the code, verifier and refresh token are opaque, and
+    // the account is in the response (tokenOutput.accessToken), which the inspector does not
+    // read. It is judged like root before authentication (policy.unknown_account_pre_auth); the
+    // account was judged post-auth at the browser's /v1/authorize step.
+    std::vector<std::string> seen;
+    for (const auto& p : params) {
+        if (!iequals(p.name, "grantType") && !iequals(p.name, "grant_type")) continue;
+        auto v = std::string(trim(p.value));
+        if (std::find(seen.begin(), seen.end(), v) != seen.end()) continue;
+        seen.push_back(v);
+        auto a = base;
+        a.source = p.where + ":" + p.name;
+        if (p.bad_escape) {
+            a.parse_error = "malformed percent-encoding in the grant type";
+        } else if (std::find(grant_types.begin(), grant_types.end(), v) == grant_types.end()) {
+            // Not a grant AWS documents: what it would issue is unknown, so it is refused.
+            a.parse_error = "CreateOAuth2Token with an unknown grant type";
+        }
+        out.push_back(std::move(a));
+    }
+    if (seen.empty()) {
+        auto a = base;
+        a.source = "body:grantType";
+        a.parse_error = "CreateOAuth2Token names no grant type";
+        out.push_back(std::move(a));
+    }
+}
+
+}  // namespace
+
+bool regional_signin_host(std::string_view host) {
+    constexpr std::string_view prefix = "signin.", suffix = ".amazonaws.com";
+    if (!host.starts_with(prefix) || !host.ends_with(suffix)) return false;
+    if (host.size() <= prefix.size() + suffix.size()) return false;
+    auto middle = host.substr(prefix.size(), host.size() - prefix.size() - suffix.size());
+    return middle.find('.') == std::string_view::npos;
+}
+
+surface_endpoint classify_surface(std::string_view host, const std::vector<std::string>& segs,
+                                  bool signin_host) {
+    if (signin_host || regional_signin_host(host)) {
+        if (segs_are(segs, {"v1", "authorize"})) return surface_endpoint::oauth_authorize;
+        if (segs_are(segs, {"v1", "token"})) return surface_endpoint::oauth_token;
+    }
+    if (signin_host && !segs.empty() && segs.front() == "signup") {
+        return surface_endpoint::account_sign_up;
+    }
+    if (host == "portal.aws.amazon.com" && segs.size() >= 2 && segs[0] == "billing" &&
+        segs[1] == "signup") {
+        return surface_endpoint::account_sign_up;
+    }
+    return surface_endpoint::none;
+}
+
+core::sign_in_flow flow_of(surface_endpoint e) {
+    return e == surface_endpoint::account_sign_up ? sign_in_flow::account_sign_up
+                                                  : sign_in_flow::cli_sign_in;
+}
+
+void read_surface(surface_endpoint e, const std::vector<param>& params,
+                  const sign_in_attempt& base_in, const sign_in_attempt* session,
+                  std::vector<sign_in_attempt>& out) {
+    if (e == surface_endpoint::none) return;
+    auto base = base_in;
+    base.flow = flow_of(e);
+    base.phase = auth_phase::pre_auth;
+    switch (e) {
+        case surface_endpoint::none: return;
+        case surface_endpoint::account_sign_up:
+            // signin:CreateAccount: every request of the sign-up pages, so the form is refused
+            // before anything is typed into it.
+            base.source = "path:signup";
+            out.push_back(std::move(base));
+            return;
+        case surface_endpoint::oauth_authorize:
+            // signin:AuthorizeOAuth2Access is post-auth: the browser is signed in to the console
+            // and its aws-userInfo cookie names the account the CLI will get credentials for.
+            // Without a session the page asks the person to sign in first (judged on its own).
+            base.source = "path:/v1/authorize";
+            if (session) {
+                base.phase = auth_phase::post_auth;
+                base.source = "cookie:aws-userInfo";
+                base.account = session->account;
+                base.alias = session->alias;
+                base.role_name = session->role_name;
+                base.permission_set = session->permission_set;
+                base.user = session->user;
+            }
+            out.push_back(std::move(base));
+            return;
+        case surface_endpoint::oauth_token: read_token(params, base, out); return;
+    }
+}
+
+}  // namespace consolegate::inspect::detail

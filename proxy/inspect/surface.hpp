@@ -1,0 +1,40 @@
+#pragma once
+// The newer sign-in surfaces (docs/inspection.md "CLI sign-in and account sign-up"): the AWS
+// Sign-In OAuth 2.0 endpoints `aws login` uses and the account sign-up pages. Private to the
+// inspector; kept apart from inspector.cpp so each flow has one file.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consolegate/core/sign_in.hpp"
+#include "params.hpp"
+
+namespace consolegate::inspect::detail {
+
+enum class surface_endpoint : std::uint8_t {
+    none,
+    oauth_authorize,  // GET|POST /v1/authorize: the browser step of `aws login`
+    oauth_token,      // POST /v1/token: CreateOAuth2Token (authorization_code, refresh_token)
+    account_sign_up,  // signin.aws.amazon.com/signup, portal.aws.amazon.com/billing/signup
+};
+
+// `signin.<one label>.amazonaws.com`: AWS Sign-In's regional endpoints (signin.<region>…).
+bool regional_signin_host(std::string_view host);
+
+// What host and path name. `signin_host` = the host is signin.aws.amazon.com or under it;
+// `segs` = the decoded, lowercased, dot-resolved path segments.
+surface_endpoint classify_surface(std::string_view host, const std::vector<std::string>& segs,
+                                  bool signin_host);
+
+core::sign_in_flow flow_of(surface_endpoint e);
+
+// Appends the attempts of endpoint `e`. `base` carries host, client and time; `session` is the
+// request's readable aws-userInfo attempt (nullptr without one). Never copies a parameter value
+// other than the grant type: codes, verifiers and tokens stay out of attempts (and so of logs).
+void read_surface(surface_endpoint e, const std::vector<param>& params,
+                  const core::sign_in_attempt& base, const core::sign_in_attempt* session,
+                  std::vector<core::sign_in_attempt>& out);
+
+}  // namespace consolegate::inspect::detail

@@ -1,0 +1,134 @@
+// proxy/inspect/surface.cpp through inspect(): `aws login` (AWS Sign-In OAuth 2.0) and account
+// sign-up. The corpus (cli-*.http, signup-*.http) covers the requests as sent; these pin the edges.
+#include <gtest/gtest.h>
+
+#include "consolegate/inspect/inspector.hpp"
+
+namespace ci = consolegate::inspect;
+namespace core = consolegate::core;
+
+namespace {
+
+core::http_request_view request(std::string_view method, std::string_view host,
+                                std::string_view target, std::string_view body = {}) {
+    core::http_request_view v;
+    v.method = method;
+    v.host = host;
+    v.target = target;
+    v.body = body;
+    return v;
+}
+
+constexpr std::string_view secrets[] = {"cg-code-1f2e", "cg-verifier-3d4c", "cg-refresh-5b6a"};
+
+// Every string an attempt carries into events, logs and the block page.
+std::string all_fields(const core::sign_in_attempt& a) {
+    return a.host + "|" + a.alias + "|" + a.role_name + "|" + a.permission_set + "|" + a.user +
+           "|" + a.source + "|" + a.change_type + "|" + a.parse_error;
+}
+
+}  // namespace
+
+TEST(surface, token_request_on_every_sign_in_host_names_no_account) {
+    std::string body = R"({"tokenInput":{"grantType":"authorization_code","code":"cg-code-1f2e",)"
+                       R"("codeVerifier":"cg-verifier-3d4c","refreshToken":"cg-refresh-5b6a"}})";
+    for (auto host : {"signin.us-east-1.amazonaws.com", "signin.aws.amazon.com",
+                      "eu-west-1.signin.aws.amazon.com", "SIGNIN.ap-south-1.AMAZONAWS.com."}) {
+        SCOPED_TRACE(host);
+        auto v = request("POST", host, "/v1/token", body);
+        auto a = ci::inspect(v, {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::cli_sign_in);
+        EXPECT_EQ(a[0].phase, core::auth_phase::pre_auth);
+        EXPECT_FALSE(a[0].account);
+        EXPECT_EQ(a[0].parse_error, "");
+        EXPECT_EQ(a[0].source, "json:grantType");
+    }
+}
+
+TEST(surface, codes_verifiers_and_tokens_never_reach_an_attempt) {
+    std::string json_body =
+        R"({"grantType":"refresh_token","code":"cg-code-1f2e","codeVerifier":"cg-verifier-3d4c",)"
+        R"("refreshToken":"cg-refresh-5b6a"})";
+    std::string form_body =
+        "grant_type=nonsense&code=cg-code-1f2e&code_verifier=cg-verifier-3d4c&refresh_token=cg-"
+        "refresh-5b6a";
+    std::string no_grant = "code=cg-code-1f2e&code_verifier=cg-verifier-3d4c";
+    for (const auto& body : {json_body, form_body, no_grant}) {
+        auto v = request("POST", "signin.us-east-1.amazonaws.com",
+                         "/v1/token?refresh_token=cg-refresh-5b6a", body);
+        auto a = ci::inspect(v, {});
+        ASSERT_FALSE(a.empty());
+        for (const auto& x : a) {
+            for (auto s : secrets) EXPECT_EQ(all_fields(x).find(s), std::string::npos) << s;
+        }
+    }
+}
+
+TEST(surface, grant_types_other_than_the_documented_two_fail_closed) {
+    for (std::string_view grant : {"client_credentials", "password", "urn:ietf:params:oauth:x"}) {
+        auto body = "grant_type=" + std::string(grant);
+        auto a = ci::inspect(request("POST", "signin.aws.amazon.com", "/v1/token", body), {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_NE(a[0].parse_error, "") << grant;
+    }
+    // Two grant types in one request: one attempt each, the unknown one refused.
+    auto a = ci::inspect(request("POST", "signin.aws.amazon.com", "/v1/token",
+                                 "grant_type=refresh_token&grant_type=client_credentials"),
+                         {});
+    ASSERT_EQ(a.size(), 2u);
+    EXPECT_EQ(a[0].parse_error, "");
+    EXPECT_NE(a[1].parse_error, "");
+    // A body the inspector cannot read is refused on the token path.
+    auto v = request("POST", "signin.us-east-1.amazonaws.com", "/v1/token", "{not json");
+    a = ci::inspect(v, {});
+    ASSERT_FALSE(a.empty());  // the unreadable body, and the grant type it cannot name
+    for (const auto& x : a) {
+        EXPECT_EQ(x.flow, core::sign_in_flow::cli_sign_in);
+        EXPECT_NE(x.parse_error, "");
+    }
+}
+
+TEST(surface, authorize_takes_the_account_from_the_console_session) {
+    auto v = request("GET", "signin.aws.amazon.com",
+                     "/v1/authorize?client_id=arn%3Aaws%3Asignin%3A%3A%3Adevtools%2Fsame-device"
+                     "&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2F%3Faccount%3D444455556666");
+    std::string cookie =
+        "aws-userInfo=%7B%22arn%22%3A%22arn%3Aaws%3Asts%3A%3A111122223333%3Aassumed-role%2FDev%"
+        "2Fbob%22%7D";
+    v.headers.push_back({"Cookie", cookie});
+    auto a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 2u);
+    EXPECT_EQ(a[1].flow, core::sign_in_flow::cli_sign_in);
+    EXPECT_EQ(a[1].phase, core::auth_phase::post_auth);
+    ASSERT_TRUE(a[1].account);
+    EXPECT_EQ(a[1].account->str(), "111122223333");  // never the redirect_uri's account
+    EXPECT_EQ(a[1].role_name, "Dev");
+    EXPECT_EQ(a[1].user, "bob");
+}
+
+TEST(surface, only_the_oauth_paths_are_cli_sign_in) {
+    for (auto target : {"/v1/authorizex", "/v2/token", "/v1/token/extra", "/token"}) {
+        auto a = ci::inspect(request("POST", "signin.us-east-1.amazonaws.com", target, ""), {});
+        EXPECT_TRUE(a.empty()) << target;
+    }
+    // Not a regional sign-in host: two labels between signin. and .amazonaws.com.
+    auto a = ci::inspect(request("POST", "signin.a.b.amazonaws.com", "/v1/token", ""), {});
+    EXPECT_TRUE(a.empty());
+}
+
+TEST(surface, sign_up_pages_are_account_sign_up) {
+    for (auto [host, target] : {std::pair{"portal.aws.amazon.com", "/billing/signup"},
+                                std::pair{"portal.aws.amazon.com", "/billing/signup/v2/x?y=1"},
+                                std::pair{"PORTAL.aws.amazon.com", "/Billing/%53ignup#/start"},
+                                std::pair{"signin.aws.amazon.com", "/signup?request_type=register"},
+                                std::pair{"signin.aws.amazon.com", "/x/../signup"}}) {
+        SCOPED_TRACE(std::string(host) + target);
+        auto a = ci::inspect(request("GET", host, target), {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::account_sign_up);
+        EXPECT_EQ(a[0].phase, core::auth_phase::pre_auth);
+        EXPECT_FALSE(a[0].account);
+    }
+    EXPECT_TRUE(ci::inspect(request("GET", "portal.aws.amazon.com", "/billing/home"), {}).empty());
+}

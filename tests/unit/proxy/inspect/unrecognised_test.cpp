@@ -1,0 +1,43 @@
+#include "consolegate/inspect/unrecognised.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ci = consolegate::inspect;
+namespace core = consolegate::core;
+
+namespace {
+
+bool unrecognised(std::string_view method, std::string_view host, std::string_view target) {
+    core::http_request_view v;
+    v.method = method;
+    v.host = host;
+    v.target = target;
+    return ci::unrecognised_sign_in_request(v);
+}
+
+}  // namespace
+
+TEST(unrecognised, data_to_an_unknown_sign_in_path_is_counted) {
+    EXPECT_TRUE(unrecognised("POST", "signin.aws.amazon.com", "/v9/brand-new"));
+    EXPECT_TRUE(unrecognised("GET", "signin.aws.amazon.com", "/v9/brand-new?x=1"));
+    EXPECT_TRUE(unrecognised("PUT", "us-east-1.signin.aws.amazon.com", "/v1/tokens"));
+    EXPECT_TRUE(unrecognised("POST", "signin.eu-west-1.amazonaws.com", "/v2/token"));
+    EXPECT_TRUE(unrecognised("POST", "signin.aws.amazon.com", "/v2/saml-post"));
+}
+
+TEST(unrecognised, known_endpoints_pages_and_other_hosts_are_not) {
+    for (auto target : {"/authenticate", "/signin?action=resolveAccountType", "/saml/acs/x",
+                        "/federation?Action=login", "/switchrole?x=1", "/v1/token",
+                        "/v1/authorize?a=b", "/signup?request_type=register", "/console?x=1",
+                        "/oauth?x=1", "/sessions/1/v1/switchrole", "/?x=1", "/x/../authenticate"}) {
+        EXPECT_FALSE(unrecognised("POST", "signin.aws.amazon.com", target)) << target;
+    }
+    // Static pages and assets: no data.
+    EXPECT_FALSE(unrecognised("GET", "signin.aws.amazon.com", "/static/app.js"));
+    EXPECT_FALSE(unrecognised("HEAD", "signin.aws.amazon.com", "/v9/x"));
+    EXPECT_FALSE(unrecognised("OPTIONS", "signin.aws.amazon.com", "/v9/x"));
+    // Not a sign-in host.
+    EXPECT_FALSE(unrecognised("POST", "console.aws.amazon.com", "/v9/x"));
+    EXPECT_FALSE(unrecognised("POST", "portal.sso.us-east-1.amazonaws.com", "/v9/x"));
+    EXPECT_FALSE(unrecognised("POST", "notsignin.aws.amazon.com", "/v9/x"));
+}
