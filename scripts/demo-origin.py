@@ -32,6 +32,7 @@ DEFAULT_HOSTS = (
     + ["*.%s.console.aws.amazon.com" % r for r in DEMO_REGIONS]
     + ["portal.sso.%s.amazonaws.com" % r for r in DEMO_REGIONS]
     + ["amscm.%s.amazonaws.com" % r for r in DEMO_REGIONS]
+    + ["signin.%s.amazonaws.com" % r for r in DEMO_REGIONS] + ["portal.aws.amazon.com"]
 )
 
 

@@ -77,11 +77,11 @@ struct dns_config {
     std::vector<ip_address> steer_ipv4;  // A answers for steered names
     std::vector<ip_address> steer_ipv6;  // AAAA answers for steered names
     // Host patterns (core/host_pattern.hpp), stored canonically (lowercase, no trailing dot).
-    // signin.*.amazonaws.com: AWS Sign-In's regional endpoints (`aws login`'s /v1/token);
-    // portal.aws.amazon.com: the account sign-up pages (policy.account_sign_up).
+    // Sites using `aws login` or guarding account sign-up add "signin.*.amazonaws.com" and
+    // "portal.aws.amazon.com" (both in proxy.inspect_hosts by default): not default here, since
+    // a site that narrowed inspect_hosts would then fail check-config.
     std::vector<std::string> steer_names{"console.aws.amazon.com", "*.console.aws.amazon.com",
-                                         "signin.aws.amazon.com",  "*.signin.aws.amazon.com",
-                                         "signin.*.amazonaws.com", "portal.aws.amazon.com"};
+                                         "signin.aws.amazon.com", "*.signin.aws.amazon.com"};
     bool steer_identity_center = false;  // adds identity_center_portals to steer_names
     std::vector<std::string> steer_exceptions{"docs.aws.amazon.com", "health.aws.amazon.com",
                                               "status.aws.amazon.com"};
