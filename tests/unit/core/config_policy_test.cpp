@@ -298,25 +298,27 @@ corp_groups = ["[eng]"]
     auto def = load(minimal);
     ASSERT_TRUE(def.cfg) << all(def);
     EXPECT_FALSE(def.cfg->policy.deny_unknown_corp_user);
-    TEST(config_policy, account_sign_up_denies_by_default_and_rules_cannot_name_it) {
-        auto r = load(minimal + "[policy]\n");
-        ASSERT_TRUE(r.cfg) << all(r);
-        EXPECT_EQ(r.cfg->policy.account_sign_up, sign_up_action::deny);
-        r = load(minimal + "[policy]\naccount_sign_up = \"report-only\"\n");
-        ASSERT_TRUE(r.cfg) << all(r);
-        EXPECT_EQ(r.cfg->policy.account_sign_up, sign_up_action::report_only);
-        r = load(minimal + "[policy]\naccount_sign_up = \"allow\"\n");
-        EXPECT_FALSE(r.cfg);
-        EXPECT_TRUE(has(r, 0, "account_sign_up")) << all(r);
-        r = load(minimal + R"(
+}
+
+TEST(config_policy, account_sign_up_denies_by_default_and_rules_cannot_name_it) {
+    auto r = load(minimal + "[policy]\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->policy.account_sign_up, sign_up_action::deny);
+    r = load(minimal + "[policy]\naccount_sign_up = \"report-only\"\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->policy.account_sign_up, sign_up_action::report_only);
+    r = load(minimal + "[policy]\naccount_sign_up = \"allow\"\n");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 0, "account_sign_up")) << all(r);
+    r = load(minimal + R"(
 [[policy.rule]]
 name = "r"
 effect = "allow"
 flows = ["cli-sign-in", "account-sign-up"]
 )");
-        EXPECT_FALSE(r.cfg);
-        EXPECT_TRUE(has(r, 0, "decided by policy.account_sign_up")) << all(r);
-    }
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 0, "decided by policy.account_sign_up")) << all(r);
+}
 
 }  // namespace
 }  // namespace consolegate::core

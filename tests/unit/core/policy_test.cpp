@@ -740,30 +740,31 @@ TEST(policy_corp, reason_and_source_names_are_stable) {
     }
     EXPECT_EQ(cc::to_string(cc::corp_source::address_map), "address-map");
     EXPECT_FALSE(cc::corp_source_from_string("Kerberos"));
-    TEST(compiled_policy, account_sign_up_is_refused_before_any_rule_or_only_reported) {
-        cc::policy_config c;
-        c.rules.push_back(
-            rule("allow-everything", cc::rule_effect::allow));  // matches every attempt
-        cc::sign_in_attempt a;
-        a.flow = cc::sign_in_flow::account_sign_up;
-        auto now = at("2026-11-23T09:00:00Z");
-        auto d = cc::evaluate(a, cc::compiled_policy(c), cc::elevation_view::unavailable(), now);
-        EXPECT_EQ(d.verdict, cc::effect::deny);
-        EXPECT_EQ(d.why, cc::reason::account_sign_up);
-        EXPECT_FALSE(d.report_only);
-        EXPECT_EQ(d.rule, "");
-        EXPECT_EQ(cc::to_string(d.why), "account-sign-up");
-        EXPECT_NE(cc::describe(d.why).find("new AWS account"), std::string_view::npos);
+}
 
-        c.account_sign_up = cc::sign_up_action::report_only;
-        d = cc::evaluate(a, cc::compiled_policy(c), cc::elevation_view::unavailable(), now);
-        EXPECT_EQ(d.verdict, cc::effect::deny);
-        EXPECT_TRUE(d.report_only);
-        EXPECT_EQ(d.enforced(), cc::effect::allow);
+TEST(compiled_policy, account_sign_up_is_refused_before_any_rule_or_only_reported) {
+    cc::policy_config c;
+    c.rules.push_back(rule("allow-everything", cc::rule_effect::allow));  // matches every attempt
+    cc::sign_in_attempt a;
+    a.flow = cc::sign_in_flow::account_sign_up;
+    auto now = at("2026-11-23T09:00:00Z");
+    auto d = cc::evaluate(a, cc::compiled_policy(c), cc::elevation_view::unavailable(), now);
+    EXPECT_EQ(d.verdict, cc::effect::deny);
+    EXPECT_EQ(d.why, cc::reason::account_sign_up);
+    EXPECT_FALSE(d.report_only);
+    EXPECT_EQ(d.rule, "");
+    EXPECT_EQ(cc::to_string(d.why), "account-sign-up");
+    EXPECT_NE(cc::describe(d.why).find("new AWS account"), std::string_view::npos);
 
-        // The same rule still allows an ordinary pre-auth attempt with no account.
-        a.flow = cc::sign_in_flow::cli_sign_in;
-        d = cc::evaluate(a, cc::compiled_policy(c), cc::elevation_view::unavailable(), now);
-        EXPECT_EQ(d.verdict, cc::effect::allow);
-        EXPECT_EQ(d.rule, "allow-everything");
-    }
+    c.account_sign_up = cc::sign_up_action::report_only;
+    d = cc::evaluate(a, cc::compiled_policy(c), cc::elevation_view::unavailable(), now);
+    EXPECT_EQ(d.verdict, cc::effect::deny);
+    EXPECT_TRUE(d.report_only);
+    EXPECT_EQ(d.enforced(), cc::effect::allow);
+
+    // The same rule still allows an ordinary pre-auth attempt with no account.
+    a.flow = cc::sign_in_flow::cli_sign_in;
+    d = cc::evaluate(a, cc::compiled_policy(c), cc::elevation_view::unavailable(), now);
+    EXPECT_EQ(d.verdict, cc::effect::allow);
+    EXPECT_EQ(d.rule, "allow-everything");
+}
