@@ -120,7 +120,7 @@ TEST(surface, only_the_oauth_paths_are_cli_sign_in) {
 TEST(surface, sign_up_pages_are_account_sign_up) {
     for (auto [host, target] : {std::pair{"portal.aws.amazon.com", "/billing/signup"},
                                 std::pair{"portal.aws.amazon.com", "/billing/signup/v2/x?y=1"},
-                                std::pair{"PORTAL.aws.amazon.com", "/Billing/%53ignup#/start"},
+                                std::pair{"PORTAL.aws.amazon.com", "/Billing/%53ignup?x=1"},
                                 std::pair{"signin.aws.amazon.com", "/signup?request_type=register"},
                                 std::pair{"signin.aws.amazon.com", "/x/../signup"}}) {
         SCOPED_TRACE(std::string(host) + target);
