@@ -16,12 +16,12 @@
 # the server's CPU share. Both builds stay up side by side; ROUNDS rounds run BASE then NEW, the
 # order flipped every other round, so the host's drift lands on both sides of every ratio.
 #
-# Env: ROUNDS (5), N (h2load requests per run, 100000), C (h2load clients, 50),
+# Env: ROUNDS (5), ROWS ("judged dns", or one of them), N (h2load requests per run, 100000), C (h2load clients, 50),
 #      SECONDS_RUN (dnsperf seconds per run, 10), NAMES (distinct cached names, 1000).
 set -euo pipefail
 (($# == 2)) || { sed -n '2,8p' "$0" >&2; exit 2; }
 BASE=$(cd "$1" && pwd); NEW=$(cd "$2" && pwd)
-ROUNDS=${ROUNDS:-5}; N=${N:-100000}; C=${C:-50}; SECONDS_RUN=${SECONDS_RUN:-10}; NAMES=${NAMES:-1000}
+ROUNDS=${ROUNDS:-5}; ROWS=${ROWS:-judged dns}; N=${N:-100000}; C=${C:-50}; SECONDS_RUN=${SECONDS_RUN:-10}; NAMES=${NAMES:-1000}
 for tool in h2load dnsperf nginx nsd taskset bc; do
   command -v "$tool" >/dev/null || [[ -x /usr/sbin/$tool ]] ||
     { echo "missing $tool: scripts/setup.sh --bench" >&2; exit 2; }
@@ -182,7 +182,11 @@ echo "# baseline pairing $(date -u +%FT%TZ): base=$BASE new=$NEW; $ROUNDS rounds
 for ((r = 1; r <= ROUNDS; r++)); do
   order=(base new); ((r % 2 == 0)) && order=(new base)
   declare -A J D
-  for b in "${order[@]}"; do J[$b]=$(judged "$b"); D[$b]=$(dns "$b"); done
+  for b in "${order[@]}"; do
+    J[$b]=1; D[$b]=1
+    [[ " $ROWS " == *" judged "* ]] && J[$b]=$(judged "$b")
+    [[ " $ROWS " == *" dns "* ]] && D[$b]=$(dns "$b")
+  done
   RJ+=("$(echo "${J[new]} / ${J[base]}" | bc -l)"); RD+=("$(echo "${D[new]} / ${D[base]}" | bc -l)")
   printf 'round %d (%s first): judged req/s per core base %s new %s (%.3fx); dns q/s per core base %s new %s (%.3fx)\n' \
     "$r" "${order[0]}" "${J[base]}" "${J[new]}" "${RJ[-1]}" "${D[base]}" "${D[new]}" "${RD[-1]}"

@@ -64,6 +64,8 @@ std::string principal_arn(const core::sign_in_attempt& a);
 // no overlong forms, surrogates or code points past U+10FFFF) becomes U+FFFD. `*replaced` (if
 // given) is set when anything was replaced.
 std::string valid_utf8(std::string_view s, bool* replaced = nullptr);
+// Whether valid_utf8(s) would replace nothing (without copying `s`).
+bool is_valid_utf8(std::string_view s);
 
 // Every string field is written as valid UTF-8 (valid_utf8), and an event in which bytes were
 // replaced is written flagged, so a percent-encoded invalid byte cannot make its line unreadable.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 #include "consolegate/core/time.hpp"
 
 namespace au = consolegate::audit;
@@ -47,6 +49,34 @@ TEST(event, json_line_round_trip_escapes) {
     auto back = au::from_json_line(line, &err);
     ASSERT_TRUE(back) << err;
     EXPECT_EQ(*back, e);
+}
+
+TEST(event, json_line_is_what_boost_json_writes_for_every_byte) {
+    // The writer is hand-rolled for the hot path; Boost.JSON is the oracle (it re-serialises the
+    // parsed line in field order), over every byte value (made valid UTF-8), escapes and flags.
+    for (int b = 0; b < 256; ++b) {
+        au::event e = sample("id");
+        std::string byte(1, char(b));
+        e.user = "a" + au::valid_utf8(byte) + "\"\\/\x7f\xc3\xa9\xf0\x9f\x98\x80";
+        e.flagged = b % 2;
+        auto line = au::to_json_line(e);
+        auto v = boost::json::parse(line);
+        EXPECT_EQ(boost::json::serialize(v), line) << "byte " << b;
+        std::string err;
+        auto back = au::from_json_line(line, &err);
+        ASSERT_TRUE(back) << err;
+        EXPECT_EQ(*back, e) << "byte " << b;
+    }
+}
+
+TEST(event, is_valid_utf8_agrees_with_valid_utf8) {
+    for (std::string_view s :
+         {"", "plain ascii, longer than eight bytes", "\xc3\xa9", "0123456\xc3\xa9", "01234567\xff",
+          "\xed\xa0\x80", "\xf4\x90\x80\x80", "abcdefgh\xc3"}) {
+        bool replaced = false;
+        (void)au::valid_utf8(s, &replaced);
+        EXPECT_EQ(au::is_valid_utf8(s), !replaced) << s;
+    }
 }
 
 TEST(event, rejects_non_events) {
