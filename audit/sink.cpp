@@ -8,13 +8,24 @@ sink_stats sink::stats() const {
 
 void recent_events::add(const event& e) {
     std::lock_guard lock(mutex_);
-    events_.push_front(e);
-    if (events_.size() > capacity_) events_.pop_back();
+    if (capacity_ == 0) return;
+    if (events_.size() < capacity_) {
+        events_.push_back(e);
+        return;
+    }
+    events_[next_] = e;
+    next_ = (next_ + 1) % capacity_;
 }
 
 std::vector<event> recent_events::snapshot() const {
     std::lock_guard lock(mutex_);
-    return {events_.begin(), events_.end()};
+    // Oldest is at next_ once the ring has wrapped (next_ stays 0 until then).
+    std::vector<event> out;
+    out.reserve(events_.size());
+    for (std::size_t i = 0; i < events_.size(); ++i) {
+        out.push_back(events_[(next_ + events_.size() - 1 - i) % events_.size()]);
+    }
+    return out;
 }
 
 void tee_sink::record(event e) {

@@ -11,7 +11,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -74,9 +73,12 @@ class recent_events {
     std::vector<event> snapshot() const;  // newest first
 
   private:
+    // A ring: a full ring overwrites its oldest slot in place, reusing that event's string
+    // buffers, so keeping the recent events costs no allocation per judged request.
     mutable std::mutex mutex_;
-    std::deque<event> events_;
+    std::vector<event> events_;
     std::size_t capacity_;
+    std::size_t next_ = 0;  // the slot the next event goes to once the ring is full
 };
 
 // Fans one event out to several sinks (and an optional in-memory ring).

@@ -116,6 +116,22 @@ TEST(recent_events, keeps_newest_first_within_capacity) {
     EXPECT_EQ(snap[1].id, "2");
 }
 
+TEST(recent_events, stays_newest_first_across_many_wraps) {
+    // Every fill level from empty through three wraps of a ring of three.
+    au::recent_events r(3);
+    EXPECT_TRUE(r.snapshot().empty());
+    for (int n = 1; n <= 10; ++n) {
+        r.add(sample(std::to_string(n)));
+        auto snap = r.snapshot();
+        ASSERT_EQ(snap.size(), std::size_t(std::min(n, 3)));
+        for (std::size_t i = 0; i < snap.size(); ++i)
+            EXPECT_EQ(snap[i].id, std::to_string(n - int(i)));
+    }
+    au::recent_events none(0);
+    none.add(sample("x"));
+    EXPECT_TRUE(none.snapshot().empty());
+}
+
 TEST(jsonl_sink, events_are_visible_long_before_the_sync_interval) {
     auto path = temp_file("visible.jsonl");
     auto s = au::make_jsonl_sink(path, std::chrono::hours(1));
