@@ -127,6 +127,10 @@ event make_event(std::string id, const core::sign_in_attempt& a, const core::dec
     e.rule = d.rule;
     e.report_only = d.report_only;
     e.flagged = d.flagged;
+    // The TEAM elevation that decided (active, or expired/revoked for a deny), for the reviewer.
+    e.team_request_id = d.elevation_id;
+    e.team_ticket = d.elevation_ticket;
+    if (d.elevation_end) e.team_end = core::format_rfc3339(*d.elevation_end);
     // Request bytes (a percent-decoded user name, a Host) reach every sink as valid UTF-8; the
     // event says that something was replaced.
     bool replaced = false;

@@ -147,6 +147,43 @@ class GatewayTest(unittest.TestCase):
         self.assertIn("consolegate_", self.gw.metrics())
 
 
+class ElevationRecordTest(unittest.TestCase):
+    """The record names the TEAM request that let a gated sign-in through, and the one that ended."""
+
+    def test_events_carry_the_team_request_ticket_and_end(self):
+        import datetime
+        now = datetime.datetime.now(datetime.timezone.utc)
+        stamp = lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        items = [
+            {"id": "req-active", "username": "idc_carol", "accountId": ELEVATED, "role": "Admin",
+             "startTime": stamp(now - datetime.timedelta(hours=1)), "duration": "2",
+             "status": "in progress", "ticketNo": "CHG-7"},
+            # Ended half an hour ago: within team.expired_lookback, so "expired", not "missing".
+            {"id": "req-ended", "username": "idc_dave", "accountId": ELEVATED, "role": "Admin",
+             "startTime": stamp(now - datetime.timedelta(minutes=150)), "duration": "2",
+             "status": "in progress", "ticketNo": "CHG-6"},
+        ]
+        gw = Gateway(team_items=items)
+        try:
+            gw.start()
+            for user, want in (("carol", 200), ("dave", 403)):
+                code, _, body = gw.curl(
+                    "https://console.aws.amazon.com/console/home", "-H",
+                    "Cookie: " + user_info_cookie(ELEVATED, "AWSReservedSSO_Admin_0123456789abcdef", user))
+                self.assertEqual(code, want, body)
+            self.assertEqual(gw.stop(signal.SIGTERM), 0, gw.log("consolegate"))
+            by_user = {e["user"]: e for e in gw.events() if e["account"] == ELEVATED}
+            self.assertEqual(by_user["carol"]["reason"], "elevation-active")
+            self.assertEqual(by_user["carol"]["team_request_id"], "req-active")
+            self.assertEqual(by_user["carol"]["team_ticket"], "CHG-7")
+            self.assertEqual(by_user["carol"]["team_end"], stamp(now + datetime.timedelta(hours=1)))
+            self.assertEqual(by_user["dave"]["reason"], "elevation-expired")
+            self.assertEqual(by_user["dave"]["team_request_id"], "req-ended")
+            self.assertEqual(by_user["dave"]["team_end"], stamp(now - datetime.timedelta(minutes=30)))
+        finally:
+            gw.close()
+
+
 class ShutdownTest(unittest.TestCase):
     def test_invalid_config_is_refused_at_start_and_leaves_nothing_running(self):
         gw = Gateway(policy_toml='[[policy.rule]]\nname = "x"\neffect = "allow"\naccounts = ["1"]\n')

@@ -79,6 +79,25 @@ TEST(event, is_valid_utf8_agrees_with_valid_utf8) {
     }
 }
 
+TEST(event, names_the_team_elevation_that_decided) {
+    cc::sign_in_attempt a;
+    a.account = cc::account_id::parse("012345678901");
+    a.time = *cc::parse_rfc3339("2026-11-23T04:15:46.123Z");
+    cc::decision d;
+    d.verdict = cc::effect::deny;
+    d.why = cc::reason::elevation_expired;
+    d.elevation_id = "3f2a-req";
+    d.elevation_ticket = "CHG-42";
+    d.elevation_end = *cc::parse_rfc3339("2026-11-23T03:00:00Z");
+    auto e = au::make_event("id", a, d, "GET", "/console");
+    EXPECT_EQ(e.team_request_id, "3f2a-req");
+    EXPECT_EQ(e.team_ticket, "CHG-42");
+    EXPECT_EQ(e.team_end, "2026-11-23T03:00:00.000Z");
+    auto none = au::make_event("id", a, cc::decision{}, "GET", "/console");
+    EXPECT_EQ(none.team_request_id, "");
+    EXPECT_EQ(none.team_end, "");
+}
+
 TEST(event, rejects_non_events) {
     std::string err;
     EXPECT_FALSE(au::from_json_line("not json", &err));
