@@ -5,33 +5,19 @@
 #include <boost/json.hpp>
 
 #include "consolegate/core/time.hpp"
+#include "sample_event.hpp"
 
 namespace au = consolegate::audit;
 namespace cc = consolegate::core;
 
 namespace {
 
-au::event sample(std::string id) {
-    cc::sign_in_attempt a;
-    a.flow = cc::sign_in_flow::iam_user;
-    a.phase = cc::auth_phase::pre_auth;
-    a.host = "signin.aws.amazon.com";
-    a.account = cc::account_id::parse("012345678901");
-    a.user = "alice \"quoted\"\n";
-    a.client = *cc::ip_address::parse("10.1.2.3");
-    a.time = *cc::parse_rfc3339("2026-11-23T04:15:46.123Z");
-    cc::decision d;
-    d.verdict = cc::effect::deny;
-    d.why = cc::reason::rule_deny;
-    d.rule = "no-prod";
-    d.report_only = true;
-    return au::make_event(std::move(id), a, d, "POST", "/authenticate?redirect_uri=secret");
-}
+using consolegate::audit::testing::sample_event;
 
 }  // namespace
 
 TEST(event, drops_query_string_and_keeps_enforcement_apart) {
-    auto e = sample("abc");
+    auto e = sample_event("abc");
     EXPECT_EQ(e.path, "/authenticate");
     EXPECT_EQ(e.account, "012345678901");
     EXPECT_EQ(e.effect, "deny");
@@ -41,7 +27,7 @@ TEST(event, drops_query_string_and_keeps_enforcement_apart) {
 }
 
 TEST(event, json_line_round_trip_escapes) {
-    auto e = sample("abc");
+    auto e = sample_event("abc");
     auto line = au::to_json_line(e);
     EXPECT_EQ(line.find('\n'), std::string::npos);
     EXPECT_EQ(line.find("secret"), std::string::npos);
@@ -55,7 +41,7 @@ TEST(event, json_line_is_what_boost_json_writes_for_every_byte) {
     // The writer is hand-rolled for the hot path; Boost.JSON is the oracle (it re-serialises the
     // parsed line in field order), over every byte value (made valid UTF-8), escapes and flags.
     for (int b = 0; b < 256; ++b) {
-        au::event e = sample("id");
+        au::event e = sample_event("id");
         std::string byte(1, char(b));
         e.user = "a" + au::valid_utf8(byte) + "\"\\/\x7f\xc3\xa9\xf0\x9f\x98\x80";
         e.flagged = b % 2;

@@ -10,28 +10,14 @@
 #include "consolegate/audit/event.hpp"
 #include "consolegate/audit/sink.hpp"
 #include "consolegate/core/time.hpp"
+#include "sample_event.hpp"
 
 namespace au = consolegate::audit;
 namespace cc = consolegate::core;
 
 namespace {
 
-au::event sample(std::string id) {
-    cc::sign_in_attempt a;
-    a.flow = cc::sign_in_flow::iam_user;
-    a.phase = cc::auth_phase::pre_auth;
-    a.host = "signin.aws.amazon.com";
-    a.account = cc::account_id::parse("012345678901");
-    a.user = "alice \"quoted\"\n";
-    a.client = *cc::ip_address::parse("10.1.2.3");
-    a.time = *cc::parse_rfc3339("2026-11-23T04:15:46.123Z");
-    cc::decision d;
-    d.verdict = cc::effect::deny;
-    d.why = cc::reason::rule_deny;
-    d.rule = "no-prod";
-    d.report_only = true;
-    return au::make_event(std::move(id), a, d, "POST", "/authenticate?redirect_uri=secret");
-}
+using consolegate::audit::testing::sample_event;
 
 std::filesystem::path temp_file(const char* name) {
     auto dir = std::filesystem::temp_directory_path() / ("cg-audit-" + std::to_string(::getpid()));
@@ -53,7 +39,7 @@ TEST(jsonl_sink, everything_recorded_from_many_threads_reaches_the_file_on_destr
         for (int t = 0; t < threads; ++t) {
             ts.emplace_back([&, t] {
                 for (int i = 0; i < per_thread; ++i) {
-                    s->record(sample(std::to_string(t) + "-" + std::to_string(i)));
+                    s->record(sample_event(std::to_string(t) + "-" + std::to_string(i)));
                 }
             });
         }
@@ -73,7 +59,7 @@ TEST(jsonl_sink, everything_recorded_from_many_threads_reaches_the_file_on_destr
 TEST(jsonl_sink, flush_makes_events_visible_before_the_interval) {
     auto path = temp_file("flush.jsonl");
     auto s = au::make_jsonl_sink(path, std::chrono::hours(1));
-    s->record(sample("one"));
+    s->record(sample_event("one"));
     s->flush();
     std::ifstream in(path);
     std::string line;
@@ -85,7 +71,7 @@ TEST(jsonl_sink, a_burst_is_written_in_a_few_batches_not_one_write_per_event) {
     auto path = temp_file("burst.jsonl");
     auto s = au::make_jsonl_sink(path, std::chrono::hours(1), std::chrono::milliseconds(50));
     constexpr int n = 2000;
-    for (int i = 0; i < n; ++i) s->record(sample("b" + std::to_string(i)));
+    for (int i = 0; i < n; ++i) s->record(sample_event("b" + std::to_string(i)));
     s->flush();
     auto st = s->stats();
     EXPECT_EQ(st.recorded, std::uint64_t{n});
@@ -107,9 +93,9 @@ TEST(jsonl_sink, unopenable_path_is_a_startup_error) {
 
 TEST(recent_events, keeps_newest_first_within_capacity) {
     au::recent_events r(2);
-    r.add(sample("1"));
-    r.add(sample("2"));
-    r.add(sample("3"));
+    r.add(sample_event("1"));
+    r.add(sample_event("2"));
+    r.add(sample_event("3"));
     auto snap = r.snapshot();
     ASSERT_EQ(snap.size(), 2u);
     EXPECT_EQ(snap[0].id, "3");
@@ -121,21 +107,21 @@ TEST(recent_events, stays_newest_first_across_many_wraps) {
     au::recent_events r(3);
     EXPECT_TRUE(r.snapshot().empty());
     for (int n = 1; n <= 10; ++n) {
-        r.add(sample(std::to_string(n)));
+        r.add(sample_event(std::to_string(n)));
         auto snap = r.snapshot();
         ASSERT_EQ(snap.size(), std::size_t(std::min(n, 3)));
         for (std::size_t i = 0; i < snap.size(); ++i)
             EXPECT_EQ(snap[i].id, std::to_string(n - int(i)));
     }
     au::recent_events none(0);
-    none.add(sample("x"));
+    none.add(sample_event("x"));
     EXPECT_TRUE(none.snapshot().empty());
 }
 
 TEST(jsonl_sink, events_are_visible_long_before_the_sync_interval) {
     auto path = temp_file("visible.jsonl");
     auto s = au::make_jsonl_sink(path, std::chrono::hours(1));
-    s->record(sample("seen"));
+    s->record(sample_event("seen"));
     // No flush(): the event must reach the file without waiting for the hour-long interval.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     std::string line;
