@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "request_view.hpp"
 #include "saml_builder.hpp"
 
 namespace ci = consolegate::inspect;
@@ -11,15 +12,7 @@ namespace core = consolegate::core;
 
 namespace {
 
-core::http_request_view request(std::string_view method, std::string_view host,
-                                std::string_view target, std::string_view body = {}) {
-    core::http_request_view v;
-    v.method = method;
-    v.host = host;
-    v.target = target;
-    v.body = body;
-    return v;
-}
+using consolegate::inspect::testing::request;
 
 }  // namespace
 

@@ -5,21 +5,14 @@
 #include <algorithm>
 
 #include "consolegate/inspect/inspector.hpp"
+#include "request_view.hpp"
 
 namespace ci = consolegate::inspect;
 namespace core = consolegate::core;
 
 namespace {
 
-core::http_request_view request(std::string_view method, std::string_view host,
-                                std::string_view target, std::string_view body = {}) {
-    core::http_request_view v;
-    v.method = method;
-    v.host = host;
-    v.target = target;
-    v.body = body;
-    return v;
-}
+using consolegate::inspect::testing::request;
 
 constexpr std::string_view secrets[] = {"cg-code-1f2e", "cg-verifier-3d4c", "cg-refresh-5b6a"};
 
