@@ -7,20 +7,15 @@
 #include <filesystem>
 #include <set>
 
+#include "common/temp_dir.hpp"
+
 namespace consolegate::proxy {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        path = fs::temp_directory_path() /
-               ("cg-ca-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(path);
-    }
-    ~temp_dir() { fs::remove_all(path); }
+struct temp_dir : test::temp_dir {
+    temp_dir() : test::temp_dir("cg-ca") {}
 };
 
 TEST(ca, init_writes_a_p256_ca_with_a_private_key_and_refuses_to_overwrite) {

@@ -9,21 +9,15 @@
 #include <vector>
 
 #include "ca.hpp"
+#include "common/temp_dir.hpp"
 
 namespace consolegate::proxy {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        path = fs::temp_directory_path() /
-               ("cg-leaf-minter-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(path);
-    }
-    ~temp_dir() { fs::remove_all(path); }
+struct temp_dir : test::temp_dir {
+    temp_dir() : test::temp_dir("cg-leaf-minter") {}
 };
 
 std::string san_of(X509* cert) {
