@@ -19,6 +19,7 @@
 # Env: ROUNDS (5), ROWS ("judged dns", or one of them), N (h2load requests per run, 100000), C (h2load clients, 50),
 #      SECONDS_RUN (dnsperf seconds per run, 10), NAMES (distinct cached names, 1000).
 set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
 (($# == 2)) || { sed -n '2,8p' "$0" >&2; exit 2; }
 BASE=$(cd "$1" && pwd); NEW=$(cd "$2" && pwd)
 ROUNDS=${ROUNDS:-5}; ROWS=${ROWS:-judged dns}; N=${N:-100000}; C=${C:-50}; SECONDS_RUN=${SECONDS_RUN:-10}; NAMES=${NAMES:-1000}
@@ -92,35 +93,7 @@ declare -A SNI DNSP GW DNS
 start_build() {  # NAME BUILD_DIR
   local name=$1 bin=$2/app/consolegate d=$W/$1 sni connect dnsport
   mkdir -p "$d"; sni=$(free_port); connect=$(free_port); dnsport=$(free_port)
-  cat >"$d/proxy.toml" <<CONF
-[general]
-workers = 1
-log_level = "warn"
-[dns]
-enabled = false
-[proxy]
-sni_listen = ["127.0.0.1:$sni"]
-connect_listen = ["127.0.0.1:$connect"]
-allow_clients = ["127.0.0.0/8"]
-allow_destinations = ["127.0.0.0/8"]
-[[proxy.upstream_override]]
-host = "$HOST"
-address = "127.0.0.1:$ORIGIN"
-ca_bundle = "$W/pki/origin/ca.crt"
-[ca]
-cert = "$W/pki/corp/ca.crt"
-key = "$W/pki/corp/ca.key"
-[policy]
-mode = "enforce"
-[[policy.rule]]
-name = "bench-allow-all"
-effect = "allow"
-match_all = true
-[audit]
-jsonl_path = "$d/audit.jsonl"
-[admin]
-enabled = false
-CONF
+  bench_gateway_config "$d/proxy.toml" "$sni" "$connect" "$HOST" "$ORIGIN" "$W/pki" "$d/audit.jsonl"
   cat >"$d/dns.toml" <<CONF
 [general]
 workers = 1
@@ -148,7 +121,7 @@ CONF
 start_build base "$BASE"
 start_build new "$NEW"
 
-USERINFO='%7B%22alias%22%3A%22%22%2C%22arn%22%3A%22arn%3Aaws%3Aiam%3A%3A444455556666%3Auser%2Fbob%22%2C%22issuer%22%3A%22https%3A%2F%2Fsignin.aws.amazon.com%2F%22%2C%22signinType%22%3A%22PUBLIC%22%2C%22username%22%3A%22bob%22%7D'
+USERINFO=$BENCH_USERINFO
 # judged NAME: requests per server CPU-second for N keep-alive requests, every one judged.
 judged() {
   local pid=${GW[$1]} t0 t1 c0 c1 out rps ok share

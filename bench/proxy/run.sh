@@ -37,6 +37,7 @@
 #      PEERS ("nginx squid mitmproxy"; add squid-accel for Squid as a TLS accelerator with a TLS
 #      parent, the old secondary reference without bumping).
 set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 
@@ -260,45 +261,9 @@ kill $CG; wait $CG 2>/dev/null || true
 # --- consolegate: the real gateway binary, real policy engine (one allow-all rule), audit on -----
 CG_GW="consolegate gateway (real policy)"
 CG_GW_JUDGED="consolegate gateway (every req. judged)"
-USERINFO='%7B%22alias%22%3A%22%22%2C%22arn%22%3A%22arn%3Aaws%3Aiam%3A%3A444455556666%3Auser%2Fbob%22%2C%22issuer%22%3A%22https%3A%2F%2Fsignin.aws.amazon.com%2F%22%2C%22signinType%22%3A%22PUBLIC%22%2C%22username%22%3A%22bob%22%7D'
+USERINFO=$BENCH_USERINFO
 mkdir -p "$W/gw"
-cat > "$W/gw/gateway.toml" <<CONF
-[general]
-workers = 1
-log_level = "warn"
-
-[dns]
-enabled = false
-
-[proxy]
-sni_listen = ["127.0.0.1:$GW_SNI"]
-connect_listen = ["127.0.0.1:$GW_CONNECT"]
-allow_clients = ["127.0.0.0/8"]
-allow_destinations = ["127.0.0.0/8"]
-
-[[proxy.upstream_override]]
-host = "$HOST"
-address = "127.0.0.1:$ORIGIN"
-ca_bundle = "$W/pki/origin/ca.crt"
-
-[ca]
-cert = "$W/pki/corp/ca.crt"
-key = "$W/pki/corp/ca.key"
-
-[policy]
-mode = "enforce"
-
-[[policy.rule]]
-name = "bench-allow-all"
-effect = "allow"
-match_all = true
-
-[audit]
-jsonl_path = "$W/gw/audit.jsonl"
-
-[admin]
-enabled = false
-CONF
+bench_gateway_config "$W/gw/gateway.toml" "$GW_SNI" "$GW_CONNECT" "$HOST" "$ORIGIN" "$W/pki" "$W/gw/audit.jsonl"
 "$GATEWAY" check-config "$W/gw/gateway.toml" >/dev/null
 taskset -c 0 "$GATEWAY" run --config "$W/gw/gateway.toml" --only proxy 2>"$W/gw/log" & GW=$!
 pids+=($GW)

@@ -1,0 +1,50 @@
+# Shared by the bench scripts (sourced, not run).
+
+# The console's aws-userInfo cookie for an IAM user in an allowed account: a request carrying it
+# is a console-session sign-in attempt, judged by the policy and written to the audit log.
+BENCH_USERINFO='%7B%22alias%22%3A%22%22%2C%22arn%22%3A%22arn%3Aaws%3Aiam%3A%3A444455556666%3Auser%2Fbob%22%2C%22issuer%22%3A%22https%3A%2F%2Fsignin.aws.amazon.com%2F%22%2C%22signinType%22%3A%22PUBLIC%22%2C%22username%22%3A%22bob%22%7D'
+
+# bench_gateway_config FILE SNI_PORT CONNECT_PORT HOST ORIGIN_PORT PKI_DIR AUDIT_FILE
+# The proxy-only gateway every proxy bench runs: one worker, HOST sent to the loopback origin
+# (trusted through PKI_DIR/origin/ca.crt), leaves from PKI_DIR/corp, one allow-all rule in
+# enforce mode, every judged attempt written to AUDIT_FILE, no admin listener.
+bench_gateway_config() {
+  local file=$1 sni=$2 connect=$3 host=$4 origin=$5 pki=$6 audit=$7
+  cat >"$file" <<CONF
+[general]
+workers = 1
+log_level = "warn"
+
+[dns]
+enabled = false
+
+[proxy]
+sni_listen = ["127.0.0.1:$sni"]
+connect_listen = ["127.0.0.1:$connect"]
+allow_clients = ["127.0.0.0/8"]
+allow_destinations = ["127.0.0.0/8"]
+
+[[proxy.upstream_override]]
+host = "$host"
+address = "127.0.0.1:$origin"
+ca_bundle = "$pki/origin/ca.crt"
+
+[ca]
+cert = "$pki/corp/ca.crt"
+key = "$pki/corp/ca.key"
+
+[policy]
+mode = "enforce"
+
+[[policy.rule]]
+name = "bench-allow-all"
+effect = "allow"
+match_all = true
+
+[audit]
+jsonl_path = "$audit"
+
+[admin]
+enabled = false
+CONF
+}
