@@ -5,11 +5,10 @@ import os
 import re
 import shutil
 import sys
-import textwrap
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gateway"))
-from harness import SOURCE_DIR, Gateway, free_port, run, wait_until  # noqa: E402
+from harness import SOURCE_DIR, Gateway, free_port, run, unbound_conf, wait_until  # noqa: E402
 
 README = os.path.join(SOURCE_DIR, "deploy/dns/README.md")
 
@@ -30,24 +29,7 @@ class UnboundForwardZoneTest(unittest.TestCase):
         snippet = unbound_snippet().replace("192.0.2.10", "127.0.0.1@%d" % cls.gw.ports["dns"])
         conf = os.path.join(cls.gw.dir, "corporate-unbound.conf")
         with open(conf, "w") as f:
-            f.write(textwrap.dedent("""\
-                server:
-                    interface: 127.0.0.1@%d
-                    port: %d
-                    do-daemonize: no
-                    chroot: ""
-                    username: ""
-                    directory: "%s"
-                    pidfile: ""
-                    use-syslog: no
-                    logfile: ""
-                    verbosity: 0
-                    access-control: 127.0.0.0/8 allow
-                    do-ip6: no
-                    do-not-query-localhost: no
-                remote-control:
-                    control-enable: no
-                """ % (cls.port, cls.port, cls.gw.dir)) + snippet)
+            f.write(unbound_conf(cls.port, cls.gw.dir, "do-not-query-localhost: no\n") + snippet)
         cls.gw._start("corporate-unbound", ["unbound", "-d", "-c", conf])
         wait_until(lambda: "status:" in cls.dig("docs.aws.amazon.com"), 20, "corporate unbound")
 

@@ -60,6 +60,27 @@ def wait_until(predicate, seconds, what):
     raise AssertionError("timed out after %ss waiting for %s" % (seconds, what))
 
 
+def unbound_conf(port, directory, server_lines=""):
+    """A foreground, unprivileged unbound on 127.0.0.1@port for a test; server_lines (indented
+    as the block below is, dedented together) go into its server: clause."""
+    return textwrap.dedent("""\
+                server:
+                    interface: 127.0.0.1@%d
+                    port: %d
+                    do-daemonize: no
+                    chroot: ""
+                    username: ""
+                    directory: "%s"
+                    pidfile: ""
+                    use-syslog: no
+                    logfile: ""
+                    verbosity: 0
+                    access-control: 127.0.0.0/8 allow
+                    do-ip6: no
+                """ % (port, port, directory)) + textwrap.indent(textwrap.dedent(server_lines), "    ") + \
+        "remote-control:\n    control-enable: no\n"
+
+
 def run(args, timeout=30, check=False, input=None):
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=check, input=input)
 
@@ -98,31 +119,16 @@ class Gateway:
     def start_unbound(self):
         conf = os.path.join(self.dir, "unbound.conf")
         with open(conf, "w") as f:
-            f.write(textwrap.dedent("""\
-                server:
-                    interface: 127.0.0.1@%d
-                    port: %d
-                    do-daemonize: no
-                    chroot: ""
-                    username: ""
-                    directory: "%s"
-                    pidfile: ""
-                    use-syslog: no
-                    logfile: ""
-                    verbosity: 0
-                    access-control: 127.0.0.0/8 allow
-                    do-ip6: no
-                    local-zone: "example.test." static
-                    local-data: "www.example.test. 300 IN A 192.0.2.80"
-                    local-data: "www.example.test. 300 IN AAAA 2001:db8::80"
-                    local-data: "origin.example.test. 300 IN A 127.0.0.1"
-                    local-data: "inside.example.test. 300 IN AAAA ::1"
-                    local-zone: "aws.amazon.com." transparent
-                    local-data: "docs.aws.amazon.com. 300 IN A 192.0.2.44"
-                    local-data: "signin.aws.amazon.com. 300 IN A 198.51.100.1"
-                remote-control:
-                    control-enable: no
-                """ % (self.ports["unbound"], self.ports["unbound"], self.dir)))
+            f.write(unbound_conf(self.ports["unbound"], self.dir, """\
+                local-zone: "example.test." static
+                local-data: "www.example.test. 300 IN A 192.0.2.80"
+                local-data: "www.example.test. 300 IN AAAA 2001:db8::80"
+                local-data: "origin.example.test. 300 IN A 127.0.0.1"
+                local-data: "inside.example.test. 300 IN AAAA ::1"
+                local-zone: "aws.amazon.com." transparent
+                local-data: "docs.aws.amazon.com. 300 IN A 192.0.2.44"
+                local-data: "signin.aws.amazon.com. 300 IN A 198.51.100.1"
+                """))
         self._start("unbound", ["unbound", "-d", "-c", conf])
         wait_until(lambda: self._dns_ok(self.ports["unbound"]), 20, "unbound")
 
