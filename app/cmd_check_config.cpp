@@ -4,8 +4,33 @@
 #include <string_view>
 
 #include "consolegate/core/config.hpp"
+#include "consolegate/core/host_pattern.hpp"
 
 namespace consolegate::app {
+
+namespace {
+
+// The proxy inspects a name DNS does not steer: valid (a site may steer with its own DNS, or use
+// an explicit proxy everywhere), but a client resolving the name itself reaches AWS directly.
+void note_unsteered(const char* file, const core::config& c) {
+    if (!c.dns.enabled || !c.proxy.enabled) return;
+    std::vector<core::host_pattern> steered;
+    auto names = c.dns.steer_names;
+    if (c.dns.steer_identity_center) names.emplace_back(core::identity_center_portals);
+    for (const auto& t : names) {
+        if (auto p = core::host_pattern::parse(t)) steered.push_back(std::move(*p));
+    }
+    for (std::size_t i = 0; i < c.proxy.inspect_hosts.size(); ++i) {
+        auto p = core::host_pattern::parse(c.proxy.inspect_hosts[i]);
+        if (!p || core::covers(steered, *p)) continue;
+        std::printf(
+            "%s: note: proxy.inspect_hosts[%zu] \"%s\" is inspected but DNS does not steer "
+            "it\n",
+            file, i, p->str().c_str());
+    }
+}
+
+}  // namespace
 
 int cmd_check_config(int argc, char** argv) {
     if (argc != 2 || std::string_view(argv[1]).empty() || std::string_view(argv[1]) == "--help" ||
@@ -26,6 +51,7 @@ int cmd_check_config(int argc, char** argv) {
                      r.diagnostics.size() == 1 ? "" : "s");
         return 2;
     }
+    note_unsteered(argv[1], *r.cfg);
     std::printf("%s: ok\n", argv[1]);
     return 0;
 }

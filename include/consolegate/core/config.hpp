@@ -82,7 +82,9 @@ struct dns_config {
     // a site that narrowed inspect_hosts would then fail check-config.
     std::vector<std::string> steer_names{"console.aws.amazon.com", "*.console.aws.amazon.com",
                                          "signin.aws.amazon.com", "*.signin.aws.amazon.com"};
-    bool steer_identity_center = false;  // adds identity_center_portals to steer_names
+    // Adds identity_center_portals to steer_names. On by default: the proxy inspects the portal
+    // by default, and DNS steers every name the proxy inspects unless the operator says otherwise.
+    bool steer_identity_center = true;
     std::vector<std::string> steer_exceptions{"docs.aws.amazon.com", "health.aws.amazon.com",
                                               "status.aws.amazon.com"};
     duration steer_ttl = std::chrono::seconds(60);

@@ -61,8 +61,39 @@ TEST(cmd_check_config, a_steered_name_that_is_not_inspected_is_an_error) {
                   cgtest::minimal +
                       "[proxy]\ninspect_hosts = [\"signin.aws.amazon.com\"]\n"
                       "pass_through_hosts = [\"*.console.aws.amazon.com\", "
-                      "\"console.aws.amazon.com\", \"*.signin.aws.amazon.com\"]\n");
+                      "\"console.aws.amazon.com\", \"*.signin.aws.amazon.com\", "
+                      "\"portal.sso.*.amazonaws.com\"]\n");
     EXPECT_EQ(run({"check-config", file}, out, err), 0) << err;
+}
+
+// Issue 17: DNS steers every name the proxy inspects unless the operator says otherwise, and
+// check-config notes (valid, exit 0) each inspected name DNS does not steer.
+TEST(cmd_check_config, an_inspected_name_dns_does_not_steer_is_noted) {
+    auto dir = cgtest::scratch();
+    auto file = (dir / "note.toml").string();
+    std::string out, err;
+    cgtest::write(dir / "note.toml", cgtest::minimal +
+                                         "[proxy]\ninspect_hosts = "
+                                         "[\"signin.aws.amazon.com\", "
+                                         "\"*.signin.aws.amazon.com\", "
+                                         "\"console.aws.amazon.com\", "
+                                         "\"*.console.aws.amazon.com\", "
+                                         "\"portal.sso.*.amazonaws.com\", "
+                                         "\"amscm.*.amazonaws.com\"]\n");
+    EXPECT_EQ(run({"check-config", file}, out, err), 0) << err;
+    EXPECT_NE(out.find(file + ": note: proxy.inspect_hosts[5] \"amscm.*.amazonaws.com\" is "
+                              "inspected but DNS does not steer it\n"),
+              std::string::npos)
+        << out;
+    EXPECT_EQ(out.find("portal"), std::string::npos) << out;  // steered by default
+    cgtest::write(dir / "note.toml",
+                  "[dns]\nupstreams = [\"192.0.2.1\"]\nsteer_ipv4 = [\"192.0.2.10\"]\n"
+                  "steer_identity_center = false\n[ca]\ncert = \"ca.crt\"\nkey = \"ca.key\"\n");
+    EXPECT_EQ(run({"check-config", file}, out, err), 0) << err;
+    EXPECT_NE(out.find("note: proxy.inspect_hosts[4] \"portal.sso.*.amazonaws.com\" is inspected "
+                       "but DNS does not steer it"),
+              std::string::npos)
+        << out;
 }
 
 TEST(cmd_check_config, usage_errors_exit_two) {
