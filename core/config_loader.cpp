@@ -197,6 +197,23 @@ void loader::cross_check() {
                   "enabled (the gateway's address that steered names answer)");
     }
     if (cfg.dns.enabled && cfg.proxy.enabled) {
+        // DNS steers every name the proxy inspects unless the operator says otherwise: unwritten,
+        // dns.steer_names is proxy.inspect_hosts, and dns.steer_identity_center is whether the
+        // proxy inspects the portal (written false, the portal leaves the derived list too).
+        std::vector<host_pattern> inspected;
+        for (const auto& t : cfg.proxy.inspect_hosts) {
+            if (auto p = host_pattern::parse(t)) inspected.push_back(std::move(*p));
+        }
+        const auto portal = host_pattern::parse(identity_center_portals);
+        if (!steer_identity_center_written) {
+            cfg.dns.steer_identity_center = portal && covers(inspected, *portal);
+        }
+        if (!pattern_where.contains("dns.steer_names")) {
+            cfg.dns.steer_names = cfg.proxy.inspect_hosts;
+            if (steer_identity_center_written && !cfg.dns.steer_identity_center) {
+                std::erase(cfg.dns.steer_names, std::string(identity_center_portals));
+            }
+        }
         // A name DNS sends to the gateway that the proxy does not inspect would be spliced
         // around the sign-in policy. Steered = steer_names minus exceptions and block list, so
         // each steered pattern must lie within inspect ∪ pass-through ∪ exceptions ∪ block.

@@ -54,6 +54,8 @@ class loader {
     std::vector<listener_use> listeners;
     // "dns.steer_names" -> where each element was written (absent: the default list).
     std::map<std::string, std::vector<source_location>, std::less<>> pattern_where;
+    // Whether dns.steer_identity_center was written (unwritten, it follows proxy.inspect_hosts).
+    bool steer_identity_center_written = false;
 
   private:
     void process_document(std::string_view text, const std::filesystem::path& file);

@@ -54,6 +54,7 @@ void loader::read_dns(const toml::table& t) {
     s.get_addresses("steer_ipv4", d.steer_ipv4, true);
     s.get_addresses("steer_ipv6", d.steer_ipv6, false);
     s.get_host_patterns("steer_names", d.steer_names);
+    if (t.contains("steer_identity_center")) steer_identity_center_written = true;
     s.get("steer_identity_center", d.steer_identity_center);
     s.get_host_patterns("steer_exceptions", d.steer_exceptions);
     s.get_duration("steer_ttl", d.steer_ttl);
@@ -148,6 +149,7 @@ void loader::read_proxy(const toml::table& t) {
     s.get_size("max_request_body", p.max_request_body);
     s.get_uint("max_connections", p.max_connections, 1, 10'000'000);
     s.get_uint("leaf_cache_size", p.leaf_cache_size, 1, 10'000'000);
+    s.get_uint("inspected_address_limit", p.inspected_address_limit, 16, 1'000'000);
     s.get_duration("leaf_validity", p.leaf_validity);
     s.get_duration("leaf_backdate", p.leaf_backdate);
     s.get_endpoints("upstream_resolvers", p.upstream_resolvers, 53);

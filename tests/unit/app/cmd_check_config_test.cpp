@@ -48,22 +48,32 @@ TEST(cmd_check_config, invalid_file_exits_two_with_every_problem) {
 TEST(cmd_check_config, a_steered_name_that_is_not_inspected_is_an_error) {
     auto dir = cgtest::scratch();
     auto file = (dir / "steer.toml").string();
+    const std::string steering =
+        "[dns]\nupstreams = [\"192.0.2.1\"]\nsteer_ipv4 = [\"192.0.2.10\"]\n"
+        "steer_names = [\"console.aws.amazon.com\", \"*.console.aws.amazon.com\", "
+        "\"signin.aws.amazon.com\", \"*.signin.aws.amazon.com\"]\n"
+        "[ca]\ncert = \"ca.crt\"\nkey = \"ca.key\"\n";
     cgtest::write(dir / "steer.toml",
-                  cgtest::minimal + "[proxy]\ninspect_hosts = [\"signin.aws.amazon.com\"]\n");
+                  steering + "[proxy]\ninspect_hosts = [\"signin.aws.amazon.com\"]\n");
     std::string out, err;
     EXPECT_EQ(run({"check-config", file}, out, err), 2);
-    EXPECT_NE(err.find(file + ":2:1: dns.steer_names[0]: \"console.aws.amazon.com\" is steered "
+    EXPECT_NE(err.find(file + ":4:16: dns.steer_names[0]: \"console.aws.amazon.com\" is steered "
                               "to the gateway but not covered by proxy.inspect_hosts"),
               std::string::npos)
         << err;
     // Listed as pass-through on purpose: valid.
     cgtest::write(dir / "steer.toml",
-                  cgtest::minimal +
+                  steering +
                       "[proxy]\ninspect_hosts = [\"signin.aws.amazon.com\"]\n"
                       "pass_through_hosts = [\"*.console.aws.amazon.com\", "
-                      "\"console.aws.amazon.com\", \"*.signin.aws.amazon.com\", "
-                      "\"portal.sso.*.amazonaws.com\"]\n");
+                      "\"console.aws.amazon.com\", \"*.signin.aws.amazon.com\"]\n");
     EXPECT_EQ(run({"check-config", file}, out, err), 0) << err;
+    // steer_names unwritten: DNS steers what the proxy inspects, so a narrowed inspect_hosts is
+    // valid and narrows steering.
+    cgtest::write(dir / "steer.toml",
+                  cgtest::minimal + "[proxy]\ninspect_hosts = [\"signin.aws.amazon.com\"]\n");
+    EXPECT_EQ(run({"check-config", file}, out, err), 0) << err;
+    EXPECT_EQ(out.find("note:"), std::string::npos) << out;
 }
 
 // Issue 17: DNS steers every name the proxy inspects unless the operator says otherwise, and
@@ -72,14 +82,20 @@ TEST(cmd_check_config, an_inspected_name_dns_does_not_steer_is_noted) {
     auto dir = cgtest::scratch();
     auto file = (dir / "note.toml").string();
     std::string out, err;
-    cgtest::write(dir / "note.toml", cgtest::minimal +
-                                         "[proxy]\ninspect_hosts = "
-                                         "[\"signin.aws.amazon.com\", "
-                                         "\"*.signin.aws.amazon.com\", "
-                                         "\"console.aws.amazon.com\", "
-                                         "\"*.console.aws.amazon.com\", "
-                                         "\"portal.sso.*.amazonaws.com\", "
-                                         "\"amscm.*.amazonaws.com\"]\n");
+    cgtest::write(dir / "note.toml",
+                  "[dns]\nupstreams = [\"192.0.2.1\"]\n"
+                  "steer_ipv4 = [\"192.0.2.10\"]\n"
+                  "steer_names = [\"signin.aws.amazon.com\", "
+                  "\"*.signin.aws.amazon.com\", \"console.aws.amazon.com\", "
+                  "\"*.console.aws.amazon.com\"]\n"
+                  "[ca]\ncert = \"ca.crt\"\nkey = \"ca.key\"\n"
+                  "[proxy]\ninspect_hosts = "
+                  "[\"signin.aws.amazon.com\", "
+                  "\"*.signin.aws.amazon.com\", "
+                  "\"console.aws.amazon.com\", "
+                  "\"*.console.aws.amazon.com\", "
+                  "\"portal.sso.*.amazonaws.com\", "
+                  "\"amscm.*.amazonaws.com\"]\n");
     EXPECT_EQ(run({"check-config", file}, out, err), 0) << err;
     EXPECT_NE(out.find(file + ": note: proxy.inspect_hosts[5] \"amscm.*.amazonaws.com\" is "
                               "inspected but DNS does not steer it\n"),

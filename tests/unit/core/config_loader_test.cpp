@@ -28,7 +28,10 @@ TEST(config_loader, minimal_config_gets_the_defaults) {
     ASSERT_EQ(c.dns.upstreams.size(), 1u);
     EXPECT_EQ(c.dns.upstreams[0].str(), "192.0.2.1:53");
     EXPECT_EQ(c.dns.upstream_timeout, 2s);
-    EXPECT_EQ(c.dns.steer_names.size(), 4u);
+    // DNS steers every name the proxy inspects unless the operator says otherwise (issue 17).
+    EXPECT_EQ(c.dns.steer_names, c.proxy.inspect_hosts);
+    EXPECT_EQ(c.dns.steer_names.size(), 7u);
+    EXPECT_TRUE(c.dns.steer_identity_center);
     EXPECT_EQ(c.dns.cache.max_ttl, 24h);
     EXPECT_EQ(c.dns.edns_udp_size, 1232);
     EXPECT_EQ(c.proxy.sni_listen[0].str(), "0.0.0.0:443");
@@ -366,6 +369,49 @@ cert = "ca.crt"
 key = "ca.key"
 )");
     EXPECT_TRUE(r.cfg) << all(r);
+}
+
+// Unwritten, dns.steer_names follows proxy.inspect_hosts, so narrowing inspect_hosts narrows
+// steering instead of failing the cross-check; written, either key is the operator's word.
+TEST(config_loader, dns_steering_follows_the_inspected_names_unless_written) {
+    auto r = load(minimal +
+                  "[proxy]\ninspect_hosts = [\"signin.aws.amazon.com\", "
+                  "\"*.signin.aws.amazon.com\"]\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->dns.steer_names,
+              (std::vector<std::string>{"signin.aws.amazon.com", "*.signin.aws.amazon.com"}));
+    EXPECT_FALSE(r.cfg->dns.steer_identity_center);  // the portal is not inspected
+    r = load(R"(
+[dns]
+upstreams = ["192.0.2.1"]
+steer_ipv4 = ["192.0.2.10"]
+steer_identity_center = false
+[ca]
+cert = "ca.crt"
+key = "ca.key"
+)");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_FALSE(r.cfg->dns.steer_identity_center);
+    EXPECT_EQ(r.cfg->dns.steer_names.size(), r.cfg->proxy.inspect_hosts.size() - 1);
+    EXPECT_EQ(std::count(r.cfg->dns.steer_names.begin(), r.cfg->dns.steer_names.end(),
+                         "portal.sso.*.amazonaws.com"),
+              0);
+    r = load(R"(
+[dns]
+upstreams = ["192.0.2.1"]
+steer_ipv4 = ["192.0.2.10"]
+steer_names = ["signin.aws.amazon.com"]
+[ca]
+cert = "ca.crt"
+key = "ca.key"
+)");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->dns.steer_names, (std::vector<std::string>{"signin.aws.amazon.com"}));
+    EXPECT_TRUE(r.cfg->dns.steer_identity_center);  // inspected by default, so steered
+    // With the proxy off there is nothing to follow: the defaults stand.
+    r = load(minimal + "[proxy]\nenabled = false\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->dns.steer_names, core::dns_config{}.steer_names);
 }
 
 TEST(config_loader, pass_through_hosts_are_host_patterns) {
