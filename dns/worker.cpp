@@ -92,6 +92,16 @@ std::size_t worker::handle(std::span<const std::uint8_t> in, const client& c, bo
         st.refused.fetch_add(1, std::memory_order_relaxed);
         return write_rcode(q, rcode::refused, udp_size(), out);
     }
+    if (!(q.flags & flag::rd)) {
+        // Recursion not desired: answered as unbound answers it (access-control "allow"): the
+        // gateway's own data (steered, blocked, the DoH canary) as usual, REFUSED for anything
+        // the cache or upstream would answer, so the cache cannot be snooped and no query goes
+        // upstream on behalf of a client that asked for none (tests/integration/dns).
+        if (const auto n = answer_by_policy(q, c, out)) return *n;
+        st.refused.fetch_add(1, std::memory_order_relaxed);
+        log_query(c, q, "refused-norec");
+        return write_rcode(q, rcode::refused, udp_size(), out);
+    }
     // The cache first: it only ever holds forwarded names (steered, blocked and canary answers
     // are never stored, and apply() empties it when the steering policy changes), so a hit
     // skips the name matching.

@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Asks consolegate and unbound (both forwarding to the same nsd) the same >= 200 questions about
-the test zone and compares rcode and RRsets (TTLs ignored: they age differently). Prints AGREE or
-every difference. Usage: differential.py CONSOLEGATE_PORT UNBOUND_PORT"""
+the test zone and compares rcode and RRsets (TTLs ignored: they age differently); then asks them
+again with recursion not desired (RD=0), on names both have cached and names neither has seen,
+and compares rcode, RRsets and the AA, RD and RA flags too (unbound with access-control "allow"
+refuses those: no cache snooping, no upstream query for a client that asked for none). Prints
+AGREE or every difference. Usage: differential.py CONSOLEGATE_PORT UNBOUND_PORT"""
 import sys
 
 import dns.flags
@@ -22,15 +25,29 @@ def questions():
         yield ("example.test." if name == "@" else f"{name}.example.test."), t
 
 
-def ask(port, name, rdtype):
+def norec_questions():
+    for i in range(0, 60, 3):
+        yield f"h{i}.example.test.", "A"  # cached by the first pass
+    for i in range(20):
+        yield f"u{i}.example.test.", "A"  # never asked
+    for name, t in (("www", "A"), ("alias", "A"), ("mx", "MX"), ("nx0", "A"), ("@", "SOA")):
+        yield ("example.test." if name == "@" else f"{name}.example.test."), t
+
+
+def ask(port, name, rdtype, rd=True):
     q = dns.message.make_query(name, rdtype, use_edns=0, payload=1232)
+    if not rd:
+        q.flags &= ~dns.flags.RD
     r = dns.query.udp(q, "127.0.0.1", port=port, timeout=3)
     if r.flags & dns.flags.TC:
         r = dns.query.tcp(q, "127.0.0.1", port=port, timeout=3)
     rrsets = sorted(
         (rr.name.to_text().lower(), dns.rdatatype.to_text(rr.rdtype), sorted(x.to_text() for x in rr))
         for rr in r.answer)
-    return r.rcode(), rrsets
+    if rd:
+        return r.rcode(), rrsets
+    flags = [f for f in ("AA", "RD", "RA") if r.flags & getattr(dns.flags, f)]
+    return r.rcode(), rrsets, flags
 
 
 def main():
@@ -41,6 +58,11 @@ def main():
         ra, rb = ask(a, name, t), ask(b, name, t)
         if ra != rb:
             diffs.append(f"{name} {t}: consolegate={ra} unbound={rb}")
+    for name, t in norec_questions():
+        count += 1
+        ra, rb = ask(a, name, t, rd=False), ask(b, name, t, rd=False)
+        if ra != rb:
+            diffs.append(f"{name} {t} RD=0: consolegate={ra} unbound={rb}")
     print(f"{count} questions, {len(diffs)} differences")
     for d in diffs:
         print(d)

@@ -665,6 +665,28 @@ TEST_F(gateway, agrees_with_unbound_on_every_non_steered_name) {
     EXPECT_NE(out.find("AGREE"), std::string::npos) << out;
 }
 
+// Recursion not desired (RD=0), as unbound answers it: the gateway's own answers (steered, the
+// DoH canary, blocked names) as usual, REFUSED for what the cache or upstream would answer, and
+// nothing goes upstream for it (the differential test compares the rest with unbound).
+TEST_F(gateway, recursion_not_desired_gets_local_answers_and_refused) {
+    auto o = base_options(nsd.port());
+    o.block_names.push_back("blocked.example.test");
+    running_gateway gw(o);
+    EXPECT_EQ(t::dig(gw.port(), "www.example.test A +short"), "198.51.100.1\n");  // cached now
+    const auto forwarded = gw.counters().forwarded.load();
+    for (const char* q : {"www.example.test A", "mail.example.test A", "nope.example.test A"}) {
+        const auto r = t::dig(gw.port(), std::string(q) + " +norec");
+        EXPECT_EQ(status_of(r), "REFUSED") << q << "\n" << r;
+        EXPECT_NE(r.find("flags: qr ra;"), std::string::npos) << q << "\n" << r;
+    }
+    EXPECT_EQ(gw.counters().forwarded.load(), forwarded);
+    const auto steered = t::dig(gw.port(), "console.aws.amazon.com A +norec");
+    EXPECT_EQ(status_of(steered), "NOERROR") << steered;
+    EXPECT_NE(steered.find("192.0.2.10"), std::string::npos) << steered;
+    EXPECT_EQ(status_of(t::dig(gw.port(), "use-application-dns.net A +norec")), "NXDOMAIN");
+    EXPECT_EQ(status_of(t::dig(gw.port(), "blocked.example.test A +norec")), "NXDOMAIN");
+}
+
 TEST_F(gateway, idle_tcp_connections_are_closed) {
     auto o = base_options(nsd.port());
     o.tcp_idle_timeout = std::chrono::seconds(1);
