@@ -24,6 +24,7 @@
 #include "elevations_report.hpp"
 #include "enforcement.hpp"
 #include "metrics.hpp"
+#include "refusal_record.hpp"
 #include "service_manager.hpp"
 #include "session_learning.hpp"
 #include "sign_in_hook.hpp"
@@ -56,10 +57,11 @@ class dns_worker final : public worker_service {
 class proxy_worker final : public worker_service {
   public:
     proxy_worker(asio::io_context& ioc, proxy::shared_state& shared, proxy::inspector inspect,
-                 const net::cares_options& resolver, proxy::response_observer observe)
+                 const net::cares_options& resolver, proxy::response_observer observe,
+                 proxy::refusal_observer refused)
         : svc_(ioc, shared, std::move(inspect),
                std::shared_ptr<net::host_resolver>(net::make_cares_host_resolver(ioc, resolver)),
-               std::move(observe)) {}
+               std::move(observe), std::move(refused)) {}
     void start() override { svc_.start(); }
     void stop() override { svc_.stop(); }
 
@@ -230,8 +232,9 @@ int gateway::impl::run() {
         resolver.tries = upstream.tries;
         sign_in_hook hook(policy, feed, *sink, sign_in, instance);
         session_learner learner(sessions);
-        pool.add([resolver, hook, learner, s = shared.get()](asio::io_context& ioc) {
-            return std::make_unique<proxy_worker>(ioc, *s, hook, resolver, learner);
+        refusal_recorder refusals(*sink, instance);
+        pool.add([resolver, hook, learner, refusals, s = shared.get()](asio::io_context& ioc) {
+            return std::make_unique<proxy_worker>(ioc, *s, hook, resolver, learner, refusals);
         });
     }
     proxy_shared = shared.get();

@@ -2,9 +2,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
@@ -60,7 +62,12 @@ void on_addrinfo(void* arg, int status, int /*timeouts*/, ares_addrinfo* res) {
                                                                              &ares_freeaddrinfo);
     cares_addresses out{status, {}};
     if (status == ARES_SUCCESS && res) {
+        int ttl = -1;
+        for (auto* c = res->cnames; c; c = c->next) {
+            if (ttl < 0 || c->ttl < ttl) ttl = c->ttl;
+        }
         for (auto* n = res->nodes; n; n = n->ai_next) {
+            if (ttl < 0 || n->ai_ttl < ttl) ttl = n->ai_ttl;
             if (n->ai_family == AF_INET && n->ai_addrlen >= sizeof(sockaddr_in)) {
                 const auto* sa = reinterpret_cast<const sockaddr_in*>(n->ai_addr);
                 out.addresses.emplace_back(asio::ip::address_v4(ntohl(sa->sin_addr.s_addr)));
@@ -71,6 +78,7 @@ void on_addrinfo(void* arg, int status, int /*timeouts*/, ares_addrinfo* res) {
                 out.addresses.emplace_back(asio::ip::address_v6(b));
             }
         }
+        out.ttl = std::chrono::seconds(std::max(ttl, 0));
     }
     (*h)(std::move(out));
 }

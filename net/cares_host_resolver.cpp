@@ -23,6 +23,7 @@ struct lookup {
 
 void finish(lookup& l, cares_addresses got) {
     l.result.addresses = std::move(got.addresses);
+    l.result.ttl = got.ttl;
     if (l.result.addresses.empty()) {
         l.result.error = got.status == ARES_ETIMEOUT
                              ? make_error_code(boost::system::errc::timed_out)

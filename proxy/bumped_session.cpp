@@ -76,6 +76,19 @@ struct exchange {
     bool upstream_keep = false;
 };
 
+// A request refused before it was judged (421, 400, 413, 431, 501): reported (inspection.hpp).
+void report_refused(bumped_connection& c, std::string_view reason, unsigned status,
+                    const http::request_header<>* head) {
+    refusal_view v{.reason = reason, .host = c.host, .sni = c.sni, .status = status};
+    if (head) {
+        if (auto h = header_value(*head, http::field::host); !h.empty()) v.host = h;
+        v.method = head->method_string();
+        v.target = head->target();
+    }
+    v.client = c.client_ip;
+    report_refusal(*c.svc, v);
+}
+
 // Idle wait for the next request when no byte of it is buffered: the only point where drain may
 // close us. False when the connection ends.
 asio::awaitable<bool> wait_for_request(bumped_connection& c, int served) {
@@ -115,6 +128,7 @@ asio::awaitable<bool> read_request(bumped_connection& c, exchange& r) {
         // body's end unknown; reading on would parse the body as the next request, or answer a
         // framing error for it. One 501 before any body byte is read, then close.
         count(c.st.bad_requests);
+        report_refused(c, "transfer-coding", 501, &p.get().base());
         co_await write_simple(c.client, http::status::not_implemented,
                               "Transfer-Encoding other than chunked is not supported",
                               std::chrono::seconds(2));
@@ -132,7 +146,10 @@ asio::awaitable<bool> read_request(bumped_connection& c, exchange& r) {
         hec = co_await read_body_prefix(c.client, c.cbuf, p, c.body, c.o.max_inspect_body);
     }
     if (hec) {
-        co_await answer_read_error(c.client, hec, c.client.timed_out(), c.st);
+        if (auto status = co_await answer_read_error(c.client, hec, c.client.timed_out(), c.st)) {
+            report_refused(c, "unreadable-request", status,
+                           p.is_header_done() ? &p.get().base() : nullptr);
+        }
         co_return false;
     }
     co_return true;
@@ -177,6 +194,7 @@ asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
     // answered by another: RFC 9110 §15.5.20 421 Misdirected Request.
     if (host_without_port(header_value(req.base(), http::field::host)) != c.host) {
         count(c.st.bad_requests);
+        report_refused(c, "misdirected", 421, &req.base());
         co_await write_simple(c.client, http::status::misdirected_request,
                               "Misdirected request: Host does not match the TLS server name",
                               std::chrono::seconds(2));

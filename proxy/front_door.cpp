@@ -13,6 +13,7 @@
 #include "client_hello.hpp"
 #include "consolegate/log/log.hpp"
 #include "consolegate/net/proxy_protocol.hpp"
+#include "destination_watch.hpp"
 #include "host_routes.hpp"
 #include "http_wire.hpp"
 #include "plain_forward.hpp"
@@ -77,7 +78,30 @@ asio::awaitable<void> splice_to(std::shared_ptr<service::impl> svc, beast::tcp_s
     co_await splice(client, *up.stream, svc->opts->idle_timeout, st, true);
 }
 
+// Why host_routes::tls refused a tunnel (the refusal's audit reason).
+std::string_view tls_refusal(std::string_view connect_host, std::string_view sni) {
+    if (!host_routes::acceptable(connect_host.empty() ? sni : connect_host) ||
+        (!sni.empty() && !host_routes::acceptable(sni))) {
+        return "not-a-host";
+    }
+    if (!connect_host.empty() && !sni.empty() && connect_host != sni) return "names-disagree";
+    return "not-inspected-refused";
+}
+
+// The TLS alert for a refused tunnel, and the refusal reported.
+asio::awaitable<void> refuse_tunnel(service::impl& svc, beast::tcp_stream& client,
+                                    std::string_view reason, std::string_view host,
+                                    std::string_view sni, core::ip_address client_ip,
+                                    std::uint8_t alert = alert_access_denied) {
+    count(svc.counters().refused_host);
+    report_refusal(svc, {.reason = reason, .host = host, .sni = sni, .client = client_ip});
+    co_await send_alert(client, alert);
+}
+
 // Bump, splice or refuse once the ClientHello is known. `connect_host` empty on the SNI path.
+// A splice is decided on the name first (host_routes::tls), then on where it goes: a
+// destination among the inspected names' addresses (destination_set.hpp) is bumped under its
+// SNI or refused (host_routes::to_inspected_address), whatever the names said.
 asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_stream client,
                                beast::flat_buffer buf, hello_read hello, std::string connect_host,
                                std::uint16_t port, std::vector<tcp::endpoint> splice_eps,
@@ -91,8 +115,8 @@ asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_st
     std::string sni = hello.info.has_sni ? hello.info.sni : std::string();
     std::string host = connect_host.empty() ? sni : connect_host;
     if (host.empty()) {
-        count(st.refused_host);
-        co_await send_alert(client, alert_unrecognized_name);
+        co_await refuse_tunnel(*svc, client, "no-server-name", host, sni, client_ip,
+                               alert_unrecognized_name);
         co_return;
     }
     switch (svc->shared.routes.tls(connect_host, sni)) {
@@ -100,12 +124,13 @@ asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_st
             co_await bump(svc, std::move(client), std::move(buf), host, port, sni, client_ip);
             co_return;
         case route::refuse:
-            count(st.refused_host);
-            co_await send_alert(client, alert_access_denied);
+            co_await refuse_tunnel(*svc, client, tls_refusal(connect_host, sni), host, sni,
+                                   client_ip);
             co_return;
         case route::splice: break;
     }
     if (splice_eps.empty()) {
+        co_await wait_until_warm(svc);
         auto dest = co_await resolve_destination(svc, host, port);
         if (dest.failure != upstream_failure::none) {
             count(dest.failure == upstream_failure::forbidden ? st.refused_destination
@@ -114,6 +139,20 @@ asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_st
             co_return;
         }
         splice_eps = std::move(dest.endpoints);
+    }
+    if (inspected_address(*svc, splice_eps)) {
+        switch (svc->shared.routes.to_inspected_address(connect_host, sni)) {
+            case route::inspect:
+                count(st.bumped_by_address);
+                co_await bump(svc, std::move(client), std::move(buf), sni, port, sni, client_ip);
+                co_return;
+            case route::refuse:
+                co_await refuse_tunnel(*svc, client,
+                                       sni.empty() ? "inspected-address-unnamed" : "names-disagree",
+                                       host, sni, client_ip);
+                co_return;
+            case route::splice: break;
+        }
     }
     co_await splice_to(svc, std::move(client), std::move(buf), std::move(splice_eps));
 }
@@ -124,12 +163,44 @@ struct tunnel {
     std::vector<tcp::endpoint> endpoints;  // empty for inspected hosts (resolved when forwarded)
 };
 
+// The CONNECT target, once it is known to be a host the proxy routes by, refused (403) when
+// not_inspected = "refuse" does not list it, or when it is an address that an inspected name
+// resolves to (a tunnel by IP literal has no name to judge by). True when it may open.
+asio::awaitable<bool> connect_allowed(std::shared_ptr<service::impl> svc, beast::tcp_stream& client,
+                                      const core::authority& target, route way,
+                                      core::ip_address client_ip) {
+    auto& st = svc->counters();
+    const auto& o = *svc->opts;
+    std::string_view reason;
+    if (way == route::refuse) {
+        reason = "not-inspected-refused";
+    } else if (auto lit = core::ip_address::parse(target.host); lit && way != route::inspect) {
+        co_await wait_until_warm(svc);
+        if (inspected_address(*svc, *lit)) reason = "inspected-address-literal";
+    }
+    if (reason.empty()) co_return true;
+    count(st.refused_host);
+    report_refusal(*svc, {.reason = reason,
+                          .host = target.host,
+                          .status = 403,
+                          .method = "CONNECT",
+                          .client = client_ip});
+    co_await write_simple(client, http::status::forbidden,
+                          way == route::refuse
+                              ? "CONNECT to this host is not allowed"
+                              : "CONNECT to this address is not allowed: it serves AWS sign-in; "
+                                "connect by name",
+                          o.idle_timeout);
+    co_return false;
+}
+
 // Reads the first request on the CONNECT listener and answers it: a permitted CONNECT gets
 // "200 Connection established" and a tunnel; an absolute-form plain HTTP request is forwarded
 // (forward_plain); anything else gets its error answer. nullopt when no tunnel opens.
 asio::awaitable<std::optional<tunnel>> open_tunnel(std::shared_ptr<service::impl> svc,
                                                    beast::tcp_stream& client,
-                                                   beast::flat_buffer& buf) {
+                                                   beast::flat_buffer& buf,
+                                                   core::ip_address client_ip) {
     auto& st = svc->counters();
     const auto& o = *svc->opts;
     http::request_parser<http::empty_body> p;
@@ -141,12 +212,16 @@ asio::awaitable<std::optional<tunnel>> open_tunnel(std::shared_ptr<service::impl
     client.expires_after(o.header_timeout);
     auto [hec, hn] = co_await http::async_read_header(client, buf, p, tok);
     if (hec) {
-        co_await answer_read_error(client, hec, hec == beast::error::timeout, st);
+        if (auto status =
+                co_await answer_read_error(client, hec, hec == beast::error::timeout, st)) {
+            report_refusal(*svc,
+                           {.reason = "unreadable-request", .status = status, .client = client_ip});
+        }
         co_return std::nullopt;
     }
     if (p.get().method() != http::verb::connect) {
         if (p.get().target().starts_with("http://")) {
-            co_await forward_plain(svc, client, buf, p);
+            co_await forward_plain(svc, client, buf, p, client_ip);
         } else {
             count(st.bad_requests);
             co_await write_simple(client, http::status::bad_request,
@@ -157,8 +232,13 @@ asio::awaitable<std::optional<tunnel>> open_tunnel(std::shared_ptr<service::impl
     }
     tunnel t;
     auto target = core::parse_authority(p.get().target());
-    if (!target || svc->shared.routes.connect_target(target->host) == route::refuse) {
+    if (!target || !host_routes::acceptable(target->host)) {
         count(st.bad_requests);
+        report_refusal(*svc, {.reason = "not-a-host",
+                              .host = p.get().target(),
+                              .status = 400,
+                              .method = "CONNECT",
+                              .client = client_ip});
         co_await write_simple(client, http::status::bad_request, "Bad CONNECT target",
                               o.idle_timeout);
         co_return std::nullopt;
@@ -171,9 +251,12 @@ asio::awaitable<std::optional<tunnel>> open_tunnel(std::shared_ptr<service::impl
                               "CONNECT to this port is not allowed", o.idle_timeout);
         co_return std::nullopt;
     }
+    const auto way = svc->shared.routes.connect_target(t.target.host);
+    if (!co_await connect_allowed(svc, client, t.target, way, client_ip)) co_return std::nullopt;
     // Inspected hosts are resolved when the first request is forwarded; others now, so a
     // forbidden or unknown destination gets an HTTP answer rather than a dead tunnel.
-    if (svc->shared.routes.connect_target(t.target.host) != route::inspect) {
+    if (way != route::inspect) {
+        co_await wait_until_warm(svc);
         auto dest = co_await resolve_destination(svc, t.target.host, t.target.port);
         if (dest.failure != upstream_failure::none) {
             bool forbidden = dest.failure == upstream_failure::forbidden;
@@ -290,7 +373,7 @@ asio::awaitable<void> run_connect_session(std::shared_ptr<service::impl> svc, tc
                                                 svc->opts->header_timeout);
             if (!who) co_return;
             client_ip = *who;
-            t = co_await open_tunnel(svc, client, buf);
+            t = co_await open_tunnel(svc, client, buf, client_ip);
             if (!t) co_return;
             hello = co_await read_hello(client, buf, svc->opts->handshake_timeout);
         }

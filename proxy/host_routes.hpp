@@ -7,6 +7,10 @@
 // Order: a host matching `pass_through_hosts` is spliced (never inspected, even when it also
 // matches `inspect_hosts`, and even when `not_inspected = "refuse"`); a host matching
 // `inspect_hosts` is inspected; anything else follows `not_inspected`.
+//
+// The name alone never decides a splice: front_door.cpp and plain_forward.cpp then check the
+// destination's addresses against the inspected names' addresses (destination_set.hpp) and ask
+// to_inspected_address() what to do when one matches.
 
 #include <cstdint>
 #include <string_view>
@@ -31,11 +35,24 @@ class host_routes {
     // signin.aws.amazon.com (or the reverse) must never become a splice around inspection.
     route tls(std::string_view connect_host, std::string_view sni) const noexcept;
     // A CONNECT target before the ClientHello: whether the tunnel is headed for inspection
-    // (resolved when the first request is forwarded) or for a splice (resolved now).
+    // (resolved when the first request is forwarded) or for a splice (resolved now); `refuse`
+    // for a host that is not acceptable (400) or, with not_inspected = "refuse", one that is
+    // not listed (403): acceptable() tells the two apart.
     route connect_target(std::string_view host) const noexcept;
     // GET http://host/… on the CONNECT listener: `inspect` = send the browser to https (an
-    // inspected host is only ever reached over TLS), `splice` = forward it.
+    // inspected host is only ever reached over TLS), `splice` = forward it, `refuse` as above.
     route plain_http(std::string_view host) const noexcept;
+    // A connection the names would splice turned out to go to an inspected name's address
+    // (`connect_host` "" on the SNI path): `inspect` = bump it under the SNI and judge every
+    // request by its Host; `refuse` when the client gave no usable server name (no SNI, an IP
+    // literal) or named two different servers. Pass-through names stay spliced: the operator
+    // listed them (config/README.md, "Which connections are inspected").
+    route to_inspected_address(std::string_view connect_host, std::string_view sni) const noexcept;
+
+    // A host the proxy will route by: canonical (core/host_pattern.hpp) and not a number that
+    // resolvers read as an IPv4 address while the matcher reads a name ("3232235777",
+    // "0xc0a80101", "0300.0250.1.1", "127.1", "1.2.3.04"): only dotted-quad IPv4 is an address.
+    static bool acceptable(std::string_view host) noexcept;
 
     bool inspected(std::string_view host) const noexcept {
         return inspect_.matches(host) && !pass_.matches(host);

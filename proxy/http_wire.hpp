@@ -173,31 +173,33 @@ boost::asio::awaitable<void> write_simple(Stream& s, boost::beast::http::status 
 
 // The documented answer to a request that could not be read: none after a timeout (the socket is
 // already closed: a slow client gets no answer) or when the client went away; 431, 413 or 400
-// otherwise.
+// otherwise. Returns the status answered, 0 for none.
 template <class Stream>
-boost::asio::awaitable<void> answer_read_error(Stream& s, boost::system::error_code ec,
-                                               bool timed_out, stats& st) {
+boost::asio::awaitable<unsigned> answer_read_error(Stream& s, boost::system::error_code ec,
+                                                   bool timed_out, stats& st) {
     namespace http = boost::beast::http;
     namespace asio = boost::asio;
     if (timed_out) {
         count(st.timeouts);
-        co_return;
+        co_return 0;
     }
     if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
         ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
         ec == asio::error::connection_reset) {
-        co_return;
+        co_return 0;
     }
     count(st.bad_requests);
+    auto status = http::status::bad_request;
+    std::string_view text = "Bad request";
     if (ec == http::error::header_limit) {
-        co_await write_simple(s, http::status::request_header_fields_too_large,
-                              "Request header fields too large", std::chrono::seconds(2));
+        status = http::status::request_header_fields_too_large;
+        text = "Request header fields too large";
     } else if (ec == http::error::body_limit) {
-        co_await write_simple(s, http::status::payload_too_large, "Payload too large",
-                              std::chrono::seconds(2));
-    } else {
-        co_await write_simple(s, http::status::bad_request, "Bad request", std::chrono::seconds(2));
+        status = http::status::payload_too_large;
+        text = "Payload too large";
     }
+    co_await write_simple(s, status, text, std::chrono::seconds(2));
+    co_return static_cast<unsigned>(status);
 }
 
 // Where a parser puts the body bytes it reads next: a buffer_body request or an upstream_response.

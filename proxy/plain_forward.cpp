@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/beast/http/write.hpp>
 
+#include "destination_watch.hpp"
 #include "host_routes.hpp"
 #include "http_wire.hpp"
 
@@ -22,34 +23,60 @@ struct plain_destination {
     std::vector<tcp::endpoint> endpoints;
 };
 
+// Inspected hosts are only ever reached over TLS: the browser is sent there.
+asio::awaitable<void> redirect_to_https(beast::tcp_stream& client, const std::string& host,
+                                        const std::string& path, std::chrono::milliseconds t) {
+    http::response<http::empty_body> res{http::status::permanent_redirect, 11};
+    res.set(http::field::location, "https://" + core::authority_host(host) + path);
+    res.keep_alive(false);
+    client.expires_after(t);
+    co_await http::async_write(client, res, tok);
+}
+
+// A refused request: its answer, and the refusal reported.
+asio::awaitable<void> refuse_plain(service::impl& svc, beast::tcp_stream& client,
+                                   http::status status, std::string_view reason,
+                                   std::string_view host, std::string_view target,
+                                   core::ip_address client_ip, std::string_view text) {
+    report_refusal(svc, {.reason = reason,
+                         .host = host,
+                         .status = static_cast<unsigned>(status),
+                         .target = target,
+                         .client = client_ip});
+    co_await write_simple(client, status, text, svc.opts->idle_timeout);
+}
+
 // The target of `GET http://host[:port]/path`, answered here (400, 308 to https for inspected
-// hosts, 403, 502) when it is not to be forwarded.
+// hosts and names resolving to their addresses, 403, 502) when it is not to be forwarded.
 asio::awaitable<std::optional<plain_destination>> plain_target(std::shared_ptr<service::impl> svc,
                                                                beast::tcp_stream& client,
-                                                               std::string_view target) {
+                                                               std::string_view target,
+                                                               core::ip_address client_ip) {
     auto& st = svc->counters();
     const auto& o = *svc->opts;
     auto rest = target.substr(7);  // after "http://"
     auto slash = rest.find('/');
     auto parsed = core::parse_authority(rest.substr(0, slash), 80);
-    const auto way = parsed ? svc->shared.routes.plain_http(parsed->host) : route::refuse;
-    if (way == route::refuse) {
-        co_await write_simple(client, http::status::bad_request, "Bad request target",
-                              o.idle_timeout);
+    if (!parsed || !host_routes::acceptable(parsed->host)) {
+        count(st.bad_requests);
+        co_await refuse_plain(*svc, client, http::status::bad_request, "not-a-host",
+                              rest.substr(0, slash), target, client_ip, "Bad request target");
         co_return std::nullopt;
     }
     auto& a = *parsed;
+    const auto way = svc->shared.routes.plain_http(a.host);
+    if (way == route::refuse) {
+        count(st.refused_host);
+        co_await refuse_plain(*svc, client, http::status::forbidden, "not-inspected-refused",
+                              a.host, target, client_ip, "This host is not allowed");
+        co_return std::nullopt;
+    }
     plain_destination out;
     out.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
     out.authority = core::authority_host(a.host);
     if (a.port != 80) out.authority += ":" + std::to_string(a.port);
     if (way == route::inspect) {
-        // Inspected hosts are only ever reached over TLS: send the browser there.
-        http::response<http::empty_body> res{http::status::permanent_redirect, 11};
-        res.set(http::field::location, "https://" + a.host + out.path);
-        res.keep_alive(false);
-        client.expires_after(o.idle_timeout);
-        co_await http::async_write(client, res, tok);
+        co_await redirect_to_https(client, a.host, out.path, o.idle_timeout);
         co_return std::nullopt;
     }
     bool port_ok = a.port == 80 || std::find(o.connect_ports.begin(), o.connect_ports.end(),
@@ -57,6 +84,16 @@ asio::awaitable<std::optional<plain_destination>> plain_target(std::shared_ptr<s
     if (!port_ok) {
         count(st.refused_port);
         co_await write_simple(client, http::status::forbidden, "Port not allowed", o.idle_timeout);
+        co_return std::nullopt;
+    }
+    co_await wait_until_warm(svc);
+    const auto literal = core::ip_address::parse(a.host);
+    if (literal && inspected_address(*svc, *literal)) {
+        // `GET http://<sign-in address>/` names no host to judge by: refused.
+        count(st.refused_host);
+        co_await refuse_plain(*svc, client, http::status::forbidden, "inspected-address-literal",
+                              a.host, target, client_ip,
+                              "This address serves AWS sign-in: use its name over https");
         co_return std::nullopt;
     }
     auto dest = co_await resolve_destination(svc, a.host, a.port);
@@ -68,6 +105,13 @@ asio::awaitable<std::optional<plain_destination>> plain_target(std::shared_ptr<s
                               dest.reason, o.idle_timeout);
         co_return std::nullopt;
     }
+    if (inspected_address(*svc, dest.endpoints) &&
+        svc->shared.routes.to_inspected_address(a.host, a.host) == route::inspect) {
+        // A name that resolves to an inspected name's address (a CNAME of sign-in, a shared
+        // front end) is reached over TLS too, where it is inspected.
+        co_await redirect_to_https(client, a.host, out.path, o.idle_timeout);
+        co_return std::nullopt;
+    }
     out.endpoints = std::move(dest.endpoints);
     co_return out;
 }
@@ -76,18 +120,19 @@ asio::awaitable<std::optional<plain_destination>> plain_target(std::shared_ptr<s
 
 asio::awaitable<void> forward_plain(std::shared_ptr<service::impl> svc, beast::tcp_stream& client,
                                     beast::flat_buffer& buf,
-                                    http::request_parser<http::empty_body>& hp) {
+                                    http::request_parser<http::empty_body>& hp,
+                                    core::ip_address client_ip) {
     auto& st = svc->counters();
     const auto& o = *svc->opts;
     count(st.plain_http);
     if (!only_chunked(hp.get().base())) {
         // RFC 9112 §6.1: a coding we do not read leaves the body's end unknown. One 501.
-        co_await write_simple(client, http::status::not_implemented,
-                              "Transfer-Encoding other than chunked is not supported",
-                              o.idle_timeout);
+        co_await refuse_plain(*svc, client, http::status::not_implemented, "transfer-coding", "",
+                              hp.get().target(), client_ip,
+                              "Transfer-Encoding other than chunked is not supported");
         co_return;
     }
-    auto dest = co_await plain_target(svc, client, hp.get().target());
+    auto dest = co_await plain_target(svc, client, hp.get().target(), client_ip);
     if (!dest) co_return;
     // The request body (if any) is streamed to the origin as it arrives, never buffered whole.
     http::request_parser<http::buffer_body> p(std::move(hp));

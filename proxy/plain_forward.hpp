@@ -1,7 +1,8 @@
 #pragma once
 // Absolute-form plain HTTP (`GET http://…`) on the CONNECT listener, as PAC setups send it
-// (private to the sessions): inspected hosts are redirected to https, others forwarded to the
-// origin with the body streamed both ways.
+// (private to the sessions): inspected hosts, and names that resolve to an inspected name's
+// address, are redirected to https; such an address written as an IP literal is refused (403);
+// others are forwarded to the origin with the body streamed both ways.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -18,6 +19,7 @@ namespace consolegate::proxy {
 boost::asio::awaitable<void> forward_plain(
     std::shared_ptr<service::impl> svc, boost::beast::tcp_stream& client,
     boost::beast::flat_buffer& buf,
-    boost::beast::http::request_parser<boost::beast::http::empty_body>& hp);
+    boost::beast::http::request_parser<boost::beast::http::empty_body>& hp,
+    core::ip_address client_ip);
 
 }  // namespace consolegate::proxy

@@ -9,7 +9,9 @@
 #include <system_error>
 
 #include "consolegate/core/config_derived.hpp"
+#include "consolegate/log/log.hpp"
 #include "consolegate/net/proxy_protocol.hpp"
+#include "destination_watch.hpp"
 #include "front_door.hpp"
 #include "service_impl.hpp"
 
@@ -40,6 +42,7 @@ shared_state::shared_state(std::shared_ptr<const core::config> cfg, client_resum
         impl_->override_ctx[o.host] = std::move(ctx);
     }
     impl_->routes = host_routes(p);
+    impl_->addresses = std::make_unique<inspected_addresses>(p.inspected_address_limit);
     impl_->block_page = p.block_page;
     impl_->block_page.team_url = core::block_page_team_url(*cfg);
 }
@@ -64,6 +67,20 @@ connection_guard::connection_guard(service::impl& svc, std::function<void()> clo
 connection_guard::~connection_guard() {
     svc_.connections.erase(it_);
     svc_.counters().connections_active.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void report_refusal(service::impl& svc, refusal_view r) {
+    if (!svc.refused) return;
+    r.time = std::chrono::system_clock::now();
+    try {
+        svc.refused(r);
+    } catch (const std::exception& e) {
+        static log::rate_limit limit(std::chrono::seconds(10));
+        if (auto suppressed = limit.allow(std::chrono::steady_clock::now())) {
+            log::write(log::level::error, "proxy", "refusal observer failed",
+                       {{"error", e.what()}, {"suppressed", std::to_string(*suppressed)}});
+        }
+    }
 }
 
 namespace {
@@ -160,10 +177,12 @@ inspector required(inspector i) {
 }  // namespace
 
 service::service(asio::io_context& ioc, shared_state& shared, inspector inspect,
-                 std::shared_ptr<net::host_resolver> resolver, response_observer observe)
+                 std::shared_ptr<net::host_resolver> resolver, response_observer observe,
+                 refusal_observer refused)
     : impl_(std::make_shared<impl>(ioc, shared.get(), required(std::move(inspect)),
                                    std::move(resolver))) {
     impl_->observe = std::move(observe);
+    impl_->refused = std::move(refused);
 }
 
 service::~service() {
@@ -186,6 +205,7 @@ void service::start() {
     for (auto& a : impl_->connect_acceptors) {
         asio::co_spawn(impl_->ioc, accept_loop(impl_, a.get(), true), asio::detached);
     }
+    asio::co_spawn(impl_->ioc, watch_inspected_addresses(impl_), asio::detached);
 }
 
 void service::stop() {
@@ -198,6 +218,7 @@ void service::stop() {
             if (c.idle && c.close) c.close();
         }
         svc->upstream_pool.clear();
+        svc->refresh.cancel();
     });
 }
 

@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <chrono>
 #include <functional>
@@ -19,6 +20,7 @@
 
 #include "consolegate/net/host_resolver.hpp"
 #include "consolegate/proxy/service.hpp"
+#include "destination_set.hpp"
 #include "host_routes.hpp"
 #include "leaf_minter.hpp"
 #include "tls_contexts.hpp"
@@ -37,6 +39,8 @@ struct shared_state::impl {
     std::unique_ptr<boost::asio::ssl::context> upstream_ctx;
     std::unordered_map<std::string, std::unique_ptr<boost::asio::ssl::context>> override_ctx;
     host_routes routes;
+    // The inspected names' addresses, shared by every worker (destination_set.hpp).
+    std::unique_ptr<inspected_addresses> addresses;
 
     boost::asio::ssl::context& upstream_context_for(const std::string& host) {
         auto it = override_ctx.find(host);
@@ -57,6 +61,7 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
     const core::proxy_config* opts;  // shared.cfg->proxy, fixed for the service's life
     inspector inspect;
     response_observer observe;  // may be empty
+    refusal_observer refused;   // may be empty
     std::shared_ptr<net::host_resolver> resolver;
     std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> sni_acceptors, connect_acceptors;
     std::list<tracked_connection> connections;
@@ -72,6 +77,12 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
     };
     std::unordered_map<std::string, std::vector<pooled>> upstream_pool;
     static constexpr std::size_t pool_per_host = 64;
+    // The first round of resolving the inspected names on this worker (destination_watch.hpp):
+    // `warm` once it is done; `warm_signal` is cancelled then, waking whoever waits for it.
+    // `refresh` times the next round; stop() cancels it.
+    bool warm = false;
+    boost::asio::steady_timer warm_signal{ioc, boost::asio::steady_timer::time_point::max()};
+    boost::asio::steady_timer refresh{ioc};
 
     impl(boost::asio::io_context& c, std::shared_ptr<shared_state::impl> s, inspector i,
          std::shared_ptr<net::host_resolver> r)
@@ -108,6 +119,10 @@ class connection_guard {
     service::impl& svc_;
     std::list<tracked_connection>::iterator it_;
 };
+
+// Hands a refusal to the service's refusal observer, if any (inspection.hpp), with the time set;
+// an observer that throws is logged (rate-limited) and the refusal stands.
+void report_refusal(service::impl& svc, refusal_view r);
 
 core::ip_address to_core(const boost::asio::ip::address& a);
 boost::asio::ip::address to_asio(const core::ip_address& a);

@@ -50,6 +50,9 @@ void write_prometheus(std::string& out, const stats& s) {
     counter("timeouts_total", "Connections closed by a handshake, header or idle timeout.",
             s.timeouts);
     counter("bumped_total", "Connections terminated and inspected.", s.bumped);
+    counter("bumped_by_address_total",
+            "Connections inspected because they went to an inspected name's address.",
+            s.bumped_by_address);
     counter("spliced_total", "Connections relayed without inspection.", s.spliced);
     counter("plain_http_total", "Absolute-form plain HTTP requests on the CONNECT listener.",
             s.plain_http);

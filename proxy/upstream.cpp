@@ -4,6 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "destination.hpp"
+#include "destination_watch.hpp"
 #include "service_impl.hpp"
 
 namespace consolegate::proxy {
@@ -48,6 +49,8 @@ asio::awaitable<resolved> resolve_destination(std::shared_ptr<service::impl> svc
                              (r.error ? " (" + r.error.message() + ")" : std::string());
                 co_return out;
             }
+            // An inspected name's addresses are inspected whatever name a client gives them.
+            if (svc->shared.routes.inspected(host)) learn_addresses(*svc, r);
             addrs = std::move(r.addresses);
         } else {
             out.failure = upstream_failure::resolve;

@@ -126,6 +126,9 @@ struct proxy_config {
     // refuse. A name DNS steers must be in inspect_hosts or here (check-config says so).
     std::vector<std::string> pass_through_hosts;
     not_inspected_action not_inspected = not_inspected_action::splice;
+    // How many addresses of inspected names the proxy keeps (proxy/destination_set.hpp): a
+    // connection to one of them is inspected or refused whatever name it gives.
+    std::uint32_t inspected_address_limit = 4096;
     std::vector<std::uint16_t> connect_ports{443};
     proxy_protocol_mode sni_proxy_protocol = proxy_protocol_mode::refused;
     proxy_protocol_mode connect_proxy_protocol = proxy_protocol_mode::refused;

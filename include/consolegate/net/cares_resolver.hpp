@@ -54,6 +54,7 @@ using answer_handler = std::function<void(const cares_answer&)>;
 struct cares_addresses {
     int status = 0;
     std::vector<boost::asio::ip::address> addresses;
+    std::chrono::seconds ttl{0};  // the shortest TTL of the answers (CNAMEs included)
 };
 using addresses_handler = std::function<void(cares_addresses)>;
 

@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/system/error_code.hpp>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ namespace consolegate::net {
 struct resolve_result {
     boost::system::error_code error;  // set when no address could be found
     std::vector<boost::asio::ip::address> addresses;
+    std::chrono::seconds ttl{0};  // how long the answer holds (its shortest TTL); 0 = unknown
 };
 
 class host_resolver {

@@ -6,6 +6,7 @@
 // The verdict stays typed until the block page renders it (proxy/block_page.cpp): reason codes
 // and texts become strings there and nowhere else.
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "consolegate/core/address.hpp"
 #include "consolegate/core/http_request.hpp"
 #include "consolegate/core/ids.hpp"
 #include "consolegate/core/sign_in.hpp"
@@ -69,5 +71,21 @@ struct response_view {
 // request unbound, which the inspector judges (fail closed there, not here).
 using response_observer =
     std::function<void(const core::http_request_view& request, const response_view& response)>;
+
+// A connection or request the proxy refused before anything on it was judged: a name that is not
+// a host, a tunnel to an inspected name's address with no usable server name, names that
+// disagree, a Host other than the connection's (421), a request it cannot frame (400, 501).
+// Valid only for the call. Same threading rules as the inspector; the observer must bound what
+// it records (an attacker can refuse himself at line rate).
+struct refusal_view {
+    std::string_view reason{};  // a short code, e.g. "inspected-address-literal"; docs/proxy.md
+    std::string_view host{};    // the name or address the client gave (CONNECT, SNI, URL or Host)
+    std::string_view sni{};     // "" when none was read
+    unsigned status = 0;        // the HTTP status answered; 0 = a TLS alert or a close
+    std::string_view method{}, target{};  // of the request refused, when there was one
+    core::ip_address client{};
+    std::chrono::system_clock::time_point time{};
+};
+using refusal_observer = std::function<void(const refusal_view&)>;
 
 }  // namespace consolegate::proxy

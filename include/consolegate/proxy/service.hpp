@@ -53,6 +53,7 @@ struct stats {
     std::atomic<std::uint64_t> client_handshake_failures{0};
     std::atomic<std::uint64_t> timeouts{0};
     std::atomic<std::uint64_t> bumped{0};
+    std::atomic<std::uint64_t> bumped_by_address{0};  // of bumped: by destination address
     std::atomic<std::uint64_t> spliced{0};
     std::atomic<std::uint64_t> plain_http{0};
     std::atomic<std::uint64_t> requests{0};
@@ -109,9 +110,11 @@ class service {
     // `inspect` judges every request on an inspected connection; an empty one throws
     // std::invalid_argument (there is no default: the proxy never forwards unjudged). Reads its
     // settings from the config `shared` was made from. `observe` (optional) sees every response
-    // on an inspected connection (inspection.hpp).
+    // on an inspected connection, `refused` (optional) every refusal before judgement
+    // (inspection.hpp).
     service(boost::asio::io_context& ioc, shared_state& shared, inspector inspect,
-            std::shared_ptr<net::host_resolver> resolver, response_observer observe = {});
+            std::shared_ptr<net::host_resolver> resolver, response_observer observe = {},
+            refusal_observer refused = {});
     ~service();
     service(const service&) = delete;
     service& operator=(const service&) = delete;

@@ -18,6 +18,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gateway"))
 from harness import BINARY, PROD, SANDBOX, Gateway, wait_until  # noqa: E402
+from standin_dns import StandinDNS  # noqa: E402
 
 SIGNIN = "signin.aws.amazon.com"
 # Access key IDs that encode an account (inspect/access_key.hpp): PROD's and SANDBOX's.
@@ -53,14 +54,95 @@ def read_all(sock):
     return data
 
 
+# What the proxy's own resolver is told (standin_dns.py): the sign-in names live at the stand-in
+# AWS's address (127.0.0.1, where the demo origin listens), attacker names are CNAMEs of them or
+# share the address, and one name lives elsewhere (127.0.0.2, a plain TCP listener that records).
+STANDIN_RECORDS = {
+    "signin.aws.amazon.com": "127.0.0.1",
+    "console.aws.amazon.com": "127.0.0.1",
+    "portal.aws.amazon.com": "127.0.0.1",
+    "login.evil.test": ("CNAME", "signin.aws.amazon.com."),
+    "deep.evil.test": ("CNAME", "login.evil.test."),
+    "shared.evil.test": "127.0.0.1",
+    "v6.evil.test": "::ffff:127.0.0.1",
+    "elsewhere.evil.test": "127.0.0.2",
+}
+
+
+class EvasionGateway(Gateway):
+    """The harness's gateway with the proxy's upstream resolver pointed at the stand-in DNS."""
+
+    def __init__(self, dns_port, **kw):
+        super().__init__(**kw)
+        self.dns_port = dns_port
+
+    def write_config(self):
+        path = super().write_config()
+        with open(path) as f:
+            text = f.read()
+        old = 'upstream_resolvers = ["127.0.0.1:%d"]' % self.ports["unbound"]
+        assert old in text, "harness config changed: %s" % old
+        with open(path, "w") as f:
+            f.write(text.replace(old, 'upstream_resolvers = ["127.0.0.1:%d"]' % self.dns_port))
+        return path
+
+
+class Recorder:
+    """A plain TCP listener at 127.0.0.2 (a destination that is not AWS): records what arrives."""
+
+    def __init__(self, port):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.2", port))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.received = []
+        self._stop = False
+        import threading
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            conn.settimeout(2)
+            try:
+                self.received.append(conn.recv(65536))
+            except OSError:
+                pass
+            conn.close()
+
+    def close(self):
+        self._stop = True
+        self._thread.join(timeout=5)
+        self.sock.close()
+
+
 class evasion(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.gw = Gateway().start()
+        cls.dns = StandinDNS(STANDIN_RECORDS)
+        try:
+            cls.gw = EvasionGateway(cls.dns.port).start()
+        except Exception:
+            cls.dns.close()
+            raise
+        try:
+            cls.recorder = Recorder(cls.gw.ports["origin"])
+        except OSError:
+            cls.recorder = None
 
     @classmethod
     def tearDownClass(cls):
+        if cls.recorder:
+            cls.recorder.close()
         cls.gw.close()
+        cls.dns.close()
 
     # ----- clients -----
     def connect_port(self):
@@ -150,6 +232,141 @@ class evasion(unittest.TestCase):
                                        form_request("https://%s/switchrole" % bad, body))
                 self.assertEqual(status_of(inner), 421, bad)
         self.assertEqual(self.forbidden_reached_origin(0), [])
+
+    # ----- class 2: what is not recognised is spliced, wherever it goes -----
+    def refused_events(self, before):
+        return [e for e in self.gw.events()[before:] if e.get("flow") == "refused"]
+
+    def assert_refused_and_recorded(self, name, send, statuses, reason):
+        origin_before = len(self.gw.origin_requests())
+        events_before = len(self.gw.events())
+        data = send()
+        self.assertIn(status_of(data), statuses, "%s: %r" % (name, data[:300]))
+        # The record is written in batches: an earlier variant's refusal may land after
+        # `events_before` was counted, so wait for this one's reason.
+        def recorded():
+            return [e for e in self.refused_events(events_before)
+                    if e["reason"].startswith(reason) and e["enforced"] == "deny"]
+        wait_until(recorded, 10, "%s in the record as %s" % (name, reason))
+        time.sleep(0.2)
+        self.assertEqual(len(self.gw.origin_requests()), origin_before, name)
+
+    def connect_only(self, authority):
+        return self.plain(("CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (authority, authority))
+                          .encode())
+
+    def test_a_tunnel_by_address_to_sign_in_is_refused(self):
+        port = self.gw.ports["origin"]
+        for literal in ("127.0.0.1", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "[64:ff9b::7f00:1]",
+                        "[::127.0.0.1]", "[2002:7f00:1::]"):
+            with self.subTest(literal=literal):
+                self.assert_refused_and_recorded(
+                    "CONNECT " + literal, lambda: self.connect_only("%s:%d" % (literal, port)),
+                    (403,), "inspected-address-literal")
+        # Numbers that resolvers read as that address and the matcher as a name: not hosts.
+        for number in ("2130706433", "0x7f000001", "0X7F000001", "127.1", "0177.0.0.1",
+                       "127.0.0.01", "127.0.1", "0x7f.0.0.1"):
+            with self.subTest(number=number):
+                self.assert_refused_and_recorded(
+                    "CONNECT " + number, lambda: self.connect_only("%s:%d" % (number, port)),
+                    (400,), "not-a-host")
+
+    def test_a_name_that_resolves_to_sign_in_is_inspected_whatever_it_is_called(self):
+        port = self.gw.ports["origin"]
+        body = "account=%s&roleName=Admin" % PROD
+        for name in ("login.evil.test", "deep.evil.test", "shared.evil.test", "v6.evil.test"):
+            with self.subTest(name=name, host="sign-in"):
+                # The tunnel's name is not inspected, but where it goes is: bumped, and a Host
+                # that is not the tunnel's name is misdirected (421), never forwarded.
+                self.assert_refused_and_recorded(
+                    name, lambda: self.tunnel("%s:%d" % (name, port), name,
+                                              form_request("/switchrole", body))[1],
+                    (421,), "misdirected")
+            with self.subTest(name=name, host="absolute-form"):
+                self.assert_refused_and_recorded(
+                    name, lambda: self.tunnel("%s:%d" % (name, port), name, form_request(
+                        "https://%s/switchrole" % SIGNIN, body, host=name))[1],
+                    (421,), "misdirected")
+            with self.subTest(name=name, host="its own"):
+                # Judged under its own name, then refused upstream: the stand-in AWS holds no
+                # certificate for it, so nothing reaches it.
+                before = len(self.gw.origin_requests())
+                status, inner = self.tunnel("%s:%d" % (name, port), name,
+                                            form_request("/switchrole", body, host=name))
+                self.assertEqual(status, 200)
+                self.assertIn(status_of(inner), (403, 502), inner[:300])
+                self.assertEqual(len(self.gw.origin_requests()), before)
+            with self.subTest(name=name, sni="none"):
+                self.assert_refused_and_recorded(
+                    name, lambda: self.tunnel_without_sni("%s:%d" % (name, port)), (0,),
+                    "inspected-address-unnamed")
+            with self.subTest(name=name, sni="another name"):
+                self.assert_refused_and_recorded(
+                    name, lambda: self.tunnel("%s:%d" % (name, port), "elsewhere.evil.test",
+                                              form_request("/switchrole", body))[1],
+                    (0,), "names-disagree")
+        with self.subTest(path="sni listener"):
+            # A client whose DNS sends a CNAME of sign-in to the gateway's :443.
+            self.assert_refused_and_recorded(
+                "sni login.evil.test", lambda: self.sni(form_request("/switchrole", body),
+                                                        host="login.evil.test"),
+                (421,), "misdirected")
+
+    def test_plain_http_to_sign_in_by_address_or_alias_is_not_forwarded(self):
+        port = self.gw.ports["origin"]
+        body = "account=%s&roleName=Admin" % PROD
+        for literal in ("127.0.0.1", "[::ffff:127.0.0.1]", "[64:ff9b::7f00:1]"):
+            with self.subTest(literal=literal):
+                self.assert_refused_and_recorded(
+                    "plain " + literal, lambda: self.plain(form_request(
+                        "http://%s:%d/switchrole" % (literal, port), body)),
+                    (403,), "inspected-address-literal")
+        for number in ("2130706433", "0x7f000001", "127.1"):
+            with self.subTest(number=number):
+                self.assert_refused_and_recorded(
+                    "plain " + number, lambda: self.plain(form_request(
+                        "http://%s:%d/switchrole" % (number, port), body)),
+                    (400,), "not-a-host")
+        for name in ("login.evil.test", "shared.evil.test"):
+            with self.subTest(name=name):
+                before = len(self.gw.origin_requests())
+                data = self.plain(form_request("http://%s:%d/switchrole" % (name, port), body))
+                self.assertEqual(status_of(data), 308, data[:300])
+                self.assertIn(b"Location: https://%s/switchrole" % name.encode(), data)
+                self.assertEqual(len(self.gw.origin_requests()), before)
+
+    def test_what_is_not_aws_is_still_spliced(self):
+        if not self.recorder:
+            self.skipTest("cannot bind 127.0.0.2")
+        port = self.gw.ports["origin"]
+        before = len(self.recorder.received)
+        status, _ = self.tunnel("elsewhere.evil.test:%d" % port, "elsewhere.evil.test", b"x")
+        self.assertEqual(status, 200)
+        wait_until(lambda: len(self.recorder.received) > before, 10, "the spliced ClientHello")
+        self.assertEqual(self.recorder.received[before][:1], b"\x16")  # TLS, untouched
+
+    def tunnel_without_sni(self, authority):
+        """CONNECT, then a ClientHello without server_name: the TLS alert or close (b"")."""
+        with self.connect_port() as s:
+            s.sendall(("CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (authority, authority))
+                      .encode())
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = s.recv(1)
+                if not chunk:
+                    return head
+                head += chunk
+            if status_of(head) != 200:
+                return head
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            try:
+                with ctx.wrap_socket(s, server_hostname=None) as t:
+                    t.sendall(form_request("/switchrole", "account=%s" % PROD))
+                    return read_all(t)
+            except (ssl.SSLError, OSError):
+                return b""
 
     # ----- class 3: the gateway and AWS read the same bytes differently -----
     def test_requests_that_could_be_read_two_ways_are_denied_and_recorded(self):

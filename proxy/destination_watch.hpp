@@ -1,0 +1,35 @@
+#pragma once
+// Keeping the inspected names' addresses (destination_set.hpp) filled, and asking them (private
+// to the sessions). Each worker resolves the literal names of proxy.inspect_hosts through its own
+// resolver when it starts and again as their TTLs run out, into the one shared set.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "service_impl.hpp"
+
+namespace consolegate::proxy {
+
+// The literal (wildcard-free) inspected names, pass-through names left out: what a worker
+// resolves to warm the set. Wildcard patterns' names get in as they are resolved (learn).
+std::vector<std::string> names_to_watch(const core::proxy_config& p, const host_routes& routes);
+
+// Resolves names_to_watch() now (in parallel), marks the worker warm, then again after the
+// shortest TTL (at least 30 s, at most an hour; 30 s after a failure) until stop().
+boost::asio::awaitable<void> watch_inspected_addresses(std::shared_ptr<service::impl> svc);
+
+// Returns once this worker's first round is done (bounded by the resolver's own timeout), so a
+// connection by address in the gateway's first seconds is judged against a warm set.
+boost::asio::awaitable<void> wait_until_warm(std::shared_ptr<service::impl> svc);
+
+// `host`, an inspected name, resolved to `r`: its addresses join the set.
+void learn_addresses(service::impl& svc, const net::resolve_result& r);
+
+// Whether `a` (or any of `eps`) is an inspected name's address.
+bool inspected_address(service::impl& svc, const core::ip_address& a);
+bool inspected_address(service::impl& svc, const std::vector<boost::asio::ip::tcp::endpoint>& eps);
+
+}  // namespace consolegate::proxy
