@@ -119,7 +119,7 @@ asio::awaitable<bool> read_request(bumped_connection& c, exchange& r) {
     auto& p = r.p;
     p.header_limit(c.header_limit);
     p.body_limit(c.o.max_request_body);
-    c.client.expires_after(c.o.header_timeout);  // slowloris: the whole header in time
+    c.client.answer_by(c.o.header_timeout);  // slowloris: the whole header in time, or 408
     std::size_t header_bytes = 0;
     auto hec = co_await parse_from(c.client, c.cbuf, p, true, &header_bytes);
     if (!hec) c.st.observe_header_bytes(header_bytes);

@@ -3,6 +3,7 @@
 #include "front_door.hpp"
 
 #include <algorithm>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -209,11 +210,27 @@ asio::awaitable<std::optional<tunnel>> open_tunnel(std::shared_ptr<service::impl
     // A plain-HTTP upload's Content-Length is checked here, as the header completes (Beast's
     // default would refuse anything over 1 MiB).
     p.body_limit(o.max_request_body);
-    client.expires_after(o.header_timeout);
+    // The whole head within header_timeout, else 408: the deadline cancels the read instead of
+    // closing the socket (as the stream's own timer would), so the answer can still be sent.
+    struct head_deadline {
+        explicit head_deadline(const asio::any_io_executor& ex) : timer(ex) {}
+        asio::steady_timer timer;
+        bool armed = true, fired = false;
+    };
+    auto deadline = std::make_shared<head_deadline>(client.get_executor());
+    deadline->timer.expires_after(o.header_timeout);
+    deadline->timer.async_wait([deadline, &sock = client.socket()](boost::system::error_code ec) {
+        if (ec || !deadline->armed) return;  // disarmed: the session may be gone
+        deadline->fired = true;
+        sock.cancel(ec);
+    });
+    client.expires_never();
     auto [hec, hn] = co_await http::async_read_header(client, buf, p, tok);
+    deadline->armed = false;
+    deadline->timer.cancel();
     if (hec) {
-        if (auto status =
-                co_await answer_read_error(client, hec, hec == beast::error::timeout, st)) {
+        const bool timed_out = deadline->fired || hec == beast::error::timeout;
+        if (auto status = co_await answer_read_error(client, hec, timed_out, st)) {
             report_refusal(*svc,
                            {.reason = "unreadable-request", .status = status, .client = client_ip});
         }

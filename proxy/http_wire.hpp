@@ -171,8 +171,9 @@ boost::asio::awaitable<void> write_simple(Stream& s, boost::beast::http::status 
     co_await write_rendered(s, r, false, timeout);
 }
 
-// The documented answer to a request that could not be read: none after a timeout (the socket is
-// already closed: a slow client gets no answer) or when the client went away; 431, 413 or 400
+// The documented answer to a request that could not be read: 408 after a timeout (RFC 9110
+// §15.5.9; reaches the client only when the deadline left the socket open: answer_by, or the
+// CONNECT listener's head deadline), none when the client went away; 431, 413 or 400
 // otherwise. Returns the status answered, 0 for none.
 template <class Stream>
 boost::asio::awaitable<unsigned> answer_read_error(Stream& s, boost::system::error_code ec,
@@ -181,7 +182,9 @@ boost::asio::awaitable<unsigned> answer_read_error(Stream& s, boost::system::err
     namespace asio = boost::asio;
     if (timed_out) {
         count(st.timeouts);
-        co_return 0;
+        co_await write_simple(s, http::status::request_timeout, "Request timeout",
+                              std::chrono::seconds(2));
+        co_return 408;
     }
     if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
         ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||

@@ -42,7 +42,13 @@ deadline_socket::~deadline_socket() {
 
 void deadline_socket::expires_after(std::chrono::steady_clock::duration d) {
     deadline_ = coarse_now() + d;
+    cancel_only_ = false;
     sweeper_.link(this);
+}
+
+void deadline_socket::answer_by(std::chrono::steady_clock::duration d) {
+    expires_after(d);
+    cancel_only_ = true;
 }
 
 void deadline_socket::expires_never() {
@@ -114,7 +120,13 @@ void deadline_sweeper::sweep() {
         if (s->deadline_ <= now) {
             unlink(s);
             s->timed_out_ = true;
-            s->close();
+            if (s->cancel_only_) {
+                s->cancel_only_ = false;
+                boost::system::error_code ignored;
+                s->sock_.cancel(ignored);
+            } else {
+                s->close();
+            }
         } else if (s->idle_ && !s->released_ && now - s->idle_since_ >= idle_release_after_) {
             s->released_ = true;
             if (releases_counter_) releases_counter_->fetch_add(1, std::memory_order_relaxed);

@@ -40,8 +40,12 @@ class deadline_socket {
 
     boost::asio::ip::tcp::socket& socket() noexcept { return sock_; }
     void expires_after(std::chrono::steady_clock::duration d);
+    // A deadline after which the pending wait is cancelled but the socket stays open, so the
+    // caller can still answer (408 Request Timeout) before it closes; timed_out() says so.
+    void answer_by(std::chrono::steady_clock::duration d);
     void expires_never();
-    // The sweeper closed the socket because its deadline passed.
+    // The sweeper closed the socket (or, after answer_by, cancelled its wait) because its
+    // deadline passed.
     bool timed_out() const noexcept { return timed_out_; }
     void close() noexcept;
     // Marks a wait between requests: after `idle_release_after` of it the sweeper calls
@@ -61,6 +65,7 @@ class deadline_socket {
     std::chrono::steady_clock::time_point idle_since_{};
     bool linked_ = false;
     bool timed_out_ = false;
+    bool cancel_only_ = false;  // answer_by: cancel the wait at the deadline, do not close
     bool idle_ = false;
     bool released_ = false;
 };

@@ -352,7 +352,7 @@ TEST_F(proxy_service, slowloris_and_stalled_handshakes_time_out_while_others_are
     running_proxy p(base_config(), test::allow_every_request);
     std::string answer;
     std::thread slow([&] {
-        // Half a request header, then silence: closed at the header timeout (1.5 s).
+        // Half a request header, then silence: 408 at the header timeout (1.5 s), then closed.
         auto t = time_until_closed(p.connect(), "CONNECT signin.aws.amazon.com:443 HTTP/1.1\r\nHo",
                                    std::chrono::seconds(8), &answer);
         EXPECT_LT(t, std::chrono::seconds(4));
@@ -368,7 +368,7 @@ TEST_F(proxy_service, slowloris_and_stalled_handshakes_time_out_while_others_are
     EXPECT_NE(ok.out.find("200"), std::string::npos) << ok.out;
     slow.join();
     stalled.join();
-    EXPECT_TRUE(answer.empty()) << answer;
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 408 ")) << answer;
     // Beast's timer closes the socket before the timed-out read completes and is counted, so
     // the client can see the close first: wait (bounded) for both counts.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -377,6 +377,21 @@ TEST_F(proxy_service, slowloris_and_stalled_handshakes_time_out_while_others_are
         std::this_thread::yield();
     }
     EXPECT_GE(p.shared->counters().timeouts.load(), 2u);
+}
+
+// Issue 17: a request head that does not complete within header_timeout on an inspected
+// connection gets 408 Request Timeout over its TLS (RFC 9110 §15.5.9), then the close.
+TEST_F(proxy_service, a_request_head_that_stalls_inside_tls_gets_408) {
+    running_proxy p(base_config(), test::allow_every_request);
+    const auto started = std::chrono::steady_clock::now();
+    auto r =
+        run("sh -c \"(printf 'GET / HTTP/1.1\\r\\nHost: signin.aws.amazon.com\\r\\nX-Slow: '; "
+            "sleep 4) | openssl s_client -quiet -connect 127.0.0.1:" +
+            std::to_string(p.sni()) + " -servername signin.aws.amazon.com 2>/dev/null\"");
+    EXPECT_NE(r.out.find("HTTP/1.1 408 "), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("HTTP/1.1 200"), std::string::npos) << r.out;
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+    EXPECT_GE(p.shared->counters().timeouts.load(), 1u);
 }
 
 TEST_F(proxy_service, clients_outside_the_allowlist_are_closed_without_a_byte) {
