@@ -312,7 +312,7 @@ load_result load_config(const std::filesystem::path& file) {
     config_detail::loader l;
     l.main_file_loc = {file.string(), 1, 1};
     std::string text;
-    if (!l.read_file(file, 16u << 20, text, {file.string(), 0, 0}, "configuration file")) {
+    if (!l.read_file(file, 16u << 20, text, {file.string(), 0, 0}, "configuration file", false)) {
         l.main_unparsed = true;
         return finish(l);
     }

@@ -1,5 +1,9 @@
 #include "config_reader.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -46,14 +50,31 @@ void loader::error_file(const std::filesystem::path& file, std::string message) 
 }
 
 bool loader::read_file(const std::filesystem::path& p, std::size_t cap, std::string& out,
-                       const source_location& at, std::string_view what) {
+                       const source_location& at, std::string_view what, bool regular_only) {
     auto fail = [&](int err) {
         error(at, "cannot read " + std::string(what) + " \"" + p.string() +
                       "\": " + std::strerror(err));
         return false;
     };
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(p.c_str(), "rb"), &std::fclose);
-    if (!f) return fail(errno);
+    // Opened without blocking and read only when it is a regular file: a FIFO, device or
+    // directory named by an include or a path key would otherwise hang the reload (open(2) of a
+    // FIFO waits for a writer) or read forever.
+    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | (regular_only ? O_NONBLOCK : 0));
+    if (fd < 0) return fail(errno);
+    struct stat st {};
+    if (regular_only && (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        const int err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        ::close(fd);
+        error(at, "cannot read " + std::string(what) + " \"" + p.string() +
+                      "\": " + (err == EISDIR ? std::strerror(err) : "not a regular file"));
+        return false;
+    }
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(::fdopen(fd, "rb"), &std::fclose);
+    if (!f) {
+        const int err = errno;
+        ::close(fd);
+        return fail(err);
+    }
     out.clear();
     char buf[65536];
     for (;;) {

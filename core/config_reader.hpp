@@ -37,8 +37,10 @@ class loader {
     source_location location(const toml::source_region& r) const;
 
     // Reads a file of at most `cap` bytes; on failure reports at `at` and returns false.
+    // Files a configuration names (includes, alias files, org export, endpoint policies) must be
+    // regular files; the main file may be a pipe (check-config <(…)), read as given.
     bool read_file(const std::filesystem::path& p, std::size_t cap, std::string& out,
-                   const source_location& at, std::string_view what);
+                   const source_location& at, std::string_view what, bool regular_only = true);
     // A path as written in the file, resolved against the current file's directory.
     std::filesystem::path resolve(std::string_view written) const;
 

@@ -17,7 +17,9 @@ import dns.rrset
 
 class StandinDNS:
     def __init__(self, records, ttl=300):
-        """records: {name: "1.2.3.4" | ["1.2.3.4", ...] | ("CNAME", "target.")}."""
+        """records: {name: "1.2.3.4" | ["1.2.3.4", ...] | ("CNAME", "target.") | ("GARBAGE",)
+        | ("MISMATCH",)}: GARBAGE answers bytes that are no DNS message, MISMATCH a right answer
+        under another transaction ID (what an off-path spoofer sends)."""
         self.records = {k.lower().rstrip("."): v for k, v in records.items()}
         self.ttl = ttl
         self.asked = []
@@ -69,6 +71,18 @@ class StandinDNS:
                 return
             try:
                 q = dns.message.from_wire(data)
-                self.sock.sendto(self._answer(q).to_wire(), peer)
+                name = q.question[0].name.to_text().lower().rstrip(".")
+                fault = self.records.get(name)
+                if fault == ("GARBAGE",):
+                    self.asked.append(name)
+                    self.sock.sendto(data[:2] + b"\x81\x80\xff\xff" + bytes(range(40)), peer)
+                    continue
+                r = self._answer(q)
+                if fault == ("MISMATCH",):
+                    self.records[name] = "127.0.0.1"  # answered, under the wrong ID
+                    r = self._answer(q)
+                    self.records[name] = fault
+                    r.id = (q.id + 1) & 0xFFFF
+                self.sock.sendto(r.to_wire(), peer)
             except Exception:  # a query it cannot read gets no answer, as from a lossy network
                 continue

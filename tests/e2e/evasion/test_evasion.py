@@ -66,6 +66,8 @@ STANDIN_RECORDS = {
     "shared.evil.test": "127.0.0.1",
     "v6.evil.test": "::ffff:127.0.0.1",
     "elsewhere.evil.test": "127.0.0.2",
+    "garbage.evil.test": ("GARBAGE",),
+    "mismatch.evil.test": ("MISMATCH",),
 }
 
 
@@ -367,6 +369,63 @@ class evasion(unittest.TestCase):
                     return read_all(t)
             except (ssl.SSLError, OSError):
                 return b""
+
+    # ----- faults, each with its documented answer -----
+    def test_upstream_dns_garbage_or_a_mismatched_id_is_no_address(self):
+        # c-ares drops both (an answer under another ID is what a spoofer sends): the name
+        # does not resolve, the CONNECT gets 502 within the resolver's bounded retries, and the
+        # gateway goes on serving.
+        port = self.gw.ports["origin"]
+        for name in ("garbage.evil.test", "mismatch.evil.test"):
+            with self.subTest(name=name):
+                started = time.monotonic()
+                data = self.connect_only("%s:%d" % (name, port))
+                self.assertEqual(status_of(data), 502, data[:300])
+                self.assertIn(b"cannot resolve", data)
+                self.assertLess(time.monotonic() - started, 15)
+        self.assertEqual(status_of(self.sni(form_request(
+            "/switchrole", "account=%s&roleName=Admin" % PROD))), 403)
+
+    def test_a_reload_with_an_include_that_cannot_be_read_is_refused_at_once(self):
+        with open(self.gw.config) as f:
+            good = f.read()
+        fifo = os.path.join(self.gw.dir, "pipe.toml")
+        os.mkfifo(fifo)
+        folder = os.path.join(self.gw.dir, "folder.toml")
+        os.mkdir(folder)
+        try:
+            for include, why in ((fifo, "not a regular file"), (folder, "Is a directory"),
+                                 (os.path.join(self.gw.dir, "missing.toml"), "No such file")):
+                with self.subTest(include=include):
+                    with open(self.gw.config, "w") as f:
+                        f.write('include = ["%s"]\n' % include + good)
+                    started = time.monotonic()
+                    code, body = self.gw.admin_post("/reload")
+                    self.assertLess(time.monotonic() - started, 10)
+                    self.assertEqual(code, 409, body)
+                    self.assertIn(why, body)
+                    # The running configuration stays: the forbidden account is still denied.
+                    self.assertEqual(status_of(self.sni(form_request(
+                        "/switchrole", "account=%s&roleName=Admin" % PROD))), 403)
+                    self.assertTrue(self.gw.ready())
+        finally:
+            with open(self.gw.config, "w") as f:
+                f.write(good)
+
+    def test_a_ca_key_that_cannot_be_read_stops_the_start_with_its_reason(self):
+        with open(self.gw.config) as f:
+            text = f.read()
+        for name, make in (("key-dir", os.mkdir), ("key-missing", lambda p: None)):
+            with self.subTest(key=name):
+                key = os.path.join(self.gw.dir, name)
+                make(key)
+                config = os.path.join(self.gw.dir, name + ".toml")
+                with open(config, "w") as f:
+                    f.write(text.replace('key = "ca/ca.key"', 'key = "%s"' % key))
+                r = subprocess.run([BINARY, "run", "--config", config], capture_output=True,
+                                   text=True, timeout=30)
+                self.assertNotEqual(r.returncode, 0, r.stderr)
+                self.assertIn(key, r.stdout + r.stderr)
 
     # ----- class 3: the gateway and AWS read the same bytes differently -----
     def test_requests_that_could_be_read_two_ways_are_denied_and_recorded(self):

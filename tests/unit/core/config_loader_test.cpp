@@ -1,8 +1,10 @@
 // The loader over TOML text: defaults, strictness, and one diagnostic per problem with its place.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <set>
 
@@ -569,6 +571,26 @@ TEST(config_loader, redefinitions_and_duplicates_across_files) {
     EXPECT_TRUE(has(r, 4, "`policy.mode` is already defined")) << all(r);
     EXPECT_TRUE(has(r, 6, "duplicate rule name")) << all(r);
     EXPECT_EQ(r.diagnostics.size(), 4u) << all(r);
+}
+
+// Issue 17 (faults): an include that is not a regular file is refused at once. A FIFO used to
+// block the load (open(2) waits for a writer), hanging a reload; a directory is refused too.
+TEST(config_loader, an_include_that_is_not_a_regular_file_is_refused_without_blocking) {
+    auto dir = cgtest::scratch();
+    ASSERT_EQ(::mkfifo((dir / "pipe.toml").c_str(), 0600), 0);
+    std::filesystem::create_directories(dir / "dir.toml");
+    cgtest::write(dir / "main.toml", "include = [\"pipe.toml\", \"dir.toml\"]\n" + minimal);
+    const auto started = std::chrono::steady_clock::now();
+    auto r = load_config(dir / "main.toml");
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(
+        r, 1,
+        "cannot read included file \"" + (dir / "pipe.toml").string() + "\": not a regular file"))
+        << all(r);
+    EXPECT_TRUE(has(
+        r, 1, "cannot read included file \"" + (dir / "dir.toml").string() + "\": Is a directory"))
+        << all(r);
 }
 
 TEST(config_loader, cycles_and_missing_files) {
