@@ -178,6 +178,42 @@ response review(const http::request<http::string_body>& req, const boost::urls::
         audit::render_review_page(audit::load_review(*store, rq, h.now(), h.node_name)), v);
 }
 
+// /api/address-map: the listing for reviewers, changes for the operator (header token only).
+response address_map_route(const http::request<http::string_body>& req,
+                           const boost::urls::url_view& u, const admin_handlers& h, unsigned v) {
+    constexpr std::string_view base = "/api/address-map";
+    auto path = u.path();
+    std::string address = path.size() > base.size() ? path.substr(base.size() + 1) : "";
+    const auto m = req.method();
+    const bool listing = (m == http::verb::get || m == http::verb::head) && address.empty();
+    const bool change = (m == http::verb::post && address.empty()) ||
+                        (m == http::verb::delete_ && !address.empty());
+    if (!listing && !change) {
+        auto r = make_response(
+            http::status::method_not_allowed, "text/plain",
+            "use GET or POST /api/address-map, DELETE /api/address-map/<address>\n", v);
+        r.set(http::field::allow, address.empty() ? "GET, POST" : "DELETE");
+        return r;
+    }
+    if (listing) {
+        auto a = reviewer_access(req, h);
+        if (a != access::granted) return refuse(a, false, "reviewer", v);
+    } else {
+        if (h.operator_token.empty()) return refuse(access::not_configured, false, "operator", v);
+        auto given = bearer_of(req);
+        if (!same_token(given, h.operator_token))
+            return refuse(given.empty() ? access::missing : access::wrong, false, "operator", v);
+    }
+    std::optional<std::string> user;
+    for (auto p : u.params()) {
+        if (p.key == "user") user = p.value;
+    }
+    auto answer = h.address_map(listing ? "GET" : std::string_view(req.method_string()), address,
+                                user, req.body());
+    return make_response(static_cast<http::status>(answer.status), answer.content_type,
+                         std::move(answer.body), v);
+}
+
 response handle(const http::request<http::string_body>& req, const admin_handlers& h) {
     auto v = req.version();
     auto parsed = boost::urls::parse_origin_form(req.target());
@@ -218,6 +254,8 @@ response handle(const http::request<http::string_body>& req, const admin_handler
                                  "account must be a 12-digit ID\n", v);
         return make_response(http::status::ok, "application/json", body, v);
     }
+    if ((path == "/api/address-map" || path.starts_with("/api/address-map/")) && h.address_map)
+        return address_map_route(req, *parsed, h, v);
     bool review_path = path == "/review" || path == "/" || path == "/api/events" ||
                        path.starts_with("/review/event/") || path.starts_with("/api/events/");
     if (review_path && get) {
@@ -250,7 +288,7 @@ response handle(const http::request<http::string_body>& req, const admin_handler
     }
     return make_response(http::status::not_found, "text/plain",
                          "not found; try /healthz /readyz /metrics /review /api/events "
-                         "/api/elevations\n",
+                         "/api/elevations /api/address-map\n",
                          v);
 }
 

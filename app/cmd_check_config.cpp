@@ -5,6 +5,7 @@
 
 #include "consolegate/core/config.hpp"
 #include "consolegate/core/host_pattern.hpp"
+#include "consolegate/identity/address_map_file.hpp"
 
 namespace consolegate::app {
 
@@ -45,6 +46,19 @@ int cmd_check_config(int argc, char** argv) {
     core::load_result r = core::load_config(argv[1]);
     for (const auto& d : r.diagnostics) {
         std::fprintf(stderr, "%s\n", core::format_diagnostic(d).c_str());
+    }
+    if (r.cfg && !r.cfg->identity.address_map_file.empty()) {
+        // The watched file is data the gateway loads at start (and refuses whole when bad).
+        const auto& file = r.cfg->identity.address_map_file;
+        auto parsed = identity::read_address_map(file);
+        for (const auto& p : parsed.problems) {
+            std::fprintf(stderr, "%s\n", identity::format_problem(file, p).c_str());
+        }
+        if (!parsed.problems.empty()) {
+            std::fprintf(stderr, "%s: %zu problem%s\n", argv[1], parsed.problems.size(),
+                         parsed.problems.size() == 1 ? "" : "s");
+            return 2;
+        }
     }
     if (!r.cfg) {
         std::fprintf(stderr, "%s: %zu problem%s\n", argv[1], r.diagnostics.size(),

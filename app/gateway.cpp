@@ -23,6 +23,7 @@
 #include "consolegate/proxy/service.hpp"
 #include "elevations_report.hpp"
 #include "enforcement.hpp"
+#include "identity_hub.hpp"
 #include "metrics.hpp"
 #include "refusal_record.hpp"
 #include "service_manager.hpp"
@@ -39,6 +40,7 @@ namespace {
 
 constexpr auto drain_timeout = 20s;      // SIGTERM: sessions get this long to finish
 constexpr auto team_poll_interval = 2s;  // a stat(2) per tick; re-parsed only on change
+constexpr auto identity_tick = 1s;       // address map: prune, stat(2) the watched file
 constexpr std::size_t recent_events_kept = 2000;
 
 // The data plane's services as worker_pool sees them.
@@ -58,10 +60,10 @@ class proxy_worker final : public worker_service {
   public:
     proxy_worker(asio::io_context& ioc, proxy::shared_state& shared, proxy::inspector inspect,
                  const net::cares_options& resolver, proxy::response_observer observe,
-                 proxy::refusal_observer refused)
+                 proxy::refusal_observer refused, proxy::identification who)
         : svc_(ioc, shared, std::move(inspect),
                std::shared_ptr<net::host_resolver>(net::make_cares_host_resolver(ioc, resolver)),
-               std::move(observe), std::move(refused)) {}
+               std::move(observe), std::move(refused), std::move(who)) {}
     void start() override { svc_.start(); }
     void stop() override { svc_.stop(); }
 
@@ -91,6 +93,8 @@ std::string fixed_setting_changed(const core::config& a, const core::config& b) 
         return "admin token files";
     }
     if (a.general.workers != b.general.workers) return "general.workers";
+    // The proxy strips this field from every request: its name is fixed for its life.
+    if (a.identity.trusted_header != b.identity.trusted_header) return "identity.trusted_header";
     if (a.audit.jsonl_path != b.audit.jsonl_path || a.audit.sqlite_path != b.audit.sqlite_path) {
         return "[audit] paths";
     }
@@ -165,7 +169,10 @@ std::unique_ptr<audit::tee_sink> make_sinks(const core::config& cfg,
 
 struct gateway::impl {
     impl(std::shared_ptr<const core::config> cfg, run_options o)
-        : opts(std::move(o)), config(cfg), sink(make_sinks(*cfg, recent)) {
+        : opts(std::move(o)),
+          config(cfg),
+          sink(make_sinks(*cfg, recent)),
+          identity(identity_hub::make(*cfg, std::chrono::system_clock::now())) {
         policy.store(make_policy_snapshot(cfg));
         feed.store(make_team_feed(*cfg));
     }
@@ -173,6 +180,7 @@ struct gateway::impl {
     int run();
     void wait_for_signal(asio::signal_set& signals, admin_server* admin, worker_pool& pool);
     asio::awaitable<void> poll_team_feed();
+    asio::awaitable<void> tick_identity();
     asio::awaitable<void> ping_watchdog();
     bool reload(std::string& message);  // tells systemd, then apply_reload
     bool apply_reload(std::string& message);
@@ -190,6 +198,8 @@ struct gateway::impl {
     std::shared_ptr<audit::recent_events> recent =
         std::make_shared<audit::recent_events>(recent_events_kept);
     std::unique_ptr<audit::tee_sink> sink;
+    // Who is behind a connection: the address map outlives every reload (docs/identity.md).
+    std::shared_ptr<identity_hub> identity;
     sign_in_metrics sign_in;
     // Console sessions bound to what AWS said (issue 20); outlives every reload.
     session_table sessions{session_table_limits{}, session_table::random_key()};
@@ -233,8 +243,9 @@ int gateway::impl::run() {
         sign_in_hook hook(policy, feed, *sink, sign_in, instance);
         session_learner learner(sessions);
         refusal_recorder refusals(*sink, instance);
-        pool.add([resolver, hook, learner, refusals, s = shared.get()](asio::io_context& ioc) {
-            return std::make_unique<proxy_worker>(ioc, *s, hook, resolver, learner, refusals);
+        pool.add([resolver, hook, learner, refusals, s = shared.get(),
+                  who = identity->proxy_hooks()](asio::io_context& ioc) {
+            return std::make_unique<proxy_worker>(ioc, *s, hook, resolver, learner, refusals, who);
         });
     }
     proxy_shared = shared.get();
@@ -249,6 +260,13 @@ int gateway::impl::run() {
             return elevations_json(user, account);
         };
         h.reload = [this](std::string& message) { return reload(message); };
+        h.address_map = [this](std::string_view method, std::string_view address,
+                               const std::optional<std::string>& user, std::string_view body) {
+            auto now = std::chrono::system_clock::now();
+            if (method == "POST") return identity->post(body, now);
+            if (method == "DELETE") return identity->remove(address, user);
+            return identity->list(now);
+        };
         if (review_reads_ring(cfg)) h.recent = recent;
         if (!cfg.audit.sqlite_path.empty()) {
             h.open_store = [file = cfg.audit.sqlite_path] {
@@ -267,6 +285,7 @@ int gateway::impl::run() {
     signals.add(SIGUSR1);
     wait_for_signal(signals, admin.get(), pool);
     asio::co_spawn(control, poll_team_feed(), asio::detached);
+    asio::co_spawn(control, tick_identity(), asio::detached);
 
     log::write(log::level::info, "app", "consolegate running",
                {{"dns", dns_on ? endpoints_str(cfg.dns.listen) : "off"},
@@ -324,6 +343,16 @@ asio::awaitable<void> gateway::impl::poll_team_feed() {
     }
 }
 
+asio::awaitable<void> gateway::impl::tick_identity() {
+    asio::steady_timer timer(control);
+    for (;;) {
+        timer.expires_after(identity_tick);
+        auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+        identity->tick(std::chrono::system_clock::now());
+    }
+}
+
 // WATCHDOG=1 from the control thread: a control loop that stops turning stops the pings.
 asio::awaitable<void> gateway::impl::ping_watchdog() {
     asio::steady_timer timer(control);
@@ -365,6 +394,7 @@ bool gateway::impl::apply_reload(std::string& message) {
         return false;
     }
     policy.store(make_policy_snapshot(next));
+    identity->apply(*next);
     feed.store(make_team_feed(*next, config.load().get(), feed.load()));
     if (running_pool && dns_opts.load()) {
         auto d = std::make_shared<const dns::config>(next->dns);
@@ -423,7 +453,9 @@ std::string gateway::impl::metrics() const {
     s.feed = f.get();
     s.dns = dns_opts.load() ? &dns_stats : nullptr;
     s.proxy = proxy_shared ? &proxy_shared->counters() : nullptr;
-    return metrics_text(s, std::chrono::system_clock::now());
+    auto out = metrics_text(s, std::chrono::system_clock::now());
+    identity->write_prometheus(out);
+    return out;
 }
 
 }  // namespace consolegate::app

@@ -82,10 +82,11 @@ void loader::process_root(const toml::table& root, const std::filesystem::path& 
     section s(*this, root, "");
     using reader = void (loader::*)(const toml::table&);
     static constexpr std::pair<std::string_view, reader> tables[] = {
-        {"general", &loader::read_general}, {"dns", &loader::read_dns},
-        {"proxy", &loader::read_proxy},     {"ca", &loader::read_ca},
-        {"policy", &loader::read_policy},   {"team", &loader::read_team},
-        {"audit", &loader::read_audit},     {"admin", &loader::read_admin},
+        {"general", &loader::read_general},   {"dns", &loader::read_dns},
+        {"proxy", &loader::read_proxy},       {"ca", &loader::read_ca},
+        {"policy", &loader::read_policy},     {"team", &loader::read_team},
+        {"audit", &loader::read_audit},       {"admin", &loader::read_admin},
+        {"identity", &loader::read_identity},
     };
     for (auto& [key, read] : tables) {
         const toml::node* n = s.take(key);

@@ -29,7 +29,8 @@ using header_list = std::vector<std::pair<std::string_view, std::string_view>>;
 // to up.
 struct bumped_connection {
     bumped_connection(std::shared_ptr<service::impl> s, tls_socket& cl, connection_guard& g,
-                      std::string h, std::uint16_t p, std::string n, core::ip_address ip)
+                      std::string h, std::uint16_t p, std::string n, core::ip_address ip,
+                      shared_identity who)
         : svc(std::move(s)),
           o(*svc->opts),
           st(svc->counters()),
@@ -39,6 +40,7 @@ struct bumped_connection {
           port(p),
           sni(std::move(n)),
           client_ip(ip),
+          corp(std::move(who)),
           header_limit(
               static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX))),
           to_pool{*svc, host + ":" + std::to_string(port), up} {}
@@ -54,6 +56,7 @@ struct bumped_connection {
     std::uint16_t port;
     std::string sni;
     core::ip_address client_ip;
+    shared_identity corp;  // the connection's; a request's trusted header overrides it (exchange)
     std::uint32_t header_limit;
     beast::flat_buffer cbuf;  // client bytes read and not yet parsed
     upstream_leg up;
@@ -74,6 +77,7 @@ struct exchange {
     bool chunk_up = false;  // the body is re-chunked upstream
     std::optional<upstream_response> rpo;
     bool upstream_keep = false;
+    shared_identity corp;  // from this request's trusted user header; null: the connection's
 };
 
 // A request refused before it was judged (421, 400, 413, 431, 501): reported (inspection.hpp).
@@ -207,6 +211,7 @@ asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
         header_value(req.base(), http::field::connection).find("pgrade") != std::string_view::npos;
     strip_hop_by_hop(req.base(), r.upgrade);
     req.erase(http::field::expect);  // answered in read_request
+    r.corp = take_user_header(c.svc->who, req.base(), c.client_ip);
     if (r.upgrade) req.set(http::field::connection, "upgrade");
     co_return true;
 }
@@ -225,6 +230,7 @@ verdict judge(bumped_connection& c, exchange& r) {
     view.body = std::string_view(c.body).substr(0, c.o.max_inspect_body);
     view.body_truncated = r.streaming || c.body.size() > c.o.max_inspect_body;
     view.client = c.client_ip;
+    view.corp = r.corp ? r.corp.get() : c.corp.get();
     view.time = std::chrono::system_clock::now();
     verdict v;
     try {
@@ -369,6 +375,7 @@ void observe_response(bumped_connection& c, exchange& r, std::string_view body, 
     for (const auto& f : req.base()) c.headers.emplace_back(f.name_string(), f.value());
     view.headers.swap(c.headers);
     view.client = c.client_ip;
+    view.corp = r.corp ? r.corp.get() : c.corp.get();
     view.time = std::chrono::system_clock::now();
     response_view resp;
     resp.status = r.rpo->status();
@@ -433,9 +440,10 @@ bool finish_exchange(bumped_connection& c, const exchange& r) {
 
 asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket& client,
                                  connection_guard& guard, std::string host, std::uint16_t port,
-                                 std::string sni, core::ip_address client_ip) {
+                                 std::string sni, core::ip_address client_ip,
+                                 shared_identity corp) {
     bumped_connection c(std::move(svc), client, guard, std::move(host), port, std::move(sni),
-                        client_ip);
+                        client_ip, std::move(corp));
     for (int served = 0;; ++served) {
         if (!co_await wait_for_request(c, served)) co_return;
         exchange r;
@@ -461,7 +469,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
 
 asio::awaitable<void> bump(std::shared_ptr<service::impl> svc, beast::tcp_stream stream,
                            beast::flat_buffer hello_bytes, std::string host, std::uint16_t port,
-                           std::string sni, core::ip_address client_ip) {
+                           std::string sni, core::ip_address client_ip, shared_identity corp) {
     auto& st = svc->counters();
     auto& minter = *svc->shared.minter;
     auto leaf = minter.get(host);
@@ -486,7 +494,8 @@ asio::awaitable<void> bump(std::shared_ptr<service::impl> svc, beast::tcp_stream
         co_return;
     }
     count(st.bumped);
-    co_await serve_http(svc, tls, guard, std::move(host), port, std::move(sni), client_ip);
+    co_await serve_http(svc, tls, guard, std::move(host), port, std::move(sni), client_ip,
+                        std::move(corp));
 }
 
 }  // namespace consolegate::proxy

@@ -15,10 +15,12 @@
 namespace consolegate::proxy {
 
 // `hello_bytes` is the ClientHello already read (replayed into the TLS handshake); `host` the
-// name being inspected (CONNECT authority or SNI), `sni` the SNI ("" when none).
+// name being inspected (CONNECT authority or SNI), `sni` the SNI ("" when none), `corp` who is
+// behind the connection (identification.hpp; null when nobody established it).
 boost::asio::awaitable<void> bump(std::shared_ptr<service::impl> svc,
                                   boost::beast::tcp_stream stream,
                                   boost::beast::flat_buffer hello_bytes, std::string host,
-                                  std::uint16_t port, std::string sni, core::ip_address client_ip);
+                                  std::uint16_t port, std::string sni, core::ip_address client_ip,
+                                  shared_identity corp);
 
 }  // namespace consolegate::proxy

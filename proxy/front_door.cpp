@@ -106,7 +106,7 @@ asio::awaitable<void> refuse_tunnel(service::impl& svc, beast::tcp_stream& clien
 asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_stream client,
                                beast::flat_buffer buf, hello_read hello, std::string connect_host,
                                std::uint16_t port, std::vector<tcp::endpoint> splice_eps,
-                               core::ip_address client_ip) {
+                               core::ip_address client_ip, shared_identity corp) {
     auto& st = svc->counters();
     if (hello.status != hello_status::complete) {
         count(hello.timed_out ? st.timeouts : st.bad_client_hello);
@@ -122,7 +122,8 @@ asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_st
     }
     switch (svc->shared.routes.tls(connect_host, sni)) {
         case route::inspect:
-            co_await bump(svc, std::move(client), std::move(buf), host, port, sni, client_ip);
+            co_await bump(svc, std::move(client), std::move(buf), host, port, sni, client_ip,
+                          std::move(corp));
             co_return;
         case route::refuse:
             co_await refuse_tunnel(*svc, client, tls_refusal(connect_host, sni), host, sni,
@@ -145,7 +146,8 @@ asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_st
         switch (svc->shared.routes.to_inspected_address(connect_host, sni)) {
             case route::inspect:
                 count(st.bumped_by_address);
-                co_await bump(svc, std::move(client), std::move(buf), sni, port, sni, client_ip);
+                co_await bump(svc, std::move(client), std::move(buf), sni, port, sni, client_ip,
+                              std::move(corp));
                 co_return;
             case route::refuse:
                 co_await refuse_tunnel(*svc, client,
@@ -162,6 +164,7 @@ asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_st
 struct tunnel {
     core::authority target;
     std::vector<tcp::endpoint> endpoints;  // empty for inspected hosts (resolved when forwarded)
+    shared_identity corp;                  // who is behind it (identification.hpp); may be null
 };
 
 // The CONNECT target, once it is known to be a host the proxy routes by, refused (403) when
@@ -193,6 +196,11 @@ asio::awaitable<bool> connect_allowed(std::shared_ptr<service::impl> svc, beast:
                                 "connect by name",
                           o.idle_timeout);
     co_return false;
+}
+
+// The connection's identity when no header established one: the address map's.
+shared_identity identity_by_address(const service::impl& svc, const core::ip_address& client) {
+    return svc.who.by_address ? svc.who.by_address(client) : nullptr;
 }
 
 // Reads the first request on the CONNECT listener and answers it: a permitted CONNECT gets
@@ -236,6 +244,8 @@ asio::awaitable<std::optional<tunnel>> open_tunnel(std::shared_ptr<service::impl
         }
         co_return std::nullopt;
     }
+    // The trusted user header rides on the CONNECT from a chaining proxy; it is never forwarded.
+    auto header_identity = take_user_header(svc->who, p.get().base(), client_ip);
     if (p.get().method() != http::verb::connect) {
         if (p.get().target().starts_with("http://")) {
             co_await forward_plain(svc, client, buf, p, client_ip);
@@ -248,6 +258,7 @@ asio::awaitable<std::optional<tunnel>> open_tunnel(std::shared_ptr<service::impl
         co_return std::nullopt;
     }
     tunnel t;
+    t.corp = header_identity ? std::move(header_identity) : identity_by_address(*svc, client_ip);
     auto target = core::parse_authority(p.get().target());
     if (!target || !host_routes::acceptable(target->host)) {
         count(st.bad_requests);
@@ -367,7 +378,7 @@ asio::awaitable<void> run_sni_session(std::shared_ptr<service::impl> svc, tcp::s
             hello = co_await read_hello(client, buf, svc->opts->handshake_timeout);
         }
         co_await dispatch(svc, std::move(client), std::move(buf), std::move(hello), {}, 443, {},
-                          client_ip);
+                          client_ip, identity_by_address(*svc, client_ip));
     } catch (const std::exception& e) {
         static log::rate_limit limit(std::chrono::seconds(10));
         log_dropped(limit, e);
@@ -395,7 +406,7 @@ asio::awaitable<void> run_connect_session(std::shared_ptr<service::impl> svc, tc
             hello = co_await read_hello(client, buf, svc->opts->handshake_timeout);
         }
         co_await dispatch(svc, std::move(client), std::move(buf), std::move(hello), t->target.host,
-                          t->target.port, std::move(t->endpoints), client_ip);
+                          t->target.port, std::move(t->endpoints), client_ip, std::move(t->corp));
     } catch (const std::exception& e) {
         static log::rate_limit limit(std::chrono::seconds(10));
         log_dropped(limit, e);

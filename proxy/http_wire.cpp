@@ -2,6 +2,7 @@
 #include "http_wire.hpp"
 
 #include <cstdio>
+#include <vector>
 
 #include "consolegate/core/host_pattern.hpp"
 
@@ -46,6 +47,18 @@ void append_chunk(std::string& out, const char* data, std::size_t n) {
     out.append(size, static_cast<std::size_t>(len));
     out.append(data, n);
     out.append("\r\n");
+}
+
+shared_identity take_user_header(const identification& who, http::fields& f,
+                                 const core::ip_address& client) {
+    if (who.header.empty()) return nullptr;
+    auto [first, last] = f.equal_range(who.header);
+    if (first == last) return nullptr;
+    std::vector<std::string_view> values;
+    for (auto it = first; it != last; ++it) values.push_back(it->value());
+    shared_identity id = who.by_header ? who.by_header(client, values) : nullptr;
+    f.erase(who.header);  // after the call: `values` view into these fields
+    return id;
 }
 
 std::string serialize(const rendered_response& r, bool keep_alive) {

@@ -56,6 +56,12 @@ bool append_response_head(std::string& wire, const upstream_response& rp, bool k
 // The first value of `name`, or "".
 std::string_view header_value(const boost::beast::http::fields& f, boost::beast::http::field name);
 
+// The identity the trusted user header establishes (identification::by_header; null when the
+// header is off, absent or not believed), with every such field erased: the header never travels
+// further, whoever sent it (docs/identity.md).
+shared_identity take_user_header(const identification& who, boost::beast::http::fields& f,
+                                 const core::ip_address& client);
+
 // Host header minus port, for the connection-host check ("" when it does not parse).
 std::string host_without_port(std::string_view h);
 

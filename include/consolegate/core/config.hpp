@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "consolegate/core/address.hpp"
+#include "consolegate/core/identity_config.hpp"
 #include "consolegate/core/policy_config.hpp"
 
 namespace consolegate::core {
@@ -231,6 +232,7 @@ struct config {
     team_config team;
     audit_config audit;
     admin_config admin;
+    identity_config identity;
     // Every file read to build this config (main file first, then includes, org export, alias
     // files, endpoint policies): what a reload watcher should watch.
     std::vector<std::filesystem::path> files;

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "consolegate/core/config.hpp"
+#include "consolegate/proxy/identification.hpp"
 #include "consolegate/proxy/inspection.hpp"
 
 namespace boost::asio {
@@ -111,10 +112,11 @@ class service {
     // std::invalid_argument (there is no default: the proxy never forwards unjudged). Reads its
     // settings from the config `shared` was made from. `observe` (optional) sees every response
     // on an inspected connection, `refused` (optional) every refusal before judgement
-    // (inspection.hpp).
+    // (inspection.hpp). `who` (optional) says who is behind each connection
+    // (identification.hpp); without it every attempt's corporate user is unknown.
     service(boost::asio::io_context& ioc, shared_state& shared, inspector inspect,
             std::shared_ptr<net::host_resolver> resolver, response_observer observe = {},
-            refusal_observer refused = {});
+            refusal_observer refused = {}, identification who = {});
     ~service();
     service(const service&) = delete;
     service& operator=(const service&) = delete;

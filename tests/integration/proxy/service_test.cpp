@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -66,9 +67,10 @@ struct running_proxy {
     std::thread thread;
 
     running_proxy(std::shared_ptr<const core::config> cfg, inspector insp,
-                  response_observer observe = {}) {
+                  response_observer observe = {}, identification who = {}) {
         shared = std::make_unique<shared_state>(std::move(cfg));
-        svc = std::make_unique<service>(ioc, *shared, std::move(insp), nullptr, std::move(observe));
+        svc = std::make_unique<service>(ioc, *shared, std::move(insp), nullptr, std::move(observe),
+                                        refusal_observer{}, std::move(who));
         svc->start();
         thread = std::thread([this] { ioc.run(); });
     }
@@ -1025,6 +1027,68 @@ TEST_F(proxy_service, names_that_are_not_hosts_are_refused_on_every_path) {
     EXPECT_EQ(shared.counters().spliced.load(), 0u);
     EXPECT_EQ(shared.counters().bumped.load(), 0u);
     EXPECT_EQ(shared.counters().upstream_connect_failures.load(), 0u);
+}
+
+// Who is behind a connection (identification.hpp): the CONNECT's trusted header, else the
+// address; a request's own header for that request; the header never reaches the origin.
+TEST_F(proxy_service, identities_ride_on_every_request_view_and_the_user_header_is_stripped) {
+    std::mutex mu;
+    std::vector<std::string> seen;  // "user/source" per judged request, "-" when none
+    auto judge = [&](const core::http_request_view& r) {
+        std::lock_guard lock(mu);
+        seen.push_back(r.corp ? r.corp->user + "/" + std::string(core::to_string(r.corp->source))
+                              : std::string("-"));
+        return test::allow_every_request(r);
+    };
+    auto make = [](std::string user, core::corp_source source) {
+        auto id = std::make_shared<core::corp_identity>();
+        id->user = std::move(user);
+        id->source = source;
+        return shared_identity(id);
+    };
+    identification who;
+    who.header = "X-Authenticated-User";
+    who.by_address = [&](const core::ip_address& client) {
+        return client.str() == "127.0.0.1" ? make("mapped", core::corp_source::address_map)
+                                           : nullptr;
+    };
+    who.by_header = [&](const core::ip_address&, std::span<const std::string_view> values) {
+        // The proxy hands every value over; a real hook refuses several (identity/).
+        return values.size() == 1 && values[0] != "nobody"
+                   ? make(std::string(values[0]), core::corp_source::header)
+                   : nullptr;
+    };
+    running_proxy p(base_config(), judge, {}, who);
+    auto on_connect = run(curl_connect(p, "https://signin.aws.amazon.com/a",
+                                       "--proxy-header 'X-Authenticated-User: alice'"));
+    auto by_address = run(curl_connect(p, "https://signin.aws.amazon.com/b"));
+    auto in_request =
+        run(curl_connect(p, "https://signin.aws.amazon.com/c", "-H 'X-Authenticated-User: bob'"));
+    auto refused = run(
+        curl_connect(p, "https://signin.aws.amazon.com/d", "-H 'X-Authenticated-User: nobody'"));
+    auto via_sni =
+        run("curl -sS --max-time 10 --cacert " + pki->corp_cert +
+            " --connect-to signin.aws.amazon.com:443:127.0.0.1:" + std::to_string(p.sni()) +
+            " -H 'X-Authenticated-User: carol' https://signin.aws.amazon.com/e");
+    for (const auto* r : {&on_connect, &by_address, &in_request, &refused, &via_sni}) {
+        ASSERT_EQ(r->status, 0) << r->out;
+        EXPECT_NE(r->out.find("target=/"), std::string::npos) << r->out;
+        EXPECT_EQ(r->out.find("leaked=X-Authenticated-User"), std::string::npos) << r->out;
+    }
+    std::lock_guard lock(mu);
+    EXPECT_EQ(seen, (std::vector<std::string>{"alice/header", "mapped/address-map", "bob/header",
+                                              "mapped/address-map", "carol/header"}));
+}
+
+TEST_F(proxy_service, the_user_header_is_stripped_from_plain_http_too) {
+    identification who;
+    who.header = "X-Authenticated-User";
+    running_proxy p(base_config(), test::allow_every_request, {}, who);
+    auto r = run("curl -sS --max-time 10 -x http://127.0.0.1:" + std::to_string(p.connect()) +
+                 " -H 'X-Authenticated-User: alice' http://plain.example.org/p");
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("target=/p"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("leaked=X-Authenticated-User"), std::string::npos) << r.out;
 }
 
 }  // namespace

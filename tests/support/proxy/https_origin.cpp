@@ -72,7 +72,7 @@ asio::awaitable<void> serve(Stream& s, beast::tcp_stream& raw) {
             "\nvia=" + std::string(req[http::field::via]) +
             "\nbody-bytes=" + std::to_string(req.body().size()) + "\nbody-hash=" + hex +
             "\nframing=" + (parser.chunked() ? "chunked" : "length") + "\n";
-        for (const char* h : {"Proxy-Connection", "Keep-Alive", "X-Hop"}) {
+        for (const char* h : {"Proxy-Connection", "Keep-Alive", "X-Hop", "X-Authenticated-User"}) {
             if (req.count(h) > 0) body += std::string("leaked=") + h + "\n";
         }
         if (req[http::field::upgrade] == "echo") {

@@ -1,0 +1,163 @@
+#include "identity_hub.hpp"
+
+#include <stdexcept>
+
+#include "consolegate/identity/trusted_header.hpp"
+#include "consolegate/log/log.hpp"
+#include "consolegate/net/prometheus.hpp"
+
+namespace consolegate::app {
+
+namespace {
+
+void count(std::atomic<std::uint64_t>& c) {
+    c.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+identity_hub::identity_hub(const core::config& cfg)
+    : header_(cfg.identity.trusted_header),
+      map_(static_cast<std::size_t>(cfg.identity.address_map_max)) {
+    apply(cfg);
+}
+
+std::shared_ptr<identity_hub> identity_hub::make(const core::config& cfg,
+                                                 std::chrono::system_clock::time_point now) {
+    std::shared_ptr<identity_hub> hub(new identity_hub(cfg));
+    if (hub->watch_) {
+        bool ok = true;
+        auto what = hub->watch_->poll(hub->map_, ok);
+        if (!ok) throw std::runtime_error("identity.address_map_file: " + what);
+        log::write(log::level::info, "identity", "address map file loaded", {{"what", what}});
+    }
+    hub->map_.prune(now);
+    return hub;
+}
+
+void identity_hub::apply(const core::config& cfg) {
+    const auto& id = cfg.identity;
+    map_.set_limit(static_cast<std::size_t>(id.address_map_max));
+    max_ttl_ms_.store(id.address_map_max_ttl.count(), std::memory_order_relaxed);
+    trusted_.store(std::make_shared<const std::vector<core::cidr>>(id.trusted_header_from));
+    if (id.address_map_file.empty()) {
+        if (watch_) map_.replace_file({}, {});  // the file is no longer configured
+        watch_.reset();
+    } else if (!watch_ || watch_->file() != id.address_map_file) {
+        watch_.emplace(id.address_map_file);  // loaded at the next tick
+    }
+}
+
+void identity_hub::tick(std::chrono::system_clock::time_point now) {
+    map_.prune(now);
+    if (!watch_) return;
+    bool ok = true;
+    auto what = watch_->poll(map_, ok);
+    if (what.empty()) return;
+    log::write(ok ? log::level::info : log::level::error, "identity",
+               ok ? "address map file loaded" : "address map file refused", {{"what", what}});
+}
+
+proxy::shared_identity identity_hub::by_header(const core::ip_address& client,
+                                               std::span<const std::string_view> values) {
+    auto r = identity::from_trusted_header(client, *trusted_.load(), values);
+    static log::rate_limit limit(std::chrono::seconds(10));
+    const char* problem = nullptr;
+    switch (r.outcome) {
+        case identity::header_outcome::identified: count(counters_.header_identified); break;
+        case identity::header_outcome::untrusted:
+            count(counters_.header_untrusted);
+            problem = "user header from outside identity.trusted_header_from ignored";
+            break;
+        case identity::header_outcome::invalid:
+            count(counters_.header_invalid);
+            problem = "trusted user header holds no valid user name; ignored";
+            break;
+        case identity::header_outcome::ambiguous:
+            count(counters_.header_invalid);
+            problem = "trusted user header sent more than once; ignored";
+            break;
+    }
+    if (problem) {
+        if (auto suppressed = limit.allow(std::chrono::steady_clock::now())) {
+            // The value is never logged: it is whatever the client chose to send.
+            log::write(log::level::warn, "identity", problem,
+                       {{"client", client.str()},
+                        {"header", header_},
+                        {"suppressed", std::to_string(*suppressed)}});
+        }
+    }
+    return r.who;
+}
+
+proxy::identification identity_hub::proxy_hooks() {
+    proxy::identification who;
+    who.header = header_;
+    auto self = shared_from_this();
+    who.by_address = [self](const core::ip_address& client) {
+        auto id = self->map_.find(client, std::chrono::system_clock::now());
+        if (id) count(self->counters_.address_identified);
+        return id;
+    };
+    if (!header_.empty()) {
+        who.by_header = [self](const core::ip_address& client,
+                               std::span<const std::string_view> values) {
+            return self->by_header(client, values);
+        };
+    }
+    return who;
+}
+
+identity::api_answer identity_hub::post(std::string_view body,
+                                        std::chrono::system_clock::time_point now) {
+    auto answer = identity::post_mappings(
+        map_, body, std::chrono::milliseconds(max_ttl_ms_.load(std::memory_order_relaxed)), now);
+    if (answer.status == 507) {
+        static log::rate_limit limit(std::chrono::seconds(10));
+        if (auto suppressed = limit.allow(std::chrono::steady_clock::now())) {
+            log::write(log::level::warn, "identity",
+                       "address map full: pushed mappings refused (identity.address_map_max)",
+                       {{"limit", std::to_string(map_.limit())},
+                        {"suppressed", std::to_string(*suppressed)}});
+        }
+    }
+    return answer;
+}
+
+identity::api_answer identity_hub::remove(std::string_view address,
+                                          const std::optional<std::string>& user) {
+    return identity::delete_mapping(map_, address, user);
+}
+
+identity::api_answer identity_hub::list(std::chrono::system_clock::time_point now) const {
+    return identity::list_mappings(map_, now);
+}
+
+void identity_hub::write_prometheus(std::string& out) const {
+    using net::write_metric;
+    const auto& m = map_.counters();
+    auto v = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+    write_metric(out, "consolegate_identity_address_mappings", "gauge",
+                 "Address-to-user mappings held (pushed and file, expired ones until pruned)",
+                 std::uint64_t(map_.size()));
+    write_metric(out, "consolegate_identity_address_map_pushes_total", "counter",
+                 "Address mappings stored or refreshed through the admin API", v(m.pushes));
+    write_metric(out, "consolegate_identity_address_map_refused_full_total", "counter",
+                 "Address mappings refused because identity.address_map_max was reached",
+                 v(m.refused_full));
+    write_metric(out, "consolegate_identity_address_map_expired_total", "counter",
+                 "Pushed address mappings pruned after their time to live", v(m.expired));
+    write_metric(out, "consolegate_identity_address_identified_total", "counter",
+                 "Client connections identified through the address map",
+                 v(counters_.address_identified));
+    net::write_metric_header(out, "consolegate_identity_trusted_header_total", "counter",
+                             "Requests carrying the trusted user header, by what came of it");
+    net::write_sample(out, "consolegate_identity_trusted_header_total{outcome=\"identified\"}",
+                      v(counters_.header_identified));
+    net::write_sample(out, "consolegate_identity_trusted_header_total{outcome=\"untrusted\"}",
+                      v(counters_.header_untrusted));
+    net::write_sample(out, "consolegate_identity_trusted_header_total{outcome=\"invalid\"}",
+                      v(counters_.header_invalid));
+}
+
+}  // namespace consolegate::app

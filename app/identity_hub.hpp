@@ -1,0 +1,71 @@
+#pragma once
+// The gateway's side of identity/ (docs/identity.md): one address map for the whole process
+// (every worker reads it, the admin API and the watched file write it, it outlives reloads), the
+// trusted header's settings, and the proxy's identification hooks built over them.
+//
+// Thread-safety: the hooks run on worker threads concurrently; apply(), tick() and the API calls
+// run on the control thread. Settings a reload may change are swapped atomically.
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "consolegate/core/config.hpp"
+#include "consolegate/identity/address_map.hpp"
+#include "consolegate/identity/address_map_api.hpp"
+#include "consolegate/identity/address_map_file.hpp"
+#include "consolegate/proxy/identification.hpp"
+
+namespace consolegate::app {
+
+struct identity_counters {
+    std::atomic<std::uint64_t> header_identified{0};
+    std::atomic<std::uint64_t> header_untrusted{0};  // from outside trusted_header_from: ignored
+    std::atomic<std::uint64_t> header_invalid{0};    // not a user name, or several values
+    std::atomic<std::uint64_t> address_identified{0};
+};
+
+class identity_hub : public std::enable_shared_from_this<identity_hub> {
+  public:
+    // Loads the watched file once; throws std::runtime_error naming the file when it is refused
+    // (a startup error: check-config reports the same problems).
+    static std::shared_ptr<identity_hub> make(const core::config& cfg,
+                                              std::chrono::system_clock::time_point now);
+    identity_hub(const identity_hub&) = delete;
+    identity_hub& operator=(const identity_hub&) = delete;
+
+    // A reload: the map's bound and largest TTL, the trusted networks, the watched file's path.
+    // The header's name is fixed for the process (the proxy strips it): gateway.cpp refuses a
+    // reload that changes it.
+    void apply(const core::config& cfg);
+    // The control thread's tick: prunes expired mappings, reloads the file when it changed.
+    void tick(std::chrono::system_clock::time_point now);
+    // What the proxy asks (identification.hpp); the hooks keep this hub alive.
+    proxy::identification proxy_hooks();
+
+    // The admin API (identity/address_map_api.hpp), counted and logged.
+    identity::api_answer post(std::string_view body, std::chrono::system_clock::time_point now);
+    identity::api_answer remove(std::string_view address, const std::optional<std::string>& user);
+    identity::api_answer list(std::chrono::system_clock::time_point now) const;
+
+    const identity::address_map& map() const { return map_; }
+    void write_prometheus(std::string& out) const;
+
+  private:
+    identity_hub(const core::config& cfg);
+    proxy::shared_identity by_header(const core::ip_address& client,
+                                     std::span<const std::string_view> values);
+
+    const std::string header_;
+    identity::address_map map_;
+    std::atomic<std::shared_ptr<const std::vector<core::cidr>>> trusted_;
+    std::atomic<std::int64_t> max_ttl_ms_;
+    std::optional<identity::address_map_watch> watch_;  // control thread only
+    identity_counters counters_;
+};
+
+}  // namespace consolegate::app

@@ -1,0 +1,224 @@
+"""Who tried: the corporate identity of sign-in attempts through the live gateway.
+
+The address map (admin API with the operator token, the watched file) names the person behind a
+client address on the SNI listener; a trusted upstream proxy's header names it on the CONNECT
+listener and inside tunnels, only from the configured network, and never reaches the origin. The
+identity flows into the policy (a corp_users rule) and into every audit event.
+"""
+import json
+import os
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+from harness import FOREIGN, OPERATOR_TOKEN, REVIEWER_TOKEN, SANDBOX, Gateway, wait_until
+
+ALICE = "alice@CORP.EXAMPLE"
+HEADER = "X-Authenticated-User"
+
+# FOREIGN is outside the organisation: denied by default, allowed to alice alone.
+POLICY = """
+[[policy.rule]]
+name = "sandbox"
+effect = "allow"
+accounts = ["%s"]
+
+[[policy.rule]]
+name = "alice-foreign"
+effect = "allow"
+accounts = ["%s"]
+corp_users = ["alice@corp.example"]
+""" % (SANDBOX, FOREIGN)
+
+IDENTITY = """
+[identity]
+address_map_file = "address-map.txt"
+address_map_max = 3
+trusted_header = "%s"
+trusted_header_from = ["127.0.0.2/32"]
+""" % HEADER
+
+
+class IdentityTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.gw = Gateway(extra_toml=IDENTITY, policy_toml=POLICY)
+        os.makedirs(cls.gw.dir, exist_ok=True)
+        with open(os.path.join(cls.gw.dir, "address-map.txt"), "w") as f:
+            f.write("# written by the NAC\n127.0.0.9 filed@CORP.EXAMPLE\n")
+        cls.gw.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.close()
+
+    # ----- helpers -----
+    def api(self, method, path, body=None, token=OPERATOR_TOKEN):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.gw.ports["admin"], path),
+                                     method=method, data=data, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def foreign(self, *extra, via="sni"):
+        """A sign-in page request for the foreign account; returns (status, body, event)."""
+        code, _, body = self.gw.curl("https://%s.signin.aws.amazon.com/console" % FOREIGN,
+                                     "-H", "Accept: application/json", *extra, via=via)
+        return code, body, self.event_of(code, body)
+
+    def event_of(self, code, body):
+        """The audit event of the attempt just made: the block page names its ID; an allowed
+        attempt is the newest event for the account."""
+        event_id = json.loads(body).get("event_id") if code == 403 else None
+        found = []
+
+        def seen():
+            evs = [e for e in self.gw.events() if e["account"] == FOREIGN]
+            if event_id:
+                evs = [e for e in evs if e["id"] == event_id]
+            found[:] = evs
+            return bool(evs) and (event_id or len(evs) > self.count_before)
+        wait_until(seen, 10, "the attempt's audit event")
+        self.count_before = len([e for e in self.gw.events() if e["account"] == FOREIGN])
+        return found[-1]
+
+    def setUp(self):
+        self.count_before = len([e for e in self.gw.events() if e["account"] == FOREIGN])
+
+    # ----- the address map -----
+    def test_a_pushed_mapping_identifies_the_sni_client_until_it_is_removed(self):
+        code, body, ev = self.foreign()
+        self.assertEqual(code, 403, body)
+        self.assertEqual((ev["corp_user"], ev["corp_source"]), ("", "none"))
+
+        code, body = self.api("POST", "/api/address-map",
+                              {"address": "127.0.0.1", "user": ALICE, "ttl_seconds": 600})
+        self.assertEqual(code, 200, body)
+        try:
+            code, body, ev = self.foreign()
+            self.assertEqual(code, 200, body)  # the corp_users rule allows alice
+            self.assertEqual((ev["corp_user"], ev["corp_source"]), (ALICE, "address-map"))
+            self.assertEqual(ev["rule"], "alice-foreign")
+            # A newer push for the address replaces the mapping.
+            code, body = self.api("POST", "/api/address-map",
+                                  {"address": "127.0.0.1", "user": "bob@CORP.EXAMPLE",
+                                   "ttl_seconds": 600})
+            self.assertIn('"replaced":1', body)
+            code, body, ev = self.foreign()
+            self.assertEqual(code, 403, body)
+            self.assertEqual((ev["corp_user"], ev["corp_source"]), ("bob@CORP.EXAMPLE", "address-map"))
+            # The listing is reviewer material; both origins show.
+            code, listing = self.api("GET", "/api/address-map", token=REVIEWER_TOKEN)
+            self.assertEqual(code, 200)
+            rows = [json.loads(line) for line in listing.splitlines()]
+            self.assertIn({"address": "127.0.0.1", "user": "bob@CORP.EXAMPLE", "origin": "api"},
+                          [{k: r[k] for k in ("address", "user", "origin")} for r in rows])
+            self.assertIn("filed@CORP.EXAMPLE", listing)
+        finally:
+            code, body = self.api("DELETE", "/api/address-map/127.0.0.1")
+        self.assertEqual(code, 200, body)
+        code, body, ev = self.foreign()
+        self.assertEqual(code, 403, body)
+        self.assertEqual(ev["corp_source"], "none")
+
+    def test_changes_need_the_operator_token_in_the_header(self):
+        push = {"address": "127.0.0.1", "user": ALICE, "ttl_seconds": 60}
+        self.assertEqual(self.api("POST", "/api/address-map", push, token=None)[0], 401)
+        self.assertEqual(self.api("POST", "/api/address-map", push, token=REVIEWER_TOKEN)[0], 401)
+        self.assertEqual(self.api("DELETE", "/api/address-map/127.0.0.1", token=REVIEWER_TOKEN)[0], 401)
+        self.assertEqual(self.api("GET", "/api/address-map", token=None)[0], 401)
+        code, body = self.api("POST", "/api/address-map", {"address": "127.0.0.1", "user": ALICE})
+        self.assertEqual(code, 400)
+        self.assertIn("ttl_seconds", body)
+        code, body = self.api("POST", "/api/address-map", dict(push, ttl_seconds=30 * 86400))
+        self.assertEqual(code, 400)  # beyond address_map_max_ttl (7 days)
+        code, _ = self.api("GET", "/api/address-map", token=REVIEWER_TOKEN)
+        self.assertEqual(code, 200)
+
+    def test_a_full_map_refuses_new_addresses_and_counts_them(self):
+        # address_map_max = 3 and the file holds one mapping: room for two pushes.
+        pushes = [{"address": "127.0.1.%d" % i, "user": "u%d" % i, "ttl_seconds": 60} for i in range(3)]
+        code, body = self.api("POST", "/api/address-map", pushes)
+        try:
+            self.assertEqual(code, 507, body)
+            self.assertIn('"refused_full":1', body)
+            self.assertRegex(self.gw.metrics(), r"consolegate_identity_address_map_refused_full_total [1-9]")
+            self.assertIn("address map full", self.gw.log("consolegate"))
+        finally:
+            for p in pushes:
+                self.api("DELETE", "/api/address-map/" + p["address"])
+
+    def test_the_watched_file_is_reloaded_when_it_changes_and_survives_a_reload(self):
+        path = os.path.join(self.gw.dir, "address-map.txt")
+        with open(path, "w") as f:
+            f.write("127.0.0.1 %s\n127.0.0.9 filed@CORP.EXAMPLE\n" % ALICE)
+        os.utime(path, (time.time() + 5, time.time() + 5))  # a distinct modification time
+        try:
+            def listed():
+                return ALICE in self.api("GET", "/api/address-map", token=REVIEWER_TOKEN)[1]
+            wait_until(listed, 10, "the changed file to be loaded")
+            code, body, ev = self.foreign()
+            self.assertEqual(code, 200, body)
+            self.assertEqual((ev["corp_user"], ev["corp_source"]), (ALICE, "address-map"))
+            # A reload keeps the map.
+            self.assertEqual(self.gw.admin_post("/reload")[0], 200)
+            code, body, ev = self.foreign()
+            self.assertEqual(ev["corp_source"], "address-map")
+            # A broken file is refused whole; what was loaded stays.
+            with open(path, "w") as f:
+                f.write("127.0.0.1 two words\n")
+            os.utime(path, (time.time() + 10, time.time() + 10))
+            wait_until(lambda: "address map file refused" in self.gw.log("consolegate"), 10,
+                       "the broken file to be refused")
+            self.assertTrue(listed())
+        finally:
+            with open(path, "w") as f:
+                f.write("127.0.0.9 filed@CORP.EXAMPLE\n")
+            os.utime(path, (time.time() + 15, time.time() + 15))
+            wait_until(lambda: ALICE not in self.api("GET", "/api/address-map", token=REVIEWER_TOKEN)[1],
+                       10, "the file to be restored")
+
+    # ----- the trusted header -----
+    def test_the_header_on_connect_identifies_a_trusted_proxy_only(self):
+        code, body, ev = self.foreign("--interface", "127.0.0.2", "--proxy-header",
+                                      "%s: %s" % (HEADER, ALICE), via="connect")
+        self.assertEqual(code, 200, body)
+        self.assertEqual((ev["corp_user"], ev["corp_source"]), (ALICE, "header"))
+        code, body, ev = self.foreign("--proxy-header", "%s: %s" % (HEADER, ALICE), via="connect")
+        self.assertEqual(code, 403, body)  # 127.0.0.1 is not the trusted proxy
+        self.assertEqual(ev["corp_source"], "none")
+        self.assertIn("outside identity.trusted_header_from", self.gw.log("consolegate"))
+
+    def test_the_header_inside_a_tunnel_is_honoured_from_the_trusted_proxy_and_never_forwarded(self):
+        before = len(self.gw.origin_requests())
+        code, body, ev = self.foreign("--interface", "127.0.0.2", "-H", "%s: %s" % (HEADER, ALICE),
+                                      via="connect")
+        self.assertEqual(code, 200, body)
+        self.assertEqual((ev["corp_user"], ev["corp_source"]), (ALICE, "header"))
+        code, body, _ = self.foreign("-H", "%s: %s" % (HEADER, ALICE), via="connect")
+        self.assertEqual(code, 403, body)
+        # Allowed requests to the sandbox from anyone: the header never reaches the origin.
+        for extra in (["--interface", "127.0.0.2"], []):
+            code, _, body = self.gw.curl("https://%s.signin.aws.amazon.com/console" % SANDBOX,
+                                         "-H", "%s: %s" % (HEADER, ALICE), *extra)
+            self.assertEqual(code, 200, body)
+        received = self.gw.origin_requests()[before:]
+        self.assertGreaterEqual(len(received), 3)
+        for r in received:
+            self.assertNotIn(HEADER.lower(), [k.lower() for k, _ in r["headers"]])
+
+    def test_metrics_count_identities(self):
+        text = self.gw.metrics()
+        self.assertIn("consolegate_identity_address_mappings", text)
+        self.assertIn('consolegate_identity_trusted_header_total{outcome="untrusted"}', text)
+
+
+if __name__ == "__main__":
+    unittest.main()
