@@ -410,7 +410,18 @@ asio::awaitable<bool> relay_response(bumped_connection& c, exchange& r) {
         c.up.tls->expires_after(c.o.idle_timeout);
         auto bec = co_await parse_from(*c.up.tls, c.up.buf, rp, false);
         if (bec == http::error::need_buffer) bec = {};
-        if (bec || !rp.is_done()) co_return false;
+        if (bec || !rp.is_done()) {
+            // Nothing has reached the client yet: it gets the upstream error (502), never an
+            // empty close, when the origin resets or falls silent in the body.
+            const auto why = "reading the response of " + c.host + " failed: " +
+                             (c.up.tls->timed_out() ? std::string("timed out")
+                              : bec                 ? bec.message()
+                                                    : std::string("the body ended early"));
+            c.up.tls.reset();
+            auto page = render_upstream_error(c.host, why, r.navigation);
+            co_await write_rendered(c.client, page, false, std::chrono::seconds(5));
+            co_return false;
+        }
         observe_response(c, r, std::string_view(c.wire).substr(at), true);
         c.client.expires_after(c.o.idle_timeout);
         co_return !co_await c.client.write(asio::buffer(c.wire));

@@ -773,6 +773,29 @@ TEST_F(proxy_service, an_origin_that_never_answers_gets_a_502_after_the_deadline
     EXPECT_NE(ok.out.find("target=/fine"), std::string::npos) << ok.out;
 }
 
+// Issue 17 (faults): an origin that resets, or falls silent, after the head and part of the body.
+// A small body is buffered before the client gets a byte (its head goes out with it), so the
+// client gets 502 naming the failure, at once for a reset and at idle_timeout for silence; a
+// large body streams, and then the connection closes before Content-Length is reached (never a
+// complete-looking response). The broken upstream connection is not pooled; the proxy keeps
+// serving.
+TEST_F(proxy_service, an_origin_that_resets_or_stalls_mid_body_is_never_a_whole_answer) {
+    auto o = base_config();
+    o->proxy.idle_timeout = std::chrono::milliseconds(1500);
+    running_proxy p(o, test::allow_every_request);
+    for (const char* path : {"/reset-mid-body", "/stall-mid-body"}) {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto r = run(curl_connect(p, std::string("https://signin.aws.amazon.com") + path,
+                                  "-w '%{http_code}'"));
+        const auto took = std::chrono::steady_clock::now() - t0;
+        EXPECT_NE(r.out.find("502"), std::string::npos) << path << ": " << r.out;
+        EXPECT_EQ(r.out.find("pppp"), std::string::npos) << path << ": " << r.out;
+        EXPECT_LT(took, std::chrono::seconds(6)) << path;
+        auto ok = run(curl_connect(p, "https://signin.aws.amazon.com/fine"));
+        EXPECT_NE(ok.out.find("target=/fine"), std::string::npos) << path << ": " << ok.out;
+    }
+}
+
 TEST_F(proxy_service, an_idle_keep_alive_connection_gives_its_buffers_back_and_still_serves) {
     auto o = base_config();
     o->proxy.idle_timeout = std::chrono::seconds(2);  // buffers go back after a quarter of it

@@ -55,6 +55,23 @@ asio::awaitable<void> serve(Stream& s, beast::tcp_stream& raw) {
             co_await http::async_write(s, sr, tok);  // ends with the close below, ok or not
             co_return;                               // closing the connection ends the body
         }
+        if (req.target() == "/reset-mid-body" || req.target() == "/stall-mid-body") {
+            // The head and a tenth of the body, then a reset (RST) or silence: the client must
+            // never see a complete-looking response.
+            const std::string head =
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10000\r\n\r\n" +
+                std::string(1000, 'p');
+            co_await asio::async_write(s, asio::buffer(head), tok);
+            if (req.target() == "/stall-mid-body") {
+                asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::seconds(30));
+                co_await t.async_wait(tok);
+                co_return;
+            }
+            boost::system::error_code ignored;
+            raw.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+            raw.socket().close(ignored);
+            co_return;
+        }
         if (req.target() == "/stall") {
             // Never answers within any test's timeout: the proxy's upstream deadline must fire.
             asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::seconds(30));
