@@ -17,7 +17,8 @@ parse_status parse_query(std::span<const std::uint8_t> msg, query& q) noexcept {
     const std::uint16_t an = get16(&msg[6]);
     const std::uint16_t ns = get16(&msg[8]);
     const std::uint16_t ar = get16(&msg[10]);
-    if ((q.flags & flag::opcode_mask) != 0) return parse_status::notimp;
+    const std::uint16_t opcode = (q.flags & flag::opcode_mask) >> 11;
+    if (opcode != 0 && opcode != 4) return parse_status::notimp;
     if (qd != 1 || an != 0 || ns != 0) return parse_status::formerr;
     std::size_t off = header_size;
     // The question is the first name of the message: a compression pointer in it could only
@@ -51,7 +52,7 @@ parse_status parse_query(std::span<const std::uint8_t> msg, query& q) noexcept {
         off += 10u + rdlen;
     }
     if (q.edns && q.edns_version != 0) return parse_status::badvers;
-    return parse_status::ok;
+    return opcode == 4 ? parse_status::notify : parse_status::ok;
 }
 
 std::size_t response_limit(const query& q, bool tcp, std::uint16_t our_udp_size) noexcept {
@@ -97,6 +98,19 @@ std::size_t write_rcode(const query& q, std::uint16_t rc, std::uint16_t our_udp_
     write_question(w, q);
     if (q.edns) write_opt(w, our_udp_size, static_cast<std::uint8_t>(rc >> 4), q.do_bit);
     return w.ok() ? w.size() : 0;
+}
+
+std::size_t write_notimp(std::span<const std::uint8_t> raw, std::span<std::uint8_t> out) noexcept {
+    if (raw.size() < header_size) return 0;
+    if (raw.size() > out.size()) {
+        const auto n = write_formerr(raw, out);
+        if (n) out[3] = static_cast<std::uint8_t>((out[3] & 0xf0) | rcode::notimp);
+        return n;
+    }
+    std::copy(raw.begin(), raw.end(), out.begin());
+    out[2] |= 0x80;  // QR
+    out[3] = static_cast<std::uint8_t>((out[3] & 0xf0) | rcode::notimp);
+    return raw.size();
 }
 
 std::size_t write_formerr(std::span<const std::uint8_t> raw, std::span<std::uint8_t> out) noexcept {

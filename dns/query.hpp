@@ -27,7 +27,8 @@ enum class parse_status {
     ok,
     drop,     // not worth an answer: shorter than a header, or a response (QR=1)
     formerr,  // answer FORMERR (RFC 1035 §4.1.1)
-    notimp,   // opcode other than QUERY
+    notimp,   // opcode other than QUERY and NOTIFY: answered by reflection (write_notimp)
+    notify,   // opcode NOTIFY with a readable question: REFUSED (a resolver takes no zone)
     badvers,  // EDNS version > 0 (RFC 6891 §6.1.3)
 };
 
@@ -40,6 +41,9 @@ std::size_t response_limit(const query& q, bool tcp, std::uint16_t our_udp_size)
 // Header + echoed question (+ OPT when the client sent EDNS). rcode may be extended (BADVERS=16).
 std::size_t write_rcode(const query& q, std::uint16_t rcode, std::uint16_t our_udp_size,
                         std::span<std::uint8_t> out) noexcept;
+// NOTIMP as unbound sends it: the query reflected with QR set and the rcode NOTIMP (same size as
+// the query, so no amplification); header only when it does not fit `out`.
+std::size_t write_notimp(std::span<const std::uint8_t> raw, std::span<std::uint8_t> out) noexcept;
 // FORMERR for a message whose question could not be parsed: header only, ID and RD copied.
 std::size_t write_formerr(std::span<const std::uint8_t> raw, std::span<std::uint8_t> out) noexcept;
 // The question alone with TC=1: "retry over TCP" (RFC 1035 §4.2.1, RFC 7766 §5).

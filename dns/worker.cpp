@@ -140,10 +140,17 @@ std::size_t worker::answer_unparsed(parse_status s, std::span<const std::uint8_t
         case parse_status::formerr:
             st.formerr.fetch_add(1, std::memory_order_relaxed);
             return write_formerr(in, out);
-        case parse_status::notimp: {
+        case parse_status::notimp:
+            // As unbound answers an opcode it does not implement: the query reflected with QR
+            // and NOTIMP (tests/integration/dns differential).
             st.notimp.fetch_add(1, std::memory_order_relaxed);
-            const auto n = write_formerr(in, out);
-            if (n) out[3] = static_cast<std::uint8_t>((out[3] & 0xf0) | rcode::notimp);
+            return write_notimp(in, out);
+        case parse_status::notify: {
+            // A resolver takes no notifies: REFUSED with the question, the opcode echoed, as
+            // unbound answers it.
+            st.refused.fetch_add(1, std::memory_order_relaxed);
+            const auto n = write_rcode(q, rcode::refused, udp_size(), out);
+            if (n) out[2] = static_cast<std::uint8_t>(out[2] | ((q.flags >> 8) & 0x78));
             return n;
         }
         case parse_status::badvers:

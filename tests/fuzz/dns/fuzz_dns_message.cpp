@@ -1,6 +1,7 @@
 // Every byte string is both a client query and an upstream answer: the query parser, the
 // gateway's own answers, the answer normaliser (including the CNAME rewrite) and the renderer
 // must never crash, and what they write must fit the buffer and parse back as a query's answer.
+#include <algorithm>
 #include <cstdlib>
 
 #include "answer.hpp"
@@ -39,6 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (st == parse_status::formerr || st == parse_status::notimp) {
         check(write_formerr(in, out) <= out.size());
     }
+    if (st == parse_status::notimp) check(write_notimp(in, out) <= std::max(size, header_size));
     if (st != parse_status::ok) {
         // The same bytes as an upstream answer to the question they carry, if any.
         std::size_t off = header_size;

@@ -9,7 +9,9 @@ import sys
 
 import dns.flags
 import dns.message
+import dns.opcode
 import dns.query
+import dns.rcode
 import dns.rdatatype
 
 
@@ -32,6 +34,19 @@ def norec_questions():
         yield f"u{i}.example.test.", "A"  # never asked
     for name, t in (("www", "A"), ("alias", "A"), ("mx", "MX"), ("nx0", "A"), ("@", "SOA")):
         yield ("example.test." if name == "@" else f"{name}.example.test."), t
+
+
+def ask_opcode(port, opcode, name="www.example.test.", edns=True):
+    """A query with another opcode: rcode, opcode, header flags, question and OPT as answered."""
+    # An UPDATE's first section names a zone (RFC 2136 §2.3): its type must be SOA.
+    rdtype = "SOA" if opcode == dns.opcode.UPDATE else "A"
+    q = dns.message.make_query(name, rdtype, use_edns=0 if edns else False, payload=1232)
+    q.flags |= dns.flags.AD
+    q.set_opcode(opcode)
+    r = dns.query.udp(q, "127.0.0.1", port=port, timeout=3)
+    flags = [f for f in ("QR", "AA", "TC", "RD", "RA", "AD", "CD") if r.flags & getattr(dns.flags, f)]
+    return (dns.rcode.to_text(r.rcode()), dns.opcode.to_text(r.opcode()), flags,
+            [x.to_text() for x in r.question], r.edns)
 
 
 def ask(port, name, rdtype, rd=True):
@@ -63,6 +78,13 @@ def main():
         ra, rb = ask(a, name, t, rd=False), ask(b, name, t, rd=False)
         if ra != rb:
             diffs.append(f"{name} {t} RD=0: consolegate={ra} unbound={rb}")
+    # Opcodes other than QUERY: NOTIFY is refused, the rest are not implemented (RFC 1035 §4.1.1).
+    for opcode in (1, 2, 4, 5):  # the assigned ones dnspython can build
+        for edns in (True, False):
+            count += 1
+            ra, rb = ask_opcode(a, opcode, edns=edns), ask_opcode(b, opcode, edns=edns)
+            if ra != rb:
+                diffs.append(f"opcode {opcode} edns={edns}: consolegate={ra} unbound={rb}")
     print(f"{count} questions, {len(diffs)} differences")
     for d in diffs:
         print(d)

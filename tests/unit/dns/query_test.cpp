@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+
 #include "msg_builder.hpp"
 #include "samples.hpp"
 
@@ -39,6 +42,16 @@ TEST(query, rejects_malformed) {
     auto opcode = make_query("a.example", 1);
     opcode[2] |= 0x10;  // opcode 2 (STATUS)
     EXPECT_EQ(parse_query(opcode, q), parse_status::notimp);
+    // NOTIMP is the query reflected with QR and the rcode (unbound's answer), never larger.
+    std::array<std::uint8_t, 512> reflected{};
+    ASSERT_EQ(write_notimp(opcode, reflected), opcode.size());
+    EXPECT_EQ(reflected[2], opcode[2] | 0x80);
+    EXPECT_EQ(reflected[3] & 0x0f, 4);
+    EXPECT_TRUE(std::equal(opcode.begin() + 4, opcode.end(), reflected.begin() + 4));
+    auto notify = make_query("a.example", 6);
+    notify[2] |= 0x20;  // opcode 4 (NOTIFY): its question is read, so it can be refused
+    EXPECT_EQ(parse_query(notify, q), parse_status::notify);
+    EXPECT_EQ(q.qtype, 6);
     // A question name compressed into the header (fuzzer find): FORMERR, never read in place.
     const std::vector<std::uint8_t> compressed{0, 1,   0,   0,   0,   1,    0, 0, 0, 0, 0, 0,
                                                4, 't', 'e', 's', 't', 0xc0, 0, 0, 1, 0, 1};
