@@ -6,6 +6,7 @@
 #include "consolegate/core/config.hpp"
 #include "consolegate/core/host_pattern.hpp"
 #include "consolegate/identity/address_map_file.hpp"
+#include "consolegate/identity/groups.hpp"
 
 namespace consolegate::app {
 
@@ -57,6 +58,15 @@ int cmd_check_config(int argc, char** argv) {
         if (!parsed.problems.empty()) {
             std::fprintf(stderr, "%s: %zu problem%s\n", argv[1], parsed.problems.size(),
                          parsed.problems.size() == 1 ? "" : "s");
+            return 2;
+        }
+    }
+    if (r.cfg && !r.cfg->identity.groups_file.empty()) {
+        const auto& file = r.cfg->identity.groups_file;
+        auto parsed = identity::read_groups(file);
+        if (!parsed.table) {
+            std::fprintf(stderr, "%s: %s\n%s: 1 problem\n", file.c_str(), parsed.problem.c_str(),
+                         argv[1]);
             return 2;
         }
     }

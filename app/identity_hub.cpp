@@ -31,6 +31,12 @@ std::shared_ptr<identity_hub> identity_hub::make(const core::config& cfg,
         if (!ok) throw std::runtime_error("identity.address_map_file: " + what);
         log::write(log::level::info, "identity", "address map file loaded", {{"what", what}});
     }
+    if (hub->groups_watch_) {
+        bool ok = true;
+        auto what = hub->poll_groups(ok);
+        if (!ok) throw std::runtime_error("identity.groups_file: " + what);
+        log::write(log::level::info, "identity", "groups file loaded", {{"what", what}});
+    }
     hub->map_.prune(now);
     return hub;
 }
@@ -46,10 +52,50 @@ void identity_hub::apply(const core::config& cfg) {
     } else if (!watch_ || watch_->file() != id.address_map_file) {
         watch_.emplace(id.address_map_file);  // loaded at the next tick
     }
+    if (id.groups_file.empty()) {
+        groups_.store(nullptr);
+        groups_watch_.reset();
+    } else if (!groups_watch_ || groups_watch_->file() != id.groups_file) {
+        groups_watch_.emplace(id.groups_file);  // loaded at the next tick
+    }
+}
+
+std::string identity_hub::poll_groups(bool& ok) {
+    ok = true;
+    const auto& file = groups_watch_->file();
+    switch (groups_watch_->poll()) {
+        case identity::file_watch::change::none: return "";
+        case identity::file_watch::change::missing:
+            ok = false;
+            return file.string() + ": cannot be read; the groups loaded before stay";
+        case identity::file_watch::change::changed: break;
+    }
+    auto parsed = identity::read_groups(file);
+    if (!parsed.table) {
+        ok = false;
+        return file.string() + ": " + parsed.problem +
+               "; the file is refused and the groups loaded before stay";
+    }
+    auto users = parsed.table->users();
+    groups_.store(std::move(parsed.table));
+    return file.string() + ": groups of " + std::to_string(users) + " users loaded";
+}
+
+proxy::shared_identity identity_hub::add_groups(proxy::shared_identity who) const {
+    if (!who) return who;
+    auto table = groups_.load();
+    return identity::with_groups(std::move(who), table.get());
 }
 
 void identity_hub::tick(std::chrono::system_clock::time_point now) {
     map_.prune(now);
+    if (groups_watch_) {
+        bool ok = true;
+        if (auto what = poll_groups(ok); !what.empty()) {
+            log::write(ok ? log::level::info : log::level::error, "identity",
+                       ok ? "groups file loaded" : "groups file refused", {{"what", what}});
+        }
+    }
     if (!watch_) return;
     bool ok = true;
     auto what = watch_->poll(map_, ok);
@@ -87,7 +133,7 @@ proxy::shared_identity identity_hub::by_header(const core::ip_address& client,
                         {"suppressed", std::to_string(*suppressed)}});
         }
     }
-    return r.who;
+    return add_groups(std::move(r.who));
 }
 
 proxy::identification identity_hub::proxy_hooks() {
@@ -96,8 +142,9 @@ proxy::identification identity_hub::proxy_hooks() {
     auto self = shared_from_this();
     who.by_address = [self](const core::ip_address& client) {
         auto id = self->map_.find(client, std::chrono::system_clock::now());
-        if (id) count(self->counters_.address_identified);
-        return id;
+        if (!id) return id;
+        count(self->counters_.address_identified);
+        return self->add_groups(std::move(id));
     };
     if (!header_.empty()) {
         who.by_header = [self](const core::ip_address& client,
@@ -150,6 +197,9 @@ void identity_hub::write_prometheus(std::string& out) const {
     write_metric(out, "consolegate_identity_address_identified_total", "counter",
                  "Client connections identified through the address map",
                  v(counters_.address_identified));
+    auto groups = groups_.load();
+    write_metric(out, "consolegate_identity_group_users", "gauge", "Users the groups file lists",
+                 std::uint64_t(groups ? groups->users() : 0));
     net::write_metric_header(out, "consolegate_identity_trusted_header_total", "counter",
                              "Requests carrying the trusted user header, by what came of it");
     net::write_sample(out, "consolegate_identity_trusted_header_total{outcome=\"identified\"}",

@@ -18,6 +18,7 @@
 #include "consolegate/identity/address_map.hpp"
 #include "consolegate/identity/address_map_api.hpp"
 #include "consolegate/identity/address_map_file.hpp"
+#include "consolegate/identity/groups.hpp"
 #include "consolegate/proxy/identification.hpp"
 
 namespace consolegate::app {
@@ -59,12 +60,17 @@ class identity_hub : public std::enable_shared_from_this<identity_hub> {
     identity_hub(const core::config& cfg);
     proxy::shared_identity by_header(const core::ip_address& client,
                                      std::span<const std::string_view> values);
+    // The groups file when it changed: "" unchanged, else what happened; `ok` false = refused.
+    std::string poll_groups(bool& ok);
+    proxy::shared_identity add_groups(proxy::shared_identity who) const;
 
     const std::string header_;
     identity::address_map map_;
     std::atomic<std::shared_ptr<const std::vector<core::cidr>>> trusted_;
     std::atomic<std::int64_t> max_ttl_ms_;
     std::optional<identity::address_map_watch> watch_;  // control thread only
+    std::optional<identity::file_watch> groups_watch_;  // control thread only
+    std::atomic<std::shared_ptr<const identity::group_table>> groups_;
     identity_counters counters_;
 };
 

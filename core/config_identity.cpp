@@ -40,6 +40,7 @@ void loader::read_identity(const toml::table& t) {
     s.get_duration("address_map_max_ttl", id.address_map_max_ttl);
     s.get("trusted_header", id.trusted_header);
     s.get_cidrs("trusted_header_from", id.trusted_header_from);
+    s.get_path("groups_file", id.groups_file);
     s.finish();
     if (id.address_map_max_ttl.count() < 1000)
         error(t.source(), "identity.address_map_max_ttl: must be at least 1s");

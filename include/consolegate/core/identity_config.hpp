@@ -23,6 +23,8 @@ struct identity_config {
     // from trusted_header_from; stripped from every request before it is forwarded.
     std::string trusted_header;
     std::vector<cidr> trusted_header_from;
+    // Group membership (identity/groups.hpp): a JSON file user -> groups, watched; empty = none.
+    std::filesystem::path groups_file;
 };
 
 }  // namespace consolegate::core

@@ -29,7 +29,13 @@ name = "alice-foreign"
 effect = "allow"
 accounts = ["%s"]
 corp_users = ["alice@corp.example"]
-""" % (SANDBOX, FOREIGN)
+
+[[policy.rule]]
+name = "no-contractors-in-sandbox"
+effect = "deny"
+accounts = ["%s"]
+corp_groups = ["Contractors"]
+""" % (SANDBOX, FOREIGN, SANDBOX)
 
 IDENTITY = """
 [identity]
@@ -37,6 +43,7 @@ address_map_file = "address-map.txt"
 address_map_max = 3
 trusted_header = "%s"
 trusted_header_from = ["127.0.0.2/32"]
+groups_file = "groups.json"
 """ % HEADER
 
 
@@ -47,6 +54,8 @@ class IdentityTest(unittest.TestCase):
         os.makedirs(cls.gw.dir, exist_ok=True)
         with open(os.path.join(cls.gw.dir, "address-map.txt"), "w") as f:
             f.write("# written by the NAC\n127.0.0.9 filed@CORP.EXAMPLE\n")
+        with open(os.path.join(cls.gw.dir, "groups.json"), "w") as f:
+            json.dump({"CAROL@corp.example": ["contractors"], ALICE: ["engineers"]}, f)
         cls.gw.start()
 
     @classmethod
@@ -213,6 +222,25 @@ class IdentityTest(unittest.TestCase):
         self.assertGreaterEqual(len(received), 3)
         for r in received:
             self.assertNotIn(HEADER.lower(), [k.lower() for k, _ in r["headers"]])
+
+    # ----- groups -----
+    def test_a_corp_groups_rule_decides_for_the_members_of_the_group(self):
+        sandbox = "https://%s.signin.aws.amazon.com/console" % SANDBOX
+        code, _, body = self.gw.curl(sandbox, "-H", "Accept: application/json", "--interface",
+                                     "127.0.0.2", "--proxy-header", "%s: carol@CORP.EXAMPLE" % HEADER)
+        self.assertEqual(code, 403, body)
+        doc = json.loads(body)
+        self.assertEqual(doc["rule"], "no-contractors-in-sandbox")
+        wait_until(lambda: [e for e in self.gw.events() if e["id"] == doc["event_id"]], 10,
+                   "the event")
+        ev = [e for e in self.gw.events() if e["id"] == doc["event_id"]][0]
+        self.assertEqual((ev["corp_user"], ev["corp_source"]), ("carol@CORP.EXAMPLE", "header"))
+        # Another group's member, and a user the file does not list, are not caught by it.
+        for user in (ALICE, "dave@CORP.EXAMPLE"):
+            code, _, body = self.gw.curl(sandbox, "--interface", "127.0.0.2", "--proxy-header",
+                                         "%s: %s" % (HEADER, user))
+            self.assertEqual(code, 200, body)
+        self.assertIn("consolegate_identity_group_users 2", self.gw.metrics())
 
     def test_metrics_count_identities(self):
         text = self.gw.metrics()

@@ -31,6 +31,7 @@ address_map_max = 500
 address_map_max_ttl = "12h"
 trusted_header = "X-Authenticated-User"
 trusted_header_from = ["10.9.0.0/24"]
+groups_file = "groups.json"
 )");
     ASSERT_TRUE(r.cfg) << all(r);
     const auto& id = r.cfg->identity;
@@ -40,6 +41,7 @@ trusted_header_from = ["10.9.0.0/24"]
     EXPECT_EQ(id.trusted_header, "X-Authenticated-User");
     ASSERT_EQ(id.trusted_header_from.size(), 1u);
     EXPECT_EQ(id.trusted_header_from[0].str(), "10.9.0.0/24");
+    EXPECT_EQ(id.groups_file, std::filesystem::path("/nonexistent-cg/groups.json"));
 }
 
 TEST(config_identity, a_header_without_networks_and_networks_without_a_header_are_refused) {
