@@ -61,6 +61,7 @@ json::object attempt_json(const judged_attempt& ja) {
     for (auto& g : a.corp.groups) groups.emplace_back(g);
     o["corp_groups"] = std::move(groups);
     if (!a.change_type.empty()) o["change_type"] = a.change_type;
+    if (!a.idc_instance.empty()) o["idc_instance"] = a.idc_instance;
     if (!a.parse_error.empty()) o["parse_error"] = a.parse_error;
     o["effect"] = core::to_string(d.verdict);
     o["enforced"] = core::to_string(d.enforced());

@@ -35,6 +35,7 @@ constexpr string_field string_fields[] = {
     {"source", &event::source},
     {"change_type", &event::change_type},
     {"parse_error", &event::parse_error},
+    {"idc_instance", &event::idc_instance},
     {"corp_user", &event::corp_user},
     {"corp_source", &event::corp_source},
     {"method", &event::method},
@@ -115,6 +116,7 @@ event make_event(std::string id, const core::sign_in_attempt& a, const core::dec
     e.source = a.source;
     e.change_type = a.change_type;
     e.parse_error = a.parse_error;
+    e.idc_instance = a.idc_instance;
     e.corp_user = a.corp.user;
     e.corp_source = std::string(core::to_string(a.corp.source));
     e.method = std::string(method);

@@ -288,6 +288,7 @@ std::string render_event_page(const event& e, std::string_view node_name) {
     row("Query parameters", e.query);
     row("Found in", e.source);
     row("AMS change type", e.change_type);
+    row("Identity Center instance", e.idc_instance);
     row("Parse error", e.parse_error);
     row("TEAM request", e.team_request_id);
     row("TEAM ticket", e.team_ticket);

@@ -1,5 +1,7 @@
 // The [policy] table: mode, alias map, org export, endpoint policies, AMS guardrails, rules.
 
+#include <cctype>
+
 #include "config_reader.hpp"
 #include "consolegate/core/endpoint_policy.hpp"
 
@@ -20,6 +22,18 @@ std::string account_message(const toml::node& e, const std::string& item) {
     }
     return item + ": expected an account ID string of 12 digits, got " +
            std::string(type_name(e.type()));
+}
+
+// An IAM Identity Center instance as a start URL's first label names it: a directory ID
+// (d-xxxxxxxxxx) or an alias, one DNS label (RFC 1123: letters, digits, inner hyphens).
+bool is_instance_label(std::string_view v) {
+    if (v.empty() || v.size() > 63 || v.front() == '-' || v.back() == '-') return false;
+    for (char c : v) {
+        bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+        if (!ok) return false;
+    }
+    return true;
 }
 
 }  // namespace
@@ -218,6 +232,19 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
     s.get_globs("users", r.users);
     s.get_globs("corp_users", r.corp_users);
     s.get_globs("corp_groups", r.corp_groups);
+    s.each_string("identity_center_instances",
+                  [&](const toml::node& e, std::string_view v, const std::string& item) {
+                      if (!is_instance_label(v))
+                          return error(e, item + ": \"" + std::string(v.substr(0, 64)) +
+                                              "\" is not an Identity Center instance: write the "
+                                              "start URL's first label, e.g. \"d-1234567890\" "
+                                              "or \"mycompany\" for "
+                                              "https://mycompany.awsapps.com/start");
+                      std::string lower(v);
+                      for (auto& c : lower)
+                          c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                      r.identity_center_instances.push_back(std::move(lower));
+                  });
     s.each_string("flows", [&](const toml::node& e, std::string_view v, const std::string& item) {
         if (auto f = sign_in_flow_from_string(v); f == sign_in_flow::account_sign_up)
             return error(e, item +
@@ -234,13 +261,15 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
     s.finish();
 
     bool any_selector = false;
-    for (std::string_view k : {"accounts", "org_ids", "ou_paths", "roles", "users", "flows",
-                               "client_networks", "corp_users", "corp_groups"})
+    for (std::string_view k :
+         {"accounts", "org_ids", "ou_paths", "roles", "users", "flows", "client_networks",
+          "corp_users", "corp_groups", "identity_center_instances"})
         any_selector = any_selector || t.contains(k);
     if (!any_selector && !match_all)
         error(t.source(), pre +
                               ": the rule has no selector (accounts, org_ids, ou_paths, roles, "
-                              "users, flows, client_networks, corp_users, corp_groups); set "
+                              "users, flows, client_networks, corp_users, corp_groups, "
+                              "identity_center_instances); set "
                               "match_all = true to match "
                               "every sign-in");
     if (any_selector && match_all)

@@ -79,6 +79,8 @@ compiled_policy::compiled_policy(const policy_config& config)
         for (const auto& g : rc.corp_users) r.corp_users.emplace_back(g, glob_case::insensitive);
         for (const auto& g : rc.corp_groups) r.corp_groups.emplace_back(g, glob_case::insensitive);
         r.networks = rc.client_networks;
+        r.instances = rc.identity_center_instances;
+        instances_listed_ = instances_listed_ || !r.instances.empty();
         rules_.push_back(std::move(r));
     }
 
@@ -242,6 +244,13 @@ bool compiled_policy::matches_rest(const rule& r, const sign_in_attempt& a) cons
             }
         }
         if (!any) return false;
+    }
+    if (!r.instances.empty()) {
+        // Lowercased on both sides (config loader, inspector); an attempt naming no instance
+        // (every flow but identity_center_portal) never matches.
+        if (a.idc_instance.empty()) return false;
+        if (std::find(r.instances.begin(), r.instances.end(), a.idc_instance) == r.instances.end())
+            return false;
     }
     if (!r.corp_users.empty()) {
         if (!a.corp.known()) return false;
@@ -431,6 +440,8 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
             d.verdict = effect::allow;
             d.why = reason::rule_allow;
             d.rule = p.rules_[static_cast<std::size_t>(m.allow)].name;
+        } else if (a.flow == sign_in_flow::identity_center_portal && p.instances_listed_) {
+            d = deny(reason::identity_center_instance);
         } else if (account) {
             d = deny(reason::default_deny);
         } else if (a.phase == auth_phase::pre_auth && p.allow_unknown_account_pre_auth_) {

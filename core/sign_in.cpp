@@ -19,6 +19,7 @@ constexpr std::array<std::pair<sign_in_flow, std::string_view>, sign_in_flow_cou
     {sign_in_flow::ams_change, "ams-change"},
     {sign_in_flow::cli_sign_in, "cli-sign-in"},
     {sign_in_flow::account_sign_up, "account-sign-up"},
+    {sign_in_flow::identity_center_portal, "identity-center-portal"},
 }};
 
 }  // namespace
@@ -68,6 +69,7 @@ std::string_view to_string(reason r) noexcept {
         case reason::elevation_expired: return "elevation-expired";
         case reason::elevation_user_unknown: return "elevation-user-unknown";
         case reason::account_sign_up: return "account-sign-up";
+        case reason::identity_center_instance: return "identity-center-instance";
     }
     return "unknown";
 }
@@ -110,6 +112,9 @@ std::string_view describe(reason r) noexcept {
         case reason::account_sign_up:
             return "Creating a new AWS account from this network is not allowed; ask your "
                    "security team for an account in the organization.";
+        case reason::identity_center_instance:
+            return "This IAM Identity Center access portal is not one of the organization's; "
+                   "sign in through the organization's own start URL.";
     }
     return "";
 }

@@ -33,6 +33,7 @@ DEFAULT_HOSTS = (
     + ["portal.sso.%s.amazonaws.com" % r for r in DEMO_REGIONS]
     + ["amscm.%s.amazonaws.com" % r for r in DEMO_REGIONS]
     + ["signin.%s.amazonaws.com" % r for r in DEMO_REGIONS] + ["portal.aws.amazon.com"]
+    + ["oidc.%s.amazonaws.com" % r for r in DEMO_REGIONS] + ["*.awsapps.com"]
 )
 
 

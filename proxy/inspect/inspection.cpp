@@ -272,8 +272,8 @@ std::vector<sign_in_attempt> inspection::run() {
 
     // Distinct attempts only.
     auto key = [](const sign_in_attempt& a) {
-        return std::tie(a.flow, a.phase, a.host, a.account, a.alias, a.role_name, a.user, a.source,
-                        a.change_type, a.parse_error);
+        return std::tie(a.flow, a.phase, a.host, a.account, a.alias, a.role_name, a.permission_set,
+                        a.user, a.source, a.change_type, a.idc_instance, a.parse_error);
     };
     std::vector<sign_in_attempt> unique;
     for (auto& a : out_) {

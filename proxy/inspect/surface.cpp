@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "consolegate/core/host_pattern.hpp"
+
 namespace consolegate::inspect::detail {
 
 using core::auth_phase;
@@ -48,7 +50,58 @@ void read_token(const std::vector<param>& params, const sign_in_attempt& base,
     }
 }
 
+// StartDeviceAuthorization (`aws sso login`): the JSON body's startUrl names the instance. Every
+// distinct startUrl is judged; one that is missing or names no awsapps.com portal fails closed.
+void read_device_authorization(const std::vector<param>& params, const sign_in_attempt& base,
+                               std::vector<sign_in_attempt>& out) {
+    std::vector<std::string> seen;
+    for (const auto& p : params) {
+        if (!iequals(p.name, "startUrl")) continue;
+        auto v = std::string(trim(p.value));
+        if (std::find(seen.begin(), seen.end(), v) != seen.end()) continue;
+        seen.push_back(v);
+        auto a = base;
+        a.source = p.where + ":" + p.name;
+        std::string_view url = v;
+        constexpr std::string_view scheme = "https://";
+        if (p.bad_escape || url.size() < scheme.size() ||
+            !iequals(url.substr(0, scheme.size()), scheme)) {
+            a.parse_error = "StartDeviceAuthorization startUrl is not an https URL";
+            out.push_back(std::move(a));
+            continue;
+        }
+        auto rest = url.substr(scheme.size());
+        auto auth = core::parse_authority(rest.substr(0, rest.find_first_of("/?#")), 443);
+        a.idc_instance = auth ? idc_instance_of(auth->host) : std::string();
+        if (a.idc_instance.empty())
+            a.parse_error = "StartDeviceAuthorization startUrl names no awsapps.com access portal";
+        out.push_back(std::move(a));
+    }
+    if (seen.empty()) {
+        auto a = base;
+        a.source = "json:startUrl";
+        a.parse_error = "StartDeviceAuthorization names no startUrl";
+        out.push_back(std::move(a));
+    }
+}
+
+// `oidc.<one label>.amazonaws.com`: the IAM Identity Center OIDC service (regional).
+bool idc_oidc_host(std::string_view host) {
+    constexpr std::string_view prefix = "oidc.", suffix = ".amazonaws.com";
+    if (!host.starts_with(prefix) || !host.ends_with(suffix)) return false;
+    if (host.size() <= prefix.size() + suffix.size()) return false;
+    auto middle = host.substr(prefix.size(), host.size() - prefix.size() - suffix.size());
+    return middle.find('.') == std::string_view::npos;
+}
+
 }  // namespace
+
+std::string idc_instance_of(std::string_view host) {
+    constexpr std::string_view suffix = ".awsapps.com";
+    if (!host.ends_with(suffix) || host.size() == suffix.size()) return {};
+    auto rest = host.substr(0, host.size() - suffix.size());
+    return std::string(rest.substr(0, rest.find('.')));
+}
 
 bool regional_signin_host(std::string_view host) {
     constexpr std::string_view prefix = "signin.", suffix = ".amazonaws.com";
@@ -71,12 +124,21 @@ surface_endpoint classify_surface(std::string_view host, const std::vector<std::
         segs[1] == "signup") {
         return surface_endpoint::account_sign_up;
     }
+    if (!idc_instance_of(host).empty()) return surface_endpoint::idc_portal;
+    if (idc_oidc_host(host) && segs_are(segs, {"device_authorization"})) {
+        return surface_endpoint::idc_device_authorization;
+    }
     return surface_endpoint::none;
 }
 
 core::sign_in_flow flow_of(surface_endpoint e) {
-    return e == surface_endpoint::account_sign_up ? sign_in_flow::account_sign_up
-                                                  : sign_in_flow::cli_sign_in;
+    switch (e) {
+        case surface_endpoint::account_sign_up: return sign_in_flow::account_sign_up;
+        case surface_endpoint::idc_portal:
+        case surface_endpoint::idc_device_authorization:
+            return sign_in_flow::identity_center_portal;
+        default: return sign_in_flow::cli_sign_in;
+    }
 }
 
 void read_surface(surface_endpoint e, const std::vector<param>& params,
@@ -111,6 +173,16 @@ void read_surface(surface_endpoint e, const std::vector<param>& params,
             out.push_back(std::move(base));
             return;
         case surface_endpoint::oauth_token: read_token(params, base, out); return;
+        case surface_endpoint::idc_portal:
+            // Every request to the portal, so a foreign instance's sign-in page is refused
+            // before anything is typed into it; the instance is the host's first label.
+            base.source = "host";
+            base.idc_instance = idc_instance_of(base.host);
+            out.push_back(std::move(base));
+            return;
+        case surface_endpoint::idc_device_authorization:
+            read_device_authorization(params, base, out);
+            return;
     }
 }
 

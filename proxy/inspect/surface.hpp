@@ -1,6 +1,7 @@
 #pragma once
-// The newer sign-in surfaces (docs/inspection.md "CLI sign-in and account sign-up"): the AWS
-// Sign-In OAuth 2.0 endpoints `aws login` uses and the account sign-up pages. Private to the
+// The newer sign-in surfaces (docs/inspection.md "CLI sign-in and account sign-up", "Identity
+// Center instances"): the AWS Sign-In OAuth 2.0 endpoints `aws login` uses, the account sign-up
+// pages, and the access portals of IAM Identity Center instances. Private to the
 // inspector; kept apart from inspector.cpp so each flow has one file.
 
 #include <cstdint>
@@ -18,7 +19,16 @@ enum class surface_endpoint : std::uint8_t {
     oauth_authorize,  // GET|POST /v1/authorize: the browser step of `aws login`
     oauth_token,      // POST /v1/token: CreateOAuth2Token (authorization_code, refresh_token)
     account_sign_up,  // signin.aws.amazon.com/signup, portal.aws.amazon.com/billing/signup
+    // IAM Identity Center: any request to an instance's access portal, <instance>.awsapps.com
+    // (the start URL and the portal's sign-in pages), and StartDeviceAuthorization
+    // (POST oidc.<region>.amazonaws.com/device_authorization), whose JSON names the start URL.
+    idc_portal,
+    idc_device_authorization,
 };
+
+// The Identity Center instance an access-portal host names: its first label when the host is
+// under awsapps.com ("d-1234567890", "mycompany"), else "".
+std::string idc_instance_of(std::string_view host);
 
 // `signin.<one label>.amazonaws.com`: AWS Sign-In's regional endpoints (signin.<region>…).
 bool regional_signin_host(std::string_view host);

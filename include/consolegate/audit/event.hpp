@@ -23,6 +23,7 @@ struct event {
     std::string flow, phase, host;
     std::string account, alias, ou_path, org, principal_arn, role, permission_set, user;
     std::string source, change_type, parse_error;
+    std::string idc_instance;  // identity-center-portal: the instance (start URL's first label)
     // The person on the corporate network and how the gateway knows it (core::corp_source:
     // none | kerberos | header | address-map). Added in v1 without a version bump: readers
     // treat a missing field as "" (older events).

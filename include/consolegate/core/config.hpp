@@ -122,7 +122,7 @@ struct proxy_config {
     std::vector<std::string> inspect_hosts{"signin.aws.amazon.com",      "*.signin.aws.amazon.com",
                                            "console.aws.amazon.com",     "*.console.aws.amazon.com",
                                            "portal.sso.*.amazonaws.com", "signin.*.amazonaws.com",
-                                           "portal.aws.amazon.com"};
+                                           "portal.aws.amazon.com",      "*.awsapps.com"};
     // Host patterns spliced on purpose: never inspected, spliced even when not_inspected is
     // refuse. A name DNS steers must be in inspect_hosts or here (check-config says so).
     std::vector<std::string> pass_through_hosts;

@@ -29,11 +29,14 @@
 //     even if a plain allow matches too (the narrower grant wins; fail closed); otherwise an
 //     allow (rule_allow); otherwise the default. Within one effect, the first rule in file order
 //     is named.
-//  5. Default: an attempt with an account -> deny, default_deny. With no account (root before
-//     authentication): pre-auth and allow_unknown_account_pre_auth -> allow, unknown_account;
-//     otherwise deny, no_account. Only rules with no account, org or OU selector can match an
-//     attempt that has no account. Org and OU selectors match only accounts in the org export:
-//     an account created after the last export is default-denied until the export catches up.
+//  5. Default: an Identity Center portal attempt (flow identity_center_portal) when some rule
+//     has an identity_center_instances selector -> deny, identity_center_instance: listing
+//     instances makes the list an allow-list. An attempt with an account -> deny, default_deny.
+//     With no account (root before authentication): pre-auth and allow_unknown_account_pre_auth ->
+//     allow, unknown_account; otherwise deny, no_account. Only rules with no account, org or OU
+//     selector can match an attempt that has no account. Org and OU selectors match only accounts
+//     in the org export: an account created after the last export is default-denied until the
+//     export catches up.
 //
 // Report-only. The enforced outcome E is computed from enforcing rules alone, as if report-only
 // rules did not exist, so a report-only rule can never change what the gateway does. The
@@ -123,6 +126,7 @@ class compiled_policy {
         std::vector<glob> corp_users;
         std::vector<glob> corp_groups;
         std::vector<cidr> networks;
+        std::vector<std::string> instances;  // lowercased Identity Center instance labels
     };
     using rule_list = std::vector<std::uint32_t>;  // indices into rules_, ascending
 
@@ -135,6 +139,7 @@ class compiled_policy {
     bool allow_unknown_account_pre_auth_ = true;
     bool deny_unknown_corp_user_ = false;
     bool portal_console_if_anyone_elevated_ = true;
+    bool instances_listed_ = false;  // some rule selects Identity Center instances
     sign_up_action account_sign_up_ = sign_up_action::deny;
     guard_action ams_change_types_ = guard_action::flag;
     guard_action ams_reserved_roles_ = guard_action::flag;

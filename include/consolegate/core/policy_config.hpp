@@ -55,6 +55,10 @@ struct rule_config {
     // case-insensitive (policy.hpp). Never match an attempt whose corporate user is unknown.
     std::vector<std::string> corp_users;
     std::vector<std::string> corp_groups;
+    // IAM Identity Center instances (flow identity_center_portal), lowercased: directory IDs
+    // ("d-xxxxxxxxxx") or aliases (the start URL's first label). Once any rule has one, a portal
+    // attempt that no rule allows is denied with reason identity_center_instance.
+    std::vector<std::string> identity_center_instances;
 };
 
 // One account of the organization export.

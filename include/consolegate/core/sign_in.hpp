@@ -27,8 +27,11 @@ enum class sign_in_flow : std::uint8_t {
     ams_change,       // AMS change request naming a guarded change type
     cli_sign_in,      // `aws login`: Sign-In OAuth 2.0 /v1/authorize (browser) and /v1/token
     account_sign_up,  // new AWS account sign-up pages (signin:CreateAccount)
+    // The IAM Identity Center access portal of one instance: <instance>.awsapps.com (the start
+    // URL), and `aws sso login`'s StartDeviceAuthorization naming that start URL.
+    identity_center_portal,
 };
-inline constexpr int sign_in_flow_count = 12;
+inline constexpr int sign_in_flow_count = 13;
 
 enum class auth_phase : std::uint8_t { pre_auth, post_auth, session };
 
@@ -47,6 +50,9 @@ struct sign_in_attempt {
     std::string user;                   // IAM user name, session name, or root e-mail
     std::string source;       // where it was found: "form:account", "cookie:aws-userInfo"…
     std::string change_type;  // ams_change: the guarded change type ID
+    // identity_center_portal: the Identity Center instance signed in to, as the start URL names
+    // it (its first label, lowercased): a directory ID "d-xxxxxxxxxx" or the instance's alias.
+    std::string idc_instance;
     // IAM Identity Center portal /federation/credentials: hands out API keys that the gateway
     // never sees again, so an elevation gate cannot be checked later on a console cookie.
     bool portal_credentials = false;
@@ -78,6 +84,7 @@ enum class reason : std::uint8_t {
     elevation_expired,       // allow-with-elevation, and the user's elevation ended recently
     elevation_user_unknown,  // allow-with-elevation, and no user can be established (IdC portal)
     account_sign_up,         // creating a new AWS account (policy.account_sign_up)
+    identity_center_instance,  // an Identity Center instance no rule's instance selector allows
 };
 std::string_view to_string(reason r) noexcept;  // "rule-allow", "default-deny", …
 std::string_view describe(reason r) noexcept;   // one sentence for people (block page, explain)

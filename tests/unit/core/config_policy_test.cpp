@@ -320,5 +320,28 @@ flows = ["cli-sign-in", "account-sign-up"]
     EXPECT_TRUE(has(r, 0, "decided by policy.account_sign_up")) << all(r);
 }
 
+TEST(config_policy, identity_center_instances_are_labels_kept_lowercase) {
+    auto r = load(minimal + R"(
+[[policy.rule]]
+name = "our-idc"
+effect = "allow"
+identity_center_instances = ["d-1234567890", "ExampleCorp"]
+)");
+    ASSERT_TRUE(r.cfg) << all(r);
+    ASSERT_EQ(r.cfg->policy.rules.size(), 1u);
+    EXPECT_EQ(r.cfg->policy.rules[0].identity_center_instances,
+              (std::vector<std::string>{"d-1234567890", "examplecorp"}));
+    // A whole start URL, a dotted name or an empty label: refused, saying what to write.
+    for (const char* bad : {"https://examplecorp.awsapps.com/start", "examplecorp.awsapps.com", "",
+                            "-corp", "corp_1"}) {
+        r = load(minimal +
+                 "[[policy.rule]]\nname = \"x\"\neffect = \"allow\"\n"
+                 "identity_center_instances = [\"" +
+                 std::string(bad) + "\"]\n");
+        EXPECT_FALSE(r.cfg) << bad;
+        EXPECT_TRUE(has(r, 0, "first label")) << bad << ": " << all(r);
+    }
+}
+
 }  // namespace
 }  // namespace consolegate::core

@@ -769,3 +769,92 @@ TEST(compiled_policy, account_sign_up_is_refused_before_any_rule_or_only_reporte
     EXPECT_EQ(d.verdict, cc::effect::allow);
     EXPECT_EQ(d.rule, "allow-everything");
 }
+
+namespace {
+
+cc::sign_in_attempt portal(const char* instance) {
+    cc::sign_in_attempt a;
+    a.flow = cc::sign_in_flow::identity_center_portal;
+    a.phase = cc::auth_phase::pre_auth;
+    a.host = std::string(instance) + ".awsapps.com";
+    a.idc_instance = instance;
+    a.client = *cc::ip_address::parse("10.1.2.3");
+    return a;
+}
+
+}  // namespace
+
+TEST(identity_center_instances, listed_instances_allow_and_every_other_portal_is_refused) {
+    using E = cc::rule_effect;
+    cc::policy_config c;
+    auto ours = rule("our-identity-center", E::allow);
+    ours.identity_center_instances = {"d-1234567890", "examplecorp"};
+    auto office = rule("contractors-portal-from-office", E::allow);
+    office.identity_center_instances = {"contractors"};
+    office.client_networks = {net("10.0.0.0/8")};
+    auto closing = rule("legacy-portal-closing", E::deny);
+    closing.identity_center_instances = {"examplecorp"};
+    closing.report_only = true;
+    auto sandbox_rule = rule("sandbox", E::allow);
+    sandbox_rule.accounts = {aid("444455556666")};
+    c.rules = {ours, office, closing, sandbox_rule};
+    cc::compiled_policy p(c);
+    auto now = at("2026-12-05T10:00:00Z");
+    auto decide = [&](const cc::sign_in_attempt& a) {
+        return cc::evaluate(a, p, cc::elevation_view::unavailable(), now);
+    };
+
+    auto d = decide(portal("d-1234567890"));
+    EXPECT_EQ(d.verdict, cc::effect::allow);
+    EXPECT_EQ(d.why, cc::reason::rule_allow);
+    EXPECT_EQ(d.rule, "our-identity-center");
+
+    // A personal or foreign instance: refused before any credentials are typed.
+    d = decide(portal("d-9999999999"));
+    EXPECT_EQ(d.verdict, cc::effect::deny);
+    EXPECT_EQ(d.why, cc::reason::identity_center_instance);
+    EXPECT_EQ(d.rule, "");
+
+    // Selectors combine as for accounts: the contractors' portal only from the office network.
+    EXPECT_EQ(decide(portal("contractors")).verdict, cc::effect::allow);
+    auto away = portal("contractors");
+    away.client = *cc::ip_address::parse("192.0.2.7");
+    EXPECT_EQ(decide(away).why, cc::reason::identity_center_instance);
+
+    // A report-only deny of an allowed instance is logged as would-be-blocked, never enforced.
+    d = decide(portal("examplecorp"));
+    EXPECT_EQ(d.verdict, cc::effect::deny);
+    EXPECT_TRUE(d.report_only);
+    EXPECT_EQ(d.enforced(), cc::effect::allow);
+    EXPECT_EQ(d.rule, "legacy-portal-closing");
+
+    // An instance selector never matches another flow, and accounts never match a portal.
+    cc::sign_in_attempt console;
+    console.flow = cc::sign_in_flow::iam_user;
+    console.account = aid("444455556666");
+    console.idc_instance = "";
+    EXPECT_EQ(decide(console).rule, "sandbox");
+    console.account = aid("111122223333");
+    EXPECT_EQ(decide(console).why, cc::reason::default_deny);
+
+    // An unreadable StartDeviceAuthorization fails closed whatever the list says.
+    auto broken = portal("d-1234567890");
+    broken.parse_error = "StartDeviceAuthorization names no startUrl";
+    EXPECT_EQ(decide(broken).why, cc::reason::unparsable_request);
+}
+
+TEST(identity_center_instances, without_any_instance_selector_portals_follow_the_pre_auth_default) {
+    cc::policy_config c;
+    auto sandbox_rule = rule("sandbox", cc::rule_effect::allow);
+    sandbox_rule.accounts = {aid("444455556666")};
+    c.rules = {sandbox_rule};
+    auto now = at("2026-12-05T10:00:00Z");
+    cc::compiled_policy open(c);
+    auto d = cc::evaluate(portal("anything"), open, cc::elevation_view::unavailable(), now);
+    EXPECT_EQ(d.verdict, cc::effect::allow);
+    EXPECT_EQ(d.why, cc::reason::unknown_account);
+    c.allow_unknown_account_pre_auth = false;
+    cc::compiled_policy strict(c);
+    d = cc::evaluate(portal("anything"), strict, cc::elevation_view::unavailable(), now);
+    EXPECT_EQ(d.why, cc::reason::no_account);
+}

@@ -41,7 +41,8 @@ std::string canonical(const core::sign_in_attempt& a) {
     return std::string(core::to_string(a.flow)) + "|" + std::string(core::to_string(a.phase)) +
            "|acct=" + (a.account ? a.account->str() : "") + "|alias=" + a.alias +
            "|role=" + a.role_name + "|ps=" + a.permission_set + "|user=" + a.user +
-           "|ct=" + a.change_type + "|error=" + (a.parse_error.empty() ? "no" : "yes");
+           "|ct=" + a.change_type + "|idc=" + a.idc_instance +
+           "|error=" + (a.parse_error.empty() ? "no" : "yes");
 }
 
 std::string canonical(const boost::json::object& o) {
@@ -50,7 +51,8 @@ std::string canonical(const boost::json::object& o) {
     return field(o, "flow") + "|" + field(o, "phase") + "|acct=" + field(o, "account") +
            "|alias=" + field(o, "alias") + "|role=" + field(o, "role") +
            "|ps=" + field(o, "permission_set") + "|user=" + field(o, "user") +
-           "|ct=" + field(o, "change_type") + "|error=" + (err ? "yes" : "no");
+           "|ct=" + field(o, "change_type") + "|idc=" + field(o, "idc_instance") +
+           "|error=" + (err ? "yes" : "no");
 }
 
 class inspector_corpus : public testing::TestWithParam<std::string> {};

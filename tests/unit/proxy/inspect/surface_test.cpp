@@ -138,3 +138,69 @@ TEST(surface, sign_up_pages_are_account_sign_up) {
     }
     EXPECT_TRUE(ci::inspect(request("GET", "portal.aws.amazon.com", "/billing/home"), {}).empty());
 }
+
+TEST(surface, every_request_to_an_access_portal_names_its_identity_center_instance) {
+    struct row {
+        const char* host;
+        const char* target;
+        const char* instance;
+    };
+    for (auto r : {row{"d-1234567890.awsapps.com", "/start", "d-1234567890"},
+                   row{"ExampleCorp.AWSAPPS.com.", "/start/", "examplecorp"},
+                   row{"examplecorp.awsapps.com:443", "/start/assets/app.js", "examplecorp"},
+                   row{"personal.awsapps.com", "/login?directory_id=d-9999999999", "personal"}}) {
+        SCOPED_TRACE(r.host);
+        auto a = ci::inspect(request("GET", r.host, r.target), {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::identity_center_portal);
+        EXPECT_EQ(a[0].phase, core::auth_phase::pre_auth);
+        EXPECT_EQ(a[0].idc_instance, r.instance);
+        EXPECT_EQ(a[0].source, "host");
+        EXPECT_FALSE(a[0].account);
+        EXPECT_EQ(a[0].parse_error, "");
+    }
+    // awsapps.com itself names no instance; neither does a look-alike.
+    EXPECT_TRUE(ci::inspect(request("GET", "awsapps.com", "/start"), {}).empty());
+    EXPECT_TRUE(
+        ci::inspect(request("GET", "examplecorp.awsapps.com.evil.test", "/start"), {}).empty());
+}
+
+TEST(surface, device_authorization_is_judged_on_the_start_url_it_names) {
+    auto device = [](std::string body) {
+        auto v = request("POST", "oidc.eu-west-1.amazonaws.com", "/device_authorization", body);
+        return ci::inspect(v, {});
+    };
+    auto a = device(R"({"clientId":"cid","clientSecret":"cg-code-1f2e",)"
+                    R"("startUrl":"https://D-1234567890.awsapps.com/start#/"})");
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::identity_center_portal);
+    EXPECT_EQ(a[0].idc_instance, "d-1234567890");
+    EXPECT_EQ(a[0].source, "json:startUrl");
+    EXPECT_EQ(a[0].parse_error, "");
+    EXPECT_EQ(all_fields(a[0]).find("cg-code-1f2e"), std::string::npos);  // the client secret
+
+    // Two start URLs (one nested): each judged, so the foreign one cannot hide behind ours.
+    a = device(R"({"startUrl":"https://ours.awsapps.com/start",)"
+               R"("x":{"startUrl":"https://theirs.awsapps.com/start"}})");
+    ASSERT_EQ(a.size(), 2u);
+    EXPECT_EQ(a[0].idc_instance, "ours");
+    EXPECT_EQ(a[1].idc_instance, "theirs");
+
+    // What cannot be read as an awsapps.com start URL fails closed.
+    for (const char* body :
+         {R"({"clientId":"cid"})", R"({"startUrl":"http://ours.awsapps.com/start"})",
+          R"({"startUrl":"https://sso.example.com/start"})", R"({"startUrl":"ours"})",
+          R"({"startUrl":"https://awsapps.com/start"})"}) {
+        SCOPED_TRACE(body);
+        a = device(body);
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::identity_center_portal);
+        EXPECT_NE(a[0].parse_error, "");
+    }
+    // The other OIDC calls (RegisterClient, CreateToken) name no instance and are not attempts.
+    EXPECT_TRUE(
+        ci::inspect(request("POST", "oidc.eu-west-1.amazonaws.com", "/token",
+                            R"({"grantType":"urn:ietf:params:oauth:grant-type:device_code"})"),
+                    {})
+            .empty());
+}
