@@ -7,5 +7,6 @@ namespace consolegate::app {
 int cmd_logs(int argc, char** argv);
 int cmd_explain(int argc, char** argv);
 int cmd_elevations(int argc, char** argv);
+int cmd_export(int argc, char** argv);
 
 }  // namespace consolegate::app

@@ -27,6 +27,8 @@ constexpr command commands[] = {
     {"logs", consolegate::app::cmd_logs, "review sign-in attempts (filters; table, JSON, CSV)"},
     {"elevations", consolegate::app::cmd_elevations,
      "what the gateway believes TEAM says now, and the feed's health"},
+    {"export", consolegate::app::cmd_export,
+     "export aws-policies: the AWS-side endpoint policy matching the gateway's policy"},
 };
 
 void print_usage(std::FILE* out) {

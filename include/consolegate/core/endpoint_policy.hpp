@@ -28,6 +28,7 @@
 //
 // Rule names: "<file stem>:<Sid>" or "<file stem>:statement-<n>" (n from 1).
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -49,5 +50,29 @@ inline constexpr std::size_t endpoint_policy_max_bytes = 256u << 10;
 inline constexpr std::size_t endpoint_policy_max_statements = 1000;
 
 endpoint_policy_import import_endpoint_policy(std::string_view json, std::string_view file);
+
+}  // namespace consolegate::core
+
+namespace consolegate::core {
+
+// The other direction: the gateway's policy as a Console Private Access VPC endpoint policy
+// (`consolegate export aws-policies`), so the AWS side can be kept in agreement with it.
+// Exported, one statement per enforcing rule ("Sid" = the rule name without non-alphanumerics):
+//   accounts -> aws:PrincipalAccount (StringEquals), org_ids -> aws:PrincipalOrgID
+//   (StringEquals), ou_paths -> aws:PrincipalOrgPaths (ForAnyValue:StringLike); flows -> the
+//   AWS Sign-In actions (cli-sign-in -> AuthorizeOAuth2Access + CreateOAuth2Token, the console
+//   flows -> Authenticate; none = "*"); allow-with-elevation exports as Allow (TEAM gating stays
+//   the gateway's); policy.account_sign_up = "deny" -> Deny signin:CreateAccount.
+// What the endpoint policy grammar cannot say is noted, never silently changed: an allow that
+// also selects roles, users, client networks, corporate users or groups, or Identity Center
+// instances is exported wider (those narrow on the gateway only); such a deny is not exported
+// (exporting it wider would refuse more on the AWS side than the gateway does); report-only
+// rules and identity-center-portal-only rules are not exported. Importing the document gives
+// back the exported rules' accounts, organizations, OU paths and effects.
+struct endpoint_policy_export {
+    std::string json;                // the policy document (compact JSON)
+    std::vector<std::string> notes;  // one line per rule exported wider or left out
+};
+endpoint_policy_export export_endpoint_policy(const policy_config& policy);
 
 }  // namespace consolegate::core

@@ -284,3 +284,39 @@ class ElevationsTest(unittest.TestCase):
         r = cg("elevations", "--config", self.DEMO, "--account", "12")
         self.assertEqual(r.returncode, 2)
         self.assertIn("12-digit", r.stderr)
+
+
+class ExportTest(unittest.TestCase):
+    ACTIONS = {"*", "signin:Authenticate", "signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token",
+               "signin:CreateAccount"}
+
+    def test_every_shipped_policy_exports_an_endpoint_policy_that_imports_back(self):
+        for config in (os.path.join(SOURCE_DIR, "config", "demo.toml"),
+                       os.path.join(SOURCE_DIR, "config", "example.toml"), POLICY):
+            with self.subTest(config=config), tempfile.TemporaryDirectory() as d:
+                out = os.path.join(d, "endpoint.json")
+                r = cg("export", "aws-policies", "--config", config, "--out", out)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertTrue(all(l.startswith("note: ") for l in r.stderr.splitlines()), r.stderr)
+                with open(out) as f:
+                    doc = json.load(f)
+                self.assertEqual(doc["Version"], "2012-10-17")
+                self.assertTrue(doc["Statement"])
+                for s in doc["Statement"]:
+                    self.assertEqual((s["Principal"], s["Resource"]), ("*", "*"))
+                    actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
+                    self.assertTrue(set(actions) <= self.ACTIONS, s)
+                # check-config re-imports it as the endpoint policy of a policy of its own.
+                cfg = os.path.join(d, "reimport.toml")
+                with open(cfg, "w") as f:
+                    f.write('[dns]\nenabled = false\n[proxy]\nenabled = false\n'
+                            '[policy]\nendpoint_policies = ["endpoint.json"]\n')
+                r = cg("check-config", cfg)
+                self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_usage_errors_exit_2(self):
+        self.assertEqual(cg("export").returncode, 2)
+        self.assertEqual(cg("export", "aws-policies").returncode, 2)
+        r = cg("export", "iam", "--config", POLICY)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("aws-policies", r.stderr)
