@@ -124,7 +124,11 @@ surface_endpoint classify_surface(std::string_view host, const std::vector<std::
         segs[1] == "signup") {
         return surface_endpoint::account_sign_up;
     }
-    if (!idc_instance_of(host).empty()) return surface_endpoint::idc_portal;
+    // The access portal is the start URL and what it loads under /start; other paths of an
+    // awsapps.com name belong to other AWS applications (Amazon Connect /connect, WorkDocs).
+    if (!idc_instance_of(host).empty() && (segs.empty() || segs.front() == "start")) {
+        return surface_endpoint::idc_portal;
+    }
     if (idc_oidc_host(host) && segs_are(segs, {"device_authorization"})) {
         return surface_endpoint::idc_device_authorization;
     }

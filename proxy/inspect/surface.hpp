@@ -19,8 +19,8 @@ enum class surface_endpoint : std::uint8_t {
     oauth_authorize,  // GET|POST /v1/authorize: the browser step of `aws login`
     oauth_token,      // POST /v1/token: CreateOAuth2Token (authorization_code, refresh_token)
     account_sign_up,  // signin.aws.amazon.com/signup, portal.aws.amazon.com/billing/signup
-    // IAM Identity Center: any request to an instance's access portal, <instance>.awsapps.com
-    // (the start URL and the portal's sign-in pages), and StartDeviceAuthorization
+    // IAM Identity Center: a request to an instance's access portal, <instance>.awsapps.com/start
+    // (and "/", and what the portal loads under /start), and StartDeviceAuthorization
     // (POST oidc.<region>.amazonaws.com/device_authorization), whose JSON names the start URL.
     idc_portal,
     idc_device_authorization,

@@ -148,7 +148,7 @@ TEST(surface, every_request_to_an_access_portal_names_its_identity_center_instan
     for (auto r : {row{"d-1234567890.awsapps.com", "/start", "d-1234567890"},
                    row{"ExampleCorp.AWSAPPS.com.", "/start/", "examplecorp"},
                    row{"examplecorp.awsapps.com:443", "/start/assets/app.js", "examplecorp"},
-                   row{"personal.awsapps.com", "/login?directory_id=d-9999999999", "personal"}}) {
+                   row{"personal.awsapps.com", "/", "personal"}}) {
         SCOPED_TRACE(r.host);
         auto a = ci::inspect(request("GET", r.host, r.target), {});
         ASSERT_EQ(a.size(), 1u);
@@ -159,6 +159,10 @@ TEST(surface, every_request_to_an_access_portal_names_its_identity_center_instan
         EXPECT_FALSE(a[0].account);
         EXPECT_EQ(a[0].parse_error, "");
     }
+    // Other AWS applications on awsapps.com names are not the portal (Amazon Connect, WorkDocs).
+    EXPECT_TRUE(ci::inspect(request("GET", "corp.awsapps.com", "/connect/ccp-v2/"), {}).empty());
+    EXPECT_TRUE(
+        ci::inspect(request("GET", "corp.awsapps.com", "/workdocs/index.html"), {}).empty());
     // awsapps.com itself names no instance; neither does a look-alike.
     EXPECT_TRUE(ci::inspect(request("GET", "awsapps.com", "/start"), {}).empty());
     EXPECT_TRUE(
