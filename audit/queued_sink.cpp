@@ -21,7 +21,7 @@ void queued_sink::record(event e) {
     bool was_empty;
     {
         std::lock_guard lock(mutex_);
-        if (pending_.size() >= opts_.max_events) {
+        if (pending_.size() + in_flight_ >= opts_.max_events) {
             // Never wait for the medium: a stalled disk or database must not stall sign-ins.
             ++stats_.dropped;
             if (auto suppressed = drop_log_.allow(std::chrono::steady_clock::now())) {
@@ -62,14 +62,24 @@ void queued_sink::reopen() {
 sink_stats queued_sink::stats() const {
     std::lock_guard lock(mutex_);
     auto s = stats_;
-    s.queued = pending_.size();
+    s.queued = pending_.size() + in_flight_;
     return s;
+}
+
+void queued_sink::requeue(std::vector<event>& batch) {
+    pending_.insert(pending_.begin(), std::make_move_iterator(batch.begin()),
+                    std::make_move_iterator(batch.end()));
+    batch.clear();
 }
 
 void queued_sink::run() {
     std::unique_lock lock(mutex_);
     auto next_sync = std::chrono::steady_clock::now() + opts_.flush_interval;
     bool unsynced = false;
+    // Set once a flush or stop waits on a target that keeps asking for retries: past it, what is
+    // queued is counted lost rather than holding the shutdown forever.
+    std::chrono::steady_clock::time_point give_up_at{};
+    bool give_up_set = false, gave_up = false;
     std::vector<event> batch;
     for (;;) {
         wake_.wait_until(lock, next_sync, [&] {
@@ -81,17 +91,51 @@ void queued_sink::run() {
         }
         batch.clear();
         batch.swap(pending_);
+        in_flight_ = batch.size();
         auto seq = queued_seq_;
         bool stop = stopping_;
         bool reopen = reopen_requested_;
-        bool sync = flush_requested_ || stop || std::chrono::steady_clock::now() >= next_sync;
+        bool flushing = flush_requested_;
+        bool sync = flushing || stop || std::chrono::steady_clock::now() >= next_sync;
         flush_requested_ = reopen_requested_ = false;
+        if (!stop && !flushing) {  // giving up holds for one flush, never for later events
+            give_up_set = gave_up = false;
+        }
         lock.unlock();
         bool ok = true;
+        std::chrono::milliseconds retry{0};
         if (reopen) target_->reopen();
-        if (!batch.empty()) {
+        if (!batch.empty() && gave_up) {
+            ok = false;  // the store stayed away through the give-up time: count, do not wait
+        } else if (!batch.empty()) {
             ok = target_->write(batch);
+            if (!ok) retry = target_->retry_after();
             unsynced = true;
+        }
+        if (retry.count() > 0 && (stop || flushing)) {
+            auto now = std::chrono::steady_clock::now();
+            if (!give_up_set) {
+                give_up_at = now + opts_.give_up;
+                give_up_set = true;
+            }
+            if (now >= give_up_at) {
+                gave_up = true;
+                retry = std::chrono::milliseconds(0);
+                log::write(
+                    log::level::error, "audit",
+                    "store still unreachable at flush: queued events are lost",
+                    {{"sink", name_}, {"give_up_ms", std::to_string(opts_.give_up.count())}});
+            }
+        }
+        if (retry.count() > 0) {
+            // Nothing of this batch is durable yet: it waits at the head of the queue, and the
+            // flush or stop that was asked for is asked for again.
+            lock.lock();
+            in_flight_ = 0;
+            requeue(batch);
+            flush_requested_ = flush_requested_ || flushing;
+            wake_.wait_for(lock, retry, [&] { return stopping_ && !stop; });
+            continue;
         }
         if (sync) {
             if (unsynced) target_->sync();
@@ -99,6 +143,7 @@ void queued_sink::run() {
             next_sync = std::chrono::steady_clock::now() + opts_.flush_interval;
         }
         lock.lock();
+        in_flight_ = 0;
         if (!batch.empty()) {
             ++stats_.batches;
             (ok ? stats_.written : stats_.write_errors) += batch.size();

@@ -23,6 +23,11 @@ class batch_target {
     // Make everything written durable (fsync, commit). Called at least every flush interval.
     virtual void sync() {}
     virtual void reopen() {}
+    // After write() returned false: how long to wait before the same batch is offered again.
+    // Zero (the default): the batch is lost and counted in write_errors. A store that went away
+    // (PostgreSQL) asks for a retry: the batch goes back to the head of the queue, where it
+    // counts against the bound, so new events are dropped (and counted) while it stays away.
+    virtual std::chrono::milliseconds retry_after() { return {}; }
 };
 
 class queued_sink final : public sink {
@@ -38,6 +43,8 @@ class queued_sink final : public sink {
 
   private:
     void run();
+    // A failed batch the target wants retried: back to the head of the queue (lock held).
+    void requeue(std::vector<event>& batch);
 
     std::string name_;
     std::unique_ptr<batch_target> target_;
@@ -45,6 +52,7 @@ class queued_sink final : public sink {
     mutable std::mutex mutex_;
     std::condition_variable wake_, done_;
     std::vector<event> pending_;
+    std::size_t in_flight_ = 0;  // taken by the writer, not yet written: counts against the bound
     std::uint64_t queued_seq_ = 0, synced_seq_ = 0;
     sink_stats stats_;
     bool stopping_ = false, flush_requested_ = false, reopen_requested_ = false;

@@ -27,7 +27,7 @@ struct sink_stats {
     std::uint64_t write_errors = 0;  // events in batches the target failed to write
     std::uint64_t dropped = 0;       // events refused because the queue was full
     std::uint64_t batches = 0;       // write calls of queued events
-    std::uint64_t queued = 0;        // events waiting right now
+    std::uint64_t queued = 0;        // events waiting now, the batch being written included
 };
 
 class sink {
@@ -47,6 +47,9 @@ struct queue_options {
     std::size_t max_events = 65536;
     std::chrono::milliseconds flush_interval{1000};  // sync (fsync / commit) at least this often
     std::chrono::milliseconds linger{5};             // a burst coalesces into one write
+    // A flush or shutdown waits this long for a store that went away (PostgreSQL, syslog over
+    // TCP); what is still queued then is counted in write_errors and logged, never waited on.
+    std::chrono::milliseconds give_up{10000};
 };
 
 // Appends JSON lines to `file`. With rotate_bytes > 0, a write that would take the file past it
