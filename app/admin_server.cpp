@@ -6,9 +6,11 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
@@ -139,8 +141,9 @@ response login(const http::request<http::string_body>& req, const admin_handlers
     }
     auto r = make_response(http::status::see_other, "text/plain", "signed in\n", v);
     r.set(http::field::location, "/review");
-    r.set(http::field::set_cookie,
-          std::string(session_cookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict");
+    r.set(http::field::set_cookie, std::string(session_cookie) + "=" + token +
+                                       "; Path=/; HttpOnly; SameSite=Strict" +
+                                       (h.secure ? "; Secure" : ""));
     return r;
 }
 
@@ -292,11 +295,14 @@ response handle(const http::request<http::string_body>& req, const admin_handler
                          v);
 }
 
-asio::awaitable<void> serve_session(tcp::socket socket, std::shared_ptr<admin_handlers> h) {
-    beast::tcp_stream stream(std::move(socket));
+// One connection's requests, over plain TCP or TLS; `lowest` is the TCP layer the deadlines
+// are set on.
+template <class Stream>
+asio::awaitable<void> serve_requests(Stream& stream, beast::tcp_stream& lowest,
+                                     std::shared_ptr<admin_handlers> h) {
     beast::flat_buffer buffer(8192);
     for (;;) {
-        stream.expires_after(std::chrono::seconds(30));
+        lowest.expires_after(std::chrono::seconds(30));
         http::request_parser<http::string_body> parser;
         parser.header_limit(16 * 1024);
         parser.body_limit(64 * 1024);
@@ -310,21 +316,61 @@ asio::awaitable<void> serve_session(tcp::socket socket, std::shared_ptr<admin_ha
         } else {
             res.prepare_payload();
         }
-        stream.expires_after(std::chrono::seconds(30));
+        lowest.expires_after(std::chrono::seconds(30));
         auto [wec, wn] = co_await http::async_write(stream, res, use_nothrow);
         if (wec || !res.keep_alive()) break;
     }
+}
+
+asio::awaitable<void> serve_session(tcp::socket socket, std::shared_ptr<admin_handlers> h) {
+    beast::tcp_stream stream(std::move(socket));
+    co_await serve_requests(stream, stream, h);
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
-asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::shared_ptr<admin_handlers> h) {
+asio::awaitable<void> serve_tls_session(tcp::socket socket, std::shared_ptr<asio::ssl::context> tls,
+                                        std::shared_ptr<admin_handlers> h) {
+    beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *tls);
+    auto& lowest = beast::get_lowest_layer(stream);
+    lowest.expires_after(std::chrono::seconds(10));
+    auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
+    if (ec) co_return;  // plain HTTP, a scanner, a client that does not trust us: close
+    co_await serve_requests(stream, lowest, h);
+    lowest.expires_after(std::chrono::seconds(5));
+    co_await stream.async_shutdown(use_nothrow);
+}
+
+// The listener's TLS context: TLS 1.2 or later, the certificate chain and key from PEM files.
+std::shared_ptr<asio::ssl::context> make_tls_context(const admin_handlers& h) {
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression);
+    boost::system::error_code ec;
+    ctx->use_certificate_chain_file(h.tls_cert_file.string(), ec);
+    if (ec)
+        throw std::runtime_error("admin.tls_cert_file " + h.tls_cert_file.string() + ": " +
+                                 ec.message());
+    ctx->use_private_key_file(h.tls_key_file.string(), asio::ssl::context::pem, ec);
+    if (ec || SSL_CTX_check_private_key(ctx->native_handle()) != 1)
+        throw std::runtime_error("admin.tls_key_file " + h.tls_key_file.string() +
+                                 ": cannot load it, or it does not match admin.tls_cert_file");
+    return ctx;
+}
+
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::shared_ptr<asio::ssl::context> tls,
+                                  std::shared_ptr<admin_handlers> h) {
     for (;;) {
         auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
         if (ec == asio::error::operation_aborted) co_return;
         if (ec) continue;  // EMFILE and friends: keep accepting
-        asio::co_spawn(acceptor.get_executor(), serve_session(std::move(socket), h),
-                       asio::detached);
+        if (tls) {
+            asio::co_spawn(acceptor.get_executor(), serve_tls_session(std::move(socket), tls, h),
+                           asio::detached);
+        } else {
+            asio::co_spawn(acceptor.get_executor(), serve_session(std::move(socket), h),
+                           asio::detached);
+        }
     }
 }
 
@@ -356,12 +402,18 @@ admin_server::admin_server(asio::io_context& ioc, core::ip_address address, std:
 admin_server::~admin_server() = default;
 
 void admin_server::start() {
+    std::shared_ptr<asio::ssl::context> tls;
+    auto& h = *impl_->handlers;
+    if (!h.tls_cert_file.empty() || !h.tls_key_file.empty()) {
+        tls = make_tls_context(h);  // throws: a startup error
+        h.secure = true;
+    }
     auto& acc = impl_->acceptor;
     acc.open(impl_->endpoint.protocol());
     acc.set_option(asio::socket_base::reuse_address(true));
     acc.bind(impl_->endpoint);
     acc.listen();
-    asio::co_spawn(impl_->ioc, accept_loop(acc, impl_->handlers), asio::detached);
+    asio::co_spawn(impl_->ioc, accept_loop(acc, tls, impl_->handlers), asio::detached);
 }
 
 void admin_server::stop() {

@@ -1,7 +1,8 @@
 #pragma once
 // The admin listener: /healthz, /readyz, /metrics (Prometheus text), /review (sign-in review page),
 // /review/event/<id>, /api/events (JSON lines), /api/events/<id>, /api/elevations (JSON),
-// POST /reload, /api/address-map (identity/address_map_api.hpp).
+// POST /reload, /api/address-map (identity/address_map_api.hpp). Plain HTTP, or HTTPS with
+// admin.tls_cert_file/tls_key_file.
 // Access (docs/audit.md "Admin access"):
 //  - /healthz, /readyz and /metrics are open: scrapers and probes carry no token, and the
 //    listener is on loopback by default (a documented choice);
@@ -17,6 +18,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -54,6 +56,11 @@ struct admin_handlers {
     std::function<std::chrono::system_clock::time_point()> now = [] {
         return std::chrono::system_clock::now();
     };
+    // Both set: the listener speaks HTTPS only (TLS 1.2+; the review cookie is then `Secure`).
+    // PEM files, the certificate file may carry the chain. Loaded by start(), which throws with
+    // OpenSSL's reason when they do not load or do not match.
+    std::filesystem::path tls_cert_file, tls_key_file;
+    bool secure = false;  // set by start() when TLS is on
 };
 
 class admin_server {

@@ -202,8 +202,10 @@ int cmd_logs(int argc, char** argv) {
         return a.flag("help") ? 0 : 2;
     }
     auto file = a.value("file");
+    std::string pg_connection, pg_password;
     if (!file && a.value("config")) {
-        // The store the gateway writes under this configuration: SQLite first.
+        // The store the gateway writes under this configuration: PostgreSQL (every replica's
+        // events), then SQLite, then the JSON-lines file.
         auto loaded = core::load_config(*a.value("config"));
         if (!loaded.cfg) {
             for (auto& d : loaded.diagnostics) {
@@ -212,13 +214,22 @@ int cmd_logs(int argc, char** argv) {
             return 2;
         }
         auto& au = loaded.cfg->audit;
-        if (au.sqlite_path.empty() && au.jsonl_path.empty()) {
+        if (!au.postgres_connection.empty()) {
+            pg_connection = au.postgres_connection;
+            try {
+                pg_password = audit::read_postgres_password(au.postgres_password_file);
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "consolegate logs: %s\n", e.what());
+                return 1;
+            }
+        } else if (au.sqlite_path.empty() && au.jsonl_path.empty()) {
             return fail(*a.value("config") +
-                        " sets neither audit.sqlite_path nor audit.jsonl_path");
+                        " sets none of audit.postgres_connection, sqlite_path, jsonl_path");
+        } else {
+            file = (au.sqlite_path.empty() ? au.jsonl_path : au.sqlite_path).string();
         }
-        file = (au.sqlite_path.empty() ? au.jsonl_path : au.sqlite_path).string();
     }
-    if (!file) {
+    if (!file && pg_connection.empty()) {
         std::fputs("consolegate logs: --config or --file is required\n", stderr);
         std::fputs(usage, stderr);
         return 2;
@@ -283,7 +294,9 @@ int cmd_logs(int argc, char** argv) {
     std::ifstream in;
     std::size_t line_no = 0, bad = 0;
     try {
-        if (is_sqlite_file(*file)) {
+        if (!pg_connection.empty()) {
+            store = audit::open_postgres_store(pg_connection, pg_password);
+        } else if (is_sqlite_file(*file)) {
             store = audit::open_sqlite_store(*file);
         } else {
             in.open(*file);

@@ -15,6 +15,7 @@
 #include "admin_server.hpp"
 #include "consolegate/audit/sink.hpp"
 #include "consolegate/audit/store.hpp"
+#include "consolegate/audit/syslog_sink.hpp"
 #include "consolegate/core/config_derived.hpp"
 #include "consolegate/dns/service.hpp"
 #include "consolegate/dns/stats.hpp"
@@ -85,7 +86,9 @@ std::string fixed_setting_changed(const core::config& a, const core::config& b) 
         a.proxy.connect_listen != b.proxy.connect_listen) {
         return "proxy listeners";
     }
-    if (a.admin.enabled != b.admin.enabled || a.admin.listen != b.admin.listen)
+    if (a.admin.enabled != b.admin.enabled || a.admin.listen != b.admin.listen ||
+        a.admin.tls_cert_file != b.admin.tls_cert_file ||
+        a.admin.tls_key_file != b.admin.tls_key_file)
         return "admin listener";
     if (a.ca.cert != b.ca.cert || a.ca.key != b.ca.key) return "[ca]";
     if (a.admin.reviewer_token_file != b.admin.reviewer_token_file ||
@@ -97,6 +100,18 @@ std::string fixed_setting_changed(const core::config& a, const core::config& b) 
     if (a.identity.trusted_header != b.identity.trusted_header) return "identity.trusted_header";
     if (a.audit.jsonl_path != b.audit.jsonl_path || a.audit.sqlite_path != b.audit.sqlite_path) {
         return "[audit] paths";
+    }
+    if (a.audit.postgres_connection != b.audit.postgres_connection ||
+        a.audit.postgres_password_file != b.audit.postgres_password_file) {
+        return "[audit] postgres";
+    }
+    if (a.audit.syslog != b.audit.syslog || a.audit.syslog_host != b.audit.syslog_host ||
+        a.audit.syslog_port != b.audit.syslog_port ||
+        a.audit.syslog_ca_file != b.audit.syslog_ca_file ||
+        a.audit.syslog_cert_file != b.audit.syslog_cert_file ||
+        a.audit.syslog_key_file != b.audit.syslog_key_file ||
+        a.audit.syslog_facility != b.audit.syslog_facility) {
+        return "[audit] syslog";
     }
     return "";
 }
@@ -129,7 +144,8 @@ std::string host_name() {
 // The review page reads the in-memory ring only when it has no store to read; both settings
 // need a restart, so the answer holds for the life of the sinks.
 bool review_reads_ring(const core::config& cfg) {
-    return cfg.admin.enabled && cfg.audit.sqlite_path.empty();
+    return cfg.admin.enabled && cfg.audit.sqlite_path.empty() &&
+           cfg.audit.postgres_connection.empty();
 }
 
 std::unique_ptr<audit::tee_sink> make_sinks(const core::config& cfg,
@@ -157,10 +173,34 @@ std::unique_ptr<audit::tee_sink> make_sinks(const core::config& cfg,
         o.queue = queue;
         sinks.push_back(audit::make_sqlite_sink(o));  // creates and migrates the file; throws
     }
+    if (!cfg.audit.postgres_connection.empty()) {
+        audit::postgres_options o;
+        o.connection = cfg.audit.postgres_connection;
+        o.password = audit::read_postgres_password(cfg.audit.postgres_password_file);  // throws
+        o.max_age = std::chrono::duration_cast<std::chrono::seconds>(cfg.audit.postgres_retention);
+        o.queue = queue;
+        sinks.push_back(audit::make_postgres_sink(o));  // an unreachable server is no error
+    }
+    if (cfg.audit.syslog != core::syslog_transport::none) {
+        audit::syslog_options o;
+        o.transport = cfg.audit.syslog == core::syslog_transport::udp ? audit::syslog_transport::udp
+                      : cfg.audit.syslog == core::syslog_transport::tcp
+                          ? audit::syslog_transport::tcp
+                          : audit::syslog_transport::tls;
+        o.host = cfg.audit.syslog_host;
+        o.port = cfg.audit.syslog_port;
+        o.ca_file = cfg.audit.syslog_ca_file;
+        o.cert_file = cfg.audit.syslog_cert_file;
+        o.key_file = cfg.audit.syslog_key_file;
+        o.facility = cfg.audit.syslog_facility;
+        o.queue = queue;
+        sinks.push_back(audit::make_syslog_sink(o));  // TLS files load here; throws
+    }
     if (sinks.empty()) {
-        log::write(log::level::warn, "audit",
-                   "no audit.jsonl_path nor audit.sqlite_path: sign-in events are kept in memory "
-                   "for the review page only and lost on restart");
+        log::write(
+            log::level::warn, "audit",
+            "no audit sink (jsonl_path, sqlite_path, postgres_connection, syslog_target): "
+            "sign-in events are kept in memory for the review page only and lost on restart");
     }
     return std::make_unique<audit::tee_sink>(std::move(sinks), std::move(recent));
 }
@@ -268,7 +308,13 @@ int gateway::impl::run() {
             return identity->list(now);
         };
         if (review_reads_ring(cfg)) h.recent = recent;
-        if (!cfg.audit.sqlite_path.empty()) {
+        // The fleet's shared store first: it holds every replica's events.
+        if (!cfg.audit.postgres_connection.empty()) {
+            h.open_store = [c = cfg.audit.postgres_connection,
+                            pw = audit::read_postgres_password(cfg.audit.postgres_password_file)] {
+                return audit::open_postgres_store(c, pw);
+            };
+        } else if (!cfg.audit.sqlite_path.empty()) {
             h.open_store = [file = cfg.audit.sqlite_path] {
                 return audit::open_sqlite_store(file);
             };
@@ -276,6 +322,8 @@ int gateway::impl::run() {
         h.node_name = instance;
         h.reviewer_token = read_token(cfg.admin.reviewer_token_file);  // throws: startup error
         h.operator_token = read_token(cfg.admin.operator_token_file);
+        h.tls_cert_file = cfg.admin.tls_cert_file;  // start() loads them; throws: startup error
+        h.tls_key_file = cfg.admin.tls_key_file;
         admin = std::make_unique<admin_server>(control, cfg.admin.listen.address,
                                                cfg.admin.listen.port, std::move(h));
         admin->start();

@@ -32,6 +32,11 @@ cg_require(tomlplusplus_FOUND "toml++ 3.3" "libtomlplusplus-dev")
 find_package(SQLite3)
 cg_require(SQLite3_FOUND "SQLite 3" "libsqlite3-dev")
 
+# libpq for the PostgreSQL audit store; Debian ships a pkg-config file.
+pkg_check_modules(PQ IMPORTED_TARGET libpq)
+cg_require(PQ_FOUND "libpq" "libpq-dev")
+add_library(cg::pq ALIAS PkgConfig::PQ)
+
 find_package(pugixml CONFIG)
 cg_require(pugixml_FOUND "pugixml" "libpugixml-dev")
 

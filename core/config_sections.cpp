@@ -316,26 +316,16 @@ void loader::read_team(const toml::table& t) {
               "team: enabled needs a feed: set `snapshot_file` or [team.dynamodb] endpoint");
 }
 
-void loader::read_audit(const toml::table& t) {
-    section s(*this, t, "audit");
-    s.get_path("jsonl_path", cfg.audit.jsonl_path);
-    s.get_path("sqlite_path", cfg.audit.sqlite_path);
-    s.get_duration("flush_interval", cfg.audit.flush_interval);
-    s.get_uint("queue_limit", cfg.audit.queue_limit, 1, 10'000'000);
-    s.get_size("jsonl_rotate_size", cfg.audit.jsonl_rotate_size);
-    s.get_uint("jsonl_keep", cfg.audit.jsonl_keep, 0, 1000);
-    s.get_duration("sqlite_retention", cfg.audit.sqlite_retention);
-    s.get_size("sqlite_max_size", cfg.audit.sqlite_max_size);
-    s.finish();
-}
-
 void loader::read_admin(const toml::table& t) {
     section s(*this, t, "admin");
     s.get("enabled", cfg.admin.enabled);
     s.get_endpoint("listen", cfg.admin.listen, 0, 2);
     s.get_path("reviewer_token_file", cfg.admin.reviewer_token_file);
     s.get_path("operator_token_file", cfg.admin.operator_token_file);
+    s.get_path("tls_cert_file", cfg.admin.tls_cert_file);
+    s.get_path("tls_key_file", cfg.admin.tls_key_file);
     s.finish();
+    check_admin_tls(t);  // core/config_audit.cpp
 }
 
 }  // namespace consolegate::core::config_detail

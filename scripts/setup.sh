@@ -12,6 +12,7 @@ build_pkgs=(
   libssl-dev openssl libc-ares-dev libtomlplusplus-dev libsqlite3-dev sqlite3 libpugixml-dev
   libgtest-dev googletest ca-certificates
   libsystemd-dev
+  libpq-dev
 )
 # Real peers the tests start on loopback: an authoritative server, a reference resolver, clients,
 # a browser, and clang for the libFuzzer builds.
@@ -19,6 +20,8 @@ test_pkgs=(
   nsd unbound bind9-dnsutils python3 python3-dnspython python3-jsonschema curl iproute2 procps psmisc
   chromium clang clang-format libclang-rt-14-dev
   haproxy lintian python3-yaml
+  postgresql
+  rsyslog rsyslog-gnutls
 )
 bench_pkgs=(dnsperf dnsdist squid-openssl mitmproxy nginx nghttp2-client wrk socat iptables nftables)
 

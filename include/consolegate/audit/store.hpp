@@ -66,4 +66,32 @@ std::unique_ptr<sink> make_sqlite_sink(const sqlite_options& o);
 // The schema version the store migrates to (the `schema_version` table holds the file's).
 inline constexpr int sqlite_schema_version = 1;
 
+// The PostgreSQL store: the shared record of a fleet. Every replica writes to the same tables
+// (events carry the writing instance in `gateway`) and every replica's reader sees all of them.
+// `connection` is a libpq connection string or URI without a password; `password` (from
+// audit.postgres_password_file) is handed to libpq apart from it and never logged.
+//
+// The writer (make_postgres_sink) connects and migrates at start; a server that cannot be reached
+// is not a startup error: events queue (bounded by queue.max_events, then dropped and counted)
+// while the writer reconnects with backoff (250 ms doubling to 5 s). An event is acknowledged
+// when the transaction holding it has committed (sink_stats::written counts those); a batch
+// whose commit was cut off is sent again and a duplicate ID is ignored, so a retry never stores
+// an event twice. Throws std::runtime_error only for a database from a newer build.
+//
+// open_postgres_store connects and checks the schema version; throws std::runtime_error (the
+// connection error, or a version mismatch) otherwise. It never creates or migrates tables.
+struct postgres_options {
+    std::string connection;
+    std::string password;
+    std::chrono::seconds max_age{std::chrono::hours(24 * 90)};  // 0 = keep forever
+    queue_options queue;
+};
+std::unique_ptr<event_store> open_postgres_store(const std::string& connection,
+                                                 const std::string& password);
+std::unique_ptr<sink> make_postgres_sink(const postgres_options& o);
+// The first line of audit.postgres_password_file (without its line ending); "" for an empty
+// path. Throws std::runtime_error naming the file (never its content) when it cannot be read.
+std::string read_postgres_password(const std::filesystem::path& file);
+inline constexpr int postgres_schema_version = 1;
+
 }  // namespace consolegate::audit

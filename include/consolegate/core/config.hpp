@@ -202,6 +202,8 @@ struct team_config {
     team_dynamodb_config dynamodb;
 };
 
+enum class syslog_transport { none, udp, tcp, tls };
+
 struct audit_config {
     std::filesystem::path jsonl_path;   // empty = no JSON-lines sink
     std::filesystem::path sqlite_path;  // empty = no SQLite store
@@ -211,6 +213,18 @@ struct audit_config {
     std::uint32_t jsonl_keep = 5;         // rotated files kept: audit.jsonl.1 … .N
     duration sqlite_retention = std::chrono::hours(24 * 90);  // older events deleted; 0 = keep
     std::uint64_t sqlite_max_size = 0;  // bytes of events kept; oldest deleted first; 0 = no limit
+    // The shared store of a fleet: a libpq connection string or URI, never with a password
+    // (check-config refuses one); the password is the first line of postgres_password_file.
+    std::string postgres_connection;  // empty = no PostgreSQL store
+    std::filesystem::path postgres_password_file;
+    duration postgres_retention = std::chrono::hours(24 * 90);  // older events deleted; 0 = keep
+    // RFC 5424 syslog to the SIEM, from syslog_target = "udp|tcp|tls://host[:port]".
+    syslog_transport syslog = syslog_transport::none;
+    std::string syslog_host;
+    std::uint16_t syslog_port = 0;  // default 514 (udp, tcp), 6514 (tls)
+    // tls only: the collector's CA (empty = system trust store), an optional client certificate.
+    std::filesystem::path syslog_ca_file, syslog_cert_file, syslog_key_file;
+    int syslog_facility = 10;  // authpriv
 };
 
 struct admin_config {
@@ -220,6 +234,8 @@ struct admin_config {
     // Files holding the bearer tokens (one line); unset = that role is refused. Read at start.
     std::filesystem::path reviewer_token_file;  // review pages and the event API
     std::filesystem::path operator_token_file;  // POST /reload and anything changing state
+    // Both set: the listener speaks HTTPS only (PEM; the certificate file may carry the chain).
+    std::filesystem::path tls_cert_file, tls_key_file;
 };
 
 struct config {

@@ -2,9 +2,11 @@
 #include "admin_server.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <filesystem>
 #include <thread>
 
 #include "common/run_command.hpp"
@@ -179,4 +181,83 @@ TEST_F(admin_server_without_tokens, refuses_what_no_token_guards) {
     EXPECT_NE(get("/reload", "-X POST", "").find("HTTP=403"), std::string::npos);
     EXPECT_EQ(reloads.load(), 0);
     EXPECT_EQ(get("/healthz", "", ""), "ok\n HTTP=200");
+}
+
+// HTTPS with admin.tls_cert_file/tls_key_file: a certificate for 127.0.0.1 from a test CA made
+// with the openssl CLI; curl trusts only that CA.
+class admin_server_tls : public admin_server_test {
+  protected:
+    void configure(cg::app::admin_handlers& h) override {
+        dir =
+            std::filesystem::temp_directory_path() / ("cg-admin-tls-" + std::to_string(::getpid()));
+        std::filesystem::remove_all(dir);
+        std::filesystem::create_directories(dir);
+        auto r = run_command(
+            "cd " + dir.string() +
+                " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2"
+                " -subj /CN=cg-admin-test-ca -keyout ca.key -out ca.pem 2>/dev/null"
+                " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+                " -subj /CN=127.0.0.1 -keyout admin.key -out admin.csr 2>/dev/null"
+                " && printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext"
+                " && openssl x509 -req -in admin.csr -CA ca.pem -CAkey ca.key -CAcreateserial"
+                " -days 2 -extfile san.ext -out admin.pem 2>/dev/null",
+            60);
+        ASSERT_EQ(r.exit_code, 0);
+        h.tls_cert_file = dir / "admin.pem";
+        h.tls_key_file = dir / "admin.key";
+    }
+    void TearDown() override {
+        admin_server_test::TearDown();
+        std::filesystem::remove_all(dir);
+    }
+    std::string https(const std::string& path, const std::string& extra = "") {
+        auto url = "https://127.0.0.1:" + std::to_string(server->port()) + path;
+        return run_command("curl -sS --max-time 5 --cacert " + (dir / "ca.pem").string() +
+                           " -o - -w ' HTTP=%{http_code}' -H 'Authorization: Bearer " + op + "' " +
+                           extra + " '" + url + "' 2>&1")
+            .out;
+    }
+    std::filesystem::path dir;
+};
+
+TEST_F(admin_server_tls, serves_https_only_with_a_secure_review_cookie) {
+    EXPECT_EQ(https("/healthz"), "ok\n HTTP=200");
+    EXPECT_EQ(https("/metrics"), "consolegate_test_total 7\n HTTP=200");
+    EXPECT_NE(https("/review?decision=deny").find("mallory"), std::string::npos);
+    // Plain HTTP on the TLS port gets no answer (the handshake fails, the connection closes).
+    EXPECT_EQ(get("/healthz").find("ok"), std::string::npos);
+    // A client that does not trust the certificate refuses it.
+    auto untrusted = run_command(
+                         "curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "
+                         "'https://127.0.0.1:" +
+                         std::to_string(server->port()) + "/healthz' 2>&1")
+                         .out;
+    EXPECT_NE(untrusted.find("000"), std::string::npos) << untrusted;
+    auto login = https("/login", "-X POST -d token=" + reviewer + " -D -");
+    EXPECT_NE(login.find("HttpOnly; SameSite=Strict; Secure"), std::string::npos) << login;
+}
+
+TEST(admin_server_tls_files, a_key_that_does_not_match_the_certificate_is_a_startup_error) {
+    auto dir =
+        std::filesystem::temp_directory_path() / ("cg-admin-tls-bad-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto r = run_command("cd " + dir.string() +
+                             " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256"
+                             " -nodes -days 2 -subj /CN=a -keyout a.key -out a.pem 2>/dev/null"
+                             " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256"
+                             " -nodes -days 2 -subj /CN=b -keyout b.key -out b.pem 2>/dev/null",
+                         60);
+    ASSERT_EQ(r.exit_code, 0);
+    boost::asio::io_context ioc;
+    cg::app::admin_handlers h;
+    h.tls_cert_file = dir / "a.pem";
+    h.tls_key_file = dir / "b.key";
+    cg::app::admin_server s(ioc, *cg::core::ip_address::parse("127.0.0.1"), 0, h);
+    try {
+        s.start();
+        ADD_FAILURE() << "a mismatched key was accepted";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("does not match"), std::string::npos) << e.what();
+    }
+    std::filesystem::remove_all(dir);
 }
