@@ -63,6 +63,9 @@ void loader::read_policy(const toml::table& t) {
     p.portal_console_if_anyone_elevated = portal_anyone;
     s.get_enum("account_sign_up", p.account_sign_up,
                {{"deny", sign_up_action::deny}, {"report-only", sign_up_action::report_only}});
+    s.get_enum(
+        "unbound_sessions", p.unbound_sessions,
+        {{"deny", unbound_session_action::deny}, {"cookie", unbound_session_action::cookie}});
 
     if (const toml::node* n = s.take("aliases")) {
         if (const auto* at = n->as_table())

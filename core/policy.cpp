@@ -52,6 +52,7 @@ compiled_policy::compiled_policy(const policy_config& config)
       deny_unknown_corp_user_(config.deny_unknown_corp_user),
       portal_console_if_anyone_elevated_(config.portal_console_if_anyone_elevated),
       account_sign_up_(config.account_sign_up),
+      unbound_sessions_(config.unbound_sessions),
       ams_change_types_(config.ams_change_types),
       ams_reserved_roles_(config.ams_reserved_role_prefixes.empty() ? guard_action::off
                                                                     : config.ams_reserved_roles),
@@ -336,7 +337,22 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
         d.why = why;
         return d;
     };
-    if (!a.parse_error.empty()) return finish(deny(reason::unparsable_request));
+    if (!a.parse_error.empty()) {
+        return finish(
+            deny(a.ambiguous_identity ? reason::ambiguous_identity : reason::unparsable_request));
+    }
+    // Session binding (issue 20): what AWS said about the session beats what the client says.
+    switch (a.binding) {
+        case session_binding::forged: return finish(deny(reason::session_identity_forged));
+        case session_binding::conflicting: return finish(deny(reason::session_conflicting));
+        case session_binding::unbound:
+            if (p.unbound_sessions_ == unbound_session_action::deny) {
+                return finish(deny(reason::session_unbound));
+            }
+            break;  // migration window: judged on the cookie, below
+        case session_binding::not_checked:
+        case session_binding::bound: break;
+    }
     if (a.flow == sign_in_flow::account_sign_up) {
         auto d = deny(reason::account_sign_up);
         d.report_only = p.account_sign_up_ == sign_up_action::report_only;

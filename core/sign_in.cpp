@@ -70,6 +70,10 @@ std::string_view to_string(reason r) noexcept {
         case reason::elevation_user_unknown: return "elevation-user-unknown";
         case reason::account_sign_up: return "account-sign-up";
         case reason::identity_center_instance: return "identity-center-instance";
+        case reason::session_identity_forged: return "session-identity-forged";
+        case reason::session_unbound: return "session-unbound";
+        case reason::session_conflicting: return "session-conflicting";
+        case reason::ambiguous_identity: return "ambiguous-identity";
     }
     return "unknown";
 }
@@ -115,6 +119,18 @@ std::string_view describe(reason r) noexcept {
         case reason::identity_center_instance:
             return "This IAM Identity Center access portal is not one of the organization's; "
                    "sign in through the organization's own start URL.";
+        case reason::session_identity_forged:
+            return "The account or user this browser claims is not the one AWS signed this "
+                   "session in to.";
+        case reason::session_unbound:
+            return "The gateway did not see this console session being signed in. Sign out of "
+                   "the AWS console and sign in again through the corporate network.";
+        case reason::session_conflicting:
+            return "This request carries the cookies of several console sessions. Sign out of "
+                   "the AWS console and sign in again.";
+        case reason::ambiguous_identity:
+            return "The sign-in identity in this request could be read two ways, so it was "
+                   "stopped.";
     }
     return "";
 }

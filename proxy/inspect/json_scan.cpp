@@ -1,5 +1,6 @@
 #include "json_scan.hpp"
 
+#include <algorithm>
 #include <boost/json/basic_parser_impl.hpp>
 #include <string>
 
@@ -102,7 +103,67 @@ class scan_handler {
     std::string text_;
 };
 
+// Keys per open object; records the first key an object repeats.
+class key_handler {
+  public:
+    static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
+    static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
+    static constexpr std::size_t max_string_size = 1024 * 1024;
+    static constexpr std::size_t max_key_size = 4096;
+
+    bool on_document_begin(error_code&) { return true; }
+    bool on_document_end(error_code&) { return true; }
+    bool on_array_begin(error_code&) { return true; }
+    bool on_array_end(std::size_t, error_code&) { return true; }
+    bool on_object_begin(error_code&) {
+        keys_.emplace_back();
+        return true;
+    }
+    bool on_object_end(std::size_t, error_code&) {
+        keys_.pop_back();
+        return true;
+    }
+    bool on_string_part(string_view, std::size_t, error_code&) { return true; }
+    bool on_string(string_view, std::size_t, error_code&) { return true; }
+    bool on_key_part(string_view s, std::size_t, error_code&) {
+        key_.append(s.data(), s.size());
+        return true;
+    }
+    bool on_key(string_view s, std::size_t, error_code&) {
+        key_.append(s.data(), s.size());
+        auto& seen = keys_.back();
+        if (!repeated && std::find(seen.begin(), seen.end(), key_) != seen.end()) repeated = key_;
+        seen.push_back(std::move(key_));
+        key_.clear();
+        return true;
+    }
+    bool on_number_part(string_view, error_code&) { return true; }
+    bool on_int64(std::int64_t, string_view, error_code&) { return true; }
+    bool on_uint64(std::uint64_t, string_view, error_code&) { return true; }
+    bool on_double(double, string_view, error_code&) { return true; }
+    bool on_bool(bool, error_code&) { return true; }
+    bool on_null(error_code&) { return true; }
+    bool on_comment_part(string_view, error_code&) { return true; }
+    bool on_comment(string_view, error_code&) { return true; }
+
+    std::optional<std::string> repeated;
+
+  private:
+    std::vector<std::vector<std::string>> keys_;
+    std::string key_;
+};
+
 }  // namespace
+
+std::optional<std::string> repeated_json_key(std::string_view text, int max_depth) {
+    boost::json::parse_options po;
+    po.max_depth = static_cast<std::size_t>(max_depth);
+    boost::json::basic_parser<key_handler> p(po);
+    error_code ec;
+    auto n = p.write_some(false, text.data(), text.size(), ec);
+    if (ec || n != text.size()) return std::nullopt;
+    return std::move(p.handler().repeated);
+}
 
 std::optional<std::string> exact_integer(std::string_view num) {
     std::string sign;

@@ -30,4 +30,10 @@ std::optional<std::string> exact_integer(std::string_view number_text);
 std::optional<std::vector<param>> scan_json(std::string_view text,
                                             const json_scan_limits& limits = {});
 
+// Whether some object in the JSON `text` repeats a key (compared exactly, after unescaping):
+// the first repeated key, or nullopt when none repeats or the text is not valid JSON (the
+// caller's own parse reports that). A DOM parser keeps one of the values (Boost.JSON the last,
+// others the first), so where a single value is read, a repeat means two readings.
+std::optional<std::string> repeated_json_key(std::string_view text, int max_depth = 16);
+
 }  // namespace consolegate::inspect::detail

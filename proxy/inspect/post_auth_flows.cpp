@@ -11,9 +11,11 @@ void inspection::cookies() {
         seen.push_back(v);
         auto a = base(sign_in_flow::console_session, auth_phase::post_auth, "cookie:aws-userInfo");
         std::string why;
-        auto info = parse_user_info_cookie(v, &why);
+        bool ambiguous = false;
+        auto info = parse_user_info_cookie(v, &why, &ambiguous);
         if (!info) {
             a.parse_error = why;
+            a.ambiguous_identity = ambiguous;
         } else {
             auto& p = info->principal;
             a.account = p.account;

@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "json_scan.hpp"
 #include "params.hpp"
 
 namespace consolegate::inspect {
@@ -21,7 +22,8 @@ std::string string_field(const boost::json::object& o, std::string_view key) {
 
 }  // namespace
 
-std::optional<user_info> parse_user_info_cookie(std::string_view value, std::string* why) {
+std::optional<user_info> parse_user_info_cookie(std::string_view value, std::string* why,
+                                                bool* ambiguous) {
     if (value.size() > max_user_info_cookie) {
         set_why(why, "aws-userInfo cookie is over the size cap");
         return std::nullopt;
@@ -42,6 +44,14 @@ std::optional<user_info> parse_user_info_cookie(std::string_view value, std::str
     auto jv = boost::json::parse(*json_text, ec, {}, po);
     if (ec || !jv.is_object()) {
         set_why(why, "aws-userInfo cookie is not a JSON object");
+        return std::nullopt;
+    }
+    // Boost.JSON keeps the last of repeated keys, a browser's or AWS's reader may keep the
+    // first: a repeated key is two readings of who the session is (issue 20).
+    if (auto key = detail::repeated_json_key(*json_text, 8)) {
+        set_why(why, "aws-userInfo cookie repeats the key \"" + key->substr(0, 64) +
+                         "\": it could be read two ways");
+        if (ambiguous) *ambiguous = true;
         return std::nullopt;
     }
     auto& o = jv.get_object();

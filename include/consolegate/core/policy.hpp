@@ -3,7 +3,12 @@
 // evaluate(), a pure function of (attempt, policy, elevations, now).
 //
 // Semantics, in the order evaluate() applies them:
-//  1. attempt.parse_error set -> deny, unparsable_request (no rule can allow it).
+//  1. attempt.parse_error set -> deny, unparsable_request (no rule can allow it);
+//     ambiguous_identity with it (aws-userInfo repeating a key) -> deny, ambiguous_identity.
+//     Session binding (attempt.binding, set by app/enforcement.cpp from what AWS said):
+//     forged -> deny, session_identity_forged; conflicting -> deny, session_conflicting;
+//     unbound -> deny, session_unbound when policy.unbound_sessions = "deny" (the default),
+//     else judged on as below (the aws-userInfo cookie names the identity).
 //     Flow account_sign_up -> deny, account_sign_up (report-only when policy.account_sign_up
 //     says so); no rule is consulted.
 //  1b. No corporate user (attempt.corp.user empty) and policy_config::deny_unknown_corp_user
@@ -141,6 +146,7 @@ class compiled_policy {
     bool portal_console_if_anyone_elevated_ = true;
     bool instances_listed_ = false;  // some rule selects Identity Center instances
     sign_up_action account_sign_up_ = sign_up_action::deny;
+    unbound_session_action unbound_sessions_ = unbound_session_action::deny;
     guard_action ams_change_types_ = guard_action::flag;
     guard_action ams_reserved_roles_ = guard_action::flag;
     std::vector<std::string> ams_change_type_ids_;

@@ -36,6 +36,11 @@ enum class guard_action : std::uint8_t { off, flag, block, block_unless_elevated
 // reported. Decided before the rules (a sign-up names no account a rule could select).
 enum class sign_up_action : std::uint8_t { deny, report_only };
 
+// A post-auth console request whose session cookies the gateway never saw AWS issue
+// (core::session_binding::unbound): denied (the person signs in again through the gateway), or
+// judged on its aws-userInfo cookie as before session binding (a migration window).
+enum class unbound_session_action : std::uint8_t { deny, cookie };
+
 struct rule_config {
     std::string name;  // unique within the policy
     source_location where;
@@ -83,6 +88,7 @@ struct policy_config {
     // /federation/credentials is always denied without a user (its keys are never seen again).
     bool portal_console_if_anyone_elevated = true;
     sign_up_action account_sign_up = sign_up_action::deny;
+    unbound_session_action unbound_sessions = unbound_session_action::deny;
     std::string org_id;                         // from the org export
     std::vector<org_account> accounts;          // from the org export
     std::map<std::string, account_id> aliases;  // lowercased alias -> account

@@ -35,6 +35,17 @@ inline constexpr int sign_in_flow_count = 13;
 
 enum class auth_phase : std::uint8_t { pre_auth, post_auth, session };
 
+// A post-auth attempt against what AWS said about the console session (issue 20,
+// docs/inspection.md "Session binding"). Set by the enforcement pipeline (app/enforcement.cpp),
+// which holds the session table; the inspector leaves it not_checked.
+enum class session_binding : std::uint8_t {
+    not_checked,  // no session table (explain), or the attempt is not about a console session
+    bound,        // the identity is the one AWS gave the request's session cookies
+    unbound,      // the gateway never saw AWS issue the request's session cookies
+    conflicting,  // the request's cookies belong to different sessions (a spliced cookie jar)
+    forged,       // the client's aws-userInfo disagrees with what AWS gave the session
+};
+
 std::string_view to_string(sign_in_flow f) noexcept;  // "iam-user", "root", "saml", …
 std::optional<sign_in_flow> sign_in_flow_from_string(std::string_view s) noexcept;
 std::string_view to_string(auth_phase p) noexcept;  // "pre-auth", "post-auth", "session"
@@ -59,6 +70,10 @@ struct sign_in_attempt {
     // Non-empty when the inspector could not read what it must (malformed SAML, body over the
     // cap, undecodable key): the policy denies such an attempt with reason unparsable_request.
     std::string parse_error;
+    // With parse_error: the identity the request names could be read two ways (aws-userInfo
+    // repeating a key): denied as ambiguous-identity rather than unparsable-request.
+    bool ambiguous_identity = false;
+    session_binding binding = session_binding::not_checked;
     ip_address client;
     corp_identity corp;  // the person on the corporate network, when known (source none if not)
     std::chrono::system_clock::time_point time;
@@ -85,6 +100,12 @@ enum class reason : std::uint8_t {
     elevation_user_unknown,  // allow-with-elevation, and no user can be established (IdC portal)
     account_sign_up,         // creating a new AWS account (policy.account_sign_up)
     identity_center_instance,  // an Identity Center instance no rule's instance selector allows
+    // Session binding (issue 20): what AWS said about the console session decides.
+    session_identity_forged,  // the client's aws-userInfo disagrees with the session's binding
+    session_unbound,          // session cookies the gateway never saw AWS issue
+                              // (policy.unbound_sessions = "deny")
+    session_conflicting,      // cookies of different sessions in one request
+    ambiguous_identity,       // aws-userInfo repeats a key: it could be read two ways
 };
 std::string_view to_string(reason r) noexcept;  // "rule-allow", "default-deny", …
 std::string_view describe(reason r) noexcept;   // one sentence for people (block page, explain)

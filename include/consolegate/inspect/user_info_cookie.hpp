@@ -28,8 +28,10 @@ inline constexpr std::size_t max_user_info_cookie = 8 * 1024;
 
 // `value` is the cookie value as sent (percent-encoded JSON, optionally in double quotes).
 // Returns nullopt and a reason in `why` (if non-null) when it is over max_user_info_cookie, not
-// valid percent-encoding, not a JSON object, or has no parsable `arn`. Pure; thread-safe.
-std::optional<user_info> parse_user_info_cookie(std::string_view value, std::string* why);
+// valid percent-encoding, not a JSON object, repeats a key (any object, any key: `*ambiguous`
+// is then set, if given), or has no parsable `arn`. Pure; thread-safe.
+std::optional<user_info> parse_user_info_cookie(std::string_view value, std::string* why,
+                                                bool* ambiguous = nullptr);
 
 // Every value of cookie `name` in the Cookie header values (RFC 6265 section 4.2.1 syntax, name
 // compared exactly), in order, duplicates kept.

@@ -343,5 +343,17 @@ identity_center_instances = ["d-1234567890", "ExampleCorp"]
     }
 }
 
+TEST(config_policy, unbound_sessions_deny_by_default_or_judge_on_the_cookie) {
+    auto r = load(minimal + "[policy]\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->policy.unbound_sessions, unbound_session_action::deny);
+    r = load(minimal + "[policy]\nunbound_sessions = \"cookie\"\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->policy.unbound_sessions, unbound_session_action::cookie);
+    r = load(minimal + "[policy]\nunbound_sessions = \"allow\"\n");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 0, "unbound_sessions")) << all(r);
+}
+
 }  // namespace
 }  // namespace consolegate::core

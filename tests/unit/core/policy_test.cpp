@@ -858,3 +858,58 @@ TEST(identity_center_instances, without_any_instance_selector_portals_follow_the
     d = cc::evaluate(portal("anything"), strict, cc::elevation_view::unavailable(), now);
     EXPECT_EQ(d.why, cc::reason::no_account);
 }
+
+// Issue 20: what AWS said about the session decides before any rule; an unbound session is
+// refused or (migration) judged on as usual; a repeated aws-userInfo key is its own reason.
+TEST(compiled_policy, session_binding_decides_before_the_rules) {
+    cc::policy_config c;
+    c.rules.push_back(rule("allow-everything", cc::rule_effect::allow));
+    auto now = at("2026-11-23T09:00:00Z");
+    auto judge = [&](cc::session_binding b, bool ambiguous = false) {
+        cc::sign_in_attempt a;
+        a.flow = cc::sign_in_flow::console_session;
+        a.phase = cc::auth_phase::post_auth;
+        a.account = cc::account_id::parse("111122223333");
+        a.binding = b;
+        if (ambiguous) {
+            a.parse_error = "aws-userInfo cookie repeats the key \"arn\"";
+            a.ambiguous_identity = true;
+        }
+        return cc::evaluate(a, cc::compiled_policy(c), cc::elevation_view::unavailable(), now);
+    };
+    struct row {
+        cc::session_binding binding;
+        cc::unbound_session_action unbound;
+        cc::effect verdict;
+        cc::reason why;
+        const char* code;
+    };
+    using sb = cc::session_binding;
+    using ua = cc::unbound_session_action;
+    for (auto r : {row{sb::not_checked, ua::deny, cc::effect::allow, cc::reason::rule_allow, ""},
+                   row{sb::bound, ua::deny, cc::effect::allow, cc::reason::rule_allow, ""},
+                   row{sb::forged, ua::cookie, cc::effect::deny,
+                       cc::reason::session_identity_forged, "session-identity-forged"},
+                   row{sb::conflicting, ua::cookie, cc::effect::deny,
+                       cc::reason::session_conflicting, "session-conflicting"},
+                   row{sb::unbound, ua::deny, cc::effect::deny, cc::reason::session_unbound,
+                       "session-unbound"},
+                   row{sb::unbound, ua::cookie, cc::effect::allow, cc::reason::rule_allow, ""}}) {
+        c.unbound_sessions = r.unbound;
+        auto d = judge(r.binding);
+        EXPECT_EQ(d.verdict, r.verdict) << int(r.binding);
+        EXPECT_EQ(d.why, r.why) << int(r.binding);
+        if (*r.code) {
+            EXPECT_EQ(cc::to_string(d.why), r.code);
+            EXPECT_FALSE(cc::describe(d.why).empty());
+        }
+    }
+    auto d = judge(sb::bound, true);
+    EXPECT_EQ(d.why, cc::reason::ambiguous_identity);
+    EXPECT_EQ(cc::to_string(d.why), "ambiguous-identity");
+    c.report_only = true;  // global report-only watches these too
+    c.unbound_sessions = ua::deny;
+    d = judge(sb::forged);
+    EXPECT_EQ(d.why, cc::reason::session_identity_forged);
+    EXPECT_EQ(d.enforced(), cc::effect::allow);
+}

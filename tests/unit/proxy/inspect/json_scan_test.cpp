@@ -36,3 +36,23 @@ TEST(json_scan, numbers_that_are_not_integers_are_kept_as_text_and_flagged) {
     EXPECT_EQ((*leaves)[3].value, "123456789012345678901234");
     EXPECT_FALSE((*leaves)[3].inexact);
 }
+
+TEST(json_scan, repeated_json_key_names_the_first_key_an_object_repeats) {
+    struct row {
+        const char* text;
+        const char* key;  // nullptr: none repeats (or not JSON)
+    };
+    for (auto r : {row{R"({"a":1,"b":2})", nullptr}, row{R"({"a":1,"a":2})", "a"},
+                   row{R"({"a":{"b":1},"c":{"b":2}})", nullptr},  // one per object
+                   row{R"({"a":[{"b":1,"b":1}]})", "b"}, row{R"({"a\u0062":1,"ab":2})", "ab"},
+                   row{R"([{"x":1},{"x":2}])", nullptr}, row{"{", nullptr},
+                   row{R"({"k":1,"k":2,"j":1,"j":2})", "k"}}) {
+        auto got = cd::repeated_json_key(r.text);
+        if (r.key) {
+            ASSERT_TRUE(got) << r.text;
+            EXPECT_EQ(*got, r.key) << r.text;
+        } else {
+            EXPECT_FALSE(got) << r.text;
+        }
+    }
+}

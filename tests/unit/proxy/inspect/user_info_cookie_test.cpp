@@ -57,3 +57,27 @@ TEST(user_info_cookie, cookie_values_from_headers) {
     EXPECT_EQ(v[1], "Y");
     EXPECT_EQ(v[2], "W");
 }
+
+// Issue 20: a repeated key is two readings of who the session is (Boost.JSON keeps the last,
+// other readers the first), at the top level or nested, whatever the key.
+TEST(user_info_cookie, a_repeated_key_is_ambiguous_and_refused) {
+    for (std::string twice :
+         {std::string(R"({"arn":"arn:aws:sts::111122223333:assumed-role/A/x",)"
+                      R"("arn":"arn:aws:sts::444455556666:assumed-role/A/x"})"),
+          std::string(R"({"arn":"arn:aws:iam::111122223333:root","alias":"a","alias":"b"})"),
+          std::string(R"({"arn":"arn:aws:iam::111122223333:root","x":{"k":1,"k":2}})"),
+          std::string("%7B%22arn%22%3A%22arn%3Aaws%3Aiam%3A%3A111122223333%3Aroot%22%2C%22arn%22"
+                      "%3A%22arn%3Aaws%3Aiam%3A%3A111122223333%3Aroot%22%7D")}) {
+        std::string why;
+        bool ambiguous = false;
+        EXPECT_FALSE(ci::parse_user_info_cookie(twice, &why, &ambiguous)) << twice;
+        EXPECT_TRUE(ambiguous) << twice;
+        EXPECT_NE(why.find("read two ways"), std::string::npos) << why;
+    }
+    bool ambiguous = false;
+    std::string why;
+    EXPECT_TRUE(ci::parse_user_info_cookie(assumed, &why, &ambiguous));
+    EXPECT_FALSE(ambiguous);
+    EXPECT_FALSE(ci::parse_user_info_cookie("%7B", &why, &ambiguous));
+    EXPECT_FALSE(ambiguous);  // unreadable is not ambiguous
+}
