@@ -16,6 +16,7 @@
 #include "consolegate/team/snapshot_feed.hpp"
 #include "enforcement.hpp"
 #include "explain.hpp"
+#include "session_binding.hpp"
 #include "team_feed.hpp"
 
 namespace consolegate::app {
@@ -36,6 +37,9 @@ constexpr const char* usage =
     "--corp-user is the person on the corporate network (corp_users selectors; without it\n"
     "the corporate user is unknown, see policy.unknown_corp_user); --corp-group gives that\n"
     "person's groups, comma-separated (corp_groups selectors; needs --corp-user).\n"
+    "explain has no session table: a console session is judged on its aws-userInfo cookie as\n"
+    "sent (identity_source \"cookie\"), as the gateway does with policy.unbound_sessions =\n"
+    "\"cookie\"; the gateway judges a session it saw AWS sign in on what AWS said.\n"
     "Exit status: 0 all requests read, 1 a request could not be read, 2 usage or config error.\n";
 
 std::string read_all(std::istream& in) {
@@ -56,6 +60,7 @@ json::object attempt_json(const judged_attempt& ja) {
     o["permission_set"] = a.permission_set;
     o["user"] = a.user;
     o["source"] = a.source;
+    if (auto from = identity_source(a); !from.empty()) o["identity_source"] = from;
     o["corp_user"] = a.corp.user;
     json::array groups;
     for (auto& g : a.corp.groups) groups.emplace_back(g);

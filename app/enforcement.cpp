@@ -3,6 +3,11 @@
 #include <random>
 #include <stdexcept>
 
+#include "consolegate/core/host_pattern.hpp"
+#include "consolegate/core/principal.hpp"
+#include "session_binding.hpp"
+#include "session_table.hpp"
+
 namespace consolegate::app {
 
 std::shared_ptr<const policy_snapshot> make_policy_snapshot(std::shared_ptr<const core::config> c) {
@@ -42,9 +47,51 @@ enforcement_result enforce(const core::http_request_view& req, const enforcement
     return r;
 }
 
+enforcement_result enforce_response(const core::http_request_view& req,
+                                    const session_identity& named, const enforcement_inputs& in) {
+    if (!in.policy) throw std::invalid_argument("enforce: no policy");
+    auto asked = inspect::inspect(req, in.policy->inspect_options);
+    core::sign_in_attempt a;
+    a.flow = core::sign_in_flow::console_session;
+    bool request_named_account = false;
+    for (const auto& x : asked) {
+        if (x.account || !x.alias.empty()) request_named_account = true;
+        if (x.phase == core::auth_phase::pre_auth && a.flow == core::sign_in_flow::console_session)
+            a.flow = x.flow;  // the sign-in this answers (root, custom-broker, saml, …)
+    }
+    if (!asked.empty()) {
+        a.host = asked.front().host;
+    } else if (auto h = core::parse_authority(req.host, 443)) {
+        a.host = h->host;
+    }
+    a.phase = core::auth_phase::post_auth;
+    a.source = "response:aws-userInfo";
+    a.account = named.account;
+    a.role_name = named.role_name;
+    a.permission_set = core::permission_set_of(named.role_name);
+    a.user = named.aws_user;
+    a.binding = core::session_binding::bound;
+    a.client = req.client;
+    if (req.corp) a.corp = *req.corp;
+    a.time = req.time;
+    enforcement_result r;
+    std::vector<core::sign_in_attempt> one;
+    one.push_back(std::move(a));
+    r.attempts = evaluate_attempts(std::move(one), in);
+    r.outcome = combine(r.attempts);
+    if (r.attempts.front().decision.verdict == core::effect::deny || !request_named_account) {
+        r.events = audit_events(req, r.attempts, {in.gateway, &in.policy->policy->org()});
+    }
+    r.verdict = make_verdict(r.attempts, r.outcome);
+    return r;
+}
+
 std::vector<core::sign_in_attempt> inspect_request(const core::http_request_view& req,
                                                    const enforcement_inputs& in) {
     auto attempts = inspect::inspect(req, in.policy->inspect_options);
+    if (in.sessions) {
+        check_session_binding(attempts, req, *in.sessions, in.policy->cfg->policy.unbound_sessions);
+    }
     for (auto& a : attempts) {
         a.client = req.client;
         if (req.corp) a.corp = *req.corp;
@@ -114,6 +161,7 @@ std::vector<audit::event> audit_events(const core::http_request_view& req,
     for (const auto& ja : attempts) {
         events.push_back(
             audit::make_event(ja.event_id, ja.attempt, ja.decision, req.method, req.target, ctx));
+        events.back().identity_source = std::string(identity_source(ja.attempt));
     }
     return events;
 }

@@ -27,6 +27,9 @@
 
 namespace consolegate::app {
 
+class session_table;
+struct session_identity;
+
 // Everything a decision needs from the configuration; rebuilt on reload and swapped whole.
 struct policy_snapshot {
     std::shared_ptr<const core::config> cfg;
@@ -50,6 +53,10 @@ struct enforcement_inputs {
     // Keep each evaluation's working (rules considered and matched) for explain.
     bool trace = false;
     std::string (*new_event_id)() = random_event_id;
+    // The console sessions AWS was seen to sign in (the gateway's; explain has none): with it,
+    // post-auth attempts are judged on their binding (app/session_binding.hpp); without it, on
+    // the aws-userInfo cookie as sent.
+    const session_table* sessions = nullptr;
 };
 
 struct judged_attempt {
@@ -78,10 +85,21 @@ struct enforcement_result {
 // proxy then denies: inspector_error).
 enforcement_result enforce(const core::http_request_view& req, const enforcement_inputs& in);
 
+// The pipeline on a response that names an identity (issue 20): AWS's answer to `req` sets an
+// aws-userInfo naming `named`. One post-auth attempt with that identity (flow: the request's
+// sign-in flow, e.g. root or custom-broker, else console-session; source
+// "response:aws-userInfo"; binding bound) is judged as enforce() judges a request, so a root or
+// federation sign-in that named no account before AWS answered is judged as soon as AWS names
+// it. `events` holds its event when the response decides something the request's own attempts
+// did not (a deny, or an account the request did not name); otherwise it is empty.
+enforcement_result enforce_response(const core::http_request_view& req,
+                                    const session_identity& named, const enforcement_inputs& in);
+
 // The steps, in the order enforce() calls them; public for the unit tests.
 
 // inspect: the request's sign-in attempts, stamped with its client and time (and
-// in.default_user where an attempt names no user).
+// in.default_user where an attempt names no user), then checked against the session table when
+// in.sessions is set (check_session_binding).
 std::vector<core::sign_in_attempt> inspect_request(const core::http_request_view& req,
                                                    const enforcement_inputs& in);
 // evaluate: one policy evaluation per attempt (with its working when in.trace).
@@ -96,7 +114,8 @@ std::vector<judged_attempt> evaluate_attempts(std::vector<core::sign_in_attempt>
 //  - report-only decisions never block (decision::enforced());
 //  - a deny of a post-auth or session attempt expires the console cookies, a pre-auth one not.
 combined combine(std::span<const judged_attempt> attempts);
-// audit: one event per attempt, from the typed attempt and decision.
+// audit: one event per attempt, from the typed attempt and decision (identity_source from
+// app/session_binding.hpp).
 std::vector<audit::event> audit_events(const core::http_request_view& req,
                                        std::span<const judged_attempt> attempts,
                                        const audit::event_context& ctx = {});

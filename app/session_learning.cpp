@@ -83,6 +83,7 @@ std::optional<session_identity> identity_from_user_info(std::string_view value) 
     id.account = p.account;
     id.principal_arn = info->arn;
     id.role_name = p.role_name;
+    id.permission_set = p.permission_set;
     id.aws_user = !p.session_name.empty() ? p.session_name
                   : !p.user_name.empty()  ? p.user_name
                                           : info->username;
@@ -107,35 +108,43 @@ bool is_aws_host(std::string_view host) {
     return false;
 }
 
-std::size_t session_learner::learn(const core::http_request_view& req,
-                                   const proxy::response_view& resp) const {
-    if (!is_aws_host(req.host)) return 0;
-    std::vector<cookie_pair> set;
-    std::optional<session_identity> named;
-    bool user_info_unreadable = false;
+response_reading read_response(const core::http_request_view& req,
+                               const proxy::response_view& resp) {
+    response_reading r;
+    if (!is_aws_host(req.host)) return r;
     for (const auto& [name, value] : resp.headers) {
         if (!iequals(name, "set-cookie")) continue;
         auto c = parse_set_cookie(value);
         if (!c || c->removal) continue;
         if (c->name == "aws-userInfo") {
             auto id = identity_from_user_info(c->value);
-            if (!id || (named && !named->same_principal(*id))) {
-                user_info_unreadable = true;  // two principals, or one we cannot read
+            if (!id || (r.named && !r.named->same_principal(*id))) {
+                r.unreadable = true;  // two principals, or one we cannot read
             } else {
-                named = std::move(id);
+                r.named = std::move(id);
             }
         }
-        set.push_back({c->name, c->value});
+        r.set_cookies.push_back({c->name, c->value});
     }
+    return r;
+}
+
+std::size_t session_learner::learn(const core::http_request_view& req,
+                                   const proxy::response_view& resp) const {
+    return learn(req, read_response(req, resp));
+}
+
+std::size_t session_learner::learn(const core::http_request_view& req,
+                                   const response_reading& r) const {
     // A response whose aws-userInfo names nobody we can read (or two principals) binds nothing:
     // its cookies must not inherit a binding the response itself contradicts.
-    if (set.empty() || user_info_unreadable) return 0;
+    if (r.set_cookies.empty() || r.unreadable) return 0;
     auto cookies = request_cookies(req);
     auto binding = table_->lookup(cookies, req.time);
     auto path = req.target.substr(0, req.target.find('?'));
     std::string on = lower(req.host);
     on.append(path);
-    return table_->learn(set, named, binding, on, req.time);
+    return table_->learn(r.set_cookies, r.named, binding, on, req.time);
 }
 
 }  // namespace consolegate::app

@@ -35,14 +35,25 @@ std::optional<session_identity> identity_from_user_info(std::string_view value);
 // subdomains (Host as sent; case, port and trailing dot ignored).
 bool is_aws_host(std::string_view host);
 
+// What one response says about the session: the cookies AWS set (deletions left out) and the
+// identity its aws-userInfo names. `unreadable`: an aws-userInfo that cannot be read, or two
+// naming different principals; such a response binds nothing.
+struct response_reading {
+    std::vector<cookie_pair> set_cookies;  // views into the response
+    std::optional<session_identity> named;
+    bool unreadable = false;
+};
+// Empty (no cookies, nothing named) for hosts other than AWS's.
+response_reading read_response(const core::http_request_view& req,
+                               const proxy::response_view& resp);
+
 class session_learner {
   public:
     explicit session_learner(session_table& table) : table_(&table) {}
     // What the response taught; returns how many cookies were bound.
     std::size_t learn(const core::http_request_view& req, const proxy::response_view& resp) const;
-    void operator()(const core::http_request_view& req, const proxy::response_view& resp) const {
-        learn(req, resp);
-    }
+    // The same from a reading already made (the hook judges a named identity first).
+    std::size_t learn(const core::http_request_view& req, const response_reading& r) const;
 
   private:
     session_table* table_;

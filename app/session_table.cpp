@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -62,7 +63,7 @@ session_table::lookup_result session_table::lookup(std::span<const cookie_pair> 
     lookup_result r;
     std::lock_guard lock(mu_);
     for (const auto& [name, value] : cookies) {
-        if (value.size() < min_token_chars) continue;
+        if (value.size() < min_token_chars || never_a_key(name)) continue;
         auto it = entries_.find(key_of(name, value));
         if (it == entries_.end() || it->second.expires <= now) continue;
         const auto& id = it->second.identity;
@@ -76,6 +77,13 @@ session_table::lookup_result session_table::lookup(std::span<const cookie_pair> 
         }
     }
     return r;
+}
+
+bool session_table::knows(std::string_view name, std::string_view value, time_point now) const {
+    if (value.size() < min_token_chars || never_a_key(name)) return false;
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(key_of(name, value));
+    return it != entries_.end() && it->second.expires > now;
 }
 
 std::size_t session_table::learn(std::span<const cookie_pair> set_cookies,
@@ -100,7 +108,9 @@ std::size_t session_table::learn(std::span<const cookie_pair> set_cookies,
     if (expires <= now) return 0;
     std::size_t bound = 0;
     for (const auto& [name, value] : set_cookies) {
-        if (value.size() < min_token_chars || limits_.max_entries == 0) continue;
+        if (value.size() < min_token_chars || never_a_key(name) || limits_.max_entries == 0) {
+            continue;
+        }
         auto k = key_of(name, value);
         if (auto it = entries_.find(k); it != entries_.end()) {
             auto range = by_expiry_.equal_range(it->second.expires);
@@ -124,6 +134,32 @@ std::size_t session_table::learn(std::span<const cookie_pair> set_cookies,
 std::size_t session_table::size() const {
     std::lock_guard lock(mu_);
     return entries_.size();
+}
+
+std::vector<session_table::saved_entry> session_table::snapshot(time_point now) const {
+    std::vector<saved_entry> out;
+    std::lock_guard lock(mu_);
+    out.reserve(entries_.size());
+    for (const auto& [k, e] : entries_) {
+        if (e.expires > now) out.push_back({k, e.identity, e.expires});
+    }
+    return out;
+}
+
+std::size_t session_table::restore(std::vector<saved_entry> entries, time_point now) {
+    std::lock_guard lock(mu_);
+    std::size_t kept = 0;
+    for (auto& e : entries) {
+        if (e.expires <= now || limits_.max_entries == 0) continue;
+        // A restored entry never outlives the current lifetime (a reload may have shortened it).
+        auto expires = std::min(e.expires, e.identity.named_at + limits_.lifetime);
+        if (expires <= now || entries_.contains(e.key)) continue;
+        if (entries_.size() >= limits_.max_entries) evict_to(limits_.max_entries - 1);
+        entries_.emplace(e.key, entry{std::move(e.identity), expires});
+        by_expiry_.emplace(expires, e.key);
+        ++kept;
+    }
+    return kept;
 }
 
 void session_table::evict_expired(time_point now) {

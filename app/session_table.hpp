@@ -12,7 +12,11 @@
 //    keep a lineage back to a sign-in the gateway judged; a response that names an identity
 //    itself (switch-role) binds its cookies to the identity it names.
 // Cookies whose value is shorter than min_token_chars are never keys: they cannot be a session
-// secret (locale, "regStatus=pre-register"), and two people would share them.
+// secret (locale, "regStatus=pre-register"), and two people would share them. Nor is
+// aws-userInfo (never_a_key): it *names* the identity, but its value is derived from the
+// principal's ARN, the same for every session of that principal and writable by anyone, so a
+// request presenting it proves no session (a forbidden session's cookies plus an allowed
+// principal's aws-userInfo must not look bound).
 //
 // Keys are HMAC-SHA256 digests of (cookie name, value) under a key the table is given, so the
 // table (and a file or store it is written to) never holds a usable session cookie. Pure: no I/O,
@@ -79,6 +83,7 @@ class session_table {
     using key_type = std::array<unsigned char, 32>;
     using time_point = std::chrono::system_clock::time_point;
     static constexpr std::size_t min_token_chars = 16;
+    static bool never_a_key(std::string_view name) noexcept { return name == "aws-userInfo"; }
 
     session_table(session_table_limits limits, const key_type& key);
     // A fresh key from the OS's random source (the per-process default).
@@ -100,6 +105,9 @@ class session_table {
     // The binding of a request that presents `cookies` (from its Cookie headers), at `now`.
     lookup_result lookup(std::span<const cookie_pair> cookies, time_point now) const;
 
+    // Whether AWS set this cookie (name and value) on a response the gateway saw, still live.
+    bool knows(std::string_view name, std::string_view value, time_point now) const;
+
     // AWS set `set_cookies` (name, value; deletions already left out) on a response. With
     // `named` (the response names an identity) they are bound to it; otherwise, when the request
     // was bound (`request_binding`), they inherit that binding (learned_by lineage); otherwise
@@ -111,8 +119,20 @@ class session_table {
 
     std::size_t size() const;
 
-  private:
+    // Persistence (app/session_store.hpp writes and reads the file): the key, and every live
+    // entry as (HMAC digest, identity, expiry). restore() adds entries (dropping expired ones,
+    // keeping the bound), returns how many it kept.
     using digest = std::array<unsigned char, 32>;
+    struct saved_entry {
+        digest key;
+        session_identity identity;
+        time_point expires;
+    };
+    const key_type& key() const noexcept { return key_; }
+    std::vector<saved_entry> snapshot(time_point now) const;
+    std::size_t restore(std::vector<saved_entry> entries, time_point now);
+
+  private:
     struct digest_hash {
         std::size_t operator()(const digest& d) const noexcept;
     };

@@ -4,9 +4,15 @@
 // decision to the metrics. Runs on the worker threads for every request on an inspected
 // connection; the policy and the feed are read from the gateway's atomics, so a reload swaps
 // them between two requests, never within one.
+//
+// With a session table (issue 20) it is also the proxy's response observer (observe()): a
+// response that names an identity is judged on it (enforce_response) before the client sees it,
+// and only an allowed one is learned (app/session_learning.hpp); requests are then judged on
+// their session's binding (app/session_binding.hpp).
 
 #include <atomic>
 #include <memory>
+#include <optional>
 
 #include "consolegate/audit/sink.hpp"
 #include "consolegate/proxy/inspection.hpp"
@@ -16,22 +22,38 @@
 
 namespace consolegate::app {
 
+class session_table;
+
 class sign_in_hook {
   public:
-    // Every referenced object must outlive the hook (the gateway owns them all).
+    // Every referenced object must outlive the hook (the gateway owns them all). Without
+    // `sessions`, post-auth requests are judged on their cookie and observe() learns nothing.
     sign_in_hook(const std::atomic<std::shared_ptr<const policy_snapshot>>& policy,
                  const std::atomic<std::shared_ptr<team::feed>>& feed, audit::sink& sink,
-                 sign_in_metrics& metrics, std::string_view gateway = {})
-        : policy_(&policy), feed_(&feed), sink_(&sink), metrics_(&metrics), gateway_(gateway) {}
+                 sign_in_metrics& metrics, std::string_view gateway = {},
+                 session_table* sessions = nullptr)
+        : policy_(&policy),
+          feed_(&feed),
+          sink_(&sink),
+          metrics_(&metrics),
+          gateway_(gateway),
+          sessions_(sessions) {}
 
     proxy::verdict operator()(const core::http_request_view& req) const;
 
+    // The response observer: nullopt lets the response through; a deny replaces it.
+    std::optional<proxy::verdict> observe(const core::http_request_view& req,
+                                          const proxy::response_view& resp) const;
+
   private:
+    void record(enforcement_result& r) const;
+
     const std::atomic<std::shared_ptr<const policy_snapshot>>* policy_;
     const std::atomic<std::shared_ptr<team::feed>>* feed_;
     audit::sink* sink_;
     sign_in_metrics* metrics_;
     std::string_view gateway_;  // the gateway's instance name, which outlives the hook
+    session_table* sessions_;
 };
 
 }  // namespace consolegate::app

@@ -38,6 +38,7 @@ constexpr string_field string_fields[] = {
     {"idc_instance", &event::idc_instance},
     {"corp_user", &event::corp_user},
     {"corp_source", &event::corp_source},
+    {"identity_source", &event::identity_source},
     {"method", &event::method},
     {"path", &event::path},
     {"query", &event::query},

@@ -363,8 +363,10 @@ asio::awaitable<void> relay_upgrade(bumped_connection& c, exchange& r) {
 
 // The service's response observer (when it has one) on the response head and, when it was
 // buffered, its body; before the client sees a byte of it. An observer that throws is logged.
-void observe_response(bumped_connection& c, exchange& r, std::string_view body, bool complete) {
-    if (!c.svc->observe) return;
+// A verdict that does not allow: the response is replaced by its block page (answer_blocked).
+std::optional<verdict> observe_response(bumped_connection& c, exchange& r, std::string_view body,
+                                        bool complete) {
+    if (!c.svc->observe) return std::nullopt;
     auto& req = r.p.get();
     core::http_request_view view;
     view.method = req.method_string();
@@ -374,6 +376,9 @@ void observe_response(bumped_connection& c, exchange& r, std::string_view body, 
     c.headers.clear();
     for (const auto& f : req.base()) c.headers.emplace_back(f.name_string(), f.value());
     view.headers.swap(c.headers);
+    // The request's body as judged (still in c.body): what sign-in the answer is to.
+    view.body = std::string_view(c.body).substr(0, c.o.max_inspect_body);
+    view.body_truncated = r.streaming || c.body.size() > c.o.max_inspect_body;
     view.client = c.client_ip;
     view.corp = r.corp ? r.corp.get() : c.corp.get();
     view.time = std::chrono::system_clock::now();
@@ -386,13 +391,28 @@ void observe_response(bumped_connection& c, exchange& r, std::string_view body, 
     }
     resp.body = body;
     resp.body_complete = complete;
+    std::optional<verdict> v;
     try {
-        c.svc->observe(view, resp);
+        v = c.svc->observe(view, resp);
     } catch (const std::exception& e) {
         log::write(log::level::error, "proxy", "response observer failed",
                    {{"host", std::string(view.host)}, {"error", e.what()}});
     }
     view.headers.swap(c.headers);
+    if (v && v->allows()) v.reset();
+    return v;
+}
+
+// The block page instead of the origin's response. The upstream connection serves again only
+// when the response was read to its end. A failed write shows at the client's next read;
+// finish_exchange closes a connection that is not kept alive.
+asio::awaitable<bool> answer_blocked(bumped_connection& c, exchange& r, const verdict& v,
+                                     bool response_read) {
+    count(c.st.requests_denied);
+    if (!response_read) r.upstream_keep = false;
+    auto page = render_block_page(v, r.navigation, c.host, c.svc->shared.block_page);
+    co_await write_rendered(c.client, page, r.keep_alive, c.o.idle_timeout);
+    co_return true;
 }
 
 // The response head and body to the client. False when either side failed.
@@ -422,11 +442,15 @@ asio::awaitable<bool> relay_response(bumped_connection& c, exchange& r) {
             co_await write_rendered(c.client, page, false, std::chrono::seconds(5));
             co_return false;
         }
-        observe_response(c, r, std::string_view(c.wire).substr(at), true);
+        if (auto v = observe_response(c, r, std::string_view(c.wire).substr(at), true)) {
+            co_return co_await answer_blocked(c, r, *v, true);
+        }
         c.client.expires_after(c.o.idle_timeout);
         co_return !co_await c.client.write(asio::buffer(c.wire));
     }
-    observe_response(c, r, {}, rp.is_done());
+    if (auto v = observe_response(c, r, {}, rp.is_done())) {
+        co_return co_await answer_blocked(c, r, *v, rp.is_done());
+    }
     c.client.expires_after(c.o.idle_timeout);
     if (co_await c.client.write(asio::buffer(c.wire))) co_return false;
     co_return co_await stream_body(*c.up.tls, c.up.buf, rp, c.client, chunk_down, c.o.idle_timeout,

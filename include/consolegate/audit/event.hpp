@@ -28,6 +28,11 @@ struct event {
     // none | kerberos | header | address-map). Added in v1 without a version bump: readers
     // treat a missing field as "" (older events).
     std::string corp_user, corp_source;
+    // Post-auth and session attempts: where the account, role and user came from (issue 20):
+    // "bound" (what AWS said about the session), "cookie" (the client's aws-userInfo) or
+    // "unknown" (neither: an access key, a host name). Empty for pre-auth attempts, which name
+    // what the person asks for. Added in v1 without a version bump, as corp_source.
+    std::string identity_source;
     std::string method, path;  // path without the query string
     std::string query;         // parameter names; values only of the few that carry no secret
     std::string effect;        // what the policy says: allow | deny

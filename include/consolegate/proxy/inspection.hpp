@@ -64,13 +64,18 @@ struct response_view {
     bool body_complete = false;  // false: the body streams to the client past the observer
 };
 
-// Optional: sees every response on an inspected connection before its first byte reaches the
-// client, so what it learns (app/session_table.hpp) is known when the client's next request
-// arrives. Same threading rules as the inspector (worker threads, concurrently, no I/O). An
-// observer that throws is logged and the response forwarded: learning nothing leaves the next
-// request unbound, which the inspector judges (fail closed there, not here).
-using response_observer =
-    std::function<void(const core::http_request_view& request, const response_view& response)>;
+// Optional: sees every response on an inspected connection, with its request as judged (head
+// and the body read for inspection), before its first byte reaches the client, so what it learns
+// (app/session_table.hpp) is known when the client's next request arrives. Same threading rules as
+// the inspector (worker threads, concurrently, no I/O). Returns nullopt to let the response
+// through, or a verdict: one that does not allow replaces the response with that verdict's block
+// page (the origin's answer, its Set-Cookie included, never reaches the client; its unread body, if
+// any, is dropped with the upstream connection). This is how a session AWS opened for a forbidden
+// account (root, federation sign-in token) is refused before the browser holds it. An observer that
+// throws is logged and the response forwarded: learning nothing leaves the next request unbound,
+// which the inspector judges (fail closed there, not here).
+using response_observer = std::function<std::optional<verdict>(
+    const core::http_request_view& request, const response_view& response)>;
 
 // A connection or request the proxy refused before anything on it was judged: a name that is not
 // a host, a tunnel to an inspected name's address with no usable server name, names that

@@ -949,7 +949,8 @@ struct observed {
 TEST_F(proxy_service, the_response_observer_sees_each_answer_with_its_request) {
     std::mutex mu;
     std::vector<observed> seen;
-    auto observe = [&](const core::http_request_view& req, const response_view& resp) {
+    auto observe = [&](const core::http_request_view& req,
+                       const response_view& resp) -> std::optional<verdict> {
         observed o{std::string(req.host), std::string(req.target), {}, resp.status, {}, {}, {}};
         for (const auto& [n, v] : req.headers) {
             if (n == "Cookie") o.cookie = v;
@@ -961,6 +962,7 @@ TEST_F(proxy_service, the_response_observer_sees_each_answer_with_its_request) {
         o.body_complete = resp.body_complete;
         std::lock_guard lock(mu);
         seen.push_back(std::move(o));
+        return std::nullopt;
     };
     running_proxy p(base_config(), test::allow_every_request, observe);
     auto r = run(curl_connect(p, "https://signin.aws.amazon.com/oauth?code=1",
@@ -987,13 +989,52 @@ TEST_F(proxy_service, the_response_observer_sees_each_answer_with_its_request) {
 }
 
 TEST_F(proxy_service, a_throwing_response_observer_leaves_the_response_intact) {
-    running_proxy p(base_config(), test::allow_every_request,
-                    [](const core::http_request_view&, const response_view&) {
-                        throw std::runtime_error("observer failed");
-                    });
+    running_proxy p(
+        base_config(), test::allow_every_request,
+        [](const core::http_request_view&, const response_view&) -> std::optional<verdict> {
+            throw std::runtime_error("observer failed");
+        });
     auto r = run(curl_connect(p, "https://signin.aws.amazon.com/oauth"));
     ASSERT_EQ(r.status, 0) << r.out;
     EXPECT_NE(r.out.find("target=/oauth"), std::string::npos) << r.out;
+}
+
+// Issue 20: an observer's deny replaces the origin's answer (its Set-Cookie too) with the block
+// page, for a buffered body and for one that streams; the connection serves on.
+TEST_F(proxy_service, a_response_observer_deny_replaces_the_answer_with_the_block_page) {
+    auto observe = [](const core::http_request_view& req,
+                      const response_view&) -> std::optional<verdict> {
+        if (req.target.find("refuse") == std::string_view::npos) return std::nullopt;
+        verdict v;
+        v.basis = verdict_basis::policy;
+        v.why = core::reason::rule_deny;
+        v.flow = core::sign_in_flow::root;
+        v.account = core::account_id::parse("444455556666");
+        v.expire_console_cookies = true;
+        return v;
+    };
+    running_proxy p(base_config(), test::allow_every_request, observe);
+    // Both requests ask the origin for the cookie (curl sends its -H to every URL): only the
+    // answer that was let through carries it.
+    auto r = run(curl_connect(p, "https://signin.aws.amazon.com/refuse",
+                              "-H 'X-Set-Cookie: aws-creds=SECRET-SESSION-COOKIE' -D - "
+                              "https://signin.aws.amazon.com/after"));
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find(" 403"), std::string::npos) << r.out;
+    auto first = r.out.find("SECRET-SESSION-COOKIE");
+    ASSERT_NE(first, std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("SECRET-SESSION-COOKIE", first + 1), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("target=/refuse"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("444455556666"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Set-Cookie: aws-userInfo=; Path=/; Max-Age=0"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("target=/after"), std::string::npos) << r.out;  // served on
+    // A body the proxy does not buffer: refused at its head, the origin's bytes never follow.
+    auto large = run(curl_connect(p, "https://signin.aws.amazon.com/large-refuse",
+                                  "-D - https://signin.aws.amazon.com/after2"));
+    ASSERT_EQ(large.status, 0) << large.out;
+    EXPECT_NE(large.out.find(" 403"), std::string::npos) << large.out;
+    EXPECT_NE(large.out.find("target=/after2"), std::string::npos) << large.out;
 }
 
 // A resolver as lenient as some stub resolvers: "signin.aws.amazon.com.." resolves like the name

@@ -1,0 +1,156 @@
+#include "session_binding.hpp"
+
+#include <algorithm>
+
+#include "consolegate/core/host_pattern.hpp"
+#include "consolegate/core/principal.hpp"
+#include "session_learning.hpp"
+#include "session_table.hpp"
+
+namespace consolegate::app {
+namespace {
+
+using core::auth_phase;
+using core::session_binding;
+using core::sign_in_attempt;
+using core::sign_in_flow;
+
+constexpr std::string_view binding_source_name = "session-binding";
+
+// A pre-auth attempt of a flow that begins a new console session: the request is about the
+// session it asks for, not about the one its cookies may still name.
+bool starts_a_session(const sign_in_attempt& a) {
+    if (a.phase != auth_phase::pre_auth) return false;
+    switch (a.flow) {
+        case sign_in_flow::iam_user:
+        case sign_in_flow::root:
+        case sign_in_flow::saml:
+        case sign_in_flow::identity_center:
+        case sign_in_flow::custom_broker: return true;
+        default: return false;
+    }
+}
+
+bool is_session_cookie(std::string_view name) {
+    return std::find(session_cookie_names.begin(), session_cookie_names.end(), name) !=
+           session_cookie_names.end();
+}
+
+// The binding's identity on an attempt (the inspector's role → permission set rule kept).
+void take_identity(sign_in_attempt& a, const session_identity& id) {
+    a.account = id.account;
+    a.role_name = id.role_name;
+    a.permission_set = core::permission_set_of(id.role_name);
+    a.user = id.aws_user;
+    a.binding = session_binding::bound;
+}
+
+bool agrees(const sign_in_attempt& a, const session_identity& id) {
+    return a.account == id.account && a.role_name == id.role_name && a.user == id.aws_user;
+}
+
+sign_in_attempt session_attempt(const std::vector<sign_in_attempt>& attempts,
+                                const core::http_request_view& req, session_binding b) {
+    sign_in_attempt a;
+    a.flow = sign_in_flow::console_session;
+    a.phase = auth_phase::post_auth;
+    a.source = std::string(binding_source_name);
+    a.binding = b;
+    a.time = req.time;
+    if (!attempts.empty()) {  // the host as the inspector normalised it
+        a.host = attempts.front().host;
+    } else if (auto h = core::parse_authority(req.host, 443)) {
+        a.host = h->host;
+    }
+    return a;
+}
+
+}  // namespace
+
+bool identity_from_session(const sign_in_attempt& a) {
+    if (a.phase != auth_phase::post_auth) return false;
+    switch (a.flow) {
+        case sign_in_flow::console_session: return a.source == "cookie:aws-userInfo";
+        case sign_in_flow::cli_sign_in:
+            return true;  // post-auth only with a session
+        // Copied from the session when the request has one; a change request alone names none.
+        case sign_in_flow::ams_change: return a.account.has_value() || !a.alias.empty();
+        default: return false;
+    }
+}
+
+void check_session_binding(std::vector<sign_in_attempt>& attempts,
+                           const core::http_request_view& req, const session_table& table,
+                           core::unbound_session_action unbound) {
+    auto cookies = request_cookies(req);
+    auto found = table.lookup(cookies, req.time);
+    bool session_cookies = false, unknown_beside_known = false;
+    for (const auto& [name, value] : cookies) {
+        if (!is_session_cookie(name) || value.size() < session_table::min_token_chars) continue;
+        session_cookies = true;
+        // aws-userInfo itself is judged by its content (forged or not), below.
+        if (found.state == session_table::binding_state::bound && name != "aws-userInfo" &&
+            !table.knows(name, value, req.time)) {
+            unknown_beside_known = true;
+        }
+    }
+    bool from_session = std::any_of(attempts.begin(), attempts.end(), identity_from_session);
+    if (!from_session && !session_cookies && found.state == session_table::binding_state::unbound) {
+        return;  // no console session in sight: static assets, sign-in pages
+    }
+    bool new_session = std::any_of(attempts.begin(), attempts.end(), starts_a_session);
+    bool has_console_attempt = false;
+    for (const auto& a : attempts) {
+        if (a.flow == sign_in_flow::console_session && identity_from_session(a)) {
+            has_console_attempt = true;
+        }
+    }
+
+    if (found.state == session_table::binding_state::conflicting || unknown_beside_known) {
+        for (auto& a : attempts) {
+            if (identity_from_session(a)) a.binding = session_binding::conflicting;
+        }
+        if (!from_session) {
+            attempts.push_back(session_attempt(attempts, req, session_binding::conflicting));
+        }
+        return;
+    }
+    if (found.state == session_table::binding_state::bound) {
+        const auto& id = found.identity;
+        for (auto& a : attempts) {
+            bool ams_without = a.flow == sign_in_flow::ams_change && !a.account && a.alias.empty();
+            if (!identity_from_session(a) && !ams_without) continue;
+            if (a.flow == sign_in_flow::console_session) {
+                if (!a.parse_error.empty()) continue;  // denied as unreadable / ambiguous
+                if (!agrees(a, id)) {
+                    a.binding = session_binding::forged;
+                    continue;
+                }
+            }
+            take_identity(a, id);
+        }
+        if (!has_console_attempt && !new_session) {
+            auto a = session_attempt(attempts, req, session_binding::bound);
+            take_identity(a, id);
+            attempts.push_back(std::move(a));
+        }
+        return;
+    }
+    // Unbound.
+    if (new_session) return;  // the sign-in is judged; stale cookies on the cookie, as before
+    for (auto& a : attempts) {
+        if (identity_from_session(a)) a.binding = session_binding::unbound;
+    }
+    if (!from_session && unbound == core::unbound_session_action::deny) {
+        attempts.push_back(session_attempt(attempts, req, session_binding::unbound));
+    }
+}
+
+std::string_view identity_source(const sign_in_attempt& a) {
+    if (a.phase == auth_phase::pre_auth) return "";
+    if (a.binding == session_binding::bound) return "bound";
+    if (identity_from_session(a)) return "cookie";
+    return "unknown";
+}
+
+}  // namespace consolegate::app

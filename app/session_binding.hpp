@@ -1,0 +1,57 @@
+#pragma once
+// The session step of the enforcement pipeline (issue 20, docs/inspection.md "Session binding"):
+// a post-auth console request is judged on the identity AWS gave its session (the session
+// table), never on the aws-userInfo cookie the browser sends alone. Runs between inspect and
+// evaluate in app::enforce(); sets core::sign_in_attempt::binding, which the policy turns into a
+// reason (core/policy.hpp, step 1).
+//
+// Which requests need a binding: those with a post-auth attempt whose identity comes from the
+// session (the aws-userInfo cookie: console-session, cli-sign-in's authorize step, ams-change),
+// those presenting a cookie the table knows, and those presenting a console session cookie
+// (session_cookie_names) — so a session whose aws-userInfo was removed is still judged. Static
+// assets and sign-in pages without a session carry none of these and pass as before.
+//
+//   bound        every from-session attempt must agree with the binding (account, role, user);
+//                one that disagrees is forged; the attempts then carry the bound identity (so
+//                TEAM gating and corporate-identity rules see what AWS said). Without any
+//                aws-userInfo the request gets a console-session attempt from the binding.
+//   conflicting  the cookies belong to different sessions, or a session cookie is presented
+//                that the binding does not know beside one it does (a forbidden session's
+//                cookies spliced with one bound cookie of an allowed session): every
+//                from-session attempt is conflicting (one is added if there is none).
+//   unbound      from-session attempts are unbound: denied (policy.unbound_sessions = "deny"),
+//                or judged on the cookie ("cookie"). With "deny", session cookies without any
+//                aws-userInfo add an unbound console-session attempt. A request that starts a
+//                new session (an IAM user, root, SAML, Identity Center or federation sign-in)
+//                is judged on what it asks for, its stale cookies on the cookie as before.
+//
+// Pure apart from reading the table (thread-safe); no clock (the request's time).
+
+#include <array>
+#include <string_view>
+#include <vector>
+
+#include "consolegate/core/http_request.hpp"
+#include "consolegate/core/policy_config.hpp"
+#include "consolegate/core/sign_in.hpp"
+
+namespace consolegate::app {
+
+class session_table;
+
+// Cookies AWS sets only on a signed-in console session (docs/inspection.md "Session binding").
+inline constexpr std::array<std::string_view, 3> session_cookie_names{
+    "aws-userInfo", "aws-userInfo-signed", "aws-creds"};
+
+// True for an attempt whose identity the inspector took from the request's aws-userInfo cookie.
+bool identity_from_session(const core::sign_in_attempt& a);
+
+// The session step. `attempts` are the inspector's, stamped with the request's time.
+void check_session_binding(std::vector<core::sign_in_attempt>& attempts,
+                           const core::http_request_view& req, const session_table& table,
+                           core::unbound_session_action unbound);
+
+// The audit event's identity_source: "" (pre-auth), "bound", "cookie" or "unknown".
+std::string_view identity_source(const core::sign_in_attempt& a);
+
+}  // namespace consolegate::app

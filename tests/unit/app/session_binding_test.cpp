@@ -1,0 +1,451 @@
+// app/session_binding.cpp through the pipeline (enforce): post-auth requests judged on what AWS
+// said about their session (issue 20). One table: which session AWS signed in (learned from its
+// Set-Cookie, as the gateway's response observer learns it), what the request presents, the
+// setting for unbound sessions, and the decision, reason and identity source expected.
+#include "session_binding.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cctype>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "consolegate/core/time.hpp"
+#include "enforcement.hpp"
+#include "session_learning.hpp"
+#include "session_table.hpp"
+
+namespace consolegate::app {
+namespace {
+
+using core::effect;
+using core::reason;
+using core::sign_in_flow;
+
+const auto now = *core::parse_rfc3339("2026-11-23T09:00:00Z");
+constexpr const char* allowed = "111111111111";
+constexpr const char* forbidden = "222222222222";
+constexpr const char* gated = "333333333333";
+
+// aws-userInfo as the console writes it (encodeURIComponent of the JSON).
+std::string user_info(const std::string& account, const std::string& role,
+                      const std::string& session) {
+    std::string arn = "arn:aws:sts::" + account + ":assumed-role/" + role + "/" + session;
+    std::string json = R"({"arn":")" + arn + R"(","alias":"","username":"assumed-role/)" + role +
+                       "/" + session + R"(","signinType":"PUBLIC"})";
+    std::string out;
+    for (unsigned char c : json) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.') {
+            out += static_cast<char>(c);
+        } else {
+            char b[4];
+            std::snprintf(b, sizeof b, "%%%02X", c);
+            out += b;
+        }
+    }
+    return out;
+}
+
+std::shared_ptr<const policy_snapshot> snapshot(core::unbound_session_action unbound) {
+    auto cfg = std::make_shared<core::config>();
+    auto& p = cfg->policy;
+    p.unbound_sessions = unbound;
+    core::rule_config allow;
+    allow.name = "allowed";
+    allow.effect = core::rule_effect::allow;
+    allow.accounts = {*core::account_id::parse(allowed)};
+    core::rule_config elevated;
+    elevated.name = "gated";
+    elevated.effect = core::rule_effect::allow_with_elevation;
+    elevated.accounts = {*core::account_id::parse(gated)};
+    p.rules = {allow, elevated};
+    return make_policy_snapshot(std::move(cfg));
+}
+
+const core::elevation_set& alice_elevated() {
+    static const core::elevation_set set([] {
+        core::elevation_record r;
+        r.id = "req-1";
+        r.user = "alice";
+        r.account = *core::account_id::parse(gated);
+        r.permission_set = "Admin";
+        r.status = "in progress";
+        r.start = now - std::chrono::hours(1);
+        r.duration_hours = 2;
+        return std::vector<core::elevation_record>{r};
+    }());
+    return set;
+}
+
+const std::string creds_one = "aws-creds=ONEONEONEONEONEONEONEONE";
+const std::string creds_two = "aws-creds=TWOTWOTWOTWOTWOTWOTWOTWO";
+const std::string signed_one = "aws-userInfo-signed=SIGNEDONESIGNEDONESIGNED";
+const std::string signed_other = "aws-userInfo-signed=NEVERSEENNEVERSEENNEVER";
+
+struct signed_in {
+    std::string account, role, session;
+    std::vector<std::string> cookies;  // name=value AWS set beside aws-userInfo
+};
+
+struct binding_case {
+    const char* name;
+    std::vector<signed_in> sessions;  // what the gateway saw AWS sign in
+    std::string host;
+    std::string target;
+    std::vector<std::string> cookies;  // the request's Cookie header, one pair each
+    core::unbound_session_action unbound;
+    effect want;
+    reason why;
+    const char* identity_source;  // of the deciding attempt (the first on allow)
+    const char* account = "";     // of the deciding attempt
+    const char* user = "";
+    std::string body = {};
+};
+
+const std::string console = "us-east-1.console.aws.amazon.com";
+using ua = core::unbound_session_action;
+
+std::vector<binding_case> cases() {
+    signed_in one{allowed, "Admin", "alice", {creds_one, signed_one}};
+    signed_in two{forbidden, "Admin", "mallory", {creds_two}};
+    signed_in gated_alice{gated, "AWSReservedSSO_Admin_0123456789abcdef", "alice", {creds_one}};
+    auto ui = [](const signed_in& s) {
+        return "aws-userInfo=" + user_info(s.account, s.role, s.session);
+    };
+    return {
+        {"a_bound_session_is_judged_on_its_binding",
+         {one},
+         console,
+         "/console/home",
+         {ui(one), creds_one},
+         ua::deny,
+         effect::allow,
+         reason::rule_allow,
+         "bound",
+         allowed,
+         "alice"},
+        {"aws_user_info_removed_is_judged_on_the_binding",
+         {two},
+         console,
+         "/console/home",
+         {creds_two},
+         ua::deny,
+         effect::deny,
+         reason::default_deny,
+         "bound",
+         forbidden,
+         "mallory"},
+        {"aws_user_info_removed_of_an_allowed_session_passes",
+         {one},
+         console,
+         "/console/home",
+         {creds_one},
+         ua::cookie,
+         effect::allow,
+         reason::rule_allow,
+         "bound",
+         allowed,
+         "alice"},
+        {"forged_to_another_account_is_forged",
+         {two},
+         console,
+         "/console/home",
+         {"aws-userInfo=" + user_info(allowed, "Admin", "mallory"), creds_two},
+         ua::deny,
+         effect::deny,
+         reason::session_identity_forged,
+         "cookie",
+         allowed,
+         "mallory"},
+        {"forged_to_another_user_is_forged",
+         {one},
+         console,
+         "/console/home",
+         {"aws-userInfo=" + user_info(allowed, "Admin", "bob"), creds_one},
+         ua::deny,
+         effect::deny,
+         reason::session_identity_forged,
+         "cookie",
+         allowed,
+         "bob"},
+        {"forged_to_another_role_is_forged",
+         {one},
+         console,
+         "/console/home",
+         {"aws-userInfo=" + user_info(allowed, "ReadOnly", "alice"), creds_one},
+         ua::cookie,
+         effect::deny,
+         reason::session_identity_forged,
+         "cookie",
+         allowed,
+         "alice"},
+        {"a_repeated_key_is_ambiguous",
+         {one},
+         console,
+         "/console/home",
+         {"aws-userInfo=%7B%22arn%22%3A%22arn%3Aaws%3Aiam%3A%3A111111111111%3Aroot%22%2C%22arn%22"
+          "%3A%22arn%3Aaws%3Aiam%3A%3A222222222222%3Aroot%22%7D",
+          creds_one},
+         ua::deny,
+         effect::deny,
+         reason::ambiguous_identity,
+         "cookie"},
+        {"a_repeated_key_is_ambiguous_unbound_too",
+         {},
+         console,
+         "/console/home",
+         {"aws-userInfo=%7B%22arn%22%3A%22arn%3Aaws%3Aiam%3A%3A111111111111%3Aroot%22%2C%22arn%22"
+          "%3A%22arn%3Aaws%3Aiam%3A%3A111111111111%3Aroot%22%7D"},
+         ua::cookie,
+         effect::deny,
+         reason::ambiguous_identity,
+         "cookie"},
+        {"an_unbound_session_is_denied_by_default",
+         {},
+         console,
+         "/console/home",
+         {ui(one), creds_one},
+         ua::deny,
+         effect::deny,
+         reason::session_unbound,
+         "cookie",
+         allowed,
+         "alice"},
+        {"an_unbound_session_is_judged_on_its_cookie_in_migration",
+         {},
+         console,
+         "/console/home",
+         {ui(one), creds_one},
+         ua::cookie,
+         effect::allow,
+         reason::rule_allow,
+         "cookie",
+         allowed,
+         "alice"},
+        {"an_unbound_forbidden_session_in_migration_is_denied_on_its_cookie",
+         {},
+         console,
+         "/console/home",
+         {ui(two)},
+         ua::cookie,
+         effect::deny,
+         reason::default_deny,
+         "cookie",
+         forbidden,
+         "mallory"},
+        {"session_cookies_alone_unbound_are_denied",
+         {},
+         console,
+         "/console/home",
+         {creds_one},
+         ua::deny,
+         effect::deny,
+         reason::session_unbound,
+         "unknown"},
+        {"session_cookies_alone_unbound_pass_in_migration_as_before",
+         {},
+         console,
+         "/console/home",
+         {creds_one},
+         ua::cookie,
+         effect::allow,
+         reason::rule_allow,
+         ""},
+        {"a_static_asset_without_a_session_passes",
+         {one},
+         console,
+         "/assets/app.js",
+         {"noflush_locale=en-US-en-US-en-US"},
+         ua::deny,
+         effect::allow,
+         reason::rule_allow,
+         ""},
+        {"cookies_of_two_sessions_conflict",
+         {one, two},
+         console,
+         "/console/home",
+         {ui(one), creds_one, creds_two},
+         ua::deny,
+         effect::deny,
+         reason::session_conflicting,
+         "cookie"},
+        {"a_forbidden_sessions_unseen_cookie_beside_one_bound_cookie_conflicts",
+         {one},
+         console,
+         "/console/home",
+         {ui(one), creds_one, signed_other},
+         ua::deny,
+         effect::deny,
+         reason::session_conflicting,
+         "cookie"},
+        {"the_same_beside_an_unseen_aws_creds_without_user_info_conflicts",
+         {one},
+         console,
+         "/console/home",
+         {signed_one, creds_two},
+         ua::cookie,
+         effect::deny,
+         reason::session_conflicting,
+         "unknown"},
+        {"team_gating_uses_the_bound_user",
+         {gated_alice},
+         console,
+         "/console/home",
+         {creds_one},
+         ua::deny,
+         effect::allow,
+         reason::elevation_active,
+         "bound",
+         gated,
+         "alice"},
+        {"a_new_sign_in_with_stale_cookies_is_judged_on_what_it_asks",
+         {},
+         "signin.aws.amazon.com",
+         "/authenticate",
+         {creds_two},
+         ua::deny,
+         effect::allow,
+         reason::rule_allow,
+         "",
+         allowed,
+         "bob",
+         "action=iam-user-authentication&account=111111111111&username=bob"},
+        {"switch_role_from_an_unbound_session_is_denied",
+         {},
+         "signin.aws.amazon.com",
+         "/switchrole?account=111111111111&roleName=Admin",
+         {ui(one), creds_one},
+         ua::deny,
+         effect::deny,
+         reason::session_unbound,
+         "cookie",
+         allowed,
+         "alice"},
+    };
+}
+
+class session_binding_cases : public ::testing::TestWithParam<binding_case> {};
+
+TEST_P(session_binding_cases, judged_on_what_aws_said) {
+    const auto& c = GetParam();
+    session_table table({}, session_table::key_type{3});
+    session_learner learner(table);
+    for (const auto& s : c.sessions) {
+        // AWS's answer to the sign-in, as the gateway's response observer sees it.
+        core::http_request_view req;
+        req.host = "signin.aws.amazon.com";
+        req.target = "/federation?Action=login";
+        req.time = now - std::chrono::minutes(5);
+        proxy::response_view resp;
+        std::vector<std::string> set{"aws-userInfo=" + user_info(s.account, s.role, s.session)};
+        for (const auto& ck : s.cookies) set.push_back(ck + "; Secure");
+        for (const auto& h : set) resp.headers.emplace_back("Set-Cookie", h);
+        ASSERT_EQ(learner.learn(req, resp), set.size() - 1);  // aws-userInfo is never a key
+    }
+    auto snap = snapshot(c.unbound);
+    core::http_request_view req;
+    req.method = c.body.empty() ? "GET" : "POST";
+    req.host = c.host;
+    req.target = c.target;
+    req.time = now;
+    std::string cookie_header;
+    for (const auto& ck : c.cookies) cookie_header += (cookie_header.empty() ? "" : "; ") + ck;
+    if (!cookie_header.empty()) req.headers.emplace_back("Cookie", cookie_header);
+    if (!c.body.empty()) {
+        req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+        req.body = c.body;
+    }
+    enforcement_inputs in;
+    in.policy = snap.get();
+    in.sessions = &table;
+    in.elevations = core::elevation_view::of(alice_elevated());
+    auto r = enforce(req, in);
+    EXPECT_EQ(r.outcome.effect, c.want);
+    if (r.attempts.empty()) {
+        EXPECT_EQ(c.want, effect::allow);
+        EXPECT_STREQ(c.identity_source, "") << "no attempt: nothing to judge";
+        return;
+    }
+    auto i = std::size_t(r.outcome.deciding >= 0 ? r.outcome.deciding : 0);
+    const auto& ja = r.attempts[i];
+    EXPECT_EQ(ja.decision.why, c.why) << core::to_string(ja.decision.why);
+    EXPECT_EQ(r.events[i].identity_source, c.identity_source);
+    EXPECT_EQ(r.events[i].reason, core::to_string(c.why));
+    if (*c.account) {
+        EXPECT_EQ(r.events[i].account, c.account);
+    }
+    if (*c.user) {
+        EXPECT_EQ(r.events[i].user, c.user);
+    }
+    EXPECT_EQ(r.verdict.expire_console_cookies,
+              c.want == effect::deny && ja.attempt.phase != core::auth_phase::pre_auth);
+}
+
+INSTANTIATE_TEST_SUITE_P(session_binding, session_binding_cases, ::testing::ValuesIn(cases()),
+                         [](const auto& p) { return std::string(p.param.name); });
+
+// Without a table (explain) nothing is checked: the cookie decides, and says so.
+TEST(session_binding, without_a_table_the_cookie_decides_and_says_so) {
+    auto snap = snapshot(ua::deny);
+    core::http_request_view req;
+    req.method = "GET";
+    req.host = console;
+    req.target = "/console/home";
+    req.time = now;
+    std::string cookie = "aws-userInfo=" + user_info(allowed, "Admin", "alice");
+    req.headers.emplace_back("Cookie", cookie);
+    enforcement_inputs in;
+    in.policy = snap.get();
+    auto r = enforce(req, in);
+    ASSERT_EQ(r.attempts.size(), 1u);
+    EXPECT_EQ(r.outcome.effect, effect::allow);
+    EXPECT_EQ(r.events[0].identity_source, "cookie");
+    EXPECT_EQ(r.attempts[0].attempt.binding, core::session_binding::not_checked);
+}
+
+// The response step: a root or federation sign-in AWS answers with a forbidden account is
+// refused on AWS's answer, recorded with the account AWS named.
+TEST(session_binding, a_response_naming_a_forbidden_account_is_refused_and_recorded) {
+    auto snap = snapshot(ua::deny);
+    core::http_request_view req;
+    req.method = "POST";
+    req.host = "signin.aws.amazon.com";
+    req.target = "/signin";
+    req.time = now;
+    req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    req.body = "action=authenticateRoot&email=root%40example.com&password=x";
+    enforcement_inputs in;
+    in.policy = snap.get();
+    session_identity named;
+    named.account = core::account_id::parse(forbidden);
+    named.principal_arn = std::string("arn:aws:iam::") + forbidden + ":root";
+    named.aws_user = "root@example.com";
+    auto r = enforce_response(req, named, in);
+    EXPECT_FALSE(r.verdict.allows());
+    EXPECT_EQ(r.verdict.flow, sign_in_flow::root);
+    EXPECT_TRUE(r.verdict.expire_console_cookies);
+    ASSERT_EQ(r.events.size(), 1u);
+    EXPECT_EQ(r.events[0].account, forbidden);
+    EXPECT_EQ(r.events[0].source, "response:aws-userInfo");
+    EXPECT_EQ(r.events[0].identity_source, "bound");
+    EXPECT_EQ(r.events[0].phase, "post-auth");
+    // An allowed account is let through, and recorded since the request named no account.
+    named.account = core::account_id::parse(allowed);
+    auto ok = enforce_response(req, named, in);
+    EXPECT_TRUE(ok.verdict.allows());
+    EXPECT_EQ(ok.events.size(), 1u);
+    // A switch-role answer naming the account the request asked for adds no second event.
+    core::http_request_view sw;
+    sw.method = "GET";
+    sw.host = "signin.aws.amazon.com";
+    sw.target = "/switchrole?account=111111111111&roleName=Admin";
+    sw.time = now;
+    named.role_name = "Admin";
+    auto again = enforce_response(sw, named, in);
+    EXPECT_TRUE(again.verdict.allows());
+    EXPECT_TRUE(again.events.empty());
+}
+
+}  // namespace
+}  // namespace consolegate::app
