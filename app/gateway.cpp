@@ -28,7 +28,8 @@
 #include "metrics.hpp"
 #include "refusal_record.hpp"
 #include "service_manager.hpp"
-#include "session_learning.hpp"
+#include "session_store.hpp"
+#include "session_table.hpp"
 #include "sign_in_hook.hpp"
 #include "team_feed.hpp"
 #include "worker_pool.hpp"
@@ -98,6 +99,7 @@ std::string fixed_setting_changed(const core::config& a, const core::config& b) 
     if (a.general.workers != b.general.workers) return "general.workers";
     // The proxy strips this field from every request: its name is fixed for its life.
     if (a.identity.trusted_header != b.identity.trusted_header) return "identity.trusted_header";
+    if (a.sessions.file != b.sessions.file) return "sessions.file";
     if (a.audit.jsonl_path != b.audit.jsonl_path || a.audit.sqlite_path != b.audit.sqlite_path) {
         return "[audit] paths";
     }
@@ -205,6 +207,32 @@ std::unique_ptr<audit::tee_sink> make_sinks(const core::config& cfg,
     return std::make_unique<audit::tee_sink>(std::move(sinks), std::move(recent));
 }
 
+session_table_limits session_limits(const core::config& cfg) {
+    return {static_cast<std::size_t>(cfg.sessions.max_entries),
+            std::chrono::duration_cast<std::chrono::seconds>(cfg.sessions.lifetime)};
+}
+
+// The session table, with what sessions.file kept from the last run (throws: startup error).
+std::unique_ptr<session_table> open_sessions(const core::config& cfg) {
+    const auto& file = cfg.sessions.file;
+    auto saved = file.empty() ? std::nullopt : read_session_file(file);
+    if (!saved) {
+        if (!file.empty()) {
+            log::write(log::level::info, "sessions", "no session file yet: starting empty",
+                       {{"file", file.string()}});
+        }
+        return std::make_unique<session_table>(session_limits(cfg), session_table::random_key());
+    }
+    auto t = std::make_unique<session_table>(session_limits(cfg), saved->key);
+    auto total = saved->entries.size();
+    auto kept = t->restore(std::move(saved->entries), std::chrono::system_clock::now());
+    log::write(log::level::info, "sessions", "console session bindings restored",
+               {{"file", file.string()},
+                {"kept", std::to_string(kept)},
+                {"dropped", std::to_string(total - kept)}});
+    return t;
+}
+
 }  // namespace
 
 struct gateway::impl {
@@ -212,7 +240,8 @@ struct gateway::impl {
         : opts(std::move(o)),
           config(cfg),
           sink(make_sinks(*cfg, recent)),
-          identity(identity_hub::make(*cfg, std::chrono::system_clock::now())) {
+          identity(identity_hub::make(*cfg, std::chrono::system_clock::now())),
+          sessions(open_sessions(*cfg)) {
         policy.store(make_policy_snapshot(cfg));
         feed.store(make_team_feed(*cfg));
     }
@@ -222,6 +251,8 @@ struct gateway::impl {
     asio::awaitable<void> poll_team_feed();
     asio::awaitable<void> tick_identity();
     asio::awaitable<void> ping_watchdog();
+    asio::awaitable<void> save_sessions_periodically();
+    void save_sessions();
     bool reload(std::string& message);  // tells systemd, then apply_reload
     bool apply_reload(std::string& message);
     std::string metrics() const;
@@ -241,8 +272,9 @@ struct gateway::impl {
     // Who is behind a connection: the address map outlives every reload (docs/identity.md).
     std::shared_ptr<identity_hub> identity;
     sign_in_metrics sign_in;
-    // Console sessions bound to what AWS said (issue 20); outlives every reload.
-    session_table sessions{session_table_limits{}, session_table::random_key()};
+    // Console sessions bound to what AWS said (issue 20); outlives every reload, and with
+    // sessions.file every restart.
+    std::unique_ptr<session_table> sessions;
     reload_counters reloads;
     dns::stats dns_stats;
     proxy::shared_state* proxy_shared = nullptr;
@@ -280,12 +312,16 @@ int gateway::impl::run() {
         for (auto& e : upstream.servers) resolver.servers.push_back({e.address, e.port});
         resolver.timeout = upstream.timeout;
         resolver.tries = upstream.tries;
-        sign_in_hook hook(policy, feed, *sink, sign_in, instance);
-        session_learner learner(sessions);
+        sign_in_hook hook(policy, feed, *sink, sign_in, instance, sessions.get());
         refusal_recorder refusals(*sink, instance);
-        pool.add([resolver, hook, learner, refusals, s = shared.get(),
+        pool.add([resolver, hook, refusals, s = shared.get(),
                   who = identity->proxy_hooks()](asio::io_context& ioc) {
-            return std::make_unique<proxy_worker>(ioc, *s, hook, resolver, learner, refusals, who);
+            return std::make_unique<proxy_worker>(
+                ioc, *s, hook, resolver,
+                [hook](const core::http_request_view& req, const proxy::response_view& resp) {
+                    return hook.observe(req, resp);
+                },
+                refusals, who);
         });
     }
     proxy_shared = shared.get();
@@ -334,6 +370,9 @@ int gateway::impl::run() {
     wait_for_signal(signals, admin.get(), pool);
     asio::co_spawn(control, poll_team_feed(), asio::detached);
     asio::co_spawn(control, tick_identity(), asio::detached);
+    if (!cfg.sessions.file.empty()) {
+        asio::co_spawn(control, save_sessions_periodically(), asio::detached);
+    }
 
     log::write(log::level::info, "app", "consolegate running",
                {{"dns", dns_on ? endpoints_str(cfg.dns.listen) : "off"},
@@ -348,6 +387,7 @@ int gateway::impl::run() {
     control.run();
 
     sink->flush();
+    save_sessions();  // the workers are stopped: nothing learns any more
     log::write(log::level::info, "app", "consolegate stopped",
                {{"audit_events", std::to_string(sign_in.events())}});
     return 0;
@@ -401,6 +441,28 @@ asio::awaitable<void> gateway::impl::tick_identity() {
     }
 }
 
+void gateway::impl::save_sessions() {
+    auto file = config.load()->sessions.file;
+    if (file.empty()) return;
+    try {
+        write_session_file(file,
+                           {sessions->key(), sessions->snapshot(std::chrono::system_clock::now())});
+    } catch (const std::exception& e) {
+        log::write(log::level::error, "sessions", "session bindings not saved",
+                   {{"error", e.what()}});
+    }
+}
+
+asio::awaitable<void> gateway::impl::save_sessions_periodically() {
+    asio::steady_timer timer(control);
+    for (;;) {
+        timer.expires_after(config.load()->sessions.save_interval);
+        auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+        save_sessions();
+    }
+}
+
 // WATCHDOG=1 from the control thread: a control loop that stops turning stops the pings.
 asio::awaitable<void> gateway::impl::ping_watchdog() {
     asio::steady_timer timer(control);
@@ -443,6 +505,7 @@ bool gateway::impl::apply_reload(std::string& message) {
     }
     policy.store(make_policy_snapshot(next));
     identity->apply(*next);
+    sessions->set_limits(session_limits(*next));
     feed.store(make_team_feed(*next, config.load().get(), feed.load()));
     if (running_pool && dns_opts.load()) {
         auto d = std::make_shared<const dns::config>(next->dns);

@@ -81,6 +81,7 @@ class loader {
     void read_admin(const toml::table& t);
     void read_identity(const toml::table& t);
     void check_admin_tls(const toml::table& t);
+    void read_sessions(const toml::table& t);
 
     std::filesystem::path dir_;                 // directory of the file being processed
     std::string file_;                          // name of the file being processed, as reported

@@ -328,4 +328,22 @@ void loader::read_admin(const toml::table& t) {
     check_admin_tls(t);  // core/config_audit.cpp
 }
 
+void loader::read_sessions(const toml::table& t) {
+    section s(*this, t, "sessions");
+    s.get_path("file", cfg.sessions.file);
+    s.get_uint("max_entries", cfg.sessions.max_entries, 1, 100'000'000);
+    s.get_duration("lifetime", cfg.sessions.lifetime);
+    s.get_duration("save_interval", cfg.sessions.save_interval);
+    s.finish();
+    if (cfg.sessions.lifetime < std::chrono::minutes(1) ||
+        cfg.sessions.lifetime > std::chrono::hours(24 * 7)) {
+        error(t.source(),
+              "sessions.lifetime must be between 1m and 7d (the longest console session "
+              "AWS allows is 12h)");
+    }
+    if (cfg.sessions.save_interval < std::chrono::seconds(1)) {
+        error(t.source(), "sessions.save_interval must be at least 1s");
+    }
+}
+
 }  // namespace consolegate::core::config_detail

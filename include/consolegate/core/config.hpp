@@ -238,6 +238,21 @@ struct admin_config {
     std::filesystem::path tls_cert_file, tls_key_file;
 };
 
+// Console sessions bound to what AWS said (issue 20, docs/inspection.md "Session binding").
+struct sessions_config {
+    // The table and its HMAC key across restarts: written atomically (mode 0600) every
+    // save_interval and at shutdown, read at start (expired entries dropped). Empty = memory
+    // only: a restart forgets every session (with policy.unbound_sessions = "deny", everyone
+    // signs in again). Fixed for the process life.
+    std::filesystem::path file;
+    std::uint64_t max_entries = 100000;  // cookies remembered; the soonest to expire go first
+    // How long the cookies of a sign-in stay bound after AWS named the identity, however often
+    // they are refreshed: the longest console session AWS allows (12 h, a role session at its
+    // maximum). 1m to 7d.
+    duration lifetime = std::chrono::hours(12);
+    duration save_interval = std::chrono::minutes(1);
+};
+
 struct config {
     general_config general;
     dns_config dns;
@@ -249,6 +264,7 @@ struct config {
     audit_config audit;
     admin_config admin;
     identity_config identity;
+    sessions_config sessions;
     // Every file read to build this config (main file first, then includes, org export, alias
     // files, endpoint policies): what a reload watcher should watch.
     std::vector<std::filesystem::path> files;

@@ -1,0 +1,124 @@
+// app/session_store.cpp: the session table across restarts. What is written reads back into a
+// table that knows the same sessions (same key, same digests), expired entries are dropped, the
+// file is 0600 and holds no cookie, and a file that cannot be trusted stops the start.
+#include "session_store.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "session_learning.hpp"
+
+namespace consolegate::app {
+namespace {
+
+namespace fs = std::filesystem;
+using state = session_table::binding_state;
+
+const auto t0 = std::chrono::system_clock::time_point{} + std::chrono::hours(24 * 365 * 56);
+const std::string user_info =
+    "%7B%22arn%22%3A%22arn%3Aaws%3Asts%3A%3A111111111111%3Aassumed-role%2FAWSReservedSSO_Admin_"
+    "0123456789abcdef%2Falice%22%7D";
+const std::string creds = "aws-creds=SECRETSECRETSECRETSECRET";
+
+struct temp_dir {
+    fs::path path = fs::temp_directory_path() /
+                    ("cg-session-store-" + std::to_string(::getpid()) + "-" +
+                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    temp_dir() { fs::create_directories(path); }
+    ~temp_dir() { fs::remove_all(path); }
+};
+
+session_table::lookup_result ask(const session_table& t, const std::string& cookie,
+                                 std::chrono::system_clock::time_point now) {
+    core::http_request_view req;
+    req.headers.emplace_back("Cookie", cookie);
+    return t.lookup(request_cookies(req), now);
+}
+
+void sign_in(session_table& t, std::chrono::system_clock::time_point when) {
+    core::http_request_view req;
+    req.host = "signin.aws.amazon.com";
+    req.target = "/saml";
+    req.time = when;
+    proxy::response_view resp;
+    std::string a = "aws-userInfo=" + user_info, b = creds + "; Secure";
+    resp.headers.emplace_back("Set-Cookie", a);
+    resp.headers.emplace_back("Set-Cookie", b);
+    ASSERT_EQ(session_learner(t).learn(req, resp), 1u);  // aws-userInfo is never a key
+}
+
+TEST(session_store, a_written_table_reads_back_knowing_the_same_sessions) {
+    temp_dir d;
+    auto file = d.path / "sessions.jsonl";
+    session_table before({}, session_table::random_key());
+    sign_in(before, t0);
+    write_session_file(file, {before.key(), before.snapshot(t0)});
+    struct stat st {};
+    ASSERT_EQ(::stat(file.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    std::ifstream in(file);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(text.find("SECRETSECRET"), std::string::npos) << "digests only";
+    EXPECT_EQ(text.find(user_info), std::string::npos);
+
+    auto saved = read_session_file(file);
+    ASSERT_TRUE(saved);
+    session_table after({}, saved->key);
+    EXPECT_EQ(after.restore(std::move(saved->entries), t0 + std::chrono::hours(1)), 1u);
+    auto r = ask(after, creds, t0 + std::chrono::hours(1));
+    ASSERT_EQ(r.state, state::bound);
+    EXPECT_EQ(r.identity.account->str(), "111111111111");
+    EXPECT_EQ(r.identity.role_name, "AWSReservedSSO_Admin_0123456789abcdef");
+    EXPECT_EQ(r.identity.permission_set, "Admin");
+    EXPECT_EQ(r.identity.aws_user, "alice");
+    EXPECT_EQ(r.identity.named_at, t0);
+    EXPECT_EQ(r.identity.learned_on, "signin.aws.amazon.com/saml");
+    // A fresh key would not know them: the key is what persists the sessions.
+    session_table other({}, session_table::random_key());
+    auto again = read_session_file(file);
+    other.restore(std::move(again->entries), t0);
+    EXPECT_EQ(ask(other, creds, t0).state, state::unbound);
+}
+
+TEST(session_store, expired_entries_are_dropped_and_the_lifetime_still_holds) {
+    session_table before({}, session_table::key_type{1});
+    sign_in(before, t0);
+    auto text = session_file_text({before.key(), before.snapshot(t0)});
+    auto parsed = parse_session_file(text, "test");
+    session_table late({}, parsed.key);
+    EXPECT_EQ(late.restore(parsed.entries, t0 + std::chrono::hours(13)), 0u);
+    // A shorter lifetime than when it was written bounds the restored entries too.
+    session_table shorter({10, std::chrono::hours(1)}, parsed.key);
+    EXPECT_EQ(shorter.restore(parsed.entries, t0 + std::chrono::hours(2)), 0u);
+    EXPECT_EQ(shorter.restore(parsed.entries, t0 + std::chrono::minutes(30)), 1u);
+    EXPECT_EQ(ask(shorter, creds, t0 + std::chrono::minutes(61)).state, state::unbound);
+}
+
+TEST(session_store, a_file_it_cannot_trust_stops_the_start) {
+    temp_dir d;
+    EXPECT_FALSE(read_session_file(d.path / "absent.jsonl"));  // a first start
+    auto write = [&](const std::string& name, const std::string& text, mode_t mode) {
+        auto p = d.path / name;
+        std::ofstream(p) << text;
+        ::chmod(p.c_str(), mode);
+        return p;
+    };
+    session_table t({}, session_table::key_type{2});
+    sign_in(t, t0);
+    auto good = session_file_text({t.key(), t.snapshot(t0)});
+    EXPECT_THROW(read_session_file(write("open.jsonl", good, 0644)), std::runtime_error);
+    EXPECT_NO_THROW(read_session_file(write("ok.jsonl", good, 0600)));
+    for (std::string bad :
+         {std::string(""), std::string("not json\n"), std::string("{\"consolegate_sessions\":2}\n"),
+          std::string("{\"consolegate_sessions\":1,\"key\":\"abc\"}\n"), good + "{\"d\":\"zz\"}\n",
+          good.substr(0, good.size() - 10) + "\n"}) {
+        EXPECT_THROW(read_session_file(write("bad.jsonl", bad, 0600)), std::runtime_error) << bad;
+    }
+}
+
+}  // namespace
+}  // namespace consolegate::app
