@@ -7,6 +7,14 @@ system store.
 
     scripts/demo-origin.py --dir demo-state/origin --port 9443 [--hosts a,b,...] [--record FILE]
 
+With --issue-sessions it also answers sign-ins as AWS does as far as the gateway's session binding
+needs (issue 20): a successful sign-in, federation login, SAML post or switch role gets a 302 to the
+console with fresh session cookies (aws-creds, JSESSIONID) and aws-userInfo naming the principal.
+Which account a sign-in reaches is decided as the real AWS would from secrets the gateway cannot
+read; the stand-in reads it from demo conventions instead: a root e-mail or a SigninToken holding
+12 digits names that account (SigninToken "demo.<account>.<role>"), /authenticate and switch role
+take the account and role named, SAML the first role ARN of the assertion (or roleIndex).
+
 With --record, every request received is appended to FILE as one JSON line (method, target, headers
 in order, body as latin-1 text), so a test can check what reached "AWS". Every answer carries an
 Alt-Svc header, as AWS's do, so a test can check that the gateway drops it.
@@ -15,12 +23,16 @@ Creates DIR/upstream-ca.pem (+ key) and DIR/origin.pem (+ key) with openssl on f
 Standard library only.
 """
 import argparse
+import base64
 import http.server
 import json
 import os
+import re
+import secrets
 import ssl
 import subprocess
 import sys
+import urllib.parse
 
 # A wildcard covers one label only, so the multi-session console hosts
 # (<account>-<8 chars>.<region>.console.aws.amazon.com) and the Identity Center portals are listed
@@ -63,10 +75,61 @@ def ensure_certs(directory, hosts):
     return pem, key, ca_pem
 
 
+def signed_in_principal(method, target, headers, body):
+    """The principal ARN a successful sign-in answered by this request names (demo conventions,
+    see the module text), or None when the request is not one."""
+    path, _, query = target.partition("?")
+    params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+    if body and "json" not in (headers.get("Content-Type") or ""):
+        params.update(urllib.parse.parse_qsl(body.decode("latin-1"), keep_blank_values=True))
+    path = path.lower()
+    if path.endswith("/federation") and params.get("Action") == "login":
+        m = re.fullmatch(r"demo\.(\d{12})\.([\w+=,.@-]+)", params.get("SigninToken", ""))
+        if m:
+            return "arn:aws:sts::%s:assumed-role/%s/broker-user" % m.groups()
+    if path.endswith("/signin") and params.get("action") == "authenticateRoot":
+        m = re.search(r"(\d{12})", params.get("email", ""))
+        if m:
+            return "arn:aws:iam::%s:root" % m.group(1)
+    if path.endswith("/authenticate"):
+        if re.fullmatch(r"\d{12}", params.get("account", "")) and params.get("username"):
+            return "arn:aws:iam::%s:user/%s" % (params["account"], params["username"])
+    if path.endswith("/switchrole"):
+        account, role = params.get("account", ""), params.get("roleName", "")
+        if re.fullmatch(r"\d{12}", account) and role:
+            return "arn:aws:sts::%s:assumed-role/%s/%s" % (account, role, "demo-user")
+    if path.endswith("/saml") and params.get("SAMLResponse"):
+        try:
+            xml = base64.b64decode(params["SAMLResponse"]).decode("utf-8", "replace")
+        except ValueError:
+            return None
+        roles = re.findall(r"arn:aws:iam::(\d{12}):role/([\w+=,.@-]+)", xml)
+        chosen = params.get("roleIndex")
+        if chosen:
+            m = re.fullmatch(r"arn:aws:iam::(\d{12}):role/([\w+=,.@-]+)", chosen)
+            roles = [m.groups()] if m else []
+        session = re.search(r"RoleSessionName.*?<[^>]*AttributeValue[^>]*>([^<]+)<", xml, re.S)
+        if roles:
+            return "arn:aws:sts::%s:assumed-role/%s/%s" % (
+                roles[0][0], roles[0][1], session.group(1) if session else "saml-user")
+    return None
+
+
+def session_cookies(arn):
+    """Set-Cookie values of a fresh console session for arn, as AWS sets them."""
+    info = {"arn": arn, "alias": "", "username": arn.split(":", 5)[5], "issuer": "",
+            "signinType": "PUBLIC"}
+    user_info = urllib.parse.quote(json.dumps(info, separators=(",", ":")), safe="")
+    return ["aws-userInfo=%s; Domain=.amazon.com; Path=/; Secure" % user_info,
+            "aws-creds=%s; Domain=.aws.amazon.com; Path=/; Secure; HttpOnly" % secrets.token_hex(24),
+            "JSESSIONID=%s; Path=/; Secure; HttpOnly" % secrets.token_hex(16)]
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "demo-origin"
     record = None  # path of the request log, or None
+    issue_sessions = False
 
     def _answer(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -78,6 +141,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with open(Handler.record, "a") as f:
                 f.write(line + "\n")
         host = self.headers.get("Host", "")
+        arn = (signed_in_principal(self.command, self.path, self.headers, data)
+               if Handler.issue_sessions else None)
+        if arn:
+            self.send_response(302)
+            self.send_header("Location", "https://console.aws.amazon.com/console/home")
+            for c in session_cookies(arn):
+                self.send_header("Set-Cookie", c)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if "application/json" in (self.headers.get("Accept") or ""):
             body = json.dumps({"origin": "demo", "host": host, "path": self.path.split("?")[0]})
             ctype = "application/json"
@@ -108,8 +181,10 @@ def main():
     p.add_argument("--bind", default="127.0.0.1")
     p.add_argument("--hosts", default=",".join(DEFAULT_HOSTS))
     p.add_argument("--record", default=None)
+    p.add_argument("--issue-sessions", action="store_true")
     a = p.parse_args()
     Handler.record = a.record
+    Handler.issue_sessions = a.issue_sessions
     pem, key, _ = ensure_certs(a.dir, a.hosts.split(","))
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2

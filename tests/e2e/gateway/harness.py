@@ -89,7 +89,8 @@ class Gateway:
     """One gateway with its peers in a temporary directory."""
 
     def __init__(self, extra_toml="", policy_toml=None, team_items=None, policy_section=None,
-                 org_file=None, proxy_extra="", override_hosts=()):
+                 org_file=None, proxy_extra="", override_hosts=(), unbound_sessions="cookie",
+                 origin_args=()):
         self.dir = tempfile.mkdtemp(prefix="cg-e2e-")
         self.procs = []
         self.ports = {k: free_port() for k in ("dns", "sni", "connect", "admin", "origin", "unbound")}
@@ -100,6 +101,10 @@ class Gateway:
         self.org_file = org_file
         self.proxy_extra = proxy_extra
         self.override_hosts = list(override_hosts)
+        # The default policy's policy.unbound_sessions: "cookie" (judged on the cookie, as the
+        # tests written before session binding expect), or None for the gateway's default.
+        self.unbound_sessions = unbound_sessions
+        self.origin_args = list(origin_args)
 
     # ----- peers -----
     def _start(self, name, args, **kw):
@@ -113,7 +118,7 @@ class Gateway:
         self.origin_record = os.path.join(self.dir, "origin-requests.jsonl")
         self._start("origin", ["python3", os.path.join(SOURCE_DIR, "scripts/demo-origin.py"),
                                "--dir", self.origin_dir, "--port", str(self.ports["origin"]),
-                               "--record", self.origin_record])
+                               "--record", self.origin_record] + self.origin_args)
         wait_until(lambda: self._port_open(self.ports["origin"]), 20, "demo origin")
 
     def start_unbound(self):
@@ -232,7 +237,9 @@ class Gateway:
     def _policy_section(self):
         if self.policy_section is not None:
             return self.policy_section
-        return ('[policy]\norg_export = "org.json"\n\n[policy.aliases]\n'
+        unbound = ('unbound_sessions = "%s"\n' % self.unbound_sessions
+                   if self.unbound_sessions else "")
+        return ('[policy]\n' + unbound + 'org_export = "org.json"\n\n[policy.aliases]\n'
                 'sandbox-main = "%s"\nprod-main = "%s"\n' % (SANDBOX, PROD))
 
     def _overrides(self):

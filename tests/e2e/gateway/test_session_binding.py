@@ -1,0 +1,190 @@
+"""Session binding through the live gateway (issue 20): console sessions are judged on what AWS
+said when the gateway saw them signed in, never on the aws-userInfo cookie alone. The demo origin
+stands in for AWS's sign-in (--issue-sessions: fresh session cookies and aws-userInfo on a
+successful sign-in); the gateway runs with the default policy.unbound_sessions ("deny") and a
+session file, and is restarted once."""
+import json
+import os
+import signal
+import time
+import unittest
+import urllib.parse
+
+from harness import BINARY, ELEVATED, PROD, SANDBOX, Gateway, wait_until
+
+POLICY = """
+[[policy.rule]]
+name = "sandbox"
+effect = "allow"
+accounts = ["%s"]
+
+# May sign in through the broker, but not use the console: a session AWS opens that the gateway
+# must then refuse on its binding.
+[[policy.rule]]
+name = "break-glass-sign-in-only"
+effect = "allow"
+accounts = ["%s"]
+flows = ["custom-broker"]
+""" % (SANDBOX, ELEVATED)
+
+
+def user_info(account, role="Admin", session="broker-user"):
+    arn = "arn:aws:sts::%s:assumed-role/%s/%s" % (account, role, session)
+    info = {"arn": arn, "alias": "", "username": arn.split(":", 5)[5], "issuer": "",
+            "signinType": "PUBLIC"}
+    return urllib.parse.quote(json.dumps(info, separators=(",", ":")), safe="")
+
+
+def set_cookies(headers):
+    """name -> value of every Set-Cookie in a response head."""
+    out = {}
+    for line in headers.splitlines():
+        if line.lower().startswith("set-cookie:"):
+            pair = line.split(":", 1)[1].split(";", 1)[0].strip()
+            name, _, value = pair.partition("=")
+            out[name] = value
+    return out
+
+
+def cookie_header(cookies):
+    return "Cookie: " + "; ".join("%s=%s" % kv for kv in cookies.items())
+
+
+class SessionBindingTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.gw = Gateway(policy_toml=POLICY, unbound_sessions=None,
+                         origin_args=["--issue-sessions"],
+                         extra_toml='[sessions]\nfile = "sessions.jsonl"\nsave_interval = "1h"\n')
+        cls.gw.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.close()
+
+    def sign_in_with_token(self, account, role="Admin"):
+        code, headers, body = self.gw.curl(
+            "https://signin.aws.amazon.com/federation?Action=login&SigninToken=demo.%s.%s"
+            % (account, role))
+        return code, headers, set_cookies(headers)
+
+    def console(self, cookies):
+        # Not a navigation: the block page comes as JSON, with its reason code.
+        return self.gw.curl("https://console.aws.amazon.com/console/home",
+                            "-H", cookie_header(cookies))
+
+    def event_for(self, predicate, what):
+        found = []
+
+        def seen():
+            found[:] = [e for e in self.gw.events() if predicate(e)]
+            return bool(found)
+        wait_until(seen, 10, what)
+        return found[-1]
+
+    def test_a_session_the_gateway_saw_signed_in_is_judged_on_its_binding(self):
+        code, headers, jar = self.sign_in_with_token(SANDBOX)
+        self.assertEqual(code, 302, headers)
+        self.assertIn("aws-creds", jar)
+        code, _, body = self.console(jar)
+        self.assertEqual(code, 200, body)
+        self.assertIn("demo origin", body)
+        # aws-userInfo removed: still the bound session, judged on what AWS said.
+        bare = {k: v for k, v in jar.items() if k != "aws-userInfo"}
+        code, _, body = self.console(bare)
+        self.assertEqual(code, 200, body)
+        e = self.event_for(lambda e: e["source"] == "session-binding" and e["account"] == SANDBOX,
+                           "an event judged on the binding")
+        self.assertEqual(e["identity_source"], "bound")
+        self.assertEqual(e["user"], "broker-user")
+
+    def test_forged_removed_and_ambiguous_cookies_are_denied(self):
+        code, headers, jar = self.sign_in_with_token(SANDBOX)
+        self.assertEqual(code, 302, headers)
+        # Forged to another account, and to another user of the same account.
+        for forged in (user_info(PROD), user_info(SANDBOX, session="colleague")):
+            code, _, body = self.console(dict(jar, **{"aws-userInfo": forged}))
+            self.assertEqual(code, 403, body)
+            self.assertIn("session-identity-forged", body)
+        # A repeated key: two readings of who the session is.
+        arn = "arn:aws:sts::%s:assumed-role/Admin/broker-user"
+        twice = urllib.parse.quote('{"arn":"%s","arn":"%s"}' % (arn % SANDBOX, arn % PROD), safe="")
+        code, _, body = self.console(dict(jar, **{"aws-userInfo": twice}))
+        self.assertEqual(code, 403, body)
+        self.assertIn("ambiguous-identity", body)
+        e = self.event_for(lambda e: e["reason"] == "session-identity-forged",
+                           "the forged cookie's event")
+        self.assertEqual(e["identity_source"], "cookie")
+        # A session AWS opened that may sign in but not use the console: without aws-userInfo
+        # it is still judged on its account, and denied.
+        code, headers, elevated = self.sign_in_with_token(ELEVATED)
+        self.assertEqual(code, 302, headers)
+        code, _, body = self.console({k: v for k, v in elevated.items() if k != "aws-userInfo"})
+        self.assertEqual(code, 403, body)
+        self.assertIn(ELEVATED, body)
+        # Its cookies beside one bound cookie of the allowed session: conflicting, never "bound".
+        spliced = dict(elevated)
+        spliced["JSESSIONID"] = jar["JSESSIONID"]
+        code, _, body = self.console(spliced)
+        self.assertEqual(code, 403, body)
+        self.assertIn("session-conflicting", body)
+
+    def test_an_unbound_session_is_asked_to_sign_in_again(self):
+        code, _, body = self.console({"aws-userInfo": user_info(SANDBOX),
+                                      "aws-creds": "c0ffee" * 8})
+        self.assertEqual(code, 403, body)
+        self.assertIn("session-unbound", body)
+        self.assertIn("sign in again", body)
+
+    def test_root_and_token_sign_ins_to_a_forbidden_account_are_refused_on_awss_answer(self):
+        code, headers, body = self.gw.curl(
+            "https://signin.aws.amazon.com/signin", "--data",
+            "action=authenticateRoot&email=root%%2B%s%%40example.com&password=x" % PROD)
+        self.assertEqual(code, 403, body)
+        live = [h for h in headers.splitlines() if h.lower().startswith("set-cookie:")
+                and "max-age=0" not in h.lower()]
+        self.assertEqual(live, [], headers)  # the session's cookies never reach the browser
+        self.assertIn(PROD, body)
+        e = self.event_for(lambda e: e["flow"] == "root" and e["account"] == PROD,
+                           "the root sign-in's event naming the account AWS named")
+        self.assertEqual(e["source"], "response:aws-userInfo")
+        self.assertEqual(e["enforced"], "deny")
+        code, headers, _ = self.sign_in_with_token(PROD)
+        self.assertEqual(code, 403, headers)
+        live = [h for h in headers.splitlines() if h.lower().startswith("set-cookie:")
+                and "max-age=0" not in h.lower()]
+        self.assertEqual(live, [], headers)  # the session's cookies never reach the browser
+        e = self.event_for(lambda e: e["flow"] == "custom-broker" and e["account"] == PROD,
+                           "the token sign-in's event")
+        self.assertEqual(e["identity_source"], "bound")
+
+    def test_zz_a_session_survives_a_restart(self):
+        code, headers, jar = self.sign_in_with_token(SANDBOX)
+        self.assertEqual(code, 302, headers)
+        gw = self.gw
+        self.assertEqual(gw.stop(signal.SIGTERM), 0, gw.log("consolegate"))
+        path = os.path.join(gw.dir, "sessions.jsonl")
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        with open(path) as f:
+            text = f.read()
+        for value in jar.values():
+            self.assertNotIn(value, text)  # digests only, never a usable cookie
+        deadline = time.monotonic() + 30
+        while True:  # the listeners' ports are this gateway's; retry while the old ones close
+            gw.gw = gw._start("consolegate", [BINARY, "run", "--config", gw.config])
+            try:
+                wait_until(gw.ready, 15, "consolegate /readyz after a restart")
+                break
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
+                gw.gw.kill()
+                gw.gw.wait()
+        self.assertIn("bindings restored", gw.log("consolegate"))
+        bare = {k: v for k, v in jar.items() if k != "aws-userInfo"}
+        code, _, body = self.console(bare)
+        self.assertEqual(code, 200, body)
+
+
+if __name__ == "__main__":
+    unittest.main()
