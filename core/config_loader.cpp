@@ -86,8 +86,7 @@ void loader::process_root(const toml::table& root, const std::filesystem::path& 
         {"proxy", &loader::read_proxy},       {"ca", &loader::read_ca},
         {"policy", &loader::read_policy},     {"team", &loader::read_team},
         {"audit", &loader::read_audit},       {"admin", &loader::read_admin},
-        {"identity", &loader::read_identity},
-        {"sessions", &loader::read_sessions},
+        {"identity", &loader::read_identity}, {"sessions", &loader::read_sessions},
     };
     for (auto& [key, read] : tables) {
         const toml::node* n = s.take(key);
