@@ -85,13 +85,22 @@ void read_device_authorization(const std::vector<param>& params, const sign_in_a
     }
 }
 
-// `oidc.<one label>.amazonaws.com`: the IAM Identity Center OIDC service (regional).
-bool idc_oidc_host(std::string_view host) {
-    constexpr std::string_view prefix = "oidc.", suffix = ".amazonaws.com";
-    if (!host.starts_with(prefix) || !host.ends_with(suffix)) return false;
-    if (host.size() <= prefix.size() + suffix.size()) return false;
-    auto middle = host.substr(prefix.size(), host.size() - prefix.size() - suffix.size());
+// `<service>.<one label>.amazonaws.com`: a regional endpoint of an AWS service.
+bool regional_endpoint(std::string_view host, std::string_view service) {
+    constexpr std::string_view suffix = ".amazonaws.com";
+    if (!host.starts_with(service) || host.size() <= service.size() ||
+        host[service.size()] != '.' || !host.ends_with(suffix)) {
+        return false;
+    }
+    auto prefix = service.size() + 1;
+    if (host.size() <= prefix + suffix.size()) return false;
+    auto middle = host.substr(prefix, host.size() - prefix - suffix.size());
     return middle.find('.') == std::string_view::npos;
+}
+
+// The IAM Identity Center OIDC service (regional): oidc.<region>.amazonaws.com.
+bool idc_oidc_host(std::string_view host) {
+    return regional_endpoint(host, "oidc");
 }
 
 }  // namespace
@@ -104,11 +113,7 @@ std::string idc_instance_of(std::string_view host) {
 }
 
 bool regional_signin_host(std::string_view host) {
-    constexpr std::string_view prefix = "signin.", suffix = ".amazonaws.com";
-    if (!host.starts_with(prefix) || !host.ends_with(suffix)) return false;
-    if (host.size() <= prefix.size() + suffix.size()) return false;
-    auto middle = host.substr(prefix.size(), host.size() - prefix.size() - suffix.size());
-    return middle.find('.') == std::string_view::npos;
+    return regional_endpoint(host, "signin");
 }
 
 surface_endpoint classify_surface(std::string_view host, const std::vector<std::string>& segs,
