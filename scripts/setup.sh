@@ -13,6 +13,7 @@ build_pkgs=(
   libgtest-dev googletest ca-certificates
   libsystemd-dev
   libpq-dev
+  libkrb5-dev libldap-dev
 )
 # Real peers the tests start on loopback: an authoritative server, a reference resolver, clients,
 # a browser, and clang for the libFuzzer builds.
@@ -22,6 +23,8 @@ test_pkgs=(
   haproxy lintian python3-yaml
   postgresql
   rsyslog rsyslog-gnutls
+  krb5-kdc krb5-admin-server krb5-user slapd ldap-utils
+  podman buildah mmdebstrap uidmap fuse-overlayfs slirp4netns libnss3-tools
 )
 bench_pkgs=(dnsperf dnsdist squid-openssl mitmproxy nginx nghttp2-client wrk socat iptables nftables)
 
@@ -47,7 +50,7 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The Debian packages for nsd/unbound/squid/nginx/dnsdist start system services on install;
   # consolegate's tests and benchmarks start their own instances on loopback and need the ports.
-  for svc in nsd unbound squid nginx dnsdist haproxy; do
+  for svc in nsd unbound squid nginx dnsdist haproxy slapd krb5-kdc krb5-admin-server; do
     $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
   done
 else
