@@ -25,6 +25,7 @@ test_pkgs=(
   rsyslog rsyslog-gnutls
   krb5-kdc krb5-admin-server krb5-user slapd ldap-utils
   podman buildah mmdebstrap uidmap fuse-overlayfs slirp4netns libnss3-tools
+  runc bind9 dnsmasq-base   # runc: crun refuses a hybrid cgroup hierarchy (test_container.py)
 )
 bench_pkgs=(dnsperf dnsdist squid-openssl mitmproxy nginx nghttp2-client wrk socat iptables nftables)
 
@@ -50,7 +51,7 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The Debian packages for nsd/unbound/squid/nginx/dnsdist start system services on install;
   # consolegate's tests and benchmarks start their own instances on loopback and need the ports.
-  for svc in nsd unbound squid nginx dnsdist haproxy slapd krb5-kdc krb5-admin-server; do
+  for svc in nsd unbound squid nginx dnsdist haproxy slapd krb5-kdc krb5-admin-server named; do
     $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
   done
 else

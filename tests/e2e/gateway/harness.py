@@ -260,7 +260,7 @@ class Gateway:
                 self.start_origin()
                 self.start_unbound()
                 self.write_config()
-                self.gw = self._start("consolegate", [BINARY, "run", "--config", self.config])
+                self.gw = self._start("consolegate", self.gateway_command())
                 wait_until(self.ready, 30, "consolegate /readyz")
                 return self
             except Exception as e:
@@ -273,6 +273,11 @@ class Gateway:
                     self.close()
                     raise e
                 self.ports = {k: free_port() for k in self.ports}
+
+    def gateway_command(self):
+        """How the gateway is started: the binary here; a subclass may run it elsewhere (in a
+        container, in a network namespace) with the same configuration."""
+        return [BINARY, "run", "--config", self.config]
 
     def _stop_all(self):
         for _, p in reversed(self.procs):
