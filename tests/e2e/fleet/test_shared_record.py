@@ -4,89 +4,13 @@ writing to it. `consolegate logs` under either replica's configuration and eithe
 review API show the attempts both judged; the password never appears in a log."""
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import unittest
-import urllib.request
+
+from pg_cluster import PASSWORD, Cluster, Replica, pg_bin
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gateway"))
-from harness import PROD, REVIEWER_TOKEN, SANDBOX, Gateway, run, wait_until  # noqa: E402
-
-PASSWORD = "e2e-Pg-Secret-0815"
-
-
-def pg_bin():
-    root = "/usr/lib/postgresql"
-    versions = sorted(os.listdir(root)) if os.path.isdir(root) else []
-    for v in reversed(versions):
-        if os.path.exists(os.path.join(root, v, "bin", "initdb")):
-            return os.path.join(root, v, "bin")
-    return None
-
-
-class Cluster:
-    def __init__(self):
-        self.bin = pg_bin()
-        self.dir = tempfile.mkdtemp(prefix="cg-pg-")
-        self.as_user = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
-        pw = os.path.join(self.dir, "pwfile")
-        with open(pw, "w") as f:
-            f.write(PASSWORD + "\n")
-        if self.as_user:
-            shutil.chown(self.dir, "nobody", "nogroup")
-            shutil.chown(pw, "nobody", "nogroup")
-        self.data = os.path.join(self.dir, "data")
-        subprocess.run(self.as_user + [os.path.join(self.bin, "initdb"), "-D", self.data,
-                                       "-U", "consolegate", "--auth=scram-sha-256",
-                                       "--pwfile=" + pw, "-E", "UTF8", "--locale=C", "--no-sync"],
-                       check=True, capture_output=True, timeout=120)
-        subprocess.run(self.as_user + [os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-l",
-                                       os.path.join(self.dir, "server.log"), "-w", "-t", "60", "-o",
-                                       "-k %s -c listen_addresses= -p 5432 -c fsync=off" % self.dir,
-                                       "start"],
-                       check=True, capture_output=True, timeout=90)
-
-    def connection(self):
-        return "host=%s port=5432 user=consolegate dbname=postgres" % self.dir
-
-    def close(self):
-        subprocess.run(self.as_user + [os.path.join(self.bin, "pg_ctl"), "-D", self.data, "-m",
-                                       "immediate", "-w", "stop"], capture_output=True, timeout=60)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-class Replica(Gateway):
-    """The harness's gateway writing to the shared PostgreSQL store as well."""
-
-    def __init__(self, cluster):
-        super().__init__()
-        self.cluster = cluster
-
-    def write_config(self):
-        path = super().write_config()
-        pw = os.path.join(self.dir, "postgres.password")
-        with open(pw, "w") as f:
-            f.write(PASSWORD + "\n")
-        os.chmod(pw, 0o600)
-        with open(path) as f:
-            text = f.read()
-        text = text.replace("[audit]\n", "[audit]\npostgres_connection = \"%s\"\n"
-                            "postgres_password_file = \"postgres.password\"\n"
-                            % self.cluster.connection(), 1)
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
-    def own_ids(self):
-        return {e["id"] for e in self.events()}
-
-    def api_events(self):
-        req = urllib.request.Request("http://127.0.0.1:%d/api/events" % self.ports["admin"],
-                                     headers={"Authorization": "Bearer " + REVIEWER_TOKEN})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return [json.loads(line) for line in r.read().decode().splitlines() if line.strip()]
+from harness import PROD, SANDBOX, wait_until  # noqa: E402
 
 
 @unittest.skipUnless(pg_bin(), "Debian's postgresql package is not installed (scripts/setup.sh)")
