@@ -1,53 +1,81 @@
-"""deploy/dns/README.md's Unbound snippet, as written there, in a real corporate Unbound that
-forwards to a real gateway: the console and sign-in names come back steered, the exceptions
-unsteered, through the corporate resolver a client would use."""
+"""deploy/dns/README.md's snippets, as written there, in the real corporate resolvers Debian ships
+(Unbound, BIND 9, dnsmasq), each forwarding to one real gateway on loopback: the console, sign-in
+and Identity Center names come back steered, the DoH canary NXDOMAIN, the rest of the zone
+unsteered from upstream, through the corporate resolver a client would use. A server that is not
+installed is skipped with its package named."""
 import os
 import re
 import shutil
 import sys
+import textwrap
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gateway"))
 from harness import SOURCE_DIR, Gateway, free_port, run, unbound_conf, wait_until  # noqa: E402
 
 README = os.path.join(SOURCE_DIR, "deploy/dns/README.md")
+GATEWAY = None
 
 
-def unbound_snippet():
+def setUpModule():
+    global GATEWAY
+    GATEWAY = Gateway().start()
+
+
+def tearDownModule():
+    if GATEWAY:
+        GATEWAY.close()
+
+
+def snippet(heading):
+    """The first code block under the README's `## <heading>` section."""
     with open(README) as f:
-        text = f.read()
-    section = text.split("## Unbound", 1)[1]
+        section = f.read().split("## " + heading, 1)[1]
     return re.search(r"```\n(.*?)```", section, re.S).group(1)
 
 
-class UnboundForwardZoneTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.gw = Gateway().start()
-        cls.port = free_port()
-        # The snippet names the gateway as 192.0.2.10 (port 53); here it is on loopback.
-        snippet = unbound_snippet().replace("192.0.2.10", "127.0.0.1@%d" % cls.gw.ports["dns"])
-        conf = os.path.join(cls.gw.dir, "corporate-unbound.conf")
-        with open(conf, "w") as f:
-            f.write(unbound_conf(cls.port, cls.gw.dir, "do-not-query-localhost: no\n") + snippet)
-        cls.gw._start("corporate-unbound", ["unbound", "-d", "-c", conf])
-        wait_until(lambda: "status:" in cls.dig("docs.aws.amazon.com"), 20, "corporate unbound")
+def canaries():
+    for line in GATEWAY.metrics().splitlines():
+        if line.startswith("consolegate_dns_doh_canary_total "):
+            return float(line.split()[1])
+    raise AssertionError("no consolegate_dns_doh_canary_total")
+
+
+def installed(program):
+    return shutil.which(program) or next(
+        (p for p in ("/usr/sbin/" + program, "/sbin/" + program) if os.path.exists(p)), None)
+
+
+class SnippetCase:
+    """The checks every resolver passes; a subclass starts its server with the snippet."""
+    heading = None   # README section
+    program = None
 
     @classmethod
-    def tearDownClass(cls):
-        cls.gw.close()
+    def setUpClass(cls):
+        cls.port = free_port()
+        cls.dir = os.path.join(GATEWAY.dir, cls.program)
+        os.makedirs(cls.dir)
+        cls.start(snippet(cls.heading))
+        wait_until(lambda: "status:" in cls.dig("docs.aws.amazon.com"), 20, "corporate " + cls.program)
 
     @classmethod
     def dig(cls, name, rtype="A"):
         return run(["dig", "@127.0.0.1", "-p", str(cls.port), "+time=3", "+tries=1", name, rtype],
                    timeout=10).stdout
 
-    def test_console_and_sign_in_names_come_back_steered(self):
+    def test_console_sign_in_and_portal_names_come_back_steered(self):
         for name in ("console.aws.amazon.com", "eu-west-1.console.aws.amazon.com",
-                     "signin.aws.amazon.com", "123456789012.signin.aws.amazon.com"):
+                     "signin.aws.amazon.com", "123456789012.signin.aws.amazon.com",
+                     "portal.sso.eu-west-1.amazonaws.com"):
             out = self.dig(name)
             self.assertIn("status: NOERROR", out, name)
             self.assertRegex(out, r"(?m)^%s\.\s+\d+\s+IN\s+A\s+127\.0\.0\.1$" % re.escape(name))
+
+    def test_the_doh_canary_is_nxdomain(self):
+        before = canaries()
+        self.assertIn("status: NXDOMAIN", self.dig("use-application-dns.net"))
+        self.assertGreater(canaries(), before)  # the gateway's answer, not the resolver's own
 
     def test_exceptions_and_the_rest_of_the_zone_come_from_upstream(self):
         self.assertIn("192.0.2.44", self.dig("docs.aws.amazon.com"))
@@ -55,8 +83,58 @@ class UnboundForwardZoneTest(unittest.TestCase):
         self.assertNotIn("198.51.100.1", self.dig("signin.aws.amazon.com"))
 
 
+@unittest.skipUnless(installed("unbound"), "unbound is not installed (Debian package `unbound`)")
+class UnboundForwardZoneTest(SnippetCase, unittest.TestCase):
+    heading, program = "Unbound", "unbound"
+
+    @classmethod
+    def start(cls, text):
+        conf = os.path.join(cls.dir, "unbound.conf")
+        with open(conf, "w") as f:
+            f.write(unbound_conf(cls.port, cls.dir, "do-not-query-localhost: no\n") +
+                    text.replace("192.0.2.10", "127.0.0.1@%d" % GATEWAY.ports["dns"]))
+        GATEWAY._start("corporate-unbound", ["unbound", "-d", "-c", conf])
+
+
+@unittest.skipUnless(installed("named"), "BIND is not installed (Debian package `bind9`)")
+class BindForwardZoneTest(SnippetCase, unittest.TestCase):
+    heading, program = "BIND 9", "named"
+
+    @classmethod
+    def start(cls, text):
+        conf = os.path.join(cls.dir, "named.conf")
+        with open(conf, "w") as f:
+            f.write(textwrap.dedent("""\
+                options {
+                    directory "%(dir)s";
+                    pid-file "%(dir)s/named.pid";
+                    session-keyfile "%(dir)s/session.key";
+                    listen-on port %(port)d { 127.0.0.1; };
+                    listen-on-v6 { none; };
+                    recursion yes;
+                    allow-query { 127.0.0.0/8; };
+                    dnssec-validation no;
+                };
+                controls { };
+                """) % {"dir": cls.dir, "port": cls.port} +
+                text.replace("192.0.2.10", "127.0.0.1 port %d" % GATEWAY.ports["dns"]))
+        GATEWAY._start("corporate-named", [installed("named"), "-g", "-4", "-c", conf])
+
+
+@unittest.skipUnless(installed("dnsmasq"), "dnsmasq is not installed (Debian package `dnsmasq-base`)")
+class DnsmasqServerTest(SnippetCase, unittest.TestCase):
+    heading, program = "dnsmasq", "dnsmasq"
+
+    @classmethod
+    def start(cls, text):
+        conf = os.path.join(cls.dir, "dnsmasq.conf")
+        with open(conf, "w") as f:
+            f.write(text.replace("192.0.2.10", "127.0.0.1#%d" % GATEWAY.ports["dns"]))
+        GATEWAY._start("corporate-dnsmasq", [
+            installed("dnsmasq"), "--keep-in-foreground", "--conf-file=" + conf, "--no-resolv",
+            "--no-hosts", "--listen-address=127.0.0.1", "--bind-interfaces", "--port=%d" % cls.port,
+            "--pid-file=", "--user=root", "--log-facility=-"])
+
+
 if __name__ == "__main__":
-    if not shutil.which("unbound"):
-        print("SKIP: unbound is not installed (Debian package `unbound`)")
-        sys.exit(77)
     unittest.main(verbosity=2)
