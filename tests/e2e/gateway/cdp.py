@@ -15,14 +15,17 @@ CHROMIUM = shutil.which("chromium")
 
 
 class Browser:
-    def __init__(self, extra_args=()):
+    def __init__(self, extra_args=(), prefix=(), env=None):
+        """prefix: a command that runs Chromium elsewhere (`ip netns exec NS`; then construct the
+        Browser where its DevTools port is reachable); env: its environment (HOME holds the NSS
+        database Chromium trusts, ~/.pki/nssdb)."""
         self.profile = tempfile.mkdtemp(prefix="cg-cdp-")
         self.proc = subprocess.Popen(
-            [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            list(prefix) + [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
              "--no-first-run", "--disable-background-networking", "--disable-component-update",
              "--disable-sync", "--user-data-dir=" + self.profile, "--remote-debugging-port=0",
              "--window-size=1400,1000"] + list(extra_args) + ["about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         port_file = os.path.join(self.profile, "DevToolsActivePort")
         deadline = time.monotonic() + 30
         while not (os.path.exists(port_file) and open(port_file).read().count("\n") >= 1):

@@ -60,12 +60,12 @@ def wait_until(predicate, seconds, what):
     raise AssertionError("timed out after %ss waiting for %s" % (seconds, what))
 
 
-def unbound_conf(port, directory, server_lines=""):
-    """A foreground, unprivileged unbound on 127.0.0.1@port for a test; server_lines (indented
-    as the block below is, dedented together) go into its server: clause."""
+def unbound_conf(port, directory, server_lines="", address="127.0.0.1", clients="127.0.0.0/8"):
+    """A foreground, unprivileged unbound on address@port for a test, answering `clients`;
+    server_lines (indented as the block below is, dedented together) go into its server: clause."""
     return textwrap.dedent("""\
                 server:
-                    interface: 127.0.0.1@%d
+                    interface: %s@%d
                     port: %d
                     do-daemonize: no
                     chroot: ""
@@ -75,9 +75,9 @@ def unbound_conf(port, directory, server_lines=""):
                     use-syslog: no
                     logfile: ""
                     verbosity: 0
-                    access-control: 127.0.0.0/8 allow
+                    access-control: %s allow
                     do-ip6: no
-                """ % (port, port, directory)) + textwrap.indent(textwrap.dedent(server_lines), "    ") + \
+                """ % (address, port, port, directory, clients)) + textwrap.indent(textwrap.dedent(server_lines), "    ") + \
         "remote-control:\n    control-enable: no\n"
 
 
