@@ -5,9 +5,14 @@
 //     connection string, CG_BENCH_POSTGRES_PASSWORD) and syslog (CG_BENCH_SYSLOG =
 //     tcp://host:port);
 //  2. the review page's default query (last 24 h, newest first, one page of 100, plus the total
-//     and the chart) over an SQLite store of `sqlite_rows` events spread over 90 days.
+//     and the chart) over an SQLite store of `rows` events spread over 90 days, and over a
+//     PostgreSQL store of as many rows when one is benched. The large stores are filled through
+//     the sinks themselves, in time order as a gateway writes them.
 //
-//   bench_audit [events per round (default 200000)] [sqlite_rows (default 10000000)]
+//   bench_audit [events per round (default 200000)] [rows (default 10000000)] [--postgres]
+//
+// --postgres starts a throwaway PostgreSQL cluster (Debian's initdb/pg_ctl, the tests' fixture,
+// fsync on) for the PostgreSQL rows, unless CG_BENCH_POSTGRES names a server already.
 //
 // Run it alone (the machine otherwise idle): it measures throughput, and every sink's writer
 // thread competes with the producer for the two cores.
@@ -23,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/postgres_cluster.hpp"
 #include "consolegate/audit/review_page.hpp"
 #include "consolegate/audit/store.hpp"
 #include "consolegate/audit/syslog_sink.hpp"
@@ -34,8 +40,10 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-std::vector<au::event> make_events(std::size_t n, cc::time_point end, std::chrono::hours spread,
-                                   unsigned seed) {
+// n events with times spread over [end - spread, end), in time order when `ordered`.
+std::vector<au::event> make_events(std::size_t n, cc::time_point end,
+                                   std::chrono::system_clock::duration spread, unsigned seed,
+                                   bool ordered = false) {
     std::mt19937_64 rng(seed);
     const char* flows[] = {"iam-user", "saml", "identity-center", "switch-role"};
     std::vector<au::event> out(n);
@@ -46,7 +54,9 @@ std::vector<au::event> make_events(std::size_t n, cc::time_point end, std::chron
                       static_cast<unsigned long long>(i));
         e.id = id;
         auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(spread).count();
-        e.time = cc::format_rfc3339(end - std::chrono::milliseconds(rng() % ms));
+        auto back = ordered ? ms - 1 - static_cast<long long>(i * static_cast<std::size_t>(ms) / n)
+                            : static_cast<long long>(rng() % static_cast<std::size_t>(ms));
+        e.time = cc::format_rfc3339(end - std::chrono::milliseconds(back));
         e.gateway = "bench-gw";
         e.client = "10.0." + std::to_string(rng() % 256) + "." + std::to_string(rng() % 256);
         e.flow = flows[rng() % 4];
@@ -95,11 +105,50 @@ double median(std::vector<double> v) {
     return v[v.size() / 2];
 }
 
+// Fills `s` with `rows` events over the 90 days before `now`, in time order, 100 000 at a time.
+void fill(au::sink& s, std::size_t rows, cc::time_point now) {
+    constexpr std::size_t chunk = 100000;
+    const auto span = std::chrono::duration_cast<std::chrono::system_clock::duration>(
+        std::chrono::hours(24 * 90));
+    const auto slices = (rows + chunk - 1) / chunk;
+    for (std::size_t k = 0; k < slices; ++k) {
+        auto slice_end = now - span + span * static_cast<long>(k + 1) / static_cast<long>(slices);
+        auto n = std::min(chunk, rows - k * chunk);
+        for (auto& e : make_events(n, slice_end, span / static_cast<long>(slices),
+                                   1000 + static_cast<unsigned>(k), true))
+            s.record(std::move(e));
+        s.flush();
+    }
+}
+
+double review_ms(au::event_store& store, cc::time_point now) {
+    std::vector<double> ms;
+    for (int i = 0; i < 7; ++i) {
+        std::vector<std::pair<std::string, std::string>> params{{"range", "24h"}};
+        auto rq = au::parse_review_request(params, now);
+        auto t0 = steady::now();
+        auto d = au::load_review(store, rq, now, "bench-gw");
+        ms.push_back(std::chrono::duration<double, std::milli>(steady::now() - t0).count());
+        if (d.events.empty()) std::printf("  (note: the default range holds no events)\n");
+    }
+    return median(ms);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 200000;
-    std::size_t rows = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 10000000;
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each figure as soon as it is known
+    std::vector<std::string> args(argv + 1, argv + argc);
+    bool start_postgres = std::erase(args, "--postgres") > 0;
+    std::size_t n = args.size() > 0 ? std::strtoull(args[0].c_str(), nullptr, 10) : 200000;
+    std::size_t rows = args.size() > 1 ? std::strtoull(args[1].c_str(), nullptr, 10) : 10000000;
+    std::unique_ptr<consolegate::test::postgres_cluster> cluster;
+    std::string pg_connection, pg_password_own;
+    if (!std::getenv("CG_BENCH_POSTGRES") && start_postgres) {
+        cluster = std::make_unique<consolegate::test::postgres_cluster>(/*fsync=*/true);
+        pg_connection = cluster->connection();
+        pg_password_own = consolegate::test::postgres_cluster::password;
+    }
     auto dir =
         std::filesystem::temp_directory_path() / ("cg-bench-audit-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
@@ -109,8 +158,9 @@ int main(int argc, char** argv) {
     queue.max_events = n + 1;  // measure the medium, not the bound
 
     using factory = std::function<std::unique_ptr<au::sink>(int)>;
-    const char* pg = std::getenv("CG_BENCH_POSTGRES");
-    const char* pg_password = std::getenv("CG_BENCH_POSTGRES_PASSWORD");
+    const char* pg = cluster ? pg_connection.c_str() : std::getenv("CG_BENCH_POSTGRES");
+    const char* pg_password =
+        cluster ? pg_password_own.c_str() : std::getenv("CG_BENCH_POSTGRES_PASSWORD");
     const char* syslog = std::getenv("CG_BENCH_SYSLOG");  // tcp://host:port
     const factory jsonl = [&](int round) {
         au::jsonl_options o;
@@ -170,33 +220,45 @@ int main(int argc, char** argv) {
                     median(with), median(without), median(with) / median(without));
     }
 
-    // The review page's default query over a large SQLite store.
+    // The review page's default query over large stores.
     auto file = dir / "large.sqlite";
     {
         au::sqlite_options o;
         o.file = file;
         o.max_age = std::chrono::seconds(0);
         o.queue.max_events = 200000;
-        auto s = au::make_sqlite_sink(o);
-        for (std::size_t done = 0; done < rows; done += 100000) {
-            for (auto& e : make_events(std::min<std::size_t>(100000, rows - done), now,
-                                       std::chrono::hours(24 * 90), 1000 + done))
-                s->record(e);
-            s->flush();
-        }
-    }
-    auto store = au::open_sqlite_store(file);
-    std::vector<double> ms;
-    for (int i = 0; i < 7; ++i) {
-        std::vector<std::pair<std::string, std::string>> params{{"range", "24h"}};
-        auto rq = au::parse_review_request(params, now);
         auto t0 = steady::now();
-        auto d = au::load_review(*store, rq, now, "bench-gw");
-        ms.push_back(std::chrono::duration<double, std::milli>(steady::now() - t0).count());
-        if (d.events.empty()) std::printf("  (note: the default range holds no events)\n");
+        fill(*au::make_sqlite_sink(o), rows, now);
+        std::printf("filled SQLite with %zu rows in %.0f s\n", rows,
+                    std::chrono::duration<double>(steady::now() - t0).count());
     }
     std::printf("review default query over %zu SQLite rows: median %.1f ms (7 runs)\n", rows,
-                median(ms));
+                review_ms(*au::open_sqlite_store(file), now));
+    if (pg) {
+        std::string password = pg_password ? pg_password : "";
+        {
+            au::postgres_options o;
+            o.connection = pg;
+            o.password = password;
+            o.max_age = std::chrono::seconds(0);
+            o.queue.max_events = 200000;
+            auto t0 = steady::now();
+            fill(*au::make_postgres_sink(o), rows, now);
+            std::printf("filled PostgreSQL with %zu rows in %.0f s\n", rows,
+                        std::chrono::duration<double>(steady::now() - t0).count());
+        }
+        // A table filled this fast has no planner statistics yet (autovacuum analyses a growing
+        // table long before a gateway writes 10 M rows); without them the planner scans.
+        if (cluster) {
+            cluster->psql("ANALYZE consolegate_events");
+        } else {
+            auto analyze = "PGPASSWORD='" + password +
+                           "' psql -X -q -c 'ANALYZE consolegate_events' '" + std::string(pg) + "'";
+            if (std::system(analyze.c_str()) != 0) std::printf("  (note: ANALYZE failed)\n");
+        }
+        std::printf("review default query over %zu PostgreSQL rows: median %.1f ms (7 runs)\n",
+                    rows, review_ms(*au::open_postgres_store(pg, password), now));
+    }
     std::filesystem::remove_all(dir);
     return 0;
 }

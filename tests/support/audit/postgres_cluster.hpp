@@ -20,7 +20,8 @@ class postgres_cluster {
   public:
     static constexpr const char* password = "pg-test-Secret-4711";
 
-    postgres_cluster() {
+    // fsync: off for tests (they stop the server, they do not cut the power); on for benchmarks.
+    explicit postgres_cluster(bool fsync = false) : fsync_(fsync) {
         bin_ = find_bin();
         char tmpl[] = "/tmp/cg-pg-XXXXXX";
         if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
@@ -48,12 +49,12 @@ class postgres_cluster {
     postgres_cluster(const postgres_cluster&) = delete;
     postgres_cluster& operator=(const postgres_cluster&) = delete;
 
-    // fsync off: the tests stop the server, they do not cut the power.
     void start() {
         auto r =
             run_command(as_ + bin_ + "/pg_ctl -D " + data() + " -l " +
                             (dir_ / "server.log").string() + " -w -t 60 -o \"-k " + dir_.string() +
-                            " -c listen_addresses= -p 5432 -c fsync=off\" start >/dev/null",
+                            " -c listen_addresses= -p 5432 -c fsync=" + (fsync_ ? "on" : "off") +
+                            "\" start >/dev/null",
                         90);
         if (r.exit_code != 0) throw std::runtime_error("pg_ctl start failed: " + log("server.log"));
     }
@@ -100,6 +101,7 @@ class postgres_cluster {
         return best;
     }
 
+    bool fsync_;
     std::string bin_, as_;
     std::filesystem::path dir_;
 };
