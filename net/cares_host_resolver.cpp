@@ -25,9 +25,14 @@ void finish(lookup& l, cares_addresses got) {
     l.result.addresses = std::move(got.addresses);
     l.result.ttl = got.ttl;
     if (l.result.addresses.empty()) {
-        l.result.error = got.status == ARES_ETIMEOUT
-                             ? make_error_code(boost::system::errc::timed_out)
-                             : make_error_code(boost::system::errc::host_unreachable);
+        switch (got.status) {
+            case ARES_ENOTFOUND: l.result.error = asio::error::host_not_found; break;
+            case ARES_ENODATA: l.result.error = asio::error::no_data; break;
+            case ARES_ETIMEOUT:
+                l.result.error = make_error_code(boost::system::errc::timed_out);
+                break;
+            default: l.result.error = make_error_code(boost::system::errc::host_unreachable);
+        }
     }
     l.finished = true;
     l.done.cancel();

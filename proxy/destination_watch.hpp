@@ -25,6 +25,13 @@ boost::asio::awaitable<void> watch_inspected_addresses(std::shared_ptr<service::
 // connection by address in the gateway's first seconds is judged against a warm set.
 boost::asio::awaitable<void> wait_until_warm(std::shared_ptr<service::impl> svc);
 
+// Whether the set holds every watched name's current addresses on this worker (always, when no
+// name is watched). While not (the resolver has failed for longer than the set holds an
+// answer, or never answered), a destination known only by its address cannot be shown not to
+// be AWS sign-in, and is refused (fail closed); note_addresses_unknown() counts and logs that.
+bool addresses_known(const service::impl& svc);
+void note_addresses_unknown(service::impl& svc);
+
 // `host`, an inspected name, resolved to `r`: its addresses join the set.
 void learn_addresses(service::impl& svc, const net::resolve_result& r);
 

@@ -175,26 +175,32 @@ asio::awaitable<bool> connect_allowed(std::shared_ptr<service::impl> svc, beast:
                                       core::ip_address client_ip) {
     auto& st = svc->counters();
     const auto& o = *svc->opts;
-    std::string_view reason;
+    std::string_view reason, text;
+    auto status = http::status::forbidden;
     if (way == route::refuse) {
         reason = "not-inspected-refused";
+        text = "CONNECT to this host is not allowed";
     } else if (auto lit = core::ip_address::parse(target.host); lit && way != route::inspect) {
         co_await wait_until_warm(svc);
-        if (inspected_address(*svc, *lit)) reason = "inspected-address-literal";
+        if (inspected_address(*svc, *lit)) {
+            reason = "inspected-address-literal";
+            text = "CONNECT to this address is not allowed: it serves AWS sign-in; connect by name";
+        } else if (!addresses_known(*svc)) {
+            reason = "inspected-addresses-unknown";
+            text =
+                "CONNECT by address is unavailable: the gateway cannot tell whether this "
+                "address serves AWS sign-in (its resolver is failing); connect by name";
+            status = http::status::service_unavailable;
+        }
     }
     if (reason.empty()) co_return true;
     count(st.refused_host);
     report_refusal(*svc, {.reason = reason,
                           .host = target.host,
-                          .status = 403,
+                          .status = static_cast<unsigned>(status),
                           .method = "CONNECT",
                           .client = client_ip});
-    co_await write_simple(client, http::status::forbidden,
-                          way == route::refuse
-                              ? "CONNECT to this host is not allowed"
-                              : "CONNECT to this address is not allowed: it serves AWS sign-in; "
-                                "connect by name",
-                          o.idle_timeout);
+    co_await write_simple(client, status, text, o.idle_timeout);
     co_return false;
 }
 

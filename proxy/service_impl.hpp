@@ -83,6 +83,11 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
     // `refresh` times the next round; stop() cancels it.
     bool warm = false;
     boost::asio::steady_timer warm_signal{ioc, boost::asio::steady_timer::time_point::max()};
+    // Until when the set is known to hold every watched name's addresses: the last round in
+    // which every name was answered, plus the shortest time the set holds what it learned then.
+    // Past it (the resolver failing since) an address outside the set may be a sign-in address.
+    std::chrono::steady_clock::time_point addresses_known_until{};
+    bool watches_names = false;
     boost::asio::steady_timer refresh{ioc};
 
     impl(boost::asio::io_context& c, std::shared_ptr<shared_state::impl> s, inspector i,

@@ -53,6 +53,10 @@ void write_prometheus(std::string& out, const stats& s) {
     counter("bumped_by_address_total",
             "Connections inspected because they went to an inspected name's address.",
             s.bumped_by_address);
+    counter("inspected_addresses_unknown_total",
+            "Rounds in which the inspected names could not be resolved past the time the "
+            "address set holds them: connections by address are refused meanwhile.",
+            s.addresses_unknown);
     counter("spliced_total", "Connections relayed without inspection.", s.spliced);
     counter("plain_http_total", "Absolute-form plain HTTP requests on the CONNECT listener.",
             s.plain_http);

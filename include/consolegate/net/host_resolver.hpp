@@ -6,6 +6,7 @@
 // Thread-safety: one instance per io_context (worker thread); not shared across threads.
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
@@ -15,9 +16,17 @@
 namespace consolegate::net {
 
 struct resolve_result {
-    boost::system::error_code error;  // set when no address could be found
+    // Set when no address could be found: asio::error::host_not_found (NXDOMAIN) or no_data
+    // (the name has no address) when a name server said so; anything else when none answered.
+    boost::system::error_code error;
     std::vector<boost::asio::ip::address> addresses;
     std::chrono::seconds ttl{0};  // how long the answer holds (its shortest TTL); 0 = unknown
+
+    // Whether a name server answered (addresses, or that there are none), not a failure.
+    bool answered() const {
+        return !addresses.empty() || error == boost::asio::error::host_not_found ||
+               error == boost::asio::error::no_data;
+    }
 };
 
 class host_resolver {

@@ -55,6 +55,8 @@ struct stats {
     std::atomic<std::uint64_t> timeouts{0};
     std::atomic<std::uint64_t> bumped{0};
     std::atomic<std::uint64_t> bumped_by_address{0};  // of bumped: by destination address
+    // Watch rounds that left the inspected names' addresses unknown (destination_watch.hpp).
+    std::atomic<std::uint64_t> addresses_unknown{0};
     std::atomic<std::uint64_t> spliced{0};
     std::atomic<std::uint64_t> plain_http{0};
     std::atomic<std::uint64_t> requests{0};

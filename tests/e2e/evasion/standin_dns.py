@@ -16,10 +16,12 @@ import dns.rrset
 
 
 class StandinDNS:
-    def __init__(self, records, ttl=300):
+    def __init__(self, records, ttl=300, failing=False):
         """records: {name: "1.2.3.4" | ["1.2.3.4", ...] | ("CNAME", "target.") | ("GARBAGE",)
         | ("MISMATCH",)}: GARBAGE answers bytes that are no DNS message, MISMATCH a right answer
-        under another transaction ID (what an off-path spoofer sends)."""
+        under another transaction ID (what an off-path spoofer sends). `failing`: every query is
+        answered SERVFAIL (a resolver that cannot reach the internet), counted all the same."""
+        self.failing = failing
         self.records = {k.lower().rstrip("."): v for k, v in records.items()}
         self.ttl = ttl
         self.asked = []
@@ -42,6 +44,9 @@ class StandinDNS:
         question = q.question[0]
         name = question.name.to_text().lower().rstrip(".")
         self.asked.append(name)
+        if self.failing:
+            r.set_rcode(dns.rcode.SERVFAIL)
+            return r
         for _ in range(8):  # a bounded chain
             value = self.records.get(name)
             if value is None:

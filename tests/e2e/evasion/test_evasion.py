@@ -524,5 +524,58 @@ class evasion(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
 
 
+class evasion_resolver_failing(unittest.TestCase):
+    """The proxy's resolver fails from the start (SERVFAIL for every name): the gateway cannot
+    learn the sign-in names' addresses, so it cannot tell whether an address is AWS sign-in.
+    Destinations known only by address are refused with 503 (fail closed), counted and recorded,
+    whatever the address; nothing reaches the stand-in AWS."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dns = StandinDNS(STANDIN_RECORDS, failing=True)
+        try:
+            cls.gw = EvasionGateway(cls.dns.port).start()
+        except Exception:
+            cls.dns.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.close()
+        cls.dns.close()
+
+    def test_destinations_known_only_by_address_are_refused(self):
+        port = self.gw.ports["origin"]
+        attempt = form_request("http://127.0.0.1:%d/switchrole" % port,
+                               "account=%s&roleName=Admin" % PROD)
+        cases = [
+            ("CONNECT sign-in's address", ("CONNECT 127.0.0.1:%d HTTP/1.1\r\n\r\n" % port)
+             .encode()),
+            ("CONNECT another address", ("CONNECT 127.0.0.2:%d HTTP/1.1\r\n\r\n" % port)
+             .encode()),
+            ("CONNECT a v4-mapped address",
+             ("CONNECT [::ffff:127.0.0.1]:%d HTTP/1.1\r\n\r\n" % port).encode()),
+            ("plain http by address", attempt),
+        ]
+        events_before = len(self.gw.events())
+        origin_before = len(self.gw.origin_requests())
+        for name, request in cases:
+            with self.subTest(case=name):
+                with socket.create_connection(("127.0.0.1", self.gw.ports["connect"]),
+                                              timeout=TIMEOUT) as s:
+                    s.sendall(request)
+                    data = read_all(s)
+                self.assertEqual(status_of(data), 503, data[:300])
+
+        def refused():
+            return [e for e in self.gw.events()[events_before:]
+                    if e.get("flow") == "refused"
+                    and e["reason"].startswith("inspected-addresses-unknown")]
+        wait_until(lambda: len(refused()) >= len(cases), 10, "every refusal in the record")
+        self.assertEqual(len(self.gw.origin_requests()), origin_before)
+        metrics = self.gw.metrics()
+        self.assertRegex(metrics, r"consolegate_proxy_inspected_addresses_unknown_total [1-9]")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -36,17 +36,25 @@ ELEVATED = "333333333333"
 FOREIGN = "999999999999"
 
 
+_handed_out = set()  # ports free_port() returned in this process: never the same one twice
+
+
 def free_port(kind=socket.SOCK_STREAM):
-    """A port free for both TCP and UDP on 127.0.0.1 (DNS listens on both)."""
+    """A port free for both TCP and UDP on 127.0.0.1 (DNS listens on both), not handed out
+    before in this process (the kernel may offer a port again once its probe socket closed, so
+    two listeners of one gateway could otherwise be given the same port)."""
     for _ in range(50):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
             t.bind(("127.0.0.1", 0))
             port = t.getsockname()[1]
+            if port in _handed_out:
+                continue
             try:
                 with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
                     u.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            _handed_out.add(port)
             return port
     raise RuntimeError("no free port")
 
