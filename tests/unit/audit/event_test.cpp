@@ -55,6 +55,29 @@ TEST(event, json_line_is_what_boost_json_writes_for_every_byte) {
     }
 }
 
+TEST(event, json_line_escapes_a_byte_at_every_place_of_a_long_field) {
+    // The writer skips eight bytes at a time while none needs escaping: every escaped byte at
+    // every offset of fields of every length up to 40, against the oracle.
+    for (char special : {'"', '\\', '\n', '\x01', '\x1f', '\x7f'}) {
+        for (std::size_t len = 1; len <= 40; ++len) {
+            for (std::size_t at = 0; at < len; ++at) {
+                au::event e = sample_event("id");
+                e.host = std::string(len, 'h');
+                e.host[at] = special;
+                e.path = "/" + std::string(len, '\xc3');  // repaired: invalid UTF-8
+                auto line = au::to_json_line(e);
+                EXPECT_EQ(boost::json::serialize(boost::json::parse(line)), line)
+                    << "len " << len << " at " << at;
+                std::string err;
+                auto back = au::from_json_line(line, &err);
+                ASSERT_TRUE(back) << err;
+                EXPECT_EQ(back->host, e.host);
+                EXPECT_TRUE(back->flagged);  // the repaired path says so
+            }
+        }
+    }
+}
+
 TEST(event, is_valid_utf8_agrees_with_valid_utf8) {
     for (std::string_view s :
          {"", "plain ascii, longer than eight bytes", "\xc3\xa9", "0123456\xc3\xa9", "01234567\xff",
