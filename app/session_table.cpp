@@ -33,6 +33,7 @@ session_table::key_type session_table::random_key() {
 void session_table::set_limits(session_table_limits limits) {
     std::lock_guard lock(mu_);
     limits_ = limits;
+    ++generation_;
     evict_to(limits_.max_entries);
 }
 
@@ -104,6 +105,7 @@ std::size_t session_table::learn(std::span<const cookie_pair> set_cookies,
     id.learned_on = std::string(learned_on);
     auto expires = id.named_at + limits_.lifetime;
     std::lock_guard lock(mu_);
+    ++generation_;
     evict_expired(now);
     if (expires <= now) return 0;
     std::size_t bound = 0;
@@ -136,6 +138,14 @@ std::size_t session_table::size() const {
     return entries_.size();
 }
 
+session_table::epoch session_table::epoch_at(time_point now) const {
+    std::lock_guard lock(mu_);
+    epoch e;
+    e.generation = generation_;
+    if (auto it = by_expiry_.upper_bound(now); it != by_expiry_.end()) e.next_expiry = it->first;
+    return e;
+}
+
 std::vector<session_table::saved_entry> session_table::snapshot(time_point now) const {
     std::vector<saved_entry> out;
     std::lock_guard lock(mu_);
@@ -148,6 +158,7 @@ std::vector<session_table::saved_entry> session_table::snapshot(time_point now) 
 
 std::size_t session_table::restore(std::vector<saved_entry> entries, time_point now) {
     std::lock_guard lock(mu_);
+    ++generation_;
     std::size_t kept = 0;
     for (auto& e : entries) {
         if (e.expires <= now || limits_.max_entries == 0) continue;

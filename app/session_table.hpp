@@ -119,6 +119,16 @@ class session_table {
 
     std::size_t size() const;
 
+    // What a judgement that read the table at `now` may be reused under (app/judgement_memo.hpp):
+    // the table's generation, which every change moves on (learn, restore, a smaller bound), and
+    // the earliest expiry after `now` of any entry, when one of them stops being live by time
+    // alone. Read it before the lookups it covers: a change in between then only costs a miss.
+    struct epoch {
+        std::uint64_t generation = 0;
+        time_point next_expiry = time_point::max();
+    };
+    epoch epoch_at(time_point now) const;
+
     // Persistence (app/session_store.hpp writes and reads the file): the key, and every live
     // entry as (HMAC digest, identity, expiry). restore() adds entries (dropping expired ones,
     // keeping the bound), returns how many it kept.
@@ -149,6 +159,7 @@ class session_table {
     key_type key_;
     std::unordered_map<digest, entry, digest_hash> entries_;
     std::multimap<time_point, digest> by_expiry_;  // every entry once, by its expiry
+    std::uint64_t generation_ = 0;                 // under mu_; see epoch
 };
 
 }  // namespace consolegate::app

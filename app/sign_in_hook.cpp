@@ -1,5 +1,8 @@
 #include "sign_in_hook.hpp"
 
+#include <algorithm>
+
+#include "consolegate/core/time.hpp"
 #include "consolegate/inspect/unrecognised.hpp"
 #include "session_learning.hpp"
 #include "session_table.hpp"
@@ -13,17 +16,85 @@ void sign_in_hook::record(enforcement_result& r) const {
     }
 }
 
+namespace {
+
+// core::format_rfc3339 (an snprintf: a third of a replay) once per second per worker; the
+// milliseconds are written here. The prefix is its own output, so the two cannot disagree.
+std::string event_time(std::chrono::system_clock::time_point t) {
+    using namespace std::chrono;
+    thread_local sys_seconds second = sys_seconds::min();
+    thread_local std::string prefix;  // "2026-12-05T05:20:57." (format_rfc3339 less "mmmZ")
+    auto s = floor<seconds>(t);
+    if (s != second) {
+        prefix = core::format_rfc3339(s);
+        prefix.resize(prefix.size() - 4);
+        second = s;
+    }
+    auto ms = static_cast<int>(duration_cast<milliseconds>(t - s).count());
+    std::string out;
+    out.reserve(prefix.size() + 4);
+    out.append(prefix);
+    out.push_back(static_cast<char>('0' + ms / 100));
+    out.push_back(static_cast<char>('0' + ms / 10 % 10));
+    out.push_back(static_cast<char>('0' + ms % 10));
+    out.push_back('Z');
+    return out;
+}
+
+}  // namespace
+
+proxy::verdict sign_in_hook::replay(const judgement& j, const core::http_request_view& req) const {
+    proxy::verdict v = j.verdict;
+    auto time = event_time(req.time);
+    for (std::size_t i = 0; i < j.events.size(); ++i) {
+        audit::event e = j.events[i];
+        e.id = random_event_id();
+        e.time = time;
+        if (int(i) == j.verdict_event) v.event_id = e.id;
+        metrics_->count(j.decisions[i]);
+        sink_->record(std::move(e));
+    }
+    if (j.unrecognised) metrics_->count_unrecognised();
+    return v;
+}
+
 proxy::verdict sign_in_hook::operator()(const core::http_request_view& req) const {
-    auto snap = policy_->load();
-    std::shared_ptr<const team::feed_status> keep;  // what the elevation view points into
-    auto feed = feed_->load();
+    judgement_memo::world w;
+    w.policy = policy_->load();
+    w.feed = feed_->load();
     enforcement_inputs in;
-    in.policy = snap.get();
+    in.policy = w.policy.get();
     in.gateway = gateway_;
-    in.elevations = feed ? feed->view(req.time, keep) : core::elevation_view::unavailable();
+    in.elevations = w.feed ? w.feed->view(req.time, w.status) : core::elevation_view::unavailable();
     in.sessions = sessions_;
+    w.elevations = in.elevations.set();
+    // Read before the lookups it covers (session_table::epoch).
+    auto epoch = sessions_ ? sessions_->epoch_at(req.time) : session_table::epoch{};
+    w.sessions = epoch.generation;
+    judgement_memo* memo = nullptr;
+    if (req.memo) {
+        memo = dynamic_cast<judgement_memo*>(req.memo->get());
+        if (!memo) {
+            *req.memo = std::make_unique<judgement_memo>();
+            memo = static_cast<judgement_memo*>(req.memo->get());
+        }
+        if (const auto* j = memo->find(req, w)) return replay(*j, req);
+    }
     auto r = enforce(req, in);
-    if (inspect::unrecognised_sign_in_request(req)) metrics_->count_unrecognised();
+    bool unrecognised = inspect::unrecognised_sign_in_request(req);
+    if (unrecognised) metrics_->count_unrecognised();
+    if (memo) {
+        judgement j;
+        j.events = r.events;
+        j.decisions.reserve(r.attempts.size());
+        for (const auto& a : r.attempts) j.decisions.push_back(a.decision);
+        j.verdict = r.verdict;
+        if (!r.attempts.empty()) j.verdict_event = r.outcome.deciding >= 0 ? r.outcome.deciding : 0;
+        j.unrecognised = unrecognised;
+        auto until = std::min(epoch.next_expiry, boundaries_->next(w.status, req.time));
+        if (!w.elevations) until = epoch.next_expiry;  // an unavailable view has no windows
+        memo->keep(req, w, until, std::move(j));
+    }
     record(r);
     return std::move(r.verdict);
 }

@@ -9,6 +9,10 @@
 // response that names an identity is judged on it (enforce_response) before the client sees it,
 // and only an allowed one is learned (app/session_learning.hpp); requests are then judged on
 // their session's binding (app/session_binding.hpp).
+//
+// On a connection (req.memo set) the last judgement is kept and replayed for an identical request
+// in an unchanged world (app/judgement_memo.hpp): every request still gets its own events,
+// metrics and verdict.
 
 #include <atomic>
 #include <memory>
@@ -18,6 +22,7 @@
 #include "consolegate/proxy/inspection.hpp"
 #include "consolegate/team/feed.hpp"
 #include "enforcement.hpp"
+#include "judgement_memo.hpp"
 #include "metrics.hpp"
 
 namespace consolegate::app {
@@ -37,7 +42,8 @@ class sign_in_hook {
           sink_(&sink),
           metrics_(&metrics),
           gateway_(gateway),
-          sessions_(sessions) {}
+          sessions_(sessions),
+          boundaries_(std::make_shared<elevation_boundaries>()) {}
 
     proxy::verdict operator()(const core::http_request_view& req) const;
 
@@ -47,6 +53,7 @@ class sign_in_hook {
 
   private:
     void record(enforcement_result& r) const;
+    proxy::verdict replay(const judgement& j, const core::http_request_view& req) const;
 
     const std::atomic<std::shared_ptr<const policy_snapshot>>* policy_;
     const std::atomic<std::shared_ptr<team::feed>>* feed_;
@@ -54,6 +61,7 @@ class sign_in_hook {
     sign_in_metrics* metrics_;
     std::string_view gateway_;  // the gateway's instance name, which outlives the hook
     session_table* sessions_;
+    std::shared_ptr<elevation_boundaries> boundaries_;  // shared by the workers' copies
 };
 
 }  // namespace consolegate::app

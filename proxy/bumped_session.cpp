@@ -64,6 +64,7 @@ struct bumped_connection {
     std::string wire, body;  // reused across requests: the keep-alive path allocates little
     response_head_store head_store;
     header_list headers;
+    std::unique_ptr<core::connection_memo> memo;  // the inspection hook's (judgement_memo.hpp)
 };
 
 // One request and its response.
@@ -232,6 +233,7 @@ verdict judge(bumped_connection& c, exchange& r) {
     view.client = c.client_ip;
     view.corp = r.corp ? r.corp.get() : c.corp.get();
     view.time = std::chrono::system_clock::now();
+    view.memo = &c.memo;
     verdict v;
     try {
         struct give_back {  // the header vector returns to `headers` however inspect ends

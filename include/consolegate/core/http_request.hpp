@@ -4,6 +4,7 @@
 // sign-in inspector; every view is valid only for the duration of that call.
 
 #include <chrono>
+#include <memory>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -12,6 +13,12 @@
 #include "consolegate/core/corp_identity.hpp"
 
 namespace consolegate::core {
+
+// What an inspection hook keeps between the requests of one connection (app/judgement_memo.hpp);
+// the connection owns it and destroys it with itself.
+struct connection_memo {
+    virtual ~connection_memo() = default;
+};
 
 struct http_request_view {
     std::string_view method;  // as sent ("GET", "POST", …)
@@ -27,6 +34,9 @@ struct http_request_view {
     // when nobody established one. Owned by the caller, valid for the call like the rest.
     const corp_identity* corp = nullptr;
     std::chrono::system_clock::time_point time;
+    // The connection's slot for the hook's memory; null where requests have no connection
+    // (`consolegate explain`). Only the connection's own worker touches it, one request at a time.
+    std::unique_ptr<connection_memo>* memo = nullptr;
 };
 
 }  // namespace consolegate::core
