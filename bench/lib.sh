@@ -4,6 +4,31 @@
 # is a console-session sign-in attempt, judged by the policy and written to the audit log.
 BENCH_USERINFO='%7B%22alias%22%3A%22%22%2C%22arn%22%3A%22arn%3Aaws%3Aiam%3A%3A444455556666%3Auser%2Fbob%22%2C%22issuer%22%3A%22https%3A%2F%2Fsignin.aws.amazon.com%2F%22%2C%22signinType%22%3A%22PUBLIC%22%2C%22username%22%3A%22bob%22%7D'
 
+# A console session cookie (aws-creds) AWS sets beside aws-userInfo when it signs the user in. Since
+# issue 20 a post-auth request is judged on what AWS said about its session (policy.unbound_sessions
+# = "deny" by default): the judged rows first let the origin play AWS's sign-in answer through the
+# gateway (bench_signin_location, bench_sign_in), which binds this cookie to the user, then send
+# both cookies, as a signed-in browser does.
+BENCH_CREDS=bench0session0cookie0value0000000001
+BENCH_JUDGED_COOKIE="Cookie: aws-userInfo=$BENCH_USERINFO; aws-creds=$BENCH_CREDS"
+
+# bench_signin_location: the nginx location (inside the origin's server for the sign-in host) that
+# answers like AWS's sign-in: Set-Cookie aws-userInfo naming the bench user, and the session cookie.
+bench_signin_location() {
+  cat <<CONF
+location = /signin-answer {
+  add_header Set-Cookie "aws-userInfo=$BENCH_USERINFO; Domain=.amazon.com; Path=/; Secure";
+  add_header Set-Cookie "aws-creds=$BENCH_CREDS; Domain=.amazon.com; Path=/; Secure; HttpOnly";
+  return 200 "signed in\n"; }
+CONF
+}
+
+# bench_sign_in HOST PORT CA_FILE: the sign-in answer fetched through the gateway listening on
+# 127.0.0.1:PORT (its SNI listener), so it learns the session; fails when it was not answered.
+bench_sign_in() {
+  curl -sf --max-time 20 --cacert "$3" --connect-to "$1:443:127.0.0.1:$2" "https://$1/signin-answer" >/dev/null
+}
+
 # bench_gateway_config FILE SNI_PORT CONNECT_PORT HOST ORIGIN_PORT PKI_DIR AUDIT_FILE
 # The proxy-only gateway every proxy bench runs: one worker, HOST sent to the loopback origin
 # (trusted through PKI_DIR/origin/ca.crt), leaves from PKI_DIR/corp, one allow-all rule in

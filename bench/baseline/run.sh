@@ -58,7 +58,8 @@ worker_processes 1; worker_cpu_affinity 10; daemon off; pid $W/nginx.pid; error_
 events { worker_connections 65536; }
 http { access_log off; keepalive_requests 10000000; keepalive_timeout 120s; ssl_protocols TLSv1.2 TLSv1.3;
   server { listen 127.0.0.1:$ORIGIN ssl; server_name $HOST; root $W;
-           ssl_certificate $W/pki/signin.crt; ssl_certificate_key $W/pki/signin.key; } }
+           ssl_certificate $W/pki/signin.crt; ssl_certificate_key $W/pki/signin.key;
+           $(bench_signin_location) } }
 CONF
 nginx -c "$W/nginx.conf" -p "$W" & pids+=($!)
 wait_tcp "$ORIGIN"
@@ -117,16 +118,17 @@ CONF
   pids+=(${DNS[$name]})
   SNI[$name]=$sni; DNSP[$name]=$dnsport
   wait_tcp "$sni"; wait_dns "$dnsport" h1.bench.test
+  # The session the judged rows present, signed in through this gateway (bench/lib.sh).
+  bench_sign_in "$HOST" "$sni" "$W/pki/corp/ca.crt" || echo "$name: the sign-in answer failed" >>"$W/failed"
 }
 start_build base "$BASE"
 start_build new "$NEW"
 
-USERINFO=$BENCH_USERINFO
 # judged NAME: requests per server CPU-second for N keep-alive requests, every one judged.
 judged() {
   local pid=${GW[$1]} t0 t1 c0 c1 out rps ok share
   t0=$(date +%s.%N); c0=$(cpu_ticks "$pid")
-  out=$(timeout 300 taskset -c 1 h2load --h1 -n "$N" -c "$C" -t 1 -H "Cookie: aws-userInfo=$USERINFO" \
+  out=$(timeout 300 taskset -c 1 h2load --h1 -n "$N" -c "$C" -t 1 -H "$BENCH_JUDGED_COOKIE" \
         --connect-to=127.0.0.1:"${SNI[$1]}" "https://$HOST/1k" 2>&1) || true
   t1=$(date +%s.%N); c1=$(cpu_ticks "$pid")
   rps=$(echo "$out" | awk '/^finished in/ {gsub(",","",$4); print $4}')

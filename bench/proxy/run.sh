@@ -120,7 +120,8 @@ http { access_log off; keepalive_requests 10000000; keepalive_timeout 120s;
   ssl_prefer_server_ciphers on;
   ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256;
   server { listen 127.0.0.1:$ORIGIN ssl; server_name $HOST; root $W;
-           ssl_certificate $W/pki/signin.crt; ssl_certificate_key $W/pki/signin.key; }
+           ssl_certificate $W/pki/signin.crt; ssl_certificate_key $W/pki/signin.key;
+           $(bench_signin_location) }
   server { listen 127.0.0.1:$((ORIGIN+1)) ssl; server_name www.example.org; root $W;
            ssl_certificate $W/pki/other.crt; ssl_certificate_key $W/pki/other.key; }
   server { listen 127.0.0.1:$((ORIGIN+2)) ssl; root $W;
@@ -261,7 +262,6 @@ kill $CG; wait $CG 2>/dev/null || true
 # --- consolegate: the real gateway binary, real policy engine (one allow-all rule), audit on -----
 CG_GW="consolegate gateway (real policy)"
 CG_GW_JUDGED="consolegate gateway (every req. judged)"
-USERINFO=$BENCH_USERINFO
 mkdir -p "$W/gw"
 bench_gateway_config "$W/gw/gateway.toml" "$GW_SNI" "$GW_CONNECT" "$HOST" "$ORIGIN" "$W/pki" "$W/gw/audit.jsonl"
 "$GATEWAY" check-config "$W/gw/gateway.toml" >/dev/null
@@ -271,11 +271,14 @@ if wait_port $GW_SNI; then
   redirect_to $GW_SNI; probe
   run_load "$CG_GW" "$GW" keepalive
   # GET /1k carries no sign-in attempt, so the policy never decides on it (the inspector forwards
-  # requests with nothing to judge). A secondary row sends the console's aws-userInfo cookie with
-  # every request: each one is then a console-session attempt, decided and written to the audit log.
+  # requests with nothing to judge). A secondary row sends a signed-in console session's cookies
+  # (aws-userInfo and the session cookie the gateway saw AWS set: bench/lib.sh) with every
+  # request: each one is then a console-session attempt judged on its binding, decided and
+  # written to the audit log.
   events() { cat "$W/gw/audit.jsonl" 2>/dev/null | wc -l; }
+  bench_sign_in $HOST $GW_SNI "$W/pki/corp/ca.crt" || FAILED+=("$CG_GW_JUDGED: the sign-in answer failed")
   e0=$(events)
-  LOAD_HDR="Cookie: aws-userInfo=$USERINFO" run_load "$CG_GW_JUDGED" "$GW" keepalive
+  LOAD_HDR=$BENCH_JUDGED_COOKIE run_load "$CG_GW_JUDGED" "$GW" keepalive
   sleep 1.5   # the audit log is flushed every second
   printf '    audit log: %s events before this run, %s after\n' "$e0" "$(events)"
   # proxy::client_resumption is a service parameter, not a configuration key: the gateway always

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Instructions per request of the shipped gateway, by row, under valgrind's callgrind (not a
+# test; not a timing: instruction counts repeat whatever else the machine is doing, so a change
+# can be shown on a shared machine).
+#
+#   bench/proxy/callgrind.sh [BUILD_DIR]   (default build; needs consolegate, proxy_bench_server)
+#
+# One `consolegate run --only proxy` under callgrind (bench/lib.sh's gateway config: one worker,
+# allow-all rule, JSON-lines audit), a local nginx origin, h2load over HTTP/1.1 + TLS 1.3. After a
+# warm-up of every row, each row's N keep-alive requests run between `callgrind_control --zero`
+# and `--dump`, so a row's figure is instructions of the whole process (every thread: the worker
+# and the audit writer) divided by N. Rows:
+#   plain    GET /1k, no sign-in information (forwarded unjudged)
+#   judged   GET /1k with the console's cookies of a session the gateway saw AWS sign in (bound):
+#            every request judged on its binding and written to the audit log
+
+# Env: N (requests per row, 2000), C (clients, 10), OUT (directory kept for callgrind_annotate;
+# default a temporary one, removed).
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+BUILD=${1:-build}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=$ROOT/$BUILD/app/consolegate
+SERVER=$ROOT/$BUILD/tests/integration/proxy/proxy_bench_server
+N=${N:-2000}; C=${C:-10}
+for t in valgrind callgrind_control h2load nginx curl; do
+  command -v $t >/dev/null || { echo "$t missing" >&2; exit 2; }
+done
+[[ -x $BIN && -x $SERVER ]] || { echo "build consolegate and proxy_bench_server first" >&2; exit 2; }
+W=${OUT:-$(mktemp -d /tmp/cg-callgrind.XXXXXX)}; mkdir -p "$W"; chmod 755 "$W"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.5
+            for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+            [[ -n ${OUT:-} ]] || rm -rf "$W"; }
+trap cleanup EXIT
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done
+              echo "port $1 never opened" >&2; return 1; }
+HOST=signin.aws.amazon.com
+ORIGIN=$(free_port); SNI=$(free_port); CONNECT=$(free_port)
+"$SERVER" pki "$W/pki" >/dev/null
+head -c 1024 /dev/urandom | base64 -w0 | head -c 1024 > "$W/1k"; chmod 644 "$W/1k"
+
+# The origin; /signin-answer plays AWS's answer to a sign-in (bench/lib.sh).
+mkdir -p "$W/origin"
+cat > "$W/origin/nginx.conf" <<CONF
+worker_processes 1; daemon off; pid $W/origin/nginx.pid; error_log $W/origin/error.log crit;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 10000000; keepalive_timeout 120s;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  server { listen 127.0.0.1:$ORIGIN ssl; server_name $HOST; root $W;
+           ssl_certificate $W/pki/signin.crt; ssl_certificate_key $W/pki/signin.key;
+           $(bench_signin_location) } }
+CONF
+nginx -c "$W/origin/nginx.conf" -p "$W/origin" & pids+=($!)
+wait_port $ORIGIN
+
+bench_gateway_config "$W/gw.toml" "$SNI" "$CONNECT" "$HOST" "$ORIGIN" "$W/pki" "$W/audit.jsonl"
+"$BIN" check-config "$W/gw.toml" >/dev/null
+valgrind --tool=callgrind --callgrind-out-file="$W/callgrind.out.%p" --dump-instr=no \
+  "$BIN" run --config "$W/gw.toml" --only proxy 2>"$W/gw.log" & GW=$!; pids+=($GW)
+wait_port $SNI
+
+COOKIE=$BENCH_JUDGED_COOKIE
+load() {  # N [h2load args...]
+  local n=$1; shift
+  h2load --h1 -n "$n" -c "$C" -t 1 "$@" --connect-to=127.0.0.1:$SNI "https://$HOST/1k" 2>&1
+}
+check() {  # ROW N OUTPUT: every request answered 2xx
+  local ok; ok=$(echo "$3" | awk '/^status codes:/ {print $3}')
+  [[ ${ok:-0} == "$2" ]] || { echo "$1: ${ok:-0}/$2 2xx" >&2; echo "$3" | tail -5 >&2; exit 1; }
+}
+# AWS signs the session in (through the gateway, which learns the binding), then warm-up.
+bench_sign_in $HOST $SNI "$W/pki/corp/ca.crt" || { echo "the sign-in answer failed" >&2; exit 1; }
+check warm-plain 200 "$(load 200)"
+check warm-judged 200 "$(load 200 -H "$COOKIE")"
+ir() {  # the last dump's total instructions
+  local f; f=$(ls -t "$W"/callgrind.out.* | head -1)
+  awk '/^(summary|totals):/ {print $2; exit}' "$f"
+}
+row() {  # NAME N [h2load args...]
+  local name=$1 n=$2; shift 2
+  callgrind_control --zero $GW >/dev/null 2>&1
+  check "$name" "$n" "$(load "$n" "$@")"
+  callgrind_control --dump="$name" $GW >/dev/null 2>&1
+  local total; total=$(ir)
+  printf '%-8s %7d requests  %14d instructions  %8.0f per request\n' "$name" "$n" "$total" \
+    "$(echo "$total / $n" | bc -l)"
+  IR[$name]=$(echo "$total / $n" | bc -l)
+}
+declare -A IR
+echo "# callgrind, consolegate run --only proxy, $(git -C "$ROOT" rev-parse --short HEAD), h2load --h1 -c $C"
+row plain "$N"
+row judged "$N" -H "$COOKIE"
+printf 'judged/plain instructions per request: %.3f (the paired requests/s ratio is about its inverse\n' \
+  "$(echo "${IR[judged]} / ${IR[plain]}" | bc -l)"
+echo "  where the worker, not the kernel, bounds it: read bench/proxy/run.sh's judged row for that)"
+events=$(wc -l <"$W/audit.jsonl" 2>/dev/null || echo 0)
+echo "audit events written so far: $events"
