@@ -13,7 +13,9 @@ segment (tests/e2e/fleet/netns.py), every piece the real Debian program:
     PostgreSQL            the shared record (a throwaway cluster on a unix socket)
 
 From the client, in DNS-steered mode and in explicit-proxy (PAC) mode: an allowed account reaches
-the origin, a foreign and a forbidden account get the block page, AAAA and HTTPS records and the
+the origin, a foreign and a forbidden account get the block page, and so do a SAML post, an
+Identity Center portal federation and a regional console session into an allowed and a foreign
+account; AAAA and HTTPS records and the
 DoH canary do not get around the gateway; each case's event is in the shared record under the
 client's own address. Screenshots go to $CG_ARTIFACT_DIR. The namespaces are removed at the end,
 also when a step fails or the test is killed by ctest's timeout.
@@ -31,6 +33,7 @@ import tempfile
 import textwrap
 import time
 import unittest
+import urllib.parse
 
 import netns
 from pg_cluster import Cluster, Replica, pg_bin
@@ -56,6 +59,22 @@ def zone(origin, names):
                   "%s IN HTTPS 1 . alpn=h2 ipv4hint=%s ipv6hint=%s" % (name, INTERNET, INTERNET_V6)]
     lines.append("docs IN A 203.0.113.44" if origin == "aws.amazon.com" else "")
     return "\n".join(lines) + "\n"
+
+
+def saml_response(account):
+    """A minimal SAML response, as an IdP posts it, naming one role of `account` (the gateway
+    reads the role; AWS would check the signature)."""
+    role = "arn:aws:iam::%s:role/Admin,arn:aws:iam::%s:saml-provider/Corp" % (account, account)
+    xml = ('<?xml version="1.0" encoding="UTF-8"?><saml2p:Response xmlns:saml2p="urn:oasis:names:'
+           'tc:SAML:2.0:protocol" ID="_r1" Destination="https://signin.aws.amazon.com/saml" Version='
+           '"2.0" IssueInstant="2026-11-23T04:00:00Z"><saml2:Assertion xmlns:saml2="urn:oasis:names:'
+           'tc:SAML:2.0:assertion" ID="_a1" Version="2.0"><saml2:Issuer>https://idp.corp.example/'
+           '</saml2:Issuer><saml2:AttributeStatement><saml2:Attribute Name="https://aws.amazon.com/'
+           'SAML/Attributes/Role"><saml2:AttributeValue>%s</saml2:AttributeValue></saml2:Attribute>'
+           '<saml2:Attribute Name="https://aws.amazon.com/SAML/Attributes/RoleSessionName">'
+           '<saml2:AttributeValue>alice@corp.example</saml2:AttributeValue></saml2:Attribute>'
+           '</saml2:AttributeStatement></saml2:Assertion></saml2p:Response>' % role)
+    return base64.b64encode(xml.encode()).decode()
 
 
 def resolver_snippet():
@@ -293,14 +312,17 @@ class CorporateNetworkTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
 
-    def event_in_record(self, account, event_id=None):
+    def event_in_record(self, account, event_id=None, flow=None, seen=()):
+        """The shared record's event for `account` from the client (this ID, this flow, not one
+        of `seen`), waited for: the replicas write in batches."""
         found = []
 
         def look():
             found[:] = [e for e in self.shared_events() if e["account"] == account and e["client"] == CLIENT
-                        and (event_id is None or e["id"] == event_id)]
+                        and (event_id is None or e["id"] == event_id)
+                        and (flow is None or e["flow"] == flow) and e["id"] not in seen]
             return bool(found)
-        wait_until(look, 20, "the event for %s from %s in PostgreSQL" % (account, CLIENT))
+        wait_until(look, 20, "the %s event for %s from %s in PostgreSQL" % (flow or "", account, CLIENT))
         return found[-1]
 
     def origin_saw(self, host):
@@ -316,18 +338,62 @@ class CorporateNetworkTest(unittest.TestCase):
         other = "connect" if frontend == "sni" else "sni"
         before, other_before = self.sessions(frontend), self.sessions(other)
         allowed = "%s.signin.aws.amazon.com" % SANDBOX
+        seen = {e["id"] for e in self.shared_events()}
         text = self.visit(browser, "https://%s/console" % allowed, mode + "-allowed")
         self.assertIn("demo origin", text)
         self.assertTrue(self.origin_saw(allowed))
-        self.assertEqual(self.event_in_record(SANDBOX)["effect"], "allow")
+        self.assertEqual(self.event_in_record(SANDBOX, seen=seen)["effect"], "allow")
         for account, shot in ((FOREIGN, "foreign"), (PROD, "forbidden")):
             text = self.visit(browser, "https://%s.signin.aws.amazon.com/console" % account, mode + "-" + shot)
             self.assertIn("This AWS sign-in was blocked", text)
             ids = re.findall(r"\b[0-9a-f]{32}\b", text)
             self.assertTrue(ids, text)
             self.assertEqual(self.event_in_record(account, ids[0])["effect"], "deny")
+        self.check_federation(browser, mode)
         self.assertGreaterEqual(self.sessions(frontend), before + 3)
         self.assertEqual(self.sessions(other), other_before)
+
+    def check_federation(self, browser, mode):
+        """A SAML post from the IdP with an allowed and with a foreign role, an Identity Center
+        portal federation and a regional console session, each into an allowed and a foreign
+        account."""
+        for account, expect in ((SANDBOX, "allowed"), (FOREIGN, "blocked")):
+            seen = {e["id"] for e in self.shared_events()}
+            browser.navigate("about:blank")
+            browser.submit(
+                "const f = document.createElement('form'); f.method = 'POST';"
+                "f.action = 'https://signin.aws.amazon.com/saml';"
+                "const i = document.createElement('input'); i.name = 'SAMLResponse'; i.value = %r;"
+                "f.appendChild(i); document.body.appendChild(f); f.submit()" % saml_response(account))
+            self.assert_page(browser, "%s-saml-%s" % (mode, expect), account, expect, "saml", seen)
+            portal = ("https://portal.sso.%s.amazonaws.com/federation/console?account_id=%s&role_name="
+                      "AdministratorAccess" % (REGION, account))
+            browser.navigate(portal)
+            self.assert_page(browser, "%s-portal-%s" % (mode, expect), account, expect, "identity-center",
+                             seen)
+            # The regional console with the session cookie AWS sets at sign-in (judged on it:
+            # the harness's policy.unbound_sessions = "cookie").
+            info = urllib.parse.quote(json.dumps({
+                "arn": "arn:aws:iam::%s:user/alice" % account, "alias": "", "username": "alice",
+                "issuer": "https://signin.aws.amazon.com/", "signinType": "PUBLIC"}), safe="")
+            browser.call("Network.setCookie", name="aws-userInfo", value=info, domain=".aws.amazon.com",
+                         path="/", secure=True)
+            browser.navigate("https://%s.console.aws.amazon.com/console/home?region=%s" % (REGION, REGION))
+            self.assert_page(browser, "%s-console-%s" % (mode, expect), account, expect, "console-session",
+                             seen)
+            browser.call("Network.clearBrowserCookies")
+
+    def assert_page(self, browser, shot, account, expect, flow, seen):
+        text = browser.eval("document.body ? document.body.innerText : ''")
+        browser.screenshot(os.path.join(ARTIFACTS, shot + ".png"))
+        if expect == "allowed":
+            self.assertIn("demo origin", text, shot)
+            self.assertEqual(self.event_in_record(account, flow=flow, seen=seen)["effect"], "allow")
+        else:
+            self.assertIn("This AWS sign-in was blocked", text, shot)
+            ids = re.findall(r"\b[0-9a-f]{32}\b", text)
+            self.assertTrue(ids, text)
+            self.assertEqual(self.event_in_record(account, ids[0], flow)["effect"], "deny")
 
     def test_dns_steered_chromium(self):
         browser = self.browser()
