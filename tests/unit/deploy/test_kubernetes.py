@@ -60,7 +60,7 @@ class KubernetesManifestsTest(unittest.TestCase):
     def test_base_files_are_valid_against_the_api_schema(self):
         files = sorted(glob.glob(os.path.join(K8S, "base/*.yaml")))
         files = [f for f in files if not f.endswith("kustomization.yaml")]
-        self.assertIn("10 objects valid", self.validate(files))
+        self.assertIn("11 objects valid", self.validate(files))
 
     def test_every_rendered_overlay_is_valid_against_the_api_schema(self):
         if not self.rendered:
@@ -111,8 +111,20 @@ class KubernetesManifestsTest(unittest.TestCase):
         self.assertEqual({(p["port"], p["protocol"]) for p in dns["spec"]["ports"]}, {(53, "UDP"), (53, "TCP")})
         proxy = next(o for o in objs if o["kind"] == "Service" and o["metadata"]["name"] == "consolegate-proxy")
         self.assertEqual({p["port"] for p in proxy["spec"]["ports"]}, {443, 3128})
-        secret = next(o for o in objs if o["kind"] == "Secret")
+        secret = next(o for o in objs if o["kind"] == "Secret" and o["metadata"]["name"] == "consolegate-ca")
         self.assertIn("ca.key", secret["data"])
+        # Sticky per client: console sessions are bound by the replica that saw the sign-in.
+        self.assertEqual(proxy["spec"]["sessionAffinity"], "ClientIP")
+        # The shared record: PostgreSQL with the password from its own Secret, mounted read-only.
+        pg = next(o for o in objs if o["kind"] == "Secret" and o["metadata"]["name"] == "consolegate-postgres")
+        self.assertIn("password", pg["data"])
+        mounts = {m["name"]: m for m in c["volumeMounts"]}
+        self.assertEqual((mounts["postgres"]["mountPath"], mounts["postgres"]["readOnly"]),
+                         ("/etc/consolegate/postgres", True))
+        with open(os.path.join(K8S, "base/config/consolegate.toml")) as f:
+            toml = f.read()
+        self.assertIn('postgres_password_file = "postgres/password"', toml)
+        self.assertIn("sslmode=verify-full", toml)
 
     def test_each_overlays_configuration_passes_check_config(self):
         configs = {"base": os.path.join(K8S, "base/config/consolegate.toml")}
@@ -127,6 +139,9 @@ class KubernetesManifestsTest(unittest.TestCase):
                 shutil.copy(toml, os.path.join(d, "consolegate.toml"))
                 subprocess.run([BINARY, "ca", "init", "--dir", os.path.join(d, "ca"), "--name", "k8s test CA"],
                                check=True, capture_output=True, timeout=60)
+                os.makedirs(os.path.join(d, "postgres"))  # the Secret consolegate-postgres
+                with open(os.path.join(d, "postgres", "password"), "w") as f:
+                    f.write("k8s-test-password\n")
                 r = subprocess.run([BINARY, "check-config", os.path.join(d, "consolegate.toml")],
                                    capture_output=True, text=True, timeout=60)
                 self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -144,6 +159,12 @@ class KubernetesManifestsTest(unittest.TestCase):
             for s in svcs:
                 self.assertEqual(s["metadata"]["annotations"]
                                  ["service.beta.kubernetes.io/aws-load-balancer-proxy-protocol"], "*")
+            proxy = next(s for s in svcs if s["metadata"]["name"] == "consolegate-proxy")
+            self.assertIn("stickiness.type=source_ip", proxy["metadata"]["annotations"]
+                          ["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"])
+            sa = next(o for o in load_all(self.rendered["eks"]) if o["kind"] == "ServiceAccount")
+            self.assertIn("eks.amazonaws.com/role-arn", sa["metadata"]["annotations"])
+        self.assertIn("[team.dynamodb]", toml)
 
 
 if __name__ == "__main__":
