@@ -115,15 +115,15 @@ class KubernetesManifestsTest(unittest.TestCase):
         self.assertIn("ca.key", secret["data"])
         # Sticky per client: console sessions are bound by the replica that saw the sign-in.
         self.assertEqual(proxy["spec"]["sessionAffinity"], "ClientIP")
-        # The shared record: PostgreSQL with the password from its own Secret, mounted read-only.
+        # The shared record: PostgreSQL, the client certificate from its own Secret, read-only.
         pg = next(o for o in objs if o["kind"] == "Secret" and o["metadata"]["name"] == "consolegate-postgres")
-        self.assertIn("password", pg["data"])
+        self.assertIn("tls.key", pg["data"])
         mounts = {m["name"]: m for m in c["volumeMounts"]}
         self.assertEqual((mounts["postgres"]["mountPath"], mounts["postgres"]["readOnly"]),
                          ("/etc/consolegate/postgres", True))
         with open(os.path.join(K8S, "base/config/consolegate.toml")) as f:
             toml = f.read()
-        self.assertIn('postgres_password_file = "postgres/password"', toml)
+        self.assertIn("sslkey=/etc/consolegate/postgres/tls.key", toml)
         self.assertIn("sslmode=verify-full", toml)
 
     def test_each_overlays_configuration_passes_check_config(self):
@@ -139,9 +139,6 @@ class KubernetesManifestsTest(unittest.TestCase):
                 shutil.copy(toml, os.path.join(d, "consolegate.toml"))
                 subprocess.run([BINARY, "ca", "init", "--dir", os.path.join(d, "ca"), "--name", "k8s test CA"],
                                check=True, capture_output=True, timeout=60)
-                os.makedirs(os.path.join(d, "postgres"))  # the Secret consolegate-postgres
-                with open(os.path.join(d, "postgres", "password"), "w") as f:
-                    f.write("k8s-test-password\n")
                 r = subprocess.run([BINARY, "check-config", os.path.join(d, "consolegate.toml")],
                                    capture_output=True, text=True, timeout=60)
                 self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
