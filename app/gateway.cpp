@@ -220,6 +220,11 @@ std::unique_ptr<session_table> open_sessions(const core::config& cfg) {
         if (!file.empty()) {
             log::write(log::level::info, "sessions", "no session file yet: starting empty",
                        {{"file", file.string()}});
+        } else if (cfg.policy.unbound_sessions == core::unbound_session_action::deny) {
+            log::write(log::level::warn, "sessions",
+                       "sessions.file is not set: console sessions are kept in memory only, so "
+                       "every restart signs everyone out (their next console request is "
+                       "session-unbound); set sessions.file to keep them");
         }
         return std::make_unique<session_table>(session_limits(cfg), session_table::random_key());
     }
@@ -566,6 +571,20 @@ std::string gateway::impl::metrics() const {
     s.proxy = proxy_shared ? &proxy_shared->counters() : nullptr;
     auto out = metrics_text(s, std::chrono::system_clock::now());
     identity->write_prometheus(out);
+    const auto max_entries = config.load()->sessions.max_entries;
+    out +=
+        "# HELP consolegate_sessions_bound Console session cookies bound to the identity AWS "
+        "gave them (the session table).\n# TYPE consolegate_sessions_bound gauge\n"
+        "consolegate_sessions_bound " +
+        std::to_string(sessions->size()) +
+        "\n# HELP consolegate_sessions_max_entries The session table's bound "
+        "(sessions.max_entries).\n# TYPE consolegate_sessions_max_entries gauge\n"
+        "consolegate_sessions_max_entries " +
+        std::to_string(max_entries) +
+        "\n# HELP consolegate_sessions_evicted_total Live session bindings dropped because "
+        "the table was full.\n# TYPE consolegate_sessions_evicted_total counter\n"
+        "consolegate_sessions_evicted_total " +
+        std::to_string(sessions->evictions()) + "\n";
     return out;
 }
 

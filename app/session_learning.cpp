@@ -5,6 +5,7 @@
 #include <string>
 
 #include "consolegate/inspect/user_info_cookie.hpp"
+#include "consolegate/log/log.hpp"
 
 namespace consolegate::app {
 namespace {
@@ -144,7 +145,19 @@ std::size_t session_learner::learn(const core::http_request_view& req,
     auto path = req.target.substr(0, req.target.find('?'));
     std::string on = lower(req.host);
     on.append(path);
-    return table_->learn(r.set_cookies, r.named, binding, on, req.time);
+    const auto evicted = table_->evictions();
+    auto bound = table_->learn(r.set_cookies, r.named, binding, on, req.time);
+    if (table_->evictions() != evicted) {
+        static log::rate_limit limit(std::chrono::seconds(60));
+        if (auto suppressed = limit.allow(std::chrono::steady_clock::now())) {
+            log::write(log::level::warn, "sessions",
+                       "session table full: the sessions expiring soonest were dropped and will "
+                       "be unbound at their next request (raise sessions.max_entries)",
+                       {{"evicted_total", std::to_string(table_->evictions())},
+                        {"suppressed", std::to_string(*suppressed)}});
+        }
+    }
+    return bound;
 }
 
 }  // namespace consolegate::app

@@ -23,6 +23,7 @@
 // no clock reads (every call takes `now`). Thread-safe: one mutex; calls are short.
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -118,6 +119,9 @@ class session_table {
                       time_point now);
 
     std::size_t size() const;
+    // Live entries dropped because the table was full (max_entries): each one a session that
+    // will be unbound at its next request.
+    std::uint64_t evictions() const noexcept { return evictions_.load(std::memory_order_relaxed); }
 
     // What a judgement that read the table at `now` may be reused under (app/judgement_memo.hpp):
     // the table's generation, which every change moves on (learn, restore, a smaller bound), and
@@ -160,6 +164,7 @@ class session_table {
     std::unordered_map<digest, entry, digest_hash> entries_;
     std::multimap<time_point, digest> by_expiry_;  // every entry once, by its expiry
     std::uint64_t generation_ = 0;                 // under mu_; see epoch
+    std::atomic<std::uint64_t> evictions_{0};
 };
 
 }  // namespace consolegate::app

@@ -97,6 +97,7 @@ class SessionBindingTest(unittest.TestCase):
                            "an event judged on the binding")
         self.assertEqual(e["identity_source"], "bound")
         self.assertEqual(e["user"], "broker-user")
+        self.assertRegex(self.gw.metrics(), r"consolegate_sessions_bound [1-9]")
 
     def test_forged_removed_and_ambiguous_cookies_are_denied(self):
         code, headers, jar = self.sign_in_with_token(SANDBOX)

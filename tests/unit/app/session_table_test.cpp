@@ -206,10 +206,32 @@ TEST(session_table, a_smaller_bound_on_reload_keeps_the_latest_entries) {
                     now);
     }
     EXPECT_EQ(table.size(), 4u);
+    EXPECT_EQ(table.evictions(), 0u);
     table.set_limits({2, std::chrono::hours(12)});
     EXPECT_EQ(table.size(), 2u);
+    EXPECT_EQ(table.evictions(), 2u);
     EXPECT_EQ(table.lookup(std::vector<cookie_pair>{{"k", tok_d}}, now).state, state::bound);
     EXPECT_EQ(table.lookup(std::vector<cookie_pair>{{"k", tok_a}}, now).state, state::unbound);
+}
+
+TEST(session_table, a_full_table_drops_the_session_expiring_soonest_and_counts_it) {
+    auto now = std::chrono::system_clock::time_point{} + std::chrono::hours(1);
+    session_table table({2, std::chrono::hours(12)}, session_table::random_key());
+    for (const auto& t : {tok_a, tok_b, tok_c}) {
+        now += 1s;
+        table.learn(std::vector<cookie_pair>{{"k", t}}, identity("111111111111", "Admin"), {}, "x",
+                    now);
+    }
+    EXPECT_EQ(table.size(), 2u);
+    EXPECT_EQ(table.evictions(), 1u);
+    EXPECT_EQ(table.lookup(std::vector<cookie_pair>{{"k", tok_a}}, now).state, state::unbound);
+    EXPECT_EQ(table.lookup(std::vector<cookie_pair>{{"k", tok_c}}, now).state, state::bound);
+    // Expired entries make room without counting as evictions.
+    now += std::chrono::hours(13);
+    table.learn(std::vector<cookie_pair>{{"k", tok_d}}, identity("111111111111", "Admin"), {}, "x",
+                now);
+    EXPECT_EQ(table.size(), 1u);
+    EXPECT_EQ(table.evictions(), 1u);
 }
 
 }  // namespace
