@@ -220,7 +220,8 @@ std::unique_ptr<session_table> open_sessions(const core::config& cfg) {
         if (!file.empty()) {
             log::write(log::level::info, "sessions", "no session file yet: starting empty",
                        {{"file", file.string()}});
-        } else if (cfg.policy.unbound_sessions == core::unbound_session_action::deny) {
+        } else if (cfg.proxy.enabled &&
+                   cfg.policy.unbound_sessions == core::unbound_session_action::deny) {
             log::write(log::level::warn, "sessions",
                        "sessions.file is not set: console sessions are kept in memory only, so "
                        "every restart signs everyone out (their next console request is "
