@@ -139,6 +139,9 @@ class NetnsReplica(Replica):
     def metrics(self):
         return self.net.call(self.host, super().metrics)
 
+    def api_events(self):
+        return self.net.call(self.host, super().api_events)
+
 
 @unittest.skipUnless(pg_bin(), "Debian's postgresql package is not installed (scripts/setup.sh)")
 class CorporateNetworkTest(unittest.TestCase):
@@ -349,6 +352,9 @@ class CorporateNetworkTest(unittest.TestCase):
             ids = re.findall(r"\b[0-9a-f]{32}\b", text)
             self.assertTrue(ids, text)
             self.assertEqual(self.event_in_record(account, ids[0])["effect"], "deny")
+            # Whichever replica blocked it, every replica's review API finds the block page's ID.
+            for replica in self.replicas:
+                self.assertIn(ids[0], {e["id"] for e in replica.api_events()}, replica.host)
         self.check_federation(browser, mode)
         self.assertGreaterEqual(self.sessions(frontend), before + 3)
         self.assertEqual(self.sessions(other), other_before)
