@@ -10,7 +10,8 @@
 #                  stripped into the image, and the runtime base gets exactly the Debian packages
 #                  that own the shared libraries it links (plus ca-certificates)
 #   --from-source  makes a build base too (scripts/setup.sh's build packages) and compiles the
-#                  source tree (its committed files, `git ls-files`) inside the build stage
+#                  source tree (the files git tracks, `git ls-files`, as they are in the working
+#                  tree) inside the build stage
 #   --tag IMAGE    default localhost/consolegate:latest
 #
 # The base tarballs are cached in $CG_CONTAINER_CACHE (default /var/cache/consolegate/container as
@@ -109,7 +110,7 @@ build_args=()
 if ((from_source)); then
   mapfile -t build_pkgs < <(sed -n '/^build_pkgs=(/,/^)/p' scripts/setup.sh | sed '1d;$d;s/#.*//' | tr -s ' ' '\n' | sed '/^$/d')
   build_base=$(base consolegate-build-base buildd "${build_pkgs[@]}")
-  # The committed tree only: no build directories, caches or editor files in the context.
+  # Tracked files only: no build directories, caches or editor files in the context.
   git ls-files -z | tar -C "$src" --null -T - -cf - | tar -C "$work" -xf -
   probe_runtime "$build_base"
   log "building the build stage (compiles consolegate; long on a small machine)"
