@@ -92,6 +92,9 @@ std::string fixed_setting_changed(const core::config& a, const core::config& b) 
         a.admin.tls_key_file != b.admin.tls_key_file)
         return "admin listener";
     if (a.ca.cert != b.ca.cert || a.ca.key != b.ca.key) return "[ca]";
+    if (a.proxy.tls_session_resumption != b.proxy.tls_session_resumption) {
+        return "proxy.tls_session_resumption";  // the client TLS context is made once
+    }
     if (a.admin.reviewer_token_file != b.admin.reviewer_token_file ||
         a.admin.operator_token_file != b.admin.operator_token_file) {
         return "admin token files";

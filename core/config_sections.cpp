@@ -152,6 +152,7 @@ void loader::read_proxy(const toml::table& t) {
     s.get_uint("inspected_address_limit", p.inspected_address_limit, 16, 1'000'000);
     s.get_duration("leaf_validity", p.leaf_validity);
     s.get_duration("leaf_backdate", p.leaf_backdate);
+    s.get("tls_session_resumption", p.tls_session_resumption);
     s.get_endpoints("upstream_resolvers", p.upstream_resolvers, 53);
     s.get_path("upstream_ca_bundle", p.upstream_ca_bundle);
     if (const toml::node* n = s.take("upstream_override")) {

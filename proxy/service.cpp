@@ -20,7 +20,7 @@ namespace consolegate::proxy {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-shared_state::shared_state(std::shared_ptr<const core::config> cfg, client_resumption resumption)
+shared_state::shared_state(std::shared_ptr<const core::config> cfg)
     : impl_(std::make_shared<impl>()) {
     impl_->cfg = cfg;
     const auto& p = cfg->proxy;
@@ -32,7 +32,7 @@ shared_state::shared_state(std::shared_ptr<const core::config> cfg, client_resum
     impl_->minter =
         std::make_unique<leaf_minter>(std::move(*ca), duration_cast<seconds>(p.leaf_validity),
                                       duration_cast<seconds>(p.leaf_backdate), p.leaf_cache_size);
-    impl_->server_ctx = make_server_context(resumption == client_resumption::on);
+    impl_->server_ctx = make_server_context(p.tls_session_resumption);
     impl_->upstream_ctx = make_upstream_context(p.upstream_ca_bundle.string(), "");
     impl_->sessions.attach(*impl_->upstream_ctx);
     for (const auto& o : p.upstream_overrides) {

@@ -49,9 +49,9 @@ int main(int argc, char** argv) {
     o->upstream_overrides.push_back(
         {"www.example.org", {lo, static_cast<std::uint16_t>(port(argv[5]) + 1)}, "", {}});
     int threads = argc > 6 ? std::atoi(argv[6]) : 1;
-    auto resumption = std::getenv("CG_BENCH_NO_RESUMPTION") ? proxy::client_resumption::off
-                                                            : proxy::client_resumption::on;
-    proxy::shared_state shared(cfg, resumption);
+    // The fresh-connection rows (bench/proxy/run.sh) turn resumption off, as an operator would.
+    o->tls_session_resumption = std::getenv("CG_BENCH_NO_RESUMPTION") == nullptr;
+    proxy::shared_state shared(cfg);
     std::vector<std::unique_ptr<boost::asio::io_context>> iocs;
     std::vector<std::unique_ptr<proxy::service>> services;
     for (int i = 0; i < threads; ++i) {

@@ -150,6 +150,10 @@ struct proxy_config {
     std::uint32_t leaf_cache_size = 10000;
     duration leaf_validity = std::chrono::hours(24 * 7);
     duration leaf_backdate = std::chrono::hours(1);
+    // Whether clients may resume TLS sessions with the proxy (tickets and the session cache).
+    // Off only to measure fresh handshakes (bench/proxy) or for a client that must not resume;
+    // fixed for the life of the process.
+    bool tls_session_resumption = true;
     std::vector<endpoint> upstream_resolvers;  // empty = dns.upstreams
     std::filesystem::path upstream_ca_bundle;  // empty = the system trust store
     std::vector<upstream_override> upstream_overrides;

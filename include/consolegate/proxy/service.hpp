@@ -84,17 +84,12 @@ struct stats {
 // Appends the Prometheus text exposition of `s` (consolegate_proxy_*).
 void write_prometheus(std::string& out, const stats& s);
 
-// Whether browsers may resume TLS sessions with the proxy. Not a config key: benchmarks turn it
-// off to measure fresh handshakes.
-enum class client_resumption { on, off };
-
 // Process-wide state shared by every worker: the CA, the one leaf key pair, the leaf cache with
 // single-flight, the TLS contexts and the upstream session cache. Thread-safe.
 class shared_state {
   public:
-    // Loads [ca]; throws on failure.
-    explicit shared_state(std::shared_ptr<const core::config> cfg,
-                          client_resumption resumption = client_resumption::on);
+    // Loads [ca] and makes the TLS contexts (proxy.tls_session_resumption); throws on failure.
+    explicit shared_state(std::shared_ptr<const core::config> cfg);
     ~shared_state();
     shared_state(const shared_state&) = delete;
     shared_state& operator=(const shared_state&) = delete;

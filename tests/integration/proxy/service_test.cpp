@@ -209,6 +209,43 @@ TEST_F(proxy_service, sni_listener_presents_a_corporate_leaf_with_the_exact_san)
     EXPECT_NE(cert.out.find("CA:FALSE"), std::string::npos) << cert.out;
 }
 
+// proxy.tls_session_resumption: a second connection resumes the first one's session (TLS 1.3
+// ticket, TLS 1.2 session cache) unless the key turns it off. openssl s_client as the client.
+TEST_F(proxy_service, tls_session_resumption_follows_its_key) {
+    for (bool on : {true, false}) {
+        auto cfg = base_config();
+        cfg->proxy.tls_session_resumption = on;
+        running_proxy p(cfg, test::allow_every_request);
+        auto sess = pki->dir + "/sess-" + std::to_string(on);
+        for (std::string version : {"-tls1_3", "-tls1_2"}) {
+            std::filesystem::remove(sess);
+            auto connect = "openssl s_client -connect 127.0.0.1:" + std::to_string(p.sni()) +
+                           " -servername signin.aws.amazon.com " + version + " -CAfile " +
+                           pki->corp_cert + " -ign_eof ";
+            // A request, so the TLS 1.3 ticket (sent after the handshake) is read before the end.
+            std::string request =
+                "printf 'GET /r HTTP/1.1\\r\\nHost: signin.aws.amazon.com\\r\\n"
+                "Connection: close\\r\\n\\r\\n' | ";
+            auto first = run("sh -c \"" + request + connect + "-sess_out " + sess + "\"");
+            ASSERT_NE(first.out.find("Verify return code: 0"), std::string::npos) << first.out;
+            ASSERT_NE(first.out.find("target=/r"), std::string::npos) << first.out;
+            if (version == "-tls1_3") {
+                EXPECT_EQ(first.out.find("New Session Ticket arrived") != std::string::npos, on)
+                    << first.out;
+            }
+            // Without a ticket there may be no session to offer at all: that is the point.
+            if (!on && !std::filesystem::exists(sess)) continue;
+            ASSERT_TRUE(std::filesystem::exists(sess)) << version;
+            auto second = run("sh -c \"" + request + connect + "-sess_in " + sess + "\"");
+            ASSERT_NE(second.out.find("target=/r"), std::string::npos) << second.out;
+            EXPECT_EQ(second.out.find("\nReused,") != std::string::npos, on)
+                << version << " resumption " << on << "\n"
+                << second.out;
+            EXPECT_EQ(second.out.find("\nNew,") != std::string::npos, !on) << second.out;
+        }
+    }
+}
+
 TEST_F(proxy_service, spliced_hosts_show_the_origin_certificate_untouched) {
     running_proxy p(base_config(), test::allow_every_request);
     auto r = run("curl -sS --max-time 10 --cacert " + pki->origin_ca_cert +

@@ -69,6 +69,18 @@ TEST(config_loader, audit_queue_rotation_and_retention_keys) {
     EXPECT_FALSE(r.cfg);
 }
 
+TEST(config_loader, tls_session_resumption_is_on_unless_turned_off) {
+    auto r = load(minimal);
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_TRUE(r.cfg->proxy.tls_session_resumption);
+    r = load(minimal + "[proxy]\ntls_session_resumption = false\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_FALSE(r.cfg->proxy.tls_session_resumption);
+    r = load(minimal + "[proxy]\ntls_session_resumption = \"off\"\n");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_NE(all(r).find("proxy.tls_session_resumption"), std::string::npos) << all(r);
+}
+
 TEST(config_loader, proxy_protocol_per_listener_with_the_balancer_networks) {
     using consolegate::core::proxy_protocol_mode;
     auto r = load(minimal);
