@@ -29,12 +29,13 @@ bench_sign_in() {
   curl -sf --max-time 20 --cacert "$3" --connect-to "$1:443:127.0.0.1:$2" "https://$1/signin-answer" >/dev/null
 }
 
-# bench_gateway_config FILE SNI_PORT CONNECT_PORT HOST ORIGIN_PORT PKI_DIR AUDIT_FILE
+# bench_gateway_config FILE SNI_PORT CONNECT_PORT HOST ORIGIN_PORT PKI_DIR AUDIT_FILE [RESUMPTION]
 # The proxy-only gateway every proxy bench runs: one worker, HOST sent to the loopback origin
 # (trusted through PKI_DIR/origin/ca.crt), leaves from PKI_DIR/corp, one allow-all rule in
-# enforce mode, every judged attempt written to AUDIT_FILE, no admin listener.
+# enforce mode, every judged attempt written to AUDIT_FILE, no admin listener. RESUMPTION
+# (true, the default, or false: fresh-connection rows) is proxy.tls_session_resumption.
 bench_gateway_config() {
-  local file=$1 sni=$2 connect=$3 host=$4 origin=$5 pki=$6 audit=$7
+  local file=$1 sni=$2 connect=$3 host=$4 origin=$5 pki=$6 audit=$7 resumption=${8:-true}
   cat >"$file" <<CONF
 [general]
 workers = 1
@@ -48,6 +49,7 @@ sni_listen = ["127.0.0.1:$sni"]
 connect_listen = ["127.0.0.1:$connect"]
 allow_clients = ["127.0.0.0/8"]
 allow_destinations = ["127.0.0.0/8"]
+tls_session_resumption = $resumption
 
 [[proxy.upstream_override]]
 host = "$host"

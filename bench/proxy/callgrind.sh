@@ -13,6 +13,8 @@
 #   plain    GET /1k, no sign-in information (forwarded unjudged)
 #   judged   GET /1k with the console's cookies of a session the gateway saw AWS sign in (bound):
 #            every request judged on its binding and written to the audit log
+#   fresh    N/10 plain requests, each on a new TLS connection (Connection: close), on a second
+#            gateway with proxy.tls_session_resumption = false: full handshakes
 
 # Env: N (requests per row, 2000), C (clients, 10), OUT (directory kept for callgrind_annotate;
 # default a temporary one, removed).
@@ -83,6 +85,7 @@ row() {  # NAME N [h2load args...]
   callgrind_control --zero $GW >/dev/null 2>&1
   check "$name" "$n" "$(load "$n" "$@")"
   callgrind_control --dump="$name" $GW >/dev/null 2>&1
+  sleep 0.5  # the dump is written by the process itself
   local total; total=$(ir)
   printf '%-8s %7d requests  %14d instructions  %8.0f per request\n' "$name" "$n" "$total" \
     "$(echo "$total / $n" | bc -l)"
@@ -94,6 +97,15 @@ row plain "$N"
 row judged "$N" -H "$COOKIE"
 printf 'judged/plain instructions per request: %.3f (the paired requests/s ratio is about its inverse\n' \
   "$(echo "${IR[judged]} / ${IR[plain]}" | bc -l)"
-echo "  where the worker, not the kernel, bounds it: read bench/proxy/run.sh's judged row for that)"
+echo "  where the worker, not the kernel, bounds it: bench/proxy/judged.sh measures it paired)"
 events=$(wc -l <"$W/audit.jsonl" 2>/dev/null || echo 0)
 echo "audit events written so far: $events"
+kill $GW; wait $GW 2>/dev/null || true
+
+# The fresh row: a gateway without TLS resumption, every request a new connection.
+bench_gateway_config "$W/fresh.toml" "$SNI" "$CONNECT" "$HOST" "$ORIGIN" "$W/pki" "$W/audit.jsonl" false
+valgrind --tool=callgrind --callgrind-out-file="$W/callgrind.out.%p" --dump-instr=no \
+  "$BIN" run --config "$W/fresh.toml" --only proxy 2>"$W/gw-fresh.log" & GW=$!; pids+=($GW)
+wait_port $SNI
+check warm-fresh 20 "$(load 20 -H "Connection: close")"
+row fresh $((N / 10)) -H "Connection: close"

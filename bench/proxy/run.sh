@@ -281,11 +281,20 @@ if wait_port $GW_SNI; then
   LOAD_HDR=$BENCH_JUDGED_COOKIE run_load "$CG_GW_JUDGED" "$GW" keepalive
   sleep 1.5   # the audit log is flushed every second
   printf '    audit log: %s events before this run, %s after\n' "$e0" "$(events)"
-  # proxy::client_resumption is a service parameter, not a configuration key: the gateway always
-  # offers resumption.
-  printf '%-40s %-9s skipped: no knob turns TLS resumption off in the gateway binary\n' "$CG_GW" fresh
 else
   FAILED+=("$CG_GW: did not start"); sed 's/^/    /' "$W/gw/log" >&2
+fi
+kill $GW; wait $GW 2>/dev/null || true
+# Fresh connections on the gateway binary: proxy.tls_session_resumption = false, as an operator
+# would write it (the probe must say "resumed: no").
+bench_gateway_config "$W/gw/fresh.toml" "$GW_SNI" "$GW_CONNECT" "$HOST" "$ORIGIN" "$W/pki" \
+  "$W/gw/audit.jsonl" false
+taskset -c 0 "$GATEWAY" run --config "$W/gw/fresh.toml" --only proxy 2>"$W/gw/log" & GW=$!
+pids+=($GW)
+if wait_port $GW_SNI; then
+  probe; run_load "$CG_GW" "$GW" fresh
+else
+  FAILED+=("$CG_GW fresh: did not start"); sed 's/^/    /' "$W/gw/log" >&2
 fi
 kill $GW; wait $GW 2>/dev/null || true
 
@@ -542,6 +551,8 @@ printf '%-40s fresh vs nginx-reverse (direct) %s (goal >= 0.8x)\n' "$CG_DIRECT" 
   "$(ratio "$CG_DIRECT fresh" "nginx-reverse (direct) fresh")"
 printf '%-40s fresh vs nginx-reverse %s (goal >= 0.8x)\n' "$CG_PROXY" \
   "$(ratio "$CG_PROXY fresh" "nginx-reverse fresh")"
+printf '%-40s fresh vs nginx-reverse %s (issue 18: >= 1.2x)\n' "$CG_GW" \
+  "$(ratio "$CG_GW fresh" "nginx-reverse fresh")"
 printf '%-40s splice %s MB/s vs socat %s MB/s: %s (goal >= 0.9x)\n' consolegate \
   "${MBS[consolegate-splice]:-?}" "${MBS[socat-relay]:-?}" \
   "$(awk -v a="${MBS[consolegate-splice]:-0}" -v b="${MBS[socat-relay]:-0}" \
