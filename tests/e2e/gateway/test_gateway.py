@@ -5,7 +5,7 @@ import signal
 import unittest
 import urllib.parse
 
-from harness import (ELEVATED, FOREIGN, PROD, SANDBOX, SANDBOX_NESTED, Gateway, run)
+from harness import (ELEVATED, FOREIGN, PROD, SANDBOX, SANDBOX_NESTED, Gateway, run, wait_until)
 
 
 def user_info_cookie(account, role="Admin", session="alice"):
@@ -182,6 +182,191 @@ class ElevationRecordTest(unittest.TestCase):
             self.assertEqual(by_user["dave"]["team_end"], stamp(now - datetime.timedelta(minutes=30)))
         finally:
             gw.close()
+
+
+class ElevationViewTest(unittest.TestCase):
+    """What the gateway believes about TEAM, as operators and reviewers see it: /api/elevations
+    (reviewer token, filters, refusals), the feed's metrics and readiness."""
+
+    def test_elevations_api_metrics_and_readiness(self):
+        import datetime
+        import urllib.error
+        import urllib.request
+        from harness import REVIEWER_TOKEN
+        now = datetime.datetime.now(datetime.timezone.utc)
+        stamp = lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        items = [
+            {"id": "req-carol", "username": "idc_carol", "accountId": ELEVATED, "role": "Admin",
+             "startTime": stamp(now - datetime.timedelta(hours=1)), "duration": "2",
+             "status": "in progress", "ticketNo": "CHG-7"},
+            {"id": "req-erin", "username": "idc_erin", "accountId": SANDBOX, "role": "ReadOnly",
+             "startTime": stamp(now - datetime.timedelta(minutes=5)), "duration": "1",
+             "status": "in progress", "ticketNo": "CHG-8"},
+            # Not in progress: TEAM grants nothing for it, so the gateway lists nothing either.
+            {"id": "req-frank", "username": "idc_frank", "accountId": ELEVATED, "role": "Admin",
+             "startTime": stamp(now - datetime.timedelta(minutes=5)), "duration": "1",
+             "status": "approved", "ticketNo": "CHG-9"},
+        ]
+        gw = Gateway(team_items=items)
+        try:
+            gw.start()
+            base = "http://127.0.0.1:%d/api/elevations" % gw.ports["admin"]
+
+            def get(query="", token=REVIEWER_TOKEN):
+                headers = {"Authorization": "Bearer " + token} if token else {}
+                req = urllib.request.Request(base + query, headers=headers)
+                try:
+                    with urllib.request.urlopen(req, timeout=10) as r:
+                        return r.status, r.read().decode()
+                except urllib.error.HTTPError as e:
+                    return e.code, e.read().decode()
+
+            self.assertEqual(get(token="")[0], 401)
+            self.assertEqual(get(token="not-the-token")[0], 401)
+            code, body = get()
+            self.assertEqual(code, 200, body)
+            report = json.loads(body)
+            self.assertTrue(report["feed"]["available"], report)
+            self.assertEqual(report["feed"]["in_progress"], 2, report)
+            self.assertEqual(sorted(e["id"] for e in report["elevations"]),
+                             ["req-carol", "req-erin"])
+            carol = next(e for e in report["elevations"] if e["id"] == "req-carol")
+            self.assertEqual((carol["user"], carol["account"], carol["permission_set"],
+                              carol["ticket"]), ("carol", ELEVATED, "Admin", "CHG-7"))
+            self.assertEqual(carol["end"], stamp(now + datetime.timedelta(hours=1)))
+            code, body = get("?user=ERIN")  # user names compare without case
+            self.assertEqual([e["id"] for e in json.loads(body)["elevations"]], ["req-erin"])
+            code, body = get("?account=" + ELEVATED)
+            self.assertEqual([e["id"] for e in json.loads(body)["elevations"]], ["req-carol"])
+            self.assertEqual(get("?account=12345")[0], 400)
+
+            metrics = gw.metrics()
+            self.assertRegex(metrics, r"(?m)^consolegate_team_feed_available 1$")
+            self.assertRegex(metrics, r"(?m)^consolegate_team_elevations_in_progress 2$")
+            self.assertTrue(gw.ready())
+        finally:
+            gw.close()
+
+
+class Dynalite:
+    """dynalite (tests/support/team, npm) as TEAM's DynamoDB, with TEAM's `requests` table and
+    its byStatus index. Requests carry a SigV4-shaped Authorization header: dynalite checks its
+    form, not its signature (the gateway's own signer is tested against AWS's suite)."""
+
+    def __init__(self):
+        import subprocess
+        here = os.path.dirname(os.path.abspath(__file__))
+        script = os.path.join(here, "..", "..", "support", "team", "dynalite_serve.js")
+        if not os.path.isdir(os.path.join(os.path.dirname(script), "node_modules", "dynalite")):
+            raise unittest.SkipTest("dynalite is not installed: run scripts/setup.sh")
+        self.proc = subprocess.Popen(["node", script, "0"], stdout=subprocess.PIPE, text=True)
+        self.port = int(self.proc.stdout.readline())
+        self.url = "http://127.0.0.1:%d" % self.port
+        key = lambda n: {"AttributeName": n, "AttributeType": "S"}
+        self.call("CreateTable", {
+            "TableName": "requests",
+            "AttributeDefinitions": [key("id"), key("status")],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "GlobalSecondaryIndexes": [{
+                "IndexName": "byStatus",
+                "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+                "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}}],
+            "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}})
+
+    def call(self, op, body):
+        import datetime
+        import urllib.request
+        now = datetime.datetime.now(datetime.timezone.utc)
+        req = urllib.request.Request(self.url + "/", data=json.dumps(body).encode(), headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "DynamoDB_20120810." + op,
+            "X-Amz-Date": now.strftime("%Y%m%dT%H%M%SZ"),
+            "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/%s/eu-west-1/dynamodb/"
+                             "aws4_request, SignedHeaders=host;x-amz-date, Signature=%s"
+                             % (now.strftime("%Y%m%d"), "0" * 64)})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read() or b"{}")
+
+    def put(self, item):
+        self.call("PutItem", {"TableName": "requests",
+                              "Item": {k: {"S": v} for k, v in item.items()}})
+
+    def set_status(self, request_id, status):
+        self.call("UpdateItem", {"TableName": "requests", "Key": {"id": {"S": request_id}},
+                                 "UpdateExpression": "SET #s = :s",
+                                 "ExpressionAttributeNames": {"#s": "status"},
+                                 "ExpressionAttributeValues": {":s": {"S": status}}})
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+class TeamLiveTest(unittest.TestCase):
+    """TEAM read live from its DynamoDB table: an elevated person's console session works; TEAM
+    revokes the request (AWS's own console session would stay valid until it times out); the
+    gateway cuts that session at its first request after the next poll, and says so."""
+
+    def test_a_revoked_elevation_cuts_the_console_session_at_its_next_request(self):
+        import datetime
+        dyn = Dynalite()
+        now = datetime.datetime.now(datetime.timezone.utc)
+        dyn.put({"id": "req-live", "username": "idc_carol", "email": "carol@corp",
+                 "accountId": ELEVATED, "accountName": "break-glass", "role": "Admin",
+                 "startTime": (now - datetime.timedelta(minutes=10)).strftime(
+                     "%Y-%m-%dT%H:%M:%S.000Z"),
+                 "duration": "2", "status": "in progress", "ticketNo": "CHG-42"})
+
+        class LiveTeamGateway(Gateway):
+            def write_config(self):
+                path = super().write_config()
+                with open(path) as f:
+                    text = f.read()
+                old = 'snapshot_file = "team.json"\n'
+                assert old in text, "harness config changed"
+                text = text.replace(old, "").replace(
+                    "[audit]", '[team.dynamodb]\nendpoint = "%s"\nregion = "eu-west-1"\n'
+                    'poll_interval = "1s"\n\n[audit]' % dyn.url, 1)
+                with open(path, "w") as f:
+                    f.write(text)
+                return path
+
+        saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+        os.environ.update(AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="e2e-secret")
+        gw = LiveTeamGateway()
+        try:
+            gw.start()
+            cookie = "Cookie: " + user_info_cookie(
+                ELEVATED, "AWSReservedSSO_Admin_0123456789abcdef", "carol")
+            url = "https://console.aws.amazon.com/console/home"
+            wait_until(lambda: gw.curl(url, "-H", cookie)[0] == 200, 15, "carol's elevation")
+            dyn.set_status("req-live", "revoked")
+            # The next poll (1 s) removes it; the very next request is then refused.
+            wait_until(lambda: gw.curl(url, "-H", cookie)[0] == 403, 15, "the revocation")
+            code, _, body = gw.curl(url, "-H", cookie)
+            self.assertEqual(code, 403, body)
+            # The feed lists only requests in progress: a revoked one is gone, and the gateway,
+            # which saw it, names it as the elevation that ended (not "missing").
+            def cut():
+                return [e for e in gw.events() if e["user"] == "carol" and e["effect"] == "deny"]
+            wait_until(cut, 10, "the refusal in the record")
+            self.assertEqual(cut()[0]["reason"], "elevation-expired")
+            self.assertEqual(cut()[0]["team_request_id"], "req-live")
+            allowed = [e for e in gw.events() if e["user"] == "carol" and e["effect"] == "allow"]
+            self.assertTrue(allowed)
+            self.assertEqual(allowed[0]["reason"], "elevation-active")
+            self.assertEqual(allowed[0]["team_request_id"], "req-live")
+            self.assertEqual(allowed[0]["team_ticket"], "CHG-42")
+            self.assertRegex(gw.metrics(), r"(?m)^consolegate_team_elevations_in_progress 0$")
+        finally:
+            gw.close()
+            dyn.close()
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
 
 class ShutdownTest(unittest.TestCase):
