@@ -106,8 +106,8 @@ asio::awaitable<bool> wait_for_request(bumped_connection& c, int served) {
     c.guard.set_idle(true);
     if (c.svc->draining) co_return false;
     c.client.expires_after(served == 0 ? c.o.header_timeout : c.o.idle_timeout);
-    c.client.set_idle(true);  // a long wait gives the TLS buffers back (tls_socket.hpp)
-    auto [ec, n] = co_await c.client.read_some(c.cbuf.prepare(4096));
+    c.client.set_idle(true);  // a long wait gives the TLS buffers back (tls_socket.hpp), cbuf's too
+    auto [ec, n] = co_await c.client.read_some(c.cbuf, 4096);
     c.client.set_idle(false);
     c.guard.set_idle(false);
     if (ec) {
@@ -524,6 +524,7 @@ asio::awaitable<void> bump(std::shared_ptr<service::impl> svc, beast::tcp_stream
     }
     auto hello = hello_bytes.data();
     tls.replay(std::string(static_cast<const char*>(hello.data()), hello.size()));
+    hello_bytes = beast::flat_buffer();  // this frame lives as long as the connection: 4 KiB
     tls.expires_after(svc->opts->handshake_timeout);
     auto ec = co_await tls.handshake(true);
     if (ec) {

@@ -19,6 +19,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstddef>
@@ -88,6 +89,8 @@ class deadline_sweeper {
     void sweep();
     boost::asio::steady_timer timer_;
     std::chrono::milliseconds period_, idle_release_after_;
+    std::chrono::steady_clock::time_point last_trim_{};  // malloc_trim after releases, 1/s
+    bool trim_due_ = false;                              // released since the last trim
     deadline_socket* head_ = nullptr;
     std::atomic<std::uint64_t>* releases_counter_;
     bool armed_ = false;
@@ -113,6 +116,10 @@ class tls_socket : public deadline_socket {
     // Like a socket's read_some: at least one byte, or an error (eof after close_notify,
     // ssl::error::stream_truncated on a TCP close without one).
     boost::asio::awaitable<io_result> read_some(boost::asio::mutable_buffer b);
+    // The same into `buf.prepare(n)`, prepared only once there are bytes to read: while it waits
+    // for them, release_idle gives an empty `buf`'s storage back too (an idle keep-alive
+    // connection then holds no request buffer either). The caller commits.
+    boost::asio::awaitable<io_result> read_some(boost::beast::flat_buffer& buf, std::size_t n);
     // All of `b` in one SSL_write (one record for up to 16 KiB).
     boost::asio::awaitable<boost::system::error_code> write(boost::asio::const_buffer b);
     // The peer's message ended with the bytes read last: what it sends next answers what we send
@@ -152,8 +159,9 @@ class tls_socket : public deadline_socket {
     std::unique_ptr<char[]> in_;
     std::size_t in_pos_ = 0, in_len_ = 0;
     bool in_eof_ = false;
-    bool reading_ = false;           // an async_read_some into in_ is pending
-    bool parked_ = false;            // release_idle cancelled it: wait without a buffer
+    bool reading_ = false;  // an async_read_some into in_ is pending
+    bool parked_ = false;   // release_idle cancelled it: wait without a buffer
+    boost::beast::flat_buffer* idle_buffer_ = nullptr;  // read_some(buf, n) waiting: given back
     bool peer_turn_ = false;         // message_done: the next read may skip its first recv
     bool write_waiting_ = false;     // a wait for writability is pending (splice writes meanwhile)
     std::uint32_t write_waits_ = 0;  // writability waits started, to spot one during a read

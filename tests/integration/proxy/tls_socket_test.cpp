@@ -16,6 +16,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/version.hpp>
 #include <chrono>
 #include <cstddef>
@@ -33,6 +34,7 @@ namespace consolegate::proxy {
 namespace {
 
 namespace asio = boost::asio;
+namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 
@@ -197,6 +199,40 @@ TEST_F(tls_socket_pair, a_fin_behind_the_last_request_is_found_by_the_idle_relea
     EXPECT_EQ(got,
               "error: " + boost::system::error_code(asio::ssl::error::stream_truncated).message());
     EXPECT_LT(took, 2s);
+}
+
+// An idle keep-alive connection holds no request buffer: the read into a flat_buffer prepares it
+// only once bytes are there, and the idle release gives an empty one's storage back meanwhile.
+TEST_F(tls_socket_pair, an_idle_read_gives_its_empty_request_buffer_back) {
+    beast::flat_buffer buf;
+    buf.prepare(4096);  // what the last request left: capacity, no bytes
+    ASSERT_GE(buf.capacity(), 4096u);
+    srv_->expires_after(30s);  // the idle timeout: the sweeper watches sockets with a deadline
+    srv_->set_idle(true);
+    std::optional<io_result> r;
+    asio::co_spawn(ioc_, srv_->read_some(buf, 4096),
+                   [&](std::exception_ptr, io_result res) { r = res; });
+    run_for(300ms);  // past the idle release
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(buf.capacity(), 0u);
+    write(*cli_, "GET /next HTTP/1.1\r\n\r\n");
+    run_until([&] { return r.has_value(); });
+    ASSERT_TRUE(r.has_value());
+    ASSERT_FALSE(r->ec) << r->ec.message();
+    buf.commit(r->n);
+    EXPECT_EQ(beast::buffers_to_string(buf.data()), "GET /next HTTP/1.1\r\n\r\n");
+    srv_->set_idle(false);
+    // A busy connection keeps it: read at once, nothing given back.
+    buf.consume(buf.size());
+    write(*cli_, "GET /again HTTP/1.1\r\n\r\n");
+    run_for(30ms);
+    r.reset();
+    asio::co_spawn(ioc_, srv_->read_some(buf, 4096),
+                   [&](std::exception_ptr, io_result res) { r = res; });
+    run_until([&] { return r.has_value(); });
+    ASSERT_TRUE(r.has_value() && !r->ec);
+    buf.commit(r->n);
+    EXPECT_EQ(beast::buffers_to_string(buf.data()), "GET /again HTTP/1.1\r\n\r\n");
 }
 
 // A read pending while a write on the same socket waits for writability (splice after a 101):
