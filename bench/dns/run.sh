@@ -5,7 +5,12 @@
 # queries/s per server core. The upstream is frozen (SIGSTOP) after warm-up: a cache miss shows
 # up as a lost query. Every run is bounded (dnsperf -l).
 #
-#   bench/dns/run.sh [build-dir]      (default build dir: ./build; needs target cg_dns_serve)
+#   bench/dns/run.sh [build-dir]      (default build dir: ./build; needs target consolegate)
+#
+# consolegate is the shipped binary, `consolegate run --only dns`, with a configuration equal to
+# what the earlier driver set up: one worker, the same nsd as its only upstream, a 100 000-entry
+# cache, no proxy, no admin listener. CG_DNS_SERVER=serve runs that driver instead
+# (tests/support/dns/serve_main.cpp, target cg_dns_serve) for a comparison with older figures.
 # Needs: nsd, unbound, dnsdist, dnsperf, taskset (apt-get install -y dnsperf dnsdist).
 set -euo pipefail
 
@@ -14,8 +19,14 @@ BUILD=${1:-$ROOT/build}
 SECONDS_RUN=${SECONDS_RUN:-10}
 ROUNDS=${ROUNDS:-3}
 NAMES=${NAMES:-1000}
-cmake --build "$BUILD" --target cg_dns_serve >/dev/null
-SERVE="$BUILD/tests/integration/dns/cg_dns_serve"
+CG_DNS_SERVER=${CG_DNS_SERVER:-gateway}
+if [[ $CG_DNS_SERVER == serve ]]; then
+  cmake --build "$BUILD" --target cg_dns_serve >/dev/null
+  SERVE="$BUILD/tests/integration/dns/cg_dns_serve"
+else
+  cmake --build "$BUILD" --target consolegate >/dev/null
+  GATEWAY="$BUILD/app/consolegate"
+fi
 for tool in nsd unbound dnsdist dnsperf taskset; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "missing $tool" >&2; exit 2; }
 done
@@ -133,10 +144,34 @@ forward-zone:
   forward-addr: 127.0.0.1@$NSD_PORT
 UB
 
+if [[ $CG_DNS_SERVER != serve ]]; then
+  cat >"$DIR/consolegate.toml" <<CONF
+[general]
+workers = 1
+log_level = "warn"
+[dns]
+listen = ["127.0.0.1:$CG_PORT"]
+upstreams = ["127.0.0.1:$NSD_PORT"]
+allow_clients = ["127.0.0.0/8"]
+steer_ipv4 = ["127.0.0.1"]
+[dns.cache]
+max_entries = 100000
+[proxy]
+enabled = false
+[admin]
+enabled = false
+CONF
+  "$GATEWAY" check-config "$DIR/consolegate.toml" >/dev/null
+fi
+
 # The machine is shared: ROUNDS interleaved rounds, the median per-core figure is the result.
 for ROUND in $(seq 1 "$ROUNDS"); do
   # consolegate: one worker.
-  start taskset -c 0 "$SERVE" --listen "127.0.0.1:$CG_PORT" --upstream "127.0.0.1:$NSD_PORT" --workers 1
+  if [[ $CG_DNS_SERVER == serve ]]; then
+    start taskset -c 0 "$SERVE" --listen "127.0.0.1:$CG_PORT" --upstream "127.0.0.1:$NSD_PORT" --workers 1
+  else
+    start taskset -c 0 "$GATEWAY" run --config "$DIR/consolegate.toml" --only dns
+  fi
   pid=$STARTED; bench consolegate "$CG_PORT" "$pid"; kill -- "-$pid"; wait "$pid" 2>/dev/null || true
   # dnsdist: packet cache in front of the same nsd.
   start taskset -c 0 dnsdist --supervised --disable-syslog -C "$DIR/dnsdist.conf"
