@@ -7,6 +7,7 @@
 #include "consolegate/core/host_pattern.hpp"
 #include "consolegate/identity/address_map_file.hpp"
 #include "consolegate/identity/groups.hpp"
+#include "consolegate/identity/kerberos.hpp"
 
 namespace consolegate::app {
 
@@ -66,6 +67,18 @@ int cmd_check_config(int argc, char** argv) {
         auto parsed = identity::read_groups(file);
         if (!parsed.table) {
             std::fprintf(stderr, "%s: %s\n%s: 1 problem\n", file.c_str(), parsed.problem.c_str(),
+                         argv[1]);
+            return 2;
+        }
+    }
+    if (r.cfg && r.cfg->identity.kerberos_enabled()) {
+        // The keytab: readable by the gateway, by nobody else, holding the service principal.
+        const auto& id = r.cfg->identity;
+        if (auto bad = identity::check_keytab(id.kerberos_keytab, id.kerberos_principal);
+            !bad.empty()) {
+            core::diagnostic d{id.kerberos_keytab_at.file, id.kerberos_keytab_at.line,
+                               id.kerberos_keytab_at.column, "identity.kerberos_keytab: " + bad};
+            std::fprintf(stderr, "%s\n%s: 1 problem\n", core::format_diagnostic(d).c_str(),
                          argv[1]);
             return 2;
         }

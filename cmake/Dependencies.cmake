@@ -37,6 +37,11 @@ pkg_check_modules(PQ IMPORTED_TARGET libpq)
 cg_require(PQ_FOUND "libpq" "libpq-dev")
 add_library(cg::pq ALIAS PkgConfig::PQ)
 
+# MIT Kerberos GSSAPI for Proxy-Authenticate: Negotiate (identity/kerberos.cpp only).
+pkg_check_modules(KRB5 IMPORTED_TARGET krb5-gssapi krb5)
+cg_require(KRB5_FOUND "MIT krb5 GSSAPI" "libkrb5-dev")
+add_library(cg::krb5 ALIAS PkgConfig::KRB5)
+
 find_package(pugixml CONFIG)
 cg_require(pugixml_FOUND "pugixml" "libpugixml-dev")
 

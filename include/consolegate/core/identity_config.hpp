@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "consolegate/core/address.hpp"
+#include "consolegate/core/policy_config.hpp"
 
 namespace consolegate::core {
 
@@ -25,6 +26,27 @@ struct identity_config {
     std::vector<cidr> trusted_header_from;
     // Group membership (identity/groups.hpp): a JSON file user -> groups, watched; empty = none.
     std::filesystem::path groups_file;
+    // Kerberos (Proxy-Authenticate: Negotiate) on the CONNECT listener (identity/kerberos.hpp):
+    // the service keytab and principal ("HTTP/proxy.corp.example@CORP.EXAMPLE"), and per client
+    // network whether it is required, optional (identify when the client offers it) or off: the
+    // longest prefix among the three lists decides; an address none lists is off. Empty lists =
+    // Kerberos off (keytab and principal are then refused).
+    std::filesystem::path kerberos_keytab;
+    source_location kerberos_keytab_at;  // where the keytab was named (check-config's report)
+    std::string kerberos_principal;
+    std::vector<cidr> kerberos_required, kerberos_optional, kerberos_off;
+
+    bool kerberos_enabled() const { return !kerberos_keytab.empty(); }
 };
+
+// What Kerberos is for a client address: the longest prefix among kerberos_required,
+// kerberos_optional and kerberos_off decides; an address none of them lists is off (as is every
+// address when no keytab is configured).
+enum class proxy_auth_mode : std::uint8_t { off, optional, required };
+proxy_auth_mode kerberos_mode(const identity_config& id, const ip_address& client) noexcept;
+
+// Empty when `principal` is a service principal as identity.kerberos_principal takes it
+// ("HTTP/host@REALM"), else why not and how to write it.
+std::string check_service_principal(std::string_view principal);
 
 }  // namespace consolegate::core

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "config_test_support.hpp"
 
 namespace consolegate::core {
@@ -73,6 +75,67 @@ adress_map_file = "x"
     EXPECT_TRUE(has(r, 0, "identity.address_map_max: must be from 1")) << all(r);
     EXPECT_TRUE(has(r, 0, "address_map_max_ttl: must be at least 1s")) << all(r);
     EXPECT_TRUE(has(r, 0, "adress_map_file")) << all(r);
+}
+
+TEST(config_identity, kerberos_keys_are_read_and_the_longest_prefix_decides_the_mode) {
+    auto r = load(minimal + R"(
+[identity]
+kerberos_keytab = "proxy.keytab"
+kerberos_principal = "HTTP/proxy.corp.example@CORP.EXAMPLE"
+kerberos_required = ["10.0.0.0/8"]
+kerberos_optional = ["10.5.0.0/16", "2001:db8::/32"]
+kerberos_off = ["10.5.9.0/24"]
+)");
+    ASSERT_TRUE(r.cfg) << all(r);
+    const auto& id = r.cfg->identity;
+    EXPECT_TRUE(id.kerberos_enabled());
+    EXPECT_EQ(id.kerberos_keytab, std::filesystem::path("/nonexistent-cg/proxy.keytab"));
+    // The key's own line, after `minimal`'s lines and the table header.
+    EXPECT_EQ(id.kerberos_keytab_at.line, std::count(minimal.begin(), minimal.end(), '\n') + 3);
+    EXPECT_EQ(id.kerberos_principal, "HTTP/proxy.corp.example@CORP.EXAMPLE");
+    auto mode = [&](const char* a) { return kerberos_mode(id, *ip_address::parse(a)); };
+    EXPECT_EQ(mode("10.1.2.3"), proxy_auth_mode::required);
+    EXPECT_EQ(mode("10.5.1.1"), proxy_auth_mode::optional);
+    EXPECT_EQ(mode("10.5.9.1"), proxy_auth_mode::off);
+    EXPECT_EQ(mode("2001:db8::7"), proxy_auth_mode::optional);
+    EXPECT_EQ(mode("192.0.2.1"), proxy_auth_mode::off);  // listed nowhere
+    EXPECT_EQ(mode("::ffff:10.1.2.3"), proxy_auth_mode::required);
+}
+
+TEST(config_identity, kerberos_off_by_default_and_for_every_address) {
+    auto r = load(minimal);
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_FALSE(r.cfg->identity.kerberos_enabled());
+    EXPECT_EQ(kerberos_mode(r.cfg->identity, *ip_address::parse("10.1.2.3")), proxy_auth_mode::off);
+}
+
+TEST(config_identity, kerberos_settings_that_would_do_nothing_are_refused) {
+    auto no_keytab = load(minimal + "[identity]\nkerberos_required = [\"10.0.0.0/8\"]\n");
+    EXPECT_TRUE(has(no_keytab, 0, "Kerberos needs identity.kerberos_keytab")) << all(no_keytab);
+    auto no_networks = load(minimal +
+                            "[identity]\nkerberos_keytab = \"k\"\n"
+                            "kerberos_principal = \"HTTP/p.example@EXAMPLE\"\n");
+    EXPECT_TRUE(has(no_networks, 0, "no client network asks for Kerberos")) << all(no_networks);
+    auto no_principal =
+        load(minimal + "[identity]\nkerberos_keytab = \"k\"\nkerberos_optional = [\"::/0\"]\n");
+    EXPECT_TRUE(has(no_principal, 0, "kerberos_principal is not")) << all(no_principal);
+    auto twice = load(minimal +
+                      "[identity]\nkerberos_keytab = \"k\"\n"
+                      "kerberos_principal = \"HTTP/p.example@EXAMPLE\"\n"
+                      "kerberos_required = [\"10.0.0.0/8\"]\nkerberos_off = [\"10.0.0.0/8\"]\n");
+    EXPECT_TRUE(has(twice, 0, "both list 10.0.0.0/8")) << all(twice);
+}
+
+TEST(config_identity, a_kerberos_principal_must_be_an_http_service_with_a_realm) {
+    for (const char* bad : {"alice@CORP.EXAMPLE", "HTTP/proxy.corp.example", "HTTP/@CORP",
+                            "HTTP/pro xy@CORP", "HTTP/proxy@", "host/proxy@CORP"}) {
+        auto r = load(minimal + "[identity]\nkerberos_keytab = \"k\"\nkerberos_principal = \"" +
+                      bad + "\"\nkerberos_required = [\"10.0.0.0/8\"]\n");
+        const int line = static_cast<int>(std::count(minimal.begin(), minimal.end(), '\n')) + 3;
+        EXPECT_TRUE(has(r, line, "identity.kerberos_principal: ")) << bad << all(r);
+        EXPECT_FALSE(check_service_principal(bad).empty()) << bad;
+    }
+    EXPECT_EQ(check_service_principal("HTTP/proxy.corp.example@CORP.EXAMPLE"), "");
 }
 
 }  // namespace
