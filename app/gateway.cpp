@@ -512,6 +512,12 @@ bool gateway::impl::apply_reload(std::string& message) {
                    {{"setting", what}});
         return false;
     }
+    if (auto bad = identity_hub::check_kerberos(*next); !bad.empty()) {
+        ++reloads.refused;
+        message = "configuration refused: " + bad + "; the running configuration stays";
+        log::write(log::level::error, "app", "reload refused: Kerberos keytab", {{"problem", bad}});
+        return false;
+    }
     policy.store(make_policy_snapshot(next));
     identity->apply(*next);
     sessions->set_limits(session_limits(*next));

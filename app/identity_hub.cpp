@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "consolegate/identity/trusted_header.hpp"
+#include "consolegate/identity/user_name.hpp"
 #include "consolegate/log/log.hpp"
 #include "consolegate/net/prometheus.hpp"
 
@@ -12,6 +13,16 @@ namespace {
 
 void count(std::atomic<std::uint64_t>& c) {
     c.fetch_add(1, std::memory_order_relaxed);
+}
+
+// The acceptor for cfg's keytab (null when Kerberos is off); throws naming the key on a problem.
+std::shared_ptr<const identity::negotiate_acceptor> open_acceptor(const core::config& cfg) {
+    const auto& id = cfg.identity;
+    if (!id.kerberos_enabled()) return nullptr;
+    std::string problem;
+    auto a = identity::negotiate_acceptor::open(id.kerberos_keytab, id.kerberos_principal, problem);
+    if (!a) throw std::runtime_error("identity.kerberos_keytab: " + problem);
+    return a;
 }
 
 }  // namespace
@@ -41,8 +52,22 @@ std::shared_ptr<identity_hub> identity_hub::make(const core::config& cfg,
     return hub;
 }
 
+std::string identity_hub::check_kerberos(const core::config& cfg) {
+    try {
+        open_acceptor(cfg);
+        return "";
+    } catch (const std::runtime_error& e) {
+        return e.what();
+    }
+}
+
 void identity_hub::apply(const core::config& cfg) {
     const auto& id = cfg.identity;
+    // A reload checked the keytab first (check_kerberos); the start throws from here.
+    auto k = std::make_shared<kerberos_state>();
+    k->networks = id;
+    k->acceptor = open_acceptor(cfg);
+    kerberos_.store(std::move(k));
     map_.set_limit(static_cast<std::size_t>(id.address_map_max));
     max_ttl_ms_.store(id.address_map_max_ttl.count(), std::memory_order_relaxed);
     trusted_.store(std::make_shared<const std::vector<core::cidr>>(id.trusted_header_from));
@@ -136,6 +161,64 @@ proxy::shared_identity identity_hub::by_header(const core::ip_address& client,
     return add_groups(std::move(r.who));
 }
 
+proxy::identification::negotiate_answer identity_hub::negotiate(
+    const core::ip_address& client, std::span<const std::string_view> values) {
+    proxy::identification::negotiate_answer answer;
+    auto k = kerberos_.load();
+    if (!k->acceptor) return answer;
+    const auto mode = core::kerberos_mode(k->networks, client);
+    if (mode == core::proxy_auth_mode::off) return answer;
+    // The Negotiate credential among the values (several Negotiate values: refused).
+    std::string_view token;
+    int offered = 0;
+    for (auto v : values) {
+        if (identity::is_negotiate(v)) {
+            token = v;
+            ++offered;
+        }
+    }
+    if (offered == 0) {
+        if (mode == core::proxy_auth_mode::required) {
+            count(counters_.kerberos_challenged);
+            answer.challenge = true;
+        }
+        return answer;
+    }
+    identity::negotiate_result r;
+    if (offered == 1) {
+        r = k->acceptor->accept(token);
+        counters_.kerberos_accept_micros.fetch_add(static_cast<std::uint64_t>(r.took.count()),
+                                                   std::memory_order_relaxed);
+        count(counters_.kerberos_accepts);
+    } else {
+        r.reason = "several Negotiate credentials in one request";
+    }
+    if (r.outcome == identity::negotiate_outcome::identified &&
+        identity::check_user_name(r.user).empty()) {
+        count(counters_.kerberos_identified);
+        auto who = std::make_shared<core::corp_identity>();
+        who->user = std::move(r.user);
+        who->source = core::corp_source::kerberos;
+        answer.who = add_groups(std::move(who));
+        return answer;
+    }
+    count(counters_.kerberos_refused);
+    answer.challenge = answer.refused = true;
+    static log::rate_limit limit(std::chrono::seconds(10));
+    if (auto suppressed = limit.allow(std::chrono::steady_clock::now())) {
+        // GSSAPI's words only: never the token, which a replay could use.
+        log::write(log::level::warn, "identity", "Kerberos authentication refused: 407",
+                   {{"client", client.str()},
+                    {"outcome", r.outcome == identity::negotiate_outcome::malformed ? "malformed"
+                                : r.reason.empty() ? "not-a-user-name"
+                                                   : "refused"},
+                    {"reason", r.reason},
+                    {"service", k->acceptor->principal()},
+                    {"suppressed", std::to_string(*suppressed)}});
+    }
+    return answer;
+}
+
 proxy::identification identity_hub::proxy_hooks() {
     proxy::identification who;
     who.header = header_;
@@ -145,6 +228,10 @@ proxy::identification identity_hub::proxy_hooks() {
         if (!id) return id;
         count(self->counters_.address_identified);
         return self->add_groups(std::move(id));
+    };
+    who.negotiate = [self](const core::ip_address& client,
+                           std::span<const std::string_view> values) {
+        return self->negotiate(client, values);
     };
     if (!header_.empty()) {
         who.by_header = [self](const core::ip_address& client,
@@ -197,6 +284,19 @@ void identity_hub::write_prometheus(std::string& out) const {
     write_metric(out, "consolegate_identity_address_identified_total", "counter",
                  "Client connections identified through the address map",
                  v(counters_.address_identified));
+    write_metric(out, "consolegate_identity_kerberos_accept_microseconds_total", "counter",
+                 "Time spent accepting Kerberos tokens (GSSAPI, on worker threads)",
+                 v(counters_.kerberos_accept_micros));
+    write_metric(out, "consolegate_identity_kerberos_accepts_total", "counter",
+                 "Kerberos tokens accepted or refused by GSSAPI", v(counters_.kerberos_accepts));
+    net::write_metric_header(out, "consolegate_identity_kerberos_total", "counter",
+                             "CONNECT-listener requests under Kerberos, by what came of it");
+    net::write_sample(out, "consolegate_identity_kerberos_total{outcome=\"identified\"}",
+                      v(counters_.kerberos_identified));
+    net::write_sample(out, "consolegate_identity_kerberos_total{outcome=\"challenged\"}",
+                      v(counters_.kerberos_challenged));
+    net::write_sample(out, "consolegate_identity_kerberos_total{outcome=\"refused\"}",
+                      v(counters_.kerberos_refused));
     auto groups = groups_.load();
     write_metric(out, "consolegate_identity_group_users", "gauge", "Users the groups file lists",
                  std::uint64_t(groups ? groups->users() : 0));

@@ -19,6 +19,7 @@
 #include "consolegate/identity/address_map_api.hpp"
 #include "consolegate/identity/address_map_file.hpp"
 #include "consolegate/identity/groups.hpp"
+#include "consolegate/identity/kerberos.hpp"
 #include "consolegate/proxy/identification.hpp"
 
 namespace consolegate::app {
@@ -28,6 +29,12 @@ struct identity_counters {
     std::atomic<std::uint64_t> header_untrusted{0};  // from outside trusted_header_from: ignored
     std::atomic<std::uint64_t> header_invalid{0};    // not a user name, or several values
     std::atomic<std::uint64_t> address_identified{0};
+    // Kerberos (Proxy-Authorization: Negotiate) on the CONNECT listener.
+    std::atomic<std::uint64_t> kerberos_identified{0};
+    std::atomic<std::uint64_t> kerberos_challenged{0};     // no token where required: 407
+    std::atomic<std::uint64_t> kerberos_refused{0};        // a token refused: 407
+    std::atomic<std::uint64_t> kerberos_accept_micros{0};  // time in the GSSAPI accept step
+    std::atomic<std::uint64_t> kerberos_accepts{0};
 };
 
 class identity_hub : public std::enable_shared_from_this<identity_hub> {
@@ -43,6 +50,9 @@ class identity_hub : public std::enable_shared_from_this<identity_hub> {
     // The header's name is fixed for the process (the proxy strips it): gateway.cpp refuses a
     // reload that changes it.
     void apply(const core::config& cfg);
+    // Empty when `cfg`'s Kerberos settings can be applied (the keytab checks out), else why not:
+    // a reload with a bad keytab is refused before anything changes.
+    static std::string check_kerberos(const core::config& cfg);
     // The control thread's tick: prunes expired mappings, reloads the file when it changed.
     void tick(std::chrono::system_clock::time_point now);
     // What the proxy asks (identification.hpp); the hooks keep this hub alive.
@@ -63,6 +73,14 @@ class identity_hub : public std::enable_shared_from_this<identity_hub> {
     // The groups file when it changed: "" unchanged, else what happened; `ok` false = refused.
     std::string poll_groups(bool& ok);
     proxy::shared_identity add_groups(proxy::shared_identity who) const;
+    proxy::identification::negotiate_answer negotiate(const core::ip_address& client,
+                                                      std::span<const std::string_view> values);
+
+    // Kerberos as configured now: the client networks' modes and the acceptor (null = off).
+    struct kerberos_state {
+        core::identity_config networks;
+        std::shared_ptr<const identity::negotiate_acceptor> acceptor;
+    };
 
     const std::string header_;
     identity::address_map map_;
@@ -71,6 +89,7 @@ class identity_hub : public std::enable_shared_from_this<identity_hub> {
     std::optional<identity::address_map_watch> watch_;  // control thread only
     std::optional<identity::file_watch> groups_watch_;  // control thread only
     std::atomic<std::shared_ptr<const identity::group_table>> groups_;
+    std::atomic<std::shared_ptr<const kerberos_state>> kerberos_;
     identity_counters counters_;
 };
 

@@ -209,23 +209,20 @@ shared_identity identity_by_address(const service::impl& svc, const core::ip_add
     return svc.who.by_address ? svc.who.by_address(client) : nullptr;
 }
 
-// Reads the first request on the CONNECT listener and answers it: a permitted CONNECT gets
-// "200 Connection established" and a tunnel; an absolute-form plain HTTP request is forwarded
-// (forward_plain); anything else gets its error answer. nullopt when no tunnel opens.
-asio::awaitable<std::optional<tunnel>> open_tunnel(std::shared_ptr<service::impl> svc,
-                                                   beast::tcp_stream& client,
-                                                   beast::flat_buffer& buf,
-                                                   core::ip_address client_ip) {
-    auto& st = svc->counters();
-    const auto& o = *svc->opts;
-    http::request_parser<http::empty_body> p;
+using head_parser = http::request_parser<http::empty_body>;
+
+// Reads one request head on the CONNECT listener into `p` within header_timeout (else 408: the
+// deadline cancels the read instead of closing the socket, as the stream's own timer would, so
+// the answer can still be sent). False when no request was read (answered and recorded).
+asio::awaitable<bool> read_head(service::impl& svc, beast::tcp_stream& client,
+                                beast::flat_buffer& buf, head_parser& p,
+                                const core::ip_address& client_ip) {
+    const auto& o = *svc.opts;
     p.header_limit(
         static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX)));
     // A plain-HTTP upload's Content-Length is checked here, as the header completes (Beast's
     // default would refuse anything over 1 MiB).
     p.body_limit(o.max_request_body);
-    // The whole head within header_timeout, else 408: the deadline cancels the read instead of
-    // closing the socket (as the stream's own timer would), so the answer can still be sent.
     struct head_deadline {
         explicit head_deadline(const asio::any_io_executor& ex) : timer(ex) {}
         asio::steady_timer timer;
@@ -242,16 +239,84 @@ asio::awaitable<std::optional<tunnel>> open_tunnel(std::shared_ptr<service::impl
     auto [hec, hn] = co_await http::async_read_header(client, buf, p, tok);
     deadline->armed = false;
     deadline->timer.cancel();
-    if (hec) {
-        const bool timed_out = deadline->fired || hec == beast::error::timeout;
-        if (auto status = co_await answer_read_error(client, hec, timed_out, st)) {
-            report_refusal(*svc,
-                           {.reason = "unreadable-request", .status = status, .client = client_ip});
-        }
-        co_return std::nullopt;
+    if (!hec) co_return true;
+    const bool timed_out = deadline->fired || hec == beast::error::timeout;
+    if (auto status = co_await answer_read_error(client, hec, timed_out, svc.counters())) {
+        report_refusal(svc,
+                       {.reason = "unreadable-request", .status = status, .client = client_ip});
     }
-    // The trusted user header rides on the CONNECT from a chaining proxy; it is never forwarded.
-    auto header_identity = take_user_header(svc->who, p.get().base(), client_ip);
+    co_return false;
+}
+
+// At most this many 407s on one connection before it is closed.
+constexpr int max_challenges = 3;
+
+// Kerberos on the CONNECT listener (identification.hpp negotiate): the identity the request's
+// Proxy-Authorization establishes, or a 407 asking for one. `again` is set when the client may
+// send its next attempt on this connection (the request had no body and keeps the connection).
+asio::awaitable<identification::negotiate_answer> negotiate(service::impl& svc,
+                                                            beast::tcp_stream& client,
+                                                            head_parser& p,
+                                                            const core::ip_address& client_ip,
+                                                            int challenges, bool& again) {
+    auto& req = p.get();
+    std::vector<std::string_view> values;
+    auto [first, last] = req.base().equal_range(http::field::proxy_authorization);
+    for (auto it = first; it != last; ++it) values.push_back(it->value());
+    auto answer = svc.who.negotiate(client_ip, values);
+    req.base().erase(http::field::proxy_authorization);  // `values` are not used past here
+    if (!answer.challenge) co_return answer;
+    if (answer.refused) {
+        report_refusal(svc, {.reason = "proxy-auth-refused",
+                             .host = req.target(),
+                             .status = 407,
+                             .method = req.method_string(),
+                             .client = client_ip});
+    }
+    again = p.is_done() && req.keep_alive() && challenges + 1 < max_challenges;
+    static constexpr std::string_view text = "Proxy authentication required (Kerberos)\n";
+    std::string wire =
+        "HTTP/1.1 407 Proxy Authentication Required\r\n"
+        "Proxy-Authenticate: Negotiate\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "Cache-Control: no-store\r\n"
+        "Content-Length: " +
+        std::to_string(text.size()) + "\r\nConnection: " + (again ? "keep-alive" : "close") +
+        "\r\n\r\n" + std::string(text);
+    client.expires_after(svc.opts->idle_timeout);
+    auto [wec, wn] = co_await asio::async_write(client, asio::buffer(wire), tok);
+    if (wec) again = false;
+    co_return answer;
+}
+
+// Reads the first request on the CONNECT listener and answers it: a permitted CONNECT gets
+// "200 Connection established" and a tunnel; an absolute-form plain HTTP request is forwarded
+// (forward_plain); anything else gets its error answer. nullopt when no tunnel opens. Where
+// Kerberos asks the client to authenticate, the request is answered 407 and the client's next
+// attempt read on the same connection (up to max_challenges).
+asio::awaitable<std::optional<tunnel>> open_tunnel(std::shared_ptr<service::impl> svc,
+                                                   beast::tcp_stream& client,
+                                                   beast::flat_buffer& buf,
+                                                   core::ip_address client_ip) {
+    auto& st = svc->counters();
+    const auto& o = *svc->opts;
+    std::optional<head_parser> parser;
+    shared_identity header_identity;
+    for (int challenges = 0;; ++challenges) {
+        parser.emplace();
+        if (!co_await read_head(*svc, client, buf, *parser, client_ip)) co_return std::nullopt;
+        // The trusted user header rides on the CONNECT from a chaining proxy; never forwarded.
+        header_identity = take_user_header(svc->who, parser->get().base(), client_ip);
+        if (header_identity || !svc->who.negotiate) break;
+        bool again = false;
+        auto answer = co_await negotiate(*svc, client, *parser, client_ip, challenges, again);
+        if (!answer.challenge) {
+            header_identity = std::move(answer.who);
+            break;
+        }
+        if (!again) co_return std::nullopt;
+    }
+    auto& p = *parser;
     if (p.get().method() != http::verb::connect) {
         if (p.get().target().starts_with("http://")) {
             co_await forward_plain(svc, client, buf, p, client_ip);

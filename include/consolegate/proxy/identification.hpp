@@ -3,6 +3,8 @@
 // does not know where identities come from). docs/identity.md has the order:
 //
 //   CONNECT carrying the trusted header, from a trusted network  -> that user (source header)
+//   otherwise Kerberos (Proxy-Authorization: Negotiate), where the client's network asks for it
+//                                                                -> that user (source kerberos)
 //   otherwise the client's address in the address map            -> that user (source address-map)
 //   otherwise nobody (source none)
 //
@@ -38,6 +40,20 @@ struct identification {
     std::function<shared_identity(const core::ip_address& client,
                                   std::span<const std::string_view> values)>
         by_header;
+
+    // Kerberos on the CONNECT listener; null = off everywhere.
+    struct negotiate_answer {
+        shared_identity who;     // the authenticated user (source kerberos); null = none
+        bool challenge = false;  // answer 407 with `Proxy-Authenticate: Negotiate`
+        bool refused = false;    // a token was offered and refused (recorded as a refusal)
+    };
+    // What a request's Proxy-Authorization values establish for `client`, under the mode of the
+    // client's network (required: no valid token = challenge; optional: none offered = go on
+    // unidentified, a refused one = challenge; off: nothing). CPU work against the local keytab
+    // (identity/kerberos.hpp); the callee counts and logs, never the token.
+    std::function<negotiate_answer(const core::ip_address& client,
+                                   std::span<const std::string_view> proxy_authorization)>
+        negotiate;
 };
 
 }  // namespace consolegate::proxy

@@ -1194,3 +1194,68 @@ TEST_F(proxy_service, the_user_header_is_stripped_from_plain_http_too) {
 
 }  // namespace
 }  // namespace consolegate::proxy
+
+namespace consolegate::proxy {
+namespace {
+
+// Kerberos on the CONNECT listener (identification.hpp negotiate): a 407 with
+// `Proxy-Authenticate: Negotiate` keeps the connection, so the client's next attempt comes on
+// it; after max_challenges (3) 407s the connection closes. The credential never reaches anyone.
+TEST_F(proxy_service, negotiate_challenges_on_the_connection_until_a_token_is_accepted) {
+    std::mutex mu;
+    std::vector<std::string> offered;
+    identification who;
+    who.negotiate = [&](const core::ip_address&, std::span<const std::string_view> values) {
+        std::lock_guard lock(mu);
+        offered.push_back(values.empty() ? "-" : std::string(values[0]));
+        identification::negotiate_answer a;
+        if (values.size() == 1 && values[0] == "Negotiate Z29vZA==") {
+            auto id = std::make_shared<core::corp_identity>();
+            id->user = "alice@CORP.EXAMPLE";
+            id->source = core::corp_source::kerberos;
+            a.who = id;
+        } else {
+            a.challenge = true;
+            a.refused = !values.empty();
+        }
+        return a;
+    };
+    running_proxy p(base_config(), test::allow_every_request, {}, who);
+    const std::string connect =
+        "CONNECT signin.aws.amazon.com:443 HTTP/1.1\r\n"
+        "Host: signin.aws.amazon.com:443\r\n";
+    std::string got;
+    time_until_closed(p.connect(),
+                      connect + "\r\n" + connect + "Proxy-Authorization: Negotiate YmFk\r\n\r\n" +
+                          connect + "Proxy-Authorization: Negotiate Z29vZA==\r\n\r\n",
+                      std::chrono::milliseconds(1500), &got);
+    auto first = got.find("HTTP/1.1 407 Proxy Authentication Required\r\n");
+    ASSERT_NE(first, std::string::npos) << got;
+    auto second = got.find("HTTP/1.1 407", first + 1);
+    ASSERT_NE(second, std::string::npos) << got;
+    EXPECT_NE(got.find("Proxy-Authenticate: Negotiate\r\n"), std::string::npos) << got;
+    EXPECT_NE(got.find("Connection: keep-alive\r\n"), std::string::npos) << got;
+    EXPECT_NE(got.find("HTTP/1.1 200 Connection established", second), std::string::npos) << got;
+    {
+        std::lock_guard lock(mu);
+        EXPECT_EQ(offered, (std::vector<std::string>{"-", "Negotiate YmFk", "Negotiate Z29vZA=="}));
+    }
+
+    // Three refused attempts: the third 407 closes the connection.
+    got.clear();
+    auto took = time_until_closed(
+        p.connect(), connect + "\r\n" + connect + "\r\n" + connect + "\r\n" + connect + "\r\n",
+        std::chrono::milliseconds(5000), &got);
+    EXPECT_LT(took, std::chrono::milliseconds(4000)) << got;
+    std::size_t n = 0;
+    for (auto at = got.find("HTTP/1.1 407"); at != std::string::npos;
+         at = got.find("HTTP/1.1 407", at + 1)) {
+        ++n;
+    }
+    EXPECT_EQ(n, 3u) << got;
+    EXPECT_NE(got.find("Connection: close\r\n"), std::string::npos) << got;
+    EXPECT_EQ(got.find("200 Connection established"), std::string::npos) << got;
+}
+
+}  // namespace
+}  // namespace consolegate::proxy
