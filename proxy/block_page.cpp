@@ -129,7 +129,8 @@ bool is_navigation(std::string_view sec_fetch_mode, std::string_view accept) {
 }
 
 rendered_response render_block_page(const verdict& v, bool navigation, std::string_view host,
-                                    const core::block_page_config& opts) {
+                                    const core::block_page_config& opts,
+                                    std::string_view corp_user) {
     rendered_response r;
     r.status = 403;
     if (v.expire_console_cookies) {
@@ -155,6 +156,7 @@ rendered_response render_block_page(const verdict& v, bool navigation, std::stri
         json_field(r.body, "reason", reason_text(v), first);
         json_field(r.body, "rule", v.rule, first);
         json_field(r.body, "event_id", v.event_id, first);
+        if (!corp_user.empty()) json_field(r.body, "corp_user", corp_user, first);
         if (auto note = elevation_note(v); !note.empty()) {
             json_field(r.body, "elevation_request", v.elevation_id, first);
             json_field(r.body, "elevation", note, first);
@@ -177,7 +179,13 @@ rendered_response render_block_page(const verdict& v, bool navigation, std::stri
         "<h1>This AWS sign-in was blocked</h1>\n"
         "<p>The corporate gateway did not allow this request to ";
     b += html_escape(host);
-    b += ".</p>\n<dl>\n";
+    b += ".</p>\n";
+    if (!corp_user.empty()) {
+        b += "<p>You are signed in to the network as <strong>";
+        b += html_escape(corp_user);
+        b += "</strong>.</p>\n";
+    }
+    b += "<dl>\n";
     field(b, "Account", shown_account(v));
     field(b, "Role", shown_role(v));
     field(b, "Sign-in type", shown_flow(v));

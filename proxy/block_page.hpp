@@ -25,8 +25,11 @@ struct rendered_response {
 bool is_navigation(std::string_view sec_fetch_mode, std::string_view accept);
 
 // `opts.team_url` is the derived one (core::block_page_team_url), not [proxy.block_page]'s alone.
+// `corp_user`: the person on the corporate network when the gateway knows it ("" = unknown): the
+// page says "signed in to the network as …" (docs/identity.md).
 rendered_response render_block_page(const verdict& v, bool navigation, std::string_view host,
-                                    const core::block_page_config& opts);
+                                    const core::block_page_config& opts,
+                                    std::string_view corp_user = {});
 
 // The verdict's reason as the block page, logs and tests name it: the policy's reason code
 // ("default-deny", …; core::to_string) or the hook's own ("no-verdict", "inspector_error").

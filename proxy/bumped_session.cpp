@@ -257,7 +257,9 @@ asio::awaitable<bool> answer_deny(bumped_connection& c, exchange& r, const verdi
     count(c.st.requests_denied);
     // The unread rest of a streamed body would be parsed as the next request: close.
     bool keep = r.keep_alive && !r.streaming;
-    auto page = render_block_page(v, r.navigation, c.host, c.svc->shared.block_page);
+    const auto* who = r.corp ? r.corp.get() : c.corp.get();
+    auto page = render_block_page(v, r.navigation, c.host, c.svc->shared.block_page,
+                                  who ? std::string_view(who->user) : std::string_view());
     co_await write_rendered(c.client, page, keep, c.o.idle_timeout);
     if (!keep) {
         c.client.shutdown_now();
@@ -412,7 +414,9 @@ asio::awaitable<bool> answer_blocked(bumped_connection& c, exchange& r, const ve
                                      bool response_read) {
     count(c.st.requests_denied);
     if (!response_read) r.upstream_keep = false;
-    auto page = render_block_page(v, r.navigation, c.host, c.svc->shared.block_page);
+    const auto* who = r.corp ? r.corp.get() : c.corp.get();
+    auto page = render_block_page(v, r.navigation, c.host, c.svc->shared.block_page,
+                                  who ? std::string_view(who->user) : std::string_view());
     co_await write_rendered(c.client, page, r.keep_alive, c.o.idle_timeout);
     co_return true;
 }

@@ -105,6 +105,25 @@ TEST(block_page, html_escapes_and_explains) {
     EXPECT_TRUE(r.set_cookies.empty());
 }
 
+// The person on the corporate network (docs/identity.md), escaped; said only when known.
+TEST(block_page, says_who_is_signed_in_to_the_network_when_known) {
+    auto html = render_block_page(denied(), true, "h", no_contact(), "alice<x>@CORP.EXAMPLE").body;
+    EXPECT_NE(html.find("You are signed in to the network as <strong>alice&lt;x&gt;@CORP.EXAMPLE"
+                        "</strong>."),
+              std::string::npos)
+        << html;
+    EXPECT_EQ(html.find("<x>"), std::string::npos);
+    EXPECT_EQ(render_block_page(denied(), true, "h", no_contact()).body.find("signed in to the"),
+              std::string::npos);
+    auto json = boost::json::parse(
+                    render_block_page(denied(), false, "h", no_contact(), "CORP\\bob\"").body)
+                    .as_object();
+    EXPECT_EQ(json.at("corp_user").as_string(), "CORP\\bob\"");
+    auto none =
+        boost::json::parse(render_block_page(denied(), false, "h", no_contact()).body).as_object();
+    EXPECT_FALSE(none.contains("corp_user"));
+}
+
 TEST(block_page, team_link_only_where_an_elevation_can_lift_the_denial) {
     auto o = no_contact();
     o.team_url = "https://team.example.com/requests";
