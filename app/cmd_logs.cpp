@@ -21,9 +21,12 @@ constexpr const char* usage =
     "         [--since 1h|RFC3339] [--until 1h|RFC3339] [--decision allow|deny]\n"
     "         [--mode enforced|report-only] [--reason CODE] [--rule NAME] [--client ADDR]\n"
     "         [--account ID|ALIAS] [--ou OU-ID|PATH] [--user NAME] [--flow FLOW] [--limit N]\n"
-    "         [--format table|json|csv] [--summary] [--follow]\n"
+    "         [--corp-user GLOB] [--format table|json|csv] [--summary] [--follow]\n"
+    "--corp-user selects the person on the corporate network (alice@CORP.EXAMPLE, *@CORP.EXAMPLE;\n"
+    "case-insensitive; \"\" = unidentified).\n"
     "--summary counts the attempts in range and lists the most denied accounts, users,\n"
-    "clients and rules; --follow prints matching attempts as they are recorded (Ctrl-C ends).\n";
+    "corporate users, clients and rules; --follow prints matching attempts as they are recorded "
+    "(Ctrl-C ends).\n";
 
 constexpr auto follow_poll = std::chrono::milliseconds(500);
 
@@ -94,6 +97,7 @@ std::string summary_text(audit::event_store& s, const audit::query& q, audit::ou
     const std::pair<const char*, audit::summary_key> keys[] = {
         {"accounts", audit::summary_key::account},
         {"users", audit::summary_key::user},
+        {"corp_users", audit::summary_key::corp_user},
         {"clients", audit::summary_key::client},
         {"rules", audit::summary_key::rule}};
     std::string out;
@@ -195,7 +199,7 @@ std::string summary_text(audit::event_store& s, const audit::query& q, audit::ou
 int cmd_logs(int argc, char** argv) {
     args a(argc, argv,
            {"file", "config", "decision", "mode", "since", "until", "account", "ou", "user", "flow",
-            "reason", "client", "rule", "limit", "format"},
+            "reason", "client", "rule", "limit", "format", "corp-user"},
            {"help", "summary", "follow"});
     if (!a.ok() || a.flag("help") || !a.positional().empty()) {
         std::fputs(a.ok() ? usage : (a.error() + "\n" + usage).c_str(), stderr);
@@ -278,6 +282,10 @@ int cmd_logs(int argc, char** argv) {
     q.ou = a.value("ou");
     q.user = a.value("user");
     q.flow = a.value("flow");
+    if (auto c = a.value("corp-user")) {
+        if (c->size() > 256) return fail("--corp-user takes a name or glob of at most 256 bytes");
+        q.corp_user = *c;
+    }
     if (auto l = a.value("limit")) {
         try {
             q.limit = std::stoul(*l);

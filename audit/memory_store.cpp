@@ -14,6 +14,7 @@ const std::string& summary_value(const event& e, summary_key k) {
         case summary_key::user: return e.user;
         case summary_key::client: return e.client;
         case summary_key::rule: return e.rule;
+        case summary_key::corp_user: return e.corp_user;
     }
     return e.rule;
 }

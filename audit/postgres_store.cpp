@@ -53,11 +53,22 @@ constexpr std::array<const char*, postgres_schema_version> migrations{{
     CREATE INDEX consolegate_events_reason_time ON consolegate_events (reason, time_ms, seq);
     CREATE INDEX consolegate_events_gateway_time ON consolegate_events (gateway, time_ms, seq);
     )sql",
+    // 2: the person on the corporate network (issue 15), filled in from the stored events.
+    R"sql(
+    ALTER TABLE consolegate_events ADD COLUMN corp_user text COLLATE "C" NOT NULL DEFAULT '';
+    ALTER TABLE consolegate_events ADD COLUMN corp_source text COLLATE "C" NOT NULL DEFAULT '';
+    UPDATE consolegate_events
+        SET corp_user = coalesce(event::jsonb ->> 'corp_user', ''),
+            corp_source = coalesce(event::jsonb ->> 'corp_source', '');
+    CREATE INDEX consolegate_events_corp_user_time
+        ON consolegate_events (corp_user, time_ms, seq);
+    )sql",
 }};
 
 // Serialises migrations and batch inserts across the fleet (any constant unique to us).
 constexpr const char* advisory_key = "7142018573106237441";
-constexpr std::size_t rows_per_statement = 500;  // 14 parameters each, far below libpq's 65535
+constexpr std::size_t rows_per_statement = 500;  // 16 parameters each, far below libpq's 65535
+constexpr int columns_per_row = 16;
 constexpr auto backoff_min = std::chrono::milliseconds(250);
 constexpr auto backoff_max = std::chrono::milliseconds(5000);
 
@@ -127,6 +138,26 @@ class where_clause {
         }
         if (q.ou) sql_ += " AND strpos(ou_path, " + bind(*q.ou) + "::text) > 0";
         if (q.user) sql_ += " AND strpos(lower(user_name), lower(" + bind(*q.user) + "::text)) > 0";
+        if (q.corp_user) {
+            sql_ += " AND lower(corp_user) LIKE " + bind(like_pattern(*q.corp_user)) +
+                    "::text ESCAPE '\\'";
+        }
+    }
+    // A core::glob as LIKE: `*` -> `%`, `?` -> `_`, the rest literal; ASCII lower case (the
+    // column is compared lowered: ASCII case-insensitive, as audit::matches()).
+    static std::string like_pattern(std::string_view glob) {
+        std::string out;
+        for (char c : glob) {
+            if (c == '*') {
+                out += '%';
+            } else if (c == '?') {
+                out += '_';
+            } else {
+                if (c == '%' || c == '_' || c == '\\') out += '\\';
+                out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+            }
+        }
+        return out;
     }
     // "$n" for a new parameter.
     std::string bind(std::string v) {
@@ -189,9 +220,10 @@ class postgres_store final : public event_store {
     std::vector<count_row> top_denied(const query& q, summary_key k, std::size_t n) override {
         const char* column = k == summary_key::account
                                  ? "(CASE WHEN account <> '' THEN account ELSE alias END)"
-                             : k == summary_key::user   ? "user_name"
-                             : k == summary_key::client ? "client"
-                                                        : "rule";
+                             : k == summary_key::user      ? "user_name"
+                             : k == summary_key::client    ? "client"
+                             : k == summary_key::corp_user ? "corp_user"
+                                                           : "rule";
         where_clause w(q);
         auto sql = std::string("SELECT ") + column + ", count(*) FROM consolegate_events" +
                    w.sql() + " AND effect = 'deny' AND " + column + " <> '' GROUP BY 1 " +
@@ -334,14 +366,15 @@ class postgres_target final : public batch_target {
             auto end = std::min(batch.size(), at + rows_per_statement);
             std::string sql =
                 "INSERT INTO consolegate_events (id, time_ms, effect, report_only, reason, flow, "
-                "account, alias, ou_path, user_name, client, rule, gateway, event) VALUES ";
+                "account, alias, ou_path, user_name, client, rule, gateway, event, corp_user, "
+                "corp_source) VALUES ";
             std::vector<std::string> params;
-            params.reserve((end - at) * 14);
+            params.reserve((end - at) * columns_per_row);
             for (auto i = at; i < end; ++i) {
                 auto& e = batch[i];
                 auto t = core::parse_rfc3339(e.time);
                 sql += i == at ? "(" : ",(";
-                for (int p = 0; p < 14; ++p) {
+                for (int p = 0; p < columns_per_row; ++p) {
                     sql += (p ? ",$" : "$") + std::to_string(params.size() + 1 + p);
                 }
                 sql += ")";
@@ -356,6 +389,8 @@ class postgres_target final : public batch_target {
                     params.push_back(valid_utf8(*v));
                 }
                 params.push_back(to_json_line(e));
+                params.push_back(valid_utf8(e.corp_user));
+                params.push_back(valid_utf8(e.corp_source));
             }
             // A batch whose COMMIT answer was lost is sent again: its IDs are already stored.
             sql += " ON CONFLICT (id) DO NOTHING";

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "consolegate/core/glob.hpp"
+
 namespace consolegate::audit {
 namespace {
 
@@ -64,6 +66,8 @@ bool matches(const event& e, const query& q) {
     if (q.reason && e.reason != *q.reason) return false;
     if (q.client && e.client != *q.client) return false;
     if (q.rule && e.rule != *q.rule) return false;
+    if (q.corp_user && !core::glob_match(*q.corp_user, e.corp_user, core::glob_case::insensitive))
+        return false;
     if (q.since || q.until) {
         auto t = core::parse_rfc3339(e.time);
         if (!t || (q.since && *t < *q.since) || (q.until && *t >= *q.until)) return false;

@@ -88,6 +88,7 @@ std::string page_url(const review_request& r, std::size_t page) {
     add("user", r.q.user);
     add("client", r.q.client);
     add("rule", r.q.rule);
+    add("corp_user", r.q.corp_user);
     return html_escape(u + "&page=" + std::to_string(page));
 }
 
@@ -122,6 +123,7 @@ std::string filter_form(const review_request& r) {
     h += text_input("account", "Account or alias", r.q.account);
     h += text_input("ou", "OU", r.q.ou);
     h += text_input("user", "User", r.q.user);
+    h += text_input("corp_user", "Person (corporate user, * wildcards)", r.q.corp_user);
     h += text_input("client", "Client", r.q.client);
     h += text_input("rule", "Rule", r.q.rule);
     return h + "<button type=\"submit\">Filter</button></form>\n";
@@ -180,13 +182,21 @@ std::string chart_svg(const std::vector<bucket>& chart, std::chrono::seconds ste
            std::to_string(step.count() / 60) + " min</figcaption></figure>\n";
 }
 
-std::string summary_table(const char* title, const std::vector<count_row>& rows) {
+// `filter`: the review parameter each row links to (that row's attempts), or none.
+std::string summary_table(const char* title, const std::vector<count_row>& rows,
+                          const char* filter = nullptr) {
     std::string h = std::string("<div><h3>Most denied ") + title +
                     "</h3><table><thead><tr><th scope=\"col\">" + title +
                     "</th><th scope=\"col\">Denied</th></tr></thead><tbody>";
     if (rows.empty()) h += "<tr><td colspan=\"2\">none</td></tr>";
-    for (auto& r : rows)
-        h += cell(r.key).insert(0, "<tr>") + cell(std::to_string(r.count)) + "</tr>";
+    for (auto& r : rows) {
+        auto key =
+            filter ? "<td><a href=\"" +
+                         html_escape("/review?" + std::string(filter) + "=" + url_encode(r.key)) +
+                         "\">" + html_escape(r.key) + "</a></td>"
+                   : cell(r.key);
+        h += "<tr>" + key + cell(std::to_string(r.count)) + "</tr>";
+    }
     return h + "</tbody></table></div>";
 }
 
@@ -196,7 +206,8 @@ std::string events_table(const std::vector<event>& events) {
         "<th scope=\"col\">Decision</th><th scope=\"col\">Enforced</th><th scope=\"col\">Reason"
         "</th><th scope=\"col\">Rule</th><th scope=\"col\">Flow</th><th scope=\"col\">Account"
         "</th><th scope=\"col\">Alias</th><th scope=\"col\">OU path</th><th scope=\"col\">Role / "
-        "permission set</th><th scope=\"col\">User</th><th scope=\"col\">Client</th>"
+        "permission set</th><th scope=\"col\">User</th><th scope=\"col\">Person</th>"
+        "<th scope=\"col\">Client</th>"
         "<th scope=\"col\">Host</th><th scope=\"col\">Event ID</th></tr></thead><tbody>\n";
     for (auto& e : events) {
         h += "<tr class=\"" + html_escape(e.effect) + (e.report_only ? " report-only" : "") +
@@ -205,8 +216,9 @@ std::string events_table(const std::vector<event>& events) {
              (e.flagged ? " (flagged)" : "") + "</td>" + cell(e.enforced) + cell(e.reason) +
              cell(e.rule) + cell(e.flow) + cell(e.account) + cell(e.alias) + cell(e.ou_path) +
              cell(e.permission_set.empty() ? e.role : e.role + " (" + e.permission_set + ")") +
-             cell(e.user) + cell(e.client) + cell(e.host) + "<td><a href=\"/review/event/" +
-             html_escape(e.id) + "\"><code>" + html_escape(e.id) + "</code></a></td></tr>\n";
+             cell(e.user) + cell(e.corp_user) + cell(e.client) + cell(e.host) +
+             "<td><a href=\"/review/event/" + html_escape(e.id) + "\"><code>" + html_escape(e.id) +
+             "</code></a></td></tr>\n";
     }
     return h + "</tbody></table>\n";
 }
@@ -224,6 +236,7 @@ std::string render_review_page(const review_data& d) {
     h += chart_svg(d.chart, d.bucket_size);
     h += "<section class=\"summaries\" aria-label=\"Summaries\">" +
          summary_table("accounts", d.top_accounts) + summary_table("users", d.top_users) +
+         summary_table("people", d.top_corp_users, "corp_user") +
          summary_table("clients", d.top_clients) + summary_table("rules", d.top_rules) +
          "</section>\n";
     auto pages = (d.total + review_page_size - 1) / review_page_size;
@@ -281,6 +294,8 @@ std::string render_event_page(const event& e, std::string_view node_name) {
     row("Role", e.role);
     row("Permission set", e.permission_set);
     row("User", e.user);
+    row("Person (corporate user)", e.corp_user);
+    row("Person identified by", e.corp_source);
     row("Client", e.client);
     row("Host", e.host);
     row("Method", e.method);

@@ -36,6 +36,7 @@ review_request parse_review_request(const std::vector<std::pair<std::string, std
         if (k == "reason") q.reason = v;
         if (k == "client") q.client = v;
         if (k == "rule") q.rule = v;
+        if (k == "corp_user") q.corp_user = v.substr(0, 256);
         if (k == "page" && v.size() <= 6 && std::all_of(v.begin(), v.end(), ::isdigit))
             r.page = std::stoul(v);
     }
@@ -82,6 +83,7 @@ review_data load_review(event_store& store, const review_request& r, core::time_
     }
     d.top_accounts = store.top_denied(r.q, summary_key::account, 10);
     d.top_users = store.top_denied(r.q, summary_key::user, 10);
+    d.top_corp_users = store.top_denied(r.q, summary_key::corp_user, 10);
     d.top_clients = store.top_denied(r.q, summary_key::client, 10);
     d.top_rules = store.top_denied(r.q, summary_key::rule, 10);
     return d;

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "consolegate/audit/store.hpp"
+#include "consolegate/core/glob.hpp"
 #include "consolegate/log/log.hpp"
 #include "queued_sink.hpp"
 #include "sqlite_db.hpp"
@@ -43,7 +44,32 @@ constexpr std::array<const char*, sqlite_schema_version> migrations{{
     CREATE INDEX events_rule_time ON events (rule, time_ms);
     CREATE INDEX events_reason_time ON events (reason, time_ms);
     )sql",
+    // 2: the person on the corporate network (issue 15), filled in from the stored events.
+    R"sql(
+    ALTER TABLE events ADD COLUMN corp_user TEXT NOT NULL DEFAULT '';
+    ALTER TABLE events ADD COLUMN corp_source TEXT NOT NULL DEFAULT '';
+    UPDATE events SET corp_user = coalesce(json_extract(event, '$.corp_user'), ''),
+                      corp_source = coalesce(json_extract(event, '$.corp_source'), '')
+        WHERE json_valid(event);
+    CREATE INDEX events_corp_user_time ON events (corp_user, time_ms);
+    )sql",
 }};
+
+// cg_glob(pattern, text): core::glob_match, ASCII case-insensitive, so `--corp-user` means in
+// SQL exactly what audit::matches() means (SQLite's own GLOB is case-sensitive and has classes).
+void glob_function(sqlite3_context* ctx, int, sqlite3_value** argv) {
+    auto text_of = [](sqlite3_value* v) {
+        auto* p = reinterpret_cast<const char*>(sqlite3_value_text(v));
+        return std::string_view(p ? p : "", static_cast<std::size_t>(sqlite3_value_bytes(v)));
+    };
+    sqlite3_result_int(
+        ctx, core::glob_match(text_of(argv[0]), text_of(argv[1]), core::glob_case::insensitive));
+}
+
+void add_functions(sqlite::database& db) {
+    sqlite3_create_function(db.handle(), "cg_glob", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+                            glob_function, nullptr, nullptr);
+}
 
 std::int64_t to_ms(core::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -84,6 +110,10 @@ std::string where(const query& q, std::vector<value>& binds) {
     eq("reason", q.reason);
     eq("client", q.client);
     eq("rule", q.rule);
+    if (q.corp_user) {
+        w += " AND cg_glob(?, corp_user)";
+        binds.emplace_back(*q.corp_user);
+    }
     if (q.mode) {
         w += " AND report_only = ?";
         binds.emplace_back(std::int64_t{*q.mode == "report-only"});
@@ -122,6 +152,7 @@ event parse_row(const std::string& json) {
 class sqlite_store final : public event_store {
   public:
     explicit sqlite_store(const std::filesystem::path& file) : db_(file, true) {
+        add_functions(db_);
         auto v = db_.scalar("SELECT coalesce(max(version), 0) FROM schema_version");
         if (v != sqlite_schema_version) {
             throw std::runtime_error("audit store " + file.string() + " has schema version " +
@@ -161,7 +192,8 @@ class sqlite_store final : public event_store {
                                                           "ELSE alias END)"
                              : k == summary_key::user   ? "user"
                              : k == summary_key::client ? "client"
-                                                        : "rule";
+                             : k == summary_key::corp_user ? "corp_user"
+                                                           : "rule";
         std::vector<value> binds;
         auto sql = std::string("SELECT ") + column + ", count(*) FROM events" + where(q, binds) +
                    " AND effect = 'deny' AND " + column + " != '' GROUP BY 1 ORDER BY 2 DESC, 1" +
@@ -236,8 +268,8 @@ class sqlite_target final : public batch_target {
         migrate(db_);
         insert_ = std::make_unique<sqlite::statement>(db_.prepare(
             "INSERT OR IGNORE INTO events (id, time_ms, effect, report_only, reason, flow, "
-            "account, alias, ou_path, user, client, rule, gateway, event) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+            "account, alias, ou_path, user, client, rule, gateway, event, corp_user, "
+            "corp_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
         retain();
     }
 
@@ -249,7 +281,8 @@ class sqlite_target final : public batch_target {
                 insert_->reset();
                 insert_->bind({e.id, t ? to_ms(*t) : std::int64_t{0}, e.effect,
                                std::int64_t{e.report_only}, e.reason, e.flow, e.account, e.alias,
-                               e.ou_path, e.user, e.client, e.rule, e.gateway, to_json_line(e)});
+                               e.ou_path, e.user, e.client, e.rule, e.gateway, to_json_line(e),
+                               e.corp_user, e.corp_source});
                 insert_->step();
             }
             insert_->reset();

@@ -23,7 +23,10 @@ struct query {
     std::optional<std::string> reason;  // reason code
     std::optional<std::string> client;  // client address, exact
     std::optional<std::string> rule;    // deciding rule, exact
-    std::size_t limit = 0;              // 0 = no limit; keeps the newest
+    // The person on the corporate network (event corp_user): a `*` / `?` glob, ASCII
+    // case-insensitive as corp_users rules compare (core/glob.hpp); "" matches unidentified.
+    std::optional<std::string> corp_user;
+    std::size_t limit = 0;  // 0 = no limit; keeps the newest
 };
 
 bool matches(const event& e, const query& q);

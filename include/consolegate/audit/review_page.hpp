@@ -35,6 +35,7 @@ struct review_data {
     std::vector<bucket> chart;
     std::chrono::seconds bucket_size{3600};
     std::vector<count_row> top_accounts, top_users, top_clients, top_rules;
+    std::vector<count_row> top_corp_users;  // the person on the corporate network
     std::string node_name;
 };
 // The chart's bucket size for a range: about 48 bars.

@@ -29,8 +29,9 @@ struct bucket {
     std::uint64_t blocked = 0, report_only = 0, allowed = 0;
 };
 
-// What the top-N summaries count over: "account", "user", "client", "rule".
-enum class summary_key { account, user, client, rule };
+// What the top-N summaries count over: "account", "user", "client", "rule", and the person on
+// the corporate network ("corp_user").
+enum class summary_key { account, user, client, rule, corp_user };
 
 class event_store {
   public:
@@ -64,7 +65,7 @@ struct sqlite_options {
 std::unique_ptr<event_store> open_sqlite_store(const std::filesystem::path& file);
 std::unique_ptr<sink> make_sqlite_sink(const sqlite_options& o);
 // The schema version the store migrates to (the `schema_version` table holds the file's).
-inline constexpr int sqlite_schema_version = 1;
+inline constexpr int sqlite_schema_version = 2;
 
 // The PostgreSQL store: the shared record of a fleet. Every replica writes to the same tables
 // (events carry the writing instance in `gateway`) and every replica's reader sees all of them.
@@ -92,6 +93,6 @@ std::unique_ptr<sink> make_postgres_sink(const postgres_options& o);
 // The first line of audit.postgres_password_file (without its line ending); "" for an empty
 // path. Throws std::runtime_error naming the file (never its content) when it cannot be read.
 std::string read_postgres_password(const std::filesystem::path& file);
-inline constexpr int postgres_schema_version = 1;
+inline constexpr int postgres_schema_version = 2;
 
 }  // namespace consolegate::audit

@@ -55,6 +55,10 @@ std::vector<au::event> seeded(int n, cc::time_point end, int days, unsigned seed
         e.report_only = e.effect == "deny" && rng() % 4 == 0;
         e.enforced = e.report_only ? "allow" : e.effect;
         e.rule = r == 2 ? "" : rules[rng() % 2];
+        // The person on the corporate network, by position (the random draws stay as they were).
+        const char* people[] = {"alice@CORP.EXAMPLE", "CORP\\bob_x%", "", "carol@corp.example"};
+        e.corp_user = people[i % 4];
+        e.corp_source = e.corp_user.empty() ? "none" : i % 3 ? "kerberos" : "address-map";
         out.push_back(e);
     }
     return out;
@@ -133,7 +137,7 @@ TEST(postgres_store, every_filter_agrees_with_the_in_memory_store) {
     auto db = reader(pg);
     auto mem = au::make_memory_store(events);
 
-    std::vector<au::query> queries(13);
+    std::vector<au::query> queries(18);
     queries[1].decision = "deny";
     queries[2].mode = "report-only";
     queries[3].mode = "enforced";
@@ -146,6 +150,11 @@ TEST(postgres_store, every_filter_agrees_with_the_in_memory_store) {
     queries[10].client = "10.0.0.3", queries[10].flow = "saml";
     queries[11].rule = "no-prod", queries[11].reason = "rule-deny";
     queries[12].decision = "deny", queries[12].user = "alice", queries[12].since = end - 96h;
+    queries[13].corp_user = "ALICE@corp.example";
+    queries[14].corp_user = "*@corp.example";  // alice and carol, whatever the case
+    queries[15].corp_user = "corp\\*", queries[15].decision = "deny";
+    queries[16].corp_user = "";      // the unidentified
+    queries[17].corp_user = "*_x%";  // LIKE's own wildcards are literal in a glob
     for (std::size_t i = 0; i < queries.size(); ++i) {
         SCOPED_TRACE("query " + std::to_string(i));
         auto& q = queries[i];
@@ -154,7 +163,7 @@ TEST(postgres_store, every_filter_agrees_with_the_in_memory_store) {
         EXPECT_EQ(ids(db->find(q, 0, 50)), ids(mem->find(q, 0, 50)));
         EXPECT_EQ(ids(db->find(q, 30, 25)), ids(mem->find(q, 30, 25)));
         for (auto k : {au::summary_key::account, au::summary_key::user, au::summary_key::client,
-                       au::summary_key::rule}) {
+                       au::summary_key::rule, au::summary_key::corp_user}) {
             auto a = db->top_denied(q, k, 3), b = mem->top_denied(q, k, 3);
             ASSERT_EQ(a.size(), b.size());
             for (std::size_t j = 0; j < a.size(); ++j) EXPECT_EQ(a[j].count, b[j].count);
@@ -181,7 +190,8 @@ TEST(postgres_store, every_filter_agrees_with_the_in_memory_store) {
     EXPECT_EQ(first.size() + rest.size(), events.size());
     EXPECT_EQ(seq, db->last_sequence());
     EXPECT_EQ(first.front(), events.front());  // arrival order
-    EXPECT_EQ(pg.psql("SELECT version FROM consolegate_schema_version"), "1");
+    EXPECT_EQ(pg.psql("SELECT version FROM consolegate_schema_version"),
+              std::to_string(au::postgres_schema_version));
 }
 
 TEST(postgres_store, two_writers_share_one_record_and_each_reader_sees_both) {
@@ -325,7 +335,8 @@ TEST(postgres_store, migrations_refuse_a_newer_schema_and_retention_deletes_old_
     EXPECT_FALSE(db->get(old_events[0].id));
     EXPECT_TRUE(db->get(new_events[0].id));
 
-    pg.psql("UPDATE consolegate_schema_version SET version = 2");
+    pg.psql("UPDATE consolegate_schema_version SET version = " +
+            std::to_string(au::postgres_schema_version + 1));
     EXPECT_THROW(au::make_postgres_sink(options(pg)), std::runtime_error);
     EXPECT_THROW(reader(pg), std::runtime_error);
     // A wrong password is a connection error, and its message carries no password.
@@ -337,4 +348,70 @@ TEST(postgres_store, migrations_refuse_a_newer_schema_and_retention_deletes_old_
             << e.what();
         EXPECT_EQ(std::string(e.what()).find("not-the-password"), std::string::npos);
     }
+}
+
+// A database written by a build before corp_user (schema 1) is migrated by the first writer of
+// this build: the columns are filled in from the stored events, so old attempts are found by
+// person too.
+TEST(postgres_store, a_schema_1_database_is_migrated_and_its_events_found_by_person) {
+    postgres_cluster pg;
+    auto end = *cc::parse_rfc3339("2026-11-23T12:00:00Z");
+    auto old_events = seeded(40, end - 1h, 1, 5, "old");
+    std::string sql =
+        "CREATE TABLE consolegate_schema_version (version integer NOT NULL);"
+        "INSERT INTO consolegate_schema_version VALUES (1);"
+        "CREATE TABLE consolegate_events (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        " id text COLLATE \"C\" NOT NULL UNIQUE, time_ms bigint NOT NULL,"
+        " effect text COLLATE \"C\" NOT NULL, report_only boolean NOT NULL,"
+        " reason text COLLATE \"C\" NOT NULL, flow text COLLATE \"C\" NOT NULL,"
+        " account text COLLATE \"C\" NOT NULL, alias text COLLATE \"C\" NOT NULL,"
+        " ou_path text COLLATE \"C\" NOT NULL, user_name text COLLATE \"C\" NOT NULL,"
+        " client text COLLATE \"C\" NOT NULL, rule text COLLATE \"C\" NOT NULL,"
+        " gateway text COLLATE \"C\" NOT NULL, event text NOT NULL);";
+    auto lit = [](const std::string& v) {
+        std::string out = "'";
+        for (char c : v) out += c == '\'' ? std::string("''") : std::string(1, c);
+        return out + "'";
+    };
+    for (auto& e : old_events) {
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      cc::parse_rfc3339(e.time)->time_since_epoch())
+                      .count();
+        sql +=
+            "INSERT INTO consolegate_events (id, time_ms, effect, report_only, reason, flow, "
+            "account, alias, ou_path, user_name, client, rule, gateway, event) VALUES (" +
+            lit(e.id) + "," + std::to_string(ms) + "," + lit(e.effect) + "," +
+            (e.report_only ? "true" : "false") + "," + lit(e.reason) + "," + lit(e.flow) + "," +
+            lit(e.account) + "," + lit(e.alias) + "," + lit(e.ou_path) + "," + lit(e.user) + "," +
+            lit(e.client) + "," + lit(e.rule) + "," + lit(e.gateway) + "," +
+            lit(au::to_json_line(e)) + ");";
+    }
+    // Through a file: the events' JSON is not for a shell's quotes.
+    auto file = pg.dir() / "schema-1.sql";
+    std::ofstream(file) << sql;
+    pg.psql("\\i " + file.string());
+    EXPECT_THROW(reader(pg), std::runtime_error);  // a reader never migrates
+    auto new_events = seeded(20, end, 1, 6, "new");
+    {
+        auto s = au::make_postgres_sink(options(pg));  // migrates, then appends
+        for (auto& e : new_events) s->record(e);
+        s->flush();
+        EXPECT_EQ(s->stats().written, new_events.size());
+    }
+    auto db = reader(pg);
+    auto all = old_events;
+    all.insert(all.end(), new_events.begin(), new_events.end());
+    auto mem = au::make_memory_store(all);
+    EXPECT_EQ(db->count({}), 60u);
+    for (const char* person : {"alice@corp.example", "*@CORP.EXAMPLE", "corp\\bob*", ""}) {
+        SCOPED_TRACE(person);
+        au::query q;
+        q.corp_user = person;
+        EXPECT_GT(mem->count(q), 0u);
+        EXPECT_EQ(db->count(q), mem->count(q));
+    }
+    auto top = db->top_denied({}, au::summary_key::corp_user, 10);
+    auto want = mem->top_denied({}, au::summary_key::corp_user, 10);
+    ASSERT_EQ(top.size(), want.size());
+    for (std::size_t j = 0; j < top.size(); ++j) EXPECT_EQ(top[j].count, want[j].count);
 }

@@ -145,6 +145,29 @@ class LogsTest(unittest.TestCase):
             self.assertEqual(r.stdout.splitlines()[1].split()[0], "2026-11-23T08:05:00.000Z")  # newest first
             self.assertEqual(cg("logs", "--file", path, "--since", "soon").returncode, 2)
 
+    def test_corp_user_filters_by_person_and_the_summary_counts_people(self):
+        def ev(i, effect, corp_user, source):
+            return {"id": "p%d" % i, "time": "2026-11-23T08:%02d:00.000Z" % i, "effect": effect,
+                    "enforced": effect, "account": "444455556666", "user": "u", "flow": "iam-user",
+                    "reason": "rule-deny" if effect == "deny" else "rule-allow",
+                    "corp_user": corp_user, "corp_source": source}
+        events = [ev(1, "deny", "alice@CORP.EXAMPLE", "kerberos"), ev(2, "deny", "alice@CORP.EXAMPLE", "header"),
+                  ev(3, "deny", "CORP\\bob", "address-map"), ev(4, "allow", "", "none")]
+        ids = lambda r: [json.loads(l)["id"] for l in r.stdout.splitlines()]
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "audit.jsonl")
+            with open(path, "w") as f:
+                f.writelines(json.dumps(e) + "\n" for e in events)
+            logs = lambda *a: cg("logs", "--file", path, "--format", "json", *a)
+            self.assertEqual(ids(logs("--corp-user", "ALICE@corp.example")), ["p2", "p1"])
+            self.assertEqual(ids(logs("--corp-user", "*@CORP.EXAMPLE")), ["p2", "p1"])
+            self.assertEqual(ids(logs("--corp-user", "corp\\*")), ["p3"])
+            self.assertEqual(ids(logs("--corp-user", "")), ["p4"])  # the unidentified
+            summary = json.loads(logs("--summary").stdout)
+            self.assertEqual(summary["top_denied_corp_users"][0], {"key": "alice@CORP.EXAMPLE", "count": 2})
+            self.assertIn("most denied corp_users", cg("logs", "--file", path, "--summary").stdout)
+            self.assertEqual(cg("logs", "--file", path, "--corp-user", "x" * 300).returncode, 2)
+
     def test_more_filters_summary_and_follow(self):
         def ev(i, minute, effect, report_only=False, reason="rule-deny", client="10.0.0.1", rule="no-prod"):
             return {"id": "f%d" % i, "time": "2026-11-23T08:%02d:00.000Z" % minute, "effect": effect,

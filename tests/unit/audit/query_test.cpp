@@ -42,6 +42,27 @@ TEST(query, filters) {
     EXPECT_FALSE(au::matches(e, q));
 }
 
+TEST(query, corp_user_is_a_case_insensitive_glob_and_empty_selects_the_unidentified) {
+    auto e = ev("1", "2026-11-23T04:00:00.000Z", "deny", "111122223333", "Alice");
+    e.corp_user = "alice@CORP.EXAMPLE";
+    e.corp_source = "kerberos";
+    auto nobody = ev("2", "2026-11-23T04:00:00.000Z", "deny", "111122223333", "Alice");
+    au::query q;
+    for (const char* yes : {"alice@CORP.EXAMPLE", "ALICE@corp.example", "*@corp.example", "alice@*",
+                            "a?ice@*", "*"}) {
+        q.corp_user = yes;
+        EXPECT_TRUE(au::matches(e, q)) << yes;
+    }
+    for (const char* no : {"alice", "bob@*", "*@corp", ""}) {
+        q.corp_user = no;
+        EXPECT_FALSE(au::matches(e, q)) << no;
+    }
+    q.corp_user = "";
+    EXPECT_TRUE(au::matches(nobody, q));
+    q.corp_user = "*";
+    EXPECT_TRUE(au::matches(nobody, q));  // `*` matches the empty name too
+}
+
 TEST(query, csv_quotes_and_defuses_formulas) {
     auto e = ev("1", "t", "deny", "111122223333", "=HYPERLINK(\"x\")");
     auto csv = au::format_events({e}, au::output_format::csv);

@@ -95,3 +95,30 @@ TEST(review_page, event_page_shows_every_field_escaped) {
     EXPECT_NE(html.find("o-aaaaaaaaaa/r-abcd/"), std::string::npos);
     EXPECT_NE(html.find("report-only"), std::string::npos);
 }
+
+// Who tried (issue 15): the person on the corporate network as a filter, a column, a summary
+// whose rows link to that person's attempts, and two rows of the event page; all escaped.
+TEST(review_page, filters_and_summarises_by_person_escaped) {
+    auto d = sample_data();
+    d.request.q.corp_user = "<i>*@CORP.EXAMPLE";
+    d.events[0].corp_user = "alice<b>@CORP.EXAMPLE";
+    d.events[0].corp_source = "kerberos";
+    d.top_corp_users = {{"alice<b>@CORP.EXAMPLE", 7}, {"CORP\\bob", 2}};
+    auto html = au::render_review_page(d);
+    EXPECT_NE(html.find("name=\"corp_user\""), std::string::npos);
+    EXPECT_NE(html.find("value=\"&lt;i&gt;*@CORP.EXAMPLE\""), std::string::npos) << html;
+    EXPECT_NE(html.find("<h3>Most denied people</h3>"), std::string::npos);
+    EXPECT_NE(html.find("<th scope=\"col\">Person</th>"), std::string::npos);
+    EXPECT_NE(html.find("<td>alice&lt;b&gt;@CORP.EXAMPLE</td>"), std::string::npos) << html;
+    EXPECT_NE(html.find("href=\"/review?corp_user=alice%3Cb%3E%40CORP.EXAMPLE\">alice&lt;b&gt;@"
+                        "CORP.EXAMPLE</a>"),
+              std::string::npos)
+        << html;
+    EXPECT_NE(html.find("&amp;corp_user=%3Ci%3E"), std::string::npos) << html;  // pagination
+    EXPECT_EQ(html.find("<b>"), std::string::npos);
+    EXPECT_EQ(html.find("<i>"), std::string::npos);
+
+    auto page = au::render_event_page(d.events[0], "gw");
+    EXPECT_NE(page.find("alice&lt;b&gt;@CORP.EXAMPLE"), std::string::npos) << page;
+    EXPECT_NE(page.find("kerberos"), std::string::npos) << page;
+}

@@ -21,6 +21,7 @@ TEST(review_request, ranges_filters_and_junk) {
                                   {"reason", "rule-deny"},
                                   {"client", "10.0.0.1"},
                                   {"rule", "no-prod"},
+                                  {"corp_user", "*@CORP.EXAMPLE"},
                                   {"page", "3"}},
                                  now);
     EXPECT_EQ(r.q.since, now - 7 * 24h);
@@ -31,6 +32,7 @@ TEST(review_request, ranges_filters_and_junk) {
     EXPECT_EQ(r.q.reason, "rule-deny");
     EXPECT_EQ(r.q.client, "10.0.0.1");
     EXPECT_EQ(r.q.rule, "no-prod");
+    EXPECT_EQ(r.q.corp_user, "*@CORP.EXAMPLE");
     EXPECT_EQ(r.page, 3u);
 
     // A custom range as datetime-local inputs send it (UTC).

@@ -53,6 +53,10 @@ std::vector<au::event> seeded(int n, cc::time_point end, int days, unsigned seed
         e.report_only = e.effect == "deny" && rng() % 4 == 0;
         e.enforced = e.report_only ? "allow" : e.effect;
         e.rule = r == 2 ? "" : rules[rng() % 2];
+        // The person on the corporate network, by position (the random draws stay as they were).
+        const char* people[] = {"alice@CORP.EXAMPLE", "CORP\\bob", "", "carol@corp.example"};
+        e.corp_user = people[i % 4];
+        e.corp_source = e.corp_user.empty() ? "none" : i % 3 ? "kerberos" : "address-map";
         out.push_back(e);
     }
     return out;
@@ -88,7 +92,7 @@ TEST(sqlite_store, every_filter_agrees_with_the_in_memory_store) {
     auto db = au::open_sqlite_store(dir / "audit.sqlite");
     auto mem = au::make_memory_store(events);
 
-    std::vector<au::query> queries(13);
+    std::vector<au::query> queries(17);
     queries[1].decision = "deny";
     queries[2].mode = "report-only";
     queries[3].mode = "enforced";
@@ -101,6 +105,10 @@ TEST(sqlite_store, every_filter_agrees_with_the_in_memory_store) {
     queries[10].client = "10.0.0.3", queries[10].flow = "saml";
     queries[11].rule = "no-prod", queries[11].reason = "rule-deny";
     queries[12].decision = "deny", queries[12].user = "alice", queries[12].since = end - 96h;
+    queries[13].corp_user = "ALICE@corp.example";
+    queries[14].corp_user = "*@corp.example";  // alice and carol, whatever the case
+    queries[15].corp_user = "corp\\*", queries[15].decision = "deny";
+    queries[16].corp_user = "";  // the unidentified
     for (std::size_t i = 0; i < queries.size(); ++i) {
         SCOPED_TRACE("query " + std::to_string(i));
         auto& q = queries[i];
@@ -109,7 +117,7 @@ TEST(sqlite_store, every_filter_agrees_with_the_in_memory_store) {
         EXPECT_EQ(ids(db->find(q, 0, 50)), ids(mem->find(q, 0, 50)));
         EXPECT_EQ(ids(db->find(q, 30, 25)), ids(mem->find(q, 30, 25)));
         for (auto k : {au::summary_key::account, au::summary_key::user, au::summary_key::client,
-                       au::summary_key::rule}) {
+                       au::summary_key::rule, au::summary_key::corp_user}) {
             auto a = db->top_denied(q, k, 3), b = mem->top_denied(q, k, 3);
             ASSERT_EQ(a.size(), b.size());
             for (std::size_t j = 0; j < a.size(); ++j) EXPECT_EQ(a[j].count, b[j].count);
@@ -191,4 +199,93 @@ TEST(sqlite_store, retention_deletes_by_age_and_by_size) {
     auto rest = small->after(seq, 100000);
     ASSERT_FALSE(rest.empty());
     EXPECT_EQ(rest.back().id, many.back().id);
+}
+
+// A file written by a build before corp_user (schema 1) is migrated in place when the writer
+// opens it: the new columns are filled in from the stored events, so old attempts are found by
+// person too, and new ones are written with them.
+TEST(sqlite_store, a_schema_1_file_is_migrated_and_its_events_found_by_person) {
+    auto dir = temp_dir("migrate");
+    auto file = dir / "audit.sqlite";
+    auto end = *cc::parse_rfc3339("2026-11-23T12:00:00Z");
+    auto old_events = seeded(40, end - 1h, 1, 5);
+    {
+        sqlite3* raw = nullptr;
+        ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+        // Schema 1 as it shipped (audit/sqlite_store.cpp, migration 0).
+        const char* v1 = R"sql(
+            CREATE TABLE schema_version (version INTEGER NOT NULL);
+            INSERT INTO schema_version VALUES (1);
+            CREATE TABLE events (
+                seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, time_ms INTEGER NOT NULL,
+                effect TEXT NOT NULL, report_only INTEGER NOT NULL, reason TEXT NOT NULL,
+                flow TEXT NOT NULL, account TEXT NOT NULL, alias TEXT NOT NULL,
+                ou_path TEXT NOT NULL, user TEXT NOT NULL, client TEXT NOT NULL,
+                rule TEXT NOT NULL, gateway TEXT NOT NULL, event TEXT NOT NULL);
+            CREATE INDEX events_time ON events (time_ms);)sql";
+        ASSERT_EQ(sqlite3_exec(raw, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_stmt* ins = nullptr;
+        ASSERT_EQ(sqlite3_prepare_v2(raw,
+                                     "INSERT INTO events (id, time_ms, effect, report_only, "
+                                     "reason, flow, account, alias, ou_path, user, client, rule, "
+                                     "gateway, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                                     "?, ?)",
+                                     -1, &ins, nullptr),
+                  SQLITE_OK);
+        for (auto& e : old_events) {
+            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          cc::parse_rfc3339(e.time)->time_since_epoch())
+                          .count();
+            int i = 1;
+            sqlite3_bind_text(ins, i++, e.id.c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(ins, i++, ms);
+            for (auto* v : {&e.effect})
+                sqlite3_bind_text(ins, i++, v->c_str(), -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int(ins, i++, e.report_only);
+            for (auto* v : {&e.reason, &e.flow, &e.account, &e.alias, &e.ou_path, &e.user,
+                            &e.client, &e.rule, &e.gateway}) {
+                sqlite3_bind_text(ins, i++, v->c_str(), -1, SQLITE_TRANSIENT);
+            }
+            auto json = au::to_json_line(e);
+            sqlite3_bind_text(ins, i++, json.c_str(), -1, SQLITE_TRANSIENT);
+            ASSERT_EQ(sqlite3_step(ins), SQLITE_DONE);
+            sqlite3_reset(ins);
+        }
+        sqlite3_finalize(ins);
+        sqlite3_close(raw);
+    }
+    // A reader of this build refuses the old file until a writer has migrated it.
+    EXPECT_THROW(au::open_sqlite_store(file), std::runtime_error);
+    auto new_events = seeded(20, end, 1, 6);
+    for (auto& e : new_events) e.id = "new-" + e.id;
+    write_all(file, new_events);  // the writer migrates, then appends
+
+    auto db = au::open_sqlite_store(file);
+    auto all = old_events;
+    all.insert(all.end(), new_events.begin(), new_events.end());
+    auto mem = au::make_memory_store(all);
+    EXPECT_EQ(db->count({}), 60u);
+    for (const char* person : {"alice@corp.example", "*@CORP.EXAMPLE", "corp\\bob", ""}) {
+        SCOPED_TRACE(person);
+        au::query q;
+        q.corp_user = person;
+        EXPECT_GT(mem->count(q), 0u);
+        EXPECT_EQ(db->count(q), mem->count(q));
+        EXPECT_EQ(ids(db->find(q, 0, 100)), ids(mem->find(q, 0, 100)));
+    }
+    auto top = db->top_denied({}, au::summary_key::corp_user, 10);
+    auto want = mem->top_denied({}, au::summary_key::corp_user, 10);
+    ASSERT_EQ(top.size(), want.size());
+    for (std::size_t j = 0; j < top.size(); ++j) {
+        EXPECT_EQ(top[j].key, want[j].key);
+        EXPECT_EQ(top[j].count, want[j].count);
+    }
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(raw, "SELECT version FROM schema_version", -1, &st, nullptr);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(st, 0), 2);
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
 }
