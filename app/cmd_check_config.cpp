@@ -8,6 +8,7 @@
 #include "consolegate/identity/address_map_file.hpp"
 #include "consolegate/identity/groups.hpp"
 #include "consolegate/identity/kerberos.hpp"
+#include "identity_hub.hpp"
 
 namespace consolegate::app {
 
@@ -80,6 +81,12 @@ int cmd_check_config(int argc, char** argv) {
                                id.kerberos_keytab_at.column, "identity.kerberos_keytab: " + bad};
             std::fprintf(stderr, "%s\n%s: 1 problem\n", core::format_diagnostic(d).c_str(),
                          argv[1]);
+            return 2;
+        }
+    }
+    if (r.cfg) {
+        if (auto bad = identity_hub::check_ldap(*r.cfg); !bad.empty()) {
+            std::fprintf(stderr, "%s: %s\n%s: 1 problem\n", argv[1], bad.c_str(), argv[1]);
             return 2;
         }
     }

@@ -512,10 +512,13 @@ bool gateway::impl::apply_reload(std::string& message) {
                    {{"setting", what}});
         return false;
     }
-    if (auto bad = identity_hub::check_kerberos(*next); !bad.empty()) {
+    auto bad = identity_hub::check_kerberos(*next);
+    if (bad.empty()) bad = identity_hub::check_ldap(*next);
+    if (!bad.empty()) {
         ++reloads.refused;
         message = "configuration refused: " + bad + "; the running configuration stays";
-        log::write(log::level::error, "app", "reload refused: Kerberos keytab", {{"problem", bad}});
+        log::write(log::level::error, "app", "reload refused: identity settings",
+                   {{"problem", bad}});
         return false;
     }
     policy.store(make_policy_snapshot(next));

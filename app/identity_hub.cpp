@@ -1,5 +1,7 @@
 #include "identity_hub.hpp"
 
+#include <algorithm>
+#include <fstream>
 #include <stdexcept>
 
 #include "consolegate/identity/trusted_header.hpp"
@@ -52,6 +54,54 @@ std::shared_ptr<identity_hub> identity_hub::make(const core::config& cfg,
     return hub;
 }
 
+// The LDAP settings with the bind password read; throws naming the file when it cannot be.
+identity::ldap_settings ldap_settings_of(const core::ldap_config& l) {
+    identity::ldap_settings s;
+    s.uri = l.uri;
+    s.starttls = l.starttls;
+    s.ca_file = l.ca_file;
+    s.bind_dn = l.bind_dn;
+    if (!l.password_file.empty()) {
+        std::ifstream in(l.password_file);
+        std::string line;
+        if (!in || !std::getline(in, line))
+            throw std::runtime_error("identity.ldap_password_file: cannot read " +
+                                     l.password_file.string());
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty())
+            throw std::runtime_error("identity.ldap_password_file: " + l.password_file.string() +
+                                     " holds no password on its first line");
+        s.password = std::move(line);
+    }
+    s.user_base = l.user_base;
+    s.user_filter = l.user_filter;
+    s.group_base = l.group_base;
+    s.group_filter = l.group_filter;
+    s.group_attribute = l.group_attribute;
+    s.ttl = l.cache_ttl;
+    s.timeout = l.timeout;
+    return s;
+}
+
+bool same_ldap(const core::ldap_config& a, const core::ldap_config& b) {
+    return a.uri == b.uri && a.starttls == b.starttls && a.ca_file == b.ca_file &&
+           a.bind_dn == b.bind_dn && a.password_file == b.password_file &&
+           a.user_base == b.user_base && a.user_filter == b.user_filter &&
+           a.group_base == b.group_base && a.group_filter == b.group_filter &&
+           a.group_attribute == b.group_attribute && a.cache_ttl == b.cache_ttl &&
+           a.timeout == b.timeout;
+}
+
+std::string identity_hub::check_ldap(const core::config& cfg) {
+    if (!cfg.identity.ldap.enabled()) return "";
+    try {
+        ldap_settings_of(cfg.identity.ldap);
+        return "";
+    } catch (const std::runtime_error& e) {
+        return e.what();
+    }
+}
+
 std::string identity_hub::check_kerberos(const core::config& cfg) {
     try {
         open_acceptor(cfg);
@@ -68,6 +118,13 @@ void identity_hub::apply(const core::config& cfg) {
     k->networks = id;
     k->acceptor = open_acceptor(cfg);
     kerberos_.store(std::move(k));
+    if (!id.ldap.enabled()) {
+        ldap_.store(nullptr);
+    } else if (!ldap_.load() || !same_ldap(ldap_config_, id.ldap)) {
+        // A reload checked the password file first (check_ldap); the start throws from here.
+        ldap_.store(std::make_shared<identity::ldap_group_cache>(ldap_settings_of(id.ldap)));
+    }
+    ldap_config_ = id.ldap;
     map_.set_limit(static_cast<std::size_t>(id.address_map_max));
     max_ttl_ms_.store(id.address_map_max_ttl.count(), std::memory_order_relaxed);
     trusted_.store(std::make_shared<const std::vector<core::cidr>>(id.trusted_header_from));
@@ -109,7 +166,19 @@ std::string identity_hub::poll_groups(bool& ok) {
 proxy::shared_identity identity_hub::add_groups(proxy::shared_identity who) const {
     if (!who) return who;
     auto table = groups_.load();
-    return identity::with_groups(std::move(who), table.get());
+    who = identity::with_groups(std::move(who), table.get());
+    auto ldap = ldap_.load();
+    if (!ldap) return who;
+    // The directory's groups as last looked up (never waited for: a user not looked up yet has
+    // none from LDAP until the lookup lands; docs/identity.md).
+    auto found = ldap->groups(who->user);
+    if (!found || found->empty()) return who;
+    auto merged = std::make_shared<core::corp_identity>(*who);
+    for (auto& g : *found) {
+        if (std::find(merged->groups.begin(), merged->groups.end(), g) == merged->groups.end())
+            merged->groups.push_back(std::move(g));
+    }
+    return merged;
 }
 
 void identity_hub::tick(std::chrono::system_clock::time_point now) {
@@ -297,6 +366,23 @@ void identity_hub::write_prometheus(std::string& out) const {
                       v(counters_.kerberos_challenged));
     net::write_sample(out, "consolegate_identity_kerberos_total{outcome=\"refused\"}",
                       v(counters_.kerberos_refused));
+    if (auto ldap = ldap_.load()) {
+        const auto& l = ldap->counters();
+        write_metric(out, "consolegate_identity_ldap_users", "gauge",
+                     "Users whose LDAP groups are cached (or being looked up)",
+                     std::uint64_t(ldap->users()));
+        net::write_metric_header(out, "consolegate_identity_ldap_total", "counter",
+                                 "LDAP group cache: asks answered from the cache (hit), asks "
+                                 "that found nothing yet (miss), directory lookups and failures, "
+                                 "lookups not queued (dropped)");
+        net::write_sample(out, "consolegate_identity_ldap_total{outcome=\"hit\"}", v(l.hits));
+        net::write_sample(out, "consolegate_identity_ldap_total{outcome=\"miss\"}", v(l.misses));
+        net::write_sample(out, "consolegate_identity_ldap_total{outcome=\"lookup\"}", v(l.lookups));
+        net::write_sample(out, "consolegate_identity_ldap_total{outcome=\"failure\"}",
+                          v(l.failures));
+        net::write_sample(out, "consolegate_identity_ldap_total{outcome=\"dropped\"}",
+                          v(l.dropped));
+    }
     auto groups = groups_.load();
     write_metric(out, "consolegate_identity_group_users", "gauge", "Users the groups file lists",
                  std::uint64_t(groups ? groups->users() : 0));

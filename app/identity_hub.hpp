@@ -20,6 +20,7 @@
 #include "consolegate/identity/address_map_file.hpp"
 #include "consolegate/identity/groups.hpp"
 #include "consolegate/identity/kerberos.hpp"
+#include "consolegate/identity/ldap_groups.hpp"
 #include "consolegate/proxy/identification.hpp"
 
 namespace consolegate::app {
@@ -53,6 +54,8 @@ class identity_hub : public std::enable_shared_from_this<identity_hub> {
     // Empty when `cfg`'s Kerberos settings can be applied (the keytab checks out), else why not:
     // a reload with a bad keytab is refused before anything changes.
     static std::string check_kerberos(const core::config& cfg);
+    // Empty when cfg's LDAP settings can be applied (the password file reads), else why not.
+    static std::string check_ldap(const core::config& cfg);
     // The control thread's tick: prunes expired mappings, reloads the file when it changed.
     void tick(std::chrono::system_clock::time_point now);
     // What the proxy asks (identification.hpp); the hooks keep this hub alive.
@@ -90,6 +93,9 @@ class identity_hub : public std::enable_shared_from_this<identity_hub> {
     std::optional<identity::file_watch> groups_watch_;  // control thread only
     std::atomic<std::shared_ptr<const identity::group_table>> groups_;
     std::atomic<std::shared_ptr<const kerberos_state>> kerberos_;
+    // LDAP groups: the cache and its thread, replaced when a reload changes the settings.
+    std::atomic<std::shared_ptr<identity::ldap_group_cache>> ldap_;
+    core::ldap_config ldap_config_;  // control thread only: what ldap_ was built from
     identity_counters counters_;
 };
 

@@ -42,6 +42,11 @@ pkg_check_modules(KRB5 IMPORTED_TARGET krb5-gssapi krb5)
 cg_require(KRB5_FOUND "MIT krb5 GSSAPI" "libkrb5-dev")
 add_library(cg::krb5 ALIAS PkgConfig::KRB5)
 
+# OpenLDAP's libldap for group membership from a directory (identity/ldap_groups.cpp only).
+pkg_check_modules(LDAP IMPORTED_TARGET ldap)
+cg_require(LDAP_FOUND "OpenLDAP libldap" "libldap-dev")
+add_library(cg::ldap ALIAS PkgConfig::LDAP)
+
 find_package(pugixml CONFIG)
 cg_require(pugixml_FOUND "pugixml" "libpugixml-dev")
 

@@ -85,6 +85,70 @@ namespace consolegate::core::config_detail {
 
 // The keytab itself (readable, not world-readable, holding the principal) is checked where
 // Kerberos is linked: check-config and the start (identity/kerberos.hpp).
+// Every ldap_* key needs ldap_uri; the searches must be able to name the user.
+void loader::check_ldap(const toml::table& t) {
+    const auto& l = cfg.identity.ldap;
+    auto at = [&](const char* key) -> const toml::node& {
+        const auto* n = t.get(key);
+        return n ? *n : static_cast<const toml::node&>(t);
+    };
+    if (!l.enabled()) {
+        for (const char* key :
+             {"ldap_starttls", "ldap_ca_file", "ldap_bind_dn", "ldap_password_file",
+              "ldap_user_base", "ldap_user_filter", "ldap_group_base", "ldap_group_filter",
+              "ldap_group_attribute", "ldap_cache_ttl", "ldap_timeout"}) {
+            if (t.contains(key))
+                error(at(key), std::string("identity.") + key +
+                                   " is set but identity.ldap_uri is not: LDAP groups are off");
+        }
+        return;
+    }
+    const bool ldaps = l.uri.starts_with("ldaps://");
+    if (!ldaps && !l.uri.starts_with("ldap://"))
+        error(at("ldap_uri"), "identity.ldap_uri: \"" + l.uri.substr(0, 64) +
+                                  "\" is not an ldap:// or ldaps:// URI");
+    if (l.starttls && ldaps)
+        error(at("ldap_starttls"),
+              "identity.ldap_starttls: ldaps:// is TLS already; StartTLS is for ldap://");
+    if (l.group_base.empty() || l.group_filter.empty())
+        error(at("ldap_uri"),
+              "identity.ldap_uri needs identity.ldap_group_base and identity.ldap_group_filter "
+              "(e.g. \"(&(objectClass=groupOfNames)(member={dn}))\")");
+    auto names_user = [](const std::string& f) {
+        return f.find("{user}") != std::string::npos || f.find("{name}") != std::string::npos;
+    };
+    if (!l.group_filter.empty() && !names_user(l.group_filter) &&
+        l.group_filter.find("{dn}") == std::string::npos)
+        error(at("ldap_group_filter"),
+              "identity.ldap_group_filter names no user: use {user}, {name} or {dn}");
+    if (l.user_base.empty() != l.user_filter.empty())
+        error(at(l.user_base.empty() ? "ldap_user_filter" : "ldap_user_base"),
+              "identity.ldap_user_base and identity.ldap_user_filter go together (the search "
+              "that finds the user's DN for {dn})");
+    if (!l.user_filter.empty() && !names_user(l.user_filter))
+        error(at("ldap_user_filter"),
+              "identity.ldap_user_filter names no user: use {user} or "
+              "{name}");
+    if (l.group_filter.find("{dn}") != std::string::npos && l.user_base.empty())
+        error(at("ldap_group_filter"),
+              "identity.ldap_group_filter uses {dn}: set identity.ldap_user_base and "
+              "identity.ldap_user_filter to find it");
+    if (!l.bind_dn.empty() && l.password_file.empty())
+        error(at("ldap_bind_dn"), "identity.ldap_bind_dn needs identity.ldap_password_file");
+    if (l.bind_dn.empty() && !l.password_file.empty())
+        error(at("ldap_password_file"),
+              "identity.ldap_password_file is set but identity.ldap_bind_dn is not");
+    if (!l.ca_file.empty() && !ldaps && !l.starttls)
+        error(at("ldap_ca_file"),
+              "identity.ldap_ca_file is set but the connection is not TLS: use ldaps:// or "
+              "ldap_starttls = true");
+    if (l.group_attribute.empty()) error(at("ldap_group_attribute"), "must not be empty");
+    if (l.cache_ttl < std::chrono::seconds(1))
+        error(at("ldap_cache_ttl"), "identity.ldap_cache_ttl: must be at least 1s");
+    if (l.timeout < std::chrono::milliseconds(100) || l.timeout > std::chrono::minutes(1))
+        error(at("ldap_timeout"), "identity.ldap_timeout: must be from 100ms to 1m");
+}
+
 void loader::check_kerberos(const toml::table& t) {
     auto& id = cfg.identity;
     const bool networks = !id.kerberos_required.empty() || !id.kerberos_optional.empty();
@@ -143,8 +207,22 @@ void loader::read_identity(const toml::table& t) {
     s.get_cidrs("kerberos_required", id.kerberos_required);
     s.get_cidrs("kerberos_optional", id.kerberos_optional);
     s.get_cidrs("kerberos_off", id.kerberos_off);
+    auto& l = id.ldap;
+    s.get("ldap_uri", l.uri);
+    s.get("ldap_starttls", l.starttls);
+    s.get_path("ldap_ca_file", l.ca_file);
+    s.get("ldap_bind_dn", l.bind_dn);
+    s.get_path("ldap_password_file", l.password_file);
+    s.get("ldap_user_base", l.user_base);
+    s.get("ldap_user_filter", l.user_filter);
+    s.get("ldap_group_base", l.group_base);
+    s.get("ldap_group_filter", l.group_filter);
+    s.get("ldap_group_attribute", l.group_attribute);
+    s.get_duration("ldap_cache_ttl", l.cache_ttl);
+    s.get_duration("ldap_timeout", l.timeout);
     s.finish();
     check_kerberos(t);
+    check_ldap(t);
     if (id.address_map_max_ttl.count() < 1000)
         error(t.source(), "identity.address_map_max_ttl: must be at least 1s");
     const auto& h = id.trusted_header;

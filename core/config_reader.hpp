@@ -81,6 +81,7 @@ class loader {
     void read_admin(const toml::table& t);
     void read_identity(const toml::table& t);
     void check_kerberos(const toml::table& t);
+    void check_ldap(const toml::table& t);
     void check_admin_tls(const toml::table& t);
     void read_sessions(const toml::table& t);
 

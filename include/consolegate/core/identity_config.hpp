@@ -13,6 +13,23 @@
 
 namespace consolegate::core {
 
+// Group membership from an LDAP directory (identity/ldap_groups.hpp; docs/identity.md "Groups
+// from LDAP"). Off while `uri` is empty.
+struct ldap_config {
+    std::string uri;                      // ldap://host[:port] or ldaps://host[:port]
+    bool starttls = false;                // ldap:// only: upgrade with StartTLS before binding
+    std::filesystem::path ca_file;        // CA bundle for ldaps:// / StartTLS; empty = the system's
+    std::string bind_dn;                  // empty = anonymous
+    std::filesystem::path password_file;  // the bind password, first line; required with bind_dn
+    std::string user_base, user_filter;   // optional: the user's DN, for {dn} in group_filter
+    std::string group_base, group_filter;
+    std::string group_attribute = "cn";
+    std::chrono::milliseconds cache_ttl = std::chrono::minutes(10);
+    std::chrono::milliseconds timeout = std::chrono::seconds(5);
+
+    bool enabled() const { return !uri.empty(); }
+};
+
 struct identity_config {
     // The address-to-user map (DNS-steered SNI path): mappings pushed over the admin API, and a
     // file the gateway watches (empty = none). Every mapping counts against address_map_max;
@@ -37,6 +54,7 @@ struct identity_config {
     std::vector<cidr> kerberos_required, kerberos_optional, kerberos_off;
 
     bool kerberos_enabled() const { return !kerberos_keytab.empty(); }
+    ldap_config ldap;
 };
 
 // What Kerberos is for a client address: the longest prefix among kerberos_required,

@@ -138,5 +138,69 @@ TEST(config_identity, a_kerberos_principal_must_be_an_http_service_with_a_realm)
     EXPECT_EQ(check_service_principal("HTTP/proxy.corp.example@CORP.EXAMPLE"), "");
 }
 
+TEST(config_identity, ldap_keys_are_read) {
+    auto r = load(minimal + R"toml(
+[identity]
+ldap_uri = "ldap://dir.corp.example"
+ldap_starttls = true
+ldap_ca_file = "corp-ca.pem"
+ldap_bind_dn = "cn=gateway,dc=corp,dc=example"
+ldap_password_file = "ldap.pw"
+ldap_user_base = "ou=people,dc=corp,dc=example"
+ldap_user_filter = "(userPrincipalName={user})"
+ldap_group_base = "ou=groups,dc=corp,dc=example"
+ldap_group_filter = "(member={dn})"
+ldap_group_attribute = "cn"
+ldap_cache_ttl = "5m"
+ldap_timeout = "2s"
+)toml");
+    ASSERT_TRUE(r.cfg) << all(r);
+    const auto& l = r.cfg->identity.ldap;
+    EXPECT_TRUE(l.enabled());
+    EXPECT_TRUE(l.starttls);
+    EXPECT_EQ(l.password_file, std::filesystem::path("/nonexistent-cg/ldap.pw"));
+    EXPECT_EQ(l.group_filter, "(member={dn})");
+    EXPECT_EQ(l.cache_ttl, 5min);
+    EXPECT_EQ(l.timeout, 2s);
+    EXPECT_FALSE(load(minimal).cfg->identity.ldap.enabled());
+}
+
+TEST(config_identity, ldap_settings_that_cannot_work_or_would_do_nothing_are_refused) {
+    auto with = [](const std::string& keys) { return load(minimal + "[identity]\n" + keys); };
+    const std::string base =
+        "ldap_uri = \"ldap://d\"\nldap_group_base = \"ou=g\"\n"
+        "ldap_group_filter = \"(memberUid={name})\"\n";
+    ASSERT_TRUE(with(base).cfg) << all(with(base));
+    auto off = with("ldap_group_base = \"ou=g\"\n");
+    EXPECT_TRUE(has(off, 0, "identity.ldap_group_base is set but identity.ldap_uri is not"))
+        << all(off);
+    auto scheme = with(
+        "ldap_uri = \"http://d\"\nldap_group_base = \"ou=g\"\n"
+        "ldap_group_filter = \"(memberUid={name})\"\n");
+    EXPECT_TRUE(has(scheme, 0, "not an ldap:// or ldaps:// URI")) << all(scheme);
+    auto no_groups = with("ldap_uri = \"ldap://d\"\n");
+    EXPECT_TRUE(has(no_groups, 0, "needs identity.ldap_group_base")) << all(no_groups);
+    auto nobody = with(
+        "ldap_uri = \"ldap://d\"\nldap_group_base = \"ou=g\"\n"
+        "ldap_group_filter = \"(cn=admins)\"\n");
+    EXPECT_TRUE(has(nobody, 0, "names no user")) << all(nobody);
+    auto dn = with(
+        "ldap_uri = \"ldap://d\"\nldap_group_base = \"ou=g\"\n"
+        "ldap_group_filter = \"(member={dn})\"\n");
+    EXPECT_TRUE(has(dn, 0, "uses {dn}")) << all(dn);
+    auto tls = with(base + "ldap_ca_file = \"ca.pem\"\n");
+    EXPECT_TRUE(has(tls, 0, "the connection is not TLS")) << all(tls);
+    auto starttls = with(
+        "ldap_uri = \"ldaps://d\"\nldap_starttls = true\n"
+        "ldap_group_base = \"ou=g\"\nldap_group_filter = \"(uid={user})\"\n");
+    EXPECT_TRUE(has(starttls, 0, "ldaps:// is TLS already")) << all(starttls);
+    auto password = with(base + "ldap_bind_dn = \"cn=gw\"\n");
+    EXPECT_TRUE(has(password, 0, "needs identity.ldap_password_file")) << all(password);
+    auto half = with(base + "ldap_user_base = \"ou=p\"\n");
+    EXPECT_TRUE(has(half, 0, "go together")) << all(half);
+    auto ttl = with(base + "ldap_cache_ttl = \"10ms\"\n");
+    EXPECT_TRUE(has(ttl, 0, "at least 1s")) << all(ttl);
+}
+
 }  // namespace
 }  // namespace consolegate::core

@@ -1,0 +1,132 @@
+"""LDAP groups through the live gateway (docs/identity.md "Groups from LDAP").
+
+A throwaway slapd (tests/support/ldap/slapd.py) holds two users and their groups; the address
+map names the person behind 127.0.0.1 and a corp_groups rule on "contractors" decides. The
+directory is asked by the gateway's background thread, never while a connection waits: a
+person's first connection carries no LDAP groups (a miss queues the lookup), the next ones the
+groups the directory answered, refreshed after ldap_cache_ttl.
+"""
+import json
+import os
+import re
+import sys
+import unittest
+import urllib.request
+
+from harness import BINARY, OPERATOR_TOKEN, SANDBOX, Gateway, run, wait_until
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "../../support/ldap"))
+import slapd as slapd_fixture  # noqa: E402
+
+POLICY = """
+[[policy.rule]]
+name = "no-contractors-in-sandbox"
+effect = "deny"
+accounts = ["%s"]
+corp_groups = ["Contractors"]
+
+[[policy.rule]]
+name = "sandbox"
+effect = "allow"
+accounts = ["%s"]
+""" % (SANDBOX, SANDBOX)
+
+
+class LdapGroupsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # carol keeps the contractors group non-empty (groupOfNames needs a member) when alice leaves.
+        cls.dir = slapd_fixture.Slapd({"alice": ["contractors", "engineers"], "bob": ["engineers"],
+                                       "carol": ["contractors"]})
+        cls.addClassCleanup(cls.dir.close)
+        d = cls.dir
+        cls.identity = """
+[identity]
+ldap_uri = "%s"
+ldap_bind_dn = "%s"
+ldap_password_file = "%s"
+ldap_user_base = "%s"
+ldap_user_filter = "(mail={user})"
+ldap_group_base = "%s"
+ldap_group_filter = "(&(objectClass=groupOfNames)(member={dn}))"
+ldap_cache_ttl = "2s"
+ldap_timeout = "2s"
+""" % (d.uri, d.bind_dn, d.password_file, d.user_base, d.group_base)
+        cls.gw = Gateway(extra_toml=cls.identity, policy_toml=POLICY)
+        cls.addClassCleanup(cls.gw.close)
+        cls.gw.start()
+
+    def map_client(self, user):
+        body = json.dumps({"address": "127.0.0.1", "user": user, "ttl_seconds": 600}).encode()
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d/api/address-map" % self.gw.ports["admin"], data=body,
+            method="POST", headers={"Authorization": "Bearer " + OPERATOR_TOKEN})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            self.assertEqual(r.status, 200)
+
+    def attempt(self):
+        """A sandbox sign-in page request on the SNI listener: (status, rule of its event)."""
+        code, _, body = self.gw.curl("https://%s.signin.aws.amazon.com/console" % SANDBOX,
+                                     "-H", "Accept: application/json", via="sni")
+        return code
+
+    def ldap_metric(self, outcome):
+        m = re.search(r'^consolegate_identity_ldap_total\{outcome="%s"\} (\d+)' % outcome,
+                      self.gw.metrics(), re.M)
+        return int(m.group(1)) if m else -1
+
+    def test_groups_land_after_the_first_connection_and_follow_the_directory(self):
+        self.map_client("alice@CORP.EXAMPLE")
+        lookups = self.ldap_metric("lookup")
+        misses = self.ldap_metric("miss")
+        # First connection: the groups are unknown, the deny rule cannot match yet (documented).
+        self.assertEqual(self.attempt(), 200)
+        self.assertGreater(self.ldap_metric("miss"), misses)
+        wait_until(lambda: self.ldap_metric("lookup") > lookups, 10, "the LDAP lookup")
+        # Now the directory's answer: alice is a contractor.
+        self.assertEqual(self.attempt(), 403)
+
+        # The directory changes: alice leaves the contractors. After the TTL the next connection
+        # (served from the stale entry) queues a refresh; once it lands she is allowed.
+        self.dir.modify("dn: cn=contractors,%s\nchangetype: modify\ndelete: member\nmember: %s\n"
+                        % (self.dir.group_base, self.dir.user_dn("alice")))
+        lookups = self.ldap_metric("lookup")
+
+        def allowed():
+            return self.attempt() == 200
+        wait_until(allowed, 15, "the refreshed groups")
+        self.assertGreater(self.ldap_metric("lookup"), lookups)
+
+    def test_a_user_without_the_group_is_not_denied(self):
+        self.map_client("bob@CORP.EXAMPLE")
+        self.attempt()
+        wait_until(lambda: self.ldap_metric("lookup") >= 1, 10, "the LDAP lookup")
+        for _ in range(2):
+            self.assertEqual(self.attempt(), 200)
+        self.assertEqual(self.ldap_metric("failure"), 0)
+
+    def test_the_log_never_holds_the_bind_password(self):
+        self.attempt()
+        self.assertNotIn(slapd_fixture.READER_PW, self.gw.log("consolegate"))
+
+
+class LdapCheckConfigTest(unittest.TestCase):
+    def test_an_unreadable_password_file_is_refused(self):
+        gw = Gateway(extra_toml="""
+[identity]
+ldap_uri = "ldap://127.0.0.1:1"
+ldap_bind_dn = "cn=gateway,dc=corp,dc=example"
+ldap_password_file = "/nonexistent/ldap.pw"
+ldap_group_base = "ou=groups,dc=corp,dc=example"
+ldap_group_filter = "(memberUid={name})"
+""")
+        self.addCleanup(gw.close)
+        gw.write_config()
+        r = run([BINARY, "check-config", gw.config], timeout=30)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("identity.ldap_password_file: cannot read /nonexistent/ldap.pw", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

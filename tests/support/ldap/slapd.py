@@ -1,0 +1,161 @@
+"""A throwaway OpenLDAP directory for tests: slapd with the mdb backend on a free loopback port,
+its slapd.conf, database and LDIF in a temporary directory, loaded with slapadd before it
+starts.
+
+    with Slapd(users={"alice": ["contractors"], "bob": ["engineers"]}) as d:
+        d.uri, d.bind_dn, d.password_file, d.group_base ...
+        d.set_groups("alice", [...])   # changes membership while slapd runs (ldapmodify)
+
+Users are uid=<name>,ou=people,<suffix> (inetOrgPerson, with a userPrincipalName-like `mail`
+of <name>@CORP.EXAMPLE); groups are cn=<group>,ou=groups,<suffix> (groupOfNames, member = the
+users' DNs). Every wait is bounded; close() stops slapd and removes the directory whatever
+state the setup reached.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+SUFFIX = "dc=corp,dc=example"
+ADMIN_PW = "directory-admin-pw"
+READER_PW = "gateway-reader-pw"
+TOOL_TIMEOUT = 30
+
+
+def _free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Slapd:
+    def __init__(self, users, realm="CORP.EXAMPLE"):
+        self.dir = tempfile.mkdtemp(prefix="cg-slapd-")
+        self.proc = None
+        self.realm = realm
+        self.bind_dn = "cn=gateway,%s" % SUFFIX
+        self.admin_dn = "cn=admin,%s" % SUFFIX
+        self.group_base = "ou=groups,%s" % SUFFIX
+        self.user_base = "ou=people,%s" % SUFFIX
+        self.password_file = os.path.join(self.dir, "reader.pw")
+        with open(self.password_file, "w") as f:
+            f.write(READER_PW + "\n")
+        os.chmod(self.password_file, 0o600)
+        try:
+            self._start(users)
+        except BaseException:
+            self.close()
+            raise
+
+    def user_dn(self, name):
+        return "uid=%s,%s" % (name, self.user_base)
+
+    def _ldif(self, users):
+        out = ["dn: %s\nobjectClass: dcObject\nobjectClass: organization\ndc: corp\no: corp\n" % SUFFIX,
+               "dn: %s\nobjectClass: organizationalUnit\nou: people\n" % self.user_base,
+               "dn: %s\nobjectClass: organizationalUnit\nou: groups\n" % self.group_base,
+               "dn: %s\nobjectClass: simpleSecurityObject\nobjectClass: organizationalRole\n"
+               "cn: gateway\nuserPassword: %s\n" % (self.bind_dn, READER_PW)]
+        groups = {}
+        for name, member_of in users.items():
+            out.append("dn: %s\nobjectClass: inetOrgPerson\nuid: %s\ncn: %s\nsn: %s\n"
+                       "mail: %s@%s\n" % (self.user_dn(name), name, name, name, name, self.realm))
+            for g in member_of:
+                groups.setdefault(g, []).append(self.user_dn(name))
+        for g, members in groups.items():
+            out.append("dn: cn=%s,%s\nobjectClass: groupOfNames\ncn: %s\n%s" % (
+                g, self.group_base, g, "".join("member: %s\n" % m for m in members)))
+        return "\n".join(out)
+
+    def _start(self, users):
+        d = self.dir
+        os.makedirs(os.path.join(d, "db"))
+        self.conf = os.path.join(d, "slapd.conf")
+        with open(self.conf, "w") as f:
+            f.write("""\
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+modulepath /usr/lib/ldap
+moduleload back_mdb
+pidfile {d}/slapd.pid
+argsfile {d}/slapd.args
+database mdb
+maxsize 10485760
+suffix "{suffix}"
+rootdn "{admin}"
+rootpw {admin_pw}
+directory {d}/db
+access to attrs=userPassword by anonymous auth by * none
+access to * by dn.exact="{reader}" read by anonymous auth by * none
+""".format(d=d, suffix=SUFFIX, admin=self.admin_dn, admin_pw=ADMIN_PW, reader=self.bind_dn))
+        ldif = os.path.join(d, "seed.ldif")
+        with open(ldif, "w") as f:
+            f.write(self._ldif(users))
+        self._tool(["slapadd", "-f", self.conf, "-l", ldif])
+        for attempt in range(3):
+            self.port = _free_port()
+            self.uri = "ldap://127.0.0.1:%d" % self.port
+            log = open(os.path.join(d, "slapd.log"), "w")
+            # -d 0: stay in the foreground (so close() can stop it) and log nothing extra.
+            self.proc = subprocess.Popen(["slapd", "-f", self.conf, "-h", self.uri + "/", "-d", "0"],
+                                         stdout=log, stderr=subprocess.STDOUT)
+            if self._wait_listening(10):
+                return
+            self._stop()
+        raise RuntimeError("slapd did not start:\n" + self.log())
+
+    def _wait_listening(self, seconds):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return True
+            except OSError:
+                time.sleep(0.05)
+        return False
+
+    def _tool(self, args, input=None):
+        r = subprocess.run(args, input=input, capture_output=True, text=True, timeout=TOOL_TIMEOUT)
+        if r.returncode != 0:
+            raise RuntimeError("%s failed (%d): %s%s" % (args[0], r.returncode, r.stdout, r.stderr))
+        return r.stdout
+
+    def modify(self, ldif):
+        """Applies an LDIF change to the running directory as its administrator."""
+        return self._tool(["ldapmodify", "-x", "-H", self.uri, "-D", self.admin_dn, "-w", ADMIN_PW],
+                          input=ldif)
+
+    def log(self):
+        path = os.path.join(self.dir, "slapd.log")
+        if not os.path.exists(path):
+            return ""
+        with open(path, errors="replace") as f:
+            return f.read()[-4000:]
+
+    def _stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+
+    def close(self):
+        self._stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
