@@ -6,7 +6,8 @@ origin, and that every variant the inspector judged is in the audit record.
 
 Runs on loopback (the harness's ports), not in a network namespace: the harness's peers need no
 privileges that way, and every route tried here goes through the gateway's listeners.
-Bounded: one gateway for the module, every socket operation with a timeout (about 15 s in all)."""
+Bounded: one gateway per test class (three), every socket operation with a timeout (about
+45 s in all)."""
 import json
 import os
 import socket
@@ -577,6 +578,144 @@ class evasion_resolver_failing(unittest.TestCase):
         self.assertEqual(len(self.gw.origin_requests()), origin_before)
         metrics = self.gw.metrics()
         self.assertRegex(metrics, r"consolegate_proxy_inspected_addresses_unknown_total [1-9]")
+
+
+
+class evasion_splice_only_listed(unittest.TestCase):
+    """`not_inspected = "refuse"` ("splice only listed destinations", config/README.md "Which
+    connections are inspected") through the live binary: every CONNECT (403), `http://` URL (403)
+    and SNI (TLS alert) naming a host outside `inspect_hosts` and `pass_through_hosts` is refused
+    and recorded, whatever its addresses; the listed destination is still spliced, and the sign-in
+    names are still inspected and judged."""
+
+    PASS = "elsewhere.evil.test"  # at 127.0.0.2, where the recorder listens
+    # Unlisted names: one that resolves nowhere the stand-in DNS knows, a CNAME of sign-in, one
+    # sharing sign-in's address, and one that lives at the pass-through host's address.
+    UNLISTED = ("unlisted.evil.test", "login.evil.test", "shared.evil.test",
+                "sibling.elsewhere.evil.test")
+
+    @classmethod
+    def setUpClass(cls):
+        records = dict(STANDIN_RECORDS)
+        records["sibling.elsewhere.evil.test"] = "127.0.0.2"
+        cls.dns = StandinDNS(records)
+        try:
+            cls.gw = EvasionGateway(cls.dns.port, proxy_extra='not_inspected = "refuse"\n'
+                                    'pass_through_hosts = ["%s"]' % cls.PASS).start()
+        except Exception:
+            cls.dns.close()
+            raise
+        try:
+            cls.recorder = Recorder(cls.gw.ports["origin"])
+        except OSError:
+            cls.recorder = None
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.recorder:
+            cls.recorder.close()
+        cls.gw.close()
+        cls.dns.close()
+
+    # The clients and record checks of the splice-everything-else suite, on this gateway.
+    connect_port = evasion.connect_port
+    plain = evasion.plain
+    tunnel = evasion.tunnel
+    sni = evasion.sni
+    connect_only = evasion.connect_only
+    refused_events = evasion.refused_events
+    forbidden_reached_origin = evasion.forbidden_reached_origin
+    assert_denied_and_recorded = evasion.assert_denied_and_recorded
+
+    def assert_refused(self, name, send, status, host):
+        """`send` answers `status`, one not-inspected-refused event names `host`, and nothing
+        reaches the stand-in AWS or the recorder."""
+        origin_before = len(self.gw.origin_requests())
+        recorded_before = len(self.recorder.received) if self.recorder else 0
+        events_before = len(self.gw.events())
+        data = send()
+        self.assertEqual(status_of(data), status, "%s: %r" % (name, data[:300]))
+
+        def recorded():
+            return [e for e in self.refused_events(events_before)
+                    if e["reason"].startswith("not-inspected-refused")
+                    and e["enforced"] == "deny"
+                    and e["host"] == host]
+        wait_until(recorded, 10, "%s in the record as not-inspected-refused" % name)
+        time.sleep(0.2)
+        self.assertEqual(len(self.gw.origin_requests()), origin_before, name)
+        if self.recorder:
+            self.assertEqual(len(self.recorder.received), recorded_before, name)
+
+    def test_a_connect_to_an_unlisted_name_is_refused(self):
+        port = self.gw.ports["origin"]
+        for name in self.UNLISTED:
+            with self.subTest(name=name):
+                data_of = lambda: self.connect_only("%s:%d" % (name, port))  # noqa: E731
+                self.assert_refused("CONNECT " + name, data_of, 403, name)
+                self.assertIn(b"not allowed", data_of())
+        self.assertRegex(self.gw.metrics(), r"consolegate_proxy_refused_host_total [1-9]")
+
+    def test_an_unlisted_sni_is_refused_with_a_tls_alert(self):
+        for name in self.UNLISTED:
+            with self.subTest(name=name):
+                alerts = []
+
+                def handshake():
+                    try:
+                        self.sni(form_request("/switchrole", "account=%s" % PROD), host=name)
+                    except ssl.SSLError as e:
+                        alerts.append(e)
+                    return b""
+                self.assert_refused("SNI " + name, handshake, 0, name)
+                self.assertEqual(len(alerts), 1, name)
+                self.assertIn("ACCESS_DENIED", str(alerts[0]).upper(), alerts[0])
+
+    def test_plain_http_to_an_unlisted_name_is_refused(self):
+        port = self.gw.ports["origin"]
+        for name in self.UNLISTED:
+            for url in ("http://%s/" % name, "http://%s:%d/switchrole" % (name, port)):
+                with self.subTest(url=url):
+                    self.assert_refused("plain " + url, lambda: self.plain(
+                        ("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                         % (url, name)).encode()), 403, name)
+
+    def test_the_listed_destination_is_spliced(self):
+        if not self.recorder:
+            self.skipTest("cannot bind 127.0.0.2")
+        port = self.gw.ports["origin"]
+        events_before = len(self.gw.events())
+        before = len(self.recorder.received)
+        status, _ = self.tunnel("%s:%d" % (self.PASS, port), self.PASS, b"x")
+        self.assertEqual(status, 200)
+        wait_until(lambda: len(self.recorder.received) > before, 10, "the spliced ClientHello")
+        hello = self.recorder.received[before]
+        self.assertEqual(hello[:1], b"\x16")  # TLS, untouched: the client's own ClientHello
+        self.assertIn(self.PASS.encode(), hello)  # its SNI, as the client sent it
+        self.assertEqual(self.refused_events(events_before), [])
+
+    def test_sign_in_is_still_inspected_and_judged(self):
+        forbidden = form_request("/switchrole", "account=%s&roleName=Admin" % PROD)
+        for via, send in (("sni", lambda: self.sni(forbidden)),
+                          ("connect", lambda: self.tunnel("%s:443" % SIGNIN, SIGNIN,
+                                                          forbidden)[1])):
+            with self.subTest(via=via):
+                data = send()
+                self.assertEqual(status_of(data), 403, data[:300])
+                # The block page (JSON for a client that does not ask for HTML), naming the rule
+                # that judged it and the event that records it.
+                page = json.loads(data.split(b"\r\n\r\n", 1)[1])
+                self.assertEqual((page["blocked"], page["account"], page["rule"]),
+                                 (True, PROD, "no-prod"), page)
+                wait_until(lambda: [e for e in self.gw.events() if e["id"] == page["event_id"]
+                                    and e["account"] == PROD and e["enforced"] == "deny"],
+                           10, "the judged attempt in the record")
+        # An allowed account goes through to the stand-in AWS.
+        before = len(self.gw.origin_requests())
+        data = self.sni(form_request("/switchrole", "account=%s&roleName=Admin" % SANDBOX))
+        self.assertEqual(status_of(data), 200, data[:300])
+        self.assertEqual(len(self.gw.origin_requests()), before + 1)
+        self.assertEqual(self.forbidden_reached_origin(0), [])
 
 
 if __name__ == "__main__":
