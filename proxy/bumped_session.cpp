@@ -439,6 +439,7 @@ asio::awaitable<bool> relay_response(bumped_connection& c, exchange& r) {
         if (bec || !rp.is_done()) {
             // Nothing has reached the client yet: it gets the upstream error (502), never an
             // empty close, when the origin resets or falls silent in the body.
+            count(c.st.upstream_body_failures);
             const auto why = "reading the response of " + c.host + " failed: " +
                              (c.up.tls->timed_out() ? std::string("timed out")
                               : bec                 ? bec.message()
@@ -459,8 +460,13 @@ asio::awaitable<bool> relay_response(bumped_connection& c, exchange& r) {
     }
     c.client.expires_after(c.o.idle_timeout);
     if (co_await c.client.write(asio::buffer(c.wire))) co_return false;
-    co_return co_await stream_body(*c.up.tls, c.up.buf, rp, c.client, chunk_down, c.o.idle_timeout,
-                                   c.wire);
+    // An upstream failing mid-body cuts the client's connection short of the length or the last
+    // chunk (finish_exchange is not reached): never a complete-looking response.
+    bool upstream_failed = false;
+    const bool ok = co_await stream_body(*c.up.tls, c.up.buf, rp, c.client, chunk_down,
+                                         c.o.idle_timeout, c.wire, &upstream_failed);
+    if (upstream_failed) count(c.st.upstream_body_failures);
+    co_return ok;
 }
 
 // After a complete exchange: the upstream connection is kept for the next request (and the pool)

@@ -231,18 +231,22 @@ inline std::size_t body_space(const upstream_response& p) {
 }
 
 // Streams the rest of a message body from `from` (parser `p`, header done) to `to`, chunk-framed
-// when `chunked`. Returns false when either side fails. `wire` is scratch space.
+// when `chunked`. Returns false when either side fails (`*from_failed` set when it was `from`:
+// a reset, a timeout or a body that ended early). `wire` is scratch space.
 template <class From, class To, class Parser>
 boost::asio::awaitable<bool> stream_body(From& from, boost::beast::flat_buffer& fbuf, Parser& p,
                                          To& to, bool chunked, std::chrono::milliseconds idle,
-                                         std::string& wire) {
+                                         std::string& wire, bool* from_failed = nullptr) {
     std::array<char, read_chunk> buf;
     while (!p.is_done()) {
         body_into(p, buf.data(), buf.size());
         expires_after(from, idle);
         auto ec = co_await parse_from(from, fbuf, p, false);
         if (ec == boost::beast::http::error::need_buffer) ec = {};
-        if (ec) co_return false;
+        if (ec) {
+            if (from_failed) *from_failed = true;
+            co_return false;
+        }
         std::size_t n = buf.size() - body_space(p);
         wire.clear();
         if (chunked) {

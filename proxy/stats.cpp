@@ -68,6 +68,9 @@ void write_prometheus(std::string& out, const stats& s) {
             s.upstream_connect_failures);
     counter("upstream_cert_failures_total", "Upstream certificates that failed verification.",
             s.upstream_cert_failures);
+    counter("upstream_body_failures_total",
+            "Responses the upstream cut short mid-body (reset, timeout, early end).",
+            s.upstream_body_failures);
     counter("upstream_resumed_total", "Upstream TLS sessions resumed.", s.upstream_resumed);
     counter("leaf_mints_total", "Leaf certificates minted.", s.leaf_mints);
     counter("leaf_cache_hits_total", "Leaf certificates served from the cache.", s.leaf_cache_hits);

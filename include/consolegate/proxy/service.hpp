@@ -65,6 +65,7 @@ struct stats {
     std::atomic<std::uint64_t> upgrades{0};
     std::atomic<std::uint64_t> upstream_connect_failures{0};
     std::atomic<std::uint64_t> upstream_cert_failures{0};
+    std::atomic<std::uint64_t> upstream_body_failures{0};  // response cut short mid-body
     std::atomic<std::uint64_t> upstream_resumed{0};
     std::atomic<std::uint64_t> leaf_mints{0};
     std::atomic<std::uint64_t> leaf_cache_hits{0};

@@ -72,6 +72,24 @@ asio::awaitable<void> serve(Stream& s, beast::tcp_stream& raw) {
             raw.socket().close(ignored);
             co_return;
         }
+        if (req.target() == "/reset-mid-large-body" || req.target() == "/reset-mid-chunked-body") {
+            // A body larger than the proxy buffers (it streams), cut by a reset after 512 KiB of
+            // 1 MiB (or of chunks with no last chunk).
+            const bool chunked = req.target() == "/reset-mid-chunked-body";
+            std::string wire = std::string("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n") +
+                               (chunked ? "Transfer-Encoding: chunked\r\n\r\n"
+                                        : "Content-Length: 1048576\r\n\r\n");
+            for (int k = 0; k < 32; ++k) {
+                if (chunked) wire += "4000\r\n";
+                wire.append(16 * 1024, 'q');
+                if (chunked) wire += "\r\n";
+            }
+            co_await asio::async_write(s, asio::buffer(wire), tok);
+            boost::system::error_code ignored;
+            raw.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+            raw.socket().close(ignored);
+            co_return;
+        }
         if (req.target() == "/stall") {
             // Never answers within any test's timeout: the proxy's upstream deadline must fire.
             asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::seconds(30));
