@@ -10,7 +10,10 @@
 //     the sinks themselves, in time order as a gateway writes them.
 //
 //   bench_audit [events per round (default 200000)] [rows (default 10000000)] [--postgres]
+//               [--sqlite-file FILE]
 //
+// --sqlite-file times the review query on an existing store (migrated first, as a gateway's
+// writer would) instead of filling a new one; with rows 0 nothing is filled at all.
 // --postgres starts a throwaway PostgreSQL cluster (Debian's initdb/pg_ctl, the tests' fixture,
 // fsync on) for the PostgreSQL rows, unless CG_BENCH_POSTGRES names a server already.
 //
@@ -140,6 +143,12 @@ int main(int argc, char** argv) {
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each figure as soon as it is known
     std::vector<std::string> args(argv + 1, argv + argc);
     bool start_postgres = std::erase(args, "--postgres") > 0;
+    std::filesystem::path existing;
+    if (auto it = std::find(args.begin(), args.end(), "--sqlite-file");
+        it != args.end() && it + 1 != args.end()) {
+        existing = *(it + 1);
+        args.erase(it, it + 2);
+    }
     std::size_t n = args.size() > 0 ? std::strtoull(args[0].c_str(), nullptr, 10) : 200000;
     std::size_t rows = args.size() > 1 ? std::strtoull(args[1].c_str(), nullptr, 10) : 10000000;
     std::unique_ptr<consolegate::test::postgres_cluster> cluster;
@@ -221,8 +230,21 @@ int main(int argc, char** argv) {
     }
 
     // The review page's default query over large stores.
-    auto file = dir / "large.sqlite";
-    {
+    auto file = existing.empty() ? dir / "large.sqlite" : existing;
+    if (!existing.empty()) {
+        au::sqlite_options o;
+        o.file = file;
+        o.max_age = std::chrono::seconds(0);
+        auto t0 = steady::now();
+        au::make_sqlite_sink(o);  // migrates
+        auto store = au::open_sqlite_store(file);
+        rows = store->count({});
+        std::printf("opened %s (%zu rows) in %.0f s\n", file.c_str(), rows,
+                    std::chrono::duration<double>(steady::now() - t0).count());
+        // The store's events end when it was filled: the review's "now" is its newest event.
+        auto newest = store->find({}, 0, 1);
+        if (!newest.empty()) now = *cc::parse_rfc3339(newest[0].time);
+    } else if (rows > 0) {
         au::sqlite_options o;
         o.file = file;
         o.max_age = std::chrono::seconds(0);
@@ -232,9 +254,10 @@ int main(int argc, char** argv) {
         std::printf("filled SQLite with %zu rows in %.0f s\n", rows,
                     std::chrono::duration<double>(steady::now() - t0).count());
     }
-    std::printf("review default query over %zu SQLite rows: median %.1f ms (7 runs)\n", rows,
-                review_ms(*au::open_sqlite_store(file), now));
-    if (pg) {
+    if (rows > 0)
+        std::printf("review default query over %zu SQLite rows: median %.1f ms (7 runs)\n", rows,
+                    review_ms(*au::open_sqlite_store(file), now));
+    if (pg && rows > 0) {
         std::string password = pg_password ? pg_password : "";
         {
             au::postgres_options o;

@@ -171,6 +171,57 @@ TEST(sqlite_store, survives_a_restart_and_records_its_schema_version) {
     EXPECT_THROW(au::make_sqlite_sink(o), std::runtime_error);
 }
 
+// The query plan of `sql` on `file`, one line per step.
+std::string query_plan(const std::filesystem::path& file, const std::string& sql) {
+    sqlite3* raw = nullptr;
+    EXPECT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(raw, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &st, nullptr),
+              SQLITE_OK);
+    std::string plan;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        plan += reinterpret_cast<const char*>(sqlite3_column_text(st, 3));
+        plan += "\n";
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+    return plan;
+}
+
+TEST(sqlite_store, a_version_2_file_is_migrated_and_the_review_summaries_use_covering_indexes) {
+    auto dir = temp_dir("migrate");
+    auto file = dir / "audit.sqlite";
+    auto end = *cc::parse_rfc3339("2026-11-23T12:00:00Z");
+    auto events = seeded(200, end, 2);
+    write_all(file, events);
+    // Back to what a version-2 build left: its two narrower indexes, version 2.
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw,
+                           "DROP INDEX events_time; CREATE INDEX events_time ON events (time_ms);"
+                           "DROP INDEX events_effect_time; CREATE INDEX events_effect_time ON "
+                           "events (effect, time_ms); UPDATE schema_version SET version = 2",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(raw);
+    const std::string summary =
+        "SELECT client, count(*) FROM events WHERE time_ms >= 0 AND effect = 'deny' AND "
+        "client != '' GROUP BY 1";
+    const std::string chart =
+        "SELECT time_ms / 60000, sum(effect = 'deny' AND report_only = 0) FROM events WHERE "
+        "time_ms >= 0 GROUP BY 1";
+    EXPECT_EQ(query_plan(file, summary).find("COVERING INDEX"), std::string::npos);
+
+    write_all(file, {});  // a version-3 writer opens it
+    auto db = au::open_sqlite_store(file);
+    EXPECT_EQ(db->count({}), 200u);
+    EXPECT_NE(query_plan(file, summary).find("COVERING INDEX events_effect_time"),
+              std::string::npos)
+        << query_plan(file, summary);
+    EXPECT_NE(query_plan(file, chart).find("COVERING INDEX events_time"), std::string::npos)
+        << query_plan(file, chart);
+}
+
 TEST(sqlite_store, retention_deletes_by_age_and_by_size) {
     auto dir = temp_dir("retention");
     auto now = std::chrono::system_clock::now();
