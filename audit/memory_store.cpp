@@ -105,6 +105,33 @@ class memory_store final : public event_store {
 
 }  // namespace
 
+std::vector<count_row> top_rows(const std::unordered_map<std::string, std::uint64_t>& counts,
+                                std::size_t n) {
+    std::vector<count_row> out;
+    out.reserve(counts.size());
+    for (const auto& [key, c] : counts) out.push_back({key, c});
+    auto order = [](const count_row& a, const count_row& b) {
+        return a.count != b.count ? a.count > b.count : a.key < b.key;
+    };
+    if (out.size() > n) {
+        std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), out.end(),
+                          order);
+        out.resize(n);
+    } else {
+        std::sort(out.begin(), out.end(), order);
+    }
+    return out;
+}
+
+std::vector<std::vector<count_row>> event_store::top_denied_each(const query& q,
+                                                                 std::span<const summary_key> keys,
+                                                                 std::size_t n) {
+    std::vector<std::vector<count_row>> out;
+    out.reserve(keys.size());
+    for (auto k : keys) out.push_back(top_denied(q, k, n));
+    return out;
+}
+
 std::unique_ptr<event_store> make_memory_store(std::vector<event> events_oldest_first) {
     return std::make_unique<memory_store>(std::move(events_oldest_first));
 }

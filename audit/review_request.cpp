@@ -81,11 +81,15 @@ review_data load_review(event_store& store, const review_request& r, core::time_
             (since.time_since_epoch() / step_ms) * step_ms));
         d.chart = store.histogram(r.q, start, until, d.bucket_size);
     }
-    d.top_accounts = store.top_denied(r.q, summary_key::account, 10);
-    d.top_users = store.top_denied(r.q, summary_key::user, 10);
-    d.top_corp_users = store.top_denied(r.q, summary_key::corp_user, 10);
-    d.top_clients = store.top_denied(r.q, summary_key::client, 10);
-    d.top_rules = store.top_denied(r.q, summary_key::rule, 10);
+    static constexpr summary_key keys[] = {summary_key::account, summary_key::user,
+                                           summary_key::corp_user, summary_key::client,
+                                           summary_key::rule};
+    auto top = store.top_denied_each(r.q, keys, 10);
+    d.top_accounts = std::move(top[0]);
+    d.top_users = std::move(top[1]);
+    d.top_corp_users = std::move(top[2]);
+    d.top_clients = std::move(top[3]);
+    d.top_rules = std::move(top[4]);
     return d;
 }
 

@@ -9,8 +9,10 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "consolegate/audit/query.hpp"
@@ -29,6 +31,11 @@ struct bucket {
     std::uint64_t blocked = 0, report_only = 0, allowed = 0;
 };
 
+// The `n` most frequent of `counts`, count descending, then key ascending: how every store
+// ranks a summary.
+std::vector<count_row> top_rows(const std::unordered_map<std::string, std::uint64_t>& counts,
+                                std::size_t n);
+
 // What the top-N summaries count over: "account", "user", "client", "rule", and the person on
 // the corporate network ("corp_user").
 enum class summary_key { account, user, client, rule, corp_user };
@@ -42,6 +49,12 @@ class event_store {
     virtual std::optional<event> get(std::string_view id) = 0;
     // The `n` most frequent values among blocked (enforced deny) and report-only denials.
     virtual std::vector<count_row> top_denied(const query& q, summary_key k, std::size_t n) = 0;
+    // top_denied() for each of `keys`, in that order. The default asks once per key; the stores
+    // that hold millions of events count every key in one pass over the matching denials (the
+    // review page shows every summary at once).
+    virtual std::vector<std::vector<count_row>> top_denied_each(const query& q,
+                                                                std::span<const summary_key> keys,
+                                                                std::size_t n);
     // Buckets of `step` covering [from, to), oldest first.
     virtual std::vector<bucket> histogram(const query& q, core::time_point from,
                                           core::time_point to, std::chrono::seconds step) = 0;
@@ -93,6 +106,6 @@ std::unique_ptr<sink> make_postgres_sink(const postgres_options& o);
 // The first line of audit.postgres_password_file (without its line ending); "" for an empty
 // path. Throws std::runtime_error naming the file (never its content) when it cannot be read.
 std::string read_postgres_password(const std::filesystem::path& file);
-inline constexpr int postgres_schema_version = 2;
+inline constexpr int postgres_schema_version = 3;
 
 }  // namespace consolegate::audit

@@ -122,6 +122,20 @@ TEST(sqlite_store, every_filter_agrees_with_the_in_memory_store) {
             ASSERT_EQ(a.size(), b.size());
             for (std::size_t j = 0; j < a.size(); ++j) EXPECT_EQ(a[j].count, b[j].count);
         }
+        // The review page's one pass over every key: the same ranking, keys and counts.
+        const au::summary_key keys[] = {au::summary_key::corp_user, au::summary_key::account,
+                                        au::summary_key::rule, au::summary_key::client,
+                                        au::summary_key::user};
+        auto each = db->top_denied_each(q, keys, 3);
+        ASSERT_EQ(each.size(), 5u);
+        for (std::size_t k = 0; k < 5; ++k) {
+            auto want = db->top_denied(q, keys[k], 3);
+            ASSERT_EQ(each[k].size(), want.size());
+            for (std::size_t j = 0; j < want.size(); ++j) {
+                EXPECT_EQ(each[k][j].key, want[j].key);
+                EXPECT_EQ(each[k][j].count, want[j].count);
+            }
+        }
         auto ha = db->histogram(q, end - 7 * 24h, end, 6h);
         auto hb = mem->histogram(q, end - 7 * 24h, end, 6h);
         ASSERT_EQ(ha.size(), 28u);
@@ -336,7 +350,7 @@ TEST(sqlite_store, a_schema_1_file_is_migrated_and_its_events_found_by_person) {
     sqlite3_stmt* st = nullptr;
     sqlite3_prepare_v2(raw, "SELECT version FROM schema_version", -1, &st, nullptr);
     ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-    EXPECT_EQ(sqlite3_column_int(st, 0), 2);
+    EXPECT_EQ(sqlite3_column_int(st, 0), au::sqlite_schema_version);
     sqlite3_finalize(st);
     sqlite3_close(raw);
 }
