@@ -10,7 +10,7 @@
 //     the sinks themselves, in time order as a gateway writes them.
 //
 //   bench_audit [events per round (default 200000)] [rows (default 10000000)] [--postgres]
-//               [--sqlite-file FILE]
+//               [--sqlite-file FILE] [--no-sqlite-review]
 //
 // --sqlite-file times the review query on an existing store (migrated first, as a gateway's
 // writer would) instead of filling a new one; with rows 0 nothing is filled at all.
@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each figure as soon as it is known
     std::vector<std::string> args(argv + 1, argv + argc);
     bool start_postgres = std::erase(args, "--postgres") > 0;
+    bool skip_sqlite = std::erase(args, "--no-sqlite-review") > 0;
     std::filesystem::path existing;
     if (auto it = std::find(args.begin(), args.end(), "--sqlite-file");
         it != args.end() && it + 1 != args.end()) {
@@ -244,7 +245,7 @@ int main(int argc, char** argv) {
         // The store's events end when it was filled: the review's "now" is its newest event.
         auto newest = store->find({}, 0, 1);
         if (!newest.empty()) now = *cc::parse_rfc3339(newest[0].time);
-    } else if (rows > 0) {
+    } else if (rows > 0 && !skip_sqlite) {
         au::sqlite_options o;
         o.file = file;
         o.max_age = std::chrono::seconds(0);
@@ -254,7 +255,7 @@ int main(int argc, char** argv) {
         std::printf("filled SQLite with %zu rows in %.0f s\n", rows,
                     std::chrono::duration<double>(steady::now() - t0).count());
     }
-    if (rows > 0)
+    if (rows > 0 && !skip_sqlite)
         std::printf("review default query over %zu SQLite rows: median %.1f ms (7 runs)\n", rows,
                     review_ms(*au::open_sqlite_store(file), now));
     if (pg && rows > 0) {
