@@ -30,6 +30,7 @@ bench_sign_in() {
 }
 
 # bench_gateway_config FILE SNI_PORT CONNECT_PORT HOST ORIGIN_PORT PKI_DIR AUDIT_FILE [RESUMPTION]
+# CG_BENCH_AUDIT: jsonl (AUDIT_FILE, the default), sqlite (AUDIT_FILE with .sqlite) or off.
 # The proxy-only gateway every proxy bench runs: one worker, HOST sent to the loopback origin
 # (trusted through PKI_DIR/origin/ca.crt), leaves from PKI_DIR/corp, one allow-all rule in
 # enforce mode, every judged attempt written to AUDIT_FILE, no admin listener. RESUMPTION
@@ -69,7 +70,11 @@ effect = "allow"
 match_all = true
 
 [audit]
-jsonl_path = "$audit"
+$(case ${CG_BENCH_AUDIT:-jsonl} in
+    jsonl) echo "jsonl_path = \"$audit\"" ;;
+    sqlite) echo "sqlite_path = \"${audit%.jsonl}.sqlite\"" ;;
+    off) echo "# no sink: the review page's memory ring only" ;;
+  esac)
 
 [admin]
 enabled = false

@@ -14,7 +14,8 @@
 # ROUNDS rounds in ABBA order; each run's figure is requests per CPU-second of the gateway (all
 # its threads, the audit writer's too, from /proc). Prints each round's judged/plain ratio, then
 # their median and range.
-# Env: N (requests per run, 100000), C (clients, 50), ROUNDS (7).
+# Env: N (requests per run, 100000), C (clients, 50), ROUNDS (7), CG_BENCH_AUDIT (jsonl, sqlite
+# or off: the record's sink, bench/lib.sh).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 BUILD=${1:-build}
@@ -83,4 +84,7 @@ printf '%s\n' "${ratios[@]}" | sort -g | awk '{v[NR] = $1}
   END { printf "judged/plain median %.3fx, range %.3fx-%.3fx over %d rounds (goal >= 0.95x)\n",
         v[int((NR + 1) / 2)], v[1], v[NR], NR }'
 sleep 1.5   # the audit log is flushed every second
-echo "audit events written: $(wc -l <"$W/audit.jsonl")"
+if [[ -f $W/audit.jsonl ]]; then echo "audit events written: $(wc -l <"$W/audit.jsonl")"; fi
+if [[ -f $W/audit.sqlite ]]; then
+  echo "audit events written: $(sqlite3 "$W/audit.sqlite" 'SELECT count(*) FROM events')"
+fi
