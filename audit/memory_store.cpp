@@ -74,9 +74,8 @@ class memory_store final : public event_store {
 
     std::vector<bucket> histogram(const query& q, core::time_point from, core::time_point to,
                                   std::chrono::seconds step) override {
-        std::vector<bucket> out;
+        auto out = empty_buckets(from, to, step);
         step = std::max(step, std::chrono::seconds(1));
-        for (auto t = from; t < to; t += step) out.push_back({t, 0, 0, 0});
         for (auto& e : events_) {
             auto t = core::parse_rfc3339(e.time);
             if (!t || *t < from || *t >= to || !matches(e, q)) continue;
@@ -104,6 +103,21 @@ class memory_store final : public event_store {
 };
 
 }  // namespace
+
+std::vector<bucket> empty_buckets(core::time_point from, core::time_point to,
+                                  std::chrono::seconds step) {
+    step = std::max(step, std::chrono::seconds(1));
+    std::vector<bucket> out;
+    for (auto t = from; t < to; t += step) out.push_back({t, 0, 0, 0});
+    return out;
+}
+
+query within(const query& q, core::time_point from, core::time_point to) {
+    query r = q;
+    r.since = q.since ? std::max(*q.since, from) : from;
+    r.until = q.until ? std::min(*q.until, to) : to;
+    return r;
+}
 
 std::vector<count_row> top_rows(const std::unordered_map<std::string, std::uint64_t>& counts,
                                 std::size_t n) {

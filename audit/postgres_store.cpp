@@ -281,13 +281,10 @@ class postgres_store final : public event_store {
 
     std::vector<bucket> histogram(const query& q, core::time_point from, core::time_point to,
                                   std::chrono::seconds step) override {
-        std::vector<bucket> out;
-        auto step_ms = std::max<std::int64_t>(1000, step.count() * 1000);
-        for (auto t = from; t < to; t += step) out.push_back({t, 0, 0, 0});
+        auto out = empty_buckets(from, to, step);
         if (out.empty()) return out;
-        query r = q;
-        r.since = q.since ? std::max(*q.since, from) : from;
-        r.until = q.until ? std::min(*q.until, to) : to;
+        const auto step_ms = std::max<std::int64_t>(1000, step.count() * 1000);
+        const auto r = within(q, from, to);
         where_clause w(r);
         auto origin = w.bind(num(to_ms(from)));
         auto width = w.bind(num(step_ms));

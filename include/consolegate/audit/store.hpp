@@ -36,6 +36,12 @@ struct bucket {
 std::vector<count_row> top_rows(const std::unordered_map<std::string, std::uint64_t>& counts,
                                 std::size_t n);
 
+// Where every store's histogram() starts: the empty buckets of `step` (at least a second)
+// covering [from, to), oldest first, and `q` narrowed to [from, to).
+std::vector<bucket> empty_buckets(core::time_point from, core::time_point to,
+                                  std::chrono::seconds step);
+query within(const query& q, core::time_point from, core::time_point to);
+
 // What the top-N summaries count over: "account", "user", "client", "rule", and the person on
 // the corporate network ("corp_user").
 enum class summary_key { account, user, client, rule, corp_user };
