@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <random>
 
+#include "audit/store_conformance.hpp"
 #include "consolegate/audit/store.hpp"
 #include "consolegate/core/time.hpp"
 
@@ -76,11 +77,7 @@ void write_all(const std::filesystem::path& file, const std::vector<au::event>& 
     EXPECT_EQ(st.write_errors, 0u);
 }
 
-std::vector<std::string> ids(const std::vector<au::event>& v) {
-    std::vector<std::string> out;
-    for (auto& e : v) out.push_back(e.id);
-    return out;
-}
+using consolegate::test::ids;
 
 }  // namespace
 
@@ -111,40 +108,7 @@ TEST(sqlite_store, every_filter_agrees_with_the_in_memory_store) {
     queries[16].corp_user = "";  // the unidentified
     for (std::size_t i = 0; i < queries.size(); ++i) {
         SCOPED_TRACE("query " + std::to_string(i));
-        auto& q = queries[i];
-        EXPECT_EQ(db->count(q), mem->count(q));
-        EXPECT_GT(mem->count(q), 0u);
-        EXPECT_EQ(ids(db->find(q, 0, 50)), ids(mem->find(q, 0, 50)));
-        EXPECT_EQ(ids(db->find(q, 30, 25)), ids(mem->find(q, 30, 25)));
-        for (auto k : {au::summary_key::account, au::summary_key::user, au::summary_key::client,
-                       au::summary_key::rule, au::summary_key::corp_user}) {
-            auto a = db->top_denied(q, k, 3), b = mem->top_denied(q, k, 3);
-            ASSERT_EQ(a.size(), b.size());
-            for (std::size_t j = 0; j < a.size(); ++j) EXPECT_EQ(a[j].count, b[j].count);
-        }
-        // The review page's one pass over every key: the same ranking, keys and counts.
-        const au::summary_key keys[] = {au::summary_key::corp_user, au::summary_key::account,
-                                        au::summary_key::rule, au::summary_key::client,
-                                        au::summary_key::user};
-        auto each = db->top_denied_each(q, keys, 3);
-        ASSERT_EQ(each.size(), 5u);
-        for (std::size_t k = 0; k < 5; ++k) {
-            auto want = db->top_denied(q, keys[k], 3);
-            ASSERT_EQ(each[k].size(), want.size());
-            for (std::size_t j = 0; j < want.size(); ++j) {
-                EXPECT_EQ(each[k][j].key, want[j].key);
-                EXPECT_EQ(each[k][j].count, want[j].count);
-            }
-        }
-        auto ha = db->histogram(q, end - 7 * 24h, end, 6h);
-        auto hb = mem->histogram(q, end - 7 * 24h, end, 6h);
-        ASSERT_EQ(ha.size(), 28u);
-        ASSERT_EQ(ha.size(), hb.size());
-        for (std::size_t j = 0; j < ha.size(); ++j) {
-            EXPECT_EQ(ha[j].blocked, hb[j].blocked);
-            EXPECT_EQ(ha[j].report_only, hb[j].report_only);
-            EXPECT_EQ(ha[j].allowed, hb[j].allowed);
-        }
+        consolegate::test::expect_same_answers(*db, *mem, queries[i], end);
     }
     auto one = db->get(events[17].id);
     ASSERT_TRUE(one);
