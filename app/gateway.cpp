@@ -322,9 +322,9 @@ int gateway::impl::run() {
         resolver.timeout = upstream.timeout;
         resolver.tries = upstream.tries;
         sign_in_hook hook(policy, feed, *sink, sign_in, instance, sessions.get());
-        refusal_recorder refusals(*sink, instance);
-        pool.add([resolver, hook, refusals, s = shared.get(),
-                  who = identity->proxy_hooks()](asio::io_context& ioc) {
+        auto who = identity->proxy_hooks();
+        refusal_recorder refusals(*sink, instance, who.by_address);
+        pool.add([resolver, hook, refusals, s = shared.get(), who](asio::io_context& ioc) {
             return std::make_unique<proxy_worker>(
                 ioc, *s, hook, resolver,
                 [hook](const core::http_request_view& req, const proxy::response_view& resp) {

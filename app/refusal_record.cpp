@@ -8,7 +8,8 @@
 
 namespace consolegate::app {
 
-audit::event refusal_event(const proxy::refusal_view& r, std::string id, std::string_view gateway) {
+audit::event refusal_event(const proxy::refusal_view& r, std::string id, std::string_view gateway,
+                           const core::corp_identity* corp) {
     audit::event e;
     e.id = std::move(id);
     e.time = core::format_rfc3339(r.time);
@@ -28,6 +29,12 @@ audit::event refusal_event(const proxy::refusal_view& r, std::string id, std::st
     e.reason = std::string(r.reason);
     if (r.status != 0) e.reason += " (" + std::to_string(r.status) + ")";
     if (!r.sni.empty() && r.sni != r.host) e.source = "sni:" + std::string(r.sni.substr(0, 255));
+    if (corp && corp->known()) {
+        e.corp_user = corp->user;
+        e.corp_source = std::string(core::to_string(corp->source));
+    } else {
+        e.corp_source = std::string(core::to_string(core::corp_source::none));
+    }
     return e;
 }
 
@@ -53,7 +60,13 @@ void refusal_recorder::operator()(const proxy::refusal_view& r) const {
         }
         return;
     }
-    sink_->record(refusal_event(r, random_event_id(), gateway_));
+    proxy::shared_identity mapped;
+    const core::corp_identity* corp = r.corp;
+    if ((!corp || !corp->known()) && by_address_) {
+        mapped = by_address_(r.client);
+        corp = mapped.get();
+    }
+    sink_->record(refusal_event(r, random_event_id(), gateway_, corp));
 }
 
 }  // namespace consolegate::app

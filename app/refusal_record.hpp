@@ -8,17 +8,23 @@
 // sign-in events, so refusals are recorded through a token bucket (refusals_per_second, a burst
 // of refusal_burst); the rest are counted (unrecorded()) and logged, rate-limited, never queued.
 //
+// The person: the identity the proxy had for the connection (refusal_view::corp), else the
+// address map's for the client (a refusal can come before the connection was identified, e.g. a
+// refused Kerberos token or an unreadable first request), else nobody.
+//
 // Copies share one bucket (the hook is copied into every worker); thread-safe.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string_view>
 
 #include "consolegate/audit/event.hpp"
 #include "consolegate/audit/sink.hpp"
+#include "consolegate/proxy/identification.hpp"
 #include "consolegate/proxy/inspection.hpp"
 
 namespace consolegate::app {
@@ -26,14 +32,21 @@ namespace consolegate::app {
 inline constexpr double refusals_per_second = 50;
 inline constexpr double refusal_burst = 200;
 
-// The audit event of one refusal (pure): `gateway` is the instance name, `id` the event ID.
-audit::event refusal_event(const proxy::refusal_view& r, std::string id, std::string_view gateway);
+// The audit event of one refusal (pure): `gateway` is the instance name, `id` the event ID,
+// `corp` the person (null: none known; r.corp is not consulted here).
+audit::event refusal_event(const proxy::refusal_view& r, std::string id, std::string_view gateway,
+                           const core::corp_identity* corp = nullptr);
 
 class refusal_recorder {
   public:
-    // `sink` must outlive every copy (the gateway owns it).
-    refusal_recorder(audit::sink& sink, std::string_view gateway)
-        : sink_(&sink), gateway_(gateway), bucket_(std::make_shared<bucket>()) {}
+    using address_lookup = std::function<proxy::shared_identity(const core::ip_address&)>;
+    // `sink` must outlive every copy (the gateway owns it). `by_address` (optional) is the
+    // address map's lookup (identification::by_address), fast and non-blocking.
+    refusal_recorder(audit::sink& sink, std::string_view gateway, address_lookup by_address = {})
+        : sink_(&sink),
+          gateway_(gateway),
+          by_address_(std::move(by_address)),
+          bucket_(std::make_shared<bucket>()) {}
 
     void operator()(const proxy::refusal_view& r) const;
     std::uint64_t unrecorded() const noexcept {
@@ -50,6 +63,7 @@ class refusal_recorder {
     };
     audit::sink* sink_;
     std::string_view gateway_;  // the gateway's instance name, which outlives the recorder
+    address_lookup by_address_;
     std::shared_ptr<bucket> bucket_;
 };
 

@@ -91,6 +91,7 @@ void report_refused(bumped_connection& c, std::string_view reason, unsigned stat
         v.target = head->target();
     }
     v.client = c.client_ip;
+    v.corp = c.corp.get();
     report_refusal(*c.svc, v);
 }
 

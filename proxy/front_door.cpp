@@ -93,9 +93,14 @@ std::string_view tls_refusal(std::string_view connect_host, std::string_view sni
 asio::awaitable<void> refuse_tunnel(service::impl& svc, beast::tcp_stream& client,
                                     std::string_view reason, std::string_view host,
                                     std::string_view sni, core::ip_address client_ip,
+                                    const shared_identity& corp,
                                     std::uint8_t alert = alert_access_denied) {
     count(svc.counters().refused_host);
-    report_refusal(svc, {.reason = reason, .host = host, .sni = sni, .client = client_ip});
+    report_refusal(svc, {.reason = reason,
+                         .host = host,
+                         .sni = sni,
+                         .client = client_ip,
+                         .corp = corp.get()});
     co_await send_alert(client, alert);
 }
 
@@ -116,7 +121,7 @@ asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_st
     std::string sni = hello.info.has_sni ? hello.info.sni : std::string();
     std::string host = connect_host.empty() ? sni : connect_host;
     if (host.empty()) {
-        co_await refuse_tunnel(*svc, client, "no-server-name", host, sni, client_ip,
+        co_await refuse_tunnel(*svc, client, "no-server-name", host, sni, client_ip, corp,
                                alert_unrecognized_name);
         co_return;
     }
@@ -127,7 +132,7 @@ asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_st
             co_return;
         case route::refuse:
             co_await refuse_tunnel(*svc, client, tls_refusal(connect_host, sni), host, sni,
-                                   client_ip);
+                                   client_ip, corp);
             co_return;
         case route::splice: break;
     }
@@ -152,7 +157,7 @@ asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_st
             case route::refuse:
                 co_await refuse_tunnel(*svc, client,
                                        sni.empty() ? "inspected-address-unnamed" : "names-disagree",
-                                       host, sni, client_ip);
+                                       host, sni, client_ip, corp);
                 co_return;
             case route::splice: break;
         }
@@ -172,7 +177,7 @@ struct tunnel {
 // resolves to (a tunnel by IP literal has no name to judge by). True when it may open.
 asio::awaitable<bool> connect_allowed(std::shared_ptr<service::impl> svc, beast::tcp_stream& client,
                                       const core::authority& target, route way,
-                                      core::ip_address client_ip) {
+                                      core::ip_address client_ip, const shared_identity& corp) {
     auto& st = svc->counters();
     const auto& o = *svc->opts;
     std::string_view reason, text;
@@ -199,7 +204,8 @@ asio::awaitable<bool> connect_allowed(std::shared_ptr<service::impl> svc, beast:
                           .host = target.host,
                           .status = static_cast<unsigned>(status),
                           .method = "CONNECT",
-                          .client = client_ip});
+                          .client = client_ip,
+                          .corp = corp.get()});
     co_await write_simple(client, status, text, o.idle_timeout);
     co_return false;
 }
@@ -337,7 +343,8 @@ asio::awaitable<std::optional<tunnel>> open_tunnel(std::shared_ptr<service::impl
                               .host = p.get().target(),
                               .status = 400,
                               .method = "CONNECT",
-                              .client = client_ip});
+                              .client = client_ip,
+                              .corp = t.corp.get()});
         co_await write_simple(client, http::status::bad_request, "Bad CONNECT target",
                               o.idle_timeout);
         co_return std::nullopt;
@@ -351,7 +358,8 @@ asio::awaitable<std::optional<tunnel>> open_tunnel(std::shared_ptr<service::impl
         co_return std::nullopt;
     }
     const auto way = svc->shared.routes.connect_target(t.target.host);
-    if (!co_await connect_allowed(svc, client, t.target, way, client_ip)) co_return std::nullopt;
+    if (!co_await connect_allowed(svc, client, t.target, way, client_ip, t.corp))
+        co_return std::nullopt;
     // Inspected hosts are resolved when the first request is forwarded; others now, so a
     // forbidden or unknown destination gets an HTTP answer rather than a dead tunnel.
     if (way != route::inspect) {

@@ -90,6 +90,9 @@ struct refusal_view {
     std::string_view method{}, target{};  // of the request refused, when there was one
     core::ip_address client{};
     std::chrono::system_clock::time_point time{};
+    // Who the proxy knew was behind the connection (identification.hpp); null when nobody was
+    // established yet (the observer may still ask the address map for `client`).
+    const core::corp_identity* corp = nullptr;
 };
 using refusal_observer = std::function<void(const refusal_view&)>;
 

@@ -134,6 +134,59 @@ kerberos_optional = ["127.0.0.2/32"]
                 method="DELETE", headers={"Authorization": "Bearer " + OPERATOR_TOKEN})
             urllib.request.urlopen(req, timeout=10).close()
 
+    def refused_event(self, reason, before):
+        found = []
+
+        def seen():
+            found[:] = [e for e in self.gw.events()[before:]
+                        if e["flow"] == "refused" and e["reason"].startswith(reason)]
+            return bool(found)
+        wait_until(seen, 10, "a %s refusal in the record" % reason)
+        return found[-1]
+
+    def test_refusals_name_the_person_the_gateway_knew(self):
+        # A tunnel by address to a sign-in server, from an authenticated connection: refused
+        # before anything is judged, and the record names who asked.
+        before = len(self.gw.events())
+        r = subprocess.run(
+            ["curl", "-sS", "--max-time", "20", "-o", "/dev/null", "-w", "%{http_connect}",
+             "--interface", "127.0.0.1", "-x", "http://proxy.test:%d" % self.gw.ports["connect"],
+             "--resolve", "proxy.test:%d:127.0.0.1" % self.gw.ports["connect"],
+             "--proxy-negotiate", "-U", ":",
+             "https://127.0.0.1:%d/" % self.gw.ports["origin"]],
+            capture_output=True, text=True, timeout=30, env=self.kdc.env(KRB5CCNAME=self.cc["bob"]))
+        # 403 inspected-address-literal, or 503 inspected-addresses-unknown while this
+        # harness's sign-in names do not resolve: a refusal either way.
+        self.assertIn(r.stdout, ("403", "503"), r.stderr)
+        ev = self.refused_event("inspected-address", before)
+        self.assertEqual((ev["corp_user"], ev["corp_source"]), ("bob@" + self.kdc.realm,
+                                                                "kerberos"))
+        # A refused token establishes nobody: the record says so, or names the address map's
+        # person for the client when there is one.
+        garbage = ["--proxy-header", "Proxy-Authorization: Negotiate Z2FyYmFnZQ=="]
+        before = len(self.gw.events())
+        self.assertEqual(self.curl(None, extra=garbage)[0], 407)
+        ev = self.refused_event("proxy-auth-refused", before)
+        self.assertEqual((ev["corp_user"], ev["corp_source"]), ("", "none"))
+        push = json.dumps({"address": "127.0.0.1", "user": "mapped@CORP.EXAMPLE",
+                           "ttl_seconds": 600}).encode()
+        import urllib.request
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d/api/address-map" % self.gw.ports["admin"], data=push,
+            method="POST", headers={"Authorization": "Bearer " + OPERATOR_TOKEN})
+        urllib.request.urlopen(req, timeout=10).close()
+        try:
+            before = len(self.gw.events())
+            self.assertEqual(self.curl(None, extra=garbage)[0], 407)
+            ev = self.refused_event("proxy-auth-refused", before)
+            self.assertEqual((ev["corp_user"], ev["corp_source"]),
+                             ("mapped@CORP.EXAMPLE", "address-map"))
+        finally:
+            req = urllib.request.Request(
+                "http://127.0.0.1:%d/api/address-map/127.0.0.1" % self.gw.ports["admin"],
+                method="DELETE", headers={"Authorization": "Bearer " + OPERATOR_TOKEN})
+            urllib.request.urlopen(req, timeout=10).close()
+
     # ----- refused -----
     def test_no_ticket_where_required_gets_407(self):
         connect, code, body = self.curl(None)

@@ -61,6 +61,44 @@ TEST(refusal_record, a_refusal_is_one_denied_event_with_its_reason_and_no_secret
     EXPECT_EQ(alert.source, "");
 }
 
+TEST(refusal_record, the_person_is_the_connections_else_the_address_maps_else_nobody) {
+    counting_sink sink;
+    std::vector<std::string> asked;
+    const refusal_recorder recorder(sink, "gw", [&](const core::ip_address& client) {
+        asked.push_back(client.str());
+        return std::make_shared<const core::corp_identity>(
+            core::corp_identity{"mapped@CORP", core::corp_source::address_map, {}});
+    });
+    const core::corp_identity kerberos{"alice@CORP", core::corp_source::kerberos, {}};
+    auto r = sample();
+    r.corp = &kerberos;
+    recorder(r);  // the connection's identity wins; the map is not asked
+    r.corp = nullptr;
+    recorder(r);  // nobody on the connection: the address map's
+    const core::corp_identity unknown{};
+    r.corp = &unknown;
+    recorder(r);  // an identity naming nobody counts as none: the map is asked
+    ASSERT_EQ(sink.events.size(), 3u);
+    EXPECT_EQ(sink.events[0].corp_user, "alice@CORP");
+    EXPECT_EQ(sink.events[0].corp_source, "kerberos");
+    EXPECT_EQ(sink.events[1].corp_user, "mapped@CORP");
+    EXPECT_EQ(sink.events[1].corp_source, "address-map");
+    EXPECT_EQ(sink.events[2].corp_user, "mapped@CORP");
+    EXPECT_EQ(asked, (std::vector<std::string>{"10.1.2.3", "10.1.2.3"}));
+
+    // Without a map (or when it names nobody) the event says so.
+    const refusal_recorder bare(sink, "gw");
+    bare(sample());
+    const refusal_recorder empty_map(sink, "gw", [](const core::ip_address&) {
+        return proxy::shared_identity{};
+    });
+    empty_map(sample());
+    for (std::size_t i : {3u, 4u}) {
+        EXPECT_EQ(sink.events[i].corp_user, "");
+        EXPECT_EQ(sink.events[i].corp_source, "none");
+    }
+}
+
 TEST(refusal_record, a_flood_is_recorded_up_to_the_burst_and_counted_past_it) {
     counting_sink sink;
     const refusal_recorder recorder(sink, "gw");
