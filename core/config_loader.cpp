@@ -187,6 +187,17 @@ void loader::cross_check() {
               "ca: the proxy is enabled, so [ca] needs `cert` and `key` (PEM paths; "
               "`consolegate ca init --dir DIR` makes them)");
     }
+    if (!cfg.identity.kerberos_keytab.empty() &&
+        (!cfg.proxy.enabled || cfg.proxy.connect_listen.empty())) {
+        // Kerberos is asked for on the CONNECT listener only (identification.hpp): keys that
+        // configure it with that listener off would validate and do nothing.
+        error(cfg.identity.kerberos_keytab_at,
+              std::string("identity.kerberos_keytab: Kerberos authenticates clients on the CONNECT "
+                          "listener, which is off (") +
+                  (cfg.proxy.enabled ? "proxy.connect_listen is empty" : "proxy.enabled = false") +
+                  "): remove the identity.kerberos_* keys, or list an address in "
+                  "proxy.connect_listen (e.g. [\"0.0.0.0:3128\"])");
+    }
     if (cfg.dns.enabled) {
         if (cfg.dns.upstreams.empty())
             error(table_or_main("dns"),

@@ -96,11 +96,8 @@ asio::awaitable<void> refuse_tunnel(service::impl& svc, beast::tcp_stream& clien
                                     const shared_identity& corp,
                                     std::uint8_t alert = alert_access_denied) {
     count(svc.counters().refused_host);
-    report_refusal(svc, {.reason = reason,
-                         .host = host,
-                         .sni = sni,
-                         .client = client_ip,
-                         .corp = corp.get()});
+    report_refusal(
+        svc, {.reason = reason, .host = host, .sni = sni, .client = client_ip, .corp = corp.get()});
     co_await send_alert(client, alert);
 }
 

@@ -89,9 +89,8 @@ TEST(refusal_record, the_person_is_the_connections_else_the_address_maps_else_no
     // Without a map (or when it names nobody) the event says so.
     const refusal_recorder bare(sink, "gw");
     bare(sample());
-    const refusal_recorder empty_map(sink, "gw", [](const core::ip_address&) {
-        return proxy::shared_identity{};
-    });
+    const refusal_recorder empty_map(
+        sink, "gw", [](const core::ip_address&) { return proxy::shared_identity{}; });
     empty_map(sample());
     for (std::size_t i : {3u, 4u}) {
         EXPECT_EQ(sink.events[i].corp_user, "");

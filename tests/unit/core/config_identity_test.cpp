@@ -126,6 +126,23 @@ TEST(config_identity, kerberos_settings_that_would_do_nothing_are_refused) {
     EXPECT_TRUE(has(twice, 0, "both list 10.0.0.0/8")) << all(twice);
 }
 
+TEST(config_identity, kerberos_with_the_connect_listener_off_is_refused_at_the_keytab) {
+    const std::string kerberos =
+        "[identity]\nkerberos_keytab = \"k\"\n"
+        "kerberos_principal = \"HTTP/p.example@EXAMPLE\"\n"
+        "kerberos_required = [\"10.0.0.0/8\"]\n";
+    const int keytab_line = static_cast<int>(std::count(minimal.begin(), minimal.end(), '\n')) + 2;
+    auto on = load(minimal + kerberos);
+    EXPECT_TRUE(on.cfg) << all(on);
+    auto no_listener = load(minimal + "[proxy]\nconnect_listen = []\n" + kerberos);
+    EXPECT_FALSE(no_listener.cfg);
+    EXPECT_TRUE(has(no_listener, keytab_line + 2, "proxy.connect_listen is empty"))
+        << all(no_listener);
+    auto no_proxy = load(minimal + "[proxy]\nenabled = false\n" + kerberos);
+    EXPECT_FALSE(no_proxy.cfg);
+    EXPECT_TRUE(has(no_proxy, keytab_line + 2, "proxy.enabled = false")) << all(no_proxy);
+}
+
 TEST(config_identity, a_kerberos_principal_must_be_an_http_service_with_a_realm) {
     for (const char* bad : {"alice@CORP.EXAMPLE", "HTTP/proxy.corp.example", "HTTP/@CORP",
                             "HTTP/pro xy@CORP", "HTTP/proxy@", "host/proxy@CORP"}) {
