@@ -23,7 +23,7 @@ test_pkgs=(
   haproxy lintian python3-yaml
   postgresql
   rsyslog rsyslog-gnutls
-  krb5-kdc krb5-admin-server krb5-user slapd ldap-utils
+  krb5-kdc krb5-admin-server krb5-user slapd ldap-utils faketime
   podman buildah mmdebstrap uidmap fuse-overlayfs slirp4netns libnss3-tools
   runc bind9 dnsmasq-base   # runc: crun refuses a hybrid cgroup hierarchy (test_container.py)
 )

@@ -23,6 +23,16 @@ import kdc as kdc_fixture  # noqa: E402
 SERVICE = "HTTP/proxy.test"
 
 
+class LateGateway(Gateway):
+    """A gateway whose wall clock is 11 hours ahead (libfaketime, Debian's faketime). The
+    monotonic clock is left alone: the gateway's timers and its audit writer's waits run on it,
+    and libfaketime's shifting of timed waits is not what is under test."""
+
+    def gateway_command(self):
+        return (["env", "FAKETIME_DONT_FAKE_MONOTONIC=1", "faketime", "-f", "+11h"] +
+                super().gateway_command())
+
+
 class KerberosTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -208,6 +218,35 @@ kerberos_optional = ["127.0.0.2/32"]
             self.assert_no_token_in_log(token)
         metrics = self.gw.metrics()
         self.assertRegex(metrics, r'consolegate_identity_kerberos_total\{outcome="refused"\} [1-9]')
+
+    def test_an_expired_ticket_gets_407(self):
+        # The gateway's clock runs 11 h ahead of the realm's (libfaketime), past the tickets'
+        # 10 h lifetime and the 5 min skew: alice's ticket, valid to her and her KDC, has
+        # expired where it is accepted. A client will not send a ticket it knows has expired,
+        # so this is how an expired one reaches the acceptor.
+        late = LateGateway(extra_toml=self.identity)
+        self.addCleanup(late.close)
+        late.start()
+        saved, self.gw = self.gw, late
+        try:
+            before = len(late.events())
+            connect, code, body = self.curl("alice")
+            self.assertEqual(connect, 407, body)
+            self.assertNotEqual(code, 403)  # no tunnel, no sign-in page
+            ev = self.refused_event("proxy-auth-refused", before)
+            self.assertEqual(ev["corp_source"], "none")
+            self.assertRegex(late.metrics(),
+                             r'consolegate_identity_kerberos_total\{outcome="refused"\} [1-9]')
+            # GSSAPI's own words name the cause ("Ticket expired").
+            wait_until(lambda: any("Kerberos authentication refused" in line and
+                                   "xpired" in line for line in
+                                   late.log("consolegate").splitlines()), 10,
+                       "the refusal logged as an expired ticket")
+            self.assert_no_token_in_log()
+        finally:
+            self.gw = saved
+        # The same ticket, to the gateway on the realm's time, is fine.
+        self.assertEqual(self.curl("alice")[:2], (200, 403))
 
     # ----- optional -----
     def test_optional_network_goes_on_unidentified_without_a_ticket(self):
