@@ -111,6 +111,87 @@ ldap_timeout = "2s"
         self.assertNotIn(slapd_fixture.READER_PW, self.gw.log("consolegate"))
 
 
+class LdapTlsTest(unittest.TestCase):
+    """The directory over ldaps:// and over ldap:// with StartTLS, verified against the CA named
+    in ldap_ca_file; a directory whose certificate that CA did not sign is never asked (no
+    groups, failures counted and logged)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = slapd_fixture.Slapd({"alice": ["contractors"]}, tls=True)
+        cls.addClassCleanup(cls.dir.close)
+
+    def gateway(self, uri, ca_file, starttls=False):
+        d = self.dir
+        gw = Gateway(extra_toml="""
+[identity]
+ldap_uri = "%s"
+ldap_starttls = %s
+ldap_ca_file = "%s"
+ldap_bind_dn = "%s"
+ldap_password_file = "%s"
+ldap_user_base = "%s"
+ldap_user_filter = "(mail={user})"
+ldap_group_base = "%s"
+ldap_group_filter = "(&(objectClass=groupOfNames)(member={dn}))"
+ldap_timeout = "2s"
+""" % (uri, "true" if starttls else "false", ca_file, d.bind_dn, d.password_file, d.user_base,
+           d.group_base), policy_toml=POLICY)
+        self.addCleanup(gw.close)
+        gw.start()
+        body = json.dumps({"address": "127.0.0.1", "user": "alice@CORP.EXAMPLE",
+                           "ttl_seconds": 600}).encode()
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d/api/address-map" % gw.ports["admin"], data=body,
+            method="POST", headers={"Authorization": "Bearer " + OPERATOR_TOKEN})
+        urllib.request.urlopen(req, timeout=10).close()
+        return gw
+
+    @staticmethod
+    def attempt(gw):
+        code, _, _ = gw.curl("https://%s.signin.aws.amazon.com/console" % SANDBOX,
+                             "-H", "Accept: application/json", via="sni")
+        return code
+
+    @staticmethod
+    def metric(gw, outcome):
+        m = re.search(r'^consolegate_identity_ldap_total\{outcome="%s"\} (\d+)' % outcome,
+                      gw.metrics(), re.M)
+        return int(m.group(1)) if m else -1
+
+    def assert_groups_arrive(self, gw):
+        self.assertEqual(self.attempt(gw), 200)  # the first connection: a miss, no groups yet
+        wait_until(lambda: self.metric(gw, "lookup") >= 1 or self.metric(gw, "failure") >= 1,
+                   10, "the LDAP lookup")
+        self.assertEqual(self.metric(gw, "failure"), 0, gw.log("consolegate"))
+        self.assertEqual(self.attempt(gw), 403)  # alice is a contractor: denied in the sandbox
+
+    def test_ldaps_with_the_directory_ca(self):
+        self.assert_groups_arrive(self.gateway(self.dir.ldaps_uri, self.dir.ca_file))
+
+    def test_starttls_with_the_directory_ca(self):
+        self.assert_groups_arrive(self.gateway(self.dir.uri, self.dir.ca_file, starttls=True))
+
+    def test_a_directory_certificate_the_ca_did_not_sign_is_never_asked(self):
+        for uri, starttls in ((self.dir.ldaps_uri, False), (self.dir.uri, True)):
+            with self.subTest(uri=uri):
+                # The gateway's own CA: a real CA, but not the directory's.
+                probe = Gateway()
+                self.addCleanup(probe.close)
+                probe.write_config()
+                other_ca = os.path.join(probe.ca_dir, "ca.crt")
+                self.assertTrue(os.path.isfile(other_ca), other_ca)
+                gw = self.gateway(uri, other_ca, starttls)
+                self.assertEqual(self.attempt(gw), 200)
+                wait_until(lambda: self.metric(gw, "failure") >= 1, 10, "the failed lookup")
+                self.assertEqual(self.metric(gw, "lookup"), 0)
+                for _ in range(2):
+                    self.assertEqual(self.attempt(gw), 200)  # no groups: the rule cannot match
+                wait_until(lambda: "LDAP group lookup failed" in gw.log("consolegate"), 10,
+                           "the failure logged")
+                self.assertNotIn(slapd_fixture.READER_PW, gw.log("consolegate"))
+
+
 class LdapCheckConfigTest(unittest.TestCase):
     def test_an_unreadable_password_file_is_refused(self):
         gw = Gateway(extra_toml="""

@@ -6,6 +6,9 @@ starts.
         d.uri, d.bind_dn, d.password_file, d.group_base ...
         d.set_groups("alice", [...])   # changes membership while slapd runs (ldapmodify)
 
+    Slapd(users, tls=True)   # also ldaps:// (d.ldaps_uri) and StartTLS on d.uri, with a
+                             # throwaway CA (d.ca_file) and a server certificate for 127.0.0.1
+
 Users are uid=<name>,ou=people,<suffix> (inetOrgPerson, with a userPrincipalName-like `mail`
 of <name>@CORP.EXAMPLE); groups are cn=<group>,ou=groups,<suffix> (groupOfNames, member = the
 users' DNs). Every wait is bounded; close() stops slapd and removes the directory whatever
@@ -34,8 +37,10 @@ def _free_port():
 
 
 class Slapd:
-    def __init__(self, users, realm="CORP.EXAMPLE"):
+    def __init__(self, users, realm="CORP.EXAMPLE", tls=False):
         self.dir = tempfile.mkdtemp(prefix="cg-slapd-")
+        self.tls = tls
+        self.ca_file = self.ldaps_uri = None
         self.proc = None
         self.realm = realm
         self.bind_dn = "cn=gateway,%s" % SUFFIX
@@ -72,16 +77,43 @@ class Slapd:
                 g, self.group_base, g, "".join("member: %s\n" % m for m in members)))
         return "\n".join(out)
 
+    def _make_certificates(self):
+        """A CA and a server certificate for 127.0.0.1 signed by it (openssl, in the directory)."""
+        d = self.dir
+        ca_key, self.ca_file = os.path.join(d, "ca.key"), os.path.join(d, "ca.pem")
+        self.key_file, self.cert_file = os.path.join(d, "server.key"), os.path.join(d, "server.pem")
+        csr = os.path.join(d, "server.csr")
+        self._tool(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", ca_key, "-out", self.ca_file,
+                    "-days", "2", "-subj", "/CN=consolegate test directory CA"])
+        self._tool(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", self.key_file, "-out", csr, "-subj", "/CN=127.0.0.1"])
+        ext = os.path.join(d, "server.ext")
+        with open(ext, "w") as f:
+            f.write("subjectAltName = IP:127.0.0.1, DNS:localhost\n"
+                    "extendedKeyUsage = serverAuth\n")
+        self._tool(["openssl", "x509", "-req", "-in", csr, "-CA", self.ca_file, "-CAkey", ca_key,
+                    "-CAcreateserial", "-out", self.cert_file, "-days", "2", "-extfile", ext])
+
+    def _tls_conf(self):
+        if not self.tls:
+            return ""
+        return ("TLSCACertificateFile {ca}\nTLSCertificateFile {cert}\n"
+                "TLSCertificateKeyFile {key}\n").format(ca=self.ca_file, cert=self.cert_file,
+                                                       key=self.key_file)
+
     def _start(self, users):
         d = self.dir
         os.makedirs(os.path.join(d, "db"))
+        if self.tls:
+            self._make_certificates()
         self.conf = os.path.join(d, "slapd.conf")
         with open(self.conf, "w") as f:
             f.write("""\
 include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
-modulepath /usr/lib/ldap
+{tls}modulepath /usr/lib/ldap
 moduleload back_mdb
 pidfile {d}/slapd.pid
 argsfile {d}/slapd.args
@@ -93,7 +125,8 @@ rootpw {admin_pw}
 directory {d}/db
 access to attrs=userPassword by anonymous auth by * none
 access to * by dn.exact="{reader}" read by anonymous auth by * none
-""".format(d=d, suffix=SUFFIX, admin=self.admin_dn, admin_pw=ADMIN_PW, reader=self.bind_dn))
+""".format(d=d, suffix=SUFFIX, admin=self.admin_dn, admin_pw=ADMIN_PW, reader=self.bind_dn,
+           tls=self._tls_conf()))
         ldif = os.path.join(d, "seed.ldif")
         with open(ldif, "w") as f:
             f.write(self._ldif(users))
@@ -101,22 +134,28 @@ access to * by dn.exact="{reader}" read by anonymous auth by * none
         for attempt in range(3):
             self.port = _free_port()
             self.uri = "ldap://127.0.0.1:%d" % self.port
+            listen = self.uri + "/"
+            if self.tls:
+                self.ldaps_port = _free_port()
+                self.ldaps_uri = "ldaps://127.0.0.1:%d" % self.ldaps_port
+                listen += " " + self.ldaps_uri + "/"
             log = open(os.path.join(d, "slapd.log"), "w")
             # -d 0: stay in the foreground (so close() can stop it) and log nothing extra.
-            self.proc = subprocess.Popen(["slapd", "-f", self.conf, "-h", self.uri + "/", "-d", "0"],
+            self.proc = subprocess.Popen(["slapd", "-f", self.conf, "-h", listen, "-d", "0"],
                                          stdout=log, stderr=subprocess.STDOUT)
-            if self._wait_listening(10):
+            if self._wait_listening(10, self.port) and (
+                    not self.tls or self._wait_listening(10, self.ldaps_port)):
                 return
             self._stop()
         raise RuntimeError("slapd did not start:\n" + self.log())
 
-    def _wait_listening(self, seconds):
+    def _wait_listening(self, seconds, port):
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 return False
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                     return True
             except OSError:
                 time.sleep(0.05)
