@@ -4,6 +4,8 @@ and offers the clients a user would use: dig, curl, openssl, chromium, consolega
 
 Every wait is bounded; every process is stopped in tearDown (and killed if it does not stop).
 """
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -373,6 +375,17 @@ class Gateway:
 
     def cli(self, *args, input=None):
         return run([BINARY] + list(args), input=input)
+
+    def spki_pin(self, host="signin.aws.amazon.com"):
+        """SHA-256 of a minted leaf's public key (base64): the gateway mints every leaf with one
+        key pair, so this one pin (Chromium's --ignore-certificate-errors-spki-list) lets a
+        browser trust the gateway without touching any trust store."""
+        pem = run(["sh", "-c", "echo | openssl s_client -connect 127.0.0.1:%d -servername %s "
+                   "2>/dev/null | openssl x509 -pubkey -noout" % (self.ports["sni"], host)],
+                  timeout=20).stdout
+        der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pem.encode(),
+                             capture_output=True, timeout=20).stdout
+        return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
     def events(self):
         path = os.path.join(self.dir, "audit.jsonl")

@@ -1,12 +1,8 @@
 """Headless Chromium through the gateway, as an employee's browser would go: the block page is
 rendered for a forbidden account, the origin for an allowed one, and the review page lists the
 blocked attempt under the event ID the block page showed."""
-import base64
-import hashlib
-import os
 import re
 import shutil
-import subprocess
 import tempfile
 import unittest
 
@@ -16,22 +12,12 @@ from harness import PROD, REVIEWER_TOKEN, SANDBOX, Gateway, run
 CHROMIUM = shutil.which("chromium")
 
 
-def spki_pin(port, host):
-    """SHA-256 of the leaf's public key: the gateway mints every leaf with one key pair, so this
-    one pin lets Chromium trust the gateway without touching any trust store."""
-    pem = run(["sh", "-c", "echo | openssl s_client -connect 127.0.0.1:%d -servername %s 2>/dev/null "
-               "| openssl x509 -pubkey -noout" % (port, host)], timeout=20).stdout
-    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pem.encode(),
-                         capture_output=True, timeout=20).stdout
-    return base64.b64encode(hashlib.sha256(der).digest()).decode()
-
-
 @unittest.skipIf(CHROMIUM is None, "chromium is not installed (scripts/setup.sh installs it)")
 class BrowserTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.gw = Gateway().start()
-        cls.pin = spki_pin(cls.gw.ports["sni"], "signin.aws.amazon.com")
+        cls.pin = cls.gw.spki_pin()
 
     @classmethod
     def tearDownClass(cls):
