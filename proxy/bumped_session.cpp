@@ -196,6 +196,17 @@ asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
     }
     r.keep_alive = req.keep_alive() && !c.svc->draining;
     to_origin_form(req);
+    // Inside a tunnel only origin-form is a request for this host's resources: CONNECT (a tunnel
+    // in a tunnel), OPTIONS * and authority-form would be forwarded to a sign-in origin that
+    // the inspector cannot read them for. Refused here, not left to the origin.
+    if (req.method() == http::verb::connect || !req.target().starts_with('/')) {
+        count(c.st.bad_requests);
+        report_refused(c, "bad-request-target", 400, &req.base());
+        co_await write_simple(c.client, http::status::bad_request,
+                              "Bad request target: inside this tunnel only /path is served",
+                              std::chrono::seconds(2));
+        co_return false;
+    }
     // A request for another host on this connection would be inspected under one name and
     // answered by another: RFC 9110 §15.5.20 421 Misdirected Request.
     if (host_without_port(header_value(req.base(), http::field::host)) != c.host) {

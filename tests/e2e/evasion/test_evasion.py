@@ -276,6 +276,25 @@ class evasion(unittest.TestCase):
                     "CONNECT " + number, lambda: self.connect_only("%s:%d" % (number, port)),
                     (400,), "not-a-host")
 
+    def test_requests_that_are_not_for_a_path_are_refused_inside_a_tunnel(self):
+        # A tunnel in the tunnel, server-wide OPTIONS, authority-form: the inspector has no path
+        # to judge, so none of them may reach the sign-in origin.
+        body = "account=%s&roleName=Admin" % PROD
+        for head in ("CONNECT %s:443 HTTP/1.1\r\nHost: %s:443\r\n\r\n" % (SIGNIN, SIGNIN),
+                     "CONNECT /switchrole HTTP/1.1\r\nHost: %s\r\n\r\n" % SIGNIN,
+                     "OPTIONS * HTTP/1.1\r\nHost: %s\r\n\r\n" % SIGNIN):
+            with self.subTest(head=head.split("\r\n")[0]):
+                self.assert_refused_and_recorded(
+                    head, lambda: self.tunnel("%s:443" % SIGNIN, SIGNIN, head.encode())[1],
+                    (400,), "bad-request-target")
+        for target in ("%s:443" % SIGNIN, "*", "switchrole"):
+            with self.subTest(target=target):
+                self.assert_refused_and_recorded(
+                    "POST " + target, lambda: self.tunnel("%s:443" % SIGNIN, SIGNIN,
+                                                          form_request(target, body))[1],
+                    (400,), "bad-request-target")
+        self.assertEqual(self.forbidden_reached_origin(0), [])
+
     def test_a_name_that_resolves_to_sign_in_is_inspected_whatever_it_is_called(self):
         port = self.gw.ports["origin"]
         body = "account=%s&roleName=Admin" % PROD
