@@ -1,10 +1,12 @@
 // [identity] (config/README.md, docs/identity.md): the address-to-user map, the trusted
-// upstream proxy's user header and Kerberos on the CONNECT listener.
+// upstream proxy's user header, Kerberos on the CONNECT listener, LDAP groups and the mapping to
+// the IAM Identity Center user name (idc_user).
 
 #include <algorithm>
 #include <array>
 
 #include "config_reader.hpp"
+#include "consolegate/core/idc_user.hpp"
 
 namespace consolegate::core::config_detail {
 
@@ -220,7 +222,12 @@ void loader::read_identity(const toml::table& t) {
     s.get("ldap_group_attribute", l.group_attribute);
     s.get_duration("ldap_cache_ttl", l.cache_ttl);
     s.get_duration("ldap_timeout", l.timeout);
+    s.get("idc_user", id.idc_user);
     s.finish();
+    if (const auto* n = t.get("idc_user"); n && n->is_string()) {
+        if (auto bad = check_idc_user_template(id.idc_user); !bad.empty())
+            error(*n, "identity.idc_user " + bad);
+    }
     check_kerberos(t);
     check_ldap(t);
     if (id.address_map_max_ttl.count() < 1000)

@@ -55,6 +55,9 @@ struct identity_config {
 
     bool kerberos_enabled() const { return !kerberos_keytab.empty(); }
     ldap_config ldap;
+    // The IAM Identity Center user name of a corporate user, for TEAM matching where AWS names
+    // no user (core/idc_user.hpp: "{name}@corp.example"); empty = no mapping.
+    std::string idc_user;
 };
 
 // What Kerberos is for a client address: the longest prefix among kerberos_required,

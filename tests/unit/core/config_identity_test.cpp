@@ -219,5 +219,22 @@ TEST(config_identity, ldap_settings_that_cannot_work_or_would_do_nothing_are_ref
     EXPECT_TRUE(has(ttl, 0, "at least 1s")) << all(ttl);
 }
 
+// Issue 15 point 6: the corporate user -> IAM Identity Center user name, checked at its line.
+TEST(config_identity, idc_user_template) {
+    auto def = load(minimal);
+    ASSERT_TRUE(def.cfg) << all(def);
+    EXPECT_TRUE(def.cfg->identity.idc_user.empty());
+    auto ok = load(minimal + "[identity]\nidc_user = \"{name}@corp.example\"\n");
+    ASSERT_TRUE(ok.cfg) << all(ok);
+    EXPECT_EQ(ok.cfg->identity.idc_user, "{name}@corp.example");
+    for (const char* bad : {"", "{nme}", "{realm}", "a b", "{name}}", "corp.example"}) {
+        auto r = load(minimal + "[identity]\nidc_user = \"" + bad + "\"\n");
+        EXPECT_FALSE(r.cfg) << bad;
+        EXPECT_TRUE(has(r, 10, "identity.idc_user ")) << bad << ": " << all(r);
+    }
+    auto typed = load(minimal + "[identity]\nidc_user = 3\n");
+    EXPECT_FALSE(typed.cfg);
+}
+
 }  // namespace
 }  // namespace consolegate::core
