@@ -131,6 +131,16 @@ void loader::read_policy(const toml::table& t) {
                 {"block-unless-elevated", guard_action::block_unless_elevated}};
             a.get_enum("change_types", p.ams_change_types, actions);
             a.get_enum("reserved_roles", p.ams_reserved_roles, actions);
+            a.get_enum("elevation", p.ams_elevation,
+                       {{"same-permission-set", ams_elevation_scope::same_permission_set},
+                        {"any-for-account", ams_elevation_scope::any_for_account}});
+            if (const toml::node* e = at->get("elevation");
+                e && p.ams_change_types != guard_action::block_unless_elevated &&
+                p.ams_reserved_roles != guard_action::block_unless_elevated)
+                error(*e,
+                      "policy.ams.elevation says which elevation lifts a block-unless-elevated "
+                      "guard, and neither change_types nor reserved_roles is "
+                      "\"block-unless-elevated\"");
             std::vector<std::string> ids;
             bool have_ids = a.each_string(
                 "change_type_ids",

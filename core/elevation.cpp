@@ -135,6 +135,27 @@ bool elevation_set::active_for_anyone(account_id account, std::string_view permi
     return false;
 }
 
+elevation_match elevation_set::active_in_account(std::string_view user, account_id account,
+                                                 clock::time_point now) const noexcept {
+    elevation_match out;
+    if (user.empty()) return out;
+    auto it = std::lower_bound(entries_.begin(), entries_.end(), account,
+                               [](const entry& e, account_id a) { return e.account < a; });
+    const entry* best = nullptr;
+    for (; it != entries_.end() && it->account == account; ++it) {
+        if (compare_icase(it->user_lower, user) == 0 && is_active(*it, now) &&
+            (!best || it->end > best->end))
+            best = &*it;
+    }
+    if (best) {
+        out.what = elevation_match::state::active;
+        out.id = best->id;
+        out.ticket = best->ticket;
+        out.end = best->end;
+    }
+    return out;
+}
+
 std::optional<clock::time_point> parse_iso8601(std::string_view s) noexcept {
     // TEAM's AWSDateTime is RFC 3339 with a 'T' between date and time (no space form).
     if (s.size() < 20 || s[10] == ' ') return std::nullopt;

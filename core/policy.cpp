@@ -56,6 +56,7 @@ compiled_policy::compiled_policy(const policy_config& config)
       ams_change_types_(config.ams_change_types),
       ams_reserved_roles_(config.ams_reserved_role_prefixes.empty() ? guard_action::off
                                                                     : config.ams_reserved_roles),
+      ams_elevation_(config.ams_elevation),
       ams_change_type_ids_(config.ams_change_type_ids),
       ams_reserved_role_prefixes_(config.ams_reserved_role_prefixes),
       org_(org_tree::from_config(config)) {
@@ -372,21 +373,35 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
         for (auto i : p.candidates(account)) x->considered.push_back(p.rules_[i].name);
     }
 
+    // Who TEAM elevations are matched on: the user the attempt names, else the Identity Center
+    // user the pipeline established (the portal's token, the mapped corporate user).
+    const std::string_view who = a.user.empty() ? std::string_view(a.idc_user) : a.user;
+    const bool user_unknown = who.empty() && a.phase == auth_phase::pre_auth;
     auto lookup = [&] {
         elevation_match m;
         if (!account || !ev.set()) return m;
-        // The IAM Identity Center portal's federation link names no user before sign-in: let it
-        // through when someone is elevated for exactly this (account, permission set); the user
-        // is checked strictly on the console session's aws-userInfo cookie right after.
-        if (a.user.empty() && a.phase == auth_phase::pre_auth) {
+        // The IAM Identity Center portal's federation link with no user established: let
+        // /federation/console through when someone is elevated for exactly this (account,
+        // permission set) if the policy says so; the user is checked strictly on the console
+        // session's aws-userInfo right after. Never /federation/credentials.
+        if (user_unknown) {
             if (!a.portal_credentials && p.portal_console_if_anyone_elevated_ &&
                 ev.set()->active_for_anyone(*account, a.permission_set, now))
                 m.what = elevation_match::state::active;
             return m;
         }
-        return ev.set()->match(a.user, *account, a.permission_set, now);
+        return ev.set()->match(who, *account, a.permission_set, now);
     };
-    auto elevated = [&] { return lookup().what == elevation_match::state::active; };
+    // AMS guardrails: what counts as elevated (policy.ams.elevation). Any permission set of the
+    // account needs a known user: an unknown one is not elevated.
+    auto elevated = [&] {
+        if (p.ams_elevation_ == ams_elevation_scope::any_for_account) {
+            if (!account || !ev.set() || who.empty()) return false;
+            return ev.set()->active_in_account(who, *account, now).what ==
+                   elevation_match::state::active;
+        }
+        return lookup().what == elevation_match::state::active;
+    };
 
     // AMS guardrails.
     bool flagged = false;
@@ -440,8 +455,8 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
                 d.why = reason::elevation_active;
             } else if (em.what == elevation_match::state::expired) {
                 d = deny(reason::elevation_expired);
-            } else if (a.user.empty() && a.phase == auth_phase::pre_auth &&
-                       (a.portal_credentials || !p.portal_console_if_anyone_elevated_)) {
+            } else if (user_unknown) {
+                // Never "you hold none": nobody knows who "you" is here.
                 d = deny(reason::elevation_user_unknown);
             } else {
                 d = deny(reason::elevation_missing);

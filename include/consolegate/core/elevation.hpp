@@ -84,6 +84,12 @@ class elevation_set {
     bool active_for_anyone(account_id account, std::string_view permission_set,
                            std::chrono::system_clock::time_point now) const noexcept;
 
+    // Whether `user` holds an active elevation for `account` in any permission set now (AMS
+    // guardrails with policy.ams.elevation = "any-for-account"): active with the request ending
+    // last, or none. Allocation-free.
+    elevation_match active_in_account(std::string_view user, account_id account,
+                                      std::chrono::system_clock::time_point now) const noexcept;
+
     std::size_t size() const noexcept { return live_; }  // "in progress" records without endTime
     const elevation_window& window() const noexcept { return window_; }
 

@@ -21,15 +21,23 @@
 //       off                    nothing
 //       flag                   the policy decides as usual; decision.flagged = true
 //       block                  deny, ams_guarded_change / ams_reserved_role
-//       block-unless-elevated  deny as for block unless TEAM elevates (user, account, permission
-//                              set) now (elevation_feed_stale if the feed is unavailable);
-//                              elevated -> the policy decides as usual
+//       block-unless-elevated  deny as for block unless TEAM elevates the user now
+//                              (elevation_feed_stale if the feed is unavailable); elevated -> the
+//                              policy decides as usual. policy_config::ams_elevation says which
+//                              elevation counts: same_permission_set (user, account, permission
+//                              set; the default) or any_for_account (user, account, any
+//                              permission set; an unknown user is never elevated)
 //  4. Rules. A rule matches when every non-empty selector matches; a selector on a value the
 //     attempt does not carry (no role yet, no user yet) does not match. Rules are ranked by
 //     effect, never by file order: an enforcing deny wins; otherwise a matching
-//     allow-with-elevation decides (elevation_active / elevation_missing / elevation_feed_stale;
-//     a pre-auth attempt that names no user, like the IAM Identity Center portal's federation
-//     link, counts as elevated when anyone is elevated for that account and permission set: the
+//     allow-with-elevation decides (elevation_active / elevation_missing / elevation_expired /
+//     elevation_feed_stale). The user matched is attempt.user, else attempt.idc_user (the
+//     Identity Center user the pipeline established for a portal request: from AWS's answer
+//     for its token, or the mapped corporate user). A pre-auth attempt with neither is
+//     elevation_user_unknown, never elevation_missing; such an attempt (the portal's
+//     /federation/console link; never /federation/credentials) counts as elevated when anyone is
+//     elevated for that account and permission set and
+//     policy_config::portal_console_if_anyone_elevated says so (the
 //     session's aws-userInfo cookie is then judged strictly on (user, account, permission set)),
 //     even if a plain allow matches too (the narrower grant wins; fail closed); otherwise an
 //     allow (rule_allow); otherwise the default. Within one effect, the first rule in file order
@@ -149,6 +157,7 @@ class compiled_policy {
     unbound_session_action unbound_sessions_ = unbound_session_action::deny;
     guard_action ams_change_types_ = guard_action::flag;
     guard_action ams_reserved_roles_ = guard_action::flag;
+    ams_elevation_scope ams_elevation_ = ams_elevation_scope::same_permission_set;
     std::vector<std::string> ams_change_type_ids_;
     std::vector<std::string> ams_reserved_role_prefixes_;
     std::vector<std::pair<std::string, account_id>> aliases_;  // sorted, lowercased

@@ -32,6 +32,12 @@ enum class rule_effect : std::uint8_t { allow, deny, allow_with_elevation };
 // AMS guardrails: what to do with a guarded change type or an AMS-reserved role sign-in.
 enum class guard_action : std::uint8_t { off, flag, block, block_unless_elevated };
 
+// AMS guardrails in block-unless-elevated mode: which elevation lifts the guard. The same
+// permission set as the attempt (user, account, permission set), or any active elevation of the
+// user for the account (an operator elevated to one permission set may use another's guarded
+// change types or reserved roles in that account).
+enum class ams_elevation_scope : std::uint8_t { same_permission_set, any_for_account };
+
 // New AWS account sign-up (flow account_sign_up, AWS's signin:CreateAccount): refused, or only
 // reported. Decided before the rules (a sign-up names no account a rule could select).
 enum class sign_up_action : std::uint8_t { deny, report_only };
@@ -95,6 +101,7 @@ struct policy_config {
     std::vector<rule_config> rules;  // in file order; imported endpoint policies appended
     guard_action ams_change_types = guard_action::flag;
     guard_action ams_reserved_roles = guard_action::flag;
+    ams_elevation_scope ams_elevation = ams_elevation_scope::same_permission_set;
     std::vector<std::string> ams_change_type_ids{"ct-1opjmhuddw194", "ct-3rd4781c2nnhp"};
     std::vector<std::string> ams_reserved_role_prefixes{"ams-", "AWSManagedServices"};
 };

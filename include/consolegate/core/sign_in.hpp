@@ -46,6 +46,13 @@ enum class session_binding : std::uint8_t {
     forged,       // the client's aws-userInfo disagrees with what AWS gave the session
 };
 
+// Where sign_in_attempt::idc_user came from.
+enum class idc_user_source : std::uint8_t {
+    none,
+    portal_token,  // AWS's answer to the access portal's GET /user for the request's token
+    corp_mapping,  // the corporate user mapped through identity.idc_user
+};
+
 std::string_view to_string(sign_in_flow f) noexcept;  // "iam-user", "root", "saml", …
 std::optional<sign_in_flow> sign_in_flow_from_string(std::string_view s) noexcept;
 std::string_view to_string(auth_phase p) noexcept;  // "pre-auth", "post-auth", "session"
@@ -74,6 +81,12 @@ struct sign_in_attempt {
     // repeating a key): denied as ambiguous-identity rather than unparsable-request.
     bool ambiguous_identity = false;
     session_binding binding = session_binding::not_checked;
+    // The IAM Identity Center user name TEAM elevations are matched on when `user` is empty (the
+    // portal's federation requests name none): set by the enforcement pipeline
+    // (app/enforcement.cpp) from what AWS said about the request's portal token, else from the
+    // corporate user through identity.idc_user. Empty: nobody could be established.
+    std::string idc_user;
+    idc_user_source idc_source = idc_user_source::none;
     ip_address client;
     corp_identity corp;  // the person on the corporate network, when known (source none if not)
     std::chrono::system_clock::time_point time;

@@ -22,7 +22,7 @@ using cgtest::minimal;
 TEST(config_loader, minimal_config_gets_the_defaults) {
     auto r = load(minimal);
     ASSERT_TRUE(r.cfg) << all(r);
-    EXPECT_TRUE(r.diagnostics.empty());
+    EXPECT_TRUE(r.diagnostics.empty()) << all(r);
     const config& c = *r.cfg;
     EXPECT_TRUE(c.dns.enabled);
     ASSERT_EQ(c.dns.listen.size(), 1u);

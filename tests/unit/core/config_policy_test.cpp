@@ -357,3 +357,39 @@ TEST(config_policy, unbound_sessions_deny_by_default_or_judge_on_the_cookie) {
 
 }  // namespace
 }  // namespace consolegate::core
+
+namespace consolegate::core {
+namespace {
+
+// Issue 13 point 7: what "elevated" means for a block-unless-elevated guard.
+TEST(config_policy, ams_elevation_scope) {
+    auto def = cgtest::load(cgtest::minimal);
+    ASSERT_TRUE(def.cfg) << cgtest::all(def);
+    EXPECT_EQ(def.cfg->policy.ams_elevation, ams_elevation_scope::same_permission_set);
+    auto any = cgtest::load(cgtest::minimal + R"(
+[policy.ams]
+reserved_roles = "block-unless-elevated"
+elevation = "any-for-account"
+)");
+    ASSERT_TRUE(any.cfg) << cgtest::all(any);
+    EXPECT_EQ(any.cfg->policy.ams_elevation, ams_elevation_scope::any_for_account);
+    auto bad = cgtest::load(cgtest::minimal + R"(
+[policy.ams]
+change_types = "block-unless-elevated"
+elevation = "any_permission_set"
+)");
+    EXPECT_FALSE(bad.cfg);
+    EXPECT_TRUE(cgtest::has(bad, 12, "same-permission-set")) << cgtest::all(bad);
+    // Without a block-unless-elevated guard the key would do nothing: refused.
+    auto idle = cgtest::load(cgtest::minimal + R"(
+[policy.ams]
+change_types = "block"
+elevation = "same-permission-set"
+)");
+    EXPECT_FALSE(idle.cfg);
+    EXPECT_TRUE(cgtest::has(idle, 12, "neither change_types nor reserved_roles"))
+        << cgtest::all(idle);
+}
+
+}  // namespace
+}  // namespace consolegate::core

@@ -307,3 +307,24 @@ TEST(team_snapshot, demo_team_snapshot_parses) {
     EXPECT_FALSE(
         set.active("bob", *cc::account_id::parse("333333333333"), "AdministratorAccess", now));
 }
+
+// policy.ams.elevation = "any-for-account": any permission set of the account, the user's only.
+TEST(elevation, active_in_account_any_permission_set) {
+    cc::elevation_set set(
+        {rec("idc_alice", "111122223333", "ReadOnly", "in progress", "2026-11-23T08:00:00Z", 2),
+         rec("idc_alice", "111122223333", "Admin", "in progress", "2026-11-23T08:30:00Z", 4),
+         rec("idc_bob", "222233334444", "Admin", "in progress", "2026-11-23T08:00:00Z", 2),
+         rec("idc_carol", "111122223333", "Admin", "revoked", "2026-11-23T08:00:00Z", 2)});
+    auto m = set.active_in_account("ALICE", aid("111122223333"), at("2026-11-23T09:00:00Z"));
+    EXPECT_EQ(m.what, cc::elevation_match::state::active);
+    EXPECT_EQ(m.end, at("2026-11-23T12:30:00Z"));  // the one ending last
+    EXPECT_EQ(set.active_in_account("alice", aid("222233334444"), at("2026-11-23T09:00:00Z")).what,
+              cc::elevation_match::state::none);
+    EXPECT_EQ(set.active_in_account("carol", aid("111122223333"), at("2026-11-23T09:00:00Z")).what,
+              cc::elevation_match::state::none);
+    EXPECT_EQ(set.active_in_account("", aid("111122223333"), at("2026-11-23T09:00:00Z")).what,
+              cc::elevation_match::state::none);
+    // The window still holds: after both ended, none.
+    EXPECT_EQ(set.active_in_account("alice", aid("111122223333"), at("2026-11-23T13:00:00Z")).what,
+              cc::elevation_match::state::none);
+}

@@ -40,6 +40,7 @@ enum class variant {
     ams_off,
     ams_block,
     ams_block_unless_elevated,
+    ams_block_unless_elevated_any_for_account,
     unknown_account_denied
 };
 
@@ -126,6 +127,11 @@ cc::policy_config config(variant v) {
             c.ams_change_types = cc::guard_action::block_unless_elevated;
             c.ams_reserved_roles = cc::guard_action::block_unless_elevated;
             break;
+        case variant::ams_block_unless_elevated_any_for_account:
+            c.ams_change_types = cc::guard_action::block_unless_elevated;
+            c.ams_reserved_roles = cc::guard_action::block_unless_elevated;
+            c.ams_elevation = cc::ams_elevation_scope::any_for_account;
+            break;
         case variant::unknown_account_denied: c.allow_unknown_account_pre_auth = false; break;
     }
     return c;
@@ -160,6 +166,9 @@ struct row {
     const char* role = "";
     const char* permission_set = "";
     const char* user = "";
+    // The Identity Center user the pipeline established (portal token, corporate mapping).
+    const char* idc_user = "";
+    bool portal_credentials = false;  // /federation/credentials
     const char* client = "10.1.2.3";
     const char* change_type = "";
     const char* parse_error = "";
@@ -219,6 +228,8 @@ TEST_P(policy_table, decides) {
     a.role_name = r.role;
     a.permission_set = r.permission_set;
     a.user = r.user;
+    a.idc_user = r.idc_user;
+    a.portal_credentials = r.portal_credentials;
     a.client = *cc::ip_address::parse(r.client);
     a.change_type = r.change_type;
     a.parse_error = r.parse_error;
@@ -327,15 +338,61 @@ INSTANTIATE_TEST_SUITE_P(
              [](row& r) {
                  r.verdict = allow, r.why = R::elevation_active, r.rule = "prod-admin-elevated";
              }),
+        // Issue 13: with nobody to name, never "you hold none" (elevation-missing).
         with(idc("portal link names no user: nobody elevated at that time", "012345678901",
                  "AdministratorAccess", ""),
              [](row& r) {
                  r.now = "2026-11-23T10:00:00Z";
-                 r.why = R::elevation_missing, r.rule = "prod-admin-elevated";
+                 r.why = R::elevation_user_unknown, r.rule = "prod-admin-elevated";
              }),
         with(idc("portal link names no user: elevated for another account only", "111122223333",
                  "AdministratorAccess", ""),
-             [](row& r) { r.why = R::elevation_missing, r.rule = "prod-admin-elevated"; }),
+             [](row& r) { r.why = R::elevation_user_unknown, r.rule = "prod-admin-elevated"; }),
+        // --- the portal's user (issue 13 point 4): idc_user from the token or the mapping ---
+        with(idc("portal credentials: the token's user is elevated", "012345678901",
+                 "AdministratorAccess", ""),
+             [](row& r) {
+                 r.idc_user = "Alice@Example.com", r.portal_credentials = true;
+                 r.verdict = allow, r.why = R::elevation_active, r.rule = "prod-admin-elevated";
+             }),
+        with(idc("portal credentials: the token's user is not, while another is", "012345678901",
+                 "AdministratorAccess", ""),
+             [](row& r) {
+                 r.idc_user = "bob@example.com", r.portal_credentials = true;
+                 r.why = R::elevation_missing, r.rule = "prod-admin-elevated";
+             }),
+        with(idc("portal credentials: nobody named while another is elevated", "012345678901",
+                 "AdministratorAccess", ""),
+             [](row& r) {
+                 r.portal_credentials = true;
+                 r.why = R::elevation_user_unknown, r.rule = "prod-admin-elevated";
+             }),
+        with(idc("portal console with a user: that user, not anyone", "012345678901",
+                 "AdministratorAccess", ""),
+             [](row& r) {
+                 r.idc_user = "bob@example.com";
+                 r.why = R::elevation_missing, r.rule = "prod-admin-elevated";
+             }),
+        with(idc("portal credentials: the user's elevation ran out", "012345678901",
+                 "AdministratorAccess", ""),
+             [](row& r) {
+                 r.idc_user = "alice@example.com", r.portal_credentials = true;
+                 r.now = "2026-11-23T10:30:00Z";
+                 r.why = R::elevation_expired, r.rule = "prod-admin-elevated";
+             }),
+        with(idc("the attempt's own user beats idc_user", "012345678901", "AdministratorAccess",
+                 "bob@example.com"),
+             [](row& r) {
+                 r.idc_user = "alice@example.com";
+                 r.why = R::elevation_missing, r.rule = "prod-admin-elevated";
+             }),
+        with(idc("post-auth: idc_user where the attempt names none", "012345678901",
+                 "AdministratorAccess", ""),
+             [](row& r) {
+                 r.phase = P::post_auth, r.flow = F::api_credentials;
+                 r.idc_user = "alice@example.com";
+                 r.verdict = allow, r.why = R::elevation_active, r.rule = "prod-admin-elevated";
+             }),
         with(idc("post-auth without a user stays strict", "012345678901", "AdministratorAccess",
                  ""),
              [](row& r) {
@@ -488,6 +545,69 @@ INSTANTIATE_TEST_SUITE_P(
         with(idc("AMS unless elevated: elevated, then the rules decide", "222233334444", "AMSAdmin",
                  "ops@example.com"),
              [](row& r) { r.config = variant::ams_block_unless_elevated; }),
+        // --- AMS: what elevated means (policy.ams.elevation, issue 13 point 7) ---
+        // alice is elevated in 012345678901 for AdministratorAccess only.
+        with(idc("AMS change, same permission set: elevated for another one", "012345678901",
+                 "ReadOnlyAccess", "alice@example.com"),
+             [](row& r) {
+                 r.config = variant::ams_block_unless_elevated;
+                 r.phase = P::post_auth, r.flow = F::ams_change, r.change_type = "ct-1opjmhuddw194";
+                 r.why = R::ams_guarded_change;
+             }),
+        with(idc("AMS change, any for the account: elevated for another one", "012345678901",
+                 "ReadOnlyAccess", "alice@example.com"),
+             [](row& r) {
+                 r.config = variant::ams_block_unless_elevated_any_for_account;
+                 r.phase = P::post_auth, r.flow = F::ams_change, r.change_type = "ct-1opjmhuddw194";
+                 r.verdict = allow, r.why = R::rule_allow, r.rule = "workloads-readonly";
+             }),
+        with(idc("AMS change, any for the account: another user's elevation", "012345678901",
+                 "ReadOnlyAccess", "bob@example.com"),
+             [](row& r) {
+                 r.config = variant::ams_block_unless_elevated_any_for_account;
+                 r.phase = P::post_auth, r.flow = F::ams_change, r.change_type = "ct-1opjmhuddw194";
+                 r.why = R::ams_guarded_change;
+             }),
+        with(idc("AMS change, any for the account: elevated in another account only",
+                 "222233334444", "ReadOnlyAccess", "alice@example.com"),
+             [](row& r) {
+                 r.config = variant::ams_block_unless_elevated_any_for_account;
+                 r.phase = P::post_auth, r.flow = F::ams_change, r.change_type = "ct-1opjmhuddw194";
+                 r.why = R::ams_guarded_change;
+             }),
+        with(idc("AMS reserved role, same permission set", "012345678901", "", "alice@example.com"),
+             [](row& r) {
+                 r.config = variant::ams_block_unless_elevated;
+                 r.permission_set = "ams-x";
+                 r.why = R::ams_reserved_role;
+             }),
+        with(idc("AMS reserved role, any for the account: guard lifted, rules decide",
+                 "012345678901", "", "alice@example.com"),
+             [](row& r) {
+                 r.config = variant::ams_block_unless_elevated_any_for_account;
+                 r.permission_set = "ams-x";
+                 r.why = R::default_deny;
+             }),
+        with(idc("AMS reserved role, any for the account: the portal's user", "012345678901", "",
+                 ""),
+             [](row& r) {
+                 r.config = variant::ams_block_unless_elevated_any_for_account;
+                 r.permission_set = "ams-x", r.idc_user = "alice@example.com";
+                 r.why = R::default_deny;
+             }),
+        with(idc("AMS reserved role, any for the account: nobody named", "012345678901", "", ""),
+             [](row& r) {
+                 r.config = variant::ams_block_unless_elevated_any_for_account;
+                 r.permission_set = "ams-x";
+                 r.why = R::ams_reserved_role;
+             }),
+        with(idc("AMS reserved role, any for the account: feed stale", "012345678901", "",
+                 "alice@example.com"),
+             [](row& r) {
+                 r.config = variant::ams_block_unless_elevated_any_for_account;
+                 r.permission_set = "ams-x", r.elevation_feed = feed::stale;
+                 r.why = R::elevation_feed_stale;
+             }),
         with(idc("AMS unless elevated: elevated and allowed", "222233334444", "AMSAdmin",
                  "ops@example.com"),
              [](row& r) {
