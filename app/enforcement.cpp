@@ -4,7 +4,10 @@
 #include <stdexcept>
 
 #include "consolegate/core/host_pattern.hpp"
+#include "consolegate/core/idc_user.hpp"
 #include "consolegate/core/principal.hpp"
+#include "consolegate/inspect/portal_user.hpp"
+#include "portal_users.hpp"
 #include "session_binding.hpp"
 #include "session_table.hpp"
 
@@ -86,6 +89,28 @@ enforcement_result enforce_response(const core::http_request_view& req,
     return r;
 }
 
+namespace {
+
+// The Identity Center user of an attempt that names none (enforcement.hpp, inspect_request).
+void name_idc_user(core::sign_in_attempt& a, const core::http_request_view& req,
+                   const enforcement_inputs& in) {
+    if (a.flow == core::sign_in_flow::identity_center && in.portal_users) {
+        if (auto token = inspect::portal_bearer_token(req)) {
+            if (auto user = in.portal_users->user_of(*token, req.time)) {
+                a.idc_user = std::move(*user);
+                a.idc_source = core::idc_user_source::portal_token;
+                return;
+            }
+        }
+    }
+    const auto& tmpl = in.policy->cfg->identity.idc_user;
+    if (tmpl.empty() || !a.corp.known()) return;
+    a.idc_user = core::idc_user_of(tmpl, a.corp.user);
+    if (!a.idc_user.empty()) a.idc_source = core::idc_user_source::corp_mapping;
+}
+
+}  // namespace
+
 std::vector<core::sign_in_attempt> inspect_request(const core::http_request_view& req,
                                                    const enforcement_inputs& in) {
     auto attempts = inspect::inspect(req, in.policy->inspect_options);
@@ -97,6 +122,7 @@ std::vector<core::sign_in_attempt> inspect_request(const core::http_request_view
         if (req.corp) a.corp = *req.corp;
         a.time = req.time;
         if (a.user.empty() && !in.default_user.empty()) a.user = in.default_user;
+        if (a.user.empty()) name_idc_user(a, req, in);
     }
     return attempts;
 }
@@ -162,6 +188,12 @@ std::vector<audit::event> audit_events(const core::http_request_view& req,
         events.push_back(
             audit::make_event(ja.event_id, ja.attempt, ja.decision, req.method, req.target, ctx));
         events.back().identity_source = std::string(identity_source(ja.attempt));
+        if (ja.attempt.user.empty() && ja.attempt.idc_source != core::idc_user_source::none) {
+            events.back().user = ja.attempt.idc_user;
+            events.back().identity_source =
+                ja.attempt.idc_source == core::idc_user_source::portal_token ? "portal-token"
+                                                                             : "corp-mapping";
+        }
     }
     return events;
 }

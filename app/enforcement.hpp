@@ -27,6 +27,7 @@
 
 namespace consolegate::app {
 
+class portal_user_table;
 class session_table;
 struct session_identity;
 
@@ -57,6 +58,9 @@ struct enforcement_inputs {
     // post-auth attempts are judged on their binding (app/session_binding.hpp); without it, on
     // the aws-userInfo cookie as sent.
     const session_table* sessions = nullptr;
+    // Who holds which IAM Identity Center portal token, as AWS said (app/portal_users.hpp; the
+    // gateway's, explain has none): names the user of the portal's federation requests.
+    const portal_user_table* portal_users = nullptr;
 };
 
 struct judged_attempt {
@@ -99,7 +103,10 @@ enforcement_result enforce_response(const core::http_request_view& req,
 
 // inspect: the request's sign-in attempts, stamped with its client and time (and
 // in.default_user where an attempt names no user), then checked against the session table when
-// in.sessions is set (check_session_binding).
+// in.sessions is set (check_session_binding). An attempt that still names no user gets the IAM
+// Identity Center user TEAM is matched on (attempt.idc_user): for the portal's federation
+// requests the user AWS named for the request's bearer token (in.portal_users), else the
+// corporate user through identity.idc_user.
 std::vector<core::sign_in_attempt> inspect_request(const core::http_request_view& req,
                                                    const enforcement_inputs& in);
 // evaluate: one policy evaluation per attempt (with its working when in.trace).
@@ -115,7 +122,8 @@ std::vector<judged_attempt> evaluate_attempts(std::vector<core::sign_in_attempt>
 //  - a deny of a post-auth or session attempt expires the console cookies, a pre-auth one not.
 combined combine(std::span<const judged_attempt> attempts);
 // audit: one event per attempt, from the typed attempt and decision (identity_source from
-// app/session_binding.hpp).
+// app/session_binding.hpp; for an attempt matched on its idc_user, that user as the event's user
+// and identity_source "portal-token" or "corp-mapping").
 std::vector<audit::event> audit_events(const core::http_request_view& req,
                                        std::span<const judged_attempt> attempts,
                                        const audit::event_context& ctx = {});

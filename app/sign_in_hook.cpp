@@ -67,6 +67,7 @@ proxy::verdict sign_in_hook::operator()(const core::http_request_view& req) cons
     in.gateway = gateway_;
     in.elevations = w.feed ? w.feed->view(req.time, w.status) : core::elevation_view::unavailable();
     in.sessions = sessions_;
+    in.portal_users = portal_users_.get();
     w.elevations = in.elevations.set();
     // Read before the lookups it covers (session_table::epoch).
     auto epoch = sessions_ ? sessions_->epoch_at(req.time) : session_table::epoch{};
@@ -83,7 +84,12 @@ proxy::verdict sign_in_hook::operator()(const core::http_request_view& req) cons
     auto r = enforce(req, in);
     bool unrecognised = inspect::unrecognised_sign_in_request(req);
     if (unrecognised) metrics_->count_unrecognised();
-    if (memo) {
+    // A portal federation request's user comes from the portal token table, which the memo's
+    // world does not cover: never replayed (one request per click, nothing to save).
+    bool portal = std::any_of(r.attempts.begin(), r.attempts.end(), [](const judged_attempt& a) {
+        return a.attempt.flow == core::sign_in_flow::identity_center;
+    });
+    if (memo && !portal) {
         judgement j;
         j.events = r.events;
         j.decisions.reserve(r.attempts.size());
@@ -101,6 +107,14 @@ proxy::verdict sign_in_hook::operator()(const core::http_request_view& req) cons
 
 std::optional<proxy::verdict> sign_in_hook::observe(const core::http_request_view& req,
                                                     const proxy::response_view& resp) const {
+    // The portal's GET /user (cheap test first: this runs for every response).
+    if (resp.status == 200 && req.method == "GET" && req.target.starts_with("/user")) {
+        auto snap = policy_->load();
+        portal_user_table::limits l;
+        l.max_entries = static_cast<std::size_t>(snap->cfg->sessions.max_entries);
+        l.lifetime = std::chrono::duration_cast<std::chrono::seconds>(snap->cfg->sessions.lifetime);
+        portal_users_->observe(req, resp, l);
+    }
     if (!sessions_) return std::nullopt;
     auto reading = read_response(req, resp);
     if (reading.set_cookies.empty() || reading.unreadable) return std::nullopt;

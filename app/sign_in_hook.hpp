@@ -5,7 +5,9 @@
 // connection; the policy and the feed are read from the gateway's atomics, so a reload swaps
 // them between two requests, never within one.
 //
-// With a session table (issue 20) it is also the proxy's response observer (observe()): a
+// It is also the proxy's response observer (observe()): the access portal's answers naming the
+// user of a bearer token are learned (app/portal_users.hpp) so the portal's federation requests
+// are judged for that user (issue 13). With a session table (issue 20), a
 // response that names an identity is judged on it (enforce_response) before the client sees it,
 // and only an allowed one is learned (app/session_learning.hpp); requests are then judged on
 // their session's binding (app/session_binding.hpp).
@@ -24,6 +26,7 @@
 #include "enforcement.hpp"
 #include "judgement_memo.hpp"
 #include "metrics.hpp"
+#include "portal_users.hpp"
 
 namespace consolegate::app {
 
@@ -43,7 +46,8 @@ class sign_in_hook {
           metrics_(&metrics),
           gateway_(gateway),
           sessions_(sessions),
-          boundaries_(std::make_shared<elevation_boundaries>()) {}
+          boundaries_(std::make_shared<elevation_boundaries>()),
+          portal_users_(std::make_shared<portal_user_table>()) {}
 
     proxy::verdict operator()(const core::http_request_view& req) const;
 
@@ -62,6 +66,9 @@ class sign_in_hook {
     std::string_view gateway_;  // the gateway's instance name, which outlives the hook
     session_table* sessions_;
     std::shared_ptr<elevation_boundaries> boundaries_;  // shared by the workers' copies
+    // Who holds which access-portal token (app/portal_users.hpp), shared by the workers' copies:
+    // observe() learns, the judgement of the portal's federation requests reads.
+    std::shared_ptr<portal_user_table> portal_users_;
 };
 
 }  // namespace consolegate::app

@@ -15,6 +15,11 @@ read; the stand-in reads it from demo conventions instead: a root e-mail or a Si
 12 digits names that account (SigninToken "demo.<account>.<role>"), /authenticate and switch role
 take the account and role named, SAML the first role ARN of the assertion (or roleIndex).
 
+The access portal's profile call (GET portal.sso.<region>.amazonaws.com/user) is answered as the
+portal's web app sees it, naming the signed-in user as `subject`; the stand-in reads that user from a
+demo convention for the bearer token (x-amz-sso_bearer_token "demo.portal.<user>.<anything>"),
+where the real portal looks the token up. Any other token gets a 401.
+
 With --record, every request received is appended to FILE as one JSON line (method, target, headers
 in order, body as latin-1 text), so a test can check what reached "AWS". Every answer carries an
 Alt-Svc header, as AWS's do, so a test can check that the gateway drops it.
@@ -143,6 +148,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         host = self.headers.get("Host", "")
         arn = (signed_in_principal(self.command, self.path, self.headers, data)
                if Handler.issue_sessions else None)
+        if host.startswith("portal.sso.") and self.path.split("?")[0].rstrip("/") == "/user":
+            self._portal_user()
+            return
         if arn:
             self.send_response(302)
             self.send_header("Location", "https://console.aws.amazon.com/console/home")
@@ -167,6 +175,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+
+    def _portal_user(self):
+        token = (self.headers.get("x-amz-sso_bearer_token")
+                 or self.headers.get("x-amz-sso-bearer-token") or "")
+        parts = token.split(".")
+        if len(parts) >= 4 and parts[0] == "demo" and parts[1] == "portal" and parts[2]:
+            status, answer = 200, {"subject": parts[2], "userId": "906700000-" + parts[2],
+                                   "preferredUsername": parts[2].title(),
+                                   "directoryType": "UserPool", "ssoInstanceId": "ssoins-demo"}
+        else:
+            status, answer = 401, {"message": "Session token not found or invalid"}
+        data = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     do_GET = do_POST = do_HEAD = do_PUT = _answer
 

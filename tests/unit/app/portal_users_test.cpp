@@ -1,0 +1,258 @@
+// app/portal_users.cpp: who holds an access-portal token, as AWS said, and the pipeline naming
+// that user (or the mapped corporate user) on the portal's federation requests.
+#include "portal_users.hpp"
+
+#include <gtest/gtest.h>
+
+#include "consolegate/core/time.hpp"
+#include "enforcement.hpp"
+
+namespace consolegate::app {
+namespace {
+
+using namespace std::chrono_literals;
+using core::reason;
+
+const auto t0 = *core::parse_rfc3339("2026-11-23T09:00:00Z");
+const std::string tok_a = "portal-token-aaaaaaaaaaaaaaaaaaaaaaaa";
+const std::string tok_b = "portal-token-bbbbbbbbbbbbbbbbbbbbbbbb";
+const std::string tok_c = "portal-token-cccccccccccccccccccccccc";
+constexpr const char* gated_account = "111122223333";
+
+portal_user_table::limits lim(std::size_t n = 100, std::chrono::seconds life = 1h) {
+    return {n, life};
+}
+
+TEST(portal_users, learns_refreshes_and_expires) {
+    portal_user_table t;
+    EXPECT_FALSE(t.user_of(tok_a, t0));
+    t.learn(tok_a, "alice", t0, lim());
+    EXPECT_EQ(t.user_of(tok_a, t0 + 59min).value_or(""), "alice");
+    EXPECT_FALSE(t.user_of(tok_b, t0));
+    EXPECT_FALSE(t.user_of(tok_a, t0 + 1h));     // expired
+    t.learn(tok_a, "alice", t0 + 30min, lim());  // AWS named her again: refreshed
+    EXPECT_EQ(t.user_of(tok_a, t0 + 80min).value_or(""), "alice");
+    EXPECT_EQ(t.size(), 1u);
+    EXPECT_EQ(t.learned(), 2u);
+}
+
+TEST(portal_users, a_token_named_for_two_users_names_nobody_until_it_expires) {
+    portal_user_table t;
+    t.learn(tok_a, "alice", t0, lim());
+    t.learn(tok_a, "bob", t0 + 1min, lim());
+    EXPECT_FALSE(t.user_of(tok_a, t0 + 2min));
+    t.learn(tok_a, "alice", t0 + 3min, lim());  // contradicted stays contradicted
+    EXPECT_FALSE(t.user_of(tok_a, t0 + 4min));
+    EXPECT_FALSE(t.user_of(tok_a, t0 + 2h));
+    t.learn(tok_a, "alice", t0 + 2h, lim());  // after expiry: learned afresh
+    EXPECT_EQ(t.user_of(tok_a, t0 + 2h).value_or(""), "alice");
+}
+
+TEST(portal_users, bounded_the_soonest_to_expire_go_first) {
+    portal_user_table t;
+    t.learn(tok_a, "alice", t0, lim(2));
+    t.learn(tok_b, "bob", t0 + 1min, lim(2));
+    t.learn(tok_c, "carol", t0 + 2min, lim(2));
+    EXPECT_EQ(t.size(), 2u);
+    EXPECT_FALSE(t.user_of(tok_a, t0 + 3min));
+    EXPECT_EQ(t.user_of(tok_b, t0 + 3min).value_or(""), "bob");
+    EXPECT_EQ(t.user_of(tok_c, t0 + 3min).value_or(""), "carol");
+    t.learn(tok_a, "alice", t0 + 4min, lim(0));  // no room at all: nothing kept
+    EXPECT_FALSE(t.user_of(tok_a, t0 + 4min));
+}
+
+TEST(portal_users, keys_are_keyed_digests) {
+    // Another process (another key) finds nothing: the table holds no token, only HMACs.
+    portal_user_table::key_type k1{}, k2{};
+    k2[0] = 1;
+    portal_user_table a(k1), b(k2);
+    a.learn(tok_a, "alice", t0, lim());
+    b.learn(tok_b, "bob", t0, lim());
+    EXPECT_EQ(a.user_of(tok_a, t0).value_or(""), "alice");
+    EXPECT_FALSE(a.user_of(tok_b, t0));
+    EXPECT_FALSE(b.user_of(tok_a, t0));
+}
+
+// The portal's GET /user and AWS's answer.
+struct exchange {
+    std::vector<std::pair<std::string_view, std::string_view>> headers;
+    core::http_request_view req;
+    proxy::response_view resp;
+    exchange(std::string_view host, std::string_view target, std::string_view token,
+             std::string_view body, unsigned status = 200) {
+        if (!token.empty()) headers.emplace_back("x-amz-sso_bearer_token", token);
+        req.method = "GET";
+        req.host = host;
+        req.target = target;
+        req.headers = headers;
+        req.time = t0;
+        resp.status = status;
+        resp.body = body;
+        resp.body_complete = true;
+    }
+};
+
+TEST(portal_users, observe_learns_only_from_the_portal_s_answer_to_get_user) {
+    const std::string_view host = "portal.sso.eu-west-1.amazonaws.com";
+    const std::string_view alice = R"({"subject":"alice","userId":"9067-a"})";
+    portal_user_table t;
+    EXPECT_TRUE(t.observe(exchange(host, "/user", tok_a, alice).req,
+                          exchange(host, "/user", tok_a, alice).resp, lim()));
+    EXPECT_EQ(t.user_of(tok_a, t0).value_or(""), "alice");
+    struct refused {
+        const char* why;
+        exchange x;
+    };
+    refused cases[] = {
+        {"another host", exchange("portal.sso.example.com", "/user", tok_b, alice)},
+        {"another path", exchange(host, "/token/whoAmI", tok_b, alice)},
+        {"no token", exchange(host, "/user", "", alice)},
+        {"not 200", exchange(host, "/user", tok_b, alice, 401)},
+        {"no subject", exchange(host, "/user", tok_b, R"({"userId":"x"})")},
+    };
+    for (auto& c : cases) {
+        EXPECT_FALSE(t.observe(c.x.req, c.x.resp, lim())) << c.why;
+        EXPECT_FALSE(t.user_of(tok_b, t0)) << c.why;
+    }
+    exchange streamed(host, "/user", tok_b, "");
+    streamed.resp.body_complete = false;  // a body that streamed past the observer
+    EXPECT_FALSE(t.observe(streamed.req, streamed.resp, lim()));
+}
+
+// ---- the pipeline names the user -----------------------------------------------------------
+
+std::shared_ptr<const policy_snapshot> gated(std::string idc_user_template = "") {
+    auto cfg = std::make_shared<core::config>();
+    core::rule_config r;
+    r.name = "gated";
+    r.effect = core::rule_effect::allow_with_elevation;
+    r.accounts = {*core::account_id::parse(gated_account)};
+    cfg->policy.rules = {r};
+    cfg->identity.idc_user = std::move(idc_user_template);
+    return make_policy_snapshot(std::move(cfg));
+}
+
+const core::elevation_set& carol_elevated() {
+    static const core::elevation_set set([] {
+        core::elevation_record r;
+        r.id = "req-carol";
+        r.user = "carol";
+        r.account = *core::account_id::parse(gated_account);
+        r.permission_set = "Admin";
+        r.status = "in progress";
+        r.start = t0 - 1h;
+        r.duration_hours = 4;
+        return std::vector<core::elevation_record>{r};
+    }());
+    return set;
+}
+
+struct federation {
+    std::vector<std::pair<std::string_view, std::string_view>> headers;
+    core::corp_identity corp;
+    core::http_request_view req;
+    explicit federation(std::string_view token, std::string_view corp_user = {},
+                        std::string_view target =
+                            "/federation/credentials?account_id=111122223333&role_name=Admin") {
+        if (!token.empty()) headers.emplace_back("x-amz-sso_bearer_token", token);
+        req.method = "GET";
+        req.host = "portal.sso.eu-west-1.amazonaws.com";
+        req.target = target;
+        req.headers = headers;
+        req.time = t0;
+        if (!corp_user.empty()) {
+            corp.user = std::string(corp_user);
+            corp.source = core::corp_source::kerberos;
+            req.corp = &corp;
+        }
+    }
+};
+
+struct pipeline_row {
+    const char* label;
+    const char* template_;     // identity.idc_user
+    const std::string* token;  // presented; nullptr = none
+    const char* corp_user;     // "" = unknown
+    bool portal_table = true;  // the gateway's (explain has none)
+    bool want_allow;
+    reason want;
+    const char* user;  // the event's user
+    const char* identity_source;
+};
+
+std::ostream& operator<<(std::ostream& os, const pipeline_row& r) {
+    return os << r.label;
+}
+
+class portal_user_pipeline : public ::testing::TestWithParam<pipeline_row> {};
+
+TEST_P(portal_user_pipeline, judges_the_person_signed_in) {
+    const auto& r = GetParam();
+    portal_user_table table;
+    table.learn(tok_a, "dave", t0 - 1min, lim());   // not elevated
+    table.learn(tok_b, "carol", t0 - 1min, lim());  // elevated
+    auto snap = gated(r.template_);
+    enforcement_inputs in;
+    in.policy = snap.get();
+    in.elevations = core::elevation_view::of(carol_elevated());
+    if (r.portal_table) in.portal_users = &table;
+    federation f(r.token ? std::string_view(*r.token) : std::string_view(), r.corp_user);
+    auto out = enforce(f.req, in);
+    ASSERT_EQ(out.attempts.size(), 1u);
+    EXPECT_EQ(out.verdict.allows(), r.want_allow);
+    EXPECT_EQ(core::to_string(out.verdict.why), core::to_string(r.want));
+    ASSERT_EQ(out.events.size(), 1u);
+    EXPECT_EQ(out.events[0].user, r.user);
+    EXPECT_EQ(out.events[0].identity_source, r.identity_source);
+    // A user nobody named is never told about "your" elevation.
+    if (std::string_view(r.user).empty()) {
+        EXPECT_EQ(core::describe(out.verdict.why).find("you hold"), std::string_view::npos);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    who, portal_user_pipeline,
+    ::testing::Values(
+        pipeline_row{"token of an unelevated user while another is elevated", "", &tok_a, "", true,
+                     false, reason::elevation_missing, "dave", "portal-token"},
+        pipeline_row{"token of the elevated user", "", &tok_b, "", true, true,
+                     reason::elevation_active, "carol", "portal-token"},
+        pipeline_row{"token nobody named", "", &tok_c, "", true, false,
+                     reason::elevation_user_unknown, "", ""},
+        pipeline_row{"no token", "", nullptr, "", true, false, reason::elevation_user_unknown, "",
+                     ""},
+        pipeline_row{"no table (explain)", "", &tok_b, "", false, false,
+                     reason::elevation_user_unknown, "", ""},
+        pipeline_row{"corporate user mapped, elevated", "{name}", &tok_c, "carol@CORP.EXAMPLE",
+                     true, true, reason::elevation_active, "carol", "corp-mapping"},
+        pipeline_row{"corporate user mapped, not elevated", "{name}", nullptr, "CORP\\dave", true,
+                     false, reason::elevation_missing, "dave", "corp-mapping"},
+        pipeline_row{"AWS's user beats the corporate mapping", "{name}", &tok_a,
+                     "carol@CORP.EXAMPLE", true, false, reason::elevation_missing, "dave",
+                     "portal-token"},
+        pipeline_row{"corporate user without a mapping", "", &tok_c, "carol@CORP.EXAMPLE", true,
+                     false, reason::elevation_user_unknown, "", ""},
+        pipeline_row{"mapping to another name space", "{name}@corp.example", nullptr,
+                     "carol@CORP.EXAMPLE", true, false, reason::elevation_missing,
+                     "carol@corp.example", "corp-mapping"}));
+
+TEST(portal_users, the_console_link_follows_the_named_user_not_anyone) {
+    portal_user_table table;
+    table.learn(tok_a, "dave", t0 - 1min, lim());
+    auto snap = gated();
+    enforcement_inputs in;
+    in.policy = snap.get();
+    in.elevations = core::elevation_view::of(carol_elevated());
+    in.portal_users = &table;
+    federation dave(tok_a, {}, "/federation/console?account_id=111122223333&role_name=Admin");
+    auto out = enforce(dave.req, in);
+    EXPECT_FALSE(out.verdict.allows());
+    EXPECT_EQ(out.verdict.why, reason::elevation_missing);
+    // Without a user, the documented choice (policy.portal_console_without_user, default
+    // "anyone-elevated") lets the console link through while carol is elevated.
+    federation nobody(tok_c, {}, "/federation/console?account_id=111122223333&role_name=Admin");
+    EXPECT_TRUE(enforce(nobody.req, in).verdict.allows());
+}
+
+}  // namespace
+}  // namespace consolegate::app
