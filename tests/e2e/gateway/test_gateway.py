@@ -346,6 +346,8 @@ class TeamLiveTest(unittest.TestCase):
             wait_until(lambda: gw.curl(url, "-H", cookie)[0] == 403, 15, "the revocation")
             code, _, body = gw.curl(url, "-H", cookie)
             self.assertEqual(code, 403, body)
+            # The block page says which elevation ended, and when (issue 13 point 5).
+            self.assertIn("your elevation req-live (ticket CHG-42) ended at 20", body)
             # The feed lists only requests in progress: a revoked one is gone, and the gateway,
             # which saw it, names it as the elevation that ended (not "missing").
             def cut():
