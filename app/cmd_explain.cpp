@@ -59,8 +59,10 @@ json::object attempt_json(const judged_attempt& ja) {
     o["role"] = a.role_name;
     o["permission_set"] = a.permission_set;
     o["user"] = a.user;
+    // TEAM matched on the mapped corporate user (identity.idc_user; explain has no portal table).
+    if (a.user.empty() && !a.idc_user.empty()) o["idc_user"] = a.idc_user;
     o["source"] = a.source;
-    if (auto from = identity_source(a); !from.empty()) o["identity_source"] = from;
+    if (auto from = event_identity_source(a); !from.empty()) o["identity_source"] = from;
     o["corp_user"] = a.corp.user;
     json::array groups;
     for (auto& g : a.corp.groups) groups.emplace_back(g);

@@ -187,15 +187,22 @@ std::vector<audit::event> audit_events(const core::http_request_view& req,
     for (const auto& ja : attempts) {
         events.push_back(
             audit::make_event(ja.event_id, ja.attempt, ja.decision, req.method, req.target, ctx));
-        events.back().identity_source = std::string(identity_source(ja.attempt));
-        if (ja.attempt.user.empty() && ja.attempt.idc_source != core::idc_user_source::none) {
+        events.back().identity_source = std::string(event_identity_source(ja.attempt));
+        if (ja.attempt.user.empty() && ja.attempt.idc_source != core::idc_user_source::none)
             events.back().user = ja.attempt.idc_user;
-            events.back().identity_source =
-                ja.attempt.idc_source == core::idc_user_source::portal_token ? "portal-token"
-                                                                             : "corp-mapping";
-        }
     }
     return events;
+}
+
+std::string_view event_identity_source(const core::sign_in_attempt& a) {
+    if (a.user.empty()) {
+        switch (a.idc_source) {
+            case core::idc_user_source::portal_token: return "portal-token";
+            case core::idc_user_source::corp_mapping: return "corp-mapping";
+            case core::idc_user_source::none: break;
+        }
+    }
+    return identity_source(a);
 }
 
 proxy::verdict make_verdict(std::span<const judged_attempt> attempts, const combined& outcome) {

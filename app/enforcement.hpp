@@ -127,6 +127,11 @@ combined combine(std::span<const judged_attempt> attempts);
 std::vector<audit::event> audit_events(const core::http_request_view& req,
                                        std::span<const judged_attempt> attempts,
                                        const audit::event_context& ctx = {});
+// Where the identity the attempt was judged on came from, as the audit event and explain say
+// it: identity_source() (app/session_binding.hpp), or for an attempt that named no user and was
+// matched on its idc_user, "portal-token" or "corp-mapping".
+std::string_view event_identity_source(const core::sign_in_attempt& a);
+
 // verdict: what the proxy does, naming the deciding attempt (the first attempt on an allow).
 proxy::verdict make_verdict(std::span<const judged_attempt> attempts, const combined& outcome);
 

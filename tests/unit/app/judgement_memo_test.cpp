@@ -378,5 +378,43 @@ TEST(judgement_memo, an_unrecognised_endpoint_is_counted_on_every_replay) {
         << page;
 }
 
+// Issue 13: the portal's federation request is judged for the user AWS named for its token,
+// which the hook learns from the portal's GET /user answer between two identical requests: never
+// replayed over.
+TEST(judgement_memo, a_portal_user_learned_between_two_identical_requests_decides_the_second) {
+    connection c;
+    c.feed.store(std::make_shared<test_feed>(elevation(now - 1h, now + 1h, now)));
+    const std::string token = "portal-session-token-0123456789abcdef";
+    auto federation = [&](std::chrono::system_clock::time_point t) {
+        auto r = c.request(t);
+        r.host = "portal.sso.eu-west-1.amazonaws.com";
+        r.target = "/federation/credentials?account_id=333333333333&role_name=Admin";
+        r.headers.clear();
+        r.headers.emplace_back("x-amz-sso_bearer_token", token);
+        r.corp = nullptr;
+        return r;
+    };
+    auto first = c.judge(federation(now));
+    EXPECT_FALSE(first.allows());
+    EXPECT_EQ(first.why, reason::elevation_user_unknown);
+
+    auto profile = federation(now + 1s);
+    profile.target = "/user";
+    profile.memo = nullptr;
+    proxy::response_view answer;
+    answer.status = 200;
+    answer.body = R"({"subject":"alice","userId":"9067-a","preferredUsername":"Alice"})";
+    answer.body_complete = true;
+    EXPECT_FALSE(c.hook.observe(profile, answer));  // learned, nothing refused
+
+    auto second = c.judge(federation(now + 2s));
+    EXPECT_TRUE(second.allows());
+    EXPECT_EQ(second.why, reason::elevation_active);
+    EXPECT_EQ(c.replays(), 0u);
+    EXPECT_EQ(c.sink.events.back().user, "alice");
+    EXPECT_EQ(c.sink.events.back().identity_source, "portal-token");
+    EXPECT_EQ(c.sink.events.back().team_request_id, "req-1");
+}
+
 }  // namespace
 }  // namespace consolegate::app

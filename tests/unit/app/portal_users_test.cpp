@@ -6,6 +6,7 @@
 
 #include "consolegate/core/time.hpp"
 #include "enforcement.hpp"
+#include "explain.hpp"
 
 namespace consolegate::app {
 namespace {
@@ -252,6 +253,22 @@ TEST(portal_users, the_console_link_follows_the_named_user_not_anyone) {
     // "anyone-elevated") lets the console link through while carol is elevated.
     federation nobody(tok_c, {}, "/federation/console?account_id=111122223333&role_name=Admin");
     EXPECT_TRUE(enforce(nobody.req, in).verdict.allows());
+}
+
+// explain has no portal table: with --corp-user it shows the mapped user TEAM was matched on.
+TEST(portal_users, explain_shows_the_mapped_user) {
+    auto snap = gated("{name}");
+    enforcement_inputs in;
+    in.policy = snap.get();
+    in.elevations = core::elevation_view::of(carol_elevated());
+    federation f(tok_c, "carol@CORP.EXAMPLE");
+    auto out = explain_request(f.req, in);
+    EXPECT_EQ(out.at("effect").as_string(), "allow");
+    const auto& a = out.at("attempts").as_array().at(0).as_object();
+    EXPECT_EQ(a.at("user").as_string(), "");
+    EXPECT_EQ(a.at("idc_user").as_string(), "carol");
+    EXPECT_EQ(a.at("identity_source").as_string(), "corp-mapping");
+    EXPECT_EQ(a.at("reason").as_string(), "elevation-active");
 }
 
 }  // namespace
