@@ -48,6 +48,10 @@ void sign_in_metrics::write_prometheus(std::string& out) const {
                  "Requests on a sign-in host to an endpoint the inspector does not know (judged "
                  "by the rule for unknown sign-in paths): new AWS traffic to look at.",
                  unrecognised_.load());
+    write_metric(out, "consolegate_signin_portal_users_learned_total", "counter",
+                 "Answers of the IAM Identity Center access portal's GET /user that named the "
+                 "user of a bearer token (the portal's federation requests are judged for them).",
+                 portal_users_learned_.load());
 }
 
 namespace {

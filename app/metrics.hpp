@@ -33,6 +33,11 @@ class sign_in_metrics {
     // One request on a sign-in host to an endpoint the inspector does not know
     // (inspect::unrecognised_sign_in_request).
     void count_unrecognised() noexcept { unrecognised_.fetch_add(1, std::memory_order_relaxed); }
+    // One answer of the access portal's GET /user that named the user of its token
+    // (app/portal_users.hpp): zero while portal users are in use says AWS's answer was not read.
+    void count_portal_user_learned() noexcept {
+        portal_users_learned_.fetch_add(1, std::memory_order_relaxed);
+    }
     std::uint64_t events() const noexcept { return events_.load(std::memory_order_relaxed); }
 
     // consolegate_signin_*, consolegate_audit_events_total.
@@ -42,6 +47,7 @@ class sign_in_metrics {
     static constexpr std::size_t reason_slots = 32;  // > number of core::reason values
     std::array<std::array<std::atomic<std::uint64_t>, reason_slots>, 2> decisions_{};
     std::atomic<std::uint64_t> report_only_denies_{0}, flagged_{0}, events_{0}, unrecognised_{0};
+    std::atomic<std::uint64_t> portal_users_learned_{0};
 };
 
 struct reload_counters {

@@ -113,7 +113,7 @@ std::optional<proxy::verdict> sign_in_hook::observe(const core::http_request_vie
         portal_user_table::limits l;
         l.max_entries = static_cast<std::size_t>(snap->cfg->sessions.max_entries);
         l.lifetime = std::chrono::duration_cast<std::chrono::seconds>(snap->cfg->sessions.lifetime);
-        portal_users_->observe(req, resp, l);
+        if (portal_users_->observe(req, resp, l)) metrics_->count_portal_user_learned();
     }
     if (!sessions_) return std::nullopt;
     auto reading = read_response(req, resp);

@@ -77,6 +77,8 @@ class PortalUserTest(unittest.TestCase):
         self.assertTrue(user_calls)
         for r in user_calls:
             self.assertNotIn("accept-encoding", [k.lower() for k, _ in r["headers"]])
+        self.assertRegex(self.gw.metrics(),
+                         r"(?m)^consolegate_signin_portal_users_learned_total [1-9]")
 
         # dave is not elevated while carol is: his API keys are refused.
         code, _, body = self.portal(CREDENTIALS + "&mark_dave", dave)

@@ -414,6 +414,10 @@ TEST(judgement_memo, a_portal_user_learned_between_two_identical_requests_decide
     EXPECT_EQ(c.sink.events.back().user, "alice");
     EXPECT_EQ(c.sink.events.back().identity_source, "portal-token");
     EXPECT_EQ(c.sink.events.back().team_request_id, "req-1");
+    std::string page;
+    c.metrics.write_prometheus(page);
+    EXPECT_NE(page.find("consolegate_signin_portal_users_learned_total 1\n"), std::string::npos)
+        << page;
 }
 
 }  // namespace
