@@ -16,7 +16,7 @@ namespace consolegate::audit {
 inline constexpr int schema_version = 1;
 
 struct event {
-    std::string id;       // random 128-bit hex; shown on the block page
+    std::string id;       // 32 hex digits: 48 bits of time (ms), 80 random; on the block page
     std::string time;     // RFC 3339 UTC, milliseconds
     std::string gateway;  // the instance that judged it (general.instance or the host name)
     std::string client;

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <set>
 
 #include "consolegate/core/time.hpp"
 #include "consolegate/inspect/http_file.hpp"
@@ -581,6 +582,28 @@ TEST(enforcement, the_corporate_identity_beside_the_client_reaches_attempt_and_e
     ASSERT_EQ(r.events.size(), 1u);
     EXPECT_EQ(r.events[0].corp_user, "alice@CORP.EXAMPLE");
     EXPECT_EQ(r.events[0].corp_source, "address-map");
+}
+
+// Event IDs: 32 hex digits, the first 12 the time in milliseconds (so a store's ID index grows at
+// its end), the other 80 bits random (so they never collide).
+TEST(enforcement, event_ids_lead_with_the_time_and_never_repeat) {
+    auto ms_now = [] {
+        return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count());
+    };
+    std::set<std::string> seen;
+    for (int i = 0; i < 2000; ++i) {
+        auto before = ms_now();
+        auto id = random_event_id();
+        auto after = ms_now();
+        ASSERT_EQ(id.size(), 32u);
+        ASSERT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+        auto prefix = std::stoull(id.substr(0, 12), nullptr, 16);
+        EXPECT_LE(before, prefix);
+        EXPECT_LE(prefix, after);
+        EXPECT_TRUE(seen.insert(id).second) << id;
+    }
 }
 
 }  // namespace
