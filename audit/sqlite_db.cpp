@@ -31,6 +31,12 @@ void statement::bind(int index, const value& v) {
     if (rc != SQLITE_OK) fail(db_, "audit store: bind");
 }
 
+void statement::bind_view(int index, std::string_view text) {
+    if (sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()),
+                          SQLITE_STATIC) != SQLITE_OK)
+        fail(db_, "audit store: bind");
+}
+
 void statement::bind(const std::vector<value>& values) {
     for (std::size_t i = 0; i < values.size(); ++i) bind(static_cast<int>(i + 1), values[i]);
 }

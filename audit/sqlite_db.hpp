@@ -21,6 +21,8 @@ class statement {
     statement(sqlite3* db, std::string_view sql);
     void bind(const std::vector<value>& values);
     void bind(int index, const value& v);
+    // Binds `text` without copying it: it must stay alive and unchanged until reset().
+    void bind_view(int index, std::string_view text);
     bool step();  // true: a row is ready; false: done. Throws on errors.
     void reset();
     std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_.get(), column); }

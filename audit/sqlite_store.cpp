@@ -8,6 +8,7 @@
 #include "consolegate/log/log.hpp"
 #include "queued_sink.hpp"
 #include "sqlite_db.hpp"
+#include "sqlite_row.hpp"
 
 namespace consolegate::audit {
 namespace {
@@ -62,6 +63,62 @@ constexpr std::array<const char*, sqlite_schema_version> migrations{{
     DROP INDEX IF EXISTS events_effect_time;
     CREATE INDEX events_effect_time
         ON events (effect, time_ms, account, alias, user, client, rule, corp_user);
+    )sql",
+    // 4: the writer's cost (issue 14: a judged request with SQLite on ran at half the speed of
+    // one without a record). A row is the event once, in columns (no JSON beside copies of its
+    // fields: ~1 KiB -> ~300 bytes a row), and two indexes instead of nine: every row enters
+    // the time index, which also covers the chart, the total and the client, rule and reason
+    // filters; only denials (blocked and report-only, what the summaries count) enter the
+    // summaries' index (`effect` in it too: SQLite does not count a partial index's own WHERE
+    // term as covered). The per-column indexes went: the account, user and person filters
+    // (OR alias, substring, glob) could not use theirs, and within a time range the time index
+    // covers the rest. Rebuilding the table reads every row once (see docs/audit.md).
+    R"sql(
+    CREATE TABLE events_v4 (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        time_ms INTEGER NOT NULL,
+        time TEXT NOT NULL, gateway TEXT NOT NULL, client TEXT NOT NULL, flow TEXT NOT NULL,
+        phase TEXT NOT NULL, host TEXT NOT NULL, account TEXT NOT NULL, alias TEXT NOT NULL,
+        ou_path TEXT NOT NULL, org TEXT NOT NULL, principal_arn TEXT NOT NULL,
+        role TEXT NOT NULL, permission_set TEXT NOT NULL, user TEXT NOT NULL,
+        source TEXT NOT NULL, change_type TEXT NOT NULL, parse_error TEXT NOT NULL,
+        idc_instance TEXT NOT NULL, corp_user TEXT NOT NULL, corp_source TEXT NOT NULL,
+        identity_source TEXT NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
+        "query" TEXT NOT NULL, effect TEXT NOT NULL, enforced TEXT NOT NULL,
+        reason TEXT NOT NULL, rule TEXT NOT NULL, team_request_id TEXT NOT NULL,
+        team_ticket TEXT NOT NULL, team_end TEXT NOT NULL,
+        report_only INTEGER NOT NULL, flagged INTEGER NOT NULL
+    );
+    INSERT INTO events_v4
+    SELECT seq, id, time_ms,
+        coalesce(json_extract(j, '$.time'),
+                 strftime('%Y-%m-%dT%H:%M:%fZ', time_ms / 1000.0, 'unixepoch')),
+        gateway, client, flow,
+        coalesce(json_extract(j, '$.phase'), ''), coalesce(json_extract(j, '$.host'), ''),
+        account, alias, ou_path,
+        coalesce(json_extract(j, '$.org'), ''), coalesce(json_extract(j, '$.principal_arn'), ''),
+        coalesce(json_extract(j, '$.role'), ''),
+        coalesce(json_extract(j, '$.permission_set'), ''), user,
+        coalesce(json_extract(j, '$.source'), ''), coalesce(json_extract(j, '$.change_type'), ''),
+        coalesce(json_extract(j, '$.parse_error'), ''),
+        coalesce(json_extract(j, '$.idc_instance'), ''), corp_user, corp_source,
+        coalesce(json_extract(j, '$.identity_source'), ''),
+        coalesce(json_extract(j, '$.method'), ''), coalesce(json_extract(j, '$.path'), ''),
+        coalesce(json_extract(j, '$.query'), ''), effect,
+        coalesce(json_extract(j, '$.enforced'), ''), reason, rule,
+        coalesce(json_extract(j, '$.team_request_id'), ''),
+        coalesce(json_extract(j, '$.team_ticket'), ''),
+        coalesce(json_extract(j, '$.team_end'), ''),
+        report_only, coalesce(json_extract(j, '$.flagged'), 0)
+    FROM (SELECT *, CASE WHEN json_valid(event) THEN event ELSE '{}' END AS j FROM events)
+    ORDER BY seq;
+    DROP TABLE events;
+    ALTER TABLE events_v4 RENAME TO events;
+    CREATE INDEX events_time ON events (time_ms, effect, report_only, client, rule, reason);
+    CREATE INDEX events_denied ON events
+        (time_ms, account, alias, user, client, rule, corp_user, report_only, reason, effect)
+        WHERE effect = 'deny';
     )sql",
 }};
 
@@ -152,11 +209,8 @@ std::string where(const query& q, std::vector<value>& binds) {
     return w;
 }
 
-event parse_row(const std::string& json) {
-    std::string error;
-    auto e = from_json_line(json, &error);
-    if (!e) throw std::runtime_error("audit store holds an unreadable event: " + error);
-    return std::move(*e);
+std::string select_events() {
+    return "SELECT " + sqlite::event_columns() + " FROM events";
 }
 
 class sqlite_store final : public event_store {
@@ -173,14 +227,14 @@ class sqlite_store final : public event_store {
 
     std::vector<event> find(const query& q, std::size_t offset, std::size_t limit) override {
         std::vector<value> binds;
-        auto sql = "SELECT event FROM events" + where(q, binds) +
-                   " ORDER BY time_ms DESC, seq DESC LIMIT ? OFFSET ?";
+        auto sql =
+            select_events() + where(q, binds) + " ORDER BY time_ms DESC, seq DESC LIMIT ? OFFSET ?";
         binds.emplace_back(static_cast<std::int64_t>(limit));
         binds.emplace_back(static_cast<std::int64_t>(offset));
         auto s = db_.prepare(sql);
         s.bind(binds);
         std::vector<event> out;
-        while (s.step()) out.push_back(parse_row(s.text(0)));
+        while (s.step()) out.push_back(sqlite::read_event(s, 0));
         return out;
     }
 
@@ -191,10 +245,10 @@ class sqlite_store final : public event_store {
     }
 
     std::optional<event> get(std::string_view id) override {
-        auto s = db_.prepare("SELECT event FROM events WHERE id = ?");
+        auto s = db_.prepare(select_events() + " WHERE id = ?");
         s.bind(1, std::string(id));
         if (!s.step()) return std::nullopt;
-        return parse_row(s.text(0));
+        return sqlite::read_event(s, 0);
     }
 
     std::vector<count_row> top_denied(const query& q, summary_key k, std::size_t n) override {
@@ -272,12 +326,13 @@ class sqlite_store final : public event_store {
     }
 
     std::vector<event> after(std::uint64_t& seq, std::size_t limit) override {
-        auto s = db_.prepare("SELECT seq, event FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
+        auto s = db_.prepare("SELECT seq, " + sqlite::event_columns() +
+                             " FROM events WHERE seq > ? ORDER BY seq LIMIT ?");
         s.bind({static_cast<std::int64_t>(seq), static_cast<std::int64_t>(limit)});
         std::vector<event> out;
         while (s.step()) {
             seq = static_cast<std::uint64_t>(s.integer(0));
-            out.push_back(parse_row(s.text(1)));
+            out.push_back(sqlite::read_event(s, 1));
         }
         return out;
     }
@@ -304,10 +359,11 @@ class sqlite_target final : public batch_target {
         // parts of the eight indexes of a large store.
         db_.exec("PRAGMA cache_size = -32768");
         migrate(db_);
-        insert_ = std::make_unique<sqlite::statement>(db_.prepare(
-            "INSERT OR IGNORE INTO events (id, time_ms, effect, report_only, reason, flow, "
-            "account, alias, ou_path, user, client, rule, gateway, event, corp_user, "
-            "corp_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        std::string params = "?";
+        for (int i = 0; i < sqlite::event_column_count; ++i) params += ", ?";
+        insert_ = std::make_unique<sqlite::statement>(
+            db_.prepare("INSERT OR IGNORE INTO events (time_ms, " + sqlite::event_columns() +
+                        ") VALUES (" + params + ")"));
         retain();
     }
 
@@ -317,10 +373,8 @@ class sqlite_target final : public batch_target {
             for (auto& e : batch) {
                 auto t = core::parse_rfc3339(e.time);
                 insert_->reset();
-                insert_->bind({e.id, t ? to_ms(*t) : std::int64_t{0}, e.effect,
-                               std::int64_t{e.report_only}, e.reason, e.flow, e.account, e.alias,
-                               e.ou_path, e.user, e.client, e.rule, e.gateway, to_json_line(e),
-                               e.corp_user, e.corp_source});
+                insert_->bind(1, t ? to_ms(*t) : std::int64_t{0});
+                sqlite::bind_event(*insert_, 2, e, scratch_);
                 insert_->step();
             }
             insert_->reset();
@@ -334,7 +388,14 @@ class sqlite_target final : public batch_target {
         }
     }
 
+    // Every flush interval: the write-ahead log synced and copied into the file (NORMAL syncs it
+    // only at checkpoints), so a power loss loses at most about one interval of commits.
     void sync() override {
+        try {
+            db_.exec("PRAGMA wal_checkpoint(PASSIVE)");
+        } catch (const std::exception& ex) {
+            report("checkpoint failed", ex.what());
+        }
         auto now = std::chrono::steady_clock::now();
         if (now < next_retention_) return;
         next_retention_ = now + std::chrono::minutes(1);
@@ -389,6 +450,7 @@ class sqlite_target final : public batch_target {
     sqlite_options opts_;
     sqlite::database db_;
     std::unique_ptr<sqlite::statement> insert_;
+    std::vector<std::string> scratch_;  // repaired copies of invalid UTF-8 fields being bound
     std::chrono::steady_clock::time_point next_retention_ = std::chrono::steady_clock::now();
     log::rate_limit limit_{std::chrono::seconds(10)};
 };

@@ -77,6 +77,94 @@ void write_all(const std::filesystem::path& file, const std::vector<au::event>& 
     EXPECT_EQ(st.write_errors, 0u);
 }
 
+// A file as a build of schema `version` (1, 2 or 3) left it, holding `events`: schema 1 as it
+// shipped (audit/sqlite_store.cpp, migration 0) with the event's JSON in each row, then the
+// shipped migrations 2 and 3 applied to it as they were written.
+void write_legacy(const std::filesystem::path& file, const std::vector<au::event>& events,
+                  int version) {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+    const char* v1 = R"sql(
+        CREATE TABLE schema_version (version INTEGER NOT NULL);
+        INSERT INTO schema_version VALUES (1);
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, time_ms INTEGER NOT NULL,
+            effect TEXT NOT NULL, report_only INTEGER NOT NULL, reason TEXT NOT NULL,
+            flow TEXT NOT NULL, account TEXT NOT NULL, alias TEXT NOT NULL,
+            ou_path TEXT NOT NULL, user TEXT NOT NULL, client TEXT NOT NULL,
+            rule TEXT NOT NULL, gateway TEXT NOT NULL, event TEXT NOT NULL);
+        CREATE INDEX events_time ON events (time_ms);
+        CREATE INDEX events_effect_time ON events (effect, time_ms);
+        CREATE INDEX events_account_time ON events (account, time_ms);
+        CREATE INDEX events_user_time ON events (user, time_ms);
+        CREATE INDEX events_client_time ON events (client, time_ms);
+        CREATE INDEX events_rule_time ON events (rule, time_ms);
+        CREATE INDEX events_reason_time ON events (reason, time_ms);)sql";
+    ASSERT_EQ(sqlite3_exec(raw, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw, "BEGIN", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_stmt* ins = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(raw,
+                                 "INSERT INTO events (id, time_ms, effect, report_only, "
+                                 "reason, flow, account, alias, ou_path, user, client, rule, "
+                                 "gateway, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                                 "?, ?)",
+                                 -1, &ins, nullptr),
+              SQLITE_OK);
+    for (auto& e : events) {
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      cc::parse_rfc3339(e.time)->time_since_epoch())
+                      .count();
+        int i = 1;
+        sqlite3_bind_text(ins, i++, e.id.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(ins, i++, ms);
+        for (auto* v : {&e.effect}) sqlite3_bind_text(ins, i++, v->c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(ins, i++, e.report_only);
+        for (auto* v : {&e.reason, &e.flow, &e.account, &e.alias, &e.ou_path, &e.user, &e.client,
+                        &e.rule, &e.gateway}) {
+            sqlite3_bind_text(ins, i++, v->c_str(), -1, SQLITE_TRANSIENT);
+        }
+        auto json = au::to_json_line(e);
+        sqlite3_bind_text(ins, i++, json.c_str(), -1, SQLITE_TRANSIENT);
+        ASSERT_EQ(sqlite3_step(ins), SQLITE_DONE);
+        sqlite3_reset(ins);
+    }
+    sqlite3_finalize(ins);
+    ASSERT_EQ(sqlite3_exec(raw, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    const char* v2 = R"sql(
+        ALTER TABLE events ADD COLUMN corp_user TEXT NOT NULL DEFAULT '';
+        ALTER TABLE events ADD COLUMN corp_source TEXT NOT NULL DEFAULT '';
+        UPDATE events SET corp_user = coalesce(json_extract(event, '$.corp_user'), ''),
+                          corp_source = coalesce(json_extract(event, '$.corp_source'), '')
+            WHERE json_valid(event);
+        CREATE INDEX events_corp_user_time ON events (corp_user, time_ms);
+        UPDATE schema_version SET version = 2;)sql";
+    const char* v3 = R"sql(
+        DROP INDEX IF EXISTS events_time;
+        CREATE INDEX events_time ON events (time_ms, effect, report_only);
+        DROP INDEX IF EXISTS events_effect_time;
+        CREATE INDEX events_effect_time
+            ON events (effect, time_ms, account, alias, user, client, rule, corp_user);
+        UPDATE schema_version SET version = 3;)sql";
+    if (version >= 2) {
+        ASSERT_EQ(sqlite3_exec(raw, v2, nullptr, nullptr, nullptr), SQLITE_OK);
+    }
+    if (version >= 3) {
+        ASSERT_EQ(sqlite3_exec(raw, v3, nullptr, nullptr, nullptr), SQLITE_OK);
+    }
+    sqlite3_close(raw);
+}
+
+int file_version(const std::filesystem::path& file) {
+    sqlite3* raw = nullptr;
+    EXPECT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(raw, "SELECT version FROM schema_version", -1, &st, nullptr);
+    int v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+    return v;
+}
+
 using consolegate::test::ids;
 
 }  // namespace
@@ -171,17 +259,7 @@ TEST(sqlite_store, a_version_2_file_is_migrated_and_the_review_summaries_use_cov
     auto file = dir / "audit.sqlite";
     auto end = *cc::parse_rfc3339("2026-11-23T12:00:00Z");
     auto events = seeded(200, end, 2);
-    write_all(file, events);
-    // Back to what a version-2 build left: its two narrower indexes, version 2.
-    sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(raw,
-                           "DROP INDEX events_time; CREATE INDEX events_time ON events (time_ms);"
-                           "DROP INDEX events_effect_time; CREATE INDEX events_effect_time ON "
-                           "events (effect, time_ms); UPDATE schema_version SET version = 2",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(raw);
+    write_legacy(file, events, 2);  // what a version-2 build left: its narrower indexes
     const std::string summary =
         "SELECT client, count(*) FROM events WHERE time_ms >= 0 AND effect = 'deny' AND "
         "client != '' GROUP BY 1";
@@ -190,14 +268,80 @@ TEST(sqlite_store, a_version_2_file_is_migrated_and_the_review_summaries_use_cov
         "time_ms >= 0 GROUP BY 1";
     EXPECT_EQ(query_plan(file, summary).find("COVERING INDEX"), std::string::npos);
 
-    write_all(file, {});  // a version-3 writer opens it
+    write_all(file, {});  // a writer of this build opens it
     auto db = au::open_sqlite_store(file);
     EXPECT_EQ(db->count({}), 200u);
-    EXPECT_NE(query_plan(file, summary).find("COVERING INDEX events_effect_time"),
-              std::string::npos)
+    // The summaries read the denials' own index, the chart the time index: neither the rows.
+    EXPECT_NE(query_plan(file, summary).find("COVERING INDEX events_denied"), std::string::npos)
         << query_plan(file, summary);
     EXPECT_NE(query_plan(file, chart).find("COVERING INDEX events_time"), std::string::npos)
         << query_plan(file, chart);
+}
+
+// Schema 4 keeps each event once, in columns: a version-3 file (the event's JSON beside copies
+// of its filtered fields) is rebuilt in place, and every event reads back field for field as
+// it was written, its sequence (`logs --follow`) and the ID lookup kept.
+TEST(sqlite_store, a_version_3_file_is_rebuilt_in_columns_and_reads_back_every_field) {
+    auto dir = temp_dir("migrate3");
+    auto file = dir / "audit.sqlite";
+    auto end = *cc::parse_rfc3339("2026-11-23T12:00:00Z");
+    auto events = seeded(300, end, 3);
+    for (std::size_t i = 0; i < events.size(); ++i) {  // the fields only the JSON held
+        auto& e = events[i];
+        e.phase = i % 2 ? "pre-auth" : "session";
+        e.host = "signin.aws.amazon.com";
+        e.org = "o-aaaaaaaaaa";
+        e.principal_arn = e.account.empty() ? "" : "arn:aws:iam::" + e.account + ":user/x";
+        e.role = "Admin", e.permission_set = "ps-" + std::to_string(i % 3);
+        e.source = "form:account", e.change_type = i % 7 ? "" : "ct-1";
+        e.parse_error = i % 11 ? "" : "truncated body";
+        e.idc_instance = "d-1234", e.identity_source = i % 2 ? "" : "bound";
+        e.method = "POST", e.path = "/authenticate", e.query = "Action=login&redirect_uri=";
+        e.team_request_id = i % 5 ? "" : "req-" + std::to_string(i);
+        e.team_ticket = e.team_request_id.empty() ? "" : "CHG-1";
+        e.team_end = e.team_request_id.empty() ? "" : "2026-11-23T13:00:00Z";
+        e.flagged = i % 13 == 0;
+    }
+    write_legacy(file, events, 3);
+    EXPECT_THROW(au::open_sqlite_store(file), std::runtime_error);  // readers wait for a writer
+    auto later = seeded(20, end + 1h, 1, 9);
+    for (auto& e : later) e.id = "new-" + e.id;
+    write_all(file, later);
+    EXPECT_EQ(file_version(file), au::sqlite_schema_version);
+
+    auto db = au::open_sqlite_store(file);
+    std::uint64_t seq = 0;
+    auto all = db->after(seq, 1000);
+    auto want = events;
+    want.insert(want.end(), later.begin(), later.end());
+    ASSERT_EQ(all.size(), want.size());
+    for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], want[i]) << i;
+    EXPECT_EQ(seq, db->last_sequence());
+    auto one = db->get(events[42].id);
+    ASSERT_TRUE(one);
+    EXPECT_EQ(*one, events[42]);
+    auto mem = au::make_memory_store(want);
+    au::query deny;
+    deny.decision = "deny";
+    consolegate::test::expect_same_answers(*db, *mem, deny, end);
+}
+
+// Bytes that are not UTF-8 are stored repaired and the event flagged, as every sink writes them.
+TEST(sqlite_store, invalid_utf8_is_stored_repaired_and_flagged) {
+    auto dir = temp_dir("utf8");
+    auto end = *cc::parse_rfc3339("2026-11-23T12:00:00Z");
+    auto events = seeded(3, end, 1);
+    events[1].user = "bad\xff\xfe user";
+    write_all(dir / "audit.sqlite", events);
+    auto db = au::open_sqlite_store(dir / "audit.sqlite");
+    auto e = db->get(events[1].id);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->user, "bad\xEF\xBF\xBD\xEF\xBF\xBD user");
+    EXPECT_TRUE(e->flagged);
+    EXPECT_EQ(au::to_json_line(*e), au::to_json_line(events[1]));
+    auto fine = db->get(events[0].id);
+    ASSERT_TRUE(fine);
+    EXPECT_EQ(*fine, events[0]);
 }
 
 TEST(sqlite_store, retention_deletes_by_age_and_by_size) {
@@ -238,51 +382,7 @@ TEST(sqlite_store, a_schema_1_file_is_migrated_and_its_events_found_by_person) {
     auto file = dir / "audit.sqlite";
     auto end = *cc::parse_rfc3339("2026-11-23T12:00:00Z");
     auto old_events = seeded(40, end - 1h, 1, 5);
-    {
-        sqlite3* raw = nullptr;
-        ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
-        // Schema 1 as it shipped (audit/sqlite_store.cpp, migration 0).
-        const char* v1 = R"sql(
-            CREATE TABLE schema_version (version INTEGER NOT NULL);
-            INSERT INTO schema_version VALUES (1);
-            CREATE TABLE events (
-                seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, time_ms INTEGER NOT NULL,
-                effect TEXT NOT NULL, report_only INTEGER NOT NULL, reason TEXT NOT NULL,
-                flow TEXT NOT NULL, account TEXT NOT NULL, alias TEXT NOT NULL,
-                ou_path TEXT NOT NULL, user TEXT NOT NULL, client TEXT NOT NULL,
-                rule TEXT NOT NULL, gateway TEXT NOT NULL, event TEXT NOT NULL);
-            CREATE INDEX events_time ON events (time_ms);)sql";
-        ASSERT_EQ(sqlite3_exec(raw, v1, nullptr, nullptr, nullptr), SQLITE_OK);
-        sqlite3_stmt* ins = nullptr;
-        ASSERT_EQ(sqlite3_prepare_v2(raw,
-                                     "INSERT INTO events (id, time_ms, effect, report_only, "
-                                     "reason, flow, account, alias, ou_path, user, client, rule, "
-                                     "gateway, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                     "?, ?)",
-                                     -1, &ins, nullptr),
-                  SQLITE_OK);
-        for (auto& e : old_events) {
-            auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          cc::parse_rfc3339(e.time)->time_since_epoch())
-                          .count();
-            int i = 1;
-            sqlite3_bind_text(ins, i++, e.id.c_str(), -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(ins, i++, ms);
-            for (auto* v : {&e.effect})
-                sqlite3_bind_text(ins, i++, v->c_str(), -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int(ins, i++, e.report_only);
-            for (auto* v : {&e.reason, &e.flow, &e.account, &e.alias, &e.ou_path, &e.user,
-                            &e.client, &e.rule, &e.gateway}) {
-                sqlite3_bind_text(ins, i++, v->c_str(), -1, SQLITE_TRANSIENT);
-            }
-            auto json = au::to_json_line(e);
-            sqlite3_bind_text(ins, i++, json.c_str(), -1, SQLITE_TRANSIENT);
-            ASSERT_EQ(sqlite3_step(ins), SQLITE_DONE);
-            sqlite3_reset(ins);
-        }
-        sqlite3_finalize(ins);
-        sqlite3_close(raw);
-    }
+    write_legacy(file, old_events, 1);
     // A reader of this build refuses the old file until a writer has migrated it.
     EXPECT_THROW(au::open_sqlite_store(file), std::runtime_error);
     auto new_events = seeded(20, end, 1, 6);
