@@ -15,7 +15,9 @@
 # its threads, the audit writer's too, from /proc). Prints each round's judged/plain ratio, then
 # their median and range.
 # Env: N (requests per run, 100000), C (clients, 50), ROUNDS (7), CG_BENCH_AUDIT (jsonl, sqlite
-# or off: the record's sink, bench/lib.sh).
+# or off: the record's sink, bench/lib.sh). VS_AUDIT (jsonl, sqlite or off): a second gateway,
+# the same but for its record's sink, also on CPU 0; a third row "judged-vs" loads it in each
+# round (ABC/CBA), so the record's cost is paired in one run: judged/judged-vs.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 BUILD=${1:-build}
@@ -58,31 +60,56 @@ bench_gateway_config "$W/gw.toml" "$SNI" "$CONNECT" "$HOST" "$ORIGIN" "$W/pki" "
 taskset -c 0 "$BIN" run --config "$W/gw.toml" --only proxy 2>"$W/gw.log" & GW=$!; pids+=($GW)
 wait_port $SNI
 bench_sign_in $HOST $SNI "$W/pki/corp/ca.crt" || { echo "the sign-in answer failed" >&2; exit 1; }
+if [[ -n ${VS_AUDIT:-} ]]; then
+  SNI_VS=$(free_port); CONNECT_VS=$(free_port); mkdir -p "$W/vs"
+  CG_BENCH_AUDIT=$VS_AUDIT bench_gateway_config "$W/vs/gw.toml" "$SNI_VS" "$CONNECT_VS" "$HOST" "$ORIGIN" "$W/pki" "$W/vs/audit.jsonl"
+  taskset -c 0 "$BIN" run --config "$W/vs/gw.toml" --only proxy 2>"$W/vs/gw.log" & GW_VS=$!; pids+=($GW_VS)
+  wait_port $SNI_VS
+  bench_sign_in $HOST $SNI_VS "$W/pki/corp/ca.crt" || { echo "the sign-in answer failed (vs)" >&2; exit 1; }
+fi
 
 # load ROW: requests per gateway CPU-second for N keep-alive requests (exits on a non-2xx answer).
 load() {
-  local extra=() t0 t1 c0 c1 out ok rps
-  [[ $1 == judged ]] && extra=(-H "$BENCH_JUDGED_COOKIE")
-  t0=$(date +%s.%N); c0=$(cpu_ticks $GW)
+  local extra=() t0 t1 c0 c1 out ok rps gw=$GW port=$SNI
+  [[ $1 == judged* ]] && extra=(-H "$BENCH_JUDGED_COOKIE")
+  [[ $1 == judged-vs ]] && gw=$GW_VS port=$SNI_VS
+  t0=$(date +%s.%N); c0=$(cpu_ticks $gw)
   out=$(timeout 300 taskset -c 1 h2load --h1 -n "$N" -c "$C" -t 1 "${extra[@]}" \
-        --connect-to=127.0.0.1:$SNI "https://$HOST/1k" 2>&1) || true
-  t1=$(date +%s.%N); c1=$(cpu_ticks $GW)
+        --connect-to=127.0.0.1:$port "https://$HOST/1k" 2>&1) || true
+  t1=$(date +%s.%N); c1=$(cpu_ticks $gw)
   ok=$(echo "$out" | awk '/^status codes:/ {print $3}')
   [[ ${ok:-0} == "$N" ]] || { echo "$1: ${ok:-0}/$N 2xx" >&2; echo "$out" | tail -5 >&2; exit 1; }
   rps=$(echo "$out" | awk '/^finished in/ {gsub(",","",$4); print $4}')
   echo "$rps $t0 $t1 $c0 $c1 $HZ" | awk '{share = ($5 - $4) / $6 / ($3 - $2); printf "%.0f", $1 / share}'
 }
 load plain >/dev/null; load judged >/dev/null   # warm-up: leaf, upstream pool, memo
-echo "# judged vs plain $(date -u +%FT%TZ), $(git -C "$ROOT" rev-parse --short HEAD), h2load --h1 -n $N -c $C, gateway CPU0"
-ratios=()
+[[ -n ${VS_AUDIT:-} ]] && load judged-vs >/dev/null
+echo "# judged vs plain $(date -u +%FT%TZ), $(git -C "$ROOT" rev-parse --short HEAD), h2load --h1 -n $N -c $C, gateway CPU0, record ${CG_BENCH_AUDIT:-jsonl}${VS_AUDIT:+ vs $VS_AUDIT}, load $(cut -d' ' -f1-3 /proc/loadavg)"
+summary() {  # NAME GOAL RATIO...
+  local name=$1 goal=$2; shift 2
+  printf '%s\n' "$@" | sort -g | awk -v name="$name" -v goal="$goal" '{v[NR] = $1}
+    END { printf "%s median %.3fx, range %.3fx-%.3fx over %d rounds (goal >= %s)\n",
+          name, v[int((NR + 1) / 2)], v[1], v[NR], NR, goal }'
+}
+ratios=(); vs=()
 for ((r = 1; r <= ROUNDS; r++)); do
-  if ((r % 2)); then p=$(load plain); j=$(load judged); else j=$(load judged); p=$(load plain); fi
-  ratios+=("$(echo "$j / $p" | bc -l)")
-  printf 'round %d: plain %s, judged %s req/s per core: %.3fx\n' "$r" "$p" "$j" "${ratios[-1]}"
+  rows=(plain judged); [[ -n ${VS_AUDIT:-} ]] && rows+=(judged-vs)
+  ((r % 2)) || rows=($(printf '%s\n' "${rows[@]}" | tac))
+  declare -A got=()
+  for row in "${rows[@]}"; do got[$row]=$(load "$row"); done
+  ratios+=("$(echo "${got[judged]} / ${got[plain]}" | bc -l)")
+  line=$(printf 'round %d: plain %s, judged %s' "$r" "${got[plain]}" "${got[judged]}")
+  if [[ -n ${VS_AUDIT:-} ]]; then
+    vs+=("$(echo "${got[judged]} / ${got[judged-vs]}" | bc -l)")
+    line+=$(printf ', judged with %s %s req/s per core: judged/plain %.3fx, judged/judged-vs %.3fx' \
+            "$VS_AUDIT" "${got[judged-vs]}" "${ratios[-1]}" "${vs[-1]}")
+  else
+    line+=$(printf ' req/s per core: %.3fx' "${ratios[-1]}")
+  fi
+  echo "$line (load $(cut -d' ' -f1 /proc/loadavg))"
 done
-printf '%s\n' "${ratios[@]}" | sort -g | awk '{v[NR] = $1}
-  END { printf "judged/plain median %.3fx, range %.3fx-%.3fx over %d rounds (goal >= 0.95x)\n",
-        v[int((NR + 1) / 2)], v[1], v[NR], NR }'
+summary judged/plain 0.95x "${ratios[@]}"
+[[ -n ${VS_AUDIT:-} ]] && summary "judged/judged with $VS_AUDIT" 0.9x "${vs[@]}"
 sleep 1.5   # the audit log is flushed every second
 if [[ -f $W/audit.jsonl ]]; then echo "audit events written: $(wc -l <"$W/audit.jsonl")"; fi
 if [[ -f $W/audit.sqlite ]]; then
