@@ -119,6 +119,19 @@ constexpr std::array<const char*, sqlite_schema_version> migrations{{
     CREATE INDEX events_denied ON events
         (time_ms, account, alias, user, client, rule, corp_user, report_only, reason, effect)
         WHERE effect = 'deny';
+    -- The event as JSON (as to_json_line writes it) for whoever reads the file with sqlite3.
+    CREATE VIEW events_json AS SELECT seq, id, time_ms, json_object(
+        'schema', 1, 'id', id, 'time', time, 'gateway', gateway, 'client', client, 'flow', flow,
+        'phase', phase, 'host', host, 'account', account, 'alias', alias, 'ou_path', ou_path,
+        'org', org, 'principal_arn', principal_arn, 'role', role,
+        'permission_set', permission_set, 'user', user, 'source', source,
+        'change_type', change_type, 'parse_error', parse_error, 'idc_instance', idc_instance,
+        'corp_user', corp_user, 'corp_source', corp_source, 'identity_source', identity_source,
+        'method', method, 'path', path, 'query', "query", 'effect', effect,
+        'enforced', enforced, 'reason', reason, 'rule', rule,
+        'team_request_id', team_request_id, 'team_ticket', team_ticket, 'team_end', team_end,
+        'report_only', json(CASE WHEN report_only THEN 'true' ELSE 'false' END),
+        'flagged', json(CASE WHEN flagged THEN 'true' ELSE 'false' END)) AS event FROM events;
     )sql",
 }};
 

@@ -131,7 +131,7 @@ class AuditRecordOfTheCorpus(unittest.TestCase):
                 self.assertNotEqual(e["gateway"], "")
         # The SQLite store holds the same events, equally valid.
         with sqlite3.connect(self.sqlite_file) as db:
-            stored = [json.loads(r[0]) for r in db.execute("SELECT event FROM events ORDER BY seq")]
+            stored = [json.loads(r[0]) for r in db.execute("SELECT event FROM events_json ORDER BY seq")]
         self.assertEqual(stored, self.events)
         for e in stored:
             self.assertEqual([err.message for err in validator.iter_errors(e)], [])

@@ -39,14 +39,15 @@ def seed(db_file, template, now):
         e["reason"] = "rule-deny" if e["account"] == PROD else ("default-deny" if deny else "rule-allow")
         e["rule"] = {"rule-deny": "no-prod", "rule-allow": "sandbox-ou"}.get(e["reason"], "")
         rows.append(e)
+    # One column per field (schema 4, docs/audit.md), time_ms the sort key.
+    fields = [k for k in template if k != "schema"]
     with sqlite3.connect(db_file) as db:
         db.executemany(
-            "INSERT INTO events (id, time_ms, effect, report_only, reason, flow, account, alias, ou_path, "
-            "user, client, rule, gateway, event) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(e["id"], int(datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-                           .timestamp() * 1000), e["effect"], int(e["report_only"]), e["reason"], e["flow"],
-              e["account"], e["alias"], e["ou_path"], e["user"], e["client"], e["rule"], e["gateway"],
-              json.dumps(e, separators=(",", ":"))) for e in rows])
+            "INSERT INTO events (time_ms, %s) VALUES (?%s)" % (
+                ", ".join('"%s"' % k for k in fields), ", ?" * len(fields)),
+            [(int(datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+                  .timestamp() * 1000),) + tuple(int(e[k]) if isinstance(e[k], bool) else e[k] for k in fields)
+             for e in rows])
     return rows
 
 
@@ -62,7 +63,7 @@ class ReviewPageInChromium(unittest.TestCase):
 
         def stored():
             with sqlite3.connect(db_file) as db:
-                return [json.loads(r[0]) for r in db.execute("SELECT event FROM events")]
+                return [json.loads(r[0]) for r in db.execute("SELECT event FROM events_json")]
         wait_until(lambda: stored(), 10, "the blocked attempt in the SQLite store")
         cls.real = stored()[0]
         cls.seeded = seed(db_file, cls.real, datetime.now(timezone.utc))

@@ -10,6 +10,7 @@
 #include "audit/store_conformance.hpp"
 #include "consolegate/audit/store.hpp"
 #include "consolegate/core/time.hpp"
+#include "sample_event.hpp"
 
 namespace au = consolegate::audit;
 namespace cc = consolegate::core;
@@ -324,6 +325,30 @@ TEST(sqlite_store, a_version_3_file_is_rebuilt_in_columns_and_reads_back_every_f
     au::query deny;
     deny.decision = "deny";
     consolegate::test::expect_same_answers(*db, *mem, deny, end);
+}
+
+// The view events_json gives a reader with only sqlite3 each event as to_json_line() writes it.
+TEST(sqlite_store, the_json_view_gives_each_event_as_every_sink_writes_it) {
+    auto dir = temp_dir("view");
+    auto events = seeded(20, *cc::parse_rfc3339("2026-11-23T12:00:00Z"), 1);
+    events[3] = au::testing::sample_event(events[3].id);  // quotes, a newline, report-only
+    events[5].flagged = true;
+    write_all(dir / "audit.sqlite", events);
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open((dir / "audit.sqlite").c_str(), &raw), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(
+        sqlite3_prepare_v2(raw, "SELECT event FROM events_json ORDER BY seq", -1, &st, nullptr),
+        SQLITE_OK);
+    std::size_t i = 0;
+    for (; sqlite3_step(st) == SQLITE_ROW; ++i) {
+        ASSERT_LT(i, events.size());
+        EXPECT_EQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                  au::to_json_line(events[i]));
+    }
+    EXPECT_EQ(i, events.size());
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
 }
 
 // Bytes that are not UTF-8 are stored repaired and the event flagged, as every sink writes them.
