@@ -10,8 +10,10 @@ token and no ticket where required get 407, and the log names no token material.
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 
 from harness import BINARY, FOREIGN, OPERATOR_TOKEN, Gateway, run, wait_until
@@ -254,6 +256,66 @@ kerberos_optional = ["127.0.0.2/32"]
         self.assertEqual((connect, code), (200, 403), body)
         ev = self.event(body)
         self.assertEqual((ev["corp_user"], ev["corp_source"]), ("", "none"))
+
+
+@unittest.skipIf(shutil.which("chromium") is None, "chromium is not installed (scripts/setup.sh)")
+class KerberosBrowserTest(unittest.TestCase):
+    """Headless Chromium with its own GSSAPI (libgssapi_krb5) and a user's ticket cache,
+    through the gateway as its explicit proxy, reaches the block page as that user.
+
+    Chromium names the proxy's service by the name it resolves the proxy to (HTTP@127.0.0.1
+    under --host-resolver-rules, even with the CNAME lookup off), so this gateway's principal
+    is HTTP/localhost and Chromium is pointed at http://localhost:PORT, which resolves to
+    itself. The first 407 can pass while Chromium loads the GSSAPI library (it then asks
+    again); the page is what counts."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.kdc = kdc_fixture.Kdc(hosts=("localhost",))
+        cls.addClassCleanup(cls.kdc.close)
+        keytab = cls.kdc.add_service("HTTP/localhost")
+        cls.kdc.add_user("carol", "carol-pw")
+        cls.cc = cls.kdc.kinit("carol", "carol-pw")
+        for k in ("KRB5_CONFIG", "KRB5RCACHEDIR"):
+            os.environ[k] = cls.kdc.env()[k]
+        cls.gw = Gateway(extra_toml="""
+[identity]
+kerberos_keytab = "%s"
+kerberos_principal = "HTTP/localhost@%s"
+kerberos_required = ["127.0.0.0/8", "::1/128"]
+""" % (keytab, cls.kdc.realm))
+        cls.addClassCleanup(cls.gw.close)
+        cls.gw.start()
+
+    def test_chromium_reaches_the_block_page_as_the_kerberos_user(self):
+        profile = tempfile.mkdtemp(prefix="cg-chromium-")
+        self.addCleanup(shutil.rmtree, profile, True)
+        args = ["chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--user-data-dir=" + profile,
+                "--proxy-server=http://localhost:%d" % self.gw.ports["connect"],
+                "--auth-server-allowlist=localhost", "--disable-auth-negotiate-cname-lookup",
+                "--ignore-certificate-errors-spki-list=" + self.gw.spki_pin(),
+                "--dump-dom", "https://%s.signin.aws.amazon.com/console" % FOREIGN]
+        before = len(self.gw.events())
+        r = subprocess.run(args, capture_output=True, text=True, timeout=90,
+                           env=self.kdc.env(KRB5CCNAME=self.cc, HOME=profile))
+        dom = r.stdout
+        self.assertIn("AWS sign-in blocked", dom, r.stderr[-2000:])
+        self.assertIn("signed in to the network as <strong>carol@%s" % self.kdc.realm, dom)
+        ids = re.findall(r"\b[0-9a-f]{32}\b", dom)
+        self.assertTrue(ids, dom)
+        found = []
+
+        def seen():
+            found[:] = [e for e in self.gw.events()[before:] if e["id"] in ids]
+            return bool(found)
+        wait_until(seen, 10, "the block page's audit event")
+        self.assertEqual((found[0]["corp_user"], found[0]["corp_source"]),
+                         ("carol@" + self.kdc.realm, "kerberos"))
+        self.assertEqual(found[0]["enforced"], "deny")
+        log = self.gw.log("consolegate")
+        self.assertNotIn("Negotiate YII", log)
 
 
 class KerberosCheckConfigTest(unittest.TestCase):
