@@ -80,3 +80,53 @@ $(case ${CG_BENCH_AUDIT:-jsonl} in
 enabled = false
 CONF
 }
+
+# --- the scaffolding every proxy bench script shares ------------------------------------------------
+
+# bench_workdir NAME [KEEP]: W, a new directory /tmp/cg-NAME.XXXXXX (or KEEP when given, kept at
+# exit), readable by nginx's workers; `pids`, the processes to stop at exit (TERM, then KILL);
+# the EXIT trap that stops them and removes W.
+bench_workdir() {
+  if [[ -n ${2:-} ]]; then W=$2; mkdir -p "$W"; BENCH_KEEP=1; else W=$(mktemp -d "/tmp/cg-$1.XXXXXX"); BENCH_KEEP=0; fi
+  chmod 755 "$W"
+  pids=()
+  trap bench_cleanup EXIT
+}
+bench_cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.5
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  [[ $BENCH_KEEP == 1 ]] || rm -rf "$W"
+}
+# free_port: a TCP port free on 127.0.0.1 now (released before the caller binds it).
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# wait_port PORT [SECONDS (10)]: until something accepts on 127.0.0.1:PORT; fails after SECONDS.
+wait_port() {
+  local i
+  for ((i = 0; i < ${2:-10} * 10; i++)); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done
+  echo "port $1 never opened" >&2; return 1
+}
+# cpu_ticks PID: user + system clock ticks of the process so far (all threads); HZ ticks a second.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+HZ=$(getconf CLK_TCK)
+
+# bench_origin PORT HOST [AFFINITY] [SERVER_EXTRA]: nginx on 127.0.0.1:PORT serving $W over TLS
+# for HOST with $W/pki's signin certificate (proxy_bench_server pki), keep-alive without limit,
+# no logs; AFFINITY is nginx's worker_cpu_affinity mask (e.g. 10 for CPU 1; empty: none);
+# SERVER_EXTRA goes inside the server block (e.g. "$(bench_signin_location)"). Started in the
+# background (in pids) and waited for.
+bench_origin() {
+  mkdir -p "$W/origin"
+  cat > "$W/origin/nginx.conf" <<CONF
+worker_processes 1; ${3:+worker_cpu_affinity $3;} daemon off; pid $W/origin/nginx.pid;
+error_log $W/origin/error.log crit;
+events { worker_connections 65536; }
+http { access_log off; keepalive_requests 10000000; keepalive_timeout 120s;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  server { listen 127.0.0.1:$1 ssl; server_name $2; root $W;
+           ssl_certificate $W/pki/signin.crt; ssl_certificate_key $W/pki/signin.key;
+           ${4:-} } }
+CONF
+  nginx -c "$W/origin/nginx.conf" -p "$W/origin" & pids+=($!)
+  wait_port "$1"
+}

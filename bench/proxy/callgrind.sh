@@ -29,39 +29,20 @@ for t in valgrind callgrind_control h2load nginx curl; do
   command -v $t >/dev/null || { echo "$t missing" >&2; exit 2; }
 done
 [[ -x $BIN && -x $SERVER ]] || { echo "build consolegate and proxy_bench_server first" >&2; exit 2; }
-W=${OUT:-$(mktemp -d /tmp/cg-callgrind.XXXXXX)}; mkdir -p "$W"; chmod 755 "$W"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.5
-            for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-            [[ -n ${OUT:-} ]] || rm -rf "$W"; }
-trap cleanup EXIT
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 600); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done
-              echo "port $1 never opened" >&2; return 1; }
+bench_workdir callgrind "${OUT:-}"
 HOST=signin.aws.amazon.com
 ORIGIN=$(free_port); SNI=$(free_port); CONNECT=$(free_port)
 "$SERVER" pki "$W/pki" >/dev/null
 head -c 1024 /dev/urandom | base64 -w0 | head -c 1024 > "$W/1k"; chmod 644 "$W/1k"
 
 # The origin; /signin-answer plays AWS's answer to a sign-in (bench/lib.sh).
-mkdir -p "$W/origin"
-cat > "$W/origin/nginx.conf" <<CONF
-worker_processes 1; daemon off; pid $W/origin/nginx.pid; error_log $W/origin/error.log crit;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 10000000; keepalive_timeout 120s;
-  ssl_protocols TLSv1.2 TLSv1.3;
-  server { listen 127.0.0.1:$ORIGIN ssl; server_name $HOST; root $W;
-           ssl_certificate $W/pki/signin.crt; ssl_certificate_key $W/pki/signin.key;
-           $(bench_signin_location) } }
-CONF
-nginx -c "$W/origin/nginx.conf" -p "$W/origin" & pids+=($!)
-wait_port $ORIGIN
+bench_origin $ORIGIN $HOST "" "$(bench_signin_location)"
 
 bench_gateway_config "$W/gw.toml" "$SNI" "$CONNECT" "$HOST" "$ORIGIN" "$W/pki" "$W/audit.jsonl"
 "$BIN" check-config "$W/gw.toml" >/dev/null
 valgrind --tool=callgrind --callgrind-out-file="$W/callgrind.out.%p" --dump-instr=no \
   "$BIN" run --config "$W/gw.toml" --only proxy 2>"$W/gw.log" & GW=$!; pids+=($GW)
-wait_port $SNI
+wait_port $SNI 60
 
 COOKIE=$BENCH_JUDGED_COOKIE
 load() {  # N [h2load args...]
@@ -106,6 +87,6 @@ kill $GW; wait $GW 2>/dev/null || true
 bench_gateway_config "$W/fresh.toml" "$SNI" "$CONNECT" "$HOST" "$ORIGIN" "$W/pki" "$W/audit.jsonl" false
 valgrind --tool=callgrind --callgrind-out-file="$W/callgrind.out.%p" --dump-instr=no \
   "$BIN" run --config "$W/fresh.toml" --only proxy 2>"$W/gw-fresh.log" & GW=$!; pids+=($GW)
-wait_port $SNI
+wait_port $SNI 60
 check warm-fresh 20 "$(load 20 -H "Connection: close")"
 row fresh $((N / 10)) -H "Connection: close"

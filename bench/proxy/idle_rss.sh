@@ -20,32 +20,15 @@ SERVER=$ROOT/$BUILD/tests/integration/proxy/proxy_bench_server
 GATEWAY_BIN=$ROOT/$BUILD/app/consolegate
 IDLE=${IDLE:-2000}; HOLD=${HOLD:-4}
 [[ -x $SERVER ]] || { echo "build proxy_bench_server first" >&2; exit 2; }
-W=$(mktemp -d /tmp/cg-idle.XXXXXX); chmod 755 "$W"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3
-            for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$W"; }
-trap cleanup EXIT
+bench_workdir idle
 ulimit -n $((IDLE + 1024)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done
-              echo "port $1 never opened" >&2; return 1; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 HOST=signin.aws.amazon.com
 ORIGIN=$(free_port); SNI=$(free_port); CONNECT=$(free_port)
 "$SERVER" pki "$W/pki" >/dev/null
 head -c 1024 /dev/urandom | base64 -w0 | head -c 1024 > "$W/1k"; chmod 644 "$W/1k"
 if [[ ${REQUEST:-0} == 1 ]]; then
-  mkdir -p "$W/origin"
-  cat > "$W/origin/nginx.conf" <<CONF
-worker_processes 1; daemon off; pid $W/origin/nginx.pid; error_log $W/origin/error.log crit;
-events { worker_connections 65536; }
-http { access_log off; keepalive_requests 10000000; keepalive_timeout 120s;
-  ssl_protocols TLSv1.2 TLSv1.3;
-  server { listen 127.0.0.1:$ORIGIN ssl; server_name $HOST; root $W;
-           ssl_certificate $W/pki/signin.crt; ssl_certificate_key $W/pki/signin.key; } }
-CONF
-  nginx -c "$W/origin/nginx.conf" -p "$W/origin" & pids+=($!)
-  wait_port $ORIGIN
+  bench_origin $ORIGIN $HOST
 fi
 if [[ ${GATEWAY:-0} == 1 ]]; then
   [[ -x $GATEWAY_BIN ]] || { echo "build consolegate first" >&2; exit 2; }
