@@ -100,6 +100,7 @@ std::string fixed_setting_changed(const core::config& a, const core::config& b) 
         return "admin token files";
     }
     if (a.general.workers != b.general.workers) return "general.workers";
+    if (a.general.instance != b.general.instance) return "general.instance";
     // The proxy strips this field from every request: its name is fixed for its life.
     if (a.identity.trusted_header != b.identity.trusted_header) return "identity.trusted_header";
     if (a.sessions.file != b.sessions.file) return "sessions.file";
@@ -139,7 +140,8 @@ std::string read_token(const std::filesystem::path& file) {
     return token;
 }
 
-// The gateway instance events name: the host name (several replicas share one store).
+// The gateway instance events name when general.instance does not: the host name (several
+// replicas share one store).
 std::string host_name() {
     char buf[256] = {};
     if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "consolegate";
@@ -251,6 +253,7 @@ struct gateway::impl {
           sink(make_sinks(*cfg, recent)),
           identity(identity_hub::make(*cfg, std::chrono::system_clock::now())),
           sessions(open_sessions(*cfg)) {
+        instance = cfg->general.instance.empty() ? host_name() : cfg->general.instance;
         policy.store(make_policy_snapshot(cfg));
         feed.store(make_team_feed(*cfg));
     }
@@ -269,7 +272,7 @@ struct gateway::impl {
     std::string elevations_json(const std::string& user, const std::string& account) const;
 
     run_options opts;
-    std::string instance = host_name();
+    std::string instance;  // general.instance, else the host name; fixed for the process life
     asio::io_context control{1};
     std::atomic<std::shared_ptr<const core::config>> config;
     std::atomic<std::shared_ptr<const policy_snapshot>> policy;

@@ -1,6 +1,7 @@
 // The schema: one reader per table of config/README.md.
 
 #include <algorithm>
+#include <cctype>
 
 #include "config_reader.hpp"
 #include "consolegate/core/glob.hpp"
@@ -39,6 +40,18 @@ void loader::read_general(const toml::table& t) {
                 {"info", log_level::info},
                 {"warn", log_level::warn},
                 {"error", log_level::error}});
+    if (const auto* n = t.get("instance")) {
+        s.get("instance", cfg.general.instance);
+        const auto& v = cfg.general.instance;
+        const bool ok =
+            !v.empty() && v.size() <= 64 && std::all_of(v.begin(), v.end(), [](unsigned char c) {
+                return std::isalnum(c) || c == '.' || c == '_' || c == '-';
+            });
+        if (n->is_string() && !ok)
+            error(*n, "general.instance: \"" + v.substr(0, 64) +
+                          "\" is not an instance name: 1 to 64 letters, digits, '.', '_' or '-' "
+                          "(e.g. \"egress-fra-1\"); leave it out to use the host name");
+    }
     s.finish();
 }
 

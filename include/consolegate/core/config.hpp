@@ -46,6 +46,10 @@ enum class proxy_protocol_mode : std::uint8_t { refused, required };
 struct general_config {
     unsigned workers = 0;  // 0 = one per core
     log_level level = log_level::info;
+    // The name this gateway gives itself in every audit event (`gateway`), the review page and
+    // the block page: 1..64 of [A-Za-z0-9._-]. Empty = the host name (a Kubernetes pod's name).
+    // Fixed for the process life.
+    std::string instance;
 };
 
 struct dns_cache_config {

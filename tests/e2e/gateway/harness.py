@@ -100,7 +100,7 @@ class Gateway:
 
     def __init__(self, extra_toml="", policy_toml=None, team_items=None, policy_section=None,
                  org_file=None, proxy_extra="", override_hosts=(), unbound_sessions="cookie",
-                 origin_args=()):
+                 origin_args=(), general_extra=""):
         self.dir = tempfile.mkdtemp(prefix="cg-e2e-")
         self.procs = []
         self.ports = {k: free_port() for k in ("dns", "sni", "connect", "admin", "origin", "unbound")}
@@ -115,6 +115,7 @@ class Gateway:
         # tests written before session binding expect), or None for the gateway's default.
         self.unbound_sessions = unbound_sessions
         self.origin_args = list(origin_args)
+        self.general_extra = general_extra  # lines added to [general]
 
     # ----- peers -----
     def _start(self, name, args, **kw):
@@ -191,6 +192,7 @@ class Gateway:
         cfg = textwrap.dedent("""\
             [general]
             workers = 2
+            %(general_extra)s
 
             [dns]
             listen = ["127.0.0.1:%(dns)d"]
@@ -235,6 +237,7 @@ class Gateway:
             operator_token_file = "operator.token"
             """ % dict(p, sandbox=SANDBOX, prod=PROD, overrides=self._overrides(),
                                                        proxy_extra=self.proxy_extra,
+                                                       general_extra=self.general_extra,
                                                        policy_section=self._policy_section()))
         for role, token in (("reviewer", REVIEWER_TOKEN), ("operator", OPERATOR_TOKEN)):
             with open(os.path.join(self.dir, role + ".token"), "w") as f:

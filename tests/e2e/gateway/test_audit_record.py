@@ -16,6 +16,7 @@ from harness import BINARY, PROD, SOURCE_DIR, Gateway, wait_until
 from test_corpus_live import CORPUS, POLICY_DIR, PROXY_EXTRA, corpus_policy_section, wire_request
 
 SCHEMA = os.path.join(SOURCE_DIR, "docs/audit-event.schema.json")
+INSTANCE = "e2e-record-1"  # general.instance: the gateway field of every event
 
 # Parameter and JSON keys whose values are secrets (compared case-insensitively).
 SECRET_KEYS = {"password", "samlresponse", "signintoken", "session", "sessionkey", "sessiontoken",
@@ -82,7 +83,8 @@ class AuditRecordOfTheCorpus(unittest.TestCase):
         hosts = sorted({e["host"] for e in cls.explained.values()})
         cls.gw = Gateway(policy_section=corpus_policy_section(), policy_toml="",
                          org_file=os.path.join(POLICY_DIR, "org.json"), proxy_extra=PROXY_EXTRA,
-                         override_hosts=hosts).start()
+                         override_hosts=hosts,
+                         general_extra='instance = "%s"' % INSTANCE).start()
         cls.secrets = {}
         for name in cls.files:
             with open(os.path.join(CORPUS, name), encoding="utf-8", errors="surrogateescape",
@@ -128,7 +130,7 @@ class AuditRecordOfTheCorpus(unittest.TestCase):
             with self.subTest(event=e["id"]):
                 errors = [err.message for err in validator.iter_errors(e)]
                 self.assertEqual(errors, [], e)
-                self.assertNotEqual(e["gateway"], "")
+                self.assertEqual(e["gateway"], INSTANCE)  # general.instance
         # The SQLite store holds the same events, equally valid.
         with sqlite3.connect(self.sqlite_file) as db:
             stored = [json.loads(r[0]) for r in db.execute("SELECT event FROM events_json ORDER BY seq")]

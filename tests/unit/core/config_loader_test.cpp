@@ -140,6 +140,25 @@ TEST(config_loader, unknown_key_suggests_nearest) {
     EXPECT_TRUE(has(r, 10, "unknown key `dns.cache.bogus_thing_here`")) << all(r);
 }
 
+TEST(config_loader, the_instance_name_is_read_or_refused_with_the_rule) {
+    auto unset = load(minimal);
+    ASSERT_TRUE(unset.cfg) << all(unset);
+    EXPECT_EQ(unset.cfg->general.instance, "");  // the host name, decided at start
+    auto r = load(minimal + "[general]\ninstance = \"egress-fra-1.corp_A\"\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->general.instance, "egress-fra-1.corp_A");
+    for (const char* bad : {"", "two words", "a/b", "caf\u00e9", "x\ty"}) {
+        auto b = load(minimal + "[general]\ninstance = \"" + bad + "\"\n");
+        EXPECT_FALSE(b.cfg) << bad;
+        EXPECT_TRUE(has(b, 10, "general.instance: ")) << bad << all(b);
+        EXPECT_TRUE(has(b, 10, "letters, digits")) << bad << all(b);
+    }
+    auto long_name = load(minimal + "[general]\ninstance = \"" + std::string(65, 'a') + "\"\n");
+    EXPECT_TRUE(has(long_name, 10, "1 to 64")) << all(long_name);
+    auto typed = load(minimal + "[general]\ninstance = 7\n");
+    EXPECT_TRUE(has(typed, 10, "general.instance: expected a string")) << all(typed);
+}
+
 TEST(config_loader, wrong_types_say_what_was_expected) {
     auto r = load(minimal + "[general]\nworkers = \"4\"\n[admin]\nenabled = \"true\"\n");
     EXPECT_TRUE(has(r, 10, "general.workers: expected an integer, got a string")) << all(r);
