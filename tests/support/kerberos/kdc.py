@@ -12,58 +12,25 @@ reached (a test calls it from addClassCleanup/finally, so a failing step never l
 Nothing here touches /etc: KRB5_CONFIG and KRB5_KDC_PROFILE point into the directory.
 """
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import tempfile
-import time
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../common"))
+from daemon import Daemon, free_port  # noqa: E402
 
 REALM = "TEST.REALM"
 MASTER = "kdc-master-password"
-TOOL_TIMEOUT = 30  # one kadmin.local / kdb5_util / kinit run
 
 
-def _free_port():
-    """A port free for both TCP and UDP on 127.0.0.1 (the KDC binds both)."""
-    for _ in range(50):
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.bind(("127.0.0.1", 0))
-        port = t.getsockname()[1]
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", port))
-            return port
-        except OSError:
-            continue
-        finally:
-            u.close()
-            t.close()
-    raise RuntimeError("no free port for the KDC")
-
-
-class Kdc:
+class Kdc(Daemon):
     def __init__(self, realm=REALM, hosts=("proxy.test", "other.test")):
         self.realm = realm
-        self.dir = tempfile.mkdtemp(prefix="cg-kdc-")
-        self.proc = None
-        try:
-            self._start(hosts)
-        except BaseException:
-            self.close()
-            raise
+        super().__init__("cg-kdc-", hosts)
 
     # ----- setup -----
-    def _write(self, name, text):
-        path = os.path.join(self.dir, name)
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
     def _start(self, hosts):
         d, realm = self.dir, self.realm
         for attempt in range(3):
-            self.port = _free_port()
+            self.port = free_port(udp_too=True)  # the KDC binds both
             self.kdc_conf = self._write("kdc.conf", """\
 [kdcdefaults]
     kdc_listen = 127.0.0.1:{port}
@@ -102,33 +69,14 @@ class Kdc:
             self._write("kadm5.acl", "")
             if not os.path.exists(os.path.join(d, "principal")):
                 self._tool(["kdb5_util", "create", "-s", "-r", realm, "-P", MASTER])
-            log = open(os.path.join(d, "krb5kdc.stdout"), "w")
-            self.proc = subprocess.Popen(["krb5kdc", "-n", "-r", realm], env=self.env(),
-                                         stdout=log, stderr=subprocess.STDOUT)
-            if self._wait_listening(10):
+            self._spawn(["krb5kdc", "-n", "-r", realm], "krb5kdc.stdout", env=self.env())
+            if self._wait_listening(self.port):
                 return
-            self._stop_kdc()
+            self._stop()
         raise RuntimeError("krb5kdc did not start:\n" + self.log())
 
-    def _wait_listening(self, seconds):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                return False
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return True
-            except OSError:
-                time.sleep(0.05)
-        return False
-
     def _tool(self, args, input=None, env=None):
-        r = subprocess.run(args, env=env or self.env(), input=input, capture_output=True,
-                           text=True, timeout=TOOL_TIMEOUT)
-        if r.returncode != 0:
-            raise RuntimeError("%s failed (%d): %s%s" % (args[0], r.returncode, r.stdout,
-                                                        r.stderr))
-        return r.stdout
+        return super()._tool(args, input=input, env=env or self.env())
 
     # ----- what tests use -----
     def env(self, **extra):
@@ -169,31 +117,4 @@ class Kdc:
         return cc
 
     def log(self):
-        out = ""
-        for name in ("krb5kdc.log", "krb5kdc.stdout"):
-            path = os.path.join(self.dir, name)
-            if os.path.exists(path):
-                with open(path, errors="replace") as f:
-                    out += f.read()[-4000:]
-        return out
-
-    # ----- teardown -----
-    def _stop_kdc(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.proc = None
-
-    def close(self):
-        self._stop_kdc()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        return self._log_tail("krb5kdc.log", "krb5kdc.stdout")

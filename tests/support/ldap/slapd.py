@@ -15,47 +15,26 @@ users' DNs). Every wait is bounded; close() stops slapd and removes the director
 state the setup reached.
 """
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import tempfile
-import time
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../common"))
+from daemon import Daemon, free_port  # noqa: E402
 
 SUFFIX = "dc=corp,dc=example"
 ADMIN_PW = "directory-admin-pw"
 READER_PW = "gateway-reader-pw"
-TOOL_TIMEOUT = 30
 
 
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Slapd:
+class Slapd(Daemon):
     def __init__(self, users, realm="CORP.EXAMPLE", tls=False):
-        self.dir = tempfile.mkdtemp(prefix="cg-slapd-")
+        self.realm = realm
         self.tls = tls
         self.ca_file = self.ldaps_uri = None
-        self.proc = None
-        self.realm = realm
         self.bind_dn = "cn=gateway,%s" % SUFFIX
         self.admin_dn = "cn=admin,%s" % SUFFIX
         self.group_base = "ou=groups,%s" % SUFFIX
         self.user_base = "ou=people,%s" % SUFFIX
-        self.password_file = os.path.join(self.dir, "reader.pw")
-        with open(self.password_file, "w") as f:
-            f.write(READER_PW + "\n")
-        os.chmod(self.password_file, 0o600)
-        try:
-            self._start(users)
-        except BaseException:
-            self.close()
-            raise
+        super().__init__("cg-slapd-", users)
 
     def user_dn(self, name):
         return "uid=%s,%s" % (name, self.user_base)
@@ -104,6 +83,8 @@ class Slapd:
 
     def _start(self, users):
         d = self.dir
+        self.password_file = self._write("reader.pw", READER_PW + "\n")
+        os.chmod(self.password_file, 0o600)
         os.makedirs(os.path.join(d, "db"))
         if self.tls:
             self._make_certificates()
@@ -132,40 +113,20 @@ access to * by dn.exact="{reader}" read by anonymous auth by * none
             f.write(self._ldif(users))
         self._tool(["slapadd", "-f", self.conf, "-l", ldif])
         for attempt in range(3):
-            self.port = _free_port()
+            self.port = free_port()
             self.uri = "ldap://127.0.0.1:%d" % self.port
             listen = self.uri + "/"
             if self.tls:
-                self.ldaps_port = _free_port()
+                self.ldaps_port = free_port()
                 self.ldaps_uri = "ldaps://127.0.0.1:%d" % self.ldaps_port
                 listen += " " + self.ldaps_uri + "/"
-            log = open(os.path.join(d, "slapd.log"), "w")
             # -d 0: stay in the foreground (so close() can stop it) and log nothing extra.
-            self.proc = subprocess.Popen(["slapd", "-f", self.conf, "-h", listen, "-d", "0"],
-                                         stdout=log, stderr=subprocess.STDOUT)
-            if self._wait_listening(10, self.port) and (
-                    not self.tls or self._wait_listening(10, self.ldaps_port)):
+            self._spawn(["slapd", "-f", self.conf, "-h", listen, "-d", "0"], "slapd.log")
+            if self._wait_listening(self.port) and (
+                    not self.tls or self._wait_listening(self.ldaps_port)):
                 return
             self._stop()
         raise RuntimeError("slapd did not start:\n" + self.log())
-
-    def _wait_listening(self, seconds, port):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                return False
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    return True
-            except OSError:
-                time.sleep(0.05)
-        return False
-
-    def _tool(self, args, input=None):
-        r = subprocess.run(args, input=input, capture_output=True, text=True, timeout=TOOL_TIMEOUT)
-        if r.returncode != 0:
-            raise RuntimeError("%s failed (%d): %s%s" % (args[0], r.returncode, r.stdout, r.stderr))
-        return r.stdout
 
     def modify(self, ldif):
         """Applies an LDIF change to the running directory as its administrator."""
@@ -173,28 +134,4 @@ access to * by dn.exact="{reader}" read by anonymous auth by * none
                           input=ldif)
 
     def log(self):
-        path = os.path.join(self.dir, "slapd.log")
-        if not os.path.exists(path):
-            return ""
-        with open(path, errors="replace") as f:
-            return f.read()[-4000:]
-
-    def _stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.proc = None
-
-    def close(self):
-        self._stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        return self._log_tail("slapd.log")
