@@ -179,6 +179,17 @@ void to_origin_form(http::request<http::buffer_body>& req) {
     req.target(slash == std::string::npos ? "/" : target.substr(slash));
 }
 
+// A request refused before it is judged: counted, reported, answered; false (the connection
+// ends after the answer).
+asio::awaitable<bool> refuse_request(bumped_connection& c, const http::request_header<>& head,
+                                     std::string_view reason, http::status status,
+                                     std::string_view text) {
+    count(c.st.bad_requests);
+    report_refused(c, reason, static_cast<unsigned>(status), &head);
+    co_await write_simple(c.client, status, text, std::chrono::seconds(2));
+    co_return false;
+}
+
 // What the request is (streamed, navigation, keep-alive), and whether it is for this
 // connection's host. False (after a 421) when it is not.
 asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
@@ -200,22 +211,17 @@ asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
     // in a tunnel), OPTIONS * and authority-form would be forwarded to a sign-in origin that
     // the inspector cannot read them for. Refused here, not left to the origin.
     if (req.method() == http::verb::connect || !req.target().starts_with('/')) {
-        count(c.st.bad_requests);
-        report_refused(c, "bad-request-target", 400, &req.base());
-        co_await write_simple(c.client, http::status::bad_request,
-                              "Bad request target: inside this tunnel only /path is served",
-                              std::chrono::seconds(2));
-        co_return false;
+        co_return co_await refuse_request(c, req.base(), "bad-request-target",
+                                          http::status::bad_request,
+                                          "Bad request target: inside this tunnel only /path is "
+                                          "served");
     }
     // A request for another host on this connection would be inspected under one name and
     // answered by another: RFC 9110 §15.5.20 421 Misdirected Request.
     if (host_without_port(header_value(req.base(), http::field::host)) != c.host) {
-        count(c.st.bad_requests);
-        report_refused(c, "misdirected", 421, &req.base());
-        co_await write_simple(c.client, http::status::misdirected_request,
-                              "Misdirected request: Host does not match the TLS server name",
-                              std::chrono::seconds(2));
-        co_return false;
+        co_return co_await refuse_request(
+            c, req.base(), "misdirected", http::status::misdirected_request,
+            "Misdirected request: Host does not match the TLS server name");
     }
     // Hop-by-hop fields go before inspection, so the request judged is the request forwarded
     // (a field Connection names cannot vanish after the inspector read it).

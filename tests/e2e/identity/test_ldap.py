@@ -33,15 +33,10 @@ accounts = ["%s"]
 """ % (SANDBOX, SANDBOX)
 
 
-class LdapGroupsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        # carol keeps the contractors group non-empty (groupOfNames needs a member) when alice leaves.
-        cls.dir = slapd_fixture.Slapd({"alice": ["contractors", "engineers"], "bob": ["engineers"],
-                                       "carol": ["contractors"]})
-        cls.addClassCleanup(cls.dir.close)
-        d = cls.dir
-        cls.identity = """
+def identity_toml(d, uri, extra=""):
+    """[identity] for the directory `d` at `uri`: the gateway binds as its reader, finds the
+    person by mail and their groups by member DN."""
+    return """
 [identity]
 ldap_uri = "%s"
 ldap_bind_dn = "%s"
@@ -50,9 +45,20 @@ ldap_user_base = "%s"
 ldap_user_filter = "(mail={user})"
 ldap_group_base = "%s"
 ldap_group_filter = "(&(objectClass=groupOfNames)(member={dn}))"
-ldap_cache_ttl = "2s"
 ldap_timeout = "2s"
-""" % (d.uri, d.bind_dn, d.password_file, d.user_base, d.group_base)
+%s
+""" % (uri, d.bind_dn, d.password_file, d.user_base, d.group_base, extra)
+
+
+class LdapGroupsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # carol keeps the contractors group non-empty (groupOfNames needs a member) when alice leaves.
+        cls.dir = slapd_fixture.Slapd({"alice": ["contractors", "engineers"], "bob": ["engineers"],
+                                       "carol": ["contractors"]})
+        cls.addClassCleanup(cls.dir.close)
+        d = cls.dir
+        cls.identity = identity_toml(d, d.uri, 'ldap_cache_ttl = "2s"')
         cls.gw = Gateway(extra_toml=cls.identity, policy_toml=POLICY)
         cls.addClassCleanup(cls.gw.close)
         cls.gw.start()
@@ -122,21 +128,9 @@ class LdapTlsTest(unittest.TestCase):
         cls.addClassCleanup(cls.dir.close)
 
     def gateway(self, uri, ca_file, starttls=False):
-        d = self.dir
-        gw = Gateway(extra_toml="""
-[identity]
-ldap_uri = "%s"
-ldap_starttls = %s
-ldap_ca_file = "%s"
-ldap_bind_dn = "%s"
-ldap_password_file = "%s"
-ldap_user_base = "%s"
-ldap_user_filter = "(mail={user})"
-ldap_group_base = "%s"
-ldap_group_filter = "(&(objectClass=groupOfNames)(member={dn}))"
-ldap_timeout = "2s"
-""" % (uri, "true" if starttls else "false", ca_file, d.bind_dn, d.password_file, d.user_base,
-           d.group_base), policy_toml=POLICY)
+        gw = Gateway(extra_toml=identity_toml(
+            self.dir, uri, 'ldap_starttls = %s\nldap_ca_file = "%s"' % (
+                "true" if starttls else "false", ca_file)), policy_toml=POLICY)
         self.addCleanup(gw.close)
         gw.start()
         body = json.dumps({"address": "127.0.0.1", "user": "alice@CORP.EXAMPLE",
