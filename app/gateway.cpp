@@ -28,8 +28,7 @@
 #include "metrics.hpp"
 #include "refusal_record.hpp"
 #include "service_manager.hpp"
-#include "session_store.hpp"
-#include "session_table.hpp"
+#include "session_runtime.hpp"
 #include "sign_in_hook.hpp"
 #include "team_feed.hpp"
 #include "worker_pool.hpp"
@@ -62,10 +61,11 @@ class proxy_worker final : public worker_service {
   public:
     proxy_worker(asio::io_context& ioc, proxy::shared_state& shared, proxy::inspector inspect,
                  const net::cares_options& resolver, proxy::response_observer observe,
-                 proxy::refusal_observer refused, proxy::identification who)
+                 proxy::refusal_observer refused, proxy::identification who,
+                 proxy::waiting_hooks waits)
         : svc_(ioc, shared, std::move(inspect),
                std::shared_ptr<net::host_resolver>(net::make_cares_host_resolver(ioc, resolver)),
-               std::move(observe), std::move(refused), std::move(who)) {}
+               std::move(observe), std::move(refused), std::move(who), std::move(waits)) {}
     void start() override { svc_.start(); }
     void stop() override { svc_.stop(); }
 
@@ -103,7 +103,7 @@ std::string fixed_setting_changed(const core::config& a, const core::config& b) 
     if (a.general.instance != b.general.instance) return "general.instance";
     // The proxy strips this field from every request: its name is fixed for its life.
     if (a.identity.trusted_header != b.identity.trusted_header) return "identity.trusted_header";
-    if (a.sessions.file != b.sessions.file) return "sessions.file";
+    if (auto s = session_runtime::fixed_setting_changed(a, b); !s.empty()) return s;
     if (a.audit.jsonl_path != b.audit.jsonl_path || a.audit.sqlite_path != b.audit.sqlite_path) {
         return "[audit] paths";
     }
@@ -212,38 +212,6 @@ std::unique_ptr<audit::tee_sink> make_sinks(const core::config& cfg,
     return std::make_unique<audit::tee_sink>(std::move(sinks), std::move(recent));
 }
 
-session_table_limits session_limits(const core::config& cfg) {
-    return {static_cast<std::size_t>(cfg.sessions.max_entries),
-            std::chrono::duration_cast<std::chrono::seconds>(cfg.sessions.lifetime)};
-}
-
-// The session table, with what sessions.file kept from the last run (throws: startup error).
-std::unique_ptr<session_table> open_sessions(const core::config& cfg) {
-    const auto& file = cfg.sessions.file;
-    auto saved = file.empty() ? std::nullopt : read_session_file(file);
-    if (!saved) {
-        if (!file.empty()) {
-            log::write(log::level::info, "sessions", "no session file yet: starting empty",
-                       {{"file", file.string()}});
-        } else if (cfg.proxy.enabled &&
-                   cfg.policy.unbound_sessions == core::unbound_session_action::deny) {
-            log::write(log::level::warn, "sessions",
-                       "sessions.file is not set: console sessions are kept in memory only, so "
-                       "every restart signs everyone out (their next console request is "
-                       "session-unbound); set sessions.file to keep them");
-        }
-        return std::make_unique<session_table>(session_limits(cfg), session_table::random_key());
-    }
-    auto t = std::make_unique<session_table>(session_limits(cfg), saved->key);
-    auto total = saved->entries.size();
-    auto kept = t->restore(std::move(saved->entries), std::chrono::system_clock::now());
-    log::write(log::level::info, "sessions", "console session bindings restored",
-               {{"file", file.string()},
-                {"kept", std::to_string(kept)},
-                {"dropped", std::to_string(total - kept)}});
-    return t;
-}
-
 }  // namespace
 
 struct gateway::impl {
@@ -252,7 +220,7 @@ struct gateway::impl {
           config(cfg),
           sink(make_sinks(*cfg, recent)),
           identity(identity_hub::make(*cfg, std::chrono::system_clock::now())),
-          sessions(open_sessions(*cfg)) {
+          sessions(std::make_unique<session_runtime>(*cfg)) {
         instance = cfg->general.instance.empty() ? host_name() : cfg->general.instance;
         policy.store(make_policy_snapshot(cfg));
         feed.store(make_team_feed(*cfg));
@@ -285,8 +253,8 @@ struct gateway::impl {
     std::shared_ptr<identity_hub> identity;
     sign_in_metrics sign_in;
     // Console sessions bound to what AWS said (issue 20); outlives every reload, and with
-    // sessions.file every restart.
-    std::unique_ptr<session_table> sessions;
+    // sessions.file or a shared store every restart.
+    std::unique_ptr<session_runtime> sessions;
     reload_counters reloads;
     dns::stats dns_stats;
     proxy::shared_state* proxy_shared = nullptr;
@@ -324,16 +292,17 @@ int gateway::impl::run() {
         for (auto& e : upstream.servers) resolver.servers.push_back({e.address, e.port});
         resolver.timeout = upstream.timeout;
         resolver.tries = upstream.tries;
-        sign_in_hook hook(policy, feed, *sink, sign_in, instance, sessions.get());
+        sign_in_hook hook(policy, feed, *sink, sign_in, instance, &sessions->table());
         auto who = identity->proxy_hooks();
         refusal_recorder refusals(*sink, instance, who.by_address);
-        pool.add([resolver, hook, refusals, s = shared.get(), who](asio::io_context& ioc) {
+        pool.add([resolver, hook, refusals, s = shared.get(), who,
+                  waits = sessions->hooks()](asio::io_context& ioc) {
             return std::make_unique<proxy_worker>(
                 ioc, *s, hook, resolver,
                 [hook](const core::http_request_view& req, const proxy::response_view& resp) {
                     return hook.observe(req, resp);
                 },
-                refusals, who);
+                refusals, who, waits);
         });
     }
     proxy_shared = shared.get();
@@ -398,6 +367,7 @@ int gateway::impl::run() {
         asio::co_spawn(control, ping_watchdog(), asio::detached);
     control.run();
 
+    sessions->stop();  // before the workers' io_contexts go: resumes what waits on the store
     sink->flush();
     save_sessions();  // the workers are stopped: nothing learns any more
     log::write(log::level::info, "app", "consolegate stopped",
@@ -454,15 +424,7 @@ asio::awaitable<void> gateway::impl::tick_identity() {
 }
 
 void gateway::impl::save_sessions() {
-    auto file = config.load()->sessions.file;
-    if (file.empty()) return;
-    try {
-        write_session_file(file,
-                           {sessions->key(), sessions->snapshot(std::chrono::system_clock::now())});
-    } catch (const std::exception& e) {
-        log::write(log::level::error, "sessions", "session bindings not saved",
-                   {{"error", e.what()}});
-    }
+    sessions->save(*config.load());
 }
 
 asio::awaitable<void> gateway::impl::save_sessions_periodically() {
@@ -526,7 +488,7 @@ bool gateway::impl::apply_reload(std::string& message) {
     }
     policy.store(make_policy_snapshot(next));
     identity->apply(*next);
-    sessions->set_limits(session_limits(*next));
+    sessions->apply(*next);
     feed.store(make_team_feed(*next, config.load().get(), feed.load()));
     if (running_pool && dns_opts.load()) {
         auto d = std::make_shared<const dns::config>(next->dns);
@@ -587,20 +549,7 @@ std::string gateway::impl::metrics() const {
     s.proxy = proxy_shared ? &proxy_shared->counters() : nullptr;
     auto out = metrics_text(s, std::chrono::system_clock::now());
     identity->write_prometheus(out);
-    const auto max_entries = config.load()->sessions.max_entries;
-    out +=
-        "# HELP consolegate_sessions_bound Console session cookies bound to the identity AWS "
-        "gave them (the session table).\n# TYPE consolegate_sessions_bound gauge\n"
-        "consolegate_sessions_bound " +
-        std::to_string(sessions->size()) +
-        "\n# HELP consolegate_sessions_max_entries The session table's bound "
-        "(sessions.max_entries).\n# TYPE consolegate_sessions_max_entries gauge\n"
-        "consolegate_sessions_max_entries " +
-        std::to_string(max_entries) +
-        "\n# HELP consolegate_sessions_evicted_total Live session bindings dropped because "
-        "the table was full.\n# TYPE consolegate_sessions_evicted_total counter\n"
-        "consolegate_sessions_evicted_total " +
-        std::to_string(sessions->evictions()) + "\n";
+    sessions->write_prometheus(out, *config.load());
     return out;
 }
 

@@ -1,6 +1,8 @@
 #include "session_store.hpp"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -82,26 +84,57 @@ std::int64_t int_of(const json::object& o, std::string_view key) {
 
 }  // namespace
 
+std::string session_entry_text(const session_table::saved_entry& e) {
+    const auto& id = e.identity;
+    json::object o{{"d", hex(e.key.data(), e.key.size())},
+                   {"exp", to_ms(e.expires)},
+                   {"named", to_ms(id.named_at)},
+                   {"learned", to_ms(id.learned_at)},
+                   {"by", to_string(id.learned_by)},
+                   {"on", id.learned_on},
+                   {"account", id.account ? id.account->str() : std::string()},
+                   {"arn", id.principal_arn},
+                   {"role", id.role_name},
+                   {"permission_set", id.permission_set},
+                   {"user", id.aws_user},
+                   {"corp_user", id.corporate_user}};
+    return json::serialize(o);
+}
+
+session_table::saved_entry parse_session_entry(std::string_view line) {
+    boost::system::error_code ec;
+    auto v = json::parse(line, ec);
+    if (ec || !v.is_object()) throw std::invalid_argument("not a JSON object");
+    const auto& o = v.get_object();
+    session_table::saved_entry e;
+    if (!unhex(text_of(o, "d"), e.key)) throw std::invalid_argument("d is not 64 hex digits");
+    e.expires = from_ms(int_of(o, "exp"));
+    auto& id = e.identity;
+    id.named_at = from_ms(int_of(o, "named"));
+    id.learned_at = from_ms(int_of(o, "learned"));
+    auto by = source_from_string(text_of(o, "by"));
+    if (!by) throw std::invalid_argument("unknown binding source");
+    id.learned_by = *by;
+    id.learned_on = text_of(o, "on");
+    if (auto a = text_of(o, "account"); !a.empty()) {
+        id.account = core::account_id::parse(a);
+        if (!id.account) throw std::invalid_argument("account is not 12 digits");
+    }
+    id.principal_arn = text_of(o, "arn");
+    id.role_name = text_of(o, "role");
+    id.permission_set = text_of(o, "permission_set");
+    id.aws_user = text_of(o, "user");
+    id.corporate_user = text_of(o, "corp_user");
+    return e;
+}
+
 std::string session_file_text(const session_file& c) {
     std::string out;
     json::object head{{"consolegate_sessions", 1}, {"key", hex(c.key.data(), c.key.size())}};
     out += json::serialize(head);
     out += '\n';
     for (const auto& e : c.entries) {
-        const auto& id = e.identity;
-        json::object o{{"d", hex(e.key.data(), e.key.size())},
-                       {"exp", to_ms(e.expires)},
-                       {"named", to_ms(id.named_at)},
-                       {"learned", to_ms(id.learned_at)},
-                       {"by", to_string(id.learned_by)},
-                       {"on", id.learned_on},
-                       {"account", id.account ? id.account->str() : std::string()},
-                       {"arn", id.principal_arn},
-                       {"role", id.role_name},
-                       {"permission_set", id.permission_set},
-                       {"user", id.aws_user},
-                       {"corp_user", id.corporate_user}};
-        out += json::serialize(o);
+        out += session_entry_text(e);
         out += '\n';
     }
     return out;
@@ -131,26 +164,7 @@ session_file parse_session_file(std::string_view text, const std::string& name) 
                 head = true;
                 continue;
             }
-            session_table::saved_entry e;
-            if (!unhex(text_of(o, "d"), e.key)) bad(name, line_no, "d is not 64 hex digits");
-            e.expires = from_ms(int_of(o, "exp"));
-            auto& id = e.identity;
-            id.named_at = from_ms(int_of(o, "named"));
-            id.learned_at = from_ms(int_of(o, "learned"));
-            auto by = source_from_string(text_of(o, "by"));
-            if (!by) bad(name, line_no, "unknown binding source");
-            id.learned_by = *by;
-            id.learned_on = text_of(o, "on");
-            if (auto a = text_of(o, "account"); !a.empty()) {
-                id.account = core::account_id::parse(a);
-                if (!id.account) bad(name, line_no, "account is not 12 digits");
-            }
-            id.principal_arn = text_of(o, "arn");
-            id.role_name = text_of(o, "role");
-            id.permission_set = text_of(o, "permission_set");
-            id.aws_user = text_of(o, "user");
-            id.corporate_user = text_of(o, "corp_user");
-            c.entries.push_back(std::move(e));
+            c.entries.push_back(parse_session_entry(line));
         } catch (const std::invalid_argument& e) {
             bad(name, line_no, e.what());
         }
@@ -179,6 +193,40 @@ std::optional<session_file> read_session_file(const std::filesystem::path& file)
         throw std::runtime_error("session file " + file.string() + ": cannot be read");
     }
     return parse_session_file(text.str(), file.string());
+}
+
+session_table::key_type read_session_key_file(const std::filesystem::path& file) {
+    auto name = "sessions.key_file " + file.string();
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) {
+        throw std::runtime_error(name + ": " + std::strerror(errno));
+    }
+    if ((st.st_mode & 077) != 0) {
+        throw std::runtime_error(name + " is readable by group or others: chmod 600 it");
+    }
+    std::ifstream in(file);
+    std::string line;
+    if (!in || !std::getline(in, line)) throw std::runtime_error(name + ": cannot be read");
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    session_table::key_type key{};
+    if (!unhex(line, key)) {
+        throw std::runtime_error(name +
+                                 ": the first line must be 64 lowercase hex digits (openssl rand "
+                                 "-hex 32)");
+    }
+    return key;
+}
+
+std::string session_key_fingerprint(const session_table::key_type& key) {
+    static constexpr std::string_view text = "consolegate session key fingerprint 1";
+    unsigned char out[32];
+    unsigned int len = 0;
+    if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+              reinterpret_cast<const unsigned char*>(text.data()), text.size(), out, &len) ||
+        len != sizeof out) {
+        throw std::runtime_error("session key fingerprint: HMAC failed");
+    }
+    return hex(out, sizeof out);
 }
 
 void write_session_file(const std::filesystem::path& file, const session_file& contents) {

@@ -35,6 +35,19 @@ std::optional<session_file> read_session_file(const std::filesystem::path& file)
 // Writes atomically with mode 0600; throws std::runtime_error naming the file on failure.
 void write_session_file(const std::filesystem::path& file, const session_file& contents);
 
+// One entry as one line of the file (no newline), and back (std::invalid_argument saying what is
+// wrong): also the payload of a row in a fleet's shared store (app/session_sharing.hpp).
+std::string session_entry_text(const session_table::saved_entry& e);
+session_table::saved_entry parse_session_entry(std::string_view line);
+
+// sessions.key_file: the fleet's HMAC key, 64 hex digits on the first line (`openssl rand -hex
+// 32`). Throws std::runtime_error naming the file when it is missing, not that, or readable by
+// group or others: a startup error.
+session_table::key_type read_session_key_file(const std::filesystem::path& file);
+// What a shared store keeps to tell whether two replicas hash with the same key: an HMAC of a
+// fixed text under the key (64 hex digits); it does not reveal the key.
+std::string session_key_fingerprint(const session_table::key_type& key);
+
 // The serialisation itself (tests): the text written and read back.
 std::string session_file_text(const session_file& contents);
 session_file parse_session_file(std::string_view text, const std::string& name);

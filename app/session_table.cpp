@@ -173,6 +173,32 @@ std::size_t session_table::restore(std::vector<saved_entry> entries, time_point 
     return kept;
 }
 
+std::vector<session_table::digest> session_table::unknown(std::span<const cookie_pair> cookies,
+                                                          time_point now) const {
+    std::vector<digest> out;
+    for (const auto& [name, value] : cookies) {
+        if (value.size() < min_token_chars || never_a_key(name)) continue;
+        auto k = key_of(name, value);
+        std::lock_guard lock(mu_);
+        auto it = entries_.find(k);
+        if (it == entries_.end() || it->second.expires <= now) out.push_back(k);
+    }
+    return out;
+}
+
+std::vector<session_table::saved_entry> session_table::entries(std::span<const digest> keys,
+                                                               time_point now) const {
+    std::vector<saved_entry> out;
+    std::lock_guard lock(mu_);
+    for (const auto& k : keys) {
+        auto it = entries_.find(k);
+        if (it != entries_.end() && it->second.expires > now) {
+            out.push_back({k, it->second.identity, it->second.expires});
+        }
+    }
+    return out;
+}
+
 void session_table::evict_expired(time_point now) {
     while (!by_expiry_.empty() && by_expiry_.begin()->first <= now) {
         entries_.erase(by_expiry_.begin()->second);

@@ -146,6 +146,15 @@ class session_table {
     std::vector<saved_entry> snapshot(time_point now) const;
     std::size_t restore(std::vector<saved_entry> entries, time_point now);
 
+    // For a table shared by a fleet (app/session_sharing.hpp): the digest a cookie is kept
+    // under; the digests of the cookies that could be keys (min_token_chars, never_a_key) and
+    // have no live entry here; and the live entries under `keys` (what a response just bound).
+    digest digest_of(std::string_view name, std::string_view value) const {
+        return key_of(name, value);
+    }
+    std::vector<digest> unknown(std::span<const cookie_pair> cookies, time_point now) const;
+    std::vector<saved_entry> entries(std::span<const digest> keys, time_point now) const;
+
   private:
     struct digest_hash {
         std::size_t operator()(const digest& d) const noexcept;

@@ -1,6 +1,11 @@
 #include "postgres_db.hpp"
 
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <optional>
 
 namespace consolegate::audit::pg {
 namespace {
@@ -107,6 +112,90 @@ std::int64_t connection::scalar(const std::string& sql, const std::vector<std::s
     auto r = exec(sql, params);
     if (r.rows() < 1) throw error("query returned no row: " + sql, "", false);
     return r.integer(0, 0);
+}
+
+connection::connection(const std::string& conninfo, const std::string& password,
+                       std::chrono::steady_clock::time_point deadline) {
+    std::vector<const char*> keys{"dbname"};
+    std::vector<const char*> values{conninfo.c_str()};
+    if (!password.empty()) {
+        keys.push_back("password");
+        values.push_back(password.c_str());
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    conn_.reset(PQconnectStartParams(keys.data(), values.data(), 1));
+    if (!conn_) throw error("out of memory opening a PostgreSQL connection", "", true);
+    auto failed = [&](const std::string& why) {
+        auto message = "cannot connect to PostgreSQL " + describe(conninfo) + ": " + why;
+        conn_.reset();
+        return error(message, "", true);
+    };
+    if (PQstatus(conn_.get()) == CONNECTION_BAD) throw failed(trimmed(PQerrorMessage(conn_.get())));
+    // libpq's documented loop: start as if PQconnectPoll had said "writing".
+    auto state = PGRES_POLLING_WRITING;
+    while (state != PGRES_POLLING_OK) {
+        if (state == PGRES_POLLING_FAILED) throw failed(trimmed(PQerrorMessage(conn_.get())));
+        if (!wait_socket(state == PGRES_POLLING_READING, deadline)) throw failed("timed out");
+        state = PQconnectPoll(conn_.get());
+    }
+}
+
+bool connection::wait_socket(bool read, std::chrono::steady_clock::time_point deadline) {
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        pollfd p{PQsocket(conn_.get()), static_cast<short>(read ? POLLIN : POLLOUT), 0};
+        if (p.fd < 0) return true;  // no socket: the next libpq call reports why
+        int n = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left.count() + 1, 60000)));
+        if (n > 0) return true;
+        if (n < 0 && errno != EINTR) return true;  // the next libpq call reports the failure
+    }
+}
+
+result connection::exec(const std::string& sql, const std::vector<std::string>& params,
+                        std::chrono::steady_clock::time_point deadline) {
+    if (!conn_) throw error("the PostgreSQL connection was closed", "", true);
+    auto lost = [&](const std::string& why) {
+        auto e = error(why, "", true);
+        conn_.reset();
+        return e;
+    };
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (auto& p : params) values.push_back(p.c_str());
+    if (PQsetnonblocking(conn_.get(), 1) != 0 ||
+        !PQsendQueryParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr,
+                           values.data(), nullptr, nullptr, 0)) {
+        throw lost(trimmed(PQerrorMessage(conn_.get())));
+    }
+    for (;;) {
+        int f = PQflush(conn_.get());
+        if (f == 0) break;
+        if (f < 0) throw lost(trimmed(PQerrorMessage(conn_.get())));
+        if (!wait_socket(false, deadline))
+            throw lost("PostgreSQL did not take the statement in time");
+    }
+    // One statement: its result, then the null that ends the query (the first error wins). Each
+    // PQgetResult only once libpq has what it needs, so none of them blocks.
+    std::optional<result> first;
+    for (;;) {
+        while (PQisBusy(conn_.get())) {
+            if (!wait_socket(true, deadline)) throw lost("PostgreSQL did not answer in time");
+            if (!PQconsumeInput(conn_.get())) throw lost(trimmed(PQerrorMessage(conn_.get())));
+        }
+        PGresult* r = PQgetResult(conn_.get());
+        if (!r) break;
+        if (!first) {
+            first.emplace(r);
+        } else {
+            PQclear(r);
+        }
+    }
+    if (!first) throw lost("PostgreSQL sent no result");
+    PQsetnonblocking(conn_.get(), 0);
+    return checked(std::move(*first));
 }
 
 }  // namespace consolegate::audit::pg

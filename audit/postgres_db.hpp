@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -57,13 +58,25 @@ class connection {
     // applies unless the string sets one. Throws pg::error (transient) when the server cannot be
     // reached or refuses the login.
     connection(const std::string& conninfo, const std::string& password);
+    // The same bounded by `deadline` (callers that must not wait past one: a fleet's session
+    // lookups, app/session_sharing.hpp): the connection is made without blocking past it, and
+    // libpq's connect_timeout does not apply. Throws pg::error (transient) when it passes.
+    connection(const std::string& conninfo, const std::string& password,
+               std::chrono::steady_clock::time_point deadline);
     result exec(const std::string& sql, const std::vector<std::string>& params = {});
+    // exec, waiting for the answer no later than `deadline`: past it the connection is closed
+    // (ok() is false from then on; the server abandons the statement) and pg::error (transient)
+    // thrown. A statement that was sent may still have taken effect.
+    result exec(const std::string& sql, const std::vector<std::string>& params,
+                std::chrono::steady_clock::time_point deadline);
     std::int64_t scalar(const std::string& sql, const std::vector<std::string>& params = {});
     // Several statements without parameters (a migration), through the simple query protocol.
     void exec_script(const std::string& sql);
     bool ok() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
 
   private:
+    // Waits until the connection's socket is readable (`read`) or writable; false at `deadline`.
+    bool wait_socket(bool read, std::chrono::steady_clock::time_point deadline);
     result checked(result r);  // r, or pg::error with the server's message and SQLSTATE
     struct finish {
         void operator()(PGconn* c) const { PQfinish(c); }

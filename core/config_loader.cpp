@@ -198,6 +198,12 @@ void loader::cross_check() {
                   "): remove the identity.kerberos_* keys, or list an address in "
                   "proxy.connect_listen (e.g. [\"0.0.0.0:3128\"])");
     }
+    if (cfg.sessions.store == sessions_config::store_kind::postgres &&
+        cfg.audit.postgres_connection.empty()) {
+        error(table_or_main("sessions.store"),
+              "sessions.store = \"postgres\" shares the session table through the record's "
+              "PostgreSQL: set audit.postgres_connection");
+    }
     if (cfg.dns.enabled) {
         if (cfg.dns.upstreams.empty())
             error(table_or_main("dns"),

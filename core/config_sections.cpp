@@ -348,7 +348,58 @@ void loader::read_sessions(const toml::table& t) {
     s.get_uint("max_entries", cfg.sessions.max_entries, 1, 100'000'000);
     s.get_duration("lifetime", cfg.sessions.lifetime);
     s.get_duration("save_interval", cfg.sessions.save_interval);
+    auto& ss = cfg.sessions;
+    s.get_path("key_file", ss.key_file);
+    s.get_enum("store", ss.store,
+               {{"local", sessions_config::store_kind::local},
+                {"postgres", sessions_config::store_kind::postgres}});
+    s.get_duration("store_timeout", ss.store_timeout);
+    s.get_uint("store_connections", ss.store_connections, 1, 64);
+    s.get_uint("store_queue", ss.store_queue, 1, 1'000'000);
+    s.get_uint("negative_cache_entries", ss.negative_cache_entries, 0, 10'000'000);
+    s.get_duration("negative_ttl", ss.negative_ttl);
     s.finish();
+    if (const auto* n = t.get("store"))
+        defined.try_emplace("sessions.store", location(n->source()));
+    if (ss.store != sessions_config::store_kind::postgres) {
+        for (auto key : {"store_timeout", "store_connections", "store_queue",
+                         "negative_cache_entries", "negative_ttl"}) {
+            if (const auto* n = t.get(key))
+                error(*n, std::string("sessions.") + key +
+                              " is set but sessions.store is not \"postgres\"");
+        }
+    } else {
+        if (ss.key_file.empty()) {
+            error(t.source(),
+                  "sessions.store = \"postgres\" needs sessions.key_file: every replica must "
+                  "hash session cookies under the same key (openssl rand -hex 32 > FILE; chmod "
+                  "600 FILE)");
+        }
+        if (ss.store_timeout < std::chrono::milliseconds(10) ||
+            ss.store_timeout > std::chrono::seconds(30)) {
+            error(t.source(), "sessions.store_timeout must be between 10ms and 30s");
+        }
+        if (ss.negative_ttl > std::chrono::minutes(10)) {
+            error(t.source(),
+                  "sessions.negative_ttl must be at most 10m (a session bound elsewhere stays "
+                  "unknown here that long)");
+        }
+    }
+    if (const auto* n = t.get("key_file"); n && !ss.key_file.empty()) {
+        // The key itself is checked at start (and its mode); here that it is one.
+        std::string text;
+        if (read_file(ss.key_file, 4096, text, location(n->source()), "sessions.key_file")) {
+            auto line = std::string_view(text).substr(0, text.find('\n'));
+            while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+                line.remove_suffix(1);
+            if (line.size() != 64 ||
+                line.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+                error(*n,
+                      "sessions.key_file: the first line must be 64 lowercase hex digits "
+                      "(openssl rand -hex 32)");
+            }
+        }
+    }
     if (cfg.sessions.lifetime < std::chrono::minutes(1) ||
         cfg.sessions.lifetime > std::chrono::hours(24 * 7)) {
         error(t.source(),

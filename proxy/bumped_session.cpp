@@ -8,6 +8,7 @@
 
 #include "block_page.hpp"
 #include "consolegate/log/log.hpp"
+#include "hook_wait.hpp"
 #include "http_wire.hpp"
 #include "splice.hpp"
 #include "upstream_leg.hpp"
@@ -240,6 +241,35 @@ asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
     co_return true;
 }
 
+// The gateway's off-thread work before the request is judged (a fleet's session lookup,
+// inspection.hpp waiting_hooks), waited for without blocking the worker. A hook that throws is
+// logged and the request judged on what the gateway knows without it.
+asio::awaitable<void> prepare_judgement(bumped_connection& c, exchange& r) {
+    if (!c.svc->waits.before_judgement) co_return;
+    pending work;
+    {
+        auto& req = r.p.get();
+        core::http_request_view view;
+        view.method = req.method_string();
+        view.target = req.target();
+        view.host = header_value(req.base(), http::field::host);
+        view.sni = c.sni;
+        c.headers.clear();
+        for (const auto& f : req.base()) c.headers.emplace_back(f.name_string(), f.value());
+        view.headers.swap(c.headers);
+        view.client = c.client_ip;
+        view.time = std::chrono::system_clock::now();
+        try {
+            work = c.svc->waits.before_judgement(view);
+        } catch (const std::exception& e) {
+            log::write(log::level::error, "proxy", "pre-judgement hook failed",
+                       {{"host", std::string(view.host)}, {"error", e.what()}});
+        }
+        view.headers.swap(c.headers);
+    }
+    if (work) co_await wait_for(std::move(work));
+}
+
 // The inspection hook's verdict on the request as read. An inspector that throws denies.
 verdict judge(bumped_connection& c, exchange& r) {
     auto& req = r.p.get();
@@ -391,9 +421,11 @@ asio::awaitable<void> relay_upgrade(bumped_connection& c, exchange& r) {
 // The service's response observer (when it has one) on the response head and, when it was
 // buffered, its body; before the client sees a byte of it. An observer that throws is logged.
 // A verdict that does not allow: the response is replaced by its block page (answer_blocked).
+// A response let through gets the gateway's work before its release in `release`
+// (inspection.hpp waiting_hooks; empty when there is none).
 std::optional<verdict> observe_response(bumped_connection& c, exchange& r, std::string_view body,
-                                        bool complete) {
-    if (!c.svc->observe) return std::nullopt;
+                                        bool complete, pending& release) {
+    if (!c.svc->observe && !c.svc->waits.before_release) return std::nullopt;
     auto& req = r.p.get();
     core::http_request_view view;
     view.method = req.method_string();
@@ -420,13 +452,21 @@ std::optional<verdict> observe_response(bumped_connection& c, exchange& r, std::
     resp.body_complete = complete;
     std::optional<verdict> v;
     try {
-        v = c.svc->observe(view, resp);
+        if (c.svc->observe) v = c.svc->observe(view, resp);
     } catch (const std::exception& e) {
         log::write(log::level::error, "proxy", "response observer failed",
                    {{"host", std::string(view.host)}, {"error", e.what()}});
     }
-    view.headers.swap(c.headers);
     if (v && v->allows()) v.reset();
+    if (!v && c.svc->waits.before_release) {
+        try {
+            release = c.svc->waits.before_release(view, resp);
+        } catch (const std::exception& e) {
+            log::write(log::level::error, "proxy", "pre-release hook failed",
+                       {{"host", std::string(view.host)}, {"error", e.what()}});
+        }
+    }
+    view.headers.swap(c.headers);
     return v;
 }
 
@@ -472,15 +512,19 @@ asio::awaitable<bool> relay_response(bumped_connection& c, exchange& r) {
             co_await write_rendered(c.client, page, false, std::chrono::seconds(5));
             co_return false;
         }
-        if (auto v = observe_response(c, r, std::string_view(c.wire).substr(at), true)) {
+        pending release;
+        if (auto v = observe_response(c, r, std::string_view(c.wire).substr(at), true, release)) {
             co_return co_await answer_blocked(c, r, *v, true);
         }
+        if (release) co_await wait_for(std::move(release));
         c.client.expires_after(c.o.idle_timeout);
         co_return !co_await c.client.write(asio::buffer(c.wire));
     }
-    if (auto v = observe_response(c, r, {}, rp.is_done())) {
+    pending release;
+    if (auto v = observe_response(c, r, {}, rp.is_done(), release)) {
         co_return co_await answer_blocked(c, r, *v, rp.is_done());
     }
+    if (release) co_await wait_for(std::move(release));
     c.client.expires_after(c.o.idle_timeout);
     if (co_await c.client.write(asio::buffer(c.wire))) co_return false;
     // An upstream failing mid-body cuts the client's connection short of the length or the last
@@ -519,6 +563,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
         exchange r;
         if (!co_await read_request(c, r)) co_return;
         if (!co_await check_request(c, r)) co_return;
+        co_await prepare_judgement(c, r);
         verdict v = judge(c, r);
         if (!v.allows()) {
             if (co_await answer_deny(c, r, v)) continue;

@@ -178,12 +178,13 @@ inspector required(inspector i) {
 
 service::service(asio::io_context& ioc, shared_state& shared, inspector inspect,
                  std::shared_ptr<net::host_resolver> resolver, response_observer observe,
-                 refusal_observer refused, identification who)
+                 refusal_observer refused, identification who, waiting_hooks waits)
     : impl_(std::make_shared<impl>(ioc, shared.get(), required(std::move(inspect)),
                                    std::move(resolver))) {
     impl_->observe = std::move(observe);
     impl_->refused = std::move(refused);
     impl_->who = std::move(who);
+    impl_->waits = std::move(waits);
 }
 
 service::~service() {

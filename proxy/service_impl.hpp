@@ -63,6 +63,7 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
     response_observer observe;  // may be empty
     refusal_observer refused;   // may be empty
     identification who;         // its functions may be empty
+    waiting_hooks waits;        // its functions may be empty
     std::shared_ptr<net::host_resolver> resolver;
     std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> sni_acceptors, connect_acceptors;
     std::list<tracked_connection> connections;

@@ -259,6 +259,22 @@ struct sessions_config {
     // maximum). 1m to 7d.
     duration lifetime = std::chrono::hours(12);
     duration save_interval = std::chrono::minutes(1);
+    // The HMAC key the cookies are hashed under: a file whose first line is 64 hex digits (mode
+    // 0600; `openssl rand -hex 32`). Empty = the key kept in `file`, or a random one per process.
+    // Every replica of a fleet sharing the table reads the same key. Fixed for the process life.
+    std::filesystem::path key_file;
+    // Sharing the table with the fleet (docs/inspection.md "A fleet"): local = each replica
+    // alone (balance with source affinity); postgres = through audit.postgres_connection's
+    // database: bindings written through before the response that sets their cookies is
+    // released, looked up on a miss. Needs key_file. The keys below apply only to postgres; all
+    // are fixed for the process life.
+    enum class store_kind : std::uint8_t { local, postgres };
+    store_kind store = store_kind::local;
+    duration store_timeout = std::chrono::seconds(1);  // each lookup's or write's wait
+    std::uint64_t store_connections = 4;               // store threads, one connection each
+    std::uint64_t store_queue = 1024;                  // jobs waiting; more fail at once
+    std::uint64_t negative_cache_entries = 100000;     // digests remembered as absent
+    duration negative_ttl = std::chrono::seconds(10);  // for that long; 0 = not remembered
 };
 
 struct config {

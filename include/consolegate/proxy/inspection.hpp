@@ -77,6 +77,26 @@ struct response_view {
 using response_observer = std::function<std::optional<verdict>(
     const core::http_request_view& request, const response_view& response)>;
 
+// Work the gateway must finish off the worker threads before the proxy goes on with a request or
+// a response (a fleet's shared session store: a lookup before judgement, a binding written
+// through before the response that set its cookies is released; app/session_sharing.hpp).
+// A hook returns an empty `pending` when there is nothing to wait for (the common case: no
+// allocation, no wait). Otherwise the proxy calls it once with `resume`, which the hook's owner
+// must call exactly once, from any thread, within a deadline of its own; the connection's
+// coroutine waits for it without blocking its worker (proxy/hook_wait.hpp) and then goes on as
+// usual (judge, or release the response). `resume` must not be called after the hook's owner
+// was stopped: the owner outlives the proxy's workers and resumes everything it holds when it
+// stops. The hooks run on the worker threads, concurrently, with views valid only for the call.
+using resume_fn = std::function<void()>;
+using pending = std::function<void(resume_fn resume)>;
+struct waiting_hooks {
+    // Before the inspector, on every request of an inspected connection.
+    std::function<pending(const core::http_request_view&)> before_judgement;
+    // After the response observer let a response through, before its first byte reaches the
+    // client.
+    std::function<pending(const core::http_request_view&, const response_view&)> before_release;
+};
+
 // A connection or request the proxy refused before anything on it was judged: a name that is not
 // a host, a tunnel to an inspected name's address with no usable server name, names that
 // disagree, a Host other than the connection's (421), a request it cannot frame (400, 501).

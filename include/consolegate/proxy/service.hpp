@@ -111,10 +111,12 @@ class service {
     // settings from the config `shared` was made from. `observe` (optional) sees every response
     // on an inspected connection, `refused` (optional) every refusal before judgement
     // (inspection.hpp). `who` (optional) says who is behind each connection
-    // (identification.hpp); without it every attempt's corporate user is unknown.
+    // (identification.hpp); without it every attempt's corporate user is unknown. `waits`
+    // (optional) are work the gateway finishes off the worker threads before a request is judged
+    // or a response released (inspection.hpp).
     service(boost::asio::io_context& ioc, shared_state& shared, inspector inspect,
             std::shared_ptr<net::host_resolver> resolver, response_observer observe = {},
-            refusal_observer refused = {}, identification who = {});
+            refusal_observer refused = {}, identification who = {}, waiting_hooks waits = {});
     ~service();
     service(const service&) = delete;
     service& operator=(const service&) = delete;

@@ -46,6 +46,14 @@ class Cluster:
                                        "start"],
                        check=True, capture_output=True, timeout=90)
 
+    def pg_ctl(self, *args):
+        """pg_ctl on this cluster (e.g. "stop" and "start" to take the store away and back)."""
+        return subprocess.run(self.as_user + [os.path.join(self.bin, "pg_ctl"), "-D", self.data,
+                                              "-l", os.path.join(self.dir, "server.log"), "-w",
+                                              "-t", "60", "-o", "-k %s -c listen_addresses= -p 5432"
+                                              " -c fsync=off" % self.dir] + list(args),
+                              capture_output=True, timeout=90)
+
     def connection(self):
         return "host=%s port=5432 user=consolegate dbname=postgres" % self.dir
 
@@ -58,8 +66,8 @@ class Cluster:
 class Replica(Gateway):
     """The harness's gateway writing to the shared PostgreSQL store as well."""
 
-    def __init__(self, cluster):
-        super().__init__()
+    def __init__(self, cluster, **gateway_args):
+        super().__init__(**gateway_args)
         self.cluster = cluster
 
     def write_config(self):

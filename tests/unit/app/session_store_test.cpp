@@ -120,5 +120,45 @@ TEST(session_store, a_file_it_cannot_trust_stops_the_start) {
     }
 }
 
+TEST(session_store, an_entry_line_reads_back_as_it_was) {
+    session_table t({}, session_table::key_type{3});
+    sign_in(t, t0);
+    auto snap = t.snapshot(t0);
+    ASSERT_EQ(snap.size(), 1u);
+    auto line = session_entry_text(snap[0]);
+    EXPECT_EQ(line.find('\n'), std::string::npos);
+    EXPECT_EQ(line.find("SECRETSECRET"), std::string::npos);  // a digest, never the cookie
+    auto back = parse_session_entry(line);
+    EXPECT_EQ(back.key, snap[0].key);
+    EXPECT_EQ(back.expires, snap[0].expires);
+    EXPECT_EQ(back.identity.principal_arn, snap[0].identity.principal_arn);
+    EXPECT_EQ(back.identity.aws_user, "alice");
+    EXPECT_THROW(parse_session_entry("{\"d\":\"zz\"}"), std::invalid_argument);
+    EXPECT_THROW(parse_session_entry("not json"), std::invalid_argument);
+}
+
+TEST(session_store, the_fleet_key_file_is_64_hex_digits_readable_by_its_owner_only) {
+    temp_dir d;
+    auto file = d.path / "sessions.key";
+    std::ofstream(file) << "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n";
+    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+    auto key = read_session_key_file(file);
+    EXPECT_EQ(key[0], 0x00);
+    EXPECT_EQ(key[1], 0x11);
+    EXPECT_EQ(key[31], 0xff);
+    // The fingerprint is stable, depends on the key, and is not the key.
+    auto fp = session_key_fingerprint(key);
+    EXPECT_EQ(fp.size(), 64u);
+    EXPECT_EQ(fp, session_key_fingerprint(key));
+    EXPECT_NE(fp, session_key_fingerprint(session_table::key_type{1}));
+    EXPECT_EQ(fp.find("00112233"), std::string::npos);
+    fs::permissions(file, fs::perms::group_read, fs::perm_options::add);
+    EXPECT_THROW(read_session_key_file(file), std::runtime_error);
+    std::ofstream(file) << "short\n";
+    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+    EXPECT_THROW(read_session_key_file(file), std::runtime_error);
+    EXPECT_THROW(read_session_key_file(d.path / "missing.key"), std::runtime_error);
+}
+
 }  // namespace
 }  // namespace consolegate::app

@@ -196,6 +196,29 @@ TEST(session_table, keys_are_keyed_digests_so_another_key_knows_no_session) {
     EXPECT_EQ(other.lookup(c, now).state, state::unbound);
 }
 
+TEST(session_table, unknown_and_entries_serve_a_shared_store) {
+    auto now = std::chrono::system_clock::time_point{} + std::chrono::hours(1);
+    session_table t({}, session_table::key_type{1});
+    std::vector<cookie_pair> bound{{"aws-creds", tok_a}};
+    t.learn(bound, identity("111111111111", "Admin"), {}, "signin.aws.amazon.com/oauth", now);
+    // What a lookup would ask for: keyable cookies the table does not know, never aws-userInfo
+    // or short values.
+    std::vector<cookie_pair> presented{
+        {"aws-creds", tok_a}, {"JSESSIONID", tok_b}, {"aws-userInfo", tok_b}, {"locale", "en"}};
+    auto missing = t.unknown(presented, now);
+    ASSERT_EQ(missing.size(), 1u);
+    EXPECT_EQ(missing[0], t.digest_of("JSESSIONID", tok_b));
+    // Expired entries are unknown again.
+    EXPECT_EQ(t.unknown(bound, now + std::chrono::hours(13)).size(), 1u);
+    // What a response bound, by digest, for a write-through.
+    std::vector<session_table::digest> keys{t.digest_of("aws-creds", tok_a), missing[0]};
+    auto e = t.entries(keys, now);
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_EQ(e[0].key, keys[0]);
+    EXPECT_EQ(e[0].identity.account->str(), "111111111111");
+    EXPECT_EQ(e[0].expires, now + std::chrono::hours(12));
+}
+
 TEST(session_table, a_smaller_bound_on_reload_keeps_the_latest_entries) {
     auto now = std::chrono::system_clock::time_point{} + std::chrono::hours(1);
     session_table table({}, session_table::random_key());

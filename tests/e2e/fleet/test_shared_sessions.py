@@ -1,0 +1,202 @@
+"""Console sessions shared by a fleet through PostgreSQL (issue 20, docs/inspection.md "A fleet"):
+a real PostgreSQL (the throwaway cluster of pg_cluster.py) and two gateway processes with
+sessions.store = "postgres" and one sessions.key_file. Each replica has its own demo origin
+standing in for AWS (--issue-sessions: a federation login answers with fresh session cookies and
+aws-userInfo). A session AWS opened through replica A is honoured and enforced on replica B
+(removed, forged, unbound cookies denied there); a replica with another key is refused at start;
+with PostgreSQL stopped, the documented behaviour: a binding is kept locally (and written once the
+store is back), and B judges what it cannot look up as unbound (fail closed)."""
+import json
+import os
+import subprocess
+import sys
+import time
+import unittest
+import urllib.parse
+
+from pg_cluster import Cluster, Replica, pg_bin
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gateway"))
+from harness import BINARY, ELEVATED, PROD, SANDBOX, wait_until  # noqa: E402
+
+FLEET_KEY = "6b1f0c2d9e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c"
+OTHER_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+STORE_TIMEOUT = 1.0  # sessions.store_timeout below, in seconds
+
+POLICY = """
+[[policy.rule]]
+name = "sandbox"
+effect = "allow"
+accounts = ["%s"]
+
+[[policy.rule]]
+name = "break-glass-sign-in-only"
+effect = "allow"
+accounts = ["%s"]
+flows = ["custom-broker"]
+""" % (SANDBOX, ELEVATED)
+
+
+def user_info(account, role="Admin", session="broker-user"):
+    arn = "arn:aws:sts::%s:assumed-role/%s/%s" % (account, role, session)
+    info = {"arn": arn, "alias": "", "username": arn.split(":", 5)[5], "issuer": "",
+            "signinType": "PUBLIC"}
+    return urllib.parse.quote(json.dumps(info, separators=(",", ":")), safe="")
+
+
+def set_cookies(headers):
+    out = {}
+    for line in headers.splitlines():
+        if line.lower().startswith("set-cookie:"):
+            name, _, value = line.split(":", 1)[1].split(";", 1)[0].strip().partition("=")
+            out[name] = value
+    return out
+
+
+class SessionReplica(Replica):
+    """A replica sharing its session table through the cluster, under `key`."""
+
+    def __init__(self, cluster, key=FLEET_KEY):
+        super().__init__(cluster, policy_toml=POLICY, unbound_sessions=None,
+                         origin_args=["--issue-sessions"],
+                         extra_toml='[sessions]\nstore = "postgres"\nkey_file = "sessions.key"\n'
+                                    'store_timeout = "%dms"\nnegative_ttl = "1s"\n'
+                                    % int(STORE_TIMEOUT * 1000))
+        self.key = key
+
+    def write_config(self):
+        with open(os.path.join(self.dir, "sessions.key"), "w") as f:
+            f.write(self.key + "\n")
+        os.chmod(os.path.join(self.dir, "sessions.key"), 0o600)
+        return super().write_config()
+
+    def sign_in(self, account):
+        code, headers, _ = self.curl(
+            "https://signin.aws.amazon.com/federation?Action=login&SigninToken=demo.%s.Admin"
+            % account)
+        return code, set_cookies(headers)
+
+    def console(self, cookies):
+        return self.curl("https://console.aws.amazon.com/console/home", "-H",
+                         "Cookie: " + "; ".join("%s=%s" % kv for kv in cookies.items()))
+
+    def metric(self, series):
+        for line in self.metrics().splitlines():
+            if line.startswith(series + " "):
+                return float(line.rsplit(" ", 1)[1])
+        raise AssertionError("no metric " + series)
+
+
+@unittest.skipUnless(pg_bin(), "Debian's postgresql package is not installed (scripts/setup.sh)")
+class SharedSessionsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster()
+        cls.replicas = []
+        try:
+            for _ in range(2):
+                cls.replicas.append(SessionReplica(cls.cluster).start())
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for r in cls.replicas:
+            r.close()
+        cls.cluster.close()
+
+    def test_a_session_bound_on_one_replica_is_honoured_and_enforced_on_the_other(self):
+        a, b = self.replicas
+        code, jar = a.sign_in(SANDBOX)
+        self.assertEqual(code, 302)
+        self.assertIn("aws-creds", jar)
+        # Written through before A released the answer: B finds it at the browser's next request.
+        code, _, body = b.console(jar)
+        self.assertEqual(code, 200, body)
+        self.assertGreaterEqual(
+            b.metric('consolegate_sessions_store_lookup_digests_total{result="hit"}'), 1)
+        self.assertGreaterEqual(a.metric("consolegate_sessions_store_rows_written_total"), 2)
+        # aws-userInfo removed on B: judged on what AWS said through A.
+        code, _, body = b.console({k: v for k, v in jar.items() if k != "aws-userInfo"})
+        self.assertEqual(code, 200, body)
+        wait_until(lambda: any(e["source"] == "session-binding" and e["identity_source"] == "bound"
+                               and e["account"] == SANDBOX for e in b.events()), 10,
+                   "B's event judged on the binding")
+        # Forged on B, to another account and to another user.
+        for forged in (user_info(PROD), user_info(SANDBOX, session="colleague")):
+            code, _, body = b.console(dict(jar, **{"aws-userInfo": forged}))
+            self.assertEqual(code, 403, body)
+            self.assertIn("session-identity-forged", body)
+        # A session that may sign in but not use the console, signed in through B, is refused on
+        # A without its aws-userInfo.
+        code, elevated = b.sign_in(ELEVATED)
+        self.assertEqual(code, 302)
+        code, _, body = a.console({k: v for k, v in elevated.items() if k != "aws-userInfo"})
+        self.assertEqual(code, 403, body)
+        self.assertIn(ELEVATED, body)
+        # A session neither replica saw signed in: unbound on both.
+        code, _, body = b.console({"aws-userInfo": user_info(SANDBOX), "aws-creds": "c0ffee" * 8})
+        self.assertEqual(code, 403, body)
+        self.assertIn("session-unbound", body)
+        self.assertIn("consolegate_sessions_store_lookup_seconds_count", b.metrics())
+
+    def test_a_replica_with_another_key_is_refused_at_start(self):
+        c = SessionReplica(self.cluster, key=OTHER_KEY)
+        try:
+            c.start_origin()
+            c.start_unbound()
+            c.write_config()
+            r = subprocess.run([BINARY, "run", "--config", c.config], capture_output=True,
+                               text=True, timeout=60)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("sessions.key_file", r.stderr)
+            self.assertIn("never match", r.stderr)
+        finally:
+            c.close()
+
+    def test_zz_with_postgresql_stopped_bindings_hold_locally_and_others_fail_closed(self):
+        a, b = self.replicas
+        code, before = a.sign_in(SANDBOX)
+        self.assertEqual(code, 302)
+        self.assertEqual(b.console(before)[0], 200)  # B has it now
+        r = self.cluster.pg_ctl("-m", "fast", "stop")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        try:
+            # A sign-in through A: answered after at most the store's deadline, bound on A.
+            t0 = time.monotonic()
+            code, jar = a.sign_in(SANDBOX)
+            self.assertEqual(code, 302)
+            self.assertLess(time.monotonic() - t0, STORE_TIMEOUT + 5)
+            self.assertEqual(a.console(jar)[0], 200)
+            wait_until(lambda: a.metric('consolegate_sessions_store_failures_total'
+                                        '{operation="write",why="error"}') +
+                       a.metric('consolegate_sessions_store_failures_total'
+                                '{operation="write",why="timeout"}') >= 1, 10,
+                       "A's failed write counted")
+            self.assertGreaterEqual(a.metric("consolegate_sessions_store_backlog"), 1)
+            # B cannot look it up: unbound there (fail closed), counted.
+            code, _, body = b.console({k: v for k, v in jar.items() if k != "aws-userInfo"})
+            self.assertEqual(code, 403, body)
+            self.assertIn("session-unbound", body)
+            self.assertGreaterEqual(
+                b.metric('consolegate_sessions_store_failures_total'
+                         '{operation="lookup",why="error"}') +
+                b.metric('consolegate_sessions_store_failures_total'
+                         '{operation="lookup",why="timeout"}'), 1)
+            # What B had already learned still holds.
+            self.assertEqual(b.console(before)[0], 200)
+        finally:
+            r = self.cluster.pg_ctl("start")
+            self.assertEqual(r.returncode, 0, r.stderr)
+        # Back: A writes its backlog, and B then honours the session (after its negative TTL).
+        wait_until(lambda: a.metric("consolegate_sessions_store_backlog") == 0, 20,
+                   "A's backlog written")
+
+        def honoured():
+            return b.console({k: v for k, v in jar.items() if k != "aws-userInfo"})[0] == 200
+        wait_until(honoured, 20, "B honouring the session once the store is back")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
