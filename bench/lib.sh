@@ -11,6 +11,10 @@ BENCH_USERINFO='%7B%22alias%22%3A%22%22%2C%22arn%22%3A%22arn%3Aaws%3Aiam%3A%3A44
 # both cookies, as a signed-in browser does.
 BENCH_CREDS=bench0session0cookie0value0000000001
 BENCH_JUDGED_COOKIE="Cookie: aws-userInfo=$BENCH_USERINFO; aws-creds=$BENCH_CREDS"
+# The same user's aws-userInfo with a session cookie the gateway never saw AWS set: unbound, so
+# with policy.unbound_sessions = "cookie" (CG_BENCH_UNBOUND=cookie) judged on aws-userInfo alone,
+# as before session binding (issue 20's "binding off" row).
+BENCH_COOKIE_ONLY="Cookie: aws-userInfo=$BENCH_USERINFO; aws-creds=bench0never0seen0by0the0gateway01"
 
 # bench_signin_location: the nginx location (inside the origin's server for the sign-in host) that
 # answers like AWS's sign-in: Set-Cookie aws-userInfo naming the bench user, and the session cookie.
@@ -31,6 +35,7 @@ bench_sign_in() {
 
 # bench_gateway_config FILE SNI_PORT CONNECT_PORT HOST ORIGIN_PORT PKI_DIR AUDIT_FILE [RESUMPTION]
 # CG_BENCH_AUDIT: jsonl (AUDIT_FILE, the default), sqlite (AUDIT_FILE with .sqlite) or off.
+# CG_BENCH_UNBOUND: policy.unbound_sessions ("deny", the default, or "cookie").
 # The proxy-only gateway every proxy bench runs: one worker, HOST sent to the loopback origin
 # (trusted through PKI_DIR/origin/ca.crt), leaves from PKI_DIR/corp, one allow-all rule in
 # enforce mode, every judged attempt written to AUDIT_FILE, no admin listener. RESUMPTION
@@ -63,6 +68,7 @@ key = "$pki/corp/ca.key"
 
 [policy]
 mode = "enforce"
+unbound_sessions = "${CG_BENCH_UNBOUND:-deny}"
 
 [[policy.rule]]
 name = "bench-allow-all"

@@ -241,6 +241,27 @@ asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
     co_return true;
 }
 
+// The hooks' view of the request as read (inspection.hpp). Its header list is c.headers's
+// (capacity kept across requests): the caller swaps it back after the hook's call.
+core::http_request_view request_view(bumped_connection& c, exchange& r) {
+    auto& req = r.p.get();
+    core::http_request_view view;
+    view.method = req.method_string();
+    view.target = req.target();
+    view.host = header_value(req.base(), http::field::host);
+    view.sni = c.sni;
+    c.headers.clear();
+    for (const auto& f : req.base()) c.headers.emplace_back(f.name_string(), f.value());
+    view.headers.swap(c.headers);
+    // The body as read for inspection (still in c.body for the response's observer).
+    view.body = std::string_view(c.body).substr(0, c.o.max_inspect_body);
+    view.body_truncated = r.streaming || c.body.size() > c.o.max_inspect_body;
+    view.client = c.client_ip;
+    view.corp = r.corp ? r.corp.get() : c.corp.get();
+    view.time = std::chrono::system_clock::now();
+    return view;
+}
+
 // The gateway's off-thread work before the request is judged (a fleet's session lookup,
 // inspection.hpp waiting_hooks), waited for without blocking the worker. A hook that throws is
 // logged and the request judged on what the gateway knows without it.
@@ -248,17 +269,7 @@ asio::awaitable<void> prepare_judgement(bumped_connection& c, exchange& r) {
     if (!c.svc->waits.before_judgement) co_return;
     pending work;
     {
-        auto& req = r.p.get();
-        core::http_request_view view;
-        view.method = req.method_string();
-        view.target = req.target();
-        view.host = header_value(req.base(), http::field::host);
-        view.sni = c.sni;
-        c.headers.clear();
-        for (const auto& f : req.base()) c.headers.emplace_back(f.name_string(), f.value());
-        view.headers.swap(c.headers);
-        view.client = c.client_ip;
-        view.time = std::chrono::system_clock::now();
+        auto view = request_view(c, r);
         try {
             work = c.svc->waits.before_judgement(view);
         } catch (const std::exception& e) {
@@ -272,20 +283,7 @@ asio::awaitable<void> prepare_judgement(bumped_connection& c, exchange& r) {
 
 // The inspection hook's verdict on the request as read. An inspector that throws denies.
 verdict judge(bumped_connection& c, exchange& r) {
-    auto& req = r.p.get();
-    core::http_request_view view;
-    view.method = req.method_string();
-    view.target = req.target();
-    view.host = header_value(req.base(), http::field::host);
-    view.sni = c.sni;
-    c.headers.clear();  // capacity kept across requests
-    for (const auto& f : req.base()) c.headers.emplace_back(f.name_string(), f.value());
-    view.headers.swap(c.headers);
-    view.body = std::string_view(c.body).substr(0, c.o.max_inspect_body);
-    view.body_truncated = r.streaming || c.body.size() > c.o.max_inspect_body;
-    view.client = c.client_ip;
-    view.corp = r.corp ? r.corp.get() : c.corp.get();
-    view.time = std::chrono::system_clock::now();
+    auto view = request_view(c, r);
     view.memo = &c.memo;
     verdict v;
     try {
@@ -426,21 +424,7 @@ asio::awaitable<void> relay_upgrade(bumped_connection& c, exchange& r) {
 std::optional<verdict> observe_response(bumped_connection& c, exchange& r, std::string_view body,
                                         bool complete, pending& release) {
     if (!c.svc->observe && !c.svc->waits.before_release) return std::nullopt;
-    auto& req = r.p.get();
-    core::http_request_view view;
-    view.method = req.method_string();
-    view.target = req.target();
-    view.host = header_value(req.base(), http::field::host);
-    view.sni = c.sni;
-    c.headers.clear();
-    for (const auto& f : req.base()) c.headers.emplace_back(f.name_string(), f.value());
-    view.headers.swap(c.headers);
-    // The request's body as judged (still in c.body): what sign-in the answer is to.
-    view.body = std::string_view(c.body).substr(0, c.o.max_inspect_body);
-    view.body_truncated = r.streaming || c.body.size() > c.o.max_inspect_body;
-    view.client = c.client_ip;
-    view.corp = r.corp ? r.corp.get() : c.corp.get();
-    view.time = std::chrono::system_clock::now();
+    auto view = request_view(c, r);  // the request as judged: what sign-in the answer is to
     response_view resp;
     resp.status = r.rpo->status();
     const auto& st = c.head_store;

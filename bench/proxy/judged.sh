@@ -11,20 +11,32 @@
 #   judged   GET /1k with a signed-in console session's cookies (aws-userInfo and the session
 #            cookie the gateway saw AWS set): every request judged on its binding and written to
 #            the audit log
+#   cookie   (BASE=cookie, instead of plain) GET /1k with the same user's aws-userInfo and a
+#            session cookie the gateway never saw AWS set, on a gateway with
+#            policy.unbound_sessions = "cookie": judged and audited on the cookie alone, as before
+#            session binding (issue 20). `judged` against it is session binding on against off
+#            (goal >= 0.95x); both rows still hash their cookies and look them up in the table
+#            (one hit, one miss): what "off" saves is the binding's use, not the lookup.
 # ROUNDS rounds in ABBA order; each run's figure is requests per CPU-second of the gateway (all
-# its threads, the audit writer's too, from /proc). Prints each round's judged/plain ratio, then
+# its threads, the audit writer's too, from /proc). Prints each round's judged/BASE ratio, then
 # their median and range.
 # Env: N (requests per run, 100000), C (clients, 50), ROUNDS (7), CG_BENCH_AUDIT (jsonl, sqlite
 # or off: the record's sink, bench/lib.sh). VS_AUDIT (jsonl, sqlite or off): a second gateway,
 # the same but for its record's sink, also on CPU 0; a third row "judged-vs" loads it in each
-# round (ABC/CBA), so the record's cost is paired in one run: judged/judged-vs.
+# round (ABC/CBA), so the record's cost is paired in one run: judged/judged-vs. BASE (plain, the
+# default, or cookie): the row the judged row is paired against.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=$ROOT/$BUILD/app/consolegate
 SERVER=$ROOT/$BUILD/tests/integration/proxy/proxy_bench_server
-N=${N:-100000}; C=${C:-50}; ROUNDS=${ROUNDS:-7}
+N=${N:-100000}; C=${C:-50}; ROUNDS=${ROUNDS:-7}; BASE=${BASE:-plain}
+case $BASE in
+  plain) ;;
+  cookie) export CG_BENCH_UNBOUND=cookie ;;
+  *) echo "BASE must be plain or cookie" >&2; exit 2 ;;
+esac
 for t in h2load nginx curl taskset; do command -v $t >/dev/null || { echo "$t missing" >&2; exit 2; }; done
 [[ -x $BIN && -x $SERVER ]] || { echo "build consolegate and proxy_bench_server first" >&2; exit 2; }
 W=$(mktemp -d /tmp/cg-judged.XXXXXX); chmod 755 "$W"
@@ -72,6 +84,7 @@ fi
 load() {
   local extra=() t0 t1 c0 c1 out ok rps gw=$GW port=$SNI
   [[ $1 == judged* ]] && extra=(-H "$BENCH_JUDGED_COOKIE")
+  [[ $1 == cookie ]] && extra=(-H "$BENCH_COOKIE_ONLY")
   [[ $1 == judged-vs ]] && gw=$GW_VS port=$SNI_VS
   t0=$(date +%s.%N); c0=$(cpu_ticks $gw)
   out=$(timeout 300 taskset -c 1 h2load --h1 -n "$N" -c "$C" -t 1 "${extra[@]}" \
@@ -82,9 +95,9 @@ load() {
   rps=$(echo "$out" | awk '/^finished in/ {gsub(",","",$4); print $4}')
   echo "$rps $t0 $t1 $c0 $c1 $HZ" | awk '{share = ($5 - $4) / $6 / ($3 - $2); printf "%.0f", $1 / share}'
 }
-load plain >/dev/null; load judged >/dev/null   # warm-up: leaf, upstream pool, memo
+load $BASE >/dev/null; load judged >/dev/null   # warm-up: leaf, upstream pool, memo
 [[ -n ${VS_AUDIT:-} ]] && load judged-vs >/dev/null
-echo "# judged vs plain $(date -u +%FT%TZ), $(git -C "$ROOT" rev-parse --short HEAD), h2load --h1 -n $N -c $C, gateway CPU0, record ${CG_BENCH_AUDIT:-jsonl}${VS_AUDIT:+ vs $VS_AUDIT}, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# judged vs $BASE $(date -u +%FT%TZ), $(git -C "$ROOT" rev-parse --short HEAD), h2load --h1 -n $N -c $C, gateway CPU0, record ${CG_BENCH_AUDIT:-jsonl}${VS_AUDIT:+ vs $VS_AUDIT}, load $(cut -d' ' -f1-3 /proc/loadavg)"
 summary() {  # NAME GOAL RATIO...
   local name=$1 goal=$2; shift 2
   printf '%s\n' "$@" | sort -g | awk -v name="$name" -v goal="$goal" '{v[NR] = $1}
@@ -93,22 +106,22 @@ summary() {  # NAME GOAL RATIO...
 }
 ratios=(); vs=()
 for ((r = 1; r <= ROUNDS; r++)); do
-  rows=(plain judged); [[ -n ${VS_AUDIT:-} ]] && rows+=(judged-vs)
+  rows=($BASE judged); [[ -n ${VS_AUDIT:-} ]] && rows+=(judged-vs)
   ((r % 2)) || rows=($(printf '%s\n' "${rows[@]}" | tac))
   declare -A got=()
   for row in "${rows[@]}"; do got[$row]=$(load "$row"); done
-  ratios+=("$(echo "${got[judged]} / ${got[plain]}" | bc -l)")
-  line=$(printf 'round %d: plain %s, judged %s' "$r" "${got[plain]}" "${got[judged]}")
+  ratios+=("$(echo "${got[judged]} / ${got[$BASE]}" | bc -l)")
+  line=$(printf 'round %d: %s %s, judged %s' "$r" "$BASE" "${got[$BASE]}" "${got[judged]}")
   if [[ -n ${VS_AUDIT:-} ]]; then
     vs+=("$(echo "${got[judged]} / ${got[judged-vs]}" | bc -l)")
-    line+=$(printf ', judged with %s %s req/s per core: judged/plain %.3fx, judged/judged-vs %.3fx' \
-            "$VS_AUDIT" "${got[judged-vs]}" "${ratios[-1]}" "${vs[-1]}")
+    line+=$(printf ', judged with %s %s req/s per core: judged/%s %.3fx, judged/judged-vs %.3fx' \
+            "$VS_AUDIT" "${got[judged-vs]}" "$BASE" "${ratios[-1]}" "${vs[-1]}")
   else
     line+=$(printf ' req/s per core: %.3fx' "${ratios[-1]}")
   fi
   echo "$line (load $(cut -d' ' -f1 /proc/loadavg))"
 done
-summary judged/plain 0.95x "${ratios[@]}"
+summary "judged/$BASE" 0.95x "${ratios[@]}"
 [[ -n ${VS_AUDIT:-} ]] && summary "judged/judged with $VS_AUDIT" 0.9x "${vs[@]}"
 sleep 1.5   # the audit log is flushed every second
 if [[ -f $W/audit.jsonl ]]; then echo "audit events written: $(wc -l <"$W/audit.jsonl")"; fi
