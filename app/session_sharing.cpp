@@ -208,6 +208,14 @@ proxy::pending session_sharing::submit(std::shared_ptr<job> j) {
             full = !stopping && queue_.size() >= o_.queue;
             if (!stopping && !full) {
                 queue_.push_back(j);
+                // Finished jobs behind an unfinished one wait there until its deadline; past
+                // twice the jobs that can be unfinished (queued or running), they are dropped.
+                if (deadlines_.size() >= 2 * (o_.queue + o_.connections)) {
+                    std::erase_if(deadlines_, [](const std::weak_ptr<job>& w) {
+                        auto p = w.lock();
+                        return !p || p->done;
+                    });
+                }
                 deadlines_.push_back(j);
             }
         }
