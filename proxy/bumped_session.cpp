@@ -253,7 +253,6 @@ core::http_request_view request_view(bumped_connection& c, exchange& r) {
     c.headers.clear();
     for (const auto& f : req.base()) c.headers.emplace_back(f.name_string(), f.value());
     view.headers.swap(c.headers);
-    // The body as read for inspection (still in c.body for the response's observer).
     view.body = std::string_view(c.body).substr(0, c.o.max_inspect_body);
     view.body_truncated = r.streaming || c.body.size() > c.o.max_inspect_body;
     view.client = c.client_ip;
@@ -419,8 +418,7 @@ asio::awaitable<void> relay_upgrade(bumped_connection& c, exchange& r) {
 // The service's response observer (when it has one) on the response head and, when it was
 // buffered, its body; before the client sees a byte of it. An observer that throws is logged.
 // A verdict that does not allow: the response is replaced by its block page (answer_blocked).
-// A response let through gets the gateway's work before its release in `release`
-// (inspection.hpp waiting_hooks; empty when there is none).
+// `release`: the gateway's work before a response let through goes out (waiting_hooks), or empty.
 std::optional<verdict> observe_response(bumped_connection& c, exchange& r, std::string_view body,
                                         bool complete, pending& release) {
     if (!c.svc->observe && !c.svc->waits.before_release) return std::nullopt;
