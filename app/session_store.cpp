@@ -15,6 +15,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "consolegate/core/key_file.hpp"
+
 namespace consolegate::app {
 namespace json = boost::json;
 namespace {
@@ -179,10 +181,9 @@ std::optional<session_file> read_session_file(const std::filesystem::path& file)
         if (errno == ENOENT) return std::nullopt;
         throw std::runtime_error("session file " + file.string() + ": " + std::strerror(errno));
     }
-    if ((st.st_mode & 077) != 0) {
-        throw std::runtime_error("session file " + file.string() +
-                                 " is readable by group or others (it holds the session key): "
-                                 "chmod 600 it");
+    if (auto problem = core::key_file_mode_problem(st.st_mode, st.st_uid); !problem.empty()) {
+        throw std::runtime_error("session file " + file.string() + " (it holds the session key) " +
+                                 problem);
     }
     if (static_cast<std::uint64_t>(st.st_size) > max_file_bytes) {
         throw std::runtime_error("session file " + file.string() + " is over 512 MiB");
@@ -201,8 +202,8 @@ session_table::key_type read_session_key_file(const std::filesystem::path& file)
     if (::stat(file.c_str(), &st) != 0) {
         throw std::runtime_error(name + ": " + std::strerror(errno));
     }
-    if ((st.st_mode & 077) != 0) {
-        throw std::runtime_error(name + " is readable by group or others: chmod 600 it");
+    if (auto problem = core::key_file_mode_problem(st.st_mode, st.st_uid); !problem.empty()) {
+        throw std::runtime_error(name + " " + problem);
     }
     std::ifstream in(file);
     std::string line;

@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "consolegate/core/host_pattern.hpp"
+#include "consolegate/core/key_file.hpp"
 
 namespace consolegate::proxy {
 
@@ -162,8 +163,8 @@ std::optional<certificate_authority> load_ca(const std::string& cert_path,
         error = key_path + ": " + std::strerror(errno);
         return std::nullopt;
     }
-    if ((st.st_mode & 077) != 0) {
-        error = key_path + ": CA key is readable by group or others (chmod 600 it)";
+    if (auto problem = core::key_file_mode_problem(st.st_mode, st.st_uid); !problem.empty()) {
+        error = key_path + ": the CA key " + problem;
         return std::nullopt;
     }
     bio_ptr cb(BIO_new_file(cert_path.c_str(), "r"));

@@ -137,7 +137,7 @@ TEST(session_store, an_entry_line_reads_back_as_it_was) {
     EXPECT_THROW(parse_session_entry("not json"), std::invalid_argument);
 }
 
-TEST(session_store, the_fleet_key_file_is_64_hex_digits_readable_by_its_owner_only) {
+TEST(session_store, the_fleet_key_file_is_64_hex_digits_kept_from_others) {
     temp_dir d;
     auto file = d.path / "sessions.key";
     std::ofstream(file) << "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n";
@@ -152,8 +152,18 @@ TEST(session_store, the_fleet_key_file_is_64_hex_digits_readable_by_its_owner_on
     EXPECT_EQ(fp, session_key_fingerprint(key));
     EXPECT_NE(fp, session_key_fingerprint(session_table::key_type{1}));
     EXPECT_EQ(fp.find("00112233"), std::string::npos);
-    fs::permissions(file, fs::perms::group_read, fs::perm_options::add);
+    fs::permissions(file, fs::perms::others_read, fs::perm_options::add);
     EXPECT_THROW(read_session_key_file(file), std::runtime_error);
+    fs::permissions(file, fs::perms::owner_read | fs::perms::group_read | fs::perms::group_write);
+    EXPECT_THROW(read_session_key_file(file), std::runtime_error);
+    // Group read on a root-owned key (a Kubernetes Secret with fsGroup: 0440) is allowed; on
+    // anyone else's, refused (core/key_file.hpp).
+    fs::permissions(file, fs::perms::owner_read | fs::perms::group_read);
+    if (::geteuid() == 0) {
+        EXPECT_EQ(read_session_key_file(file)[1], 0x11);
+    } else {
+        EXPECT_THROW(read_session_key_file(file), std::runtime_error);
+    }
     std::ofstream(file) << "short\n";
     fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
     EXPECT_THROW(read_session_key_file(file), std::runtime_error);
