@@ -99,7 +99,9 @@ bool is_aws_host(std::string_view host) {
     }
     if (host.ends_with('.')) host.remove_suffix(1);
     auto h = lower(host);
-    for (std::string_view suffix : {"aws.amazon.com", "amazonaws.com"}) {
+    // The commercial, GovCloud (US) and China names (core/partition.hpp).
+    for (std::string_view suffix : {"aws.amazon.com", "amazonaws.com", "amazonaws-us-gov.com",
+                                    "amazonaws.cn", "amazonaws.com.cn"}) {
         if (h == suffix) return true;
         if (h.size() > suffix.size() && h.ends_with(suffix) &&
             h[h.size() - suffix.size() - 1] == '.') {

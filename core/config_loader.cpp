@@ -214,6 +214,36 @@ void loader::cross_check() {
                   "dns: `steer_ipv4` or `steer_ipv6` is required when DNS is "
                   "enabled (the gateway's address that steered names answer)");
     }
+    // A rule may select only partitions the gateway judges (policy.partitions).
+    for (const auto& r : cfg.policy.rules) {
+        for (const auto& p : partitions) {
+            if ((r.partitions & partition_bit(p.id)) &&
+                !(cfg.policy.partitions & partition_bit(p.id)))
+                error(r.where, "policy.rule \"" + r.name + "\": partitions names \"" +
+                                   std::string(p.name) +
+                                   "\", which policy.partitions does not enable");
+        }
+    }
+    // An enabled partition's sign-in must be inspected, or it would be spliced around the policy.
+    if (cfg.proxy.enabled) {
+        std::vector<host_pattern> inspected;
+        for (const auto& t : cfg.proxy.inspect_hosts) {
+            if (auto p = host_pattern::parse(t)) inspected.push_back(std::move(*p));
+        }
+        // The commercial names may be narrowed on purpose (a site inspecting only some of
+        // them); another partition, enabled, is judged only where it is inspected.
+        for (const auto& p : partitions) {
+            if (p.id == partition::aws || !(cfg.policy.partitions & partition_bit(p.id))) continue;
+            for (auto name : sign_in_host_patterns(p.id)) {
+                auto pat = host_pattern::parse(name);
+                if (!pat || covers(inspected, *pat)) continue;
+                error(table_or_main("policy"),
+                      "policy.partitions enables \"" + std::string(p.name) + "\", but \"" +
+                          std::string(name) +
+                          "\" is not covered by proxy.inspect_hosts; add it there");
+            }
+        }
+    }
     if (cfg.dns.enabled && cfg.proxy.enabled) {
         // DNS steers every name the proxy inspects unless the operator says otherwise: unwritten,
         // dns.steer_names is proxy.inspect_hosts, and dns.steer_identity_center is whether the

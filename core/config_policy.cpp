@@ -36,6 +36,25 @@ bool is_instance_label(std::string_view v) {
     return true;
 }
 
+// A partition list: every name known (core/partition.hpp), else a diagnostic at the element that
+// names the set of known ones. Returns the set of the names read.
+partition_set read_partitions(section& s, std::string_view key, bool& present) {
+    partition_set set = 0;
+    present =
+        s.each_string(key, [&](const toml::node& e, std::string_view v, const std::string& item) {
+            if (auto p = partition_from_string(v)) {
+                set |= partition_bit(*p);
+                return;
+            }
+            std::string names;
+            for (const auto& p : partitions)
+                names += (names.empty() ? "" : ", ") + std::string(p.name);
+            s.owner().error(e, item + ": unknown partition \"" + std::string(v.substr(0, 40)) +
+                                   "\" (one of " + names + ")");
+        });
+    return set;
+}
+
 }  // namespace
 
 void loader::read_policy(const toml::table& t) {
@@ -63,6 +82,16 @@ void loader::read_policy(const toml::table& t) {
     p.portal_console_if_anyone_elevated = portal_anyone;
     s.get_enum("account_sign_up", p.account_sign_up,
                {{"deny", sign_up_action::deny}, {"report-only", sign_up_action::report_only}});
+    bool partitions_written = false;
+    auto enabled = read_partitions(s, "partitions", partitions_written);
+    if (partitions_written) {
+        if ((enabled & partition_bit(partition::aws)) == 0) {
+            error(*t.get("partitions"),
+                  "policy.partitions: the commercial partition is always judged; list \"aws\" "
+                  "first, e.g. partitions = [\"aws\", \"aws-us-gov\"]");
+        }
+        p.partitions = enabled | partition_bit(partition::aws);
+    }
     s.get_enum(
         "unbound_sessions", p.unbound_sessions,
         {{"deny", unbound_session_action::deny}, {"cookie", unbound_session_action::cookie}});
@@ -271,18 +300,27 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
                      ")");
     });
     s.get_cidrs("client_networks", r.client_networks);
+    bool partitions_written = false;
+    auto rule_partitions = read_partitions(s, "partitions", partitions_written);
+    if (partitions_written && rule_partitions != 0) r.partitions = rule_partitions;
+    if (const auto* arr = t.get("partitions") ? t.get("partitions")->as_array() : nullptr;
+        arr && arr->empty()) {
+        error(*t.get("partitions"), pre +
+                                        ".partitions: an empty list selects nothing; remove the "
+                                        "key (the commercial partition) or name partitions");
+    }
     s.finish();
 
     bool any_selector = false;
     for (std::string_view k :
          {"accounts", "org_ids", "ou_paths", "roles", "users", "flows", "client_networks",
-          "corp_users", "corp_groups", "identity_center_instances"})
+          "corp_users", "corp_groups", "identity_center_instances", "partitions"})
         any_selector = any_selector || t.contains(k);
     if (!any_selector && !match_all)
         error(t.source(), pre +
                               ": the rule has no selector (accounts, org_ids, ou_paths, roles, "
                               "users, flows, client_networks, corp_users, corp_groups, "
-                              "identity_center_instances); set "
+                              "identity_center_instances, partitions); set "
                               "match_all = true to match "
                               "every sign-in");
     if (any_selector && match_all)

@@ -48,6 +48,7 @@ class list_interner {
 
 compiled_policy::compiled_policy(const policy_config& config)
     : report_only_(config.report_only),
+      partitions_(config.partitions),
       allow_unknown_account_pre_auth_(config.allow_unknown_account_pre_auth),
       deny_unknown_corp_user_(config.deny_unknown_corp_user),
       portal_console_if_anyone_elevated_(config.portal_console_if_anyone_elevated),
@@ -74,6 +75,7 @@ compiled_policy::compiled_policy(const policy_config& config)
         r.has_account_selector =
             !rc.accounts.empty() || !rc.org_ids.empty() || !rc.ou_paths.empty();
         for (auto f : rc.flows) r.flows |= 1u << static_cast<unsigned>(f);
+        r.partitions = rc.partitions;
         auto role_case =
             rc.effect == rule_effect::deny ? glob_case::insensitive : glob_case::sensitive;
         for (const auto& g : rc.roles) r.roles.emplace_back(g, role_case);
@@ -212,6 +214,7 @@ std::vector<std::string_view> compiled_policy::candidate_rules(
 }
 
 bool compiled_policy::matches_rest(const rule& r, const sign_in_attempt& a) const noexcept {
+    if ((r.partitions & partition_bit(a.aws_partition)) == 0) return false;
     if (r.flows != 0 && (r.flows & (1u << static_cast<unsigned>(a.flow))) == 0) return false;
     if (!r.networks.empty()) {
         bool any = false;
@@ -341,6 +344,9 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
     if (!a.parse_error.empty()) {
         return finish(
             deny(a.ambiguous_identity ? reason::ambiguous_identity : reason::unparsable_request));
+    }
+    if ((p.partitions_ & partition_bit(a.aws_partition)) == 0) {
+        return finish(deny(reason::partition_not_enabled));
     }
     // Session binding (issue 20): what AWS said about the session beats what the client says.
     switch (a.binding) {

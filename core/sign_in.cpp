@@ -74,6 +74,7 @@ std::string_view to_string(reason r) noexcept {
         case reason::session_unbound: return "session-unbound";
         case reason::session_conflicting: return "session-conflicting";
         case reason::ambiguous_identity: return "ambiguous-identity";
+        case reason::partition_not_enabled: return "partition-not-enabled";
     }
     return "unknown";
 }
@@ -131,6 +132,9 @@ std::string_view describe(reason r) noexcept {
         case reason::ambiguous_identity:
             return "The sign-in identity in this request could be read two ways, so it was "
                    "stopped.";
+        case reason::partition_not_enabled:
+            return "Sign-in to this AWS partition (GovCloud or China) is not enabled on this "
+                   "network; ask your security team.";
     }
     return "";
 }

@@ -51,6 +51,11 @@ DEFAULT_HOSTS = (
     + ["amscm.%s.amazonaws.com" % r for r in DEMO_REGIONS]
     + ["signin.%s.amazonaws.com" % r for r in DEMO_REGIONS] + ["portal.aws.amazon.com"]
     + ["oidc.%s.amazonaws.com" % r for r in DEMO_REGIONS] + ["*.awsapps.com"]
+    # AWS GovCloud (US) and China (docs/inspection.md "Other partitions").
+    + ["signin.amazonaws-us-gov.com", "*.signin.amazonaws-us-gov.com",
+       "console.amazonaws-us-gov.com", "*.console.amazonaws-us-gov.com",
+       "*.us-gov-home.awsapps.com", "signin.amazonaws.cn", "*.signin.amazonaws.cn",
+       "console.amazonaws.cn", "*.console.amazonaws.cn"]
 )
 
 

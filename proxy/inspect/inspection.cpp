@@ -49,9 +49,26 @@ bool is_region(std::string_view s) {
            directions.end();
 }
 
+core::partition partition_of(std::string_view host) {
+    return core::partition_of_host(host).value_or(core::partition::aws);
+}
+
+std::string_view signin_domain_of(std::string_view host) {
+    return core::names_of(partition_of(host)).signin_domain;
+}
+
+std::string_view console_domain_of(std::string_view host) {
+    return core::names_of(partition_of(host)).console_domain;
+}
+
+std::string_view site_domain_of(std::string_view host) {
+    return core::names_of(partition_of(host)).site_domain;
+}
+
 // <12 digits>-<suffix>: the multi-session console host label (observed with an 8-character
 // suffix; any non-empty [a-z0-9] suffix is accepted so a longer one is never missed).
 std::optional<core::account_id> multi_session_account(std::string_view host) {
+    auto console_domain = console_domain_of(host);
     if (!under(host, console_domain)) return std::nullopt;
     auto label = first_label(labels_before(host, console_domain));
     if (label.size() < 14 || label.size() > 63 || label[12] != '-') return std::nullopt;
@@ -195,7 +212,8 @@ std::vector<sign_in_attempt> inspection::run() {
     bool is_federation = on_signin && last_seg("federation");
     bool is_switch = aws_host() && last_seg("switchrole");
     bool is_idc = false;
-    if (host_.starts_with("portal.sso.") && host_.ends_with(".amazonaws.com") &&
+    if (host_.starts_with("portal.sso.") &&
+        (host_.ends_with(".amazonaws.com") || host_.ends_with(".amazonaws.com.cn")) &&
         segs_.size() >= 2 && segs_[0] == "federation" &&
         (segs_[1] == "console" || segs_[1] == "credentials")) {
         is_idc = true;
@@ -256,7 +274,7 @@ std::vector<sign_in_attempt> inspection::run() {
              "parameter");
     }
     cookies();
-    read_surface(surface, params_, base(body_flow, auth_phase::pre_auth, ""),
+    read_surface(surface, params_, segs_, base(body_flow, auth_phase::pre_auth, ""),
                  session_ ? &*session_ : nullptr, out_);
     sigv4();
     ams();
@@ -268,6 +286,17 @@ std::vector<sign_in_attempt> inspection::run() {
             a.permission_set = session_->permission_set;
             a.user = session_->user;
         }
+    }
+
+    // A role or session ARN of another partition than the host's: AWS acts on its own
+    // partition's principals only, so what it would do with this one is unknown (issue 19).
+    const auto host_partition = partition_of(host_);
+    for (auto& a : out_) {
+        if (a.aws_partition != host_partition && a.parse_error.empty()) {
+            a.parse_error = "names partition " + std::string(core::to_string(a.aws_partition)) +
+                            " on a host of " + std::string(core::to_string(host_partition));
+        }
+        a.aws_partition = host_partition;
     }
 
     // Distinct attempts only.

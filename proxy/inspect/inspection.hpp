@@ -23,9 +23,14 @@ using core::auth_phase;
 using core::sign_in_attempt;
 using core::sign_in_flow;
 
-inline constexpr std::string_view signin_domain = "signin.aws.amazon.com";
-inline constexpr std::string_view console_domain = "console.aws.amazon.com";
-inline constexpr std::string_view aws_domain = "aws.amazon.com";
+// The partition of a host as the inspector reads it (core/partition.hpp; the commercial one for
+// a host of none) and that partition's names: signin.aws.amazon.com, signin.amazonaws-us-gov.com,
+// signin.amazonaws.cn; the console domains; the site domains aws.amazon.com, amazonaws-us-gov.com,
+// amazonaws.cn.
+core::partition partition_of(std::string_view host);
+std::string_view signin_domain_of(std::string_view host);
+std::string_view console_domain_of(std::string_view host);
+std::string_view site_domain_of(std::string_view host);
 
 bool is_digits(std::string_view s);
 bool under(std::string_view host, std::string_view domain);
@@ -76,14 +81,12 @@ class inspection {
 
   private:
     // What the request is, from host and path.
-    bool signin_host() const { return under(host_, signin_domain); }
-    bool aws_host() const { return under(host_, aws_domain); }
+    bool signin_host() const { return under(host_, signin_domain_of(host_)); }
+    bool aws_host() const { return under(host_, site_domain_of(host_)); }
     bool last_seg(std::string_view s) const { return !segs_.empty() && segs_.back() == s; }
     bool first_seg(std::string_view s) const { return !segs_.empty() && segs_.front() == s; }
     bool is_post() const { return iequals(req_.method, "POST"); }
-    static bool aws_name(std::string_view h) {
-        return under(h, aws_domain) || under(h, "amazonaws.com");
-    }
+    static bool aws_name(std::string_view h) { return core::partition_of_host(h).has_value(); }
     bool has_param(std::initializer_list<std::string_view> names) const {
         return std::any_of(params_.begin(), params_.end(), [&](const param& p) {
             return std::any_of(names.begin(), names.end(),
@@ -101,6 +104,7 @@ class inspection {
         a.phase = p;
         a.host = host_;
         a.source = std::move(source);
+        a.aws_partition = partition_of(host_);
         a.client = req_.client;
         a.time = req_.time;
         return a;
@@ -116,6 +120,16 @@ class inspection {
         out_.push_back(std::move(a));
     }
     void set_account(sign_in_attempt& a, std::string_view value) const;
+    // An ARN read from the request names its partition; one that is not the host's is refused
+    // in run() (AWS acts on a role or session of its own partition only).
+    static void set_arn_partition(sign_in_attempt& a, std::string_view arn_partition) {
+        if (auto p = core::partition_from_string(arn_partition)) {
+            a.aws_partition = *p;
+        } else if (a.parse_error.empty()) {
+            a.parse_error = "an ARN of partition \"" + std::string(arn_partition) +
+                            "\", which the gateway does not judge";
+        }
+    }
     void set_role(sign_in_attempt& a, std::string_view role) const {
         a.role_name = std::string(role);
         a.permission_set = core::permission_set_of(role);

@@ -19,6 +19,7 @@ void inspection::cookies() {
         } else {
             auto& p = info->principal;
             a.account = p.account;
+            set_arn_partition(a, p.partition);
             a.alias = detail::lower(info->alias);
             set_role(a, p.role_name);
             a.user = !p.session_name.empty() ? p.session_name

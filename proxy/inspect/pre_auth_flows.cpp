@@ -11,8 +11,8 @@ void inspection::host_label() {
         if (!sni.empty() && sni != host_) hosts.push_back(std::move(sni));
     }
     for (auto& h : hosts) {
-        if (under(h, signin_domain)) {
-            auto label = first_label(labels_before(h, signin_domain));
+        if (under(h, signin_domain_of(h))) {
+            auto label = first_label(labels_before(h, signin_domain_of(h)));
             if (!label.empty() && !is_region(label)) {
                 auto a = base(sign_in_flow::iam_user, auth_phase::pre_auth, "host");
                 a.host = h;
@@ -38,7 +38,7 @@ void inspection::iam_user_form() {
     bool authenticate = last_seg("authenticate");
     if (accounts.empty()) {
         if (!authenticate || !is_post()) return;
-        auto label = first_label(labels_before(host_, signin_domain));
+        auto label = first_label(labels_before(host_, signin_domain_of(host_)));
         if (label.empty() || is_region(label)) {
             fail(sign_in_flow::iam_user, auth_phase::pre_auth, "form:account",
                  "IAM user sign-in names no account");
@@ -125,6 +125,7 @@ void inspection::saml() {
                 set_role(a, p->role_name);
             }
             if (read) a.user = read->session_name;
+            if (p) set_arn_partition(a, p->partition);
             out_.push_back(std::move(a));
         }
         return;
@@ -133,6 +134,7 @@ void inspection::saml() {
         auto a = base(sign_in_flow::saml, auth_phase::pre_auth, "saml:Role");
         a.account = r.role.account;
         set_role(a, r.role.role_name);
+        set_arn_partition(a, r.role.partition);
         a.user = read->session_name;
         out_.push_back(std::move(a));
     }
@@ -234,6 +236,7 @@ void inspection::switch_role() {
             auto p = core::parse_arn(r);
             if (p && p->kind == core::principal_kind::role) {
                 set_role(a, p->role_name);
+                set_arn_partition(a, p->partition);
                 if (acct.empty()) a.account = p->account;
             } else {
                 set_role(a, r);
@@ -248,6 +251,7 @@ void inspection::switch_role() {
                 auto b = base(sign_in_flow::switch_role, auth_phase::pre_auth, src);
                 b.account = p->account;
                 set_role(b, p->role_name);
+                set_arn_partition(b, p->partition);
                 out_.push_back(std::move(b));
             }
         }

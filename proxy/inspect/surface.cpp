@@ -4,6 +4,7 @@
 #include <array>
 
 #include "consolegate/core/host_pattern.hpp"
+#include "inspection.hpp"
 
 namespace consolegate::inspect::detail {
 
@@ -71,8 +72,15 @@ void read_device_authorization(const std::vector<param>& params, const sign_in_a
             continue;
         }
         auto rest = url.substr(scheme.size());
-        auto auth = core::parse_authority(rest.substr(0, rest.find_first_of("/?#")), 443);
-        a.idc_instance = auth ? idc_instance_of(auth->host) : std::string();
+        auto end = rest.find_first_of("/?#");
+        auto auth = core::parse_authority(rest.substr(0, end), 443);
+        if (auth) {
+            auto path = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
+            auto host = core::authority_host(auth->host);
+            a.idc_instance =
+                idc_instance_of(host, path_segments(path.substr(0, path.find_first_of("?#"))));
+            a.aws_partition = core::partition_of_host(host).value_or(a.aws_partition);
+        }
         if (a.idc_instance.empty())
             a.parse_error = "StartDeviceAuthorization startUrl names no awsapps.com access portal";
         out.push_back(std::move(a));
@@ -85,9 +93,10 @@ void read_device_authorization(const std::vector<param>& params, const sign_in_a
     }
 }
 
-// `<service>.<one label>.amazonaws.com`: a regional endpoint of an AWS service.
+// `<service>.<one label>.amazonaws.com` (China: `.amazonaws.com.cn`): a regional endpoint of an
+// AWS service.
 bool regional_endpoint(std::string_view host, std::string_view service) {
-    constexpr std::string_view suffix = ".amazonaws.com";
+    std::string_view suffix = host.ends_with(".cn") ? ".amazonaws.com.cn" : ".amazonaws.com";
     if (!host.starts_with(service) || host.size() <= service.size() ||
         host[service.size()] != '.' || !host.ends_with(suffix)) {
         return false;
@@ -106,10 +115,35 @@ bool idc_oidc_host(std::string_view host) {
 }  // namespace
 
 std::string idc_instance_of(std::string_view host) {
-    constexpr std::string_view suffix = ".awsapps.com";
-    if (!host.ends_with(suffix) || host.size() == suffix.size()) return {};
-    auto rest = host.substr(0, host.size() - suffix.size());
-    return std::string(rest.substr(0, rest.find('.')));
+    if (shared_portal_host(host)) return {};
+    for (std::string_view suffix : {".awsapps.com", ".awsapps.cn"}) {
+        if (!host.ends_with(suffix) || host.size() == suffix.size()) continue;
+        auto rest = host.substr(0, host.size() - suffix.size());
+        return std::string(rest.substr(0, rest.find('.')));
+    }
+    return {};
+}
+
+bool shared_portal_host(std::string_view host) {
+    // start.us-gov-home.awsapps.com, start.<region>.us-gov-home.awsapps.com (AWS GovCloud (US)
+    // User Guide, "AWS IAM Identity Center in AWS GovCloud (US)"); start.home.awsapps.cn,
+    // start.<region>.home.awsapps.cn (China; from SDK and tool sources, docs/inspection.md).
+    for (std::string_view base : {".us-gov-home.awsapps.com", ".home.awsapps.cn"}) {
+        if (!host.starts_with("start.") || !host.ends_with(base)) continue;
+        auto middle = host.substr(5, host.size() - 5 - base.size());  // "" or ".<region>"
+        if (middle.empty()) return true;
+        if (middle.front() == '.' && middle.find('.', 1) == std::string_view::npos &&
+            middle.size() > 1) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string idc_instance_of(std::string_view host, const std::vector<std::string>& segs) {
+    if (!shared_portal_host(host)) return idc_instance_of(host);
+    if (segs.size() >= 2 && segs[0] == "directory") return segs[1];
+    return {};
 }
 
 bool regional_signin_host(std::string_view host) {
@@ -134,6 +168,10 @@ surface_endpoint classify_surface(std::string_view host, const std::vector<std::
     if (!idc_instance_of(host).empty() && (segs.empty() || segs.front() == "start")) {
         return surface_endpoint::idc_portal;
     }
+    // GovCloud's and China's shared portal hosts: the start URL is /directory/<instance>.
+    if (shared_portal_host(host) && !segs.empty() && segs.front() == "directory") {
+        return surface_endpoint::idc_portal;
+    }
     if (idc_oidc_host(host) && segs_are(segs, {"device_authorization"})) {
         return surface_endpoint::idc_device_authorization;
     }
@@ -151,8 +189,8 @@ core::sign_in_flow flow_of(surface_endpoint e) {
 }
 
 void read_surface(surface_endpoint e, const std::vector<param>& params,
-                  const sign_in_attempt& base_in, const sign_in_attempt* session,
-                  std::vector<sign_in_attempt>& out) {
+                  const std::vector<std::string>& segs, const sign_in_attempt& base_in,
+                  const sign_in_attempt* session, std::vector<sign_in_attempt>& out) {
     if (e == surface_endpoint::none) return;
     auto base = base_in;
     base.flow = flow_of(e);
@@ -185,8 +223,11 @@ void read_surface(surface_endpoint e, const std::vector<param>& params,
         case surface_endpoint::idc_portal:
             // Every request to the portal, so a foreign instance's sign-in page is refused
             // before anything is typed into it; the instance is the host's first label.
-            base.source = "host";
-            base.idc_instance = idc_instance_of(base.host);
+            base.source = shared_portal_host(base.host) ? "path:directory" : "host";
+            base.idc_instance = idc_instance_of(base.host, segs);
+            if (base.idc_instance.empty()) {
+                base.parse_error = "access portal URL names no Identity Center instance";
+            }
             out.push_back(std::move(base));
             return;
         case surface_endpoint::idc_device_authorization:

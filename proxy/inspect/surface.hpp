@@ -27,10 +27,21 @@ enum class surface_endpoint : std::uint8_t {
 };
 
 // The Identity Center instance an access-portal host names: its first label when the host is
-// under awsapps.com ("d-1234567890", "mycompany"), else "".
+// under awsapps.com or awsapps.cn ("d-1234567890", "mycompany"), else "". The shared portal
+// hosts of GovCloud and China (below) name no instance: "".
 std::string idc_instance_of(std::string_view host);
 
-// `signin.<one label>.amazonaws.com`: AWS Sign-In's regional endpoints (signin.<region>…).
+// GovCloud's and China's shared access-portal hosts, start[.<region>].us-gov-home.awsapps.com
+// and start[.<region>].home.awsapps.cn, where the instance is in the path:
+// /directory/<directory ID or alias>.
+bool shared_portal_host(std::string_view host);
+
+// The instance a portal URL names, from its host and decoded path segments: the path's
+// /directory/<instance> on a shared host, else the host's first label; "" when none.
+std::string idc_instance_of(std::string_view host, const std::vector<std::string>& segs);
+
+// `signin.<one label>.amazonaws.com` (or `.amazonaws.com.cn`): AWS Sign-In's regional
+// endpoints (signin.<region>…).
 bool regional_signin_host(std::string_view host);
 
 // What host and path name. `signin_host` = the host is signin.aws.amazon.com or under it;
@@ -44,7 +55,7 @@ core::sign_in_flow flow_of(surface_endpoint e);
 // request's readable aws-userInfo attempt (nullptr without one). Never copies a parameter value
 // other than the grant type: codes, verifiers and tokens stay out of attempts (and so of logs).
 void read_surface(surface_endpoint e, const std::vector<param>& params,
-                  const core::sign_in_attempt& base, const core::sign_in_attempt* session,
-                  std::vector<core::sign_in_attempt>& out);
+                  const std::vector<std::string>& segs, const core::sign_in_attempt& base,
+                  const core::sign_in_attempt* session, std::vector<core::sign_in_attempt>& out);
 
 }  // namespace consolegate::inspect::detail

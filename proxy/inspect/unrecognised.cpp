@@ -30,7 +30,8 @@ bool known(const std::vector<std::string>& segs, std::string_view host) {
 
 bool unrecognised_sign_in_request(const core::http_request_view& req) {
     auto host = detail::host_of(req.host.empty() ? req.sni : req.host);
-    if (!under(host, "signin.aws.amazon.com") && !detail::regional_signin_host(host)) return false;
+    if (!under(host, detail::signin_domain_of(host)) && !detail::regional_signin_host(host))
+        return false;
     auto target = req.target.substr(0, req.target.find('#'));
     auto q = target.find('?');
     bool carries_data =

@@ -85,8 +85,15 @@ struct dns_config {
     // Sites using `aws login` or guarding account sign-up add "signin.*.amazonaws.com" and
     // "portal.aws.amazon.com" (both in proxy.inspect_hosts by default): not default here, since
     // a site that narrowed inspect_hosts would then fail check-config.
-    std::vector<std::string> steer_names{"console.aws.amazon.com", "*.console.aws.amazon.com",
-                                         "signin.aws.amazon.com", "*.signin.aws.amazon.com"};
+    // The other partitions' sign-in and console names are steered too (proxy.inspect_hosts says
+    // why): a sign-in there is judged when policy.partitions enables it, else refused.
+    std::vector<std::string> steer_names{
+        "console.aws.amazon.com",       "*.console.aws.amazon.com",
+        "signin.aws.amazon.com",        "*.signin.aws.amazon.com",
+        "console.amazonaws-us-gov.com", "*.console.amazonaws-us-gov.com",
+        "signin.amazonaws-us-gov.com",  "*.signin.amazonaws-us-gov.com",
+        "console.amazonaws.cn",         "*.console.amazonaws.cn",
+        "signin.amazonaws.cn",          "*.signin.amazonaws.cn"};
     // Adds identity_center_portals to steer_names. On by default: the proxy inspects the portal
     // by default, and DNS steers every name the proxy inspects unless the operator says otherwise.
     bool steer_identity_center = true;
@@ -123,10 +130,19 @@ struct proxy_config {
     bool enabled = true;
     std::vector<endpoint> sni_listen{{*ip_address::parse("0.0.0.0"), 443}};
     std::vector<endpoint> connect_listen{{*ip_address::parse("0.0.0.0"), 3128}};
-    std::vector<std::string> inspect_hosts{"signin.aws.amazon.com",      "*.signin.aws.amazon.com",
-                                           "console.aws.amazon.com",     "*.console.aws.amazon.com",
-                                           "portal.sso.*.amazonaws.com", "signin.*.amazonaws.com",
-                                           "portal.aws.amazon.com",      "*.awsapps.com"};
+    // The sign-in and console names of AWS GovCloud (US) and China are inspected whether or not
+    // policy.partitions enables them: enabled, they are judged like the commercial ones; not
+    // enabled, every sign-in there is refused (partition-not-enabled), never spliced.
+    std::vector<std::string> inspect_hosts{
+        "signin.aws.amazon.com",         "*.signin.aws.amazon.com",
+        "console.aws.amazon.com",        "*.console.aws.amazon.com",
+        "portal.sso.*.amazonaws.com",    "signin.*.amazonaws.com",
+        "portal.aws.amazon.com",         "*.awsapps.com",
+        "signin.amazonaws-us-gov.com",   "*.signin.amazonaws-us-gov.com",
+        "console.amazonaws-us-gov.com",  "*.console.amazonaws-us-gov.com",
+        "signin.amazonaws.cn",           "*.signin.amazonaws.cn",
+        "console.amazonaws.cn",          "*.console.amazonaws.cn",
+        "portal.sso.*.amazonaws.com.cn", "*.awsapps.cn"};
     // Host patterns spliced on purpose: never inspected, spliced even when not_inspected is
     // refuse. A name DNS steers must be in inspect_hosts or here (check-config says so).
     std::vector<std::string> pass_through_hosts;

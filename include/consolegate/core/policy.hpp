@@ -5,6 +5,7 @@
 // Semantics, in the order evaluate() applies them:
 //  1. attempt.parse_error set -> deny, unparsable_request (no rule can allow it);
 //     ambiguous_identity with it (aws-userInfo repeating a key) -> deny, ambiguous_identity.
+//     attempt.aws_partition not in policy_config::partitions -> deny, partition_not_enabled.
 //     Session binding (attempt.binding, set by app/enforcement.cpp from what AWS said):
 //     forged -> deny, session_identity_forged; conflicting -> deny, session_conflicting;
 //     unbound -> deny, session_unbound when policy.unbound_sessions = "deny" (the default),
@@ -27,7 +28,9 @@
 //                              elevation counts: same_permission_set (user, account, permission
 //                              set; the default) or any_for_account (user, account, any
 //                              permission set; an unknown user is never elevated)
-//  4. Rules. A rule matches when every non-empty selector matches; a selector on a value the
+//  4. Rules. A rule selects only attempts of its partitions (rule_config::partitions, default
+//     the commercial partition alone: the same account ID in another partition is another
+//     account). A rule matches when every non-empty selector matches; a selector on a value the
 //     attempt does not carry (no role yet, no user yet) does not match. Rules are ranked by
 //     effect, never by file order: an enforcing deny wins; otherwise a matching
 //     allow-with-elevation decides (elevation_active / elevation_missing / elevation_expired /
@@ -134,6 +137,7 @@ class compiled_policy {
         bool report_only = false;
         bool has_account_selector = false;  // accounts, org_ids or ou_paths non-empty
         std::uint32_t flows = 0;            // bit per sign_in_flow; 0 = any
+        partition_set partitions = partition_bit(partition::aws);
         std::vector<glob> roles;
         std::vector<glob> users;
         std::vector<glob> corp_users;
@@ -149,6 +153,7 @@ class compiled_policy {
     bool reserved_role(std::string_view role) const noexcept;
 
     bool report_only_ = false;
+    partition_set partitions_ = partition_bit(partition::aws);
     bool allow_unknown_account_pre_auth_ = true;
     bool deny_unknown_corp_user_ = false;
     bool portal_console_if_anyone_elevated_ = true;

@@ -9,6 +9,7 @@
 
 #include "consolegate/core/address.hpp"
 #include "consolegate/core/ids.hpp"
+#include "consolegate/core/partition.hpp"
 #include "consolegate/core/sign_in.hpp"
 
 namespace consolegate::core {
@@ -70,6 +71,10 @@ struct rule_config {
     // ("d-xxxxxxxxxx") or aliases (the start URL's first label). Once any rule has one, a portal
     // attempt that no rule allows is denied with reason identity_center_instance.
     std::vector<std::string> identity_center_instances;
+    // The partitions whose attempts the rule selects (bit per core::partition). Unwritten: the
+    // commercial partition only, so a rule written before other partitions were enabled never
+    // reaches an account of the same number in GovCloud or China.
+    partition_set partitions = partition_bit(partition::aws);
 };
 
 // One account of the organization export.
@@ -81,6 +86,9 @@ struct org_account {
 
 struct policy_config {
     bool report_only = false;  // global report-only mode
+    // The partitions judged (policy.partitions); a sign-in to any other is refused before the
+    // rules with reason partition_not_enabled. The commercial partition is always one of them.
+    partition_set partitions = partition_bit(partition::aws);
     // Root sign-in names no account before authentication: allow it pre-auth (and enforce on
     // the aws-userInfo cookie afterwards), or deny every unknown-account pre-auth attempt.
     bool allow_unknown_account_pre_auth = true;

@@ -10,6 +10,7 @@
 #include "consolegate/core/address.hpp"
 #include "consolegate/core/corp_identity.hpp"
 #include "consolegate/core/ids.hpp"
+#include "consolegate/core/partition.hpp"
 
 namespace consolegate::core {
 
@@ -60,7 +61,10 @@ std::string_view to_string(auth_phase p) noexcept;  // "pre-auth", "post-auth", 
 struct sign_in_attempt {
     sign_in_flow flow = sign_in_flow::iam_user;
     auth_phase phase = auth_phase::pre_auth;
-    std::string host;                   // lowercased, no trailing dot
+    std::string host;  // lowercased, no trailing dot
+    // The partition signed in to: the host's (core/partition.hpp). An ARN of another partition
+    // in the request is a parse error (AWS would not act on it there).
+    partition aws_partition = partition::aws;
     std::optional<account_id> account;  // when known (directly, decoded, or via alias)
     std::string alias;                  // account alias as sent, if the request named one
     std::string role_name;              // role / permission set role as named in the request
@@ -119,6 +123,7 @@ enum class reason : std::uint8_t {
                               // (policy.unbound_sessions = "deny")
     session_conflicting,      // cookies of different sessions in one request
     ambiguous_identity,       // aws-userInfo repeats a key: it could be read two ways
+    partition_not_enabled,    // a sign-in to a partition policy.partitions does not enable
 };
 std::string_view to_string(reason r) noexcept;  // "rule-allow", "default-deny", …
 std::string_view describe(reason r) noexcept;   // one sentence for people (block page, explain)

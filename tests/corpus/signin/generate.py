@@ -465,6 +465,43 @@ cases["signup-signin"] = (
     req("GET", "/signup?request_type=register", "signin.aws.amazon.com"),
     [att("account-sign-up")])
 
+# --- other partitions (issue 19): AWS GovCloud (US) enabled in the corpus policy, China not ------
+GOV = "777788889999"
+GOV_COOKIE = "aws-userInfo=" + user_info(f"arn:aws-us-gov:sts::{GOV}:assumed-role/Admin/alice", "",
+                                         "assumed-role/Admin/alice")
+cases["govcloud-iam-user-host-label"] = (
+    req("GET", "/console", f"{GOV}.signin.amazonaws-us-gov.com"),
+    [att("iam-user", account=GOV, partition="aws-us-gov")])
+cases["govcloud-switchrole-commercial-account-number"] = (
+    req("GET", f"/switchrole?account={A}&roleName=Admin&displayName=sandbox",
+        "signin.amazonaws-us-gov.com"),
+    [att("switch-role", account=A, role="Admin", partition="aws-us-gov")])
+cases["govcloud-saml-regional"] = (
+    req("POST", "/saml", "us-gov-east-1.signin.amazonaws-us-gov.com", body=form([
+        ("SAMLResponse", saml([f"arn:aws-us-gov:iam::{GOV}:role/Admin,"
+                               f"arn:aws-us-gov:iam::{GOV}:saml-provider/Okta"])),
+        ("RelayState", "")]), ctype=FORM),
+    [att("saml", account=GOV, role="Admin", user="alice@example.com", partition="aws-us-gov")])
+cases["govcloud-console-cookie"] = (
+    req("GET", "/ec2/home?region=us-gov-west-1", "us-gov-west-1.console.amazonaws-us-gov.com",
+        headers=[f"Cookie: {GOV_COOKIE}"]),
+    [att("console-session", "post-auth", account=GOV, role="Admin", user="alice",
+         partition="aws-us-gov")])
+cases["govcloud-idc-shared-portal"] = (
+    req("GET", "/directory/d-1234567890", "start.us-gov-home.awsapps.com"),
+    [att("identity-center-portal", idc_instance="d-1234567890", partition="aws-us-gov")])
+cases["china-iam-user-host-label"] = (
+    req("GET", "/console", f"{A}.signin.amazonaws.cn"),
+    [att("iam-user", account=A, partition="aws-cn")])
+cases["china-console-cookie"] = (
+    req("GET", "/console/home?region=cn-north-1", "cn-north-1.console.amazonaws.cn",
+        headers=["Cookie: aws-userInfo=" + user_info(f"arn:aws-cn:iam::{A}:user/bob", "", "bob")]),
+    [att("console-session", "post-auth", account=A, user="bob", partition="aws-cn")])
+cases["hostile-partition-mismatch-cookie"] = (
+    req("GET", "/console/home", "console.aws.amazon.com", headers=[f"Cookie: {GOV_COOKIE}"]),
+    [att("console-session", "post-auth", account=GOV, role="Admin", user="alice",
+         parse_error=True)])
+
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:
         f.write(text)

@@ -16,12 +16,17 @@ POLICY_DIR = os.path.join(SOURCE_DIR, "tests/corpus/policy")
 # The corpus was written for a 16 KiB inspection cap. AMS change requests made with the API go to
 # amscm.<region>.amazonaws.com, which is not in the default inspect set (it is not a console
 # name): a site that guards AMS outside the console adds it, as here; so is the Identity Center
-# OIDC service `aws sso login` calls (oidc.<region>.amazonaws.com).
+# OIDC service `aws sso login` calls (oidc.<region>.amazonaws.com). The GovCloud and China
+# names are in the default set; a list written out, as here, names them too.
 PROXY_EXTRA = """max_inspect_body = "16KiB"
 inspect_hosts = ["signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aws.amazon.com",
                  "*.console.aws.amazon.com", "portal.sso.*.amazonaws.com", "amscm.*.amazonaws.com",
                  "signin.*.amazonaws.com", "portal.aws.amazon.com", "*.awsapps.com",
-                 "oidc.*.amazonaws.com"]"""
+                 "oidc.*.amazonaws.com",
+                 "signin.amazonaws-us-gov.com", "*.signin.amazonaws-us-gov.com",
+                 "console.amazonaws-us-gov.com", "*.console.amazonaws-us-gov.com",
+                 "signin.amazonaws.cn", "*.signin.amazonaws.cn", "console.amazonaws.cn",
+                 "*.console.amazonaws.cn"]"""
 
 
 def corpus_policy_section():

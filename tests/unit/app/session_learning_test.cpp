@@ -148,5 +148,19 @@ TEST(session_learning, aws_hosts_are_aws_amazon_com_and_amazonaws_com) {
     }
 }
 
+// AWS GovCloud (US) and China sign in on names of their own (issue 19): their answers bind
+// sessions as the commercial ones do.
+TEST(session_learning, the_other_partitions_names_are_aws_hosts_too) {
+    for (std::string_view h :
+         {"signin.amazonaws-us-gov.com", "us-gov-west-1.console.amazonaws-us-gov.com",
+          "signin.amazonaws.cn", "cn-north-1.console.amazonaws.cn",
+          "portal.sso.cn-north-1.amazonaws.com.cn"}) {
+        EXPECT_TRUE(is_aws_host(h)) << h;
+    }
+    for (std::string_view h : {"amazonaws.cn.evil.example", "xamazonaws-us-gov.com"}) {
+        EXPECT_FALSE(is_aws_host(h)) << h;
+    }
+}
+
 }  // namespace
 }  // namespace consolegate::app

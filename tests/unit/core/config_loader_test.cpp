@@ -32,7 +32,9 @@ TEST(config_loader, minimal_config_gets_the_defaults) {
     EXPECT_EQ(c.dns.upstream_timeout, 2s);
     // DNS steers every name the proxy inspects unless the operator says otherwise (issue 17).
     EXPECT_EQ(c.dns.steer_names, c.proxy.inspect_hosts);
-    EXPECT_EQ(c.dns.steer_names.size(), 8u);
+    // The commercial names (8) and the sign-in, console and portal names of AWS GovCloud (US)
+    // and China (10), which are refused unless policy.partitions enables them (issue 19).
+    EXPECT_EQ(c.dns.steer_names.size(), 18u);
     EXPECT_TRUE(c.dns.steer_identity_center);
     EXPECT_EQ(c.dns.cache.max_ttl, 24h);
     EXPECT_EQ(c.dns.edns_udp_size, 1232);

@@ -355,6 +355,77 @@ TEST(config_policy, unbound_sessions_deny_by_default_or_judge_on_the_cookie) {
     EXPECT_TRUE(has(r, 0, "unbound_sessions")) << all(r);
 }
 
+TEST(config_policy, partitions_commercial_by_default_others_when_listed) {
+    auto r = load(minimal + "[policy]\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->policy.partitions, partition_bit(partition::aws));
+    r = load(minimal + R"([policy]
+partitions = ["aws", "aws-us-gov", "aws-cn"]
+
+[[policy.rule]]
+name = "gov-accounts"
+effect = "allow"
+accounts = ["111122223333"]
+partitions = ["aws-us-gov"]
+
+[[policy.rule]]
+name = "commercial"
+effect = "allow"
+accounts = ["111122223333"]
+)");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->policy.partitions, partition_bit(partition::aws) |
+                                            partition_bit(partition::aws_us_gov) |
+                                            partition_bit(partition::aws_cn));
+    ASSERT_EQ(r.cfg->policy.rules.size(), 2u);
+    EXPECT_EQ(r.cfg->policy.rules[0].partitions, partition_bit(partition::aws_us_gov));
+    EXPECT_EQ(r.cfg->policy.rules[1].partitions, partition_bit(partition::aws));
+}
+
+TEST(config_policy, partition_names_are_checked_where_written) {
+    // Unknown name: at its element, with the known ones.
+    auto r = load(minimal + "[policy]\npartitions = [\"aws\", \"aws-iso\"]\n");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 10, "unknown partition \"aws-iso\" (one of aws, aws-us-gov, aws-cn)"))
+        << all(r);
+    // The commercial partition cannot be left out.
+    r = load(minimal + "[policy]\npartitions = [\"aws-us-gov\"]\n");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 10, "list \"aws\"")) << all(r);
+    // A rule naming a partition the policy does not enable, an unknown one, or none.
+    r = load(minimal + R"([[policy.rule]]
+name = "gov"
+effect = "allow"
+partitions = ["aws-us-gov"]
+)");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 0, "which policy.partitions does not enable")) << all(r);
+    r = load(minimal +
+             "[[policy.rule]]\nname = \"x\"\neffect = \"allow\"\npartitions = "
+             "[\"gov\"]\n");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 0, "unknown partition \"gov\"")) << all(r);
+    r = load(minimal + "[[policy.rule]]\nname = \"x\"\neffect = \"allow\"\npartitions = []\n");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 0, "selects nothing")) << all(r);
+}
+
+TEST(config_policy, an_enabled_partition_must_be_inspected) {
+    // The default inspect_hosts covers every partition's names.
+    auto r = load(minimal + "[policy]\npartitions = [\"aws\", \"aws-cn\"]\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    // A written list without them leaves the partition's sign-in unjudged: refused.
+    r = load(minimal + R"([proxy]
+inspect_hosts = ["signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aws.amazon.com",
+                 "*.console.aws.amazon.com"]
+[policy]
+partitions = ["aws", "aws-cn"]
+)");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 0, "\"signin.amazonaws.cn\" is not covered by proxy.inspect_hosts"))
+        << all(r);
+}
+
 }  // namespace
 }  // namespace consolegate::core
 

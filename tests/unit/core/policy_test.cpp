@@ -1033,3 +1033,61 @@ TEST(compiled_policy, session_binding_decides_before_the_rules) {
     EXPECT_EQ(d.why, cc::reason::session_identity_forged);
     EXPECT_EQ(d.enforced(), cc::effect::allow);
 }
+
+// Other partitions (issue 19): a partition policy.partitions does not enable is refused before
+// the rules; an enabled one is judged by the rules that name it only, since the same twelve
+// digits in another partition are another account.
+TEST(compiled_policy, partitions_not_enabled_are_refused_and_rules_select_their_own) {
+    using E = cc::rule_effect;
+    auto now = at("2026-11-23T09:00:00Z");
+    cc::policy_config c;
+    auto commercial = rule("commercial-account", E::allow);
+    commercial.accounts = {aid("111122223333")};
+    auto everything = rule("every-sign-in", E::allow);  // no selector: commercial only
+    c.rules = {commercial, everything};
+    cc::sign_in_attempt a;
+    a.flow = cc::sign_in_flow::iam_user;
+    a.account = aid("111122223333");
+    auto judge = [&](const cc::policy_config& pc, cc::partition p) {
+        a.aws_partition = p;
+        return cc::evaluate(a, cc::compiled_policy(pc), cc::elevation_view::unavailable(), now);
+    };
+    auto d = judge(c, cc::partition::aws);
+    EXPECT_EQ(d.verdict, cc::effect::allow);
+    for (auto p : {cc::partition::aws_us_gov, cc::partition::aws_cn}) {
+        d = judge(c, p);
+        EXPECT_EQ(d.verdict, cc::effect::deny);
+        EXPECT_EQ(d.why, cc::reason::partition_not_enabled);
+        EXPECT_EQ(d.rule, "");
+    }
+    EXPECT_EQ(cc::to_string(cc::reason::partition_not_enabled), "partition-not-enabled");
+    EXPECT_NE(cc::describe(cc::reason::partition_not_enabled).find("partition"),
+              std::string_view::npos);
+
+    // Enabled, GovCloud is judged only by rules naming it: the commercial allows do not reach it.
+    c.partitions =
+        cc::partition_bit(cc::partition::aws) | cc::partition_bit(cc::partition::aws_us_gov);
+    d = judge(c, cc::partition::aws_us_gov);
+    EXPECT_EQ(d.verdict, cc::effect::deny);
+    EXPECT_EQ(d.why, cc::reason::default_deny);
+    auto gov = rule("gov-account", E::allow);
+    gov.accounts = {aid("111122223333")};
+    gov.partitions = cc::partition_bit(cc::partition::aws_us_gov);
+    auto gov_deny = rule("gov-no-cli", E::deny);
+    gov_deny.flows = {cc::sign_in_flow::cli_sign_in};
+    gov_deny.partitions = cc::partition_bit(cc::partition::aws_us_gov);
+    c.rules.push_back(gov);
+    c.rules.push_back(gov_deny);
+    d = judge(c, cc::partition::aws_us_gov);
+    EXPECT_EQ(d.verdict, cc::effect::allow);
+    EXPECT_EQ(d.rule, "gov-account");
+    a.flow = cc::sign_in_flow::cli_sign_in;
+    d = judge(c, cc::partition::aws_us_gov);
+    EXPECT_EQ(d.verdict, cc::effect::deny);
+    EXPECT_EQ(d.rule, "gov-no-cli");
+    d = judge(c, cc::partition::aws);  // the GovCloud deny does not reach the commercial account
+    EXPECT_EQ(d.verdict, cc::effect::allow);
+    // China is still not enabled.
+    d = judge(c, cc::partition::aws_cn);
+    EXPECT_EQ(d.why, cc::reason::partition_not_enabled);
+}

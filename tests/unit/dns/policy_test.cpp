@@ -20,6 +20,39 @@ TEST(policy, defaults_steer_console_but_not_exceptions) {
     EXPECT_EQ(p.decide("x.blocked.example"), verdict::block);
 }
 
+// The sign-in and console names of AWS GovCloud (US) and China are steered by default, whether
+// or not policy.partitions enables them (the proxy refuses a partition it does not judge), in
+// DNS alone and when derived from the proxy's inspected names; their service endpoints are not.
+TEST(policy, defaults_steer_the_other_partitions_sign_in_names) {
+    const char* steered[] = {"signin.amazonaws-us-gov.com",
+                             "123456789012.signin.amazonaws-us-gov.com",
+                             "us-gov-east-1.signin.amazonaws-us-gov.com",
+                             "console.amazonaws-us-gov.com",
+                             "us-gov-west-1.console.amazonaws-us-gov.com",
+                             "signin.amazonaws.cn",
+                             "acme.signin.amazonaws.cn",
+                             "console.amazonaws.cn",
+                             "cn-north-1.console.amazonaws.cn"};
+    const char* forwarded[] = {"ec2.us-gov-west-1.amazonaws.com", "ec2.cn-north-1.amazonaws.com.cn",
+                               "www.amazonaws.cn", "amazonaws-us-gov.com"};
+    const auto alone = default_policy();
+    auto derived = core::load_config_text(R"(
+[dns]
+upstreams = ["192.0.2.53"]
+steer_ipv4 = ["192.0.2.10"]
+[ca]
+cert = "ca.crt"
+key = "ca.key"
+)",
+                                          "/etc/consolegate/test.toml");
+    ASSERT_TRUE(derived.cfg) << core::format_diagnostic(derived.diagnostics.at(0));
+    const auto from_proxy = compile_policy(derived.cfg->dns);
+    for (const auto* p : {&alone, &from_proxy}) {
+        for (auto n : steered) EXPECT_EQ(p->decide(n), verdict::steer) << n;
+        for (auto n : forwarded) EXPECT_EQ(p->decide(n), verdict::forward) << n;
+    }
+}
+
 // The service runs on the loaded [dns] section itself: no mapping, no second set of defaults.
 // What the loader parsed is what policy and the worker convert where they use it.
 TEST(policy, loaded_dns_section_is_what_the_service_runs_on) {

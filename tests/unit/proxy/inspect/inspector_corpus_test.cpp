@@ -42,6 +42,7 @@ std::string canonical(const core::sign_in_attempt& a) {
            "|acct=" + (a.account ? a.account->str() : "") + "|alias=" + a.alias +
            "|role=" + a.role_name + "|ps=" + a.permission_set + "|user=" + a.user +
            "|ct=" + a.change_type + "|idc=" + a.idc_instance +
+           "|partition=" + std::string(core::to_string(a.aws_partition)) +
            "|error=" + (a.parse_error.empty() ? "no" : "yes");
 }
 
@@ -52,6 +53,7 @@ std::string canonical(const boost::json::object& o) {
            "|alias=" + field(o, "alias") + "|role=" + field(o, "role") +
            "|ps=" + field(o, "permission_set") + "|user=" + field(o, "user") +
            "|ct=" + field(o, "change_type") + "|idc=" + field(o, "idc_instance") +
+           "|partition=" + (o.contains("partition") ? field(o, "partition") : "aws") +
            "|error=" + (err ? "yes" : "no");
 }
 

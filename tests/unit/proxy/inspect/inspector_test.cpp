@@ -423,3 +423,112 @@ TEST(inspector, portal_credentials_are_told_apart_from_console_federation) {
 }
 
 }  // namespace
+
+// Other partitions (issue 19): the GovCloud and China sign-in and console names are read like the
+// commercial ones, each attempt carries its partition, and an ARN of another partition than the
+// host's fails closed.
+TEST(inspector, govcloud_and_china_sign_in_is_read_like_the_commercial_one) {
+    struct row {
+        const char* host;
+        const char* target;
+        core::sign_in_flow flow;
+        const char* account;
+        core::partition partition;
+    };
+    for (auto r :
+         {row{"111122223333.signin.amazonaws-us-gov.com", "/console", core::sign_in_flow::iam_user,
+              "111122223333", core::partition::aws_us_gov},
+          row{"111122223333.signin.amazonaws.cn", "/console", core::sign_in_flow::iam_user,
+              "111122223333", core::partition::aws_cn},
+          row{"us-gov-west-1.signin.amazonaws-us-gov.com", "/console", core::sign_in_flow::iam_user,
+              nullptr, core::partition::aws_us_gov},
+          row{"444455556666-abcd1234.us-gov-west-1.console.amazonaws-us-gov.com", "/",
+              core::sign_in_flow::multi_session, "444455556666", core::partition::aws_us_gov},
+          row{"444455556666-abcd1234.cn-north-1.console.amazonaws.cn", "/",
+              core::sign_in_flow::multi_session, "444455556666", core::partition::aws_cn},
+          row{"portal.sso.us-gov-west-1.amazonaws.com",
+              "/federation/console?account_id=111122223333&role_name=Admin",
+              core::sign_in_flow::identity_center, "111122223333", core::partition::aws_us_gov},
+          row{"portal.sso.cn-north-1.amazonaws.com.cn",
+              "/federation/console?account_id=111122223333&role_name=Admin",
+              core::sign_in_flow::identity_center, "111122223333", core::partition::aws_cn}}) {
+        SCOPED_TRACE(r.host);
+        auto a = ci::inspect(request("GET", r.host, r.target), {});
+        if (!r.account) {
+            EXPECT_TRUE(a.empty());  // a Region label is no account
+            continue;
+        }
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, r.flow);
+        EXPECT_EQ(a[0].account->str(), r.account);
+        EXPECT_EQ(a[0].aws_partition, r.partition);
+        EXPECT_EQ(a[0].parse_error, "");
+    }
+    // The form post, switch role and the console cookie on the GovCloud names.
+    auto a = ci::inspect(request("POST", "signin.amazonaws-us-gov.com", "/authenticate",
+                                 "account=111122223333&username=bob"),
+                         {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::iam_user);
+    EXPECT_EQ(a[0].aws_partition, core::partition::aws_us_gov);
+    a = ci::inspect(
+        request("GET", "signin.amazonaws.cn", "/switchrole?account=111122223333&roleName=Admin"),
+        {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::switch_role);
+    EXPECT_EQ(a[0].aws_partition, core::partition::aws_cn);
+    auto v = request("GET", "us-gov-west-1.console.amazonaws-us-gov.com", "/ec2/home");
+    v.headers.emplace_back("Cookie",
+                           "aws-userInfo=%7B%22arn%22%3A%22arn%3Aaws-us-gov%3Asts%3A%3A111122223333"
+                           "%3Aassumed-role%2FAdmin%2Falice%22%7D");
+    a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::console_session);
+    EXPECT_EQ(a[0].aws_partition, core::partition::aws_us_gov);
+    EXPECT_EQ(a[0].role_name, "Admin");
+    EXPECT_EQ(a[0].parse_error, "");
+}
+
+TEST(inspector, an_arn_of_another_partition_than_the_host_fails_closed) {
+    // A commercial console with a GovCloud session cookie, and the reverse.
+    auto cookie = [](const char* partition) {
+        return std::string("aws-userInfo=%7B%22arn%22%3A%22arn%3A") + partition +
+               "%3Asts%3A%3A111122223333%3Aassumed-role%2FAdmin%2Falice%22%7D";
+    };
+    for (auto [host, partition] : {std::pair{"console.aws.amazon.com", "aws-us-gov"},
+                                   std::pair{"console.amazonaws-us-gov.com", "aws"},
+                                   std::pair{"console.amazonaws.cn", "aws-us-gov"},
+                                   std::pair{"console.aws.amazon.com", "aws-iso"}}) {
+        SCOPED_TRACE(std::string(host) + " " + partition);
+        auto value = cookie(partition);  // the view below borrows it
+        auto v = request("GET", host, "/");
+        v.headers.emplace_back("Cookie", value);
+        auto a = ci::inspect(v, {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_NE(a[0].parse_error, "");
+        EXPECT_EQ(a[0].aws_partition, core::partition_of_host(host));
+    }
+    // A GovCloud role ARN in a switch-role link on the commercial sign-in host.
+    auto a = ci::inspect(
+        request("GET", "signin.aws.amazon.com",
+                "/switchrole?roleName=arn%3Aaws-us-gov%3Aiam%3A%3A111122223333%3Arole%2FAdmin"),
+        {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_NE(a[0].parse_error, "");
+    // A SAML post of GovCloud roles to the commercial endpoint, and to GovCloud's own.
+    const std::string role = "arn:aws-us-gov:iam::111122223333:role/Admin";
+    const std::string prov = "arn:aws-us-gov:iam::111122223333:saml-provider/Okta";
+    std::string form = "SAMLResponse=";
+    for (char c :
+         consolegate::test::b64(consolegate::test::saml_response({role + "," + prov}, "alice"))) {
+        form += c == '+' ? std::string("%2B") : c == '=' ? std::string("%3D") : std::string(1, c);
+    }
+    auto gov = ci::inspect(request("POST", "signin.amazonaws-us-gov.com", "/saml", form), {});
+    auto commercial = ci::inspect(request("POST", "signin.aws.amazon.com", "/saml", form), {});
+    ASSERT_EQ(gov.size(), 1u);
+    ASSERT_EQ(commercial.size(), 1u);
+    EXPECT_EQ(gov[0].parse_error, "");
+    EXPECT_EQ(gov[0].aws_partition, core::partition::aws_us_gov);
+    EXPECT_EQ(gov[0].account->str(), "111122223333");
+    EXPECT_NE(commercial[0].parse_error, "");
+}

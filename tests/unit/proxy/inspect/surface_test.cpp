@@ -208,3 +208,52 @@ TEST(surface, device_authorization_is_judged_on_the_start_url_it_names) {
                     {})
             .empty());
 }
+
+TEST(surface, shared_portals_of_govcloud_and_china_name_the_instance_in_the_path) {
+    struct row {
+        const char* host;
+        const char* target;
+        const char* instance;
+        core::partition partition;
+    };
+    for (auto r : {row{"start.us-gov-home.awsapps.com", "/directory/d-1234567890", "d-1234567890",
+                       core::partition::aws_us_gov},
+                   row{"start.us-gov-west-1.us-gov-home.awsapps.com", "/directory/Acme/", "acme",
+                       core::partition::aws_us_gov},
+                   row{"start.home.awsapps.cn", "/directory/d-9876543210", "d-9876543210",
+                       core::partition::aws_cn},
+                   row{"start.cn-north-1.home.awsapps.cn", "/directory/acme-cn/", "acme-cn",
+                       core::partition::aws_cn},
+                   row{"acme.awsapps.cn", "/start", "acme", core::partition::aws_cn}}) {
+        SCOPED_TRACE(r.host);
+        auto a = ci::inspect(request("GET", r.host, r.target), {});
+        ASSERT_FALSE(a.empty());
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::identity_center_portal);
+        EXPECT_EQ(a[0].idc_instance, r.instance);
+        EXPECT_EQ(a[0].aws_partition, r.partition);
+        EXPECT_FALSE(a[0].account);
+    }
+    // "start" is the shared host's label, never an instance; what the portal page loads from
+    // elsewhere on the shared host names none and is no attempt.
+    EXPECT_TRUE(
+        ci::inspect(request("GET", "start.us-gov-home.awsapps.com", "/assets/a.js"), {}).empty());
+    // /directory without an instance fails closed.
+    auto a = ci::inspect(request("GET", "start.us-gov-home.awsapps.com", "/directory/"), {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_NE(a[0].parse_error, "");
+
+    // `aws sso login` against GovCloud names the shared start URL.
+    auto v = request("POST", "oidc.us-gov-west-1.amazonaws.com", "/device_authorization",
+                     R"({"startUrl":"https://start.us-gov-home.awsapps.com/directory/acme"})");
+    a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].idc_instance, "acme");
+    EXPECT_EQ(a[0].aws_partition, core::partition::aws_us_gov);
+    EXPECT_EQ(a[0].parse_error, "");
+    // A GovCloud start URL posted to a commercial OIDC endpoint is nothing AWS would act on.
+    v = request("POST", "oidc.us-east-1.amazonaws.com", "/device_authorization",
+                R"({"startUrl":"https://start.us-gov-home.awsapps.com/directory/acme"})");
+    a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_NE(a[0].parse_error, "");
+}

@@ -41,3 +41,15 @@ TEST(unrecognised, known_endpoints_pages_and_other_hosts_are_not) {
     EXPECT_FALSE(unrecognised("POST", "portal.sso.us-east-1.amazonaws.com", "/v9/x"));
     EXPECT_FALSE(unrecognised("POST", "notsignin.aws.amazon.com", "/v9/x"));
 }
+
+// GovCloud's and China's sign-in hosts are counted like the commercial one (issue 19); their
+// consoles, like the commercial console, are not sign-in hosts.
+TEST(unrecognised, other_partitions_sign_in_hosts_are_counted_too) {
+    EXPECT_TRUE(unrecognised("POST", "signin.amazonaws-us-gov.com", "/v9/brand-new"));
+    EXPECT_TRUE(unrecognised("POST", "us-gov-east-1.signin.amazonaws-us-gov.com", "/v9/x"));
+    EXPECT_TRUE(unrecognised("POST", "signin.amazonaws.cn", "/v9/brand-new"));
+    EXPECT_FALSE(unrecognised("POST", "signin.amazonaws-us-gov.com", "/authenticate"));
+    EXPECT_FALSE(unrecognised("POST", "signin.amazonaws.cn", "/saml"));
+    EXPECT_FALSE(unrecognised("POST", "console.amazonaws-us-gov.com", "/v9/x"));
+    EXPECT_FALSE(unrecognised("POST", "console.amazonaws.cn", "/v9/x"));
+}

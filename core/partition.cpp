@@ -1,0 +1,68 @@
+#include "consolegate/core/partition.hpp"
+
+namespace consolegate::core {
+namespace {
+
+bool under(std::string_view host, std::string_view domain) {
+    return host == domain || (host.size() > domain.size() && host.ends_with(domain) &&
+                              host[host.size() - domain.size() - 1] == '.');
+}
+
+// A GovCloud Region label: us-gov-west-1, us-gov-east-1 (AWS General Reference, "AWS GovCloud
+// (US) endpoints"); the service endpoints of both Regions are under amazonaws.com.
+bool has_gov_region_label(std::string_view host) {
+    while (!host.empty()) {
+        auto dot = host.find('.');
+        if (host.substr(0, dot).starts_with("us-gov-")) return true;
+        if (dot == std::string_view::npos) break;
+        host.remove_prefix(dot + 1);
+    }
+    return false;
+}
+
+constexpr std::array<std::array<std::string_view, 4>, partition_count> host_patterns{{
+    {"signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aws.amazon.com",
+     "*.console.aws.amazon.com"},
+    {"signin.amazonaws-us-gov.com", "*.signin.amazonaws-us-gov.com", "console.amazonaws-us-gov.com",
+     "*.console.amazonaws-us-gov.com"},
+    {"signin.amazonaws.cn", "*.signin.amazonaws.cn", "console.amazonaws.cn",
+     "*.console.amazonaws.cn"},
+}};
+
+}  // namespace
+
+const partition_names& names_of(partition p) noexcept {
+    return partitions[static_cast<std::size_t>(p)];
+}
+
+std::string_view to_string(partition p) noexcept {
+    return names_of(p).name;
+}
+
+std::optional<partition> partition_from_string(std::string_view name) noexcept {
+    for (const auto& p : partitions) {
+        if (p.name == name) return p.id;
+    }
+    return std::nullopt;
+}
+
+std::optional<partition> partition_of_host(std::string_view host) noexcept {
+    if (under(host, "amazonaws-us-gov.com")) return partition::aws_us_gov;
+    if (under(host, "amazonaws.cn") || under(host, "amazonaws.com.cn") ||
+        under(host, "awsapps.cn")) {
+        return partition::aws_cn;
+    }
+    // GovCloud's IAM Identity Center access portal: start[.<region>].us-gov-home.awsapps.com.
+    if (under(host, "us-gov-home.awsapps.com")) return partition::aws_us_gov;
+    if (under(host, "awsapps.com") || under(host, "aws.amazon.com")) return partition::aws;
+    if (under(host, "amazonaws.com")) {
+        return has_gov_region_label(host) ? partition::aws_us_gov : partition::aws;
+    }
+    return std::nullopt;
+}
+
+std::array<std::string_view, 4> sign_in_host_patterns(partition p) noexcept {
+    return host_patterns[static_cast<std::size_t>(p)];
+}
+
+}  // namespace consolegate::core

@@ -1,0 +1,64 @@
+#pragma once
+// AWS partitions (docs/inspection.md "Other partitions"): the commercial partition `aws`, AWS
+// GovCloud (US) `aws-us-gov` and the China Regions `aws-cn`. Each has its own sign-in and console
+// names, its own accounts (an account belongs to one partition; the same twelve digits in two
+// partitions are two accounts) and its own ARN prefix. One table here; the inspector, the
+// configuration's default names and the policy all read it.
+//
+// `policy.partitions` says which partitions the gateway judges; a sign-in to any other partition
+// is refused before the rules (reason partition-not-enabled). Pure.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace consolegate::core {
+
+enum class partition : std::uint8_t { aws, aws_us_gov, aws_cn };
+inline constexpr int partition_count = 3;
+
+// The names a partition's console sign-in is reached at, as AWS documents and publishes them
+// (docs/inspection.md says where each one comes from).
+struct partition_names {
+    partition id;
+    std::string_view name;            // "aws", "aws-us-gov", "aws-cn" (the ARN partition field)
+    std::string_view title;           // for people: "AWS GovCloud (US)"
+    std::string_view signin_domain;   // signin.aws.amazon.com; <acct>.signin…, <region>.signin…
+    std::string_view console_domain;  // console.aws.amazon.com; <region>.console…
+    std::string_view site_domain;     // the console's cookie domain: aws.amazon.com
+    std::string_view service_domain;  // regional service endpoints: amazonaws.com
+};
+
+inline constexpr std::array<partition_names, partition_count> partitions{{
+    {partition::aws, "aws", "AWS (commercial Regions)", "signin.aws.amazon.com",
+     "console.aws.amazon.com", "aws.amazon.com", "amazonaws.com"},
+    {partition::aws_us_gov, "aws-us-gov", "AWS GovCloud (US)", "signin.amazonaws-us-gov.com",
+     "console.amazonaws-us-gov.com", "amazonaws-us-gov.com", "amazonaws.com"},
+    {partition::aws_cn, "aws-cn", "AWS China (Beijing, Ningxia)", "signin.amazonaws.cn",
+     "console.amazonaws.cn", "amazonaws.cn", "amazonaws.com.cn"},
+}};
+
+const partition_names& names_of(partition p) noexcept;
+std::string_view to_string(partition p) noexcept;  // "aws", "aws-us-gov", "aws-cn"
+std::optional<partition> partition_from_string(std::string_view name) noexcept;
+
+// The partition a host (canonical: lowercase, no port, no trailing dot) belongs to, for the
+// hosts the gateway inspects: the sign-in, console and site domains above and names under them;
+// regional service endpoints (`<service>.<region>.amazonaws.com` is GovCloud for a us-gov-
+// region, `….amazonaws.com.cn` China); IAM Identity Center access portals (`*.awsapps.com`,
+// GovCloud's `start[.<region>].us-gov-home.awsapps.com`, China's `*.awsapps.cn`). Any other
+// host: nullopt.
+std::optional<partition> partition_of_host(std::string_view host) noexcept;
+
+// The host patterns (core/host_pattern grammar) of a partition's console sign-in: its sign-in
+// and console domains and every name under them, for proxy.inspect_hosts and DNS steering.
+std::array<std::string_view, 4> sign_in_host_patterns(partition p) noexcept;
+
+// A set of partitions as a bit mask (bit = 1 << partition).
+using partition_set = std::uint8_t;
+inline constexpr partition_set partition_bit(partition p) noexcept {
+    return static_cast<partition_set>(1u << static_cast<unsigned>(p));
+}
+
+}  // namespace consolegate::core

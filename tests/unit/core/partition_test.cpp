@@ -1,0 +1,87 @@
+// core/partition.cpp: which partition a host is, and each partition's names.
+#include "consolegate/core/partition.hpp"
+
+#include <gtest/gtest.h>
+
+#include "consolegate/core/host_pattern.hpp"
+
+namespace cc = consolegate::core;
+
+TEST(partition, names_round_trip) {
+    for (const auto& p : cc::partitions) {
+        EXPECT_EQ(cc::to_string(p.id), p.name);
+        EXPECT_EQ(cc::partition_from_string(p.name), p.id);
+        EXPECT_EQ(&cc::names_of(p.id), &p);
+    }
+    EXPECT_FALSE(cc::partition_from_string("aws-iso"));
+    EXPECT_FALSE(cc::partition_from_string("AWS"));
+    EXPECT_FALSE(cc::partition_from_string(""));
+}
+
+TEST(partition, hosts_of_each_partition) {
+    struct row {
+        std::string_view host;
+        std::optional<cc::partition> want;
+    };
+    const row rows[] = {
+        {"signin.aws.amazon.com", cc::partition::aws},
+        {"123456789012.signin.aws.amazon.com", cc::partition::aws},
+        {"us-east-1.console.aws.amazon.com", cc::partition::aws},
+        {"portal.sso.eu-west-1.amazonaws.com", cc::partition::aws},
+        {"mycompany.awsapps.com", cc::partition::aws},
+        {"signin.amazonaws-us-gov.com", cc::partition::aws_us_gov},
+        {"acme.signin.amazonaws-us-gov.com", cc::partition::aws_us_gov},
+        {"us-gov-east-1.signin.amazonaws-us-gov.com", cc::partition::aws_us_gov},
+        {"console.amazonaws-us-gov.com", cc::partition::aws_us_gov},
+        {"us-gov-west-1.console.amazonaws-us-gov.com", cc::partition::aws_us_gov},
+        // GovCloud service endpoints live under amazonaws.com, named by their Region.
+        {"portal.sso.us-gov-west-1.amazonaws.com", cc::partition::aws_us_gov},
+        {"oidc.us-gov-east-1.amazonaws.com", cc::partition::aws_us_gov},
+        {"start.us-gov-home.awsapps.com", cc::partition::aws_us_gov},
+        {"start.us-gov-west-1.us-gov-home.awsapps.com", cc::partition::aws_us_gov},
+        {"signin.amazonaws.cn", cc::partition::aws_cn},
+        {"123456789012.signin.amazonaws.cn", cc::partition::aws_cn},
+        {"console.amazonaws.cn", cc::partition::aws_cn},
+        {"cn-north-1.console.amazonaws.cn", cc::partition::aws_cn},
+        {"portal.sso.cn-northwest-1.amazonaws.com.cn", cc::partition::aws_cn},
+        {"start.home.awsapps.cn", cc::partition::aws_cn},
+        {"example.com", std::nullopt},
+        {"amazonaws.cn.example.com", std::nullopt},
+        {"notamazonaws-us-gov.com", std::nullopt},
+        {"signin.aws.amazon.com.evil.test", std::nullopt},
+    };
+    for (const auto& r : rows) {
+        SCOPED_TRACE(r.host);
+        EXPECT_EQ(cc::partition_of_host(r.host), r.want);
+    }
+}
+
+TEST(partition, sign_in_patterns_cover_the_partitions_own_names_only) {
+    for (const auto& p : cc::partitions) {
+        SCOPED_TRACE(p.name);
+        auto names = cc::sign_in_host_patterns(p.id);
+        std::vector<cc::host_pattern> pats;
+        for (auto n : names) {
+            auto pat = cc::host_pattern::parse(n);
+            ASSERT_TRUE(pat) << n;
+            pats.push_back(*pat);
+        }
+        auto matched = [&](std::string_view host) {
+            for (const auto& pat : pats) {
+                if (pat.matches(host)) return true;
+            }
+            return false;
+        };
+        EXPECT_TRUE(matched(p.signin_domain));
+        EXPECT_TRUE(matched(p.console_domain));
+        EXPECT_TRUE(matched("123456789012." + std::string(p.signin_domain)));
+        EXPECT_TRUE(matched("eu-west-1." + std::string(p.console_domain)));
+        for (const auto& other : cc::partitions) {
+            if (other.id == p.id) continue;
+            EXPECT_FALSE(matched(other.signin_domain)) << other.name;
+            EXPECT_FALSE(matched(other.console_domain)) << other.name;
+        }
+        for (auto n : names)
+            EXPECT_EQ(cc::partition_of_host(n.substr(n.find_first_not_of("*."))), p.id);
+    }
+}
