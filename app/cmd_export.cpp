@@ -2,6 +2,8 @@
 // (core/endpoint_policy_export.cpp), so the network and AWS sides can be kept in agreement.
 #include <cstdio>
 #include <fstream>
+#include <optional>
+#include <string>
 
 #include "cli.hpp"
 #include "commands.hpp"
@@ -13,19 +15,40 @@ namespace consolegate::app {
 namespace {
 
 constexpr const char* usage =
-    "usage: consolegate export aws-policies --config FILE [--out FILE]\n"
+    "usage: consolegate export aws-policies --config FILE [--policy endpoint|sign-in-rcp]\n"
+    "                                        [--out FILE]\n"
     "\n"
-    "Writes the AWS Management Console Private Access VPC endpoint policy that matches the\n"
-    "configuration's enforcing rules (accounts, organizations, OU paths; account sign-up) to\n"
-    "stdout or --out. What the endpoint policy grammar cannot say (roles, users, networks,\n"
-    "corporate identity, Identity Center instances, TEAM elevation, report-only rules) is listed\n"
-    "on stderr as notes. `check-config` re-imports the document through\n"
-    "policy.endpoint_policies. Exit status: 0 written, 1 write failed, 2 usage or config error.\n";
+    "Writes an AWS-side policy that matches the configuration to stdout or --out:\n"
+    "  endpoint     (default) the AWS Management Console Private Access VPC endpoint policy of\n"
+    "               the enforcing rules (accounts, organizations, OU paths; account sign-up).\n"
+    "               What its grammar cannot say (roles, users, networks, corporate identity,\n"
+    "               Identity Center instances, TEAM elevation, report-only rules, other\n"
+    "               partitions) is listed on stderr as notes. `check-config` re-imports it\n"
+    "               through policy.endpoint_policies.\n"
+    "  sign-in-rcp  the resource control policy for AWS Sign-In that refuses console sign-in\n"
+    "               from anywhere but policy.aws_side's egress_networks and vpc_endpoints,\n"
+    "               except its excluded_principals.\n"
+    "Exit status: 0 written, 1 write failed, 2 usage or config error.\n";
+
+// Writes `json` to --out or stdout: 0, or 1 when the write failed.
+int write_document(const std::optional<std::string>& file, const std::string& json) {
+    if (file) {
+        std::ofstream f(*file, std::ios::binary | std::ios::trunc);
+        f << json << '\n';
+        if (!f.flush()) {
+            std::fprintf(stderr, "consolegate export: cannot write %s\n", file->c_str());
+            return 1;
+        }
+        return 0;
+    }
+    std::printf("%s\n", json.c_str());
+    return std::fflush(stdout) == 0 ? 0 : 1;
+}
 
 }  // namespace
 
 int cmd_export(int argc, char** argv) {
-    args a(argc, argv, {"config", "out"}, {"help"});
+    args a(argc, argv, {"config", "out", "policy"}, {"help"});
     if (a.flag("help")) {
         std::fputs(usage, stdout);
         return 0;
@@ -42,19 +65,23 @@ int cmd_export(int argc, char** argv) {
             std::fprintf(stderr, "%s\n", core::format_diagnostic(d).c_str());
         return 2;
     }
+    auto kind = a.value("policy").value_or("endpoint");
+    if (kind == "sign-in-rcp") {
+        auto out = core::export_sign_in_network_policy(loaded.cfg->policy.aws_side);
+        if (!out.error.empty()) {
+            std::fprintf(stderr, "consolegate export: %s\n", out.error.c_str());
+            return 2;
+        }
+        for (const auto& n : out.notes) std::fprintf(stderr, "note: %s\n", n.c_str());
+        return write_document(a.value("out"), out.json);
+    }
+    if (kind != "endpoint") {
+        std::fprintf(stderr, "consolegate export: --policy must be endpoint or sign-in-rcp\n");
+        return 2;
+    }
     auto out = core::export_endpoint_policy(loaded.cfg->policy);
     for (const auto& n : out.notes) std::fprintf(stderr, "note: %s\n", n.c_str());
-    if (auto file = a.value("out")) {
-        std::ofstream f(*file, std::ios::binary | std::ios::trunc);
-        f << out.json << '\n';
-        if (!f.flush()) {
-            std::fprintf(stderr, "consolegate export: cannot write %s\n", file->c_str());
-            return 1;
-        }
-        return 0;
-    }
-    std::printf("%s\n", out.json.c_str());
-    return std::fflush(stdout) == 0 ? 0 : 1;
+    return write_document(a.value("out"), out.json);
 }
 
 }  // namespace consolegate::app

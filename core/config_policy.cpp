@@ -1,9 +1,11 @@
 // The [policy] table: mode, alias map, org export, endpoint policies, AMS guardrails, rules.
 
+#include <algorithm>
 #include <cctype>
 
 #include "config_reader.hpp"
 #include "consolegate/core/endpoint_policy.hpp"
+#include "consolegate/core/principal.hpp"
 
 namespace consolegate::core::config_detail {
 namespace {
@@ -55,7 +57,67 @@ partition_set read_partitions(section& s, std::string_view key, bool& present) {
     return set;
 }
 
+// Addresses AWS never sees a sign-in come from: what a NAT or proxy translates before the
+// internet (RFC 1918, RFC 6598, RFC 4193), loopback, link-local, unspecified.
+bool reaches_aws_as_source(const cidr& c) {
+    if (c.prefix_length() == 0) return false;
+    for (const char* special :
+         {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+          "172.16.0.0/12", "192.168.0.0/16", "::/128", "::1/128", "fc00::/7", "fe80::/10"}) {
+        auto s = cidr::parse(special);
+        if (s && (s->contains(c.network()) || c.contains(s->network()))) return false;
+    }
+    return true;
+}
+
+// vpce- and 8..20 of [a-z0-9] (AWS Sign-In API reference, PutResourcePermissionStatement).
+bool is_vpc_endpoint_id(std::string_view v) {
+    if (!v.starts_with("vpce-") || v.size() < 13 || v.size() > 25) return false;
+    return std::all_of(v.begin() + 5, v.end(),
+                       [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
+}
+
 }  // namespace
+
+void loader::read_aws_side(const toml::table& t) {
+    section a(*this, t, "policy.aws_side");
+    auto& out = cfg.policy.aws_side;
+    a.get_cidrs("egress_networks", out.egress_networks);
+    if (const toml::node* n = t.get("egress_networks"); n && n->is_array()) {
+        const auto& arr = *n->as_array();
+        for (std::size_t i = 0; i < arr.size(); ++i) {
+            const auto* v = arr.get(i)->as_string();
+            auto c = v ? cidr::parse(v->get()) : std::nullopt;
+            if (c && !reaches_aws_as_source(*c))
+                error(*arr.get(i), "policy.aws_side.egress_networks[" + std::to_string(i) +
+                                       "]: " + c->str() +
+                                       " is not a public address; AWS sees sign-ins come from "
+                                       "the egress NAT's public addresses");
+        }
+    }
+    a.each_string("vpc_endpoints",
+                  [&](const toml::node& e, std::string_view v, const std::string& item) {
+                      if (!is_vpc_endpoint_id(v))
+                          return error(e, item + ": \"" + std::string(v.substr(0, 40)) +
+                                              "\" is not a VPC endpoint ID (vpce- and 8..20 of "
+                                              "[a-z0-9])");
+                      out.vpc_endpoints.emplace_back(v);
+                  });
+    a.each_string("excluded_principals", [&](const toml::node& e, std::string_view v,
+                                             const std::string& item) {
+        auto p = parse_arn(v);
+        bool ok = p && p->partition == "aws" &&
+                  (p->kind == principal_kind::root || p->kind == principal_kind::iam_user ||
+                   p->kind == principal_kind::role);
+        if (!ok)
+            return error(e, item + ": \"" + std::string(v.substr(0, 80)) +
+                                "\" is not an IAM role, user or root ARN of the "
+                                "commercial partition (signin:PrincipalArn "
+                                "supports those)");
+        out.excluded_principals.emplace_back(v);
+    });
+    a.finish();
+}
 
 void loader::read_policy(const toml::table& t) {
     section s(*this, t, "policy");
@@ -188,6 +250,12 @@ void loader::read_policy(const toml::table& t) {
         } else {
             s.type_error(*n, "policy.ams", "a table");
         }
+    }
+    if (const toml::node* n = s.take("aws_side")) {
+        if (const auto* at = n->as_table())
+            read_aws_side(*at);
+        else
+            s.type_error(*n, "policy.aws_side", "a table");
     }
     if (const toml::node* n = s.take("rule")) {
         const auto* arr = n->as_array();

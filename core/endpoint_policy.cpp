@@ -107,10 +107,12 @@ class importer {
 
     // "*" (every flow, as before) or AWS Sign-In actions, globs allowed (IAM compares action
     // names case-insensitively): the rule then selects the flows of the actions named.
-    void action(const json::value& v, const std::string& path, rule_config& rule, bool& sign_up) {
+    void action(const json::value& v, const std::string& path, rule_config& rule, bool& sign_up,
+                bool& signin_only) {
         std::vector<std::string_view> vals;
         if (!strings(v, path, vals)) return;
         if (std::find(vals.begin(), vals.end(), "*") != vals.end()) return;
+        signin_only = true;
         std::set<sign_in_flow> flows;
         for (auto a : vals) {
             bool any = false;
@@ -130,7 +132,13 @@ class importer {
         rule.flows.assign(flows.begin(), flows.end());
     }
 
-    void condition(const json::value& v, const std::string& path, rule_config& rule) {
+    // `signin_only`: the statement's Action names AWS Sign-In actions only. There (the Sign-In
+    // VPC endpoint policy) aws:ResourceAccount / aws:ResourceOrgID are the account signed in to
+    // and its organization, which is what aws:PrincipalAccount / aws:PrincipalOrgID say after
+    // authentication: the same selector. Under Action "*" (the console endpoint policy) they
+    // name the resources a console session reaches, which the gateway does not judge.
+    void condition(const json::value& v, const std::string& path, rule_config& rule,
+                   bool signin_only) {
         const auto* ops = v.if_object();
         if (!ops) {
             error(path, "must be an object");
@@ -158,16 +166,31 @@ class importer {
                 auto key_path = json_path(op_path, key);
                 std::string lower(key);
                 std::transform(lower.begin(), lower.end(), lower.begin(), ascii_lower);
+                if (lower == "aws:resourceaccount" || lower == "aws:resourceorgid") {
+                    if (!signin_only) {
+                        error(key_path,
+                              "under Action \"*\" this key names the resources a console "
+                              "session reaches, which the gateway does not judge; it is the "
+                              "account signed in to only in statements of AWS Sign-In actions "
+                              "(signin:Authenticate, …)");
+                        continue;
+                    }
+                    lower = lower == "aws:resourceaccount" ? "aws:principalaccount"
+                                                           : "aws:principalorgid";
+                }
                 if (lower != "aws:principalaccount" && lower != "aws:principalorgid" &&
                     lower != "aws:principalorgpaths") {
                     error(key_path,
                           "condition key not supported (use aws:PrincipalAccount, "
-                          "aws:PrincipalOrgID or aws:PrincipalOrgPaths)");
+                          "aws:PrincipalOrgID, aws:PrincipalOrgPaths, or in statements of "
+                          "AWS Sign-In actions aws:ResourceAccount, aws:ResourceOrgID)");
                     continue;
                 }
                 if (!seen_keys.insert(lower).second) {
                     error(key_path,
-                          "key constrained twice in one statement; IAM requires both, "
+                          "key constrained twice in one statement (aws:ResourceAccount is "
+                          "aws:PrincipalAccount here, aws:ResourceOrgID aws:PrincipalOrgID); "
+                          "IAM requires both, "
                           "which one rule cannot express: merge the lists or split the "
                           "statement");
                     continue;
@@ -229,8 +252,11 @@ class importer {
         auto before = out_.diagnostics.size();
         rule_config rule;
         rule.where.file = file_;
-        bool sign_up = false;  // the statement names signin:CreateAccount
+        bool sign_up = false;      // the statement names signin:CreateAccount
+        bool signin_only = false;  // Action names AWS Sign-In actions only (not "*")
         bool has_effect = false, has_principal = false;
+        const json::value* condition_value = nullptr;
+        std::string condition_path;
         std::string sid;
         for (const auto& [k, val] : *st) {
             auto key = sv(k);
@@ -256,17 +282,19 @@ class importer {
                 has_principal = true;
                 only_star(val, kp, true);
             } else if (key == "Action") {
-                action(val, kp, rule, sign_up);
+                action(val, kp, rule, sign_up, signin_only);
             } else if (key == "Resource") {
                 only_star(val, kp, false);
             } else if (key == "Condition") {
-                condition(val, kp, rule);
+                condition_value = &val;  // read once Action is known, wherever it is written
+                condition_path = kp;
             } else if (key == "NotAction" || key == "NotResource" || key == "NotPrincipal") {
                 error(kp, "cannot be imported (it inverts the statement)");
             } else {
                 error(kp, "unknown statement element");
             }
         }
+        if (condition_value) condition(*condition_value, condition_path, rule, signin_only);
         if (!has_effect) error(path, "missing \"Effect\"");
         if (!has_principal) error(path, "missing \"Principal\"");
         if (out_.diagnostics.size() != before) return;

@@ -79,6 +79,15 @@ endpoint_policy_export export_endpoint_policy(const policy_config& policy) {
     std::vector<std::string> sids;
     for (const auto& r : policy.rules) {
         auto rule = "rule \"" + r.name + "\"";
+        if ((r.partitions & partition_bit(partition::aws)) == 0) {
+            out.notes.push_back(rule +
+                                ": selects only another partition (GovCloud or China), not "
+                                "exported (Console Private Access is the commercial partition's)");
+            continue;
+        }
+        if (r.partitions != partition_bit(partition::aws)) {
+            out.notes.push_back(rule + ": exported for the commercial partition only");
+        }
         if (r.report_only) {
             out.notes.push_back(rule +
                                 ": report-only, not exported (the AWS side has no report-only)");
@@ -150,6 +159,66 @@ endpoint_policy_export export_endpoint_policy(const policy_config& policy) {
         out.notes.push_back("the document is " + std::to_string(out.json.size()) +
                             " characters; IAM accepts at most 20480 in an endpoint policy");
     }
+    return out;
+}
+
+sign_in_network_export export_sign_in_network_policy(const aws_side_config& side) {
+    sign_in_network_export out;
+    if (side.egress_networks.empty() && side.vpc_endpoints.empty()) {
+        out.error =
+            "policy.aws_side names no egress_networks and no vpc_endpoints: there is no "
+            "network to restrict console sign-in to";
+        return out;
+    }
+    // A request carries aws:SourceIp (public network) or aws:SourceVpce (VPC endpoint), never
+    // both (AWS Sign-In condition keys reference): with both lists, each test is IfExists so a
+    // request passes on the one it carries; with one list, its absence is a deny.
+    bool both = !side.egress_networks.empty() && !side.vpc_endpoints.empty();
+    json::object network;
+    if (!side.egress_networks.empty()) {
+        json::array ips;
+        for (const auto& c : side.egress_networks) ips.emplace_back(c.str());
+        network[both ? "NotIpAddressIfExists" : "NotIpAddress"] =
+            json::object{{"aws:SourceIp", std::move(ips)}};
+    }
+    if (!side.vpc_endpoints.empty()) {
+        network[both ? "StringNotEqualsIfExists" : "StringNotEquals"] =
+            json::object{{"aws:SourceVpce", strings(side.vpc_endpoints)}};
+    }
+    // Before authentication the principal is not known: signin:PrincipalArn exempts the
+    // break-glass principals; after it, aws:PrincipalArn (AWS Sign-In User Guide, "Controlling
+    // console access with resource-based policies and resource control policies").
+    auto statement = [&](std::string_view sid, json::value actions, std::string_view arn_key) {
+        json::object cond = network;
+        if (!side.excluded_principals.empty()) {
+            cond["ArnNotEquals"] = json::object{{arn_key, strings(side.excluded_principals)}};
+        }
+        return json::object{{"Sid", sid},       {"Effect", "Deny"},
+                            {"Principal", "*"}, {"Action", std::move(actions)},
+                            {"Resource", "*"},  {"Condition", std::move(cond)}};
+    };
+    json::array statements;
+    statements.emplace_back(statement("ConsoleSignInFromCorporateNetworkOnlyPreAuth",
+                                      json::array{"signin:Authenticate"}, "signin:PrincipalArn"));
+    statements.emplace_back(
+        statement("ConsoleSignInFromCorporateNetworkOnlyPostAuth",
+                  json::array{"signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"},
+                  "aws:PrincipalArn"));
+    json::object doc{{"Version", "2012-10-17"}, {"Statement", std::move(statements)}};
+    out.json = json::serialize(doc);
+    if (side.excluded_principals.empty()) {
+        out.notes.push_back(
+            "no policy.aws_side.excluded_principals: AWS recommends a break-glass principal "
+            "exempt from the network restriction, so a network change cannot lock everyone out");
+    }
+    out.notes.push_back(
+        "attach as a resource control policy, then enable console authorization "
+        "(aws signin put-console-authorization-configuration): statements have no effect "
+        "before that");
+    out.notes.push_back(
+        "console sign-in through the IAM Identity Center access portal is refused by AWS "
+        "Sign-In network restrictions today (AWS Sign-In User Guide); SigV4 API calls are not "
+        "covered");
     return out;
 }
 

@@ -18,6 +18,13 @@
 //                aws:PrincipalAccount   -> rule_config::accounts
 //                aws:PrincipalOrgID     -> rule_config::org_ids
 //                aws:PrincipalOrgPaths  -> rule_config::ou_paths (StringLike semantics)
+//                aws:ResourceAccount,
+//                aws:ResourceOrgID      -> accounts, org_ids, in statements whose Action names
+//                                          AWS Sign-In actions only: the Sign-In endpoint
+//                                          policy's pre-authentication keys (the account signed
+//                                          in to, AWS Management Console "Trusted identities");
+//                                          under Action "*" they name the resources a console
+//                                          session reaches and are a diagnostic
 //              each with a string or a non-empty list of strings.
 // Everything else is a diagnostic, never a silently wider rule: other keys, operators
 // (StringNotEquals, …IfExists, Null, ForAllValues:…), NotAction/NotPrincipal/NotResource,
@@ -74,5 +81,21 @@ struct endpoint_policy_export {
     std::vector<std::string> notes;  // one line per rule exported wider or left out
 };
 endpoint_policy_export export_endpoint_policy(const policy_config& policy);
+
+// The AWS side's own network restriction (`consolegate export aws-policies --policy
+// sign-in-rcp`): a resource control policy for AWS Sign-In that denies console sign-in
+// (signin:Authenticate before authentication; signin:AuthorizeOAuth2Access and
+// signin:CreateOAuth2Token after) unless it comes from policy.aws_side's egress networks
+// (aws:SourceIp) or VPC endpoints (aws:SourceVpce), except for its excluded principals
+// (signin:PrincipalArn / aws:PrincipalArn). The gateway limits which accounts the corporate
+// network reaches; this limits from where the organization's accounts are reached, so a
+// device off the network cannot sign in to them at all. `error` is set (and json empty) when
+// aws_side names no network.
+struct sign_in_network_export {
+    std::string json;
+    std::vector<std::string> notes;
+    std::string error;
+};
+sign_in_network_export export_sign_in_network_policy(const aws_side_config& side);
 
 }  // namespace consolegate::core

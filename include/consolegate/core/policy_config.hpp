@@ -84,6 +84,20 @@ struct org_account {
     std::string path;  // its parent's aws:PrincipalOrgPaths value: "o-…/r-…/ou-…/…/"
 };
 
+// [policy.aws_side]: what the AWS side should say about where console sign-in may come from
+// (`consolegate export aws-policies --policy sign-in-rcp`, docs/inspection.md "The AWS side").
+// The gateway's own decisions never read it; the export does.
+struct aws_side_config {
+    // The corporate egress addresses AWS sees sign-ins come from (aws:SourceIp): public
+    // addresses only (a private one never reaches AWS as a source address).
+    std::vector<cidr> egress_networks;
+    // AWS Sign-In VPC endpoints of Console Private Access (aws:SourceVpce), "vpce-…".
+    std::vector<std::string> vpc_endpoints;
+    // Break-glass principals exempt from the network restriction (signin:PrincipalArn before
+    // authentication, aws:PrincipalArn after): IAM role, user or root ARNs.
+    std::vector<std::string> excluded_principals;
+};
+
 struct policy_config {
     bool report_only = false;  // global report-only mode
     // The partitions judged (policy.partitions); a sign-in to any other is refused before the
@@ -112,6 +126,7 @@ struct policy_config {
     ams_elevation_scope ams_elevation = ams_elevation_scope::same_permission_set;
     std::vector<std::string> ams_change_type_ids{"ct-1opjmhuddw194", "ct-3rd4781c2nnhp"};
     std::vector<std::string> ams_reserved_role_prefixes{"ams-", "AWSManagedServices"};
+    aws_side_config aws_side;
 };
 
 }  // namespace consolegate::core

@@ -1,7 +1,9 @@
 """The consolegate CLI as a user runs it: explain (over the whole sign-in corpus), check-config,
 logs. Every command is bounded by a timeout."""
+import ipaddress
 import json
 import os
+import re
 import subprocess
 import tempfile
 import unittest
@@ -336,6 +338,64 @@ class ExportTest(unittest.TestCase):
                             '[policy]\nendpoint_policies = ["endpoint.json"]\n')
                 r = cg("check-config", cfg)
                 self.assertEqual(r.returncode, 0, r.stderr)
+
+    @staticmethod
+    def shipped_configs():
+        """config/*.toml that are configurations (not alias files)."""
+        d = os.path.join(SOURCE_DIR, "config")
+        out = []
+        for n in sorted(os.listdir(d)):
+            path = os.path.join(d, n)
+            if n.endswith(".toml") and re.search(r"^\[(dns|proxy|policy)\]", open(path).read(), re.M):
+                out.append(path)
+        return out
+
+    def test_every_shipped_config_exports_a_sign_in_rcp_of_valid_grammar_or_says_why_not(self):
+        """The AWS Sign-In resource control policy: IAM policy grammar, Sign-In actions only, the
+        configured egress networks, endpoints and break-glass principals; a configuration without
+        [policy.aws_side] networks exits 2 naming the key."""
+        configs = self.shipped_configs()
+        self.assertIn(os.path.join(SOURCE_DIR, "config", "example.toml"), configs)
+        exported = 0
+        for config in configs:
+            with self.subTest(config=config), tempfile.TemporaryDirectory() as d:
+                out = os.path.join(d, "rcp.json")
+                r = cg("export", "aws-policies", "--config", config, "--policy", "sign-in-rcp", "--out", out)
+                if r.returncode == 2:
+                    self.assertIn("policy.aws_side", r.stderr)
+                    self.assertFalse(os.path.exists(out))
+                    continue
+                self.assertEqual(r.returncode, 0, r.stderr)
+                exported += 1
+                self.assertTrue(all(l.startswith("note: ") for l in r.stderr.splitlines()), r.stderr)
+                with open(out) as f:
+                    doc = json.load(f)
+                self.assertEqual(set(doc), {"Version", "Statement"})
+                self.assertEqual(doc["Version"], "2012-10-17")
+                actions = set()
+                for st in doc["Statement"]:
+                    self.assertLessEqual(set(st), {"Sid", "Effect", "Principal", "Action", "Resource", "Condition"})
+                    self.assertEqual((st["Effect"], st["Principal"], st["Resource"]), ("Deny", "*", "*"))
+                    actions |= set(st["Action"])
+                    for op, keys in st["Condition"].items():
+                        self.assertIn(op, {"NotIpAddress", "NotIpAddressIfExists", "StringNotEquals",
+                                           "StringNotEqualsIfExists", "ArnNotEquals"})
+                        for key, values in keys.items():
+                            self.assertIn(key, {"aws:SourceIp", "aws:SourceVpce", "signin:PrincipalArn",
+                                                "aws:PrincipalArn"})
+                            for v in values:
+                                if key == "aws:SourceIp":
+                                    ipaddress.ip_network(v)  # raises on anything but a CIDR
+                                elif key == "aws:SourceVpce":
+                                    self.assertRegex(v, r"^vpce-[a-z0-9]{8,20}$")
+                                else:
+                                    self.assertRegex(v, r"^arn:aws:iam::\d{12}:(root|role/.+|user/.+)$")
+                self.assertEqual(actions, {"signin:Authenticate", "signin:AuthorizeOAuth2Access",
+                                           "signin:CreateOAuth2Token"})
+        self.assertGreaterEqual(exported, 1)
+        r = cg("export", "aws-policies", "--config", configs[0], "--policy", "iam")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("endpoint or sign-in-rcp", r.stderr)
 
     def test_usage_errors_exit_2(self):
         self.assertEqual(cg("export").returncode, 2)

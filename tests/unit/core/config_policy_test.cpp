@@ -426,6 +426,38 @@ partitions = ["aws", "aws-cn"]
         << all(r);
 }
 
+TEST(config_policy, aws_side_names_public_egress_endpoints_and_break_glass_principals) {
+    auto r = load(minimal + R"([policy.aws_side]
+egress_networks = ["203.0.113.0/24", "2001:db8:100::/48"]
+vpc_endpoints = ["vpce-0123456789abcdef0"]
+excluded_principals = ["arn:aws:iam::111122223333:role/BreakGlass", "arn:aws:iam::111122223333:root"]
+)");
+    ASSERT_TRUE(r.cfg) << all(r);
+    const auto& side = r.cfg->policy.aws_side;
+    ASSERT_EQ(side.egress_networks.size(), 2u);
+    EXPECT_EQ(side.egress_networks[0].str(), "203.0.113.0/24");
+    EXPECT_EQ(side.vpc_endpoints, std::vector<std::string>{"vpce-0123456789abcdef0"});
+    EXPECT_EQ(side.excluded_principals.size(), 2u);
+    // Each bad element at its own line, saying why.
+    r = load(minimal + R"([policy.aws_side]
+egress_networks = ["10.0.0.0/8",
+                   "0.0.0.0/0",
+                   "203.0.113.7/24"]
+vpc_endpoints = ["vpc-0123456789abcdef0"]
+excluded_principals = ["arn:aws:sts::111122223333:assumed-role/Admin/alice",
+                       "arn:aws-us-gov:iam::111122223333:role/BreakGlass"]
+egress = []
+)");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 10, "10.0.0.0/8 is not a public address")) << all(r);
+    EXPECT_TRUE(has(r, 11, "0.0.0.0/0 is not a public address")) << all(r);
+    EXPECT_TRUE(has(r, 12, "egress_networks[2]")) << all(r);  // host bits set
+    EXPECT_TRUE(has(r, 13, "is not a VPC endpoint ID")) << all(r);
+    EXPECT_TRUE(has(r, 14, "is not an IAM role, user or root ARN")) << all(r);
+    EXPECT_TRUE(has(r, 15, "is not an IAM role, user or root ARN")) << all(r);
+    EXPECT_TRUE(has(r, 16, "egress")) << all(r);  // unknown key
+}
+
 }  // namespace
 }  // namespace consolegate::core
 

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "consolegate/core/endpoint_policy.hpp"
+#include "consolegate/core/principal.hpp"
 
 namespace cc = consolegate::core;
 
@@ -119,4 +120,127 @@ TEST(endpoint_policy_export, sids_are_alphanumeric_and_unique) {
     std::vector<std::string> sids;
     for (auto& s : doc.at("Statement").as_array()) sids.emplace_back(s.at("Sid").as_string());
     EXPECT_EQ(sids, (std::vector<std::string>{"ab", "ab2", "Rule", "NoAccountSignUp"}));
+}
+
+// Rules of another partition never reach the commercial endpoint policy (the same account ID
+// there is another account); a rule of both partitions is exported for the commercial one.
+TEST(endpoint_policy_export, rules_of_other_partitions_stay_out) {
+    using E = cc::rule_effect;
+    cc::policy_config p;
+    p.partitions =
+        cc::partition_bit(cc::partition::aws) | cc::partition_bit(cc::partition::aws_us_gov);
+    auto gov = rule("gov", E::allow);
+    gov.accounts = {*cc::account_id::parse("777788889999")};
+    gov.partitions = cc::partition_bit(cc::partition::aws_us_gov);
+    auto both = rule("both", E::allow);
+    both.accounts = {*cc::account_id::parse("111122223333")};
+    both.partitions = p.partitions;
+    p.rules = {gov, both};
+    auto out = cc::export_endpoint_policy(p);
+    EXPECT_EQ(out.json.find("777788889999"), std::string::npos) << out.json;
+    EXPECT_NE(out.json.find("111122223333"), std::string::npos) << out.json;
+    auto back = cc::import_endpoint_policy(out.json, "export.json");
+    ASSERT_TRUE(back.ok());
+    ASSERT_EQ(back.rules.size(), 1u);
+    EXPECT_EQ(gist_of(back.rules[0]), gist_of(both));
+    EXPECT_TRUE(std::any_of(out.notes.begin(), out.notes.end(), [](const std::string& n) {
+        return n.find("rule \"gov\": selects only another partition") != std::string::npos;
+    }));
+}
+
+namespace {
+
+// The IAM policy grammar of a resource control policy statement, as far as this export uses
+// it: every element known, Effect Deny, Principal and Resource "*", Sign-In actions only, and
+// each condition value of the type its operator compares.
+void expect_rcp_grammar(const boost::json::value& doc) {
+    const auto& top = doc.as_object();
+    EXPECT_EQ(top.size(), 2u);
+    EXPECT_EQ(top.at("Version").as_string(), "2012-10-17");
+    for (const auto& sv : top.at("Statement").as_array()) {
+        const auto& s = sv.as_object();
+        for (const auto& [k, v] : s) {
+            EXPECT_TRUE(k == "Sid" || k == "Effect" || k == "Principal" || k == "Action" ||
+                        k == "Resource" || k == "Condition")
+                << k;
+        }
+        EXPECT_EQ(s.at("Effect").as_string(), "Deny");
+        EXPECT_EQ(s.at("Principal").as_string(), "*");
+        EXPECT_EQ(s.at("Resource").as_string(), "*");
+        for (const auto& a : s.at("Action").as_array()) {
+            auto name = std::string(a.as_string());
+            EXPECT_TRUE(name == "signin:Authenticate" || name == "signin:AuthorizeOAuth2Access" ||
+                        name == "signin:CreateOAuth2Token")
+                << name;
+        }
+        for (const auto& [op, keys] : s.at("Condition").as_object()) {
+            for (const auto& [key, values] : keys.as_object()) {
+                for (const auto& v : values.as_array()) {
+                    auto text = std::string(v.as_string());
+                    if (op.starts_with("NotIpAddress")) {
+                        EXPECT_EQ(key, "aws:SourceIp");
+                        EXPECT_TRUE(cc::cidr::parse(text)) << text;
+                    } else if (op.starts_with("StringNotEquals")) {
+                        EXPECT_EQ(key, "aws:SourceVpce");
+                        EXPECT_TRUE(text.starts_with("vpce-")) << text;
+                    } else {
+                        EXPECT_EQ(op, "ArnNotEquals");
+                        EXPECT_TRUE(cc::parse_arn(text)) << text;
+                    }
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
+TEST(endpoint_policy_export, sign_in_rcp_allows_console_sign_in_from_the_egress_networks_only) {
+    cc::aws_side_config side;
+    auto none = cc::export_sign_in_network_policy(side);
+    EXPECT_NE(none.error, "");
+    EXPECT_EQ(none.json, "");
+
+    side.egress_networks = {*cc::cidr::parse("203.0.113.0/24"),
+                            *cc::cidr::parse("2001:db8:100::/48")};
+    auto out = cc::export_sign_in_network_policy(side);
+    ASSERT_EQ(out.error, "");
+    auto doc = boost::json::parse(out.json);
+    expect_rcp_grammar(doc);
+    const auto& st = doc.at("Statement").as_array();
+    ASSERT_EQ(st.size(), 2u);
+    // Before authentication: the console sign-in itself; after: `aws login` and the session.
+    EXPECT_EQ(st[0].at("Action").as_array(), boost::json::array{"signin:Authenticate"});
+    EXPECT_EQ(st[1].at("Action").as_array(),
+              (boost::json::array{"signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"}));
+    for (const auto& s : st) {
+        // One network only: its absence denies too (a VPC endpoint request has no SourceIp).
+        EXPECT_EQ(s.at("Condition").at("NotIpAddress").at("aws:SourceIp"),
+                  (boost::json::array{"203.0.113.0/24", "2001:db8:100::/48"}));
+        EXPECT_FALSE(s.at("Condition").as_object().contains("ArnNotEquals"));
+    }
+    EXPECT_TRUE(std::any_of(out.notes.begin(), out.notes.end(), [](const std::string& n) {
+        return n.find("break-glass") != std::string::npos;
+    }));
+
+    // Both networks: each test IfExists, so a request passes on the one it carries. Break-glass
+    // principals by signin:PrincipalArn before authentication, aws:PrincipalArn after.
+    side.vpc_endpoints = {"vpce-0123456789abcdef0"};
+    side.excluded_principals = {"arn:aws:iam::111122223333:role/BreakGlass"};
+    out = cc::export_sign_in_network_policy(side);
+    doc = boost::json::parse(out.json);
+    expect_rcp_grammar(doc);
+    const auto& pre = doc.at("Statement").at(0).at("Condition");
+    const auto& post = doc.at("Statement").at(1).at("Condition");
+    EXPECT_TRUE(pre.as_object().contains("NotIpAddressIfExists"));
+    EXPECT_EQ(pre.at("StringNotEqualsIfExists").at("aws:SourceVpce"),
+              boost::json::array{"vpce-0123456789abcdef0"});
+    EXPECT_EQ(pre.at("ArnNotEquals").at("signin:PrincipalArn"),
+              boost::json::array{"arn:aws:iam::111122223333:role/BreakGlass"});
+    EXPECT_EQ(post.at("ArnNotEquals").at("aws:PrincipalArn"),
+              boost::json::array{"arn:aws:iam::111122223333:role/BreakGlass"});
+
+    // The endpoint policy import refuses the RCP: it says where from, not which account.
+    auto back = cc::import_endpoint_policy(out.json, "rcp.json");
+    EXPECT_FALSE(back.ok());
 }

@@ -221,7 +221,24 @@ INSTANTIATE_TEST_SUITE_P(
                 "{\"Statement\":[{\"Sid\":\"A\",\"Effect\":\"Allow\",\"Principal\":\"*\"},"
                 "{\"Sid\":\"A\",\"Effect\":\"Allow\",\"Principal\":\"*\"}]}",
                 "duplicate Sid"},
-        bad_row{"statement not an object", "{\"Statement\":[\"Allow\"]}", "must be an object"}));
+        bad_row{"statement not an object", "{\"Statement\":[\"Allow\"]}", "must be an object"},
+        // Under Action "*" (the console endpoint) aws:ResourceAccount names the resources a
+        // session reaches, not the account signed in to.
+        bad_row{"resource account under every action",
+                STMT("\"Condition\":{\"StringEquals\":{\"aws:ResourceAccount\":"
+                     "\"111122223333\"}}"),
+                "names the resources a console session reaches"},
+        bad_row{"resource and principal account in one statement",
+                "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":"
+                "\"signin:AuthorizeOAuth2Access\",\"Condition\":{\"StringEquals\":{"
+                "\"aws:ResourceAccount\":\"111122223333\",\"aws:PrincipalAccount\":"
+                "\"111122223333\"}}}]}",
+                "constrained twice"},
+        bad_row{"source address",
+                "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":"
+                "\"signin:Authenticate\",\"Condition\":{\"StringEquals\":{"
+                "\"aws:SourceVpce\":\"vpce-0123456789abcdef0\"}}}]}",
+                "condition key not supported"}));
 
 TEST(endpoint_policy, parse_errors_carry_line_and_column) {
     auto r = cc::import_endpoint_policy("{\n  \"Statement\": [\n    {\"Effect\": }\n]}", "p.json");
@@ -297,4 +314,40 @@ TEST(endpoint_policy, a_deny_of_create_account_alone_is_the_sign_up_setting) {
     ASSERT_EQ(r.rules.size(), 1u);
     EXPECT_TRUE(r.rules[0].flows.empty());
     EXPECT_FALSE(r.denies_account_sign_up);
+}
+
+// The Sign-In VPC endpoint policy as AWS documents it today (AWS Management Console, "Trusted
+// identities"): pre-authentication statements can only say aws:ResourceAccount /
+// aws:ResourceOrgID (the account signed in to), post-authentication ones aws:Principal*. Both
+// are the account the gateway judges, so both import, as accounts and organizations.
+TEST(endpoint_policy, the_documented_sign_in_endpoint_policy_imports) {
+    using F = cc::sign_in_flow;
+    auto r = cc::import_endpoint_policy(R"({"Version":"2012-10-17","Statement":[
+      {"Sid":"PreAuthAccountRestriction","Effect":"Allow","Principal":"*",
+       "Action":"signin:Authenticate","Resource":"*",
+       "Condition":{"StringEquals":{"aws:ResourceAccount":["123456789012","210987654321"]}}},
+      {"Sid":"PostAuthAccountRestriction","Effect":"Allow","Principal":"*",
+       "Action":["signin:AuthorizeOAuth2Access","signin:CreateOAuth2Token"],"Resource":"*",
+       "Condition":{"StringEquals":{"aws:PrincipalAccount":["123456789012","210987654321"]}}},
+      {"Sid":"PreAuthOrgRestriction","Effect":"Allow","Principal":"*",
+       "Action":"signin:Authenticate","Resource":"*",
+       "Condition":{"StringEquals":{"aws:resourceorgid":"o-a1b2c3d4e5"}}}]})",
+                                        "signin-endpoint.json");
+    ASSERT_TRUE(r.ok()) << all(r);
+    ASSERT_EQ(r.rules.size(), 3u);
+    EXPECT_EQ(r.rules[0].accounts,
+              (std::vector<cc::account_id>{*cc::account_id::parse("123456789012"),
+                                           *cc::account_id::parse("210987654321")}));
+    EXPECT_EQ(r.rules[0].flows.size(), 6u);  // the console sign-in flows
+    EXPECT_EQ(r.rules[1].accounts, r.rules[0].accounts);
+    EXPECT_EQ(r.rules[1].flows, std::vector<F>{F::cli_sign_in});
+    EXPECT_EQ(r.rules[2].org_ids, std::vector<std::string>{"o-a1b2c3d4e5"});
+    // Condition before Action in the statement reads the same.
+    r = cc::import_endpoint_policy(
+        R"({"Statement":{"Condition":{"StringEquals":{"aws:ResourceAccount":"123456789012"}},
+            "Effect":"Allow","Principal":"*","Action":"signin:Authenticate"}})",
+        "order.json");
+    ASSERT_TRUE(r.ok()) << all(r);
+    ASSERT_EQ(r.rules.size(), 1u);
+    EXPECT_EQ(r.rules[0].accounts.size(), 1u);
 }
