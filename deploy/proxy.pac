@@ -5,7 +5,12 @@ function FindProxyForURL(url, host) {
   host = host.toLowerCase();
   if (dnsDomainIs(host, ".signin.aws.amazon.com") || host == "signin.aws.amazon.com" ||
       dnsDomainIs(host, ".console.aws.amazon.com") || host == "console.aws.amazon.com" ||
-      shExpMatch(host, "portal.sso.*.amazonaws.com")) {
+      shExpMatch(host, "portal.sso.*.amazonaws.com") ||
+      // AWS GovCloud (US) and China: judged when policy.partitions enables them, else refused.
+      dnsDomainIs(host, ".signin.amazonaws-us-gov.com") || host == "signin.amazonaws-us-gov.com" ||
+      dnsDomainIs(host, ".console.amazonaws-us-gov.com") || host == "console.amazonaws-us-gov.com" ||
+      dnsDomainIs(host, ".signin.amazonaws.cn") || host == "signin.amazonaws.cn" ||
+      dnsDomainIs(host, ".console.amazonaws.cn") || host == "console.amazonaws.cn") {
     return "PROXY gateway.corp.example:3128";
   }
   return "DIRECT";

@@ -67,7 +67,11 @@ class SnippetCase:
     def test_console_sign_in_and_portal_names_come_back_steered(self):
         for name in ("console.aws.amazon.com", "eu-west-1.console.aws.amazon.com",
                      "signin.aws.amazon.com", "123456789012.signin.aws.amazon.com",
-                     "portal.sso.eu-west-1.amazonaws.com"):
+                     "portal.sso.eu-west-1.amazonaws.com",
+                     # AWS GovCloud (US) and China: steered by default, judged or refused there.
+                     "signin.amazonaws-us-gov.com", "123456789012.signin.amazonaws-us-gov.com",
+                     "us-gov-west-1.console.amazonaws-us-gov.com", "signin.amazonaws.cn",
+                     "cn-north-1.console.amazonaws.cn"):
             out = self.dig(name)
             self.assertIn("status: NOERROR", out, name)
             self.assertRegex(out, r"(?m)^%s\.\s+\d+\s+IN\s+A\s+127\.0\.0\.1$" % re.escape(name))
