@@ -273,6 +273,9 @@ class Dynalite:
                 "Projection": {"ProjectionType": "ALL"},
                 "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}}],
             "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}})
+        # Usable once ACTIVE (dynalite creates in the background, as DynamoDB does).
+        wait_until(lambda: self.call("DescribeTable", {"TableName": "requests"})
+                   ["Table"]["TableStatus"] == "ACTIVE", 20, "the TEAM table ACTIVE")
 
     def call(self, op, body):
         import datetime

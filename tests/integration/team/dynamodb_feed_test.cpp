@@ -17,6 +17,7 @@
 
 #include <boost/json.hpp>
 #include <filesystem>
+#include <thread>
 
 #include "consolegate/core/policy.hpp"
 #include "consolegate/core/time.hpp"
@@ -174,6 +175,16 @@ class dynamodb_feed_live : public ::testing::Test {
             {"ProvisionedThroughput",
              json::object{{"ReadCapacityUnits", 5}, {"WriteCapacityUnits", 5}}}};
         dynamo(dyn->url(), "CreateTable", body);
+        // A table is usable once DescribeTable says ACTIVE (dynalite too: it creates in the
+        // background, and a PutItem before then is ResourceNotFoundException). Bounded.
+        const auto deadline = std::chrono::steady_clock::now() + 20s;
+        for (;;) {
+            auto t = dynamo(dyn->url(), "DescribeTable", {{"TableName", "requests"}});
+            if (t.at("Table").at("TableStatus") == "ACTIVE") return;
+            if (std::chrono::steady_clock::now() > deadline)
+                throw std::runtime_error("the test table never became ACTIVE");
+            std::this_thread::sleep_for(10ms);
+        }
     }
     void put(const json::object& it) {
         dynamo(dyn->url(), "PutItem", {{"TableName", "requests"}, {"Item", it}});
