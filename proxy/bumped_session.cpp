@@ -564,7 +564,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
 
 }  // namespace
 
-asio::awaitable<void> bump(std::shared_ptr<service::impl> svc, beast::tcp_stream stream,
+asio::awaitable<void> bump(std::shared_ptr<service::impl> svc, beast::tcp_stream& stream,
                            beast::flat_buffer hello_bytes, std::string host, std::uint16_t port,
                            std::string sni, core::ip_address client_ip, shared_identity corp) {
     auto& st = svc->counters();

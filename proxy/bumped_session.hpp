@@ -16,9 +16,11 @@ namespace consolegate::proxy {
 
 // `hello_bytes` is the ClientHello already read (replayed into the TLS handshake); `host` the
 // name being inspected (CONNECT authority or SNI), `sni` the SNI ("" when none), `corp` who is
-// behind the connection (identification.hpp; null when nobody established it).
+// behind the connection (identification.hpp; null when nobody established it). `stream`, the
+// caller's, gives its socket up; by reference, as a moved Beast stream would keep one more
+// timer-holding state alive per connection for its life.
 boost::asio::awaitable<void> bump(std::shared_ptr<service::impl> svc,
-                                  boost::beast::tcp_stream stream,
+                                  boost::beast::tcp_stream& stream,
                                   boost::beast::flat_buffer hello_bytes, std::string host,
                                   std::uint16_t port, std::string sni, core::ip_address client_ip,
                                   shared_identity corp);

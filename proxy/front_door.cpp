@@ -9,6 +9,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <cstring>
+#include <optional>
 
 #include "bumped_session.hpp"
 #include "client_hello.hpp"
@@ -101,36 +102,46 @@ asio::awaitable<void> refuse_tunnel(service::impl& svc, beast::tcp_stream& clien
     co_await send_alert(client, alert);
 }
 
+// What bump() is called with, once dispatch decided to bump.
+struct bump_order {
+    beast::flat_buffer hello_bytes;
+    std::string host;
+    std::uint16_t port = 0;
+    std::string sni;
+    core::ip_address client_ip;
+    shared_identity corp;
+};
+
 // Bump, splice or refuse once the ClientHello is known. `connect_host` empty on the SNI path.
 // A splice is decided on the name first (host_routes::tls), then on where it goes: a
 // destination among the inspected names' addresses (destination_set.hpp) is bumped under its
-// SNI or refused (host_routes::to_inspected_address), whatever the names said.
-asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_stream client,
-                               beast::flat_buffer buf, hello_read hello, std::string connect_host,
-                               std::uint16_t port, std::vector<tcp::endpoint> splice_eps,
-                               core::ip_address client_ip, shared_identity corp) {
+// SNI or refused (host_routes::to_inspected_address), whatever the names said. A bump is
+// returned, not run here: the caller runs it after this frame (1.4 KiB) is gone, so an idle
+// bumped connection does not keep it (bench/proxy/idle_rss.sh).
+asio::awaitable<std::optional<bump_order>> dispatch(
+    std::shared_ptr<service::impl> svc, beast::tcp_stream& client, beast::flat_buffer buf,
+    hello_read hello, std::string connect_host, std::uint16_t port,
+    std::vector<tcp::endpoint> splice_eps, core::ip_address client_ip, shared_identity corp) {
     auto& st = svc->counters();
     if (hello.status != hello_status::complete) {
         count(hello.timed_out ? st.timeouts : st.bad_client_hello);
         if (!hello.timed_out) co_await send_alert(client, alert_handshake_failure);
-        co_return;
+        co_return std::nullopt;
     }
     std::string sni = hello.info.has_sni ? hello.info.sni : std::string();
     std::string host = connect_host.empty() ? sni : connect_host;
     if (host.empty()) {
         co_await refuse_tunnel(*svc, client, "no-server-name", host, sni, client_ip, corp,
                                alert_unrecognized_name);
-        co_return;
+        co_return std::nullopt;
     }
     switch (svc->shared.routes.tls(connect_host, sni)) {
         case route::inspect:
-            co_await bump(svc, std::move(client), std::move(buf), host, port, sni, client_ip,
-                          std::move(corp));
-            co_return;
+            co_return bump_order{std::move(buf), host, port, sni, client_ip, std::move(corp)};
         case route::refuse:
             co_await refuse_tunnel(*svc, client, tls_refusal(connect_host, sni), host, sni,
                                    client_ip, corp);
-            co_return;
+            co_return std::nullopt;
         case route::splice: break;
     }
     if (splice_eps.empty()) {
@@ -140,7 +151,7 @@ asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_st
             count(dest.failure == upstream_failure::forbidden ? st.refused_destination
                                                               : st.upstream_connect_failures);
             co_await send_alert(client, alert_access_denied);
-            co_return;
+            co_return std::nullopt;
         }
         splice_eps = std::move(dest.endpoints);
     }
@@ -148,18 +159,17 @@ asio::awaitable<void> dispatch(std::shared_ptr<service::impl> svc, beast::tcp_st
         switch (svc->shared.routes.to_inspected_address(connect_host, sni)) {
             case route::inspect:
                 count(st.bumped_by_address);
-                co_await bump(svc, std::move(client), std::move(buf), sni, port, sni, client_ip,
-                              std::move(corp));
-                co_return;
+                co_return bump_order{std::move(buf), sni, port, sni, client_ip, std::move(corp)};
             case route::refuse:
                 co_await refuse_tunnel(*svc, client,
                                        sni.empty() ? "inspected-address-unnamed" : "names-disagree",
                                        host, sni, client_ip, corp);
-                co_return;
+                co_return std::nullopt;
             case route::splice: break;
         }
     }
     co_await splice_to(svc, std::move(client), std::move(buf), std::move(splice_eps));
+    co_return std::nullopt;
 }
 
 // A tunnel the CONNECT listener agreed to open.
@@ -434,6 +444,12 @@ void log_dropped(log::rate_limit& limit, const std::exception& e) {
     }
 }
 
+asio::awaitable<void> run_bump(std::shared_ptr<service::impl> svc, beast::tcp_stream& client,
+                               bump_order& o) {
+    return bump(std::move(svc), client, std::move(o.hello_bytes), std::move(o.host), o.port,
+                std::move(o.sni), o.client_ip, std::move(o.corp));
+}
+
 }  // namespace
 
 asio::awaitable<void> run_sni_session(std::shared_ptr<service::impl> svc, tcp::socket sock) {
@@ -453,8 +469,9 @@ asio::awaitable<void> run_sni_session(std::shared_ptr<service::impl> svc, tcp::s
             client_ip = *who;
             hello = co_await read_hello(client, buf, svc->opts->handshake_timeout);
         }
-        co_await dispatch(svc, std::move(client), std::move(buf), std::move(hello), {}, 443, {},
-                          client_ip, identity_by_address(*svc, client_ip));
+        auto order = co_await dispatch(svc, client, std::move(buf), std::move(hello), {}, 443, {},
+                                       client_ip, identity_by_address(*svc, client_ip));
+        if (order) co_await run_bump(svc, client, *order);
     } catch (const std::exception& e) {
         static log::rate_limit limit(std::chrono::seconds(10));
         log_dropped(limit, e);
@@ -481,8 +498,11 @@ asio::awaitable<void> run_connect_session(std::shared_ptr<service::impl> svc, tc
             if (!t) co_return;
             hello = co_await read_hello(client, buf, svc->opts->handshake_timeout);
         }
-        co_await dispatch(svc, std::move(client), std::move(buf), std::move(hello), t->target.host,
-                          t->target.port, std::move(t->endpoints), client_ip, std::move(t->corp));
+        auto order = co_await dispatch(svc, client, std::move(buf), std::move(hello),
+                                       t->target.host, t->target.port, std::move(t->endpoints),
+                                       client_ip, std::move(t->corp));
+        t.reset();
+        if (order) co_await run_bump(svc, client, *order);
     } catch (const std::exception& e) {
         static log::rate_limit limit(std::chrono::seconds(10));
         log_dropped(limit, e);
