@@ -8,6 +8,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "service_impl.hpp"
@@ -17,10 +18,10 @@ namespace consolegate::proxy {
 // `hello_bytes` is the ClientHello already read (replayed into the TLS handshake); `host` the
 // name being inspected (CONNECT authority or SNI), `sni` the SNI ("" when none), `corp` who is
 // behind the connection (identification.hpp; null when nobody established it). `stream`, the
-// caller's, gives its socket up; by reference, as a moved Beast stream would keep one more
-// timer-holding state alive per connection for its life.
+// caller's, gives its socket to TLS and is reset: a Beast stream's state (two timers) would
+// otherwise live as long as the connection (a moved one keeps its own too).
 boost::asio::awaitable<void> bump(std::shared_ptr<service::impl> svc,
-                                  boost::beast::tcp_stream& stream,
+                                  std::optional<boost::beast::tcp_stream>& stream,
                                   boost::beast::flat_buffer hello_bytes, std::string host,
                                   std::uint16_t port, std::string sni, core::ip_address client_ip,
                                   shared_identity corp);

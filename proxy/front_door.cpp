@@ -444,8 +444,8 @@ void log_dropped(log::rate_limit& limit, const std::exception& e) {
     }
 }
 
-asio::awaitable<void> run_bump(std::shared_ptr<service::impl> svc, beast::tcp_stream& client,
-                               bump_order& o) {
+asio::awaitable<void> run_bump(std::shared_ptr<service::impl> svc,
+                               std::optional<beast::tcp_stream>& client, bump_order& o) {
     return bump(std::move(svc), client, std::move(o.hello_bytes), std::move(o.host), o.port,
                 std::move(o.sni), o.client_ip, std::move(o.corp));
 }
@@ -454,7 +454,9 @@ asio::awaitable<void> run_bump(std::shared_ptr<service::impl> svc, beast::tcp_st
 
 asio::awaitable<void> run_sni_session(std::shared_ptr<service::impl> svc, tcp::socket sock) {
     try {
-        beast::tcp_stream client(std::move(sock));
+        // Optional: bump drops it (and its timers) once TLS has the socket.
+        std::optional<beast::tcp_stream> stream(std::in_place, std::move(sock));
+        auto& client = *stream;
         beast::flat_buffer buf;
         hello_read hello;
         core::ip_address client_ip;
@@ -471,7 +473,7 @@ asio::awaitable<void> run_sni_session(std::shared_ptr<service::impl> svc, tcp::s
         }
         auto order = co_await dispatch(svc, client, std::move(buf), std::move(hello), {}, 443, {},
                                        client_ip, identity_by_address(*svc, client_ip));
-        if (order) co_await run_bump(svc, client, *order);
+        if (order) co_await run_bump(svc, stream, *order);
     } catch (const std::exception& e) {
         static log::rate_limit limit(std::chrono::seconds(10));
         log_dropped(limit, e);
@@ -480,7 +482,9 @@ asio::awaitable<void> run_sni_session(std::shared_ptr<service::impl> svc, tcp::s
 
 asio::awaitable<void> run_connect_session(std::shared_ptr<service::impl> svc, tcp::socket sock) {
     try {
-        beast::tcp_stream client(std::move(sock));
+        // Optional: bump drops it (and its timers) once TLS has the socket.
+        std::optional<beast::tcp_stream> stream(std::in_place, std::move(sock));
+        auto& client = *stream;
         beast::flat_buffer buf;
         hello_read hello;
         std::optional<tunnel> t;
@@ -502,7 +506,7 @@ asio::awaitable<void> run_connect_session(std::shared_ptr<service::impl> svc, tc
                                        t->target.host, t->target.port, std::move(t->endpoints),
                                        client_ip, std::move(t->corp));
         t.reset();
-        if (order) co_await run_bump(svc, client, *order);
+        if (order) co_await run_bump(svc, stream, *order);
     } catch (const std::exception& e) {
         static log::rate_limit limit(std::chrono::seconds(10));
         log_dropped(limit, e);
