@@ -109,8 +109,10 @@ asio::awaitable<bool> wait_for_request(bumped_connection& c, int served) {
     if (c.svc->draining) co_return false;
     c.client.expires_after(served == 0 ? c.o.header_timeout : c.o.idle_timeout);
     c.client.set_idle(true);  // a long wait gives the TLS buffers back (tls_socket.hpp), cbuf's too
+    if (c.up.tls) c.up.tls->set_idle(true);  // and the kept upstream leg's (~50 KiB)
     auto [ec, n] = co_await c.client.read_some(c.cbuf, 4096);
     c.client.set_idle(false);
+    if (c.up.tls) c.up.tls->set_idle(false);
     c.guard.set_idle(false);
     if (ec) {
         if (c.client.timed_out()) count(c.st.timeouts);
@@ -540,14 +542,11 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
                                  shared_identity corp) {
     bumped_connection c(std::move(svc), client, guard, std::move(host), port, std::move(sni),
                         client_ip, std::move(corp));
-    // Allocated at the first request, not in this frame: a connection idling before its first
-    // request keeps no room for one (456 bytes; bench/proxy/idle_rss.sh). Reused after that.
-    std::unique_ptr<std::optional<exchange>> slot;
+    std::unique_ptr<std::optional<exchange>> slot;  // not in this frame: 456 B less idle
     for (int served = 0;; ++served) {
-        if (slot) slot->reset();  // the last request's parser and response, as before the wait
+        if (slot) slot->reset();  // the last request's parser and response, before the wait
         if (!co_await wait_for_request(c, served)) co_return;
-        if (!slot) slot = std::make_unique<std::optional<exchange>>();
-        exchange& r = slot->emplace();
+        exchange& r = (slot ? slot : slot = std::make_unique<std::optional<exchange>>())->emplace();
         if (!co_await read_request(c, r)) co_return;
         if (!co_await check_request(c, r)) co_return;
         co_await prepare_judgement(c, r);
@@ -569,10 +568,9 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
 
 }  // namespace
 
-asio::awaitable<void> bump(std::shared_ptr<service::impl> svc,
-                           std::optional<beast::tcp_stream>& stream, beast::flat_buffer hello_bytes,
-                           std::string host, std::uint16_t port, std::string sni,
-                           core::ip_address client_ip, shared_identity corp) {
+asio::awaitable<void> bump(std::shared_ptr<service::impl> svc, client_stream& stream,
+                           beast::flat_buffer hello_bytes, std::string host, std::uint16_t port,
+                           std::string sni, core::ip_address client_ip, shared_identity corp) {
     auto& st = svc->counters();
     auto& minter = *svc->shared.minter;
     auto leaf = minter.get(host);
@@ -583,14 +581,8 @@ asio::awaitable<void> bump(std::shared_ptr<service::impl> svc,
     tls_socket tls(stream->release_socket(), svc->shared.server_ctx->native_handle(), svc->sweeper);
     stream.reset();
     connection_guard guard(*svc, [&tls] { tls.close(); });
-    SSL* ssl = tls.native_handle();
-    if (SSL_use_certificate(ssl, leaf.get()) != 1 ||
-        SSL_use_PrivateKey(ssl, minter.leaf_key()) != 1 ||
-        SSL_add1_chain_cert(ssl, minter.ca_cert()) != 1) {
-        co_return;
-    }
-    auto hello = hello_bytes.data();
-    tls.replay(std::string(static_cast<const char*>(hello.data()), hello.size()));
+    if (!tls.use_certificate(leaf.get(), minter.leaf_key(), minter.ca_cert())) co_return;
+    tls.replay(hello_bytes.data());
     hello_bytes = beast::flat_buffer();  // this frame lives as long as the connection: 4 KiB
     tls.expires_after(svc->opts->handshake_timeout);
     auto ec = co_await tls.handshake(true);

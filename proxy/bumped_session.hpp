@@ -20,8 +20,8 @@ namespace consolegate::proxy {
 // behind the connection (identification.hpp; null when nobody established it). `stream`, the
 // caller's, gives its socket to TLS and is reset: a Beast stream's state (two timers) would
 // otherwise live as long as the connection (a moved one keeps its own too).
-boost::asio::awaitable<void> bump(std::shared_ptr<service::impl> svc,
-                                  std::optional<boost::beast::tcp_stream>& stream,
+using client_stream = std::optional<boost::beast::tcp_stream>;
+boost::asio::awaitable<void> bump(std::shared_ptr<service::impl> svc, client_stream& stream,
                                   boost::beast::flat_buffer hello_bytes, std::string host,
                                   std::uint16_t port, std::string sni, core::ip_address client_ip,
                                   shared_identity corp);

@@ -110,7 +110,14 @@ class tls_socket : public deadline_socket {
 
     SSL* native_handle() noexcept { return ssl_.get(); }
     // Bytes already read off the socket (the ClientHello), handed to OpenSSL before the socket.
-    void replay(std::string bytes) { replay_ = std::move(bytes), replay_pos_ = 0; }
+    void replay(boost::asio::const_buffer b) {
+        replay_.assign(static_cast<const char*>(b.data()), b.size()), replay_pos_ = 0;
+    }
+    // The leaf this server side presents, its key and the issuing CA. False when OpenSSL refuses.
+    bool use_certificate(X509* leaf, EVP_PKEY* key, X509* ca) noexcept {
+        return SSL_use_certificate(ssl_.get(), leaf) == 1 &&
+               SSL_use_PrivateKey(ssl_.get(), key) == 1 && SSL_add1_chain_cert(ssl_.get(), ca) == 1;
+    }
 
     boost::asio::awaitable<boost::system::error_code> handshake(bool server);
     // Like a socket's read_some: at least one byte, or an error (eof after close_notify,
@@ -135,7 +142,8 @@ class tls_socket : public deadline_socket {
 
   protected:
     // Frees OpenSSL's record buffers and parks a pending read: it ends, drops its buffer and
-    // waits for readability without one (OpenSSL reallocates on the next record).
+    // waits for readability without one (OpenSSL reallocates on the next record). With no read
+    // pending (an upstream leg between its client's requests) the read buffer goes at once.
     void release_idle() override;
 
   private:
