@@ -444,6 +444,9 @@ void tls_socket::release_idle() {
         parked_ = true;
         boost::system::error_code ignored;
         socket().cancel(ignored);  // only the idle read is pending on a waiting client socket
+    } else if (!reading_ && in_pos_ >= in_len_) {
+        in_.reset();  // nobody reads (an upstream leg between requests): wait() allocates anew
+        in_pos_ = in_len_ = 0;
     }
 }
 
