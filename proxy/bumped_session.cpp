@@ -109,7 +109,7 @@ asio::awaitable<bool> wait_for_request(bumped_connection& c, int served) {
     if (c.svc->draining) co_return false;
     c.client.expires_after(served == 0 ? c.o.header_timeout : c.o.idle_timeout);
     c.client.set_idle(true);  // a long wait gives the TLS buffers back (tls_socket.hpp), cbuf's too
-    if (c.up.tls) c.up.tls->set_idle(true);  // and the kept upstream leg's (~50 KiB)
+    if (c.up.tls) c.up.tls->set_idle(true, false);  // and the kept upstream leg's (~50 KiB)
     auto [ec, n] = co_await c.client.read_some(c.cbuf, 4096);
     c.client.set_idle(false);
     if (c.up.tls) c.up.tls->set_idle(false);

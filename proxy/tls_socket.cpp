@@ -61,8 +61,9 @@ void deadline_socket::expires_never() {
     sweeper_.unlink(this);
 }
 
-void deadline_socket::set_idle(bool idle) {
+void deadline_socket::set_idle(bool idle, bool counted) {
     idle_ = idle;
+    counted_ = counted;
     released_ = false;
     if (idle) idle_since_ = coarse_now();
 }
@@ -135,7 +136,8 @@ void deadline_sweeper::sweep() {
             }
         } else if (s->idle_ && !s->released_ && now - s->idle_since_ >= idle_release_after_) {
             s->released_ = true;
-            if (releases_counter_) releases_counter_->fetch_add(1, std::memory_order_relaxed);
+            if (releases_counter_ && s->counted_)
+                releases_counter_->fetch_add(1, std::memory_order_relaxed);
             s->release_idle();
             ++released;
         }

@@ -50,8 +50,9 @@ class deadline_socket {
     bool timed_out() const noexcept { return timed_out_; }
     void close() noexcept;
     // Marks a wait between requests: after `idle_release_after` of it the sweeper calls
-    // release_idle() once, so a parked keep-alive connection holds no I/O buffers.
-    void set_idle(bool idle);
+    // release_idle() once, so a parked keep-alive connection holds no I/O buffers. `counted`:
+    // the release counts in the sweeper's counter (client connections; not an upstream leg).
+    void set_idle(bool idle, bool counted = true);
 
   protected:
     virtual void release_idle() {}
@@ -69,6 +70,7 @@ class deadline_socket {
     bool cancel_only_ = false;  // answer_by: cancel the wait at the deadline, do not close
     bool idle_ = false;
     bool released_ = false;
+    bool counted_ = true;
 };
 
 // Per worker: one timer that runs only while some socket has a deadline, every `period`.
