@@ -15,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "consolegate/core/hex.hpp"
 #include "consolegate/core/key_file.hpp"
 
 namespace consolegate::app {
@@ -24,28 +25,11 @@ namespace {
 constexpr std::size_t max_file_bytes = 512u << 20;  // far above 100 000 entries (~300 B each)
 
 std::string hex(const unsigned char* p, std::size_t n) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out(n * 2, '0');
-    for (std::size_t i = 0; i < n; ++i) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    return out;
+    return core::to_hex({p, n});
 }
 
 bool unhex(std::string_view s, std::array<unsigned char, 32>& out) {
-    if (s.size() != out.size() * 2) return false;
-    auto val = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        return -1;
-    };
-    for (std::size_t i = 0; i < out.size(); ++i) {
-        int hi = val(s[2 * i]), lo = val(s[2 * i + 1]);
-        if (hi < 0 || lo < 0) return false;
-        out[i] = static_cast<unsigned char>(hi << 4 | lo);
-    }
-    return true;
+    return core::from_hex(s, out);
 }
 
 std::int64_t to_ms(std::chrono::system_clock::time_point t) {

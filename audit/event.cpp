@@ -13,45 +13,7 @@ namespace json = boost::json;
 
 namespace {
 
-// Field table shared by the writer and the reader, so the two can never drift apart.
-struct string_field {
-    const char* name;
-    std::string event::*member;
-};
-constexpr string_field string_fields[] = {
-    {"id", &event::id},
-    {"time", &event::time},
-    {"gateway", &event::gateway},
-    {"client", &event::client},
-    {"flow", &event::flow},
-    {"phase", &event::phase},
-    {"host", &event::host},
-    {"account", &event::account},
-    {"alias", &event::alias},
-    {"ou_path", &event::ou_path},
-    {"org", &event::org},
-    {"principal_arn", &event::principal_arn},
-    {"role", &event::role},
-    {"permission_set", &event::permission_set},
-    {"user", &event::user},
-    {"source", &event::source},
-    {"change_type", &event::change_type},
-    {"parse_error", &event::parse_error},
-    {"idc_instance", &event::idc_instance},
-    {"corp_user", &event::corp_user},
-    {"corp_source", &event::corp_source},
-    {"identity_source", &event::identity_source},
-    {"method", &event::method},
-    {"path", &event::path},
-    {"query", &event::query},
-    {"effect", &event::effect},
-    {"enforced", &event::enforced},
-    {"reason", &event::reason},
-    {"rule", &event::rule},
-    {"team_request_id", &event::team_request_id},
-    {"team_ticket", &event::team_ticket},
-    {"team_end", &event::team_end},
-};
+constexpr const auto& string_fields = event_string_fields;
 
 constexpr std::string_view kept_values[] = {"Action", "region", "SessionDuration"};
 

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "consolegate/audit/session_rows.hpp"
+#include "consolegate/core/hex.hpp"
 #include "postgres_db.hpp"
 
 namespace consolegate::audit {
@@ -27,28 +28,11 @@ constexpr const char* schema = R"sql(
 )sql";
 
 std::string hex(const std::array<unsigned char, 32>& d) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out(64, '0');
-    for (std::size_t i = 0; i < d.size(); ++i) {
-        out[2 * i] = digits[d[i] >> 4];
-        out[2 * i + 1] = digits[d[i] & 15];
-    }
-    return out;
+    return core::to_hex(d);
 }
 
 bool unhex(std::string_view s, std::array<unsigned char, 32>& out) {
-    if (s.size() != 64) return false;
-    auto val = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        return -1;
-    };
-    for (std::size_t i = 0; i < out.size(); ++i) {
-        int hi = val(s[2 * i]), lo = val(s[2 * i + 1]);
-        if (hi < 0 || lo < 0) return false;
-        out[i] = static_cast<unsigned char>(hi << 4 | lo);
-    }
-    return true;
+    return core::from_hex(s, out);
 }
 
 class postgres_session_rows final : public session_rows {

@@ -5,44 +5,7 @@
 namespace consolegate::audit::sqlite {
 namespace {
 
-struct text_column {
-    const char* name;
-    std::string event::*member;
-};
-constexpr text_column text_columns[] = {
-    {"id", &event::id},
-    {"time", &event::time},
-    {"gateway", &event::gateway},
-    {"client", &event::client},
-    {"flow", &event::flow},
-    {"phase", &event::phase},
-    {"host", &event::host},
-    {"account", &event::account},
-    {"alias", &event::alias},
-    {"ou_path", &event::ou_path},
-    {"org", &event::org},
-    {"principal_arn", &event::principal_arn},
-    {"role", &event::role},
-    {"permission_set", &event::permission_set},
-    {"user", &event::user},
-    {"source", &event::source},
-    {"change_type", &event::change_type},
-    {"parse_error", &event::parse_error},
-    {"idc_instance", &event::idc_instance},
-    {"corp_user", &event::corp_user},
-    {"corp_source", &event::corp_source},
-    {"identity_source", &event::identity_source},
-    {"method", &event::method},
-    {"path", &event::path},
-    {"query", &event::query},
-    {"effect", &event::effect},
-    {"enforced", &event::enforced},
-    {"reason", &event::reason},
-    {"rule", &event::rule},
-    {"team_request_id", &event::team_request_id},
-    {"team_ticket", &event::team_ticket},
-    {"team_end", &event::team_end},
-};
+constexpr const auto& text_columns = event_string_fields;
 constexpr int text_count = static_cast<int>(std::size(text_columns));
 static_assert(text_count + 2 == event_column_count);
 

@@ -45,6 +45,47 @@ struct event {
     friend bool operator==(const event&, const event&) = default;
 };
 
+// Every string field of an event in schema order, with its name in the JSON line and the SQLite
+// column: the one table the JSON writer and reader and the SQLite row use, so none can drift.
+struct event_string_field {
+    const char* name;
+    std::string event::*member;
+};
+inline constexpr event_string_field event_string_fields[] = {
+    {"id", &event::id},
+    {"time", &event::time},
+    {"gateway", &event::gateway},
+    {"client", &event::client},
+    {"flow", &event::flow},
+    {"phase", &event::phase},
+    {"host", &event::host},
+    {"account", &event::account},
+    {"alias", &event::alias},
+    {"ou_path", &event::ou_path},
+    {"org", &event::org},
+    {"principal_arn", &event::principal_arn},
+    {"role", &event::role},
+    {"permission_set", &event::permission_set},
+    {"user", &event::user},
+    {"source", &event::source},
+    {"change_type", &event::change_type},
+    {"parse_error", &event::parse_error},
+    {"idc_instance", &event::idc_instance},
+    {"corp_user", &event::corp_user},
+    {"corp_source", &event::corp_source},
+    {"identity_source", &event::identity_source},
+    {"method", &event::method},
+    {"path", &event::path},
+    {"query", &event::query},
+    {"effect", &event::effect},
+    {"enforced", &event::enforced},
+    {"reason", &event::reason},
+    {"rule", &event::rule},
+    {"team_request_id", &event::team_request_id},
+    {"team_ticket", &event::team_ticket},
+    {"team_end", &event::team_end},
+};
+
 // What the request alone does not say: which gateway, and where the account sits in the org.
 struct event_context {
     std::string_view gateway;
