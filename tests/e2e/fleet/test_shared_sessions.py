@@ -6,51 +6,23 @@ aws-userInfo). A session AWS opened through replica A is honoured and enforced o
 (removed, forged, unbound cookies denied there); a replica with another key is refused at start;
 with PostgreSQL stopped, the documented behaviour: a binding is kept locally (and written once the
 store is back), and B judges what it cannot look up as unbound (fail closed)."""
-import json
 import os
 import subprocess
 import sys
 import time
 import unittest
-import urllib.parse
 
 from pg_cluster import Cluster, Replica, pg_bin
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gateway"))
 from harness import BINARY, ELEVATED, PROD, SANDBOX, wait_until  # noqa: E402
+# The policy, the aws-userInfo a broker's answer carries and the Set-Cookie reader of the
+# one-gateway binding test: the fleet test plays the same sign-ins across two replicas.
+from test_session_binding import POLICY, set_cookies, user_info  # noqa: E402
 
 FLEET_KEY = "6b1f0c2d9e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c"
 OTHER_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 STORE_TIMEOUT = 1.0  # sessions.store_timeout below, in seconds
-
-POLICY = """
-[[policy.rule]]
-name = "sandbox"
-effect = "allow"
-accounts = ["%s"]
-
-[[policy.rule]]
-name = "break-glass-sign-in-only"
-effect = "allow"
-accounts = ["%s"]
-flows = ["custom-broker"]
-""" % (SANDBOX, ELEVATED)
-
-
-def user_info(account, role="Admin", session="broker-user"):
-    arn = "arn:aws:sts::%s:assumed-role/%s/%s" % (account, role, session)
-    info = {"arn": arn, "alias": "", "username": arn.split(":", 5)[5], "issuer": "",
-            "signinType": "PUBLIC"}
-    return urllib.parse.quote(json.dumps(info, separators=(",", ":")), safe="")
-
-
-def set_cookies(headers):
-    out = {}
-    for line in headers.splitlines():
-        if line.lower().startswith("set-cookie:"):
-            name, _, value = line.split(":", 1)[1].split(";", 1)[0].strip().partition("=")
-            out[name] = value
-    return out
 
 
 class SessionReplica(Replica):
