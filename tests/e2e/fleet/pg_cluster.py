@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gateway"))
@@ -93,3 +94,27 @@ class Replica(Gateway):
                                      headers={"Authorization": "Bearer " + REVIEWER_TOKEN})
         with urllib.request.urlopen(req, timeout=10) as r:
             return [json.loads(line) for line in r.read().decode().splitlines() if line.strip()]
+
+
+@unittest.skipUnless(pg_bin(), "Debian's postgresql package is not installed (scripts/setup.sh)")
+class TwoReplicas(unittest.TestCase):
+    """For the whole class: a throwaway cluster and two started replicas (`replica_class` of it),
+    `cls.replicas`; everything set up is closed whatever step failed."""
+    replica_class = Replica
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster()
+        cls.replicas = []
+        try:
+            for _ in range(2):
+                cls.replicas.append(cls.replica_class(cls.cluster).start())
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        for r in cls.replicas:
+            r.close()
+        cls.cluster.close()

@@ -7,30 +7,13 @@ import os
 import sys
 import unittest
 
-from pg_cluster import PASSWORD, Cluster, Replica, pg_bin
+from pg_cluster import PASSWORD, TwoReplicas
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gateway"))
 from harness import PROD, SANDBOX, wait_until  # noqa: E402
 
 
-@unittest.skipUnless(pg_bin(), "Debian's postgresql package is not installed (scripts/setup.sh)")
-class SharedRecordTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.cluster = Cluster()
-        cls.replicas = []
-        try:
-            for _ in range(2):
-                cls.replicas.append(Replica(cls.cluster).start())
-        except Exception:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        for r in cls.replicas:
-            r.close()
-        cls.cluster.close()
+class SharedRecordTest(TwoReplicas):
 
     def test_logs_and_the_review_api_of_either_replica_show_both(self):
         a, b = self.replicas

@@ -12,7 +12,7 @@ import sys
 import time
 import unittest
 
-from pg_cluster import Cluster, Replica, pg_bin
+from pg_cluster import Replica, TwoReplicas
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gateway"))
 from harness import BINARY, ELEVATED, PROD, SANDBOX, wait_until  # noqa: E402
@@ -59,24 +59,8 @@ class SessionReplica(Replica):
         raise AssertionError("no metric " + series)
 
 
-@unittest.skipUnless(pg_bin(), "Debian's postgresql package is not installed (scripts/setup.sh)")
-class SharedSessionsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.cluster = Cluster()
-        cls.replicas = []
-        try:
-            for _ in range(2):
-                cls.replicas.append(SessionReplica(cls.cluster).start())
-        except Exception:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        for r in cls.replicas:
-            r.close()
-        cls.cluster.close()
+class SharedSessionsTest(TwoReplicas):
+    replica_class = SessionReplica
 
     def test_a_session_bound_on_one_replica_is_honoured_and_enforced_on_the_other(self):
         a, b = self.replicas
