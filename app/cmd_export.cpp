@@ -15,19 +15,26 @@ namespace consolegate::app {
 namespace {
 
 constexpr const char* usage =
-    "usage: consolegate export aws-policies --config FILE [--policy endpoint|sign-in-rcp]\n"
-    "                                        [--out FILE]\n"
+    "usage: consolegate export aws-policies --config FILE\n"
+    "           [--policy sign-in-endpoint|console-endpoint|sign-in-rcp] [--out FILE]\n"
     "\n"
     "Writes an AWS-side policy that matches the configuration to stdout or --out:\n"
-    "  endpoint     (default) the AWS Management Console Private Access VPC endpoint policy of\n"
-    "               the enforcing rules (accounts, organizations, OU paths; account sign-up).\n"
-    "               What its grammar cannot say (roles, users, networks, corporate identity,\n"
-    "               Identity Center instances, TEAM elevation, report-only rules, other\n"
-    "               partitions) is listed on stderr as notes. `check-config` re-imports it\n"
-    "               through policy.endpoint_policies.\n"
-    "  sign-in-rcp  the resource control policy for AWS Sign-In that refuses console sign-in\n"
-    "               from anywhere but policy.aws_side's egress_networks and vpc_endpoints,\n"
-    "               except its excluded_principals.\n"
+    "  sign-in-endpoint  (default; also `endpoint`) the VPC endpoint policy of the AWS Sign-In\n"
+    "                    endpoint of Console Private Access: per enforcing rule, which accounts\n"
+    "                    and organizations may be signed in to, before authentication\n"
+    "                    (signin:Authenticate, aws:ResourceAccount / aws:ResourceOrgID) and after\n"
+    "                    it (the OAuth 2.0 actions, aws:PrincipalAccount / aws:PrincipalOrgID);\n"
+    "                    account sign-up (signin:CreateAccount).\n"
+    "  console-endpoint  the VPC endpoint policy of the console endpoint of Console Private\n"
+    "                    Access: Action \"*\" per enforcing rule, on aws:PrincipalAccount /\n"
+    "                    aws:PrincipalOrgID.\n"
+    "  sign-in-rcp       the resource control policy for AWS Sign-In that refuses console\n"
+    "                    sign-in from anywhere but policy.aws_side's egress_networks and\n"
+    "                    vpc_endpoints, except its excluded_principals.\n"
+    "What an endpoint policy cannot say (roles, users, networks, corporate identity, Identity\n"
+    "Center instances, OU paths, some flows only, TEAM elevation, report-only rules, other\n"
+    "partitions) is listed on stderr as notes. `check-config` re-imports an endpoint policy\n"
+    "through policy.endpoint_policies.\n"
     "Exit status: 0 written, 1 write failed, 2 usage or config error.\n";
 
 // Writes `json` to --out or stdout: 0, or 1 when the write failed.
@@ -65,7 +72,7 @@ int cmd_export(int argc, char** argv) {
             std::fprintf(stderr, "%s\n", core::format_diagnostic(d).c_str());
         return 2;
     }
-    auto kind = a.value("policy").value_or("endpoint");
+    auto kind = a.value("policy").value_or("sign-in-endpoint");
     if (kind == "sign-in-rcp") {
         auto out = core::export_sign_in_network_policy(loaded.cfg->policy.aws_side);
         if (!out.error.empty()) {
@@ -75,11 +82,15 @@ int cmd_export(int argc, char** argv) {
         for (const auto& n : out.notes) std::fprintf(stderr, "note: %s\n", n.c_str());
         return write_document(a.value("out"), out.json);
     }
-    if (kind != "endpoint") {
-        std::fprintf(stderr, "consolegate export: --policy must be endpoint or sign-in-rcp\n");
+    auto which = kind == "console-endpoint" ? core::endpoint_document::console
+                                            : core::endpoint_document::sign_in;
+    if (kind != "sign-in-endpoint" && kind != "endpoint" && kind != "console-endpoint") {
+        std::fprintf(stderr,
+                     "consolegate export: --policy must be sign-in-endpoint, console-endpoint or "
+                     "sign-in-rcp\n");
         return 2;
     }
-    auto out = core::export_endpoint_policy(loaded.cfg->policy);
+    auto out = core::export_endpoint_policy(loaded.cfg->policy, which);
     for (const auto& n : out.notes) std::fprintf(stderr, "note: %s\n", n.c_str());
     return write_document(a.value("out"), out.json);
 }

@@ -29,18 +29,31 @@ std::string file_stem(std::string_view file) {
 
 // AWS Sign-In's endpoint-policy actions (Console Private Access, sign-in endpoint) and the flows
 // each one is: signin:Authenticate (pre-auth) is the console sign-in itself; the OAuth 2.0 pair
-// (post-auth) is `aws login`; signin:CreateAccount is decided by policy.account_sign_up.
+// (post-auth) is `aws login`, and the second half of every console sign-in (a Deny of it
+// refuses those too: importer::statement); signin:CreateAccount is decided by
+// policy.account_sign_up.
+enum class signin_phase : std::uint8_t { pre_auth, post_auth, sign_up };
 struct signin_action {
     std::string_view name;
+    signin_phase phase;
     std::initializer_list<sign_in_flow> flows;
 };
+constexpr std::initializer_list<sign_in_flow> console_sign_in_flows = {
+    sign_in_flow::iam_user,        sign_in_flow::root,          sign_in_flow::saml,
+    sign_in_flow::identity_center, sign_in_flow::custom_broker, sign_in_flow::switch_role};
 const signin_action signin_actions[] = {
-    {"signin:Authenticate",
-     {sign_in_flow::iam_user, sign_in_flow::root, sign_in_flow::saml, sign_in_flow::identity_center,
-      sign_in_flow::custom_broker, sign_in_flow::switch_role}},
-    {"signin:AuthorizeOAuth2Access", {sign_in_flow::cli_sign_in}},
-    {"signin:CreateOAuth2Token", {sign_in_flow::cli_sign_in}},
-    {"signin:CreateAccount", {}},
+    {"signin:Authenticate", signin_phase::pre_auth, console_sign_in_flows},
+    {"signin:AuthorizeOAuth2Access", signin_phase::post_auth, {sign_in_flow::cli_sign_in}},
+    {"signin:CreateOAuth2Token", signin_phase::post_auth, {sign_in_flow::cli_sign_in}},
+    {"signin:CreateAccount", signin_phase::sign_up, {}},
+};
+
+// What a statement's Action names.
+struct actions_named {
+    bool signin_only = false;  // AWS Sign-In actions only (not "*")
+    bool pre_auth = false;     // signin:Authenticate
+    bool post_auth = false;    // the OAuth 2.0 pair
+    bool sign_up = false;      // signin:CreateAccount
 };
 
 class importer {
@@ -107,19 +120,21 @@ class importer {
 
     // "*" (every flow, as before) or AWS Sign-In actions, globs allowed (IAM compares action
     // names case-insensitively): the rule then selects the flows of the actions named.
-    void action(const json::value& v, const std::string& path, rule_config& rule, bool& sign_up,
-                bool& signin_only) {
+    void action(const json::value& v, const std::string& path, rule_config& rule,
+                actions_named& named) {
         std::vector<std::string_view> vals;
         if (!strings(v, path, vals)) return;
         if (std::find(vals.begin(), vals.end(), "*") != vals.end()) return;
-        signin_only = true;
+        named.signin_only = true;
         std::set<sign_in_flow> flows;
         for (auto a : vals) {
             bool any = false;
             for (const auto& sa : signin_actions) {
                 if (!glob_match(a, sa.name, glob_case::insensitive)) continue;
                 any = true;
-                if (sa.flows.size() == 0) sign_up = true;
+                named.pre_auth |= sa.phase == signin_phase::pre_auth;
+                named.post_auth |= sa.phase == signin_phase::post_auth;
+                named.sign_up |= sa.phase == signin_phase::sign_up;
                 flows.insert(sa.flows.begin(), sa.flows.end());
             }
             if (!any) {
@@ -138,7 +153,8 @@ class importer {
     // authentication: the same selector. Under Action "*" (the console endpoint policy) they
     // name the resources a console session reaches, which the gateway does not judge.
     void condition(const json::value& v, const std::string& path, rule_config& rule,
-                   bool signin_only) {
+                   const actions_named& named, const std::string& name) {
+        bool signin_only = named.signin_only;
         const auto* ops = v.if_object();
         if (!ops) {
             error(path, "must be an object");
@@ -177,6 +193,16 @@ class importer {
                     }
                     lower = lower == "aws:resourceaccount" ? "aws:principalaccount"
                                                            : "aws:principalorgid";
+                } else if (named.pre_auth && lower.starts_with("aws:principal")) {
+                    // AWS Management Console, "Trusted identities": before authentication
+                    // "only resource-based condition keys are available".
+                    error(key_path, "statement \"" + name + "\": " + std::string(key) +
+                                        " is not available before authentication, and the "
+                                        "statement names signin:Authenticate: AWS would never "
+                                        "match it there (write aws:ResourceAccount / "
+                                        "aws:ResourceOrgID in a statement of signin:Authenticate, "
+                                        "aws:Principal* in one of the OAuth 2.0 actions)");
+                    continue;
                 }
                 if (lower != "aws:principalaccount" && lower != "aws:principalorgid" &&
                     lower != "aws:principalorgpaths") {
@@ -252,8 +278,7 @@ class importer {
         auto before = out_.diagnostics.size();
         rule_config rule;
         rule.where.file = file_;
-        bool sign_up = false;      // the statement names signin:CreateAccount
-        bool signin_only = false;  // Action names AWS Sign-In actions only (not "*")
+        actions_named named;
         bool has_effect = false, has_principal = false;
         const json::value* condition_value = nullptr;
         std::string condition_path;
@@ -282,7 +307,7 @@ class importer {
                 has_principal = true;
                 only_star(val, kp, true);
             } else if (key == "Action") {
-                action(val, kp, rule, sign_up, signin_only);
+                action(val, kp, rule, named);
             } else if (key == "Resource") {
                 only_star(val, kp, false);
             } else if (key == "Condition") {
@@ -294,12 +319,23 @@ class importer {
                 error(kp, "unknown statement element");
             }
         }
-        if (condition_value) condition(*condition_value, condition_path, rule, signin_only);
+        auto name = sid.empty() ? "statement-" + std::to_string(n) : sid;
+        if (condition_value) condition(*condition_value, condition_path, rule, named, name);
         if (!has_effect) error(path, "missing \"Effect\"");
         if (!has_principal) error(path, "missing \"Principal\"");
         if (out_.diagnostics.size() != before) return;
-        auto name = sid.empty() ? "statement-" + std::to_string(n) : sid;
-        if (sign_up) {
+        if (named.sign_up && condition_value) {
+            // AWS Management Console, "Trusted identities": signin:CreateAccount "uses an
+            // anonymous principal ... and does not support condition keys", so a condition
+            // never matches sign-up and the statement does not reach it.
+            if (!named.pre_auth && !named.post_auth) {
+                error(path, "statement \"" + name +
+                                "\": signin:CreateAccount takes no condition keys (sign-up "
+                                "has an anonymous principal), so this statement would never "
+                                "match; write it without a Condition");
+                return;
+            }
+        } else if (named.sign_up) {
             if (rule.effect == rule_effect::allow) {
                 error(path, "statement \"" + name +
                                 "\": signin:CreateAccount cannot be allowed by a rule; account "
@@ -309,6 +345,13 @@ class importer {
             }
             out_.denies_account_sign_up = true;
             if (rule.flows.empty()) return;  // only CreateAccount: the setting is the rule
+        }
+        if (named.post_auth && rule.effect == rule_effect::deny) {
+            // A console sign-in goes through the OAuth 2.0 pair after authentication: AWS's
+            // Deny of it refuses console sign-in too.
+            std::set<sign_in_flow> flows(rule.flows.begin(), rule.flows.end());
+            flows.insert(console_sign_in_flows.begin(), console_sign_in_flows.end());
+            rule.flows.assign(flows.begin(), flows.end());
         }
         rule.name = stem_ + ":" + name;
         rule.description = "imported from endpoint policy " + file_;

@@ -1,5 +1,5 @@
-// The gateway's policy as a Console Private Access VPC endpoint policy
-// (include/consolegate/core/endpoint_policy.hpp says what is exported and what is noted).
+// The gateway's policy as the two Console Private Access VPC endpoint policies, AWS Sign-In's and
+// the console's (include/consolegate/core/endpoint_policy.hpp says what is exported and noted).
 #include <boost/json.hpp>
 
 #include "consolegate/core/endpoint_policy.hpp"
@@ -31,26 +31,41 @@ json::array strings(const std::vector<std::string>& v) {
     return a;
 }
 
-// The AWS Sign-In actions a rule's flows stand for; "*" for every flow.
-std::optional<json::value> actions_of(const rule_config& r) {
-    if (r.flows.empty()) return json::value("*");
-    bool authenticate = false, cli = false;
-    for (auto f : r.flows) {
-        if (f == sign_in_flow::cli_sign_in) {
-            cli = true;
-        } else if (f != sign_in_flow::identity_center_portal &&
-                   f != sign_in_flow::account_sign_up) {
-            authenticate = true;
-        }
-    }
-    json::array a;
-    if (authenticate) a.emplace_back("signin:Authenticate");
-    if (cli) {
-        a.emplace_back("signin:AuthorizeOAuth2Access");
-        a.emplace_back("signin:CreateOAuth2Token");
-    }
-    if (a.empty()) return std::nullopt;
-    return json::value(std::move(a));
+bool has(const std::vector<sign_in_flow>& flows, sign_in_flow f) {
+    return std::find(flows.begin(), flows.end(), f) != flows.end();
+}
+
+// The flows through AWS Sign-In: the console sign-ins (signin:Authenticate before
+// authentication, then signin:AuthorizeOAuth2Access and signin:CreateOAuth2Token: "console
+// sign-in uses OAuth 2.0, which flows through all three actions", AWS Sign-In User Guide) and
+// `aws login` (the OAuth 2.0 pair).
+constexpr sign_in_flow sign_in_endpoint_flows[] = {
+    sign_in_flow::iam_user,        sign_in_flow::root,          sign_in_flow::saml,
+    sign_in_flow::identity_center, sign_in_flow::custom_broker, sign_in_flow::switch_role,
+    sign_in_flow::cli_sign_in};
+// The flows that are console use, which the console endpoint's policy (Action "*") judges.
+constexpr sign_in_flow console_endpoint_flows[] = {sign_in_flow::iam_user,
+                                                   sign_in_flow::root,
+                                                   sign_in_flow::saml,
+                                                   sign_in_flow::identity_center,
+                                                   sign_in_flow::custom_broker,
+                                                   sign_in_flow::switch_role,
+                                                   sign_in_flow::multi_session,
+                                                   sign_in_flow::console_session,
+                                                   sign_in_flow::api_credentials,
+                                                   sign_in_flow::ams_change};
+
+enum class coverage { all, some, none };
+
+// How much of what the endpoint judges a rule's flows select. AWS's endpoint policies name no
+// flows: a rule of every flow the endpoint sees is exported as it is, one of some of them
+// cannot be.
+template <std::size_t N>
+coverage coverage_of(const rule_config& r, const sign_in_flow (&endpoint)[N]) {
+    if (r.flows.empty()) return coverage::all;
+    std::size_t n = 0;
+    for (auto f : endpoint) n += has(r.flows, f) ? 1 : 0;
+    return n == 0 ? coverage::none : n == N ? coverage::all : coverage::some;
 }
 
 // Selectors the endpoint policy cannot express, by their config key.
@@ -71,87 +86,145 @@ std::string joined(const std::vector<std::string>& v) {
     return s;
 }
 
+// The organizations an allow selects: its org_ids, else the organizations its OU paths are in
+// (a path's first segment: AWS documents no OU-path key for these endpoints).
+std::vector<std::string> organizations_of(const rule_config& r) {
+    if (!r.org_ids.empty() || r.ou_paths.empty()) return r.org_ids;
+    std::vector<std::string> orgs;
+    for (const auto& p : r.ou_paths) {
+        auto org = p.substr(0, p.find('/'));
+        if (std::find(orgs.begin(), orgs.end(), org) == orgs.end()) orgs.push_back(org);
+    }
+    return orgs;
+}
+
+// `{"StringEquals": {account_key: [...], org_key: [...]}}`, or nothing for a rule of every
+// account.
+json::object account_condition(const rule_config& r, std::string_view account_key,
+                               std::string_view org_key) {
+    json::object eq;
+    if (!r.accounts.empty()) {
+        json::array ids;
+        for (const auto& a : r.accounts) ids.emplace_back(a.str());
+        eq[account_key] = std::move(ids);
+    }
+    auto orgs = organizations_of(r);
+    if (!orgs.empty()) eq[org_key] = strings(orgs);
+    if (eq.empty()) return {};
+    return json::object{{"StringEquals", std::move(eq)}};
+}
+
+json::object statement(std::string sid, bool deny, json::value actions, json::object condition) {
+    json::object s{{"Sid", std::move(sid)},
+                   {"Effect", deny ? "Deny" : "Allow"},
+                   {"Principal", "*"},
+                   {"Action", std::move(actions)},
+                   {"Resource", "*"}};
+    if (!condition.empty()) s["Condition"] = std::move(condition);
+    return s;
+}
+
+// Whether the rule can be exported to `which`; notes what is left out or exported wider.
+bool exportable(const rule_config& r, endpoint_document which, std::vector<std::string>& notes) {
+    auto rule = "rule \"" + r.name + "\"";
+    if ((r.partitions & partition_bit(partition::aws)) == 0) {
+        notes.push_back(rule +
+                        ": selects only another partition (GovCloud or China), not "
+                        "exported (Console Private Access is the commercial partition's)");
+        return false;
+    }
+    if (r.partitions != partition_bit(partition::aws)) {
+        notes.push_back(rule + ": exported for the commercial partition only");
+    }
+    if (r.report_only) {
+        notes.push_back(rule + ": report-only, not exported (the AWS side has no report-only)");
+        return false;
+    }
+    bool sign_in = which == endpoint_document::sign_in;
+    auto cover =
+        sign_in ? coverage_of(r, sign_in_endpoint_flows) : coverage_of(r, console_endpoint_flows);
+    if (cover == coverage::none) {
+        notes.push_back(
+            rule +
+            (sign_in ? ": selects no flow through AWS Sign-In" : ": selects no console flow") +
+            ", not exported");
+        return false;
+    }
+    bool deny = r.effect == rule_effect::deny;
+    auto narrow = gateway_only(r);
+    if (cover == coverage::some) narrow.push_back("flows");
+    if (deny && !r.ou_paths.empty()) narrow.push_back("ou_paths");
+    if (deny && !narrow.empty()) {
+        notes.push_back(rule + ": a deny narrowed by " + joined(narrow) +
+                        ", which the endpoint policy cannot express; not exported (it would "
+                        "refuse more on the AWS side than the gateway does)");
+        return false;
+    }
+    if (!narrow.empty()) {
+        notes.push_back(rule + ": exported without " + joined(narrow) +
+                        " (the gateway alone narrows by them)");
+    }
+    if (!r.ou_paths.empty()) {
+        notes.push_back(rule +
+                        ": ou_paths exported as their organization (AWS documents no "
+                        "OU-path condition key for Console Private Access endpoints)");
+    }
+    if (r.effect == rule_effect::allow_with_elevation) {
+        notes.push_back(rule +
+                        ": allow-with-elevation exported as Allow (the gateway alone checks "
+                        "TEAM)");
+    }
+    return true;
+}
+
 }  // namespace
 
-endpoint_policy_export export_endpoint_policy(const policy_config& policy) {
+endpoint_policy_export export_endpoint_policy(const policy_config& policy,
+                                              endpoint_document which) {
     endpoint_policy_export out;
     json::array statements;
     std::vector<std::string> sids;
+    bool sign_in = which == endpoint_document::sign_in;
     for (const auto& r : policy.rules) {
-        auto rule = "rule \"" + r.name + "\"";
-        if ((r.partitions & partition_bit(partition::aws)) == 0) {
-            out.notes.push_back(rule +
-                                ": selects only another partition (GovCloud or China), not "
-                                "exported (Console Private Access is the commercial partition's)");
-            continue;
-        }
-        if (r.partitions != partition_bit(partition::aws)) {
-            out.notes.push_back(rule + ": exported for the commercial partition only");
-        }
-        if (r.report_only) {
-            out.notes.push_back(rule +
-                                ": report-only, not exported (the AWS side has no report-only)");
-            continue;
-        }
-        auto actions = actions_of(r);
-        if (!actions) {
-            out.notes.push_back(rule +
-                                ": selects only flows that are not AWS Sign-In actions "
-                                "(identity-center-portal), not exported");
-            continue;
-        }
-        auto narrow = gateway_only(r);
+        if (!exportable(r, which, out.notes)) continue;
         bool deny = r.effect == rule_effect::deny;
-        if (deny && !narrow.empty()) {
-            out.notes.push_back(rule + ": a deny narrowed by " + joined(narrow) +
-                                ", which the endpoint policy cannot express; not exported (it "
-                                "would refuse more on the AWS side than the gateway does)");
+        if (!sign_in) {
+            // The console endpoint: Action "*" on the signed-in identity (aws:Principal*).
+            statements.emplace_back(
+                statement(sid_of(r.name, sids), deny, "*",
+                          account_condition(r, "aws:PrincipalAccount", "aws:PrincipalOrgID")));
             continue;
         }
-        if (!narrow.empty()) {
-            out.notes.push_back(rule + ": exported without " + joined(narrow) +
-                                " (the gateway alone narrows by them)");
-        }
-        if (r.effect == rule_effect::allow_with_elevation) {
-            out.notes.push_back(rule +
-                                ": allow-with-elevation exported as Allow (the gateway "
-                                "alone checks TEAM)");
-        }
-        json::object s;
-        s["Sid"] = sid_of(r.name, sids);
-        s["Effect"] = deny ? "Deny" : "Allow";
-        s["Principal"] = "*";
-        s["Action"] = *actions;
-        s["Resource"] = "*";
-        json::object cond;
-        if (!r.accounts.empty() || !r.org_ids.empty()) {
-            json::object eq;
-            if (!r.accounts.empty()) {
-                json::array ids;
-                for (const auto& a : r.accounts) ids.emplace_back(a.str());
-                eq["aws:PrincipalAccount"] = std::move(ids);
-            }
-            if (!r.org_ids.empty()) eq["aws:PrincipalOrgID"] = strings(r.org_ids);
-            cond["StringEquals"] = std::move(eq);
-        }
-        if (!r.ou_paths.empty()) {
-            cond["ForAnyValue:StringLike"] =
-                json::object{{"aws:PrincipalOrgPaths", strings(r.ou_paths)}};
-        }
-        if (!cond.empty()) s["Condition"] = std::move(cond);
-        statements.emplace_back(std::move(s));
+        // The Sign-In endpoint: before authentication only aws:ResourceAccount /
+        // aws:ResourceOrgID say which account is signed in to; after it aws:Principal* do
+        // (AWS Management Console, "Trusted identities", AWS Sign-In VPC endpoint examples).
+        statements.emplace_back(
+            statement(sid_of(r.name + "PreAuth", sids), deny, json::array{"signin:Authenticate"},
+                      account_condition(r, "aws:ResourceAccount", "aws:ResourceOrgID")));
+        statements.emplace_back(
+            statement(sid_of(r.name + "PostAuth", sids), deny,
+                      json::array{"signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"},
+                      account_condition(r, "aws:PrincipalAccount", "aws:PrincipalOrgID")));
     }
-    if (policy.account_sign_up == sign_up_action::deny) {
-        statements.emplace_back(json::object{{"Sid", sid_of("NoAccountSignUp", sids)},
-                                             {"Effect", "Deny"},
-                                             {"Principal", "*"},
-                                             {"Action", "signin:CreateAccount"},
-                                             {"Resource", "*"}});
+    if (sign_in && policy.account_sign_up == sign_up_action::deny) {
+        statements.emplace_back(
+            statement(sid_of("NoAccountSignUp", sids), true, "signin:CreateAccount", {}));
+    } else if (sign_in) {
+        out.notes.push_back(
+            "policy.account_sign_up is report-only, but the Sign-In endpoint refuses "
+            "signin:CreateAccount unless a statement allows it (AWS's \"AllowAccountSignup\" "
+            "statement, added by hand, lets sign-up through)");
+    }
+    bool any_allow = false;
+    for (const auto& s : statements) any_allow = any_allow || s.at("Effect") == "Allow";
+    if (!any_allow) {
+        out.notes.push_back(
+            "no allow rule could be exported: an endpoint policy without an Allow "
+            "refuses every sign-in through the endpoint");
     }
     if (statements.empty()) {
-        out.notes.push_back(
-            "no rule could be exported: an endpoint policy without an Allow "
-            "refuses every sign-in through the endpoint");
+        // IAM refuses an empty Statement list; this one allows nothing, as an empty one would.
+        statements.emplace_back(statement(sid_of("NothingExported", sids), true, "*", {}));
     }
     json::object doc{{"Version", "2012-10-17"}, {"Statement", std::move(statements)}};
     out.json = json::serialize(doc);

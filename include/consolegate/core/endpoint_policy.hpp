@@ -5,12 +5,22 @@
 // Accepted (IAM policy grammar, as the endpoint accepts it for the console):
 //   {"Version": "2012-10-17", "Id": "…", "Statement": [ … ] | { … }}
 //   statement: "Sid" (optional), "Effect": "Allow" | "Deny", "Principal": "*" | {"AWS": "*"},
-//              "Action": "*" (every flow) or AWS Sign-In actions (globs, case-insensitive):
+//              "Action": "*" (every flow: the console endpoint's policy) or AWS Sign-In actions
+//              (the Sign-In endpoint's; globs, case-insensitive):
 //                signin:Authenticate          -> the console sign-in flows (pre-auth)
 //                signin:AuthorizeOAuth2Access,
-//                signin:CreateOAuth2Token     -> cli-sign-in (`aws login`, post-auth)
-//                signin:CreateAccount         -> policy.account_sign_up: a Deny requires it to
-//                                                be "deny"; an Allow is a diagnostic
+//                signin:CreateOAuth2Token     -> post-auth: an Allow selects cli-sign-in (`aws
+//                                                login`; a console sign-in also needs
+//                                                signin:Authenticate allowed), a Deny
+//                                                cli-sign-in and the console sign-in flows
+//                                                (console sign-in goes through both after
+//                                                authentication, AWS Sign-In User Guide)
+//                signin:CreateAccount         -> policy.account_sign_up: an unconditioned Deny
+//                                                requires it to be "deny"; an unconditioned
+//                                                Allow is a diagnostic; under a Condition it is
+//                                                not selected (AWS gives sign-up no condition
+//                                                keys), and a statement of it alone is a
+//                                                diagnostic (it would never match)
 //              "Resource": "*" (a string or a list holding only "*"),
 //              "Condition" (optional) with operators
 //                StringEquals | StringLike | ForAnyValue:StringEquals | ForAnyValue:StringLike
@@ -20,12 +30,14 @@
 //                aws:PrincipalOrgPaths  -> rule_config::ou_paths (StringLike semantics)
 //                aws:ResourceAccount,
 //                aws:ResourceOrgID      -> accounts, org_ids, in statements whose Action names
-//                                          AWS Sign-In actions only: the Sign-In endpoint
-//                                          policy's pre-authentication keys (the account signed
-//                                          in to, AWS Management Console "Trusted identities");
+//                                          AWS Sign-In actions only: the account signed in to
+//                                          (AWS Management Console, "Trusted identities");
 //                                          under Action "*" they name the resources a console
 //                                          session reaches and are a diagnostic
-//              each with a string or a non-empty list of strings.
+//              each with a string or a non-empty list of strings. Before authentication
+//              (signin:Authenticate) AWS has only the aws:Resource* keys: an aws:Principal* key
+//              in a statement naming it is a diagnostic naming the statement (AWS evaluates it
+//              as absent, so the statement would match no console sign-in there).
 // Everything else is a diagnostic, never a silently wider rule: other keys, operators
 // (StringNotEquals, …IfExists, Null, ForAllValues:…), NotAction/NotPrincipal/NotResource,
 // wildcards in account or org values (rules hold exact IDs), a key constrained twice (IAM ANDs
@@ -35,6 +47,7 @@
 //
 // Rule names: "<file stem>:<Sid>" or "<file stem>:statement-<n>" (n from 1).
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,25 +75,37 @@ endpoint_policy_import import_endpoint_policy(std::string_view json, std::string
 
 namespace consolegate::core {
 
-// The other direction: the gateway's policy as a Console Private Access VPC endpoint policy
-// (`consolegate export aws-policies`), so the AWS side can be kept in agreement with it.
-// Exported, one statement per enforcing rule ("Sid" = the rule name without non-alphanumerics):
-//   accounts -> aws:PrincipalAccount (StringEquals), org_ids -> aws:PrincipalOrgID
-//   (StringEquals), ou_paths -> aws:PrincipalOrgPaths (ForAnyValue:StringLike); flows -> the
-//   AWS Sign-In actions (cli-sign-in -> AuthorizeOAuth2Access + CreateOAuth2Token, the console
-//   flows -> Authenticate; none = "*"); allow-with-elevation exports as Allow (TEAM gating stays
-//   the gateway's); policy.account_sign_up = "deny" -> Deny signin:CreateAccount.
-// What the endpoint policy grammar cannot say is noted, never silently changed: an allow that
+// The other direction: the gateway's policy as the Console Private Access VPC endpoint policies
+// (`consolegate export aws-policies`), so the AWS side can be kept in agreement with it. Console
+// Private Access has two endpoints, each with its own policy (AWS Management Console, "Trusted
+// identities"):
+//   sign_in  the AWS Sign-In endpoint. Per enforcing rule two statements ("Sid" = the rule name
+//            without non-alphanumerics + "PreAuth" / "PostAuth"): signin:Authenticate with
+//            aws:ResourceAccount / aws:ResourceOrgID (before authentication AWS knows only the
+//            account signed in to, as the resource), and signin:AuthorizeOAuth2Access +
+//            signin:CreateOAuth2Token with aws:PrincipalAccount / aws:PrincipalOrgID (after it);
+//            policy.account_sign_up = "deny" -> Deny signin:CreateAccount (unconditioned: AWS
+//            gives sign-up no condition keys).
+//   console  the console endpoint. Per enforcing rule one statement, Action "*", with
+//            aws:PrincipalAccount / aws:PrincipalOrgID.
+// Conditions are StringEquals; accounts -> the account key, org_ids -> the organization key;
+// allow-with-elevation exports as Allow (TEAM gating stays the gateway's).
+// What the endpoint policy grammar cannot say is noted, never silently changed: AWS documents
+// no OU-path key for either endpoint, so an allow's ou_paths are exported as their organization;
+// the actions are phases of every sign-in, not flows (console sign-in goes through all three,
+// AWS Sign-In User Guide), so an allow of some flows is exported for all of them; an allow that
 // also selects roles, users, client networks, corporate users or groups, or Identity Center
-// instances is exported wider (those narrow on the gateway only); such a deny is not exported
-// (exporting it wider would refuse more on the AWS side than the gateway does); report-only
-// rules and identity-center-portal-only rules are not exported. Importing the document gives
-// back the exported rules' accounts, organizations, OU paths and effects.
+// instances is exported wider (those narrow on the gateway only); a deny narrowed by any of
+// these is not exported (exporting it wider would refuse more on the AWS side than the gateway
+// does); report-only rules, rules of other partitions only and rules of no flow the endpoint
+// sees are not exported. Importing the document gives back the exported rules' accounts,
+// organizations and effects (the sign-in document as two rules each, one per phase).
+enum class endpoint_document : std::uint8_t { sign_in, console };
 struct endpoint_policy_export {
     std::string json;                // the policy document (compact JSON)
     std::vector<std::string> notes;  // one line per rule exported wider or left out
 };
-endpoint_policy_export export_endpoint_policy(const policy_config& policy);
+endpoint_policy_export export_endpoint_policy(const policy_config& policy, endpoint_document which);
 
 // The AWS side's own network restriction (`consolegate export aws-policies --policy
 // sign-in-rcp`): a resource control policy for AWS Sign-In that denies console sign-in

@@ -312,32 +312,88 @@ class ElevationsTest(unittest.TestCase):
 
 
 class ExportTest(unittest.TestCase):
-    ACTIONS = {"*", "signin:Authenticate", "signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token",
-               "signin:CreateAccount"}
+    PRE_AUTH = ["signin:Authenticate"]
+    POST_AUTH = ["signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"]
 
-    def test_every_shipped_policy_exports_an_endpoint_policy_that_imports_back(self):
-        for config in (os.path.join(SOURCE_DIR, "config", "demo.toml"),
-                       os.path.join(SOURCE_DIR, "config", "example.toml"), POLICY):
-            with self.subTest(config=config), tempfile.TemporaryDirectory() as d:
-                out = os.path.join(d, "endpoint.json")
-                r = cg("export", "aws-policies", "--config", config, "--out", out)
-                self.assertEqual(r.returncode, 0, r.stderr)
-                self.assertTrue(all(l.startswith("note: ") for l in r.stderr.splitlines()), r.stderr)
-                with open(out) as f:
-                    doc = json.load(f)
-                self.assertEqual(doc["Version"], "2012-10-17")
-                self.assertTrue(doc["Statement"])
-                for s in doc["Statement"]:
-                    self.assertEqual((s["Principal"], s["Resource"]), ("*", "*"))
-                    actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
-                    self.assertTrue(set(actions) <= self.ACTIONS, s)
-                # check-config re-imports it as the endpoint policy of a policy of its own.
-                cfg = os.path.join(d, "reimport.toml")
-                with open(cfg, "w") as f:
-                    f.write('[dns]\nenabled = false\n[proxy]\nenabled = false\n'
-                            '[policy]\nendpoint_policies = ["endpoint.json"]\n')
-                r = cg("check-config", cfg)
-                self.assertEqual(r.returncode, 0, r.stderr)
+    def check_endpoint_grammar(self, doc, kind):
+        """IAM policy grammar of a Console Private Access endpoint policy as AWS documents it
+        (AWS Management Console, "Trusted identities"): Principal and Resource "*"; on the Sign-In
+        endpoint signin:Authenticate with aws:ResourceAccount / aws:ResourceOrgID only (before
+        authentication), the OAuth 2.0 pair with aws:PrincipalAccount / aws:PrincipalOrgID, and
+        signin:CreateAccount without conditions; on the console endpoint Action "*" with
+        aws:Principal* keys."""
+        self.assertLessEqual(set(doc), {"Version", "Id", "Statement"})
+        self.assertEqual(doc["Version"], "2012-10-17")
+        self.assertIsInstance(doc["Statement"], list)
+        self.assertTrue(doc["Statement"])
+        self.assertLessEqual(len(json.dumps(doc, separators=(",", ":"))), 20480)
+        sids = [s["Sid"] for s in doc["Statement"]]
+        self.assertEqual(len(sids), len(set(sids)), sids)
+        for s in doc["Statement"]:
+            self.assertLessEqual(set(s), {"Sid", "Effect", "Principal", "Action", "Resource", "Condition"})
+            self.assertRegex(s["Sid"], r"^[A-Za-z0-9]+$")
+            self.assertIn(s["Effect"], {"Allow", "Deny"})
+            self.assertEqual((s["Principal"], s["Resource"]), ("*", "*"))
+            actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
+            if kind == "console-endpoint" or actions == ["*"]:
+                self.assertEqual(actions, ["*"], s)
+                allowed = {"aws:PrincipalAccount", "aws:PrincipalOrgID"}
+            elif actions == self.PRE_AUTH:
+                allowed = {"aws:ResourceAccount", "aws:ResourceOrgID"}
+            elif actions == self.POST_AUTH:
+                allowed = {"aws:PrincipalAccount", "aws:PrincipalOrgID"}
+            else:
+                self.assertEqual((actions, s["Effect"]), (["signin:CreateAccount"], "Deny"))
+                allowed = set()
+            for op, keys in s.get("Condition", {}).items():
+                self.assertEqual(op, "StringEquals", s)
+                for key, values in keys.items():
+                    self.assertIn(key, allowed, s)
+                    self.assertIsInstance(values, list)
+                    self.assertTrue(values)
+                    for v in values:
+                        self.assertRegex(v, r"^\d{12}$" if key.endswith("Account") else r"^o-[a-z0-9]{10,32}$")
+
+    def test_every_shipped_config_exports_endpoint_policies_that_import_back(self):
+        configs = self.shipped_configs() + [POLICY]
+        for config in configs:
+            for kind in (None, "sign-in-endpoint", "endpoint", "console-endpoint"):
+                with self.subTest(config=config, kind=kind), tempfile.TemporaryDirectory() as d:
+                    out = os.path.join(d, "endpoint.json")
+                    args = ["export", "aws-policies", "--config", config, "--out", out]
+                    if kind:
+                        args += ["--policy", kind]
+                    r = cg(*args)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    self.assertTrue(all(l.startswith("note: ") for l in r.stderr.splitlines()), r.stderr)
+                    with open(out) as f:
+                        doc = json.load(f)
+                    self.check_endpoint_grammar(doc, kind or "sign-in-endpoint")
+                    # check-config re-imports it as the endpoint policy of a policy of its own.
+                    cfg = os.path.join(d, "reimport.toml")
+                    with open(cfg, "w") as f:
+                        f.write('[dns]\nenabled = false\n[proxy]\nenabled = false\n'
+                                '[policy]\nendpoint_policies = ["endpoint.json"]\n')
+                    r = cg("check-config", cfg)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_an_old_style_sign_in_endpoint_policy_is_refused_naming_the_statement(self):
+        """aws:PrincipalAccount before authentication, as this export wrote it before: AWS never
+        matches it there, and check-config says which statement."""
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "old.json"), "w") as f:
+                json.dump({"Version": "2012-10-17", "Statement": [
+                    {"Sid": "ourPreAuth", "Effect": "Allow", "Principal": "*",
+                     "Action": ["signin:Authenticate"], "Resource": "*",
+                     "Condition": {"StringEquals": {"aws:PrincipalAccount": ["111122223333"]}}}]}, f)
+            cfg = os.path.join(d, "c.toml")
+            with open(cfg, "w") as f:
+                f.write('[dns]\nenabled = false\n[proxy]\nenabled = false\n'
+                        '[policy]\nendpoint_policies = ["old.json"]\n')
+            r = cg("check-config", cfg)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn('statement "ourPreAuth": aws:PrincipalAccount is not available before authentication',
+                          r.stderr + r.stdout)
 
     @staticmethod
     def shipped_configs():
@@ -395,7 +451,7 @@ class ExportTest(unittest.TestCase):
         self.assertGreaterEqual(exported, 1)
         r = cg("export", "aws-policies", "--config", configs[0], "--policy", "iam")
         self.assertEqual(r.returncode, 2)
-        self.assertIn("endpoint or sign-in-rcp", r.stderr)
+        self.assertIn("sign-in-endpoint, console-endpoint or sign-in-rcp", r.stderr)
 
     def test_usage_errors_exit_2(self):
         self.assertEqual(cg("export").returncode, 2)

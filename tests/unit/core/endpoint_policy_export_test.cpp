@@ -10,6 +10,7 @@
 #include "consolegate/core/principal.hpp"
 
 namespace cc = consolegate::core;
+namespace bj = boost::json;
 
 namespace {
 
@@ -20,26 +21,55 @@ cc::rule_config rule(const char* name, cc::rule_effect e) {
     return r;
 }
 
-// What an endpoint policy can say of a rule: effect, accounts, organizations, OU paths, flows.
-using gist = std::tuple<cc::rule_effect, std::vector<std::string>, std::vector<std::string>,
-                        std::vector<std::string>, bool>;
+// What an endpoint policy can say of a rule: effect, accounts, organizations.
+using gist = std::tuple<cc::rule_effect, std::vector<std::string>, std::vector<std::string>>;
 gist gist_of(const cc::rule_config& r) {
     std::vector<std::string> accounts;
     for (auto a : r.accounts) accounts.push_back(a.str());
     auto effect =
         r.effect == cc::rule_effect::deny ? cc::rule_effect::deny : cc::rule_effect::allow;
-    return {effect, accounts, r.org_ids, r.ou_paths, r.flows.empty()};
+    return {effect, accounts, r.org_ids};
 }
 
-}  // namespace
+std::vector<gist> sorted_unique(std::vector<gist> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+}
 
-TEST(endpoint_policy_export, importing_the_export_gives_back_the_same_accounts_orgs_and_paths) {
+bool noted(const std::vector<std::string>& notes, std::string_view what) {
+    return std::any_of(notes.begin(), notes.end(),
+                       [&](const std::string& n) { return n.find(what) != std::string::npos; });
+}
+
+std::vector<std::string> actions_of(const bj::value& statement) {
+    std::vector<std::string> out;
+    const auto& a = statement.at("Action");
+    if (a.is_string()) return {std::string(a.as_string())};
+    for (const auto& x : a.as_array()) out.emplace_back(x.as_string());
+    return out;
+}
+
+std::vector<std::string> condition_keys(const bj::value& statement) {
+    std::vector<std::string> keys;
+    const auto* cond = statement.as_object().if_contains("Condition");
+    if (!cond) return keys;
+    for (const auto& [op, ks] : cond->as_object()) {
+        EXPECT_EQ(op, "StringEquals");
+        for (const auto& [k, v] : ks.as_object()) keys.emplace_back(k);
+    }
+    return keys;
+}
+
+// The rules every test exports: an organization, two accounts denied, an elevation rule, an
+// OU-path allow, and a deny of `aws login` alone.
+cc::policy_config mixed_policy() {
     using E = cc::rule_effect;
     cc::policy_config p;
     auto sandbox = rule("sandbox-ou", E::allow);
     sandbox.ou_paths = {"o-a1b2c3d4e5/r-ab12/ou-ab12-33333333/*"};
     auto org = rule("whole org", E::allow);
-    org.org_ids = {"o-a1b2c3d4e5"};
+    org.org_ids = {"o-f6g7h8i9j0"};
     auto prod = rule("no-prod", E::deny);
     prod.accounts = {*cc::account_id::parse("012345678901"),
                      *cc::account_id::parse("111122223333")};
@@ -49,33 +79,129 @@ TEST(endpoint_policy_export, importing_the_export_gives_back_the_same_accounts_o
     auto elevated = rule("break-glass", E::allow_with_elevation);
     elevated.accounts = {*cc::account_id::parse("666677778888")};
     p.rules = {sandbox, org, prod, cli, elevated};
+    return p;
+}
 
-    auto out = cc::export_endpoint_policy(p);
+}  // namespace
+
+// AWS Management Console, "Trusted identities", AWS Sign-In VPC endpoint examples: before
+// authentication only aws:ResourceAccount / aws:ResourceOrgID are available (the account signed
+// in to), after it aws:Principal*. The export before this wrote aws:PrincipalAccount in its
+// signin:Authenticate statements, which AWS would never match there.
+TEST(endpoint_policy_export, sign_in_endpoint_uses_resource_keys_before_authentication) {
+    auto out = cc::export_endpoint_policy(mixed_policy(), cc::endpoint_document::sign_in);
+    auto doc = bj::parse(out.json);
+    int pre = 0, post = 0;
+    for (const auto& s : doc.at("Statement").as_array()) {
+        auto actions = actions_of(s);
+        auto keys = condition_keys(s);
+        if (actions == std::vector<std::string>{"signin:Authenticate"}) {
+            ++pre;
+            for (const auto& k : keys) EXPECT_TRUE(k.starts_with("aws:Resource")) << k;
+        } else if (actions == std::vector<std::string>{"signin:AuthorizeOAuth2Access",
+                                                       "signin:CreateOAuth2Token"}) {
+            ++post;
+            for (const auto& k : keys) EXPECT_TRUE(k.starts_with("aws:Principal")) << k;
+        } else {
+            EXPECT_EQ(actions, std::vector<std::string>{"signin:CreateAccount"}) << out.json;
+            EXPECT_EQ(s.at("Effect"), "Deny");
+            EXPECT_TRUE(keys.empty());  // sign-up has no condition keys
+        }
+    }
+    EXPECT_EQ(pre, 4) << out.json;  // the `aws login`-only deny is left out
+    EXPECT_EQ(post, 4) << out.json;
+}
+
+// The same accounts as AWS's own example ("Allow sign-in only for specific accounts") give
+// AWS's document, Sids apart.
+TEST(endpoint_policy_export, an_account_allow_list_is_aws_documented_sign_in_policy) {
+    cc::policy_config p;
+    auto r = rule("ours", cc::rule_effect::allow);
+    r.accounts = {*cc::account_id::parse("123456789012"), *cc::account_id::parse("210987654321")};
+    p.rules = {r};
+    auto doc = bj::parse(cc::export_endpoint_policy(p, cc::endpoint_document::sign_in).json);
+    auto accounts = bj::array{"123456789012", "210987654321"};
+    auto want = bj::parse(R"({"Version":"2012-10-17","Statement":[
+      {"Sid":"oursPreAuth","Effect":"Allow","Principal":"*","Action":["signin:Authenticate"],
+       "Resource":"*","Condition":{"StringEquals":{"aws:ResourceAccount":[]}}},
+      {"Sid":"oursPostAuth","Effect":"Allow","Principal":"*",
+       "Action":["signin:AuthorizeOAuth2Access","signin:CreateOAuth2Token"],"Resource":"*",
+       "Condition":{"StringEquals":{"aws:PrincipalAccount":[]}}},
+      {"Sid":"NoAccountSignUp","Effect":"Deny","Principal":"*","Action":"signin:CreateAccount",
+       "Resource":"*"}]})");
+    auto& st = want.at("Statement").as_array();
+    st[0].at("Condition").at("StringEquals").at("aws:ResourceAccount") = accounts;
+    st[1].at("Condition").at("StringEquals").at("aws:PrincipalAccount") = accounts;
+    EXPECT_EQ(doc, want) << bj::serialize(doc);
+}
+
+TEST(endpoint_policy_export, importing_the_sign_in_export_gives_back_the_accounts_and_orgs) {
+    using E = cc::rule_effect;
+    using F = cc::sign_in_flow;
+    auto p = mixed_policy();
+    auto out = cc::export_endpoint_policy(p, cc::endpoint_document::sign_in);
     auto back = cc::import_endpoint_policy(out.json, "exported.json");
     ASSERT_TRUE(back.ok()) << out.json;
     EXPECT_TRUE(back.denies_account_sign_up);
-    std::vector<gist> want, got;
-    for (const auto& r : p.rules) want.push_back(gist_of(r));
+    // Each exported rule comes back as two, one per phase, with its effect, accounts and
+    // organizations; the OU-path allow as its organization; together they select every flow
+    // through AWS Sign-In.
+    std::vector<gist> want{{E::allow, {}, {"o-a1b2c3d4e5"}},
+                           {E::allow, {}, {"o-f6g7h8i9j0"}},
+                           {E::deny, {"012345678901", "111122223333"}, {}},
+                           {E::allow, {"666677778888"}, {}}};
+    std::vector<gist> got;
     for (const auto& r : back.rules) got.push_back(gist_of(r));
-    std::sort(want.begin(), want.end());
-    std::sort(got.begin(), got.end());
-    EXPECT_EQ(got, want) << out.json;
-    // The CLI-only deny names the CLI actions only; the elevation rule is an Allow, with a note.
-    auto doc = boost::json::parse(out.json).as_object();
-    bool cli_actions = false;
-    for (auto& s : doc.at("Statement").as_array()) {
-        if (s.at("Sid") == "nocliinshared") {
-            cli_actions = s.at("Action") == boost::json::array{"signin:AuthorizeOAuth2Access",
-                                                               "signin:CreateOAuth2Token"};
+    EXPECT_EQ(sorted_unique(got), sorted_unique(want)) << out.json;
+    ASSERT_EQ(back.rules.size(), 8u) << out.json;
+    for (std::size_t i = 0; i < back.rules.size(); i += 2) {
+        const auto& pre = back.rules[i];
+        const auto& post = back.rules[i + 1];
+        EXPECT_TRUE(pre.name.ends_with("PreAuth")) << pre.name;
+        EXPECT_TRUE(post.name.ends_with("PostAuth")) << post.name;
+        EXPECT_EQ(gist_of(pre), gist_of(post));
+        std::vector<F> flows = pre.flows;
+        flows.insert(flows.end(), post.flows.begin(), post.flows.end());
+        for (auto f : {F::iam_user, F::root, F::saml, F::identity_center, F::custom_broker,
+                       F::switch_role, F::cli_sign_in}) {
+            EXPECT_NE(std::find(flows.begin(), flows.end(), f), flows.end()) << pre.name;
         }
     }
-    EXPECT_TRUE(cli_actions) << out.json;
-    ASSERT_EQ(out.notes.size(), 1u);
-    EXPECT_NE(out.notes[0].find("break-glass"), std::string::npos);
+    EXPECT_EQ(out.json.find("222233334444"), std::string::npos) << out.json;
+    EXPECT_TRUE(noted(out.notes, "rule \"no-cli-in-shared\": a deny narrowed by flows"));
+    EXPECT_TRUE(noted(out.notes, "rule \"break-glass\": allow-with-elevation"));
+    EXPECT_TRUE(noted(out.notes, "rule \"sandbox-ou\": ou_paths exported as their organization"));
+    EXPECT_EQ(out.notes.size(), 3u);
+}
+
+TEST(endpoint_policy_export, importing_the_console_export_gives_back_the_same_rules) {
+    using E = cc::rule_effect;
+    auto p = mixed_policy();
+    auto out = cc::export_endpoint_policy(p, cc::endpoint_document::console);
+    auto doc = bj::parse(out.json);
+    for (const auto& s : doc.at("Statement").as_array()) {
+        EXPECT_EQ(s.at("Action"), "*");
+        for (const auto& k : condition_keys(s)) EXPECT_TRUE(k.starts_with("aws:Principal")) << k;
+    }
+    auto back = cc::import_endpoint_policy(out.json, "console.json");
+    ASSERT_TRUE(back.ok()) << out.json;
+    EXPECT_FALSE(back.denies_account_sign_up);  // sign-up is the Sign-In endpoint's
+    std::vector<gist> got;
+    for (const auto& r : back.rules) {
+        EXPECT_TRUE(r.flows.empty()) << r.name;
+        got.push_back(gist_of(r));
+    }
+    EXPECT_EQ(got, (std::vector<gist>{{E::allow, {}, {"o-a1b2c3d4e5"}},
+                                      {E::allow, {}, {"o-f6g7h8i9j0"}},
+                                      {E::deny, {"012345678901", "111122223333"}, {}},
+                                      {E::allow, {"666677778888"}, {}}}))
+        << out.json;
+    EXPECT_TRUE(noted(out.notes, "rule \"no-cli-in-shared\": selects no console flow"));
 }
 
 TEST(endpoint_policy_export, what_the_grammar_cannot_say_is_noted_and_never_narrows_aws_side) {
     using E = cc::rule_effect;
+    using F = cc::sign_in_flow;
     cc::policy_config p;
     p.account_sign_up = cc::sign_up_action::report_only;
     auto admins = rule("admins-only-in-prod", E::allow);
@@ -89,24 +215,60 @@ TEST(endpoint_policy_export, what_the_grammar_cannot_say_is_noted_and_never_narr
     trial.report_only = true;
     auto portal = rule("our-idc", E::allow);
     portal.identity_center_instances = {"d-1234567890"};
-    portal.flows = {cc::sign_in_flow::identity_center_portal};
-    p.rules = {admins, contractors, trial, portal};
+    portal.flows = {F::identity_center_portal};
+    auto no_root = rule("no-root-in-prod", E::deny);
+    no_root.accounts = {*cc::account_id::parse("012345678901")};
+    no_root.flows = {F::root};
+    auto ou_deny = rule("no-suspended", E::deny);
+    ou_deny.ou_paths = {"o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"};
+    auto saml = rule("saml-only", E::allow);
+    saml.accounts = {*cc::account_id::parse("444455556666")};
+    saml.flows = {F::saml};
+    p.rules = {admins, contractors, trial, portal, no_root, ou_deny, saml};
 
-    auto out = cc::export_endpoint_policy(p);
-    auto back = cc::import_endpoint_policy(out.json, "exported.json");
-    ASSERT_TRUE(back.ok()) << out.json;
-    EXPECT_FALSE(back.denies_account_sign_up);  // report-only sign-up: nothing to deny
-    // Only the allow survives, wider (every role): the narrowed deny, the report-only rule and
-    // the portal rule are left out rather than refusing more than the gateway does.
-    ASSERT_EQ(back.rules.size(), 1u) << out.json;
-    EXPECT_EQ(back.rules[0].effect, E::allow);
-    EXPECT_TRUE(back.rules[0].roles.empty());
-    ASSERT_EQ(out.notes.size(), 4u);
-    for (const char* name : {"admins-only-in-prod", "contractors-no-prod", "trial", "our-idc"}) {
-        EXPECT_TRUE(std::any_of(out.notes.begin(), out.notes.end(), [&](const std::string& n) {
-            return n.find(name) != std::string::npos;
-        })) << name;
+    for (auto which : {cc::endpoint_document::sign_in, cc::endpoint_document::console}) {
+        auto out = cc::export_endpoint_policy(p, which);
+        auto back = cc::import_endpoint_policy(out.json, "exported.json");
+        ASSERT_TRUE(back.ok()) << out.json;
+        EXPECT_FALSE(back.denies_account_sign_up);  // report-only sign-up: nothing to deny
+        // Only the allows survive, wider (every role, every flow): the narrowed denies, the
+        // report-only rule and the portal rule are left out rather than refusing more than the
+        // gateway does.
+        for (const auto& r : back.rules) {
+            EXPECT_EQ(r.effect, E::allow) << r.name;
+            EXPECT_TRUE(r.roles.empty());
+        }
+        EXPECT_EQ(out.json.find("Deny"), std::string::npos) << out.json;
+        for (const char* note :
+             {"rule \"admins-only-in-prod\": exported without roles",
+              "rule \"contractors-no-prod\": a deny narrowed by corp_groups", "rule \"trial\"",
+              "rule \"our-idc\": selects no", "rule \"no-root-in-prod\": a deny narrowed by flows",
+              "rule \"no-suspended\": a deny narrowed by ou_paths",
+              "rule \"saml-only\": exported without flows"}) {
+            EXPECT_TRUE(noted(out.notes, note)) << note;
+        }
+        EXPECT_EQ(noted(out.notes, "policy.account_sign_up is report-only"),
+                  which == cc::endpoint_document::sign_in);
     }
+}
+
+// Nothing exportable: still a document IAM accepts (a Statement list may not be empty), which
+// allows nothing, as the endpoint would with no Allow; the note says so.
+TEST(endpoint_policy_export, a_policy_of_denies_only_is_noted_and_still_valid) {
+    cc::policy_config p;
+    auto r = rule("trial", cc::rule_effect::deny);
+    r.report_only = true;
+    p.rules = {r};
+    auto out = cc::export_endpoint_policy(p, cc::endpoint_document::console);
+    auto doc = bj::parse(out.json);
+    ASSERT_EQ(doc.at("Statement").as_array().size(), 1u) << out.json;
+    EXPECT_EQ(doc.at("Statement").at(0).at("Effect"), "Deny");
+    EXPECT_TRUE(noted(out.notes, "without an Allow refuses every sign-in"));
+    auto back = cc::import_endpoint_policy(out.json, "none.json");
+    ASSERT_TRUE(back.ok());
+    ASSERT_EQ(back.rules.size(), 1u);
+    EXPECT_EQ(back.rules[0].effect, cc::rule_effect::deny);
+    EXPECT_TRUE(back.rules[0].accounts.empty());
 }
 
 TEST(endpoint_policy_export, sids_are_alphanumeric_and_unique) {
@@ -116,10 +278,17 @@ TEST(endpoint_policy_export, sids_are_alphanumeric_and_unique) {
         r.accounts = {*cc::account_id::parse("012345678901")};
         p.rules.push_back(r);
     }
-    auto doc = boost::json::parse(cc::export_endpoint_policy(p).json).as_object();
-    std::vector<std::string> sids;
-    for (auto& s : doc.at("Statement").as_array()) sids.emplace_back(s.at("Sid").as_string());
-    EXPECT_EQ(sids, (std::vector<std::string>{"ab", "ab2", "Rule", "NoAccountSignUp"}));
+    auto sids_of = [&](cc::endpoint_document which) {
+        auto doc = bj::parse(cc::export_endpoint_policy(p, which).json).as_object();
+        std::vector<std::string> sids;
+        for (auto& s : doc.at("Statement").as_array()) sids.emplace_back(s.at("Sid").as_string());
+        return sids;
+    };
+    EXPECT_EQ(sids_of(cc::endpoint_document::console),
+              (std::vector<std::string>{"ab", "ab2", "Rule"}));
+    EXPECT_EQ(sids_of(cc::endpoint_document::sign_in),
+              (std::vector<std::string>{"abPreAuth", "abPostAuth", "abPreAuth2", "abPostAuth2",
+                                        "PreAuth", "PostAuth", "NoAccountSignUp"}));
 }
 
 // Rules of another partition never reach the commercial endpoint policy (the same account ID
@@ -136,16 +305,16 @@ TEST(endpoint_policy_export, rules_of_other_partitions_stay_out) {
     both.accounts = {*cc::account_id::parse("111122223333")};
     both.partitions = p.partitions;
     p.rules = {gov, both};
-    auto out = cc::export_endpoint_policy(p);
-    EXPECT_EQ(out.json.find("777788889999"), std::string::npos) << out.json;
-    EXPECT_NE(out.json.find("111122223333"), std::string::npos) << out.json;
-    auto back = cc::import_endpoint_policy(out.json, "export.json");
-    ASSERT_TRUE(back.ok());
-    ASSERT_EQ(back.rules.size(), 1u);
-    EXPECT_EQ(gist_of(back.rules[0]), gist_of(both));
-    EXPECT_TRUE(std::any_of(out.notes.begin(), out.notes.end(), [](const std::string& n) {
-        return n.find("rule \"gov\": selects only another partition") != std::string::npos;
-    }));
+    for (auto which : {cc::endpoint_document::sign_in, cc::endpoint_document::console}) {
+        auto out = cc::export_endpoint_policy(p, which);
+        EXPECT_EQ(out.json.find("777788889999"), std::string::npos) << out.json;
+        EXPECT_NE(out.json.find("111122223333"), std::string::npos) << out.json;
+        auto back = cc::import_endpoint_policy(out.json, "export.json");
+        ASSERT_TRUE(back.ok());
+        ASSERT_FALSE(back.rules.empty());
+        for (const auto& r : back.rules) EXPECT_EQ(gist_of(r), gist_of(both));
+        EXPECT_TRUE(noted(out.notes, "rule \"gov\": selects only another partition"));
+    }
 }
 
 namespace {

@@ -234,6 +234,23 @@ INSTANTIATE_TEST_SUITE_P(
                 "\"aws:ResourceAccount\":\"111122223333\",\"aws:PrincipalAccount\":"
                 "\"111122223333\"}}}]}",
                 "constrained twice"},
+        // Before authentication only aws:Resource* keys exist ("Trusted identities").
+        bad_row{"principal account before authentication",
+                "{\"Statement\":[{\"Sid\":\"PreAuth\",\"Effect\":\"Allow\",\"Principal\":\"*\","
+                "\"Action\":\"signin:Authenticate\",\"Condition\":{\"StringEquals\":{"
+                "\"aws:PrincipalAccount\":\"111122223333\"}}}]}",
+                "statement \"PreAuth\": aws:PrincipalAccount is not available before "
+                "authentication"},
+        bad_row{"principal org by an action glob",
+                "{\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":"
+                "\"signin:*\",\"Condition\":{\"StringLike\":{\"aws:PrincipalOrgPaths\":"
+                "\"o-a1b2c3d4e5/*\"}}}]}",
+                "statement \"statement-1\": aws:PrincipalOrgPaths is not available before"},
+        bad_row{"sign-up under a condition",
+                "{\"Statement\":[{\"Sid\":\"NoSignUp\",\"Effect\":\"Deny\",\"Principal\":\"*\","
+                "\"Action\":\"signin:CreateAccount\",\"Condition\":{\"StringEquals\":{"
+                "\"aws:ResourceAccount\":\"111122223333\"}}}]}",
+                "statement \"NoSignUp\": signin:CreateAccount takes no condition keys"},
         bad_row{"source address",
                 "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":"
                 "\"signin:Authenticate\",\"Condition\":{\"StringEquals\":{"
@@ -262,16 +279,19 @@ TEST(endpoint_policy, all_problems_in_one_run) {
     EXPECT_EQ(r.diagnostics.size(), 3u) << all(r);
 }
 
+// Before authentication (signin:Authenticate) AWS has only aws:ResourceAccount /
+// aws:ResourceOrgID (AWS Management Console, "Trusted identities"); this test wrote
+// aws:PrincipalAccount there, which AWS never matches and the importer now refuses.
 TEST(endpoint_policy, sign_in_actions_select_their_flows) {
     using F = cc::sign_in_flow;
     auto r = cc::import_endpoint_policy(R"({"Statement":[
       {"Sid":"Console","Effect":"Allow","Principal":"*","Action":"signin:Authenticate",
-       "Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}},
+       "Resource":"*","Condition":{"StringEquals":{"aws:ResourceAccount":"111122223333"}}},
       {"Sid":"Cli","Effect":"Allow","Principal":"*",
        "Action":["signin:CreateOAuth2Token","SIGNIN:authorizeoauth2access"],
        "Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}},
       {"Sid":"NoProd","Effect":"Deny","Principal":"*","Action":"signin:*",
-       "Condition":{"StringEquals":{"aws:PrincipalAccount":"444455556666"}}}]})",
+       "Condition":{"StringEquals":{"aws:ResourceAccount":"444455556666"}}}]})",
                                         "signin.json");
     ASSERT_TRUE(r.ok()) << all(r);
     ASSERT_EQ(r.rules.size(), 3u);
@@ -281,7 +301,13 @@ TEST(endpoint_policy, sign_in_actions_select_their_flows) {
     // signin:* is every sign-in action, not every flow: console use is the console endpoint's.
     EXPECT_EQ(r.rules[2].flows, (std::vector<F>{F::iam_user, F::root, F::saml, F::identity_center,
                                                 F::custom_broker, F::switch_role, F::cli_sign_in}));
-    EXPECT_TRUE(r.denies_account_sign_up);
+    // Its Condition never matches sign-up, which has no condition keys (an anonymous
+    // principal, "Trusted identities"): signin:CreateAccount is not denied by it.
+    EXPECT_FALSE(r.denies_account_sign_up);
+    auto unconditioned = cc::import_endpoint_policy(
+        R"({"Statement":{"Effect":"Deny","Principal":"*","Action":"signin:*"}})", "all.json");
+    ASSERT_TRUE(unconditioned.ok()) << all(unconditioned);
+    EXPECT_TRUE(unconditioned.denies_account_sign_up);
 
     // Allowed to sign in to the console is not allowed to get CLI credentials for the account.
     cc::policy_config c;
@@ -350,4 +376,34 @@ TEST(endpoint_policy, the_documented_sign_in_endpoint_policy_imports) {
     ASSERT_TRUE(r.ok()) << all(r);
     ASSERT_EQ(r.rules.size(), 1u);
     EXPECT_EQ(r.rules[0].accounts.size(), 1u);
+}
+
+// After authentication a console sign-in goes through the OAuth 2.0 pair too ("Console sign-in
+// uses OAuth 2.0, which flows through all three actions", AWS Sign-In User Guide): a Deny of it
+// refuses console sign-in as well as `aws login`; an Allow of it alone lets no console sign-in
+// through on AWS (signin:Authenticate must be allowed too), so it selects `aws login`.
+TEST(endpoint_policy, a_deny_after_authentication_refuses_console_sign_in_too) {
+    using F = cc::sign_in_flow;
+    auto r = cc::import_endpoint_policy(R"({"Statement":[
+      {"Sid":"NoPostAuth","Effect":"Deny","Principal":"*",
+       "Action":["signin:AuthorizeOAuth2Access","signin:CreateOAuth2Token"],
+       "Condition":{"StringEquals":{"aws:PrincipalAccount":"444455556666"}}},
+      {"Sid":"PostAuth","Effect":"Allow","Principal":"*","Action":"signin:CreateOAuth2Token",
+       "Condition":{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}}]})",
+                                        "post.json");
+    ASSERT_TRUE(r.ok()) << all(r);
+    ASSERT_EQ(r.rules.size(), 2u);
+    EXPECT_EQ(r.rules[0].flows, (std::vector<F>{F::iam_user, F::root, F::saml, F::identity_center,
+                                                F::custom_broker, F::switch_role, F::cli_sign_in}));
+    EXPECT_EQ(r.rules[1].flows, std::vector<F>{F::cli_sign_in});
+    cc::policy_config c;
+    c.rules = r.rules;
+    cc::compiled_policy p(c);
+    cc::sign_in_attempt a;
+    a.account = aid("444455556666");
+    a.flow = F::saml;
+    auto now = std::chrono::system_clock::time_point{};
+    auto d = cc::evaluate(a, p, cc::elevation_view::unavailable(), now);
+    EXPECT_EQ(d.verdict, cc::effect::deny);
+    EXPECT_EQ(d.rule, "post:NoPostAuth");
 }
