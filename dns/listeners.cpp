@@ -1,6 +1,7 @@
 #include "listeners.hpp"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <optional>
 
+#include "consolegate/log/log.hpp"
 #include "consolegate/net/proxy_protocol.hpp"
 #include "worker.hpp"
 
@@ -134,63 +136,98 @@ void listeners::close() {
 }
 
 asio::awaitable<void> listeners::udp_loop(listeners* self, udp::socket* s) {
+    const auto protocol = s->local_endpoint().protocol();
+    const int fd = s->native_handle();
+    asio::steady_timer backoff(s->get_executor());
     for (;;) {
         auto [ec] = co_await s->async_wait(udp::socket::wait_read, token);
         if (self->w_.stopped || ec == asio::error::operation_aborted) co_return;
-        if (!ec) self->drain_udp(*s);
+        if (ec || !self->drain_udp(*s)) continue;
+        // Drained outside epoll: back in before waiting again (the kernel checks readiness on
+        // EPOLL_CTL_ADD, so nothing that arrived meanwhile is missed). Only an epoll entry the
+        // kernel refuses (ENOMEM) fails; datagrams queue in the socket while it retries.
+        for (boost::system::error_code e;;) {
+            s->assign(protocol, fd, e);
+            if (!e) break;
+            log::write(log::level::error, "dns", "cannot wait on the udp socket, retrying",
+                       {{"error", e.message()}});
+            backoff.expires_after(std::chrono::milliseconds(100));
+            co_await backoff.async_wait(token);
+            if (self->w_.stopped) {
+                ::close(fd);  // released: close() no longer owns it
+                co_return;
+            }
+        }
     }
 }
 
-void listeners::drain_udp(udp::socket& s) {
+// Serves the queued datagrams. A busy socket leaves epoll while it is drained: registered, it
+// has a waiter, and every datagram sent wakes its wait queue (sock_wfree -> ep_poll_callback,
+// which finds no EPOLLOUT interest), about 3-5 % of the CPU under load (bench/RESULTS.md). It
+// leaves after a full batch only, so a lone query pays no epoll_ctl. Returns true when the
+// socket was released: the caller assigns it back.
+bool listeners::drain_udp(udp::socket& s) {
     const int fd = s.native_handle();
+    bool released = false;
+    for (int round = 0; round < 64 && !w_.stopped; ++round) {  // then yield to other work
+        const std::size_t got = serve_udp_batch(fd);
+        if (got == 0) break;
+        if (got == udp_batch && !released) {
+            boost::system::error_code ec;
+            s.release(ec);
+            released = !ec;
+        }
+        // No early return on a short batch: under load more datagrams arrived while this batch
+        // was served, and one recvmmsg finding nothing is cheaper than going back to epoll.
+    }
+    return released;
+}
+
+// One recvmmsg, the answers, one sendmmsg (more if the kernel takes part of it); returns the
+// datagrams received.
+std::size_t listeners::serve_udp_batch(int fd) {
     static thread_local std::array<std::array<std::uint8_t, max_udp_message>, udp_batch> in;
     static thread_local std::array<std::array<std::uint8_t, max_udp_message>, udp_batch> out;
     std::array<mmsghdr, udp_batch> rx{}, tx{};
     std::array<iovec, udp_batch> rx_iov{}, tx_iov{};
     std::array<sockaddr_storage, udp_batch> peers{};
-    for (int round = 0; round < 64 && !w_.stopped; ++round) {  // then yield to other work
-        for (std::size_t i = 0; i < udp_batch; ++i) {
-            rx_iov[i] = {in[i].data(), in[i].size()};
-            rx[i].msg_hdr = {};
-            rx[i].msg_hdr.msg_name = &peers[i];
-            rx[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-            rx[i].msg_hdr.msg_iov = &rx_iov[i];
-            rx[i].msg_hdr.msg_iovlen = 1;
-        }
-        const int got = ::recvmmsg(fd, rx.data(), udp_batch, MSG_DONTWAIT, nullptr);
-        if (got <= 0) return;
-        const auto now = w_.now_ms();
-        unsigned nout = 0;
-        for (std::size_t i = 0; i < static_cast<std::size_t>(got); ++i) {
-            auto& h = rx[i];
-            if (h.msg_hdr.msg_flags & MSG_TRUNC) {
-                w_.st.dropped.fetch_add(1, std::memory_order_relaxed);
-                continue;
-            }
-            client c;
-            c.udp_fd = fd;
-            c.peer = peers[i];
-            c.peer_len = h.msg_hdr.msg_namelen;
-            c.address = from_sockaddr(c.peer);
-            const auto n = w_.handle({in[i].data(), h.msg_len}, c, false, now, out[nout]);
-            if (n == 0) continue;
-            tx_iov[nout] = {out[nout].data(), n};
-            tx[nout].msg_hdr = {};
-            tx[nout].msg_hdr.msg_name = &peers[i];
-            tx[nout].msg_hdr.msg_namelen = h.msg_hdr.msg_namelen;
-            tx[nout].msg_hdr.msg_iov = &tx_iov[nout];
-            tx[nout].msg_hdr.msg_iovlen = 1;
-            ++nout;
-        }
-        for (unsigned sent = 0; sent < nout;) {
-            const int r = ::sendmmsg(fd, tx.data() + sent, nout - sent, MSG_DONTWAIT);
-            if (r <= 0) break;
-            sent += static_cast<unsigned>(r);
-        }
-        // No early return on a short batch: under load more datagrams arrived while this batch
-        // was served, and one recvmmsg finding nothing is cheaper than going back to epoll
-        // (epoll_wait + epoll_ctl to re-arm).
+    for (std::size_t i = 0; i < udp_batch; ++i) {
+        rx_iov[i] = {in[i].data(), in[i].size()};
+        rx[i].msg_hdr.msg_name = &peers[i];
+        rx[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+        rx[i].msg_hdr.msg_iov = &rx_iov[i];
+        rx[i].msg_hdr.msg_iovlen = 1;
     }
+    const int got = ::recvmmsg(fd, rx.data(), udp_batch, MSG_DONTWAIT, nullptr);
+    if (got <= 0) return 0;
+    const auto now = w_.now_ms();
+    unsigned nout = 0;
+    for (std::size_t i = 0; i < static_cast<std::size_t>(got); ++i) {
+        auto& h = rx[i];
+        if (h.msg_hdr.msg_flags & MSG_TRUNC) {
+            w_.st.dropped.fetch_add(1, std::memory_order_relaxed);
+            continue;
+        }
+        client c;
+        c.udp_fd = fd;
+        c.peer = peers[i];
+        c.peer_len = h.msg_hdr.msg_namelen;
+        c.address = from_sockaddr(c.peer);
+        const auto n = w_.handle({in[i].data(), h.msg_len}, c, false, now, out[nout]);
+        if (n == 0) continue;
+        tx_iov[nout] = {out[nout].data(), n};
+        tx[nout].msg_hdr.msg_name = &peers[i];
+        tx[nout].msg_hdr.msg_namelen = h.msg_hdr.msg_namelen;
+        tx[nout].msg_hdr.msg_iov = &tx_iov[nout];
+        tx[nout].msg_hdr.msg_iovlen = 1;
+        ++nout;
+    }
+    for (unsigned sent = 0; sent < nout;) {
+        const int r = ::sendmmsg(fd, tx.data() + sent, nout - sent, MSG_DONTWAIT);
+        if (r <= 0) break;
+        sent += static_cast<unsigned>(r);
+    }
+    return static_cast<std::size_t>(got);
 }
 
 asio::awaitable<void> listeners::accept_loop(listeners* self, tcp::acceptor* a) {

@@ -36,7 +36,8 @@ class listeners {
                                                     boost::asio::ip::tcp::acceptor* a);
     static boost::asio::awaitable<void> tcp_session(listeners* self,
                                                     std::shared_ptr<tcp_connection> c);
-    void drain_udp(boost::asio::ip::udp::socket& s);
+    bool drain_udp(boost::asio::ip::udp::socket& s);
+    std::size_t serve_udp_batch(int fd);
 
     worker& w_;
     std::vector<std::unique_ptr<boost::asio::ip::udp::socket>> udp_sockets_;

@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -78,6 +79,19 @@ class running_gateway {
     const stats& counters() const { return stats_; }
     service& svc() { return *svc_; }
     void advance(std::chrono::milliseconds d) { clock_.advance(d); }
+    // Holds the worker's thread until the returned function is called: datagrams sent meanwhile
+    // queue in the socket and are read as one backlog.
+    std::function<void()> hold() {
+        auto gate = std::make_shared<std::promise<void>>();
+        std::promise<void> held;
+        auto held_future = held.get_future();
+        boost::asio::post(io_, [open = gate->get_future(), held = std::move(held)]() mutable {
+            held.set_value();
+            open.wait();
+        });
+        held_future.wait();
+        return [gate] { gate->set_value(); };
+    }
 
   private:
     manual_clock clock_;
@@ -530,6 +544,56 @@ TEST_F(gateway, udp_burst_is_answered_in_full_and_byte_identical) {
         EXPECT_EQ(got.at(i), expect) << "query " << i;
     }
     EXPECT_EQ(gw.counters().dropped.load(), 0u);
+}
+
+// A backlog fills whole recvmmsg batches, so the socket is drained outside epoll
+// (dns/listeners.cpp): every query is answered, and after each backlog the socket is waited on
+// again (a lone query is answered).
+TEST_F(gateway, udp_backlogs_are_answered_and_the_socket_is_waited_on_again) {
+    running_gateway gw(base_options(nsd.port()));
+    const auto lone = t::udp_exchange(gw.port(), t::make_query("www.example.test", 1, 7, true));
+    ASSERT_TRUE(lone);  // also fills the cache: the backlogs need no upstream
+    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    ASSERT_GE(fd, 0);
+    const int rcvbuf = 4 << 20;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(gw.port());
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    constexpr std::uint16_t backlog = 200;  // > 32 per batch; fits a default-size receive buffer
+    for (std::uint16_t round = 0; round < 3; ++round) {
+        const auto release = gw.hold();
+        for (std::uint16_t i = 0; i < backlog; ++i) {
+            const auto q = t::make_query("www.example.test", 1, i, true);
+            ASSERT_EQ(
+                ::sendto(fd, q.data(), q.size(), 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa),
+                static_cast<ssize_t>(q.size()));
+        }
+        release();
+        std::set<std::uint16_t> ids;
+        const auto deadline = std::chrono::steady_clock::now() + 5s;
+        while (ids.size() < backlog && std::chrono::steady_clock::now() < deadline) {
+            pollfd p{fd, POLLIN, 0};
+            if (::poll(&p, 1, 200) != 1) continue;
+            std::uint8_t buf[4096];
+            const auto n = ::recv(fd, buf, sizeof buf, 0);
+            ASSERT_EQ(static_cast<std::size_t>(n), lone->size());
+            const auto id = static_cast<std::uint16_t>((buf[0] << 8) | buf[1]);
+            auto expect = *lone;
+            expect[0] = buf[0];
+            expect[1] = buf[1];
+            EXPECT_TRUE(std::equal(expect.begin(), expect.end(), buf)) << id;
+            EXPECT_TRUE(ids.insert(id).second) << id;
+        }
+        ASSERT_EQ(ids.size(), backlog) << "round " << round;
+        const auto again =
+            t::udp_exchange(gw.port(), t::make_query("www.example.test", 1, 9, true));
+        ASSERT_TRUE(again) << "round " << round;
+    }
+    ::close(fd);
+    EXPECT_EQ(gw.counters().dropped.load(), 0u);
+    EXPECT_EQ(gw.counters().cache_hits.load(), 3u * (backlog + 1));
 }
 
 TEST_F(gateway, doh_canary_is_nxdomain) {
