@@ -1,11 +1,19 @@
 #!/bin/bash
 # Cache-hit DNS benchmark: consolegate (one worker) vs dnsdist 1.7 vs unbound 1.17, same nsd
-# upstream, same warmed workload. Server pinned to CPU 0, dnsperf to CPU 1; each server's CPU
+# upstream, same warmed workload, same 4 MiB UDP receive buffer (consolegate asks for 4 MiB, see
+# dns/listeners.cpp; with the default buffer the peers dropped ~1500 queries of dnsperf's first
+# burst, and every lost query held one of dnsperf's 500 slots for its 2 s timeout). Server pinned to CPU 0, dnsperf to CPU 1; each server's CPU
 # share comes from /proc/<pid>/stat (utime+stime of all its threads) so the figure compared is
 # queries/s per server core. The upstream is frozen (SIGSTOP) after warm-up: a cache miss shows
 # up as a lost query. Every run is bounded (dnsperf -l).
 #
 #   bench/dns/run.sh [build-dir]      (default build dir: ./build; needs target consolegate)
+#   CG_BASELINE=/path/to/an/older/consolegate bench/dns/run.sh build
+#       also runs that binary ("cg-baseline") in every round, right after consolegate, for a
+#       paired before/after on a shared machine.
+#
+# With perf installed, round 1 also counts each server's system calls per answer (a separate
+# 3 s pass under `perf stat`, so the counting does not touch the measured figures).
 #
 # consolegate is the shipped binary, `consolegate run --only dns`, with a configuration equal to
 # what the earlier driver set up: one worker, the same nsd as its only upstream, a 100 000-entry
@@ -20,6 +28,8 @@ SECONDS_RUN=${SECONDS_RUN:-10}
 ROUNDS=${ROUNDS:-3}
 NAMES=${NAMES:-1000}
 CG_DNS_SERVER=${CG_DNS_SERVER:-gateway}
+CG_BASELINE=${CG_BASELINE:-}
+if [[ -n $CG_BASELINE && $CG_DNS_SERVER == serve ]]; then echo "CG_BASELINE needs the gateway binary" >&2; exit 2; fi
 if [[ $CG_DNS_SERVER == serve ]]; then
   cmake --build "$BUILD" --target cg_dns_serve >/dev/null
   SERVE="$BUILD/tests/integration/dns/cg_dns_serve"
@@ -84,6 +94,7 @@ NSD_PID=$STARTED
 wait_port "$NSD_PORT" bench.test
 
 results=()
+declare -A syscalls
 cpu_split() { awk '{print $14, $15}' "/proc/$1/stat"; }
 # Datagrams the kernel dropped for a full socket receive buffer (all sockets: the run is alone).
 rcvbuf_errors() { awk '/^Udp:/ {n++; if (n == 1) for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; if (n == 2) print $c}' /proc/net/snmp; }
@@ -101,6 +112,15 @@ bench() {  # name port pid
   local p99
   p99=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$DIR/queries" -l 3 -Q 50000 -t 2 -v 2>/dev/null |
         awk '$1 == ">" {print $NF}' | sort -g | awk '{v[NR]=$1} END {if (NR) printf "%.0f", v[int(NR*0.99)]*1e6; else print "n/a"}')
+  local calls=n/a
+  if [[ $ROUND == 1 ]] && command -v perf >/dev/null; then
+    # System calls per answer, counted in a pass of its own (tracepoints cost per call).
+    local pout
+    pout=$(perf stat -x, -e raw_syscalls:sys_enter -p "$pid" -- \
+             taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$DIR/queries" -l 3 -c 4 -q 500 -t 2 2>&1)
+    calls=$(echo "$pout" | awk -F, '/raw_syscalls:sys_enter/ {n = $1} /Queries completed/ {split($0, f, " "); q = f[3]}
+                                    END {if (q > 0 && n != "") printf "%.3f", n / q; else print "n/a"}')
+  fi
   kill -CONT -- "-$NSD_PID"
   qps=$(echo "$out" | awk '/Queries per second/ {print $4}')
   lost=$(echo "$out" | awk '/Queries lost/ {print $3}')
@@ -114,7 +134,8 @@ bench() {  # name port pid
   usr=$(echo "$u0 $u1" | awk '{print $3 - $1}')
   sys=$(echo "$u0 $u1" | awk '{print $4 - $2}')
   results+=("$name $qps $lost $share $p99 $usr $sys $percore")
-  echo "round $ROUND: $name q/s=$qps lost=$lost cpu=$share p99us=$p99 user/sys ticks=$usr/$sys per-core=$percore rcvbuf-drops=$((r1 - r0))" >&2
+  [[ $calls != n/a ]] && syscalls[$name]=$calls
+  echo "round $ROUND: $name q/s=$qps lost=$lost cpu=$share p99us=$p99 user/sys ticks=$usr/$sys per-core=$percore rcvbuf-drops=$((r1 - r0)) syscalls/answer=$calls" >&2
 }
 
 CG_PORT=$(free_port); DD_PORT=$(free_port); UB_PORT=$(free_port)
@@ -123,6 +144,7 @@ setLocal("127.0.0.1:$DD_PORT")
 setSecurityPollSuffix("")
 newServer({address="127.0.0.1:$NSD_PORT", checkName="bench.test.", checkType="SOA"})
 getPool(""):setCache(newPacketCache(100000, {maxTTL=86400}))
+setUDPSocketBufferSizes(4194304, 0)
 DD
 cat >"$DIR/unbound.conf" <<UB
 server:
@@ -139,6 +161,7 @@ server:
   module-config: "iterator"
   local-zone: "test." nodefault
   access-control: 127.0.0.0/8 allow
+  so-rcvbuf: 4m
 forward-zone:
   name: "."
   forward-addr: 127.0.0.1@$NSD_PORT
@@ -173,6 +196,10 @@ for ROUND in $(seq 1 "$ROUNDS"); do
     start taskset -c 0 "$GATEWAY" run --config "$DIR/consolegate.toml" --only dns
   fi
   pid=$STARTED; bench consolegate "$CG_PORT" "$pid"; kill -- "-$pid"; wait "$pid" 2>/dev/null || true
+  if [[ -n $CG_BASELINE ]]; then
+    start taskset -c 0 "$CG_BASELINE" run --config "$DIR/consolegate.toml" --only dns
+    pid=$STARTED; bench cg-baseline "$CG_PORT" "$pid"; kill -- "-$pid"; wait "$pid" 2>/dev/null || true
+  fi
   # dnsdist: packet cache in front of the same nsd.
   start taskset -c 0 dnsdist --supervised --disable-syslog -C "$DIR/dnsdist.conf"
   pid=$STARTED; bench dnsdist "$DD_PORT" "$pid"; kill -- "-$pid"; wait "$pid" 2>/dev/null || true
@@ -191,13 +218,23 @@ summary() {  # name -> "qps lost share perCore p99 user sys" medians
        "$(awk '{print $5}' "$DIR/sel" | median) $(awk '{print $6}' "$DIR/sel" | median) $(awk '{print $7}' "$DIR/sel" | median)"
 }
 printf '\nmedians of %s rounds, %s s each, %s names, server on CPU 0, dnsperf on CPU 1\n' "$ROUNDS" "$SECONDS_RUN" "$NAMES"
-printf '%-12s %12s %8s %10s %14s %8s %12s\n' server "queries/s" lost "cpu share" "q/s per core" "p99 us" "user/sys tk"
+printf '%-12s %12s %8s %10s %14s %8s %12s %10s\n' server "queries/s" lost "cpu share" "q/s per core" "p99 us" "user/sys tk" "calls/ans"
 declare -A per
-for name in consolegate dnsdist unbound; do
+names=(consolegate)
+[[ -n $CG_BASELINE ]] && names+=(cg-baseline)
+names+=(dnsdist unbound)
+for name in "${names[@]}"; do
   set -- $(summary "$name")
   per[$name]=$4
-  printf '%-12s %12.0f %8s %10s %14.0f %8s %12s\n' "$name" "$1" "$2" "$3" "$4" "$5" "$6/$7"
+  printf '%-12s %12.0f %8s %10s %14.0f %8s %12s %10s\n' "$name" "$1" "$2" "$3" "$4" "$5" "$6/$7" "${syscalls[$name]:-n/a}"
 done
 echo
 awk -v c="${per[consolegate]}" -v d="${per[dnsdist]}" -v u="${per[unbound]}" 'BEGIN {
   printf "consolegate / dnsdist per core: %.2fx\nconsolegate / unbound per core: %.2fx\n", c / d, c / u }'
+if [[ -n $CG_BASELINE ]]; then
+  awk -v c="${per[consolegate]}" -v b="${per[cg-baseline]}" 'BEGIN { printf "consolegate / cg-baseline per core: %.3fx\n", c / b }'
+  for r in $(seq 1 "$ROUNDS"); do  # the paired ratio of each round
+    printf '%s\n' "${results[@]}" | awk -v r="$r" '$1 == "consolegate" {c[++i] = $8} $1 == "cg-baseline" {b[++j] = $8}
+      END {printf "  round %d: %.3fx\n", r, c[r] / b[r]}'
+  done
+fi
