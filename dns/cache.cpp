@@ -4,17 +4,56 @@
 
 namespace consolegate::dns {
 
+std::uint64_t cache::hash_of(std::string_view key) noexcept {
+    return std::hash<std::string_view>{}(key) | 1;  // never 0, the free mark
+}
+
+std::size_t cache::probe(std::string_view key, std::uint64_t h) const noexcept {
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+        const auto& s = slots_[i];
+        if (s.hash == 0 || (s.hash == h && s.at->key == key)) return i;
+    }
+}
+
+void cache::erase_slot(std::size_t i) noexcept {
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t j = (i + 1) & mask; slots_[j].hash != 0; j = (j + 1) & mask) {
+        // Slot j moves into the hole at i unless its home lies cyclically in (i, j].
+        const std::size_t home = slots_[j].hash & mask;
+        const bool stays = i < j ? (home > i && home <= j) : (home > i || home <= j);
+        if (stays) continue;
+        slots_[i] = slots_[j];
+        i = j;
+    }
+    slots_[i] = slot{};
+    --used_;
+}
+
+void cache::grow() {
+    std::vector<slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 16 : old.size() * 2, slot{});
+    const std::size_t mask = slots_.size() - 1;
+    for (const auto& s : old) {
+        if (s.hash == 0) continue;
+        std::size_t i = s.hash & mask;
+        while (slots_[i].hash != 0) i = (i + 1) & mask;
+        slots_[i] = s;
+    }
+}
+
 const cache::entry* cache::find(std::string_view key, std::uint64_t now_ms) noexcept {
-    const auto it = index_.find(key);
-    if (it == index_.end()) return nullptr;
-    const auto node = it->second;
-    if (now_ms >= node->keep_until_ms) {
-        index_.erase(it);
-        lru_.erase(node);
+    if (used_ == 0) return nullptr;
+    const std::size_t i = probe(key, hash_of(key));
+    if (slots_[i].hash == 0) return nullptr;
+    const auto n = slots_[i].at;
+    if (now_ms >= n->keep_until_ms) {
+        erase_slot(i);
+        lru_.erase(n);
         return nullptr;
     }
-    lru_.splice(lru_.begin(), lru_, node);
-    return &*node;
+    lru_.splice(lru_.begin(), lru_, n);
+    return &*n;
 }
 
 void cache::insert(std::string_view key, cached_answer&& a, std::uint64_t now_ms,
@@ -22,19 +61,24 @@ void cache::insert(std::string_view key, cached_answer&& a, std::uint64_t now_ms
     if (a.lifetime == 0 || max_ == 0) return;
     const std::uint64_t fresh = now_ms + std::uint64_t{a.lifetime} * 1000;
     const std::uint64_t keep = fresh + std::uint64_t{max_stale_s} * 1000;
-    if (const auto it = index_.find(key); it != index_.end()) {
-        auto node = it->second;
-        node->answer = std::move(a);
-        node->stored_ms = now_ms;
-        node->fresh_until_ms = fresh;
-        node->keep_until_ms = keep;
-        node->prefetching = false;
-        lru_.splice(lru_.begin(), lru_, node);
-        return;
+    const std::uint64_t h = hash_of(key);
+    if (used_ != 0) {
+        if (const std::size_t i = probe(key, h); slots_[i].hash != 0) {
+            auto n = slots_[i].at;
+            n->answer = std::move(a);
+            n->stored_ms = now_ms;
+            n->fresh_until_ms = fresh;
+            n->keep_until_ms = keep;
+            n->prefetching = false;
+            lru_.splice(lru_.begin(), lru_, n);
+            return;
+        }
     }
     evict_to(max_ - 1);
+    if ((used_ + 1) * 2 > slots_.size()) grow();
     lru_.push_front(entry{std::string(key), std::move(a), now_ms, fresh, keep});
-    index_.emplace(std::string_view(lru_.front().key), lru_.begin());
+    slots_[probe(key, h)] = slot{h, lru_.begin()};
+    ++used_;
 }
 
 void cache::set_max_entries(std::size_t n) {
@@ -43,13 +87,15 @@ void cache::set_max_entries(std::size_t n) {
 }
 
 void cache::clear() noexcept {
-    index_.clear();
+    slots_.clear();
+    used_ = 0;
     lru_.clear();
 }
 
 void cache::evict_to(std::size_t n) {
-    while (index_.size() > n && !lru_.empty()) {
-        index_.erase(std::string_view(lru_.back().key));
+    while (used_ > n && !lru_.empty()) {
+        const auto& key = lru_.back().key;
+        erase_slot(probe(key, hash_of(key)));
         lru_.pop_back();
     }
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "answer.hpp"
 
@@ -38,15 +39,29 @@ class cache {
     void insert(std::string_view key, cached_answer&& a, std::uint64_t now_ms,
                 std::uint32_t max_stale_s);
     void set_max_entries(std::size_t n);
-    std::size_t size() const noexcept { return index_.size(); }
+    std::size_t size() const noexcept { return used_; }
     void clear() noexcept;
 
   private:
+    using node = std::list<entry>::iterator;
+    // The index: open addressing with linear probing, at most half full, so a hit costs one
+    // slot and the entry (a node-based map cost a bucket, a node and the key on top, which
+    // showed as ~4 % of a busy worker's CPU: bench/RESULTS.md). `hash` 0 marks a free slot.
+    struct slot {
+        std::uint64_t hash = 0;
+        node at;
+    };
+    static std::uint64_t hash_of(std::string_view key) noexcept;
+    // The slot holding `key`, or the free slot that ends its probe sequence.
+    std::size_t probe(std::string_view key, std::uint64_t h) const noexcept;
+    void erase_slot(std::size_t i) noexcept;  // backward-shift deletion: no tombstones
+    void grow();
     void evict_to(std::size_t n);
 
     std::size_t max_;
-    std::list<entry> lru_;  // front = most recently used; nodes never move, so keys are stable
-    std::unordered_map<std::string_view, std::list<entry>::iterator> index_;
+    std::list<entry> lru_;     // front = most recently used; nodes never move, so keys are stable
+    std::vector<slot> slots_;  // a power of two in size, or empty
+    std::size_t used_ = 0;
 };
 
 // Per-client token buckets (one per worker): `qps` tokens a second up to `burst`. Bounded: when

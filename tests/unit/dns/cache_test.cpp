@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <list>
+#include <map>
+#include <random>
+#include <string>
+
 namespace consolegate::dns {
 namespace {
 
@@ -44,6 +49,61 @@ TEST(cache, evicts_least_recently_used) {
     EXPECT_NE(c.find("c", 1), nullptr);
     c.set_max_entries(1);
     EXPECT_EQ(c.size(), 1u);
+}
+
+// The index (open addressing, backward-shift deletion) against a plain model of the same rules:
+// hits, misses, expiry on lookup, overwrite, LRU eviction, over many collisions and wrap-arounds.
+TEST(cache, agrees_with_a_model_through_inserts_hits_expiry_and_eviction) {
+    struct model_entry {
+        std::string key;
+        std::uint32_t id;
+        std::uint64_t keep_until;
+    };
+    std::list<model_entry> model;  // front = most recently used
+    auto model_find = [&](const std::string& k) {
+        return std::find_if(model.begin(), model.end(), [&](const auto& e) { return e.key == k; });
+    };
+    std::mt19937 rng(18);
+    constexpr std::size_t max_entries = 100;
+    cache c(max_entries);
+    std::uint64_t now = 0;
+    for (std::uint32_t op = 1; op <= 20000; ++op) {
+        now += rng() % 50;
+        const std::string key = "k" + std::to_string(rng() % 300);
+        if (rng() % 2 == 0) {
+            const std::uint32_t lifetime = rng() % 4;  // 0: not stored
+            const std::uint32_t stale = rng() % 2;
+            auto a = answer(lifetime);
+            a.wire.assign({std::uint8_t(op), std::uint8_t(op >> 8), std::uint8_t(op >> 16), 0});
+            c.insert(key, std::move(a), now, stale);
+            if (lifetime != 0) {
+                const std::uint64_t keep = now + (lifetime + stale) * 1000ull;
+                if (auto it = model_find(key); it != model.end())
+                    model.erase(it);
+                else if (model.size() == max_entries)
+                    model.pop_back();
+                model.push_front({key, op, keep});
+            }
+        } else {
+            const auto* got = c.find(key, now);
+            auto it = model_find(key);
+            if (it != model.end() && now >= it->keep_until) {
+                model.erase(it);
+                it = model.end();
+            }
+            ASSERT_EQ(got != nullptr, it != model.end()) << "op " << op << " key " << key;
+            if (got) {
+                const std::uint32_t id =
+                    got->answer.wire[0] | (got->answer.wire[1] << 8) | (got->answer.wire[2] << 16);
+                ASSERT_EQ(id, it->id & 0xFFFFFF) << "op " << op;
+                model.splice(model.begin(), model, it);
+            }
+        }
+        ASSERT_EQ(c.size(), model.size()) << "op " << op;
+    }
+    c.clear();
+    EXPECT_EQ(c.size(), 0u);
+    EXPECT_EQ(c.find("k1", now), nullptr);
 }
 
 TEST(rate_limiter, token_bucket) {
