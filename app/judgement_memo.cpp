@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "consolegate/core/time.hpp"
+
 namespace consolegate::app {
 namespace {
 
@@ -51,6 +53,60 @@ bool same_owner(const std::weak_ptr<T>& kept, const std::shared_ptr<T>& now) {
 
 }  // namespace
 
+// core::format_rfc3339 (an snprintf: a third of a replay) once per second per worker; the
+// milliseconds are written here. The prefix is its own output, so the two cannot disagree.
+std::string event_time(std::chrono::system_clock::time_point t) {
+    using namespace std::chrono;
+    thread_local sys_seconds second = sys_seconds::min();
+    thread_local std::string prefix;  // "2026-12-05T05:20:57." (format_rfc3339 less "mmmZ")
+    auto s = floor<seconds>(t);
+    if (s != second) {
+        prefix = core::format_rfc3339(s);
+        prefix.resize(prefix.size() - 4);
+        second = s;
+    }
+    auto ms = static_cast<int>(duration_cast<milliseconds>(t - s).count());
+    std::string out;
+    out.reserve(prefix.size() + 4);
+    out.append(prefix);
+    out.push_back(static_cast<char>('0' + ms / 100));
+    out.push_back(static_cast<char>('0' + ms / 10 % 10));
+    out.push_back(static_cast<char>('0' + ms % 10));
+    out.push_back('Z');
+    return out;
+}
+
+judgement_memo::~judgement_memo() {
+    write_repeats();
+}
+
+std::string judgement_memo::count_repeat(time_point t, std::chrono::milliseconds window) {
+    if (repeats_ == 0) {
+        repeat_first_ = t;
+        repeat_id_ = random_event_id();
+    }
+    ++repeats_;
+    repeat_last_ = t;
+    std::string id = repeat_id_;
+    if (t - repeat_first_ >= window) write_repeats();
+    return id;
+}
+
+void judgement_memo::write_repeats() {
+    if (repeats_ == 0) return;
+    auto first = event_time(repeat_first_);
+    auto last = event_time(repeat_last_);
+    for (std::size_t i = 0; i < kept_.events.size(); ++i) {
+        audit::event e = kept_.events[i];
+        e.id = int(i) == kept_.verdict_event ? repeat_id_ : random_event_id();
+        e.time = first;
+        e.time_last = last;
+        e.count = repeats_;
+        if (sink_) sink_->record(std::move(e));
+    }
+    repeats_ = 0;
+}
+
 const judgement* judgement_memo::find(const core::http_request_view& req, const world& w) {
     if (!valid_ || req.time < from_ || req.time >= until_) return nullptr;
     if (w.sessions != sessions_ || w.elevations != elevations_) return nullptr;
@@ -67,6 +123,7 @@ const judgement* judgement_memo::find(const core::http_request_view& req, const 
 
 void judgement_memo::keep(const core::http_request_view& req, const world& w, time_point until,
                           judgement j) {
+    write_repeats();  // (the caller has; the count belongs to the judgement replaced here)
     valid_ = false;
     if (until <= req.time) return;  // changes at once: nothing to reuse
     encode(req, key_);

@@ -19,8 +19,13 @@
 //    or ending, an "expired" reading running out, a session binding expiring. A clock that goes
 //    back also misses.
 //
-// A replay is not a skipped record: every request still gets its events (new IDs, its own
-// time), its metrics and a verdict naming its own event, exactly as enforce() would give them.
+// A replay is not a skipped record: every request still gets its metrics and a verdict, and its
+// events: with audit.repeats = "each" one set per request (new IDs, its own time), exactly as
+// enforce() would give them; with "count" (the default) the repeats of an allowed judgement are
+// counted and written as one set of events with `count` and `time_last` when the request changes,
+// the world changes, audit.repeat_window passes or the connection ends (the memo's destructor):
+// docs/audit.md "Repeated requests". Denials, report-only denials and flagged attempts are
+// written one by one whatever the setting.
 // Policy snapshots, feeds and statuses are held weakly, so a memo never keeps a replaced policy
 // alive. Not thread-safe: one connection's requests are judged one at a time on its worker.
 
@@ -32,6 +37,7 @@
 #include <vector>
 
 #include "consolegate/audit/event.hpp"
+#include "consolegate/audit/sink.hpp"
 #include "consolegate/core/http_request.hpp"
 #include "consolegate/core/policy.hpp"
 #include "consolegate/proxy/inspection.hpp"
@@ -43,6 +49,7 @@ namespace consolegate::app {
 // What enforce() gave for a request, as the hook replays it.
 struct judgement {
     std::vector<audit::event> events;       // one per attempt; id and time are replaced
+    bool countable = false;                 // every event an allow, none flagged
     std::vector<core::decision> decisions;  // the same order, for the metrics
     proxy::verdict verdict;                 // its event_id is replaced
     int verdict_event = -1;                 // the event the verdict names; -1: none
@@ -52,6 +59,13 @@ struct judgement {
 class judgement_memo final : public core::connection_memo {
   public:
     using time_point = std::chrono::system_clock::time_point;
+    // Counted repeats are written to `sink`, which must outlive the memo (the gateway's does:
+    // the workers' io_contexts, and with them every connection, go first).
+    explicit judgement_memo(audit::sink* sink = nullptr) : sink_(sink) {}
+    ~judgement_memo() override;
+    judgement_memo(const judgement_memo&) = delete;
+    judgement_memo& operator=(const judgement_memo&) = delete;
+
     // Everything outside the request a judgement depends on.
     struct world {
         std::shared_ptr<const policy_snapshot> policy;
@@ -67,7 +81,20 @@ class judgement_memo final : public core::connection_memo {
     void keep(const core::http_request_view& req, const world& w, time_point until, judgement j);
     std::uint64_t replays() const noexcept { return replays_; }  // judgements found and reused
 
+    // Counts a repeat of the kept (countable) judgement at `t` and returns the ID its events
+    // will be written under (the verdict names it); writes the count at once when the first
+    // counted repeat is `window` or more before `t`.
+    std::string count_repeat(time_point t, std::chrono::milliseconds window);
+    // Writes the repeats counted so far, if any, as one set of events; then holds none. Called
+    // before anything else is recorded for the connection, so the record keeps its order.
+    void write_repeats();
+    std::uint64_t repeats_held() const noexcept { return repeats_; }
+
   private:
+    audit::sink* sink_;
+    std::uint64_t repeats_ = 0;
+    time_point repeat_first_{}, repeat_last_{};
+    std::string repeat_id_;
     std::string key_, scratch_;
     std::weak_ptr<const policy_snapshot> policy_;
     std::weak_ptr<team::feed> feed_;
@@ -79,6 +106,9 @@ class judgement_memo final : public core::connection_memo {
     std::uint64_t replays_ = 0;
     judgement kept_;
 };
+
+// `t` as an event's time (core::format_rfc3339), cheaply: the second's text once per second.
+std::string event_time(std::chrono::system_clock::time_point t);
 
 // The times at which an elevation set's answers can change by time alone, computed once per
 // feed status and shared by every worker (the hook's copies share one).

@@ -16,35 +16,19 @@ void sign_in_hook::record(enforcement_result& r) const {
     }
 }
 
-namespace {
-
-// core::format_rfc3339 (an snprintf: a third of a replay) once per second per worker; the
-// milliseconds are written here. The prefix is its own output, so the two cannot disagree.
-std::string event_time(std::chrono::system_clock::time_point t) {
-    using namespace std::chrono;
-    thread_local sys_seconds second = sys_seconds::min();
-    thread_local std::string prefix;  // "2026-12-05T05:20:57." (format_rfc3339 less "mmmZ")
-    auto s = floor<seconds>(t);
-    if (s != second) {
-        prefix = core::format_rfc3339(s);
-        prefix.resize(prefix.size() - 4);
-        second = s;
-    }
-    auto ms = static_cast<int>(duration_cast<milliseconds>(t - s).count());
-    std::string out;
-    out.reserve(prefix.size() + 4);
-    out.append(prefix);
-    out.push_back(static_cast<char>('0' + ms / 100));
-    out.push_back(static_cast<char>('0' + ms / 10 % 10));
-    out.push_back(static_cast<char>('0' + ms % 10));
-    out.push_back('Z');
-    return out;
-}
-
-}  // namespace
-
-proxy::verdict sign_in_hook::replay(const judgement& j, const core::http_request_view& req) const {
+proxy::verdict sign_in_hook::replay(judgement_memo& memo, const judgement& j,
+                                    const core::http_request_view& req,
+                                    const core::audit_config& audit) const {
     proxy::verdict v = j.verdict;
+    if (audit.repeats == core::audit_repeats::count && j.countable) {
+        for (auto& d : j.decisions) metrics_->count(d);
+        if (j.unrecognised) metrics_->count_unrecognised();
+        auto id = memo.count_repeat(
+            req.time, std::chrono::duration_cast<std::chrono::milliseconds>(audit.repeat_window));
+        if (j.verdict_event >= 0) v.event_id = std::move(id);
+        return v;
+    }
+    memo.write_repeats();  // a setting reloaded to "each" between two repeats
     auto time = event_time(req.time);
     for (std::size_t i = 0; i < j.events.size(); ++i) {
         audit::event e = j.events[i];
@@ -76,10 +60,11 @@ proxy::verdict sign_in_hook::operator()(const core::http_request_view& req) cons
     if (req.memo) {
         memo = dynamic_cast<judgement_memo*>(req.memo->get());
         if (!memo) {
-            *req.memo = std::make_unique<judgement_memo>();
+            *req.memo = std::make_unique<judgement_memo>(sink_);
             memo = static_cast<judgement_memo*>(req.memo->get());
         }
-        if (const auto* j = memo->find(req, w)) return replay(*j, req);
+        if (const auto* j = memo->find(req, w)) return replay(*memo, *j, req, w.policy->cfg->audit);
+        memo->write_repeats();  // before this request's events: the record keeps its order
     }
     auto r = enforce(req, in);
     bool unrecognised = inspect::unrecognised_sign_in_request(req);
@@ -92,6 +77,11 @@ proxy::verdict sign_in_hook::operator()(const core::http_request_view& req) cons
     if (memo && !portal) {
         judgement j;
         j.events = r.events;
+        j.countable =
+            !r.events.empty() &&
+            std::all_of(r.events.begin(), r.events.end(), [](const audit::event& e) {
+                return e.effect == "allow" && e.enforced == "allow" && !e.flagged && !e.report_only;
+            });
         j.decisions.reserve(r.attempts.size());
         for (const auto& a : r.attempts) j.decisions.push_back(a.decision);
         j.verdict = r.verdict;

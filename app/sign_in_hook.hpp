@@ -13,8 +13,8 @@
 // their session's binding (app/session_binding.hpp).
 //
 // On a connection (req.memo set) the last judgement is kept and replayed for an identical request
-// in an unchanged world (app/judgement_memo.hpp): every request still gets its own events,
-// metrics and verdict.
+// in an unchanged world (app/judgement_memo.hpp): every request still gets its metrics and
+// verdict, and its own events or (audit.repeats = "count", allowed requests) a count on one.
 
 #include <atomic>
 #include <memory>
@@ -57,7 +57,9 @@ class sign_in_hook {
 
   private:
     void record(enforcement_result& r) const;
-    proxy::verdict replay(const judgement& j, const core::http_request_view& req) const;
+    proxy::verdict replay(judgement_memo& memo, const judgement& j,
+                          const core::http_request_view& req,
+                          const core::audit_config& audit) const;
 
     const std::atomic<std::shared_ptr<const policy_snapshot>>* policy_;
     const std::atomic<std::shared_ptr<team::feed>>* feed_;

@@ -241,7 +241,7 @@ std::string to_json_line(const event& e) {
     bool replaced = false;
     std::vector<std::string> repaired;
     std::array<std::string_view, std::size(string_fields)> values;
-    std::size_t room = 64;
+    std::size_t room = 96;  // schema, report_only, flagged, count and the braces
     for (std::size_t i = 0; i < values.size(); ++i) {
         values[i] = e.*(string_fields[i].member);
         if (!is_valid_utf8(values[i])) {
@@ -260,7 +260,10 @@ std::string to_json_line(const event& e) {
         p = put_json_string(p, values[i]);
     }
     p = put_raw(p, e.report_only ? ",\"report_only\":true" : ",\"report_only\":false");
-    p = put_raw(p, e.flagged || replaced ? ",\"flagged\":true}" : ",\"flagged\":false}");
+    p = put_raw(p, e.flagged || replaced ? ",\"flagged\":true" : ",\"flagged\":false");
+    p = put_raw(p, ",\"count\":");
+    p = put_raw(p, std::to_string(e.count));
+    *p++ = '}';
     out.resize(static_cast<std::size_t>(p - out.data()));
     return out;
 }
@@ -304,6 +307,16 @@ std::optional<event> from_json_line(std::string_view line, std::string* error) {
             }
             e.*member = fv->get_bool();
         }
+    }
+    if (auto* fv = o->if_contains("count")) {
+        // A positive integer (a number with a fraction or exponent is refused, not rounded).
+        auto* i = fv->if_int64();
+        auto* u = fv->if_uint64();
+        if ((!i && !u) || (i && *i < 1)) {
+            if (error) *error = "field count is not a positive integer";
+            return std::nullopt;
+        }
+        e.count = i ? static_cast<std::uint64_t>(*i) : *u;
     }
     if (e.id.empty() || e.time.empty()) {
         if (error) *error = "missing id or time";

@@ -54,6 +54,15 @@ std::string printable(std::string_view v) {
     return out.empty() ? "-" : out;
 }
 
+// A cell of the table; an event that stands for repeated requests says how many after its
+// decision ("allow x37").
+std::string table_cell(const event& e, std::size_t column) {
+    auto cell = printable(e.*(columns[column].member));
+    if (columns[column].member == &event::effect && e.count > 1)
+        cell += " x" + std::to_string(e.count);
+    return cell;
+}
+
 }  // namespace
 
 bool matches(const event& e, const query& q) {
@@ -92,13 +101,14 @@ std::string format_events(const std::vector<event>& events, output_format f, boo
             for (std::size_t i = 0; header && i < columns.size(); ++i) {
                 out += (i ? "," : "") + lower(columns[i].title);
             }
-            if (header) out += ",rule,report_only,flagged\n";
+            if (header) out += ",rule,report_only,flagged,count,time_last\n";
             for (auto& e : events) {
                 for (std::size_t i = 0; i < columns.size(); ++i) {
                     out += (i ? "," : "") + csv_cell(e.*(columns[i].member));
                 }
                 out += "," + csv_cell(e.rule) + (e.report_only ? ",true" : ",false") +
-                       (e.flagged ? ",true\n" : ",false\n");
+                       (e.flagged ? ",true," : ",false,") + std::to_string(e.count) + "," +
+                       csv_cell(e.time_last) + "\n";
             }
             break;
         }
@@ -107,7 +117,7 @@ std::string format_events(const std::vector<event>& events, output_format f, boo
             for (std::size_t i = 0; i < columns.size(); ++i) {
                 width[i] = std::string_view(columns[i].title).size();
                 for (auto& e : events) {
-                    width[i] = std::max(width[i], printable(e.*(columns[i].member)).size());
+                    width[i] = std::max(width[i], table_cell(e, i).size());
                 }
             }
             auto row = [&](auto cell_of) {
@@ -122,7 +132,7 @@ std::string format_events(const std::vector<event>& events, output_format f, boo
             };
             if (header) row([&](std::size_t i) { return std::string(columns[i].title); });
             for (auto& e : events) {
-                row([&](std::size_t i) { return printable(e.*(columns[i].member)); });
+                row([&](std::size_t i) { return table_cell(e, i); });
             }
             break;
         }

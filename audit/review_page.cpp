@@ -213,8 +213,10 @@ std::string events_table(const std::vector<event>& events) {
         h += "<tr class=\"" + html_escape(e.effect) + (e.report_only ? " report-only" : "") +
              "\">" + cell(e.time) + "<td class=\"effect\">" + html_escape(e.effect) +
              (e.report_only ? "<span class=\"badge\">report-only</span>" : "") +
-             (e.flagged ? " (flagged)" : "") + "</td>" + cell(e.enforced) + cell(e.reason) +
-             cell(e.rule) + cell(e.flow) + cell(e.account) + cell(e.alias) + cell(e.ou_path) +
+             (e.flagged ? " (flagged)" : "") +
+             (e.count > 1 ? " &times;" + std::to_string(e.count) : std::string()) + "</td>" +
+             cell(e.enforced) + cell(e.reason) + cell(e.rule) + cell(e.flow) + cell(e.account) +
+             cell(e.alias) + cell(e.ou_path) +
              cell(e.permission_set.empty() ? e.role : e.role + " (" + e.permission_set + ")") +
              cell(e.user) + cell(e.corp_user) + cell(e.client) + cell(e.host) +
              "<td><a href=\"/review/event/" + html_escape(e.id) + "\"><code>" + html_escape(e.id) +
@@ -278,6 +280,11 @@ std::string render_event_page(const event& e, std::string_view node_name) {
         h += std::string("<tr><th scope=\"row\">") + name + "</th>" + cell(v) + "</tr>\n";
     };
     row("Time (UTC)", e.time);
+    if (e.count > 1) {
+        // Repeated requests counted on one event (docs/audit.md "Repeated requests").
+        row("Requests", std::to_string(e.count) +
+                            " identical requests on one connection, the last at " + e.time_last);
+    }
     row("Decision", e.effect);
     row("Enforced", e.enforced);
     row("Report-only", e.report_only ? "yes" : "no");

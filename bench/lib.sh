@@ -36,6 +36,7 @@ bench_sign_in() {
 # bench_gateway_config FILE SNI_PORT CONNECT_PORT HOST ORIGIN_PORT PKI_DIR AUDIT_FILE [RESUMPTION]
 # CG_BENCH_AUDIT: jsonl (AUDIT_FILE, the default), sqlite (AUDIT_FILE with .sqlite) or off.
 # CG_BENCH_UNBOUND: policy.unbound_sessions ("deny", the default, or "cookie").
+# CG_BENCH_REPEATS: audit.repeats ("count", the default, or "each": an event per request).
 # The proxy-only gateway every proxy bench runs: one worker, HOST sent to the loopback origin
 # (trusted through PKI_DIR/origin/ca.crt), leaves from PKI_DIR/corp, one allow-all rule in
 # enforce mode, every judged attempt written to AUDIT_FILE, no admin listener. RESUMPTION
@@ -76,6 +77,7 @@ effect = "allow"
 match_all = true
 
 [audit]
+repeats = "${CG_BENCH_REPEATS:-count}"
 $(case ${CG_BENCH_AUDIT:-jsonl} in
     jsonl) echo "jsonl_path = \"$audit\"" ;;
     sqlite) echo "sqlite_path = \"${audit%.jsonl}.sqlite\"" ;;

@@ -174,6 +174,9 @@ void loader::read_audit(const toml::table& t) {
     s.get_path("sqlite_path", a.sqlite_path);
     s.get_duration("flush_interval", a.flush_interval);
     s.get_uint("queue_limit", a.queue_limit, 1, 10'000'000);
+    s.get_enum("repeats", a.repeats,
+               {{"count", audit_repeats::count}, {"each", audit_repeats::each}});
+    s.get_duration("repeat_window", a.repeat_window);
     s.get_size("jsonl_rotate_size", a.jsonl_rotate_size);
     s.get_uint("jsonl_keep", a.jsonl_keep, 0, 1000);
     s.get_duration("sqlite_retention", a.sqlite_retention);

@@ -20,7 +20,8 @@
 # ROUNDS rounds in ABBA order; each run's figure is requests per CPU-second of the gateway (all
 # its threads, the audit writer's too, from /proc). Prints each round's judged/BASE ratio, then
 # their median and range.
-# Env: N (requests per run, 100000), C (clients, 50), ROUNDS (7), CG_BENCH_AUDIT (jsonl, sqlite
+# Env: N (requests per run, 100000), C (clients, 50), ROUNDS (7), CG_BENCH_REPEATS (count or
+# each: audit.repeats, bench/lib.sh), CG_BENCH_AUDIT (jsonl, sqlite
 # or off: the record's sink, bench/lib.sh). VS_AUDIT (jsonl, sqlite or off): a second gateway,
 # the same but for its record's sink, also on CPU 0; a third row "judged-vs" loads it in each
 # round (ABC/CBA), so the record's cost is paired in one run: judged/judged-vs. BASE (plain, the

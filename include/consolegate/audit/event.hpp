@@ -3,6 +3,7 @@
 // record is written as a JSON line, stored, queried and shown on the review page.
 // Secrets never enter an event: no query strings, bodies, cookies, SAML assertions or tokens.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,8 +40,15 @@ struct event {
     std::string enforced;      // what the gateway did (differs in report-only mode)
     std::string reason, rule;
     std::string team_request_id, team_ticket, team_end;  // the TEAM elevation, when one decided
+    // Identical requests this event stands for (audit.repeats = "count", docs/audit.md
+    // "Repeated requests"): the same allowed request again on the same connection in an unchanged
+    // world is counted on one event, not written once per request. 1 for every other event;
+    // time_last is then empty, else the last repeat's time (`time` is the first's). Added in v1
+    // without a version bump: readers treat a missing count as 1 and time_last as "".
+    std::string time_last;
     bool report_only = false;
     bool flagged = false;
+    std::uint64_t count = 1;
 
     friend bool operator==(const event&, const event&) = default;
 };
@@ -84,6 +92,7 @@ inline constexpr event_string_field event_string_fields[] = {
     {"team_request_id", &event::team_request_id},
     {"team_ticket", &event::team_ticket},
     {"team_end", &event::team_end},
+    {"time_last", &event::time_last},
 };
 
 // What the request alone does not say: which gateway, and where the account sits in the org.

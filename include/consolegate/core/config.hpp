@@ -228,6 +228,8 @@ struct team_config {
 
 enum class syslog_transport { none, udp, tcp, tls };
 
+enum class audit_repeats { count, each };
+
 struct audit_config {
     std::filesystem::path jsonl_path;   // empty = no JSON-lines sink
     std::filesystem::path sqlite_path;  // empty = no SQLite store
@@ -249,6 +251,10 @@ struct audit_config {
     // tls only: the collector's CA (empty = system trust store), an optional client certificate.
     std::filesystem::path syslog_ca_file, syslog_cert_file, syslog_key_file;
     int syslog_facility = 10;  // authpriv
+    // An allowed request repeated byte for byte on one connection: counted on one event
+    // (count) or written as an event each (docs/audit.md "Repeated requests"). Reloadable.
+    audit_repeats repeats = audit_repeats::count;
+    duration repeat_window = std::chrono::seconds(10);  // the longest a count is held
 };
 
 struct admin_config {

@@ -66,6 +66,47 @@ class GatewayTest(unittest.TestCase):
         self.assertEqual(events[-1]["effect"], "deny")
         self.assertEqual(events[-1]["rule"], "no-prod")
 
+    def _same_request_on_one_connection(self, url, times):
+        """curl fetches `url` `times` times over one keep-alive connection (then closes it)."""
+        args = ["curl", "-sS", "--max-time", "20", "--cacert", os.path.join(self.gw.ca_dir, "ca.crt"),
+                "-x", "http://127.0.0.1:%d" % self.gw.ports["connect"],
+                "-w", "%{http_code} %{num_connects}\n"]
+        r = run(args + ["-o", "/dev/null", url] * times, timeout=30)
+        lines = r.stdout.split()
+        return lines[0::2], [int(n) for n in lines[1::2]]
+
+    def test_repeated_allowed_requests_are_counted_and_denials_written_each(self):
+        # docs/audit.md "Repeated requests": N identical allowed requests on one connection make
+        # two events (the first, then count N-1, written when the connection ends); each
+        # identical denial is its own event.
+        url = "https://%s.signin.aws.amazon.com/console?repeat-test=1" % SANDBOX
+        codes, connects = self._same_request_on_one_connection(url, 5)
+        self.assertEqual(codes, ["200"] * 5)
+        self.assertEqual(sum(connects), 1, "curl did not reuse its connection")
+        denied = "https://%s.signin.aws.amazon.com/console?repeat-test=1" % PROD
+        codes, connects = self._same_request_on_one_connection(denied, 3)
+        self.assertEqual(codes, ["403"] * 3)
+        self.assertEqual(sum(connects), 1)
+
+        def mine(account):
+            return [e for e in self.gw.events() if e["account"] == account and "repeat-test" in e["query"]]
+        wait_until(lambda: len(mine(SANDBOX)) == 2 and len(mine(PROD)) == 3, 10,
+                   "the counted repeats and the denials in the record")
+        first, counted = mine(SANDBOX)
+        self.assertEqual((first["count"], first["time_last"]), (1, ""))
+        self.assertEqual(counted["count"], 4)
+        self.assertLessEqual(counted["time"], counted["time_last"])
+        self.assertLessEqual(first["time"], counted["time"])
+        self.assertNotEqual(first["id"], counted["id"])
+        same = dict(counted, id=first["id"], time=first["time"], time_last="", count=1)
+        self.assertEqual(same, first)
+        self.assertTrue(all(e["count"] == 1 and e["effect"] == "deny" for e in mine(PROD)))
+        self.assertEqual(len({e["id"] for e in mine(PROD)}), 3)
+        # The SQLite store holds the count too, and `logs` shows it after the decision.
+        wait_until(lambda: "allow x4" in self.gw.cli("logs", "--config", self.gw.config,
+                                                      "--account", SANDBOX).stdout, 10,
+                   "the count in `consolegate logs`")
+
     def test_unknown_account_is_denied_by_default_json_for_xhr(self):
         code, headers, body = self.gw.curl("https://%s.signin.aws.amazon.com/console" % FOREIGN,
                                            "-H", "Accept: application/json", "-H", "Sec-Fetch-Mode: cors")

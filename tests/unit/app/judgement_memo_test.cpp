@@ -55,8 +55,11 @@ std::string user_info(const std::string& account, const std::string& role,
 std::shared_ptr<const policy_snapshot> policy(
     core::rule_effect for_allowed,
     core::unbound_session_action unbound = core::unbound_session_action::cookie,
-    std::string corp_user = "") {
+    std::string corp_user = "", core::audit_repeats repeats = core::audit_repeats::count,
+    std::chrono::milliseconds window = 10s) {
     auto cfg = std::make_shared<core::config>();
+    cfg->audit.repeats = repeats;
+    cfg->audit.repeat_window = window;
     auto& p = cfg->policy;
     p.unbound_sessions = unbound;
     core::rule_config a;
@@ -150,8 +153,15 @@ struct connection {
     }
 };
 
+// audit.repeats = "each": every replay writes its own events.
+std::shared_ptr<const policy_snapshot> each_policy() {
+    return policy(core::rule_effect::allow, core::unbound_session_action::cookie, "",
+                  core::audit_repeats::each);
+}
+
 TEST(judgement_memo, an_identical_request_is_replayed_with_events_of_its_own) {
     connection c;
+    c.policy.store(each_policy());
     auto first = c.judge(now);
     auto second = c.judge(now + 1234ms);
     EXPECT_EQ(c.replays(), 1u);
@@ -175,6 +185,7 @@ TEST(judgement_memo, an_identical_request_is_replayed_with_events_of_its_own) {
 
 TEST(judgement_memo, the_replayed_time_is_format_rfc3339_across_seconds) {
     connection c;
+    c.policy.store(each_policy());
     c.judge(now);
     for (auto t : {now + 999ms, now + 1000ms, now + 1001ms, now + 61'007ms, now + 3'600'999ms}) {
         c.judge(t);
@@ -376,6 +387,136 @@ TEST(judgement_memo, an_unrecognised_endpoint_is_counted_on_every_replay) {
     c.metrics.write_prometheus(page);
     EXPECT_NE(page.find("consolegate_signin_unrecognised_requests_total 2"), std::string::npos)
         << page;
+}
+
+// audit.repeats = "count" (the default): the repeats of an allowed request are counted on one
+// event, written when another request comes; the verdicts name that event.
+TEST(judgement_memo, identical_allowed_requests_are_counted_on_one_event) {
+    connection c;
+    auto first = c.judge(now);
+    std::vector<proxy::verdict> repeats;
+    for (auto t : {now + 1s, now + 2s, now + 3'500ms}) repeats.push_back(c.judge(t));
+    EXPECT_EQ(c.replays(), 3u);
+    ASSERT_EQ(c.sink.events.size(), 1u);  // the repeats are held
+    EXPECT_EQ(c.sink.events[0].count, 1u);
+    EXPECT_EQ(c.sink.events[0].time_last, "");
+    for (auto& v : repeats) {
+        EXPECT_TRUE(v.allows());
+        EXPECT_EQ(v.event_id, repeats[0].event_id);
+    }
+    EXPECT_NE(repeats[0].event_id, first.event_id);
+    EXPECT_EQ(c.metrics.events(), 4u);  // every request in the metrics
+
+    auto other = c.request(now + 4s);
+    other.target = "/console/home?region=eu-west-1";
+    c.judge(other);
+    ASSERT_EQ(c.sink.events.size(), 3u);
+    const auto& counted = c.sink.events[1];
+    EXPECT_EQ(counted.id, repeats[0].event_id);
+    EXPECT_EQ(counted.count, 3u);
+    EXPECT_EQ(counted.time, "2026-11-23T09:00:01.000Z");
+    EXPECT_EQ(counted.time_last, "2026-11-23T09:00:03.500Z");
+    // Apart from its ID, times and count, the counted event is the first request's.
+    auto same = counted;
+    same.id = c.sink.events[0].id;
+    same.time = c.sink.events[0].time;
+    same.time_last.clear();
+    same.count = 1;
+    EXPECT_EQ(same, c.sink.events[0]);
+    EXPECT_EQ(c.sink.events[2].count, 1u);  // the other request, after the count
+    EXPECT_EQ(c.sink.events[2].path, "/console/home");
+}
+
+TEST(judgement_memo, counted_repeats_are_written_when_the_connection_ends) {
+    connection c;
+    c.judge(now);
+    c.judge(now + 1s);
+    c.judge(now + 2s);
+    ASSERT_EQ(c.sink.events.size(), 1u);
+    c.slot.reset();  // the connection's end
+    ASSERT_EQ(c.sink.events.size(), 2u);
+    EXPECT_EQ(c.sink.events[1].count, 2u);
+    EXPECT_EQ(c.sink.events[1].time_last, "2026-11-23T09:00:02.000Z");
+}
+
+TEST(judgement_memo, a_count_is_held_no_longer_than_the_repeat_window) {
+    connection c;
+    c.policy.store(policy(core::rule_effect::allow, core::unbound_session_action::cookie, "",
+                          core::audit_repeats::count, 5s));
+    c.judge(now);
+    c.judge(now + 1s);
+    c.judge(now + 4s);
+    EXPECT_EQ(c.sink.events.size(), 1u);
+    c.judge(now + 6s);  // 5 s after the first counted repeat: written with this one
+    ASSERT_EQ(c.sink.events.size(), 2u);
+    EXPECT_EQ(c.sink.events[1].count, 3u);
+    EXPECT_EQ(c.sink.events[1].time_last, "2026-11-23T09:00:06.000Z");
+    c.judge(now + 7s);  // a new count begins
+    EXPECT_EQ(c.sink.events.size(), 2u);
+    c.slot.reset();
+    ASSERT_EQ(c.sink.events.size(), 3u);
+    EXPECT_EQ(c.sink.events[2].count, 1u);
+    EXPECT_EQ(c.sink.events[2].time, "2026-11-23T09:00:07.000Z");
+    EXPECT_EQ(c.sink.events[2].time_last, "2026-11-23T09:00:07.000Z");
+    EXPECT_NE(c.sink.events[1].id, c.sink.events[2].id);
+}
+
+TEST(judgement_memo, denials_and_report_only_denials_are_never_counted) {
+    for (bool report_only : {false, true}) {
+        connection c;
+        auto cfg = std::make_shared<core::config>(*policy(core::rule_effect::deny)->cfg);
+        if (report_only) {  // a report-only denial is one of a request the policy allows
+            cfg->policy.rules[0].report_only = true;
+            auto allow = cfg->policy.rules[0];
+            allow.name = "allow-all";
+            allow.effect = core::rule_effect::allow;
+            allow.report_only = false;
+            cfg->policy.rules.push_back(allow);
+        }
+        c.policy.store(make_policy_snapshot(std::move(cfg)));
+        std::set<std::string> ids;
+        for (int i = 0; i < 4; ++i) ids.insert(c.judge(now + i * 1s).event_id);
+        EXPECT_EQ(c.replays(), 3u);
+        ASSERT_EQ(c.sink.events.size(), 4u);
+        EXPECT_EQ(ids.size(), 4u);
+        EXPECT_EQ(c.sink.events[0].report_only, report_only);
+        for (auto& e : c.sink.events) {
+            EXPECT_EQ(e.effect, "deny");
+            EXPECT_EQ(e.count, 1u);
+            EXPECT_TRUE(ids.count(e.id)) << e.id;
+        }
+        c.slot.reset();
+        EXPECT_EQ(c.sink.events.size(), 4u);
+    }
+}
+
+TEST(judgement_memo, a_reload_writes_the_count_before_the_new_judgement) {
+    connection c;
+    c.judge(now);
+    c.judge(now + 1s);
+    c.policy.store(policy(core::rule_effect::deny));
+    EXPECT_FALSE(c.judge(now + 2s).allows());
+    ASSERT_EQ(c.sink.events.size(), 3u);
+    EXPECT_EQ(c.sink.events[1].effect, "allow");  // judged under the old policy
+    EXPECT_EQ(c.sink.events[1].count, 1u);
+    EXPECT_EQ(c.sink.events[1].time, "2026-11-23T09:00:01.000Z");
+    EXPECT_EQ(c.sink.events[1].time_last, "2026-11-23T09:00:01.000Z");
+    EXPECT_EQ(c.sink.events[2].reason, "rule-deny");
+}
+
+TEST(judgement_memo, a_reload_to_each_writes_the_count_then_every_request) {
+    connection c;
+    c.judge(now);
+    c.judge(now + 1s);
+    c.policy.store(each_policy());
+    c.judge(now + 2s);  // a new snapshot: judged anew, the count written first
+    c.judge(now + 3s);
+    ASSERT_EQ(c.sink.events.size(), 4u);
+    EXPECT_EQ(c.sink.events[1].count, 1u);
+    EXPECT_EQ(c.sink.events[1].time_last, "2026-11-23T09:00:01.000Z");
+    EXPECT_EQ(c.sink.events[3].time, "2026-11-23T09:00:03.000Z");
+    EXPECT_EQ(c.sink.events[3].count, 1u);
+    EXPECT_EQ(c.sink.events[3].time_last, "");
 }
 
 // Issue 13: the portal's federation request is judged for the user AWS named for its token,

@@ -37,6 +37,26 @@ TEST(event, json_line_round_trip_escapes) {
     EXPECT_EQ(*back, e);
 }
 
+TEST(event, counted_repeats_round_trip_and_older_lines_read_as_one) {
+    auto e = sample_event("abc");
+    e.count = 18446744073709551615u;
+    e.time_last = "2026-11-23T04:16:00.000Z";
+    std::string err;
+    auto back = au::from_json_line(au::to_json_line(e), &err);
+    ASSERT_TRUE(back) << err;
+    EXPECT_EQ(*back, e);
+    // A line written before the fields existed.
+    auto old = au::from_json_line(R"({"schema":1,"id":"x","time":"t"})", &err);
+    ASSERT_TRUE(old) << err;
+    EXPECT_EQ(old->count, 1u);
+    EXPECT_EQ(old->time_last, "");
+    for (auto bad : {R"("3")", "0", "-2", "1.5", "2e1", "true"}) {
+        auto line = std::string(R"({"id":"x","time":"t","count":)") + bad + "}";
+        EXPECT_FALSE(au::from_json_line(line, &err)) << line;
+        EXPECT_EQ(err, "field count is not a positive integer");
+    }
+}
+
 TEST(event, json_line_is_what_boost_json_writes_for_every_byte) {
     // The writer is hand-rolled for the hot path; Boost.JSON is the oracle (it re-serialises the
     // parsed line in field order), over every byte value (made valid UTF-8), escapes and flags.

@@ -83,6 +83,22 @@ TEST(query, table_aligns_and_strips_control_characters) {
     EXPECT_EQ(row1.find("111122223333"), header_col);
 }
 
+TEST(query, a_count_of_repeats_is_shown_in_the_table_and_the_csv) {
+    auto a = ev("1", "t1", "allow", "111122223333", "bob");
+    a.count = 37;
+    a.time_last = "t9";
+    auto b = ev("2", "t2", "deny", "444455556666", "carol");
+    auto t = au::format_events({a, b}, au::output_format::table);
+    auto rows = t.substr(t.find('\n') + 1);
+    EXPECT_EQ(rows.find("allow x37"), rows.find("allow"));
+    EXPECT_EQ(rows.find("deny x"), std::string::npos);
+    EXPECT_EQ(t.find("ACCOUNT"), rows.find("111122223333"));  // still aligned
+    auto csv = au::format_events({a, b}, au::output_format::csv);
+    EXPECT_NE(csv.find(",report_only,flagged,count,time_last\n"), std::string::npos) << csv;
+    EXPECT_NE(csv.find(",false,false,37,\"t9\"\n"), std::string::npos) << csv;
+    EXPECT_NE(csv.find(",false,false,1,\"\"\n"), std::string::npos) << csv;
+}
+
 TEST(query, json_lines_parse_back) {
     auto a = ev("1", "t1", "deny", "111122223333", "bob");
     auto j = au::format_events({a, a}, au::output_format::json);

@@ -96,6 +96,26 @@ TEST(review_page, event_page_shows_every_field_escaped) {
     EXPECT_NE(html.find("report-only"), std::string::npos);
 }
 
+// An event that stands for counted repeats says how many, in the table and on its page.
+TEST(review_page, counted_repeats_show_their_count) {
+    au::event e;
+    e.id = "ev1";
+    e.time = "2026-11-23T04:00:00.000Z";
+    e.effect = "allow";
+    e.count = 37;
+    e.time_last = "2026-11-23T04:00:09.500Z";
+    auto table = au::render_review_page({e}, {}, "gw");
+    EXPECT_NE(table.find("&times;37</td>"), std::string::npos) << table;
+    auto page = au::render_event_page(e, "gw");
+    EXPECT_NE(page.find("37 identical requests on one connection, the last at "
+                        "2026-11-23T04:00:09.500Z"),
+              std::string::npos)
+        << page;
+    e.count = 1;
+    EXPECT_EQ(au::render_review_page({e}, {}, "gw").find("&times;"), std::string::npos);
+    EXPECT_EQ(au::render_event_page(e, "gw").find("identical requests"), std::string::npos);
+}
+
 // Who tried (issue 15): the person on the corporate network as a filter, a column, a summary
 // whose rows link to that person's attempts, and two rows of the event page; all escaped.
 TEST(review_page, filters_and_summarises_by_person_escaped) {

@@ -333,7 +333,12 @@ TEST(sqlite_store, the_json_view_gives_each_event_as_every_sink_writes_it) {
     auto events = seeded(20, *cc::parse_rfc3339("2026-11-23T12:00:00Z"), 1);
     events[3] = au::testing::sample_event(events[3].id);  // quotes, a newline, report-only
     events[5].flagged = true;
+    events[7].count = 42;  // counted repeats (docs/audit.md "Repeated requests")
+    events[7].time_last = "2026-11-23T12:00:09.500Z";
     write_all(dir / "audit.sqlite", events);
+    auto back = au::open_sqlite_store(dir / "audit.sqlite")->get(events[7].id);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(*back, events[7]);
     sqlite3* raw = nullptr;
     ASSERT_EQ(sqlite3_open((dir / "audit.sqlite").c_str(), &raw), SQLITE_OK);
     sqlite3_stmt* st = nullptr;

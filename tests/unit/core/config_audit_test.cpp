@@ -132,5 +132,22 @@ TEST(config_audit, admin_tls_files_go_together_and_must_be_pem) {
     EXPECT_TRUE(has(r, 0, "cannot read admin.tls_cert_file")) << all(r);
 }
 
+TEST(config_audit, repeats_are_counted_by_default_or_written_each) {
+    auto r = load(minimal);
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->audit.repeats, audit_repeats::count);
+    EXPECT_EQ(r.cfg->audit.repeat_window, 10s);
+    r = load(minimal + "[audit]\nrepeats = \"each\"\nrepeat_window = \"2m\"\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->audit.repeats, audit_repeats::each);
+    EXPECT_EQ(r.cfg->audit.repeat_window, 2min);
+    r = load(minimal + "[audit]\nrepeats = \"sometimes\"\n");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 0, "audit.repeats")) << all(r);
+    r = load(minimal + "[audit]\nrepeat_window = 10\n");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 0, "audit.repeat_window")) << all(r);
+}
+
 }  // namespace
 }  // namespace consolegate::core
