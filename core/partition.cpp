@@ -52,13 +52,29 @@ std::optional<partition> partition_of_host(std::string_view host) noexcept {
         under(host, "awsapps.cn")) {
         return partition::aws_cn;
     }
+    // China's dual-stack names (the access portal <instance>.portal.<region>.app.…; AWS SDK for
+    // .NET's SSOEndpointResolver).
+    if (under(host, "amazonwebservices.com.cn")) return partition::aws_cn;
     // GovCloud's IAM Identity Center access portal: start[.<region>].us-gov-home.awsapps.com.
     if (under(host, "us-gov-home.awsapps.com")) return partition::aws_us_gov;
-    if (under(host, "awsapps.com") || under(host, "aws.amazon.com")) return partition::aws;
-    if (under(host, "amazonaws.com")) {
+    if (under(host, "awsapps.com") || under(host, "aws.amazon.com") ||
+        under(host, "oauth.signin.aws")) {
+        return partition::aws;
+    }
+    // Regional names carry their Region: <svc>.<region>.amazonaws.com, the access portal's
+    // <instance>.<region>.portal.amazonaws.com and dual-stack <instance>.portal.<region>.app.aws.
+    if (under(host, "amazonaws.com") || under(host, "app.aws")) {
         return has_gov_region_label(host) ? partition::aws_us_gov : partition::aws;
     }
     return std::nullopt;
+}
+
+std::string_view sign_in_domain_of(std::string_view host) noexcept {
+    const auto& names = names_of(partition_of_host(host).value_or(partition::aws));
+    if (!names.signin_fips_domain.empty() && under(host, names.signin_fips_domain)) {
+        return names.signin_fips_domain;
+    }
+    return names.signin_domain;
 }
 
 std::array<std::string_view, 4> sign_in_host_patterns(partition p) noexcept {

@@ -10,7 +10,13 @@ function FindProxyForURL(url, host) {
       dnsDomainIs(host, ".signin.amazonaws-us-gov.com") || host == "signin.amazonaws-us-gov.com" ||
       dnsDomainIs(host, ".console.amazonaws-us-gov.com") || host == "console.amazonaws-us-gov.com" ||
       dnsDomainIs(host, ".signin.amazonaws.cn") || host == "signin.amazonaws.cn" ||
-      dnsDomainIs(host, ".console.amazonaws.cn") || host == "console.amazonaws.cn") {
+      dnsDomainIs(host, ".console.amazonaws.cn") || host == "console.amazonaws.cn" ||
+      // Regional and dual-stack Identity Center access portals, GovCloud's FIPS sign-in, AWS
+      // Sign-In's OAuth endpoints (docs/inspection.md).
+      dnsDomainIs(host, ".portal.amazonaws.com") || shExpMatch(host, "*.portal.*.app.aws") ||
+      dnsDomainIs(host, ".signin-fips.amazonaws-us-gov.com") ||
+      host == "signin-fips.amazonaws-us-gov.com" || shExpMatch(host, "signin-fips.*.amazonaws.com") ||
+      dnsDomainIs(host, ".oauth.signin.aws")) {
     return "PROXY gateway.corp.example:3128";
   }
   return "DIRECT";

@@ -56,6 +56,11 @@ DEFAULT_HOSTS = (
        "console.amazonaws-us-gov.com", "*.console.amazonaws-us-gov.com",
        "*.us-gov-home.awsapps.com", "signin.amazonaws.cn", "*.signin.amazonaws.cn",
        "console.amazonaws.cn", "*.console.amazonaws.cn"]
+    # Regional and dual-stack Identity Center portals, GovCloud's FIPS sign-in, Sign-In's OAuth
+    # endpoints (docs/inspection.md).
+    + ["*.%s.portal.amazonaws.com" % r for r in DEMO_REGIONS]
+    + ["*.portal.%s.app.aws" % r for r in DEMO_REGIONS]
+    + ["signin-fips.amazonaws-us-gov.com", "*.signin-fips.amazonaws-us-gov.com", "*.oauth.signin.aws"]
 )
 
 

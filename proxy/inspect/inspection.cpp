@@ -54,7 +54,7 @@ core::partition partition_of(std::string_view host) {
 }
 
 std::string_view signin_domain_of(std::string_view host) {
-    return core::names_of(partition_of(host)).signin_domain;
+    return core::sign_in_domain_of(host);
 }
 
 std::string_view console_domain_of(std::string_view host) {

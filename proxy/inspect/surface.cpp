@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 #include "consolegate/core/host_pattern.hpp"
 #include "inspection.hpp"
@@ -82,7 +83,7 @@ void read_device_authorization(const std::vector<param>& params, const sign_in_a
             a.aws_partition = core::partition_of_host(host).value_or(a.aws_partition);
         }
         if (a.idc_instance.empty())
-            a.parse_error = "StartDeviceAuthorization startUrl names no awsapps.com access portal";
+            a.parse_error = "StartDeviceAuthorization startUrl names no access portal";
         out.push_back(std::move(a));
     }
     if (seen.empty()) {
@@ -114,8 +115,31 @@ bool idc_oidc_host(std::string_view host) {
 
 }  // namespace
 
+std::string regional_portal_instance(std::string_view host) {
+    // An instance's regional portal: <instance>.<region>.portal.amazonaws.com (AWS IAM Identity
+    // Center User Guide, "Workforce access through an additional Region"), China's
+    // ….portal.amazonaws.com.cn, and the dual-stack <instance>.portal.<region>.app.aws, China's
+    // ….app.amazonwebservices.com.cn (AWS SDK for .NET's SSOEndpointResolver).
+    using form = std::pair<std::string_view, std::string_view>;  // between, suffix
+    for (auto [between, suffix] :
+         {form{"", ".portal.amazonaws.com"}, form{"", ".portal.amazonaws.com.cn"},
+          form{"portal.", ".app.aws"}, form{"portal.", ".app.amazonwebservices.com.cn"}}) {
+        if (!host.ends_with(suffix)) continue;
+        auto rest = host.substr(0, host.size() - suffix.size());  // <instance>.[portal.]<region>
+        auto dot = rest.find('.');
+        if (dot == std::string_view::npos || dot == 0) return {};
+        auto tail = rest.substr(dot + 1);
+        if (!tail.starts_with(between)) return {};
+        auto region = tail.substr(between.size());
+        if (region.empty() || region.find('.') != std::string_view::npos) return {};
+        return std::string(rest.substr(0, dot));
+    }
+    return {};
+}
+
 std::string idc_instance_of(std::string_view host) {
     if (shared_portal_host(host)) return {};
+    if (auto instance = regional_portal_instance(host); !instance.empty()) return instance;
     for (std::string_view suffix : {".awsapps.com", ".awsapps.cn"}) {
         if (!host.ends_with(suffix) || host.size() == suffix.size()) continue;
         auto rest = host.substr(0, host.size() - suffix.size());
@@ -147,7 +171,16 @@ std::string idc_instance_of(std::string_view host, const std::vector<std::string
 }
 
 bool regional_signin_host(std::string_view host) {
-    return regional_endpoint(host, "signin");
+    // <region>.oauth.signin.aws: AWS Sign-In's OAuth 2.0 endpoints in the AWS SDKs' endpoint
+    // rules (`IsOAuthEndpoint`), docs/inspection.md.
+    constexpr std::string_view oauth = ".oauth.signin.aws";
+    if (host.ends_with(oauth) && host.size() > oauth.size() &&
+        host.substr(0, host.size() - oauth.size()).find('.') == std::string_view::npos) {
+        return true;
+    }
+    // signin-fips.<region>.amazonaws.com[.cn]: the AWS SDKs' FIPS endpoint template for AWS
+    // Sign-In (not for OAuth operations); read as a sign-in host so nothing there goes unjudged.
+    return regional_endpoint(host, "signin") || regional_endpoint(host, "signin-fips");
 }
 
 surface_endpoint classify_surface(std::string_view host, const std::vector<std::string>& segs,
@@ -163,6 +196,8 @@ surface_endpoint classify_surface(std::string_view host, const std::vector<std::
         segs[1] == "signup") {
         return surface_endpoint::account_sign_up;
     }
+    // A regional portal name is one instance's portal alone: every request to it names it.
+    if (!regional_portal_instance(host).empty()) return surface_endpoint::idc_portal;
     // The access portal is the start URL and what it loads under /start; other paths of an
     // awsapps.com name belong to other AWS applications (Amazon Connect /connect, WorkDocs).
     if (!idc_instance_of(host).empty() && (segs.empty() || segs.front() == "start")) {

@@ -20,16 +20,22 @@ enum class surface_endpoint : std::uint8_t {
     oauth_token,      // POST /v1/token: CreateOAuth2Token (authorization_code, refresh_token)
     account_sign_up,  // signin.aws.amazon.com/signup, portal.aws.amazon.com/billing/signup
     // IAM Identity Center: a request to an instance's access portal, <instance>.awsapps.com/start
-    // (and "/", and what the portal loads under /start), and StartDeviceAuthorization
+    // (and "/", and what the portal loads under /start; any path of a regional portal name),
+    // and StartDeviceAuthorization
     // (POST oidc.<region>.amazonaws.com/device_authorization), whose JSON names the start URL.
     idc_portal,
     idc_device_authorization,
 };
 
 // The Identity Center instance an access-portal host names: its first label when the host is
-// under awsapps.com or awsapps.cn ("d-1234567890", "mycompany"), else "". The shared portal
-// hosts of GovCloud and China (below) name no instance: "".
+// under awsapps.com or awsapps.cn ("d-1234567890", "mycompany") or is a regional portal (below),
+// else "". The shared portal hosts of GovCloud and China (below) name no instance: "".
 std::string idc_instance_of(std::string_view host);
+
+// An instance's regional access portal, one instance's alone: <instance>.<region>.portal.
+// amazonaws.com[.cn] and the dual-stack <instance>.portal.<region>.app.aws (China:
+// ….app.amazonwebservices.com.cn). The instance ("ssoins-…"), else "".
+std::string regional_portal_instance(std::string_view host);
 
 // GovCloud's and China's shared access-portal hosts, start[.<region>].us-gov-home.awsapps.com
 // and start[.<region>].home.awsapps.cn, where the instance is in the path:

@@ -134,15 +134,19 @@ struct proxy_config {
     // policy.partitions enables them: enabled, they are judged like the commercial ones; not
     // enabled, every sign-in there is refused (partition-not-enabled), never spliced.
     std::vector<std::string> inspect_hosts{
-        "signin.aws.amazon.com",         "*.signin.aws.amazon.com",
-        "console.aws.amazon.com",        "*.console.aws.amazon.com",
-        "portal.sso.*.amazonaws.com",    "signin.*.amazonaws.com",
-        "portal.aws.amazon.com",         "*.awsapps.com",
-        "signin.amazonaws-us-gov.com",   "*.signin.amazonaws-us-gov.com",
-        "console.amazonaws-us-gov.com",  "*.console.amazonaws-us-gov.com",
-        "signin.amazonaws.cn",           "*.signin.amazonaws.cn",
-        "console.amazonaws.cn",          "*.console.amazonaws.cn",
-        "portal.sso.*.amazonaws.com.cn", "*.awsapps.cn"};
+        "signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aws.amazon.com",
+        "*.console.aws.amazon.com", "portal.sso.*.amazonaws.com", "signin.*.amazonaws.com",
+        "portal.aws.amazon.com", "*.awsapps.com", "signin.amazonaws-us-gov.com",
+        "*.signin.amazonaws-us-gov.com", "console.amazonaws-us-gov.com",
+        "*.console.amazonaws-us-gov.com", "signin.amazonaws.cn", "*.signin.amazonaws.cn",
+        "console.amazonaws.cn", "*.console.amazonaws.cn", "portal.sso.*.amazonaws.com.cn",
+        "*.awsapps.cn",
+        // Regional and dual-stack access portals, GovCloud's FIPS sign-in, Sign-In's OAuth
+        // endpoints (docs/inspection.md "Identity Center instances", "Other partitions").
+        "*.portal.amazonaws.com", "*.portal.*.app.aws", "*.portal.amazonaws.com.cn",
+        "*.portal.*.app.amazonwebservices.com.cn", "signin-fips.amazonaws-us-gov.com",
+        "*.signin-fips.amazonaws-us-gov.com", "signin-fips.*.amazonaws.com",
+        "signin-fips.*.amazonaws.com.cn", "*.oauth.signin.aws"};
     // Host patterns spliced on purpose: never inspected, spliced even when not_inspected is
     // refuse. A name DNS steers must be in inspect_hosts or here (check-config says so).
     std::vector<std::string> pass_through_hosts;

@@ -28,15 +28,20 @@ struct partition_names {
     std::string_view console_domain;  // console.aws.amazon.com; <region>.console…
     std::string_view site_domain;     // the console's cookie domain: aws.amazon.com
     std::string_view service_domain;  // regional service endpoints: amazonaws.com
+    // The FIPS console sign-in, where AWS publishes one: signin-fips.amazonaws-us-gov.com and
+    // <region>.signin-fips.amazonaws-us-gov.com (AWS SDK endpoint rules for AWS Sign-In; Amazon
+    // Connect Administrator Guide's allowlist). "" elsewhere.
+    std::string_view signin_fips_domain;
 };
 
 inline constexpr std::array<partition_names, partition_count> partitions{{
     {partition::aws, "aws", "AWS (commercial Regions)", "signin.aws.amazon.com",
-     "console.aws.amazon.com", "aws.amazon.com", "amazonaws.com"},
+     "console.aws.amazon.com", "aws.amazon.com", "amazonaws.com", ""},
     {partition::aws_us_gov, "aws-us-gov", "AWS GovCloud (US)", "signin.amazonaws-us-gov.com",
-     "console.amazonaws-us-gov.com", "amazonaws-us-gov.com", "amazonaws.com"},
+     "console.amazonaws-us-gov.com", "amazonaws-us-gov.com", "amazonaws.com",
+     "signin-fips.amazonaws-us-gov.com"},
     {partition::aws_cn, "aws-cn", "AWS China (Beijing, Ningxia)", "signin.amazonaws.cn",
-     "console.amazonaws.cn", "amazonaws.cn", "amazonaws.com.cn"},
+     "console.amazonaws.cn", "amazonaws.cn", "amazonaws.com.cn", ""},
 }};
 
 const partition_names& names_of(partition p) noexcept;
@@ -47,9 +52,16 @@ std::optional<partition> partition_from_string(std::string_view name) noexcept;
 // hosts the gateway inspects: the sign-in, console and site domains above and names under them;
 // regional service endpoints (`<service>.<region>.amazonaws.com` is GovCloud for a us-gov-
 // region, `….amazonaws.com.cn` China); IAM Identity Center access portals (`*.awsapps.com`,
-// GovCloud's `start[.<region>].us-gov-home.awsapps.com`, China's `*.awsapps.cn`). Any other
-// host: nullopt.
+// GovCloud's `start[.<region>].us-gov-home.awsapps.com`, China's `*.awsapps.cn`) and their
+// regional forms (`<instance>.<region>.portal.amazonaws.com[.cn]`, dual-stack
+// `<instance>.portal.<region>.app.aws`, China's `….app.amazonwebservices.com.cn`); AWS Sign-In's
+// OAuth endpoints `<region>.oauth.signin.aws`. Any other host: nullopt.
 std::optional<partition> partition_of_host(std::string_view host) noexcept;
+
+// The sign-in domain of a host's partition that the host is under: the FIPS one when it is
+// under that (GovCloud's signin-fips.amazonaws-us-gov.com), else the partition's sign-in domain
+// (which the host may not be under). Hosts of no partition count as commercial.
+std::string_view sign_in_domain_of(std::string_view host) noexcept;
 
 // The host patterns (core/host_pattern grammar) of a partition's console sign-in: its sign-in
 // and console domains and every name under them, for proxy.inspect_hosts and DNS steering.

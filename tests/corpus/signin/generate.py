@@ -497,6 +497,34 @@ cases["china-console-cookie"] = (
     req("GET", "/console/home?region=cn-north-1", "cn-north-1.console.amazonaws.cn",
         headers=["Cookie: aws-userInfo=" + user_info(f"arn:aws-cn:iam::{A}:user/bob", "", "bob")]),
     [att("console-session", "post-auth", account=A, user="bob", partition="aws-cn")])
+# --- issue 19, session 5: names the AWS SDKs' endpoint rules and the IAM Identity Center User
+# Guide publish (docs/inspection.md "Other partitions", "Identity Center instances") ------------
+cases["govcloud-cli-token-refresh"] = (
+    req("POST", "/v1/token", "us-gov-west-1.signin.amazonaws-us-gov.com", body=form([
+        ("client_id", "arn:aws-us-gov:signin:::devtools/same-device"),
+        ("grant_type", "refresh_token"), ("refresh_token", "cg-secret-refresh-token-41d2")]),
+        ctype=FORM),
+    [att("cli-sign-in", partition="aws-us-gov")])
+cases["china-cli-authorize"] = (
+    req("GET", "/v1/authorize" + CLI_QUERY, "cn-north-1.signin.amazonaws.cn"),
+    [att("cli-sign-in", partition="aws-cn")])
+cases["oauth-endpoint-token-refresh"] = (
+    req("POST", "/v1/token", "us-east-1.oauth.signin.aws", body=form([
+        ("client_id", "arn:aws:signin:::devtools/same-device"), ("grant_type", "refresh_token"),
+        ("refresh_token", "cg-secret-refresh-token-41d2")]), ctype=FORM),
+    [att("cli-sign-in")])
+cases["govcloud-fips-saml"] = (
+    req("POST", "/saml", "us-gov-west-1.signin-fips.amazonaws-us-gov.com", body=form([
+        ("SAMLResponse", saml([f"arn:aws-us-gov:iam::{GOV}:role/Admin,"
+                               f"arn:aws-us-gov:iam::{GOV}:saml-provider/Okta"])),
+        ("RelayState", "")]), ctype=FORM),
+    [att("saml", account=GOV, role="Admin", user="alice@example.com", partition="aws-us-gov")])
+cases["idc-regional-portal-foreign"] = (
+    req("GET", "/start", "ssoins-111111h2222j33pp.eu-west-1.portal.amazonaws.com"),
+    [att("identity-center-portal", idc_instance="ssoins-111111h2222j33pp")])
+cases["idc-dual-stack-portal-own"] = (
+    req("GET", "/start", "ssoins-7223753b6943f944.portal.us-east-1.app.aws"),
+    [att("identity-center-portal", idc_instance="ssoins-7223753b6943f944")])
 cases["hostile-partition-mismatch-cookie"] = (
     req("GET", "/console/home", "console.aws.amazon.com", headers=[f"Cookie: {GOV_COOKIE}"]),
     [att("console-session", "post-auth", account=GOV, role="Admin", user="alice",

@@ -71,7 +71,12 @@ class SnippetCase:
                      # AWS GovCloud (US) and China: steered by default, judged or refused there.
                      "signin.amazonaws-us-gov.com", "123456789012.signin.amazonaws-us-gov.com",
                      "us-gov-west-1.console.amazonaws-us-gov.com", "signin.amazonaws.cn",
-                     "cn-north-1.console.amazonaws.cn"):
+                     "cn-north-1.console.amazonaws.cn",
+                     # Regional and dual-stack access portals, GovCloud's FIPS sign-in, Sign-In's
+                     # OAuth endpoints (issue 19).
+                     "ssoins-111111h2222j33pp.eu-west-1.portal.amazonaws.com",
+                     "ssoins-7223753b6943f944.portal.us-east-1.app.aws",
+                     "us-gov-west-1.signin-fips.amazonaws-us-gov.com", "us-east-1.oauth.signin.aws"):
             out = self.dig(name)
             self.assertIn("status: NOERROR", out, name)
             self.assertRegex(out, r"(?m)^%s\.\s+\d+\s+IN\s+A\s+127\.0\.0\.1$" % re.escape(name))

@@ -26,7 +26,8 @@ inspect_hosts = ["signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aw
                  "signin.amazonaws-us-gov.com", "*.signin.amazonaws-us-gov.com",
                  "console.amazonaws-us-gov.com", "*.console.amazonaws-us-gov.com",
                  "signin.amazonaws.cn", "*.signin.amazonaws.cn", "console.amazonaws.cn",
-                 "*.console.amazonaws.cn"]"""
+                 "*.console.amazonaws.cn", "*.portal.amazonaws.com", "*.portal.*.app.aws",
+                 "*.signin-fips.amazonaws-us-gov.com", "*.oauth.signin.aws"]"""
 
 
 def corpus_policy_section():
@@ -112,11 +113,15 @@ class CorpusThroughTheProxy(unittest.TestCase):
             m = re.search(r"^consolegate_signin_unrecognised_requests_total (\d+)$", self.gw.metrics(), re.M)
             return int(m.group(1))
         before = count()
-        req = ("POST /v9/brand-new-endpoint HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n"
-               "Content-Type: application/x-www-form-urlencoded\r\n\r\nfeature=1")
-        status, body = self.gw.raw_https("signin.aws.amazon.com", wire_request(req))
-        self.assertEqual(status, 200, body[:300])
-        self.assertEqual(count(), before + 1)
+        # GovCloud's FIPS sign-in and Sign-In's OAuth endpoint are sign-in hosts too (issue 19).
+        hosts = ("signin.aws.amazon.com", "us-gov-west-1.signin-fips.amazonaws-us-gov.com",
+                 "us-east-1.oauth.signin.aws")
+        for n, host in enumerate(hosts, 1):
+            req = ("POST /v9/brand-new-endpoint HTTP/1.1\r\nHost: %s\r\n"
+                   "Content-Type: application/x-www-form-urlencoded\r\n\r\nfeature=1" % host)
+            status, body = self.gw.raw_https(host, wire_request(req))
+            self.assertEqual(status, 200, body[:300])
+            self.assertEqual(count(), before + n, host)
 
 
 if __name__ == "__main__":

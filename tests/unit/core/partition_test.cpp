@@ -45,6 +45,18 @@ TEST(partition, hosts_of_each_partition) {
         {"cn-north-1.console.amazonaws.cn", cc::partition::aws_cn},
         {"portal.sso.cn-northwest-1.amazonaws.com.cn", cc::partition::aws_cn},
         {"start.home.awsapps.cn", cc::partition::aws_cn},
+        // Regional and dual-stack access portals (issue 19): the Region names the partition.
+        {"ssoins-111111h2222j33pp.eu-west-1.portal.amazonaws.com", cc::partition::aws},
+        {"ssoins-abc.portal.us-east-1.app.aws", cc::partition::aws},
+        {"ssoins-abc.us-gov-west-1.portal.amazonaws.com", cc::partition::aws_us_gov},
+        {"ssoins-abc.cn-north-1.portal.amazonaws.com.cn", cc::partition::aws_cn},
+        {"ssoins-abc.portal.cn-north-1.app.amazonwebservices.com.cn", cc::partition::aws_cn},
+        // GovCloud's FIPS sign-in; Sign-In's OAuth endpoints.
+        {"signin-fips.amazonaws-us-gov.com", cc::partition::aws_us_gov},
+        {"us-gov-east-1.signin-fips.amazonaws-us-gov.com", cc::partition::aws_us_gov},
+        {"us-east-1.oauth.signin.aws", cc::partition::aws},
+        {"app.aws.example.com", std::nullopt},
+        {"signin.aws", std::nullopt},
         {"example.com", std::nullopt},
         {"amazonaws.cn.example.com", std::nullopt},
         {"notamazonaws-us-gov.com", std::nullopt},
@@ -84,4 +96,21 @@ TEST(partition, sign_in_patterns_cover_the_partitions_own_names_only) {
         for (auto n : names)
             EXPECT_EQ(cc::partition_of_host(n.substr(n.find_first_not_of("*."))), p.id);
     }
+}
+
+// The sign-in domain a host is under: GovCloud's FIPS sign-in is a sign-in domain of its own
+// (AWS SDK endpoint rules for AWS Sign-In), so the inspector reads its requests like the other
+// sign-in hosts'.
+TEST(partition, fips_sign_in_is_a_sign_in_domain_of_govcloud) {
+    EXPECT_EQ(cc::sign_in_domain_of("signin-fips.amazonaws-us-gov.com"),
+              "signin-fips.amazonaws-us-gov.com");
+    EXPECT_EQ(cc::sign_in_domain_of("us-gov-west-1.signin-fips.amazonaws-us-gov.com"),
+              "signin-fips.amazonaws-us-gov.com");
+    EXPECT_EQ(cc::sign_in_domain_of("us-gov-west-1.signin.amazonaws-us-gov.com"),
+              "signin.amazonaws-us-gov.com");
+    EXPECT_EQ(cc::sign_in_domain_of("evilsignin-fips.amazonaws-us-gov.com"),
+              "signin.amazonaws-us-gov.com");
+    EXPECT_EQ(cc::sign_in_domain_of("123456789012.signin.aws.amazon.com"), "signin.aws.amazon.com");
+    EXPECT_EQ(cc::sign_in_domain_of("signin.amazonaws.cn"), "signin.amazonaws.cn");
+    EXPECT_EQ(cc::sign_in_domain_of("example.com"), "signin.aws.amazon.com");
 }

@@ -27,8 +27,12 @@ std::string all_fields(const core::sign_in_attempt& a) {
 TEST(surface, token_request_on_every_sign_in_host_names_no_account) {
     std::string body = R"({"tokenInput":{"grantType":"authorization_code","code":"cg-code-1f2e",)"
                        R"("codeVerifier":"cg-verifier-3d4c","refreshToken":"cg-refresh-5b6a"}})";
+    // The regional names of GovCloud and China and the OAuth endpoints are the AWS SDKs' endpoint
+    // rules for AWS Sign-In (docs/inspection.md "Other partitions").
     for (auto host : {"signin.us-east-1.amazonaws.com", "signin.aws.amazon.com",
-                      "eu-west-1.signin.aws.amazon.com", "SIGNIN.ap-south-1.AMAZONAWS.com."}) {
+                      "eu-west-1.signin.aws.amazon.com", "SIGNIN.ap-south-1.AMAZONAWS.com.",
+                      "us-gov-west-1.signin.amazonaws-us-gov.com", "cn-north-1.signin.amazonaws.cn",
+                      "us-east-1.oauth.signin.aws"}) {
         SCOPED_TRACE(host);
         auto v = request("POST", host, "/v1/token", body);
         auto a = ci::inspect(v, {});
@@ -256,4 +260,54 @@ TEST(surface, shared_portals_of_govcloud_and_china_name_the_instance_in_the_path
     a = ci::inspect(v, {});
     ASSERT_EQ(a.size(), 1u);
     EXPECT_NE(a[0].parse_error, "");
+}
+
+// The regional portal of an instance (a Region it is replicated to, or its primary one) and the
+// dual-stack portal: one instance's names alone, so every request to them names the instance
+// (issue 19; AWS IAM Identity Center User Guide, "Workforce access through an additional
+// Region"; AWS SDK for .NET's SSOEndpointResolver for the dual-stack and China forms).
+TEST(surface, regional_and_dual_stack_portals_name_their_instance) {
+    struct row {
+        const char* host;
+        const char* target;
+        const char* instance;
+        core::partition partition;
+    };
+    for (auto r :
+         {row{"ssoins-111111h2222j33pp.eu-west-1.portal.amazonaws.com", "/start",
+              "ssoins-111111h2222j33pp", core::partition::aws},
+          row{"SSOINS-ABC123.PORTAL.US-WEST-2.APP.AWS", "/", "ssoins-abc123", core::partition::aws},
+          row{"ssoins-abc123.portal.us-east-1.app.aws", "/assets/app.js", "ssoins-abc123",
+              core::partition::aws},
+          row{"ssoins-abc123.us-gov-west-1.portal.amazonaws.com", "/start", "ssoins-abc123",
+              core::partition::aws_us_gov},
+          row{"ssoins-abc123.cn-north-1.portal.amazonaws.com.cn", "/start/", "ssoins-abc123",
+              core::partition::aws_cn},
+          row{"ssoins-abc123.portal.cn-northwest-1.app.amazonwebservices.com.cn", "/start",
+              "ssoins-abc123", core::partition::aws_cn}}) {
+        SCOPED_TRACE(r.host);
+        auto a = ci::inspect(request("GET", r.host, r.target), {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::identity_center_portal);
+        EXPECT_EQ(a[0].idc_instance, r.instance);
+        EXPECT_EQ(a[0].aws_partition, r.partition);
+        EXPECT_EQ(a[0].source, "host");
+        EXPECT_EQ(a[0].parse_error, "");
+        EXPECT_FALSE(a[0].account);
+    }
+    // Not an instance's portal: no instance label, two labels where one belongs, look-alikes.
+    for (auto host : {"portal.amazonaws.com", "eu-west-1.portal.amazonaws.com",
+                      "a.b.eu-west-1.portal.amazonaws.com", "ssoins-x.us-east-1.app.aws",
+                      "ssoins-x.portal.us-east-1.app.aws.evil.test", "portal.us-east-1.app.aws"}) {
+        SCOPED_TRACE(host);
+        EXPECT_TRUE(ci::inspect(request("GET", host, "/start"), {}).empty());
+    }
+    // `aws sso login` naming such a start URL names the instance too.
+    auto a = ci::inspect(request("POST", "oidc.us-east-1.amazonaws.com", "/device_authorization",
+                                 R"({"startUrl":"https://ssoins-7223753b6943f944.portal.)"
+                                 R"(us-east-1.app.aws/start"})"),
+                         {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].idc_instance, "ssoins-7223753b6943f944");
+    EXPECT_EQ(a[0].parse_error, "");
 }

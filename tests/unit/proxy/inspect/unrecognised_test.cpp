@@ -53,3 +53,16 @@ TEST(unrecognised, other_partitions_sign_in_hosts_are_counted_too) {
     EXPECT_FALSE(unrecognised("POST", "console.amazonaws-us-gov.com", "/v9/x"));
     EXPECT_FALSE(unrecognised("POST", "console.amazonaws.cn", "/v9/x"));
 }
+
+// GovCloud's FIPS sign-in and Sign-In's OAuth endpoints (issue 19) are sign-in hosts: data to a
+// path the inspector does not know there is counted, as on the others.
+TEST(unrecognised, fips_and_oauth_sign_in_hosts_are_counted_too) {
+    EXPECT_TRUE(unrecognised("POST", "signin-fips.amazonaws-us-gov.com", "/v9/brand-new"));
+    EXPECT_TRUE(unrecognised("POST", "us-gov-west-1.signin-fips.amazonaws-us-gov.com", "/v9/x"));
+    EXPECT_TRUE(unrecognised("POST", "us-east-1.oauth.signin.aws", "/v9/x"));
+    EXPECT_TRUE(unrecognised("POST", "signin-fips.us-east-1.amazonaws.com", "/v9/x"));
+    EXPECT_FALSE(unrecognised("POST", "us-gov-west-1.signin-fips.amazonaws-us-gov.com", "/saml"));
+    EXPECT_FALSE(unrecognised("POST", "us-east-1.oauth.signin.aws", "/v1/token"));
+    EXPECT_FALSE(unrecognised("POST", "evilsignin-fips.amazonaws-us-gov.com", "/v9/x"));
+    EXPECT_FALSE(unrecognised("POST", "a.b.oauth.signin.aws", "/v9/x"));
+}
