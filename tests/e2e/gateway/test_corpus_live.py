@@ -75,11 +75,15 @@ class CorpusThroughTheProxy(unittest.TestCase):
                 with open(os.path.join(CORPUS, name), encoding="utf-8", errors="surrogateescape",
                           newline="") as f:  # keep CRLF: chunk framing and Content-Length count it
                     data = wire_request(f.read())
+                reached = len(self.gw.origin_requests())
                 status, body = self.gw.raw_https(self.hosts[name], data)
                 if self.expected[name]["effect"] == "allow":
                     self.assertEqual(status, 200, body[:300])
                     self.assertIn("demo origin", body)
+                    self.assertEqual(len(self.gw.origin_requests()), reached + 1)
                 else:
+                    # The origin's own record: the request never reached it.
+                    self.assertEqual(len(self.gw.origin_requests()), reached)
                     # Denied by the policy (403), or refused as malformed HTTP (400) before it:
                     # either way the request never reaches the origin.
                     self.assertIn(status, (400, 403), body[:300])
