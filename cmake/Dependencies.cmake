@@ -21,6 +21,11 @@ pkg_check_modules(CARES IMPORTED_TARGET libcares>=1.18)
 cg_require(CARES_FOUND "c-ares >= 1.18" "libc-ares-dev")
 add_library(cg::cares ALIAS PkgConfig::CARES)
 
+# HTTP/2 to clients (proxy/h2_framing.cpp): Debian's libnghttp2-dev.
+pkg_check_modules(NGHTTP2 IMPORTED_TARGET libnghttp2)
+cg_require(NGHTTP2_FOUND "libnghttp2" "libnghttp2-dev")
+add_library(cg::nghttp2 ALIAS PkgConfig::NGHTTP2)
+
 # sd_notify for Type=notify units; Debian ships only a pkg-config file.
 pkg_check_modules(SYSTEMD IMPORTED_TARGET libsystemd)
 cg_require(SYSTEMD_FOUND "libsystemd" "libsystemd-dev")

@@ -14,6 +14,7 @@ build_pkgs=(
   libsystemd-dev
   libpq-dev
   libkrb5-dev libldap-dev
+  libnghttp2-dev
 )
 # Real peers the tests start on loopback: an authoritative server, a reference resolver, clients,
 # a browser, and clang for the libFuzzer builds.
@@ -23,11 +24,12 @@ test_pkgs=(
   haproxy lintian python3-yaml
   postgresql
   rsyslog rsyslog-gnutls
+  nghttp2-client python3-h2   # HTTP/2 clients of the h2 tests (nghttp, hyper-h2)
   krb5-kdc krb5-admin-server krb5-user slapd ldap-utils faketime
   podman buildah mmdebstrap uidmap fuse-overlayfs slirp4netns libnss3-tools
   runc bind9 dnsmasq-base   # runc: crun refuses a hybrid cgroup hierarchy (test_container.py)
 )
-bench_pkgs=(dnsperf dnsdist squid-openssl mitmproxy nginx nghttp2-client wrk socat iptables nftables)
+bench_pkgs=(dnsperf dnsdist squid-openssl mitmproxy nginx wrk socat iptables nftables)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [[ "${1:-}" == "--bench" ]]; then want+=("${bench_pkgs[@]}"); fi
