@@ -95,6 +95,7 @@ std::string fixed_setting_changed(const core::config& a, const core::config& b) 
     if (a.proxy.tls_session_resumption != b.proxy.tls_session_resumption) {
         return "proxy.tls_session_resumption";  // the client TLS context is made once
     }
+    if (a.proxy.http2 != b.proxy.http2) return "proxy.http2";  // ALPN: the same context
     if (a.admin.reviewer_token_file != b.admin.reviewer_token_file ||
         a.admin.operator_token_file != b.admin.operator_token_file) {
         return "admin token files";

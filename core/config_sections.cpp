@@ -166,6 +166,12 @@ void loader::read_proxy(const toml::table& t) {
     s.get_duration("leaf_validity", p.leaf_validity);
     s.get_duration("leaf_backdate", p.leaf_backdate);
     s.get("tls_session_resumption", p.tls_session_resumption);
+    s.get("http2", p.http2);
+    s.get_uint("http2_max_concurrent_streams", p.http2_max_concurrent_streams, 1, 1000);
+    s.get_size("http2_max_header_list_size", p.http2_max_header_list_size);
+    s.get_uint("http2_settings_per_second", p.http2_settings_per_second, 1, 100'000);
+    s.get_uint("http2_pings_per_second", p.http2_pings_per_second, 1, 100'000);
+    s.get_uint("http2_resets_per_second", p.http2_resets_per_second, 1, 100'000);
     s.get_endpoints("upstream_resolvers", p.upstream_resolvers, 53);
     s.get_path("upstream_ca_bundle", p.upstream_ca_bundle);
     if (const toml::node* n = s.take("upstream_override")) {
@@ -222,6 +228,8 @@ void loader::read_proxy(const toml::table& t) {
                          p.proxy_protocol_from);
     if (p.max_header_bytes < 1024)
         error(t.source(), "proxy.max_header_bytes must be at least 1KiB (browsers send 4..16KiB)");
+    if (p.http2_max_header_list_size < 1024 || p.http2_max_header_list_size > (1u << 30))
+        error(t.source(), "proxy.http2_max_header_list_size must be from 1KiB to 1GiB");
     if (p.max_request_body < p.max_inspect_body)
         error(t.source(),
               "proxy.max_request_body must be at least proxy.max_inspect_body (the inspected part "

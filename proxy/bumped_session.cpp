@@ -8,6 +8,7 @@
 
 #include "block_page.hpp"
 #include "consolegate/log/log.hpp"
+#include "h2_session.hpp"
 #include "hook_wait.hpp"
 #include "http_wire.hpp"
 #include "splice.hpp"
@@ -591,8 +592,8 @@ asio::awaitable<void> bump(std::shared_ptr<service::impl> svc, client_stream& st
         co_return;
     }
     count(st.bumped);
-    co_await serve_http(svc, tls, guard, std::move(host), port, std::move(sni), client_ip,
-                        std::move(corp));
+    co_await (negotiated_h2(tls) ? serve_h2 : serve_http)(
+        svc, tls, guard, std::move(host), port, std::move(sni), client_ip, std::move(corp));
 }
 
 }  // namespace consolegate::proxy

@@ -32,7 +32,7 @@ shared_state::shared_state(std::shared_ptr<const core::config> cfg)
     impl_->minter =
         std::make_unique<leaf_minter>(std::move(*ca), duration_cast<seconds>(p.leaf_validity),
                                       duration_cast<seconds>(p.leaf_backdate), p.leaf_cache_size);
-    impl_->server_ctx = make_server_context(p.tls_session_resumption);
+    impl_->server_ctx = make_server_context(p.tls_session_resumption, p.http2);
     impl_->upstream_ctx = make_upstream_context(p.upstream_ca_bundle.string(), "");
     impl_->sessions.attach(*impl_->upstream_ctx);
     for (const auto& o : p.upstream_overrides) {

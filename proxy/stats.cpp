@@ -64,6 +64,12 @@ void write_prometheus(std::string& out, const stats& s) {
     counter("requests_denied_total", "Requests answered with the block page.", s.requests_denied);
     counter("bad_requests_total", "Malformed or oversized requests.", s.bad_requests);
     counter("upgrades_total", "Upgraded (WebSocket) connections passed through.", s.upgrades);
+    counter("http2_connections_total", "Inspected client connections that chose HTTP/2.",
+            s.http2_connections);
+    counter("http2_flood_closes_total",
+            "HTTP/2 connections closed with GOAWAY ENHANCE_YOUR_CALM: more SETTINGS, PING or "
+            "RST_STREAM frames in a second than proxy.http2_*_per_second allow.",
+            s.http2_flood_closes);
     counter("upstream_connect_failures_total", "Upstream resolve/connect/TLS failures.",
             s.upstream_connect_failures);
     counter("upstream_cert_failures_total", "Upstream certificates that failed verification.",

@@ -7,14 +7,19 @@
 namespace consolegate::proxy {
 namespace {
 
-// RFC 7301 §3.2: the server picks; we speak only HTTP/1.1 to clients (Beast has no HTTP/2), so
-// a client offering only h2 gets no ALPN and falls back to HTTP/1.1 as browsers do.
+// RFC 7301 §3.2: the server picks, from our list in our order (`arg`, a wire-format list): h2
+// first when proxy.http2 is on (h2_session.hpp), else HTTP/1.1 only. A client offering nothing
+// we speak gets no ALPN and falls back to HTTP/1.1 as browsers do.
+const unsigned char alpn_h1[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+const unsigned char alpn_h2_h1[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+
 int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-                unsigned int inlen, void*) {
-    static const unsigned char ours[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+                unsigned int inlen, void* arg) {
+    const bool h2 = arg != nullptr;
+    const unsigned char* ours = h2 ? alpn_h2_h1 : alpn_h1;
+    const unsigned int size = h2 ? sizeof alpn_h2_h1 : sizeof alpn_h1;
     unsigned char* selected = nullptr;
-    if (SSL_select_next_proto(&selected, outlen, ours, sizeof ours, in, inlen) ==
-        OPENSSL_NPN_NEGOTIATED) {
+    if (SSL_select_next_proto(&selected, outlen, ours, size, in, inlen) == OPENSSL_NPN_NEGOTIATED) {
         *out = selected;
         return SSL_TLSEXT_ERR_OK;
     }
@@ -50,13 +55,14 @@ void harden(SSL_CTX* ctx) {
 
 }  // namespace
 
-std::unique_ptr<boost::asio::ssl::context> make_server_context(bool resumption) {
+std::unique_ptr<boost::asio::ssl::context> make_server_context(bool resumption, bool http2) {
     auto ctx = std::make_unique<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
     harden(ctx->native_handle());
     // No SSL_MODE_RELEASE_BUFFERS: freeing and reallocating both 16 KiB record buffers around
     // every record cost 4% of the keep-alive CPU. Idle connections give them back through the
     // deadline sweeper instead (tls_socket::release_idle), after a second of idleness.
-    SSL_CTX_set_alpn_select_cb(ctx->native_handle(), select_alpn, nullptr);
+    SSL_CTX_set_alpn_select_cb(ctx->native_handle(), select_alpn,
+                               http2 ? const_cast<unsigned char*>(alpn_h2_h1) : nullptr);
     if (resumption) {
         SSL_CTX_set_session_cache_mode(ctx->native_handle(), SSL_SESS_CACHE_SERVER);
     } else {
@@ -85,8 +91,7 @@ std::unique_ptr<boost::asio::ssl::context> make_upstream_context(const std::stri
         throw std::runtime_error("upstream_override ca_bundle " + extra + ": " +
                                  openssl_error_text());
     }
-    static const unsigned char alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-    SSL_CTX_set_alpn_protos(c, alpn, sizeof alpn);
+    SSL_CTX_set_alpn_protos(c, alpn_h1, sizeof alpn_h1);
     return ctx;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// TLS settings of both legs. Client leg: TLS 1.2+, ALPN http/1.1 only, the leaf set per
+// TLS settings of both legs. Client leg: TLS 1.2+, ALPN h2 (when on) and http/1.1, the leaf set per
 // connection. Upstream leg: full verification (system store or bundle, plus a per-override
 // bundle), SNI and hostname check per connection, a client session cache for resumption.
 
@@ -13,8 +13,10 @@
 
 namespace consolegate::proxy {
 
-// `resumption` false: no tickets and no session cache, every handshake is a full one.
-std::unique_ptr<boost::asio::ssl::context> make_server_context(bool resumption = true);
+// `resumption` false: no tickets and no session cache, every handshake is a full one. `http2`:
+// ALPN offers h2 before http/1.1 (proxy.http2).
+std::unique_ptr<boost::asio::ssl::context> make_server_context(bool resumption = true,
+                                                               bool http2 = false);
 
 // `bundle` "" = the system store; `extra` is trusted in addition (per-override CA). Throws
 // std::runtime_error naming the file on failure.

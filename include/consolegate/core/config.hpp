@@ -178,6 +178,17 @@ struct proxy_config {
     // Off only to measure fresh handshakes (bench/proxy) or for a client that must not resume;
     // fixed for the life of the process.
     bool tls_session_resumption = true;
+    // HTTP/2 on inspected client connections (ALPN h2; docs/proxy.md "HTTP/2"): each stream's
+    // request judged as an HTTP/1.1 one, forwarded upstream as HTTP/1.1. Fixed for the life of
+    // the process, like tls_session_resumption. The limits are per client connection.
+    bool http2 = false;
+    std::uint32_t http2_max_concurrent_streams = 100;
+    std::uint64_t http2_max_header_list_size = 128 * 1024;
+    // Flood protection: more of these frames in one second closes the connection with GOAWAY
+    // ENHANCE_YOUR_CALM. Resets: streams the client cancels (RST_STREAM), the "rapid reset" class.
+    std::uint32_t http2_settings_per_second = 20;
+    std::uint32_t http2_pings_per_second = 20;
+    std::uint32_t http2_resets_per_second = 100;
     std::vector<endpoint> upstream_resolvers;  // empty = dns.upstreams
     std::filesystem::path upstream_ca_bundle;  // empty = the system trust store
     std::vector<upstream_override> upstream_overrides;

@@ -63,6 +63,8 @@ struct stats {
     std::atomic<std::uint64_t> requests_denied{0};
     std::atomic<std::uint64_t> bad_requests{0};  // malformed, oversized headers (431), body (413)
     std::atomic<std::uint64_t> upgrades{0};
+    std::atomic<std::uint64_t> http2_connections{0};   // inspected connections that chose h2
+    std::atomic<std::uint64_t> http2_flood_closes{0};  // closed: SETTINGS/PING/RST_STREAM flood
     std::atomic<std::uint64_t> upstream_connect_failures{0};
     std::atomic<std::uint64_t> upstream_cert_failures{0};
     std::atomic<std::uint64_t> upstream_body_failures{0};  // response cut short mid-body

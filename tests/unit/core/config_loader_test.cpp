@@ -85,6 +85,34 @@ TEST(config_loader, tls_session_resumption_is_on_unless_turned_off) {
     EXPECT_NE(all(r).find("proxy.tls_session_resumption"), std::string::npos) << all(r);
 }
 
+TEST(config_loader, http2_keys_with_their_bounds) {
+    auto r = load(minimal);
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_FALSE(r.cfg->proxy.http2);
+    EXPECT_EQ(r.cfg->proxy.http2_max_concurrent_streams, 100u);
+    EXPECT_EQ(r.cfg->proxy.http2_max_header_list_size, 128u * 1024);
+    r = load(minimal +
+             "[proxy]\nhttp2 = true\nhttp2_max_concurrent_streams = 8\n"
+             "http2_max_header_list_size = \"16KiB\"\nhttp2_settings_per_second = 5\n"
+             "http2_pings_per_second = 6\nhttp2_resets_per_second = 7\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_TRUE(r.cfg->proxy.http2);
+    EXPECT_EQ(r.cfg->proxy.http2_max_concurrent_streams, 8u);
+    EXPECT_EQ(r.cfg->proxy.http2_max_header_list_size, 16u * 1024);
+    EXPECT_EQ(r.cfg->proxy.http2_settings_per_second, 5u);
+    EXPECT_EQ(r.cfg->proxy.http2_pings_per_second, 6u);
+    EXPECT_EQ(r.cfg->proxy.http2_resets_per_second, 7u);
+    r = load(minimal + "[proxy]\nhttp2_max_concurrent_streams = 0\n");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_NE(all(r).find("proxy.http2_max_concurrent_streams"), std::string::npos) << all(r);
+    r = load(minimal + "[proxy]\nhttp2_max_header_list_size = 512\n");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_NE(all(r).find("proxy.http2_max_header_list_size"), std::string::npos) << all(r);
+    r = load(minimal + "[proxy]\nhttp2_resets_per_second = \"many\"\n");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_NE(all(r).find("proxy.http2_resets_per_second"), std::string::npos) << all(r);
+}
+
 TEST(config_loader, proxy_protocol_per_listener_with_the_balancer_networks) {
     using consolegate::core::proxy_protocol_mode;
     auto r = load(minimal);

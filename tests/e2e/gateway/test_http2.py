@@ -1,0 +1,268 @@
+"""HTTP/2 to browsers (proxy.http2): the sign-in corpus replayed over h2, many streams at once on
+one connection, gets the decisions it gets over HTTP/1.1 (test_corpus_live.py), and no denied
+request reaches the origin; curl --http2 speaks h2 through the gateway; the h2 limits hold
+against a client that floods or oversends."""
+import json
+import os
+import re
+import subprocess
+import unittest
+
+from h2client import Connection, request_fields
+from harness import BINARY, Gateway, wait_until
+from test_corpus_live import CORPUS, POLICY_DIR, PROXY_EXTRA, corpus_policy_section
+
+# Hop-by-hop on HTTP/1.1, forbidden on HTTP/2 (RFC 9113 §8.2.2): a browser never sends them.
+CONNECTION_FIELDS = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"}
+
+
+def dechunk(body):
+    """The chunked body's data and its trailer fields (sent as an HTTP/2 trailer block)."""
+    out, rest = b"", body
+    while rest:
+        line, _, rest = rest.partition(b"\r\n")
+        size = int(line.split(b";")[0].strip() or b"0", 16)
+        if size == 0:
+            break
+        out, rest = out + rest[:size], rest[size + 2:]
+    trailers = []
+    for line in rest.split(b"\n"):
+        name, sep, value = line.rstrip(b"\r").partition(b":")
+        if sep:
+            trailers.append((name.strip().lower(), value.strip()))
+    return out, trailers
+
+
+def h2_request(text):
+    """A corpus file as a browser would send it over HTTP/2: pseudo-fields from the request line
+    and Host, each cookie in its own `cookie` field (RFC 9113 §8.2.3), a chunked body de-chunked
+    with its length and its trailer fields as a trailer block, the connection-specific fields
+    left out."""
+    raw = text.encode("utf-8", "surrogateescape")
+    m = re.search(rb"\r?\n\r?\n", raw)
+    head, body = (raw[:m.start()], raw[m.end():]) if m else (raw.rstrip(b"\r\n"), b"")
+    lines = [l.rstrip(b"\r") for l in head.split(b"\n")]
+    method, target = lines[0].split(b" ")[:2]
+    fields, host, chunked, has_length, trailers = [], None, False, False, []
+    for l in lines[1:]:
+        name, _, value = l.partition(b":")
+        name, value = name.strip().lower(), value.strip()
+        if name == b"host" and host is None:
+            host = value
+            continue
+        if name == b"transfer-encoding":
+            chunked = b"chunked" in value.lower()
+        if name.decode() in CONNECTION_FIELDS:
+            continue
+        if name == b"content-length":
+            has_length = True
+        if name == b"cookie":
+            fields += [(b"cookie", c.strip()) for c in value.split(b";") if c.strip()]
+            continue
+        fields.append((name, value))
+    if target.startswith((b"https://", b"http://")):
+        authority = target.split(b"/")[2]
+        target = b"/" + b"/".join(target.split(b"/")[3:])
+        host = authority
+    if chunked:
+        body, trailers = dechunk(body)
+    elif not has_length:
+        body = body.rstrip(b"\r\n")
+    if body and not has_length:
+        fields.append((b"content-length", str(len(body)).encode()))
+    return ([(b":method", method), (b":scheme", b"https"), (b":authority", host), (b":path", target)] + fields,
+            body, trailers)
+
+
+class CorpusOverHttp2(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        with open(os.path.join(POLICY_DIR, "decisions.json")) as f:
+            cls.expected = json.load(f)
+        cls.files = sorted(n for n in os.listdir(CORPUS) if n.endswith(".http"))
+        r = subprocess.run([BINARY, "explain", "--config", os.path.join(POLICY_DIR, "policy.toml")] +
+                           [os.path.join(CORPUS, n) for n in cls.files], capture_output=True, text=True, timeout=60)
+        cls.hosts = {n: json.loads(l)["host"] for n, l in zip(cls.files, r.stdout.splitlines())}
+        cls.gw = Gateway(policy_section=corpus_policy_section(), policy_toml="",
+                         org_file=os.path.join(POLICY_DIR, "org.json"),
+                         proxy_extra=PROXY_EXTRA + "\nhttp2 = true",
+                         override_hosts=sorted(set(cls.hosts.values()))).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.close()
+
+    def connect(self, host):
+        c = Connection(self.gw.ports["sni"], host, os.path.join(self.gw.ca_dir, "ca.crt"))
+        self.addCleanup(c.close)
+        self.assertEqual(c.alpn, "h2")
+        return c
+
+    def test_every_request_gets_the_reviewed_decision_over_h2(self):
+        """Per host one connection, its requests as concurrent streams: allowed and denied ones
+        side by side. The origin sees exactly the allowed ones."""
+        by_host = {}
+        for name in self.files:
+            by_host.setdefault(self.hosts[name], []).append(name)
+        before = len(self.gw.origin_requests())
+        allowed = 0
+        for host, names in sorted(by_host.items()):
+            c = self.connect(host)
+            streams = {}
+            for name in names:
+                with open(os.path.join(CORPUS, name), encoding="utf-8", errors="surrogateescape",
+                          newline="") as f:
+                    fields, body, trailers = h2_request(f.read())
+                streams[name] = c.request(fields, body, trailers=trailers)
+            responses = c.wait_all()
+            for name in names:
+                r = responses[streams[name]]
+                body = r["body"].decode("utf-8", "replace")
+                with self.subTest(request=name):
+                    self.assertTrue(r["done"], name)
+                    if self.expected[name]["effect"] == "allow":
+                        allowed += 1
+                        self.assertEqual(r["status"], 200, body[:300])
+                        self.assertIn("demo origin", body)
+                    else:
+                        self.assertIn(r["status"], (400, 403), body[:300])
+                        self.assertNotIn("demo origin", body)
+                        if r["status"] == 403:
+                            self.assertIn(self.expected[name]["reason"], body)
+        wait_until(lambda: len(self.gw.origin_requests()) >= before + allowed, 10, "the allowed requests")
+        self.assertEqual(len(self.gw.origin_requests()), before + allowed)
+
+    def test_cookies_split_over_fields_reach_the_origin_as_one(self):
+        c = self.connect("signin.aws.amazon.com")
+        sid = c.request(request_fields("GET", "/h2-cookie-join", "signin.aws.amazon.com",
+                                       [("cookie", "a=1"), ("accept", "*/*"), ("cookie", "b=2")]))
+        r = c.wait_all()[sid]
+        self.assertEqual(r["status"], 200, r["body"][:300])
+        seen = [q for q in self.gw.origin_requests() if q.get("target") == "/h2-cookie-join"]
+        self.assertEqual(len(seen), 1)
+        cookies = [v for k, v in seen[0]["headers"] if k.lower() == "cookie"]
+        self.assertEqual(cookies, ["a=1; b=2"])
+        hdrs = dict(r["headers"])
+        self.assertNotIn("alt-svc", hdrs)
+        self.assertIn("consolegate", hdrs.get("via", ""))
+
+    def test_malformed_streams_are_refused_alone(self):
+        """An :authority/Host conflict, a connection-specific field, another host: each refused on
+        its own stream, never forwarded; the connection serves the next stream."""
+        c = self.connect("signin.aws.amazon.com")
+        host = "signin.aws.amazon.com"
+        conflict = c.request(request_fields("GET", "/h2-conflict", host, [("host", "evil.example")]))
+        conn_field = c.request(request_fields("GET", "/h2-conn-field", host, [("connection", "close")]))
+        other = c.request(request_fields("GET", "/h2-other-host", "console.aws.amazon.com"))
+        fine = c.request(request_fields("GET", "/h2-fine", host))
+        r = c.wait_all()
+        self.assertEqual(r[conflict]["status"], 400)
+        self.assertTrue(r[conn_field]["status"] == 400 or r[conn_field]["reset"] is not None)
+        self.assertEqual(r[other]["status"], 421)
+        self.assertEqual(r[fine]["status"], 200)
+        targets = [q.get("target") for q in self.gw.origin_requests()]
+        for t in ("/h2-conflict", "/h2-conn-field", "/h2-other-host"):
+            self.assertNotIn(t, targets)
+        self.assertIn("/h2-fine", targets)
+
+    def test_content_length_larger_than_the_data_is_never_forwarded(self):
+        c = self.connect("signin.aws.amazon.com")
+        sid = c.request(request_fields("POST", "/h2-short-body", "signin.aws.amazon.com",
+                                       [("content-length", "100")]), b"only-this")
+        r = c.wait_all()[sid]
+        self.assertTrue(r["reset"] is not None or r["status"] == 400, r)
+        self.assertNotIn("/h2-short-body", [q.get("target") for q in self.gw.origin_requests()])
+
+    def test_curl_speaks_http2_through_the_gateway(self):
+        status, headers, body = self.gw.curl("https://signin.aws.amazon.com/h2-curl", "--http2",
+                                             via="sni")
+        self.assertEqual(status, 200, body[:300])
+        self.assertTrue(headers.startswith("HTTP/2 200"), headers[:200])
+        self.assertIn("demo origin", body)
+        status, headers, body = self.gw.curl("https://signin.aws.amazon.com/h2-curl-h1", "--http1.1",
+                                             via="sni")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers.startswith("HTTP/1.1 200"), headers[:200])
+
+
+class Http2Limits(unittest.TestCase):
+    """proxy.http2_* limits against a client that misbehaves on purpose."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.gw = Gateway(proxy_extra="\n".join([
+            "http2 = true", "http2_max_concurrent_streams = 4", 'http2_max_header_list_size = "4KiB"',
+            "http2_resets_per_second = 20", "http2_pings_per_second = 10",
+            "http2_settings_per_second = 10"])).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.close()
+
+    def connect(self, settled=True):
+        c = Connection(self.gw.ports["sni"], "signin.aws.amazon.com",
+                       os.path.join(self.gw.ca_dir, "ca.crt"))
+        self.addCleanup(c.close)
+        self.assertEqual(c.alpn, "h2")
+        if settled:
+            c.pump(lambda: c.conn.remote_settings.max_concurrent_streams == 4, 10)
+        return c
+
+    def floods(self):
+        m = re.search(r"^consolegate_proxy_http2_flood_closes_total (\d+)$", self.gw.metrics(), re.M)
+        return int(m.group(1))
+
+    def test_rapid_reset_closes_the_connection_with_enhance_your_calm(self):
+        before = self.floods()
+        c = self.connect()
+        for _ in range(40):
+            sid = c.request(request_fields("GET", "/h2-rapid-reset", "signin.aws.amazon.com"))
+            c.conn.reset_stream(sid)
+            c.flush()
+        c.pump(lambda: c.goaway is not None, 10)
+        self.assertEqual(c.goaway, 11)  # ENHANCE_YOUR_CALM
+        self.assertEqual(self.floods(), before + 1)
+
+    def test_a_ping_flood_closes_the_connection(self):
+        before = self.floods()
+        c = self.connect()
+        for i in range(30):
+            c.conn.ping(bytes([i]) * 8)
+        c.flush()
+        c.pump(lambda: c.goaway is not None, 10)
+        self.assertEqual(c.goaway, 11)
+        self.assertEqual(self.floods(), before + 1)
+
+    def test_a_header_list_over_the_limit_gets_431(self):
+        c = self.connect()
+        sid = c.request(request_fields("GET", "/h2-big-header", "signin.aws.amazon.com",
+                                       [("cookie", "x=" + "a" * 6000)]))
+        r = c.wait_all()[sid]
+        self.assertEqual(r["status"], 431)
+        self.assertNotIn("/h2-big-header", [q.get("target") for q in self.gw.origin_requests()])
+
+    def test_streams_over_the_limit_are_refused_and_the_rest_served(self):
+        # Sent before our SETTINGS were read, as a client may (RFC 9113 §6.5.3): the streams
+        # over the limit are refused (REFUSED_STREAM: safe to retry), the rest served.
+        c = self.connect(settled=False)
+        ids = [c.request(request_fields("GET", "/h2-many-%d" % i, "signin.aws.amazon.com"))
+               for i in range(8)]
+        r = c.wait_all()
+        served = [i for i in ids if r[i]["status"] == 200]
+        refused = [i for i in ids if r[i]["reset"] == 7]  # REFUSED_STREAM
+        self.assertGreaterEqual(len(served), 4)
+        self.assertGreaterEqual(len(refused), 1)
+        self.assertEqual(len(served) + len(refused), 8)
+
+    def test_http2_off_falls_back_to_http1(self):
+        gw = Gateway(proxy_extra="http2 = false").start()
+        try:
+            c = Connection(gw.ports["sni"], "signin.aws.amazon.com", os.path.join(gw.ca_dir, "ca.crt"))
+            self.assertEqual(c.alpn, "http/1.1")
+            c.close()
+        finally:
+            gw.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
