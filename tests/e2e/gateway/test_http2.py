@@ -184,6 +184,15 @@ class CorpusOverHttp2(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertTrue(headers.startswith("HTTP/1.1 200"), headers[:200])
 
+    def test_h2load_multiplexes_streams_through_the_gateway(self):
+        """nghttp2's own load client: 2 connections, 10 streams at once each, every answer 2xx."""
+        r = subprocess.run(["h2load", "-n", "60", "-c", "2", "-m", "10", "-t", "1",
+                            "--connect-to=127.0.0.1:%d" % self.gw.ports["sni"],
+                            "https://signin.aws.amazon.com/h2load"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertIn("Application protocol: h2", r.stdout, r.stdout[-2000:])
+        self.assertRegex(r.stdout, r"status codes: 60 2xx", r.stdout[-2000:])
+
 
 class Http2Limits(unittest.TestCase):
     """proxy.http2_* limits against a client that misbehaves on purpose."""
