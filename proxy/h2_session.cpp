@@ -47,6 +47,7 @@ asio::awaitable<void> write_frames(h2_connection& c) {
             continue;
         }
         if (c.closing || (!c.frames.wants_read() && !c.frames.wants_write())) break;
+        if (wire.capacity() > 16 * 1024) std::string().swap(wire);  // an idle connection's memory
         c.write_signal.expires_at(asio::steady_timer::time_point::max());
         co_await c.write_signal.async_wait(tok);
     }

@@ -51,6 +51,9 @@ int main(int argc, char** argv) {
     int threads = argc > 6 ? std::atoi(argv[6]) : 1;
     // The fresh-connection rows (bench/proxy/run.sh) turn resumption off, as an operator would.
     o->tls_session_resumption = std::getenv("CG_BENCH_NO_RESUMPTION") == nullptr;
+    // The h2 rows (bench/proxy/h2.sh, idle_rss.sh H2=1) turn proxy.http2 on.
+    const char* h2 = std::getenv("CG_BENCH_HTTP2");
+    o->http2 = h2 != nullptr && std::string(h2) == "1";
     proxy::shared_state shared(cfg);
     std::vector<std::unique_ptr<boost::asio::io_context>> iocs;
     std::vector<std::unique_ptr<proxy::service>> services;

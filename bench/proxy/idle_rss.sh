@@ -10,8 +10,10 @@
 # request), holds them HOLD seconds (past the one second after which idle connections give their
 # TLS buffers back) and reads the server's VmRSS before and with them. REQUEST=1 sends one
 # request on each connection first (keep-alive), so the connection idles after an exchange, as a
-# browser's does. Prints KiB per connection and the projection for 10 000.
-# Env: IDLE (connections, 2000), HOLD (seconds, 4), GATEWAY, REQUEST.
+# browser's does. H2=1: the connections negotiate HTTP/2 (proxy.http2 on; proxy_bench_server
+# only), send the preface and SETTINGS, and with REQUEST=1 one GET on a stream (hyper-h2).
+# Prints KiB per connection and the projection for 10 000.
+# Env: IDLE (connections, 2000), HOLD (seconds, 4), GATEWAY, REQUEST, H2.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 BUILD=${1:-build}
@@ -36,22 +38,50 @@ if [[ ${GATEWAY:-0} == 1 ]]; then
   "$GATEWAY_BIN" run --config "$W/gw.toml" --only proxy 2>"$W/server.log" & S=$!
   what="consolegate run --only proxy"
 else
-  "$SERVER" run "$W/pki" "$SNI" "$CONNECT" "$ORIGIN" 1 2>"$W/server.log" & S=$!
-  what="proxy_bench_server"
+  CG_BENCH_HTTP2=${H2:-} "$SERVER" run "$W/pki" "$SNI" "$CONNECT" "$ORIGIN" 1 2>"$W/server.log" & S=$!
+  what="proxy_bench_server$([[ ${H2:-0} == 1 ]] && echo ' (h2)')"
 fi
 pids+=($S)
 wait_port $SNI
 sleep 0.5
 before=$(rss $S)
 timeout $((IDLE / 20 + 120)) /usr/bin/python3 - "$SNI" "$IDLE" "$W/pki/corp/ca.crt" "$((HOLD + 600))" \
-  "${REQUEST:-0}" <<'PY' & P=$!
+  "${REQUEST:-0}" "${H2:-0}" <<'PY' & P=$!
 import socket, ssl, sys, time
 port, n, ca, hold, request = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), sys.argv[5] == "1"
+h2mode = sys.argv[6] == "1"
 ctx = ssl.create_default_context(cafile=ca)
+if h2mode:
+    import h2.config, h2.connection, h2.events
+    ctx.set_alpn_protocols(["h2"])
 held = []
+
+def h2_open(t):
+    c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    c.initiate_connection()
+    if request:
+        c.send_headers(1, [(":method", "GET"), (":scheme", "https"),
+                           (":authority", "signin.aws.amazon.com"), (":path", "/1k")], end_stream=True)
+    t.sendall(c.data_to_send())
+    ended = not request
+    while not ended:
+        data = t.recv(65536)
+        if not data:
+            raise SystemExit("connection closed before the answer")
+        for e in c.receive_data(data):
+            if isinstance(e, h2.events.StreamEnded):
+                ended = True
+        t.sendall(c.data_to_send())
+    return c
+
 for i in range(n):
     s = socket.create_connection(("127.0.0.1", port), timeout=10)
     t = ctx.wrap_socket(s, server_hostname="signin.aws.amazon.com")
+    if h2mode:
+        if t.selected_alpn_protocol() != "h2":
+            raise SystemExit("no h2: is proxy.http2 on?")
+        held.append((t, h2_open(t)))
+        continue
     if request:
         t.sendall(b"GET /1k HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n\r\n")
         got = b""
