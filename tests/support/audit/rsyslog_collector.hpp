@@ -3,6 +3,13 @@
 // on loopback ports, each writing what it receives to its own file, one line per message with
 // the RFC 5424 header fields parsed by rsyslog and the MSG last. A test CA, a server
 // certificate for 127.0.0.1 and a second, unrelated CA are made with the openssl CLI.
+//
+// The ports lie below the kernel's ephemeral range (ip_local_port_range): a port from that range
+// is free only until some outgoing connection on the machine is given it as its source port, and
+// a test that restarts the collector needs its ports to stay free between stop() and start() (a
+// connection of a parallel test holding one made rsyslogd's restart fail to listen, and the
+// readiness probe itself could connect to its own port). Outside the range only an explicit
+// bind() takes a port.
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -15,6 +22,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -34,9 +42,7 @@ class rsyslog_collector {
         dir_ = tmpl;
         std::filesystem::create_directories(dir_ / "work");
         make_pki();
-        udp_ = free_port(SOCK_DGRAM);
-        tcp_ = free_port(SOCK_STREAM);
-        tls_ = free_port(SOCK_STREAM);
+        pick_ports();
         write_config();
         start();
     }
@@ -68,9 +74,15 @@ class rsyslog_collector {
             throw std::runtime_error(
                 "cannot start rsyslogd: install the Debian packages "
                 "'rsyslog rsyslog-gnutls' (scripts/setup.sh)");
-        // Ready when both TCP listeners accept (the UDP input starts in the same step).
+        // Ready when both TCP listeners accept (the UDP input starts in the same step); an
+        // rsyslogd that exits (a port taken after all, a bad configuration) fails at once.
         auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
         while (!(accepts(tcp_) && accepts(tls_))) {
+            int status;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                throw std::runtime_error("rsyslogd exited: " + file("rsyslogd.log"));
+            }
             if (std::chrono::steady_clock::now() > deadline)
                 throw std::runtime_error("rsyslogd did not listen: " + file("rsyslogd.log"));
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -145,16 +157,42 @@ class rsyslog_collector {
         }
     }
 
-    static std::uint16_t free_port(int type) {
-        int fd = ::socket(AF_INET, type, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof a;
-        ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-        ::close(fd);
-        return ntohs(a.sin_port);
+    // Three distinct ports free for their protocol, picked at random below the ephemeral range
+    // (see the top of this file); each probe socket stays bound until all three are chosen.
+    void pick_ports() {
+        unsigned low = 32768, high = 60999;
+        std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> low >> high;
+        const unsigned first = 10000, last = low > first + 1000 ? low - 1 : 0;
+        if (last == 0) throw std::runtime_error("no port range below ip_local_port_range");
+        std::mt19937 rng(std::random_device{}());
+        std::uniform_int_distribution<unsigned> pick(first, last);
+        std::vector<int> held;
+        auto take = [&](int type) -> std::uint16_t {
+            for (int attempt = 0; attempt < 200; ++attempt) {
+                auto port = static_cast<std::uint16_t>(pick(rng));
+                if (port == udp_ || port == tcp_ || port == tls_) continue;
+                int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
+                sockaddr_in a{};
+                a.sin_family = AF_INET;
+                a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+                a.sin_port = htons(port);
+                if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+                    held.push_back(fd);
+                    return port;
+                }
+                ::close(fd);
+            }
+            throw std::runtime_error("no free port below the ephemeral range");
+        };
+        try {
+            udp_ = take(SOCK_DGRAM);
+            tcp_ = take(SOCK_STREAM);
+            tls_ = take(SOCK_STREAM);
+        } catch (...) {
+            for (int fd : held) ::close(fd);
+            throw;
+        }
+        for (int fd : held) ::close(fd);
     }
 
     static bool accepts(std::uint16_t port) {
