@@ -8,6 +8,7 @@ import base64
 import hashlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -26,6 +27,11 @@ BINARY = os.environ.get("CG_BINARY", os.path.join(SOURCE_DIR, "build/app/console
 REVIEWER_TOKEN = "e2e-reviewer-token-7f3a9c"
 OPERATOR_TOKEN = "e2e-operator-token-41d2b8"
 
+# How much slower than a plain build this run may be (cmake/Testing.cmake: 3 under ASan+UBSan,
+# where scripts/test.sh sets it). Every bounded wait here is multiplied by it; what a test asserts
+# about the gateway's own timing is not.
+TIME_SCALE = float(os.environ.get("CG_TEST_TIME_SCALE", "1"))
+
 ORG = "o-aaaaaaaaaa"
 ROOT = "r-abcd"
 OU_SANDBOX = "ou-abcd-11111111"
@@ -41,27 +47,43 @@ FOREIGN = "999999999999"
 _handed_out = set()  # ports free_port() returned in this process: never the same one twice
 
 
+def _below_ephemeral_range():
+    """Ports below the kernel's ephemeral range (ip_local_port_range). A port from that range is
+    free only until an outgoing connection anywhere on the machine is given it as its source port
+    (under load, before the server the test starts binds it), and a readiness probe that connects
+    to such a port before its server listens can connect to itself (a TCP self-connect). Below
+    the range only an explicit bind() takes a port."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return range(10000, max(low, 11000))
+
+
 def free_port(kind=socket.SOCK_STREAM):
-    """A port free for both TCP and UDP on 127.0.0.1 (DNS listens on both), not handed out
-    before in this process (the kernel may offer a port again once its probe socket closed, so
-    two listeners of one gateway could otherwise be given the same port)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-            t.bind(("127.0.0.1", 0))
-            port = t.getsockname()[1]
-            if port in _handed_out:
-                continue
-            try:
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                    u.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            _handed_out.add(port)
-            return port
+    """A port free for both TCP and UDP on 127.0.0.1 (DNS listens on both), below the ephemeral
+    range, not handed out before in this process (so two listeners of one gateway are never given
+    the same port)."""
+    candidates = _below_ephemeral_range()
+    for _ in range(200):
+        port = random.choice(candidates)
+        if port in _handed_out:
+            continue
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t, \
+                    socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                t.bind(("127.0.0.1", port))
+                u.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        _handed_out.add(port)
+        return port
     raise RuntimeError("no free port")
 
 
 def wait_until(predicate, seconds, what):
+    seconds *= TIME_SCALE
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if predicate():
@@ -92,7 +114,8 @@ def unbound_conf(port, directory, server_lines="", address="127.0.0.1", clients=
 
 
 def run(args, timeout=30, check=False, input=None):
-    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=check, input=input)
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout * TIME_SCALE,
+                          check=check, input=input)
 
 
 class Gateway:
@@ -127,10 +150,11 @@ class Gateway:
     def start_origin(self):
         self.origin_dir = os.path.join(self.dir, "origin")
         self.origin_record = os.path.join(self.dir, "origin-requests.jsonl")
-        self._start("origin", ["python3", os.path.join(SOURCE_DIR, "scripts/demo-origin.py"),
-                               "--dir", self.origin_dir, "--port", str(self.ports["origin"]),
-                               "--record", self.origin_record] + self.origin_args)
-        wait_until(lambda: self._port_open(self.ports["origin"]), 20, "demo origin")
+        p = self._start("origin", ["python3", os.path.join(SOURCE_DIR, "scripts/demo-origin.py"),
+                                   "--dir", self.origin_dir, "--port", str(self.ports["origin"]),
+                                   "--record", self.origin_record] + self.origin_args)
+        wait_until(lambda: self._peer_up(p, "origin", self._port_open, self.ports["origin"]), 20,
+                   "demo origin")
 
     def start_unbound(self):
         conf = os.path.join(self.dir, "unbound.conf")
@@ -145,8 +169,9 @@ class Gateway:
                 local-data: "docs.aws.amazon.com. 300 IN A 192.0.2.44"
                 local-data: "signin.aws.amazon.com. 300 IN A 198.51.100.1"
                 """))
-        self._start("unbound", ["unbound", "-d", "-c", conf])
-        wait_until(lambda: self._dns_ok(self.ports["unbound"]), 20, "unbound")
+        p = self._start("unbound", ["unbound", "-d", "-c", conf])
+        wait_until(lambda: self._peer_up(p, "unbound", self._dns_ok, self.ports["unbound"]), 20,
+                   "unbound")
 
     # ----- the gateway -----
     def write_config(self):
@@ -311,14 +336,15 @@ class Gateway:
     def stop(self, sig=signal.SIGTERM, timeout=30):
         """Stops consolegate with `sig` and returns its exit code."""
         self.gw.send_signal(sig)
-        return self.gw.wait(timeout=timeout)
+        return self.gw.wait(timeout=timeout * TIME_SCALE)
 
     def close(self):
         for name, p in reversed(self.procs):
             if p.poll() is None:
                 p.terminate()
                 try:
-                    p.wait(timeout=10)
+                    # Under ASan the leak check runs at exit: killed, its report would be lost.
+                    p.wait(timeout=10 * TIME_SCALE)
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait(timeout=10)
@@ -411,6 +437,13 @@ class Gateway:
             return r.read().decode()
 
     # ----- internals -----
+    def _peer_up(self, proc, name, check, port):
+        """check(port), but a peer that exited (its port taken after all) fails at once, with its
+        log, rather than at the end of the wait: start() then retries on new ports."""
+        if proc.poll() is not None:
+            raise AssertionError("%s exited %s:\n%s" % (name, proc.returncode, self.log(name)))
+        return check(port)
+
     @staticmethod
     def _port_open(port):
         try:
