@@ -1,5 +1,16 @@
 include(GoogleTest)
 
+# Under ASan+UBSan (CG_SANITIZE) everything of ours runs about 2-3x slower. One factor stretches
+# what only bounds a wait: each cg_test's ctest TIMEOUT here, and, through the environment
+# variable CG_TEST_TIME_SCALE that scripts/test.sh sets to the same value when it runs
+# build-asan's ctest, the harnesses' readiness and shutdown waits (tests/e2e/gateway/harness.py).
+# What a test asserts about timing is never scaled.
+if(CG_SANITIZE)
+  set(cg_test_time_scale 3)
+else()
+  set(cg_test_time_scale 1)
+endif()
+
 # cg_unit_test(NAME name SOURCES ... LIBS ... [LABEL unit|integration|e2e] [TIMEOUT s])
 # One GoogleTest executable; every TEST is its own ctest test carrying the label and a timeout.
 function(cg_test)
@@ -10,6 +21,7 @@ function(cg_test)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 60)
   endif()
+  math(EXPR T_TIMEOUT "${T_TIMEOUT} * ${cg_test_time_scale}")
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
   target_compile_definitions(${T_NAME} PRIVATE
