@@ -1,6 +1,7 @@
 """Headless Chromium through the gateway, as an employee's browser would go: the block page is
 rendered for a forbidden account, the origin for an allowed one, and the review page lists the
-blocked attempt under the event ID the block page showed."""
+blocked attempt under the event ID the block page showed. BrowserOverHttp2Test runs the same with
+proxy.http2 on, where Chromium speaks HTTP/2 to the gateway (ALPN h2), and checks that it did."""
 import re
 import shutil
 import tempfile
@@ -14,9 +15,11 @@ CHROMIUM = shutil.which("chromium")
 
 @unittest.skipIf(CHROMIUM is None, "chromium is not installed (scripts/setup.sh installs it)")
 class BrowserTest(unittest.TestCase):
+    proxy_extra = ""
+
     @classmethod
     def setUpClass(cls):
-        cls.gw = Gateway().start()
+        cls.gw = Gateway(proxy_extra=cls.proxy_extra).start()
         cls.pin = cls.gw.spki_pin()
 
     @classmethod
@@ -61,6 +64,22 @@ class BrowserTest(unittest.TestCase):
         dom = self.dump_dom("https://%s.signin.aws.amazon.com/console" % SANDBOX)
         self.assertIn("demo origin", dom)
         self.assertNotIn("blocked", dom)
+
+
+class BrowserOverHttp2Test(BrowserTest):
+    """The same pages with HTTP/2 offered: Chromium takes it, and the block page and the origin
+    come back over h2 exactly as over HTTP/1.1."""
+    proxy_extra = "http2 = true"
+
+    def http2_connections(self):
+        m = re.search(r"^consolegate_proxy_http2_connections_total (\d+)$", self.gw.metrics(), re.M)
+        return int(m.group(1))
+
+    def test_chromium_speaks_http2_to_the_gateway(self):
+        before = self.http2_connections()
+        dom = self.dump_dom("https://%s.signin.aws.amazon.com/console?h2" % PROD)
+        self.assertIn("This AWS sign-in was blocked", dom)
+        self.assertGreater(self.http2_connections(), before)
 
 
 if __name__ == "__main__":
