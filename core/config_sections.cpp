@@ -172,6 +172,7 @@ void loader::read_proxy(const toml::table& t) {
     s.get_uint("http2_settings_per_second", p.http2_settings_per_second, 1, 100'000);
     s.get_uint("http2_pings_per_second", p.http2_pings_per_second, 1, 100'000);
     s.get_uint("http2_resets_per_second", p.http2_resets_per_second, 1, 100'000);
+    s.get_uint("upstream_pool_per_host", p.upstream_pool_per_host, 0, 100'000);
     s.get_endpoints("upstream_resolvers", p.upstream_resolvers, 53);
     s.get_path("upstream_ca_bundle", p.upstream_ca_bundle);
     if (const toml::node* n = s.take("upstream_override")) {

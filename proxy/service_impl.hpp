@@ -77,8 +77,8 @@ struct service::impl : std::enable_shared_from_this<service::impl> {
         std::chrono::steady_clock::time_point since;
         std::shared_ptr<void> conn;
     };
+    // At most opts->upstream_pool_per_host each.
     std::unordered_map<std::string, std::vector<pooled>> upstream_pool;
-    static constexpr std::size_t pool_per_host = 64;
     // The first round of resolving the inspected names on this worker (destination_watch.hpp):
     // `warm` once it is done; `warm_signal` is cancelled then, waking whoever waits for it.
     // `refresh` times the next round; stop() cancels it.

@@ -78,6 +78,10 @@ void write_prometheus(std::string& out, const stats& s) {
             "Responses the upstream cut short mid-body (reset, timeout, early end).",
             s.upstream_body_failures);
     counter("upstream_resumed_total", "Upstream TLS sessions resumed.", s.upstream_resumed);
+    counter("upstream_pool_full_total",
+            "Clean upstream connections closed because the host's pool was full "
+            "(proxy.upstream_pool_per_host).",
+            s.upstream_pool_full);
     counter("leaf_mints_total", "Leaf certificates minted.", s.leaf_mints);
     counter("leaf_cache_hits_total", "Leaf certificates served from the cache.", s.leaf_cache_hits);
     counter("idle_buffer_releases_total",

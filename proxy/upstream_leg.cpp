@@ -88,9 +88,22 @@ std::shared_ptr<tls_socket> take_pooled(service::impl& svc, const std::string& k
 pool_return::~pool_return() {
     if (!clean || !leg.tls || svc.draining || !leg.tls->socket().is_open()) return;
     auto& v = svc.upstream_pool[key];
-    if (v.size() < service::impl::pool_per_host) {
+    if (v.size() < svc.opts->upstream_pool_per_host) {
         leg.tls->expires_never();
         v.push_back({std::chrono::steady_clock::now(), std::move(leg.tls)});
+        return;
+    }
+    // The pool is full: this connection closes, and the next request to the host pays a new
+    // handshake. Many of these mean more requests in flight per host than the pool holds (HTTP/2
+    // streams each hold one upstream connection): counted, logged rate-limited.
+    count(svc.shared.counters.upstream_pool_full);
+    static log::rate_limit limit(std::chrono::seconds(60));
+    if (auto suppressed = limit.allow(std::chrono::steady_clock::now())) {
+        log::write(log::level::info, "proxy", "upstream pool full: a clean connection closed",
+                   {{"host", key},
+                    {"pool", std::to_string(svc.opts->upstream_pool_per_host)},
+                    {"fix", "raise proxy.upstream_pool_per_host if this repeats"},
+                    {"suppressed", std::to_string(*suppressed)}});
     }
 }
 

@@ -64,7 +64,7 @@ error_log $W/ngx/error.log crit;
 events { worker_connections 65536; }
 http { access_log off; keepalive_requests 10000000; http2_max_requests 10000000;
   ssl_protocols TLSv1.2 TLSv1.3; proxy_ssl_protocols TLSv1.2 TLSv1.3;
-  upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
+  upstream origin { server 127.0.0.1:$ORIGIN; keepalive 256; }
   server { listen 127.0.0.1:$NGX ssl http2; server_name $HOST;
     ssl_certificate $W/pki/corpleaf.crt; ssl_certificate_key $W/pki/corpleaf.key;
     location / { proxy_pass https://origin; proxy_http_version 1.1; proxy_set_header Connection "";

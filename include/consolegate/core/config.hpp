@@ -189,6 +189,10 @@ struct proxy_config {
     std::uint32_t http2_settings_per_second = 20;
     std::uint32_t http2_pings_per_second = 20;
     std::uint32_t http2_resets_per_second = 100;
+    // Idle upstream TLS connections kept per host:port per worker for the next request (nginx's
+    // upstream keepalive). At least the requests in flight to one host on a worker: each HTTP/1.1
+    // client connection and each HTTP/2 stream holds one while its exchange runs. 0 = none kept.
+    std::uint32_t upstream_pool_per_host = 256;
     std::vector<endpoint> upstream_resolvers;  // empty = dns.upstreams
     std::filesystem::path upstream_ca_bundle;  // empty = the system trust store
     std::vector<upstream_override> upstream_overrides;

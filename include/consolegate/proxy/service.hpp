@@ -69,6 +69,7 @@ struct stats {
     std::atomic<std::uint64_t> upstream_cert_failures{0};
     std::atomic<std::uint64_t> upstream_body_failures{0};  // response cut short mid-body
     std::atomic<std::uint64_t> upstream_resumed{0};
+    std::atomic<std::uint64_t> upstream_pool_full{0};  // clean legs closed: the pool was full
     std::atomic<std::uint64_t> leaf_mints{0};
     std::atomic<std::uint64_t> leaf_cache_hits{0};
     std::atomic<std::uint64_t> idle_buffer_releases{0};  // keep-alive waits that gave buffers back

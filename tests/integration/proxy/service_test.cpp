@@ -932,6 +932,26 @@ TEST_F(proxy_service, a_second_client_connection_reuses_the_pooled_upstream) {
     EXPECT_EQ(p.shared->counters().upstream_resumed.load(), 0u);
 }
 
+TEST_F(proxy_service, a_full_upstream_pool_closes_the_connection_and_counts_it) {
+    auto cfg = base_config();
+    cfg->proxy.upstream_pool_per_host = 0;
+    running_proxy p(cfg, test::allow_every_request);
+    for (int i = 0; i < 2; ++i) {
+        auto r = run(curl_connect(p, "https://signin.aws.amazon.com/again"));
+        EXPECT_NE(r.out.find("target=/again"), std::string::npos) << r.out;
+        for (int j = 0; j < 500 && p.shared->counters().connections_active.load() > 0; ++j) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+    // Nothing kept: each clean upstream connection is closed and counted for a full pool (when
+    // its client connection has gone: bounded wait). With the default pool the same two clients
+    // share one upstream connection (a_second_client_connection_reuses_the_pooled_upstream).
+    for (int j = 0; j < 500 && p.shared->counters().upstream_pool_full.load() < 2; ++j) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(p.shared->counters().upstream_pool_full.load(), 2u);
+}
+
 TEST_F(proxy_service, stop_closes_idle_keep_alive_connections) {
     running_proxy p(base_config(), test::allow_every_request);
     tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");

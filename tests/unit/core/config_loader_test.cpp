@@ -85,6 +85,18 @@ TEST(config_loader, tls_session_resumption_is_on_unless_turned_off) {
     EXPECT_NE(all(r).find("proxy.tls_session_resumption"), std::string::npos) << all(r);
 }
 
+TEST(config_loader, upstream_pool_per_host_with_its_bounds) {
+    auto r = load(minimal);
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->proxy.upstream_pool_per_host, 256u);
+    r = load(minimal + "[proxy]\nupstream_pool_per_host = 0\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->proxy.upstream_pool_per_host, 0u);
+    r = load(minimal + "[proxy]\nupstream_pool_per_host = 100001\n");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_NE(all(r).find("proxy.upstream_pool_per_host"), std::string::npos) << all(r);
+}
+
 TEST(config_loader, http2_keys_with_their_bounds) {
     auto r = load(minimal);
     ASSERT_TRUE(r.cfg) << all(r);
