@@ -24,7 +24,9 @@ namespace cc = consolegate::core;
 // it is reused, so the 200 000 dropped events below would show as RSS growth the sink never
 // caused. A small quarantine keeps the RSS bound meaningful there; ASAN_OPTIONS can still
 // override it.
-extern "C" const char* __asan_default_options() { return "quarantine_size_mb=4"; }
+extern "C" const char* __asan_default_options() {
+    return "quarantine_size_mb=4";
+}
 #endif
 
 namespace {
