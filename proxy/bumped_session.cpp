@@ -426,31 +426,8 @@ std::optional<verdict> observe_response(bumped_connection& c, exchange& r, std::
                                         bool complete, pending& release) {
     if (!c.svc->observe && !c.svc->waits.before_release) return std::nullopt;
     auto view = request_view(c, r);  // the request as judged: what sign-in the answer is to
-    response_view resp;
-    resp.status = r.rpo->status();
-    const auto& st = c.head_store;
-    for (const auto& f : st.fields) {
-        resp.headers.emplace_back(std::string_view(st.bytes).substr(f.name_at, f.name_len),
-                                  std::string_view(st.bytes).substr(f.value_at, f.value_len));
-    }
-    resp.body = body;
-    resp.body_complete = complete;
-    std::optional<verdict> v;
-    try {
-        if (c.svc->observe) v = c.svc->observe(view, resp);
-    } catch (const std::exception& e) {
-        log::write(log::level::error, "proxy", "response observer failed",
-                   {{"host", std::string(view.host)}, {"error", e.what()}});
-    }
-    if (v && v->allows()) v.reset();
-    if (!v && c.svc->waits.before_release) {
-        try {
-            release = c.svc->waits.before_release(view, resp);
-        } catch (const std::exception& e) {
-            log::write(log::level::error, "proxy", "pre-release hook failed",
-                       {{"host", std::string(view.host)}, {"error", e.what()}});
-        }
-    }
+    auto v = observe_upstream_response(*c.svc, view, r.rpo->status(), c.head_store, body, complete,
+                                       release);
     view.headers.swap(c.headers);
     return v;
 }

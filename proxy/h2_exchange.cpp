@@ -394,33 +394,8 @@ std::optional<verdict> observe_response(h2_exchange& x, std::string_view body, b
                                         pending& release) {
     auto& svc = *x.c.svc;
     if (!svc.observe && !svc.waits.before_release) return std::nullopt;
-    auto view = request_view(x);
-    response_view resp;
-    resp.status = x.rpo->status();
-    const auto& st = x.head_store;
-    for (const auto& f : st.fields) {
-        resp.headers.emplace_back(std::string_view(st.bytes).substr(f.name_at, f.name_len),
-                                  std::string_view(st.bytes).substr(f.value_at, f.value_len));
-    }
-    resp.body = body;
-    resp.body_complete = complete;
-    std::optional<verdict> v;
-    try {
-        if (svc.observe) v = svc.observe(view, resp);
-    } catch (const std::exception& e) {
-        log::write(log::level::error, "proxy", "response observer failed",
-                   {{"host", std::string(view.host)}, {"error", e.what()}});
-    }
-    if (v && v->allows()) v.reset();
-    if (!v && svc.waits.before_release) {
-        try {
-            release = svc.waits.before_release(view, resp);
-        } catch (const std::exception& e) {
-            log::write(log::level::error, "proxy", "pre-release hook failed",
-                       {{"host", std::string(view.host)}, {"error", e.what()}});
-        }
-    }
-    return v;
+    return observe_upstream_response(svc, request_view(x), x.rpo->status(), x.head_store, body,
+                                     complete, release);
 }
 
 // Reads the rest of the response body into the stream as the client takes it (at most

@@ -85,6 +85,39 @@ std::shared_ptr<tls_socket> take_pooled(service::impl& svc, const std::string& k
     return nullptr;
 }
 
+std::optional<verdict> observe_upstream_response(service::impl& svc,
+                                                 const core::http_request_view& view,
+                                                 unsigned status, const response_head_store& head,
+                                                 std::string_view body, bool complete,
+                                                 pending& release) {
+    response_view resp;
+    resp.status = status;
+    const std::string_view bytes(head.bytes);
+    for (const auto& f : head.fields) {
+        resp.headers.emplace_back(bytes.substr(f.name_at, f.name_len),
+                                  bytes.substr(f.value_at, f.value_len));
+    }
+    resp.body = body;
+    resp.body_complete = complete;
+    std::optional<verdict> v;
+    try {
+        if (svc.observe) v = svc.observe(view, resp);
+    } catch (const std::exception& e) {
+        log::write(log::level::error, "proxy", "response observer failed",
+                   {{"host", std::string(view.host)}, {"error", e.what()}});
+    }
+    if (v && v->allows()) v.reset();
+    if (!v && svc.waits.before_release) {
+        try {
+            release = svc.waits.before_release(view, resp);
+        } catch (const std::exception& e) {
+            log::write(log::level::error, "proxy", "pre-release hook failed",
+                       {{"host", std::string(view.host)}, {"error", e.what()}});
+        }
+    }
+    return v;
+}
+
 pool_return::~pool_return() {
     if (!clean || !leg.tls || svc.draining || !leg.tls->socket().is_open()) return;
     auto& v = svc.upstream_pool[key];

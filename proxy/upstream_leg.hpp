@@ -7,10 +7,14 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "consolegate/proxy/inspection.hpp"
 #include "service_impl.hpp"
 #include "tls_socket.hpp"
+#include "upstream_response.hpp"
 
 namespace consolegate::proxy {
 
@@ -40,5 +44,17 @@ struct pool_return {
     bool clean = false;
     ~pool_return();
 };
+
+// The service's response observer and pre-release hook on an upstream response, HTTP/1.1 and
+// HTTP/2 alike, before the client sees a byte of it. `view`: the request as judged (what sign-in
+// the answer is to); `body`: the whole body when it was buffered. Returns the observer's verdict
+// when it does not allow (the caller answers with its block page instead), else nullopt with
+// `release` set to the gateway's work before the response goes out (waiting_hooks), if any. A hook
+// that throws is logged, and the response goes on (inspection.hpp says why that fails closed).
+std::optional<verdict> observe_upstream_response(service::impl& svc,
+                                                 const core::http_request_view& view,
+                                                 unsigned status, const response_head_store& head,
+                                                 std::string_view body, bool complete,
+                                                 pending& release);
 
 }  // namespace consolegate::proxy
