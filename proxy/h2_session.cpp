@@ -48,6 +48,15 @@ asio::awaitable<void> write_frames(h2_connection& c) {
         }
         if (c.closing || (!c.frames.wants_read() && !c.frames.wants_write())) break;
         if (wire.capacity() > 16 * 1024) std::string().swap(wire);  // an idle connection's memory
+        if (c.frames.open_streams() == 0 && c.exchanges.empty()) {
+            // Nothing open and all sent: idle between requests, marked here as well as before
+            // the reader's next read. The read pending since before the last response (or
+            // since our SETTINGS) would otherwise keep the TLS and read buffers (~50 KiB) until
+            // the client sends another frame; parked, it gives them back after a second. The
+            // reader marks the connection busy again as its read returns.
+            c.guard.set_idle(true);
+            c.client.set_idle(true);
+        }
         c.write_signal.expires_at(asio::steady_timer::time_point::max());
         co_await c.write_signal.async_wait(tok);
     }

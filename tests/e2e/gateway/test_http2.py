@@ -263,6 +263,34 @@ class Http2Limits(unittest.TestCase):
         self.assertGreaterEqual(len(refused), 1)
         self.assertEqual(len(served) + len(refused), 8)
 
+    def test_an_idle_connection_gives_its_buffers_back(self):
+        """A client that sends its preface and SETTINGS and then nothing (not even the SETTINGS
+        acknowledgement): the connection is idle once the proxy's SETTINGS are out, and after a
+        second its TLS and read buffers are given back (parked) though the read pending since
+        the start never returned."""
+        import socket
+        import ssl
+        import time
+
+        import h2.config
+        import h2.connection
+
+        def releases():
+            m = re.search(r"^consolegate_proxy_idle_buffer_releases_total (\d+)$", self.gw.metrics(), re.M)
+            return int(m.group(1))
+
+        before = releases()
+        ctx = ssl.create_default_context(cafile=os.path.join(self.gw.ca_dir, "ca.crt"))
+        ctx.set_alpn_protocols(["h2"])
+        tls = ctx.wrap_socket(socket.create_connection(("127.0.0.1", self.gw.ports["sni"]), timeout=10),
+                              server_hostname="signin.aws.amazon.com")
+        self.addCleanup(tls.close)
+        self.assertEqual(tls.selected_alpn_protocol(), "h2")
+        conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        conn.initiate_connection()
+        tls.sendall(conn.data_to_send())
+        wait_until(lambda: releases() > before, 10, "an idle buffer release")
+
     def test_http2_off_falls_back_to_http1(self):
         gw = Gateway(proxy_extra="http2 = false").start()
         try:
