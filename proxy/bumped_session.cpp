@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "block_page.hpp"
+#include "bumped_client.hpp"
 #include "consolegate/log/log.hpp"
 #include "h2_session.hpp"
 #include "hook_wait.hpp"
@@ -29,36 +30,14 @@ using header_list = std::vector<std::pair<std::string_view, std::string_view>>;
 
 // One bumped client connection, kept across its keep-alive requests. Not movable: to_pool refers
 // to up.
-struct bumped_connection {
-    bumped_connection(std::shared_ptr<service::impl> s, tls_socket& cl, connection_guard& g,
-                      std::string h, std::uint16_t p, std::string n, core::ip_address ip,
-                      shared_identity who)
-        : svc(std::move(s)),
-          o(*svc->opts),
-          st(svc->counters()),
-          client(cl),
-          guard(g),
-          host(std::move(h)),
-          port(p),
-          sni(std::move(n)),
-          client_ip(ip),
-          corp(std::move(who)),
+struct bumped_connection : bumped_client {
+    template <class... Args>
+    explicit bumped_connection(Args&&... args)
+        : bumped_client(std::forward<Args>(args)...),
           header_limit(
               static_cast<std::uint32_t>(std::min<std::size_t>(o.max_header_bytes, UINT32_MAX))),
           to_pool{*svc, host + ":" + std::to_string(port), up} {}
-    bumped_connection(const bumped_connection&) = delete;
-    bumped_connection& operator=(const bumped_connection&) = delete;
 
-    std::shared_ptr<service::impl> svc;
-    const core::proxy_config& o;
-    stats& st;
-    tls_socket& client;
-    connection_guard& guard;
-    std::string host;
-    std::uint16_t port;
-    std::string sni;
-    core::ip_address client_ip;
-    shared_identity corp;  // the connection's; a request's trusted header overrides it (exchange)
     std::uint32_t header_limit;
     beast::flat_buffer cbuf;  // client bytes read and not yet parsed
     upstream_leg up;

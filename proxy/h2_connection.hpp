@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "bumped_client.hpp"
 #include "h2_framing.hpp"
 #include "service_impl.hpp"
 #include "upstream_leg.hpp"
@@ -18,21 +19,11 @@ namespace consolegate::proxy {
 
 struct h2_exchange;
 
-struct h2_connection final : h2_framing::events {
+struct h2_connection final : bumped_client, h2_framing::events {
     h2_connection(std::shared_ptr<service::impl> s, tls_socket& cl, connection_guard& g,
                   std::string h, std::uint16_t p, std::string n, core::ip_address ip,
                   shared_identity who);
 
-    std::shared_ptr<service::impl> svc;
-    const core::proxy_config& o;
-    stats& st;
-    tls_socket& client;
-    connection_guard& guard;
-    std::string host;
-    std::uint16_t port;
-    std::string sni;
-    core::ip_address client_ip;
-    shared_identity corp;
     std::unique_ptr<core::connection_memo> memo;  // the inspection hook's, one judgement at a time
     h2_framing frames;
     boost::asio::steady_timer write_signal;  // cancelled: the writer has frames to send

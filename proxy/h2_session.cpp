@@ -117,16 +117,7 @@ asio::awaitable<void> read_frames(h2_connection& c) {
 h2_connection::h2_connection(std::shared_ptr<service::impl> s, tls_socket& cl, connection_guard& g,
                              std::string h, std::uint16_t p, std::string n, core::ip_address ip,
                              shared_identity who)
-    : svc(std::move(s)),
-      o(*svc->opts),
-      st(svc->counters()),
-      client(cl),
-      guard(g),
-      host(std::move(h)),
-      port(p),
-      sni(std::move(n)),
-      client_ip(ip),
-      corp(std::move(who)),
+    : bumped_client(std::move(s), cl, g, std::move(h), p, std::move(n), ip, std::move(who)),
       frames(limits_of(o), *this),
       write_signal(cl.socket().get_executor()),
       done_signal(cl.socket().get_executor()) {}
