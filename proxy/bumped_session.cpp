@@ -199,6 +199,19 @@ asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
                                           "Bad request target: inside this tunnel only /path is "
                                           "served");
     }
+    // After a 101 the proxy only relays bytes. An upgrade to anything but WebSocket (h2c, TLS,
+    // whatever an origin might accept) would carry requests on an inspected host that the
+    // inspector never reads; browsers upgrade these hosts only to WebSocket (RFC 6455).
+    if (req.count(http::field::upgrade) > 0 &&
+        header_value(req.base(), http::field::connection).find("pgrade") !=
+            std::string_view::npos &&
+        (req.count(http::field::upgrade) > 1 ||
+         !iequals(trim(header_value(req.base(), http::field::upgrade)), "websocket"))) {
+        co_return co_await refuse_request(c, req.base(), "upgrade-refused",
+                                          http::status::bad_request,
+                                          "Bad request: on this inspected host only WebSocket "
+                                          "upgrades are relayed");
+    }
     // A request for another host on this connection would be inspected under one name and
     // answered by another: RFC 9110 §15.5.20 421 Misdirected Request.
     if (host_without_port(header_value(req.base(), http::field::host)) != c.host) {

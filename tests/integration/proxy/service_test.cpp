@@ -675,16 +675,39 @@ TEST_F(proxy_service, upgrade_is_passed_through_after_the_101) {
     tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
     c.send(
         "GET /ws HTTP/1.1\r\nHost: signin.aws.amazon.com\r\nConnection: Upgrade\r\n"
-        "Upgrade: echo\r\n\r\n");
+        "Upgrade: websocket\r\n\r\n");
     auto head = c.read_until("\r\n\r\n");
     EXPECT_NE(head.find("101"), std::string::npos) << head;
     // A browser drops a 101 without these (RFC 6455 §4.1).
     EXPECT_NE(head.find("\r\nConnection: upgrade\r\n"), std::string::npos) << head;
-    EXPECT_NE(head.find("\r\nUpgrade: echo\r\n"), std::string::npos) << head;
+    EXPECT_NE(head.find("\r\nUpgrade: websocket\r\n"), std::string::npos) << head;
     c.send("ping-through-the-tunnel");
     auto echo = c.read_until("tunnel");
     EXPECT_NE(echo.find("ping-through-the-tunnel"), std::string::npos) << echo;
     EXPECT_EQ(p.shared->counters().upgrades.load(), 1u);
+}
+
+// Any other upgrade (h2c, a made-up protocol, two Upgrade fields) would turn the connection into
+// bytes the inspector never reads, on an origin that accepts it (this test origin accepts them
+// all): refused before it is forwarded, recorded, never a 101.
+TEST_F(proxy_service, upgrades_other_than_websocket_are_refused) {
+    running_proxy p(base_config(), test::allow_every_request);
+    for (const char* upgrade :
+         {"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n", "Upgrade: echo\r\n",
+          "Upgrade: websocket\r\nUpgrade: h2c\r\n", "Upgrade: websocket, h2c\r\n"}) {
+        tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
+        c.send(std::string("GET /up HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n"
+                           "Connection: Upgrade, HTTP2-Settings\r\n") +
+               upgrade + "\r\n");
+        auto head = c.read_until("\r\n\r\n");
+        EXPECT_NE(head.find("HTTP/1.1 400"), std::string::npos) << upgrade << head;
+        EXPECT_EQ(head.find("101"), std::string::npos) << upgrade << head;
+    }
+    EXPECT_EQ(p.shared->counters().upgrades.load(), 0u);
+    EXPECT_EQ(p.shared->counters().bad_requests.load(), 4u);
+    // Without Connection: upgrade the field is only hop-by-hop: stripped, the request served.
+    auto r = run(curl_connect(p, "https://signin.aws.amazon.com/plain", "-H 'Upgrade: h2c'"));
+    EXPECT_NE(r.out.find("target=/plain"), std::string::npos) << r.out;
 }
 
 TEST_F(proxy_service, inspector_sees_the_dechunked_body_truncated_at_the_cap) {

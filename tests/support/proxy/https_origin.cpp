@@ -110,11 +110,13 @@ asio::awaitable<void> serve(Stream& s, beast::tcp_stream& raw) {
         for (const char* h : {"Proxy-Connection", "Keep-Alive", "X-Hop", "X-Authenticated-User"}) {
             if (req.count(h) > 0) body += std::string("leaked=") + h + "\n";
         }
-        if (req[http::field::upgrade] == "echo") {
-            // A minimal upgraded protocol: after the 101, echo bytes back until EOF.
+        if (req[http::field::upgrade] == "echo" || req[http::field::upgrade] == "websocket" ||
+            req[http::field::upgrade] == "h2c") {
+            // A minimal upgraded protocol: after the 101, echo bytes back until EOF (an origin
+            // that accepts whatever upgrade it is asked for).
             http::response<http::empty_body> up{http::status::switching_protocols, 11};
             up.set(http::field::connection, "upgrade");
-            up.set(http::field::upgrade, "echo");
+            up.set(http::field::upgrade, req[http::field::upgrade]);
             auto [uec, un] = co_await http::async_write(s, up, tok);
             if (uec) co_return;
             std::array<char, 4096> b;
