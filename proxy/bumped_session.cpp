@@ -339,15 +339,8 @@ void prepare_upstream_request(bumped_connection& c, exchange& r) {
 asio::awaitable<bool> ensure_upstream(bumped_connection& c, int attempt, std::string& failure) {
     if (c.up.tls) co_return true;
     // The retry after a stale reused connection always opens a fresh one.
-    auto pooled = attempt == 0 ? take_pooled(*c.svc, c.to_pool.key) : nullptr;
-    if (pooled) {
-        c.up.tls = std::move(pooled);
-        c.up.buf.clear();
-        c.up.reused = true;
-        co_return true;
-    }
-    bool cert_failure = false;
-    failure = co_await open_upstream(c.svc, c.up, c.host, c.port, cert_failure);
+    failure =
+        co_await take_or_open_upstream(c.svc, c.up, c.to_pool.key, c.host, c.port, attempt == 0);
     co_return failure.empty();
 }
 

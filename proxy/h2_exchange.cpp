@@ -303,15 +303,8 @@ asio::awaitable<bool> stream_request_body(h2_exchange& x, bool chunk_up) {
 // An upstream connection in x.up: pooled (first attempt only) or fresh. False with `failure`
 // set when none could be opened.
 asio::awaitable<bool> ensure_upstream(h2_exchange& x, int attempt, std::string& failure) {
-    auto pooled = attempt == 0 ? take_pooled(*x.c.svc, x.to_pool.key) : nullptr;
-    if (pooled) {
-        x.up.tls = std::move(pooled);
-        x.up.buf.clear();
-        x.up.reused = true;
-        co_return true;
-    }
-    bool cert_failure = false;
-    failure = co_await open_upstream(x.c.svc, x.up, x.c.host, x.c.port, cert_failure);
+    failure = co_await take_or_open_upstream(x.c.svc, x.up, x.to_pool.key, x.c.host, x.c.port,
+                                             attempt == 0);
     co_return failure.empty() && !x.s->closed && !x.c.closing;
 }
 

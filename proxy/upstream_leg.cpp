@@ -70,6 +70,8 @@ asio::awaitable<std::string> open_upstream(std::shared_ptr<service::impl> svc, u
     co_return std::string();
 }
 
+namespace {
+
 std::shared_ptr<tls_socket> take_pooled(service::impl& svc, const std::string& key) {
     auto it = svc.upstream_pool.find(key);
     if (it == svc.upstream_pool.end()) return nullptr;
@@ -83,6 +85,22 @@ std::shared_ptr<tls_socket> take_pooled(service::impl& svc, const std::string& k
         }
     }
     return nullptr;
+}
+
+}  // namespace
+
+asio::awaitable<std::string> take_or_open_upstream(std::shared_ptr<service::impl> svc,
+                                                   upstream_leg& leg, const std::string& key,
+                                                   std::string host, std::uint16_t port,
+                                                   bool pooled_ok) {
+    if (auto pooled = pooled_ok ? take_pooled(*svc, key) : nullptr) {
+        leg.tls = std::move(pooled);
+        leg.buf.clear();
+        leg.reused = true;
+        co_return std::string();
+    }
+    bool cert_failure = false;
+    co_return co_await open_upstream(std::move(svc), leg, std::move(host), port, cert_failure);
 }
 
 std::optional<verdict> observe_upstream_response(service::impl& svc,

@@ -32,8 +32,13 @@ boost::asio::awaitable<std::string> open_upstream(std::shared_ptr<service::impl>
                                                   upstream_leg& leg, std::string host,
                                                   std::uint16_t port, bool& cert_failure);
 
-// An idle pooled connection for "host:port" younger than the idle timeout, or null.
-std::shared_ptr<tls_socket> take_pooled(service::impl& svc, const std::string& key);
+// Into `leg`: an idle pooled connection for `key` ("host:port") when `pooled_ok` and one younger
+// than the idle timeout is there (leg.reused), else a fresh one (open_upstream). "" on success,
+// else open_upstream's reason. A retry after a stale reused connection passes pooled_ok false.
+boost::asio::awaitable<std::string> take_or_open_upstream(std::shared_ptr<service::impl> svc,
+                                                          upstream_leg& leg, const std::string& key,
+                                                          std::string host, std::uint16_t port,
+                                                          bool pooled_ok);
 
 // Returns a clean upstream connection (last response complete, keep-alive) to the pool when the
 // client connection ends, whatever path it ends by.
