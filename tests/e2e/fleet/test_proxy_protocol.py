@@ -112,10 +112,7 @@ class ProxyProtocolTest(unittest.TestCase):
         return found[-1]
 
     def metric(self, name):
-        for line in self.gw.metrics().splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[1])
-        raise AssertionError("no metric " + name)
+        return self.gw.metric(name)
 
     def test_connect_through_haproxy_v1_records_the_real_client(self):
         code, body = self.curl_via("https://%s.signin.aws.amazon.com/console" % PROD, "connect", "127.0.0.3")

@@ -436,6 +436,14 @@ class Gateway:
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.ports["admin"], timeout=5) as r:
             return r.read().decode()
 
+    def metric(self, series):
+        """One unlabelled series' value (or a labelled one written out in full); a series the
+        gateway does not export fails the test."""
+        for line in self.metrics().splitlines():
+            if line.startswith(series + " "):
+                return float(line.rsplit(" ", 1)[1])
+        raise AssertionError("no metric " + series)
+
     # ----- internals -----
     def _peer_up(self, proc, name, check, port):
         """check(port), but a peer that exited (its port taken after all) fails at once, with its

@@ -50,20 +50,26 @@ def wire_request(text):
     return b"\r\n".join(lines + [b"Connection: close", b"", b""]) + body
 
 
+def corpus_fixture(proxy_extra=PROXY_EXTRA):
+    """The reviewed decisions, the corpus files, each request's host (= SNI) as the inspector
+    normalises it, and a started gateway with the corpus policy whose every such host leads to
+    the origin."""
+    with open(os.path.join(POLICY_DIR, "decisions.json")) as f:
+        expected = json.load(f)
+    files = sorted(n for n in os.listdir(CORPUS) if n.endswith(".http"))
+    r = subprocess.run([BINARY, "explain", "--config", os.path.join(POLICY_DIR, "policy.toml")] +
+                       [os.path.join(CORPUS, n) for n in files], capture_output=True, text=True, timeout=60)
+    hosts = {n: json.loads(l)["host"] for n, l in zip(files, r.stdout.splitlines())}
+    gw = Gateway(policy_section=corpus_policy_section(), policy_toml="",
+                 org_file=os.path.join(POLICY_DIR, "org.json"), proxy_extra=proxy_extra,
+                 override_hosts=sorted(set(hosts.values()))).start()
+    return expected, files, hosts, gw
+
+
 class CorpusThroughTheProxy(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        with open(os.path.join(POLICY_DIR, "decisions.json")) as f:
-            cls.expected = json.load(f)
-        cls.files = sorted(n for n in os.listdir(CORPUS) if n.endswith(".http"))
-        # The host (= SNI) of each request, as the inspector normalises it.
-        r = subprocess.run([BINARY, "explain", "--config", os.path.join(POLICY_DIR, "policy.toml")] +
-                           [os.path.join(CORPUS, n) for n in cls.files], capture_output=True, text=True, timeout=60)
-        cls.hosts = {n: json.loads(l)["host"] for n, l in zip(cls.files, r.stdout.splitlines())}
-        cls.gw = Gateway(policy_section=corpus_policy_section(), policy_toml="",
-                         org_file=os.path.join(POLICY_DIR, "org.json"),
-                         proxy_extra=PROXY_EXTRA,
-                         override_hosts=sorted(set(cls.hosts.values()))).start()
+        cls.expected, cls.files, cls.hosts, cls.gw = corpus_fixture()
 
     @classmethod
     def tearDownClass(cls):
@@ -114,8 +120,7 @@ class CorpusThroughTheProxy(unittest.TestCase):
         """New AWS traffic: judged by the rule for unknown sign-in paths (here: nothing to judge,
         forwarded) and counted, so operators notice it."""
         def count():
-            m = re.search(r"^consolegate_signin_unrecognised_requests_total (\d+)$", self.gw.metrics(), re.M)
-            return int(m.group(1))
+            return self.gw.metric("consolegate_signin_unrecognised_requests_total")
         before = count()
         # GovCloud's FIPS sign-in and Sign-In's OAuth endpoint are sign-in hosts too (issue 19).
         hosts = ("signin.aws.amazon.com", "us-gov-west-1.signin-fips.amazonaws-us-gov.com",

@@ -2,15 +2,14 @@
 one connection, gets the decisions it gets over HTTP/1.1 (test_corpus_live.py), and no denied
 request reaches the origin; curl --http2 speaks h2 through the gateway; the h2 limits hold
 against a client that floods or oversends."""
-import json
 import os
 import re
 import subprocess
 import unittest
 
 from h2client import Connection, request_fields
-from harness import BINARY, Gateway, wait_until
-from test_corpus_live import CORPUS, POLICY_DIR, PROXY_EXTRA, corpus_policy_section
+from harness import Gateway, wait_until
+from test_corpus_live import CORPUS, PROXY_EXTRA, corpus_fixture
 
 # Hop-by-hop on HTTP/1.1, forbidden on HTTP/2 (RFC 9113 §8.2.2): a browser never sends them.
 CONNECTION_FIELDS = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"}
@@ -77,16 +76,7 @@ def h2_request(text):
 class CorpusOverHttp2(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        with open(os.path.join(POLICY_DIR, "decisions.json")) as f:
-            cls.expected = json.load(f)
-        cls.files = sorted(n for n in os.listdir(CORPUS) if n.endswith(".http"))
-        r = subprocess.run([BINARY, "explain", "--config", os.path.join(POLICY_DIR, "policy.toml")] +
-                           [os.path.join(CORPUS, n) for n in cls.files], capture_output=True, text=True, timeout=60)
-        cls.hosts = {n: json.loads(l)["host"] for n, l in zip(cls.files, r.stdout.splitlines())}
-        cls.gw = Gateway(policy_section=corpus_policy_section(), policy_toml="",
-                         org_file=os.path.join(POLICY_DIR, "org.json"),
-                         proxy_extra=PROXY_EXTRA + "\nhttp2 = true",
-                         override_hosts=sorted(set(cls.hosts.values()))).start()
+        cls.expected, cls.files, cls.hosts, cls.gw = corpus_fixture(PROXY_EXTRA + "\nhttp2 = true")
 
     @classmethod
     def tearDownClass(cls):
@@ -218,8 +208,7 @@ class Http2Limits(unittest.TestCase):
         return c
 
     def floods(self):
-        m = re.search(r"^consolegate_proxy_http2_flood_closes_total (\d+)$", self.gw.metrics(), re.M)
-        return int(m.group(1))
+        return self.gw.metric("consolegate_proxy_http2_flood_closes_total")
 
     def test_rapid_reset_closes_the_connection_with_enhance_your_calm(self):
         before = self.floods()
@@ -270,14 +259,12 @@ class Http2Limits(unittest.TestCase):
         the start never returned."""
         import socket
         import ssl
-        import time
 
         import h2.config
         import h2.connection
 
         def releases():
-            m = re.search(r"^consolegate_proxy_idle_buffer_releases_total (\d+)$", self.gw.metrics(), re.M)
-            return int(m.group(1))
+            return self.gw.metric("consolegate_proxy_idle_buffer_releases_total")
 
         before = releases()
         ctx = ssl.create_default_context(cafile=os.path.join(self.gw.ca_dir, "ca.crt"))
