@@ -199,12 +199,14 @@ asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
                                           "Bad request target: inside this tunnel only /path is "
                                           "served");
     }
-    // After a 101 the proxy only relays bytes. An upgrade to anything but WebSocket (h2c, TLS,
-    // whatever an origin might accept) would carry requests on an inspected host that the
-    // inspector never reads; browsers upgrade these hosts only to WebSocket (RFC 6455).
-    if (req.count(http::field::upgrade) > 0 &&
-        header_value(req.base(), http::field::connection).find("pgrade") !=
-            std::string_view::npos &&
+    // An upgrade request (Connection names upgrade). After a 101 the proxy only relays bytes: an
+    // upgrade to anything but WebSocket (h2c, TLS, whatever an origin might accept) would carry
+    // requests on an inspected host that the inspector never reads; browsers upgrade these hosts
+    // only to WebSocket (RFC 6455).
+    r.upgrade =
+        req.count(http::field::upgrade) > 0 &&
+        header_value(req.base(), http::field::connection).find("pgrade") != std::string_view::npos;
+    if (r.upgrade &&
         (req.count(http::field::upgrade) > 1 ||
          !iequals(trim(header_value(req.base(), http::field::upgrade)), "websocket"))) {
         co_return co_await refuse_request(c, req.base(), "upgrade-refused",
@@ -221,9 +223,6 @@ asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
     }
     // Hop-by-hop fields go before inspection, so the request judged is the request forwarded
     // (a field Connection names cannot vanish after the inspector read it).
-    r.upgrade =
-        req.count(http::field::upgrade) > 0 &&
-        header_value(req.base(), http::field::connection).find("pgrade") != std::string_view::npos;
     strip_hop_by_hop(req.base(), r.upgrade);
     req.erase(http::field::expect);  // answered in read_request
     r.corp = take_user_header(c.svc->who, req.base(), c.client_ip);
