@@ -117,6 +117,9 @@ wait_port() {
 # cpu_ticks PID: user + system clock ticks of the process so far (all threads); HZ ticks a second.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
+# cpu_ns PID: nanoseconds the process's threads have run so far (the scheduler's exact count;
+# cpu_ticks is sampled at HZ and drifts by several percent over a few seconds).
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 
 # bench_origin PORT HOST [AFFINITY] [SERVER_EXTRA]: nginx on 127.0.0.1:PORT serving $W over TLS
 # for HOST with $W/pki's signin certificate (proxy_bench_server pki), keep-alive without limit,
