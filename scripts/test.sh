@@ -22,7 +22,7 @@
 #
 # Budget (the project's rule: the whole suite under 45 min on 2 cores), cold, 2 vCPU, measured
 # 2026-12-05: build/ 8.3 min, its ctest 1.6 min, build-asan 11.3 min, its ctest 2.6 min, the
-# fuzz runs 13 x CG_FUZZ_SECONDS; the package install, the fuzz build and the container test come
+# fuzz runs 15 x CG_FUZZ_SECONDS; the package install, the fuzz build and the container test come
 # on top.
 set -euo pipefail
 cd "$(dirname "$0")/.."
