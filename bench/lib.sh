@@ -141,3 +141,29 @@ CONF
   nginx -c "$W/origin/nginx.conf" -p "$W/origin" & pids+=($!)
   wait_port "$1"
 }
+
+# bench_nginx_reverse PORT ORIGIN HOST [HTTP_EXTRA] [LISTEN_EXTRA] [SERVER_EXTRA]: nginx on CPU 0
+# as a two-leg TLS reverse proxy on 127.0.0.1:PORT for HOST (the corporate leaf of $W/pki, as
+# the inspecting servers present), verifying and pooling (keepalive 256) its upstream
+# 127.0.0.1:ORIGIN: the peer of every proxy row. HTTP_EXTRA goes in the http block, LISTEN_EXTRA
+# after "ssl" on the listen line (e.g. http2), SERVER_EXTRA in the server block (e.g. session
+# settings). Started in the background (in pids) and waited for; NG is the master's PID, NGW the
+# worker's (the process whose CPU counts).
+bench_nginx_reverse() {
+  mkdir -p "$W/ngx"
+  cat > "$W/ngx/nginx.conf" <<CONF
+worker_processes 1; worker_cpu_affinity 01; daemon off; pid $W/ngx/nginx.pid;
+error_log $W/ngx/error.log crit;
+events { worker_connections 65536; }
+http { access_log off; keepalive_requests 10000000; ${4:-}
+  ssl_protocols TLSv1.2 TLSv1.3; proxy_ssl_protocols TLSv1.2 TLSv1.3;
+  upstream origin { server 127.0.0.1:$2; keepalive 256; }
+  server { listen 127.0.0.1:$1 ssl ${5:-}; server_name $3;
+    ssl_certificate $W/pki/corpleaf.crt; ssl_certificate_key $W/pki/corpleaf.key; ${6:-}
+    location / { proxy_pass https://origin; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_ssl_verify on; proxy_ssl_trusted_certificate $W/pki/origin/ca.crt;
+      proxy_ssl_name $3; proxy_ssl_server_name on; proxy_ssl_session_reuse on; } } }
+CONF
+  taskset -c 0 nginx -c "$W/ngx/nginx.conf" -p "$W/ngx" & NG=$!; pids+=($NG); wait_port "$1"
+  sleep 0.3; NGW=$(pgrep -P "$NG" | head -1)
+}

@@ -204,24 +204,8 @@ echo "# proxy benchmark $(date -u +%FT%TZ), h2load --h1 -c $C, 1 KiB body, TLS 1
 
 # --- nginx as a two-leg TLS reverse proxy (upstream keep-alive pool) -----------------------------
 start_nginx() { # $1: session resumption on|off
-  mkdir -p "$W/ngx"
   local tickets=on cache="shared:S:10m"; [[ $1 == off ]] && { tickets=off; cache=off; }
-  cat > "$W/ngx/nginx.conf" <<CONF
-worker_processes 1; worker_cpu_affinity 01; daemon off; pid $W/ngx/nginx.pid;
-error_log $W/ngx/error.log crit;
-events { worker_connections 65536; }
-http { access_log off; keepalive_requests 10000000;
-  ssl_protocols TLSv1.2 TLSv1.3; proxy_ssl_protocols TLSv1.2 TLSv1.3;
-  upstream origin { server 127.0.0.1:$ORIGIN; keepalive 256; }
-  server { listen 127.0.0.1:$NGX ssl; server_name $HOST;
-    ssl_certificate $W/pki/corpleaf.crt; ssl_certificate_key $W/pki/corpleaf.key;
-    ssl_session_tickets $tickets; ssl_session_cache $cache;
-    location / { proxy_pass https://origin; proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_ssl_verify on; proxy_ssl_trusted_certificate $W/pki/origin/ca.crt;
-      proxy_ssl_name $HOST; proxy_ssl_server_name on; proxy_ssl_session_reuse on; } } }
-CONF
-  taskset -c 0 nginx -c "$W/ngx/nginx.conf" -p "$W/ngx" & NG=$!; pids+=($NG); wait_port $NGX
-  sleep 0.3; NGW=$(pgrep -P "$NG" | head -1)
+  bench_nginx_reverse $NGX $ORIGIN $HOST "" "" "ssl_session_tickets $tickets; ssl_session_cache $cache;"
 }
 # --- consolegate: the proxy service behind the bench driver (allow-all inspector) ----------------
 CG_PROXY="consolegate proxy (allow-all inspector)"
