@@ -30,9 +30,8 @@ bool rewrite_chain(const query& q, const policy& p, std::span<const std::uint8_t
     std::vector<std::uint8_t> buf(65535);
     writer w(buf);
     const std::uint16_t upstream_flags = get16(&msg[2]);
-    std::size_t naddr = 0;
-    if (q.qclass == class_in && q.qtype == rr_type::a) naddr = p.target.ipv4.size();
-    if (q.qclass == class_in && q.qtype == rr_type::aaaa) naddr = p.target.ipv6.size();
+    const auto [n4, n6] = steered_count(q, p.target);
+    const std::size_t naddr = n4 + n6;
     w.u16(0);
     w.u16(static_cast<std::uint16_t>(upstream_flags &
                                      ~(flag::rcode_mask | flag::tc | flag::aa | flag::ad)));
@@ -67,17 +66,18 @@ bool rewrite_chain(const query& q, const policy& p, std::span<const std::uint8_t
         w.bytes(cname.view());
     }
     for (std::size_t i = 0; i < naddr; ++i) {
+        const bool v4 = i < n4;
         w.bytes(target.view());
-        w.u16(q.qtype);
+        w.u16(v4 ? rr_type::a : rr_type::aaaa);
         w.u16(class_in);
         out.ttl_offsets.push_back(static_cast<std::uint16_t>(w.size()));
         w.u32(p.target.ttl);
-        if (q.qtype == rr_type::a) {
+        if (v4) {
             w.u16(4);
             w.bytes(p.target.ipv4[i]);
         } else {
             w.u16(16);
-            w.bytes(p.target.ipv6[i]);
+            w.bytes(p.target.ipv6[i - n4]);
         }
     }
     if (!w.ok()) return false;

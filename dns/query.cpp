@@ -18,8 +18,11 @@ parse_status parse_query(std::span<const std::uint8_t> msg, query& q) noexcept {
     const std::uint16_t ns = get16(&msg[8]);
     const std::uint16_t ar = get16(&msg[10]);
     const std::uint16_t opcode = (q.flags & flag::opcode_mask) >> 11;
+    // unbound's order (worker_check_request): TC in a query, then the opcode, then the counts
+    // (a NOTIFY may carry the zone's SOA in its answer section, RFC 1996 §3.7).
+    if (q.flags & flag::tc) return parse_status::formerr;
     if (opcode != 0 && opcode != 4) return parse_status::notimp;
-    if (qd != 1 || an != 0 || ns != 0) return parse_status::formerr;
+    if (qd != 1 || an > (opcode == 4 ? 1 : 0) || ns != 0 || ar > 1) return parse_status::formerr;
     std::size_t off = header_size;
     // The question is the first name of the message: a compression pointer in it could only
     // point into the header, so it must be written out in full.
@@ -32,17 +35,34 @@ parse_status parse_query(std::span<const std::uint8_t> msg, query& q) noexcept {
     off += 4;
     q.qname_lower = q.qname;
     lowercase(q.qname_lower);
+    if (opcode == 0) {
+        // Zone transfers are refused, meta-TYPEs are not questions (RFC 6895 §3.1).
+        if (q.qtype == 251 || q.qtype == 252) return parse_status::zone_transfer;
+        if (q.qtype == rr_type::opt || q.qtype == 249 || q.qtype == 250 || q.qtype == 253 ||
+            q.qtype == 254 || (q.qtype >= 128 && q.qtype <= 248)) {
+            return parse_status::formerr;
+        }
+    }
+    // A NOTIFY's answer record (its SOA) is skipped like the additional one.
+    for (std::uint16_t i = 0; i < an; ++i) {
+        if (!read_name(msg, off, nullptr) || msg.size() - off < 10 ||
+            msg.size() - off - 10 < get16(&msg[off + 8])) {
+            return parse_status::formerr;
+        }
+        off += 10u + get16(&msg[off + 8]);
+    }
     bool seen_opt = false;
     for (std::uint16_t i = 0; i < ar; ++i) {
-        if (!read_name(msg, off, nullptr)) return parse_status::formerr;
-        if (msg.size() - off < 10) return parse_status::formerr;
+        if (!read_name(msg, off, nullptr)) return parse_status::edns_formerr;
+        if (msg.size() - off < 10) return parse_status::edns_formerr;
         const std::uint16_t type = get16(&msg[off]);
         const std::uint16_t cls = get16(&msg[off + 2]);
         const std::uint32_t ttl = get32(&msg[off + 4]);
         const std::uint16_t rdlen = get16(&msg[off + 8]);
-        if (msg.size() - off - 10 < rdlen) return parse_status::formerr;
+        if (msg.size() - off - 10 < rdlen) return parse_status::edns_formerr;
         if (type == rr_type::opt) {
-            if (seen_opt || msg[off - 1] != 0) return parse_status::formerr;  // RFC 6891 §6.1.1
+            if (seen_opt || msg[off - 1] != 0)
+                return parse_status::edns_formerr;  // RFC 6891 §6.1.1
             seen_opt = true;
             q.edns = true;
             q.udp_size = std::max<std::uint16_t>(cls, 512);
@@ -100,16 +120,17 @@ std::size_t write_rcode(const query& q, std::uint16_t rc, std::uint16_t our_udp_
     return w.ok() ? w.size() : 0;
 }
 
-std::size_t write_notimp(std::span<const std::uint8_t> raw, std::span<std::uint8_t> out) noexcept {
+std::size_t write_reflected(std::span<const std::uint8_t> raw, std::uint8_t rc,
+                            std::span<std::uint8_t> out) noexcept {
     if (raw.size() < header_size) return 0;
     if (raw.size() > out.size()) {
         const auto n = write_formerr(raw, out);
-        if (n) out[3] = static_cast<std::uint8_t>((out[3] & 0xf0) | rcode::notimp);
+        if (n) out[3] = static_cast<std::uint8_t>((out[3] & 0xf0) | rc);
         return n;
     }
     std::copy(raw.begin(), raw.end(), out.begin());
-    out[2] |= 0x80;  // QR
-    out[3] = static_cast<std::uint8_t>((out[3] & 0xf0) | rcode::notimp);
+    out[2] = static_cast<std::uint8_t>((out[2] | 0x80) & ~0x02);  // QR; TC cleared, as unbound
+    out[3] = static_cast<std::uint8_t>((out[3] & 0xf0) | rc);
     return raw.size();
 }
 
@@ -136,26 +157,33 @@ std::size_t write_truncated(const query& q, std::uint16_t our_udp_size,
     return w.ok() ? w.size() : 0;
 }
 
+steered_records steered_count(const query& q, const steer_target& t) noexcept {
+    if (q.qclass != class_in && q.qclass != class_any) return {};
+    const bool any = q.qtype == rr_type::any;
+    return {any || q.qtype == rr_type::a ? t.ipv4.size() : 0,
+            any || q.qtype == rr_type::aaaa ? t.ipv6.size() : 0};
+}
+
 std::size_t write_steered(const query& q, const steer_target& t, std::uint16_t our_udp_size,
                           std::span<std::uint8_t> out) noexcept {
-    std::size_t count = 0;
-    if (q.qclass == class_in && q.qtype == rr_type::a) count = t.ipv4.size();
-    if (q.qclass == class_in && q.qtype == rr_type::aaaa) count = t.ipv6.size();
+    const auto [n4, n6] = steered_count(q, t);
+    const std::size_t count = n4 + n6;
     writer w(out);
     write_header(w, q, flag::aa, 1, static_cast<std::uint16_t>(count), count ? 0 : 1,
                  q.edns ? 1 : 0);
     write_question(w, q);
     for (std::size_t i = 0; i < count; ++i) {
+        const bool v4 = i < n4;
         w.u16(0xc000 | header_size);  // pointer to the question name: its case as the client sent
-        w.u16(q.qtype);
+        w.u16(v4 ? rr_type::a : rr_type::aaaa);
         w.u16(class_in);
         w.u32(t.ttl);
-        if (q.qtype == rr_type::a) {
+        if (v4) {
             w.u16(4);
             w.bytes(t.ipv4[i]);
         } else {
             w.u16(16);
-            w.bytes(t.ipv6[i]);
+            w.bytes(t.ipv6[i - n4]);
         }
     }
     if (count == 0) {

@@ -26,10 +26,15 @@ struct query {
 enum class parse_status {
     ok,
     drop,     // not worth an answer: shorter than a header, or a response (QR=1)
-    formerr,  // answer FORMERR (RFC 1035 §4.1.1)
-    notimp,   // opcode other than QUERY and NOTIFY: answered by reflection (write_notimp)
-    notify,   // opcode NOTIFY with a readable question: REFUSED (a resolver takes no zone)
-    badvers,  // EDNS version > 0 (RFC 6891 §6.1.3)
+    formerr,  // answer FORMERR (RFC 1035 §4.1.1) by reflection (write_reflected), as unbound does:
+              // TC set, counts other than one question and at most one additional record, an
+              // unreadable question, a meta-TYPE asked (OPT, TSIG, TKEY, MAILA, MAILB, 128-248)
+    edns_formerr,   // the question is readable, the additional section is not (OPT): FORMERR
+                    // with the question (write_rcode)
+    zone_transfer,  // AXFR or IXFR: REFUSED by reflection (a forwarder serves no zone)
+    notimp,         // opcode other than QUERY and NOTIFY: answered by reflection (write_notimp)
+    notify,         // opcode NOTIFY with a readable question: REFUSED (a resolver takes no zone)
+    badvers,        // EDNS version > 0 (RFC 6891 §6.1.3)
 };
 
 parse_status parse_query(std::span<const std::uint8_t> msg, query& out) noexcept;
@@ -41,9 +46,14 @@ std::size_t response_limit(const query& q, bool tcp, std::uint16_t our_udp_size)
 // Header + echoed question (+ OPT when the client sent EDNS). rcode may be extended (BADVERS=16).
 std::size_t write_rcode(const query& q, std::uint16_t rcode, std::uint16_t our_udp_size,
                         std::span<std::uint8_t> out) noexcept;
-// NOTIMP as unbound sends it: the query reflected with QR set and the rcode NOTIMP (same size as
-// the query, so no amplification); header only when it does not fit `out`.
-std::size_t write_notimp(std::span<const std::uint8_t> raw, std::span<std::uint8_t> out) noexcept;
+// The query reflected with QR set and `rcode`, as unbound answers a query it will not take (same
+// size as the query, so no amplification); header only when it does not fit `out`.
+std::size_t write_reflected(std::span<const std::uint8_t> raw, std::uint8_t rcode,
+                            std::span<std::uint8_t> out) noexcept;
+inline std::size_t write_notimp(std::span<const std::uint8_t> raw,
+                                std::span<std::uint8_t> out) noexcept {
+    return write_reflected(raw, rcode::notimp, out);
+}
 // FORMERR for a message whose question could not be parsed: header only, ID and RD copied.
 std::size_t write_formerr(std::span<const std::uint8_t> raw, std::span<std::uint8_t> out) noexcept;
 // The question alone with TC=1: "retry over TCP" (RFC 1035 §4.2.1, RFC 7766 §5).
@@ -55,6 +65,14 @@ struct steer_target {
     std::vector<std::array<std::uint8_t, 16>> ipv6;
     std::uint32_t ttl = 60;
 };
+
+// How many of the gateway's A and AAAA records answer `q` for a steered name: class IN (or ANY),
+// type A, AAAA or ANY (every address record: RFC 8482 allows a subset, but NODATA would claim
+// the name has none).
+struct steered_records {
+    std::size_t ipv4 = 0, ipv6 = 0;
+};
+steered_records steered_count(const query& q, const steer_target& t) noexcept;
 
 // The gateway's own answer for a steered name: A from ipv4, AAAA from ipv6, every other type
 // (HTTPS/SVCB included, so a browser never learns an upstream address from ipv4hint/ipv6hint)

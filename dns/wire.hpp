@@ -23,7 +23,7 @@ namespace rcode {
 inline constexpr std::uint8_t noerror = 0, formerr = 1, servfail = 2, nxdomain = 3, notimp = 4,
                               refused = 5;
 }
-inline constexpr std::uint16_t class_in = 1;
+inline constexpr std::uint16_t class_in = 1, class_any = 255;
 
 namespace flag {
 inline constexpr std::uint16_t qr = 0x8000, aa = 0x0400, tc = 0x0200, rd = 0x0100, ra = 0x0080,

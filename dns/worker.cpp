@@ -92,6 +92,14 @@ std::size_t worker::handle(std::span<const std::uint8_t> in, const client& c, bo
         st.refused.fetch_add(1, std::memory_order_relaxed);
         return write_rcode(q, rcode::refused, udp_size(), out);
     }
+    if (q.qclass != class_in && q.qclass != class_any) {
+        // The gateway forwards and steers the Internet class only; for CHAOS, HESIOD, NONE and
+        // unassigned classes a resolver has no delegation and refuses, as unbound does (and
+        // upstream's REFUSED often omits the question, which c-ares would not match: a 3 s wait).
+        st.refused.fetch_add(1, std::memory_order_relaxed);
+        log_query(c, q, "refused-class");
+        return write_rcode(q, rcode::refused, udp_size(), out);
+    }
     if (!(q.flags & flag::rd)) {
         // Recursion not desired: answered as unbound answers it (access-control "allow"): the
         // gateway's own data (steered, blocked, the DoH canary) as usual, REFUSED for anything
@@ -138,8 +146,15 @@ std::size_t worker::answer_unparsed(parse_status s, std::span<const std::uint8_t
         case parse_status::ok: break;
         case parse_status::drop: st.dropped.fetch_add(1, std::memory_order_relaxed); return 0;
         case parse_status::formerr:
+            // Reflected, as unbound answers it (tests/integration/dns differential).
             st.formerr.fetch_add(1, std::memory_order_relaxed);
-            return write_formerr(in, out);
+            return write_reflected(in, rcode::formerr, out);
+        case parse_status::edns_formerr:
+            st.formerr.fetch_add(1, std::memory_order_relaxed);
+            return write_rcode(q, rcode::formerr, udp_size(), out);
+        case parse_status::zone_transfer:
+            st.refused.fetch_add(1, std::memory_order_relaxed);
+            return write_reflected(in, rcode::refused, out);
         case parse_status::notimp:
             // As unbound answers an opcode it does not implement: the query reflected with QR
             // and NOTIMP (tests/integration/dns differential).

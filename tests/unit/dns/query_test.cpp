@@ -84,6 +84,50 @@ TEST(query, steered_answers_per_type) {
     EXPECT_EQ(get16(&out[6]), 0);  // NODATA
     EXPECT_EQ(get16(&out[8]), 1);  // with an SOA
     EXPECT_EQ(out[3] & 0xf, rcode::noerror);
+    // qtype ANY: every address record the gateway has; class ANY is answered from class IN.
+    auto any = make_query("console.aws.amazon.com", rr_type::any);
+    q = parse_ok(any);
+    n = write_steered(q, p.target, 1232, out);
+    EXPECT_EQ(get16(&out[6]), p.target.ipv4.size() + p.target.ipv6.size());
+    any[any.size() - 1] = 255;  // QCLASS ANY
+    q = parse_ok(any);
+    n = write_steered(q, p.target, 1232, out);
+    EXPECT_EQ(get16(&out[6]), p.target.ipv4.size() + p.target.ipv6.size());
+}
+
+// What unbound takes no further than its front door, consolegate neither (the differential test
+// compares the answers): zone transfers REFUSED, meta-TYPEs and malformed headers FORMERR, both
+// by reflecting the query; a broken additional section FORMERR with the question.
+TEST(query, refuses_transfers_and_meta_types_as_unbound) {
+    query q;
+    for (std::uint16_t t : {251, 252}) {
+        EXPECT_EQ(parse_query(make_query("a.example", t), q), parse_status::zone_transfer) << t;
+    }
+    for (std::uint16_t t : {41, 128, 200, 248, 249, 250, 253, 254}) {
+        EXPECT_EQ(parse_query(make_query("a.example", t), q), parse_status::formerr) << t;
+    }
+    for (std::uint16_t t : {0, 1, 127, 255, 256, 65534}) {
+        EXPECT_EQ(parse_query(make_query("a.example", t), q), parse_status::ok) << t;
+    }
+    auto tc = make_query("a.example", 1);
+    tc[2] |= 0x02;
+    EXPECT_EQ(parse_query(tc, q), parse_status::formerr);
+    msg_builder two_ar(1, 0, 1, 0, 0, 2);
+    two_ar.question("a.example", 1);
+    two_ar.opt(1232, false);
+    two_ar.opt(1232, false);
+    EXPECT_EQ(parse_query(two_ar.b, q), parse_status::formerr);
+    msg_builder bad_opt(1, 0, 1, 0, 0, 1);
+    bad_opt.question("a.example", 1);
+    bad_opt.opt(1232, false);
+    bad_opt.b.pop_back();  // the OPT record cut short
+    EXPECT_EQ(parse_query(bad_opt.b, q), parse_status::edns_formerr);
+    const auto in = make_query("a.example", 252);
+    std::array<std::uint8_t, 512> out{};
+    ASSERT_EQ(write_reflected(in, rcode::refused, out), in.size());
+    EXPECT_EQ(out[2], in[2] | 0x80);
+    EXPECT_EQ(out[3] & 0x0f, rcode::refused);
+    EXPECT_TRUE(std::equal(in.begin() + 4, in.end(), out.begin() + 4));
 }
 
 }  // namespace
