@@ -21,7 +21,7 @@ inline constexpr std::uint16_t a = 1, ns = 2, cname = 5, soa = 6, ptr = 12, mx =
 }
 namespace rcode {
 inline constexpr std::uint8_t noerror = 0, formerr = 1, servfail = 2, nxdomain = 3, notimp = 4,
-                              refused = 5;
+                              refused = 5, yxdomain = 6;  // YXDOMAIN: a DNAME overflow, RFC 6672
 }
 inline constexpr std::uint16_t class_in = 1, class_any = 255;
 

@@ -283,12 +283,16 @@ void worker::on_upstream(const net::cares_answer& r, const query& q, const clien
         return fail(q, c, tcp, out);
     }
     const std::uint8_t rc = a.wire[3] & 0xf;
-    if (rc == rcode::servfail && cfg->cache.serve_stale) {
+    if (rc != rcode::noerror && rc != rcode::nxdomain && rc != rcode::yxdomain) {
+        // Upstream said nothing about the name: SERVFAIL, or FORMERR/NOTIMP/REFUSED about our
+        // query or its own service. Those are the resolver's failure, not the client's answer:
+        // SERVFAIL (or a stale answer, RFC 8767 §4), as unbound answers a forwarder's REFUSED; a
+        // client given REFUSED would take the gateway itself for refusing it.
+        if (rc != rcode::servfail) st.upstream_errors.fetch_add(1, std::memory_order_relaxed);
         upstream_down_ = true;
-        return fail(q, c, tcp, out);  // RFC 8767 §4: SERVFAIL counts as failure
+        return fail(q, c, tcp, out);
     }
     upstream_down_ = false;
-    if (rc == rcode::servfail) st.servfail.fetch_add(1, std::memory_order_relaxed);
     if (a.steered_rewrite) st.cname_rewritten.fetch_add(1, std::memory_order_relaxed);
     const auto n = render(a, q, 0, std::nullopt, tcp, out);
     reply(c, {out.data(), n});
