@@ -15,8 +15,6 @@ struct rr_ref {
     int section;  // 0 answer, 1 authority, 2 additional
 };
 
-constexpr int max_chain = 16;
-
 std::uint32_t clamp_ttl(std::uint32_t ttl, const ttl_limits& l) {
     // RFC 2181 §8: a TTL with the top bit set is read as zero.
     if (ttl & 0x80000000u) ttl = 0;
@@ -137,11 +135,13 @@ bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const p
 
     const std::uint8_t rc = flags & flag::rcode_mask;
     // A CNAME chain leading into a steered name (RFC 1034 §3.6.2 chains in the answer section).
+    // Followed as far as the answer goes (each link is another of its records, so the walk ends):
+    // a fixed depth let a longer chain carry a steered name's real address past it.
     if (q.qtype != rr_type::cname && (rc == rcode::noerror || rc == rcode::nxdomain) &&
         !p.steer.empty()) {
         wire_name cur = q.qname_lower;
         std::vector<rr_ref> chain;
-        for (int depth = 0; depth < max_chain; ++depth) {
+        for (std::uint16_t depth = 0; depth < counts[0]; ++depth) {
             const rr_ref* link = nullptr;
             for (const auto& rr : rrs) {
                 if (rr.section != 0 || rr.type != rr_type::cname) continue;
@@ -165,9 +165,34 @@ bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const p
         }
     }
 
-    out.wire.assign(msg.begin(), msg.begin() + static_cast<std::ptrdiff_t>(keep));
+    // A record owned by a steered name anywhere else (an MX or SRV target's address in the
+    // additional section, glue, anything upstream adds) would hand the client the real address
+    // (DESIGN: steered names never leak around the gateway). In the answer section the answer is
+    // not about what was asked: refused as malformed. In the other sections, they are cut from
+    // that section on (optional data; compression points backwards, so the head stands alone).
+    std::size_t cut = keep;
+    if (!p.steer.empty()) {
+        for (std::size_t i = 0; i < rrs.size(); ++i) {
+            wire_name owner;
+            std::size_t o = rrs[i].owner;
+            if (!read_name(msg, o, &owner)) return false;
+            lowercase(owner);
+            if (!p.steered(to_text(owner.view()))) continue;
+            if (rrs[i].section == 0) return false;
+            const int from = rrs[i].section;
+            while (i > 0 && rrs[i - 1].section == from) --i;
+            cut = rrs[i].owner;
+            rrs.resize(i);
+            break;
+        }
+    }
+    std::uint16_t kept[3] = {0, 0, 0};
+    for (const auto& rr : rrs) ++kept[rr.section];
+
+    out.wire.assign(msg.begin(), msg.begin() + static_cast<std::ptrdiff_t>(std::min(keep, cut)));
     put16(&out.wire[0], 0);
-    if (opt_end != 0) put16(&out.wire[10], static_cast<std::uint16_t>(counts[2] - 1));
+    put16(&out.wire[8], kept[1]);
+    put16(&out.wire[10], kept[2]);  // upstream's OPT is not kept
     std::memcpy(&out.wire[header_size], q.qname_lower.bytes.data(), q.qname_lower.size);
     out.ttl_offsets.reserve(rrs.size());
     std::uint32_t lifetime = UINT32_MAX;

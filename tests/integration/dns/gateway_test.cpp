@@ -240,6 +240,23 @@ TEST_F(gateway, exceptions_and_other_names_are_forwarded) {
     EXPECT_EQ(gw.counters().forwarded.load(), forwarded + 1);
 }
 
+// The real address of a steered name never passes, wherever upstream puts it: at the end of a
+// 24-link CNAME chain, or as the additional-section address of an MX target.
+TEST_F(gateway, steered_names_never_leak_through_long_chains_or_additional_records) {
+    auto o = base_options(nsd.port());
+    o.steer_names.push_back("steered.example.test");
+    running_gateway gw(o);
+    const auto chain = t::dig(gw.port(), "link0.example.test A");
+    EXPECT_EQ(status_of(chain), "NOERROR") << chain;
+    EXPECT_NE(chain.find("192.0.2.10"), std::string::npos) << chain;
+    EXPECT_EQ(chain.find("198.51.100.66"), std::string::npos) << chain;
+    EXPECT_NE(chain.find("link23.example.test.\t"), std::string::npos) << chain;  // whole chain
+    const auto mx = t::dig(gw.port(), "mx-steered.example.test MX");
+    EXPECT_EQ(status_of(mx), "NOERROR") << mx;
+    EXPECT_NE(mx.find("10 steered.example.test."), std::string::npos) << mx;
+    EXPECT_EQ(mx.find("198.51.100.66"), std::string::npos) << mx;
+}
+
 TEST_F(gateway, forwards_with_case_restored_and_caches) {
     running_gateway gw(base_options(nsd.port()));
     auto r = t::dig(gw.port(), "WwW.ExAmPlE.TeSt A +noadflag");

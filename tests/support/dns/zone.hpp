@@ -17,7 +17,23 @@ inline std::string example_zone() {
         "short 2 IN A 198.51.100.2\n"
         "decay 100 IN A 198.51.100.3\n"
         "popular 20 IN A 198.51.100.5\n"
-        "mx IN MX 10 mail\nmail IN A 198.51.100.4\n";
+        "mx IN MX 10 mail\nmail IN A 198.51.100.4\n"
+        // Shapes for the differential test: a wildcard, a DNAME, TTL 0, a type nobody knows,
+        // HTTPS/SVCB for ordinary names, a name with a dot inside a label.
+        "*.wild IN A 198.51.100.7\n*.wild IN TXT \"wild\"\n"
+        "dname IN DNAME www-zone.example.test.\nx.www-zone IN A 198.51.100.8\n"
+        "zero 0 IN A 198.51.100.9\n"
+        "unknown IN TYPE65534 \\# 4 01020304\n"
+        "svc IN HTTPS 1 . alpn=h2 ipv4hint=198.51.100.1\nsvc IN SVCB 1 www.example.test.\n"
+        "esc\\.dot IN A 198.51.100.10\n"
+        "nodata-alias IN CNAME www\ndangling IN CNAME nothere\n"
+        // A name the tests steer (steered.example.test) behind a chain longer than any fixed
+        // depth and as an MX target: nsd hands its real address along in both answers.
+        "steered IN A 198.51.100.66\nmx-steered IN MX 10 steered\n";
+    for (int i = 0; i < 24; ++i) {
+        z += "link" + std::to_string(i) + " IN CNAME " +
+             (i + 1 < 24 ? "link" + std::to_string(i + 1) : std::string("steered")) + "\n";
+    }
     for (int i = 0; i < 20; ++i) {
         z += "big IN TXT \"" + std::to_string(i) + std::string(100, 'x') + "\"\n";
     }

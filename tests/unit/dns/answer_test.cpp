@@ -121,6 +121,62 @@ TEST(answer, cname_chain_into_steered_name_is_rewritten) {
                 a.wire.end());
 }
 
+// However long the chain upstream followed, a steered name on it is answered by the gateway.
+TEST(answer, cname_chain_longer_than_any_fixed_depth_is_rewritten) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("c0.example.com", rr_type::a));
+    constexpr int links = 40;
+    msg_builder m(7, flag::qr | flag::ra, 1, links + 1, 0, 0);
+    m.question("c0.example.com", rr_type::a);
+    for (int i = 0; i < links; ++i) {
+        const auto next = i + 1 < links ? "c" + std::to_string(i + 1) + ".example.com"
+                                        : std::string("signin.aws.amazon.com");
+        m.rr("c" + std::to_string(i) + ".example.com", rr_type::cname, 300,
+             msg_builder::name_rdata(next));
+    }
+    m.rr("signin.aws.amazon.com", rr_type::a, 300, {203, 0, 113, 9});
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
+    EXPECT_TRUE(a.steered_rewrite);
+    EXPECT_EQ(get16(&a.wire[6]), links + 1);  // the chain + the gateway's A
+    const std::array<std::uint8_t, 4> real{203, 0, 113, 9};
+    EXPECT_TRUE(std::search(a.wire.begin(), a.wire.end(), real.begin(), real.end()) ==
+                a.wire.end());
+}
+
+// A steered name's record off the chain: cut with its section and those after it in the
+// authority and additional sections; in the answer section the answer is refused.
+TEST(answer, steered_records_off_the_chain_never_pass) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("mx.example.com", rr_type::mx));
+    auto mx = [] {
+        auto r = msg_builder::name_rdata("console.aws.amazon.com");
+        r.insert(r.begin(), {0, 10});
+        return r;
+    };
+    msg_builder m(7, flag::qr | flag::ra, 1, 1, 1, 3);
+    m.question("mx.example.com", rr_type::mx);
+    m.rr("mx.example.com", rr_type::mx, 300, mx());
+    m.rr("example.com", rr_type::ns, 300, msg_builder::name_rdata("ns.example.com"));
+    m.rr("Console.aws.amazon.com", rr_type::a, 300, {203, 0, 113, 9});
+    m.rr("ns.example.com", rr_type::a, 300, {198, 51, 100, 53});
+    m.opt(1232, false);
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
+    EXPECT_EQ(get16(&a.wire[6]), 1);
+    EXPECT_EQ(get16(&a.wire[8]), 1);   // the NS stays
+    EXPECT_EQ(get16(&a.wire[10]), 0);  // the additional section goes
+    const std::array<std::uint8_t, 4> real{203, 0, 113, 9};
+    EXPECT_TRUE(std::search(a.wire.begin(), a.wire.end(), real.begin(), real.end()) ==
+                a.wire.end());
+    EXPECT_EQ(a.ttl_offsets.size(), 2u);
+    msg_builder stray(7, flag::qr | flag::ra, 1, 2, 0, 0);
+    stray.question("mx.example.com", rr_type::mx);
+    stray.rr("mx.example.com", rr_type::mx, 300, mx());
+    stray.rr("console.aws.amazon.com", rr_type::a, 300, {203, 0, 113, 9});
+    EXPECT_FALSE(normalize_answer(stray.b, q, p, {}, a));
+}
+
 TEST(answer, cache_key_separates_do_bit) {
     cache_key k1, k2;
     make_cache_key(parse_ok(make_query("a.example", 1, true, false)), k1);
