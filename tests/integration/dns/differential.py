@@ -4,15 +4,22 @@ the test zone and compares rcode and RRsets (TTLs ignored: they age differently)
 again with recursion not desired (RD=0), on names both have cached and names neither has seen,
 and compares rcode, RRsets and the AA, RD and RA flags too (unbound with access-control "allow"
 refuses those: no cache snooping, no upstream query for a client that asked for none). Prints
-AGREE or every difference. Usage: differential.py CONSOLEGATE_PORT UNBOUND_PORT"""
+AGREE or every difference. Then the shapes a forwarder's front door and upstream handling decide
+(front_door_questions): zone-data shapes (wildcard, DNAME, TTL 0, unknown and HTTPS/SVCB types,
+escaped names), 0x20 spellings, meta-TYPEs and zone transfers, classes other than IN, names the
+upstream refuses, and malformed headers, compared on rcode, opcode, flags, the question as spelled
+and the answer. Usage: differential.py CONSOLEGATE_PORT UNBOUND_PORT"""
+import socket
 import sys
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.opcode
 import dns.query
 import dns.rcode
 import dns.rdatatype
+import dns.rrset
 
 
 def questions():
@@ -65,6 +72,85 @@ def ask(port, name, rdtype, rd=True):
     return r.rcode(), rrsets, flags
 
 
+def query_wire(name, rdtype, rdclass="IN", edns=True, flags=None, mutate=None):
+    q = dns.message.make_query(name, rdtype, rdclass=rdclass, use_edns=0 if edns else False,
+                               payload=1232)
+    if flags is not None:
+        q.flags = flags
+    wire = bytearray(q.to_wire())
+    if mutate:
+        mutate(wire)
+    return bytes(wire)
+
+
+def with_rr(section):
+    """A query carrying one record in `section` (1 answer, 2 authority, 3 additional)."""
+    def make(name, rdtype):
+        q = dns.message.make_query(name, rdtype, use_edns=0, payload=1232)
+        rrset = dns.rrset.from_text(name, 60, "IN", "A", "192.0.2.1")
+        (q.answer, q.authority, q.additional)[section - 1].append(rrset)
+        return q.to_wire()
+    return make
+
+
+def front_door_questions():
+    ex = "example.test."
+    # zone-data shapes, asked in the client's mixed case too (0x20: echoed as asked)
+    for name, t in (("a.wild", "A"), ("b.c.wild", "TXT"), ("a.wild", "MX"), ("wild", "A"),
+                    ("x.dname", "A"), ("y.dname", "A"), ("dname", "DNAME"), ("zero", "A"),
+                    ("unknown", "TYPE65534"), ("svc", "HTTPS"), ("svc", "SVCB"), ("www", "HTTPS"),
+                    ("esc\\.dot", "A"), ("nodata-alias", "MX"), ("dangling", "A"),
+                    ("www", "TYPE0"), ("www", "RRSIG"), ("www", "NSEC"),
+                    ("WwW", "A"), ("AlIaS", "A"), ("X.DnAmE", "A"), ("NX.ExAmPlE.TeSt.", "A")):
+        full = name if name.endswith(".") else f"{name}.{ex}"
+        yield f"{full} {t}", query_wire(full, t)
+    # meta-TYPEs and zone transfers: a forwarder takes them no further than its front door
+    for t in ("AXFR", "IXFR", "MAILA", "MAILB", "TSIG", "TKEY", "OPT", "TYPE128", "TYPE248"):
+        yield f"www {t}", query_wire("www.example.test.", t)
+    # classes other than IN; class ANY is forwarded like IN
+    for cls in ("CH", "HS", "NONE", "RESERVED0", "CLASS5", "ANY"):
+        yield f"www class {cls}", query_wire("www.example.test.", "A", rdclass=cls)
+    # (version.bind CH TXT: REFUSED by the gateway, unbound tells its version; by design)
+    # names the upstream (nsd) refuses: not its zone
+    for name in ("elsewhere.org.", ".", "docs.aws.amazon.com.", "a" * 63 + "." + "b" * 63 + "."):
+        yield f"{name[:20]} A (upstream REFUSED)", query_wire(name, "A")
+    # malformed headers and sections
+    def set_tc(w):
+        w[2] |= 0x02
+    def two_questions(w):
+        w[5] = 2
+        w[12:] = w[12:-11] + w[12:-11] + w[-11:]
+    yield "TC set in a query", query_wire("www.example.test.", "A", mutate=set_tc)
+    yield "two questions", query_wire("www.example.test.", "A", mutate=two_questions)
+    yield "no question", query_wire("www.example.test.", "A", edns=False,
+                                     mutate=lambda w: w.__setitem__(slice(4, None), bytes(8)))
+    for section in (1, 2, 3):
+        yield f"a record in section {section}", with_rr(section)("www.example.test.", "A")
+    yield "question compressed", query_wire("www.example.test.", "A", edns=False)[:12] + bytes(
+        [0xc0, 0, 0, 1, 0, 1])
+
+
+def ask_raw(port, wire):
+    """rcode, opcode, flags, question as spelled, answer (lowercased, TTLs ignored), OPT."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(3)
+        s.sendto(wire, ("127.0.0.1", port))
+        try:
+            data = s.recv(65535)
+        except socket.timeout:
+            return "no answer"
+    try:
+        r = dns.message.from_wire(data, ignore_trailing=True)
+    except dns.exception.DNSException:
+        return "unreadable", data.hex()  # a reflected query whose question is not a name
+    flags = [f for f in ("QR", "AA", "TC", "RD", "RA", "AD", "CD") if r.flags & getattr(dns.flags, f)]
+    answer = sorted(
+        (rr.name.to_text().lower(), dns.rdatatype.to_text(rr.rdtype), sorted(x.to_text() for x in rr))
+        for rr in r.answer)
+    return (dns.rcode.to_text(r.rcode()), dns.opcode.to_text(r.opcode()), flags,
+            [q.to_text() for q in r.question], answer, r.edns)
+
+
 def main():
     a, b = int(sys.argv[1]), int(sys.argv[2])
     diffs, count = [], 0
@@ -85,6 +171,11 @@ def main():
             ra, rb = ask_opcode(a, opcode, edns=edns), ask_opcode(b, opcode, edns=edns)
             if ra != rb:
                 diffs.append(f"opcode {opcode} edns={edns}: consolegate={ra} unbound={rb}")
+    for label, wire in front_door_questions():
+        count += 1
+        ra, rb = ask_raw(a, wire), ask_raw(b, wire)
+        if ra != rb:
+            diffs.append(f"{label}: consolegate={ra} unbound={rb}")
     print(f"{count} questions, {len(diffs)} differences")
     for d in diffs:
         print(d)
