@@ -121,6 +121,10 @@ std::string media_type(std::string_view content_type) {
 
 }  // namespace
 
+bool inspection::signin_host() const {
+    return under(host_, signin_domain_of(host_)) || regional_signin_host(host_);
+}
+
 void inspection::read_body(bool signin_path, sign_in_flow flow) {
     if (req_.body.empty()) return;
     auto ctypes = detail::header_values(req_, "content-type");
@@ -210,7 +214,7 @@ std::vector<sign_in_attempt> inspection::run() {
     bool on_signin = signin_host();
     bool is_saml = on_signin && first_seg("saml");
     bool is_federation = on_signin && last_seg("federation");
-    bool is_switch = aws_host() && last_seg("switchrole");
+    bool is_switch = (aws_host() || on_signin) && last_seg("switchrole");
     bool is_idc = false;
     if (host_.starts_with("portal.sso.") &&
         (host_.ends_with(".amazonaws.com") || host_.ends_with(".amazonaws.com.cn")) &&

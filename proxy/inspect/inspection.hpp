@@ -81,7 +81,11 @@ class inspection {
 
   private:
     // What the request is, from host and path.
-    bool signin_host() const { return under(host_, signin_domain_of(host_)); }
+    // The partition's sign-in domain and its names, and AWS Sign-In's regional names
+    // (signin.<region>.amazonaws.com, <region>.oauth.signin.aws, signin-fips.<region>…): the
+    // unrecognised-path rule already counts the regional names as sign-in hosts, so every flow is
+    // read there too; a /saml or /authenticate post to one is never "no sign-in".
+    bool signin_host() const;
     bool aws_host() const { return under(host_, site_domain_of(host_)); }
     bool last_seg(std::string_view s) const { return !segs_.empty() && segs_.back() == s; }
     bool first_seg(std::string_view s) const { return !segs_.empty() && segs_.front() == s; }

@@ -38,7 +38,10 @@ void inspection::iam_user_form() {
     bool authenticate = last_seg("authenticate");
     if (accounts.empty()) {
         if (!authenticate || !is_post()) return;
-        auto label = first_label(labels_before(host_, signin_domain_of(host_)));
+        // The host's label names the account only under the sign-in domain itself, never on a
+        // regional sign-in name (signin.us-east-1.amazonaws.com has no account label).
+        auto domain = signin_domain_of(host_);
+        auto label = under(host_, domain) ? first_label(labels_before(host_, domain)) : "";
         if (label.empty() || is_region(label)) {
             fail(sign_in_flow::iam_user, auth_phase::pre_auth, "form:account",
                  "IAM user sign-in names no account");
