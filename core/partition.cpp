@@ -63,7 +63,9 @@ std::optional<partition> partition_of_host(std::string_view host) noexcept {
     }
     // Regional names carry their Region: <svc>.<region>.amazonaws.com, the access portal's
     // <instance>.<region>.portal.amazonaws.com and dual-stack <instance>.portal.<region>.app.aws.
-    if (under(host, "amazonaws.com") || under(host, "app.aws")) {
+    // Dual-stack service endpoints: <svc>.<region>.api.aws (the access portal API's
+    // portal.sso.<region>.api.aws).
+    if (under(host, "amazonaws.com") || under(host, "app.aws") || under(host, "api.aws")) {
         return has_gov_region_label(host) ? partition::aws_us_gov : partition::aws;
     }
     return std::nullopt;

@@ -146,7 +146,12 @@ struct proxy_config {
         "*.portal.amazonaws.com", "*.portal.*.app.aws", "*.portal.amazonaws.com.cn",
         "*.portal.*.app.amazonwebservices.com.cn", "signin-fips.amazonaws-us-gov.com",
         "*.signin-fips.amazonaws-us-gov.com", "signin-fips.*.amazonaws.com",
-        "signin-fips.*.amazonaws.com.cn", "*.oauth.signin.aws"};
+        "signin-fips.*.amazonaws.com.cn", "*.oauth.signin.aws",
+        // The access portal API's FIPS and dual-stack names (the AWS SDKs' endpoint rules for
+        // the `sso` service): GetRoleCredentials there hands out a role's keys like
+        // portal.sso.<region>.amazonaws.com/federation/credentials does.
+        "portal.sso-fips.*.amazonaws.com", "portal.sso.*.api.aws", "portal.sso-fips.*.api.aws",
+        "portal.sso.*.api.amazonwebservices.com.cn"};
     // Host patterns spliced on purpose: never inspected, spliced even when not_inspected is
     // refuse. A name DNS steers must be in inspect_hosts or here (check-config says so).
     std::vector<std::string> pass_through_hosts;

@@ -279,6 +279,11 @@ INSTANTIATE_TEST_SUITE_P(
                       inspect_case{"portal.sso.amazonaws.com", false},
                       inspect_case{"portal.sso.a.b.amazonaws.com", false},
                       inspect_case{"x.portal.sso.eu-west-1.amazonaws.com", false},
+                      inspect_case{"portal.sso-fips.us-east-1.amazonaws.com", true},
+                      inspect_case{"portal.sso.us-east-1.api.aws", true},
+                      inspect_case{"portal.sso-fips.us-east-1.api.aws", true},
+                      inspect_case{"portal.sso.cn-north-1.api.amazonwebservices.com.cn", true},
+                      inspect_case{"s3.us-east-1.api.aws", false},
                       inspect_case{"s3.amazonaws.com", false}, inspect_case{"", false}));
 
 // --- coverage ------------------------------------------------------------------------------------

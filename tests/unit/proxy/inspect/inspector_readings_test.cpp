@@ -1,6 +1,7 @@
-// Request classes an attacker (or an unusual but real browser) can send to a sign-in endpoint, and
-// what the inspector must make of each: every attempt AWS could act on is seen, read as AWS reads
-// it, and a request that could be read two ways is refused with a reason (docs/inspection.md).
+// Request classes an attacker (or an unusual but real browser) can send to a
+// sign-in endpoint, and what the inspector must make of each: every attempt AWS
+// could act on is seen, read as AWS reads it, and a request that could be read
+// two ways is refused with a reason (docs/inspection.md).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,67 +18,119 @@ namespace {
 
 using consolegate::inspect::testing::request;
 
-bool refused(const std::vector<core::sign_in_attempt>& a) {
-    return std::any_of(a.begin(), a.end(),
-                       [](const core::sign_in_attempt& x) { return !x.parse_error.empty(); });
+bool refused(const std::vector<core::sign_in_attempt> &a) {
+  return std::any_of(a.begin(), a.end(), [](const core::sign_in_attempt &x) {
+    return !x.parse_error.empty();
+  });
 }
 
-bool names_account(const std::vector<core::sign_in_attempt>& a, const char* account) {
-    return std::any_of(a.begin(), a.end(), [&](const core::sign_in_attempt& x) {
-        return x.account && x.account->str() == account;
-    });
+bool names_account(const std::vector<core::sign_in_attempt> &a,
+                   const char *account) {
+  return std::any_of(a.begin(), a.end(), [&](const core::sign_in_attempt &x) {
+    return x.account && x.account->str() == account;
+  });
 }
 
-std::string form_value(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        out += c == '+' ? std::string("%2B") : c == '=' ? std::string("%3D") : std::string(1, c);
-    }
-    return out;
+std::string form_value(const std::string &s) {
+  std::string out;
+  for (char c : s) {
+    out += c == '+'   ? std::string("%2B")
+           : c == '=' ? std::string("%3D")
+                      : std::string(1, c);
+  }
+  return out;
 }
 
-}  // namespace
+} // namespace
 
-// AWS Sign-In's regional names (signin.<region>.amazonaws.com, <region>.oauth.signin.aws, the FIPS
-// template) are steered and inspected; every flow posted there is read as on the sign-in domain,
-// never passed as "no sign-in" (before: only /v1/authorize and /v1/token were read there).
+// AWS Sign-In's regional names (signin.<region>.amazonaws.com,
+// <region>.oauth.signin.aws, the FIPS template) are steered and inspected;
+// every flow posted there is read as on the sign-in domain, never passed as "no
+// sign-in" (before: only /v1/authorize and /v1/token were read there).
 TEST(inspector_readings, every_flow_is_read_on_regional_sign_in_names) {
-    const std::string saml =
-        "SAMLResponse=" + form_value(consolegate::test::b64(consolegate::test::saml_response(
-                              {"arn:aws:iam::444455556666:role/Admin,"
-                               "arn:aws:iam::444455556666:saml-provider/"
-                               "Okta"},
-                              "alice")));
-    for (const char* host :
-         {"signin.us-east-1.amazonaws.com", "us-east-1.oauth.signin.aws",
-          "signin-fips.us-east-1.amazonaws.com", "signin.eu-west-1.amazonaws.com:443"}) {
-        SCOPED_TRACE(host);
-        auto a = ci::inspect(request("POST", host, "/saml", saml), {});
-        ASSERT_EQ(a.size(), 1u);
-        EXPECT_EQ(a[0].flow, core::sign_in_flow::saml);
-        EXPECT_TRUE(names_account(a, "444455556666"));
-        a = ci::inspect(request("POST", host, "/authenticate", "account=444455556666&username=bob"),
-                        {});
-        ASSERT_EQ(a.size(), 1u);
-        EXPECT_EQ(a[0].flow, core::sign_in_flow::iam_user);
-        EXPECT_TRUE(names_account(a, "444455556666"));
-        a = ci::inspect(request("GET", host, "/switchrole?account=444455556666&roleName=Admin"),
-                        {});
-        ASSERT_EQ(a.size(), 1u);
-        EXPECT_EQ(a[0].flow, core::sign_in_flow::switch_role);
-        a = ci::inspect(request("GET", host,
-                                "/federation?Action=getSigninToken&Session=%7B%22sessionId%22%3A%"
-                                "22ASIAY34FZKBOKMUTVV7A%22%7D"),
-                        {});
-        ASSERT_EQ(a.size(), 1u);
-        EXPECT_EQ(a[0].flow, core::sign_in_flow::custom_broker);
-        EXPECT_TRUE(names_account(a, "609629065308"));
-        // The regional name has no account label: a post without an account fails closed.
-        a = ci::inspect(request("POST", host, "/authenticate", "username=bob"), {});
-        ASSERT_EQ(a.size(), 1u);
-        EXPECT_TRUE(refused(a));
-        EXPECT_TRUE(a[0].alias.empty());
-        // Pages without parameters stay nothing to judge.
-        EXPECT_TRUE(ci::inspect(request("GET", host, "/console"), {}).empty());
-    }
+  const std::string saml =
+      "SAMLResponse=" +
+      form_value(consolegate::test::b64(consolegate::test::saml_response(
+          {"arn:aws:iam::444455556666:role/Admin,"
+           "arn:aws:iam::444455556666:saml-provider/"
+           "Okta"},
+          "alice")));
+  for (const char *host :
+       {"signin.us-east-1.amazonaws.com", "us-east-1.oauth.signin.aws",
+        "signin-fips.us-east-1.amazonaws.com",
+        "signin.eu-west-1.amazonaws.com:443"}) {
+    SCOPED_TRACE(host);
+    auto a = ci::inspect(request("POST", host, "/saml", saml), {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::saml);
+    EXPECT_TRUE(names_account(a, "444455556666"));
+    a = ci::inspect(request("POST", host, "/authenticate",
+                            "account=444455556666&username=bob"),
+                    {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::iam_user);
+    EXPECT_TRUE(names_account(a, "444455556666"));
+    a = ci::inspect(
+        request("GET", host, "/switchrole?account=444455556666&roleName=Admin"),
+        {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::switch_role);
+    a = ci::inspect(
+        request(
+            "GET", host,
+            "/federation?Action=getSigninToken&Session=%7B%22sessionId%22%3A%"
+            "22ASIAY34FZKBOKMUTVV7A%22%7D"),
+        {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::custom_broker);
+    EXPECT_TRUE(names_account(a, "609629065308"));
+    // The regional name has no account label: a post without an account fails
+    // closed.
+    a = ci::inspect(request("POST", host, "/authenticate", "username=bob"), {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_TRUE(refused(a));
+    EXPECT_TRUE(a[0].alias.empty());
+    // Pages without parameters stay nothing to judge.
+    EXPECT_TRUE(ci::inspect(request("GET", host, "/console"), {}).empty());
+  }
+}
+
+// The access portal API answers GetRoleCredentials on its FIPS and dual-stack
+// names too (the AWS SDKs' endpoint rules for `sso`): a role's keys for any
+// account the person's permission sets reach. Read there like on
+// portal.sso.<region>.amazonaws.com (before: no sign-in).
+TEST(inspector_readings, portal_api_is_read_on_its_fips_and_dual_stack_names) {
+  for (const char *host :
+       {"portal.sso.us-east-1.amazonaws.com",
+        "portal.sso-fips.us-east-1.amazonaws.com",
+        "portal.sso.us-east-1.api.aws", "portal.sso-fips.us-east-1.api.aws",
+        "portal.sso.cn-north-1.api.amazonwebservices.com.cn",
+        "portal.sso-fips.us-gov-west-1.api.aws"}) {
+    SCOPED_TRACE(host);
+    auto a = ci::inspect(request("GET", host,
+                                 "/federation/"
+                                 "credentials?account_id=444455556666&role_"
+                                 "name=AdministratorAccess"),
+                         {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::identity_center);
+    EXPECT_TRUE(a[0].portal_credentials);
+    EXPECT_TRUE(names_account(a, "444455556666"));
+    EXPECT_EQ(a[0].permission_set, "AdministratorAccess");
+  }
+  EXPECT_EQ(
+      ci::inspect(
+          request("GET", "portal.sso-fips.us-gov-west-1.api.aws",
+                  "/federation/console?account_id=444455556666&role_name=A"),
+          {})[0]
+          .aws_partition,
+      core::partition::aws_us_gov);
+  // Other services' dual-stack names are not the portal.
+  EXPECT_TRUE(
+      ci::inspect(
+          request(
+              "GET", "s3.us-east-1.api.aws",
+              "/federation/credentials?account_id=444455556666&role_name=A"),
+          {})
+          .empty());
 }
