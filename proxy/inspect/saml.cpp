@@ -19,6 +19,22 @@ std::string_view local_name(const pugi::xml_node& n) {
     return colon == std::string_view::npos ? name : name.substr(colon + 1);
 }
 
+constexpr std::string_view assertion_ns = "urn:oasis:names:tc:SAML:2.0:assertion";
+
+// The namespace URI of an element's name (Namespaces in XML 1.0 section 6.2): the nearest
+// xmlns[:prefix] declaration on it or an ancestor; "" when none is in scope.
+std::string_view namespace_uri(const pugi::xml_node& n) {
+    std::string_view name = n.name();
+    auto colon = name.find(':');
+    std::string decl = colon == std::string_view::npos
+                           ? std::string("xmlns")
+                           : "xmlns:" + std::string(name.substr(0, colon));
+    for (auto e = n; e && e.type() == pugi::node_element; e = e.parent()) {
+        if (auto a = e.attribute(decl.c_str())) return a.value();
+    }
+    return {};
+}
+
 int b64_value(char c) noexcept {
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -94,7 +110,13 @@ std::optional<std::string> decode_base64(std::string_view text, std::size_t max_
     std::uint32_t acc = 0;
     int bits = 0;
     bool padding = false;
+    // Either alphabet is read (RFC 4648 sections 4 and 5), never both in one string: a decoder
+    // of one alphabet skips or refuses the other's characters, so a mix has two readings.
+    bool standard = false, url_safe = false;
     for (char c : text) {
+        standard = standard || c == '+' || c == '/';
+        url_safe = url_safe || c == '-' || c == '_';
+        if (standard && url_safe) return std::nullopt;
         if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
         if (c == '=') {
             padding = true;
@@ -206,7 +228,13 @@ std::optional<saml_read> read_saml_xml(std::string_view xml, const saml_limits& 
     saml_read out;
     for (auto v = role_attributes.front().first_child(); v; v = v.next_sibling()) {
         if (v.type() != pugi::node_element) continue;
-        if (local_name(v) != "AttributeValue") continue;
+        // Only saml:AttributeValue is a value to AWS's namespace-aware reader; anything else
+        // (another namespace's AttributeValue, an unknown element) would be a role AWS ignores,
+        // and roles of one response are alternatives: one AWS ignores must not allow the post.
+        if (local_name(v) != "AttributeValue" || namespace_uri(v) != assertion_ns) {
+            set_why(why, "SAML Role attribute has a child that is not a SAML AttributeValue");
+            return std::nullopt;
+        }
         std::string text;
         std::vector<std::string> pieces;
         if (!value_text(v, text, pieces)) {
@@ -244,9 +272,21 @@ std::optional<saml_read> read_saml_xml(std::string_view xml, const saml_limits& 
         set_why(why, "SAML Role attribute has no value");
         return std::nullopt;
     }
+    // RoleSessionName names the user rules and TEAM match on; AWS takes one attribute with one
+    // value (IAM user guide, "Configuring SAML assertions"), so two of either are two readings.
+    if (session_attributes.size() > 1) {
+        set_why(why, "SAML response names the RoleSessionName attribute more than once");
+        return std::nullopt;
+    }
     if (!session_attributes.empty()) {
+        bool seen = false;
         for (auto v = session_attributes.front().first_child(); v; v = v.next_sibling()) {
-            if (v.type() != pugi::node_element || local_name(v) != "AttributeValue") continue;
+            if (v.type() != pugi::node_element) continue;
+            if (local_name(v) != "AttributeValue" || namespace_uri(v) != assertion_ns || seen) {
+                set_why(why, "SAML RoleSessionName attribute does not hold exactly one value");
+                return std::nullopt;
+            }
+            seen = true;
             std::string text;
             std::vector<std::string> pieces;
             if (!value_text(v, text, pieces)) {
@@ -254,7 +294,6 @@ std::optional<saml_read> read_saml_xml(std::string_view xml, const saml_limits& 
                 return std::nullopt;
             }
             out.session_name = std::string(detail::trim(text));
-            break;
         }
     }
     return out;

@@ -1,13 +1,13 @@
-// Request classes an attacker (or an unusual but real browser) can send to a
-// sign-in endpoint, and what the inspector must make of each: every attempt AWS
-// could act on is seen, read as AWS reads it, and a request that could be read
-// two ways is refused with a reason (docs/inspection.md).
+// Request classes an attacker (or an unusual but real browser) can send to a sign-in endpoint, and
+// what the inspector must make of each: every attempt AWS could act on is seen, read as AWS reads
+// it, and a request that could be read two ways is refused with a reason (docs/inspection.md).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <string>
 
 #include "consolegate/inspect/inspector.hpp"
+#include "consolegate/inspect/saml.hpp"
 #include "request_view.hpp"
 #include "saml_builder.hpp"
 
@@ -18,119 +18,179 @@ namespace {
 
 using consolegate::inspect::testing::request;
 
-bool refused(const std::vector<core::sign_in_attempt> &a) {
-  return std::any_of(a.begin(), a.end(), [](const core::sign_in_attempt &x) {
-    return !x.parse_error.empty();
-  });
+bool refused(const std::vector<core::sign_in_attempt>& a) {
+    return std::any_of(a.begin(), a.end(),
+                       [](const core::sign_in_attempt& x) { return !x.parse_error.empty(); });
 }
 
-bool names_account(const std::vector<core::sign_in_attempt> &a,
-                   const char *account) {
-  return std::any_of(a.begin(), a.end(), [&](const core::sign_in_attempt &x) {
-    return x.account && x.account->str() == account;
-  });
+bool names_account(const std::vector<core::sign_in_attempt>& a, const char* account) {
+    return std::any_of(a.begin(), a.end(), [&](const core::sign_in_attempt& x) {
+        return x.account && x.account->str() == account;
+    });
 }
 
-std::string form_value(const std::string &s) {
-  std::string out;
-  for (char c : s) {
-    out += c == '+'   ? std::string("%2B")
-           : c == '=' ? std::string("%3D")
-                      : std::string(1, c);
-  }
-  return out;
+std::string form_value(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        out += c == '+' ? std::string("%2B") : c == '=' ? std::string("%3D") : std::string(1, c);
+    }
+    return out;
 }
 
-} // namespace
+}  // namespace
 
-// AWS Sign-In's regional names (signin.<region>.amazonaws.com,
-// <region>.oauth.signin.aws, the FIPS template) are steered and inspected;
-// every flow posted there is read as on the sign-in domain, never passed as "no
-// sign-in" (before: only /v1/authorize and /v1/token were read there).
+// AWS Sign-In's regional names (signin.<region>.amazonaws.com, <region>.oauth.signin.aws, the FIPS
+// template) are steered and inspected; every flow posted there is read as on the sign-in domain,
+// never passed as "no sign-in" (before: only /v1/authorize and /v1/token were read there).
 TEST(inspector_readings, every_flow_is_read_on_regional_sign_in_names) {
-  const std::string saml =
-      "SAMLResponse=" +
-      form_value(consolegate::test::b64(consolegate::test::saml_response(
-          {"arn:aws:iam::444455556666:role/Admin,"
-           "arn:aws:iam::444455556666:saml-provider/"
-           "Okta"},
-          "alice")));
-  for (const char *host :
-       {"signin.us-east-1.amazonaws.com", "us-east-1.oauth.signin.aws",
-        "signin-fips.us-east-1.amazonaws.com",
-        "signin.eu-west-1.amazonaws.com:443"}) {
-    SCOPED_TRACE(host);
-    auto a = ci::inspect(request("POST", host, "/saml", saml), {});
-    ASSERT_EQ(a.size(), 1u);
-    EXPECT_EQ(a[0].flow, core::sign_in_flow::saml);
-    EXPECT_TRUE(names_account(a, "444455556666"));
-    a = ci::inspect(request("POST", host, "/authenticate",
-                            "account=444455556666&username=bob"),
-                    {});
-    ASSERT_EQ(a.size(), 1u);
-    EXPECT_EQ(a[0].flow, core::sign_in_flow::iam_user);
-    EXPECT_TRUE(names_account(a, "444455556666"));
-    a = ci::inspect(
-        request("GET", host, "/switchrole?account=444455556666&roleName=Admin"),
-        {});
-    ASSERT_EQ(a.size(), 1u);
-    EXPECT_EQ(a[0].flow, core::sign_in_flow::switch_role);
-    a = ci::inspect(
-        request(
-            "GET", host,
-            "/federation?Action=getSigninToken&Session=%7B%22sessionId%22%3A%"
-            "22ASIAY34FZKBOKMUTVV7A%22%7D"),
-        {});
-    ASSERT_EQ(a.size(), 1u);
-    EXPECT_EQ(a[0].flow, core::sign_in_flow::custom_broker);
-    EXPECT_TRUE(names_account(a, "609629065308"));
-    // The regional name has no account label: a post without an account fails
-    // closed.
-    a = ci::inspect(request("POST", host, "/authenticate", "username=bob"), {});
-    ASSERT_EQ(a.size(), 1u);
-    EXPECT_TRUE(refused(a));
-    EXPECT_TRUE(a[0].alias.empty());
-    // Pages without parameters stay nothing to judge.
-    EXPECT_TRUE(ci::inspect(request("GET", host, "/console"), {}).empty());
-  }
+    const std::string saml =
+        "SAMLResponse=" + form_value(consolegate::test::b64(consolegate::test::saml_response(
+                              {"arn:aws:iam::444455556666:role/Admin,"
+                               "arn:aws:iam::444455556666:saml-provider/"
+                               "Okta"},
+                              "alice")));
+    for (const char* host :
+         {"signin.us-east-1.amazonaws.com", "us-east-1.oauth.signin.aws",
+          "signin-fips.us-east-1.amazonaws.com", "signin.eu-west-1.amazonaws.com:443"}) {
+        SCOPED_TRACE(host);
+        auto a = ci::inspect(request("POST", host, "/saml", saml), {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::saml);
+        EXPECT_TRUE(names_account(a, "444455556666"));
+        a = ci::inspect(request("POST", host, "/authenticate", "account=444455556666&username=bob"),
+                        {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::iam_user);
+        EXPECT_TRUE(names_account(a, "444455556666"));
+        a = ci::inspect(request("GET", host, "/switchrole?account=444455556666&roleName=Admin"),
+                        {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::switch_role);
+        a = ci::inspect(request("GET", host,
+                                "/federation?Action=getSigninToken&Session=%7B%22sessionId%22%3A%"
+                                "22ASIAY34FZKBOKMUTVV7A%22%7D"),
+                        {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::custom_broker);
+        EXPECT_TRUE(names_account(a, "609629065308"));
+        // The regional name has no account label: a post without an account fails closed.
+        a = ci::inspect(request("POST", host, "/authenticate", "username=bob"), {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_TRUE(refused(a));
+        EXPECT_TRUE(a[0].alias.empty());
+        // Pages without parameters stay nothing to judge.
+        EXPECT_TRUE(ci::inspect(request("GET", host, "/console"), {}).empty());
+    }
 }
 
-// The access portal API answers GetRoleCredentials on its FIPS and dual-stack
-// names too (the AWS SDKs' endpoint rules for `sso`): a role's keys for any
-// account the person's permission sets reach. Read there like on
-// portal.sso.<region>.amazonaws.com (before: no sign-in).
+// The access portal API answers GetRoleCredentials on its FIPS and dual-stack names too (the AWS
+// SDKs' endpoint rules for `sso`): a role's keys for any account the person's permission sets
+// reach. Read there like on portal.sso.<region>.amazonaws.com (before: no sign-in).
 TEST(inspector_readings, portal_api_is_read_on_its_fips_and_dual_stack_names) {
-  for (const char *host :
-       {"portal.sso.us-east-1.amazonaws.com",
-        "portal.sso-fips.us-east-1.amazonaws.com",
-        "portal.sso.us-east-1.api.aws", "portal.sso-fips.us-east-1.api.aws",
-        "portal.sso.cn-north-1.api.amazonwebservices.com.cn",
-        "portal.sso-fips.us-gov-west-1.api.aws"}) {
-    SCOPED_TRACE(host);
-    auto a = ci::inspect(request("GET", host,
-                                 "/federation/"
-                                 "credentials?account_id=444455556666&role_"
-                                 "name=AdministratorAccess"),
-                         {});
-    ASSERT_EQ(a.size(), 1u);
-    EXPECT_EQ(a[0].flow, core::sign_in_flow::identity_center);
-    EXPECT_TRUE(a[0].portal_credentials);
-    EXPECT_TRUE(names_account(a, "444455556666"));
-    EXPECT_EQ(a[0].permission_set, "AdministratorAccess");
-  }
-  EXPECT_EQ(
-      ci::inspect(
-          request("GET", "portal.sso-fips.us-gov-west-1.api.aws",
-                  "/federation/console?account_id=444455556666&role_name=A"),
-          {})[0]
-          .aws_partition,
-      core::partition::aws_us_gov);
-  // Other services' dual-stack names are not the portal.
-  EXPECT_TRUE(
-      ci::inspect(
-          request(
-              "GET", "s3.us-east-1.api.aws",
-              "/federation/credentials?account_id=444455556666&role_name=A"),
-          {})
-          .empty());
+    for (const char* host :
+         {"portal.sso.us-east-1.amazonaws.com", "portal.sso-fips.us-east-1.amazonaws.com",
+          "portal.sso.us-east-1.api.aws", "portal.sso-fips.us-east-1.api.aws",
+          "portal.sso.cn-north-1.api.amazonwebservices.com.cn",
+          "portal.sso-fips.us-gov-west-1.api.aws"}) {
+        SCOPED_TRACE(host);
+        auto a = ci::inspect(
+            request(
+                "GET", host,
+                "/federation/credentials?account_id=444455556666&role_name=AdministratorAccess"),
+            {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::identity_center);
+        EXPECT_TRUE(a[0].portal_credentials);
+        EXPECT_TRUE(names_account(a, "444455556666"));
+        EXPECT_EQ(a[0].permission_set, "AdministratorAccess");
+    }
+    EXPECT_EQ(ci::inspect(request("GET", "portal.sso-fips.us-gov-west-1.api.aws",
+                                  "/federation/console?account_id=444455556666&role_name=A"),
+                          {})[0]
+                  .aws_partition,
+              core::partition::aws_us_gov);
+    // Other services' dual-stack names are not the portal.
+    EXPECT_TRUE(ci::inspect(request("GET", "s3.us-east-1.api.aws",
+                                    "/federation/credentials?account_id=444455556666&role_name=A"),
+                            {})
+                    .empty());
+}
+
+namespace {
+
+constexpr const char* role_a = "arn:aws:iam::111122223333:role/Admin";
+constexpr const char* prov_a = "arn:aws:iam::111122223333:saml-provider/Okta";
+constexpr const char* role_b = "arn:aws:iam::444455556666:role/Admin";
+constexpr const char* prov_b = "arn:aws:iam::444455556666:saml-provider/Okta";
+
+std::string with_inserted(std::string xml, const std::string& before, const std::string& text) {
+    auto pos = xml.find(before);
+    EXPECT_NE(pos, std::string::npos) << before;
+    return xml.insert(pos, text);
+}
+
+}  // namespace
+
+// Roles of one SAMLResponse are alternatives (one allowed role lets the post through), so a value
+// AWS's namespace-aware reader ignores must never be counted as a role.
+TEST(inspector_readings, saml_role_values_are_saml_attribute_values_only) {
+    auto base = consolegate::test::saml_response({std::string(role_b) + "," + prov_b}, "alice");
+    const std::string other_ns = "<x:AttributeValue xmlns:x=\"urn:example:not-saml\">" +
+                                 std::string(role_a) + "," + prov_a + "</x:AttributeValue>";
+    const std::string unknown =
+        "<saml2:Value>" + std::string(role_a) + "," + prov_a + "</saml2:Value>";
+    for (const auto& extra : {other_ns, unknown}) {
+        auto xml = with_inserted(base,
+                                 "</saml2:Attribute><saml2:Attribute Name=\"https://"
+                                 "aws.amazon.com/SAML/Attributes/RoleSessionName\">",
+                                 extra);
+        std::string why;
+        EXPECT_FALSE(ci::read_saml_xml(xml, {}, &why)) << extra;
+        EXPECT_NE(why.find("not a SAML AttributeValue"), std::string::npos) << why;
+    }
+    // The same value in the SAML namespace under any prefix, or the default one, is read.
+    auto same_ns = with_inserted(
+        base,
+        "</saml2:Attribute><saml2:Attribute Name=\"https://aws.amazon.com/SAML/Attributes/"
+        "RoleSessionName\">",
+        "<y:AttributeValue xmlns:y=\"urn:oasis:names:tc:SAML:2.0:assertion\">" +
+            std::string(role_a) + "," + prov_a + "</y:AttributeValue>");
+    std::string why;
+    auto read = ci::read_saml_xml(same_ns, {}, &why);
+    ASSERT_TRUE(read) << why;
+    EXPECT_EQ(read->roles.size(), 2u);
+    read = ci::read_saml_xml(
+        consolegate::test::saml_response({std::string(role_a) + "," + prov_a}, "bob", ""), {},
+        &why);
+    ASSERT_TRUE(read) << why;
+    EXPECT_EQ(read->session_name, "bob");
+}
+
+// RoleSessionName is the user policy rules and TEAM match on: one attribute, one value.
+TEST(inspector_readings, saml_role_session_name_has_one_reading) {
+    auto base = consolegate::test::saml_response({std::string(role_a) + "," + prov_a}, "alice");
+    const std::string session_attr =
+        "<saml2:Attribute Name=\"https://aws.amazon.com/SAML/Attributes/RoleSessionName\">";
+    auto two_values = with_inserted(base, "alice</saml2:AttributeValue>",
+                                    "mallory</saml2:AttributeValue><saml2:AttributeValue>");
+    auto two_attributes = with_inserted(
+        base, "</saml2:AttributeStatement>",
+        session_attr + "<saml2:AttributeValue>mallory</saml2:AttributeValue></saml2:Attribute>");
+    for (const auto& xml : {two_values, two_attributes}) {
+        std::string why;
+        EXPECT_FALSE(ci::read_saml_xml(xml, {}, &why)) << xml;
+        EXPECT_NE(why.find("RoleSessionName"), std::string::npos) << why;
+    }
+    std::string why;
+    auto read = ci::read_saml_xml(base, {}, &why);
+    ASSERT_TRUE(read) << why;
+    EXPECT_EQ(read->session_name, "alice");
+}
+
+// Standard or URL-safe base64, never both in one SAMLResponse.
+TEST(inspector_readings, saml_base64_of_two_alphabets_is_refused) {
+    EXPECT_EQ(ci::decode_base64("+/+/", 100), std::string("\xfb\xff\xbf"));
+    EXPECT_EQ(ci::decode_base64("-_-_", 100), std::string("\xfb\xff\xbf"));
+    EXPECT_FALSE(ci::decode_base64("+/-_", 100));
+    EXPECT_FALSE(ci::decode_base64("ab+c\r\nde_f", 100));
 }
