@@ -120,6 +120,22 @@ std::vector<std::string> path_segments(std::string_view raw_path) {
     return segs;
 }
 
+bool path_reads_two_ways(std::string_view raw_path) {
+    if (raw_path.find('\\') != std::string_view::npos) return true;
+    if (icontains(raw_path, "%2f") || icontains(raw_path, "%5c")) return true;
+    while (!raw_path.empty()) {
+        auto slash = raw_path.find('/');
+        auto seg = raw_path.substr(0, slash);
+        raw_path =
+            slash == std::string_view::npos ? std::string_view{} : raw_path.substr(slash + 1);
+        seg = seg.substr(0, seg.find(';'));
+        if (seg == "." || seg == ".." || seg.find('%') == std::string_view::npos) continue;
+        auto decoded = percent_decode(seg, false);
+        if (decoded && (*decoded == "." || *decoded == "..")) return true;
+    }
+    return false;
+}
+
 // The host of a Host header (or an SNI) as AWS routes it (core/host_pattern: lowercase, no port,
 // no trailing dot, "[…]" around IPv6), or "" when it is not a host.
 std::string host_of(std::string_view value) {
@@ -133,6 +149,18 @@ namespace {
 // "multipart/form-data; boundary=x-www-form-urlencoded" is multipart, whatever its parameters say.
 std::string media_type(std::string_view content_type) {
     return detail::lower(detail::trim(content_type.substr(0, content_type.find(';'))));
+}
+
+// JSON media types, exactly: application/json, text/json, the AWS JSON protocols
+// (application/x-amz-json-1.0, -1.1) and structured-syntax "+json" (RFC 6839 section 3.1).
+// Not any type that merely contains "json" ("application/x-www-form-urlencoded-json" is read as a
+// form by a server that matches the prefix): those are unreadable here, so refused on sign-in
+// paths.
+bool json_media_type(std::string_view t) {
+    if (t.starts_with("application/x-www-form-urlencoded")) return false;
+    return t == "application/json" || t == "text/json" ||
+           t.starts_with("application/x-amz-json-") ||
+           (t.starts_with("application/") && t.ends_with("+json"));
 }
 
 }  // namespace
@@ -163,8 +191,7 @@ void inspection::read_body(bool signin_path, sign_in_flow flow) {
     auto body = detail::trim(req_.body);
     if (encoded || conflicting) {
         body_ = body_kind::unsupported;
-    } else if ((ctype.starts_with("application/") && detail::icontains(ctype, "json")) ||
-               ctype == "text/json" || (ctype.empty() && body.starts_with("{"))) {
+    } else if (json_media_type(ctype) || (ctype.empty() && body.starts_with("{"))) {
         body_ = body_kind::json;
     } else if (ctype == "application/x-www-form-urlencoded" || ctype.empty()) {
         body_ = body_kind::form;
@@ -174,6 +201,15 @@ void inspection::read_body(bool signin_path, sign_in_flow flow) {
     if (req_.body_truncated) {
         if (signin_path)
             fail(flow, auth_phase::pre_auth, "body", "request body over the inspection cap");
+        body_ = body_kind::unsupported;
+        return;
+    }
+    if (body_ == body_kind::form && signin_path &&
+        (body.starts_with("{") || body.starts_with("[")) && detail::scan_json(body)) {
+        // A form body that is also a JSON document: a JSON endpoint that does not check the
+        // Content-Type reads other fields than the form reading here ('&' inside a string).
+        fail(flow, auth_phase::pre_auth, "body",
+             "form body is also a JSON document: the body could be read two ways");
         body_ = body_kind::unsupported;
         return;
     }
@@ -198,13 +234,13 @@ std::vector<std::string> inspection::values(std::initializer_list<std::string_vi
     std::vector<std::string> out;
     for (auto& p : params_) {
         bool match = std::any_of(names.begin(), names.end(),
-                                 [&](std::string_view n) { return iequals(p.name, n); });
+                                 [&](std::string_view n) { return iequals(trim(p.name), n); });
         if (!match) continue;
         bad_escape_ = bad_escape_ || p.bad_escape;
         inexact_ = inexact_ || p.inexact;
         auto v = std::string(detail::trim(p.value));
         if (v.empty()) continue;
-        if (source && source->empty()) *source = p.where + ":" + p.name;
+        if (source && source->empty()) *source = p.where + ":" + std::string(trim(p.name));
         if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(std::move(v));
     }
     return out;
@@ -259,7 +295,10 @@ std::vector<sign_in_attempt> inspection::run() {
         // spelling of a path that AWS still routes to an endpoint cannot hide what it carries.
         if (has_param({"SAMLResponse", "roleIndex"})) saml();
         if (has_param({"Session", "SigninToken"})) custom_broker();
-        if (has_param({"roleName"})) switch_role();
+        // Every name the switch-role reader knows for an account or a role ARN, not only
+        // roleName: an endpoint AWS adds that takes accountId or roleArn is still judged.
+        if (has_param({"roleName", "accountId", "account_id", "roleArn", "role_arn"}))
+            switch_role();
         root();
         iam_user_form();
     }
@@ -270,6 +309,10 @@ std::vector<sign_in_attempt> inspection::run() {
     if (hosts_ > 1) {
         fail(body_flow, auth_phase::pre_auth, "header:host",
              "several Host headers (or a Host trailer): the host could be read two ways");
+    }
+    if (path_ambiguous_ && body_path) {
+        fail(body_flow, auth_phase::pre_auth, "path",
+             "encoded '/', '\\' or dot-segment in a sign-in path: the path could be read two ways");
     }
     if (fragment_) {
         fail(body_flow, auth_phase::pre_auth, "target",

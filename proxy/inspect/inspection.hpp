@@ -48,6 +48,9 @@ bool portal_api_host(std::string_view host);
 // RFC 3986 section 5.2.4 dot-segment removal over a decoded, lowercased path; empty segments
 // dropped so "//saml/" and "/saml" read alike.
 std::vector<std::string> path_segments(std::string_view raw_path);
+// A path whose segments depend on the reader: an encoded '/' or '\\' (%2F, %5C), a raw '\\', or
+// an encoded dot-segment ("%2e%2e"), which servers split, decode and resolve in different orders.
+bool path_reads_two_ways(std::string_view raw_path);
 // The host of a Host header (or an SNI) as AWS routes it (core/host_pattern: lowercase, no port,
 // no trailing dot, "[…]" around IPv6), or "" when it is not a host.
 std::string host_of(std::string_view value);
@@ -71,6 +74,7 @@ class inspection {
         auto target = req.target.substr(0, req.target.find('#'));
         auto q = target.find('?');
         segs_ = path_segments(target.substr(0, q));
+        path_ambiguous_ = path_reads_two_ways(target.substr(0, q));
         if (q != std::string_view::npos) {
             auto query = target.substr(q + 1);
             // ';' separates parameters for some servers (HTML 4 appendix B.2.2) and not others.
@@ -94,10 +98,12 @@ class inspection {
     bool first_seg(std::string_view s) const { return !segs_.empty() && segs_.front() == s; }
     bool is_post() const { return iequals(req_.method, "POST"); }
     static bool aws_name(std::string_view h) { return core::partition_of_host(h).has_value(); }
+    // Names are compared case-insensitively and without surrounding white space ("account "
+    // is `account` to a reader that trims): more attempts, never fewer.
     bool has_param(std::initializer_list<std::string_view> names) const {
         return std::any_of(params_.begin(), params_.end(), [&](const param& p) {
             return std::any_of(names.begin(), names.end(),
-                               [&](std::string_view n) { return iequals(p.name, n); });
+                               [&](std::string_view n) { return iequals(trim(p.name), n); });
         });
     }
 
@@ -158,6 +164,7 @@ class inspection {
     std::string host_;
     bool host_invalid_ = false;
     bool fragment_ = false;
+    bool path_ambiguous_ = false;
     bool query_semicolon_ = false;
     std::size_t hosts_ = 0;
     bool inexact_ = false;

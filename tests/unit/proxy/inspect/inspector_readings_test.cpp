@@ -194,3 +194,85 @@ TEST(inspector_readings, saml_base64_of_two_alphabets_is_refused) {
     EXPECT_FALSE(ci::decode_base64("+/-_", 100));
     EXPECT_FALSE(ci::decode_base64("ab+c\r\nde_f", 100));
 }
+
+// A path whose endpoint depends on when the server splits, decodes and resolves it: an encoded
+// '/' or '\', a raw '\', an encoded dot-segment. The inspector resolved "/authenticate%2F..%2F
+// switchrole" to /switchrole and read only the switch-role fields; refused with its own reason.
+TEST(inspector_readings, a_sign_in_path_with_two_readings_is_refused) {
+    for (const char* target : {"/authenticate%2F..%2Fswitchrole?account=111122223333&roleName=A",
+                               "/saml%2f..%2fswitchrole?account=111122223333&roleName=A",
+                               "/saml\\..\\switchrole?account=111122223333&roleName=A",
+                               "/x%5C..%5Cswitchrole?account=111122223333&roleName=A",
+                               "/x/%2e%2e/switchrole?account=111122223333&roleName=A",
+                               "/%2E/switchrole?account=111122223333&roleName=A"}) {
+        auto a = ci::inspect(request("GET", "signin.aws.amazon.com", target), {});
+        EXPECT_TRUE(std::any_of(a.begin(), a.end(), [](const core::sign_in_attempt& x) {
+            return x.parse_error.find("path could be read two ways") != std::string::npos;
+        })) << target;
+    }
+    // Raw dot-segments, encoded letters and path parameters have one reading (RFC 3986).
+    for (const char* target : {"/x/../switchrole?account=111122223333&roleName=A",
+                               "/%73witchrole?account=111122223333&roleName=A",
+                               "/switchrole;jsessionid=1?account=111122223333&roleName=A"}) {
+        auto a = ci::inspect(request("GET", "signin.aws.amazon.com", target), {});
+        ASSERT_EQ(a.size(), 1u) << target;
+        EXPECT_EQ(a[0].parse_error, "") << target;
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::switch_role) << target;
+    }
+    // Off sign-in paths an encoded slash is nobody's sign-in.
+    EXPECT_TRUE(ci::inspect(request("GET", "console.aws.amazon.com", "/a%2Fb/app.js"), {}).empty());
+}
+
+// A form-typed body that is also JSON reads other fields to a JSON endpoint that ignores the
+// Content-Type; a media type that merely contains "json" is not JSON.
+TEST(inspector_readings, a_body_with_two_readings_is_refused) {
+    auto v = request("POST", "signin.aws.amazon.com", "/sessions/x/v1/switchrole",
+                     "{\"a\":\"\",\"accountId\":\"444455556666\",\"b\":\"&accountId=111122223333&"
+                     "roleName=x&c=\"}");
+    v.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    auto a = ci::inspect(v, {});
+    EXPECT_TRUE(refused(a));
+    EXPECT_FALSE(names_account(a, "111122223333"));
+    for (const char* ctype :
+         {"application/x-www-form-urlencoded+json", "application/x-www-form-urlencoded-json",
+          "application/jsonp", "text/x-json-form"}) {
+        auto w = request("POST", "signin.aws.amazon.com", "/switchrole",
+                         "{\"account\":\"444455556666\",\"roleName\":\"x\"}");
+        w.headers.emplace_back("Content-Type", ctype);
+        EXPECT_TRUE(refused(ci::inspect(w, {}))) << ctype;
+    }
+    for (const char* ctype : {"application/json; charset=UTF-8", "application/x-amz-json-1.1",
+                              "application/vnd.example+json", "text/json"}) {
+        auto w = request("POST", "signin.aws.amazon.com", "/switchrole",
+                         "{\"account\":\"444455556666\",\"roleName\":\"x\"}");
+        w.headers.emplace_back("Content-Type", ctype);
+        auto r = ci::inspect(w, {});
+        ASSERT_EQ(r.size(), 1u) << ctype;
+        EXPECT_EQ(r[0].parse_error, "") << ctype;
+        EXPECT_TRUE(names_account(r, "444455556666")) << ctype;
+    }
+}
+
+// On an unknown sign-in path every account or role-ARN name the switch-role reader knows is read
+// (before: only roleName made it look), and a parameter name with surrounding white space is the
+// name a trimming reader sees.
+TEST(inspector_readings, parameter_names_are_read_as_widely_as_any_reader_does) {
+    for (const char* target :
+         {"/v3/whatever?accountId=444455556666", "/v3/whatever?account_id=444455556666",
+          "/v3/whatever?roleArn=arn%3Aaws%3Aiam%3A%3A444455556666%3Arole%2FA"}) {
+        auto a = ci::inspect(request("GET", "signin.aws.amazon.com", target), {});
+        EXPECT_TRUE(names_account(a, "444455556666")) << target;
+    }
+    auto a = ci::inspect(request("GET", "signin.aws.amazon.com",
+                                 "/switchrole?account%20=444455556666&account=111122223333&"
+                                 "roleName=A"),
+                         {});
+    EXPECT_TRUE(names_account(a, "444455556666"));
+    EXPECT_TRUE(names_account(a, "111122223333"));
+    a = ci::inspect(request("POST", "signin.aws.amazon.com", "/saml",
+                            "SAMLResponse=eA%3D%3D&SAMLResponse+=eQ%3D%3D"),
+                    {});
+    EXPECT_TRUE(std::any_of(a.begin(), a.end(), [](const core::sign_in_attempt& x) {
+        return x.parse_error.find("several different SAMLResponse") != std::string::npos;
+    }));
+}
