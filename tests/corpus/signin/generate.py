@@ -530,6 +530,26 @@ cases["hostile-partition-mismatch-cookie"] = (
     [att("console-session", "post-auth", account=GOV, role="Admin", user="alice",
          parse_error=True)])
 
+# --- session 7 review: flows on other names, and requests with two readings ----------------------
+cases["regional-signin-saml"] = (
+    req("POST", "/saml", "signin.us-east-1.amazonaws.com",
+        body=form([("SAMLResponse", saml([f"{ROLE_B},{PROV_B}"])), ("RelayState", "")]), ctype=FORM),
+    [att("saml", account=B, role="AWSReservedSSO_ReadOnly_0123456789abcdef",
+         permission_set="ReadOnly", user="alice@example.com")])
+cases["idc-fips-federation-credentials"] = (
+    req("GET", f"/federation/credentials?account_id={B}&role_name=ReadOnly",
+        "portal.sso-fips.us-east-1.amazonaws.com", headers=["x-amz-sso_bearer_token: opaque"]),
+    [att("identity-center", account=B, role="ReadOnly", permission_set="ReadOnly")])
+cases["hostile-encoded-slash-path"] = (
+    req("GET", f"/authenticate%2F..%2Fswitchrole?account={B}&roleName=Admin",
+        "signin.aws.amazon.com"),
+    [att("switch-role", account=B, alias="", role="Admin"), att("switch-role", parse_error=True)])
+cases["saml-foreign-namespace-value"] = (
+    req("POST", "/saml", "signin.aws.amazon.com", body=form([("SAMLResponse", saml(
+        [f"{ROLE_B},{PROV_B}</saml2:AttributeValue><x:AttributeValue xmlns:x=\"urn:example:x\">"
+         f"{ROLE_A},{PROV_A}"]))]), ctype=FORM),
+    [att("saml", parse_error=True)])
+
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:
         f.write(text)
