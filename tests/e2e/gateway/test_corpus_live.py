@@ -27,7 +27,8 @@ inspect_hosts = ["signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aw
                  "console.amazonaws-us-gov.com", "*.console.amazonaws-us-gov.com",
                  "signin.amazonaws.cn", "*.signin.amazonaws.cn", "console.amazonaws.cn",
                  "*.console.amazonaws.cn", "*.portal.amazonaws.com", "*.portal.*.app.aws",
-                 "*.signin-fips.amazonaws-us-gov.com", "*.oauth.signin.aws"]"""
+                 "*.signin-fips.amazonaws-us-gov.com", "*.oauth.signin.aws",
+                 "portal.sso-fips.*.amazonaws.com"]"""
 
 
 def corpus_policy_section():
