@@ -71,6 +71,21 @@ std::optional<partition> partition_of_host(std::string_view host) noexcept {
     return std::nullopt;
 }
 
+bool is_access_portal_api_host(std::string_view host) noexcept {
+    for (std::string_view head : {"portal.sso.", "portal.sso-fips."}) {
+        if (!host.starts_with(head)) continue;
+        const auto rest = host.substr(head.size());  // <region>.<suffix>
+        for (std::string_view suffix :
+             {".amazonaws.com", ".amazonaws.com.cn", ".api.aws", ".api.amazonwebservices.com.cn"}) {
+            if (rest.size() <= suffix.size() || !rest.ends_with(suffix)) continue;
+            const auto region = rest.substr(0, rest.size() - suffix.size());
+            return region.find('.') == std::string_view::npos;
+        }
+        return false;
+    }
+    return false;
+}
+
 std::string_view sign_in_domain_of(std::string_view host) noexcept {
     const auto& names = names_of(partition_of_host(host).value_or(partition::aws));
     if (!names.signin_fips_domain.empty() && under(host, names.signin_fips_domain)) {

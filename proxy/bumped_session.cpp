@@ -8,6 +8,7 @@
 
 #include "block_page.hpp"
 #include "bumped_client.hpp"
+#include "consolegate/core/partition.hpp"
 #include "consolegate/log/log.hpp"
 #include "h2_session.hpp"
 #include "hook_wait.hpp"
@@ -228,8 +229,8 @@ asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
     r.corp = take_user_header(c.svc->who, req.base(), c.client_ip);
     // The access portal's GET /user answer names its user (app/portal_users.hpp): asked for
     // unencoded, so the response observer can read it whatever encodings the browser accepts.
-    if (req.method() == http::verb::get && c.host.starts_with("portal.sso.") &&
-        c.host.ends_with(".amazonaws.com") && req.target().starts_with("/user"))
+    if (req.method() == http::verb::get && core::is_access_portal_api_host(c.host) &&
+        req.target().starts_with("/user"))
         req.erase(http::field::accept_encoding);
     if (r.upgrade) req.set(http::field::connection, "upgrade");
     co_return true;

@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "block_page.hpp"
+#include "consolegate/core/partition.hpp"
 #include "consolegate/log/log.hpp"
 #include "h2_connection.hpp"
 #include "hook_wait.hpp"
@@ -151,8 +152,8 @@ bool check_request(h2_exchange& x) {
     strip_hop_by_hop(x.req, false);  // h2_to_http1 refused the connection-specific ones; TE
     x.req.erase(http::field::expect);
     x.corp = take_user_header(c.svc->who, x.req, c.client_ip);
-    if (x.req.method() == http::verb::get && c.host.starts_with("portal.sso.") &&
-        c.host.ends_with(".amazonaws.com") && x.req.target().starts_with("/user"))
+    if (x.req.method() == http::verb::get && core::is_access_portal_api_host(c.host) &&
+        x.req.target().starts_with("/user"))
         x.req.erase(http::field::accept_encoding);  // as bumped_session.cpp: the portal's user
     return true;
 }

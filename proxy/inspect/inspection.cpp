@@ -1,5 +1,6 @@
 #include "inspection.hpp"
 
+#include "consolegate/core/partition.hpp"
 #include "surface.hpp"
 
 namespace consolegate::inspect::detail {
@@ -78,22 +79,6 @@ std::optional<core::account_id> multi_session_account(std::string_view host) {
         return std::nullopt;
     }
     return core::account_id::parse(label.substr(0, 12));
-}
-
-// The access portal API (the AWS SDKs' endpoint rules for the `sso` service):
-// portal.sso[-fips].<region>.<amazonaws.com | api.aws>, China's amazonaws.com.cn and
-// api.amazonwebservices.com.cn.
-bool portal_api_host(std::string_view host) {
-    for (std::string_view head : {"portal.sso.", "portal.sso-fips."}) {
-        if (!host.starts_with(head)) continue;
-        auto rest = host.substr(head.size());  // <region>.<suffix>
-        for (std::string_view suffix :
-             {".amazonaws.com", ".amazonaws.com.cn", ".api.aws", ".api.amazonwebservices.com.cn"}) {
-            if (rest.size() > suffix.size() && rest.ends_with(suffix)) return true;
-        }
-        return false;
-    }
-    return false;
 }
 
 // RFC 3986 section 5.2.4 dot-segment removal over a decoded, lowercased path; empty segments
@@ -267,8 +252,8 @@ std::vector<sign_in_attempt> inspection::run() {
     bool is_saml = on_signin && first_seg("saml");
     bool is_federation = on_signin && last_seg("federation");
     bool is_switch = (aws_host() || on_signin) && last_seg("switchrole");
-    bool is_idc = portal_api_host(host_) && segs_.size() >= 2 && segs_[0] == "federation" &&
-                  (segs_[1] == "console" || segs_[1] == "credentials");
+    bool is_idc = core::is_access_portal_api_host(host_) && segs_.size() >= 2 &&
+                  segs_[0] == "federation" && (segs_[1] == "console" || segs_[1] == "credentials");
     auto surface = classify_surface(host_, segs_, on_signin);
     bool body_path = on_signin || is_switch || is_idc || surface != surface_endpoint::none;
     auto body_flow = surface != surface_endpoint::none ? flow_of(surface)

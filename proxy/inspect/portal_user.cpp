@@ -4,6 +4,7 @@
 
 #include "consolegate/core/glob.hpp"
 #include "consolegate/core/host_pattern.hpp"
+#include "consolegate/core/partition.hpp"
 #include "json_scan.hpp"
 
 namespace consolegate::inspect {
@@ -14,15 +15,6 @@ std::string request_host(const core::http_request_view& req) {
     auto text = req.host.empty() ? req.sni : req.host;
     auto a = core::parse_authority(text, 443);
     return a ? a->host : std::string();
-}
-
-bool portal_host(std::string_view host) {
-    constexpr std::string_view head = "portal.sso.", tail = ".amazonaws.com";
-    if (host.size() <= head.size() + tail.size() || !host.starts_with(head) ||
-        !host.ends_with(tail))
-        return false;
-    auto region = host.substr(head.size(), host.size() - head.size() - tail.size());
-    return !region.empty() && region.find('.') == std::string_view::npos;
 }
 
 bool token_char(char c) {
@@ -38,7 +30,7 @@ bool user_char(char c) {
 }  // namespace
 
 bool is_portal_api_host(const core::http_request_view& req) {
-    return portal_host(request_host(req));
+    return core::is_access_portal_api_host(request_host(req));
 }
 
 std::optional<std::string_view> portal_bearer_token(const core::http_request_view& req) {

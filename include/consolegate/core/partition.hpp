@@ -58,6 +58,12 @@ std::optional<partition> partition_from_string(std::string_view name) noexcept;
 // OAuth endpoints `<region>.oauth.signin.aws`. Any other host: nullopt.
 std::optional<partition> partition_of_host(std::string_view host) noexcept;
 
+// The IAM Identity Center access portal's API (the AWS SDKs' endpoint rules for the `sso`
+// service): portal.sso[-fips].<region>.<amazonaws.com | api.aws>, China's amazonaws.com.cn and
+// api.amazonwebservices.com.cn, with exactly one label for the region. `host` canonical. The
+// inspector reads /federation/* there, and the proxy learns the portal's user from GET /user.
+bool is_access_portal_api_host(std::string_view host) noexcept;
+
 // The sign-in domain of a host's partition that the host is under: the FIPS one when it is
 // under that (GovCloud's signin-fips.amazonaws-us-gov.com), else the partition's sign-in domain
 // (which the host may not be under). Hosts of no partition count as commercial.

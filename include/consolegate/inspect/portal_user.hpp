@@ -27,8 +27,8 @@ inline constexpr std::size_t max_portal_token = 8 * 1024;
 // An IAM Identity Center user name is at most 128 characters (identitystore CreateUser).
 inline constexpr std::size_t max_portal_user = 128;
 
-// Whether `req` goes to an access portal API host: portal.sso.<one label>.amazonaws.com (Host,
-// case, port and a trailing dot ignored).
+// Whether `req` goes to an access portal API host (core::is_access_portal_api_host of the Host,
+// else the SNI; case, port and a trailing dot ignored).
 bool is_portal_api_host(const core::http_request_view& req);
 
 // The bearer token the request presents: every value of `x-amz-sso_bearer_token` (and its
@@ -37,7 +37,7 @@ bool is_portal_api_host(const core::http_request_view& req);
 // AWS reads is not known: nobody is named).
 std::optional<std::string_view> portal_bearer_token(const core::http_request_view& req);
 
-// Whether `req` is the portal's profile call: GET portal.sso.<region>.amazonaws.com/user (query
+// Whether `req` is the portal's profile call: GET <portal API host>/user (query
 // and one trailing slash ignored).
 bool is_portal_user_request(const core::http_request_view& req);
 

@@ -114,3 +114,23 @@ TEST(partition, fips_sign_in_is_a_sign_in_domain_of_govcloud) {
     EXPECT_EQ(cc::sign_in_domain_of("signin.amazonaws.cn"), "signin.amazonaws.cn");
     EXPECT_EQ(cc::sign_in_domain_of("example.com"), "signin.aws.amazon.com");
 }
+
+// The access portal API on every name the AWS SDKs' `sso` endpoint rules give it: one Region
+// label, nothing around it. The inspector, the proxy's /user handling and the portal user table
+// all ask this one function.
+TEST(partition, access_portal_api_hosts_are_the_sdk_endpoint_names) {
+    for (const char* host :
+         {"portal.sso.eu-west-1.amazonaws.com", "portal.sso-fips.us-gov-west-1.amazonaws.com",
+          "portal.sso.eu-west-1.api.aws", "portal.sso-fips.us-east-1.api.aws",
+          "portal.sso.cn-north-1.amazonaws.com.cn",
+          "portal.sso.cn-northwest-1.api.amazonwebservices.com.cn"}) {
+        EXPECT_TRUE(cc::is_access_portal_api_host(host)) << host;
+    }
+    for (const char* host :
+         {"portal.sso.amazonaws.com", "portal.sso..amazonaws.com", "portal.sso.a.b.amazonaws.com",
+          "portal.sso.eu-west-1.amazonaws.com.evil", "xportal.sso.eu-west-1.amazonaws.com",
+          "portal.sso-fips.api.aws", "portal.ssofips.eu-west-1.api.aws",
+          "portal.sso.eu-west-1.example.com", "signin.aws.amazon.com", ""}) {
+        EXPECT_FALSE(cc::is_access_portal_api_host(host)) << host;
+    }
+}

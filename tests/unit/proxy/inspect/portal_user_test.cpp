@@ -42,6 +42,15 @@ TEST(portal_user, the_profile_call_is_get_user_on_a_portal_api_host) {
     EXPECT_FALSE(ci::is_portal_user_request(
         request("GET", "portal.sso.eu-west-1.amazonaws.com.evil", "/user")));
     EXPECT_FALSE(ci::is_portal_user_request(request("GET", "evil.example", "/user")));
+    // The portal API's FIPS, dual-stack and China names, where a portal's web app asks too.
+    for (const char* host :
+         {"portal.sso-fips.us-gov-west-1.amazonaws.com", "portal.sso.eu-west-1.api.aws",
+          "portal.sso-fips.us-east-1.api.aws", "portal.sso.cn-north-1.amazonaws.com.cn",
+          "portal.sso.cn-north-1.api.amazonwebservices.com.cn"}) {
+        EXPECT_TRUE(ci::is_portal_user_request(request("GET", host, "/user"))) << host;
+    }
+    EXPECT_FALSE(ci::is_portal_user_request(request("GET", "portal.sso.a.b.api.aws", "/user")));
+    EXPECT_FALSE(ci::is_portal_user_request(request("GET", "portal.sso-fips.api.aws", "/user")));
 }
 
 TEST(portal_user, the_bearer_token_is_read_once_and_only_when_unambiguous) {
