@@ -116,15 +116,21 @@ compiled_policy::compiled_policy(const policy_config& config)
     }
     default_list_ = interner.intern(defaults);
 
-    // Rules naming accounts explicitly, per account (only where their org/OU part agrees).
-    std::unordered_map<account_id, std::vector<std::uint32_t>> named;
+    // Rules naming accounts explicitly, per account (only where their org/OU part agrees), and
+    // the same for the account's digits outside the export's partition (`plain`: only rules
+    // with no org/OU part, since no account of another partition is in the organization).
+    std::unordered_map<account_id, std::vector<std::uint32_t>> named, plain;
     for (std::uint32_t i = 0; i < src.size(); ++i) {
         const auto& rc = src[i];
+        const bool no_org_part = rc.org_ids.empty() && rc.ou_paths.empty();
         for (auto a : rc.accounts) {
             const auto* path = org_.path_of(a);
-            bool ok = path ? org_part(rc, *path) : (rc.org_ids.empty() && rc.ou_paths.empty());
-            if (ok) {
+            if (path ? org_part(rc, *path) : no_org_part) {
                 auto& v = named[a];
+                if (v.empty() || v.back() != i) v.push_back(i);
+            }
+            if (no_org_part) {
+                auto& v = plain[a];
                 if (v.empty() || v.back() != i) v.push_back(i);
             }
         }
@@ -155,13 +161,19 @@ compiled_policy::compiled_policy(const policy_config& config)
         auto base_index = interner.intern(base);
         for (auto a : members[p]) {
             auto it = named.find(a);
-            table_insert(
-                a, it == named.end() ? base_index : interner.intern(merged(base, it->second)));
+            auto other = plain.find(a);
+            table_insert(a,
+                         it == named.end() ? base_index : interner.intern(merged(base, it->second)),
+                         other == plain.end() ? default_list_
+                                              : interner.intern(merged(defaults, other->second)));
         }
     }
-    // Accounts outside the org export that rules name explicitly.
+    // Accounts outside the org export that rules name explicitly: the same in every partition.
     for (const auto& [a, list] : named) {
-        if (!table_find(a)) table_insert(a, interner.intern(merged(defaults, list)));
+        if (!table_find(a)) {
+            auto index = interner.intern(merged(defaults, list));
+            table_insert(a, index, index);
+        }
     }
 }
 
@@ -172,11 +184,11 @@ inline std::size_t slot_of(std::uint64_t key, unsigned shift) noexcept {
 }
 }  // namespace
 
-void compiled_policy::table_insert(account_id a, std::uint32_t list) {
+void compiled_policy::table_insert(account_id a, std::uint32_t list, std::uint32_t foreign) {
     auto mask = table_.size() - 1;
     for (auto i = slot_of(a.value(), shift_);; i = (i + 1) & mask) {
         if (table_[i].key == empty_key || table_[i].key == a.value()) {
-            table_[i] = {a.value(), list};
+            table_[i] = {a.value(), list, foreign};
             return;
         }
     }
@@ -198,18 +210,19 @@ std::optional<account_id> compiled_policy::resolve_alias(std::string_view alias)
     return it->second;
 }
 
-const compiled_policy::rule_list& compiled_policy::candidates(
-    std::optional<account_id> account) const noexcept {
+const compiled_policy::rule_list& compiled_policy::candidates(std::optional<account_id> account,
+                                                              partition in) const noexcept {
     if (account) {
-        if (const auto* s = table_find(*account)) return lists_[s->list];
+        if (const auto* s = table_find(*account))
+            return lists_[in == partition::aws ? s->list : s->foreign];
     }
     return lists_[default_list_];
 }
 
-std::vector<std::string_view> compiled_policy::candidate_rules(
-    std::optional<account_id> account) const {
+std::vector<std::string_view> compiled_policy::candidate_rules(std::optional<account_id> account,
+                                                               partition in) const {
     std::vector<std::string_view> out;
-    for (auto i : candidates(account)) out.push_back(rules_[i].name);
+    for (auto i : candidates(account, in)) out.push_back(rules_[i].name);
     return out;
 }
 
@@ -371,12 +384,14 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
 
     std::optional<account_id> account = a.account;
     if (!account && !a.alias.empty()) {
-        account = p.resolve_alias(a.alias);
+        // The alias map is the commercial partition's (an alias is unique within a partition).
+        if (a.aws_partition == partition::aws) account = p.resolve_alias(a.alias);
         if (!account) return finish(deny(reason::unknown_alias));
     }
+    const auto& candidates = p.candidates(account, a.aws_partition);
     if (x) {
         x->account = account;
-        for (auto i : p.candidates(account)) x->considered.push_back(p.rules_[i].name);
+        for (auto i : candidates) x->considered.push_back(p.rules_[i].name);
     }
 
     // Who TEAM elevations are matched on: the user the attempt names, else the Identity Center
@@ -432,7 +447,7 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
 
     // Rules.
     matched enforcing, reporting;
-    for (auto i : p.candidates(account)) {
+    for (auto i : candidates) {
         const auto& r = p.rules_[i];
         if (!p.matches_rest(r, a)) continue;
         auto& m = r.report_only ? reporting : enforcing;

@@ -244,6 +244,9 @@ void inspection::set_account(sign_in_attempt& a, std::string_view value) const {
         return;
     }
     a.alias = detail::lower(value);
+    // The alias map is the commercial partition's: an alias is unique only within a partition,
+    // so on a GovCloud or China host it names an account the map does not know (core/policy.hpp).
+    if (partition_of(host_) != core::partition::aws) return;
     if (auto it = opt_.aliases.find(a.alias); it != opt_.aliases.end()) a.account = it->second;
 }
 

@@ -16,7 +16,9 @@
 //     (policy.unknown_corp_user = "deny") -> deny, corp_user_unknown. With the default
 //     ("no-match") the rules decide, and corp_users / corp_groups selectors do not match it.
 //  2. No account but an alias -> resolve it through policy_config::aliases (ASCII
-//     case-insensitive); an unknown alias -> deny, unknown_alias.
+//     case-insensitive); an unknown alias -> deny, unknown_alias. The alias map and the org
+//     export describe the commercial partition: an alias is unique only within its partition, so
+//     in GovCloud or China every alias is unknown (deny, unknown_alias).
 //  3. AMS guardrails (ams_change flow naming a guarded change type; a role whose name starts with a
 //     reserved prefix, compared case-insensitively so "AMS-…" is caught too):
 //       off                    nothing
@@ -52,7 +54,9 @@
 //     allow, unknown_account; otherwise deny, no_account. Only rules with no account, org or OU
 //     selector can match an attempt that has no account. Org and OU selectors match only accounts
 //     in the org export: an account created after the last export is default-denied until the
-//     export catches up.
+//     export catches up. The export is the commercial partition's organization: an attempt in
+//     GovCloud or China is never in it, whatever its twelve digits (another partition's account
+//     of the same number is another account).
 //
 // Report-only. The enforced outcome E is computed from enforcing rules alone, as if report-only
 // rules did not exist, so a report-only rule can never change what the gateway does. The
@@ -119,9 +123,12 @@ class compiled_policy {
     std::size_t rule_count() const noexcept { return rules_.size(); }
     // The account an alias names (ASCII case-insensitive), if the alias map knows it.
     std::optional<account_id> resolve_alias(std::string_view alias) const noexcept;
-    // Names of the rules that can match an account (by account, org and OU selectors), in file
-    // order: what `explain` shows as "rules considered".
-    std::vector<std::string_view> candidate_rules(std::optional<account_id> account) const;
+    // Names of the rules that can match an account of `in` (by account, org and OU selectors),
+    // in file order: what `explain` shows as "rules considered". The org export describes the
+    // commercial partition: in another one the same twelve digits are another account, which
+    // no org or OU selector reaches.
+    std::vector<std::string_view> candidate_rules(std::optional<account_id> account,
+                                                  partition in = partition::aws) const;
 
   private:
     friend decision evaluate(const sign_in_attempt&, const compiled_policy&, const elevation_view&,
@@ -147,7 +154,7 @@ class compiled_policy {
     };
     using rule_list = std::vector<std::uint32_t>;  // indices into rules_, ascending
 
-    const rule_list& candidates(std::optional<account_id> account) const noexcept;
+    const rule_list& candidates(std::optional<account_id> account, partition in) const noexcept;
     bool matches_rest(const rule& r, const sign_in_attempt& a) const noexcept;
     bool guarded_change(std::string_view change_type) const noexcept;
     bool reserved_role(std::string_view role) const noexcept;
@@ -174,12 +181,13 @@ class compiled_policy {
     // decision in bench/policy).
     struct slot {
         std::uint64_t key = empty_key;
-        std::uint32_t list = 0;
+        std::uint32_t list = 0;     // for the account in the commercial partition (the export's)
+        std::uint32_t foreign = 0;  // for the same digits in another partition: no org/OU rules
     };
     static constexpr std::uint64_t empty_key = ~std::uint64_t{0};  // no account ID is 2^64-1
     std::vector<slot> table_;
     unsigned shift_ = 64;
-    void table_insert(account_id a, std::uint32_t list);
+    void table_insert(account_id a, std::uint32_t list, std::uint32_t foreign);
     const slot* table_find(account_id a) const noexcept;
     std::uint32_t default_list_ = 0;  // rules without account selectors
 };

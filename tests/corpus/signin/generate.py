@@ -476,6 +476,10 @@ cases["govcloud-switchrole-commercial-account-number"] = (
     req("GET", f"/switchrole?account={A}&roleName=Admin&displayName=sandbox",
         "signin.amazonaws-us-gov.com"),
     [att("switch-role", account=A, role="Admin", partition="aws-us-gov")])
+# The alias map is the commercial partition's: in GovCloud "acme-prod" is somebody else's alias.
+cases["govcloud-iam-user-commercial-alias"] = (
+    req("GET", "/console", "acme-prod.signin.amazonaws-us-gov.com"),
+    [att("iam-user", alias="acme-prod", partition="aws-us-gov")])
 cases["govcloud-saml-regional"] = (
     req("POST", "/saml", "us-gov-east-1.signin.amazonaws-us-gov.com", body=form([
         ("SAMLResponse", saml([f"arn:aws-us-gov:iam::{GOV}:role/Admin,"

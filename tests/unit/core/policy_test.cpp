@@ -1091,3 +1091,72 @@ TEST(compiled_policy, partitions_not_enabled_are_refused_and_rules_select_their_
     d = judge(c, cc::partition::aws_cn);
     EXPECT_EQ(d.why, cc::reason::partition_not_enabled);
 }
+
+// The org export and the alias map are the commercial partition's: GovCloud's account with the
+// same twelve digits as an export account is another account, outside every org and OU selector,
+// and an alias is unique only within its partition.
+TEST(compiled_policy, org_ou_and_alias_selectors_stay_in_the_commercial_partition) {
+    using E = cc::rule_effect;
+    auto now = at("2026-11-23T09:00:00Z");
+    const auto both =
+        cc::partition_bit(cc::partition::aws) | cc::partition_bit(cc::partition::aws_us_gov);
+    cc::policy_config c = config(variant::base);
+    c.partitions = both;
+    auto by_ou = rule("sandbox-ou-everywhere", E::allow);
+    by_ou.ou_paths = {std::string(sandbox) + "*"};
+    by_ou.partitions = both;
+    auto by_org = rule("org-everywhere", E::allow);
+    by_org.org_ids = {org};
+    by_org.roles = {"OrgWide"};
+    by_org.partitions = both;
+    auto named_in_ou = rule("named-and-in-ou", E::allow);
+    named_in_ou.accounts = {aid("222233334444")};
+    named_in_ou.ou_paths = {workloads};
+    named_in_ou.partitions = both;
+    auto named = rule("named-gov", E::allow);
+    named.accounts = {aid("222233334444")};
+    named.roles = {"GovNamed"};
+    named.partitions = both;
+    auto by_alias = rule("payments-gov", E::allow);
+    by_alias.accounts = {aid("012345678901")};
+    by_alias.partitions = both;
+    c.rules = {by_ou, by_org, named_in_ou, named, by_alias};
+    cc::compiled_policy p(c);
+
+    auto judge = [&](const char* account, const char* role, cc::partition in) {
+        cc::sign_in_attempt a;
+        a.flow = cc::sign_in_flow::switch_role;
+        a.account = aid(account);
+        a.role_name = role;
+        a.aws_partition = in;
+        return cc::evaluate(a, p, cc::elevation_view::unavailable(), now);
+    };
+    const auto gov = cc::partition::aws_us_gov;
+    // Commercial: in the export, every selector reaches the account.
+    EXPECT_EQ(judge("444455556666", "Any", cc::partition::aws).rule, "sandbox-ou-everywhere");
+    EXPECT_EQ(judge("111122223333", "OrgWide", cc::partition::aws).rule, "org-everywhere");
+    EXPECT_EQ(judge("222233334444", "Any", cc::partition::aws).rule, "named-and-in-ou");
+    // GovCloud: the same digits are outside the organization.
+    for (auto [account, role] :
+         {std::pair{"444455556666", "Any"}, {"111122223333", "OrgWide"}, {"222233334444", "Any"}}) {
+        auto d = judge(account, role, gov);
+        EXPECT_EQ(d.verdict, cc::effect::deny) << account;
+        EXPECT_EQ(d.why, cc::reason::default_deny) << account;
+    }
+    // A rule naming the account without an org or OU part reaches it in every partition it names.
+    EXPECT_EQ(judge("222233334444", "GovNamed", gov).rule, "named-gov");
+    EXPECT_EQ(judge("222233334444", "GovNamed", cc::partition::aws).rule, "named-and-in-ou");
+    EXPECT_EQ(p.candidate_rules(aid("444455556666"), gov).size(),
+              p.candidate_rules(std::nullopt, gov).size());
+
+    // The alias "payments-prod" names 012345678901 in the commercial partition only.
+    cc::sign_in_attempt a;
+    a.flow = cc::sign_in_flow::iam_user;
+    a.alias = "payments-prod";
+    auto d = cc::evaluate(a, p, cc::elevation_view::unavailable(), now);
+    EXPECT_EQ(d.rule, "payments-gov");
+    a.aws_partition = gov;
+    d = cc::evaluate(a, p, cc::elevation_view::unavailable(), now);
+    EXPECT_EQ(d.verdict, cc::effect::deny);
+    EXPECT_EQ(d.why, cc::reason::unknown_alias);
+}
