@@ -253,10 +253,15 @@ bool compiled_policy::matches_rest(const rule& r, const sign_in_attempt& a) cons
         if (!any) return false;
     }
     if (!r.users.empty()) {
-        if (a.user.empty()) return false;
+        // The user the attempt names, else the Identity Center user the pipeline established for
+        // a portal request (AWS's answer for its token, the mapped corporate user): the same user
+        // TEAM elevations are matched on, so a deny on a user reaches /federation/credentials,
+        // whose keys the gateway never sees again.
+        const std::string_view who = a.user.empty() ? std::string_view(a.idc_user) : a.user;
+        if (who.empty()) return false;
         bool any = false;
         for (const auto& g : r.users) {
-            if (g.matches(a.user)) {
+            if (g.matches(who)) {
                 any = true;
                 break;
             }

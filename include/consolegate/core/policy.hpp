@@ -36,9 +36,10 @@
 //     attempt does not carry (no role yet, no user yet) does not match. Rules are ranked by
 //     effect, never by file order: an enforcing deny wins; otherwise a matching
 //     allow-with-elevation decides (elevation_active / elevation_missing / elevation_expired /
-//     elevation_feed_stale). The user matched is attempt.user, else attempt.idc_user (the
-//     Identity Center user the pipeline established for a portal request: from AWS's answer
-//     for its token, or the mapped corporate user). A pre-auth attempt with neither is
+//     elevation_feed_stale). The user matched (by TEAM elevations and by `users` selectors
+//     alike) is attempt.user, else attempt.idc_user (the Identity Center user the pipeline
+//     established for a portal request: from AWS's answer for its token, or the mapped
+//     corporate user). A pre-auth attempt with neither is
 //     elevation_user_unknown, never elevation_missing; such an attempt (the portal's
 //     /federation/console link; never /federation/credentials) counts as elevated when anyone is
 //     elevated for that account and permission set and

@@ -386,6 +386,25 @@ INSTANTIATE_TEST_SUITE_P(
                  r.idc_user = "alice@example.com";
                  r.why = R::elevation_missing, r.rule = "prod-admin-elevated";
              }),
+        // users selectors see the same user TEAM is matched on: a deny on a user reaches the
+        // portal's /federation/credentials, whose keys the gateway never sees again.
+        with(idc("users deny reaches the portal's user", "444455556666", "Anything", ""),
+             [](row& r) {
+                 r.idc_user = "BreakGlass-7", r.portal_credentials = true;
+                 r.why = R::rule_deny, r.rule = "no-breakglass-users";
+             }),
+        with(idc("users selectors: the attempt's own user beats idc_user", "444455556666",
+                 "Anything", "carol"),
+             [](row& r) {
+                 r.idc_user = "breakglass-7";
+                 r.verdict = allow, r.why = R::rule_allow, r.rule = "sandbox-all";
+             }),
+        with(idc("report-only users deny reaches the portal's user", "222233334444", "Developer",
+                 ""),
+             [](row& r) {
+                 r.idc_user = "intern-3";
+                 r.why = R::rule_deny, r.rule = "try-deny-interns-in-shared", r.report_only = true;
+             }),
         with(idc("post-auth: idc_user where the attempt names none", "012345678901",
                  "AdministratorAccess", ""),
              [](row& r) {
