@@ -1,6 +1,7 @@
 #include "consolegate/core/glob.hpp"
 
 #include <algorithm>
+#include <bitset>
 
 namespace consolegate::core {
 
@@ -82,6 +83,12 @@ glob::glob(std::string pattern, glob_case mode) : pattern_(std::move(pattern)), 
         return out;
     };
     auto first = p.find_first_of("*?");
+    {
+        constexpr std::string_view sso = "AWSReservedSSO_";
+        auto head = p.substr(0, std::min({first, p.size(), sso.size()}));
+        may_name_sso_role_ = std::equal(head.begin(), head.end(), sso.begin(),
+                                        [&](char a, char b) { return same(a, b, mode_); });
+    }
     if (first == std::string_view::npos) {
         shape_ = shape::literal;
         fixed_ = fold(p);
@@ -112,6 +119,83 @@ bool glob::matches(std::string_view t) const noexcept {
         case shape::general: return glob_match(pattern_, t, mode_);
     }
     return false;
+}
+
+namespace {
+
+// The glob as a nondeterministic automaton over its positions: state i = "pattern[0, i) matched".
+// Patterns are at most 512 bytes (the config loader), so a state set fits in a bitset.
+constexpr std::size_t max_nfa = 513;
+using states = std::bitset<max_nfa>;
+
+// Adds every state a run of '*' lets the match reach without consuming a character.
+void close_over_stars(std::string_view p, states& s) noexcept {
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        if (s[i] && p[i] == '*') s.set(i + 1);
+    }
+}
+
+// One character: `c` known, or (c == 0) an unknown one of the SSO role suffix's lowercase hex,
+// where `any_hex` says whether a literal hex character may stand for it (some suffix) or only
+// '?' and '*' may (every suffix).
+states step(std::string_view p, const states& s, char c, bool any_hex, glob_case mode) noexcept {
+    states next;
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        if (!s[i]) continue;
+        char x = p[i];
+        if (x == '*') {
+            next.set(i);
+        } else if (x == '?') {
+            next.set(i + 1);
+        } else if (c != 0) {
+            if (same(x, c, mode)) next.set(i + 1);
+        } else if (any_hex) {
+            char h = mode == glob_case::insensitive ? ascii_lower(x) : x;
+            if ((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f')) next.set(i + 1);
+        }
+    }
+    close_over_stars(p, next);
+    return next;
+}
+
+bool sso_role_match(std::string_view p, std::string_view permission_set, glob_case mode,
+                    bool some) noexcept {
+    if (p.size() >= max_nfa || permission_set.empty()) return false;
+    // For every suffix: reading only '?' and '*' is the least any suffix can do, provided a hex
+    // character exists that no literal in the pattern names (else give up: no grant).
+    if (!some) {
+        bool named[16] = {};
+        for (char x : p) {
+            char h = mode == glob_case::insensitive ? ascii_lower(x) : x;
+            if (h >= '0' && h <= '9') named[h - '0'] = true;
+            if (h >= 'a' && h <= 'f') named[10 + h - 'a'] = true;
+        }
+        if (std::all_of(std::begin(named), std::end(named), [](bool b) { return b; })) return false;
+    }
+    states s;
+    s.set(0);
+    close_over_stars(p, s);
+    auto feed = [&](std::string_view text) {
+        for (char c : text) {
+            if (s.none()) return;
+            s = step(p, s, c, some, mode);
+        }
+    };
+    feed("AWSReservedSSO_");
+    feed(permission_set);
+    feed("_");
+    for (int i = 0; i < 16 && s.any(); ++i) s = step(p, s, 0, some, mode);
+    return s[p.size()];
+}
+
+}  // namespace
+
+bool glob::matches_sso_role_for_some(std::string_view permission_set) const noexcept {
+    return may_name_sso_role_ && sso_role_match(pattern_, permission_set, mode_, true);
+}
+
+bool glob::matches_sso_role_for_every(std::string_view permission_set) const noexcept {
+    return may_name_sso_role_ && sso_role_match(pattern_, permission_set, mode_, false);
 }
 
 }  // namespace consolegate::core

@@ -242,10 +242,19 @@ bool compiled_policy::matches_rest(const rule& r, const sign_in_attempt& a) cons
     if (!r.roles.empty()) {
         // The role as named, or the permission set it stands for (IAM Identity Center).
         if (a.role_name.empty() && a.permission_set.empty()) return false;
+        // A request naming only the permission set (the portal's federation links) signs in to
+        // the role AWSReservedSSO_<permission set>_<hex> with a hex it does not say: a glob
+        // written on that role name denies when it would match for some hex, and grants only
+        // when it matches for every one.
+        const bool set_only =
+            !a.permission_set.empty() && !a.role_name.starts_with("AWSReservedSSO_");
         bool any = false;
         for (const auto& g : r.roles) {
             if ((!a.role_name.empty() && g.matches(a.role_name)) ||
-                (!a.permission_set.empty() && g.matches(a.permission_set))) {
+                (!a.permission_set.empty() && g.matches(a.permission_set)) ||
+                (set_only && (r.effect == rule_effect::deny
+                                  ? g.matches_sso_role_for_some(a.permission_set)
+                                  : g.matches_sso_role_for_every(a.permission_set)))) {
                 any = true;
                 break;
             }

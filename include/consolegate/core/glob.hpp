@@ -52,6 +52,13 @@ class glob {
     explicit glob(std::string pattern, glob_case mode = glob_case::sensitive);
 
     bool matches(std::string_view text) const noexcept;
+    // The role IAM Identity Center provisions for a permission set is
+    // "AWSReservedSSO_<permission set>_<16 lowercase hex>", and a request that names only the
+    // permission set (the portal's federation links) does not say the hex. Whether this glob
+    // matches that role for some hex suffix (what a deny must assume) or for every one (what a
+    // grant may rely on). Allocation-free.
+    bool matches_sso_role_for_some(std::string_view permission_set) const noexcept;
+    bool matches_sso_role_for_every(std::string_view permission_set) const noexcept;
     const std::string& pattern() const noexcept { return pattern_; }
     glob_case mode() const noexcept { return mode_; }
 
@@ -61,6 +68,9 @@ class glob {
     std::string fixed_;  // literal / prefix / suffix text (lowercased when insensitive)
     glob_case mode_ = glob_case::sensitive;
     shape shape_ = shape::literal;
+    // The text before the first wildcard agrees with "AWSReservedSSO_" as far as both go: only
+    // then can the glob name an IAM Identity Center role (a cheap test on the hot path).
+    bool may_name_sso_role_ = false;
 };
 
 }  // namespace consolegate::core

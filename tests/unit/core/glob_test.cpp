@@ -99,3 +99,68 @@ TEST(glob, user_glob_validation_for_the_loader) {
     EXPECT_FALSE(cc::is_valid_user_glob("a\x7f"));
     EXPECT_FALSE(cc::glob("jos\xC3\xA9", cc::glob_case::insensitive).matches("JOS\xC3\x89"));
 }
+
+namespace {
+
+struct sso_row {
+    const char* pattern;
+    const char* permission_set;
+    cc::glob_case mode;
+    bool some, every;  // matches AWSReservedSSO_<set>_<hex> for some / every 16-hex suffix
+};
+
+std::ostream& operator<<(std::ostream& os, const sso_row& r) {
+    return os << '"' << r.pattern << "\" vs set \"" << r.permission_set << '"';
+}
+
+class sso_role_table : public ::testing::TestWithParam<sso_row> {};
+
+}  // namespace
+
+TEST_P(sso_role_table, some_and_every_suffix) {
+    const auto& r = GetParam();
+    cc::glob g(r.pattern, r.mode);
+    EXPECT_EQ(g.matches_sso_role_for_some(r.permission_set), r.some);
+    EXPECT_EQ(g.matches_sso_role_for_every(r.permission_set), r.every);
+    // Consistent with matching concrete role names: every suffix tried that matches proves
+    // "some", one that does not disproves "every".
+    for (const char* hex : {"0123456789abcdef", "ffffffffffffffff", "0000000000000000",
+                            "a1b2c3d4e5f60718", "deadbeefdeadbeef"}) {
+        std::string role = std::string("AWSReservedSSO_") + r.permission_set + "_" + hex;
+        if (g.matches(role)) {
+            EXPECT_TRUE(r.some) << role;
+        } else {
+            EXPECT_FALSE(r.every) << role;
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    permission_set_only, sso_role_table,
+    ::testing::Values(
+        sso_row{"AWSReservedSSO_AdministratorAccess_*", "AdministratorAccess", S, true, true},
+        sso_row{"AWSReservedSSO_AdministratorAccess_*", "ReadOnly", S, false, false},
+        sso_row{"AWSReservedSSO_*", "Anything", S, true, true},
+        sso_row{"AWSReservedSSO_Admin*", "AdministratorAccess", S, true, true},
+        sso_row{"*Admin*", "AdministratorAccess", S, true, true},
+        sso_row{"awsreservedsso_administratoraccess_*", "AdministratorAccess", I, true, true},
+        sso_row{"awsreservedsso_administratoraccess_*", "AdministratorAccess", S, false, false},
+        // One role's exact name: some suffix is it, not every one.
+        sso_row{"AWSReservedSSO_AdministratorAccess_0123456789abcdef", "AdministratorAccess", S,
+                true, false},
+        sso_row{"AWSReservedSSO_AdministratorAccess_????????????????", "AdministratorAccess", S,
+                true, true},
+        sso_row{"AWSReservedSSO_AdministratorAccess_???????????????", "AdministratorAccess", S,
+                false, false},  // 15: no suffix is that short
+        sso_row{"AWSReservedSSO_AdministratorAccess_0*", "AdministratorAccess", S, true, false},
+        // Upper-case hex never appears (case-sensitive), but may stand for it in a deny.
+        sso_row{"AWSReservedSSO_AdministratorAccess_A*", "AdministratorAccess", S, false, false},
+        sso_row{"AWSReservedSSO_AdministratorAccess_A*", "AdministratorAccess", I, true, false},
+        sso_row{"*_0123456789abcdef", "Admin", S, true, false},
+        // The permission set name itself is not the role name.
+        sso_row{"AdministratorAccess", "AdministratorAccess", S, false, false},
+        sso_row{"AWSReservedSSO_Admin_*", "Admin_Extra", S, true, true},  // '*' crosses '_'
+        sso_row{"*", "x", S, true, true}, sso_row{"ReadOnly*", "ReadOnly", S, false, false},
+        sso_row{"AWSReserved*", "ReadOnly", S, true, true},
+        sso_row{"AWS?eservedSSO_ReadOnly_*", "ReadOnly", S, true, true},
+        sso_row{"AWSReservedSSO", "ReadOnly", S, false, false}));

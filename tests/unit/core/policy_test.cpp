@@ -4,6 +4,8 @@
 
 #include <cctype>
 
+#include "consolegate/core/principal.hpp"
+
 namespace cc = consolegate::core;
 using namespace std::chrono_literals;
 
@@ -1178,4 +1180,63 @@ TEST(compiled_policy, org_ou_and_alias_selectors_stay_in_the_commercial_partitio
     d = cc::evaluate(a, p, cc::elevation_view::unavailable(), now);
     EXPECT_EQ(d.verdict, cc::effect::deny);
     EXPECT_EQ(d.why, cc::reason::unknown_alias);
+}
+
+// The portal's federation links name the permission set; AWS signs in to the role
+// AWSReservedSSO_<set>_<hex>. A rule written on that role name reaches the link: a deny when it
+// matches some hex (so /federation/credentials is refused before its keys are handed out), a
+// grant only when it matches every hex.
+TEST(compiled_policy, sso_role_name_globs_reach_requests_that_name_only_the_permission_set) {
+    using E = cc::rule_effect;
+    auto now = at("2026-11-23T09:00:00Z");
+    cc::policy_config c;
+    auto everything = rule("account", E::allow);
+    everything.accounts = {aid("111122223333")};
+    everything.roles = {"Developer"};
+    auto no_admin = rule("no-sso-admin", E::deny);
+    no_admin.roles = {"awsreservedsso_administratoraccess_*"};  // denies compare any case
+    auto readonly = rule("sso-read-only", E::allow);
+    readonly.accounts = {aid("111122223333")};
+    readonly.roles = {"AWSReservedSSO_ReadOnly_*"};
+    auto one_role = rule("one-billing-role", E::allow);
+    one_role.accounts = {aid("111122223333")};
+    one_role.roles = {"AWSReservedSSO_Billing_0123456789abcdef"};
+    auto admin_too = rule("account-admin", E::allow);
+    admin_too.accounts = {aid("111122223333")};
+    admin_too.roles = {"AdministratorAccess"};
+    c.rules = {everything, no_admin, readonly, one_role, admin_too};
+    cc::compiled_policy p(c);
+    auto judge = [&](const char* role, bool credentials) {
+        cc::sign_in_attempt a;
+        a.flow = cc::sign_in_flow::identity_center;
+        a.account = aid("111122223333");
+        a.role_name = role;
+        a.permission_set = cc::permission_set_of(role).empty() ? role : cc::permission_set_of(role);
+        a.portal_credentials = credentials;
+        return cc::evaluate(a, p, cc::elevation_view::unavailable(), now);
+    };
+    for (bool credentials : {false, true}) {
+        auto d = judge("AdministratorAccess", credentials);
+        EXPECT_EQ(d.verdict, cc::effect::deny);
+        EXPECT_EQ(d.rule, "no-sso-admin");
+        d = judge("ReadOnly", credentials);
+        EXPECT_EQ(d.verdict, cc::effect::allow);
+        EXPECT_EQ(d.rule, "sso-read-only");
+        // The gateway cannot tell which hex the portal's Billing role has: no grant.
+        d = judge("Billing", credentials);
+        EXPECT_EQ(d.why, cc::reason::default_deny);
+    }
+    // Once the role is named (the console cookie), the exact name decides.
+    EXPECT_EQ(judge("AWSReservedSSO_Billing_0123456789abcdef", false).rule, "one-billing-role");
+    EXPECT_EQ(judge("AWSReservedSSO_Billing_fedcba9876543210", false).why,
+              cc::reason::default_deny);
+    EXPECT_EQ(judge("AWSReservedSSO_AdministratorAccess_0123456789abcdef", false).rule,
+              "no-sso-admin");
+    // An IAM role that only shares the permission set's name is not an SSO role.
+    cc::sign_in_attempt saml;
+    saml.flow = cc::sign_in_flow::saml;
+    saml.account = aid("111122223333");
+    saml.role_name = "AdministratorAccess";
+    auto d = cc::evaluate(saml, p, cc::elevation_view::unavailable(), now);
+    EXPECT_EQ(d.rule, "account-admin");
 }
