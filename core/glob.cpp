@@ -49,13 +49,16 @@ bool same(char p, char t, glob_case mode) noexcept {
 
 }  // namespace
 
-bool glob_match(std::string_view p, std::string_view t, glob_case mode) noexcept {
-    // Greedy match remembering the last '*': on a mismatch, let that star swallow one more
-    // character. Backtracking to an earlier star is never needed, so this is O(p × t) at worst
-    // and no recursion depth depends on the input.
+namespace {
+
+// Greedy match remembering the last '*': on a mismatch, let that star swallow one more
+// character. Backtracking to an earlier star is never needed, so this is O(p × t) at worst
+// and no recursion depth depends on the input. `prefix`: an implicit '*' ends the pattern.
+bool match(std::string_view p, std::string_view t, glob_case mode, bool prefix) noexcept {
     std::size_t pi = 0, ti = 0;
     std::size_t star = std::string_view::npos, star_t = 0;
     while (ti < t.size()) {
+        if (prefix && pi == p.size()) return true;
         if (pi < p.size() && p[pi] == '*') {
             star = pi++;
             star_t = ti;
@@ -71,6 +74,16 @@ bool glob_match(std::string_view p, std::string_view t, glob_case mode) noexcept
     }
     while (pi < p.size() && p[pi] == '*') ++pi;
     return pi == p.size();
+}
+
+}  // namespace
+
+bool glob_match(std::string_view p, std::string_view t, glob_case mode) noexcept {
+    return match(p, t, mode, false);
+}
+
+bool glob_match_prefix(std::string_view p, std::string_view t, glob_case mode) noexcept {
+    return match(p, t, mode, true);
 }
 
 glob::glob(std::string pattern, glob_case mode) : pattern_(std::move(pattern)), mode_(mode) {

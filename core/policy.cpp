@@ -25,10 +25,6 @@ int compare_lower(std::string_view key, std::string_view a) noexcept {
     return key.size() == a.size() ? 0 : (key.size() < a.size() ? -1 : 1);
 }
 
-bool starts_with_icase(std::string_view s, std::string_view prefix) noexcept {
-    return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
 // Interns candidate lists by content: 100 000 accounts share a few hundred distinct lists.
 class list_interner {
   public:
@@ -323,7 +319,8 @@ bool compiled_policy::guarded_change(std::string_view change_type) const noexcep
 bool compiled_policy::reserved_role(std::string_view role) const noexcept {
     if (role.empty()) return false;
     for (const auto& prefix : ams_reserved_role_prefixes_) {
-        if (!prefix.empty() && starts_with_icase(role, prefix)) return true;
+        // Globs (config/README.md): "ams-*" is the prefix "ams-", never the literal "ams-*".
+        if (!prefix.empty() && glob_match_prefix(prefix, role, glob_case::insensitive)) return true;
     }
     return false;
 }

@@ -31,6 +31,11 @@ enum class glob_case : std::uint8_t { sensitive, insensitive };
 bool glob_match(std::string_view pattern, std::string_view text,
                 glob_case mode = glob_case::sensitive) noexcept;
 
+// Whether `pattern` matches the start of `text` (as `pattern` followed by '*' would): AMS
+// reserved role prefixes, "ams-" and "ams-*" alike.
+bool glob_match_prefix(std::string_view pattern, std::string_view text,
+                       glob_case mode = glob_case::sensitive) noexcept;
+
 bool has_glob_wildcard(std::string_view s) noexcept;  // contains '*' or '?'
 
 // Globs the config loader accepts, 1..256 bytes each.

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <tuple>
+
 namespace cc = consolegate::core;
 
 namespace {
@@ -164,3 +167,22 @@ INSTANTIATE_TEST_SUITE_P(
         sso_row{"AWSReserved*", "ReadOnly", S, true, true},
         sso_row{"AWS?eservedSSO_ReadOnly_*", "ReadOnly", S, true, true},
         sso_row{"AWSReservedSSO", "ReadOnly", S, false, false}));
+
+TEST(glob_match_prefix, matches_the_start_as_a_trailing_star_would) {
+    for (auto [pattern, text, expected] : {std::tuple{"ams-", "ams-access-admin", true},
+                                           {"ams-*", "ams-access-admin", true},
+                                           {"ams-", "ams-", true},
+                                           {"ams-", "ams", false},
+                                           {"ams-", "xams-", false},
+                                           {"a?s-", "aXs-rest", true},
+                                           {"*-admin", "ams-admin-role", true},
+                                           {"*-admin", "ams-role", false},
+                                           {"", "anything", true}}) {
+        EXPECT_EQ(cc::glob_match_prefix(pattern, text), expected) << pattern << " " << text;
+        EXPECT_EQ(cc::glob_match_prefix(pattern, text),
+                  cc::glob_match(std::string(pattern) + "*", text))
+            << pattern << " " << text;
+    }
+    EXPECT_TRUE(cc::glob_match_prefix("AMS-", "ams-x", cc::glob_case::insensitive));
+    EXPECT_FALSE(cc::glob_match_prefix("AMS-", "ams-x", cc::glob_case::sensitive));
+}

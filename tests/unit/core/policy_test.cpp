@@ -1240,3 +1240,28 @@ TEST(compiled_policy, sso_role_name_globs_reach_requests_that_name_only_the_perm
     auto d = cc::evaluate(saml, p, cc::elevation_view::unavailable(), now);
     EXPECT_EQ(d.rule, "account-admin");
 }
+
+// policy.ams.reserved_role_prefixes are globs: a prefix written with a wildcard ("ams-*") is the
+// prefix it spells, never a literal '*' that no role name holds (which turned the guard off).
+TEST(compiled_policy, ams_reserved_role_prefixes_are_globs) {
+    auto now = at("2026-11-23T09:00:00Z");
+    cc::policy_config c;
+    c.ams_reserved_roles = cc::guard_action::block;
+    c.ams_reserved_role_prefixes = {"ams-*", "AWSManaged?ervices*"};
+    auto everything = rule("everything", cc::rule_effect::allow);
+    everything.accounts = {aid("111122223333")};
+    c.rules = {everything};
+    cc::compiled_policy p(c);
+    auto judge = [&](const char* role) {
+        cc::sign_in_attempt a;
+        a.flow = cc::sign_in_flow::switch_role;
+        a.account = aid("111122223333");
+        a.role_name = role;
+        return cc::evaluate(a, p, cc::elevation_view::unavailable(), now);
+    };
+    EXPECT_EQ(judge("ams-access-admin").why, cc::reason::ams_reserved_role);
+    EXPECT_EQ(judge("AMS-access-admin").why, cc::reason::ams_reserved_role);
+    EXPECT_EQ(judge("AWSManagedServicesAdminRole").why, cc::reason::ams_reserved_role);
+    EXPECT_EQ(judge("Admin").why, cc::reason::rule_allow);
+    EXPECT_EQ(judge("xams-admin").why, cc::reason::rule_allow);
+}

@@ -41,6 +41,11 @@ TEST(inspector, ams_reserved_roles) {
     EXPECT_TRUE(ci::is_ams_reserved_role("AMS-Admin", opt));
     EXPECT_TRUE(ci::is_ams_reserved_role("AWSManagedServicesReadOnly", opt));
     EXPECT_FALSE(ci::is_ams_reserved_role("Admin", opt));
+    // The prefixes are globs (config/README.md): "ams-*" is "ams-", not a literal '*'.
+    opt.ams_reserved_role_prefixes = {"ams-*", "AWS?anagedServices"};
+    EXPECT_TRUE(ci::is_ams_reserved_role("ams-access-admin", opt));
+    EXPECT_TRUE(ci::is_ams_reserved_role("AWSManagedServicesReadOnly", opt));
+    EXPECT_FALSE(ci::is_ams_reserved_role("amsadmin", opt));
 }
 
 TEST(inspector, copies_client_and_time_and_fills_source) {
