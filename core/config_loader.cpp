@@ -224,6 +224,60 @@ void loader::cross_check() {
                                    "\", which policy.partitions does not enable");
         }
     }
+    // Org and OU selectors are matched against the org export (core/org_tree.hpp), the
+    // commercial partition's organization: one that names no account the export could hold
+    // would validate and never match, and a deny written so would let everything through.
+    {
+        std::string root;  // the export's root ID, from its accounts' paths
+        for (const auto& a : cfg.policy.accounts) {
+            auto first = a.path.find('/');
+            auto second = a.path.find('/', first + 1);
+            if (first != std::string::npos && second != std::string::npos) {
+                root = a.path.substr(first + 1, second - first - 1);
+                break;
+            }
+        }
+        const auto& org = cfg.policy.org_id;
+        for (const auto& u : org_selectors) {
+            auto segment = [&](std::size_t n) {
+                std::string_view v = u.value;
+                for (; n > 0; --n) {
+                    auto slash = v.find('/');
+                    if (slash == std::string_view::npos) return std::string_view{};
+                    v.remove_prefix(slash + 1);
+                }
+                return v.substr(0, v.find('/'));
+            };
+            const auto kind = u.ou_path ? "an OU path" : "an organization ID";
+            if (org.empty()) {
+                error(u.where, u.item + ": " + kind +
+                                   " selects accounts of the org export, and policy.org_export "
+                                   "is not set, so the rule would never match; set "
+                                   "policy.org_export (config/tools/org-export.py writes it) or "
+                                   "select by accounts");
+            } else if (segment(0) != org) {
+                error(u.where, u.item + ": \"" + u.value +
+                                   "\" names another organization than "
+                                   "the org export's (" +
+                                   org +
+                                   "), so the rule would never match; the gateway knows the "
+                                   "accounts of " +
+                                   org + " only (select others by accounts)");
+            } else if (u.ou_path && !root.empty() && !segment(1).empty() && segment(1) != "*" &&
+                       segment(1) != root) {
+                error(u.where, u.item + ": \"" + u.value + "\" names root \"" +
+                                   std::string(segment(1)) + "\", and the org export's root is \"" +
+                                   root + "\", so the rule would never match; write \"" + org +
+                                   "/" + root + "/…\"");
+            } else if ((u.partitions & partition_bit(partition::aws)) == 0) {
+                error(u.where, u.item + ": " + kind +
+                                   " selects accounts of the org export, the commercial "
+                                   "partition's organization, and the rule's partitions do not "
+                                   "name \"aws\", so the rule would never match; select the "
+                                   "other partition's accounts by accounts");
+            }
+        }
+    }
     // An enabled partition's sign-in must be inspected, or it would be spliced around the policy.
     if (cfg.proxy.enabled) {
         std::vector<host_pattern> inspected;

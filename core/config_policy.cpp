@@ -5,6 +5,7 @@
 
 #include "config_reader.hpp"
 #include "consolegate/core/endpoint_policy.hpp"
+#include "consolegate/core/glob.hpp"
 #include "consolegate/core/principal.hpp"
 
 namespace consolegate::core::config_detail {
@@ -326,20 +327,45 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
             s.type_error(*n, pre + ".accounts", "an array of account ID strings");
         }
     }
+    const std::size_t org_selectors_before = org_selectors.size();
     s.each_string("org_ids", [&](const toml::node& e, std::string_view v, const std::string& item) {
         if (!is_org_id(v))
             return error(e, item + ": \"" + std::string(v.substr(0, 40)) +
                                 "\" is not an organization ID (o- and 10..32 of [a-z0-9])");
         r.org_ids.emplace_back(v);
+        org_selectors.push_back({item, std::string(v), false, {}, location(e.source())});
     });
-    s.each_string("ou_paths",
-                  [&](const toml::node& e, std::string_view v, const std::string& item) {
-                      if (auto err = check_ou_path(v); !err.empty())
-                          return error(e, item + ": " + err);
-                      r.ou_paths.emplace_back(v);
-                  });
-    s.get_globs("roles", r.roles);
-    s.get_globs("users", r.users);
+    s.each_string(
+        "ou_paths", [&](const toml::node& e, std::string_view v, const std::string& item) {
+            if (auto err = check_ou_path(v); !err.empty()) return error(e, item + ": " + err);
+            r.ou_paths.emplace_back(v);
+            org_selectors.push_back({item, std::string(v), true, {}, location(e.source())});
+        });
+    // Role and user globs outside what AWS names can hold would validate and never match: a
+    // deny written with a role ARN or a path would let everything through.
+    s.each_string("roles", [&](const toml::node& e, std::string_view v, const std::string& item) {
+        if (auto err = check_glob(v); !err.empty()) return error(e, item + ": " + err);
+        if (!is_valid_name_glob(v)) {
+            std::string hint;
+            if (auto slash = v.rfind('/'); slash != std::string_view::npos && slash + 1 < v.size())
+                hint =
+                    "; write the name alone, e.g. \"" + std::string(v.substr(slash + 1, 64)) + "\"";
+            return error(e, item + ": \"" + std::string(v.substr(0, 80)) +
+                                "\" can never match a role or permission-set name (IAM names hold "
+                                "only letters, digits and + = , . @ _ -, with * and ? as "
+                                "wildcards, at most 256)" +
+                                hint);
+        }
+        r.roles.emplace_back(v);
+    });
+    s.each_string("users", [&](const toml::node& e, std::string_view v, const std::string& item) {
+        if (auto err = check_glob(v); !err.empty()) return error(e, item + ": " + err);
+        if (!is_valid_user_glob(v))
+            return error(e, item + ": \"" + std::string(v.substr(0, 80)) +
+                                "\" can never match a user name (IAM, session and Identity Center "
+                                "user names hold no spaces, at most 256)");
+        r.users.emplace_back(v);
+    });
     s.get_globs("corp_users", r.corp_users);
     s.get_globs("corp_groups", r.corp_groups);
     s.each_string("identity_center_instances",
@@ -371,6 +397,8 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
     bool partitions_written = false;
     auto rule_partitions = read_partitions(s, "partitions", partitions_written);
     if (partitions_written && rule_partitions != 0) r.partitions = rule_partitions;
+    for (auto i = org_selectors_before; i < org_selectors.size(); ++i)
+        org_selectors[i].partitions = r.partitions;
     if (const auto* arr = t.get("partitions") ? t.get("partitions")->as_array() : nullptr;
         arr && arr->empty()) {
         error(*t.get("partitions"), pre +

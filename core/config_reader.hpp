@@ -58,6 +58,16 @@ class loader {
     std::map<std::string, std::vector<source_location>, std::less<>> pattern_where;
     // Whether dns.steer_identity_center was written (unwritten, it follows proxy.inspect_hosts).
     bool steer_identity_center_written = false;
+    // Every org_ids / ou_paths element a [[policy.rule]] wrote, for the check against the org
+    // export (read in any order with the rules, so checked in cross_check).
+    struct org_selector_use {
+        std::string item;   // "policy.rule \"x\".ou_paths[0]"
+        std::string value;  // the selector as written
+        bool ou_path = false;
+        partition_set partitions = partition_bit(partition::aws);  // the rule's
+        source_location where;
+    };
+    std::vector<org_selector_use> org_selectors;
 
   private:
     void process_document(std::string_view text, const std::filesystem::path& file);

@@ -13,10 +13,14 @@ using cgtest::load;
 using cgtest::minimal;
 
 TEST(config_policy, rule_selectors_are_pre_parsed) {
-    auto r = load(minimal + R"(
+    // Org and OU selectors need the org export they are matched against.
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "org.json", R"({"organization_id": "o-a1b2c3d4e5", "accounts": []})");
+    cgtest::write(dir / "main.toml", minimal + R"(
 [policy]
 mode = "report-only"
 unknown_account_pre_auth = "deny"
+org_export = "org.json"
 [[policy.rule]]
 name = "sandbox"
 description = "d"
@@ -30,6 +34,7 @@ users = ["*@example.com"]
 flows = ["iam-user", "identity-center"]
 client_networks = ["10.66.0.0/16", "fd00::/8"]
 )");
+    auto r = load_config(dir / "main.toml");
     ASSERT_TRUE(r.cfg) << all(r);
     const auto& p = r.cfg->policy;
     EXPECT_TRUE(p.report_only);
@@ -37,7 +42,7 @@ client_networks = ["10.66.0.0/16", "fd00::/8"]
     ASSERT_EQ(p.rules.size(), 1u);
     const auto& rule = p.rules[0];
     EXPECT_EQ(rule.name, "sandbox");
-    EXPECT_EQ(rule.where.line, 13);
+    EXPECT_EQ(rule.where.line, 14);
     EXPECT_EQ(rule.effect, rule_effect::allow_with_elevation);
     EXPECT_TRUE(rule.report_only);
     ASSERT_EQ(rule.accounts.size(), 1u);
@@ -492,6 +497,72 @@ elevation = "same-permission-set"
     EXPECT_FALSE(idle.cfg);
     EXPECT_TRUE(cgtest::has(idle, 12, "neither change_types nor reserved_roles"))
         << cgtest::all(idle);
+}
+
+// A selector that can never match validates and does nothing; a deny written so lets everything
+// through. Each is refused at its element with the fix.
+TEST(config_policy, org_and_ou_selectors_the_export_cannot_match_are_refused) {
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "org.json", R"({"organization_id": "o-a1b2c3d4e5", "accounts": [
+        {"id": "111122223333", "path": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"}]})");
+    const std::string rules = R"(
+[[policy.rule]]
+name = "good"
+effect = "deny"
+org_ids = ["o-a1b2c3d4e5"]
+ou_paths = ["o-a1b2c3d4e5/r-ab12/ou-ab12-22222222/*", "o-a1b2c3d4e5/*", "o-a1b2c3d4e5/r-ab12/"]
+[[policy.rule]]
+name = "other-org"
+effect = "deny"
+org_ids = ["o-zzzzzzzzzz"]
+[[policy.rule]]
+name = "other-org-path"
+effect = "deny"
+ou_paths = ["o-zzzzzzzzzz/r-ab12/*"]
+[[policy.rule]]
+name = "other-root"
+effect = "deny"
+ou_paths = ["o-a1b2c3d4e5/r-zz99/ou-zz99-11111111/*"]
+[[policy.rule]]
+name = "gov-only"
+effect = "deny"
+partitions = ["aws-us-gov"]
+org_ids = ["o-a1b2c3d4e5"]
+)";
+    cgtest::write(dir / "main.toml", minimal +
+                                         "[policy]\norg_export = \"org.json\"\n"
+                                         "partitions = [\"aws\", \"aws-us-gov\"]\n" +
+                                         rules);
+    auto r = load_config(dir / "main.toml");
+    EXPECT_FALSE(r.cfg);
+    // Lines in main.toml: minimal's 9, then [policy] and its two keys, then the rules.
+    EXPECT_FALSE(has(r, 17, "")) << all(r);
+    EXPECT_TRUE(has(r, 21, "names another organization than the org export's (o-a1b2c3d4e5)"))
+        << all(r);
+    EXPECT_TRUE(has(r, 25, "names another organization")) << all(r);
+    EXPECT_TRUE(has(r, 29, "names root \"r-zz99\", and the org export's root is \"r-ab12\""))
+        << all(r);
+    EXPECT_TRUE(has(r, 34, "the rule's partitions do not name \"aws\"")) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 4u) << all(r);
+
+    // Without an export, no org or OU selector can match.
+    auto none =
+        load(minimal + rules.substr(0, rules.find("[[policy.rule]]\nname = \"other-org\"")));
+    EXPECT_TRUE(has(none, 0, "policy.org_export is not set")) << all(none);
+}
+
+TEST(config_policy, role_and_user_globs_that_cannot_name_anything_are_refused) {
+    auto r = load(minimal + R"(
+[[policy.rule]]
+name = "x"
+effect = "deny"
+roles = ["arn:aws:iam::111122223333:role/Admin", "Admin ", "AWSReservedSSO_*", "a+b=c,d.e@f_g-h?"]
+users = ["bob smith", "josé@example.com", "*"]
+)");
+    EXPECT_TRUE(has(r, 13, "can never match a role or permission-set name")) << all(r);
+    EXPECT_TRUE(has(r, 13, "write the name alone, e.g. \"Admin\"")) << all(r);
+    EXPECT_TRUE(has(r, 14, "\"bob smith\" can never match a user name")) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 3u) << all(r);
 }
 
 }  // namespace
