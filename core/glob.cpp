@@ -51,6 +51,14 @@ bool same(char p, char t, glob_case mode) noexcept {
 
 namespace {
 
+// The bytes of the character at t[i]: a UTF-8 lead byte and its continuation bytes (user names
+// may be any Unicode; '?' is one character, as in IAM's StringLike, not one byte).
+std::size_t char_length(std::string_view t, std::size_t i) noexcept {
+    std::size_t n = 1;
+    while (n < 4 && i + n < t.size() && (static_cast<unsigned char>(t[i + n]) & 0xC0) == 0x80) ++n;
+    return n;
+}
+
 // Greedy match remembering the last '*': on a mismatch, let that star swallow one more
 // character. Backtracking to an earlier star is never needed, so this is O(p × t) at worst
 // and no recursion depth depends on the input. `prefix`: an implicit '*' ends the pattern.
@@ -62,12 +70,16 @@ bool match(std::string_view p, std::string_view t, glob_case mode, bool prefix) 
         if (pi < p.size() && p[pi] == '*') {
             star = pi++;
             star_t = ti;
-        } else if (pi < p.size() && (p[pi] == '?' || same(p[pi], t[ti], mode))) {
+        } else if (pi < p.size() && p[pi] == '?') {
+            ++pi;
+            ti += char_length(t, ti);
+        } else if (pi < p.size() && same(p[pi], t[ti], mode)) {
             ++pi;
             ++ti;
         } else if (star != std::string_view::npos) {
             pi = star + 1;
-            ti = ++star_t;
+            star_t += char_length(t, star_t);
+            ti = star_t;
         } else {
             return false;
         }

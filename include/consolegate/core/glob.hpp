@@ -3,8 +3,9 @@
 // StringLike values (aws:PrincipalOrgPaths).
 //
 // Syntax: `*` matches any run of characters (including none and including '/'), `?` exactly one
-// character; every other character is literal (there is no escape and no character class, as in
-// IAM's StringLike). An empty text is matched only by patterns made of `*` alone.
+// character (a whole UTF-8 sequence: user names may be any Unicode); every other character is
+// literal (there is no escape and no character class, as in IAM's StringLike). An empty text is
+// matched only by patterns made of `*` alone.
 //
 // Case rules (decided here, used by core/policy):
 //   - role and permission-set names: case-SENSITIVE when a rule grants (allow,

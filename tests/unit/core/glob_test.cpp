@@ -186,3 +186,19 @@ TEST(glob_match_prefix, matches_the_start_as_a_trailing_star_would) {
     EXPECT_TRUE(cc::glob_match_prefix("AMS-", "ams-x", cc::glob_case::insensitive));
     EXPECT_FALSE(cc::glob_match_prefix("AMS-", "ams-x", cc::glob_case::sensitive));
 }
+
+// '?' is one character of a user name, as IAM's StringLike has it, not one byte: "jos?" must
+// catch "josé" in a deny.
+TEST(glob, question_mark_is_one_utf8_character) {
+    for (auto mode : {S, I}) {
+        EXPECT_TRUE(cc::glob_match("jos?", "jos\xc3\xa9", mode));        // é, 2 bytes
+        EXPECT_FALSE(cc::glob_match("jos??", "jos\xc3\xa9", mode));      // one character only
+        EXPECT_TRUE(cc::glob_match("?@x", "\xe6\x9d\x8e@x", mode));      // 李, 3 bytes
+        EXPECT_TRUE(cc::glob_match("?@x", "\xf0\x9f\x98\x80@x", mode));  // 4 bytes
+        EXPECT_TRUE(cc::glob_match("*?x", "\xc3\xa9\xc3\xa9x", mode));
+        EXPECT_TRUE(cc::glob_match("*\xc3\xa9", "a\xc3\xa9", mode));
+        EXPECT_TRUE(cc::glob_match("a*?", "a\xc3\xa9", mode));
+        EXPECT_TRUE(cc::glob(std::string("jos?"), mode).matches("jos\xc3\xa9"));
+        EXPECT_TRUE(cc::glob(std::string("*os?"), mode).matches("jos\xc3\xa9"));
+    }
+}
