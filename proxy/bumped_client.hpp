@@ -27,7 +27,8 @@ struct bumped_client {
           port(p),
           sni(std::move(n)),
           client_ip(ip),
-          corp(std::move(who)) {}
+          corp(std::move(who)),
+          by_address(!svc->shared.routes.inspected(host)) {}
     // Not copyable or movable: the sessions and their exchanges hold references into it.
     bumped_client(const bumped_client&) = delete;
     bumped_client& operator=(const bumped_client&) = delete;
@@ -42,6 +43,9 @@ struct bumped_client {
     std::string sni;
     core::ip_address client_ip;
     shared_identity corp;  // the connection's; a request's trusted header overrides it
+    // Bumped because its destination is an inspected name's address, not for its name (the
+    // front door bumps only those two ways): its requests are judged as on a sign-in host.
+    bool by_address;
 };
 
 }  // namespace consolegate::proxy

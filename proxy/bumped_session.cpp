@@ -245,6 +245,7 @@ core::http_request_view request_view(bumped_connection& c, exchange& r) {
     view.target = req.target();
     view.host = header_value(req.base(), http::field::host);
     view.sni = c.sni;
+    view.by_address = c.by_address;
     c.headers.clear();
     for (const auto& f : req.base()) c.headers.emplace_back(f.name_string(), f.value());
     view.headers.swap(c.headers);

@@ -200,6 +200,7 @@ core::http_request_view request_view(h2_exchange& x) {
     view.target = x.req.target();
     view.host = header_value(x.req, http::field::host);
     view.sni = x.c.sni;
+    view.by_address = x.c.by_address;
     for (const auto& f : x.req) view.headers.emplace_back(f.name_string(), f.value());
     view.body = std::string_view(x.body).substr(0, x.c.o.max_inspect_body);
     view.body_truncated = x.streaming || x.body.size() > x.c.o.max_inspect_body;

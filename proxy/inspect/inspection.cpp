@@ -151,7 +151,8 @@ bool json_media_type(std::string_view t) {
 }  // namespace
 
 bool inspection::signin_host() const {
-    return under(host_, signin_domain_of(host_)) || regional_signin_host(host_);
+    return at_signin_address_ || under(host_, signin_domain_of(host_)) ||
+           regional_signin_host(host_);
 }
 
 void inspection::read_body(bool signin_path, sign_in_flow flow) {
@@ -255,8 +256,11 @@ std::vector<sign_in_attempt> inspection::run() {
     bool is_saml = on_signin && first_seg("saml");
     bool is_federation = on_signin && last_seg("federation");
     bool is_switch = (aws_host() || on_signin) && last_seg("switchrole");
-    bool is_idc = core::is_access_portal_api_host(host_) && segs_.size() >= 2 &&
-                  segs_[0] == "federation" && (segs_[1] == "console" || segs_[1] == "credentials");
+    // The access portal's federation path at a sign-in address under another name is judged as
+    // the portal's (the portals share front ends with names the gateway cannot list).
+    bool is_idc = (core::is_access_portal_api_host(host_) || at_signin_address_) &&
+                  segs_.size() >= 2 && segs_[0] == "federation" &&
+                  (segs_[1] == "console" || segs_[1] == "credentials");
     auto surface = classify_surface(host_, segs_, on_signin);
     bool body_path = on_signin || is_switch || is_idc || surface != surface_endpoint::none;
     auto body_flow = surface != surface_endpoint::none ? flow_of(surface)

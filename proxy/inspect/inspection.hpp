@@ -65,6 +65,10 @@ class inspection {
         // connection (and so the upstream) is for.
         auto sni = host_of(req.sni);
         if (!aws_name(host_) && aws_name(sni)) host_ = std::move(sni);
+        // A connection to a sign-in address under a name the gateway does not inspect (an alias
+        // AWS serves sign-in under, a shared front end): what reached that address is judged as
+        // sign-in, whatever it is called; with nothing recognisable it is forwarded.
+        at_signin_address_ = req.by_address;
         // RFC 9112 §3.2: a request target has no fragment. One that does is read up to '#' by
         // some servers and whole by others, so it is denied (run()), never cut and judged.
         fragment_ = req.target.find('#') != std::string_view::npos;
@@ -88,9 +92,10 @@ class inspection {
     // The partition's sign-in domain and its names, and AWS Sign-In's regional names
     // (signin.<region>.amazonaws.com, <region>.oauth.signin.aws, signin-fips.<region>…): the
     // unrecognised-path rule already counts the regional names as sign-in hosts, so every flow is
-    // read there too; a /saml or /authenticate post to one is never "no sign-in".
+    // read there too; a /saml or /authenticate post to one is never "no sign-in". A connection
+    // bumped by address (req.by_address) counts as one under whatever name it carries.
     bool signin_host() const;
-    bool aws_host() const { return under(host_, site_domain_of(host_)); }
+    bool aws_host() const { return at_signin_address_ || under(host_, site_domain_of(host_)); }
     bool last_seg(std::string_view s) const { return !segs_.empty() && segs_.back() == s; }
     bool first_seg(std::string_view s) const { return !segs_.empty() && segs_.front() == s; }
     bool is_post() const { return iequals(req_.method, "POST"); }
@@ -160,6 +165,7 @@ class inspection {
     const options& opt_;
     std::string host_;
     bool host_invalid_ = false;
+    bool at_signin_address_ = false;  // req.by_address: judged as a sign-in host
     bool fragment_ = false;
     bool path_ambiguous_ = false;
     bool query_semicolon_ = false;

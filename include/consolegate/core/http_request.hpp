@@ -25,6 +25,10 @@ struct http_request_view {
     std::string_view target;  // origin-form "/path?query" (absolute-form already reduced)
     std::string_view host;    // Host header as sent (case, port and trailing dot not normalised)
     std::string_view sni;     // TLS server name of the connection; empty if none
+    // The connection was inspected because its destination is an address an inspected name
+    // resolves to, not because of its name (docs/proxy.md): a name the gateway does not know that
+    // serves what a sign-in host serves. The inspector judges it as a sign-in host.
+    bool by_address = false;
     std::vector<std::pair<std::string_view, std::string_view>>
         headers;                  // in order, duplicates kept
     std::string_view body;        // de-chunked, at most the inspection cap

@@ -10,6 +10,7 @@ Bounded: one gateway per test class (three), every socket operation with a timeo
 45 s in all)."""
 import json
 import os
+import runpy
 import socket
 import ssl
 import subprocess
@@ -18,7 +19,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gateway"))
-from harness import BINARY, PROD, SANDBOX, Gateway, wait_until  # noqa: E402
+from harness import BINARY, PROD, SANDBOX, SOURCE_DIR, Gateway, wait_until  # noqa: E402
 from standin_dns import StandinDNS  # noqa: E402
 
 SIGNIN = "signin.aws.amazon.com"
@@ -66,6 +67,9 @@ STANDIN_RECORDS = {
     "deep.evil.test": ("CNAME", "login.evil.test."),
     "shared.evil.test": "127.0.0.1",
     "v6.evil.test": "::ffff:127.0.0.1",
+    # A name the stand-in AWS serves with a valid certificate (as AWS could serve sign-in under a
+    # name the gateway does not know), at sign-in's address.
+    "alias.evil.test": "127.0.0.1",
     "elsewhere.evil.test": "127.0.0.2",
     "garbage.evil.test": ("GARBAGE",),
     "mismatch.evil.test": ("MISMATCH",),
@@ -126,12 +130,20 @@ class Recorder:
         self.sock.close()
 
 
+# The stand-in AWS's certificate names (scripts/demo-origin.py), plus ALIAS: its upstream TLS
+# verifies, so only judgement stands between a request for it and the origin.
+ALIAS = "alias.evil.test"
+ORIGIN_HOSTS = runpy.run_path(os.path.join(SOURCE_DIR, "scripts", "demo-origin.py"))[
+    "DEFAULT_HOSTS"] + [ALIAS]
+
+
 class evasion(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dns = StandinDNS(STANDIN_RECORDS)
         try:
-            cls.gw = EvasionGateway(cls.dns.port).start()
+            cls.gw = EvasionGateway(cls.dns.port, override_hosts=(ALIAS,),
+                                    origin_args=["--hosts", ",".join(ORIGIN_HOSTS)]).start()
         except Exception:
             cls.dns.close()
             raise
@@ -335,6 +347,45 @@ class evasion(unittest.TestCase):
                 "sni login.evil.test", lambda: self.sni(form_request("/switchrole", body),
                                                         host="login.evil.test"),
                 (421,), "misdirected")
+
+    def test_a_name_at_a_sign_in_address_is_judged_as_sign_in(self):
+        # A name the gateway does not inspect, at an address a sign-in name resolves to, that the
+        # origin serves with a valid certificate (an alias AWS serves sign-in under, a name the
+        # gateway does not know yet). It is bumped by address; before, its requests were judged
+        # under a host the inspector did not know ("no-sign-in") and forwarded: only upstream TLS
+        # verification stood in the way. Now they are judged as on a sign-in host.
+        port = self.gw.ports["origin"]
+        forbidden = {
+            "switch role": form_request("/switchrole", "account=%s&roleName=Admin" % PROD,
+                                        host=ALIAS),
+            "IAM user": form_request("/authenticate", "account=%s&username=bob&password=x"
+                                     % PROD, host=ALIAS),
+            "an unknown path": form_request("/v2/newflow", "account=%s&roleName=Admin" % PROD,
+                                            host=ALIAS),
+            "Identity Center": ("GET /federation/console?account_id=%s&role_name=Admin HTTP/1.1"
+                                "\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                                % (PROD, ALIAS)).encode(),
+            "a body it cannot read": form_request("/switchrole", "\x00account\x01%s" % PROD,
+                                                  host=ALIAS, ctype="application/x-protobuf"),
+        }
+        for name, req in forbidden.items():
+            with self.subTest(variant=name, via="connect"):
+                self.assert_denied_and_recorded(
+                    name, lambda: self.tunnel("%s:%d" % (ALIAS, port), ALIAS, req)[1])
+            with self.subTest(variant=name, via="sni"):
+                self.assert_denied_and_recorded(name, lambda: self.sni(req, host=ALIAS))
+        events = [e for e in self.gw.events() if e.get("host") == ALIAS and e["account"] == PROD]
+        self.assertTrue(events and all(e["enforced"] == "deny" for e in events), events)
+        # An allowed account, and a page that carries no sign-in, still reach the origin: judged,
+        # not refused.
+        for req in (form_request("/switchrole", "account=%s&roleName=Admin" % SANDBOX,
+                                 host=ALIAS),
+                    ("GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % ALIAS)
+                    .encode()):
+            before = len(self.gw.origin_requests())
+            status, inner = self.tunnel("%s:%d" % (ALIAS, port), ALIAS, req)
+            self.assertEqual((status, status_of(inner)), (200, 200), inner[:300])
+            self.assertEqual(len(self.gw.origin_requests()), before + 1)
 
     def test_plain_http_to_sign_in_by_address_or_alias_is_not_forwarded(self):
         port = self.gw.ports["origin"]

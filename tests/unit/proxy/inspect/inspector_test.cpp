@@ -195,6 +195,49 @@ TEST(inspector, foreign_host_header_on_an_aws_connection_is_judged_by_the_sni) {
     EXPECT_EQ(a[0].host, "signin.aws.amazon.com");
 }
 
+// A connection bumped because its destination is a sign-in address (docs/proxy.md): the name it
+// gives is not one the inspector knows, so what it carries is judged as on a sign-in host.
+TEST(inspector, a_name_at_a_sign_in_address_is_judged_as_a_sign_in_host) {
+    struct want {
+        const char* method;
+        const char* target;
+        const char* body;
+        core::sign_in_flow flow;
+    };
+    for (const auto& w : {
+             want{"POST", "/switchrole", "account=444455556666&roleName=X",
+                  core::sign_in_flow::switch_role},
+             want{"POST", "/authenticate", "account=444455556666&username=bob",
+                  core::sign_in_flow::iam_user},
+             want{"GET", "/federation/console?account_id=444455556666&role_name=X", "",
+                  core::sign_in_flow::identity_center},
+             want{"POST", "/some/new/path", "account=444455556666&roleName=X",
+                  core::sign_in_flow::switch_role},
+         }) {
+        auto v = request(w.method, "alias.example.net", w.target, w.body);
+        v.sni = "alias.example.net";
+        EXPECT_TRUE(ci::inspect(v, {}).empty()) << w.target;  // by name alone: not AWS
+        v.by_address = true;
+        auto a = ci::inspect(v, {});
+        ASSERT_FALSE(a.empty()) << w.target;
+        EXPECT_EQ(a[0].flow, w.flow) << w.target;
+        ASSERT_TRUE(a[0].account) << w.target;
+        EXPECT_EQ(a[0].account->str(), "444455556666");
+        EXPECT_EQ(a[0].host, "alias.example.net");  // the record names what was asked for
+    }
+    // A body the inspector cannot read there is refused, as on a sign-in host.
+    auto v = request("POST", "alias.example.net", "/x", "\x01\x02");
+    v.headers.emplace_back("Content-Type", "application/octet-stream");
+    v.by_address = true;
+    auto a = ci::inspect(v, {});
+    ASSERT_FALSE(a.empty());
+    EXPECT_FALSE(a[0].parse_error.empty());
+    // With nothing recognisable it is forwarded.
+    auto page = request("GET", "alias.example.net", "/");
+    page.by_address = true;
+    EXPECT_TRUE(ci::inspect(page, {}).empty());
+}
+
 TEST(inspector, sigv4a_credential_is_read) {
     auto v = request("GET", "s3.console.aws.amazon.com", "/");
     v.headers.emplace_back("Authorization",
