@@ -10,6 +10,7 @@
 
 #include "cli.hpp"
 #include "commands.hpp"
+#include "consolegate/audit/event.hpp"
 #include "consolegate/core/host_pattern.hpp"
 #include "consolegate/core/time.hpp"
 #include "consolegate/inspect/http_file.hpp"
@@ -89,6 +90,25 @@ json::object attempt_json(const judged_attempt& ja) {
     o["rules_matched"] = std::move(matched);
     o["event_id"] = ja.event_id;
     return o;
+}
+
+// Request bytes (a percent-decoded alias, a role or user name, the file name) are printed as
+// valid UTF-8, as every audit sink writes them (audit::valid_utf8; JSON is UTF-8, RFC 8259
+// §8.1): a byte sequence that is not UTF-8 becomes U+FFFD instead of making the line unreadable.
+void repair_utf8(json::value& v) {
+    if (auto* s = v.if_string()) {
+        if (!audit::is_valid_utf8(*s)) *s = audit::valid_utf8(*s);
+    } else if (auto* a = v.if_array()) {
+        for (auto& e : *a) repair_utf8(e);
+    } else if (auto* o = v.if_object()) {
+        for (auto& kv : *o) repair_utf8(kv.value());
+    }
+}
+
+void print_line(json::object out) {
+    json::value v(std::move(out));
+    repair_utf8(v);
+    std::puts(json::serialize(v).c_str());
 }
 
 }  // namespace
@@ -217,7 +237,7 @@ int cmd_explain(int argc, char** argv) {
         out["request"] = name;
         if (!file) {
             out["error"] = "not an HTTP request: " + why;
-            std::puts(json::serialize(out).c_str());
+            print_line(std::move(out));
             status = 1;
             continue;
         }
@@ -233,7 +253,7 @@ int cmd_explain(int argc, char** argv) {
         for (auto& kv : result) out.insert_or_assign(kv.key(), std::move(kv.value()));
         out["elevation_feed"] = feed_note;
         out["now"] = core::format_rfc3339(now);
-        std::puts(json::serialize(out).c_str());
+        print_line(std::move(out));
     }
     return status;
 }

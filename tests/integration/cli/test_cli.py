@@ -54,6 +54,20 @@ class ExplainTest(unittest.TestCase):
         self.assertEqual((d["effect"], d["account"], d["alias"], d["user"]), ("allow", "111122223333", "acme-sandbox", "bob"))
         self.assertNotIn("hunter2", r.stdout)
 
+    def test_bytes_that_are_not_utf8_are_printed_as_valid_json(self):
+        # A percent-decoded alias and role, and raw bytes in the user name, that are not UTF-8:
+        # the line stays UTF-8 JSON (U+FFFD in their place) and the attempt is still judged.
+        req = (b"POST /authenticate HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n"
+               b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+               b"account=%C0%B2prod%FF&roleName=Admin%FE&username=b\xffob")
+        r = subprocess.run([BINARY, "explain", "--config", POLICY, "-"], capture_output=True,
+                           timeout=60, input=req)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = json.loads(r.stdout.decode("utf-8"))  # strict: raises on any invalid byte
+        self.assertEqual((d["effect"], d["reason"]), ("deny", "unknown-alias"))
+        self.assertIn("\ufffd", d["alias"])
+        self.assertTrue(d["alias"].endswith("prod\ufffd"))
+
     def test_bad_input_gets_a_clear_error(self):
         r = cg("explain", "--config", POLICY, "--now", "yesterday", os.path.join(CORPUS, "static-asset.http"))
         self.assertEqual(r.returncode, 2)
