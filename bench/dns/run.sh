@@ -3,8 +3,9 @@
 # upstream, same warmed workload, same 4 MiB UDP receive buffer (consolegate asks for 4 MiB, see
 # dns/listeners.cpp; with the default buffer the peers dropped ~1500 queries of dnsperf's first
 # burst, and every lost query held one of dnsperf's 500 slots for its 2 s timeout). Server pinned to CPU 0, dnsperf to CPU 1; each server's CPU
-# share comes from /proc/<pid>/stat (utime+stime of all its threads) so the figure compared is
-# queries/s per server core. The upstream is frozen (SIGSTOP) after warm-up: a cache miss shows
+# share comes from the scheduler's run time of all its threads (/proc/<pid>/task/*/schedstat, in
+# ns: the 100 Hz utime+stime ticks moved single rounds by several percent), so the figure
+# compared is queries/s per server core; the user/system split is still read in ticks. The upstream is frozen (SIGSTOP) after warm-up: a cache miss shows
 # up as a lost query. Every run is bounded (dnsperf -l).
 #
 #   bench/dns/run.sh [build-dir]      (default build dir: ./build; needs target consolegate)
@@ -21,6 +22,7 @@
 # (tests/support/dns/serve_main.cpp, target cg_dns_serve) for a comparison with older figures.
 # Needs: nsd, unbound, dnsdist, dnsperf, taskset (apt-get install -y dnsperf dnsdist).
 set -euo pipefail
+. "$(dirname "$0")/../lib.sh"   # cpu_ns
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$ROOT/build}
@@ -54,7 +56,6 @@ trap cleanup EXIT
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # start CMD...: runs in its own process group, records the group leader's pid in $STARTED.
 start() { setsid "$@" >>"$DIR/log" 2>&1 & STARTED=$!; PIDS+=("$STARTED"); }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 wait_port() {  # port zone
   for _ in $(seq 1 100); do
     dig @127.0.0.1 -p "$1" "$2" SOA +tries=1 +time=1 >/dev/null 2>&1 && return 0; sleep 0.1
@@ -103,11 +104,10 @@ bench() {  # name port pid
   wait_port "$port" h1.bench.test
   taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$DIR/queries" -n 2 -t 2 >/dev/null 2>&1
   kill -STOP -- "-$NSD_PID"
-  local t0 c0 t1 c1 hz out qps lost share u0 u1 r0 r1
-  hz=$(getconf CLK_TCK)
-  t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); u0=$(cpu_split "$pid"); r0=$(rcvbuf_errors)
+  local t0 c0 t1 c1 hz=1000000000 out qps lost share u0 u1 r0 r1   # c0, c1: ns
+  t0=$(date +%s.%N); c0=$(cpu_ns "$pid"); u0=$(cpu_split "$pid"); r0=$(rcvbuf_errors)
   out=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$DIR/queries" -l "$SECONDS_RUN" -c 4 -q 500 -t 2 2>&1)
-  t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); u1=$(cpu_split "$pid"); r1=$(rcvbuf_errors)
+  t1=$(date +%s.%N); c1=$(cpu_ns "$pid"); u1=$(cpu_split "$pid"); r1=$(rcvbuf_errors)
   # p99 at a fixed 50k q/s, from dnsperf's per-answer latencies (-v).
   local p99
   p99=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$DIR/queries" -l 3 -Q 50000 -t 2 -v 2>/dev/null |
