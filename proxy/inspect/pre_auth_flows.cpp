@@ -145,10 +145,12 @@ void inspection::saml() {
 
 // portal.sso.<region>.amazonaws.com/federation/console|credentials?account_id=&role_name=
 void inspection::identity_center() {
-    auto target = req_.target;
-    target = target.substr(0, target.find('?'));
-    while (target.size() > 1 && target.back() == '/') target.remove_suffix(1);
-    bool portal_credentials = target == "/federation/credentials";
+    // GetRoleCredentials hands out API keys the gateway never sees again, so it is judged
+    // without the console link's leniency (policy.portal_console_without_user). Read on the
+    // resolved path, as the flow was recognised: every federation path but exactly
+    // /federation/console is credentials ("//", "%63", "..", ";", a case change or a longer
+    // path on the raw target passed as a console link while AWS may route it to credentials).
+    bool portal_credentials = !(segs_.size() == 2 && segs_[1] == "console");
     std::string src;
     auto accounts = values({"account_id"}, &src);
     auto roles = values({"role_name"}, nullptr);

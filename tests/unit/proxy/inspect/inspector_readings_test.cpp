@@ -276,3 +276,34 @@ TEST(inspector_readings, parameter_names_are_read_as_widely_as_any_reader_does) 
         return x.parse_error.find("several different SAMLResponse") != std::string::npos;
     }));
 }
+
+// GetRoleCredentials hands out API keys the gateway never sees again, so an elevation gate is
+// decided there without the portal_console_without_user leniency. Every spelling the path
+// reader resolves to the portal's federation endpoint but that is not exactly
+// /federation/console is credentials (before: only the literal target "/federation/credentials"
+// was, so "//", "%63", "..", ";" or a case change passed as a console link).
+TEST(inspector_readings, portal_credentials_are_every_federation_path_but_the_console_link) {
+    const char* host = "portal.sso.us-east-1.amazonaws.com";
+    for (const char* path :
+         {"/federation/credentials", "/federation/credentials/", "/federation//credentials",
+          "/federation/%63redentials", "/Federation/Credentials", "/federation/credentials;a=b",
+          "/x/../federation/credentials", "/federation/./credentials", "/federation/credentials/x",
+          "/federation/console/x", "//federation/credentials"}) {
+        SCOPED_TRACE(path);
+        auto a = ci::inspect(
+            request("GET", host,
+                    std::string(path) + "?account_id=444455556666&role_name=AdministratorAccess"),
+            {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::identity_center);
+        EXPECT_TRUE(a[0].portal_credentials);
+    }
+    for (const char* path : {"/federation/console", "/federation/console/", "//federation/console",
+                             "/Federation/Console", "/federation/console;a=b"}) {
+        SCOPED_TRACE(path);
+        auto a = ci::inspect(
+            request("GET", host, std::string(path) + "?account_id=444455556666&role_name=A"), {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_FALSE(a[0].portal_credentials);
+    }
+}
