@@ -16,6 +16,8 @@ using core::sign_in_attempt;
 using core::sign_in_flow;
 
 constexpr std::string_view binding_source_name = "session-binding";
+// The source the inspector gives /v1/authorize without a session (proxy/inspect/surface.cpp).
+constexpr std::string_view inspect_authorize_source = "path:/v1/authorize";
 
 // A pre-auth attempt of a flow that begins a new console session: the request is about the
 // session it asks for, not about the one its cookies may still name.
@@ -63,6 +65,15 @@ sign_in_attempt session_attempt(const std::vector<sign_in_attempt>& attempts,
         a.host = h->host;
     }
     return a;
+}
+
+// aws login's browser step (/v1/authorize) on a request without a readable aws-userInfo: the
+// inspector could name no account, but AWS authorizes the CLI for the console session the
+// request's cookies carry, so a bound session decides it as if the cookie had named it.
+bool authorize_without_identity(const sign_in_attempt& a) {
+    return a.flow == sign_in_flow::cli_sign_in && a.phase == auth_phase::pre_auth &&
+           a.parse_error.empty() && !a.account && a.alias.empty() &&
+           a.source == inspect_authorize_source;
 }
 
 }  // namespace
@@ -119,6 +130,12 @@ void check_session_binding(std::vector<sign_in_attempt>& attempts,
         const auto& id = found.identity;
         for (auto& a : attempts) {
             bool ams_without = a.flow == sign_in_flow::ams_change && !a.account && a.alias.empty();
+            if (authorize_without_identity(a)) {
+                a.phase = auth_phase::post_auth;
+                a.source = std::string(binding_source_name);
+                take_identity(a, id);
+                continue;
+            }
             if (!identity_from_session(a) && !ams_without) continue;
             if (a.flow == sign_in_flow::console_session) {
                 if (!a.parse_error.empty()) continue;  // denied as unreadable / ambiguous

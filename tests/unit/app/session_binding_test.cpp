@@ -59,7 +59,13 @@ std::shared_ptr<const policy_snapshot> snapshot(core::unbound_session_action unb
     elevated.name = "gated";
     elevated.effect = core::rule_effect::allow_with_elevation;
     elevated.accounts = {*core::account_id::parse(gated)};
-    p.rules = {allow, elevated};
+    // CLI credentials (aws login) for the allowed account are refused: the console is not.
+    core::rule_config no_cli;
+    no_cli.name = "no-cli";
+    no_cli.effect = core::rule_effect::deny;
+    no_cli.accounts = {*core::account_id::parse(allowed)};
+    no_cli.flows = {sign_in_flow::cli_sign_in};
+    p.rules = {allow, elevated, no_cli};
     return make_policy_snapshot(std::move(cfg));
 }
 
@@ -311,6 +317,42 @@ std::vector<binding_case> cases() {
          allowed,
          "bob",
          "action=iam-user-authentication&account=111111111111&username=bob"},
+        // aws login's browser step hands the CLI credentials for the session's identity: a
+        // request that drops aws-userInfo is still the bound session's (before: a pre-auth
+        // attempt with no account, allowed as unknown-account, around a cli-sign-in deny).
+        {"cli_authorize_is_judged_on_the_session_it_authorizes",
+         {one},
+         "us-east-1.signin.aws.amazon.com",
+         "/v1/authorize?response_type=code&code_challenge_method=SHA-256",
+         {ui(one), creds_one},
+         ua::deny,
+         effect::deny,
+         reason::rule_deny,
+         "bound",
+         allowed,
+         "alice"},
+        {"cli_authorize_without_user_info_is_judged_on_the_binding",
+         {one},
+         "us-east-1.signin.aws.amazon.com",
+         "/v1/authorize?response_type=code&code_challenge_method=SHA-256",
+         {creds_one, signed_one},
+         ua::deny,
+         effect::deny,
+         reason::rule_deny,
+         "bound",
+         allowed,
+         "alice"},
+        {"cli_authorize_without_user_info_in_migration_is_judged_on_the_binding",
+         {one},
+         "signin.aws.amazon.com",
+         "/v1/authorize?response_type=code",
+         {creds_one},
+         ua::cookie,
+         effect::deny,
+         reason::rule_deny,
+         "bound",
+         allowed,
+         "alice"},
         {"switch_role_from_an_unbound_session_is_denied",
          {},
          "signin.aws.amazon.com",
