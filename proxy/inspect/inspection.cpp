@@ -324,19 +324,30 @@ std::vector<sign_in_attempt> inspection::run() {
              "parameter");
     }
     cookies();
-    read_surface(surface, params_, segs_, base(body_flow, auth_phase::pre_auth, ""),
-                 session_ ? &*session_ : nullptr, out_);
+    read_surface(surface, params_, segs_, base(body_flow, auth_phase::pre_auth, ""), sessions_,
+                 out_);
     sigv4();
     ams();
-    for (auto& a : out_) {
-        if (a.flow == sign_in_flow::ams_change && session_ && !a.account) {
-            a.account = session_->account;
-            a.alias = session_->alias;
-            a.role_name = session_->role_name;
-            a.permission_set = session_->permission_set;
-            a.user = session_->user;
+    // A change request acts in the console session: one attempt per identity the cookies name
+    // (before: the first cookie's alone, so a second session's account escaped the guardrail).
+    std::vector<sign_in_attempt> changes;
+    for (auto it = out_.begin(); it != out_.end();) {
+        if (it->flow == sign_in_flow::ams_change && !it->account && !sessions_.empty()) {
+            for (const auto& s : sessions_) {
+                auto a = *it;
+                a.account = s.account;
+                a.alias = s.alias;
+                a.role_name = s.role_name;
+                a.permission_set = s.permission_set;
+                a.user = s.user;
+                changes.push_back(std::move(a));
+            }
+            it = out_.erase(it);
+        } else {
+            ++it;
         }
     }
+    out_.insert(out_.end(), changes.begin(), changes.end());
 
     // A role or session ARN of another partition than the host's: AWS acts on its own
     // partition's principals only, so what it would do with this one is unknown (issue 19).

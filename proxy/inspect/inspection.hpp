@@ -176,7 +176,9 @@ class inspection {
     body_kind body_ = body_kind::none;
     std::string body_error_;
     bool bad_escape_ = false;
-    std::optional<sign_in_attempt> session_;  // from the aws-userInfo cookie, for ams_change
+    // Every distinct identity the request's aws-userInfo cookies name (for ams_change and aws
+    // login's authorize step): a browser may send several, and AWS may act on any of them.
+    std::vector<sign_in_attempt> sessions_;
     std::vector<sign_in_attempt> out_;
 };
 

@@ -25,7 +25,11 @@ void inspection::cookies() {
             a.user = !p.session_name.empty() ? p.session_name
                      : !p.user_name.empty()  ? p.user_name
                                              : info->username;
-            if (!session_) session_ = a;
+            auto same = [&](const sign_in_attempt& s) {
+                return s.account == a.account && s.alias == a.alias && s.role_name == a.role_name &&
+                       s.user == a.user;
+            };
+            if (std::none_of(sessions_.begin(), sessions_.end(), same)) sessions_.push_back(a);
         }
         out_.push_back(std::move(a));
     }

@@ -225,7 +225,7 @@ core::sign_in_flow flow_of(surface_endpoint e) {
 
 void read_surface(surface_endpoint e, const std::vector<param>& params,
                   const std::vector<std::string>& segs, const sign_in_attempt& base_in,
-                  const sign_in_attempt* session, std::vector<sign_in_attempt>& out) {
+                  const std::vector<sign_in_attempt>& sessions, std::vector<sign_in_attempt>& out) {
     if (e == surface_endpoint::none) return;
     auto base = base_in;
     base.flow = flow_of(e);
@@ -242,17 +242,20 @@ void read_surface(surface_endpoint e, const std::vector<param>& params,
             // signin:AuthorizeOAuth2Access is post-auth: the browser is signed in to the console
             // and its aws-userInfo cookie names the account the CLI will get credentials for.
             // Without a session the page asks the person to sign in first (judged on its own).
+            // With several aws-userInfo cookies AWS may authorize any of them: one attempt each.
             base.source = "path:/v1/authorize";
-            if (session) {
-                base.phase = auth_phase::post_auth;
-                base.source = "cookie:aws-userInfo";
-                base.account = session->account;
-                base.alias = session->alias;
-                base.role_name = session->role_name;
-                base.permission_set = session->permission_set;
-                base.user = session->user;
+            if (sessions.empty()) out.push_back(base);
+            for (const auto& session : sessions) {
+                auto a = base;
+                a.phase = auth_phase::post_auth;
+                a.source = "cookie:aws-userInfo";
+                a.account = session.account;
+                a.alias = session.alias;
+                a.role_name = session.role_name;
+                a.permission_set = session.permission_set;
+                a.user = session.user;
+                out.push_back(std::move(a));
             }
-            out.push_back(std::move(base));
             return;
         case surface_endpoint::oauth_token: read_token(params, base, out); return;
         case surface_endpoint::idc_portal:

@@ -57,11 +57,13 @@ surface_endpoint classify_surface(std::string_view host, const std::vector<std::
 
 core::sign_in_flow flow_of(surface_endpoint e);
 
-// Appends the attempts of endpoint `e`. `base` carries host, client and time; `session` is the
-// request's readable aws-userInfo attempt (nullptr without one). Never copies a parameter value
-// other than the grant type: codes, verifiers and tokens stay out of attempts (and so of logs).
+// Appends the attempts of endpoint `e`. `base` carries host, client and time; `sessions` are the
+// distinct identities of the request's readable aws-userInfo cookies (none without one). Never
+// copies a parameter value other than the grant type: codes, verifiers and tokens stay out of
+// attempts (and so of logs).
 void read_surface(surface_endpoint e, const std::vector<param>& params,
                   const std::vector<std::string>& segs, const core::sign_in_attempt& base,
-                  const core::sign_in_attempt* session, std::vector<core::sign_in_attempt>& out);
+                  const std::vector<core::sign_in_attempt>& sessions,
+                  std::vector<core::sign_in_attempt>& out);
 
 }  // namespace consolegate::inspect::detail

@@ -307,3 +307,41 @@ TEST(inspector_readings, portal_credentials_are_every_federation_path_but_the_co
         EXPECT_FALSE(a[0].portal_credentials);
     }
 }
+
+// The attempts that copy the console session (aws login's authorize step, an AMS change request)
+// are made for every identity the request's aws-userInfo cookies name: a browser can hold two
+// (other Path or Domain), and AWS may act on either (before: the first cookie's alone, so a
+// cli-sign-in or AMS rule on the second account was never asked).
+TEST(inspector_readings, session_copies_are_made_for_every_aws_user_info) {
+    auto cookie = [](const char* account) {
+        return std::string("aws-userInfo=%7B%22arn%22%3A%22arn%3Aaws%3Asts%3A%3A") + account +
+               "%3Aassumed-role%2FAdmin%2Falice%22%7D";
+    };
+    auto both = cookie("111122223333") + "; " + cookie("444455556666");
+    auto count = [](const std::vector<core::sign_in_attempt>& a, core::sign_in_flow f,
+                    const char* account) {
+        return std::count_if(a.begin(), a.end(), [&](const core::sign_in_attempt& x) {
+            return x.flow == f && x.account && x.account->str() == account;
+        });
+    };
+    auto v = request("GET", "signin.aws.amazon.com", "/v1/authorize?response_type=code");
+    v.headers.emplace_back("Cookie", both);
+    auto a = ci::inspect(v, {});
+    EXPECT_EQ(count(a, core::sign_in_flow::cli_sign_in, "111122223333"), 1);
+    EXPECT_EQ(count(a, core::sign_in_flow::cli_sign_in, "444455556666"), 1);
+    for (const auto& x : a) EXPECT_EQ(x.phase, core::auth_phase::post_auth);
+
+    auto c = request("POST", "us-east-1.console.aws.amazon.com", "/managedservices/api/rfc",
+                     R"({"ChangeTypeId":"ct-1opjmhuddw194","ChangeTypeVersion":"1.0"})");
+    c.headers.emplace_back("Content-Type", "application/json");
+    c.headers.emplace_back("Cookie", both);
+    a = ci::inspect(c, {});
+    EXPECT_EQ(count(a, core::sign_in_flow::ams_change, "111122223333"), 1);
+    EXPECT_EQ(count(a, core::sign_in_flow::ams_change, "444455556666"), 1);
+    // One cookie, one copy; the same identity twice is one.
+    auto twice = cookie("444455556666") + "; " + cookie("444455556666");
+    c.headers.back().second = twice;
+    a = ci::inspect(c, {});
+    EXPECT_EQ(count(a, core::sign_in_flow::ams_change, "444455556666"), 1);
+    EXPECT_EQ(count(a, core::sign_in_flow::ams_change, "111122223333"), 0);
+}
