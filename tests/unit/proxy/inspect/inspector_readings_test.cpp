@@ -345,3 +345,22 @@ TEST(inspector_readings, session_copies_are_made_for_every_aws_user_info) {
     EXPECT_EQ(count(a, core::sign_in_flow::ams_change, "444455556666"), 1);
     EXPECT_EQ(count(a, core::sign_in_flow::ams_change, "111122223333"), 0);
 }
+
+// getSigninToken's Session JSON: its access key ID is read under every spelling of "sessionId"
+// a case-insensitive or trimming reader accepts (before: exactly "sessionId", so a "SessionID"
+// beside it named an account nobody judged).
+TEST(inspector_readings, broker_session_ids_are_read_under_every_spelling) {
+    for (const char* session :
+         {"%7B%22sessionId%22%3A%22ASIAY34FZKBOKMUTVV7A%22%2C%22SessionID%22%3A%22"
+          "ASIAGO645SY5CWS4H4AN%22%7D",
+          "%7B%22sessionId%22%3A%22ASIAY34FZKBOKMUTVV7A%22%2C%22sessionId%20%22%3A%22"
+          "ASIAGO645SY5CWS4H4AN%22%7D"}) {
+        SCOPED_TRACE(session);
+        auto a = ci::inspect(
+            request("GET", "signin.aws.amazon.com",
+                    std::string("/federation?Action=getSigninToken&Session=") + session),
+            {});
+        EXPECT_TRUE(names_account(a, "609629065308"));
+        EXPECT_TRUE(names_account(a, "444455556666"));
+    }
+}

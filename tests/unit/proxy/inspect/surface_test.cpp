@@ -311,3 +311,23 @@ TEST(surface, regional_and_dual_stack_portals_name_their_instance) {
     EXPECT_EQ(a[0].idc_instance, "ssoins-7223753b6943f944");
     EXPECT_EQ(a[0].parse_error, "");
 }
+
+// The names these endpoints read are compared as every other parameter name (case-insensitively
+// and trimmed, docs/inspection.md), so a second spelling beside the expected one is read too
+// (before: an exact "grantType"/"startUrl" let " grantType" or "startUrl " carry an unjudged
+// grant or a foreign instance next to an accepted one).
+TEST(surface, second_spellings_of_the_grant_type_and_start_url_are_read) {
+    auto a = ci::inspect(
+        request("POST", "signin.aws.amazon.com", "/v1/token",
+                R"({"grantType":"authorization_code"," grantType":"client_credentials"})"),
+        {});
+    ASSERT_EQ(a.size(), 2u);
+    EXPECT_TRUE(std::any_of(a.begin(), a.end(), [](auto& x) { return !x.parse_error.empty(); }));
+    a = ci::inspect(request("POST", "oidc.eu-west-1.amazonaws.com", "/device_authorization",
+                            R"({"startUrl":"https://ours.awsapps.com/start",)"
+                            R"("startUrl ":"https://theirs.awsapps.com/start"})"),
+                    {});
+    ASSERT_EQ(a.size(), 2u);
+    EXPECT_TRUE(
+        std::any_of(a.begin(), a.end(), [](auto& x) { return x.idc_instance == "theirs"; }));
+}
