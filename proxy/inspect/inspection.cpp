@@ -67,17 +67,22 @@ std::string_view site_domain_of(std::string_view host) {
 }
 
 // <12 digits>-<suffix>: the multi-session console host label (observed with an 8-character
-// suffix; any non-empty [a-z0-9] suffix is accepted so a longer one is never missed).
-std::optional<core::account_id> multi_session_account(std::string_view host) {
+// suffix; any non-empty [a-z0-9] suffix is accepted so a longer one is never missed). A label
+// that starts with twelve digits and then ends or goes on with '-' but has another tail
+// ("-", "-ab-cd", "-ab_cd", no suffix) still names that account to a front end that reads the
+// digits: it is returned with `odd_shape` set, and judged as unreadable.
+std::optional<core::account_id> multi_session_account(std::string_view host, bool* odd_shape) {
+    if (odd_shape) *odd_shape = false;
     auto console_domain = console_domain_of(host);
     if (!under(host, console_domain)) return std::nullopt;
     auto label = first_label(labels_before(host, console_domain));
-    if (label.size() < 14 || label.size() > 63 || label[12] != '-') return std::nullopt;
-    auto tail = label.substr(13);
-    if (!std::all_of(tail.begin(), tail.end(),
-                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); })) {
-        return std::nullopt;
-    }
+    if (label.size() < 12 || !is_digits(label.substr(0, 12))) return std::nullopt;
+    if (label.size() > 12 && label[12] != '-') return std::nullopt;
+    auto tail = label.size() > 13 ? label.substr(13) : std::string_view{};
+    bool usual = !tail.empty() && std::all_of(tail.begin(), tail.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    });
+    if (odd_shape) *odd_shape = !usual;
     return core::account_id::parse(label.substr(0, 12));
 }
 

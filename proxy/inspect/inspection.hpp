@@ -41,7 +41,8 @@ std::string_view first_label(std::string_view s);
 bool is_region(std::string_view s);
 // <12 digits>-<suffix>: the multi-session console host label (observed with an 8-character
 // suffix; any non-empty [a-z0-9] suffix is accepted so a longer one is never missed).
-std::optional<core::account_id> multi_session_account(std::string_view host);
+std::optional<core::account_id> multi_session_account(std::string_view host,
+                                                      bool* odd_shape = nullptr);
 // RFC 3986 section 5.2.4 dot-segment removal over a decoded, lowercased path; empty segments
 // dropped so "//saml/" and "/saml" read alike.
 std::vector<std::string> path_segments(std::string_view raw_path);

@@ -20,10 +20,14 @@ void inspection::host_label() {
                 out_.push_back(std::move(a));
             }
         }
-        if (auto acct = multi_session_account(h)) {
+        bool odd_shape = false;
+        if (auto acct = multi_session_account(h, &odd_shape)) {
             auto a = base(sign_in_flow::multi_session, auth_phase::session, "host");
             a.host = h;
             a.account = acct;
+            if (odd_shape) {
+                a.parse_error = "multi-session console host label of an unknown shape";
+            }
             out_.push_back(std::move(a));
         }
     }

@@ -364,3 +364,33 @@ TEST(inspector_readings, broker_session_ids_are_read_under_every_spelling) {
         EXPECT_TRUE(names_account(a, "444455556666"));
     }
 }
+
+// A console host whose first label starts with an account ID names that account to a front end
+// that reads the digits, whatever follows: the usual <12 digits>-<[a-z0-9]+> is a multi-session
+// attempt, any other tail is that attempt refused as unreadable (before: no sign-in, forwarded
+// unjudged).
+TEST(inspector_readings, console_labels_starting_with_an_account_name_it) {
+    for (const char* host : {"444455556666-abcdefgh.us-east-1.console.aws.amazon.com",
+                             "444455556666-abcdefgh.console.aws.amazon.com"}) {
+        auto a = ci::inspect(request("GET", host, "/console/home"), {});
+        ASSERT_EQ(a.size(), 1u) << host;
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::multi_session);
+        EXPECT_TRUE(names_account(a, "444455556666"));
+        EXPECT_EQ(a[0].parse_error, "");
+    }
+    for (const char* host : {"444455556666-abc-defg.us-east-1.console.aws.amazon.com",
+                             "444455556666-ab_cdefg.us-east-1.console.aws.amazon.com",
+                             "444455556666.us-east-1.console.aws.amazon.com",
+                             "444455556666-.us-east-1.console.aws.amazon.com"}) {
+        auto a = ci::inspect(request("GET", host, "/console/home"), {});
+        ASSERT_EQ(a.size(), 1u) << host;
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::multi_session);
+        EXPECT_TRUE(names_account(a, "444455556666"));
+        EXPECT_TRUE(refused(a)) << host;
+    }
+    for (const char* host : {"4444555566667-abcdefgh.us-east-1.console.aws.amazon.com",
+                             "44445555666x-abcdefgh.us-east-1.console.aws.amazon.com",
+                             "us-east-1.console.aws.amazon.com"}) {
+        EXPECT_TRUE(ci::inspect(request("GET", host, "/console/home"), {}).empty()) << host;
+    }
+}
