@@ -407,17 +407,21 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
 
     // Who TEAM elevations are matched on: the user the attempt names, else the Identity Center
     // user the pipeline established (the portal's token, the mapped corporate user).
+    // Nobody named, in any phase (a portal link, a switch-role link, an API key's request, a
+    // multi-session console host): the answer is never "you hold none" (elevation-missing).
     const std::string_view who = a.user.empty() ? std::string_view(a.idc_user) : a.user;
-    const bool user_unknown = who.empty() && a.phase == auth_phase::pre_auth;
+    const bool user_unknown = who.empty();
     auto lookup = [&] {
         elevation_match m;
         if (!account || !ev.set()) return m;
         // The IAM Identity Center portal's federation link with no user established: let
         // /federation/console through when someone is elevated for exactly this (account,
         // permission set) if the policy says so; the user is checked strictly on the console
-        // session's aws-userInfo right after. Never /federation/credentials.
+        // session's aws-userInfo right after. Never /federation/credentials, and no other flow:
+        // only the portal's console link is followed by a session judged per user.
         if (user_unknown) {
-            if (!a.portal_credentials && p.portal_console_if_anyone_elevated_ &&
+            if (a.flow == sign_in_flow::identity_center && a.phase == auth_phase::pre_auth &&
+                !a.portal_credentials && p.portal_console_if_anyone_elevated_ &&
                 ev.set()->active_for_anyone(*account, a.permission_set, now))
                 m.what = elevation_match::state::active;
             return m;

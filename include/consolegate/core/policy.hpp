@@ -39,10 +39,11 @@
 //     elevation_feed_stale). The user matched (by TEAM elevations and by `users` selectors
 //     alike) is attempt.user, else attempt.idc_user (the Identity Center user the pipeline
 //     established for a portal request: from AWS's answer for its token, or the mapped
-//     corporate user). A pre-auth attempt with neither is
-//     elevation_user_unknown, never elevation_missing; such an attempt (the portal's
-//     /federation/console link; never /federation/credentials) counts as elevated when anyone is
-//     elevated for that account and permission set and
+//     corporate user). An attempt with neither, in any phase (a portal link, a switch-role
+//     link, an API key's request, a multi-session console host), is elevation_user_unknown, never
+//     elevation_missing; of those, the portal's pre-auth /federation/console link alone (flow
+//     identity_center; never /federation/credentials, never another flow) counts as elevated
+//     when anyone is elevated for that account and permission set and
 //     policy_config::portal_console_if_anyone_elevated says so (the
 //     session's aws-userInfo cookie is then judged strictly on (user, account, permission set)),
 //     even if a plain allow matches too (the narrower grant wins; fail closed); otherwise an

@@ -414,11 +414,42 @@ INSTANTIATE_TEST_SUITE_P(
                  r.idc_user = "alice@example.com";
                  r.verdict = allow, r.why = R::elevation_active, r.rule = "prod-admin-elevated";
              }),
+        // Nobody named in any phase: strict (never "anyone elevated"), and never "you hold
+        // none" (elevation-missing) either: nobody knows who "you" is (docs/team.md "Nobody").
         with(idc("post-auth without a user stays strict", "012345678901", "AdministratorAccess",
                  ""),
              [](row& r) {
                  r.phase = P::post_auth;
-                 r.why = R::elevation_missing, r.rule = "prod-admin-elevated";
+                 r.why = R::elevation_user_unknown, r.rule = "prod-admin-elevated";
+             }),
+        with(idc("session phase without a user: unknown, not missing", "012345678901",
+                 "AdministratorAccess", ""),
+             [](row& r) {
+                 r.phase = P::session, r.flow = F::multi_session;
+                 r.why = R::elevation_user_unknown, r.rule = "prod-admin-elevated";
+             }),
+        with(idc("API key without a user: unknown, not missing", "012345678901",
+                 "AdministratorAccess", ""),
+             [](row& r) {
+                 r.phase = P::post_auth, r.flow = F::api_credentials;
+                 r.why = R::elevation_user_unknown, r.rule = "prod-admin-elevated";
+             }),
+        // "Anyone elevated" is the portal's /federation/console alone (policy.
+        // portal_console_without_user): a switch-role link naming the Identity Center role of
+        // someone else's elevation is not let through on it.
+        with(idc("switch role to an elevated IdC role, no user: not anyone-elevated",
+                 "012345678901", "AdministratorAccess", ""),
+             [](row& r) {
+                 r.flow = F::switch_role;
+                 r.role = "AWSReservedSSO_AdministratorAccess_0123456789abcdef";
+                 r.why = R::elevation_user_unknown, r.rule = "prod-admin-elevated";
+             }),
+        with(idc("SAML to an elevated IdC role, no session name: not anyone-elevated",
+                 "012345678901", "AdministratorAccess", ""),
+             [](row& r) {
+                 r.flow = F::saml;
+                 r.role = "AWSReservedSSO_AdministratorAccess_0123456789abcdef";
+                 r.why = R::elevation_user_unknown, r.rule = "prod-admin-elevated";
              }),
         with(idc("not elevated: another user", "012345678901", "AdministratorAccess",
                  "bob@example.com"),
