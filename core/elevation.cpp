@@ -157,9 +157,45 @@ elevation_match elevation_set::active_in_account(std::string_view user, account_
 }
 
 std::optional<clock::time_point> parse_iso8601(std::string_view s) noexcept {
-    // TEAM's AWSDateTime is RFC 3339 with a 'T' between date and time (no space form).
-    if (s.size() < 20 || s[10] == ' ') return std::nullopt;
-    return parse_rfc3339(s);
+    // TEAM's startTime and endTime are AppSync AWSDateTime: RFC 3339 with a 'T' between date
+    // and time (no space form), except that the seconds (and with them any fraction) may be
+    // left out ("2026-11-23T08:00Z") and the offset may carry seconds ("+05:30:00"). Rewritten
+    // to RFC 3339 here (at most 64 bytes; a longer value is no date-time), then parsed.
+    auto two_digits = [&](std::size_t at) {
+        return at + 1 < s.size() && s[at] >= '0' && s[at] <= '9' && s[at + 1] >= '0' &&
+               s[at + 1] <= '9';
+    };
+    if (s.size() < 17 || s.size() > 64 || s[10] == ' ' || s[13] != ':') return std::nullopt;
+    char buf[72];
+    std::size_t n = 0;
+    auto put = [&](std::string_view part) {
+        for (char c : part) buf[n++] = c;
+    };
+    put(s.substr(0, 16));  // YYYY-MM-DDThh:mm
+    std::size_t pos = 16;
+    if (s[pos] == ':') {
+        // seconds and fraction as they are
+        pos = s.find_first_of("Zz+-", pos);
+        if (pos == std::string_view::npos) return std::nullopt;
+        put(s.substr(16, pos - 16));
+    } else if (s[pos] == 'Z' || s[pos] == 'z' || s[pos] == '+' || s[pos] == '-') {
+        put(":00");  // no seconds, so no fraction either
+    } else {
+        return std::nullopt;
+    }
+    std::chrono::seconds offset_seconds{0};
+    auto zone = s.substr(pos);
+    if (zone.size() == 9 && (zone[0] == '+' || zone[0] == '-') && zone[6] == ':') {
+        if (!two_digits(pos + 7) || (s[pos + 7] - '0') * 10 + (s[pos + 8] - '0') > 59)
+            return std::nullopt;
+        offset_seconds = std::chrono::seconds((s[pos + 7] - '0') * 10 + (s[pos + 8] - '0'));
+        if (zone[0] == '-') offset_seconds = -offset_seconds;
+        zone = zone.substr(0, 6);
+    }
+    put(zone);
+    auto t = parse_rfc3339(std::string_view(buf, n));
+    if (!t) return std::nullopt;
+    return *t - offset_seconds;
 }
 
 namespace {

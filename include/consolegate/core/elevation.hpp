@@ -114,9 +114,10 @@ class elevation_set {
     std::size_t live_ = 0;
 };
 
-// ISO 8601 / RFC 3339 date-time as TEAM stores it (AWSDateTime): "2024-03-01T09:00:00Z",
-// fractional seconds and "+hh:mm" / "-hh:mm" offsets accepted; a date-time without an offset is
-// rejected (it would be read in an unknown zone), and so are years outside 1970..2200.
+// ISO 8601 / RFC 3339 date-time as TEAM stores it (AppSync AWSDateTime): "2024-03-01T09:00:00Z",
+// fractional seconds and "+hh:mm" / "-hh:mm" offsets accepted, and AWSDateTime's own forms: no
+// seconds ("2024-03-01T09:00Z") and an offset with seconds ("+05:30:00"). A date-time without an
+// offset is rejected (it would be read in an unknown zone), and so are years outside 1970..2200.
 std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_view s) noexcept;
 
 struct team_snapshot {

@@ -141,6 +141,38 @@ TEST(iso8601, accepts_rfc3339_forms) {
     EXPECT_EQ(at("2024-02-29T00:00:00Z") + 24h, at("2024-03-01T00:00:00Z"));
 }
 
+// TEAM's startTime and endTime are AppSync AWSDateTime values: seconds (and with them the
+// fraction) are optional, and the offset may carry seconds (±hh:mm:ss). A request written through
+// TEAM's GraphQL API in those forms is a valid item, not a malformed one to skip.
+TEST(iso8601, accepts_appsync_awsdatetime_forms) {
+    auto base = at("2026-11-23T08:00:00Z");
+    EXPECT_EQ(at("2026-11-23T08:00Z"), base);
+    EXPECT_EQ(at("2026-11-23T09:30+01:30"), base);
+    EXPECT_EQ(at("2026-11-23T13:30:00+05:30:00"), base);
+    EXPECT_EQ(at("2026-11-23T08:00:30+00:00:30"), base);
+    EXPECT_EQ(at("2026-11-23T07:59:30.250-00:00:30"), base + 250ms);
+    EXPECT_EQ(at("2026-11-23T08:00:00.123456789Z"), base + 123456789ns);
+    for (const char* bad :
+         {"2026-11-23T08:00", "2026-11-23T08Z", "2026-11-23T08:00.5Z",
+          "2026-11-23T08:00:00+05:30:0", "2026-11-23T08:00:00+05:30:60",
+          "2026-11-23T08:00:00+05:30:00:00", "2026-11-23T08:0Z", "2026-11-23T08:00+0530"}) {
+        EXPECT_FALSE(cc::parse_iso8601(bad)) << bad;
+    }
+}
+
+TEST(team_snapshot, reads_awsdatetime_without_seconds) {
+    auto snap = cc::parse_team_snapshot(
+        R"([{"id":"r1","username":"idc_alice","accountId":"333333333333","role":"Admin",)"
+        R"("startTime":"2026-11-23T09:00+01:00","duration":"1","status":"ended",)"
+        R"("endTime":"2026-11-23T08:30:00+00:00:00"}])",
+        "team.json");
+    ASSERT_TRUE(snap.document_ok);
+    ASSERT_EQ(snap.records.size(), 1u)
+        << (snap.diagnostics.empty() ? "" : snap.diagnostics[0].message);
+    EXPECT_EQ(snap.records[0].start, at("2026-11-23T08:00:00Z"));
+    EXPECT_EQ(snap.records[0].end_time, at("2026-11-23T08:30:00Z"));
+}
+
 TEST(iso8601, rejects_everything_else) {
     for (const char* bad :
          {"", "2026-11-23", "2026-11-23T08:00:00", "2026-11-23 08:00:00Z", "2026-13-01T00:00:00Z",
