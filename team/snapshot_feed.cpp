@@ -62,7 +62,7 @@ std::string snapshot_feed::poll() {
         status_.store(s);
         return "invalid TEAM snapshot: " + s->problem;
     }
-    s->skipped_items = snap.diagnostics.size();
+    s->skipped_items = snap.skipped;
     auto records = snap.records.size();
     s->set = std::make_shared<const core::elevation_set>(std::move(snap.records), window_);
     status_.store(s);

@@ -97,3 +97,15 @@ TEST_F(snapshot_feed_test, malformed_items_are_skipped_and_counted) {
     EXPECT_EQ(f.status()->skipped_items, 1u);
     EXPECT_TRUE(elevated(f, "2026-11-23T08:40:00Z"));
 }
+
+// Every malformed item is counted (`skipped` in `consolegate elevations`, the log line), not the
+// diagnostics, which stop at a cap and end with a "… more not listed" line of their own.
+TEST_F(snapshot_feed_test, every_malformed_item_is_counted_past_the_diagnostics_cap) {
+    std::string text = "[";
+    for (int i = 0; i < 150; ++i) text += R"({"id": "bad"}, )";
+    write(text + std::string(one_elevation).substr(1), at("2026-11-23T08:30:00Z"));
+    tm_::snapshot_feed f(file, 1h);
+    EXPECT_NE(f.poll().find("150 malformed skipped"), std::string::npos);
+    EXPECT_EQ(f.status()->skipped_items, 150u);
+    EXPECT_TRUE(elevated(f, "2026-11-23T08:40:00Z"));
+}
