@@ -88,6 +88,7 @@ class loader {
     void read_alias_file(const std::filesystem::path& p, const source_location& at);
     void read_org_export(const std::filesystem::path& p, const source_location& at);
     void read_team(const toml::table& t);
+    void check_team_effect(const toml::table& t);
     void read_audit(const toml::table& t);
     void read_admin(const toml::table& t);
     void read_identity(const toml::table& t);

@@ -263,6 +263,66 @@ bool loopback_url(std::string_view url) {
 
 }  // namespace
 
+// [team] keys that would validate and do nothing, refused at their line with the fix: the feed
+// is read only with `enabled = true`, DynamoDB only with an endpoint; timings that would make the
+// feed never, or only between polls, usable.
+void loader::check_team_effect(const toml::table& t) {
+    const auto& tm = cfg.team;
+    auto text = [](duration d) {
+        return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s"
+                                     : std::to_string(d.count()) + "ms";
+    };
+    const auto* dt = t.get("dynamodb") ? t.get("dynamodb")->as_table() : nullptr;
+    if (!tm.enabled) {
+        const std::string why =
+            " has no effect while team.enabled is false (the default): nothing reads TEAM, and "
+            "every allow-with-elevation rule denies (elevation-feed-stale); set `enabled = true` "
+            "in [team], or remove ";
+        for (std::string_view key :
+             {"snapshot_file", "staleness_limit", "clock_skew", "expired_lookback"}) {
+            if (const toml::node* n = t.get(key))
+                error(*n, "team." + std::string(key) + why + "the key");
+        }
+        if (dt) error(dt->source(), "[team.dynamodb]" + why + "the table");
+        return;
+    }
+    if (dt && tm.dynamodb.endpoint.empty()) {
+        error(dt->source(),
+              "[team.dynamodb] has no `endpoint`, so nothing reads the table: set endpoint = "
+              "\"https://dynamodb." +
+                  (tm.dynamodb.region.empty() ? std::string("<region>") : tm.dynamodb.region) +
+                  ".amazonaws.com\" (or remove [team.dynamodb])");
+    }
+    const toml::node* limit = t.get("staleness_limit");
+    if (tm.staleness_limit <= duration::zero()) {
+        error(limit ? limit->source() : t.source(),
+              "team.staleness_limit must be more than 0s: a feed older than that is always stale, "
+              "so every elevation-gated sign-in would be denied (elevation-feed-stale)");
+    } else if (!tm.dynamodb.endpoint.empty() && tm.staleness_limit < tm.dynamodb.poll_interval) {
+        error(limit ? limit->source() : t.source(),
+              "team.staleness_limit (" + text(tm.staleness_limit) +
+                  ") is shorter than team.dynamodb.poll_interval (" +
+                  text(tm.dynamodb.poll_interval) +
+                  "): the feed would go stale between two polls and deny every elevation-gated "
+                  "sign-in until the next; make it at least the poll interval (a few intervals, "
+                  "e.g. the default 15m, ride out a failed poll)");
+    }
+    if (dt && !tm.dynamodb.endpoint.empty()) {
+        if (tm.dynamodb.poll_interval < std::chrono::seconds(1)) {
+            const toml::node* n = dt->get("poll_interval");
+            error(n ? n->source() : dt->source(),
+                  "team.dynamodb.poll_interval must be at least 1s (" +
+                      text(tm.dynamodb.poll_interval) + " would Query TEAM's table in a loop)");
+        }
+        if (tm.dynamodb.request_timeout <= duration::zero()) {
+            const toml::node* n = dt->get("request_timeout");
+            error(n ? n->source() : dt->source(),
+                  "team.dynamodb.request_timeout must be more than 0s (every Query would time "
+                  "out, and the feed go stale)");
+        }
+    }
+}
+
 void loader::read_team(const toml::table& t) {
     section s(*this, t, "team");
     auto& tm = cfg.team;
@@ -330,6 +390,7 @@ void loader::read_team(const toml::table& t) {
         }
     }
     s.finish();
+    check_team_effect(t);
     if (!tm.snapshot_file.empty() && !tm.dynamodb.endpoint.empty())
         error(t.source(),
               "team: set either `snapshot_file` or [team.dynamodb] endpoint, not both "

@@ -553,18 +553,64 @@ profile = "team-reader"
     ASSERT_TRUE(defaults.cfg);
     EXPECT_EQ(defaults.cfg->team.dynamodb.poll_interval, std::chrono::seconds(15));
     for (const char* ok : {"http://localhost:8000", "http://[::1]:4567/", "http://127.0.0.9"}) {
-        auto l = load(minimal + "[team.dynamodb]\nendpoint = \"" + ok + "\"\nregion = \"x\"\n");
+        auto l = load(minimal + "[team]\nenabled = true\n[team.dynamodb]\nendpoint = \"" + ok +
+                      "\"\nregion = \"x\"\n");
         EXPECT_TRUE(l.cfg) << ok << all(l);
     }
     for (const char* bad : {"http://dynamodb.eu-west-1.amazonaws.com", "http://127.evil.test",
                             "http://10.0.0.1:8000", "http://[::1]evil"}) {
-        auto l = load(minimal + "[team.dynamodb]\nendpoint = \"" + bad + "\"\nregion = \"x\"\n");
-        EXPECT_TRUE(has(l, 10, "plain http:// only to a loopback host")) << bad << all(l);
+        auto l = load(minimal + "[team]\nenabled = true\n[team.dynamodb]\nendpoint = \"" + bad +
+                      "\"\nregion = \"x\"\n");
+        EXPECT_TRUE(has(l, 12, "plain http:// only to a loopback host")) << bad << all(l);
     }
     auto both = load(minimal +
-                     "[team]\nsnapshot_file = \"t.json\"\n[team.dynamodb]\n"
+                     "[team]\nenabled = true\nsnapshot_file = \"t.json\"\n[team.dynamodb]\n"
                      "endpoint = \"http://127.0.0.1:1\"\nregion = \"x\"\n");
     EXPECT_TRUE(has(both, 9, "not both")) << all(both);
+}
+
+// [team] keys that would validate and do nothing are refused at their line, with the fix: the
+// feed is read only with `enabled = true`, DynamoDB only with an endpoint, and timings that make
+// the feed never (or only now and then) usable are not timings.
+TEST(config_loader, team_keys_that_would_do_nothing_are_refused) {
+    auto r = load(minimal + "[team]\nsnapshot_file = \"t.json\"\n");
+    EXPECT_TRUE(has(r, 10, "team.snapshot_file has no effect while team.enabled is false"))
+        << all(r);
+    EXPECT_TRUE(has(r, 10, "set `enabled = true`")) << all(r);
+    r = load(minimal +
+             "[team]\nenabled = false\nstaleness_limit = \"5m\"\nclock_skew = \"30s\"\n"
+             "request_url = \"https://team.example/\"\n");
+    EXPECT_TRUE(has(r, 11, "team.staleness_limit has no effect")) << all(r);
+    EXPECT_TRUE(has(r, 12, "team.clock_skew has no effect")) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 2u) << all(r);  // request_url serves the block page anyway
+    r = load(minimal +
+             "[team.dynamodb]\nendpoint = \"https://dynamodb.eu-west-1.amazonaws.com\"\n"
+             "region = \"eu-west-1\"\n");
+    EXPECT_TRUE(has(r, 9, "[team.dynamodb] has no effect while team.enabled is false")) << all(r);
+    r = load(minimal +
+             "[team]\nenabled = true\nsnapshot_file = \"t.json\"\n[team.dynamodb]\n"
+             "region = \"eu-west-1\"\ntable = \"requests-abc-main\"\n");
+    EXPECT_TRUE(has(r, 12, "[team.dynamodb] has no `endpoint`, so nothing reads the table"))
+        << all(r);
+    EXPECT_TRUE(has(r, 12, "https://dynamodb.eu-west-1.amazonaws.com")) << all(r);
+    for (const char* bad : {"staleness_limit = \"0s\"",
+                            "staleness_limit = \"10s\"\n"
+                            "[team.dynamodb]\npoll_interval = \"15s\""}) {
+        r = load(minimal + "[team]\nenabled = true\n" + bad +
+                 (std::string(bad).find("dynamodb") == std::string::npos
+                      ? "\nsnapshot_file = \"t.json\"\n"
+                      : "\nendpoint = \"http://127.0.0.1:1\"\nregion = \"x\"\n"));
+        EXPECT_TRUE(has(r, 11, "team.staleness_limit")) << bad << all(r);
+    }
+    r = load(minimal +
+             "[team]\nenabled = true\n[team.dynamodb]\nendpoint = \"http://127.0.0.1:1\"\n"
+             "region = \"x\"\npoll_interval = \"0s\"\nrequest_timeout = \"0s\"\n");
+    EXPECT_TRUE(has(r, 14, "team.dynamodb.poll_interval")) << all(r);
+    EXPECT_TRUE(has(r, 15, "team.dynamodb.request_timeout")) << all(r);
+    r = load(minimal +
+             "[team]\nenabled = true\nsnapshot_file = \"t.json\"\n"
+             "staleness_limit = \"1m\"\n");
+    EXPECT_TRUE(r.cfg) << all(r);
 }
 
 TEST(config_loader, team_secrets_never_in_the_file) {
