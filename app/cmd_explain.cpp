@@ -134,6 +134,12 @@ json::object explain_request(const core::http_request_view& req, enforcement_inp
                          "corp_user", "reason", "reason_text", "rule"}) {
             out[key] = top.at(key);
         }
+        // Present only where the deciding attempt has them: the user TEAM was matched on when
+        // the request named none, where it came from, and the TEAM request that decided.
+        for (auto key : {"idc_user", "identity_source", "elevation_request", "elevation_ticket",
+                         "elevation_end"}) {
+            if (const auto* v = top.if_contains(key)) out[key] = *v;
+        }
     }
     out["attempts"] = std::move(attempts);
     return out;
@@ -195,7 +201,11 @@ int cmd_explain(int argc, char** argv) {
 
     // The simulator reads the TEAM snapshot as it is now, without its staleness limit, so
     // `--now` can replay any moment; the output says which feed it used.
-    std::string feed_note = "TEAM feed disabled: elevation-gated rules deny";
+    std::string feed_note =
+        cfg->team.enabled
+            ? "TEAM DynamoDB feed: explain reads only a team.snapshot_file, so elevation-gated "
+              "rules deny (elevation-feed-stale)"
+            : "TEAM feed disabled: elevation-gated rules deny";
     std::shared_ptr<const team::feed_status> feed_keep;
     auto elevations = core::elevation_view::unavailable();
     std::optional<team::snapshot_feed> feed;

@@ -269,6 +269,14 @@ TEST(portal_users, explain_shows_the_mapped_user) {
     EXPECT_EQ(a.at("idc_user").as_string(), "carol");
     EXPECT_EQ(a.at("identity_source").as_string(), "corp-mapping");
     EXPECT_EQ(a.at("reason").as_string(), "elevation-active");
+    // The deciding attempt's TEAM answer is on the top line too, with the user it was matched
+    // on: a script reading explain's summary sees which request let the sign-in through.
+    EXPECT_EQ(out.at("idc_user").as_string(), "carol");
+    EXPECT_EQ(out.at("identity_source").as_string(), "corp-mapping");
+    EXPECT_EQ(out.at("elevation_request").as_string(), a.at("elevation_request").as_string());
+    EXPECT_FALSE(out.at("elevation_request").as_string().empty());
+    EXPECT_EQ(out.at("elevation_end").as_string(), a.at("elevation_end").as_string());
+    EXPECT_TRUE(out.contains("elevation_ticket"));
 }
 
 }  // namespace
