@@ -187,7 +187,11 @@ bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const p
         }
     }
     std::uint16_t kept[3] = {0, 0, 0};
-    for (const auto& rr : rrs) ++kept[rr.section];
+    for (const auto& rr : rrs) {
+        if (rr.section == 2 && kept[2] == 0)
+            out.additional_at = static_cast<std::uint32_t>(rr.owner);
+        ++kept[rr.section];
+    }
 
     out.wire.assign(msg.begin(), msg.begin() + static_cast<std::ptrdiff_t>(std::min(keep, cut)));
     put16(&out.wire[0], 0);
@@ -234,13 +238,23 @@ std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t 
                           bool& truncated) noexcept {
     truncated = false;
     const std::size_t limit = std::min(response_limit(q, tcp, our_udp_size), out.size());
-    const std::size_t need = a.wire.size() + (q.edns ? 11 : 0);
-    if (need > limit) {
-        truncated = true;
-        return write_truncated(q, our_udp_size, out);
+    const std::size_t opt = q.edns ? 11 : 0;
+    std::size_t n = a.wire.size();
+    auto ttls_end = a.ttl_offsets.end();
+    if (n + opt > limit) {
+        // RFC 2181 §9: TC only when required data does not fit; the additional section is
+        // optional, so it goes first (the client's OPT stays). Off the hit path: only answers
+        // too large for the client get here.
+        if (a.additional_at == 0 || a.additional_at + opt > limit) {
+            truncated = true;
+            return write_truncated(q, our_udp_size, out);
+        }
+        n = a.additional_at;
+        ttls_end = std::lower_bound(a.ttl_offsets.begin(), a.ttl_offsets.end(), n);
     }
     std::uint8_t* p = out.data();
-    std::memcpy(p, a.wire.data(), a.wire.size());
+    std::memcpy(p, a.wire.data(), n);
+    if (n != a.wire.size()) put16(p + 10, 0);
     put16(p, q.id);
     const std::uint16_t up = get16(p + 2);
     std::uint16_t fl =
@@ -250,11 +264,10 @@ std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t 
     if ((up & flag::ad) && (q.do_bit || (q.flags & flag::ad))) fl |= flag::ad;
     put16(p + 2, fl);
     std::memcpy(p + header_size, q.qname.bytes.data(), q.qname.size);
-    for (const auto off : a.ttl_offsets) {
-        const std::uint32_t ttl = get32(p + off);
-        put32(p + off, stale_ttl ? *stale_ttl : (ttl > age ? ttl - age : 0));
+    for (auto it = a.ttl_offsets.begin(); it != ttls_end; ++it) {
+        const std::uint32_t ttl = get32(p + *it);
+        put32(p + *it, stale_ttl ? *stale_ttl : (ttl > age ? ttl - age : 0));
     }
-    std::size_t n = a.wire.size();
     if (q.edns) {
         writer w(std::span<std::uint8_t>(p + n, limit - n));
         write_opt(w, our_udp_size, 0, q.do_bit);

@@ -16,7 +16,11 @@ namespace consolegate::dns {
 struct cached_answer {
     std::vector<std::uint8_t> wire;  // ID 0, lowercased question, no OPT record
     std::vector<std::uint16_t> ttl_offsets;
-    std::uint32_t lifetime = 0;    // seconds the answer stays fresh; 0 = do not cache
+    std::uint32_t lifetime = 0;  // seconds the answer stays fresh; 0 = do not cache
+    // Where the additional section starts in `wire` (0: it has none). RFC 2181 §9: an answer
+    // whose answer and authority sections fit the client is sent without the additional section
+    // (optional data) instead of truncated.
+    std::uint32_t additional_at = 0;
     bool steered_rewrite = false;  // a CNAME chain into a steered name was replaced
     bool negative = false;         // NXDOMAIN or NODATA (RFC 2308): its own stale cap
 };
@@ -40,7 +44,9 @@ std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t 
                           std::uint16_t our_udp_size, std::span<std::uint8_t> out,
                           bool& truncated) noexcept;
 
-// The cache key: lowercased name, type, class, DO (a DO=1 answer carries RRSIGs).
+// The cache key: lowercased name, type, class, DO (a DO=1 answer carries RRSIGs) and CD (a CD=1
+// answer was not validated upstream and may be bogus: RFC 4035 §4.7 never lets it reach a CD=0
+// client).
 struct cache_key {
     std::array<char, max_name_size + 5> bytes;
     std::size_t size = 0;

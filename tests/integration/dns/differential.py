@@ -104,6 +104,12 @@ def front_door_questions():
                     ("WwW", "A"), ("AlIaS", "A"), ("X.DnAmE", "A"), ("NX.ExAmPlE.TeSt.", "A")):
         full = name if name.endswith(".") else f"{name}.{ex}"
         yield f"{full} {t}", query_wire(full, t)
+    # answers whose additional section alone does not fit the client's size: no TC, the required
+    # answer in full (RFC 2181 §9)
+    for t in ("MX", "ANY"):
+        yield f"mxmany {t} without EDNS", query_wire(f"mxmany.{ex}", t, edns=False)
+    yield "mxmany MX, 512 bytes", query_wire(f"mxmany.{ex}", "MX")[:-11] + bytes(
+        [0, 0, 41, 2, 0, 0, 0, 0, 0, 0, 0])
     # meta-TYPEs and zone transfers: a forwarder takes them no further than its front door
     for t in ("AXFR", "IXFR", "MAILA", "MAILB", "TSIG", "TKEY", "OPT", "TYPE128", "TYPE248"):
         yield f"www {t}", query_wire("www.example.test.", t)

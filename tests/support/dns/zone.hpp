@@ -30,6 +30,13 @@ inline std::string example_zone() {
         // A name the tests steer (steered.example.test) behind a chain longer than any fixed
         // depth and as an MX target: nsd hands its real address along in both answers.
         "steered IN A 198.51.100.66\nmx-steered IN MX 10 steered\n";
+    // Ten MX targets with both addresses: the answer fits 512 bytes, with the additional
+    // section it does not (RFC 2181 §9: no TC for that).
+    for (int i = 0; i < 10; ++i) {
+        const auto n = std::to_string(i);
+        z += "mxmany IN MX " + n + " m" + n + "\nm" + n + " IN A 198.51.100." + n + "\nm" + n +
+             " IN AAAA 2001:db8::" + n + "\n";
+    }
     for (int i = 0; i < 24; ++i) {
         z += "link" + std::to_string(i) + " IN CNAME " +
              (i + 1 < 24 ? "link" + std::to_string(i + 1) : std::string("steered")) + "\n";

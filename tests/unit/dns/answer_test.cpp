@@ -186,5 +186,48 @@ TEST(answer, cache_key_separates_do_bit) {
     EXPECT_EQ(k1.view(), k2.view());
 }
 
+// RFC 2181 §9: an answer that fits without its additional section is sent without it, not
+// truncated; one whose answer does not fit is still truncated.
+TEST(answer, additional_section_is_dropped_before_truncating) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("mx.example.com", rr_type::mx));
+    msg_builder m(7, flag::qr | flag::ra, 1, 1, 0, 12);
+    m.question("mx.example.com", rr_type::mx);
+    auto mx = msg_builder::name_rdata("mail.example.com");
+    mx.insert(mx.begin(), {0, 10});
+    m.rr("mx.example.com", rr_type::mx, 300, mx);
+    for (int i = 0; i < 12; ++i) {
+        std::vector<std::uint8_t> v6(16, static_cast<std::uint8_t>(i));
+        m.rr("mail.example.com", rr_type::aaaa, 300, v6);
+    }
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
+    ASSERT_GT(a.wire.size(), 512u);
+    ASSERT_NE(a.additional_at, 0u);
+    std::array<std::uint8_t, 4096> out{};
+    bool tc = true;
+    const auto n = render_answer(a, q, 100, std::nullopt, false, 1232, out, tc);
+    EXPECT_FALSE(tc);
+    EXPECT_EQ(n, a.additional_at);
+    EXPECT_FALSE(get16(&out[2]) & flag::tc);
+    EXPECT_EQ(get16(&out[6]), 1);
+    EXPECT_EQ(get16(&out[10]), 0);
+    EXPECT_EQ(get32(&out[a.ttl_offsets[0]]), 200u);  // the answer's TTL still counts down
+    cached_answer again;  // what goes out is a whole message: it reads back, without additionals
+    ASSERT_TRUE(normalize_answer(std::span(out).first(n), q, p, {}, again));
+    EXPECT_EQ(again.additional_at, 0u);
+    // With EDNS the client's OPT is kept.
+    const auto qe = parse_ok(make_query("mx.example.com", rr_type::mx, true));
+    EXPECT_EQ(render_answer(a, qe, 0, std::nullopt, false, 512, out, tc), a.additional_at + 11);
+    EXPECT_FALSE(tc);
+    EXPECT_EQ(get16(&out[10]), 1);
+    // Over TCP everything goes.
+    EXPECT_EQ(render_answer(a, q, 0, std::nullopt, true, 1232, out, tc), a.wire.size());
+    // An answer section too large itself: TC.
+    a.additional_at = 600;
+    render_answer(a, q, 0, std::nullopt, false, 1232, out, tc);
+    EXPECT_TRUE(tc);
+}
+
 }  // namespace
 }  // namespace consolegate::dns
