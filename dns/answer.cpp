@@ -202,7 +202,15 @@ bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const p
     std::uint32_t lifetime = UINT32_MAX;
     bool has_soa = false;
     std::uint32_t negative = UINT32_MAX;
-    const bool negative_answer = rc == rcode::nxdomain || (rc == rcode::noerror && counts[0] == 0);
+    // NXDOMAIN, or NODATA: no record of the type asked in the answer section, which may still
+    // hold the CNAME (or DNAME) chain to the name that has none (RFC 2308 §2.2). Either way the
+    // SOA carries the negative TTL (RFC 2308 §5), also after a chain.
+    bool negative_answer = rc == rcode::nxdomain;
+    if (rc == rcode::noerror) {
+        negative_answer = std::none_of(rrs.begin(), rrs.end(), [&](const rr_ref& rr) {
+            return rr.section == 0 && (rr.type == q.qtype || q.qtype == rr_type::any);
+        });
+    }
     for (const auto& rr : rrs) {
         if (rr.ttl_at > 65535) return false;
         std::uint32_t ttl = get32(&msg[rr.ttl_at]);

@@ -295,6 +295,22 @@ TEST_F(gateway, nxdomain_and_nodata_with_negative_caching) {
     EXPECT_EQ(gw.counters().cache_hits.load(), 1u);  // the second NXDOMAIN came from the cache
 }
 
+// RFC 2308 §5 after a CNAME (RFC 2308 §2.2: NODATA at the chain's end): the answer is as
+// negative as a plain NODATA, so the SOA's TTL is min(SOA TTL, MINIMUM) within negative_max_ttl
+// and the whole answer lives no longer than that. nsd's MINIMUM is 120; the cap 30.
+TEST_F(gateway, negative_ttl_after_a_cname_is_capped_like_any_negative_answer) {
+    auto o = base_options(nsd.port());
+    o.cache.negative_max_ttl = 30s;
+    running_gateway gw(o);
+    const std::string q = "nodata-alias.example.test MX +noall +authority";
+    EXPECT_EQ(first_ttl(t::dig(gw.port(), "www.example.test MX +noall +authority")), 30);
+    EXPECT_EQ(first_ttl(t::dig(gw.port(), q)), 30);
+    const auto forwarded = gw.counters().forwarded.load();
+    gw.advance(31s);  // past the negative cap (the CNAME itself has 300 s)
+    EXPECT_EQ(first_ttl(t::dig(gw.port(), q)), 30);
+    EXPECT_EQ(gw.counters().forwarded.load(), forwarded + 1);  // expired, asked again
+}
+
 TEST_F(gateway, large_answers_truncate_over_udp_and_complete_over_tcp) {
     running_gateway gw(base_options(nsd.port()));
     // Upstream truncates too (nsd honours our 1232): c-ares retries it over TCP.

@@ -186,6 +186,46 @@ TEST(answer, cache_key_separates_do_bit) {
     EXPECT_EQ(k1.view(), k2.view());
 }
 
+// RFC 2308 §2.2 and §5: NODATA at the end of a CNAME chain is negative like any other, its TTL
+// min(SOA TTL, MINIMUM) within negative_max_ttl; without an SOA it is not cached.
+TEST(answer, negative_ttl_after_a_cname_chain) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("alias.example.com", rr_type::mx));
+    auto soa_rdata = [](std::uint32_t minimum) {
+        auto rd = msg_builder::name_rdata("ns.example.com");
+        auto rn = msg_builder::name_rdata("h.example.com");
+        rd.insert(rd.end(), rn.begin(), rn.end());
+        for (std::uint32_t v : {1u, 2u, 3u, 4u, minimum}) {
+            for (int s = 24; s >= 0; s -= 8) rd.push_back(static_cast<std::uint8_t>(v >> s));
+        }
+        return rd;
+    };
+    auto chain = [&](bool soa) {
+        msg_builder m(7, flag::qr | flag::ra, 1, 1, soa ? 1 : 0, 0);
+        m.question("alias.example.com", rr_type::mx);
+        m.rr("alias.example.com", rr_type::cname, 3000, msg_builder::name_rdata("www.example.com"));
+        if (soa) m.rr("example.com", rr_type::soa, 600, soa_rdata(120));
+        return m.b;
+    };
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(chain(true), q, p, {}, a));
+    EXPECT_TRUE(a.negative);
+    EXPECT_EQ(a.lifetime, 120u);
+    ASSERT_TRUE(normalize_answer(chain(true), q, p, {0, 86400, 30}, a));
+    EXPECT_EQ(a.lifetime, 30u);
+    ASSERT_TRUE(normalize_answer(chain(false), q, p, {}, a));
+    EXPECT_EQ(a.lifetime, 0u);
+    // The chain's end answering the type asked is positive, whatever the authority holds.
+    const auto qa = parse_ok(make_query("alias.example.com", rr_type::a));
+    msg_builder m(7, flag::qr | flag::ra, 1, 2, 0, 0);
+    m.question("alias.example.com", rr_type::a);
+    m.rr("alias.example.com", rr_type::cname, 3000, msg_builder::name_rdata("www.example.com"));
+    m.rr("www.example.com", rr_type::a, 500, {198, 51, 100, 1});
+    ASSERT_TRUE(normalize_answer(m.b, qa, p, {}, a));
+    EXPECT_FALSE(a.negative);
+    EXPECT_EQ(a.lifetime, 500u);
+}
+
 // RFC 2181 §9: an answer that fits without its additional section is sent without it, not
 // truncated; one whose answer does not fit is still truncated.
 TEST(answer, additional_section_is_dropped_before_truncating) {
