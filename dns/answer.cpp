@@ -292,7 +292,7 @@ void make_cache_key(const query& q, cache_key& k) noexcept {
     k.bytes[n++] = static_cast<char>(q.qtype);
     k.bytes[n++] = static_cast<char>(q.qclass >> 8);
     k.bytes[n++] = static_cast<char>(q.qclass);
-    k.bytes[n++] = q.do_bit ? 1 : 0;
+    k.bytes[n++] = static_cast<char>((q.do_bit ? 1 : 0) | ((q.flags & flag::cd) ? 2 : 0));
     k.size = n;
 }
 

@@ -37,8 +37,9 @@ bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const p
                       const ttl_limits& limits, cached_answer& out);
 
 // Writes `a` for client query `q`. `age` seconds are taken off every TTL; a stale answer
-// (RFC 8767) carries `stale_ttl` instead. Answers larger than the client can take over UDP become
-// a TC=1 question-only answer (`truncated` set). Returns the size written (0 on overflow).
+// (RFC 8767) carries `stale_ttl` instead. An answer larger than the client can take over UDP loses
+// its additional section when the rest fits (no TC: RFC 2181 §9), else becomes a TC=1
+// question-only answer (`truncated` set). Returns the size written (0 on overflow).
 std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t age,
                           std::optional<std::uint32_t> stale_ttl, bool tcp,
                           std::uint16_t our_udp_size, std::span<std::uint8_t> out,

@@ -221,7 +221,11 @@ std::size_t write_upstream_query(const query& q, std::uint16_t id, std::uint16_t
                                  std::span<std::uint8_t> out) noexcept {
     writer w(out);
     w.u16(id);
-    w.u16(flag::rd);
+    // CD as the client set it (RFC 4035 §3.2.2: a CD=1 client validates itself and wants the data
+    // a validating upstream would refuse as bogus); AD always (RFC 6840 §5.7), so a validating
+    // upstream says whether it validated even with DO=0. render_answer shows AD only to clients
+    // that asked (DO or AD), as RFC 6840 §5.8 says.
+    w.u16(static_cast<std::uint16_t>(flag::rd | flag::ad | (q.flags & flag::cd)));
     w.u16(1);
     w.u16(0);
     w.u16(0);

@@ -83,8 +83,9 @@ std::size_t write_steered(const query& q, const steer_target& t, std::uint16_t o
 // An OPT pseudo-RR (RFC 6891 §6.1.2).
 void write_opt(writer& w, std::uint16_t udp_size, std::uint8_t ext_rcode, bool do_bit) noexcept;
 
-// The query the forwarder sends upstream: our own ID, RD=1, the lowercased name, EDNS with our
-// payload size and the client's DO bit. Returns the size written (0 on overflow).
+// The query the forwarder sends upstream: our own ID, RD=1, AD=1, the client's CD, the lowercased
+// name, EDNS with our payload size and the client's DO bit. Returns the size written (0 on
+// overflow).
 std::size_t write_upstream_query(const query& q, std::uint16_t id, std::uint16_t our_udp_size,
                                  std::span<std::uint8_t> out) noexcept;
 

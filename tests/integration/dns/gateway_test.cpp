@@ -14,6 +14,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <mutex>
@@ -742,6 +744,68 @@ TEST_F(gateway, garbage_gets_formerr_or_nothing_and_the_server_survives) {
     EXPECT_EQ((*r)[3] & 0xf, 1);
     EXPECT_FALSE(t::udp_exchange(gw.port(), {1, 2, 3}, 200ms).has_value());  // too short: dropped
     EXPECT_EQ(t::dig(gw.port(), "console.aws.amazon.com A +short"), "192.0.2.10\n");
+}
+
+// A signed zone (sec.test, signed here with dnssec-keygen/dnssec-signzone) whose bogus.sec.test
+// A record was changed after signing: its RRSIG no longer verifies.
+struct signed_zone {
+    std::string text;
+    std::string trust_anchor;  // the key's DNSKEY record
+};
+
+signed_zone make_signed_zone() {
+    t::temp_dir d;
+    const auto dir = d.path().string();
+    {
+        std::ofstream z(d.path() / "zone");
+        z << "$ORIGIN sec.test.\n$TTL 300\n"
+             "@ IN SOA ns.sec.test. hostmaster.sec.test. 1 3600 600 86400 120\n"
+             "@ IN NS ns\nns IN A 127.0.0.1\n"
+             "good IN A 198.51.100.20\nbogus IN A 198.51.100.21\n";
+    }
+    t::run("dnssec-keygen -q -K " + dir + " -a ECDSAP256SHA256 -f KSK sec.test");
+    t::run("dnssec-signzone -S -z -K " + dir + " -d " + dir + " -o sec.test -O full -f " + dir +
+           "/signed " + dir + "/zone");
+    signed_zone out;
+    std::ifstream in(d.path() / "signed");
+    for (std::string line; std::getline(in, line);) {
+        if (const auto at = line.find("198.51.100.21"); at != std::string::npos) {
+            line.replace(at, 13, "198.51.100.99");  // the signature was made over .21
+        }
+        out.text += line + "\n";
+    }
+    for (const auto& e : std::filesystem::directory_iterator(d.path())) {
+        if (e.path().extension() != ".key") continue;
+        std::ifstream k(e.path());
+        for (std::string line; std::getline(k, line);) {
+            if (!line.empty() && line[0] != ';') out.trust_anchor = line;
+        }
+    }
+    return out;
+}
+
+// CD and AD through a validating upstream (unbound with the zone's key as trust anchor): a CD=1
+// client gets the data unvalidated (RFC 4035 §3.2.2), as from unbound itself; a CD=0 client never
+// gets what a CD=1 query fetched (RFC 4035 §4.7: bogus data is never served without CD); AD
+// reaches a client that asked for it (RFC 6840 §5.7, dig sets AD in queries).
+TEST_F(gateway, checking_disabled_goes_upstream_and_never_serves_bogus_data_without_it) {
+    const auto zone = make_signed_zone();
+    ASSERT_NE(zone.text.find("198.51.100.99"), std::string::npos) << zone.text;
+    ASSERT_FALSE(zone.trust_anchor.empty());
+    t::nsd_server sec("sec.test", zone.text);
+    t::unbound_server validator(sec.port(), zone.trust_anchor, "sec.test");
+    // The reference: unbound validates, and passes the bogus data on CD only.
+    ASSERT_EQ(status_of(t::dig(validator.port(), "bogus.sec.test A")), "SERVFAIL");
+    ASSERT_EQ(t::dig(validator.port(), "bogus.sec.test A +cd +short"), "198.51.100.99\n");
+    running_gateway gw(base_options(validator.port()));
+    EXPECT_EQ(t::dig(gw.port(), "bogus.sec.test A +cd +short"), "198.51.100.99\n");
+    EXPECT_EQ(status_of(t::dig(gw.port(), "bogus.sec.test A")), "SERVFAIL");
+    EXPECT_EQ(t::dig(gw.port(), "bogus.sec.test A +cd +short"), "198.51.100.99\n");
+    const auto good = t::dig(gw.port(), "good.sec.test A");
+    EXPECT_EQ(status_of(good), "NOERROR") << good;
+    EXPECT_NE(good.find("flags: qr rd ra ad;"), std::string::npos) << good;
+    const auto noad = t::dig(gw.port(), "good.sec.test A +noadflag");
+    EXPECT_NE(noad.find("flags: qr rd ra;"), std::string::npos) << noad;
 }
 
 TEST_F(gateway, update_swaps_steering_without_restart) {

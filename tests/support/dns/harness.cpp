@@ -149,7 +149,9 @@ bool nsd_server::start(const std::string& zone, const std::string& zone_text) {
     return wait_ready(port_, zone, std::chrono::milliseconds(5000));
 }
 
-unbound_server::unbound_server(std::uint16_t upstream_port) {
+unbound_server::unbound_server(std::uint16_t upstream_port, std::string trust_anchor,
+                               std::string ready_zone)
+    : trust_anchor_(std::move(trust_anchor)), ready_zone_(std::move(ready_zone)) {
     for (int attempt = 0; attempt < 3; ++attempt) {
         port_ = free_port();
         if (start(upstream_port)) return;
@@ -160,17 +162,21 @@ unbound_server::unbound_server(std::uint16_t upstream_port) {
 
 bool unbound_server::start(std::uint16_t upstream_port) {
     const auto d = dir_.path().string();
-    write_file(dir_.path() / "unbound.conf",
-               "server:\n  interface: 127.0.0.1\n  port: " + std::to_string(port_) +
-                   "\n  do-not-query-localhost: no\n  chroot: \"\"\n  username: \"\"\n" +
-                   "  directory: \"" + d + "\"\n  pidfile: \"" + d + "/unbound.pid\"\n" +
-                   "  use-syslog: no\n  do-daemonize: no\n  num-threads: 1\n" +
-                   "  module-config: \"iterator\"\n  qname-minimisation: no\n" +
-                   "  local-zone: \"test.\" nodefault\n  access-control: 127.0.0.0/8 allow\n" +
-                   "forward-zone:\n  name: \".\"\n  forward-addr: 127.0.0.1@" +
-                   std::to_string(upstream_port) + "\n");
+    write_file(
+        dir_.path() / "unbound.conf",
+        "server:\n  interface: 127.0.0.1\n  port: " + std::to_string(port_) +
+            "\n  do-not-query-localhost: no\n  chroot: \"\"\n  username: \"\"\n" +
+            "  directory: \"" + d + "\"\n  pidfile: \"" + d + "/unbound.pid\"\n" +
+            "  use-syslog: no\n  do-daemonize: no\n  num-threads: 1\n" +
+            (trust_anchor_.empty() ? std::string("  module-config: \"iterator\"\n")
+                                   : "  module-config: \"validator iterator\"\n  trust-anchor: \"" +
+                                         trust_anchor_ + "\"\n") +
+            "  qname-minimisation: no\n" +
+            "  local-zone: \"test.\" nodefault\n  access-control: 127.0.0.0/8 allow\n" +
+            "forward-zone:\n  name: \".\"\n  forward-addr: 127.0.0.1@" +
+            std::to_string(upstream_port) + "\n");
     proc_ = child({"/usr/sbin/unbound", "-d", "-c", d + "/unbound.conf"}, dir_.path() / "log");
-    return wait_ready(port_, "example.test", std::chrono::milliseconds(5000));
+    return wait_ready(port_, ready_zone_, std::chrono::milliseconds(5000));
 }
 
 std::string run(const std::string& command) {

@@ -68,14 +68,18 @@ class nsd_server {
     child proc_;
 };
 
-// unbound forwarding everything to 127.0.0.1:upstream_port.
+// unbound forwarding everything to 127.0.0.1:upstream_port. With a `trust_anchor` (a DNSKEY or
+// DS record in presentation form) it validates (module "validator iterator"): bogus data is
+// SERVFAIL unless the query sets CD. Ready once it answers an SOA query for `ready_zone`.
 class unbound_server {
   public:
-    explicit unbound_server(std::uint16_t upstream_port);
+    explicit unbound_server(std::uint16_t upstream_port, std::string trust_anchor = {},
+                            std::string ready_zone = "example.test");
     std::uint16_t port() const { return port_; }
 
   private:
     bool start(std::uint16_t upstream_port);
+    std::string trust_anchor_, ready_zone_;
     temp_dir dir_;
     std::uint16_t port_ = 0;
     child proc_;

@@ -186,6 +186,15 @@ TEST(answer, cache_key_separates_do_bit) {
     EXPECT_EQ(k1.view(), k2.view());
 }
 
+TEST(answer, cache_key_separates_cd_bit) {
+    auto raw = make_query("a.example", 1, true, true);
+    cache_key k1, k2;
+    make_cache_key(parse_ok(raw), k1);
+    raw[3] |= flag::cd;
+    make_cache_key(parse_ok(raw), k2);
+    EXPECT_NE(k1.view(), k2.view());
+}
+
 // RFC 2308 §2.2 and §5: NODATA at the end of a CNAME chain is negative like any other, its TTL
 // min(SOA TTL, MINIMUM) within negative_max_ttl; without an SOA it is not cached.
 TEST(answer, negative_ttl_after_a_cname_chain) {

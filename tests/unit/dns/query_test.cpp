@@ -130,5 +130,15 @@ TEST(query, refuses_transfers_and_meta_types_as_unbound) {
     EXPECT_TRUE(std::equal(in.begin() + 4, in.end(), out.begin() + 4));
 }
 
+TEST(query, upstream_query_carries_cd_and_asks_for_ad) {
+    std::array<std::uint8_t, 512> out{};
+    auto raw = make_query("www.example.com", rr_type::a);
+    ASSERT_GT(write_upstream_query(parse_ok(raw), 7, 1232, out), 0u);
+    EXPECT_EQ(get16(&out[2]), flag::rd | flag::ad);
+    raw[3] |= flag::cd;
+    ASSERT_GT(write_upstream_query(parse_ok(raw), 7, 1232, out), 0u);
+    EXPECT_EQ(get16(&out[2]), flag::rd | flag::ad | flag::cd);
+}
+
 }  // namespace
 }  // namespace consolegate::dns
