@@ -1,6 +1,10 @@
 #include <ares.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
@@ -83,6 +87,21 @@ void on_addrinfo(void* arg, int status, int /*timeouts*/, ares_addrinfo* res) {
     (*h)(std::move(out));
 }
 
+// The question of a query we build (uncompressed, one question): header-relative bytes from 12
+// to the end of QCLASS, or empty when it is not that shape.
+std::vector<std::uint8_t> question_of(std::span<const std::uint8_t> q) {
+    if (q.size() < 12 || q[4] != 0 || q[5] != 1) return {};
+    std::size_t off = 12;
+    while (off < q.size() && q[off] != 0) {
+        if (q[off] > 63) return {};
+        off += 1u + q[off];
+    }
+    if (off >= q.size() || q.size() - off < 5) return {};
+    std::vector<std::uint8_t> out(off + 5 - 12);
+    std::memcpy(out.data(), q.data() + 12, out.size());
+    return out;
+}
+
 }  // namespace
 
 struct cares_channel::impl : std::enable_shared_from_this<impl> {
@@ -92,6 +111,60 @@ struct cares_channel::impl : std::enable_shared_from_this<impl> {
     channel_ptr channel;
     asio::steady_timer timer;
     std::unordered_map<int, std::shared_ptr<watcher>> watchers;
+    // The questions of send()'s queries in flight, by transaction ID (see restore_question).
+    std::unordered_map<std::uint16_t, std::vector<std::uint8_t>> questions;
+
+    // c-ares 1.18 takes an answer only when its ID and its question match a query
+    // (process_answer, same_questions), so an error answer without the question (a bare header
+    // with REFUSED or FORMERR, as servers answer what they will not parse) is dropped and the
+    // query waits for its timeouts. Such an answer to one of our IDs gets that query's question
+    // back before c-ares reads it, so the query ends with upstream's rcode at once. An off-path
+    // forger gains nothing by it: it needed the ID before too, and the question (lowercased by
+    // the forwarder) is no secret.
+    ares_ssize_t restore_question(std::uint8_t* buf, ares_ssize_t n, std::size_t cap) const {
+        if (n < 12 || questions.empty()) return n;
+        const auto rcode = buf[3] & 0xf;
+        const bool bare = (buf[2] & 0x80) && (buf[2] & 0x78) == 0 && buf[4] == 0 && buf[5] == 0 &&
+                          buf[6] == 0 && buf[7] == 0 && buf[8] == 0 && buf[9] == 0;
+        if (!bare || !(rcode == 1 || rcode == 2 || rcode == 4 || rcode == 5)) return n;
+        const auto it = questions.find(static_cast<std::uint16_t>((buf[0] << 8) | buf[1]));
+        if (it == questions.end()) return n;
+        const auto& q = it->second;
+        const auto len = static_cast<std::size_t>(n);
+        if (cap - len < q.size()) return n;
+        std::memmove(buf + 12 + q.size(), buf + 12, len - 12);  // an OPT record stays after it
+        std::memcpy(buf + 12, q.data(), q.size());
+        buf[5] = 1;
+        return static_cast<ares_ssize_t>(len + q.size());
+    }
+
+    // Our own socket functions (ares_set_socket_functions), only to see datagrams before c-ares
+    // does. With them c-ares configures nothing itself (configure_socket), so they set what it
+    // would: non-blocking, close-on-exec, TCP_NODELAY.
+    static ares_socket_t open_socket(int af, int type, int protocol, void*) {
+        const int fd = ::socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+        if (fd >= 0 && type == SOCK_STREAM) {
+            const int one = 1;
+            (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        }
+        return fd < 0 ? ARES_SOCKET_BAD : fd;
+    }
+    static int close_socket(ares_socket_t fd, void*) { return ::close(fd); }
+    static int connect_socket(ares_socket_t fd, const sockaddr* sa, ares_socklen_t len, void*) {
+        return ::connect(fd, sa, len);
+    }
+    static ares_ssize_t send_socket(ares_socket_t fd, const iovec* v, int n, void*) {
+        return ::writev(fd, v, n);
+    }
+    static ares_ssize_t recv_socket(ares_socket_t fd, void* buf, std::size_t len, int flags,
+                                    sockaddr* from, ares_socklen_t* from_len, void* data) {
+        const ares_ssize_t n = ::recvfrom(fd, buf, len, flags, from, from_len);
+        // UDP only (c-ares passes no address for TCP, whose length prefix came in an earlier read).
+        if (n <= 0 || !from) return n;
+        return static_cast<impl*>(data)->restore_question(static_cast<std::uint8_t*>(buf), n, len);
+    }
+    static constexpr ares_socket_functions socket_functions{
+        &open_socket, &close_socket, &connect_socket, &recv_socket, &send_socket};
 
     static void on_sock_state(void* data, ares_socket_t fd, int readable, int writable) {
         auto* self = static_cast<impl*>(data);
@@ -180,6 +253,7 @@ cares_channel::cares_channel(asio::io_context& io, const cares_options& o)
         throw std::runtime_error(std::string("c-ares: init: ") + ares_strerror(rc));
     }
     impl_->channel.reset(raw);
+    ares_set_socket_functions(raw, &impl::socket_functions, impl_.get());
     if (!o.servers.empty()) {
         std::vector<ares_addr_port_node> nodes(o.servers.size());
         for (std::size_t i = 0; i < nodes.size(); ++i) {
@@ -217,6 +291,18 @@ cares_channel::~cares_channel() {
 }
 
 void cares_channel::send(std::span<const std::uint8_t> query, answer_handler on_answer) {
+    if (query.size() >= 12) {
+        const auto id = static_cast<std::uint16_t>((query[0] << 8) | query[1]);
+        if (auto q = question_of(query); !q.empty()) {
+            impl_->questions[id] = std::move(q);
+            // Runs before the caller's handler, on the channel's thread while impl_ is alive
+            // (c-ares calls back only from calls on this channel, the last in ~cares_channel).
+            on_answer = [self = impl_.get(), id, h = std::move(on_answer)](const cares_answer& a) {
+                self->questions.erase(id);
+                h(a);
+            };
+        }
+    }
     auto h = std::make_unique<answer_handler>(std::move(on_answer));
     ares_send(impl_->channel.get(), query.data(), static_cast<int>(query.size()), &on_send,
               h.release());

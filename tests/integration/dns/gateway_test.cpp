@@ -182,6 +182,58 @@ class blackhole {
     std::uint16_t port_ = 0;
 };
 
+// An upstream answering every query with a bare header: QR, the query's ID and RD, `rcode`, no
+// question. Real servers do so for queries they cannot parse (and some middleboxes for any);
+// nsd and unbound always echo the question for a query like ours, hence a fake.
+class questionless_upstream {
+  public:
+    explicit questionless_upstream(std::uint8_t rcode) : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof sa;
+        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+            throw std::runtime_error("questionless_upstream: cannot bind");
+        }
+        port_ = ntohs(sa.sin_port);
+        thread_ = std::thread([this, rcode] { serve(rcode); });
+    }
+    ~questionless_upstream() {
+        stop_ = true;
+        thread_.join();
+        ::close(fd_);
+    }
+    questionless_upstream(const questionless_upstream&) = delete;
+    questionless_upstream& operator=(const questionless_upstream&) = delete;
+    std::uint16_t port() const { return port_; }
+    int answered() const { return answered_.load(); }
+
+  private:
+    void serve(std::uint8_t rcode) {
+        while (!stop_) {  // each wait bounded: the destructor's stop is seen within 100 ms
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, 100) != 1) continue;
+            std::uint8_t buf[512];
+            sockaddr_storage from{};
+            socklen_t len = sizeof from;
+            const auto n =
+                ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+            if (n < 12) continue;
+            std::uint8_t reply[12] = {buf[0], buf[1],
+                                      static_cast<std::uint8_t>(0x80 | (buf[2] & 1)),
+                                      static_cast<std::uint8_t>(0x80 | rcode)};
+            ::sendto(fd_, reply, sizeof reply, 0, reinterpret_cast<sockaddr*>(&from), len);
+            ++answered_;
+        }
+    }
+    int fd_;
+    std::uint16_t port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> answered_{0};
+    std::thread thread_;
+};
+
 // With the defaults c-ares alone would take 2 + 4 + 8 s to give up: every bound the fault tests
 // below see comes from the gateway's own deadlines.
 config slow_upstream_options(std::uint16_t upstream_port) {
@@ -505,6 +557,23 @@ TEST_F(gateway, stale_answer_at_the_client_timer_when_upstream_is_blackholed) {
     EXPECT_EQ(first_ttl(r), 30);
     EXPECT_GE(took, 600ms);
     EXPECT_LT(took, 600ms + slack);
+}
+
+// An upstream's REFUSED, FORMERR, NOTIMP or SERVFAIL without the question is still that
+// upstream's answer to our query (matched by our random ID): SERVFAIL at once, or a stale answer,
+// instead of c-ares dropping it as unmatched and the client waiting the whole answer_timeout.
+TEST_F(gateway, upstream_error_without_a_question_fails_at_once) {
+    for (const std::uint8_t rcode : {1, 2, 4, 5}) {
+        questionless_upstream up(rcode);
+        auto o = slow_upstream_options(up.port());
+        running_gateway gw(o);
+        std::string r;
+        const auto took = timed([&] { r = t::dig(gw.port(), "www.example.test A +time=5"); });
+        EXPECT_EQ(status_of(r), "SERVFAIL") << int(rcode) << "\n" << r;
+        EXPECT_LT(took, 1000ms) << int(rcode);  // answer_timeout is 3 s
+        EXPECT_EQ(gw.counters().answer_timeouts.load(), 0u) << int(rcode);
+        EXPECT_EQ(up.answered(), 1) << int(rcode);  // c-ares took it as the answer: no retry
+    }
 }
 
 TEST_F(gateway, negative_answers_have_their_own_stale_cap) {
