@@ -15,6 +15,7 @@ void forwarder::configure(const config& c) {
     co.timeout = c.upstream_timeout;
     co.tries = c.upstream_retries + 1;
     co.pass_error_rcodes = true;
+    co.queries_carry_edns = true;  // write_upstream_query: an OPT of at most edns_udp_size ≤ 4096
     close();
     if (!co.servers.empty()) channel_ = std::make_unique<net::cares_channel>(io_, co);
 }

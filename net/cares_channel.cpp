@@ -242,6 +242,12 @@ cares_channel::cares_channel(asio::io_context& io, const cares_options& o)
                ARES_OPT_LOOKUPS;
     opts.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES |
                  (o.pass_error_rcodes ? ARES_FLAG_NOCHECKRESP : 0);
+    if (o.queries_carry_edns) {
+        // c-ares 1.18's UDP read buffer holds 4096 bytes (MAXENDSSZ): the most it can take.
+        opts.flags |= ARES_FLAG_EDNS;
+        opts.ednspsz = 4096;
+        mask |= ARES_OPT_EDNSPSZ;
+    }
     opts.timeout = static_cast<int>(o.timeout.count());
     opts.tries = static_cast<int>(o.tries ? o.tries : 1);
     opts.sock_state_cb = &impl::on_sock_state;

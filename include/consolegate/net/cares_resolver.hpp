@@ -38,6 +38,12 @@ struct cares_options {
     // Pass SERVFAIL/REFUSED/NOTIMP answers to the caller instead of trying the next server
     // (ARES_FLAG_NOCHECKRESP): a forwarder relays what upstream said.
     bool pass_error_rcodes = false;
+    // send()'s queries carry their own OPT record (last, no options) advertising up to 4096
+    // bytes: UDP answers up to 4096 bytes are taken (ARES_FLAG_EDNS, ARES_OPT_EDNSPSZ). Without
+    // it c-ares 1.18 takes 512 bytes at most over UDP and asks every larger answer again over
+    // TCP. An upstream answering FORMERR without an OPT makes c-ares strip the last 11 bytes
+    // (our OPT) and retry, and take 512 bytes for the rest of the channel's life.
+    bool queries_carry_edns = false;
 };
 
 // What one query came back with. `status` is an ARES_* code; ARES_EDESTRUCTION means the channel

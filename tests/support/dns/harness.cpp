@@ -150,8 +150,10 @@ bool nsd_server::start(const std::string& zone, const std::string& zone_text) {
 }
 
 unbound_server::unbound_server(std::uint16_t upstream_port, std::string trust_anchor,
-                               std::string ready_zone)
-    : trust_anchor_(std::move(trust_anchor)), ready_zone_(std::move(ready_zone)) {
+                               std::string ready_zone, std::string server_options)
+    : trust_anchor_(std::move(trust_anchor)),
+      ready_zone_(std::move(ready_zone)),
+      server_options_(std::move(server_options)) {
     for (int attempt = 0; attempt < 3; ++attempt) {
         port_ = free_port();
         if (start(upstream_port)) return;
@@ -171,7 +173,7 @@ bool unbound_server::start(std::uint16_t upstream_port) {
             (trust_anchor_.empty() ? std::string("  module-config: \"iterator\"\n")
                                    : "  module-config: \"validator iterator\"\n  trust-anchor: \"" +
                                          trust_anchor_ + "\"\n") +
-            "  qname-minimisation: no\n" +
+            "  qname-minimisation: no\n" + server_options_ +
             "  local-zone: \"test.\" nodefault\n  access-control: 127.0.0.0/8 allow\n" +
             "forward-zone:\n  name: \".\"\n  forward-addr: 127.0.0.1@" +
             std::to_string(upstream_port) + "\n");

@@ -71,15 +71,17 @@ class nsd_server {
 // unbound forwarding everything to 127.0.0.1:upstream_port. With a `trust_anchor` (a DNSKEY or
 // DS record in presentation form) it validates (module "validator iterator"): bogus data is
 // SERVFAIL unless the query sets CD. Ready once it answers an SOA query for `ready_zone`.
+// `server_options` are more "server:" lines ("  do-tcp: no\n").
 class unbound_server {
   public:
     explicit unbound_server(std::uint16_t upstream_port, std::string trust_anchor = {},
-                            std::string ready_zone = "example.test");
+                            std::string ready_zone = "example.test",
+                            std::string server_options = {});
     std::uint16_t port() const { return port_; }
 
   private:
     bool start(std::uint16_t upstream_port);
-    std::string trust_anchor_, ready_zone_;
+    std::string trust_anchor_, ready_zone_, server_options_;
     temp_dir dir_;
     std::uint16_t port_ = 0;
     child proc_;

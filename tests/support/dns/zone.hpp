@@ -41,6 +41,9 @@ inline std::string example_zone() {
         z += "link" + std::to_string(i) + " IN CNAME " +
              (i + 1 < 24 ? "link" + std::to_string(i + 1) : std::string("steered")) + "\n";
     }
+    for (int i = 0; i < 6; ++i) {  // ~700 bytes: more than 512, less than 1232
+        z += "medium IN TXT \"" + std::to_string(i) + std::string(100, 'x') + "\"\n";
+    }
     for (int i = 0; i < 20; ++i) {
         z += "big IN TXT \"" + std::to_string(i) + std::string(100, 'x') + "\"\n";
     }
