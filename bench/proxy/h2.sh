@@ -31,15 +31,15 @@ FAILED=()
 run_h2() {
   local name=$1 pid=$2 port=$3 i out rps ok t0 t1 c0 c1 share runs=() rates=()
   for ((i = 0; i < REPEAT; i++)); do
-    t0=$(date +%s.%N); c0=$(cpu_ticks "$pid")
+    t0=$(date +%s.%N); c0=$(cpu_ns "$pid")
     out=$(timeout 300 taskset -c 1 h2load -n "$N" -c "$C" -m "$M" -t 1 \
           --connect-to=127.0.0.1:"$port" "https://$HOST/1k" 2>&1) || true
-    t1=$(date +%s.%N); c1=$(cpu_ticks "$pid")
+    t1=$(date +%s.%N); c1=$(cpu_ns "$pid")
     rps=$(echo "$out" | awk '/^finished in/ {gsub(",","",$4); print $4}')
     ok=$(echo "$out" | awk '/^status codes:/ {print $3}')
     [[ ${ok:-0} == "$N" ]] || FAILED+=("$name: ${ok:-0}/$N 2xx")
     echo "$out" | grep -q "Application protocol: h2" || FAILED+=("$name: not h2")
-    share=$(echo "($c1-$c0)/$HZ/($t1-$t0)" | bc -l)
+    share=$(echo "($c1-$c0)/1000000000/($t1-$t0)" | bc -l)
     runs+=("$(echo "${rps:-0}/($share+0.0001)" | bc -l)"); rates+=("${rps:-0}")
   done
   local mid; mid=$(for i in "${!runs[@]}"; do echo "${runs[$i]} $i"; done | sort -g |

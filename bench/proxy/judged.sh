@@ -18,7 +18,7 @@
 #            (goal >= 0.95x); both rows still hash their cookies and look them up in the table
 #            (one hit, one miss): what "off" saves is the binding's use, not the lookup.
 # ROUNDS rounds in ABBA order; each run's figure is requests per CPU-second of the gateway (all
-# its threads, the audit writer's too, from /proc). Prints each round's judged/BASE ratio, then
+# its threads, the audit writer's too, scheduler nanoseconds: cpu_ns). Prints each round's judged/BASE ratio, then
 # their median and range.
 # Env: N (requests per run, 100000), C (clients, 50), ROUNDS (7), CG_BENCH_REPEATS (count or
 # each: audit.repeats, bench/lib.sh), CG_BENCH_AUDIT (jsonl, sqlite
@@ -49,8 +49,6 @@ ulimit -n 65536 2>/dev/null || true
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done
               echo "port $1 never opened" >&2; return 1; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-HZ=$(getconf CLK_TCK)
 HOST=signin.aws.amazon.com
 ORIGIN=$(free_port); SNI=$(free_port); CONNECT=$(free_port)
 "$SERVER" pki "$W/pki" >/dev/null
@@ -87,14 +85,14 @@ load() {
   [[ $1 == judged* ]] && extra=(-H "$BENCH_JUDGED_COOKIE")
   [[ $1 == cookie ]] && extra=(-H "$BENCH_COOKIE_ONLY")
   [[ $1 == judged-vs ]] && gw=$GW_VS port=$SNI_VS
-  t0=$(date +%s.%N); c0=$(cpu_ticks $gw)
+  t0=$(date +%s.%N); c0=$(cpu_ns $gw)
   out=$(timeout 300 taskset -c 1 h2load --h1 -n "$N" -c "$C" -t 1 "${extra[@]}" \
         --connect-to=127.0.0.1:$port "https://$HOST/1k" 2>&1) || true
-  t1=$(date +%s.%N); c1=$(cpu_ticks $gw)
+  t1=$(date +%s.%N); c1=$(cpu_ns $gw)
   ok=$(echo "$out" | awk '/^status codes:/ {print $3}')
   [[ ${ok:-0} == "$N" ]] || { echo "$1: ${ok:-0}/$N 2xx" >&2; echo "$out" | tail -5 >&2; exit 1; }
   rps=$(echo "$out" | awk '/^finished in/ {gsub(",","",$4); print $4}')
-  echo "$rps $t0 $t1 $c0 $c1 $HZ" | awk '{share = ($5 - $4) / $6 / ($3 - $2); printf "%.0f", $1 / share}'
+  echo "$rps $t0 $t1 $c0 $c1 1000000000" | awk '{share = ($5 - $4) / $6 / ($3 - $2); printf "%.0f", $1 / share}'
 }
 load $BASE >/dev/null; load judged >/dev/null   # warm-up: leaf, upstream pool, memo
 [[ -n ${VS_AUDIT:-} ]] && load judged-vs >/dev/null

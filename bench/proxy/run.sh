@@ -88,7 +88,6 @@ head -c 1024 /dev/urandom | base64 -w0 | head -c 1024 > "$W/1k"
 head -c 1048576 /dev/urandom > "$W/1m"; chmod 644 "$W/1k" "$W/1m"
 mkdir -p "$W/client"; chown "$CLIENT" "$W/client"
 
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 # steal_ticks: CPU time the hypervisor gave to other guests (all CPUs); a run with much of it ran
 # on a busy host, and its per-core figure is lower for reasons of the host's own.
 steal_ticks() { awk '/^cpu / {print $9}' /proc/stat; }
@@ -167,17 +166,17 @@ run_load() {
   # REPEAT runs back to back; the row reports the median per-core figure (consecutive rows of
   # the same server differ by up to ~8 % on this machine).
   for ((i = 0; i < REPEAT; i++)); do
-    t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); s0=$(steal_ticks)
+    t0=$(date +%s.%N); c0=$(cpu_ns "$pid"); s0=$(steal_ticks)
     out=$(timeout 300 taskset -c 1 "${as_client[@]}" h2load --h1 -n "$n" -c "$C" -t 1 "${extra[@]}" \
           --connect-to=127.0.0.1:$port "https://$HOST/1k" 2>&1) || true
-    t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); s1=$(steal_ticks)
+    t1=$(date +%s.%N); c1=$(cpu_ns "$pid"); s1=$(steal_ticks)
     rps=$(echo "$out" | awk '/^finished in/ {gsub(",","",$4); print $4}')
     ok=$(echo "$out" | awk '/^status codes:/ {print $3}')
     if [[ ${ok:-0} != "$n" ]]; then
       echo "$out" | grep -E "^(requests|status)" | sed 's/^/    /' >&2
       FAILED+=("$name $mode: ${ok:-0}/$n 2xx")
     fi
-    share=$(echo "($c1-$c0)/$(getconf CLK_TCK)/($t1-$t0)" | bc -l)
+    share=$(echo "($c1-$c0)/1000000000/($t1-$t0)" | bc -l)
     runs+=("$(echo "${rps:-0}/($share+0.0001)" | bc -l)")
     shares+=("$share"); rates+=("${rps:-0}")
     # Stolen share of the two CPUs over the run, in percent.
@@ -456,11 +455,11 @@ iptables -t nat -F OUTPUT
 declare -A MBS    # splice throughput in MB/s by name
 splice_load() { # NAME PID PORT
   local t0 c0 t1 c1 out share
-  t0=$(date +%s.%N); c0=$(cpu_ticks "$2")
+  t0=$(date +%s.%N); c0=$(cpu_ns "$2")
   out=$(timeout 300 taskset -c 1 h2load --h1 -n 2000 -c 10 -t 1 --connect-to=127.0.0.1:"$3" \
         https://www.example.org/1m 2>&1) || true
-  t1=$(date +%s.%N); c1=$(cpu_ticks "$2")
-  share=$(echo "($c1-$c0)/$(getconf CLK_TCK)/($t1-$t0)" | bc -l)
+  t1=$(date +%s.%N); c1=$(cpu_ns "$2")
+  share=$(echo "($c1-$c0)/1000000000/($t1-$t0)" | bc -l)
   MBS[$1]=$(echo "$out" | awk '/^finished in/ { v=$6; u=v; sub(/[0-9.]+/,"",u); v+=0;
     f=(u ~ /^GB/) ? 1000 : (u ~ /^KB/) ? 0.001 : (u ~ /^B/) ? 0.000001 : 1; print v*f }')
   printf '%-40s %-9s %s  cpu=%5.2f\n' "$1" splice \
