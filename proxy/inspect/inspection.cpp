@@ -141,6 +141,31 @@ std::string media_type(std::string_view content_type) {
     return detail::lower(detail::trim(content_type.substr(0, content_type.find(';'))));
 }
 
+// Whether every charset parameter of a Content-Type value (RFC 9110 §8.3.3) names UTF-8 or its
+// subset US-ASCII, or there is none: the bytes this inspector decodes as UTF-8 are the text the
+// server reads. A server that honours the charset (ASP.NET, a servlet's getParameter after
+// setCharacterEncoding from the Content-Type) reads "%81%83%83%96%A4%95%A3" under IBM037 as
+// "account", which this inspector reads as no parameter at all; UTF-16/32 and Latin-1 change
+// names and values the same way. Browsers send form bodies without a charset and fetch/XHR
+// with UTF-8.
+bool utf8_charset(std::string_view content_type) {
+    auto rest = content_type;
+    while (!rest.empty()) {
+        auto semi = rest.find(';');
+        if (semi == std::string_view::npos) break;
+        rest.remove_prefix(semi + 1);
+        auto param = rest.substr(0, rest.find(';'));
+        auto eq = param.find('=');
+        if (eq == std::string_view::npos) continue;
+        if (detail::lower(detail::trim(param.substr(0, eq))) != "charset") continue;
+        auto v = detail::trim(param.substr(eq + 1));
+        if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+        auto cs = detail::lower(detail::trim(v));
+        if (cs != "utf-8" && cs != "utf8" && cs != "us-ascii") return false;
+    }
+    return true;
+}
+
 // JSON media types, exactly: application/json, text/json, the AWS JSON protocols
 // (application/x-amz-json-1.0, -1.1) and structured-syntax "+json" (RFC 6839 section 3.1).
 // Not any type that merely contains "json" ("application/x-www-form-urlencoded-json" is read as a
@@ -179,8 +204,10 @@ void inspection::read_body(bool signin_path, sign_in_flow flow) {
     bool encoded = std::any_of(encodings.begin(), encodings.end(), [](std::string_view e) {
         return !detail::trim(e).empty() && !iequals(detail::trim(e), "identity");
     });
+    bool foreign_charset = std::any_of(ctypes.begin(), ctypes.end(),
+                                       [](std::string_view c) { return !utf8_charset(c); });
     auto body = detail::trim(req_.body);
-    if (encoded || conflicting) {
+    if (encoded || conflicting || foreign_charset) {
         body_ = body_kind::unsupported;
     } else if (json_media_type(ctype) || (ctype.empty() && body.starts_with("{"))) {
         body_ = body_kind::json;
@@ -214,7 +241,7 @@ void inspection::read_body(bool signin_path, sign_in_flow flow) {
         }
     } else if (signin_path) {
         fail(flow, auth_phase::pre_auth, "body",
-             "request body encoding (Content-Type/Content-Encoding) is not readable");
+             "request body encoding (Content-Type/Content-Encoding/charset) is not readable");
     }
 }
 

@@ -554,6 +554,17 @@ cases["saml-foreign-namespace-value"] = (
          f"{ROLE_A},{PROV_A}"]))]), ctype=FORM),
     [att("saml", parse_error=True)])
 
+# --- session 7 evasion round 2: a charset the server may honour and the inspector does not read ---
+# Under charset=ibm037 a servlet or ASP.NET reads the percent-decoded EBCDIC bytes of the first
+# pair as account=B, roleName=Admin; read as UTF-8 they are no parameter, and only A is seen.
+ebcdic = lambda s: urllib.parse.quote_from_bytes(s.encode("cp037"), safe="")
+cases["hostile-form-charset"] = (
+    req("POST", "/switchrole", "signin.aws.amazon.com",
+        ctype="application/x-www-form-urlencoded; charset=ibm037",
+        body=f"{ebcdic('account')}={ebcdic(B)}&{ebcdic('roleName')}={ebcdic('Admin')}"
+        f"&account={A}&roleName=Dev"),
+    [att("switch-role", parse_error=True)])
+
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:
         f.write(text)
