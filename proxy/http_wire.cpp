@@ -2,6 +2,7 @@
 #include "http_wire.hpp"
 
 #include <cstdio>
+#include <iterator>
 #include <vector>
 
 #include "consolegate/core/host_pattern.hpp"
@@ -49,15 +50,45 @@ void append_chunk(std::string& out, const char* data, std::size_t n) {
     out.append("\r\n");
 }
 
+namespace {
+
+// Whether `name` is the user header under any spelling a server may read as it: ASCII case
+// aside, '_' and '-' alike. CGI-style servers (PHP, WSGI, Rack, Apache's env) and many frameworks
+// turn both into one HTTP_X_AUTHENTICATED_USER, so "X_Authenticated_User" sent on would speak for
+// someone further on as the header itself would (Apache 2.4 and nginx drop such fields).
+bool user_header_spelling(std::string_view name, std::string_view header) {
+    auto fold = [](char c) {
+        if (c == '_') return '-';
+        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    };
+    if (name.size() != header.size()) return false;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        if (fold(name[i]) != fold(header[i])) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+void strip_user_header(const identification& who, http::fields& f) {
+    if (who.header.empty()) return;
+    for (auto it = f.begin(); it != f.end();) {
+        it = user_header_spelling(it->name_string(), who.header) ? f.erase(it) : std::next(it);
+    }
+}
+
 shared_identity take_user_header(const identification& who, http::fields& f,
                                  const core::ip_address& client) {
     if (who.header.empty()) return nullptr;
+    // Believed under its own name only (case aside); every other spelling is stripped unread.
     auto [first, last] = f.equal_range(who.header);
-    if (first == last) return nullptr;
-    std::vector<std::string_view> values;
-    for (auto it = first; it != last; ++it) values.push_back(it->value());
-    shared_identity id = who.by_header ? who.by_header(client, values) : nullptr;
-    f.erase(who.header);  // after the call: `values` view into these fields
+    shared_identity id;
+    if (first != last) {
+        std::vector<std::string_view> values;
+        for (auto it = first; it != last; ++it) values.push_back(it->value());
+        id = who.by_header ? who.by_header(client, values) : nullptr;
+    }
+    strip_user_header(who, f);  // after the call: `values` view into these fields
     return id;
 }
 

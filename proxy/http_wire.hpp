@@ -58,9 +58,14 @@ std::string_view header_value(const boost::beast::http::fields& f, boost::beast:
 
 // The identity the trusted user header establishes (identification::by_header; null when the
 // header is off, absent or not believed), with every such field erased: the header never travels
-// further, whoever sent it (docs/identity.md).
+// further, whoever sent it (docs/identity.md). Only the configured name is believed (case aside);
+// every spelling a server may read as it ('_' for '-') is erased too (strip_user_header).
 shared_identity take_user_header(const identification& who, boost::beast::http::fields& f,
                                  const core::ip_address& client);
+
+// Erases the trusted user header under every spelling ('_' and '-' alike, any case) without
+// believing it: for fields that never establish anyone (an HTTP/2 request's trailers).
+void strip_user_header(const identification& who, boost::beast::http::fields& f);
 
 // Host header minus port, for the connection-host check ("" when it does not parse).
 std::string host_without_port(std::string_view h);

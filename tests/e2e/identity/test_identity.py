@@ -223,6 +223,27 @@ class IdentityTest(unittest.TestCase):
         for r in received:
             self.assertNotIn(HEADER.lower(), [k.lower() for k, _ in r["headers"]])
 
+    def test_no_spelling_of_the_header_reaches_the_origin_or_names_anyone(self):
+        # Evasion round 2: '_' for '-' and any case name the same field to a CGI-style server
+        # (HTTP_X_AUTHENTICATED_USER), so every spelling is stripped; only the configured name is
+        # believed, even from the trusted proxy.
+        spellings = ("X_Authenticated_User", "x-authenticated_user", "X-AUTHENTICATED-USER")
+        before = len(self.gw.origin_requests())
+        for spelling in spellings:
+            for extra in (["--interface", "127.0.0.2"], []):
+                code, _, body = self.gw.curl("https://%s.signin.aws.amazon.com/console" % SANDBOX,
+                                             "-H", "%s: %s" % (spelling, ALICE), *extra)
+                self.assertEqual(code, 200, body)
+        received = self.gw.origin_requests()[before:]
+        self.assertGreaterEqual(len(received), 2 * len(spellings))
+        for r in received:
+            names = [k.lower().replace("_", "-") for k, _ in r["headers"]]
+            self.assertNotIn(HEADER.lower(), names, r["headers"])
+        code, body, ev = self.foreign("--interface", "127.0.0.2", "-H",
+                                      "X_Authenticated_User: %s" % ALICE, via="connect")
+        self.assertEqual(code, 403, body)
+        self.assertEqual(ev["corp_source"], "none")
+
     # ----- groups -----
     def test_a_corp_groups_rule_decides_for_the_members_of_the_group(self):
         sandbox = "https://%s.signin.aws.amazon.com/console" % SANDBOX

@@ -10,7 +10,14 @@
 #include <boost/beast/_experimental/test/stream.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <exception>
+#include <iterator>
+#include <memory>
+#include <span>
 #include <string>
+#include <vector>
+
+#include "consolegate/core/corp_identity.hpp"
+#include "consolegate/proxy/identification.hpp"
 
 namespace consolegate::proxy {
 namespace {
@@ -413,6 +420,52 @@ TEST(http_wire, only_chunked_is_a_transfer_coding_we_read) {
     two.insert(http::field::transfer_encoding, "chunked");
     two.insert(http::field::transfer_encoding, "chunked");
     EXPECT_FALSE(only_chunked(two));
+}
+
+// Round 2 of the evasion hunt: the trusted user header is believed under its configured name only
+// and erased under every spelling a CGI-style server reads as that name ('_' for '-', any case),
+// so no client can speak for someone further on; a client outside trusted_header_from is never
+// believed under any spelling.
+TEST(http_wire, the_user_header_goes_under_every_spelling_and_counts_under_its_own) {
+    identification who;
+    who.header = "X-Authenticated-User";
+    std::vector<std::string> seen;
+    who.by_header = [&](const core::ip_address&, std::span<const std::string_view> values) {
+        for (auto v : values) seen.emplace_back(v);
+        auto id = std::make_shared<core::corp_identity>();
+        id->user = std::string(values.front());
+        return shared_identity(std::move(id));
+    };
+    http::fields f;
+    f.insert("x-authenticated-user", "alice");
+    f.insert("X_Authenticated_User", "bob");
+    f.insert("x-AUTHENTICATED_user", "carol");
+    f.insert("X-Authenticated-Users", "kept");
+    f.insert("X-Authenticated", "kept");
+    auto id = take_user_header(who, f, core::ip_address{});
+    ASSERT_TRUE(id);
+    EXPECT_EQ(id->user, "alice");
+    EXPECT_EQ(seen, std::vector<std::string>{"alice"});
+    EXPECT_EQ(f.count("X-Authenticated-User"), 0u);
+    EXPECT_EQ(f.count("X_Authenticated_User"), 0u);
+    EXPECT_EQ(f.count("x-AUTHENTICATED_user"), 0u);
+    EXPECT_EQ(f.count("X-Authenticated-Users"), 1u);
+    EXPECT_EQ(f.count("X-Authenticated"), 1u);
+
+    // Only other spellings: nobody asked, every one erased.
+    seen.clear();
+    http::fields g;
+    g.insert("X_AUTHENTICATED_USER", "mallory");
+    EXPECT_FALSE(take_user_header(who, g, core::ip_address{}));
+    EXPECT_TRUE(seen.empty());
+    EXPECT_EQ(g.count("X_AUTHENTICATED_USER"), 0u);
+
+    // Trailers: erased, never believed.
+    http::fields t;
+    t.insert("x_authenticated-user", "mallory");
+    strip_user_header(who, t);
+    EXPECT_TRUE(seen.empty());
+    EXPECT_EQ(std::distance(t.begin(), t.end()), 0);
 }
 
 TEST(http_wire, host_without_port) {
