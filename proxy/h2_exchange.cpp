@@ -183,7 +183,17 @@ asio::awaitable<bool> read_prefix(h2_exchange& x) {
     }
     // Trailers read before judgement join the fields, as Beast's parser adds chunked trailers
     // on HTTP/1.1: a field hidden there is judged too (corpus: hostile-host-in-trailer).
-    for (const auto& [name, value] : x.s->trailers) x.req.insert(name, value);
+    // They go through what the head went through (prepare_head) before anything reads them: a
+    // hop-by-hop field (Proxy-Authorization, TE), Expect or the trusted user header sent as a
+    // trailer reached the origin. The user header is never believed from a trailer (as on
+    // HTTP/1.1, where it is read with the head alone); nghttp2 refused pseudo-fields and the
+    // connection-specific ones there already.
+    if (!x.s->trailers.empty()) {
+        for (const auto& [name, value] : x.s->trailers) x.req.insert(name, value);
+        strip_hop_by_hop(x.req, false);
+        x.req.erase(http::field::expect);
+        strip_user_header(c.svc->who, x.req);
+    }
     h2_fields().swap(x.s->trailers);
     if (!x.streaming && x.content_length && *x.content_length != x.s->body_received) {
         // RFC 9113 §8.1.1 (nghttp2 resets such a stream first; this is the check of record).

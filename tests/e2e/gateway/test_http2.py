@@ -8,7 +8,7 @@ import subprocess
 import unittest
 
 from h2client import Connection, request_fields
-from harness import Gateway, wait_until
+from harness import SANDBOX, Gateway, wait_until
 from test_corpus_live import CORPUS, PROXY_EXTRA, corpus_fixture
 
 # Hop-by-hop on HTTP/1.1, forbidden on HTTP/2 (RFC 9113 §8.2.2): a browser never sends them.
@@ -286,6 +286,50 @@ class Http2Limits(unittest.TestCase):
             c.close()
         finally:
             gw.close()
+
+
+class Http2Trailers(unittest.TestCase):
+    """Evasion round 2: a request's trailer block joins its fields before judgement and goes
+    through what its head went through: hop-by-hop fields, Expect and the trusted user header
+    (never believed there) do not reach the origin from a trailer."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.gw = Gateway(proxy_extra="http2 = true", extra_toml="[identity]\n"
+                         'trusted_header = "X-Authenticated-User"\n'
+                         'trusted_header_from = ["127.0.0.2/32"]\n').start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.close()
+
+    def test_trailers_carry_nothing_the_head_could_not(self):
+        body = b"account=%s&roleName=Admin" % SANDBOX.encode()
+        stripped = [("proxy-authorization", "Basic eDp5"), ("expect", "100-continue"),
+                    ("x-authenticated-user", "alice@CORP.EXAMPLE"),
+                    ("x_authenticated_user", "alice@CORP.EXAMPLE")]
+        c = Connection(self.gw.ports["sni"], "signin.aws.amazon.com",
+                       os.path.join(self.gw.ca_dir, "ca.crt"))
+        self.addCleanup(c.close)
+        before = len(self.gw.origin_requests())
+        events_before = len(self.gw.events())
+        sids = [c.request(request_fields("POST", "/switchrole", "signin.aws.amazon.com",
+                                         [("content-type", "application/x-www-form-urlencoded")]),
+                          body=body, trailers=[field, ("x-kept", "1")]) for field in stripped]
+        res = c.wait_all(timeout=15)
+        for sid, field in zip(sids, stripped):
+            self.assertEqual(res[sid]["status"], 200, (field, res[sid]))
+        received = self.gw.origin_requests()[before:]
+        self.assertEqual(len(received), len(stripped))
+        for r in received:
+            names = [k.lower() for k, _ in r["headers"]]
+            self.assertIn("x-kept", names)  # the trailer block did arrive
+            for name, _ in stripped:
+                self.assertNotIn(name, names, r["headers"])
+        # Allowed repeats on one connection may be counted into one event (audit.repeats).
+        wait_until(lambda: len(self.gw.events()) > events_before, 10, "an event")
+        for e in self.gw.events()[events_before:]:
+            self.assertEqual(e["corp_source"], "none", e)
 
 
 if __name__ == "__main__":
