@@ -132,6 +132,15 @@ response_reading read_response(const core::http_request_view& req,
     return r;
 }
 
+bool asks_for_session(const core::http_request_view& req, const inspect::options& opt) {
+    auto attempts = inspect::inspect(req, opt);
+    return std::any_of(attempts.begin(), attempts.end(), [](const core::sign_in_attempt& a) {
+        return a.phase == core::auth_phase::pre_auth;
+    });
+}
+
+const inspect::options session_learner::default_options_{};
+
 std::size_t session_learner::learn(const core::http_request_view& req,
                                    const proxy::response_view& resp) const {
     return learn(req, read_response(req, resp));
@@ -144,6 +153,15 @@ std::size_t session_learner::learn(const core::http_request_view& req,
     if (r.set_cookies.empty() || r.unreadable) return 0;
     auto cookies = request_cookies(req);
     auto binding = table_->lookup(cookies, req.time);
+    // A sign-in's answer that names nobody: its cookies are the new session's (maybe another
+    // account's), not a refresh of the one the browser's old cookies are bound to. Without this a
+    // sign-in to a forbidden account whose answer sets the session cookies before aws-userInfo
+    // (root, a SigninToken, a SAML post: the request names no account) was judged as the old,
+    // allowed session for its lifetime.
+    if (!r.named && binding.state == session_table::binding_state::bound &&
+        asks_for_session(req, *opt_)) {
+        binding = {};
+    }
     auto path = req.target.substr(0, req.target.find('?'));
     std::string on = lower(req.host);
     on.append(path);

@@ -4,13 +4,16 @@
 // On a response from an AWS host it reads the Set-Cookie headers; when one of them is
 // `aws-userInfo` as AWS set it, every cookie of that response is bound to the identity it names;
 // otherwise the cookies inherit the binding of the request they answer (the lineage rule of
-// session_table.hpp). Responses from other hosts teach nothing: only AWS may bind a session.
+// session_table.hpp), unless that request asks for a session (asks_for_session): a sign-in's
+// cookies belong to the session it opens, which the old session's cookies the browser still
+// sends say nothing about. Responses from other hosts teach nothing: only AWS may bind a session.
 
 #include <optional>
 #include <string_view>
 #include <vector>
 
 #include "consolegate/core/http_request.hpp"
+#include "consolegate/inspect/inspector.hpp"
 #include "consolegate/proxy/inspection.hpp"
 #include "session_table.hpp"
 
@@ -47,16 +50,28 @@ struct response_reading {
 response_reading read_response(const core::http_request_view& req,
                                const proxy::response_view& resp);
 
+// True when the request asks AWS for a console session rather than continuing one: it carries a
+// pre-auth attempt (an IAM user, root, SAML, Identity Center or federation sign-in, a switch-role,
+// `aws login` without a session, account sign-up). The answer to such a request opens another
+// session (maybe of another account), so its cookies never inherit the binding of the cookies
+// the request presents: they are bound to what AWS names in that answer, or stay unbound.
+bool asks_for_session(const core::http_request_view& req, const inspect::options& opt);
+
 class session_learner {
   public:
-    explicit session_learner(session_table& table) : table_(&table) {}
+    // `opt` reads the requests whose answers would inherit (asks_for_session); the policy
+    // snapshot's inspect options in the gateway. Both must outlive the learner.
+    explicit session_learner(session_table& table, const inspect::options& opt = default_options_)
+        : table_(&table), opt_(&opt) {}
     // What the response taught; returns how many cookies were bound.
     std::size_t learn(const core::http_request_view& req, const proxy::response_view& resp) const;
     // The same from a reading already made (the hook judges a named identity first).
     std::size_t learn(const core::http_request_view& req, const response_reading& r) const;
 
   private:
+    static const inspect::options default_options_;
     session_table* table_;
+    const inspect::options* opt_;
 };
 
 }  // namespace consolegate::app

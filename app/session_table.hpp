@@ -10,7 +10,9 @@
 //  - a request is bound when it presents one of them (name and value as AWS set them);
 //  - cookies AWS sets later on a response to a bound request inherit its binding, so refreshes
 //    keep a lineage back to a sign-in the gateway judged; a response that names an identity
-//    itself (switch-role) binds its cookies to the identity it names.
+//    itself (switch-role) binds its cookies to the identity it names. The caller passes no
+//    request binding for the answer to a sign-in (session_learning.hpp asks_for_session): that
+//    answer opens another session, whatever the old cookies the request carried were bound to.
 // Cookies whose value is shorter than min_token_chars are never keys: they cannot be a session
 // secret (locale, "regStatus=pre-register"), and two people would share them. Nor is
 // aws-userInfo (never_a_key): it *names* the identity, but its value is derived from the

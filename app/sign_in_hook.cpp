@@ -108,8 +108,8 @@ std::optional<proxy::verdict> sign_in_hook::observe(const core::http_request_vie
     if (!sessions_) return std::nullopt;
     auto reading = read_response(req, resp);
     if (reading.set_cookies.empty() || reading.unreadable) return std::nullopt;
+    auto snap = policy_->load();
     if (reading.named) {
-        auto snap = policy_->load();
         std::shared_ptr<const team::feed_status> keep;
         auto feed = feed_->load();
         enforcement_inputs in;
@@ -122,7 +122,7 @@ std::optional<proxy::verdict> sign_in_hook::observe(const core::http_request_vie
         // A refused identity is never learned: the client does not get its cookies either.
         if (!r.verdict.allows()) return std::move(r.verdict);
     }
-    session_learner(*sessions_).learn(req, reading);
+    session_learner(*sessions_, snap->inspect_options).learn(req, reading);
     return std::nullopt;
 }
 

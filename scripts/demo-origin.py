@@ -13,7 +13,9 @@ console with fresh session cookies (aws-creds, JSESSIONID) and aws-userInfo nami
 Which account a sign-in reaches is decided as the real AWS would from secrets the gateway cannot
 read; the stand-in reads it from demo conventions instead: a root e-mail or a SigninToken holding
 12 digits names that account (SigninToken "demo.<account>.<role>"), /authenticate and switch role
-take the account and role named, SAML the first role ARN of the assertion (or roleIndex).
+take the account and role named, SAML the first role ARN of the assertion (or roleIndex). A
+SigninToken "demo-late.<account>.<role>" signs in the same way but its answer sets the session's
+cookies without aws-userInfo, as an answer that opens the session before a later one names it.
 
 The access portal's profile call (GET portal.sso.<region>.amazonaws.com/user) is answered as the
 portal's web app sees it, naming the signed-in user as `subject`; the stand-in reads that user from a
@@ -99,7 +101,8 @@ def signed_in_principal(method, target, headers, body):
         params.update(urllib.parse.parse_qsl(body.decode("latin-1"), keep_blank_values=True))
     path = path.lower()
     if path.endswith("/federation") and params.get("Action") == "login":
-        m = re.fullmatch(r"demo\.(\d{12})\.([\w+=,.@-]+)", params.get("SigninToken", ""))
+        m = re.fullmatch(r"demo(?:-late)?\.(\d{12})\.([\w+=,.@-]+)",
+                         params.get("SigninToken", ""))
         if m:
             return "arn:aws:sts::%s:assumed-role/%s/broker-user" % m.groups()
     if path.endswith("/signin") and params.get("action") == "authenticateRoot":
@@ -164,8 +167,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if arn:
             self.send_response(302)
             self.send_header("Location", "https://console.aws.amazon.com/console/home")
+            late = "SigninToken=demo-late." in self.path
             for c in session_cookies(arn):
-                self.send_header("Set-Cookie", c)
+                if not (late and c.startswith("aws-userInfo=")):
+                    self.send_header("Set-Cookie", c)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return

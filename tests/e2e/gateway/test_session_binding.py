@@ -159,6 +159,30 @@ class SessionBindingTest(unittest.TestCase):
                            "the token sign-in's event")
         self.assertEqual(e["identity_source"], "bound")
 
+    def test_a_second_sign_in_never_takes_the_first_sessions_identity(self):
+        # Signed in to an allowed account, the browser signs in to a forbidden one with a token
+        # (the request names no account). AWS's answer sets the new session's cookies but not
+        # aws-userInfo (demo-late): they belong to the new session, so they must not inherit
+        # the binding of the old cookies the sign-in request carried.
+        code, headers, jar = self.sign_in_with_token(SANDBOX)
+        self.assertEqual(code, 302, headers)
+        code, headers, _ = self.gw.curl(
+            "https://signin.aws.amazon.com/federation?Action=login&SigninToken=demo-late.%s.Admin"
+            % PROD, "-H", cookie_header(jar))
+        self.assertEqual(code, 302, headers)
+        new = set_cookies(headers)
+        self.assertNotIn("aws-userInfo", new)
+        self.assertIn("aws-creds", new)
+        # The browser's jar: the new session's cookies over the old, the old aws-userInfo kept.
+        after = dict(jar, **new)
+        for cookies in (after, {k: v for k, v in after.items() if k != "aws-userInfo"}):
+            code, _, body = self.console(cookies)
+            self.assertEqual(code, 403, body)
+            self.assertIn("session-unbound", body)
+        # The first session itself is still what AWS said it was.
+        code, _, body = self.console(jar)
+        self.assertEqual(code, 200, body)
+
     def test_zz_a_session_survives_a_restart(self):
         code, headers, jar = self.sign_in_with_token(SANDBOX)
         self.assertEqual(code, 302, headers)

@@ -78,6 +78,69 @@ TEST(session_learning, a_refresh_on_a_bound_request_inherits_and_a_switch_role_r
     EXPECT_EQ(f.ask(creds_c).identity.account->str(), "222222222222");
 }
 
+// A sign-in from a browser that still holds another session's cookies (docs/inspection.md
+// "Session binding", lineage rule 3): AWS's answer opens the new session, whose account the
+// request may not name (root, a SigninToken, a SAML post's assertion). When that answer sets the
+// session's cookies without aws-userInfo they must stay unbound, never take the old session's
+// identity: else a sign-in to a forbidden account is judged as the allowed one it followed.
+TEST(session_learning, a_sign_in_answer_naming_nobody_inherits_nothing) {
+    struct sign_in {
+        const char* name;
+        std::string host, method, target, body;
+    };
+    const std::string saml = "PHNhbWxwOlJlc3BvbnNlLz4=";  // any SAMLResponse: the post is a sign-in
+    const std::vector<sign_in> sign_ins = {
+        {"root", "signin.aws.amazon.com", "POST", "/signin",
+         "action=authenticateRoot&email=root%40example.com&password=x"},
+        {"federation login", "signin.aws.amazon.com", "GET",
+         "/federation?Action=login&SigninToken=opaque-token-0123456789", ""},
+        {"saml post", "us-east-1.signin.aws.amazon.com", "POST", "/saml", "SAMLResponse=" + saml},
+        {"iam user", "signin.aws.amazon.com", "POST", "/authenticate",
+         "account=222222222222&username=bob&password=x"},
+        {"switch role", "signin.aws.amazon.com", "GET",
+         "/switchrole?account=222222222222&roleName=Admin", ""},
+        {"iam user host", "222222222222.signin.aws.amazon.com", "GET", "/console", ""},
+    };
+    for (const auto& s : sign_ins) {
+        SCOPED_TRACE(s.name);
+        fixture f;
+        f.answer("signin.aws.amazon.com", {}, {"aws-userInfo=" + user_info_1, creds_a});
+        ASSERT_EQ(f.ask(creds_a).state, state::bound);
+        core::http_request_view req;
+        req.method = s.method;
+        req.host = s.host;
+        req.target = s.target;
+        req.time = f.now;
+        // The old session's cookies, as the browser still sends them.
+        const std::string jar = "aws-userInfo=" + user_info_1 + "; " + creds_a;
+        req.headers.emplace_back("Cookie", jar);
+        if (!s.body.empty()) {
+            req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+            req.body = s.body;
+        }
+        proxy::response_view resp;  // views: the strings outlive it
+        resp.status = 302;
+        const std::string new_creds = creds_b + "; Domain=.aws.amazon.com; Secure";
+        resp.headers.emplace_back("Set-Cookie", new_creds);
+        EXPECT_EQ(f.learner.learn(req, resp), 0u);
+        EXPECT_EQ(f.ask(creds_b).state, state::unbound);
+        // The jar the browser now sends: the old aws-userInfo (the answer set none) with the new
+        // session's aws-creds. Nothing in it is bound.
+        EXPECT_EQ(f.ask("aws-userInfo=" + user_info_1 + "; " + creds_b).state, state::unbound);
+        // The old session is untouched.
+        EXPECT_EQ(f.ask(creds_a).state, state::bound);
+        // When AWS's answer to the sign-in names the identity, that identity binds.
+        const std::string creds_c = "aws-creds=CCCCCCCCCCCCCCCCCCCCCCCCCC";
+        const std::string named_info = "aws-userInfo=" + user_info_2;
+        proxy::response_view named;
+        named.status = 302;
+        named.headers.emplace_back("Set-Cookie", named_info);
+        named.headers.emplace_back("Set-Cookie", creds_c);
+        EXPECT_EQ(f.learner.learn(req, named), 1u);
+        EXPECT_EQ(f.ask(creds_c).identity.account->str(), "222222222222");
+    }
+}
+
 TEST(session_learning, teaches_nothing_it_cannot_trust) {
     fixture f;
     // Not an AWS host, even one that ends like one.
