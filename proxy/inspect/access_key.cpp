@@ -57,39 +57,65 @@ std::optional<core::account_id> account_from_access_key(std::string_view akid, s
 
 std::vector<std::string> sigv4_credentials(std::string_view h, std::string* why) {
     auto ws = [](char c) { return c == ' ' || c == '\t'; };
-    auto trim = [&](std::string_view v) {
-        while (!v.empty() && ws(v.front())) v.remove_prefix(1);
-        while (!v.empty() && ws(v.back())) v.remove_suffix(1);
-        return v;
-    };
     auto say = [&](const char* reason) {
         if (why) *why = reason;
         return std::vector<std::string>{};
     };
-    h = trim(h);
+    while (!h.empty() && ws(h.front())) h.remove_prefix(1);
     auto sp = std::find_if(h.begin(), h.end(), ws);
     if (sp == h.end()) return say("SigV4 Authorization has no Credential");
-    auto params = h.substr(static_cast<std::size_t>(sp - h.begin()));
+    // Parameters are separated by ',' (the documented ", ") or white space alone, and white
+    // space may surround '=': a reader that splits or trims so ("Credential =K1, Credential=K2",
+    // "Credential=K1/… Credential=K2/…") must not see a key this one skipped, so every
+    // parameter any of those readings finds is read. ';' is no separator: SignedHeaders uses it
+    // inside its value.
+    auto rest = h.substr(static_cast<std::size_t>(sp - h.begin()));
+    std::size_t i = 0;
+    auto sep = [&](char c) { return c == ',' || ws(c); };
     std::vector<std::string> out;
-    while (!params.empty()) {
-        auto comma = params.find(',');
-        auto piece = trim(params.substr(0, comma));
-        params = comma == std::string_view::npos ? std::string_view{} : params.substr(comma + 1);
-        auto eq = piece.find('=');
-        if (piece.empty() || eq == 0 || eq == std::string_view::npos) {
+    while (true) {
+        while (i < rest.size() && sep(rest[i])) ++i;
+        if (i == rest.size()) break;
+        auto n0 = i;
+        while (i < rest.size() && rest[i] != '=' && !sep(rest[i])) ++i;
+        auto name = rest.substr(n0, i - n0);
+        while (i < rest.size() && ws(rest[i])) ++i;
+        if (name.empty() || i == rest.size() || rest[i] != '=') {
             return say("SigV4 Authorization is not a list of name=value parameters");
         }
-        auto name = piece.substr(0, eq);
+        ++i;
+        while (i < rest.size() && ws(rest[i])) ++i;
+        auto v0 = i;
+        while (i < rest.size() && !sep(rest[i])) ++i;
+        auto value = rest.substr(v0, i - v0);
         bool credential =
             name.size() == 10 && std::equal(name.begin(), name.end(), "credential",
                                             [](char a, char b) { return (a | 0x20) == b; });
         if (!credential) continue;
-        auto value = piece.substr(eq + 1);
         std::string akid(value.substr(0, value.find('/')));
         if (std::find(out.begin(), out.end(), akid) == out.end()) out.push_back(std::move(akid));
     }
     if (out.empty()) return say("SigV4 Authorization has no Credential");
     return out;
+}
+
+std::optional<std::string> sigv2_access_key(std::string_view h, std::string* why) {
+    auto ws = [](char c) { return c == ' ' || c == '\t'; };
+    while (!h.empty() && ws(h.front())) h.remove_prefix(1);
+    while (!h.empty() && ws(h.back())) h.remove_suffix(1);
+    // "AWS" alone, or followed by white space: the algorithm name, without AWS4's digit.
+    if (h.size() < 3 || (h[0] | 0x20) != 'a' || (h[1] | 0x20) != 'w' || (h[2] | 0x20) != 's' ||
+        (h.size() > 3 && !ws(h[3]))) {
+        return std::nullopt;
+    }
+    h.remove_prefix(3);
+    while (!h.empty() && ws(h.front())) h.remove_prefix(1);
+    auto colon = h.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+        if (why) *why = "SigV2 Authorization is not \"AWS <access key ID>:<signature>\"";
+        return std::string{};
+    }
+    return std::string(h.substr(0, colon));
 }
 
 }  // namespace consolegate::inspect

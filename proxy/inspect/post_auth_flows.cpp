@@ -35,11 +35,24 @@ void inspection::cookies() {
     }
 }
 
-// SigV4 (Authorization header, or X-Amz-Credential of a presigned URL): the access key ID.
+// SigV4 (Authorization header, or X-Amz-Credential of a presigned URL), and SigV2 (S3's
+// "AWS <key>:<signature>", the AWSAccessKeyId of a presigned URL or a Query API call): the access
+// key ID. Query-string authentication may also travel in a form body (Query APIs take their
+// parameters from either).
 void inspection::sigv4() {
     std::vector<std::pair<std::string, std::string>> keys;  // akid, source
     for (auto h : detail::header_values(req_, "authorization")) {
         h = detail::trim(h);
+        std::string why2;
+        if (auto v2 = sigv2_access_key(h, &why2)) {
+            if (v2->empty()) {
+                fail(sign_in_flow::api_credentials, auth_phase::post_auth, "header:authorization",
+                     why2);
+            } else {
+                keys.emplace_back(std::move(*v2), "header:authorization");
+            }
+            continue;
+        }
         // AWS4-HMAC-SHA256 and SigV4a's AWS4-ECDSA-P256-SHA256 both carry Credential=.
         if (!detail::istarts_with(h, "AWS4-")) continue;
         std::string why;
@@ -51,8 +64,12 @@ void inspection::sigv4() {
         for (auto& akid : creds) keys.emplace_back(std::move(akid), "header:authorization");
     }
     for (auto& p : params_) {
-        if (p.where == "query" && iequals(p.name, "X-Amz-Credential")) {
-            keys.emplace_back(p.value.substr(0, p.value.find('/')), "query:X-Amz-Credential");
+        if (p.where != "query" && p.where != "form") continue;
+        auto name = detail::trim(p.name);
+        if (iequals(name, "X-Amz-Credential")) {
+            keys.emplace_back(p.value.substr(0, p.value.find('/')), p.where + ":X-Amz-Credential");
+        } else if (iequals(name, "AWSAccessKeyId")) {
+            keys.emplace_back(p.value, p.where + ":AWSAccessKeyId");
         }
     }
     std::vector<std::string> seen;

@@ -24,8 +24,15 @@ std::optional<core::account_id> account_from_access_key(std::string_view akid, s
 // The access key IDs of a SigV4 Authorization value, read by its grammar ("<algorithm>
 // <name>=<value>, <name>=<value>, …", AWS General Reference "Authorization header"): every
 // parameter named Credential, whatever its position, the key ID being its value up to the first
-// '/'. Never by substring ("XCredential=" is not Credential). Empty, with a reason in `why`, when
-// the value is not that list or has no Credential. Pure; thread-safe.
+// '/'. Never by substring ("XCredential=" is not Credential). Parameters are split at ',' and at
+// white space, and white space around '=' is skipped, so a reader that splits or trims
+// differently finds no key this one did not. Empty, with a reason in `why`, when the value is
+// not that list or has no Credential. Pure; thread-safe.
 std::vector<std::string> sigv4_credentials(std::string_view authorization, std::string* why);
+
+// The access key ID of a Signature Version 2 Authorization value ("AWS <access key ID>:
+// <signature>", Amazon S3's REST authentication; algorithm case-insensitive): nullopt when the
+// value is not SigV2; an empty string, with a reason in `why`, when it is but names no key.
+std::optional<std::string> sigv2_access_key(std::string_view authorization, std::string* why);
 
 }  // namespace consolegate::inspect

@@ -564,6 +564,25 @@ cases["hostile-form-charset"] = (
         body=f"{ebcdic('account')}={ebcdic(B)}&{ebcdic('roleName')}={ebcdic('Admin')}"
         f"&account={A}&roleName=Dev"),
     [att("switch-role", parse_error=True)])
+# A reader that trims parameter names or splits at white space sees a key the documented grammar
+# alone does not; both readings are judged (the forbidden key first, where the old reading hid it).
+cases["hostile-sigv4-credential-name-spaced"] = (
+    req("GET", "/b/k", "s3.console.aws.amazon.com", headers=[
+        f"Authorization: AWS4-HMAC-SHA256 Credential ={AKID_B}/20261123/us-east-1/s3/"
+        f"aws4_request, Credential={AKID_A}/20261123/us-east-1/s3/aws4_request, "
+        "SignedHeaders=host, Signature=00"]),
+    [att("api-credentials", "post-auth", account=B),
+     att("api-credentials", "post-auth", account=A)])
+# Signature Version 2 names the key too: S3's REST header and a presigned URL's AWSAccessKeyId.
+cases["sigv2-authorization"] = (
+    req("GET", "/b/k", "s3.console.aws.amazon.com", headers=[
+        f"Authorization: AWS {'AKIA' + AKID_B[4:]}:frJIUN8DYpKDtOLCwo//yllqDzg=",
+        "Date: Mon, 23 Nov 2026 04:00:00 GMT"]),
+    [att("api-credentials", "post-auth", account=B)])
+cases["sigv2-presigned-query"] = (
+    req("GET", f"/b/k?AWSAccessKeyId={'AKIA' + AKID_B[4:]}&Expires=1795000000&"
+        "Signature=vjbyPxybdZaNmGa%2ByT272YEAiv4%3D", "s3.console.aws.amazon.com"),
+    [att("api-credentials", "post-auth", account=B)])
 
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:

@@ -59,3 +59,45 @@ TEST(access_key, sigv4_credentials_by_the_header_grammar) {
     EXPECT_TRUE(ci::sigv4_credentials("AWS4-X", &why).empty());
     EXPECT_TRUE(ci::sigv4_credentials("AWS4-X =A", &why).empty());
 }
+
+// A reader that trims names or splits at white space must find no key this one skipped: before,
+// "Credential =K2" was another parameter's name and "Credential=K1/… Credential=K2/…" one value,
+// so only K1 was judged while such a reader could act on K2.
+TEST(access_key, sigv4_credentials_under_every_split_and_trim) {
+    std::string why;
+    auto c = ci::sigv4_credentials("AWS4-HMAC-SHA256 Credential =B/x, Credential=A/x", &why);
+    EXPECT_EQ(c, (std::vector<std::string>{"B", "A"})) << why;
+    c = ci::sigv4_credentials("AWS4-HMAC-SHA256 Credential\t= B/x, SignedHeaders=host", &why);
+    EXPECT_EQ(c, (std::vector<std::string>{"B"})) << why;
+    c = ci::sigv4_credentials("AWS4-HMAC-SHA256 Credential=A/x Credential=B/x SignedHeaders=host",
+                              &why);
+    EXPECT_EQ(c, (std::vector<std::string>{"A", "B"})) << why;
+    c = ci::sigv4_credentials("AWS4-HMAC-SHA256\tCredential=A/x,\tSignature=00", &why);
+    EXPECT_EQ(c, (std::vector<std::string>{"A"})) << why;
+    // A name without '=' is still no parameter.
+    c = ci::sigv4_credentials("AWS4-HMAC-SHA256 Credential=A/x, Credential B/x", &why);
+    EXPECT_TRUE(c.empty());
+    EXPECT_NE(why.find("name=value"), std::string::npos) << why;
+}
+
+// Signature Version 2 ("AWS <key>:<signature>", S3 REST authentication) names its key too.
+TEST(access_key, sigv2_access_key_of_the_authorization_header) {
+    std::string why;
+    EXPECT_EQ(ci::sigv2_access_key("AWS AKIAY34FZKBOKMUTVV7A:frJIUN8DYpKDtOLCwo//yllqDzg=", &why),
+              "AKIAY34FZKBOKMUTVV7A");
+    EXPECT_EQ(ci::sigv2_access_key("  aws\t AKIAY34FZKBOKMUTVV7A:x ", &why),
+              "AKIAY34FZKBOKMUTVV7A");
+    // SigV2 without a key: refused with a reason.
+    for (std::string_view h : {"AWS AKIAY34FZKBOKMUTVV7A", "AWS :sig", "AWS ", "AWS"}) {
+        why.clear();
+        auto k = ci::sigv2_access_key(h, &why);
+        ASSERT_TRUE(k.has_value()) << h;
+        EXPECT_TRUE(k->empty()) << h;
+        EXPECT_FALSE(why.empty()) << h;
+    }
+    // Not SigV2.
+    for (std::string_view h :
+         {"AWS4-HMAC-SHA256 Credential=A/x", "AWSX a:b", "Bearer a:b", "AW a:b"}) {
+        EXPECT_FALSE(ci::sigv2_access_key(h, &why).has_value()) << h;
+    }
+}
