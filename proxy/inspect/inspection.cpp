@@ -367,11 +367,7 @@ std::vector<sign_in_attempt> inspection::run() {
         if (it->flow == sign_in_flow::ams_change && !it->account && !sessions_.empty()) {
             for (const auto& s : sessions_) {
                 auto a = *it;
-                a.account = s.account;
-                a.alias = s.alias;
-                a.role_name = s.role_name;
-                a.permission_set = s.permission_set;
-                a.user = s.user;
+                take_session_identity(a, s);
                 changes.push_back(std::move(a));
             }
             it = out_.erase(it);

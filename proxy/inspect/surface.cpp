@@ -224,6 +224,14 @@ core::sign_in_flow flow_of(surface_endpoint e) {
     }
 }
 
+void take_session_identity(sign_in_attempt& a, const sign_in_attempt& session) {
+    a.account = session.account;
+    a.alias = session.alias;
+    a.role_name = session.role_name;
+    a.permission_set = session.permission_set;
+    a.user = session.user;
+}
+
 void read_surface(surface_endpoint e, const std::vector<param>& params,
                   const std::vector<std::string>& segs, const sign_in_attempt& base_in,
                   const std::vector<sign_in_attempt>& sessions, std::vector<sign_in_attempt>& out) {
@@ -250,11 +258,7 @@ void read_surface(surface_endpoint e, const std::vector<param>& params,
                 auto a = base;
                 a.phase = auth_phase::post_auth;
                 a.source = "cookie:aws-userInfo";
-                a.account = session.account;
-                a.alias = session.alias;
-                a.role_name = session.role_name;
-                a.permission_set = session.permission_set;
-                a.user = session.user;
+                take_session_identity(a, session);
                 out.push_back(std::move(a));
             }
             return;

@@ -57,6 +57,10 @@ surface_endpoint classify_surface(std::string_view host, const std::vector<std::
 
 core::sign_in_flow flow_of(surface_endpoint e);
 
+// The identity a console session's aws-userInfo names (account, alias, role, permission set,
+// user), copied onto an attempt made in that session's name.
+void take_session_identity(core::sign_in_attempt& a, const core::sign_in_attempt& session);
+
 // Appends the attempts of endpoint `e`. `base` carries host, client and time; `sessions` are the
 // distinct identities of the request's readable aws-userInfo cookies (none without one). Never
 // copies a parameter value other than the grant type: codes, verifiers and tokens stay out of
