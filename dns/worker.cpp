@@ -238,25 +238,34 @@ struct waiting {
 void worker::forward(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out,
                      core::duration deadline) {
     std::shared_ptr<waiting> w;
+    const std::uint64_t gen = policy_generation_;
     if (c.has_peer()) {
         w = std::make_shared<waiting>(io);
         w->timer.expires_after(deadline);
-        w->timer.async_wait([this, life = std::weak_ptr<int>(life_), w, q, c,
-                             tcp](const boost::system::error_code& ec) {
+        w->timer.async_wait([this, life = std::weak_ptr<int>(life_), w, q, c, tcp,
+                             gen](const boost::system::error_code& ec) {
             if (ec || w->answered || life.expired() || stopped) return;
             w->answered = true;
+            if (gen != policy_generation_ && answered_by_new_policy(q, c)) return;
             on_deadline(q, c, tcp);
         });
     }
     // The handler owns copies of the query and the client: it may run long after this call.
     const bool sent =
-        upstream_.send(q, udp_size(), [this, w, q, c, tcp](const net::cares_answer& r) {
+        upstream_.send(q, udp_size(), [this, w, q, c, tcp, gen](const net::cares_answer& r) {
             if (r.status == ARES_EDESTRUCTION) return;  // the worker may be going away
-            if (!w) return on_upstream(r, q, c, tcp);
-            w->timer.cancel();
+            const client to = w && w->answered ? client{} : c;
+            if (w) {
+                w->timer.cancel();
+                w->answered = true;
+            }
+            // Asked under a steering policy a reload has replaced: a name now steered, blocked
+            // or the canary gets the gateway's own answer, and upstream's (a negative one, which
+            // the answer normalisation cannot tell from any other) never reaches the cache,
+            // which the reload emptied for this reason.
+            if (gen != policy_generation_ && answered_by_new_policy(q, to)) return;
             // Answered at the deadline already: the late answer still refreshes the cache.
-            on_upstream(r, q, w->answered ? client{} : c, tcp);
-            w->answered = true;
+            on_upstream(r, q, to, tcp);
         });
     if (!sent) {
         if (w) {
@@ -265,6 +274,16 @@ void worker::forward(const query& q, const client& c, bool tcp, std::span<std::u
         }
         fail(q, c, tcp, out);
     }
+}
+
+// True when the current policy answers `q` itself (it was forwarded under an older one): `c`,
+// if a client, gets that answer.
+bool worker::answered_by_new_policy(const query& q, const client& c) {
+    auto out = std::span<std::uint8_t>(scratch);
+    const auto n = answer_by_policy(q, c, out);
+    if (!n) return false;
+    reply(c, {out.data(), *n});
+    return true;
 }
 
 void worker::on_deadline(const query& q, const client& c, bool tcp) {
@@ -361,7 +380,10 @@ void worker::apply(std::shared_ptr<const config> c, policy compiled) {
     cfg = std::move(c);
     pol_ = std::move(compiled);
     const auto before = answers_.size();
-    if (policy_changed) answers_.clear();  // cached CNAME rewrites and clamps are stale
+    if (policy_changed) {
+        answers_.clear();      // cached CNAME rewrites and clamps are stale, a name may be steered
+        ++policy_generation_;  // and answers asked for under the old policy must not refill it
+    }
     answers_.set_max_entries(cfg->cache.max_entries);
     st.cache_entries.fetch_add(
         static_cast<std::int64_t>(answers_.size()) - static_cast<std::int64_t>(before),

@@ -69,6 +69,7 @@ class worker {
                  core::duration deadline);
     void on_upstream(const net::cares_answer& r, const query& q, const client& c, bool tcp);
     void on_deadline(const query& q, const client& c, bool tcp);
+    bool answered_by_new_policy(const query& q, const client& c);
     void fail(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out);
     void refresh_failed(const query& q);
     void store(const query& q, cached_answer&& a);
@@ -85,6 +86,9 @@ class worker {
     // RFC 8767 §5: upstream failed (or missed a deadline) and no answer has come back since;
     // queries with a stale entry get it at once while one refresh per entry goes on.
     bool upstream_down_ = false;
+    // Counts the reloads that changed the steering policy (apply): a query forwarded under an
+    // older one is decided again when its answer or deadline comes.
+    std::uint64_t policy_generation_ = 0;
     // Deadline timers hold a weak reference: they may fire after the worker is gone.
     std::shared_ptr<int> life_ = std::make_shared<int>(0);
 };

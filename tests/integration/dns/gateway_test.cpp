@@ -904,6 +904,40 @@ TEST_F(gateway, update_swaps_steering_without_restart) {
     EXPECT_EQ(t::dig(gw.port(), "console.aws.amazon.com A +short"), "");
 }
 
+// Queries forwarded before a reload that steers their names have their answers come back after
+// it: the clients and the cache must get the gateway's address, never upstream's answer (the
+// reload empties the cache; the late answers must not refill it). A negative answer has no
+// record of the name to give it away: cached, it hid the steered name for its negative TTL.
+TEST_F(gateway, answers_in_flight_across_a_reload_that_steers_their_names_are_not_used) {
+    auto o = slow_upstream_options(nsd.port());
+    running_gateway gw(o);
+    nsd.freeze();
+    auto positive = std::async(std::launch::async,
+                               [&] { return t::dig(gw.port(), "www.example.test A +time=5"); });
+    auto negative = std::async(std::launch::async,
+                               [&] { return t::dig(gw.port(), "nope.example.test A +time=5"); });
+    // Bounded: both queries are upstream once the forwarded counter says so.
+    for (int i = 0; i < 100 && gw.counters().forwarded.load() < 2; ++i) {
+        std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_EQ(gw.counters().forwarded.load(), 2u);
+    auto steered = o;
+    steered.steer_names.push_back("*.example.test");
+    gw.svc().update(std::make_shared<const config>(steered));
+    // The update is posted to the worker before nsd wakes up and answers the queued queries.
+    std::this_thread::sleep_for(100ms);
+    nsd.thaw();
+    for (auto* f : {&positive, &negative}) {
+        const auto r = f->get();
+        EXPECT_EQ(status_of(r), "NOERROR") << r;
+        EXPECT_NE(r.find("192.0.2.10"), std::string::npos) << r;
+    }
+    EXPECT_EQ(gw.counters().cache_entries.load(), 0);
+    for (const char* name : {"www.example.test", "nope.example.test"}) {
+        EXPECT_EQ(t::dig(gw.port(), std::string(name) + " A +short"), "192.0.2.10\n") << name;
+    }
+}
+
 TEST_F(gateway, agrees_with_unbound_on_every_non_steered_name) {
     t::unbound_server unbound(nsd.port());
     running_gateway gw(base_options(nsd.port()));
