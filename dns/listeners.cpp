@@ -279,8 +279,9 @@ asio::awaitable<void> listeners::tcp_session(listeners* self, std::shared_ptr<tc
         if (n) c->enqueue({out.data(), n});
     }
     cl.tcp.reset();
-    // Let queued answers drain: the writer closes on error; idle timer closes otherwise.
-    if (c->output_empty()) c->close();
+    // Answers still due or queued go out first (a half-closed client reads them); the idle timer
+    // bounds a client that does not.
+    c->read_closed();
     if (!w.stopped) self->conns_.erase(c);
 }
 

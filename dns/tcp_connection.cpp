@@ -19,11 +19,31 @@ tcp_connection::~tcp_connection() {
 }
 
 void tcp_connection::arm_idle(std::chrono::milliseconds t) {
+    idle_after_ = t;
     idle_.expires_after(t);
     idle_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
         if (ec) return;
-        if (auto self = weak.lock()) self->close();
+        auto self = weak.lock();
+        if (!self) return;
+        // Not idle while upstream answers are due: the worker's answer_timeout bounds that wait.
+        if (self->expected_ > 0 && !self->closed_) return self->arm_idle(self->idle_after_);
+        self->close();
     });
+}
+
+void tcp_connection::deliver(std::span<const std::uint8_t> msg) {
+    if (expected_ > 0) --expected_;
+    if (!msg.empty()) enqueue(msg);
+    close_when_done();
+}
+
+void tcp_connection::read_closed() {
+    read_closed_ = true;
+    close_when_done();
+}
+
+void tcp_connection::close_when_done() {
+    if (read_closed_ && expected_ == 0 && outq_.empty()) close();
 }
 
 // RFC 7766 §6.2.1.1: answers to pipelined queries may go out in any order.
@@ -44,7 +64,10 @@ void tcp_connection::write_next() {
                           self->writing_ = false;
                           self->outq_.pop_front();
                           if (ec) return self->close();
-                          if (!self->outq_.empty()) self->write_next();
+                          if (self->closed_) return;
+                          self->arm_idle(self->idle_after_);  // the client reads: not idle
+                          if (!self->outq_.empty()) return self->write_next();
+                          self->close_when_done();
                       });
 }
 
@@ -58,7 +81,8 @@ void tcp_connection::close() {
 }
 
 void send_to(const client& c, std::span<const std::uint8_t> msg) {
-    if (c.tcp) return c.tcp->enqueue(msg);
+    if (c.tcp) return c.tcp->deliver(msg);
+    if (msg.empty()) return;
     (void)::sendto(c.udp_fd, msg.data(), msg.size(), MSG_DONTWAIT,
                    reinterpret_cast<const sockaddr*>(&c.peer), c.peer_len);
 }

@@ -26,11 +26,18 @@ class tcp_connection : public std::enable_shared_from_this<tcp_connection> {
     tcp_connection(const tcp_connection&) = delete;
     tcp_connection& operator=(const tcp_connection&) = delete;
 
-    // Closes the connection unless it is re-armed (before each read) within `t`.
+    // Closes the connection unless it is re-armed (before each read, and by each answer
+    // written) within `t`; while forwarded queries await their answers it waits on for them.
     void arm_idle(std::chrono::milliseconds t);
     // Queues `msg` behind its two-byte length; closes the connection when the client lets more
     // than max_backlog answers pile up unread.
     void enqueue(std::span<const std::uint8_t> msg);
+    // A query read here went upstream: its answer comes later, through deliver (once).
+    void expect_answer() noexcept { ++expected_; }
+    void deliver(std::span<const std::uint8_t> msg);
+    // The client sent its last query (EOF, or a read failed): the connection closes once every
+    // query read is answered and written (a client may half-close once it has asked).
+    void read_closed();
     void close();
 
     boost::asio::ip::tcp::socket& socket() noexcept { return sock_; }
@@ -41,11 +48,15 @@ class tcp_connection : public std::enable_shared_from_this<tcp_connection> {
 
   private:
     void write_next();
+    void close_when_done();
 
     boost::asio::ip::tcp::socket sock_;
     boost::asio::steady_timer idle_;
     std::deque<std::vector<std::uint8_t>> outq_;
+    std::chrono::milliseconds idle_after_{0};
+    std::size_t expected_ = 0;  // forwarded queries not answered yet
     bool writing_ = false;
+    bool read_closed_ = false;
     bool closed_ = false;
     stats& stats_;
 };

@@ -239,6 +239,7 @@ void worker::forward(const query& q, const client& c, bool tcp, std::span<std::u
                      core::duration deadline) {
     std::shared_ptr<waiting> w;
     const std::uint64_t gen = policy_generation_;
+    if (c.tcp) c.tcp->expect_answer();  // answered once below: by reply(), through send_to
     if (c.has_peer()) {
         w = std::make_shared<waiting>(io);
         w->timer.expires_after(deadline);
@@ -361,8 +362,8 @@ void worker::refresh_failed(const query& q) {
 }
 
 void worker::reply(const client& c, std::span<const std::uint8_t> msg) {
-    if (msg.empty() || stopped || !c.has_peer()) return;
-    send_to(c, msg);
+    if (stopped || !c.has_peer()) return;
+    send_to(c, msg);  // also with nothing to send: a TCP connection counts its answers due
 }
 
 void worker::apply(std::shared_ptr<const config> c, policy compiled) {

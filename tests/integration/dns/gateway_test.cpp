@@ -814,6 +814,68 @@ TEST_F(gateway, pipelined_tcp_queries_are_all_answered) {
     EXPECT_EQ(ids, (std::set<int>{100, 101, 102, 103}));
 }
 
+// Sends `names` (A, IDs 200, 201, ...) pipelined on one TCP connection, then shuts down its
+// sending side (a client done asking); the IDs answered before the server closes (or 5 s).
+std::set<int> half_closed_exchange(std::uint16_t port, const std::vector<std::string>& names) {
+    const int fd = connect_tcp(port);
+    if (fd < 0) return {};
+    std::vector<std::uint8_t> batch;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        const auto q = t::make_query(names[i], 1, static_cast<std::uint16_t>(200 + i));
+        batch.push_back(static_cast<std::uint8_t>(q.size() >> 8));
+        batch.push_back(static_cast<std::uint8_t>(q.size()));
+        batch.insert(batch.end(), q.begin(), q.end());
+    }
+    std::set<int> ids;
+    if (::send(fd, batch.data(), batch.size(), 0) != static_cast<ssize_t>(batch.size()) ||
+        ::shutdown(fd, SHUT_WR) != 0) {
+        ::close(fd);
+        return ids;
+    }
+    std::vector<std::uint8_t> in;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 500) != 1) continue;
+        std::uint8_t buf[4096];
+        const auto n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        in.insert(in.end(), buf, buf + n);
+        while (in.size() >= 2) {
+            const std::size_t len = (in[0] << 8) | in[1];
+            if (in.size() < len + 2) break;
+            ids.insert((in[2] << 8) | in[3]);
+            in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(len + 2));
+        }
+    }
+    ::close(fd);
+    return ids;
+}
+
+// A client may half-close when done asking (a FIN right behind its last query); the
+// queries it sent are still answered, those that go upstream too. The gateway closed the connection
+// at the client's FIN when no answer was queued at that moment, dropping the forwarded ones.
+TEST_F(gateway, half_closed_tcp_connections_get_every_answer) {
+    const std::vector<std::string> names = {"h7.example.test", "console.aws.amazon.com",
+                                            "h8.example.test"};
+    running_gateway gw(base_options(nsd.port()));
+    EXPECT_EQ(half_closed_exchange(gw.port(), names), (std::set<int>{200, 201, 202}));
+    EXPECT_EQ(half_closed_exchange(gw.port(), {"h9.example.test"}), (std::set<int>{200}));
+    // Nor does the idle timer cut a connection whose answer is still due upstream: the
+    // client gets its SERVFAIL at answer_timeout.
+    auto o = slow_upstream_options(nsd.port());
+    o.tcp_idle_timeout = 300ms;
+    o.answer_timeout = 1200ms;
+    running_gateway slow(o);
+    nsd.freeze();
+    std::set<int> ids;
+    const auto took = timed([&] { ids = half_closed_exchange(slow.port(), {"h10.example.test"}); });
+    nsd.thaw();
+    EXPECT_EQ(ids, (std::set<int>{200}));
+    EXPECT_GE(took, 1200ms);
+    EXPECT_EQ(slow.counters().answer_timeouts.load(), 1u);
+}
+
 TEST_F(gateway, garbage_gets_formerr_or_nothing_and_the_server_survives) {
     running_gateway gw(base_options(nsd.port()));
     auto two_questions = t::make_query("www.example.test", 1, 0x7777);
