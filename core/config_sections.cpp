@@ -81,6 +81,8 @@ void loader::read_dns(const toml::table& t) {
     s.get_uint("edns_udp_size", d.edns_udp_size, 512, 4096);
     s.get_duration("tcp_idle_timeout", d.tcp_idle_timeout);
     s.get_uint("max_tcp_connections", d.max_tcp_connections, 1, 1'000'000);
+    s.get_uint("tcp_pipeline_depth", d.tcp_pipeline_depth, 1, 65'535);
+    s.get_size("tcp_output_buffer", d.tcp_output_buffer);
     read_proxy_protocol(s, "tcp_proxy_protocol", d.tcp_proxy_protocol);
     s.get_cidrs("proxy_protocol_from", d.proxy_protocol_from);
     s.get_uint("query_log_sample", d.query_log_sample, 0, 1'000'000'000);
@@ -96,6 +98,8 @@ void loader::read_dns(const toml::table& t) {
         error(t.source(), "dns.upstream_timeout must be greater than zero");
     if (d.answer_timeout.count() == 0)
         error(t.source(), "dns.answer_timeout must be greater than zero");
+    if (d.tcp_output_buffer < 1024)
+        error(t.source(), "dns.tcp_output_buffer must be at least 1KiB (no query is read over it)");
 }
 
 void loader::read_dns_cache(const toml::table& t) {

@@ -267,6 +267,17 @@ asio::awaitable<void> listeners::tcp_session(listeners* self, std::shared_ptr<tc
     cl.address = who->address;
     cl.tcp = c;
     while (!w.stopped && !c->closed()) {
+        // Backpressure: a client that pipelines faster than it reads (or than upstream answers)
+        // waits in TCP flow control while its answers are due or queued, so one connection
+        // holds at most tcp_output_buffer plus tcp_pipeline_depth answers. A client that reads
+        // nothing meanwhile is closed by the idle timer (re-armed by every answer written).
+        while (c->backlogged(w.cfg->tcp_pipeline_depth, w.cfg->tcp_output_buffer) && !c->closed() &&
+               !w.stopped) {
+            auto& progress = c->progress_timer();
+            progress.expires_at(asio::steady_timer::time_point::max());
+            co_await progress.async_wait(token);
+        }
+        if (w.stopped || c->closed()) break;
         c->arm_idle(w.cfg->tcp_idle_timeout);
         auto e1 = co_await read_exact(c->socket(), who->early, asio::buffer(len_bytes));
         if (e1 || w.stopped) break;

@@ -10,7 +10,10 @@ namespace consolegate::dns {
 namespace asio = boost::asio;
 
 tcp_connection::tcp_connection(asio::ip::tcp::socket s, stats& st)
-    : sock_(std::move(s)), idle_(sock_.get_executor()), stats_(st) {
+    : sock_(std::move(s)),
+      idle_(sock_.get_executor()),
+      progress_(sock_.get_executor()),
+      stats_(st) {
     stats_.tcp_connections.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -33,6 +36,7 @@ void tcp_connection::arm_idle(std::chrono::milliseconds t) {
 
 void tcp_connection::deliver(std::span<const std::uint8_t> msg) {
     if (expected_ > 0) --expected_;
+    progress_.cancel();
     if (!msg.empty()) enqueue(msg);
     close_when_done();
 }
@@ -49,10 +53,10 @@ void tcp_connection::close_when_done() {
 // RFC 7766 §6.2.1.1: answers to pipelined queries may go out in any order.
 void tcp_connection::enqueue(std::span<const std::uint8_t> msg) {
     if (closed_) return;
-    if (outq_.size() >= max_backlog) return close();
     std::vector<std::uint8_t> framed(msg.size() + 2);
     put16(framed.data(), static_cast<std::uint16_t>(msg.size()));
     std::memcpy(framed.data() + 2, msg.data(), msg.size());
+    queued_bytes_ += framed.size();
     outq_.push_back(std::move(framed));
     if (!writing_) write_next();
 }
@@ -62,7 +66,9 @@ void tcp_connection::write_next() {
     asio::async_write(sock_, asio::buffer(outq_.front()),
                       [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
                           self->writing_ = false;
+                          self->queued_bytes_ -= self->outq_.front().size();
                           self->outq_.pop_front();
+                          self->progress_.cancel();
                           if (ec) return self->close();
                           if (self->closed_) return;
                           self->arm_idle(self->idle_after_);  // the client reads: not idle
@@ -78,6 +84,7 @@ void tcp_connection::close() {
     sock_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     sock_.close(ec);
     idle_.cancel();
+    progress_.cancel();
 }
 
 void send_to(const client& c, std::span<const std::uint8_t> msg) {

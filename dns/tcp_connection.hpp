@@ -29,9 +29,15 @@ class tcp_connection : public std::enable_shared_from_this<tcp_connection> {
     // Closes the connection unless it is re-armed (before each read, and by each answer
     // written) within `t`; while forwarded queries await their answers it waits on for them.
     void arm_idle(std::chrono::milliseconds t);
-    // Queues `msg` behind its two-byte length; closes the connection when the client lets more
-    // than max_backlog answers pile up unread.
+    // Queues `msg` behind its two-byte length.
     void enqueue(std::span<const std::uint8_t> msg);
+    // True while the reader should not take another query: `depth` queries read are unanswered
+    // or unwritten, or `bytes` of answers wait for the client. Progress (an answer due arriving,
+    // a write completing, close) cancels progress_timer(), which the reader waits on.
+    bool backlogged(std::size_t depth, std::uint64_t bytes) const noexcept {
+        return expected_ + outq_.size() >= depth || queued_bytes_ >= bytes;
+    }
+    boost::asio::steady_timer& progress_timer() noexcept { return progress_; }
     // A query read here went upstream: its answer comes later, through deliver (once).
     void expect_answer() noexcept { ++expected_; }
     void deliver(std::span<const std::uint8_t> msg);
@@ -44,14 +50,14 @@ class tcp_connection : public std::enable_shared_from_this<tcp_connection> {
     bool closed() const noexcept { return closed_; }
     bool output_empty() const noexcept { return outq_.empty(); }
 
-    static constexpr std::size_t max_backlog = 256;
-
   private:
     void write_next();
     void close_when_done();
 
     boost::asio::ip::tcp::socket sock_;
     boost::asio::steady_timer idle_;
+    boost::asio::steady_timer progress_;
+    std::uint64_t queued_bytes_ = 0;
     std::deque<std::vector<std::uint8_t>> outq_;
     std::chrono::milliseconds idle_after_{0};
     std::size_t expected_ = 0;  // forwarded queries not answered yet

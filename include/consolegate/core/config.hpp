@@ -108,6 +108,11 @@ struct dns_config {
     std::uint16_t edns_udp_size = 1232;
     duration tcp_idle_timeout = std::chrono::seconds(10);
     std::uint32_t max_tcp_connections = 1024;
+    // Backpressure on one DNS-over-TCP connection: no further query is read while this many
+    // read from it are unanswered or unwritten, or while this many bytes of answers wait for
+    // the client to read them; the kernel's buffers and TCP flow control hold the rest.
+    std::uint32_t tcp_pipeline_depth = 32;
+    std::uint64_t tcp_output_buffer = 128 * 1024;
     proxy_protocol_mode tcp_proxy_protocol = proxy_protocol_mode::refused;  // DNS over TCP only
     std::vector<cidr> proxy_protocol_from;  // the load balancers' networks
     std::uint32_t query_log_sample = 0;     // 0 = off; N = log one forwarded query in N

@@ -876,6 +876,93 @@ TEST_F(gateway, half_closed_tcp_connections_get_every_answer) {
     EXPECT_EQ(slow.counters().answer_timeouts.load(), 1u);
 }
 
+// A client that pipelines far more queries than it reads for a while (small receive buffer,
+// ~2.3 KB answers) is answered in full once it reads: the gateway stops reading its queries
+// while answers wait (TCP flow control holds the rest) instead of queueing without bound. It
+// closed the connection when 256 answers waited.
+TEST_F(gateway, a_slow_tcp_reader_gets_every_answer) {
+    running_gateway gw(base_options(nsd.port()));
+    ASSERT_NE(t::dig(gw.port(), "big.example.test TXT +tcp").find("ANSWER: 20"), std::string::npos);
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    const int small = 4096;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(gw.port());
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    constexpr int count = 1500;  // ~3.5 MB of answers
+    std::vector<std::uint8_t> batch;
+    for (int i = 0; i < count; ++i) {
+        const auto q = t::make_query("big.example.test", 16, static_cast<std::uint16_t>(i));
+        batch.push_back(static_cast<std::uint8_t>(q.size() >> 8));
+        batch.push_back(static_cast<std::uint8_t>(q.size()));
+        batch.insert(batch.end(), q.begin(), q.end());
+    }
+    // Sent from another thread: once the gateway stops reading, send() blocks until it resumes.
+    auto sender = std::async(std::launch::async, [&] {
+        std::size_t off = 0;
+        while (off < batch.size()) {
+            const auto n = ::send(fd, batch.data() + off, batch.size() - off, MSG_NOSIGNAL);
+            if (n <= 0) break;
+            off += static_cast<std::size_t>(n);
+        }
+        return off;
+    });
+    std::this_thread::sleep_for(1000ms);  // not reading meanwhile
+    std::vector<std::uint8_t> in;
+    std::set<int> ids;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (ids.size() < count && std::chrono::steady_clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 500) != 1) continue;
+        std::uint8_t buf[65536];
+        const auto n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        in.insert(in.end(), buf, buf + n);
+        std::size_t at = 0;
+        while (in.size() - at >= 2) {
+            const std::size_t len = (in[at] << 8) | in[at + 1];
+            if (in.size() - at < len + 2) break;
+            ids.insert((in[at + 2] << 8) | in[at + 3]);
+            at += len + 2;
+        }
+        in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(at));
+    }
+    ::shutdown(fd, SHUT_RDWR);  // ends a sender still blocked (the gateway closed on us)
+    EXPECT_EQ(sender.get(), batch.size());
+    ::close(fd);
+    EXPECT_EQ(ids.size(), static_cast<std::size_t>(count));
+
+    // A client that never reads holds nothing for long: its writes stall, the idle timer (which
+    // only answers written re-arm) closes it.
+    auto o = base_options(nsd.port());
+    o.tcp_idle_timeout = 500ms;
+    running_gateway strict(o);
+    const int stuck = connect_tcp(strict.port());
+    ASSERT_GE(stuck, 0);
+    ::setsockopt(stuck, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    auto flood = std::async(std::launch::async, [&] {
+        std::size_t off = 0;
+        while (off < batch.size()) {
+            const auto n = ::send(stuck, batch.data() + off, batch.size() - off, MSG_NOSIGNAL);
+            if (n <= 0) break;
+            off += static_cast<std::size_t>(n);
+        }
+        return off;
+    });
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(strict.counters().tcp_connections.load(), 1);
+    for (int i = 0; i < 50 && strict.counters().tcp_connections.load() != 0; ++i) {
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_EQ(strict.counters().tcp_connections.load(), 0);
+    ::shutdown(stuck, SHUT_RDWR);
+    flood.get();
+    ::close(stuck);
+}
+
 TEST_F(gateway, garbage_gets_formerr_or_nothing_and_the_server_survives) {
     running_gateway gw(base_options(nsd.port()));
     auto two_questions = t::make_query("www.example.test", 1, 0x7777);

@@ -152,6 +152,24 @@ TEST(config_loader, proxy_protocol_per_listener_with_the_balancer_networks) {
     EXPECT_FALSE(r.cfg);
 }
 
+TEST(config_loader, dns_tcp_backpressure_keys) {
+    auto r = load(minimal);
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->dns.tcp_pipeline_depth, 32u);
+    EXPECT_EQ(r.cfg->dns.tcp_output_buffer, 128u * 1024);
+    const std::string dns = "[dns]\nupstreams = [\"192.0.2.1\"]\nsteer_ipv4 = [\"192.0.2.10\"]\n";
+    const std::string ca = "[ca]\ncert = \"ca.crt\"\nkey = \"ca.key\"\n";
+    r = load(dns + "tcp_pipeline_depth = 4\ntcp_output_buffer = \"1MiB\"\n" + ca);
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->dns.tcp_pipeline_depth, 4u);
+    EXPECT_EQ(r.cfg->dns.tcp_output_buffer, 1024u * 1024);
+    // Under 1 KiB no query would ever be read; a depth of 0 neither.
+    r = load(dns + "tcp_output_buffer = 0\n" + ca);
+    EXPECT_TRUE(has(r, 0, "dns.tcp_output_buffer must be at least 1KiB")) << all(r);
+    r = load(dns + "tcp_pipeline_depth = 0\n" + ca);
+    EXPECT_FALSE(r.cfg);
+}
+
 TEST(config_loader, empty_file_names_every_missing_requirement) {
     auto r = load("");
     EXPECT_FALSE(r.cfg);
