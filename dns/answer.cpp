@@ -187,9 +187,11 @@ bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const p
         }
     }
     std::uint16_t kept[3] = {0, 0, 0};
+    std::uint32_t authority_at = 0;
     for (const auto& rr : rrs) {
         if (rr.section == 2 && kept[2] == 0)
             out.additional_at = static_cast<std::uint32_t>(rr.owner);
+        if (rr.section == 1 && kept[1] == 0) authority_at = static_cast<std::uint32_t>(rr.owner);
         ++kept[rr.section];
     }
 
@@ -228,6 +230,7 @@ bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const p
         lifetime = std::min(lifetime, ttl);
     }
     out.negative = negative_answer;
+    if (rc == rcode::noerror && !negative_answer) out.authority_at = authority_at;
     if (flags & flag::tc) {
         out.lifetime = 0;  // incomplete: never cached
     } else if (negative_answer) {
@@ -249,20 +252,28 @@ std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t 
     const std::size_t opt = q.edns ? 11 : 0;
     std::size_t n = a.wire.size();
     auto ttls_end = a.ttl_offsets.end();
+    bool without_authority = false;
     if (n + opt > limit) {
         // RFC 2181 §9: TC only when required data does not fit; the additional section is
-        // optional, so it goes first (the client's OPT stays). Off the hit path: only answers
-        // too large for the client get here.
-        if (a.additional_at == 0 || a.additional_at + opt > limit) {
+        // optional, so it goes first (the client's OPT stays), then a positive answer's
+        // authority section. Off the hit path: only answers too large for the client get here.
+        if (a.additional_at != 0 && a.additional_at + opt <= limit) {
+            n = a.additional_at;
+        } else if (a.authority_at != 0 && a.authority_at + opt <= limit) {
+            n = a.authority_at;
+            without_authority = true;
+        } else {
             truncated = true;
             return write_truncated(q, our_udp_size, out);
         }
-        n = a.additional_at;
         ttls_end = std::lower_bound(a.ttl_offsets.begin(), a.ttl_offsets.end(), n);
     }
     std::uint8_t* p = out.data();
     std::memcpy(p, a.wire.data(), n);
-    if (n != a.wire.size()) put16(p + 10, 0);
+    if (n != a.wire.size()) {
+        put16(p + 10, 0);
+        if (without_authority) put16(p + 8, 0);
+    }
     put16(p, q.id);
     const std::uint16_t up = get16(p + 2);
     std::uint16_t fl =

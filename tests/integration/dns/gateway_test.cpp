@@ -379,6 +379,42 @@ TEST_F(gateway, large_answers_truncate_over_udp_and_complete_over_tcp) {
     EXPECT_GE(gw.counters().truncated.load(), 2u);
 }
 
+// An upstream that fills the authority section of positive answers (here nsd with
+// minimal-responses off) hands over answers too large for a client without EDNS
+// with the NS records: they go without the authority section, as unbound answers them, instead
+// of TC=1 and a retry over TCP (RFC 2181 §9: TC only when required data does not fit; the NS
+// records of a positive answer are not). A negative answer's SOA is required: it stays.
+TEST_F(gateway, positive_answers_drop_their_authority_section_before_truncating) {
+    std::string zone =
+        "$ORIGIN auth.test.\n$TTL 300\n"
+        "@ IN SOA ns0.auth.test. hostmaster.auth.test. 1 3600 600 86400 120\nns0 IN A 127.0.0.1\n";
+    for (int i = 0; i < 10; ++i) {
+        const auto n = std::to_string(i);
+        zone += "@ IN NS ns" + n + ".a-rather-long-name-server-label-to-fill-space-" + n +
+                ".other.test.\n";
+    }
+    for (int i = 1; i <= 20; ++i) zone += "many IN A 198.51.100." + std::to_string(i) + "\n";
+    t::nsd_server full("auth.test", zone, "  minimal-responses: no\n");
+    const auto upstream = t::dig(full.port(), "many.auth.test A +norec +bufsize=1232");
+    ASSERT_NE(upstream.find("ANSWER: 20, AUTHORITY: 10"), std::string::npos) << upstream;
+    t::unbound_server unbound(full.port(), {}, "auth.test");
+    auto o = base_options(full.port());
+    running_gateway gw(o);
+    for (const auto port : {unbound.port(), gw.port()}) {
+        const auto r = t::dig(port, "many.auth.test A +noedns +ignore");
+        EXPECT_EQ(status_of(r), "NOERROR") << r;
+        EXPECT_NE(r.find("ANSWER: 20, AUTHORITY: 0, ADDITIONAL: 0"), std::string::npos) << r;
+        EXPECT_EQ(r.find(" tc"), std::string::npos) << r;
+        const auto nx = t::dig(port, "nope.auth.test A +noedns +ignore");
+        EXPECT_EQ(status_of(nx), "NXDOMAIN") << nx;
+        EXPECT_NE(nx.find("AUTHORITY: 1,"), std::string::npos) << nx;
+    }
+    EXPECT_EQ(gw.counters().truncated.load(), 0u);
+    // Over EDNS the whole answer fits: nothing is cut.
+    const auto whole = t::dig(gw.port(), "many.auth.test A +bufsize=1232");
+    EXPECT_NE(whole.find("ANSWER: 20, AUTHORITY: 10"), std::string::npos) << whole;
+}
+
 // We advertise 1232 bytes upstream (RFC 6891 §6.2.5): an answer between 512 and that comes back
 // over UDP and is taken, not asked again over TCP. Upstream here is unbound without TCP, so a
 // second try over TCP fails.

@@ -123,7 +123,9 @@ void child::stop() {
     pid_ = -1;
 }
 
-nsd_server::nsd_server(const std::string& zone, const std::string& zone_text) {
+nsd_server::nsd_server(const std::string& zone, const std::string& zone_text,
+                       std::string server_options)
+    : server_options_(std::move(server_options)) {
     // free_port() can race with a parallel test taking the same port: try a few ports.
     for (int attempt = 0; attempt < 3; ++attempt) {
         port_ = free_port();
@@ -143,8 +145,8 @@ bool nsd_server::start(const std::string& zone, const std::string& zone_text) {
                    "/xfrd.state\"\n  zonelistfile: \"" + d +
                    "/zone.list\"\n  database: \"\"\n  logfile: \"" + d +
                    "/nsd.log\"\n  chroot: \"\"\n  server-count: 1\n  verbosity: 1\n" +
-                   "remote-control:\n  control-enable: no\nzone:\n  name: \"" + zone +
-                   "\"\n  zonefile: \"" + d + "/zone\"\n");
+                   server_options_ + "remote-control:\n  control-enable: no\nzone:\n  name: \"" +
+                   zone + "\"\n  zonefile: \"" + d + "/zone\"\n");
     proc_ = child({"/usr/sbin/nsd", "-d", "-c", d + "/nsd.conf"}, dir_.path() / "stdout.log");
     return wait_ready(port_, zone, std::chrono::milliseconds(5000));
 }

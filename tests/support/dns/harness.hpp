@@ -53,9 +53,11 @@ class child {
 };
 
 // nsd serving one zone (`zone_text`, RFC 1035 master file) on 127.0.0.1:port().
+// `server_options` are more "server:" lines ("  minimal-responses: no\n").
 class nsd_server {
   public:
-    nsd_server(const std::string& zone, const std::string& zone_text);
+    nsd_server(const std::string& zone, const std::string& zone_text,
+               std::string server_options = {});
     std::uint16_t port() const { return port_; }
     void freeze() { proc_.signal(SIGSTOP); }  // alive but silent: queries time out
     void thaw() { proc_.signal(SIGCONT); }
@@ -63,6 +65,7 @@ class nsd_server {
 
   private:
     bool start(const std::string& zone, const std::string& zone_text);
+    std::string server_options_;
     temp_dir dir_;
     std::uint16_t port_ = 0;
     child proc_;
