@@ -916,6 +916,45 @@ TEST_F(gateway, half_closed_tcp_connections_get_every_answer) {
 // ~2.3 KB answers) is answered in full once it reads: the gateway stops reading its queries
 // while answers wait (TCP flow control holds the rest) instead of queueing without bound. It
 // closed the connection when 256 answers waited.
+// Pipelined queries are answered as each is ready (RFC 7766 §6.2.1.1): one waiting on a silent
+// upstream holds back neither the steered nor the cached one behind it.
+TEST_F(gateway, a_slow_upstream_answer_does_not_hold_back_the_pipelined_queries_behind_it) {
+    running_gateway gw(slow_upstream_options(nsd.port()));  // answer_timeout 3 s
+    ASSERT_EQ(t::dig(gw.port(), "www.example.test A +tcp +short"), "198.51.100.1\n");
+    nsd.freeze();
+    const int fd = connect_tcp(gw.port());
+    ASSERT_GE(fd, 0);
+    std::vector<std::uint8_t> batch;
+    const char* names[] = {"h11.example.test", "console.aws.amazon.com", "www.example.test"};
+    for (std::uint16_t i = 0; i < 3; ++i) {
+        const auto q = t::make_query(names[i], 1, static_cast<std::uint16_t>(300 + i));
+        batch.push_back(static_cast<std::uint8_t>(q.size() >> 8));
+        batch.push_back(static_cast<std::uint8_t>(q.size()));
+        batch.insert(batch.end(), q.begin(), q.end());
+    }
+    ASSERT_EQ(::send(fd, batch.data(), batch.size(), 0), static_cast<ssize_t>(batch.size()));
+    std::vector<std::uint8_t> in;
+    std::set<int> ids;
+    const auto deadline = std::chrono::steady_clock::now() + 1500ms;
+    while (ids.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 100) != 1) continue;
+        std::uint8_t buf[4096];
+        const auto n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        in.insert(in.end(), buf, buf + n);
+        while (in.size() >= 2) {
+            const std::size_t len = (in[0] << 8) | in[1];
+            if (in.size() < len + 2) break;
+            ids.insert((in[2] << 8) | in[3]);
+            in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(len + 2));
+        }
+    }
+    ::close(fd);
+    nsd.thaw();
+    EXPECT_EQ(ids, (std::set<int>{301, 302}));
+}
+
 TEST_F(gateway, a_slow_tcp_reader_gets_every_answer) {
     running_gateway gw(base_options(nsd.port()));
     ASSERT_NE(t::dig(gw.port(), "big.example.test TXT +tcp").find("ANSWER: 20"), std::string::npos);
