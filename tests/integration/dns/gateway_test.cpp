@@ -415,6 +415,28 @@ TEST_F(gateway, positive_answers_drop_their_authority_section_before_truncating)
     EXPECT_NE(whole.find("ANSWER: 20, AUTHORITY: 10"), std::string::npos) << whole;
 }
 
+// Answers up to the 64 KiB a TCP message holds go through whole (c-ares takes them from upstream
+// over TCP, the gateway hands them to a TCP client with its OPT record), as unbound answers them.
+TEST_F(gateway, answers_near_64_kib_go_whole_over_tcp) {
+    std::string zone =
+        "$ORIGIN huge.test.\n$TTL 300\n"
+        "@ IN SOA ns.huge.test. hostmaster.huge.test. 1 3600 600 86400 120\n";
+    for (int i = 0; i < 480; ++i) {  // 480 x (12 + 1 + 110 + 3) bytes: about 60 KB
+        zone += "txt IN TXT \"" + std::to_string(1000 + i) + std::string(106, 'y') + "\"\n";
+    }
+    t::nsd_server huge("huge.test", zone);
+    t::unbound_server unbound(huge.port(), {}, "huge.test");
+    running_gateway gw(base_options(huge.port()));
+    for (const auto port : {unbound.port(), gw.port()}) {
+        for (int round = 0; round < 2; ++round) {  // from upstream, then from the cache
+            const auto r = t::dig(port, "txt.huge.test TXT +tcp +bufsize=1232");
+            EXPECT_EQ(status_of(r), "NOERROR") << port << r.substr(0, 600);
+            EXPECT_NE(r.find("ANSWER: 480,"), std::string::npos) << port << r.substr(0, 600);
+            EXPECT_EQ(r.find(" tc"), std::string::npos) << port << r.substr(0, 600);
+        }
+    }
+}
+
 // We advertise 1232 bytes upstream (RFC 6891 §6.2.5): an answer between 512 and that comes back
 // over UDP and is taken, not asked again over TCP. Upstream here is unbound without TCP, so a
 // second try over TCP fails.
