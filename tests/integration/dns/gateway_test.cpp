@@ -140,6 +140,42 @@ int connect_tcp(std::uint16_t port) {
     return fd;
 }
 
+// Sends `names` (type A, IDs first_id, first_id + 1, ...) pipelined on `fd`, each with its TCP
+// length prefix (RFC 1035 §4.2.2), in one write.
+bool send_pipelined(int fd, const std::vector<std::string>& names, std::uint16_t first_id) {
+    std::vector<std::uint8_t> batch;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        const auto q = t::make_query(names[i], 1, static_cast<std::uint16_t>(first_id + i));
+        batch.push_back(static_cast<std::uint8_t>(q.size() >> 8));
+        batch.push_back(static_cast<std::uint8_t>(q.size()));
+        batch.insert(batch.end(), q.begin(), q.end());
+    }
+    return ::send(fd, batch.data(), batch.size(), 0) == static_cast<ssize_t>(batch.size());
+}
+
+// The IDs of the length-prefixed answers read from `fd` until `want` have come, the peer closed,
+// or `limit` passed.
+std::set<int> read_answer_ids(int fd, std::size_t want, std::chrono::milliseconds limit) {
+    std::vector<std::uint8_t> in;
+    std::set<int> ids;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (ids.size() < want && std::chrono::steady_clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 100) != 1) continue;
+        std::uint8_t buf[4096];
+        const auto n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        in.insert(in.end(), buf, buf + n);
+        while (in.size() >= 2) {
+            const std::size_t len = (in[0] << 8) | in[1];
+            if (in.size() < len + 2) break;
+            ids.insert((in[2] << 8) | in[3]);
+            in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(len + 2));
+        }
+    }
+    return ids;
+}
+
 // True when the peer closes `fd` within `limit`.
 bool closed_within(int fd, std::chrono::milliseconds limit) {
     pollfd p{fd, POLLIN, 0};
@@ -157,21 +193,24 @@ std::chrono::milliseconds timed(F&& f) {
                                                                  start);
 }
 
+// Binds UDP socket `fd` to 127.0.0.1 on a port the kernel picks; that port.
+std::uint16_t bind_loopback(int fd, const char* who) {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+        throw std::runtime_error(std::string(who) + ": cannot bind");
+    }
+    return ntohs(sa.sin_port);
+}
+
 // An upstream that is up but silent: a bound UDP socket whose queries queue unread and
 // unanswered (no ICMP either, unlike a stopped server).
 class blackhole {
   public:
-    blackhole() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
-        sockaddr_in sa{};
-        sa.sin_family = AF_INET;
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof sa;
-        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
-            throw std::runtime_error("blackhole: cannot bind");
-        }
-        port_ = ntohs(sa.sin_port);
-    }
+    blackhole() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) { port_ = bind_loopback(fd_, "blackhole"); }
     ~blackhole() { ::close(fd_); }
     blackhole(const blackhole&) = delete;
     blackhole& operator=(const blackhole&) = delete;
@@ -188,15 +227,7 @@ class blackhole {
 class questionless_upstream {
   public:
     explicit questionless_upstream(std::uint8_t rcode) : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
-        sockaddr_in sa{};
-        sa.sin_family = AF_INET;
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof sa;
-        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
-            throw std::runtime_error("questionless_upstream: cannot bind");
-        }
-        port_ = ntohs(sa.sin_port);
+        port_ = bind_loopback(fd_, "questionless_upstream");
         thread_ = std::thread([this, rcode] { serve(rcode); });
     }
     ~questionless_upstream() {
@@ -834,40 +865,12 @@ TEST_F(gateway, rate_limit_drops_excess_udp_queries) {
 
 TEST_F(gateway, pipelined_tcp_queries_are_all_answered) {
     running_gateway gw(base_options(nsd.port()));
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int fd = connect_tcp(gw.port());
     ASSERT_GE(fd, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(gw.port());
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-    std::vector<std::uint8_t> batch;
-    const char* names[] = {"www.example.test", "console.aws.amazon.com", "h1.example.test",
-                           "nope.example.test"};
-    for (std::uint16_t i = 0; i < 4; ++i) {
-        const auto q = t::make_query(names[i], 1, static_cast<std::uint16_t>(100 + i));
-        batch.push_back(static_cast<std::uint8_t>(q.size() >> 8));
-        batch.push_back(static_cast<std::uint8_t>(q.size()));
-        batch.insert(batch.end(), q.begin(), q.end());
-    }
-    ASSERT_EQ(::send(fd, batch.data(), batch.size(), 0), static_cast<ssize_t>(batch.size()));
-    std::vector<std::uint8_t> in;
-    std::set<int> ids;
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (ids.size() < 4 && std::chrono::steady_clock::now() < deadline) {
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 500) != 1) continue;
-        std::uint8_t buf[4096];
-        const auto n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        in.insert(in.end(), buf, buf + n);
-        while (in.size() >= 2) {
-            const std::size_t len = (in[0] << 8) | in[1];
-            if (in.size() < len + 2) break;
-            ids.insert((in[2] << 8) | in[3]);
-            in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(len + 2));
-        }
-    }
+    ASSERT_TRUE(send_pipelined(
+        fd, {"www.example.test", "console.aws.amazon.com", "h1.example.test", "nope.example.test"},
+        100));
+    const auto ids = read_answer_ids(fd, 4, 5s);
     ::close(fd);
     EXPECT_EQ(ids, (std::set<int>{100, 101, 102, 103}));
 }
@@ -877,34 +880,9 @@ TEST_F(gateway, pipelined_tcp_queries_are_all_answered) {
 std::set<int> half_closed_exchange(std::uint16_t port, const std::vector<std::string>& names) {
     const int fd = connect_tcp(port);
     if (fd < 0) return {};
-    std::vector<std::uint8_t> batch;
-    for (std::size_t i = 0; i < names.size(); ++i) {
-        const auto q = t::make_query(names[i], 1, static_cast<std::uint16_t>(200 + i));
-        batch.push_back(static_cast<std::uint8_t>(q.size() >> 8));
-        batch.push_back(static_cast<std::uint8_t>(q.size()));
-        batch.insert(batch.end(), q.begin(), q.end());
-    }
     std::set<int> ids;
-    if (::send(fd, batch.data(), batch.size(), 0) != static_cast<ssize_t>(batch.size()) ||
-        ::shutdown(fd, SHUT_WR) != 0) {
-        ::close(fd);
-        return ids;
-    }
-    std::vector<std::uint8_t> in;
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < deadline) {
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 500) != 1) continue;
-        std::uint8_t buf[4096];
-        const auto n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        in.insert(in.end(), buf, buf + n);
-        while (in.size() >= 2) {
-            const std::size_t len = (in[0] << 8) | in[1];
-            if (in.size() < len + 2) break;
-            ids.insert((in[2] << 8) | in[3]);
-            in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(len + 2));
-        }
+    if (send_pipelined(fd, names, 200) && ::shutdown(fd, SHUT_WR) == 0) {
+        ids = read_answer_ids(fd, names.size() + 1, 5s);  // + 1: until the server closes
     }
     ::close(fd);
     return ids;
@@ -946,32 +924,9 @@ TEST_F(gateway, a_slow_upstream_answer_does_not_hold_back_the_pipelined_queries_
     nsd.freeze();
     const int fd = connect_tcp(gw.port());
     ASSERT_GE(fd, 0);
-    std::vector<std::uint8_t> batch;
-    const char* names[] = {"h11.example.test", "console.aws.amazon.com", "www.example.test"};
-    for (std::uint16_t i = 0; i < 3; ++i) {
-        const auto q = t::make_query(names[i], 1, static_cast<std::uint16_t>(300 + i));
-        batch.push_back(static_cast<std::uint8_t>(q.size() >> 8));
-        batch.push_back(static_cast<std::uint8_t>(q.size()));
-        batch.insert(batch.end(), q.begin(), q.end());
-    }
-    ASSERT_EQ(::send(fd, batch.data(), batch.size(), 0), static_cast<ssize_t>(batch.size()));
-    std::vector<std::uint8_t> in;
-    std::set<int> ids;
-    const auto deadline = std::chrono::steady_clock::now() + 1500ms;
-    while (ids.size() < 2 && std::chrono::steady_clock::now() < deadline) {
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 100) != 1) continue;
-        std::uint8_t buf[4096];
-        const auto n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) break;
-        in.insert(in.end(), buf, buf + n);
-        while (in.size() >= 2) {
-            const std::size_t len = (in[0] << 8) | in[1];
-            if (in.size() < len + 2) break;
-            ids.insert((in[2] << 8) | in[3]);
-            in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(len + 2));
-        }
-    }
+    ASSERT_TRUE(send_pipelined(
+        fd, {"h11.example.test", "console.aws.amazon.com", "www.example.test"}, 300));
+    const auto ids = read_answer_ids(fd, 2, 1500ms);
     ::close(fd);
     nsd.thaw();
     EXPECT_EQ(ids, (std::set<int>{301, 302}));
