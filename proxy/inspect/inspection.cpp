@@ -252,13 +252,13 @@ std::vector<std::string> inspection::values(std::initializer_list<std::string_vi
     std::vector<std::string> out;
     for (auto& p : params_) {
         bool match = std::any_of(names.begin(), names.end(),
-                                 [&](std::string_view n) { return iequals(trim(p.name), n); });
+                                 [&](std::string_view n) { return name_is(p.name, n); });
         if (!match) continue;
         bad_escape_ = bad_escape_ || p.bad_escape;
         inexact_ = inexact_ || p.inexact;
         auto v = std::string(detail::trim(p.value));
         if (v.empty()) continue;
-        if (source && source->empty()) *source = p.where + ":" + std::string(trim(p.name));
+        if (source && source->empty()) *source = source_of(p);
         if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(std::move(v));
     }
     return out;

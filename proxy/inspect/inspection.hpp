@@ -40,7 +40,8 @@ std::string_view first_label(std::string_view s);
 // AWS region names: <area>-[gov-|iso…-]<direction>-<n> (us-east-1, us-gov-west-1, il-central-1).
 bool is_region(std::string_view s);
 // <12 digits>-<suffix>: the multi-session console host label (observed with an 8-character
-// suffix; any non-empty [a-z0-9] suffix is accepted so a longer one is never missed).
+// suffix; any non-empty [a-z0-9] suffix is accepted so a longer one is never missed). A label of
+// twelve digits with no suffix or another tail still names the account: `odd_shape` is set.
 std::optional<core::account_id> multi_session_account(std::string_view host,
                                                       bool* odd_shape = nullptr);
 // RFC 3986 section 5.2.4 dot-segment removal over a decoded, lowercased path; empty segments
@@ -101,12 +102,10 @@ class inspection {
     bool first_seg(std::string_view s) const { return !segs_.empty() && segs_.front() == s; }
     bool is_post() const { return iequals(req_.method, "POST"); }
     static bool aws_name(std::string_view h) { return core::partition_of_host(h).has_value(); }
-    // Names are compared case-insensitively and without surrounding white space ("account "
-    // is `account` to a reader that trims): more attempts, never fewer.
     bool has_param(std::initializer_list<std::string_view> names) const {
         return std::any_of(params_.begin(), params_.end(), [&](const param& p) {
             return std::any_of(names.begin(), names.end(),
-                               [&](std::string_view n) { return iequals(trim(p.name), n); });
+                               [&](std::string_view n) { return name_is(p.name, n); });
         });
     }
 

@@ -74,6 +74,14 @@ std::string_view trim(std::string_view s) noexcept {
     return s;
 }
 
+bool name_is(std::string_view name, std::string_view wanted) noexcept {
+    return iequals(trim(name), wanted);
+}
+
+std::string source_of(const param& p) {
+    return p.where + ":" + std::string(trim(p.name));
+}
+
 std::vector<std::string_view> header_values(const core::http_request_view& req,
                                             std::string_view name) {
     std::vector<std::string_view> out;

@@ -33,6 +33,13 @@ bool icontains(std::string_view s, std::string_view needle) noexcept;
 std::string lower(std::string_view s);
 std::string_view trim(std::string_view s) noexcept;
 
+// Whether a parameter (or JSON member) name is `wanted`, as every reader of the inspector
+// compares names: ASCII case-insensitive and without surrounding white space ("account " is
+// `account` to a server that trims), so a second spelling gives more attempts, never fewer.
+bool name_is(std::string_view name, std::string_view wanted) noexcept;
+// An attempt's source for a parameter: "<where>:<name>", the name trimmed.
+std::string source_of(const param& p);
+
 // Every value of header `name` (case-insensitive), in order.
 std::vector<std::string_view> header_values(const core::http_request_view& req,
                                             std::string_view name);

@@ -65,10 +65,9 @@ void inspection::sigv4() {
     }
     for (auto& p : params_) {
         if (p.where != "query" && p.where != "form") continue;
-        auto name = detail::trim(p.name);
-        if (iequals(name, "X-Amz-Credential")) {
+        if (detail::name_is(p.name, "X-Amz-Credential")) {
             keys.emplace_back(p.value.substr(0, p.value.find('/')), p.where + ":X-Amz-Credential");
-        } else if (iequals(name, "AWSAccessKeyId")) {
+        } else if (detail::name_is(p.name, "AWSAccessKeyId")) {
             keys.emplace_back(p.value, p.where + ":AWSAccessKeyId");
         }
     }

@@ -197,9 +197,8 @@ void inspection::custom_broker() {
             if (leaves) {
                 for (auto& l : *leaves) {
                     bool seen = std::find(ids.begin(), ids.end(), l.value) != ids.end();
-                    // Compared as every other parameter name (case-insensitively, trimmed):
                     // "SessionID" or "sessionId " beside "sessionId" may be the one AWS reads.
-                    if (iequals(trim(l.name), "sessionId") && !seen) ids.push_back(l.value);
+                    if (name_is(l.name, "sessionId") && !seen) ids.push_back(l.value);
                 }
             }
             if (ids.empty()) {

@@ -30,13 +30,12 @@ void read_token(const std::vector<param>& params, const sign_in_attempt& base,
     // account was judged post-auth at the browser's /v1/authorize step.
     std::vector<std::string> seen;
     for (const auto& p : params) {
-        // Names compared as every other parameter's (trimmed): a second spelling is read too.
-        if (!iequals(trim(p.name), "grantType") && !iequals(trim(p.name), "grant_type")) continue;
+        if (!name_is(p.name, "grantType") && !name_is(p.name, "grant_type")) continue;
         auto v = std::string(trim(p.value));
         if (std::find(seen.begin(), seen.end(), v) != seen.end()) continue;
         seen.push_back(v);
         auto a = base;
-        a.source = p.where + ":" + std::string(trim(p.name));
+        a.source = source_of(p);
         if (p.bad_escape) {
             a.parse_error = "malformed percent-encoding in the grant type";
         } else if (std::find(grant_types.begin(), grant_types.end(), v) == grant_types.end()) {
@@ -59,12 +58,12 @@ void read_device_authorization(const std::vector<param>& params, const sign_in_a
                                std::vector<sign_in_attempt>& out) {
     std::vector<std::string> seen;
     for (const auto& p : params) {
-        if (!iequals(trim(p.name), "startUrl")) continue;
+        if (!name_is(p.name, "startUrl")) continue;
         auto v = std::string(trim(p.value));
         if (std::find(seen.begin(), seen.end(), v) != seen.end()) continue;
         seen.push_back(v);
         auto a = base;
-        a.source = p.where + ":" + std::string(trim(p.name));
+        a.source = source_of(p);
         std::string_view url = v;
         constexpr std::string_view scheme = "https://";
         if (p.bad_escape || url.size() < scheme.size() ||
