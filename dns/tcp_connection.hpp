@@ -48,7 +48,6 @@ class tcp_connection : public std::enable_shared_from_this<tcp_connection> {
 
     boost::asio::ip::tcp::socket& socket() noexcept { return sock_; }
     bool closed() const noexcept { return closed_; }
-    bool output_empty() const noexcept { return outq_.empty(); }
 
   private:
     void write_next();
