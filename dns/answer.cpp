@@ -28,8 +28,8 @@ bool rewrite_chain(const query& q, const policy& p, std::span<const std::uint8_t
     std::vector<std::uint8_t> buf(65535);
     writer w(buf);
     const std::uint16_t upstream_flags = get16(&msg[2]);
-    const auto [n4, n6] = steered_count(q, p.target);
-    const std::size_t naddr = n4 + n6;
+    const auto n = steered_count(q, p.target);
+    const std::size_t naddr = n.ipv4 + n.ipv6;
     w.u16(0);
     w.u16(static_cast<std::uint16_t>(upstream_flags &
                                      ~(flag::rcode_mask | flag::tc | flag::aa | flag::ad)));
@@ -64,19 +64,9 @@ bool rewrite_chain(const query& q, const policy& p, std::span<const std::uint8_t
         w.bytes(cname.view());
     }
     for (std::size_t i = 0; i < naddr; ++i) {
-        const bool v4 = i < n4;
         w.bytes(target.view());
-        w.u16(v4 ? rr_type::a : rr_type::aaaa);
-        w.u16(class_in);
-        out.ttl_offsets.push_back(static_cast<std::uint16_t>(w.size()));
-        w.u32(p.target.ttl);
-        if (v4) {
-            w.u16(4);
-            w.bytes(p.target.ipv4[i]);
-        } else {
-            w.u16(16);
-            w.bytes(p.target.ipv6[i - n4]);
-        }
+        const auto ttl_at = write_steered_address(w, p.target, n, i);
+        out.ttl_offsets.push_back(static_cast<std::uint16_t>(ttl_at));
     }
     if (!w.ok()) return false;
     buf.resize(w.size());

@@ -164,27 +164,34 @@ steered_records steered_count(const query& q, const steer_target& t) noexcept {
             any || q.qtype == rr_type::aaaa ? t.ipv6.size() : 0};
 }
 
+std::size_t write_steered_address(writer& w, const steer_target& t, steered_records n,
+                                  std::size_t i) noexcept {
+    const bool v4 = i < n.ipv4;
+    w.u16(v4 ? rr_type::a : rr_type::aaaa);
+    w.u16(class_in);
+    const std::size_t ttl_at = w.size();
+    w.u32(t.ttl);
+    if (v4) {
+        w.u16(4);
+        w.bytes(t.ipv4[i]);
+    } else {
+        w.u16(16);
+        w.bytes(t.ipv6[i - n.ipv4]);
+    }
+    return ttl_at;
+}
+
 std::size_t write_steered(const query& q, const steer_target& t, std::uint16_t our_udp_size,
                           std::span<std::uint8_t> out) noexcept {
-    const auto [n4, n6] = steered_count(q, t);
-    const std::size_t count = n4 + n6;
+    const auto n = steered_count(q, t);
+    const std::size_t count = n.ipv4 + n.ipv6;
     writer w(out);
     write_header(w, q, flag::aa, 1, static_cast<std::uint16_t>(count), count ? 0 : 1,
                  q.edns ? 1 : 0);
     write_question(w, q);
     for (std::size_t i = 0; i < count; ++i) {
-        const bool v4 = i < n4;
         w.u16(0xc000 | header_size);  // pointer to the question name: its case as the client sent
-        w.u16(v4 ? rr_type::a : rr_type::aaaa);
-        w.u16(class_in);
-        w.u32(t.ttl);
-        if (v4) {
-            w.u16(4);
-            w.bytes(t.ipv4[i]);
-        } else {
-            w.u16(16);
-            w.bytes(t.ipv6[i - n4]);
-        }
+        write_steered_address(w, t, n, i);
     }
     if (count == 0) {
         // SOA owned by the name itself: the gateway is authoritative for exactly the steered name.

@@ -32,7 +32,7 @@ enum class parse_status {
     edns_formerr,   // the question is readable, the additional section is not (OPT): FORMERR
                     // with the question (write_rcode)
     zone_transfer,  // AXFR or IXFR: REFUSED by reflection (a forwarder serves no zone)
-    notimp,         // opcode other than QUERY and NOTIFY: answered by reflection (write_notimp)
+    notimp,         // opcode other than QUERY and NOTIFY: NOTIMP by reflection (write_reflected)
     notify,         // opcode NOTIFY with a readable question: REFUSED (a resolver takes no zone)
     badvers,        // EDNS version > 0 (RFC 6891 §6.1.3)
 };
@@ -50,10 +50,6 @@ std::size_t write_rcode(const query& q, std::uint16_t rcode, std::uint16_t our_u
 // size as the query, so no amplification); header only when it does not fit `out`.
 std::size_t write_reflected(std::span<const std::uint8_t> raw, std::uint8_t rcode,
                             std::span<std::uint8_t> out) noexcept;
-inline std::size_t write_notimp(std::span<const std::uint8_t> raw,
-                                std::span<std::uint8_t> out) noexcept {
-    return write_reflected(raw, rcode::notimp, out);
-}
 // FORMERR for a message whose question could not be parsed: header only, ID and RD copied.
 std::size_t write_formerr(std::span<const std::uint8_t> raw, std::span<std::uint8_t> out) noexcept;
 // The question alone with TC=1: "retry over TCP" (RFC 1035 §4.2.1, RFC 7766 §5).
@@ -73,6 +69,10 @@ struct steered_records {
     std::size_t ipv4 = 0, ipv6 = 0;
 };
 steered_records steered_count(const query& q, const steer_target& t) noexcept;
+// Steered address record `i` of `n` (the A records first, then the AAAA ones) after its owner
+// name: type, class, TTL and data. Returns the TTL's offset in `w`.
+std::size_t write_steered_address(writer& w, const steer_target& t, steered_records n,
+                                  std::size_t i) noexcept;
 
 // The gateway's own answer for a steered name: A from ipv4, AAAA from ipv6, every other type
 // (HTTPS/SVCB included, so a browser never learns an upstream address from ipv4hint/ipv6hint)

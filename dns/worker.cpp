@@ -159,7 +159,7 @@ std::size_t worker::answer_unparsed(parse_status s, std::span<const std::uint8_t
             // As unbound answers an opcode it does not implement: the query reflected with QR
             // and NOTIMP (tests/integration/dns differential).
             st.notimp.fetch_add(1, std::memory_order_relaxed);
-            return write_notimp(in, out);
+            return write_reflected(in, rcode::notimp, out);
         case parse_status::notify: {
             // A resolver takes no notifies: REFUSED with the question, the opcode echoed, as
             // unbound answers it.

@@ -40,7 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (st == parse_status::formerr || st == parse_status::notimp) {
         check(write_formerr(in, out) <= out.size());
     }
-    if (st == parse_status::notimp) check(write_notimp(in, out) <= std::max(size, header_size));
+    if (st == parse_status::notimp)
+        check(write_reflected(in, rcode::notimp, out) <= std::max(size, header_size));
     if (st != parse_status::ok) {
         // The same bytes as an upstream answer to the question they carry, if any.
         std::size_t off = header_size;

@@ -44,7 +44,7 @@ TEST(query, rejects_malformed) {
     EXPECT_EQ(parse_query(opcode, q), parse_status::notimp);
     // NOTIMP is the query reflected with QR and the rcode (unbound's answer), never larger.
     std::array<std::uint8_t, 512> reflected{};
-    ASSERT_EQ(write_notimp(opcode, reflected), opcode.size());
+    ASSERT_EQ(write_reflected(opcode, rcode::notimp, reflected), opcode.size());
     EXPECT_EQ(reflected[2], opcode[2] | 0x80);
     EXPECT_EQ(reflected[3] & 0x0f, 4);
     EXPECT_TRUE(std::equal(opcode.begin() + 4, opcode.end(), reflected.begin() + 4));
