@@ -293,7 +293,8 @@ int gateway::impl::run() {
         for (auto& e : upstream.servers) resolver.servers.push_back({e.address, e.port});
         resolver.timeout = upstream.timeout;
         resolver.tries = upstream.tries;
-        sign_in_hook hook(policy, feed, *sink, sign_in, instance, &sessions->table());
+        sign_in_hook hook(policy, feed, *sink, sign_in, instance, &sessions->table(),
+                          &sessions->portal_users());
         auto who = identity->proxy_hooks();
         refusal_recorder refusals(*sink, instance, who.by_address);
         pool.add([resolver, hook, refusals, s = shared.get(), who,

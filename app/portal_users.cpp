@@ -3,9 +3,13 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 #include <cstring>
 #include <stdexcept>
 
+#include "consolegate/core/hex.hpp"
 #include "consolegate/inspect/portal_user.hpp"
 
 namespace consolegate::app {
@@ -17,7 +21,27 @@ portal_user_table::key_type portal_user_table::random_key() {
     return k;
 }
 
+portal_user_table::key_type portal_user_table::for_sessions(
+    const std::array<unsigned char, 32>& session_key) {
+    static constexpr std::string_view label = "consolegate portal users v1";
+    key_type out{};
+    unsigned int len = 0;
+    if (!HMAC(EVP_sha256(), session_key.data(), static_cast<int>(session_key.size()),
+              reinterpret_cast<const unsigned char*>(label.data()), label.size(), out.data(),
+              &len) ||
+        len != out.size())
+        throw std::runtime_error("portal users: HMAC failed");
+    return out;
+}
+
 portal_user_table::portal_user_table(const key_type& key) : key_(key) {}
+
+portal_user_table::portal_user_table(const key_type& key, limits l) : key_(key), limits_(l) {}
+
+void portal_user_table::set_limits(limits l) {
+    std::lock_guard lock(mu_);
+    limits_ = l;
+}
 
 std::size_t portal_user_table::digest_hash::operator()(const digest& d) const noexcept {
     std::size_t h;  // the digest is already uniformly distributed
@@ -44,18 +68,17 @@ void portal_user_table::evict_to(std::size_t n) {
     }
 }
 
-void portal_user_table::learn(std::string_view token, std::string_view user, time_point now,
-                              limits l) {
-    if (user.empty() || l.max_entries == 0) return;
-    auto k = key_of(token);
-    auto expires = now + l.lifetime;
-    std::lock_guard lock(mu_);
-    ++learned_;
-    // Expired entries first, so a full table drops only what is over.
+void portal_user_table::evict_expired(time_point now) {
     while (!by_expiry_.empty() && by_expiry_.begin()->first <= now) {
         entries_.erase(by_expiry_.begin()->second);
         by_expiry_.erase(by_expiry_.begin());
     }
+}
+
+void portal_user_table::put(const digest& k, std::string_view user, time_point expires,
+                            time_point now, std::size_t max_entries) {
+    // Expired entries first, so a full table drops only what is over.
+    evict_expired(now);
     auto it = entries_.find(k);
     if (it != entries_.end()) {
         auto range = by_expiry_.equal_range(it->second.expires);
@@ -67,13 +90,78 @@ void portal_user_table::learn(std::string_view token, std::string_view user, tim
         }
         // A contradicted token stays contradicted; the same user refreshes.
         if (it->second.user != user) it->second.user.clear();
-        it->second.expires = expires;
+        it->second.expires = std::max(it->second.expires, expires);
     } else {
-        evict_to(l.max_entries - 1);
+        evict_to(max_entries - 1);
         it = entries_.emplace(k, entry{std::string(user), expires}).first;
     }
-    by_expiry_.emplace(expires, k);
-    evict_to(l.max_entries);
+    by_expiry_.emplace(it->second.expires, k);
+    evict_to(max_entries);
+}
+
+void portal_user_table::learn(std::string_view token, std::string_view user, time_point now,
+                              limits l) {
+    if (user.empty() || l.max_entries == 0) return;
+    auto k = key_of(token);
+    std::lock_guard lock(mu_);
+    ++learned_;
+    put(k, user, now + l.lifetime, now, l.max_entries);
+}
+
+std::optional<portal_user_table::saved_entry> portal_user_table::live_entry(const digest& d,
+                                                                            time_point now) const {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(d);
+    if (it == entries_.end() || it->second.expires <= now) return std::nullopt;
+    return saved_entry{it->second.user, it->second.expires};
+}
+
+void portal_user_table::restore(const digest& d, const saved_entry& e, time_point now) {
+    std::lock_guard lock(mu_);
+    if (e.expires <= now || limits_.max_entries == 0) return;
+    // Never longer than this replica would keep it.
+    put(d, e.user, std::min(e.expires, now + limits_.lifetime), now, limits_.max_entries);
+}
+
+namespace {
+
+std::int64_t to_ms(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::string portal_user_table::entry_text(const digest& d, const saved_entry& e) {
+    boost::json::object o{
+        {"d", core::to_hex(d)}, {"exp", to_ms(e.expires)}, {"portal_user", e.user}};
+    return boost::json::serialize(o);
+}
+
+std::pair<portal_user_table::digest, portal_user_table::saved_entry> portal_user_table::parse_entry(
+    std::string_view text) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(text, ec);
+    if (ec || !v.is_object()) throw std::invalid_argument("not a JSON object");
+    const auto& o = v.get_object();
+    const auto* d = o.if_contains("d");
+    const auto* exp = o.if_contains("exp");
+    const auto* user = o.if_contains("portal_user");
+    std::pair<digest, saved_entry> out;
+    if (!d || !d->is_string() || !core::from_hex(std::string_view(d->get_string()), out.first))
+        throw std::invalid_argument("d is not 64 hex digits");
+    if (!exp || !exp->is_int64()) throw std::invalid_argument("exp is not an integer");
+    if (!user || !user->is_string()) throw std::invalid_argument("portal_user is not a string");
+    std::string_view name(user->get_string());
+    // What portal_user_from_answer would have accepted, or "" (contradicted).
+    if (name.size() > inspect::max_portal_user) throw std::invalid_argument("portal_user too long");
+    for (unsigned char c : name) {
+        if (c < 0x21 || c == 0x7f || c == '"' || c == '\'')
+            throw std::invalid_argument("portal_user has a character no portal user has");
+    }
+    out.second.user = std::string(name);
+    out.second.expires =
+        std::chrono::system_clock::time_point(std::chrono::milliseconds(exp->get_int64()));
+    return out;
 }
 
 std::optional<std::string> portal_user_table::user_of(std::string_view token,

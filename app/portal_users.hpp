@@ -9,8 +9,14 @@
 // Keys are HMAC-SHA256 digests of the token under a per-process random key: the table never holds
 // a usable token, and nothing here logs one. Bounded: at most `max_entries` tokens (the soonest to
 // expire go first when full), each kept `lifetime` after AWS last named its user. A token AWS
-// named two different users for names nobody until it expires (fail closed). Per process, kept
-// across reloads, not across restarts (the portal asks /user again on its next page load).
+// named two different users for names nobody until it expires (fail closed). Kept across reloads,
+// not across restarts (the portal asks /user again on its next page load).
+//
+// A fleet (sessions.store = "postgres"): the key is derived from the fleet's session key
+// (for_sessions), so every replica keeps a token under the same digest, and app/session_sharing.hpp
+// writes what a replica learned through to the shared store before the /user answer is released
+// and looks up a token this replica does not know before its request is judged: a portal session
+// may then use any replica, as console sessions may.
 //
 // Thread-safety: every member may be called from any thread (one mutex).
 
@@ -39,7 +45,15 @@ class portal_user_table {
     };
 
     explicit portal_user_table(const key_type& key = random_key());
+    portal_user_table(const key_type& key, limits l);
     static key_type random_key();  // from the OS's random source; throws when there is none
+    // The key for a table beside a session table keyed `session_key` (HMAC of a fixed label
+    // under it): the fleet's, when the session key is; never equal to it, so a token's digest
+    // can never be a cookie's.
+    static key_type for_sessions(const std::array<unsigned char, 32>& session_key);
+
+    // The bounds restore() keeps (learn() takes its own); a reload's.
+    void set_limits(limits l);
 
     // AWS named `user` for `token` at `now`. Re-learning the same user refreshes the entry; a
     // different one makes the token name nobody until the entry expires.
@@ -55,8 +69,24 @@ class portal_user_table {
     std::size_t size() const;
     std::uint64_t learned() const;  // answers that named a user (a counter)
 
-  private:
+    // For a fleet (app/session_sharing.hpp). The digest `token` is kept under.
     using digest = std::array<unsigned char, 32>;
+    digest digest_of(std::string_view token) const { return key_of(token); }
+    // The live entry under `d`: its user ("" when contradicted) and expiry.
+    struct saved_entry {
+        std::string user;
+        time_point expires;
+    };
+    std::optional<saved_entry> live_entry(const digest& d, time_point now) const;
+    // What the shared store holds under `d`, added here under the rule learn() keeps: another
+    // user than the one known here contradicts the token; the later expiry is kept.
+    void restore(const digest& d, const saved_entry& e, time_point now);
+    // An entry as a row of the shared store (JSON: digest, expiry, user) and back
+    // (std::invalid_argument saying what is wrong).
+    static std::string entry_text(const digest& d, const saved_entry& e);
+    static std::pair<digest, saved_entry> parse_entry(std::string_view text);
+
+  private:
     struct digest_hash {
         std::size_t operator()(const digest& d) const noexcept;
     };
@@ -66,9 +96,15 @@ class portal_user_table {
     };
     digest key_of(std::string_view token) const;
     void evict_to(std::size_t n);  // drops the soonest to expire until at most n remain
+    void evict_expired(time_point now);
+    // Under mu_: sets `d`'s entry to `user` (contradicting another), expiring at the later of
+    // the two.
+    void put(const digest& d, std::string_view user, time_point expires, time_point now,
+             std::size_t max_entries);
 
     key_type key_;
     mutable std::mutex mu_;
+    limits limits_;  // restore()'s
     std::unordered_map<digest, entry, digest_hash> entries_;
     std::multimap<time_point, digest> by_expiry_;
     std::uint64_t learned_ = 0;

@@ -6,6 +6,7 @@
 #include "consolegate/audit/store.hpp"
 #include "consolegate/log/log.hpp"
 #include "consolegate/net/prometheus.hpp"
+#include "portal_users.hpp"
 #include "session_sharing.hpp"
 #include "session_store.hpp"
 #include "session_table.hpp"
@@ -19,6 +20,11 @@ constexpr auto startup_check_timeout = std::chrono::seconds(5);
 session_table_limits session_limits(const core::config& cfg) {
     return {static_cast<std::size_t>(cfg.sessions.max_entries),
             std::chrono::duration_cast<std::chrono::seconds>(cfg.sessions.lifetime)};
+}
+
+portal_user_table::limits portal_limits(const core::config& cfg) {
+    auto s = session_limits(cfg);
+    return {s.max_entries, s.lifetime};
 }
 
 // The table, under the fleet's key (sessions.key_file) or the file's, with what sessions.file
@@ -60,7 +66,8 @@ std::unique_ptr<session_table> open_table(const core::config& cfg) {
     return t;
 }
 
-std::unique_ptr<session_sharing> open_sharing(const core::config& cfg, session_table& table) {
+std::unique_ptr<session_sharing> open_sharing(const core::config& cfg, session_table& table,
+                                              portal_user_table& portal) {
     const auto& s = cfg.sessions;
     if (s.store != store_kind::postgres) return nullptr;
     auto conn = cfg.audit.postgres_connection;
@@ -91,13 +98,16 @@ std::unique_ptr<session_sharing> open_sharing(const core::config& cfg, session_t
     o.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(s.store_timeout);
     o.negative_entries = static_cast<std::size_t>(s.negative_cache_entries);
     o.negative_ttl = std::chrono::duration_cast<std::chrono::milliseconds>(s.negative_ttl);
-    return std::make_unique<session_sharing>(table, std::move(open), o);
+    return std::make_unique<session_sharing>(table, std::move(open), o, &portal);
 }
 
 }  // namespace
 
 session_runtime::session_runtime(const core::config& cfg)
-    : table_(open_table(cfg)), sharing_(open_sharing(cfg, *table_)) {}
+    : table_(open_table(cfg)),
+      portal_(std::make_unique<portal_user_table>(portal_user_table::for_sessions(table_->key()),
+                                                  portal_limits(cfg))),
+      sharing_(open_sharing(cfg, *table_, *portal_)) {}
 
 session_runtime::~session_runtime() {
     stop();
@@ -109,6 +119,7 @@ proxy::waiting_hooks session_runtime::hooks() {
 
 void session_runtime::apply(const core::config& next) {
     table_->set_limits(session_limits(next));
+    portal_->set_limits(portal_limits(next));
 }
 
 std::string session_runtime::fixed_setting_changed(const core::config& a, const core::config& b) {

@@ -1,7 +1,9 @@
 #pragma once
 // The gateway's console sessions as one object (issue 20): the session table, its key, the file
-// that keeps it across restarts (sessions.file) and, with sessions.store = "postgres", its sharing
-// with the fleet (app/session_sharing.hpp). app/gateway.cpp owns one for the process life: a
+// that keeps it across restarts (sessions.file), the access portal's token -> user table
+// (app/portal_users.hpp, keyed from the same key, bounded by the same [sessions] limits) and,
+// with sessions.store = "postgres", the sharing of both with the fleet
+// (app/session_sharing.hpp). app/gateway.cpp owns one for the process life: a
 // reload applies new bounds (apply), never a new key, file or store (fixed_setting_changed).
 
 #include <memory>
@@ -14,6 +16,7 @@ namespace consolegate::app {
 
 class session_table;
 class session_sharing;
+class portal_user_table;
 
 class session_runtime {
   public:
@@ -26,6 +29,7 @@ class session_runtime {
     session_runtime& operator=(const session_runtime&) = delete;
 
     session_table& table() { return *table_; }
+    portal_user_table& portal_users() { return *portal_; }
     // The proxy's waiting hooks: empty without a shared store.
     proxy::waiting_hooks hooks();
     // A reload's new bounds.
@@ -42,6 +46,7 @@ class session_runtime {
 
   private:
     std::unique_ptr<session_table> table_;
+    std::unique_ptr<portal_user_table> portal_;
     std::unique_ptr<session_sharing> sharing_;
 };
 

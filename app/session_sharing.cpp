@@ -4,8 +4,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "consolegate/inspect/portal_user.hpp"
 #include "consolegate/log/log.hpp"
 #include "consolegate/net/prometheus.hpp"
+#include "portal_users.hpp"
 #include "session_learning.hpp"
 #include "session_store.hpp"
 
@@ -34,7 +36,8 @@ std::int64_t ticks(steady::time_point t) {
 
 struct session_sharing::job {
     std::size_t op = op_lookup;            // op_index
-    std::vector<digest> digests;           // lookup
+    std::vector<digest> digests;           // lookup: session cookies
+    std::vector<digest> portal_digests;    // lookup: access-portal tokens
     std::vector<audit::session_row> rows;  // write
     steady::time_point queued, deadline;
     proxy::resume_fn resume;  // set before the job is queued
@@ -79,8 +82,13 @@ void session_sharing::histogram::write(std::string& out, std::string_view name,
     net::write_sample(out, n + "_count", count.load(std::memory_order_relaxed));
 }
 
-session_sharing::session_sharing(session_table& table, open_rows open, session_sharing_options o)
-    : table_(table), open_(std::move(open)), o_(o), next_purge_(steady::now() + o.purge_interval) {
+session_sharing::session_sharing(session_table& table, open_rows open, session_sharing_options o,
+                                 portal_user_table* portal)
+    : table_(table),
+      portal_(portal),
+      open_(std::move(open)),
+      o_(o),
+      next_purge_(steady::now() + o.purge_interval) {
     o_.connections = std::max<std::size_t>(o_.connections, 1);
     threads_.emplace_back([this] { run_deadlines(); });
     for (std::size_t i = 0; i < o_.connections; ++i) threads_.emplace_back([this] { run_store(); });
@@ -150,10 +158,18 @@ void session_sharing::remember_absent(const std::vector<digest>& ds, steady::tim
 
 proxy::pending session_sharing::before_judgement(const core::http_request_view& req) {
     if (stopped_) return {};
+    auto j = std::make_shared<job>();
+    j->op = op_lookup;
+    // A portal token this replica does not know, on any request but the one that teaches it.
+    if (portal_) {
+        if (auto token = inspect::portal_bearer_token(req);
+            token && !inspect::is_portal_user_request(req)) {
+            auto d = portal_->digest_of(*token);
+            if (!portal_->live_entry(d, req.time)) j->portal_digests.push_back(d);
+        }
+    }
     auto cookies = request_cookies(req);
-    if (cookies.empty()) return {};
-    auto unknown = table_.unknown(cookies, req.time);
-    if (unknown.empty()) return {};
+    auto unknown = cookies.empty() ? std::vector<digest>{} : table_.unknown(cookies, req.time);
     auto now = steady::now();
     std::erase_if(unknown, [&](const digest& d) {
         if (!negatively_cached(d, now)) return false;
@@ -162,9 +178,7 @@ proxy::pending session_sharing::before_judgement(const core::http_request_view& 
     });
     std::sort(unknown.begin(), unknown.end());
     unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
-    if (unknown.empty()) return {};
-    auto j = std::make_shared<job>();
-    j->op = op_lookup;
+    if (unknown.empty() && j->portal_digests.empty()) return {};
     j->digests = std::move(unknown);
     lookups_.fetch_add(1, std::memory_order_relaxed);
     return submit(std::move(j));
@@ -173,25 +187,34 @@ proxy::pending session_sharing::before_judgement(const core::http_request_view& 
 proxy::pending session_sharing::before_release(const core::http_request_view& req,
                                                const proxy::response_view& resp) {
     if (stopped_) return {};
-    auto reading = read_response(req, resp);
-    if (reading.set_cookies.empty() || reading.unreadable) return {};
-    std::vector<digest> keys;
-    for (const auto& [name, value] : reading.set_cookies) {
-        if (value.size() < session_table::min_token_chars || session_table::never_a_key(name)) {
-            continue;
-        }
-        keys.push_back(table_.digest_of(name, value));
-    }
-    std::sort(keys.begin(), keys.end());
-    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-    // What the observer just bound (nothing when the response was refused or taught nothing).
-    auto entries = table_.entries(keys, req.time);
-    if (entries.empty()) return {};
     auto j = std::make_shared<job>();
     j->op = op_write;
-    for (const auto& e : entries) {
-        j->rows.push_back({e.key, unix_ms(e.expires), session_entry_text(e)});
+    // What the observer just learned from the portal's GET /user answer.
+    if (portal_ && resp.status == 200 && inspect::is_portal_user_request(req)) {
+        if (auto token = inspect::portal_bearer_token(req)) {
+            auto d = portal_->digest_of(*token);
+            if (auto e = portal_->live_entry(d, req.time)) {
+                j->rows.push_back({d, unix_ms(e->expires), portal_user_table::entry_text(d, *e)});
+            }
+        }
     }
+    auto reading = read_response(req, resp);
+    if (!reading.set_cookies.empty() && !reading.unreadable) {
+        std::vector<digest> keys;
+        for (const auto& [name, value] : reading.set_cookies) {
+            if (value.size() < session_table::min_token_chars || session_table::never_a_key(name)) {
+                continue;
+            }
+            keys.push_back(table_.digest_of(name, value));
+        }
+        std::sort(keys.begin(), keys.end());
+        keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+        // What the observer just bound (nothing when the response was refused or taught nothing).
+        for (const auto& e : table_.entries(keys, req.time)) {
+            j->rows.push_back({e.key, unix_ms(e.expires), session_entry_text(e)});
+        }
+    }
+    if (j->rows.empty()) return {};
     writes_.fetch_add(1, std::memory_order_relaxed);
     return submit(std::move(j));
 }
@@ -365,9 +388,24 @@ void session_sharing::run_job(job& j, std::unique_ptr<audit::session_rows>& rows
     try {
         connect(rows, until);
         if (j.op == op_lookup) {
-            auto found = rows->lookup(j.digests, unix_ms(std::chrono::system_clock::now()), until);
+            auto wanted = j.digests;
+            wanted.insert(wanted.end(), j.portal_digests.begin(), j.portal_digests.end());
+            auto found = rows->lookup(wanted, unix_ms(std::chrono::system_clock::now()), until);
             std::vector<session_table::saved_entry> entries;
+            std::size_t portal_hits = 0;
             for (auto& r : found) {
+                if (std::find(j.portal_digests.begin(), j.portal_digests.end(), r.digest) !=
+                    j.portal_digests.end()) {
+                    try {
+                        auto [d, e] = portal_user_table::parse_entry(r.entry);
+                        if (d != r.digest) continue;  // a row that is not what it says
+                        portal_->restore(d, e, std::chrono::system_clock::now());
+                        ++portal_hits;
+                    } catch (const std::invalid_argument&) {
+                        continue;  // unreadable: as if absent (the token names nobody here)
+                    }
+                    continue;
+                }
                 try {
                     auto e = parse_session_entry(r.entry);
                     if (e.key != r.digest) continue;  // a row that is not what it says
@@ -383,8 +421,9 @@ void session_sharing::run_job(job& j, std::unique_ptr<audit::session_rows>& rows
                     absent.push_back(d);
                 }
             }
-            hits_.fetch_add(entries.size(), std::memory_order_relaxed);
-            misses_.fetch_add(absent.size(), std::memory_order_relaxed);
+            hits_.fetch_add(entries.size() + portal_hits, std::memory_order_relaxed);
+            misses_.fetch_add(absent.size() + (j.portal_digests.size() - portal_hits),
+                              std::memory_order_relaxed);
             table_.restore(std::move(entries), std::chrono::system_clock::now());
             remember_absent(absent, steady::now());
             lookup_latency_.observe(steady::now() - j.queued);
@@ -449,11 +488,12 @@ void session_sharing::write_prometheus(std::string& out) const {
     using net::write_sample;
     auto v = [](const std::atomic<std::uint64_t>& a) { return a.load(std::memory_order_relaxed); };
     write_metric(out, "consolegate_sessions_store_lookups_total", "counter",
-                 "Requests that waited for a lookup in the shared session store (cookies this "
-                 "replica did not know).",
+                 "Requests that waited for a lookup in the shared session store (cookies or a "
+                 "portal token this replica did not know).",
                  v(lookups_));
     write_metric_header(out, "consolegate_sessions_store_lookup_digests_total", "counter",
-                        "Session cookie digests looked up in the shared store, by result.");
+                        "Session cookie and portal token digests looked up in the shared store, by "
+                        "result.");
     write_sample(out, "consolegate_sessions_store_lookup_digests_total{result=\"hit\"}", v(hits_));
     write_sample(out, "consolegate_sessions_store_lookup_digests_total{result=\"miss\"}",
                  v(misses_));

@@ -21,6 +21,13 @@
 //    another replica is then unbound here (session-unbound under the default policy: fail
 //    closed), counted and logged.
 //
+// The access portal's token -> user table (app/portal_users.hpp), when given, is shared the same
+// way: the portal's GET /user answer that taught this replica a token's user is released only
+// after that row is committed, and a request presenting a portal token this replica does not know
+// (any but GET /user itself) waits for its lookup. Portal tokens are never remembered as absent:
+// the request that needs a token's user (a federation click) may come seconds after another
+// replica learned it, and those requests are few.
+//
 // The HMAC key must be the fleet's (sessions.key_file, read by every replica); the store keeps
 // its fingerprint and refuses a replica with another key (audit::session_key_mismatch): the
 // gateway will not start then, and if the stored fingerprint changes under a running replica
@@ -52,6 +59,8 @@
 
 namespace consolegate::app {
 
+class portal_user_table;
+
 struct session_sharing_options {
     std::size_t connections = 4;                                  // store threads
     std::size_t queue = 1024;                                     // jobs waiting
@@ -68,8 +77,9 @@ class session_sharing {
     using open_rows =
         std::function<std::unique_ptr<audit::session_rows>(audit::session_rows::deadline)>;
 
-    // `table` must outlive this. Starts the threads.
-    session_sharing(session_table& table, open_rows open, session_sharing_options o);
+    // `table` (and `portal`, when given) must outlive this. Starts the threads.
+    session_sharing(session_table& table, open_rows open, session_sharing_options o,
+                    portal_user_table* portal = nullptr);
     ~session_sharing();
     session_sharing(const session_sharing&) = delete;
     session_sharing& operator=(const session_sharing&) = delete;
@@ -119,6 +129,7 @@ class session_sharing {
     void keep_for_later(std::vector<audit::session_row> rows);
 
     session_table& table_;
+    portal_user_table* portal_;
     open_rows open_;
     session_sharing_options o_;
 

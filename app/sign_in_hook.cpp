@@ -51,7 +51,7 @@ proxy::verdict sign_in_hook::operator()(const core::http_request_view& req) cons
     in.gateway = gateway_;
     in.elevations = w.feed ? w.feed->view(req.time, w.status) : core::elevation_view::unavailable();
     in.sessions = sessions_;
-    in.portal_users = portal_users_.get();
+    in.portal_users = portal_users_;
     w.elevations = in.elevations.set();
     // Read before the lookups it covers (session_table::epoch).
     auto epoch = sessions_ ? sessions_->epoch_at(req.time) : session_table::epoch{};

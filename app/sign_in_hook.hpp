@@ -39,7 +39,7 @@ class sign_in_hook {
     sign_in_hook(const std::atomic<std::shared_ptr<const policy_snapshot>>& policy,
                  const std::atomic<std::shared_ptr<team::feed>>& feed, audit::sink& sink,
                  sign_in_metrics& metrics, std::string_view gateway = {},
-                 session_table* sessions = nullptr)
+                 session_table* sessions = nullptr, portal_user_table* portal_users = nullptr)
         : policy_(&policy),
           feed_(&feed),
           sink_(&sink),
@@ -47,7 +47,8 @@ class sign_in_hook {
           gateway_(gateway),
           sessions_(sessions),
           boundaries_(std::make_shared<elevation_boundaries>()),
-          portal_users_(std::make_shared<portal_user_table>()) {}
+          own_portal_users_(portal_users ? nullptr : std::make_shared<portal_user_table>()),
+          portal_users_(portal_users ? portal_users : own_portal_users_.get()) {}
 
     proxy::verdict operator()(const core::http_request_view& req) const;
 
@@ -68,9 +69,11 @@ class sign_in_hook {
     std::string_view gateway_;  // the gateway's instance name, which outlives the hook
     session_table* sessions_;
     std::shared_ptr<elevation_boundaries> boundaries_;  // shared by the workers' copies
-    // Who holds which access-portal token (app/portal_users.hpp), shared by the workers' copies:
-    // observe() learns, the judgement of the portal's federation requests reads.
-    std::shared_ptr<portal_user_table> portal_users_;
+    // Who holds which access-portal token (app/portal_users.hpp): the gateway's (shared with the
+    // fleet through the session store), else one of the hook's own, shared by the workers'
+    // copies. observe() learns, the judgement of the portal's federation requests reads.
+    std::shared_ptr<portal_user_table> own_portal_users_;
+    portal_user_table* portal_users_;
 };
 
 }  // namespace consolegate::app

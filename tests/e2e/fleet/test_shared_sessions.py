@@ -5,20 +5,24 @@ standing in for AWS (--issue-sessions: a federation login answers with fresh ses
 aws-userInfo). A session AWS opened through replica A is honoured and enforced on replica B
 (removed, forged, unbound cookies denied there); a replica with another key is refused at start;
 with PostgreSQL stopped, the documented behaviour: a binding is kept locally (and written once the
-store is back), and B judges what it cannot look up as unbound (fail closed)."""
+store is back), and B judges what it cannot look up as unbound (fail closed). The access portal's
+token -> user table is shared the same way: a portal user AWS named through replica A names the
+token's federation requests on replica B."""
 import os
 import subprocess
 import sys
 import time
 import unittest
 
-from pg_cluster import Replica, TwoReplicas
+from pg_cluster import PASSWORD, Replica, TwoReplicas
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gateway"))
 from harness import BINARY, ELEVATED, PROD, SANDBOX, wait_until  # noqa: E402
 # The policy, the aws-userInfo a broker's answer carries and the Set-Cookie reader of the
 # one-gateway binding test: the fleet test plays the same sign-ins across two replicas.
 from test_session_binding import POLICY, set_cookies, user_info  # noqa: E402
+# The portal's user test: its TEAM items (carol elevated for ELEVATED, dave not) and tokens.
+from test_portal_user import CREDENTIALS, PORTAL, team_items, token  # noqa: E402
 
 FLEET_KEY = "6b1f0c2d9e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c"
 OTHER_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -152,6 +156,76 @@ class SharedSessionsTest(TwoReplicas):
         def honoured():
             return b.console({k: v for k, v in jar.items() if k != "aws-userInfo"})[0] == 200
         wait_until(honoured, 20, "B honouring the session once the store is back")
+
+
+class PortalReplica(SessionReplica):
+    """A replica sharing its sessions, and so its portal users, with the access portal's API host
+    answered by its demo origin and TEAM items for carol."""
+
+    def __init__(self, cluster):
+        Replica.__init__(self, cluster, team_items=team_items(), override_hosts=[PORTAL],
+                         extra_toml='[sessions]\nstore = "postgres"\nkey_file = "sessions.key"\n'
+                                    'store_timeout = "%dms"\nnegative_ttl = "10m"\n'
+                                    % int(STORE_TIMEOUT * 1000))
+        self.key = FLEET_KEY
+
+    def portal(self, url, tok):
+        return self.curl(url, "-H", "Accept: application/json", "-H",
+                         "x-amz-sso_bearer_token: " + tok)
+
+    def event_of(self, marker):
+        found = []
+
+        def seen():
+            found[:] = [e for e in self.events() if e.get("flow") == "identity-center"
+                        and "mark_" + marker in e.get("query", "").split("&")]
+            return len(found) == 1
+        wait_until(seen, 10, "the event of " + marker)
+        return found[0]
+
+
+class SharedPortalUsersTest(TwoReplicas):
+    replica_class = PortalReplica
+
+    def test_a_portal_user_learned_through_one_replica_names_the_token_on_the_other(self):
+        a, b = self.replicas
+        carol, dave = token("carol", 5), token("dave", 5)
+        # The portal's first calls reach B before anyone named the token (found absent there;
+        # negative_ttl is ten minutes, and must not hide what A learns next).
+        code, _, body = b.portal(CREDENTIALS + "&mark_before", carol)
+        self.assertEqual(code, 403, body)
+        self.assertEqual(b.event_of("before")["reason"], "elevation-user-unknown")
+        # The page load's GET /user goes through A, which learns carol from AWS's answer.
+        for tok in (carol, dave):
+            code, _, body = a.portal("https://%s/user" % PORTAL, tok)
+            self.assertEqual(code, 200, body)
+        self.assertGreaterEqual(a.metric("consolegate_sessions_store_rows_written_total"), 2)
+        # The federation clicks go through B: judged for the user AWS named through A.
+        code, _, body = b.portal(CREDENTIALS + "&mark_carol", carol)
+        self.assertEqual(code, 200, body)
+        e = b.event_of("carol")
+        self.assertEqual((e["reason"], e["user"], e["identity_source"]),
+                         ("elevation-active", "carol", "portal-token"))
+        code, _, body = b.portal(CREDENTIALS + "&mark_dave", dave)
+        self.assertEqual(code, 403, body)
+        e = b.event_of("dave")
+        self.assertEqual((e["reason"], e["user"]), ("elevation-missing", "dave"))
+        self.assertGreaterEqual(
+            b.metric('consolegate_sessions_store_lookup_digests_total{result="hit"}'), 2)
+        # The store holds digests and users, never a token.
+        rows = self.cluster_rows()
+        self.assertTrue(any('"portal_user":"carol"' in r for r in rows), rows)
+        self.assertFalse(any(carol in r or dave in r for r in rows), rows)
+
+    def cluster_rows(self):
+        r = subprocess.run(self.cluster.as_user + [os.path.join(self.cluster.bin, "psql"), "-h",
+                                                   self.cluster.dir, "-U", "consolegate", "-d",
+                                                   "postgres", "-At", "-c",
+                                                   "SELECT entry FROM consolegate_session_bindings"],
+                           capture_output=True, text=True, timeout=30,
+                           env=dict(os.environ, PGPASSWORD=PASSWORD))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout.splitlines()
 
 
 if __name__ == "__main__":

@@ -279,5 +279,65 @@ TEST(portal_users, explain_shows_the_mapped_user) {
     EXPECT_TRUE(out.contains("elevation_ticket"));
 }
 
+// A fleet's table (app/session_sharing.hpp): one key from the fleet's session key, the rows of
+// the shared store, and the contradiction rule across replicas.
+TEST(portal_users, the_fleet_key_is_the_same_for_every_replica_and_never_the_session_key) {
+    std::array<unsigned char, 32> session_key{7}, other{8};
+    EXPECT_EQ(portal_user_table::for_sessions(session_key),
+              portal_user_table::for_sessions(session_key));
+    EXPECT_NE(portal_user_table::for_sessions(session_key), portal_user_table::for_sessions(other));
+    EXPECT_NE(portal_user_table::for_sessions(session_key), session_key);
+    portal_user_table a(portal_user_table::for_sessions(session_key)),
+        b(portal_user_table::for_sessions(session_key));
+    EXPECT_EQ(a.digest_of("some-token-0123456789"), b.digest_of("some-token-0123456789"));
+}
+
+TEST(portal_users, a_row_round_trips_and_a_bad_one_is_refused) {
+    portal_user_table t;
+    auto d = t.digest_of("some-token-0123456789");
+    auto exp = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'900'000'000'000));
+    auto [d2, e2] =
+        portal_user_table::parse_entry(portal_user_table::entry_text(d, {"carol", exp}));
+    EXPECT_EQ(d2, d);
+    EXPECT_EQ(e2.user, "carol");
+    EXPECT_EQ(e2.expires, exp);
+    // Contradicted travels as "".
+    EXPECT_EQ(
+        portal_user_table::parse_entry(portal_user_table::entry_text(d, {"", exp})).second.user,
+        "");
+    for (std::string bad :
+         {std::string("not json"), std::string("[]"),
+          std::string(R"({"d":"zz","exp":1,"portal_user":"a"})"),
+          R"({"d":")" + std::string(64, 'a') + R"(","exp":"1","portal_user":"a"})",
+          R"({"d":")" + std::string(64, 'a') + R"(","exp":1})",
+          R"({"d":")" + std::string(64, 'a') + R"(","exp":1,"portal_user":"a b"})",
+          R"({"d":")" + std::string(64, 'a') + R"(","exp":1,"portal_user":")" +
+              std::string(129, 'a') + R"("})"}) {
+        EXPECT_THROW(portal_user_table::parse_entry(bad), std::invalid_argument) << bad;
+    }
+}
+
+TEST(portal_users, a_restored_row_follows_the_contradiction_rule_and_the_local_bounds) {
+    auto now = std::chrono::system_clock::now();
+    portal_user_table t(portal_user_table::random_key(), lim(2, 1h));
+    auto d = t.digest_of("some-token-0123456789");
+    // Another replica's row: kept no longer than this replica would keep it.
+    t.restore(d, {"carol", now + 100h}, now);
+    EXPECT_EQ(t.user_of("some-token-0123456789", now), "carol");
+    EXPECT_EQ(t.user_of("some-token-0123456789", now + 2h), std::nullopt);
+    // Another user for the same token, from the store or learned here: nobody.
+    t.restore(d, {"mallory", now + 1h}, now);
+    EXPECT_EQ(t.user_of("some-token-0123456789", now), std::nullopt);
+    // A contradicted row contradicts what this replica knows.
+    t.learn("token-two-0123456789", "dave", now, lim(2, 1h));
+    t.restore(t.digest_of("token-two-0123456789"), {"", now + 1h}, now);
+    EXPECT_EQ(t.user_of("token-two-0123456789", now), std::nullopt);
+    // Expired rows teach nothing; the bound holds.
+    t.restore(t.digest_of("token-three-0123456789"), {"erin", now - 1s}, now);
+    EXPECT_EQ(t.user_of("token-three-0123456789", now), std::nullopt);
+    t.restore(t.digest_of("token-four-0123456789"), {"frank", now + 1h}, now);
+    EXPECT_LE(t.size(), 2u);
+}
+
 }  // namespace
 }  // namespace consolegate::app

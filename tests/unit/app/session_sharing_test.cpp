@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "portal_users.hpp"
 #include "session_learning.hpp"
 #include "session_store.hpp"
 
@@ -307,6 +308,123 @@ TEST(session_sharing, write_through_commits_what_the_response_bound_and_never_a_
     EXPECT_EQ(row.entry.find(creds), std::string::npos);
     auto e = parse_session_entry(row.entry);
     EXPECT_EQ(e.identity.principal_arn, "arn:aws:sts::111111111111:assumed-role/Admin/alice");
+}
+
+// The access portal's token -> user table, shared the same way (app/portal_users.hpp): replica
+// A learns the user from AWS's GET /user answer and commits it before that answer is released;
+// replica B, asked to judge a federation request presenting the token, looks it up first.
+const std::string portal_token = "portal-token-0123456789abcdef";
+const std::string portal_answer = R"({"subject":"carol","userName":"carol"})";
+
+core::http_request_view portal_request(std::string_view target) {  // a literal: views into it
+    auto req = request("");
+    req.host = "portal.sso.eu-west-1.amazonaws.com";
+    req.target = target;
+    req.method = "GET";
+    req.headers.emplace_back("x-amz-sso_bearer_token", portal_token);
+    return req;
+}
+
+TEST(session_sharing, a_portal_user_learned_on_one_replica_names_the_token_on_the_other) {
+    fake_store store;
+    auto portal_key = portal_user_table::for_sessions(fleet_key);
+    session_table a({}, fleet_key), b({}, fleet_key);
+    portal_user_table portal_a(portal_key, {}), portal_b(portal_key, {});
+    session_sharing on_a(a, opener(store), options(), &portal_a);
+    session_sharing on_b(b, opener(store), options(), &portal_b);
+
+    auto user = portal_request("/user");
+    proxy::response_view answer;
+    answer.status = 200;
+    answer.body_complete = true;
+    answer.body = portal_answer;
+    // Nothing learned yet (the observer refused or could not read it): nothing to write.
+    EXPECT_FALSE(on_a.before_release(user, answer));
+    // GET /user itself never waits for a lookup: it is what teaches the token.
+    EXPECT_FALSE(on_a.before_judgement(user));
+    ASSERT_TRUE(portal_a.observe(user, answer, {}));
+    auto write = on_a.before_release(user, answer);
+    ASSERT_TRUE(write);
+    ASSERT_TRUE(run(write));
+    {
+        std::lock_guard lock(store.mu);
+        ASSERT_EQ(store.rows.size(), 1u);
+        const auto& row = store.rows.begin()->second;
+        EXPECT_EQ(row.digest, portal_a.digest_of(portal_token));
+        EXPECT_EQ(row.entry.find(portal_token), std::string::npos);  // never the token
+    }
+
+    auto federation = portal_request("/federation/credentials?account_id=222222222222&role_name=A");
+    EXPECT_EQ(portal_b.user_of(portal_token, federation.time), std::nullopt);
+    auto lookup = on_b.before_judgement(federation);
+    ASSERT_TRUE(lookup);
+    ASSERT_TRUE(run(lookup));
+    EXPECT_EQ(portal_b.user_of(portal_token, federation.time), "carol");
+    // Known now: the next request waits for nothing.
+    EXPECT_FALSE(on_b.before_judgement(federation));
+    EXPECT_EQ(metric(on_b, "consolegate_sessions_store_lookup_digests_total{result=\"hit\"}"), 1u);
+}
+
+TEST(session_sharing, a_portal_token_found_absent_is_looked_up_again_at_the_next_request) {
+    // The federation click may follow, within negative_ttl, an earlier portal call that found
+    // nothing: another replica may have learned the token in between.
+    fake_store store;
+    auto portal_key = portal_user_table::for_sessions(fleet_key);
+    session_table b({}, fleet_key);
+    portal_user_table portal_b(portal_key, {});
+    auto o = options();
+    o.negative_ttl = 1h;
+    session_sharing on_b(b, opener(store), o, &portal_b);
+    auto apps = portal_request("/instance/appinstances");
+    ASSERT_TRUE(run(on_b.before_judgement(apps)));
+    EXPECT_EQ(portal_b.user_of(portal_token, apps.time), std::nullopt);
+    // Replica A learns it meanwhile.
+    portal_user_table portal_a(portal_key, {});
+    portal_a.learn(portal_token, "carol", apps.time, {});
+    auto d = portal_a.digest_of(portal_token);
+    auto e = portal_a.live_entry(d, apps.time);
+    ASSERT_TRUE(e);
+    {
+        std::lock_guard lock(store.mu);
+        store.rows[d] = {
+            d,
+            std::chrono::duration_cast<std::chrono::milliseconds>(e->expires.time_since_epoch())
+                .count(),
+            portal_user_table::entry_text(d, *e)};
+    }
+    auto federation = portal_request("/federation/console?account_id=222222222222&role_name=A");
+    auto again = on_b.before_judgement(federation);
+    ASSERT_TRUE(again);
+    ASSERT_TRUE(run(again));
+    EXPECT_EQ(portal_b.user_of(portal_token, federation.time), "carol");
+}
+
+TEST(session_sharing, a_portal_row_that_is_not_what_it_says_teaches_nothing) {
+    fake_store store;
+    auto portal_key = portal_user_table::for_sessions(fleet_key);
+    session_table b({}, fleet_key);
+    portal_user_table portal_b(portal_key, {});
+    session_sharing on_b(b, opener(store), options(), &portal_b);
+    auto federation = portal_request("/federation/console?account_id=222222222222&role_name=A");
+    auto d = portal_b.digest_of(portal_token);
+    auto other = portal_b.digest_of("another-token-0123456789abcdef");
+    auto later = std::chrono::system_clock::now() + 1h;
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(later.time_since_epoch()).count();
+    {
+        std::lock_guard lock(store.mu);
+        // Under the token's digest, a row naming another digest; and one a session row.
+        store.rows[d] = {d, ms, portal_user_table::entry_text(other, {"mallory", later})};
+    }
+    ASSERT_TRUE(run(on_b.before_judgement(federation)));
+    EXPECT_EQ(portal_b.user_of(portal_token, federation.time), std::nullopt);
+    {
+        std::lock_guard lock(store.mu);
+        store.rows[d] = {d, ms, R"({"d":"00","exp":1,"user":"mallory"})"};
+    }
+    ASSERT_TRUE(run(on_b.before_judgement(federation)));
+    EXPECT_EQ(portal_b.user_of(portal_token, federation.time), std::nullopt);
+    EXPECT_EQ(metric(on_b, "consolegate_sessions_store_lookup_digests_total{result=\"miss\"}"), 2u);
 }
 
 TEST(session_sharing, a_failed_write_is_kept_and_written_when_the_store_answers) {
