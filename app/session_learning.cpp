@@ -132,11 +132,14 @@ response_reading read_response(const core::http_request_view& req,
     return r;
 }
 
-bool asks_for_session(const core::http_request_view& req, const inspect::options& opt) {
-    auto attempts = inspect::inspect(req, opt);
+bool asks_for_session(const std::vector<core::sign_in_attempt>& attempts) {
     return std::any_of(attempts.begin(), attempts.end(), [](const core::sign_in_attempt& a) {
         return a.phase == core::auth_phase::pre_auth;
     });
+}
+
+bool asks_for_session(const core::http_request_view& req, const inspect::options& opt) {
+    return asks_for_session(inspect::inspect(req, opt));
 }
 
 const inspect::options session_learner::default_options_{};
@@ -157,10 +160,10 @@ std::size_t session_learner::learn(const core::http_request_view& req,
     // account's), not a refresh of the one the browser's old cookies are bound to. Without this a
     // sign-in to a forbidden account whose answer sets the session cookies before aws-userInfo
     // (root, a SigninToken, a SAML post: the request names no account) was judged as the old,
-    // allowed session for its lifetime.
-    if (!r.named && binding.state == session_table::binding_state::bound &&
-        asks_for_session(req, *opt_)) {
-        binding = {};
+    // allowed session for its lifetime. They are kept as pending, so a later step of the same
+    // sign-in that presents them (and names nothing itself) continues it too.
+    if (!r.named && !binding.continues_sign_in && asks_for_session(req, *opt_)) {
+        binding.continues_sign_in = true;
     }
     auto path = req.target.substr(0, req.target.find('?'));
     std::string on = lower(req.host);

@@ -4,9 +4,11 @@
 // On a response from an AWS host it reads the Set-Cookie headers; when one of them is
 // `aws-userInfo` as AWS set it, every cookie of that response is bound to the identity it names;
 // otherwise the cookies inherit the binding of the request they answer (the lineage rule of
-// session_table.hpp), unless that request asks for a session (asks_for_session): a sign-in's
-// cookies belong to the session it opens, which the old session's cookies the browser still
-// sends say nothing about. Responses from other hosts teach nothing: only AWS may bind a session.
+// session_table.hpp), unless that request asks for a session (asks_for_session) or continues a
+// sign-in (a request presenting cookies a sign-in was started with, or a pending cookie): a
+// sign-in's cookies belong to the session it opens, which the old session's cookies the browser
+// still sends say nothing about; they are kept as pending until an answer names them. Responses
+// from other hosts teach nothing: only AWS may bind a session.
 
 #include <optional>
 #include <string_view>
@@ -56,6 +58,8 @@ response_reading read_response(const core::http_request_view& req,
 // session (maybe of another account), so its cookies never inherit the binding of the cookies
 // the request presents: they are bound to what AWS names in that answer, or stay unbound.
 bool asks_for_session(const core::http_request_view& req, const inspect::options& opt);
+// The same on attempts already read.
+bool asks_for_session(const std::vector<core::sign_in_attempt>& attempts);
 
 class session_learner {
   public:

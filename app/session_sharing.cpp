@@ -199,20 +199,22 @@ proxy::pending session_sharing::before_release(const core::http_request_view& re
         }
     }
     auto reading = read_response(req, resp);
-    if (!reading.set_cookies.empty() && !reading.unreadable) {
-        std::vector<digest> keys;
-        for (const auto& [name, value] : reading.set_cookies) {
-            if (value.size() < session_table::min_token_chars || session_table::never_a_key(name)) {
-                continue;
-            }
-            keys.push_back(table_.digest_of(name, value));
+    // The cookies a sign-in let through here was started with (session_table::sign_in_started):
+    // another replica must see the mark before the browser takes the sign-in's next step there.
+    auto keys = table_.take_marked();
+    if (reading.unreadable) reading.set_cookies.clear();
+    for (const auto& [name, value] : reading.set_cookies) {
+        if (value.size() < session_table::min_token_chars || session_table::never_a_key(name)) {
+            continue;
         }
-        std::sort(keys.begin(), keys.end());
-        keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-        // What the observer just bound (nothing when the response was refused or taught nothing).
-        for (const auto& e : table_.entries(keys, req.time)) {
-            j->rows.push_back({e.key, unix_ms(e.expires), session_entry_text(e)});
-        }
+        keys.push_back(table_.digest_of(name, value));
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    // What the observer just bound (nothing when the response was refused or taught nothing),
+    // and the marked entries.
+    for (const auto& e : table_.entries(keys, req.time)) {
+        j->rows.push_back({e.key, unix_ms(e.expires), session_entry_text(e)});
     }
     if (j->rows.empty()) return {};
     writes_.fetch_add(1, std::memory_order_relaxed);

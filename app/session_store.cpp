@@ -41,7 +41,7 @@ std::chrono::system_clock::time_point from_ms(std::int64_t ms) {
 
 std::optional<binding_source> source_from_string(std::string_view s) {
     for (auto b : {binding_source::user_info_set_cookie, binding_source::response_body,
-                   binding_source::lineage}) {
+                   binding_source::lineage, binding_source::pending_sign_in}) {
         if (to_string(b) == s) return b;
     }
     return std::nullopt;
@@ -84,6 +84,9 @@ std::string session_entry_text(const session_table::saved_entry& e) {
                    {"permission_set", id.permission_set},
                    {"user", id.aws_user},
                    {"corp_user", id.corporate_user}};
+    if (id.sign_in_at != std::chrono::system_clock::time_point{}) {
+        o["signin"] = to_ms(id.sign_in_at);
+    }
     return json::serialize(o);
 }
 
@@ -111,6 +114,7 @@ session_table::saved_entry parse_session_entry(std::string_view line) {
     id.permission_set = text_of(o, "permission_set");
     id.aws_user = text_of(o, "user");
     id.corporate_user = text_of(o, "corp_user");
+    if (member(o, "signin")) id.sign_in_at = from_ms(int_of(o, "signin"));
     return e;
 }
 

@@ -15,6 +15,7 @@ std::string_view to_string(binding_source s) noexcept {
         case binding_source::user_info_set_cookie: return "set-cookie:aws-userInfo";
         case binding_source::response_body: return "response-body";
         case binding_source::lineage: return "lineage";
+        case binding_source::pending_sign_in: return "pending-sign-in";
     }
     return "unknown";
 }
@@ -68,6 +69,8 @@ session_table::lookup_result session_table::lookup(std::span<const cookie_pair> 
         auto it = entries_.find(key_of(name, value));
         if (it == entries_.end() || it->second.expires <= now) continue;
         const auto& id = it->second.identity;
+        if (id.pending() || id.sign_in_at != time_point{}) r.continues_sign_in = true;
+        if (id.pending()) continue;
         if (r.state == binding_state::unbound) {
             r.state = binding_state::bound;
             r.identity = id;
@@ -84,7 +87,7 @@ bool session_table::knows(std::string_view name, std::string_view value, time_po
     if (value.size() < min_token_chars || never_a_key(name)) return false;
     std::lock_guard lock(mu_);
     auto it = entries_.find(key_of(name, value));
-    return it != entries_.end() && it->second.expires > now;
+    return it != entries_.end() && it->second.expires > now && !it->second.identity.pending();
 }
 
 std::size_t session_table::learn(std::span<const cookie_pair> set_cookies,
@@ -94,6 +97,11 @@ std::size_t session_table::learn(std::span<const cookie_pair> set_cookies,
     session_identity id;
     if (named) {
         id = *named;
+        id.named_at = now;
+    } else if (request_binding.continues_sign_in) {
+        // Nobody named yet: a key (so the next step is seen to continue the sign-in, on any
+        // replica), bound to nobody. It lives as long as the session it may become.
+        id.learned_by = binding_source::pending_sign_in;
         id.named_at = now;
     } else if (request_binding.state == binding_state::bound) {
         id = request_binding.identity;  // keeps named_at: the lineage expires with its sign-in
@@ -114,7 +122,10 @@ std::size_t session_table::learn(std::span<const cookie_pair> set_cookies,
             continue;
         }
         auto k = key_of(name, value);
+        auto keep = id;
         if (auto it = entries_.find(k); it != entries_.end()) {
+            // A sign-in started with this very cookie stays started, whatever names it again.
+            keep.sign_in_at = std::max(keep.sign_in_at, it->second.identity.sign_in_at);
             auto range = by_expiry_.equal_range(it->second.expires);
             for (auto e = range.first; e != range.second; ++e) {
                 if (e->second == k) {
@@ -126,7 +137,7 @@ std::size_t session_table::learn(std::span<const cookie_pair> set_cookies,
         } else if (entries_.size() >= limits_.max_entries) {
             evict_to(limits_.max_entries - 1);
         }
-        entries_.emplace(k, entry{id, expires});
+        entries_.emplace(k, entry{std::move(keep), expires});
         by_expiry_.emplace(expires, k);
         ++bound;
     }
@@ -164,7 +175,16 @@ std::size_t session_table::restore(std::vector<saved_entry> entries, time_point 
         if (e.expires <= now || limits_.max_entries == 0) continue;
         // A restored entry never outlives the current lifetime (a reload may have shortened it).
         auto expires = std::min(e.expires, e.identity.named_at + limits_.lifetime);
-        if (expires <= now || entries_.contains(e.key)) continue;
+        if (expires <= now) continue;
+        if (auto it = entries_.find(e.key); it != entries_.end()) {
+            // Another replica let a sign-in through with this cookie: its mark is taken, so an
+            // answer here never inherits from it either.
+            auto& mine = it->second.identity;
+            if (mine.sign_in_at == time_point{} && e.identity.sign_in_at != time_point{}) {
+                mine.sign_in_at = e.identity.sign_in_at;
+            }
+            continue;
+        }
         if (entries_.size() >= limits_.max_entries) evict_to(limits_.max_entries - 1);
         entries_.emplace(e.key, entry{std::move(e.identity), expires});
         by_expiry_.emplace(expires, e.key);
@@ -196,6 +216,38 @@ std::vector<session_table::saved_entry> session_table::entries(std::span<const d
             out.push_back({k, it->second.identity, it->second.expires});
         }
     }
+    return out;
+}
+
+std::size_t session_table::sign_in_started(std::span<const cookie_pair> cookies, time_point now) {
+    std::size_t marked = 0;
+    std::lock_guard lock(mu_);
+    for (const auto& [name, value] : cookies) {
+        if (value.size() < min_token_chars || never_a_key(name)) continue;
+        auto k = key_of(name, value);
+        auto it = entries_.find(k);
+        if (it == entries_.end() || it->second.expires <= now) continue;
+        auto& id = it->second.identity;
+        if (id.sign_in_at != time_point{}) continue;
+        id.sign_in_at = now;
+        if (marked_.size() >= max_marked_queue) marked_.pop_front();
+        marked_.push_back(k);
+        ++marked;
+    }
+    if (marked) {
+        ++generation_;
+        any_marked_.store(true, std::memory_order_relaxed);
+    }
+    return marked;
+}
+
+std::vector<session_table::digest> session_table::take_marked() {
+    // Asked on every response of a fleet's replica: no lock when nothing was marked.
+    if (!any_marked_.load(std::memory_order_relaxed)) return {};
+    std::lock_guard lock(mu_);
+    any_marked_.store(false, std::memory_order_relaxed);
+    std::vector<digest> out(marked_.begin(), marked_.end());
+    marked_.clear();
     return out;
 }
 

@@ -10,9 +10,14 @@
 //  - a request is bound when it presents one of them (name and value as AWS set them);
 //  - cookies AWS sets later on a response to a bound request inherit its binding, so refreshes
 //    keep a lineage back to a sign-in the gateway judged; a response that names an identity
-//    itself (switch-role) binds its cookies to the identity it names. The caller passes no
-//    request binding for the answer to a sign-in (session_learning.hpp asks_for_session): that
-//    answer opens another session, whatever the old cookies the request carried were bound to.
+//    itself (switch-role) binds its cookies to the identity it names;
+//  - a sign-in ends the lineage of the cookies it presents (sign_in_started, called for every
+//    sign-in request the gateway lets through): from then on an answer to a request presenting
+//    any of them, or any cookie set by such an answer, continues that sign-in, whose session AWS
+//    has not named yet. Its cookies become *pending* entries: never bound, never inherited from,
+//    until an answer names them (aws-userInfo). So no step of a new sign-in (the sign-in's own
+//    answer, a redirect hop, an MFA step, the console's /oauth callback) binds the new session's
+//    cookies to the old session's identity, whichever host or connection it comes through.
 // Cookies whose value is shorter than min_token_chars are never keys: they cannot be a session
 // secret (locale, "regStatus=pre-register"), and two people would share them. Nor is
 // aws-userInfo (never_a_key): it *names* the identity, but its value is derived from the
@@ -29,6 +34,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -48,6 +54,7 @@ enum class binding_source : std::uint8_t {
     user_info_set_cookie,  // AWS's Set-Cookie: aws-userInfo on the response
     response_body,         // a sign-in / federation / switch-role answer naming the account
     lineage,               // set on a response to a request already bound (inherited)
+    pending_sign_in,       // set on an answer within a sign-in AWS has not named yet: unbound
 };
 std::string_view to_string(binding_source s) noexcept;  // "set-cookie:aws-userInfo", …
 
@@ -64,6 +71,12 @@ struct session_identity {
     std::chrono::system_clock::time_point learned_at;  // when this cookie was learned
     binding_source learned_by = binding_source::user_info_set_cookie;
     std::string learned_on;  // the host and path of the response it was learned from
+    // When a sign-in request presenting this cookie was let through (time_point{}: never). From
+    // then on, answers to requests presenting it continue that sign-in and never inherit.
+    std::chrono::system_clock::time_point sign_in_at{};
+
+    // Set within a sign-in AWS has not named yet: a key of the table, but bound to nobody.
+    bool pending() const noexcept { return learned_by == binding_source::pending_sign_in; }
 
     // Same principal: what a client-sent aws-userInfo is compared against.
     bool same_principal(const session_identity& o) const noexcept {
@@ -102,19 +115,24 @@ class session_table {
         conflicting,  // its cookies are bound to different principals: a spliced cookie jar
     };
     struct lookup_result {
-        binding_state state = binding_state::unbound;
+        binding_state state = binding_state::unbound;  // pending entries are left out
         session_identity identity;  // bound: the most recently learned binding of its cookies
+        // The request presents a pending cookie, or a cookie a sign-in was started with: what
+        // the answer to it sets belongs to that sign-in's session, not to `identity`.
+        bool continues_sign_in = false;
     };
     // The binding of a request that presents `cookies` (from its Cookie headers), at `now`.
     lookup_result lookup(std::span<const cookie_pair> cookies, time_point now) const;
 
-    // Whether AWS set this cookie (name and value) on a response the gateway saw, still live.
+    // Whether AWS set this cookie (name and value) on a response the gateway saw, still live and
+    // bound (a pending cookie is not known: it names no session yet).
     bool knows(std::string_view name, std::string_view value, time_point now) const;
 
     // AWS set `set_cookies` (name, value; deletions already left out) on a response. With
     // `named` (the response names an identity) they are bound to it; otherwise, when the request
-    // was bound (`request_binding`), they inherit that binding (learned_by lineage); otherwise
-    // nothing is learned. Returns how many cookies were bound.
+    // continues a sign-in (`request_binding.continues_sign_in`) they are kept as pending;
+    // otherwise, when the request was bound, they inherit that binding (learned_by lineage);
+    // otherwise nothing is learned. Returns how many cookies were bound or kept as pending.
     std::size_t learn(std::span<const cookie_pair> set_cookies,
                       const std::optional<session_identity>& named,
                       const lookup_result& request_binding, std::string_view learned_on,
@@ -137,7 +155,8 @@ class session_table {
 
     // Persistence (app/session_store.hpp writes and reads the file): the key, and every live
     // entry as (HMAC digest, identity, expiry). restore() adds entries (dropping expired ones,
-    // keeping the bound), returns how many it kept.
+    // keeping the bound), returns how many it kept; for an entry already here it takes only a
+    // sign-in mark (sign_in_at) the local one lacks.
     using digest = std::array<unsigned char, 32>;
     struct saved_entry {
         digest key;
@@ -157,6 +176,15 @@ class session_table {
     std::vector<digest> unknown(std::span<const cookie_pair> cookies, time_point now) const;
     std::vector<saved_entry> entries(std::span<const digest> keys, time_point now) const;
 
+    // A sign-in request presenting `cookies` is let through at `now`: every live entry among
+    // them (bound or pending) is marked (session_identity::sign_in_at), once. Returns how many
+    // were newly marked; those are also queued for the fleet's store (take_marked).
+    std::size_t sign_in_started(std::span<const cookie_pair> cookies, time_point now);
+    // The digests marked since the last call (at most max_marked_queue, the oldest dropped),
+    // for app/session_sharing.hpp to write through with the answer to that sign-in.
+    std::vector<digest> take_marked();
+    static constexpr std::size_t max_marked_queue = 4096;
+
   private:
     struct digest_hash {
         std::size_t operator()(const digest& d) const noexcept;
@@ -175,6 +203,8 @@ class session_table {
     std::unordered_map<digest, entry, digest_hash> entries_;
     std::multimap<time_point, digest> by_expiry_;  // every entry once, by its expiry
     std::uint64_t generation_ = 0;                 // under mu_; see epoch
+    std::deque<digest> marked_;                    // under mu_; see take_marked
+    std::atomic<bool> any_marked_{false};          // marked_ is not empty (set under mu_)
     std::atomic<std::uint64_t> evictions_{0};
 };
 

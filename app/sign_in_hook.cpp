@@ -42,6 +42,19 @@ proxy::verdict sign_in_hook::replay(judgement_memo& memo, const judgement& j,
     return v;
 }
 
+void sign_in_hook::mark_sign_in(const core::http_request_view& req,
+                                const enforcement_result& r) const {
+    // A sign-in let through ends the lineage of the session cookies it presents: whatever AWS
+    // sets on the answers that follow from them (redirect hops, an MFA step, the console's
+    // /oauth callback), on any host or connection, belongs to the new session until AWS names it
+    // (session_table.hpp). Read from the judged attempts: the session step has already turned
+    // aws login's authorize step of a bound session into the session's own (post-auth) action.
+    bool asks = std::any_of(r.attempts.begin(), r.attempts.end(), [](const judged_attempt& a) {
+        return a.attempt.phase == core::auth_phase::pre_auth;
+    });
+    if (asks) sessions_->sign_in_started(request_cookies(req), req.time);
+}
+
 proxy::verdict sign_in_hook::operator()(const core::http_request_view& req) const {
     judgement_memo::world w;
     w.policy = policy_->load();
@@ -67,6 +80,7 @@ proxy::verdict sign_in_hook::operator()(const core::http_request_view& req) cons
         memo->write_repeats();  // before this request's events: the record keeps its order
     }
     auto r = enforce(req, in);
+    if (sessions_ && r.verdict.allows()) mark_sign_in(req, r);
     bool unrecognised = inspect::unrecognised_sign_in_request(req);
     if (unrecognised) metrics_->count_unrecognised();
     // A portal federation request's user comes from the portal token table, which the memo's

@@ -58,6 +58,7 @@ class sign_in_hook {
 
   private:
     void record(enforcement_result& r) const;
+    void mark_sign_in(const core::http_request_view& req, const enforcement_result& r) const;
     proxy::verdict replay(judgement_memo& memo, const judgement& j,
                           const core::http_request_view& req,
                           const core::audit_config& audit) const;

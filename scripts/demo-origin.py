@@ -16,6 +16,9 @@ read; the stand-in reads it from demo conventions instead: a root e-mail or a Si
 take the account and role named, SAML the first role ARN of the assertion (or roleIndex). A
 SigninToken "demo-late.<account>.<role>" signs in the same way but its answer sets the session's
 cookies without aws-userInfo, as an answer that opens the session before a later one names it.
+A SigninToken "demo-oauth.<account>.<role>" is answered by a bare redirect (no cookie) to the
+console's callback, GET console.aws.amazon.com/oauth?code=demo.<account>.<role>, whose answer then
+sets the session's cookies without aws-userInfo: a later step of a sign-in that names nothing.
 
 The access portal's profile call (GET portal.sso.<region>.amazonaws.com/user) is answered as the
 portal's web app sees it, naming the signed-in user as `subject`; the stand-in reads that user from a
@@ -164,6 +167,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if host.startswith("portal.sso.") and self.path.split("?")[0].rstrip("/") == "/user":
             self._portal_user()
             return
+        oauth = self._oauth_step(host) if Handler.issue_sessions else None
+        if oauth:
+            location, arn = oauth
+            self.send_response(302)
+            self.send_header("Location", location)
+            for c in session_cookies(arn) if arn else []:
+                if not c.startswith("aws-userInfo="):
+                    self.send_header("Set-Cookie", c)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if arn:
             self.send_response(302)
             self.send_header("Location", "https://console.aws.amazon.com/console/home")
@@ -190,6 +204,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+
+    def _oauth_step(self, host):
+        """(Location, principal ARN or None) for a step of the demo-oauth sign-in, else None."""
+        path, _, query = self.path.partition("?")
+        params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+        word = r"([\w+=,.@-]+)"
+        if path.lower().endswith("/federation") and params.get("Action") == "login":
+            m = re.fullmatch(r"demo-oauth\.(\d{12})\." + word, params.get("SigninToken", ""))
+            if m:
+                return ("https://console.aws.amazon.com/oauth?code=demo.%s.%s" % m.groups(), None)
+        if host.split(":")[0] == "console.aws.amazon.com" and path == "/oauth":
+            m = re.fullmatch(r"demo\.(\d{12})\." + word, params.get("code", ""))
+            if m:
+                return ("https://console.aws.amazon.com/console/home",
+                        "arn:aws:sts::%s:assumed-role/%s/broker-user" % m.groups())
+        return None
 
     def _portal_user(self):
         token = (self.headers.get("x-amz-sso_bearer_token")

@@ -183,6 +183,36 @@ class SessionBindingTest(unittest.TestCase):
         code, _, body = self.console(jar)
         self.assertEqual(code, 200, body)
 
+    def test_a_later_step_of_a_second_sign_in_never_takes_the_first_sessions_identity(self):
+        # As above, but the sign-in's own answer is a bare redirect (no cookie) to the console's
+        # /oauth callback, a request that carries no sign-in parameter, presents the old
+        # session's cookies and is answered with the new session's cookies without aws-userInfo
+        # (demo-oauth). The sign-in let through ended the old cookies' lineage: what that later
+        # step sets is pending, never the allowed session's identity.
+        code, headers, jar = self.sign_in_with_token(SANDBOX)
+        self.assertEqual(code, 302, headers)
+        code, headers, _ = self.gw.curl(
+            "https://signin.aws.amazon.com/federation?Action=login&SigninToken=demo-oauth.%s.Admin"
+            % PROD, "-H", cookie_header(jar))
+        self.assertEqual(code, 302, headers)
+        self.assertEqual(set_cookies(headers), {})
+        location = [h.split(":", 1)[1].strip() for h in headers.splitlines()
+                    if h.lower().startswith("location:")][0]
+        self.assertIn("/oauth?code=", location)
+        code, headers, _ = self.gw.curl(location, "-H", cookie_header(jar))
+        self.assertEqual(code, 302, headers)
+        new = set_cookies(headers)
+        self.assertNotIn("aws-userInfo", new)
+        self.assertIn("aws-creds", new)
+        after = dict(jar, **new)
+        for cookies in (after, {k: v for k, v in after.items() if k != "aws-userInfo"}):
+            code, _, body = self.console(cookies)
+            self.assertEqual(code, 403, body)
+            self.assertIn("session-unbound", body)
+        # The first session itself is still what AWS said it was.
+        code, _, body = self.console(jar)
+        self.assertEqual(code, 200, body)
+
     def test_zz_a_session_survives_a_restart(self):
         code, headers, jar = self.sign_in_with_token(SANDBOX)
         self.assertEqual(code, 302, headers)

@@ -363,6 +363,49 @@ TEST(judgement_memo, a_session_aws_signs_in_or_that_expires_is_never_replayed_ov
     EXPECT_EQ(c.replays(), 2u);
 }
 
+// A sign-in the hook lets through ends the lineage of the session it was started from
+// (session_table::sign_in_started); one it refuses, and a request within the session, mark
+// nothing. Without the mark a later step of the sign-in inherits the old session's identity.
+TEST(judgement_memo, a_sign_in_let_through_marks_the_session_it_was_started_from) {
+    connection c;
+    const std::string creds = "aws-creds=ONEONEONEONEONEONEONEONE";
+    core::http_request_view answer;
+    answer.host = "signin.aws.amazon.com";
+    answer.time = now;
+    proxy::response_view resp;
+    std::string set_ui = "aws-userInfo=" + user_info(allowed, "Admin", "alice");
+    std::string set_creds = creds + "; Secure";
+    resp.headers = {{"Set-Cookie", set_ui}, {"Set-Cookie", set_creds}};
+    ASSERT_EQ(session_learner(c.table).learn(answer, resp), 1u);
+    c.cookie += "; " + creds;
+    auto marked = [&] {
+        core::http_request_view r;
+        r.headers.emplace_back("Cookie", c.cookie);
+        return c.table.lookup(request_cookies(r), now).continues_sign_in;
+    };
+    // Within the session: judged as bound, marks nothing.
+    EXPECT_TRUE(c.judge(now + 1s).allows());
+    EXPECT_FALSE(marked());
+    // A sign-in (IAM user) to an account the policy refuses: never reaches AWS, marks nothing.
+    std::string host;  // the request's views point into it
+    auto sign_in = [&](const std::string& account, std::chrono::system_clock::time_point t) {
+        auto r = c.request(t);
+        host = account + ".signin.aws.amazon.com";
+        r.host = host;
+        r.target = "/console";
+        return c.judge(r);
+    };
+    EXPECT_FALSE(sign_in("999999999999", now + 2s).allows());
+    EXPECT_FALSE(marked());
+    // One the policy allows goes to AWS: the session it was started from is marked.
+    auto ok = sign_in(allowed, now + 3s);
+    EXPECT_TRUE(ok.allows()) << core::to_string(ok.why);
+    EXPECT_TRUE(marked());
+    // The old session itself is still judged as AWS named it.
+    EXPECT_TRUE(c.judge(now + 4s).allows());
+    EXPECT_EQ(c.sink.events.back().identity_source, "bound");
+}
+
 TEST(judgement_memo, requests_without_a_connection_are_judged_each_time) {
     connection c;
     auto r = c.request(now);

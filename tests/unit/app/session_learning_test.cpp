@@ -20,6 +20,7 @@ const std::string user_info_2 =
     "%7B%22arn%22%3A%22arn%3Aaws%3Asts%3A%3A222222222222%3Aassumed-role%2FAdmin%2Falice%22%7D";
 const std::string creds_a = "aws-creds=AAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 const std::string creds_b = "aws-creds=BBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+const std::string creds_c = "aws-creds=CCCCCCCCCCCCCCCCCCCCCCCCCC";
 
 struct fixture {
     session_table table{{}, session_table::key_type{7}};
@@ -28,10 +29,11 @@ struct fixture {
         std::chrono::system_clock::time_point{} + std::chrono::hours(24 * 365 * 50);
 
     std::size_t answer(std::string_view host, std::vector<std::string> cookie_headers,
-                       std::vector<std::string> set_cookies) {
+                       std::vector<std::string> set_cookies,
+                       std::string_view target = "/oauth?code=x") {
         core::http_request_view req;
         req.host = host;
-        req.target = "/oauth?code=x";
+        req.target = target;
         req.time = now;
         for (const auto& c : cookie_headers) req.headers.emplace_back("Cookie", c);
         proxy::response_view resp;
@@ -73,7 +75,6 @@ TEST(session_learning, a_refresh_on_a_bound_request_inherits_and_a_switch_role_r
     ASSERT_EQ(r.state, state::bound);
     EXPECT_EQ(r.identity.account->str(), "111111111111");
     EXPECT_EQ(r.identity.learned_by, binding_source::lineage);
-    const std::string creds_c = "aws-creds=CCCCCCCCCCCCCCCCCCCCCCCCCC";
     f.answer("signin.aws.amazon.com", {creds_b}, {"aws-userInfo=" + user_info_2, creds_c});
     EXPECT_EQ(f.ask(creds_c).identity.account->str(), "222222222222");
 }
@@ -122,15 +123,15 @@ TEST(session_learning, a_sign_in_answer_naming_nobody_inherits_nothing) {
         resp.status = 302;
         const std::string new_creds = creds_b + "; Domain=.aws.amazon.com; Secure";
         resp.headers.emplace_back("Set-Cookie", new_creds);
-        EXPECT_EQ(f.learner.learn(req, resp), 0u);
+        EXPECT_EQ(f.learner.learn(req, resp), 1u);  // kept as pending: bound to nobody
         EXPECT_EQ(f.ask(creds_b).state, state::unbound);
+        EXPECT_TRUE(f.ask(creds_b).continues_sign_in);
         // The jar the browser now sends: the old aws-userInfo (the answer set none) with the new
         // session's aws-creds. Nothing in it is bound.
         EXPECT_EQ(f.ask("aws-userInfo=" + user_info_1 + "; " + creds_b).state, state::unbound);
         // The old session is untouched.
         EXPECT_EQ(f.ask(creds_a).state, state::bound);
         // When AWS's answer to the sign-in names the identity, that identity binds.
-        const std::string creds_c = "aws-creds=CCCCCCCCCCCCCCCCCCCCCCCCCC";
         const std::string named_info = "aws-userInfo=" + user_info_2;
         proxy::response_view named;
         named.status = 302;
@@ -139,6 +140,110 @@ TEST(session_learning, a_sign_in_answer_naming_nobody_inherits_nothing) {
         EXPECT_EQ(f.learner.learn(req, named), 1u);
         EXPECT_EQ(f.ask(creds_c).identity.account->str(), "222222222222");
     }
+}
+
+// A later step of a sign-in (docs/inspection.md "Session binding", rule 4): a redirect hop, an
+// MFA step, the console's /oauth callback carry no sign-in parameter themselves, and the browser
+// still sends the old session's cookies with them. Once a sign-in was let through with those
+// cookies (the hook's session_table::sign_in_started), or a step presents a cookie an earlier
+// step of it set, what AWS sets on the answer belongs to the new session: pending, never the old
+// session's identity. Each case is one shape of the flow; each fails when a later step
+// inherits.
+TEST(session_learning, a_later_step_of_a_sign_in_never_inherits_the_old_binding) {
+    struct step {
+        std::string host, target;
+        std::vector<std::string> cookies;  // Cookie headers, besides the old session's
+        std::vector<std::string> set;      // what AWS's answer sets
+    };
+    struct flow {
+        const char* name;
+        bool answer_sets_cookie;      // the sign-in's own answer sets a (pending) cookie
+        bool old_cookies_on_sign_in;  // the sign-in request carries the old session's cookies
+        std::vector<step> later;
+    };
+    const std::string pre = "aws-signin-state=PPPPPPPPPPPPPPPPPPPPPPPP";
+    const std::string mid = "JSESSIONID=MMMMMMMMMMMMMMMMMMMMMMMM";
+    const std::vector<flow> flows = {
+        // Sign-in answered by a bare redirect; the console's /oauth callback sets the session.
+        {"oauth callback",
+         false,
+         true,
+         {{"console.aws.amazon.com", "/oauth?code=abc&state=x", {}, {creds_b}}}},
+        // The sign-in's answer sets a cookie the next step presents; the old cookies are host-only
+        // on the console and never reached the sign-in request.
+        {"redirect hop via a pending cookie",
+         true,
+         false,
+         {{"console.aws.amazon.com", "/oauth?code=abc", {pre}, {creds_b}}}},
+        // Two later steps: an MFA page setting a cookie, then the callback presenting it.
+        {"mfa then callback",
+         false,
+         true,
+         {{"signin.aws.amazon.com", "/mfa", {}, {mid}},
+          {"console.aws.amazon.com", "/oauth?code=abc", {mid}, {creds_b}}}},
+    };
+    for (const auto& fl : flows) {
+        SCOPED_TRACE(fl.name);
+        fixture f;
+        f.answer("signin.aws.amazon.com", {}, {"aws-userInfo=" + user_info_1, creds_a});
+        ASSERT_EQ(f.ask(creds_a).state, state::bound);
+        const std::string old_jar = "aws-userInfo=" + user_info_1 + "; " + creds_a;
+        // The sign-in (a SigninToken: the request names no account), let through by the hook.
+        core::http_request_view sign_in;
+        sign_in.method = "GET";
+        sign_in.host = "signin.aws.amazon.com";
+        sign_in.target = "/federation?Action=login&SigninToken=opaque-token-0123456789";
+        sign_in.time = f.now;
+        if (fl.old_cookies_on_sign_in) sign_in.headers.emplace_back("Cookie", old_jar);
+        EXPECT_EQ(f.table.sign_in_started(request_cookies(sign_in), f.now),
+                  fl.old_cookies_on_sign_in ? 1u : 0u);
+        proxy::response_view answer;
+        answer.status = 302;
+        if (fl.answer_sets_cookie) answer.headers.emplace_back("Set-Cookie", pre);
+        f.learner.learn(sign_in, answer);
+        // The old session itself is still what AWS said it was.
+        EXPECT_EQ(f.ask(creds_a).state, state::bound);
+        for (const auto& st : fl.later) {
+            auto cookies = st.cookies;
+            cookies.push_back(old_jar);  // the console host sends them on every later step
+            f.answer(st.host, cookies, st.set, st.target);
+        }
+        // The new session's cookies, alone or beside the old session's: never the old identity.
+        for (const auto& jar : {creds_b, "aws-userInfo=" + user_info_1 + "; " + creds_b}) {
+            auto r = f.ask(jar);
+            EXPECT_EQ(r.state, state::unbound) << jar;
+            EXPECT_TRUE(r.continues_sign_in) << jar;
+        }
+        // A step after them still continues the sign-in, and AWS naming it binds what it sets.
+        f.answer("console.aws.amazon.com", {creds_b}, {"aws-userInfo=" + user_info_2, creds_c});
+        EXPECT_EQ(f.ask(creds_c).identity.account->str(), "222222222222");
+        // The pending cookie is not promoted by that answer: only what AWS set on it binds.
+        EXPECT_EQ(f.ask(creds_b).state, state::unbound);
+    }
+}
+
+// A refresh of a session no sign-in was started with still inherits (the lineage rule), and
+// marking a sign-in touches only the cookies it presents.
+TEST(session_learning, a_sign_in_marks_only_the_session_it_was_started_from) {
+    fixture f;
+    f.answer("signin.aws.amazon.com", {}, {"aws-userInfo=" + user_info_1, creds_a});
+    const std::string creds_d = "aws-creds=DDDDDDDDDDDDDDDDDDDDDDDDDDDD";
+    f.answer("signin.aws.amazon.com", {}, {"aws-userInfo=" + user_info_2, creds_d});
+    core::http_request_view sign_in;
+    sign_in.headers.emplace_back("Cookie", creds_a);
+    EXPECT_EQ(f.table.sign_in_started(request_cookies(sign_in), f.now), 1u);
+    EXPECT_EQ(f.table.sign_in_started(request_cookies(sign_in), f.now), 0u);  // once
+    // The other browser's session refreshes as before.
+    EXPECT_EQ(f.answer("console.aws.amazon.com", {creds_d}, {creds_b}), 1u);
+    EXPECT_EQ(f.ask(creds_b).identity.account->str(), "222222222222");
+    EXPECT_EQ(f.ask(creds_b).identity.learned_by, binding_source::lineage);
+    // The marked one does not: what its answer sets waits for AWS to name it.
+    EXPECT_EQ(f.answer("console.aws.amazon.com", {creds_a}, {creds_c}), 1u);
+    EXPECT_EQ(f.ask(creds_c).state, state::unbound);
+    // AWS setting the marked cookie again, even naming it, does not end the sign-in.
+    f.answer("console.aws.amazon.com", {}, {"aws-userInfo=" + user_info_1, creds_a});
+    EXPECT_EQ(f.ask(creds_a).state, state::bound);
+    EXPECT_TRUE(f.ask(creds_a).continues_sign_in);
 }
 
 TEST(session_learning, teaches_nothing_it_cannot_trust) {

@@ -427,6 +427,57 @@ TEST(session_sharing, a_portal_row_that_is_not_what_it_says_teaches_nothing) {
     EXPECT_EQ(metric(on_b, "consolegate_sessions_store_lookup_digests_total{result=\"miss\"}"), 2u);
 }
 
+// A sign-in let through on replica A (session_table::sign_in_started) whose answer sets no
+// cookie: the mark still goes to the store before that answer is released, so the replica that
+// takes the sign-in's next step (the console's /oauth callback, the load balancer's choice) looks
+// the old session up with its mark and keeps what AWS sets there pending, never the old identity.
+TEST(session_sharing, a_sign_in_started_on_one_replica_is_continued_on_another) {
+    fake_store store;
+    session_table a({}, fleet_key);
+    session_sharing sharing_a(a, opener(store), options());
+    auto signed_in = request("");
+    signed_in.host = "signin.aws.amazon.com";
+    proxy::response_view named;
+    named.headers.emplace_back("Set-Cookie", set_user_info);
+    named.headers.emplace_back("Set-Cookie", set_creds);
+    session_learner(a).learn(signed_in, named);
+    ASSERT_TRUE(run(sharing_a.before_release(signed_in, named)));
+    // The browser signs in again (a SigninToken) with the old session's cookies.
+    auto sign_in = request("aws-creds=" + creds);
+    sign_in.host = "signin.aws.amazon.com";
+    sign_in.target = "/federation?Action=login&SigninToken=opaque-token-0123456789";
+    ASSERT_EQ(a.sign_in_started(request_cookies(sign_in), sign_in.time), 1u);
+    proxy::response_view bare;  // a redirect to the console, no cookie
+    bare.status = 302;
+    auto wait = sharing_a.before_release(sign_in, bare);
+    ASSERT_TRUE(wait);
+    ASSERT_TRUE(run(wait));
+    {
+        std::lock_guard lock(store.mu);
+        auto row = store.rows.at(a.digest_of("aws-creds", creds));
+        EXPECT_NE(parse_session_entry(row.entry).identity.sign_in_at,
+                  std::chrono::system_clock::time_point{});
+    }
+    EXPECT_FALSE(sharing_a.before_release(sign_in, bare));  // written once
+    // Replica B takes the callback: the old session is found, marked.
+    session_table b({}, fleet_key);
+    session_sharing sharing_b(b, opener(store), options());
+    auto callback = request("aws-creds=" + creds);
+    callback.target = "/oauth?code=abc";
+    ASSERT_TRUE(run(sharing_b.before_judgement(callback)));
+    auto found = b.lookup(request_cookies(callback), callback.time);
+    EXPECT_EQ(found.state, session_table::binding_state::bound);  // still the old session
+    EXPECT_TRUE(found.continues_sign_in);
+    const std::string next = "aws-creds=NNNNNNNNNNNNNNNNNNNNNNNNNNNN; Secure";
+    proxy::response_view opens;
+    opens.headers.emplace_back("Set-Cookie", next);
+    EXPECT_EQ(session_learner(b).learn(callback, opens), 1u);
+    auto after =
+        b.lookup(request_cookies(request("aws-creds=NNNNNNNNNNNNNNNNNNNNNNNNNNNN")), callback.time);
+    EXPECT_EQ(after.state, session_table::binding_state::unbound);
+    EXPECT_TRUE(after.continues_sign_in);
+}
+
 TEST(session_sharing, a_failed_write_is_kept_and_written_when_the_store_answers) {
     fake_store store;
     store.fail = true;

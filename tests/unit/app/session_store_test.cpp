@@ -133,6 +133,15 @@ TEST(session_store, an_entry_line_reads_back_as_it_was) {
     EXPECT_EQ(back.expires, snap[0].expires);
     EXPECT_EQ(back.identity.principal_arn, snap[0].identity.principal_arn);
     EXPECT_EQ(back.identity.aws_user, "alice");
+    EXPECT_EQ(back.identity.sign_in_at, std::chrono::system_clock::time_point{});
+    // A sign-in's mark and a pending entry read back as they were (a fleet's replicas and a
+    // restart must not lose either: an answer would then inherit the old session's identity).
+    auto marked = snap[0];
+    marked.identity.sign_in_at = t0 + std::chrono::seconds(5);
+    marked.identity.learned_by = binding_source::pending_sign_in;
+    auto again = parse_session_entry(session_entry_text(marked));
+    EXPECT_EQ(again.identity.sign_in_at, marked.identity.sign_in_at);
+    EXPECT_TRUE(again.identity.pending());
     EXPECT_THROW(parse_session_entry("{\"d\":\"zz\"}"), std::invalid_argument);
     EXPECT_THROW(parse_session_entry("not json"), std::invalid_argument);
 }

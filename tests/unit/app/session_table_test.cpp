@@ -219,6 +219,44 @@ TEST(session_table, unknown_and_entries_serve_a_shared_store) {
     EXPECT_EQ(e[0].expires, now + std::chrono::hours(12));
 }
 
+// Pending entries (set within a sign-in AWS has not named) are keys that bind nobody: a request
+// presenting one is not bound by it, is seen to continue the sign-in, and such a cookie beside a
+// bound one is not "known" (app/session_binding.cpp then judges the request conflicting). A mark
+// another replica made reaches an entry this one already holds through restore.
+TEST(session_table, pending_entries_bind_nobody_and_marks_merge_on_restore) {
+    auto now = std::chrono::system_clock::time_point{} + std::chrono::hours(1);
+    session_table t({}, session_table::key_type{1});
+    std::vector<cookie_pair> old_session{{"aws-creds", tok_a}};
+    t.learn(old_session, identity("111111111111", "Admin"), {}, "signin.aws.amazon.com/x", now);
+    session_table::lookup_result continuing;
+    continuing.continues_sign_in = true;
+    std::vector<cookie_pair> next{{"aws-creds", tok_b}};
+    EXPECT_EQ(t.learn(next, std::nullopt, continuing, "console.aws.amazon.com/oauth", now), 1u);
+    auto r = t.lookup(next, now);
+    EXPECT_EQ(r.state, state::unbound);
+    EXPECT_TRUE(r.continues_sign_in);
+    EXPECT_FALSE(t.knows("aws-creds", tok_b, now));
+    // A pending cookie beside a bound one: the bound identity, continuing a sign-in.
+    std::vector<cookie_pair> mixed{{"aws-creds", tok_a}, {"aws-creds", tok_b}};
+    r = t.lookup(mixed, now);
+    EXPECT_EQ(r.state, state::bound);
+    EXPECT_TRUE(r.continues_sign_in);
+    // Pending entries live the session lifetime from the answer that set them.
+    EXPECT_TRUE(t.lookup(next, now + 11h).continues_sign_in);
+    EXPECT_FALSE(t.lookup(next, now + 12h).continues_sign_in);
+    // Another replica marked the old session: restore takes the mark into the entry held here.
+    EXPECT_FALSE(t.lookup(old_session, now).continues_sign_in);
+    session_table other({}, session_table::key_type{1});
+    other.learn(old_session, identity("111111111111", "Admin"), {}, "x", now);
+    ASSERT_EQ(other.sign_in_started(old_session, now + 1s), 1u);
+    EXPECT_EQ(other.take_marked().size(), 1u);
+    EXPECT_TRUE(other.take_marked().empty());
+    EXPECT_EQ(t.restore(other.snapshot(now + 2s), now + 2s), 0u);  // no entry added
+    r = t.lookup(old_session, now + 2s);
+    EXPECT_EQ(r.state, state::bound);
+    EXPECT_TRUE(r.continues_sign_in);
+}
+
 TEST(session_table, a_smaller_bound_on_reload_keeps_the_latest_entries) {
     auto now = std::chrono::system_clock::time_point{} + std::chrono::hours(1);
     session_table table({}, session_table::random_key());
