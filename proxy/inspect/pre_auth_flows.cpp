@@ -249,7 +249,14 @@ void inspection::switch_role() {
                 set_arn_partition(a, p->partition);
                 if (acct.empty()) a.account = p->account;
             } else {
-                set_role(a, r);
+                // A role with a path is switched to as roleName=<path>/<name>: AWS assumes
+                // arn:aws:iam::<account>:role/<path>/<name>, whose session is
+                // assumed-role/<name>/…, so the role is its last segment, as a roleArn's is.
+                auto slash = r.rfind('/');
+                set_role(a, slash == std::string::npos ? r : r.substr(slash + 1));
+                if (slash != std::string::npos && slash + 1 == r.size()) {
+                    a.parse_error = "switch role's roleName ends in '/'";
+                }
             }
             if (!a.account && a.alias.empty()) a.parse_error = "switch role names no account";
             // A role ARN in another account than `account` names that account too: AWS may

@@ -394,3 +394,45 @@ TEST(inspector_readings, console_labels_starting_with_an_account_name_it) {
         EXPECT_TRUE(ci::inspect(request("GET", host, "/console/home"), {}).empty()) << host;
     }
 }
+
+// A role with a path (arn:aws:iam::ACCT:role/ops/Admin) is switched to as roleName=ops/Admin:
+// AWS assumes the role of that ARN, and the session it opens is assumed-role/Admin/…, the role's
+// name being the ARN's last segment. The inspector read the same role as "Admin" from a roleArn
+// but as "ops/Admin" from a roleName, so a rule denying the role Admin stopped the one and let
+// the other through (roles globs match the role's name). One reading for both; a roleName that
+// ends in '/' names no role and is refused.
+TEST(inspector_readings, a_role_name_with_a_path_is_the_role_its_arn_names) {
+    struct shape {
+        const char* target;
+        const char* want_role;  // "" = refused
+    };
+    for (auto s : {shape{"/switchrole?account=444455556666&roleName=ops/Admin", "Admin"},
+                   shape{"/switchrole?account=444455556666&roleName=/ops/team/Admin", "Admin"},
+                   shape{"/switchrole?account=444455556666&roleName=ops%2FAdmin", "Admin"},
+                   shape{"/switchrole?account=444455556666&"
+                         "roleName=arn%3Aaws%3Aiam%3A%3A444455556666%3Arole%2Fops%2FAdmin",
+                         "Admin"},
+                   shape{"/switchrole?account=444455556666&roleName=ops/", ""},
+                   shape{"/v3/whatever?accountId=444455556666&role=ops/Admin", "Admin"}}) {
+        auto a = ci::inspect(request("GET", "signin.aws.amazon.com", s.target), {});
+        ASSERT_FALSE(a.empty()) << s.target;
+        if (*s.want_role == '\0') {
+            EXPECT_TRUE(refused(a)) << s.target;
+            continue;
+        }
+        EXPECT_FALSE(refused(a)) << s.target;
+        for (const auto& x : a) EXPECT_EQ(x.role_name, s.want_role) << s.target;
+    }
+    // A link naming only the account names no role, and is not refused for it.
+    auto only = ci::inspect(
+        request("GET", "signin.aws.amazon.com", "/switchrole?account=444455556666"), {});
+    ASSERT_EQ(only.size(), 1u);
+    EXPECT_FALSE(refused(only));
+    EXPECT_EQ(only[0].role_name, "");
+    // The multi-session JSON form alike.
+    auto a = ci::inspect(request("POST", "signin.aws.amazon.com", "/sessions/x/v1/switchrole",
+                                 R"({"accountId":"444455556666","roleName":"ops/Admin"})"),
+                         {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].role_name, "Admin");
+}
