@@ -77,6 +77,35 @@ bool rewrite_chain(const query& q, const policy& p, std::span<const std::uint8_t
     return true;
 }
 
+// How many sections (1: the answer alone, 2: with the authority, 3: all) a forwarded answer keeps,
+// as unbound's minimal-responses (on by default) shapes what its clients see (util/data/
+// msgencode.c, reply_info_encode): a positive answer (NOERROR, a record of the type asked in
+// the answer section, the type not NS, no NSEC or NSEC3 in the authority section proving a
+// wildcard) is the answer section alone; a negative one (NXDOMAIN, or NOERROR with an empty
+// answer section and an SOA, or no NS, in the authority section) drops the additional section.
+// A referral, an NS answer, ANY and a CNAME chain ending in NODATA keep everything. Upstreams
+// that add NS and glue to every answer (nsd's default) would otherwise show through.
+int minimal_sections(const std::vector<rr_ref>& rrs, std::uint8_t rc, std::uint16_t qtype) {
+    if (rc == rcode::nxdomain) return 2;
+    if (rc != rcode::noerror) return 3;
+    const auto in = [&](int section, auto pred) {
+        return std::any_of(rrs.begin(), rrs.end(),
+                           [&](const rr_ref& rr) { return rr.section == section && pred(rr); });
+    };
+    const auto any = [](const rr_ref&) { return true; };
+    if (in(0, any)) {
+        const bool positive = qtype != rr_type::ns &&
+                              in(0, [&](const rr_ref& rr) { return rr.type == qtype; }) &&
+                              !in(1, [](const rr_ref& rr) {
+                                  return rr.type == rr_type::nsec || rr.type == rr_type::nsec3;
+                              });
+        return positive ? 1 : 3;
+    }
+    const bool soa = in(1, [](const rr_ref& rr) { return rr.type == rr_type::soa; });
+    const bool ns = in(1, [](const rr_ref& rr) { return rr.type == rr_type::ns; });
+    return soa || !ns ? 2 : 3;
+}
+
 }  // namespace
 
 bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const policy& p,
@@ -155,12 +184,20 @@ bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const p
         }
     }
 
+    std::size_t cut = keep;
+    const int sections = minimal_sections(rrs, rc, q.qtype);
+    if (const auto first = std::find_if(rrs.begin(), rrs.end(),
+                                        [&](const rr_ref& rr) { return rr.section >= sections; });
+        first != rrs.end()) {
+        cut = first->owner;  // compression points backwards: the head stands alone
+        rrs.erase(first, rrs.end());
+    }
+
     // A record owned by a steered name anywhere else (an MX or SRV target's address in the
     // additional section, glue, anything upstream adds) would hand the client the real address
     // (DESIGN: steered names never leak around the gateway). In the answer section the answer is
     // not about what was asked: refused as malformed. In the other sections, they are cut from
     // that section on (optional data; compression points backwards, so the head stands alone).
-    std::size_t cut = keep;
     if (!p.steer.empty()) {
         for (std::size_t i = 0; i < rrs.size(); ++i) {
             wire_name owner;
@@ -177,11 +214,9 @@ bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const p
         }
     }
     std::uint16_t kept[3] = {0, 0, 0};
-    std::uint32_t authority_at = 0;
     for (const auto& rr : rrs) {
         if (rr.section == 2 && kept[2] == 0)
             out.additional_at = static_cast<std::uint32_t>(rr.owner);
-        if (rr.section == 1 && kept[1] == 0) authority_at = static_cast<std::uint32_t>(rr.owner);
         ++kept[rr.section];
     }
 
@@ -220,7 +255,6 @@ bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const p
         lifetime = std::min(lifetime, ttl);
     }
     out.negative = negative_answer;
-    if (rc == rcode::noerror && !negative_answer) out.authority_at = authority_at;
     if (flags & flag::tc) {
         out.lifetime = 0;  // incomplete: never cached
     } else if (negative_answer) {
@@ -242,16 +276,13 @@ std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t 
     const std::size_t opt = q.edns ? 11 : 0;
     std::size_t n = a.wire.size();
     auto ttls_end = a.ttl_offsets.end();
-    bool without_authority = false;
     if (n + opt > limit) {
         // RFC 2181 §9: TC only when required data does not fit; the additional section is
-        // optional, so it goes first (the client's OPT stays), then a positive answer's
-        // authority section. Off the hit path: only answers too large for the client get here.
+        // optional, so it goes (the client's OPT stays), as unbound answers it. (A positive
+        // answer's authority section is gone already: minimal_sections.) Off the hit path: only
+        // answers too large for the client get here.
         if (a.additional_at != 0 && a.additional_at + opt <= limit) {
             n = a.additional_at;
-        } else if (a.authority_at != 0 && a.authority_at + opt <= limit) {
-            n = a.authority_at;
-            without_authority = true;
         } else {
             truncated = true;
             return write_truncated(q, our_udp_size, out);
@@ -260,10 +291,7 @@ std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t 
     }
     std::uint8_t* p = out.data();
     std::memcpy(p, a.wire.data(), n);
-    if (n != a.wire.size()) {
-        put16(p + 10, 0);
-        if (without_authority) put16(p + 8, 0);
-    }
+    if (n != a.wire.size()) put16(p + 10, 0);
     put16(p, q.id);
     const std::uint16_t up = get16(p + 2);
     std::uint16_t fl =

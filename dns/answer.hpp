@@ -21,10 +21,6 @@ struct cached_answer {
     // whose answer and authority sections fit the client is sent without the additional section
     // (optional data) instead of truncated.
     std::uint32_t additional_at = 0;
-    // Where a positive answer's authority section starts (0: none, or a negative answer, whose
-    // SOA is required data). Its NS records are extra information (RFC 2181 §9): when the answer
-    // section alone fits, the client gets that, as unbound answers it, not TC=1.
-    std::uint32_t authority_at = 0;
     bool steered_rewrite = false;  // a CNAME chain into a steered name was replaced
     bool negative = false;         // NXDOMAIN or NODATA (RFC 2308): its own stale cap
 };
@@ -35,15 +31,17 @@ struct ttl_limits {
     std::uint32_t negative_max_ttl = 3600;
 };
 
-// Checks `msg` answers `q` (as write_upstream_query asked it) and normalises it into `out`.
-// False for anything malformed or not matching: the caller answers SERVFAIL.
+// Checks `msg` answers `q` (as write_upstream_query asked it) and normalises it into `out`, with
+// the sections unbound's default minimal-responses sends (a positive answer without authority
+// and additional records, a negative one without additional records). False for anything
+// malformed or not matching: the caller answers SERVFAIL.
 bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const policy& p,
                       const ttl_limits& limits, cached_answer& out);
 
 // Writes `a` for client query `q`. `age` seconds are taken off every TTL; a stale answer
 // (RFC 8767) carries `stale_ttl` instead. An answer larger than the client can take over UDP loses
-// its additional section when the rest fits, else a positive answer its authority section too
-// (no TC: RFC 2181 §9), else becomes a TC=1 question-only answer (`truncated` set). Returns the
+// its additional section when the rest fits (no TC: RFC 2181 §9), else becomes a TC=1
+// question-only answer (`truncated` set). Returns the
 // size written (0 on overflow).
 std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t age,
                           std::optional<std::uint32_t> stale_ttl, bool tcp,

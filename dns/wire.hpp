@@ -17,7 +17,8 @@ inline constexpr std::size_t max_udp_message = 4096;
 
 namespace rr_type {
 inline constexpr std::uint16_t a = 1, ns = 2, cname = 5, soa = 6, ptr = 12, mx = 15, txt = 16,
-                               aaaa = 28, opt = 41, svcb = 64, https = 65, any = 255;
+                               aaaa = 28, opt = 41, ds = 43, rrsig = 46, nsec = 47, dnskey = 48,
+                               nsec3 = 50, svcb = 64, https = 65, any = 255;
 }
 namespace rcode {
 inline constexpr std::uint8_t noerror = 0, formerr = 1, servfail = 2, nxdomain = 3, notimp = 4,

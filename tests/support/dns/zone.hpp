@@ -27,6 +27,8 @@ inline std::string example_zone() {
         "svc IN HTTPS 1 . alpn=h2 ipv4hint=198.51.100.1\nsvc IN SVCB 1 www.example.test.\n"
         "esc\\.dot IN A 198.51.100.10\n"
         "nodata-alias IN CNAME www\ndangling IN CNAME nothere\n"
+        // A delegation: a referral keeps its NS and glue through unbound's minimal-responses.
+        "deleg IN NS ns.deleg\nns.deleg IN A 127.0.0.1\n"
         // A name the tests steer (steered.example.test) behind a chain longer than any fixed
         // depth and as an MX target: nsd hands its real address along in both answers.
         "steered IN A 198.51.100.66\nmx-steered IN MX 10 steered\n";

@@ -145,18 +145,14 @@ TEST(answer, cname_chain_longer_than_any_fixed_depth_is_rewritten) {
 }
 
 // A steered name's record off the chain: cut with its section and those after it in the
-// authority and additional sections; in the answer section the answer is refused.
+// authority and additional sections; in the answer section the answer is refused. (An NS
+// answer, which keeps every section: minimal_sections.)
 TEST(answer, steered_records_off_the_chain_never_pass) {
     const auto p = default_policy();
-    const auto q = parse_ok(make_query("mx.example.com", rr_type::mx));
-    auto mx = [] {
-        auto r = msg_builder::name_rdata("console.aws.amazon.com");
-        r.insert(r.begin(), {0, 10});
-        return r;
-    };
+    const auto q = parse_ok(make_query("example.com", rr_type::ns));
     msg_builder m(7, flag::qr | flag::ra, 1, 1, 1, 3);
-    m.question("mx.example.com", rr_type::mx);
-    m.rr("mx.example.com", rr_type::mx, 300, mx());
+    m.question("example.com", rr_type::ns);
+    m.rr("example.com", rr_type::ns, 300, msg_builder::name_rdata("console.aws.amazon.com"));
     m.rr("example.com", rr_type::ns, 300, msg_builder::name_rdata("ns.example.com"));
     m.rr("Console.aws.amazon.com", rr_type::a, 300, {203, 0, 113, 9});
     m.rr("ns.example.com", rr_type::a, 300, {198, 51, 100, 53});
@@ -171,11 +167,86 @@ TEST(answer, steered_records_off_the_chain_never_pass) {
                 a.wire.end());
     EXPECT_EQ(a.ttl_offsets.size(), 2u);
     msg_builder stray(7, flag::qr | flag::ra, 1, 2, 0, 0);
-    stray.question("mx.example.com", rr_type::mx);
-    stray.rr("mx.example.com", rr_type::mx, 300, mx());
+    stray.question("example.com", rr_type::ns);
+    stray.rr("example.com", rr_type::ns, 300, msg_builder::name_rdata("ns.example.com"));
     stray.rr("console.aws.amazon.com", rr_type::a, 300, {203, 0, 113, 9});
     EXPECT_FALSE(normalize_answer(stray.b, q, p, {}, a));
 }
+
+// unbound's minimal-responses (its default), which the gateway's clients see the same: the
+// sections (answer, authority, additional) kept for each shape of forwarded answer.
+struct minimal_case {
+    const char* what;
+    std::uint16_t qtype;
+    std::uint8_t rcode;
+    std::vector<std::uint16_t> answer, authority, additional;  // record types
+    std::array<std::uint16_t, 3> kept;
+};
+
+class minimal_responses : public ::testing::TestWithParam<minimal_case> {};
+
+TEST_P(minimal_responses, keep_the_sections_unbound_sends) {
+    const auto& c = GetParam();
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("x.example.com", c.qtype));
+    msg_builder m(7, static_cast<std::uint16_t>(flag::qr | flag::ra | c.rcode), 1,
+                  static_cast<std::uint16_t>(c.answer.size()),
+                  static_cast<std::uint16_t>(c.authority.size()),
+                  static_cast<std::uint16_t>(c.additional.size()));
+    m.question("x.example.com", c.qtype);
+    auto rdata = [](std::uint16_t type) -> std::vector<std::uint8_t> {
+        switch (type) {
+            case rr_type::a: return {198, 51, 100, 1};
+            case rr_type::ns:
+            case rr_type::cname: return msg_builder::name_rdata("y.example.com");
+            case rr_type::soa: {
+                auto rd = msg_builder::name_rdata("ns.example.com");
+                const auto rname = msg_builder::name_rdata("h.example.com");
+                rd.insert(rd.end(), rname.begin(), rname.end());
+                for (int i = 0; i < 20; ++i) rd.push_back(1);  // serial, ..., minimum
+                return rd;
+            }
+            default: return {0, 1, 2, 3};
+        }
+    };
+    const auto owner = [](std::uint16_t type) {
+        return type == rr_type::soa || type == rr_type::ns ? "example.com" : "x.example.com";
+    };
+    for (const auto* s : {&c.answer, &c.authority, &c.additional}) {
+        for (auto t : *s) m.rr(s == &c.additional ? "ns.example.com" : owner(t), t, 300, rdata(t));
+    }
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a)) << c.what;
+    EXPECT_EQ(get16(&a.wire[6]), c.kept[0]) << c.what;
+    EXPECT_EQ(get16(&a.wire[8]), c.kept[1]) << c.what;
+    EXPECT_EQ(get16(&a.wire[10]), c.kept[2]) << c.what;
+    EXPECT_EQ(a.ttl_offsets.size(), std::size_t{c.kept[0]} + c.kept[1] + c.kept[2]) << c.what;
+    if (c.kept[2] == 0) {
+        EXPECT_EQ(a.additional_at, 0u) << c.what;
+    }
+}
+
+using rr_type::a, rr_type::ns, rr_type::soa, rr_type::cname, rr_type::nsec, rr_type::nsec3;
+INSTANTIATE_TEST_SUITE_P(
+    answer, minimal_responses,
+    ::testing::Values(
+        minimal_case{"positive", a, rcode::noerror, {a}, {ns}, {a}, {1, 0, 0}},
+        minimal_case{"chain to the type", a, rcode::noerror, {cname, a}, {ns}, {a}, {2, 0, 0}},
+        minimal_case{"NS asked", ns, rcode::noerror, {ns}, {}, {a}, {1, 0, 1}},
+        minimal_case{"wildcard proof", a, rcode::noerror, {a}, {nsec}, {a}, {1, 1, 1}},
+        minimal_case{"NSEC3 proof", a, rcode::noerror, {a}, {nsec3}, {}, {1, 1, 0}},
+        minimal_case{"ANY", rr_type::any, rcode::noerror, {a}, {ns}, {a}, {1, 1, 1}},
+        minimal_case{"chain to NODATA", a, rcode::noerror, {cname}, {soa}, {a}, {1, 1, 1}},
+        minimal_case{"NXDOMAIN", a, rcode::nxdomain, {}, {soa}, {a}, {0, 1, 0}},
+        minimal_case{"NXDOMAIN after a chain", a, rcode::nxdomain, {cname}, {soa}, {a}, {1, 1, 0}},
+        minimal_case{"NODATA", a, rcode::noerror, {}, {soa, ns}, {a}, {0, 2, 0}},
+        minimal_case{"empty, no SOA nor NS", a, rcode::noerror, {}, {}, {a}, {0, 0, 0}},
+        minimal_case{"referral", a, rcode::noerror, {}, {ns}, {a}, {0, 1, 1}}),
+    [](const auto& param_info) {
+        std::string n = param_info.param.what;
+        for (auto& ch : n) ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+        return n;
+    });
 
 TEST(answer, cache_key_separates_do_bit) {
     cache_key k1, k2;
@@ -236,18 +307,17 @@ TEST(answer, negative_ttl_after_a_cname_chain) {
 }
 
 // RFC 2181 §9: an answer that fits without its additional section is sent without it, not
-// truncated; one whose answer does not fit is still truncated.
+// truncated; one whose answer does not fit is still truncated. (An NS answer: a positive
+// answer of another type has no additional section left to drop, minimal_sections.)
 TEST(answer, additional_section_is_dropped_before_truncating) {
     const auto p = default_policy();
-    const auto q = parse_ok(make_query("mx.example.com", rr_type::mx));
+    const auto q = parse_ok(make_query("example.com", rr_type::ns));
     msg_builder m(7, flag::qr | flag::ra, 1, 1, 0, 12);
-    m.question("mx.example.com", rr_type::mx);
-    auto mx = msg_builder::name_rdata("mail.example.com");
-    mx.insert(mx.begin(), {0, 10});
-    m.rr("mx.example.com", rr_type::mx, 300, mx);
+    m.question("example.com", rr_type::ns);
+    m.rr("example.com", rr_type::ns, 300, msg_builder::name_rdata("ns.example.com"));
     for (int i = 0; i < 12; ++i) {
         std::vector<std::uint8_t> v6(16, static_cast<std::uint8_t>(i));
-        m.rr("mail.example.com", rr_type::aaaa, 300, v6);
+        m.rr("ns.example.com", rr_type::aaaa, 300, v6);
     }
     cached_answer a;
     ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
@@ -266,7 +336,7 @@ TEST(answer, additional_section_is_dropped_before_truncating) {
     ASSERT_TRUE(normalize_answer(std::span(out).first(n), q, p, {}, again));
     EXPECT_EQ(again.additional_at, 0u);
     // With EDNS the client's OPT is kept.
-    const auto qe = parse_ok(make_query("mx.example.com", rr_type::mx, true));
+    const auto qe = parse_ok(make_query("example.com", rr_type::ns, true));
     EXPECT_EQ(render_answer(a, qe, 0, std::nullopt, false, 512, out, tc), a.additional_at + 11);
     EXPECT_FALSE(tc);
     EXPECT_EQ(get16(&out[10]), 1);
