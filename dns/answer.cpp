@@ -106,7 +106,106 @@ int minimal_sections(const std::vector<rr_ref>& rrs, std::uint8_t rc, std::uint1
     return soa || !ns ? 2 : 3;
 }
 
+// RFC 1035 types whose RDATA may hold compressed names (RFC 3597 §4): how many names, after how
+// many fixed bytes. Later types never compress theirs.
+struct rdata_names {
+    std::size_t skip = 0;
+    int names = 0;
+};
+rdata_names compressible(std::uint16_t type) {
+    switch (type) {
+        case rr_type::ns:
+        case 3:  // MD
+        case 4:  // MF
+        case rr_type::cname:
+        case 7:  // MB
+        case 8:  // MG
+        case 9:  // MR
+        case rr_type::ptr: return {0, 1};
+        case rr_type::soa:
+        case 14: return {0, 2};  // MINFO
+        case rr_type::mx: return {2, 1};
+        default: return {};
+    }
+}
+
+// What a DO=0 client is not sent (unbound, rrset_belongs_in_reply).
+bool dnssec_only(std::uint16_t type, int section, std::uint16_t qtype) {
+    switch (type) {
+        case rr_type::rrsig: return !(section == 0 && qtype == rr_type::rrsig);
+        case 24:  // SIG
+        case 25:  // KEY
+        case 30:  // NXT
+        case rr_type::ds:
+        case rr_type::nsec:
+        case rr_type::dnskey:
+        case rr_type::nsec3:
+        case 51:  // NSEC3PARAM
+            return !(section == 0 && (qtype == type || qtype == rr_type::any));
+        default: return false;
+    }
+}
+
 }  // namespace
+
+bool strip_dnssec(const cached_answer& a, const query& q, cached_answer& out) {
+    const std::span<const std::uint8_t> msg(a.wire);
+    out = cached_answer{};
+    if (msg.size() < header_size || get16(&msg[4]) != 1) return false;
+    std::size_t off = header_size;
+    if (!read_name(msg, off, nullptr) || msg.size() - off < 4) return false;
+    off += 4;
+    std::vector<std::uint8_t> buf(65535);
+    writer w(buf);
+    w.bytes(msg.first(off));
+    std::uint16_t counts[3] = {0, 0, 0};
+    for (int s = 0; s < 3; ++s) {
+        for (std::uint16_t i = 0; i < get16(&msg[6 + 2 * s]); ++i) {
+            wire_name owner;
+            if (!read_name(msg, off, &owner) || msg.size() - off < 10) return false;
+            const std::uint16_t type = get16(&msg[off]);
+            const std::uint16_t rdlen = get16(&msg[off + 8]);
+            const std::size_t rdata = off + 10;
+            if (msg.size() - rdata < rdlen) return false;
+            const std::size_t next = rdata + rdlen;
+            if (dnssec_only(type, s, q.qtype)) {
+                off = next;
+                continue;
+            }
+            if (s == 2 && counts[2] == 0) out.additional_at = static_cast<std::uint32_t>(w.size());
+            w.bytes(owner.view());
+            w.bytes(msg.subspan(off, 4));
+            out.ttl_offsets.push_back(static_cast<std::uint16_t>(w.size()));
+            w.bytes(msg.subspan(off + 4, 4));
+            const std::size_t rdlen_at = w.size();
+            w.u16(0);
+            const auto names = compressible(type);
+            std::size_t r = rdata;
+            if (names.names > 0 && names.skip <= rdlen) {
+                w.bytes(msg.subspan(r, names.skip));
+                r += names.skip;
+                for (int n = 0; n < names.names; ++n) {
+                    wire_name name;
+                    if (!read_name(msg, r, &name) || r > next) return false;
+                    w.bytes(name.view());
+                }
+            }
+            w.bytes(msg.subspan(r, next - r));  // the rest as it is (SOA's numbers)
+            if (!w.ok()) return false;
+            put16(&buf[rdlen_at], static_cast<std::uint16_t>(w.size() - rdlen_at - 2));
+            ++counts[s];
+            off = next;
+        }
+    }
+    if (off != msg.size() || !w.ok()) return false;
+    for (int s = 0; s < 3; ++s) put16(&buf[6 + 2 * s], counts[s]);
+    buf.resize(w.size());
+    out.wire = std::move(buf);
+    out.lifetime = a.lifetime;
+    out.negative = a.negative;
+    out.steered_rewrite = a.steered_rewrite;
+    return true;
+}
 
 bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const policy& p,
                       const ttl_limits& limits, cached_answer& out) {

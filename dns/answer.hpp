@@ -38,6 +38,13 @@ struct ttl_limits {
 bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const policy& p,
                       const ttl_limits& limits, cached_answer& out);
 
+// The answer `a`, fetched for a DO=1 query, as a DO=0 client `q` gets it from unbound, whose one
+// cache entry serves both (util/data/msgencode.c, rrset_belongs_in_reply): without RRSIGs and
+// without the DNSSEC types (DS, DNSKEY, NSEC, NSEC3, NSEC3PARAM, KEY, SIG, NXT) unless asked for
+// in the answer section. Names are written uncompressed (a pointer could lead into a record
+// removed). False when `a` does not read back or the result does not fit.
+bool strip_dnssec(const cached_answer& a, const query& q, cached_answer& out);
+
 // Writes `a` for client query `q`. `age` seconds are taken off every TTL; a stale answer
 // (RFC 8767) carries `stale_ttl` instead. An answer larger than the client can take over UDP loses
 // its additional section when the rest fits (no TC: RFC 2181 §9), else becomes a TC=1

@@ -119,25 +119,55 @@ std::size_t worker::handle(std::span<const std::uint8_t> in, const client& c, bo
     if (e && e->fresh(now)) return answer_from_cache(*e, q, c, tcp, now, out);
     if (const auto n = answer_by_policy(q, c, out)) return *n;
     st.cache_misses.fetch_add(1, std::memory_order_relaxed);
-    if (!cfg->cache.serve_stale) e = nullptr;  // kept from before a reload turned it off
-    if (e && upstream_down_) return answer_stale_now(*e, q, c, tcp, out);
+    // (An entry kept from before a reload turned serve-stale off is not one.)
+    const auto f = !cfg->cache.serve_stale ? fallback{}
+                   : e                     ? fallback{e, false}
+                                           : find_fallback(q, now);
+    if (f.e && upstream_down_) return answer_stale_now(f, q, c, tcp, now, out);
     log_query(c, q, "forward");
-    forward(q, c, tcp, out, e ? cfg->cache.stale_answer_client_timeout : cfg->answer_timeout);
+    forward(q, c, tcp, out, f.e ? cfg->cache.stale_answer_client_timeout : cfg->answer_timeout);
     return 0;
 }
 
-// RFC 8767 §5: upstream is known down, so the stale answer goes out now and one refresh per
-// entry goes upstream in the background (its success is what marks upstream up again).
-std::size_t worker::answer_stale_now(const cache::entry& e, const query& q, const client& c,
-                                     bool tcp, std::span<std::uint8_t> out) {
+worker::fallback worker::find_fallback(const query& q, std::uint64_t now) {
+    cache_key key;
+    make_cache_key(q, key);
+    if (const auto* e = answers_.find(key.view(), now)) return {e, false};
+    if (q.do_bit) return {};
+    query signed_query = q;
+    signed_query.do_bit = true;
+    make_cache_key(signed_query, key);
+    return {answers_.find(key.view(), now), true};
+}
+
+// `f` for `q`: as a cache hit when it is fresh (refreshed meanwhile, or the DO=1 entry of a DO=0
+// query), else stale (TTL stale_answer_ttl). 0 when a DO=1 answer cannot be stripped.
+std::size_t worker::render_fallback(const fallback& f, const query& q, bool tcp, std::uint64_t now,
+                                    std::span<std::uint8_t> out) {
+    cached_answer stripped;
+    if (f.dnssec && !strip_dnssec(f.e->answer, q, stripped)) return 0;
+    const auto& a = f.dnssec ? stripped : f.e->answer;
+    if (f.e->fresh(now)) return render(a, q, f.e->age_s(now), std::nullopt, tcp, out);
     st.stale_served.fetch_add(1, std::memory_order_relaxed);
+    return render(a, q, 0, seconds(cfg->cache.stale_answer_ttl), tcp, out);
+}
+
+// RFC 8767 §5: upstream is known down, so the stale answer goes out now and one refresh per
+// entry goes upstream in the background (its success is what marks upstream up again); the
+// refresh asks what the entry holds (DO=1 for a DO=0 query's DO=1 entry).
+std::size_t worker::answer_stale_now(const fallback& f, const query& q, const client& c, bool tcp,
+                                     std::uint64_t now, std::span<std::uint8_t> out) {
     log_query(c, q, "stale");
-    const auto n = render(e.answer, q, 0, seconds(cfg->cache.stale_answer_ttl), tcp, out);
-    if (!e.prefetching) {
-        e.prefetching = true;
-        forward(q, client{}, false, {}, {});
+    const auto n = render_fallback(f, q, tcp, now, out);
+    if (!f.e->prefetching) {
+        f.e->prefetching = true;
+        query refresh = q;
+        refresh.do_bit = refresh.do_bit || f.dnssec;
+        forward(refresh, client{}, false, {}, {});
     }
-    return n;
+    if (n) return n;
+    st.servfail.fetch_add(1, std::memory_order_relaxed);
+    return write_rcode(q, rcode::servfail, udp_size(), out);
 }
 
 std::size_t worker::answer_unparsed(parse_status s, std::span<const std::uint8_t> in,
@@ -337,15 +367,8 @@ void worker::fail(const query& q, const client& c, bool tcp, std::span<std::uint
     if (!c.has_peer()) return refresh_failed(q);  // the cached answer stays as it is
     std::size_t n = 0;
     if (cfg->cache.serve_stale) {
-        cache_key key;
-        make_cache_key(q, key);
         const auto now = now_ms();
-        if (const auto* e = answers_.find(key.view(), now); e && e->fresh(now)) {
-            n = render(e->answer, q, e->age_s(now), std::nullopt, tcp, out);  // refreshed meanwhile
-        } else if (e) {
-            st.stale_served.fetch_add(1, std::memory_order_relaxed);
-            n = render(e->answer, q, 0, seconds(cfg->cache.stale_answer_ttl), tcp, out);
-        }
+        if (const auto f = find_fallback(q, now); f.e) n = render_fallback(f, q, tcp, now, out);
     }
     if (n == 0) {
         st.servfail.fetch_add(1, std::memory_order_relaxed);

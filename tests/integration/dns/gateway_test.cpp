@@ -1094,6 +1094,36 @@ TEST_F(gateway, checking_disabled_goes_upstream_and_never_serves_bogus_data_with
     EXPECT_NE(noad.find("flags: qr rd ra;"), std::string::npos) << noad;
 }
 
+// A DO=0 query for names upstream answered only to DO=1 queries, upstream gone: the stale DO=1
+// answers without their DNSSEC records (RRSIG, NSEC), as unbound with serve-expired answers
+// from its one cache entry for both (RFC 8767), not SERVFAIL.
+TEST_F(gateway, a_stale_do1_answer_serves_a_do0_query_without_dnssec_records) {
+    const auto zone = make_signed_zone();
+    t::nsd_server sec("sec.test", zone.text);
+    auto o = base_options(sec.port());
+    o.cache.serve_stale = true;
+    running_gateway gw(o);
+    const auto signed_a = t::dig(gw.port(), "good.sec.test A +dnssec");
+    ASSERT_NE(signed_a.find("RRSIG"), std::string::npos) << signed_a;
+    const auto signed_nx = t::dig(gw.port(), "nope.sec.test A +dnssec");
+    ASSERT_NE(signed_nx.find("NSEC"), std::string::npos) << signed_nx;
+    gw.advance(400s);  // past every TTL (300 s; the negative one 120 s)
+    sec.stop();
+    const auto a = t::dig(gw.port(), "good.sec.test A");
+    EXPECT_EQ(status_of(a), "NOERROR") << a;
+    EXPECT_NE(a.find("198.51.100.20"), std::string::npos) << a;
+    EXPECT_EQ(a.find("RRSIG"), std::string::npos) << a;
+    EXPECT_EQ(first_ttl(a), 30) << a;
+    const auto nx = t::dig(gw.port(), "nope.sec.test A");
+    EXPECT_EQ(status_of(nx), "NXDOMAIN") << nx;
+    EXPECT_NE(nx.find("SOA"), std::string::npos) << nx;
+    EXPECT_EQ(nx.find("NSEC"), std::string::npos) << nx;
+    EXPECT_EQ(nx.find("RRSIG"), std::string::npos) << nx;
+    EXPECT_EQ(gw.counters().stale_served.load(), 2u);
+    // The DO=1 client still gets its signatures.
+    EXPECT_NE(t::dig(gw.port(), "good.sec.test A +dnssec").find("RRSIG"), std::string::npos);
+}
+
 TEST_F(gateway, update_swaps_steering_without_restart) {
     running_gateway gw(base_options(nsd.port()));
     EXPECT_EQ(t::dig(gw.port(), "www.example.test A +short"), "198.51.100.1\n");

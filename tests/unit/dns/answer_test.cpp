@@ -306,6 +306,58 @@ TEST(answer, negative_ttl_after_a_cname_chain) {
     EXPECT_EQ(a.lifetime, 500u);
 }
 
+// A DO=1 answer served to a DO=0 client (a stale entry, RFC 8767) goes as unbound sends it:
+// RRSIG, NSEC, NSEC3, DS, DNSKEY removed unless asked for in the answer section, and a name
+// compressed into a removed record still reads (names are written out whole).
+TEST(answer, dnssec_records_are_stripped_for_a_do0_client) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("nx.example.com", rr_type::a, true));
+    msg_builder m(7, flag::qr | flag::ra | rcode::nxdomain, 1, 0, 4, 0);
+    m.question("nx.example.com", rr_type::a);
+    const auto nsec_at = m.b.size();
+    m.rr("example.com", rr_type::nsec, 120, msg_builder::name_rdata("zz.example.com"));
+    m.rr("example.com", rr_type::rrsig, 120, {0, 47, 13, 2, 0, 0, 0, 120});
+    // The SOA's MNAME points into the NSEC's next name ("zz.example.com" at its rdata).
+    std::vector<std::uint8_t> soa{0xc0, static_cast<std::uint8_t>(nsec_at + 13 + 10)};
+    const auto rname = msg_builder::name_rdata("h.example.com");
+    soa.insert(soa.end(), rname.begin(), rname.end());
+    for (int i = 0; i < 20; ++i) soa.push_back(i == 19 ? 60 : 0);
+    m.rr("example.com", rr_type::soa, 120, soa);
+    m.rr("example.com", rr_type::rrsig, 120, {0, 6, 13, 2, 0, 0, 0, 120});
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
+    ASSERT_EQ(get16(&a.wire[8]), 4);
+    const auto plain = parse_ok(make_query("NX.example.com", rr_type::a, false));
+    cached_answer s;
+    ASSERT_TRUE(strip_dnssec(a, plain, s));
+    EXPECT_EQ(get16(&s.wire[8]), 1);
+    EXPECT_EQ(s.ttl_offsets.size(), 1u);
+    EXPECT_TRUE(s.negative);
+    EXPECT_EQ(s.lifetime, a.lifetime);
+    std::array<std::uint8_t, 1024> out{};
+    bool tc = false;
+    const auto n = render_answer(s, plain, 10, std::nullopt, false, 1232, out, tc);
+    ASSERT_GT(n, 0u);
+    // What goes out reads back as a whole message whose SOA names the right server.
+    cached_answer again;
+    ASSERT_TRUE(normalize_answer(std::span(out).first(n), plain, p, {}, again));
+    const auto zz = msg_builder::name_rdata("zz.example.com");
+    EXPECT_NE(std::search(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), zz.begin(),
+                          zz.end()),
+              out.begin() + static_cast<std::ptrdiff_t>(n));
+    EXPECT_EQ(get32(&out[s.ttl_offsets[0]]), 50u);  // min(SOA TTL, MINIMUM) - age
+    // Asked for by type, a DNSSEC record stays (its signature does not).
+    const auto qk = parse_ok(make_query("example.com", rr_type::dnskey, true));
+    msg_builder k(7, flag::qr | flag::ra, 1, 2, 0, 0);
+    k.question("example.com", rr_type::dnskey);
+    k.rr("example.com", rr_type::dnskey, 300, {1, 1, 3, 13, 9, 9});
+    k.rr("example.com", rr_type::rrsig, 300, {0, 48, 13, 2, 0, 0, 1, 44});
+    ASSERT_TRUE(normalize_answer(k.b, qk, p, {}, a));
+    ASSERT_TRUE(strip_dnssec(a, parse_ok(make_query("example.com", rr_type::dnskey)), s));
+    EXPECT_EQ(get16(&s.wire[6]), 1);
+    EXPECT_EQ(get16(&s.wire[s.wire.size() - 6 - 10]), rr_type::dnskey);  // type, class, TTL, len
+}
+
 // RFC 2181 §9: an answer that fits without its additional section is sent without it, not
 // truncated; one whose answer does not fit is still truncated. (An NS answer: a positive
 // answer of another type has no additional section left to drop, minimal_sections.)
