@@ -10,9 +10,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -104,6 +106,20 @@ std::vector<std::uint8_t> question_of(std::span<const std::uint8_t> q) {
 
 }  // namespace
 
+// A TCP connection to an upstream as c-ares reads it: the socket's bytes are read here and
+// handed on frame by frame (RFC 1035 §4.2.2 length prefixes), so a bare error answer can get its
+// question back before c-ares sees its length (c-ares 1.18 allocates exactly that length).
+struct tcp_stream {
+    std::vector<std::uint8_t> in;   // read from the socket, not yet a whole frame
+    std::vector<std::uint8_t> out;  // whole frames (restored) for c-ares
+    std::size_t out_at = 0;         // how much of `out` c-ares has read
+    bool pending() const noexcept { return out_at < out.size(); }
+};
+
+// The most a TCP frame (length prefix and message) takes, and a question (name and type/class).
+constexpr std::size_t max_frame = 2 + 65535;
+constexpr std::size_t max_question = 255 + 4;
+
 struct cares_channel::impl : std::enable_shared_from_this<impl> {
     explicit impl(asio::io_context& i) : io(i), timer(i) {}
 
@@ -113,6 +129,7 @@ struct cares_channel::impl : std::enable_shared_from_this<impl> {
     std::unordered_map<int, std::shared_ptr<watcher>> watchers;
     // The questions of send()'s queries in flight, by transaction ID (see restore_question).
     std::unordered_map<std::uint16_t, std::vector<std::uint8_t>> questions;
+    std::unordered_map<int, tcp_stream> streams;  // by socket, TCP only
 
     // c-ares 1.18 takes an answer only when its ID and its question match a query
     // (process_answer, same_questions), so an error answer without the question (a bare header
@@ -149,7 +166,10 @@ struct cares_channel::impl : std::enable_shared_from_this<impl> {
         }
         return fd < 0 ? ARES_SOCKET_BAD : fd;
     }
-    static int close_socket(ares_socket_t fd, void*) { return ::close(fd); }
+    static int close_socket(ares_socket_t fd, void* data) {
+        static_cast<impl*>(data)->streams.erase(fd);
+        return ::close(fd);
+    }
     static int connect_socket(ares_socket_t fd, const sockaddr* sa, ares_socklen_t len, void*) {
         return ::connect(fd, sa, len);
     }
@@ -158,10 +178,74 @@ struct cares_channel::impl : std::enable_shared_from_this<impl> {
     }
     static ares_ssize_t recv_socket(ares_socket_t fd, void* buf, std::size_t len, int flags,
                                     sockaddr* from, ares_socklen_t* from_len, void* data) {
+        auto* self = static_cast<impl*>(data);
+        // c-ares passes an address for UDP only.
+        if (!from) return self->recv_stream(fd, static_cast<std::uint8_t*>(buf), len);
         const ares_ssize_t n = ::recvfrom(fd, buf, len, flags, from, from_len);
-        // UDP only (c-ares passes no address for TCP, whose length prefix came in an earlier read).
-        if (n <= 0 || !from) return n;
-        return static_cast<impl*>(data)->restore_question(static_cast<std::uint8_t*>(buf), n, len);
+        if (n <= 0) return n;
+        return self->restore_question(static_cast<std::uint8_t*>(buf), n, len);
+    }
+
+    // TCP: c-ares reads a frame's length, then its message, one read per call of
+    // ares_process_fd. Served from whole frames read here, each bare error answer restored; until
+    // a frame is whole, "try again" (EAGAIN) and the socket is waited on as before.
+    ares_ssize_t recv_stream(int fd, std::uint8_t* buf, std::size_t len) {
+        auto& s = streams[fd];
+        if (!s.pending()) {
+            s.out.clear();
+            s.out_at = 0;
+            const auto had = s.in.size();
+            s.in.resize(had + max_frame);
+            const auto n = ::recv(fd, s.in.data() + had, max_frame, 0);
+            const int err = errno;
+            s.in.resize(had + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+            if (n <= 0) {
+                errno = err;  // EOF or an error: c-ares handles it as from its own read
+                return n;
+            }
+            std::size_t at = 0;
+            while (s.in.size() - at >= 2) {
+                const std::size_t size = (s.in[at] << 8) | s.in[at + 1];
+                if (s.in.size() - at - 2 < size) break;
+                std::vector<std::uint8_t> msg(size + max_question);
+                std::memcpy(msg.data(), s.in.data() + at + 2, size);
+                const auto restored = static_cast<std::size_t>(
+                    restore_question(msg.data(), static_cast<ares_ssize_t>(size), msg.size()));
+                s.out.push_back(static_cast<std::uint8_t>(restored >> 8));
+                s.out.push_back(static_cast<std::uint8_t>(restored));
+                s.out.insert(s.out.end(), msg.begin(),
+                             msg.begin() + static_cast<std::ptrdiff_t>(restored));
+                at += 2 + size;
+            }
+            s.in.erase(s.in.begin(), s.in.begin() + static_cast<std::ptrdiff_t>(at));
+            if (!s.pending()) {
+                errno = EAGAIN;
+                return -1;
+            }
+        }
+        const auto n = std::min(len, s.out.size() - s.out_at);
+        std::memcpy(buf, s.out.data() + s.out_at, n);
+        s.out_at += n;
+        return static_cast<ares_ssize_t>(n);
+    }
+
+    // How far c-ares has read the frames taken from TCP socket `fd`, or nullopt when it has read
+    // them all (or `fd` is not TCP): then the socket is waited on.
+    std::optional<std::size_t> stream_unread(int fd) const {
+        const auto it = streams.find(fd);
+        if (it == streams.end() || !it->second.pending()) return std::nullopt;
+        return it->second.out_at;
+    }
+
+    // Frames read but not yet taken: the socket may have nothing more to say, so c-ares is called
+    // again (it reads a length or a message per call) for as long as it takes some.
+    void process_read(const std::shared_ptr<watcher>& w) {
+        for (std::optional<std::size_t> at;;) {
+            ares_process_fd(channel.get(), w->native, ARES_SOCKET_BAD);
+            const auto now_at = w->closed ? std::nullopt : stream_unread(w->native);
+            if (!now_at || now_at == at) return;
+            at = now_at;
+        }
     }
     static constexpr ares_socket_functions socket_functions{
         &open_socket, &close_socket, &connect_socket, &recv_socket, &send_socket};
@@ -194,7 +278,7 @@ struct cares_channel::impl : std::enable_shared_from_this<impl> {
                                  w->read_armed = false;
                                  auto self = weak.lock();
                                  if (ec || w->closed || !self) return;
-                                 ares_process_fd(self->channel.get(), w->native, ARES_SOCKET_BAD);
+                                 self->process_read(w);
                                  self->after_process(w);
                              });
         }

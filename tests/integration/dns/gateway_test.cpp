@@ -223,17 +223,36 @@ class blackhole {
 
 // An upstream answering every query with a bare header: QR, the query's ID and RD, `rcode`, no
 // question. Real servers do so for queries they cannot parse (and some middleboxes for any);
-// nsd and unbound always echo the question for a query like ours, hence a fake.
+// nsd and unbound always echo the question for a query like ours, hence a fake. With `over_tcp`
+// it answers UDP with TC=1 and the question (so c-ares asks again over TCP) and TCP with the
+// bare header.
 class questionless_upstream {
   public:
-    explicit questionless_upstream(std::uint8_t rcode) : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
-        port_ = bind_loopback(fd_, "questionless_upstream");
+    explicit questionless_upstream(std::uint8_t rcode, bool over_tcp = false)
+        : fd_(::socket(AF_INET, SOCK_DGRAM, 0)), over_tcp_(over_tcp) {
+        if (over_tcp) {
+            port_ = t::free_port();
+            listen_ = ::socket(AF_INET, SOCK_STREAM, 0);
+            sockaddr_in sa{};
+            sa.sin_family = AF_INET;
+            sa.sin_port = htons(port_);
+            sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            if (::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+                ::bind(listen_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+                ::listen(listen_, 4) != 0) {
+                throw std::runtime_error("questionless_upstream: cannot bind");
+            }
+        } else {
+            port_ = bind_loopback(fd_, "questionless_upstream");
+        }
         thread_ = std::thread([this, rcode] { serve(rcode); });
     }
     ~questionless_upstream() {
         stop_ = true;
         thread_.join();
         ::close(fd_);
+        if (listen_ >= 0) ::close(listen_);
+        if (conn_ >= 0) ::close(conn_);
     }
     questionless_upstream(const questionless_upstream&) = delete;
     questionless_upstream& operator=(const questionless_upstream&) = delete;
@@ -242,23 +261,68 @@ class questionless_upstream {
 
   private:
     void serve(std::uint8_t rcode) {
+        std::vector<std::uint8_t> stream;
         while (!stop_) {  // each wait bounded: the destructor's stop is seen within 100 ms
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, 100) != 1) continue;
-            std::uint8_t buf[512];
-            sockaddr_storage from{};
-            socklen_t len = sizeof from;
-            const auto n =
-                ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
-            if (n < 12) continue;
-            std::uint8_t reply[12] = {buf[0], buf[1],
-                                      static_cast<std::uint8_t>(0x80 | (buf[2] & 1)),
-                                      static_cast<std::uint8_t>(0x80 | rcode)};
-            ::sendto(fd_, reply, sizeof reply, 0, reinterpret_cast<sockaddr*>(&from), len);
-            ++answered_;
+            pollfd p[3] = {{fd_, POLLIN, 0}, {listen_, POLLIN, 0}, {conn_, POLLIN, 0}};
+            if (::poll(p, 3, 100) < 1) continue;
+            if (p[0].revents & POLLIN) answer_udp(rcode);
+            if (p[1].revents & POLLIN) {
+                if (conn_ >= 0) ::close(conn_);
+                conn_ = ::accept(listen_, nullptr, nullptr);
+                stream.clear();
+            }
+            if (p[2].revents & (POLLIN | POLLHUP)) {
+                std::uint8_t buf[1024];
+                const auto n = ::recv(conn_, buf, sizeof buf, 0);
+                if (n <= 0) {
+                    ::close(conn_);
+                    conn_ = -1;
+                    continue;
+                }
+                stream.insert(stream.end(), buf, buf + n);
+                while (stream.size() >= 14 &&
+                       stream.size() >= 2u + ((stream[0] << 8) | stream[1])) {
+                    const std::uint8_t reply[14] = {
+                        0,
+                        12,
+                        stream[2],
+                        stream[3],
+                        static_cast<std::uint8_t>(0x80 | (stream[4] & 1)),
+                        static_cast<std::uint8_t>(0x80 | rcode)};
+                    ::send(conn_, reply, sizeof reply, MSG_NOSIGNAL);
+                    ++answered_;
+                    stream.erase(stream.begin(),
+                                 stream.begin() + 2 + ((stream[0] << 8) | stream[1]));
+                }
+            }
         }
     }
+    void answer_udp(std::uint8_t rcode) {
+        std::uint8_t buf[512];
+        sockaddr_storage from{};
+        socklen_t len = sizeof from;
+        const auto n =
+            ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+        if (n < 12) return;
+        if (over_tcp_) {  // the question echoed with TC: "ask again over TCP"
+            std::size_t end = 12;
+            while (end < static_cast<std::size_t>(n) && buf[end] != 0) end += 1u + buf[end];
+            end = std::min<std::size_t>(end + 5, static_cast<std::size_t>(n));
+            buf[2] = static_cast<std::uint8_t>(0x80 | 0x02 | (buf[2] & 1));
+            buf[3] = 0;
+            std::fill(buf + 6, buf + 12, 0);
+            ::sendto(fd_, buf, end, 0, reinterpret_cast<sockaddr*>(&from), len);
+            return;
+        }
+        std::uint8_t reply[12] = {buf[0], buf[1], static_cast<std::uint8_t>(0x80 | (buf[2] & 1)),
+                                  static_cast<std::uint8_t>(0x80 | rcode)};
+        ::sendto(fd_, reply, sizeof reply, 0, reinterpret_cast<sockaddr*>(&from), len);
+        ++answered_;
+    }
     int fd_;
+    int listen_ = -1;
+    int conn_ = -1;
+    bool over_tcp_;
     std::uint16_t port_ = 0;
     std::atomic<bool> stop_{false};
     std::atomic<int> answered_{0};
@@ -678,6 +742,27 @@ TEST_F(gateway, upstream_error_without_a_question_fails_at_once) {
         // c-ares took it as the answer: no retry, but for FORMERR without an OPT record, which
         // says the server knows no EDNS: asked once more without it (RFC 6891 §7).
         EXPECT_EQ(up.answered(), rcode == 1 ? 2 : 1) << int(rcode);
+    }
+}
+
+// The same over TCP (an upstream truncates over UDP, c-ares asks again over TCP): the bare header
+// ends the query at once too; it waited for the timeouts (c-ares matches TCP answers by question
+// as well).
+TEST_F(gateway, upstream_error_without_a_question_over_tcp_fails_at_once) {
+    for (const std::uint8_t rcode : {1, 2, 4, 5}) {
+        questionless_upstream up(rcode, true);
+        auto o = slow_upstream_options(up.port());
+        running_gateway gw(o);
+        std::string r;
+        const auto took = timed([&] { r = t::dig(gw.port(), "www.example.test A +time=5"); });
+        EXPECT_EQ(status_of(r), "SERVFAIL") << int(rcode) << "\n" << r;
+        EXPECT_LT(took, 1000ms) << int(rcode);  // answer_timeout is 3 s
+        EXPECT_EQ(gw.counters().answer_timeouts.load(), 0u) << int(rcode);
+        EXPECT_GE(up.answered(), 1) << int(rcode);
+        // The connection still carries later answers: another query fails at once as well.
+        const auto again = timed([&] { r = t::dig(gw.port(), "mail.example.test A +time=5"); });
+        EXPECT_EQ(status_of(r), "SERVFAIL") << int(rcode) << "\n" << r;
+        EXPECT_LT(again, 1000ms) << int(rcode);
     }
 }
 
