@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -104,11 +105,56 @@ std::vector<std::uint8_t> question_of(std::span<const std::uint8_t> q) {
     return out;
 }
 
+// Whether `m` reads as a DNS message with an OPT record in its additional section (RFC 6891).
+bool has_opt(std::span<const std::uint8_t> m) {
+    if (m.size() < 12) return false;
+    std::size_t off = 12;
+    const auto skip_name = [&] {
+        while (off < m.size()) {
+            const auto l = m[off];
+            if (l == 0) return ++off, true;
+            if ((l & 0xc0) == 0xc0) return (off += 2) <= m.size();
+            if (l & 0xc0) return false;
+            off += 1u + l;
+        }
+        return false;
+    };
+    const auto count = [&](int i) { return (m[4 + 2 * i] << 8) | m[5 + 2 * i]; };
+    for (int i = 0; i < count(0); ++i) {
+        if (!skip_name() || m.size() - off < 4) return false;
+        off += 4;
+    }
+    for (int s = 1; s < 4; ++s) {
+        for (int i = 0; i < count(s); ++i) {
+            if (!skip_name() || m.size() - off < 10) return false;
+            if (s == 3 && ((m[off] << 8) | m[off + 1]) == 41) return true;
+            off += 10u + ((m[off + 8] << 8) | m[off + 9]);
+            if (off > m.size()) return false;
+        }
+    }
+    return false;
+}
+
+// `q` without its OPT record when it ends with one (as write_upstream_query writes it: the only
+// additional record, no options), else empty.
+std::vector<std::uint8_t> without_opt(std::span<const std::uint8_t> q) {
+    constexpr std::size_t opt_size = 11;
+    if (q.size() < 12 + opt_size || q[10] != 0 || q[11] != 1) return {};
+    const auto opt = q.subspan(q.size() - opt_size);
+    if (opt[0] != 0 || opt[1] != 0 || opt[2] != 41 || opt[9] != 0 || opt[10] != 0) return {};
+    std::vector<std::uint8_t> out(q.begin(), q.end() - opt_size);
+    out[11] = 0;
+    return out;
+}
+
+// An OPT record (RFC 6891 §6.1.2) advertising 512 bytes, no flags, no options.
+constexpr std::array<std::uint8_t, 11> plain_opt{0, 0, 41, 2, 0, 0, 0, 0, 0, 0, 0};
+
 }  // namespace
 
 // A TCP connection to an upstream as c-ares reads it: the socket's bytes are read here and
-// handed on frame by frame (RFC 1035 §4.2.2 length prefixes), so a bare error answer can get its
-// question back before c-ares sees its length (c-ares 1.18 allocates exactly that length).
+// handed on frame by frame (RFC 1035 §4.2.2 length prefixes), so an answer can be put right
+// (inspect_answer) before c-ares sees its length (c-ares 1.18 allocates exactly that length).
 struct tcp_stream {
     std::vector<std::uint8_t> in;   // read from the socket, not yet a whole frame
     std::vector<std::uint8_t> out;  // whole frames (restored) for c-ares
@@ -127,33 +173,61 @@ struct cares_channel::impl : std::enable_shared_from_this<impl> {
     channel_ptr channel;
     asio::steady_timer timer;
     std::unordered_map<int, std::shared_ptr<watcher>> watchers;
-    // The questions of send()'s queries in flight, by transaction ID (see restore_question).
-    std::unordered_map<std::uint16_t, std::vector<std::uint8_t>> questions;
+    // send()'s queries in flight, by transaction ID (see inspect_answer).
+    struct sent {
+        std::vector<std::uint8_t> question;
+        bool formerr_without_opt = false;
+    };
+    std::unordered_map<std::uint16_t, sent> questions;
+    bool edns = false;                            // ARES_FLAG_EDNS: queries carry an OPT record
     std::unordered_map<int, tcp_stream> streams;  // by socket, TCP only
 
-    // c-ares 1.18 takes an answer only when its ID and its question match a query
-    // (process_answer, same_questions), so an error answer without the question (a bare header
-    // with REFUSED or FORMERR, as servers answer what they will not parse) is dropped and the
-    // query waits for its timeouts. Such an answer to one of our IDs gets that query's question
-    // back before c-ares reads it, so the query ends with upstream's rcode at once. An off-path
-    // forger gains nothing by it: it needed the ID before too, and the question (lowercased by
-    // the forwarder) is no secret.
-    ares_ssize_t restore_question(std::uint8_t* buf, ares_ssize_t n, std::size_t cap) const {
-        if (n < 12 || questions.empty()) return n;
+    // What c-ares 1.18 would get wrong in an answer to one of send()'s queries, put right before
+    // it reads it (an off-path forger gains nothing: it needs the random ID as before, and the
+    // question, lowercased by the forwarder, is no secret). Returns the new length (at most
+    // `cap`).
+    //
+    // c-ares takes an answer only when its ID and its question match a query (process_answer,
+    // same_questions), so an error answer without the question (a bare header with REFUSED or
+    // FORMERR, as servers answer what they will not parse) is dropped and the query waits for
+    // its timeouts: it gets the query's question back, so the query ends with upstream's rcode
+    // at once.
+    //
+    // And c-ares answers a FORMERR without an OPT record (RFC 6891 §7: the server knows no EDNS)
+    // by turning EDNS off for the whole channel (channel->flags ^= ARES_FLAG_EDNS) and asking
+    // again without it: from then on every UDP answer over 512 bytes is asked again over TCP,
+    // and the next such FORMERR turns EDNS back on. The FORMERR goes to c-ares with an OPT record
+    // added (the question, the OPT, nothing else: a FORMERR says nothing more), so it ends the
+    // query, and send()'s handler asks again without EDNS for that query alone.
+    ares_ssize_t inspect_answer(std::uint8_t* buf, ares_ssize_t n, std::size_t cap) {
+        if (n < 12 || questions.empty() || !(buf[2] & 0x80) || (buf[2] & 0x78) != 0) return n;
         const auto rcode = buf[3] & 0xf;
-        const bool bare = (buf[2] & 0x80) && (buf[2] & 0x78) == 0 && buf[4] == 0 && buf[5] == 0 &&
-                          buf[6] == 0 && buf[7] == 0 && buf[8] == 0 && buf[9] == 0;
-        if (!bare || !(rcode == 1 || rcode == 2 || rcode == 4 || rcode == 5)) return n;
+        if (!(rcode == 1 || rcode == 2 || rcode == 4 || rcode == 5)) return n;
         const auto it = questions.find(static_cast<std::uint16_t>((buf[0] << 8) | buf[1]));
         if (it == questions.end()) return n;
-        const auto& q = it->second;
+        const auto& q = it->second.question;
         const auto len = static_cast<std::size_t>(n);
-        if (cap - len < q.size()) return n;
+        if (rcode == 1 && edns && !has_opt({buf, len})) {
+            if (cap < 12 + q.size() + plain_opt.size()) return n;
+            buf[2] &= static_cast<std::uint8_t>(~0x02);  // not TC: c-ares would go to TCP
+            for (int i = 4; i < 12; ++i) buf[i] = 0;
+            buf[5] = 1;
+            buf[11] = 1;
+            std::memcpy(buf + 12, q.data(), q.size());
+            std::memcpy(buf + 12 + q.size(), plain_opt.data(), plain_opt.size());
+            it->second.formerr_without_opt = true;
+            return static_cast<ares_ssize_t>(12 + q.size() + plain_opt.size());
+        }
+        const bool bare =
+            buf[4] == 0 && buf[5] == 0 && buf[6] == 0 && buf[7] == 0 && buf[8] == 0 && buf[9] == 0;
+        if (!bare || cap - len < q.size()) return n;
         std::memmove(buf + 12 + q.size(), buf + 12, len - 12);  // an OPT record stays after it
         std::memcpy(buf + 12, q.data(), q.size());
         buf[5] = 1;
         return static_cast<ares_ssize_t>(len + q.size());
     }
+
+    void send(std::vector<std::uint8_t> query, answer_handler on_answer);
 
     // Our own socket functions (ares_set_socket_functions), only to see datagrams before c-ares
     // does. With them c-ares configures nothing itself (configure_socket), so they set what it
@@ -183,7 +257,7 @@ struct cares_channel::impl : std::enable_shared_from_this<impl> {
         if (!from) return self->recv_stream(fd, static_cast<std::uint8_t*>(buf), len);
         const ares_ssize_t n = ::recvfrom(fd, buf, len, flags, from, from_len);
         if (n <= 0) return n;
-        return self->restore_question(static_cast<std::uint8_t*>(buf), n, len);
+        return self->inspect_answer(static_cast<std::uint8_t*>(buf), n, len);
     }
 
     // TCP: c-ares reads a frame's length, then its message, one read per call of
@@ -207,10 +281,11 @@ struct cares_channel::impl : std::enable_shared_from_this<impl> {
             while (s.in.size() - at >= 2) {
                 const std::size_t size = (s.in[at] << 8) | s.in[at + 1];
                 if (s.in.size() - at - 2 < size) break;
-                std::vector<std::uint8_t> msg(size + max_question);
+                std::vector<std::uint8_t> msg(std::max(size, std::size_t{12}) + max_question +
+                                              plain_opt.size());
                 std::memcpy(msg.data(), s.in.data() + at + 2, size);
                 const auto restored = static_cast<std::size_t>(
-                    restore_question(msg.data(), static_cast<ares_ssize_t>(size), msg.size()));
+                    inspect_answer(msg.data(), static_cast<ares_ssize_t>(size), msg.size()));
                 s.out.push_back(static_cast<std::uint8_t>(restored >> 8));
                 s.out.push_back(static_cast<std::uint8_t>(restored));
                 s.out.insert(s.out.end(), msg.begin(),
@@ -326,6 +401,7 @@ cares_channel::cares_channel(asio::io_context& io, const cares_options& o)
                ARES_OPT_LOOKUPS;
     opts.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES |
                  (o.pass_error_rcodes ? ARES_FLAG_NOCHECKRESP : 0);
+    impl_->edns = o.queries_carry_edns;
     if (o.queries_carry_edns) {
         // c-ares 1.18's UDP read buffer holds 4096 bytes (MAXENDSSZ): the most it can take.
         opts.flags |= ARES_FLAG_EDNS;
@@ -381,22 +457,39 @@ cares_channel::~cares_channel() {
 }
 
 void cares_channel::send(std::span<const std::uint8_t> query, answer_handler on_answer) {
+    impl_->send({query.begin(), query.end()}, std::move(on_answer));
+}
+
+void cares_channel::impl::send(std::vector<std::uint8_t> query, answer_handler on_answer) {
     if (query.size() >= 12) {
         const auto id = static_cast<std::uint16_t>((query[0] << 8) | query[1]);
         if (auto q = question_of(query); !q.empty()) {
-            impl_->questions[id] = std::move(q);
-            // Runs before the caller's handler, on the channel's thread while impl_ is alive
+            questions[id] = {std::move(q)};
+            // Runs before the caller's handler, on the channel's thread while this is alive
             // (c-ares calls back only from calls on this channel, the last in ~cares_channel).
-            on_answer = [self = impl_.get(), id, h = std::move(on_answer)](const cares_answer& a) {
+            on_answer = [self = this, id, query, h = std::move(on_answer)](const cares_answer& a) {
+                const auto it = self->questions.find(id);
+                const bool no_edns = it != self->questions.end() && it->second.formerr_without_opt;
                 self->questions.erase(id);
-                h(a);
+                if (!no_edns || a.status != ARES_SUCCESS ||
+                    a.answer.size() < 12 + plain_opt.size()) {
+                    return h(a);
+                }
+                // RFC 6891 §7: this server knows no EDNS; this query asks again without it. (From
+                // a c-ares callback, as ares_search does: the ended query goes after it returns.)
+                if (auto plain = without_opt(query); !plain.empty()) {
+                    return self->send(std::move(plain), std::move(h));
+                }
+                // Asked without EDNS already: upstream's FORMERR, without the OPT added to it.
+                std::vector<std::uint8_t> own(a.answer.begin(), a.answer.end() - plain_opt.size());
+                own[11] = 0;
+                h({a.status, a.timeouts, own});
             };
         }
     }
     auto h = std::make_unique<answer_handler>(std::move(on_answer));
-    ares_send(impl_->channel.get(), query.data(), static_cast<int>(query.size()), &on_send,
-              h.release());
-    impl_->rearm_timer();
+    ares_send(channel.get(), query.data(), static_cast<int>(query.size()), &on_send, h.release());
+    rearm_timer();
 }
 
 void cares_channel::resolve(const std::string& host, addresses_handler on_addresses) {

@@ -41,8 +41,9 @@ struct cares_options {
     // send()'s queries carry their own OPT record (last, no options) advertising up to 4096
     // bytes: UDP answers up to 4096 bytes are taken (ARES_FLAG_EDNS, ARES_OPT_EDNSPSZ). Without
     // it c-ares 1.18 takes 512 bytes at most over UDP and asks every larger answer again over
-    // TCP. An upstream answering FORMERR without an OPT makes c-ares strip the last 11 bytes
-    // (our OPT) and retry, and take 512 bytes for the rest of the channel's life.
+    // TCP. An upstream answering FORMERR without an OPT (RFC 6891 §7) gets that query again
+    // without its OPT record; later queries still carry theirs (c-ares alone would turn EDNS off
+    // for the whole channel).
     bool queries_carry_edns = false;
 };
 

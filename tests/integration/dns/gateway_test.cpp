@@ -329,6 +329,77 @@ class questionless_upstream {
     std::thread thread_;
 };
 
+// An upstream over UDP alone that knows EDNS but answers one name, formerr.example.test, with
+// FORMERR without an OPT record when asked with EDNS (as a server or middlebox that knows none
+// does), and NXDOMAIN without it; every other name gets a TXT answer of about 1 KB, with an OPT
+// record when asked with one, else TC=1 (more than 512 bytes). Nothing real answers one name so.
+class formerr_once_upstream {
+  public:
+    formerr_once_upstream() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
+        port_ = bind_loopback(fd_, "formerr_once_upstream");
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~formerr_once_upstream() {
+        stop_ = true;
+        thread_.join();
+        ::close(fd_);
+    }
+    formerr_once_upstream(const formerr_once_upstream&) = delete;
+    formerr_once_upstream& operator=(const formerr_once_upstream&) = delete;
+    std::uint16_t port() const { return port_; }
+    int without_edns() const { return without_edns_.load(); }
+
+  private:
+    void serve() {
+        while (!stop_) {  // each wait bounded: the destructor's stop is seen within 100 ms
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, 100) != 1) continue;
+            std::uint8_t buf[512];
+            sockaddr_storage from{};
+            socklen_t len = sizeof from;
+            const auto n =
+                ::recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+            std::size_t end = 12;
+            while (end < static_cast<std::size_t>(n) && buf[end] != 0) end += 1u + buf[end];
+            end += 5;
+            if (n < 12 || end > static_cast<std::size_t>(n)) continue;
+            const bool edns = buf[11] != 0;
+            if (!edns) ++without_edns_;
+            const bool formerr =
+                std::string_view(reinterpret_cast<char*>(buf + 13), 7) == "formerr";
+            std::vector<std::uint8_t> r(buf, buf + end);
+            r[2] = static_cast<std::uint8_t>(0x80 | (buf[2] & 1));
+            r[3] = 0x80;
+            std::fill(r.begin() + 6, r.begin() + 12, 0);
+            if (formerr && edns) {
+                r.resize(12);
+                r[3] |= 1;  // FORMERR, a bare header
+                r[5] = 0;
+            } else if (formerr) {
+                r[3] |= 3;  // NXDOMAIN
+            } else if (!edns) {
+                r[2] |= 0x02;  // TC
+            } else {
+                r[7] = 1;
+                r[11] = 1;
+                for (std::uint8_t b : {0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60, 0x03, 0xec})
+                    r.push_back(b);
+                for (int i = 0; i < 4; ++i) {
+                    r.push_back(250);
+                    r.insert(r.end(), 250, static_cast<std::uint8_t>('a' + i));
+                }
+                for (std::uint8_t b : {0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0}) r.push_back(b);
+            }
+            ::sendto(fd_, r.data(), r.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
+        }
+    }
+    int fd_;
+    std::uint16_t port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> without_edns_{0};
+    std::thread thread_;
+};
+
 // With the defaults c-ares alone would take 2 + 4 + 8 s to give up: every bound the fault tests
 // below see comes from the gateway's own deadlines.
 config slow_upstream_options(std::uint16_t upstream_port) {
@@ -764,6 +835,29 @@ TEST_F(gateway, upstream_error_without_a_question_over_tcp_fails_at_once) {
         EXPECT_EQ(status_of(r), "SERVFAIL") << int(rcode) << "\n" << r;
         EXPECT_LT(again, 1000ms) << int(rcode);
     }
+}
+
+// RFC 6891 §7, scoped to the query: an upstream's FORMERR without an OPT record gets that query
+// asked again without EDNS, and nothing else changes. c-ares 1.18 alone turned EDNS off for the
+// whole channel, so every later answer over 512 bytes was asked again over TCP (here: refused,
+// SERVFAIL), until the next such FORMERR turned it back on.
+TEST_F(gateway, one_formerr_without_edns_changes_no_later_query) {
+    formerr_once_upstream up;
+    running_gateway gw(base_options(up.port()));
+    const auto before = t::dig(gw.port(), "a.example.test TXT +bufsize=1232");
+    EXPECT_NE(before.find("ANSWER: 1,"), std::string::npos) << before;
+    const auto nx = t::dig(gw.port(), "formerr.example.test A");
+    EXPECT_EQ(status_of(nx), "NXDOMAIN") << nx;  // asked again without EDNS
+    for (const char* name : {"b.example.test", "c.example.test"}) {
+        const auto after = t::dig(gw.port(), std::string(name) + " TXT +bufsize=1232");
+        EXPECT_EQ(status_of(after), "NOERROR") << after;
+        EXPECT_NE(after.find("ANSWER: 1,"), std::string::npos) << after;
+    }
+    EXPECT_EQ(up.without_edns(), 1);
+    // A second such answer is handled alike.
+    EXPECT_EQ(status_of(t::dig(gw.port(), "formerr.example.test AAAA")), "NXDOMAIN");
+    EXPECT_EQ(status_of(t::dig(gw.port(), "d.example.test TXT +bufsize=1232")), "NOERROR");
+    EXPECT_EQ(up.without_edns(), 2);
 }
 
 TEST_F(gateway, negative_answers_have_their_own_stale_cap) {
