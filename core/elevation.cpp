@@ -57,10 +57,14 @@ elevation_set::elevation_set(std::vector<elevation_record> records, elevation_wi
         auto end = r.start + length;
         if (r.end_time && *r.end_time < end) end = *r.end_time;
         bool live = r.status == "in progress" && !r.end_time;
+        // "ended" or "revoked" without an endTime: TEAM's revoke state machine sets the status
+        // first and writes endTime only after deleteAccountAssignment returns, so such an item
+        // ended at a time TEAM has not written yet (or never will: a failed revoke).
+        bool end_known = live || r.end_time.has_value();
         live_ += live ? 1 : 0;
         entries_.push_back({r.account, std::move(r.permission_set), lowered(r.user), r.start, end,
-                            live, std::move(r.id), std::move(r.ticket), std::move(r.status),
-                            std::move(r.account_name)});
+                            live, end_known, std::move(r.id), std::move(r.ticket),
+                            std::move(r.status), std::move(r.account_name)});
     }
     std::sort(entries_.begin(), entries_.end(), [](const entry& a, const entry& b) {
         return std::tie(a.account, a.permission_set, a.user_lower, a.start) <
@@ -70,6 +74,17 @@ elevation_set::elevation_set(std::vector<elevation_record> records, elevation_wi
 
 bool elevation_set::is_active(const entry& e, clock::time_point now) const noexcept {
     return e.live && e.start - window_.skew <= now && now < e.end;
+}
+
+std::optional<clock::time_point> elevation_set::ended_by(const entry& e,
+                                                         clock::time_point now) const noexcept {
+    // Never began, or ended before it began (an endTime before the start): no grant ended.
+    if (e.start - window_.skew > now || e.end < e.start - window_.skew) return std::nullopt;
+    if (e.live) return now < e.end ? std::nullopt : std::optional(e.end);
+    // Ended or revoked: TEAM says so, so it has ended by now whatever the clocks say (an endTime
+    // a little in the gateway's future is TEAM's clock ahead), and by its window's end at the
+    // latest.
+    return std::min(now, e.end);
 }
 
 bool elevation_set::active(std::string_view user, account_id account,
@@ -99,6 +114,7 @@ elevation_match elevation_set::match(std::string_view user, account_id account,
     }
     const entry* active = nullptr;
     const entry* ended = nullptr;
+    clock::time_point ended_at{};
     for (auto i = lo; i < entries_.size(); ++i) {
         const auto& e = entries_[i];
         if (e.account != account || e.permission_set != permission_set ||
@@ -107,16 +123,17 @@ elevation_match elevation_set::match(std::string_view user, account_id account,
         }
         if (is_active(e, now)) {
             if (!active || e.end > active->end) active = &e;
-        } else if (e.end <= now && now - e.end <= window_.expired_lookback &&
-                   e.start - window_.skew <= e.end) {
-            if (!ended || e.end > ended->end) ended = &e;
+        } else if (auto by = ended_by(e, now);
+                   by && now - *by <= window_.expired_lookback && (!ended || *by > ended_at)) {
+            ended = &e;
+            ended_at = *by;
         }
     }
     if (const entry* e = active ? active : ended) {
         out.what = active ? elevation_match::state::active : elevation_match::state::expired;
         out.id = e->id;
         out.ticket = e->ticket;
-        out.end = e->end;
+        if (e->end_known) out.end = e->end;
     }
     return out;
 }

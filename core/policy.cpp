@@ -500,7 +500,7 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
             if (em.what != elevation_match::state::none && !em.id.empty()) {
                 d.elevation_id = std::string(em.id);
                 d.elevation_ticket = std::string(em.ticket);
-                d.elevation_end = em.end;
+                if (em.end != clock::time_point{}) d.elevation_end = em.end;
             }
             d.rule = p.rules_[static_cast<std::size_t>(m.elevation)].name;
         } else if (m.allow != none) {

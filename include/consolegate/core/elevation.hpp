@@ -10,7 +10,12 @@
 // the status says. Overlapping requests for the same (user, account, permission set) are each
 // checked; the one that ends last is reported. An elevation that was granted (in progress,
 // ended, revoked) and ended at most `expired_lookback` ago makes the answer "expired" rather than
-// "none", so reviewers can tell "ran out" from "never requested".
+// "none", so reviewers can tell "ran out" from "never requested". An item that is not live
+// (an endTime, or status "ended" / "revoked") and whose window has begun has ended by now at the
+// latest, whatever the clocks say: it reads "expired" from its start until `expired_lookback`
+// after min(start + duration, endTime). Without an endTime (TEAM's revoke sets the status first
+// and writes endTime after the assignment is deleted; a failed revoke never writes it) the end
+// time is unknown and none is named.
 // Matching is on (user, account ID, permission-set name): the user case-insensitively (IAM
 // Identity Center user names are case-insensitive) with TEAM's "idc_" prefix stripped from TEAM's
 // username; the permission set case-sensitively (a grant never widens by case).
@@ -54,6 +59,7 @@ struct elevation_match {
     // The deciding request (active: the one ending last; expired: the one that ended last).
     std::string_view id;
     std::string_view ticket;
+    // When it ends or ended; time_point{} when TEAM did not say (ended or revoked, no endTime).
     std::chrono::system_clock::time_point end{};
 };
 
@@ -102,12 +108,17 @@ class elevation_set {
         std::chrono::system_clock::time_point start;  // as TEAM wrote it (no skew applied)
         std::chrono::system_clock::time_point end;    // min(start + duration, endTime)
         bool live = false;                            // "in progress" and no endTime: can be active
+        bool end_known = false;  // live, or endTime set: `end` is when it ends or ended
         std::string id, ticket, status, account_name;
     };
     const std::vector<entry>& entries() const noexcept { return entries_; }
 
   private:
     bool is_active(const entry& e, std::chrono::system_clock::time_point now) const noexcept;
+    // When a granted elevation that is not active at `now` ended, at the latest; nullopt when
+    // it has not (yet) ended, or never began.
+    std::optional<std::chrono::system_clock::time_point> ended_by(
+        const entry& e, std::chrono::system_clock::time_point now) const noexcept;
 
     std::vector<entry> entries_;  // sorted by (account, permission_set, user_lower, start)
     elevation_window window_;

@@ -48,7 +48,9 @@ TEST_P(elevation_window, decides) {
     EXPECT_EQ(m.id, c.id) << c.name;
     if (*c.id) {
         EXPECT_EQ(m.ticket, std::string("T-") + c.id);
-        EXPECT_EQ(m.end, *cc::parse_rfc3339(c.end)) << c.name;
+        EXPECT_EQ(m.end,
+                  *c.end ? *cc::parse_rfc3339(c.end) : std::chrono::system_clock::time_point{})
+            << c.name;
     }
     EXPECT_EQ(set.active("alice", *cc::account_id::parse(account), "Admin", now),
               c.expect == state::active);
@@ -119,17 +121,65 @@ INSTANTIATE_TEST_SUITE_P(
                     state::expired,
                     "a",
                     "2026-12-04T10:15:00Z"},
+        // TEAM writes endTime when the revoke runs, so one in the gateway's future is TEAM's
+        // clock ahead: the grant has ended (it read "missing", as if never requested).
         window_case{"endTime in the future still ends it",
                     {item("a", start, "8", "in progress", R"(,"endTime":"2026-12-04T11:00:00Z")")},
                     "2026-12-04T10:20:00Z",
-                    state::none},
+                    state::expired,
+                    "a",
+                    "2026-12-04T11:00:00Z"},
         window_case{"revoked",
                     {item("a", start, "8", "revoked", R"(,"endTime":"2026-12-04T10:40:00.500Z")")},
                     "2026-12-04T11:00:00Z",
                     state::expired,
                     "a",
                     "2026-12-04T10:40:00.500Z"},
-        window_case{"ended", {item("a", start, "1", "ended")}, "2026-12-04T10:30:00Z", state::none},
+        // "ended" / "revoked" with no endTime inside the window: TEAM's revoke sets the status
+        // first and endTime once the assignment is deleted (never, when that fails). The grant
+        // ran out; it read "missing" (never requested). No end time is named: TEAM gave none.
+        window_case{"ended without endTime, inside its window",
+                    {item("a", start, "1", "ended")},
+                    "2026-12-04T10:30:00Z",
+                    state::expired,
+                    "a",
+                    ""},
+        window_case{"revoked without endTime, inside its window",
+                    {item("a", start, "8", "revoked")},
+                    "2026-12-04T10:00:00Z",
+                    state::expired,
+                    "a",
+                    ""},
+        window_case{"revoked without endTime, within the skew of its start",
+                    {item("a", start, "8", "revoked")},
+                    "2026-12-04T09:59:00Z",
+                    state::expired,
+                    "a",
+                    ""},
+        window_case{"revoked without endTime before its window: never began",
+                    {item("a", start, "8", "revoked")},
+                    "2026-12-04T09:58:59Z",
+                    state::none},
+        window_case{"ended without endTime, look-back after its window's end",
+                    {item("a", start, "1", "ended")},
+                    "2026-12-04T13:00:00Z",
+                    state::expired,
+                    "a",
+                    ""},
+        window_case{"ended without endTime, past the look-back",
+                    {item("a", start, "1", "ended")},
+                    "2026-12-04T13:00:00.001Z",
+                    state::none},
+        window_case{"revoked without endTime beside an active one: active",
+                    {item("a", start, "8", "revoked"), item("b", start, "2", "in progress")},
+                    "2026-12-04T10:30:00Z",
+                    state::active,
+                    "b",
+                    "2026-12-04T12:00:00Z"},
+        window_case{"an endTime before the start: never granted",
+                    {item("a", start, "8", "revoked", R"(,"endTime":"2026-12-04T09:00:00Z")")},
+                    "2026-12-04T10:30:00Z",
+                    state::none},
         window_case{"pending never counts",
                     {item("a", start, "8", "pending")},
                     "2026-12-04T11:00:00Z",
@@ -173,7 +223,8 @@ INSTANTIATE_TEST_SUITE_P(
                     "b",
                     "2026-12-04T11:00:00Z"},
         window_case{"overlapping expired: the latest end is reported",
-                    {item("a", start, "1", "in progress"), item("b", start, "1.5", "revoked")},
+                    {item("a", start, "1", "in progress"),
+                     item("b", start, "8", "revoked", R"(,"endTime":"2026-12-04T11:30:00Z")")},
                     "2026-12-04T12:00:00Z",
                     state::expired,
                     "b",
@@ -234,6 +285,32 @@ TEST(elevation_window_items, the_policy_carries_the_request_and_says_expired) {
     EXPECT_EQ(later.why, cc::reason::elevation_missing);
     EXPECT_EQ(later.elevation_id, "");
     EXPECT_FALSE(later.elevation_end);
+}
+
+// A request revoked in TEAM before its endTime is written is denied as elevation-expired, with
+// the request named and no end time (TEAM gave none), through the policy as explain shows it.
+TEST(elevation_window_items, revoked_without_end_time_reads_expired_through_the_policy) {
+    auto snap = cc::parse_team_snapshot("[" + item("REQ-9", start, "8", "revoked") + "]", "t.json");
+    cc::elevation_set set(snap.records, {60s, 1h});
+    cc::policy_config pc;
+    cc::rule_config r;
+    r.name = "gated";
+    r.effect = cc::rule_effect::allow_with_elevation;
+    r.accounts = {*cc::account_id::parse(account)};
+    pc.rules = {r};
+    cc::compiled_policy policy(pc);
+    cc::sign_in_attempt a;
+    a.flow = cc::sign_in_flow::console_session;
+    a.phase = cc::auth_phase::post_auth;
+    a.account = cc::account_id::parse(account);
+    a.permission_set = "Admin";
+    a.user = "alice";
+    auto d = cc::evaluate(a, policy, cc::elevation_view::of(set),
+                          *cc::parse_rfc3339("2026-12-04T11:00:00Z"));
+    EXPECT_EQ(d.verdict, cc::effect::deny);
+    EXPECT_EQ(d.why, cc::reason::elevation_expired);
+    EXPECT_EQ(d.elevation_id, "REQ-9");
+    EXPECT_FALSE(d.elevation_end);
 }
 
 }  // namespace
