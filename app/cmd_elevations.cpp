@@ -19,8 +19,10 @@ constexpr const char* usage =
     "                              [--json]\n"
     "\n"
     "Reads the TEAM feed the configuration names (snapshot file or DynamoDB table) once, and\n"
-    "prints the elevations active now (or at --now), optionally for one user (the Identity\n"
-    "Center user name, without TEAM's idc_ prefix) and/or account, with the feed's health:\n"
+    "prints the elevations active now (or at --now), optionally for one user and/or account,\n"
+    "with the feed's health. --user takes what a policy `users` selector takes: the Identity\n"
+    "Center user name or TEAM's username (idc_<name>), any case, a * or ? glob, or a\n"
+    "corporate user that identity.idc_user maps (alice@CORP.EXAMPLE, CORP\\alice). Health:\n"
     "source, last success, age, items, skipped, errors by kind. --json prints the object the\n"
     "admin listener serves at /api/elevations.\n"
     "Exit status: 0 feed available, 1 feed unavailable or TEAM off, 2 usage or config error.\n";
@@ -63,6 +65,7 @@ int cmd_elevations(int argc, char** argv) {
         return 2;
     }
     const auto& cfg = *loaded.cfg;
+    filter.idc_user_template = cfg.identity.idc_user;
     auto feed = make_team_feed(cfg);
     std::string source =
         cfg.team.snapshot_file.empty() ? "dynamodb" : "snapshot " + cfg.team.snapshot_file.string();

@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include "consolegate/core/elevation.hpp"
+#include "consolegate/core/glob.hpp"
+#include "consolegate/core/idc_user.hpp"
 #include "consolegate/core/time.hpp"
 #include "consolegate/team/dynamodb_feed.hpp"
 
@@ -11,20 +14,25 @@ using clock = std::chrono::system_clock;
 
 namespace {
 
-bool iequal(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
-        if (std::tolower(x) != std::tolower(y)) return false;
-    }
-    return true;
-}
-
 std::string when(clock::time_point t) {
     return t == clock::time_point{} ? "" : core::format_rfc3339(t);
 }
 
 }  // namespace
+
+bool filter_names_user(const elevations_filter& filter, std::string_view team_user) {
+    if (filter.user.empty()) return true;
+    // The spellings: as written; TEAM's username (core::strip_idc_prefix, as the feed reads it);
+    // the Identity Center user identity.idc_user maps a corporate user to. Each compared as a
+    // `users` selector compares (case-insensitive glob).
+    auto names = [&](std::string_view spelling) {
+        return !spelling.empty() &&
+               core::glob_match(spelling, team_user, core::glob_case::insensitive);
+    };
+    if (names(filter.user) || names(core::strip_idc_prefix(filter.user))) return true;
+    return !filter.idc_user_template.empty() &&
+           names(core::idc_user_of(filter.idc_user_template, filter.user));
+}
 
 json::object elevations_report(const team::feed* feed, std::string_view source,
                                clock::time_point now, const elevations_filter& filter) {
@@ -67,7 +75,7 @@ json::object elevations_report(const team::feed* feed, std::string_view source,
             for (const auto& e : keep->set->entries()) {
                 if (!e.live || !(e.start - keep->set->window().skew <= now && now < e.end))
                     continue;
-                if (!filter.user.empty() && !iequal(filter.user, e.user_lower)) continue;
+                if (!filter_names_user(filter, e.user_lower)) continue;
                 if (filter.account && *filter.account != e.account) continue;
                 json::object o;
                 o["id"] = e.id;

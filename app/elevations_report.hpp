@@ -14,9 +14,18 @@
 namespace consolegate::app {
 
 struct elevations_filter {
-    std::string user;  // "" = everyone; compared case-insensitively
+    // "" = everyone. Written as a policy `users` selector and TEAM matching accept it: the
+    // Identity Center user name or TEAM's username ("idc_" and that name), in any case, or a
+    // `*` / `?` glob as in `users`; with `idc_user_template` also a corporate user, mapped
+    // through it as the gateway maps the person at the access portal (core/idc_user.hpp).
+    std::string user;
+    std::string idc_user_template;  // the configuration's identity.idc_user ("" = none)
     std::optional<core::account_id> account;
 };
+
+// Whether `filter.user` names `team_user` (an elevation's user: TEAM's username without its
+// "idc_" prefix). True for an empty filter.
+bool filter_names_user(const elevations_filter& filter, std::string_view team_user);
 
 // {"feed": {source, available, problem, last_success, age_seconds, items, skipped, errors{kind}},
 //  "elevations": [{id, ticket, user, account, account_name, permission_set, start, end}]}.

@@ -532,6 +532,7 @@ std::string gateway::impl::elevations_json(const std::string& user,
         if (!filter.account) return {};
     }
     auto cfg = config.load();
+    filter.idc_user_template = cfg->identity.idc_user;
     auto f = feed.load();
     std::string source = cfg->team.snapshot_file.empty()
                              ? "dynamodb"

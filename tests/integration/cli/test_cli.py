@@ -297,7 +297,10 @@ class ElevationsTest(unittest.TestCase):
         self.assertEqual([(e["user"], e["account"], e["permission_set"]) for e in d["elevations"]],
                          [("alice", "333333333333", "AdministratorAccess")])
         self.assertEqual(d["elevations"][0]["id"], "7f3c1e2a-demo-0001")
+        # --user takes what a policy `users` selector takes, TEAM's idc_ spelling too.
         for args, n in ((("--user", "ALICE"), 1), (("--user", "bob"), 0),
+                        (("--user", "idc_alice"), 1), (("--user", "IDC_ALICE"), 1),
+                        (("--user", "al*"), 1), (("--user", "idc_bob"), 0),
                         (("--account", "333333333333"), 1), (("--account", "444455556666"), 0)):
             r = cg("elevations", "--config", self.DEMO, "--json", "--now", "2026-11-23T09:00:00Z", *args)
             self.assertEqual(len(json.loads(r.stdout)["elevations"]), n, args)
