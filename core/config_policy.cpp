@@ -6,6 +6,7 @@
 #include "config_reader.hpp"
 #include "consolegate/core/endpoint_policy.hpp"
 #include "consolegate/core/glob.hpp"
+#include "consolegate/core/policy.hpp"
 #include "consolegate/core/principal.hpp"
 
 namespace consolegate::core::config_detail {
@@ -406,6 +407,7 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
                                         "key (the commercial partition) or name partitions");
     }
     s.finish();
+    check_selectors_together(t, r, pre);
 
     bool any_selector = false;
     for (std::string_view k :
@@ -422,6 +424,71 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
     if (any_selector && match_all)
         error(*t.get("match_all"), pre + ": match_all = true cannot be combined with selectors");
     cfg.policy.rules.push_back(std::move(r));
+}
+
+// Selectors that cannot occur together in one attempt (core::names_of): the rule validates and
+// never matches, and a deny written so lets everything through. Refused at the selector, naming
+// what would make it match.
+void loader::check_selectors_together(const toml::table& t, const rule_config& r,
+                                      const std::string& pre) {
+    flow_names any;  // what at least one of the rule's flows names
+    std::string flows, naming_role, naming_account;
+    for (auto f : r.flows) {
+        auto n = names_of(f);
+        any.account = any.account || n.account;
+        any.role = any.role || n.role;
+        any.instance = any.instance || n.instance;
+        flows += std::string(flows.empty() ? "" : ", ") + "\"" + std::string(to_string(f)) + "\"";
+    }
+    for (int i = 0; i < sign_in_flow_count; ++i) {
+        auto f = static_cast<sign_in_flow>(i);
+        std::string name(to_string(f));
+        if (names_of(f).role) naming_role += (naming_role.empty() ? "" : ", ") + name;
+        if (names_of(f).account) naming_account += (naming_account.empty() ? "" : ", ") + name;
+    }
+    const bool has_account = !r.accounts.empty() || !r.org_ids.empty() || !r.ou_paths.empty();
+    const char* account_key = !r.accounts.empty()  ? "accounts"
+                              : !r.org_ids.empty() ? "org_ids"
+                                                   : "ou_paths";
+    const bool has_instance = !r.identity_center_instances.empty();
+    if (!r.flows.empty()) {
+        if (!r.roles.empty() && !any.role)
+            error(*t.get("roles"),
+                  pre + ".roles: flows [" + flows +
+                      "] never name a role (an IAM user or root signs in as itself; a "
+                      "multi-session host, an access key and the access portal name no role), so "
+                      "the rule would never match; remove roles, or list a flow that names one (" +
+                      naming_role + ")");
+        if (has_account && !any.account)
+            error(*t.get(account_key),
+                  pre + "." + account_key + ": flows [" + flows +
+                      "] never name an account (the access portal names only its Identity "
+                      "Center instance), so the rule would never match; select the portal by "
+                      "identity_center_instances, or list a flow that names an account (" +
+                      naming_account + ")");
+        if (has_instance && !any.instance)
+            error(*t.get("identity_center_instances"),
+                  pre +
+                      ".identity_center_instances: only \"identity-center-portal\" attempts "
+                      "name an Identity Center instance, and flows [" +
+                      flows +
+                      "] leave it out, so the rule would never match; add "
+                      "\"identity-center-portal\" to flows or remove the key");
+    }
+    if (has_instance && (has_account || !r.roles.empty()))
+        error(*t.get("identity_center_instances"),
+              pre +
+                  ".identity_center_instances: the access portal's attempts name their "
+                  "Identity Center instance and no " +
+                  (has_account ? std::string(account_key == std::string_view("accounts")
+                                                 ? "account"
+                                                 : "organization or OU") +
+                                     " (" + account_key + ")"
+                               : std::string("role (roles)")) +
+                  ", so the rule would never match; write the instance and the " +
+                  (has_account ? "account" : "role") +
+                  " selectors as two rules (the portal's sign-in to an account is the "
+                  "identity-center flow, which names its account and permission set)");
 }
 
 void loader::append_imported_rules() {

@@ -83,6 +83,8 @@ class loader {
     void read_ca(const toml::table& t);
     void read_policy(const toml::table& t);
     void read_rule(const toml::table& t, std::size_t index);
+    void check_selectors_together(const toml::table& t, const rule_config& r,
+                                  const std::string& pre);
     void read_aws_side(const toml::table& t);
     void read_aliases(const toml::table& t, const std::string& prefix);
     void read_alias_file(const std::filesystem::path& p, const source_location& at);

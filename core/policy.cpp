@@ -339,6 +339,33 @@ int first_of(int a, int b) {
 
 }  // namespace
 
+flow_names names_of(sign_in_flow flow) noexcept {
+    switch (flow) {
+        // An IAM user signs in as itself and root as the account's root user (arn:…:user/…,
+        // arn:…:root): an account, never a role.
+        case sign_in_flow::iam_user:
+        case sign_in_flow::root: return {true, false, false};
+        // SAML roles, the portal's permission set, a broker's assumed role (named by AWS's
+        // answer), switch-role's roleName, aws-userInfo's assumed role, and what an AMS change
+        // or `aws login` copies from the console session.
+        case sign_in_flow::saml:
+        case sign_in_flow::identity_center:
+        case sign_in_flow::custom_broker:
+        case sign_in_flow::switch_role:
+        case sign_in_flow::console_session:
+        case sign_in_flow::ams_change:
+        case sign_in_flow::cli_sign_in: return {true, true, false};
+        // The account in the host, the account an access key ID decodes to: nothing else.
+        case sign_in_flow::multi_session:
+        case sign_in_flow::api_credentials: return {true, false, false};
+        // The access portal and `aws sso login` name the Identity Center instance alone.
+        case sign_in_flow::identity_center_portal: return {false, false, true};
+        // Decided before any rule (policy.account_sign_up).
+        case sign_in_flow::account_sign_up: return {};
+    }
+    return {};
+}
+
 decision evaluate(const sign_in_attempt& a, const compiled_policy& p, const elevation_view& ev,
                   clock::time_point now) {
     return compiled_policy::decide(a, p, ev, now, nullptr);

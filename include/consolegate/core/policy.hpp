@@ -212,4 +212,19 @@ struct explanation {
 explanation explain(const sign_in_attempt& attempt, const compiled_policy& policy,
                     const elevation_view& elevations, std::chrono::system_clock::time_point now);
 
+// What an attempt of a flow can name, so that a rule's selectors can match it: as the inspector
+// reads each flow (docs/inspection.md), the session binding copies a console session's identity
+// (app/session_binding.cpp) and AWS's answer to a sign-in is judged under the sign-in's flow
+// with the identity AWS named (app/enforcement.cpp enforce_response; a root sign-in's answer
+// names the account). A user can always be named: the Identity Center user mapped from the
+// corporate user (identity.idc_user) stands in where the request names none. The config loader
+// refuses a rule whose selectors need what none of its flows names: it would never match, and a
+// deny written so lets everything through.
+struct flow_names {
+    bool account = false;   // accounts, org_ids, ou_paths
+    bool role = false;      // roles (a role or permission-set name)
+    bool instance = false;  // identity_center_instances
+};
+flow_names names_of(sign_in_flow flow) noexcept;
+
 }  // namespace consolegate::core

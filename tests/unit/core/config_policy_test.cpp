@@ -565,5 +565,90 @@ users = ["bob smith", "josé@example.com", "*"]
     EXPECT_EQ(r.diagnostics.size(), 3u) << all(r);
 }
 
+// Selectors no attempt carries together (core::names_of): root and IAM users sign in as
+// themselves, a multi-session host and an access key name the account alone, the access portal
+// its instance alone. Each rule validated and never matched; a deny written so let every such
+// sign-in through. Refused at the selector with the fix.
+TEST(config_policy, selectors_no_flow_carries_together_are_refused) {
+    auto r = load(minimal + R"(
+[[policy.rule]]
+name = "root-admin"
+effect = "deny"
+flows = ["root"]
+roles = ["Admin*"]
+[[policy.rule]]
+name = "keys-and-hosts"
+effect = "deny"
+flows = ["iam-user", "multi-session", "api-credentials"]
+roles = ["Admin"]
+[[policy.rule]]
+name = "portal-account"
+effect = "deny"
+flows = ["identity-center-portal"]
+accounts = ["111122223333"]
+[[policy.rule]]
+name = "instance-not-portal"
+effect = "deny"
+flows = ["identity-center"]
+identity_center_instances = ["d-1234567890"]
+[[policy.rule]]
+name = "instance-and-account"
+effect = "deny"
+identity_center_instances = ["d-1234567890"]
+accounts = ["111122223333"]
+[[policy.rule]]
+name = "instance-and-role"
+effect = "deny"
+identity_center_instances = ["d-1234567890"]
+roles = ["Admin"]
+)");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 14, "policy.rule \"root-admin\".roles: flows [\"root\"] never name a role"))
+        << all(r);
+    EXPECT_TRUE(has(r, 14, "list a flow that names one (saml, identity-center")) << all(r);
+    EXPECT_TRUE(has(
+        r, 19, "flows [\"iam-user\", \"multi-session\", \"api-credentials\"] never name a role"))
+        << all(r);
+    EXPECT_TRUE(has(r, 24, ".accounts: flows [\"identity-center-portal\"] never name an account"))
+        << all(r);
+    EXPECT_TRUE(has(r, 29, "add \"identity-center-portal\" to flows")) << all(r);
+    EXPECT_TRUE(has(r, 33, "name their Identity Center instance and no account (accounts)"))
+        << all(r);
+    EXPECT_TRUE(has(r, 38, "and no role (roles)")) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 6u) << all(r);
+}
+
+// What can occur together is still accepted: one flow of the list names it, a root sign-in's
+// answer names the account (judged under the root flow), a user can stand in for any flow.
+TEST(config_policy, selectors_some_flow_carries_are_accepted) {
+    auto r = load(minimal + R"(
+[[policy.rule]]
+name = "root-in-prod"
+effect = "deny"
+flows = ["root"]
+accounts = ["111122223333"]
+[[policy.rule]]
+name = "some-flow-has-a-role"
+effect = "deny"
+flows = ["root", "saml"]
+roles = ["Admin"]
+[[policy.rule]]
+name = "keys-of-a-user"
+effect = "deny"
+flows = ["api-credentials"]
+users = ["bob"]
+[[policy.rule]]
+name = "portal"
+effect = "allow"
+flows = ["identity-center-portal"]
+identity_center_instances = ["d-1234567890"]
+[[policy.rule]]
+name = "portal-any-flow"
+effect = "allow"
+identity_center_instances = ["mycompany"]
+)");
+    EXPECT_TRUE(r.cfg) << all(r);
+}
+
 }  // namespace
 }  // namespace consolegate::core
