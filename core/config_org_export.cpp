@@ -83,6 +83,18 @@ void parse_org_export(std::string_view json, const std::string& file, policy_con
         add("org export: more than " + std::to_string(max_accounts) + " accounts");
         return;
     }
+    // An organization has one root (Organizations ListRoots): every account's path starts with
+    // it. Accounts under another root are a corrupt export, and an OU selector written on the
+    // real root would miss them (a deny by OU let them through while an org_ids allow matched).
+    std::string root_id;
+    if (const auto* r = obj->if_contains("root_id")) {
+        const auto* rs = r->if_string();
+        if (!rs || !is_root_id(*rs)) {
+            add("org export: root_id must be the organization's root ID, a string like \"r-ab12\"");
+            return;
+        }
+        root_id = std::string(*rs);
+    }
     std::unordered_set<account_id> seen;
     const std::string prefix = out.org_id + "/";
     out.accounts.reserve(accounts->size());
@@ -137,6 +149,15 @@ void parse_org_export(std::string_view json, const std::string& file, policy_con
         if (!is_org_path(pv)) {
             add(where + ".path \"" + std::string(pv.substr(0, 128)) +
                 "\" is not an organization path (\"o-…/r-…/\" then \"ou-…/\" segments)");
+            continue;
+        }
+        auto account_root = pv.substr(prefix.size(), pv.find('/', prefix.size()) - prefix.size());
+        if (root_id.empty()) root_id = std::string(account_root);
+        if (account_root != root_id) {
+            add(where + ".path \"" + std::string(pv.substr(0, 128)) + "\" is under root \"" +
+                std::string(account_root) + "\", and the organization's root is \"" + root_id +
+                "\" (" + (obj->if_contains("root_id") ? "root_id" : "the first account's path") +
+                "): an organization has one root; export it again");
             continue;
         }
         acct.path = std::string(pv);

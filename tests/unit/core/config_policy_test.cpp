@@ -272,6 +272,38 @@ TEST(config_policy, org_export_errors_name_the_account) {
     EXPECT_EQ(r.diagnostics[0].file, (dir / "org.json").string());
 }
 
+// An organization has one root. An export placing an account under another root (corrupt, or
+// two exports pasted together) put it out of reach of every OU selector written on the real
+// root: a deny by OU missed it while an org_ids allow still matched.
+TEST(config_policy, org_export_accounts_under_another_root_are_refused) {
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "main.toml", minimal + "[policy]\norg_export = \"org.json\"\n");
+    cgtest::write(dir / "org.json", R"({"organization_id": "o-a1b2c3d4e5", "accounts": [
+  {"id": "111111111111", "path": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"},
+  {"id": "222222222222", "path": "o-a1b2c3d4e5/r-zz99/ou-zz99-11111111/"}]})");
+    auto r = load_config(dir / "main.toml");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 0,
+                    "accounts[1].path \"o-a1b2c3d4e5/r-zz99/ou-zz99-11111111/\" is under root "
+                    "\"r-zz99\", and the organization's root is \"r-ab12\" (the first account's "
+                    "path)"))
+        << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 1u) << all(r);
+
+    // root_id, when the export names it, is the root every account must be under.
+    cgtest::write(dir / "org.json", R"({"organization_id": "o-a1b2c3d4e5", "root_id": "r-zz99",
+  "accounts": [{"id": "111111111111", "path": "o-a1b2c3d4e5/r-ab12/"}]})");
+    r = load_config(dir / "main.toml");
+    EXPECT_TRUE(has(r, 0,
+                    "accounts[0].path \"o-a1b2c3d4e5/r-ab12/\" is under root \"r-ab12\", "
+                    "and the organization's root is \"r-zz99\" (root_id)"))
+        << all(r);
+    cgtest::write(dir / "org.json", R"({"organization_id": "o-a1b2c3d4e5", "root_id": "ab12",
+  "accounts": []})");
+    r = load_config(dir / "main.toml");
+    EXPECT_TRUE(has(r, 0, "root_id must be the organization's root ID")) << all(r);
+}
+
 TEST(config_policy, corporate_selectors_and_unknown_corp_user) {
     auto r = load(minimal + R"(
 [policy]
