@@ -1,0 +1,65 @@
+// core::names_of (what an attempt of each flow can name, which the config loader refuses rule
+// selectors against) holds for what the inspector reads: every attempt of the sign-in corpus
+// names only what its flow's row says. A flow that starts carrying a role or an account fails
+// here first, so the table (and the loader's refusals) are updated with it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "consolegate/core/config.hpp"
+#include "consolegate/core/policy.hpp"
+#include "consolegate/inspect/http_file.hpp"
+#include "consolegate/inspect/inspector.hpp"
+#include "enforcement.hpp"
+
+namespace consolegate::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path corpus_dir = fs::path(CG_SOURCE_DIR) / "tests/corpus/signin";
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+TEST(flow_names, every_corpus_attempt_names_only_what_its_flow_can) {
+    auto loaded = core::load_config(fs::path(CG_SOURCE_DIR) / "tests/corpus/policy/policy.toml");
+    ASSERT_TRUE(loaded.cfg);
+    auto snap = make_policy_snapshot(std::make_shared<const core::config>(std::move(*loaded.cfg)));
+    std::size_t requests = 0, with_role = 0, with_account = 0, with_instance = 0;
+    for (const auto& e : fs::directory_iterator(corpus_dir)) {
+        if (e.path().extension() != ".http") continue;
+        ++requests;
+        std::string why;
+        auto file = inspect::http_file::parse(slurp(e.path()), "", {}, &why);
+        ASSERT_TRUE(file) << e.path() << ": " << why;
+        for (const auto& a : inspect::inspect(file->view(), snap->inspect_options)) {
+            auto can = core::names_of(a.flow);
+            auto where = e.path().filename().string() + " (" + std::string(to_string(a.flow)) + ")";
+            if (a.account || !a.alias.empty()) {
+                ++with_account;
+                EXPECT_TRUE(can.account) << where << " names an account";
+            }
+            if (!a.role_name.empty() || !a.permission_set.empty()) {
+                ++with_role;
+                EXPECT_TRUE(can.role) << where << " names a role";
+            }
+            if (!a.idc_instance.empty()) {
+                ++with_instance;
+                EXPECT_TRUE(can.instance) << where << " names an instance";
+            }
+        }
+    }
+    // The corpus reaches every kind (else the check above proves nothing).
+    EXPECT_GT(requests, 100u);
+    EXPECT_GT(with_account, 0u);
+    EXPECT_GT(with_role, 0u);
+    EXPECT_GT(with_instance, 0u);
+}
+
+}  // namespace
+}  // namespace consolegate::app
