@@ -41,7 +41,16 @@ std::string snapshot_feed::poll() {
     last_inode_ = inode;
 
     auto s = std::make_shared<feed_status>();
-    s->data_time = std::chrono::file_clock::to_sys(mtime);
+    // The data's age: its modification time, but never later than the inode's change time. A
+    // writer sets mtime at will (touch -d, rsync -t or cp -p from a host whose clock is ahead);
+    // the kernel sets ctime from this host's clock on every write, rename or utime, so the file
+    // cannot be younger than that. A future mtime alone kept the snapshot fresh that much longer
+    // than the staleness limit after the exporter stopped.
+    auto changed = std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::seconds(st.st_ctim.tv_sec) +
+            std::chrono::nanoseconds(st.st_ctim.tv_nsec)));
+    s->data_time = std::min(std::chrono::file_clock::to_sys(mtime), changed);
     if (size > core::team_snapshot_max_bytes) {
         s->problem = file_.string() + " is larger than the snapshot limit";
         status_.store(s);

@@ -1,7 +1,8 @@
 #pragma once
 // The TEAM elevation feed from a snapshot file (a JSON export of TEAM's `requests` table; format
 // in core/elevation.hpp). The file is re-read when it changes; the data's age is the file's
-// modification time, so an exporter that stops running makes the feed go stale.
+// modification time (never later than its inode change time, which no writer sets), so an
+// exporter that stops running makes the feed go stale.
 //
 // When the file is missing, unreadable, invalid, or older than the staleness limit, the feed is
 // unavailable and every elevation-gated sign-in is denied with reason elevation_feed_stale.

@@ -62,6 +62,27 @@ TEST_F(snapshot_feed_test, loads_and_answers_within_the_staleness_limit) {
     EXPECT_FALSE(available(f, "2026-11-23T08:45:00.001Z"));  // past it: stale
 }
 
+// The data's age is the file's modification time, which a writer sets at will: a time in the
+// future (touch -d, rsync -t or cp -p from a host whose clock is ahead) kept the snapshot fresh
+// that far ahead plus the staleness limit after the exporter stopped. The inode's change time,
+// which the kernel sets on every write, bounds it. (The file is written now, so the times here
+// are the real clock's.)
+TEST_F(snapshot_feed_test, a_modification_time_in_the_future_is_no_freshness) {
+    auto now = std::chrono::system_clock::now();
+    write(one_elevation, std::chrono::file_clock::from_sys(now + 24h));
+    tm_::snapshot_feed f(file, 15min);
+    f.poll();
+    std::shared_ptr<const tm_::feed_status> keep;
+    EXPECT_TRUE(f.view(now + 1min, keep).available());  // as old as its writing, no older
+    EXPECT_LE(keep->data_time, now + 1min);
+    EXPECT_FALSE(f.view(now + 24h - 1min, keep).available());  // a day old, not a minute
+    // A past modification time is the age, as before.
+    write(one_elevation, std::chrono::file_clock::from_sys(now - 20min));
+    f.poll();
+    EXPECT_FALSE(f.view(now, keep).available());
+    EXPECT_TRUE(f.view(now - 10min, keep).available());
+}
+
 TEST_F(snapshot_feed_test, unchanged_file_is_not_re_read_and_changes_are) {
     write(one_elevation, at("2026-11-23T08:30:00Z"));
     tm_::snapshot_feed f(file, 1h);
