@@ -30,6 +30,22 @@ void check_proxy_protocol(loader& l, const toml::table& t, std::string_view sect
                                 " listener has the PROXY protocol \"required\"");
 }
 
+// An AWS Region name as AWS writes them: lowercase words joined by '-', the last one a number
+// ("eu-south-2", "us-gov-west-1", "cn-northwest-1"); it becomes one DNS label.
+bool is_region_name(std::string_view v) {
+    auto lower = [](char c) { return c >= 'a' && c <= 'z'; };
+    if (v.empty() || v.size() > 63 || !lower(v.front())) return false;
+    const auto last = v.rfind('-');
+    if (last == std::string_view::npos || last + 1 == v.size()) return false;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const char c = v[i];
+        const bool ok =
+            i > last ? (c >= '0' && c <= '9') : (lower(c) || (c == '-' && v[i - 1] != '-'));
+        if (!ok) return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 void loader::read_general(const toml::table& t) {
@@ -167,6 +183,21 @@ void loader::read_proxy(const toml::table& t) {
     s.get_uint("max_connections", p.max_connections, 1, 10'000'000);
     s.get_uint("leaf_cache_size", p.leaf_cache_size, 1, 10'000'000);
     s.get_uint("inspected_address_limit", p.inspected_address_limit, 16, 1'000'000);
+    if (s.each_string(
+            "watch_regions", [&](const toml::node& e, std::string_view v, const std::string& item) {
+                if (!is_region_name(v)) {
+                    return error(e, item +
+                                        ": not an AWS Region name like \"eu-south-2\" (lowercase "
+                                        "words joined by '-', ending in a number), got \"" +
+                                        std::string(v.substr(0, 64)) + "\"");
+                }
+                p.watch_regions.emplace_back(v);
+            })) {
+        std::sort(p.watch_regions.begin(), p.watch_regions.end());
+        p.watch_regions.erase(std::unique(p.watch_regions.begin(), p.watch_regions.end()),
+                              p.watch_regions.end());
+    }
+    s.get_uint("regional_names_per_round", p.regional_names_per_round, 0, 10'000);
     s.get_duration("leaf_validity", p.leaf_validity);
     s.get_duration("leaf_backdate", p.leaf_backdate);
     s.get("tls_session_resumption", p.tls_session_resumption);

@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 
 #include "consolegate/log/log.hpp"
+#include "regional_names.hpp"
 #include "stream_io.hpp"
 
 namespace consolegate::proxy {
@@ -40,6 +41,88 @@ asio::awaitable<void> resolve_one(std::shared_ptr<service::impl> svc,
     if (--round->pending == 0) round->done.cancel();
 }
 
+// The regional names of one round, resolved by at most `regional_lanes` lookups at a time (a
+// round may hold hundreds; the upstream resolvers should not see them as one burst). Unlike the
+// literal names, most regional names do not exist (NXDOMAIN, nothing learned), and one that no
+// server answers leaves only its own addresses out: it is counted and logged, and does not make
+// every destination known by address refused (addresses_known).
+constexpr std::size_t regional_lanes = 16;
+
+struct regional_round {
+    std::vector<std::string> names;
+    std::size_t taken = 0;
+    std::size_t lanes = 0;
+    std::size_t unresolved = 0;
+    std::string an_unresolved;
+    std::chrono::seconds next = longest_refresh;
+    asio::steady_timer done;
+    explicit regional_round(asio::io_context& io)
+        : done(io, asio::steady_timer::time_point::max()) {}
+};
+
+asio::awaitable<void> regional_lane(std::shared_ptr<service::impl> svc,
+                                    std::shared_ptr<regional_round> round) {
+    while (round->taken < round->names.size()) {
+        const std::string& name = round->names[round->taken++];
+        auto r = co_await svc->resolver->resolve(name);
+        learn_addresses(*svc, r);
+        if (!r.answered()) {
+            ++round->unresolved;
+            round->an_unresolved = name;
+            count(svc->counters().regional_names_unresolved);
+        } else {
+            count(svc->counters().regional_names_resolved);
+            if (!r.addresses.empty()) {
+                round->next = std::min(round->next, std::clamp<std::chrono::seconds>(
+                                                        r.ttl, shortest_refresh, longest_refresh));
+            }
+        }
+    }
+    if (--round->lanes == 0) round->done.cancel();
+}
+
+// The next `per_round` of `all`, from where the last round of any worker stopped, wrapping.
+std::vector<std::string> next_slice(service::impl& svc, const std::vector<std::string>& all,
+                                    std::size_t per_round) {
+    const auto n = std::min(per_round, all.size());
+    const auto start = svc.shared.regional_cursor.fetch_add(n, std::memory_order_relaxed);
+    std::vector<std::string> out;
+    out.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) out.push_back(all[(start + i) % all.size()]);
+    return out;
+}
+
+// Resolves this round's share of the regional names; returns when the next round is due for
+// them: their shortest TTL, but soon enough that the walk over the whole list comes back to
+// each name before the set lets its addresses go (inspected_addresses::min_hold).
+asio::awaitable<std::chrono::seconds> resolve_regional(std::shared_ptr<service::impl> svc,
+                                                       const std::vector<std::string>& all) {
+    const std::size_t per_round = svc->opts->regional_names_per_round;
+    auto round = std::make_shared<regional_round>(svc->ioc);
+    round->names = next_slice(*svc, all, per_round);
+    round->lanes = std::min(regional_lanes, round->names.size());
+    for (std::size_t i = 0, lanes = round->lanes; i < lanes; ++i) {
+        asio::co_spawn(svc->ioc, regional_lane(svc, round), asio::detached);
+    }
+    if (round->lanes > 0) co_await round->done.async_wait(tok);
+    if (round->unresolved > 0) {
+        static log::rate_limit limit(std::chrono::seconds(60));
+        if (auto suppressed = limit.allow(std::chrono::steady_clock::now())) {
+            log::write(log::level::warn, "proxy",
+                       "regional sign-in names did not resolve: their addresses are not in the "
+                       "set until they do",
+                       {{"unresolved", std::to_string(round->unresolved)},
+                        {"of", std::to_string(round->names.size())},
+                        {"example", round->an_unresolved},
+                        {"suppressed", std::to_string(*suppressed)}});
+        }
+    }
+    const auto rounds_per_walk = (all.size() + per_round - 1) / per_round;
+    const auto walk_bound = std::chrono::duration_cast<std::chrono::seconds>(
+        inspected_addresses::min_hold / static_cast<long>(rounds_per_walk + 1));
+    co_return std::min(round->next, std::max<std::chrono::seconds>(walk_bound, shortest_refresh));
+}
+
 }  // namespace
 
 std::vector<std::string> names_to_watch(const core::proxy_config& p, const host_routes& routes) {
@@ -56,6 +139,19 @@ std::vector<std::string> names_to_watch(const core::proxy_config& p, const host_
     return out;
 }
 
+std::vector<std::string> regional_names_to_watch(const core::proxy_config& p,
+                                                 const host_routes& routes) {
+    if (p.regional_names_per_round == 0) return {};
+    auto out = regional_names(p.inspect_hosts, p.watch_regions, routes);
+    const auto literal = names_to_watch(p, routes);
+    std::erase_if(out, [&](const std::string& n) {
+        return std::find(literal.begin(), literal.end(), n) != literal.end() ||
+               std::any_of(p.upstream_overrides.begin(), p.upstream_overrides.end(),
+                           [&](const auto& o) { return o.host == n; });
+    });
+    return out;
+}
+
 asio::awaitable<void> watch_inspected_addresses(std::shared_ptr<service::impl> svc) {
     // An inspect_hosts entry that is an IP literal is an inspected address as it stands.
     for (const auto& s : svc->opts->inspect_hosts) {
@@ -65,9 +161,12 @@ asio::awaitable<void> watch_inspected_addresses(std::shared_ptr<service::impl> s
         }
     }
     const auto names = names_to_watch(*svc->opts, svc->shared.routes);
+    const auto regional = svc->resolver ? regional_names_to_watch(*svc->opts, svc->shared.routes)
+                                        : std::vector<std::string>{};
     svc->watches_names = svc->resolver && !names.empty();
     for (;;) {
         auto next = longest_refresh;
+        bool resolver_answers = true;
         if (svc->watches_names) {
             const auto started = std::chrono::steady_clock::now();
             auto round = std::make_shared<round_state>(svc->ioc);
@@ -77,11 +176,18 @@ asio::awaitable<void> watch_inspected_addresses(std::shared_ptr<service::impl> s
             }
             if (round->pending > 0) co_await round->done.async_wait(tok);
             next = round->next;
+            resolver_answers = round->all_answered;
             if (round->all_answered) {
                 svc->addresses_known_until = started + round->held;
             } else if (!addresses_known(*svc)) {
                 note_addresses_unknown(*svc);
             }
+        }
+        // Not while the literal names go unanswered: destinations by address are refused then
+        // anyway, and the round (and the warm-up every connection by address waits for) would
+        // wait out a timeout per regional name.
+        if (!regional.empty() && resolver_answers) {
+            next = std::min(next, co_await resolve_regional(svc, regional));
         }
         if (!svc->warm) {
             svc->warm = true;

@@ -1,7 +1,8 @@
 #pragma once
 // Keeping the inspected names' addresses (destination_set.hpp) filled, and asking them (private
-// to the sessions). Each worker resolves the literal names of proxy.inspect_hosts through its own
-// resolver when it starts and again as their TTLs run out, into the one shared set.
+// to the sessions). Each worker resolves the literal names of proxy.inspect_hosts, and a share of
+// the regional names behind its wildcard patterns, through its own resolver when it starts and
+// again as their TTLs run out, into the one shared set.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -17,11 +18,21 @@ namespace consolegate::proxy {
 // resolves to warm the set. Wildcard patterns' names get in as they are resolved (learn).
 std::vector<std::string> names_to_watch(const core::proxy_config& p, const host_routes& routes);
 
-// Resolves names_to_watch() now (in parallel), marks the worker warm, then again after the
-// shortest TTL (at least 30 s, at most an hour; 30 s after a failure) until stop().
+// The regional names behind inspect_hosts' wildcard patterns (regional_names.hpp) a worker
+// resolves too, the literal and overridden names left out; none when
+// proxy.regional_names_per_round is 0.
+std::vector<std::string> regional_names_to_watch(const core::proxy_config& p,
+                                                 const host_routes& routes);
+
+// Resolves names_to_watch() now (in parallel), then this round's share of
+// regional_names_to_watch() (regional_names_per_round of them, 16 at a time, the workers walking
+// the list together; skipped while the literal names go unanswered), marks the worker warm, and
+// again after the shortest TTL (at least 30 s, at most an hour; 30 s after a failure; soon
+// enough that the walk comes back to each regional name before the set lets it go) until stop().
 boost::asio::awaitable<void> watch_inspected_addresses(std::shared_ptr<service::impl> svc);
 
-// Returns once this worker's first round is done (bounded by the resolver's own timeout), so a
+// Returns once this worker's first round is done (bounded by the resolver's own timeout, times
+// regional_names_per_round / 16 when it answers the literal names but not the regional ones), so a
 // connection by address in the gateway's first seconds is judged against a warm set.
 boost::asio::awaitable<void> wait_until_warm(std::shared_ptr<service::impl> svc);
 

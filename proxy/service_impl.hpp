@@ -41,6 +41,9 @@ struct shared_state::impl {
     host_routes routes;
     // The inspected names' addresses, shared by every worker (destination_set.hpp).
     std::unique_ptr<inspected_addresses> addresses;
+    // Where the next refresh round of any worker takes up the regional names
+    // (destination_watch.cpp): the workers walk the one list together.
+    std::atomic<std::size_t> regional_cursor{0};
 
     boost::asio::ssl::context& upstream_context_for(const std::string& host) {
         auto it = override_ctx.find(host);

@@ -57,6 +57,12 @@ void write_prometheus(std::string& out, const stats& s) {
             "Rounds in which the inspected names could not be resolved past the time the "
             "address set holds them: connections by address are refused meanwhile.",
             s.addresses_unknown);
+    counter("regional_names_resolved_total",
+            "Regional names behind inspect_hosts' wildcard patterns resolved into the address set.",
+            s.regional_names_resolved);
+    counter("regional_names_unresolved_total",
+            "Regional names no name server answered for (NXDOMAIN is an answer).",
+            s.regional_names_unresolved);
     counter("spliced_total", "Connections relayed without inspection.", s.spliced);
     counter("plain_http_total", "Absolute-form plain HTTP requests on the CONNECT listener.",
             s.plain_http);

@@ -164,6 +164,14 @@ struct proxy_config {
     // How many addresses of inspected names the proxy keeps (proxy/destination_set.hpp): a
     // connection to one of them is inspected or refused whatever name it gives.
     std::uint32_t inspected_address_limit = 4096;
+    // AWS Regions added to the proxy's built-in list (proxy/regional_names.cpp): the names behind
+    // inspect_hosts' wildcard patterns are resolved over every Region, so an unused regional
+    // sign-in front end's addresses are in that set too. "xx-name-N"; "cn-" is China, "us-gov-"
+    // GovCloud, the rest commercial.
+    std::vector<std::string> watch_regions;
+    // How many of those regional names each refresh round resolves (the list is walked round by
+    // round); 0 = none are watched (only the names someone uses get in).
+    std::uint32_t regional_names_per_round = 250;
     std::vector<std::uint16_t> connect_ports{443};
     proxy_protocol_mode sni_proxy_protocol = proxy_protocol_mode::refused;
     proxy_protocol_mode connect_proxy_protocol = proxy_protocol_mode::refused;

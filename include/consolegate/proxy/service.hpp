@@ -57,6 +57,9 @@ struct stats {
     std::atomic<std::uint64_t> bumped_by_address{0};  // of bumped: by destination address
     // Watch rounds that left the inspected names' addresses unknown (destination_watch.hpp).
     std::atomic<std::uint64_t> addresses_unknown{0};
+    // Regional names (proxy/regional_names.hpp) resolved, and those no name server answered.
+    std::atomic<std::uint64_t> regional_names_resolved{0};
+    std::atomic<std::uint64_t> regional_names_unresolved{0};
     std::atomic<std::uint64_t> spliced{0};
     std::atomic<std::uint64_t> plain_http{0};
     std::atomic<std::uint64_t> requests{0};

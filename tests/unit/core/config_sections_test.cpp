@@ -110,3 +110,35 @@ TEST(config_sections, sessions_key_file_must_hold_a_key) {
 
 }  // namespace
 }  // namespace consolegate::core
+
+namespace consolegate::core {
+namespace {
+
+TEST(config_sections, proxy_watch_regions_are_region_names_and_the_round_is_bounded) {
+    auto r = cgtest::load(cgtest::minimal);
+    ASSERT_TRUE(r.cfg) << cgtest::all(r);
+    EXPECT_TRUE(r.cfg->proxy.watch_regions.empty());
+    EXPECT_EQ(r.cfg->proxy.regional_names_per_round, 250u);
+
+    r = cgtest::load(cgtest::minimal + R"(
+[proxy]
+watch_regions = ["xx-new-1", "cn-south-1", "xx-new-1"]
+regional_names_per_round = 0
+)");
+    ASSERT_TRUE(r.cfg) << cgtest::all(r);
+    EXPECT_EQ(r.cfg->proxy.watch_regions, (std::vector<std::string>{"cn-south-1", "xx-new-1"}));
+    EXPECT_EQ(r.cfg->proxy.regional_names_per_round, 0u);
+
+    for (const char* bad : {"EU-west-1", "eu-west", "eu.west-1", "eu--west-1", "-eu-1", "1-2",
+                            "eu-west-1a", "eu_west-1", ""}) {
+        r = cgtest::load(cgtest::minimal + "[proxy]\nwatch_regions = [\"" + bad + "\"]\n");
+        EXPECT_FALSE(r.cfg) << bad;
+        EXPECT_TRUE(cgtest::has(r, 0, "proxy.watch_regions[0]")) << bad << cgtest::all(r);
+    }
+    r = cgtest::load(cgtest::minimal + "[proxy]\nregional_names_per_round = 10001\n");
+    EXPECT_TRUE(cgtest::has(r, 0, "proxy.regional_names_per_round: must be from 0 to 10000"))
+        << cgtest::all(r);
+}
+
+}  // namespace
+}  // namespace consolegate::core
