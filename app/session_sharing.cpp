@@ -39,6 +39,9 @@ struct session_sharing::job {
     std::vector<digest> digests;           // lookup: session cookies
     std::vector<digest> portal_digests;    // lookup: access-portal tokens
     std::vector<audit::session_row> rows;  // write
+    // write, when it carries bindings inherited (lineage) from the request's cookies: their
+    // digests, looked up first for a sign-in mark another replica made (session_table.hpp).
+    std::vector<digest> sources;
     steady::time_point queued, deadline;
     proxy::resume_fn resume;  // set before the job is queued
     std::atomic<bool> done{false};
@@ -213,8 +216,24 @@ proxy::pending session_sharing::before_release(const core::http_request_view& re
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     // What the observer just bound (nothing when the response was refused or taught nothing),
     // and the marked entries.
+    bool inherited = false;
     for (const auto& e : table_.entries(keys, req.time)) {
         j->rows.push_back({e.key, unix_ms(e.expires), session_entry_text(e)});
+        inherited = inherited || e.identity.learned_by == binding_source::lineage;
+    }
+    if (inherited) {
+        // The binding came from cookies this replica holds, which it never looks up again while
+        // they live: a sign-in another replica let through with them is seen only in the store.
+        std::vector<digest> presented;
+        for (const auto& [name, value] : request_cookies(req)) {
+            if (value.size() < session_table::min_token_chars || session_table::never_a_key(name)) {
+                continue;
+            }
+            presented.push_back(table_.digest_of(name, value));
+        }
+        for (const auto& e : table_.entries(presented, req.time)) {
+            if (!e.identity.pending()) j->sources.push_back(e.key);
+        }
     }
     if (j->rows.empty()) return {};
     writes_.fetch_add(1, std::memory_order_relaxed);
@@ -430,6 +449,7 @@ void session_sharing::run_job(job& j, std::unique_ptr<audit::session_rows>& rows
             remember_absent(absent, steady::now());
             lookup_latency_.observe(steady::now() - j.queued);
         } else {
+            if (!j.sources.empty()) check_sources(j, *rows, until);
             rows->write(j.rows, until);
             rows_written_.fetch_add(j.rows.size(), std::memory_order_relaxed);
             write_latency_.observe(steady::now() - j.queued);
@@ -442,6 +462,32 @@ void session_sharing::run_job(job& j, std::unique_ptr<audit::session_rows>& rows
         rows.reset();  // reconnect next time
         if (j.op == op_write) keep_for_later(std::move(j.rows));
         fail(j, why_error, e.what());
+    }
+}
+
+void session_sharing::check_sources(job& j, audit::session_rows& rows, steady::time_point until) {
+    auto now = std::chrono::system_clock::now();
+    std::vector<session_table::saved_entry> marked;
+    for (auto& r : rows.lookup(j.sources, unix_ms(now), until)) {
+        try {
+            auto e = parse_session_entry(r.entry);
+            if (e.key == r.digest &&
+                e.identity.sign_in_at != std::chrono::system_clock::time_point{})
+                marked.push_back(std::move(e));
+        } catch (const std::invalid_argument&) {
+            continue;  // unreadable: no mark read from it
+        }
+    }
+    if (marked.empty()) return;
+    // A sign-in was started with the cookies the binding came from: what the answer set is
+    // pending, here and in the rows written, never the old session's identity.
+    table_.restore(std::move(marked), now);
+    std::vector<digest> keys;
+    for (const auto& r : j.rows) keys.push_back(r.digest);
+    table_.lineage_to_pending(keys);
+    j.rows.clear();
+    for (const auto& e : table_.entries(keys, now)) {
+        j.rows.push_back({e.key, unix_ms(e.expires), session_entry_text(e)});
     }
 }
 

@@ -11,7 +11,10 @@
 //    sessions.store_timeout; on a failure or timeout the response is released anyway, the local
 //    binding holds (this replica keeps honouring the session), the failure is counted and
 //    logged (rate-limited), and the bindings are kept in a bounded backlog written when the
-//    store answers again.
+//    store answers again. The cookies a sign-in let through here presented are written the same
+//    way (their sign-in mark, session_table::sign_in_started). A binding inherited from the
+//    request's cookies (lineage) first looks those cookies up: when another replica marked them,
+//    what the answer set becomes pending here and is written so.
 //  - lookup on a miss (before_judgement): a request presenting cookies this replica does not
 //    know (and has not looked up in the last sessions.negative_ttl) waits, bounded by
 //    sessions.store_timeout, while a store thread looks their digests up; what is found is added
@@ -119,6 +122,8 @@ class session_sharing {
     void run_store();
     void run_deadlines();
     void run_job(job& j, std::unique_ptr<audit::session_rows>& rows);
+    void check_sources(job& j, audit::session_rows& rows,
+                       std::chrono::steady_clock::time_point until);
     void maintain(std::unique_ptr<audit::session_rows>& rows, bool purge);
     bool connect(std::unique_ptr<audit::session_rows>& rows,
                  std::chrono::steady_clock::time_point until);

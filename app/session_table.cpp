@@ -241,6 +241,28 @@ std::size_t session_table::sign_in_started(std::span<const cookie_pair> cookies,
     return marked;
 }
 
+std::size_t session_table::lineage_to_pending(std::span<const digest> keys) {
+    std::size_t changed = 0;
+    std::lock_guard lock(mu_);
+    for (const auto& k : keys) {
+        auto it = entries_.find(k);
+        if (it == entries_.end() || it->second.identity.learned_by != binding_source::lineage) {
+            continue;
+        }
+        auto& id = it->second.identity;
+        session_identity pending;
+        pending.learned_by = binding_source::pending_sign_in;
+        pending.named_at = id.named_at;  // the expiry stays
+        pending.learned_at = id.learned_at;
+        pending.learned_on = std::move(id.learned_on);
+        pending.sign_in_at = id.sign_in_at;
+        id = std::move(pending);
+        ++changed;
+    }
+    if (changed) ++generation_;
+    return changed;
+}
+
 std::vector<session_table::digest> session_table::take_marked() {
     // Asked on every response of a fleet's replica: no lock when nothing was marked.
     if (!any_marked_.load(std::memory_order_relaxed)) return {};

@@ -184,6 +184,10 @@ class session_table {
     // for app/session_sharing.hpp to write through with the answer to that sign-in.
     std::vector<digest> take_marked();
     static constexpr std::size_t max_marked_queue = 4096;
+    // The live entries under `keys` that were inherited (lineage) become pending: a sign-in was
+    // started with the cookies they were inherited from (another replica's mark, found late).
+    // Returns how many changed.
+    std::size_t lineage_to_pending(std::span<const digest> keys);
 
   private:
     struct digest_hash {

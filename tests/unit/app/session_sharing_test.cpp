@@ -442,6 +442,13 @@ TEST(session_sharing, a_sign_in_started_on_one_replica_is_continued_on_another) 
     named.headers.emplace_back("Set-Cookie", set_creds);
     session_learner(a).learn(signed_in, named);
     ASSERT_TRUE(run(sharing_a.before_release(signed_in, named)));
+    // Replica K already knows the old session (the browser used it there): it never looks those
+    // cookies up again while they live.
+    session_table k({}, fleet_key);
+    session_sharing sharing_k(k, opener(store), options());
+    ASSERT_TRUE(run(sharing_k.before_judgement(request("aws-creds=" + creds))));
+    ASSERT_EQ(k.lookup(request_cookies(request("aws-creds=" + creds)), signed_in.time).state,
+              session_table::binding_state::bound);
     // The browser signs in again (a SigninToken) with the old session's cookies.
     auto sign_in = request("aws-creds=" + creds);
     sign_in.host = "signin.aws.amazon.com";
@@ -476,6 +483,25 @@ TEST(session_sharing, a_sign_in_started_on_one_replica_is_continued_on_another) 
         b.lookup(request_cookies(request("aws-creds=NNNNNNNNNNNNNNNNNNNNNNNNNNNN")), callback.time);
     EXPECT_EQ(after.state, session_table::binding_state::unbound);
     EXPECT_TRUE(after.continues_sign_in);
+    // Replica K takes the callback instead: it knows the old session unmarked, so its observer
+    // inherits; the write-through looks the cookies the binding came from up first, finds the
+    // mark, and the answer's cookies are pending there and in the store before the browser has
+    // them.
+    EXPECT_FALSE(sharing_k.before_judgement(callback));  // nothing unknown to look up
+    EXPECT_EQ(session_learner(k).learn(callback, opens), 1u);
+    auto inherited = request("aws-creds=NNNNNNNNNNNNNNNNNNNNNNNNNNNN");
+    ASSERT_EQ(k.lookup(request_cookies(inherited), callback.time).state,
+              session_table::binding_state::bound);
+    auto wait_k = sharing_k.before_release(callback, opens);
+    ASSERT_TRUE(wait_k);
+    ASSERT_TRUE(run(wait_k));
+    after = k.lookup(request_cookies(inherited), callback.time);
+    EXPECT_EQ(after.state, session_table::binding_state::unbound);
+    EXPECT_TRUE(after.continues_sign_in);
+    EXPECT_TRUE(k.lookup(request_cookies(callback), callback.time).continues_sign_in);
+    std::lock_guard lock(store.mu);
+    auto row = store.rows.at(k.digest_of("aws-creds", "NNNNNNNNNNNNNNNNNNNNNNNNNNNN"));
+    EXPECT_TRUE(parse_session_entry(row.entry).identity.pending());
 }
 
 TEST(session_sharing, a_failed_write_is_kept_and_written_when_the_store_answers) {
