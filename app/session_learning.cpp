@@ -154,6 +154,14 @@ std::size_t session_learner::learn(const core::http_request_view& req,
     // A response whose aws-userInfo names nobody we can read (or two principals) binds nothing:
     // its cookies must not inherit a binding the response itself contradicts.
     if (r.set_cookies.empty() || r.unreadable) return 0;
+    // Nothing the table could key (short values, aws-userInfo alone): nothing to learn, and no
+    // need to read the request again (asks_for_session) to know it.
+    if (std::none_of(r.set_cookies.begin(), r.set_cookies.end(), [](const cookie_pair& c) {
+            return c.second.size() >= session_table::min_token_chars &&
+                   !session_table::never_a_key(c.first);
+        })) {
+        return 0;
+    }
     auto cookies = request_cookies(req);
     auto binding = table_->lookup(cookies, req.time);
     // A sign-in's answer that names nobody: its cookies are the new session's (maybe another
