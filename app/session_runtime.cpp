@@ -1,5 +1,6 @@
 #include "session_runtime.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include "consolegate/audit/session_rows.hpp"
@@ -151,10 +152,16 @@ void session_runtime::stop() {
 }
 
 void session_runtime::write_prometheus(std::string& out, const core::config& cfg) const {
+    auto entries = table_->size();
+    auto pending = std::min(table_->pending_count(), entries);
     net::write_metric(out, "consolegate_sessions_bound", "gauge",
                       "Console session cookies bound to the identity AWS gave them (the session "
                       "table).",
-                      static_cast<std::uint64_t>(table_->size()));
+                      static_cast<std::uint64_t>(entries - pending));
+    net::write_metric(out, "consolegate_sessions_pending", "gauge",
+                      "Cookies AWS set within a sign-in it has not named yet (pending: bound to "
+                      "nobody until an answer names them).",
+                      static_cast<std::uint64_t>(pending));
     net::write_metric(out, "consolegate_sessions_max_entries", "gauge",
                       "The session table's bound (sessions.max_entries).",
                       static_cast<std::uint64_t>(cfg.sessions.max_entries));

@@ -133,10 +133,12 @@ std::size_t session_table::learn(std::span<const cookie_pair> set_cookies,
                     break;
                 }
             }
+            if (it->second.identity.pending()) --pending_;
             entries_.erase(it);
         } else if (entries_.size() >= limits_.max_entries) {
             evict_to(limits_.max_entries - 1);
         }
+        if (keep.pending()) ++pending_;
         entries_.emplace(k, entry{std::move(keep), expires});
         by_expiry_.emplace(expires, k);
         ++bound;
@@ -147,6 +149,11 @@ std::size_t session_table::learn(std::span<const cookie_pair> set_cookies,
 std::size_t session_table::size() const {
     std::lock_guard lock(mu_);
     return entries_.size();
+}
+
+std::size_t session_table::pending_count() const {
+    std::lock_guard lock(mu_);
+    return pending_;
 }
 
 session_table::epoch session_table::epoch_at(time_point now) const {
@@ -186,6 +193,7 @@ std::size_t session_table::restore(std::vector<saved_entry> entries, time_point 
             continue;
         }
         if (entries_.size() >= limits_.max_entries) evict_to(limits_.max_entries - 1);
+        if (e.identity.pending()) ++pending_;
         entries_.emplace(e.key, entry{std::move(e.identity), expires});
         by_expiry_.emplace(expires, e.key);
         ++kept;
@@ -257,6 +265,7 @@ std::size_t session_table::lineage_to_pending(std::span<const digest> keys) {
         pending.learned_on = std::move(id.learned_on);
         pending.sign_in_at = id.sign_in_at;
         id = std::move(pending);
+        ++pending_;
         ++changed;
     }
     if (changed) ++generation_;
@@ -273,9 +282,16 @@ std::vector<session_table::digest> session_table::take_marked() {
     return out;
 }
 
+void session_table::erase_entry(const digest& k) {
+    auto it = entries_.find(k);
+    if (it == entries_.end()) return;
+    if (it->second.identity.pending()) --pending_;
+    entries_.erase(it);
+}
+
 void session_table::evict_expired(time_point now) {
     while (!by_expiry_.empty() && by_expiry_.begin()->first <= now) {
-        entries_.erase(by_expiry_.begin()->second);
+        erase_entry(by_expiry_.begin()->second);
         by_expiry_.erase(by_expiry_.begin());
     }
 }
@@ -283,7 +299,7 @@ void session_table::evict_expired(time_point now) {
 // Callers drop the expired entries first: what goes here is live.
 void session_table::evict_to(std::size_t bound) {
     while (entries_.size() > bound && !by_expiry_.empty()) {
-        entries_.erase(by_expiry_.begin()->second);
+        erase_entry(by_expiry_.begin()->second);
         by_expiry_.erase(by_expiry_.begin());
         evictions_.fetch_add(1, std::memory_order_relaxed);
     }

@@ -138,7 +138,8 @@ class session_table {
                       const lookup_result& request_binding, std::string_view learned_on,
                       time_point now);
 
-    std::size_t size() const;
+    std::size_t size() const;  // every live entry, pending ones included
+    std::size_t pending_count() const;
     // Live entries dropped because the table was full (max_entries): each one a session that
     // will be unbound at its next request.
     std::uint64_t evictions() const noexcept { return evictions_.load(std::memory_order_relaxed); }
@@ -198,6 +199,7 @@ class session_table {
         time_point expires;
     };
     digest key_of(std::string_view name, std::string_view value) const;
+    void erase_entry(const digest& k);  // keeps pending_
     void evict_expired(time_point now);
     void evict_to(std::size_t bound);
 
@@ -207,6 +209,7 @@ class session_table {
     std::unordered_map<digest, entry, digest_hash> entries_;
     std::multimap<time_point, digest> by_expiry_;  // every entry once, by its expiry
     std::uint64_t generation_ = 0;                 // under mu_; see epoch
+    std::size_t pending_ = 0;                      // under mu_: entries that are pending()
     std::deque<digest> marked_;                    // under mu_; see take_marked
     std::atomic<bool> any_marked_{false};          // marked_ is not empty (set under mu_)
     std::atomic<std::uint64_t> evictions_{0};

@@ -201,6 +201,7 @@ class SessionBindingTest(unittest.TestCase):
         self.assertIn("/oauth?code=", location)
         code, headers, _ = self.gw.curl(location, "-H", cookie_header(jar))
         self.assertEqual(code, 302, headers)
+        self.assertRegex(self.gw.metrics(), r"consolegate_sessions_pending [1-9]")
         new = set_cookies(headers)
         self.assertNotIn("aws-userInfo", new)
         self.assertIn("aws-creds", new)

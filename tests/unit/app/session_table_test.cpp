@@ -236,6 +236,8 @@ TEST(session_table, pending_entries_bind_nobody_and_marks_merge_on_restore) {
     EXPECT_EQ(r.state, state::unbound);
     EXPECT_TRUE(r.continues_sign_in);
     EXPECT_FALSE(t.knows("aws-creds", tok_b, now));
+    EXPECT_EQ(t.size(), 2u);
+    EXPECT_EQ(t.pending_count(), 1u);  // consolegate_sessions_pending; the other is bound
     // A pending cookie beside a bound one: the bound identity, continuing a sign-in.
     std::vector<cookie_pair> mixed{{"aws-creds", tok_a}, {"aws-creds", tok_b}};
     r = t.lookup(mixed, now);
@@ -244,6 +246,11 @@ TEST(session_table, pending_entries_bind_nobody_and_marks_merge_on_restore) {
     // Pending entries live the session lifetime from the answer that set them.
     EXPECT_TRUE(t.lookup(next, now + 11h).continues_sign_in);
     EXPECT_FALSE(t.lookup(next, now + 12h).continues_sign_in);
+    // Named again, the cookie is no longer pending.
+    t.learn(next, identity("111111111111", "Admin"), {}, "x", now + 1s);
+    EXPECT_EQ(t.pending_count(), 0u);
+    t.learn(next, std::nullopt, continuing, "x", now + 2s);
+    EXPECT_EQ(t.pending_count(), 1u);
     // Another replica marked the old session: restore takes the mark into the entry held here.
     EXPECT_FALSE(t.lookup(old_session, now).continues_sign_in);
     session_table other({}, session_table::key_type{1});
