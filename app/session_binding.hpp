@@ -24,6 +24,8 @@
 //                aws-userInfo add an unbound console-session attempt. A request that starts a
 //                new session (an IAM user, root, SAML, Identity Center or federation sign-in)
 //                is judged on what it asks for, its stale cookies on the cookie as before.
+// A pending cookie (set within a sign-in AWS has not named yet, session_table.hpp) binds
+// nothing: alone it is unbound, and beside a bound one it is a cookie the binding does not know.
 //
 // Pure apart from reading the table (thread-safe); no clock (the request's time).
 
