@@ -101,6 +101,40 @@ class SharedSessionsTest(TwoReplicas):
         self.assertIn("session-unbound", body)
         self.assertIn("consolegate_sessions_store_lookup_seconds_count", b.metrics())
 
+    def test_a_sign_in_started_on_one_replica_is_continued_on_the_other(self):
+        # docs/inspection.md "Session binding" rule 5 across the fleet: the browser signed in to
+        # an allowed account and used the session on B; it signs in again through A with a token
+        # answered by a bare redirect (demo-oauth), and the console's /oauth callback, which sets
+        # the new session's cookies without aws-userInfo, reaches B. B knew the old session
+        # unmarked, so it must find A's mark in the store before letting those cookies inherit.
+        a, b = self.replicas
+        code, jar = a.sign_in(SANDBOX)
+        self.assertEqual(code, 302)
+        code, _, body = b.console(jar)
+        self.assertEqual(code, 200, body)
+        cookie = "Cookie: " + "; ".join("%s=%s" % kv for kv in jar.items())
+        code, headers, _ = a.curl(
+            "https://signin.aws.amazon.com/federation?Action=login&SigninToken=demo-oauth.%s.Admin"
+            % PROD, "-H", cookie)
+        self.assertEqual(code, 302, headers)
+        self.assertEqual(set_cookies(headers), {})
+        location = [h.split(":", 1)[1].strip() for h in headers.splitlines()
+                    if h.lower().startswith("location:")][0]
+        code, headers, _ = b.curl(location, "-H", cookie)
+        self.assertEqual(code, 302, headers)
+        new = set_cookies(headers)
+        self.assertIn("aws-creds", new)
+        self.assertNotIn("aws-userInfo", new)
+        after = dict(jar, **new)
+        for replica in (b, a):
+            code, _, body = replica.console(after)
+            self.assertEqual(code, 403, body)
+            self.assertIn("session-unbound", body)
+        # The first session is still what AWS said it was, on both.
+        for replica in (a, b):
+            code, _, body = replica.console(jar)
+            self.assertEqual(code, 200, body)
+
     def test_a_replica_with_another_key_is_refused_at_start(self):
         c = SessionReplica(self.cluster, key=OTHER_KEY)
         try:
