@@ -137,15 +137,29 @@ std::string regional_portal_instance(std::string_view host) {
     return {};
 }
 
+namespace {
+
+// The name in front of awsapps.com (China: awsapps.cn), "" when there is none; a name of the
+// shared GovCloud and China portals is none.
+std::string_view awsapps_subdomain(std::string_view host) {
+    if (shared_portal_host(host)) return {};
+    for (std::string_view suffix : {".awsapps.com", ".awsapps.cn"}) {
+        if (!host.ends_with(suffix) || host.size() == suffix.size()) continue;
+        return host.substr(0, host.size() - suffix.size());
+    }
+    return {};
+}
+
+}  // namespace
+
 std::string idc_instance_of(std::string_view host) {
     if (shared_portal_host(host)) return {};
     if (auto instance = regional_portal_instance(host); !instance.empty()) return instance;
-    for (std::string_view suffix : {".awsapps.com", ".awsapps.cn"}) {
-        if (!host.ends_with(suffix) || host.size() == suffix.size()) continue;
-        auto rest = host.substr(0, host.size() - suffix.size());
-        return std::string(rest.substr(0, rest.find('.')));
-    }
-    return {};
+    // <instance>.awsapps.com: one label. More labels name no instance this reader can vouch
+    // for (its first label is not what AWS would route on), so none.
+    auto sub = awsapps_subdomain(host);
+    if (sub.find('.') != std::string_view::npos) return {};
+    return std::string(sub);
 }
 
 bool shared_portal_host(std::string_view host) {
@@ -200,7 +214,7 @@ surface_endpoint classify_surface(std::string_view host, const std::vector<std::
     if (!regional_portal_instance(host).empty()) return surface_endpoint::idc_portal;
     // The access portal is the start URL and what it loads under /start; other paths of an
     // awsapps.com name belong to other AWS applications (Amazon Connect /connect, WorkDocs).
-    if (!idc_instance_of(host).empty() && (segs.empty() || segs.front() == "start")) {
+    if (!awsapps_subdomain(host).empty() && (segs.empty() || segs.front() == "start")) {
         return surface_endpoint::idc_portal;
     }
     // GovCloud's and China's shared portal hosts: the start URL is /directory/<instance>.

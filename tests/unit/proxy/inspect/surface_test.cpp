@@ -331,3 +331,28 @@ TEST(surface, second_spellings_of_the_grant_type_and_start_url_are_read) {
     EXPECT_TRUE(
         std::any_of(a.begin(), a.end(), [](auto& x) { return x.idc_instance == "theirs"; }));
 }
+
+// An access portal is one label under awsapps.com (<instance>.awsapps.com/start): the directory
+// ID or the instance's alias. A name with more labels there ("ours.d-9999999999.awsapps.com")
+// was read as the instance of its first label, "ours", which a rule allowing the instance ours
+// granted, while whatever AWS makes of that name is not the instance ours (more likely the one
+// of its last label, or none). It names no instance: refused as unreadable, on the portal's
+// host and in a device authorization's startUrl alike.
+TEST(surface, an_awsapps_name_of_several_labels_names_no_instance) {
+    for (const char* host : {"ours.d-9999999999.awsapps.com", "a.b.awsapps.cn"}) {
+        SCOPED_TRACE(host);
+        auto a = ci::inspect(request("GET", host, "/start"), {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::identity_center_portal);
+        EXPECT_EQ(a[0].idc_instance, "");
+        EXPECT_NE(a[0].parse_error, "");
+    }
+    auto v = request("POST", "oidc.eu-west-1.amazonaws.com", "/device_authorization",
+                     R"({"startUrl":"https://ours.d-9999999999.awsapps.com/start"})");
+    auto a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].idc_instance, "");
+    EXPECT_NE(a[0].parse_error, "");
+    // Other applications under such a name stay what they were: not the portal.
+    EXPECT_TRUE(ci::inspect(request("GET", "a.corp.awsapps.com", "/connect/ccp-v2/"), {}).empty());
+}
