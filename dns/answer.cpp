@@ -222,7 +222,7 @@ bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const p
         return false;
     }
     if (!names_equal_ci(qn.view(), q.qname_lower.view())) return false;
-    if (get16(&msg[off]) != q.qtype || get16(&msg[off + 2]) != q.qclass) return false;
+    if (get16(&msg[off]) != q.qtype || get16(&msg[off + 2]) != upstream_class(q)) return false;
     off += 4;
 
     std::vector<rr_ref> rrs;
@@ -400,6 +400,7 @@ std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t 
     if ((up & flag::ad) && (q.do_bit || (q.flags & flag::ad))) fl |= flag::ad;
     put16(p + 2, fl);
     std::memcpy(p + header_size, q.qname.bytes.data(), q.qname.size);
+    put16(p + header_size + q.qname.size + 2, q.qclass);  // ANY as asked (asked IN upstream)
     for (auto it = a.ttl_offsets.begin(); it != ttls_end; ++it) {
         const std::uint32_t ttl = get32(p + *it);
         put32(p + *it, stale_ttl ? *stale_ttl : (ttl > age ? ttl - age : 0));

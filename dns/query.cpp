@@ -239,7 +239,7 @@ std::size_t write_upstream_query(const query& q, std::uint16_t id, std::uint16_t
     w.u16(1);
     w.bytes(q.qname_lower.view());
     w.u16(q.qtype);
-    w.u16(q.qclass);
+    w.u16(upstream_class(q));
     write_opt(w, our_udp_size, 0, q.do_bit);
     return w.ok() ? w.size() : 0;
 }

@@ -83,9 +83,16 @@ std::size_t write_steered(const query& q, const steer_target& t, std::uint16_t o
 // An OPT pseudo-RR (RFC 6891 §6.1.2).
 void write_opt(writer& w, std::uint16_t udp_size, std::uint8_t ext_rcode, bool do_bit) noexcept;
 
+// The class asked upstream: IN for class ANY, as unbound asks it (it asks each class it has a
+// delegation for, here IN alone, iterator.c processClassResponse), so a negative answer comes
+// with its SOA (nsd answers class ANY without one) and the client sees unbound's answer.
+inline std::uint16_t upstream_class(const query& q) noexcept {
+    return q.qclass == class_any ? class_in : q.qclass;
+}
+
 // The query the forwarder sends upstream: our own ID, RD=1, AD=1, the client's CD, the lowercased
-// name, EDNS with our payload size and the client's DO bit. Returns the size written (0 on
-// overflow).
+// name, the class upstream_class, EDNS with our payload size and the client's DO bit. Returns the
+// size written (0 on overflow).
 std::size_t write_upstream_query(const query& q, std::uint16_t id, std::uint16_t our_udp_size,
                                  std::span<std::uint8_t> out) noexcept;
 

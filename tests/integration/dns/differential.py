@@ -128,6 +128,9 @@ def front_door_questions():
     # classes other than IN; class ANY is forwarded like IN
     for cls in ("CH", "HS", "NONE", "RESERVED0", "CLASS5", "ANY"):
         yield f"www class {cls}", query_wire("www.example.test.", "A", rdclass=cls)
+    # class ANY asked upstream as IN (as unbound asks it): negative answers keep their SOA
+    for name, t in (("nx-any", "A"), ("www", "TXT"), ("alias", "MX")):
+        yield f"{name} {t} class ANY", query_wire(f"{name}.{ex}", t, rdclass="ANY")
     # (version.bind CH TXT: REFUSED by the gateway, unbound tells its version; by design)
     # names the upstream (nsd) refuses: not its zone
     for name in ("elsewhere.org.", ".", "docs.aws.amazon.com.", "a" * 63 + "." + "b" * 63 + "."):
