@@ -24,6 +24,9 @@ void write_prometheus(std::string& out, const stats& s) {
            s.cname_rewritten);
     metric(out, "doh_canary", c, "use-application-dns.net queries answered NXDOMAIN.",
            s.doh_canary);
+    metric(out, "local_zone", c,
+           "Queries in unbound's default local zones (localhost, private reverse zones, onion).",
+           s.local_zone);
     metric(out, "blocked", c, "Queries for block-listed names.", s.blocked);
     metric(out, "forwarded", c, "Queries sent upstream.", s.forwarded);
     metric(out, "cache_hits", c, "Answers served from the cache.", s.cache_hits);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "consolegate/log/log.hpp"
+#include "local_zones.hpp"
 
 namespace consolegate::dns {
 
@@ -223,7 +224,8 @@ std::size_t worker::answer_from_cache(const cache::entry& e, const query& q, con
 std::optional<std::size_t> worker::answer_by_policy(const query& q, const client& c,
                                                     std::span<std::uint8_t> out) {
     text_buffer text;
-    switch (pol_.decide(to_text(q.qname_lower.view(), text))) {
+    const auto name = to_text(q.qname_lower.view(), text);
+    switch (pol_.decide(name)) {
         case verdict::steer: {
             st.steered.fetch_add(1, std::memory_order_relaxed);
             log_query(c, q, "steered");
@@ -238,6 +240,13 @@ std::optional<std::size_t> worker::answer_by_policy(const query& q, const client
             log_query(c, q, "blocked");
             return write_rcode(q, pol_.block_rcode, udp_size(), out);
         case verdict::forward: break;
+    }
+    // unbound's default local zones (localhost, private reverse zones, onion, ...): never sent
+    // upstream, answered as unbound answers them, also with RD=0.
+    if (const auto n = write_local_zone_answer(q, name, udp_size(), out)) {
+        st.local_zone.fetch_add(1, std::memory_order_relaxed);
+        log_query(c, q, "local-zone");
+        return n;
     }
     return std::nullopt;
 }

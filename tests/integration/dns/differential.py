@@ -9,8 +9,8 @@ refuses those: no cache snooping, no upstream query for a client that asked for 
 AGREE or every difference. Then the shapes a forwarder's front door and upstream handling decide
 (front_door_questions): zone-data shapes (wildcard, DNAME, TTL 0, unknown and HTTPS/SVCB types,
 escaped names), 0x20 spellings, meta-TYPEs and zone transfers, classes other than IN, names the
-upstream refuses, and malformed headers, compared on rcode, opcode, flags, the question as spelled
-and the sections. Usage: differential.py CONSOLEGATE_PORT UNBOUND_PORT"""
+upstream refuses, malformed headers and unbound's default local zones, compared on rcode, opcode,
+flags, the question as spelled and the sections. Usage: differential.py CONSOLEGATE_PORT UNBOUND_PORT"""
 import socket
 import sys
 
@@ -151,6 +151,26 @@ def front_door_questions():
         [0xc0, 0, 0, 1, 0, 1])
 
 
+def local_zone_questions():
+    """unbound's default local zones (localhost, loopback and private reverse zones, onion, ...),
+    at and below their apexes and just outside them, with and without RD; DS at an apex is the
+    parent's (forwarded)."""
+    v6_loopback = "1." + "0." * 31 + "ip6.arpa."
+    names = ("localhost.", "x.y.localhost.", "LocalHost.", "1.0.0.127.in-addr.arpa.",
+             "0.0.127.in-addr.arpa.", "2.0.0.127.in-addr.arpa.", "127.in-addr.arpa.",
+             v6_loopback, "x." + v6_loopback, "home.arpa.", "printer.home.arpa.", "onion.",
+             "AbC.onion.", "x.invalid.", "10.in-addr.arpa.", "4.3.2.10.in-addr.arpa.",
+             "1.31.172.in-addr.arpa.", "1.32.172.in-addr.arpa.", "5.168.192.in-addr.arpa.",
+             "1.64.100.in-addr.arpa.", "127.100.in-addr.arpa.", "1.128.100.in-addr.arpa.",
+             "1.254.169.in-addr.arpa.", "255.255.255.255.in-addr.arpa.", "1.d.f.ip6.arpa.",
+             "b.e.f.ip6.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa.", "in-addr.arpa.", "x.localhostx.")
+    for name in names:
+        for t in ("A", "AAAA", "PTR", "NS", "SOA", "DS", "ANY", "TXT"):
+            for rd in (True, False):
+                flags = dns.flags.RD if rd else 0
+                yield f"{name} {t} rd={rd}", query_wire(name, t, flags=flags)
+
+
 def ask_raw(port, wire):
     """rcode, opcode, flags, question as spelled, sections (lowercased, TTLs ignored), OPT."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -189,7 +209,7 @@ def main():
             ra, rb = ask_opcode(a, opcode, edns=edns), ask_opcode(b, opcode, edns=edns)
             if ra != rb:
                 diffs.append(f"opcode {opcode} edns={edns}: consolegate={ra} unbound={rb}")
-    for label, wire in front_door_questions():
+    for label, wire in list(front_door_questions()) + list(local_zone_questions()):
         count += 1
         ra, rb = ask_raw(a, wire), ask_raw(b, wire)
         if ra != rb:
