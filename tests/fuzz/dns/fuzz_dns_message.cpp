@@ -6,6 +6,7 @@
 
 #include "answer.hpp"
 #include "consolegate/core/config.hpp"
+#include "local_zones.hpp"
 #include "policy.hpp"
 #include "query.hpp"
 
@@ -56,8 +57,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     const auto& p = test_policy();
     text_buffer text;
-    (void)p.decide(to_text(q.qname_lower.view(), text));
+    const auto lower = to_text(q.qname_lower.view(), text);
+    (void)p.decide(lower);
     check(write_steered(q, p.target, 1232, out) <= out.size());
+    if (const auto n = write_local_zone_answer(q, lower, 1232, out)) {
+        check(n <= out.size() && get16(out.data()) == q.id && (out[2] & 0x04));  // AA
+    }
     check(write_rcode(q, rcode::servfail, 1232, out) <= out.size());
     check(write_truncated(q, 1232, out) <= out.size());
     cache_key key;
