@@ -129,6 +129,30 @@ rdata_names compressible(std::uint16_t type) {
     }
 }
 
+// RDLENGTH and RDATA of the record whose data is at `rdata` in `msg`, the names in it written
+// whole: a compression pointer would lead into the old message. False when a name does not read.
+bool write_rdata_whole(writer& w, std::span<const std::uint8_t> msg, std::uint16_t type,
+                       std::size_t rdata, std::uint16_t rdlen) {
+    const std::size_t next = rdata + rdlen;
+    const std::size_t rdlen_at = w.size();
+    w.u16(0);
+    const auto names = compressible(type);
+    std::size_t r = rdata;
+    if (names.names > 0 && names.skip <= rdlen) {
+        w.bytes(msg.subspan(r, names.skip));
+        r += names.skip;
+        for (int n = 0; n < names.names; ++n) {
+            wire_name name;
+            if (!read_name(msg, r, &name) || r > next) return false;
+            w.bytes(name.view());
+        }
+    }
+    w.bytes(msg.subspan(r, next - r));  // the rest as it is (SOA's numbers)
+    if (!w.ok()) return false;
+    put16(w.data() + rdlen_at, static_cast<std::uint16_t>(w.size() - rdlen_at - 2));
+    return true;
+}
+
 // What a DO=0 client is not sent (unbound, rrset_belongs_in_reply).
 bool dnssec_only(std::uint16_t type, int section, std::uint16_t qtype) {
     switch (type) {
@@ -177,22 +201,7 @@ bool strip_dnssec(const cached_answer& a, const query& q, cached_answer& out) {
             w.bytes(msg.subspan(off, 4));
             out.ttl_offsets.push_back(static_cast<std::uint16_t>(w.size()));
             w.bytes(msg.subspan(off + 4, 4));
-            const std::size_t rdlen_at = w.size();
-            w.u16(0);
-            const auto names = compressible(type);
-            std::size_t r = rdata;
-            if (names.names > 0 && names.skip <= rdlen) {
-                w.bytes(msg.subspan(r, names.skip));
-                r += names.skip;
-                for (int n = 0; n < names.names; ++n) {
-                    wire_name name;
-                    if (!read_name(msg, r, &name) || r > next) return false;
-                    w.bytes(name.view());
-                }
-            }
-            w.bytes(msg.subspan(r, next - r));  // the rest as it is (SOA's numbers)
-            if (!w.ok()) return false;
-            put16(&buf[rdlen_at], static_cast<std::uint16_t>(w.size() - rdlen_at - 2));
+            if (!write_rdata_whole(w, msg, type, rdata, rdlen)) return false;
             ++counts[s];
             off = next;
         }
@@ -205,6 +214,50 @@ bool strip_dnssec(const cached_answer& a, const query& q, cached_answer& out) {
     out.negative = a.negative;
     out.steered_rewrite = a.steered_rewrite;
     return true;
+}
+
+std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> parts,
+                                 std::uint16_t our_udp_size, bool tcp,
+                                 std::span<std::uint8_t> out) noexcept {
+    const std::size_t limit = std::min(response_limit(q, tcp, our_udp_size), out.size());
+    writer w(out.first(limit));
+    w.u16(q.id);
+    w.u16(static_cast<std::uint16_t>(flag::qr | flag::ra | (q.flags & (flag::rd | flag::cd))));
+    w.u16(1);
+    w.u16(0);  // the answer count, below
+    w.u16(0);
+    w.u16(q.edns ? 1 : 0);
+    w.bytes(q.qname.view());
+    w.u16(q.qtype);
+    w.u16(q.qclass);
+    std::uint16_t count = 0;
+    for (const auto& part : parts) {
+        const std::span<const std::uint8_t> msg(part.answer->wire);
+        std::size_t off = header_size;
+        if (msg.size() < header_size || !read_name(msg, off, nullptr)) continue;
+        off += 4;
+        for (std::uint16_t i = 0; i < get16(&msg[6]); ++i) {
+            wire_name owner;
+            if (!read_name(msg, off, &owner) || msg.size() - off < 10) return 0;
+            const std::uint16_t type = get16(&msg[off]);
+            const std::uint16_t rdlen = get16(&msg[off + 8]);
+            if (msg.size() - off - 10 < rdlen) return 0;
+            if (type == part.type && names_equal_ci(owner.view(), q.qname_lower.view())) {
+                w.u16(0xc000 | header_size);  // the name as the client spelt it
+                w.bytes(msg.subspan(off, 4));
+                const std::uint32_t ttl = get32(&msg[off + 4]);
+                w.u32(ttl > part.age ? ttl - part.age : 0);
+                if (!write_rdata_whole(w, msg, type, off + 10, rdlen)) return 0;
+                ++count;
+            }
+            off += 10u + rdlen;
+        }
+    }
+    if (count == 0) return 0;
+    if (q.edns) write_opt(w, our_udp_size, 0, q.do_bit);
+    if (!w.ok()) return 0;  // too large for the client: the query goes upstream
+    put16(out.data() + 6, count);
+    return w.size();
 }
 
 bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const policy& p,

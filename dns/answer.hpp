@@ -45,6 +45,21 @@ bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const p
 // removed). False when `a` does not read back or the result does not fit.
 bool strip_dnssec(const cached_answer& a, const query& q, cached_answer& out);
 
+// A type ANY query unbound answers from its cache of RRsets (services/cache/dns.c, fill_any) when
+// no ANY answer is cached: the query name's A, AAAA, MX, SOA, NS and DNAME RRsets that came in
+// answer sections and are still fresh. `parts` are the fresh cached answers to those types for
+// the name, `age` seconds old; each gives its answer-section records of its `type` owned by the
+// name itself. Returns the size of the answer with their records (NOERROR, TTLs counted down),
+// or 0 when there is none (or it does not fit the client): then the query goes upstream.
+struct cached_rrsets {
+    const cached_answer* answer = nullptr;
+    std::uint16_t type = 0;
+    std::uint32_t age = 0;
+};
+std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> parts,
+                                 std::uint16_t our_udp_size, bool tcp,
+                                 std::span<std::uint8_t> out) noexcept;
+
 // Writes `a` for client query `q`. `age` seconds are taken off every TTL; a stale answer
 // (RFC 8767) carries `stale_ttl` instead. An answer larger than the client can take over UDP loses
 // its additional section when the rest fits (no TC: RFC 2181 §9), else becomes a TC=1

@@ -119,6 +119,12 @@ std::size_t worker::handle(std::span<const std::uint8_t> in, const client& c, bo
     const auto* e = answers_.find(key.view(), now);
     if (e && e->fresh(now)) return answer_from_cache(*e, q, c, tcp, now, out);
     if (const auto n = answer_by_policy(q, c, out)) return *n;
+    if (q.qtype == rr_type::any) {
+        if (const auto n = answer_any_from_cache(q, tcp, now, out)) {
+            log_query(c, q, "cache-any");
+            return n;
+        }
+    }
     st.cache_misses.fetch_add(1, std::memory_order_relaxed);
     // (An entry kept from before a reload turned serve-stale off is not one.)
     const auto f = !cfg->cache.serve_stale ? fallback{}
@@ -128,6 +134,28 @@ std::size_t worker::handle(std::span<const std::uint8_t> in, const client& c, bo
     log_query(c, q, "forward");
     forward(q, c, tcp, out, f.e ? cfg->cache.stale_answer_client_timeout : cfg->answer_timeout);
     return 0;
+}
+
+// As unbound answers ANY without an ANY answer cached (write_any_from_cache): from the fresh
+// cached answers to the name's A, AAAA, MX, SOA, NS and DNAME queries. 0 when there are none.
+std::size_t worker::answer_any_from_cache(const query& q, bool tcp, std::uint64_t now,
+                                          std::span<std::uint8_t> out) {
+    std::array<cached_rrsets, 6> parts;
+    std::size_t found = 0;
+    for (const std::uint16_t type : {rr_type::a, rr_type::aaaa, rr_type::mx, rr_type::soa,
+                                     rr_type::ns, std::uint16_t{39} /* DNAME */}) {
+        query asked = q;
+        asked.qtype = type;
+        cache_key key;
+        make_cache_key(asked, key);
+        if (const auto* e = answers_.find(key.view(), now); e && e->fresh(now)) {
+            parts[found++] = {&e->answer, type, e->age_s(now)};
+        }
+    }
+    if (found == 0) return 0;
+    const auto n = write_any_from_cache(q, std::span(parts).first(found), udp_size(), tcp, out);
+    if (n) st.cache_hits.fetch_add(1, std::memory_order_relaxed);
+    return n;
 }
 
 worker::fallback worker::find_fallback(const query& q, std::uint64_t now) {

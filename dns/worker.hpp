@@ -71,6 +71,8 @@ class worker {
         bool dnssec = false;
     };
     fallback find_fallback(const query& q, std::uint64_t now);
+    std::size_t answer_any_from_cache(const query& q, bool tcp, std::uint64_t now,
+                                      std::span<std::uint8_t> out);
     std::size_t render_fallback(const fallback& f, const query& q, bool tcp, std::uint64_t now,
                                 std::span<std::uint8_t> out);
     std::size_t answer_stale_now(const fallback& f, const query& q, const client& c, bool tcp,

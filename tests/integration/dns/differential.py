@@ -36,6 +36,13 @@ def questions():
         yield ("example.test." if name == "@" else f"{name}.example.test."), t
 
 
+def any_questions():
+    """ANY after the first pass: unbound answers it from the name's cached A, AAAA, MX, SOA, NS
+    and DNAME RRsets when it holds one (services/cache/dns.c fill_any), else asks upstream."""
+    for name in ("h0", "h1", "h5", "c0", "www", "mx", "mail", "nx0", "@", "never-asked"):
+        yield ("example.test." if name == "@" else f"{name}.example.test."), "ANY"
+
+
 def norec_questions():
     for i in range(0, 60, 3):
         yield f"h{i}.example.test.", "A"  # cached by the first pass
@@ -193,6 +200,11 @@ def main():
     a, b = int(sys.argv[1]), int(sys.argv[2])
     diffs, count = [], 0
     for name, t in questions():
+        count += 1
+        ra, rb = ask(a, name, t), ask(b, name, t)
+        if ra != rb:
+            diffs.append(f"{name} {t}: consolegate={ra} unbound={rb}")
+    for name, t in any_questions():
         count += 1
         ra, rb = ask(a, name, t), ask(b, name, t)
         if ra != rb:
