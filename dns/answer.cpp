@@ -170,6 +170,37 @@ bool dnssec_only(std::uint16_t type, int section, std::uint16_t qtype) {
     }
 }
 
+// Fills a.cuts from a.wire (a message whose records all read: normalize_answer checked them).
+void find_cuts(cached_answer& a) {
+    const std::span<const std::uint8_t> msg(a.wire);
+    a.cuts.clear();
+    std::size_t off = header_size;
+    if (!read_name(msg, off, nullptr)) return;
+    off += 4;
+    std::array<std::uint16_t, 3> counts{};
+    a.cuts.push_back({static_cast<std::uint32_t>(off), counts});
+    wire_name last;
+    std::uint32_t last_type_class = 0;
+    for (int s = 0; s < 3; ++s) {
+        for (std::uint16_t i = 0; i < get16(&msg[6 + 2 * s]); ++i) {
+            wire_name owner;
+            const std::size_t start = off;
+            if (!read_name(msg, off, &owner) || msg.size() - off < 10) return;
+            const std::uint32_t type_class = get32(&msg[off]);
+            // A new RRset: another section, owner, type or class than the record before.
+            if (counts[s] != 0 &&
+                (type_class != last_type_class || !names_equal_ci(owner.view(), last.view()))) {
+                a.cuts.push_back({static_cast<std::uint32_t>(start), counts});
+            }
+            last = owner;
+            last_type_class = type_class;
+            off += 10u + get16(&msg[off + 8]);
+            ++counts[s];
+        }
+        if (counts[s] != 0) a.cuts.push_back({static_cast<std::uint32_t>(off), counts});
+    }
+}
+
 }  // namespace
 
 bool strip_dnssec(const cached_answer& a, const query& q, cached_answer& out) {
@@ -196,7 +227,6 @@ bool strip_dnssec(const cached_answer& a, const query& q, cached_answer& out) {
                 off = next;
                 continue;
             }
-            if (s == 2 && counts[2] == 0) out.additional_at = static_cast<std::uint32_t>(w.size());
             w.bytes(owner.view());
             w.bytes(msg.subspan(off, 4));
             out.ttl_offsets.push_back(static_cast<std::uint16_t>(w.size()));
@@ -210,6 +240,7 @@ bool strip_dnssec(const cached_answer& a, const query& q, cached_answer& out) {
     for (int s = 0; s < 3; ++s) put16(&buf[6 + 2 * s], counts[s]);
     buf.resize(w.size());
     out.wire = std::move(buf);
+    find_cuts(out);
     out.lifetime = a.lifetime;
     out.negative = a.negative;
     out.steered_rewrite = a.steered_rewrite;
@@ -330,7 +361,9 @@ bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const p
             lowercase(target);
             chain.push_back(*link);
             if (p.steered(to_text(target.view()))) {
-                return rewrite_chain(q, p, msg, chain, target, out);
+                if (!rewrite_chain(q, p, msg, chain, target, out)) return false;
+                find_cuts(out);
+                return true;
             }
             cur = target;
         }
@@ -366,11 +399,7 @@ bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const p
         }
     }
     std::uint16_t kept[3] = {0, 0, 0};
-    for (const auto& rr : rrs) {
-        if (rr.section == 2 && kept[2] == 0)
-            out.additional_at = static_cast<std::uint32_t>(rr.owner);
-        ++kept[rr.section];
-    }
+    for (const auto& rr : rrs) ++kept[rr.section];
 
     out.wire.assign(msg.begin(), msg.begin() + static_cast<std::ptrdiff_t>(std::min(keep, cut)));
     put16(&out.wire[0], 0);
@@ -416,6 +445,7 @@ bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const p
     } else {
         out.lifetime = 0;  // SERVFAIL, REFUSED, ...: passed on, not cached
     }
+    find_cuts(out);
     return true;
 }
 
@@ -428,27 +458,33 @@ std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t 
     const std::size_t opt = q.edns ? 11 : 0;
     std::size_t n = a.wire.size();
     auto ttls_end = a.ttl_offsets.end();
+    const cached_answer::cut* cut = nullptr;
     if (n + opt > limit) {
-        // RFC 2181 §9: TC only when required data does not fit; the additional section is
-        // optional, so it goes (the client's OPT stays), as unbound answers it. (A positive
-        // answer's authority section is gone already: minimal_sections.) Off the hit path: only
-        // answers too large for the client get here.
-        if (a.additional_at != 0 && a.additional_at + opt <= limit) {
-            n = a.additional_at;
-        } else {
+        // The whole RRsets that fit, in order (the client's OPT stays), as unbound answers it;
+        // TC only when required data is left out (RFC 2181 §9: the additional section is
+        // optional). Off the hit path: only answers too large for the client get here.
+        for (const auto& c : a.cuts) {
+            if (c.at + opt > limit) break;
+            cut = &c;
+        }
+        if (!cut) {
             truncated = true;
             return write_truncated(q, our_udp_size, out);
         }
+        n = cut->at;
+        truncated = cut->counts[0] < get16(&a.wire[6]) || cut->counts[1] < get16(&a.wire[8]);
         ttls_end = std::lower_bound(a.ttl_offsets.begin(), a.ttl_offsets.end(), n);
     }
     std::uint8_t* p = out.data();
     std::memcpy(p, a.wire.data(), n);
-    if (n != a.wire.size()) put16(p + 10, 0);
+    if (cut) {
+        for (int s = 0; s < 3; ++s) put16(p + 6 + 2 * s, cut->counts[static_cast<std::size_t>(s)]);
+    }
     put16(p, q.id);
     const std::uint16_t up = get16(p + 2);
     std::uint16_t fl =
         static_cast<std::uint16_t>(flag::qr | flag::ra | (up & (flag::rcode_mask | flag::tc)) |
-                                   (q.flags & (flag::rd | flag::cd)));
+                                   (q.flags & (flag::rd | flag::cd)) | (truncated ? flag::tc : 0));
     // RFC 6840 §5.8: AD only for clients that asked for DNSSEC data (DO) or set AD themselves.
     if ((up & flag::ad) && (q.do_bit || (q.flags & flag::ad))) fl |= flag::ad;
     put16(p + 2, fl);

@@ -3,6 +3,7 @@
 // each client (its ID, its 0x20 spelling of the name, TTLs counted down, its EDNS). Rendering
 // copies and patches bytes in place: no allocation per answer.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -17,10 +18,15 @@ struct cached_answer {
     std::vector<std::uint8_t> wire;  // ID 0, lowercased question, no OPT record
     std::vector<std::uint16_t> ttl_offsets;
     std::uint32_t lifetime = 0;  // seconds the answer stays fresh; 0 = do not cache
-    // Where the additional section starts in `wire` (0: it has none). RFC 2181 §9: an answer
-    // whose answer and authority sections fit the client is sent without the additional section
-    // (optional data) instead of truncated.
-    std::uint32_t additional_at = 0;
+    // Where `wire` may be cut for a client that cannot take it whole, as unbound cuts (whole
+    // RRsets in order, util/data/msgencode.c insert_section): after the question and after each
+    // RRset, with the records each section holds up to there. Filled by normalize_answer and
+    // strip_dnssec (find_cuts).
+    struct cut {
+        std::uint32_t at = 0;
+        std::array<std::uint16_t, 3> counts{};
+    };
+    std::vector<cut> cuts;
     bool steered_rewrite = false;  // a CNAME chain into a steered name was replaced
     bool negative = false;         // NXDOMAIN or NODATA (RFC 2308): its own stale cap
 };
@@ -61,9 +67,10 @@ std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> 
                                  std::span<std::uint8_t> out) noexcept;
 
 // Writes `a` for client query `q`. `age` seconds are taken off every TTL; a stale answer
-// (RFC 8767) carries `stale_ttl` instead. An answer larger than the client can take over UDP loses
-// its additional section when the rest fits (no TC: RFC 2181 §9), else becomes a TC=1
-// question-only answer (`truncated` set). Returns the
+// (RFC 8767) carries `stale_ttl` instead. An answer larger than the client can take over UDP
+// keeps the whole RRsets that fit, in order, as unbound sends it: with TC=1 (`truncated` set)
+// when a record of the answer or authority section is left out, without TC when only additional
+// records are (RFC 2181 §9: optional data). Returns the
 // size written (0 on overflow).
 std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t age,
                           std::optional<std::uint32_t> stale_ttl, bool tcp,

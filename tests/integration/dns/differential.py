@@ -129,6 +129,13 @@ def front_door_questions():
         yield f"mxmany {t} without EDNS", query_wire(f"mxmany.{ex}", t, edns=False)
     yield "mxmany MX, 512 bytes", query_wire(f"mxmany.{ex}", "MX")[:-11] + bytes(
         [0, 0, 41, 2, 0, 0, 0, 0, 0, 0, 0])
+    # too large for the client: the whole RRsets that fit, in order, TC when the answer or
+    # authority section is cut (the CNAME before a large TXT RRset), none for glue
+    def payload(size):
+        return bytes([0, 0, 41, size >> 8, size & 0xff, 0, 0, 0, 0, 0, 0])
+    for name, t in (("chainbig", "TXT"), ("x.bigdeleg", "A"), ("bigdeleg", "NS")):
+        yield f"{name} {t} without EDNS", query_wire(f"{name}.{ex}", t, edns=False)
+        yield f"{name} {t}, 700 bytes", query_wire(f"{name}.{ex}", t)[:-11] + payload(700)
     # meta-TYPEs and zone transfers: a forwarder takes them no further than its front door
     for t in ("AXFR", "IXFR", "MAILA", "MAILB", "TSIG", "TKEY", "OPT", "TYPE128", "TYPE248"):
         yield f"www {t}", query_wire("www.example.test.", t)

@@ -29,6 +29,8 @@ inline std::string example_zone() {
         "nodata-alias IN CNAME www\ndangling IN CNAME nothere\n"
         // A delegation: a referral keeps its NS and glue through unbound's minimal-responses.
         "deleg IN NS ns.deleg\nns.deleg IN A 127.0.0.1\n"
+        // An alias of the large TXT RRset, for truncation with the RRsets that fit.
+        "chainbig IN CNAME big\n"
         // A name the tests steer (steered.example.test) behind a chain longer than any fixed
         // depth and as an MX target: nsd hands its real address along in both answers.
         "steered IN A 198.51.100.66\nmx-steered IN MX 10 steered\n";
@@ -48,6 +50,13 @@ inline std::string example_zone() {
     }
     for (int i = 0; i < 20; ++i) {
         z += "big IN TXT \"" + std::to_string(i) + std::string(100, 'x') + "\"\n";
+    }
+    // A referral whose glue fills more than 512 bytes: a client gets the glue RRsets that fit.
+    for (int i = 1; i <= 12; ++i) {
+        const auto n = std::to_string(i);
+        const auto ns = "ns" + n + ".a-long-label-for-glue-space.bigdeleg";
+        z += "bigdeleg IN NS " + ns + "\n" + ns + " IN A 192.0.2." + n + "\n" + ns +
+             " IN AAAA 2001:db8::" + n + "\n";
     }
     for (int i = 0; i < 60; ++i) {
         const auto n = std::to_string(i);

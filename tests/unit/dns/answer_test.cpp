@@ -57,7 +57,8 @@ TEST(answer, ttl_clamps_and_truncation) {
     EXPECT_EQ(a.lifetime, 3600u);
     ASSERT_TRUE(normalize_answer(upstream_answer(q, 1), q, p, {10, 3600, 60}, a));
     EXPECT_EQ(a.lifetime, 10u);
-    a.wire.resize(600, 0);  // pretend it is big
+    a.wire.resize(600, 0);  // pretend its one RRset is big
+    a.cuts.back().at = 600;
     std::array<std::uint8_t, 4096> out{};
     bool tc = false;
     const auto n = render_answer(a, q, 0, std::nullopt, false, 1232, out, tc);
@@ -221,9 +222,9 @@ TEST_P(minimal_responses, keep_the_sections_unbound_sends) {
     EXPECT_EQ(get16(&a.wire[8]), c.kept[1]) << c.what;
     EXPECT_EQ(get16(&a.wire[10]), c.kept[2]) << c.what;
     EXPECT_EQ(a.ttl_offsets.size(), std::size_t{c.kept[0]} + c.kept[1] + c.kept[2]) << c.what;
-    if (c.kept[2] == 0) {
-        EXPECT_EQ(a.additional_at, 0u) << c.what;
-    }
+    ASSERT_FALSE(a.cuts.empty()) << c.what;
+    EXPECT_EQ(a.cuts.back().at, a.wire.size()) << c.what;
+    EXPECT_EQ(a.cuts.back().counts, c.kept) << c.what;
 }
 
 using rr_type::a, rr_type::ns, rr_type::soa, rr_type::cname, rr_type::nsec, rr_type::nsec3;
@@ -358,15 +359,16 @@ TEST(answer, dnssec_records_are_stripped_for_a_do0_client) {
     EXPECT_EQ(get16(&s.wire[s.wire.size() - 6 - 10]), rr_type::dnskey);  // type, class, TTL, len
 }
 
-// RFC 2181 §9: an answer that fits without its additional section is sent without it, not
-// truncated; one whose answer does not fit is still truncated. (An NS answer: a positive
-// answer of another type has no additional section left to drop, minimal_sections.)
-TEST(answer, additional_section_is_dropped_before_truncating) {
+// An answer too large for the client over UDP keeps the whole RRsets that fit, in order, as
+// unbound encodes it: without TC when only additional records are left out (RFC 2181 §9:
+// optional data), with TC and the records that fit when the answer section does not fit.
+TEST(answer, answers_too_large_keep_the_whole_rrsets_that_fit) {
     const auto p = default_policy();
     const auto q = parse_ok(make_query("example.com", rr_type::ns));
-    msg_builder m(7, flag::qr | flag::ra, 1, 1, 0, 12);
+    msg_builder m(7, flag::qr | flag::ra, 1, 1, 0, 13);
     m.question("example.com", rr_type::ns);
     m.rr("example.com", rr_type::ns, 300, msg_builder::name_rdata("ns.example.com"));
+    m.rr("ns.example.com", rr_type::a, 300, {192, 0, 2, 53});
     for (int i = 0; i < 12; ++i) {
         std::vector<std::uint8_t> v6(16, static_cast<std::uint8_t>(i));
         m.rr("ns.example.com", rr_type::aaaa, 300, v6);
@@ -374,30 +376,44 @@ TEST(answer, additional_section_is_dropped_before_truncating) {
     cached_answer a;
     ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
     ASSERT_GT(a.wire.size(), 512u);
-    ASSERT_NE(a.additional_at, 0u);
+    ASSERT_EQ(a.cuts.size(), 4u);  // after the question, the NS, the A, the AAAA RRset
+    const auto glue_end = a.cuts[2].at;
     std::array<std::uint8_t, 4096> out{};
     bool tc = true;
     const auto n = render_answer(a, q, 100, std::nullopt, false, 1232, out, tc);
     EXPECT_FALSE(tc);
-    EXPECT_EQ(n, a.additional_at);
+    EXPECT_EQ(n, glue_end);
     EXPECT_FALSE(get16(&out[2]) & flag::tc);
     EXPECT_EQ(get16(&out[6]), 1);
-    EXPECT_EQ(get16(&out[10]), 0);
+    EXPECT_EQ(get16(&out[10]), 1);                   // the A RRset, not the AAAA one
     EXPECT_EQ(get32(&out[a.ttl_offsets[0]]), 200u);  // the answer's TTL still counts down
-    cached_answer again;  // what goes out is a whole message: it reads back, without additionals
+    cached_answer again;  // what goes out is a whole message: it reads back
     ASSERT_TRUE(normalize_answer(std::span(out).first(n), q, p, {}, again));
-    EXPECT_EQ(again.additional_at, 0u);
+    EXPECT_EQ(again.cuts.back().counts, (std::array<std::uint16_t, 3>{1, 0, 1}));
     // With EDNS the client's OPT is kept.
     const auto qe = parse_ok(make_query("example.com", rr_type::ns, true));
-    EXPECT_EQ(render_answer(a, qe, 0, std::nullopt, false, 512, out, tc), a.additional_at + 11);
+    EXPECT_EQ(render_answer(a, qe, 0, std::nullopt, false, 512, out, tc), glue_end + 11);
     EXPECT_FALSE(tc);
-    EXPECT_EQ(get16(&out[10]), 1);
+    EXPECT_EQ(get16(&out[10]), 2);
     // Over TCP everything goes.
     EXPECT_EQ(render_answer(a, q, 0, std::nullopt, true, 1232, out, tc), a.wire.size());
-    // An answer section too large itself: TC.
-    a.additional_at = 600;
-    render_answer(a, q, 0, std::nullopt, false, 1232, out, tc);
+
+    // An answer section too large itself: the CNAME that fits, and TC.
+    const auto qt = parse_ok(make_query("alias.example.com", rr_type::txt));
+    msg_builder big(7, flag::qr | flag::ra, 1, 7, 0, 0);
+    big.question("alias.example.com", rr_type::txt);
+    big.rr("alias.example.com", rr_type::cname, 300, msg_builder::name_rdata("www.example.com"));
+    for (int i = 0; i < 6; ++i) {
+        std::vector<std::uint8_t> txt(101, static_cast<std::uint8_t>('a' + i));
+        txt[0] = 100;
+        big.rr("www.example.com", rr_type::txt, 300, txt);
+    }
+    ASSERT_TRUE(normalize_answer(big.b, qt, p, {}, a));
+    const auto t = render_answer(a, qt, 0, std::nullopt, false, 1232, out, tc);
     EXPECT_TRUE(tc);
+    EXPECT_EQ(t, a.cuts[1].at);
+    EXPECT_TRUE(get16(&out[2]) & flag::tc);
+    EXPECT_EQ(get16(&out[6]), 1);
 }
 
 }  // namespace
