@@ -73,8 +73,7 @@ json::object elevations_report(const team::feed* feed, std::string_view source,
         // since "what did it last know" is the question during an outage.
         if (keep->set) {
             for (const auto& e : keep->set->entries()) {
-                if (!e.live || !(e.start - keep->set->window().skew <= now && now < e.end))
-                    continue;
+                if (!keep->set->is_active(e, now)) continue;
                 if (!filter_names_user(filter, e.user_lower)) continue;
                 if (filter.account && *filter.account != e.account) continue;
                 json::object o;

@@ -144,7 +144,8 @@ elevation_boundaries::time_point elevation_boundaries::next(
     std::lock_guard lock(mu_);
     if (!same_owner(of_, status)) {
         // core/elevation.hpp's window: active for start - skew <= now < end; "expired" for
-        // end <= now <= end + expired_lookback. Each answer is constant between these times.
+        // end <= now <= end + expired_lookback, or from start - skew for a request TEAM says
+        // ended or revoked. Each answer is constant between these times.
         const auto& set = *status->set;
         const auto& win = set.window();
         times_.clear();

@@ -112,9 +112,10 @@ class elevation_set {
         std::string id, ticket, status, account_name;
     };
     const std::vector<entry>& entries() const noexcept { return entries_; }
+    // Whether one of entries() is active at `now` (the window above): what match() counts.
+    bool is_active(const entry& e, std::chrono::system_clock::time_point now) const noexcept;
 
   private:
-    bool is_active(const entry& e, std::chrono::system_clock::time_point now) const noexcept;
     // When a granted elevation that is not active at `now` ended, at the latest; nullopt when
     // it has not (yet) ended, or never began.
     std::optional<std::chrono::system_clock::time_point> ended_by(
