@@ -9,6 +9,7 @@
 #include "config_reader.hpp"
 #include "consolegate/core/glob.hpp"
 #include "consolegate/core/host_pattern.hpp"
+#include "consolegate/core/org_tree.hpp"
 
 namespace consolegate::core {
 namespace config_detail {
@@ -269,6 +270,12 @@ void loader::cross_check() {
                                    std::string(segment(1)) + "\", and the org export's root is \"" +
                                    root + "\", so the rule would never match; write \"" + org +
                                    "/" + root + "/…\"");
+            } else if (auto bad = foreign_ou(u.value, root); u.ou_path && !bad.empty()) {
+                error(u.where, u.item + ": \"" + u.value + "\" names OU \"" + std::string(bad) +
+                                   "\", and every OU under root \"" + root + "\" is named \"ou-" +
+                                   root.substr(2) +
+                                   "-…\" (an OU ID carries its root's), so the rule would never "
+                                   "match; copy the OU path from the org export");
             } else if ((u.partitions & partition_bit(partition::aws)) == 0) {
                 error(u.where, u.item + ": " + kind +
                                    " selects accounts of the org export, the commercial "

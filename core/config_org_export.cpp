@@ -160,6 +160,13 @@ void parse_org_export(std::string_view json, const std::string& file, policy_con
                 "): an organization has one root; export it again");
             continue;
         }
+        if (auto bad = foreign_ou(pv, root_id); !bad.empty()) {
+            add(where + ".path \"" + std::string(pv.substr(0, 128)) + "\" names OU \"" +
+                std::string(bad) + "\", and every OU under root \"" + root_id +
+                "\" is named \"ou-" + root_id.substr(2) +
+                "-…\" (an OU ID carries its root's); export it again");
+            continue;
+        }
         acct.path = std::string(pv);
         for (auto& kv : *a) {
             if (kv.key() != "id" && kv.key() != "name" && kv.key() != "path" &&

@@ -46,6 +46,24 @@ bool is_org_path_selector(std::string_view s) noexcept {
     return true;
 }
 
+std::string_view foreign_ou(std::string_view path, std::string_view root) noexcept {
+    if (root.size() < 3) return {};
+    auto suffix = root.substr(2);  // "r-ab12" -> "ab12"
+    for (std::size_t index = 0; !path.empty(); ++index) {
+        auto slash = path.find('/');
+        auto seg = path.substr(0, slash);
+        if (index >= 2 && seg.starts_with("ou-")) {
+            auto rest = seg.substr(3);
+            if (!rest.starts_with(suffix) || rest.size() == suffix.size() ||
+                rest[suffix.size()] != '-')
+                return seg;
+        }
+        if (slash == std::string_view::npos) break;
+        path.remove_prefix(slash + 1);
+    }
+    return {};
+}
+
 org_tree::org_tree(std::string org_id, const std::vector<org_account>& accounts)
     : org_id_(std::move(org_id)) {
     std::unordered_map<std::string_view, std::uint32_t> by_path;  // views into `accounts`

@@ -36,6 +36,12 @@ bool is_org_path(std::string_view path) noexcept;
 // a literal "o-…/" segment and otherwise holds only ID characters, '/', '*' and '?'.
 bool is_org_path_selector(std::string_view selector) noexcept;
 
+// The first OU of `path` (an account's path or an ou_paths selector, "o-…/r-…/ou-…/…") that
+// cannot be under `root` ("r-ab12"): an OU ID carries its root's ID ("ou-ab12-…", Organizations
+// API reference, OrganizationalUnit Id), so such a path names no OU of that organization. ""
+// when every OU can be, or when `root` is empty.
+std::string_view foreign_ou(std::string_view path, std::string_view root) noexcept;
+
 class org_tree {
   public:
     org_tree() = default;

@@ -302,6 +302,34 @@ TEST(config_policy, org_export_accounts_under_another_root_are_refused) {
   "accounts": []})");
     r = load_config(dir / "main.toml");
     EXPECT_TRUE(has(r, 0, "root_id must be the organization's root ID")) << all(r);
+
+    // An OU ID carries its root's ID: ou-zz99-… is no OU under r-ab12, in the export or in a
+    // selector (a deny on it validated and never matched).
+    cgtest::write(dir / "org.json", R"({"organization_id": "o-a1b2c3d4e5", "root_id": "r-ab12",
+  "accounts": [{"id": "111111111111", "path": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"},
+               {"id": "222222222222", "path": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-zz99-22222222/"}]})");
+    cgtest::write(dir / "main.toml", minimal + R"([policy]
+org_export = "org.json"
+[[policy.rule]]
+name = "prod"
+effect = "deny"
+ou_paths = ["o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*", "o-a1b2c3d4e5/r-ab12/ou-zz99-11111111/*",
+            "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab123-22222222/"]
+)");
+    r = load_config(dir / "main.toml");
+    EXPECT_TRUE(has(r, 0,
+                    "accounts[1].path \"o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-zz99-22222222/\" "
+                    "names OU \"ou-zz99-22222222\", and every OU under root \"r-ab12\" is named "
+                    "\"ou-ab12-…\""))
+        << all(r);
+    // Lines in main.toml: minimal's 9, [policy] and org_export, then the rule.
+    EXPECT_TRUE(has(r, 14,
+                    "ou_paths[1]: \"o-a1b2c3d4e5/r-ab12/ou-zz99-11111111/*\" names OU "
+                    "\"ou-zz99-11111111\""))
+        << all(r);
+    EXPECT_TRUE(has(r, 15, "ou_paths[2]")) << all(r);
+    EXPECT_TRUE(has(r, 15, "names OU \"ou-ab123-22222222\"")) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 3u) << all(r);
 }
 
 TEST(config_policy, corporate_selectors_and_unknown_corp_user) {
