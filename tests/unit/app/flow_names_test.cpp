@@ -13,6 +13,7 @@
 #include "consolegate/inspect/http_file.hpp"
 #include "consolegate/inspect/inspector.hpp"
 #include "enforcement.hpp"
+#include "session_table.hpp"
 
 namespace consolegate::app {
 namespace {
@@ -59,6 +60,47 @@ TEST(flow_names, every_corpus_attempt_names_only_what_its_flow_can) {
     EXPECT_GT(with_account, 0u);
     EXPECT_GT(with_role, 0u);
     EXPECT_GT(with_instance, 0u);
+}
+
+// The loader accepts flows = ["root"] with accounts because a root sign-in names its account in
+// AWS's answer, which is judged under the root flow: such a deny refuses that answer.
+TEST(flow_names, a_root_rule_with_accounts_decides_the_answer_to_a_root_sign_in) {
+    auto loaded = core::load_config_text(R"(
+[dns]
+enabled = false
+[proxy]
+enabled = false
+[[policy.rule]]
+name = "everyone"
+effect = "allow"
+match_all = true
+[[policy.rule]]
+name = "no-root-in-prod"
+effect = "deny"
+flows = ["root"]
+accounts = ["222222222222"]
+)",
+                                         "t.toml");
+    ASSERT_TRUE(loaded.cfg);
+    auto snap = make_policy_snapshot(std::make_shared<const core::config>(std::move(*loaded.cfg)));
+    core::http_request_view req;
+    req.method = "POST";
+    req.host = "signin.aws.amazon.com";
+    req.target = "/signin";
+    req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    req.body = "action=authenticateRoot&email=root%40example.com&password=x";
+    enforcement_inputs in;
+    in.policy = snap.get();
+    session_identity named;
+    named.principal_arn = "arn:aws:iam::222222222222:root";
+    named.aws_user = "root@example.com";
+    named.account = core::account_id::parse("222222222222");
+    auto prod = enforce_response(req, named, in);
+    EXPECT_FALSE(prod.verdict.allows());
+    EXPECT_EQ(prod.verdict.rule, "no-root-in-prod");
+    named.account = core::account_id::parse("111111111111");
+    named.principal_arn = "arn:aws:iam::111111111111:root";
+    EXPECT_TRUE(enforce_response(req, named, in).verdict.allows());
 }
 
 }  // namespace
