@@ -114,6 +114,30 @@ class DemoRequestsTest(unittest.TestCase):
         self.assertEqual((bob["effect"], bob["reason"]), ("deny", "elevation-missing"))
 
 
+class ExplainElevationTest(unittest.TestCase):
+    """explain reads TEAM's own terminal statuses as the gateway does (core/elevation.hpp)."""
+
+    def test_a_request_revoked_before_its_end_time_is_written_reads_expired(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "team.json"), "w") as f:
+                json.dump([{"id": "REQ-bob", "username": "idc_bob", "accountId": "333333333333",
+                            "role": "AdministratorAccess", "startTime": "2026-11-23T08:00:00Z",
+                            "duration": "4", "status": "revoked"}], f)
+            cfg = os.path.join(d, "c.toml")
+            with open(cfg, "w") as f:
+                f.write('[dns]\nenabled = false\n[proxy]\nenabled = false\n'
+                        '[[policy.rule]]\nname = "gated"\neffect = "allow-with-elevation"\n'
+                        'accounts = ["333333333333"]\n'
+                        '[team]\nenabled = true\nsnapshot_file = "team.json"\n'
+                        'staleness_limit = "3650d"\n')
+            request = os.path.join(SOURCE_DIR, "config/requests/team-console-session.http")
+            r = cg("explain", "--config", cfg, "--now", NOW, request)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            a = json.loads(r.stdout)["attempts"][0]
+            self.assertEqual((a["effect"], a["reason"], a["elevation_request"], a["elevation_end"]),
+                             ("deny", "elevation-expired", "REQ-bob", ""))
+
+
 class CheckConfigTest(unittest.TestCase):
     def test_every_problem_with_file_line_column(self):
         with tempfile.TemporaryDirectory() as d:
