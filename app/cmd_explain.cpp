@@ -33,14 +33,18 @@ constexpr const char* usage =
     "Prints one JSON object per request: flow, phase, account, alias, principal, user, effect,\n"
     "reason, rule, and every sign-in attempt the request carries with the rules considered.\n"
     "--user fills in the user for attempts that do not name one (e.g. to check a TEAM\n"
-    "elevation); --now evaluates at another time (elevation windows); --client sets the\n"
-    "client address for client_networks selectors (default 127.0.0.1).\n"
+    "elevation: the user as the sign-in names it, alice, not TEAM's idc_alice, since a user\n"
+    "really named idc_x is idc_idc_x in TEAM); --now evaluates at another time (elevation\n"
+    "windows); --client sets the client address for client_networks selectors (default\n"
+    "127.0.0.1).\n"
     "--corp-user is the person on the corporate network (corp_users selectors; without it\n"
     "the corporate user is unknown, see policy.unknown_corp_user); --corp-group gives that\n"
     "person's groups, comma-separated (corp_groups selectors; needs --corp-user).\n"
     "explain has no session table: a console session is judged on its aws-userInfo cookie as\n"
     "sent (identity_source \"cookie\"), as the gateway does with policy.unbound_sessions =\n"
-    "\"cookie\"; the gateway judges a session it saw AWS sign in on what AWS said.\n"
+    "\"cookie\"; the gateway judges a session it saw AWS sign in on what AWS said. Nor has\n"
+    "it the access portal's answers naming the user behind a portal token: a portal request\n"
+    "is matched on --user, else the corporate user mapped through identity.idc_user.\n"
     "Exit status: 0 all requests read, 1 a request could not be read, 2 usage or config error.\n";
 
 std::string read_all(std::istream& in) {
