@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <tuple>
+#include <unordered_set>
 
 #include "consolegate/core/glob.hpp"
 #include "consolegate/core/time.hpp"
@@ -46,13 +47,27 @@ std::string_view strip_idc_prefix(std::string_view u) noexcept {
 
 elevation_set::elevation_set(std::vector<elevation_record> records, elevation_window window)
     : window_(window) {
+    auto granted = [](const elevation_record& r) {
+        return r.status == "in progress" || r.status == "ended" || r.status == "revoked";
+    };
+    auto finished = [](const elevation_record& r) {
+        return r.status == "ended" || r.status == "revoked" || r.end_time.has_value();
+    };
+    // TEAM's statuses only move forward (in progress, then ended or revoked; endTime once
+    // written stays): a request listed more than once (a snapshot pasted from two exports, a
+    // stale copy beside a fresh one) is as far as its furthest copy says, so its in-progress
+    // copies are left out rather than granting after the revoke.
+    std::unordered_set<std::string> ended_ids;  // copies: the ids are moved out below
+    for (const auto& r : records) {
+        if (!r.id.empty() && granted(r) && finished(r)) ended_ids.insert(r.id);
+    }
     entries_.reserve(records.size());
     for (auto& r : records) {
         // Only granted requests; records built by hand get the parser's bounds too.
-        bool granted = r.status == "in progress" || r.status == "ended" || r.status == "revoked";
-        if (!granted || !(r.duration_hours > 0) || r.duration_hours > max_duration_hours) {
+        if (!granted(r) || !(r.duration_hours > 0) || r.duration_hours > max_duration_hours) {
             continue;
         }
+        if (!finished(r) && ended_ids.contains(r.id)) continue;
         auto length = std::chrono::seconds(std::llround(r.duration_hours * 3600));
         auto end = r.start + length;
         if (r.end_time && *r.end_time < end) end = *r.end_time;

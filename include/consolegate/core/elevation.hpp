@@ -15,7 +15,8 @@
 // latest, whatever the clocks say: it reads "expired" from its start until `expired_lookback`
 // after min(start + duration, endTime). Without an endTime (TEAM's revoke sets the status first
 // and writes endTime after the assignment is deleted; a failed revoke never writes it) the end
-// time is unknown and none is named.
+// time is unknown and none is named. A request id listed more than once is as far as its
+// furthest copy says (TEAM's statuses only move forward): an ended copy hides "in progress" ones.
 // Matching is on (user, account ID, permission-set name): the user case-insensitively (IAM
 // Identity Center user names are case-insensitive) with TEAM's "idc_" prefix stripped from TEAM's
 // username; the permission set case-sensitively (a grant never widens by case).

@@ -176,6 +176,22 @@ INSTANTIATE_TEST_SUITE_P(
                     state::active,
                     "b",
                     "2026-12-04T12:00:00Z"},
+        // TEAM's statuses only move forward (in progress, then ended or revoked): a request
+        // listed twice (a snapshot pasted from two exports, a stale copy) is as far as its
+        // furthest copy says. The in-progress copy granted after the revoke.
+        window_case{"the same request in progress and revoked: revoked",
+                    {item("a", start, "8", "in progress"),
+                     item("a", start, "8", "revoked", R"(,"endTime":"2026-12-04T10:05:00Z")")},
+                    "2026-12-04T10:30:00Z",
+                    state::expired,
+                    "a",
+                    "2026-12-04T10:05:00Z"},
+        window_case{"the same request in progress and ended without endTime: ended",
+                    {item("a", start, "8", "ended"), item("a", start, "8", "in progress")},
+                    "2026-12-04T10:30:00Z",
+                    state::expired,
+                    "a",
+                    ""},
         window_case{"an endTime before the start: never granted",
                     {item("a", start, "8", "revoked", R"(,"endTime":"2026-12-04T09:00:00Z")")},
                     "2026-12-04T10:30:00Z",
