@@ -173,6 +173,21 @@ void loader::read_proxy(const toml::table& t) {
     read_proxy_protocol(s, "connect_proxy_protocol", p.connect_proxy_protocol);
     s.get_cidrs("proxy_protocol_from", p.proxy_protocol_from);
     s.get_cidrs("allow_destinations", p.allow_destinations);
+    s.get_cidrs("nat64_prefixes", p.nat64_prefixes);
+    const auto* nat64_written =
+        t.get("nat64_prefixes") ? t.get("nat64_prefixes")->as_array() : nullptr;
+    for (std::size_t i = 0; i < p.nat64_prefixes.size(); ++i) {
+        const auto& c = p.nat64_prefixes[i];
+        const int bits = c.prefix_length();
+        if (c.network().is_v4() ||
+            !(bits == 32 || bits == 40 || bits == 48 || bits == 56 || bits == 64 || bits == 96)) {
+            const toml::node* at = nat64_written ? nat64_written->get(i) : nullptr;
+            error(at ? at->source() : t.source(),
+                  "proxy.nat64_prefixes[" + std::to_string(i) + "]: \"" + c.str() +
+                      "\" is not a NAT64 prefix (an IPv6 prefix of length 32, 40, "
+                      "48, 56, 64 or 96, RFC 6052 §2.2)");
+        }
+    }
     s.get_duration("handshake_timeout", p.handshake_timeout);
     s.get_duration("header_timeout", p.header_timeout);
     s.get_duration("idle_timeout", p.idle_timeout);

@@ -3,6 +3,8 @@
 #include <optional>
 #include <string_view>
 
+#include "destination_set.hpp"
+
 namespace consolegate::proxy {
 namespace {
 
@@ -29,10 +31,12 @@ bool is_internal_address(const core::ip_address& a) {
     return false;
 }
 
-bool destination_allowed(const core::ip_address& a, const std::vector<core::cidr>& allowed) {
-    if (!is_internal_address(a)) return true;
+bool destination_allowed(const core::ip_address& a, const std::vector<core::cidr>& allowed,
+                         std::span<const core::cidr> nat64) {
+    const auto v4 = embedded_v4(a, nat64);
+    if (!is_internal_address(a) && !is_internal_address(v4)) return true;
     for (const auto& c : allowed) {
-        if (c.contains(a)) return true;
+        if (c.contains(a) || c.contains(v4)) return true;
     }
     return false;
 }

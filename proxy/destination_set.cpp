@@ -1,11 +1,34 @@
 #include "destination_set.hpp"
 
 #include <algorithm>
+#include <array>
 #include <mutex>
 
 namespace consolegate::proxy {
 
-core::ip_address embedded_v4(const core::ip_address& a) noexcept {
+namespace {
+
+// RFC 6052 §2.2: where the four octets of the IPv4 address sit after a prefix of each length
+// (byte 8, bits 64..71, is never used).
+constexpr std::array<std::size_t, 4> v4_octets(int prefix_length) noexcept {
+    switch (prefix_length) {
+        case 32: return {4, 5, 6, 7};
+        case 40: return {5, 6, 7, 9};
+        case 48: return {6, 7, 9, 10};
+        case 56: return {7, 9, 10, 11};
+        case 64: return {9, 10, 11, 12};
+        default: return {12, 13, 14, 15};  // 96
+    }
+}
+
+}  // namespace
+
+bool is_nat64_prefix_length(int bits) noexcept {
+    return bits == 32 || bits == 40 || bits == 48 || bits == 56 || bits == 64 || bits == 96;
+}
+
+core::ip_address embedded_v4(const core::ip_address& a,
+                             std::span<const core::cidr> nat64) noexcept {
     const auto& b = a.bytes();
     auto v4_at = [&b](std::size_t i) {
         return core::ip_address::from_v4((std::uint32_t{b[i]} << 24) |
@@ -17,16 +40,25 @@ core::ip_address embedded_v4(const core::ip_address& a) noexcept {
     // ::a.b.c.d, but not :: and ::1 (RFC 4291 §2.5.5.1 deprecated the form; ::/127 is refused
     // as a destination anyway).
     if (zero_96 && (b[12] | b[13] | b[14]) != 0) return v4_at(12);
-    static constexpr std::uint8_t nat64[12] = {0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
-    if (std::equal(b.begin(), b.begin() + 12, nat64)) return v4_at(12);
+    static constexpr std::uint8_t well_known_nat64[12] = {0x00, 0x64, 0xff, 0x9b, 0, 0,
+                                                          0,    0,    0,    0,    0, 0};
+    if (std::equal(b.begin(), b.begin() + 12, well_known_nat64)) return v4_at(12);
     if (b[0] == 0x20 && b[1] == 0x02) return v4_at(2);
+    for (const auto& p : nat64) {
+        if (p.network().is_v4() || !is_nat64_prefix_length(p.prefix_length()) || !p.contains(a))
+            continue;
+        const auto at = v4_octets(p.prefix_length());
+        return core::ip_address::from_v4((std::uint32_t{b[at[0]]} << 24) |
+                                         (std::uint32_t{b[at[1]]} << 16) |
+                                         (std::uint32_t{b[at[2]]} << 8) | std::uint32_t{b[at[3]]});
+    }
     return a;
 }
 
 void inspected_addresses::add(const core::ip_address& a, std::chrono::seconds ttl,
                               clock::time_point now) {
     const auto until = now + std::max(ttl, std::chrono::seconds(min_hold));
-    const auto key = embedded_v4(a);
+    const auto key = embedded_v4(a, nat64_);
     std::unique_lock lock(mu_);
     auto it = until_.find(key);
     if (it != until_.end()) {
@@ -45,7 +77,7 @@ void inspected_addresses::add(const core::ip_address& a, std::chrono::seconds tt
 }
 
 bool inspected_addresses::contains(const core::ip_address& a, clock::time_point now) const {
-    const auto key = embedded_v4(a);
+    const auto key = embedded_v4(a, nat64_);
     std::shared_lock lock(mu_);
     auto it = until_.find(key);
     return it != until_.end() && it->second > now;

@@ -42,7 +42,8 @@ shared_state::shared_state(std::shared_ptr<const core::config> cfg)
         impl_->override_ctx[o.host] = std::move(ctx);
     }
     impl_->routes = host_routes(p);
-    impl_->addresses = std::make_unique<inspected_addresses>(p.inspected_address_limit);
+    impl_->addresses =
+        std::make_unique<inspected_addresses>(p.inspected_address_limit, p.nat64_prefixes);
     impl_->block_page = p.block_page;
     impl_->block_page.team_url = core::block_page_team_url(*cfg);
 }

@@ -59,7 +59,8 @@ asio::awaitable<resolved> resolve_destination(std::shared_ptr<service::impl> svc
         }
     }
     for (const auto& a : addrs) {
-        if (destination_allowed(to_core(a), svc->opts->allow_destinations)) {
+        if (destination_allowed(to_core(a), svc->opts->allow_destinations,
+                                svc->opts->nat64_prefixes)) {
             out.endpoints.emplace_back(a, port);
         }
     }

@@ -181,6 +181,10 @@ struct proxy_config {
                                     *cidr::parse("192.168.0.0/16"), *cidr::parse("fc00::/7")};
     // Loopback/private/link-local destinations are refused unless listed here.
     std::vector<cidr> allow_destinations;
+    // The site's own NAT64 prefixes (RFC 6052 network-specific: /32, /40, /48, /56, /64, /96):
+    // an address in one is the IPv4 address it embeds, for the inspected names' addresses and
+    // the destination rules (64:ff9b::/96 always is).
+    std::vector<cidr> nat64_prefixes;
     duration handshake_timeout = std::chrono::seconds(10);
     duration header_timeout = std::chrono::seconds(30);
     duration idle_timeout = std::chrono::seconds(120);

@@ -142,3 +142,21 @@ regional_names_per_round = 0
 
 }  // namespace
 }  // namespace consolegate::core
+
+namespace consolegate::core {
+namespace {
+
+TEST(config_sections, proxy_nat64_prefixes_are_rfc6052_ipv6_prefixes) {
+    auto r = cgtest::load(cgtest::minimal +
+                          "[proxy]\nnat64_prefixes = [\"2001:db8:64::/96\", \"2001:db8::/32\"]\n");
+    ASSERT_TRUE(r.cfg) << cgtest::all(r);
+    EXPECT_EQ(r.cfg->proxy.nat64_prefixes.size(), 2u);
+    for (const char* bad : {"2001:db8::/33", "10.0.0.0/8", "2001:db8::/128"}) {
+        r = cgtest::load(cgtest::minimal + "[proxy]\nnat64_prefixes = [\"" + bad + "\"]\n");
+        EXPECT_FALSE(r.cfg) << bad;
+        EXPECT_TRUE(cgtest::has(r, 0, "proxy.nat64_prefixes[0]")) << bad << cgtest::all(r);
+    }
+}
+
+}  // namespace
+}  // namespace consolegate::core

@@ -36,6 +36,34 @@ TEST(destination_set, every_spelling_of_an_ipv4_address_is_that_address) {
     EXPECT_FALSE(set.contains(ip("2001:db8::6"), now));
 }
 
+// A site's own NAT64 prefix (RFC 6052 §2.2: /32, /40, /48, /56, /64 or /96, bits 64..71 left
+// zero) reaches the IPv4 host it embeds like 64:ff9b::/96 does: a CONNECT to
+// [2001:db8:64::c633:6407] through the site's NAT64 is a connection to 198.51.100.7.
+TEST(destination_set, the_sites_nat64_prefixes_are_that_ipv4_address_in_every_rfc6052_layout) {
+    const std::vector<core::cidr> nat64{
+        *core::cidr::parse("2001:db8:64::/96"),  *core::cidr::parse("2001:db8:6400::/64"),
+        *core::cidr::parse("2001:db8:1::/56"),   *core::cidr::parse("2001:db8:2::/48"),
+        *core::cidr::parse("2001:db8:300::/40"), *core::cidr::parse("2001:db9::/32")};
+    inspected_addresses set(16, nat64);
+    const auto now = clock::now();
+    set.add(ip("198.51.100.7"), 60s, now);
+    for (const char* s :
+         {"2001:db8:64::c633:6407", "2001:db8:6400:0:c6:3364:700:0", "2001:db8:1:c6:33:6407::",
+          "2001:db8:2:c633:64:700::", "2001:db8:3c6:3364:7::", "2001:db9:c633:6407::"}) {
+        EXPECT_TRUE(set.contains(ip(s), now)) << s;
+        EXPECT_EQ(embedded_v4(ip(s), nat64), ip("198.51.100.7")) << s;
+    }
+    // Outside the prefixes, and without them, an IPv6 address is itself.
+    EXPECT_FALSE(set.contains(ip("2001:db8:65::c633:6407"), now));
+    EXPECT_EQ(embedded_v4(ip("2001:db8:64::c633:6407")), ip("2001:db8:64::c633:6407"));
+    inspected_addresses plain(16);
+    plain.add(ip("198.51.100.7"), 60s, now);
+    EXPECT_FALSE(plain.contains(ip("2001:db8:64::c633:6407"), now));
+    // Learned in the NAT64 form (a DNS64 resolver), asked as IPv4.
+    set.add(ip("2001:db8:64::cb00:7101"), 60s, now);
+    EXPECT_TRUE(set.contains(ip("203.0.113.1"), now));
+}
+
 TEST(destination_set, addresses_stay_their_ttl_and_at_least_the_minimum_hold) {
     inspected_addresses set(16);
     const auto t0 = clock::now();
