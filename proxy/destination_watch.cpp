@@ -82,8 +82,15 @@ asio::awaitable<void> regional_lane(std::shared_ptr<service::impl> svc,
 }
 
 // The next `per_round` of `all`, from where the last round of any worker stopped, wrapping.
+// The first round of all takes the whole list: the set starts complete, so a connection by
+// address in the gateway's first minutes is not spliced to a front end a later round would
+// have named (the other workers' first rounds take their share as usual).
 std::vector<std::string> next_slice(service::impl& svc, const std::vector<std::string>& all,
                                     std::size_t per_round) {
+    if (std::size_t unclaimed = 0;
+        svc.shared.regional_cursor.compare_exchange_strong(unclaimed, all.size())) {
+        return all;
+    }
     const auto n = std::min(per_round, all.size());
     const auto start = svc.shared.regional_cursor.fetch_add(n, std::memory_order_relaxed);
     std::vector<std::string> out;

@@ -26,7 +26,8 @@ std::vector<std::string> regional_names_to_watch(const core::proxy_config& p,
 
 // Resolves names_to_watch() now (in parallel), then this round's share of
 // regional_names_to_watch() (regional_names_per_round of them, 16 at a time, the workers walking
-// the list together; skipped while the literal names go unanswered), marks the worker warm, and
+// the list together; all of them in the gateway's first round; skipped while the literal names
+// go unanswered), marks the worker warm, and
 // again after the shortest TTL (at least 30 s, at most an hour; 30 s after a failure; soon
 // enough that the walk comes back to each regional name before the set lets it go) until stop().
 boost::asio::awaitable<void> watch_inspected_addresses(std::shared_ptr<service::impl> svc);
