@@ -228,8 +228,25 @@ asio::awaitable<void> wait_until_warm(std::shared_ptr<service::impl> svc) {
 }
 
 void learn_addresses(service::impl& svc, const net::resolve_result& r) {
+    if (r.addresses.empty()) return;
     const auto now = inspected_addresses::clock::now();
-    for (const auto& a : r.addresses) svc.shared.addresses->add(to_core(a), r.ttl, now);
+    auto& set = *svc.shared.addresses;
+    for (const auto& a : r.addresses) set.add(to_core(a), r.ttl, now);
+    auto& st = svc.counters();
+    st.inspected_addresses.store(set.size(), std::memory_order_relaxed);
+    const auto evicted = set.evictions();
+    if (st.inspected_address_evictions.exchange(evicted, std::memory_order_relaxed) == evicted)
+        return;
+    static log::rate_limit limit(std::chrono::seconds(60));
+    if (auto suppressed = limit.allow(std::chrono::steady_clock::now())) {
+        log::write(log::level::warn, "proxy",
+                   "the inspected names' address set is full: addresses are dropped before they "
+                   "expire and are spliceable by address again; raise "
+                   "proxy.inspected_address_limit",
+                   {{"limit", std::to_string(svc.opts->inspected_address_limit)},
+                    {"evicted_total", std::to_string(evicted)},
+                    {"suppressed", std::to_string(*suppressed)}});
+    }
 }
 
 bool inspected_address(service::impl& svc, const core::ip_address& a) {

@@ -57,6 +57,12 @@ void write_prometheus(std::string& out, const stats& s) {
             "Rounds in which the inspected names could not be resolved past the time the "
             "address set holds them: connections by address are refused meanwhile.",
             s.addresses_unknown);
+    metric(out, "inspected_addresses", "Addresses of inspected names held now.", "gauge",
+           s.inspected_addresses);
+    counter("inspected_address_evictions_total",
+            "Addresses of inspected names dropped from the full set before they expired "
+            "(raise proxy.inspected_address_limit).",
+            s.inspected_address_evictions);
     counter("regional_names_resolved_total",
             "Regional names behind inspect_hosts' wildcard patterns resolved into the address set.",
             s.regional_names_resolved);

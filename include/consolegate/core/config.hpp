@@ -163,7 +163,9 @@ struct proxy_config {
     not_inspected_action not_inspected = not_inspected_action::splice;
     // How many addresses of inspected names the proxy keeps (proxy/destination_set.hpp): a
     // connection to one of them is inspected or refused whatever name it gives.
-    std::uint32_t inspected_address_limit = 4096;
+    // 16384: the regional names (watch_regions) alone hold a few thousand addresses of
+    // rotating front ends for the 10 minutes each is kept.
+    std::uint32_t inspected_address_limit = 16384;
     // AWS Regions added to the proxy's built-in list (proxy/regional_names.cpp): the names behind
     // inspect_hosts' wildcard patterns are resolved over every Region, so an unused regional
     // sign-in front end's addresses are in that set too. "xx-name-N"; "cn-" is China, "us-gov-"

@@ -57,6 +57,10 @@ struct stats {
     std::atomic<std::uint64_t> bumped_by_address{0};  // of bumped: by destination address
     // Watch rounds that left the inspected names' addresses unknown (destination_watch.hpp).
     std::atomic<std::uint64_t> addresses_unknown{0};
+    // The inspected names' addresses held (destination_set.hpp), and those dropped from a full
+    // set before they expired: a dropped sign-in address is spliceable by address again.
+    std::atomic<std::uint64_t> inspected_addresses{0};
+    std::atomic<std::uint64_t> inspected_address_evictions{0};
     // Regional names (proxy/regional_names.hpp) resolved, and those no name server answered.
     std::atomic<std::uint64_t> regional_names_resolved{0};
     std::atomic<std::uint64_t> regional_names_unresolved{0};

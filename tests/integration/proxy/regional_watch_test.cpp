@@ -170,5 +170,40 @@ TEST_F(regional_watch, with_no_regional_names_per_round_only_used_names_get_in) 
     EXPECT_EQ(shared.counters().regional_names_resolved.load(), 0u);
 }
 
+TEST_F(regional_watch, a_full_address_set_is_counted_and_shown) {
+    // Twenty regional front ends with an address each, into a set of sixteen.
+    std::string z = zone;
+    const char* regions[] = {"us-east-1",      "us-east-2",      "us-west-1",      "us-west-2",
+                             "af-south-1",     "ap-east-1",      "ap-south-1",     "ap-south-2",
+                             "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-northeast-1",
+                             "ap-northeast-2", "ca-central-1",   "eu-central-1",   "eu-west-1",
+                             "eu-west-2",      "eu-west-3",      "eu-north-1",     "sa-east-1"};
+    int i = 1;
+    for (const char* r : regions) {
+        z += std::string(r) + ".signin IN A 127.0.1." + std::to_string(i++) + "\n";
+    }
+    t::nsd_server nsd{"aws.amazon.com", z};
+    auto cfg = config(nsd.port());
+    cfg->proxy.inspected_address_limit = 16;
+    boost::asio::io_context ioc;
+    shared_state shared(cfg);
+    service svc(ioc, shared, recording_deny(), resolver_for(ioc, nsd.port()));
+    svc.start();
+    std::thread th([&] { ioc.run(); });
+    // A CONNECT by address waits for the first round.
+    run("curl -sS --max-time 10 -k -o /dev/null -p -x http://127.0.0.1:" +
+        std::to_string(svc.bound_connect_ports().at(0)) + " https://127.0.0.99/");
+    std::string text;
+    write_prometheus(text, shared.counters());
+    svc.stop();
+    ioc.stop();
+    th.join();
+    const auto& c = shared.counters();
+    EXPECT_EQ(c.inspected_addresses.load(), 16u);
+    EXPECT_GE(c.inspected_address_evictions.load(), 6u);  // 22 addresses, 16 places
+    EXPECT_NE(text.find("consolegate_proxy_inspected_address_evictions_total "), std::string::npos)
+        << text;
+}
+
 }  // namespace
 }  // namespace consolegate::proxy
