@@ -49,6 +49,7 @@ const std::string zone =
 struct judged_hosts {
     std::mutex mu;
     std::vector<std::string> hosts;
+    std::vector<std::string> refusals;  // "reason host"
 };
 
 class regional_watch : public ::testing::Test {
@@ -92,6 +93,14 @@ class regional_watch : public ::testing::Test {
         };
     }
 
+    // Notes each refusal as "reason host": what the record gets (app/refusal_record.hpp).
+    refusal_observer recording_refusals() {
+        return [this](const refusal_view& r) {
+            std::lock_guard lock(judged.mu);
+            judged.refusals.push_back(std::string(r.reason) + " " + std::string(r.host));
+        };
+    }
+
     static inline std::unique_ptr<test::test_pki> pki;
     judged_hosts judged;
 };
@@ -111,7 +120,8 @@ TEST_F(regional_watch, an_unused_regional_sign_in_front_end_is_never_spliced) {
     cfg->proxy.regional_names_per_round = 5;
     boost::asio::io_context ioc;
     shared_state shared(cfg);
-    service svc(ioc, shared, recording_deny(), resolver_for(ioc, nsd.port()));
+    service svc(ioc, shared, recording_deny(), resolver_for(ioc, nsd.port()), {},
+                recording_refusals());
     svc.start();
     std::thread th([&] { ioc.run(); });
     const auto proxy = " -x http://127.0.0.1:" + std::to_string(svc.bound_connect_ports().at(0));
@@ -136,6 +146,9 @@ TEST_F(regional_watch, an_unused_regional_sign_in_front_end_is_never_spliced) {
     {
         std::lock_guard lock(judged.mu);
         EXPECT_EQ(judged.hosts, (std::vector<std::string>{"frontdoor.aws.amazon.com"}));
+        EXPECT_EQ(judged.refusals,
+                  (std::vector<std::string>{"inspected-address-literal 127.0.0.77",
+                                            "inspected-address-literal ::ffff:127.0.0.77"}));
     }
     const auto& c = shared.counters();
     EXPECT_EQ(c.bumped_by_address.load(), 1u);
