@@ -89,8 +89,12 @@ class EvasionGateway(Gateway):
             text = f.read()
         old = 'upstream_resolvers = ["127.0.0.1:%d"]' % self.ports["unbound"]
         assert old in text, "harness config changed: %s" % old
+        # The proxy resolves through the stand-in DNS, and has a site NAT64 prefix (RFC 6052
+        # network-specific): [2001:db8:64::<IPv4>] reaches that IPv4 host through the translator.
+        text = text.replace(old, 'upstream_resolvers = ["127.0.0.1:%d"]\n'
+                            'nat64_prefixes = ["2001:db8:64::/96"]' % self.dns_port)
         with open(path, "w") as f:
-            f.write(text.replace(old, 'upstream_resolvers = ["127.0.0.1:%d"]' % self.dns_port))
+            f.write(text)
         return path
 
 
@@ -275,7 +279,7 @@ class evasion(unittest.TestCase):
     def test_a_tunnel_by_address_to_sign_in_is_refused(self):
         port = self.gw.ports["origin"]
         for literal in ("127.0.0.1", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "[64:ff9b::7f00:1]",
-                        "[::127.0.0.1]", "[2002:7f00:1::]"):
+                        "[::127.0.0.1]", "[2002:7f00:1::]", "[2001:db8:64::7f00:1]"):
             with self.subTest(literal=literal):
                 self.assert_refused_and_recorded(
                     "CONNECT " + literal, lambda: self.connect_only("%s:%d" % (literal, port)),
