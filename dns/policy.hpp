@@ -11,7 +11,7 @@
 
 namespace consolegate::dns {
 
-enum class verdict { forward, steer, block, doh_canary };
+enum class verdict { forward, steer, block, doh_canary, relay_canary };
 
 // Name matching is core/host_pattern's (the proxy's inspect decision uses the same), so a name
 // that is not a host (an escaped byte from the wire, say) is never steered or blocked: it is

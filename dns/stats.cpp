@@ -24,6 +24,10 @@ void write_prometheus(std::string& out, const stats& s) {
            s.cname_rewritten);
     metric(out, "doh_canary", c, "use-application-dns.net queries answered NXDOMAIN.",
            s.doh_canary);
+    metric(out, "private_relay_canary", c,
+           "mask.icloud.com and mask-h2.icloud.com queries answered NXDOMAIN (iCloud Private "
+           "Relay stays off).",
+           s.relay_canary);
     metric(out, "local_zone", c,
            "Queries in unbound's default local zones (localhost, private reverse zones, onion).",
            s.local_zone);

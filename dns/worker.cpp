@@ -263,6 +263,9 @@ std::optional<std::size_t> worker::answer_by_policy(const query& q, const client
         case verdict::doh_canary:
             st.doh_canary.fetch_add(1, std::memory_order_relaxed);
             return write_rcode(q, rcode::nxdomain, udp_size(), out);
+        case verdict::relay_canary:
+            st.relay_canary.fetch_add(1, std::memory_order_relaxed);
+            return write_rcode(q, rcode::nxdomain, udp_size(), out);
         case verdict::block:
             st.blocked.fetch_add(1, std::memory_order_relaxed);
             log_query(c, q, "blocked");

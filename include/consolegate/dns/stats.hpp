@@ -14,7 +14,8 @@ struct stats {
     std::atomic<std::uint64_t> steered{0};
     std::atomic<std::uint64_t> cname_rewritten{0};
     std::atomic<std::uint64_t> doh_canary{0};
-    std::atomic<std::uint64_t> local_zone{0};  // unbound's default local zones (local_zones.hpp)
+    std::atomic<std::uint64_t> relay_canary{0};  // iCloud Private Relay's (dns/policy.cpp)
+    std::atomic<std::uint64_t> local_zone{0};    // unbound's default local zones (local_zones.hpp)
     std::atomic<std::uint64_t> blocked{0};
     std::atomic<std::uint64_t> forwarded{0};
     std::atomic<std::uint64_t> cache_hits{0};

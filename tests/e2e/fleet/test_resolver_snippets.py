@@ -34,11 +34,12 @@ def snippet(heading):
     return re.search(r"```\n(.*?)```", section, re.S).group(1)
 
 
-def canaries():
+def canaries(kind="doh"):
+    series = "consolegate_dns_%s_canary_total " % kind
     for line in GATEWAY.metrics().splitlines():
-        if line.startswith("consolegate_dns_doh_canary_total "):
+        if line.startswith(series):
             return float(line.split()[1])
-    raise AssertionError("no consolegate_dns_doh_canary_total")
+    raise AssertionError("no " + series)
 
 
 def installed(program):
@@ -85,6 +86,12 @@ class SnippetCase:
         before = canaries()
         self.assertIn("status: NXDOMAIN", self.dig("use-application-dns.net"))
         self.assertGreater(canaries(), before)  # the gateway's answer, not the resolver's own
+
+    def test_the_private_relay_canaries_are_nxdomain(self):
+        for name in ("mask.icloud.com", "mask-h2.icloud.com"):
+            before = canaries("private_relay")
+            self.assertIn("status: NXDOMAIN", self.dig(name), name)
+            self.assertGreater(canaries("private_relay"), before, name)
 
     def test_exceptions_and_the_rest_of_the_zone_come_from_upstream(self):
         self.assertIn("192.0.2.44", self.dig("docs.aws.amazon.com"))

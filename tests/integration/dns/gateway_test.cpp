@@ -993,6 +993,18 @@ TEST_F(gateway, doh_canary_is_nxdomain) {
     EXPECT_EQ(gw.counters().forwarded.load(), 0u);
 }
 
+// Apple's documented switch for networks: NXDOMAIN for both names keeps iCloud Private Relay off,
+// whose relays would resolve (and reach) the console past steering.
+TEST_F(gateway, private_relay_canaries_are_nxdomain) {
+    running_gateway gw(base_options(nsd.port()));
+    for (const char* q : {"mask.icloud.com A", "MASK-H2.icloud.com AAAA", "mask.icloud.com HTTPS"})
+        EXPECT_EQ(status_of(t::dig(gw.port(), q)), "NXDOMAIN") << q;
+    EXPECT_EQ(gw.counters().relay_canary.load(), 3u);
+    EXPECT_EQ(gw.counters().forwarded.load(), 0u);
+    // Only those two names: the rest of icloud.com is forwarded as usual.
+    EXPECT_EQ(gw.counters().doh_canary.load(), 0u);
+}
+
 TEST_F(gateway, block_list_answers_configured_rcode) {
     auto o = base_options(nsd.port());
     o.block_names = {"*.example.test"};
