@@ -74,8 +74,78 @@ std::string_view trim(std::string_view s) noexcept {
     return s;
 }
 
+namespace {
+
+bool continuation(unsigned char c) noexcept {
+    return (c & 0xC0) == 0x80;
+}
+
+int hex_digit(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// The next character of a decoded name as the most lenient reader sees it, consumed from `s`:
+// an ASCII character lowercased, or 0x100 + the byte for a byte that no reader below turns into
+// ASCII. Readers: a second percent-decoding ("%61"); a lenient UTF-8 decoder that accepts
+// overlong forms (C1 A1 and E0 81 A1 are 'a'); NFKC (fullwidth U+FF01..U+FF5E are ASCII
+// 0x21..0x7E); Java's equalsIgnoreCase, which compares the upper and the lower case of each
+// character (U+017F is 'S', U+0131 is 'I', U+0130 is 'i', U+212A is 'k').
+int next_folded(std::string_view& s) noexcept {
+    auto at = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    const unsigned char c = at(0);
+    int out = 0x100 + c;
+    std::size_t used = 1;
+    auto ascii = [&](unsigned cp, std::size_t n) {
+        if (cp < 0x80) {
+            out = lower_c(static_cast<char>(cp));
+            used = n;
+        }
+    };
+    if (c == '%' && s.size() >= 3 && hex_digit(s[1]) >= 0 && hex_digit(s[2]) >= 0) {
+        ascii(static_cast<unsigned>(hex_digit(s[1]) * 16 + hex_digit(s[2])), 3);
+    } else if (c < 0x80) {
+        out = lower_c(static_cast<char>(c));
+    } else if ((c == 0xC0 || c == 0xC1) && s.size() >= 2 && continuation(at(1))) {
+        ascii(((c & 0x1Fu) << 6) | (at(1) & 0x3Fu), 2);
+    } else if (c == 0xE0 && s.size() >= 3 && continuation(at(1)) && at(1) < 0xA0 &&
+               continuation(at(2))) {
+        ascii(((at(1) & 0x3Fu) << 6) | (at(2) & 0x3Fu), 3);
+    } else if (c == 0xEF && s.size() >= 3 && continuation(at(2)) &&
+               ((at(1) == 0xBC && at(2) >= 0x81) || (at(1) == 0xBD && at(2) <= 0x9E))) {
+        unsigned cp = 0xF000u | ((at(1) & 0x3Fu) << 6) | (at(2) & 0x3Fu);
+        ascii(cp - 0xFF01u + 0x21u, 3);
+    } else if (s.starts_with("\xC5\xBF")) {
+        out = 's', used = 2;
+    } else if (s.starts_with("\xC4\xB1") || s.starts_with("\xC4\xB0")) {
+        out = 'i', used = 2;
+    } else if (s.starts_with("\xE2\x84\xAA")) {
+        out = 'k', used = 3;
+    }
+    s.remove_prefix(used);
+    return out;
+}
+
+}  // namespace
+
 bool name_is(std::string_view name, std::string_view wanted) noexcept {
-    return iequals(trim(name), wanted);
+    auto n = trim(name);
+    for (char w : wanted) {
+        if (n.empty()) return false;
+        int c = next_folded(n);
+        if (c == lower_c(w)) continue;
+        // PHP makes ' ' and '.' in a name '_' ("account.id" is account_id).
+        if (w == '_' && (c == ' ' || c == '.')) continue;
+        return false;
+    }
+    n = trim(n);
+    if (n.empty()) return true;
+    // What follows the field's name ends it for some reader: a NUL for a C-string reader, '['
+    // for the array and index syntax of qs, Rack and PHP ("account[]", "account[0]").
+    int next = next_folded(n);
+    return next == 0 || next == '[';
 }
 
 std::string source_of(const param& p) {

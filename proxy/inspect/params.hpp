@@ -33,9 +33,12 @@ bool icontains(std::string_view s, std::string_view needle) noexcept;
 std::string lower(std::string_view s);
 std::string_view trim(std::string_view s) noexcept;
 
-// Whether a parameter (or JSON member) name is `wanted`, as every reader of the inspector
-// compares names: ASCII case-insensitive and without surrounding white space ("account " is
-// `account` to a server that trims), so a second spelling gives more attempts, never fewer.
+// Whether a parameter (or JSON member) name is `wanted` to some server, as every reader of the
+// inspector compares names, so a second spelling gives more attempts, never fewer: ASCII
+// case-insensitive and without surrounding white space ("account " is `account` to a server that
+// trims); decoded a second time, overlong UTF-8, fullwidth and Unicode case-mapped letters read
+// as their ASCII letter; '.' or ' ' for '_'; and ended by a NUL or an array suffix
+// ("account[]", "account[0]", "account\0x" are `account`).
 bool name_is(std::string_view name, std::string_view wanted) noexcept;
 // An attempt's source for a parameter: "<where>:<name>", the name trimmed.
 std::string source_of(const param& p);

@@ -291,6 +291,17 @@ cases["hostile-query-and-body"] = (
     req("POST", f"/switchrole?account={A}&roleName=Admin", "signin.aws.amazon.com",
         body=form([("account", B), ("roleName", "Admin")]), ctype=FORM),
     [att("switch-role", account=A, role="Admin"), att("switch-role", account=B, role="Admin")])
+# Names a lenient reader takes for a field (array suffix, Unicode case mapping, PHP's '.' for
+# '_') are that field: each names the account beside the exact spelling's.
+cases["hostile-param-name-array"] = (
+    req("POST", "/switchrole", "signin.aws.amazon.com",
+        body=f"account={A}&roleName=Admin&account%5B%5D={B}", ctype=FORM),
+    [att("switch-role", account=A, role="Admin"), att("switch-role", account=B, role="Admin")])
+cases["hostile-param-name-case-mapped"] = (
+    req("GET", f"/federation/console?account_id={A}&role_name=Admin&account_%C4%B1d={B}"
+        f"&account.id={B}", "portal.sso.us-east-1.amazonaws.com"),
+    [att("identity-center", account=A, role="Admin", permission_set="Admin"),
+     att("identity-center", account=B, role="Admin", permission_set="Admin")])
 chunk_body = form([("account", B), ("roleName", "Dev")])
 cases["hostile-chunked"] = (
     req("POST", "/switchrole", "signin.aws.amazon.com", headers=["Transfer-Encoding: chunked"],

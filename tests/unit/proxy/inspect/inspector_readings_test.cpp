@@ -436,3 +436,73 @@ TEST(inspector_readings, a_role_name_with_a_path_is_the_role_its_arn_names) {
     ASSERT_EQ(a.size(), 1u);
     EXPECT_EQ(a[0].role_name, "Admin");
 }
+
+// A parameter name that a lenient reader takes for a sign-in field is that field: an array or
+// index suffix (qs, Rack and PHP read "account[]" and "account[0]" as "account"), a NUL that a
+// C-string reader stops at, a second percent-decoding ("%2561ccount"), an overlong UTF-8
+// encoding of an ASCII letter, a fullwidth letter (NFKC), or a non-ASCII letter that Unicode case
+// mapping turns into the ASCII one (Java's equalsIgnoreCase: U+017F 's', U+0131 and U+0130 'i',
+// U+212A 'k'), and '.' or ' ' for '_' (PHP). Each names an account the exact spelling beside it
+// does not; before, it was skipped, so the request passed as the allowed spelling's.
+TEST(inspector_readings, field_names_are_read_as_every_lenient_reader_reads_them) {
+    struct shape {
+        const char* method;
+        const char* host;
+        const char* target;
+        const char* body;
+    };
+    const char* idc = "portal.sso.us-east-1.amazonaws.com";
+    const char* signin = "signin.aws.amazon.com";
+    for (auto s : {
+             shape{"POST", signin, "/switchrole",
+                   "account=111122223333&roleName=Admin&account%5B%5D=444455556666"},
+             shape{"POST", signin, "/switchrole",
+                   "account=111122223333&roleName=Admin&account[0]=444455556666"},
+             shape{"POST", signin, "/switchrole",
+                   "account=111122223333&roleName=Admin&account%00x=444455556666"},
+             shape{"POST", signin, "/switchrole",
+                   "account=111122223333&roleName=Admin&%2561ccount=444455556666"},
+             shape{"POST", signin, "/switchrole",
+                   "account=111122223333&roleName=Admin&%C1%A1ccount=444455556666"},
+             shape{"POST", signin, "/switchrole",
+                   "account=111122223333&roleName=Admin&%EF%BD%81ccount=444455556666"},
+             shape{"POST", signin, "/switchrole",
+                   "account=111122223333&roleName=Admin&account%C4%B0d=444455556666"},
+             shape{"POST", signin, "/authenticate",
+                   "account=111122223333&username=bob&account[]=444455556666"},
+             shape{"POST", signin, "/authenticate",
+                   R"({"account":"111122223333","account\u0000":"444455556666"})"},
+             shape{"GET", idc,
+                   "/federation/console?account_id=111122223333&role_name=Admin&"
+                   "account.id=444455556666",
+                   ""},
+             shape{"GET", idc,
+                   "/federation/console?account_id=111122223333&role_name=Admin&"
+                   "account%20id=444455556666",
+                   ""},
+             shape{"GET", idc,
+                   "/federation/console?account_id=111122223333&role_name=Admin&"
+                   "account_%C4%B1d=444455556666",
+                   ""},
+             shape{"GET", idc,
+                   "/federation/console?account_id=111122223333&role_name=Admin&"
+                   "account_id%5B%5D=444455556666",
+                   ""},
+             shape{"GET", signin,
+                   "/federation?Action=getSigninToken&%C5%BFession=%7B%22sessionId%22%3A%22"
+                   "ASIAGO645SY5CWS4H4AN%22%7D",
+                   ""},
+         }) {
+        SCOPED_TRACE(std::string(s.target) + " " + s.body);
+        auto a = ci::inspect(request(s.method, s.host, s.target, s.body), {});
+        EXPECT_TRUE(names_account(a, "444455556666"));
+    }
+    // Names that merely start like a field are other fields.
+    for (const char* body : {"account=111122223333&roleName=Admin&accountName=444455556666",
+                             "account=111122223333&roleName=Admin&xaccount=444455556666",
+                             "account=111122223333&roleName=Admin&%5Baccount%5D=444455556666"}) {
+        auto a = ci::inspect(request("POST", signin, "/switchrole", body), {});
+        EXPECT_FALSE(names_account(a, "444455556666")) << body;
+        EXPECT_TRUE(names_account(a, "111122223333")) << body;
+    }
+}
