@@ -10,6 +10,24 @@ bool is_digits(std::string_view s) {
            std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+bool iam_name(std::string_view s, std::size_t min, std::size_t max) noexcept {
+    return s.size() >= min && s.size() <= max && std::all_of(s.begin(), s.end(), [](char c) {
+               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      std::string_view("_+=,.@-").find(c) != std::string_view::npos;
+           });
+}
+
+bool alias_syntax(std::string_view s) noexcept {
+    return !s.empty() && s.size() <= 63 && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-';
+    });
+}
+
+bool printable_ascii(std::string_view s) noexcept {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
 bool under(std::string_view host, std::string_view domain) {
     return host == domain || (host.size() > domain.size() && host.ends_with(domain) &&
                               host[host.size() - domain.size() - 1] == '.');
@@ -277,6 +295,16 @@ void inspection::set_account(sign_in_attempt& a, std::string_view value) const {
         return;
     }
     a.alias = detail::lower(value);
+    if (!alias_syntax(a.alias)) {
+        // Fullwidth or Arabic-Indic digits, a NUL, inner spaces, an ARN: AWS may read an account
+        // in it (Java's Long.parseLong takes digits of any script; trim() drops NUL) or refuse it.
+        if (a.parse_error.empty()) {
+            a.parse_error =
+                "account is neither a 12-digit account ID nor an account alias: "
+                "AWS's reading is unknown";
+        }
+        return;
+    }
     // The alias map is the commercial partition's: an alias is unique only within a partition,
     // so on a GovCloud or China host it names an account the map does not know (core/policy.hpp).
     if (partition_of(host_) != core::partition::aws) return;

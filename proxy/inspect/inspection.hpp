@@ -54,6 +54,18 @@ bool path_reads_two_ways(std::string_view raw_path);
 // no trailing dot, "[…]" around IPv6), or "" when it is not a host.
 std::string host_of(std::string_view value);
 
+// AWS's syntax for the names a sign-in carries, so that a value AWS could only refuse or read
+// after a normalisation of its own (trim, NFKC, digits of any script, a cut at NUL) is refused
+// here instead of judged as this inspector spells it: IAM API reference CreateRole/CreateUser
+// (RoleName, UserName: [\w+=,.@-]{1,64}), SSO Admin CreatePermissionSet (Name: 1-32 of the same),
+// STS RoleSessionName (2-64 of the same).
+bool iam_name(std::string_view s, std::size_t min, std::size_t max) noexcept;
+// An account alias as the sign-in page takes it (IAM CreateAccountAlias: [a-z0-9-], at most 63;
+// the page lowercases what is typed).
+bool alias_syntax(std::string_view s) noexcept;
+// Printable ASCII only (U+0021..U+007E): what an ARN or an IAM path may hold.
+bool printable_ascii(std::string_view s) noexcept;
+
 enum class body_kind : std::uint8_t { none, form, json, unsupported };
 
 class inspection {
@@ -148,6 +160,20 @@ class inspection {
     void set_role(sign_in_attempt& a, std::string_view role) const {
         a.role_name = std::string(role);
         a.permission_set = core::permission_set_of(role);
+        if (!role.empty() && !iam_name(role, 1, 64) && a.parse_error.empty()) {
+            a.parse_error =
+                "role name outside IAM's syntax ([\\w+=,.@-], 1-64 characters): "
+                "AWS's reading is unknown";
+        }
+    }
+    // The user a sign-in names (IAM user name, SAML RoleSessionName), refused outside its syntax.
+    static void set_user(sign_in_attempt& a, std::string_view user, std::size_t min,
+                         std::string_view what) {
+        a.user = std::string(user);
+        if (!user.empty() && !iam_name(user, min, 64) && a.parse_error.empty()) {
+            a.parse_error = std::string(what) + " outside AWS's syntax ([\\w+=,.@-], " +
+                            std::to_string(min) + "-64 characters): AWS's reading is unknown";
+        }
     }
 
     void host_label();

@@ -59,7 +59,7 @@ void inspection::iam_user_form() {
         for (auto& u : users) {
             auto a = base(sign_in_flow::iam_user, auth_phase::pre_auth, src);
             set_account(a, acct);
-            a.user = u;
+            set_user(a, u, 1, "IAM user name");
             out_.push_back(std::move(a));
         }
     }
@@ -131,7 +131,7 @@ void inspection::saml() {
                 a.account = p->account;
                 set_role(a, p->role_name);
             }
-            if (read) a.user = read->session_name;
+            if (read) set_user(a, read->session_name, 2, "SAML RoleSessionName");
             if (p) set_arn_partition(a, p->partition);
             out_.push_back(std::move(a));
         }
@@ -142,7 +142,10 @@ void inspection::saml() {
         a.account = r.role.account;
         set_role(a, r.role.role_name);
         set_arn_partition(a, r.role.partition);
-        a.user = read->session_name;
+        set_user(a, read->session_name, 2, "SAML RoleSessionName");
+        if (!printable_ascii(r.role_arn) && a.parse_error.empty()) {
+            a.parse_error = "SAML Role ARN holds a character outside printable ASCII";
+        }
         out_.push_back(std::move(a));
     }
 }
@@ -171,6 +174,11 @@ void inspection::identity_center() {
             if (!a.account) a.parse_error = "account_id is not a 12-digit account ID";
             a.role_name = r;
             a.permission_set = r;  // IdC federates by permission set name
+            if (!r.empty() && !iam_name(r, 1, 32) && a.parse_error.empty()) {
+                a.parse_error =
+                    "role_name outside the permission set name syntax "
+                    "([\\w+=,.@-], 1-32 characters): AWS's reading is unknown";
+            }
             a.portal_credentials = portal_credentials;
             out_.push_back(std::move(a));
         }
@@ -244,7 +252,16 @@ void inspection::switch_role() {
             auto a = base(sign_in_flow::switch_role, auth_phase::pre_auth, src);
             if (!acct.empty()) set_account(a, acct);
             auto p = core::parse_arn(r);
-            if (p && p->kind == core::principal_kind::role) {
+            bool role_arn = p && p->kind == core::principal_kind::role;
+            if (!a.parse_error.empty()) {
+            } else if (!printable_ascii(r)) {
+                a.parse_error = "switch role's role holds a character outside printable ASCII";
+            } else if (!role_arn && istarts_with(r, "arn:")) {
+                // arn:aws:iam:<region>:…, a user's or the root's ARN: not a role AWS assumes as
+                // this inspector reads one, whatever its last segment says.
+                a.parse_error = "switch role's role is an ARN but not an IAM role's";
+            }
+            if (role_arn) {
                 set_role(a, p->role_name);
                 set_arn_partition(a, p->partition);
                 if (acct.empty()) a.account = p->account;

@@ -320,7 +320,8 @@ cases["hostile-path-encoding"] = (
 cases["hostile-bad-escape"] = (
     req("POST", "/authenticate", "signin.aws.amazon.com",
         body="account=1111222233%zz&username=bob", ctype=FORM),
-    [att("iam-user", alias="1111222233%zz", user="bob"), att("iam-user", parse_error=True)])
+    [att("iam-user", alias="1111222233%zz", user="bob", parse_error=True),
+     att("iam-user", parse_error=True)])
 cases["hostile-multipart"] = (
     req("POST", "/authenticate", "signin.aws.amazon.com",
         ctype="multipart/form-data; boundary=XyZ",
@@ -393,7 +394,21 @@ cases["hostile-json-number-fraction"] = (
         body='{"roleName":"Dev","accountId":"%s","accountId":444455556666.4}' % A,
         ctype="application/json"),
     [att("switch-role", account=A, role="Dev"),
-     att("switch-role", alias="444455556666.4", role="Dev"), att("switch-role", parse_error=True)])
+     att("switch-role", alias="444455556666.4", role="Dev", parse_error=True),
+     att("switch-role", parse_error=True)])
+# Values outside AWS's syntax for their field (fullwidth digits, a role name cut by a NUL or
+# spelled in fullwidth letters, a role value that is an ARN but not a role's) are refused.
+cases["hostile-account-fullwidth-digits"] = (
+    req("POST", "/switchrole", "signin.aws.amazon.com", ctype=FORM,
+        body=form([("account", "４４４４５５５５６６６６"), ("roleName", "Admin")])),
+    [att("switch-role", alias="４４４４５５５５６６６６", role="Admin", parse_error=True)])
+cases["hostile-role-name-outside-syntax"] = (
+    req("POST", "/switchrole", "signin.aws.amazon.com", ctype=FORM,
+        body=f"account={A}&roleName=Admin%00&roleName=%EF%BC%A1dmin"
+        f"&roleName=arn:aws:iam:us-east-1:{B}:role/Admin"),
+    [att("switch-role", account=A, role="Admin\0", parse_error=True),
+     att("switch-role", account=A, role="Ａdmin", parse_error=True),
+     att("switch-role", account=A, role="Admin", parse_error=True)])
 cases["hostile-role-arn-other-account"] = (
     req("POST", "/switchrole", "signin.aws.amazon.com", ctype=FORM,
         body=form([("account", A), ("roleName", f"arn:aws:iam::{B}:role/Admin")])),

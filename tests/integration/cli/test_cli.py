@@ -56,7 +56,8 @@ class ExplainTest(unittest.TestCase):
 
     def test_bytes_that_are_not_utf8_are_printed_as_valid_json(self):
         # A percent-decoded alias and role, and raw bytes in the user name, that are not UTF-8:
-        # the line stays UTF-8 JSON (U+FFFD in their place) and the attempt is still judged.
+        # the line stays UTF-8 JSON (U+FFFD in their place) and the attempt is still recorded,
+        # refused as unparsable (no account or alias is spelled so).
         req = (b"POST /authenticate HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n"
                b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
                b"account=%C0%B2prod%FF&roleName=Admin%FE&username=b\xffob")
@@ -64,7 +65,7 @@ class ExplainTest(unittest.TestCase):
                            timeout=60, input=req)
         self.assertEqual(r.returncode, 0, r.stderr)
         d = json.loads(r.stdout.decode("utf-8"))  # strict: raises on any invalid byte
-        self.assertEqual((d["effect"], d["reason"]), ("deny", "unknown-alias"))
+        self.assertEqual((d["effect"], d["reason"]), ("deny", "unparsable-request"))
         self.assertIn("\ufffd", d["alias"])
         self.assertTrue(d["alias"].endswith("prod\ufffd"))
 

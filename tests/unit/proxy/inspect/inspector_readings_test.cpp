@@ -506,3 +506,83 @@ TEST(inspector_readings, field_names_are_read_as_every_lenient_reader_reads_them
         EXPECT_TRUE(names_account(a, "111122223333")) << body;
     }
 }
+
+// A value outside AWS's own syntax for its field is one whose reading at AWS is unknown: AWS may
+// refuse it, or first trim (Java's trim() drops every character up to U+0020, NUL included),
+// NFKC-normalise (fullwidth letters and digits), parse digits of any script (Java's
+// Long.parseLong reads "１１１１…" and Arabic-Indic digits) or cut it at a NUL. Such a value is
+// refused with a reason; before, "Admin\0" or "Ａdmin" passed a rule that denies the role Admin,
+// "alice smith" a rule on the user alice, and fullwidth digits were an alias nobody listed.
+// Fields: account (12 digits, 1234-5678-9012, or an alias: [a-z0-9-], at most 63), IAM role name
+// ([\w+=,.@-], 1-64, a path of printable ASCII), permission set name ([\w+=,.@-], 1-32), IAM user
+// name ([\w+=,.@-], 1-64), SAML RoleSessionName ([\w+=,.@-], 2-64); and a role value that is an
+// ARN but not a role's.
+TEST(inspector_readings, values_outside_aws_syntax_are_refused) {
+    struct shape {
+        const char* method;
+        const char* host;
+        const char* target;
+        std::string body;
+    };
+    const char* idc = "portal.sso.us-east-1.amazonaws.com";
+    const char* signin = "signin.aws.amazon.com";
+    auto saml = [](const char* role_name, const char* session) {
+        return "SAMLResponse=" + form_value(consolegate::test::b64(consolegate::test::saml_response(
+                                     {std::string("arn:aws:iam::111122223333:role/") + role_name +
+                                      ",arn:aws:iam::111122223333:saml-provider/Okta"},
+                                     session)));
+    };
+    for (const auto& s : {
+             shape{"POST", signin, "/switchrole", "account=111122223333&roleName=Admin%00"},
+             shape{"POST", signin, "/switchrole", "account=111122223333&roleName=Adm%09in"},
+             shape{"POST", signin, "/switchrole", "account=111122223333&roleName=%EF%BC%A1dmin"},
+             shape{"POST", signin, "/switchrole", "account=111122223333&roleName=Admin%2541"},
+             shape{"POST", signin, "/switchrole", "account=111122223333&roleName=ops%0A/Admin"},
+             shape{"POST", signin, "/switchrole",
+                   "account=111122223333&roleName=arn:aws:iam:us-east-1:444455556666:role/Admin"},
+             shape{"POST", signin, "/switchrole",
+                   "account=111122223333&roleArn=arn:aws:iam::444455556666:user/Admin"},
+             shape{"POST", signin, "/switchrole",
+                   "account=arn:aws:iam::444455556666:root&roleName=Admin"},
+             shape{"POST", signin, "/switchrole",
+                   "account=%EF%BC%91%EF%BC%91%EF%BC%91%EF%BC%91%EF%BC%92%EF%BC%92%EF%BC%92"
+                   "%EF%BC%92%EF%BC%93%EF%BC%93%EF%BC%93%EF%BC%93&roleName=Admin"},
+             shape{"POST", signin, "/authenticate",
+                   "account=%D9%A4%D9%A4%D9%A4%D9%A4%D9%A5%D9%A5%D9%A5%D9%A5%D9%A6%D9%A6%D9%A6"
+                   "%D9%A6&username=bob"},
+             shape{"POST", signin, "/authenticate", "account=444455556666%00&username=bob"},
+             shape{"POST", signin, "/authenticate", "account=444455556666%0B&username=bob"},
+             shape{"POST", signin, "/authenticate", "account=4444+5555+6666&username=bob"},
+             shape{"POST", signin, "/authenticate", "account=acme-prod&username=bob%00"},
+             shape{"POST", signin, "/authenticate", "account=acme-prod&username=b%C5%BFob"},
+             shape{"GET", idc, "/federation/console?account_id=111122223333&role_name=Admin%00",
+                   ""},
+             shape{"GET", idc, "/federation/console?account_id=111122223333&role_name=Admin+Ops",
+                   ""},
+             shape{"POST", signin, "/saml", saml("%EF%BC%A1dmin", "alice")},
+             shape{"POST", signin, "/saml", saml("Adm&#9;in", "alice")},
+             shape{"POST", signin, "/saml", saml("Admin", "alice smith")},
+             shape{"POST", signin, "/saml", saml("Admin", "alice&#x2003;")},
+         }) {
+        SCOPED_TRACE(std::string(s.target) + " " + s.body);
+        auto a = ci::inspect(request(s.method, s.host, s.target, s.body), {});
+        ASSERT_FALSE(a.empty());
+        EXPECT_TRUE(refused(a));
+    }
+    // AWS's own spellings are read as before.
+    for (const auto& s : {
+             shape{"POST", signin, "/switchrole",
+                   "account=1111-2222-3333&roleName=/ops/team/Admin.Role%2B%3D%2C%40_-1"},
+             shape{"POST", signin, "/switchrole", "account=Acme-Prod&roleName=Admin"},
+             shape{"POST", signin, "/authenticate",
+                   "account=111122223333&username=bob.smith%2Bops%40example.com"},
+             shape{"GET", idc,
+                   "/federation/console?account_id=111122223333&role_name=Admin%2BOps_1", ""},
+             shape{"POST", signin, "/saml", saml("Admin", "alice.smith@example.com")},
+         }) {
+        SCOPED_TRACE(std::string(s.target) + " " + s.body);
+        auto a = ci::inspect(request(s.method, s.host, s.target, s.body), {});
+        ASSERT_FALSE(a.empty());
+        EXPECT_FALSE(refused(a));
+    }
+}
