@@ -35,6 +35,13 @@ std::string_view namespace_uri(const pugi::xml_node& n) {
     return {};
 }
 
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
 int b64_value(char c) noexcept {
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -102,6 +109,65 @@ pugi::xml_node next_element(pugi::xml_node n) {
     return n;
 }
 
+// XML 1.0 section 2.2, Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] |
+// [#x10000-#x10FFFF].
+bool xml_char(std::uint64_t c) noexcept {
+    return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
+           (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
+}
+
+// What a conforming XML 1.0 parser refuses in the bytes but pugixml reads (it checks neither):
+// a raw control character (section 2.2) and a character reference to a character that is not a
+// Char (section 4.1, WFC: Legal Character). pugixml turns "&#0;" into a NUL that ends the value
+// it hands out, so "<provider>,<role>&#0;x" read as that role. A reference inside a comment or
+// CDATA section is text there, and refused all the same: no IdP writes one.
+const char* illegal_character(std::string_view xml) noexcept {
+    for (std::size_t i = 0; i < xml.size(); ++i) {
+        auto c = static_cast<unsigned char>(xml[i]);
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            return "SAML response holds a control character XML forbids";
+        }
+        if (c != '&' || i + 2 >= xml.size() || xml[i + 1] != '#') continue;
+        bool hex = xml[i + 2] == 'x';
+        std::size_t j = i + (hex ? 3 : 2);
+        std::uint64_t v = 0;
+        std::size_t digits = 0;
+        for (; j < xml.size() && xml[j] != ';'; ++j, ++digits) {
+            int d = hex ? hex_value(xml[j]) : (xml[j] >= '0' && xml[j] <= '9' ? xml[j] - '0' : -1);
+            if (d < 0) return "SAML response holds a malformed character reference";
+            if (v <= 0x10FFFF) v = v * (hex ? 16 : 10) + static_cast<std::uint64_t>(d);
+        }
+        if (j == xml.size() || digits == 0 || !xml_char(v)) {
+            return "SAML response references a character XML forbids";
+        }
+    }
+    return nullptr;
+}
+
+// Attributes of one element named twice (XML 1.0 section 3.1, WFC: Unique Att Spec): pugixml
+// keeps both and answers the first, a lenient reader may take the last.
+bool repeated_attribute(const pugi::xml_node& n) {
+    std::vector<std::string_view> names;
+    for (auto a = n.first_attribute(); a; a = a.next_attribute()) names.emplace_back(a.name());
+    std::sort(names.begin(), names.end());
+    return std::adjacent_find(names.begin(), names.end()) != names.end();
+}
+
+// The XML declaration, if any: version 1.0 (1.1 has other characters and line ends) and an
+// encoding that is UTF-8 or its subset US-ASCII, the bytes this reader decodes.
+const char* unread_declaration(const pugi::xml_document& doc) {
+    for (auto c = doc.first_child(); c; c = c.next_sibling()) {
+        if (c.type() != pugi::node_declaration) continue;
+        std::string_view version = c.attribute("version").value();
+        if (version != "1.0") return "SAML response is not XML 1.0";
+        auto enc = detail::lower(c.attribute("encoding").value());
+        if (!enc.empty() && enc != "utf-8" && enc != "utf8" && enc != "us-ascii") {
+            return "SAML response declares an encoding other than UTF-8";
+        }
+    }
+    return nullptr;
+}
+
 }  // namespace
 
 std::optional<std::string> decode_base64(std::string_view text, std::size_t max_out) {
@@ -153,20 +219,38 @@ std::optional<saml_read> read_saml_xml(std::string_view xml, const saml_limits& 
         set_why(why, "SAML response is over the size cap");
         return std::nullopt;
     }
+    if (auto bad = illegal_character(xml)) {
+        set_why(why, bad);
+        return std::nullopt;
+    }
     pugi::xml_document doc;
     // parse_doctype only so a DOCTYPE becomes a node we can refuse; pugixml never expands
     // internal or external entities (unknown references stay literal text) in any mode.
-    auto flags = pugi::parse_default | pugi::parse_doctype | pugi::parse_comments;
+    // parse_declaration, parse_pi and parse_fragment to check the declaration and what stands
+    // beside the root (without parse_fragment, text there is dropped unseen).
+    auto flags = pugi::parse_default | pugi::parse_doctype | pugi::parse_comments |
+                 pugi::parse_declaration | pugi::parse_pi | pugi::parse_fragment;
     auto res = doc.load_buffer(xml.data(), xml.size(), flags, pugi::encoding_utf8);
     if (!res) {
         set_why(why, std::string("SAML response is not well-formed XML: ") + res.description());
         return std::nullopt;
     }
+    std::size_t elements = 0;
     for (auto c = doc.first_child(); c; c = c.next_sibling()) {
         if (c.type() == pugi::node_doctype) {
             set_why(why, "SAML response carries a DTD (refused: entities are never expanded)");
             return std::nullopt;
         }
+        // XML 1.0 section 2.1: one root element, then only comments, PIs and white space.
+        if (c.type() == pugi::node_element) ++elements;
+        if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata || elements > 1) {
+            set_why(why, "SAML response has content beside its root element");
+            return std::nullopt;
+        }
+    }
+    if (auto bad = unread_declaration(doc)) {
+        set_why(why, bad);
+        return std::nullopt;
     }
     auto root = doc.document_element();
     if (!root || local_name(root) != "Response") {
@@ -178,6 +262,10 @@ std::optional<saml_read> read_saml_xml(std::string_view xml, const saml_limits& 
     std::vector<pugi::xml_node> role_attributes;
     std::vector<pugi::xml_node> session_attributes;
     for (auto n = root; n; n = next_element(n)) {
+        if (repeated_attribute(n)) {
+            set_why(why, "SAML response gives an element the same attribute twice");
+            return std::nullopt;
+        }
         auto ln = local_name(n);
         if (ln == "EncryptedAssertion") {
             set_why(why, "SAML response has an encrypted assertion the gateway cannot read");

@@ -183,3 +183,57 @@ TEST(saml, a_second_role_attribute_spelled_differently_is_refused) {
     EXPECT_FALSE(read(xml, &why));
     EXPECT_NE(why.find("more than once"), std::string::npos) << why;
 }
+
+// Documents a conforming XML 1.0 parser (Java's, AWS's) refuses but pugixml reads: a character
+// reference to a character XML forbids (&#0; also cut pugixml's value at the NUL, so
+// "<provider>,<role>&#0;x" read as that role), a raw control character, an attribute given twice
+// (pugixml takes the first, other readers the last), text or a second element after the root,
+// XML 1.1 (other characters and line ends), or a declared encoding other than UTF-8 (read here as
+// UTF-8 regardless). A reader that accepts them may read another role; each is refused.
+TEST(saml, documents_a_conforming_parser_refuses_are_refused) {
+    const std::string ok = saml_response({std::string(role_a) + "," + prov_a}, "alice");
+    std::string why;
+    ASSERT_TRUE(read(ok, &why)) << why;
+    auto replaced = [&](const std::string& from, const std::string& to) {
+        auto x = ok;
+        auto pos = x.find(from);
+        EXPECT_NE(pos, std::string::npos) << from;
+        if (pos != std::string::npos) x.replace(pos, from.size(), to);
+        return x;
+    };
+    const std::string value = std::string(role_a) + "," + prov_a;
+    const std::string role_attr = "Name=\"https://aws.amazon.com/SAML/Attributes/Role\"";
+    std::string decl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+    for (const auto& x : {
+             replaced(value, std::string(prov_a) + "," + role_a + "&#0;x"),
+             replaced(">alice<", ">alice&#0;bob<"),
+             replaced(">alice<", ">alice&#x0;<"),
+             replaced(">alice<", ">ali&#1;ce<"),
+             replaced(">alice<", ">alice&#xFFFE;<"),
+             replaced(">alice<", ">alice&#xD800;<"),
+             replaced(">alice<", ">alice&#99999999999;<"),
+             replaced(">alice<", std::string(">ali\x01"
+                                             "ce<")),
+             replaced(role_attr, role_attr + " Name=\"x\""),
+             ok + "junk",
+             ok + "<Response/>",
+             replaced(decl, "<?xml version=\"1.1\" encoding=\"UTF-8\"?>"),
+             replaced(decl, "<?xml version=\"1.0\" encoding=\"UTF-16\"?>"),
+             replaced(decl, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"),
+         }) {
+        SCOPED_TRACE(x);
+        EXPECT_FALSE(read(x, &why));
+    }
+    // What XML allows still reads: references to allowed characters, a comment or a processing
+    // instruction after the root, the encoding in any case or none, single quotes.
+    for (const auto& x : {
+             replaced(">alice<", ">ali&#99;e<"),
+             ok + "\n<!-- end -->\n<?x y?>\n",
+             replaced(decl, "<?xml version='1.0' encoding='utf-8'?>"),
+             replaced(decl, "<?xml version=\"1.0\"?>"),
+             replaced(decl, ""),
+         }) {
+        SCOPED_TRACE(x);
+        EXPECT_TRUE(read(x, &why)) << why;
+    }
+}
