@@ -225,7 +225,14 @@ void inspection::read_body(bool signin_path, sign_in_flow flow) {
     bool foreign_charset = std::any_of(ctypes.begin(), ctypes.end(),
                                        [](std::string_view c) { return !utf8_charset(c); });
     auto body = detail::trim(req_.body);
-    if (encoded || conflicting || foreign_charset) {
+    // Raw NUL bytes or a byte-order mark: UTF-16/32 text, or UTF-8 behind a BOM, which a reader
+    // that detects the encoding (Jackson does, for JSON) or drops the mark (.NET's StreamReader)
+    // reads as other names and values than this inspector does ("\uFEFFaccount").
+    bool not_plain_utf8 = req_.body.find('\0') != std::string_view::npos ||
+                          req_.body.starts_with("\xEF\xBB\xBF") ||
+                          req_.body.starts_with("\xFE\xFF") || req_.body.starts_with("\xFF\xFE");
+    body_undecodable_ = encoded || foreign_charset || not_plain_utf8;
+    if (encoded || conflicting || foreign_charset || not_plain_utf8) {
         body_ = body_kind::unsupported;
     } else if (json_media_type(ctype) || (ctype.empty() && body.starts_with("{"))) {
         body_ = body_kind::json;
@@ -259,7 +266,8 @@ void inspection::read_body(bool signin_path, sign_in_flow flow) {
         }
     } else if (signin_path) {
         fail(flow, auth_phase::pre_auth, "body",
-             "request body encoding (Content-Type/Content-Encoding/charset) is not readable");
+             "request body encoding (Content-Type/Content-Encoding/charset, UTF-16/32 or a "
+             "byte-order mark) is not readable");
     }
 }
 

@@ -201,6 +201,9 @@ class inspection {
     std::vector<param> params_;
     body_kind body_ = body_kind::none;
     std::string body_error_;
+    // The body's bytes are not the text they encode (Content-Encoding, a charset other than
+    // UTF-8, UTF-16/32 or a BOM): neither read structurally nor searchable as text.
+    bool body_undecodable_ = false;
     bool bad_escape_ = false;
     // Every distinct identity the request's aws-userInfo cookies name (for ams_change and aws
     // login's authorize step): a browser may send several, and AWS may act on any of them.

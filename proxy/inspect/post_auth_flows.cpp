@@ -89,7 +89,7 @@ void inspection::ams() {
     if (opt_.ams_change_type_ids.empty()) return;
     std::vector<std::pair<std::string, std::string>> found;  // value, source
     for (auto& p : params_) {
-        if (iequals(p.name, "ChangeTypeId")) found.emplace_back(p.value, p.where + ":ChangeTypeId");
+        if (name_is(p.name, "ChangeTypeId")) found.emplace_back(p.value, p.where + ":ChangeTypeId");
     }
     std::string_view xtarget;
     for (auto v : detail::header_values(req_, "x-amz-target")) xtarget = v;
@@ -109,6 +109,13 @@ void inspection::ams() {
     if (req_.body_truncated) {
         fail(sign_in_flow::ams_change, auth_phase::post_auth, "body",
              "change request body over the inspection cap");
+        return;
+    }
+    // A body this inspector cannot decode hides the change type from the text search below too;
+    // AWS may decode it (SDK request compression, Jackson's encoding detection).
+    if (body_undecodable_) {
+        fail(sign_in_flow::ams_change, auth_phase::post_auth, "body",
+             "change request body in an encoding the gateway does not read");
         return;
     }
     // Fail closed on shapes we did not parse: a change-request call whose text names a guarded

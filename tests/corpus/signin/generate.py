@@ -252,6 +252,12 @@ cases["ams-create-rfc"] = (
         "X-Amz-Target: AWSManagedServicesChangeManagement.CreateRfc"], body=json.dumps(rfc),
         ctype="application/x-amz-json-1.1"),
     [att("ams-change", "post-auth", change_type="ct-1opjmhuddw194")])
+# The same change request in UTF-16 (Jackson detects the encoding): unreadable, refused.
+cases["ams-create-rfc-utf16"] = (
+    req("POST", "/", "amscm.us-east-1.amazonaws.com", headers=[
+        "X-Amz-Target: AWSManagedServicesChangeManagement.CreateRfc"],
+        body="".join(c + "\0" for c in json.dumps(rfc)), ctype="application/x-amz-json-1.1"),
+    [att("ams-change", "post-auth", parse_error=True)])
 wrapped = {"operation": "CreateRfc", "contentString": json.dumps(
     {"ChangeTypeId": "CT-3RD4781C2NNHP", "ChangeTypeVersion": "1.0"})}
 cases["ams-console-wrapped-rfc"] = (
@@ -328,6 +334,11 @@ cases["hostile-bad-escape"] = (
         body="account=1111222233%zz&username=bob", ctype=FORM),
     [att("iam-user", alias="1111222233%zz", user="bob", parse_error=True),
      att("iam-user", parse_error=True)])
+# A body behind a byte-order mark: a reader that drops it reads the first account too.
+cases["hostile-form-byte-order-mark"] = (
+    req("POST", "/authenticate", "signin.aws.amazon.com",
+        body=f"\ufeffaccount={B}&account={A}&username=bob", ctype=FORM),
+    [att("iam-user", parse_error=True)])
 cases["hostile-multipart"] = (
     req("POST", "/authenticate", "signin.aws.amazon.com",
         ctype="multipart/form-data; boundary=XyZ",

@@ -586,3 +586,22 @@ TEST(inspector_readings, values_outside_aws_syntax_are_refused) {
         EXPECT_FALSE(refused(a));
     }
 }
+
+// A sign-in body behind a byte-order mark or holding NUL bytes (UTF-16 or UTF-32 text) is read
+// otherwise by a reader that drops the mark (.NET's StreamReader) or detects the encoding
+// (Jackson, for JSON): "<BOM>account=<other>&account=<allowed>" was the allowed account alone
+// here (the first name was "\uFEFFaccount"), the other one first to such a reader. Refused.
+TEST(inspector_readings, sign_in_bodies_that_are_not_plain_utf8_are_refused) {
+    std::string utf16;
+    for (char c : std::string("account=444455556666&roleName=Admin")) utf16 += std::string{c, '\0'};
+    for (const auto& body :
+         {std::string("\xEF\xBB\xBF") + "account=444455556666&account=111122223333&username=bob",
+          std::string("\xFF\xFE") + utf16, utf16,
+          std::string("account=111122223333&username=bob&x=") + std::string(1, '\0')}) {
+        for (const char* path : {"/authenticate", "/switchrole"}) {
+            auto a = ci::inspect(request("POST", "signin.aws.amazon.com", path, body), {});
+            ASSERT_FALSE(a.empty()) << path;
+            EXPECT_TRUE(refused(a)) << path;
+        }
+    }
+}

@@ -587,3 +587,31 @@ TEST(inspector, an_arn_of_another_partition_than_the_host_fails_closed) {
     EXPECT_EQ(gov[0].account->str(), "111122223333");
     EXPECT_NE(commercial[0].parse_error, "");
 }
+
+// A change request whose body the inspector cannot decode (a Content-Encoding, UTF-16 or UTF-32
+// text, a charset other than UTF-8) hides its change type from both the structural read and the
+// text search; AWS may decode it (SDK request compression, Jackson's encoding detection), so it
+// fails closed. Before, a gzip or UTF-16 CreateRfc for a guarded change type was no sign-in.
+TEST(inspector, change_request_body_it_cannot_decode_fails_closed) {
+    const std::string json = R"({"ChangeTypeId":"ct-1opjmhuddw194"})";
+    std::string utf16 = "\xFF\xFE";
+    for (char c : json) utf16 += std::string{c, '\0'};
+    struct shape {
+        std::string body;
+        const char* header;
+        const char* value;
+    };
+    for (const auto& s :
+         {shape{"\x1f\x8b\x08\x00junk", "Content-Encoding", "gzip"},
+          shape{utf16, "Content-Type", "application/x-amz-json-1.1"},
+          shape{utf16.substr(2), "Content-Type", "application/x-amz-json-1.1"},
+          shape{json, "Content-Type", "application/x-amz-json-1.1; charset=utf-16"}}) {
+        auto v = request("POST", "amscm.us-east-1.amazonaws.com", "/", s.body);
+        v.headers.emplace_back("X-Amz-Target", "AWSManagedServicesChangeManagement.CreateRfc");
+        v.headers.emplace_back(s.header, s.value);
+        auto a = ci::inspect(v, {});
+        ASSERT_FALSE(a.empty()) << s.value;
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::ams_change);
+        EXPECT_FALSE(a[0].parse_error.empty());
+    }
+}
