@@ -290,14 +290,25 @@ std::vector<std::string> inspection::values(std::initializer_list<std::string_vi
     return out;
 }
 
-void inspection::set_account(sign_in_attempt& a, std::string_view value) const {
-    // The console prints IDs as 1234-5678-9012 and the sign-in form accepts that spelling.
-    std::string digits;
-    if (value.size() == 14 && value[4] == '-' && value[9] == '-') {
-        digits = std::string(value.substr(0, 4)) + std::string(value.substr(5, 4)) +
-                 std::string(value.substr(10));
-        value = digits;
+std::vector<std::string> account_readings(std::vector<std::string> values) {
+    std::vector<std::string> out;
+    auto add = [&](std::string v) {
+        if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(std::move(v));
+    };
+    for (auto& v : values) {
+        // The console prints IDs as 1234-5678-9012 and the sign-in form accepts that spelling;
+        // it is also a valid alias (IAM CreateAccountAlias: [a-z0-9] and single '-'), which any
+        // account may hold, and which of the two AWS takes is not documented: both are judged.
+        if (v.size() == 14 && v[4] == '-' && v[9] == '-' && is_digits(v.substr(0, 4)) &&
+            is_digits(v.substr(5, 4)) && is_digits(v.substr(10))) {
+            add(v.substr(0, 4) + v.substr(5, 4) + v.substr(10));
+        }
+        add(std::move(v));
     }
+    return out;
+}
+
+void inspection::set_account(sign_in_attempt& a, std::string_view value) const {
     if (auto id = core::account_id::parse(value)) {
         a.account = id;
         return;

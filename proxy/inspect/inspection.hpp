@@ -33,6 +33,9 @@ std::string_view console_domain_of(std::string_view host);
 std::string_view site_domain_of(std::string_view host);
 
 bool is_digits(std::string_view s);
+// Every reading of the account values a request names, each once: a dashed ID
+// ("1111-2222-3333") is the ID and also an alias.
+std::vector<std::string> account_readings(std::vector<std::string> values);
 bool under(std::string_view host, std::string_view domain);
 // The label(s) in front of `domain`, or "" when host is the domain itself.
 std::string_view labels_before(std::string_view host, std::string_view domain);

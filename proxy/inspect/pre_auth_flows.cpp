@@ -14,10 +14,12 @@ void inspection::host_label() {
         if (under(h, signin_domain_of(h))) {
             auto label = first_label(labels_before(h, signin_domain_of(h)));
             if (!label.empty() && !is_region(label)) {
-                auto a = base(sign_in_flow::iam_user, auth_phase::pre_auth, "host");
-                a.host = h;
-                set_account(a, label);
-                out_.push_back(std::move(a));
+                for (auto& reading : account_readings({std::string(label)})) {
+                    auto a = base(sign_in_flow::iam_user, auth_phase::pre_auth, "host");
+                    a.host = h;
+                    set_account(a, reading);
+                    out_.push_back(std::move(a));
+                }
             }
         }
         bool odd_shape = false;
@@ -55,7 +57,7 @@ void inspection::iam_user_form() {
         src = "host";
     }
     if (users.empty()) users.emplace_back();
-    for (auto& acct : accounts) {
+    for (auto& acct : account_readings(std::move(accounts))) {
         for (auto& u : users) {
             auto a = base(sign_in_flow::iam_user, auth_phase::pre_auth, src);
             set_account(a, acct);
@@ -247,7 +249,7 @@ void inspection::switch_role() {
     }
     if (accounts.empty()) accounts.emplace_back();
     if (roles.empty()) roles.emplace_back();
-    for (auto& acct : accounts) {
+    for (auto& acct : account_readings(std::move(accounts))) {
         for (auto& r : roles) {
             auto a = base(sign_in_flow::switch_role, auth_phase::pre_auth, src);
             if (!acct.empty()) set_account(a, acct);

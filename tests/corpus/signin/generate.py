@@ -90,7 +90,8 @@ cases["iam-user-authenticate-json"] = (
     req("POST", "/authenticate", "signin.aws.amazon.com", body=json.dumps(
         {"account": "1111-2222-3333", "username": "bob", "password": "x"}),
         ctype="application/json"),
-    [att("iam-user", account=A, user="bob")])
+    # The dashed ID is also a valid alias another account may hold: both readings are judged.
+    [att("iam-user", account=A, user="bob"), att("iam-user", alias="1111-2222-3333", user="bob")])
 cases["iam-user-authenticate-no-account"] = (
     req("POST", "/authenticate", "signin.aws.amazon.com",
         body=form([("username", "bob"), ("password", "x")]), ctype=FORM),

@@ -605,3 +605,28 @@ TEST(inspector_readings, sign_in_bodies_that_are_not_plain_utf8_are_refused) {
         }
     }
 }
+
+// "1111-2222-3333" is the console's spelling of account 111122223333 and also a valid account
+// alias (IAM CreateAccountAlias: [a-z0-9] and single '-', 3-63), which another account may hold;
+// which of the two AWS's sign-in takes is not documented. Both readings are judged: the account,
+// and the alias (unknown unless the alias map names it). Before, the ID alone, so the account
+// that holds that alias was never judged.
+TEST(inspector_readings, a_dashed_account_id_is_also_an_alias) {
+    ci::options opt;
+    opt.aliases.emplace("1111-2222-3333", *core::account_id::parse("444455556666"));
+    for (const auto& [host, target, body] :
+         std::vector<std::tuple<std::string, std::string, std::string>>{
+             {"signin.aws.amazon.com", "/authenticate", "account=1111-2222-3333&username=bob"},
+             {"signin.aws.amazon.com", "/switchrole", "account=1111-2222-3333&roleName=Admin"},
+             {"1111-2222-3333.signin.aws.amazon.com", "/console", ""}}) {
+        SCOPED_TRACE(host + target);
+        auto a = ci::inspect(request(body.empty() ? "GET" : "POST", host, target, body), opt);
+        EXPECT_TRUE(names_account(a, "111122223333"));
+        EXPECT_TRUE(names_account(a, "444455556666"));
+        EXPECT_FALSE(refused(a));
+        auto b = ci::inspect(request(body.empty() ? "GET" : "POST", host, target, body), {});
+        EXPECT_TRUE(std::any_of(b.begin(), b.end(), [](const core::sign_in_attempt& x) {
+            return !x.account && x.alias == "1111-2222-3333";
+        }));
+    }
+}
