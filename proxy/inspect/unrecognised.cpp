@@ -34,8 +34,10 @@ bool unrecognised_sign_in_request(const core::http_request_view& req) {
         return false;
     auto target = req.target.substr(0, req.target.find('#'));
     auto q = target.find('?');
+    // A body is data whatever the method (a GET with a body is read by servers that read one).
     bool carries_data =
-        (q != std::string_view::npos && q + 1 < target.size()) ||
+        (q != std::string_view::npos && q + 1 < target.size()) || !req.body.empty() ||
+        req.body_truncated ||
         !(detail::iequals(req.method, "GET") || detail::iequals(req.method, "HEAD") ||
           detail::iequals(req.method, "OPTIONS"));
     if (!carries_data) return false;

@@ -66,3 +66,21 @@ TEST(unrecognised, fips_and_oauth_sign_in_hosts_are_counted_too) {
     EXPECT_FALSE(unrecognised("POST", "evilsignin-fips.amazonaws-us-gov.com", "/v9/x"));
     EXPECT_FALSE(unrecognised("POST", "a.b.oauth.signin.aws", "/v9/x"));
 }
+
+// A body carries data whatever the method: a GET, HEAD or OPTIONS with a body to an unknown
+// sign-in path is counted (before, only the method and the query were looked at).
+TEST(unrecognised, a_body_carries_data_whatever_the_method) {
+    for (auto method : {"GET", "HEAD", "OPTIONS"}) {
+        core::http_request_view v;
+        v.method = method;
+        v.host = "signin.aws.amazon.com";
+        v.target = "/v9/brand-new";
+        v.body = "account=444455556666";
+        EXPECT_TRUE(ci::unrecognised_sign_in_request(v)) << method;
+        v.body = {};
+        v.body_truncated = true;
+        EXPECT_TRUE(ci::unrecognised_sign_in_request(v)) << method;
+        v.body_truncated = false;
+        EXPECT_FALSE(ci::unrecognised_sign_in_request(v)) << method;
+    }
+}
