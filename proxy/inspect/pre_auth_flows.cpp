@@ -71,8 +71,10 @@ void inspection::iam_user_form() {
 // known after authentication (aws-userInfo).
 void inspection::root() {
     auto actions = values({"action"}, nullptr);
+    // Compared as parameter names are (name_is): an action a lenient reader takes for root's
+    // ("resolveAccountType\0", "authenticateRoot[]", Unicode case mapping) is root's.
     bool is_root = std::any_of(actions.begin(), actions.end(), [](const std::string& a) {
-        return iequals(a, "resolveAccountType") || iequals(a, "authenticateRoot");
+        return name_is(a, "resolveAccountType") || name_is(a, "authenticateRoot");
     });
     if (!is_root) return;
     std::string src;
@@ -81,6 +83,12 @@ void inspection::root() {
     for (auto& e : emails) {
         auto a = base(sign_in_flow::root, auth_phase::pre_auth, src.empty() ? "form:action" : src);
         a.user = e;
+        // `users` rules match the e-mail: one with a character outside printable ASCII (NUL and
+        // controls trim() drops, spaces, NBSP, a fullwidth '@' NFKC makes ASCII) has no known
+        // reading at AWS.
+        if (!printable_ascii(e)) {
+            a.parse_error = "root e-mail outside printable ASCII: AWS's reading is unknown";
+        }
         out_.push_back(std::move(a));
     }
 }

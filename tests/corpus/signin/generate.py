@@ -287,10 +287,12 @@ cases["hostile-percent-encoding"] = (
     req("POST", "/authenticate", "signin.aws.amazon.com",
         body="account=%34%34%34%34%35%35%35%35%36%36%36%36&username=b%6Fb&password=x", ctype=FORM),
     [att("iam-user", account=B, user="bob")])
+# A form's '+' is a space (an e-mail cannot hold one, so it is refused: a reader that takes '+'
+# literally reads another address); '%2B' is '+'.
 cases["hostile-plus"] = (
     req("POST", "/signin", "signin.aws.amazon.com",
         body="action=resolveAccountType&email=root+admin%2Btag%40example.com", ctype=FORM),
-    [att("root", user="root admin+tag@example.com")])
+    [att("root", user="root admin+tag@example.com", parse_error=True)])
 cases["hostile-host-case-port-trailing-dot"] = (
     req("POST", "/Authenticate", "SIGNIN.Aws.Amazon.COM.:443",
         body=form([("account", A), ("username", "bob")]), ctype=FORM),

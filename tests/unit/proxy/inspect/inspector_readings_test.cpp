@@ -630,3 +630,31 @@ TEST(inspector_readings, a_dashed_account_id_is_also_an_alias) {
         }));
     }
 }
+
+// Root sign-in names only an e-mail, which `users` rules match. An e-mail with a character outside
+// printable ASCII (a NUL or control character Java's trim() drops, a space, NBSP, a fullwidth '@'
+// NFKC makes ASCII) is refused: before, "ceo@example.com%00" passed a rule denying
+// ceo@example.com as an unknown account. An action a lenient reader takes for root's
+// ("resolveAccountType%00", other case) is root's: before, it was no sign-in at all.
+TEST(inspector_readings, root_e_mails_and_actions_are_read_as_aws_could_read_them) {
+    for (const char* email : {"ceo@example.com%00", "ceo@example.com%0B", "ceo%EF%BC%A0example.com",
+                              "%C2%A0ceo@example.com", "ceo+x@example.com"}) {
+        auto a = ci::inspect(request("POST", "signin.aws.amazon.com", "/signin",
+                                     std::string("action=resolveAccountType&email=") + email),
+                             {});
+        ASSERT_EQ(a.size(), 1u) << email;
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::root);
+        EXPECT_TRUE(refused(a)) << email;
+    }
+    for (const char* action : {"resolveAccountType%00", "RESOLVEACCOUNTTYPE",
+                               "authenticateRoot%5B%5D", "authent%C4%B1cateRoot"}) {
+        auto a =
+            ci::inspect(request("POST", "signin.aws.amazon.com", "/signin",
+                                std::string("action=") + action + "&email=ceo%2Btag@example.com"),
+                        {});
+        ASSERT_EQ(a.size(), 1u) << action;
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::root) << action;
+        EXPECT_EQ(a[0].user, "ceo+tag@example.com");
+        EXPECT_FALSE(refused(a)) << action;
+    }
+}
