@@ -658,3 +658,34 @@ TEST(inspector_readings, root_e_mails_and_actions_are_read_as_aws_could_read_the
         EXPECT_FALSE(refused(a)) << action;
     }
 }
+
+// A body is read whatever the method: servers that route sign-in by path read a PUT, PATCH,
+// DELETE, HEAD, OPTIONS or GET body as they read a POST's, so every flow's fields in it are
+// judged (the method decides only whether a request naming nothing is refused).
+TEST(inspector_readings, bodies_are_read_whatever_the_method) {
+    const std::string saml =
+        "SAMLResponse=" + form_value(consolegate::test::b64(consolegate::test::saml_response(
+                              {"arn:aws:iam::444455556666:role/Admin,"
+                               "arn:aws:iam::444455556666:saml-provider/Okta"},
+                              "alice")));
+    struct shape {
+        const char* host;
+        const char* target;
+        std::string body;
+    };
+    for (const char* method : {"PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "GET"}) {
+        for (const auto& s : {
+                 shape{"signin.aws.amazon.com", "/authenticate", "account=444455556666"},
+                 shape{"signin.aws.amazon.com", "/switchrole", "account=444455556666&roleName=A"},
+                 shape{"signin.aws.amazon.com", "/saml", saml},
+                 shape{"signin.aws.amazon.com", "/federation",
+                       "Action=getSigninToken&Session=%7B%22sessionId%22%3A%22"
+                       "ASIAGO645SY5CWS4H4AN%22%7D"},
+                 shape{"portal.sso.us-east-1.amazonaws.com", "/federation/console",
+                       "account_id=444455556666&role_name=A"},
+             }) {
+            auto a = ci::inspect(request(method, s.host, s.target, s.body), {});
+            EXPECT_TRUE(names_account(a, "444455556666")) << method << " " << s.target;
+        }
+    }
+}
