@@ -337,9 +337,20 @@ std::vector<sign_in_attempt> inspection::run() {
     bool is_switch = (aws_host() || on_signin) && last_seg("switchrole");
     // The access portal's federation path at a sign-in address under another name is judged as
     // the portal's (the portals share front ends with names the gateway cannot list).
-    bool is_idc = (core::is_access_portal_api_host(host_) || at_signin_address_) &&
-                  segs_.size() >= 2 && segs_[0] == "federation" &&
-                  (segs_[1] == "console" || segs_[1] == "credentials");
+    // Also a path a lenient router takes for /federation/console or /federation/credentials: a
+    // segment compared as names are (a NUL or white space it trims, fullwidth and case-mapped
+    // letters), or without an extension (Spring's suffix pattern matching), anywhere in the path
+    // (a version prefix). identity_center() judges every such path as credentials.
+    auto seg_is = [](std::string_view seg, std::string_view word) {
+        return name_is(seg, word) || name_is(seg.substr(0, seg.find('.')), word);
+    };
+    bool federation_path = false;
+    for (std::size_t i = 0; i + 1 < segs_.size(); ++i) {
+        federation_path = federation_path ||
+                          (seg_is(segs_[i], "federation") && (seg_is(segs_[i + 1], "console") ||
+                                                              seg_is(segs_[i + 1], "credentials")));
+    }
+    bool is_idc = (core::is_access_portal_api_host(host_) || at_signin_address_) && federation_path;
     auto surface = classify_surface(host_, segs_, on_signin);
     bool body_path = on_signin || is_switch || is_idc || surface != surface_endpoint::none;
     auto body_flow = surface != surface_endpoint::none ? flow_of(surface)

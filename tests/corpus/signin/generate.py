@@ -317,6 +317,12 @@ cases["hostile-param-name-case-mapped"] = (
         f"&account.id={B}", "portal.sso.us-east-1.amazonaws.com"),
     [att("identity-center", account=A, role="Admin", permission_set="Admin"),
      att("identity-center", account=B, role="Admin", permission_set="Admin")])
+# A portal path a lenient router takes for the federation API (Spring's suffix matching drops
+# ".json"; a NUL or a space is trimmed) is judged as the portal's federation.
+cases["hostile-portal-federation-suffix"] = (
+    req("GET", f"/federation/console.json?account_id={B}&role_name=Admin",
+        "portal.sso.us-east-1.amazonaws.com"),
+    [att("identity-center", account=B, role="Admin", permission_set="Admin")])
 chunk_body = form([("account", B), ("roleName", "Dev")])
 cases["hostile-chunked"] = (
     req("POST", "/switchrole", "signin.aws.amazon.com", headers=["Transfer-Encoding: chunked"],

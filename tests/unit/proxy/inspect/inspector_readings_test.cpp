@@ -689,3 +689,30 @@ TEST(inspector_readings, bodies_are_read_whatever_the_method) {
         }
     }
 }
+
+// On the access portal's API host, a path a lenient router takes for /federation/console or
+// /federation/credentials (a NUL or white space it trims, a fullwidth or case-mapped letter, an
+// extension Spring's suffix matching drops, a version prefix) is judged as the portal's
+// federation, as credentials (never the console link's leniency). Before, each was no sign-in,
+// forwarded with whatever account_id it named.
+TEST(inspector_readings, portal_federation_paths_a_lenient_router_matches_are_judged) {
+    const std::string q = "?account_id=444455556666&role_name=Admin";
+    for (const char* path :
+         {"/federation/console%00", "/federation/console%20", "/federation/console.json",
+          "/federation/%EF%BD%83onsole", "/federation/credential%C5%BF", "/v2/federation/console",
+          "/federation/console%5B%5D", "/federation%00/credentials"}) {
+        auto a = ci::inspect(
+            request("GET", "portal.sso.us-east-1.amazonaws.com", std::string(path) + q), {});
+        ASSERT_EQ(a.size(), 1u) << path;
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::identity_center) << path;
+        EXPECT_TRUE(names_account(a, "444455556666")) << path;
+        EXPECT_TRUE(a[0].portal_credentials) << path;
+    }
+    // Other portal API calls are not federation: listing an account's roles names it without
+    // signing in.
+    for (const char* path : {"/assignment/roles", "/federation-help", "/x/consolex"}) {
+        auto a = ci::inspect(
+            request("GET", "portal.sso.us-east-1.amazonaws.com", std::string(path) + q), {});
+        EXPECT_TRUE(a.empty()) << path;
+    }
+}
