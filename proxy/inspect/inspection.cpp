@@ -128,6 +128,10 @@ std::vector<std::string> path_segments(std::string_view raw_path) {
     return segs;
 }
 
+bool segment_is(std::string_view seg, std::string_view word) noexcept {
+    return name_is(seg, word) || name_is(seg.substr(0, seg.find('.')), word);
+}
+
 bool path_reads_two_ways(std::string_view raw_path) {
     if (raw_path.find('\\') != std::string_view::npos) return true;
     if (icontains(raw_path, "%2f") || icontains(raw_path, "%5c")) return true;
@@ -334,21 +338,21 @@ std::vector<sign_in_attempt> inspection::run() {
     bool on_signin = signin_host();
     bool is_saml = on_signin && first_seg("saml");
     bool is_federation = on_signin && last_seg("federation");
-    bool is_switch = (aws_host() || on_signin) && last_seg("switchrole");
+    // On a console host no catch-all reading follows (the sign-in hosts have one, below), so the
+    // path is matched as a lenient router matches it.
+    bool is_switch =
+        (aws_host() || on_signin) && !segs_.empty() && segment_is(segs_.back(), "switchrole");
     // The access portal's federation path at a sign-in address under another name is judged as
     // the portal's (the portals share front ends with names the gateway cannot list).
-    // Also a path a lenient router takes for /federation/console or /federation/credentials: a
-    // segment compared as names are (a NUL or white space it trims, fullwidth and case-mapped
-    // letters), or without an extension (Spring's suffix pattern matching), anywhere in the path
-    // (a version prefix). identity_center() judges every such path as credentials.
-    auto seg_is = [](std::string_view seg, std::string_view word) {
-        return name_is(seg, word) || name_is(seg.substr(0, seg.find('.')), word);
-    };
+    // Also a path a lenient router takes for /federation/console or /federation/credentials
+    // (segment_is), anywhere in the path (a version prefix). identity_center() judges every such
+    // path as credentials.
     bool federation_path = false;
     for (std::size_t i = 0; i + 1 < segs_.size(); ++i) {
-        federation_path = federation_path ||
-                          (seg_is(segs_[i], "federation") && (seg_is(segs_[i + 1], "console") ||
-                                                              seg_is(segs_[i + 1], "credentials")));
+        federation_path =
+            federation_path ||
+            (segment_is(segs_[i], "federation") &&
+             (segment_is(segs_[i + 1], "console") || segment_is(segs_[i + 1], "credentials")));
     }
     bool is_idc = (core::is_access_portal_api_host(host_) || at_signin_address_) && federation_path;
     auto surface = classify_surface(host_, segs_, on_signin);

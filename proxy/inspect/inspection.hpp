@@ -50,6 +50,11 @@ std::optional<core::account_id> multi_session_account(std::string_view host,
 // RFC 3986 section 5.2.4 dot-segment removal over a decoded, lowercased path; empty segments
 // dropped so "//saml/" and "/saml" read alike.
 std::vector<std::string> path_segments(std::string_view raw_path);
+// Whether a decoded, lowercased path segment is `word` to a lenient router: compared as
+// parameter names are (name_is: a NUL or white space it trims, fullwidth and case-mapped
+// letters, an array suffix), or without an extension (Spring's suffix pattern matching reads
+// "console.json" as "console").
+bool segment_is(std::string_view seg, std::string_view word) noexcept;
 // A path whose segments depend on the reader: an encoded '/' or '\\' (%2F, %5C), a raw '\\', or
 // an encoded dot-segment ("%2e%2e"), which servers split, decode and resolve in different orders.
 bool path_reads_two_ways(std::string_view raw_path);

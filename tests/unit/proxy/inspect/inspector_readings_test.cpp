@@ -716,3 +716,23 @@ TEST(inspector_readings, portal_federation_paths_a_lenient_router_matches_are_ju
         EXPECT_TRUE(a.empty()) << path;
     }
 }
+
+// The same for switch role on a console host (where no catch-all reading follows, unlike the
+// sign-in hosts): /switchrole%00, /switchrole.json and a multi-session …/switchrole%20 are switch
+// role. Before, each was no sign-in.
+TEST(inspector_readings, switch_role_paths_a_lenient_router_matches_are_judged) {
+    for (const char* path : {"/switchrole%00", "/switchrole.json", "/sessions/x/v1/switchrole%20",
+                             "/%EF%BD%93witchrole"}) {
+        for (const char* method : {"GET", "POST"}) {
+            bool get = std::string_view(method) == "GET";
+            auto a = ci::inspect(
+                request(method, "console.aws.amazon.com",
+                        std::string(path) + (get ? "?account=444455556666&roleName=A" : ""),
+                        get ? "" : "account=444455556666&roleName=A"),
+                {});
+            ASSERT_EQ(a.size(), 1u) << path;
+            EXPECT_EQ(a[0].flow, core::sign_in_flow::switch_role) << path;
+            EXPECT_TRUE(names_account(a, "444455556666")) << path;
+        }
+    }
+}
