@@ -15,8 +15,15 @@ using core::sign_in_flow;
 
 namespace {
 
+// Segments compared as a lenient router compares them (segment_is).
 bool segs_are(const std::vector<std::string>& segs, std::initializer_list<std::string_view> want) {
-    return segs.size() == want.size() && std::equal(segs.begin(), segs.end(), want.begin());
+    return segs.size() == want.size() &&
+           std::equal(segs.begin(), segs.end(), want.begin(),
+                      [](const std::string& s, std::string_view w) { return segment_is(s, w); });
+}
+
+bool first_is(const std::vector<std::string>& segs, std::string_view want) {
+    return !segs.empty() && segment_is(segs.front(), want);
 }
 
 // RFC 6749 section 4.1.3 and 6: the grants CreateOAuth2Token documents.
@@ -203,22 +210,22 @@ surface_endpoint classify_surface(std::string_view host, const std::vector<std::
         if (segs_are(segs, {"v1", "authorize"})) return surface_endpoint::oauth_authorize;
         if (segs_are(segs, {"v1", "token"})) return surface_endpoint::oauth_token;
     }
-    if (signin_host && !segs.empty() && segs.front() == "signup") {
+    if (signin_host && first_is(segs, "signup")) {
         return surface_endpoint::account_sign_up;
     }
-    if (host == "portal.aws.amazon.com" && segs.size() >= 2 && segs[0] == "billing" &&
-        segs[1] == "signup") {
+    if (host == "portal.aws.amazon.com" && segs.size() >= 2 && segment_is(segs[0], "billing") &&
+        segment_is(segs[1], "signup")) {
         return surface_endpoint::account_sign_up;
     }
     // A regional portal name is one instance's portal alone: every request to it names it.
     if (!regional_portal_instance(host).empty()) return surface_endpoint::idc_portal;
     // The access portal is the start URL and what it loads under /start; other paths of an
     // awsapps.com name belong to other AWS applications (Amazon Connect /connect, WorkDocs).
-    if (!awsapps_subdomain(host).empty() && (segs.empty() || segs.front() == "start")) {
+    if (!awsapps_subdomain(host).empty() && (segs.empty() || first_is(segs, "start"))) {
         return surface_endpoint::idc_portal;
     }
     // GovCloud's and China's shared portal hosts: the start URL is /directory/<instance>.
-    if (shared_portal_host(host) && !segs.empty() && segs.front() == "directory") {
+    if (shared_portal_host(host) && first_is(segs, "directory")) {
         return surface_endpoint::idc_portal;
     }
     if (idc_oidc_host(host) && segs_are(segs, {"device_authorization"})) {

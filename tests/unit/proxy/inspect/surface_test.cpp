@@ -356,3 +356,29 @@ TEST(surface, an_awsapps_name_of_several_labels_names_no_instance) {
     // Other applications under such a name stay what they were: not the portal.
     EXPECT_TRUE(ci::inspect(request("GET", "a.corp.awsapps.com", "/connect/ccp-v2/"), {}).empty());
 }
+
+// The surface's paths are matched as a lenient router matches them (segment_is): a NUL or white
+// space it trims, a fullwidth or case-mapped letter, an extension Spring's suffix matching drops.
+// Before, /signup%00 or /billing/signup.html was no sign-in, so account sign-up (denied by
+// default) passed, and /v1/token.json escaped the grant-type check.
+TEST(surface, paths_a_lenient_router_matches_are_the_surface_s) {
+    struct shape {
+        const char* host;
+        const char* target;
+        core::sign_in_flow flow;
+    };
+    for (auto s :
+         {shape{"signin.aws.amazon.com", "/signup%00?request_type=register",
+                core::sign_in_flow::account_sign_up},
+          shape{"signin.aws.amazon.com", "/signup.html", core::sign_in_flow::account_sign_up},
+          shape{"portal.aws.amazon.com", "/billing/signup%20", core::sign_in_flow::account_sign_up},
+          shape{"portal.aws.amazon.com", "/billing/%EF%BD%93ignup",
+                core::sign_in_flow::account_sign_up},
+          shape{"signin.us-east-1.amazonaws.com", "/v1/token.json",
+                core::sign_in_flow::cli_sign_in}}) {
+        auto a = ci::inspect(request("POST", s.host, s.target, "{}"), {});
+        EXPECT_TRUE(std::any_of(a.begin(), a.end(), [&](const core::sign_in_attempt& x) {
+            return x.flow == s.flow;
+        })) << s.target;
+    }
+}
