@@ -260,6 +260,12 @@ void inspection::read_body(bool signin_path, sign_in_flow flow) {
         body_ = body_kind::unsupported;
         return;
     }
+    if (body_ == body_kind::form && signin_path && req_.body.find(';') != std::string_view::npos) {
+        // As in the query: ';' separates parameters for some readers of a form body (Python's
+        // parse_qs before 3.9.2, old CGI libraries); browsers always encode it (%3B).
+        fail(flow, auth_phase::pre_auth, "body",
+             "';' in a sign-in form body: the parameters could be read two ways");
+    }
     if (body_ == body_kind::form) {
         detail::parse_urlencoded(req_.body, "form", params_);
     } else if (body_ == body_kind::json) {

@@ -387,6 +387,10 @@ cases["hostile-fragment-in-target"] = (
 cases["hostile-semicolon-query"] = (
     req("GET", f"/switchrole?roleName=Admin&account={A}&x=1;account={B}", "signin.aws.amazon.com"),
     [att("switch-role", account=A, role="Admin"), att("switch-role", parse_error=True)])
+cases["hostile-semicolon-body"] = (
+    req("POST", "/switchrole", "signin.aws.amazon.com",
+        body=f"roleName=Admin&x=1;account={B}&account={A}", ctype=FORM),
+    [att("switch-role", account=A, role="Admin"), att("switch-role", parse_error=True)])
 cases["hostile-duplicate-host"] = (
     req("POST", "/switchrole", "signin.aws.amazon.com",
         headers=[f"Host: {B}.signin.aws.amazon.com"],

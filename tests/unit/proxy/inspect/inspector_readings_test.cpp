@@ -736,3 +736,22 @@ TEST(inspector_readings, switch_role_paths_a_lenient_router_matches_are_judged) 
         }
     }
 }
+
+// ';' separates parameters for some readers of a form body too (HTML 4 appendix B.2.2; Python's
+// parse_qs before 3.9.2, old CGI libraries), as it does in a query; browsers and URLSearchParams
+// always encode it (%3B). "x=1;account=<other>&account=<allowed>" was the allowed account alone
+// here, the other one first to such a reader. Refused on sign-in paths, as in the query.
+TEST(inspector_readings, a_semicolon_in_a_sign_in_form_body_is_refused) {
+    for (const char* path : {"/authenticate", "/switchrole", "/federation"}) {
+        auto a = ci::inspect(request("POST", "signin.aws.amazon.com", path,
+                                     "x=1;account=444455556666&account=111122223333&roleName=A"),
+                             {});
+        ASSERT_FALSE(a.empty()) << path;
+        EXPECT_TRUE(refused(a)) << path;
+    }
+    // Encoded, it is a character of a value.
+    auto a = ci::inspect(request("POST", "signin.aws.amazon.com", "/authenticate",
+                                 "x=1%3Bb&account=111122223333&username=bob"),
+                         {});
+    EXPECT_FALSE(refused(a));
+}
