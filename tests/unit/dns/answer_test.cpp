@@ -161,17 +161,26 @@ TEST(answer, steered_records_off_the_chain_never_pass) {
     cached_answer a;
     ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
     EXPECT_EQ(get16(&a.wire[6]), 1);
-    EXPECT_EQ(get16(&a.wire[8]), 1);   // the NS stays
+    EXPECT_EQ(get16(&a.wire[8]), 0);   // beside an answer the NS RRset goes, as unbound scrubs it
     EXPECT_EQ(get16(&a.wire[10]), 0);  // the additional section goes
     const std::array<std::uint8_t, 4> real{203, 0, 113, 9};
     EXPECT_TRUE(std::search(a.wire.begin(), a.wire.end(), real.begin(), real.end()) ==
                 a.wire.end());
-    EXPECT_EQ(a.ttl_offsets.size(), 2u);
+    EXPECT_EQ(a.ttl_offsets.size(), 1u);
+    // In the answer section: a record of another type than asked is scrubbed (as unbound does);
+    // one of the type asked is refused.
     msg_builder stray(7, flag::qr | flag::ra, 1, 2, 0, 0);
     stray.question("example.com", rr_type::ns);
     stray.rr("example.com", rr_type::ns, 300, msg_builder::name_rdata("ns.example.com"));
     stray.rr("console.aws.amazon.com", rr_type::a, 300, {203, 0, 113, 9});
-    EXPECT_FALSE(normalize_answer(stray.b, q, p, {}, a));
+    ASSERT_TRUE(normalize_answer(stray.b, q, p, {}, a));
+    EXPECT_TRUE(std::search(a.wire.begin(), a.wire.end(), real.begin(), real.end()) ==
+                a.wire.end());
+    msg_builder stray_ns(7, flag::qr | flag::ra, 1, 2, 0, 0);
+    stray_ns.question("example.com", rr_type::ns);
+    stray_ns.rr("example.com", rr_type::ns, 300, msg_builder::name_rdata("ns.example.com"));
+    stray_ns.rr("console.aws.amazon.com", rr_type::ns, 300, msg_builder::name_rdata("x.test"));
+    EXPECT_FALSE(normalize_answer(stray_ns.b, q, p, {}, a));
 }
 
 // unbound's minimal-responses (its default), which the gateway's clients see the same: the
@@ -210,11 +219,17 @@ TEST_P(minimal_responses, keep_the_sections_unbound_sends) {
             default: return {0, 1, 2, 3};
         }
     };
-    const auto owner = [](std::uint16_t type) {
+    // The answer's records are the query name's; the additional records are the address of the
+    // name the NS and CNAME records give: as unbound scrubs forwarded answers (unbound_keeps),
+    // only an NS RRset left in the authority section (a referral's) or the answer's own ask
+    // for it.
+    const auto owner = [&](const std::vector<std::uint16_t>* s, std::uint16_t type) {
+        if (s == &c.additional) return "y.example.com";
+        if (s == &c.answer) return "x.example.com";
         return type == rr_type::soa || type == rr_type::ns ? "example.com" : "x.example.com";
     };
     for (const auto* s : {&c.answer, &c.authority, &c.additional}) {
-        for (auto t : *s) m.rr(s == &c.additional ? "ns.example.com" : owner(t), t, 300, rdata(t));
+        for (auto t : *s) m.rr(owner(s, t), t, 300, rdata(t));
     }
     cached_answer a;
     ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a)) << c.what;
@@ -234,13 +249,13 @@ INSTANTIATE_TEST_SUITE_P(
         minimal_case{"positive", a, rcode::noerror, {a}, {ns}, {a}, {1, 0, 0}},
         minimal_case{"chain to the type", a, rcode::noerror, {cname, a}, {ns}, {a}, {2, 0, 0}},
         minimal_case{"NS asked", ns, rcode::noerror, {ns}, {}, {a}, {1, 0, 1}},
-        minimal_case{"wildcard proof", a, rcode::noerror, {a}, {nsec}, {a}, {1, 1, 1}},
+        minimal_case{"wildcard proof", a, rcode::noerror, {a}, {nsec}, {a}, {1, 1, 0}},
         minimal_case{"NSEC3 proof", a, rcode::noerror, {a}, {nsec3}, {}, {1, 1, 0}},
-        minimal_case{"ANY", rr_type::any, rcode::noerror, {a}, {ns}, {a}, {1, 1, 1}},
-        minimal_case{"chain to NODATA", a, rcode::noerror, {cname}, {soa}, {a}, {1, 1, 1}},
+        minimal_case{"ANY", rr_type::any, rcode::noerror, {a}, {ns}, {a}, {1, 0, 0}},
+        minimal_case{"chain to NODATA", a, rcode::noerror, {cname}, {soa}, {a}, {1, 1, 0}},
         minimal_case{"NXDOMAIN", a, rcode::nxdomain, {}, {soa}, {a}, {0, 1, 0}},
         minimal_case{"NXDOMAIN after a chain", a, rcode::nxdomain, {cname}, {soa}, {a}, {1, 1, 0}},
-        minimal_case{"NODATA", a, rcode::noerror, {}, {soa, ns}, {a}, {0, 2, 0}},
+        minimal_case{"NODATA", a, rcode::noerror, {}, {soa, ns}, {a}, {0, 1, 0}},
         minimal_case{"empty, no SOA nor NS", a, rcode::noerror, {}, {}, {a}, {0, 0, 0}},
         minimal_case{"referral", a, rcode::noerror, {}, {ns}, {a}, {0, 1, 1}}),
     [](const auto& param_info) {
@@ -417,4 +432,55 @@ TEST(answer, answers_too_large_keep_the_whole_rrsets_that_fit) {
 }
 
 }  // namespace
+// A referral as unbound's forward mode passes it on (iterator/iter_scrub.c, iter_utils.c
+// iter_scrub_ds): the NS RRset and the glue it names; no DS (nor its RRSIG), no address record
+// nothing asks for, no CNAME in the authority section.
+TEST(answer, referral_keeps_the_ns_rrset_and_its_glue_only) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("x.deleg.example.com", rr_type::a));
+    msg_builder m(7, flag::qr | flag::ra, 1, 0, 4, 2);
+    m.question("x.deleg.example.com", rr_type::a);
+    m.rr("deleg.example.com", rr_type::ns, 300, msg_builder::name_rdata("ns.deleg.example.com"));
+    m.rr("deleg.example.com", rr_type::ds, 300, {0x30, 0x39, 13, 2, 0, 0, 0, 0});
+    m.rr("deleg.example.com", rr_type::rrsig, 300, {0, rr_type::ds, 13, 3, 0, 0, 1, 44});
+    m.rr("other.example.com", rr_type::cname, 300, msg_builder::name_rdata("deleg.example.com"));
+    m.rr("ns.deleg.example.com", rr_type::a, 300, {127, 0, 0, 1});
+    m.rr("unasked.example.com", rr_type::a, 300, {192, 0, 2, 1});
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
+    EXPECT_EQ(get16(&a.wire[6]), 0u);
+    EXPECT_EQ(get16(&a.wire[8]), 1u);   // the NS RRset
+    EXPECT_EQ(get16(&a.wire[10]), 1u);  // its glue
+    const std::string text(a.wire.begin(), a.wire.end());
+    EXPECT_NE(text.find(std::string("\x7f\x00\x00\x01", 4)), std::string::npos);
+    EXPECT_EQ(text.find("unasked"), std::string::npos);
+    EXPECT_EQ(text.find("other"), std::string::npos);
+}
+
+// A positive answer: the NS RRset upstream adds beside it goes (Debian 12's unbound, the fix for
+// CVE-2025-11411), and with it the glue; what the answer's own MX names stays.
+TEST(answer, positive_answer_loses_upstreams_ns_rrset_and_glue) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("mx.example.com", rr_type::mx));
+    msg_builder m(7, flag::qr | flag::ra, 1, 1, 2, 2);
+    m.question("mx.example.com", rr_type::mx);
+    auto mx = msg_builder::name_rdata("mail.example.com");
+    mx.insert(mx.begin(), {0, 10});
+    m.rr("mx.example.com", rr_type::mx, 300, mx);
+    m.rr("example.com", rr_type::ns, 300, msg_builder::name_rdata("ns.example.com"));
+    m.rr("*.example.com", rr_type::nsec, 300, msg_builder::name_rdata("z.example.com"));
+    m.rr("ns.example.com", rr_type::a, 300, {127, 0, 0, 1});
+    m.rr("mail.example.com", rr_type::a, 300, {192, 0, 2, 25});
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
+    // The NSEC keeps the authority and additional sections (a wildcard proof, as unbound).
+    EXPECT_EQ(get16(&a.wire[6]), 1u);
+    EXPECT_EQ(get16(&a.wire[8]), 1u);
+    EXPECT_EQ(get16(&a.wire[10]), 1u);
+    const std::string text(a.wire.begin(), a.wire.end());
+    EXPECT_EQ(text.find("\x02ns"), std::string::npos);
+    EXPECT_EQ(text.find(std::string("\x7f\x00\x00\x01", 4)), std::string::npos);
+    EXPECT_NE(text.find(std::string("\xc0\x00\x02\x19", 4)), std::string::npos);
+}
+
 }  // namespace consolegate::dns
