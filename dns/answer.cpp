@@ -153,8 +153,10 @@ bool write_rdata_whole(writer& w, std::span<const std::uint8_t> msg, std::uint16
     return true;
 }
 
-// What a DO=0 client is not sent (unbound, rrset_belongs_in_reply).
+// What a DO=0 client is not sent (unbound, rrset_belongs_in_reply; insert_section sends every
+// type in the answer to ANY).
 bool dnssec_only(std::uint16_t type, int section, std::uint16_t qtype) {
+    if (section == 0 && qtype == rr_type::any) return false;
     switch (type) {
         case rr_type::rrsig: return !(section == 0 && qtype == rr_type::rrsig);
         case 24:  // SIG
@@ -418,47 +420,47 @@ bool rewrite_kept(std::span<const std::uint8_t> msg, std::size_t question_end,
 
 }  // namespace
 
-bool strip_dnssec(const cached_answer& a, const query& q, cached_answer& out) {
+bool strip_dnssec(const cached_answer& a, const query& q,
+                  std::shared_ptr<const cached_answer>& out) {
     const std::span<const std::uint8_t> msg(a.wire);
-    out = cached_answer{};
+    out.reset();
     if (msg.size() < header_size || get16(&msg[4]) != 1) return false;
     std::size_t off = header_size;
     if (!read_name(msg, off, nullptr) || msg.size() - off < 4) return false;
     off += 4;
-    std::vector<std::uint8_t> buf(65535);
-    writer w(buf);
-    w.bytes(msg.first(off));
-    std::uint16_t counts[3] = {0, 0, 0};
+    const std::size_t question_end = off;
+    std::vector<rr_ref> rrs;
+    std::vector<bool> keep;
     for (int s = 0; s < 3; ++s) {
         for (std::uint16_t i = 0; i < get16(&msg[6 + 2 * s]); ++i) {
-            wire_name owner;
-            if (!read_name(msg, off, &owner) || msg.size() - off < 10) return false;
-            const std::uint16_t type = get16(&msg[off]);
-            const std::uint16_t rdlen = get16(&msg[off + 8]);
-            const std::size_t rdata = off + 10;
-            if (msg.size() - rdata < rdlen) return false;
-            const std::size_t next = rdata + rdlen;
-            if (dnssec_only(type, s, q.qtype)) {
-                off = next;
-                continue;
-            }
-            w.bytes(owner.view());
-            w.bytes(msg.subspan(off, 4));
-            out.ttl_offsets.push_back(static_cast<std::uint16_t>(w.size()));
-            w.bytes(msg.subspan(off + 4, 4));
-            if (!write_rdata_whole(w, msg, type, rdata, rdlen)) return false;
-            ++counts[s];
-            off = next;
+            const std::size_t start = off;
+            if (!read_name(msg, off, nullptr) || msg.size() - off < 10) return false;
+            rr_ref rr{start, get16(&msg[off]), off + 4, off + 10, get16(&msg[off + 8]), s};
+            if (msg.size() - rr.rdata < rr.rdlen) return false;
+            off = rr.rdata + rr.rdlen;
+            keep.push_back(!dnssec_only(rr.type, s, q.qtype));
+            rrs.push_back(rr);
         }
     }
-    if (off != msg.size() || !w.ok()) return false;
-    for (int s = 0; s < 3; ++s) put16(&buf[6 + 2 * s], counts[s]);
-    buf.resize(w.size());
-    out.wire = std::move(buf);
-    find_cuts(out);
-    out.lifetime = a.lifetime;
-    out.negative = a.negative;
-    out.steered_rewrite = a.steered_rewrite;
+    if (off != msg.size()) return false;
+    if (std::find(keep.begin(), keep.end(), false) == keep.end()) return true;
+    auto stripped = std::make_shared<cached_answer>();
+    if (!rewrite_kept(msg, question_end, rrs, keep, stripped->wire)) return false;
+    // Where the TTLs are now: after each owner name, its type and class.
+    const std::span<const std::uint8_t> w(stripped->wire);
+    off = question_end;
+    for (int s = 0; s < 3; ++s) {
+        for (std::uint16_t i = 0; i < get16(&w[6 + 2 * s]); ++i) {
+            if (!read_name(w, off, nullptr) || w.size() - off < 10) return false;
+            stripped->ttl_offsets.push_back(static_cast<std::uint16_t>(off + 4));
+            off += 10u + get16(&w[off + 8]);
+        }
+    }
+    find_cuts(*stripped);
+    stripped->lifetime = a.lifetime;
+    stripped->negative = a.negative;
+    stripped->steered_rewrite = a.steered_rewrite;
+    out = std::move(stripped);
     return true;
 }
 
@@ -488,7 +490,10 @@ std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> 
             const std::uint16_t type = get16(&msg[off]);
             const std::uint16_t rdlen = get16(&msg[off + 8]);
             if (msg.size() - off - 10 < rdlen) return 0;
-            if (type == part.type && names_equal_ci(owner.view(), q.qname_lower.view())) {
+            // The RRset with its RRSIGs: unbound sends every type in an answer to ANY.
+            const bool rrset = type == part.type || (type == rr_type::rrsig && rdlen >= 2 &&
+                                                     get16(&msg[off + 10]) == part.type);
+            if (rrset && names_equal_ci(owner.view(), q.qname_lower.view())) {
                 w.u16(0xc000 | header_size);  // the name as the client spelt it
                 w.bytes(msg.subspan(off, 4));
                 const std::uint32_t ttl = get32(&msg[off + 4]);
@@ -747,7 +752,7 @@ void make_cache_key(const query& q, cache_key& k) noexcept {
     k.bytes[n++] = static_cast<char>(q.qtype);
     k.bytes[n++] = static_cast<char>(q.qclass >> 8);
     k.bytes[n++] = static_cast<char>(q.qclass);
-    k.bytes[n++] = static_cast<char>((q.do_bit ? 1 : 0) | ((q.flags & flag::cd) ? 2 : 0));
+    k.bytes[n++] = static_cast<char>((q.flags & flag::cd) ? 2 : 0);
     k.size = n;
 }
 

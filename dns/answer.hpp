@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -29,6 +30,13 @@ struct cached_answer {
     std::vector<cut> cuts;
     bool steered_rewrite = false;  // a CNAME chain into a steered name was replaced
     bool negative = false;         // NXDOMAIN or NODATA (RFC 2308): its own stale cap
+    // The answer as a DO=0 client gets it (strip_dnssec), when that differs: every answer is
+    // asked upstream with DO=1, as unbound asks, and serves both (null: the same bytes).
+    std::shared_ptr<const cached_answer> without_dnssec;
+
+    const cached_answer& for_client(bool do_bit) const noexcept {
+        return !do_bit && without_dnssec ? *without_dnssec : *this;
+    }
 };
 
 struct ttl_limits {
@@ -50,15 +58,19 @@ bool normalize_answer(std::span<const std::uint8_t> msg, const query& q, const p
 // The answer `a`, fetched for a DO=1 query, as a DO=0 client `q` gets it from unbound, whose one
 // cache entry serves both (util/data/msgencode.c, rrset_belongs_in_reply): without RRSIGs and
 // without the DNSSEC types (DS, DNSKEY, NSEC, NSEC3, NSEC3PARAM, KEY, SIG, NXT) unless asked for
-// in the answer section. Names are written uncompressed (a pointer could lead into a record
-// removed). False when `a` does not read back or the result does not fit.
-bool strip_dnssec(const cached_answer& a, const query& q, cached_answer& out);
+// in the answer section, or the answer to ANY, which keeps every type. The sections are the DO=1
+// answer's: a wildcard's NSEC proof kept the authority and additional sections (minimal-
+// responses), and they stay without it. Written compressed again. Sets `out` to null when
+// nothing is left out; false when `a` does not read back or the result does not fit.
+bool strip_dnssec(const cached_answer& a, const query& q,
+                  std::shared_ptr<const cached_answer>& out);
 
 // A type ANY query unbound answers from its cache of RRsets (services/cache/dns.c, fill_any) when
 // no ANY answer is cached: the query name's A, AAAA, MX, SOA, NS and DNAME RRsets that came in
 // answer sections and are still fresh. `parts` are the fresh cached answers to those types for
 // the name, `age` seconds old; each gives its answer-section records of its `type` owned by the
-// name itself. Returns the size of the answer with their records (NOERROR, TTLs counted down),
+// name itself, with their RRSIGs (for DO=0 clients too, as unbound sends them). Returns the size
+// of the answer with their records (NOERROR, TTLs counted down),
 // or 0 when there is none (or it does not fit the client): then the query goes upstream.
 struct cached_rrsets {
     const cached_answer* answer = nullptr;
@@ -80,9 +92,9 @@ std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t 
                           std::uint16_t our_udp_size, std::span<std::uint8_t> out,
                           bool& truncated) noexcept;
 
-// The cache key: lowercased name, type, class, DO (a DO=1 answer carries RRSIGs) and CD (a CD=1
-// answer was not validated upstream and may be bogus: RFC 4035 §4.7 never lets it reach a CD=0
-// client).
+// The cache key: lowercased name, type, class and CD (a CD=1 answer was not validated upstream
+// and may be bogus: RFC 4035 §4.7 never lets it reach a CD=0 client). Not DO: one entry, asked
+// with DO=1, serves both (cached_answer::for_client).
 struct cache_key {
     std::array<char, max_name_size + 5> bytes;
     std::size_t size = 0;

@@ -1,5 +1,5 @@
 #pragma once
-// The answer cache of one worker thread: keyed by (lowercased name, type, class, DO, CD), bounded,
+// The answer cache of one worker thread: keyed by (lowercased name, type, class, CD), bounded,
 // least-recently-used eviction. Not thread-safe by design: each worker owns one, so lookups take
 // no lock. Time is a parameter (monotonic milliseconds) so tests control it.
 

@@ -240,7 +240,10 @@ std::size_t write_upstream_query(const query& q, std::uint16_t id, std::uint16_t
     w.bytes(q.qname_lower.view());
     w.u16(q.qtype);
     w.u16(upstream_class(q));
-    write_opt(w, our_udp_size, 0, q.do_bit);
+    // DO=1 whatever the client asked, as unbound asks (iterator.c, EDNS_DO): one answer serves
+    // DO=1 and DO=0 clients (cached_answer::for_client), and what a DO=0 client sees is shaped
+    // by the signed answer (a wildcard's NSEC keeps the additional section, ANY its RRSIGs).
+    write_opt(w, our_udp_size, 0, true);
     return w.ok() ? w.size() : 0;
 }
 

@@ -127,9 +127,7 @@ std::size_t worker::handle(std::span<const std::uint8_t> in, const client& c, bo
     }
     st.cache_misses.fetch_add(1, std::memory_order_relaxed);
     // (An entry kept from before a reload turned serve-stale off is not one.)
-    const auto f = !cfg->cache.serve_stale ? fallback{}
-                   : e                     ? fallback{e, false}
-                                           : find_fallback(q, now);
+    const auto f = !cfg->cache.serve_stale ? fallback{} : e ? fallback{e} : find_fallback(q, now);
     if (f.e && upstream_down_) return answer_stale_now(f, q, c, tcp, now, out);
     log_query(c, q, "forward");
     forward(q, c, tcp, out, f.e ? cfg->cache.stale_answer_client_timeout : cfg->answer_timeout);
@@ -161,38 +159,28 @@ std::size_t worker::answer_any_from_cache(const query& q, bool tcp, std::uint64_
 worker::fallback worker::find_fallback(const query& q, std::uint64_t now) {
     cache_key key;
     make_cache_key(q, key);
-    if (const auto* e = answers_.find(key.view(), now)) return {e, false};
-    if (q.do_bit) return {};
-    query signed_query = q;
-    signed_query.do_bit = true;
-    make_cache_key(signed_query, key);
-    return {answers_.find(key.view(), now), true};
+    return {answers_.find(key.view(), now)};
 }
 
-// `f` for `q`: as a cache hit when it is fresh (refreshed meanwhile, or the DO=1 entry of a DO=0
-// query), else stale (TTL stale_answer_ttl). 0 when a DO=1 answer cannot be stripped.
+// `f` for `q`: as a cache hit when it is fresh (refreshed meanwhile), else stale (TTL
+// stale_answer_ttl).
 std::size_t worker::render_fallback(const fallback& f, const query& q, bool tcp, std::uint64_t now,
                                     std::span<std::uint8_t> out) {
-    cached_answer stripped;
-    if (f.dnssec && !strip_dnssec(f.e->answer, q, stripped)) return 0;
-    const auto& a = f.dnssec ? stripped : f.e->answer;
+    const auto& a = f.e->answer.for_client(q.do_bit);
     if (f.e->fresh(now)) return render(a, q, f.e->age_s(now), std::nullopt, tcp, out);
     st.stale_served.fetch_add(1, std::memory_order_relaxed);
     return render(a, q, 0, seconds(cfg->cache.stale_answer_ttl), tcp, out);
 }
 
 // RFC 8767 §5: upstream is known down, so the stale answer goes out now and one refresh per
-// entry goes upstream in the background (its success is what marks upstream up again); the
-// refresh asks what the entry holds (DO=1 for a DO=0 query's DO=1 entry).
+// entry goes upstream in the background (its success is what marks upstream up again).
 std::size_t worker::answer_stale_now(const fallback& f, const query& q, const client& c, bool tcp,
                                      std::uint64_t now, std::span<std::uint8_t> out) {
     log_query(c, q, "stale");
     const auto n = render_fallback(f, q, tcp, now, out);
     if (!f.e->prefetching) {
         f.e->prefetching = true;
-        query refresh = q;
-        refresh.do_bit = refresh.do_bit || f.dnssec;
-        forward(refresh, client{}, false, {}, {});
+        forward(q, client{}, false, {}, {});
     }
     if (n) return n;
     st.servfail.fetch_add(1, std::memory_order_relaxed);
@@ -238,7 +226,7 @@ std::size_t worker::answer_from_cache(const cache::entry& e, const query& q, con
                                       bool tcp, std::uint64_t now, std::span<std::uint8_t> out) {
     st.cache_hits.fetch_add(1, std::memory_order_relaxed);
     log_query(c, q, "cache");
-    const auto n = render(e.answer, q, e.age_s(now), std::nullopt, tcp, out);
+    const auto n = render(e.answer.for_client(q.do_bit), q, e.age_s(now), std::nullopt, tcp, out);
     // Prefetch: a hit in the last 10% of a lifetime of 10 s or more refreshes the entry.
     if (cfg->cache.prefetch && !e.prefetching && e.answer.lifetime >= 10 &&
         (e.fresh_until_ms - now) * 10 < std::uint64_t{e.answer.lifetime} * 1000) {
@@ -367,7 +355,8 @@ void worker::on_upstream(const net::cares_answer& r, const query& q, const clien
     auto out = std::span<std::uint8_t>(scratch);
     cached_answer a;
     if (r.status != ARES_SUCCESS || r.answer.empty() ||
-        !normalize_answer(r.answer, q, pol_, limits(), a)) {
+        !normalize_answer(r.answer, q, pol_, limits(), a) ||
+        !strip_dnssec(a, q, a.without_dnssec)) {
         st.upstream_errors.fetch_add(1, std::memory_order_relaxed);
         upstream_down_ = true;
         return fail(q, c, tcp, out);
@@ -384,7 +373,7 @@ void worker::on_upstream(const net::cares_answer& r, const query& q, const clien
     }
     upstream_down_ = false;
     if (a.steered_rewrite) st.cname_rewritten.fetch_add(1, std::memory_order_relaxed);
-    const auto n = render(a, q, 0, std::nullopt, tcp, out);
+    const auto n = render(a.for_client(q.do_bit), q, 0, std::nullopt, tcp, out);
     reply(c, {out.data(), n});
     store(q, std::move(a));
 }

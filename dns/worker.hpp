@@ -63,12 +63,9 @@ class worker {
                                                 std::span<std::uint8_t> out);
     std::size_t render(const cached_answer& a, const query& q, std::uint32_t age,
                        std::optional<std::uint32_t> stale, bool tcp, std::span<std::uint8_t> out);
-    // A cache entry that may answer a query once upstream fails (RFC 8767): its own, else for a
-    // DO=0 query the DO=1 one, with `dnssec` set: unbound keeps one entry for both and strips
-    // the DNSSEC records for a DO=0 client (strip_dnssec).
+    // A cache entry that may answer a query once upstream fails (RFC 8767).
     struct fallback {
         const cache::entry* e = nullptr;
-        bool dnssec = false;
     };
     fallback find_fallback(const query& q, std::uint64_t now);
     std::size_t answer_any_from_cache(const query& q, bool tcp, std::uint64_t now,

@@ -207,18 +207,21 @@ def ask_raw(port, wire):
 
 def signed_questions():
     """sec.test, signed: every shape with DO=1 and DO=0 (unbound asks upstream with DO=1 either
-    way and scrubs the answer: iterator/iter_scrub.c, iter_utils.c iter_scrub_ds)."""
-    for name, t in (("a.wild", "A"), ("b.c.wild", "TXT"), ("good", "A"),
+    way, keeps one cache entry for both and scrubs the answer: iterator/iter_scrub.c, iter_utils.c
+    iter_scrub_ds)."""
+    for name, t in (("a.wild", "A"), ("b.c.wild", "TXT"), ("c.wild", "MX"), ("good", "A"),
                     ("nope", "A"), ("x.deleg", "A"), ("deleg", "DS"), ("deleg", "NS"),
                     ("alias", "A"), ("mx", "MX"), ("@", "NS"), ("@", "SOA"), ("@", "DNSKEY"),
-                    ("good", "TXT"), ("zero", "A"), ("y.deleg", "AAAA"), ("d.wild", "AAAA")):
-        for do in (True, False):
+                    ("good", "TXT"), ("zero", "A"), ("y.deleg", "AAAA"), ("d.wild", "AAAA"),
+                    ("e.wild", "MX"), ("mx", "TXT")):
+        # both orders: one cache entry serves both, whichever asked first
+        for do in (True, False) if len(name) % 2 else (False, True):
             yield ("sec.test." if name == "@" else f"{name}.sec.test."), t, do
-    # (c.wild MX with DO=0 differs: unbound answers it from its DO=1 entry, whose NSEC makes it
-    # keep the additional section (msgencode.c positive_answer) before the NSEC is left out for
-    # the DO=0 client; the gateway asks upstream with DO=0, gets no NSEC and sends the answer
-    # section alone. ANY for a DO=0 client likewise lacks the RRSIGs unbound sends.)
-    yield "c.wild.sec.test.", "MX", True
+    # ANY: from the cached RRsets of names asked above (with their RRSIGs, for DO=0 too, as
+    # unbound sends every type in an answer to ANY), and from upstream for names never asked
+    for name in ("good", "mx", "alias", "svc-never-asked", "a.wild"):
+        for do in (False, True):
+            yield f"{name}.sec.test.", "ANY", do
 
 
 def ask_do(port, name, rdtype, do):

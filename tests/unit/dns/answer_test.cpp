@@ -264,13 +264,14 @@ INSTANTIATE_TEST_SUITE_P(
         return n;
     });
 
-TEST(answer, cache_key_separates_do_bit) {
+// One entry, asked upstream with DO=1, serves DO=0 and DO=1 clients, as unbound's.
+TEST(answer, cache_key_is_the_same_for_do0_and_do1) {
     cache_key k1, k2;
     make_cache_key(parse_ok(make_query("a.example", 1, true, false)), k1);
     make_cache_key(parse_ok(make_query("A.example", 1, true, true)), k2);
-    EXPECT_NE(k1.view(), k2.view());
-    make_cache_key(parse_ok(make_query("A.EXAMPLE", 1, true, false)), k2);
     EXPECT_EQ(k1.view(), k2.view());
+    make_cache_key(parse_ok(make_query("A.EXAMPLE", 28, true, false)), k2);
+    EXPECT_NE(k1.view(), k2.view());
 }
 
 TEST(answer, cache_key_separates_cd_bit) {
@@ -322,9 +323,10 @@ TEST(answer, negative_ttl_after_a_cname_chain) {
     EXPECT_EQ(a.lifetime, 500u);
 }
 
-// A DO=1 answer served to a DO=0 client (a stale entry, RFC 8767) goes as unbound sends it:
-// RRSIG, NSEC, NSEC3, DS, DNSKEY removed unless asked for in the answer section, and a name
-// compressed into a removed record still reads (names are written out whole).
+// A DO=1 answer served to a DO=0 client (every answer is asked with DO=1) goes as unbound sends
+// it: RRSIG, NSEC, NSEC3, DS, DNSKEY removed unless asked for in the answer section or in the
+// answer to ANY, and a name compressed into a removed record still reads (names are compressed
+// again).
 TEST(answer, dnssec_records_are_stripped_for_a_do0_client) {
     const auto p = default_policy();
     const auto q = parse_ok(make_query("nx.example.com", rr_type::a, true));
@@ -344,8 +346,10 @@ TEST(answer, dnssec_records_are_stripped_for_a_do0_client) {
     ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
     ASSERT_EQ(get16(&a.wire[8]), 4);
     const auto plain = parse_ok(make_query("NX.example.com", rr_type::a, false));
-    cached_answer s;
-    ASSERT_TRUE(strip_dnssec(a, plain, s));
+    std::shared_ptr<const cached_answer> stripped;
+    ASSERT_TRUE(strip_dnssec(a, plain, stripped));
+    ASSERT_TRUE(stripped);
+    const auto& s = *stripped;
     EXPECT_EQ(get16(&s.wire[8]), 1);
     EXPECT_EQ(s.ttl_offsets.size(), 1u);
     EXPECT_TRUE(s.negative);
@@ -357,10 +361,11 @@ TEST(answer, dnssec_records_are_stripped_for_a_do0_client) {
     // What goes out reads back as a whole message whose SOA names the right server.
     cached_answer again;
     ASSERT_TRUE(normalize_answer(std::span(out).first(n), plain, p, {}, again));
-    const auto zz = msg_builder::name_rdata("zz.example.com");
-    EXPECT_NE(std::search(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), zz.begin(),
-                          zz.end()),
-              out.begin() + static_cast<std::ptrdiff_t>(n));
+    std::size_t mname_at = s.ttl_offsets[0] + 6u;  // past TTL and RDLENGTH
+    wire_name mname, zz;
+    ASSERT_TRUE(read_name(std::span(out).first(n), mname_at, &mname));
+    ASSERT_TRUE(from_text("zz.example.com", zz));
+    EXPECT_TRUE(names_equal_ci(mname.view(), zz.view()));
     EXPECT_EQ(get32(&out[s.ttl_offsets[0]]), 50u);  // min(SOA TTL, MINIMUM) - age
     // Asked for by type, a DNSSEC record stays (its signature does not).
     const auto qk = parse_ok(make_query("example.com", rr_type::dnskey, true));
@@ -369,9 +374,21 @@ TEST(answer, dnssec_records_are_stripped_for_a_do0_client) {
     k.rr("example.com", rr_type::dnskey, 300, {1, 1, 3, 13, 9, 9});
     k.rr("example.com", rr_type::rrsig, 300, {0, 48, 13, 2, 0, 0, 1, 44});
     ASSERT_TRUE(normalize_answer(k.b, qk, p, {}, a));
-    ASSERT_TRUE(strip_dnssec(a, parse_ok(make_query("example.com", rr_type::dnskey)), s));
-    EXPECT_EQ(get16(&s.wire[6]), 1);
-    EXPECT_EQ(get16(&s.wire[s.wire.size() - 6 - 10]), rr_type::dnskey);  // type, class, TTL, len
+    ASSERT_TRUE(strip_dnssec(a, parse_ok(make_query("example.com", rr_type::dnskey)), stripped));
+    ASSERT_TRUE(stripped);
+    EXPECT_EQ(get16(&stripped->wire[6]), 1);
+    // type, class, TTL, length
+    EXPECT_EQ(get16(&stripped->wire[stripped->wire.size() - 6 - 10]), rr_type::dnskey);
+    // The answer to ANY keeps every type, RRSIGs too: nothing to strip.
+    const auto qany = parse_ok(make_query("example.com", rr_type::any, true));
+    msg_builder any(7, flag::qr | flag::ra, 1, 2, 0, 0);
+    any.question("example.com", rr_type::any);
+    any.rr("example.com", rr_type::a, 300, {192, 0, 2, 1});
+    any.rr("example.com", rr_type::rrsig, 300, {0, 1, 13, 2, 0, 0, 1, 44});
+    ASSERT_TRUE(normalize_answer(any.b, qany, p, {}, a));
+    ASSERT_TRUE(strip_dnssec(a, parse_ok(make_query("example.com", rr_type::any)), stripped));
+    EXPECT_FALSE(stripped);
+    EXPECT_EQ(&a.for_client(false), &a);
 }
 
 // An answer too large for the client over UDP keeps the whole RRsets that fit, in order, as
