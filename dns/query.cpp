@@ -43,33 +43,39 @@ parse_status parse_query(std::span<const std::uint8_t> msg, query& q) noexcept {
             return parse_status::formerr;
         }
     }
-    // A NOTIFY's answer record (its SOA) is skipped like the additional one.
+    const auto edns_error = [&q] {
+        q.edns = true;
+        q.do_bit = false;
+        q.udp_size = 512;
+        q.edns_version = 0;
+        return parse_status::edns_formerr;
+    };
+    // A NOTIFY's answer record (its SOA) is skipped on the way to the additional one.
     for (std::uint16_t i = 0; i < an; ++i) {
         if (!read_name(msg, off, nullptr) || msg.size() - off < 10 ||
             msg.size() - off - 10 < get16(&msg[off + 8])) {
-            return parse_status::formerr;
+            return edns_error();
         }
         off += 10u + get16(&msg[off + 8]);
     }
-    bool seen_opt = false;
-    for (std::uint16_t i = 0; i < ar; ++i) {
-        if (!read_name(msg, off, nullptr)) return parse_status::edns_formerr;
-        if (msg.size() - off < 10) return parse_status::edns_formerr;
+    // The one additional record a query may carry is its OPT record, as unbound reads it
+    // (util/data/msgparse.c parse_edns_from_query_pkt): owned by the root (a compression pointer
+    // to it will do), of type OPT, its data within the message. Anything else is FORMERR with the
+    // question and an OPT record of our own (worker answer_unparsed).
+    if (ar == 1) {
+        wire_name owner;
+        if (!read_name(msg, off, &owner) || owner.size != 1 || msg.size() - off < 10) {
+            return edns_error();
+        }
         const std::uint16_t type = get16(&msg[off]);
         const std::uint16_t cls = get16(&msg[off + 2]);
         const std::uint32_t ttl = get32(&msg[off + 4]);
         const std::uint16_t rdlen = get16(&msg[off + 8]);
-        if (msg.size() - off - 10 < rdlen) return parse_status::edns_formerr;
-        if (type == rr_type::opt) {
-            if (seen_opt || msg[off - 1] != 0)
-                return parse_status::edns_formerr;  // RFC 6891 §6.1.1
-            seen_opt = true;
-            q.edns = true;
-            q.udp_size = std::max<std::uint16_t>(cls, 512);
-            q.edns_version = static_cast<std::uint8_t>(ttl >> 16);
-            q.do_bit = (ttl & 0x8000u) != 0;
-        }
-        off += 10u + rdlen;
+        if (type != rr_type::opt || msg.size() - off - 10 < rdlen) return edns_error();
+        q.edns = true;
+        q.udp_size = std::max<std::uint16_t>(cls, 512);
+        q.edns_version = static_cast<std::uint8_t>(ttl >> 16);
+        q.do_bit = (ttl & 0x8000u) != 0;
     }
     if (q.edns && q.edns_version != 0) return parse_status::badvers;
     return opcode == 4 ? parse_status::notify : parse_status::ok;

@@ -29,7 +29,7 @@ enum class parse_status {
     formerr,  // answer FORMERR (RFC 1035 §4.1.1) by reflection (write_reflected), as unbound does:
               // TC set, counts other than one question and at most one additional record, an
               // unreadable question, a meta-TYPE asked (OPT, TSIG, TKEY, MAILA, MAILB, 128-248)
-    edns_formerr,   // the question is readable, the additional section is not (OPT): FORMERR
+    edns_formerr,   // the question is readable, the record after it not an OPT: FORMERR + OPT
                     // with the question (write_rcode)
     zone_transfer,  // AXFR or IXFR: REFUSED by reflection (a forwarder serves no zone)
     notimp,         // opcode other than QUERY and NOTIFY: NOTIMP by reflection (write_reflected)

@@ -165,6 +165,17 @@ def front_door_questions():
         yield f"a record in section {section}", with_rr(section)("www.example.test.", "A")
     yield "question compressed", query_wire("www.example.test.", "A", edns=False)[:12] + bytes(
         [0xc0, 0, 0, 1, 0, 1])
+    # the one additional record: an OPT owned by the root, else FORMERR with an OPT record
+    # (util/data/msgparse.c parse_edns_from_query_pkt)
+    opt_at = len(query_wire("www.example.test.", "A", edns=False))
+    plain = query_wire("www.example.test.", "A")[:-11]
+    yield "OPT owned by a.", plain + bytes([1, 97, 0, 0, 41, 4, 0, 0, 0, 0, 0, 0, 0])
+    yield "OPT owned by the root through a pointer", plain + bytes(
+        [0xc0, opt_at - 5, 0, 41, 4, 0, 0, 0, 0, 0, 0, 0])
+    yield "OPT data past the end", plain + bytes([0, 0, 41, 4, 0, 0, 0, 0, 0, 0, 5])
+    lone = dns.message.make_query("www.example.test.", "A", use_edns=False)
+    lone.additional.append(dns.rrset.from_text("x.example.test.", 60, "IN", "A", "192.0.2.1"))
+    yield "an A record as the one additional record", lone.to_wire()
 
 
 def local_zone_questions():

@@ -122,6 +122,23 @@ TEST(query, refuses_transfers_and_meta_types_as_unbound) {
     bad_opt.opt(1232, false);
     bad_opt.b.pop_back();  // the OPT record cut short
     EXPECT_EQ(parse_query(bad_opt.b, q), parse_status::edns_formerr);
+    EXPECT_TRUE(q.edns);  // the FORMERR carries an OPT record, as unbound's
+    EXPECT_FALSE(q.do_bit);
+    // The one additional record is an OPT owned by the root, as unbound reads it: an OPT owned by
+    // another name, or an A record, is FORMERR; a pointer to the root will do.
+    msg_builder owned(1, 0, 1, 0, 0, 1);
+    owned.question("a.example", 1);
+    owned.rr("a", rr_type::opt, 0, {});
+    EXPECT_EQ(parse_query(owned.b, q), parse_status::edns_formerr);
+    msg_builder lone_a(1, 0, 1, 0, 0, 1);
+    lone_a.question("a.example", 1);
+    lone_a.rr("", rr_type::a, 60, {192, 0, 2, 1});
+    EXPECT_EQ(parse_query(lone_a.b, q), parse_status::edns_formerr);
+    auto pointed = make_query("a.example", 1);  // the question's root is at 12 + 10
+    pointed[11] = 1;
+    for (std::uint8_t b : {0xc0, 22, 0, 41, 4, 0, 0, 0, 0x80, 0, 0, 0}) pointed.push_back(b);
+    EXPECT_EQ(parse_query(pointed, q), parse_status::ok);
+    EXPECT_TRUE(q.do_bit);
     const auto in = make_query("a.example", 252);
     std::array<std::uint8_t, 512> out{};
     ASSERT_EQ(write_reflected(in, rcode::refused, out), in.size());
