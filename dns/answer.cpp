@@ -691,6 +691,108 @@ bool normalize(std::span<const std::uint8_t> msg, const query& q, const policy& 
 }
 }  // namespace
 
+bool unfinished_chain(const cached_answer& a, const query& q, wire_name& target) {
+    const std::span<const std::uint8_t> msg(a.wire);
+    if (a.steered_rewrite || q.qtype == rr_type::cname || q.qtype == rr_type::any) return false;
+    if (msg.size() < header_size || (msg[3] & flag::rcode_mask) != rcode::noerror) return false;
+    std::size_t off = header_size;
+    if (!read_name(msg, off, nullptr) || msg.size() - off < 4) return false;
+    off += 4;
+    struct rec {
+        wire_name owner;
+        std::uint16_t type;
+        std::size_t rdata;
+    };
+    std::vector<rec> answer;
+    for (int s = 0; s < 3; ++s) {
+        for (std::uint16_t i = 0; i < get16(&msg[6 + 2 * s]); ++i) {
+            rec r;
+            if (!read_name(msg, off, &r.owner) || msg.size() - off < 10) return false;
+            r.type = get16(&msg[off]);
+            r.rdata = off + 10;
+            off += 10u + get16(&msg[off + 8]);
+            if (off > msg.size()) return false;
+            if (s == 1 && r.type == rr_type::soa) return false;  // a NODATA proof
+            if (s == 0) {
+                lowercase(r.owner);
+                answer.push_back(r);
+            }
+        }
+    }
+    wire_name name = q.qname_lower;
+    for (std::size_t step = 0; step < answer.size(); ++step) {
+        const auto link = std::find_if(answer.begin(), answer.end(), [&](const rec& r) {
+            return r.type == rr_type::cname && names_equal_ci(r.owner.view(), name.view());
+        });
+        if (link == answer.end()) break;
+        std::size_t t = link->rdata;
+        if (!read_name(msg, t, &name)) return false;
+        lowercase(name);
+    }
+    if (names_equal_ci(name.view(), q.qname_lower.view())) return false;
+    for (const auto& r : answer) {
+        if (r.type == q.qtype && names_equal_ci(r.owner.view(), name.view())) return false;
+    }
+    target = name;
+    return true;
+}
+
+bool join_chain(const cached_answer& head, const cached_answer& tail, cached_answer& out) {
+    const std::span<const std::uint8_t> h(head.wire), t(tail.wire);
+    out = cached_answer{};
+    std::size_t hq = header_size, tq = header_size;
+    if (h.size() < header_size || t.size() < header_size || !read_name(h, hq, nullptr) ||
+        !read_name(t, tq, nullptr)) {
+        return false;
+    }
+    hq += 4;
+    tq += 4;
+    std::vector<std::uint8_t> buf(65535);
+    writer w(buf);
+    w.bytes(t.first(4));  // ID 0 and the tail's flags (its rcode)
+    w.bytes(h.subspan(4, 2));
+    w.u16(static_cast<std::uint16_t>(get16(&h[6]) + get16(&t[6])));
+    w.bytes(t.subspan(8, 4));
+    // AD only when both parts had it.
+    put16(buf.data() + 2, static_cast<std::uint16_t>((get16(&t[2]) & ~flag::ad) |
+                                                     (get16(&t[2]) & get16(&h[2]) & flag::ad)));
+    name_table names;
+    std::uint32_t head_ttl = UINT32_MAX;
+    const auto copy = [&](std::span<const std::uint8_t> msg, std::size_t off, int records) {
+        for (int i = 0; i < records; ++i) {
+            wire_name owner;
+            if (!read_name(msg, off, &owner) || msg.size() - off < 10) return false;
+            names.write(w, owner);
+            const std::uint16_t type = get16(&msg[off]);
+            const std::uint16_t rdlen = get16(&msg[off + 8]);
+            if (msg.size() - off - 10 < rdlen) return false;
+            w.bytes(msg.subspan(off, 4));
+            out.ttl_offsets.push_back(static_cast<std::uint16_t>(w.size()));
+            w.bytes(msg.subspan(off + 4, 4));
+            if (msg.data() == h.data()) head_ttl = std::min(head_ttl, get32(&msg[off + 4]));
+            if (!write_rdata_whole(w, msg, type, off + 10, rdlen)) return false;
+            off += 10u + rdlen;
+        }
+        return true;
+    };
+    wire_name qname;
+    std::size_t o = header_size;
+    if (!read_name(h, o, &qname)) return false;
+    names.write(w, qname);
+    w.bytes(h.subspan(o, 4));
+    if (!copy(h, hq, get16(&h[6])) || !copy(t, tq, get16(&t[6]) + get16(&t[8]) + get16(&t[10])) ||
+        !w.ok()) {
+        return false;
+    }
+    buf.resize(w.size());
+    out.wire = std::move(buf);
+    out.lifetime = std::min(head_ttl, tail.lifetime);  // the chain's TTLs bound it too
+    out.negative = tail.negative;
+    out.steered_rewrite = tail.steered_rewrite;
+    find_cuts(out);
+    return true;
+}
+
 std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t age,
                           std::optional<std::uint32_t> stale_ttl, bool tcp,
                           std::uint16_t our_udp_size, std::span<std::uint8_t> out,

@@ -81,6 +81,19 @@ std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> 
                                  std::uint16_t our_udp_size, bool tcp,
                                  std::span<std::uint8_t> out) noexcept;
 
+// An answer that ends in a CNAME (or DNAME) chain whose last name upstream said nothing more
+// about: NOERROR, no record of the type asked owned by it, no SOA proving it has none (an
+// authoritative upstream answers so for a target outside its zones). Sets `target` to that
+// name, which unbound asks upstream itself (iterator.c, the CNAME response type) and which the
+// gateway asks next (join_chain). False for any other answer, ANY and CNAME queries.
+bool unfinished_chain(const cached_answer& a, const query& q, wire_name& target);
+
+// The answer to `q` whose chain `head` left unfinished, completed by `tail`, the answer to its
+// last name: head's answer records, then all of tail's (rcode, authority and additional are
+// tail's), as unbound answers it (the CNAMEs it followed before the target's answer). The
+// lifetime is the shorter one. False when the result does not fit.
+bool join_chain(const cached_answer& head, const cached_answer& tail, cached_answer& out);
+
 // Writes `a` for client query `q`. `age` seconds are taken off every TTL; a stale answer
 // (RFC 8767) carries `stale_ttl` instead. An answer larger than the client can take over UDP
 // keeps the whole RRsets that fit, in order, as unbound sends it: with TC=1 (`truncated` set)

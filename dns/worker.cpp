@@ -12,6 +12,10 @@ namespace consolegate::dns {
 
 namespace {
 
+// How many times a chain upstream left unfinished is followed (unbound's max-query-restarts
+// default, util/config_file.c).
+constexpr int max_chase = 11;
+
 std::uint32_t seconds(core::duration d) {
     return static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
 }
@@ -294,10 +298,11 @@ struct waiting {
 // by on_deadline (stale or SERVFAIL), whichever comes first. The deadline is real time (asio's
 // steady clock), not time_source: it bounds what a client waits, as c-ares's own timers do.
 void worker::forward(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out,
-                     core::duration deadline) {
+                     core::duration deadline, std::shared_ptr<const chase> ch) {
     std::shared_ptr<waiting> w;
     const std::uint64_t gen = policy_generation_;
-    if (c.tcp) c.tcp->expect_answer();  // answered once below: by reply(), through send_to
+    // answered once below: by reply(), through send_to (a chase goes on with the same answer due)
+    if (c.tcp && !ch) c.tcp->expect_answer();
     if (c.has_peer()) {
         w = std::make_shared<waiting>(io);
         w->timer.expires_after(deadline);
@@ -310,8 +315,8 @@ void worker::forward(const query& q, const client& c, bool tcp, std::span<std::u
         });
     }
     // The handler owns copies of the query and the client: it may run long after this call.
-    const bool sent =
-        upstream_.send(q, udp_size(), [this, w, q, c, tcp, gen](const net::cares_answer& r) {
+    const bool sent = upstream_.send(
+        ch ? ch->asked : q, udp_size(), [this, w, q, c, tcp, gen, ch](const net::cares_answer& r) {
             if (r.status == ARES_EDESTRUCTION) return;  // the worker may be going away
             const client to = w && w->answered ? client{} : c;
             if (w) {
@@ -324,7 +329,7 @@ void worker::forward(const query& q, const client& c, bool tcp, std::span<std::u
             // which the reload emptied for this reason.
             if (gen != policy_generation_ && answered_by_new_policy(q, to)) return;
             // Answered at the deadline already: the late answer still refreshes the cache.
-            on_upstream(r, q, to, tcp);
+            on_upstream(r, q, to, tcp, ch);
         });
     if (!sent) {
         if (w) {
@@ -351,12 +356,12 @@ void worker::on_deadline(const query& q, const client& c, bool tcp) {
     fail(q, c, tcp, std::span<std::uint8_t>(scratch));
 }
 
-void worker::on_upstream(const net::cares_answer& r, const query& q, const client& c, bool tcp) {
+void worker::on_upstream(const net::cares_answer& r, const query& q, const client& c, bool tcp,
+                         const std::shared_ptr<const chase>& ch) {
     auto out = std::span<std::uint8_t>(scratch);
     cached_answer a;
     if (r.status != ARES_SUCCESS || r.answer.empty() ||
-        !normalize_answer(r.answer, q, pol_, limits(), a) ||
-        !strip_dnssec(a, q, a.without_dnssec)) {
+        !normalize_answer(r.answer, ch ? ch->asked : q, pol_, limits(), a)) {
         st.upstream_errors.fetch_add(1, std::memory_order_relaxed);
         upstream_down_ = true;
         return fail(q, c, tcp, out);
@@ -372,6 +377,29 @@ void worker::on_upstream(const net::cares_answer& r, const query& q, const clien
         return fail(q, c, tcp, out);
     }
     upstream_down_ = false;
+    if (ch) {
+        cached_answer joined;
+        if (!join_chain(ch->head, a, joined)) return fail(q, c, tcp, out);
+        a = std::move(joined);
+    }
+    // A chain upstream left unfinished (an authoritative upstream's CNAME out of its zones) is
+    // followed as unbound follows it, by asking for its last name; not into a name the gateway
+    // answers itself (steered ones are rewritten before), and not forever.
+    wire_name target;
+    if (unfinished_chain(a, q, target) && (ch ? ch->depth : 0) < max_chase) {
+        text_buffer text;
+        if (pol_.decide(to_text(target.view(), text)) == verdict::forward) {
+            auto next = std::make_shared<chase>();
+            next->asked = q;
+            next->asked.qname = target;
+            next->asked.qname_lower = target;
+            next->asked.qclass = upstream_class(q);
+            next->depth = (ch ? ch->depth : 0) + 1;
+            next->head = std::move(a);
+            return forward(q, c, tcp, out, cfg->answer_timeout, std::move(next));
+        }
+    }
+    if (!strip_dnssec(a, q, a.without_dnssec)) return fail(q, c, tcp, out);
     if (a.steered_rewrite) st.cname_rewritten.fetch_add(1, std::memory_order_relaxed);
     const auto n = render(a.for_client(q.do_bit), q, 0, std::nullopt, tcp, out);
     reply(c, {out.data(), n});

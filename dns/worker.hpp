@@ -74,9 +74,17 @@ class worker {
                                 std::span<std::uint8_t> out);
     std::size_t answer_stale_now(const fallback& f, const query& q, const client& c, bool tcp,
                                  std::uint64_t now, std::span<std::uint8_t> out);
+    // A CNAME chain upstream left unfinished (unfinished_chain), followed as unbound follows it:
+    // the answer so far, the query for its last name, how many links were asked for.
+    struct chase {
+        cached_answer head;
+        query asked;
+        int depth = 0;
+    };
     void forward(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out,
-                 core::duration deadline);
-    void on_upstream(const net::cares_answer& r, const query& q, const client& c, bool tcp);
+                 core::duration deadline, std::shared_ptr<const chase> ch = nullptr);
+    void on_upstream(const net::cares_answer& r, const query& q, const client& c, bool tcp,
+                     const std::shared_ptr<const chase>& ch);
     void on_deadline(const query& q, const client& c, bool tcp);
     bool answered_by_new_policy(const query& q, const client& c);
     void fail(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out);

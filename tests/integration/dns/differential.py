@@ -121,7 +121,8 @@ def front_door_questions():
                     # unbound answers ANY from its RRset cache when it holds one of those,
                     # services/cache/dns.c fill_any; the gateway caches whole answers)
                     ("x.deleg", "A"), ("deleg", "NS"), ("ns.deleg", "A"), ("svc", "ANY"),
-                    ("nodata-alias", "TXT"),
+                    ("nodata-alias", "TXT"), ("outside", "A"), ("outside2", "AAAA"),
+                    ("tochild", "A"), ("tochild2", "TXT"),
                     ("WwW", "A"), ("AlIaS", "A"), ("X.DnAmE", "A"), ("NX.ExAmPlE.TeSt.", "A")):
         full = name if name.endswith(".") else f"{name}.{ex}"
         yield f"{full} {t}", query_wire(full, t)

@@ -27,6 +27,10 @@ inline std::string example_zone() {
         "svc IN HTTPS 1 . alpn=h2 ipv4hint=198.51.100.1\nsvc IN SVCB 1 www.example.test.\n"
         "esc\\.dot IN A 198.51.100.10\n"
         "nodata-alias IN CNAME www\ndangling IN CNAME nothere\n"
+        // Chains nsd cannot finish (a target outside its zone, one below a delegation): unbound
+        // asks for the last name itself.
+        "outside IN CNAME www.example.org.\noutside2 IN CNAME outside\n"
+        "tochild IN CNAME x.deleg\ntochild2 IN CNAME tochild\n"
         // A delegation: a referral keeps its NS and glue through unbound's minimal-responses.
         "deleg IN NS ns.deleg\nns.deleg IN A 127.0.0.1\n"
         // An alias of the large TXT RRset, for truncation with the RRsets that fit.

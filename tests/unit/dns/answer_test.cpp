@@ -500,4 +500,49 @@ TEST(answer, positive_answer_loses_upstreams_ns_rrset_and_glue) {
     EXPECT_NE(text.find(std::string("\xc0\x00\x02\x19", 4)), std::string::npos);
 }
 
+// A chain upstream left unfinished (a CNAME out of its zone) is found, and completed by the
+// answer for its last name: the chain first, then that answer, its rcode, and the shorter life.
+TEST(answer, an_unfinished_chain_is_joined_with_the_answer_for_its_last_name) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("alias.example.com", rr_type::a));
+    msg_builder m(7, flag::qr | flag::ra, 1, 1, 0, 0);
+    m.question("alias.example.com", rr_type::a);
+    m.rr("alias.example.com", rr_type::cname, 100, msg_builder::name_rdata("www.example.org"));
+    cached_answer head;
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {}, head));
+    wire_name target, expected;
+    ASSERT_TRUE(unfinished_chain(head, q, target));
+    ASSERT_TRUE(from_text("www.example.org", expected));
+    EXPECT_TRUE(names_equal_ci(target.view(), expected.view()));
+    const auto tq = parse_ok(make_query("www.example.org", rr_type::a));
+    msg_builder t(7, flag::qr | flag::ra, 1, 1, 0, 0);
+    t.question("www.example.org", rr_type::a);
+    t.rr("www.example.org", rr_type::a, 300, {192, 0, 2, 80});
+    cached_answer tail, joined;
+    ASSERT_TRUE(normalize_answer(t.b, tq, p, {}, tail));
+    EXPECT_FALSE(unfinished_chain(tail, tq, target));
+    ASSERT_TRUE(join_chain(head, tail, joined));
+    EXPECT_EQ(get16(&joined.wire[6]), 2);
+    EXPECT_EQ(joined.lifetime, 100u);
+    EXPECT_EQ(joined.ttl_offsets.size(), 2u);
+    EXPECT_FALSE(unfinished_chain(joined, q, target));
+    std::array<std::uint8_t, 512> out{};
+    bool tc = false;
+    const auto n = render_answer(joined, q, 0, std::nullopt, false, 1232, out, tc);
+    cached_answer again;
+    ASSERT_TRUE(normalize_answer(std::span(out).first(n), q, p, {}, again));
+    EXPECT_EQ(get16(&again.wire[6]), 2);
+    // A NODATA proof (an SOA) ends a chain: nothing to follow.
+    msg_builder nodata(7, flag::qr | flag::ra, 1, 1, 1, 0);
+    nodata.question("alias.example.com", rr_type::a);
+    nodata.rr("alias.example.com", rr_type::cname, 100, msg_builder::name_rdata("www.example.org"));
+    auto soa = msg_builder::name_rdata("ns.example.org");
+    const auto rname = msg_builder::name_rdata("h.example.org");
+    soa.insert(soa.end(), rname.begin(), rname.end());
+    for (int k = 0; k < 20; ++k) soa.push_back(1);
+    nodata.rr("example.org", rr_type::soa, 100, soa);
+    ASSERT_TRUE(normalize_answer(nodata.b, q, p, {}, head));
+    EXPECT_FALSE(unfinished_chain(head, q, target));
+}
+
 }  // namespace consolegate::dns
