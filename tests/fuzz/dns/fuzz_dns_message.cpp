@@ -1,6 +1,7 @@
 // Every byte string is both a client query and an upstream answer: the query parser, the
-// gateway's own answers, the answer normaliser (including the CNAME rewrite) and the renderer
-// must never crash, and what they write must fit the buffer and parse back as a query's answer.
+// gateway's own answers, the answer normaliser (including the CNAME rewrite and unbound's
+// scrub), the DNSSEC strip, the chain join and the renderer must never crash, and what they write
+// must fit the buffer and parse back as a query's answer.
 #include <algorithm>
 #include <cstdlib>
 
@@ -88,6 +89,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             asked.qclass = upstream_class(q);
             bool truncated = false;
             const auto n = render_answer(s, asked, 5, std::nullopt, true, 1232, out, truncated);
+            cached_answer again;
+            check(n > 0 &&
+                  normalize_answer(std::span(out).first(n), asked, p, {0, 86400, 3600}, again));
+        }
+        // An unfinished chain joined with an answer (here the same one): it must read back.
+        wire_name target;
+        cached_answer joined;
+        if (unfinished_chain(a, q, target) && join_chain(a, a, joined)) {
+            for (const auto off : joined.ttl_offsets) check(off + 4u <= joined.wire.size());
+            query asked = q;
+            asked.qclass = upstream_class(q);
+            bool truncated = false;
+            const auto n =
+                render_answer(joined, asked, 5, std::nullopt, true, 1232, out, truncated);
             cached_answer again;
             check(n > 0 &&
                   normalize_answer(std::span(out).first(n), asked, p, {0, 86400, 3600}, again));
