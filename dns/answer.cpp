@@ -260,7 +260,9 @@ std::vector<bool> unbound_keeps(std::span<const std::uint8_t> msg, const std::ve
         if (!read_name(msg, o, &owners[i])) return keep;
         lowercase(owners[i]);
         types[i] = rrs[i].type;
-        if (rrs[i].type == rr_type::rrsig && rrs[i].rdlen >= 2)
+        // (Asked for by type, RRSIGs in the answer are RRsets of their own.)
+        const bool asked = rrs[i].section == 0 && q.qtype == rr_type::rrsig;
+        if (rrs[i].type == rr_type::rrsig && rrs[i].rdlen >= 2 && !asked)
             types[i] = get16(&msg[rrs[i].rdata]);
     }
     // The RRset a record belongs to is decided by its first record (an RRSIG by the first record

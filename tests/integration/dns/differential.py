@@ -225,7 +225,8 @@ def signed_questions():
                     ("nope", "A"), ("x.deleg", "A"), ("deleg", "DS"), ("deleg", "NS"),
                     ("alias", "A"), ("mx", "MX"), ("@", "NS"), ("@", "SOA"), ("@", "DNSKEY"),
                     ("good", "TXT"), ("zero", "A"), ("y.deleg", "AAAA"), ("d.wild", "AAAA"),
-                    ("e.wild", "MX"), ("mx", "TXT")):
+                    ("e.wild", "MX"), ("mx", "TXT"), ("good", "RRSIG"), ("@", "RRSIG"),
+                    ("good", "NSEC"), ("a.wild", "RRSIG")):
         # both orders: one cache entry serves both, whichever asked first
         for do in (True, False) if len(name) % 2 else (False, True):
             yield ("sec.test." if name == "@" else f"{name}.sec.test."), t, do
