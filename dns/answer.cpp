@@ -345,33 +345,62 @@ std::vector<bool> unbound_keeps(std::span<const std::uint8_t> msg, const std::ve
 }
 
 // Names already written into a message being built, for compression pointers to them (RFC 1035
-// §4.1.4): the offset of every label position of every name written whole.
+// §4.1.4): the offset of every label position of every name written, matched without regard to
+// case as unbound's compression tree matches (util/data/msgencode.c).
 struct name_table {
     std::vector<std::pair<std::uint16_t, wire_name>> suffixes;
 
     void write(writer& w, const wire_name& n) {
+        const std::size_t start = w.size();
         std::size_t i = 0;
+        bool pointed = false;
         for (; i < n.size && n.bytes[i] != 0; i += 1u + n.bytes[i]) {
             const std::span<const std::uint8_t> tail = n.view().subspan(i);
-            for (const auto& [at, s] : suffixes) {
-                if (std::ranges::equal(s.view(), tail)) {
-                    w.bytes(n.view().first(i));
-                    w.u16(static_cast<std::uint16_t>(0xc000 | at));
-                    return;
-                }
+            const auto hit = std::find_if(suffixes.begin(), suffixes.end(), [&](const auto& e) {
+                return names_equal_ci(e.second.view(), tail);
+            });
+            if (hit != suffixes.end()) {
+                w.bytes(n.view().first(i));
+                w.u16(static_cast<std::uint16_t>(0xc000 | hit->first));
+                pointed = true;
+                break;
             }
         }
-        const std::size_t start = w.size();
-        w.bytes(n.view());
-        for (i = 0; i < n.size && n.bytes[i] != 0 && start + i < 0x4000; i += 1u + n.bytes[i]) {
+        if (!pointed) w.bytes(n.view());  // no suffix known: the whole name
+        // The labels written out here are suffixes later names may point to.
+        for (std::size_t j = 0; j < i && start + j < 0x4000; j += 1u + n.bytes[j]) {
             wire_name s;
-            s.size = n.size - i;
-            std::copy(n.bytes.begin() + static_cast<std::ptrdiff_t>(i),
+            s.size = n.size - j;
+            std::copy(n.bytes.begin() + static_cast<std::ptrdiff_t>(j),
                       n.bytes.begin() + static_cast<std::ptrdiff_t>(n.size), s.bytes.begin());
-            suffixes.emplace_back(static_cast<std::uint16_t>(start + i), s);
+            suffixes.emplace_back(static_cast<std::uint16_t>(start + j), s);
         }
     }
 };
+
+// RDLENGTH and RDATA of the record whose data is at `rdata` in `msg`, the names of RFC 1035 types
+// compressed against `names` (later types never compress theirs: RFC 3597 §4).
+bool write_rdata_compressed(writer& w, name_table& names, std::span<const std::uint8_t> msg,
+                            std::uint16_t type, std::size_t rdata, std::uint16_t rdlen) {
+    const std::size_t rdlen_at = w.size();
+    w.u16(0);
+    const auto rd = compressible(type);
+    std::size_t r = rdata;
+    const std::size_t next = r + rdlen;
+    if (rd.names > 0 && rd.skip <= rdlen) {
+        w.bytes(msg.subspan(r, rd.skip));
+        r += rd.skip;
+        for (int n = 0; n < rd.names; ++n) {
+            wire_name name;
+            if (!read_name(msg, r, &name) || r > next) return false;
+            names.write(w, name);
+        }
+    }
+    w.bytes(msg.subspan(r, next - r));
+    if (!w.ok()) return false;
+    put16(w.data() + rdlen_at, static_cast<std::uint16_t>(w.size() - rdlen_at - 2));
+    return true;
+}
 
 // `msg` with only the records `keep` says, compressed as unbound compresses (owners and the
 // names in RFC 1035 RDATA), upstream's OPT left out.
@@ -395,23 +424,9 @@ bool rewrite_kept(std::span<const std::uint8_t> msg, std::size_t question_end,
         if (!read_name(msg, o, &owner)) return false;
         names.write(w, owner);
         w.bytes(msg.subspan(o, 8));
-        const std::size_t rdlen_at = w.size();
-        w.u16(0);
-        const auto rd = compressible(rrs[i].type);
-        std::size_t r = rrs[i].rdata;
-        const std::size_t next = r + rrs[i].rdlen;
-        if (rd.names > 0 && rd.skip <= rrs[i].rdlen) {
-            w.bytes(msg.subspan(r, rd.skip));
-            r += rd.skip;
-            for (int n = 0; n < rd.names; ++n) {
-                wire_name name;
-                if (!read_name(msg, r, &name) || r > next) return false;
-                names.write(w, name);
-            }
+        if (!write_rdata_compressed(w, names, msg, rrs[i].type, rrs[i].rdata, rrs[i].rdlen)) {
+            return false;
         }
-        w.bytes(msg.subspan(r, next - r));
-        if (!w.ok()) return false;
-        put16(w.data() + rdlen_at, static_cast<std::uint16_t>(w.size() - rdlen_at - 2));
         ++counts[rrs[i].section];
     }
     if (!w.ok()) return false;
@@ -772,7 +787,7 @@ bool join_chain(const cached_answer& head, const cached_answer& tail, cached_ans
             out.ttl_offsets.push_back(static_cast<std::uint16_t>(w.size()));
             w.bytes(msg.subspan(off + 4, 4));
             if (msg.data() == h.data()) head_ttl = std::min(head_ttl, get32(&msg[off + 4]));
-            if (!write_rdata_whole(w, msg, type, off + 10, rdlen)) return false;
+            if (!write_rdata_compressed(w, names, msg, type, off + 10, rdlen)) return false;
             off += 10u + rdlen;
         }
         return true;

@@ -246,6 +246,17 @@ def ask_do(port, name, rdtype, do):
     return r.rcode(), flags, sections(r)
 
 
+def signed_sizes():
+    """Answers rewritten for DO=0 (compressed again) and cut to the client's size over UDP."""
+    for name, t in (("bigdeleg.sec.test.", "NS"), ("x.bigdeleg.sec.test.", "A")):
+        for do in (False, True):
+            q = dns.message.make_query(name, t, use_edns=False)
+            yield f"{name} {t} without EDNS", q.to_wire()
+            for size in (512, 700, 1232):
+                q = dns.message.make_query(name, t, use_edns=0, payload=size, want_dnssec=do)
+                yield f"{name} {t} do={do} at {size}", q.to_wire()
+
+
 def main_signed(a, b):
     diffs, count = [], 0
     for name, t, do in signed_questions():
@@ -253,6 +264,11 @@ def main_signed(a, b):
         ra, rb = ask_do(a, name, t, do), ask_do(b, name, t, do)
         if ra != rb:
             diffs.append(f"{name} {t} do={do}: consolegate={ra} unbound={rb}")
+    for label, wire in signed_sizes():
+        count += 1
+        ra, rb = ask_raw(a, wire), ask_raw(b, wire)
+        if ra != rb:
+            diffs.append(f"{label}: consolegate={ra} unbound={rb}")
     print(f"{count} questions, {len(diffs)} differences")
     for d in diffs:
         print(d)

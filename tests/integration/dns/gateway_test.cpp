@@ -1247,6 +1247,15 @@ signed_zone make_signed_zone() {
              "deleg IN NS ns.deleg\nns.deleg IN A 127.0.0.1\n"
              "deleg IN DS 12345 13 2 "
              "0000000000000000000000000000000000000000000000000000000000000000\n";
+        // An insecure delegation (an NSEC proves it has no DS) whose glue fills more than a
+        // UDP answer: what a DO=0 client gets is rewritten from the signed referral.
+        for (int i = 1; i <= 12; ++i) {
+            const auto n = std::to_string(i);
+            const auto ns = "ns" + n + ".a-long-label-for-glue-space.bigdeleg";
+            z << "bigdeleg IN NS " << ns << "\n"
+              << ns << " IN A 192.0.2." << n << "\n"
+              << ns << " IN AAAA 2001:db8::" << n << "\n";
+        }
     }
     t::run("dnssec-keygen -q -K " + dir + " -a ECDSAP256SHA256 -f KSK sec.test");
     t::run("dnssec-signzone -S -z -K " + dir + " -d " + dir + " -o sec.test -O full -f " + dir +
