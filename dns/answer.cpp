@@ -484,7 +484,7 @@ bool strip_dnssec(const cached_answer& a, const query& q,
 std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> parts,
                                  std::uint16_t our_udp_size, bool tcp,
                                  std::span<std::uint8_t> out) noexcept {
-    const std::size_t limit = std::min(response_limit(q, tcp, our_udp_size), out.size());
+    const std::size_t limit = std::min(response_limit(q, tcp), out.size());
     writer w(out.first(limit));
     w.u16(q.id);
     w.u16(static_cast<std::uint16_t>(flag::qr | flag::ra | (q.flags & (flag::rd | flag::cd))));
@@ -815,7 +815,7 @@ std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t 
                           std::uint16_t our_udp_size, std::span<std::uint8_t> out,
                           bool& truncated) noexcept {
     truncated = false;
-    const std::size_t limit = std::min(response_limit(q, tcp, our_udp_size), out.size());
+    const std::size_t limit = std::min(response_limit(q, tcp), out.size());
     const std::size_t opt = q.edns ? 11 : 0;
     std::size_t n = a.wire.size();
     auto ttls_end = a.ttl_offsets.end();

@@ -81,10 +81,10 @@ parse_status parse_query(std::span<const std::uint8_t> msg, query& q) noexcept {
     return opcode == 4 ? parse_status::notify : parse_status::ok;
 }
 
-std::size_t response_limit(const query& q, bool tcp, std::uint16_t our_udp_size) noexcept {
+std::size_t response_limit(const query& q, bool tcp) noexcept {
     if (tcp) return 65535;
     if (!q.edns) return 512;
-    return std::clamp<std::size_t>(std::min(q.udp_size, our_udp_size), 512, max_udp_message);
+    return std::clamp<std::size_t>(q.udp_size, 512, max_udp_message);
 }
 
 void write_opt(writer& w, std::uint16_t udp_size, std::uint8_t ext_rcode, bool do_bit) noexcept {

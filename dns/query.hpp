@@ -39,9 +39,10 @@ enum class parse_status {
 
 parse_status parse_query(std::span<const std::uint8_t> msg, query& out) noexcept;
 
-// The largest response a client can take: 512 without EDNS, else its advertised size bounded by
-// ours (RFC 6891 §6.2.5); TCP takes 65535.
-std::size_t response_limit(const query& q, bool tcp, std::uint16_t our_udp_size) noexcept;
+// The largest response a client can take: 512 without EDNS, else its advertised size (RFC 6891
+// §6.2.5: less than 512 is 512) up to 4096, unbound's max-udp-size, whatever edns_udp_size we
+// advertise (unbound's edns-buffer-size: what we take, not what we send); TCP takes 65535.
+std::size_t response_limit(const query& q, bool tcp) noexcept;
 
 // Header + echoed question (+ OPT when the client sent EDNS). rcode may be extended (BADVERS=16).
 std::size_t write_rcode(const query& q, std::uint16_t rcode, std::uint16_t our_udp_size,

@@ -139,6 +139,10 @@ def front_door_questions():
     for name, t in (("chainbig", "TXT"), ("x.bigdeleg", "A"), ("bigdeleg", "NS")):
         yield f"{name} {t} without EDNS", query_wire(f"{name}.{ex}", t, edns=False)
         yield f"{name} {t}, 700 bytes", query_wire(f"{name}.{ex}", t)[:-11] + payload(700)
+    # a client taking more than we advertise gets up to 4096 bytes over UDP (unbound's
+    # max-udp-size; edns-buffer-size, 1232, is only what it takes)
+    for name, size in (("big", 4096), ("big", 65535), ("chainbig", 2500), ("big", 2000)):
+        yield f"{name} TXT, {size} bytes", query_wire(f"{name}.{ex}", "TXT")[:-11] + payload(size)
     # meta-TYPEs and zone transfers: a forwarder takes them no further than its front door
     for t in ("AXFR", "IXFR", "MAILA", "MAILB", "TSIG", "TKEY", "OPT", "TYPE128", "TYPE248"):
         yield f"www {t}", query_wire("www.example.test.", t)

@@ -422,9 +422,12 @@ TEST(answer, answers_too_large_keep_the_whole_rrsets_that_fit) {
     cached_answer again;  // what goes out is a whole message: it reads back
     ASSERT_TRUE(normalize_answer(std::span(out).first(n), q, p, {}, again));
     EXPECT_EQ(again.cuts.back().counts, (std::array<std::uint16_t, 3>{1, 0, 1}));
-    // With EDNS the client's OPT is kept.
-    const auto qe = parse_ok(make_query("example.com", rr_type::ns, true));
-    EXPECT_EQ(render_answer(a, qe, 0, std::nullopt, false, 512, out, tc), glue_end + 11);
+    // With EDNS (a client taking 512 bytes) the client's OPT is kept.
+    msg_builder e(0x1234, flag::rd, 1, 0, 0, 1);
+    e.question("example.com", rr_type::ns);
+    e.opt(512, false);
+    const auto qe = parse_ok(e.b);
+    EXPECT_EQ(render_answer(a, qe, 0, std::nullopt, false, 1232, out, tc), glue_end + 11);
     EXPECT_FALSE(tc);
     EXPECT_EQ(get16(&out[10]), 2);
     // Over TCP everything goes.

@@ -22,8 +22,8 @@ TEST(query, parses_edns_and_keeps_case) {
     EXPECT_EQ(q.udp_size, 4096);
     EXPECT_EQ(to_text(q.qname.view()), "WwW.ExAmple.com");
     EXPECT_EQ(to_text(q.qname_lower.view()), "www.example.com");
-    EXPECT_EQ(response_limit(q, false, 1232), 1232u);
-    EXPECT_EQ(response_limit(q, true, 1232), 65535u);
+    EXPECT_EQ(response_limit(q, false), 4096u);  // as the client said, up to 4096 (unbound's)
+    EXPECT_EQ(response_limit(q, true), 65535u);
 }
 
 TEST(query, rejects_malformed) {
