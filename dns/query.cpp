@@ -191,9 +191,13 @@ std::size_t write_steered(const query& q, const steer_target& t, std::uint16_t o
                           std::span<std::uint8_t> out) noexcept {
     const auto n = steered_count(q, t);
     const std::size_t count = n.ipv4 + n.ipv6;
+    // The SOA the negative answers carry exists: asked for, it is the answer (a client finding
+    // the zone a name is in by asking SOA, as ACME clients and nsupdate do, must not be told it
+    // both has and lacks one).
+    const bool soa_asked = count == 0 && q.qtype == rr_type::soa;
     writer w(out);
-    write_header(w, q, flag::aa, 1, static_cast<std::uint16_t>(count), count ? 0 : 1,
-                 q.edns ? 1 : 0);
+    write_header(w, q, flag::aa, 1, static_cast<std::uint16_t>(count + (soa_asked ? 1 : 0)),
+                 count == 0 && !soa_asked ? 1 : 0, q.edns ? 1 : 0);
     write_question(w, q);
     for (std::size_t i = 0; i < count; ++i) {
         w.u16(0xc000 | header_size);  // pointer to the question name: its case as the client sent

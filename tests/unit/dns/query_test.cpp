@@ -84,6 +84,12 @@ TEST(query, steered_answers_per_type) {
     EXPECT_EQ(get16(&out[6]), 0);  // NODATA
     EXPECT_EQ(get16(&out[8]), 1);  // with an SOA
     EXPECT_EQ(out[3] & 0xf, rcode::noerror);
+    // Asked for, the SOA those negative answers carry is the answer.
+    q = parse_ok(make_query("console.aws.amazon.com", rr_type::soa));
+    n = write_steered(q, p.target, 1232, out);
+    EXPECT_EQ(get16(&out[6]), 1);
+    EXPECT_EQ(get16(&out[8]), 0);
+    EXPECT_EQ(get16(&out[12 + 28 + 2]), rr_type::soa);  // after the question (28 bytes), a pointer
     // qtype ANY: every address record the gateway has; class ANY is answered from class IN.
     auto any = make_query("console.aws.amazon.com", rr_type::any);
     q = parse_ok(any);
