@@ -1,5 +1,6 @@
 #include "enforcement.hpp"
 
+#include <algorithm>
 #include <random>
 #include <stdexcept>
 
@@ -56,18 +57,43 @@ enforcement_result enforce(const core::http_request_view& req, const enforcement
     return r;
 }
 
+namespace {
+
+// The flows AWS's answer to a request can come from: those of the request's pre-auth attempts.
+// The account label of <account>.signin.aws.amazon.com names whose sign-in page it is (an
+// iam-user attempt, source "host"), not the endpoint: a SAML, federation, switch-role or root
+// post to that host is answered by that endpoint, so the label's flow counts only when the
+// request carries no other. Several flows (a sign-in path the inspector read several ways) are
+// each judged, as the request's own attempts were.
+std::vector<core::sign_in_flow> answering_flows(std::span<const core::sign_in_attempt> asked) {
+    std::vector<core::sign_in_flow> flows;
+    bool label = false;
+    for (const auto& x : asked) {
+        if (x.phase != core::auth_phase::pre_auth) continue;
+        if (x.flow == core::sign_in_flow::iam_user && x.source == "host") {
+            label = true;
+            continue;
+        }
+        if (std::find(flows.begin(), flows.end(), x.flow) == flows.end()) flows.push_back(x.flow);
+    }
+    if (flows.empty()) {
+        flows.push_back(label ? core::sign_in_flow::iam_user : core::sign_in_flow::console_session);
+    }
+    return flows;
+}
+
+}  // namespace
+
 enforcement_result enforce_response(const core::http_request_view& req,
                                     const session_identity& named, const enforcement_inputs& in) {
     if (!in.policy) throw std::invalid_argument("enforce: no policy");
     auto asked = inspect::inspect(req, in.policy->inspect_options);
-    core::sign_in_attempt a;
-    a.flow = core::sign_in_flow::console_session;
+    // Recorded when the request's own records do not already show this account.
     bool request_named_account = false;
     for (const auto& x : asked) {
-        if (x.account || !x.alias.empty()) request_named_account = true;
-        if (x.phase == core::auth_phase::pre_auth && a.flow == core::sign_in_flow::console_session)
-            a.flow = x.flow;  // the sign-in this answers (root, custom-broker, saml, …)
+        if (x.account && x.account == named.account) request_named_account = true;
     }
+    core::sign_in_attempt a;
     if (!asked.empty()) {
         a.host = asked.front().host;
     } else if (auto h = core::parse_authority(req.host, 443)) {
@@ -83,12 +109,18 @@ enforcement_result enforce_response(const core::http_request_view& req,
     a.client = req.client;
     if (req.corp) a.corp = *req.corp;
     a.time = req.time;
+    std::vector<core::sign_in_attempt> each;
+    for (auto f : answering_flows(asked)) {
+        each.push_back(a);
+        each.back().flow = f;
+    }
     enforcement_result r;
-    std::vector<core::sign_in_attempt> one;
-    one.push_back(std::move(a));
-    r.attempts = evaluate_attempts(std::move(one), in);
+    r.attempts = evaluate_attempts(std::move(each), in);
     r.outcome = combine(r.attempts);
-    if (r.attempts.front().decision.verdict == core::effect::deny || !request_named_account) {
+    bool denies = std::any_of(r.attempts.begin(), r.attempts.end(), [](const judged_attempt& j) {
+        return j.decision.verdict == core::effect::deny;  // report-only denies too
+    });
+    if (denies || !request_named_account) {
         r.events = audit_events(req, r.attempts, {in.gateway, &in.policy->policy->org()});
     }
     r.verdict = make_verdict(r.attempts, r.outcome);

@@ -90,12 +90,15 @@ struct enforcement_result {
 enforcement_result enforce(const core::http_request_view& req, const enforcement_inputs& in);
 
 // The pipeline on a response that names an identity (issue 20): AWS's answer to `req` sets an
-// aws-userInfo naming `named`. One post-auth attempt with that identity (flow: the request's
-// sign-in flow, e.g. root or custom-broker, else console-session; source
-// "response:aws-userInfo"; binding bound) is judged as enforce() judges a request, so a root or
-// federation sign-in that named no account before AWS answered is judged as soon as AWS names
-// it. `events` holds its event when the response decides something the request's own attempts
-// did not (a deny, or an account the request did not name); otherwise it is empty.
+// aws-userInfo naming `named`. A post-auth attempt with that identity (source
+// "response:aws-userInfo"; binding bound) for each flow the answer can come from: the flows of
+// the request's pre-auth attempts (root, custom-broker, saml, …; the account label of an
+// <account>.signin host only when there is no other, as it names a page, not the endpoint),
+// else console-session. Judged as enforce() judges a request, so a root or federation sign-in
+// that named no account before AWS answered is judged as soon as AWS names it, under the rules
+// of its own flow. `events` holds their events when the response decides something the
+// request's own attempts did not (a deny, report-only included, or an account no attempt of the
+// request named); otherwise it is empty.
 enforcement_result enforce_response(const core::http_request_view& req,
                                     const session_identity& named, const enforcement_inputs& in);
 

@@ -103,5 +103,85 @@ accounts = ["222222222222"]
     EXPECT_TRUE(enforce_response(req, named, in).verdict.allows());
 }
 
+// AWS's answer is judged under the flow of the endpoint that produced it, never under the
+// account label of the host it was posted to (which the inspector reads as an iam-user attempt
+// first): a federation login or SAML post to <account>.signin.aws.amazon.com was judged, and
+// recorded, as iam-user, so a custom-broker deny let the session through and a SAML allow was
+// refused.
+TEST(flow_names, an_answer_is_judged_under_the_flow_that_produced_it) {
+    auto loaded = core::load_config_text(R"(
+[dns]
+enabled = false
+[proxy]
+enabled = false
+[[policy.rule]]
+name = "labelled-hosts"
+effect = "allow"
+flows = ["iam-user"]
+accounts = ["222222222222"]
+[[policy.rule]]
+name = "brokers-before-sign-in"
+effect = "allow"
+flows = ["custom-broker"]
+[[policy.rule]]
+name = "no-broker-sessions-in-prod"
+effect = "deny"
+flows = ["custom-broker"]
+accounts = ["222222222222"]
+[[policy.rule]]
+name = "saml-to-sandbox"
+effect = "allow"
+flows = ["saml"]
+accounts = ["333333333333"]
+)",
+                                         "t.toml");
+    ASSERT_TRUE(loaded.cfg) << (loaded.diagnostics.empty() ? "" : loaded.diagnostics[0].message);
+    auto snap = make_policy_snapshot(std::make_shared<const core::config>(std::move(*loaded.cfg)));
+    enforcement_inputs in;
+    in.policy = snap.get();
+
+    core::http_request_view login;
+    login.method = "GET";
+    login.host = "222222222222.signin.aws.amazon.com";
+    login.target = "/federation?Action=login&SigninToken=opaque-token&Destination=x";
+    ASSERT_TRUE(enforce(login, in).verdict.allows());  // the token names nobody yet
+    session_identity broker;
+    broker.account = core::account_id::parse("222222222222");
+    broker.principal_arn = "arn:aws:sts::222222222222:assumed-role/Broker/alice";
+    broker.role_name = "Broker";
+    broker.aws_user = "alice";
+    auto r = enforce_response(login, broker, in);
+    EXPECT_FALSE(r.verdict.allows());
+    EXPECT_EQ(r.verdict.rule, "no-broker-sessions-in-prod");
+    EXPECT_EQ(r.verdict.flow, core::sign_in_flow::custom_broker);
+    ASSERT_FALSE(r.events.empty());
+    for (const auto& e : r.events) EXPECT_EQ(e.flow, "custom-broker");
+    // Another account than the host's label, let through: recorded, as no request record
+    // names it (the label's account did not count as "the request named an account").
+    broker.account = core::account_id::parse("444444444444");
+    broker.principal_arn = "arn:aws:sts::444444444444:assumed-role/Broker/alice";
+    auto other = enforce_response(login, broker, in);
+    EXPECT_TRUE(other.verdict.allows());
+    ASSERT_EQ(other.events.size(), 1u);
+    EXPECT_EQ(other.events[0].account, "444444444444");
+
+    core::http_request_view saml;
+    saml.method = "POST";
+    saml.host = "222222222222.signin.aws.amazon.com";
+    saml.target = "/saml";
+    saml.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    saml.body = "roleIndex=arn%3Aaws%3Aiam%3A%3A333333333333%3Arole%2FAdmin";
+    ASSERT_TRUE(enforce(saml, in).verdict.allows());
+    session_identity chosen;
+    chosen.account = core::account_id::parse("333333333333");
+    chosen.principal_arn = "arn:aws:sts::333333333333:assumed-role/Admin/alice";
+    chosen.role_name = "Admin";
+    chosen.aws_user = "alice";
+    auto s = enforce_response(saml, chosen, in);
+    EXPECT_TRUE(s.verdict.allows()) << s.verdict.rule;
+    EXPECT_EQ(s.verdict.flow, core::sign_in_flow::saml);
+    EXPECT_EQ(s.verdict.rule, "saml-to-sandbox");
+}
+
 }  // namespace
 }  // namespace consolegate::app
