@@ -79,12 +79,41 @@ elevation_set::elevation_set(std::vector<elevation_record> records, elevation_wi
         live_ += live ? 1 : 0;
         entries_.push_back({r.account, std::move(r.permission_set), lowered(r.user), r.start, end,
                             live, end_known, std::move(r.id), std::move(r.ticket),
-                            std::move(r.status), std::move(r.account_name)});
+                            std::move(r.status), std::move(r.account_name), r.duration_hours});
     }
     std::sort(entries_.begin(), entries_.end(), [](const entry& a, const entry& b) {
         return std::tie(a.account, a.permission_set, a.user_lower, a.start) <
                std::tie(b.account, b.permission_set, b.user_lower, b.start);
     });
+}
+
+void keep_finished(const elevation_set& previous, std::vector<elevation_record>& records,
+                   clock::time_point now) {
+    auto finished = [](const elevation_record& r) {
+        return r.status == "ended" || r.status == "revoked" || r.end_time.has_value();
+    };
+    std::unordered_set<std::string> have;
+    for (const auto& r : records) {
+        if (finished(r)) have.insert(r.id);
+    }
+    for (const auto& e : previous.entries()) {
+        if (e.live || e.id.empty() || have.contains(e.id)) continue;
+        auto window_end = e.start + std::chrono::seconds(std::llround(e.duration_hours * 3600));
+        if (now >= window_end && now - e.end > previous.window().expired_lookback) continue;
+        elevation_record r;
+        r.id = e.id;
+        r.user = e.user_lower;
+        r.account = e.account;
+        r.account_name = e.account_name;
+        r.permission_set = e.permission_set;
+        r.status = e.status;
+        r.start = e.start;
+        r.duration_hours = e.duration_hours;
+        if (e.end_known) r.end_time = e.end;
+        r.ticket = e.ticket;
+        have.insert(r.id);
+        records.push_back(std::move(r));
+    }
 }
 
 bool elevation_set::is_active(const entry& e, clock::time_point now) const noexcept {

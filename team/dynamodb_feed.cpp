@@ -258,9 +258,11 @@ bool dynamodb_feed::refresh_once() {
     auto items = records.size();
     remember_gone(records, s->data_time);
     for (const auto& g : gone_) records.push_back(g);
+    auto old = status_.load();
+    // An answer from a replica older than the last one lists ended requests again.
+    if (old->set) core::keep_finished(*old->set, records, s->data_time);
     s->set = std::make_shared<const core::elevation_set>(std::move(records), opt_.window);
     auto in_progress = s->set->size();
-    auto old = status_.load();
     status_.store(s);
     std::lock_guard lock(mu_);
     bool changed = !old->set || health_.items != items || health_.skipped != skipped ||
@@ -283,10 +285,10 @@ bool dynamodb_feed::refresh_once() {
 
 void dynamodb_feed::remember_gone(const std::vector<core::elevation_record>& now_in_progress,
                                   clock::time_point now) {
+    // Listed again by a later answer is no return (TEAM's statuses only move forward): that
+    // answer came from a replica older than the one that left it out.
     std::erase_if(gone_, [&](const core::elevation_record& g) {
-        return now - *g.end_time > opt_.window.expired_lookback ||
-               std::any_of(now_in_progress.begin(), now_in_progress.end(),
-                           [&](const auto& r) { return r.id == g.id; });
+        return now - *g.end_time > opt_.window.expired_lookback;
     });
     auto old = status_.load();
     if (!old->set) return;

@@ -73,7 +73,9 @@ std::string snapshot_feed::poll() {
     }
     s->skipped_items = snap.skipped;
     auto records = snap.records.size();
+    if (last_set_) core::keep_finished(*last_set_, snap.records, s->data_time);
     s->set = std::make_shared<const core::elevation_set>(std::move(snap.records), window_);
+    last_set_ = s->set;
     status_.store(s);
     return "loaded " + std::to_string(records) + " TEAM requests (" +
            std::to_string(s->set->size()) + " in progress, " + std::to_string(s->skipped_items) +

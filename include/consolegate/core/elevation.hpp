@@ -111,6 +111,7 @@ class elevation_set {
         bool live = false;                            // "in progress" and no endTime: can be active
         bool end_known = false;  // live, or endTime set: `end` is when it ends or ended
         std::string id, ticket, status, account_name;
+        double duration_hours = 0;  // as TEAM wrote it: the window is start + duration
     };
     const std::vector<entry>& entries() const noexcept { return entries_; }
     // Whether one of entries() is active at `now` (the window above): what match() counts.
@@ -126,6 +127,16 @@ class elevation_set {
     elevation_window window_;
     std::size_t live_ = 0;
 };
+
+// A feed's new records, kept from undoing an end its previous answer showed. TEAM's statuses only
+// move forward, but an answer can be older than the one before (DynamoDB's byStatus index is read
+// eventually consistently; a snapshot file can be put back): the finished requests of `previous`
+// (ended, revoked, or with an endTime) that `records` has no finished copy of are added to it
+// while they still matter at `now`: before start + duration, while an in-progress copy could be
+// active, or within expired_lookback of their end, while they read "expired". The set's
+// furthest-copy rule then leaves out the in-progress copies they end.
+void keep_finished(const elevation_set& previous, std::vector<elevation_record>& records,
+                   std::chrono::system_clock::time_point now);
 
 // ISO 8601 / RFC 3339 date-time as TEAM stores it (AppSync AWSDateTime): "2024-03-01T09:00:00Z",
 // fractional seconds and "+hh:mm" / "-hh:mm" offsets accepted, and AWSDateTime's own forms: no

@@ -48,6 +48,9 @@ class snapshot_feed final : public feed {
     std::uintmax_t last_size_ = 0;
     std::uint64_t last_inode_ = 0;
     bool read_once_ = false;
+    // The last set read, kept across unreadable files: its finished requests stay finished in
+    // the next one (core::keep_finished), so a file put back from before an end undoes nothing.
+    std::shared_ptr<const core::elevation_set> last_set_;
 };
 
 }  // namespace consolegate::team

@@ -170,4 +170,39 @@ TEST(dynamodb_feed, bad_bodies_and_missing_credentials_are_errors) {
     EXPECT_EQ(server.requests().size(), 1u);  // never sent unsigned
 }
 
+// The byStatus index is read eventually consistently: a Query can answer from a replica older
+// than the one before. A request gone from "in progress" (ended or revoked) that such an answer
+// lists again must stay ended (TEAM's statuses only move forward), whatever answers follow.
+TEST(dynamodb_feed, an_older_answer_never_undoes_an_end) {
+    int calls = 0;
+    fake_http_server server([&calls](const fake_request&) {
+        ++calls;
+        std::string items = calls == 2 || calls == 4 ? "" : R"({"id":{"S":"r1"},
+          "username":{"S":"idc_alice"},"accountId":{"S":"333333333333"},"role":{"S":"Admin"},
+          "startTime":{"S":"2026-12-04T11:00:00Z"},"duration":{"S":"4"},
+          "status":{"S":"in progress"}})";
+        return fake_response{200, "application/x-amz-json-1.0", R"({"Items":[)" + items + "]}",
+                             false};
+    });
+    feed_rig rig(server.url());
+    auto alice = [&rig] {
+        std::shared_ptr<const team::feed_status> keep;
+        auto v = rig.feed->view(rig.now, keep);
+        return v.available() &&
+               v.set()->active("alice", *core::account_id::parse("333333333333"), "Admin", rig.now);
+    };
+    ASSERT_TRUE(rig.feed->refresh());
+    EXPECT_TRUE(alice());
+    for (int i = 0; i < 4; ++i) {  // gone, back (stale), gone, back (stale)
+        rig.now += 1min;
+        ASSERT_TRUE(rig.feed->refresh());
+        EXPECT_FALSE(alice()) << "answer " << calls;
+    }
+    // Its window over (11:00 + 4 h) and the lookback past, nothing of it is kept.
+    rig.now = t0 + 4h;
+    ASSERT_TRUE(rig.feed->refresh());
+    EXPECT_FALSE(alice());
+    EXPECT_EQ(rig.feed->status()->set->entries().size(), 1u);  // the stale copy alone
+}
+
 }  // namespace

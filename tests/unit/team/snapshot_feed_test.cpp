@@ -130,3 +130,34 @@ TEST_F(snapshot_feed_test, every_malformed_item_is_counted_past_the_diagnostics_
     EXPECT_EQ(f.status()->skipped_items, 150u);
     EXPECT_TRUE(elevated(f, "2026-11-23T08:40:00Z"));
 }
+
+// TEAM's statuses only move forward: a snapshot older than one already read (an export put
+// back, a replica's copy written late, rsync from a lagging host) must not bring an ended
+// request back into force, even with a torn write in between.
+TEST_F(snapshot_feed_test, an_older_snapshot_never_undoes_an_end) {
+    write(one_elevation, at("2026-11-23T08:30:00Z"));
+    tm_::snapshot_feed f(file, 1h);
+    f.poll();
+    EXPECT_TRUE(elevated(f, "2026-11-23T08:40:00Z"));
+    std::string ended = one_elevation;
+    ended.replace(ended.find("in progress"), 11, "ended");
+    ended.insert(ended.rfind('}'), R"(, "endTime": "2026-11-23T08:45:00Z")");
+    write(ended, at("2026-11-23T08:50:00Z"));
+    f.poll();
+    EXPECT_FALSE(elevated(f, "2026-11-23T08:55:00Z"));
+    write(one_elevation, at("2026-11-23T08:30:00Z"));
+    f.poll();
+    EXPECT_TRUE(available(f, "2026-11-23T08:55:00Z"));
+    EXPECT_FALSE(elevated(f, "2026-11-23T08:55:00Z"));
+    write("[{\"id\": \"r1\", \"user", at("2026-11-23T08:56:00Z"));
+    f.poll();
+    write(one_elevation, at("2026-11-23T08:31:00Z"));
+    f.poll();
+    EXPECT_FALSE(elevated(f, "2026-11-23T08:57:00Z"));
+    // Another request of the same user is granted as usual.
+    std::string other = one_elevation;
+    other.replace(other.find("r1"), 2, "r2");
+    write(other, at("2026-11-23T08:58:00Z"));
+    f.poll();
+    EXPECT_TRUE(elevated(f, "2026-11-23T08:59:00Z"));
+}
