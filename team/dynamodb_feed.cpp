@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <random>
+#include <unordered_set>
 
 #include "consolegate/core/time.hpp"
 #include "consolegate/log/log.hpp"
@@ -220,6 +221,7 @@ bool dynamodb_feed::refresh_once() {
     std::vector<core::elevation_record> records;
     std::size_t skipped = 0, pages = 0;
     std::string key;
+    std::unordered_set<std::string> keys_seen;
     do {
         if (++pages > opt_.max_pages) {
             record_error("runaway", "more than " + std::to_string(opt_.max_pages) + " pages");
@@ -250,6 +252,11 @@ bool dynamodb_feed::refresh_once() {
         skipped += snap.skipped;
         for (auto& r : snap.records) records.push_back(std::move(r));
         key = std::move(page.next_key);
+        // A key given before would read the same pages again, up to max_pages each refresh.
+        if (!key.empty() && !keys_seen.insert(key).second) {
+            record_error("pagination", "LastEvaluatedKey repeats an earlier page's");
+            return false;
+        }
     } while (!key.empty());
 
     auto s = std::make_shared<feed_status>();

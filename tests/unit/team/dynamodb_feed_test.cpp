@@ -205,4 +205,17 @@ TEST(dynamodb_feed, an_older_answer_never_undoes_an_end) {
     EXPECT_EQ(rig.feed->status()->set->entries().size(), 1u);  // the stale copy alone
 }
 
+// A LastEvaluatedKey the feed was already given (a proxy or a table that loops) ends the
+// refresh at once instead of reading the same pages until max_pages.
+TEST(dynamodb_feed, a_repeated_last_evaluated_key_ends_the_refresh) {
+    fake_http_server server([](const fake_request&) {
+        return fake_response{200, "application/x-amz-json-1.0", page_one, false};
+    });
+    feed_rig rig(server.url());
+    EXPECT_FALSE(rig.feed->refresh());
+    EXPECT_EQ(server.requests().size(), 2u);
+    EXPECT_EQ(rig.feed->health().errors.at("pagination"), 1u);
+    EXPECT_FALSE(rig.available());
+}
+
 }  // namespace
