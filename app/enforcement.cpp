@@ -64,8 +64,11 @@ namespace {
 // iam-user attempt, source "host"), not the endpoint: a SAML, federation, switch-role or root
 // post to that host is answered by that endpoint, so the label's flow counts only when the
 // request carries no other. Several flows (a sign-in path the inspector read several ways) are
-// each judged, as the request's own attempts were.
-std::vector<core::sign_in_flow> answering_flows(std::span<const core::sign_in_attempt> asked) {
+// each judged, as the request's own attempts were. A federation login answered with an
+// AWSReservedSSO_ role is an Identity Center session (only Identity Center hands those roles
+// out; its portal signs in through the federation endpoint), judged as identity-center too.
+std::vector<core::sign_in_flow> answering_flows(std::span<const core::sign_in_attempt> asked,
+                                                const session_identity& named) {
     std::vector<core::sign_in_flow> flows;
     bool label = false;
     for (const auto& x : asked) {
@@ -78,6 +81,13 @@ std::vector<core::sign_in_flow> answering_flows(std::span<const core::sign_in_at
     }
     if (flows.empty()) {
         flows.push_back(label ? core::sign_in_flow::iam_user : core::sign_in_flow::console_session);
+    }
+    auto has = [&](core::sign_in_flow f) {
+        return std::find(flows.begin(), flows.end(), f) != flows.end();
+    };
+    if (has(core::sign_in_flow::custom_broker) && !has(core::sign_in_flow::identity_center) &&
+        !core::permission_set_of(named.role_name).empty()) {
+        flows.push_back(core::sign_in_flow::identity_center);
     }
     return flows;
 }
@@ -110,7 +120,7 @@ enforcement_result enforce_response(const core::http_request_view& req,
     if (req.corp) a.corp = *req.corp;
     a.time = req.time;
     std::vector<core::sign_in_attempt> each;
-    for (auto f : answering_flows(asked)) {
+    for (auto f : answering_flows(asked, named)) {
         each.push_back(a);
         each.back().flow = f;
     }

@@ -93,12 +93,13 @@ enforcement_result enforce(const core::http_request_view& req, const enforcement
 // aws-userInfo naming `named`. A post-auth attempt with that identity (source
 // "response:aws-userInfo"; binding bound) for each flow the answer can come from: the flows of
 // the request's pre-auth attempts (root, custom-broker, saml, …; the account label of an
-// <account>.signin host only when there is no other, as it names a page, not the endpoint),
-// else console-session. Judged as enforce() judges a request, so a root or federation sign-in
-// that named no account before AWS answered is judged as soon as AWS names it, under the rules
-// of its own flow. `events` holds their events when the response decides something the
-// request's own attempts did not (a deny, report-only included, or an account no attempt of the
-// request named); otherwise it is empty.
+// <account>.signin host only when there is no other, as it names a page, not the endpoint; a
+// federation login naming an AWSReservedSSO_ role is identity-center too), else console-session.
+// Judged as enforce() judges a request, so a root or federation sign-in that named no account
+// before AWS answered is judged as soon as AWS names it, under the rules of its own flow. `events`
+// holds their events when the response decides something the request's own attempts did not (a
+// deny, report-only included, or an account no attempt of the request named); otherwise it is
+// empty.
 enforcement_result enforce_response(const core::http_request_view& req,
                                     const session_identity& named, const enforcement_inputs& in);
 

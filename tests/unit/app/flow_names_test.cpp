@@ -183,5 +183,54 @@ accounts = ["333333333333"]
     EXPECT_EQ(s.verdict.rule, "saml-to-sandbox");
 }
 
+// An Identity Center session reaches the console through the federation endpoint
+// (Action=login with the portal's sign-in token, or a token minted with GetRoleCredentials' keys
+// anywhere): AWS's answer names an AWSReservedSSO_ role, which only Identity Center can hand
+// out. A deny of flow identity-center refused the portal's link but let the same session in
+// through the federation endpoint, judged as custom-broker alone.
+TEST(flow_names,
+     an_identity_center_session_answered_at_the_federation_endpoint_is_identity_center) {
+    auto loaded = core::load_config_text(R"(
+[dns]
+enabled = false
+[proxy]
+enabled = false
+[[policy.rule]]
+name = "everyone"
+effect = "allow"
+match_all = true
+[[policy.rule]]
+name = "no-identity-center-in-prod"
+effect = "deny"
+flows = ["identity-center"]
+accounts = ["222222222222"]
+)",
+                                         "t.toml");
+    ASSERT_TRUE(loaded.cfg);
+    auto snap = make_policy_snapshot(std::make_shared<const core::config>(std::move(*loaded.cfg)));
+    enforcement_inputs in;
+    in.policy = snap.get();
+    core::http_request_view login;
+    login.method = "GET";
+    login.host = "signin.aws.amazon.com";
+    login.target = "/federation?Action=login&SigninToken=opaque-token&Destination=x";
+    session_identity named;
+    named.account = core::account_id::parse("222222222222");
+    named.role_name = "AWSReservedSSO_Admin_0123456789abcdef";
+    named.principal_arn = "arn:aws:sts::222222222222:assumed-role/" + named.role_name + "/alice";
+    named.aws_user = "alice";
+    auto r = enforce_response(login, named, in);
+    EXPECT_FALSE(r.verdict.allows());
+    EXPECT_EQ(r.verdict.rule, "no-identity-center-in-prod");
+    EXPECT_EQ(r.verdict.flow, core::sign_in_flow::identity_center);
+    // A broker's own role is judged as the broker's.
+    named.role_name = "Broker";
+    named.principal_arn = "arn:aws:sts::222222222222:assumed-role/Broker/alice";
+    auto b = enforce_response(login, named, in);
+    EXPECT_TRUE(b.verdict.allows());
+    ASSERT_EQ(b.attempts.size(), 1u);
+    EXPECT_EQ(b.attempts[0].attempt.flow, core::sign_in_flow::custom_broker);
+}
+
 }  // namespace
 }  // namespace consolegate::app
