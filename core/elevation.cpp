@@ -372,7 +372,14 @@ std::optional<elevation_record> read_item(const json::value& v, std::string& why
     r.duration_hours = *hours;
     // endTime: written when access ended; present but unreadable means the item cannot be
     // trusted either way (it might have ended), so it is skipped like any malformed item.
-    if (const auto* et = item->if_contains("endTime"); et && !et->is_null()) {
+    // DynamoDB's typed null ({"NULL": true}) is the plain JSON null: not written yet.
+    auto dynamodb_null = [](const json::value& x) {
+        const auto* o = x.if_object();
+        const auto* n = o && o->size() == 1 ? o->if_contains("NULL") : nullptr;
+        return n && n->is_bool() && n->get_bool();
+    };
+    if (const auto* et = item->if_contains("endTime");
+        et && !et->is_null() && !dynamodb_null(*et)) {
         const auto* e = string_field(*item, "endTime");
         auto end = e && e->size() <= 64 ? parse_iso8601(std::string_view(e->data(), e->size()))
                                         : std::nullopt;
@@ -415,22 +422,47 @@ team_snapshot parse_team_snapshot(std::string_view text, std::string_view file,
     out.document_ok = true;
     out.records.reserve(items->size());
     std::size_t bad = 0;
+    // The ids of unreadable items: such a copy may be the one that ended its request (TEAM's
+    // statuses only move forward, and the furthest copy decides), so the request's readable
+    // copies are left out too rather than granting on a copy it outdated.
+    std::unordered_set<std::string> unreadable;
+    std::vector<std::size_t> index;  // each record's item, for its diagnostic
     for (std::size_t i = 0; i < items->size(); ++i) {
         std::string why;
         auto r = read_item((*items)[i], why);
         if (r) {
             out.records.push_back(std::move(*r));
+            index.push_back(i);
             continue;
         }
-        if (++bad <= max_diagnostics) {
-            std::string id;
-            if (const auto* o = (*items)[i].if_object()) {
-                if (const auto* s = string_field(*o, "id"); s && s->size() <= 64) {
-                    id = " (id " + std::string(s->data(), s->size()) + ")";
-                }
+        std::string id;
+        if (const auto* o = (*items)[i].if_object()) {
+            if (const auto* s = string_field(*o, "id"); s && !s->empty()) {
+                unreadable.emplace(s->data(), s->size());
+                if (s->size() <= 64) id = " (id " + std::string(s->data(), s->size()) + ")";
             }
+        }
+        if (++bad <= max_diagnostics) {
             diag(0, 0, detail::json_path("", i) + id + ": " + why + "; item ignored");
         }
+    }
+    if (!unreadable.empty()) {
+        std::size_t kept = 0;
+        for (std::size_t k = 0; k < out.records.size(); ++k) {
+            auto& r = out.records[k];
+            if (!unreadable.contains(r.id)) {
+                if (kept != k) out.records[kept] = std::move(r);
+                ++kept;
+                continue;
+            }
+            if (++bad <= max_diagnostics) {
+                diag(0, 0,
+                     detail::json_path("", index[k]) +
+                         (r.id.size() <= 64 ? " (id " + r.id + ")" : std::string()) +
+                         ": another copy of this request cannot be read; item ignored");
+            }
+        }
+        out.records.resize(kept);
     }
     out.skipped = bad;
     if (bad > max_diagnostics) {

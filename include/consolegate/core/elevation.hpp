@@ -154,8 +154,10 @@ struct team_snapshot {
 // The snapshot file: a JSON array of TEAM request items (plain JSON as TEAM's GraphQL API returns
 // them, or DynamoDB-typed {"S": …}/{"N": …} attribute values as `aws dynamodb scan` prints them;
 // a top-level {"Items": [...]} is accepted too). Required per item: id, username, accountId,
-// role, startTime, duration (hours, string or number), status. A bad item is skipped with a
-// diagnostic naming it; input over `max_bytes` is refused. Never throws on bad input.
+// role, startTime, duration (hours, string or number), status; endTime when set (JSON null and
+// DynamoDB's {"NULL": true} are unset). A bad item is skipped with a diagnostic naming it, and
+// so are the other copies of its request id (the unreadable copy may be the one that ended it);
+// input over `max_bytes` is refused. Never throws on bad input.
 inline constexpr std::size_t team_snapshot_max_bytes = 64u << 20;
 team_snapshot parse_team_snapshot(std::string_view json, std::string_view file,
                                   std::size_t max_bytes = team_snapshot_max_bytes);

@@ -360,3 +360,42 @@ TEST(elevation, active_in_account_any_permission_set) {
     EXPECT_EQ(set.active_in_account("alice", aid("111122223333"), at("2026-11-23T13:00:00Z")).what,
               cc::elevation_match::state::none);
 }
+
+// DynamoDB's own null ({"NULL": true}, as `aws dynamodb scan` prints an attribute set to null)
+// is the plain JSON null: an endTime not written yet. It was read as an unreadable endTime, so
+// every such request was skipped as malformed.
+TEST(team_snapshot, a_dynamodb_null_end_time_is_no_end_time) {
+    auto text = R"([{"id": {"S": "n1"}, "status": {"S": "in progress"},
+        "username": {"S": "idc_alice"}, "accountId": {"S": "012345678901"},
+        "role": {"S": "Admin"}, "startTime": {"S": "2026-11-23T08:00:00Z"},
+        "duration": {"N": "2"}, "endTime": {"NULL": true}}])";
+    auto snap = cc::parse_team_snapshot(text, "scan");
+    ASSERT_EQ(snap.records.size(), 1u) << snap.diagnostics[0].message;
+    EXPECT_FALSE(snap.records[0].end_time);
+    // {"NULL": false} is no DynamoDB value: unreadable, skipped.
+    std::string odd = text;
+    odd.replace(odd.find("true"), 4, "false");
+    EXPECT_EQ(cc::parse_team_snapshot(odd, "scan").skipped, 1u);
+}
+
+// A copy of a request that cannot be read (an endTime of another type, a status that is not a
+// string) might be the copy that ended it: the request's readable copies grant nothing either.
+// A snapshot pasted from two exports, with the revoked copy's endTime written as epoch seconds,
+// went on granting on the stale in-progress copy.
+TEST(team_snapshot, an_unreadable_copy_of_a_request_takes_its_other_copies_out) {
+    auto text = R"([
+        {"id": "d1", "status": "in progress", "username": "idc_alice",
+         "accountId": "012345678901", "role": "Admin", "startTime": "2026-11-23T08:00:00Z",
+         "duration": "2"},
+        {"id": "d1", "status": "revoked", "username": "idc_alice",
+         "accountId": "012345678901", "role": "Admin", "startTime": "2026-11-23T08:00:00Z",
+         "duration": "2", "endTime": {"N": "1795425000"}},
+        {"id": "d2", "status": "in progress", "username": "idc_alice",
+         "accountId": "012345678901", "role": "Viewer", "startTime": "2026-11-23T08:00:00Z",
+         "duration": "2"}])";
+    auto snap = cc::parse_team_snapshot(text, "export");
+    EXPECT_EQ(snap.skipped, 2u);  // the unreadable copy and the copy it takes out
+    cc::elevation_set set(std::move(snap.records));
+    EXPECT_FALSE(set.active("alice", aid("012345678901"), "Admin", at("2026-11-23T08:30:00Z")));
+    EXPECT_TRUE(set.active("alice", aid("012345678901"), "Viewer", at("2026-11-23T08:30:00Z")));
+}
