@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <charconv>
+#include <iterator>
 #include <random>
 #include <unordered_set>
 
@@ -16,11 +18,49 @@ namespace {
 namespace json = boost::json;
 using clock = std::chrono::system_clock;
 
+// AWS SDKs adjust at 4 minutes, inside SigV4's 5.
+constexpr std::chrono::minutes max_skew{4};
+
 // DynamoDB's error types that mean "slow down" (docs: Programming.Errors, "Error retries and
 // exponential backoff"); ThrottlingException is what the control plane and on-demand tables say.
 bool throttling(std::string_view type) {
     return type == "ProvisionedThroughputExceededException" || type == "ThrottlingException" ||
            type == "RequestLimitExceeded";
+}
+
+// The refusals of a request signed at a time too far from AWS's (SigV4 allows 5 minutes): the
+// AWS SDKs' clock-skew error codes (aws-sdk-java-v2 ClockSkewAdjuster, botocore
+// `_is_clock_skew_error`).
+bool clock_skew_refusal(std::string_view type) {
+    return type == "InvalidSignatureException" || type == "SignatureDoesNotMatch" ||
+           type == "RequestTimeTooSkewed" || type == "RequestExpired" ||
+           type == "RequestInTheFuture" || type == "AuthFailure";
+}
+
+// An HTTP Date header in the IMF-fixdate form servers must send (RFC 9110 §5.6.7):
+// "Fri, 04 Dec 2026 12:10:00 GMT". Anything else is nullopt.
+std::optional<clock::time_point> http_date(std::string_view v) {
+    static constexpr std::string_view months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    if (v.size() != 29 || v.substr(3, 2) != ", " || v.substr(25) != " GMT") return std::nullopt;
+    auto num = [&](std::size_t at, std::size_t n, int& out) {
+        auto [p, ec] = std::from_chars(v.data() + at, v.data() + at + n, out);
+        return ec == std::errc{} && p == v.data() + at + n;
+    };
+    int day = 0, year = 0, h = 0, m = 0, sec = 0;
+    if (!num(5, 2, day) || !num(12, 4, year) || !num(17, 2, h) || !num(20, 2, m) ||
+        !num(23, 2, sec) || v[7] != ' ' || v[11] != ' ' || v[16] != ' ' || v[19] != ':' ||
+        v[22] != ':' || h > 23 || m > 59 || sec > 60) {
+        return std::nullopt;
+    }
+    auto month = std::find(std::begin(months), std::end(months), v.substr(8, 3));
+    if (month == std::end(months)) return std::nullopt;
+    std::chrono::year_month_day ymd{std::chrono::year(year),
+                                    std::chrono::month(unsigned(month - std::begin(months) + 1)),
+                                    std::chrono::day(unsigned(day))};
+    if (!ymd.ok()) return std::nullopt;
+    return clock::time_point(std::chrono::sys_days(ymd)) + std::chrono::hours(h) +
+           std::chrono::minutes(m) + std::chrono::seconds(sec);
 }
 
 // "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException" -> "ResourceNotFoundException".
@@ -157,7 +197,7 @@ dynamodb_feed::page_result dynamodb_feed::fetch_page(const std::string& start_ke
     auto signed_req = sigv4_sign(
         {req.method, url->target.substr(0, q_pos),
          q_pos == std::string::npos ? "" : url->target.substr(q_pos + 1), req.headers, req.body},
-        *creds.credentials, {opt_.region, "dynamodb"}, now);
+        *creds.credentials, {opt_.region, "dynamodb"}, now + skew_);
     for (auto& h : signed_req.added_headers) req.headers.push_back(std::move(h));
 
     auto res = net::http_fetch(req, opt_.http);
@@ -176,6 +216,18 @@ dynamodb_feed::page_result dynamodb_feed::fetch_page(const std::string& start_ke
         out.message = "HTTP " + std::to_string(status) + (type.empty() ? "" : " " + type);
         if (status >= 500) {
             out.kind = "server";
+            out.what = page_result::outcome::retry;
+        } else if (auto aws_now = http_date(res.response.header("Date"));
+                   clock_skew_refusal(type) && aws_now &&
+                   (*aws_now - (now + skew_) > max_skew || (now + skew_) - *aws_now > max_skew)) {
+            // Signed on AWS's clock from now on (as the SDKs do); the data's time and the
+            // elevation windows stay on the gateway's.
+            skew_ = *aws_now - now;
+            out.kind = "clock-skew";
+            out.message +=
+                ": AWS's clock is " +
+                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(skew_).count()) +
+                " s from the gateway's";
             out.what = page_result::outcome::retry;
         } else if (throttling(type)) {
             out.kind = "throttled";
@@ -233,6 +285,7 @@ bool dynamodb_feed::refresh_once() {
             if (page.what != page_result::outcome::retry) break;
             record_error(page.kind, page.message);
             if (attempt + 1 >= opt_.max_attempts) return false;
+            if (page.kind == "clock-skew") continue;  // signed anew at once, nothing to wait for
             // Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter").
             auto ceiling = std::min<std::int64_t>(
                 opt_.backoff_cap.count(), opt_.backoff_base.count() << std::min(attempt, 20u));

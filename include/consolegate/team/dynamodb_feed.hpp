@@ -115,6 +115,9 @@ class dynamodb_feed final : public feed {
     // Requests that left the "in progress" set (revoked or ended in TEAM; the Query no longer
     // returns them), kept as ended at the refresh that noticed, for the expired look-back.
     std::vector<core::elevation_record> gone_;
+    // AWS's clock minus the gateway's, learned from a clock-skew refusal's Date header: added to
+    // the signing time only. Touched by the refreshing thread alone.
+    std::chrono::system_clock::duration skew_{};
     bool stopping_ = false;
     std::thread thread_;
 };

@@ -54,6 +54,7 @@ struct fake_http_server::impl {
         }
         http::response<http::string_body> res{static_cast<http::status>(answer.status), 11};
         res.set(http::field::content_type, answer.content_type);
+        for (const auto& [name, value] : answer.headers) res.set(name, value);
         res.body() = answer.body;
         res.keep_alive(false);
         res.prepare_payload();

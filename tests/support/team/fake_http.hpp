@@ -24,10 +24,14 @@ struct fake_request {
 };
 
 struct fake_response {
+    fake_response(unsigned s = 200, std::string type = "application/json", std::string b = {},
+                  bool hold = false)
+        : status(s), content_type(std::move(type)), body(std::move(b)), never_answer(hold) {}
     unsigned status = 200;
     std::string content_type = "application/json";
     std::string body;
     bool never_answer = false;  // hold the connection open without answering (deadline tests)
+    std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type
 };
 
 class fake_http_server {

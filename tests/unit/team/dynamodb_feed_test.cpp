@@ -218,4 +218,44 @@ TEST(dynamodb_feed, a_repeated_last_evaluated_key_ends_the_refresh) {
     EXPECT_FALSE(rig.available());
 }
 
+// SigV4 signs with the gateway's clock, and AWS refuses a signature more than 5 minutes off
+// its own ("Signature expired" / "not yet current"). As the AWS SDKs do, the feed reads AWS's
+// clock from the refusal's Date header and signs again with the difference; it is kept for the
+// next refreshes (elevation windows stay on the gateway's clock). It failed every refresh until
+// the feed went stale.
+TEST(dynamodb_feed, a_refusal_for_clock_skew_is_signed_again_on_aws_s_clock) {
+    const std::string aws_date = "20261204T121000Z";  // AWS is 10 minutes ahead
+    fake_http_server server([&aws_date](const fake_request& r) {
+        if (r.header("x-amz-date") != aws_date) {
+            auto e = error(400, "InvalidSignatureException");
+            e.headers.emplace_back("Date", "Fri, 04 Dec 2026 12:10:00 GMT");
+            return e;
+        }
+        return fake_response{200, "application/x-amz-json-1.0", page_two, false};
+    });
+    feed_rig rig(server.url());
+    ASSERT_TRUE(rig.feed->refresh()) << rig.feed->health().last_error;
+    EXPECT_EQ(server.requests().size(), 2u);
+    EXPECT_EQ(rig.feed->health().errors.at("clock-skew"), 1u);
+    EXPECT_TRUE(rig.slept.empty());
+    // The next refresh signs on AWS's clock at once; the data's time is the gateway's.
+    ASSERT_TRUE(rig.feed->refresh());
+    EXPECT_EQ(server.requests().size(), 3u);
+    EXPECT_EQ(rig.feed->status()->data_time, t0);
+}
+
+// Without a Date header, or with one that agrees with the gateway's clock, the refusal is a
+// client error as before (not retried: something else is wrong with the signature).
+TEST(dynamodb_feed, a_signature_refusal_without_skew_is_not_retried) {
+    fake_http_server server([](const fake_request&) {
+        auto e = error(400, "InvalidSignatureException");
+        e.headers.emplace_back("Date", "Fri, 04 Dec 2026 12:01:00 GMT");
+        return e;
+    });
+    feed_rig rig(server.url());
+    EXPECT_FALSE(rig.feed->refresh());
+    EXPECT_EQ(server.requests().size(), 1u);
+    EXPECT_EQ(rig.feed->health().errors.at("client"), 1u);
+}
+
 }  // namespace
