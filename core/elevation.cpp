@@ -465,6 +465,7 @@ team_snapshot parse_team_snapshot(std::string_view text, std::string_view file,
         out.records.resize(kept);
     }
     out.skipped = bad;
+    out.unreadable_ids.assign(unreadable.begin(), unreadable.end());
     if (bad > max_diagnostics) {
         diag(0, 0, std::to_string(bad - max_diagnostics) + " more bad items not listed");
     }

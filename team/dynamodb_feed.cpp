@@ -273,7 +273,7 @@ bool dynamodb_feed::refresh_once() {
     std::vector<core::elevation_record> records;
     std::size_t skipped = 0, pages = 0;
     std::string key;
-    std::unordered_set<std::string> keys_seen;
+    std::unordered_set<std::string> keys_seen, unreadable;
     do {
         if (++pages > opt_.max_pages) {
             record_error("runaway", "more than " + std::to_string(opt_.max_pages) + " pages");
@@ -304,6 +304,7 @@ bool dynamodb_feed::refresh_once() {
         }
         skipped += snap.skipped;
         for (auto& r : snap.records) records.push_back(std::move(r));
+        for (auto& id : snap.unreadable_ids) unreadable.insert(std::move(id));
         key = std::move(page.next_key);
         // A key given before would read the same pages again, up to max_pages each refresh.
         if (!key.empty() && !keys_seen.insert(key).second) {
@@ -312,6 +313,10 @@ bool dynamodb_feed::refresh_once() {
         }
     } while (!key.empty());
 
+    // An unreadable copy of a request on one page takes its copies on the others out, as
+    // parse_team_snapshot does within a page: it may be the copy that ended it.
+    skipped += static_cast<std::size_t>(std::erase_if(
+        records, [&](const core::elevation_record& r) { return unreadable.contains(r.id); }));
     auto s = std::make_shared<feed_status>();
     s->data_time = opt_.clock();
     s->skipped_items = skipped;

@@ -149,6 +149,9 @@ struct team_snapshot {
     std::vector<policy_diagnostic> diagnostics;  // one per bad item (capped), or the document
     bool document_ok = false;  // false: not JSON / not an array of items: treat the feed as invalid
     std::size_t skipped = 0;   // bad items left out (all of them; diagnostics stop at a cap)
+    // The request ids of the unreadable items, so that a reader of several documents (the
+    // DynamoDB feed's pages) can leave those requests' copies in the others out too.
+    std::vector<std::string> unreadable_ids;
 };
 
 // The snapshot file: a JSON array of TEAM request items (plain JSON as TEAM's GraphQL API returns

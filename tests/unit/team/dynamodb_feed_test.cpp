@@ -258,4 +258,28 @@ TEST(dynamodb_feed, a_signature_refusal_without_skew_is_not_retried) {
     EXPECT_EQ(rig.feed->health().errors.at("client"), 1u);
 }
 
+// An unreadable copy of a request on a later page takes its readable copy on an earlier page
+// out too, as it does within one page (core::parse_team_snapshot): it may be the copy that
+// ended it.
+TEST(dynamodb_feed, an_unreadable_copy_on_another_page_takes_the_request_out) {
+    fake_http_server server([](const fake_request& r) {
+        if (r.body.find("ExclusiveStartKey") == std::string::npos) {
+            return fake_response{200, "application/x-amz-json-1.0", page_one, false};
+        }
+        return fake_response{200, "application/x-amz-json-1.0",
+                             R"({"Items":[{"id":{"S":"r1"},"username":{"S":"idc_alice"},
+          "accountId":{"S":"333333333333"},"role":{"S":"Admin"},
+          "startTime":{"S":"2026-12-04T11:00:00Z"},"duration":{"S":"4"},
+          "status":{"S":"in progress"},"endTime":{"N":"1796382000"}}]})",
+                             false};
+    });
+    feed_rig rig(server.url());
+    ASSERT_TRUE(rig.feed->refresh()) << rig.feed->health().last_error;
+    EXPECT_EQ(rig.feed->health().skipped, 2u);
+    std::shared_ptr<const team::feed_status> keep;
+    auto v = rig.feed->view(t0, keep);
+    ASSERT_TRUE(v.available());
+    EXPECT_FALSE(v.set()->active("alice", *core::account_id::parse("333333333333"), "Admin", t0));
+}
+
 }  // namespace
