@@ -338,6 +338,8 @@ void prepare_upstream_request(bumped_connection& c, exchange& r) {
 // An upstream connection in c.up: the one kept from this client's last request, a pooled one
 // (first attempt only), or a fresh one. False with `failure` set when none could be opened.
 asio::awaitable<bool> ensure_upstream(bumped_connection& c, int attempt, std::string& failure) {
+    // Bytes the origin sent since its last response answer nothing we asked (finish_exchange).
+    if (c.up.tls && !c.up.tls->quiet()) c.up.tls.reset();
     if (c.up.tls) co_return true;
     // The retry after a stale reused connection always opens a fresh one.
     failure =
@@ -487,12 +489,15 @@ asio::awaitable<bool> relay_response(bumped_connection& c, exchange& r) {
 // After a complete exchange: the upstream connection is kept for the next request (and the pool)
 // or dropped, and the client connection stays open or is shut. True when it stays open.
 bool finish_exchange(bumped_connection& c, const exchange& r) {
-    if (!r.upstream_keep) {
+    // Responses pair with requests by order alone: bytes beyond this response (a body sent to a
+    // HEAD or with a 204, a second response) would be read as the answer to the next request,
+    // which was judged as another. Such a connection serves no further request.
+    if (!r.upstream_keep || c.up.buf.size() > 0) {
         c.up.tls.reset();
     } else {
         c.up.tls->message_done();  // its next bytes answer our next request
     }
-    c.to_pool.clean = c.up.tls != nullptr && c.up.buf.size() == 0;
+    c.to_pool.clean = c.up.tls != nullptr;
     if (!r.keep_alive) {
         c.client.shutdown_now();
         return false;

@@ -435,6 +435,13 @@ bool tls_socket::nothing_buffered() const noexcept {
     return in_pos_ >= in_len_ && replay_pos_ >= replay_.size() && SSL_has_pending(ssl_.get()) == 0;
 }
 
+bool tls_socket::quiet() noexcept {
+    if (in_eof_ || !nothing_buffered()) return false;
+    boost::system::error_code ec;
+    const auto n = socket().available(ec);  // FIONREAD: a close_notify counts, a FIN does not
+    return !ec && n == 0;
+}
+
 void tls_socket::message_done() noexcept {
     peer_turn_ = nothing_buffered();
 }

@@ -138,6 +138,11 @@ class tls_socket : public deadline_socket {
     // together with the message's last bytes raises no later edge, so it is then noticed by the
     // idle check (release_idle), a deadline, or the reset our next write draws, not at once.
     void message_done() noexcept;
+    // Nothing from the peer waits to be read: no byte here or in OpenSSL, none on the socket, no
+    // end of stream seen. Call it with no read pending. Between exchanges, a connection that is
+    // not quiet holds bytes nobody asked for (or its peer is closing it): reused, they would be
+    // read as the answer to the next request.
+    bool quiet() noexcept;
     // Sends close_notify if the socket takes it now; never waits for the peer's (RFC 8446 §6.1
     // allows closing without it).
     void shutdown_now() noexcept;

@@ -80,9 +80,9 @@ std::shared_ptr<tls_socket> take_pooled(service::impl& svc, const std::string& k
         auto p = std::move(it->second.back());
         it->second.pop_back();
         // Origins close idle connections; older than our own idle timeout is not worth a try.
-        if (now - p.since < svc.opts->idle_timeout) {
-            return std::static_pointer_cast<tls_socket>(p.conn);
-        }
+        // One the origin sent bytes on while it idled would answer the next request with them.
+        auto conn = std::static_pointer_cast<tls_socket>(p.conn);
+        if (now - p.since < svc.opts->idle_timeout && conn->quiet()) return conn;
     }
     return nullptr;
 }

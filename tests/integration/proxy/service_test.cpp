@@ -710,6 +710,33 @@ TEST_F(proxy_service, upgrades_other_than_websocket_are_refused) {
     EXPECT_NE(r.out.find("target=/plain"), std::string::npos) << r.out;
 }
 
+// Responses are matched to requests by order alone: bytes an origin sends beyond the response
+// to one request would be read as the response to the next one, judged as another request (and
+// bound to it by the response observer). The upstream connection that has such bytes is dropped.
+TEST_F(proxy_service, bytes_an_origin_sends_beyond_a_response_never_answer_the_next_request) {
+    std::mutex m;
+    std::vector<std::string> observed;  // "target|first line of the body" the observer saw
+    response_observer observe = [&](const core::http_request_view& r, const response_view& resp) {
+        std::lock_guard lock(m);
+        observed.push_back(std::string(r.target) + "|" +
+                           std::string(resp.body.substr(0, resp.body.find('\n'))));
+        return std::optional<verdict>();
+    };
+    running_proxy p(base_config(), test::allow_every_request, observe);
+    tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
+    c.send("GET /extra-after-response HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n\r\n");
+    auto first = c.read_until("first\n");
+    EXPECT_NE(first.find("first\n"), std::string::npos) << first;
+    c.send("GET /next HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n\r\n");
+    auto next = c.read_until("framing=");
+    EXPECT_NE(next.find("target=/next\n"), std::string::npos) << next;
+    EXPECT_EQ(next.find("smuggled"), std::string::npos) << next;
+    std::lock_guard lock(m);
+    ASSERT_EQ(observed.size(), 2u);
+    EXPECT_EQ(observed[0], "/extra-after-response|first");
+    EXPECT_EQ(observed[1], "/next|method=GET");
+}
+
 TEST_F(proxy_service, inspector_sees_the_dechunked_body_truncated_at_the_cap) {
     auto o = base_config();
     o->proxy.max_inspect_body = 16;

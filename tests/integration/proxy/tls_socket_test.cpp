@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -233,6 +234,26 @@ TEST_F(tls_socket_pair, an_idle_read_gives_its_empty_request_buffer_back) {
     ASSERT_TRUE(r.has_value() && !r->ec);
     buf.commit(r->n);
     EXPECT_EQ(beast::buffers_to_string(buf.data()), "GET /again HTTP/1.1\r\n\r\n");
+}
+
+// Whether the peer's bytes (or its close_notify) wait on the socket, seen by poll: bounded.
+bool readable_within(tls_socket& s, std::chrono::milliseconds limit) {
+    pollfd p{s.socket().native_handle(), POLLIN, 0};
+    return ::poll(&p, 1, static_cast<int>(limit.count())) == 1;
+}
+
+// An upstream connection is reused only while quiet: bytes its origin sent after its last
+// response, or its close_notify, would be read as the answer to the next request.
+TEST_F(tls_socket_pair, quiet_until_the_peer_sends_or_closes) {
+    EXPECT_TRUE(cli_->quiet());
+    write(*srv_, "HTTP/1.1 200 OK\r\n\r\n");
+    ASSERT_TRUE(readable_within(*cli_, 5s));
+    EXPECT_FALSE(cli_->quiet());
+    ASSERT_EQ(read(*cli_), "HTTP/1.1 200 OK\r\n\r\n");
+    EXPECT_TRUE(cli_->quiet());
+    srv_->shutdown_now();  // close_notify
+    ASSERT_TRUE(readable_within(*cli_, 5s));
+    EXPECT_FALSE(cli_->quiet());
 }
 
 // A read pending while a write on the same socket waits for writability (splice after a 101):

@@ -90,6 +90,19 @@ asio::awaitable<void> serve(Stream& s, beast::tcp_stream& raw) {
             raw.socket().close(ignored);
             co_return;
         }
+        if (req.target() == "/extra-after-response") {
+            // A whole response and, in the same write, a second one nobody asked for (an origin
+            // that answers a HEAD with a body, or a 204 with one): bytes that must never be
+            // taken for the answer to the connection's next request.
+            const std::string wire =
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\n"
+                "first\n"
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\n"
+                "smuggled\n";
+            auto [wec, wn] = co_await asio::async_write(s, asio::buffer(wire), tok);
+            if (wec) co_return;
+            continue;
+        }
         if (req.target() == "/stall") {
             // Never answers within any test's timeout: the proxy's upstream deadline must fire.
             asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::seconds(30));
