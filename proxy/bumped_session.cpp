@@ -132,8 +132,15 @@ asio::awaitable<bool> read_request(bumped_connection& c, exchange& r) {
     }
     c.body.clear();
     if (!hec && !p.is_done()) {
+        // Beast appends a chunked body's trailers to the head's fields. The user header is
+        // believed from the head alone (check_request), as on HTTP/2: a trusted proxy in front
+        // sets or strips it there and passes trailers on untouched.
+        const bool trailers = p.chunked() && !c.svc->who.header.empty();
+        const auto head_user =
+            trailers ? user_header_fields(c.svc->who, p.get().base()) : field_list();
         c.client.expires_after(c.o.idle_timeout);
         hec = co_await read_body_prefix(c.client, c.cbuf, p, c.body, c.o.max_inspect_body);
+        if (trailers) strip_user_header(c.svc->who, p.get().base(), head_user);
     }
     if (hec) {
         if (auto status = co_await answer_read_error(c.client, hec, c.client.timed_out(), c.st)) {

@@ -1,6 +1,7 @@
 // The non-template half of the HTTP/1.1 wire helpers (http_wire.hpp).
 #include "http_wire.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <iterator>
 #include <vector>
@@ -70,10 +71,21 @@ bool user_header_spelling(std::string_view name, std::string_view header) {
 
 }  // namespace
 
-void strip_user_header(const identification& who, http::fields& f) {
+field_list user_header_fields(const identification& who, const http::fields& f) {
+    field_list out;
+    if (who.header.empty()) return out;
+    for (const auto& field : f) {
+        if (user_header_spelling(field.name_string(), who.header)) out.push_back(&field);
+    }
+    return out;
+}
+
+void strip_user_header(const identification& who, http::fields& f, const field_list& keep) {
     if (who.header.empty()) return;
     for (auto it = f.begin(); it != f.end();) {
-        it = user_header_spelling(it->name_string(), who.header) ? f.erase(it) : std::next(it);
+        const bool strip = user_header_spelling(it->name_string(), who.header) &&
+                           std::find(keep.begin(), keep.end(), &*it) == keep.end();
+        it = strip ? f.erase(it) : std::next(it);
     }
 }
 

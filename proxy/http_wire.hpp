@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "block_page.hpp"
 #include "consolegate/proxy/service.hpp"
@@ -63,9 +64,17 @@ std::string_view header_value(const boost::beast::http::fields& f, boost::beast:
 shared_identity take_user_header(const identification& who, boost::beast::http::fields& f,
                                  const core::ip_address& client);
 
+// The trusted user header's fields in `f` (every spelling), to tell an HTTP/1.1 request head's
+// from those a chunked body's trailers add later: Beast inserts a field beside the others of its
+// name, not at the end.
+using field_list = std::vector<const boost::beast::http::fields::value_type*>;
+field_list user_header_fields(const identification& who, const boost::beast::http::fields& f);
+
 // Erases the trusted user header under every spelling ('_' and '-' alike, any case) without
-// believing it: for fields that never establish anyone (an HTTP/2 request's trailers).
-void strip_user_header(const identification& who, boost::beast::http::fields& f);
+// believing it: for fields that never establish anyone (a request's trailers). Those in `keep`
+// (user_header_fields of the head) stay.
+void strip_user_header(const identification& who, boost::beast::http::fields& f,
+                       const field_list& keep = {});
 
 // Host header minus port, for the connection-host check ("" when it does not parse).
 std::string host_without_port(std::string_view h);

@@ -1302,6 +1302,43 @@ TEST_F(proxy_service, identities_ride_on_every_request_view_and_the_user_header_
                                               "mapped/address-map", "carol/header"}));
 }
 
+// The user header is believed from a request's head alone: a trusted proxy in front sets or
+// strips it there, and passes a chunked body's trailers on untouched. A trailer of that name
+// (any spelling) is dropped unread, never an identity, never forwarded.
+TEST_F(proxy_service, the_user_header_is_never_believed_from_a_chunked_trailer) {
+    std::mutex mu;
+    std::vector<std::string> seen;  // the judged request's user, "-" when none
+    auto judge = [&](const core::http_request_view& r) {
+        std::lock_guard lock(mu);
+        seen.push_back(r.corp ? r.corp->user : std::string("-"));
+        return test::allow_every_request(r);
+    };
+    identification who;
+    who.header = "X-Authenticated-User";
+    who.by_header = [](const core::ip_address&, std::span<const std::string_view> values) {
+        auto id = std::make_shared<core::corp_identity>();
+        id->user.clear();
+        for (auto v : values) id->user.append(v).append(values.size() > 1 ? "+" : "");
+        id->source = core::corp_source::header;
+        return shared_identity(id);
+    };
+    running_proxy p(base_config(), judge, {}, who);
+    const std::string body = "account=111122223333";
+    for (const char* head : {"", "X-Authenticated-User: alice\r\n"}) {
+        tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
+        char size[16];
+        std::snprintf(size, sizeof size, "%zx", body.size());
+        c.send(std::string("POST /authenticate HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n") +
+               head + "Transfer-Encoding: chunked\r\n\r\n" + size + "\r\n" + body +
+               "\r\n0\r\nX-Authenticated-User: mallory\r\nX_authenticated_user: eve\r\n\r\n");
+        auto r = c.read_until("framing=");
+        EXPECT_NE(r.find("target=/authenticate\n"), std::string::npos) << r;
+        EXPECT_EQ(r.find("leaked=X-Authenticated-User"), std::string::npos) << r;
+    }
+    std::lock_guard lock(mu);
+    EXPECT_EQ(seen, (std::vector<std::string>{"-", "alice"}));
+}
+
 TEST_F(proxy_service, the_user_header_is_stripped_from_plain_http_too) {
     identification who;
     who.header = "X-Authenticated-User";
