@@ -10,6 +10,7 @@ Bounded: one gateway per test class (three), every socket operation with a timeo
 45 s in all)."""
 import json
 import os
+import re
 import runpy
 import socket
 import ssl
@@ -579,6 +580,74 @@ class evasion(unittest.TestCase):
                 self.assertEqual(data.count(b"HTTP/1.1 "), 1, data[:300])
                 self.assertEqual(status_of(data), 501, data[:300])
                 self.assertEqual(len(self.gw.origin_requests()), before)
+
+    def test_ambiguous_framing_never_carries_an_unjudged_sign_in(self):
+        # Request smuggling: the first request (SANDBOX, allowed) is framed so that a reader could
+        # end it elsewhere; what follows is a switch-role into PROD. Each variant is either
+        # refused before its body is read (400, 501, recorded), or read one way only: the PROD
+        # request is then judged on its own and denied. PROD never reaches the origin, whatever
+        # the gateway's keep-alive to it (a smuggled request would ride on it).
+        allowed = "account=%s&roleName=Admin" % SANDBOX
+        smuggled = ("POST /switchrole HTTP/1.1\r\nHost: %s\r\nContent-Type: application/"
+                    "x-www-form-urlencoded\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+                    % (SIGNIN, len("account=%s&roleName=Admin" % PROD),
+                       "account=%s&roleName=Admin" % PROD))
+        chunked = "%x\r\n%s\r\n0\r\n\r\n" % (len(allowed), allowed)
+        head = ("POST /switchrole HTTP/1.1\r\nHost: %s\r\nContent-Type: "
+                "application/x-www-form-urlencoded\r\n" % SIGNIN)
+        variants = {
+            "Content-Length then Transfer-Encoding": head + "Content-Length: %d\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n" % len(chunked) + chunked,
+            "Transfer-Encoding then Content-Length": head + "Transfer-Encoding: chunked\r\n"
+            "Content-Length: %d\r\n\r\n" % len(allowed) + chunked,
+            "two Content-Lengths": head + "Content-Length: %d\r\nContent-Length: %d\r\n\r\n"
+            % (len(allowed), len(allowed) + len(smuggled)) + allowed,
+            "a Content-Length list": head + "Content-Length: %d, %d\r\n\r\n"
+            % (len(allowed), len(allowed) + len(smuggled)) + allowed,
+            "Content-Length with a sign": head + "Content-Length: +%d\r\n\r\n" % len(allowed)
+            + allowed,
+            "two Transfer-Encodings": head + "Transfer-Encoding: chunked\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n" + chunked,
+            "Transfer-Encoding not quite chunked": head + "Transfer-Encoding: xchunked\r\n\r\n"
+            + chunked,
+            "Transfer-Encoding with a space before the colon": head + "Transfer-Encoding : "
+            "chunked\r\nContent-Length: %d\r\n\r\n" % len(chunked) + chunked,
+            "Transfer-Encoding folded (obs-fold)": head + "Transfer-Encoding:\r\n chunked\r\n\r\n"
+            + chunked,
+            "bare LF line ends": head.replace("\r\n", "\n") + "Content-Length: %d\n\n"
+            % len(allowed) + allowed,
+            "bare CR in a field": head + "X-A: 1\rTransfer-Encoding: chunked\r\n"
+            "Content-Length: %d\r\n\r\n" % len(allowed) + allowed,
+            "NUL in a field": head + "X-A: 1\x00\r\nContent-Length: %d\r\n\r\n" % len(allowed)
+            + allowed,
+            "a chunk size that overflows": head + "Transfer-Encoding: chunked\r\n\r\n"
+            "1000000000000000%x\r\n%s\r\n0\r\n\r\n" % (len(allowed), allowed),
+            "a chunk size in 0x": head + "Transfer-Encoding: chunked\r\n\r\n0x%x\r\n%s\r\n"
+            "0\r\n\r\n" % (len(allowed), allowed),
+            "a chunk extension with a line end inside quotes": head + "Transfer-Encoding: chunked"
+            "\r\n\r\n%x;a=\"x\r\n0\r\n\r\n\"\r\n%s\r\n0\r\n\r\n" % (len(allowed), allowed),
+            "Content-Length as a chunked trailer": head + "Transfer-Encoding: chunked\r\n\r\n"
+            "%x\r\n%s\r\n0\r\nContent-Length: %d\r\n\r\n"
+            % (len(allowed), allowed, len(allowed) + len(smuggled)),
+        }
+        for name, first in variants.items():
+            with self.subTest(variant=name):
+                origin_before = len(self.gw.origin_requests())
+                events_before = len(self.gw.events())
+                data = self.sni(first.encode("latin-1") + smuggled.encode())
+                statuses = [int(c) for c in re.findall(rb"(?:^|\n)HTTP/1\.1 (\d{3}) ", data)]
+                self.assertTrue(statuses, "%s: %r" % (name, data[:300]))
+                if statuses[0] in (400, 413, 501):
+                    # Refused before its body was read: nothing after it is read either.
+                    self.assertEqual(len(statuses), 1, "%s: %r" % (name, data[:600]))
+                else:
+                    # Read one way: the first judged as SANDBOX, then PROD judged and denied.
+                    self.assertEqual(statuses, [200, 403], "%s: %r" % (name, data[:600]))
+
+                def denied():
+                    return any(e["enforced"] == "deny" for e in self.gw.events()[events_before:])
+                wait_until(denied, 10, "%s denied in the record" % name)
+                self.assertEqual(self.forbidden_reached_origin(origin_before), [], name)
 
     # ----- class 4: the record cannot be dodged -----
     def test_invalid_utf8_cannot_hide_an_attempt_from_the_record(self):
