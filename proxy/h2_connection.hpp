@@ -41,6 +41,7 @@ struct h2_connection final : bumped_client, h2_framing::events {
     void on_body(h2_stream& s) override { wake(s.id); }
     void on_close(h2_stream& s) override;
     void on_drained(h2_stream& s) override { wake(s.id); }
+    void on_malformed(h2_stream& s) override;
 };
 
 // h2_exchange.cpp: one stream's request, judged and answered; counted in c.running.

@@ -107,6 +107,27 @@ int on_header(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* 
     return 0;
 }
 
+// RFC 9113 §8.2.1: a field name that is not a lowercase token, or a value with CR, LF or NUL,
+// makes the request malformed. nghttp2 drops such a regular field and serves the rest unless
+// told otherwise: failing here resets the stream (PROTOCOL_ERROR), so a request is never served
+// minus a field the client sent (fail closed, DESIGN.md).
+int on_invalid_header(nghttp2_session*, const nghttp2_frame*, const std::uint8_t*, std::size_t,
+                      const std::uint8_t*, std::size_t, std::uint8_t, void*) {
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+}
+
+// Every stream error nghttp2's messaging checks raise ends in a RST_STREAM PROTOCOL_ERROR we did
+// not ask for (some without on_invalid_frame_recv: DATA beyond Content-Length): its owner
+// records the malformed request. The stream is still known here; it closes after the send.
+int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+    if (frame->hd.type != NGHTTP2_RST_STREAM ||
+        frame->rst_stream.error_code != NGHTTP2_PROTOCOL_ERROR)
+        return 0;
+    auto& m = self(user);
+    if (auto* s = m.find(frame->hd.stream_id); s && !s->reset_by_owner) m.ev.on_malformed(*s);
+    return 0;
+}
+
 int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* user) {
     auto& m = self(user);
     m.count_flood(*frame);
@@ -200,6 +221,8 @@ h2_framing::h2_framing(const h2_limits& limits, events& ev)
     nghttp2_session_callbacks_set_on_frame_recv_callback(cb.get(), on_frame_recv);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb.get(), on_data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb.get(), on_stream_close);
+    nghttp2_session_callbacks_set_on_invalid_header_callback(cb.get(), on_invalid_header);
+    nghttp2_session_callbacks_set_on_frame_send_callback(cb.get(), on_frame_send);
     nghttp2_option* raw_opt = nullptr;
     if (nghttp2_option_new(&raw_opt) != 0) throw std::bad_alloc();
     std::unique_ptr<nghttp2_option, option_free> opt(raw_opt);
@@ -310,6 +333,7 @@ void h2_framing::queue_body(h2_stream& s, std::string_view data, bool eof) {
 
 void h2_framing::reset(h2_stream& s, std::uint32_t code) {
     if (s.closed) return;
+    s.reset_by_owner = true;
     nghttp2_submit_rst_stream(impl_->session.get(), NGHTTP2_FLAG_NONE, s.id, code);
 }
 

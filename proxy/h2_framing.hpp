@@ -53,6 +53,7 @@ struct h2_stream {
     bool out_eof = false;
     bool deferred = false;  // nghttp2 waits for out to fill (resume_data)
     bool responded = false;
+    bool reset_by_owner = false;  // h2_framing::reset: not nghttp2's own stream error
 };
 
 class h2_framing {
@@ -64,6 +65,11 @@ class h2_framing {
         virtual void on_body(h2_stream& s) = 0;     // body bytes, or its end, arrived
         virtual void on_close(h2_stream& s) = 0;    // the stream is gone (s.close_code)
         virtual void on_drained(h2_stream& s) = 0;  // response body bytes were framed
+        // nghttp2 found the stream's request malformed (a field RFC 9113 §8.2.1 forbids, a
+        // pseudo-field out of place, a Content-Length the DATA does not match): it resets the
+        // stream with PROTOCOL_ERROR, told here as the reset goes out. `s.fields` holds what
+        // its header block gave (nothing once the owner took them).
+        virtual void on_malformed(h2_stream& s) = 0;
 
       protected:
         virtual ~events() = default;

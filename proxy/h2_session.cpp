@@ -144,6 +144,20 @@ void h2_connection::on_close(h2_stream& s) {
     if (it != exchanges.end()) wake_exchange(*it->second, s.close_code != 0 || !s.out_eof);
 }
 
+void h2_connection::on_malformed(h2_stream& s) {
+    // Reset by nghttp2 before (or while) it was judged: counted and recorded as a refusal, as a
+    // request Beast cannot parse is on HTTP/1.1. What its header block named, when it got so far.
+    count(st.bad_requests);
+    refusal_view v{.reason = "h2-malformed", .host = host, .sni = sni};
+    for (const auto& [name, value] : s.fields) {
+        if (name == ":method") v.method = value;
+        if (name == ":path") v.target = value;
+    }
+    v.client = client_ip;
+    v.corp = corp.get();
+    report_refusal(*svc, v);
+}
+
 bool negotiated_h2(tls_socket& tls) noexcept {
     const unsigned char* alpn = nullptr;
     unsigned int len = 0;

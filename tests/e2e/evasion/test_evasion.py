@@ -670,6 +670,83 @@ class evasion(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
 
 
+class evasion_http2(unittest.TestCase):
+    """HTTP/2 to the browser, HTTP/1.1 to AWS (proxy.http2 = true): a stream whose fields would
+    read otherwise once written as HTTP/1.1 (CR, LF or NUL in a value, a name that is no token),
+    a Content-Length the DATA does not match (the rest a second request), a target that is not a
+    path, a tunnel, a second :path, an :authority that Host contradicts. Each is refused on its
+    stream (reset or 4xx) and recorded; PROD never reaches the origin."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dns = StandinDNS(STANDIN_RECORDS)
+        try:
+            cls.gw = EvasionGateway(cls.dns.port, proxy_extra="http2 = true").start()
+        except Exception:
+            cls.dns.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.close()
+        cls.dns.close()
+
+    def test_streams_that_would_downgrade_two_ways_are_refused_and_recorded(self):
+        from h2client import Connection, request_fields
+        prod = "account=%s&roleName=Admin" % PROD
+        sandbox = "account=%s&roleName=Admin" % SANDBOX
+        form = [("content-type", "application/x-www-form-urlencoded")]
+        smuggled = ("POST /switchrole HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n%s"
+                    % (SIGNIN, len(prod), prod))
+
+        def post(headers=(), target="/switchrole", authority=SIGNIN, method="POST"):
+            return request_fields(method, target, authority, list(form) + list(headers))
+        variants = {
+            "CRLF in a value": (post([("x-a", "1\r\nContent-Length: 0\r\n\r\n" + smuggled)]),
+                                sandbox),
+            "LF in a value": (post([("x-a", "1\nHost: %s.signin.aws.amazon.com" % PROD)]), sandbox),
+            "NUL in a value": (post([("x-a", "1\x00")]), prod),
+            "a name with a colon": (post([("content-length:0\r\nx", "1")]), sandbox),
+            "a name with a space": (post([("x a", "1")]), prod),
+            "Content-Length shorter than the DATA": (
+                post([("content-length", str(len(sandbox)))]), sandbox + smuggled),
+            "Transfer-Encoding": (post([("transfer-encoding", "chunked")]),
+                                  "%x\r\n%s\r\n0\r\n\r\n" % (len(prod), prod)),
+            "an absolute :path": (post(target="https://%s/switchrole" % SIGNIN), prod),
+            "a * :path": (post(target="*", method="OPTIONS"), prod),
+            "a :path without a slash": (post(target="switchrole"), prod),
+            "CONNECT": ([(":method", "CONNECT"), (":authority", "%s:443" % SIGNIN)], b""),
+            "extended CONNECT": (post(method="CONNECT") + [(":protocol", "websocket")], prod),
+            "a second :path": ([(":method", "POST"), (":scheme", "https"), (":authority", SIGNIN),
+                                (":path", "/switchrole?%s" % sandbox),
+                                (":path", "/switchrole?%s" % prod)], b""),
+            "Host against :authority": (post([("host", "%s.signin.aws.amazon.com" % PROD)]), prod),
+        }
+        for name, (fields, body) in variants.items():
+            with self.subTest(variant=name):
+                origin_before = len(self.gw.origin_requests())
+                events_before = len(self.gw.events())
+                c = Connection(self.gw.ports["sni"], SIGNIN,
+                               os.path.join(self.gw.ca_dir, "ca.crt"), timeout=TIMEOUT)
+                try:
+                    self.assertEqual(c.alpn, "h2")
+                    body = body.encode("latin-1") if isinstance(body, str) else body
+                    sid = c.request([(k.encode("latin-1"), v.encode("latin-1"))
+                                     for k, v in fields], body)
+                    r = c.wait_all(timeout=TIMEOUT)[sid]
+                finally:
+                    c.close()
+                self.assertTrue(r["reset"] is not None or r["status"] in (400, 403, 421),
+                                "%s: %r" % (name, r))
+                self.assertNotIn(b"demo origin", r["body"], name)
+
+                def recorded():
+                    return any(e["enforced"] == "deny" for e in self.gw.events()[events_before:])
+                wait_until(recorded, 10, "%s denied in the record" % name)
+                hits = [q for q in self.gw.origin_requests()[origin_before:] if PROD in json.dumps(q)]
+                self.assertEqual(hits, [], name)
+
+
 class evasion_resolver_failing(unittest.TestCase):
     """The proxy's resolver fails from the start (SERVFAIL for every name): the gateway cannot
     learn the sign-in names' addresses, so it cannot tell whether an address is AWS sign-in.

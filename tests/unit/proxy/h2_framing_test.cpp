@@ -66,6 +66,13 @@ struct recorder : h2_framing::events {
     void on_body(h2_stream& s) override { ++bodies[s.id]; }
     void on_close(h2_stream& s) override { closes[s.id] = static_cast<int>(s.close_code); }
     void on_drained(h2_stream&) override {}
+    std::vector<std::string> malformed;  // the :path of each, "" when none came
+    void on_malformed(h2_stream& s) override {
+        std::string path;
+        for (const auto& [n, v] : s.fields)
+            if (n == ":path") path = v;
+        malformed.push_back(path);
+    }
 };
 
 // The frames the server sent: type and, for RST_STREAM and GOAWAY, the error code.
@@ -146,6 +153,56 @@ TEST(h2_framing, content_length_the_data_does_not_match_resets_the_stream) {
     fields[0].second = "POST";
     fields.emplace_back("content-length", "10");
     s.feed(preface + frame(1, 4, 1, h.block(fields)) + frame(0, 1, 1, "short"));
+    EXPECT_TRUE(has(s.output(), 3, NGHTTP2_PROTOCOL_ERROR));
+    EXPECT_EQ(s.ev.closes[1], NGHTTP2_PROTOCOL_ERROR);
+    EXPECT_EQ(s.ev.malformed, std::vector<std::string>{"/authenticate"});
+    // DATA beyond the length (the rest a second request): reset and told as well.
+    server l;
+    hpack lh;
+    fields.back().second = "3";
+    l.feed(preface + frame(1, 4, 3, lh.block(fields)) + frame(0, 1, 3, "abcPOST /x HTTP/1.1"));
+    EXPECT_TRUE(has(l.output(), 3, NGHTTP2_PROTOCOL_ERROR));
+    EXPECT_EQ(l.ev.malformed.size(), 1u);
+    // A reset the owner asks for is its own business: not told.
+    server o;
+    hpack oh;
+    o.feed(preface + frame(1, 4, 5, oh.block(fields)));
+    ASSERT_EQ(o.ev.requests.size(), 1u);
+    o.frames.reset(*o.ev.requests[0], NGHTTP2_PROTOCOL_ERROR);
+    EXPECT_TRUE(has(o.output(), 3, NGHTTP2_PROTOCOL_ERROR));
+    EXPECT_TRUE(o.ev.malformed.empty());
+}
+
+// RFC 9113 §8.2.1: a field whose name is not a lowercase token, or whose value holds CR, LF or
+// NUL, makes the request malformed. nghttp2 drops such a regular field and serves the rest by
+// default; here the stream is reset as malformed, and its owner hears of it to record it. A
+// value like "1\r\nhost: evil" never becomes a request the proxy serves minus what it said.
+TEST(h2_framing, a_field_nghttp2_would_drop_makes_the_request_malformed) {
+    const std::vector<std::pair<std::string, std::string>> bad = {{"x-a", "1\r\nhost: evil"},
+                                                                  {"x-a", std::string("1\0", 2)},
+                                                                  {"x a", "1"},
+                                                                  {"x:a", "1"},
+                                                                  {"x-a\r\nhost", "evil"},
+                                                                  {"x-\x80", "1"}};
+    for (const auto& [name, value] : bad) {
+        server s;
+        hpack h;
+        auto fields = get("/switchrole");
+        fields.emplace_back(name, value);
+        s.feed(preface + frame(1, 5, 1, h.block(fields)));
+        EXPECT_TRUE(s.ev.requests.empty()) << name;
+        EXPECT_TRUE(has(s.output(), 3, NGHTTP2_PROTOCOL_ERROR)) << name;
+        EXPECT_EQ(s.ev.malformed, std::vector<std::string>{"/switchrole"}) << name;
+    }
+    // The same in trailers: the stream is reset before its end is served.
+    server s;
+    hpack h;
+    auto fields = get("/switchrole");
+    fields[0].second = "POST";
+    s.feed(preface + frame(1, 4, 1, h.block(fields)) + frame(0, 0, 1, "a=1"));
+    ASSERT_EQ(s.ev.requests.size(), 1u);
+    s.feed(frame(1, 5, 1, h.block({{"x-a", "1\nhost: evil"}})));
+    EXPECT_FALSE(s.ev.requests[0]->end_stream);
     EXPECT_TRUE(has(s.output(), 3, NGHTTP2_PROTOCOL_ERROR));
     EXPECT_EQ(s.ev.closes[1], NGHTTP2_PROTOCOL_ERROR);
 }
