@@ -364,6 +364,7 @@ asio::awaitable<bool> forward_request(bumped_connection& c, exchange& r) {
         if (!co_await ensure_upstream(c, attempt, failure)) break;
         c.to_pool.clean = false;
         bool was_reused = c.up.reused;
+        bool interim = false;  // the origin answered: never sent twice
         c.up.tls->expires_after(c.o.upstream_timeout);
         auto wec = co_await c.up.tls->write(asio::buffer(c.wire));
         if (!wec && r.streaming) {
@@ -376,17 +377,23 @@ asio::awaitable<bool> forward_request(bumped_connection& c, exchange& r) {
             auto rec = co_await read_final_header(
                 *c.up.tls, c.up.buf, r.rpo, c.head_store, c.header_limit,
                 r.p.get().method() == http::verb::head, c.o.idle_timeout);
-            if (!rec) {
+            // A 1xx is never the final answer (read_final_header skips eight interim ones): 101
+            // only to an upgrade request, no other after them. Relayed as final, it would leave
+            // the real answer to be read as the next request's.
+            interim = !rec && r.rpo->status() / 100 == 1 && !(r.upgrade && r.rpo->status() == 101);
+            if (!rec && !interim) {
                 c.up.reused = true;
                 co_return true;
             }
             failure = "reading the response of " + c.host + " failed: " +
-                      (c.up.tls->timed_out() ? std::string("timed out") : rec.message());
+                      (c.up.tls->timed_out() ? std::string("timed out")
+                       : rec                 ? rec.message()
+                                             : std::string("an interim response"));
         } else {
             failure = "sending the request to " + c.host + " failed: " + wec.message();
         }
         c.up.tls.reset();
-        if (!was_reused || r.streaming) break;
+        if (!was_reused || r.streaming || interim) break;
     }
     auto page = render_upstream_error(c.host, failure, r.navigation);
     co_await write_rendered(c.client, page, false, std::chrono::seconds(5));

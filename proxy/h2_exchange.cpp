@@ -334,6 +334,7 @@ asio::awaitable<bool> forward_request(h2_exchange& x) {
     for (int attempt = 0; attempt < 2; ++attempt) {
         if (!co_await ensure_upstream(x, attempt, failure)) break;
         const bool was_reused = x.up.reused;
+        bool interim = false;  // the origin answered: never sent twice
         x.up.tls->expires_after(c.o.upstream_timeout);
         auto wec = co_await x.up.tls->write(asio::buffer(x.wire));
         if (!wec && x.streaming && !co_await stream_request_body(x, chunk_up)) {
@@ -346,7 +347,8 @@ asio::awaitable<bool> forward_request(h2_exchange& x) {
                                            static_cast<std::uint32_t>(std::min<std::uint64_t>(
                                                c.o.max_header_bytes, UINT32_MAX)),
                                            x.head_request, c.o.idle_timeout);
-            if (!rec && x.rpo->status() / 100 != 1) co_return true;
+            interim = !rec && x.rpo->status() / 100 == 1;
+            if (!rec && !interim) co_return true;
             failure = "reading the response of " + c.host + " failed: " +
                       (x.up.tls->timed_out() ? std::string("timed out")
                        : rec                 ? rec.message()
@@ -355,7 +357,7 @@ asio::awaitable<bool> forward_request(h2_exchange& x) {
             failure = "sending the request to " + c.host + " failed: " + wec.message();
         }
         x.up.tls.reset();
-        if (!was_reused || x.streaming || x.s->closed || c.closing) break;
+        if (!was_reused || x.streaming || interim || x.s->closed || c.closing) break;
     }
     if (!x.s->closed && !c.closing) answer_upstream_error(x, failure);
     co_return false;

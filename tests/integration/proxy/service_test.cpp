@@ -737,6 +737,20 @@ TEST_F(proxy_service, bytes_an_origin_sends_beyond_a_response_never_answer_the_n
     EXPECT_EQ(observed[1], "/next|method=GET");
 }
 
+// A 1xx is never the answer to a request: past the interim answers the proxy skips (eight), and
+// a 101 to a request that asked no upgrade, the exchange fails (502) rather than relaying it as
+// final with the real answer left to be read as the next request's.
+TEST_F(proxy_service, a_1xx_is_never_relayed_as_the_final_answer) {
+    running_proxy p(base_config(), test::allow_every_request);
+    for (const char* target : {"/many-interim", "/switch-unasked"}) {
+        tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
+        c.send(std::string("GET ") + target + " HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n\r\n");
+        auto r = c.read_until("\r\n\r\n");
+        EXPECT_TRUE(r.starts_with("HTTP/1.1 502 ")) << target << ": " << r;
+        EXPECT_EQ(r.find("HTTP/1.1 1"), std::string::npos) << r;
+    }
+}
+
 TEST_F(proxy_service, inspector_sees_the_dechunked_body_truncated_at_the_cap) {
     auto o = base_config();
     o->proxy.max_inspect_body = 16;

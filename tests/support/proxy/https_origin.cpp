@@ -103,6 +103,23 @@ asio::awaitable<void> serve(Stream& s, beast::tcp_stream& raw) {
             if (wec) co_return;
             continue;
         }
+        if (req.target() == "/many-interim" || req.target() == "/switch-unasked") {
+            // Nine interim answers before the final one, or a 101 nobody asked for: a proxy that
+            // relays either as the final answer leaves the real one to answer the next request.
+            std::string wire;
+            if (req.target() == "/many-interim") {
+                for (int k = 0; k < 9; ++k) wire += "HTTP/1.1 103 Early Hints\r\n\r\n";
+            } else {
+                wire +=
+                    "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n"
+                    "Upgrade: h2c\r\n\r\n";
+            }
+            wire +=
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nlater\n";
+            auto [wec, wn] = co_await asio::async_write(s, asio::buffer(wire), tok);
+            if (wec) co_return;
+            continue;
+        }
         if (req.target() == "/stall") {
             // Never answers within any test's timeout: the proxy's upstream deadline must fire.
             asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::seconds(30));
