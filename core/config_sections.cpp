@@ -281,6 +281,10 @@ void loader::read_proxy(const toml::table& t) {
         error(t.source(), "proxy.max_header_bytes must be at least 1KiB (browsers send 4..16KiB)");
     if (p.http2_max_header_list_size < 1024 || p.http2_max_header_list_size > (1u << 30))
         error(t.source(), "proxy.http2_max_header_list_size must be from 1KiB to 1GiB");
+    if (p.max_inspect_body < 1024)
+        error(t.source(),
+              "proxy.max_inspect_body must be at least 1KiB (sign-in forms are larger; a SAML "
+              "response is tens of KiB, and the default 1MiB fits every one)");
     if (p.max_request_body < p.max_inspect_body)
         error(t.source(),
               "proxy.max_request_body must be at least proxy.max_inspect_body (the inspected part "

@@ -208,7 +208,7 @@ bool inspection::signin_host() const {
 }
 
 void inspection::read_body(bool signin_path, sign_in_flow flow) {
-    if (req_.body.empty()) return;
+    if (req_.body.empty() && !req_.body_truncated) return;
     auto ctypes = detail::header_values(req_, "content-type");
     std::string ctype = ctypes.empty() ? std::string() : media_type(ctypes.front());
     // Two different Content-Types: servers disagree on which applies, so neither is trusted.
@@ -371,7 +371,9 @@ std::vector<sign_in_attempt> inspection::run() {
                      : last_seg("signin")              ? sign_in_flow::root
                                                        : sign_in_flow::iam_user;
     // The body is read on sign-in paths (fail closed when it cannot be), and for AMS detection.
-    read_body(body_path && !req_.body.empty(), body_flow);
+    // A body cut at the cap is judged however little of it was kept (proxy.max_inspect_body may
+    // keep none of it): an unread body on a sign-in path fails closed.
+    read_body(body_path && (!req_.body.empty() || req_.body_truncated), body_flow);
 
     host_label();
     if (is_saml) {

@@ -269,6 +269,15 @@ min_ttl = "2d"
     EXPECT_TRUE(has(r, 0, "min_ttl is greater than")) << all(r);
 }
 
+TEST(config_loader, an_inspection_cap_too_small_for_a_sign_in_form_is_refused) {
+    for (const char* cap : {"0", "\"512B\"", "1023"}) {
+        auto r = load(minimal + "[proxy]\nmax_inspect_body = " + cap + "\n");
+        EXPECT_FALSE(r.cfg) << cap;
+        EXPECT_TRUE(has(r, 0, "proxy.max_inspect_body must be at least 1KiB")) << all(r);
+    }
+    EXPECT_TRUE(load(minimal + "[proxy]\nmax_inspect_body = \"1KiB\"\n").cfg);
+}
+
 TEST(config_loader, request_body_cap_covers_the_inspected_part) {
     auto ok = load(minimal + "[proxy]\nmax_request_body = \"8MiB\"\n");
     ASSERT_TRUE(ok.cfg) << all(ok);

@@ -121,6 +121,17 @@ TEST(inspector, truncated_body_off_sign_in_paths_is_not_an_attempt) {
     EXPECT_NE(a[0].parse_error.find("cap"), std::string::npos);
 }
 
+// A cap that kept nothing of the body (the body was all past it) is still a cut body.
+TEST(inspector, a_body_cut_before_its_first_byte_fails_closed_on_sign_in_paths) {
+    for (const char* path : {"/switchrole", "/authenticate", "/saml", "/federation"}) {
+        auto v = request("POST", "signin.aws.amazon.com", path, "");
+        v.body_truncated = true;
+        auto a = ci::inspect(v, {});
+        ASSERT_FALSE(a.empty()) << path;
+        EXPECT_NE(a[0].parse_error.find("cap"), std::string::npos) << path;
+    }
+}
+
 TEST(inspector, truncated_change_request_fails_closed) {
     auto v = request("POST", "amscm.us-east-1.amazonaws.com", "/", "{\"ChangeTypeId\":");
     v.headers.emplace_back("X-Amz-Target", "AWSManagedServicesChangeManagement.CreateRfc");
