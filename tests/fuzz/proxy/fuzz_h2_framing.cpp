@@ -26,6 +26,7 @@ struct answering : h2_framing::events {
     void on_body(h2_stream&) override {}
     void on_close(h2_stream&) override {}
     void on_drained(h2_stream&) override {}
+    void on_malformed(h2_stream&) override {}
 
     // Answers every request whose header block is in: its HTTP/1.1 head or its refusal.
     void answer() {
