@@ -1,6 +1,5 @@
 #include "portal_users.hpp"
 
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <boost/json/parse.hpp>
@@ -11,6 +10,7 @@
 
 #include "consolegate/core/hex.hpp"
 #include "consolegate/inspect/portal_user.hpp"
+#include "hmac.hpp"
 
 namespace consolegate::app {
 
@@ -23,15 +23,7 @@ portal_user_table::key_type portal_user_table::random_key() {
 
 portal_user_table::key_type portal_user_table::for_sessions(
     const std::array<unsigned char, 32>& session_key) {
-    static constexpr std::string_view label = "consolegate portal users v1";
-    key_type out{};
-    unsigned int len = 0;
-    if (!HMAC(EVP_sha256(), session_key.data(), static_cast<int>(session_key.size()),
-              reinterpret_cast<const unsigned char*>(label.data()), label.size(), out.data(),
-              &len) ||
-        len != out.size())
-        throw std::runtime_error("portal users: HMAC failed");
-    return out;
+    return hmac_sha256(session_key, "consolegate portal users v1", "portal users");
 }
 
 portal_user_table::portal_user_table(const key_type& key) : key_(key) {}
@@ -50,14 +42,7 @@ std::size_t portal_user_table::digest_hash::operator()(const digest& d) const no
 }
 
 portal_user_table::digest portal_user_table::key_of(std::string_view token) const {
-    digest out{};
-    unsigned int len = 0;
-    if (!HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-              reinterpret_cast<const unsigned char*>(token.data()), token.size(), out.data(),
-              &len) ||
-        len != out.size())
-        throw std::runtime_error("portal users: HMAC failed");
-    return out;
+    return hmac_sha256(key_, token, "portal users");
 }
 
 void portal_user_table::evict_to(std::size_t n) {

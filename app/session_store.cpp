@@ -1,8 +1,6 @@
 #include "session_store.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +15,7 @@
 
 #include "consolegate/core/hex.hpp"
 #include "consolegate/core/key_file.hpp"
+#include "hmac.hpp"
 
 namespace consolegate::app {
 namespace json = boost::json;
@@ -208,14 +207,8 @@ session_table::key_type read_session_key_file(const std::filesystem::path& file)
 
 std::string session_key_fingerprint(const session_table::key_type& key) {
     static constexpr std::string_view text = "consolegate session key fingerprint 1";
-    unsigned char out[32];
-    unsigned int len = 0;
-    if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-              reinterpret_cast<const unsigned char*>(text.data()), text.size(), out, &len) ||
-        len != sizeof out) {
-        throw std::runtime_error("session key fingerprint: HMAC failed");
-    }
-    return hex(out, sizeof out);
+    auto out = hmac_sha256(key, text, "session key fingerprint");
+    return hex(out.data(), out.size());
 }
 
 void write_session_file(const std::filesystem::path& file, const session_file& contents) {

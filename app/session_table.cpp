@@ -1,12 +1,12 @@
 #include "session_table.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+
+#include "hmac.hpp"
 
 namespace consolegate::app {
 
@@ -46,18 +46,11 @@ std::size_t session_table::digest_hash::operator()(const digest& d) const noexce
 
 session_table::digest session_table::key_of(std::string_view name, std::string_view value) const {
     // HMAC(key, name NUL value): the NUL keeps ("ab","c") and ("a","bc") apart (names hold none).
-    digest out{};
-    unsigned int len = 0;
     std::string msg;
     msg.reserve(name.size() + 1 + value.size());
     msg.append(name).push_back('\0');
     msg.append(value);
-    if (!HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-              reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), out.data(), &len) ||
-        len != out.size()) {
-        throw std::runtime_error("session table: HMAC failed");
-    }
-    return out;
+    return hmac_sha256(key_, msg, "session table");
 }
 
 session_table::lookup_result session_table::lookup(std::span<const cookie_pair> cookies,
