@@ -68,6 +68,20 @@ std::optional<user_info> parse_user_info_cookie(std::string_view value, std::str
                                        "principal");
         return std::nullopt;
     }
+    // Who a console session is: root, an IAM user, an assumed-role session, a federated user
+    // (its name has no path). A role or SAML provider ARN is a resource, never a session's
+    // principal: AWS's reading of such a cookie is unknown.
+    using core::principal_kind;
+    bool principal =
+        p->kind == principal_kind::root || p->kind == principal_kind::iam_user ||
+        p->kind == principal_kind::assumed_role ||
+        (p->kind == principal_kind::federated_user && p->user_name.find('/') == std::string::npos);
+    if (!principal) {
+        set_why(why,
+                "aws-userInfo cookie has an arn that is not a console principal (root, IAM "
+                "user, assumed-role session, federated user)");
+        return std::nullopt;
+    }
     out.principal = std::move(*p);
     return out;
 }

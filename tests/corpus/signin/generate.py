@@ -640,6 +640,12 @@ cases["sigv2-presigned-query"] = (
         "Signature=vjbyPxybdZaNmGa%2ByT272YEAiv4%3D", "s3.console.aws.amazon.com"),
     [att("api-credentials", "post-auth", account=B)])
 
+# A role or SAML provider ARN in aws-userInfo names no console principal: unreadable, no account.
+cases["hostile-console-cookie-role-arn"] = (
+    req("GET", "/console/home", "us-east-1.console.aws.amazon.com", headers=[
+        "Cookie: aws-userInfo=" + user_info(ROLE_A, "acme-prod", "Admin")]),
+    [att("console-session", "post-auth", parse_error=True)])
+
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:
         f.write(text)

@@ -81,3 +81,26 @@ TEST(user_info_cookie, a_repeated_key_is_ambiguous_and_refused) {
     EXPECT_FALSE(ci::parse_user_info_cookie("%7B", &why, &ambiguous));
     EXPECT_FALSE(ambiguous);  // unreadable is not ambiguous
 }
+
+// The console's principal is a root, an IAM user, an assumed-role session or a federated user.
+// A role or SAML provider ARN names a resource, never who the session is: AWS's reading of
+// such a cookie is unknown, so it names no identity (before, its account was taken, role-less).
+TEST(user_info_cookie, names_only_a_console_principal) {
+    for (std::string bad :
+         {std::string(R"({"arn":"arn:aws:iam::111122223333:role/Admin"})"),
+          std::string(R"({"arn":"arn:aws:iam::111122223333:role/p/Admin"})"),
+          std::string(R"({"arn":"arn:aws:iam::111122223333:saml-provider/Okta"})"),
+          std::string(R"({"arn":"arn:aws:sts::111122223333:federated-user/a/b"})")}) {
+        std::string why;
+        EXPECT_FALSE(ci::parse_user_info_cookie(bad, &why)) << bad;
+        EXPECT_NE(why.find("not a console principal"), std::string::npos) << bad << ": " << why;
+    }
+    for (std::string good :
+         {std::string(R"({"arn":"arn:aws:iam::111122223333:root"})"),
+          std::string(R"({"arn":"arn:aws:iam::111122223333:user/p/q/bob"})"),
+          std::string(R"({"arn":"arn:aws:sts::111122223333:federated-user/bob"})"),
+          std::string(R"({"arn":"arn:aws:sts::111122223333:assumed-role/A/s"})")}) {
+        std::string why;
+        EXPECT_TRUE(ci::parse_user_info_cookie(good, &why)) << good << ": " << why;
+    }
+}
