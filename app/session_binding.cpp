@@ -117,7 +117,17 @@ void check_session_binding(std::vector<sign_in_attempt>& attempts,
         }
     }
 
-    if (found.state == session_table::binding_state::conflicting || unknown_beside_known) {
+    // A multi-session console host names the account of the session it serves: cookies bound
+    // to another account are not that session's (what AWS serves there is unknown), e.g. a
+    // session's own host cookies spliced beside a jar bound to an allowed account.
+    bool host_of_another_account =
+        found.state == session_table::binding_state::bound &&
+        std::any_of(attempts.begin(), attempts.end(), [&](const sign_in_attempt& a) {
+            return a.flow == sign_in_flow::multi_session && a.account &&
+                   *a.account != found.identity.account;
+        });
+    if (found.state == session_table::binding_state::conflicting || unknown_beside_known ||
+        host_of_another_account) {
         for (auto& a : attempts) {
             if (identity_from_session(a)) a.binding = session_binding::conflicting;
         }

@@ -17,8 +17,9 @@
 //                aws-userInfo the request gets a console-session attempt from the binding.
 //   conflicting  the cookies belong to different sessions, or a session cookie is presented
 //                that the binding does not know beside one it does (a forbidden session's
-//                cookies spliced with one bound cookie of an allowed session): every
-//                from-session attempt is conflicting (one is added if there is none).
+//                cookies spliced with one bound cookie of an allowed session), or the request
+//                goes to a multi-session console host of another account than the binding's:
+//                every from-session attempt is conflicting (one is added if there is none).
 //   unbound      from-session attempts are unbound: denied (policy.unbound_sessions = "deny"),
 //                or judged on the cookie ("cookie"). With "deny", session cookies without any
 //                aws-userInfo add an unbound console-session attempt. A request that starts a

@@ -27,6 +27,7 @@ const auto now = *core::parse_rfc3339("2026-11-23T09:00:00Z");
 constexpr const char* allowed = "111111111111";
 constexpr const char* forbidden = "222222222222";
 constexpr const char* gated = "333333333333";
+constexpr const char* also_allowed = "444444444444";
 
 // aws-userInfo as the console writes it (encodeURIComponent of the JSON).
 std::string user_info(const std::string& account, const std::string& role,
@@ -54,7 +55,7 @@ std::shared_ptr<const policy_snapshot> snapshot(core::unbound_session_action unb
     core::rule_config allow;
     allow.name = "allowed";
     allow.effect = core::rule_effect::allow;
-    allow.accounts = {*core::account_id::parse(allowed)};
+    allow.accounts = {*core::account_id::parse(allowed), *core::account_id::parse(also_allowed)};
     core::rule_config elevated;
     elevated.name = "gated";
     elevated.effect = core::rule_effect::allow_with_elevation;
@@ -353,6 +354,40 @@ std::vector<binding_case> cases() {
          "bound",
          allowed,
          "alice"},
+        // A multi-session host names the account of the session it serves: cookies bound to
+        // another account are not that session's, so what AWS serves there is unknown, though
+        // both accounts are allowed (a session's host cookies spliced beside an allowed jar).
+        {"a_multi_session_host_of_another_account_is_conflicting",
+         {one},
+         "444444444444-abcdefgh.us-east-1.console.aws.amazon.com",
+         "/console/home",
+         {ui(one), creds_one},
+         ua::deny,
+         effect::deny,
+         reason::session_conflicting,
+         "cookie",
+         allowed,
+         "alice"},
+        {"a_multi_session_host_of_another_account_without_user_info_is_conflicting",
+         {one},
+         "444444444444-abcdefgh.us-east-1.console.aws.amazon.com",
+         "/console/home",
+         {creds_one},
+         ua::cookie,
+         effect::deny,
+         reason::session_conflicting,
+         "unknown"},
+        {"a_multi_session_host_of_the_bound_account_is_judged_on_the_binding",
+         {one},
+         "111111111111-abcdefgh.us-east-1.console.aws.amazon.com",
+         "/console/home",
+         {ui(one), creds_one},
+         ua::deny,
+         effect::allow,
+         reason::rule_allow,
+         "unknown",  // the host's attempt decides first
+
+         allowed},
         {"switch_role_from_an_unbound_session_is_denied",
          {},
          "signin.aws.amazon.com",
