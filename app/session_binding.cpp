@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "consolegate/core/glob.hpp"
 #include "consolegate/core/host_pattern.hpp"
 #include "consolegate/core/principal.hpp"
 #include "session_learning.hpp"
@@ -33,9 +34,11 @@ bool starts_a_session(const sign_in_attempt& a) {
     }
 }
 
+// In any case: a server that reads cookie names case-insensitively may take AWS-CREDS for the
+// session's aws-creds (AWS's reading is unknown), so such a cookie is judged as one.
 bool is_session_cookie(std::string_view name) {
-    return std::find(session_cookie_names.begin(), session_cookie_names.end(), name) !=
-           session_cookie_names.end();
+    return std::any_of(session_cookie_names.begin(), session_cookie_names.end(),
+                       [&](std::string_view known) { return core::iequals(name, known); });
 }
 
 // The binding's identity on an attempt (the inspector's role → permission set rule kept).

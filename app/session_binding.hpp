@@ -8,8 +8,9 @@
 // Which requests need a binding: those with a post-auth attempt whose identity comes from the
 // session (the aws-userInfo cookie: console-session, cli-sign-in's authorize step, ams-change),
 // those presenting a cookie the table knows, and those presenting a console session cookie
-// (session_cookie_names) — so a session whose aws-userInfo was removed is still judged. Static
-// assets and sign-in pages without a session carry none of these and pass as before.
+// (session_cookie_names, the name in any case) — so a session whose aws-userInfo was removed is
+// still judged. Static assets and sign-in pages without a session carry none of these and pass as
+// before.
 //
 //   bound        every from-session attempt must agree with the binding (account, role, user);
 //                one that disagrees is forged; the attempts then carry the bound identity (so

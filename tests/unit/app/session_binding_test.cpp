@@ -388,6 +388,28 @@ std::vector<binding_case> cases() {
          "unknown",  // the host's attempt decides first
 
          allowed},
+        // A session cookie's name in another case beside a bound jar: a server that reads
+        // names case-insensitively may take it for the session's (AWS's reading is unknown).
+        {"a_session_cookie_name_in_another_case_beside_a_bound_one_is_conflicting",
+         {one},
+         console,
+         "/console/home",
+         {ui(one), creds_one, "AWS-Creds=NEVERSEENNEVERSEENNEVER"},
+         ua::deny,
+         effect::deny,
+         reason::session_conflicting,
+         "cookie",
+         allowed,
+         "alice"},
+        {"a_session_cookie_name_in_another_case_alone_is_unbound",
+         {},
+         console,
+         "/console/home",
+         {"AWS-USERINFO-SIGNED=NEVERSEENNEVERSEENNEVER"},
+         ua::deny,
+         effect::deny,
+         reason::session_unbound,
+         "unknown"},
         {"switch_role_from_an_unbound_session_is_denied",
          {},
          "signin.aws.amazon.com",
