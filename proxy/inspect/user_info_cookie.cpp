@@ -1,5 +1,6 @@
 #include "consolegate/inspect/user_info_cookie.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -55,6 +56,19 @@ std::optional<user_info> parse_user_info_cookie(std::string_view value, std::str
         return std::nullopt;
     }
     auto& o = jv.get_object();
+    // The same name in another case ("arn" and "Arn"): a reader matching names
+    // case-insensitively (Jackson's ACCEPT_CASE_INSENSITIVE_PROPERTIES) may take either value.
+    std::vector<std::string> names;
+    for (const auto& kv : o) {
+        auto name = detail::lower(std::string_view(kv.key().data(), kv.key().size()));
+        if (std::find(names.begin(), names.end(), name) != names.end()) {
+            set_why(why, "aws-userInfo cookie repeats the key \"" + name.substr(0, 64) +
+                             "\" in another case: it could be read two ways");
+            if (ambiguous) *ambiguous = true;
+            return std::nullopt;
+        }
+        names.push_back(std::move(name));
+    }
     user_info out;
     out.arn = string_field(o, "arn");
     out.alias = string_field(o, "alias");

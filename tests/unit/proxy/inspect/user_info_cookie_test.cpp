@@ -104,3 +104,25 @@ TEST(user_info_cookie, names_only_a_console_principal) {
         EXPECT_TRUE(ci::parse_user_info_cookie(good, &why)) << good << ": " << why;
     }
 }
+
+// A key repeated in another case ("arn" and "Arn"): a reader that matches names
+// case-insensitively (Jackson's ACCEPT_CASE_INSENSITIVE_PROPERTIES) may take either value.
+TEST(user_info_cookie, a_key_repeated_in_another_case_is_ambiguous) {
+    for (std::string twice :
+         {std::string(R"({"arn":"arn:aws:iam::111122223333:root",)"
+                      R"("Arn":"arn:aws:iam::444455556666:root"})"),
+          std::string(R"({"ARN":"arn:aws:iam::444455556666:root",)"
+                      R"("arn":"arn:aws:iam::111122223333:root"})"),
+          std::string(R"({"arn":"arn:aws:iam::111122223333:root","alias":"a","ALIAS":"b"})")}) {
+        std::string why;
+        bool ambiguous = false;
+        EXPECT_FALSE(ci::parse_user_info_cookie(twice, &why, &ambiguous)) << twice;
+        EXPECT_TRUE(ambiguous) << twice;
+        EXPECT_NE(why.find("read two ways"), std::string::npos) << why;
+    }
+    // Distinct names, and the same name in two objects, are one reading each.
+    std::string why;
+    EXPECT_TRUE(ci::parse_user_info_cookie(
+        R"({"arn":"arn:aws:iam::111122223333:root","x":{"Arn":1},"y":{"arn":2}})", &why))
+        << why;
+}
