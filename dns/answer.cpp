@@ -422,50 +422,79 @@ bool normalize(std::span<const std::uint8_t> msg, const query& q, const policy& 
 }
 }  // namespace
 
-bool unfinished_chain(const cached_answer& a, const query& q, wire_name& target) {
+namespace {
+// True when `name` is `zone` or a name below it (both lowercased, uncompressed wire names).
+bool at_or_below(std::span<const std::uint8_t> name, std::span<const std::uint8_t> zone) {
+    for (std::size_t off = 0; off < name.size() && name.size() - off >= zone.size();
+         off += 1u + name[off]) {
+        if (name.size() - off == zone.size() && names_equal_ci(name.subspan(off), zone)) {
+            return true;
+        }
+        if (name[off] == 0) break;
+    }
+    return false;
+}
+}  // namespace
+
+chain_end classify_chain(const cached_answer& a, const query& q, wire_name& target) {
     const std::span<const std::uint8_t> msg(a.wire);
-    if (a.steered_rewrite || q.qtype == rr_type::cname || q.qtype == rr_type::any) return false;
-    if (msg.size() < header_size || (msg[3] & flag::rcode_mask) != rcode::noerror) return false;
+    if (a.steered_rewrite || q.qtype == rr_type::cname || q.qtype == rr_type::any)
+        return chain_end::complete;
+    if (msg.size() < header_size || (msg[3] & flag::rcode_mask) != rcode::noerror)
+        return chain_end::complete;
     std::size_t off = header_size;
-    if (!read_name(msg, off, nullptr) || msg.size() - off < 4) return false;
+    if (!read_name(msg, off, nullptr) || msg.size() - off < 4) return chain_end::complete;
     off += 4;
     struct rec {
         wire_name owner;
         std::uint16_t type;
         std::size_t rdata;
     };
-    std::vector<rec> answer;
+    std::vector<rec> answer, cuts;
     for (int s = 0; s < 3; ++s) {
         for (std::uint16_t i = 0; i < get16(&msg[6 + 2 * s]); ++i) {
             rec r;
-            if (!read_name(msg, off, &r.owner) || msg.size() - off < 10) return false;
+            if (!read_name(msg, off, &r.owner) || msg.size() - off < 10) return chain_end::complete;
             r.type = get16(&msg[off]);
             r.rdata = off + 10;
             off += 10u + get16(&msg[off + 8]);
-            if (off > msg.size()) return false;
-            if (s == 1 && r.type == rr_type::soa) return false;  // a NODATA proof
-            if (s == 0) {
+            if (off > msg.size()) return chain_end::complete;
+            if (s == 1 && r.type == rr_type::soa) return chain_end::complete;  // a NODATA proof
+            if (s == 0 || (s == 1 && r.type == rr_type::ns)) {
                 lowercase(r.owner);
-                answer.push_back(r);
+                (s == 0 ? answer : cuts).push_back(r);
             }
         }
     }
     wire_name name = q.qname_lower;
-    for (std::size_t step = 0; step < answer.size(); ++step) {
-        const auto link = std::find_if(answer.begin(), answer.end(), [&](const rec& r) {
-            return r.type == rr_type::cname && names_equal_ci(r.owner.view(), name.view());
+    const auto link_from = [&](const wire_name& n) {
+        return std::find_if(answer.begin(), answer.end(), [&](const rec& r) {
+            return r.type == rr_type::cname && names_equal_ci(r.owner.view(), n.view());
         });
+    };
+    // A chain without a loop takes each CNAME at most once: one more link after as many steps
+    // as records means a name came round again.
+    for (std::size_t step = 0; step < answer.size(); ++step) {
+        const auto link = link_from(name);
         if (link == answer.end()) break;
         std::size_t t = link->rdata;
-        if (!read_name(msg, t, &name)) return false;
+        if (!read_name(msg, t, &name)) return chain_end::complete;
         lowercase(name);
     }
-    if (names_equal_ci(name.view(), q.qname_lower.view())) return false;
+    if (link_from(name) != answer.end()) return chain_end::loop;
+    if (names_equal_ci(name.view(), q.qname_lower.view())) return chain_end::complete;
+    // A referral for the last name (an NS RRset at or above it, as an authoritative upstream
+    // answers for a target below one of its delegations): unbound, forwarding, takes it for the
+    // answer and passes it on after the chain; asking again would get the same referral.
+    for (const auto& r : cuts) {
+        if (at_or_below(name.view(), r.owner.view())) return chain_end::complete;
+    }
     for (const auto& r : answer) {
-        if (r.type == q.qtype && names_equal_ci(r.owner.view(), name.view())) return false;
+        if (r.type == q.qtype && names_equal_ci(r.owner.view(), name.view()))
+            return chain_end::complete;
     }
     target = name;
-    return true;
+    return chain_end::unfinished;
 }
 
 bool join_chain(const cached_answer& head, const cached_answer& tail, cached_answer& out) {

@@ -81,12 +81,15 @@ std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> 
                                  std::uint16_t our_udp_size, bool tcp,
                                  std::span<std::uint8_t> out) noexcept;
 
-// An answer that ends in a CNAME (or DNAME) chain whose last name upstream said nothing more
-// about: NOERROR, no record of the type asked owned by it, no SOA proving it has none (an
-// authoritative upstream answers so for a target outside its zones). Sets `target` to that
-// name, which unbound asks upstream itself (iterator.c, the CNAME response type) and which the
-// gateway asks next (join_chain). False for any other answer, ANY and CNAME queries.
-bool unfinished_chain(const cached_answer& a, const query& q, wire_name& target);
+// Where the CNAME (or DNAME) chain of an answer ends. `unfinished`: NOERROR, its last name has
+// no record of the type asked and no SOA proves it has none (an authoritative upstream answers
+// so for a target outside its zones); `target` is set to that name, which unbound asks upstream
+// itself (iterator.c, the CNAME response type) and which the gateway asks next (join_chain).
+// `loop`: the chain comes back to a name it passed, in one answer or across joined ones; it
+// never ends, and unbound, which restarts for it until max-query-restarts, answers SERVFAIL.
+// `complete` for any other answer, ANY and CNAME queries.
+enum class chain_end { complete, unfinished, loop };
+chain_end classify_chain(const cached_answer& a, const query& q, wire_name& target);
 
 // The answer to `q` whose chain `head` left unfinished, completed by `tail`, the answer to its
 // last name: head's answer records, then all of tail's (rcode, authority and additional are

@@ -74,7 +74,7 @@ class worker {
                                 std::span<std::uint8_t> out);
     std::size_t answer_stale_now(const fallback& f, const query& q, const client& c, bool tcp,
                                  std::uint64_t now, std::span<std::uint8_t> out);
-    // A CNAME chain upstream left unfinished (unfinished_chain), followed as unbound follows it:
+    // A CNAME chain upstream left unfinished (classify_chain), followed as unbound follows it:
     // the answer so far, the query for its last name, how many links were asked for.
     struct chase {
         cached_answer head;

@@ -96,7 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         // An unfinished chain joined with an answer (here the same one): it must read back.
         wire_name target;
         cached_answer joined;
-        if (unfinished_chain(a, q, target) && join_chain(a, a, joined)) {
+        if (classify_chain(a, q, target) == chain_end::unfinished && join_chain(a, a, joined)) {
             for (const auto off : joined.ttl_offsets) check(off + 4u <= joined.wire.size());
             query asked = q;
             asked.qclass = upstream_class(q);

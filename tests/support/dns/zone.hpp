@@ -31,6 +31,8 @@ inline std::string example_zone() {
         // asks for the last name itself.
         "outside IN CNAME www.example.org.\noutside2 IN CNAME outside\n"
         "tochild IN CNAME x.deleg\ntochild2 IN CNAME tochild\n"
+        // CNAME loops (nsd follows them once round): unbound restarts until it gives up.
+        "loop1 IN CNAME loop2\nloop2 IN CNAME loop1\nloop0 IN CNAME loop1\n"
         // A delegation: a referral keeps its NS and glue through unbound's minimal-responses.
         "deleg IN NS ns.deleg\nns.deleg IN A 127.0.0.1\n"
         // An alias of the large TXT RRset, for truncation with the RRsets that fit.

@@ -514,7 +514,7 @@ TEST(answer, an_unfinished_chain_is_joined_with_the_answer_for_its_last_name) {
     cached_answer head;
     ASSERT_TRUE(normalize_answer(m.b, q, p, {}, head));
     wire_name target, expected;
-    ASSERT_TRUE(unfinished_chain(head, q, target));
+    ASSERT_EQ(classify_chain(head, q, target), chain_end::unfinished);
     ASSERT_TRUE(from_text("www.example.org", expected));
     EXPECT_TRUE(names_equal_ci(target.view(), expected.view()));
     const auto tq = parse_ok(make_query("www.example.org", rr_type::a));
@@ -523,12 +523,12 @@ TEST(answer, an_unfinished_chain_is_joined_with_the_answer_for_its_last_name) {
     t.rr("www.example.org", rr_type::a, 300, {192, 0, 2, 80});
     cached_answer tail, joined;
     ASSERT_TRUE(normalize_answer(t.b, tq, p, {}, tail));
-    EXPECT_FALSE(unfinished_chain(tail, tq, target));
+    EXPECT_EQ(classify_chain(tail, tq, target), chain_end::complete);
     ASSERT_TRUE(join_chain(head, tail, joined));
     EXPECT_EQ(get16(&joined.wire[6]), 2);
     EXPECT_EQ(joined.lifetime, 100u);
     EXPECT_EQ(joined.ttl_offsets.size(), 2u);
-    EXPECT_FALSE(unfinished_chain(joined, q, target));
+    EXPECT_EQ(classify_chain(joined, q, target), chain_end::complete);
     std::array<std::uint8_t, 512> out{};
     bool tc = false;
     const auto n = render_answer(joined, q, 0, std::nullopt, false, 1232, out, tc);
@@ -545,7 +545,60 @@ TEST(answer, an_unfinished_chain_is_joined_with_the_answer_for_its_last_name) {
     for (int k = 0; k < 20; ++k) soa.push_back(1);
     nodata.rr("example.org", rr_type::soa, 100, soa);
     ASSERT_TRUE(normalize_answer(nodata.b, q, p, {}, head));
-    EXPECT_FALSE(unfinished_chain(head, q, target));
+    EXPECT_EQ(classify_chain(head, q, target), chain_end::complete);
+}
+
+// A chain that comes back to a name it passed never ends, whether the loop is in one answer
+// (an upstream that followed it) or closes only once joined with the answer for the last name.
+TEST(answer, a_chain_that_comes_back_to_a_name_is_a_loop) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("a.example.com", rr_type::a));
+    wire_name target;
+    for (const char* back : {"a.example.com", "b.example.com"}) {
+        msg_builder m(7, flag::qr | flag::ra, 1, 3, 0, 0);
+        m.question("a.example.com", rr_type::a);
+        m.rr("a.example.com", rr_type::cname, 100, msg_builder::name_rdata("b.example.com"));
+        m.rr("b.example.com", rr_type::cname, 100, msg_builder::name_rdata("c.example.com"));
+        m.rr("c.example.com", rr_type::cname, 100, msg_builder::name_rdata(back));
+        cached_answer a;
+        ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
+        EXPECT_EQ(classify_chain(a, q, target), chain_end::loop) << back;
+    }
+    msg_builder h(7, flag::qr | flag::ra, 1, 1, 0, 0);
+    h.question("a.example.com", rr_type::a);
+    h.rr("a.example.com", rr_type::cname, 100, msg_builder::name_rdata("www.example.org"));
+    const auto tq = parse_ok(make_query("www.example.org", rr_type::a));
+    msg_builder t(7, flag::qr | flag::ra, 1, 1, 0, 0);
+    t.question("www.example.org", rr_type::a);
+    t.rr("www.example.org", rr_type::cname, 100, msg_builder::name_rdata("a.example.com"));
+    cached_answer head, tail, joined;
+    ASSERT_TRUE(normalize_answer(h.b, q, p, {}, head));
+    ASSERT_TRUE(normalize_answer(t.b, tq, p, {}, tail));
+    ASSERT_EQ(classify_chain(head, q, target), chain_end::unfinished);
+    ASSERT_TRUE(join_chain(head, tail, joined));
+    EXPECT_EQ(classify_chain(joined, q, target), chain_end::loop);
+}
+
+// A chain whose last name is below a delegation, completed by the referral for it (an NS
+// RRset above that name): the referral is the answer, nothing more to ask.
+TEST(answer, a_chain_completed_by_a_referral_is_complete) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("a.example.com", rr_type::a));
+    msg_builder h(7, flag::qr | flag::ra, 1, 1, 0, 0);
+    h.question("a.example.com", rr_type::a);
+    h.rr("a.example.com", rr_type::cname, 100, msg_builder::name_rdata("x.deleg.example.com"));
+    const auto tq = parse_ok(make_query("x.deleg.example.com", rr_type::a));
+    msg_builder t(7, flag::qr | flag::ra, 1, 0, 1, 0);
+    t.question("x.deleg.example.com", rr_type::a);
+    t.rr("deleg.example.com", rr_type::ns, 100, msg_builder::name_rdata("ns.example.net"));
+    cached_answer head, tail, joined;
+    wire_name target;
+    ASSERT_TRUE(normalize_answer(h.b, q, p, {}, head));
+    ASSERT_TRUE(normalize_answer(t.b, tq, p, {}, tail));
+    ASSERT_EQ(classify_chain(head, q, target), chain_end::unfinished);
+    ASSERT_TRUE(join_chain(head, tail, joined));
+    EXPECT_EQ(get16(&joined.wire[8]), 1);  // the NS RRset went along
+    EXPECT_EQ(classify_chain(joined, q, target), chain_end::complete);
 }
 
 }  // namespace consolegate::dns
