@@ -423,6 +423,9 @@ bool normalize(std::span<const std::uint8_t> msg, const query& q, const policy& 
 }  // namespace
 
 namespace {
+// unbound 1.17's MAX_RESTART_COUNT (iterator.c): how many CNAME links it follows for a query.
+constexpr std::size_t max_query_restarts = 11;
+
 // True when `name` is `zone` or a name below it (both lowercased, uncompressed wire names).
 bool at_or_below(std::span<const std::uint8_t> name, std::span<const std::uint8_t> zone) {
     for (std::size_t off = 0; off < name.size() && name.size() - off >= zone.size();
@@ -440,10 +443,9 @@ chain_end classify_chain(const cached_answer& a, const query& q, wire_name& targ
     const std::span<const std::uint8_t> msg(a.wire);
     if (a.steered_rewrite || q.qtype == rr_type::cname || q.qtype == rr_type::any)
         return chain_end::complete;
-    if (msg.size() < header_size || (msg[3] & flag::rcode_mask) != rcode::noerror)
-        return chain_end::complete;
     std::size_t off = header_size;
-    if (!read_name(msg, off, nullptr) || msg.size() - off < 4) return chain_end::complete;
+    if (msg.size() < header_size || !read_name(msg, off, nullptr) || msg.size() - off < 4)
+        return chain_end::complete;
     off += 4;
     struct rec {
         wire_name owner;
@@ -451,6 +453,7 @@ chain_end classify_chain(const cached_answer& a, const query& q, wire_name& targ
         std::size_t rdata;
     };
     std::vector<rec> answer, cuts;
+    bool nodata_proof = false;
     for (int s = 0; s < 3; ++s) {
         for (std::uint16_t i = 0; i < get16(&msg[6 + 2 * s]); ++i) {
             rec r;
@@ -459,30 +462,31 @@ chain_end classify_chain(const cached_answer& a, const query& q, wire_name& targ
             r.rdata = off + 10;
             off += 10u + get16(&msg[off + 8]);
             if (off > msg.size()) return chain_end::complete;
-            if (s == 1 && r.type == rr_type::soa) return chain_end::complete;  // a NODATA proof
+            if (s == 1 && r.type == rr_type::soa) nodata_proof = true;
             if (s == 0 || (s == 1 && r.type == rr_type::ns)) {
                 lowercase(r.owner);
                 (s == 0 ? answer : cuts).push_back(r);
             }
         }
     }
+    // unbound keeps only the records owned by the name it asked for (iter_scrub.c,
+    // scrub_sanitize: "remainders of CNAME chains are cut off and resolved by iterator") and
+    // restarts the query for each link, at most max_query_restarts times: a longer chain, and
+    // one that loops, is SERVFAIL whatever its end, however many links an upstream sent at once.
     wire_name name = q.qname_lower;
-    const auto link_from = [&](const wire_name& n) {
-        return std::find_if(answer.begin(), answer.end(), [&](const rec& r) {
-            return r.type == rr_type::cname && names_equal_ci(r.owner.view(), n.view());
+    std::size_t links = 0;
+    for (;;) {
+        const auto link = std::find_if(answer.begin(), answer.end(), [&](const rec& r) {
+            return r.type == rr_type::cname && names_equal_ci(r.owner.view(), name.view());
         });
-    };
-    // A chain without a loop takes each CNAME at most once: one more link after as many steps
-    // as records means a name came round again.
-    for (std::size_t step = 0; step < answer.size(); ++step) {
-        const auto link = link_from(name);
         if (link == answer.end()) break;
+        if (++links > max_query_restarts) return chain_end::too_long;
         std::size_t t = link->rdata;
         if (!read_name(msg, t, &name)) return chain_end::complete;
         lowercase(name);
     }
-    if (link_from(name) != answer.end()) return chain_end::loop;
-    if (names_equal_ci(name.view(), q.qname_lower.view())) return chain_end::complete;
+    if ((msg[3] & flag::rcode_mask) != rcode::noerror || nodata_proof || links == 0)
+        return chain_end::complete;
     // A referral for the last name (an NS RRset at or above it, as an authoritative upstream
     // answers for a target below one of its delegations): unbound, forwarding, takes it for the
     // answer and passes it on after the chain; asking again would get the same referral.

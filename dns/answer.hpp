@@ -85,10 +85,10 @@ std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> 
 // no record of the type asked and no SOA proves it has none (an authoritative upstream answers
 // so for a target outside its zones); `target` is set to that name, which unbound asks upstream
 // itself (iterator.c, the CNAME response type) and which the gateway asks next (join_chain).
-// `loop`: the chain comes back to a name it passed, in one answer or across joined ones; it
-// never ends, and unbound, which restarts for it until max-query-restarts, answers SERVFAIL.
-// `complete` for any other answer, ANY and CNAME queries.
-enum class chain_end { complete, unfinished, loop };
+// `too_long`: more than 11 links, or a loop (back to a name it passed, in one answer or across
+// joined ones): unbound, which restarts the query once per link up to 11 times, answers
+// SERVFAIL. `complete` for any other answer, ANY and CNAME queries.
+enum class chain_end { complete, unfinished, too_long };
 chain_end classify_chain(const cached_answer& a, const query& q, wire_name& target);
 
 // The answer to `q` whose chain `head` left unfinished, completed by `tail`, the answer to its

@@ -384,12 +384,12 @@ void worker::on_upstream(const net::cares_answer& r, const query& q, const clien
     }
     // A chain upstream left unfinished (an authoritative upstream's CNAME out of its zones) is
     // followed as unbound follows it, by asking for its last name; not into a name the gateway
-    // answers itself (steered ones are rewritten before). A chain that loops, or is still
-    // unfinished after max_chase chases, is SERVFAIL: unbound runs out of query restarts on it
-    // (iterator.c, processInitRequest).
+    // answers itself (steered ones are rewritten before). A chain that loops or is longer than
+    // 11 links, or is still unfinished after max_chase chases, is SERVFAIL: unbound runs out of
+    // query restarts on it (iterator.c, processInitRequest).
     wire_name target;
     const auto end = classify_chain(a, q, target);
-    if (end == chain_end::loop ||
+    if (end == chain_end::too_long ||
         (end == chain_end::unfinished && (ch ? ch->depth : 0) >= max_chase)) {
         return fail(q, c, tcp, out);
     }

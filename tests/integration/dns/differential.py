@@ -123,6 +123,7 @@ def front_door_questions():
                     ("x.deleg", "A"), ("deleg", "NS"), ("ns.deleg", "A"), ("svc", "ANY"),
                     ("nodata-alias", "TXT"), ("outside", "A"), ("outside2", "AAAA"),
                     ("tochild", "A"), ("tochild2", "TXT"), ("loop1", "A"), ("loop0", "TXT"),
+                    ("twelve0", "A"), ("eleven0", "A"), ("twelve1", "AAAA"),
                     ("WwW", "A"), ("AlIaS", "A"), ("X.DnAmE", "A"), ("NX.ExAmPlE.TeSt.", "A")):
         full = name if name.endswith(".") else f"{name}.{ex}"
         yield f"{full} {t}", query_wire(full, t)

@@ -51,6 +51,14 @@ inline std::string example_zone() {
         z += "link" + std::to_string(i) + " IN CNAME " +
              (i + 1 < 24 ? "link" + std::to_string(i + 1) : std::string("steered")) + "\n";
     }
+    // Chains of 12 and 11 links to www, all in nsd's answer: unbound asks again for each link
+    // and gives up after 11 (SERVFAIL for the first).
+    for (const auto& [prefix, links] : {std::pair{"twelve", 12}, std::pair{"eleven", 11}}) {
+        for (int i = 0; i < links; ++i) {
+            z += prefix + std::to_string(i) + " IN CNAME " +
+                 (i + 1 < links ? prefix + std::to_string(i + 1) : std::string("www")) + "\n";
+        }
+    }
     for (int i = 0; i < 6; ++i) {  // ~700 bytes: more than 512, less than 1232
         z += "medium IN TXT \"" + std::to_string(i) + std::string(100, 'x') + "\"\n";
     }
