@@ -123,7 +123,8 @@ def front_door_questions():
                     ("x.deleg", "A"), ("deleg", "NS"), ("ns.deleg", "A"), ("svc", "ANY"),
                     ("nodata-alias", "TXT"), ("outside", "A"), ("outside2", "AAAA"),
                     ("tochild", "A"), ("tochild2", "TXT"), ("loop1", "A"), ("loop0", "TXT"),
-                    ("twelve0", "A"), ("eleven0", "A"), ("twelve1", "AAAA"),
+                    ("twelve0", "A"), ("eleven0", "A"), ("twelve1", "AAAA"), ("x.deleg", "DS"),
+                    ("deleg", "DS"), ("y.x.deleg", "DS"), ("tochild", "DS"),
                     ("WwW", "A"), ("AlIaS", "A"), ("X.DnAmE", "A"), ("NX.ExAmPlE.TeSt.", "A")):
         full = name if name.endswith(".") else f"{name}.{ex}"
         yield f"{full} {t}", query_wire(full, t)
@@ -231,7 +232,8 @@ def signed_questions():
                     ("alias", "A"), ("mx", "MX"), ("@", "NS"), ("@", "SOA"), ("@", "DNSKEY"),
                     ("good", "TXT"), ("zero", "A"), ("y.deleg", "AAAA"), ("d.wild", "AAAA"),
                     ("e.wild", "MX"), ("mx", "TXT"), ("good", "RRSIG"), ("@", "RRSIG"),
-                    ("good", "NSEC"), ("a.wild", "RRSIG")):
+                    ("good", "NSEC"), ("a.wild", "RRSIG"), ("x.deleg", "DS"), ("y.z.deleg", "DS"),
+                    ("bigdeleg", "DS"), ("x.bigdeleg", "DS")):
         # both orders: one cache entry serves both, whichever asked first
         for do in (True, False) if len(name) % 2 else (False, True):
             yield ("sec.test." if name == "@" else f"{name}.sec.test."), t, do
