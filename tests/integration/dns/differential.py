@@ -125,6 +125,8 @@ def front_door_questions():
                     ("tochild", "A"), ("tochild2", "TXT"), ("loop1", "A"), ("loop0", "TXT"),
                     ("twelve0", "A"), ("eleven0", "A"), ("twelve1", "AAAA"), ("x.deleg", "DS"),
                     ("deleg", "DS"), ("y.x.deleg", "DS"), ("tochild", "DS"),
+                    ("_sip._tcp", "SRV"), ("kx", "KX"), ("naptr", "NAPTR"), ("naptr2", "NAPTR"),
+                    ("_sip._tcp", "ANY"), ("kx", "ANY"), ("naptr2", "ANY"),
                     ("WwW", "A"), ("AlIaS", "A"), ("X.DnAmE", "A"), ("NX.ExAmPlE.TeSt.", "A")):
         full = name if name.endswith(".") else f"{name}.{ex}"
         yield f"{full} {t}", query_wire(full, t)

@@ -33,6 +33,11 @@ inline std::string example_zone() {
         "tochild IN CNAME x.deleg\ntochild2 IN CNAME tochild\n"
         // CNAME loops (nsd follows them once round): unbound restarts until it gives up.
         "loop1 IN CNAME loop2\nloop2 IN CNAME loop1\nloop0 IN CNAME loop1\n"
+        // Records that name a host (nsd adds its addresses): unbound's scrub keeps them for SRV
+        // and KX, not for NAPTR (iter_scrub.c has_additional).
+        "_sip._tcp IN SRV 0 5 5060 mail\nkx IN KX 10 mail\n"
+        "naptr IN NAPTR 100 10 \"S\" \"SIP+D2T\" \"\" _sip._tcp\nnaptr2 IN NAPTR 1 1 \"A\" \"\" "
+        "\"\" mail\n"
         // A delegation: a referral keeps its NS and glue through unbound's minimal-responses.
         "deleg IN NS ns.deleg\nns.deleg IN A 127.0.0.1\n"
         // An alias of the large TXT RRset, for truncation with the RRsets that fit.
