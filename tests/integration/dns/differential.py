@@ -127,6 +127,7 @@ def front_door_questions():
                     ("deleg", "DS"), ("y.x.deleg", "DS"), ("tochild", "DS"),
                     ("_sip._tcp", "SRV"), ("kx", "KX"), ("naptr", "NAPTR"), ("naptr2", "NAPTR"),
                     ("_sip._tcp", "ANY"), ("kx", "ANY"), ("naptr2", "ANY"),
+                    ("tolocal", "A"), ("tolocal2", "A"), ("tolocal2", "AAAA"),
                     ("WwW", "A"), ("AlIaS", "A"), ("X.DnAmE", "A"), ("NX.ExAmPlE.TeSt.", "A")):
         full = name if name.endswith(".") else f"{name}.{ex}"
         yield f"{full} {t}", query_wire(full, t)

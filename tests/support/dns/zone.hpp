@@ -36,6 +36,7 @@ inline std::string example_zone() {
         // Records that name a host (nsd adds its addresses): unbound's scrub keeps them for SRV
         // and KX, not for NAPTR (iter_scrub.c has_additional).
         "_sip._tcp IN SRV 0 5 5060 mail\nkx IN KX 10 mail\n"
+        "tolocal IN CNAME x.invalid.\ntolocal2 IN CNAME host.localhost.\n"
         "naptr IN NAPTR 100 10 \"S\" \"SIP+D2T\" \"\" _sip._tcp\nnaptr2 IN NAPTR 1 1 \"A\" \"\" "
         "\"\" mail\n"
         // A delegation: a referral keeps its NS and glue through unbound's minimal-responses.
