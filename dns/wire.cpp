@@ -15,7 +15,9 @@ bool read_name(std::span<const std::uint8_t> msg, std::size_t& off, wire_name* o
         if ((len & 0xc0) == 0xc0) {
             if (pos + 1 >= msg.size()) return false;
             const std::size_t target = ((len & 0x3fu) << 8) | msg[pos + 1];
-            if (target >= lowest) return false;
+            // Never into the header: the gateway rewrites a kept message's header (ID, flags,
+            // counts), so a name read through it would change under the rewrite.
+            if (target < header_size || target >= lowest) return false;
             if (!jumped) off = pos + 2;
             jumped = true;
             lowest = target;

@@ -37,6 +37,21 @@ TEST(wire, read_name_follows_backward_pointers_only) {
     EXPECT_FALSE(read_name(loop, off, &n));
 }
 
+// The header is rewritten when an answer is kept (ID, flags, counts): a name read through a
+// pointer into it would read other bytes afterwards (found by fuzz_dns_message).
+TEST(wire, read_name_refuses_pointers_into_the_header) {
+    std::vector<std::uint8_t> m = {0x9b, 0xf9, 0x81, 0x03, 0x00, 0x01, 0x00, 0x00,
+                                   0x00, 0x01, 0x00, 0x00, 0x01, 'x',  0xc0, 0x03};
+    wire_name n;
+    std::size_t off = 12;
+    EXPECT_FALSE(read_name(m, off, &n));
+    for (std::uint8_t target = 0; target < header_size; ++target) {
+        m.back() = target;
+        off = 12;
+        EXPECT_FALSE(read_name(m, off, &n)) << int(target);
+    }
+}
+
 TEST(wire, text_round_trip_and_escapes) {
     wire_name n;
     ASSERT_TRUE(from_text("WWW.Example.COM.", n));
