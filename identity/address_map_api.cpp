@@ -50,10 +50,11 @@ std::string read_push(const json::value& v, std::chrono::milliseconds max_ttl, p
     const auto* ttl = o->if_contains("ttl_seconds");
     if (!ttl || !ttl->is_int64() || ttl->get_int64() < 1)
         return "\"ttl_seconds\" (a whole number of seconds, at least 1) is required";
-    if (std::chrono::seconds(ttl->get_int64()) > max_ttl)
+    // Compared in whole seconds: a pushed number converted to milliseconds could overflow.
+    const auto max_seconds = std::chrono::duration_cast<std::chrono::seconds>(max_ttl).count();
+    if (ttl->get_int64() > max_seconds)
         return "\"ttl_seconds\" is longer than identity.address_map_max_ttl (" +
-               std::to_string(std::chrono::duration_cast<std::chrono::seconds>(max_ttl).count()) +
-               "s)";
+               std::to_string(max_seconds) + "s)";
     out.ttl = std::chrono::seconds(ttl->get_int64());
     if (const auto* at = o->if_contains("at")) {
         auto t = at->is_string() ? core::parse_rfc3339(at->get_string()) : std::nullopt;

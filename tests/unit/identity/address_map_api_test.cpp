@@ -60,6 +60,9 @@ TEST(address_map_api, a_bad_item_refuses_the_whole_batch) {
              R"({"address":"10.1.2.3","user":"alice","ttl_seconds":0})",
              R"({"address":"10.1.2.3","user":"alice","ttl_seconds":"60"})",
              R"({"address":"10.1.2.3","user":"alice","ttl_seconds":90000})",
+             // Would overflow in milliseconds (found by fuzz_identity under UBSan).
+             R"({"address":"10.1.2.3","user":"alice","ttl_seconds":602222222222222222})",
+             R"({"address":"10.1.2.3","user":"alice","ttl_seconds":9223372036854775807})",
              R"({"address":"10.0.0.0/8","user":"alice","ttl_seconds":60})",
              R"({"address":"10.1.2.3","user":"al ice","ttl_seconds":60})",
              R"({"address":"10.1.2.3","user":"alice","ttl_seconds":60,"at":"yesterday"})",
