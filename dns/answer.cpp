@@ -299,14 +299,15 @@ bool normalize(std::span<const std::uint8_t> msg, const query& q, const policy& 
     const std::size_t keep = opt_end != 0 ? opt_start : msg.size();
 
     const std::uint8_t rc = flags & flag::rcode_mask;
+    // Every answer is kept re-encoded (the records unbound's scrub keeps, compressed as unbound
+    // compresses), never as upstream compressed it: upstream's pointers may go into bytes that
+    // rendering rewrites (a TTL, the question's class), and the names read through them would
+    // change under the rewrite (fuzz_dns_message found such answers).
     if (!scrubbed) {
         const auto kept_by_unbound = unbound_keeps(msg, rrs, q, rc);
-        if (std::find(kept_by_unbound.begin(), kept_by_unbound.end(), false) !=
-            kept_by_unbound.end()) {
-            std::vector<std::uint8_t> kept;
-            if (!rewrite_kept(msg, question_end, rrs, kept_by_unbound, kept)) return false;
-            return normalize(kept, q, p, limits, out, true);
-        }
+        std::vector<std::uint8_t> kept;
+        if (!rewrite_kept(msg, question_end, rrs, kept_by_unbound, kept)) return false;
+        return normalize(kept, q, p, limits, out, true);
     }
     // A CNAME chain leading into a steered name (RFC 1034 §3.6.2 chains in the answer section).
     // Followed as far as the answer goes (each link is another of its records, so the walk ends):
