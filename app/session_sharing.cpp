@@ -161,14 +161,13 @@ void session_sharing::remember_absent(const std::vector<digest>& ds, steady::tim
 
 proxy::pending session_sharing::before_judgement(const core::http_request_view& req) {
     if (stopped_) return {};
-    auto j = std::make_shared<job>();
-    j->op = op_lookup;
     // A portal token this replica does not know, on any request but the one that teaches it.
+    std::vector<digest> portal_unknown;
     if (portal_) {
         if (auto token = inspect::portal_bearer_token(req);
             token && !inspect::is_portal_user_request(req)) {
             auto d = portal_->digest_of(*token);
-            if (!portal_->live_entry(d, req.time)) j->portal_digests.push_back(d);
+            if (!portal_->live_entry(d, req.time)) portal_unknown.push_back(d);
         }
     }
     auto cookies = request_cookies(req);
@@ -181,8 +180,11 @@ proxy::pending session_sharing::before_judgement(const core::http_request_view& 
     });
     std::sort(unknown.begin(), unknown.end());
     unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
-    if (unknown.empty() && j->portal_digests.empty()) return {};
+    if (unknown.empty() && portal_unknown.empty()) return {};
+    auto j = std::make_shared<job>();  // only for a request that waits: this runs on every one
+    j->op = op_lookup;
     j->digests = std::move(unknown);
+    j->portal_digests = std::move(portal_unknown);
     lookups_.fetch_add(1, std::memory_order_relaxed);
     return submit(std::move(j));
 }
@@ -190,14 +192,13 @@ proxy::pending session_sharing::before_judgement(const core::http_request_view& 
 proxy::pending session_sharing::before_release(const core::http_request_view& req,
                                                const proxy::response_view& resp) {
     if (stopped_) return {};
-    auto j = std::make_shared<job>();
-    j->op = op_write;
+    std::vector<audit::session_row> rows;
     // What the observer just learned from the portal's GET /user answer.
     if (portal_ && resp.status == 200 && inspect::is_portal_user_request(req)) {
         if (auto token = inspect::portal_bearer_token(req)) {
             auto d = portal_->digest_of(*token);
             if (auto e = portal_->live_entry(d, req.time)) {
-                j->rows.push_back({d, unix_ms(e->expires), portal_user_table::entry_text(d, *e)});
+                rows.push_back({d, unix_ms(e->expires), portal_user_table::entry_text(d, *e)});
             }
         }
     }
@@ -205,39 +206,41 @@ proxy::pending session_sharing::before_release(const core::http_request_view& re
     // The cookies a sign-in let through here was started with (session_table::sign_in_started):
     // another replica must see the mark before the browser takes the sign-in's next step there.
     auto keys = table_.take_marked();
-    if (reading.unreadable) reading.set_cookies.clear();
-    for (const auto& [name, value] : reading.set_cookies) {
-        if (value.size() < session_table::min_token_chars || session_table::never_a_key(name)) {
-            continue;
-        }
-        keys.push_back(table_.digest_of(name, value));
-    }
+    if (!reading.unreadable) keyable_digests(reading.set_cookies, keys);
     std::sort(keys.begin(), keys.end());
     keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     // What the observer just bound (nothing when the response was refused or taught nothing),
     // and the marked entries.
     bool inherited = false;
     for (const auto& e : table_.entries(keys, req.time)) {
-        j->rows.push_back({e.key, unix_ms(e.expires), session_entry_text(e)});
+        rows.push_back({e.key, unix_ms(e.expires), session_entry_text(e)});
         inherited = inherited || e.identity.learned_by == binding_source::lineage;
     }
+    if (rows.empty()) return {};
+    auto j = std::make_shared<job>();  // only for a response that waits: this runs on every one
+    j->op = op_write;
+    j->rows = std::move(rows);
     if (inherited) {
         // The binding came from cookies this replica holds, which it never looks up again while
         // they live: a sign-in another replica let through with them is seen only in the store.
         std::vector<digest> presented;
-        for (const auto& [name, value] : request_cookies(req)) {
-            if (value.size() < session_table::min_token_chars || session_table::never_a_key(name)) {
-                continue;
-            }
-            presented.push_back(table_.digest_of(name, value));
-        }
+        keyable_digests(request_cookies(req), presented);
         for (const auto& e : table_.entries(presented, req.time)) {
             if (!e.identity.pending()) j->sources.push_back(e.key);
         }
     }
-    if (j->rows.empty()) return {};
     writes_.fetch_add(1, std::memory_order_relaxed);
     return submit(std::move(j));
+}
+
+void session_sharing::keyable_digests(std::span<const cookie_pair> cookies,
+                                      std::vector<digest>& out) const {
+    for (const auto& [name, value] : cookies) {
+        if (value.size() < session_table::min_token_chars || session_table::never_a_key(name)) {
+            continue;
+        }
+        out.push_back(table_.digest_of(name, value));
+    }
 }
 
 proxy::pending session_sharing::submit(std::shared_ptr<job> j) {

@@ -51,6 +51,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -118,6 +119,9 @@ class session_sharing {
         std::size_t operator()(const digest& d) const noexcept;
     };
 
+    // Appends the digests of the cookies that can be table keys (session_table::min_token_chars,
+    // never_a_key).
+    void keyable_digests(std::span<const cookie_pair> cookies, std::vector<digest>& out) const;
     proxy::pending submit(std::shared_ptr<job> j);
     void run_store();
     void run_deadlines();
