@@ -83,6 +83,11 @@ std::size_t worker::handle(std::span<const std::uint8_t> in, const client& c, bo
     (tcp ? st.queries_tcp : st.queries_udp).fetch_add(1, std::memory_order_relaxed);
     query q;
     if (const auto s = parse_query(in, q); s != parse_status::ok) {
+        // A query not worth an answer (shorter than a header, QR set) ends a TCP connection, as
+        // unbound ends it (worker_check_request, then comm_point_drop_reply closes the stream,
+        // answers still due with it): the client learns at once instead of at the idle timeout,
+        // and nothing it sends after such a message is read as a query.
+        if (s == parse_status::drop && c.tcp) c.tcp->close();
         return answer_unparsed(s, in, q, out);
     }
     if (!allowed(c.address)) {

@@ -10,9 +10,10 @@ AGREE or every difference. Then the shapes a forwarder's front door and upstream
 (front_door_questions): zone-data shapes (wildcard, DNAME, TTL 0, unknown and HTTPS/SVCB types,
 escaped names), 0x20 spellings, meta-TYPEs and zone transfers, classes other than IN, names the
 upstream refuses, malformed headers and unbound's default local zones, compared on rcode, opcode,
-flags, the question as spelled and the sections. With a third argument `signed`, the
-signed zone sec.test is asked with DO=1 and DO=0 instead. Usage: differential.py CONSOLEGATE_PORT
-UNBOUND_PORT [signed]"""
+flags, the question as spelled and the sections; and messages pipelined on one TCP connection
+(tcp_conversations), compared on the answers and on whether the connection was closed. With a
+third argument `signed`, the signed zone sec.test is asked with DO=1 and DO=0 instead. Usage:
+differential.py CONSOLEGATE_PORT UNBOUND_PORT [signed]"""
 import socket
 import sys
 
@@ -226,6 +227,49 @@ def ask_raw(port, wire):
             [q.to_text() for q in r.question], sections(r), r.edns)
 
 
+def tcp_conversations():
+    """Messages sent on one TCP connection (length-prefixed, pipelined): a query unbound drops
+    (QR set, shorter than a header) closes the connection (comm_point_drop_reply), so the
+    query behind it is never answered; the others are answered in turn."""
+    def framed(*wires):
+        return b"".join(len(w).to_bytes(2, "big") + w for w in wires)
+    good = query_wire("www.example.test.", "A")
+    qr = bytearray(good)
+    qr[2] |= 0x80
+    formerr = bytearray(good)
+    formerr[2] |= 0x02
+    yield "QR set, then a query", framed(bytes(qr), good)
+    yield "a short message, then a query", framed(bytes(5), good)
+    yield "FORMERR, then a query", framed(bytes(formerr), good)
+    yield "three pipelined queries", framed(good, query_wire("mx.example.test.", "MX"),
+                                            query_wire("nx1.example.test.", "A"))
+
+
+def ask_tcp(port, data):
+    """The answers (rcode, question; sorted: pipelined answers may come in any order) and
+    whether the server closed the connection within a second."""
+    answers, closed, buf = [], False, b""
+    with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+        s.sendall(data)
+        try:
+            while True:
+                chunk = s.recv(65535)
+                if not chunk:
+                    closed = True
+                    break
+                buf += chunk
+        except socket.timeout:
+            pass
+        except ConnectionResetError:  # closed with our unread queries in its buffer
+            closed = True
+    while len(buf) >= 2 and len(buf) >= 2 + int.from_bytes(buf[:2], "big"):
+        n = int.from_bytes(buf[:2], "big")
+        r = dns.message.from_wire(buf[2:2 + n], ignore_trailing=True)
+        answers.append((dns.rcode.to_text(r.rcode()), [q.to_text() for q in r.question]))
+        buf = buf[2 + n:]
+    return sorted(answers), closed, buf.hex()
+
+
 def signed_questions():
     """sec.test, signed: every shape with DO=1 and DO=0 (unbound asks upstream with DO=1 either
     way, keeps one cache entry for both and scrubs the answer: iterator/iter_scrub.c, iter_utils.c
@@ -318,6 +362,11 @@ def main():
         ra, rb = ask_raw(a, wire), ask_raw(b, wire)
         if ra != rb:
             diffs.append(f"{label}: consolegate={ra} unbound={rb}")
+    for label, data in tcp_conversations():
+        count += 1
+        ra, rb = ask_tcp(a, data), ask_tcp(b, data)
+        if ra != rb:
+            diffs.append(f"TCP {label}: consolegate={ra} unbound={rb}")
     print(f"{count} questions, {len(diffs)} differences")
     for d in diffs:
         print(d)
