@@ -59,7 +59,7 @@ const cache::entry* cache::find(std::string_view key, std::uint64_t now_ms) noex
 void cache::insert(std::string_view key, cached_answer&& a, std::uint64_t now_ms,
                    std::uint32_t max_stale_s) {
     if (a.lifetime == 0 || max_ == 0) return;
-    const std::uint64_t fresh = now_ms + std::uint64_t{a.lifetime} * 1000;
+    const std::uint64_t fresh = (now_ms / 1000 + a.lifetime + 1) * 1000;  // see entry::fresh
     const std::uint64_t keep = fresh + std::uint64_t{max_stale_s} * 1000;
     const std::uint64_t h = hash_of(key);
     if (used_ != 0) {

@@ -24,9 +24,13 @@ class cache {
         std::uint64_t keep_until_ms = 0;   // fresh_until + max-stale when serve-stale is on
         mutable bool prefetching = false;  // a refresh is in flight: one at a time per entry
 
+        // Time in unbound's whole seconds (it reads time(0)): an answer stored in second S is
+        // now - S seconds old in second `now`, and with lifetime L it is served through second
+        // S + L, with TTL 0 in that last one (daemon/worker.c answer_from_cache expires an
+        // entry only when its TTL is below now).
         bool fresh(std::uint64_t now_ms) const noexcept { return now_ms < fresh_until_ms; }
         std::uint32_t age_s(std::uint64_t now_ms) const noexcept {
-            return static_cast<std::uint32_t>((now_ms - stored_ms) / 1000);
+            return static_cast<std::uint32_t>(now_ms / 1000 - stored_ms / 1000);
         }
     };
 

@@ -23,10 +23,17 @@ std::uint32_t seconds(core::duration d) {
 }  // namespace
 
 time_source steady_time() {
-    return [] {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(
+    using std::chrono::milliseconds;
+    const auto steady = [] {
+        return std::chrono::duration_cast<milliseconds>(
             std::chrono::steady_clock::now().time_since_epoch());
     };
+    // The wall clock's offset within its second, read once: steady time stays monotonic (a clock
+    // step moves no TTL), and its seconds turn when time(0)'s do, as unbound's TTLs count down.
+    const auto wall = std::chrono::duration_cast<milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    const auto phase = milliseconds(((wall - steady()).count() % 1000 + 1000) % 1000);
+    return [steady, phase] { return steady() + phase; };
 }
 
 worker::worker(boost::asio::io_context& i, std::shared_ptr<const config> c, stats& s,

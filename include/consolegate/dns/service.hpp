@@ -29,9 +29,11 @@ namespace consolegate::dns {
 using config = core::dns_config;
 
 // Monotonic time as the service reads it for cache TTLs, serve-stale, prefetch and the rate
-// limiter; called on the worker's thread only. The default reads std::chrono::steady_clock; tests
-// inject a clock they advance, so they never sleep. Upstream timeouts (c-ares) and the TCP idle
-// timer run on the io_context's real time.
+// limiter; called on the worker's thread only. The default reads std::chrono::steady_clock,
+// shifted once so that its whole seconds turn with the wall clock's: cached TTLs count down at
+// the second boundaries unbound counts them at (it reads time(0)). Tests inject a clock they
+// advance, so they never sleep. Upstream timeouts (c-ares) and the TCP idle timer run on the
+// io_context's real time.
 using time_source = std::function<std::chrono::milliseconds()>;
 time_source steady_time();
 

@@ -12,10 +12,12 @@ escaped names), 0x20 spellings, meta-TYPEs and zone transfers, classes other tha
 upstream refuses, malformed headers and unbound's default local zones, compared on rcode, opcode,
 flags, the question as spelled and the sections; and messages pipelined on one TCP connection
 (tcp_conversations), compared on the answers and on whether the connection was closed. With a
-third argument `signed`, the signed zone sec.test is asked with DO=1 and DO=0 instead. Usage:
-differential.py CONSOLEGATE_PORT UNBOUND_PORT [signed]"""
+third argument `signed`, the signed zone sec.test is asked with DO=1 and DO=0 instead; with `ttls`,
+TTLs are compared as time passes (main_ttls). Usage: differential.py CONSOLEGATE_PORT UNBOUND_PORT
+[signed|ttls]"""
 import socket
 import sys
+import time
 
 import dns.exception
 import dns.flags
@@ -330,10 +332,63 @@ def main_signed(a, b):
         print("AGREE")
 
 
+def at_fraction(f, seconds_later=0):
+    """Waits until the wall clock's second is `f` through (the next time, `seconds_later` whole
+    seconds after that): both servers count TTLs down in time(0)'s whole seconds, so where a
+    query falls within a second decides what it sees."""
+    now = time.time()
+    wait = (f - now % 1) % 1 + seconds_later
+    time.sleep(wait)
+
+
+def ask_ttls(port, name, rdtype):
+    """rcode and every section's records with their TTLs (lowercased, in order)."""
+    q = dns.message.make_query(name, rdtype, use_edns=0, payload=1232)
+    r = dns.query.udp(q, "127.0.0.1", port=port, timeout=3)
+    return r.rcode(), [[(rr.name.to_text().lower(), dns.rdatatype.to_text(rr.rdtype), rr.ttl,
+                         sorted(x.to_text() for x in rr)) for rr in section]
+                       for section in (r.answer, r.authority, r.additional)]
+
+
+def main_ttls(a, b):
+    """TTLs as time passes (the gateway on the real clock): cached answers count down at the wall
+    clock's second boundaries, and an answer is served through its last second with TTL 0, as
+    unbound serves it (daemon/worker.c answer_from_cache)."""
+    diffs, count = [], 0
+
+    def compare(label, name, rdtype):
+        nonlocal count
+        count += 1
+        ra, rb = ask_ttls(a, name, rdtype), ask_ttls(b, name, rdtype)
+        if ra != rb:
+            diffs.append(f"{label} {name} {rdtype}: consolegate={ra} unbound={rb}")
+
+    names = [(f"h{i}.example.test.", "A") for i in range(4)] + [("nx-ttl.example.test.", "A")]
+    at_fraction(0.75)  # late in a second: the next boundary comes before a second has passed
+    for name, t in names:
+        compare("first", name, t)
+    at_fraction(0.35)
+    for name, t in names:
+        compare("after one boundary", name, t)
+    at_fraction(0.3)
+    compare("first", "short.example.test.", "A")  # TTL 2
+    at_fraction(0.4, 2)
+    compare("in its last second", "short.example.test.", "A")  # TTL 0, from the cache
+    at_fraction(0.4)
+    compare("after its last second", "short.example.test.", "A")  # asked again: TTL 2
+    print(f"{count} questions, {len(diffs)} differences")
+    for d in diffs:
+        print(d)
+    if not diffs:
+        print("AGREE")
+
+
 def main():
     a, b = int(sys.argv[1]), int(sys.argv[2])
     if sys.argv[3:] == ["signed"]:
         return main_signed(a, b)
+    if sys.argv[3:] == ["ttls"]:
+        return main_ttls(a, b)
     diffs, count = [], 0
     for name, t in questions():
         count += 1

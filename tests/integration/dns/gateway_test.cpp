@@ -61,12 +61,13 @@ class manual_clock {
     std::atomic<std::int64_t> now_ms_{1'000'000};
 };
 
-// One worker: an io_context on its own thread running one service on a manual clock.
+// One worker: an io_context on its own thread running one service on a manual clock (on the
+// service's own clock with `real_clock`, for comparisons with a server that reads real time).
 class running_gateway {
   public:
-    explicit running_gateway(const config& o)
+    explicit running_gateway(const config& o, bool real_clock = false)
         : svc_(std::make_unique<service>(io_, std::make_shared<const config>(o), stats_,
-                                         clock_.source())) {
+                                         real_clock ? steady_time() : clock_.source())) {
         svc_->start();
         port_ = svc_->local_endpoints().at(0).port;
         thread_ = std::thread([this] { io_.run(); });
@@ -688,7 +689,7 @@ TEST_F(gateway, serves_stale_when_upstream_is_frozen) {
     o.cache.stale_answer_ttl = std::chrono::seconds(30);
     running_gateway gw(o);
     ASSERT_EQ(t::dig(gw.port(), "short.example.test A +short"), "198.51.100.2\n");
-    gw.advance(2100ms);  // past the record's 2 s TTL
+    gw.advance(3100ms);  // past the record's 2 s TTL (served through its last second)
     nsd.freeze();
     auto r = t::dig(gw.port(), "short.example.test A +noall +answer +time=5");
     nsd.thaw();
@@ -716,7 +717,7 @@ TEST_F(gateway, stale_answer_at_the_client_timer_then_at_once_until_a_refresh_su
     running_gateway gw(o);
     const std::string q = "short.example.test A +noall +answer +time=5";
     ASSERT_EQ(t::dig(gw.port(), "short.example.test A +short"), "198.51.100.2\n");
-    gw.advance(2100ms);  // past the record's 2 s TTL
+    gw.advance(3100ms);  // past the record's 2 s TTL (served through its last second)
     nsd.freeze();
     std::string r;
     // RFC 8767 §5: the first query waits the client response timer, not c-ares's 14 s.
@@ -742,7 +743,7 @@ TEST_F(gateway, stale_answer_at_the_client_timer_then_at_once_until_a_refresh_su
         r = t::dig(gw.port(), q);
     }
     ASSERT_EQ(first_ttl(r), 2) << r;
-    gw.advance(2100ms);
+    gw.advance(3100ms);
     nsd.freeze();
     took = timed([&] { r = t::dig(gw.port(), q); });
     nsd.thaw();
@@ -789,7 +790,7 @@ TEST_F(gateway, stale_answer_at_the_client_timer_when_upstream_is_blackholed) {
     auto moved = o;  // same steering, so the cache survives the move
     moved.upstreams = {{ip("127.0.0.1"), bh.port()}};
     gw.svc().update(std::make_shared<const config>(moved));
-    gw.advance(2100ms);
+    gw.advance(3100ms);
     std::string r;
     // The update is posted to the worker; the query below queues behind it on the same thread.
     const auto took =
@@ -1400,6 +1401,18 @@ TEST_F(gateway, agrees_with_unbound_on_a_signed_zone) {
         std::string(CG_SOURCE_DIR) + "/tests/integration/dns/differential.py";
     const auto out = t::run("/usr/bin/python3 " + script + " " + std::to_string(gw.port()) + " " +
                             std::to_string(unbound.port()) + " signed");
+    EXPECT_NE(out.find("AGREE"), std::string::npos) << out;
+}
+
+// TTLs as time passes, against unbound on the same clock: counted down at the wall clock's
+// second boundaries and served through the last second (TTL 0), as unbound counts them.
+TEST_F(gateway, agrees_with_unbound_on_ttls_as_time_passes) {
+    t::unbound_server unbound(nsd.port());
+    running_gateway gw(base_options(nsd.port()), true);
+    const std::string script =
+        std::string(CG_SOURCE_DIR) + "/tests/integration/dns/differential.py";
+    const auto out = t::run("/usr/bin/python3 " + script + " " + std::to_string(gw.port()) + " " +
+                            std::to_string(unbound.port()) + " ttls");
     EXPECT_NE(out.find("AGREE"), std::string::npos) << out;
 }
 

@@ -23,13 +23,29 @@ TEST(cache, expires_and_serves_stale_within_bound) {
     ASSERT_NE(c.find("k", 5000), nullptr);
     EXPECT_TRUE(c.find("k", 5000)->fresh(5000));
     EXPECT_EQ(c.find("k", 5000)->age_s(5000), 4u);
-    EXPECT_EQ(c.find("k", 11000), nullptr);
+    // Served through its last second (TTL 0), as unbound serves it; gone in the next.
+    ASSERT_NE(c.find("k", 11999), nullptr);
+    EXPECT_EQ(c.find("k", 11999)->age_s(11999), 10u);
+    EXPECT_EQ(c.find("k", 12000), nullptr);
     EXPECT_EQ(c.size(), 0u);
     c.insert("s", answer(10), 0, 5);
     const auto* e = c.find("s", 12000);
     ASSERT_NE(e, nullptr);
     EXPECT_FALSE(e->fresh(12000));
-    EXPECT_EQ(c.find("s", 15000), nullptr);
+    EXPECT_NE(c.find("s", 15999), nullptr);
+    EXPECT_EQ(c.find("s", 16000), nullptr);
+}
+
+// Ages count whole seconds of the clock, as unbound's time(0) counts them: an answer stored late
+// in a second is a second old at the next one, not a full second after it was stored.
+TEST(cache, ages_turn_at_the_clock_s_second_boundaries) {
+    cache c(10);
+    c.insert("k", answer(300), 41'900, 0);
+    EXPECT_EQ(c.find("k", 41'999)->age_s(41'999), 0u);
+    EXPECT_EQ(c.find("k", 42'000)->age_s(42'000), 1u);
+    EXPECT_EQ(c.find("k", 43'899)->age_s(43'899), 2u);
+    EXPECT_TRUE(c.find("k", 341'999)->fresh(341'999));  // second 41 + 300: TTL 0
+    EXPECT_EQ(c.find("k", 342'000), nullptr);
 }
 
 TEST(cache, zero_lifetime_is_not_stored) {
@@ -77,7 +93,7 @@ TEST(cache, agrees_with_a_model_through_inserts_hits_expiry_and_eviction) {
             a.wire.assign({std::uint8_t(op), std::uint8_t(op >> 8), std::uint8_t(op >> 16), 0});
             c.insert(key, std::move(a), now, stale);
             if (lifetime != 0) {
-                const std::uint64_t keep = now + (lifetime + stale) * 1000ull;
+                const std::uint64_t keep = (now / 1000 + lifetime + 1 + stale) * 1000ull;
                 if (auto it = model_find(key); it != model.end())
                     model.erase(it);
                 else if (model.size() == max_entries)
