@@ -45,6 +45,7 @@ worker::worker(boost::asio::io_context& i, std::shared_ptr<const config> c, stat
       now_(std::move(now)),
       pol_(compile_policy(*cfg)),
       answers_(cfg->cache.max_entries),
+      rrsets_(cfg->cache.max_entries),
       upstream_(i, s) {
     upstream_.configure(*cfg);
 }
@@ -418,6 +419,10 @@ void worker::on_upstream(const net::cares_answer& r, const query& q, const clien
             return forward(q, c, tcp, out, cfg->answer_timeout, std::move(next));
         }
     }
+    // The TTLs unbound sends: those of the RRsets it holds from earlier answers (the SOA of a
+    // zone's negative answers, an alias's target) where it keeps its own copy. A background
+    // refresh (no client) renews them, as unbound's prefetch does.
+    if (!a.steered_rewrite) rrsets_.apply(a, now_ms() / 1000, !c.has_peer());
     if (!strip_dnssec(a, q, a.without_dnssec)) return fail(q, c, tcp, out);
     if (a.steered_rewrite) st.cname_rewritten.fetch_add(1, std::memory_order_relaxed);
     const auto n = render(a.for_client(q.do_bit), q, 0, std::nullopt, tcp, out);
@@ -483,8 +488,10 @@ void worker::apply(std::shared_ptr<const config> c, policy compiled) {
     if (policy_changed) {
         answers_.clear();      // cached CNAME rewrites and clamps are stale, a name may be steered
         ++policy_generation_;  // and answers asked for under the old policy must not refill it
+        rrsets_.clear();       // and the TTLs held were clamped under the old limits
     }
     answers_.set_max_entries(cfg->cache.max_entries);
+    rrsets_.set_max_entries(cfg->cache.max_entries);
     st.cache_entries.fetch_add(
         static_cast<std::int64_t>(answers_.size()) - static_cast<std::int64_t>(before),
         std::memory_order_relaxed);

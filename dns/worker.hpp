@@ -22,6 +22,7 @@
 #include "listeners.hpp"
 #include "policy.hpp"
 #include "query.hpp"
+#include "rrset_ttls.hpp"
 #include "tcp_connection.hpp"
 
 namespace consolegate::dns {
@@ -97,6 +98,7 @@ class worker {
     time_source now_;
     policy pol_;
     cache answers_;
+    rrset_ttls rrsets_;  // the TTLs unbound's RRset cache gives fresh answers
     rate_limiter limiter_;
     forwarder upstream_;
     std::uint64_t query_count_ = 0;

@@ -10,6 +10,7 @@
 #include "local_zones.hpp"
 #include "policy.hpp"
 #include "query.hpp"
+#include "rrset_ttls.hpp"
 
 using namespace consolegate::dns;
 
@@ -78,6 +79,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             check(n <= out.size());
             check(tcp || n <= 4096);
             if (n >= header_size) check(get16(out.data()) == q.id);
+        }
+        // The same answer again 50 s later takes the TTLs left to its RRsets (the worker's RRset
+        // memory, rrset_ttls): the bytes otherwise unchanged, no TTL above upstream's.
+        {
+            rrset_ttls held(8);
+            cached_answer first = a, second = a;
+            held.apply(first, 100);
+            held.apply(second, 150);
+            check(first.wire == a.wire && second.wire.size() == a.wire.size());
+            for (const auto off : a.ttl_offsets) {
+                check(get32(&second.wire[off]) <= get32(&a.wire[off]));
+            }
+            check(second.lifetime <= a.lifetime);
         }
         // A DO=1 answer served to a DO=0 client: rebuilt from the cached form, it must read back
         // (as the answer to the question asked upstream: class IN for ANY).

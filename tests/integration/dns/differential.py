@@ -352,8 +352,9 @@ def ask_ttls(port, name, rdtype):
 
 def main_ttls(a, b):
     """TTLs as time passes (the gateway on the real clock): cached answers count down at the wall
-    clock's second boundaries, and an answer is served through its last second with TTL 0, as
-    unbound serves it (daemon/worker.c answer_from_cache)."""
+    clock's second boundaries, an answer is served through its last second with TTL 0, as
+    unbound serves it (daemon/worker.c answer_from_cache), and a new answer carries the TTLs
+    left to the RRsets earlier answers brought."""
     diffs, count = [], 0
 
     def compare(label, name, rdtype):
@@ -363,13 +364,26 @@ def main_ttls(a, b):
         if ra != rb:
             diffs.append(f"{label} {name} {rdtype}: consolegate={ra} unbound={rb}")
 
-    names = [(f"h{i}.example.test.", "A") for i in range(4)] + [("nx-ttl.example.test.", "A")]
+    names = [(f"h{i}.example.test.", "A") for i in range(4)] + [("nx-ttl.example.test.", "A"),
+                                                                  ("www.example.test.", "A")]
     at_fraction(0.75)  # late in a second: the next boundary comes before a second has passed
     for name, t in names:
         compare("first", name, t)
     at_fraction(0.35)
     for name, t in names:
         compare("after one boundary", name, t)
+    # Answers asked for the first time that hold RRsets earlier answers brought: unbound sends
+    # the copy it holds, with the TTL left to it (services/cache/rrset.c need_to_update_rrset):
+    # an alias's target, the zone's SOA in every negative answer, the target behind a CNAME
+    # whose TTL 0 keeps the answer itself from being cached.
+    at_fraction(0.35, 1)
+    for name, t in [(f"c{i}.example.test.", "A") for i in range(4)] + [
+            ("nx-ttl2.example.test.", "A"), ("www.example.test.", "MX"),
+            ("nodata-alias.example.test.", "TXT"), ("alias.example.test.", "A"),
+            ("zero-alias.example.test.", "A")]:
+        compare("sharing earlier RRsets", name, t)
+    at_fraction(0.35, 1)
+    compare("sharing earlier RRsets", "zero-alias.example.test.", "A")
     at_fraction(0.3)
     compare("first", "short.example.test.", "A")  # TTL 2
     at_fraction(0.4, 2)

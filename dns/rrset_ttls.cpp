@@ -1,0 +1,131 @@
+#include "rrset_ttls.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <string_view>
+
+#include "rewrite.hpp"
+
+namespace consolegate::dns {
+namespace {
+
+// unbound's rrset_trust (util/data/packed_rrset.h), the values get_rrset_trust gives a forwarded
+// answer's RRsets (util/data/msgreply.c). Every answer-section RRset counts as the first of its
+// answer: unbound asks again for each link of a CNAME chain (scrub_sanitize keeps only the
+// first), so each RRset of a chain came to it as the answer to its own question.
+constexpr int add_no_aa = 1, auth_no_aa = 2, add_aa = 3, ans_no_aa = 5, auth_aa = 7, ans_aa = 8;
+
+int trust_of(int section, bool aa) {
+    switch (section) {
+        case 0: return aa ? ans_aa : ans_no_aa;
+        case 1: return aa ? auth_aa : auth_no_aa;
+        default: return aa ? add_aa : add_no_aa;
+    }
+}
+
+struct group {
+    std::string key;  // owner (lowercased), type, class, SOA-in-authority flag
+    int section = 0;
+    std::uint16_t type = 0;
+    wire_name owner;
+    std::uint64_t digest = 0;
+    std::vector<std::size_t> ttls;  // offsets of the TTLs of its records and their RRSIGs
+};
+
+}  // namespace
+
+void rrset_ttls::apply(cached_answer& a, std::uint64_t now_s, bool refresh) {
+    const std::span<const std::uint8_t> msg(a.wire);
+    if (msg.size() < header_size || (get16(&msg[2]) & flag::tc) || max_ == 0) return;
+    const bool aa = (get16(&msg[2]) & flag::aa) != 0;
+    std::size_t off = header_size;
+    if (!read_name(msg, off, nullptr) || msg.size() - off < 4) return;
+    off += 4;
+    std::vector<group> groups;
+    for (int s = 0; s < 3; ++s) {
+        for (std::uint16_t i = 0, n = get16(&msg[6 + 2 * s]); i < n; ++i) {
+            wire_name owner;
+            if (!read_name(msg, off, &owner) || msg.size() - off < 10) return;
+            lowercase(owner);
+            const std::uint16_t type = get16(&msg[off]);
+            const std::uint16_t cls = get16(&msg[off + 2]);
+            const std::size_t ttl_at = off + 4;
+            const std::uint16_t rdlen = get16(&msg[off + 8]);
+            const std::size_t rdata = off + 10;
+            if (msg.size() - rdata < rdlen) return;
+            off = rdata + rdlen;
+            if (type == rr_type::rrsig) {
+                // Held with the RRset it covers (unbound keeps signatures inside the RRset).
+                if (rdlen < 2) continue;
+                const std::uint16_t covered = get16(&msg[rdata]);
+                for (auto g = groups.rbegin(); g != groups.rend(); ++g) {
+                    if (g->section == s && g->type == covered &&
+                        names_equal_ci(g->owner.view(), owner.view())) {
+                        g->ttls.push_back(ttl_at);
+                        break;
+                    }
+                }
+                continue;
+            }
+            std::string key(owner.view().begin(), owner.view().end());
+            key.push_back(static_cast<char>(type >> 8));
+            key.push_back(static_cast<char>(type));
+            key.push_back(static_cast<char>(cls >> 8));
+            key.push_back(static_cast<char>(cls));
+            // An SOA in the authority section is held apart from the zone's SOA as an answer
+            // (unbound's PACKED_RRSET_SOA_NEG, util/data/msgparse.c pkt_rrset_flags).
+            key.push_back(type == rr_type::soa && s == 1 ? 1 : 0);
+            if (groups.empty() || groups.back().section != s || groups.back().key != key) {
+                groups.push_back({std::move(key), s, type, owner, 0, {}});
+            }
+            auto& g = groups.back();
+            // The data as unbound compares it (rrsetdata_equal: in order, byte for byte), the
+            // names in it written whole so compression does not tell two copies apart.
+            scratch_.resize(65537);
+            writer w(scratch_);
+            if (!write_rdata_whole(w, msg, type, rdata, rdlen)) return;
+            const std::string_view bytes(reinterpret_cast<const char*>(scratch_.data()), w.size());
+            g.digest = (g.digest ^ std::hash<std::string_view>{}(bytes)) * 1099511628211u;
+            g.ttls.push_back(ttl_at);
+        }
+    }
+    for (const auto& g : groups) {
+        std::uint32_t ttl = UINT32_MAX;
+        for (const auto at : g.ttls) ttl = std::min(ttl, get32(&a.wire[at]));
+        const int trust = trust_of(g.section, aa);
+        const auto found = held_.find(g.key);
+        if (found != held_.end()) {
+            const auto& h = found->second;
+            // unbound's need_to_update_rrset, without the DNSSEC statuses (no validator here):
+            // the new copy replaces a less trusted, an expired, or an equally trusted but
+            // different one; otherwise the held one stays, and is what goes out when the data
+            // is the same.
+            const bool replace = refresh || trust > h.trust || h.expires_s < now_s ||
+                                 (trust == h.trust && g.digest != h.digest);
+            if (!replace) {
+                if (g.digest == h.digest) {
+                    const auto left = static_cast<std::uint32_t>(h.expires_s - now_s);
+                    for (const auto at : g.ttls) put32(&a.wire[at], left);
+                }
+                continue;
+            }
+            found->second = {now_s + ttl, g.digest, trust};
+            continue;
+        }
+        make_room(now_s);
+        held_.emplace(g.key, held{now_s + ttl, g.digest, trust});
+    }
+    if (a.lifetime != 0) {
+        std::uint32_t shortest = UINT32_MAX;
+        for (const auto at : a.ttl_offsets) shortest = std::min(shortest, get32(&a.wire[at]));
+        if (shortest != UINT32_MAX) a.lifetime = shortest;
+    }
+}
+
+void rrset_ttls::make_room(std::uint64_t now_s) {
+    if (held_.size() < max_) return;
+    std::erase_if(held_, [now_s](const auto& kv) { return kv.second.expires_s < now_s; });
+    if (held_.size() > max_ / 4 * 3) held_.clear();
+}
+
+}  // namespace consolegate::dns

@@ -1,0 +1,105 @@
+#include "rrset_ttls.hpp"
+
+#include <gtest/gtest.h>
+
+#include "msg_builder.hpp"
+#include "samples.hpp"
+
+namespace consolegate::dns {
+namespace {
+
+using namespace test;
+
+// `name` A, one record (198.51.100.`last`) with `ttl`, normalised as the worker keeps it; AA as
+// an authoritative upstream sets it, TC as a truncated one does.
+cached_answer answer(std::uint32_t ttl, std::uint8_t last, bool aa, bool tc = false,
+                     const char* name = "www.example.com") {
+    const auto q = parse_ok(make_query(name, rr_type::a));
+    msg_builder m(0xbeef,
+                  static_cast<std::uint16_t>(flag::qr | flag::rd | flag::ra | (aa ? flag::aa : 0) |
+                                             (tc ? flag::tc : 0)),
+                  1, 1, 0, 0);
+    m.b.insert(m.b.end(), q.qname_lower.bytes.begin(),
+               q.qname_lower.bytes.begin() + static_cast<std::ptrdiff_t>(q.qname_lower.size));
+    m.u16(rr_type::a);
+    m.u16(class_in);
+    m.u16(0xc00c);
+    m.u16(rr_type::a);
+    m.u16(class_in);
+    m.u32(ttl);
+    m.u16(4);
+    for (std::uint8_t x : {std::uint8_t{198}, std::uint8_t{51}, std::uint8_t{100}, last})
+        m.b.push_back(x);
+    cached_answer a;
+    EXPECT_TRUE(normalize_answer(m.b, q, default_policy(), {}, a));
+    return a;
+}
+
+std::uint32_t ttl_of(const cached_answer& a) {
+    return get32(&a.wire[a.ttl_offsets.at(0)]);
+}
+
+// An RRset held unexpired with the same data and no less trust goes out with the TTL left to it
+// (unbound's need_to_update_rrset keeps its copy), through its last second (TTL 0).
+TEST(rrset_ttls, the_same_rrset_later_keeps_the_ttl_left_to_it) {
+    rrset_ttls held(100);
+    auto first = answer(300, 1, true);
+    held.apply(first, 1000);
+    EXPECT_EQ(ttl_of(first), 300u);
+    auto later = answer(300, 1, true);
+    held.apply(later, 1042);
+    EXPECT_EQ(ttl_of(later), 258u);
+    EXPECT_EQ(later.lifetime, 258u);
+    auto last = answer(300, 1, true);
+    held.apply(last, 1300);
+    EXPECT_EQ(ttl_of(last), 0u);
+    EXPECT_EQ(last.lifetime, 0u);  // not cached: the held copy expires with this second
+    auto after = answer(300, 1, true);
+    held.apply(after, 1301);  // expired: the new copy is held
+    EXPECT_EQ(ttl_of(after), 300u);
+}
+
+// Other data of the same trust replaces the held copy; more trust replaces it, less does not.
+TEST(rrset_ttls, other_data_or_more_trust_replaces_the_held_copy) {
+    rrset_ttls held(100);
+    auto first = answer(300, 1, true);
+    held.apply(first, 1000);
+    auto changed = answer(300, 2, true);
+    held.apply(changed, 1010);
+    EXPECT_EQ(ttl_of(changed), 300u);
+    auto again = answer(300, 2, true);
+    held.apply(again, 1020);
+    EXPECT_EQ(ttl_of(again), 290u);  // the new data is what is held now
+
+    rrset_ttls weak(100);
+    auto not_aa = answer(300, 1, false);  // answer section, not authoritative: less trust
+    weak.apply(not_aa, 1000);
+    auto aa = answer(300, 1, true);
+    weak.apply(aa, 1010);
+    EXPECT_EQ(ttl_of(aa), 300u);  // more trust: replaced
+    auto not_aa_again = answer(300, 1, false);
+    weak.apply(not_aa_again, 1020);
+    EXPECT_EQ(ttl_of(not_aa_again), 290u);  // less trust: the held copy stays and goes out
+    auto other_not_aa = answer(300, 3, false);
+    weak.apply(other_not_aa, 1030);
+    EXPECT_EQ(ttl_of(other_not_aa), 300u);  // its own data, its own TTL; the held copy stays
+    auto aa_again = answer(300, 1, true);
+    weak.apply(aa_again, 1040);
+    EXPECT_EQ(ttl_of(aa_again), 270u);
+}
+
+TEST(rrset_ttls, a_truncated_answer_is_left_alone_and_the_memory_is_bounded) {
+    rrset_ttls held(2);
+    auto tc = answer(300, 1, true, true);
+    held.apply(tc, 1000);
+    EXPECT_EQ(held.size(), 0u);
+    for (const char* name : {"a.example.com", "b.example.com", "c.example.com", "d.example.com"}) {
+        auto a = answer(300, 1, true, false, name);
+        held.apply(a, 1000);
+        EXPECT_LE(held.size(), 2u);
+        EXPECT_GE(held.size(), 1u);
+    }
+}
+
+}  // namespace
+}  // namespace consolegate::dns
