@@ -389,6 +389,14 @@ void worker::on_upstream(const net::cares_answer& r, const query& q, const clien
         upstream_down_ = true;
         return fail(q, c, tcp, out);
     }
+    if (get16(&a.wire[2]) & flag::tc) {
+        // Truncated over TCP as well (c-ares asks again over TCP for a truncated UDP answer):
+        // no answer at all, as unbound takes it (SERVFAIL), never one to pass on with TC, which
+        // sends the client to TCP for the same again.
+        st.upstream_errors.fetch_add(1, std::memory_order_relaxed);
+        upstream_down_ = true;
+        return fail(q, c, tcp, out);
+    }
     upstream_down_ = false;
     if (ch) {
         cached_answer joined;

@@ -90,6 +90,19 @@ void on_addrinfo(void* arg, int status, int /*timeouts*/, ares_addrinfo* res) {
     (*h)(std::move(out));
 }
 
+// Whether the bytes at `p` are `question` (question_of's form), the name compared without
+// regard to case as c-ares compares it (same_questions); `p` has question.size() bytes.
+bool same_question_as(const std::uint8_t* p, const std::vector<std::uint8_t>& question) {
+    const auto lower = [](std::uint8_t c) {
+        return static_cast<std::uint8_t>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    };
+    const std::size_t name = question.size() - 4;
+    for (std::size_t i = 0; i < name; ++i) {
+        if (lower(p[i]) != lower(question[i])) return false;
+    }
+    return std::memcmp(p + name, question.data() + name, 4) == 0;
+}
+
 // The question of a query we build (uncompressed, one question): header-relative bytes from 12
 // to the end of QCLASS, or empty when it is not that shape.
 std::vector<std::uint8_t> question_of(std::span<const std::uint8_t> q) {
@@ -103,36 +116,6 @@ std::vector<std::uint8_t> question_of(std::span<const std::uint8_t> q) {
     std::vector<std::uint8_t> out(off + 5 - 12);
     std::memcpy(out.data(), q.data() + 12, out.size());
     return out;
-}
-
-// Whether `m` reads as a DNS message with an OPT record in its additional section (RFC 6891).
-bool has_opt(std::span<const std::uint8_t> m) {
-    if (m.size() < 12) return false;
-    std::size_t off = 12;
-    const auto skip_name = [&] {
-        while (off < m.size()) {
-            const auto l = m[off];
-            if (l == 0) return ++off, true;
-            if ((l & 0xc0) == 0xc0) return (off += 2) <= m.size();
-            if (l & 0xc0) return false;
-            off += 1u + l;
-        }
-        return false;
-    };
-    const auto count = [&](int i) { return (m[4 + 2 * i] << 8) | m[5 + 2 * i]; };
-    for (int i = 0; i < count(0); ++i) {
-        if (!skip_name() || m.size() - off < 4) return false;
-        off += 4;
-    }
-    for (int s = 1; s < 4; ++s) {
-        for (int i = 0; i < count(s); ++i) {
-            if (!skip_name() || m.size() - off < 10) return false;
-            if (s == 3 && ((m[off] << 8) | m[off + 1]) == 41) return true;
-            off += 10u + ((m[off + 8] << 8) | m[off + 9]);
-            if (off > m.size()) return false;
-        }
-    }
-    return false;
 }
 
 // `q` without its OPT record when it ends with one (as write_upstream_query writes it: the only
@@ -176,38 +159,42 @@ struct cares_channel::impl : std::enable_shared_from_this<impl> {
     // send()'s queries in flight, by transaction ID (see inspect_answer).
     struct sent {
         std::vector<std::uint8_t> question;
-        bool formerr_without_opt = false;
+        bool ask_without_edns = false;  // answered FORMERR or NOTIMP (inspect_answer)
     };
     std::unordered_map<std::uint16_t, sent> questions;
     bool edns = false;                            // ARES_FLAG_EDNS: queries carry an OPT record
     std::unordered_map<int, tcp_stream> streams;  // by socket, TCP only
 
     // What c-ares 1.18 would get wrong in an answer to one of send()'s queries, put right before
-    // it reads it (an off-path forger gains nothing: it needs the random ID as before, and the
-    // question, lowercased by the forwarder, is no secret). Returns the new length (at most
-    // `cap`).
+    // it reads it (an off-path forger gains nothing: it needs the random ID and c-ares's random
+    // source port as before). Returns the new length (at most `cap`).
     //
     // c-ares takes an answer only when its ID and its question match a query (process_answer,
-    // same_questions), so an error answer without the question (a bare header with REFUSED or
-    // FORMERR, as servers answer what they will not parse) is dropped and the query waits for
-    // its timeouts: it gets the query's question back, so the query ends with upstream's rcode
-    // at once.
+    // same_questions), so an answer with our ID and another question, or none (a bare header
+    // with REFUSED or FORMERR, as servers answer what they will not parse, or records without
+    // the question) is dropped and the query waits for its timeouts. unbound takes it for the
+    // upstream's failed answer at once (SERVFAIL); here it gets the query's question back, and
+    // upstream's error rcode or else SERVFAIL, so the query ends at once.
     //
-    // And c-ares answers a FORMERR without an OPT record (RFC 6891 §7: the server knows no EDNS)
-    // by turning EDNS off for the whole channel (channel->flags ^= ARES_FLAG_EDNS) and asking
-    // again without it: from then on every UDP answer over 512 bytes is asked again over TCP,
-    // and the next such FORMERR turns EDNS back on. The FORMERR goes to c-ares with an OPT record
-    // added (the question, the OPT, nothing else: a FORMERR says nothing more), so it ends the
-    // query, and send()'s handler asks again without EDNS for that query alone.
+    // And unbound asks a query again without EDNS when upstream answers it FORMERR or NOTIMP
+    // (services/outside_network.c serviced_udp_callback, serviced_tcp_callback; RFC 6891 §7),
+    // with an OPT record or without. c-ares does so only for a FORMERR without one, by turning
+    // EDNS off for the whole channel (channel->flags ^= ARES_FLAG_EDNS): from then on every UDP
+    // answer over 512 bytes is asked again over TCP, and the next such FORMERR turns EDNS back
+    // on. Such an answer goes to c-ares as the question and an OPT record (a FORMERR or NOTIMP
+    // says nothing more), so it ends the query, and send()'s handler asks again without EDNS for
+    // that query alone.
     ares_ssize_t inspect_answer(std::uint8_t* buf, ares_ssize_t n, std::size_t cap) {
         if (n < 12 || questions.empty() || !(buf[2] & 0x80) || (buf[2] & 0x78) != 0) return n;
-        const auto rcode = buf[3] & 0xf;
-        if (!(rcode == 1 || rcode == 2 || rcode == 4 || rcode == 5)) return n;
         const auto it = questions.find(static_cast<std::uint16_t>((buf[0] << 8) | buf[1]));
         if (it == questions.end()) return n;
         const auto& q = it->second.question;
         const auto len = static_cast<std::size_t>(n);
-        if (rcode == 1 && edns && !has_opt({buf, len})) {
+        auto rcode = buf[3] & 0xf;
+        const bool same_question =
+            buf[4] == 0 && buf[5] == 1 && len >= 12 + q.size() && same_question_as(buf + 12, q);
+        const bool bare = std::all_of(buf + 4, buf + 10, [](std::uint8_t b) { return b == 0; });
+        if ((rcode == 1 || rcode == 4) && edns && (same_question || bare)) {
             if (cap < 12 + q.size() + plain_opt.size()) return n;
             buf[2] &= static_cast<std::uint8_t>(~0x02);  // not TC: c-ares would go to TCP
             for (int i = 4; i < 12; ++i) buf[i] = 0;
@@ -215,16 +202,17 @@ struct cares_channel::impl : std::enable_shared_from_this<impl> {
             buf[11] = 1;
             std::memcpy(buf + 12, q.data(), q.size());
             std::memcpy(buf + 12 + q.size(), plain_opt.data(), plain_opt.size());
-            it->second.formerr_without_opt = true;
+            it->second.ask_without_edns = true;
             return static_cast<ares_ssize_t>(12 + q.size() + plain_opt.size());
         }
-        const bool bare =
-            buf[4] == 0 && buf[5] == 0 && buf[6] == 0 && buf[7] == 0 && buf[8] == 0 && buf[9] == 0;
-        if (!bare || cap - len < q.size()) return n;
-        std::memmove(buf + 12 + q.size(), buf + 12, len - 12);  // an OPT record stays after it
-        std::memcpy(buf + 12, q.data(), q.size());
+        if (same_question || cap < 12 + q.size()) return n;
+        if (!bare || !(rcode == 1 || rcode == 2 || rcode == 4 || rcode == 5)) rcode = 2;
+        buf[2] &= static_cast<std::uint8_t>(~0x02);
+        buf[3] = static_cast<std::uint8_t>((buf[3] & 0xf0) | rcode);
+        for (int i = 4; i < 12; ++i) buf[i] = 0;
         buf[5] = 1;
-        return static_cast<ares_ssize_t>(len + q.size());
+        std::memcpy(buf + 12, q.data(), q.size());
+        return static_cast<ares_ssize_t>(12 + q.size());
     }
 
     void send(std::vector<std::uint8_t> query, answer_handler on_answer);
@@ -469,18 +457,18 @@ void cares_channel::impl::send(std::vector<std::uint8_t> query, answer_handler o
             // (c-ares calls back only from calls on this channel, the last in ~cares_channel).
             on_answer = [self = this, id, query, h = std::move(on_answer)](const cares_answer& a) {
                 const auto it = self->questions.find(id);
-                const bool no_edns = it != self->questions.end() && it->second.formerr_without_opt;
+                const bool no_edns = it != self->questions.end() && it->second.ask_without_edns;
                 self->questions.erase(id);
                 if (!no_edns || a.status != ARES_SUCCESS ||
                     a.answer.size() < 12 + plain_opt.size()) {
                     return h(a);
                 }
-                // RFC 6891 §7: this server knows no EDNS; this query asks again without it. (From
+                // RFC 6891 §7: this server takes no EDNS; this query asks again without it. (From
                 // a c-ares callback, as ares_search does: the ended query goes after it returns.)
                 if (auto plain = without_opt(query); !plain.empty()) {
                     return self->send(std::move(plain), std::move(h));
                 }
-                // Asked without EDNS already: upstream's FORMERR, without the OPT added to it.
+                // Asked without EDNS already: upstream's rcode, without the OPT added to it.
                 std::vector<std::uint8_t> own(a.answer.begin(), a.answer.end() - plain_opt.size());
                 own[11] = 0;
                 h({a.status, a.timeouts, own});

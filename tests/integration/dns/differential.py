@@ -13,8 +13,9 @@ upstream refuses, malformed headers and unbound's default local zones, compared 
 flags, the question as spelled and the sections; and messages pipelined on one TCP connection
 (tcp_conversations), compared on the answers and on whether the connection was closed. With a
 third argument `signed`, the signed zone sec.test is asked with DO=1 and DO=0 instead; with `ttls`,
-TTLs are compared as time passes (main_ttls). Usage: differential.py CONSOLEGATE_PORT UNBOUND_PORT
-[signed|ttls]"""
+TTLs are compared as time passes (main_ttls); with `upstream`, both forward to a misbehaving
+upstream (main_upstream). Usage: differential.py CONSOLEGATE_PORT UNBOUND_PORT
+[signed|ttls|upstream]"""
 import socket
 import sys
 import time
@@ -211,10 +212,10 @@ def local_zone_questions():
                 yield f"{name} {t} rd={rd}", query_wire(name, t, flags=flags)
 
 
-def ask_raw(port, wire):
+def ask_raw(port, wire, timeout=3):
     """rcode, opcode, flags, question as spelled, sections (lowercased, TTLs ignored), OPT."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(3)
+        s.settimeout(timeout)
         s.sendto(wire, ("127.0.0.1", port))
         try:
             data = s.recv(65535)
@@ -397,8 +398,35 @@ def main_ttls(a, b):
         print("AGREE")
 
 
+def main_upstream(a, b):
+    """Both forwarding to misbehaving_upstream.py: what each makes of error rcodes, FORMERR and
+    NOTIMP to EDNS (asked again without it: services/outside_network.c serviced_udp_callback),
+    an answer for another question or none, QR=0, TC over TCP too, odd TTLs; compared on rcode,
+    flags, the sections with their TTLs, and whether an answer came within 2 s."""
+    diffs, count = [], 0
+    labels = ("yxdomain", "notimp", "refused", "servfail", "rcode9", "formerr", "formerr-edns",
+              "notimp-edns", "qr0", "otherq", "noq", "tc-always", "tc-udp", "noaa", "nx-nosoa",
+              "nx-soa", "nodata-nosoa", "ttl-topbit", "ttl-mixed", "othertype", "fine")
+    for label in labels:
+        for t in ("A", "TXT"):
+            count += 1
+            wire = query_wire(f"{label}.bad.test.", t)
+            ra, rb = ask_raw(a, wire, 2), ask_raw(b, wire, 2)
+            if ra == rb and ra != "no answer":
+                ra, rb = ask_ttls(a, f"{label}.bad.test.", t), ask_ttls(b, f"{label}.bad.test.", t)
+            if ra != rb:
+                diffs.append(f"{label} {t}: consolegate={ra} unbound={rb}")
+    print(f"{count} questions, {len(diffs)} differences")
+    for d in diffs:
+        print(d)
+    if not diffs:
+        print("AGREE")
+
+
 def main():
     a, b = int(sys.argv[1]), int(sys.argv[2])
+    if sys.argv[3:] == ["upstream"]:
+        return main_upstream(a, b)
     if sys.argv[3:] == ["signed"]:
         return main_signed(a, b)
     if sys.argv[3:] == ["ttls"]:
