@@ -197,7 +197,7 @@ bool strip_dnssec(const cached_answer& a, const query& q,
 
 std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> parts,
                                  std::uint16_t our_udp_size, bool tcp,
-                                 std::span<std::uint8_t> out) noexcept {
+                                 std::span<std::uint8_t> out) {
     const std::size_t limit = std::min(response_limit(q, tcp), out.size());
     writer w(out.first(limit));
     w.u16(q.id);
@@ -206,7 +206,11 @@ std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> 
     w.u16(0);  // the answer count, below
     w.u16(0);
     w.u16(q.edns ? 1 : 0);
-    w.bytes(q.qname.view());
+    // Names compressed as unbound compresses them (against the question as the client spelt it,
+    // and every name written since): copied whole, an MX or NS target made the answer longer
+    // than unbound's, and cut sooner for a small client.
+    name_table names;
+    names.write(w, q.qname);
     w.u16(q.qtype);
     w.u16(q.qclass);
     std::uint16_t count = 0;
@@ -225,11 +229,11 @@ std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> 
             const bool rrset = type == part.type || (type == rr_type::rrsig && rdlen >= 2 &&
                                                      get16(&msg[off + 10]) == part.type);
             if (rrset && names_equal_ci(owner.view(), q.qname_lower.view())) {
-                w.u16(0xc000 | header_size);  // the name as the client spelt it
+                names.write(w, q.qname);  // a pointer to the name as the client spelt it
                 w.bytes(msg.subspan(off, 4));
                 const std::uint32_t ttl = get32(&msg[off + 4]);
                 w.u32(ttl > part.age ? ttl - part.age : 0);
-                if (!write_rdata_whole(w, msg, type, off + 10, rdlen)) return 0;
+                if (!write_rdata_compressed(w, names, msg, type, off + 10, rdlen)) return 0;
                 ++count;
             }
             off += 10u + rdlen;

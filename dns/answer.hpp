@@ -78,8 +78,7 @@ struct cached_rrsets {
     std::uint32_t age = 0;
 };
 std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> parts,
-                                 std::uint16_t our_udp_size, bool tcp,
-                                 std::span<std::uint8_t> out) noexcept;
+                                 std::uint16_t our_udp_size, bool tcp, std::span<std::uint8_t> out);
 
 // Where the CNAME (or DNAME) chain of an answer ends. `unfinished`: NOERROR, its last name has
 // no record of the type asked and no SOA proves it has none (an authoritative upstream answers
