@@ -233,7 +233,14 @@ asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
     // (a field Connection names cannot vanish after the inspector read it).
     strip_hop_by_hop(req.base(), r.upgrade);
     req.erase(http::field::expect);  // answered in read_request
-    r.corp = take_user_header(c.svc->who, req.base(), c.client_ip);
+    auto user = request_user(c.svc->who, req.base(), c.client_ip, c.corp);
+    if (user.conflict) {
+        co_return co_await refuse_request(c, req.base(), "identity-conflict",
+                                          http::status::forbidden,
+                                          "Forbidden: the request names another user than the "
+                                          "one its tunnel was opened for");
+    }
+    r.corp = std::move(user.who);
     // The access portal's GET /user answer names its user (app/portal_users.hpp): asked for
     // unencoded, so the response observer can read it whatever encodings the browser accepts.
     if (req.method() == http::verb::get && core::is_access_portal_api_host(c.host) &&

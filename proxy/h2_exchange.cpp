@@ -151,7 +151,13 @@ bool check_request(h2_exchange& x) {
     x.head_request = x.req.method() == http::verb::head;
     strip_hop_by_hop(x.req, false);  // h2_to_http1 refused the connection-specific ones; TE
     x.req.erase(http::field::expect);
-    x.corp = take_user_header(c.svc->who, x.req, c.client_ip);
+    auto user = request_user(c.svc->who, x.req, c.client_ip, c.corp);
+    if (user.conflict) {
+        refuse(x, "identity-conflict", http::status::forbidden,
+               "Forbidden: the request names another user than the one its tunnel was opened for");
+        return false;
+    }
+    x.corp = std::move(user.who);
     if (x.req.method() == http::verb::get && core::is_access_portal_api_host(c.host) &&
         x.req.target().starts_with("/user"))
         x.req.erase(http::field::accept_encoding);  // as bumped_session.cpp: the portal's user

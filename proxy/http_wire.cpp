@@ -104,6 +104,20 @@ shared_identity take_user_header(const identification& who, http::fields& f,
     return id;
 }
 
+request_identity request_user(const identification& who, http::fields& f,
+                              const core::ip_address& client, const shared_identity& tunnel) {
+    request_identity out;
+    auto id = take_user_header(who, f, client);
+    const bool pinned = tunnel && (tunnel->source == core::corp_source::header ||
+                                   tunnel->source == core::corp_source::kerberos);
+    if (!pinned) {
+        out.who = std::move(id);
+    } else if (id && !iequals(id->user, tunnel->user)) {
+        out.conflict = true;  // corp_users rules match names case-insensitively: so does this
+    }
+    return out;
+}
+
 std::string serialize(const rendered_response& r, bool keep_alive) {
     http::response<http::empty_body> res;
     res.result(r.status);

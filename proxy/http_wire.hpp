@@ -64,6 +64,22 @@ std::string_view header_value(const boost::beast::http::fields& f, boost::beast:
 shared_identity take_user_header(const identification& who, boost::beast::http::fields& f,
                                  const core::ip_address& client);
 
+// Who one request inside a bumped connection is for (docs/identity.md "Order"). A tunnel whose
+// CONNECT established its user (`tunnel`: the trusted header on the CONNECT, or Kerberos) is that
+// user's alone: the chaining proxy vouched for the CONNECT it wrote, and the requests inside are
+// TLS between the browser and us, which that proxy cannot read or strip. A request there whose
+// own trusted header names another user is `conflict` (refused, never judged as either); one
+// naming the same user is that user's. Elsewhere (the SNI path, a tunnel the CONNECT named nobody
+// for: a chaining proxy that inspects and names the user per request) the request's own header
+// is believed as take_user_header believes it. `who` null: the connection's identity stands. The
+// header is erased either way.
+struct request_identity {
+    shared_identity who;
+    bool conflict = false;
+};
+request_identity request_user(const identification& who, boost::beast::http::fields& f,
+                              const core::ip_address& client, const shared_identity& tunnel);
+
 // The trusted user header's fields in `f` (every spelling), to tell an HTTP/1.1 request head's
 // from those a chunked body's trailers add later: Beast inserts a field beside the others of its
 // name, not at the end.

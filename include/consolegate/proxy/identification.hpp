@@ -10,8 +10,10 @@
 //
 // asked once per client connection, after the PROXY protocol header named the real client. A
 // request inside an inspected tunnel that carries the trusted header is asked again (by_header);
-// the identity it establishes holds for that request alone. The header itself is stripped from
-// every request before it is forwarded, whoever sent it.
+// the identity it establishes holds for that request alone, except in a tunnel whose CONNECT
+// named its user (header or Kerberos), where another user is a conflict and the request is
+// refused (proxy/http_wire.hpp request_user). The header itself is stripped from every request
+// before it is forwarded, whoever sent it.
 //
 // Both functions are called on worker threads, concurrently; they must be fast and never block
 // (no I/O). A null identity means nobody established one.

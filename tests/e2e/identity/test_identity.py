@@ -223,6 +223,36 @@ class IdentityTest(unittest.TestCase):
         for r in received:
             self.assertNotIn(HEADER.lower(), [k.lower() for k, _ in r["headers"]])
 
+    def test_a_tunnel_the_connect_named_stays_that_users_inside(self):
+        # Evasion: a chaining proxy that does not inspect writes the header on the CONNECT and
+        # relays the tunnel's TLS, which it cannot read: a header the browser puts on a request
+        # inside spoke for anyone, because the bytes came from the trusted proxy's address. Such
+        # a request naming another user is refused and recorded; the same user is that user.
+        bob = "bob@CORP.EXAMPLE"
+        before = len(self.gw.origin_requests())
+        events_before = len(self.gw.events())
+        for inner in (ALICE, "ALICE@corp.example"):
+            with self.subTest(inner=inner):
+                code, _, body = self.gw.curl(
+                    "https://%s.signin.aws.amazon.com/console" % FOREIGN, "--interface",
+                    "127.0.0.2", "--proxy-header", "%s: %s" % (HEADER, bob), "-H",
+                    "%s: %s" % (HEADER, inner))
+                self.assertEqual(code, 403, body)
+                self.assertIn("another user", body)
+
+        def refused():
+            return [e for e in self.gw.events()[events_before:]
+                    if e.get("flow") == "refused" and e["reason"].startswith("identity-conflict")]
+        wait_until(lambda: len(refused()) == 2, 10, "both refusals in the record")
+        self.assertEqual({(e["corp_user"], e["corp_source"]) for e in refused()}, {(bob, "header")})
+        self.assertEqual(len(self.gw.origin_requests()), before)
+        # The tunnel's own user inside it (any case) is that user: alice's rule allows her.
+        code, body, ev = self.foreign("--interface", "127.0.0.2", "--proxy-header",
+                                      "%s: %s" % (HEADER, ALICE), "-H",
+                                      "%s: alice@corp.example" % HEADER, via="connect")
+        self.assertEqual(code, 200, body)
+        self.assertEqual((ev["corp_user"], ev["corp_source"]), (ALICE, "header"))
+
     def test_no_spelling_of_the_header_reaches_the_origin_or_names_anyone(self):
         # Evasion round 2: '_' for '-' and any case name the same field to a CGI-style server
         # (HTTP_X_AUTHENTICATED_USER), so every spelling is stripped; only the configured name is

@@ -500,5 +500,50 @@ TEST(http_wire, host_without_port) {
     EXPECT_EQ(host_without_port("bad host"), "");
 }
 
+// Round 3: a tunnel whose CONNECT named its user (the trusted header there, or Kerberos) is that
+// user's: the chaining proxy cannot read or strip what the browser sends inside the TLS it
+// relays, so a request's own header naming someone else conflicts; the same user (any case) is
+// no conflict, and where the connection's user came from nowhere the CONNECT vouched for (the
+// address map, nobody) the request's header is believed as before.
+TEST(http_wire, a_request_inside_a_tunnel_the_connect_named_cannot_name_another_user) {
+    identification who;
+    who.header = "X-Authenticated-User";
+    who.by_header = [](const core::ip_address&, std::span<const std::string_view> values) {
+        auto id = std::make_shared<core::corp_identity>();
+        id->user = std::string(values.front());
+        id->source = core::corp_source::header;
+        return shared_identity(std::move(id));
+    };
+    auto tunnel = [](core::corp_source source) {
+        auto id = std::make_shared<core::corp_identity>();
+        id->user = "bob@CORP.EXAMPLE";
+        id->source = source;
+        return shared_identity(std::move(id));
+    };
+    auto ask = [&](const shared_identity& t, std::string_view value) {
+        http::fields f;
+        if (!value.empty()) f.insert("X-Authenticated-User", value);
+        auto r = request_user(who, f, core::ip_address{}, t);
+        EXPECT_EQ(f.count("X-Authenticated-User"), 0u);  // never forwarded, whatever came of it
+        return r;
+    };
+    for (auto pinned : {core::corp_source::header, core::corp_source::kerberos}) {
+        auto other = ask(tunnel(pinned), "alice@CORP.EXAMPLE");
+        EXPECT_TRUE(other.conflict);
+        EXPECT_FALSE(other.who);
+        auto same = ask(tunnel(pinned), "BOB@corp.example");
+        EXPECT_FALSE(same.conflict);
+        EXPECT_FALSE(same.who);  // the tunnel's identity stands
+        auto none = ask(tunnel(pinned), "");
+        EXPECT_FALSE(none.conflict);
+        EXPECT_FALSE(none.who);
+    }
+    for (const auto& t : {tunnel(core::corp_source::address_map), shared_identity()}) {
+        auto r = ask(t, "alice@CORP.EXAMPLE");
+        EXPECT_FALSE(r.conflict);
+        ASSERT_TRUE(r.who);
+        EXPECT_EQ(r.who->user, "alice@CORP.EXAMPLE");
+    }
+}
 }  // namespace
 }  // namespace consolegate::proxy
