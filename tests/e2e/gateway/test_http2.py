@@ -291,7 +291,8 @@ class Http2Limits(unittest.TestCase):
 class Http2Trailers(unittest.TestCase):
     """Evasion round 2: a request's trailer block joins its fields before judgement and goes
     through what its head went through: hop-by-hop fields, Expect and the trusted user header
-    (never believed there) do not reach the origin from a trailer."""
+    (never believed there) do not reach the origin from a trailer. The user header on a stream
+    is believed as on HTTP/1.1 (docs/identity.md "Order")."""
 
     @classmethod
     def setUpClass(cls):
@@ -330,6 +331,29 @@ class Http2Trailers(unittest.TestCase):
         wait_until(lambda: len(self.gw.events()) > events_before, 10, "an event")
         for e in self.gw.events()[events_before:]:
             self.assertEqual(e["corp_source"], "none", e)
+
+    def test_a_stream_in_a_tunnel_the_connect_named_cannot_name_another_user(self):
+        # As on HTTP/1.1 (test_identity.py): a chaining proxy that names the user on the CONNECT
+        # relays the tunnel's TLS; a header the browser sends on a stream inside is its own.
+        before = len(self.gw.origin_requests())
+        events_before = len(self.gw.events())
+        args = ["curl", "-sS", "--http2", "--max-time", "15", "-o", "/dev/null", "-w",
+                "%{http_version} %{http_code}", "--cacert", os.path.join(self.gw.ca_dir, "ca.crt"),
+                "-x", "http://127.0.0.1:%d" % self.gw.ports["connect"], "--interface", "127.0.0.2",
+                "--proxy-header", "X-Authenticated-User: bob@CORP.EXAMPLE",
+                "https://%s.signin.aws.amazon.com/console" % SANDBOX]
+        for inner, want in (("alice@CORP.EXAMPLE", "2 403"), ("BOB@corp.example", "2 200")):
+            with self.subTest(inner=inner):
+                r = subprocess.run(args[:-1] + ["-H", "X-Authenticated-User: " + inner, args[-1]],
+                                   capture_output=True, text=True, timeout=30)
+                self.assertEqual(r.stdout, want, r.stderr)
+
+        def refused():
+            return [e for e in self.gw.events()[events_before:]
+                    if e.get("flow") == "refused" and e["reason"].startswith("identity-conflict")]
+        wait_until(refused, 10, "the refusal in the record")
+        self.assertEqual(refused()[0]["corp_user"], "bob@CORP.EXAMPLE")
+        self.assertEqual(len(self.gw.origin_requests()), before + 1)
 
 
 if __name__ == "__main__":
