@@ -285,9 +285,17 @@ class evasion(unittest.TestCase):
                 self.assert_refused_and_recorded(
                     "CONNECT " + literal, lambda: self.connect_only("%s:%d" % (literal, port)),
                     (403,), "inspected-address-literal")
-        # Numbers that resolvers read as that address and the matcher as a name: not hosts.
+        # The address with a trailing dot is the address: a resolver reads it so.
+        for literal in ("127.0.0.1.",):
+            with self.subTest(literal=literal):
+                self.assert_refused_and_recorded(
+                    "CONNECT " + literal, lambda: self.connect_only("%s:%d" % (literal, port)),
+                    (403,), "inspected-address-literal")
+        # Numbers that resolvers read as that address and the matcher as a name, and IPv6 zone
+        # IDs (a link-local interface, never a destination): not hosts.
         for number in ("2130706433", "0x7f000001", "0X7F000001", "127.1", "0177.0.0.1",
-                       "127.0.0.01", "127.0.1", "0x7f.0.0.1"):
+                       "127.0.0.01", "127.0.1", "0x7f.0.0.1", "[::ffff:127.0.0.1%25lo]",
+                       "[fe80::1%25lo]", "[::ffff:127.0.0.1%lo]"):
             with self.subTest(number=number):
                 self.assert_refused_and_recorded(
                     "CONNECT " + number, lambda: self.connect_only("%s:%d" % (number, port)),
@@ -414,6 +422,25 @@ class evasion(unittest.TestCase):
                 self.assertEqual(status_of(data), 308, data[:300])
                 self.assertIn(b"Location: https://%s/switchrole" % name.encode(), data)
                 self.assertEqual(len(self.gw.origin_requests()), before)
+
+    def test_what_the_explicit_proxy_cannot_route_is_refused(self):
+        # The CONNECT listener routes CONNECT and absolute http:// URLs only: HTTP/2 prior
+        # knowledge (h2c), an https:// URL (a proxy never sees one in clear), an upper-case
+        # scheme and origin-form with a sign-in Host get 400, and nothing reaches AWS.
+        body = "account=%s&roleName=Admin" % PROD
+        requests = {
+            "h2c prior knowledge": b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+            "https:// URL": form_request("https://%s/switchrole" % SIGNIN, body),
+            "HTTP:// URL": form_request("HTTP://%s/switchrole" % SIGNIN, body),
+            "origin-form": form_request("/switchrole", body),
+        }
+        for name, req in requests.items():
+            with self.subTest(request=name):
+                before = len(self.gw.origin_requests())
+                data = self.plain(req)
+                self.assertEqual(status_of(data), 400, "%s: %r" % (name, data[:300]))
+                time.sleep(0.2)
+                self.assertEqual(len(self.gw.origin_requests()), before, name)
 
     def test_what_is_not_aws_is_still_spliced(self):
         if not self.recorder:
@@ -745,6 +772,42 @@ class evasion_http2(unittest.TestCase):
                 wait_until(recorded, 10, "%s denied in the record" % name)
                 hits = [q for q in self.gw.origin_requests()[origin_before:] if PROD in json.dumps(q)]
                 self.assertEqual(hits, [], name)
+
+    def test_a_cookie_in_crumbs_or_in_a_trailer_is_judged(self):
+        # RFC 9113 §8.2.3: a browser may split Cookie into one field per cookie, and a cookie
+        # field may come in the trailer block. The forbidden session's aws-userInfo is judged in
+        # whichever crumb or block it is (the harness judges unbound sessions on the cookie).
+        from h2client import Connection, request_fields
+        console = "console.aws.amazon.com"
+        info = ("aws-userInfo=%7B%22arn%22%3A%22arn%3Aaws%3Aiam%3A%3A" + PROD +
+                "%3Auser%2Fbob%22%2C%22username%22%3A%22bob%22%7D")
+        variants = {
+            "crumbs": (request_fields("GET", "/console/home", console,
+                                      [("cookie", "a=1"), ("cookie", "b=2"), ("cookie", info)]),
+                       b"", None),
+            "a trailer": (request_fields("POST", "/console/home", console,
+                                         [("content-type", "application/json")]),
+                          b"{}", [(b"cookie", info.encode())]),
+        }
+        for name, (fields, body, trailers) in variants.items():
+            with self.subTest(variant=name):
+                origin_before = len(self.gw.origin_requests())
+                events_before = len(self.gw.events())
+                c = Connection(self.gw.ports["sni"], console,
+                               os.path.join(self.gw.ca_dir, "ca.crt"), timeout=TIMEOUT)
+                try:
+                    sid = c.request([(k.encode("latin-1"), v.encode("latin-1"))
+                                     for k, v in fields], body, trailers=trailers)
+                    r = c.wait_all(timeout=TIMEOUT)[sid]
+                finally:
+                    c.close()
+                self.assertEqual(r["status"], 403, "%s: %r" % (name, r))
+
+                def recorded():
+                    return any(e["enforced"] == "deny" and e["account"] == PROD
+                               for e in self.gw.events()[events_before:])
+                wait_until(recorded, 10, "%s denied in the record" % name)
+                self.assertEqual(len(self.gw.origin_requests()), origin_before, name)
 
 
 class evasion_resolver_failing(unittest.TestCase):
