@@ -67,7 +67,11 @@ bool parse_sni(std::span<const std::uint8_t> data, client_hello_info& info) {
         auto type = l.u8();
         auto name = l.bytes(l.u16());
         if (!l.ok()) return false;
-        if (type != 0) continue;         // unknown name types are skipped (RFC 6066 §3)
+        // RFC 6066 §3 defines host_name (0) alone, and readers differ on a list holding another
+        // type: OpenSSL refuses one that starts with it (decode_error), Squid and mbed TLS skip
+        // to the first host_name, others take the first entry whatever its type. Skipping it
+        // here would splice by one name to a server that may read another; no browser sends one.
+        if (type != 0) return false;
         if (info.has_sni) return false;  // "MUST NOT contain more than one name of the same type"
         if (!normalise_sni(name, info.sni)) return false;
         info.has_sni = true;

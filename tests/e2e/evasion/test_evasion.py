@@ -39,6 +39,18 @@ def form_request(target, body, host=SIGNIN, extra=(), ctype="application/x-www-f
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body.encode()
 
 
+def client_hello(names):
+    """A minimal TLS 1.2 ClientHello whose server_name list holds `names`: (type, name) pairs."""
+    def u16(n):
+        return n.to_bytes(2, "big")
+    entries = b"".join(bytes([t]) + u16(len(n)) + n.encode() for t, n in names)
+    ext = b"\x00\x00" + u16(len(entries) + 2) + u16(len(entries)) + entries
+    body = (b"\x03\x03" + bytes(32) + b"\x00" + u16(2) + b"\x13\x01" + b"\x01\x00" +
+            u16(len(ext)) + ext)
+    handshake = b"\x01" + len(body).to_bytes(3, "big") + body
+    return b"\x16\x03\x01" + u16(len(handshake)) + handshake
+
+
 def status_of(data):
     head = data.split(b"\r\n", 1)[0]
     return int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
@@ -451,6 +463,36 @@ class evasion(unittest.TestCase):
         self.assertEqual(status, 200)
         wait_until(lambda: len(self.recorder.received) > before, 10, "the spliced ClientHello")
         self.assertEqual(self.recorder.received[before][:1], b"\x16")  # TLS, untouched
+
+    def test_a_server_name_list_servers_read_differently_is_never_spliced(self):
+        # RFC 6066 §3 defines host_name alone, once. A list with another type or a second name
+        # is read one way by one server and another by the next (OpenSSL refuses it, Squid takes
+        # the first host_name, others the first entry): the tunnel is refused, never spliced by
+        # the name the gateway would pick.
+        if not self.recorder:
+            self.skipTest("cannot bind 127.0.0.2")
+        port = self.gw.ports["origin"]
+        for names in (((1, SIGNIN), (0, "elsewhere.evil.test")),
+                      ((0, "elsewhere.evil.test"), (1, SIGNIN)),
+                      ((0, "elsewhere.evil.test"), (0, SIGNIN))):
+            with self.subTest(names=names):
+                before = len(self.recorder.received)
+                with self.connect_port() as s:
+                    s.sendall(("CONNECT elsewhere.evil.test:%d HTTP/1.1\r\n\r\n" % port)
+                              .encode())
+                    head = b""
+                    while b"\r\n\r\n" not in head:
+                        chunk = s.recv(1)
+                        self.assertTrue(chunk, head)
+                        head += chunk
+                    self.assertEqual(status_of(head), 200, head)
+                    s.sendall(client_hello(names))
+                    answer = read_all(s)
+                # A fatal handshake_failure alert (40), and nothing reached the destination.
+                self.assertEqual(answer[:1], b"\x15", answer[:20])
+                self.assertEqual(answer[-1:], b"\x28", answer[:20])
+                time.sleep(0.3)
+                self.assertEqual(len(self.recorder.received), before, names)
 
     def tunnel_without_sni(self, authority):
         """CONNECT, then a ClientHello without server_name: the TLS alert or close (b"")."""

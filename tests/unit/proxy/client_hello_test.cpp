@@ -114,6 +114,55 @@ TEST(client_hello, sni_is_lower_cased_and_invalid_names_fail_closed) {
     EXPECT_EQ(parse(nul).status, hello_status::malformed);
 }
 
+// A minimal TLS 1.2 ClientHello whose server_name extension lists `names` ({type, name}).
+std::vector<std::uint8_t> hello_naming(
+    const std::vector<std::pair<std::uint8_t, std::string>>& names) {
+    auto u16 = [](std::vector<std::uint8_t>& v, std::size_t n) {
+        v.push_back(static_cast<std::uint8_t>(n >> 8));
+        v.push_back(static_cast<std::uint8_t>(n));
+    };
+    std::vector<std::uint8_t> list;
+    for (const auto& [type, name] : names) {
+        list.push_back(type);
+        u16(list, name.size());
+        list.insert(list.end(), name.begin(), name.end());
+    }
+    std::vector<std::uint8_t> ext{0, 0};  // server_name
+    u16(ext, list.size() + 2);
+    u16(ext, list.size());
+    ext.insert(ext.end(), list.begin(), list.end());
+    std::vector<std::uint8_t> body{3, 3};
+    body.insert(body.end(), 32, 0);                        // random
+    body.insert(body.end(), {0, 0, 2, 0x13, 0x01, 1, 0});  // session ID, one suite, null
+    u16(body, ext.size());
+    body.insert(body.end(), ext.begin(), ext.end());
+    std::vector<std::uint8_t> out{0x16, 3, 1};
+    u16(out, body.size() + 4);
+    out.insert(out.end(), {1, 0});
+    u16(out, body.size());
+    out.insert(out.end(), body.begin(), body.end());
+    return out;
+}
+
+// Evasion round 3: a server_name list that servers read differently (RFC 6066 §3 defines
+// host_name alone, once) is refused, so no splice is decided on one of its names while the
+// server takes another.
+TEST(client_hello, a_server_name_list_readers_differ_on_fails_closed) {
+    auto one = parse(hello_naming({{0, "elsewhere.example"}}));
+    ASSERT_EQ(one.status, hello_status::complete);
+    EXPECT_EQ(one.info.sni, "elsewhere.example");
+    for (const auto& names : std::vector<std::vector<std::pair<std::uint8_t, std::string>>>{
+             {{1, "signin.aws.amazon.com"}, {0, "elsewhere.example"}},
+             {{0, "elsewhere.example"}, {1, "signin.aws.amazon.com"}},
+             {{0, "elsewhere.example"}, {0, "signin.aws.amazon.com"}},
+             {{0, "elsewhere.example"}, {0, "elsewhere.example"}},
+             {{1, "signin.aws.amazon.com"}},
+             {{0, ""}}}) {
+        EXPECT_EQ(parse(hello_naming(names)).status, hello_status::malformed)
+            << names.front().second << " then " << names.back().second;
+    }
+}
+
 TEST(client_hello, every_truncated_length_field_is_caught) {
     auto hello = corpus("chromium_pq_grease.bin");
     // Flip every byte in turn: whatever the result, it must be one of the statuses and a
