@@ -2,6 +2,8 @@
 // it, in the order a request takes them.
 #include "bumped_session.hpp"
 
+#include <openssl/evp.h>
+
 #include <optional>
 #include <utility>
 #include <vector>
@@ -526,6 +528,19 @@ bool finish_exchange(bumped_connection& c, const exchange& r) {
     return true;
 }
 
+// RFC 6066 §3: a server "MUST NOT accept the request to resume the session if the server_name
+// extension contains a different name". Every leaf shares one session cache and ticket key, so
+// a session (or ticket) from a connection to one host resumed on another's without a
+// certificate for it. The session ID context (OpenSSL compares it before resuming, session ID
+// and ticket alike) is the host's digest: another host's session is a full handshake.
+bool bind_sessions_to(tls_socket& tls, std::string_view host) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    static_assert(SSL_MAX_SID_CTX_LENGTH >= 32);
+    return EVP_Digest(host.data(), host.size(), digest, &n, EVP_sha256(), nullptr) == 1 &&
+           SSL_set_session_id_context(tls.native_handle(), digest, n) == 1;
+}
+
 asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket& client,
                                  connection_guard& guard, std::string host, std::uint16_t port,
                                  std::string sni, core::ip_address client_ip,
@@ -572,6 +587,7 @@ asio::awaitable<void> bump(std::shared_ptr<service::impl> svc, client_stream& st
     stream.reset();
     connection_guard guard(*svc, [&tls] { tls.close(); });
     if (!tls.use_certificate(leaf.get(), minter.leaf_key(), minter.ca_cert())) co_return;
+    if (!bind_sessions_to(tls, host)) co_return;
     tls.replay(hello_bytes.data());
     hello_bytes = beast::flat_buffer();  // this frame lives as long as the connection: 4 KiB
     tls.expires_after(svc->opts->handshake_timeout);

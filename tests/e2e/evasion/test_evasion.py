@@ -494,6 +494,37 @@ class evasion(unittest.TestCase):
                 time.sleep(0.3)
                 self.assertEqual(len(self.recorder.received), before, names)
 
+    def test_a_session_resumes_only_for_the_name_it_was_made_for(self):
+        # RFC 6066 §3: a session (or ticket) from a connection to one name is not resumed on a
+        # connection to another: that one gets a full handshake and its own name's certificate.
+        # Before, a console session resumed on a sign-in connection without a certificate for
+        # sign-in (what was judged went by the SNI all the same: the request below is denied).
+        for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            ctx = ssl.create_default_context(cafile=os.path.join(self.gw.ca_dir, "ca.crt"))
+            ctx.check_hostname = False
+            ctx.maximum_version = version
+
+            def connect(name, request, session=None):
+                with socket.create_connection(("127.0.0.1", self.gw.ports["sni"]),
+                                              timeout=TIMEOUT) as s:
+                    with ctx.wrap_socket(s, server_hostname=name, session=session) as t:
+                        # Kept alive: a TLS 1.2 session the server ends without close_notify
+                        # is dropped from its cache. The answer's head is enough.
+                        t.sendall(request)
+                        answer = t.recv(65536)
+                        return (t.session, t.session_reused,
+                                dict(t.getpeercert()["subjectAltName"])["DNS"], answer)
+            console = "console.aws.amazon.com"
+            page = ("GET / HTTP/1.1\r\nHost: %s\r\n\r\n" % console).encode()
+            with self.subTest(version=version):
+                session = connect(console, page)[0]
+                self.assertEqual(connect(console, page, session)[1:3], (True, console))
+                forbidden = form_request("/switchrole", "account=%s&roleName=Admin" % PROD)
+                _, reused, name, answer = connect(SIGNIN, forbidden.replace(
+                    b"Connection: close", b"Connection: keep-alive"), session)
+                self.assertEqual((reused, name), (False, SIGNIN))
+                self.assertEqual(status_of(answer), 403, answer[:300])
+
     def tunnel_without_sni(self, authority):
         """CONNECT, then a ClientHello without server_name: the TLS alert or close (b"")."""
         with self.connect_port() as s:
