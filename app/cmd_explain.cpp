@@ -28,6 +28,7 @@ namespace {
 constexpr const char* usage =
     "usage: consolegate explain --config FILE [--user U] [--now RFC3339] [--client IP]\n"
     "                           [--sni HOST] [--corp-user U] [--corp-group G,...]\n"
+    "                           [--session-flow F,...]\n"
     "                           REQUEST.http... (or - for standard input)\n"
     "\n"
     "Prints one JSON object per request: flow, phase, account, alias, principal, user, effect,\n"
@@ -42,7 +43,9 @@ constexpr const char* usage =
     "person's groups, comma-separated (corp_groups selectors; needs --corp-user).\n"
     "explain has no session table: a console session is judged on its aws-userInfo cookie as\n"
     "sent (identity_source \"cookie\"), as the gateway does with policy.unbound_sessions =\n"
-    "\"cookie\"; the gateway judges a session it saw AWS sign in on what AWS said. Nor has\n"
+    "\"cookie\"; the gateway judges a session it saw AWS sign in on what AWS said, and its\n"
+    "console requests also as the flow of the sign-in that opened it: --session-flow names\n"
+    "that flow (e.g. saml; comma-separated) for the session the request's cookie names. Nor has\n"
     "it the access portal's answers naming the user behind a portal token: a portal request\n"
     "is matched on --user, else the corporate user mapped through identity.idc_user.\n"
     "Exit status: 0 all requests read, 1 a request could not be read, 2 usage or config error.\n";
@@ -57,6 +60,14 @@ json::object attempt_json(const judged_attempt& ja) {
     auto& ex = *ja.trace;
     json::object o;
     o["flow"] = core::to_string(a.flow);
+    if (a.also_flows != 0) {
+        json::array also;
+        for (int f = 0; f < core::sign_in_flow_count; ++f) {
+            auto flow = static_cast<core::sign_in_flow>(f);
+            if (a.also_flows & core::flow_bit(flow)) also.emplace_back(core::to_string(flow));
+        }
+        o["also_flows"] = std::move(also);
+    }
     o["phase"] = core::to_string(a.phase);
     o["host"] = a.host;
     o["account"] = ex.account ? ex.account->str() : (a.account ? a.account->str() : "");
@@ -150,7 +161,8 @@ json::object explain_request(const core::http_request_view& req, enforcement_inp
 }
 
 int cmd_explain(int argc, char** argv) {
-    args a(argc, argv, {"config", "user", "now", "client", "sni", "corp-user", "corp-group"},
+    args a(argc, argv,
+           {"config", "user", "now", "client", "sni", "corp-user", "corp-group", "session-flow"},
            {"help"});
     if (a.flag("help")) {
         std::fputs(usage, stdout);
@@ -184,6 +196,26 @@ int cmd_explain(int argc, char** argv) {
     if (!client) {
         std::fprintf(stderr, "consolegate explain: --client takes an IP address\n");
         return 2;
+    }
+    core::sign_in_flow_set session_flows = 0;
+    if (auto list = a.value("session-flow")) {
+        std::string_view rest = *list;
+        while (true) {
+            auto comma = rest.find(',');
+            auto name = rest.substr(0, comma);
+            auto flow = core::sign_in_flow_from_string(name);
+            if (!flow) {
+                std::fprintf(stderr,
+                             "consolegate explain: --session-flow takes sign-in flow names "
+                             "(iam-user, root, saml, identity-center, custom-broker, "
+                             "switch-role, ...): \"%.*s\"\n",
+                             static_cast<int>(name.size()), name.data());
+                return 2;
+            }
+            session_flows |= core::flow_bit(*flow);
+            if (comma == std::string_view::npos) break;
+            rest.remove_prefix(comma + 1);
+        }
     }
     core::corp_identity corp;
     corp.user = a.value("corp-user").value_or("");
@@ -263,6 +295,7 @@ int cmd_explain(int argc, char** argv) {
         in.policy = snap.get();
         in.elevations = elevations;
         in.default_user = user;
+        in.session_flows = session_flows;
         auto result = explain_request(view, in);
         for (auto& kv : result) out.insert_or_assign(kv.key(), std::move(kv.value()));
         out["elevation_feed"] = feed_note;

@@ -10,6 +10,7 @@
 #include "consolegate/inspect/portal_user.hpp"
 #include "portal_users.hpp"
 #include "session_binding.hpp"
+#include "session_learning.hpp"
 #include "session_table.hpp"
 
 namespace consolegate::app {
@@ -59,37 +60,45 @@ enforcement_result enforce(const core::http_request_view& req, const enforcement
 
 namespace {
 
-// The flows AWS's answer to a request can come from: those of the request's pre-auth attempts.
-// The account label of <account>.signin.aws.amazon.com names whose sign-in page it is (an
-// iam-user attempt, source "host"), not the endpoint: a SAML, federation, switch-role or root
-// post to that host is answered by that endpoint, so the label's flow counts only when the
-// request carries no other. Several flows (a sign-in path the inspector read several ways) are
-// each judged, as the request's own attempts were. A federation login answered with an
-// AWSReservedSSO_ role is an Identity Center session (only Identity Center hands those roles
-// out; its portal signs in through the federation endpoint), judged as identity-center too.
-std::vector<core::sign_in_flow> answering_flows(std::span<const core::sign_in_attempt> asked,
-                                                const session_identity& named) {
-    std::vector<core::sign_in_flow> flows;
-    bool label = false;
-    for (const auto& x : asked) {
-        if (x.phase != core::auth_phase::pre_auth) continue;
-        if (x.flow == core::sign_in_flow::iam_user && x.source == "host") {
-            label = true;
-            continue;
-        }
-        if (std::find(flows.begin(), flows.end(), x.flow) == flows.end()) flows.push_back(x.flow);
-    }
-    if (flows.empty()) {
-        flows.push_back(label ? core::sign_in_flow::iam_user : core::sign_in_flow::console_session);
-    }
-    auto has = [&](core::sign_in_flow f) {
-        return std::find(flows.begin(), flows.end(), f) != flows.end();
+// The flows AWS's answer to a request is judged under: those of the sign-in the request asks
+// for (sign_in_flows: a sign-in path the inspector read several ways gives several, each judged
+// as the request's own attempts were), else those of the sign-in whose pending cookies it
+// presents (a later step naming the session: judged as console-session and as those), else
+// console-session. A federation login answered with an AWSReservedSSO_ role is an Identity
+// Center session (only Identity Center hands those roles out; its portal signs in through the
+// federation endpoint): judged (and recorded) as identity-center, also as custom-broker, so `flows
+// = ["identity-center"]` lets the portal's sign-in through and a deny of that flow is not
+// sidestepped by taking the portal's sign-in token, or one minted from its keys, to the federation
+// endpoint.
+struct answering_flow {
+    core::sign_in_flow flow;
+    core::sign_in_flow_set also = 0;
+};
+std::vector<answering_flow> answering_flows(std::span<const core::sign_in_attempt> asked,
+                                            core::sign_in_flow_set continued,
+                                            const session_identity& named) {
+    std::vector<answering_flow> out;
+    const bool sso = !core::permission_set_of(named.role_name).empty();
+    auto also_of = [&](core::sign_in_flow_set set) -> core::sign_in_flow_set {
+        return sso && (set & core::flow_bit(core::sign_in_flow::custom_broker))
+                   ? core::flow_bit(core::sign_in_flow::identity_center)
+                   : 0;
     };
-    if (has(core::sign_in_flow::custom_broker) && !has(core::sign_in_flow::identity_center) &&
-        !core::permission_set_of(named.role_name).empty()) {
-        flows.push_back(core::sign_in_flow::identity_center);
+    if (auto set = sign_in_flows(asked); set != 0) {
+        for (int f = 0; f < core::sign_in_flow_count; ++f) {
+            auto flow = static_cast<core::sign_in_flow>(f);
+            if ((set & core::flow_bit(flow)) == 0) continue;
+            if (also_of(core::flow_bit(flow)) != 0) {
+                // Recorded as what the session is, through the endpoint it came.
+                out.push_back({core::sign_in_flow::identity_center, core::flow_bit(flow)});
+            } else {
+                out.push_back({flow, 0});
+            }
+        }
+        return out;
     }
-    return flows;
+    out.push_back({core::sign_in_flow::console_session, continued | also_of(continued)});
+    return out;
 }
 
 }  // namespace
@@ -119,10 +128,13 @@ enforcement_result enforce_response(const core::http_request_view& req,
     a.client = req.client;
     if (req.corp) a.corp = *req.corp;
     a.time = req.time;
+    core::sign_in_flow_set continued = 0;
+    if (in.sessions) continued = in.sessions->lookup(request_cookies(req), req.time).sign_in_flows;
     std::vector<core::sign_in_attempt> each;
-    for (auto f : answering_flows(asked, named)) {
+    for (auto f : answering_flows(asked, continued, named)) {
         each.push_back(a);
-        each.back().flow = f;
+        each.back().flow = f.flow;
+        each.back().also_flows = f.also;
     }
     enforcement_result r;
     r.attempts = evaluate_attempts(std::move(each), in);
@@ -135,6 +147,13 @@ enforcement_result enforce_response(const core::http_request_view& req,
     }
     r.verdict = make_verdict(r.attempts, r.outcome);
     return r;
+}
+
+core::sign_in_flow_set session_flows(const enforcement_result& answer) {
+    core::sign_in_flow_set out = 0;
+    for (const auto& j : answer.attempts)
+        out |= core::flow_bit(j.attempt.flow) | j.attempt.also_flows;
+    return out & ~core::flow_bit(core::sign_in_flow::console_session);
 }
 
 namespace {
@@ -166,6 +185,11 @@ std::vector<core::sign_in_attempt> inspect_request(const core::http_request_view
         check_session_binding(attempts, req, *in.sessions, in.policy->cfg->policy.unbound_sessions);
     }
     for (auto& a : attempts) {
+        if (!in.sessions &&
+            (a.flow == core::sign_in_flow::multi_session ||
+             (a.flow == core::sign_in_flow::console_session && identity_from_session(a)))) {
+            a.also_flows |= in.session_flows;
+        }
         a.client = req.client;
         if (req.corp) a.corp = *req.corp;
         a.time = req.time;

@@ -61,6 +61,10 @@ struct enforcement_inputs {
     // Who holds which IAM Identity Center portal token, as AWS said (app/portal_users.hpp; the
     // gateway's, explain has none): names the user of the portal's federation requests.
     const portal_user_table* portal_users = nullptr;
+    // Without a session table (explain --session-flow): the flows of the sign-in that opened the
+    // session the request's aws-userInfo names, as the gateway keeps them with a binding; its
+    // console-session attempts (and a multi-session host) are also judged as them.
+    core::sign_in_flow_set session_flows = 0;
 };
 
 struct judged_attempt {
@@ -94,7 +98,10 @@ enforcement_result enforce(const core::http_request_view& req, const enforcement
 // "response:aws-userInfo"; binding bound) for each flow the answer can come from: the flows of
 // the request's pre-auth attempts (root, custom-broker, saml, …; the account label of an
 // <account>.signin host only when there is no other, as it names a page, not the endpoint; a
-// federation login naming an AWSReservedSSO_ role is identity-center too), else console-session.
+// federation login naming an AWSReservedSSO_ role is identity-center, also judged as
+// custom-broker), else
+// console-session, also judged as the flows of the sign-in whose pending cookies the request
+// presents (in.sessions).
 // Judged as enforce() judges a request, so a root or federation sign-in that named no account
 // before AWS answered is judged as soon as AWS names it, under the rules of its own flow. `events`
 // holds their events when the response decides something the request's own attempts did not (a
@@ -102,6 +109,10 @@ enforcement_result enforce(const core::http_request_view& req, const enforcement
 // empty.
 enforcement_result enforce_response(const core::http_request_view& req,
                                     const session_identity& named, const enforcement_inputs& in);
+
+// The flows that established the session AWS's answer names, for session_identity::flows: every
+// flow the answer was judged under (enforce_response's attempts), console-session left out.
+core::sign_in_flow_set session_flows(const enforcement_result& answer);
 
 // The steps, in the order enforce() calls them; public for the unit tests.
 

@@ -48,6 +48,9 @@ void take_identity(sign_in_attempt& a, const session_identity& id) {
     a.permission_set = core::permission_set_of(id.role_name);
     a.user = id.aws_user;
     a.binding = session_binding::bound;
+    // The session's console requests are also judged as the sign-in that established it
+    // (core/policy.hpp, "Flows"); cli-sign-in and ams-change keep their own flow.
+    if (a.flow == sign_in_flow::console_session) a.also_flows = id.flows;
 }
 
 bool agrees(const sign_in_attempt& a, const session_identity& id) {
@@ -158,6 +161,13 @@ void check_session_binding(std::vector<sign_in_attempt>& attempts,
                 }
             }
             take_identity(a, id);
+        }
+        // The multi-session console host of the session's own account serves that session (one
+        // of another account is conflicting, above): judged as its sign-in too.
+        for (auto& a : attempts) {
+            if (a.flow == sign_in_flow::multi_session && a.account == id.account) {
+                a.also_flows = id.flows;
+            }
         }
         if (!has_console_attempt && !new_session) {
             auto a = session_attempt(attempts, req, session_binding::bound);

@@ -138,6 +138,21 @@ bool asks_for_session(const std::vector<core::sign_in_attempt>& attempts) {
     });
 }
 
+core::sign_in_flow_set sign_in_flows(std::span<const core::sign_in_attempt> attempts) {
+    core::sign_in_flow_set out = 0;
+    bool label = false;
+    for (const auto& a : attempts) {
+        if (a.phase != core::auth_phase::pre_auth) continue;
+        if (a.flow == core::sign_in_flow::iam_user && a.source == "host") {
+            label = true;
+            continue;
+        }
+        out |= core::flow_bit(a.flow);
+    }
+    if (out == 0 && label) out = core::flow_bit(core::sign_in_flow::iam_user);
+    return out;
+}
+
 bool asks_for_session(const core::http_request_view& req, const inspect::options& opt) {
     return asks_for_session(inspect::inspect(req, opt));
 }
@@ -170,8 +185,15 @@ std::size_t session_learner::learn(const core::http_request_view& req,
     // (root, a SigninToken, a SAML post: the request names no account) was judged as the old,
     // allowed session for its lifetime. They are kept as pending, so a later step of the same
     // sign-in that presents them (and names nothing itself) continues it too.
-    if (!r.named && !binding.continues_sign_in && asks_for_session(req, *opt_)) {
-        binding.continues_sign_in = true;
+    // The sign-in's flows go with them, so the answer that names the session later knows which
+    // sign-in established it (session_identity::flows); also when the request continues a
+    // sign-in only by the old session's cookies it presents (a second sign-in in one browser).
+    if (!r.named && (!binding.continues_sign_in || binding.sign_in_flows == 0)) {
+        auto asked = inspect::inspect(req, *opt_);
+        if (asks_for_session(asked)) {
+            binding.continues_sign_in = true;
+            binding.sign_in_flows |= sign_in_flows(asked);
+        }
     }
     auto path = req.target.substr(0, req.target.find('?'));
     std::string on = lower(req.host);

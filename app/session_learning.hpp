@@ -11,6 +11,7 @@
 // from other hosts teach nothing: only AWS may bind a session.
 
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -60,6 +61,12 @@ response_reading read_response(const core::http_request_view& req,
 bool asks_for_session(const core::http_request_view& req, const inspect::options& opt);
 // The same on attempts already read.
 bool asks_for_session(const std::vector<core::sign_in_attempt>& attempts);
+// The flows of the sign-in a request asks for: those of its pre-auth attempts. The account
+// label of <account>.signin.aws.amazon.com (an iam-user attempt, source "host") names whose
+// sign-in page it is, not the endpoint: a SAML, federation, switch-role or root post to that host
+// is answered by that endpoint, so the label's flow counts only when the request carries no
+// other. 0: the request asks for no session.
+core::sign_in_flow_set sign_in_flows(std::span<const core::sign_in_attempt> attempts);
 
 class session_learner {
   public:

@@ -86,6 +86,14 @@ std::string session_entry_text(const session_table::saved_entry& e) {
     if (id.sign_in_at != std::chrono::system_clock::time_point{}) {
         o["signin"] = to_ms(id.sign_in_at);
     }
+    if (id.flows != 0) {
+        json::array flows;
+        for (int f = 0; f < core::sign_in_flow_count; ++f) {
+            auto flow = static_cast<core::sign_in_flow>(f);
+            if (id.flows & core::flow_bit(flow)) flows.emplace_back(json::string(to_string(flow)));
+        }
+        o["flows"] = std::move(flows);
+    }
     return json::serialize(o);
 }
 
@@ -114,6 +122,16 @@ session_table::saved_entry parse_session_entry(std::string_view line) {
     id.aws_user = text_of(o, "user");
     id.corporate_user = text_of(o, "corp_user");
     if (member(o, "signin")) id.sign_in_at = from_ms(int_of(o, "signin"));
+    // Absent in entries written before sessions knew their sign-in's flows: not known.
+    if (auto* flows = member(o, "flows")) {
+        if (!flows->is_array()) throw std::invalid_argument("flows is not an array");
+        for (const auto& f : flows->get_array()) {
+            auto flow =
+                f.is_string() ? core::sign_in_flow_from_string(f.get_string()) : std::nullopt;
+            if (!flow) throw std::invalid_argument("flows names an unknown flow");
+            id.flows |= core::flow_bit(*flow);
+        }
+    }
     return e;
 }
 

@@ -63,7 +63,10 @@ session_table::lookup_result session_table::lookup(std::span<const cookie_pair> 
         if (it == entries_.end() || it->second.expires <= now) continue;
         const auto& id = it->second.identity;
         if (id.pending() || id.sign_in_at != time_point{}) r.continues_sign_in = true;
-        if (id.pending()) continue;
+        if (id.pending()) {
+            r.sign_in_flows |= id.flows;
+            continue;
+        }
         if (r.state == binding_state::unbound) {
             r.state = binding_state::bound;
             r.identity = id;
@@ -96,6 +99,7 @@ std::size_t session_table::learn(std::span<const cookie_pair> set_cookies,
         // replica), bound to nobody. It lives as long as the session it may become.
         id.learned_by = binding_source::pending_sign_in;
         id.named_at = now;
+        id.flows = request_binding.sign_in_flows;
     } else if (request_binding.state == binding_state::bound) {
         id = request_binding.identity;  // keeps named_at: the lineage expires with its sign-in
         id.learned_by = binding_source::lineage;
@@ -256,7 +260,7 @@ std::size_t session_table::lineage_to_pending(std::span<const digest> keys) {
         pending.named_at = id.named_at;  // the expiry stays
         pending.learned_at = id.learned_at;
         pending.learned_on = std::move(id.learned_on);
-        pending.sign_in_at = id.sign_in_at;
+        pending.sign_in_at = id.sign_in_at;  // the flows of that sign-in are not known here
         id = std::move(pending);
         ++pending_;
         ++changed;

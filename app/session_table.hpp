@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "consolegate/core/ids.hpp"
+#include "consolegate/core/sign_in.hpp"
 
 namespace consolegate::app {
 
@@ -65,6 +66,12 @@ struct session_identity {
     std::string permission_set;  // Identity Center only
     std::string aws_user;        // session name / IAM user name / root e-mail as AWS said it
     std::string corporate_user;  // the person behind it; empty until corporate identity lands
+    // The flows of the sign-in that established the session, as AWS's answer naming it was
+    // judged (console-session left out): its console requests are judged under them too
+    // (core::sign_in_attempt::also_flows). Kept by lineage; a switch-role's answer names its own.
+    // On a pending entry, the flows of the sign-in it continues. 0: not known (judged as
+    // console-session alone).
+    core::sign_in_flow_set flows = 0;
     // When AWS named this identity (the sign-in or switch-role answer); kept by lineage, so an
     // entry expires `lifetime` after the sign-in it descends from however often cookies refresh.
     std::chrono::system_clock::time_point named_at;
@@ -120,6 +127,8 @@ class session_table {
         // The request presents a pending cookie, or a cookie a sign-in was started with: what
         // the answer to it sets belongs to that sign-in's session, not to `identity`.
         bool continues_sign_in = false;
+        // The flows of the sign-ins the request's pending cookies continue (their `flows`).
+        core::sign_in_flow_set sign_in_flows = 0;
     };
     // The binding of a request that presents `cookies` (from its Cookie headers), at `now`.
     lookup_result lookup(std::span<const cookie_pair> cookies, time_point now) const;
@@ -131,6 +140,7 @@ class session_table {
     // AWS set `set_cookies` (name, value; deletions already left out) on a response. With
     // `named` (the response names an identity) they are bound to it; otherwise, when the request
     // continues a sign-in (`request_binding.continues_sign_in`) they are kept as pending;
+    // (carrying `request_binding.sign_in_flows`);
     // otherwise, when the request was bound, they inherit that binding (learned_by lineage);
     // otherwise nothing is learned. Returns how many cookies were bound or kept as pending.
     std::size_t learn(std::span<const cookie_pair> set_cookies,

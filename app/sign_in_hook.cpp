@@ -135,6 +135,7 @@ std::optional<proxy::verdict> sign_in_hook::observe(const core::http_request_vie
         record(r);
         // A refused identity is never learned: the client does not get its cookies either.
         if (!r.verdict.allows()) return std::move(r.verdict);
+        reading.named->flows = session_flows(r);
     }
     session_learner(*sessions_, snap->inspect_options).learn(req, reading);
     return std::nullopt;

@@ -70,7 +70,7 @@ compiled_policy::compiled_policy(const policy_config& config)
         r.report_only = rc.report_only;
         r.has_account_selector =
             !rc.accounts.empty() || !rc.org_ids.empty() || !rc.ou_paths.empty();
-        for (auto f : rc.flows) r.flows |= 1u << static_cast<unsigned>(f);
+        for (auto f : rc.flows) r.flows |= flow_bit(f);
         r.partitions = rc.partitions;
         auto role_case =
             rc.effect == rule_effect::deny ? glob_case::insensitive : glob_case::sensitive;
@@ -224,7 +224,10 @@ std::vector<std::string_view> compiled_policy::candidate_rules(std::optional<acc
 
 bool compiled_policy::matches_rest(const rule& r, const sign_in_attempt& a) const noexcept {
     if ((r.partitions & partition_bit(a.aws_partition)) == 0) return false;
-    if (r.flows != 0 && (r.flows & (1u << static_cast<unsigned>(a.flow))) == 0) return false;
+    // The attempt's own flow, or one it is also judged as (a bound session's console requests under
+    // the flows of the sign-in that established the session): any of them selects it, for every
+    // effect, so a flow's allow reaches its session and so does a flow's deny.
+    if (r.flows != 0 && (r.flows & (flow_bit(a.flow) | a.also_flows)) == 0) return false;
     if (!r.networks.empty()) {
         bool any = false;
         for (const auto& n : r.networks) {

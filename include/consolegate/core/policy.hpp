@@ -33,7 +33,16 @@
 //  4. Rules. A rule selects only attempts of its partitions (rule_config::partitions, default
 //     the commercial partition alone: the same account ID in another partition is another
 //     account). A rule matches when every non-empty selector matches; a selector on a value the
-//     attempt does not carry (no role yet, no user yet) does not match. Rules are ranked by
+//     attempt does not carry (no role yet, no user yet) does not match. Flows: a `flows`
+//     selector matches the attempt's flow or one of attempt.also_flows. The pipeline sets those
+//     on a bound console session's console-session attempts (and a multi-session host of the
+//     session's account): the flows of the sign-in that established the session, so
+//     `flows = ["saml"]` reaches the console requests of the sessions SAML opened, for allow,
+//     allow-with-elevation and deny alike (a deny of a flow reaches its sessions too), while
+//     `console-session` still selects every session's console requests. An unbound session, or
+//     one whose sign-in the gateway did not see named, is its own flow alone. cli-sign-in and
+//     ams-change keep their own flow: they are actions of a session, gated by their names.
+//     Rules are ranked by
 //     effect, never by file order: an enforcing deny wins; otherwise a matching
 //     allow-with-elevation decides (elevation_active / elevation_missing / elevation_expired /
 //     elevation_feed_stale). The user matched (by TEAM elevations and by `users` selectors
@@ -145,7 +154,7 @@ class compiled_policy {
         rule_effect effect = rule_effect::deny;
         bool report_only = false;
         bool has_account_selector = false;  // accounts, org_ids or ou_paths non-empty
-        std::uint32_t flows = 0;            // bit per sign_in_flow; 0 = any
+        sign_in_flow_set flows = 0;         // flow_bit per flow; 0 = any
         partition_set partitions = partition_bit(partition::aws);
         std::vector<glob> roles;
         std::vector<glob> users;

@@ -3,6 +3,7 @@
 // Pure values, shared by proxy/inspect, the policy core, audit and `consolegate explain`.
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,12 @@ enum class sign_in_flow : std::uint8_t {
     identity_center_portal,
 };
 inline constexpr int sign_in_flow_count = 13;
+
+// One bit per flow: a set of flows (rule selectors, sign_in_attempt::also_flows).
+using sign_in_flow_set = std::uint32_t;
+constexpr sign_in_flow_set flow_bit(sign_in_flow f) noexcept {
+    return sign_in_flow_set{1} << static_cast<unsigned>(f);
+}
 
 enum class auth_phase : std::uint8_t { pre_auth, post_auth, session };
 
@@ -85,6 +92,14 @@ struct sign_in_attempt {
     // repeating a key): denied as ambiguous-identity rather than unparsable-request.
     bool ambiguous_identity = false;
     session_binding binding = session_binding::not_checked;
+    // Other flows the attempt is also judged as: a rule whose `flows` name one of them matches
+    // it as if it were of that flow (core/policy.hpp, "Flows"). Set by the enforcement pipeline,
+    // never by the inspector: on a bound console session's console-session attempts (and a
+    // multi-session host of its account) the flows of the sign-in that established the session,
+    // as AWS's answer naming it was judged (app/session_binding.cpp); on that answer itself
+    // identity-center beside custom-broker for a federation login AWS answers with an
+    // AWSReservedSSO_ role (app/enforcement.cpp). Empty: the attempt's own flow alone.
+    sign_in_flow_set also_flows = 0;
     // The IAM Identity Center user name TEAM elevations are matched on when `user` is empty (the
     // portal's federation requests name none): set by the enforcement pipeline
     // (app/enforcement.cpp) from what AWS said about the request's portal token, else from the

@@ -8,6 +8,7 @@ import base64, json, os, urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 A, B = "111122223333", "444455556666"
+C = "222233334444"  # SAML sessions only (tests/corpus/policy/policy.toml)
 ROLE_A = f"arn:aws:iam::{A}:role/Admin"
 PROV_A = f"arn:aws:iam::{A}:saml-provider/Okta"
 ROLE_B = f"arn:aws:iam::{B}:role/AWSReservedSSO_ReadOnly_0123456789abcdef"
@@ -224,6 +225,14 @@ cases["console-cookie"] = (
         headers=["Cookie: noflush_awsccs_sid=abc; " + COOKIE_A + "; aws-creds=xyz"]),
     [att("console-session", "post-auth", account=A, alias="acme-prod", role="Admin",
          user="alice")])
+# An account whose policy allows SAML sessions only: the cookie alone names no session's origin,
+# so it is console-session alone (the gateway judges a session it saw SAML open as saml too;
+# explain --session-flow saml does the same, tests/integration/cli).
+cases["console-cookie-saml-only-account"] = (
+    req("GET", "/console/home?region=us-east-1", "us-east-1.console.aws.amazon.com",
+        headers=["Cookie: aws-userInfo=" + user_info(
+            f"arn:aws:sts::{C}:assumed-role/Admin/alice", "", "assumed-role/Admin/alice")]),
+    [att("console-session", "post-auth", account=C, role="Admin", user="alice")])
 cases["console-cookie-iam-user"] = (
     req("GET", "/iam/home", "console.aws.amazon.com", headers=[
         "Cookie: aws-userInfo=" + user_info(f"arn:aws:iam::{B}:user/bob", "", "bob")]),

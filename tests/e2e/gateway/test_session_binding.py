@@ -10,7 +10,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import BINARY, ELEVATED, PROD, SANDBOX, Gateway, wait_until
+from harness import BINARY, ELEVATED, FOREIGN, PROD, SANDBOX, SANDBOX_NESTED, Gateway, wait_until
 
 POLICY = """
 [[policy.rule]]
@@ -25,7 +25,27 @@ name = "break-glass-sign-in-only"
 effect = "allow"
 accounts = ["%s"]
 flows = ["custom-broker"]
-""" % (SANDBOX, ELEVATED)
+
+[[policy.rule]]
+name = "break-glass-no-console"
+effect = "deny"
+accounts = ["%s"]
+flows = ["console-session"]
+
+# Broker sessions only: the sign-in and the console requests of the sessions it opens.
+[[policy.rule]]
+name = "broker-sessions"
+effect = "allow"
+accounts = ["%s"]
+flows = ["custom-broker"]
+
+# Identity Center sessions only: the portal signs in through the federation endpoint.
+[[policy.rule]]
+name = "identity-center-sessions"
+effect = "allow"
+accounts = ["%s"]
+flows = ["identity-center"]
+""" % (SANDBOX, FOREIGN, FOREIGN, ELEVATED, SANDBOX_NESTED)
 
 
 def user_info(account, role="Admin", session="broker-user"):
@@ -118,17 +138,42 @@ class SessionBindingTest(unittest.TestCase):
         self.assertEqual(e["identity_source"], "cookie")
         # A session AWS opened that may sign in but not use the console: without aws-userInfo
         # it is still judged on its account, and denied.
-        code, headers, elevated = self.sign_in_with_token(ELEVATED)
+        code, headers, elevated = self.sign_in_with_token(FOREIGN)
         self.assertEqual(code, 302, headers)
         code, _, body = self.console({k: v for k, v in elevated.items() if k != "aws-userInfo"})
         self.assertEqual(code, 403, body)
-        self.assertIn(ELEVATED, body)
+        self.assertIn(FOREIGN, body)
+        self.assertIn("rule-deny", body)
         # Its cookies beside one bound cookie of the allowed session: conflicting, never "bound".
         spliced = dict(elevated)
         spliced["JSESSIONID"] = jar["JSESSIONID"]
         code, _, body = self.console(spliced)
         self.assertEqual(code, 403, body)
         self.assertIn("session-conflicting", body)
+
+    def test_a_sessions_console_is_judged_as_the_sign_in_that_opened_it(self):
+        # flows = ["custom-broker"] alone: the broker's sign-in and its session's console.
+        code, headers, jar = self.sign_in_with_token(ELEVATED)
+        self.assertEqual(code, 302, headers)
+        code, _, body = self.console(jar)
+        self.assertEqual(code, 200, body)
+        e = self.event_for(lambda e: e["source"] == "cookie:aws-userInfo"
+                           and e["account"] == ELEVATED, "the broker session's console event")
+        self.assertEqual(e["rule"], "broker-sessions")
+        # flows = ["identity-center"] alone: the portal's federation sign-in (AWS names an
+        # AWSReservedSSO_ role) and its session's console.
+        code, headers, jar = self.sign_in_with_token(
+            SANDBOX_NESTED, role="AWSReservedSSO_Admin_0123456789abcdef")
+        self.assertEqual(code, 302, headers)
+        code, _, body = self.console({k: v for k, v in jar.items() if k != "aws-userInfo"})
+        self.assertEqual(code, 200, body)
+        # A flow's allow reaches its own sessions only: a root sign-in to the broker-only
+        # account is refused on AWS's answer.
+        code, _, body = self.gw.curl(
+            "https://signin.aws.amazon.com/signin", "-H", "Accept: application/json", "--data",
+            "action=authenticateRoot&email=root%%2B%s%%40example.com&password=x" % ELEVATED)
+        self.assertEqual(code, 403, body)
+        self.assertIn("default-deny", body)
 
     def test_an_unbound_session_is_asked_to_sign_in_again(self):
         code, _, body = self.console({"aws-userInfo": user_info(SANDBOX),
@@ -217,6 +262,9 @@ class SessionBindingTest(unittest.TestCase):
     def test_zz_a_session_survives_a_restart(self):
         code, headers, jar = self.sign_in_with_token(SANDBOX)
         self.assertEqual(code, 302, headers)
+        # A broker-only account's session: the flow that opened it is kept with its binding.
+        code, headers, broker = self.sign_in_with_token(ELEVATED)
+        self.assertEqual(code, 302, headers)
         gw = self.gw
         self.assertEqual(gw.stop(signal.SIGTERM), 0, gw.log("consolegate"))
         path = os.path.join(gw.dir, "sessions.jsonl")
@@ -239,6 +287,8 @@ class SessionBindingTest(unittest.TestCase):
         self.assertIn("bindings restored", gw.log("consolegate"))
         bare = {k: v for k, v in jar.items() if k != "aws-userInfo"}
         code, _, body = self.console(bare)
+        self.assertEqual(code, 200, body)
+        code, _, body = self.console({k: v for k, v in broker.items() if k != "aws-userInfo"})
         self.assertEqual(code, 200, body)
 
 

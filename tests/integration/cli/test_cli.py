@@ -44,6 +44,25 @@ class ExplainTest(unittest.TestCase):
                          ("deny", "rule-deny", "no-production", "444455556666"))
         self.assertIn("no-production", d["attempts"][0]["rules_considered"])
 
+    def test_session_flow_judges_a_console_cookie_as_the_sign_in_that_opened_its_session(self):
+        # The corpus policy allows account 222233334444 for SAML sessions only: the cookie alone
+        # is console-session (default-deny); a session SAML opened is judged as saml too, and
+        # one another flow opened is not.
+        req = os.path.join(CORPUS, "console-cookie-saml-only-account.http")
+        for extra, want in (((), ("deny", "default-deny", "")),
+                            (("--session-flow", "saml"), ("allow", "rule-allow", "saml-sessions-only")),
+                            (("--session-flow", "root,iam-user"), ("deny", "default-deny", ""))):
+            with self.subTest(extra=extra):
+                r = cg("explain", "--config", POLICY, *extra, req)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                d = json.loads(r.stdout)
+                self.assertEqual((d["effect"], d["reason"], d["rule"], d["flow"]), want + ("console-session",))
+                self.assertEqual(sorted(d["attempts"][0].get("also_flows", [])),
+                                 sorted(extra[1].split(",")) if extra else [])
+        r = cg("explain", "--config", POLICY, "--session-flow", "sam1", req)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--session-flow takes sign-in flow names", r.stderr)
+
     def test_requests_from_standard_input_and_secrets_never_echoed(self):
         req = ("POST /authenticate HTTP/1.1\nHost: signin.aws.amazon.com\n"
                "Content-Type: application/x-www-form-urlencoded\n\n"

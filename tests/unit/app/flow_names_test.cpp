@@ -223,6 +223,9 @@ accounts = ["222222222222"]
     EXPECT_FALSE(r.verdict.allows());
     EXPECT_EQ(r.verdict.rule, "no-identity-center-in-prod");
     EXPECT_EQ(r.verdict.flow, core::sign_in_flow::identity_center);
+    // One attempt, judged as both: identity-center, through the federation endpoint.
+    ASSERT_EQ(r.attempts.size(), 1u);
+    EXPECT_EQ(r.attempts[0].attempt.also_flows, core::flow_bit(core::sign_in_flow::custom_broker));
     // A broker's own role is judged as the broker's.
     named.role_name = "Broker";
     named.principal_arn = "arn:aws:sts::222222222222:assumed-role/Broker/alice";

@@ -546,5 +546,127 @@ TEST(session_binding, a_response_naming_a_forbidden_account_is_refused_and_recor
     EXPECT_TRUE(again.events.empty());
 }
 
+// What a security team writing `flows = [...]` expects: a session's console requests are judged
+// as the sign-in that established it (core/policy.hpp, "Flows"). The pipeline as the gateway
+// runs it: AWS's answer naming the session judged (enforce_response), its flows kept with the
+// binding (session_flows), the cookies learned, then the console request judged on the binding.
+struct flows_world {
+    session_table table{{}, session_table::key_type{5}};
+    std::shared_ptr<const policy_snapshot> snap;
+    explicit flows_world(std::vector<core::rule_config> rules) { reload(std::move(rules)); }
+    void reload(std::vector<core::rule_config> rules) {
+        auto cfg = std::make_shared<core::config>();
+        cfg->policy.rules = std::move(rules);
+        snap = make_policy_snapshot(std::move(cfg));
+    }
+    enforcement_inputs inputs() {
+        enforcement_inputs in;
+        in.policy = snap.get();
+        in.sessions = &table;
+        in.elevations = core::elevation_view::of(alice_elevated());
+        return in;
+    }
+    // A view: what it names must outlive it (literals, the test's strings).
+    static core::http_request_view request(std::string_view host, std::string_view target,
+                                           std::string_view cookies = {}) {
+        core::http_request_view req;
+        req.method = "GET";
+        req.host = host;
+        req.target = target;
+        req.time = now;
+        if (!cookies.empty()) req.headers.emplace_back("Cookie", cookies);
+        return req;
+    }
+    // AWS answers `req` with `set` (Set-Cookie values); as sign_in_hook::observe handles it.
+    bool answer(const core::http_request_view& req, const std::vector<std::string>& set) {
+        std::vector<std::string> headers;  // the response's views name them
+        for (const auto& h : set) headers.push_back(h + "; Secure");
+        proxy::response_view resp;
+        for (const auto& h : headers) resp.headers.emplace_back("Set-Cookie", h);
+        auto reading = read_response(req, resp);
+        auto in = inputs();
+        if (reading.named) {
+            auto r = enforce_response(req, *reading.named, in);
+            if (!r.verdict.allows()) return false;
+            reading.named->flows = session_flows(r);
+        }
+        session_learner(table).learn(req, reading);
+        return true;
+    }
+    enforcement_result console(const std::string& cookies) {
+        return enforce(request(console_host, "/console/home", cookies), inputs());
+    }
+    static inline const std::string console_host = "us-east-1.console.aws.amazon.com";
+};
+
+core::rule_config flow_rule(const char* name, core::rule_effect e, const char* account,
+                            std::vector<sign_in_flow> flows) {
+    core::rule_config r;
+    r.name = name;
+    r.effect = e;
+    r.accounts = {*core::account_id::parse(account)};
+    r.flows = std::move(flows);
+    return r;
+}
+
+TEST(session_flows, a_sessions_console_requests_are_judged_as_the_sign_in_that_opened_it) {
+    using E = core::rule_effect;
+    flows_world w({flow_rule("broker-only", E::allow, allowed, {sign_in_flow::custom_broker}),
+                   flow_rule("idc-only", E::allow, also_allowed, {sign_in_flow::identity_center})});
+    const std::string login = "/federation?Action=login&SigninToken=opaque";
+    // A broker sign-in to the broker-only account: its answer, then the session's console.
+    ASSERT_TRUE(w.answer(w.request("signin.aws.amazon.com", login),
+                         {"aws-userInfo=" + user_info(allowed, "Admin", "alice"), creds_one}));
+    auto r = w.console(creds_one);
+    ASSERT_EQ(r.attempts.size(), 1u);
+    EXPECT_EQ(r.outcome.effect, effect::allow) << core::to_string(r.attempts[0].decision.why);
+    EXPECT_EQ(r.attempts[0].attempt.flow, sign_in_flow::console_session);
+    EXPECT_EQ(r.attempts[0].decision.rule, "broker-only");
+    // The same account's multi-session console host serves that session: judged so too.
+    auto ms = enforce(w.request("111111111111-abcdefgh.us-east-1.console.aws.amazon.com",
+                                "/console/home", creds_one),
+                      w.inputs());
+    EXPECT_EQ(ms.outcome.effect, effect::allow);
+    // The Identity Center portal's sign-in (a federation login AWS answers with an
+    // AWSReservedSSO_ role) under flows = ["identity-center"] alone, and its console.
+    ASSERT_TRUE(w.answer(
+        w.request("signin.aws.amazon.com", login),
+        {"aws-userInfo=" + user_info(also_allowed, "AWSReservedSSO_Admin_0123456789abcdef", "bob"),
+         creds_two}));
+    r = w.console(creds_two);
+    EXPECT_EQ(r.outcome.effect, effect::allow);
+    EXPECT_EQ(r.attempts[0].decision.rule, "idc-only");
+    // A deny of the flow added later reaches the sessions it opened: explicit deny wins.
+    w.reload({flow_rule("broker-only", E::allow, allowed, {sign_in_flow::custom_broker}),
+              flow_rule("no-broker", E::deny, allowed, {sign_in_flow::custom_broker})});
+    r = w.console(creds_one);
+    EXPECT_EQ(r.outcome.effect, effect::deny);
+    EXPECT_EQ(r.attempts[0].decision.why, reason::rule_deny);
+    EXPECT_EQ(r.attempts[0].decision.rule, "no-broker");
+}
+
+// AWS names the session on a later step (the console's /oauth callback) than the sign-in: the
+// pending cookies carry the sign-in's flows to it.
+TEST(session_flows, a_session_named_on_a_later_step_keeps_its_sign_ins_flows) {
+    using E = core::rule_effect;
+    flows_world w({flow_rule("broker-only", E::allow, allowed, {sign_in_flow::custom_broker})});
+    const std::string pending = "aws-signin-state=PENDINGPENDINGPENDING";
+    ASSERT_TRUE(
+        w.answer(w.request("signin.aws.amazon.com", "/federation?Action=login&SigninToken=opaque"),
+                 {pending}));
+    EXPECT_EQ(w.table.pending_count(), 1u);
+    auto callback = w.request(flows_world::console_host, "/oauth?code=c0de", pending);
+    ASSERT_TRUE(
+        w.answer(callback, {"aws-userInfo=" + user_info(allowed, "Admin", "alice"), creds_one}));
+    auto r = w.console(creds_one);
+    EXPECT_EQ(r.outcome.effect, effect::allow);
+    EXPECT_EQ(r.attempts[0].decision.rule, "broker-only");
+    // Without the pending cookie the same callback is a session of unknown origin: its answer
+    // is judged as console-session alone and refused.
+    flows_world fresh({flow_rule("broker-only", E::allow, allowed, {sign_in_flow::custom_broker})});
+    EXPECT_FALSE(fresh.answer(fresh.request(flows_world::console_host, "/oauth?code=c0de"),
+                              {"aws-userInfo=" + user_info(allowed, "Admin", "alice"), creds_one}));
+}
+
 }  // namespace
 }  // namespace consolegate::app

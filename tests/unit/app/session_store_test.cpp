@@ -142,6 +142,19 @@ TEST(session_store, an_entry_line_reads_back_as_it_was) {
     auto again = parse_session_entry(session_entry_text(marked));
     EXPECT_EQ(again.identity.sign_in_at, marked.identity.sign_in_at);
     EXPECT_TRUE(again.identity.pending());
+    // The flows of the sign-in that established the session (its console requests are judged
+    // as them): kept across a restart and a fleet, absent (not known) in older entries.
+    EXPECT_EQ(back.identity.flows, 0u);
+    EXPECT_EQ(line.find("flows"), std::string::npos);
+    auto opened = snap[0];
+    opened.identity.flows = core::flow_bit(core::sign_in_flow::saml) |
+                            core::flow_bit(core::sign_in_flow::identity_center);
+    EXPECT_EQ(parse_session_entry(session_entry_text(opened)).identity.flows,
+              opened.identity.flows);
+    auto text = session_entry_text(opened);
+    auto at = text.find("\"saml\"");
+    ASSERT_NE(at, std::string::npos) << text;
+    EXPECT_THROW(parse_session_entry(text.replace(at, 6, "\"sam1\"")), std::invalid_argument);
     EXPECT_THROW(parse_session_entry("{\"d\":\"zz\"}"), std::invalid_argument);
     EXPECT_THROW(parse_session_entry("not json"), std::invalid_argument);
 }

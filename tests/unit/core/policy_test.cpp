@@ -1296,3 +1296,76 @@ TEST(compiled_policy, ams_reserved_role_prefixes_are_globs) {
     EXPECT_EQ(judge("Admin").why, cc::reason::rule_allow);
     EXPECT_EQ(judge("xams-admin").why, cc::reason::rule_allow);
 }
+
+// A flows selector matches the attempt's own flow or one it is also judged as (also_flows: the
+// pipeline sets the flows of the sign-in that established a bound session on its console
+// requests). Allow, allow-with-elevation and deny alike, and an explicit deny still wins.
+TEST(compiled_policy, flows_selectors_match_the_flows_an_attempt_is_also_judged_as) {
+    using E = cc::rule_effect;
+    using F = cc::sign_in_flow;
+    cc::policy_config c;
+    auto saml_only = rule("saml-only", E::allow);
+    saml_only.accounts = {aid("111122223333")};
+    saml_only.flows = {F::saml};
+    auto gated = rule("idc-gated", E::allow_with_elevation);
+    gated.accounts = {aid("222233334444")};
+    gated.flows = {F::identity_center};
+    auto no_broker = rule("no-broker", E::deny);
+    no_broker.accounts = {aid("111122223333"), aid("222233334444")};
+    no_broker.flows = {F::custom_broker};
+    c.rules = {saml_only, gated, no_broker};
+    cc::compiled_policy p(c);
+    cc::elevation_set none;
+    auto now = at("2026-11-23T09:00:00Z");
+    auto judge = [&](const char* account, F flow, cc::sign_in_flow_set also) {
+        cc::sign_in_attempt a;
+        a.flow = flow;
+        a.phase = cc::auth_phase::post_auth;
+        a.account = aid(account);
+        a.role_name = "AWSReservedSSO_Admin_0123456789abcdef";
+        a.permission_set = "Admin";
+        a.user = "alice";
+        a.binding = cc::session_binding::bound;
+        a.also_flows = also;
+        return cc::evaluate(a, p, cc::elevation_view::of(none), now);
+    };
+    const auto saml = cc::flow_bit(F::saml), idc = cc::flow_bit(F::identity_center),
+               broker = cc::flow_bit(F::custom_broker), iam = cc::flow_bit(F::iam_user);
+    struct row {
+        const char* account;
+        F flow;
+        cc::sign_in_flow_set also;
+        cc::effect verdict;
+        cc::reason why;
+        const char* rule;
+    };
+    for (const auto& r : {
+             // The console requests of a SAML session: the SAML allow reaches them.
+             row{"111122223333", F::console_session, saml, cc::effect::allow,
+                 cc::reason::rule_allow, "saml-only"},
+             // Of a session of unknown origin, or of another flow's: console-session alone.
+             row{"111122223333", F::console_session, 0, cc::effect::deny, cc::reason::default_deny,
+                 ""},
+             row{"111122223333", F::console_session, iam, cc::effect::deny,
+                 cc::reason::default_deny, ""},
+             // A deny of a flow reaches its sessions too, and wins over the allow of another.
+             row{"111122223333", F::console_session, saml | broker, cc::effect::deny,
+                 cc::reason::rule_deny, "no-broker"},
+             // Elevation gates of a flow reach its sessions: no elevation here.
+             row{"222233334444", F::console_session, idc, cc::effect::deny,
+                 cc::reason::elevation_missing, "idc-gated"},
+             // The federation answer naming an AWSReservedSSO_ role, also judged as
+             // identity-center: the broker deny still wins.
+             row{"222233334444", F::custom_broker, idc, cc::effect::deny, cc::reason::rule_deny,
+                 "no-broker"},
+             // The attempt's own flow still selects as before.
+             row{"111122223333", F::saml, 0, cc::effect::allow, cc::reason::rule_allow,
+                 "saml-only"},
+         }) {
+        auto d = judge(r.account, r.flow, r.also);
+        EXPECT_EQ(d.verdict, r.verdict)
+            << r.account << " " << cc::to_string(r.flow) << " " << r.also;
+        EXPECT_EQ(d.why, r.why) << r.account << " " << cc::to_string(r.flow) << " " << r.also;
+        EXPECT_EQ(d.rule, r.rule) << r.account << " " << cc::to_string(r.flow) << " " << r.also;
+    }
+}
