@@ -346,6 +346,21 @@ std::optional<elevation_record> read_item(const json::value& v, std::string& why
     if (const auto* n = string_field(*item, "accountName"); n && n->size() <= max_field_bytes) {
         r.account_name.assign(n->data(), n->size());
     }
+    // TEAM writes its statuses in lower case, exactly these (teamRouter and the step
+    // functions). Another spelling ("In Progress", " revoked") is no status TEAM wrote: read
+    // leniently it could grant, and ignored it could leave a revoked request's in-progress copy
+    // granting, so the item is unreadable (and takes the other copies of its request out).
+    static constexpr std::string_view team_statuses[] = {
+        "pending",     "approved", "rejected", "cancelled", "scheduled",
+        "in progress", "ended",    "revoked",  "expired",   "error"};
+    if (std::find(std::begin(team_statuses), std::end(team_statuses), r.status) ==
+        std::end(team_statuses)) {
+        why =
+            "\"status\" is not one of TEAM's statuses (pending, approved, rejected, cancelled, "
+            "scheduled, in progress, ended, revoked, expired, error; lower case): \"" +
+            r.status + "\"";
+        return std::nullopt;
+    }
     r.user = std::string(strip_idc_prefix(username));
     if (r.user.empty()) {
         why = "\"username\" is empty";

@@ -399,3 +399,41 @@ TEST(team_snapshot, an_unreadable_copy_of_a_request_takes_its_other_copies_out) 
     EXPECT_FALSE(set.active("alice", aid("012345678901"), "Admin", at("2026-11-23T08:30:00Z")));
     EXPECT_TRUE(set.active("alice", aid("012345678901"), "Viewer", at("2026-11-23T08:30:00Z")));
 }
+
+// A status TEAM never writes (its statuses are lower case, exactly): the item is unreadable, so
+// neither "In Progress" grants nor a " revoked" or "REVOKED" copy is ignored beside the
+// request's in-progress copy (which it then takes out).
+TEST(team_snapshot, a_status_in_another_spelling_is_unreadable_and_takes_its_copies_out) {
+    auto item = [](const char* id, const char* status, const char* role) {
+        return std::string(R"({"id": ")") + id + R"(", "status": ")" + status +
+               R"(", "username": "idc_alice", "accountId": "012345678901", "role": ")" + role +
+               R"(", "startTime": "2026-11-23T08:00:00Z", "duration": "2"})";
+    };
+    for (const char* spelling : {"In Progress", "in progress ", " in progress", "IN PROGRESS",
+                                 "in  progress", "in_progress", "active", ""}) {
+        auto snap = cc::parse_team_snapshot("[" + item("s1", spelling, "Admin") + "]", "export");
+        EXPECT_TRUE(snap.records.empty()) << "'" << spelling << "'";
+        ASSERT_EQ(snap.diagnostics.size(), 1u) << "'" << spelling << "'";
+        EXPECT_NE(snap.diagnostics[0].message.find("status"), std::string::npos);
+    }
+    for (const char* spelling : {"Revoked", " revoked", "ENDED", "ended\\t"}) {
+        auto text = "[" + item("s2", "in progress", "Admin") + "," + item("s2", spelling, "Admin") +
+                    "," + item("s3", "in progress", "Viewer") + "]";
+        auto snap = cc::parse_team_snapshot(text, "export");
+        EXPECT_EQ(snap.skipped, 2u) << "'" << spelling << "'";
+        cc::elevation_set set(std::move(snap.records));
+        EXPECT_FALSE(set.active("alice", aid("012345678901"), "Admin", at("2026-11-23T08:30:00Z")))
+            << "'" << spelling << "'";
+        EXPECT_TRUE(set.active("alice", aid("012345678901"), "Viewer", at("2026-11-23T08:30:00Z")));
+    }
+    // TEAM's own statuses read as before; only "in progress" grants.
+    for (const char* status : {"pending", "approved", "rejected", "cancelled", "scheduled",
+                               "in progress", "ended", "revoked", "expired", "error"}) {
+        auto snap = cc::parse_team_snapshot("[" + item("s4", status, "Admin") + "]", "export");
+        EXPECT_EQ(snap.records.size(), 1u) << status;
+        cc::elevation_set set(std::move(snap.records));
+        EXPECT_EQ(set.active("alice", aid("012345678901"), "Admin", at("2026-11-23T08:30:00Z")),
+                  std::string_view(status) == "in progress")
+            << status;
+    }
+}
