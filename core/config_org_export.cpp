@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "config_values.hpp"
@@ -96,6 +97,16 @@ void parse_org_export(std::string_view json, const std::string& file, policy_con
         root_id = std::string(*rs);
     }
     std::unordered_set<account_id> seen;
+    // Every OU has one parent (Organizations ListParents): each OU ID reaches its path through
+    // the same ancestors in every account's path, where the first account that names it put it.
+    // An export that places one OU under two parents (two exports merged across an OU move) is
+    // two trees: a selector on the OU's real path would miss the accounts of the other, so a
+    // deny by OU let them through.
+    struct placed {
+        std::string path;  // the OU's own path, up to and including it
+        std::size_t account = 0;
+    };
+    std::unordered_map<std::string, placed> ou_paths;
     const std::string prefix = out.org_id + "/";
     out.accounts.reserve(accounts->size());
     for (std::size_t i = 0; i < accounts->size(); ++i) {
@@ -167,6 +178,25 @@ void parse_org_export(std::string_view json, const std::string& file, policy_con
                 "-…\" (an OU ID carries its root's); export it again");
             continue;
         }
+        std::string_view moved;
+        for (std::size_t at = prefix.size() + root_id.size() + 1; at < pv.size();) {
+            auto slash = pv.find('/', at);
+            auto ou = pv.substr(at, slash - at);
+            auto [it, added] = ou_paths.try_emplace(
+                std::string(ou), placed{std::string(pv.substr(0, slash + 1)), i});
+            if (!added && it->second.path != pv.substr(0, slash + 1)) {
+                add(where + ".path \"" + std::string(pv.substr(0, 128)) + "\" places OU \"" +
+                    std::string(ou) + "\" at \"" +
+                    std::string(pv.substr(0, slash + 1)).substr(0, 128) + "\", and accounts[" +
+                    std::to_string(it->second.account) + "] at \"" +
+                    it->second.path.substr(0, 128) +
+                    "\": an OU has one parent (and is never its own ancestor); export it again");
+                moved = ou;
+                break;
+            }
+            at = slash + 1;
+        }
+        if (!moved.empty()) continue;
         acct.path = std::string(pv);
         for (auto& kv : *a) {
             if (kv.key() != "id" && kv.key() != "name" && kv.key() != "path" &&

@@ -710,5 +710,46 @@ identity_center_instances = ["mycompany"]
     EXPECT_TRUE(r.cfg) << all(r);
 }
 
+// An OU has one parent: an export that places one OU under two parents (two exports merged
+// across an OU move), or makes an OU its own ancestor, is two trees, and a deny on the OU's
+// real path would miss the accounts of the other. Refused, naming both places.
+TEST(config_policy, org_export_with_an_ou_under_two_parents_is_refused) {
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "main.toml", minimal + "[policy]\norg_export = \"org.json\"\n");
+    cgtest::write(dir / "org.json", R"({"organization_id": "o-a1b2c3d4e5", "accounts": [
+  {"id": "111111111111", "path": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-22222222/"},
+  {"id": "222222222222", "path": "o-a1b2c3d4e5/r-ab12/ou-ab12-33333333/ou-ab12-22222222/"}]})");
+    auto r = load_config(dir / "main.toml");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 0,
+                    "accounts[1].path \"o-a1b2c3d4e5/r-ab12/ou-ab12-33333333/ou-ab12-22222222/\" "
+                    "places OU \"ou-ab12-22222222\" at "
+                    "\"o-a1b2c3d4e5/r-ab12/ou-ab12-33333333/ou-ab12-22222222/\", and accounts[0] "
+                    "at \"o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-22222222/\""))
+        << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 1u) << all(r);
+    // An OU directly under the root in one account's path and nested in another's.
+    cgtest::write(dir / "org.json", R"({"organization_id": "o-a1b2c3d4e5", "accounts": [
+  {"id": "111111111111", "path": "o-a1b2c3d4e5/r-ab12/ou-ab12-22222222/"},
+  {"id": "222222222222", "path": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-22222222/"}]})");
+    r = load_config(dir / "main.toml");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 0, "an OU has one parent")) << all(r);
+    // Its own ancestor.
+    cgtest::write(dir / "org.json", R"({"organization_id": "o-a1b2c3d4e5", "accounts": [
+  {"id": "111111111111", "path": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-11111111/"}]})");
+    r = load_config(dir / "main.toml");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 0, "accounts[0].path")) << all(r);
+    // One tree, accounts at every depth of it: fine.
+    cgtest::write(dir / "org.json", R"({"organization_id": "o-a1b2c3d4e5", "accounts": [
+  {"id": "111111111111", "path": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-22222222/"},
+  {"id": "222222222222", "path": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"},
+  {"id": "333333333333", "path": "o-a1b2c3d4e5/r-ab12/"},
+  {"id": "444444444444", "path": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-22222222/"}]})");
+    r = load_config(dir / "main.toml");
+    EXPECT_TRUE(r.cfg) << all(r);
+}
+
 }  // namespace
 }  // namespace consolegate::core
