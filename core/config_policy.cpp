@@ -135,6 +135,13 @@ void loader::read_policy(const toml::table& t) {
     } mode = p.report_only ? mode_t::report_only : mode_t::enforce;
     s.get_enum("mode", mode, {{"enforce", mode_t::enforce}, {"report-only", mode_t::report_only}});
     p.report_only = mode == mode_t::report_only;
+    // A rule's key written on the whole policy: refused with the global switch's spelling (as an
+    // unknown key it validated nothing and the roll-out would have blocked).
+    if (const toml::node* n = s.take("report_only")) {
+        error(*n,
+              "policy.report_only is a rule's key; the whole policy is switched with "
+              "mode = \"report-only\" (or \"enforce\")");
+    }
     bool allow_unknown = p.allow_unknown_account_pre_auth;
     s.get_enum("unknown_account_pre_auth", allow_unknown, {{"allow", true}, {"deny", false}});
     p.allow_unknown_account_pre_auth = allow_unknown;
@@ -388,6 +395,25 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
                                 ": account-sign-up is decided by policy.account_sign_up, "
                                 "before any rule");
         if (auto f = sign_in_flow_from_string(v)) return r.flows.push_back(*f);
+        // Flow names are lower case with hyphens ("SAML", "console_session", "console"): the
+        // one meant, when a spelling or a prefix names exactly one.
+        std::string folded;
+        for (char c : v.substr(0, 40)) folded += c == '_' || c == ' ' ? '-' : ascii_lower(c);
+        std::string_view meant;
+        int prefixed = 0;
+        for (int i = 0; i < sign_in_flow_count; ++i) {
+            auto name = to_string(static_cast<sign_in_flow>(i));
+            if (name == folded) meant = name;
+            if (!folded.empty() && name.starts_with(folded)) ++prefixed;
+        }
+        for (int i = 0; meant.empty() && prefixed == 1 && i < sign_in_flow_count; ++i) {
+            auto name = to_string(static_cast<sign_in_flow>(i));
+            if (name.starts_with(folded)) meant = name;
+        }
+        if (!meant.empty() && meant != "account-sign-up") {
+            return error(e, item + ": unknown flow \"" + std::string(v.substr(0, 40)) +
+                                "\"; did you mean \"" + std::string(meant) + "\"?");
+        }
         std::string names;
         for (int i = 0; i < sign_in_flow_count; ++i)
             names += (i ? ", " : "") + std::string(to_string(static_cast<sign_in_flow>(i)));

@@ -84,7 +84,7 @@ client_networks = ["10.66.1.0/16"]
     EXPECT_TRUE(has(r, 14, "ou_paths[1]: OU path")) << all(r);
     EXPECT_TRUE(has(r, 15, "must not be empty")) << all(r);
     EXPECT_TRUE(has(r, 16, "only '*' and '?' are wildcards")) << all(r);
-    EXPECT_TRUE(has(r, 17, "unknown flow \"iam_user\" (one of iam-user, root,")) << all(r);
+    EXPECT_TRUE(has(r, 17, "unknown flow \"iam_user\"; did you mean \"iam-user\"?")) << all(r);
     EXPECT_TRUE(has(r, 18, "host bits set")) << all(r);
     EXPECT_EQ(r.diagnostics.size(), 7u) << all(r);
 }
@@ -749,6 +749,38 @@ TEST(config_policy, org_export_with_an_ou_under_two_parents_is_refused) {
   {"id": "444444444444", "path": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-22222222/"}]})");
     r = load_config(dir / "main.toml");
     EXPECT_TRUE(r.cfg) << all(r);
+}
+
+// The fix in the message: a flow spelled in another case or with '_' (or a prefix naming one
+// flow) names the flow meant; the rule's report_only written on the whole policy names the
+// global switch (as an unknown key it would have enforced a roll-out meant to only report).
+TEST(config_policy, misspelt_flows_and_a_global_report_only_name_the_fix) {
+    auto r = load(minimal + R"([policy]
+report_only = true
+[[policy.rule]]
+name = "r"
+effect = "allow"
+flows = ["SAML", "console_session", "console", "identity-center-p", "identity", "bogus"]
+)");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 10,
+                    "policy.report_only is a rule's key; the whole policy is switched with "
+                    "mode = \"report-only\""))
+        << all(r);
+    EXPECT_TRUE(has(r, 14, "flows[0]: unknown flow \"SAML\"; did you mean \"saml\"?")) << all(r);
+    EXPECT_TRUE(has(r, 14,
+                    "flows[1]: unknown flow \"console_session\"; did you mean "
+                    "\"console-session\"?"))
+        << all(r);
+    EXPECT_TRUE(has(r, 14, "flows[2]: unknown flow \"console\"; did you mean \"console-session\"?"))
+        << all(r);
+    EXPECT_TRUE(has(r, 14,
+                    "flows[3]: unknown flow \"identity-center-p\"; did you mean "
+                    "\"identity-center-portal\"?"))
+        << all(r);
+    // Two flows start so: the list, no guess.
+    EXPECT_TRUE(has(r, 14, "flows[4]: unknown flow \"identity\" (one of iam-user")) << all(r);
+    EXPECT_TRUE(has(r, 14, "flows[5]: unknown flow \"bogus\" (one of iam-user")) << all(r);
 }
 
 }  // namespace
