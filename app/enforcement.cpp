@@ -184,12 +184,25 @@ std::vector<core::sign_in_attempt> inspect_request(const core::http_request_view
     if (in.sessions) {
         check_session_binding(attempts, req, *in.sessions, in.policy->cfg->policy.unbound_sessions);
     }
-    for (auto& a : attempts) {
-        if (!in.sessions &&
-            (a.flow == core::sign_in_flow::multi_session ||
-             (a.flow == core::sign_in_flow::console_session && identity_from_session(a)))) {
-            a.also_flows |= in.session_flows;
+    if (!in.sessions && in.session_flows != 0) {
+        // As the session step does for a bound session (app/session_binding.cpp): the session's
+        // console requests, and the multi-session host and API keys of its account.
+        std::optional<core::account_id> session_account;
+        for (auto& a : attempts) {
+            if (a.flow == core::sign_in_flow::console_session && identity_from_session(a)) {
+                a.also_flows |= in.session_flows;
+                session_account = a.account;
+            }
         }
+        for (auto& a : attempts) {
+            if ((a.flow == core::sign_in_flow::multi_session ||
+                 a.flow == core::sign_in_flow::api_credentials) &&
+                a.account && a.account == session_account) {
+                a.also_flows |= in.session_flows;
+            }
+        }
+    }
+    for (auto& a : attempts) {
         a.client = req.client;
         if (req.corp) a.corp = *req.corp;
         a.time = req.time;

@@ -63,7 +63,8 @@ struct enforcement_inputs {
     const portal_user_table* portal_users = nullptr;
     // Without a session table (explain --session-flow): the flows of the sign-in that opened the
     // session the request's aws-userInfo names, as the gateway keeps them with a binding; its
-    // console-session attempts (and a multi-session host) are also judged as them.
+    // console-session attempts, and the multi-session host and API keys of its account, are also
+    // judged as them.
     core::sign_in_flow_set session_flows = 0;
 };
 

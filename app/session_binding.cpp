@@ -163,9 +163,13 @@ void check_session_binding(std::vector<sign_in_attempt>& attempts,
             take_identity(a, id);
         }
         // The multi-session console host of the session's own account serves that session (one
-        // of another account is conflicting, above): judged as its sign-in too.
+        // of another account is conflicting, above), and the console's own API calls sign with
+        // keys of the session's account: judged as its sign-in too. A key of another account is
+        // its own flow alone.
         for (auto& a : attempts) {
-            if (a.flow == sign_in_flow::multi_session && a.account == id.account) {
+            if ((a.flow == sign_in_flow::multi_session ||
+                 a.flow == sign_in_flow::api_credentials) &&
+                a.account == id.account) {
                 a.also_flows = id.flows;
             }
         }

@@ -35,9 +35,9 @@
 //     account). A rule matches when every non-empty selector matches; a selector on a value the
 //     attempt does not carry (no role yet, no user yet) does not match. Flows: a `flows`
 //     selector matches the attempt's flow or one of attempt.also_flows. The pipeline sets those
-//     on a bound console session's console-session attempts (and a multi-session host of the
-//     session's account): the flows of the sign-in that established the session, so
-//     `flows = ["saml"]` reaches the console requests of the sessions SAML opened, for allow,
+//     on a bound console session's console-session attempts (and a multi-session host and the
+//     API keys of the session's account): the flows of the sign-in that established the session,
+//     so `flows = ["saml"]` reaches the console requests of the sessions SAML opened, for allow,
 //     allow-with-elevation and deny alike (a deny of a flow reaches its sessions too), while
 //     `console-session` still selects every session's console requests. An unbound session, or
 //     one whose sign-in the gateway did not see named, is its own flow alone. cli-sign-in and

@@ -95,10 +95,10 @@ struct sign_in_attempt {
     // Other flows the attempt is also judged as: a rule whose `flows` name one of them matches
     // it as if it were of that flow (core/policy.hpp, "Flows"). Set by the enforcement pipeline,
     // never by the inspector: on a bound console session's console-session attempts (and a
-    // multi-session host of its account) the flows of the sign-in that established the session,
-    // as AWS's answer naming it was judged (app/session_binding.cpp); on that answer itself
-    // identity-center beside custom-broker for a federation login AWS answers with an
-    // AWSReservedSSO_ role (app/enforcement.cpp). Empty: the attempt's own flow alone.
+    // multi-session host and API keys of its account) the flows of the sign-in that established the
+    // session, as AWS's answer naming it was judged (app/session_binding.cpp); on that answer
+    // itself custom-broker on the identity-center attempt of a federation login AWS answers with
+    // an AWSReservedSSO_ role (app/enforcement.cpp). Empty: the attempt's own flow alone.
     sign_in_flow_set also_flows = 0;
     // The IAM Identity Center user name TEAM elevations are matched on when `user` is empty (the
     // portal's federation requests name none): set by the enforcement pipeline

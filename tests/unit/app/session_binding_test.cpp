@@ -627,6 +627,21 @@ TEST(session_flows, a_sessions_console_requests_are_judged_as_the_sign_in_that_o
                                 "/console/home", creds_one),
                       w.inputs());
     EXPECT_EQ(ms.outcome.effect, effect::allow);
+    // The console's own API calls, signed with a key of the session's account (ASIA… of
+    // 111111111111): judged so too; a key of another account is api-credentials alone.
+    for (auto [key, want] : {std::pair{"ASIABTXV5AHDQAISEM2E", effect::allow},
+                             std::pair{"ASIAY34FZKBOKMUTVV7A", effect::deny}}) {
+        auto api = w.request("monitoring.us-east-1.console.aws.amazon.com", "/", creds_one);
+        auto auth = std::string("AWS4-HMAC-SHA256 Credential=") + key +
+                    "/20261123/us-east-1/monitoring/aws4_request, SignedHeaders=host, "
+                    "Signature=00";
+        api.headers.emplace_back("Authorization", auth);
+        auto j = enforce(api, w.inputs());
+        EXPECT_EQ(j.outcome.effect, want) << key;
+        EXPECT_TRUE(std::any_of(j.attempts.begin(), j.attempts.end(), [](const auto& x) {
+            return x.attempt.flow == sign_in_flow::api_credentials;
+        })) << key;
+    }
     // The Identity Center portal's sign-in (a federation login AWS answers with an
     // AWSReservedSSO_ role) under flows = ["identity-center"] alone, and its console.
     ASSERT_TRUE(w.answer(
