@@ -160,6 +160,16 @@ std::string parse_cidr(std::string_view s, cidr& out) {
     if (slash != std::string_view::npos) {
         auto addr = ip_address::parse(s.substr(0, slash));
         std::uint64_t bits = 0;
+        // An IPv4-mapped IPv6 network (::ffff:10.0.0.0/104): the gateway holds every IPv4 client
+        // in that form already, so the IPv4 network is what matches them, over IPv4 or IPv6.
+        if (addr && addr->is_v4() && s.substr(0, slash).find(':') != std::string_view::npos &&
+            parse_u64(s.substr(slash + 1), bits) && bits >= 96 && bits <= 128) {
+            auto v4_bits = bits - 96;
+            auto v4 = v4_bits == 0 ? 0U : addr->v4() & (0xffffffffU << (32 - v4_bits));
+            return "CIDR " + quoted(s) + " is an IPv4-mapped IPv6 network; write it as IPv4: \"" +
+                   ip_address::from_v4(v4).str() + "/" + std::to_string(v4_bits) +
+                   "\" (it matches IPv4 clients whether they connect over IPv4 or IPv6)";
+        }
         if (addr && parse_u64(s.substr(slash + 1), bits) && bits <= (addr->is_v4() ? 32U : 128U)) {
             // Only host bits can be left: name the network the author probably meant.
             auto b = addr->bytes();

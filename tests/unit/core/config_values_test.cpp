@@ -97,6 +97,32 @@ TEST(config_values, cidr_host_bits_named) {
     EXPECT_NE(parse_cidr("ten/8", c), "");
 }
 
+// An IPv4-mapped IPv6 network is refused with its IPv4 spelling, which matches IPv4 clients
+// however they connect (every IPv4 client is held as ::ffff:a.b.c.d).
+TEST(config_values, cidr_ipv4_mapped_names_the_ipv4_network) {
+    struct row {
+        const char* written;
+        const char* meant;
+        const char* client;  // an IPv4-mapped client the suggested network matches
+    };
+    for (auto r : {row{"::ffff:10.0.0.0/104", "10.0.0.0/8", "::ffff:10.9.8.7"},
+                   row{"::FFFF:10.1.2.3/104", "10.0.0.0/8", "10.1.2.3"},
+                   row{"::ffff:192.0.2.7/128", "192.0.2.7/32", "::ffff:192.0.2.7"},
+                   row{"::ffff:0.0.0.0/96", "0.0.0.0/0", "203.0.113.9"}}) {
+        cidr c;
+        auto err = parse_cidr(r.written, c);
+        EXPECT_NE(err.find("IPv4-mapped IPv6 network; write it as IPv4: \"" + std::string(r.meant) +
+                           "\""),
+                  std::string::npos)
+            << r.written << ": " << err;
+        ASSERT_EQ(parse_cidr(r.meant, c), "");
+        EXPECT_TRUE(c.contains(*ip_address::parse(r.client))) << r.written;
+    }
+    cidr c;
+    // Below /96 it is no IPv4 network: the general message.
+    EXPECT_NE(parse_cidr("::ffff:10.0.0.0/95", c), "");
+}
+
 TEST(config_values, ou_paths) {
     EXPECT_EQ(check_ou_path("o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"), "");
     EXPECT_EQ(check_ou_path("o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"), "");
