@@ -486,7 +486,10 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
     if (a.flow == sign_in_flow::ams_change && p.guarded_change(a.change_type)) {
         if (auto d = guard(p.ams_change_types_, reason::ams_guarded_change)) return finish(*d);
     }
-    if (p.reserved_role(a.role_name.empty() ? a.permission_set : a.role_name)) {
+    // The role as named, and the permission set it stands for: the portal's link names only the
+    // permission set, the session it opens names AWSReservedSSO_<set>_<hex>, and both are the
+    // same sign-in (guarded on one, it was let through on the other).
+    if (p.reserved_role(a.role_name) || p.reserved_role(a.permission_set)) {
         if (auto d = guard(p.ams_reserved_roles_, reason::ams_reserved_role)) return finish(*d);
     }
 

@@ -1295,6 +1295,30 @@ TEST(compiled_policy, ams_reserved_role_prefixes_are_globs) {
     EXPECT_EQ(judge("AWSManagedServicesAdminRole").why, cc::reason::ams_reserved_role);
     EXPECT_EQ(judge("Admin").why, cc::reason::rule_allow);
     EXPECT_EQ(judge("xams-admin").why, cc::reason::rule_allow);
+    // A permission set of a reserved name: guarded at the portal's link (which names only the
+    // permission set) and in the session it opens (its AWSReservedSSO_ role) alike.
+    auto judge_set = [&](cc::sign_in_flow flow, const char* role, const char* set) {
+        cc::sign_in_attempt a;
+        a.flow = flow;
+        a.phase = flow == cc::sign_in_flow::identity_center ? cc::auth_phase::pre_auth
+                                                            : cc::auth_phase::post_auth;
+        a.account = aid("111122223333");
+        a.role_name = role;
+        a.permission_set = set;
+        a.user = "alice";
+        return cc::evaluate(a, p, cc::elevation_view::unavailable(), now).why;
+    };
+    EXPECT_EQ(judge_set(cc::sign_in_flow::identity_center, "", "ams-operators"),
+              cc::reason::ams_reserved_role);
+    EXPECT_EQ(judge_set(cc::sign_in_flow::console_session,
+                        "AWSReservedSSO_ams-operators_0123456789abcdef", "ams-operators"),
+              cc::reason::ams_reserved_role);
+    EXPECT_EQ(judge_set(cc::sign_in_flow::custom_broker,
+                        "AWSReservedSSO_ams-operators_0123456789abcdef", "ams-operators"),
+              cc::reason::ams_reserved_role);
+    EXPECT_EQ(judge_set(cc::sign_in_flow::console_session,
+                        "AWSReservedSSO_Operators_0123456789abcdef", "Operators"),
+              cc::reason::rule_allow);
 }
 
 // A flows selector matches the attempt's own flow or one it is also judged as (also_flows: the
