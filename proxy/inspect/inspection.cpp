@@ -281,23 +281,44 @@ void inspection::read_body(bool signin_path, sign_in_flow flow) {
     }
 }
 
-// Distinct non-empty values of the named parameters from query and body; `source` gets
-// "<where>:<name>" of the first hit. A malformed escape in a matching parameter is remembered.
+// `source` gets "<where>:<name>" of the first hit. A malformed escape in a matching parameter is
+// remembered. Query, form and JSON are one field: a query naming one account and a body naming
+// another is as ambiguous as a repeat within the body (AWS's handlers read the query, the body or
+// both, which one is not documented).
 std::vector<std::string> inspection::values(std::initializer_list<std::string_view> names,
                                             std::string* source) {
     std::vector<std::string> out;
+    // The first value seen under each of `names`.
+    std::vector<std::optional<std::string>> first(names.size());
     for (auto& p : params_) {
-        bool match = std::any_of(names.begin(), names.end(),
-                                 [&](std::string_view n) { return name_is(p.name, n); });
-        if (!match) continue;
+        auto n = std::find_if(names.begin(), names.end(),
+                              [&](std::string_view w) { return name_is(p.name, w); });
+        if (n == names.end()) continue;
         bad_escape_ = bad_escape_ || p.bad_escape;
         inexact_ = inexact_ || p.inexact;
         auto v = std::string(detail::trim(p.value));
         if (v.empty()) continue;
         if (source && source->empty()) *source = source_of(p);
+        auto& seen = first[std::size_t(n - names.begin())];
+        if (!seen) {
+            seen = v;
+        } else if (*seen != v && ambiguous_.empty()) {
+            ambiguous_ = std::string(*n);
+        }
         if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(std::move(v));
     }
     return out;
+}
+
+void inspection::refuse_ambiguous() {
+    if (ambiguous_.empty()) return;
+    for (auto& a : out_) {
+        if (a.phase != auth_phase::pre_auth || !a.parse_error.empty()) continue;
+        a.parse_error = "the request gives " + ambiguous_ +
+                        " several different values (query, body, a repeat or a JSON key given "
+                        "twice): which one AWS reads is unknown";
+        a.ambiguous_identity = true;
+    }
 }
 
 std::vector<std::string> account_readings(std::vector<std::string> values) {
@@ -425,6 +446,7 @@ std::vector<sign_in_attempt> inspection::run() {
              "malformed percent-encoding in a sign-in "
              "parameter");
     }
+    refuse_ambiguous();
     cookies();
     read_surface(surface, params_, segs_, base(body_flow, auth_phase::pre_auth, ""), sessions_,
                  out_);

@@ -130,6 +130,10 @@ class inspection {
     }
 
     void read_body(bool signin_path, sign_in_flow flow);
+    // Distinct non-empty values of the named parameters (alternative names of one field) from
+    // query and body. One name (in any spelling name_is reads as it) with several different
+    // values sets ambiguous_: AWS reads one of them, which one is not documented (the first, the
+    // last, or all joined with ',' as Spring binds a repeated parameter to a String).
     std::vector<std::string> values(std::initializer_list<std::string_view> names,
                                     std::string* source);
 
@@ -146,14 +150,20 @@ class inspection {
     }
     // One unreadable-request attempt per flow is enough to deny; the first reason is kept (an
     // unreadable body also leaves the flow's fields missing, which would only repeat it).
-    void fail(sign_in_flow f, auth_phase p, std::string source, std::string why) {
+    // Returns the attempt added, or nullptr when the flow already had one.
+    sign_in_attempt* fail(sign_in_flow f, auth_phase p, std::string source, std::string why) {
         for (auto& o : out_) {
-            if (o.flow == f && !o.parse_error.empty() && !o.account && o.alias.empty()) return;
+            if (o.flow == f && !o.parse_error.empty() && !o.account && o.alias.empty())
+                return nullptr;
         }
         auto a = base(f, p, std::move(source));
         a.parse_error = std::move(why);
         out_.push_back(std::move(a));
+        return &out_.back();
     }
+    // Every pre-auth attempt is denied as ambiguous-identity when a field it was read from, or a
+    // field beside it, had several different values (ambiguous_): see values().
+    void refuse_ambiguous();
     void set_account(sign_in_attempt& a, std::string_view value) const;
     // An ARN read from the request names its partition; one that is not the host's is refused
     // in run() (AWS acts on a role or session of its own partition only).
@@ -213,6 +223,8 @@ class inspection {
     // UTF-8, UTF-16/32 or a BOM): neither read structurally nor searchable as text.
     bool body_undecodable_ = false;
     bool bad_escape_ = false;
+    // The first sign-in field a request gave several different values (values()), or "".
+    std::string ambiguous_;
     // Every distinct identity the request's aws-userInfo cookies name (for ams_change and aws
     // login's authorize step): a browser may send several, and AWS may act on any of them.
     std::vector<sign_in_attempt> sessions_;

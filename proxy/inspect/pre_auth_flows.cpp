@@ -105,8 +105,11 @@ void inspection::saml() {
         return;
     }
     if (responses.size() > 1) {
-        fail(sign_in_flow::saml, auth_phase::pre_auth, rsrc,
-             "SAML sign-in post carries several different SAMLResponse values");
+        // Which assertion AWS reads is unknown (values() has set ambiguous_).
+        if (auto* a = fail(sign_in_flow::saml, auth_phase::pre_auth, rsrc,
+                           "SAML sign-in post carries several different SAMLResponse values")) {
+            a->ambiguous_identity = true;
+        }
         return;
     }
     std::optional<saml_read> read;
@@ -223,6 +226,8 @@ void inspection::custom_broker() {
                 fail(sign_in_flow::custom_broker, auth_phase::pre_auth, ssrc,
                      "Session is not JSON with a sessionId");
             }
+            // A Session naming two keys (a repeated or nested sessionId): AWS signs in with one.
+            if (ids.size() > 1 && ambiguous_.empty()) ambiguous_ = "Session's sessionId";
             for (auto& akid : ids) {
                 auto a = base(sign_in_flow::custom_broker, auth_phase::pre_auth, ssrc);
                 std::string why;

@@ -60,7 +60,8 @@ void read_token(const std::vector<param>& params, const sign_in_attempt& base,
 }
 
 // StartDeviceAuthorization (`aws sso login`): the JSON body's startUrl names the instance. Every
-// distinct startUrl is judged; one that is missing or names no awsapps.com portal fails closed.
+// distinct startUrl is recorded; one that is missing or names no awsapps.com portal fails closed,
+// and several different ones are ambiguous.
 void read_device_authorization(const std::vector<param>& params, const sign_in_attempt& base,
                                std::vector<sign_in_attempt>& out) {
     std::vector<std::string> seen;
@@ -98,6 +99,15 @@ void read_device_authorization(const std::vector<param>& params, const sign_in_a
         a.source = "json:startUrl";
         a.parse_error = "StartDeviceAuthorization names no startUrl";
         out.push_back(std::move(a));
+    }
+    // Several different startUrls: the device code is approved at one instance, which one is
+    // unknown (the inspector's values() rule for a field given several values).
+    if (seen.size() > 1) {
+        for (auto it = out.end() - std::ptrdiff_t(seen.size()); it != out.end(); ++it) {
+            if (!it->parse_error.empty()) continue;
+            it->parse_error = "StartDeviceAuthorization names several different startUrls";
+            it->ambiguous_identity = true;
+        }
     }
 }
 

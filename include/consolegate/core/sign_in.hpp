@@ -89,7 +89,8 @@ struct sign_in_attempt {
     // cap, undecodable key): the policy denies such an attempt with reason unparsable_request.
     std::string parse_error;
     // With parse_error: the identity the request names could be read two ways (aws-userInfo
-    // repeating a key): denied as ambiguous-identity rather than unparsable-request.
+    // repeating a key, a sign-in field given several different values): denied as
+    // ambiguous-identity rather than unparsable-request.
     bool ambiguous_identity = false;
     session_binding binding = session_binding::not_checked;
     // Other flows the attempt is also judged as: a rule whose `flows` name one of them matches
@@ -137,7 +138,8 @@ enum class reason : std::uint8_t {
     session_unbound,          // session cookies the gateway never saw AWS issue
                               // (policy.unbound_sessions = "deny")
     session_conflicting,      // cookies of different sessions in one request
-    ambiguous_identity,       // aws-userInfo repeats a key: it could be read two ways
+    ambiguous_identity,       // the identity could be read two ways (aws-userInfo repeats a
+                              // key, a sign-in field has several different values)
     partition_not_enabled,    // a sign-in to a partition policy.partitions does not enable
 };
 std::string_view to_string(reason r) noexcept;  // "rule-allow", "default-deny", …

@@ -64,6 +64,9 @@ def att(flow, phase="pre-auth", **kw):
 
 
 FORM = "application/x-www-form-urlencoded"
+# A sign-in field given several different values (query and body, a repeat, a name a lenient
+# reader takes for it, a JSON key twice): every reading is recorded and denied as ambiguous.
+AMB = {"parse_error": True, "ambiguous": True}
 COOKIE_A = "aws-userInfo=" + user_info(f"arn:aws:sts::{A}:assumed-role/Admin/alice", "acme-prod",
                                        "assumed-role/Admin/alice")
 cases = {}
@@ -164,7 +167,7 @@ cases["saml-two-responses"] = (
     req("POST", "/saml", "signin.aws.amazon.com", body=form([
         ("SAMLResponse", saml([f"{ROLE_A},{PROV_A}"])),
         ("SAMLResponse", saml([f"{ROLE_B},{PROV_B}"]))]), ctype=FORM),
-    [att("saml", parse_error=True)])
+    [att("saml", **AMB)])
 
 # --- IAM Identity Center -------------------------------------------------------------------------
 cases["idc-federation-console"] = (
@@ -310,22 +313,24 @@ cases["hostile-duplicate-params"] = (
     req("POST", "/authenticate", "signin.aws.amazon.com",
         body=form([("account", A), ("username", "bob"), ("account", B), ("account", A)]),
         ctype=FORM),
-    [att("iam-user", account=A, user="bob"), att("iam-user", account=B, user="bob")])
+    [att("iam-user", account=A, user="bob", **AMB), att("iam-user", account=B, user="bob", **AMB)])
 cases["hostile-query-and-body"] = (
     req("POST", f"/switchrole?account={A}&roleName=Admin", "signin.aws.amazon.com",
         body=form([("account", B), ("roleName", "Admin")]), ctype=FORM),
-    [att("switch-role", account=A, role="Admin"), att("switch-role", account=B, role="Admin")])
+    [att("switch-role", account=A, role="Admin", **AMB),
+     att("switch-role", account=B, role="Admin", **AMB)])
 # Names a lenient reader takes for a field (array suffix, Unicode case mapping, PHP's '.' for
 # '_') are that field: each names the account beside the exact spelling's.
 cases["hostile-param-name-array"] = (
     req("POST", "/switchrole", "signin.aws.amazon.com",
         body=f"account={A}&roleName=Admin&account%5B%5D={B}", ctype=FORM),
-    [att("switch-role", account=A, role="Admin"), att("switch-role", account=B, role="Admin")])
+    [att("switch-role", account=A, role="Admin", **AMB),
+     att("switch-role", account=B, role="Admin", **AMB)])
 cases["hostile-param-name-case-mapped"] = (
     req("GET", f"/federation/console?account_id={A}&role_name=Admin&account_%C4%B1d={B}"
         f"&account.id={B}", "portal.sso.us-east-1.amazonaws.com"),
-    [att("identity-center", account=A, role="Admin", permission_set="Admin"),
-     att("identity-center", account=B, role="Admin", permission_set="Admin")])
+    [att("identity-center", account=A, role="Admin", permission_set="Admin", **AMB),
+     att("identity-center", account=B, role="Admin", permission_set="Admin", **AMB)])
 # A portal path a lenient router takes for the federation API (Spring's suffix matching drops
 # ".json"; a NUL or a space is trimmed) is judged as the portal's federation.
 cases["hostile-portal-federation-suffix"] = (
@@ -371,7 +376,7 @@ cases["hostile-json-duplicate-keys"] = (
     req("POST", "/sessions/5d0e1f2a/v1/switchrole", "signin.aws.amazon.com",
         body='{"accountId":"%s","roleName":"Dev","accountId":"%s"}' % (A, B),
         ctype="application/json"),
-    [att("switch-role", account=A, role="Dev"), att("switch-role", account=B, role="Dev")])
+    [att("switch-role", account=A, role="Dev", **AMB), att("switch-role", account=B, role="Dev", **AMB)])
 cases["hostile-path-parameter"] = (
     req("POST", "/saml;jsessionid=0A1B", "signin.aws.amazon.com",
         body=form([("SAMLResponse", saml([f"{ROLE_A},{PROV_A}"]))]), ctype=FORM),
@@ -427,12 +432,12 @@ cases["hostile-json-number-exponent"] = (
     req("POST", "/sessions/5d0e1f2a/v1/switchrole", "signin.aws.amazon.com",
         body='{"roleName":"Dev","accountId":"%s","accountId":4.44455556666e11}' % A,
         ctype="application/json"),
-    [att("switch-role", account=A, role="Dev"), att("switch-role", account=B, role="Dev")])
+    [att("switch-role", account=A, role="Dev", **AMB), att("switch-role", account=B, role="Dev", **AMB)])
 cases["hostile-json-number-fraction"] = (
     req("POST", "/sessions/5d0e1f2a/v1/switchrole", "signin.aws.amazon.com",
         body='{"roleName":"Dev","accountId":"%s","accountId":444455556666.4}' % A,
         ctype="application/json"),
-    [att("switch-role", account=A, role="Dev"),
+    [att("switch-role", account=A, role="Dev", **AMB),
      att("switch-role", alias="444455556666.4", role="Dev", parse_error=True),
      att("switch-role", parse_error=True)])
 # Values outside AWS's syntax for their field (fullwidth digits, a role name cut by a NUL or
@@ -654,6 +659,63 @@ cases["hostile-console-cookie-role-arn"] = (
     req("GET", "/console/home", "us-east-1.console.aws.amazon.com", headers=[
         "Cookie: aws-userInfo=" + user_info(ROLE_A, "acme-prod", "Admin")]),
     [att("console-session", "post-auth", parse_error=True)])
+
+# --- session 9 review: a sign-in field given several different values is ambiguous -------------
+# AWS reads one of them (the first, the last, all joined with ',' as Spring binds a repeat to a
+# String; the query's or the body's), which one is not documented: every reading is recorded and
+# the request is denied as ambiguous-identity, even when each reading alone would be allowed.
+# The same value twice is one reading.
+KEY_A, KEY_B = "ASIABTX3GSDSQAJDIVTY", "ASIAGO645SY5AAJDIVTY"  # access keys of A and B
+cases["hostile-query-and-body-agree"] = (
+    req("POST", f"/switchrole?account={A}&roleName=Admin", "signin.aws.amazon.com",
+        body=form([("account", A), ("roleName", "Admin")]), ctype=FORM),
+    [att("switch-role", account=A, role="Admin")])
+cases["hostile-switchrole-role-twice"] = (
+    req("POST", f"/switchrole?account={A}&roleName=Admin", "signin.aws.amazon.com",
+        body=form([("account", A), ("roleName", "Dev")]), ctype=FORM),
+    [att("switch-role", account=A, role="Admin", **AMB),
+     att("switch-role", account=A, role="Dev", **AMB)])
+cases["hostile-switchrole-json-nested-account"] = (
+    req("POST", "/sessions/5d0e1f2a/v1/switchrole", "signin.aws.amazon.com",
+        body='{"accountId":"%s","roleName":"Dev","options":{"accountId":"%s"}}' % (A, B),
+        ctype="application/json"),
+    [att("switch-role", account=A, role="Dev", **AMB), att("switch-role", account=B, role="Dev", **AMB)])
+cases["hostile-broker-two-session-ids"] = (
+    req("GET", "/federation?Action=getSigninToken&Session=" + urllib.parse.quote(
+        '{"sessionId":"%s","sessionKey":"k","sessionToken":"t","sessionId":"%s"}' % (KEY_A, KEY_B),
+        safe=""), "signin.aws.amazon.com"),
+    [att("custom-broker", account=A, **AMB), att("custom-broker", account=B, **AMB)])
+cases["hostile-broker-action-twice"] = (
+    req("GET", "/federation?Action=login&SigninToken=VCQgs5qZZt3Q6fn8Tr5EXAMPLE&Action="
+        "getSigninToken&Session=" + urllib.parse.quote(json.dumps({"sessionId": KEY_A}), safe=""),
+        "signin.aws.amazon.com"),
+    [att("custom-broker", account=A, **AMB), att("custom-broker", **AMB)])
+cases["hostile-saml-role-index-twice"] = (
+    req("POST", "/saml", "signin.aws.amazon.com", body=form([
+        ("SAMLResponse", saml([f"{ROLE_A},{PROV_A}", f"{ROLE_B},{PROV_B}"])),
+        ("roleIndex", ROLE_A), ("roleIndex", ROLE_B)]), ctype=FORM),
+    [att("saml", account=A, role="Admin", user="alice@example.com", **AMB),
+     att("saml", account=B, role="AWSReservedSSO_ReadOnly_0123456789abcdef",
+         permission_set="ReadOnly", user="alice@example.com", **AMB)])
+cases["hostile-portal-credentials-account-repeated"] = (
+    req("GET", f"/federation/credentials?account_id={A}&role_name=ReadOnly&account%5Fid=%34"
+        f"{B[1:]}", "portal.sso.us-east-1.amazonaws.com",
+        headers=["x-amz-sso_bearer_token: aoaAAAAAGc0ZXhhbXBsZS10b2tlbi1mb3ItdGVzdHM"]),
+    [att("identity-center", account=A, role="ReadOnly", permission_set="ReadOnly", **AMB),
+     att("identity-center", account=B, role="ReadOnly", permission_set="ReadOnly", **AMB)])
+cases["hostile-iam-user-username-twice"] = (
+    req("POST", "/authenticate", f"{A}.signin.aws.amazon.com",
+        body=form([("username", "bob"), ("password", "hunter2"), ("username", "eve")]),
+        ctype=FORM),
+    [att("iam-user", account=A, **AMB), att("iam-user", account=A, user="bob", **AMB),
+     att("iam-user", account=A, user="eve", **AMB)])
+cases["hostile-device-authorization-two-start-urls"] = (
+    req("POST", "/device_authorization", "oidc.us-east-1.amazonaws.com",
+        body='{"clientId":"c","clientSecret":"s","startUrl":"https://acme.awsapps.com/start",'
+             '"startUrl":"https://d-9999999999.awsapps.com/start"}',
+        ctype="application/x-amz-json-1.1"),
+    [att("identity-center-portal", idc_instance="acme", **AMB),
+     att("identity-center-portal", idc_instance="d-9999999999", **AMB)])
 
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:

@@ -19,6 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (attempts.size() > opt.max_attempts) std::abort();
     for (auto& a : attempts) {
         if (a.source.empty()) std::abort();
+        // Ambiguous is a kind of unreadable: never an attempt judged on its reading.
+        if (a.ambiguous_identity && a.parse_error.empty()) std::abort();
         if (a.flow == consolegate::core::sign_in_flow::ams_change && a.change_type.empty() &&
             a.parse_error.empty()) {
             std::abort();

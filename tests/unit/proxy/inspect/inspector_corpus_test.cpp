@@ -43,18 +43,21 @@ std::string canonical(const core::sign_in_attempt& a) {
            "|role=" + a.role_name + "|ps=" + a.permission_set + "|user=" + a.user +
            "|ct=" + a.change_type + "|idc=" + a.idc_instance +
            "|partition=" + std::string(core::to_string(a.aws_partition)) +
-           "|error=" + (a.parse_error.empty() ? "no" : "yes");
+           "|error=" + (a.parse_error.empty() ? "no" : "yes") +
+           "|ambiguous=" + (a.ambiguous_identity ? "yes" : "no");
 }
 
 std::string canonical(const boost::json::object& o) {
     auto* pe = o.if_contains("parse_error");
     bool err = pe && pe->is_bool() && pe->get_bool();
+    auto* amb = o.if_contains("ambiguous");
+    bool ambiguous = amb && amb->is_bool() && amb->get_bool();
     return field(o, "flow") + "|" + field(o, "phase") + "|acct=" + field(o, "account") +
            "|alias=" + field(o, "alias") + "|role=" + field(o, "role") +
            "|ps=" + field(o, "permission_set") + "|user=" + field(o, "user") +
            "|ct=" + field(o, "change_type") + "|idc=" + field(o, "idc_instance") +
            "|partition=" + (o.contains("partition") ? field(o, "partition") : "aws") +
-           "|error=" + (err ? "yes" : "no");
+           "|error=" + (err ? "yes" : "no") + "|ambiguous=" + (ambiguous ? "yes" : "no");
 }
 
 class inspector_corpus : public testing::TestWithParam<std::string> {};

@@ -755,3 +755,73 @@ TEST(inspector_readings, a_semicolon_in_a_sign_in_form_body_is_refused) {
                          {});
     EXPECT_FALSE(refused(a));
 }
+
+// One sign-in field with several different values (query and body, a repeat under a spelling
+// name_is reads as the field, a JSON key given twice or nested, two sessionIds in a broker's
+// Session, two startUrls): AWS reads one of them, which one is not documented (Spring binds a
+// repeat to a String as "A,B"), so every reading is kept and denied as ambiguous-identity.
+// Before, each reading was judged alone, and a request naming two allowed accounts, or an
+// allowed account under two roles, was let through on whichever AWS picked.
+TEST(inspector_readings, a_field_given_several_different_values_is_ambiguous) {
+    struct shape {
+        const char* method;
+        const char* host;
+        const char* target;
+        const char* body;
+    };
+    const char* signin = "signin.aws.amazon.com";
+    const char* idc = "portal.sso.us-east-1.amazonaws.com";
+    for (
+        auto s : {
+            shape{"POST", signin, "/switchrole?account=111122223333&roleName=Admin",
+                  "account=444455556666&roleName=Admin"},
+            shape{"POST", signin, "/switchrole?account=111122223333&roleName=Admin",
+                  "account=111122223333&roleName=Dev"},
+            shape{"POST", signin, "/authenticate", "account=111122223333&account=acme-prod"},
+            shape{"POST", signin, "/authenticate", "account=111122223333&ACCOUNT=444455556666"},
+            shape{"POST", "111122223333.signin.aws.amazon.com", "/authenticate",
+                  "username=bob&username=eve"},
+            shape{"POST", signin, "/sessions/5d/v1/switchrole",
+                  R"({"accountId":"111122223333","roleName":"Dev","x":{"accountId":"4"}})"},
+            shape{"POST", signin, "/sessions/5d/v1/switchrole",
+                  R"({"accountId":"111122223333","roleName":"Dev","\u0061ccountId":"5"})"},
+            shape{"GET", idc,
+                  "/federation/credentials?account_id=111122223333&role_name=A&"
+                  "role_name=B",
+                  ""},
+            shape{"GET", signin,
+                  "/federation?Action=getSigninToken&Session=%7B%22sessionId%22"
+                  "%3A%22ASIABTX3GSDSQAJDIVTY%22%2C%22sessionId%22%3A%22ASIAGO645SY5AAJDIVTY%22"
+                  "%7D",
+                  ""},
+            shape{"GET", signin,
+                  "/federation?Action=login&SigninToken=t&Action=getSigninToken&"
+                  "Session=%7B%22sessionId%22%3A%22ASIABTX3GSDSQAJDIVTY%22%7D",
+                  ""},
+            shape{
+                "POST", "oidc.us-east-1.amazonaws.com", "/device_authorization",
+                R"({"startUrl":"https://a.awsapps.com/start","startUrl":"https://b.awsapps.com/start"})"},
+        }) {
+        SCOPED_TRACE(std::string(s.target) + " " + s.body);
+        auto a = ci::inspect(request(s.method, s.host, s.target, s.body), {});
+        ASSERT_FALSE(a.empty());
+        for (const auto& x : a) {
+            EXPECT_TRUE(x.ambiguous_identity) << x.source;
+            EXPECT_FALSE(x.parse_error.empty()) << x.source;
+        }
+    }
+    // The same value twice is one reading; different fields are each judged as before.
+    for (auto s : {
+             shape{"POST", signin, "/switchrole?account=111122223333&roleName=Admin",
+                   "account=111122223333&roleName=Admin"},
+             shape{"POST", signin, "/authenticate", "account=111122223333&account=+111122223333"},
+             shape{"POST", signin, "/switchrole",
+                   "account=111122223333&roleName=Admin&roleArn=arn%3Aaws%3Aiam%3A%3A111122223333"
+                   "%3Arole%2FAdmin"},
+         }) {
+        SCOPED_TRACE(std::string(s.target) + " " + s.body);
+        auto a = ci::inspect(request(s.method, s.host, s.target, s.body), {});
+        ASSERT_FALSE(a.empty());
+        EXPECT_FALSE(refused(a));
+    }
+}
