@@ -236,13 +236,13 @@ std::string parse_alias(std::string_view s, std::string& out) {
     for (char c : s) a += lower(c);
     const std::string rule =
         " (an account alias is 3..63 of a-z, 0-9 and '-', not starting or "
-        "ending with '-')";
+        "ending with '-', never two '-' in a row)";
     if (a.size() < 3 || a.size() > 63) return "alias " + quoted(s) + " has the wrong length" + rule;
     for (char c : a) {
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
             return "alias " + quoted(s) + " contains an invalid character" + rule;
     }
-    if (a.front() == '-' || a.back() == '-') return "alias " + quoted(s) + " is invalid" + rule;
+    if (!is_account_alias(a)) return "alias " + quoted(s) + " is invalid" + rule;
     if (account_id::parse(a)) return "alias " + quoted(s) + " looks like an account ID" + rule;
     out = std::move(a);
     return {};

@@ -27,7 +27,8 @@ std::string quoted(std::string_view s);
 std::string check_glob(std::string_view s);
 // An aws:PrincipalOrgPaths value: o-…/ then r-…/ then ou-…/ segments; ends with "/" or "/*".
 std::string check_ou_path(std::string_view s);
-// An account alias (IAM: 3..63 of [a-z0-9-], no leading/trailing '-'); lowercased.
+// An account alias (core::is_account_alias: IAM's 3..63 of [a-z0-9-], no leading, trailing or
+// doubled '-'); lowercased.
 std::string parse_alias(std::string_view s, std::string& out);
 // An environment variable name: [A-Za-z_][A-Za-z0-9_]*.
 std::string check_env_name(std::string_view s);

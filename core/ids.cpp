@@ -67,4 +67,12 @@ bool is_ou_id(std::string_view s) noexcept {
     return all_lower_alnum(s.substr(0, dash), 4, 32) && all_lower_alnum(s.substr(dash + 1), 8, 32);
 }
 
+bool is_account_alias(std::string_view s) noexcept {
+    if (s.size() < 3 || s.size() > 63 || s.front() == '-' || s.back() == '-') return false;
+    if (s.find("--") != std::string_view::npos) return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
+}
+
 }  // namespace consolegate::core

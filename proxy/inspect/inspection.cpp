@@ -17,13 +17,6 @@ bool iam_name(std::string_view s, std::size_t min, std::size_t max) noexcept {
            });
 }
 
-bool alias_syntax(std::string_view s) noexcept {
-    return !s.empty() && s.size() <= 63 && std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '-';
-    });
-}
-
 bool printable_ascii(std::string_view s) noexcept {
     return std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
@@ -345,9 +338,12 @@ void inspection::set_account(sign_in_attempt& a, std::string_view value) const {
         return;
     }
     a.alias = detail::lower(value);
-    if (!alias_syntax(a.alias)) {
-        // Fullwidth or Arabic-Indic digits, a NUL, inner spaces, an ARN: AWS may read an account
-        // in it (Java's Long.parseLong takes digits of any script; trim() drops NUL) or refuse it.
+    if (!core::is_account_alias(a.alias)) {
+        // Fullwidth or Arabic-Indic digits, a NUL, inner spaces, an ARN, a sign (the JSON number
+        // -111122223333, "+111122223333"), a leading, trailing or doubled '-', under 3 characters:
+        // no alias IAM allows, so AWS may read an account in it (Java's Long.parseLong takes a
+        // sign and digits of any script; trim() drops NUL) or refuse it. Before, the lenient
+        // syntax here took "-111122223333" for an alias nobody listed.
         if (a.parse_error.empty()) {
             a.parse_error =
                 "account is neither a 12-digit account ID nor an account alias: "

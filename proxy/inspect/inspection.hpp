@@ -68,9 +68,6 @@ std::string host_of(std::string_view value);
 // (RoleName, UserName: [\w+=,.@-]{1,64}), SSO Admin CreatePermissionSet (Name: 1-32 of the same),
 // STS RoleSessionName (2-64 of the same).
 bool iam_name(std::string_view s, std::size_t min, std::size_t max) noexcept;
-// An account alias as the sign-in page takes it (IAM CreateAccountAlias: [a-z0-9-], at most 63;
-// the page lowercases what is typed).
-bool alias_syntax(std::string_view s) noexcept;
 // Printable ASCII only (U+0021..U+007E): what an ARN or an IAM path may hold.
 bool printable_ascii(std::string_view s) noexcept;
 

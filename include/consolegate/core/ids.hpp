@@ -39,6 +39,11 @@ bool is_org_id(std::string_view s) noexcept;
 bool is_root_id(std::string_view s) noexcept;
 bool is_ou_id(std::string_view s) noexcept;
 
+// An account alias as IAM allows one (CreateAccountAlias: 3-63 characters,
+// ^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$: lowercase letters, digits, and single dashes that
+// neither start nor end it). Case-sensitive: lowercase first where a reader folds case.
+bool is_account_alias(std::string_view s) noexcept;
+
 }  // namespace consolegate::core
 
 template <>

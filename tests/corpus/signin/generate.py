@@ -717,6 +717,17 @@ cases["hostile-device-authorization-two-start-urls"] = (
     [att("identity-center-portal", idc_instance="acme", **AMB),
      att("identity-center-portal", idc_instance="d-9999999999", **AMB)])
 
+# An account no alias IAM allows can name (a sign: the JSON number -444455556666; a doubled '-'):
+# AWS may read the digits (Long.parseLong takes the sign) or refuse it; unparsable, never an
+# unknown alias.
+cases["hostile-account-json-negative-number"] = (
+    req("POST", "/sessions/5d0e1f2a/v1/switchrole", "signin.aws.amazon.com",
+        body='{"accountId":-%s,"roleName":"Dev"}' % B, ctype="application/json"),
+    [att("switch-role", alias="-" + B, role="Dev", parse_error=True)])
+cases["hostile-account-alias-double-dash"] = (
+    req("GET", "/switchrole?account=acme--prod&roleName=Admin", "signin.aws.amazon.com"),
+    [att("switch-role", alias="acme--prod", role="Admin", parse_error=True)])
+
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:
         f.write(text)

@@ -165,6 +165,7 @@ TEST(config_values, aliases_and_env_names) {
     EXPECT_EQ(a, "acme-prod");
     EXPECT_NE(parse_alias("ab", a), "");
     EXPECT_NE(parse_alias("-acme", a), "");
+    EXPECT_NE(parse_alias("acme--prod", a), "");
     EXPECT_NE(parse_alias("acme_prod", a), "");
     EXPECT_NE(parse_alias("123456789012", a).find("looks like an account ID"), std::string::npos);
     EXPECT_EQ(check_env_name("TEAM_AWS_ACCESS_KEY_ID"), "");

@@ -20,6 +20,19 @@ TEST(account_id, rejects_wrong_lengths_and_characters) {
     EXPECT_FALSE(cc::account_id::from_number(1'000'000'000'000ULL));
 }
 
+// IAM CreateAccountAlias: 3-63 of [a-z0-9-], no '-' at either end, never two in a row.
+TEST(account_alias, is_what_iam_allows) {
+    for (const char* ok : {"abc", "acme-prod", "1234-5678-9012", "a1-b2-c3",
+                           "a23456789012345678901234567890123456789012345678901234567890123"}) {
+        EXPECT_TRUE(cc::is_account_alias(ok)) << ok;
+    }
+    for (const char* bad :
+         {"", "ab", "-acme", "acme-", "acme--prod", "-111122223333", "Acme", "acme_prod",
+          "acme prod", "a234567890123456789012345678901234567890123456789012345678901234"}) {
+        EXPECT_FALSE(cc::is_account_alias(bad)) << bad;
+    }
+}
+
 TEST(org_ids, shapes) {
     EXPECT_TRUE(cc::is_org_id("o-a1b2c3d4e5"));
     EXPECT_FALSE(cc::is_org_id("o-a1b2c3d4e"));   // 9 chars

@@ -513,7 +513,8 @@ TEST(inspector_readings, field_names_are_read_as_every_lenient_reader_reads_them
 // Long.parseLong reads "１１１１…" and Arabic-Indic digits) or cut it at a NUL. Such a value is
 // refused with a reason; before, "Admin\0" or "Ａdmin" passed a rule that denies the role Admin,
 // "alice smith" a rule on the user alice, and fullwidth digits were an alias nobody listed.
-// Fields: account (12 digits, 1234-5678-9012, or an alias: [a-z0-9-], at most 63), IAM role name
+// Fields: account (12 digits, 1234-5678-9012, or an alias as IAM allows one: 3-63 of [a-z0-9-],
+// no '-' at either end nor two in a row; before, "-444455556666" was an alias), IAM role name
 // ([\w+=,.@-], 1-64, a path of printable ASCII), permission set name ([\w+=,.@-], 1-32), IAM user
 // name ([\w+=,.@-], 1-64), SAML RoleSessionName ([\w+=,.@-], 2-64); and a role value that is an
 // ARN but not a role's.
@@ -553,6 +554,15 @@ TEST(inspector_readings, values_outside_aws_syntax_are_refused) {
              shape{"POST", signin, "/authenticate", "account=444455556666%00&username=bob"},
              shape{"POST", signin, "/authenticate", "account=444455556666%0B&username=bob"},
              shape{"POST", signin, "/authenticate", "account=4444+5555+6666&username=bob"},
+             // No alias IAM allows: a sign (a negative JSON number), a leading, trailing or
+             // doubled '-', under three characters.
+             shape{"POST", signin, "/sessions/5d/v1/switchrole",
+                   R"({"accountId":-444455556666,"roleName":"Admin"})"},
+             shape{"POST", signin, "/authenticate", "account=%2B444455556666&username=bob"},
+             shape{"POST", signin, "/authenticate", "account=-acme-prod&username=bob"},
+             shape{"POST", signin, "/authenticate", "account=acme-prod-&username=bob"},
+             shape{"POST", signin, "/authenticate", "account=acme--prod&username=bob"},
+             shape{"POST", signin, "/authenticate", "account=ab&username=bob"},
              shape{"POST", signin, "/authenticate", "account=acme-prod&username=bob%00"},
              shape{"POST", signin, "/authenticate", "account=acme-prod&username=b%C5%BFob"},
              shape{"GET", idc, "/federation/console?account_id=111122223333&role_name=Admin%00",
@@ -782,9 +792,9 @@ TEST(inspector_readings, a_field_given_several_different_values_is_ambiguous) {
             shape{"POST", "111122223333.signin.aws.amazon.com", "/authenticate",
                   "username=bob&username=eve"},
             shape{"POST", signin, "/sessions/5d/v1/switchrole",
-                  R"({"accountId":"111122223333","roleName":"Dev","x":{"accountId":"4"}})"},
+                  R"({"accountId":"111122223333","roleName":"Dev","x":{"accountId":"acme"}})"},
             shape{"POST", signin, "/sessions/5d/v1/switchrole",
-                  R"({"accountId":"111122223333","roleName":"Dev","\u0061ccountId":"5"})"},
+                  R"({"accountId":"111122223333","roleName":"Dev","\u0061ccountId":"acme"})"},
             shape{"GET", idc,
                   "/federation/credentials?account_id=111122223333&role_name=A&"
                   "role_name=B",
