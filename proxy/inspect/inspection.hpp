@@ -117,7 +117,14 @@ class inspection {
     bool aws_host() const { return at_signin_address_ || under(host_, site_domain_of(host_)); }
     bool last_seg(std::string_view s) const { return !segs_.empty() && segs_.back() == s; }
     bool first_seg(std::string_view s) const { return !segs_.empty() && segs_.front() == s; }
-    bool is_post() const { return iequals(req_.method, "POST"); }
+    // A request that submits something to its endpoint: POST, PUT or PATCH, or any method with a
+    // body. The endpoints' "names nothing" refusals apply to each: a body is read whatever the
+    // method (a server may take PUT's form fields as POST's), so a PUT to /saml whose field
+    // this inspector could not find was forwarded as no sign-in while a POST was refused.
+    bool submits() const {
+        return iequals(req_.method, "POST") || iequals(req_.method, "PUT") ||
+               iequals(req_.method, "PATCH") || !req_.body.empty() || req_.body_truncated;
+    }
     static bool aws_name(std::string_view h) { return core::partition_of_host(h).has_value(); }
     bool has_param(std::initializer_list<std::string_view> names) const {
         return std::any_of(params_.begin(), params_.end(), [&](const param& p) {

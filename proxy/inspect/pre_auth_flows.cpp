@@ -43,7 +43,7 @@ void inspection::iam_user_form() {
     auto users = values({"username"}, &usrc);
     bool authenticate = last_seg("authenticate");
     if (accounts.empty()) {
-        if (!authenticate || !is_post()) return;
+        if (!authenticate || !submits()) return;
         // The host's label names the account only under the sign-in domain itself, never on a
         // regional sign-in name (signin.us-east-1.amazonaws.com has no account label).
         auto domain = signin_domain_of(host_);
@@ -98,7 +98,7 @@ void inspection::saml() {
     auto responses = values({"SAMLResponse"}, &rsrc);
     auto chosen = values({"roleIndex"}, nullptr);
     if (responses.empty() && chosen.empty()) {
-        if (is_post()) {
+        if (submits()) {
             fail(sign_in_flow::saml, auth_phase::pre_auth, "form:SAMLResponse",
                  "SAML sign-in post carries no SAMLResponse");
         }
@@ -244,6 +244,10 @@ void inspection::custom_broker() {
         // The sign-in token is opaque: the account is known after sign-in (aws-userInfo).
         out_.push_back(
             base(sign_in_flow::custom_broker, auth_phase::pre_auth, "query:SigninToken"));
+    } else if (!get_token && submits()) {
+        // As a post to /saml without SAMLResponse: what AWS reads in it is unknown.
+        fail(sign_in_flow::custom_broker, auth_phase::pre_auth, "query:Action",
+             "federation request names neither a Session nor a SigninToken");
     }
 }
 
@@ -254,7 +258,7 @@ void inspection::switch_role() {
     // Multi-session switch role posts the role's ARN as roleArn.
     auto roles = values({"roleName", "role_name", "role", "roleArn", "role_arn"}, &src);
     if (accounts.empty() && roles.empty()) {
-        if (is_post()) {
+        if (submits()) {
             fail(sign_in_flow::switch_role, auth_phase::pre_auth, "form:account",
                  "switch role names no account");
         }

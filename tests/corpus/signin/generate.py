@@ -728,6 +728,21 @@ cases["hostile-account-alias-double-dash"] = (
     req("GET", "/switchrole?account=acme--prod&roleName=Admin", "signin.aws.amazon.com"),
     [att("switch-role", alias="acme--prod", role="Admin", parse_error=True)])
 
+# A submission naming nothing the endpoint's reader finds is refused whatever its method, as a
+# POST is (a server may read a PUT's form fields as a POST's). (A CORS preflight without a body
+# names nothing and is not refused: unit-tested, since the corpus's live origin answers no OPTIONS.)
+cases["hostile-put-saml-without-response"] = (
+    req("PUT", "/saml", "signin.aws.amazon.com", body=form([("RelayState", "x")]), ctype=FORM),
+    [att("saml", parse_error=True)])
+cases["hostile-patch-switchrole-without-account"] = (
+    req("PATCH", "/switchrole", "signin.aws.amazon.com", body=form([("displayName", "x")]),
+        ctype=FORM),
+    [att("switch-role", parse_error=True)])
+cases["hostile-federation-post-naming-nothing"] = (
+    req("POST", "/federation", "signin.aws.amazon.com", body=form([("Actio", "getSigninToken")]),
+        ctype=FORM),
+    [att("custom-broker", parse_error=True)])
+
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:
         f.write(text)

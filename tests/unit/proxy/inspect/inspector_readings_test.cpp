@@ -700,6 +700,37 @@ TEST(inspector_readings, bodies_are_read_whatever_the_method) {
     }
 }
 
+// A submission the endpoint's reader finds nothing in is refused whatever its method: a PUT or
+// PATCH, or any method with a body (a server may read their form fields as a POST's), as a POST
+// is. Before, only POST was: "PUT /saml" with a field this inspector could not find was forwarded
+// as no sign-in. A GET, HEAD or OPTIONS without a body (a page load, a CORS preflight) is not.
+TEST(inspector_readings, a_submission_naming_nothing_is_refused_whatever_the_method) {
+    struct shape {
+        const char* target;
+        const char* body;
+    };
+    for (const char* method : {"POST", "PUT", "PATCH", "DELETE", "GET", "OPTIONS", "FOO"}) {
+        for (auto s : {shape{"/authenticate", "username=bob"}, shape{"/saml", "RelayState=x"},
+                       shape{"/switchrole", "displayName=x"}, shape{"/federation", "x=1"}}) {
+            SCOPED_TRACE(std::string(method) + " " + s.target);
+            auto a = ci::inspect(request(method, "signin.aws.amazon.com", s.target, s.body), {});
+            EXPECT_TRUE(refused(a));
+        }
+    }
+    for (const char* method : {"PUT", "PATCH"}) {
+        for (const char* target : {"/authenticate", "/saml", "/switchrole", "/federation"}) {
+            SCOPED_TRACE(std::string(method) + " " + target);
+            EXPECT_TRUE(refused(ci::inspect(request(method, "signin.aws.amazon.com", target), {})));
+        }
+    }
+    for (const char* method : {"GET", "HEAD", "OPTIONS"}) {
+        for (const char* target : {"/authenticate", "/saml", "/switchrole", "/federation"}) {
+            SCOPED_TRACE(std::string(method) + " " + target);
+            EXPECT_TRUE(ci::inspect(request(method, "signin.aws.amazon.com", target), {}).empty());
+        }
+    }
+}
+
 // On the access portal's API host, a path a lenient router takes for /federation/console or
 // /federation/credentials (a NUL or white space it trims, a fullwidth or case-mapped letter, an
 // extension Spring's suffix matching drops, a version prefix) is judged as the portal's
