@@ -128,10 +128,46 @@ int next_folded(std::string_view& s) noexcept {
     return out;
 }
 
+// What some reader trims off a name, wherever it stands at either end: every byte up to U+0020
+// (Java's String.trim(), NUL and the C0 controls included), Unicode white space (.NET's
+// String.Trim(), Python's str.strip(), JavaScript's trim(): NEL, NBSP, U+1680, U+2000..U+200A,
+// U+2028, U+2029, U+202F, U+205F, U+3000), JavaScript's U+FEFF, and what older .NET trimmed too
+// (U+180E, U+200B).
+std::string_view wide_trim(std::string_view s) noexcept {
+    static constexpr std::string_view spaces[] = {
+        "\xC2\x85",     "\xC2\xA0",     "\xE1\x9A\x80", "\xE1\xA0\x8E", "\xE2\x80\x80",
+        "\xE2\x80\x81", "\xE2\x80\x82", "\xE2\x80\x83", "\xE2\x80\x84", "\xE2\x80\x85",
+        "\xE2\x80\x86", "\xE2\x80\x87", "\xE2\x80\x88", "\xE2\x80\x89", "\xE2\x80\x8A",
+        "\xE2\x80\x8B", "\xE2\x80\xA8", "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F",
+        "\xE3\x80\x80", "\xEF\xBB\xBF"};
+    auto low = [](char c) { return static_cast<unsigned char>(c) <= 0x20; };
+    for (bool more = true; more && !s.empty();) {
+        more = false;
+        if (low(s.front())) {
+            s.remove_prefix(1);
+            more = true;
+        } else if (low(s.back())) {
+            s.remove_suffix(1);
+            more = true;
+        }
+        for (auto sp : spaces) {
+            if (s.starts_with(sp)) {
+                s.remove_prefix(sp.size());
+                more = true;
+            }
+            if (s.ends_with(sp)) {
+                s.remove_suffix(sp.size());
+                more = true;
+            }
+        }
+    }
+    return s;
+}
+
 }  // namespace
 
 bool name_is(std::string_view name, std::string_view wanted) noexcept {
-    auto n = trim(name);
+    auto n = wide_trim(name);
     for (char w : wanted) {
         if (n.empty()) return false;
         int c = next_folded(n);
@@ -140,10 +176,15 @@ bool name_is(std::string_view name, std::string_view wanted) noexcept {
         if (w == '_' && (c == ' ' || c == '.')) continue;
         return false;
     }
-    n = trim(n);
-    if (n.empty()) return true;
     // What follows the field's name ends it for some reader: a NUL for a C-string reader, '['
-    // for the array and index syntax of qs, Rack and PHP ("account[]", "account[0]").
+    // for the array and index syntax of qs, Rack and PHP ("account[]", "account[0]"), or what a
+    // trimming reader drops.
+    if (auto rest = n; !rest.empty()) {
+        int next = next_folded(rest);
+        if (next == 0 || next == '[') return true;
+    }
+    n = wide_trim(n);
+    if (n.empty()) return true;
     int next = next_folded(n);
     return next == 0 || next == '[';
 }

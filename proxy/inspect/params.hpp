@@ -35,9 +35,11 @@ std::string_view trim(std::string_view s) noexcept;
 
 // Whether a parameter (or JSON member) name is `wanted` to some server, as every reader of the
 // inspector compares names, so a second spelling gives more attempts, never fewer: ASCII
-// case-insensitive and without surrounding white space ("account " is `account` to a server that
-// trims); decoded a second time, overlong UTF-8, fullwidth and Unicode case-mapped letters read
-// as their ASCII letter; '.' or ' ' for '_'; and ended by a NUL or an array suffix
+// case-insensitive and without what any reader's trim drops at either end ("account " is
+// `account` to a server that trims; so are "account\v" to Java's trim(), which drops every
+// character up to U+0020, and "account\u00A0" or "\uFEFFaccount" to .NET's, Python's or
+// JavaScript's); decoded a second time, overlong UTF-8, fullwidth and Unicode case-mapped letters
+// read as their ASCII letter; '.' or ' ' for '_'; and ended by a NUL or an array suffix
 // ("account[]", "account[0]", "account\0x" are `account`).
 bool name_is(std::string_view name, std::string_view wanted) noexcept;
 // An attempt's source for a parameter: "<where>:<name>", the name trimmed.

@@ -743,6 +743,14 @@ cases["hostile-federation-post-naming-nothing"] = (
         ctype=FORM),
     [att("custom-broker", parse_error=True)])
 
+# A name behind what a trimming reader drops (Java's trim(): every character up to U+0020; .NET,
+# Python, JavaScript: Unicode white space, U+FEFF) is that name: here a second account.
+cases["hostile-param-name-trimmed-controls"] = (
+    req("POST", "/switchrole", "signin.aws.amazon.com",
+        body=f"account={A}&roleName=Admin&account%0B={B}&%C2%A0account%E2%80%83={B}", ctype=FORM),
+    [att("switch-role", account=A, role="Admin", **AMB),
+     att("switch-role", account=B, role="Admin", **AMB)])
+
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:
         f.write(text)
