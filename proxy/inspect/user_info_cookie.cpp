@@ -110,7 +110,7 @@ std::vector<std::string_view> cookie_values(const std::vector<std::string_view>&
             header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
             auto eq = pair.find('=');
             if (eq == std::string_view::npos) continue;
-            if (detail::trim(pair.substr(0, eq)) == name) {
+            if (detail::name_is(pair.substr(0, eq), name)) {
                 out.push_back(detail::trim(pair.substr(eq + 1)));
             }
         }

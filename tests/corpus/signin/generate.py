@@ -751,6 +751,15 @@ cases["hostile-param-name-trimmed-controls"] = (
     [att("switch-role", account=A, role="Admin", **AMB),
      att("switch-role", account=B, role="Admin", **AMB)])
 
+# aws-userInfo under a name a lenient server takes for it (another case; Node's `cookie` trims
+# names with JavaScript's trim()): that session is judged too, beside the exact spelling's.
+cases["hostile-console-cookie-name-spellings"] = (
+    req("GET", "/console/home", "us-east-1.console.aws.amazon.com", headers=[
+        f"Cookie: {COOKIE_A}; AWS-USERINFO=" + user_info(f"arn:aws:sts::{B}:assumed-role/Admin/alice",
+                                                          "", "assumed-role/Admin/alice")]),
+    [att("console-session", "post-auth", account=A, alias="acme-prod", role="Admin", user="alice"),
+     att("console-session", "post-auth", account=B, role="Admin", user="alice")])
+
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:
         f.write(text)
