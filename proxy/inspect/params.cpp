@@ -106,6 +106,18 @@ int next_folded(std::string_view& s) noexcept {
     };
     if (c == '%' && s.size() >= 3 && hex_digit(s[1]) >= 0 && hex_digit(s[2]) >= 0) {
         ascii(static_cast<unsigned>(hex_digit(s[1]) * 16 + hex_digit(s[2])), 3);
+    } else if (c == '%' && s.size() >= 6 && (s[1] == 'u' || s[1] == 'U') &&
+               std::all_of(s.begin() + 2, s.begin() + 6,
+                           [](char h) { return hex_digit(h) >= 0; })) {
+        // IIS's and JavaScript unescape()'s %uXXXX (a decoding Boost.URL refuses, so the name
+        // stays raw here): ASCII, or a fullwidth or case-mapped letter, as the byte forms below.
+        unsigned cp = 0;
+        for (int i = 2; i < 6; ++i) cp = cp * 16 + static_cast<unsigned>(hex_digit(s[i]));
+        if (cp >= 0xFF01 && cp <= 0xFF5E) cp = cp - 0xFF01u + 0x21u;
+        if (cp == 0x017F) cp = 's';
+        if (cp == 0x0130 || cp == 0x0131) cp = 'i';
+        if (cp == 0x212A) cp = 'k';
+        ascii(cp, 6);
     } else if (c < 0x80) {
         out = lower_c(static_cast<char>(c));
     } else if ((c == 0xC0 || c == 0xC1) && s.size() >= 2 && continuation(at(1))) {

@@ -760,6 +760,14 @@ cases["hostile-console-cookie-name-spellings"] = (
     [att("console-session", "post-auth", account=A, alias="acme-prod", role="Admin", user="alice"),
      att("console-session", "post-auth", account=B, role="Admin", user="alice")])
 
+# IIS's %uXXXX in a name ("%u0061ccount" is account there): read as that name; the escape is
+# malformed to RFC 3986, so the request is refused for that too.
+cases["hostile-param-name-percent-u"] = (
+    req("GET", f"/switchrole?account={A}&roleName=Admin&%u0061ccount={B}", "signin.aws.amazon.com"),
+    [att("switch-role", account=A, role="Admin", **AMB),
+     att("switch-role", account=B, role="Admin", **AMB),
+     att("switch-role", parse_error=True)])
+
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:
         f.write(text)

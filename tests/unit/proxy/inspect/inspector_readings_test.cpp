@@ -487,6 +487,11 @@ TEST(inspector_readings, field_names_are_read_as_every_lenient_reader_reads_them
                    "account=111122223333&roleName=Admin&%EF%BB%BFaccount=444455556666"},
              shape{"POST", signin, "/authenticate",
                    R"({"account":"111122223333","account\u2028":"444455556666"})"},
+             // IIS's %uXXXX, which Boost.URL refuses to decode (session 9).
+             shape{"POST", signin, "/switchrole",
+                   "account=111122223333&roleName=Admin&%u0061ccount=444455556666"},
+             shape{"POST", signin, "/switchrole",
+                   "account=111122223333&roleName=Admin&%UFF41CCOUNT=444455556666"},
              shape{"POST", signin, "/authenticate",
                    R"({"account":"111122223333","account\u0000":"444455556666"})"},
              shape{"GET", idc,
