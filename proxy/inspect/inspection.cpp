@@ -429,6 +429,27 @@ std::vector<sign_in_attempt> inspection::run() {
         fail(body_flow, auth_phase::pre_auth, "target",
              "request target contains '#': the path could be read two ways");
     }
+    // Headers some servers and frameworks take as the request's target or host (Symfony, Zend
+    // and IIS's URL Rewrite read X-Original-URL and X-Rewrite-URL as the path; many frameworks
+    // take X-Forwarded-Host or X-Host as the host): a browser never sends them, and a server
+    // honouring one reads another endpoint or account label than this inspector judged.
+    if (body_path || aws_host()) {
+        for (std::string_view h : {"x-original-url", "x-rewrite-url"}) {
+            if (!detail::header_values(req_, h).empty()) {
+                fail(body_flow, auth_phase::pre_auth, "header:" + std::string(h),
+                     "a header that names another request target: the request could be read two "
+                     "ways");
+            }
+        }
+        for (std::string_view h : {"x-forwarded-host", "x-host", "x-original-host"}) {
+            for (auto v : detail::header_values(req_, h)) {
+                if (host_of(v.substr(0, v.find(','))) != host_ || v.find(',') != v.npos) {
+                    fail(body_flow, auth_phase::pre_auth, "header:" + std::string(h),
+                         "a header that names another host: the request could be read two ways");
+                }
+            }
+        }
+    }
     if (query_semicolon_ && body_path) {
         fail(body_flow, auth_phase::pre_auth, "query",
              "';' in a sign-in query: the parameters could be read two ways");

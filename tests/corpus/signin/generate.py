@@ -768,6 +768,17 @@ cases["hostile-param-name-percent-u"] = (
      att("switch-role", account=B, role="Admin", **AMB),
      att("switch-role", parse_error=True)])
 
+# A header some servers take as the target (X-Original-URL, X-Rewrite-URL) or the host
+# (X-Forwarded-Host, X-Host, X-Original-Host) on an AWS host: refused, it could be read two ways.
+cases["hostile-x-original-url"] = (
+    req("GET", "/static/app.js", "us-east-1.console.aws.amazon.com",
+        headers=[f"X-Original-URL: /switchrole?account={B}&roleName=Admin"]),
+    [att("iam-user", parse_error=True, host="us-east-1.console.aws.amazon.com")])
+cases["hostile-x-forwarded-host-other-label"] = (
+    req("GET", "/console", f"{A}.signin.aws.amazon.com",
+        headers=[f"X-Forwarded-Host: {B}.signin.aws.amazon.com"]),
+    [att("iam-user", account=A), att("iam-user", parse_error=True)])
+
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:
         f.write(text)

@@ -888,3 +888,42 @@ TEST(inspector_readings, a_field_given_several_different_values_is_ambiguous) {
         EXPECT_FALSE(refused(a));
     }
 }
+
+// A header some servers take as the request's target (X-Original-URL, X-Rewrite-URL: Symfony,
+// Zend, IIS's URL Rewrite) or host (X-Forwarded-Host, X-Host, X-Original-Host) on an AWS or
+// sign-in host: a server honouring it reads another endpoint or account label than the one
+// judged, and a browser never sends one. Refused (session 9; before, a static asset's path with
+// X-Original-URL: /switchrole?account=<other> was no sign-in). The same host is not another.
+TEST(inspector_readings, a_header_naming_another_target_or_host_is_refused) {
+    struct shape {
+        const char* host;
+        const char* target;
+        const char* header;
+        const char* value;
+    };
+    for (auto s : {
+             shape{"us-east-1.console.aws.amazon.com", "/static/app.js", "X-Original-URL",
+                   "/switchrole?account=444455556666&roleName=Admin"},
+             shape{"signin.aws.amazon.com", "/", "x-rewrite-url", "/federation"},
+             shape{"111122223333.signin.aws.amazon.com", "/console", "X-Forwarded-Host",
+                   "444455556666.signin.aws.amazon.com"},
+             shape{"111122223333.signin.aws.amazon.com", "/console", "X-Forwarded-Host",
+                   "111122223333.signin.aws.amazon.com, 444455556666.signin.aws.amazon.com"},
+             shape{"signin.aws.amazon.com", "/switchrole", "X-Host", "evil.example"},
+             shape{"portal.sso.us-east-1.amazonaws.com",
+                   "/federation/credentials?account_id="
+                   "111122223333&role_name=A",
+                   "X-Original-Host", "other.amazonaws.com"},
+         }) {
+        SCOPED_TRACE(std::string(s.header) + ": " + s.value);
+        auto v = request("GET", s.host, s.target);
+        v.headers.emplace_back(s.header, s.value);
+        EXPECT_TRUE(refused(ci::inspect(v, {})));
+    }
+    auto v = request("GET", "111122223333.signin.aws.amazon.com", "/console");
+    v.headers.emplace_back("X-Forwarded-Host", "111122223333.SIGNIN.aws.amazon.com:443");
+    EXPECT_FALSE(refused(ci::inspect(v, {})));
+    v = request("GET", "www.example.com", "/x.js");
+    v.headers.emplace_back("X-Original-URL", "/switchrole");
+    EXPECT_TRUE(ci::inspect(v, {}).empty());
+}
