@@ -102,6 +102,8 @@ void loader::read_dns(const toml::table& t) {
     read_proxy_protocol(s, "tcp_proxy_protocol", d.tcp_proxy_protocol);
     s.get_cidrs("proxy_protocol_from", d.proxy_protocol_from);
     s.get_uint("query_log_sample", d.query_log_sample, 0, 1'000'000'000);
+    // At most a quarter of the 16-bit ID space in flight: forwarder::fresh_id finds a free one.
+    s.get_uint("max_pending_queries", d.max_pending_queries, 1, 16'384);
     if (const toml::node* c = s.take("cache")) {
         if (const auto* ct = c->as_table())
             read_dns_cache(*ct);

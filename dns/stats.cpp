@@ -51,6 +51,10 @@ void write_prometheus(std::string& out, const stats& s) {
     metric(out, "answer_timeouts", c,
            "Forwarded queries answered (stale or SERVFAIL) at a deadline before upstream did.",
            s.answer_timeouts);
+    metric(out, "pending_full", c,
+           "Queries dropped (a TCP connection closed) over max_pending_queries.", s.pending_full);
+    metric(out, "joined", c, "Queries answered by an upstream query another client's asked.",
+           s.joined);
     metric(out, "tcp_accepted", c, "TCP connections accepted.", s.tcp_accepted);
     metric(out, "tcp_rejected", c, "TCP connections refused over max_tcp_connections.",
            s.tcp_rejected);

@@ -147,7 +147,7 @@ std::size_t worker::handle(std::span<const std::uint8_t> in, const client& c, bo
     const auto f = !cfg->cache.serve_stale ? fallback{} : e ? fallback{e} : find_fallback(q, now);
     if (f.e && upstream_down_) return answer_stale_now(f, q, c, tcp, now, out);
     log_query(c, q, "forward");
-    forward(q, c, tcp, out, f.e ? cfg->cache.stale_answer_client_timeout : cfg->answer_timeout);
+    forward(q, c, tcp, f.e ? cfg->cache.stale_answer_client_timeout : cfg->answer_timeout);
     return 0;
 }
 
@@ -197,7 +197,7 @@ std::size_t worker::answer_stale_now(const fallback& f, const query& q, const cl
     const auto n = render_fallback(f, q, tcp, now, out);
     if (!f.e->prefetching) {
         f.e->prefetching = true;
-        forward(q, client{}, false, {}, {});
+        forward(q, client{}, false, {});
     }
     if (n) return n;
     st.servfail.fetch_add(1, std::memory_order_relaxed);
@@ -249,7 +249,7 @@ std::size_t worker::answer_from_cache(const cache::entry& e, const query& q, con
         (e.fresh_until_ms - now) * 10 < std::uint64_t{e.answer.lifetime} * 1000) {
         e.prefetching = true;
         st.prefetches.fetch_add(1, std::memory_order_relaxed);
-        forward(q, client{}, false, {}, {});  // no client: the answer only refreshes the cache
+        forward(q, client{}, false, {});  // no client: the answer only refreshes the cache
     }
     return n;
 }
@@ -296,61 +296,106 @@ std::size_t worker::render(const cached_answer& a, const query& q, std::uint32_t
     return n;
 }
 
-namespace {
+// Sends `q` upstream, or joins the client `c` to the same question asked already; `c` is answered
+// by the upstream answer or, `deadline` after now, by on_deadline (stale or SERVFAIL), whichever
+// comes first. The deadline is real time (asio's steady clock), not time_source: it bounds what a
+// client waits, as c-ares's own timers do.
+void worker::forward(const query& q, const client& c, bool tcp, core::duration deadline) {
+    cache_key key;
+    make_cache_key(q, key);
+    auto it = in_flight_.find(std::string(key.view()));
+    std::shared_ptr<in_flight> f;
+    if (it != in_flight_.end() && it->second->generation == policy_generation_) f = it->second;
+    if (over_pending_bound(q, c, f != nullptr)) return;
+    auto w = std::make_shared<waiter>(io);
+    w->q = q;
+    w->c = c;
+    w->tcp = tcp;
+    // answered once: by reply(), through send_to (a chase goes on with the same answer due)
+    if (c.tcp) c.tcp->expect_answer();
+    if (c.has_peer()) arm(w, deadline, policy_generation_);
+    ++waiting_;
+    if (f) {
+        st.joined.fetch_add(1, std::memory_order_relaxed);
+        f->waiters.push_back(std::move(w));
+        return;
+    }
+    f = std::make_shared<in_flight>();
+    f->key = std::string(key.view());
+    f->generation = policy_generation_;
+    f->waiters.push_back(std::move(w));
+    in_flight_[f->key] = f;  // (one asked under an older policy goes on unjoinable)
+    ask(f, q, nullptr);
+}
 
-// A client waiting on upstream: whichever of the answer and the deadline comes first answers it.
-struct waiting {
-    explicit waiting(boost::asio::io_context& io) : timer(io) {}
-    boost::asio::steady_timer timer;
-    bool answered = false;
-};
+// True when `q` must be dropped: this worker has max_pending_queries questions upstream (a new
+// one), or 16 times as many clients waiting (joining one), as unbound's mesh drops a query over
+// num-queries-per-thread. A TCP connection is closed, as unbound closes it for a dropped query;
+// a prefetch just does not happen.
+bool worker::over_pending_bound(const query& q, const client& c, bool joining) {
+    const std::size_t limit = cfg->max_pending_queries;
+    if (joining ? waiting_ < 16 * limit : asking_ < limit) return false;
+    st.pending_full.fetch_add(1, std::memory_order_relaxed);
+    static log::rate_limit throttle{std::chrono::seconds(10)};
+    if (const auto suppressed = throttle.allow(std::chrono::steady_clock::now())) {
+        log::write(log::level::warn, "dns", "too many queries waiting on upstream, dropping",
+                   {{"max_pending_queries", std::to_string(limit)},
+                    {"questions", std::to_string(asking_)},
+                    {"clients", std::to_string(waiting_)},
+                    {"suppressed", std::to_string(*suppressed)}});
+    }
+    if (c.tcp) c.tcp->close();
+    if (!c.has_peer()) refresh_failed(q);
+    return true;
+}
 
-}  // namespace
-
-// Sends `q` upstream; a client `c` is answered by the upstream answer or, `deadline` after now,
-// by on_deadline (stale or SERVFAIL), whichever comes first. The deadline is real time (asio's
-// steady clock), not time_source: it bounds what a client waits, as c-ares's own timers do.
-void worker::forward(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out,
-                     core::duration deadline, std::shared_ptr<const chase> ch) {
-    std::shared_ptr<waiting> w;
-    const std::uint64_t gen = policy_generation_;
-    // answered once below: by reply(), through send_to (a chase goes on with the same answer due)
-    if (c.tcp && !ch) c.tcp->expect_answer();
-    if (c.has_peer()) {
-        w = std::make_shared<waiting>(io);
-        w->timer.expires_after(deadline);
-        w->timer.async_wait([this, life = std::weak_ptr<int>(life_), w, q, c, tcp,
-                             gen](const boost::system::error_code& ec) {
+void worker::arm(const std::shared_ptr<waiter>& w, core::duration deadline, std::uint64_t gen) {
+    w->timer.expires_after(deadline);
+    w->timer.async_wait(
+        [this, life = std::weak_ptr<int>(life_), w, gen](const boost::system::error_code& ec) {
             if (ec || w->answered || life.expired() || stopped) return;
             w->answered = true;
-            if (gen != policy_generation_ && answered_by_new_policy(q, c)) return;
-            on_deadline(q, c, tcp);
+            if (gen != policy_generation_ && answered_by_new_policy(w->q, w->c)) return;
+            on_deadline(w->q, w->c, w->tcp);
         });
-    }
-    // The handler owns copies of the query and the client: it may run long after this call.
-    const bool sent = upstream_.send(
-        ch ? ch->asked : q, udp_size(), [this, w, q, c, tcp, gen, ch](const net::cares_answer& r) {
-            if (r.status == ARES_EDESTRUCTION) return;  // the worker may be going away
-            const client to = w && w->answered ? client{} : c;
-            if (w) {
-                w->timer.cancel();
-                w->answered = true;
-            }
-            // Asked under a steering policy a reload has replaced: a name now steered, blocked
-            // or the canary gets the gateway's own answer, and upstream's (a negative one, which
-            // the answer normalisation cannot tell from any other) never reaches the cache,
-            // which the reload emptied for this reason.
-            if (gen != policy_generation_ && answered_by_new_policy(q, to)) return;
-            // Answered at the deadline already: the late answer still refreshes the cache.
-            on_upstream(r, q, to, tcp, ch);
-        });
+}
+
+// Asks upstream `asked` for `f` (its question, or the next link of a chase).
+void worker::ask(const std::shared_ptr<in_flight>& f, const query& asked,
+                 std::shared_ptr<const chase> ch) {
+    ++asking_;
+    // The handler owns `f` and the chase: it may run long after this call.
+    const bool sent = upstream_.send(asked, udp_size(), [this, f, ch](const net::cares_answer& r) {
+        if (r.status == ARES_EDESTRUCTION) return;  // the worker may be going away
+        --asking_;
+        on_upstream(r, f, ch);
+    });
     if (!sent) {
-        if (w) {
-            w->answered = true;
-            w->timer.cancel();
-        }
-        fail(q, c, tcp, out);
+        --asking_;
+        fail_all(f);
     }
+}
+
+template <class F>
+void worker::finish(const std::shared_ptr<in_flight>& f, F&& fn) {
+    if (auto it = in_flight_.find(f->key); it != in_flight_.end() && it->second == f) {
+        in_flight_.erase(it);
+    }
+    waiting_ -= std::min(waiting_, f->waiters.size());
+    const auto waiters = std::move(f->waiters);
+    f->waiters.clear();
+    for (const auto& w : waiters) {
+        const client to = w->answered ? client{} : w->c;
+        w->timer.cancel();
+        w->answered = true;
+        fn(w->q, to, w->tcp);
+    }
+}
+
+void worker::fail_all(const std::shared_ptr<in_flight>& f) {
+    finish(f, [this](const query& q, const client& to, bool tcp) {
+        fail(q, to, tcp, std::span<std::uint8_t>(scratch));
+    });
 }
 
 // True when the current policy answers `q` itself (it was forwarded under an older one): `c`,
@@ -369,15 +414,31 @@ void worker::on_deadline(const query& q, const client& c, bool tcp) {
     fail(q, c, tcp, std::span<std::uint8_t>(scratch));
 }
 
-void worker::on_upstream(const net::cares_answer& r, const query& q, const client& c, bool tcp,
+void worker::on_upstream(const net::cares_answer& r, const std::shared_ptr<in_flight>& f,
                          const std::shared_ptr<const chase>& ch) {
+    if (f->waiters.empty()) return;
+    // Asked under a steering policy a reload has replaced: a name now steered, blocked or the
+    // canary gets the gateway's own answer, and upstream's (a negative one, which the answer
+    // normalisation cannot tell from any other) never reaches the cache, which the reload
+    // emptied for this reason. The decision is the name's, the same for every waiter.
+    if (f->generation != policy_generation_) {
+        const auto& first = f->waiters.front();
+        if (answered_by_new_policy(first->q, first->answered ? client{} : first->c)) {
+            first->answered = true;
+            return finish(f, [this](const query& q, const client& to, bool) {
+                answered_by_new_policy(q, to);
+            });
+        }
+        // (Not the policy's: answered below as usual; `f` no longer takes new clients.)
+    }
     auto out = std::span<std::uint8_t>(scratch);
+    const query q = f->waiters.front()->q;  // the first to ask: its question went upstream
     cached_answer a;
     if (r.status != ARES_SUCCESS || r.answer.empty() ||
         !normalize_answer(r.answer, ch ? ch->asked : q, pol_, limits(), a)) {
         st.upstream_errors.fetch_add(1, std::memory_order_relaxed);
         upstream_down_ = true;
-        return fail(q, c, tcp, out);
+        return fail_all(f);
     }
     const std::uint8_t rc = a.wire[3] & 0xf;
     if (rc != rcode::noerror && rc != rcode::nxdomain && rc != rcode::yxdomain) {
@@ -387,7 +448,7 @@ void worker::on_upstream(const net::cares_answer& r, const query& q, const clien
         // client given REFUSED would take the gateway itself for refusing it.
         if (rc != rcode::servfail) st.upstream_errors.fetch_add(1, std::memory_order_relaxed);
         upstream_down_ = true;
-        return fail(q, c, tcp, out);
+        return fail_all(f);
     }
     if (get16(&a.wire[2]) & flag::tc) {
         // Truncated over TCP as well (c-ares asks again over TCP for a truncated UDP answer):
@@ -395,12 +456,12 @@ void worker::on_upstream(const net::cares_answer& r, const query& q, const clien
         // sends the client to TCP for the same again.
         st.upstream_errors.fetch_add(1, std::memory_order_relaxed);
         upstream_down_ = true;
-        return fail(q, c, tcp, out);
+        return fail_all(f);
     }
     upstream_down_ = false;
     if (ch) {
         cached_answer joined;
-        if (!join_chain(ch->head, a, joined)) return fail(q, c, tcp, out);
+        if (!join_chain(ch->head, a, joined)) return fail_all(f);
         a = std::move(joined);
     }
     // A chain upstream left unfinished (an authoritative upstream's CNAME out of its zones) is
@@ -412,7 +473,7 @@ void worker::on_upstream(const net::cares_answer& r, const query& q, const clien
     const auto end = classify_chain(a, q, target);
     if (end == chain_end::too_long ||
         (end == chain_end::unfinished && (ch ? ch->depth : 0) >= max_chase)) {
-        return fail(q, c, tcp, out);
+        return fail_all(f);
     }
     if (end == chain_end::unfinished) {
         text_buffer text;
@@ -424,17 +485,26 @@ void worker::on_upstream(const net::cares_answer& r, const query& q, const clien
             next->asked.qclass = upstream_class(q);
             next->depth = (ch ? ch->depth : 0) + 1;
             next->head = std::move(a);
-            return forward(q, c, tcp, out, cfg->answer_timeout, std::move(next));
+            // Each link has answer_timeout again, as asked anew.
+            for (const auto& w : f->waiters) {
+                if (!w->answered && w->c.has_peer()) arm(w, cfg->answer_timeout, f->generation);
+            }
+            const query asked = next->asked;
+            return ask(f, asked, std::move(next));
         }
     }
     // The TTLs unbound sends: those of the RRsets it holds from earlier answers (the SOA of a
     // zone's negative answers, an alias's target) where it keeps its own copy. A background
     // refresh (no client) renews them, as unbound's prefetch does.
-    if (!a.steered_rewrite) rrsets_.apply(a, now_ms() / 1000, !c.has_peer());
-    if (!strip_dnssec(a, q, a.without_dnssec)) return fail(q, c, tcp, out);
+    if (!a.steered_rewrite) rrsets_.apply(a, now_ms() / 1000, !f->waiters.front()->c.has_peer());
+    if (!strip_dnssec(a, q, a.without_dnssec)) return fail_all(f);
     if (a.steered_rewrite) st.cname_rewritten.fetch_add(1, std::memory_order_relaxed);
-    const auto n = render(a.for_client(q.do_bit), q, 0, std::nullopt, tcp, out);
-    reply(c, {out.data(), n});
+    // Every client waiting gets the answer as it asked (its ID, case, DO, EDNS, transport).
+    finish(f, [&](const query& asked, const client& to, bool tcp) {
+        if (!to.has_peer()) return;  // answered at its deadline: the answer only fills the cache
+        const auto n = render(a.for_client(asked.do_bit), asked, 0, std::nullopt, tcp, out);
+        reply(to, {out.data(), n});
+    });
     store(q, std::move(a));
 }
 
@@ -504,6 +574,11 @@ void worker::apply(std::shared_ptr<const config> c, policy compiled) {
         static_cast<std::int64_t>(answers_.size()) - static_cast<std::int64_t>(before),
         std::memory_order_relaxed);
     if (upstream_changed) {
+        // The queries in flight are abandoned (their clients get their deadlines' answers), so
+        // none may be joined any more.
+        in_flight_.clear();
+        asking_ = 0;
+        waiting_ = 0;
         upstream_.configure(*cfg);
         upstream_down_ = false;  // new upstreams have not failed yet
     }

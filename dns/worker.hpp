@@ -8,12 +8,16 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "answer.hpp"
 #include "cache.hpp"
@@ -82,10 +86,35 @@ class worker {
         query asked;
         int depth = 0;
     };
-    void forward(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out,
-                 core::duration deadline, std::shared_ptr<const chase> ch = nullptr);
-    void on_upstream(const net::cares_answer& r, const query& q, const client& c, bool tcp,
+    // A client waiting on upstream: whichever of the answer and its deadline comes first
+    // answers it. A prefetch waits with no peer and no deadline.
+    struct waiter {
+        explicit waiter(boost::asio::io_context& io) : timer(io) {}
+        query q;  // as this client asked it (ID, case, EDNS)
+        client c;
+        bool tcp = false;
+        boost::asio::steady_timer timer;
+        bool answered = false;
+    };
+    // One question upstream (the cache key's: name, type, class, CD), asked once however many
+    // clients ask it meanwhile, as unbound's mesh joins them; a chase keeps it.
+    struct in_flight {
+        std::string key;
+        std::uint64_t generation = 0;  // policy_generation_ when asked: none join across a reload
+        std::vector<std::shared_ptr<waiter>> waiters;
+    };
+    void forward(const query& q, const client& c, bool tcp, core::duration deadline);
+    bool over_pending_bound(const query& q, const client& c, bool joining);
+    void arm(const std::shared_ptr<waiter>& w, core::duration deadline, std::uint64_t gen);
+    void ask(const std::shared_ptr<in_flight>& f, const query& asked,
+             std::shared_ptr<const chase> ch);
+    void on_upstream(const net::cares_answer& r, const std::shared_ptr<in_flight>& f,
                      const std::shared_ptr<const chase>& ch);
+    // Ends `f`: no longer joinable, and each waiter, through `fn(q, to, tcp)`, answered once
+    // (`to` has no peer for a waiter answered at its deadline already).
+    template <class F>
+    void finish(const std::shared_ptr<in_flight>& f, F&& fn);
+    void fail_all(const std::shared_ptr<in_flight>& f);
     void on_deadline(const query& q, const client& c, bool tcp);
     bool answered_by_new_policy(const query& q, const client& c);
     void fail(const query& q, const client& c, bool tcp, std::span<std::uint8_t> out);
@@ -101,6 +130,9 @@ class worker {
     rrset_ttls rrsets_;  // the TTLs unbound's RRset cache gives fresh answers
     rate_limiter limiter_;
     forwarder upstream_;
+    std::unordered_map<std::string, std::shared_ptr<in_flight>> in_flight_;
+    std::size_t asking_ = 0;   // questions upstream (max_pending_queries)
+    std::size_t waiting_ = 0;  // clients waiting on them (16 × max_pending_queries)
     std::uint64_t query_count_ = 0;
     // RFC 8767 §5: upstream failed (or missed a deadline) and no answer has come back since;
     // queries with a stale entry get it at once while one refresh per entry goes on.

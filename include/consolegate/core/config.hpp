@@ -116,6 +116,10 @@ struct dns_config {
     proxy_protocol_mode tcp_proxy_protocol = proxy_protocol_mode::refused;  // DNS over TCP only
     std::vector<cidr> proxy_protocol_from;  // the load balancers' networks
     std::uint32_t query_log_sample = 0;     // 0 = off; N = log one forwarded query in N
+    // Distinct questions one worker has upstream at once (unbound's num-queries-per-thread);
+    // clients asking one already asked wait on it, at most 16 times as many of them. A query
+    // over either bound is dropped (a TCP connection closed), as unbound drops it.
+    std::uint32_t max_pending_queries = 1024;
     dns_cache_config cache;
 };
 

@@ -32,6 +32,8 @@ struct stats {
     std::atomic<std::uint64_t> upstream_timeouts{0};
     std::atomic<std::uint64_t> upstream_errors{0};
     std::atomic<std::uint64_t> answer_timeouts{0};  // answered before upstream, at a deadline
+    std::atomic<std::uint64_t> pending_full{0};     // dropped over max_pending_queries
+    std::atomic<std::uint64_t> joined{0};           // waited on a question already asked upstream
     std::atomic<std::uint64_t> tcp_accepted{0};
     std::atomic<std::uint64_t> tcp_rejected{0};            // over max_tcp_connections
     std::atomic<std::uint64_t> proxy_protocol_relayed{0};  // client from a PROXY header

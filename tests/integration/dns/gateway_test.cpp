@@ -734,7 +734,10 @@ TEST_F(gateway, stale_answer_at_the_client_timer_then_at_once_until_a_refresh_su
     EXPECT_EQ(first_ttl(r), 30);
     EXPECT_LT(took, 1000ms);
     EXPECT_EQ(gw.counters().stale_served.load(), 2u);
-    EXPECT_EQ(gw.counters().forwarded.load(), forwarded + 1);  // the refresh went on
+    // The refresh waits on the query still upstream (c-ares retries it), as unbound's mesh
+    // keeps one state per question: no second query for the same name.
+    EXPECT_EQ(gw.counters().forwarded.load(), forwarded);
+    EXPECT_EQ(gw.counters().joined.load(), 1u);
     // Upstream back: a refresh lands (fresh TTL 2 instead of the stale 30) and is the success
     // that makes later queries wait for upstream again.
     nsd.thaw();
@@ -1453,6 +1456,99 @@ TEST_F(gateway, recursion_not_desired_gets_local_answers_and_refused) {
     EXPECT_NE(steered.find("192.0.2.10"), std::string::npos) << steered;
     EXPECT_EQ(status_of(t::dig(gw.port(), "use-application-dns.net A +norec")), "NXDOMAIN");
     EXPECT_EQ(status_of(t::dig(gw.port(), "blocked.example.test A +norec")), "NXDOMAIN");
+}
+
+// Sends `queries` from one UDP socket while the worker is held, so it reads them as one backlog
+// before any upstream answer can come; returns the answers by ID once `want` have come or
+// `limit` passed.
+std::map<std::uint16_t, std::vector<std::uint8_t>> udp_backlog(
+    running_gateway& gw, const std::vector<std::vector<std::uint8_t>>& queries, std::size_t want,
+    std::chrono::milliseconds limit) {
+    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(gw.port());
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    std::map<std::uint16_t, std::vector<std::uint8_t>> got;
+    {
+        const auto release = gw.hold();
+        for (const auto& q : queries) {
+            ::sendto(fd, q.data(), q.size(), 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+        }
+        release();
+    }
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (got.size() < want && std::chrono::steady_clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 100) != 1) continue;
+        std::uint8_t buf[4096];
+        const auto n = ::recv(fd, buf, sizeof buf, 0);
+        if (n < 12) continue;
+        got[static_cast<std::uint16_t>((buf[0] << 8) | buf[1])].assign(buf, buf + n);
+    }
+    ::close(fd);
+    return got;
+}
+
+// Clients asking a question already upstream wait on that query, as unbound's mesh joins them:
+// one upstream query, and each client gets the answer as it asked (its ID, its case, EDNS or
+// not), the same bytes the question gets alone from the cache afterwards.
+TEST_F(gateway, identical_questions_in_flight_go_upstream_once) {
+    running_gateway gw(base_options(nsd.port()));
+    std::vector<std::vector<std::uint8_t>> queries;
+    for (std::uint16_t i = 0; i < 12; ++i) {
+        queries.push_back(t::make_query(i % 3 == 1 ? "WWW.Example.TEST" : "www.example.test", 1,
+                                        static_cast<std::uint16_t>(100 + i), i % 2 == 0));
+    }
+    const auto got = udp_backlog(gw, queries, queries.size(), 5s);
+    ASSERT_EQ(got.size(), queries.size());
+    EXPECT_EQ(gw.counters().forwarded.load(), 1u);
+    EXPECT_EQ(gw.counters().joined.load(), queries.size() - 1);
+    for (std::uint16_t i = 0; i < queries.size(); ++i) {
+        const auto alone = t::udp_exchange(gw.port(), queries[i]);  // a cache hit (same clock)
+        ASSERT_TRUE(alone) << i;
+        EXPECT_EQ(got.at(static_cast<std::uint16_t>(100 + i)), *alone) << "query " << i;
+    }
+    EXPECT_EQ(gw.counters().forwarded.load(), 1u);
+}
+
+// Questions upstream are bounded (max_pending_queries, per worker) and so are the clients
+// waiting on them (16 times as many): a query over either is dropped, as unbound drops a query
+// over num-queries-per-thread; over TCP its connection is closed. Upstream is silent and c-ares
+// keeps trying long after the clients' deadline, so the bound stays full through the test.
+TEST_F(gateway, queries_over_max_pending_queries_are_dropped) {
+    blackhole bh;
+    auto o = slow_upstream_options(bh.port());
+    o.answer_timeout = 500ms;
+    o.max_pending_queries = 2;
+    running_gateway gw(o);
+    std::vector<std::vector<std::uint8_t>> queries;
+    for (std::uint16_t i = 0; i < 6; ++i) {
+        queries.push_back(t::make_query("n" + std::to_string(i) + ".example.test", 1, i));
+    }
+    for (std::uint16_t i = 0; i < 40; ++i) {
+        queries.push_back(t::make_query("n0.example.test", 1, static_cast<std::uint16_t>(100 + i)));
+    }
+    // n0 and n1 go upstream (n2..n5 are dropped), 30 more clients join n0 (32 waiting), and
+    // the last 10 are dropped.
+    const auto got = udp_backlog(gw, queries, 32, 5s);
+    ASSERT_EQ(got.size(), 32u);
+    for (const auto& [id, a] : got) {
+        EXPECT_TRUE(id < 2 || (id >= 100 && id < 130)) << id;
+        EXPECT_EQ(a[3] & 0xf, 2) << id;  // SERVFAIL at the deadline
+    }
+    EXPECT_EQ(gw.counters().forwarded.load(), 2u);
+    EXPECT_EQ(gw.counters().pending_full.load(), 14u);
+    // Still full (c-ares has not given up): a new question over TCP closes its connection...
+    const int fd = connect_tcp(gw.port());
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(send_pipelined(fd, {"n9.example.test"}, 7));
+    EXPECT_TRUE(closed_within(fd, 5s));
+    ::close(fd);
+    EXPECT_EQ(gw.counters().pending_full.load(), 15u);
+    // ...and what the gateway answers itself is still answered.
+    EXPECT_EQ(status_of(t::dig(gw.port(), "console.aws.amazon.com A")), "NOERROR");
+    EXPECT_EQ(gw.counters().forwarded.load(), 2u);
 }
 
 TEST_F(gateway, idle_tcp_connections_are_closed) {

@@ -170,6 +170,20 @@ TEST(config_loader, dns_tcp_backpressure_keys) {
     EXPECT_FALSE(r.cfg);
 }
 
+TEST(config_loader, dns_max_pending_queries) {
+    auto r = load(minimal);
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->dns.max_pending_queries, 1024u);  // unbound's num-queries-per-thread
+    const std::string dns = "[dns]\nupstreams = [\"192.0.2.1\"]\nsteer_ipv4 = [\"192.0.2.10\"]\n";
+    const std::string ca = "[ca]\ncert = \"ca.crt\"\nkey = \"ca.key\"\n";
+    r = load(dns + "max_pending_queries = 16384\n" + ca);
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->dns.max_pending_queries, 16384u);
+    // Beyond a quarter of the 16-bit ID space a fresh upstream ID is no longer sure to be free.
+    EXPECT_FALSE(load(dns + "max_pending_queries = 16385\n" + ca).cfg);
+    EXPECT_FALSE(load(dns + "max_pending_queries = 0\n" + ca).cfg);
+}
+
 TEST(config_loader, empty_file_names_every_missing_requirement) {
     auto r = load("");
     EXPECT_FALSE(r.cfg);
