@@ -1562,27 +1562,69 @@ TEST_F(gateway, idle_tcp_connections_are_closed) {
     ::close(fd);
 }
 
+// True once the worker has `n` TCP connections open (within `limit`).
+bool tcp_connections_reach(const running_gateway& gw, std::int64_t n,
+                           std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (gw.counters().tcp_connections.load() != n) {
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::yield();
+    }
+    return true;
+}
+
 TEST_F(gateway, tcp_connections_over_the_limit_are_closed) {
     auto o = base_options(nsd.port());
     o.max_tcp_connections = 1;
     running_gateway gw(o);
+    // The only connection may be all of them, so its idle timeout is unbound's 200 ms under
+    // load (below): it waits on a frozen upstream meanwhile, which keeps it open.
+    nsd.freeze();
     const int first = connect_tcp(gw.port());
     ASSERT_GE(first, 0);
-    // The first is counted once the worker accepted it: an answer on it proves that.
-    auto q = t::make_query("console.aws.amazon.com", 1);
-    q.insert(q.begin(),
-             {static_cast<std::uint8_t>(q.size() >> 8), static_cast<std::uint8_t>(q.size())});
-    ASSERT_EQ(::send(first, q.data(), q.size(), 0), static_cast<ssize_t>(q.size()));
-    pollfd p{first, POLLIN, 0};
-    ASSERT_EQ(::poll(&p, 1, 3000), 1);
-    std::uint8_t buf[512];
-    EXPECT_GT(::recv(first, buf, sizeof buf, 0), 12);
+    ASSERT_TRUE(send_pipelined(first, {"www.example.test"}, 1));
+    ASSERT_TRUE(tcp_connections_reach(gw, 1, 3s));
     const int second = connect_tcp(gw.port());
     ASSERT_GE(second, 0);
     EXPECT_TRUE(closed_within(second, 3000ms));
     EXPECT_GE(gw.counters().tcp_rejected.load(), 1u);
+    nsd.thaw();
+    EXPECT_EQ(read_answer_ids(first, 1, 5s), std::set<int>{1});
     ::close(first);
     ::close(second);
+}
+
+// With more than half of max_tcp_connections open a new connection's idle timeout shrinks as
+// unbound's does (setup_tcp_handler: 1/100 over 50 %, 1/500 over 65 %, 200 ms over 80 %), so
+// idle or trickling clients cannot hold the connections for the full timeout; those accepted
+// before keep theirs.
+TEST_F(gateway, tcp_idle_timeout_shrinks_when_most_connections_are_in_use) {
+    auto o = base_options(nsd.port());
+    o.max_tcp_connections = 10;
+    o.tcp_idle_timeout = 60s;
+    running_gateway gw(o);
+    std::vector<int> fds;
+    for (int i = 1; i <= 5; ++i) {  // up to 50 %: the full minute
+        fds.push_back(connect_tcp(gw.port()));
+        ASSERT_GE(fds.back(), 0);
+        ASSERT_TRUE(tcp_connections_reach(gw, i, 3s)) << i;
+    }
+    // The sixth (60 %: 600 ms) and the ninth (90 %: 200 ms) close long before the minute.
+    for (int i = 6; i <= 9; ++i) {
+        fds.push_back(connect_tcp(gw.port()));
+        ASSERT_GE(fds.back(), 0);
+        ASSERT_TRUE(tcp_connections_reach(gw, i, 3s)) << i;
+    }
+    EXPECT_TRUE(closed_within(fds[8], 5s));
+    EXPECT_TRUE(closed_within(fds[5], 5s));
+    for (int i = 0; i < 5; ++i) {
+        pollfd p{fds[static_cast<std::size_t>(i)], POLLIN, 0};
+        EXPECT_EQ(::poll(&p, 1, 0), 0) << "connection " << i + 1 << " was closed";
+    }
+    // One of the first five still gets its answer.
+    ASSERT_TRUE(send_pipelined(fds[0], {"console.aws.amazon.com"}, 3));
+    EXPECT_EQ(read_answer_ids(fds[0], 1, 3s), std::set<int>{3});
+    for (const int fd : fds) ::close(fd);
 }
 
 TEST_F(gateway, workers_share_the_listen_address) {
