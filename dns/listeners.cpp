@@ -1,5 +1,6 @@
 #include "listeners.hpp"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 #include <cstring>
 #include <optional>
 
@@ -98,6 +100,26 @@ asio::awaitable<std::optional<net::proxied_client>> identify(tcp::socket& s, con
         case net::proxied_outcome::closed: break;
     }
     co_return std::nullopt;
+}
+
+// False for a source no answer may go to: port 0, an unspecified, multicast or the limited
+// broadcast address. The kernel delivers such datagrams (a raw socket forges them easily); an
+// answer to port 0 or to a broadcast address fails to send (EINVAL, EACCES), and one to a
+// multicast group would reach every member: a spoofed query to the gateway would make it send to
+// a whole segment (224.0.0.251:5353 is every mDNS responder). They are dropped unread, before
+// any upstream query is spent on them.
+bool answerable(const sockaddr_storage& ss) {
+    if (ss.ss_family == AF_INET) {
+        const auto* s = reinterpret_cast<const sockaddr_in*>(&ss);
+        const std::uint32_t a = ntohl(s->sin_addr.s_addr);
+        return s->sin_port != 0 && (a >> 24) != 0 && (a >> 28) != 0xe && a != 0xffffffffu;
+    }
+    if (ss.ss_family == AF_INET6) {
+        const auto* s = reinterpret_cast<const sockaddr_in6*>(&ss);
+        return s->sin6_port != 0 && !IN6_IS_ADDR_MULTICAST(&s->sin6_addr) &&
+               !IN6_IS_ADDR_UNSPECIFIED(&s->sin6_addr);
+    }
+    return false;
 }
 
 template <class Socket>
@@ -220,7 +242,7 @@ std::size_t listeners::serve_udp_batch(int fd) {
     unsigned nout = 0;
     for (std::size_t i = 0; i < static_cast<std::size_t>(got); ++i) {
         auto& h = rx[i];
-        if (h.msg_hdr.msg_flags & MSG_TRUNC) {
+        if ((h.msg_hdr.msg_flags & MSG_TRUNC) || !answerable(peers[i])) {
             w_.st.dropped.fetch_add(1, std::memory_order_relaxed);
             continue;
         }
@@ -238,10 +260,18 @@ std::size_t listeners::serve_udp_batch(int fd) {
         tx[nout].msg_hdr.msg_iovlen = 1;
         ++nout;
     }
+    // sendmmsg stops at the first answer the kernel refuses (and reports only those before it):
+    // that one is lost like any datagram, the answers behind it go on. A full socket buffer
+    // (EAGAIN) loses the rest, which the clients ask again.
     for (unsigned sent = 0; sent < nout;) {
         const int r = ::sendmmsg(fd, tx.data() + sent, nout - sent, MSG_DONTWAIT);
-        if (r <= 0) break;
-        sent += static_cast<unsigned>(r);
+        if (r > 0) {
+            sent += static_cast<unsigned>(r);
+            continue;
+        }
+        if (r == 0 || errno == EAGAIN || errno == EWOULDBLOCK) break;
+        w_.st.dropped.fetch_add(1, std::memory_order_relaxed);
+        ++sent;
     }
     return static_cast<std::size_t>(got);
 }

@@ -14,8 +14,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
@@ -1458,12 +1460,47 @@ TEST_F(gateway, recursion_not_desired_gets_local_answers_and_refused) {
     EXPECT_EQ(status_of(t::dig(gw.port(), "blocked.example.test A +norec")), "NXDOMAIN");
 }
 
+// Sends `payload` to 127.0.0.1:`port` as a UDP datagram from `src`:`sport`, forged on a raw
+// socket (a checksum of 0: none, allowed over IPv4). False without CAP_NET_RAW.
+bool send_forged(const char* src, std::uint16_t sport, std::uint16_t port,
+                 const std::vector<std::uint8_t>& payload) {
+    const int fd = ::socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+    if (fd < 0) return false;
+    std::vector<std::uint8_t> pkt(28 + payload.size());
+    const auto total = static_cast<std::uint16_t>(pkt.size());
+    const auto udp_len = static_cast<std::uint16_t>(8 + payload.size());
+    pkt[0] = 0x45;
+    pkt[2] = static_cast<std::uint8_t>(total >> 8);
+    pkt[3] = static_cast<std::uint8_t>(total);
+    pkt[8] = 64;
+    pkt[9] = IPPROTO_UDP;
+    in_addr a{};
+    ::inet_pton(AF_INET, src, &a);
+    std::memcpy(&pkt[12], &a, 4);
+    ::inet_pton(AF_INET, "127.0.0.1", &a);
+    std::memcpy(&pkt[16], &a, 4);
+    pkt[20] = static_cast<std::uint8_t>(sport >> 8);
+    pkt[21] = static_cast<std::uint8_t>(sport);
+    pkt[22] = static_cast<std::uint8_t>(port >> 8);
+    pkt[23] = static_cast<std::uint8_t>(port);
+    pkt[24] = static_cast<std::uint8_t>(udp_len >> 8);
+    pkt[25] = static_cast<std::uint8_t>(udp_len);
+    std::memcpy(&pkt[28], payload.data(), payload.size());
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr = a;
+    const bool ok = ::sendto(fd, pkt.data(), pkt.size(), 0, reinterpret_cast<sockaddr*>(&to),
+                             sizeof to) == static_cast<ssize_t>(pkt.size());
+    ::close(fd);
+    return ok;
+}
+
 // Sends `queries` from one UDP socket while the worker is held, so it reads them as one backlog
-// before any upstream answer can come; returns the answers by ID once `want` have come or
-// `limit` passed.
+// before any upstream answer can come (after whatever `first` sends); returns the answers by ID
+// once `want` have come or `limit` passed.
 std::map<std::uint16_t, std::vector<std::uint8_t>> udp_backlog(
     running_gateway& gw, const std::vector<std::vector<std::uint8_t>>& queries, std::size_t want,
-    std::chrono::milliseconds limit) {
+    std::chrono::milliseconds limit, const std::function<void()>& first = {}) {
     const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
@@ -1472,6 +1509,7 @@ std::map<std::uint16_t, std::vector<std::uint8_t>> udp_backlog(
     std::map<std::uint16_t, std::vector<std::uint8_t>> got;
     {
         const auto release = gw.hold();
+        if (first) first();
         for (const auto& q : queries) {
             ::sendto(fd, q.data(), q.size(), 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
         }
@@ -1549,6 +1587,30 @@ TEST_F(gateway, queries_over_max_pending_queries_are_dropped) {
     // ...and what the gateway answers itself is still answered.
     EXPECT_EQ(status_of(t::dig(gw.port(), "console.aws.amazon.com A")), "NOERROR");
     EXPECT_EQ(gw.counters().forwarded.load(), 2u);
+}
+
+// Queries from a source no answer may go to (port 0, a multicast group, the broadcast address)
+// are dropped unanswered: the kernel refuses an answer to port 0 or to broadcast, and one to a
+// multicast group would reach all of it. And the queries read in the same batch are answered:
+// one answer the kernel refused ended the batch's sendmmsg, and every answer behind it was lost.
+TEST_F(gateway, queries_from_port_0_broadcast_or_multicast_sources_cost_nobody_an_answer) {
+    running_gateway gw(base_options(nsd.port()));
+    const auto forged_query = t::make_query("console.aws.amazon.com", 1, 1);
+    bool forged = false;
+    std::vector<std::vector<std::uint8_t>> queries;
+    for (std::uint16_t i = 0; i < 5; ++i) {
+        queries.push_back(
+            t::make_query("console.aws.amazon.com", 1, static_cast<std::uint16_t>(10 + i)));
+    }
+    const auto got = udp_backlog(gw, queries, queries.size(), 3s, [&] {
+        forged = send_forged("127.0.0.1", 0, gw.port(), forged_query) &&
+                 send_forged("224.0.0.251", 5353, gw.port(), forged_query) &&
+                 send_forged("255.255.255.255", 53, gw.port(), forged_query);
+    });
+    if (!forged) GTEST_SKIP() << "forging datagrams needs CAP_NET_RAW";
+    EXPECT_EQ(got.size(), queries.size());
+    EXPECT_EQ(gw.counters().queries_udp.load(), 5u);  // the forged ones not even read as queries
+    EXPECT_EQ(gw.counters().dropped.load(), 3u);
 }
 
 TEST_F(gateway, idle_tcp_connections_are_closed) {
