@@ -20,6 +20,7 @@ import socket
 import sys
 import time
 
+import dns.edns
 import dns.exception
 import dns.flags
 import dns.message
@@ -253,6 +254,13 @@ def tcp_conversations():
     yield "FORMERR, then a query", framed(bytes(formerr), good)
     yield "three pipelined queries", framed(good, query_wire("mx.example.test.", "MX"),
                                             query_wire("nx1.example.test.", "A"))
+    # RFC 7828 edns-tcp-keepalive asked (empty option 11): unbound's edns-tcp-keepalive is off by
+    # default, so the answer carries no keepalive and the connection keeps its idle timeout.
+    keepalive = dns.message.make_query("www.example.test.", "A", use_edns=0, payload=1232,
+                                       options=[dns.edns.GenericOption(11, b"")]).to_wire()
+    yield "a query asking for edns-tcp-keepalive", framed(keepalive, good)
+    yield "a zero length prefix, then a query", framed(b"", good)
+    yield "a query, then a length prefix only", framed(good) + b"\x00\x20"
 
 
 def ask_tcp(port, data):
@@ -275,7 +283,8 @@ def ask_tcp(port, data):
     while len(buf) >= 2 and len(buf) >= 2 + int.from_bytes(buf[:2], "big"):
         n = int.from_bytes(buf[:2], "big")
         r = dns.message.from_wire(buf[2:2 + n], ignore_trailing=True)
-        answers.append((dns.rcode.to_text(r.rcode()), [q.to_text() for q in r.question]))
+        answers.append((dns.rcode.to_text(r.rcode()), [q.to_text() for q in r.question],
+                        sorted(o.otype for o in r.options)))
         buf = buf[2 + n:]
     return sorted(answers), closed, buf.hex()
 
