@@ -1656,6 +1656,41 @@ TEST_F(gateway, tcp_connections_over_the_limit_are_closed) {
     ::close(second);
 }
 
+// A client that resets its connection while answers are being written to it (and one is still
+// due from upstream) costs nothing after: the connection is released (none stays open, so none
+// holds a max_tcp_connections slot) and the next client is answered.
+TEST_F(gateway, a_tcp_connection_reset_mid_answer_is_released) {
+    running_gateway gw(base_options(nsd.port()));
+    ASSERT_NE(t::dig(gw.port(), "big.example.test TXT +tcp").find("ANSWER: 20"), std::string::npos);
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    const int small = 4096;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(gw.port());
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    std::vector<std::uint8_t> batch;
+    for (int i = 0; i < 30; ++i) {
+        const auto q = t::make_query(i == 15 ? "h7.example.test" : "big.example.test",
+                                     i == 15 ? 1 : 16, static_cast<std::uint16_t>(i));
+        batch.push_back(static_cast<std::uint8_t>(q.size() >> 8));
+        batch.push_back(static_cast<std::uint8_t>(q.size()));
+        batch.insert(batch.end(), q.begin(), q.end());
+    }
+    ASSERT_EQ(::send(fd, batch.data(), batch.size(), 0), static_cast<ssize_t>(batch.size()));
+    pollfd p{fd, POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 3000), 1);  // answers are coming: reset in the middle of them
+    std::uint8_t buf[100];
+    ASSERT_GT(::recv(fd, buf, sizeof buf, 0), 0);
+    const linger reset{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    ::close(fd);
+    EXPECT_TRUE(tcp_connections_reach(gw, 0, 5s)) << gw.counters().tcp_connections.load();
+    EXPECT_NE(t::dig(gw.port(), "big.example.test TXT +tcp").find("ANSWER: 20"), std::string::npos);
+}
+
 // With more than half of max_tcp_connections open a new connection's idle timeout shrinks as
 // unbound's does (setup_tcp_handler: 1/100 over 50 %, 1/500 over 65 %, 200 ms over 80 %), so
 // idle or trickling clients cannot hold the connections for the full timeout; those accepted
