@@ -66,6 +66,7 @@ int cmd_elevations(int argc, char** argv) {
     }
     const auto& cfg = *loaded.cfg;
     filter.idc_user_template = cfg.identity.idc_user;
+    filter.realms = cfg.identity.realms;
     auto feed = make_team_feed(cfg);
     std::string source =
         cfg.team.snapshot_file.empty() ? "dynamodb" : "snapshot " + cfg.team.snapshot_file.string();

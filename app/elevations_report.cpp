@@ -31,7 +31,7 @@ bool filter_names_user(const elevations_filter& filter, std::string_view team_us
     };
     if (names(filter.user) || names(core::strip_idc_prefix(filter.user))) return true;
     return !filter.idc_user_template.empty() &&
-           names(core::idc_user_of(filter.idc_user_template, filter.user));
+           names(core::idc_user_of(filter.idc_user_template, filter.user, filter.realms));
 }
 
 json::object elevations_report(const team::feed* feed, std::string_view source,

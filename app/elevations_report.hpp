@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "consolegate/core/ids.hpp"
 #include "consolegate/team/feed.hpp"
@@ -19,7 +20,8 @@ struct elevations_filter {
     // `*` / `?` glob as in `users`; with `idc_user_template` also a corporate user, mapped
     // through it as the gateway maps the person at the access portal (core/idc_user.hpp).
     std::string user;
-    std::string idc_user_template;  // the configuration's identity.idc_user ("" = none)
+    std::string idc_user_template;    // the configuration's identity.idc_user ("" = none)
+    std::vector<std::string> realms;  // the configuration's identity.realms
     std::optional<core::account_id> account;
 };
 

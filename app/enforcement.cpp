@@ -172,7 +172,7 @@ void name_idc_user(core::sign_in_attempt& a, const core::http_request_view& req,
     }
     const auto& tmpl = in.policy->cfg->identity.idc_user;
     if (tmpl.empty() || !a.corp.known()) return;
-    a.idc_user = core::idc_user_of(tmpl, a.corp.user);
+    a.idc_user = core::idc_user_of(tmpl, a.corp.user, in.policy->cfg->identity.realms);
     if (!a.idc_user.empty()) a.idc_source = core::idc_user_source::corp_mapping;
 }
 

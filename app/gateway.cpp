@@ -533,6 +533,7 @@ std::string gateway::impl::elevations_json(const std::string& user,
     }
     auto cfg = config.load();
     filter.idc_user_template = cfg->identity.idc_user;
+    filter.realms = cfg->identity.realms;
     auto f = feed.load();
     std::string source = cfg->team.snapshot_file.empty()
                              ? "dynamodb"

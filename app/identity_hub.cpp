@@ -55,8 +55,10 @@ std::shared_ptr<identity_hub> identity_hub::make(const core::config& cfg,
 }
 
 // The LDAP settings with the bind password read; throws naming the file when it cannot be.
-identity::ldap_settings ldap_settings_of(const core::ldap_config& l) {
+identity::ldap_settings ldap_settings_of(const core::ldap_config& l,
+                                         const std::vector<std::string>& realms) {
     identity::ldap_settings s;
+    s.realms = realms;
     s.uri = l.uri;
     s.starttls = l.starttls;
     s.ca_file = l.ca_file;
@@ -95,7 +97,7 @@ bool same_ldap(const core::ldap_config& a, const core::ldap_config& b) {
 std::string identity_hub::check_ldap(const core::config& cfg) {
     if (!cfg.identity.ldap.enabled()) return "";
     try {
-        ldap_settings_of(cfg.identity.ldap);
+        ldap_settings_of(cfg.identity.ldap, cfg.identity.realms);
         return "";
     } catch (const std::runtime_error& e) {
         return e.what();
@@ -120,11 +122,13 @@ void identity_hub::apply(const core::config& cfg) {
     kerberos_.store(std::move(k));
     if (!id.ldap.enabled()) {
         ldap_.store(nullptr);
-    } else if (!ldap_.load() || !same_ldap(ldap_config_, id.ldap)) {
+    } else if (!ldap_.load() || !same_ldap(ldap_config_, id.ldap) || ldap_realms_ != id.realms) {
         // A reload checked the password file first (check_ldap); the start throws from here.
-        ldap_.store(std::make_shared<identity::ldap_group_cache>(ldap_settings_of(id.ldap)));
+        ldap_.store(
+            std::make_shared<identity::ldap_group_cache>(ldap_settings_of(id.ldap, id.realms)));
     }
     ldap_config_ = id.ldap;
+    ldap_realms_ = id.realms;
     map_.set_limit(static_cast<std::size_t>(id.address_map_max));
     max_ttl_ms_.store(id.address_map_max_ttl.count(), std::memory_order_relaxed);
     trusted_.store(std::make_shared<const std::vector<core::cidr>>(id.trusted_header_from));

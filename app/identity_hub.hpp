@@ -95,7 +95,8 @@ class identity_hub : public std::enable_shared_from_this<identity_hub> {
     std::atomic<std::shared_ptr<const kerberos_state>> kerberos_;
     // LDAP groups: the cache and its thread, replaced when a reload changes the settings.
     std::atomic<std::shared_ptr<identity::ldap_group_cache>> ldap_;
-    core::ldap_config ldap_config_;  // control thread only: what ldap_ was built from
+    core::ldap_config ldap_config_;         // control thread only: what ldap_ was built from
+    std::vector<std::string> ldap_realms_;  // and the identity.realms it was built with
     identity_counters counters_;
 };
 

@@ -144,6 +144,15 @@ void loader::check_ldap(const toml::table& t) {
         error(at("ldap_ca_file"),
               "identity.ldap_ca_file is set but the connection is not TLS: use ldaps:// or "
               "ldap_starttls = true");
+    for (const char* key : {"ldap_user_filter", "ldap_group_filter"}) {
+        const auto& f = key[5] == 'u' ? l.user_filter : l.group_filter;
+        if (f.find("{name}") != std::string::npos && cfg.identity.realms.empty())
+            error(at(key), std::string("identity.") + key +
+                               " uses {name}, which drops the user's realm: list the site's own "
+                               "realms and domains in identity.realms (e.g. [\"CORP.EXAMPLE\", "
+                               "\"CORP\"]), or a user of another realm would find the site's "
+                               "user of that name and their groups");
+    }
     if (l.group_attribute.empty()) error(at("ldap_group_attribute"), "must not be empty");
     if (l.cache_ttl < std::chrono::seconds(1))
         error(at("ldap_cache_ttl"), "identity.ldap_cache_ttl: must be at least 1s");
@@ -223,10 +232,29 @@ void loader::read_identity(const toml::table& t) {
     s.get_duration("ldap_cache_ttl", l.cache_ttl);
     s.get_duration("ldap_timeout", l.timeout);
     s.get("idc_user", id.idc_user);
+    s.get_strings("realms", id.realms);
     s.finish();
     if (const auto* n = t.get("idc_user"); n && n->is_string()) {
         if (auto bad = check_idc_user_template(id.idc_user); !bad.empty())
             error(*n, "identity.idc_user " + bad);
+        else if (idc_user_drops_realm(id.idc_user) && id.realms.empty())
+            error(*n,
+                  "identity.idc_user uses {name}, which drops the user's realm: list the "
+                  "site's own realms and domains in identity.realms (e.g. [\"CORP.EXAMPLE\", "
+                  "\"CORP\"]), or a user of another realm (alice@PARTNER.EXAMPLE, PARTNER\\alice) "
+                  "would map to the site's user of that name");
+    }
+    if (const auto* n = t.get("realms"); n && n->is_array()) {
+        for (const auto& r : id.realms) {
+            bool bad = r.size() > 255;
+            for (unsigned char c : r)
+                bad =
+                    bad || c <= 0x20 || c == 0x7f || c == '@' || c == '\\' || c == '"' || c == ',';
+            if (bad)
+                error(*n, "identity.realms: \"" + r.substr(0, 64) +
+                              "\" is not a realm or domain (no '@', '\\', spaces or control "
+                              "characters; e.g. \"CORP.EXAMPLE\", \"CORP\")");
+        }
     }
     check_kerberos(t);
     check_ldap(t);

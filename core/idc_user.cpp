@@ -7,10 +7,18 @@ namespace {
 
 constexpr std::array<std::string_view, 3> placeholders{"{user}", "{name}", "{realm}"};
 
-// "alice@CORP.EXAMPLE" -> (alice, CORP.EXAMPLE); "CORP\alice" -> (alice, CORP); "alice" ->
-// (alice, ""). A Kerberos principal's realm follows its last '@' (RFC 4120 §6.2: '@' may be
-// quoted in the name part, never in the realm).
-std::pair<std::string_view, std::string_view> split_user(std::string_view user) {
+bool same_ascii_ci(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+        if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::pair<std::string_view, std::string_view> split_user(std::string_view user) noexcept {
     if (auto at = user.rfind('@'); at != std::string_view::npos)
         return {user.substr(0, at), user.substr(at + 1)};
     if (auto slash = user.find('\\'); slash != std::string_view::npos)
@@ -18,7 +26,21 @@ std::pair<std::string_view, std::string_view> split_user(std::string_view user) 
     return {user, {}};
 }
 
-}  // namespace
+std::optional<std::string_view> site_name_of(std::string_view user,
+                                             const std::vector<std::string>& realms) noexcept {
+    auto [name, realm] = split_user(user);
+    if (user.find('@') == std::string_view::npos && user.find('\\') == std::string_view::npos)
+        return name;
+    for (const auto& r : realms) {
+        if (same_ascii_ci(r, realm)) return name;
+    }
+    return std::nullopt;
+}
+
+bool idc_user_drops_realm(std::string_view tmpl) noexcept {
+    return tmpl.find("{name}") != std::string_view::npos &&
+           tmpl.find("{realm}") == std::string_view::npos;
+}
 
 std::string check_idc_user_template(std::string_view t) {
     const std::string fix =
@@ -55,10 +77,12 @@ std::string check_idc_user_template(std::string_view t) {
     return "";
 }
 
-std::string idc_user_of(std::string_view tmpl, std::string_view corp_user) {
+std::string idc_user_of(std::string_view tmpl, std::string_view corp_user,
+                        const std::vector<std::string>& realms) {
     if (tmpl.empty() || corp_user.empty()) return "";
     auto [name, realm] = split_user(corp_user);
     if (name.empty()) return "";
+    if (idc_user_drops_realm(tmpl) && !site_name_of(corp_user, realms)) return "";
     std::string out;
     for (std::size_t i = 0; i < tmpl.size();) {
         if (tmpl[i] != '{') {

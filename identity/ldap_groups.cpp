@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "consolegate/core/idc_user.hpp"
 #include "consolegate/log/log.hpp"
 
 namespace consolegate::identity {
@@ -22,12 +23,6 @@ std::string lower(std::string_view s) {
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     }
     return out;
-}
-
-std::string_view bare_name(std::string_view user) {
-    if (auto at = user.find('@'); at != std::string_view::npos) user = user.substr(0, at);
-    if (auto bs = user.rfind('\\'); bs != std::string_view::npos) user = user.substr(bs + 1);
-    return user;
 }
 
 timeval to_timeval(std::chrono::milliseconds d) {
@@ -54,8 +49,15 @@ std::string ldap_filter_escape(std::string_view value) {
     return out;
 }
 
-std::string expand_ldap_filter(std::string_view filter, std::string_view user,
-                               std::string_view dn) {
+std::optional<std::string> expand_ldap_filter(std::string_view filter, std::string_view user,
+                                              std::string_view dn,
+                                              const std::vector<std::string>& realms) {
+    std::string_view name;
+    if (filter.find("{name}") != std::string_view::npos) {
+        auto site = core::site_name_of(user, realms);
+        if (!site) return std::nullopt;
+        name = *site;
+    }
     std::string out;
     for (std::size_t i = 0; i < filter.size();) {
         auto take = [&](std::string_view key, std::string_view value) {
@@ -64,7 +66,7 @@ std::string expand_ldap_filter(std::string_view filter, std::string_view user,
             i += key.size();
             return true;
         };
-        if (take("{user}", user) || take("{name}", bare_name(user)) || take("{dn}", dn)) continue;
+        if (take("{user}", user) || take("{name}", name) || take("{dn}", dn)) continue;
         out += filter[i++];
     }
     return out;
@@ -168,8 +170,12 @@ ldap_answer ldap_directory::groups_of(std::string_view user) {
         std::string dn;
         if (!s.user_base.empty()) {
             std::vector<std::string> dns;
-            auto bad = impl_->search(s.user_base, expand_ldap_filter(s.user_filter, user, ""),
-                                     nullptr, dns);
+            auto filter = expand_ldap_filter(s.user_filter, user, "", s.realms);
+            if (!filter) {  // another realm's user: the site's namesake is not them
+                a.ok = true;
+                return a;
+            }
+            auto bad = impl_->search(s.user_base, *filter, nullptr, dns);
             if (!bad.empty()) {
                 a.problem = bad;
                 if (!impl_->ld) continue;
@@ -181,8 +187,12 @@ ldap_answer ldap_directory::groups_of(std::string_view user) {
             }
             dn = dns.front();
         }
-        auto bad = impl_->search(s.group_base, expand_ldap_filter(s.group_filter, user, dn),
-                                 s.group_attribute.c_str(), a.groups);
+        auto filter = expand_ldap_filter(s.group_filter, user, dn, s.realms);
+        if (!filter) {
+            a.ok = true;
+            return a;
+        }
+        auto bad = impl_->search(s.group_base, *filter, s.group_attribute.c_str(), a.groups);
         if (!bad.empty()) {
             a.problem = bad;
             if (!impl_->ld) continue;

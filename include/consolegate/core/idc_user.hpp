@@ -6,7 +6,10 @@
 // A template with placeholders, filled from the corporate user as established (Kerberos,
 // trusted header, address map):
 //   {user}   as established:              "alice@CORP.EXAMPLE", "CORP\alice", "alice"
-//   {name}   without realm or domain:     "alice"
+//   {name}   without realm or domain:     "alice", only for a user of the site's own realms
+//            (identity.realms) or one without a realm: {name} drops the realm, so
+//            alice@PARTNER.EXAMPLE (a trusted realm's user) or PARTNER\alice would otherwise map
+//            to the site's alice; such a user maps to nobody
 //   {realm}  the Kerberos realm or the Windows domain: "CORP.EXAMPLE", "CORP"; a user without
 //            one maps to nobody when the template uses {realm}
 // e.g. "{name}@corp.example" (alice@CORP.EXAMPLE -> alice@corp.example), "{user}", "{name}".
@@ -15,8 +18,11 @@
 //
 // Pure; thread-safe.
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace consolegate::core {
 
@@ -28,9 +34,27 @@ inline constexpr std::size_t max_idc_user = 128;
 // or control character; at most 256 characters.
 std::string check_idc_user_template(std::string_view tmpl);
 
+// "alice@CORP.EXAMPLE" -> (alice, CORP.EXAMPLE); "CORP\alice" -> (alice, CORP); "alice" ->
+// (alice, ""). A Kerberos principal's realm follows its last '@' (RFC 4120 §6.2: '@' may be
+// quoted in the name part, never in the realm), so an enterprise principal
+// "alice@corp.example@CORP.EXAMPLE" is (alice@corp.example, CORP.EXAMPLE).
+std::pair<std::string_view, std::string_view> split_user(std::string_view user) noexcept;
+
+// The bare name of `user` (split_user) when it is one of the site's: it has no realm or domain,
+// or one `realms` lists (ASCII case-insensitive); nullopt for a user of any other realm, whose
+// bare name may be a site user's (identity.realms; {name} in idc_user and the LDAP filters).
+std::optional<std::string_view> site_name_of(std::string_view user,
+                                             const std::vector<std::string>& realms) noexcept;
+
+// Whether `tmpl` drops the user's realm: it uses {name} and not {realm}, so identity.realms must
+// say which realms are the site's.
+bool idc_user_drops_realm(std::string_view tmpl) noexcept;
+
 // The Identity Center user name `tmpl` gives `corp_user`, or "" when there is none: no
-// corporate user, an empty bare name, {realm} without a realm, or a result over max_idc_user.
+// corporate user, an empty bare name, {realm} without a realm, {name} of a user outside
+// `realms` (site_name_of) in a template that drops the realm, or a result over max_idc_user.
 // `tmpl` must have passed check_idc_user_template ("" otherwise).
-std::string idc_user_of(std::string_view tmpl, std::string_view corp_user);
+std::string idc_user_of(std::string_view tmpl, std::string_view corp_user,
+                        const std::vector<std::string>& realms);
 
 }  // namespace consolegate::core

@@ -58,6 +58,11 @@ struct identity_config {
     // The IAM Identity Center user name of a corporate user, for TEAM matching where AWS names
     // no user (core/idc_user.hpp: "{name}@corp.example"); empty = no mapping.
     std::string idc_user;
+    // The site's own Kerberos realms and Windows domains ("CORP.EXAMPLE", "CORP"): {name} in
+    // idc_user and the LDAP filters drops the realm, so it is taken only from a user of one of
+    // these (or one without a realm); a user of another realm maps to nobody and has no
+    // directory groups (core/idc_user.hpp site_name_of). Required where {name} is used.
+    std::vector<std::string> realms;
 };
 
 // What Kerberos is for a client address: the longest prefix among kerberos_required,

@@ -35,14 +35,19 @@ struct ldap_settings {
     std::string group_attribute = "cn";
     std::chrono::milliseconds ttl{std::chrono::minutes(10)};
     std::chrono::milliseconds timeout{std::chrono::seconds(5)};
-    std::size_t max_users = 100000;  // cache entries; beyond it the oldest are dropped
+    std::size_t max_users = 100000;   // cache entries; beyond it the oldest are dropped
+    std::vector<std::string> realms;  // identity.realms: whose bare name {name} may give
 };
 
 // RFC 4515 §3: a value as it may stand in a filter (`*`, `(`, `)`, `\`, NUL escaped).
 std::string ldap_filter_escape(std::string_view value);
-// The filter with {user} (the corporate user as established), {name} (its bare name: before '@',
-// after '\') and {dn} (the user's DN, when a user search ran) replaced by escaped values.
-std::string expand_ldap_filter(std::string_view filter, std::string_view user, std::string_view dn);
+// The filter with {user} (the corporate user as established), {name} (its bare name,
+// core::split_user) and {dn} (the user's DN, when a user search ran) replaced by escaped values;
+// nullopt when the filter uses {name} and `user` is of a realm `realms` does not list
+// (core::site_name_of): its bare name could find the site's user of that name.
+std::optional<std::string> expand_ldap_filter(std::string_view filter, std::string_view user,
+                                              std::string_view dn,
+                                              const std::vector<std::string>& realms);
 
 struct ldap_answer {
     bool ok = false;                  // the directory answered (even "no groups")

@@ -34,7 +34,8 @@ class PortalUserTest(unittest.TestCase):
         cls.gw = Gateway(
             team_items=team_items(), override_hosts=[PORTAL],
             extra_toml='[identity]\ntrusted_header = "X-Authenticated-User"\n'
-                       'trusted_header_from = ["127.0.0.0/8"]\nidc_user = "{name}"\n')
+                       'trusted_header_from = ["127.0.0.0/8"]\nidc_user = "{name}"\n'
+                       'realms = ["CORP.EXAMPLE", "CORP"]\n')
         cls.gw.start()
 
     @classmethod
@@ -143,6 +144,25 @@ class PortalUserTest(unittest.TestCase):
         e = self.event_of("corp-dave")
         self.assertEqual(e["reason"], "elevation-missing")
         self.assertEqual(e["user"], "dave")
+
+    def test_another_realms_namesake_is_not_mapped_to_the_sites_user(self):
+        """idc_user "{name}" drops the realm: carol of a trusted partner realm (or another
+        Windows domain) must not be taken for the site's carol and pass on her elevation."""
+        for i, foreign in enumerate(("carol@PARTNER.EXAMPLE", "PARTNER\\carol",
+                                     "carol@CORP.EXAMPLE.PARTNER.EXAMPLE")):
+            mark = "foreign-carol-%d" % i
+            code, _, body = self.portal(CREDENTIALS + "&mark_" + mark, token("nobody", 4 + i),
+                                        foreign)
+            self.assertEqual(code, 403, foreign + ": " + body)
+            e = self.event_of(mark)
+            self.assertEqual(e["reason"], "elevation-user-unknown", foreign)
+            self.assertEqual(e["user"], "", foreign)
+            self.assertEqual(e["corp_user"], foreign)
+        # The site's realm in another case is the site's carol.
+        code, _, body = self.portal(CREDENTIALS + "&mark_lower-carol", token("nobody", 8),
+                                    "carol@corp.example")
+        self.assertEqual(code, 200, body)
+        self.assertEqual(self.event_of("lower-carol")["user"], "carol")
 
 
 if __name__ == "__main__":

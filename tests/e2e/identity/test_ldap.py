@@ -186,7 +186,70 @@ class LdapTlsTest(unittest.TestCase):
                 self.assertNotIn(slapd_fixture.READER_PW, gw.log("consolegate"))
 
 
+class LdapBareNameTest(unittest.TestCase):
+    """{name} in a filter drops the user's realm: the directory's alice must not be found for
+    another realm's alice (a trusted realm's principal, another domain's CORP2\\alice), or she
+    would carry the site's alice's groups into corp_groups rules. identity.realms names the
+    site's own; a user of any other realm has no directory groups."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = slapd_fixture.Slapd({"alice": ["contractors"], "bob": ["engineers"]})
+        cls.addClassCleanup(cls.dir.close)
+        d = cls.dir
+        identity = """
+[identity]
+realms = ["CORP.EXAMPLE", "CORP"]
+ldap_uri = "%s"
+ldap_bind_dn = "%s"
+ldap_password_file = "%s"
+ldap_user_base = "%s"
+ldap_user_filter = "(uid={name})"
+ldap_group_base = "%s"
+ldap_group_filter = "(&(objectClass=groupOfNames)(member={dn}))"
+ldap_timeout = "2s"
+""" % (d.uri, d.bind_dn, d.password_file, d.user_base, d.group_base)
+        cls.gw = Gateway(extra_toml=identity, policy_toml=POLICY)
+        cls.addClassCleanup(cls.gw.close)
+        cls.gw.start()
+
+    map_client = LdapGroupsTest.map_client
+    attempt = LdapGroupsTest.attempt
+    ldap_metric = LdapGroupsTest.ldap_metric
+
+    def settled(self, user):
+        """The attempt once the directory has been asked about `user` (the first connection
+        only queues the lookup)."""
+        self.map_client(user)
+        lookups = self.ldap_metric("lookup")
+        self.attempt()
+        wait_until(lambda: self.ldap_metric("lookup") > lookups, 10, "the LDAP lookup of " + user)
+        return self.attempt()
+
+    def test_another_realms_namesake_never_gets_the_sites_users_groups(self):
+        for foreign in ("alice@PARTNER.EXAMPLE", "PARTNER\\alice", "alice@CORP.EXAMPLE.EVIL"):
+            self.assertEqual(self.settled(foreign), 200, foreign)
+        # The site's alice, in either spelling and any case, is the contractor the rule denies.
+        for own in ("alice@corp.example", "CORP\\alice"):
+            self.assertEqual(self.settled(own), 403, own)
+        self.assertEqual(self.ldap_metric("failure"), 0)
+
+
 class LdapCheckConfigTest(unittest.TestCase):
+    def test_a_bare_name_filter_without_the_sites_realms_is_refused(self):
+        gw = Gateway(extra_toml="""
+[identity]
+ldap_uri = "ldap://127.0.0.1:1"
+ldap_group_base = "ou=groups,dc=corp,dc=example"
+ldap_group_filter = "(memberUid={name})"
+""")
+        self.addCleanup(gw.close)
+        gw.write_config()
+        r = run([BINARY, "check-config", gw.config], timeout=30)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("identity.ldap_group_filter uses {name}, which drops the user's realm",
+                      r.stderr)
+
     def test_an_unreadable_password_file_is_refused(self):
         gw = Gateway(extra_toml="""
 [identity]
@@ -195,6 +258,7 @@ ldap_bind_dn = "cn=gateway,dc=corp,dc=example"
 ldap_password_file = "/nonexistent/ldap.pw"
 ldap_group_base = "ou=groups,dc=corp,dc=example"
 ldap_group_filter = "(memberUid={name})"
+realms = ["CORP.EXAMPLE"]
 """)
         self.addCleanup(gw.close)
         gw.write_config()

@@ -130,6 +130,7 @@ std::shared_ptr<const policy_snapshot> gated(std::string idc_user_template = "")
     r.accounts = {*core::account_id::parse(gated_account)};
     cfg->policy.rules = {r};
     cfg->identity.idc_user = std::move(idc_user_template);
+    cfg->identity.realms = {"CORP.EXAMPLE", "CORP"};
     return make_policy_snapshot(std::move(cfg));
 }
 
@@ -235,7 +236,10 @@ INSTANTIATE_TEST_SUITE_P(
                      false, reason::elevation_user_unknown, "", ""},
         pipeline_row{"mapping to another name space", "{name}@corp.example", nullptr,
                      "carol@CORP.EXAMPLE", true, false, reason::elevation_missing,
-                     "carol@corp.example", "corp-mapping"}));
+                     "carol@corp.example", "corp-mapping"},
+        pipeline_row{"another realm's namesake maps to nobody", "{name}", &tok_c,
+                     "carol@PARTNER.EXAMPLE", true, false, reason::elevation_user_unknown, "",
+                     ""}));
 
 TEST(portal_users, the_console_link_follows_the_named_user_not_anyone) {
     portal_user_table table;

@@ -185,9 +185,18 @@ ldap_timeout = "2s"
 TEST(config_identity, ldap_settings_that_cannot_work_or_would_do_nothing_are_refused) {
     auto with = [](const std::string& keys) { return load(minimal + "[identity]\n" + keys); };
     const std::string base =
-        "ldap_uri = \"ldap://d\"\nldap_group_base = \"ou=g\"\n"
+        "realms = [\"CORP.EXAMPLE\"]\nldap_uri = \"ldap://d\"\nldap_group_base = \"ou=g\"\n"
         "ldap_group_filter = \"(memberUid={name})\"\n";
     ASSERT_TRUE(with(base).cfg) << all(with(base));
+    // {name} drops the realm: without the site's realms another realm's namesake would match.
+    auto realmless = with(
+        "ldap_uri = \"ldap://d\"\nldap_group_base = \"ou=g\"\n"
+        "ldap_group_filter = \"(memberUid={name})\"\n");
+    EXPECT_TRUE(has(realmless, 0, "identity.ldap_group_filter uses {name}")) << all(realmless);
+    auto user_search = with(
+        "ldap_uri = \"ldap://d\"\nldap_group_base = \"ou=g\"\nldap_user_base = \"ou=u\"\n"
+        "ldap_user_filter = \"(uid={name})\"\nldap_group_filter = \"(member={dn})\"\n");
+    EXPECT_TRUE(has(user_search, 0, "identity.ldap_user_filter uses {name}")) << all(user_search);
     auto off = with("ldap_group_base = \"ou=g\"\n");
     EXPECT_TRUE(has(off, 0, "identity.ldap_group_base is set but identity.ldap_uri is not"))
         << all(off);
@@ -224,9 +233,26 @@ TEST(config_identity, idc_user_template) {
     auto def = load(minimal);
     ASSERT_TRUE(def.cfg) << all(def);
     EXPECT_TRUE(def.cfg->identity.idc_user.empty());
-    auto ok = load(minimal + "[identity]\nidc_user = \"{name}@corp.example\"\n");
+    auto ok = load(minimal +
+                   "[identity]\nidc_user = \"{name}@corp.example\"\nrealms = [\"CORP.EXAMPLE\", "
+                   "\"CORP\"]\n");
     ASSERT_TRUE(ok.cfg) << all(ok);
     EXPECT_EQ(ok.cfg->identity.idc_user, "{name}@corp.example");
+    EXPECT_EQ(ok.cfg->identity.realms, (std::vector<std::string>{"CORP.EXAMPLE", "CORP"}));
+    // {name} drops the realm, so the site's realms must be named; templates that keep the realm
+    // need none.
+    auto realmless = load(minimal + "[identity]\nidc_user = \"{name}@corp.example\"\n");
+    EXPECT_FALSE(realmless.cfg);
+    EXPECT_TRUE(has(realmless, 10, "identity.idc_user uses {name}")) << all(realmless);
+    for (const char* keeps : {"{user}", "{name}@{realm}"}) {
+        auto r = load(minimal + "[identity]\nidc_user = \"" + keeps + "\"\n");
+        EXPECT_TRUE(r.cfg) << keeps << ": " << all(r);
+    }
+    for (const char* bad : {"alice@CORP", "CORP\\\\X", "A B", ""}) {
+        auto r = load(minimal + "[identity]\nidc_user = \"{user}\"\nrealms = [\"" + bad + "\"]\n");
+        EXPECT_FALSE(r.cfg) << bad;
+        EXPECT_TRUE(has(r, 0, "identity.realms")) << bad << ": " << all(r);
+    }
     for (const char* bad : {"", "{nme}", "{realm}", "a b", "{name}}", "corp.example"}) {
         auto r = load(minimal + "[identity]\nidc_user = \"" + bad + "\"\n");
         EXPECT_FALSE(r.cfg) << bad;

@@ -21,18 +21,26 @@ TEST(ldap_groups, filter_values_are_escaped_as_rfc_4515_says) {
 }
 
 TEST(ldap_groups, placeholders_take_the_user_its_bare_name_and_the_dn) {
-    EXPECT_EQ(expand_ldap_filter("(mail={user})", "alice@CORP.EXAMPLE", ""),
-              "(mail=alice@CORP.EXAMPLE)");
-    EXPECT_EQ(expand_ldap_filter("(memberUid={name})", "alice@CORP.EXAMPLE", ""),
-              "(memberUid=alice)");
-    EXPECT_EQ(expand_ldap_filter("(memberUid={name})", "CORP\\bob", ""), "(memberUid=bob)");
-    EXPECT_EQ(
-        expand_ldap_filter("(&(objectClass=groupOfNames)(member={dn}))", "x", "uid=a(b),dc=corp"),
-        "(&(objectClass=groupOfNames)(member=uid=a\\28b\\29,dc=corp))");
+    const std::vector<std::string> site{"CORP.EXAMPLE", "CORP"};
+    auto expand = [&](std::string_view f, std::string_view user, std::string_view dn) {
+        return expand_ldap_filter(f, user, dn, site).value_or("(nobody)");
+    };
+    EXPECT_EQ(expand("(mail={user})", "alice@CORP.EXAMPLE", ""), "(mail=alice@CORP.EXAMPLE)");
+    EXPECT_EQ(expand("(memberUid={name})", "alice@CORP.EXAMPLE", ""), "(memberUid=alice)");
+    EXPECT_EQ(expand("(memberUid={name})", "alice@corp.example", ""), "(memberUid=alice)");
+    EXPECT_EQ(expand("(memberUid={name})", "CORP\\bob", ""), "(memberUid=bob)");
+    EXPECT_EQ(expand("(memberUid={name})", "bob", ""), "(memberUid=bob)");
+    EXPECT_EQ(expand("(&(objectClass=groupOfNames)(member={dn}))", "x", "uid=a(b),dc=corp"),
+              "(&(objectClass=groupOfNames)(member=uid=a\\28b\\29,dc=corp))");
     // A user name cannot widen the filter.
-    EXPECT_EQ(expand_ldap_filter("(uid={name})", "*)(objectClass=*", ""),
-              "(uid=\\2a\\29\\28objectClass=\\2a)");
-    EXPECT_EQ(expand_ldap_filter("{unknown}{user", "u", ""), "{unknown}{user");
+    EXPECT_EQ(expand("(uid={name})", "*)(objectClass=*", ""), "(uid=\\2a\\29\\28objectClass=\\2a)");
+    EXPECT_EQ(expand("{unknown}{user", "u", ""), "{unknown}{user");
+    // Another realm's (or domain's) alice cannot find the site's alice by her bare name; the
+    // full name still goes where {user} asks for it.
+    EXPECT_EQ(expand_ldap_filter("(uid={name})", "alice@PARTNER.EXAMPLE", "", site), std::nullopt);
+    EXPECT_EQ(expand_ldap_filter("(uid={name})", "PARTNER\\alice", "", site), std::nullopt);
+    EXPECT_EQ(expand_ldap_filter("(uid={name})", "alice@CORP.EXAMPLE", "", {}), std::nullopt);
+    EXPECT_EQ(expand("(mail={user})", "alice@PARTNER.EXAMPLE", ""), "(mail=alice@PARTNER.EXAMPLE)");
 }
 
 TEST(ldap_groups, an_unreachable_directory_leaves_the_groups_unknown_and_never_blocks) {
