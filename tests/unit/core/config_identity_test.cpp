@@ -244,6 +244,8 @@ TEST(config_identity, idc_user_template) {
     auto realmless = load(minimal + "[identity]\nidc_user = \"{name}@corp.example\"\n");
     EXPECT_FALSE(realmless.cfg);
     EXPECT_TRUE(has(realmless, 10, "identity.idc_user uses {name}")) << all(realmless);
+    auto unused = load(minimal + "[identity]\nidc_user = \"{user}\"\nrealms = [\"CORP\"]\n");
+    EXPECT_TRUE(has(unused, 0, "identity.realms is set but nothing uses {name}")) << all(unused);
     for (const char* keeps : {"{user}", "{name}@{realm}"}) {
         auto r = load(minimal + "[identity]\nidc_user = \"" + keeps + "\"\n");
         EXPECT_TRUE(r.cfg) << keeps << ": " << all(r);
