@@ -137,6 +137,19 @@ class IdentityTest(unittest.TestCase):
         self.assertEqual(code, 403, body)
         self.assertEqual(ev["corp_source"], "none")
 
+    def test_forwarding_headers_from_a_client_never_change_who_or_where_it_is(self):
+        # 127.0.0.9 is filed@CORP.EXAMPLE in the watched file; a client at 127.0.0.1 naming that
+        # address in every forwarding header a server might read stays itself (kept closed: the
+        # client address comes from the socket or a balancer's PROXY header, never a request).
+        spoof = ["-H", "X-Forwarded-For: 127.0.0.9", "-H", "X-Real-IP: 127.0.0.9",
+                 "-H", "Forwarded: for=127.0.0.9", "-H", "True-Client-IP: 127.0.0.9",
+                 "-H", "Client-IP: 127.0.0.9", "-H", "X-Client-IP: 127.0.0.9"]
+        for via in ("sni", "connect"):
+            code, body, ev = self.foreign(*spoof, via=via)
+            self.assertEqual(code, 403, via + ": " + body)
+            self.assertEqual((ev["corp_user"], ev["corp_source"]), ("", "none"), via)
+            self.assertEqual(ev["client"], "127.0.0.1", via)
+
     def test_changes_need_the_operator_token_in_the_header(self):
         push = {"address": "127.0.0.1", "user": ALICE, "ttl_seconds": 60}
         self.assertEqual(self.api("POST", "/api/address-map", push, token=None)[0], 401)
