@@ -66,6 +66,12 @@ std::optional<cidr> cidr::parse(std::string_view text) noexcept {
     auto slash = text.find('/');
     auto addr = ip_address::parse(text.substr(0, slash));
     if (!addr) return std::nullopt;
+    // An IPv6-written network with a prefix length ("::ffff:10.0.0.0/104", "::ffff:0:0/16") is
+    // never read as an IPv4 one: its length counts 128 bits, where it either has host bits set or
+    // is an IPv4 network in IPv6 spelling, which the IPv4 spelling says unambiguously.
+    if (addr->is_v4() && slash != std::string_view::npos &&
+        text.substr(0, slash).find(':') != std::string_view::npos)
+        return std::nullopt;
     int max = addr->is_v4() ? 32 : 128;
     int len = max;
     if (slash != std::string_view::npos) {
@@ -91,6 +97,9 @@ std::optional<cidr> cidr::parse(std::string_view text) noexcept {
 }
 
 bool cidr::contains(const ip_address& a) const noexcept {
+    // One family each: an IPv6 network ("::/0", "::/80") is IPv6 clients only, although its bits
+    // cover the IPv4-mapped form the IPv4 clients are held in.
+    if (network_.is_v4() != a.is_v4()) return false;
     const auto& n = network_.bytes();
     const auto& b = a.bytes();
     int full = bits_ / 8;

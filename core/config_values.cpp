@@ -170,10 +170,13 @@ std::string parse_cidr(std::string_view s, cidr& out) {
                    ip_address::from_v4(v4).str() + "/" + std::to_string(v4_bits) +
                    "\" (it matches IPv4 clients whether they connect over IPv4 or IPv6)";
         }
-        if (addr && parse_u64(s.substr(slash + 1), bits) && bits <= (addr->is_v4() ? 32U : 128U)) {
+        // The length counts 128 bits when the address is written in IPv6 ("::ffff:0:0/16").
+        const bool v4_written =
+            addr && addr->is_v4() && s.substr(0, slash).find(':') == std::string_view::npos;
+        if (addr && parse_u64(s.substr(slash + 1), bits) && bits <= (v4_written ? 32U : 128U)) {
             // Only host bits can be left: name the network the author probably meant.
             auto b = addr->bytes();
-            std::size_t total = addr->is_v4() ? bits + 96 : bits;
+            std::size_t total = v4_written ? bits + 96 : bits;
             for (std::size_t i = 0; i < 16; ++i) {
                 std::size_t first = i * 8;
                 if (first >= total)

@@ -33,9 +33,12 @@ class ip_address {
 class cidr {
   public:
     // "10.0.0.0/8", "2001:db8::/32", or a bare address (= /32 or /128). Host bits must be zero:
-    // "10.1.2.3/8" is rejected so a typo never silently widens a rule.
+    // "10.1.2.3/8" is rejected so a typo never silently widens a rule. An IPv4-mapped network
+    // with a length ("::ffff:10.0.0.0/104") is rejected: "10.0.0.0/8" says it.
     static std::optional<cidr> parse(std::string_view text) noexcept;
 
+    // Only an address of the family the network was written in: an IPv4 network matches IPv4
+    // clients (held IPv4-mapped), an IPv6 network IPv6 clients, "::/0" included.
     bool contains(const ip_address& a) const noexcept;
     const ip_address& network() const noexcept { return network_; }
     int prefix_length() const noexcept;  // as written: 0..32 for IPv4, 0..128 for IPv6

@@ -63,6 +63,20 @@ class ExplainTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("--session-flow takes sign-in flow names", r.stderr)
 
+    def test_an_ipv6_client_network_never_matches_an_ipv4_client(self):
+        # The corpus policy denies client_networks = ["::/0"]: IPv6 clients only, although an
+        # IPv4 client is held IPv4-mapped (::ffff:a.b.c.d), inside the bits of ::/0.
+        req = os.path.join(CORPUS, "iam-user-host-label-alias.http")
+        for client, want in (("2001:db8::7", ("deny", "rule-deny", "no-ipv6-clients")),
+                             ("::1", ("deny", "rule-deny", "no-ipv6-clients")),
+                             ("192.0.2.7", ("deny", "rule-deny", "no-production")),
+                             ("::ffff:192.0.2.7", ("deny", "rule-deny", "no-production"))):
+            with self.subTest(client=client):
+                r = cg("explain", "--config", POLICY, "--client", client, req)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                d = json.loads(r.stdout)
+                self.assertEqual((d["effect"], d["reason"], d["rule"]), want)
+
     def test_requests_from_standard_input_and_secrets_never_echoed(self):
         req = ("POST /authenticate HTTP/1.1\nHost: signin.aws.amazon.com\n"
                "Content-Type: application/x-www-form-urlencoded\n\n"

@@ -19,3 +19,37 @@ TEST(cidr, matching_and_host_bits) {
     EXPECT_EQ(cc::cidr::parse("0.0.0.0/0")->str(), "0.0.0.0/0");
     EXPECT_TRUE(cc::cidr::parse("0.0.0.0/0")->contains(*cc::ip_address::parse("192.0.2.1")));
 }
+
+// IPv4 clients are held IPv4-mapped (::ffff:a.b.c.d), inside the bits of "::/0" and of every
+// IPv6 network of /80 or shorter starting with zeros; a network matches its own family only.
+TEST(cidr, a_network_matches_only_clients_of_the_family_it_is_written_in) {
+    const auto v4_client = *cc::ip_address::parse("192.0.2.1");
+    const auto v6_client = *cc::ip_address::parse("2001:db8::1");
+    for (const char* v6 : {"::/0", "::/1", "::/64", "::/80", "0:0:0:0:0:0::/80"}) {
+        auto c = cc::cidr::parse(v6);
+        ASSERT_TRUE(c) << v6;
+        EXPECT_FALSE(c->contains(v4_client)) << v6;
+        EXPECT_FALSE(c->contains(*cc::ip_address::parse("::ffff:192.0.2.1"))) << v6;
+    }
+    EXPECT_TRUE(cc::cidr::parse("::/0")->contains(v6_client));
+    EXPECT_TRUE(cc::cidr::parse("::/1")->contains(v6_client));
+    EXPECT_TRUE(cc::cidr::parse("::/64")->contains(*cc::ip_address::parse("::1")));
+    // And an IPv4 network never matches a native IPv6 client, however its bits fall.
+    for (const char* v6 : {"::", "::1", "::c000:201", "2001:db8::1"}) {
+        EXPECT_FALSE(cc::cidr::parse("0.0.0.0/0")->contains(*cc::ip_address::parse(v6))) << v6;
+    }
+    EXPECT_TRUE(cc::cidr::parse("0.0.0.0/0")->contains(v4_client));
+}
+
+// A length after an IPv6-written address counts 128 bits: "::ffff:0:0/16" is an IPv6 network
+// with host bits set, never the IPv4 0.0.0.0/16 its last 32 bits would make.
+TEST(cidr, an_ipv6_written_ipv4_mapped_network_is_no_ipv4_network) {
+    for (const char* bad :
+         {"::ffff:0:0/16", "::ffff:10.0.0.0/8", "::ffff:0:0/0", "::ffff:10.0.0.0/104"})
+        EXPECT_FALSE(cc::cidr::parse(bad)) << bad;
+    // A bare IPv4-mapped address is that IPv4 host.
+    auto host = cc::cidr::parse("::ffff:192.0.2.7");
+    ASSERT_TRUE(host);
+    EXPECT_EQ(host->str(), "192.0.2.7/32");
+    EXPECT_TRUE(host->contains(*cc::ip_address::parse("192.0.2.7")));
+}

@@ -109,6 +109,20 @@ TEST(config_identity, kerberos_off_by_default_and_for_every_address) {
     EXPECT_EQ(kerberos_mode(r.cfg->identity, *ip_address::parse("10.1.2.3")), proxy_auth_mode::off);
 }
 
+// "::/0" in a Kerberos list is every IPv6 client and no IPv4 one, although IPv4 clients are held
+// IPv4-mapped inside its bits: an IPv4 client takes the IPv4 networks' mode, or off.
+TEST(config_identity, an_ipv6_network_sets_no_mode_for_ipv4_clients) {
+    auto r = load(minimal +
+                  "[identity]\nkerberos_keytab = \"k\"\n"
+                  "kerberos_principal = \"HTTP/p.example@EXAMPLE\"\n"
+                  "kerberos_required = [\"::/0\"]\nkerberos_optional = [\"10.0.0.0/8\"]\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    const auto& id = r.cfg->identity;
+    EXPECT_EQ(kerberos_mode(id, *ip_address::parse("2001:db8::1")), proxy_auth_mode::required);
+    EXPECT_EQ(kerberos_mode(id, *ip_address::parse("10.1.2.3")), proxy_auth_mode::optional);
+    EXPECT_EQ(kerberos_mode(id, *ip_address::parse("192.0.2.1")), proxy_auth_mode::off);
+}
+
 TEST(config_identity, kerberos_settings_that_would_do_nothing_are_refused) {
     auto no_keytab = load(minimal + "[identity]\nkerberos_required = [\"10.0.0.0/8\"]\n");
     EXPECT_TRUE(has(no_keytab, 0, "Kerberos needs identity.kerberos_keytab")) << all(no_keytab);

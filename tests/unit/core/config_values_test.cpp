@@ -119,8 +119,11 @@ TEST(config_values, cidr_ipv4_mapped_names_the_ipv4_network) {
         EXPECT_TRUE(c.contains(*ip_address::parse(r.client))) << r.written;
     }
     cidr c;
-    // Below /96 it is no IPv4 network: the general message.
+    // Below /96 it is no IPv4 network: an IPv6 one with host bits set, whose length counts 128
+    // bits ("/8" there was once read as 10.0.0.0/8).
     EXPECT_NE(parse_cidr("::ffff:10.0.0.0/95", c), "");
+    EXPECT_EQ(parse_cidr("::ffff:10.0.0.0/8", c),
+              "CIDR \"::ffff:10.0.0.0/8\" has host bits set; did you mean \"::/8\"?");
 }
 
 TEST(config_values, ou_paths) {

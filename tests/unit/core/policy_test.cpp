@@ -1393,3 +1393,46 @@ TEST(compiled_policy, flows_selectors_match_the_flows_an_attempt_is_also_judged_
         EXPECT_EQ(d.rule, r.rule) << r.account << " " << cc::to_string(r.flow) << " " << r.also;
     }
 }
+
+// A rule's client_networks match clients of the family each network is written in: "::/0" is
+// every IPv6 client and no IPv4 one (IPv4 clients are held IPv4-mapped, inside its bits), and
+// "0.0.0.0/0" no IPv6 client.
+TEST(client_networks, an_ipv6_network_never_matches_an_ipv4_client) {
+    using E = cc::rule_effect;
+    cc::policy_config c;
+    auto v6_deny = rule("no-ipv6-clients", E::deny);
+    v6_deny.client_networks = {net("::/0")};
+    auto v4_allow = rule("ipv4-clients", E::allow);
+    v4_allow.client_networks = {net("0.0.0.0/0")};
+    c.rules = {v6_deny, v4_allow};
+    cc::compiled_policy p(c);
+    auto now = at("2026-12-05T10:00:00Z");
+    auto from = [&](const char* client) {
+        cc::sign_in_attempt a;
+        a.flow = cc::sign_in_flow::cli_sign_in;
+        a.phase = cc::auth_phase::pre_auth;
+        a.client = *cc::ip_address::parse(client);
+        return cc::evaluate(a, p, cc::elevation_view::unavailable(), now);
+    };
+    for (const char* v4 : {"10.1.2.3", "::ffff:10.1.2.3", "127.0.0.1"}) {
+        auto d = from(v4);
+        EXPECT_EQ(d.verdict, cc::effect::allow) << v4;
+        EXPECT_EQ(d.rule, "ipv4-clients") << v4;
+    }
+    for (const char* v6 : {"2001:db8::1", "::1", "::a01:203"}) {
+        auto d = from(v6);
+        EXPECT_EQ(d.verdict, cc::effect::deny) << v6;
+        EXPECT_EQ(d.rule, "no-ipv6-clients") << v6;
+    }
+    // Without the IPv6 rule an IPv6 client meets no rule: what no rule decides, never the
+    // IPv4 clients' allow.
+    c.rules = {v4_allow};
+    cc::compiled_policy v4_only(c);
+    cc::sign_in_attempt a;
+    a.flow = cc::sign_in_flow::cli_sign_in;
+    a.phase = cc::auth_phase::pre_auth;
+    a.client = *cc::ip_address::parse("2001:db8::1");
+    auto d = cc::evaluate(a, v4_only, cc::elevation_view::unavailable(), now);
+    EXPECT_EQ(d.rule, "");
+    EXPECT_NE(d.why, cc::reason::rule_allow);
+}

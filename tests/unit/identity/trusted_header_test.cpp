@@ -34,6 +34,16 @@ TEST(trusted_header, anyone_else_is_ignored) {
               header_outcome::untrusted);
 }
 
+// "::/0" trusts IPv6 peers only: an IPv4 client, held as ::ffff:a.b.c.d, is inside its bits.
+TEST(trusted_header, an_ipv6_network_trusts_no_ipv4_client) {
+    const std::vector<core::cidr> v6_only{*core::cidr::parse("::/0")};
+    const std::vector<std::string_view> alice{"alice"};
+    EXPECT_EQ(from_trusted_header(*core::ip_address::parse("10.9.0.7"), v6_only, alice).outcome,
+              header_outcome::untrusted);
+    EXPECT_EQ(from_trusted_header(*core::ip_address::parse("2001:db8::7"), v6_only, alice).outcome,
+              header_outcome::identified);
+}
+
 TEST(trusted_header, several_values_or_an_invalid_one_establish_nobody) {
     EXPECT_EQ(ask("10.9.0.7", {"alice", "bob"}).outcome, header_outcome::ambiguous);
     EXPECT_EQ(ask("10.9.0.7", {"alice", "alice"}).outcome, header_outcome::ambiguous);
