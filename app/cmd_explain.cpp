@@ -150,9 +150,10 @@ json::object explain_request(const core::http_request_view& req, enforcement_inp
             out[key] = top.at(key);
         }
         // Present only where the deciding attempt has them: the user TEAM was matched on when
-        // the request named none, where it came from, and the TEAM request that decided.
-        for (auto key : {"idc_user", "identity_source", "elevation_request", "elevation_ticket",
-                         "elevation_end"}) {
+        // the request named none, where it came from, the sign-in flows its session was judged
+        // also as, and the TEAM request that decided.
+        for (auto key : {"idc_user", "identity_source", "also_flows", "elevation_request",
+                         "elevation_ticket", "elevation_end"}) {
             if (const auto* v = top.if_contains(key)) out[key] = *v;
         }
     }

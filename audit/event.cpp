@@ -84,6 +84,12 @@ event make_event(std::string id, const core::sign_in_attempt& a, const core::dec
     e.idc_instance = a.idc_instance;
     e.corp_user = a.corp.user;
     e.corp_source = std::string(core::to_string(a.corp.source));
+    for (int f = 0; f < core::sign_in_flow_count; ++f) {
+        auto flow = static_cast<core::sign_in_flow>(f);
+        if ((a.also_flows & core::flow_bit(flow)) == 0) continue;
+        if (!e.also_flows.empty()) e.also_flows += ',';
+        e.also_flows += core::to_string(flow);
+    }
     e.method = std::string(method);
     auto q = target.find('?');
     e.path = std::string(target.substr(0, q));

@@ -34,6 +34,12 @@ struct event {
     // "unknown" (neither: an access key, a host name). Empty for pre-auth attempts, which name
     // what the person asks for. Added in v1 without a version bump, as corp_source.
     std::string identity_source;
+    // A session attempt judged also as the sign-in flows that opened its session
+    // (core::sign_in_attempt::also_flows: the session binding's origin; a rule's `flows` matched
+    // any of them): their names, comma-separated in the flows' order ("saml",
+    // "identity-center,custom-broker"); "" for every other attempt. Added in v1 without a version
+    // bump, as corp_source: readers treat a missing field as "".
+    std::string also_flows;
     std::string method, path;  // path without the query string
     std::string query;         // parameter names; values only of the few that carry no secret
     std::string effect;        // what the policy says: allow | deny
@@ -82,6 +88,7 @@ inline constexpr event_string_field event_string_fields[] = {
     {"corp_user", &event::corp_user},
     {"corp_source", &event::corp_source},
     {"identity_source", &event::identity_source},
+    {"also_flows", &event::also_flows},
     {"method", &event::method},
     {"path", &event::path},
     {"query", &event::query},

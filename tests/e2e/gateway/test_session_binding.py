@@ -160,6 +160,17 @@ class SessionBindingTest(unittest.TestCase):
         e = self.event_for(lambda e: e["source"] == "cookie:aws-userInfo"
                            and e["account"] == ELEVATED, "the broker session's console event")
         self.assertEqual(e["rule"], "broker-sessions")
+        # The record says why a console request met a rule of a sign-in flow, in the JSON line
+        # and as `consolegate logs` reads it back from the SQLite store.
+        self.assertEqual((e["flow"], e["also_flows"]), ("console-session", "custom-broker"))
+        stored = []
+
+        def in_store():
+            r = self.gw.cli("logs", "--config", self.gw.config, "--format", "json")
+            stored[:] = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+            return any(x["id"] == e["id"] for x in stored)
+        wait_until(in_store, 10, "the event in the SQLite store")
+        self.assertEqual([x["also_flows"] for x in stored if x["id"] == e["id"]], ["custom-broker"])
         # flows = ["identity-center"] alone: the portal's federation sign-in (AWS names an
         # AWSReservedSSO_ role) and its session's console.
         code, headers, jar = self.sign_in_with_token(

@@ -59,6 +59,9 @@ class ExplainTest(unittest.TestCase):
                 self.assertEqual((d["effect"], d["reason"], d["rule"], d["flow"]), want + ("console-session",))
                 self.assertEqual(sorted(d["attempts"][0].get("also_flows", [])),
                                  sorted(extra[1].split(",")) if extra else [])
+                # The deciding attempt's: why a console request met a rule of a sign-in flow.
+                self.assertEqual(sorted(d.get("also_flows", [])),
+                                 sorted(extra[1].split(",")) if extra else [])
         r = cg("explain", "--config", POLICY, "--session-flow", "sam1", req)
         self.assertEqual(r.returncode, 2)
         self.assertIn("--session-flow takes sign-in flow names", r.stderr)

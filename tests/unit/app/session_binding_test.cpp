@@ -622,6 +622,12 @@ TEST(session_flows, a_sessions_console_requests_are_judged_as_the_sign_in_that_o
     EXPECT_EQ(r.outcome.effect, effect::allow) << core::to_string(r.attempts[0].decision.why);
     EXPECT_EQ(r.attempts[0].attempt.flow, sign_in_flow::console_session);
     EXPECT_EQ(r.attempts[0].decision.rule, "broker-only");
+    // The audit event says why a console request was judged under a sign-in flow.
+    auto events = audit_events(w.request(flows_world::console_host, "/console/home", creds_one),
+                               r.attempts, {});
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].flow, "console-session");
+    EXPECT_EQ(events[0].also_flows, "custom-broker");
     // The same account's multi-session console host serves that session: judged so too.
     auto ms = enforce(w.request("111111111111-abcdefgh.us-east-1.console.aws.amazon.com",
                                 "/console/home", creds_one),

@@ -193,3 +193,29 @@ TEST(event, carries_the_corporate_user_and_how_it_is_known) {
     EXPECT_EQ(old->corp_user, "");
     EXPECT_EQ(old->corp_source, "");
 }
+
+// A session attempt judged also as the sign-in flows that opened its session says which: the
+// reviewer sees why a rule naming only `saml` decided a console request.
+TEST(event, names_the_flows_a_session_attempt_was_judged_also_as) {
+    cc::sign_in_attempt a;
+    a.flow = cc::sign_in_flow::console_session;
+    a.client = *cc::ip_address::parse("10.1.2.3");
+    a.time = *cc::parse_rfc3339("2026-11-23T04:15:46.123Z");
+    cc::decision d;
+    EXPECT_EQ(au::make_event("a", a, d, "GET", "/").also_flows, "");
+    a.also_flows = cc::flow_bit(cc::sign_in_flow::saml);
+    EXPECT_EQ(au::make_event("b", a, d, "GET", "/").also_flows, "saml");
+    a.also_flows |= cc::flow_bit(cc::sign_in_flow::identity_center);
+    auto e = au::make_event("c", a, d, "GET", "/");
+    EXPECT_EQ(e.also_flows, std::string(cc::to_string(cc::sign_in_flow::saml)) + "," +
+                                std::string(cc::to_string(cc::sign_in_flow::identity_center)));
+    auto line = au::to_json_line(e);
+    EXPECT_NE(line.find("\"also_flows\":\"saml,identity-center\""), std::string::npos) << line;
+    std::string err;
+    auto back = au::from_json_line(line, &err);
+    ASSERT_TRUE(back) << err;
+    EXPECT_EQ(back->also_flows, "saml,identity-center");
+    auto old = au::from_json_line(R"({"schema":1,"id":"x","time":"t"})", &err);
+    ASSERT_TRUE(old) << err;
+    EXPECT_EQ(old->also_flows, "");
+}
