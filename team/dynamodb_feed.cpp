@@ -266,15 +266,28 @@ bool dynamodb_feed::refresh() {
 }
 
 bool dynamodb_feed::refresh_once() {
+    // The set read is as old as its first page: a refresh is stamped with its start, and one that
+    // runs past the staleness limit (a throttled table's backoff, page after page) is given up,
+    // since its first pages would already be stale when it completed. Until a refresh completes,
+    // the feed is as fresh as the last one that did.
+    const auto started = opt_.clock();
     {
         std::lock_guard lock(mu_);
-        health_.last_attempt = opt_.clock();
+        health_.last_attempt = started;
     }
+    auto past_deadline = [&](std::size_t pages_read) {
+        if (opt_.clock() - started <= opt_.staleness_limit) return false;
+        record_error("deadline", "the refresh ran longer than the staleness limit (" +
+                                     std::to_string(pages_read) +
+                                     " pages read): its first pages would be stale");
+        return true;
+    };
     std::vector<core::elevation_record> records;
     std::size_t skipped = 0, pages = 0;
     std::string key;
     std::unordered_set<std::string> keys_seen, unreadable;
     do {
+        if (past_deadline(pages)) return false;
         if (++pages > opt_.max_pages) {
             record_error("runaway", "more than " + std::to_string(opt_.max_pages) + " pages");
             return false;
@@ -292,6 +305,7 @@ bool dynamodb_feed::refresh_once() {
             auto delay = std::chrono::milliseconds(
                 static_cast<std::int64_t>(opt_.random() * static_cast<double>(ceiling)));
             if (!opt_.sleep(delay)) return false;
+            if (past_deadline(pages - 1)) return false;
         }
         if (page.what != page_result::outcome::ok) {
             record_error(page.kind, page.message);
@@ -318,7 +332,7 @@ bool dynamodb_feed::refresh_once() {
     skipped += static_cast<std::size_t>(std::erase_if(
         records, [&](const core::elevation_record& r) { return unreadable.contains(r.id); }));
     auto s = std::make_shared<feed_status>();
-    s->data_time = opt_.clock();
+    s->data_time = started;
     s->skipped_items = skipped;
     auto items = records.size();
     remember_gone(records, s->data_time);

@@ -9,8 +9,10 @@
 // exponential backoff (base * 2^attempt, capped); other 4xx (AccessDenied, ResourceNotFound, bad
 // signature) and credential failures are not retried until the next interval. Every failure is
 // counted by kind and logged (warn, rate-limited per kind; never a key, token or item). The last
-// good set is kept and used until `staleness_limit` after its last successful refresh; after that
-// view() is unavailable and elevation-gated sign-ins are denied with elevation-feed-stale.
+// good set is kept and used until `staleness_limit` after its last successful refresh began (its
+// first page is that old); after that view() is unavailable and elevation-gated sign-ins are
+// denied with elevation-feed-stale. A refresh still running `staleness_limit` after it began is
+// given up (error kind "deadline"): what it read first would be stale when it completed.
 //
 // Time, sleeping and randomness are injected (options) so tests never sleep.
 // Thread-safety: start()/stop() from one owner; refresh() from one thread at a time (the feed's

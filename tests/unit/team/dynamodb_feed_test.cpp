@@ -283,3 +283,70 @@ TEST(dynamodb_feed, an_unreadable_copy_on_another_page_takes_the_request_out) {
 }
 
 }  // namespace
+
+// A throttled table stretches one refresh over many backoffs: the set it reads is as old as its
+// first page, so it is stamped with the refresh's start and is stale staleness_limit after that;
+// a refresh running past the limit is given up (its first pages would be stale at once), and the
+// feed stays as fresh as the last refresh that completed.
+TEST(dynamodb_feed, a_long_refresh_is_as_old_as_its_first_page) {
+    int throttles_left = 0;
+    fake_http_server server([&throttles_left](const fake_request& r) {
+        if (r.body.find("ExclusiveStartKey") == std::string::npos)
+            return fake_response{200, "application/x-amz-json-1.0", page_one, false};
+        if (throttles_left > 0) {
+            --throttles_left;
+            return error(400, "ThrottlingException");
+        }
+        return fake_response{200, "application/x-amz-json-1.0", page_two, false};
+    });
+    feed_rig rig(server.url());
+    auto step = 4min;  // each backoff, as the table's throttling stretches it
+    rig.feed = nullptr;
+    {
+        team::dynamodb_feed_options o;
+        o.endpoint = server.url();
+        o.region = "eu-west-1";
+        o.staleness_limit = 10min;
+        o.max_attempts = 4;
+        o.clock = [&rig] { return rig.now; };
+        o.sleep = [&rig, &step](std::chrono::milliseconds) {
+            rig.now += step;
+            return true;
+        };
+        o.random = [] { return 0.5; };
+        team::credential_options c;
+        c.getenv = [](const std::string& n) -> std::optional<std::string> {
+            if (n == "AWS_ACCESS_KEY_ID") return "AKIDFEED";
+            if (n == "AWS_SECRET_ACCESS_KEY") return "feedsecret";
+            return std::nullopt;
+        };
+        rig.feed = std::make_unique<team::dynamodb_feed>(
+            o, std::make_shared<team::credential_chain>(std::move(c)));
+    }
+    // Two backoffs: the refresh completes 8 minutes after its first page was read.
+    throttles_left = 2;
+    ASSERT_TRUE(rig.feed->refresh()) << rig.feed->health().last_error;
+    EXPECT_EQ(rig.now, t0 + 8min);
+    EXPECT_TRUE(rig.available());
+    EXPECT_EQ(rig.feed->health().last_success, t0);
+    rig.now = t0 + 10min + 1s;  // 10 minutes after the first page, not after the last
+    EXPECT_FALSE(rig.available());
+
+    // Three backoffs of 4 minutes: past the staleness limit, the refresh is given up, and the
+    // feed is as old as the last refresh that completed (stale here).
+    rig.now = t0 + 20min;
+    throttles_left = 3;
+    EXPECT_FALSE(rig.feed->refresh());
+    auto h = rig.feed->health();
+    EXPECT_EQ(h.errors.at("deadline"), 1u);
+    EXPECT_NE(h.last_error.find("longer than the staleness limit"), std::string::npos)
+        << h.last_error;
+    EXPECT_EQ(h.last_success, t0);
+    EXPECT_FALSE(rig.available());
+    // The next one reads in time and is fresh again, as of its start.
+    throttles_left = 0;
+    auto start = rig.now;
+    ASSERT_TRUE(rig.feed->refresh()) << rig.feed->health().last_error;
+    EXPECT_EQ(rig.feed->health().last_success, start);
+    EXPECT_TRUE(rig.available());
+}
