@@ -93,6 +93,7 @@ void loader::read_dns(const toml::table& t) {
     s.get_cidrs("allow_clients", d.allow_clients);
     s.get_uint("rate_limit_qps", d.rate_limit_qps, 0, 10'000'000);
     s.get_uint("rate_limit_burst", d.rate_limit_burst, 0, 10'000'000);
+    s.get_uint("rate_limit_max_clients", d.rate_limit_max_clients, 1, 4'194'304);
     // RFC 6891 §6.2.5: below 512 is treated as 512; 1232 is the DNS Flag Day 2020 value.
     s.get_uint("edns_udp_size", d.edns_udp_size, 512, 4096);
     s.get_duration("tcp_idle_timeout", d.tcp_idle_timeout);

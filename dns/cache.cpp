@@ -1,5 +1,7 @@
 #include "cache.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace consolegate::dns {
@@ -107,20 +109,64 @@ std::size_t rate_limiter::hash::operator()(const std::array<std::uint8_t, 16>& a
     return std::hash<std::uint64_t>{}(x * 0x9e3779b97f4a7c15ull ^ y);
 }
 
-bool rate_limiter::allow(const std::array<std::uint8_t, 16>& client, std::uint64_t now_ms,
-                         std::uint32_t qps, std::uint32_t burst) {
-    if (qps == 0) return true;
-    const double cap = burst ? burst : qps;
-    if (buckets_.size() >= 65536) buckets_.clear();
-    auto [it, fresh] = buckets_.try_emplace(client, bucket{cap, now_ms});
-    auto& b = it->second;
-    if (!fresh) {
-        b.tokens = std::min(cap, b.tokens + double(now_ms - b.last_ms) * qps / 1000.0);
-        b.last_ms = now_ms;
-    }
-    if (b.tokens < 1.0) return false;
-    b.tokens -= 1.0;
+namespace {
+
+// Refills a bucket up to `now_ms` and takes a token if it has one.
+bool take(double& tokens, std::uint64_t& last_ms, std::uint64_t now_ms, std::uint32_t qps,
+          double cap) {
+    if (now_ms > last_ms) tokens = std::min(cap, tokens + double(now_ms - last_ms) * qps / 1000.0);
+    last_ms = std::max(last_ms, now_ms);
+    if (tokens < 1.0) return false;
+    tokens -= 1.0;
     return true;
+}
+
+}  // namespace
+
+// Drops every bucket back at full tokens by now; returns how many. The next sweep waits
+// sweep_interval_ms, and when nothing could go, until the first bucket left is full again.
+std::uint32_t rate_limiter::sweep(std::uint64_t now_ms, std::uint32_t qps, double cap) {
+    ++sweeps_;
+    std::uint32_t evicted = 0;
+    std::uint64_t first_full = UINT64_MAX;
+    for (auto it = buckets_.begin(); it != buckets_.end();) {
+        const auto& b = it->second;
+        const double missing = cap - b.tokens;  // tokens as of last_ms
+        const auto full_at = b.last_ms + static_cast<std::uint64_t>(
+                                             std::ceil(std::max(0.0, missing) * 1000.0 / qps));
+        if (full_at <= now_ms) {
+            it = buckets_.erase(it);
+            ++evicted;
+        } else {
+            first_full = std::min(first_full, full_at);
+            ++it;
+        }
+    }
+    next_sweep_ms_ = now_ms + sweep_interval_ms;
+    if (!evicted && first_full != UINT64_MAX) next_sweep_ms_ = std::max(next_sweep_ms_, first_full);
+    return evicted;
+}
+
+rate_limiter::outcome rate_limiter::allow(const std::array<std::uint8_t, 16>& client,
+                                          std::uint64_t now_ms, std::uint32_t qps,
+                                          std::uint32_t burst, std::size_t max_clients) {
+    outcome o;
+    if (qps == 0) return o;
+    const double cap = burst ? burst : qps;
+    auto it = buckets_.find(client);
+    if (it == buckets_.end()) {
+        if (buckets_.size() >= max_clients && now_ms >= next_sweep_ms_)
+            o.evicted = sweep(now_ms, qps, cap);
+        if (buckets_.size() >= max_clients) {
+            o.overflow = true;
+            if (overflow_.tokens < 0) overflow_ = bucket{cap, now_ms};
+            o.allowed = take(overflow_.tokens, overflow_.last_ms, now_ms, qps, cap);
+            return o;
+        }
+        it = buckets_.emplace(client, bucket{cap, now_ms}).first;
+    }
+    o.allowed = take(it->second.tokens, it->second.last_ms, now_ms, qps, cap);
+    return o;
 }
 
 }  // namespace consolegate::dns

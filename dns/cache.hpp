@@ -68,12 +68,27 @@ class cache {
     std::size_t used_ = 0;
 };
 
-// Per-client token buckets (one per worker): `qps` tokens a second up to `burst`. Bounded: when
-// it tracks too many clients it starts over, which can only forgive, never block, a client.
+// Per-client token buckets (one per worker): `qps` tokens a second up to `burst`. Bounded by
+// `max_clients` (dns.rate_limit_max_clients). A new client in a full table makes room only by
+// evicting buckets back at full tokens (clients idle long enough to have earned their burst
+// back, so forgetting them forgives nothing); the table is swept for them at most every
+// sweep_interval_ms, and not again before one can be full. When none can go, a limited client
+// keeps its bucket, and every client the table cannot hold shares one overflow bucket of the
+// same qps and burst: a flood of new sources cannot reset anybody's limit, nor take more than
+// one client's rate between them.
 class rate_limiter {
   public:
-    bool allow(const std::array<std::uint8_t, 16>& client, std::uint64_t now_ms, std::uint32_t qps,
-               std::uint32_t burst);
+    static constexpr std::uint64_t sweep_interval_ms = 100;
+
+    struct outcome {
+        bool allowed = true;
+        bool overflow = false;      // an untracked client in a full table: the shared bucket
+        std::uint32_t evicted = 0;  // idle buckets dropped to make room
+    };
+    outcome allow(const std::array<std::uint8_t, 16>& client, std::uint64_t now_ms,
+                  std::uint32_t qps, std::uint32_t burst, std::size_t max_clients);
+    std::size_t size() const noexcept { return buckets_.size(); }
+    std::uint64_t sweeps() const noexcept { return sweeps_; }
 
   private:
     struct bucket {
@@ -83,7 +98,12 @@ class rate_limiter {
     struct hash {
         std::size_t operator()(const std::array<std::uint8_t, 16>& a) const noexcept;
     };
+    std::uint32_t sweep(std::uint64_t now_ms, std::uint32_t qps, double cap);
+
     std::unordered_map<std::array<std::uint8_t, 16>, bucket, hash> buckets_;
+    bucket overflow_{-1.0, 0};  // tokens < 0: not used yet (starts full)
+    std::uint64_t next_sweep_ms_ = 0;
+    std::uint64_t sweeps_ = 0;
 };
 
 }  // namespace consolegate::dns

@@ -45,6 +45,13 @@ void write_prometheus(std::string& out, const stats& s) {
     metric(out, "notimp", c, "NOTIMP answers sent.", s.notimp);
     metric(out, "truncated", c, "UDP answers truncated (TC=1).", s.truncated);
     metric(out, "rate_limited", c, "Queries over a client's rate limit.", s.rate_limited);
+    metric(out, "rate_limit_evicted", c,
+           "Idle rate-limit buckets (back at full tokens) evicted to make room for a new client.",
+           s.rate_limit_evicted);
+    metric(out, "rate_limit_overflow", c,
+           "Queries from clients a full rate-limit table could not hold, judged by one shared "
+           "bucket.",
+           s.rate_limit_overflow);
     metric(out, "dropped", c, "Datagrams dropped unanswered.", s.dropped);
     metric(out, "upstream_timeouts", c, "Upstream attempts that timed out.", s.upstream_timeouts);
     metric(out, "upstream_errors", c, "Forwarded queries that failed upstream.", s.upstream_errors);

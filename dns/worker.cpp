@@ -103,8 +103,7 @@ std::size_t worker::handle(std::span<const std::uint8_t> in, const client& c, bo
         log_query(c, q, "refused-acl");
         return write_rcode(q, rcode::refused, udp_size(), out);
     }
-    if (cfg->rate_limit_qps &&
-        !limiter_.allow(c.address.bytes(), now, cfg->rate_limit_qps, cfg->rate_limit_burst)) {
+    if (cfg->rate_limit_qps && !rate_allowed(c, now)) {
         st.rate_limited.fetch_add(1, std::memory_order_relaxed);
         if (!tcp) return 0;  // no answer over UDP: a spoofed source gets no reflection
         st.refused.fetch_add(1, std::memory_order_relaxed);
@@ -326,6 +325,27 @@ void worker::forward(const query& q, const client& c, bool tcp, core::duration d
     f->waiters.push_back(std::move(w));
     in_flight_[f->key] = f;  // (one asked under an older policy goes on unjoinable)
     ask(f, q, nullptr);
+}
+
+// The client's token bucket (rate_limiter). A client the full table cannot hold is judged by
+// the bucket all such clients share: counted (rate_limit_overflow) and logged at most every
+// 10 s; idle buckets evicted to make room are counted (rate_limit_evicted).
+bool worker::rate_allowed(const client& c, std::uint64_t now) {
+    const auto o = limiter_.allow(c.address.bytes(), now, cfg->rate_limit_qps,
+                                  cfg->rate_limit_burst, cfg->rate_limit_max_clients);
+    if (o.evicted) st.rate_limit_evicted.fetch_add(o.evicted, std::memory_order_relaxed);
+    if (o.overflow) {
+        st.rate_limit_overflow.fetch_add(1, std::memory_order_relaxed);
+        static log::rate_limit throttle{std::chrono::seconds(10)};
+        if (const auto suppressed = throttle.allow(std::chrono::steady_clock::now())) {
+            log::write(log::level::warn, "dns",
+                       "rate-limit table full of active clients, new clients share one bucket",
+                       {{"rate_limit_max_clients", std::to_string(cfg->rate_limit_max_clients)},
+                        {"client", c.address.str()},
+                        {"suppressed", std::to_string(*suppressed)}});
+        }
+    }
+    return o.allowed;
 }
 
 // True when `q` must be dropped: this worker has max_pending_queries questions upstream (a new

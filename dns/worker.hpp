@@ -105,6 +105,7 @@ class worker {
     };
     void forward(const query& q, const client& c, bool tcp, core::duration deadline);
     bool over_pending_bound(const query& q, const client& c, bool joining);
+    bool rate_allowed(const client& c, std::uint64_t now);
     void arm(const std::shared_ptr<waiter>& w, core::duration deadline, std::uint64_t gen);
     void ask(const std::shared_ptr<in_flight>& f, const query& asked,
              std::shared_ptr<const chase> ch);

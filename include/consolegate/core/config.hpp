@@ -105,6 +105,9 @@ struct dns_config {
     std::vector<cidr> allow_clients{*cidr::parse("127.0.0.0/8"), *cidr::parse("::1/128")};
     std::uint32_t rate_limit_qps = 0;  // per client address; 0 = off
     std::uint32_t rate_limit_burst = 0;
+    // Clients one worker keeps a bucket for. Full, a new client evicts only buckets back at full
+    // tokens; when none are, the clients it cannot hold share one bucket (dns/cache.hpp).
+    std::uint32_t rate_limit_max_clients = 65536;
     std::uint16_t edns_udp_size = 1232;
     duration tcp_idle_timeout = std::chrono::seconds(10);
     std::uint32_t max_tcp_connections = 1024;

@@ -28,6 +28,8 @@ struct stats {
     std::atomic<std::uint64_t> notimp{0};
     std::atomic<std::uint64_t> truncated{0};
     std::atomic<std::uint64_t> rate_limited{0};
+    std::atomic<std::uint64_t> rate_limit_evicted{0};   // idle buckets dropped for a new client
+    std::atomic<std::uint64_t> rate_limit_overflow{0};  // judged by the shared bucket, table full
     std::atomic<std::uint64_t> dropped{0};  // unparseable, responses, oversized datagrams
     std::atomic<std::uint64_t> upstream_timeouts{0};
     std::atomic<std::uint64_t> upstream_errors{0};

@@ -184,6 +184,22 @@ TEST(config_loader, dns_max_pending_queries) {
     EXPECT_FALSE(load(dns + "max_pending_queries = 0\n" + ca).cfg);
 }
 
+TEST(config_loader, dns_rate_limit_max_clients) {
+    auto r = load(minimal);
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->dns.rate_limit_max_clients, 65536u);
+    const std::string dns = "[dns]\nupstreams = [\"192.0.2.1\"]\nsteer_ipv4 = [\"192.0.2.10\"]\n";
+    const std::string ca = "[ca]\ncert = \"ca.crt\"\nkey = \"ca.key\"\n";
+    r = load(dns + "rate_limit_qps = 10\nrate_limit_max_clients = 4194304\n" + ca);
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->dns.rate_limit_max_clients, 4194304u);
+    r = load(dns + "rate_limit_max_clients = 1\n" + ca);
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->dns.rate_limit_max_clients, 1u);
+    EXPECT_FALSE(load(dns + "rate_limit_max_clients = 0\n" + ca).cfg);
+    EXPECT_FALSE(load(dns + "rate_limit_max_clients = 4194305\n" + ca).cfg);
+}
+
 TEST(config_loader, empty_file_names_every_missing_requirement) {
     auto r = load("");
     EXPECT_FALSE(r.cfg);

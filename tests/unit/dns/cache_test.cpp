@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <list>
 #include <map>
 #include <random>
@@ -126,11 +127,88 @@ TEST(rate_limiter, token_bucket) {
     rate_limiter r;
     const std::array<std::uint8_t, 16> a{1}, b{2};
     int allowed = 0;
-    for (int i = 0; i < 20; ++i) allowed += r.allow(a, 0, 5, 10);
+    for (int i = 0; i < 20; ++i) allowed += r.allow(a, 0, 5, 10, 65536).allowed;
     EXPECT_EQ(allowed, 10);
-    EXPECT_TRUE(r.allow(b, 0, 5, 10));
-    EXPECT_FALSE(r.allow(a, 100, 5, 10));
-    EXPECT_TRUE(r.allow(a, 1000, 5, 10));
+    EXPECT_TRUE(r.allow(b, 0, 5, 10, 65536).allowed);
+    EXPECT_FALSE(r.allow(a, 100, 5, 10, 65536).allowed);
+    EXPECT_TRUE(r.allow(a, 1000, 5, 10, 65536).allowed);
+}
+
+std::array<std::uint8_t, 16> client_n(std::uint32_t n) {
+    std::array<std::uint8_t, 16> a{};
+    a[0] = 0xfd;
+    std::memcpy(a.data() + 12, &n, 4);
+    return a;
+}
+
+// A limited client stays limited however many other clients fill the table: the table used to
+// start over when full, handing it (and every limited client) a fresh burst.
+TEST(rate_limiter, a_full_table_never_resets_a_limited_client) {
+    rate_limiter r;
+    const auto limited = client_n(0);
+    for (int i = 0; i < 4; ++i) EXPECT_TRUE(r.allow(limited, 0, 1, 4, 8).allowed);
+    EXPECT_FALSE(r.allow(limited, 0, 1, 4, 8).allowed);
+    // Others each query at once (none idle), twice as many as the table holds, over 0.5 s:
+    // less than the second the limited client needs to earn one token back.
+    std::uint64_t overflow = 0, evicted = 0;
+    for (std::uint32_t n = 1; n <= 16; ++n) {
+        const auto o = r.allow(client_n(n), n * 30, 1, 4, 8);
+        overflow += o.overflow;
+        evicted += o.evicted;
+        EXPECT_FALSE(r.allow(limited, n * 30, 1, 4, 8).allowed) << "after client " << n;
+    }
+    EXPECT_EQ(r.size(), 8u);
+    EXPECT_EQ(evicted, 0u);   // nobody was back at full tokens
+    EXPECT_EQ(overflow, 9u);  // the 8th to 16th new client found the table full
+    // Those share one bucket of one client's burst (4) and rate: the 5th within it is refused,
+    // not given a burst of its own.
+    int shared = 0;
+    for (std::uint32_t n = 100; n < 110; ++n) shared += r.allow(client_n(n), 500, 1, 4, 8).allowed;
+    EXPECT_EQ(shared, 0);  // the 9 overflow queries above already spent it (refill 1/s)
+    // 1.1 s on the limited client has earned one token, no burst.
+    EXPECT_TRUE(r.allow(limited, 1100, 1, 4, 8).allowed);
+    EXPECT_FALSE(r.allow(limited, 1100, 1, 4, 8).allowed);
+}
+
+// Full of idle clients (back at full tokens), the table makes room by evicting them, counted,
+// and a new client gets its own bucket; a limited one still keeps its own.
+TEST(rate_limiter, a_full_table_evicts_only_idle_clients) {
+    rate_limiter r;
+    const auto limited = client_n(0);
+    for (int i = 0; i < 3; ++i) r.allow(limited, 0, 1, 2, 4);
+    for (std::uint32_t n = 1; n <= 3; ++n) EXPECT_FALSE(r.allow(client_n(n), 0, 1, 2, 4).overflow);
+    EXPECT_EQ(r.size(), 4u);
+    // At 1.5 s the three others are full again (one query each, 1 token/s); the limited one,
+    // empty at 0, has 1.5 of its 2.
+    const auto o = r.allow(client_n(10), 1500, 1, 2, 4);
+    EXPECT_TRUE(o.allowed);
+    EXPECT_FALSE(o.overflow);
+    EXPECT_EQ(o.evicted, 3u);
+    EXPECT_EQ(r.size(), 2u);
+    EXPECT_TRUE(r.allow(limited, 1500, 1, 2, 4).allowed);
+    EXPECT_FALSE(r.allow(limited, 1500, 1, 2, 4).allowed);  // 0.5 left: still its own bucket
+    // The new client has its own burst of 2.
+    EXPECT_TRUE(r.allow(client_n(10), 1500, 1, 2, 4).allowed);
+    EXPECT_FALSE(r.allow(client_n(10), 1500, 1, 2, 4).allowed);
+}
+
+// No sweep of the table more often than sweep_interval_ms, and none before a bucket can be
+// full, so a flood of new sources against a full table of limited ones costs no scan each.
+TEST(rate_limiter, a_table_of_limited_clients_is_not_swept_per_query) {
+    rate_limiter r;
+    for (std::uint32_t n = 0; n < 2; ++n)
+        for (int i = 0; i < 3; ++i) r.allow(client_n(n), 0, 1, 2, 2);
+    // Both empty at 0 are full at 2000; until then every new client overflows.
+    for (std::uint64_t t = 0; t < 2000; t += 10) {
+        const auto o = r.allow(client_n(1000 + t), t, 1, 2, 2);
+        EXPECT_TRUE(o.overflow) << t;
+        EXPECT_EQ(o.evicted, 0u) << t;
+    }
+    EXPECT_EQ(r.sweeps(), 1u);  // the first, at 0, found none full before 2000
+    const auto o = r.allow(client_n(99), 2000, 1, 2, 2);
+    EXPECT_FALSE(o.overflow);
+    EXPECT_EQ(o.evicted, 2u);
+    EXPECT_EQ(r.sweeps(), 2u);
 }
 
 }  // namespace
