@@ -1063,6 +1063,40 @@ TEST_F(gateway, rate_limit_drops_excess_udp_queries) {
     EXPECT_GE(gw.counters().rate_limited.load(), 4u);
 }
 
+// A full table of client buckets never resets a limited client: new clients it cannot hold share
+// one bucket (counted), and room is made only by evicting a client back at full tokens.
+TEST_F(gateway, a_full_rate_limit_table_keeps_limited_clients_limited) {
+    auto o = base_options(nsd.port());
+    o.rate_limit_qps = 1;
+    o.rate_limit_burst = 2;
+    o.rate_limit_max_clients = 2;
+    running_gateway gw(o);  // its clock stands still until advanced: no token comes back
+    const auto from = [&](int host) {
+        return status_of(t::dig(
+            gw.port(), "-b 127.0.0." + std::to_string(host) + " console.aws.amazon.com A +tcp"));
+    };
+    EXPECT_EQ(from(1), "NOERROR");
+    EXPECT_EQ(from(1), "NOERROR");
+    EXPECT_EQ(from(1), "REFUSED");  // limited
+    EXPECT_EQ(from(2), "NOERROR");  // the table is full
+    // Four more clients share one bucket of the same burst, and the limited one stays limited.
+    EXPECT_EQ(from(3), "NOERROR");
+    EXPECT_EQ(from(4), "NOERROR");
+    EXPECT_EQ(from(5), "REFUSED");
+    EXPECT_EQ(from(6), "REFUSED");
+    EXPECT_EQ(from(1), "REFUSED");
+    EXPECT_EQ(gw.counters().rate_limit_overflow.load(), 4u);
+    EXPECT_EQ(gw.counters().rate_limit_evicted.load(), 0u);
+    // 1.5 s on, client 2 (one token spent) is full again and makes room; client 1 is not and
+    // has earned 1.5 tokens, not a fresh burst.
+    gw.advance(1500ms);
+    EXPECT_EQ(from(7), "NOERROR");
+    EXPECT_EQ(gw.counters().rate_limit_evicted.load(), 1u);
+    EXPECT_EQ(gw.counters().rate_limit_overflow.load(), 4u);
+    EXPECT_EQ(from(1), "NOERROR");
+    EXPECT_EQ(from(1), "REFUSED");
+}
+
 TEST_F(gateway, pipelined_tcp_queries_are_all_answered) {
     running_gateway gw(base_options(nsd.port()));
     const int fd = connect_tcp(gw.port());
