@@ -17,7 +17,7 @@ import unittest
 from pg_cluster import PASSWORD, Replica, TwoReplicas
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gateway"))
-from harness import BINARY, ELEVATED, PROD, SANDBOX, wait_until  # noqa: E402
+from harness import BINARY, FOREIGN, PROD, SANDBOX, wait_until  # noqa: E402
 # The policy, the aws-userInfo a broker's answer carries and the Set-Cookie reader of the
 # one-gateway binding test: the fleet test plays the same sign-ins across two replicas.
 from test_session_binding import POLICY, set_cookies, user_info  # noqa: E402
@@ -88,13 +88,14 @@ class SharedSessionsTest(TwoReplicas):
             code, _, body = b.console(dict(jar, **{"aws-userInfo": forged}))
             self.assertEqual(code, 403, body)
             self.assertIn("session-identity-forged", body)
-        # A session that may sign in but not use the console, signed in through B, is refused on
-        # A without its aws-userInfo.
-        code, elevated = b.sign_in(ELEVATED)
+        # A session that may sign in but not use the console (break-glass-no-console), signed in
+        # through B, is refused on A without its aws-userInfo.
+        code, foreign = b.sign_in(FOREIGN)
         self.assertEqual(code, 302)
-        code, _, body = a.console({k: v for k, v in elevated.items() if k != "aws-userInfo"})
+        code, _, body = a.console({k: v for k, v in foreign.items() if k != "aws-userInfo"})
         self.assertEqual(code, 403, body)
-        self.assertIn(ELEVATED, body)
+        self.assertIn(FOREIGN, body)
+        self.assertIn("rule-deny", body)
         # A session neither replica saw signed in: unbound on both.
         code, _, body = b.console({"aws-userInfo": user_info(SANDBOX), "aws-creds": "c0ffee" * 8})
         self.assertEqual(code, 403, body)
