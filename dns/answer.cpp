@@ -161,19 +161,10 @@ bool strip_dnssec(const cached_answer& a, const query& q,
     off += 4;
     const std::size_t question_end = off;
     std::vector<rr_ref> rrs;
+    if (!read_records(msg, off, rrs) || off != msg.size()) return false;
     std::vector<bool> keep;
-    for (int s = 0; s < 3; ++s) {
-        for (std::uint16_t i = 0; i < get16(&msg[6 + 2 * s]); ++i) {
-            const std::size_t start = off;
-            if (!read_name(msg, off, nullptr) || msg.size() - off < 10) return false;
-            rr_ref rr{start, get16(&msg[off]), off + 4, off + 10, get16(&msg[off + 8]), s};
-            if (msg.size() - rr.rdata < rr.rdlen) return false;
-            off = rr.rdata + rr.rdlen;
-            keep.push_back(!dnssec_only(rr.type, s, q.qtype));
-            rrs.push_back(rr);
-        }
-    }
-    if (off != msg.size()) return false;
+    keep.reserve(rrs.size());
+    for (const auto& rr : rrs) keep.push_back(!dnssec_only(rr.type, rr.section, q.qtype));
     if (std::find(keep.begin(), keep.end(), false) == keep.end()) return true;
     auto stripped = std::make_shared<cached_answer>();
     if (!rewrite_kept(msg, question_end, rrs, keep, stripped->wire)) return false;
@@ -278,25 +269,17 @@ bool normalize(std::span<const std::uint8_t> msg, const query& q, const policy& 
 
     std::vector<rr_ref> rrs;
     rrs.reserve(std::min<std::size_t>(counts[0] + counts[1] + counts[2], 64));
-    std::size_t opt_start = 0, opt_end = 0;
-    for (int s = 0; s < 3; ++s) {
-        for (std::uint16_t i = 0; i < counts[s]; ++i) {
-            const std::size_t start = off;
-            if (!read_name(msg, off, nullptr) || msg.size() - off < 10) return false;
-            rr_ref rr{start, get16(&msg[off]), off + 4, off + 10, get16(&msg[off + 8]), s};
-            if (msg.size() - rr.rdata < rr.rdlen) return false;
-            off = rr.rdata + rr.rdlen;
-            if (rr.type == rr_type::opt) {
-                if (s != 2 || opt_end != 0) return false;
-                if ((get32(&msg[rr.ttl_at]) >> 24) != 0) return false;  // extended rcode: fail
-                opt_start = start;
-                opt_end = off;
-                continue;
-            }
-            rrs.push_back(rr);
-        }
-    }
+    if (!read_records(msg, off, rrs)) return false;
     if (off != msg.size()) return false;  // trailing garbage
+    std::size_t opt_start = 0, opt_end = 0;
+    for (const auto& rr : rrs) {
+        if (rr.type != rr_type::opt) continue;
+        if (rr.section != 2 || opt_end != 0) return false;
+        if ((get32(&msg[rr.ttl_at]) >> 24) != 0) return false;  // extended rcode: fail
+        opt_start = rr.owner;
+        opt_end = rr.rdata + rr.rdlen;
+    }
+    if (opt_end != 0) std::erase_if(rrs, [](const rr_ref& rr) { return rr.type == rr_type::opt; });
     // The OPT record is the client's business: we drop upstream's and add the client's own on
     // render. Compression pointers only point backwards, so cutting the last record is safe.
     if (opt_end != 0 && opt_end != msg.size()) return false;

@@ -61,6 +61,20 @@ rdata_names compressible(std::uint16_t type) {
 
 // RDLENGTH and RDATA of the record whose data is at `rdata` in `msg`, the names in it written
 // whole: a compression pointer would lead into the old message. False when a name does not read.
+bool read_records(std::span<const std::uint8_t> msg, std::size_t& off, std::vector<rr_ref>& out) {
+    for (int s = 0; s < 3; ++s) {
+        for (std::uint16_t i = 0, n = get16(&msg[6 + 2 * s]); i < n; ++i) {
+            const std::size_t start = off;
+            if (!read_name(msg, off, nullptr) || msg.size() - off < 10) return false;
+            rr_ref rr{start, get16(&msg[off]), off + 4, off + 10, get16(&msg[off + 8]), s};
+            if (msg.size() - rr.rdata < rr.rdlen) return false;
+            off = rr.rdata + rr.rdlen;
+            out.push_back(rr);
+        }
+    }
+    return true;
+}
+
 bool write_rdata_whole(writer& w, std::span<const std::uint8_t> msg, std::uint16_t type,
                        std::size_t rdata, std::uint16_t rdlen) {
     const std::size_t next = rdata + rdlen;

@@ -24,6 +24,11 @@ struct rr_ref {
     int section;  // 0 answer, 1 authority, 2 additional
 };
 
+// The records of `msg` (at least a header long) after its question, which ends at `off`, in
+// order as the header counts them; `off` ends past the last one. False when one does not read
+// whole.
+bool read_records(std::span<const std::uint8_t> msg, std::size_t& off, std::vector<rr_ref>& out);
+
 // RFC 1035 types whose RDATA may hold compressed names (RFC 3597 §4): how many names, after how
 // many fixed bytes. Later types never compress theirs.
 struct rdata_names {

@@ -41,53 +41,50 @@ void rrset_ttls::apply(cached_answer& a, std::uint64_t now_s, bool refresh) {
     std::size_t off = header_size;
     if (!read_name(msg, off, nullptr) || msg.size() - off < 4) return;
     off += 4;
+    std::vector<rr_ref> rrs;
+    if (!read_records(msg, off, rrs)) return;
     std::vector<group> groups;
-    for (int s = 0; s < 3; ++s) {
-        for (std::uint16_t i = 0, n = get16(&msg[6 + 2 * s]); i < n; ++i) {
-            wire_name owner;
-            if (!read_name(msg, off, &owner) || msg.size() - off < 10) return;
-            lowercase(owner);
-            const std::uint16_t type = get16(&msg[off]);
-            const std::uint16_t cls = get16(&msg[off + 2]);
-            const std::size_t ttl_at = off + 4;
-            const std::uint16_t rdlen = get16(&msg[off + 8]);
-            const std::size_t rdata = off + 10;
-            if (msg.size() - rdata < rdlen) return;
-            off = rdata + rdlen;
-            if (type == rr_type::rrsig) {
-                // Held with the RRset it covers (unbound keeps signatures inside the RRset).
-                if (rdlen < 2) continue;
-                const std::uint16_t covered = get16(&msg[rdata]);
-                for (auto g = groups.rbegin(); g != groups.rend(); ++g) {
-                    if (g->section == s && g->type == covered &&
-                        names_equal_ci(g->owner.view(), owner.view())) {
-                        g->ttls.push_back(ttl_at);
-                        break;
-                    }
+    for (const auto& rr : rrs) {
+        const int s = rr.section;
+        wire_name owner;
+        std::size_t at = rr.owner;
+        read_name(msg, at, &owner);  // read whole by read_records
+        lowercase(owner);
+        if (rr.type == rr_type::rrsig) {
+            // Held with the RRset it covers (unbound keeps signatures inside the RRset).
+            if (rr.rdlen < 2) continue;
+            const std::uint16_t covered = get16(&msg[rr.rdata]);
+            for (auto g = groups.rbegin(); g != groups.rend(); ++g) {
+                if (g->section == s && g->type == covered &&
+                    names_equal_ci(g->owner.view(), owner.view())) {
+                    g->ttls.push_back(rr.ttl_at);
+                    break;
                 }
-                continue;
             }
-            std::string key(owner.view().begin(), owner.view().end());
-            key.push_back(static_cast<char>(type >> 8));
-            key.push_back(static_cast<char>(type));
-            key.push_back(static_cast<char>(cls >> 8));
-            key.push_back(static_cast<char>(cls));
-            // An SOA in the authority section is held apart from the zone's SOA as an answer
-            // (unbound's PACKED_RRSET_SOA_NEG, util/data/msgparse.c pkt_rrset_flags).
-            key.push_back(type == rr_type::soa && s == 1 ? 1 : 0);
-            if (groups.empty() || groups.back().section != s || groups.back().key != key) {
-                groups.push_back({std::move(key), s, type, owner, 0, {}});
-            }
-            auto& g = groups.back();
-            // The data as unbound compares it (rrsetdata_equal: in order, byte for byte), the
-            // names in it written whole so compression does not tell two copies apart.
-            scratch_.resize(65537);
-            writer w(scratch_);
-            if (!write_rdata_whole(w, msg, type, rdata, rdlen)) return;
-            const std::string_view bytes(reinterpret_cast<const char*>(scratch_.data()), w.size());
-            g.digest = (g.digest ^ std::hash<std::string_view>{}(bytes)) * 1099511628211u;
-            g.ttls.push_back(ttl_at);
+            continue;
         }
+        const std::uint16_t type = rr.type;
+        const std::uint16_t cls = get16(&msg[rr.ttl_at - 2]);
+        std::string key(owner.view().begin(), owner.view().end());
+        key.push_back(static_cast<char>(type >> 8));
+        key.push_back(static_cast<char>(type));
+        key.push_back(static_cast<char>(cls >> 8));
+        key.push_back(static_cast<char>(cls));
+        // An SOA in the authority section is held apart from the zone's SOA as an answer
+        // (unbound's PACKED_RRSET_SOA_NEG, util/data/msgparse.c pkt_rrset_flags).
+        key.push_back(type == rr_type::soa && s == 1 ? 1 : 0);
+        if (groups.empty() || groups.back().section != s || groups.back().key != key) {
+            groups.push_back({std::move(key), s, type, owner, 0, {}});
+        }
+        auto& g = groups.back();
+        // The data as unbound compares it (rrsetdata_equal: in order, byte for byte), the
+        // names in it written whole so compression does not tell two copies apart.
+        scratch_.resize(65537);
+        writer w(scratch_);
+        if (!write_rdata_whole(w, msg, type, rr.rdata, rr.rdlen)) return;
+        const std::string_view bytes(reinterpret_cast<const char*>(scratch_.data()), w.size());
+        g.digest = (g.digest ^ std::hash<std::string_view>{}(bytes)) * 1099511628211u;
+        g.ttls.push_back(rr.ttl_at);
     }
     for (const auto& g : groups) {
         std::uint32_t ttl = UINT32_MAX;
