@@ -6,6 +6,7 @@
 #include <array>
 
 #include "config_reader.hpp"
+#include "consolegate/core/glob.hpp"
 #include "consolegate/core/idc_user.hpp"
 
 namespace consolegate::core::config_detail {
@@ -16,13 +17,6 @@ namespace {
 bool is_tchar(char c) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
     return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-               return lower(x) == lower(y);
-           });
 }
 
 // Fields the proxy or the inspector read for themselves: a user header of that name would make

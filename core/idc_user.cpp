@@ -2,19 +2,12 @@
 
 #include <array>
 
+#include "consolegate/core/glob.hpp"
+
 namespace consolegate::core {
 namespace {
 
 constexpr std::array<std::string_view, 3> placeholders{"{user}", "{name}", "{realm}"};
-
-bool same_ascii_ci(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
 
 }  // namespace
 
@@ -32,7 +25,7 @@ std::optional<std::string_view> site_name_of(std::string_view user,
     if (user.find('@') == std::string_view::npos && user.find('\\') == std::string_view::npos)
         return name;
     for (const auto& r : realms) {
-        if (same_ascii_ci(r, realm)) return name;
+        if (iequals(r, realm)) return name;
     }
     return std::nullopt;
 }
