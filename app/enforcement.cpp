@@ -194,13 +194,7 @@ std::vector<core::sign_in_attempt> inspect_request(const core::http_request_view
                 session_account = a.account;
             }
         }
-        for (auto& a : attempts) {
-            if ((a.flow == core::sign_in_flow::multi_session ||
-                 a.flow == core::sign_in_flow::api_credentials) &&
-                a.account && a.account == session_account) {
-                a.also_flows |= in.session_flows;
-            }
-        }
+        judge_own_as_session(attempts, session_account, in.session_flows);
     }
     for (auto& a : attempts) {
         a.client = req.client;

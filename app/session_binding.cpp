@@ -162,17 +162,7 @@ void check_session_binding(std::vector<sign_in_attempt>& attempts,
             }
             take_identity(a, id);
         }
-        // The multi-session console host of the session's own account serves that session (one
-        // of another account is conflicting, above), and the console's own API calls sign with
-        // keys of the session's account: judged as its sign-in too. A key of another account is
-        // its own flow alone.
-        for (auto& a : attempts) {
-            if ((a.flow == sign_in_flow::multi_session ||
-                 a.flow == sign_in_flow::api_credentials) &&
-                a.account == id.account) {
-                a.also_flows = id.flows;
-            }
-        }
+        judge_own_as_session(attempts, id.account, id.flows);
         if (!has_console_attempt && !new_session) {
             auto a = session_attempt(attempts, req, session_binding::bound);
             take_identity(a, id);
@@ -187,6 +177,17 @@ void check_session_binding(std::vector<sign_in_attempt>& attempts,
     }
     if (!from_session && unbound == core::unbound_session_action::deny) {
         attempts.push_back(session_attempt(attempts, req, session_binding::unbound));
+    }
+}
+
+void judge_own_as_session(std::vector<sign_in_attempt>& attempts,
+                          const std::optional<core::account_id>& account,
+                          core::sign_in_flow_set flows) {
+    for (auto& a : attempts) {
+        if ((a.flow == sign_in_flow::multi_session || a.flow == sign_in_flow::api_credentials) &&
+            a.account && a.account == account) {
+            a.also_flows |= flows;
+        }
     }
 }
 

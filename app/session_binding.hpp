@@ -32,6 +32,7 @@
 // Pure apart from reading the table (thread-safe); no clock (the request's time).
 
 #include <array>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -54,6 +55,14 @@ bool identity_from_session(const core::sign_in_attempt& a);
 void check_session_binding(std::vector<core::sign_in_attempt>& attempts,
                            const core::http_request_view& req, const session_table& table,
                            core::unbound_session_action unbound);
+
+// The session's own attempts beside its console requests judged also as `flows`, the sign-in
+// that opened it: the multi-session console host of its `account` (one of another account is
+// conflicting), and the console's own API calls signed with a key of that account. A host or
+// key of another account is its own flow alone.
+void judge_own_as_session(std::vector<core::sign_in_attempt>& attempts,
+                          const std::optional<core::account_id>& account,
+                          core::sign_in_flow_set flows);
 
 // The audit event's identity_source: "" (pre-auth), "bound", "cookie" or "unknown".
 std::string_view identity_source(const core::sign_in_attempt& a);
