@@ -17,7 +17,7 @@ import unittest
 from pg_cluster import PASSWORD, Replica, TwoReplicas
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gateway"))
-from harness import BINARY, FOREIGN, PROD, SANDBOX, wait_until  # noqa: E402
+from harness import BINARY, ELEVATED, FOREIGN, PROD, SANDBOX, wait_until  # noqa: E402
 # The policy, the aws-userInfo a broker's answer carries and the Set-Cookie reader of the
 # one-gateway binding test: the fleet test plays the same sign-ins across two replicas.
 from test_session_binding import POLICY, set_cookies, user_info  # noqa: E402
@@ -101,6 +101,33 @@ class SharedSessionsTest(TwoReplicas):
         self.assertEqual(code, 403, body)
         self.assertIn("session-unbound", body)
         self.assertIn("consolegate_sessions_store_lookup_seconds_count", b.metrics())
+
+    def test_a_sessions_flows_cross_the_fleet_with_it(self):
+        # ELEVATED is allowed for flows = ["custom-broker"] only: its console requests pass only
+        # as the sign-in that opened the session. The flow is carried in the store's row, so B,
+        # which never saw the sign-in, judges the session as A did.
+        a, b = self.replicas
+        code, jar = a.sign_in(ELEVATED)
+        self.assertEqual(code, 302)
+        for cookies in (jar, {k: v for k, v in jar.items() if k != "aws-userInfo"}):
+            code, _, body = b.console(cookies)
+            self.assertEqual(code, 200, body)
+        seen = []
+
+        def console_event():
+            seen[:] = [e for e in b.events() if e["account"] == ELEVATED
+                       and e["effect"] == "allow" and e["flow"] == "console-session"]
+            return seen
+        wait_until(console_event, 10, "B's console event for the broker session")
+        e = seen[0]
+        self.assertEqual((e["rule"], e["also_flows"]), ("broker-sessions", "custom-broker"))
+        # A session of that account nobody saw signed in has no flow but console-session, on
+        # either replica: unbound, refused.
+        for replica in (a, b):
+            code, _, body = replica.console({"aws-userInfo": user_info(ELEVATED),
+                                             "aws-creds": "c0ffee" * 8})
+            self.assertEqual(code, 403, body)
+            self.assertIn("session-unbound", body)
 
     def test_a_sign_in_started_on_one_replica_is_continued_on_the_other(self):
         # docs/inspection.md "Session binding" rule 5 across the fleet: the browser signed in to
