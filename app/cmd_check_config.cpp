@@ -37,10 +37,15 @@ void note_unsteered(const char* file, const core::config& c) {
 }  // namespace
 
 int cmd_check_config(int argc, char** argv) {
+    // `--config FILE`, as `run`, `explain` and `logs` take it, names the same file.
+    if (argc == 3 && std::string_view(argv[1]) == "--config") {
+        argv[1] = argv[2];
+        argc = 2;
+    }
     if (argc != 2 || std::string_view(argv[1]).empty() || std::string_view(argv[1]) == "--help" ||
-        std::string_view(argv[1]) == "-h") {
+        std::string_view(argv[1]) == "-h" || std::string_view(argv[1]).starts_with("-")) {
         std::fputs(
-            "usage: consolegate check-config FILE\n"
+            "usage: consolegate check-config [--config] FILE\n"
             "Validates FILE and every file it names; prints each problem as "
             "FILE:LINE:COL: message.\nExit status: 0 valid, 2 invalid.\n",
             stderr);

@@ -29,6 +29,17 @@ TEST(cmd_check_config, valid_file_exits_zero) {
     EXPECT_EQ(err, "");
 }
 
+TEST(cmd_check_config, takes_the_file_after_config_as_run_does) {
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "ok.toml", cgtest::minimal);
+    cgtest::write(dir / "bad.toml", cgtest::minimal + "[general]\nworkrs = 1\n");
+    std::string out, err;
+    EXPECT_EQ(run({"check-config", "--config", (dir / "ok.toml").string()}, out, err), 0) << err;
+    EXPECT_EQ(out, (dir / "ok.toml").string() + ": ok\n");
+    EXPECT_EQ(run({"check-config", "--config", (dir / "bad.toml").string()}, out, err), 2);
+    EXPECT_NE(err.find("unknown key `general.workrs`"), std::string::npos) << err;
+}
+
 TEST(cmd_check_config, invalid_file_exits_two_with_every_problem) {
     auto dir = cgtest::scratch();
     auto file = (dir / "bad.toml").string();
@@ -115,8 +126,11 @@ TEST(cmd_check_config, an_inspected_name_dns_does_not_steer_is_noted) {
 TEST(cmd_check_config, usage_errors_exit_two) {
     std::string out, err;
     EXPECT_EQ(run({"check-config"}, out, err), 2);
-    EXPECT_NE(err.find("usage: consolegate check-config FILE"), std::string::npos);
+    EXPECT_NE(err.find("usage: consolegate check-config [--config] FILE"), std::string::npos);
     EXPECT_EQ(run({"check-config", "a", "b"}, out, err), 2);
+    EXPECT_EQ(run({"check-config", "--config"}, out, err), 2);
+    EXPECT_EQ(run({"check-config", "--conf", "a.toml"}, out, err), 2);
+    EXPECT_EQ(run({"check-config", "--verbose"}, out, err), 2);  // an option, not a file
     EXPECT_EQ(run({"check-config", "/nonexistent-cg/none.toml"}, out, err), 2);
     EXPECT_NE(err.find("No such file or directory"), std::string::npos) << err;
 }
