@@ -211,13 +211,18 @@ bool addresses_known(const service::impl& svc) {
     return !svc.watches_names || std::chrono::steady_clock::now() < svc.addresses_known_until;
 }
 
+bool refused_while_unknown(const service::impl& svc, std::string_view host) {
+    if (addresses_known(svc)) return false;
+    return core::ip_address::parse(host) || !svc.shared.routes.passed_through(host);
+}
+
 void note_addresses_unknown(service::impl& svc) {
     count(svc.counters().addresses_unknown);
     static log::rate_limit limit(std::chrono::seconds(60));
     if (auto suppressed = limit.allow(std::chrono::steady_clock::now())) {
         log::write(log::level::warn, "proxy",
-                   "the inspected names do not resolve: destinations known only by address are "
-                   "refused until they do",
+                   "the inspected names do not resolve: connections that would be spliced "
+                   "(pass-through names aside) are refused until they do",
                    {{"suppressed", std::to_string(*suppressed)}});
     }
 }

@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "service_impl.hpp"
@@ -39,10 +40,19 @@ boost::asio::awaitable<void> wait_until_warm(std::shared_ptr<service::impl> svc)
 
 // Whether the set holds every watched name's current addresses on this worker (always, when no
 // name is watched). While not (the resolver has failed for longer than the set holds an
-// answer, or never answered), a destination known only by its address cannot be shown not to
-// be AWS sign-in, and is refused (fail closed); note_addresses_unknown() counts and logs that.
+// answer, or never answered), no destination can be shown not to be AWS sign-in, and a splice
+// is refused (fail closed, refused_while_unknown); note_addresses_unknown() counts and logs
+// that.
 bool addresses_known(const service::impl& svc);
 void note_addresses_unknown(service::impl& svc);
+
+// Whether a connection to `host` that the names would splice (or forward as plain HTTP) is
+// refused because the set is not known (!addresses_known): every destination but a
+// pass-through name, which the operator listed to be spliced (an IP literal never is one). By
+// name too: a resolver that fails for the sign-in names may still resolve another name that
+// points at sign-in's front ends (an attacker's zone, a CNAME), and a splice there is a tunnel
+// to sign-in that nothing judges. Call after wait_until_warm().
+bool refused_while_unknown(const service::impl& svc, std::string_view host);
 
 // `host`, an inspected name, resolved to `r`: its addresses join the set.
 void learn_addresses(service::impl& svc, const net::resolve_result& r);

@@ -144,8 +144,13 @@ asio::awaitable<std::optional<bump_order>> dispatch(
             co_return std::nullopt;
         case route::splice: break;
     }
+    co_await wait_until_warm(svc);
+    if (refused_while_unknown(*svc, host) || (!sni.empty() && refused_while_unknown(*svc, sni))) {
+        co_await refuse_tunnel(*svc, client, "inspected-addresses-unknown", host, sni, client_ip,
+                               corp, alert_internal_error);
+        co_return std::nullopt;
+    }
     if (splice_eps.empty()) {
-        co_await wait_until_warm(svc);
         auto dest = co_await resolve_destination(svc, host, port);
         if (dest.failure != upstream_failure::none) {
             count(dest.failure == upstream_failure::forbidden ? st.refused_destination
@@ -192,16 +197,17 @@ asio::awaitable<bool> connect_allowed(std::shared_ptr<service::impl> svc, beast:
     if (way == route::refuse) {
         reason = "not-inspected-refused";
         text = "CONNECT to this host is not allowed";
-    } else if (auto lit = core::ip_address::parse(target.host); lit && way != route::inspect) {
+    } else if (way != route::inspect) {
         co_await wait_until_warm(svc);
-        if (inspected_address(*svc, *lit)) {
+        const auto lit = core::ip_address::parse(target.host);
+        if (lit && inspected_address(*svc, *lit)) {
             reason = "inspected-address-literal";
             text = "CONNECT to this address is not allowed: it serves AWS sign-in; connect by name";
-        } else if (!addresses_known(*svc)) {
+        } else if (refused_while_unknown(*svc, target.host)) {
             reason = "inspected-addresses-unknown";
             text =
-                "CONNECT by address is unavailable: the gateway cannot tell whether this "
-                "address serves AWS sign-in (its resolver is failing); connect by name";
+                "CONNECT is unavailable: the gateway cannot tell whether this destination "
+                "serves AWS sign-in (its resolver is failing for the sign-in names)";
             status = http::status::service_unavailable;
         }
     }

@@ -96,12 +96,12 @@ asio::awaitable<std::optional<plain_destination>> plain_target(std::shared_ptr<s
                               "This address serves AWS sign-in: use its name over https");
         co_return std::nullopt;
     }
-    if (literal && !addresses_known(*svc)) {
+    if (refused_while_unknown(*svc, a.host)) {
         count(st.refused_host);
         co_await refuse_plain(*svc, client, http::status::service_unavailable,
                               "inspected-addresses-unknown", a.host, target, client_ip,
-                              "The gateway cannot tell whether this address serves AWS sign-in "
-                              "(its resolver is failing): use a name");
+                              "The gateway cannot tell whether this destination serves AWS "
+                              "sign-in (its resolver is failing for the sign-in names)");
         co_return std::nullopt;
     }
     auto dest = co_await resolve_destination(svc, a.host, a.port);

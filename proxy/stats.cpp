@@ -55,7 +55,7 @@ void write_prometheus(std::string& out, const stats& s) {
             s.bumped_by_address);
     counter("inspected_addresses_unknown_total",
             "Rounds in which the inspected names could not be resolved past the time the "
-            "address set holds them: connections by address are refused meanwhile.",
+            "address set holds them: connections that would be spliced are refused meanwhile.",
             s.addresses_unknown);
     metric(out, "inspected_addresses", "Addresses of inspected names held now.", "gauge",
            s.inspected_addresses);

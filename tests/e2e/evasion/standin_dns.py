@@ -20,7 +20,9 @@ class StandinDNS:
         """records: {name: "1.2.3.4" | ["1.2.3.4", ...] | ("CNAME", "target.") | ("GARBAGE",)
         | ("MISMATCH",)}: GARBAGE answers bytes that are no DNS message, MISMATCH a right answer
         under another transaction ID (what an off-path spoofer sends). `failing`: every query is
-        answered SERVFAIL (a resolver that cannot reach the internet), counted all the same."""
+        answered SERVFAIL (a resolver that cannot reach the internet), counted all the same;
+        a tuple of domains instead: only names in them are (a resolver that cannot reach AWS's
+        name servers, or is kept from them, while it answers everything else)."""
         self.failing = failing
         self.records = {k.lower().rstrip("."): v for k, v in records.items()}
         self.ttl = ttl
@@ -44,7 +46,8 @@ class StandinDNS:
         question = q.question[0]
         name = question.name.to_text().lower().rstrip(".")
         self.asked.append(name)
-        if self.failing:
+        if self.failing is True or (self.failing and any(
+                name == d or name.endswith("." + d) for d in self.failing)):
             r.set_rcode(dns.rcode.SERVFAIL)
             return r
         for _ in range(8):  # a bounded chain

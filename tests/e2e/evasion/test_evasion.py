@@ -883,25 +883,45 @@ class evasion_http2(unittest.TestCase):
                 self.assertEqual(len(self.gw.origin_requests()), origin_before, name)
 
 
+# The domains of the names the proxy watches: the resolver below fails for them alone.
+AWS_DOMAINS = ("amazon.com", "amazonaws.com", "amazonaws-us-gov.com", "amazonaws.cn")
+
+
 class evasion_resolver_failing(unittest.TestCase):
-    """The proxy's resolver fails from the start (SERVFAIL for every name): the gateway cannot
-    learn the sign-in names' addresses, so it cannot tell whether an address is AWS sign-in.
-    Destinations known only by address are refused with 503 (fail closed), counted and recorded,
-    whatever the address; nothing reaches the stand-in AWS."""
+    """The proxy's resolver fails from the start for AWS's names (SERVFAIL) and answers every
+    other: the gateway cannot learn the sign-in names' addresses, so it cannot tell whether a
+    destination is AWS sign-in, while an attacker's names still resolve (to sign-in's address,
+    here). Every connection it would splice is refused with 503 or a TLS alert (fail closed),
+    counted and recorded, by address or by name; only a pass-through name is still spliced.
+    Nothing reaches the stand-in AWS."""
+
+    PASS = "elsewhere.evil.test"
 
     @classmethod
     def setUpClass(cls):
-        cls.dns = StandinDNS(STANDIN_RECORDS, failing=True)
+        cls.dns = StandinDNS(STANDIN_RECORDS, failing=AWS_DOMAINS)
         try:
-            cls.gw = EvasionGateway(cls.dns.port).start()
+            cls.gw = EvasionGateway(cls.dns.port,
+                                    proxy_extra='pass_through_hosts = ["%s"]' % cls.PASS).start()
         except Exception:
             cls.dns.close()
             raise
+        try:
+            cls.recorder = Recorder(cls.gw.ports["origin"])
+        except OSError:
+            cls.recorder = None
 
     @classmethod
     def tearDownClass(cls):
+        if cls.recorder:
+            cls.recorder.close()
         cls.gw.close()
         cls.dns.close()
+
+    def refused_unknown(self, events_before):
+        return [e for e in self.gw.events()[events_before:]
+                if e.get("flow") == "refused"
+                and e["reason"].startswith("inspected-addresses-unknown")]
 
     def test_destinations_known_only_by_address_are_refused(self):
         port = self.gw.ports["origin"]
@@ -915,6 +935,18 @@ class evasion_resolver_failing(unittest.TestCase):
             ("CONNECT a v4-mapped address",
              ("CONNECT [::ffff:127.0.0.1]:%d HTTP/1.1\r\n\r\n" % port).encode()),
             ("plain http by address", attempt),
+            # By name: the attacker's names resolve while sign-in's do not. shared.evil.test
+            # is at sign-in's address; login.evil.test is a CNAME of sign-in; a name elsewhere
+            # cannot be shown not to serve sign-in either.
+            ("CONNECT a name at sign-in's address",
+             ("CONNECT shared.evil.test:%d HTTP/1.1\r\n\r\n" % port).encode()),
+            ("CONNECT a CNAME of sign-in",
+             ("CONNECT login.evil.test:%d HTTP/1.1\r\n\r\n" % port).encode()),
+            ("CONNECT another name", ("CONNECT www.evil.test:%d HTTP/1.1\r\n\r\n" % port)
+             .encode()),
+            ("plain http by name",
+             form_request("http://shared.evil.test:%d/switchrole" % port,
+                          "account=%s&roleName=Admin" % PROD, host="shared.evil.test")),
         ]
         events_before = len(self.gw.events())
         origin_before = len(self.gw.origin_requests())
@@ -926,14 +958,36 @@ class evasion_resolver_failing(unittest.TestCase):
                     data = read_all(s)
                 self.assertEqual(status_of(data), 503, data[:300])
 
-        def refused():
-            return [e for e in self.gw.events()[events_before:]
-                    if e.get("flow") == "refused"
-                    and e["reason"].startswith("inspected-addresses-unknown")]
-        wait_until(lambda: len(refused()) >= len(cases), 10, "every refusal in the record")
+        wait_until(lambda: len(self.refused_unknown(events_before)) >= len(cases), 10,
+                   "every refusal in the record")
         self.assertEqual(len(self.gw.origin_requests()), origin_before)
         metrics = self.gw.metrics()
         self.assertRegex(metrics, r"consolegate_proxy_inspected_addresses_unknown_total [1-9]")
+
+    def test_a_server_name_that_would_be_spliced_is_refused_with_a_tls_alert(self):
+        # The SNI listener splices to port 443 of the name's address: shared.evil.test is at
+        # sign-in's (127.0.0.1).
+        events_before = len(self.gw.events())
+        ctx = ssl.create_default_context(cafile=os.path.join(self.gw.ca_dir, "ca.crt"))
+        with socket.create_connection(("127.0.0.1", self.gw.ports["sni"]), timeout=TIMEOUT) as s:
+            with self.assertRaises(ssl.SSLError) as alert:
+                ctx.wrap_socket(s, server_hostname="shared.evil.test")
+        self.assertIn("INTERNAL_ERROR", str(alert.exception).upper())
+        wait_until(lambda: [e for e in self.refused_unknown(events_before)
+                            if e["host"] == "shared.evil.test"], 10, "the refusal in the record")
+
+    def test_a_pass_through_name_is_still_spliced(self):
+        if not self.recorder:
+            self.skipTest("cannot bind 127.0.0.2")
+        port = self.gw.ports["origin"]
+        before = len(self.recorder.received)
+        with socket.create_connection(("127.0.0.1", self.gw.ports["connect"]),
+                                      timeout=TIMEOUT) as s:
+            s.sendall(("CONNECT %s:%d HTTP/1.1\r\n\r\n" % (self.PASS, port)).encode())
+            self.assertEqual(status_of(s.recv(4096)), 200)
+            s.sendall(client_hello([(0, self.PASS)]))
+            wait_until(lambda: len(self.recorder.received) > before, 10, "the spliced hello")
+        self.assertIn(self.PASS.encode(), self.recorder.received[before])
 
 
 

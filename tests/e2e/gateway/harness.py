@@ -168,6 +168,12 @@ class Gateway:
                 local-zone: "aws.amazon.com." transparent
                 local-data: "docs.aws.amazon.com. 300 IN A 192.0.2.44"
                 local-data: "signin.aws.amazon.com. 300 IN A 198.51.100.1"
+                # The literal inspected names the proxy watches (proxy/destination_watch.hpp)
+                # get an answer (NXDOMAIN), as the internet's DNS would give them one: while
+                # they go unanswered the proxy refuses every splice (fail closed).
+                local-zone: "portal.aws.amazon.com." static
+                local-zone: "amazonaws-us-gov.com." static
+                local-zone: "amazonaws.cn." static
                 """))
         p = self._start("unbound", ["unbound", "-d", "-c", conf])
         wait_until(lambda: self._peer_up(p, "unbound", self._dns_ok, self.ports["unbound"]), 20,
