@@ -17,7 +17,7 @@ namespace consolegate::proxy {
 struct bumped_client {
     bumped_client(std::shared_ptr<service::impl> s, tls_socket& cl, connection_guard& g,
                   std::string h, std::uint16_t p, std::string n, core::ip_address ip,
-                  shared_identity who)
+                  shared_identity who, bool header)
         : svc(std::move(s)),
           o(*svc->opts),
           st(svc->counters()),
@@ -28,6 +28,7 @@ struct bumped_client {
           sni(std::move(n)),
           client_ip(ip),
           corp(std::move(who)),
+          user_header(header),
           by_address(!svc->shared.routes.inspected(host)) {}
     // Not copyable or movable: the sessions and their exchanges hold references into it.
     bumped_client(const bumped_client&) = delete;
@@ -43,6 +44,11 @@ struct bumped_client {
     std::string sni;
     core::ip_address client_ip;
     shared_identity corp;  // the connection's; a request's trusted header overrides it
+    // Whether a request's trusted user header may name its user: on the CONNECT listener only
+    // (docs/identity.md). On the SNI listener the request arrives inside TLS from whoever opened
+    // the connection: a NAT or relay in identity.trusted_header_from in front of :443 forwards
+    // clients' own TLS, and a header there is the client's word for itself.
+    bool user_header;
     // Bumped because its destination is an inspected name's address, not for its name (the
     // front door bumps only those two ways): its requests are judged as on a sign-in host.
     bool by_address;

@@ -235,7 +235,7 @@ asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
     // (a field Connection names cannot vanish after the inspector read it).
     strip_hop_by_hop(req.base(), r.upgrade);
     req.erase(http::field::expect);  // answered in read_request
-    auto user = request_user(c.svc->who, req.base(), c.client_ip, c.corp);
+    auto user = request_user(c.svc->who, req.base(), c.client_ip, c.corp, c.user_header);
     if (user.conflict) {
         co_return co_await refuse_request(c, req.base(), "identity-conflict",
                                           http::status::forbidden,
@@ -543,10 +543,10 @@ bool bind_sessions_to(tls_socket& tls, std::string_view host) {
 
 asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket& client,
                                  connection_guard& guard, std::string host, std::uint16_t port,
-                                 std::string sni, core::ip_address client_ip,
-                                 shared_identity corp) {
+                                 std::string sni, core::ip_address client_ip, shared_identity corp,
+                                 bool user_header) {
     bumped_connection c(std::move(svc), client, guard, std::move(host), port, std::move(sni),
-                        client_ip, std::move(corp));
+                        client_ip, std::move(corp), user_header);
     std::unique_ptr<std::optional<exchange>> slot;  // not in this frame: 456 B less idle
     for (int served = 0;; ++served) {
         if (slot) slot->reset();  // the last request's parser and response, before the wait
@@ -575,7 +575,8 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
 
 asio::awaitable<void> bump(std::shared_ptr<service::impl> svc, client_stream& stream,
                            beast::flat_buffer hello_bytes, std::string host, std::uint16_t port,
-                           std::string sni, core::ip_address client_ip, shared_identity corp) {
+                           std::string sni, core::ip_address client_ip, shared_identity corp,
+                           bool user_header) {
     auto& st = svc->counters();
     auto& minter = *svc->shared.minter;
     auto leaf = minter.get(host);
@@ -597,8 +598,9 @@ asio::awaitable<void> bump(std::shared_ptr<service::impl> svc, client_stream& st
         co_return;
     }
     count(st.bumped);
-    co_await (negotiated_h2(tls) ? serve_h2 : serve_http)(
-        svc, tls, guard, std::move(host), port, std::move(sni), client_ip, std::move(corp));
+    co_await (negotiated_h2(tls) ? serve_h2 : serve_http)(svc, tls, guard, std::move(host), port,
+                                                          std::move(sni), client_ip,
+                                                          std::move(corp), user_header);
 }
 
 }  // namespace consolegate::proxy

@@ -151,7 +151,7 @@ bool check_request(h2_exchange& x) {
     x.head_request = x.req.method() == http::verb::head;
     strip_hop_by_hop(x.req, false);  // h2_to_http1 refused the connection-specific ones; TE
     x.req.erase(http::field::expect);
-    auto user = request_user(c.svc->who, x.req, c.client_ip, c.corp);
+    auto user = request_user(c.svc->who, x.req, c.client_ip, c.corp, c.user_header);
     if (user.conflict) {
         refuse(x, "identity-conflict", http::status::forbidden,
                "Forbidden: the request names another user than the one its tunnel was opened for");

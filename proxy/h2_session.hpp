@@ -21,6 +21,6 @@ bool negotiated_h2(tls_socket& tls) noexcept;
 boost::asio::awaitable<void> serve_h2(std::shared_ptr<service::impl> svc, tls_socket& client,
                                       connection_guard& guard, std::string host, std::uint16_t port,
                                       std::string sni, core::ip_address client_ip,
-                                      shared_identity corp);
+                                      shared_identity corp, bool user_header);
 
 }  // namespace consolegate::proxy

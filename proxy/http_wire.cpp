@@ -105,8 +105,13 @@ shared_identity take_user_header(const identification& who, http::fields& f,
 }
 
 request_identity request_user(const identification& who, http::fields& f,
-                              const core::ip_address& client, const shared_identity& tunnel) {
+                              const core::ip_address& client, const shared_identity& tunnel,
+                              bool believed) {
     request_identity out;
+    if (!believed) {
+        strip_user_header(who, f);
+        return out;
+    }
     auto id = take_user_header(who, f, client);
     const bool pinned = tunnel && (tunnel->source == core::corp_source::header ||
                                    tunnel->source == core::corp_source::kerberos);

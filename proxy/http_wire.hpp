@@ -69,16 +69,18 @@ shared_identity take_user_header(const identification& who, boost::beast::http::
 // user's alone: the chaining proxy vouched for the CONNECT it wrote, and the requests inside are
 // TLS between the browser and us, which that proxy cannot read or strip. A request there whose
 // own trusted header names another user is `conflict` (refused, never judged as either); one
-// naming the same user is that user's. Elsewhere (the SNI path, a tunnel the CONNECT named nobody
-// for: a chaining proxy that inspects and names the user per request) the request's own header
-// is believed as take_user_header believes it. `who` null: the connection's identity stands. The
-// header is erased either way.
+// naming the same user is that user's. In a tunnel the CONNECT named nobody for (a chaining
+// proxy that inspects and names the user per request) the request's own header is believed as
+// take_user_header believes it. Where `believed` is false (the SNI listener: the header is the
+// client's own word, whatever network it comes from) it names nobody. `who` null: the
+// connection's identity stands. The header is erased in every case.
 struct request_identity {
     shared_identity who;
     bool conflict = false;
 };
 request_identity request_user(const identification& who, boost::beast::http::fields& f,
-                              const core::ip_address& client, const shared_identity& tunnel);
+                              const core::ip_address& client, const shared_identity& tunnel,
+                              bool believed);
 
 // The trusted user header's fields in `f` (every spelling), to tell an HTTP/1.1 request head's
 // from those a chunked body's trailers add later: Beast inserts a field beside the others of its

@@ -236,6 +236,24 @@ class IdentityTest(unittest.TestCase):
         for r in received:
             self.assertNotIn(HEADER.lower(), [k.lower() for k, _ in r["headers"]])
 
+    def test_the_header_on_the_sni_listener_names_nobody_even_from_the_trusted_network(self):
+        # Evasion: on :443 the request arrives inside TLS from whoever opened the connection; a
+        # NAT or relay in trusted_header_from in front of :443 forwards clients' own TLS, so a
+        # header there was the client naming itself. 127.0.0.2 is the trusted network: alice's
+        # rule must not apply, and the header never reaches the origin.
+        before = len(self.gw.origin_requests())
+        code, body, ev = self.foreign("--interface", "127.0.0.2", "-H",
+                                      "%s: %s" % (HEADER, ALICE), via="sni")
+        self.assertEqual(code, 403, body)
+        self.assertNotEqual(ev["corp_source"], "header")
+        self.assertNotEqual(ev["corp_user"], ALICE)
+        code, _, body = self.gw.curl("https://%s.signin.aws.amazon.com/console" % SANDBOX,
+                                     "--interface", "127.0.0.2", "-H",
+                                     "%s: %s" % (HEADER, ALICE), via="sni")
+        self.assertEqual(code, 200, body)
+        for r in self.gw.origin_requests()[before:]:
+            self.assertNotIn(HEADER.lower(), [k.lower() for k, _ in r["headers"]])
+
     def test_a_tunnel_the_connect_named_stays_that_users_inside(self):
         # Evasion: a chaining proxy that does not inspect writes the header on the CONNECT and
         # relays the tunnel's TLS, which it cannot read: a header the browser puts on a request

@@ -520,10 +520,10 @@ TEST(http_wire, a_request_inside_a_tunnel_the_connect_named_cannot_name_another_
         id->source = source;
         return shared_identity(std::move(id));
     };
-    auto ask = [&](const shared_identity& t, std::string_view value) {
+    auto ask = [&](const shared_identity& t, std::string_view value, bool believed = true) {
         http::fields f;
         if (!value.empty()) f.insert("X-Authenticated-User", value);
-        auto r = request_user(who, f, core::ip_address{}, t);
+        auto r = request_user(who, f, core::ip_address{}, t, believed);
         EXPECT_EQ(f.count("X-Authenticated-User"), 0u);  // never forwarded, whatever came of it
         return r;
     };
@@ -543,6 +543,14 @@ TEST(http_wire, a_request_inside_a_tunnel_the_connect_named_cannot_name_another_
         EXPECT_FALSE(r.conflict);
         ASSERT_TRUE(r.who);
         EXPECT_EQ(r.who->user, "alice@CORP.EXAMPLE");
+    }
+    // Where the header is not believed at all (the SNI listener) it names nobody and conflicts
+    // with nobody, whatever the connection's identity: the connection's stands.
+    for (const auto& t : {tunnel(core::corp_source::header), tunnel(core::corp_source::address_map),
+                          shared_identity()}) {
+        auto r = ask(t, "alice@CORP.EXAMPLE", false);
+        EXPECT_FALSE(r.conflict);
+        EXPECT_FALSE(r.who);
     }
 }
 }  // namespace
