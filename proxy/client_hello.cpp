@@ -14,6 +14,7 @@ constexpr std::size_t max_fragment = 16384;  // RFC 8446 §5.1: TLSPlaintext.len
 constexpr std::uint16_t ext_server_name = 0;
 constexpr std::uint16_t ext_alpn = 16;
 constexpr std::uint16_t ext_supported_versions = 43;
+constexpr std::uint16_t ext_encrypted_client_hello = 0xfe0d;
 
 // A bounds-checked reader: every take checks the bytes left and fails sticky.
 class reader {
@@ -134,6 +135,8 @@ bool parse_body(std::span<const std::uint8_t> body, client_hello_info& info) {
             ok = parse_alpn(data, info);
         else if (type == ext_supported_versions)
             ok = parse_supported_versions(data, info);
+        else if (type == ext_encrypted_client_hello)
+            info.offers_ech = true;
         if (!ok) return false;
     }
     return true;

@@ -28,7 +28,12 @@ struct client_hello_info {
     bool has_sni = false;
     std::string sni;                // host_name, lower-cased, trailing dot removed
     std::vector<std::string> alpn;  // protocol names in the client's order
-    std::size_t record_bytes = 0;   // bytes of the records that carried the ClientHello
+    // An encrypted_client_hello extension (0xfe0d, draft-ietf-tls-esni): the SNI above is then
+    // the outer, public name, and the server the client means may be another, encrypted. Real
+    // ECH and the GREASE ECH browsers send without a config (Chromium, Firefox) look alike by
+    // design: only the holder of the config's key tells them apart.
+    bool offers_ech = false;
+    std::size_t record_bytes = 0;  // bytes of the records that carried the ClientHello
 };
 
 struct client_hello_result {

@@ -163,10 +163,15 @@ asio::awaitable<std::optional<bump_order>> dispatch(
         }
         splice_eps = std::move(dest.endpoints);
     }
-    if (inspected_address(*svc, splice_eps)) {
+    // ECH under an AWS name (host_routes::aws_front): inspected under its outer name, as a
+    // connection to an inspected address is, never spliced to a front end that may serve the
+    // sign-in name inside.
+    const bool ech_front =
+        hello.info.offers_ech && (host_routes::aws_front(host) || host_routes::aws_front(sni));
+    if (ech_front || inspected_address(*svc, splice_eps)) {
         switch (svc->shared.routes.to_inspected_address(connect_host, sni)) {
             case route::inspect:
-                count(st.bumped_by_address);
+                count(ech_front ? st.bumped_ech : st.bumped_by_address);
                 co_return bump_order{std::move(buf),  sni,        port, sni, client_ip,
                                      std::move(corp), user_header};
             case route::refuse:

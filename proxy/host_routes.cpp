@@ -36,6 +36,22 @@ bool host_routes::acceptable(std::string_view host) noexcept {
     return a && a->is_v4();
 }
 
+bool host_routes::aws_front(std::string_view host) noexcept {
+    // AWS's own zones, not the customers' names served by them: an ECH config's public name is
+    // the operator's. amazon.com itself is the retail site; only aws.amazon.com is AWS's.
+    static constexpr std::string_view domains[] = {
+        "aws.amazon.com",           "amazonaws.com", "amazonaws.com.cn",
+        "amazonaws-us-gov.com",     "amazonaws.cn",  "aws",
+        "cloudfront.net",           "awsapps.com",   "awsapps.cn",
+        "amazonwebservices.com.cn", "awsstatic.com", "awsglobalaccelerator.com"};
+    for (auto d : domains) {
+        if (host == d || (host.size() > d.size() && host.ends_with(d) &&
+                          host[host.size() - d.size() - 1] == '.'))
+            return true;
+    }
+    return false;
+}
+
 host_routes::host_routes(const core::proxy_config& p)
     : inspect_(compile(p.inspect_hosts, "inspect_hosts")),
       pass_(compile(p.pass_through_hosts, "pass_through_hosts")),

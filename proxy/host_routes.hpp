@@ -54,6 +54,16 @@ class host_routes {
     // "0xc0a80101", "0300.0250.1.1", "127.1", "1.2.3.04"): only dotted-quad IPv4 is an address.
     static bool acceptable(std::string_view host) noexcept;
 
+    // A name under a domain AWS serves its own front ends from (aws.amazon.com, amazonaws.com,
+    // .aws, cloudfront.net, the other partitions' and the portals' domains): where an ECH
+    // ClientHello's public (outer) name there could carry a sign-in or console name encrypted
+    // inside, to a front end that serves both. Such a hello is never spliced (front_door.cpp):
+    // it is bumped under its outer name as a connection to an inspected address is
+    // (to_inspected_address), and the bump, which holds no ECH key, answers for the outer
+    // name: a GREASE client goes on, inspected; a real ECH client sees its ECH refused and
+    // stops (draft-ietf-tls-esni §6.1.6), never reaching the name inside.
+    static bool aws_front(std::string_view host) noexcept;
+
     bool inspected(std::string_view host) const noexcept {
         return inspect_.matches(host) && !pass_.matches(host);
     }

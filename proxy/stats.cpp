@@ -53,6 +53,10 @@ void write_prometheus(std::string& out, const stats& s) {
     counter("bumped_by_address_total",
             "Connections inspected because they went to an inspected name's address.",
             s.bumped_by_address);
+    counter("bumped_ech_total",
+            "Connections inspected because their ClientHello offered ECH (real or GREASE) under "
+            "an AWS name that would have been spliced.",
+            s.bumped_ech);
     counter("inspected_addresses_unknown_total",
             "Rounds in which the inspected names could not be resolved past the time the "
             "address set holds them: connections that would be spliced are refused meanwhile.",

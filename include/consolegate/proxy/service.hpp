@@ -55,6 +55,7 @@ struct stats {
     std::atomic<std::uint64_t> timeouts{0};
     std::atomic<std::uint64_t> bumped{0};
     std::atomic<std::uint64_t> bumped_by_address{0};  // of bumped: by destination address
+    std::atomic<std::uint64_t> bumped_ech{0};  // of bumped: ECH to an AWS front (host_routes)
     // Watch rounds that left the inspected names' addresses unknown (destination_watch.hpp).
     std::atomic<std::uint64_t> addresses_unknown{0};
     // The inspected names' addresses held (destination_set.hpp), and those dropped from a full

@@ -25,6 +25,7 @@ struct capture {
     bool has_sni;
     const char* sni;
     bool tls13;
+    bool ech = false;  // an encrypted_client_hello extension (Chromium's GREASE ECH)
 };
 
 class real_hellos : public ::testing::TestWithParam<capture> {};
@@ -38,6 +39,7 @@ TEST_P(real_hellos, parse_and_every_prefix_needs_more) {
     EXPECT_EQ(r.info.has_sni, c.has_sni);
     EXPECT_EQ(r.info.sni, c.sni);
     EXPECT_EQ(r.info.offers_tls13, c.tls13);
+    EXPECT_EQ(r.info.offers_ech, c.ech);
     EXPECT_EQ(r.info.record_bytes, bytes.size());
     // TCP may deliver any prefix: each must ask for more, never fail.
     for (std::size_t n = 1; n < bytes.size(); ++n) {
@@ -54,7 +56,7 @@ INSTANTIATE_TEST_SUITE_P(
         capture{"openssl_sni_alpn.bin", true, "portal.sso.eu-west-1.amazonaws.com", true},
         capture{"openssl_no_sni.bin", false, "", true},
         capture{"openssl_tls12_nosni.bin", false, "", false},
-        capture{"chromium_pq_grease.bin", true, "signin.aws.amazon.com", true},
+        capture{"chromium_pq_grease.bin", true, "signin.aws.amazon.com", true, true},
         capture{"split_across_three_records.bin", true, "signin.aws.amazon.com", true}));
 
 TEST(client_hello, alpn_in_client_order) {

@@ -28,6 +28,22 @@ TEST(host_routes, an_ipv4_address_is_routed_only_as_a_dotted_quad) {
     }
 }
 
+// The names an ECH ClientHello's outer name may not be spliced under: AWS's own zones, whole
+// labels only; the retail amazon.com and look-alikes are no AWS front.
+TEST(host_routes, aws_fronts_are_the_names_under_aws_zones) {
+    for (const char* s : {"d111111abcdef8.cloudfront.net", "cloudfront.net", "aws.amazon.com",
+                          "public.signin.aws.amazon.com", "s3.eu-west-1.amazonaws.com",
+                          "x.oauth.signin.aws", "aws", "ech.amazonaws.com.cn", "a.awsapps.com",
+                          "b.amazonaws-us-gov.com", "c.awsglobalaccelerator.com"}) {
+        EXPECT_TRUE(host_routes::aws_front(s)) << s;
+    }
+    for (const char* s : {"www.amazon.com", "amazon.com", "evilcloudfront.net", "notaws",
+                          "cloudfront.net.evil.test", "amazonaws.com.evil.test", "example.org",
+                          "xaws.amazon.com"}) {
+        EXPECT_FALSE(host_routes::aws_front(s)) << s;
+    }
+}
+
 // not_inspected = "refuse": only inspected and pass-through names get through, on the CONNECT
 // target and the plain-HTTP URL as on the TLS names.
 TEST(host_routes, refuse_mode_refuses_unlisted_names_on_every_path) {
