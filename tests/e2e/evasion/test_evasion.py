@@ -519,6 +519,31 @@ class evasion(unittest.TestCase):
                 time.sleep(0.3)
                 self.assertEqual(len(self.recorder.received), before, names)
 
+    def test_pipelined_requests_are_each_judged(self):
+        # HTTP/1.1 pipelining: an allowed request and, in the same write, one for a forbidden
+        # account (or one naming another Host) behind it. Each is judged on its own: the second
+        # never rides on the first's verdict or connection to the origin.
+        def keep_alive(request):
+            return request.replace(b"Connection: close", b"Connection: keep-alive")
+        allowed = keep_alive(form_request("/switchrole", "account=%s&roleName=Admin" % SANDBOX))
+        page = b"GET /console HTTP/1.1\r\nHost: %s\r\n\r\n" % SIGNIN.encode()
+        forbidden = form_request("/switchrole", "account=%s&roleName=Admin" % PROD)
+        elsewhere = form_request("/switchrole", "account=%s&roleName=Admin" % PROD,
+                                 host="console.aws.amazon.com")
+        for name, first, second, want in (("allowed, forbidden", allowed, forbidden, 403),
+                                          ("page, page, forbidden", page + page, forbidden, 403),
+                                          ("allowed, another host", allowed, elsewhere, 421)):
+            with self.subTest(case=name):
+                origin_before = len(self.gw.origin_requests())
+                data = self.sni(first + second)
+                statuses = [int(m) for m in re.findall(rb"(?m)^HTTP/1\.1 (\d{3}) ", data)]
+                self.assertEqual(statuses, [200] * first.count(b"HTTP/1.1\r\n") + [want],
+                                 data[:600])
+                time.sleep(0.2)
+                self.assertEqual(self.forbidden_reached_origin(origin_before), [], name)
+                self.assertEqual(len(self.gw.origin_requests()),
+                                 origin_before + first.count(b"HTTP/1.1\r\n"), name)
+
     def test_ech_under_an_aws_name_is_inspected_never_spliced(self):
         # ECH: the SNI is the public (outer) name, the server meant is encrypted inside. Under an
         # AWS name, a front end there may serve the sign-in name inside: the hello is bumped
