@@ -157,6 +157,45 @@ class ProxyProtocolTest(unittest.TestCase):
         self.assertEqual(code, 403, body)
         self.event_for(PROD, "127.0.0.1")
 
+    def test_a_clients_own_header_behind_the_balancer_names_nobody(self):
+        # Evasion: a client behind the balancer opens its stream with a PROXY header of its own
+        # (v2, or v1 split over TCP segments) naming another client (127.0.0.4: allowed, where
+        # 127.0.0.3 is too, so a believed header would show as a 200), hoping the gateway reads a
+        # second header after the balancer's and takes it as the client's address. Only the
+        # first header, from the balancer's address, is read: the client's is bytes of its
+        # stream, no CONNECT or ClientHello; nothing is judged under the forged address.
+        forged = "127.0.0.4"
+        v1 = b"PROXY TCP4 %s 127.0.0.1 40000 443\r\n" % forged.encode()
+        events_before = len(self.gw.events())
+        for name, port, parts in (
+                ("connect, v2", self.hp["connect"],
+                 [v2_header(forged, "127.0.0.1", 40000, 3128) +
+                  b"CONNECT %s.signin.aws.amazon.com:443 HTTP/1.1\r\n\r\n" % PROD.encode()]),
+                ("connect, v1 split", self.hp["connect"],
+                 [v1[:9], v1[9:] + b"CONNECT %s.signin.aws.amazon.com:443 HTTP/1.1\r\n\r\n"
+                  % PROD.encode()]),
+                ("sni, v1", self.hp["sni"], [v1])):
+            with self.subTest(case=name):
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                    s.settimeout(10)
+                    s.bind(("127.0.0.3", 0))
+                    s.connect(("127.0.0.1", port))
+                    for part in parts:
+                        s.sendall(part)
+                        time.sleep(0.1)  # separate segments
+                    answer = b""
+                    try:
+                        while True:
+                            chunk = s.recv(4096)
+                            if not chunk:
+                                break
+                            answer += chunk
+                    except (socket.timeout, ConnectionResetError):
+                        pass
+                self.assertFalse(answer.startswith(b"HTTP/1.1 200"), answer[:200])
+        time.sleep(0.5)
+        self.assertFalse([e for e in self.gw.events()[events_before:] if e["client"] == forged])
+
     def test_a_balancer_without_a_header_is_refused(self):
         before = self.metric("consolegate_proxy_proxy_protocol_bad_total")
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
