@@ -22,6 +22,9 @@ import urllib.request
 
 SOURCE_DIR = os.environ.get("CG_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "../../..")))
 BINARY = os.environ.get("CG_BINARY", os.path.join(SOURCE_DIR, "build/app/consolegate"))
+# What the harness's DNS says portal.aws.amazon.com is at: an address of an inspected name, so a
+# CONNECT to it by IP literal is refused (inspected-address-literal). Nothing listens there.
+SIGNIN_FRONT_END = "198.51.100.2"
 
 # The admin listener's bearer tokens (admin.reviewer_token_file / operator_token_file).
 REVIEWER_TOKEN = "e2e-reviewer-token-7f3a9c"
@@ -169,12 +172,13 @@ class Gateway:
                 local-data: "docs.aws.amazon.com. 300 IN A 192.0.2.44"
                 local-data: "signin.aws.amazon.com. 300 IN A 198.51.100.1"
                 # The literal inspected names the proxy watches (proxy/destination_watch.hpp)
-                # get an answer (NXDOMAIN), as the internet's DNS would give them one: while
-                # they go unanswered the proxy refuses every splice (fail closed).
-                local-zone: "portal.aws.amazon.com." static
+                # get an answer, as the internet's DNS would give them one: while they go
+                # unanswered the proxy refuses every splice (fail closed). The portal's address
+                # (SIGNIN_FRONT_END, where nothing listens) is a sign-in front end's to the proxy.
+                local-data: "portal.aws.amazon.com. 300 IN A %s"
                 local-zone: "amazonaws-us-gov.com." static
                 local-zone: "amazonaws.cn." static
-                """))
+                """ % SIGNIN_FRONT_END))
         p = self._start("unbound", ["unbound", "-d", "-c", conf])
         wait_until(lambda: self._peer_up(p, "unbound", self._dns_ok, self.ports["unbound"]), 20,
                    "unbound")
