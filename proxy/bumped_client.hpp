@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "bump_terms.hpp"
 #include "consolegate/proxy/identification.hpp"
 #include "service_impl.hpp"
 #include "tls_socket.hpp"
@@ -17,7 +18,7 @@ namespace consolegate::proxy {
 struct bumped_client {
     bumped_client(std::shared_ptr<service::impl> s, tls_socket& cl, connection_guard& g,
                   std::string h, std::uint16_t p, std::string n, core::ip_address ip,
-                  shared_identity who, bool header)
+                  shared_identity who, bump_terms terms)
         : svc(std::move(s)),
           o(*svc->opts),
           st(svc->counters()),
@@ -28,8 +29,8 @@ struct bumped_client {
           sni(std::move(n)),
           client_ip(ip),
           corp(std::move(who)),
-          user_header(header),
-          by_address(!svc->shared.routes.inspected(host)) {}
+          user_header(terms.user_header),
+          by_address(terms.at_sign_in_address) {}
     // Not copyable or movable: the sessions and their exchanges hold references into it.
     bumped_client(const bumped_client&) = delete;
     bumped_client& operator=(const bumped_client&) = delete;
@@ -44,14 +45,8 @@ struct bumped_client {
     std::string sni;
     core::ip_address client_ip;
     shared_identity corp;  // the connection's; a request's trusted header overrides it
-    // Whether a request's trusted user header may name its user: on the CONNECT listener only
-    // (docs/identity.md). On the SNI listener the request arrives inside TLS from whoever opened
-    // the connection: a NAT or relay in identity.trusted_header_from in front of :443 forwards
-    // clients' own TLS, and a header there is the client's word for itself.
-    bool user_header;
-    // Bumped because its destination is an inspected name's address, not for its name (the
-    // front door bumps only those two ways): its requests are judged as on a sign-in host.
-    bool by_address;
+    bool user_header;      // bump_terms.hpp
+    bool by_address;       // bump_terms::at_sign_in_address
 };
 
 }  // namespace consolegate::proxy

@@ -544,9 +544,9 @@ bool bind_sessions_to(tls_socket& tls, std::string_view host) {
 asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket& client,
                                  connection_guard& guard, std::string host, std::uint16_t port,
                                  std::string sni, core::ip_address client_ip, shared_identity corp,
-                                 bool user_header) {
+                                 bump_terms terms) {
     bumped_connection c(std::move(svc), client, guard, std::move(host), port, std::move(sni),
-                        client_ip, std::move(corp), user_header);
+                        client_ip, std::move(corp), terms);
     std::unique_ptr<std::optional<exchange>> slot;  // not in this frame: 456 B less idle
     for (int served = 0;; ++served) {
         if (slot) slot->reset();  // the last request's parser and response, before the wait
@@ -576,7 +576,7 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
 asio::awaitable<void> bump(std::shared_ptr<service::impl> svc, client_stream& stream,
                            beast::flat_buffer hello_bytes, std::string host, std::uint16_t port,
                            std::string sni, core::ip_address client_ip, shared_identity corp,
-                           bool user_header) {
+                           bump_terms terms) {
     auto& st = svc->counters();
     auto& minter = *svc->shared.minter;
     auto leaf = minter.get(host);
@@ -598,9 +598,8 @@ asio::awaitable<void> bump(std::shared_ptr<service::impl> svc, client_stream& st
         co_return;
     }
     count(st.bumped);
-    co_await (negotiated_h2(tls) ? serve_h2 : serve_http)(svc, tls, guard, std::move(host), port,
-                                                          std::move(sni), client_ip,
-                                                          std::move(corp), user_header);
+    co_await (negotiated_h2(tls) ? serve_h2 : serve_http)(
+        svc, tls, guard, std::move(host), port, std::move(sni), client_ip, std::move(corp), terms);
 }
 
 }  // namespace consolegate::proxy

@@ -110,7 +110,7 @@ struct bump_order {
     std::string sni;
     core::ip_address client_ip;
     shared_identity corp;
-    bool user_header = false;  // on the CONNECT listener only (bumped_client.hpp)
+    bump_terms terms;
 };
 
 // Bump, splice or refuse once the ClientHello is known. `connect_host` empty on the SNI path.
@@ -131,7 +131,7 @@ asio::awaitable<std::optional<bump_order>> dispatch(
     }
     std::string sni = hello.info.has_sni ? hello.info.sni : std::string();
     std::string host = connect_host.empty() ? sni : connect_host;
-    const bool user_header = !connect_host.empty();  // believed on the CONNECT listener only
+    bump_terms terms{.user_header = !connect_host.empty()};  // bump_terms.hpp
     if (host.empty()) {
         co_await refuse_tunnel(*svc, client, "no-server-name", host, sni, client_ip, corp,
                                alert_unrecognized_name);
@@ -139,8 +139,8 @@ asio::awaitable<std::optional<bump_order>> dispatch(
     }
     switch (svc->shared.routes.tls(connect_host, sni)) {
         case route::inspect:
-            co_return bump_order{std::move(buf),  host,       port, sni, client_ip,
-                                 std::move(corp), user_header};
+            co_return bump_order{std::move(buf),  host, port, sni, client_ip,
+                                 std::move(corp), terms};
         case route::refuse:
             co_await refuse_tunnel(*svc, client, tls_refusal(connect_host, sni), host, sni,
                                    client_ip, corp);
@@ -168,12 +168,14 @@ asio::awaitable<std::optional<bump_order>> dispatch(
     // sign-in name inside.
     const bool ech_front =
         hello.info.offers_ech && (host_routes::aws_front(host) || host_routes::aws_front(sni));
-    if (ech_front || inspected_address(*svc, splice_eps)) {
+    const bool at_sign_in = inspected_address(*svc, splice_eps);
+    if (ech_front || at_sign_in) {
         switch (svc->shared.routes.to_inspected_address(connect_host, sni)) {
             case route::inspect:
-                count(ech_front ? st.bumped_ech : st.bumped_by_address);
-                co_return bump_order{std::move(buf),  sni,        port, sni, client_ip,
-                                     std::move(corp), user_header};
+                count(at_sign_in ? st.bumped_by_address : st.bumped_ech);
+                terms.at_sign_in_address = at_sign_in;
+                co_return bump_order{std::move(buf),  sni,  port, sni, client_ip,
+                                     std::move(corp), terms};
             case route::refuse:
                 co_await refuse_tunnel(*svc, client,
                                        sni.empty() ? "inspected-address-unnamed" : "names-disagree",
@@ -462,7 +464,7 @@ void log_dropped(log::rate_limit& limit, const std::exception& e) {
 asio::awaitable<void> run_bump(std::shared_ptr<service::impl> svc,
                                std::optional<beast::tcp_stream>& client, bump_order& o) {
     return bump(std::move(svc), client, std::move(o.hello_bytes), std::move(o.host), o.port,
-                std::move(o.sni), o.client_ip, std::move(o.corp), o.user_header);
+                std::move(o.sni), o.client_ip, std::move(o.corp), o.terms);
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ struct h2_exchange;
 struct h2_connection final : bumped_client, h2_framing::events {
     h2_connection(std::shared_ptr<service::impl> s, tls_socket& cl, connection_guard& g,
                   std::string h, std::uint16_t p, std::string n, core::ip_address ip,
-                  shared_identity who, bool header);
+                  shared_identity who, bump_terms terms);
 
     std::unique_ptr<core::connection_memo> memo;  // the inspection hook's, one judgement at a time
     h2_framing frames;

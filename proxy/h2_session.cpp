@@ -116,8 +116,8 @@ asio::awaitable<void> read_frames(h2_connection& c) {
 
 h2_connection::h2_connection(std::shared_ptr<service::impl> s, tls_socket& cl, connection_guard& g,
                              std::string h, std::uint16_t p, std::string n, core::ip_address ip,
-                             shared_identity who, bool header)
-    : bumped_client(std::move(s), cl, g, std::move(h), p, std::move(n), ip, std::move(who), header),
+                             shared_identity who, bump_terms terms)
+    : bumped_client(std::move(s), cl, g, std::move(h), p, std::move(n), ip, std::move(who), terms),
       frames(limits_of(o), *this),
       write_signal(cl.socket().get_executor()),
       done_signal(cl.socket().get_executor()) {}
@@ -168,11 +168,10 @@ bool negotiated_h2(tls_socket& tls) noexcept {
 asio::awaitable<void> serve_h2(std::shared_ptr<service::impl> svc, tls_socket& client,
                                connection_guard& guard, std::string host, std::uint16_t port,
                                std::string sni, core::ip_address client_ip, shared_identity corp,
-                               bool user_header) {
+                               bump_terms terms) {
     count(svc->counters().http2_connections);
-    auto c =
-        std::make_unique<h2_connection>(std::move(svc), client, guard, std::move(host), port,
-                                        std::move(sni), client_ip, std::move(corp), user_header);
+    auto c = std::make_unique<h2_connection>(std::move(svc), client, guard, std::move(host), port,
+                                             std::move(sni), client_ip, std::move(corp), terms);
     start_writer(*c);
     co_await read_frames(*c);
     // The end: exchanges stop (their upstream connections closed), the writer sends what is

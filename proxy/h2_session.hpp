@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "bump_terms.hpp"
 #include "service_impl.hpp"
 
 namespace consolegate::proxy {
@@ -21,6 +22,6 @@ bool negotiated_h2(tls_socket& tls) noexcept;
 boost::asio::awaitable<void> serve_h2(std::shared_ptr<service::impl> svc, tls_socket& client,
                                       connection_guard& guard, std::string host, std::uint16_t port,
                                       std::string sni, core::ip_address client_ip,
-                                      shared_identity corp, bool user_header);
+                                      shared_identity corp, bump_terms terms);
 
 }  // namespace consolegate::proxy
