@@ -14,9 +14,9 @@
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
-#include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <cctype>
 #include <chrono>
@@ -640,10 +640,15 @@ struct tls_client {
     std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>> s;
 
     // `tunnel`: `port` is the CONNECT listener's, and TLS runs inside `CONNECT host:443`.
+    // `ech`: the ClientHello carries an encrypted_client_hello extension (0xfe0d, type outer),
+    // as a client with an ECH config or a browser's GREASE ECH sends it.
     tls_client(std::uint16_t port, const std::string& ca, const std::string& host,
-               bool tunnel = false) {
+               bool tunnel = false, bool ech = false) {
         ctx.load_verify_file(ca);
         ctx.set_verify_mode(boost::asio::ssl::verify_peer);
+        if (ech && SSL_CTX_add_custom_ext(ctx.native_handle(), 0xfe0d, SSL_EXT_CLIENT_HELLO,
+                                          add_ech, nullptr, nullptr, nullptr, nullptr) != 1)
+            throw std::runtime_error("SSL_CTX_add_custom_ext");
         s = std::make_unique<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>(ioc, ctx);
         SSL_set_tlsext_host_name(s->native_handle(), host.c_str());
         SSL_set1_host(s->native_handle(), host.c_str());
@@ -675,6 +680,19 @@ struct tls_client {
         }
         return out;
     }
+    static int add_ech(SSL*, unsigned, unsigned, const unsigned char** out, std::size_t* len, X509*,
+                       std::size_t, int*, void*) {
+        // type outer, HPKE KDF and AEAD 1, config id 42, a 32-byte enc, a 64-byte payload.
+        static const auto ext = [] {
+            std::array<unsigned char, 1 + 4 + 1 + 2 + 32 + 2 + 64> b{0, 0, 1, 0, 1, 42, 0, 32};
+            b[8 + 32] = 0;
+            b[8 + 32 + 1] = 64;
+            return b;
+        }();
+        *out = ext.data();
+        *len = ext.size();
+        return 1;
+    }
     bool closed_by_peer() {
         std::array<char, 64> buf;
         boost::system::error_code ec;
@@ -682,6 +700,36 @@ struct tls_client {
         return ec == boost::asio::error::eof || ec == boost::asio::ssl::error::stream_truncated;
     }
 };
+
+// ECH under an AWS name (host_routes::aws_front): the SNI is only the public name, so the
+// hello is bumped under it (the proxy holds no ECH key: a real ECH client would stop there),
+// never spliced, and its requests are judged under that name, not as on a sign-in host (the
+// same name without ECH is spliced unjudged). Without ECH it is spliced: the origin's own
+// certificate, which the corporate CA does not verify.
+TEST_F(proxy_service, ech_under_an_aws_name_is_bumped_and_judged_under_its_name) {
+    auto o = base_config();
+    o->proxy.upstream_overrides.push_back(
+        {"ech.cloudfront.net", loopback(other_origin->port()), pki->origin_ca_cert, {}});
+    std::mutex mu;
+    std::vector<std::pair<std::string, bool>> seen;  // host, judged as at a sign-in address
+    auto judge = [&](const core::http_request_view& r) {
+        std::lock_guard lock(mu);
+        seen.emplace_back(std::string(r.host), r.by_address);
+        return test::allow_every_request(r);
+    };
+    running_proxy p(o, judge);
+    {
+        tls_client c(p.sni(), pki->corp_cert, "ech.cloudfront.net", false, true);
+        c.send("GET /e HTTP/1.1\r\nHost: ech.cloudfront.net\r\nConnection: close\r\n\r\n");
+        auto r = c.read_until("\r\n\r\n");
+        EXPECT_NE(r.find("HTTP/1.1 "), std::string::npos) << r;
+    }
+    EXPECT_ANY_THROW(tls_client(p.sni(), pki->corp_cert, "ech.cloudfront.net"));
+    EXPECT_EQ(p.shared->counters().bumped_ech.load(), 1u);
+    EXPECT_EQ(p.shared->counters().spliced.load(), 1u);
+    std::lock_guard lock(mu);
+    EXPECT_EQ(seen, (std::vector<std::pair<std::string, bool>>{{"ech.cloudfront.net", false}}));
+}
 
 TEST_F(proxy_service, upgrade_is_passed_through_after_the_101) {
     running_proxy p(base_config(), test::allow_every_request);
