@@ -519,6 +519,28 @@ class evasion(unittest.TestCase):
                 time.sleep(0.3)
                 self.assertEqual(len(self.recorder.received), before, names)
 
+    def test_an_upgrade_out_of_http_is_refused_and_a_websocket_one_judged(self):
+        # After a 101 the proxy relays bytes it does not read: an upgrade to h2c (or anything
+        # but WebSocket) would carry the next requests unjudged, so it is refused before it
+        # reaches the origin; a WebSocket upgrade is judged like any request first.
+        body = "account=%s&roleName=Admin" % PROD
+        for name, fields in (("h2c", ["Connection: Upgrade, HTTP2-Settings", "Upgrade: h2c",
+                                      "HTTP2-Settings: AAMAAABkAAQAAP__"]),
+                             ("a made-up protocol", ["Connection: upgrade", "Upgrade: tunnel"]),
+                             ("two protocols", ["Connection: upgrade",
+                                                "Upgrade: websocket, h2c"])):
+            req = form_request("/switchrole", body, extra=fields).replace(
+                b"Connection: close\r\n", b"")
+            for via, send in (("sni", lambda: self.sni(req)),
+                              ("connect", lambda: self.tunnel("%s:443" % SIGNIN, SIGNIN,
+                                                              req)[1])):
+                with self.subTest(upgrade=name, via=via):
+                    self.assert_refused_and_recorded(name, send, (400,), "upgrade-refused")
+        websocket = ("GET /switchrole?account=%s&roleName=Admin HTTP/1.1\r\nHost: %s\r\n"
+                     "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n" % (PROD, SIGNIN))
+        self.assert_denied_and_recorded("websocket", lambda: self.sni(websocket.encode()))
+
     def test_pipelined_requests_are_each_judged(self):
         # HTTP/1.1 pipelining: an allowed request and, in the same write, one for a forbidden
         # account (or one naming another Host) behind it. Each is judged on its own: the second
