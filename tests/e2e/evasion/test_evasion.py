@@ -519,6 +519,32 @@ class evasion(unittest.TestCase):
                 time.sleep(0.3)
                 self.assertEqual(len(self.recorder.received), before, names)
 
+    def test_a_connect_target_is_the_host_it_spells_or_refused(self):
+        # Case, a trailing dot and a zero-padded port spell the same host and port (RFC 3986
+        # §6.2.2.1, §3.2.3; resolvers and origins read them so): routed as that host, judged or
+        # bumped by address, never spliced as "another name". What spells no host:port (a sign,
+        # a space, userinfo, two ports) is refused before any resolving.
+        port = self.gw.ports["origin"]
+        body = "account=%s&roleName=Admin" % PROD
+        for authority in ("SIGNIN.AWS.AMAZON.COM:443", "signin.aws.amazon.com.:443",
+                          "Signin.Aws.Amazon.Com.:0443"):
+            with self.subTest(authority=authority):
+                self.assert_denied_and_recorded(authority, lambda: self.tunnel(
+                    authority, SIGNIN, form_request("/switchrole", body))[1])
+        for name in ("SHARED.EVIL.TEST", "shared.evil.test.", "Shared.Evil.Test."):
+            with self.subTest(name=name):
+                self.assert_refused_and_recorded(
+                    name, lambda: self.tunnel("%s:%d" % (name, port), "shared.evil.test",
+                                              form_request("/switchrole", body))[1],
+                    (421,), "misdirected")
+        for authority in ("signin.aws.amazon.com:+443", "signin.aws.amazon.com:-443",
+                          "signin.aws.amazon.com:443 ", "user@signin.aws.amazon.com:443",
+                          "signin.aws.amazon.com:443:443", "signin.aws.amazon.com:",
+                          "signin.aws.amazon.com"):
+            with self.subTest(authority=authority):
+                data = self.plain(("CONNECT %s HTTP/1.1\r\n\r\n" % authority).encode())
+                self.assertEqual(status_of(data), 400, data[:200])
+
     def test_an_upgrade_out_of_http_is_refused_and_a_websocket_one_judged(self):
         # After a 101 the proxy relays bytes it does not read: an upgrade to h2c (or anything
         # but WebSocket) would carry the next requests unjudged, so it is refused before it
