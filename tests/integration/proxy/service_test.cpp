@@ -1379,6 +1379,45 @@ TEST_F(proxy_service, identities_ride_on_every_request_view_and_the_user_header_
                                               "mapped/address-map", "mapped/address-map"}));
 }
 
+// HTTP/2 on the SNI listener takes the same path: the header is the client's own word there,
+// stripped unread, and the address map stands.
+TEST_F(proxy_service, the_user_header_names_nobody_on_the_sni_listener_over_http2_either) {
+    auto o = base_config();
+    o->proxy.http2 = true;
+    std::mutex mu;
+    std::vector<std::string> seen;
+    auto judge = [&](const core::http_request_view& r) {
+        std::lock_guard lock(mu);
+        seen.push_back(r.corp ? r.corp->user : std::string("-"));
+        return test::allow_every_request(r);
+    };
+    identification who;
+    who.header = "X-Authenticated-User";
+    who.by_address = [](const core::ip_address&) {
+        auto id = std::make_shared<core::corp_identity>();
+        id->user = "mapped";
+        id->source = core::corp_source::address_map;
+        return shared_identity(id);
+    };
+    who.by_header = [](const core::ip_address&, std::span<const std::string_view> values) {
+        auto id = std::make_shared<core::corp_identity>();
+        id->user = std::string(values.front());
+        id->source = core::corp_source::header;
+        return shared_identity(id);
+    };
+    running_proxy p(o, judge, {}, who);
+    auto r =
+        run("curl -sS --http2 --max-time 10 -w '\\n%{http_version}' --cacert " + pki->corp_cert +
+            " --connect-to signin.aws.amazon.com:443:127.0.0.1:" + std::to_string(p.sni()) +
+            " -H 'X-Authenticated-User: carol' https://signin.aws.amazon.com/h2");
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_TRUE(r.out.ends_with("\n2")) << r.out;
+    EXPECT_NE(r.out.find("target=/h2"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("leaked=X-Authenticated-User"), std::string::npos) << r.out;
+    std::lock_guard lock(mu);
+    EXPECT_EQ(seen, std::vector<std::string>{"mapped"});
+}
+
 // The user header is believed from a request's head alone: a trusted proxy in front sets or
 // strips it there, and passes a chunked body's trailers on untouched. A trailer of that name
 // (any spelling) is dropped unread, never an identity, never forwarded. Inside a CONNECT tunnel
