@@ -5,6 +5,7 @@
 #include "consolegate/core/glob.hpp"
 #include "consolegate/core/host_pattern.hpp"
 #include "consolegate/core/principal.hpp"
+#include "consolegate/inspect/user_info_cookie.hpp"
 #include "session_learning.hpp"
 #include "session_table.hpp"
 
@@ -34,11 +35,16 @@ bool starts_a_session(const sign_in_attempt& a) {
     }
 }
 
-// In any case: a server that reads cookie names case-insensitively may take AWS-CREDS for the
-// session's aws-creds (AWS's reading is unknown), so such a cookie is judged as one.
+// As the inspector reads the aws-userInfo cookie's name (inspect::cookie_name_is): a server that
+// reads cookie names case-insensitively may take AWS-CREDS for the session's aws-creds, and one
+// that trims them (Node's `cookie`: JavaScript's trim()) "\xC2\xA0aws-creds", "\vaws-creds" or
+// a name behind a byte-order mark (AWS's reading is unknown), so such a cookie is judged as one.
+// Before session 10 only the case was ignored: a session cookie behind a byte request_cookies
+// does not trim passed as no session cookie at all.
 bool is_session_cookie(std::string_view name) {
-    return std::any_of(session_cookie_names.begin(), session_cookie_names.end(),
-                       [&](std::string_view known) { return core::iequals(name, known); });
+    return std::any_of(
+        session_cookie_names.begin(), session_cookie_names.end(),
+        [&](std::string_view known) { return inspect::cookie_name_is(name, known); });
 }
 
 // The binding's identity on an attempt (the inspector's role → permission set rule kept).

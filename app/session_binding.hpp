@@ -8,7 +8,8 @@
 // Which requests need a binding: those with a post-auth attempt whose identity comes from the
 // session (the aws-userInfo cookie: console-session, cli-sign-in's authorize step, ams-change),
 // those presenting a cookie the table knows, and those presenting a console session cookie
-// (session_cookie_names, the name in any case) — so a session whose aws-userInfo was removed is
+// (session_cookie_names, the name read as inspect::cookie_name_is reads it: in any case, without
+// what a reader's trim drops) — so a session whose aws-userInfo was removed is
 // still judged. Static assets and sign-in pages without a session carry none of these and pass as
 // before.
 //

@@ -100,6 +100,10 @@ std::optional<user_info> parse_user_info_cookie(std::string_view value, std::str
     return out;
 }
 
+bool cookie_name_is(std::string_view name, std::string_view wanted) noexcept {
+    return detail::name_is(name, wanted);
+}
+
 std::vector<std::string_view> cookie_values(const std::vector<std::string_view>& cookie_headers,
                                             std::string_view name) {
     std::vector<std::string_view> out;
@@ -110,7 +114,7 @@ std::vector<std::string_view> cookie_values(const std::vector<std::string_view>&
             header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
             auto eq = pair.find('=');
             if (eq == std::string_view::npos) continue;
-            if (detail::name_is(pair.substr(0, eq), name)) {
+            if (cookie_name_is(pair.substr(0, eq), name)) {
                 out.push_back(detail::trim(pair.substr(eq + 1)));
             }
         }

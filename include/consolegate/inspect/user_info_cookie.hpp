@@ -33,11 +33,17 @@ inline constexpr std::size_t max_user_info_cookie = 8 * 1024;
 std::optional<user_info> parse_user_info_cookie(std::string_view value, std::string* why,
                                                 bool* ambiguous = nullptr);
 
+// Whether a cookie's `name` is `wanted` to the most lenient server, compared as the inspector
+// compares parameter names: in any case, without what any reader's trim drops at either end (the
+// C0 controls, NBSP and the other Unicode spaces, a byte-order mark), ended by a NUL or an array
+// suffix. Node's `cookie` trims names with JavaScript's trim(), others ignore case, so
+// "\xC2\xA0aws-creds" is aws-creds there. noexcept, pure.
+bool cookie_name_is(std::string_view name, std::string_view wanted) noexcept;
+
 // Every value of cookie `name` in the Cookie header values (RFC 6265 section 4.2.1 syntax), in
-// order, duplicates kept. Names are compared as the inspector compares parameter names (in any
-// case, without what a reader's trim drops, ...): a server reading cookie names leniently (Node's
-// `cookie` trims them with JavaScript's trim(), others ignore case) takes "AWS-USERINFO" or
-// "aws-userInfo\v" for aws-userInfo, so such a cookie's identity is judged too.
+// order, duplicates kept. Names are compared by cookie_name_is: a server reading cookie names
+// leniently (Node's `cookie` trims them with JavaScript's trim(), others ignore case) takes
+// "AWS-USERINFO" or "aws-userInfo\v" for aws-userInfo, so such a cookie's identity is judged too.
 std::vector<std::string_view> cookie_values(const std::vector<std::string_view>& cookie_headers,
                                             std::string_view name);
 
