@@ -57,6 +57,17 @@ void read_token(const std::vector<param>& params, const sign_in_attempt& base,
         a.parse_error = "CreateOAuth2Token names no grant type";
         out.push_back(std::move(a));
     }
+    // Several different grant types (a repeat, grantType beside grant_type, the query and the
+    // body): AWS issues what one of them asks, which one is unknown (the inspector's values()
+    // rule for a field given several values). Before session 10 each was judged alone, and two
+    // documented grants passed.
+    if (seen.size() > 1) {
+        for (auto it = out.end() - std::ptrdiff_t(seen.size()); it != out.end(); ++it) {
+            if (!it->parse_error.empty()) continue;
+            it->parse_error = "CreateOAuth2Token names several different grant types";
+            it->ambiguous_identity = true;
+        }
+    }
 }
 
 // StartDeviceAuthorization (`aws sso login`): the JSON body's startUrl names the instance. Every

@@ -779,6 +779,16 @@ cases["hostile-x-forwarded-host-other-label"] = (
         headers=[f"X-Forwarded-Host: {B}.signin.aws.amazon.com"]),
     [att("iam-user", account=A), att("iam-user", parse_error=True)])
 
+# --- session 10 ----------------------------------------------------------------------------------
+# Two different grant types in one CreateOAuth2Token request (grant_type beside grantType): AWS
+# issues what one of them asks, which one is unknown.
+cases["hostile-cli-token-two-grant-types"] = (
+    req("POST", "/v1/token", "us-east-1.signin.aws.amazon.com", body=form([
+        ("client_id", "arn:aws:signin:::devtools/same-device"), ("grant_type", "refresh_token"),
+        ("grantType", "authorization_code"), ("refresh_token", "cg-secret-refresh-token-41d2")]),
+        ctype=FORM),
+    [att("cli-sign-in", **AMB), att("cli-sign-in", **AMB)])
+
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:
         f.write(text)

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "consolegate/inspect/inspector.hpp"
 #include "request_view.hpp"
@@ -64,6 +67,33 @@ TEST(surface, codes_verifiers_and_tokens_never_reach_an_attempt) {
     }
 }
 
+// Two documented grants in one token request (a repeat, grantType beside grant_type, the query
+// and the body, a JSON key twice): AWS acts on one of them, which one is unknown, so every
+// reading is recorded and refused as ambiguous. Before session 10 each was judged alone and the
+// request passed.
+TEST(surface, two_different_grant_types_are_ambiguous) {
+    for (const auto& [target, body] : std::vector<std::pair<std::string, std::string>>{
+             {"/v1/token", "grant_type=authorization_code&grant_type=refresh_token"},
+             {"/v1/token", R"({"grantType":"authorization_code","grant_type":"refresh_token"})"},
+             {"/v1/token?grantType=refresh_token", R"({"grantType":"authorization_code"})"},
+             {"/v1/token", R"({"grantType":"refresh_token","grantType":"authorization_code"})"}}) {
+        SCOPED_TRACE(target + " " + body);
+        auto a = ci::inspect(request("POST", "signin.us-east-1.amazonaws.com", target, body), {});
+        ASSERT_FALSE(a.empty());  // one per reading, alike ones (same source) kept once
+        for (const auto& x : a) {
+            EXPECT_EQ(x.flow, core::sign_in_flow::cli_sign_in);
+            EXPECT_TRUE(x.ambiguous_identity);
+            EXPECT_NE(x.parse_error, "");
+        }
+    }
+    // The same grant twice is one reading.
+    auto a = ci::inspect(request("POST", "signin.aws.amazon.com", "/v1/token",
+                                 "grant_type=refresh_token&grantType=refresh_token"),
+                         {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].parse_error, "");
+}
+
 TEST(surface, grant_types_other_than_the_documented_two_fail_closed) {
     for (std::string_view grant : {"client_credentials", "password", "urn:ietf:params:oauth:x"}) {
         auto body = "grant_type=" + std::string(grant);
@@ -71,12 +101,14 @@ TEST(surface, grant_types_other_than_the_documented_two_fail_closed) {
         ASSERT_EQ(a.size(), 1u);
         EXPECT_NE(a[0].parse_error, "") << grant;
     }
-    // Two grant types in one request: one attempt each, the unknown one refused.
+    // Two grant types in one request: one attempt each, the unknown one refused, the other
+    // ambiguous (which one AWS reads is unknown).
     auto a = ci::inspect(request("POST", "signin.aws.amazon.com", "/v1/token",
                                  "grant_type=refresh_token&grant_type=client_credentials"),
                          {});
     ASSERT_EQ(a.size(), 2u);
-    EXPECT_EQ(a[0].parse_error, "");
+    EXPECT_TRUE(a[0].ambiguous_identity);
+    EXPECT_NE(a[0].parse_error, "");
     EXPECT_NE(a[1].parse_error, "");
     // A body the inspector cannot read is refused on the token path.
     auto v = request("POST", "signin.us-east-1.amazonaws.com", "/v1/token", "{not json");
