@@ -788,6 +788,20 @@ cases["hostile-cli-token-two-grant-types"] = (
         ("grantType", "authorization_code"), ("refresh_token", "cg-secret-refresh-token-41d2")]),
         ctype=FORM),
     [att("cli-sign-in", **AMB), att("cli-sign-in", **AMB)])
+# The access portal's federation fields in the spellings a lenient reader maps to them
+# (camelCase as GetRoleCredentials names them, kebab-case): one field, so two accounts are
+# ambiguous, and the camelCase one alone is judged.
+cases["hostile-portal-account-two-spellings"] = (
+    req("GET", f"/federation/credentials?account_id={A}&role_name=ReadOnly&accountId={B}",
+        "portal.sso.us-east-1.amazonaws.com",
+        headers=["x-amz-sso_bearer_token: aoaAAAAAGc0ZXhhbXBsZS10b2tlbi1mb3ItdGVzdHM"]),
+    [att("identity-center", account=A, role="ReadOnly", permission_set="ReadOnly", **AMB),
+     att("identity-center", account=B, role="ReadOnly", permission_set="ReadOnly", **AMB)])
+cases["idc-federation-console-camel-case"] = (
+    req("GET", f"/federation/console?accountId={B}&roleName=AdministratorAccess",
+        "portal.sso.eu-west-1.amazonaws.com", headers=["x-amz-sso_bearer_token: opaque"]),
+    [att("identity-center", account=B, role="AdministratorAccess",
+         permission_set="AdministratorAccess")])
 
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:
