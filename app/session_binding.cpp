@@ -117,6 +117,21 @@ void check_session_binding(std::vector<sign_in_attempt>& attempts,
             unknown_beside_known = true;
         }
     }
+    // A session cookie that a reader decoding the Cookie header before it splits it finds inside
+    // another cookie's value is a session cookie the request presents to that reader: beside a
+    // bound jar it is one the binding does not know, alone it is a session (session 10).
+    std::vector<std::string_view> cookie_headers;
+    for (const auto& [name, value] : req.headers) {
+        if (core::iequals(name, "cookie")) cookie_headers.push_back(value);
+    }
+    for (const auto& [name, value] : inspect::cookies_found_only_decoded(cookie_headers)) {
+        if (!is_session_cookie(name) || value.size() < session_table::min_token_chars) continue;
+        session_cookies = true;
+        if (found.state == session_table::binding_state::bound &&
+            !table.knows(name, value, req.time)) {
+            unknown_beside_known = true;
+        }
+    }
     bool from_session = std::any_of(attempts.begin(), attempts.end(), identity_from_session);
     if (!from_session && !session_cookies && found.state == session_table::binding_state::unbound) {
         return;  // no console session in sight: static assets, sign-in pages

@@ -261,6 +261,7 @@ void inspection::read_body(bool signin_path, sign_in_flow flow) {
     }
     if (body_ == body_kind::form) {
         detail::parse_urlencoded(req_.body, "form", params_);
+        read_decoded_then_split(req_.body, "form");
     } else if (body_ == body_kind::json) {
         if (auto leaves = detail::scan_json(req_.body)) {
             params_.insert(params_.end(), leaves->begin(), leaves->end());
@@ -271,6 +272,32 @@ void inspection::read_body(bool signin_path, sign_in_flow flow) {
         fail(flow, auth_phase::pre_auth, "body",
              "request body encoding (Content-Type/Content-Encoding/charset, UTF-16/32 or a "
              "byte-order mark) is not readable");
+    }
+}
+
+namespace {
+
+// Every parameter name a flow of the inspector reads (pre_auth_flows.cpp, post_auth_flows.cpp,
+// surface.cpp), for the decode-then-split reading: a field hidden there is one some flow judges.
+constexpr std::array<std::string_view, 24> sign_in_fields{
+    "account",    "accountId", "account_id",   "account-id",       "username",       "roleName",
+    "role_name",  "role-name", "role",         "roleArn",          "role_arn",       "SAMLResponse",
+    "roleIndex",  "Session",   "SigninToken",  "Action",           "email",          "grantType",
+    "grant_type", "startUrl",  "ChangeTypeId", "X-Amz-Credential", "AWSAccessKeyId", "sessionId"};
+
+}  // namespace
+
+void inspection::read_decoded_then_split(std::string_view text, std::string_view where) {
+    for (auto& [name, value] : decoded_then_split_only(text, '&', true, false)) {
+        auto field = std::find_if(sign_in_fields.begin(), sign_in_fields.end(),
+                                  [&](std::string_view f) { return name_is(name, f); });
+        if (field == sign_in_fields.end()) continue;
+        if (hidden_.empty()) hidden_ = std::string(*field);
+        param p;
+        p.name = name;
+        p.value = value;
+        p.where = std::string(where);
+        params_.push_back(std::move(p));
     }
 }
 
@@ -304,12 +331,17 @@ std::vector<std::string> inspection::values(std::initializer_list<std::string_vi
 }
 
 void inspection::refuse_ambiguous() {
-    if (ambiguous_.empty()) return;
+    if (ambiguous_.empty() && hidden_.empty()) return;
+    std::string why =
+        !ambiguous_.empty()
+            ? "the request gives " + ambiguous_ +
+                  " several different values (query, body, a repeat or a JSON key given "
+                  "twice): which one AWS reads is unknown"
+            : "a reader that percent-decodes before it splits finds " + hidden_ +
+                  " inside another parameter's value: the request could be read two ways";
     for (auto& a : out_) {
         if (a.phase != auth_phase::pre_auth || !a.parse_error.empty()) continue;
-        a.parse_error = "the request gives " + ambiguous_ +
-                        " several different values (query, body, a repeat or a JSON key given "
-                        "twice): which one AWS reads is unknown";
+        a.parse_error = why;
         a.ambiguous_identity = true;
     }
 }
@@ -457,6 +489,16 @@ std::vector<sign_in_attempt> inspection::run() {
     if (inexact_) {
         fail(body_flow, auth_phase::pre_auth, "json",
              "a sign-in field is a JSON number that is not an integer");
+    }
+    // A sign-in field inside another parameter's encoded '&' or '=' on a sign-in path: refused
+    // even where no flow read it, as ';' in the query is (the request reads two ways).
+    if (!hidden_.empty() && body_path) {
+        if (auto* a = fail(body_flow, auth_phase::pre_auth, "params",
+                           "a reader that percent-decodes before it splits finds " + hidden_ +
+                               " inside another parameter's value: the request could be read "
+                               "two ways")) {
+            a->ambiguous_identity = true;
+        }
     }
     if (bad_escape_) {
         fail(body_flow, auth_phase::pre_auth, "params",

@@ -100,6 +100,7 @@ class inspection {
             // ';' separates parameters for some servers (HTML 4 appendix B.2.2) and not others.
             query_semicolon_ = query.find(';') != std::string_view::npos;
             detail::parse_urlencoded(query, "query", params_);
+            read_decoded_then_split(query, "query");
         }
         hosts_ = detail::header_values(req, "host").size();
     }
@@ -134,6 +135,11 @@ class inspection {
     }
 
     void read_body(bool signin_path, sign_in_flow flow);
+    // The sign-in fields a reader that percent-decodes the whole query or form body before it
+    // splits it finds inside another parameter's value ("x=1%26account%3DB" is account=B there):
+    // added to the parameters, so they are judged, and the first one's name kept in hidden_, so
+    // the request is refused as read two ways (session 10).
+    void read_decoded_then_split(std::string_view text, std::string_view where);
     // Distinct non-empty values of the named parameters (alternative names of one field) from
     // query and body. One name (in any spelling name_is reads as it) with several different
     // values sets ambiguous_: AWS reads one of them, which one is not documented (the first, the
@@ -229,6 +235,8 @@ class inspection {
     bool bad_escape_ = false;
     // The first sign-in field a request gave several different values (values()), or "".
     std::string ambiguous_;
+    // The first sign-in field found only by decoding before splitting, or "".
+    std::string hidden_;
     // Every distinct identity the request's aws-userInfo cookies name (for ams_change and aws
     // login's authorize step): a browser may send several, and AWS may act on any of them.
     std::vector<sign_in_attempt> sessions_;

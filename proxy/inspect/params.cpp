@@ -201,6 +201,70 @@ bool name_is(std::string_view name, std::string_view wanted) noexcept {
     return next == 0 || next == '[';
 }
 
+namespace {
+
+// Percent-decoding as the most lenient reader does it: every valid escape decoded, anything
+// else kept as it is.
+std::string lenient_decode(std::string_view s, bool plus_as_space) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 &&
+            hex_digit(s[i + 2]) >= 0) {
+            out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
+            i += 2;
+        } else {
+            out += plus_as_space && s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    return out;
+}
+
+using pair_list = std::vector<std::pair<std::string, std::string>>;
+
+// Name and value of every non-empty piece, each decoded by `decode` and then, with
+// `trim_pairs`, trimmed (so that only where the pieces end makes the two readings differ).
+template <class Decode>
+pair_list split_pairs(std::string_view s, char separator, bool trim_pairs, Decode decode) {
+    pair_list out;
+    while (!s.empty()) {
+        auto sep = s.find(separator);
+        auto piece = s.substr(0, sep);
+        s = sep == std::string_view::npos ? std::string_view{} : s.substr(sep + 1);
+        if (trim_pairs) piece = trim(piece);
+        if (piece.empty()) continue;
+        auto eq = piece.find('=');
+        auto value = eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1);
+        std::string n = decode(piece.substr(0, eq)), v = decode(value);
+        if (trim_pairs) n = std::string(trim(n)), v = std::string(trim(v));
+        out.emplace_back(std::move(n), std::move(v));
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> decoded_then_split_only(std::string_view s,
+                                                                         char separator,
+                                                                         bool plus_as_space,
+                                                                         bool trim_pairs) {
+    // Only an escaped separator or '=' can make the two readings' pieces differ.
+    std::string_view sep_escape = separator == '&' ? "%26" : separator == ';' ? "%3b" : "";
+    if (!icontains(s, "%3d") && (sep_escape.empty() || !icontains(s, sep_escape))) return {};
+    auto decode = [&](std::string_view x) { return lenient_decode(x, plus_as_space); };
+    auto split_first = split_pairs(s, separator, trim_pairs, decode);
+    auto whole = decode(s);
+    auto decode_first = split_pairs(whole, separator, trim_pairs,
+                                    [](std::string_view x) { return std::string(x); });
+    pair_list out;
+    for (auto& p : decode_first) {
+        if (std::find(split_first.begin(), split_first.end(), p) != split_first.end()) continue;
+        if (std::find(out.begin(), out.end(), p) != out.end()) continue;
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
 std::string source_of(const param& p) {
     return p.where + ":" + std::string(trim(p.name));
 }

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "consolegate/core/http_request.hpp"
@@ -24,6 +25,17 @@ struct param {
 
 // "a=1&b=2&a=3" -> every pair in order, duplicates kept; empty pieces skipped.
 void parse_urlencoded(std::string_view s, std::string_view where, std::vector<param>& out);
+
+// The pairs a reader that percent-decodes the whole text before it splits it (at `separator`,
+// then at the first '=') finds and a reader that splits first does not: "x=1%26account%3DB" is
+// x=1 and account=B to the first, x="1&account=B" to the second. Both readings are compared
+// decoded (leniently: a malformed escape stays as it is, '+' is a space when `plus_as_space`);
+// with `trim_pairs` names and values are trimmed as cookie pairs are. Each pair that only the
+// decode-first reading has is returned once, in order.
+std::vector<std::pair<std::string, std::string>> decoded_then_split_only(std::string_view s,
+                                                                         char separator,
+                                                                         bool plus_as_space,
+                                                                         bool trim_pairs);
 
 // Case-insensitive ASCII helpers.
 bool iequals(std::string_view a, std::string_view b) noexcept;

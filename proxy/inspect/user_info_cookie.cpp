@@ -122,4 +122,15 @@ std::vector<std::string_view> cookie_values(const std::vector<std::string_view>&
     return out;
 }
 
+std::vector<std::pair<std::string, std::string>> cookies_found_only_decoded(
+    const std::vector<std::string_view>& cookie_headers) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto header : cookie_headers) {
+        for (auto& p : detail::decoded_then_split_only(header, ';', false, true)) {
+            if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(std::move(p));
+        }
+    }
+    return out;
+}
+
 }  // namespace consolegate::inspect

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "consolegate/core/principal.hpp"
@@ -46,5 +47,12 @@ bool cookie_name_is(std::string_view name, std::string_view wanted) noexcept;
 // "AWS-USERINFO" or "aws-userInfo\v" for aws-userInfo, so such a cookie's identity is judged too.
 std::vector<std::string_view> cookie_values(const std::vector<std::string_view>& cookie_headers,
                                             std::string_view name);
+
+// The cookies a reader that percent-decodes a whole Cookie header before it splits it finds and a
+// reader that splits first does not: "a=x%3B%20aws-creds%3DV" is a="x; aws-creds=V" to the one,
+// a=x and aws-creds=V to the other. Name and value decoded, trimmed; each such pair once, in
+// order, over every header value given. Pure; thread-safe.
+std::vector<std::pair<std::string, std::string>> cookies_found_only_decoded(
+    const std::vector<std::string_view>& cookie_headers);
 
 }  // namespace consolegate::inspect

@@ -802,6 +802,26 @@ cases["idc-federation-console-camel-case"] = (
         "portal.sso.eu-west-1.amazonaws.com", headers=["x-amz-sso_bearer_token: opaque"]),
     [att("identity-center", account=B, role="AdministratorAccess",
          permission_set="AdministratorAccess")])
+# A reader that percent-decodes the whole query, form body or Cookie header before it splits it
+# finds a sign-in field inside another value ("x=1%26account%3DB" is account=B there): judged,
+# and refused as read two ways.
+cases["hostile-query-decoded-then-split"] = (
+    req("GET", f"/switchrole?account={A}&roleName=Admin&displayName=ops%26account%3D{B}",
+        "signin.aws.amazon.com"),
+    [att("switch-role", account=A, role="Admin", **AMB),
+     att("switch-role", account=B, role="Admin", **AMB),
+     att("switch-role", **AMB)])
+cases["hostile-form-decoded-then-split"] = (
+    req("POST", "/authenticate", "signin.aws.amazon.com",
+        body=f"account={A}&username=bob&password=x%26account%3D{B}", ctype=FORM),
+    [att("iam-user", account=A, user="bob", **AMB), att("iam-user", account=B, user="bob", **AMB),
+     att("iam-user", **AMB)])
+cases["hostile-cookie-decoded-then-split"] = (
+    req("GET", "/console/home", "us-east-1.console.aws.amazon.com", headers=[
+        f"Cookie: {COOKIE_A}; noflush_locale=en%3B%20aws-userInfo%3D" + user_info(
+            f"arn:aws:sts::{B}:assumed-role/Admin/alice", "", "assumed-role/Admin/alice")]),
+    [att("console-session", "post-auth", account=A, alias="acme-prod", role="Admin", user="alice"),
+     att("console-session", "post-auth", **AMB)])
 
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:

@@ -65,3 +65,96 @@ TEST(hidden_fields, the_portals_fields_are_read_in_every_spelling_as_one_field) 
         EXPECT_TRUE(a[0].portal_credentials);
     }
 }
+
+// A reader that percent-decodes the whole query, form body or Cookie header before it splits it
+// finds "x=1%26account%3DB" to be x=1 and account=B. Such a field is judged (it is a reading some
+// server has) and the request is refused as read two ways, in the query, a form body and the
+// cookies alike. Before, account=B stayed inside x's value, unseen.
+TEST(hidden_fields, a_field_a_decode_first_reader_finds_is_ambiguous) {
+    struct shape {
+        const char* method;
+        const char* host;
+        const char* target;
+        const char* body;
+    };
+    for (auto s : {
+             shape{"GET", "signin.aws.amazon.com",
+                   "/switchrole?account=111122223333&roleName=Admin&x=1%26account%3D444455556666",
+                   ""},
+             // Alone: the split-first reader sees no account at all.
+             shape{"GET", "signin.aws.amazon.com",
+                   "/switchrole?roleName=Admin&x=%26account%3D444455556666", ""},
+             // An encoded '=' in the name: account="444455556666=" to the decode-first reader.
+             shape{"GET", "signin.aws.amazon.com",
+                   "/switchrole?roleName=Admin&account=111122223333&account%3D444455556666=", ""},
+             shape{"POST", "signin.aws.amazon.com", "/authenticate",
+                   "account=111122223333&username=bob&password=x%26account%3D444455556666"},
+             shape{"POST", "signin.aws.amazon.com", "/saml",
+                   "RelayState=%26roleIndex%3Darn%3Aaws%3Aiam%3A%3A444455556666%3Arole%2FAdmin"},
+             shape{"GET", "portal.sso.us-east-1.amazonaws.com",
+                   "/federation/console?account_id=111122223333&role_name=A&d=%26accountId%3D"
+                   "444455556666",
+                   ""},
+             // A field no flow of the endpoint reads is still a second reading of a sign-in.
+             shape{"GET", "signin.aws.amazon.com",
+                   "/switchrole?account=111122223333&roleName=Admin&x=%26email%3Dr%40example.com",
+                   ""},
+         }) {
+        SCOPED_TRACE(std::string(s.target) + " " + s.body);
+        auto a = ci::inspect(request(s.method, s.host, s.target, s.body), {});
+        ASSERT_FALSE(a.empty());
+        EXPECT_TRUE(std::any_of(a.begin(), a.end(), [](const core::sign_in_attempt& x) {
+            return x.ambiguous_identity;
+        }));
+        EXPECT_TRUE(std::all_of(a.begin(), a.end(), [](const core::sign_in_attempt& x) {
+            return !x.parse_error.empty();
+        }));
+    }
+    auto a = ci::inspect(request("GET", "signin.aws.amazon.com",
+                                 "/switchrole?roleName=Admin&x=%26account%3D444455556666"),
+                         {});
+    EXPECT_TRUE(names_account(a, "444455556666"));
+}
+
+// What both readers read alike passes: an encoded '&' or '=' that forms no sign-in field (the
+// console's own redirect URLs), or a field both find with the same value.
+TEST(hidden_fields, what_both_readers_read_alike_is_judged_as_before) {
+    for (const char* target : {
+             "/switchrole?account=111122223333&roleName=Admin&redirect_uri=https%3A%2F%2Fconsole."
+             "aws.amazon.com%2Fconsole%2Fhome%3FhashArgs%3D%2523%26isauthcode%3Dtrue",
+             "/switchrole?account=111122223333&roleName=Admin&x=%26account%3D111122223333",
+             "/switchrole?account=111122223333&roleName=Admin&x=%2526account%253D444455556666",
+         }) {
+        SCOPED_TRACE(target);
+        auto a = ci::inspect(request("GET", "signin.aws.amazon.com", target), {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].parse_error, "");
+        EXPECT_TRUE(names_account(a, "111122223333"));
+    }
+}
+
+// The aws-userInfo cookie inside another cookie's value ("a=x%3B%20aws-userInfo%3D<other>"):
+// which session AWS's reader sees is unknown, so it is refused as read two ways.
+TEST(hidden_fields, an_aws_user_info_cookie_a_decode_first_reader_finds_is_ambiguous) {
+    const std::string own =
+        "aws-userInfo=%7B%22arn%22%3A%22arn%3Aaws%3Asts%3A%3A111122223333%3Aassumed-role%2FAdmin"
+        "%2Falice%22%7D";
+    const std::string other =
+        "%7B%22arn%22%3A%22arn%3Aaws%3Asts%3A%3A444455556666%3Aassumed-role%2FAdmin%2Falice%22%7D";
+    auto v = request("GET", "us-east-1.console.aws.amazon.com", "/console/home");
+    const std::string both = own + "; noflush=x%3B%20aws-userInfo%3D" + other;
+    v.headers.emplace_back("Cookie", both);
+    auto a = ci::inspect(v, {});
+    EXPECT_TRUE(std::any_of(a.begin(), a.end(), [](const core::sign_in_attempt& x) {
+        return x.flow == core::sign_in_flow::console_session && x.ambiguous_identity &&
+               !x.parse_error.empty();
+    }));
+    // The cookie as written alone is judged as before.
+    v.headers.clear();
+    const std::string plain = own + "; noflush=x%3D1";
+    v.headers.emplace_back("Cookie", plain);
+    a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].parse_error, "");
+    EXPECT_TRUE(names_account(a, "111122223333"));
+}
