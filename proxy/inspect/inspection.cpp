@@ -301,6 +301,34 @@ void inspection::read_decoded_then_split(std::string_view text, std::string_view
     }
 }
 
+void inspection::read_path_parameters(std::string_view raw_path) {
+    while (!raw_path.empty()) {
+        auto slash = raw_path.find('/');
+        auto seg = raw_path.substr(0, slash);
+        raw_path =
+            slash == std::string_view::npos ? std::string_view{} : raw_path.substr(slash + 1);
+        auto semi = seg.find(';');
+        if (semi == std::string_view::npos) continue;
+        for (auto rest = seg.substr(semi + 1); !rest.empty();) {
+            auto next = rest.find(';');
+            auto piece = rest.substr(0, next);
+            rest = next == std::string_view::npos ? std::string_view{} : rest.substr(next + 1);
+            if (piece.empty()) continue;
+            auto eq = piece.find('=');
+            auto raw_value =
+                eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1);
+            param p;
+            p.where = "path";
+            auto n = percent_decode(piece.substr(0, eq), false);
+            auto v = percent_decode(raw_value, false);
+            p.bad_escape = !n || !v;
+            p.name = n ? std::move(*n) : std::string(piece.substr(0, eq));
+            p.value = v ? std::move(*v) : std::string(raw_value);
+            params_.push_back(std::move(p));
+        }
+    }
+}
+
 // `source` gets "<where>:<name>" of the first hit. A malformed escape in a matching parameter is
 // remembered. Query, form and JSON are one field: a query naming one account and a body naming
 // another is as ambiguous as a repeat within the body (AWS's handlers read the query, the body or

@@ -94,6 +94,7 @@ class inspection {
         auto target = req.target.substr(0, req.target.find('#'));
         auto q = target.find('?');
         segs_ = path_segments(target.substr(0, q));
+        read_path_parameters(target.substr(0, q));
         path_ambiguous_ = path_reads_two_ways(target.substr(0, q));
         if (q != std::string_view::npos) {
             auto query = target.substr(q + 1);
@@ -140,6 +141,11 @@ class inspection {
     // added to the parameters, so they are judged, and the first one's name kept in hidden_, so
     // the request is refused as read two ways (session 10).
     void read_decoded_then_split(std::string_view text, std::string_view where);
+    // Path parameters (RFC 3986 section 3.3: "/switchrole;account=B"), which servlet routers
+    // drop but a reader of matrix variables (Spring's @MatrixVariable, JAX-RS @MatrixParam)
+    // reads as the endpoint's parameters: added as parameters from "path", so a sign-in field
+    // there is judged beside (and, different, ambiguous with) the query's (session 10).
+    void read_path_parameters(std::string_view raw_path);
     // Distinct non-empty values of the named parameters (alternative names of one field) from
     // query and body. One name (in any spelling name_is reads as it) with several different
     // values sets ambiguous_: AWS reads one of them, which one is not documented (the first, the

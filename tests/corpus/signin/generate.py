@@ -822,6 +822,13 @@ cases["hostile-cookie-decoded-then-split"] = (
             f"arn:aws:sts::{B}:assumed-role/Admin/alice", "", "assumed-role/Admin/alice")]),
     [att("console-session", "post-auth", account=A, alias="acme-prod", role="Admin", user="alice"),
      att("console-session", "post-auth", **AMB)])
+# A sign-in field in a path parameter, which a reader of matrix variables (Spring's
+# @MatrixVariable, JAX-RS @MatrixParam) takes for the endpoint's parameter: read, and beside a
+# different value in the query ambiguous.
+cases["hostile-path-parameter-account"] = (
+    req("GET", f"/switchrole;account={B}?account={A}&roleName=Admin", "signin.aws.amazon.com"),
+    [att("switch-role", account=A, role="Admin", **AMB),
+     att("switch-role", account=B, role="Admin", **AMB)])
 
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:

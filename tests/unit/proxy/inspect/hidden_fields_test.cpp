@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "consolegate/inspect/inspector.hpp"
@@ -157,4 +158,39 @@ TEST(hidden_fields, an_aws_user_info_cookie_a_decode_first_reader_finds_is_ambig
     ASSERT_EQ(a.size(), 1u);
     EXPECT_EQ(a[0].parse_error, "");
     EXPECT_TRUE(names_account(a, "111122223333"));
+}
+
+// Path parameters ("/switchrole;account=B"): a servlet router drops them, a reader of matrix
+// variables (Spring's @MatrixVariable, JAX-RS @MatrixParam) reads them as the endpoint's
+// parameters. They are read as parameters: alone they are judged, beside a different value in
+// the query they are ambiguous. Before, they were dropped with the segment's other parameters.
+TEST(hidden_fields, a_sign_in_field_in_a_path_parameter_is_read) {
+    for (auto [host, target] : std::vector<std::pair<const char*, const char*>>{
+             {"signin.aws.amazon.com",
+              "/switchrole;account=444455556666?account=111122223333&roleName=Admin"},
+             {"portal.sso.us-east-1.amazonaws.com",
+              "/federation/console;account_id=444455556666?account_id=111122223333&role_name=A"},
+             {"portal.sso.us-east-1.amazonaws.com",
+              "/federation;x=1;accountId=444455556666/credentials?account_id=111122223333&role_"
+              "name=A"},
+         }) {
+        SCOPED_TRACE(target);
+        auto a = ci::inspect(request("GET", host, target), {});
+        EXPECT_TRUE(all_ambiguous(a));
+        EXPECT_TRUE(names_account(a, "444455556666"));
+    }
+    auto a = ci::inspect(
+        request("GET", "signin.aws.amazon.com", "/switchrole;account=444455556666;roleName=Admin"),
+        {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::switch_role);
+    EXPECT_EQ(a[0].parse_error, "");
+    EXPECT_TRUE(names_account(a, "444455556666"));
+    EXPECT_EQ(a[0].source, "path:account");
+    // A session ID as servlet containers write it is no sign-in field.
+    a = ci::inspect(request("GET", "signin.aws.amazon.com",
+                            "/switchrole;jsessionid=0A1B?account=111122223333&roleName=Admin"),
+                    {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].parse_error, "");
 }
