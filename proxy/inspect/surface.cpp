@@ -122,10 +122,8 @@ void read_device_authorization(const std::vector<param>& params, const sign_in_a
     }
 }
 
-// `<service>.<one label>.amazonaws.com` (China: `.amazonaws.com.cn`): a regional endpoint of an
-// AWS service.
-bool regional_endpoint(std::string_view host, std::string_view service) {
-    std::string_view suffix = host.ends_with(".cn") ? ".amazonaws.com.cn" : ".amazonaws.com";
+// `<service>.<one label>.<suffix>`: a regional endpoint of an AWS service.
+bool regional_endpoint(std::string_view host, std::string_view service, std::string_view suffix) {
     if (!host.starts_with(service) || host.size() <= service.size() ||
         host[service.size()] != '.' || !host.ends_with(suffix)) {
         return false;
@@ -134,6 +132,19 @@ bool regional_endpoint(std::string_view host, std::string_view service) {
     if (host.size() <= prefix + suffix.size()) return false;
     auto middle = host.substr(prefix, host.size() - prefix - suffix.size());
     return middle.find('.') == std::string_view::npos;
+}
+
+// `<service>.<one label>.amazonaws.com` (China: `.amazonaws.com.cn`).
+bool regional_endpoint(std::string_view host, std::string_view service) {
+    return regional_endpoint(host, service,
+                             host.ends_with(".cn") ? ".amazonaws.com.cn" : ".amazonaws.com");
+}
+
+// The dual-stack form, `<service>.<one label>.api.aws` (China:
+// `.api.amazonwebservices.com.cn`): the partitions' dualStackDnsSuffix in the AWS SDKs.
+bool dual_stack_endpoint(std::string_view host, std::string_view service) {
+    return regional_endpoint(host, service, ".api.aws") ||
+           regional_endpoint(host, service, ".api.amazonwebservices.com.cn");
 }
 
 // The IAM Identity Center OIDC service (regional): oidc.<region>.amazonaws.com.
@@ -222,7 +233,13 @@ bool regional_signin_host(std::string_view host) {
     }
     // signin-fips.<region>.amazonaws.com[.cn]: the AWS SDKs' FIPS endpoint template for AWS
     // Sign-In (not for OAuth operations); read as a sign-in host so nothing there goes unjudged.
-    return regional_endpoint(host, "signin") || regional_endpoint(host, "signin-fips");
+    // And the dual-stack names the same rules give every operation when dual-stack is asked for
+    // (AWS_USE_DUALSTACK_ENDPOINT, `aws login`'s CreateOAuth2Token among them) and the control
+    // plane always: signin[-fips].<region>.api.aws, China's signin.<region>.api.amazonwebservices
+    // .com.cn (@aws-sdk/client-signin's endpoint rules, the Ruby SDK's tests of them). Before
+    // session 10 a token request there was no sign-in, and the names were not inspected.
+    return regional_endpoint(host, "signin") || regional_endpoint(host, "signin-fips") ||
+           dual_stack_endpoint(host, "signin") || dual_stack_endpoint(host, "signin-fips");
 }
 
 surface_endpoint classify_surface(std::string_view host, const std::vector<std::string>& segs,

@@ -163,7 +163,10 @@ struct proxy_config {
         // the `sso` service): GetRoleCredentials there hands out a role's keys like
         // portal.sso.<region>.amazonaws.com/federation/credentials does.
         "portal.sso-fips.*.amazonaws.com", "portal.sso.*.api.aws", "portal.sso-fips.*.api.aws",
-        "portal.sso.*.api.amazonwebservices.com.cn"};
+        "portal.sso.*.api.amazonwebservices.com.cn",
+        // AWS Sign-In's dual-stack names (the AWS SDKs' endpoint rules for `signin`: every
+        // operation with dual-stack on, `aws login`'s token exchange among them).
+        "signin.*.api.aws", "signin-fips.*.api.aws", "signin.*.api.amazonwebservices.com.cn"};
     // Host patterns spliced on purpose: never inspected, spliced even when not_inspected is
     // refuse. A name DNS steers must be in inspect_hosts or here (check-config says so).
     std::vector<std::string> pass_through_hosts;

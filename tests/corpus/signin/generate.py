@@ -829,6 +829,11 @@ cases["hostile-path-parameter-account"] = (
     req("GET", f"/switchrole;account={B}?account={A}&roleName=Admin", "signin.aws.amazon.com"),
     [att("switch-role", account=A, role="Admin", **AMB),
      att("switch-role", account=B, role="Admin", **AMB)])
+# AWS Sign-In's dual-stack name (the SDKs' endpoint rules with dual-stack on): a sign-in host.
+cases["cli-token-dual-stack"] = (
+    req("POST", "/v1/token", "signin.us-east-1.api.aws", body=TOKEN_CODE,
+        ctype="application/json"),
+    [att("cli-sign-in")])
 
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:

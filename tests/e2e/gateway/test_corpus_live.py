@@ -28,7 +28,7 @@ inspect_hosts = ["signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aw
                  "signin.amazonaws.cn", "*.signin.amazonaws.cn", "console.amazonaws.cn",
                  "*.console.amazonaws.cn", "*.portal.amazonaws.com", "*.portal.*.app.aws",
                  "*.signin-fips.amazonaws-us-gov.com", "*.oauth.signin.aws",
-                 "portal.sso-fips.*.amazonaws.com"]"""
+                 "portal.sso-fips.*.amazonaws.com", "signin.*.api.aws"]"""
 
 
 def corpus_policy_section():

@@ -283,6 +283,10 @@ INSTANTIATE_TEST_SUITE_P(
                       inspect_case{"portal.sso.us-east-1.api.aws", true},
                       inspect_case{"portal.sso-fips.us-east-1.api.aws", true},
                       inspect_case{"portal.sso.cn-north-1.api.amazonwebservices.com.cn", true},
+                      inspect_case{"signin.us-east-1.api.aws", true},
+                      inspect_case{"signin-fips.us-gov-west-1.api.aws", true},
+                      inspect_case{"signin.cn-north-1.api.amazonwebservices.com.cn", true},
+                      inspect_case{"signin.a.b.api.aws", false},
                       inspect_case{"s3.us-east-1.api.aws", false},
                       inspect_case{"s3.amazonaws.com", false}, inspect_case{"", false}));
 

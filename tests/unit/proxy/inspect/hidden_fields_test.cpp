@@ -194,3 +194,38 @@ TEST(hidden_fields, a_sign_in_field_in_a_path_parameter_is_read) {
     ASSERT_EQ(a.size(), 1u);
     EXPECT_EQ(a[0].parse_error, "");
 }
+
+// AWS Sign-In's dual-stack names (the AWS SDKs' endpoint rules for `signin`: every operation with
+// dual-stack on, the control plane always) are sign-in hosts: `aws login`'s token exchange and
+// every flow posted there are read as on the regional names. Before, they were no sign-in.
+TEST(hidden_fields, sign_in_flows_on_the_dual_stack_names_are_read) {
+    for (const char* host :
+         {"signin.us-east-1.api.aws", "signin-fips.us-east-1.api.aws",
+          "signin.us-gov-west-1.api.aws", "signin.cn-north-1.api.amazonwebservices.com.cn"}) {
+        SCOPED_TRACE(host);
+        auto a = ci::inspect(
+            request("POST", host, "/v1/token", R"({"grantType":"client_credentials"})"), {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::cli_sign_in);
+        EXPECT_NE(a[0].parse_error, "");
+        a = ci::inspect(request("GET", host, "/switchrole?account=444455556666&roleName=Admin"),
+                        {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::switch_role);
+        EXPECT_TRUE(names_account(a, "444455556666"));
+    }
+    auto a = ci::inspect(request("POST", "signin.us-gov-west-1.api.aws", "/v1/token",
+                                 R"({"grantType":"refresh_token"})"),
+                         {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].aws_partition, core::partition::aws_us_gov);
+    a = ci::inspect(request("POST", "signin.cn-north-1.api.amazonwebservices.com.cn", "/v1/token",
+                            R"({"grantType":"refresh_token"})"),
+                    {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].aws_partition, core::partition::aws_cn);
+    // Another service's dual-stack name, or more labels, is not AWS Sign-In.
+    for (const char* host : {"sts.us-east-1.api.aws", "signin.a.us-east-1.api.aws"}) {
+        EXPECT_TRUE(ci::inspect(request("POST", host, "/v1/token", "{}"), {}).empty()) << host;
+    }
+}
