@@ -121,6 +121,25 @@ std::vector<std::string> path_segments(std::string_view raw_path) {
     return segs;
 }
 
+bool names_federation(const std::vector<std::string>& segs) {
+    for (std::size_t i = 0; i + 1 < segs.size(); ++i) {
+        if (segment_is(segs[i], "federation") &&
+            (segment_is(segs[i + 1], "console") || segment_is(segs[i + 1], "credentials"))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::optional<std::size_t> first_encoded_delimiter(std::string_view raw_path) {
+    for (std::size_t i = 0; i + 2 < raw_path.size(); ++i) {
+        if (raw_path[i] != '%') continue;
+        auto esc = raw_path.substr(i, 3);
+        if (iequals(esc, "%3f") || iequals(esc, "%23")) return i;
+    }
+    return std::nullopt;
+}
+
 bool segment_is(std::string_view seg, std::string_view word) noexcept {
     return name_is(seg, word) || name_is(seg.substr(0, seg.find('.')), word);
 }
@@ -128,6 +147,11 @@ bool segment_is(std::string_view seg, std::string_view word) noexcept {
 bool path_reads_two_ways(std::string_view raw_path) {
     if (raw_path.find('\\') != std::string_view::npos) return true;
     if (icontains(raw_path, "%2f") || icontains(raw_path, "%5c")) return true;
+    // An encoded '?', '#' or ';': a server that decodes the path before it looks for the query,
+    // the fragment or path parameters reads "/switchrole%3Faccount=B" as /switchrole with
+    // account=B, one that does not as a path segment "switchrole?account=B" (session 10).
+    if (icontains(raw_path, "%3f") || icontains(raw_path, "%23") || icontains(raw_path, "%3b"))
+        return true;
     while (!raw_path.empty()) {
         auto slash = raw_path.find('/');
         auto seg = raw_path.substr(0, slash);
@@ -430,14 +454,20 @@ std::vector<sign_in_attempt> inspection::run() {
     // Also a path a lenient router takes for /federation/console or /federation/credentials
     // (segment_is), anywhere in the path (a version prefix). identity_center() judges every such
     // path as credentials.
-    bool federation_path = false;
-    for (std::size_t i = 0; i + 1 < segs_.size(); ++i) {
-        federation_path =
-            federation_path ||
-            (segment_is(segs_[i], "federation") &&
-             (segment_is(segs_[i + 1], "console") || segment_is(segs_[i + 1], "credentials")));
-    }
+    bool federation_path = names_federation(segs_);
     bool is_idc = (core::is_access_portal_api_host(host_) || at_signin_address_) && federation_path;
+    // The path as a server reads it that decodes it before it looks for '?' or '#' (up to the
+    // first encoded one): an endpoint there is refused as read two ways, since this reading
+    // (segs_) took the rest for part of the last segment and saw no endpoint.
+    bool alt_switch = false, alt_federation = false;
+    if (auto cut =
+            first_encoded_delimiter(req_.target.substr(0, req_.target.find_first_of("?#")))) {
+        auto alt = path_segments(req_.target.substr(0, *cut));
+        alt_switch =
+            (aws_host() || on_signin) && !alt.empty() && segment_is(alt.back(), "switchrole");
+        alt_federation =
+            (core::is_access_portal_api_host(host_) || at_signin_address_) && names_federation(alt);
+    }
     auto surface = classify_surface(host_, segs_, on_signin);
     bool body_path = on_signin || is_switch || is_idc || surface != surface_endpoint::none;
     auto body_flow = surface != surface_endpoint::none ? flow_of(surface)
@@ -481,13 +511,17 @@ std::vector<sign_in_attempt> inspection::run() {
         fail(body_flow, auth_phase::pre_auth, "header:host",
              "several Host headers (or a Host trailer): the host could be read two ways");
     }
-    if (path_ambiguous_ && body_path) {
-        fail(body_flow, auth_phase::pre_auth, "path",
-             "encoded '/', '\\' or dot-segment in a sign-in path: the path could be read two ways");
-    }
     if (fragment_) {
         fail(body_flow, auth_phase::pre_auth, "target",
              "request target contains '#': the path could be read two ways");
+    }
+    if (path_ambiguous_ && (body_path || alt_switch || alt_federation)) {
+        fail(body_path    ? body_flow
+             : alt_switch ? sign_in_flow::switch_role
+                          : sign_in_flow::identity_center,
+             auth_phase::pre_auth, "path",
+             "encoded '/', '\\', '?', '#', ';' or dot-segment in a sign-in path: the path could "
+             "be read two ways");
     }
     // Headers some servers and frameworks take as the request's target or host (Symfony, Zend
     // and IIS's URL Rewrite read X-Original-URL and X-Rewrite-URL as the path; many frameworks

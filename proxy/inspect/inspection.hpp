@@ -55,8 +55,15 @@ std::vector<std::string> path_segments(std::string_view raw_path);
 // letters, an array suffix), or without an extension (Spring's suffix pattern matching reads
 // "console.json" as "console").
 bool segment_is(std::string_view seg, std::string_view word) noexcept;
-// A path whose segments depend on the reader: an encoded '/' or '\\' (%2F, %5C), a raw '\\', or
-// an encoded dot-segment ("%2e%2e"), which servers split, decode and resolve in different orders.
+// Whether decoded, lowercased segments hold the access portal's federation endpoint as a lenient
+// router matches it: "federation" then "console" or "credentials" (segment_is), anywhere.
+bool names_federation(const std::vector<std::string>& segs);
+// Where the first encoded '?' or '#' (%3F, %23) of a raw path starts, if it has one.
+std::optional<std::size_t> first_encoded_delimiter(std::string_view raw_path);
+// A path whose segments depend on the reader: an encoded '/' or '\\' (%2F, %5C), a raw '\\', an
+// encoded dot-segment ("%2e%2e"), which servers split, decode and resolve in different orders, or
+// an encoded '?', '#' or ';', which a server decoding first takes for the query, the fragment or
+// path parameters.
 bool path_reads_two_ways(std::string_view raw_path);
 // The host of a Host header (or an SNI) as AWS routes it (core/host_pattern: lowercase, no port,
 // no trailing dot, "[…]" around IPv6), or "" when it is not a host.

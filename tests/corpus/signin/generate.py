@@ -834,6 +834,14 @@ cases["cli-token-dual-stack"] = (
     req("POST", "/v1/token", "signin.us-east-1.api.aws", body=TOKEN_CODE,
         ctype="application/json"),
     [att("cli-sign-in")])
+# An encoded '?' in the path: a server decoding the path before it looks for the query reads
+# /switchrole with account=B; refused as read two ways (it passed as no sign-in).
+cases["hostile-path-encoded-query"] = (
+    req("GET", f"/switchrole%3Faccount={B}&roleName=Admin", "signin.aws.amazon.com"),
+    [att("iam-user", parse_error=True)])
+cases["hostile-console-path-encoded-query"] = (
+    req("GET", f"/switchrole%3Faccount={B}&roleName=Admin", "us-east-1.console.aws.amazon.com"),
+    [att("switch-role", parse_error=True, host="us-east-1.console.aws.amazon.com")])
 
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:

@@ -229,3 +229,39 @@ TEST(hidden_fields, sign_in_flows_on_the_dual_stack_names_are_read) {
         EXPECT_TRUE(ci::inspect(request("POST", host, "/v1/token", "{}"), {}).empty()) << host;
     }
 }
+
+// An encoded '?', '#' or ';' in the path: a server that decodes the path before it looks for the
+// query, the fragment or path parameters reads "/switchrole%3Faccount=B" as /switchrole naming
+// account B, this inspector as a segment "switchrole?account=b" naming nothing. Refused where it
+// could be a sign-in: on sign-in and portal hosts, and on a console host when the decode-first
+// reading is an endpoint. Before, the first shape passed as no sign-in.
+TEST(hidden_fields, an_encoded_query_fragment_or_parameter_delimiter_in_the_path_is_refused) {
+    struct shape {
+        const char* host;
+        const char* target;
+    };
+    for (auto s : {
+             shape{"signin.aws.amazon.com", "/switchrole%3Faccount=444455556666&roleName=Admin"},
+             shape{"signin.aws.amazon.com", "/switchrole%3faccount=444455556666"},
+             shape{"signin.aws.amazon.com",
+                   "/switchrole%3Baccount=444455556666?account=111122223333&roleName=Admin"},
+             shape{"signin.aws.amazon.com", "/switchrole%23x?account=111122223333&roleName=Admin"},
+             shape{"us-east-1.console.aws.amazon.com",
+                   "/switchrole%3Faccount=444455556666&roleName=Admin"},
+             shape{"portal.sso.us-east-1.amazonaws.com",
+                   "/federation/credentials%3Faccount_id=444455556666&role_name=Admin"},
+         }) {
+        SCOPED_TRACE(std::string(s.host) + s.target);
+        auto a = ci::inspect(request("GET", s.host, s.target), {});
+        ASSERT_FALSE(a.empty());
+        EXPECT_TRUE(std::any_of(a.begin(), a.end(), [](const core::sign_in_attempt& x) {
+            return x.parse_error.find("read two ways") != std::string::npos;
+        }));
+    }
+    // A console page whose path holds an encoded '?' that reads as no endpoint either way is no
+    // sign-in, as before.
+    EXPECT_TRUE(ci::inspect(request("GET", "us-east-1.console.aws.amazon.com",
+                                    "/cloudwatch/home%3Fregion=us-east-1"),
+                            {})
+                    .empty());
+}
