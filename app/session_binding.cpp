@@ -117,14 +117,15 @@ void check_session_binding(std::vector<sign_in_attempt>& attempts,
             unknown_beside_known = true;
         }
     }
-    // A session cookie that a reader decoding the Cookie header before it splits it finds inside
-    // another cookie's value is a session cookie the request presents to that reader: beside a
-    // bound jar it is one the binding does not know, alone it is a session (session 10).
+    // A session cookie that a lenient reader of the Cookie header (decoding it before it splits
+    // it, splitting at RFC 2965's ',' too) finds inside another cookie's value is a session
+    // cookie the request presents to that reader: beside a bound jar it is one the binding does
+    // not know, alone it is a session (session 10).
     std::vector<std::string_view> cookie_headers;
     for (const auto& [name, value] : req.headers) {
         if (core::iequals(name, "cookie")) cookie_headers.push_back(value);
     }
-    for (const auto& [name, value] : inspect::cookies_found_only_decoded(cookie_headers)) {
+    for (const auto& [name, value] : inspect::cookies_a_lenient_reader_finds(cookie_headers)) {
         if (!is_session_cookie(name) || value.size() < session_table::min_token_chars) continue;
         session_cookies = true;
         if (found.state == session_table::binding_state::bound &&

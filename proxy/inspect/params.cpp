@@ -265,6 +265,21 @@ std::vector<std::pair<std::string, std::string>> decoded_then_split_only(std::st
     return out;
 }
 
+std::vector<std::pair<std::string, std::string>> split_only_in(std::string_view other,
+                                                               std::string_view text,
+                                                               char separator, bool plus_as_space,
+                                                               bool trim_pairs) {
+    auto decode = [&](std::string_view x) { return lenient_decode(x, plus_as_space); };
+    auto standard = split_pairs(text, separator, trim_pairs, decode);
+    pair_list out;
+    for (auto& p : split_pairs(other, separator, trim_pairs, decode)) {
+        if (std::find(standard.begin(), standard.end(), p) != standard.end()) continue;
+        if (std::find(out.begin(), out.end(), p) != out.end()) continue;
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
 std::string source_of(const param& p) {
     return p.where + ":" + std::string(trim(p.name));
 }

@@ -37,6 +37,14 @@ std::vector<std::pair<std::string, std::string>> decoded_then_split_only(std::st
                                                                          bool plus_as_space,
                                                                          bool trim_pairs);
 
+// The pairs that splitting `other` finds and splitting `text` does not, both split at `separator`
+// and then at the first '=', decoded and trimmed as above; each once, in order. For a reader that
+// splits at more than `separator` (`other` is `text` with those made `separator`).
+std::vector<std::pair<std::string, std::string>> split_only_in(std::string_view other,
+                                                               std::string_view text,
+                                                               char separator, bool plus_as_space,
+                                                               bool trim_pairs);
+
 // Case-insensitive ASCII helpers.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 bool istarts_with(std::string_view s, std::string_view prefix) noexcept;

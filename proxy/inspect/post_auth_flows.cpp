@@ -5,16 +5,18 @@ namespace consolegate::inspect::detail {
 void inspection::cookies() {
     if (!aws_host()) return;
     auto headers = detail::header_values(req_, "cookie");
-    // An aws-userInfo that a reader decoding the Cookie header before it splits it finds inside
-    // another cookie's value ("a=x%3B%20aws-userInfo%3D<other>"): which session AWS's reader
-    // sees is unknown, so the request is refused as read two ways (session 10; before, only the
-    // plainly written cookie was judged).
-    for (const auto& [name, value] : cookies_found_only_decoded(headers)) {
+    // An aws-userInfo that a lenient reader finds inside another cookie's value (decoding the
+    // header before it splits it, "a=x%3B%20aws-userInfo%3D<other>", or splitting at RFC 2965's
+    // ',' too, "a=x, aws-userInfo=<other>"): which session AWS's reader sees is unknown, so the
+    // request is refused as read two ways (session 10; before, only the plainly written cookie
+    // was judged).
+    for (const auto& [name, value] : cookies_a_lenient_reader_finds(headers)) {
         if (!cookie_name_is(name, "aws-userInfo")) continue;
         auto a = base(sign_in_flow::console_session, auth_phase::post_auth, "cookie:aws-userInfo");
         a.parse_error =
-            "a reader that percent-decodes the Cookie header before it splits it finds an "
-            "aws-userInfo cookie inside another cookie's value: the request could be read two ways";
+            "a lenient reader of the Cookie header (decoding it before it splits it, or splitting "
+            "at ',' too) finds an aws-userInfo cookie inside another cookie's value: the request "
+            "could be read two ways";
         a.ambiguous_identity = true;
         out_.push_back(std::move(a));
         break;

@@ -147,9 +147,13 @@ bool dual_stack_endpoint(std::string_view host, std::string_view service) {
            regional_endpoint(host, service, ".api.amazonwebservices.com.cn");
 }
 
-// The IAM Identity Center OIDC service (regional): oidc.<region>.amazonaws.com.
+// The IAM Identity Center OIDC service: oidc.<region>.amazonaws.com, and the FIPS and dual-stack
+// names the AWS SDKs' endpoint rules for `sso-oidc` give it (oidc-fips.<region>.amazonaws.com,
+// oidc[-fips].<region>.api.aws; before session 10 a site inspecting those names saw the device
+// authorization there as no sign-in).
 bool idc_oidc_host(std::string_view host) {
-    return regional_endpoint(host, "oidc");
+    return regional_endpoint(host, "oidc") || regional_endpoint(host, "oidc-fips") ||
+           dual_stack_endpoint(host, "oidc") || dual_stack_endpoint(host, "oidc-fips");
 }
 
 }  // namespace

@@ -122,12 +122,22 @@ std::vector<std::string_view> cookie_values(const std::vector<std::string_view>&
     return out;
 }
 
-std::vector<std::pair<std::string, std::string>> cookies_found_only_decoded(
+std::vector<std::pair<std::string, std::string>> cookies_a_lenient_reader_finds(
     const std::vector<std::string_view>& cookie_headers) {
     std::vector<std::pair<std::string, std::string>> out;
-    for (auto header : cookie_headers) {
-        for (auto& p : detail::decoded_then_split_only(header, ';', false, true)) {
+    auto add = [&](std::vector<std::pair<std::string, std::string>> found) {
+        for (auto& p : found) {
             if (std::find(out.begin(), out.end(), p) == out.end()) out.push_back(std::move(p));
+        }
+    };
+    for (auto header : cookie_headers) {
+        add(detail::decoded_then_split_only(header, ';', false, true));
+        // RFC 2965's ',' between cookies, which Tomcat's legacy cookie processor and Jetty's
+        // RFC 2965 mode still split at: "x=1, aws-userInfo=<other>" is two cookies there.
+        if (header.find(',') != std::string_view::npos) {
+            std::string commas(header);
+            std::replace(commas.begin(), commas.end(), ',', ';');
+            add(detail::split_only_in(commas, header, ';', false, true));
         }
     }
     return out;

@@ -48,11 +48,12 @@ bool cookie_name_is(std::string_view name, std::string_view wanted) noexcept;
 std::vector<std::string_view> cookie_values(const std::vector<std::string_view>& cookie_headers,
                                             std::string_view name);
 
-// The cookies a reader that percent-decodes a whole Cookie header before it splits it finds and a
-// reader that splits first does not: "a=x%3B%20aws-creds%3DV" is a="x; aws-creds=V" to the one,
-// a=x and aws-creds=V to the other. Name and value decoded, trimmed; each such pair once, in
-// order, over every header value given. Pure; thread-safe.
-std::vector<std::pair<std::string, std::string>> cookies_found_only_decoded(
+// The cookies a lenient reader finds in the Cookie header values and an RFC 6265 reader (split
+// at ';', then at the first '=') does not: one that percent-decodes the whole header before it
+// splits it ("a=x%3B%20aws-creds%3DV" is a="x; aws-creds=V" to RFC 6265, a=x and aws-creds=V
+// to it), and one that also splits at RFC 2965's ',' ("x=1, aws-creds=V"). Name and value
+// decoded, trimmed; each such pair once, in order. Pure; thread-safe.
+std::vector<std::pair<std::string, std::string>> cookies_a_lenient_reader_finds(
     const std::vector<std::string_view>& cookie_headers);
 
 }  // namespace consolegate::inspect

@@ -842,6 +842,15 @@ cases["hostile-path-encoded-query"] = (
 cases["hostile-console-path-encoded-query"] = (
     req("GET", f"/switchrole%3Faccount={B}&roleName=Admin", "us-east-1.console.aws.amazon.com"),
     [att("switch-role", parse_error=True, host="us-east-1.console.aws.amazon.com")])
+# RFC 2965's ',' between cookies (Tomcat's legacy cookie processor, Jetty's RFC 2965 mode): a
+# second aws-userInfo behind a comma, refused as read two ways.
+cases["hostile-cookie-comma-separated"] = (
+    req("GET", "/console/home", "us-east-1.console.aws.amazon.com", headers=[
+        "Cookie: noflush_locale=en, aws-userInfo=" + user_info(
+            f"arn:aws:sts::{B}:assumed-role/Admin/alice", "", "assumed-role/Admin/alice") +
+        f"; {COOKIE_A}"]),
+    [att("console-session", "post-auth", account=A, alias="acme-prod", role="Admin", user="alice"),
+     att("console-session", "post-auth", **AMB)])
 
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:

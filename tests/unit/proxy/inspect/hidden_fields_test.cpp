@@ -265,3 +265,42 @@ TEST(hidden_fields, an_encoded_query_fragment_or_parameter_delimiter_in_the_path
                             {})
                     .empty());
 }
+
+// RFC 2965's ',' between cookies, which Tomcat's legacy cookie processor and Jetty's RFC 2965 mode
+// still split at: "x=1, aws-userInfo=<other>" is a second aws-userInfo there, refused as read two
+// ways. Before, only the ';'-separated cookie was judged.
+TEST(hidden_fields, an_aws_user_info_cookie_behind_a_comma_is_ambiguous) {
+    const std::string other =
+        "%7B%22arn%22%3A%22arn%3Aaws%3Asts%3A%3A444455556666%3Aassumed-role%2FAdmin%2Falice%22%7D";
+    const std::string own =
+        "%7B%22arn%22%3A%22arn%3Aaws%3Asts%3A%3A111122223333%3Aassumed-role%2FAdmin%2Falice%22%7D";
+    const std::string header = "noflush=x, aws-userInfo=" + other + "; aws-userInfo=" + own;
+    auto v = request("GET", "us-east-1.console.aws.amazon.com", "/console/home");
+    v.headers.emplace_back("Cookie", header);
+    auto a = ci::inspect(v, {});
+    EXPECT_TRUE(std::any_of(a.begin(), a.end(), [](const core::sign_in_attempt& x) {
+        return x.flow == core::sign_in_flow::console_session && x.ambiguous_identity;
+    }));
+    // A comma inside a cookie that forms no aws-userInfo changes nothing.
+    const std::string plain = "noflush=a,b; aws-userInfo=" + own;
+    v.headers.clear();
+    v.headers.emplace_back("Cookie", plain);
+    a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].parse_error, "");
+}
+
+// The Identity Center OIDC service's FIPS and dual-stack names (a site that inspects them):
+// StartDeviceAuthorization there names the instance as on oidc.<region>.amazonaws.com.
+TEST(hidden_fields, device_authorization_on_the_oidc_services_other_names_is_read) {
+    for (const char* host : {"oidc.us-east-1.api.aws", "oidc-fips.us-east-1.amazonaws.com",
+                             "oidc-fips.us-gov-west-1.api.aws"}) {
+        SCOPED_TRACE(host);
+        auto a = ci::inspect(request("POST", host, "/device_authorization",
+                                     R"({"startUrl":"https://other-co.awsapps.com/start"})"),
+                             {});
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::identity_center_portal);
+        EXPECT_EQ(a[0].idc_instance, "other-co");
+    }
+}
