@@ -66,6 +66,8 @@ DEFAULT_HOSTS = (
     + ["*.%s.portal.amazonaws.com" % r for r in DEMO_REGIONS]
     + ["*.portal.%s.app.aws" % r for r in DEMO_REGIONS]
     + ["signin-fips.amazonaws-us-gov.com", "*.signin-fips.amazonaws-us-gov.com", "*.oauth.signin.aws"]
+    # AWS Sign-In's dual-stack names (docs/inspection.md).
+    + ["signin.%s.api.aws" % r for r in DEMO_REGIONS]
 )
 
 
