@@ -114,7 +114,11 @@ void inspection::ams() {
     std::vector<std::string> hits;
     for (auto& [value, src] : found) {
         for (auto& id : opt_.ams_change_type_ids) {
-            if (iequals(detail::trim(value), id)) {
+            // Compared as parameter names are (name_is): a value a lenient reader takes for the
+            // guarded type (Java's trim() drops "\v", NFKC makes a fullwidth letter ASCII) is
+            // that type; before session 10 only case and ASCII white space were ignored, so
+            // "ct-1opjmhuddw194\v" passed a call the text search below does not cover.
+            if (name_is(value, id)) {
                 auto a = base(sign_in_flow::ams_change, auth_phase::post_auth, src);
                 a.change_type = detail::lower(id);
                 hits.push_back(a.change_type);

@@ -851,6 +851,14 @@ cases["hostile-cookie-comma-separated"] = (
         f"; {COOKIE_A}"]),
     [att("console-session", "post-auth", account=A, alias="acme-prod", role="Admin", user="alice"),
      att("console-session", "post-auth", **AMB)])
+# A guarded change type with a trailing VT (Java's trim() drops it) on a call whose target names
+# no RFC: the guarded type (it passed as no change request).
+cases["hostile-ams-change-type-trimmed"] = (
+    req("POST", "/", "amscm.us-east-1.amazonaws.com", headers=[
+        "X-Amz-Target: AWSManagedServicesChangeManagement.SubmitChange"],
+        body='{"ChangeTypeId":"ct-1opjmhuddw194\\u000b","ChangeTypeVersion":"1.0"}',
+        ctype="application/x-amz-json-1.1"),
+    [att("ams-change", "post-auth", change_type="ct-1opjmhuddw194")])
 
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:

@@ -304,3 +304,23 @@ TEST(hidden_fields, device_authorization_on_the_oidc_services_other_names_is_rea
         EXPECT_EQ(a[0].idc_instance, "other-co");
     }
 }
+
+// A guarded AMS change type in a spelling a lenient reader takes for it (Java's trim() drops a
+// trailing VT, .NET's a leading NBSP, NFKC makes a fullwidth letter ASCII), on a call whose
+// target names no RFC (so the text search does not cover it): the guarded type. Before, only
+// case and ASCII white space were ignored and these passed as no change request.
+TEST(hidden_fields, a_guarded_change_type_in_a_lenient_spelling_is_the_guarded_type) {
+    ci::options opt;
+    for (const char* body : {R"({"ChangeTypeId":"ct-1opjmhuddw194\u000b"})",
+                             R"({"ChangeTypeId":"\u00a0ct-1opjmhuddw194"})",
+                             R"({"ChangeTypeId":"\uff43t-1opjmhuddw194"})",
+                             R"({"ChangeTypeId":"CT-1OPJMHUDDW194"})"}) {
+        SCOPED_TRACE(body);
+        auto v = request("POST", "amscm.us-east-1.amazonaws.com", "/", body);
+        v.headers.emplace_back("X-Amz-Target", "AmsChangeManagement.Submit");
+        auto a = ci::inspect(v, opt);
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::ams_change);
+        EXPECT_EQ(a[0].change_type, "ct-1opjmhuddw194");
+    }
+}
