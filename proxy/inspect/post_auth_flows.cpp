@@ -126,7 +126,13 @@ void inspection::ams() {
             }
         }
     }
-    if (!rfc_call) return;
+    // AMS's change management API (amscm.<region>.amazonaws.com, where a site inspects it) takes
+    // change requests under whatever target it names: every call there is read as one, so a body
+    // over the cap or undecodable is refused there too. Before session 10 a call whose target
+    // named no RFC ("…SubmitChange") with its ChangeTypeId past the cap passed uninspected.
+    const bool amscm_host = host_.starts_with("amscm.") && (host_.ends_with(".amazonaws.com") ||
+                                                            host_.ends_with(".amazonaws.com.cn"));
+    if (!rfc_call && !amscm_host) return;
     if (req_.body_truncated) {
         fail(sign_in_flow::ams_change, auth_phase::post_auth, "body",
              "change request body over the inspection cap");

@@ -324,3 +324,27 @@ TEST(hidden_fields, a_guarded_change_type_in_a_lenient_spelling_is_the_guarded_t
         EXPECT_EQ(a[0].change_type, "ct-1opjmhuddw194");
     }
 }
+
+// Every call to AMS's change management API is read as a change request, whatever its target
+// names: a body cut at the cap (the change type may be past it) or one the gateway cannot decode
+// is refused there. Before, a target naming no RFC let such a body pass uninspected.
+TEST(hidden_fields, an_ams_call_whose_body_cannot_be_read_is_refused_whatever_its_target) {
+    auto v = request("POST", "amscm.us-east-1.amazonaws.com", "/", R"({"Title":"x)");
+    v.headers.emplace_back("X-Amz-Target", "AmsChangeManagement.SubmitChange");
+    v.body_truncated = true;
+    auto a = ci::inspect(v, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::ams_change);
+    EXPECT_NE(a[0].parse_error, "");
+    auto w = request("POST", "amscm.eu-west-1.amazonaws.com", "/", "\x1f\x8b\x08");
+    w.headers.emplace_back("X-Amz-Target", "AmsChangeManagement.SubmitChange");
+    w.headers.emplace_back("Content-Encoding", "gzip");
+    a = ci::inspect(w, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_NE(a[0].parse_error, "");
+    // A readable call there naming no guarded type is no change request, as before.
+    auto x =
+        request("POST", "amscm.us-east-1.amazonaws.com", "/", R"({"ChangeTypeId":"ct-other"})");
+    x.headers.emplace_back("X-Amz-Target", "AmsChangeManagement.SubmitChange");
+    EXPECT_TRUE(ci::inspect(x, {}).empty());
+}
