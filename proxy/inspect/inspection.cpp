@@ -303,11 +303,11 @@ namespace {
 
 // Every parameter name a flow of the inspector reads (pre_auth_flows.cpp, post_auth_flows.cpp,
 // surface.cpp), for the decode-then-split reading: a field hidden there is one some flow judges.
-constexpr std::array<std::string_view, 24> sign_in_fields{
-    "account",    "accountId", "account_id",   "account-id",       "username",       "roleName",
-    "role_name",  "role-name", "role",         "roleArn",          "role_arn",       "SAMLResponse",
-    "roleIndex",  "Session",   "SigninToken",  "Action",           "email",          "grantType",
-    "grant_type", "startUrl",  "ChangeTypeId", "X-Amz-Credential", "AWSAccessKeyId", "sessionId"};
+constexpr std::array<std::string_view, 22> sign_in_fields{
+    "account",      "accountId",        "account_id",     "username",     "roleName",   "role_name",
+    "role",         "roleArn",          "role_arn",       "SAMLResponse", "roleIndex",  "Session",
+    "SigninToken",  "Action",           "email",          "grantType",    "grant_type", "startUrl",
+    "ChangeTypeId", "X-Amz-Credential", "AWSAccessKeyId", "sessionId"};
 
 }  // namespace
 

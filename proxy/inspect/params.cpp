@@ -184,8 +184,9 @@ bool name_is(std::string_view name, std::string_view wanted) noexcept {
         if (n.empty()) return false;
         int c = next_folded(n);
         if (c == lower_c(w)) continue;
-        // PHP makes ' ' and '.' in a name '_' ("account.id" is account_id).
-        if (w == '_' && (c == ' ' || c == '.')) continue;
+        // PHP makes ' ' and '.' in a name '_' ("account.id" is account_id); Jackson's KEBAB_CASE
+        // and Spring's relaxed names read '-' for it ("account-id", "grant-type"; session 10).
+        if (w == '_' && (c == ' ' || c == '.' || c == '-')) continue;
         return false;
     }
     // What follows the field's name ends it for some reader: a NUL for a C-string reader, '['

@@ -59,7 +59,8 @@ std::string_view trim(std::string_view s) noexcept;
 // `account` to a server that trims; so are "account\v" to Java's trim(), which drops every
 // character up to U+0020, and "account\u00A0" or "\uFEFFaccount" to .NET's, Python's or
 // JavaScript's); decoded a second time or as IIS's %uXXXX ("%u0061ccount"), overlong UTF-8,
-// fullwidth and Unicode case-mapped letters read as their ASCII letter; '.' or ' ' for '_'; and
+// fullwidth and Unicode case-mapped letters read as their ASCII letter; '.', ' ' or '-' for '_';
+// and
 // ended by a NUL or an array suffix ("account[]", "account[0]", "account\0x" are `account`).
 bool name_is(std::string_view name, std::string_view wanted) noexcept;
 // An attempt's source for a parameter: "<where>:<name>", the name trimmed.

@@ -172,15 +172,15 @@ void inspection::identity_center() {
     // path on the raw target passed as a console link while AWS may route it to credentials).
     bool portal_credentials = !(segs_.size() == 2 && segs_[1] == "console");
     // Every spelling of the two fields a lenient reader maps to them: Jackson's and the AWS
-    // SDKs' camelCase members (accountId, roleName: GetRoleCredentials' own names), kebab-case
-    // (Jackson's KEBAB_CASE, Spring's relaxed names). They are one field each: two different
+    // SDKs' camelCase members (accountId, roleName: GetRoleCredentials' own names), and
+    // kebab-case (name_is reads "account-id" as account_id). They are one field each: two different
     // values in any of them are ambiguous, since the portal federates one account under one
     // permission set. Before session 10 only account_id and role_name were read, so
     // account_id=<allowed>&accountId=<other> was judged on the allowed account alone, and a
     // request naming only accountId was refused as naming no account.
     std::string src;
-    auto accounts = values({"account_id", "accountId", "account-id"}, &src);
-    auto roles = values({"role_name", "roleName", "role-name"}, nullptr);
+    auto accounts = values({"account_id", "accountId"}, &src);
+    auto roles = values({"role_name", "roleName"}, nullptr);
     if ((accounts.size() > 1 || roles.size() > 1) && ambiguous_.empty()) {
         ambiguous_ = accounts.size() > 1 ? "account_id" : "role_name";
     }

@@ -348,3 +348,24 @@ TEST(hidden_fields, an_ams_call_whose_body_cannot_be_read_is_refused_whatever_it
     x.headers.emplace_back("X-Amz-Target", "AmsChangeManagement.SubmitChange");
     EXPECT_TRUE(ci::inspect(x, {}).empty());
 }
+
+// '-' for '_' in a name (Jackson's KEBAB_CASE, Spring's relaxed names): "account-id" is
+// account_id, "grant-type" grant_type, wherever the inspector reads those fields. Before, only
+// '.' and ' ' were read for '_' (PHP).
+TEST(hidden_fields, kebab_case_names_are_read_as_their_snake_case_field) {
+    auto a = ci::inspect(request("GET", "signin.aws.amazon.com",
+                                 "/switchrole?account=111122223333&roleName=Admin&account-id="
+                                 "444455556666"),
+                         {});
+    EXPECT_TRUE(names_account(a, "444455556666"));
+    a = ci::inspect(request("POST", "signin.us-east-1.amazonaws.com", "/v1/token",
+                            "grant_type=authorization_code&grant-type=refresh_token"),
+                    {});
+    EXPECT_TRUE(all_ambiguous(a));
+    a = ci::inspect(request("GET", "portal.sso.us-east-1.amazonaws.com",
+                            "/federation/credentials?account-id=444455556666&role-name=ReadOnly"),
+                    {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].parse_error, "");
+    EXPECT_TRUE(names_account(a, "444455556666"));
+}
