@@ -69,6 +69,24 @@ std::optional<user_info> parse_user_info_cookie(std::string_view value, std::str
         }
         names.push_back(std::move(name));
     }
+    // A field under two names a lenient reader takes for it ("arn" and "arn " or "\u00A0arn",
+    // which a trimming reader reads as arn; "ARN"): as a repeated key, two readings of who the
+    // session is (session 10; only the case was compared).
+    for (std::string_view field : {"arn", "alias", "username", "issuer", "signinType"}) {
+        std::size_t named = 0;
+        for (const auto& kv : o) {
+            if (detail::name_is(std::string_view(kv.key().data(), kv.key().size()), field)) {
+                ++named;
+            }
+        }
+        if (named > 1) {
+            set_why(why, "aws-userInfo cookie names " + std::string(field) +
+                             " under two keys a lenient reader takes for it: it could be read "
+                             "two ways");
+            if (ambiguous) *ambiguous = true;
+            return std::nullopt;
+        }
+    }
     user_info out;
     out.arn = string_field(o, "arn");
     out.alias = string_field(o, "alias");

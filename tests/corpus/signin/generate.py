@@ -859,6 +859,15 @@ cases["hostile-ams-change-type-trimmed"] = (
         body='{"ChangeTypeId":"ct-1opjmhuddw194\\u000b","ChangeTypeVersion":"1.0"}',
         ctype="application/x-amz-json-1.1"),
     [att("ams-change", "post-auth", change_type="ct-1opjmhuddw194")])
+# An aws-userInfo whose JSON names arn twice to a reader that trims keys ("arn" and "arn "):
+# refused as read two ways (the first was read alone).
+trimmed_key = urllib.parse.quote(json.dumps({"arn": f"arn:aws:sts::{A}:assumed-role/Admin/alice",
+                                             "arn ": f"arn:aws:sts::{B}:assumed-role/Admin/alice"},
+                                            separators=(",", ":")), safe="")
+cases["hostile-console-cookie-key-trimmed"] = (
+    req("GET", "/console/home", "us-east-1.console.aws.amazon.com",
+        headers=[f"Cookie: aws-userInfo={trimmed_key}"]),
+    [att("console-session", "post-auth", **AMB)])
 
 for name, (text, attempts) in cases.items():
     with open(os.path.join(HERE, name + ".http"), "w", newline="") as f:

@@ -128,3 +128,26 @@ TEST(user_info_cookie, a_key_repeated_in_another_case_is_ambiguous) {
         R"({"arn":"arn:aws:iam::111122223333:root","x":{"Arn":1},"y":{"arn":2}})", &why))
         << why;
 }
+
+// A key a lenient reader takes for a field beside that field ("arn " or "\u00A0arn", which a
+// trimming reader reads as arn; "signin_type" is not one): two readings of the session, refused
+// as ambiguous. Before session 10 only the case was compared, and the first was read alone.
+TEST(user_info_cookie, a_key_a_lenient_reader_takes_for_a_field_is_ambiguous) {
+    for (std::string twice :
+         {std::string(R"({"arn":"arn:aws:iam::111122223333:root",)"
+                      R"("arn ":"arn:aws:iam::444455556666:root"})"),
+          std::string(R"({"\u00a0arn":"arn:aws:iam::444455556666:root",)"
+                      R"("arn":"arn:aws:iam::111122223333:root"})"),
+          std::string(R"({"arn":"arn:aws:iam::111122223333:root","alias":"a","\u000balias":"b"})"),
+          std::string(R"({"arn":"arn:aws:iam::111122223333:root","arn\u0000x":"y"})")}) {
+        std::string why;
+        bool ambiguous = false;
+        EXPECT_FALSE(ci::parse_user_info_cookie(twice, &why, &ambiguous)) << twice;
+        EXPECT_TRUE(ambiguous) << twice;
+        EXPECT_NE(why.find("read two ways"), std::string::npos) << why;
+    }
+    std::string why;
+    EXPECT_TRUE(ci::parse_user_info_cookie(
+        R"({"arn":"arn:aws:iam::111122223333:root","arns":"x","signin_type":"PUBLIC"})", &why))
+        << why;
+}
