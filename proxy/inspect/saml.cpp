@@ -279,11 +279,14 @@ std::optional<saml_read> read_saml_xml(std::string_view xml, const saml_limits& 
             assertion = n;
         }
         if (ln == "Attribute") {
-            // Compared loosely (case, surrounding space) so that a near-miss spelling AWS might
+            // Compared loosely, as parameter names are (detail::name_is: case, what any reader's
+            // trim drops, a fullwidth letter, a NUL end) so that a near-miss spelling AWS might
             // still honour counts as a second Role attribute and is refused, never ignored.
-            auto name = detail::trim(n.attribute("Name").value());
-            if (detail::iequals(name, saml_role_attribute)) role_attributes.push_back(n);
-            if (detail::iequals(name, saml_session_attribute)) session_attributes.push_back(n);
+            // Before session 10 only ASCII white space was trimmed, so a Role attribute named
+            // with a trailing VT or NBSP was ignored beside the real one.
+            std::string_view name = n.attribute("Name").value();
+            if (detail::name_is(name, saml_role_attribute)) role_attributes.push_back(n);
+            if (detail::name_is(name, saml_session_attribute)) session_attributes.push_back(n);
         }
     }
     if (!assertion) {

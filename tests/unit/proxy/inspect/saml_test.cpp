@@ -182,6 +182,18 @@ TEST(saml, a_second_role_attribute_spelled_differently_is_refused) {
     std::string why;
     EXPECT_FALSE(read(xml, &why));
     EXPECT_NE(why.find("more than once"), std::string::npos) << why;
+    // Behind what a wider trim drops (.NET's and JavaScript's: U+3000, an NBSP): a second Role
+    // attribute as well (session 10; before, ignored).
+    for (std::string odd : {std::string("https://aws.amazon.com/SAML/Attributes/Role\xE3\x80\x80"),
+                            std::string("\xC2\xA0https://aws.amazon.com/SAML/Attributes/Role")}) {
+        auto x = saml_response({std::string(role_a) + "," + prov_a}, "l");
+        x.insert(x.find("</saml2:AttributeStatement>"),
+                 "<saml2:Attribute Name=\"" + odd + "\"><saml2:AttributeValue>" +
+                     std::string(role_b) + "," + prov_b +
+                     "</saml2:AttributeValue></saml2:Attribute>");
+        why.clear();
+        EXPECT_FALSE(read(x, &why)) << odd;
+    }
 }
 
 // Documents a conforming XML 1.0 parser (Java's, AWS's) refuses but pugixml reads: a character
