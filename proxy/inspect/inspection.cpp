@@ -252,7 +252,11 @@ void inspection::read_body(bool signin_path, sign_in_flow flow) {
     bool not_plain_utf8 = req_.body.find('\0') != std::string_view::npos ||
                           req_.body.starts_with("\xEF\xBB\xBF") ||
                           req_.body.starts_with("\xFE\xFF") || req_.body.starts_with("\xFF\xFE");
-    body_undecodable_ = encoded || foreign_charset || not_plain_utf8;
+    // A multipart body's parts may be base64 or quoted-printable (Content-Transfer-Encoding), or
+    // carry a charset of their own: its bytes are not the text they encode either (session 10;
+    // a change type in a base64 part escaped the AMS text search).
+    body_undecodable_ =
+        encoded || foreign_charset || not_plain_utf8 || ctype.starts_with("multipart/");
     if (encoded || conflicting || foreign_charset || not_plain_utf8) {
         body_ = body_kind::unsupported;
     } else if (json_media_type(ctype) || (ctype.empty() && body.starts_with("{"))) {

@@ -342,6 +342,17 @@ TEST(hidden_fields, an_ams_call_whose_body_cannot_be_read_is_refused_whatever_it
     a = ci::inspect(w, {});
     ASSERT_EQ(a.size(), 1u);
     EXPECT_NE(a[0].parse_error, "");
+    // A multipart body, whose parts may be base64 ("Y3QtMW9wam1odWRkdzE5NA==" is the guarded
+    // type): its text is not what it encodes.
+    auto m =
+        request("POST", "amscm.us-east-1.amazonaws.com", "/",
+                "--b\r\nContent-Disposition: form-data; name=\"ChangeTypeId\"\r\n"
+                "Content-Transfer-Encoding: base64\r\n\r\nY3QtMW9wam1odWRkdzE5NA==\r\n--b--\r\n");
+    m.headers.emplace_back("X-Amz-Target", "AmsChangeManagement.CreateRfc");
+    m.headers.emplace_back("Content-Type", "multipart/form-data; boundary=b");
+    a = ci::inspect(m, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_NE(a[0].parse_error, "");
     // A readable call there naming no guarded type is no change request, as before.
     auto x =
         request("POST", "amscm.us-east-1.amazonaws.com", "/", R"({"ChangeTypeId":"ct-other"})");
