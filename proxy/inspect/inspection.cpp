@@ -249,8 +249,11 @@ constexpr std::array<std::string_view, 22> sign_in_fields{
 
 void inspection::read_decoded_then_split(std::string_view text, std::string_view where) {
     for (auto& [name, value] : decoded_then_split_only(text, '&', true, false)) {
+        // A structured binding is named through a reference: clang before 16 (the fuzz build's)
+        // cannot capture one in a lambda.
+        const auto& read = name;
         auto field = std::find_if(sign_in_fields.begin(), sign_in_fields.end(),
-                                  [&](std::string_view f) { return name_is(name, f); });
+                                  [&](std::string_view f) { return name_is(read, f); });
         if (field == sign_in_fields.end()) continue;
         if (hidden_.empty()) hidden_ = std::string(*field);
         param p;
