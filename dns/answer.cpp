@@ -122,6 +122,7 @@ bool dnssec_only(std::uint16_t type, int section, std::uint16_t qtype) {
 void find_cuts(cached_answer& a) {
     const std::span<const std::uint8_t> msg(a.wire);
     a.cuts.clear();
+    a.rotatable = false;
     std::size_t off = header_size;
     if (!read_name(msg, off, nullptr)) return;
     off += 4;
@@ -139,6 +140,8 @@ void find_cuts(cached_answer& a) {
             if (counts[s] != 0 &&
                 (type_class != last_type_class || !names_equal_ci(owner.view(), last.view()))) {
                 a.cuts.push_back({static_cast<std::uint32_t>(start), counts});
+            } else if (counts[s] != 0 && (type_class >> 16) != rr_type::rrsig) {
+                a.rotatable = true;  // unbound rotates its records (rr_offset_for)
             }
             last = owner;
             last_type_class = type_class;
@@ -149,7 +152,79 @@ void find_cuts(cached_answer& a) {
     }
 }
 
+// Fills a.ttl_offsets and a.cuts from a.wire, a message written again record by record whose
+// question ends at `question_end`.
+bool index_records(cached_answer& a, std::size_t question_end) {
+    // Where the TTLs are: after each owner name, its type and class.
+    const std::span<const std::uint8_t> w(a.wire);
+    a.ttl_offsets.clear();
+    std::size_t off = question_end;
+    for (int s = 0; s < 3; ++s) {
+        for (std::uint16_t i = 0; i < get16(&w[6 + 2 * s]); ++i) {
+            if (!read_name(w, off, nullptr) || w.size() - off < 10) return false;
+            a.ttl_offsets.push_back(static_cast<std::uint16_t>(off + 4));
+            off += 10u + get16(&w[off + 8]);
+        }
+    }
+    find_cuts(a);
+    return true;
+}
+
+// The order unbound sends the records `rrs` of a message in: the records of each RRset (a run of
+// one section, owner, type and class; RRSIGs apart, never rotated) from `rr_offset` modulo their
+// count on. False when that is the order they are in.
+bool rotated_order(std::span<const std::uint8_t> msg, std::vector<rr_ref>& rrs,
+                   std::uint64_t rr_offset) {
+    bool moved = false;
+    for (std::size_t i = 0; i < rrs.size();) {
+        wire_name owner, next;
+        std::size_t o = rrs[i].owner;
+        if (!read_name(msg, o, &owner)) return false;
+        const auto class_of = [&](const rr_ref& rr) { return get16(&msg[rr.ttl_at - 2]); };
+        std::size_t end = i + 1;
+        for (; end < rrs.size(); ++end) {
+            const auto& rr = rrs[end];
+            o = rr.owner;
+            if (rr.section != rrs[i].section || rr.type != rrs[i].type ||
+                class_of(rr) != class_of(rrs[i]) || !read_name(msg, o, &next) ||
+                !names_equal_ci(next.view(), owner.view())) {
+                break;
+            }
+        }
+        const std::size_t n = end - i;
+        if (n > 1 && rrs[i].type != rr_type::rrsig && rr_offset % n != 0) {
+            const auto first = rrs.begin() + static_cast<std::ptrdiff_t>(i);
+            std::rotate(first, first + static_cast<std::ptrdiff_t>(rr_offset % n),
+                        first + static_cast<std::ptrdiff_t>(n));
+            moved = true;
+        }
+        i = end;
+    }
+    return moved;
+}
+
 }  // namespace
+
+bool rotate_rrsets(const cached_answer& a, std::uint64_t rr_offset, cached_answer& out) {
+    const std::span<const std::uint8_t> msg(a.wire);
+    if (msg.size() < header_size || get16(&msg[4]) != 1) return false;
+    std::size_t off = header_size;
+    if (!read_name(msg, off, nullptr) || msg.size() - off < 4) return false;
+    off += 4;
+    const std::size_t question_end = off;
+    std::vector<rr_ref> rrs;
+    if (!read_records(msg, off, rrs) || off != msg.size()) return false;
+    if (!rotated_order(msg, rrs, rr_offset)) return false;
+    if (!rewrite_kept(msg, question_end, rrs, std::vector<bool>(rrs.size(), true), out.wire) ||
+        !index_records(out, question_end)) {
+        return false;
+    }
+    out.lifetime = a.lifetime;
+    out.negative = a.negative;
+    out.steered_rewrite = a.steered_rewrite;
+    out.without_dnssec.reset();
+    return true;
+}
 
 bool strip_dnssec(const cached_answer& a, const query& q,
                   std::shared_ptr<const cached_answer>& out) {
@@ -168,17 +243,7 @@ bool strip_dnssec(const cached_answer& a, const query& q,
     if (std::find(keep.begin(), keep.end(), false) == keep.end()) return true;
     auto stripped = std::make_shared<cached_answer>();
     if (!rewrite_kept(msg, question_end, rrs, keep, stripped->wire)) return false;
-    // Where the TTLs are now: after each owner name, its type and class.
-    const std::span<const std::uint8_t> w(stripped->wire);
-    off = question_end;
-    for (int s = 0; s < 3; ++s) {
-        for (std::uint16_t i = 0; i < get16(&w[6 + 2 * s]); ++i) {
-            if (!read_name(w, off, nullptr) || w.size() - off < 10) return false;
-            stripped->ttl_offsets.push_back(static_cast<std::uint16_t>(off + 4));
-            off += 10u + get16(&w[off + 8]);
-        }
-    }
-    find_cuts(*stripped);
+    if (!index_records(*stripped, question_end)) return false;
     stripped->lifetime = a.lifetime;
     stripped->negative = a.negative;
     stripped->steered_rewrite = a.steered_rewrite;
@@ -187,8 +252,8 @@ bool strip_dnssec(const cached_answer& a, const query& q,
 }
 
 std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> parts,
-                                 std::uint16_t our_udp_size, bool tcp,
-                                 std::span<std::uint8_t> out) {
+                                 std::uint16_t our_udp_size, bool tcp, std::span<std::uint8_t> out,
+                                 std::uint64_t rr_offset) {
     const std::size_t limit = std::min(response_limit(q, tcp), out.size());
     writer w(out.first(limit));
     w.u16(q.id);
@@ -205,11 +270,14 @@ std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> 
     w.u16(q.qtype);
     w.u16(q.qclass);
     std::uint16_t count = 0;
+    std::vector<std::size_t> records, sigs;  // where each record's type is
     for (const auto& part : parts) {
         const std::span<const std::uint8_t> msg(part.answer->wire);
         std::size_t off = header_size;
         if (msg.size() < header_size || !read_name(msg, off, nullptr)) continue;
         off += 4;
+        records.clear();
+        sigs.clear();
         for (std::uint16_t i = 0; i < get16(&msg[6]); ++i) {
             wire_name owner;
             if (!read_name(msg, off, &owner) || msg.size() - off < 10) return 0;
@@ -217,17 +285,33 @@ std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> 
             const std::uint16_t rdlen = get16(&msg[off + 8]);
             if (msg.size() - off - 10 < rdlen) return 0;
             // The RRset with its RRSIGs: unbound sends every type in an answer to ANY.
-            const bool rrset = type == part.type || (type == rr_type::rrsig && rdlen >= 2 &&
-                                                     get16(&msg[off + 10]) == part.type);
-            if (rrset && names_equal_ci(owner.view(), q.qname_lower.view())) {
-                names.write(w, q.qname);  // a pointer to the name as the client spelt it
-                w.bytes(msg.subspan(off, 4));
-                const std::uint32_t ttl = get32(&msg[off + 4]);
-                w.u32(ttl > part.age ? ttl - part.age : 0);
-                if (!write_rdata_compressed(w, names, msg, type, off + 10, rdlen)) return 0;
-                ++count;
+            if (names_equal_ci(owner.view(), q.qname_lower.view())) {
+                if (type == part.type) {
+                    records.push_back(off);
+                } else if (type == rr_type::rrsig && rdlen >= 2 &&
+                           get16(&msg[off + 10]) == part.type) {
+                    sigs.push_back(off);
+                }
             }
             off += 10u + rdlen;
+        }
+        // The records from rr_offset on (unbound's rrset-roundrobin), then the RRSIGs.
+        if (!records.empty()) {
+            std::rotate(records.begin(),
+                        records.begin() + static_cast<std::ptrdiff_t>(rr_offset % records.size()),
+                        records.end());
+        }
+        records.insert(records.end(), sigs.begin(), sigs.end());
+        for (const std::size_t at : records) {
+            names.write(w, q.qname);  // a pointer to the name as the client spelt it
+            w.bytes(msg.subspan(at, 4));
+            const std::uint32_t ttl = get32(&msg[at + 4]);
+            w.u32(ttl > part.age ? ttl - part.age : 0);
+            if (!write_rdata_compressed(w, names, msg, get16(&msg[at]), at + 10,
+                                        get16(&msg[at + 8]))) {
+                return 0;
+            }
+            ++count;
         }
     }
     if (count == 0) return 0;
@@ -545,10 +629,33 @@ bool join_chain(const cached_answer& head, const cached_answer& tail, cached_ans
     return true;
 }
 
+namespace {
+std::size_t render_as_cached(const cached_answer& a, const query& q, std::uint32_t age,
+                             std::optional<std::uint32_t> stale_ttl, bool tcp,
+                             std::uint16_t our_udp_size, std::span<std::uint8_t> out,
+                             bool& truncated) noexcept;
+}
+
 std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t age,
                           std::optional<std::uint32_t> stale_ttl, bool tcp,
-                          std::uint16_t our_udp_size, std::span<std::uint8_t> out,
-                          bool& truncated) noexcept {
+                          std::uint16_t our_udp_size, std::span<std::uint8_t> out, bool& truncated,
+                          std::uint64_t rr_offset) {
+    if (a.rotatable) {
+        // Written again only for answers with an RRset of several records, into one buffer per
+        // thread that keeps its capacity: the hit path for single records stays a copy.
+        thread_local cached_answer rotated;
+        if (rotate_rrsets(a, rr_offset, rotated)) {
+            return render_as_cached(rotated, q, age, stale_ttl, tcp, our_udp_size, out, truncated);
+        }
+    }
+    return render_as_cached(a, q, age, stale_ttl, tcp, our_udp_size, out, truncated);
+}
+
+namespace {
+std::size_t render_as_cached(const cached_answer& a, const query& q, std::uint32_t age,
+                             std::optional<std::uint32_t> stale_ttl, bool tcp,
+                             std::uint16_t our_udp_size, std::span<std::uint8_t> out,
+                             bool& truncated) noexcept {
     truncated = false;
     const std::size_t limit = std::min(response_limit(q, tcp), out.size());
     const std::size_t opt = q.edns ? 11 : 0;
@@ -598,6 +705,7 @@ std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t 
     }
     return n;
 }
+}  // namespace
 
 void make_cache_key(const query& q, cache_key& k) noexcept {
     std::memcpy(k.bytes.data(), q.qname_lower.bytes.data(), q.qname_lower.size);

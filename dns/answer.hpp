@@ -29,6 +29,7 @@ struct cached_answer {
     };
     std::vector<cut> cuts;
     bool steered_rewrite = false;  // a CNAME chain into a steered name was replaced
+    bool rotatable = false;        // an RRset holds more than one record (find_cuts)
     bool negative = false;         // NXDOMAIN or NODATA (RFC 2308): its own stale cap
     // The answer as a DO=0 client gets it (strip_dnssec), when that differs: every answer is
     // asked upstream with DO=1, as unbound asks, and serves both (null: the same bytes).
@@ -71,14 +72,16 @@ bool strip_dnssec(const cached_answer& a, const query& q,
 // the name, `age` seconds old; each gives its answer-section records of its `type` owned by the
 // name itself, with their RRSIGs (for DO=0 clients too, as unbound sends them). Returns the size
 // of the answer with their records (NOERROR, TTLs counted down),
-// or 0 when there is none (or it does not fit the client): then the query goes upstream.
+// or 0 when there is none (or it does not fit the client): then the query goes upstream. Each
+// RRset's records start at `rr_offset` modulo their count, as render_answer's.
 struct cached_rrsets {
     const cached_answer* answer = nullptr;
     std::uint16_t type = 0;
     std::uint32_t age = 0;
 };
 std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> parts,
-                                 std::uint16_t our_udp_size, bool tcp, std::span<std::uint8_t> out);
+                                 std::uint16_t our_udp_size, bool tcp, std::span<std::uint8_t> out,
+                                 std::uint64_t rr_offset = 0);
 
 // Where the CNAME (or DNAME) chain of an answer ends. `unfinished`: NOERROR, its last name has
 // no record of the type asked and no SOA proves it has none (an authoritative upstream answers
@@ -100,12 +103,26 @@ bool join_chain(const cached_answer& head, const cached_answer& tail, cached_ans
 // (RFC 8767) carries `stale_ttl` instead. An answer larger than the client can take over UDP
 // keeps the whole RRsets that fit, in order, as unbound sends it: with TC=1 (`truncated` set)
 // when a record of the answer or authority section is left out, without TC when only additional
-// records are (RFC 2181 §9: optional data). Returns the
-// size written (0 on overflow).
+// records are (RFC 2181 §9: optional data). The records of each RRset start at `rr_offset`
+// modulo their count (rr_offset_for: unbound's rrset-roundrobin); 0 sends them as cached.
+// Returns the size written (0 on overflow).
 std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t age,
                           std::optional<std::uint32_t> stale_ttl, bool tcp,
-                          std::uint16_t our_udp_size, std::span<std::uint8_t> out,
-                          bool& truncated) noexcept;
+                          std::uint16_t our_udp_size, std::span<std::uint8_t> out, bool& truncated,
+                          std::uint64_t rr_offset = 0);
+
+// Where unbound's rrset-roundrobin (on by default) starts each RRset of an answer to a query with
+// ID `id` sent in wall-clock second `now_s`: record (i + id + now_s) mod count goes i-th, the
+// RRSIGs after them as they are (util/data/msgencode.c reply_info_encode, packed_rrset_encode).
+// A client sending the same ID in the same second gets the same order from both.
+inline std::uint64_t rr_offset_for(std::uint16_t id, std::uint64_t now_s) noexcept {
+    return std::uint64_t{id} + now_s;
+}
+
+// `a` with the records of each RRset rotated to start at `rr_offset` modulo their count, written
+// again compressed as unbound compresses the rotated order; false when no RRset changes (or `a`
+// does not read back), leaving `out` unspecified.
+bool rotate_rrsets(const cached_answer& a, std::uint64_t rr_offset, cached_answer& out);
 
 // The cache key: lowercased name, type, class and CD (a CD=1 answer was not validated upstream
 // and may be bogus: RFC 4035 §4.7 never lets it reach a CD=0 client). Not DO: one entry, asked

@@ -1,6 +1,7 @@
 #include "rewrite.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace consolegate::dns {
 namespace {
@@ -259,8 +260,8 @@ bool write_rdata_compressed(writer& w, name_table& names, std::span<const std::u
 bool rewrite_kept(std::span<const std::uint8_t> msg, std::size_t question_end,
                   const std::vector<rr_ref>& rrs, const std::vector<bool>& keep,
                   std::vector<std::uint8_t>& out) {
-    out.assign(65535, 0);
-    writer w(out);
+    std::array<std::uint8_t, 65535> buf;  // written before it is read: no need to clear it
+    writer w(buf);
     w.bytes(msg.first(header_size));
     name_table names;
     wire_name qname;
@@ -282,7 +283,7 @@ bool rewrite_kept(std::span<const std::uint8_t> msg, std::size_t question_end,
         ++counts[rrs[i].section];
     }
     if (!w.ok()) return false;
-    out.resize(w.size());
+    out.assign(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(w.size()));
     for (int s = 0; s < 3; ++s) put16(&out[6 + 2 * s], counts[s]);
     return true;
 }

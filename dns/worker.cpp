@@ -28,12 +28,12 @@ time_source steady_time() {
         return std::chrono::duration_cast<milliseconds>(
             std::chrono::steady_clock::now().time_since_epoch());
     };
-    // The wall clock's offset within its second, read once: steady time stays monotonic (a clock
-    // step moves no TTL), and its seconds turn when time(0)'s do, as unbound's TTLs count down.
+    // The wall clock, read once: steady time stays monotonic (a clock step moves no TTL), and
+    // reads as time(0) does, whose seconds unbound counts TTLs down at and rotates RRsets by.
     const auto wall = std::chrono::duration_cast<milliseconds>(
         std::chrono::system_clock::now().time_since_epoch());
-    const auto phase = milliseconds(((wall - steady()).count() % 1000 + 1000) % 1000);
-    return [steady, phase] { return steady() + phase; };
+    const auto shift = wall - steady();
+    return [steady, shift] { return steady() + shift; };
 }
 
 worker::worker(boost::asio::io_context& i, std::shared_ptr<const config> c, stats& s,
@@ -167,7 +167,8 @@ std::size_t worker::answer_any_from_cache(const query& q, bool tcp, std::uint64_
         }
     }
     if (found == 0) return 0;
-    const auto n = write_any_from_cache(q, std::span(parts).first(found), udp_size(), tcp, out);
+    const auto n = write_any_from_cache(q, std::span(parts).first(found), udp_size(), tcp, out,
+                                        rr_offset_for(q.id, now / 1000));
     if (n) st.cache_hits.fetch_add(1, std::memory_order_relaxed);
     return n;
 }
@@ -290,7 +291,8 @@ std::size_t worker::render(const cached_answer& a, const query& q, std::uint32_t
                            std::optional<std::uint32_t> stale, bool tcp,
                            std::span<std::uint8_t> out) {
     bool truncated = false;
-    const auto n = render_answer(a, q, age, stale, tcp, udp_size(), out, truncated);
+    const auto n = render_answer(a, q, age, stale, tcp, udp_size(), out, truncated,
+                                 rr_offset_for(q.id, now_ms() / 1000));
     if (truncated) st.truncated.fetch_add(1, std::memory_order_relaxed);
     return n;
 }

@@ -29,9 +29,12 @@ namespace consolegate::dns {
 using config = core::dns_config;
 
 // Monotonic time as the service reads it for cache TTLs, serve-stale, prefetch and the rate
-// limiter; called on the worker's thread only. The default reads std::chrono::steady_clock,
-// shifted once so that its whole seconds turn with the wall clock's: cached TTLs count down at
-// the second boundaries unbound counts them at (it reads time(0)). Tests inject a clock they
+// limiter, and its whole seconds for the order of each RRset's records (unbound's
+// rrset-roundrobin turns with time(0)); called on the worker's thread only. The default reads
+// std::chrono::steady_clock, shifted once to read as the wall clock's time since the epoch: a
+// clock step later moves no TTL, and its seconds turn when time(0)'s do, so cached TTLs count
+// down at the second boundaries unbound counts them at and RRsets rotate as unbound's in the
+// same second. Tests inject a clock they
 // advance, so they never sleep. Upstream timeouts (c-ares) and the TCP idle timer run on the
 // io_context's real time.
 using time_source = std::function<std::chrono::milliseconds()>;

@@ -80,6 +80,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             check(tcp || n <= 4096);
             if (n >= header_size) check(get16(out.data()) == q.id);
         }
+        // Each RRset rotated as unbound's rrset-roundrobin sends it: written again, the answer
+        // reads back with the records it had.
+        for (const std::uint64_t rr_offset :
+             {std::uint64_t{1}, std::uint64_t{2}, std::uint64_t{q.id} + 7}) {
+            query asked = q;
+            asked.qclass = upstream_class(q);
+            bool truncated = false;
+            const auto whole = render_answer(a, asked, 5, std::nullopt, true, 1232, out, truncated);
+            auto n =
+                render_answer(a, asked, 5, std::nullopt, true, 1232, out, truncated, rr_offset);
+            check((whole == 0) == (n == 0));
+            cached_answer again;
+            if (n > 0 &&
+                normalize_answer(std::span(out).first(whole), asked, p, {0, 86400, 3600}, again)) {
+                const auto kept = again.ttl_offsets.size();
+                n = render_answer(a, asked, 5, std::nullopt, true, 1232, out, truncated, rr_offset);
+                check(
+                    normalize_answer(std::span(out).first(n), asked, p, {0, 86400, 3600}, again) &&
+                    again.ttl_offsets.size() == kept);
+            }
+        }
         // The same answer again 50 s later takes the TTLs left to its RRsets (the worker's RRset
         // memory, rrset_ttls; an RRset twice in one answer takes its first copy's already): only
         // TTLs change, and the lifetime is the shortest of them.

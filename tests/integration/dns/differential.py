@@ -13,9 +13,9 @@ upstream refuses, malformed headers and unbound's default local zones, compared 
 flags, the question as spelled and the sections; and messages pipelined on one TCP connection
 (tcp_conversations), compared on the answers and on whether the connection was closed. With a
 third argument `signed`, the signed zone sec.test is asked with DO=1 and DO=0 instead; with `ttls`,
-TTLs are compared as time passes (main_ttls); with `upstream`, both forward to a misbehaving
-upstream (main_upstream). Usage: differential.py CONSOLEGATE_PORT UNBOUND_PORT
-[signed|ttls|upstream]"""
+TTLs are compared as time passes (main_ttls); with `order`, the order of each RRset's records
+(main_order); with `upstream`, both forward to a misbehaving upstream (main_upstream). Usage:
+differential.py CONSOLEGATE_PORT UNBOUND_PORT [signed|ttls|order|upstream]"""
 import socket
 import sys
 import time
@@ -420,6 +420,46 @@ def main_ttls(a, b):
         print("AGREE")
 
 
+def ask_order(port, wire, tcp):
+    """rcode and every section's RRsets in order, each with its TTL and its records in the order
+    they came (for unbound's rrset-roundrobin)."""
+    q = dns.message.from_wire(wire)
+    r = (dns.query.tcp if tcp else dns.query.udp)(q, "127.0.0.1", port=port, timeout=3)
+    return r.rcode(), [[(rr.name.to_text().lower(), dns.rdatatype.to_text(rr.rdtype), rr.ttl,
+                         [x.to_text() for x in rr]) for rr in section]
+                       for section in (r.answer, r.authority, r.additional)]
+
+
+def main_order(a, b):
+    """The order of each RRset's records (the gateway on the real clock): unbound's
+    rrset-roundrobin (on by default) starts every RRset of every section at record (ID + time(0))
+    mod its count (util/data/msgencode.c), so a client sending the same ID in the same second
+    gets the same order from both; cached answers, answers just come from upstream, referrals and
+    ANY answered from the cache alike. Each pair is asked again when a second boundary fell
+    between its two questions."""
+    diffs, count = [], 0
+    shapes = [("mxmany", "MX", False), ("medium", "TXT", False), ("big", "TXT", True),
+              ("bigdeleg", "NS", True), ("x.bigdeleg", "A", True), ("mxmany", "ANY", False),
+              ("www", "A", False)]
+    for name, t, tcp in shapes:
+        for qid in (0, 1, 2, 3, 5, 7, 4097, 65535):
+            count += 1
+            wire = dns.message.make_query(f"{name}.example.test.", t, use_edns=0, payload=1232,
+                                          id=qid).to_wire()
+            for _ in range(3):
+                second = int(time.time())
+                ra, rb = ask_order(a, wire, tcp), ask_order(b, wire, tcp)
+                if int(time.time()) == second:
+                    break
+            if ra != rb:
+                diffs.append(f"{name} {t} id={qid}: consolegate={ra} unbound={rb}")
+    print(f"{count} questions, {len(diffs)} differences")
+    for d in diffs:
+        print(d)
+    if not diffs:
+        print("AGREE")
+
+
 def main_upstream(a, b):
     """Both forwarding to misbehaving_upstream.py: what each makes of error rcodes, FORMERR and
     NOTIMP to EDNS (asked again without it: services/outside_network.c serviced_udp_callback),
@@ -453,6 +493,8 @@ def main():
         return main_signed(a, b)
     if sys.argv[3:] == ["ttls"]:
         return main_ttls(a, b)
+    if sys.argv[3:] == ["order"]:
+        return main_order(a, b)
     diffs, count = [], 0
     for name, t in questions():
         count += 1

@@ -1455,6 +1455,18 @@ TEST_F(gateway, agrees_with_unbound_on_ttls_as_time_passes) {
     EXPECT_NE(out.find("AGREE"), std::string::npos) << out;
 }
 
+// The order of each RRset's records, against unbound on the same clock: its rrset-roundrobin (on
+// by default) starts every RRset at record (ID + time(0)) mod its count.
+TEST_F(gateway, agrees_with_unbound_on_the_order_of_records) {
+    t::unbound_server unbound(nsd.port());
+    running_gateway gw(base_options(nsd.port()), true);
+    const std::string script =
+        std::string(CG_SOURCE_DIR) + "/tests/integration/dns/differential.py";
+    const auto out = t::run("/usr/bin/python3 " + script + " " + std::to_string(gw.port()) + " " +
+                            std::to_string(unbound.port()) + " order");
+    EXPECT_NE(out.find("AGREE"), std::string::npos) << out;
+}
+
 // Both forwarding to an upstream that misbehaves (tests/integration/dns/misbehaving_upstream.py):
 // error rcodes, FORMERR and NOTIMP to EDNS, answers for another question or none, TC over TCP.
 TEST_F(gateway, agrees_with_unbound_on_a_misbehaving_upstream) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "msg_builder.hpp"
+#include "rewrite.hpp"
 #include "samples.hpp"
 
 namespace consolegate::dns {
@@ -450,6 +451,90 @@ TEST(answer, answers_too_large_keep_the_whole_rrsets_that_fit) {
     EXPECT_EQ(t, a.cuts[1].at);
     EXPECT_TRUE(get16(&out[2]) & flag::tc);
     EXPECT_EQ(get16(&out[6]), 1);
+}
+
+// The records of a rendered message, in order: section, owner, type and the first RDATA byte (or
+// the name an NS record holds), read through its compression pointers.
+std::vector<std::string> records_of(std::span<const std::uint8_t> msg) {
+    std::size_t off = header_size;
+    std::vector<std::string> out;
+    if (!read_name(msg, off, nullptr)) return {"unreadable question"};
+    off += 4;
+    std::vector<rr_ref> rrs;
+    if (!read_records(msg, off, rrs)) return {"unreadable records"};
+    for (const auto& rr : rrs) {
+        if (rr.type == rr_type::opt) continue;
+        wire_name owner, target;
+        std::size_t o = rr.owner, t = rr.rdata;
+        if (!read_name(msg, o, &owner)) return {"unreadable owner"};
+        std::string data = std::to_string(msg[rr.rdata]);
+        if (rr.type == rr_type::ns)
+            data = read_name(msg, t, &target) ? to_text(target.view()) : "?";
+        out.push_back(std::to_string(rr.section) + " " + to_text(owner.view()) + " " +
+                      std::to_string(rr.type) + " " + data);
+    }
+    return out;
+}
+
+// unbound's rrset-roundrobin (on by default): each RRset's records start at (ID + time(0)) mod
+// their count, in every section, its RRSIGs after them unmoved; names are compressed again for
+// the new order (an NS target a glue record's owner points to moves with it).
+TEST(answer, rrsets_are_rotated_as_unbound_rotates_them) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("x.deleg.example.com", rr_type::a, true));
+    msg_builder m(7, flag::qr | flag::ra, 1, 0, 3, 3);
+    m.question("x.deleg.example.com", rr_type::a);
+    for (const char* ns :
+         {"ns1.deleg.example.com", "ns2.deleg.example.com", "ns3.deleg.example.com"})
+        m.rr("deleg.example.com", rr_type::ns, 300, msg_builder::name_rdata(ns));
+    for (std::uint8_t i = 1; i <= 3; ++i) {
+        const std::string ns = "ns" + std::to_string(i) + ".deleg.example.com";
+        m.rr(ns, rr_type::a, 300, {192, 0, 2, i});
+    }
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
+    EXPECT_TRUE(a.rotatable);
+    std::array<std::uint8_t, 4096> out{};
+    bool tc = false;
+    const auto as_cached = records_of(std::span(out).first(
+        render_answer(a, q, 0, std::nullopt, false, 1232, out, tc, rr_offset_for(0, 3))));
+    ASSERT_EQ(as_cached.size(), 6u);
+    EXPECT_EQ(as_cached[0], "1 deleg.example.com 2 ns1.deleg.example.com");
+    const auto n = render_answer(a, q, 0, std::nullopt, false, 1232, out, tc, 4);
+    const auto rotated = records_of(std::span(out).first(n));
+    EXPECT_EQ(rotated,
+              (std::vector<std::string>{
+                  "1 deleg.example.com 2 ns2.deleg.example.com",
+                  "1 deleg.example.com 2 ns3.deleg.example.com",
+                  "1 deleg.example.com 2 ns1.deleg.example.com", "2 ns1.deleg.example.com 1 192",
+                  "2 ns2.deleg.example.com 1 192", "2 ns3.deleg.example.com 1 192"}));
+    EXPECT_EQ(get16(&out[0]), 0x1234);
+    EXPECT_EQ(get16(&out[10]), 4u);  // the glue and our OPT
+}
+
+TEST(answer, rrsig_stays_after_the_rotated_rrset) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("www.example.com", rr_type::a, true));
+    msg_builder m(7, flag::qr | flag::ra, 1, 4, 0, 0);
+    m.question("www.example.com", rr_type::a);
+    for (std::uint8_t i = 1; i <= 3; ++i) m.rr("www.example.com", rr_type::a, 300, {i, 0, 0, 1});
+    m.rr("www.example.com", rr_type::rrsig, 300, {0, rr_type::a, 13, 3, 0, 0, 1, 44});
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
+    std::array<std::uint8_t, 4096> out{};
+    bool tc = false;
+    const auto n = render_answer(a, q, 100, std::nullopt, false, 1232, out, tc, 65535 + 2);
+    EXPECT_EQ(records_of(std::span(out).first(n)),
+              (std::vector<std::string>{"0 www.example.com 1 3", "0 www.example.com 1 1",
+                                        "0 www.example.com 1 2", "0 www.example.com 46 0"}));
+    // TTLs counted down in the rotated copy too.
+    std::size_t off = header_size + q.qname.size + 4 + 2 + 4;
+    EXPECT_EQ(get32(&out[off]), 200u);
+    // A single record is never rewritten.
+    const auto one = parse_ok(make_query("one.example.com", rr_type::a));
+    cached_answer single;
+    ASSERT_TRUE(normalize_answer(upstream_answer(one, 300), one, p, {}, single));
+    EXPECT_FALSE(single.rotatable);
 }
 
 }  // namespace
