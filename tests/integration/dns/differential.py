@@ -460,6 +460,15 @@ def main_order(a, b):
         print("AGREE")
 
 
+def ttls_apart(sa, sb):
+    """How far apart the TTLs of two ask_ttls sections are (infinite when anything else
+    differs)."""
+    strip = [[(n, t, d) for n, t, _, d in section] for section in sa]
+    if strip != [[(n, t, d) for n, t, _, d in section] for section in sb]:
+        return float("inf")
+    return max([abs(x[2] - y[2]) for s1, s2 in zip(sa, sb) for x, y in zip(s1, s2)], default=0)
+
+
 def main_upstream(a, b):
     """Both forwarding to misbehaving_upstream.py: what each makes of error rcodes, FORMERR and
     NOTIMP to EDNS (asked again without it: services/outside_network.c serviced_udp_callback),
@@ -476,6 +485,10 @@ def main_upstream(a, b):
             ra, rb = ask_raw(a, wire, 2), ask_raw(b, wire, 2)
             if ra == rb and ra != "no answer":
                 ra, rb = ask_ttls(a, f"{label}.bad.test.", t), ask_ttls(b, f"{label}.bad.test.", t)
+                # The gateway's clock stands still here; unbound's second may have turned since
+                # it cached the answer.
+                if ra[0] == rb[0] and ttls_apart(ra[1], rb[1]) <= 1:
+                    rb = ra
             if ra != rb:
                 diffs.append(f"{label} {t}: consolegate={ra} unbound={rb}")
     print(f"{count} questions, {len(diffs)} differences")
