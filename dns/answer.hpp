@@ -30,7 +30,9 @@ struct cached_answer {
     std::vector<cut> cuts;
     bool steered_rewrite = false;  // a CNAME chain into a steered name was replaced
     bool rotatable = false;        // an RRset holds more than one record (find_cuts)
-    bool negative = false;         // NXDOMAIN or NODATA (RFC 2308): its own stale cap
+    // The generation of the worker's RRset memory its TTLs show (rrset_ttls::show_held).
+    std::uint64_t held_generation = 0;
+    bool negative = false;  // NXDOMAIN or NODATA (RFC 2308): its own stale cap
     // The answer as a DO=0 client gets it (strip_dnssec), when that differs: every answer is
     // asked upstream with DO=1, as unbound asks, and serves both (null: the same bytes).
     std::shared_ptr<const cached_answer> without_dnssec;

@@ -44,7 +44,7 @@ void cache::grow() {
     }
 }
 
-const cache::entry* cache::find(std::string_view key, std::uint64_t now_ms) noexcept {
+cache::entry* cache::find(std::string_view key, std::uint64_t now_ms) noexcept {
     if (used_ == 0) return nullptr;
     const std::size_t i = probe(key, hash_of(key));
     if (slots_[i].hash == 0) return nullptr;

@@ -38,7 +38,7 @@ class cache {
 
     // The entry (fresh or, within its keep time, stale) or nullptr; expired entries are dropped.
     // A hit becomes the most recently used.
-    const entry* find(std::string_view key, std::uint64_t now_ms) noexcept;
+    entry* find(std::string_view key, std::uint64_t now_ms) noexcept;
     // Stores `a` unless its lifetime is 0; `max_stale_s` > 0 keeps it that long past expiry.
     void insert(std::string_view key, cached_answer&& a, std::uint64_t now_ms,
                 std::uint32_t max_stale_s);

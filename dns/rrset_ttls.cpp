@@ -32,18 +32,17 @@ struct group {
     std::vector<std::size_t> ttls;  // offsets of the TTLs of its records and their RRSIGs
 };
 
-}  // namespace
-
-void rrset_ttls::apply(cached_answer& a, std::uint64_t now_s, bool refresh) {
+// The RRsets of `a` as unbound holds them, with the digest of their data; false when `a` is not
+// to be held (truncated upstream: unbound does not cache it) or does not read.
+bool collect(const cached_answer& a, std::vector<group>& groups,
+             std::vector<std::uint8_t>& scratch) {
     const std::span<const std::uint8_t> msg(a.wire);
-    if (msg.size() < header_size || (get16(&msg[2]) & flag::tc) || max_ == 0) return;
-    const bool aa = (get16(&msg[2]) & flag::aa) != 0;
+    if (msg.size() < header_size || (get16(&msg[2]) & flag::tc)) return false;
     std::size_t off = header_size;
-    if (!read_name(msg, off, nullptr) || msg.size() - off < 4) return;
+    if (!read_name(msg, off, nullptr) || msg.size() - off < 4) return false;
     off += 4;
     std::vector<rr_ref> rrs;
-    if (!read_records(msg, off, rrs)) return;
-    std::vector<group> groups;
+    if (!read_records(msg, off, rrs)) return false;
     for (const auto& rr : rrs) {
         const int s = rr.section;
         wire_name owner;
@@ -79,13 +78,23 @@ void rrset_ttls::apply(cached_answer& a, std::uint64_t now_s, bool refresh) {
         auto& g = groups.back();
         // The data as unbound compares it (rrsetdata_equal: in order, byte for byte), the
         // names in it written whole so compression does not tell two copies apart.
-        scratch_.resize(65537);
-        writer w(scratch_);
-        if (!write_rdata_whole(w, msg, type, rr.rdata, rr.rdlen)) return;
-        const std::string_view bytes(reinterpret_cast<const char*>(scratch_.data()), w.size());
+        scratch.resize(65537);
+        writer w(scratch);
+        if (!write_rdata_whole(w, msg, type, rr.rdata, rr.rdlen)) return false;
+        const std::string_view bytes(reinterpret_cast<const char*>(scratch.data()), w.size());
         g.digest = (g.digest ^ std::hash<std::string_view>{}(bytes)) * 1099511628211u;
         g.ttls.push_back(rr.ttl_at);
     }
+    return true;
+}
+
+}  // namespace
+
+void rrset_ttls::apply(cached_answer& a, std::uint64_t now_s, bool refresh) {
+    if (max_ == 0) return;
+    const bool aa = a.wire.size() >= header_size && (get16(&a.wire[2]) & flag::aa) != 0;
+    std::vector<group> groups;
+    if (!collect(a, groups, scratch_)) return;
     for (const auto& g : groups) {
         std::uint32_t ttl = UINT32_MAX;
         for (const auto at : g.ttls) ttl = std::min(ttl, get32(&a.wire[at]));
@@ -106,6 +115,8 @@ void rrset_ttls::apply(cached_answer& a, std::uint64_t now_s, bool refresh) {
                 }
                 continue;
             }
+            // Cached answers holding the RRset show the new copy from now on (show_held).
+            if (h.expires_s >= now_s) ++generation_;
             found->second = {now_s + ttl, g.digest, trust};
             continue;
         }
@@ -117,6 +128,22 @@ void rrset_ttls::apply(cached_answer& a, std::uint64_t now_s, bool refresh) {
         for (const auto at : a.ttl_offsets) shortest = std::min(shortest, get32(&a.wire[at]));
         if (shortest != UINT32_MAX) a.lifetime = shortest;
     }
+}
+
+void rrset_ttls::show_held(cached_answer& a, std::uint64_t stored_s) {
+    std::vector<group> groups;
+    if (max_ == 0 || !collect(a, groups, scratch_)) return;
+    for (const auto& g : groups) {
+        const auto found = held_.find(g.key);
+        if (found == held_.end() || found->second.digest != g.digest ||
+            found->second.expires_s < stored_s) {
+            continue;
+        }
+        const auto ttl = static_cast<std::uint32_t>(
+            std::min<std::uint64_t>(found->second.expires_s - stored_s, UINT32_MAX));
+        for (const auto at : g.ttls) put32(&a.wire[at], ttl);
+    }
+    a.held_generation = generation_;
 }
 
 void rrset_ttls::make_room(std::uint64_t now_s) {

@@ -6,8 +6,11 @@
 // since it came. So the SOA of every NXDOMAIN and NODATA of a zone counts down together, and the
 // target of an alias has the TTL the target's own answer left. The gateway caches whole answers;
 // this remembers the TTL, data and trust of every RRset it forwarded, and gives a fresh answer
-// the TTLs unbound would send. Answers already cached keep theirs (unbound would show a later,
-// more trusted copy of an RRset through every cached answer holding it: not modelled).
+// the TTLs unbound would send. A later copy that replaces a held RRset before it expires (more
+// trusted: an NS target's address asked for itself after it came as glue) is what unbound then
+// shows through every cached answer holding that RRset, which its message cache keeps by
+// reference: show_held gives a cached answer those TTLs. (New data in the copy that replaced it
+// unbound would show too; the gateway keeps only a digest and leaves the old data.)
 //
 // Time is a parameter (whole seconds); one per worker, not thread-safe.
 
@@ -33,6 +36,13 @@ class rrset_ttls {
     // a stale entry's background query) replaces what is held, as unbound's prefetch stores
     // its answer with the held RRsets taken for expired (services/cache/dns.c, leeway).
     void apply(cached_answer& a, std::uint64_t now_s, bool refresh = false);
+    // `a`, a cached answer stored in second `stored_s`, with the TTLs of the RRsets held now with
+    // the same data (its TTLs count from `stored_s`, as the cache counts them down), and marked
+    // as seen at this generation.
+    void show_held(cached_answer& a, std::uint64_t stored_s);
+    // Bumped whenever a held RRset is replaced before it expired: an answer cached before, whose
+    // held_generation is older, may show another TTL for it.
+    std::uint64_t generation() const noexcept { return generation_; }
     void set_max_entries(std::size_t n) { max_ = n; }
     void clear() noexcept { held_.clear(); }
     std::size_t size() const noexcept { return held_.size(); }
@@ -48,6 +58,7 @@ class rrset_ttls {
     std::size_t max_;
     std::unordered_map<std::string, held> held_;
     std::vector<std::uint8_t> scratch_;
+    std::uint64_t generation_ = 1;
 };
 
 }  // namespace consolegate::dns

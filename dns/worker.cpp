@@ -132,8 +132,11 @@ std::size_t worker::handle(std::span<const std::uint8_t> in, const client& c, bo
     // skips the name matching.
     cache_key key;
     make_cache_key(q, key);
-    const auto* e = answers_.find(key.view(), now);
-    if (e && e->fresh(now)) return answer_from_cache(*e, q, c, tcp, now, out);
+    auto* e = answers_.find(key.view(), now);
+    if (e && e->fresh(now)) {
+        show_held_rrsets(*e);
+        return answer_from_cache(*e, q, c, tcp, now, out);
+    }
     if (const auto n = answer_by_policy(q, c, out)) return *n;
     if (q.qtype == rr_type::any) {
         if (const auto n = answer_any_from_cache(q, tcp, now, out)) {
@@ -162,7 +165,8 @@ std::size_t worker::answer_any_from_cache(const query& q, bool tcp, std::uint64_
         asked.qtype = type;
         cache_key key;
         make_cache_key(asked, key);
-        if (const auto* e = answers_.find(key.view(), now); e && e->fresh(now)) {
+        if (auto* e = answers_.find(key.view(), now); e && e->fresh(now)) {
+            show_held_rrsets(*e);
             parts[found++] = {&e->answer, type, e->age_s(now)};
         }
     }
@@ -171,6 +175,21 @@ std::size_t worker::answer_any_from_cache(const query& q, bool tcp, std::uint64_
                                         rr_offset_for(q.id, now / 1000));
     if (n) st.cache_hits.fetch_add(1, std::memory_order_relaxed);
     return n;
+}
+
+// A cached answer shows the RRsets the worker holds now, as unbound's message cache shows the
+// RRsets of its RRset cache it refers to: a copy that replaced one of them before it expired
+// (more trusted: an NS target's address asked for itself after it came as glue) goes out with
+// its TTL. Only answers cached before such a replacement are read again.
+void worker::show_held_rrsets(cache::entry& e) {
+    if (e.answer.steered_rewrite || e.answer.held_generation == rrsets_.generation()) return;
+    const std::uint64_t stored_s = e.stored_ms / 1000;
+    rrsets_.show_held(e.answer, stored_s);
+    if (e.answer.without_dnssec) {
+        auto copy = std::make_shared<cached_answer>(*e.answer.without_dnssec);
+        rrsets_.show_held(*copy, stored_s);
+        e.answer.without_dnssec = std::move(copy);
+    }
 }
 
 worker::fallback worker::find_fallback(const query& q, std::uint64_t now) {
@@ -519,6 +538,7 @@ void worker::on_upstream(const net::cares_answer& r, const std::shared_ptr<in_fl
     // zone's negative answers, an alias's target) where it keeps its own copy. A background
     // refresh (no client) renews them, as unbound's prefetch does.
     if (!a.steered_rewrite) rrsets_.apply(a, now_ms() / 1000, !f->waiters.front()->c.has_peer());
+    a.held_generation = rrsets_.generation();
     if (!strip_dnssec(a, q, a.without_dnssec)) return fail_all(f);
     if (a.steered_rewrite) st.cname_rewritten.fetch_add(1, std::memory_order_relaxed);
     // Every client waiting gets the answer as it asked (its ID, case, DO, EDNS, transport).

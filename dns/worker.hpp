@@ -66,6 +66,7 @@ class worker {
                                   std::uint64_t now_ms, std::span<std::uint8_t> out);
     std::optional<std::size_t> answer_by_policy(const query& q, const client& c,
                                                 std::span<std::uint8_t> out);
+    void show_held_rrsets(cache::entry& e);
     std::size_t render(const cached_answer& a, const query& q, std::uint32_t age,
                        std::optional<std::uint32_t> stale, bool tcp, std::span<std::uint8_t> out);
     // A cache entry that may answer a query once upstream fails (RFC 8767).

@@ -376,8 +376,9 @@ def ask_ttls(port, name, rdtype):
 def main_ttls(a, b):
     """TTLs as time passes (the gateway on the real clock): cached answers count down at the wall
     clock's second boundaries, an answer is served through its last second with TTL 0, as
-    unbound serves it (daemon/worker.c answer_from_cache), and a new answer carries the TTLs
-    left to the RRsets earlier answers brought."""
+    unbound serves it (daemon/worker.c answer_from_cache), a new answer carries the TTLs
+    left to the RRsets earlier answers brought, and a cached one those of RRsets a more trusted
+    copy replaced since."""
     diffs, count = [], 0
 
     def compare(label, name, rdtype):
@@ -413,6 +414,18 @@ def main_ttls(a, b):
     compare("in its last second", "short.example.test.", "A")  # TTL 0, from the cache
     at_fraction(0.4)
     compare("after its last second", "short.example.test.", "A")  # asked again: TTL 2
+    # A later, more trusted copy of an RRset replaces the one unbound holds (services/cache/
+    # rrset.c need_to_update_rrset: an answer over additional data), and its message cache, which
+    # refers to RRsets, shows it through every answer cached before: the addresses of the zone's
+    # NS and of an MX target come as additional data, then as answers of their own.
+    at_fraction(0.3)
+    compare("first", "example.test.", "NS")
+    compare("first", "mx.example.test.", "ANY")
+    at_fraction(0.35, 1)
+    compare("asked for itself", "ns.example.test.", "A")
+    compare("asked for itself", "mail.example.test.", "A")
+    compare("cached before", "example.test.", "NS")
+    compare("cached before", "mx.example.test.", "ANY")
     print(f"{count} questions, {len(diffs)} differences")
     for d in diffs:
         print(d)

@@ -59,6 +59,30 @@ TEST(rrset_ttls, the_same_rrset_later_keeps_the_ttl_left_to_it) {
     EXPECT_EQ(ttl_of(after), 300u);
 }
 
+// A more trusted copy replacing a held RRset before it expired is what a cached answer holding
+// that RRset shows from then on (unbound's message cache refers to its RRset cache): its TTLs
+// counted from when the answer was stored. Other data is left as cached.
+TEST(rrset_ttls, a_cached_answer_shows_the_copy_that_replaced_its_rrset) {
+    rrset_ttls held(100);
+    auto cached = answer(300, 1, false);  // less trusted
+    held.apply(cached, 1000);
+    cached.held_generation = held.generation();
+    const auto before = held.generation();
+    auto same_trust = answer(300, 1, false);
+    held.apply(same_trust, 1005);
+    EXPECT_EQ(held.generation(), before);  // the held copy stayed: nothing to show
+    auto trusted = answer(300, 1, true);
+    held.apply(trusted, 1010);
+    EXPECT_NE(held.generation(), before);
+    held.show_held(cached, 1000);
+    EXPECT_EQ(ttl_of(cached), 310u);  // 300 left at 1010: the cache takes its 10 s off
+    EXPECT_EQ(cached.held_generation, held.generation());
+    auto other = answer(300, 2, true);
+    held.apply(other, 1020);  // other data
+    held.show_held(cached, 1000);
+    EXPECT_EQ(ttl_of(cached), 310u);
+}
+
 // Other data of the same trust replaces the held copy; more trust replaces it, less does not.
 TEST(rrset_ttls, other_data_or_more_trust_replaces_the_held_copy) {
     rrset_ttls held(100);
