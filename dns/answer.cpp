@@ -321,6 +321,57 @@ std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> 
     return w.size();
 }
 
+std::size_t write_dname_synthesis(const query& q, const wire_name& dname_owner,
+                                  const wire_name& dname_target, std::uint32_t dname_ttl,
+                                  std::uint16_t our_udp_size, bool tcp,
+                                  std::span<std::uint8_t> out) {
+    // The name the DNAME makes of the query name: its labels below the owner, as the client
+    // spelt them, then the target.
+    if (dname_owner.size >= q.qname.size) return 0;
+    const std::size_t prefix = q.qname.size - dname_owner.size;
+    wire_name made;
+    const bool too_long = prefix + dname_target.size > max_name_size;
+    if (!too_long) {
+        std::copy_n(q.qname.bytes.begin(), prefix, made.bytes.begin());
+        std::copy_n(dname_target.bytes.begin(), dname_target.size, made.bytes.begin() + prefix);
+        made.size = prefix + dname_target.size;
+    }
+    const std::size_t limit = std::min(response_limit(q, tcp), out.size());
+    writer w(out.first(limit));
+    w.u16(q.id);
+    w.u16(static_cast<std::uint16_t>(flag::qr | flag::ra | (q.flags & (flag::rd | flag::cd)) |
+                                     (too_long ? rcode::yxdomain : rcode::noerror)));
+    w.u16(1);
+    w.u16(too_long ? 1 : 2);
+    w.u16(0);
+    w.u16(q.edns ? 1 : 0);
+    name_table names;
+    names.write(w, q.qname);
+    w.u16(q.qtype);
+    w.u16(q.qclass);
+    wire_name owner = dname_owner;  // the client's spelling, through a pointer to the question
+    std::copy_n(q.qname.bytes.begin() + static_cast<std::ptrdiff_t>(prefix), owner.size,
+                owner.bytes.begin());
+    names.write(w, owner);
+    w.u16(39);  // DNAME: its target is never compressed (RFC 6672 §2.5)
+    w.u16(class_in);
+    w.u32(dname_ttl);
+    w.u16(static_cast<std::uint16_t>(dname_target.size));
+    w.bytes(dname_target.view());
+    if (!too_long) {
+        names.write(w, q.qname);
+        w.u16(rr_type::cname);
+        w.u16(class_in);
+        w.u32(0);  // "0 for synthesized CNAME TTL"
+        const std::size_t rdlen_at = w.size();
+        w.u16(0);
+        names.write(w, made);
+        if (w.ok()) put16(w.data() + rdlen_at, static_cast<std::uint16_t>(w.size() - rdlen_at - 2));
+    }
+    if (q.edns) write_opt(w, our_udp_size, 0, q.do_bit);
+    return w.ok() ? w.size() : 0;
+}
+
 namespace {
 bool normalize(std::span<const std::uint8_t> msg, const query& q, const policy& p,
                const ttl_limits& limits, cached_answer& out, bool scrubbed);

@@ -85,6 +85,17 @@ std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> 
                                  std::uint16_t our_udp_size, bool tcp, std::span<std::uint8_t> out,
                                  std::uint64_t rr_offset = 0);
 
+// The answer unbound synthesises from its RRset cache to an ANY or CNAME question below a DNAME
+// it holds (rrset_ttls::dname_above; services/cache/dns.c synth_dname_msg): NOERROR, the DNAME
+// (owned by `dname_owner`, TTL `dname_ttl`) and the CNAME it makes of the query name, TTL 0,
+// nothing else (for ANY and CNAME that is the whole answer, as the iterator takes it); YXDOMAIN
+// with the DNAME alone when the name it makes is too long (RFC 6672 §2.2). 0 when it does not
+// fit the client.
+std::size_t write_dname_synthesis(const query& q, const wire_name& dname_owner,
+                                  const wire_name& dname_target, std::uint32_t dname_ttl,
+                                  std::uint16_t our_udp_size, bool tcp,
+                                  std::span<std::uint8_t> out);
+
 // Where the CNAME (or DNAME) chain of an answer ends. `unfinished`: NOERROR, its last name has
 // no record of the type asked and no SOA proves it has none (an authoritative upstream answers
 // so for a target outside its zones); `target` is set to that name, which unbound asks upstream

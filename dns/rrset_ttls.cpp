@@ -29,8 +29,25 @@ struct group {
     std::uint16_t type = 0;
     wire_name owner;
     std::uint64_t digest = 0;
-    std::vector<std::size_t> ttls;  // offsets of the TTLs of its records and their RRSIGs
+    std::vector<std::size_t> ttls;           // offsets of the TTLs of its records and their RRSIGs
+    std::vector<std::uint8_t> dname_target;  // a DNAME's target, whole
 };
+
+// The key an RRset is held under: its owner (lowercased), type, class and whether it is an SOA
+// in the authority section, held apart from the zone's SOA as an answer (unbound's
+// PACKED_RRSET_SOA_NEG, util/data/msgparse.c pkt_rrset_flags).
+std::string key_of(std::span<const std::uint8_t> owner, std::uint16_t type, std::uint16_t cls,
+                   bool negative_soa) {
+    std::string key(owner.begin(), owner.end());
+    key.push_back(static_cast<char>(type >> 8));
+    key.push_back(static_cast<char>(type));
+    key.push_back(static_cast<char>(cls >> 8));
+    key.push_back(static_cast<char>(cls));
+    key.push_back(negative_soa ? 1 : 0);
+    return key;
+}
+
+constexpr std::uint16_t dname_type = 39;
 
 // The RRsets of `a` as unbound holds them, with the digest of their data; false when `a` is not
 // to be held (truncated upstream: unbound does not cache it) or does not read.
@@ -64,18 +81,17 @@ bool collect(const cached_answer& a, std::vector<group>& groups,
         }
         const std::uint16_t type = rr.type;
         const std::uint16_t cls = get16(&msg[rr.ttl_at - 2]);
-        std::string key(owner.view().begin(), owner.view().end());
-        key.push_back(static_cast<char>(type >> 8));
-        key.push_back(static_cast<char>(type));
-        key.push_back(static_cast<char>(cls >> 8));
-        key.push_back(static_cast<char>(cls));
-        // An SOA in the authority section is held apart from the zone's SOA as an answer
-        // (unbound's PACKED_RRSET_SOA_NEG, util/data/msgparse.c pkt_rrset_flags).
-        key.push_back(type == rr_type::soa && s == 1 ? 1 : 0);
+        std::string key = key_of(owner.view(), type, cls, type == rr_type::soa && s == 1);
         if (groups.empty() || groups.back().section != s || groups.back().key != key) {
-            groups.push_back({std::move(key), s, type, owner, 0, {}});
+            groups.push_back({std::move(key), s, type, owner, 0, {}, {}});
         }
         auto& g = groups.back();
+        if (type == dname_type && g.dname_target.empty()) {
+            wire_name target;
+            std::size_t t = rr.rdata;
+            if (!read_name(msg, t, &target)) return false;
+            g.dname_target.assign(target.view().begin(), target.view().end());
+        }
         // The data as unbound compares it (rrsetdata_equal: in order, byte for byte), the
         // names in it written whole so compression does not tell two copies apart.
         scratch.resize(65537);
@@ -117,11 +133,11 @@ void rrset_ttls::apply(cached_answer& a, std::uint64_t now_s, bool refresh) {
             }
             // Cached answers holding the RRset show the new copy from now on (show_held).
             if (h.expires_s >= now_s) ++generation_;
-            found->second = {now_s + ttl, g.digest, trust};
+            found->second = {now_s + ttl, g.digest, trust, g.dname_target};
             continue;
         }
         make_room(now_s);
-        held_.emplace(g.key, held{now_s + ttl, g.digest, trust});
+        held_.emplace(g.key, held{now_s + ttl, g.digest, trust, g.dname_target});
     }
     if (a.lifetime != 0) {
         std::uint32_t shortest = UINT32_MAX;
@@ -144,6 +160,33 @@ void rrset_ttls::show_held(cached_answer& a, std::uint64_t stored_s) {
         for (const auto at : g.ttls) put32(&a.wire[at], ttl);
     }
     a.held_generation = generation_;
+}
+
+std::optional<rrset_ttls::held_dname> rrset_ttls::dname_above(const wire_name& qname,
+                                                              std::uint64_t now_s) const {
+    const auto fresh = [&](const std::string& key) -> const held* {
+        const auto found = held_.find(key);
+        return found != held_.end() && found->second.expires_s >= now_s ? &found->second : nullptr;
+    };
+    if (qname.size < 2 || !fresh(key_of(qname.view(), rr_type::cname, class_in, false))) {
+        return std::nullopt;
+    }
+    // From the parent up (find_closest_of_type strips the first label: a DNAME redirects the
+    // names below its owner only).
+    for (std::size_t off = 1u + qname.bytes[0]; off < qname.size; off += 1u + qname.bytes[off]) {
+        const auto owner = qname.view().subspan(off);
+        const held* h = fresh(key_of(owner, dname_type, class_in, false));
+        if (!h || h->dname_target.empty()) continue;
+        held_dname d;
+        d.owner.size = owner.size();
+        std::copy(owner.begin(), owner.end(), d.owner.bytes.begin());
+        d.target.size = h->dname_target.size();
+        std::copy(h->dname_target.begin(), h->dname_target.end(), d.target.bytes.begin());
+        d.ttl =
+            static_cast<std::uint32_t>(std::min<std::uint64_t>(h->expires_s - now_s, UINT32_MAX));
+        return d;
+    }
+    return std::nullopt;
 }
 
 void rrset_ttls::make_room(std::uint64_t now_s) {

@@ -15,6 +15,7 @@
 // Time is a parameter (whole seconds); one per worker, not thread-safe.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -40,6 +41,17 @@ class rrset_ttls {
     // the same data (its TTLs count from `stored_s`, as the cache counts them down), and marked
     // as seen at this generation.
     void show_held(cached_answer& a, std::uint64_t stored_s);
+    // The answer unbound synthesises from its RRset cache to a question for `qname` (lowercased)
+    // of type ANY or CNAME when no answer to it is cached (services/cache/dns.c
+    // dns_cache_lookup, synth_dname_msg): the closest DNAME held unexpired strictly above
+    // `qname`, when a CNAME owned by `qname` is held unexpired too (the name passed before);
+    // nullopt otherwise. `ttl` is what is left to the DNAME in second `now_s`.
+    struct held_dname {
+        wire_name owner;
+        wire_name target;
+        std::uint32_t ttl = 0;
+    };
+    std::optional<held_dname> dname_above(const wire_name& qname, std::uint64_t now_s) const;
     // Bumped whenever a held RRset is replaced before it expired: an answer cached before, whose
     // held_generation is older, may show another TTL for it.
     std::uint64_t generation() const noexcept { return generation_; }
@@ -52,6 +64,7 @@ class rrset_ttls {
         std::uint64_t expires_s = 0;  // valid through this second (TTL 0 in it), as unbound
         std::uint64_t digest = 0;     // the records' data in order, names whole
         int trust = 0;
+        std::vector<std::uint8_t> dname_target;  // a DNAME's target name (dname_above)
     };
     void make_room(std::uint64_t now_s);
 

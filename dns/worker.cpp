@@ -138,6 +138,18 @@ std::size_t worker::handle(std::span<const std::uint8_t> in, const client& c, bo
         return answer_from_cache(*e, q, c, tcp, now, out);
     }
     if (const auto n = answer_by_policy(q, c, out)) return *n;
+    if ((q.qtype == rr_type::any || q.qtype == rr_type::cname) && q.qclass == class_in) {
+        // Below a DNAME held with the name's own CNAME: unbound answers from its RRset cache
+        // before its other answers to ANY (write_dname_synthesis).
+        if (const auto d = rrsets_.dname_above(q.qname_lower, now / 1000)) {
+            if (const auto n =
+                    write_dname_synthesis(q, d->owner, d->target, d->ttl, udp_size(), tcp, out)) {
+                st.cache_hits.fetch_add(1, std::memory_order_relaxed);
+                log_query(c, q, "cache-dname");
+                return n;
+            }
+        }
+    }
     if (q.qtype == rr_type::any) {
         if (const auto n = answer_any_from_cache(q, tcp, now, out)) {
             log_query(c, q, "cache-any");

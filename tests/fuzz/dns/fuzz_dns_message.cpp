@@ -10,6 +10,7 @@
 #include "local_zones.hpp"
 #include "policy.hpp"
 #include "query.hpp"
+#include "rewrite.hpp"
 #include "rrset_ttls.hpp"
 
 using namespace consolegate::dns;
@@ -69,6 +70,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(write_truncated(q, 1232, out) <= out.size());
     cache_key key;
     make_cache_key(q, key);
+    // An answer synthesised below a DNAME (its owner the name's parent, its target the name
+    // itself: a name made longer, up to too long) reads back whole.
+    if (q.qname_lower.size > 1) {
+        wire_name owner;
+        owner.size = q.qname_lower.size - 1u - q.qname_lower.bytes[0];
+        std::copy_n(q.qname_lower.bytes.begin() + 1 + q.qname_lower.bytes[0], owner.size,
+                    owner.bytes.begin());
+        for (bool tcp : {false, true}) {
+            const auto n = write_dname_synthesis(q, owner, q.qname_lower, 60, 1232, tcp, out);
+            check(n <= out.size());
+            if (n > 0) {
+                const std::span<const std::uint8_t> made(out.data(), n);
+                std::size_t off = header_size;
+                std::vector<rr_ref> rrs;
+                check(read_name(made, off, nullptr) && made.size() - off >= 4);
+                off += 4;
+                check(read_records(made, off, rrs) && off == n);
+            }
+        }
+    }
 
     cached_answer a;
     if (normalize_answer(in, q, p, {0, 86400, 3600}, a)) {

@@ -140,7 +140,12 @@ def front_door_questions():
                     ("_sip._tcp", "SRV"), ("kx", "KX"), ("naptr", "NAPTR"), ("naptr2", "NAPTR"),
                     ("_sip._tcp", "ANY"), ("kx", "ANY"), ("naptr2", "ANY"),
                     ("tolocal", "A"), ("tolocal2", "A"), ("tolocal2", "AAAA"),
-                    ("WwW", "A"), ("AlIaS", "A"), ("X.DnAmE", "A"), ("NX.ExAmPlE.TeSt.", "A")):
+                    ("WwW", "A"), ("AlIaS", "A"), ("X.DnAmE", "A"), ("NX.ExAmPlE.TeSt.", "A"),
+                    # ANY and CNAME below a DNAME whose CNAME for the name came before: unbound
+                    # synthesises the answer from its RRset cache (services/cache/dns.c
+                    # synth_dname_msg): NOERROR, the DNAME and the CNAME, whatever the target
+                    ("y.dname", "ANY"), ("y.dname", "CNAME"), ("x.dname", "ANY"),
+                    ("x.DNAME", "CNAME"), ("z.dname", "CNAME"), ("z.dname", "ANY")):
         full = name if name.endswith(".") else f"{name}.{ex}"
         yield f"{full} {t}", query_wire(full, t)
     # answers whose additional section alone does not fit the client's size: no TC, the required
@@ -418,6 +423,9 @@ def main_ttls(a, b):
     # rrset.c need_to_update_rrset: an answer over additional data), and its message cache, which
     # refers to RRsets, shows it through every answer cached before: the addresses of the zone's
     # NS and of an MX target come as additional data, then as answers of their own.
+    # The CNAME unbound synthesises below a cached DNAME has TTL 0 (synth_dname_msg).
+    compare("first", "y.dname.example.test.", "A")
+    compare("below a DNAME", "y.dname.example.test.", "ANY")
     at_fraction(0.3)
     compare("first", "example.test.", "NS")
     compare("first", "mx.example.test.", "ANY")

@@ -476,6 +476,43 @@ std::vector<std::string> records_of(std::span<const std::uint8_t> msg) {
     return out;
 }
 
+TEST(answer, dname_synthesis_is_the_dname_and_a_cname_of_ttl_0) {
+    const auto q = parse_ok(make_query("A.dn.example.com", rr_type::any, true));
+    wire_name owner, target;
+    ASSERT_TRUE(from_text("dn.example.com", owner));
+    ASSERT_TRUE(from_text("other.example", target));
+    std::array<std::uint8_t, 4096> out{};
+    const auto n = write_dname_synthesis(q, owner, target, 250, 1232, false, out);
+    ASSERT_GT(n, 0u);
+    EXPECT_EQ(get16(&out[2]) & flag::rcode_mask, rcode::noerror);
+    EXPECT_EQ(get16(&out[6]), 2u);
+    EXPECT_EQ(get16(&out[10]), 1u);  // our OPT
+    const auto records = records_of(std::span(out).first(n));
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[0], "0 dn.example.com 39 5");   // "\5other..."
+    EXPECT_EQ(records[1], "0 A.dn.example.com 5 1");  // "\1A..."
+    std::size_t off = header_size;
+    ASSERT_TRUE(read_name(std::span(out).first(n), off, nullptr));
+    std::vector<rr_ref> rrs;
+    off += 4;
+    ASSERT_TRUE(read_records(std::span(out).first(n), off, rrs));
+    EXPECT_EQ(get32(&out[rrs[0].ttl_at]), 250u);
+    EXPECT_EQ(get32(&out[rrs[1].ttl_at]), 0u);
+    wire_name made;
+    std::size_t t = rrs[1].rdata;
+    ASSERT_TRUE(read_name(std::span(out).first(n), t, &made));
+    EXPECT_EQ(to_text(made.view()), "A.other.example");
+    // A name too long once redirected: YXDOMAIN with the DNAME alone (RFC 6672 §2.2).
+    const std::string label(60, 'x');
+    const auto longq =
+        parse_ok(make_query(label + "." + label + "." + label + ".dn.example.com", rr_type::cname));
+    ASSERT_TRUE(from_text(label + "." + label + ".t", target));
+    const auto y = write_dname_synthesis(longq, owner, target, 250, 1232, false, out);
+    ASSERT_GT(y, 0u);
+    EXPECT_EQ(get16(&out[2]) & flag::rcode_mask, rcode::yxdomain);
+    EXPECT_EQ(get16(&out[6]), 1u);
+}
+
 // unbound's rrset-roundrobin (on by default): each RRset's records start at (ID + time(0)) mod
 // their count, in every section, its RRSIGs after them unmoved; names are compressed again for
 // the new order (an NS target a glue record's owner points to moves with it).

@@ -83,6 +83,31 @@ TEST(rrset_ttls, a_cached_answer_shows_the_copy_that_replaced_its_rrset) {
     EXPECT_EQ(ttl_of(cached), 310u);
 }
 
+// Below a DNAME held with the query name's own CNAME, unbound synthesises an ANY or CNAME answer
+// from its RRset cache: the closest DNAME above the name, while both are unexpired.
+TEST(rrset_ttls, a_dname_is_found_above_a_name_whose_cname_is_held) {
+    const auto q = parse_ok(make_query("a.dn.example.com", rr_type::a));
+    msg_builder m(7, flag::qr | flag::aa | flag::ra, 1, 2, 0, 0);
+    m.question("a.dn.example.com", rr_type::a);
+    m.rr("dn.example.com", 39, 300, msg_builder::name_rdata("other.example"));
+    m.rr("a.dn.example.com", rr_type::cname, 100, msg_builder::name_rdata("a.other.example"));
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, default_policy(), {}, a));
+    rrset_ttls held(100);
+    EXPECT_FALSE(held.dname_above(q.qname_lower, 1000));
+    held.apply(a, 1000);
+    const auto d = held.dname_above(q.qname_lower, 1040);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(to_text(d->owner.view()), "dn.example.com");
+    EXPECT_EQ(to_text(d->target.view()), "other.example");
+    EXPECT_EQ(d->ttl, 260u);
+    EXPECT_FALSE(held.dname_above(q.qname_lower, 1101));  // the CNAME expired
+    const auto other = parse_ok(make_query("b.dn.example.com", rr_type::a));
+    EXPECT_FALSE(held.dname_above(other.qname_lower, 1040));  // no CNAME held for it
+    const auto owner = parse_ok(make_query("dn.example.com", rr_type::a));
+    EXPECT_FALSE(held.dname_above(owner.qname_lower, 1040));
+}
+
 // Other data of the same trust replaces the held copy; more trust replaces it, less does not.
 TEST(rrset_ttls, other_data_or_more_trust_replaces_the_held_copy) {
     rrset_ttls held(100);
