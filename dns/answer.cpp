@@ -285,7 +285,9 @@ std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> 
             const std::uint16_t rdlen = get16(&msg[off + 8]);
             if (msg.size() - off - 10 < rdlen) return 0;
             // The RRset with its RRSIGs: unbound sends every type in an answer to ANY.
-            if (names_equal_ci(owner.view(), q.qname_lower.view())) {
+            // Of the class asked upstream only: unbound looks its RRset cache up by class.
+            if (get16(&msg[off + 2]) == upstream_class(q) &&
+                names_equal_ci(owner.view(), q.qname_lower.view())) {
                 if (type == part.type) {
                     records.push_back(off);
                 } else if (type == rr_type::rrsig && rdlen >= 2 &&

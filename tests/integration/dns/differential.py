@@ -493,14 +493,19 @@ def ttls_apart(sa, sb):
 def main_upstream(a, b):
     """Both forwarding to misbehaving_upstream.py: what each makes of error rcodes, FORMERR and
     NOTIMP to EDNS (asked again without it: services/outside_network.c serviced_udp_callback),
-    an answer for another question or none, QR=0, TC over TCP too, odd TTLs; compared on rcode,
+    an answer for another question or none, QR=0, TC over TCP too, odd TTLs, RA=0, records of
+    another class, of names nobody asked (iter_scrub.c scrub_normalize), twice, or an RRset's
+    records apart; compared on rcode,
     flags, the sections with their TTLs, and whether an answer came within 2 s."""
     diffs, count = [], 0
     labels = ("yxdomain", "notimp", "refused", "servfail", "rcode9", "formerr", "formerr-edns",
               "notimp-edns", "qr0", "otherq", "noq", "tc-always", "tc-udp", "noaa", "nx-nosoa",
-              "nx-soa", "nodata-nosoa", "ttl-topbit", "ttl-mixed", "othertype", "fine")
+              "nx-soa", "nodata-nosoa", "ttl-topbit", "ttl-mixed", "othertype", "fine", "ra0",
+              "otherclass", "otherclass-only", "extra", "nx-extra", "dup", "split")
+    # ANY after A: answered from the cache (services/cache/dns.c fill_any, by class)
+    with_any = ("otherclass", "otherclass-only", "extra", "nx-extra", "dup", "split")
     for label in labels:
-        for t in ("A", "TXT"):
+        for t in ("A", "TXT", "ANY") if label in with_any else ("A", "TXT"):
             count += 1
             wire = query_wire(f"{label}.bad.test.", t)
             ra, rb = ask_raw(a, wire, 2), ask_raw(b, wire, 2)

@@ -2,9 +2,11 @@
 """An upstream that misbehaves as the first label of the name asked says, over UDP and TCP on
 127.0.0.1:PORT, for the differential test against unbound (both forward to it): error rcodes,
 FORMERR and NOTIMP to queries with EDNS only (answered without), an answer for another question
-or without one, QR=0, TC=1 over TCP as well, no AA, negative answers without an SOA, a TTL with
-its top bit set, an RRset whose TTLs differ, a record of another type than asked. Any other name
-gets an A record. nsd and unbound never answer so; real servers and middleboxes do.
+or without one, QR=0, TC=1 over TCP as well, no AA, no RA, negative answers without an SOA, a
+TTL with its top bit set, an RRset whose TTLs differ, a record of another type than asked or of
+another class, records of names nobody asked in every section, the same record twice, an
+RRset's records apart. Any other name gets an A record. nsd and unbound never answer so; real
+servers and middleboxes do.
 Usage: misbehaving_upstream.py PORT (runs until killed)."""
 import socket
 import struct
@@ -86,6 +88,42 @@ def answer(wire, tcp):
             return bytes(w)
     elif label == "othertype":
         r.answer.append(dns.rrset.from_text(qname, 300, "IN", "TXT", '"x"'))
+    elif label == "ra0":
+        r.flags &= ~dns.flags.RA
+        add_a()
+    elif label == "otherclass":  # the record asked for, and one in another class
+        add_a()
+        r.answer.append(dns.rrset.from_text(qname, 300, "CLASS5", "A", "\\# 4 c000023c"))
+    elif label == "otherclass-only":
+        r.answer.append(dns.rrset.from_text(qname, 300, "CLASS5", "A", "\\# 4 c000023c"))
+    elif label == "extra":  # records about names nobody asked, in every section
+        add_a()
+        r.answer.append(dns.rrset.from_text("elsewhere.example.", 300, "IN", "A", "192.0.2.61"))
+        r.authority.append(dns.rrset.from_text("elsewhere.example.", 300, "IN", "NS",
+                                               "ns.elsewhere.example."))
+        r.additional.append(dns.rrset.from_text("ns.elsewhere.example.", 300, "IN", "A",
+                                                "192.0.2.62"))
+    elif label == "nx-extra":
+        r.set_rcode(3)
+        r.answer.append(dns.rrset.from_text("elsewhere.example.", 300, "IN", "A", "192.0.2.61"))
+        r.authority.append(soa)
+        r.additional.append(dns.rrset.from_text("ns.bad.test.", 300, "IN", "A", "192.0.2.62"))
+    elif label == "dup":  # the same record twice
+        if qtype in (1, 255):
+            r.use_edns(False)  # the records go at the end
+            w = bytearray(r.to_wire())
+            rr = b"\xc0\x0c\x00\x01\x00\x01" + struct.pack("!IH", 300, 4) + bytes([192, 0, 2, 63])
+            w[6:8] = struct.pack("!H", 2)
+            return bytes(w) + rr + rr
+    elif label == "split":  # an RRset's records apart, another type between them
+        if qtype in (1, 255):
+            r.use_edns(False)
+            w = bytearray(r.to_wire())
+            a1 = b"\xc0\x0c\x00\x01\x00\x01" + struct.pack("!IH", 300, 4) + bytes([192, 0, 2, 64])
+            txt = b"\xc0\x0c\x00\x10\x00\x01" + struct.pack("!IH", 300, 2) + b"\x01x"
+            a2 = b"\xc0\x0c\x00\x01\x00\x01" + struct.pack("!IH", 300, 4) + bytes([192, 0, 2, 65])
+            w[6:8] = struct.pack("!H", 3)
+            return bytes(w) + a1 + txt + a2
     else:
         add_a()
     return r.to_wire()
