@@ -155,8 +155,6 @@ std::vector<bool> unbound_keeps(std::span<const std::uint8_t> msg, const std::ve
         return rr.section == 1 && rr.type == rr_type::soa;
     });
     wire_name sname = q.qname_lower;
-    wire_name before_cname;  // ANY: the name the last CNAME followed was owned by
-    bool after_cname = false;
     std::size_t answers = 0;
     const wire_name* ns_owner = nullptr;
     for (std::size_t i = 0; i < rrs.size(); ++i) {
@@ -170,21 +168,31 @@ std::vector<bool> unbound_keeps(std::span<const std::uint8_t> msg, const std::ve
         }
         const auto type = types[i];
         if (rrs[i].section == 0) {
+            if (q.qtype == rr_type::any) {
+                // ANY: a CNAME is the answer, never followed, and scrub_sanitize keeps only what
+                // the query name owns and a DNAME above it ("remainders of CNAME chains are cut
+                // off"): an upstream's data for the target goes, a DNAME's included.
+                const bool dname_over = type == 39 && at_or_below(q.qname_lower, owners[i]) &&
+                                        q.qname_lower.size != owners[i].size;
+                if (!names_equal_ci(owners[i].view(), q.qname_lower.view()) && !dname_over) {
+                    keep[i] = false;
+                    continue;
+                }
+                if (!dname_over) mark(i);
+                ++answers;
+                continue;
+            }
             const bool at_sname = names_equal_ci(owners[i].view(), sname.view());
             if (type == rr_type::cname && rrs[i].type != rr_type::rrsig && at_sname) {
-                before_cname = sname;
-                after_cname = true;
                 std::size_t t = rrs[i].rdata;
                 if (!read_name(msg, t, &sname)) return keep;
                 lowercase(sname);
             } else if (type == 39 && at_or_below(sname, owners[i]) &&
                        sname.size != owners[i].size) {
                 // DNAME over the name being followed: its CNAME comes next
-            } else if (!at_sname && !(q.qtype == rr_type::any && after_cname &&
-                                      names_equal_ci(owners[i].view(), before_cname.view()))) {
+            } else if (!at_sname) {
                 // Owned by a name the chain does not reach (scrub_normalize: "removing
-                // irrelevant RRset"), whatever its type; for ANY, data of the name a CNAME
-                // was followed from may come after it.
+                // irrelevant RRset"), whatever its type.
                 keep[i] = false;
                 continue;
             } else if (q.qtype != rr_type::any && type != q.qtype) {

@@ -518,6 +518,23 @@ TEST(answer, dname_synthesis_is_the_dname_and_a_cname_of_ttl_0) {
     EXPECT_EQ(get16(&out[6]), 1u);
 }
 
+// ANY: a CNAME (or a DNAME's) is the answer, never followed; what an upstream adds for the target
+// goes, as unbound's scrub_sanitize cuts it ("remainders of CNAME chains are cut off").
+TEST(answer, any_keeps_only_what_the_query_name_owns_and_a_dname_above_it) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("a.dn.example.com", rr_type::any));
+    msg_builder m(7, flag::qr | flag::aa | flag::ra, 1, 4, 0, 0);
+    m.question("a.dn.example.com", rr_type::any);
+    m.rr("dn.example.com", 39, 300, msg_builder::name_rdata("other.example"));
+    m.rr("a.dn.example.com", rr_type::cname, 300, msg_builder::name_rdata("a.other.example"));
+    m.rr("a.other.example", rr_type::a, 300, {192, 0, 2, 1});
+    m.rr("elsewhere.example", rr_type::a, 300, {192, 0, 2, 2});
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
+    EXPECT_EQ(records_of(a.wire),
+              (std::vector<std::string>{"0 dn.example.com 39 5", "0 a.dn.example.com 5 1"}));
+}
+
 // unbound's rrset-roundrobin (on by default): each RRset's records start at (ID + time(0)) mod
 // their count, in every section, its RRSIGs after them unmoved; names are compressed again for
 // the new order (an NS target a glue record's owner points to moves with it).
