@@ -523,7 +523,13 @@ void worker::on_upstream(const net::cares_answer& r, const std::shared_ptr<in_fl
     // 11 links, or is still unfinished after max_chase chases, is SERVFAIL: unbound runs out of
     // query restarts on it (iterator.c, processInitRequest).
     wire_name target;
-    const auto end = classify_chain(a, q, target);
+    auto end = classify_chain(a, q, target);
+    // The last name was the one just asked: its answer, without the data and without an SOA, is
+    // the answer (unbound takes a NODATA without SOA as one); asking again gets the same.
+    if (end == chain_end::unfinished && ch &&
+        names_equal_ci(target.view(), ch->asked.qname_lower.view())) {
+        end = chain_end::complete;
+    }
     if (end == chain_end::too_long ||
         (end == chain_end::unfinished && (ch ? ch->depth : 0) >= max_chase)) {
         return fail_all(f);

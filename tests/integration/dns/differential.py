@@ -504,11 +504,17 @@ def main_upstream(a, b):
     labels = ("yxdomain", "notimp", "refused", "servfail", "rcode9", "formerr", "formerr-edns",
               "notimp-edns", "qr0", "otherq", "noq", "tc-always", "tc-udp", "noaa", "nx-nosoa",
               "nx-soa", "nodata-nosoa", "ttl-topbit", "ttl-mixed", "othertype", "fine", "ra0",
-              "otherclass", "otherclass-only", "extra", "nx-extra", "dup", "split")
+              "otherclass", "otherclass-only", "extra", "nx-extra", "dup", "split",
+              "cname-nodata", "cname-lie")
     # ANY after A: answered from the cache (services/cache/dns.c fill_any, by class)
-    with_any = ("otherclass", "otherclass-only", "extra", "nx-extra", "dup", "split")
+    with_any = ("otherclass", "otherclass-only", "extra", "nx-extra", "dup", "split",
+                "cname-nodata")
+    # (cname-lie A differs by design: unbound keeps only the first link of a chain and asks for
+    # the target itself, iter_scrub.c scrub_sanitize; the gateway takes upstream's address for
+    # it. Over ANY and TXT nothing of the target's is passed on.)
+    types = {"cname-lie": ("TXT", "ANY")}
     for label in labels:
-        for t in ("A", "TXT", "ANY") if label in with_any else ("A", "TXT"):
+        for t in types.get(label, ("A", "TXT", "ANY") if label in with_any else ("A", "TXT")):
             count += 1
             wire = query_wire(f"{label}.bad.test.", t)
             ra, rb = ask_raw(a, wire, 2), ask_raw(b, wire, 2)

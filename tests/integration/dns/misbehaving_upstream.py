@@ -108,6 +108,18 @@ def answer(wire, tcp):
         r.answer.append(dns.rrset.from_text("elsewhere.example.", 300, "IN", "A", "192.0.2.61"))
         r.authority.append(soa)
         r.additional.append(dns.rrset.from_text("ns.bad.test.", 300, "IN", "A", "192.0.2.62"))
+    elif label == "cname-lie":  # a CNAME and an address for its target other than the target's
+        r.answer.append(dns.rrset.from_text(qname, 300, "IN", "CNAME", "target.bad.test."))
+        if qtype in (1, 255):
+            r.answer.append(dns.rrset.from_text("target.bad.test.", 300, "IN", "A", "192.0.2.99"))
+    elif label == "cname-nodata":  # a CNAME to a name the upstream answers NODATA without SOA
+        r.answer.append(dns.rrset.from_text(qname, 300, "IN", "CNAME", "nodata-nosoa.bad.test."))
+    elif label == "referral-elsewhere":  # an NS RRset for a name not above the one asked
+        r.flags &= ~dns.flags.AA
+        r.authority.append(dns.rrset.from_text("elsewhere.example.", 300, "IN", "NS",
+                                               "ns.elsewhere.example."))
+        r.additional.append(dns.rrset.from_text("ns.elsewhere.example.", 300, "IN", "A",
+                                                "192.0.2.62"))
     elif label == "dup":  # the same record twice
         if qtype in (1, 255):
             r.use_edns(False)  # the records go at the end
