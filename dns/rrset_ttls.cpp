@@ -131,8 +131,10 @@ void rrset_ttls::apply(cached_answer& a, std::uint64_t now_s, bool refresh) {
                 }
                 continue;
             }
-            // Cached answers holding the RRset show the new copy from now on (show_held).
-            if (h.expires_s >= now_s) ++generation_;
+            // Cached answers holding the RRset show the new copy from now on (show_held): only
+            // one with the same data changes what they show, so other data (an upstream that
+            // rotates its RRsets sends them in another order each time) costs no hit a re-read.
+            if (h.expires_s >= now_s && g.digest == h.digest) ++generation_;
             found->second = {now_s + ttl, g.digest, trust, g.dname_target};
             continue;
         }

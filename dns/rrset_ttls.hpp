@@ -52,8 +52,8 @@ class rrset_ttls {
         std::uint32_t ttl = 0;
     };
     std::optional<held_dname> dname_above(const wire_name& qname, std::uint64_t now_s) const;
-    // Bumped whenever a held RRset is replaced before it expired: an answer cached before, whose
-    // held_generation is older, may show another TTL for it.
+    // Bumped whenever a held RRset is replaced before it expired by a copy with the same data:
+    // an answer cached before, whose held_generation is older, may show another TTL for it.
     std::uint64_t generation() const noexcept { return generation_; }
     void set_max_entries(std::size_t n) { max_ = n; }
     void clear() noexcept { held_.clear(); }
