@@ -157,12 +157,14 @@ std::vector<bool> unbound_keeps(std::span<const std::uint8_t> msg, const std::ve
     wire_name sname = q.qname_lower;
     std::size_t answers = 0;
     const wire_name* ns_owner = nullptr;
+    // Answer RRsets whose additional names count: the data of a name the chain reaches, as the
+    // answer unbound gets when it asks for that name itself (an NS RRset's glue at the end of a
+    // CNAME chain, as for the NS query of its owner).
+    std::vector<bool> names_count(rrs.size(), false);
     for (std::size_t i = 0; i < rrs.size(); ++i) {
         if (const auto f = first[i]; f != i) {
             keep[i] = keep[f];
-            const bool names_additional =
-                rrs[i].section == 1 ||
-                (rrs[i].section == 0 && names_equal_ci(owners[i].view(), q.qname_lower.view()));
+            const bool names_additional = rrs[i].section == 1 || names_count[f];
             if (keep[i] && names_additional && rrs[i].type != rr_type::rrsig) mark(i);
             continue;
         }
@@ -178,7 +180,10 @@ std::vector<bool> unbound_keeps(std::span<const std::uint8_t> msg, const std::ve
                     keep[i] = false;
                     continue;
                 }
-                if (!dname_over) mark(i);
+                if (!dname_over) {
+                    names_count[i] = true;
+                    mark(i);
+                }
                 ++answers;
                 continue;
             }
@@ -198,7 +203,8 @@ std::vector<bool> unbound_keeps(std::span<const std::uint8_t> msg, const std::ve
             } else if (q.qtype != rr_type::any && type != q.qtype) {
                 keep[i] = false;
                 continue;
-            } else if (names_equal_ci(owners[i].view(), q.qname_lower.view())) {
+            } else {
+                names_count[i] = true;
                 mark(i);
             }
             ++answers;

@@ -148,7 +148,10 @@ def front_door_questions():
                     ("x.DNAME", "CNAME"), ("z.dname", "CNAME"), ("z.dname", "ANY"),
                     # ANY through a DNAME or a CNAME, asked first: a CNAME is the answer to ANY,
                     # what upstream adds for its target goes (iter_scrub.c scrub_sanitize)
-                    ("w.dname", "ANY"), ("alias", "ANY"), ("c7", "ANY")):
+                    ("w.dname", "ANY"), ("alias", "ANY"), ("c7", "ANY"),
+                    # a chain to the apex, asked NS: the NS RRset's glue, as unbound keeps it in
+                    # the answer it gets for the apex's NS
+                    ("toapex", "NS"), ("toapex", "MX")):
         full = name if name.endswith(".") else f"{name}.{ex}"
         yield f"{full} {t}", query_wire(full, t)
     # answers whose additional section alone does not fit the client's size: no TC, the required

@@ -22,7 +22,7 @@ inline std::string example_zone() {
         // HTTPS/SVCB for ordinary names, a name with a dot inside a label.
         "*.wild IN A 198.51.100.7\n*.wild IN TXT \"wild\"\n"
         "dname IN DNAME www-zone.example.test.\nx.www-zone IN A 198.51.100.8\n"
-        "w.www-zone IN A 198.51.100.11\n"
+        "w.www-zone IN A 198.51.100.11\ntoapex IN CNAME example.test.\n"
         "zero 0 IN A 198.51.100.9\nzero-alias 0 IN CNAME www\n"
         "unknown IN TYPE65534 \\# 4 01020304\n"
         "svc IN HTTPS 1 . alpn=h2 ipv4hint=198.51.100.1\nsvc IN SVCB 1 www.example.test.\n"

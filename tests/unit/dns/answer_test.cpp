@@ -535,6 +535,24 @@ TEST(answer, any_keeps_only_what_the_query_name_owns_and_a_dname_above_it) {
               (std::vector<std::string>{"0 dn.example.com 39 5", "0 a.dn.example.com 5 1"}));
 }
 
+// A chain ending in the NS RRset of its target keeps that RRset's glue, as unbound keeps it in the
+// answer it gets asking for the target's NS itself; glue nothing names still goes.
+TEST(answer, glue_of_an_ns_rrset_at_the_end_of_a_chain_stays) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("toapex.example.com", rr_type::ns));
+    msg_builder m(7, flag::qr | flag::aa | flag::ra, 1, 2, 0, 2);
+    m.question("toapex.example.com", rr_type::ns);
+    m.rr("toapex.example.com", rr_type::cname, 300, msg_builder::name_rdata("example.com"));
+    m.rr("example.com", rr_type::ns, 300, msg_builder::name_rdata("ns.example.com"));
+    m.rr("ns.example.com", rr_type::a, 300, {192, 0, 2, 1});
+    m.rr("unasked.example.com", rr_type::a, 300, {192, 0, 2, 2});
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
+    EXPECT_EQ(records_of(a.wire), (std::vector<std::string>{"0 toapex.example.com 5 192",
+                                                            "0 example.com 2 ns.example.com",
+                                                            "2 ns.example.com 1 192"}));
+}
+
 // unbound's rrset-roundrobin (on by default): each RRset's records start at (ID + time(0)) mod
 // their count, in every section, its RRSIGs after them unmoved; names are compressed again for
 // the new order (an NS target a glue record's owner points to moves with it).
