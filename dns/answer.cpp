@@ -502,7 +502,10 @@ bool normalize(std::span<const std::uint8_t> msg, const query& q, const policy& 
     put16(&out.wire[0], 0);
     put16(&out.wire[8], kept[1]);
     put16(&out.wire[10], kept[2]);  // upstream's OPT is not kept
-    std::memcpy(&out.wire[header_size], q.qname_lower.bytes.data(), q.qname_lower.size);
+    // The question stays as upstream echoed it, in the spelling of the client that asked first
+    // (write_upstream_query), as the names compressed against it: unbound keeps its RRsets in
+    // the spelling the answer brought them in, and a copy in another is other data to it
+    // (rrset_ttls). Rendering writes each client's spelling over it.
     out.ttl_offsets.reserve(rrs.size());
     std::uint32_t lifetime = UINT32_MAX;
     bool has_soa = false;

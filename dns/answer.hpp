@@ -16,7 +16,7 @@
 namespace consolegate::dns {
 
 struct cached_answer {
-    std::vector<std::uint8_t> wire;  // ID 0, lowercased question, no OPT record
+    std::vector<std::uint8_t> wire;  // ID 0, the question as upstream echoed it, no OPT record
     std::vector<std::uint16_t> ttl_offsets;
     std::uint32_t lifetime = 0;  // seconds the answer stays fresh; 0 = do not cache
     // Where `wire` may be cut for a client that cannot take it whole, as unbound cuts (whole

@@ -247,7 +247,10 @@ std::size_t write_upstream_query(const query& q, std::uint16_t id, std::uint16_t
     w.u16(0);
     w.u16(0);
     w.u16(1);
-    w.bytes(q.qname_lower.view());
+    // The name as the client spelt it, as unbound asks it: the names of the answer compressed
+    // against it carry that spelling, and which copy of an RRset unbound keeps depends on it
+    // (rrset_ttls: data equal byte for byte).
+    w.bytes(q.qname.view());
     w.u16(q.qtype);
     w.u16(upstream_class(q));
     // DO=1 whatever the client asked, as unbound asks (iterator.c, EDNS_DO): one answer serves

@@ -91,9 +91,9 @@ inline std::uint16_t upstream_class(const query& q) noexcept {
     return q.qclass == class_any ? class_in : q.qclass;
 }
 
-// The query the forwarder sends upstream: our own ID, RD=1, AD=1, the client's CD, the lowercased
-// name, the class upstream_class, EDNS with our payload size and DO=1 (as unbound asks). Returns
-// the size written (0 on overflow).
+// The query the forwarder sends upstream: our own ID, RD=1, AD=1, the client's CD, the name as
+// the client spelt it, the class upstream_class, EDNS with our payload size and DO=1 (as unbound
+// asks). Returns the size written (0 on overflow).
 std::size_t write_upstream_query(const query& q, std::uint16_t id, std::uint16_t our_udp_size,
                                  std::span<std::uint8_t> out) noexcept;
 

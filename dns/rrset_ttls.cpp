@@ -29,6 +29,7 @@ struct group {
     std::uint16_t type = 0;
     wire_name owner;
     std::uint64_t digest = 0;
+    std::uint64_t digest_ci = 0;             // the same with the names in it lowercased
     std::vector<std::size_t> ttls;           // offsets of the TTLs of its records and their RRSIGs
     std::vector<std::uint8_t> dname_target;  // a DNAME's target, whole
 };
@@ -83,7 +84,7 @@ bool collect(const cached_answer& a, std::vector<group>& groups,
         const std::uint16_t cls = get16(&msg[rr.ttl_at - 2]);
         std::string key = key_of(owner.view(), type, cls, type == rr_type::soa && s == 1);
         if (groups.empty() || groups.back().section != s || groups.back().key != key) {
-            groups.push_back({std::move(key), s, type, owner, 0, {}, {}});
+            groups.push_back({std::move(key), s, type, owner, 0, 0, {}, {}});
         }
         auto& g = groups.back();
         if (type == dname_type && g.dname_target.empty()) {
@@ -99,6 +100,18 @@ bool collect(const cached_answer& a, std::vector<group>& groups,
         if (!write_rdata_whole(w, msg, type, rr.rdata, rr.rdlen)) return false;
         const std::string_view bytes(reinterpret_cast<const char*>(scratch.data()), w.size());
         g.digest = (g.digest ^ std::hash<std::string_view>{}(bytes)) * 1099511628211u;
+        // (Names in another case are other data to unbound, which keeps the spelling of the
+        // query that brought them; the same RRset to the cached answers showing it.)
+        if (const auto names = compressible(type); names.names > 0 && names.skip <= rr.rdlen) {
+            std::size_t pos = 2 + names.skip;  // past RDLENGTH and the fixed fields
+            for (int k = 0; k < names.names && pos < w.size(); ++k, ++pos) {
+                for (; pos < w.size() && scratch[pos] != 0; pos += 1u + scratch[pos]) {
+                    for (std::size_t c = pos + 1; c <= pos + scratch[pos] && c < w.size(); ++c)
+                        scratch[c] = ascii_lower(scratch[c]);
+                }
+            }
+        }
+        g.digest_ci = (g.digest_ci ^ std::hash<std::string_view>{}(bytes)) * 1099511628211u;
         g.ttls.push_back(rr.ttl_at);
     }
     return true;
@@ -134,12 +147,12 @@ void rrset_ttls::apply(cached_answer& a, std::uint64_t now_s, bool refresh) {
             // Cached answers holding the RRset show the new copy from now on (show_held): only
             // one with the same data changes what they show, so other data (an upstream that
             // rotates its RRsets sends them in another order each time) costs no hit a re-read.
-            if (h.expires_s >= now_s && g.digest == h.digest) ++generation_;
-            found->second = {now_s + ttl, g.digest, trust, g.dname_target};
+            if (h.expires_s >= now_s && g.digest_ci == h.digest_ci) ++generation_;
+            found->second = {now_s + ttl, g.digest, g.digest_ci, trust, g.dname_target};
             continue;
         }
         make_room(now_s);
-        held_.emplace(g.key, held{now_s + ttl, g.digest, trust, g.dname_target});
+        held_.emplace(g.key, held{now_s + ttl, g.digest, g.digest_ci, trust, g.dname_target});
     }
     if (a.lifetime != 0) {
         std::uint32_t shortest = UINT32_MAX;
@@ -153,7 +166,7 @@ void rrset_ttls::show_held(cached_answer& a, std::uint64_t stored_s) {
     if (max_ == 0 || !collect(a, groups, scratch_)) return;
     for (const auto& g : groups) {
         const auto found = held_.find(g.key);
-        if (found == held_.end() || found->second.digest != g.digest ||
+        if (found == held_.end() || found->second.digest_ci != g.digest_ci ||
             found->second.expires_s < stored_s) {
             continue;
         }

@@ -52,7 +52,8 @@ class rrset_ttls {
         std::uint32_t ttl = 0;
     };
     std::optional<held_dname> dname_above(const wire_name& qname, std::uint64_t now_s) const;
-    // Bumped whenever a held RRset is replaced before it expired by a copy with the same data:
+    // Bumped whenever a held RRset is replaced before it expired by a copy with the same data
+    // (names in another case count as the same here: a cached answer shows the new TTL):
     // an answer cached before, whose held_generation is older, may show another TTL for it.
     std::uint64_t generation() const noexcept { return generation_; }
     void set_max_entries(std::size_t n) { max_ = n; }
@@ -63,6 +64,7 @@ class rrset_ttls {
     struct held {
         std::uint64_t expires_s = 0;  // valid through this second (TTL 0 in it), as unbound
         std::uint64_t digest = 0;     // the records' data in order, names whole
+        std::uint64_t digest_ci = 0;  // the same, names lowercased
         int trust = 0;
         std::vector<std::uint8_t> dname_target;  // a DNAME's target name (dname_above)
     };

@@ -432,14 +432,20 @@ def main_ttls(a, b):
     # The CNAME unbound synthesises below a cached DNAME has TTL 0 (synth_dname_msg).
     compare("first", "y.dname.example.test.", "A")
     compare("below a DNAME", "y.dname.example.test.", "ANY")
+    # unbound asks upstream in the client's spelling and keeps an RRset as its answer spelt it:
+    # the zone's SOA (its names compressed against the question) in another spelling is other
+    # data (packed_rrset.c rrsetdata_equal, byte for byte), so it replaces the one held.
     at_fraction(0.3)
     compare("first", "example.test.", "NS")
     compare("first", "mx.example.test.", "ANY")
+    compare("in another spelling", "Nx-Case1.ExAmPlE.TeSt.", "A")
     at_fraction(0.35, 1)
     compare("asked for itself", "ns.example.test.", "A")
     compare("asked for itself", "mail.example.test.", "A")
     compare("cached before", "example.test.", "NS")
     compare("cached before", "mx.example.test.", "ANY")
+    compare("in another spelling", "nx-case2.example.test.", "A")
+    compare("in another spelling", "NX-CASE3.EXAMPLE.TEST.", "TXT")
     print(f"{count} questions, {len(diffs)} differences")
     for d in diffs:
         print(d)

@@ -163,5 +163,13 @@ TEST(query, upstream_query_carries_cd_and_asks_for_ad) {
     EXPECT_EQ(get16(&out[2]), flag::rd | flag::ad | flag::cd);
 }
 
+// Asked as the client spelt it, as unbound asks: the answer's names carry that spelling.
+TEST(query, upstream_query_keeps_the_clients_spelling) {
+    std::array<std::uint8_t, 512> out{};
+    const auto q = parse_ok(make_query("WwW.Example.COM", rr_type::a));
+    ASSERT_GT(write_upstream_query(q, 7, 1232, out), 0u);
+    EXPECT_EQ(to_text(std::span(out).subspan(header_size, q.qname.size)), "WwW.Example.COM");
+}
+
 }  // namespace
 }  // namespace consolegate::dns
