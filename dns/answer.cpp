@@ -551,9 +551,6 @@ bool normalize(std::span<const std::uint8_t> msg, const query& q, const policy& 
 }  // namespace
 
 namespace {
-// unbound 1.17's MAX_RESTART_COUNT (iterator.c): how many CNAME links it follows for a query.
-constexpr std::size_t max_query_restarts = 11;
-
 // True when `name` is `zone` or a name below it (both lowercased, uncompressed wire names).
 bool at_or_below(std::span<const std::uint8_t> name, std::span<const std::uint8_t> zone) {
     for (std::size_t off = 0; off < name.size() && name.size() - off >= zone.size();
@@ -627,6 +624,42 @@ chain_end classify_chain(const cached_answer& a, const query& q, wire_name& targ
     }
     target = name;
     return chain_end::unfinished;
+}
+
+bool chain_links(const cached_answer& a, const query& q, std::size_t links, cached_answer& out) {
+    const std::span<const std::uint8_t> msg(a.wire);
+    out = cached_answer{};
+    if (msg.size() < header_size || get16(&msg[4]) != 1) return false;
+    std::size_t off = header_size;
+    if (!read_name(msg, off, nullptr) || msg.size() - off < 4) return false;
+    off += 4;
+    const std::size_t question_end = off;
+    std::vector<rr_ref> rrs;
+    if (!read_records(msg, off, rrs)) return false;
+    std::vector<bool> keep(rrs.size(), false);
+    wire_name name = q.qname_lower;
+    std::size_t found = 0;
+    for (; found < links; ++found) {
+        std::size_t i = 0;
+        for (; i < rrs.size(); ++i) {
+            wire_name owner;
+            std::size_t o = rrs[i].owner;
+            if (rrs[i].section == 0 && rrs[i].type == rr_type::cname && !keep[i] &&
+                read_name(msg, o, &owner) && names_equal_ci(owner.view(), name.view())) {
+                break;
+            }
+        }
+        if (i == rrs.size()) break;
+        keep[i] = true;
+        std::size_t t = rrs[i].rdata;
+        if (!read_name(msg, t, &name)) return false;
+    }
+    if (found == 0 || !rewrite_kept(msg, question_end, rrs, keep, out.wire) ||
+        !index_records(out, question_end)) {
+        return false;
+    }
+    out.lifetime = a.lifetime;
+    return true;
 }
 
 bool join_chain(const cached_answer& head, const cached_answer& tail, cached_answer& out) {

@@ -106,6 +106,14 @@ std::size_t write_dname_synthesis(const query& q, const wire_name& dname_owner,
 enum class chain_end { complete, unfinished, too_long };
 chain_end classify_chain(const cached_answer& a, const query& q, wire_name& target);
 
+// The first `links` CNAME records of the chain from `q`'s name in `a`'s answer section, as an
+// answer of their own: what unbound holds of a chain it gave up on (too_long), having asked
+// for each link in turn until its query restarts ran out. False when there is none.
+bool chain_links(const cached_answer& a, const query& q, std::size_t links, cached_answer& out);
+
+// unbound 1.17's MAX_RESTART_COUNT (iterator.c): how many CNAME links it follows for a query.
+inline constexpr std::size_t max_query_restarts = 11;
+
 // The answer to `q` whose chain `head` left unfinished, completed by `tail`, the answer to its
 // last name: head's answer records, then all of tail's (rcode, authority and additional are
 // tail's), as unbound answers it (the CNAMEs it followed before the target's answer). The

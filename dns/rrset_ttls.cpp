@@ -135,10 +135,16 @@ void rrset_ttls::apply(cached_answer& a, std::uint64_t now_s, bool refresh) {
             // the new copy replaces a less trusted, an expired, or an equally trusted but
             // different one; otherwise the held one stays, and is what goes out when the data
             // is the same.
-            const bool replace = refresh || trust > h.trust || h.expires_s < now_s ||
-                                 (trust == h.trust && g.digest != h.digest);
+            // A CNAME or DNAME held is never asked for again: unbound follows a chain through
+            // the links it holds (services/cache/dns.c dns_cache_lookup), so one that comes back
+            // spelt otherwise is the held one still; anything else came anew, and another
+            // spelling is other data.
+            const bool link = g.type == rr_type::cname || g.type == dname_type;
+            const bool same = link ? g.digest_ci == h.digest_ci : g.digest == h.digest;
+            const bool replace =
+                refresh || trust > h.trust || h.expires_s < now_s || (trust == h.trust && !same);
             if (!replace) {
-                if (g.digest == h.digest) {
+                if (same) {
                     const auto left = static_cast<std::uint32_t>(h.expires_s - now_s);
                     for (const auto at : g.ttls) put32(&a.wire[at], left);
                 }

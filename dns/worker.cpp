@@ -530,10 +530,14 @@ void worker::on_upstream(const net::cares_answer& r, const std::shared_ptr<in_fl
         names_equal_ci(target.view(), ch->asked.qname_lower.view())) {
         end = chain_end::complete;
     }
-    if (end == chain_end::too_long ||
-        (end == chain_end::unfinished && (ch ? ch->depth : 0) >= max_chase)) {
+    if (end == chain_end::too_long) {
+        // unbound asked for each link until its restarts ran out, and holds those it got (the
+        // first of them, and one more for each restart): later answers share their TTLs.
+        cached_answer links;
+        if (chain_links(a, q, max_query_restarts + 1, links)) rrsets_.apply(links, now_ms() / 1000);
         return fail_all(f);
     }
+    if (end == chain_end::unfinished && (ch ? ch->depth : 0) >= max_chase) return fail_all(f);
     if (end == chain_end::unfinished) {
         text_buffer text;
         if (pol_.decide(to_text(target.view(), text)) == verdict::forward) {

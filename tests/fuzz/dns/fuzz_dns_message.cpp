@@ -157,6 +157,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             check(n > 0 &&
                   normalize_answer(std::span(out).first(n), asked, p, {0, 86400, 3600}, again));
         }
+        // The links of a chain given up on, held by the worker's RRset memory: they read back.
+        {
+            cached_answer links;
+            if (chain_links(a, q, 12, links)) {
+                for (const auto off : links.ttl_offsets) check(off + 4u <= links.wire.size());
+                rrset_ttls held(8);
+                held.apply(links, 100);
+            }
+        }
         // An unfinished chain joined with an answer (here the same one): it must read back.
         wire_name target;
         cached_answer joined;

@@ -553,6 +553,26 @@ TEST(answer, glue_of_an_ns_rrset_at_the_end_of_a_chain_stays) {
                                                             "2 ns.example.com 1 192"}));
 }
 
+// What unbound holds of a chain it gave up on: the links it asked for, from the query name on.
+TEST(answer, chain_links_are_the_first_links_from_the_query_name) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("l0.example.com", rr_type::a));
+    msg_builder m(7, flag::qr | flag::aa | flag::ra, 1, 4, 0, 0);
+    m.question("l0.example.com", rr_type::a);
+    m.rr("l0.example.com", rr_type::cname, 300, msg_builder::name_rdata("l1.example.com"));
+    m.rr("l1.example.com", rr_type::cname, 300, msg_builder::name_rdata("l2.example.com"));
+    m.rr("l2.example.com", rr_type::cname, 300, msg_builder::name_rdata("l3.example.com"));
+    m.rr("l3.example.com", rr_type::a, 300, {192, 0, 2, 1});
+    cached_answer a, links;
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
+    ASSERT_TRUE(chain_links(a, q, 2, links));
+    const auto records = records_of(links.wire);
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[0].substr(0, 17), "0 l0.example.com ");
+    EXPECT_EQ(records[1].substr(0, 17), "0 l1.example.com ");
+    EXPECT_EQ(links.ttl_offsets.size(), 2u);
+}
+
 // unbound's rrset-roundrobin (on by default): each RRset's records start at (ID + time(0)) mod
 // their count, in every section, its RRSIGs after them unmoved; names are compressed again for
 // the new order (an NS target a glue record's owner points to moves with it).
