@@ -55,11 +55,15 @@ std::string printable(std::string_view v) {
 }
 
 // A cell of the table; an event that stands for repeated requests says how many after its
-// decision ("allow x37").
+// decision ("allow x37"); a session attempt judged also as the flows of the sign-in that
+// opened its session names them after its own ("console-session+saml"): the rule that decided
+// may name only those.
 std::string table_cell(const event& e, std::size_t column) {
     auto cell = printable(e.*(columns[column].member));
     if (columns[column].member == &event::effect && e.count > 1)
         cell += " x" + std::to_string(e.count);
+    if (columns[column].member == &event::flow && !e.also_flows.empty())
+        cell += "+" + printable(e.also_flows);
     return cell;
 }
 
@@ -101,14 +105,14 @@ std::string format_events(const std::vector<event>& events, output_format f, boo
             for (std::size_t i = 0; header && i < columns.size(); ++i) {
                 out += (i ? "," : "") + lower(columns[i].title);
             }
-            if (header) out += ",rule,report_only,flagged,count,time_last\n";
+            if (header) out += ",rule,report_only,flagged,count,time_last,also_flows\n";
             for (auto& e : events) {
                 for (std::size_t i = 0; i < columns.size(); ++i) {
                     out += (i ? "," : "") + csv_cell(e.*(columns[i].member));
                 }
                 out += "," + csv_cell(e.rule) + (e.report_only ? ",true" : ",false") +
                        (e.flagged ? ",true," : ",false,") + std::to_string(e.count) + "," +
-                       csv_cell(e.time_last) + "\n";
+                       csv_cell(e.time_last) + "," + csv_cell(e.also_flows) + "\n";
             }
             break;
         }

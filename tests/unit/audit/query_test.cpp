@@ -94,9 +94,33 @@ TEST(query, a_count_of_repeats_is_shown_in_the_table_and_the_csv) {
     EXPECT_EQ(rows.find("deny x"), std::string::npos);
     EXPECT_EQ(t.find("ACCOUNT"), rows.find("111122223333"));  // still aligned
     auto csv = au::format_events({a, b}, au::output_format::csv);
-    EXPECT_NE(csv.find(",report_only,flagged,count,time_last\n"), std::string::npos) << csv;
-    EXPECT_NE(csv.find(",false,false,37,\"t9\"\n"), std::string::npos) << csv;
-    EXPECT_NE(csv.find(",false,false,1,\"\"\n"), std::string::npos) << csv;
+    EXPECT_NE(csv.find(",report_only,flagged,count,time_last,also_flows\n"), std::string::npos)
+        << csv;
+    EXPECT_NE(csv.find(",false,false,37,\"t9\",\"\"\n"), std::string::npos) << csv;
+    EXPECT_NE(csv.find(",false,false,1,\"\",\"\"\n"), std::string::npos) << csv;
+}
+
+// A console request allowed by `flows = ["saml"]` shows why in every format, not in JSON alone:
+// the flows of the sign-in that opened its session.
+TEST(query, the_flows_a_session_attempt_was_judged_also_as_are_shown_in_the_table_and_the_csv) {
+    auto a = ev("1", "t1", "allow", "222233334444", "bob");
+    a.flow = "console-session";
+    a.also_flows = "identity-center,custom-broker";
+    auto b = ev("2", "t2", "deny", "444455556666", "carol");
+    b.flow = "console-session";
+    auto t = au::format_events({a, b}, au::output_format::table);
+    auto rows = t.substr(t.find('\n') + 1);
+    auto second = rows.substr(rows.find('\n') + 1);
+    EXPECT_EQ(rows.find("console-session+identity-center,custom-broker "), t.find("FLOW")) << t;
+    EXPECT_EQ(second.find("console-session "), t.find("FLOW")) << t;
+    EXPECT_EQ(second.find("console-session+"), std::string::npos) << t;
+    EXPECT_EQ(t.find("ACCOUNT"), rows.find("222233334444"));  // still aligned
+    auto csv = au::format_events({a, b}, au::output_format::csv);
+    auto header = csv.substr(0, csv.find('\n'));
+    EXPECT_TRUE(header.ends_with(",also_flows")) << header;
+    EXPECT_NE(csv.find(",1,\"\",\"identity-center,custom-broker\"\n"), std::string::npos) << csv;
+    EXPECT_NE(csv.find("\"console-session\",\"444455556666\""), std::string::npos) << csv;
+    EXPECT_TRUE(csv.ends_with(",1,\"\",\"\"\n")) << csv;
 }
 
 TEST(query, json_lines_parse_back) {
