@@ -69,13 +69,15 @@ namespace {
 // federation endpoint): judged (and recorded) as identity-center, also as custom-broker, so `flows
 // = ["identity-center"]` lets the portal's sign-in through and a deny of that flow is not
 // sidestepped by taking the portal's sign-in token, or one minted from its keys, to the federation
-// endpoint.
+// endpoint. Pending cookies of two sign-ins (or of one whose path was read several ways) make
+// their flows alternatives (also_flows_either): a grant must hold for each.
 struct answering_flow {
     core::sign_in_flow flow;
     core::sign_in_flow_set also = 0;
+    bool either = false;
 };
 std::vector<answering_flow> answering_flows(std::span<const core::sign_in_attempt> asked,
-                                            core::sign_in_flow_set continued,
+                                            core::sign_in_flow_set continued, bool either,
                                             const session_identity& named) {
     std::vector<answering_flow> out;
     const bool sso = !core::permission_set_of(named.role_name).empty();
@@ -97,7 +99,8 @@ std::vector<answering_flow> answering_flows(std::span<const core::sign_in_attemp
         }
         return out;
     }
-    out.push_back({core::sign_in_flow::console_session, continued | also_of(continued)});
+    out.push_back({core::sign_in_flow::console_session, continued | also_of(continued),
+                   either && continued != 0});
     return out;
 }
 
@@ -129,12 +132,18 @@ enforcement_result enforce_response(const core::http_request_view& req,
     if (req.corp) a.corp = *req.corp;
     a.time = req.time;
     core::sign_in_flow_set continued = 0;
-    if (in.sessions) continued = in.sessions->lookup(request_cookies(req), req.time).sign_in_flows;
+    bool either = false;
+    if (in.sessions) {
+        auto binding = in.sessions->lookup(request_cookies(req), req.time);
+        continued = binding.sign_in_flows;
+        either = binding.sign_in_flows_either;
+    }
     std::vector<core::sign_in_attempt> each;
-    for (auto f : answering_flows(asked, continued, named)) {
+    for (auto f : answering_flows(asked, continued, either, named)) {
         each.push_back(a);
         each.back().flow = f.flow;
         each.back().also_flows = f.also;
+        each.back().also_flows_either = f.either;
     }
     enforcement_result r;
     r.attempts = evaluate_attempts(std::move(each), in);
@@ -154,6 +163,13 @@ core::sign_in_flow_set session_flows(const enforcement_result& answer) {
     for (const auto& j : answer.attempts)
         out |= core::flow_bit(j.attempt.flow) | j.attempt.also_flows;
     return out & ~core::flow_bit(core::sign_in_flow::console_session);
+}
+
+bool session_flows_either(const enforcement_result& answer) {
+    // Several attempts: the answer was judged as several sign-ins, one of which it was.
+    return answer.attempts.size() > 1 ||
+           std::any_of(answer.attempts.begin(), answer.attempts.end(),
+                       [](const judged_attempt& j) { return j.attempt.also_flows_either; });
 }
 
 namespace {

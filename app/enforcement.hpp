@@ -114,6 +114,9 @@ enforcement_result enforce_response(const core::http_request_view& req,
 // The flows that established the session AWS's answer names, for session_identity::flows: every
 // flow the answer was judged under (enforce_response's attempts), console-session left out.
 core::sign_in_flow_set session_flows(const enforcement_result& answer);
+// Whether those flows are alternatives (session_identity::flows_either): the answer was judged
+// as several sign-ins (one attempt each), or as a session whose pending cookies continued two.
+bool session_flows_either(const enforcement_result& answer);
 
 // The steps, in the order enforce() calls them; public for the unit tests.
 

@@ -56,7 +56,10 @@ void take_identity(sign_in_attempt& a, const session_identity& id) {
     a.binding = session_binding::bound;
     // The session's console requests are also judged as the sign-in that established it
     // (core/policy.hpp, "Flows"); cli-sign-in and ams-change keep their own flow.
-    if (a.flow == sign_in_flow::console_session) a.also_flows = id.flows;
+    if (a.flow == sign_in_flow::console_session) {
+        a.also_flows = id.flows;
+        a.also_flows_either = id.flows_either;
+    }
 }
 
 bool agrees(const sign_in_attempt& a, const session_identity& id) {
@@ -184,7 +187,7 @@ void check_session_binding(std::vector<sign_in_attempt>& attempts,
             }
             take_identity(a, id);
         }
-        judge_own_as_session(attempts, id.account, id.flows);
+        judge_own_as_session(attempts, id.account, id.flows, id.flows_either);
         if (!has_console_attempt && !new_session) {
             auto a = session_attempt(attempts, req, session_binding::bound);
             take_identity(a, id);
@@ -204,11 +207,12 @@ void check_session_binding(std::vector<sign_in_attempt>& attempts,
 
 void judge_own_as_session(std::vector<sign_in_attempt>& attempts,
                           const std::optional<core::account_id>& account,
-                          core::sign_in_flow_set flows) {
+                          core::sign_in_flow_set flows, bool either) {
     for (auto& a : attempts) {
         if ((a.flow == sign_in_flow::multi_session || a.flow == sign_in_flow::api_credentials) &&
             a.account && a.account == account) {
             a.also_flows |= flows;
+            a.also_flows_either = a.also_flows_either || (either && flows != 0);
         }
     }
 }

@@ -60,10 +60,11 @@ void check_session_binding(std::vector<core::sign_in_attempt>& attempts,
 // The session's own attempts beside its console requests judged also as `flows`, the sign-in
 // that opened it: the multi-session console host of its `account` (one of another account is
 // conflicting), and the console's own API calls signed with a key of that account. A host or
-// key of another account is its own flow alone.
+// key of another account is its own flow alone. `either`: the flows are alternatives
+// (session_identity::flows_either).
 void judge_own_as_session(std::vector<core::sign_in_attempt>& attempts,
                           const std::optional<core::account_id>& account,
-                          core::sign_in_flow_set flows);
+                          core::sign_in_flow_set flows, bool either = false);
 
 // The audit event's identity_source: "" (pre-auth), "bound", "cookie" or "unknown".
 std::string_view identity_source(const core::sign_in_attempt& a);

@@ -1,6 +1,7 @@
 #include "session_learning.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <string>
 
@@ -193,6 +194,9 @@ std::size_t session_learner::learn(const core::http_request_view& req,
         if (asks_for_session(asked)) {
             binding.continues_sign_in = true;
             binding.sign_in_flows |= sign_in_flows(asked);
+            // A sign-in path read as several flows is one of them (enforce_response judges
+            // its answer once per flow): alternatives.
+            if (std::popcount(binding.sign_in_flows) > 1) binding.sign_in_flows_either = true;
         }
     }
     auto path = req.target.substr(0, req.target.find('?'));

@@ -93,6 +93,7 @@ std::string session_entry_text(const session_table::saved_entry& e) {
             if (id.flows & core::flow_bit(flow)) flows.emplace_back(json::string(to_string(flow)));
         }
         o["flows"] = std::move(flows);
+        if (id.flows_either) o["flows_either"] = true;
     }
     return json::serialize(o);
 }
@@ -130,6 +131,10 @@ session_table::saved_entry parse_session_entry(std::string_view line) {
                 f.is_string() ? core::sign_in_flow_from_string(f.get_string()) : std::nullopt;
             if (!flow) throw std::invalid_argument("flows names an unknown flow");
             id.flows |= core::flow_bit(*flow);
+        }
+        if (auto* either = member(o, "flows_either")) {
+            if (!either->is_bool()) throw std::invalid_argument("flows_either is not a boolean");
+            id.flows_either = either->get_bool();
         }
     }
     return e;

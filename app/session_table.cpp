@@ -64,6 +64,10 @@ session_table::lookup_result session_table::lookup(std::span<const cookie_pair> 
         const auto& id = it->second.identity;
         if (id.pending() || id.sign_in_at != time_point{}) r.continues_sign_in = true;
         if (id.pending()) {
+            // Two sign-ins' cookies: which one AWS's next answer belongs to is not known.
+            if (id.flows != 0 && r.sign_in_flows != 0 && id.flows != r.sign_in_flows)
+                r.sign_in_flows_either = true;
+            if (id.flows != 0 && id.flows_either) r.sign_in_flows_either = true;
             r.sign_in_flows |= id.flows;
             continue;
         }
@@ -100,6 +104,7 @@ std::size_t session_table::learn(std::span<const cookie_pair> set_cookies,
         id.learned_by = binding_source::pending_sign_in;
         id.named_at = now;
         id.flows = request_binding.sign_in_flows;
+        id.flows_either = request_binding.sign_in_flows_either;
     } else if (request_binding.state == binding_state::bound) {
         id = request_binding.identity;  // keeps named_at: the lineage expires with its sign-in
         id.learned_by = binding_source::lineage;

@@ -72,6 +72,10 @@ struct session_identity {
     // On a pending entry, the flows of the sign-in it continues. 0: not known (judged as
     // console-session alone).
     core::sign_in_flow_set flows = 0;
+    // `flows` are alternatives: the sign-in was one of them, which one is not known (its answer
+    // was judged as several sign-ins, or a pending entry continued two sign-ins):
+    // core::sign_in_attempt::also_flows_either.
+    bool flows_either = false;
     // When AWS named this identity (the sign-in or switch-role answer); kept by lineage, so an
     // entry expires `lifetime` after the sign-in it descends from however often cookies refresh.
     std::chrono::system_clock::time_point named_at;
@@ -127,8 +131,11 @@ class session_table {
         // The request presents a pending cookie, or a cookie a sign-in was started with: what
         // the answer to it sets belongs to that sign-in's session, not to `identity`.
         bool continues_sign_in = false;
-        // The flows of the sign-ins the request's pending cookies continue (their `flows`).
+        // The flows of the sign-ins the request's pending cookies continue (their `flows`), and
+        // whether they are alternatives: pending cookies of different flows (two sign-ins in
+        // one browser), or one whose flows already were.
         core::sign_in_flow_set sign_in_flows = 0;
+        bool sign_in_flows_either = false;
     };
     // The binding of a request that presents `cookies` (from its Cookie headers), at `now`.
     lookup_result lookup(std::span<const cookie_pair> cookies, time_point now) const;

@@ -136,6 +136,7 @@ std::optional<proxy::verdict> sign_in_hook::observe(const core::http_request_vie
         // A refused identity is never learned: the client does not get its cookies either.
         if (!r.verdict.allows()) return std::move(r.verdict);
         reading.named->flows = session_flows(r);
+        reading.named->flows_either = session_flows_either(r);
     }
     session_learner(*sessions_, snap->inspect_options).learn(req, reading);
     return std::nullopt;

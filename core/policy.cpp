@@ -227,7 +227,15 @@ bool compiled_policy::matches_rest(const rule& r, const sign_in_attempt& a) cons
     // The attempt's own flow, or one it is also judged as (a bound session's console requests under
     // the flows of the sign-in that established the session): any of them selects it, for every
     // effect, so a flow's allow reaches its session and so does a flow's deny.
-    if (r.flows != 0 && (r.flows & (flow_bit(a.flow) | a.also_flows)) == 0) return false;
+    // Alternatives (also_flows_either: the session's sign-in was one of them, which one unknown)
+    // reach a granting rule only when it names every one, a deny when it names any: presenting
+    // the pending cookies of a second sign-in never widens what the first may reach.
+    if (r.flows != 0 && (r.flows & flow_bit(a.flow)) == 0) {
+        const auto named = r.flows & a.also_flows;
+        if (named == 0) return false;
+        if (a.also_flows_either && r.effect != rule_effect::deny && named != a.also_flows)
+            return false;
+    }
     if (!r.networks.empty()) {
         bool any = false;
         for (const auto& n : r.networks) {

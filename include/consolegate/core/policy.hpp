@@ -43,6 +43,11 @@
 //     `console-session` still selects every session's console requests. An unbound session, or
 //     one whose sign-in the gateway did not see named, is its own flow alone. cli-sign-in and
 //     ams-change keep their own flow: they are actions of a session, gated by their names.
+//     When the session's sign-in is one of also_flows but which one is unknown
+//     (attempt.also_flows_either: a step naming the session presented the pending cookies of
+//     two sign-ins, or its sign-in path was read several ways), an allow or
+//     allow-with-elevation reaches it through them only when its flows name every one, a deny
+//     when they name any (fail closed both ways).
 //     Rules are ranked by
 //     effect, never by file order: an enforcing deny wins; otherwise a matching
 //     allow-with-elevation decides (elevation_active / elevation_missing / elevation_expired /

@@ -101,6 +101,11 @@ struct sign_in_attempt {
     // itself custom-broker on the identity-center attempt of a federation login AWS answers with
     // an AWSReservedSSO_ role (app/enforcement.cpp). Empty: the attempt's own flow alone.
     sign_in_flow_set also_flows = 0;
+    // also_flows are alternatives, not all at once: the session's sign-in was one of them, which
+    // one the gateway cannot tell (a step naming the session presented the pending cookies of two
+    // sign-ins, or its sign-in path was read several ways). A granting rule reaches the attempt
+    // through them only when its `flows` name every one; a deny, when they name any.
+    bool also_flows_either = false;
     // The IAM Identity Center user name TEAM elevations are matched on when `user` is empty (the
     // portal's federation requests name none): set by the enforcement pipeline
     // (app/enforcement.cpp) from what AWS said about the request's portal token, else from the

@@ -14,6 +14,7 @@
 #include "consolegate/core/time.hpp"
 #include "enforcement.hpp"
 #include "session_learning.hpp"
+#include "session_store.hpp"
 #include "session_table.hpp"
 
 namespace consolegate::app {
@@ -661,6 +662,7 @@ struct flows_world {
             auto r = enforce_response(req, *reading.named, in);
             if (!r.verdict.allows()) return false;
             reading.named->flows = session_flows(r);
+            reading.named->flows_either = session_flows_either(r);
         }
         session_learner(table).learn(req, reading);
         return true;
@@ -759,6 +761,76 @@ TEST(session_flows, a_session_named_on_a_later_step_keeps_its_sign_ins_flows) {
     flows_world fresh({flow_rule("broker-only", E::allow, allowed, {sign_in_flow::custom_broker})});
     EXPECT_FALSE(fresh.answer(fresh.request(flows_world::console_host, "/oauth?code=c0de"),
                               {"aws-userInfo=" + user_info(allowed, "Admin", "alice"), creds_one}));
+}
+
+// A step naming the session that presents the pending cookies of two sign-ins (a broker login
+// and an Identity Center one, started in one browser) belongs to one of them, and which one is not
+// known: a grant must hold for each (it took the union, so a rule for either flow let the other
+// sign-in's session through), a deny for either reaches it, and the session keeps that.
+TEST(session_flows, a_session_named_after_two_sign_ins_is_granted_only_what_each_may_reach) {
+    using E = core::rule_effect;
+    const std::vector<core::rule_config> idc_only{
+        flow_rule("idc-only", E::allow, allowed, {sign_in_flow::identity_center})};
+    const std::string broker = "aws-signin-state=BROKERBROKERBROKERBROKER";
+    const std::string portal = "aws-signin-csrf=PORTALPORTALPORTALPORTAL";
+    const std::string both = broker + "; " + portal;
+    const std::string named = "aws-userInfo=" + user_info(allowed, "Admin", "alice");
+    auto start_two = [&](flows_world& w) {
+        ASSERT_TRUE(w.answer(
+            w.request("signin.aws.amazon.com", "/federation?Action=login&SigninToken=opaque"),
+            {broker}));
+        ASSERT_TRUE(
+            w.answer(w.request("portal.sso.us-east-1.amazonaws.com",
+                               "/federation/console?account_id=111111111111&role_name=Admin"),
+                     {portal}));
+        ASSERT_EQ(w.table.pending_count(), 2u);
+    };
+    auto callback = [&](const std::string& cookies) {
+        return flows_world::request(flows_world::console_host, "/oauth?code=c0de", cookies);
+    };
+    {
+        flows_world w(idc_only);
+        start_two(w);
+        EXPECT_FALSE(w.answer(callback(both), {named, creds_one}));
+        // Each sign-in alone is what it is: the portal's is let through, the broker's is not.
+        EXPECT_TRUE(w.answer(callback(portal), {named, creds_one}));
+        EXPECT_FALSE(w.answer(callback(broker), {named, creds_two}));
+    }
+    {
+        // A step between that names nobody carries the two sign-ins on to what it sets: the
+        // cookie it sets is not the portal's sign-in alone.
+        flows_world w(idc_only);
+        start_two(w);
+        const std::string next = "aws-signin-next=NEXTNEXTNEXTNEXTNEXTNEXT";
+        ASSERT_TRUE(w.answer(callback(both), {next}));
+        EXPECT_FALSE(w.answer(callback(next), {named, creds_one}));
+    }
+    {
+        // Allowed for both flows, the session is let through, and its console requests are
+        // judged so: a rule for one of the two flows does not reach them, a deny of either does.
+        flows_world w({flow_rule("idc-and-broker", E::allow, allowed,
+                                 {sign_in_flow::identity_center, sign_in_flow::custom_broker})});
+        start_two(w);
+        ASSERT_TRUE(w.answer(callback(both), {named, creds_one}));
+        EXPECT_EQ(w.console(creds_one).outcome.effect, effect::allow);
+        w.reload(idc_only);
+        auto r = w.console(creds_one);
+        EXPECT_EQ(r.outcome.effect, effect::deny);
+        EXPECT_EQ(r.attempts[0].decision.why, reason::default_deny);
+        w.reload({flow_rule("console", E::allow, allowed, {sign_in_flow::console_session}),
+                  flow_rule("no-broker", E::deny, allowed, {sign_in_flow::custom_broker})});
+        r = w.console(creds_one);
+        EXPECT_EQ(r.outcome.effect, effect::deny);
+        EXPECT_EQ(r.attempts[0].decision.rule, "no-broker");
+        // The session file and a fleet's store keep it (session_entry_text).
+        session_table::saved_entry e;
+        e.identity.flows = core::flow_bit(sign_in_flow::identity_center) |
+                           core::flow_bit(sign_in_flow::custom_broker);
+        e.identity.flows_either = true;
+        EXPECT_TRUE(parse_session_entry(session_entry_text(e)).identity.flows_either);
+        e.identity.flows_either = false;
+        EXPECT_FALSE(parse_session_entry(session_entry_text(e)).identity.flows_either);
+    }
 }
 
 }  // namespace

@@ -1394,6 +1394,72 @@ TEST(compiled_policy, flows_selectors_match_the_flows_an_attempt_is_also_judged_
     }
 }
 
+// also_flows that are alternatives (also_flows_either: the session's sign-in was one of them,
+// which one unknown) reach a granting rule only when it names every one, a deny when it names any.
+TEST(compiled_policy, alternative_flows_reach_a_grant_only_when_it_names_every_one) {
+    using E = cc::rule_effect;
+    using F = cc::sign_in_flow;
+    cc::policy_config c;
+    auto saml_only = rule("saml-only", E::allow);
+    saml_only.accounts = {aid("111122223333")};
+    saml_only.flows = {F::saml};
+    auto saml_or_root = rule("saml-or-root", E::allow);
+    saml_or_root.accounts = {aid("444455556666")};
+    saml_or_root.flows = {F::saml, F::root};
+    auto gated = rule("saml-gated", E::allow_with_elevation);
+    gated.accounts = {aid("222233334444")};
+    gated.flows = {F::saml};
+    auto no_root = rule("no-root", E::deny);
+    no_root.accounts = {aid("333344445555")};
+    no_root.flows = {F::root};
+    auto console = rule("console", E::allow);
+    console.accounts = {aid("333344445555")};
+    console.flows = {F::console_session};
+    c.rules = {saml_only, saml_or_root, gated, no_root, console};
+    cc::compiled_policy p(c);
+    cc::elevation_set none;
+    auto now = at("2026-11-23T09:00:00Z");
+    const auto saml = cc::flow_bit(F::saml), root = cc::flow_bit(F::root);
+    auto judge = [&](const char* account, cc::sign_in_flow_set also, bool either) {
+        cc::sign_in_attempt a;
+        a.flow = F::console_session;
+        a.phase = cc::auth_phase::post_auth;
+        a.account = aid(account);
+        a.role_name = "Admin";
+        a.user = "alice";
+        a.binding = cc::session_binding::bound;
+        a.also_flows = also;
+        a.also_flows_either = either;
+        return cc::evaluate(a, p, cc::elevation_view::of(none), now);
+    };
+    struct row {
+        const char* account;
+        cc::sign_in_flow_set also;
+        bool either;
+        cc::reason why;
+        const char* rule;
+    };
+    for (const auto& r : {
+             // Both at once (one sign-in read as both): the allow of one reaches.
+             row{"111122223333", saml | root, false, cc::reason::rule_allow, "saml-only"},
+             // One of them: the root sign-in's session is not a SAML one.
+             row{"111122223333", saml | root, true, cc::reason::default_deny, ""},
+             row{"111122223333", saml, true, cc::reason::rule_allow, "saml-only"},
+             // A grant naming both reaches either way.
+             row{"444455556666", saml | root, true, cc::reason::rule_allow, "saml-or-root"},
+             // An elevation gate is a grant too: not reached, so no elevation is asked.
+             row{"222233334444", saml | root, true, cc::reason::default_deny, ""},
+             row{"222233334444", saml | root, false, cc::reason::elevation_missing, "saml-gated"},
+             // A deny of one of them reaches, beside the console-session allow.
+             row{"333344445555", saml | root, true, cc::reason::rule_deny, "no-root"},
+             row{"333344445555", saml, true, cc::reason::rule_allow, "console"},
+         }) {
+        auto d = judge(r.account, r.also, r.either);
+        EXPECT_EQ(d.why, r.why) << r.account << " " << r.also << " " << r.either;
+        EXPECT_EQ(d.rule, r.rule) << r.account << " " << r.also << " " << r.either;
+    }
+}
+
 // A rule's client_networks match clients of the family each network is written in: "::/0" is
 // every IPv6 client and no IPv4 one (IPv4 clients are held IPv4-mapped, inside its bits), and
 // "0.0.0.0/0" no IPv6 client.
