@@ -1031,6 +1031,49 @@ TEST(identity_center_instances, without_any_instance_selector_portals_follow_the
     EXPECT_EQ(d.why, cc::reason::no_account);
 }
 
+// policy.unknown_account_pre_auth decides every step before authentication that names no
+// account, whatever its flow: root's, a broker's Action=login (an opaque SigninToken), `aws
+// login`'s token exchange, an access portal's start page when no rule lists instances. "allow"
+// passes them to be judged on AWS's answer, which names the account; "deny" stops them before
+// any credential reaches AWS, the broker's and the CLI's too (fail closed: their account is no
+// better known than root's). A rule naming accounts never matches them; refusing root alone is
+// a deny on flows = ["root"], which leaves the other flows to the account rules.
+TEST(compiled_policy, unknown_account_pre_auth_decides_every_pre_auth_step_naming_no_account) {
+    using F = cc::sign_in_flow;
+    auto broker = rule("broker-sandbox", cc::rule_effect::allow);
+    broker.accounts = {aid("444455556666")};
+    broker.flows = {F::custom_broker, F::cli_sign_in, F::root};
+    auto no_root = rule("no-root", cc::rule_effect::deny);
+    no_root.flows = {F::root};
+    auto now = at("2026-12-05T10:00:00Z");
+    auto judge = [&](const cc::compiled_policy& p, F flow) {
+        cc::sign_in_attempt a;
+        a.flow = flow;
+        a.phase = cc::auth_phase::pre_auth;
+        a.host = "signin.aws.amazon.com";
+        return cc::evaluate(a, p, cc::elevation_view::unavailable(), now);
+    };
+    for (auto flow : {F::root, F::custom_broker, F::cli_sign_in, F::identity_center_portal}) {
+        cc::policy_config c;
+        c.rules = {broker};
+        cc::compiled_policy allow_mode(c);
+        auto d = judge(allow_mode, flow);
+        EXPECT_EQ(d.why, cc::reason::unknown_account) << cc::to_string(flow);
+        EXPECT_EQ(d.verdict, cc::effect::allow) << cc::to_string(flow);
+        c.allow_unknown_account_pre_auth = false;
+        cc::compiled_policy deny_mode(c);
+        d = judge(deny_mode, flow);
+        EXPECT_EQ(d.why, cc::reason::no_account) << cc::to_string(flow);
+        EXPECT_EQ(d.rule, "") << cc::to_string(flow);
+        c.allow_unknown_account_pre_auth = true;
+        c.rules = {broker, no_root};
+        cc::compiled_policy root_denied(c);
+        d = judge(root_denied, flow);
+        EXPECT_EQ(d.why, flow == F::root ? cc::reason::rule_deny : cc::reason::unknown_account)
+            << cc::to_string(flow);
+    }
+}
+
 // Issue 20: what AWS said about the session decides before any rule; an unbound session is
 // refused or (migration) judged on as usual; a repeated aws-userInfo key is its own reason.
 TEST(compiled_policy, session_binding_decides_before_the_rules) {
