@@ -132,6 +132,7 @@ void identity_hub::apply(const core::config& cfg) {
     map_.set_limit(static_cast<std::size_t>(id.address_map_max));
     max_ttl_ms_.store(id.address_map_max_ttl.count(), std::memory_order_relaxed);
     trusted_.store(std::make_shared<const std::vector<core::cidr>>(id.trusted_header_from));
+    realms_.store(std::make_shared<const std::vector<std::string>>(id.realms));
     if (id.address_map_file.empty()) {
         if (watch_) map_.replace_file({}, {});  // the file is no longer configured
         watch_.reset();
@@ -170,7 +171,11 @@ std::string identity_hub::poll_groups(bool& ok) {
 proxy::shared_identity identity_hub::add_groups(proxy::shared_identity who) const {
     if (!who) return who;
     auto table = groups_.load();
-    who = identity::with_groups(std::move(who), table.get());
+    if (table) {
+        auto realms = realms_.load();
+        who = identity::with_groups(std::move(who), table.get(),
+                                    realms ? *realms : std::vector<std::string>{});
+    }
     auto ldap = ldap_.load();
     if (!ldap) return who;
     // The directory's groups as last looked up (never waited for: a user not looked up yet has

@@ -88,6 +88,8 @@ class identity_hub : public std::enable_shared_from_this<identity_hub> {
     const std::string header_;
     identity::address_map map_;
     std::atomic<std::shared_ptr<const std::vector<core::cidr>>> trusted_;
+    // identity.realms, for the groups file: a site user's groups under every spelling.
+    std::atomic<std::shared_ptr<const std::vector<std::string>>> realms_;
     std::atomic<std::int64_t> max_ttl_ms_;
     std::optional<identity::address_map_watch> watch_;  // control thread only
     std::optional<identity::file_watch> groups_watch_;  // control thread only

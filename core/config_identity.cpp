@@ -252,16 +252,8 @@ void loader::read_identity(const toml::table& t) {
     }
     check_kerberos(t);
     check_ldap(t);
-    if (const auto* n = t.get("realms"); n && !id.realms.empty()) {
-        const bool used = idc_user_drops_realm(id.idc_user) ||
-                          (l.enabled() && (l.user_filter.find("{name}") != std::string::npos ||
-                                           l.group_filter.find("{name}") != std::string::npos));
-        if (!used)
-            error(*n,
-                  "identity.realms is set but nothing uses {name} (identity.idc_user, "
-                  "identity.ldap_user_filter, identity.ldap_group_filter): it would do "
-                  "nothing");
-    }
+    // Whether anything uses the realms is checked with the rules (cross_check).
+    if (const auto* n = t.get("realms"); n && !id.realms.empty()) realms_at = location(n->source());
     if (id.address_map_max_ttl.count() < 1000)
         error(t.source(), "identity.address_map_max_ttl: must be at least 1s");
     const auto& h = id.trusted_header;

@@ -9,6 +9,7 @@
 #include "config_reader.hpp"
 #include "consolegate/core/glob.hpp"
 #include "consolegate/core/host_pattern.hpp"
+#include "consolegate/core/idc_user.hpp"
 #include "consolegate/core/org_tree.hpp"
 
 namespace consolegate::core {
@@ -182,6 +183,24 @@ void loader::cross_check() {
         auto it = defined.find(name);
         return it != defined.end() ? it->second : main_file_loc;
     };
+    // identity.realms says which users are the site's: {name} in idc_user and the LDAP filters
+    // takes only theirs, and the groups file and corp_users selectors know each of them under
+    // every spelling (core::any_site_spelling).
+    cfg.policy.site_realms = cfg.identity.realms;
+    if (realms_at) {
+        const auto& id = cfg.identity;
+        const auto& l = id.ldap;
+        const bool used = idc_user_drops_realm(id.idc_user) || !id.groups_file.empty() ||
+                          (l.enabled() && (l.user_filter.find("{name}") != std::string::npos ||
+                                           l.group_filter.find("{name}") != std::string::npos)) ||
+                          std::any_of(cfg.policy.rules.begin(), cfg.policy.rules.end(),
+                                      [](const rule_config& r) { return !r.corp_users.empty(); });
+        if (!used)
+            error(*realms_at,
+                  "identity.realms is set but nothing uses it ({name} in identity.idc_user, "
+                  "identity.ldap_user_filter or identity.ldap_group_filter; "
+                  "identity.groups_file; a rule's corp_users): it would do nothing");
+    }
     if (cfg.proxy.enabled && (cfg.ca.cert.empty() || cfg.ca.key.empty())) {
         auto at = defined.count("ca") ? table_or_main("ca") : table_or_main("proxy");
         error(at,

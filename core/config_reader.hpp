@@ -68,6 +68,7 @@ class loader {
         source_location where;
     };
     std::vector<org_selector_use> org_selectors;
+    std::optional<source_location> realms_at;  // identity.realms, when set and not empty
 
   private:
     void process_document(std::string_view text, const std::filesystem::path& file);

@@ -4,6 +4,8 @@
 #include <map>
 #include <unordered_map>
 
+#include "consolegate/core/idc_user.hpp"
+
 namespace consolegate::core {
 namespace {
 
@@ -56,6 +58,7 @@ compiled_policy::compiled_policy(const policy_config& config)
       ams_elevation_(config.ams_elevation),
       ams_change_type_ids_(config.ams_change_type_ids),
       ams_reserved_role_prefixes_(config.ams_reserved_role_prefixes),
+      site_realms_(config.site_realms),
       org_(org_tree::from_config(config)) {
     for (const auto& [alias, account] : config.aliases)
         aliases_.emplace_back(lowered(alias), account);
@@ -295,7 +298,8 @@ bool compiled_policy::matches_rest(const rule& r, const sign_in_attempt& a) cons
         if (!a.corp.known()) return false;
         bool any = false;
         for (const auto& g : r.corp_users) {
-            if (g.matches(a.corp.user)) {
+            if (any_site_spelling(a.corp.user, site_realms_,
+                                  [&](std::string_view s) { return g.matches(s); })) {
                 any = true;
                 break;
             }

@@ -1,9 +1,11 @@
 #include "consolegate/identity/groups.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <fstream>
 
+#include "consolegate/core/idc_user.hpp"
 #include "consolegate/identity/user_name.hpp"
 
 namespace consolegate::identity {
@@ -82,12 +84,25 @@ parsed_groups read_groups(const std::filesystem::path& file) {
 }
 
 std::shared_ptr<const core::corp_identity> with_groups(
-    std::shared_ptr<const core::corp_identity> who, const group_table* table) {
+    std::shared_ptr<const core::corp_identity> who, const group_table* table,
+    const std::vector<std::string>& realms) {
     if (!who || !table) return who;
-    const auto* groups = table->find(who->user);
-    if (!groups) return who;
+    std::vector<const std::vector<std::string>*> found;
+    core::any_site_spelling(who->user, realms, [&](std::string_view spelling) {
+        const auto* groups = table->find(spelling);
+        if (groups && std::find(found.begin(), found.end(), groups) == found.end())
+            found.push_back(groups);
+        return false;  // every spelling
+    });
+    if (found.empty()) return who;
     auto out = std::make_shared<core::corp_identity>(*who);
-    out->groups = *groups;
+    out->groups.clear();
+    for (const auto* groups : found) {
+        for (const auto& g : *groups) {
+            if (std::find(out->groups.begin(), out->groups.end(), g) == out->groups.end())
+                out->groups.push_back(g);
+        }
+    }
     return out;
 }
 

@@ -18,6 +18,7 @@
 //
 // Pure; thread-safe.
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +46,35 @@ std::pair<std::string_view, std::string_view> split_user(std::string_view user) 
 // bare name may be a site user's (identity.realms; {name} in idc_user and the LDAP filters).
 std::optional<std::string_view> site_name_of(std::string_view user,
                                              const std::vector<std::string>& realms) noexcept;
+
+// Calls `f` on each spelling of `user` until it returns true; whether one did. A user of the site's
+// own realms (site_name_of) is one person however an identity source spells them: as
+// established, then the bare name, name@R and R\name for every R of `realms` (Kerberos writes
+// alice@CORP.EXAMPLE, a trusted header or an address map may write CORP\alice or alice). Another
+// realm's user, or any user while `realms` is empty, has only the spelling established. For
+// corp_users selectors and the groups file: a deny written on one spelling reaches the person
+// identified under another. Allocation-free.
+template <class F>
+bool any_site_spelling(std::string_view user, const std::vector<std::string>& realms, F&& f) {
+    if (f(user)) return true;
+    auto name = site_name_of(user, realms);
+    if (!name || name->empty() || realms.empty()) return false;
+    if (*name != user && f(*name)) return true;
+    std::array<char, 1024> buf;
+    for (const auto& r : realms) {
+        const auto n = name->size(), len = n + 1 + r.size();
+        if (len > buf.size()) continue;
+        name->copy(buf.data(), n);
+        buf[n] = '@';
+        r.copy(buf.data() + n + 1, r.size());
+        if (f(std::string_view(buf.data(), len))) return true;
+        r.copy(buf.data(), r.size());
+        buf[r.size()] = '\\';
+        name->copy(buf.data() + r.size() + 1, n);
+        if (f(std::string_view(buf.data(), len))) return true;
+    }
+    return false;
+}
 
 // Whether `tmpl` drops the user's realm: it uses {name} and not {realm}, so identity.realms must
 // say which realms are the site's.

@@ -90,7 +90,9 @@
 // Selector case rules: see glob.hpp (roles case-sensitive in granting rules, case-insensitive in
 // deny rules; users case-insensitive). corp_users and corp_groups are ASCII case-insensitive
 // whatever the effect: Kerberos realms are upper case by convention, directory group names are
-// not reliably cased, and the same person must not slip past a deny by spelling.
+// not reliably cased, and the same person must not slip past a deny by spelling. Nor by the
+// form of the name: a user of the site's own realms (identity.realms) matches corp_users under
+// each of its spellings (alice, alice@CORP.EXAMPLE, CORP\alice: core::any_site_spelling).
 //
 // Thread-safety: compiled_policy is immutable; share it as std::shared_ptr<const compiled_policy>
 // and call evaluate() from any thread.
@@ -190,6 +192,7 @@ class compiled_policy {
     std::vector<std::string> ams_change_type_ids_;
     std::vector<std::string> ams_reserved_role_prefixes_;
     std::vector<std::pair<std::string, account_id>> aliases_;  // sorted, lowercased
+    std::vector<std::string> site_realms_;                     // policy_config::site_realms
     org_tree org_;
     std::vector<rule> rules_;
     std::vector<rule_list> lists_;  // interned candidate lists

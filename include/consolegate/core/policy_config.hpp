@@ -110,6 +110,9 @@ struct policy_config {
     // corp_groups selectors do not match it), or it is denied with corp_user_unknown before any
     // rule is looked at.
     bool deny_unknown_corp_user = false;
+    // identity.realms (copied by the loader): the site's own realms and domains, whose users
+    // corp_users selectors match under every spelling (core::any_site_spelling).
+    std::vector<std::string> site_realms;
     // At the IAM Identity Center portal's /federation/console no user is named. true: pass
     // pre-auth when anyone is elevated for the account and permission set (the console cookie
     // is then judged strictly per user); false: deny as elevation-user-unknown.

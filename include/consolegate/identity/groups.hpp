@@ -45,8 +45,13 @@ parsed_groups parse_groups(std::string_view json);
 parsed_groups read_groups(const std::filesystem::path& file);
 
 // `who` with the groups `table` lists for its user (who->groups replaced); `who` itself when
-// the table is null, lists nobody of that name, or `who` is null.
+// the table is null, lists nobody of that name, or `who` is null. A user of the site's own
+// `realms` (identity.realms) gets the groups of every spelling the table lists them under
+// (core::any_site_spelling: alice, alice@CORP.EXAMPLE, CORP\alice), merged: which identity
+// source named the person (Kerberos on the proxy listener, the address map on the SNI one) must
+// not decide whether a deny on their group reaches them.
 std::shared_ptr<const core::corp_identity> with_groups(
-    std::shared_ptr<const core::corp_identity> who, const group_table* table);
+    std::shared_ptr<const core::corp_identity> who, const group_table* table,
+    const std::vector<std::string>& realms = {});
 
 }  // namespace consolegate::identity

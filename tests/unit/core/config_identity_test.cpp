@@ -259,7 +259,16 @@ TEST(config_identity, idc_user_template) {
     EXPECT_FALSE(realmless.cfg);
     EXPECT_TRUE(has(realmless, 10, "identity.idc_user uses {name}")) << all(realmless);
     auto unused = load(minimal + "[identity]\nidc_user = \"{user}\"\nrealms = [\"CORP\"]\n");
-    EXPECT_TRUE(has(unused, 0, "identity.realms is set but nothing uses {name}")) << all(unused);
+    EXPECT_TRUE(has(unused, 0, "identity.realms is set but nothing uses it")) << all(unused);
+    // The groups file and corp_users selectors know a site user under every spelling: a use.
+    for (const std::string uses :
+         {"[identity]\ngroups_file = \"groups.json\"\nrealms = [\"CORP\"]\n",
+          "[identity]\nrealms = [\"CORP\"]\n[[policy.rule]]\nname = \"no-alice\"\n"
+          "effect = \"deny\"\ncorp_users = [\"alice@CORP\"]\n"}) {
+        auto r = load(minimal + uses);
+        ASSERT_TRUE(r.cfg) << uses << ": " << all(r);
+        EXPECT_EQ(r.cfg->policy.site_realms, std::vector<std::string>{"CORP"});
+    }
     for (const char* keeps : {"{user}", "{name}@{realm}"}) {
         auto r = load(minimal + "[identity]\nidc_user = \"" + keeps + "\"\n");
         EXPECT_TRUE(r.cfg) << keeps << ": " << all(r);

@@ -1031,6 +1031,45 @@ TEST(identity_center_instances, without_any_instance_selector_portals_follow_the
     EXPECT_EQ(d.why, cc::reason::no_account);
 }
 
+// A user of the site's own realms (identity.realms) is one person under every spelling: a
+// corp_users deny written as Kerberos spells them reaches them identified by the address map
+// (CORP\alice, alice) on the SNI listener, and an allow written so grants them there too (a
+// corp_users glob cannot hold '\', so CORP\alice was out of any rule's reach but by wildcards).
+// Another realm's alice is not the site's; without realms every spelling stands alone.
+TEST(compiled_policy, corp_users_match_a_site_user_under_every_spelling) {
+    auto no_alice = rule("no-alice", cc::rule_effect::deny);
+    no_alice.corp_users = {"alice@CORP.EXAMPLE"};
+    auto bob = rule("bob-sandbox", cc::rule_effect::allow);
+    bob.accounts = {aid("111122223333")};
+    bob.corp_users = {"bob"};
+    auto now = at("2026-12-05T10:00:00Z");
+    auto judge = [&](const cc::compiled_policy& p, const char* user) {
+        cc::sign_in_attempt a;
+        a.flow = cc::sign_in_flow::iam_user;
+        a.phase = cc::auth_phase::pre_auth;
+        a.account = aid("111122223333");
+        a.corp.user = user;
+        a.corp.source = cc::corp_source::address_map;
+        return cc::evaluate(a, p, cc::elevation_view::unavailable(), now);
+    };
+    cc::policy_config c;
+    c.rules = {no_alice, bob};
+    c.site_realms = {"CORP.EXAMPLE", "CORP"};
+    cc::compiled_policy site(c);
+    for (const char* alice : {"alice@CORP.EXAMPLE", "CORP\\alice", "alice", "corp\\ALICE"})
+        EXPECT_EQ(judge(site, alice).rule, "no-alice") << alice;
+    for (const char* b : {"bob@CORP.EXAMPLE", "CORP\\bob", "bob"})
+        EXPECT_EQ(judge(site, b).why, cc::reason::rule_allow) << b;
+    for (const char* other : {"alice@PARTNER.EXAMPLE", "PARTNER\\alice", "bob@PARTNER.EXAMPLE"})
+        EXPECT_EQ(judge(site, other).why, cc::reason::default_deny) << other;
+    c.site_realms.clear();
+    cc::compiled_policy plain(c);
+    EXPECT_EQ(judge(plain, "alice@CORP.EXAMPLE").rule, "no-alice");
+    EXPECT_EQ(judge(plain, "CORP\\alice").why, cc::reason::default_deny);
+    EXPECT_EQ(judge(plain, "bob").why, cc::reason::rule_allow);
+    EXPECT_EQ(judge(plain, "CORP\\bob").why, cc::reason::default_deny);
+}
+
 // policy.unknown_account_pre_auth decides every step before authentication that names no
 // account, whatever its flow: root's, a broker's Action=login (an opaque SigninToken), `aws
 // login`'s token exchange, an access portal's start page when no rule lists instances. "allow"
