@@ -13,6 +13,7 @@
 #include "consolegate/audit/event.hpp"
 #include "consolegate/core/host_pattern.hpp"
 #include "consolegate/core/time.hpp"
+#include "consolegate/identity/groups.hpp"
 #include "consolegate/inspect/http_file.hpp"
 #include "consolegate/team/snapshot_feed.hpp"
 #include "enforcement.hpp"
@@ -40,7 +41,8 @@ constexpr const char* usage =
     "127.0.0.1).\n"
     "--corp-user is the person on the corporate network (corp_users selectors; without it\n"
     "the corporate user is unknown, see policy.unknown_corp_user); --corp-group gives that\n"
-    "person's groups, comma-separated (corp_groups selectors; needs --corp-user).\n"
+    "person's groups, comma-separated (corp_groups selectors; needs --corp-user); without it\n"
+    "the person has the groups identity.groups_file gives them (LDAP is not asked).\n"
     "explain has no session table: a console session is judged on its aws-userInfo cookie as\n"
     "sent (identity_source \"cookie\"), as the gateway does with policy.unbound_sessions =\n"
     "\"cookie\"; the gateway judges a session it saw AWS sign in on what AWS said, and its\n"
@@ -235,6 +237,20 @@ int cmd_explain(int argc, char** argv) {
     }
     auto cfg = std::make_shared<const core::config>(std::move(*loaded.cfg));
     auto snap = make_policy_snapshot(cfg);
+    // Without --corp-group the person's groups are the gateway's: identity.groups_file's, under
+    // every spelling of a site user (identity_hub::add_groups), so a corp_groups rule decides
+    // here as it does there. The directory (LDAP) is not asked: give its groups with --corp-group.
+    if (!corp.user.empty() && !a.value("corp-group") && !cfg->identity.groups_file.empty()) {
+        auto parsed = identity::read_groups(cfg->identity.groups_file);
+        if (!parsed.table) {
+            std::fprintf(stderr, "consolegate explain: identity.groups_file %s: %s\n",
+                         cfg->identity.groups_file.c_str(), parsed.problem.c_str());
+            return 2;
+        }
+        auto who = identity::with_groups(std::make_shared<const core::corp_identity>(corp),
+                                         parsed.table.get(), cfg->identity.realms);
+        corp.groups = who->groups;
+    }
 
     // The simulator reads the TEAM snapshot as it is now, without its staleness limit, so
     // `--now` can replay any moment; the output says which feed it used.

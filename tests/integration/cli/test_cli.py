@@ -335,6 +335,38 @@ corp_groups = ["eng-*"]
         refused = self.explain("deny")
         self.assertEqual((refused["effect"], refused["reason"]), ("deny", "corp-user-unknown"))
 
+    def test_without_corp_group_the_person_has_the_groups_file_s_groups_as_at_the_gateway(self):
+        # The gateway gives an identified person the groups identity.groups_file lists (under
+        # every spelling of a site user); explain without --corp-group gave none, so a
+        # contractors deny decided there and not here.
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "groups.json"), "w") as f:
+                json.dump({"alice@CORP.EXAMPLE": ["contractors"], "carol": ["eng-web"]}, f)
+            path = os.path.join(d, "gw.toml")
+            with open(path, "w") as f:
+                f.write(self.CONFIG.replace("[policy]", '[identity]\ngroups_file = "groups.json"\n'
+                                            'realms = ["CORP.EXAMPLE", "CORP"]\n[policy]') % "no-match")
+            def explain(*args):
+                r = cg("explain", "--config", path, *args, "-", input=self.REQUEST)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                return json.loads(r.stdout)
+            for alice in ("alice@CORP.EXAMPLE", "CORP\\alice", "alice"):
+                got = explain("--corp-user", alice)
+                self.assertEqual((got["effect"], got["rule"]), ("deny", "contractors-no-prod"), alice)
+                self.assertEqual(got["attempts"][0]["corp_groups"], ["contractors"], alice)
+            got = explain("--corp-user", "CORP\\carol")
+            self.assertEqual((got["effect"], got["rule"]), ("allow", "engineers"))
+            got = explain("--corp-user", "alice@PARTNER.EXAMPLE")  # not the site's alice
+            self.assertEqual((got["effect"], got["reason"]), ("deny", "default-deny"))
+            # --corp-group says the groups outright, as before.
+            got = explain("--corp-user", "alice@CORP.EXAMPLE", "--corp-group", "eng-web")
+            self.assertEqual((got["effect"], got["rule"]), ("allow", "engineers"))
+            with open(os.path.join(d, "groups.json"), "w") as f:
+                f.write("{not json")
+            r = cg("explain", "--config", path, "--corp-user", "alice", "-", input=self.REQUEST)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("identity.groups_file", r.stderr)
+
     def test_a_group_without_a_user_is_a_usage_error(self):
         r = cg("explain", "--config", POLICY, "--corp-group", "eng", "-", input=self.REQUEST)
         self.assertEqual(r.returncode, 2)
