@@ -100,6 +100,11 @@ int cmd_check_config(int argc, char** argv) {
                      r.diagnostics.size() == 1 ? "" : "s");
         return 2;
     }
+    for (const auto& n : r.notes) {
+        auto d = n;
+        d.message = "note: " + d.message;
+        std::printf("%s\n", core::format_diagnostic(d).c_str());
+    }
     note_unsteered(argv[1], *r.cfg);
     std::printf("%s: ok\n", argv[1]);
     return 0;

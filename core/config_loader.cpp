@@ -304,6 +304,72 @@ void loader::cross_check() {
             }
         }
     }
+    // Selectors the other sections, as they stand, leave unable to match: notes, not errors
+    // (load_result::notes).
+    {
+        const auto& id = cfg.identity;
+        // Who the person is: Kerberos, the trusted header, the address map (its file, or pushes
+        // over the admin API, which need the operator token).
+        const bool person_known = !id.kerberos_keytab.empty() || !id.trusted_header.empty() ||
+                                  !id.address_map_file.empty() ||
+                                  (cfg.admin.enabled && !cfg.admin.operator_token_file.empty());
+        const bool groups_known = !id.groups_file.empty() || id.ldap.enabled();
+        std::map<account_id, std::string_view> path_of;
+        for (const auto& a : cfg.policy.accounts) path_of.emplace(a.id, a.path);
+        for (const auto& u : rule_key_uses) {
+            if (u.rule >= cfg.policy.rules.size()) continue;
+            const auto& r = cfg.policy.rules[u.rule];
+            if (u.key == "accounts") {
+                // Org and OU selectors that name no export account are reported above.
+                if (cfg.policy.org_id.empty() || !(r.partitions & partition_bit(partition::aws)))
+                    continue;
+                const std::string where = !r.ou_paths.empty() ? "ou_paths" : "org_ids";
+                auto it = path_of.find(*u.account);
+                if (it == path_of.end()) {
+                    notes.push_back({u.where.file, u.where.line, u.where.column,
+                                     u.item + ": " + u.account->str() +
+                                         " is not in the org export, and the rule's " + where +
+                                         " select only accounts the export places in them (every "
+                                         "selector of a rule must match), so it would never match; "
+                                         "write it in a rule without " +
+                                         where + ", or export the organization again"});
+                    continue;
+                }
+                const auto path = it->second;
+                bool inside = true;
+                if (!r.org_ids.empty()) {
+                    auto org = path.substr(0, path.find('/'));
+                    inside = std::find(r.org_ids.begin(), r.org_ids.end(), org) != r.org_ids.end();
+                }
+                if (inside && !r.ou_paths.empty()) {
+                    inside =
+                        std::any_of(r.ou_paths.begin(), r.ou_paths.end(),
+                                    [&](const std::string& s) { return org_path_like(s, path); });
+                }
+                if (!inside)
+                    notes.push_back({u.where.file, u.where.line, u.where.column,
+                                     u.item + ": the org export places " + u.account->str() +
+                                         " at " + std::string(path) + ", outside the rule's " +
+                                         where +
+                                         " (every selector of a rule must match), so it would "
+                                         "never match; write it in a rule without " +
+                                         where + " (a rule selects accounts AND OUs, not OR)"});
+            } else if (!person_known) {
+                notes.push_back(
+                    {u.where.file, u.where.line, u.where.column,
+                     u.item + ": no identity source is configured (identity.kerberos_keytab, "
+                              "identity.trusted_header, identity.address_map_file, or "
+                              "address-map pushes with admin.operator_token_file), so no "
+                              "attempt has a corporate user and the rule would never match"});
+            } else if (u.key == "corp_groups" && !groups_known) {
+                notes.push_back({u.where.file, u.where.line, u.where.column,
+                                 u.item +
+                                     ": no groups source is configured (identity.groups_file, "
+                                     "identity.ldap_uri), so nobody has groups and the rule would "
+                                     "never match"});
+            }
+        }
+    }
     // An enabled partition's sign-in must be inspected, or it would be spliced around the policy.
     if (cfg.proxy.enabled) {
         std::vector<host_pattern> inspected;
@@ -431,6 +497,7 @@ load_result finish(config_detail::loader& l) {
     load_result r;
     if (l.diags.empty()) r.cfg = std::move(l.cfg);
     r.diagnostics = std::move(l.diags);
+    r.notes = std::move(l.notes);
     return r;
 }
 

@@ -316,6 +316,7 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
     bool match_all = false;
     s.get("match_all", match_all);
 
+    std::vector<rule_key_use> uses;  // checked in cross_check
     if (const toml::node* n = s.take("accounts")) {
         if (const auto* arr = n->as_array()) {
             for (std::size_t i = 0; i < arr->size() && i < 1'000'000; ++i) {
@@ -326,6 +327,7 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
                     error(e, account_message(e, item));
                 } else if (auto a = account_id::parse(v->get())) {
                     r.accounts.push_back(*a);
+                    uses.push_back({item, "accounts", 0, *a, location(e.source())});
                 } else {
                     error(e, item + ": \"" + v->get().substr(0, 32) +
                                  "\" is not an account ID (exactly 12 digits, leading zeros kept)");
@@ -376,6 +378,11 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
     });
     s.get_globs("corp_users", r.corp_users);
     s.get_globs("corp_groups", r.corp_groups);
+    for (std::string_view key : {"corp_users", "corp_groups"}) {
+        if (const toml::node* n = t.get(key); n && n->is_array() && !n->as_array()->empty())
+            uses.push_back({pre + "." + std::string(key), std::string(key), 0, std::nullopt,
+                            location(n->source())});
+    }
     s.each_string("identity_center_instances",
                   [&](const toml::node& e, std::string_view v, const std::string& item) {
                       if (!is_instance_label(v))
@@ -449,6 +456,12 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
                               "every sign-in");
     if (any_selector && match_all)
         error(*t.get("match_all"), pre + ": match_all = true cannot be combined with selectors");
+    const bool org_part = !r.org_ids.empty() || !r.ou_paths.empty();
+    for (auto& u : uses) {
+        if (u.key == "accounts" && !org_part) continue;  // an account alone always can match
+        u.rule = cfg.policy.rules.size();
+        rule_key_uses.push_back(std::move(u));
+    }
     cfg.policy.rules.push_back(std::move(r));
 }
 

@@ -28,6 +28,7 @@ struct listener_use {
 class loader {
   public:
     std::vector<diagnostic> diags;
+    std::vector<diagnostic> notes;  // load_result::notes
     config cfg;
 
     void error(const toml::source_region& r, std::string message);
@@ -69,6 +70,17 @@ class loader {
     };
     std::vector<org_selector_use> org_selectors;
     std::optional<source_location> realms_at;  // identity.realms, when set and not empty
+    // Selectors of a [[policy.rule]] that other sections decide whether can ever match, checked
+    // in cross_check: an account beside org_ids / ou_paths (the org export must place it inside
+    // them), corp_users and corp_groups (an identity source, a groups source).
+    struct rule_key_use {
+        std::string item;      // "policy.rule \"x\".accounts[1]", "policy.rule \"x\".corp_groups"
+        std::string key;       // "accounts", "corp_users", "corp_groups"
+        std::size_t rule = 0;  // index into cfg.policy.rules
+        std::optional<account_id> account;  // accounts: the element's
+        source_location where;
+    };
+    std::vector<rule_key_use> rule_key_uses;
 
   private:
     void process_document(std::string_view text, const std::filesystem::path& file);

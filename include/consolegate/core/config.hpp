@@ -379,6 +379,12 @@ struct diagnostic {
 struct load_result {
     std::optional<config> cfg;  // set exactly when diagnostics is empty
     std::vector<diagnostic> diagnostics;
+    // Valid but most likely not what was meant, for check-config to print beside "ok": a rule
+    // selector that, as the other sections stand now (the org export, the identity sources), can
+    // never match, so the rule does nothing (and a deny written so lets everything through).
+    // Not errors: a policy may be written ahead of the export or the identity source it needs,
+    // and explain simulates the person (--corp-user, --corp-group) whatever identifies them.
+    std::vector<diagnostic> notes;
 };
 
 // Reads and validates a configuration file and everything it names. Never throws on bad input.

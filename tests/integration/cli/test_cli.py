@@ -195,6 +195,28 @@ class CheckConfigTest(unittest.TestCase):
             r = cg("check-config", os.path.join(SOURCE_DIR, "config", name))
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn(": ok", r.stdout)
+            self.assertNotIn("note:", r.stdout)  # nothing in them that can never match
+
+    def test_a_selector_that_can_never_match_is_a_note_at_its_place(self):
+        # Valid (exit 0), but said: accounts AND OUs, not OR, so the production account beside
+        # the sandbox OU never matches, and this deny would let its sign-ins through.
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "org.json"), "w") as f:
+                json.dump({"organization_id": "o-corpus0001", "accounts": [
+                    {"id": "111122223333", "path": "o-corpus0001/r-c0rp/ou-c0rp-sandbox1/"},
+                    {"id": "444455556666", "path": "o-corpus0001/r-c0rp/ou-c0rp-prod0001/"}]}, f)
+            path = os.path.join(d, "gw.toml")
+            with open(path, "w") as f:
+                f.write('[dns]\nenabled = false\n[proxy]\nenabled = false\n[policy]\n'
+                        'org_export = "org.json"\n[[policy.rule]]\nname = "no-contractors"\n'
+                        'effect = "deny"\naccounts = ["444455556666"]\n'
+                        'ou_paths = ["o-corpus0001/r-c0rp/ou-c0rp-sandbox1/*"]\n')
+            r = cg("check-config", path)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(path + ":10:13: note: policy.rule \"no-contractors\".accounts[0]: the org "
+                          "export places 444455556666 at o-corpus0001/r-c0rp/ou-c0rp-prod0001/, "
+                          "outside the rule's ou_paths", r.stdout)
+            self.assertTrue(r.stdout.rstrip().endswith(path + ": ok"), r.stdout)
 
 
 class LogsTest(unittest.TestCase):

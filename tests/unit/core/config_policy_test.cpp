@@ -611,6 +611,81 @@ org_ids = ["o-a1b2c3d4e5"]
     EXPECT_TRUE(has(none, 0, "policy.org_export is not set")) << all(none);
 }
 
+// A rule's selectors all must match (accounts AND OUs, not OR): an account the org export places
+// outside the rule's org_ids / ou_paths, or leaves out, can never match, nor can corp_users
+// without an identity source or corp_groups without a groups source. Valid (a policy may be
+// written ahead of the export, and explain simulates the person whatever identifies them), so
+// notes for check-config at the selector, not errors.
+TEST(config_policy, selectors_the_other_sections_leave_unable_to_match_are_noted) {
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "org.json", R"({"organization_id": "o-a1b2c3d4e5", "accounts": [
+        {"id": "111122223333", "path": "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"},
+        {"id": "444455556666", "path": "o-a1b2c3d4e5/r-ab12/ou-ab12-22222222/ou-ab12-33333333/"}]})");
+    const std::string rules = R"(
+[[policy.rule]]
+name = "sandbox-admins"
+effect = "deny"
+accounts = ["111122223333", "444455556666", "777788889999"]
+ou_paths = ["o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"]
+[[policy.rule]]
+name = "nested"
+effect = "deny"
+accounts = ["444455556666"]
+org_ids = ["o-a1b2c3d4e5"]
+ou_paths = ["o-a1b2c3d4e5/r-ab12/ou-ab12-22222222/*"]
+[[policy.rule]]
+name = "accounts-alone"
+effect = "deny"
+accounts = ["777788889999"]
+[[policy.rule]]
+name = "contractors"
+effect = "deny"
+corp_users = ["*@CORP.EXAMPLE"]
+corp_groups = ["contractors"]
+)";
+    const std::string head = minimal + "[policy]\norg_export = \"org.json\"\n";
+    cgtest::write(dir / "main.toml", head + rules);
+    auto r = load_config(dir / "main.toml");
+    ASSERT_TRUE(r.cfg) << all(r);
+    auto noted = [&](int line, int column, std::string_view text) {
+        for (auto& n : r.notes) {
+            if (n.line == line && n.column == column && n.message.find(text) != std::string::npos)
+                return true;
+        }
+        return false;
+    };
+    std::string shown;
+    for (auto& n : r.notes) shown += format_diagnostic(n) + "\n";
+    // Lines: minimal's 9, [policy] and org_export, then the rules.
+    EXPECT_TRUE(noted(15, 29,
+                      "the org export places 444455556666 at "
+                      "o-a1b2c3d4e5/r-ab12/ou-ab12-22222222/ou-ab12-33333333/, outside "
+                      "the rule's ou_paths"))
+        << shown;
+    EXPECT_TRUE(noted(15, 45, "777788889999 is not in the org export")) << shown;
+    EXPECT_TRUE(noted(30, 14, "policy.rule \"contractors\".corp_users: no identity source"))
+        << shown;
+    EXPECT_TRUE(noted(31, 15, "policy.rule \"contractors\".corp_groups: no identity source"))
+        << shown;
+    EXPECT_EQ(r.notes.size(), 4u) << shown;
+
+    // With an identity source, corp_users can match; corp_groups still needs groups.
+    cgtest::write(dir / "main.toml", head + rules + "[identity]\naddress_map_file = \"map.txt\"\n");
+    r = load_config(dir / "main.toml");
+    ASSERT_TRUE(r.cfg) << all(r);
+    shown.clear();
+    for (auto& n : r.notes) shown += format_diagnostic(n) + "\n";
+    EXPECT_TRUE(noted(31, 15, "corp_groups: no groups source")) << shown;
+    EXPECT_FALSE(noted(30, 14, "")) << shown;
+    EXPECT_EQ(r.notes.size(), 3u) << shown;
+    cgtest::write(dir / "main.toml", head + rules +
+                                         "[identity]\naddress_map_file = \"map.txt\"\n"
+                                         "groups_file = \"groups.json\"\n");
+    r = load_config(dir / "main.toml");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.notes.size(), 2u);
+}
+
 TEST(config_policy, role_and_user_globs_that_cannot_name_anything_are_refused) {
     auto r = load(minimal + R"(
 [[policy.rule]]
