@@ -576,6 +576,20 @@ void loader::read_aliases(const toml::table& t, const std::string& prefix) {
             continue;
         }
         cfg.policy.aliases[alias] = *a;
+        // AWS gives an account one alias (iam:CreateAccountAlias replaces the old one, which
+        // anyone may then take): a second alias of one account is one the map should have
+        // dropped, and the account it now names is judged as this one before authentication.
+        if (auto [at, first] = alias_of_account_.emplace(*a, alias);
+            !first && at->second != alias) {
+            const auto& other = alias_where_.at(at->second).second;
+            notes.push_back({here.file, here.line, here.column,
+                             item + ": " + a->str() + " already has the alias \"" + at->second +
+                                 "\" (at " + other.file + ":" + std::to_string(other.line) + ":" +
+                                 std::to_string(other.column) +
+                                 "), and an AWS account has one alias: the other is stale, and "
+                                 "an alias its account gave up may now name an account of "
+                                 "anyone's; keep the current one"});
+        }
     }
 }
 

@@ -119,6 +119,7 @@ class loader {
     std::map<std::string, source_location> rule_names_;
     std::vector<rule_config> imported_rules_;  // from endpoint policies, appended last
     std::map<std::string, std::pair<account_id, source_location>> alias_where_;
+    std::map<account_id, std::string> alias_of_account_;  // the first alias read for it
 };
 
 // A strict reader over one table: every key read is registered, and finish() reports the rest

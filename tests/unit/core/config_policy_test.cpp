@@ -162,6 +162,34 @@ ACME-PROD = "222222222222"
     ASSERT_TRUE(lr.cfg) << all(lr);
     EXPECT_EQ(lr.cfg->policy.aliases.size(), 2u);
     EXPECT_EQ(lr.cfg->policy.aliases.at("acme-prod").str(), "222222222222");
+    EXPECT_TRUE(lr.notes.empty());  // one alias twice, for one account: the same alias
+}
+
+// An AWS account has one alias: a second one for the same account is stale (given up, and
+// maybe taken by another account since), noted at the second read with the first's place.
+TEST(config_policy, a_second_alias_of_one_account_is_noted) {
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "aliases.toml", "acme-prod-old = \"222222222222\"\n");
+    cgtest::write(dir / "main.toml", minimal + R"(
+[policy]
+alias_files = ["aliases.toml"]
+[policy.aliases]
+acme-prod = "222222222222"
+acme-dev = "444444444444"
+)");
+    auto lr = load_config(dir / "main.toml");
+    ASSERT_TRUE(lr.cfg) << all(lr);
+    ASSERT_EQ(lr.notes.size(), 1u);
+    const auto& n = lr.notes[0];
+    // [policy.aliases] is read before alias_files.
+    EXPECT_EQ(n.file, (dir / "aliases.toml").string());
+    EXPECT_EQ(n.line, 1);
+    EXPECT_NE(n.message.find("aliases.toml.acme-prod-old: 222222222222 already has the alias "
+                             "\"acme-prod\" (at " +
+                             (dir / "main.toml").string() + ":13:1)"),
+              std::string::npos)
+        << n.message;
+    EXPECT_NE(n.message.find("an AWS account has one alias"), std::string::npos) << n.message;
 }
 
 TEST(config_policy, missing_files_name_path_and_errno) {
