@@ -44,6 +44,7 @@ address_map_max = 3
 trusted_header = "%s"
 trusted_header_from = ["127.0.0.2/32"]
 groups_file = "groups.json"
+realms = ["CORP.EXAMPLE", "CORP"]
 """ % HEADER
 
 
@@ -323,6 +324,30 @@ class IdentityTest(unittest.TestCase):
                                          "%s: %s" % (HEADER, user))
             self.assertEqual(code, 200, body)
         self.assertIn("consolegate_identity_group_users 2", self.gw.metrics())
+
+    def test_a_site_user_is_one_person_under_every_spelling(self):
+        # The NAC writes CORP\carol or a bare name where Kerberos says carol@CORP.EXAMPLE: the
+        # groups file's contractors entry and alice's corp_users allow reach every spelling of a
+        # site user on the SNI listener; a partner realm's alice is not the site's.
+        sandbox = "https://%s.signin.aws.amazon.com/console" % SANDBOX
+        try:
+            for user, want, rule in (("CORP\\alice", 200, "alice-foreign"),
+                                     ("alice", 200, "alice-foreign"),
+                                     ("alice@PARTNER.EXAMPLE", 403, "")):
+                code, body = self.api("POST", "/api/address-map",
+                                      {"address": "127.0.0.1", "user": user, "ttl_seconds": 600})
+                self.assertEqual(code, 200, body)
+                code, body, ev = self.foreign()
+                self.assertEqual((code, ev["rule"], ev["corp_user"]), (want, rule, user), body)
+            for carol in ("CORP\\carol", "carol"):
+                code, body = self.api("POST", "/api/address-map",
+                                      {"address": "127.0.0.1", "user": carol, "ttl_seconds": 600})
+                self.assertEqual(code, 200, body)
+                code, _, body = self.gw.curl(sandbox, "-H", "Accept: application/json")
+                self.assertEqual(code, 403, carol + ": " + body)
+                self.assertEqual(json.loads(body)["rule"], "no-contractors-in-sandbox", carol)
+        finally:
+            self.api("DELETE", "/api/address-map/127.0.0.1")
 
     def test_metrics_count_identities(self):
         text = self.gw.metrics()
