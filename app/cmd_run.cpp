@@ -21,6 +21,10 @@ int run_gateway(const run_options& o) {
     }
     auto cfg = std::make_shared<const core::config>(std::move(*loaded.cfg));
     log::set_level(static_cast<log::level>(cfg->general.level));
+    // Valid, but a selector that cannot match as the rest stands (check-config's notes).
+    for (const auto& n : loaded.notes)
+        log::write(log::level::warn, "app", "configuration note",
+                   {{"note", core::format_diagnostic(n)}});
     try {
         gateway g(cfg, o);
         return g.run();

@@ -469,6 +469,9 @@ bool gateway::impl::apply_reload(std::string& message) {
                     {"first", core::format_diagnostic(loaded.diagnostics.front())}});
         return false;
     }
+    for (const auto& n : loaded.notes)
+        log::write(log::level::warn, "app", "configuration note",
+                   {{"note", core::format_diagnostic(n)}});
     auto next = std::make_shared<const core::config>(std::move(*loaded.cfg));
     if (auto what = fixed_setting_changed(*config.load(), *next); !what.empty()) {
         ++reloads.refused;
