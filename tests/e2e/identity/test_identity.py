@@ -12,7 +12,8 @@ import unittest
 import urllib.error
 import urllib.request
 
-from harness import FOREIGN, OPERATOR_TOKEN, REVIEWER_TOKEN, SANDBOX, Gateway, wait_until
+from harness import (FOREIGN, OPERATOR_TOKEN, ORG, OU_SANDBOX, REVIEWER_TOKEN, ROOT, SANDBOX, Gateway,
+                     wait_until)
 
 ALICE = "alice@CORP.EXAMPLE"
 HEADER = "X-Authenticated-User"
@@ -35,7 +36,15 @@ name = "no-contractors-in-sandbox"
 effect = "deny"
 accounts = ["%s"]
 corp_groups = ["Contractors"]
-""" % (SANDBOX, FOREIGN, SANDBOX)
+
+# Never matches: FOREIGN is outside the org export, and a rule's selectors are ANDed. Valid; the
+# gateway logs check-config's note about it.
+[[policy.rule]]
+name = "foreign-in-sandbox"
+effect = "deny"
+accounts = ["%s"]
+ou_paths = ["%s/%s/%s/*"]
+""" % (SANDBOX, FOREIGN, SANDBOX, FOREIGN, ORG, ROOT, OU_SANDBOX)
 
 IDENTITY = """
 [identity]
@@ -348,6 +357,16 @@ class IdentityTest(unittest.TestCase):
                 self.assertEqual(json.loads(body)["rule"], "no-contractors-in-sandbox", carol)
         finally:
             self.api("DELETE", "/api/address-map/127.0.0.1")
+
+    def test_a_selector_that_cannot_match_is_logged_at_start_and_reload(self):
+        def notes():
+            return [l for l in self.gw.log("consolegate").splitlines()
+                    if "configuration note" in l and "foreign-in-sandbox" in l]
+        before = len(notes())  # at start, and once per reload another test made
+        self.assertGreaterEqual(before, 1, self.gw.log("consolegate"))
+        self.assertIn("is not in the org export", notes()[0])
+        self.assertEqual(self.gw.admin_post("/reload")[0], 200)
+        wait_until(lambda: len(notes()) == before + 1, 10, "the note logged again on reload")
 
     def test_metrics_count_identities(self):
         text = self.gw.metrics()
