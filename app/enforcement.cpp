@@ -159,10 +159,14 @@ enforcement_result enforce_response(const core::http_request_view& req,
 }
 
 core::sign_in_flow_set session_flows(const enforcement_result& answer) {
+    constexpr auto console = core::flow_bit(core::sign_in_flow::console_session);
     core::sign_in_flow_set out = 0;
-    for (const auto& j : answer.attempts)
+    bool unknown = false;  // one of the alternatives is a sign-in of flows not known
+    for (const auto& j : answer.attempts) {
         out |= core::flow_bit(j.attempt.flow) | j.attempt.also_flows;
-    return out & ~core::flow_bit(core::sign_in_flow::console_session);
+        unknown = unknown || (j.attempt.also_flows_either && (j.attempt.also_flows & console));
+    }
+    return unknown ? out : out & ~console;
 }
 
 bool session_flows_either(const enforcement_result& answer) {

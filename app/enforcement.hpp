@@ -112,7 +112,8 @@ enforcement_result enforce_response(const core::http_request_view& req,
                                     const session_identity& named, const enforcement_inputs& in);
 
 // The flows that established the session AWS's answer names, for session_identity::flows: every
-// flow the answer was judged under (enforce_response's attempts), console-session left out.
+// flow the answer was judged under (enforce_response's attempts), console-session left out but
+// where it stands for a sign-in of flows not known among alternatives.
 core::sign_in_flow_set session_flows(const enforcement_result& answer);
 // Whether those flows are alternatives (session_identity::flows_either): the answer was judged
 // as several sign-ins (one attempt each), or as a session whose pending cookies continued two.

@@ -55,6 +55,7 @@ session_table::digest session_table::key_of(std::string_view name, std::string_v
 
 session_table::lookup_result session_table::lookup(std::span<const cookie_pair> cookies,
                                                    time_point now) const {
+    constexpr auto unknown_sign_in = core::flow_bit(core::sign_in_flow::console_session);
     lookup_result r;
     std::lock_guard lock(mu_);
     for (const auto& [name, value] : cookies) {
@@ -64,11 +65,13 @@ session_table::lookup_result session_table::lookup(std::span<const cookie_pair> 
         const auto& id = it->second.identity;
         if (id.pending() || id.sign_in_at != time_point{}) r.continues_sign_in = true;
         if (id.pending()) {
-            // Two sign-ins' cookies: which one AWS's next answer belongs to is not known.
-            if (id.flows != 0 && r.sign_in_flows != 0 && id.flows != r.sign_in_flows)
-                r.sign_in_flows_either = true;
-            if (id.flows != 0 && id.flows_either) r.sign_in_flows_either = true;
-            r.sign_in_flows |= id.flows;
+            // Two sign-ins' cookies: which one AWS's next answer belongs to is not known. One
+            // whose flows are not known stands for console-session alone (as it is judged when
+            // it is the only one), an alternative beside the other's.
+            const auto f = id.flows != 0 ? id.flows : unknown_sign_in;
+            if (r.sign_in_flows != 0 && f != r.sign_in_flows) r.sign_in_flows_either = true;
+            if (id.flows_either) r.sign_in_flows_either = true;
+            r.sign_in_flows |= f;
             continue;
         }
         if (r.state == binding_state::unbound) {
@@ -80,6 +83,7 @@ session_table::lookup_result session_table::lookup(std::span<const cookie_pair> 
             if (r.state == binding_state::bound) r.identity = id;
         }
     }
+    if (!r.sign_in_flows_either) r.sign_in_flows &= ~unknown_sign_in;  // unknown alone: 0
     return r;
 }
 

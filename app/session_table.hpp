@@ -133,7 +133,9 @@ class session_table {
         bool continues_sign_in = false;
         // The flows of the sign-ins the request's pending cookies continue (their `flows`), and
         // whether they are alternatives: pending cookies of different flows (two sign-ins in
-        // one browser), or one whose flows already were.
+        // one browser), or one whose flows already were. A pending cookie of flows not known
+        // beside another sign-in's adds console-session: that sign-in reaches what a session of
+        // unknown origin does, console-session rules alone.
         core::sign_in_flow_set sign_in_flows = 0;
         bool sign_in_flows_either = false;
     };

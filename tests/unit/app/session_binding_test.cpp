@@ -822,6 +822,27 @@ TEST(session_flows, a_session_named_after_two_sign_ins_is_granted_only_what_each
         r = w.console(creds_one);
         EXPECT_EQ(r.outcome.effect, effect::deny);
         EXPECT_EQ(r.attempts[0].decision.rule, "no-broker");
+        // A pending cookie whose sign-in's flows are not known (0: a step that continued a
+        // sign-in by a marked cookie alone) beside the portal's: one of them is a session of
+        // unknown origin, which only console-session rules reach.
+        flows_world u(idc_only);
+        ASSERT_TRUE(
+            u.answer(u.request("portal.sso.us-east-1.amazonaws.com",
+                               "/federation/console?account_id=111111111111&role_name=Admin"),
+                     {portal}));
+        session_table::lookup_result continuing;
+        continuing.continues_sign_in = true;
+        const std::string unknown = "aws-signin-unknown=UNKNOWNUNKNOWNUNKNOWN";
+        const std::vector<cookie_pair> set{{"aws-signin-unknown", "UNKNOWNUNKNOWNUNKNOWN"}};
+        ASSERT_EQ(u.table.learn(set, std::nullopt, continuing, "x", now), 1u);
+        EXPECT_FALSE(u.answer(callback(unknown + "; " + portal), {named, creds_one}));
+        u.reload({flow_rule("idc-only", E::allow, allowed, {sign_in_flow::identity_center}),
+                  flow_rule("console", E::allow, allowed, {sign_in_flow::console_session})});
+        ASSERT_TRUE(u.answer(callback(unknown + "; " + portal), {named, creds_one}));
+        u.reload(idc_only);  // the session keeps it: its console is refused again
+        EXPECT_EQ(u.console(creds_one).outcome.effect, effect::deny);
+        // The unknown one alone is console-session alone, as before.
+        EXPECT_FALSE(u.answer(callback(unknown), {named, creds_two}));
         // The session file and a fleet's store keep it (session_entry_text).
         session_table::saved_entry e;
         e.identity.flows = core::flow_bit(sign_in_flow::identity_center) |
