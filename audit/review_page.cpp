@@ -215,7 +215,9 @@ std::string events_table(const std::vector<event>& events) {
              (e.report_only ? "<span class=\"badge\">report-only</span>" : "") +
              (e.flagged ? " (flagged)" : "") +
              (e.count > 1 ? " &times;" + std::to_string(e.count) : std::string()) + "</td>" +
-             cell(e.enforced) + cell(e.reason) + cell(e.rule) + cell(e.flow) + cell(e.account) +
+             cell(e.enforced) + cell(e.reason) + cell(e.rule) +
+             // The flows of the sign-in that opened the session, as `logs` shows them.
+             cell(e.also_flows.empty() ? e.flow : e.flow + "+" + e.also_flows) + cell(e.account) +
              cell(e.alias) + cell(e.ou_path) +
              cell(e.permission_set.empty() ? e.role : e.role + " (" + e.permission_set + ")") +
              cell(e.user) + cell(e.corp_user) + cell(e.client) + cell(e.host) +
@@ -292,6 +294,7 @@ std::string render_event_page(const event& e, std::string_view node_name) {
     row("Reason", e.reason);
     row("Rule", e.rule);
     row("Flow", e.flow);
+    if (!e.also_flows.empty()) row("Also judged as (the session's sign-in)", e.also_flows);
     row("Phase", e.phase);
     row("Account", e.account);
     row("Alias", e.alias);

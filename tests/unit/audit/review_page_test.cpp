@@ -116,6 +116,25 @@ TEST(review_page, counted_repeats_show_their_count) {
     EXPECT_EQ(au::render_event_page(e, "gw").find("identical requests"), std::string::npos);
 }
 
+// A console request judged also as the flows of the sign-in that opened its session shows them,
+// in the table and on its page, as `logs` does: the rule that decided may name only those.
+TEST(review_page, the_flows_a_session_attempt_was_judged_also_as_are_shown) {
+    au::event e;
+    e.id = "ev1";
+    e.effect = "allow";
+    e.flow = "console-session";
+    e.also_flows = "identity-center,custom-broker";
+    EXPECT_NE(au::render_review_page({e}, {}, "gw")
+                  .find("<td>console-session+identity-center,custom-broker</td>"),
+              std::string::npos);
+    auto page = au::render_event_page(e, "gw");
+    EXPECT_NE(page.find("identity-center,custom-broker"), std::string::npos) << page;
+    e.also_flows.clear();
+    EXPECT_NE(au::render_review_page({e}, {}, "gw").find("<td>console-session</td>"),
+              std::string::npos);
+    EXPECT_EQ(au::render_event_page(e, "gw").find("Also judged as"), std::string::npos);
+}
+
 // Who tried (issue 15): the person on the corporate network as a filter, a column, a summary
 // whose rows link to that person's attempts, and two rows of the event page; all escaped.
 TEST(review_page, filters_and_summarises_by_person_escaped) {
