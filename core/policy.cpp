@@ -418,6 +418,7 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
     switch (a.binding) {
         case session_binding::forged: return finish(deny(reason::session_identity_forged));
         case session_binding::conflicting: return finish(deny(reason::session_conflicting));
+        case session_binding::other_user: return finish(deny(reason::session_user_mismatch));
         case session_binding::unbound:
             if (p.unbound_sessions_ == unbound_session_action::deny) {
                 return finish(deny(reason::session_unbound));

@@ -75,6 +75,7 @@ std::string_view to_string(reason r) noexcept {
         case reason::session_conflicting: return "session-conflicting";
         case reason::ambiguous_identity: return "ambiguous-identity";
         case reason::partition_not_enabled: return "partition-not-enabled";
+        case reason::session_user_mismatch: return "session-user-mismatch";
     }
     return "unknown";
 }
@@ -135,6 +136,9 @@ std::string_view describe(reason r) noexcept {
         case reason::partition_not_enabled:
             return "Sign-in to this AWS partition (GovCloud or China) is not enabled on this "
                    "network; ask your security team.";
+        case reason::session_user_mismatch:
+            return "This console session was opened by another person (or the gateway cannot "
+                   "tell that it is you). Sign in to the AWS console yourself.";
     }
     return "";
 }

@@ -8,6 +8,8 @@
 //     attempt.aws_partition not in policy_config::partitions -> deny, partition_not_enabled.
 //     Session binding (attempt.binding, set by app/enforcement.cpp from what AWS said):
 //     forged -> deny, session_identity_forged; conflicting -> deny, session_conflicting;
+//     other_user (the session was opened by another corporate user) -> deny,
+//     session_user_mismatch;
 //     unbound -> deny, session_unbound when policy.unbound_sessions = "deny" (the default),
 //     else judged on as below (the aws-userInfo cookie names the identity).
 //     Flow account_sign_up -> deny, account_sign_up (report-only when policy.account_sign_up

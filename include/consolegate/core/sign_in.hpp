@@ -52,6 +52,9 @@ enum class session_binding : std::uint8_t {
     unbound,      // the gateway never saw AWS issue the request's session cookies
     conflicting,  // the request's cookies belong to different sessions (a spliced cookie jar)
     forged,       // the client's aws-userInfo disagrees with what AWS gave the session
+    // The session was opened by a known corporate user, and the request comes from another one
+    // (or from nobody the gateway can name): cookies copied, shared or stolen from that person.
+    other_user,
 };
 
 // Where sign_in_attempt::idc_user came from.
@@ -114,6 +117,10 @@ struct sign_in_attempt {
     idc_user_source idc_source = idc_user_source::none;
     ip_address client;
     corp_identity corp;  // the person on the corporate network, when known (source none if not)
+    // A bound session's attempt: the corporate user who opened the session (whose connection
+    // the sign-in AWS named came through), when known; "" otherwise. With binding other_user it
+    // is not `corp.user`.
+    std::string session_corp_user;
     std::chrono::system_clock::time_point time;
 };
 
@@ -146,6 +153,7 @@ enum class reason : std::uint8_t {
     ambiguous_identity,       // the identity could be read two ways (aws-userInfo repeats a
                               // key, a sign-in field has several different values)
     partition_not_enabled,    // a sign-in to a partition policy.partitions does not enable
+    session_user_mismatch,    // a console session opened by another corporate user
 };
 std::string_view to_string(reason r) noexcept;  // "rule-allow", "default-deny", …
 std::string_view describe(reason r) noexcept;   // one sentence for people (block page, explain)

@@ -1146,6 +1146,8 @@ TEST(compiled_policy, session_binding_decides_before_the_rules) {
                        cc::reason::session_identity_forged, "session-identity-forged"},
                    row{sb::conflicting, ua::cookie, cc::effect::deny,
                        cc::reason::session_conflicting, "session-conflicting"},
+                   row{sb::other_user, ua::cookie, cc::effect::deny,
+                       cc::reason::session_user_mismatch, "session-user-mismatch"},
                    row{sb::unbound, ua::deny, cc::effect::deny, cc::reason::session_unbound,
                        "session-unbound"},
                    row{sb::unbound, ua::cookie, cc::effect::allow, cc::reason::rule_allow, ""}}) {
