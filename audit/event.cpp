@@ -90,6 +90,7 @@ event make_event(std::string id, const core::sign_in_attempt& a, const core::dec
         if (!e.also_flows.empty()) e.also_flows += ',';
         e.also_flows += core::to_string(flow);
     }
+    e.session_corp_user = a.session_corp_user;
     e.method = std::string(method);
     auto q = target.find('?');
     e.path = std::string(target.substr(0, q));

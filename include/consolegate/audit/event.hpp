@@ -40,6 +40,12 @@ struct event {
     // "identity-center,custom-broker"); "" for every other attempt. Added in v1 without a version
     // bump, as corp_source: readers treat a missing field as "".
     std::string also_flows;
+    // A bound console session's attempt: the corporate user who opened the session
+    // (core::sign_in_attempt::session_corp_user; docs/inspection.md "Session binding"); with
+    // reason session-user-mismatch it is not corp_user, who presented its cookies. "" when the
+    // opener is not known or the attempt is not of a bound session. Added in v1 without a
+    // version bump, as corp_source: readers treat a missing field as "".
+    std::string session_corp_user;
     std::string method, path;  // path without the query string
     std::string query;         // parameter names; values only of the few that carry no secret
     std::string effect;        // what the policy says: allow | deny
@@ -89,6 +95,7 @@ inline constexpr event_string_field event_string_fields[] = {
     {"corp_source", &event::corp_source},
     {"identity_source", &event::identity_source},
     {"also_flows", &event::also_flows},
+    {"session_corp_user", &event::session_corp_user},
     {"method", &event::method},
     {"path", &event::path},
     {"query", &event::query},

@@ -219,3 +219,31 @@ TEST(event, names_the_flows_a_session_attempt_was_judged_also_as) {
     ASSERT_TRUE(old) << err;
     EXPECT_EQ(old->also_flows, "");
 }
+
+// A bound session's attempt names the corporate user who opened the session beside the one who
+// presented it (corp_user): a session-user-mismatch is recorded with both people.
+TEST(event, names_the_corporate_user_who_opened_the_session) {
+    cc::sign_in_attempt a;
+    a.flow = cc::sign_in_flow::console_session;
+    a.client = *cc::ip_address::parse("10.1.2.3");
+    a.time = *cc::parse_rfc3339("2026-11-23T04:15:46.123Z");
+    a.corp.user = "bob";
+    a.corp.source = cc::corp_source::header;
+    cc::decision d;
+    EXPECT_EQ(au::make_event("a", a, d, "GET", "/").session_corp_user, "");
+    a.session_corp_user = "alice@CORP.EXAMPLE";
+    d.why = cc::reason::session_user_mismatch;
+    auto e = au::make_event("b", a, d, "GET", "/");
+    EXPECT_EQ((std::pair{e.corp_user, e.session_corp_user}),
+              (std::pair<std::string, std::string>{"bob", "alice@CORP.EXAMPLE"}));
+    EXPECT_EQ(e.reason, "session-user-mismatch");
+    auto line = au::to_json_line(e);
+    EXPECT_NE(line.find("\"session_corp_user\":\"alice@CORP.EXAMPLE\""), std::string::npos) << line;
+    std::string err;
+    auto back = au::from_json_line(line, &err);
+    ASSERT_TRUE(back) << err;
+    EXPECT_EQ(back->session_corp_user, "alice@CORP.EXAMPLE");
+    auto old = au::from_json_line(R"({"schema":1,"id":"x","time":"t"})", &err);
+    ASSERT_TRUE(old) << err;
+    EXPECT_EQ(old->session_corp_user, "");
+}

@@ -479,3 +479,32 @@ TEST(sqlite_store, the_flows_a_session_was_judged_also_as_read_back) {
     sqlite3_finalize(st);
     sqlite3_close(raw);
 }
+
+// session_corp_user (schema 7: a column with a default) is written and read back as every field
+// is, and the events_json view for sqlite3 readers carries it.
+TEST(sqlite_store, the_sessions_opener_reads_back) {
+    auto dir = temp_dir("session_corp_user");
+    auto file = dir / "audit.sqlite";
+    auto events = seeded(30, *cc::parse_rfc3339("2026-11-23T12:00:00Z"), 1);
+    for (std::size_t i = 0; i < events.size(); ++i)
+        events[i].session_corp_user = i % 2 == 0 ? "alice@CORP.EXAMPLE" : "";
+    write_all(file, events);
+    auto db = au::open_sqlite_store(file);
+    std::uint64_t seq = 0;
+    auto all = db->after(seq, 1000);
+    ASSERT_EQ(all.size(), events.size());
+    for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], events[i]) << i;
+
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(raw,
+                                 "SELECT json_extract(event, '$.session_corp_user') FROM "
+                                 "events_json ORDER BY seq LIMIT 1",
+                                 -1, &st, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "alice@CORP.EXAMPLE");
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+}
