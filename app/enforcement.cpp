@@ -202,7 +202,8 @@ std::vector<core::sign_in_attempt> inspect_request(const core::http_request_view
                                                    const enforcement_inputs& in) {
     auto attempts = inspect::inspect(req, in.policy->inspect_options);
     if (in.sessions) {
-        check_session_binding(attempts, req, *in.sessions, in.policy->cfg->policy.unbound_sessions);
+        check_session_binding(attempts, req, *in.sessions, in.policy->cfg->policy.unbound_sessions,
+                              in.policy->cfg->identity.realms);
     }
     if (!in.sessions && in.session_flows != 0) {
         // As the session step does for a bound session (app/session_binding.cpp): the session's

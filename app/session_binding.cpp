@@ -4,6 +4,7 @@
 
 #include "consolegate/core/glob.hpp"
 #include "consolegate/core/host_pattern.hpp"
+#include "consolegate/core/idc_user.hpp"
 #include "consolegate/core/principal.hpp"
 #include "consolegate/inspect/user_info_cookie.hpp"
 #include "session_learning.hpp"
@@ -105,9 +106,34 @@ bool identity_from_session(const sign_in_attempt& a) {
     }
 }
 
+bool same_person(std::string_view a, std::string_view b, const std::vector<std::string>& realms) {
+    if (a.empty() || b.empty()) return false;
+    if (core::iequals(a, b)) return true;
+    auto sa = core::site_name_of(a, realms), sb = core::site_name_of(b, realms);
+    return sa && sb && !sa->empty() && core::iequals(*sa, *sb);
+}
+
+void judge_session_user(std::vector<sign_in_attempt>& attempts, std::string_view opener,
+                        std::string_view presenter, const std::vector<std::string>& realms) {
+    if (opener.empty()) return;  // not known: judged as before
+    // Fail closed on a presenter nobody could name: the person who opened the session is known,
+    // and a request the gateway cannot show to be theirs is not judged on their session (else a
+    // copied jar is replayed from wherever identity is weakest: an address the map does not
+    // know, a tunnel without the header).
+    bool theirs = same_person(opener, presenter, realms);
+    for (auto& a : attempts) {
+        bool of_session = a.binding == session_binding::bound ||
+                          (a.binding == session_binding::not_checked && identity_from_session(a));
+        if (!of_session) continue;
+        a.session_corp_user = std::string(opener);
+        if (!theirs) a.binding = session_binding::other_user;
+    }
+}
+
 void check_session_binding(std::vector<sign_in_attempt>& attempts,
                            const core::http_request_view& req, const session_table& table,
-                           core::unbound_session_action unbound) {
+                           core::unbound_session_action unbound,
+                           const std::vector<std::string>& realms) {
     auto cookies = request_cookies(req);
     auto found = table.lookup(cookies, req.time);
     bool session_cookies = false, unknown_beside_known = false;
@@ -193,6 +219,7 @@ void check_session_binding(std::vector<sign_in_attempt>& attempts,
             take_identity(a, id);
             attempts.push_back(std::move(a));
         }
+        judge_session_user(attempts, id.corporate_user, req.corp ? req.corp->user : "", realms);
         return;
     }
     // Unbound.
@@ -219,7 +246,10 @@ void judge_own_as_session(std::vector<sign_in_attempt>& attempts,
 
 std::string_view identity_source(const sign_in_attempt& a) {
     if (a.phase == auth_phase::pre_auth) return "";
-    if (a.binding == session_binding::bound) return "bound";
+    // other_user: judged on (and refused for) the identity AWS gave the session, all the same.
+    if (a.binding == session_binding::bound || a.binding == session_binding::other_user) {
+        return "bound";
+    }
     if (identity_from_session(a)) return "cookie";
     return "unknown";
 }

@@ -30,6 +30,14 @@
 // A pending cookie (set within a sign-in AWS has not named yet, session_table.hpp) binds
 // nothing: alone it is unbound, and beside a bound one it is a cookie the binding does not know.
 //
+// The person (docs/inspection.md "Session binding"): a bound session whose opener is known
+// (session_identity::corporate_user) is that person's. Its attempts carry the opener
+// (sign_in_attempt::session_corp_user), and when the request's corporate user is not the same
+// person (same_person), or the request's connection names nobody, every attempt that took the
+// session's identity is other_user (denied, session-user-mismatch) instead of bound: cookies
+// copied, shared or stolen are judged as nobody's, never on the opener's TEAM elevation or
+// groups. A session whose opener is not known is judged as before.
+//
 // Pure apart from reading the table (thread-safe); no clock (the request's time).
 
 #include <array>
@@ -52,10 +60,24 @@ inline constexpr std::array<std::string_view, 3> session_cookie_names{
 // True for an attempt whose identity the inspector took from the request's aws-userInfo cookie.
 bool identity_from_session(const core::sign_in_attempt& a);
 
-// The session step. `attempts` are the inspector's, stamped with the request's time.
+// Whether two corporate user names are one person: equal ASCII case-insensitively (as rules
+// compare them), or both of the site's own realms (identity.realms, core::site_name_of) with the
+// same bare name ("alice@CORP.EXAMPLE" by Kerberos, "alice" by the address map). Never for "".
+bool same_person(std::string_view a, std::string_view b, const std::vector<std::string>& realms);
+
+// A bound session's attempts as presented by `presenter` ("": nobody established): each attempt
+// that carries the session's identity (binding bound) gets `opener` as its session_corp_user, and
+// becomes other_user when `opener` is known and `presenter` is not the same person. The session
+// step calls it with the table's opener; explain with --session-opened-by.
+void judge_session_user(std::vector<core::sign_in_attempt>& attempts, std::string_view opener,
+                        std::string_view presenter, const std::vector<std::string>& realms);
+
+// The session step. `attempts` are the inspector's, stamped with the request's time; `realms`
+// are identity.realms (same_person).
 void check_session_binding(std::vector<core::sign_in_attempt>& attempts,
                            const core::http_request_view& req, const session_table& table,
-                           core::unbound_session_action unbound);
+                           core::unbound_session_action unbound,
+                           const std::vector<std::string>& realms = {});
 
 // The session's own attempts beside its console requests judged also as `flows`, the sign-in
 // that opened it: the multi-session console host of its `account` (one of another account is

@@ -203,7 +203,8 @@ std::size_t session_learner::learn(const core::http_request_view& req,
     std::string on = lower(req.host);
     on.append(path);
     const auto evicted = table_->evictions();
-    auto bound = table_->learn(r.set_cookies, r.named, binding, on, req.time);
+    std::string_view corp_user = req.corp ? std::string_view(req.corp->user) : "";
+    auto bound = table_->learn(r.set_cookies, r.named, binding, on, req.time, corp_user);
     if (table_->evictions() != evicted) {
         static log::rate_limit limit(std::chrono::seconds(60));
         if (auto suppressed = limit.allow(std::chrono::steady_clock::now())) {

@@ -8,7 +8,9 @@
 // sign-in (a request presenting cookies a sign-in was started with, or a pending cookie): a
 // sign-in's cookies belong to the session it opens, which the old session's cookies the browser
 // still sends say nothing about; they are kept as pending until an answer names them. Responses
-// from other hosts teach nothing: only AWS may bind a session.
+// from other hosts teach nothing: only AWS may bind a session. The corporate user of the
+// connection the answer came on (the request's corp) is kept as the session's opener
+// (session_identity::corporate_user).
 
 #include <optional>
 #include <span>

@@ -72,6 +72,7 @@ session_table::lookup_result session_table::lookup(std::span<const cookie_pair> 
             if (r.sign_in_flows != 0 && f != r.sign_in_flows) r.sign_in_flows_either = true;
             if (id.flows_either) r.sign_in_flows_either = true;
             r.sign_in_flows |= f;
+            if (r.sign_in_corp_user.empty()) r.sign_in_corp_user = id.corporate_user;
             continue;
         }
         if (r.state == binding_state::unbound) {
@@ -97,11 +98,18 @@ bool session_table::knows(std::string_view name, std::string_view value, time_po
 std::size_t session_table::learn(std::span<const cookie_pair> set_cookies,
                                  const std::optional<session_identity>& named,
                                  const lookup_result& request_binding, std::string_view learned_on,
-                                 time_point now) {
+                                 time_point now, std::string_view corp_user) {
     session_identity id;
     if (named) {
         id = *named;
         id.named_at = now;
+        if (!corp_user.empty()) {
+            id.corporate_user = std::string(corp_user);
+        } else if (!request_binding.sign_in_corp_user.empty()) {
+            id.corporate_user = request_binding.sign_in_corp_user;
+        } else if (request_binding.state == binding_state::bound) {
+            id.corporate_user = request_binding.identity.corporate_user;  // a switch-role's
+        }
     } else if (request_binding.continues_sign_in) {
         // Nobody named yet: a key (so the next step is seen to continue the sign-in, on any
         // replica), bound to nobody. It lives as long as the session it may become.
@@ -109,6 +117,8 @@ std::size_t session_table::learn(std::span<const cookie_pair> set_cookies,
         id.named_at = now;
         id.flows = request_binding.sign_in_flows;
         id.flows_either = request_binding.sign_in_flows_either;
+        id.corporate_user =
+            corp_user.empty() ? request_binding.sign_in_corp_user : std::string(corp_user);
     } else if (request_binding.state == binding_state::bound) {
         id = request_binding.identity;  // keeps named_at: the lineage expires with its sign-in
         id.learned_by = binding_source::lineage;
@@ -270,6 +280,9 @@ std::size_t session_table::lineage_to_pending(std::span<const digest> keys) {
         pending.learned_at = id.learned_at;
         pending.learned_on = std::move(id.learned_on);
         pending.sign_in_at = id.sign_in_at;  // the flows of that sign-in are not known here
+        // Who started it is not known here either: the opener of the session whose cookies it
+        // presented stands in until the answer naming it comes on a connection that names one.
+        pending.corporate_user = std::move(id.corporate_user);
         id = std::move(pending);
         ++pending_;
         ++changed;

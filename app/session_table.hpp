@@ -65,7 +65,14 @@ struct session_identity {
     std::string role_name;       // role, or the permission set's role for Identity Center
     std::string permission_set;  // Identity Center only
     std::string aws_user;        // session name / IAM user name / root e-mail as AWS said it
-    std::string corporate_user;  // the person behind it; empty until corporate identity lands
+    // The corporate user who opened the session: the person behind the connection whose sign-in
+    // AWS's answer named it (Kerberos, trusted header, address map), or, when that connection
+    // named nobody, the one who started the sign-in (its pending cookies) or whose session a
+    // switch-role answer came from. Kept by lineage as it is (never filled in later: a refresh
+    // proves nothing about who opened it). On a pending entry, the user whose connection the
+    // sign-in's cookies came on. "": not known (a connection without corporate identity, or an
+    // entry written before it was kept).
+    std::string corporate_user;
     // The flows of the sign-in that established the session, as AWS's answer naming it was
     // judged (console-session left out): its console requests are judged under them too
     // (core::sign_in_attempt::also_flows). Kept by lineage; a switch-role's answer names its own.
@@ -138,6 +145,9 @@ class session_table {
         // unknown origin does, console-session rules alone.
         core::sign_in_flow_set sign_in_flows = 0;
         bool sign_in_flows_either = false;
+        // The corporate user who started the sign-in the request's pending cookies continue
+        // (their corporate_user; the first one known), or "".
+        std::string sign_in_corp_user;
     };
     // The binding of a request that presents `cookies` (from its Cookie headers), at `now`.
     lookup_result lookup(std::span<const cookie_pair> cookies, time_point now) const;
@@ -152,10 +162,14 @@ class session_table {
     // (carrying `request_binding.sign_in_flows`);
     // otherwise, when the request was bound, they inherit that binding (learned_by lineage);
     // otherwise nothing is learned. Returns how many cookies were bound or kept as pending.
+    // `corp_user` is the corporate user of the connection the response came on ("": none): the
+    // opener of a named or pending entry (session_identity::corporate_user); when it is "", a
+    // named entry takes the sign-in's (request_binding.sign_in_corp_user), else the bound
+    // request's opener, and a pending one the sign-in's. Lineage keeps the opener as it is.
     std::size_t learn(std::span<const cookie_pair> set_cookies,
                       const std::optional<session_identity>& named,
                       const lookup_result& request_binding, std::string_view learned_on,
-                      time_point now);
+                      time_point now, std::string_view corp_user = {});
 
     std::size_t size() const;  // every live entry, pending ones included
     std::size_t pending_count() const;

@@ -8,6 +8,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <list>
 #include <string>
 #include <vector>
 
@@ -851,6 +852,146 @@ TEST(session_flows, a_session_named_after_two_sign_ins_is_granted_only_what_each
         EXPECT_TRUE(parse_session_entry(session_entry_text(e)).identity.flows_either);
         e.identity.flows_either = false;
         EXPECT_FALSE(parse_session_entry(session_entry_text(e)).identity.flows_either);
+    }
+}
+
+// The person behind a session (docs/inspection.md "Session binding"): a session is its opener's,
+// the corporate user whose connection AWS's answer naming it came on. alice holds the TEAM
+// elevation for `gated`; her cookies presented by bob (or by a connection naming nobody) are
+// judged as nobody's session, never on her elevation.
+struct person_world {
+    session_table table{{}, session_table::key_type{6}};
+    std::shared_ptr<const policy_snapshot> snap = [] {
+        auto cfg = std::make_shared<core::config>();
+        core::rule_config gate;
+        gate.name = "gated";
+        gate.effect = core::rule_effect::allow_with_elevation;
+        gate.accounts = {*core::account_id::parse(gated)};
+        cfg->policy.rules = {gate};
+        cfg->identity.realms = {"CORP.EXAMPLE", "CORP"};
+        return make_policy_snapshot(std::move(cfg));
+    }();
+    std::list<core::corp_identity> people;  // what the requests' corp point to
+
+    const core::corp_identity* person(const char* user) {
+        if (!user) return nullptr;
+        auto& p = people.emplace_back();
+        p.user = user;
+        p.source = core::corp_source::header;
+        return &p;
+    }
+    enforcement_inputs inputs() {
+        enforcement_inputs in;
+        in.policy = snap.get();
+        in.sessions = &table;
+        in.elevations = core::elevation_view::of(alice_elevated());
+        return in;
+    }
+    core::http_request_view request(std::string_view host, std::string_view target,
+                                    std::string_view cookies, const char* corp) {
+        auto req = flows_world::request(host, target, cookies);
+        req.corp = person(corp);
+        return req;
+    }
+    bool answer(const core::http_request_view& req, const std::vector<std::string>& set) {
+        std::vector<std::string> headers;
+        for (const auto& h : set) headers.push_back(h + "; Secure");
+        proxy::response_view resp;
+        for (const auto& h : headers) resp.headers.emplace_back("Set-Cookie", h);
+        auto reading = read_response(req, resp);
+        if (reading.named && !enforce_response(req, *reading.named, inputs()).verdict.allows()) {
+            return false;
+        }
+        session_learner(table).learn(req, reading);
+        return true;
+    }
+    // AWS signs `corp` in to `gated` as the Identity Center user alice.
+    void sign_in(const char* corp, const std::string& cookie) {
+        ASSERT_TRUE(answer(request("signin.aws.amazon.com",
+                                   "/federation?Action=login&SigninToken=opaque", "", corp),
+                           {"aws-userInfo=" + user_info(gated, sso_role, "alice"), cookie}));
+    }
+    enforcement_result console(const std::string& cookies, const char* corp) {
+        return enforce(request(flows_world::console_host, "/console/home", cookies, corp),
+                       inputs());
+    }
+    static inline const std::string sso_role = "AWSReservedSSO_Admin_0123456789abcdef";
+};
+
+TEST(session_person, another_persons_session_is_refused_and_recorded_with_both) {
+    person_world w;
+    w.sign_in("alice", creds_one);
+    EXPECT_EQ(w.table.lookup(std::vector<cookie_pair>{{"aws-creds", creds_one.substr(10)}}, now)
+                  .identity.corporate_user,
+              "alice");
+    struct row {
+        const char* presenter;
+        bool with_user_info;
+        effect want;
+        reason why;
+    };
+    for (auto r : {row{"alice", true, effect::allow, reason::elevation_active},
+                   // alice on another machine, spelt another way: the same person.
+                   row{"ALICE", false, effect::allow, reason::elevation_active},
+                   row{"alice@CORP.EXAMPLE", true, effect::allow, reason::elevation_active},
+                   row{"CORP\\alice", true, effect::allow, reason::elevation_active},
+                   // Another person, another realm's alice, nobody established: not hers.
+                   row{"bob", true, effect::deny, reason::session_user_mismatch},
+                   row{"bob", false, effect::deny, reason::session_user_mismatch},
+                   row{"alice@PARTNER.EXAMPLE", true, effect::deny, reason::session_user_mismatch},
+                   row{nullptr, true, effect::deny, reason::session_user_mismatch}}) {
+        auto cookies = creds_one;
+        if (r.with_user_info) {
+            cookies += "; aws-userInfo=" + user_info(gated, person_world::sso_role, "alice");
+        }
+        auto j = w.console(cookies, r.presenter);
+        std::string who = r.presenter ? r.presenter : "(nobody)";
+        ASSERT_EQ(j.attempts.size(), 1u) << who;
+        EXPECT_EQ(j.outcome.effect, r.want) << who;
+        EXPECT_EQ(j.attempts[0].decision.why, r.why) << who;
+        EXPECT_EQ(j.events[0].corp_user, r.presenter ? r.presenter : "") << who;
+        EXPECT_EQ(j.events[0].session_corp_user, "alice") << who;
+        EXPECT_EQ(j.events[0].user, "alice") << who;  // the session AWS named, as before
+        EXPECT_EQ(j.events[0].identity_source, "bound") << who;
+        EXPECT_EQ(j.verdict.expire_console_cookies, r.want == effect::deny) << who;
+    }
+    EXPECT_NE(core::describe(reason::session_user_mismatch).find("opened by another person"),
+              std::string_view::npos);
+}
+
+TEST(session_person, the_opener_is_carried_through_lineage_and_pending_entries) {
+    person_world w;
+    w.sign_in("alice", creds_one);
+    // A refresh answered on a connection that names nobody inherits the opener: never filled
+    // in, never taken from whoever refreshed.
+    ASSERT_TRUE(w.answer(w.request(flows_world::console_host, "/console/home", creds_one, nullptr),
+                         {creds_two}));
+    EXPECT_EQ(w.console(creds_two, "bob").attempts[0].decision.why, reason::session_user_mismatch);
+    EXPECT_EQ(w.console(creds_two, "alice").outcome.effect, effect::allow);
+    // A sign-in alice starts (its answer names nobody yet: pending), named on a later step
+    // whose connection names nobody: still hers.
+    person_world p;
+    const std::string pending = "aws-signin-state=PENDINGPENDINGPENDING";
+    ASSERT_TRUE(p.answer(p.request("signin.aws.amazon.com",
+                                   "/federation?Action=login&SigninToken=opaque", "", "alice"),
+                         {pending}));
+    ASSERT_TRUE(
+        p.answer(p.request(flows_world::console_host, "/oauth?code=c0de", pending, nullptr),
+                 {"aws-userInfo=" + user_info(gated, person_world::sso_role, "alice"), creds_one}));
+    EXPECT_EQ(p.console(creds_one, "bob").attempts[0].decision.why, reason::session_user_mismatch);
+    auto mine = p.console(creds_one, "alice");
+    EXPECT_EQ(mine.outcome.effect, effect::allow);
+    EXPECT_EQ(mine.events[0].session_corp_user, "alice");
+}
+
+TEST(session_person, a_session_whose_opener_is_not_known_is_judged_as_before) {
+    person_world w;
+    w.sign_in(nullptr, creds_one);
+    for (const char* presenter : {"bob", static_cast<const char*>(nullptr)}) {
+        auto j = w.console(creds_one, presenter);
+        EXPECT_EQ(j.outcome.effect, effect::allow);
+        EXPECT_EQ(j.attempts[0].decision.why, reason::elevation_active);
+        EXPECT_EQ(j.events[0].session_corp_user, "");
     }
 }
 

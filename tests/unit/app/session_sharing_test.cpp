@@ -177,6 +177,43 @@ TEST(session_sharing, a_miss_is_looked_up_and_the_binding_kept_here) {
     EXPECT_EQ(metric(sharing, "consolegate_sessions_store_lookup_seconds_count"), 1u);
 }
 
+// The corporate user who opened a session (the connection AWS's answer came on) travels with
+// its row: a replica that finds it judges another person's request as the one that bound it.
+TEST(session_sharing, the_sessions_opener_travels_with_its_row) {
+    fake_store store;
+    {
+        session_table a({}, fleet_key);
+        auto req = request("");
+        req.host = "signin.aws.amazon.com";
+        core::corp_identity alice;
+        alice.user = "alice";
+        alice.source = core::corp_source::kerberos;
+        req.corp = &alice;
+        proxy::response_view resp;
+        resp.headers.emplace_back("Set-Cookie", set_user_info);
+        resp.headers.emplace_back("Set-Cookie", set_creds);
+        ASSERT_EQ(session_learner(a).learn(req, resp), 1u);
+        std::vector<digest> keys{a.digest_of("aws-creds", creds)};
+        for (const auto& e : a.entries(keys, req.time)) {
+            store.rows[e.key] = {
+                e.key,
+                std::chrono::duration_cast<std::chrono::milliseconds>(e.expires.time_since_epoch())
+                    .count(),
+                session_entry_text(e)};
+        }
+    }
+    ASSERT_EQ(store.rows.size(), 1u);
+    session_table b({}, fleet_key);
+    session_sharing sharing(b, opener(store), options());
+    auto req = request("aws-creds=" + creds);
+    auto wait = sharing.before_judgement(req);
+    ASSERT_TRUE(wait);
+    ASSERT_TRUE(run(wait));
+    auto found = b.lookup(request_cookies(req), req.time);
+    ASSERT_EQ(found.state, session_table::binding_state::bound);
+    EXPECT_EQ(found.identity.corporate_user, "alice");
+}
+
 TEST(session_sharing, requests_without_keyable_cookies_wait_for_nothing) {
     fake_store store;
     session_table b({}, fleet_key);
