@@ -29,7 +29,7 @@ namespace {
 constexpr const char* usage =
     "usage: consolegate explain --config FILE [--user U] [--now RFC3339] [--client IP]\n"
     "                           [--sni HOST] [--corp-user U] [--corp-group G,...]\n"
-    "                           [--session-flow F,...]\n"
+    "                           [--session-flow F,...] [--session-opened-by U]\n"
     "                           REQUEST.http... (or - for standard input)\n"
     "\n"
     "Prints one JSON object per request: flow, phase, account, alias, principal, user, effect,\n"
@@ -47,8 +47,11 @@ constexpr const char* usage =
     "sent (identity_source \"cookie\"), as the gateway does with policy.unbound_sessions =\n"
     "\"cookie\"; the gateway judges a session it saw AWS sign in on what AWS said, and its\n"
     "console requests also as the flow of the sign-in that opened it: --session-flow names\n"
-    "that flow (e.g. saml; comma-separated) for the session the request's cookie names. Nor has\n"
-    "it the access portal's answers naming the user behind a portal token: a portal request\n"
+    "that flow (e.g. saml; comma-separated) for the session the request's cookie names.\n"
+    "--session-opened-by names the corporate user who opened that session (the gateway keeps\n"
+    "the person whose connection AWS's sign-in answer came on): a request from another\n"
+    "--corp-user, or without one, is then refused (session-user-mismatch). Nor has explain\n"
+    "the access portal's answers naming the user behind a portal token: a portal request\n"
     "is matched on --user, else the corporate user mapped through identity.idc_user.\n"
     "Exit status: 0 all requests read, 1 a request could not be read, 2 usage or config error.\n";
 
@@ -82,6 +85,7 @@ json::object attempt_json(const judged_attempt& ja) {
     o["source"] = a.source;
     if (auto from = event_identity_source(a); !from.empty()) o["identity_source"] = from;
     o["corp_user"] = a.corp.user;
+    if (!a.session_corp_user.empty()) o["session_corp_user"] = a.session_corp_user;
     json::array groups;
     for (auto& g : a.corp.groups) groups.emplace_back(g);
     o["corp_groups"] = std::move(groups);
@@ -154,8 +158,8 @@ json::object explain_request(const core::http_request_view& req, enforcement_inp
         // Present only where the deciding attempt has them: the user TEAM was matched on when
         // the request named none, where it came from, the sign-in flows its session was judged
         // also as, and the TEAM request that decided.
-        for (auto key : {"idc_user", "identity_source", "also_flows", "elevation_request",
-                         "elevation_ticket", "elevation_end"}) {
+        for (auto key : {"idc_user", "identity_source", "also_flows", "session_corp_user",
+                         "elevation_request", "elevation_ticket", "elevation_end"}) {
             if (const auto* v = top.if_contains(key)) out[key] = *v;
         }
     }
@@ -165,7 +169,8 @@ json::object explain_request(const core::http_request_view& req, enforcement_inp
 
 int cmd_explain(int argc, char** argv) {
     args a(argc, argv,
-           {"config", "user", "now", "client", "sni", "corp-user", "corp-group", "session-flow"},
+           {"config", "user", "now", "client", "sni", "corp-user", "corp-group", "session-flow",
+            "session-opened-by"},
            {"help"});
     if (a.flag("help")) {
         std::fputs(usage, stdout);
@@ -277,6 +282,7 @@ int cmd_explain(int argc, char** argv) {
     }
 
     auto user = a.value("user").value_or("");
+    auto session_opened_by = a.value("session-opened-by").value_or("");
     int status = 0;
     for (auto& name : a.positional()) {
         std::string text;
@@ -313,6 +319,7 @@ int cmd_explain(int argc, char** argv) {
         in.elevations = elevations;
         in.default_user = user;
         in.session_flows = session_flows;
+        in.session_corp_user = session_opened_by;
         auto result = explain_request(view, in);
         for (auto& kv : result) out.insert_or_assign(kv.key(), std::move(kv.value()));
         out["elevation_feed"] = feed_note;

@@ -217,6 +217,10 @@ std::vector<core::sign_in_attempt> inspect_request(const core::http_request_view
         }
         judge_own_as_session(attempts, session_account, in.session_flows);
     }
+    if (!in.sessions && !in.session_corp_user.empty()) {
+        judge_session_user(attempts, in.session_corp_user, req.corp ? req.corp->user : "",
+                           in.policy->cfg->identity.realms);
+    }
     for (auto& a : attempts) {
         a.client = req.client;
         if (req.corp) a.corp = *req.corp;

@@ -66,6 +66,11 @@ struct enforcement_inputs {
     // console-session attempts, and the multi-session host and API keys of its account, are also
     // judged as them.
     core::sign_in_flow_set session_flows = 0;
+    // Without a session table (explain --session-opened-by): the corporate user who opened the
+    // session the request's aws-userInfo names, as the gateway keeps it with a binding; its
+    // console requests presented by another person (or by nobody named) are judged as the bound
+    // session's are (judge_session_user: session-user-mismatch).
+    std::string_view session_corp_user;
 };
 
 struct judged_attempt {

@@ -66,6 +66,26 @@ class ExplainTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("--session-flow takes sign-in flow names", r.stderr)
 
+    def test_session_opened_by_refuses_another_persons_console_request(self):
+        # The gateway keeps who opened a session; explain simulates it: the SAML session's
+        # console request is allowed for its opener (any spelling of her) and refused for
+        # another person, or for a request naming nobody.
+        req = os.path.join(CORPUS, "console-cookie-saml-only-account.http")
+        base = ("--session-flow", "saml", "--session-opened-by", "alice")
+        for extra, want in ((("--corp-user", "alice"), ("allow", "rule-allow")),
+                            (("--corp-user", "ALICE"), ("allow", "rule-allow")),
+                            (("--corp-user", "bob"), ("deny", "session-user-mismatch")),
+                            ((), ("deny", "session-user-mismatch"))):
+            with self.subTest(extra=extra):
+                r = cg("explain", "--config", POLICY, *(base + extra), req)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                d = json.loads(r.stdout)
+                self.assertEqual((d["effect"], d["reason"]), want)
+                self.assertEqual(d["session_corp_user"], "alice")
+                self.assertEqual(d["corp_user"], extra[1] if extra else "")
+                if want[0] == "deny":
+                    self.assertIn("opened by another person", d["reason_text"])
+
     def test_an_ipv6_client_network_never_matches_an_ipv4_client(self):
         # The corpus policy denies client_networks = ["::/0"]: IPv6 clients only, although an
         # IPv4 client is held IPv4-mapped (::ffff:a.b.c.d), inside the bits of ::/0.
