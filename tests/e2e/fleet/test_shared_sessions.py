@@ -7,7 +7,8 @@ aws-userInfo). A session AWS opened through replica A is honoured and enforced o
 with PostgreSQL stopped, the documented behaviour: a binding is kept locally (and written once the
 store is back), and B judges what it cannot look up as unbound (fail closed). The access portal's
 token -> user table is shared the same way: a portal user AWS named through replica A names the
-token's federation requests on replica B."""
+token's federation requests on replica B. The person who opened a session (the trusted header on
+the CONNECT listener) travels with its row: another person presenting it on B is refused."""
 import os
 import subprocess
 import sys
@@ -37,6 +38,8 @@ class SessionReplica(Replica):
                          origin_args=["--issue-sessions"],
                          extra_toml='[sessions]\nstore = "postgres"\nkey_file = "sessions.key"\n'
                                     'store_timeout = "%dms"\nnegative_ttl = "1s"\n'
+                                    '[identity]\ntrusted_header = "X-Authenticated-User"\n'
+                                    'trusted_header_from = ["127.0.0.0/8"]\n'
                                     % int(STORE_TIMEOUT * 1000))
         self.key = key
 
@@ -46,15 +49,16 @@ class SessionReplica(Replica):
         os.chmod(os.path.join(self.dir, "sessions.key"), 0o600)
         return super().write_config()
 
-    def sign_in(self, account):
+    def sign_in(self, account, corp=None):
         code, headers, _ = self.curl(
             "https://signin.aws.amazon.com/federation?Action=login&SigninToken=demo.%s.Admin"
-            % account)
+            % account, *(["-H", "X-Authenticated-User: " + corp] if corp else []))
         return code, set_cookies(headers)
 
-    def console(self, cookies):
+    def console(self, cookies, corp=None):
         return self.curl("https://console.aws.amazon.com/console/home", "-H",
-                         "Cookie: " + "; ".join("%s=%s" % kv for kv in cookies.items()))
+                         "Cookie: " + "; ".join("%s=%s" % kv for kv in cookies.items()),
+                         *(["-H", "X-Authenticated-User: " + corp] if corp else []))
 
     def metric(self, series):
         for line in self.metrics().splitlines():
@@ -128,6 +132,26 @@ class SharedSessionsTest(TwoReplicas):
                                              "aws-creds": "c0ffee" * 8})
             self.assertEqual(code, 403, body)
             self.assertIn("session-unbound", body)
+
+    def test_a_sessions_opener_travels_to_the_other_replica(self):
+        # alice signs in through A; her cookies presented on B by bob are refused there, since
+        # the row A wrote names her as the session's opener; alice herself is let through on B.
+        a, b = self.replicas
+        code, jar = a.sign_in(SANDBOX, corp="alice")
+        self.assertEqual(code, 302)
+        code, _, body = b.console(jar, corp="bob")
+        self.assertEqual(code, 403, body)
+        self.assertIn("session-user-mismatch", body)
+        found = []
+
+        def seen():
+            found[:] = [e for e in b.events() if e["reason"] == "session-user-mismatch"]
+            return bool(found)
+        wait_until(seen, 10, "B's event of bob presenting alice's session")
+        self.assertEqual((found[-1]["corp_user"], found[-1]["session_corp_user"]),
+                         ("bob", "alice"))
+        code, _, body = b.console(jar, corp="alice")
+        self.assertEqual(code, 200, body)
 
     def test_a_sign_in_started_on_one_replica_is_continued_on_the_other(self):
         # docs/inspection.md "Session binding" rule 5 across the fleet: the browser signed in to
