@@ -1,9 +1,11 @@
 #include "cmd_check_config.hpp"
 
 #include <cstdio>
+#include <string>
 #include <string_view>
 
 #include "consolegate/core/config.hpp"
+#include "consolegate/core/forward_zones.hpp"
 #include "consolegate/core/host_pattern.hpp"
 #include "consolegate/identity/address_map_file.hpp"
 #include "consolegate/identity/groups.hpp"
@@ -31,6 +33,24 @@ void note_unsteered(const char* file, const core::config& c) {
             "%s: note: proxy.inspect_hosts[%zu] \"%s\" is inspected but DNS does not steer "
             "it\n",
             file, i, p->str().c_str());
+    }
+}
+
+// A name the gateway answers in a zone deploy/dns/README.md's snippets do not forward: valid, but
+// a site that deployed the snippets resolves it around the gateway until it forwards that zone.
+void note_unforwarded(const char* file, const core::config& c) {
+    if (!c.dns.enabled) return;
+    for (const auto& z : core::forward_zones(c.dns)) {
+        if (z.documented) continue;
+        std::string names;
+        for (const auto& n : z.names) {
+            names += (names.empty() ? "" : ", ") + n.key + " \"" + n.name + "\"";
+        }
+        std::printf(
+            "%s: note: zone \"%s\" (%s) is not among the zones deploy/dns/README.md forwards "
+            "to the gateway: forward it too, or resolvers answer its names around the gateway "
+            "(`consolegate dns-zones --config %s` lists every zone)\n",
+            file, z.zone.c_str(), names.c_str(), file);
     }
 }
 
@@ -106,6 +126,7 @@ int cmd_check_config(int argc, char** argv) {
         std::printf("%s\n", core::format_diagnostic(d).c_str());
     }
     note_unsteered(argv[1], *r.cfg);
+    note_unforwarded(argv[1], *r.cfg);
     std::printf("%s: ok\n", argv[1]);
     return 0;
 }

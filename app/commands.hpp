@@ -8,5 +8,6 @@ int cmd_logs(int argc, char** argv);
 int cmd_explain(int argc, char** argv);
 int cmd_elevations(int argc, char** argv);
 int cmd_export(int argc, char** argv);
+int cmd_dns_zones(int argc, char** argv);
 
 }  // namespace consolegate::app

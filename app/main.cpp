@@ -29,6 +29,8 @@ constexpr command commands[] = {
      "what the gateway believes TEAM says now, and the feed's health"},
     {"export", consolegate::app::cmd_export,
      "export aws-policies: the AWS-side endpoint policy matching the gateway's policy"},
+    {"dns-zones", consolegate::app::cmd_dns_zones,
+     "the DNS zones the corporate resolvers must forward to the gateway"},
 };
 
 void print_usage(std::FILE* out) {

@@ -1,18 +1,23 @@
 #include "policy.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
+
+#include "consolegate/core/forward_zones.hpp"
 
 namespace consolegate::dns {
 
 verdict policy::decide(std::string_view lower) const noexcept {
     // Browsers probe this name before enabling DoH by default and keep classic DNS on NXDOMAIN
     // (Firefox "canary domain"); a DoH bypass would also bypass steering.
-    if (lower == "use-application-dns.net") return verdict::doh_canary;
+    if (lower == core::doh_canary) return verdict::doh_canary;
     // Apple's iCloud Private Relay stays off on a network whose resolver answers these two names
     // with NXDOMAIN (Apple's "Prepare your network for iCloud Private Relay"); on, Safari's
     // traffic leaves through Apple's relays and its names are resolved there, past steering.
-    if (lower == "mask.icloud.com" || lower == "mask-h2.icloud.com") return verdict::relay_canary;
+    if (std::ranges::find(core::private_relay_canaries, lower) !=
+        core::private_relay_canaries.end())
+        return verdict::relay_canary;
     if (!block.empty() && block.matches(lower)) return verdict::block;
     if (steered(lower)) return verdict::steer;
     return verdict::forward;

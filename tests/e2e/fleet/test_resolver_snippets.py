@@ -65,19 +65,39 @@ class SnippetCase:
         return run(["dig", "@127.0.0.1", "-p", str(cls.port), "+time=3", "+tries=1", name, rtype],
                    timeout=10).stdout
 
+    # One steered name of every zone the snippets forward (test_every_forwarded_zone_is_asked
+    # holds this list to the snippets): a zone missing from a snippet leaves its name resolved
+    # by the corporate resolver alone, around the gateway.
+    STEERED = (
+        "console.aws.amazon.com", "eu-west-1.console.aws.amazon.com",
+        "signin.aws.amazon.com", "123456789012.signin.aws.amazon.com",
+        "portal.sso.eu-west-1.amazonaws.com", "signin.eu-west-1.amazonaws.com",
+        # AWS GovCloud (US) and China: steered by default, judged or refused there.
+        "signin.amazonaws-us-gov.com", "123456789012.signin.amazonaws-us-gov.com",
+        "us-gov-west-1.console.amazonaws-us-gov.com", "signin.amazonaws.cn",
+        "cn-north-1.console.amazonaws.cn",
+        # Regional and dual-stack access portals, GovCloud's FIPS sign-in, Sign-In's OAuth
+        # endpoints (issue 19).
+        "ssoins-111111h2222j33pp.eu-west-1.portal.amazonaws.com",
+        "ssoins-7223753b6943f944.portal.us-east-1.app.aws",
+        "us-gov-west-1.signin-fips.amazonaws-us-gov.com", "us-east-1.oauth.signin.aws",
+        # Identity Center start URLs, the dual-stack portal API and Sign-In names, China's
+        # portal, start URLs and dual-stack names: zones the snippets once left out.
+        "d-1234567890.awsapps.com", "portal.sso.eu-west-1.api.aws", "signin.us-east-1.api.aws",
+        "portal.sso.cn-north-1.amazonaws.com.cn", "d-9067000000.awsapps.cn",
+        "signin.cn-north-1.api.amazonwebservices.com.cn",
+        "ssoins-1111111111111111.portal.cn-north-1.app.amazonwebservices.com.cn")
+
+    def test_every_forwarded_zone_is_asked(self):
+        zones = ["".join(m) for m in re.findall(r'zone "([^"]+)"|name: "([^"]+)\."|server=/([^/]+)/',
+                                                snippet(self.heading))]
+        self.assertIn("api.aws", zones)
+        for zone in zones:
+            if zone not in ("use-application-dns.net", "mask.icloud.com", "mask-h2.icloud.com"):
+                self.assertTrue(any(n == zone or n.endswith("." + zone) for n in self.STEERED), zone)
+
     def test_console_sign_in_and_portal_names_come_back_steered(self):
-        for name in ("console.aws.amazon.com", "eu-west-1.console.aws.amazon.com",
-                     "signin.aws.amazon.com", "123456789012.signin.aws.amazon.com",
-                     "portal.sso.eu-west-1.amazonaws.com",
-                     # AWS GovCloud (US) and China: steered by default, judged or refused there.
-                     "signin.amazonaws-us-gov.com", "123456789012.signin.amazonaws-us-gov.com",
-                     "us-gov-west-1.console.amazonaws-us-gov.com", "signin.amazonaws.cn",
-                     "cn-north-1.console.amazonaws.cn",
-                     # Regional and dual-stack access portals, GovCloud's FIPS sign-in, Sign-In's
-                     # OAuth endpoints (issue 19).
-                     "ssoins-111111h2222j33pp.eu-west-1.portal.amazonaws.com",
-                     "ssoins-7223753b6943f944.portal.us-east-1.app.aws",
-                     "us-gov-west-1.signin-fips.amazonaws-us-gov.com", "us-east-1.oauth.signin.aws"):
+        for name in self.STEERED:
             out = self.dig(name)
             self.assertIn("status: NOERROR", out, name)
             self.assertRegex(out, r"(?m)^%s\.\s+\d+\s+IN\s+A\s+127\.0\.0\.1$" % re.escape(name))

@@ -123,6 +123,31 @@ TEST(cmd_check_config, an_inspected_name_dns_does_not_steer_is_noted) {
         << out;
 }
 
+// A name the gateway steers or blocks in a zone deploy/dns/README.md does not forward is noted
+// (valid, exit 0) with the zone to add: a site that deployed the snippets resolves it around
+// the gateway. The default names are all in documented zones (valid_file_exits_zero: no note).
+TEST(cmd_check_config, a_name_outside_the_documented_zones_is_noted_with_its_zone) {
+    auto dir = cgtest::scratch();
+    auto file = (dir / "zones.toml").string();
+    std::string out, err;
+    cgtest::write(dir / "zones.toml",
+                  "[dns]\nupstreams = [\"192.0.2.1\"]\nsteer_ipv4 = [\"192.0.2.10\"]\n"
+                  "block_names = [\"x.example.org\"]\n"
+                  "[ca]\ncert = \"ca.crt\"\nkey = \"ca.key\"\n"
+                  "[proxy]\ninspect_hosts = [\"signin.aws.amazon.com\", "
+                  "\"*.sso.corp.example\", \"portal.sso.*.api.aws\"]\n");
+    EXPECT_EQ(run({"check-config", file}, out, err), 0) << err;
+    EXPECT_NE(out.find(file + ": note: zone \"sso.corp.example\" (dns.steer_names "
+                              "\"*.sso.corp.example\") is not among the zones "
+                              "deploy/dns/README.md forwards to the gateway"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("note: zone \"x.example.org\" (dns.block_names \"x.example.org\")"),
+              std::string::npos)
+        << out;
+    EXPECT_EQ(out.find("api.aws"), std::string::npos) << out;  // a documented zone
+}
+
 TEST(cmd_check_config, usage_errors_exit_two) {
     std::string out, err;
     EXPECT_EQ(run({"check-config"}, out, err), 2);
