@@ -10,6 +10,7 @@
 //
 // Thread-safety: config is a plain value; share it as std::shared_ptr<const config>.
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -67,6 +68,44 @@ struct dns_cache_config {
     bool prefetch = false;
 };
 
+// The names the proxy inspects (proxy.inspect_hosts) and DNS steers (dns.steer_names) by default:
+// one list, so a name the proxy inspects is never resolved around it by default, whether DNS
+// follows the loaded proxy.inspect_hosts or runs without the proxy (a DNS-only replica steering
+// to another's proxy). deploy/dns/README.md forwards the zone of each (core/forward_zones.hpp).
+// The sign-in and console names of AWS GovCloud (US) and China are inspected whether or not
+// policy.partitions enables them: enabled, they are judged like the commercial ones; not
+// enabled, every sign-in there is refused (partition-not-enabled), never spliced.
+inline constexpr std::array<std::string_view, 34> default_inspected_names{
+    "signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aws.amazon.com",
+    "*.console.aws.amazon.com", "portal.sso.*.amazonaws.com", "signin.*.amazonaws.com",
+    "portal.aws.amazon.com", "*.awsapps.com", "signin.amazonaws-us-gov.com",
+    "*.signin.amazonaws-us-gov.com", "console.amazonaws-us-gov.com",
+    "*.console.amazonaws-us-gov.com", "signin.amazonaws.cn", "*.signin.amazonaws.cn",
+    "console.amazonaws.cn", "*.console.amazonaws.cn", "portal.sso.*.amazonaws.com.cn",
+    "*.awsapps.cn",
+    // Regional and dual-stack access portals, GovCloud's FIPS sign-in, Sign-In's OAuth
+    // endpoints (docs/inspection.md "Identity Center instances", "Other partitions").
+    "*.portal.amazonaws.com", "*.portal.*.app.aws", "*.portal.amazonaws.com.cn",
+    "*.portal.*.app.amazonwebservices.com.cn", "signin-fips.amazonaws-us-gov.com",
+    "*.signin-fips.amazonaws-us-gov.com", "signin-fips.*.amazonaws.com",
+    "signin-fips.*.amazonaws.com.cn", "*.oauth.signin.aws",
+    // The access portal API's FIPS and dual-stack names (the AWS SDKs' endpoint rules for
+    // the `sso` service): GetRoleCredentials there hands out a role's keys like
+    // portal.sso.<region>.amazonaws.com/federation/credentials does.
+    "portal.sso-fips.*.amazonaws.com", "portal.sso.*.api.aws", "portal.sso-fips.*.api.aws",
+    "portal.sso.*.api.amazonwebservices.com.cn",
+    // AWS Sign-In's dual-stack names (the AWS SDKs' endpoint rules for `signin`: every
+    // operation with dual-stack on, `aws login`'s token exchange among them).
+    "signin.*.api.aws", "signin-fips.*.api.aws", "signin.*.api.amazonwebservices.com.cn"};
+
+static_assert(
+    [] {
+        for (auto n : default_inspected_names)
+            if (n.empty()) return false;
+        return true;
+    }(),
+    "default_inspected_names: the array's size must be its number of names");
+
 // The Identity Center portal names `dns.steer_identity_center` adds to the steered names.
 inline constexpr std::string_view identity_center_portals = "portal.sso.*.amazonaws.com";
 
@@ -82,18 +121,9 @@ struct dns_config {
     std::vector<ip_address> steer_ipv4;  // A answers for steered names
     std::vector<ip_address> steer_ipv6;  // AAAA answers for steered names
     // Host patterns (core/host_pattern.hpp), stored canonically (lowercase, no trailing dot).
-    // Sites using `aws login` or guarding account sign-up add "signin.*.amazonaws.com" and
-    // "portal.aws.amazon.com" (both in proxy.inspect_hosts by default): not default here, since
-    // a site that narrowed inspect_hosts would then fail check-config.
-    // The other partitions' sign-in and console names are steered too (proxy.inspect_hosts says
-    // why): a sign-in there is judged when policy.partitions enables it, else refused.
-    std::vector<std::string> steer_names{
-        "console.aws.amazon.com",       "*.console.aws.amazon.com",
-        "signin.aws.amazon.com",        "*.signin.aws.amazon.com",
-        "console.amazonaws-us-gov.com", "*.console.amazonaws-us-gov.com",
-        "signin.amazonaws-us-gov.com",  "*.signin.amazonaws-us-gov.com",
-        "console.amazonaws.cn",         "*.console.amazonaws.cn",
-        "signin.amazonaws.cn",          "*.signin.amazonaws.cn"};
+    // With the proxy enabled and this unwritten, the loader makes it proxy.inspect_hosts.
+    std::vector<std::string> steer_names{default_inspected_names.begin(),
+                                         default_inspected_names.end()};
     // Adds identity_center_portals to steer_names. On by default: the proxy inspects the portal
     // by default, and DNS steers every name the proxy inspects unless the operator says otherwise.
     bool steer_identity_center = true;
@@ -142,31 +172,9 @@ struct proxy_config {
     bool enabled = true;
     std::vector<endpoint> sni_listen{{*ip_address::parse("0.0.0.0"), 443}};
     std::vector<endpoint> connect_listen{{*ip_address::parse("0.0.0.0"), 3128}};
-    // The sign-in and console names of AWS GovCloud (US) and China are inspected whether or not
-    // policy.partitions enables them: enabled, they are judged like the commercial ones; not
-    // enabled, every sign-in there is refused (partition-not-enabled), never spliced.
-    std::vector<std::string> inspect_hosts{
-        "signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aws.amazon.com",
-        "*.console.aws.amazon.com", "portal.sso.*.amazonaws.com", "signin.*.amazonaws.com",
-        "portal.aws.amazon.com", "*.awsapps.com", "signin.amazonaws-us-gov.com",
-        "*.signin.amazonaws-us-gov.com", "console.amazonaws-us-gov.com",
-        "*.console.amazonaws-us-gov.com", "signin.amazonaws.cn", "*.signin.amazonaws.cn",
-        "console.amazonaws.cn", "*.console.amazonaws.cn", "portal.sso.*.amazonaws.com.cn",
-        "*.awsapps.cn",
-        // Regional and dual-stack access portals, GovCloud's FIPS sign-in, Sign-In's OAuth
-        // endpoints (docs/inspection.md "Identity Center instances", "Other partitions").
-        "*.portal.amazonaws.com", "*.portal.*.app.aws", "*.portal.amazonaws.com.cn",
-        "*.portal.*.app.amazonwebservices.com.cn", "signin-fips.amazonaws-us-gov.com",
-        "*.signin-fips.amazonaws-us-gov.com", "signin-fips.*.amazonaws.com",
-        "signin-fips.*.amazonaws.com.cn", "*.oauth.signin.aws",
-        // The access portal API's FIPS and dual-stack names (the AWS SDKs' endpoint rules for
-        // the `sso` service): GetRoleCredentials there hands out a role's keys like
-        // portal.sso.<region>.amazonaws.com/federation/credentials does.
-        "portal.sso-fips.*.amazonaws.com", "portal.sso.*.api.aws", "portal.sso-fips.*.api.aws",
-        "portal.sso.*.api.amazonwebservices.com.cn",
-        // AWS Sign-In's dual-stack names (the AWS SDKs' endpoint rules for `signin`: every
-        // operation with dual-stack on, `aws login`'s token exchange among them).
-        "signin.*.api.aws", "signin-fips.*.api.aws", "signin.*.api.amazonwebservices.com.cn"};
+    // default_inspected_names (above), which DNS steers by default too.
+    std::vector<std::string> inspect_hosts{default_inspected_names.begin(),
+                                           default_inspected_names.end()};
     // Host patterns spliced on purpose: never inspected, spliced even when not_inspected is
     // refuse. A name DNS steers must be in inspect_hosts or here (check-config says so).
     std::vector<std::string> pass_through_hosts;

@@ -543,10 +543,12 @@ key = "ca.key"
     ASSERT_TRUE(r.cfg) << all(r);
     EXPECT_EQ(r.cfg->dns.steer_names, (std::vector<std::string>{"signin.aws.amazon.com"}));
     EXPECT_TRUE(r.cfg->dns.steer_identity_center);  // inspected by default, so steered
-    // With the proxy off there is nothing to follow: the defaults stand.
+    // With the proxy off there is nothing to follow: the defaults stand, and they are the names
+    // the proxy inspects by default (a DNS-only replica steers what another's proxy inspects).
     r = load(minimal + "[proxy]\nenabled = false\n");
     ASSERT_TRUE(r.cfg) << all(r);
     EXPECT_EQ(r.cfg->dns.steer_names, core::dns_config{}.steer_names);
+    EXPECT_EQ(r.cfg->dns.steer_names, core::proxy_config{}.inspect_hosts);
 }
 
 TEST(config_loader, pass_through_hosts_are_host_patterns) {

@@ -53,6 +53,35 @@ key = "ca.key"
     }
 }
 
+// DNS alone (the proxy disabled: a DNS-only replica steering to another's proxy) steers every
+// name the proxy inspects by default: its defaults were the console and sign-in names only, so
+// the portal API's and Sign-In's dual-stack names, start URLs and China's portals went to
+// clients' own resolution around the proxy that inspects them.
+TEST(policy, dns_alone_steers_every_name_the_proxy_inspects_by_default) {
+    std::vector<core::host_pattern> steered;
+    for (const auto& n : core::dns_config{}.steer_names)
+        steered.push_back(*core::host_pattern::parse(n));
+    for (const auto& n : core::proxy_config{}.inspect_hosts) {
+        EXPECT_TRUE(core::covers(steered, *core::host_pattern::parse(n))) << n;
+    }
+    auto r = core::load_config_text(R"(
+[dns]
+upstreams = ["192.0.2.53"]
+steer_ipv4 = ["192.0.2.10"]
+[proxy]
+enabled = false
+)",
+                                    "/etc/consolegate/test.toml");
+    ASSERT_TRUE(r.cfg) << core::format_diagnostic(r.diagnostics.at(0));
+    const auto p = compile_policy(r.cfg->dns);
+    for (auto n : {"signin.us-east-1.api.aws", "portal.sso.eu-west-1.api.aws",
+                   "d-1234567890.awsapps.com", "portal.sso.cn-north-1.amazonaws.com.cn",
+                   "signin.cn-north-1.api.amazonwebservices.com.cn", "us-east-1.oauth.signin.aws",
+                   "ssoins-7223753b6943f944.portal.us-east-1.app.aws"}) {
+        EXPECT_EQ(p.decide(n), verdict::steer) << n;
+    }
+}
+
 // The service runs on the loaded [dns] section itself: no mapping, no second set of defaults.
 // What the loader parsed is what policy and the worker convert where they use it.
 TEST(policy, loaded_dns_section_is_what_the_service_runs_on) {
