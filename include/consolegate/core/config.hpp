@@ -75,7 +75,7 @@ struct dns_cache_config {
 // The sign-in and console names of AWS GovCloud (US) and China are inspected whether or not
 // policy.partitions enables them: enabled, they are judged like the commercial ones; not
 // enabled, every sign-in there is refused (partition-not-enabled), never spliced.
-inline constexpr std::array<std::string_view, 34> default_inspected_names{
+inline constexpr std::array<std::string_view, 38> default_inspected_names{
     "signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aws.amazon.com",
     "*.console.aws.amazon.com", "portal.sso.*.amazonaws.com", "signin.*.amazonaws.com",
     "portal.aws.amazon.com", "*.awsapps.com", "signin.amazonaws-us-gov.com",
@@ -94,9 +94,15 @@ inline constexpr std::array<std::string_view, 34> default_inspected_names{
     // portal.sso.<region>.amazonaws.com/federation/credentials does.
     "portal.sso-fips.*.amazonaws.com", "portal.sso.*.api.aws", "portal.sso-fips.*.api.aws",
     "portal.sso.*.api.amazonwebservices.com.cn",
+    // China's regional and FIPS forms of the same rules (the partition's dnsSuffix
+    // amazonaws.com.cn, dualStackDnsSuffix api.amazonwebservices.com.cn): read by the inspector
+    // as their commercial forms are, inspected by default since session 11.
+    "signin.*.amazonaws.com.cn", "portal.sso-fips.*.amazonaws.com.cn",
+    "portal.sso-fips.*.api.amazonwebservices.com.cn",
     // AWS Sign-In's dual-stack names (the AWS SDKs' endpoint rules for `signin`: every
     // operation with dual-stack on, `aws login`'s token exchange among them).
-    "signin.*.api.aws", "signin-fips.*.api.aws", "signin.*.api.amazonwebservices.com.cn"};
+    "signin.*.api.aws", "signin-fips.*.api.aws", "signin.*.api.amazonwebservices.com.cn",
+    "signin-fips.*.api.amazonwebservices.com.cn"};
 
 static_assert(
     [] {

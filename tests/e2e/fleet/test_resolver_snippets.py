@@ -71,7 +71,8 @@ class SnippetCase:
     STEERED = (
         "console.aws.amazon.com", "eu-west-1.console.aws.amazon.com",
         "signin.aws.amazon.com", "123456789012.signin.aws.amazon.com",
-        "portal.sso.eu-west-1.amazonaws.com", "signin.eu-west-1.amazonaws.com",
+        "portal.sso.eu-west-1.amazonaws.com", "portal.sso.us-gov-west-1.amazonaws.com",
+        "signin.eu-west-1.amazonaws.com",
         # AWS GovCloud (US) and China: steered by default, judged or refused there.
         "signin.amazonaws-us-gov.com", "123456789012.signin.amazonaws-us-gov.com",
         "us-gov-west-1.console.amazonaws-us-gov.com", "signin.amazonaws.cn",
@@ -84,7 +85,8 @@ class SnippetCase:
         # Identity Center start URLs, the dual-stack portal API and Sign-In names, China's
         # portal, start URLs and dual-stack names: zones the snippets once left out.
         "d-1234567890.awsapps.com", "portal.sso.eu-west-1.api.aws", "signin.us-east-1.api.aws",
-        "portal.sso.cn-north-1.amazonaws.com.cn", "d-9067000000.awsapps.cn",
+        "portal.sso.cn-north-1.amazonaws.com.cn", "signin.cn-north-1.amazonaws.com.cn",
+        "d-9067000000.awsapps.cn",
         "signin.cn-north-1.api.amazonwebservices.com.cn",
         "ssoins-1111111111111111.portal.cn-north-1.app.amazonwebservices.com.cn")
 

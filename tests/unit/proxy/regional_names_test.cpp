@@ -28,7 +28,9 @@ TEST(regional_names, the_default_patterns_name_each_partitions_regional_sign_in_
           "cn-northwest-1.signin.amazonaws.cn", "cn-north-1.console.amazonaws.cn",
           "portal.sso.cn-north-1.amazonaws.com.cn", "signin-fips.us-gov-west-1.amazonaws.com",
           "us-east-1.oauth.signin.aws", "portal.sso.eu-west-1.api.aws", "signin.eu-west-1.api.aws",
-          "signin-fips.us-east-1.api.aws", "signin.cn-north-1.api.amazonwebservices.com.cn"}) {
+          "signin-fips.us-east-1.api.aws", "signin.cn-north-1.api.amazonwebservices.com.cn",
+          "signin.cn-north-1.amazonaws.com.cn",
+          "portal.sso-fips.cn-northwest-1.amazonaws.com.cn"}) {
         EXPECT_TRUE(has(names, n)) << n;
     }
     // A Region under another partition's names does not exist there; "*.portal.*.app.aws" has

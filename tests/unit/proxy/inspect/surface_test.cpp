@@ -1,5 +1,7 @@
 // proxy/inspect/surface.cpp through inspect(): `aws login` (AWS Sign-In OAuth 2.0) and account
 // sign-up. The corpus (cli-*.http, signup-*.http) covers the requests as sent; these pin the edges.
+#include "surface.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,6 +9,9 @@
 #include <utility>
 #include <vector>
 
+#include "consolegate/core/config.hpp"
+#include "consolegate/core/host_pattern.hpp"
+#include "consolegate/core/partition.hpp"
 #include "consolegate/inspect/inspector.hpp"
 #include "request_view.hpp"
 
@@ -413,4 +418,43 @@ TEST(surface, paths_a_lenient_router_matches_are_the_surface_s) {
             return x.flow == s.flow;
         })) << s.target;
     }
+}
+
+// Every name the inspector reads as AWS Sign-In's or the access portal's, in each form the AWS
+// SDKs' endpoint rules for `signin` and `sso` build (regional, FIPS, dual-stack, each partition's
+// DNS suffixes) and the portals' regional and dual-stack names, is in the default
+// proxy.inspect_hosts (and so steered by default): a form read but not inspected is spliced, its
+// sign-ins unjudged. China's regional and FIPS forms (signin.<region>.amazonaws.com.cn,
+// portal.sso-fips.<region>.amazonaws.com.cn and the FIPS dual-stack names) were read, not
+// inspected.
+TEST(surface, every_host_read_as_sign_in_or_portal_is_inspected_by_default) {
+    namespace detail = consolegate::inspect::detail;
+    const auto inspected = core::host_set::compile(core::proxy_config{}.inspect_hosts);
+    ASSERT_TRUE(inspected);
+    std::vector<std::string> hosts;
+    for (std::string_view region : {"us-east-1", "eu-west-1", "us-gov-west-1", "cn-north-1"}) {
+        for (std::string_view head : {"signin", "signin-fips", "portal.sso", "portal.sso-fips"}) {
+            for (std::string_view suffix :
+                 {"amazonaws.com", "amazonaws.com.cn", "api.aws", "api.amazonwebservices.com.cn"}) {
+                hosts.push_back(std::string(head) + "." + std::string(region) + "." +
+                                std::string(suffix));
+            }
+        }
+        const std::string r(region);
+        hosts.push_back(r + ".oauth.signin.aws");
+        hosts.push_back("ssoins-7223753b6943f944." + r + ".portal.amazonaws.com");
+        hosts.push_back("ssoins-7223753b6943f944." + r + ".portal.amazonaws.com.cn");
+        hosts.push_back("ssoins-7223753b6943f944.portal." + r + ".app.aws");
+        hosts.push_back("ssoins-7223753b6943f944.portal." + r + ".app.amazonwebservices.com.cn");
+    }
+    int read = 0;
+    for (const auto& h : hosts) {
+        if (!detail::regional_signin_host(h) && !core::is_access_portal_api_host(h) &&
+            detail::regional_portal_instance(h).empty()) {
+            continue;
+        }
+        ++read;
+        EXPECT_TRUE(inspected->matches(h)) << h << " is read as sign-in or portal, not inspected";
+    }
+    EXPECT_EQ(read, static_cast<int>(hosts.size()));  // every form above is one the inspector reads
 }
