@@ -104,6 +104,16 @@ class SnippetCase:
             self.assertIn("status: NOERROR", out, name)
             self.assertRegex(out, r"(?m)^%s\.\s+\d+\s+IN\s+A\s+127\.0\.0\.1$" % re.escape(name))
 
+    def test_each_partitions_portal_has_no_https_record_or_address_of_upstream(self):
+        # docs/dns.md: a steered name's HTTPS/SVCB answer is the gateway's NODATA, so no browser
+        # learns a real address from ipv4hint/ipv6hint; AAAA is NODATA without steer_ipv6.
+        for name in ("portal.sso.eu-west-1.amazonaws.com", "portal.sso.us-gov-west-1.amazonaws.com",
+                     "portal.sso.cn-north-1.amazonaws.com.cn", "portal.sso.eu-west-1.api.aws"):
+            for rtype in ("HTTPS", "AAAA"):
+                out = self.dig(name, rtype)
+                self.assertIn("status: NOERROR", out, (name, rtype))
+                self.assertIn("ANSWER: 0,", out, (name, rtype))
+
     def test_the_doh_canary_is_nxdomain(self):
         before = canaries()
         self.assertIn("status: NXDOMAIN", self.dig("use-application-dns.net"))
