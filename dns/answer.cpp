@@ -118,38 +118,74 @@ bool dnssec_only(std::uint16_t type, int section, std::uint16_t qtype) {
     }
 }
 
-// Fills a.cuts from a.wire (a message whose records all read: normalize_answer checked them).
+// Fills a.cuts, a.rotatable and a.byte_rotations from a.wire (a message whose records all read:
+// normalize_answer checked them).
 void find_cuts(cached_answer& a) {
     const std::span<const std::uint8_t> msg(a.wire);
     a.cuts.clear();
+    a.byte_rotations.clear();
     a.rotatable = false;
     std::size_t off = header_size;
     if (!read_name(msg, off, nullptr)) return;
     off += 4;
     std::array<std::uint16_t, 3> counts{};
     a.cuts.push_back({static_cast<std::uint32_t>(off), counts});
+    // The RRset being read: where it starts, its records, and whether its records' bytes can be
+    // moved as they are (each owner the same one pointer as the first record's, RDATA without
+    // names the encoder compresses: written again in any order, each record is the same bytes).
+    std::size_t run_at = off;
+    std::uint16_t run_count = 0;
+    std::uint16_t run_type = 0;
+    bool run_as_bytes = false;
+    bool all_as_bytes = true;
+    const auto end_run = [&](std::size_t end) {
+        if (run_count < 2 || run_type == rr_type::rrsig) return;
+        a.rotatable = true;  // unbound rotates its records (rr_offset_for)
+        if (!run_as_bytes) {
+            all_as_bytes = false;
+            return;
+        }
+        a.byte_rotations.push_back(
+            {static_cast<std::uint32_t>(run_at), static_cast<std::uint32_t>(end), run_count});
+    };
     wire_name last;
     std::uint32_t last_type_class = 0;
     for (int s = 0; s < 3; ++s) {
         for (std::uint16_t i = 0; i < get16(&msg[6 + 2 * s]); ++i) {
             wire_name owner;
             const std::size_t start = off;
-            if (!read_name(msg, off, &owner) || msg.size() - off < 10) return;
-            const std::uint32_t type_class = get32(&msg[off]);
-            // A new RRset: another section, owner, type or class than the record before.
-            if (counts[s] != 0 &&
-                (type_class != last_type_class || !names_equal_ci(owner.view(), last.view()))) {
-                a.cuts.push_back({static_cast<std::uint32_t>(start), counts});
-            } else if (counts[s] != 0 && (type_class >> 16) != rr_type::rrsig) {
-                a.rotatable = true;  // unbound rotates its records (rr_offset_for)
+            if (!read_name(msg, off, &owner) || msg.size() - off < 10) {
+                a.byte_rotations.clear();
+                return;
             }
+            const std::uint32_t type_class = get32(&msg[off]);
+            const bool pointer = off - start == 2;
+            // A new RRset: another section, owner, type or class than the record before.
+            if (counts[s] == 0 || type_class != last_type_class ||
+                !names_equal_ci(owner.view(), last.view())) {
+                if (counts[s] != 0) {
+                    end_run(start);
+                    a.cuts.push_back({static_cast<std::uint32_t>(start), counts});
+                }
+                run_at = start;
+                run_count = 0;
+                run_type = static_cast<std::uint16_t>(type_class >> 16);
+                run_as_bytes = pointer && compressible(type_class >> 16).names == 0;
+            } else if (!pointer || get16(&msg[start]) != get16(&msg[run_at])) {
+                run_as_bytes = false;
+            }
+            ++run_count;
             last = owner;
             last_type_class = type_class;
             off += 10u + get16(&msg[off + 8]);
             ++counts[s];
         }
-        if (counts[s] != 0) a.cuts.push_back({static_cast<std::uint32_t>(off), counts});
+        if (counts[s] != 0) {
+            end_run(off);
+            a.cuts.push_back({static_cast<std::uint32_t>(off), counts});
+        }
     }
+    if (!all_as_bytes) a.byte_rotations.clear();
 }
 
 // Fills a.ttl_offsets and a.cuts from a.wire, a message written again record by record whose
@@ -722,29 +758,31 @@ namespace {
 std::size_t render_as_cached(const cached_answer& a, const query& q, std::uint32_t age,
                              std::optional<std::uint32_t> stale_ttl, bool tcp,
                              std::uint16_t our_udp_size, std::span<std::uint8_t> out,
-                             bool& truncated) noexcept;
+                             bool& truncated, std::uint64_t rr_offset = 0) noexcept;
 }
 
 std::size_t render_answer(const cached_answer& a, const query& q, std::uint32_t age,
                           std::optional<std::uint32_t> stale_ttl, bool tcp,
                           std::uint16_t our_udp_size, std::span<std::uint8_t> out, bool& truncated,
                           std::uint64_t rr_offset) {
-    if (a.rotatable) {
-        // Written again only for answers with an RRset of several records, into one buffer per
-        // thread that keeps its capacity: the hit path for single records stays a copy.
+    if (a.rotatable && a.byte_rotations.empty()) {
+        // Written again only for answers with an RRset of several records whose bytes cannot
+        // simply move (names in RDATA, an owner written out), into one buffer per thread that
+        // keeps its capacity: the hit path for single records and address RRsets stays a copy.
         thread_local cached_answer rotated;
         if (rotate_rrsets(a, rr_offset, rotated)) {
             return render_as_cached(rotated, q, age, stale_ttl, tcp, our_udp_size, out, truncated);
         }
     }
-    return render_as_cached(a, q, age, stale_ttl, tcp, our_udp_size, out, truncated);
+    return render_as_cached(a, q, age, stale_ttl, tcp, our_udp_size, out, truncated, rr_offset);
 }
 
 namespace {
+// `a` as cached, its byte_rotations rotated to start at record `rr_offset` modulo their count.
 std::size_t render_as_cached(const cached_answer& a, const query& q, std::uint32_t age,
                              std::optional<std::uint32_t> stale_ttl, bool tcp,
                              std::uint16_t our_udp_size, std::span<std::uint8_t> out,
-                             bool& truncated) noexcept {
+                             bool& truncated, std::uint64_t rr_offset) noexcept {
     truncated = false;
     const std::size_t limit = std::min(response_limit(q, tcp), out.size());
     const std::size_t opt = q.edns ? 11 : 0;
@@ -785,6 +823,20 @@ std::size_t render_as_cached(const cached_answer& a, const query& q, std::uint32
     for (auto it = a.ttl_offsets.begin(); it != ttls_end; ++it) {
         const std::uint32_t ttl = get32(p + *it);
         put32(p + *it, stale_ttl ? *stale_ttl : (ttl > age ? ttl - age : 0));
+    }
+    // The records of each RRset from rr_offset on (unbound's rrset-roundrobin), their TTLs with
+    // them: a rotation of the RRset's bytes at the start of that record. A cut keeps whole
+    // RRsets, so each is here whole or not at all.
+    for (const auto& run : a.byte_rotations) {
+        if (run.end > n) break;
+        std::size_t at = run.at;
+        for (std::uint64_t k = rr_offset % run.count; k > 0; --k) at += 12u + get16(p + at + 10);
+        if (at == run.at) continue;
+        // Three copies (std::rotate swaps byte by byte: most of the hit's cost for 8 addresses).
+        std::array<std::uint8_t, 65535> head;  // written before it is read
+        std::memcpy(head.data(), p + run.at, at - run.at);
+        std::memmove(p + run.at, p + at, run.end - at);
+        std::memcpy(p + run.at + (run.end - at), head.data(), at - run.at);
     }
     if (q.edns) {
         writer w(std::span<std::uint8_t>(p + n, limit - n));

@@ -30,6 +30,19 @@ struct cached_answer {
     std::vector<cut> cuts;
     bool steered_rewrite = false;  // a CNAME chain into a steered name was replaced
     bool rotatable = false;        // an RRset holds more than one record (find_cuts)
+    // When every such RRset rotates by moving its records' bytes, where they are (find_cuts):
+    // records whose owners are one and the same compression pointer and whose RDATA holds no
+    // name the encoder compresses (A, AAAA, TXT, ...). Written again compressed, each record
+    // of the rotated order comes out as the same bytes and nothing else in the message moves,
+    // so render_answer rotates the bytes in its copy. Empty when a rotatable RRset does not
+    // qualify (an MX or NS RRset, an owner written out in its first record): then the answer is
+    // written again for each rotation (rotate_rrsets).
+    struct rrset_run {
+        std::uint32_t at = 0;   // the first record
+        std::uint32_t end = 0;  // past the last
+        std::uint16_t count = 0;
+    };
+    std::vector<rrset_run> byte_rotations;
     // The generation of the worker's RRset memory its TTLs show (rrset_ttls::show_held).
     std::uint64_t held_generation = 0;
     bool negative = false;  // NXDOMAIN or NODATA (RFC 2308): its own stale cap

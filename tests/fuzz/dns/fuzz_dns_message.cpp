@@ -112,6 +112,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             auto n =
                 render_answer(a, asked, 5, std::nullopt, true, 1232, out, truncated, rr_offset);
             check((whole == 0) == (n == 0));
+            // Rotated in the copy (byte_rotations) or written again, the bytes are what the
+            // answer written again in that order sends, whole or cut to the client's size.
+            cached_answer reference;
+            if (!rotate_rrsets(a, rr_offset, reference)) reference = a;
+            reference.rotatable = false;
+            reference.byte_rotations.clear();
+            for (bool tcp : {false, true}) {
+                bool tc = false, tc_again = false;
+                const auto sent =
+                    render_answer(a, asked, 5, std::nullopt, tcp, 1232, out, tc, rr_offset);
+                const std::vector<std::uint8_t> bytes(
+                    out.begin(), out.begin() + static_cast<std::ptrdiff_t>(sent));
+                const auto again = render_answer(reference, asked, 5, std::nullopt, tcp, 1232, out,
+                                                 tc_again, rr_offset);
+                check(again == sent && tc == tc_again &&
+                      std::equal(bytes.begin(), bytes.end(), out.begin()));
+            }
+            n = render_answer(a, asked, 5, std::nullopt, true, 1232, out, truncated, rr_offset);
             cached_answer again;
             if (n > 0 &&
                 normalize_answer(std::span(out).first(whole), asked, p, {0, 86400, 3600}, again)) {

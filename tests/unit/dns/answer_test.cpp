@@ -634,6 +634,122 @@ TEST(answer, rrsig_stays_after_the_rotated_rrset) {
     EXPECT_FALSE(single.rotatable);
 }
 
+// What render_answer sends at `rr_offset`, and what it sends for the answer written again in
+// that order (rotate_rrsets, compressed as unbound compresses it), byte for byte: the hit path
+// that moves the records' bytes must send what the re-encode sends, for every rotation, cut or
+// whole, TTLs counted down with their records.
+void expect_rotation_as_written_again(const cached_answer& a, const query& q) {
+    for (std::uint64_t rr_offset = 0; rr_offset < 2 * 3 * 4 * 5 * 7 * 8; rr_offset += 1) {
+        std::array<std::uint8_t, 4096> sent{}, again{};
+        bool tc = false, tc_again = false;
+        const auto n = render_answer(a, q, 7, std::nullopt, false, 1232, sent, tc, rr_offset);
+        cached_answer rotated;
+        if (!rotate_rrsets(a, rr_offset, rotated)) rotated = a;  // no RRset moves
+        rotated.rotatable = false;                               // sent as it is now: the reference
+        rotated.byte_rotations.clear();
+        const auto m =
+            render_answer(rotated, q, 7, std::nullopt, false, 1232, again, tc_again, rr_offset);
+        ASSERT_GT(n, 0u);
+        ASSERT_EQ(std::vector(sent.begin(), sent.begin() + static_cast<std::ptrdiff_t>(n)),
+                  std::vector(again.begin(), again.begin() + static_cast<std::ptrdiff_t>(m)))
+            << "rotation " << rr_offset;
+        EXPECT_EQ(tc, tc_again);
+    }
+}
+
+// A CloudFront answer: a CNAME, then eight addresses owned by its target, a pointer into the
+// CNAME's RDATA each. Their bytes rotate as they are.
+TEST(answer, address_rrsets_rotate_as_the_reencode_writes_them) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("www.Example.com", rr_type::a, true, true));
+    msg_builder m(7, flag::qr | flag::ra, 1, 10, 0, 0);
+    m.question("www.example.com", rr_type::a);
+    m.rr("www.example.com", rr_type::cname, 300, msg_builder::name_rdata("d1.cloudfront.net"));
+    for (std::uint8_t i = 1; i <= 8; ++i)
+        m.rr("d1.cloudfront.net", rr_type::a, 60 + i, {203, 0, 113, i});
+    m.rr("d1.cloudfront.net", rr_type::rrsig, 60, {0, rr_type::a, 13, 3, 0, 0, 1, 44});
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
+    ASSERT_TRUE(a.rotatable);
+    ASSERT_EQ(a.byte_rotations.size(), 1u);
+    EXPECT_EQ(a.byte_rotations[0].count, 8u);
+    expect_rotation_as_written_again(a, q);
+    // Forty of them do not fit a client without EDNS: the CNAME goes alone, with TC.
+    const auto plain = parse_ok(make_query("www.example.com", rr_type::a));
+    msg_builder many(7, flag::qr | flag::ra, 1, 41, 0, 0);
+    many.question("www.example.com", rr_type::a);
+    many.rr("www.example.com", rr_type::cname, 300, msg_builder::name_rdata("d1.cloudfront.net"));
+    for (std::uint8_t i = 1; i <= 40; ++i)
+        many.rr("d1.cloudfront.net", rr_type::a, 60, {203, 0, 113, i});
+    ASSERT_TRUE(normalize_answer(many.b, plain, p, {}, a));
+    ASSERT_EQ(a.byte_rotations.size(), 1u);
+    expect_rotation_as_written_again(a, plain);
+}
+
+// TXT records of different lengths rotate by their own lengths; an AAAA RRset in the same
+// answer (ANY) rotates by its own count; a cut keeps the whole RRsets that fit.
+TEST(answer, rrsets_of_records_of_different_sizes_rotate_as_written_again) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("t.example.com", rr_type::any));
+    msg_builder m(7, flag::qr | flag::ra, 1, 10, 0, 0);
+    m.question("t.example.com", rr_type::any);
+    for (std::uint8_t len : {3, 140, 1, 170, 90}) {
+        std::vector<std::uint8_t> txt{len};
+        txt.insert(txt.end(), len, static_cast<std::uint8_t>('a' + len % 26));
+        m.rr("t.example.com", 16, 300, txt);
+    }
+    for (std::uint8_t i = 1; i <= 3; ++i) {
+        std::vector<std::uint8_t> v6(16, 0);
+        v6[0] = 0x20;
+        v6[1] = 0x01;
+        v6[15] = i;
+        m.rr("t.example.com", rr_type::aaaa, 300, v6);
+    }
+    m.rr("t.example.com", rr_type::a, 300, {192, 0, 2, 1});
+    m.rr("t.example.com", rr_type::a, 300, {192, 0, 2, 2});
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
+    ASSERT_EQ(a.byte_rotations.size(), 3u);
+    EXPECT_GT(a.wire.size(), 512u);  // a client without EDNS gets the TXT RRset alone, TC
+    expect_rotation_as_written_again(a, q);
+}
+
+// An RRset whose RDATA holds compressed names (NS, MX), or whose records' owners are not one
+// pointer back (the gateway's own addresses for a steered name, written out whole), is written
+// again for each rotation: moving its bytes would move names other records point to.
+TEST(answer, rrsets_with_names_to_compress_are_written_again) {
+    const auto q = parse_ok(make_query("x.deleg.example.com", rr_type::a, true));
+    msg_builder m(7, flag::qr | flag::ra, 1, 0, 2, 3);
+    m.question("x.deleg.example.com", rr_type::a);
+    m.rr("deleg.example.com", rr_type::ns, 300, msg_builder::name_rdata("ns1.deleg.example.com"));
+    m.rr("deleg.example.com", rr_type::ns, 300, msg_builder::name_rdata("ns2.deleg.example.com"));
+    m.rr("ns1.deleg.example.com", rr_type::a, 300, {192, 0, 2, 1});
+    m.rr("ns1.deleg.example.com", rr_type::a, 300, {192, 0, 2, 2});
+    m.rr("ns2.deleg.example.com", rr_type::a, 300, {192, 0, 2, 3});
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, default_policy(), {}, a));
+    ASSERT_TRUE(a.rotatable);
+    EXPECT_TRUE(a.byte_rotations.empty());
+    expect_rotation_as_written_again(a, q);
+
+    core::dns_config o;
+    o.steer_ipv4 = {*core::ip_address::parse("192.0.2.10"), *core::ip_address::parse("192.0.2.11"),
+                    *core::ip_address::parse("192.0.2.12")};
+    const auto steering = compile_policy(o);
+    const auto alias = parse_ok(make_query("alias.example.com", rr_type::a));
+    msg_builder s(7, flag::qr | flag::ra, 1, 2, 0, 0);
+    s.question("alias.example.com", rr_type::a);
+    s.rr("alias.example.com", rr_type::cname, 300,
+         msg_builder::name_rdata("signin.aws.amazon.com"));
+    s.rr("signin.aws.amazon.com", rr_type::a, 300, {203, 0, 113, 9});
+    cached_answer steered;
+    ASSERT_TRUE(normalize_answer(s.b, alias, steering, {}, steered));
+    ASSERT_TRUE(steered.steered_rewrite);
+    ASSERT_TRUE(steered.rotatable);
+    EXPECT_TRUE(steered.byte_rotations.empty());
+    expect_rotation_as_written_again(steered, alias);
+}
+
 }  // namespace
 // A referral as unbound's forward mode passes it on (iterator/iter_scrub.c, iter_utils.c
 // iter_scrub_ds): the NS RRset and the glue it names; no DS (nor its RRSIG), no address record
