@@ -215,9 +215,9 @@ worker::fallback worker::find_fallback(const query& q, std::uint64_t now) {
 std::size_t worker::render_fallback(const fallback& f, const query& q, bool tcp, std::uint64_t now,
                                     std::span<std::uint8_t> out) {
     const auto& a = f.e->answer.for_client(q.do_bit);
-    if (f.e->fresh(now)) return render(a, q, f.e->age_s(now), std::nullopt, tcp, out);
+    if (f.e->fresh(now)) return render(a, q, f.e->age_s(now), std::nullopt, tcp, now, out);
     st.stale_served.fetch_add(1, std::memory_order_relaxed);
-    return render(a, q, 0, seconds(cfg->cache.stale_answer_ttl), tcp, out);
+    return render(a, q, 0, seconds(cfg->cache.stale_answer_ttl), tcp, now, out);
 }
 
 // RFC 8767 §5: upstream is known down, so the stale answer goes out now and one refresh per
@@ -274,7 +274,8 @@ std::size_t worker::answer_from_cache(const cache::entry& e, const query& q, con
                                       bool tcp, std::uint64_t now, std::span<std::uint8_t> out) {
     st.cache_hits.fetch_add(1, std::memory_order_relaxed);
     log_query(c, q, "cache");
-    const auto n = render(e.answer.for_client(q.do_bit), q, e.age_s(now), std::nullopt, tcp, out);
+    const auto n =
+        render(e.answer.for_client(q.do_bit), q, e.age_s(now), std::nullopt, tcp, now, out);
     // Prefetch: a hit in the last 10% of a lifetime of 10 s or more refreshes the entry.
     if (cfg->cache.prefetch && !e.prefetching && e.answer.lifetime >= 10 &&
         (e.fresh_until_ms - now) * 10 < std::uint64_t{e.answer.lifetime} * 1000) {
@@ -319,11 +320,11 @@ std::optional<std::size_t> worker::answer_by_policy(const query& q, const client
 }
 
 std::size_t worker::render(const cached_answer& a, const query& q, std::uint32_t age,
-                           std::optional<std::uint32_t> stale, bool tcp,
+                           std::optional<std::uint32_t> stale, bool tcp, std::uint64_t now,
                            std::span<std::uint8_t> out) {
     bool truncated = false;
     const auto n = render_answer(a, q, age, stale, tcp, udp_size(), out, truncated,
-                                 rr_offset_for(q.id, now_ms() / 1000));
+                                 rr_offset_for(q.id, now / 1000));
     if (truncated) st.truncated.fetch_add(1, std::memory_order_relaxed);
     return n;
 }
@@ -559,14 +560,15 @@ void worker::on_upstream(const net::cares_answer& r, const std::shared_ptr<in_fl
     // The TTLs unbound sends: those of the RRsets it holds from earlier answers (the SOA of a
     // zone's negative answers, an alias's target) where it keeps its own copy. A background
     // refresh (no client) renews them, as unbound's prefetch does.
-    if (!a.steered_rewrite) rrsets_.apply(a, now_ms() / 1000, !f->waiters.front()->c.has_peer());
+    const std::uint64_t now = now_ms();
+    if (!a.steered_rewrite) rrsets_.apply(a, now / 1000, !f->waiters.front()->c.has_peer());
     a.held_generation = rrsets_.generation();
     if (!strip_dnssec(a, q, a.without_dnssec)) return fail_all(f);
     if (a.steered_rewrite) st.cname_rewritten.fetch_add(1, std::memory_order_relaxed);
     // Every client waiting gets the answer as it asked (its ID, case, DO, EDNS, transport).
     finish(f, [&](const query& asked, const client& to, bool tcp) {
         if (!to.has_peer()) return;  // answered at its deadline: the answer only fills the cache
-        const auto n = render(a.for_client(asked.do_bit), asked, 0, std::nullopt, tcp, out);
+        const auto n = render(a.for_client(asked.do_bit), asked, 0, std::nullopt, tcp, now, out);
         reply(to, {out.data(), n});
     });
     store(q, std::move(a));

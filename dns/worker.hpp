@@ -67,8 +67,10 @@ class worker {
     std::optional<std::size_t> answer_by_policy(const query& q, const client& c,
                                                 std::span<std::uint8_t> out);
     void show_held_rrsets(cache::entry& e);
+    // `now`: the reading (ms) that aged the answer; its second also orders the RRsets.
     std::size_t render(const cached_answer& a, const query& q, std::uint32_t age,
-                       std::optional<std::uint32_t> stale, bool tcp, std::span<std::uint8_t> out);
+                       std::optional<std::uint32_t> stale, bool tcp, std::uint64_t now,
+                       std::span<std::uint8_t> out);
     // A cache entry that may answer a query once upstream fails (RFC 8767).
     struct fallback {
         const cache::entry* e = nullptr;
