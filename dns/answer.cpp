@@ -741,10 +741,33 @@ bool join_chain(const cached_answer& head, const cached_answer& tail, cached_ans
     if (!read_name(h, o, &qname)) return false;
     names.write(w, qname);
     w.bytes(h.subspan(o, 4));
-    if (!copy(h, hq, get16(&h[6])) || !copy(t, tq, get16(&t[6]) + get16(&t[8]) + get16(&t[10])) ||
-        !w.ok()) {
+    // unbound's minimal-responses looks at the reply whole (msgencode.c positive_answer): an
+    // RRset of the type asked anywhere in its answer section (a DNAME above the name, asked for
+    // DNAME) makes it positive, and the tail's authority and additional sections (the SOA of
+    // the target's NODATA) go, unless they prove a wildcard (NSEC, NSEC3).
+    const auto types_in = [](std::span<const std::uint8_t> msg, std::size_t off, int from,
+                             int records, auto&& pred) {
+        for (int i = 0; i < from + records; ++i) {
+            if (!read_name(msg, off, nullptr) || msg.size() - off < 10) return false;
+            if (i >= from && pred(get16(&msg[off]))) return true;
+            off += 10u + get16(&msg[off + 8]);
+        }
         return false;
+    };
+    const std::uint16_t qtype = get16(&h[o]);
+    const auto asked = [&](std::uint16_t type) { return type == qtype; };
+    const bool positive =
+        (t[3] & flag::rcode_mask) == rcode::noerror && qtype != rr_type::ns &&
+        (types_in(h, hq, 0, get16(&h[6]), asked) || types_in(t, tq, 0, get16(&t[6]), asked)) &&
+        !types_in(t, tq, get16(&t[6]), get16(&t[8]), [](std::uint16_t type) {
+            return type == rr_type::nsec || type == rr_type::nsec3;
+        });
+    if (positive) {
+        put16(buf.data() + 8, 0);
+        put16(buf.data() + 10, 0);
     }
+    const int tail_records = positive ? get16(&t[6]) : get16(&t[6]) + get16(&t[8]) + get16(&t[10]);
+    if (!copy(h, hq, get16(&h[6])) || !copy(t, tq, tail_records) || !w.ok()) return false;
     buf.resize(w.size());
     out.wire = std::move(buf);
     out.lifetime = std::min(head_ttl, tail.lifetime);  // the chain's TTLs bound it too

@@ -146,6 +146,9 @@ def front_door_questions():
                     # synth_dname_msg): NOERROR, the DNAME and the CNAME, whatever the target
                     ("y.dname", "ANY"), ("y.dname", "CNAME"), ("x.dname", "ANY"),
                     ("x.DNAME", "CNAME"), ("z.dname", "CNAME"), ("z.dname", "ANY"),
+                    # DNAME below a DNAME: the target's NODATA ends the chain, and the DNAME,
+                    # of the type asked, makes the reply positive to minimal-responses (no SOA)
+                    ("w.dname", "DNAME"), ("v.dname", "DNAME"),
                     # ANY through a DNAME or a CNAME, asked first: a CNAME is the answer to ANY,
                     # what upstream adds for its target goes (iter_scrub.c scrub_sanitize)
                     ("w.dname", "ANY"), ("alias", "ANY"), ("c7", "ANY"),
