@@ -243,13 +243,9 @@ bool rotated_order(std::span<const std::uint8_t> msg, std::vector<rr_ref>& rrs,
 
 bool rotate_rrsets(const cached_answer& a, std::uint64_t rr_offset, cached_answer& out) {
     const std::span<const std::uint8_t> msg(a.wire);
-    if (msg.size() < header_size || get16(&msg[4]) != 1) return false;
-    std::size_t off = header_size;
-    if (!read_name(msg, off, nullptr) || msg.size() - off < 4) return false;
-    off += 4;
-    const std::size_t question_end = off;
+    std::size_t question_end = 0, end = 0;
     std::vector<rr_ref> rrs;
-    if (!read_records(msg, off, rrs) || off != msg.size()) return false;
+    if (!read_answer_records(msg, question_end, end, rrs) || end != msg.size()) return false;
     if (!rotated_order(msg, rrs, rr_offset)) return false;
     if (!rewrite_kept(msg, question_end, rrs, std::vector<bool>(rrs.size(), true), out.wire) ||
         !index_records(out, question_end)) {
@@ -266,13 +262,9 @@ bool strip_dnssec(const cached_answer& a, const query& q,
                   std::shared_ptr<const cached_answer>& out) {
     const std::span<const std::uint8_t> msg(a.wire);
     out.reset();
-    if (msg.size() < header_size || get16(&msg[4]) != 1) return false;
-    std::size_t off = header_size;
-    if (!read_name(msg, off, nullptr) || msg.size() - off < 4) return false;
-    off += 4;
-    const std::size_t question_end = off;
+    std::size_t question_end = 0, end = 0;
     std::vector<rr_ref> rrs;
-    if (!read_records(msg, off, rrs) || off != msg.size()) return false;
+    if (!read_answer_records(msg, question_end, end, rrs) || end != msg.size()) return false;
     std::vector<bool> keep;
     keep.reserve(rrs.size());
     for (const auto& rr : rrs) keep.push_back(!dnssec_only(rr.type, rr.section, q.qtype));
@@ -665,13 +657,9 @@ chain_end classify_chain(const cached_answer& a, const query& q, wire_name& targ
 bool chain_links(const cached_answer& a, const query& q, std::size_t links, cached_answer& out) {
     const std::span<const std::uint8_t> msg(a.wire);
     out = cached_answer{};
-    if (msg.size() < header_size || get16(&msg[4]) != 1) return false;
-    std::size_t off = header_size;
-    if (!read_name(msg, off, nullptr) || msg.size() - off < 4) return false;
-    off += 4;
-    const std::size_t question_end = off;
+    std::size_t question_end = 0, end = 0;
     std::vector<rr_ref> rrs;
-    if (!read_records(msg, off, rrs)) return false;
+    if (!read_answer_records(msg, question_end, end, rrs)) return false;
     std::vector<bool> keep(rrs.size(), false);
     wire_name name = q.qname_lower;
     std::size_t found = 0;

@@ -60,8 +60,6 @@ rdata_names compressible(std::uint16_t type) {
     }
 }
 
-// RDLENGTH and RDATA of the record whose data is at `rdata` in `msg`, the names in it written
-// whole: a compression pointer would lead into the old message. False when a name does not read.
 bool read_records(std::span<const std::uint8_t> msg, std::size_t& off, std::vector<rr_ref>& out) {
     for (int s = 0; s < 3; ++s) {
         for (std::uint16_t i = 0, n = get16(&msg[6 + 2 * s]); i < n; ++i) {
@@ -76,6 +74,18 @@ bool read_records(std::span<const std::uint8_t> msg, std::size_t& off, std::vect
     return true;
 }
 
+bool read_answer_records(std::span<const std::uint8_t> msg, std::size_t& question_end,
+                         std::size_t& end, std::vector<rr_ref>& out) {
+    if (msg.size() < header_size || get16(&msg[4]) != 1) return false;
+    std::size_t off = header_size;
+    if (!read_name(msg, off, nullptr) || msg.size() - off < 4) return false;
+    question_end = off + 4;
+    end = question_end;
+    return read_records(msg, end, out);
+}
+
+// RDLENGTH and RDATA of the record whose data is at `rdata` in `msg`, the names in it written
+// whole: a compression pointer would lead into the old message. False when a name does not read.
 bool write_rdata_whole(writer& w, std::span<const std::uint8_t> msg, std::uint16_t type,
                        std::size_t rdata, std::uint16_t rdlen) {
     const std::size_t next = rdata + rdlen;

@@ -29,6 +29,13 @@ struct rr_ref {
 // whole.
 bool read_records(std::span<const std::uint8_t> msg, std::size_t& off, std::vector<rr_ref>& out);
 
+// The records of an answer to one question (every answer the gateway holds), read whole:
+// `question_end` is where its question ends, `end` where its last record ends (bytes after it are
+// the caller's to refuse). False when `msg` holds not exactly one question or a record does not
+// read whole.
+bool read_answer_records(std::span<const std::uint8_t> msg, std::size_t& question_end,
+                         std::size_t& end, std::vector<rr_ref>& out);
+
 // RFC 1035 types whose RDATA may hold compressed names (RFC 3597 §4): how many names, after how
 // many fixed bytes. Later types never compress theirs.
 struct rdata_names {

@@ -56,11 +56,9 @@ bool collect(const cached_answer& a, std::vector<group>& groups,
              std::vector<std::uint8_t>& scratch) {
     const std::span<const std::uint8_t> msg(a.wire);
     if (msg.size() < header_size || (get16(&msg[2]) & flag::tc)) return false;
-    std::size_t off = header_size;
-    if (!read_name(msg, off, nullptr) || msg.size() - off < 4) return false;
-    off += 4;
+    std::size_t question_end = 0, end = 0;
     std::vector<rr_ref> rrs;
-    if (!read_records(msg, off, rrs)) return false;
+    if (!read_answer_records(msg, question_end, end, rrs)) return false;
     for (const auto& rr : rrs) {
         const int s = rr.section;
         wire_name owner;
