@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli.hpp"
+#include "command_config.hpp"
 #include "commands.hpp"
 #include "consolegate/core/config.hpp"
 #include "consolegate/core/forward_zones.hpp"
@@ -36,19 +37,15 @@ int cmd_dns_zones(int argc, char** argv) {
         std::fputs(usage, stderr);
         return 2;
     }
-    auto loaded = core::load_config(*a.value("config"));
-    if (!loaded.cfg) {
-        for (auto& d : loaded.diagnostics)
-            std::fprintf(stderr, "%s\n", core::format_diagnostic(d).c_str());
-        return 2;
-    }
-    if (!loaded.cfg->dns.enabled) {
+    auto cfg_loaded = load_command_config(*a.value("config"));
+    if (!cfg_loaded) return 2;
+    if (!cfg_loaded->dns.enabled) {
         std::fprintf(stderr,
                      "consolegate dns-zones: dns.enabled is false: the gateway answers no DNS "
                      "query, so no zone can be forwarded to it\n");
         return 2;
     }
-    for (const auto& z : core::forward_zones(loaded.cfg->dns)) {
+    for (const auto& z : core::forward_zones(cfg_loaded->dns)) {
         std::string line = z.zone;
         if (a.flag("why")) {
             for (std::size_t i = 0; i < z.names.size(); ++i) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli.hpp"
+#include "command_config.hpp"
 #include "commands.hpp"
 #include "consolegate/core/config.hpp"
 #include "consolegate/core/time.hpp"
@@ -58,13 +59,9 @@ int cmd_elevations(int argc, char** argv) {
         }
         now = *parsed;
     }
-    auto loaded = core::load_config(*a.value("config"));
-    if (!loaded.cfg) {
-        for (auto& d : loaded.diagnostics)
-            std::fprintf(stderr, "%s\n", core::format_diagnostic(d).c_str());
-        return 2;
-    }
-    const auto& cfg = *loaded.cfg;
+    auto cfg_loaded = load_command_config(*a.value("config"));
+    if (!cfg_loaded) return 2;
+    const auto& cfg = *cfg_loaded;
     filter.idc_user_template = cfg.identity.idc_user;
     filter.realms = cfg.identity.realms;
     auto feed = make_team_feed(cfg);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli.hpp"
+#include "command_config.hpp"
 #include "commands.hpp"
 #include "consolegate/audit/event.hpp"
 #include "consolegate/core/host_pattern.hpp"
@@ -181,13 +182,8 @@ int cmd_explain(int argc, char** argv) {
         std::fputs(usage, stderr);
         return 2;
     }
-    auto loaded = core::load_config(*a.value("config"));
-    if (!loaded.cfg) {
-        for (auto& d : loaded.diagnostics) {
-            std::fprintf(stderr, "%s\n", core::format_diagnostic(d).c_str());
-        }
-        return 2;
-    }
+    auto cfg_loaded = load_command_config(*a.value("config"));
+    if (!cfg_loaded) return 2;
     auto now = std::chrono::system_clock::now();
     if (auto t = a.value("now")) {
         auto parsed = core::parse_rfc3339(*t);
@@ -240,7 +236,7 @@ int cmd_explain(int argc, char** argv) {
             rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
         }
     }
-    auto cfg = std::make_shared<const core::config>(std::move(*loaded.cfg));
+    auto cfg = std::make_shared<const core::config>(std::move(*cfg_loaded));
     auto snap = make_policy_snapshot(cfg);
     // Without --corp-group the person's groups are the gateway's: identity.groups_file's, under
     // every spelling of a site user (identity_hub::add_groups), so a corp_groups rule decides

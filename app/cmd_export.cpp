@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli.hpp"
+#include "command_config.hpp"
 #include "commands.hpp"
 #include "consolegate/core/config.hpp"
 #include "consolegate/core/endpoint_policy.hpp"
@@ -66,15 +67,11 @@ int cmd_export(int argc, char** argv) {
         std::fputs(usage, stderr);
         return 2;
     }
-    auto loaded = core::load_config(*a.value("config"));
-    if (!loaded.cfg) {
-        for (auto& d : loaded.diagnostics)
-            std::fprintf(stderr, "%s\n", core::format_diagnostic(d).c_str());
-        return 2;
-    }
+    auto cfg_loaded = load_command_config(*a.value("config"));
+    if (!cfg_loaded) return 2;
     auto kind = a.value("policy").value_or("sign-in-endpoint");
     if (kind == "sign-in-rcp") {
-        auto out = core::export_sign_in_network_policy(loaded.cfg->policy.aws_side);
+        auto out = core::export_sign_in_network_policy(cfg_loaded->policy.aws_side);
         if (!out.error.empty()) {
             std::fprintf(stderr, "consolegate export: %s\n", out.error.c_str());
             return 2;
@@ -90,7 +87,7 @@ int cmd_export(int argc, char** argv) {
                      "sign-in-rcp\n");
         return 2;
     }
-    auto out = core::export_endpoint_policy(loaded.cfg->policy, which);
+    auto out = core::export_endpoint_policy(cfg_loaded->policy, which);
     for (const auto& n : out.notes) std::fprintf(stderr, "note: %s\n", n.c_str());
     return write_document(a.value("out"), out.json);
 }

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli.hpp"
+#include "command_config.hpp"
 #include "commands.hpp"
 #include "consolegate/audit/query.hpp"
 #include "consolegate/audit/store.hpp"
@@ -210,14 +211,9 @@ int cmd_logs(int argc, char** argv) {
     if (!file && a.value("config")) {
         // The store the gateway writes under this configuration: PostgreSQL (every replica's
         // events), then SQLite, then the JSON-lines file.
-        auto loaded = core::load_config(*a.value("config"));
-        if (!loaded.cfg) {
-            for (auto& d : loaded.diagnostics) {
-                std::fprintf(stderr, "%s\n", core::format_diagnostic(d).c_str());
-            }
-            return 2;
-        }
-        auto& au = loaded.cfg->audit;
+        auto cfg_loaded = load_command_config(*a.value("config"));
+        if (!cfg_loaded) return 2;
+        auto& au = cfg_loaded->audit;
         if (!au.postgres_connection.empty()) {
             pg_connection = au.postgres_connection;
             try {
