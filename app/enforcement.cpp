@@ -183,9 +183,12 @@ void name_idc_user(core::sign_in_attempt& a, const core::http_request_view& req,
                    const enforcement_inputs& in) {
     if (a.flow == core::sign_in_flow::identity_center && in.portal_users) {
         if (auto token = inspect::portal_bearer_token(req)) {
-            if (auto user = in.portal_users->user_of(*token, req.time)) {
-                a.idc_user = std::move(*user);
+            if (auto e = in.portal_users->entry_of(*token, req.time)) {
+                a.idc_user = std::move(e->user);
                 a.idc_source = core::idc_user_source::portal_token;
+                // The token is its opener's, as a console session is (app/portal_users.hpp):
+                // another person's copy is not judged on the opener's user and elevation.
+                judge_opened_by(a, e->corp_user, a.corp.user, in.policy->cfg->identity.realms);
                 return;
             }
         }

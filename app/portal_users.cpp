@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "consolegate/core/hex.hpp"
+#include "consolegate/identity/user_name.hpp"
 #include "consolegate/inspect/portal_user.hpp"
 #include "hmac.hpp"
 
@@ -60,8 +61,8 @@ void portal_user_table::evict_expired(time_point now) {
     }
 }
 
-void portal_user_table::put(const digest& k, std::string_view user, time_point expires,
-                            time_point now, std::size_t max_entries) {
+void portal_user_table::put(const digest& k, std::string_view user, std::string_view corp_user,
+                            time_point expires, time_point now, std::size_t max_entries) {
     // Expired entries first, so a full table drops only what is over.
     evict_expired(now);
     auto it = entries_.find(k);
@@ -75,22 +76,25 @@ void portal_user_table::put(const digest& k, std::string_view user, time_point e
         }
         // A contradicted token stays contradicted; the same user refreshes.
         if (it->second.user != user) it->second.user.clear();
+        // The first opener known stays: a copied token's /user asked from another person's
+        // browser does not make the token theirs.
+        if (it->second.corp_user.empty()) it->second.corp_user = std::string(corp_user);
         it->second.expires = std::max(it->second.expires, expires);
     } else {
         evict_to(max_entries - 1);
-        it = entries_.emplace(k, entry{std::string(user), expires}).first;
+        it = entries_.emplace(k, entry{std::string(user), expires, std::string(corp_user)}).first;
     }
     by_expiry_.emplace(it->second.expires, k);
     evict_to(max_entries);
 }
 
 void portal_user_table::learn(std::string_view token, std::string_view user, time_point now,
-                              limits l) {
+                              limits l, std::string_view corp_user) {
     if (user.empty() || l.max_entries == 0) return;
     auto k = key_of(token);
     std::lock_guard lock(mu_);
     ++learned_;
-    put(k, user, now + l.lifetime, now, l.max_entries);
+    put(k, user, corp_user, now + l.lifetime, now, l.max_entries);
 }
 
 std::optional<portal_user_table::saved_entry> portal_user_table::live_entry(const digest& d,
@@ -98,14 +102,15 @@ std::optional<portal_user_table::saved_entry> portal_user_table::live_entry(cons
     std::lock_guard lock(mu_);
     auto it = entries_.find(d);
     if (it == entries_.end() || it->second.expires <= now) return std::nullopt;
-    return saved_entry{it->second.user, it->second.expires};
+    return saved_entry{it->second.user, it->second.expires, it->second.corp_user};
 }
 
 void portal_user_table::restore(const digest& d, const saved_entry& e, time_point now) {
     std::lock_guard lock(mu_);
     if (e.expires <= now || limits_.max_entries == 0) return;
     // Never longer than this replica would keep it.
-    put(d, e.user, std::min(e.expires, now + limits_.lifetime), now, limits_.max_entries);
+    put(d, e.user, e.corp_user, std::min(e.expires, now + limits_.lifetime), now,
+        limits_.max_entries);
 }
 
 namespace {
@@ -117,8 +122,10 @@ std::int64_t to_ms(std::chrono::system_clock::time_point t) {
 }  // namespace
 
 std::string portal_user_table::entry_text(const digest& d, const saved_entry& e) {
-    boost::json::object o{
-        {"d", core::to_hex(d)}, {"exp", to_ms(e.expires)}, {"portal_user", e.user}};
+    boost::json::object o{{"d", core::to_hex(d)},
+                          {"exp", to_ms(e.expires)},
+                          {"portal_user", e.user},
+                          {"corp_user", e.corp_user}};
     return boost::json::serialize(o);
 }
 
@@ -144,6 +151,15 @@ std::pair<portal_user_table::digest, portal_user_table::saved_entry> portal_user
             throw std::invalid_argument("portal_user has a character no portal user has");
     }
     out.second.user = std::string(name);
+    // Absent in rows written before openers were kept: not known. Present, a corporate user
+    // name as the identity sources accept one (identity::check_user_name), or "".
+    if (const auto* corp = o.if_contains("corp_user")) {
+        if (!corp->is_string()) throw std::invalid_argument("corp_user is not a string");
+        std::string_view c(corp->get_string());
+        if (!c.empty() && !identity::check_user_name(c).empty())
+            throw std::invalid_argument("corp_user is not a corporate user name");
+        out.second.corp_user = std::string(c);
+    }
     out.second.expires =
         std::chrono::system_clock::time_point(std::chrono::milliseconds(exp->get_int64()));
     return out;
@@ -151,12 +167,16 @@ std::pair<portal_user_table::digest, portal_user_table::saved_entry> portal_user
 
 std::optional<std::string> portal_user_table::user_of(std::string_view token,
                                                       time_point now) const {
-    auto k = key_of(token);
-    std::lock_guard lock(mu_);
-    auto it = entries_.find(k);
-    if (it == entries_.end() || it->second.expires <= now || it->second.user.empty())
-        return std::nullopt;
-    return it->second.user;
+    auto e = entry_of(token, now);
+    if (!e) return std::nullopt;
+    return std::move(e->user);
+}
+
+std::optional<portal_user_table::saved_entry> portal_user_table::entry_of(std::string_view token,
+                                                                          time_point now) const {
+    auto e = live_entry(key_of(token), now);
+    if (!e || e->user.empty()) return std::nullopt;
+    return e;
 }
 
 bool portal_user_table::observe(const core::http_request_view& req,
@@ -167,7 +187,7 @@ bool portal_user_table::observe(const core::http_request_view& req,
     if (!token) return false;
     auto user = inspect::portal_user_from_answer(resp.body);
     if (!user) return false;
-    learn(*token, *user, req.time, l);
+    learn(*token, *user, req.time, l, req.corp ? std::string_view(req.corp->user) : "");
     return true;
 }
 

@@ -12,6 +12,13 @@
 // named two different users for names nobody until it expires (fail closed). Kept across reloads,
 // not across restarts (the portal asks /user again on its next page load).
 //
+// The person (docs/inspection.md "The portal's user"): an entry keeps the corporate user of the
+// connection the token was first learned on (its opener; the first one known, as a console
+// session keeps its opener), so the token's federation requests presented by another person, or
+// by a connection naming nobody, are judged session-user-mismatch (app/session_binding.hpp,
+// judge_opened_by) instead of on the opener's Identity Center user and TEAM elevation. A token
+// learned where nobody was named has no opener and is judged as before.
+//
 // A fleet (sessions.store = "postgres"): the key is derived from the fleet's session key
 // (for_sessions), so every replica keeps a token under the same digest, and app/session_sharing.hpp
 // writes what a replica learned through to the shared store before the /user answer is released
@@ -55,15 +62,17 @@ class portal_user_table {
     // The bounds restore() keeps (learn() takes its own); a reload's.
     void set_limits(limits l);
 
-    // AWS named `user` for `token` at `now`. Re-learning the same user refreshes the entry; a
-    // different one makes the token name nobody until the entry expires.
-    void learn(std::string_view token, std::string_view user, time_point now, limits l);
+    // AWS named `user` for `token` at `now`, on a connection of corporate user `corp_user` (""
+    // when nobody was named). Re-learning the same user refreshes the entry; a different one
+    // makes the token name nobody until the entry expires. The first opener known is kept.
+    void learn(std::string_view token, std::string_view user, time_point now, limits l,
+               std::string_view corp_user = {});
     // The user AWS named for `token`, or nullopt (never seen, expired, or contradicted).
     std::optional<std::string> user_of(std::string_view token, time_point now) const;
 
     // The response observer's part: when `req` is the portal's GET /user presenting a bearer
-    // token and AWS answered 200 with a readable body naming the user, learn it. Returns whether
-    // it learned.
+    // token and AWS answered 200 with a readable body naming the user, learn it, with the
+    // request's corporate user as the token's opener. Returns whether it learned.
     bool observe(const core::http_request_view& req, const proxy::response_view& resp, limits l);
 
     std::size_t size() const;
@@ -72,17 +81,23 @@ class portal_user_table {
     // For a fleet (app/session_sharing.hpp). The digest `token` is kept under.
     using digest = std::array<unsigned char, 32>;
     digest digest_of(std::string_view token) const { return key_of(token); }
-    // The live entry under `d`: its user ("" when contradicted) and expiry.
+    // The live entry under `d`: its user ("" when contradicted), expiry and opener ("" when
+    // not known).
     struct saved_entry {
         std::string user;
         time_point expires;
+        std::string corp_user;
     };
     std::optional<saved_entry> live_entry(const digest& d, time_point now) const;
+    // The live entry of `token` naming a user (nullopt: never seen, expired, or contradicted).
+    std::optional<saved_entry> entry_of(std::string_view token, time_point now) const;
     // What the shared store holds under `d`, added here under the rule learn() keeps: another
-    // user than the one known here contradicts the token; the later expiry is kept.
+    // user than the one known here contradicts the token; the later expiry is kept; the opener
+    // known here stays, one not known here is taken.
     void restore(const digest& d, const saved_entry& e, time_point now);
-    // An entry as a row of the shared store (JSON: digest, expiry, user) and back
-    // (std::invalid_argument saying what is wrong).
+    // An entry as a row of the shared store (JSON: digest, expiry, user, opener) and back
+    // (std::invalid_argument saying what is wrong). A row without an opener (written before
+    // openers were kept) reads as one not known.
     static std::string entry_text(const digest& d, const saved_entry& e);
     static std::pair<digest, saved_entry> parse_entry(std::string_view text);
 
@@ -93,14 +108,15 @@ class portal_user_table {
     struct entry {
         std::string user;  // empty: AWS named different users for this token
         time_point expires;
+        std::string corp_user;  // the opener; empty: not known
     };
     digest key_of(std::string_view token) const;
     void evict_to(std::size_t n);  // drops the soonest to expire until at most n remain
     void evict_expired(time_point now);
     // Under mu_: sets `d`'s entry to `user` (contradicting another), expiring at the later of
-    // the two.
-    void put(const digest& d, std::string_view user, time_point expires, time_point now,
-             std::size_t max_entries);
+    // the two, opened by `corp_user` unless an opener is known.
+    void put(const digest& d, std::string_view user, std::string_view corp_user, time_point expires,
+             time_point now, std::size_t max_entries);
 
     key_type key_;
     mutable std::mutex mu_;

@@ -113,20 +113,23 @@ bool same_person(std::string_view a, std::string_view b, const std::vector<std::
     return sa && sb && !sa->empty() && core::iequals(*sa, *sb);
 }
 
-void judge_session_user(std::vector<sign_in_attempt>& attempts, std::string_view opener,
-                        std::string_view presenter, const std::vector<std::string>& realms) {
+void judge_opened_by(sign_in_attempt& a, std::string_view opener, std::string_view presenter,
+                     const std::vector<std::string>& realms) {
     if (opener.empty()) return;  // not known: judged as before
     // Fail closed on a presenter nobody could name: the person who opened the session is known,
     // and a request the gateway cannot show to be theirs is not judged on their session (else a
     // copied jar is replayed from wherever identity is weakest: an address the map does not
     // know, a tunnel without the header).
-    bool theirs = same_person(opener, presenter, realms);
+    a.session_corp_user = std::string(opener);
+    if (!same_person(opener, presenter, realms)) a.binding = session_binding::other_user;
+}
+
+void judge_session_user(std::vector<sign_in_attempt>& attempts, std::string_view opener,
+                        std::string_view presenter, const std::vector<std::string>& realms) {
     for (auto& a : attempts) {
         bool of_session = a.binding == session_binding::bound ||
                           (a.binding == session_binding::not_checked && identity_from_session(a));
-        if (!of_session) continue;
-        a.session_corp_user = std::string(opener);
-        if (!theirs) a.binding = session_binding::other_user;
+        if (of_session) judge_opened_by(a, opener, presenter, realms);
     }
 }
 

@@ -65,6 +65,14 @@ bool identity_from_session(const core::sign_in_attempt& a);
 // same bare name ("alice@CORP.EXAMPLE" by Kerberos, "alice" by the address map). Never for "".
 bool same_person(std::string_view a, std::string_view b, const std::vector<std::string>& realms);
 
+// One attempt of something `opener` opened (a console session, an access-portal token:
+// app/portal_users.hpp), as presented by `presenter` ("": nobody established): with `opener`
+// known, the attempt carries it (session_corp_user) and becomes other_user (denied,
+// session-user-mismatch) when `presenter` is not the same person. An unknown opener changes
+// nothing. The one comparison both rules make.
+void judge_opened_by(core::sign_in_attempt& a, std::string_view opener, std::string_view presenter,
+                     const std::vector<std::string>& realms);
+
 // A bound session's attempts as presented by `presenter` ("": nobody established): each attempt
 // that carries the session's identity (binding bound) gets `opener` as its session_corp_user, and
 // becomes other_user when `opener` is known and `presenter` is not the same person. The session

@@ -109,6 +109,34 @@ class PortalUserTest(unittest.TestCase):
         self.assertEqual(code, 403, body)
         self.assertEqual(self.event_of("dave-as-carol")["user"], "dave")
 
+    def test_a_copied_token_is_refused_to_anyone_but_its_opener(self):
+        """A portal token is its opener's, as a console session is (docs/inspection.md "The
+        portal's user", "The person"): carol's token learned on her connection, copied to bob,
+        is refused session-user-mismatch on both federation paths, never judged on her
+        elevation; bob's own portal page load with the copy does not make it his."""
+        carol = token("carol", 11)
+        code, _, body = self.portal("https://%s/user" % PORTAL, carol, "carol@CORP.EXAMPLE")
+        self.assertEqual(code, 200, body)
+        # carol on another machine, named by bare name within the site's realms.
+        code, _, body = self.portal(CREDENTIALS + "&mark_opener", carol, "CORP\\carol")
+        self.assertEqual(code, 200, body)
+        e = self.event_of("opener")
+        self.assertEqual(e["reason"], "elevation-active")
+        self.assertEqual(e["session_corp_user"], "carol@CORP.EXAMPLE")
+        code, _, body = self.portal("https://%s/user" % PORTAL, carol, "bob@CORP.EXAMPLE")
+        self.assertEqual(code, 200, body)
+        for mark, url, corp in (("bob-credentials", CREDENTIALS, "bob@CORP.EXAMPLE"),
+                                ("bob-console", CONSOLE, "bob@CORP.EXAMPLE"),
+                                ("nobody-credentials", CREDENTIALS, None)):
+            code, _, body = self.portal(url + "&mark_" + mark, carol, corp)
+            self.assertEqual(code, 403, mark + ": " + body)
+            self.assertIn("session-user-mismatch", body, mark)
+            e = self.event_of(mark)
+            self.assertEqual(e["reason"], "session-user-mismatch", mark)
+            self.assertEqual(e["session_corp_user"], "carol@CORP.EXAMPLE", mark)
+            self.assertEqual(e["corp_user"], corp or "", mark)
+            self.assertEqual(e["team_request_id"], "", mark)
+
     def test_a_token_nobody_named_is_refused_without_claiming_an_elevation(self):
         code, _, body = self.portal(CREDENTIALS + "&mark_unknown", token("erin", 9))
         self.assertEqual(code, 403, body)

@@ -301,13 +301,13 @@ TEST(portal_users, a_row_round_trips_and_a_bad_one_is_refused) {
     auto d = t.digest_of("some-token-0123456789");
     auto exp = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'900'000'000'000));
     auto [d2, e2] =
-        portal_user_table::parse_entry(portal_user_table::entry_text(d, {"carol", exp}));
+        portal_user_table::parse_entry(portal_user_table::entry_text(d, {"carol", exp, ""}));
     EXPECT_EQ(d2, d);
     EXPECT_EQ(e2.user, "carol");
     EXPECT_EQ(e2.expires, exp);
     // Contradicted travels as "".
     EXPECT_EQ(
-        portal_user_table::parse_entry(portal_user_table::entry_text(d, {"", exp})).second.user,
+        portal_user_table::parse_entry(portal_user_table::entry_text(d, {"", exp, ""})).second.user,
         "");
     for (std::string bad :
          {std::string("not json"), std::string("[]"),
@@ -326,21 +326,141 @@ TEST(portal_users, a_restored_row_follows_the_contradiction_rule_and_the_local_b
     portal_user_table t(portal_user_table::random_key(), lim(2, 1h));
     auto d = t.digest_of("some-token-0123456789");
     // Another replica's row: kept no longer than this replica would keep it.
-    t.restore(d, {"carol", now + 100h}, now);
+    t.restore(d, {"carol", now + 100h, ""}, now);
     EXPECT_EQ(t.user_of("some-token-0123456789", now), "carol");
     EXPECT_EQ(t.user_of("some-token-0123456789", now + 2h), std::nullopt);
     // Another user for the same token, from the store or learned here: nobody.
-    t.restore(d, {"mallory", now + 1h}, now);
+    t.restore(d, {"mallory", now + 1h, ""}, now);
     EXPECT_EQ(t.user_of("some-token-0123456789", now), std::nullopt);
     // A contradicted row contradicts what this replica knows.
     t.learn("token-two-0123456789", "dave", now, lim(2, 1h));
-    t.restore(t.digest_of("token-two-0123456789"), {"", now + 1h}, now);
+    t.restore(t.digest_of("token-two-0123456789"), {"", now + 1h, ""}, now);
     EXPECT_EQ(t.user_of("token-two-0123456789", now), std::nullopt);
     // Expired rows teach nothing; the bound holds.
-    t.restore(t.digest_of("token-three-0123456789"), {"erin", now - 1s}, now);
+    t.restore(t.digest_of("token-three-0123456789"), {"erin", now - 1s, ""}, now);
     EXPECT_EQ(t.user_of("token-three-0123456789", now), std::nullopt);
-    t.restore(t.digest_of("token-four-0123456789"), {"frank", now + 1h}, now);
+    t.restore(t.digest_of("token-four-0123456789"), {"frank", now + 1h, ""}, now);
     EXPECT_LE(t.size(), 2u);
+}
+
+// The person (docs/inspection.md "The portal's user", "The person"): a token is its opener's.
+TEST(portal_users, keeps_the_first_opener_known) {
+    portal_user_table t;
+    t.learn(tok_a, "carol", t0, lim(), "alice");
+    // bob's browser asking /user with alice's copied token does not make it his.
+    t.learn(tok_a, "carol", t0 + 1min, lim(), "bob");
+    EXPECT_EQ(t.entry_of(tok_a, t0 + 2min).value().corp_user, "alice");
+    EXPECT_EQ(t.entry_of(tok_a, t0 + 2min).value().user, "carol");
+    // Learned where nobody was named: no opener, until one is known.
+    t.learn(tok_b, "carol", t0, lim());
+    EXPECT_EQ(t.entry_of(tok_b, t0).value().corp_user, "");
+    t.learn(tok_b, "carol", t0 + 1min, lim(), "alice");
+    EXPECT_EQ(t.entry_of(tok_b, t0 + 1min).value().corp_user, "alice");
+    // A contradicted token is nobody's entry at all.
+    t.learn(tok_c, "carol", t0, lim(), "alice");
+    t.learn(tok_c, "dave", t0, lim(), "alice");
+    EXPECT_FALSE(t.entry_of(tok_c, t0));
+}
+
+TEST(portal_users, observe_keeps_the_corporate_user_of_the_connection) {
+    const std::string_view host = "portal.sso.eu-west-1.amazonaws.com";
+    const std::string_view carol = R"({"subject":"carol","userId":"9067-c"})";
+    portal_user_table t;
+    exchange named(host, "/user", tok_a, carol);
+    core::corp_identity corp;
+    corp.user = "alice@CORP.EXAMPLE";
+    corp.source = core::corp_source::kerberos;
+    named.req.corp = &corp;
+    EXPECT_TRUE(t.observe(named.req, named.resp, lim()));
+    EXPECT_EQ(t.entry_of(tok_a, t0).value().corp_user, "alice@CORP.EXAMPLE");
+    exchange nobody(host, "/user", tok_b, carol);
+    EXPECT_TRUE(t.observe(nobody.req, nobody.resp, lim()));
+    EXPECT_EQ(t.entry_of(tok_b, t0).value().corp_user, "");
+}
+
+struct person_row {
+    const char* label;
+    const char* opener;     // who the token was learned for ("" = nobody named)
+    const char* presenter;  // the federation request's corporate user ("" = nobody named)
+    bool want_allow;
+    reason want;
+    const char* session_corp_user;  // the event's
+};
+
+std::ostream& operator<<(std::ostream& os, const person_row& r) {
+    return os << r.label;
+}
+
+class portal_token_person : public ::testing::TestWithParam<person_row> {};
+
+// carol's token (elevated) learned on `opener`'s connection, presented by `presenter`, on both
+// federation paths: another person, or nobody, is refused as the console session rule refuses
+// a copied session, never judged on carol's elevation.
+TEST_P(portal_token_person, is_judged_for_its_opener_only) {
+    const auto& r = GetParam();
+    portal_user_table table;
+    table.learn(tok_b, "carol", t0 - 1min, lim(), r.opener);
+    auto snap = gated();
+    enforcement_inputs in;
+    in.policy = snap.get();
+    in.elevations = core::elevation_view::of(carol_elevated());
+    in.portal_users = &table;
+    for (const char* target : {"/federation/credentials?account_id=111122223333&role_name=Admin",
+                               "/federation/console?account_id=111122223333&role_name=Admin"}) {
+        SCOPED_TRACE(target);
+        federation f(tok_b, r.presenter, target);
+        auto out = enforce(f.req, in);
+        ASSERT_EQ(out.attempts.size(), 1u);
+        EXPECT_EQ(out.verdict.allows(), r.want_allow);
+        EXPECT_EQ(core::to_string(out.verdict.why), core::to_string(r.want));
+        ASSERT_EQ(out.events.size(), 1u);
+        EXPECT_EQ(out.events[0].session_corp_user, r.session_corp_user);
+        EXPECT_EQ(out.events[0].corp_user, r.presenter);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    who, portal_token_person,
+    ::testing::Values(
+        person_row{"its opener", "alice", "alice", true, reason::elevation_active, "alice"},
+        person_row{"its opener in another case", "alice", "ALICE", true, reason::elevation_active,
+                   "alice"},
+        person_row{"its opener by Kerberos, learned by the address map", "alice",
+                   "alice@CORP.EXAMPLE", true, reason::elevation_active, "alice"},
+        person_row{"another person", "alice", "bob", false, reason::session_user_mismatch, "alice"},
+        person_row{"a namesake of another realm", "alice@CORP.EXAMPLE", "alice@PARTNER.EXAMPLE",
+                   false, reason::session_user_mismatch, "alice@CORP.EXAMPLE"},
+        person_row{"a connection naming nobody", "alice", "", false, reason::session_user_mismatch,
+                   "alice"},
+        person_row{"an opener not known: judged as before", "", "bob", true,
+                   reason::elevation_active, ""}));
+
+TEST(portal_users, a_row_carries_the_opener_and_an_older_row_reads_as_not_known) {
+    portal_user_table t;
+    auto d = t.digest_of("some-token-0123456789");
+    auto exp = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'900'000'000'000));
+    auto [d2, e2] = portal_user_table::parse_entry(
+        portal_user_table::entry_text(d, {"carol", exp, "alice@CORP.EXAMPLE"}));
+    EXPECT_EQ(e2.user, "carol");
+    EXPECT_EQ(e2.corp_user, "alice@CORP.EXAMPLE");
+    const std::string hex(64, 'a');
+    EXPECT_EQ(portal_user_table::parse_entry(R"({"d":")" + hex + R"(","exp":1,"portal_user":"c"})")
+                  .second.corp_user,
+              "");
+    for (std::string bad : {R"({"d":")" + hex + R"(","exp":1,"portal_user":"c","corp_user":1})",
+                            R"({"d":")" + hex + R"(","exp":1,"portal_user":"c","corp_user":"a b"})",
+                            R"({"d":")" + hex + R"(","exp":1,"portal_user":"c","corp_user":")" +
+                                std::string(257, 'a') + R"("})"}) {
+        EXPECT_THROW(portal_user_table::parse_entry(bad), std::invalid_argument) << bad;
+    }
+    // Restored, the opener known here stays; one not known here is taken from the row.
+    auto now = std::chrono::system_clock::now();
+    portal_user_table r;
+    r.learn("token-one-0123456789", "carol", now, lim(), "alice");
+    r.restore(r.digest_of("token-one-0123456789"), {"carol", now + 1h, "bob"}, now);
+    EXPECT_EQ(r.entry_of("token-one-0123456789", now).value().corp_user, "alice");
+    r.restore(r.digest_of("token-two-0123456789"), {"carol", now + 1h, "bob"}, now);
+    EXPECT_EQ(r.entry_of("token-two-0123456789", now).value().corp_user, "bob");
 }
 
 }  // namespace

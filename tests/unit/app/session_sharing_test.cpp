@@ -379,6 +379,10 @@ TEST(session_sharing, a_portal_user_learned_on_one_replica_names_the_token_on_th
     EXPECT_FALSE(on_a.before_release(user, answer));
     // GET /user itself never waits for a lookup: it is what teaches the token.
     EXPECT_FALSE(on_a.before_judgement(user));
+    core::corp_identity alice;  // the token's opener travels with it (portal_users.hpp)
+    alice.user = "alice";
+    alice.source = core::corp_source::address_map;
+    user.corp = &alice;
     ASSERT_TRUE(portal_a.observe(user, answer, {}));
     auto write = on_a.before_release(user, answer);
     ASSERT_TRUE(write);
@@ -397,6 +401,7 @@ TEST(session_sharing, a_portal_user_learned_on_one_replica_names_the_token_on_th
     ASSERT_TRUE(lookup);
     ASSERT_TRUE(run(lookup));
     EXPECT_EQ(portal_b.user_of(portal_token, federation.time), "carol");
+    EXPECT_EQ(portal_b.entry_of(portal_token, federation.time).value().corp_user, "alice");
     // Known now: the next request waits for nothing.
     EXPECT_FALSE(on_b.before_judgement(federation));
     EXPECT_EQ(metric(on_b, "consolegate_sessions_store_lookup_digests_total{result=\"hit\"}"), 1u);
@@ -451,7 +456,7 @@ TEST(session_sharing, a_portal_row_that_is_not_what_it_says_teaches_nothing) {
     {
         std::lock_guard lock(store.mu);
         // Under the token's digest, a row naming another digest; and one a session row.
-        store.rows[d] = {d, ms, portal_user_table::entry_text(other, {"mallory", later})};
+        store.rows[d] = {d, ms, portal_user_table::entry_text(other, {"mallory", later, ""})};
     }
     ASSERT_TRUE(run(on_b.before_judgement(federation)));
     EXPECT_EQ(portal_b.user_of(portal_token, federation.time), std::nullopt);
