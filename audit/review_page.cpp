@@ -306,6 +306,11 @@ std::string render_event_page(const event& e, std::string_view node_name) {
     row("User", e.user);
     row("Person (corporate user)", e.corp_user);
     row("Person identified by", e.corp_source);
+    // Who the session or portal token is bound to: with session-user-mismatch, not the person
+    // above, and the reviewer needs both to see whose session was presented by whom.
+    if (!e.session_corp_user.empty()) {
+        row("Session opened by (corporate user)", e.session_corp_user);
+    }
     row("Client", e.client);
     row("Host", e.host);
     row("Method", e.method);

@@ -135,6 +135,27 @@ TEST(review_page, the_flows_a_session_attempt_was_judged_also_as_are_shown) {
     EXPECT_EQ(au::render_event_page(e, "gw").find("Also judged as"), std::string::npos);
 }
 
+// A session (or portal token) presented by another person than its opener: the event page names
+// both, as `logs` and the record do, escaped; an attempt without an opener shows no such row.
+TEST(review_page, the_person_who_opened_the_session_is_shown_beside_the_presenter) {
+    au::event e;
+    e.id = "ev1";
+    e.effect = "deny";
+    e.reason = "session-user-mismatch";
+    e.flow = "console-session";
+    e.corp_user = "bob@CORP.EXAMPLE";
+    e.session_corp_user = "alice<b>@CORP.EXAMPLE";
+    auto page = au::render_event_page(e, "gw");
+    EXPECT_NE(page.find("<th scope=\"row\">Session opened by (corporate user)</th>"
+                        "<td>alice&lt;b&gt;@CORP.EXAMPLE</td>"),
+              std::string::npos)
+        << page;
+    EXPECT_NE(page.find("<td>bob@CORP.EXAMPLE</td>"), std::string::npos) << page;
+    EXPECT_EQ(page.find("alice<b>"), std::string::npos) << page;
+    e.session_corp_user.clear();
+    EXPECT_EQ(au::render_event_page(e, "gw").find("Session opened by"), std::string::npos);
+}
+
 // Who tried (issue 15): the person on the corporate network as a filter, a column, a summary
 // whose rows link to that person's attempts, and two rows of the event page; all escaped.
 TEST(review_page, filters_and_summarises_by_person_escaped) {
