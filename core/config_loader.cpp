@@ -24,6 +24,15 @@ std::string where_text(const source_location& at) {
     return at.file + ":" + std::to_string(at.line) + ":" + std::to_string(at.column);
 }
 
+// Whether an identity source names corporate users: Kerberos, the trusted header, the address
+// map (its file, or pushes over the admin API, which need the operator token).
+bool names_corporate_users(const config& cfg) {
+    const auto& id = cfg.identity;
+    return !id.kerberos_keytab.empty() || !id.trusted_header.empty() ||
+           !id.address_map_file.empty() ||
+           (cfg.admin.enabled && !cfg.admin.operator_token_file.empty());
+}
+
 bool has_wildcard(std::string_view s) {
     return s.find_first_of("*?") != std::string_view::npos;
 }
@@ -184,13 +193,16 @@ void loader::cross_check() {
         return it != defined.end() ? it->second : main_file_loc;
     };
     // identity.realms says which users are the site's: {name} in idc_user and the LDAP filters
-    // takes only theirs, and the groups file and corp_users selectors know each of them under
-    // every spelling (core::any_site_spelling).
+    // takes only theirs, the groups file and corp_users selectors know each of them under every
+    // spelling (core::any_site_spelling), and a console session's or portal token's opener is
+    // the person presenting it under another spelling of the site's (app::same_person), which
+    // any identity source naming people may give.
     cfg.policy.site_realms = cfg.identity.realms;
     if (realms_at) {
         const auto& id = cfg.identity;
         const auto& l = id.ldap;
         const bool used = idc_user_drops_realm(id.idc_user) || !id.groups_file.empty() ||
+                          names_corporate_users(cfg) ||
                           (l.enabled() && (l.user_filter.find("{name}") != std::string::npos ||
                                            l.group_filter.find("{name}") != std::string::npos)) ||
                           std::any_of(cfg.policy.rules.begin(), cfg.policy.rules.end(),
@@ -199,7 +211,10 @@ void loader::cross_check() {
             error(*realms_at,
                   "identity.realms is set but nothing uses it ({name} in identity.idc_user, "
                   "identity.ldap_user_filter or identity.ldap_group_filter; "
-                  "identity.groups_file; a rule's corp_users): it would do nothing");
+                  "identity.groups_file; a rule's corp_users; an identity source naming "
+                  "people, whose spellings of one person a session's opener is compared in: "
+                  "identity.kerberos_keytab, identity.trusted_header, identity.address_map_file, "
+                  "or address-map pushes with admin.operator_token_file): it would do nothing");
     }
     if (cfg.proxy.enabled && (cfg.ca.cert.empty() || cfg.ca.key.empty())) {
         auto at = defined.count("ca") ? table_or_main("ca") : table_or_main("proxy");
@@ -308,11 +323,7 @@ void loader::cross_check() {
     // (load_result::notes).
     {
         const auto& id = cfg.identity;
-        // Who the person is: Kerberos, the trusted header, the address map (its file, or pushes
-        // over the admin API, which need the operator token).
-        const bool person_known = !id.kerberos_keytab.empty() || !id.trusted_header.empty() ||
-                                  !id.address_map_file.empty() ||
-                                  (cfg.admin.enabled && !cfg.admin.operator_token_file.empty());
+        const bool person_known = names_corporate_users(cfg);
         const bool groups_known = !id.groups_file.empty() || id.ldap.enabled();
         std::map<account_id, std::string_view> path_of;
         for (const auto& a : cfg.policy.accounts) path_of.emplace(a.id, a.path);

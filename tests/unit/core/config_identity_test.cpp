@@ -260,11 +260,21 @@ TEST(config_identity, idc_user_template) {
     EXPECT_TRUE(has(realmless, 10, "identity.idc_user uses {name}")) << all(realmless);
     auto unused = load(minimal + "[identity]\nidc_user = \"{user}\"\nrealms = [\"CORP\"]\n");
     EXPECT_TRUE(has(unused, 0, "identity.realms is set but nothing uses it")) << all(unused);
-    // The groups file and corp_users selectors know a site user under every spelling: a use.
+    EXPECT_TRUE(has(unused, 0, "identity.trusted_header")) << all(unused);
+    // The groups file and corp_users selectors know a site user under every spelling, and a
+    // session's opener is compared with its presenter so (app::same_person) wherever an identity
+    // source names people: each a use.
     for (const std::string uses :
          {"[identity]\ngroups_file = \"groups.json\"\nrealms = [\"CORP\"]\n",
           "[identity]\nrealms = [\"CORP\"]\n[[policy.rule]]\nname = \"no-alice\"\n"
-          "effect = \"deny\"\ncorp_users = [\"alice@CORP\"]\n"}) {
+          "effect = \"deny\"\ncorp_users = [\"alice@CORP\"]\n",
+          "[identity]\ntrusted_header = \"X-Authenticated-User\"\n"
+          "trusted_header_from = [\"10.9.0.0/24\"]\nrealms = [\"CORP\"]\n",
+          "[identity]\nkerberos_keytab = \"proxy.keytab\"\nkerberos_principal = \"HTTP/p@CORP\"\n"
+          "kerberos_optional = [\"::/0\"]\nrealms = [\"CORP\"]\n",
+          "[identity]\naddress_map_file = \"map.txt\"\nrealms = [\"CORP\"]\n",
+          "[admin]\noperator_token_file = \"operator.token\"\n"
+          "[identity]\nrealms = [\"CORP\"]\n"}) {
         auto r = load(minimal + uses);
         ASSERT_TRUE(r.cfg) << uses << ": " << all(r);
         EXPECT_EQ(r.cfg->policy.site_realms, std::vector<std::string>{"CORP"});
