@@ -161,11 +161,12 @@ void session_sharing::remember_absent(const std::vector<digest>& ds, steady::tim
 
 proxy::pending session_sharing::before_judgement(const core::http_request_view& req) {
     if (stopped_) return {};
-    // A portal token this replica does not know, on any request but the one that teaches it.
+    // A portal token this replica does not know, on any request, GET /user too: the opener
+    // another replica keeps with it (app/portal_users.hpp) is restored before this replica learns
+    // the token from its answer, so a copy's first /user here does not make it the copier's.
     std::vector<digest> portal_unknown;
     if (portal_) {
-        if (auto token = inspect::portal_bearer_token(req);
-            token && !inspect::is_portal_user_request(req)) {
+        if (auto token = inspect::portal_bearer_token(req)) {
             auto d = portal_->digest_of(*token);
             if (!portal_->live_entry(d, req.time)) portal_unknown.push_back(d);
         }

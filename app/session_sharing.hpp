@@ -27,9 +27,10 @@
 // The access portal's token -> user table (app/portal_users.hpp), when given, is shared the same
 // way: the portal's GET /user answer that taught this replica a token's user is released only
 // after that row is committed, and a request presenting a portal token this replica does not know
-// (any but GET /user itself) waits for its lookup. Portal tokens are never remembered as absent:
-// the request that needs a token's user (a federation click) may come seconds after another
-// replica learned it, and those requests are few.
+// waits for its lookup (GET /user too: the token's opener another replica keeps is restored
+// before this one learns the token, so a copy's page load here does not make it the copier's).
+// Portal tokens are never remembered as absent: the request that needs a token's user (a federation
+// click) may come seconds after another replica learned it, and those requests are few.
 //
 // The HMAC key must be the fleet's (sessions.key_file, read by every replica); the store keeps
 // its fingerprint and refuses a replica with another key (audit::session_key_mismatch): the

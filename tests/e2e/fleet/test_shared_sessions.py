@@ -252,12 +252,15 @@ class PortalReplica(SessionReplica):
         Replica.__init__(self, cluster, team_items=team_items(), override_hosts=[PORTAL],
                          extra_toml='[sessions]\nstore = "postgres"\nkey_file = "sessions.key"\n'
                                     'store_timeout = "%dms"\nnegative_ttl = "10m"\n'
+                                    '[identity]\ntrusted_header = "X-Authenticated-User"\n'
+                                    'trusted_header_from = ["127.0.0.0/8"]\n'
                                     % int(STORE_TIMEOUT * 1000))
         self.key = FLEET_KEY
 
-    def portal(self, url, tok):
+    def portal(self, url, tok, corp=None):
         return self.curl(url, "-H", "Accept: application/json", "-H",
-                         "x-amz-sso_bearer_token: " + tok)
+                         "x-amz-sso_bearer_token: " + tok,
+                         *(["-H", "X-Authenticated-User: " + corp] if corp else []))
 
     def event_of(self, marker):
         found = []
@@ -302,6 +305,28 @@ class SharedPortalUsersTest(TwoReplicas):
         rows = self.cluster_rows()
         self.assertTrue(any('"portal_user":"carol"' in r for r in rows), rows)
         self.assertFalse(any(carol in r or dave in r for r in rows), rows)
+
+    def test_a_copied_token_stays_its_openers_on_the_other_replica(self):
+        """carol loads the portal through A; bob, with her copied token, loads it through B
+        (whose first /user of the token looks it up, so it learns carol as the opener, not bob)
+        and clicks through B: refused session-user-mismatch; carol's own click there passes."""
+        a, b = self.replicas
+        copied = token("carol", 6)
+        code, _, body = a.portal("https://%s/user" % PORTAL, copied, "carol")
+        self.assertEqual(code, 200, body)
+        code, _, body = b.portal("https://%s/user" % PORTAL, copied, "bob")
+        self.assertEqual(code, 200, body)
+        code, _, body = b.portal(CREDENTIALS + "&mark_copied-bob", copied, "bob")
+        self.assertEqual(code, 403, body)
+        e = b.event_of("copied-bob")
+        self.assertEqual((e["reason"], e["corp_user"], e["session_corp_user"]),
+                         ("session-user-mismatch", "bob", "carol"))
+        code, _, body = b.portal(CREDENTIALS + "&mark_copied-carol", copied, "carol")
+        self.assertEqual(code, 200, body)
+        self.assertEqual(b.event_of("copied-carol")["reason"], "elevation-active")
+        rows = self.cluster_rows()
+        self.assertTrue(any('"corp_user":"carol"' in r for r in rows), rows)
+        self.assertFalse(any('"corp_user":"bob"' in r for r in rows), rows)
 
     def cluster_rows(self):
         r = subprocess.run(self.cluster.as_user + [os.path.join(self.cluster.bin, "psql"), "-h",

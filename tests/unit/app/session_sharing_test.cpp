@@ -377,8 +377,11 @@ TEST(session_sharing, a_portal_user_learned_on_one_replica_names_the_token_on_th
     answer.body = portal_answer;
     // Nothing learned yet (the observer refused or could not read it): nothing to write.
     EXPECT_FALSE(on_a.before_release(user, answer));
-    // GET /user itself never waits for a lookup: it is what teaches the token.
-    EXPECT_FALSE(on_a.before_judgement(user));
+    // GET /user of a token not known here looks it up too (its opener may be kept elsewhere);
+    // found nowhere, it is learned from the answer.
+    auto first = on_a.before_judgement(user);
+    ASSERT_TRUE(first);
+    ASSERT_TRUE(run(first));
     core::corp_identity alice;  // the token's opener travels with it (portal_users.hpp)
     alice.user = "alice";
     alice.source = core::corp_source::address_map;
@@ -405,6 +408,45 @@ TEST(session_sharing, a_portal_user_learned_on_one_replica_names_the_token_on_th
     // Known now: the next request waits for nothing.
     EXPECT_FALSE(on_b.before_judgement(federation));
     EXPECT_EQ(metric(on_b, "consolegate_sessions_store_lookup_digests_total{result=\"hit\"}"), 1u);
+}
+
+// bob's browser loading the portal on replica B with alice's token, copied after she loaded it
+// on A: B restores the row before it learns from the answer, so the token stays alice's there
+// and in the row B writes back.
+TEST(session_sharing, a_copied_portal_token_stays_its_opener_s_on_another_replica) {
+    fake_store store;
+    auto portal_key = portal_user_table::for_sessions(fleet_key);
+    session_table a({}, fleet_key), b({}, fleet_key);
+    portal_user_table portal_a(portal_key, {}), portal_b(portal_key, {});
+    session_sharing on_a(a, opener(store), options(), &portal_a);
+    session_sharing on_b(b, opener(store), options(), &portal_b);
+    proxy::response_view answer;
+    answer.status = 200;
+    answer.body_complete = true;
+    answer.body = portal_answer;
+    core::corp_identity alice, bob;
+    alice.user = "alice";
+    alice.source = bob.source = core::corp_source::address_map;
+    bob.user = "bob";
+
+    auto on_alices = portal_request("/user");
+    on_alices.corp = &alice;
+    ASSERT_TRUE(run(on_a.before_judgement(on_alices)));
+    ASSERT_TRUE(portal_a.observe(on_alices, answer, {}));
+    ASSERT_TRUE(run(on_a.before_release(on_alices, answer)));
+
+    auto on_bobs = portal_request("/user");
+    on_bobs.corp = &bob;
+    auto lookup = on_b.before_judgement(on_bobs);
+    ASSERT_TRUE(lookup);
+    ASSERT_TRUE(run(lookup));
+    ASSERT_TRUE(portal_b.observe(on_bobs, answer, {}));
+    EXPECT_EQ(portal_b.entry_of(portal_token, on_bobs.time).value().corp_user, "alice");
+    ASSERT_TRUE(run(on_b.before_release(on_bobs, answer)));
+    std::lock_guard lock(store.mu);
+    ASSERT_EQ(store.rows.size(), 1u);
+    EXPECT_EQ(portal_user_table::parse_entry(store.rows.begin()->second.entry).second.corp_user,
+              "alice");
 }
 
 TEST(session_sharing, a_portal_token_found_absent_is_looked_up_again_at_the_next_request) {
