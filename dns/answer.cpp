@@ -284,12 +284,7 @@ std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> 
                                  std::uint64_t rr_offset) {
     const std::size_t limit = std::min(response_limit(q, tcp), out.size());
     writer w(out.first(limit));
-    w.u16(q.id);
-    w.u16(static_cast<std::uint16_t>(flag::qr | flag::ra | (q.flags & (flag::rd | flag::cd))));
-    w.u16(1);
-    w.u16(0);  // the answer count, below
-    w.u16(0);
-    w.u16(q.edns ? 1 : 0);
+    write_header(w, q, 0, 1, 0, 0, q.edns ? 1 : 0);  // the answer count, below
     // Names compressed as unbound compresses them (against the question as the client spelt it,
     // and every name written since): copied whole, an MX or NS target made the answer longer
     // than unbound's, and cut sooner for a small client.
@@ -368,13 +363,8 @@ std::size_t write_dname_synthesis(const query& q, const wire_name& dname_owner,
     }
     const std::size_t limit = std::min(response_limit(q, tcp), out.size());
     writer w(out.first(limit));
-    w.u16(q.id);
-    w.u16(static_cast<std::uint16_t>(flag::qr | flag::ra | (q.flags & (flag::rd | flag::cd)) |
-                                     (too_long ? rcode::yxdomain : rcode::noerror)));
-    w.u16(1);
-    w.u16(too_long ? 1 : 2);
-    w.u16(0);
-    w.u16(q.edns ? 1 : 0);
+    write_header(w, q, too_long ? rcode::yxdomain : rcode::noerror, 1, too_long ? 1 : 2, 0,
+                 q.edns ? 1 : 0);
     name_table names;
     names.write(w, q.qname);
     w.u16(q.qtype);

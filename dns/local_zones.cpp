@@ -189,16 +189,9 @@ std::size_t write_local_zone_answer(const query& q, std::string_view lower,
     }
     writer w(out);
     const auto rc = exists ? rcode::noerror : rcode::nxdomain;
-    w.u16(q.id);
-    w.u16(static_cast<std::uint16_t>(flag::qr | flag::aa | flag::ra |
-                                     (q.flags & (flag::rd | flag::cd)) | rc));
-    w.u16(1);
-    w.u16(has ? 1 : 0);
-    w.u16(has ? 0 : 1);
-    w.u16(q.edns ? 1 : 0);
-    w.bytes(q.qname.view());
-    w.u16(q.qtype);
-    w.u16(q.qclass);
+    write_header(w, q, static_cast<std::uint16_t>(flag::aa | rc), 1, has ? 1 : 0, has ? 0 : 1,
+                 q.edns ? 1 : 0);
+    write_question(w, q);
     if (has) {
         w.u16(0xc000 | header_size);  // the name as the client spelt it
         write_record(w, q, q.qtype);

@@ -95,9 +95,6 @@ void write_opt(writer& w, std::uint16_t udp_size, std::uint8_t ext_rcode, bool d
     w.u16(0);
 }
 
-namespace {
-
-// Response header: ID, RD and CD copied (RFC 1035 §4.1.1, RFC 4035 §3.2.2), RA set.
 void write_header(writer& w, const query& q, std::uint16_t extra_flags, std::uint16_t qd,
                   std::uint16_t an, std::uint16_t ns, std::uint16_t ar) noexcept {
     w.u16(q.id);
@@ -114,8 +111,6 @@ void write_question(writer& w, const query& q) noexcept {
     w.u16(q.qtype);
     w.u16(q.qclass);
 }
-
-}  // namespace
 
 std::size_t write_rcode(const query& q, std::uint16_t rc, std::uint16_t our_udp_size,
                         std::span<std::uint8_t> out) noexcept {

@@ -81,6 +81,13 @@ std::size_t write_steered_address(writer& w, const steer_target& t, steered_reco
 std::size_t write_steered(const query& q, const steer_target& t, std::uint16_t our_udp_size,
                           std::span<std::uint8_t> out) noexcept;
 
+// A response's header: ID, RD and CD copied (RFC 1035 §4.1.1, RFC 4035 §3.2.2), QR and RA set,
+// with `extra_flags` (AA, TC, an rcode) and the section counts; then the question as the client
+// spelt it.
+void write_header(writer& w, const query& q, std::uint16_t extra_flags, std::uint16_t qd,
+                  std::uint16_t an, std::uint16_t ns, std::uint16_t ar) noexcept;
+void write_question(writer& w, const query& q) noexcept;
+
 // An OPT pseudo-RR (RFC 6891 §6.1.2).
 void write_opt(writer& w, std::uint16_t udp_size, std::uint8_t ext_rcode, bool do_bit) noexcept;
 
