@@ -140,15 +140,17 @@ void check_session_binding(std::vector<sign_in_attempt>& attempts,
     auto cookies = request_cookies(req);
     auto found = table.lookup(cookies, req.time);
     bool session_cookies = false, unknown_beside_known = false;
-    for (const auto& [name, value] : cookies) {
-        if (!is_session_cookie(name) || value.size() < session_table::min_token_chars) continue;
+    // A session cookie the request presents; `judged_by_content`: the plainly written
+    // aws-userInfo, judged by its content (forged or not) below, not as a cookie the binding knows.
+    auto presents = [&](std::string_view name, std::string_view value, bool judged_by_content) {
+        if (!is_session_cookie(name) || value.size() < session_table::min_token_chars) return;
         session_cookies = true;
-        // aws-userInfo itself is judged by its content (forged or not), below.
-        if (found.state == session_table::binding_state::bound && name != "aws-userInfo" &&
+        if (found.state == session_table::binding_state::bound && !judged_by_content &&
             !table.knows(name, value, req.time)) {
             unknown_beside_known = true;
         }
-    }
+    };
+    for (const auto& [name, value] : cookies) presents(name, value, name == "aws-userInfo");
     // A session cookie that a lenient reader of the Cookie header (decoding it before it splits
     // it, splitting at RFC 2965's ',' too) finds inside another cookie's value is a session
     // cookie the request presents to that reader: beside a bound jar it is one the binding does
@@ -158,12 +160,7 @@ void check_session_binding(std::vector<sign_in_attempt>& attempts,
         if (core::iequals(name, "cookie")) cookie_headers.push_back(value);
     }
     for (const auto& [name, value] : inspect::cookies_a_lenient_reader_finds(cookie_headers)) {
-        if (!is_session_cookie(name) || value.size() < session_table::min_token_chars) continue;
-        session_cookies = true;
-        if (found.state == session_table::binding_state::bound &&
-            !table.knows(name, value, req.time)) {
-            unknown_beside_known = true;
-        }
+        presents(name, value, false);
     }
     bool from_session = std::any_of(attempts.begin(), attempts.end(), identity_from_session);
     if (!from_session && !session_cookies && found.state == session_table::binding_state::unbound) {
