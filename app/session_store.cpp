@@ -15,6 +15,7 @@
 
 #include "consolegate/core/hex.hpp"
 #include "consolegate/core/key_file.hpp"
+#include "consolegate/identity/user_name.hpp"
 #include "hmac.hpp"
 
 namespace consolegate::app {
@@ -121,7 +122,12 @@ session_table::saved_entry parse_session_entry(std::string_view line) {
     id.role_name = text_of(o, "role");
     id.permission_set = text_of(o, "permission_set");
     id.aws_user = text_of(o, "user");
+    // Absent in entries written before sessions knew their opener: "" (not known). Present, a
+    // corporate user name as the identity sources accept one, or "": a row another replica (or a
+    // hand) wrote with anything else would bind the session to a person no request can name.
     id.corporate_user = text_of(o, "corp_user");
+    if (!id.corporate_user.empty() && !identity::check_user_name(id.corporate_user).empty())
+        throw std::invalid_argument("corp_user is not a corporate user name");
     if (member(o, "signin")) id.sign_in_at = from_ms(int_of(o, "signin"));
     // Absent in entries written before sessions knew their sign-in's flows: not known.
     if (auto* flows = member(o, "flows")) {

@@ -155,6 +155,18 @@ TEST(session_store, an_entry_line_reads_back_as_it_was) {
     auto at = text.find("\"saml\"");
     ASSERT_NE(at, std::string::npos) << text;
     EXPECT_THROW(parse_session_entry(text.replace(at, 6, "\"sam1\"")), std::invalid_argument);
+    // The opener reads back; a row naming one no identity source would accept is refused.
+    auto by_alice = snap[0];
+    by_alice.identity.corporate_user = "alice@CORP.EXAMPLE";
+    auto alice_text = session_entry_text(by_alice);
+    EXPECT_EQ(parse_session_entry(alice_text).identity.corporate_user, "alice@CORP.EXAMPLE");
+    for (std::string bad : {"ali ce", "alice,bob", "alice\\u0000", "\\u00e9\\u0001"}) {
+        auto row = alice_text;
+        auto at_name = row.find("alice@CORP.EXAMPLE");
+        ASSERT_NE(at_name, std::string::npos);
+        EXPECT_THROW(parse_session_entry(row.replace(at_name, 18, bad)), std::invalid_argument)
+            << bad;
+    }
     EXPECT_THROW(parse_session_entry("{\"d\":\"zz\"}"), std::invalid_argument);
     EXPECT_THROW(parse_session_entry("not json"), std::invalid_argument);
 }
