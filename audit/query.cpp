@@ -33,9 +33,24 @@ constexpr std::array<column, 11> columns{{
     {"EVENT", &event::id},
 }};
 
+// Whether a character, shown in a terminal, would do something other than show itself: C0 and
+// C1 controls (U+009B is a CSI to terminals that take 8-bit controls from UTF-8), and the
+// formatting characters that move or hide text: bidirectional overrides, embeddings and
+// isolates (an override in a ROLE cell would show the ACCOUNT and DECISION cells after it
+// reversed, the Trojan Source class), zero-width characters, line and paragraph separators.
+bool acts_on_a_terminal(char32_t c) {
+    return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x61c || (c >= 0x200b && c <= 0x200f) ||
+           (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) || c == 0xfeff;
+}
+
+}  // namespace
+
+// A cell a spreadsheet would read as a formula starts with '=', '+', '-' or '@', or with a tab
+// or carriage return before one (OWASP's CSV injection list): it is shown as text.
 std::string csv_cell(std::string_view v) {
     std::string cell(v);
-    if (!cell.empty() && (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@')) {
+    if (!cell.empty() && (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@' ||
+                          cell[0] == '\t' || cell[0] == '\r')) {
         cell.insert(cell.begin(), '\'');
     }
     std::string out = "\"";
@@ -47,23 +62,52 @@ std::string csv_cell(std::string_view v) {
     return out;
 }
 
-// Terminal output must not carry control characters from user-supplied names.
-std::string printable(std::string_view v) {
+// Terminal output must not carry control or formatting characters from user-supplied names:
+// each is shown as '?', as is a byte that does not begin a UTF-8 sequence (events are stored as
+// valid UTF-8, so that is only a hand-edited record).
+std::string terminal_text(std::string_view v) {
     std::string out;
-    for (unsigned char c : v) out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+    out.reserve(v.size());
+    for (std::size_t i = 0; i < v.size();) {
+        auto lead = static_cast<unsigned char>(v[i]);
+        std::size_t n = lead < 0x80           ? 1
+                        : (lead >> 5) == 0x6  ? 2
+                        : (lead >> 4) == 0xe  ? 3
+                        : (lead >> 3) == 0x1e ? 4
+                                              : 0;
+        bool whole = n != 0 && i + n <= v.size();
+        char32_t c = n == 1 ? lead : n == 2 ? lead & 0x1f : n == 3 ? lead & 0x0f : lead & 0x07;
+        for (std::size_t k = 1; whole && k < n; ++k) {
+            auto b = static_cast<unsigned char>(v[i + k]);
+            whole = (b & 0xc0) == 0x80;
+            c = (c << 6) | (b & 0x3f);
+        }
+        if (!whole) {
+            out += '?';
+            ++i;
+            continue;
+        }
+        if (acts_on_a_terminal(c))
+            out += '?';
+        else
+            out.append(v.substr(i, n));
+        i += n;
+    }
     return out.empty() ? "-" : out;
 }
+
+namespace {
 
 // A cell of the table; an event that stands for repeated requests says how many after its
 // decision ("allow x37"); a session attempt judged also as the flows of the sign-in that
 // opened its session names them after its own ("console-session+saml"): the rule that decided
 // may name only those.
 std::string table_cell(const event& e, std::size_t column) {
-    auto cell = printable(e.*(columns[column].member));
+    auto cell = terminal_text(e.*(columns[column].member));
     if (columns[column].member == &event::effect && e.count > 1)
         cell += " x" + std::to_string(e.count);
     if (columns[column].member == &event::flow && !e.also_flows.empty())
-        cell += "+" + printable(e.also_flows);
+        cell += "+" + terminal_text(e.also_flows);
     return cell;
 }
 

@@ -40,4 +40,10 @@ std::optional<output_format> output_format_from_string(std::string_view s);
 // `header` false: the table and CSV header rows are left out (a follow-up batch).
 std::string format_events(const std::vector<event>& events, output_format f, bool header = true);
 
+// One user-supplied value as format_events writes it: for a terminal (control and formatting
+// characters shown as '?', "-" for empty) and as a CSV cell (quoted, formulas defused). For
+// other listings of the record (`logs --summary`).
+std::string terminal_text(std::string_view v);
+std::string csv_cell(std::string_view v);
+
 }  // namespace consolegate::audit

@@ -70,6 +70,33 @@ TEST(query, csv_quotes_and_defuses_formulas) {
     EXPECT_EQ(csv.substr(0, 5), "time,");
 }
 
+TEST(query, csv_defuses_a_formula_behind_a_tab_or_a_carriage_return) {
+    auto tab = ev("1", "t", "deny", "111122223333", "\t=1+1");
+    auto cr = ev("2", "t", "deny", "111122223333", "\r@SUM(A1)");
+    auto csv = au::format_events({tab, cr}, au::output_format::csv);
+    EXPECT_NE(csv.find("\"'\t=1+1\""), std::string::npos) << csv;
+    EXPECT_NE(csv.find("\"'\r@SUM(A1)\""), std::string::npos) << csv;
+}
+
+// A reviewer reads the table in a terminal: a name must not move, hide or recolour the cells
+// after it. U+202E (right-to-left override) in a role would show the rest of the line reversed;
+// U+009B is a CSI to terminals that take 8-bit controls; U+200B hides; U+2028 breaks the line.
+TEST(query, table_shows_formatting_and_c1_characters_as_question_marks) {
+    auto a = ev("1", "t1", "deny", "111122223333",
+                "evil\u202e3333\u2066x\u200by\u2028z\u00c2\xc2\x9b"
+                "31m");
+    a.role = "Admin\u202d";
+    auto t = au::format_events({a}, au::output_format::table);
+    for (std::string_view bad : {"\u202e", "\u202d", "\u2066", "\u200b", "\u2028", "\xc2\x9b"})
+        EXPECT_EQ(t.find(bad), std::string::npos) << t;
+    EXPECT_NE(t.find("evil?3333?x?y?z\u00c2?31m"), std::string::npos) << t;
+    EXPECT_NE(t.find("Admin?"), std::string::npos) << t;
+    // A byte that begins no UTF-8 sequence, or a sequence cut short, is one '?' each.
+    auto b = ev("2", "t1", "deny", "111122223333", "a\xff\xe2\x80");
+    auto tb = au::format_events({b}, au::output_format::table);
+    EXPECT_NE(tb.find("a???"), std::string::npos) << tb;
+}
+
 TEST(query, table_aligns_and_strips_control_characters) {
     auto a = ev("1", "t1", "deny", "111122223333", "bob\x1b[31m");
     auto b = ev("2", "t2", "allow", "444455556666", "carol");
