@@ -112,7 +112,7 @@ std::string summary_text(audit::event_store& s, const audit::query& q, audit::ou
                 char line[32];
                 std::snprintf(line, sizeof line, "%10llu  ",
                               static_cast<unsigned long long>(r.count));
-                out += line + r.key + "\n";
+                out += line + audit::terminal_text(r.key) + "\n";
             }
         }
         return out;
@@ -125,13 +125,8 @@ std::string summary_text(audit::event_store& s, const audit::query& q, audit::ou
                "\ntotal,allowed," + std::to_string(allowed) + "\n";
         for (auto& [title, k] : keys) {
             for (auto& r : s.top_denied(q, k, 10)) {
-                // Quoted, and a leading = + - @ defused, as format_events does.
-                std::string key = !r.key.empty() && std::string_view("=+-@").find(r.key[0]) !=
-                                                        std::string_view::npos
-                                      ? "'"
-                                      : "";
-                for (char c : r.key) key += c == '"' ? std::string("\"\"") : std::string(1, c);
-                out += std::string(title) + ",\"" + key + "\"," + std::to_string(r.count) + "\n";
+                out += std::string(title) + "," + audit::csv_cell(r.key) + "," +
+                       std::to_string(r.count) + "\n";
             }
         }
         return out;

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "consolegate/audit/query.hpp"
 #include "consolegate/core/elevation.hpp"
 #include "consolegate/core/glob.hpp"
 #include "consolegate/core/idc_user.hpp"
@@ -100,9 +101,14 @@ json::object elevations_report(const team::feed* feed, std::string_view source,
 
 std::string elevations_text(const json::object& r) {
     const auto& f = r.at("feed").as_object();
+    // Shown in a terminal: a feed's values (a requester's ticket, a user name) are written by
+    // others and shown without their control or formatting characters (audit::terminal_text).
     auto str = [](const json::value* v) {
         if (!v) return std::string();
-        if (v->is_string()) return std::string(v->get_string());
+        if (v->is_string()) {
+            std::string_view s = v->get_string();
+            return s.empty() ? std::string() : audit::terminal_text(s);
+        }
         if (v->is_null()) return std::string("-");
         return json::serialize(*v);
     };

@@ -287,6 +287,24 @@ class LogsTest(unittest.TestCase):
             self.assertIn("most denied corp_users", cg("logs", "--file", path, "--summary").stdout)
             self.assertEqual(cg("logs", "--file", path, "--corp-user", "x" * 300).returncode, 2)
 
+    def test_the_summary_shows_names_without_terminal_controls_and_defuses_formulas(self):
+        # A user name is written by whoever signs in: in the summary's terminal table it must not
+        # move the cursor, recolour or reverse the line, and in its CSV not be a formula.
+        ev = {"id": "s1", "time": "2026-11-23T08:01:00.000Z", "effect": "deny", "enforced": "deny",
+              "account": "444455556666", "user": "\u001b[2J\u009b31m\u202eevil", "flow": "iam-user",
+              "reason": "rule-deny", "rule": "\t=HYPERLINK(\"x\")"}
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "audit.jsonl")
+            with open(path, "w") as f:
+                f.write(json.dumps(ev) + "\n")
+            r = cg("logs", "--file", path, "--summary")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            for bad in ("\x1b", "\u009b", "\u202e"):
+                self.assertNotIn(bad, r.stdout)
+            self.assertIn("?[2J?31m?evil", r.stdout)
+            r = cg("logs", "--file", path, "--summary", "--format", "csv")
+            self.assertIn('rules,"\'\t=HYPERLINK(""x"")",1', r.stdout)
+
     def test_more_filters_summary_and_follow(self):
         def ev(i, minute, effect, report_only=False, reason="rule-deny", client="10.0.0.1", rule="no-prod"):
             return {"id": "f%d" % i, "time": "2026-11-23T08:%02d:00.000Z" % minute, "effect": effect,

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 namespace {
 
 using consolegate::app::elevations_filter;
@@ -60,3 +62,27 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 }  // namespace
+
+// `consolegate elevations` prints a feed's values in a terminal: a requester writes the ticket
+// and TEAM's table the user, so neither may move the cursor, recolour or reverse the line.
+TEST(elevations_text, shows_feed_values_without_control_or_formatting_characters) {
+    namespace json = boost::json;
+    json::object feed{{"source", "dynamodb"}, {"available", true}};
+    json::object e{{"user", "alice\u202e"},
+                   {"account", "111122223333"},
+                   {"permission_set", "Admin"},
+                   {"end", "2026-12-06T15:00:00Z"},
+                   {"id", "req-1"},
+                   {"ticket",
+                    "CHG-1\x1b]0;pwned\x07\xc2\x9b"
+                    "2J"}};
+    json::object report{
+        {"feed", feed}, {"now", "2026-12-06T14:00:00Z"}, {"elevations", json::array{e}}};
+    auto text = consolegate::app::elevations_text(report);
+    for (std::string_view bad : {"\x1b", "\x07", "\xc2\x9b", "\u202e"})
+        EXPECT_EQ(text.find(bad), std::string::npos) << text;
+    EXPECT_NE(text.find("alice?  111122223333  Admin  until 2026-12-06T15:00:00Z  request req-1 "
+                        "ticket CHG-1?]0;pwned??2J"),
+              std::string::npos)
+        << text;
+}
