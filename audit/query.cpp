@@ -4,6 +4,7 @@
 #include <array>
 
 #include "consolegate/core/glob.hpp"
+#include "consolegate/log/log.hpp"
 
 namespace consolegate::audit {
 namespace {
@@ -33,16 +34,6 @@ constexpr std::array<column, 11> columns{{
     {"EVENT", &event::id},
 }};
 
-// Whether a character, shown in a terminal, would do something other than show itself: C0 and
-// C1 controls (U+009B is a CSI to terminals that take 8-bit controls from UTF-8), and the
-// formatting characters that move or hide text: bidirectional overrides, embeddings and
-// isolates (an override in a ROLE cell would show the ACCOUNT and DECISION cells after it
-// reversed, the Trojan Source class), zero-width characters, line and paragraph separators.
-bool acts_on_a_terminal(char32_t c) {
-    return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x61c || (c >= 0x200b && c <= 0x200f) ||
-           (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) || c == 0xfeff;
-}
-
 }  // namespace
 
 // A cell a spreadsheet would read as a formula starts with '=', '+', '-' or '@', or with a tab
@@ -62,36 +53,19 @@ std::string csv_cell(std::string_view v) {
     return out;
 }
 
-// Terminal output must not carry control or formatting characters from user-supplied names:
-// each is shown as '?', as is a byte that does not begin a UTF-8 sequence (events are stored as
-// valid UTF-8, so that is only a hand-edited record).
+// Terminal output must not carry control or formatting characters from user-supplied names
+// (log::char_at): each is shown as '?', as is a byte that begins no UTF-8 sequence (events are
+// stored as valid UTF-8, so that is only a hand-edited record).
 std::string terminal_text(std::string_view v) {
     std::string out;
     out.reserve(v.size());
     for (std::size_t i = 0; i < v.size();) {
-        auto lead = static_cast<unsigned char>(v[i]);
-        std::size_t n = lead < 0x80           ? 1
-                        : (lead >> 5) == 0x6  ? 2
-                        : (lead >> 4) == 0xe  ? 3
-                        : (lead >> 3) == 0x1e ? 4
-                                              : 0;
-        bool whole = n != 0 && i + n <= v.size();
-        char32_t c = n == 1 ? lead : n == 2 ? lead & 0x1f : n == 3 ? lead & 0x0f : lead & 0x07;
-        for (std::size_t k = 1; whole && k < n; ++k) {
-            auto b = static_cast<unsigned char>(v[i + k]);
-            whole = (b & 0xc0) == 0x80;
-            c = (c << 6) | (b & 0x3f);
-        }
-        if (!whole) {
-            out += '?';
-            ++i;
-            continue;
-        }
-        if (acts_on_a_terminal(c))
-            out += '?';
+        auto ch = log::char_at(v, i);
+        if (ch.shows_itself)
+            out.append(v.substr(i, ch.length));
         else
-            out.append(v.substr(i, n));
-        i += n;
+            out += '?';
+        i += ch.length;
     }
     return out.empty() ? "-" : out;
 }

@@ -35,8 +35,9 @@ std::string timestamp(std::chrono::system_clock::time_point t) {
     return buf;
 }
 
-// logfmt value: bare when it is simple, otherwise quoted with \" \\ and control characters
-// escaped, so one event is always one line whatever a hostile client sent.
+// logfmt value: bare when it is simple, otherwise quoted with \" \\ escaped and the bytes of
+// every character that does not show as itself (char_at) written \xNN, so one event is always
+// one line, read as written, whatever a hostile client sent.
 void append_value(std::string& out, std::string_view v) {
     bool bare = !v.empty();
     for (unsigned char c : v) {
@@ -50,23 +51,48 @@ void append_value(std::string& out, std::string_view v) {
         return;
     }
     out += '"';
-    for (unsigned char c : v) {
-        if (c == '"' || c == '\\') {
+    for (std::size_t i = 0; i < v.size();) {
+        auto ch = char_at(v, i);
+        if (v[i] == '"' || v[i] == '\\') {
             out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20 || c == 0x7f) {
+            out += v[i];
+        } else if (!ch.shows_itself) {
             static constexpr char hex[] = "0123456789abcdef";
-            out += "\\x";
-            out += hex[c >> 4];
-            out += hex[c & 15];
+            for (std::size_t k = 0; k < ch.length; ++k) {
+                auto c = static_cast<unsigned char>(v[i + k]);
+                out += "\\x";
+                out += hex[c >> 4];
+                out += hex[c & 15];
+            }
         } else {
-            out += static_cast<char>(c);
+            out.append(v.substr(i, ch.length));
         }
+        i += ch.length;
     }
     out += '"';
 }
 
 }  // namespace
+
+shown_char char_at(std::string_view s, std::size_t i) noexcept {
+    auto lead = static_cast<unsigned char>(s[i]);
+    std::size_t n = lead < 0x80           ? 1
+                    : (lead >> 5) == 0x6  ? 2
+                    : (lead >> 4) == 0xe  ? 3
+                    : (lead >> 3) == 0x1e ? 4
+                                          : 0;
+    if (n == 0 || i + n > s.size()) return {1, false};
+    char32_t c = n == 1 ? lead : n == 2 ? lead & 0x1f : n == 3 ? lead & 0x0f : lead & 0x07;
+    for (std::size_t k = 1; k < n; ++k) {
+        auto b = static_cast<unsigned char>(s[i + k]);
+        if ((b & 0xc0) != 0x80) return {1, false};
+        c = (c << 6) | (b & 0x3f);
+    }
+    bool acts = c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x61c ||
+                (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) ||
+                (c >= 0x2060 && c <= 0x2069) || c == 0xfeff;
+    return {n, !acts};
+}
 
 std::optional<level> level_from_string(std::string_view s) {
     for (auto l : {level::debug, level::info, level::warn, level::error}) {

@@ -33,6 +33,19 @@ void write(level l, std::string_view component, std::string_view message,
 std::string format_line(level l, std::string_view component, std::string_view message,
                         std::initializer_list<field> fields);
 
+// The UTF-8 character at s[i] (i < s.size()) as a terminal would take it: its length in bytes,
+// and whether it shows as itself. C0 and C1 controls, DEL, and the characters that move or hide
+// text (bidirectional overrides, embeddings, isolates and marks, zero-width characters, line and
+// paragraph separators, U+FEFF) do not; a byte that begins no whole UTF-8 sequence is one
+// character of length 1 that does not. Log values and the record's terminal listings escape or
+// replace what does not show as itself, so a hostile name can neither break a line nor move,
+// recolour or reverse what follows it.
+struct shown_char {
+    std::size_t length;
+    bool shows_itself;
+};
+shown_char char_at(std::string_view s, std::size_t i) noexcept;
+
 // Lets a repeated warning through at most once per interval and counts what it suppressed;
 // the next line that gets through carries `suppressed=N`. One static instance per call site.
 class rate_limit {
