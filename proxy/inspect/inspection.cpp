@@ -307,6 +307,7 @@ std::vector<std::string> inspection::values(std::initializer_list<std::string_vi
         if (n == names.end()) continue;
         bad_escape_ = bad_escape_ || p.bad_escape;
         inexact_ = inexact_ || p.inexact;
+        not_text_ = not_text_ || p.not_text;
         auto v = std::string(detail::trim(p.value));
         if (v.empty()) continue;
         if (source && source->empty()) *source = source_of(p);
@@ -490,6 +491,10 @@ std::vector<sign_in_attempt> inspection::run() {
     if (inexact_) {
         fail(body_flow, auth_phase::pre_auth, "json",
              "a sign-in field is a JSON number that is not an integer");
+    }
+    if (not_text_) {
+        fail(body_flow, auth_phase::pre_auth, "json",
+             "a sign-in field is a JSON object, true, false or null: AWS's reading is unknown");
     }
     // A sign-in field inside another parameter's encoded '&' or '=' on a sign-in path: refused
     // even where no flow read it, as ';' in the query is (the request reads two ways).

@@ -238,6 +238,9 @@ class inspection {
     bool query_semicolon_ = false;
     std::size_t hosts_ = 0;
     bool inexact_ = false;
+    // A sign-in field given a JSON object, true, false or null (param::not_text), which one
+    // reader refuses, another coerces to text ("true") and a third reads a member of.
+    bool not_text_ = false;
     std::vector<std::string> segs_;
     std::vector<param> params_;
     body_kind body_ = body_kind::none;

@@ -29,7 +29,11 @@ class scan_handler {
         frames_.pop_back();
         return true;
     }
-    bool on_object_begin(error_code&) {
+    // An object under a key (or in an array under one) is that member's value too: marked, so
+    // a reader of the member sees it is not text ({"accountId":{"id":"B"}}); its own members
+    // are filed under their own keys as before.
+    bool on_object_begin(error_code& ec) {
+        if (!frames_.empty() && !frames_.back().empty() && !leaf({}, ec, false, true)) return false;
         frames_.push_back({});
         return true;
     }
@@ -80,8 +84,11 @@ class scan_handler {
         if (!exact) return leaf(std::move(number), ec, true);
         return leaf(std::move(*exact), ec);
     }
-    bool on_bool(bool, error_code&) { return true; }
-    bool on_null(error_code&) { return true; }
+    // true, false and null are kept as members without text (param::not_text): before session
+    // 11 they were dropped, so {"accountId":null,"roleArn":…} read as a switch role naming only
+    // the ARN's account, and a Jackson reader takes true for the alias "true".
+    bool on_bool(bool, error_code& ec) { return leaf({}, ec, false, true); }
+    bool on_null(error_code& ec) { return leaf({}, ec, false, true); }
     bool on_comment_part(string_view, error_code&) { return true; }
     bool on_comment(string_view, error_code&) { return true; }
 
@@ -89,12 +96,12 @@ class scan_handler {
 
   private:
     std::string current_key() const { return frames_.empty() ? std::string() : frames_.back(); }
-    bool leaf(std::string value, error_code& ec, bool inexact = false) {
+    bool leaf(std::string value, error_code& ec, bool inexact = false, bool not_text = false) {
         if (leaves.size() >= max_leaves_) {
             ec = boost::json::error::exception;  // any error: the caller only needs "refused"
             return false;
         }
-        leaves.push_back({current_key(), std::move(value), "json", false, inexact});
+        leaves.push_back({current_key(), std::move(value), "json", false, inexact, not_text});
         return true;
     }
 

@@ -20,13 +20,15 @@ struct json_scan_limits {
     int max_nesting = 3;  // JSON objects carried as string values, parsed in turn
 };
 
-// nullopt when the text is not one valid JSON value or exceeds the limits. Leaves come out with
-// where = "json"; string values that themselves hold a JSON object (console API proxies wrap the
-// service request that way) are scanned too and their leaves appended.
 // The integer a JSON number's text denotes exactly ("1.23456789012e11" -> "123456789012",
 // "12.0" -> "12"), or nullopt when it has a non-zero fraction or is beyond 64 digits.
 std::optional<std::string> exact_integer(std::string_view number_text);
 
+// nullopt when the text is not one valid JSON value or exceeds the limits. Leaves come out with
+// where = "json"; string values that themselves hold a JSON object (console API proxies wrap the
+// service request that way) are scanned too and their leaves appended. true, false, null and an
+// object standing under a key come out as that key with no text (param::not_text), so a reader
+// of the key sees it was given something that is not a string or a number.
 std::optional<std::vector<param>> scan_json(std::string_view text,
                                             const json_scan_limits& limits = {});
 

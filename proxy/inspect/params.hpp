@@ -21,6 +21,11 @@ struct param {
     std::string where;        // "query" or "form" or "json"
     bool bad_escape = false;  // name or value had a malformed escape (kept raw)
     bool inexact = false;     // a JSON number that is not an integer (value is its text)
+    // A JSON object, true, false or null where the member is (value ""): no text that readers
+    // agree on (Jackson coerces true to "true", a JavaScript reader makes an object
+    // "[object Object]" or reads a member of it, others refuse), so a sign-in field read from it
+    // is unparsable.
+    bool not_text = false;
 };
 
 // "a=1&b=2&a=3" -> every pair in order, duplicates kept; empty pieces skipped.

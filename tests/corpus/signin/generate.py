@@ -440,6 +440,19 @@ cases["hostile-json-number-fraction"] = (
     [att("switch-role", account=A, role="Dev", **AMB),
      att("switch-role", alias="444455556666.4", role="Dev", parse_error=True),
      att("switch-role", parse_error=True)])
+# A sign-in field given a JSON null, true or an object: no reading servers agree on (Jackson makes
+# true the alias "true", a JavaScript reader reads a member of the object). The scanner dropped
+# them, so the switch role passed on the role ARN's account and the sign-in on no user.
+cases["hostile-json-null-account"] = (
+    req("POST", "/sessions/5d0e1f2a/v1/switchrole", "signin.aws.amazon.com",
+        body='{"accountId":null,"roleArn":"arn:aws:iam::%s:role/Dev"}' % A,
+        ctype="application/json"),
+    [att("switch-role", account=A, role="Dev"), att("switch-role", parse_error=True)])
+cases["hostile-json-object-username"] = (
+    req("POST", "/authenticate", "signin.aws.amazon.com",
+        body='{"account":"%s","username":{"name":"bob"},"password":"x"}' % A,
+        ctype="application/json"),
+    [att("iam-user", account=A), att("iam-user", parse_error=True)])
 # Values outside AWS's syntax for their field (fullwidth digits, a role name cut by a NUL or
 # spelled in fullwidth letters, a role value that is an ARN but not a role's) are refused.
 cases["hostile-account-fullwidth-digits"] = (

@@ -819,6 +819,40 @@ TEST(inspector_readings, a_semicolon_in_a_sign_in_form_body_is_refused) {
     EXPECT_FALSE(refused(a));
 }
 
+// A sign-in field given a JSON object, true, false or null has no reading servers agree on:
+// Jackson coerces true to "true" (an alias) and refuses an object, a JavaScript reader makes it
+// "[object Object]" or reads a member of it. The scanner dropped such members, so a switch role
+// posting {"accountId":null,"roleArn":…} was judged on the ARN's account alone and an IAM user
+// sign-in with {"username":{…}} on no user. Refused, in any flow that reads the field.
+TEST(inspector_readings, a_sign_in_field_that_is_not_text_is_refused) {
+    const char* signin = "signin.aws.amazon.com";
+    const char* arn = R"("roleArn":"arn:aws:iam::111122223333:role/Dev")";
+    for (std::string not_text :
+         {"null", "true", "false", R"({"id":"444455556666"})", R"([{"id":"444455556666"}])"}) {
+        for (const auto& [target, body] :
+             std::initializer_list<std::pair<const char*, std::string>>{
+                 {"/sessions/5d/v1/switchrole", "{\"accountId\":" + not_text + "," + arn + "}"},
+                 {"/switchrole", "{\"account\":\"111122223333\",\"roleName\":" + not_text + "}"},
+                 {"/authenticate", "{\"account\":\"111122223333\",\"username\":" + not_text + "}"},
+                 {"/v2/other", "{\"roleName\":\"Dev\",\"account_id\":" + not_text + "}"},
+                 {"/saml", "{\"SAMLResponse\":" + not_text + "}"},
+             }) {
+            auto r = request("POST", signin, target, body);
+            r.headers.emplace_back("Content-Type", "application/json");
+            auto a = ci::inspect(r, {});
+            EXPECT_TRUE(refused(a)) << target << " " << body;
+        }
+    }
+    // The same members as text, and a non-text member the inspector does not read, pass.
+    auto r = request("POST", signin, "/sessions/5d/v1/switchrole",
+                     R"({"accountId":"111122223333","roleName":"Dev","color":null,"x":{}})");
+    r.headers.emplace_back("Content-Type", "application/json");
+    auto a = ci::inspect(r, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].parse_error, "");
+    EXPECT_TRUE(names_account(a, "111122223333"));
+}
+
 // One sign-in field with several different values (query and body, a repeat under a spelling
 // name_is reads as the field, a JSON key given twice or nested, two sessionIds in a broker's
 // Session, two startUrls): AWS reads one of them, which one is not documented (Spring binds a

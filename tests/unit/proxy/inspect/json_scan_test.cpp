@@ -56,3 +56,24 @@ TEST(json_scan, repeated_json_key_names_the_first_key_an_object_repeats) {
         }
     }
 }
+
+// true, false, null and an object under a key are the member's value too: they come out as that
+// key without text, so the inspector can refuse a sign-in field given one (before, they were
+// dropped and the member read as absent). Arrays stay transparent: their elements are values.
+TEST(json_scan, members_that_are_not_text_come_out_marked) {
+    auto leaves = cd::scan_json(
+        R"({"a":true,"b":false,"c":null,"d":{"e":"x"},"f":["y",{"g":1}],"h":"z","i":[]})");
+    ASSERT_TRUE(leaves);
+    std::vector<std::string> got;
+    for (const auto& l : *leaves) {
+        got.push_back(l.name + "=" + l.value + (l.not_text ? " (not text)" : ""));
+    }
+    EXPECT_EQ(got, (std::vector<std::string>{"a= (not text)", "b= (not text)", "c= (not text)",
+                                             "d= (not text)", "e=x", "f=y", "f= (not text)", "g=1",
+                                             "h=z"}));
+    // A document that is itself an object, or a scalar, names no member.
+    leaves = cd::scan_json("null");
+    ASSERT_TRUE(leaves);
+    ASSERT_EQ(leaves->size(), 1u);
+    EXPECT_EQ((*leaves)[0].name, "");
+}
