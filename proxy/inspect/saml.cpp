@@ -384,6 +384,21 @@ std::optional<saml_read> read_saml_xml(std::string_view xml, const saml_limits& 
                 set_why(why, "SAML RoleSessionName value contains markup");
                 return std::nullopt;
             }
+            // The comment-truncation class again, for the name user rules and TEAM match on:
+            // "admin<!---->x" (or a CDATA section, another DOM node) is "adminx" here and "admin"
+            // to a reader that takes the first text node. Before session 11 only Role values
+            // were checked, so the session name AWS used could be another user than the judged.
+            if (pieces.size() > 1) {
+                for (auto& piece : pieces) {
+                    auto alone = detail::trim(piece);
+                    if (!alone.empty() && alone != detail::trim(text)) {
+                        set_why(why,
+                                "SAML RoleSessionName value is split by a comment or CDATA section "
+                                "into another name");
+                        return std::nullopt;
+                    }
+                }
+            }
             out.session_name = std::string(detail::trim(text));
         }
     }

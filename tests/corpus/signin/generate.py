@@ -147,6 +147,12 @@ cases["saml-comment-truncation-attack"] = (
     req("POST", "/saml", "signin.aws.amazon.com", body=form([("SAMLResponse", saml(
         [f"{ROLE_A},{PROV_A}<!---->.evil"]))]), ctype=FORM),
     [att("saml", parse_error=True)])
+# RoleSessionName split by a comment: "adminx" here, "admin" to a reader taking the first text
+# node (the comment-truncation class, for the name user rules and TEAM match on).
+cases["saml-session-name-comment-split"] = (
+    req("POST", "/saml", "signin.aws.amazon.com", body=form([("SAMLResponse", saml(
+        [f"{ROLE_A},{PROV_A}"], session="admin<!---->x"))]), ctype=FORM),
+    [att("saml", parse_error=True)])
 cases["saml-xxe"] = (
     req("POST", "/saml", "signin.aws.amazon.com", body=form([("SAMLResponse", saml(
         ["&role;"], session="&xxe;", prolog='<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY xxe '

@@ -73,6 +73,25 @@ TEST(saml, comment_that_splits_into_another_role_is_refused) {
     EXPECT_NE(why.find("comment"), std::string::npos) << why;
 }
 
+// RoleSessionName is the user rules and TEAM match on: split by a comment, a processing
+// instruction or a CDATA section it is one name here and another (its first text node) to the
+// readers of the 2018 comment-truncation class. A comment beside the whole name still reads.
+TEST(saml, session_name_split_into_another_name_is_refused) {
+    std::string role = std::string(role_a) + "," + prov_a;
+    for (const char* session : {"admin<!---->x", "admin<!-- x -->-x", "<![CDATA[admin]]>x",
+                                "admin<?pi?>x", "x<!---->admin"}) {
+        std::string why;
+        EXPECT_FALSE(read(saml_response({role}, session), &why)) << session;
+        EXPECT_NE(why.find("RoleSessionName"), std::string::npos) << why;
+    }
+    for (const char* session : {"<!-- x -->alice", "alice<!---->", "<![CDATA[alice]]>"}) {
+        std::string why;
+        auto r = read(saml_response({role}, session), &why);
+        ASSERT_TRUE(r) << session << ": " << why;
+        EXPECT_EQ(r->session_name, "alice");
+    }
+}
+
 TEST(saml, xxe_is_refused_and_never_expanded) {
     std::string xml =
         "<?xml version=\"1.0\"?>\n<!DOCTYPE r [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">"
