@@ -81,20 +81,29 @@ std::string_view site_domain_of(std::string_view host) {
 // suffix; any non-empty [a-z0-9] suffix is accepted so a longer one is never missed). A label
 // that starts with twelve digits and then ends or goes on with '-' but has another tail
 // ("-", "-ab-cd", "-ab_cd", no suffix) still names that account to a front end that reads the
-// digits: it is returned with `odd_shape` set, and judged as unreadable.
+// digits: it is returned with `odd_shape` set, and judged as unreadable. So is any other label
+// that starts with a digit (no console name does but a session's): a front end that reads its
+// leading digits as a number (Long.parseLong, parseInt up to the first non-digit) takes
+// "0444455556666-…" or "44445555666x-…" for an account of twelve digits with leading zeros,
+// which is returned (odd); with more than twelve digits after the zeros it names no account a
+// reader could agree on (nullopt, odd). Before session 11 those labels were no sign-in at all.
 std::optional<core::account_id> multi_session_account(std::string_view host, bool* odd_shape) {
     if (odd_shape) *odd_shape = false;
     auto console_domain = console_domain_of(host);
     if (!under(host, console_domain)) return std::nullopt;
     auto label = first_label(labels_before(host, console_domain));
-    if (label.size() < 12 || !is_digits(label.substr(0, 12))) return std::nullopt;
-    if (label.size() > 12 && label[12] != '-') return std::nullopt;
-    auto tail = label.size() > 13 ? label.substr(13) : std::string_view{};
-    bool usual = !tail.empty() && std::all_of(tail.begin(), tail.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    });
+    if (label.empty() || label.front() < '0' || label.front() > '9') return std::nullopt;
+    auto run = label.substr(0, std::min(label.find_first_not_of("0123456789"), label.size()));
+    auto tail = run.size() < label.size() ? label.substr(run.size()) : std::string_view{};
+    bool usual = run.size() == 12 && tail.size() > 1 && tail.front() == '-' &&
+                 std::all_of(tail.begin() + 1, tail.end(), [](char c) {
+                     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+                 });
     if (odd_shape) *odd_shape = !usual;
-    return core::account_id::parse(label.substr(0, 12));
+    auto significant = run.substr(std::min(run.find_first_not_of('0'), run.size()));
+    if (significant.size() > 12) return std::nullopt;
+    return core::account_id::parse(std::string(12 - significant.size(), '0') +
+                                   std::string(significant));
 }
 
 // The host of a Host header (or an SNI) as AWS routes it (core/host_pattern: lowercase, no port,

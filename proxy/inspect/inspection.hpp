@@ -44,7 +44,9 @@ std::string_view first_label(std::string_view s);
 bool is_region(std::string_view s);
 // <12 digits>-<suffix>: the multi-session console host label (observed with an 8-character
 // suffix; any non-empty [a-z0-9] suffix is accepted so a longer one is never missed). A label of
-// twelve digits with no suffix or another tail still names the account: `odd_shape` is set.
+// twelve digits with no suffix or another tail still names the account: `odd_shape` is set. So is
+// any other label starting with a digit, returned with the account its leading digits make as a
+// number, when that has at most twelve digits (leading zeros dropped), else nullopt.
 std::optional<core::account_id> multi_session_account(std::string_view host,
                                                       bool* odd_shape = nullptr);
 // RFC 3986 section 5.2.4 dot-segment removal over a decoded, lowercased path; empty segments

@@ -23,7 +23,8 @@ void inspection::host_label() {
             }
         }
         bool odd_shape = false;
-        if (auto acct = multi_session_account(h, &odd_shape)) {
+        auto acct = multi_session_account(h, &odd_shape);
+        if (acct || odd_shape) {
             auto a = base(sign_in_flow::multi_session, auth_phase::session, "host");
             a.host = h;
             a.account = acct;

@@ -229,6 +229,11 @@ cases["switchrole-multi-session"] = (
 cases["multi-session-console-host"] = (
     req("GET", "/ec2/home?region=us-east-1", f"{B}-ab12cd34.us-east-1.console.aws.amazon.com"),
     [att("multi-session", "session", account=B)])
+# A multi-session label whose digits a numeric reader takes for an account (leading zeros):
+# refused, naming that account (before: no sign-in).
+cases["hostile-multi-session-host-leading-zero"] = (
+    req("GET", "/ec2/home?region=us-east-1", f"0{B}-ab12cd34.us-east-1.console.aws.amazon.com"),
+    [att("multi-session", "session", account=B, parse_error=True)])
 cases["console-cookie"] = (
     req("GET", "/console/home?region=us-east-1", "us-east-1.console.aws.amazon.com",
         headers=["Cookie: noflush_awsccs_sid=abc; " + COOKIE_A + "; aws-creds=xyz"]),

@@ -367,8 +367,8 @@ TEST(inspector_readings, broker_session_ids_are_read_under_every_spelling) {
 
 // A console host whose first label starts with an account ID names that account to a front end
 // that reads the digits, whatever follows: the usual <12 digits>-<[a-z0-9]+> is a multi-session
-// attempt, any other tail is that attempt refused as unreadable (before: no sign-in, forwarded
-// unjudged).
+// attempt, any other tail, or another run of digits, is that attempt refused as unreadable
+// (before: no sign-in, forwarded unjudged).
 TEST(inspector_readings, console_labels_starting_with_an_account_name_it) {
     for (const char* host : {"444455556666-abcdefgh.us-east-1.console.aws.amazon.com",
                              "444455556666-abcdefgh.console.aws.amazon.com"}) {
@@ -388,9 +388,28 @@ TEST(inspector_readings, console_labels_starting_with_an_account_name_it) {
         EXPECT_TRUE(names_account(a, "444455556666"));
         EXPECT_TRUE(refused(a)) << host;
     }
-    for (const char* host : {"4444555566667-abcdefgh.us-east-1.console.aws.amazon.com",
-                             "44445555666x-abcdefgh.us-east-1.console.aws.amazon.com",
-                             "us-east-1.console.aws.amazon.com"}) {
+    // Any other label starting with a digit: a front end reading its leading digits as a number
+    // (Long.parseLong, parseInt) takes leading zeros away and pads to twelve, so it names that
+    // account; refused, naming it. More than twelve digits after the zeros name no account, and
+    // are refused all the same (before session 11 all of these were no sign-in).
+    struct odd {
+        const char* host;
+        const char* account;  // "" = none
+    };
+    for (auto o : {odd{"0444455556666-abcdefgh.us-east-1.console.aws.amazon.com", "444455556666"},
+                   odd{"000444455556666-abcdefgh.console.aws.amazon.com", "444455556666"},
+                   odd{"44445555666-abcdefgh.us-east-1.console.aws.amazon.com", "044445555666"},
+                   odd{"44445555666x-abcdefgh.us-east-1.console.aws.amazon.com", "044445555666"},
+                   odd{"4444555566667-abcdefgh.us-east-1.console.aws.amazon.com", ""},
+                   odd{"0-abcdefgh.console.amazonaws-us-gov.com", "000000000000"}}) {
+        auto a = ci::inspect(request("GET", o.host, "/console/home"), {});
+        ASSERT_EQ(a.size(), 1u) << o.host;
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::multi_session);
+        EXPECT_EQ(a[0].account ? a[0].account->str() : "", o.account) << o.host;
+        EXPECT_TRUE(refused(a)) << o.host;
+    }
+    for (const char* host : {"us-east-1.console.aws.amazon.com", "console.aws.amazon.com",
+                             "s3.console.aws.amazon.com"}) {
         EXPECT_TRUE(ci::inspect(request("GET", host, "/console/home"), {}).empty()) << host;
     }
 }
