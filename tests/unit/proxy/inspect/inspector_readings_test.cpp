@@ -862,6 +862,20 @@ TEST(inspector_readings, a_sign_in_field_that_is_not_text_is_refused) {
             EXPECT_TRUE(refused(a)) << target << " " << body;
         }
     }
+    // Beside a text value of the same member (a DOM parser keeps the last, null): a broker's
+    // Session, StartDeviceAuthorization's startUrl. Before, the text value alone was judged.
+    for (const char* target :
+         {"/federation?Action=getSigninToken&Session=%7B%22sessionId%22%3A%22ASIABTX3GSDSQAJDIVTY"
+          "%22%2C%22sessionId%22%3Anull%7D",
+          "/federation?Action=getSigninToken&Session=%7B%22sessionId%22%3A%22ASIABTX3GSDSQAJDIVTY"
+          "%22%2C%22x%22%3A%7B%22sessionId%22%3Afalse%7D%7D"}) {
+        EXPECT_TRUE(refused(ci::inspect(request("GET", signin, target), {}))) << target;
+    }
+    auto device = request("POST", "oidc.us-east-1.amazonaws.com", "/device_authorization",
+                          R"({"clientId":"c","startUrl":"https://ours.awsapps.com/start",)"
+                          R"("startUrl":null})");
+    device.headers.emplace_back("Content-Type", "application/json");
+    EXPECT_TRUE(refused(ci::inspect(device, {})));
     // The same members as text, and a non-text member the inspector does not read, pass.
     auto r = request("POST", signin, "/sessions/5d/v1/switchrole",
                      R"({"accountId":"111122223333","roleName":"Dev","color":null,"x":{}})");
