@@ -336,8 +336,8 @@ void inspection::refuse_ambiguous() {
     std::string why =
         !ambiguous_.empty()
             ? "the request gives " + ambiguous_ +
-                  " several different values (query, body, a repeat or a JSON key given "
-                  "twice): which one AWS reads is unknown"
+                  " several different values (query, body, a repeat, a JSON key given "
+                  "twice, or two names of one thing): which one AWS reads is unknown"
             : "a reader that percent-decodes before it splits finds " + hidden_ +
                   " inside another parameter's value: the request could be read two ways";
     for (auto& a : out_) {

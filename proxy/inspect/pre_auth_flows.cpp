@@ -57,6 +57,26 @@ void inspection::iam_user_form() {
         accounts.emplace_back(label);
         src = "host";
     }
+    // On <id-or-alias>.signin.aws.amazon.com the label names the account too (host_label()
+    // judges it): a form or query naming another one gives the sign-in two accounts, and which
+    // one AWS signs in to is not documented. Compared as the policy reads them (a known alias is
+    // its ID). Before session 11 both were judged and the post passed when both were allowed.
+    if (src != "host" && ambiguous_.empty()) {
+        auto domain = signin_domain_of(host_);
+        auto label = under(host_, domain) ? first_label(labels_before(host_, domain)) : "";
+        if (!label.empty() && !is_region(label)) {
+            auto named = [&](const std::string& v) {
+                sign_in_attempt x;
+                set_account(x, account_readings({v}).front());
+                return x.account ? x.account->str() : x.alias;
+            };
+            auto by_host = named(std::string(label));
+            if (std::any_of(accounts.begin(), accounts.end(),
+                            [&](const std::string& v) { return named(v) != by_host; })) {
+                ambiguous_ = "IAM user sign-in's account (the host's label and account)";
+            }
+        }
+    }
     if (users.empty()) users.emplace_back();
     for (auto& acct : account_readings(std::move(accounts))) {
         for (auto& u : users) {
@@ -275,6 +295,41 @@ void inspection::switch_role() {
         }
         return;
     }
+    // One switch names one account and one role, whichever names the request spells them in:
+    // `account`, `accountId` and `account_id` are one field, the role names and role ARNs
+    // another, and a role ARN names its account too. Two that disagree (account=A&accountId=B,
+    // roleName=Dev beside roleArn …:role/Admin, an ARN in another account than `account`) are
+    // ambiguous: which one AWS's handler binds is not documented. Before session 11 each was
+    // judged alone and the switch passed when every one was allowed.
+    if (ambiguous_.empty()) {
+        std::vector<std::string> named_accounts, named_roles;
+        auto add = [](std::vector<std::string>& to, std::string v) {
+            if (std::find(to.begin(), to.end(), v) == to.end()) to.push_back(std::move(v));
+        };
+        // An account as the policy reads it: the ID a known alias or the console's dashed
+        // spelling names, else the alias.
+        for (auto& acct : accounts) {
+            auto readings = account_readings({acct});
+            sign_in_attempt named;
+            set_account(named, readings.front());
+            add(named_accounts, named.account ? named.account->str() : named.alias);
+        }
+        for (auto& r : roles) {
+            auto p = core::parse_arn(r);
+            if (p && p->kind == core::principal_kind::role) {
+                add(named_accounts, p->account.str());
+                add(named_roles, p->role_name);
+            } else {
+                add(named_roles,
+                    r.substr(r.rfind('/') == std::string::npos ? 0 : r.rfind('/') + 1));
+            }
+        }
+        if (named_accounts.size() > 1) {
+            ambiguous_ = "switch role's account (account, accountId, account_id, a role ARN)";
+        } else if (named_roles.size() > 1) {
+            ambiguous_ = "switch role's role (roleName, role_name, role, roleArn, role_arn)";
+        }
+    }
     if (accounts.empty()) accounts.emplace_back();
     if (roles.empty()) roles.emplace_back();
     for (auto& acct : account_readings(std::move(accounts))) {
@@ -306,8 +361,8 @@ void inspection::switch_role() {
                 }
             }
             if (!a.account && a.alias.empty()) a.parse_error = "switch role names no account";
-            // A role ARN in another account than `account` names that account too: AWS may
-            // assume the role the ARN names, so both are judged.
+            // A role ARN in another account than `account` names that account too: both are
+            // judged (and the request is ambiguous, above).
             bool other = p && p->kind == core::principal_kind::role && !acct.empty() &&
                          a.account != std::optional<core::account_id>(p->account);
             out_.push_back(std::move(a));

@@ -480,13 +480,33 @@ cases["hostile-role-name-outside-syntax"] = (
 cases["hostile-role-arn-other-account"] = (
     req("POST", "/switchrole", "signin.aws.amazon.com", ctype=FORM,
         body=form([("account", A), ("roleName", f"arn:aws:iam::{B}:role/Admin")])),
-    [att("switch-role", account=A, role="Admin"), att("switch-role", account=B, role="Admin")])
+    [att("switch-role", account=A, role="Admin", **AMB),
+     att("switch-role", account=B, role="Admin", **AMB)])
 cases["hostile-multi-session-role-arn"] = (
     req("POST", "/sessions/5d0e1f2a/v1/switchrole", "signin.aws.amazon.com",
         body='{"accountId":"%s","roleName":"Dev","roleArn":"arn:aws:iam::%s:role/Admin"}' % (A, B),
         ctype="application/json"),
-    [att("switch-role", account=A, role="Dev"), att("switch-role", account=A, role="Admin"),
-     att("switch-role", account=B, role="Admin")])
+    [att("switch-role", account=A, role="Dev", **AMB), att("switch-role", account=A, role="Admin", **AMB),
+     att("switch-role", account=B, role="Admin", **AMB)])
+cases["hostile-switchrole-account-and-account-id"] = (
+    req("GET", f"/switchrole?account={A}&roleName=Admin&accountId={B}&displayName=prod",
+        "signin.aws.amazon.com"),
+    [att("switch-role", account=A, role="Admin", **AMB),
+     att("switch-role", account=B, role="Admin", **AMB)])
+cases["hostile-switchrole-role-name-and-role"] = (
+    req("POST", "/switchrole", "signin.aws.amazon.com", ctype=FORM,
+        body=form([("account", A), ("roleName", "ReadOnly"), ("role", "Admin")])),
+    [att("switch-role", account=A, role="ReadOnly", **AMB),
+     att("switch-role", account=A, role="Admin", **AMB)])
+cases["switchrole-multi-session-role-arn-agrees"] = (
+    req("POST", "/sessions/5d0e1f2a/v1/switchrole", "signin.aws.amazon.com",
+        body='{"accountId":"%s","roleName":"Dev","roleArn":"arn:aws:iam::%s:role/Dev"}' % (A, A),
+        ctype="application/json"),
+    [att("switch-role", account=A, role="Dev")])
+cases["hostile-iam-user-host-label-and-form-account"] = (
+    req("POST", "/authenticate", f"{A}.signin.aws.amazon.com", ctype=FORM,
+        body=form([("account", B), ("username", "bob"), ("password", "x")])),
+    [att("iam-user", account=A, **AMB), att("iam-user", account=B, user="bob", **AMB)])
 cases["saml-role-index-not-in-assertion"] = (
     req("POST", "/saml", "signin.aws.amazon.com", body=form([
         ("roleIndex", ROLE_A),

@@ -994,3 +994,89 @@ TEST(inspector_readings, a_header_naming_another_target_or_host_is_refused) {
     v.headers.emplace_back("X-Original-URL", "/switchrole");
     EXPECT_TRUE(ci::inspect(v, {}).empty());
 }
+
+// One thing a request names under two names (switch role's account, accountId and account_id,
+// its role names and role ARNs, a role ARN's account beside `account`; an IAM user sign-in's
+// host label beside its form's account): disagreeing, it is ambiguous, since which one AWS binds
+// is not documented. Before session 11 each was judged alone and the request passed when every
+// one was allowed. Agreeing (the same account spelled as an ID, dashed or by a known alias; a
+// role name beside its own ARN) it is one reading.
+TEST(inspector_readings, two_names_of_one_thing_that_disagree_are_ambiguous) {
+    ci::options opt;
+    opt.aliases.emplace("acme-prod", *core::account_id::parse("111122223333"));
+    const char* signin = "signin.aws.amazon.com";
+    const char* arn_b = "arn%3Aaws%3Aiam%3A%3A444455556666%3Arole%2FAdmin";
+    struct shape {
+        const char* host;
+        std::string target;
+        std::string body;
+        bool json;
+    };
+    for (auto s : {
+             shape{signin, "/switchrole?account=111122223333&accountId=444455556666&roleName=A", "",
+                   false},
+             shape{signin, "/switchrole", "account_id=444455556666&account=111122223333&role=A",
+                   false},
+             shape{signin, "/switchrole", "account=111122223333&roleName=Dev&role=Admin", false},
+             shape{signin, "/switchrole",
+                   std::string("account=111122223333&roleName=Admin&roleArn=") + arn_b, false},
+             shape{signin, "/switchrole", std::string("account=111122223333&roleName=") + arn_b,
+                   false},
+             shape{signin, "/switchrole",
+                   std::string("account=111122223333&roleName=Dev&role_arn=") +
+                       "arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2FAdmin",
+                   false},
+             shape{signin, "/sessions/5d/v1/switchrole",
+                   R"({"accountId":"111122223333","roleName":"Dev",)"
+                   R"("roleArn":"arn:aws:iam::444455556666:role/Dev"})",
+                   true},
+             shape{signin, "/sessions/5d/v1/switchrole",
+                   R"({"account":"acme-prod","accountId":"444455556666","roleName":"Dev"})", true},
+             shape{signin, "/x/v9/whatever?accountId=444455556666&account=111122223333&roleName=A",
+                   "", false},
+             shape{"111122223333.signin.aws.amazon.com", "/authenticate",
+                   "account=444455556666&username=bob", false},
+             shape{"acme-prod.signin.aws.amazon.com", "/authenticate",
+                   "account=444455556666&username=bob", false},
+             shape{"444455556666.signin.aws.amazon.com", "/console?account=acme-prod", "", false},
+         }) {
+        SCOPED_TRACE(std::string(s.host) + s.target + " " + s.body);
+        auto v = request("POST", s.host, s.target, s.body);
+        if (s.json) v.headers.emplace_back("Content-Type", "application/json");
+        auto a = ci::inspect(v, opt);
+        ASSERT_FALSE(a.empty());
+        for (const auto& x : a) {
+            EXPECT_TRUE(x.ambiguous_identity) << x.source;
+            EXPECT_FALSE(x.parse_error.empty()) << x.source;
+        }
+    }
+    for (auto s : {
+             shape{signin, "/switchrole?account=111122223333&accountId=111122223333&roleName=A", "",
+                   false},
+             shape{signin, "/switchrole", "account=1111-2222-3333&account_id=111122223333&role=A",
+                   false},
+             shape{signin, "/switchrole",
+                   std::string("account=acme-prod&roleName=ops/Admin&roleArn=") +
+                       "arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fops%2FAdmin",
+                   false},
+             shape{signin, "/sessions/5d/v1/switchrole",
+                   R"({"accountId":"444455556666","roleArn":"arn:aws:iam::444455556666:role/Dev",)"
+                   R"("roleName":"Dev","displayName":"other","color":"ff0000"})",
+                   true},
+             shape{"111122223333.signin.aws.amazon.com", "/authenticate",
+                   "account=111122223333&username=bob", false},
+             shape{"acme-prod.signin.aws.amazon.com", "/authenticate",
+                   "account=111122223333&username=bob", false},
+             shape{"111122223333.signin.aws.amazon.com", "/authenticate",
+                   "account=1111-2222-3333&username=bob", false},
+             shape{"us-east-1.signin.aws.amazon.com", "/authenticate",
+                   "account=444455556666&username=bob", false},
+         }) {
+        SCOPED_TRACE(std::string(s.host) + s.target + " " + s.body);
+        auto v = request("POST", s.host, s.target, s.body);
+        if (s.json) v.headers.emplace_back("Content-Type", "application/json");
+        auto a = ci::inspect(v, opt);
+        ASSERT_FALSE(a.empty());
+        for (const auto& x : a) EXPECT_FALSE(x.ambiguous_identity) << x.source;
+    }
+}
