@@ -144,6 +144,39 @@ void inspection::saml() {
             return;
         }
     }
+    // A Role value names its account twice, in the role ARN and in the SAML provider's: IAM
+    // requires the provider in the role's account (the role's trust policy names it), and an IdP
+    // never sends the pair split. A value whose two ARNs are in different accounts or partitions
+    // gives the sign-in two accounts; which one AWS looks the role or the provider up in is not
+    // documented, so the post is ambiguous, whichever role is chosen (the roles of one response
+    // are alternatives: one refused value among allowed ones would not refuse it). Before
+    // session 11 the provider's account was not read.
+    std::vector<core::principal> split_providers;
+    if (read) {
+        for (auto& r : read->roles) {
+            auto provider = core::parse_arn(r.provider_arn);
+            if (provider &&
+                (provider->account != r.role.account || provider->partition != r.role.partition)) {
+                split_providers.push_back(std::move(*provider));
+            }
+        }
+    }
+    auto refuse_split = [&](std::size_t from) {
+        if (split_providers.empty()) return;
+        for (auto& p : split_providers) {
+            auto a = base(sign_in_flow::saml, auth_phase::pre_auth, "saml:Role provider");
+            a.account = p.account;
+            set_arn_partition(a, p.partition);
+            out_.push_back(std::move(a));
+        }
+        for (auto i = from; i < out_.size(); ++i) {
+            out_[i].parse_error =
+                "a SAML Role value's role and SAML provider are in different accounts: which "
+                "one AWS reads is unknown";
+            out_[i].ambiguous_identity = true;
+        }
+    };
+    const auto first_attempt = out_.size();
     if (!chosen.empty()) {
         // The role chooser posts the chosen role's ARN as roleIndex.
         for (auto& arn : chosen) {
@@ -169,6 +202,7 @@ void inspection::saml() {
             if (p) set_arn_partition(a, p->partition);
             out_.push_back(std::move(a));
         }
+        refuse_split(first_attempt);
         return;
     }
     for (auto& r : read->roles) {
@@ -182,6 +216,7 @@ void inspection::saml() {
         }
         out_.push_back(std::move(a));
     }
+    refuse_split(first_attempt);
 }
 
 // portal.sso.<region>.amazonaws.com/federation/console|credentials?account_id=&role_name=

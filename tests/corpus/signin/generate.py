@@ -507,6 +507,11 @@ cases["hostile-iam-user-host-label-and-form-account"] = (
     req("POST", "/authenticate", f"{A}.signin.aws.amazon.com", ctype=FORM,
         body=form([("account", B), ("username", "bob"), ("password", "x")])),
     [att("iam-user", account=A, **AMB), att("iam-user", account=B, user="bob", **AMB)])
+cases["hostile-saml-role-and-provider-in-two-accounts"] = (
+    req("POST", "/saml", "signin.aws.amazon.com", body=form([
+        ("SAMLResponse", saml([f"{ROLE_A},{PROV_B}"]))]), ctype=FORM),
+    [att("saml", account=A, role="Admin", user="alice@example.com", **AMB),
+     att("saml", account=B, **AMB)])
 cases["saml-role-index-not-in-assertion"] = (
     req("POST", "/saml", "signin.aws.amazon.com", body=form([
         ("roleIndex", ROLE_A),

@@ -1080,3 +1080,41 @@ TEST(inspector_readings, two_names_of_one_thing_that_disagree_are_ambiguous) {
         for (const auto& x : a) EXPECT_FALSE(x.ambiguous_identity) << x.source;
     }
 }
+
+// A SAML Role value names its account twice: the role ARN's and the SAML provider's. IAM
+// requires the provider in the role's account and an IdP never sends the pair split, so a value
+// whose two ARNs are in different accounts (or partitions) is ambiguous, among allowed
+// alternatives too and whichever role the chooser posts (before session 11 the provider's
+// account was not read: the post was judged on the role's).
+TEST(inspector_readings, a_saml_role_and_provider_in_two_accounts_are_ambiguous) {
+    const std::string role_a = "arn:aws:iam::111122223333:role/Admin";
+    const std::string role_b = "arn:aws:iam::444455556666:role/Dev";
+    const std::string prov_a = "arn:aws:iam::111122223333:saml-provider/Okta";
+    const std::string prov_b = "arn:aws:iam::444455556666:saml-provider/Okta";
+    auto post = [](const std::vector<std::string>& values, const std::string& chosen) {
+        auto body =
+            "SAMLResponse=" +
+            form_value(consolegate::test::b64(consolegate::test::saml_response(values, "alice")));
+        if (!chosen.empty()) body += "&roleIndex=" + chosen;
+        return ci::inspect(request("POST", "signin.aws.amazon.com", "/saml", body), {});
+    };
+    for (auto values : {std::vector<std::string>{role_a + "," + prov_b},
+                        std::vector<std::string>{prov_b + "," + role_a},
+                        std::vector<std::string>{role_b + "," + prov_b, role_a + "," + prov_b},
+                        std::vector<std::string>{
+                            role_a + ",arn:aws-us-gov:iam::111122223333:saml-provider/Okta"}}) {
+        for (const std::string chosen : {"", "arn:aws:iam::111122223333:role/Admin"}) {
+            SCOPED_TRACE(values.back() + " " + chosen);
+            auto a = post(values, chosen);
+            ASSERT_FALSE(a.empty());
+            for (const auto& x : a) {
+                EXPECT_TRUE(x.ambiguous_identity) << x.source;
+                EXPECT_FALSE(x.parse_error.empty()) << x.source;
+            }
+            EXPECT_TRUE(names_account(a, "111122223333"));
+        }
+    }
+    auto a = post({role_b + "," + prov_b, role_a + "," + prov_a}, "");
+    ASSERT_EQ(a.size(), 2u);
+    EXPECT_FALSE(refused(a));
+}
