@@ -208,6 +208,8 @@ std::vector<core::sign_in_attempt> inspect_request(const core::http_request_view
         check_session_binding(attempts, req, *in.sessions, in.policy->cfg->policy.unbound_sessions,
                               in.policy->cfg->identity.realms);
     }
+    // Without a session table every console request is judged on its cookie.
+    if (!in.sessions) refuse_cookie_of_another_host_account(attempts);
     if (!in.sessions && in.session_flows != 0) {
         // As the session step does for a bound session (app/session_binding.cpp): the session's
         // console requests, and the multi-session host and API keys of its account.

@@ -227,8 +227,31 @@ void check_session_binding(std::vector<sign_in_attempt>& attempts,
     for (auto& a : attempts) {
         if (identity_from_session(a)) a.binding = session_binding::unbound;
     }
+    if (unbound == core::unbound_session_action::cookie) {
+        refuse_cookie_of_another_host_account(attempts);
+    }
     if (!from_session && unbound == core::unbound_session_action::deny) {
         attempts.push_back(session_attempt(attempts, req, session_binding::unbound));
+    }
+}
+
+void refuse_cookie_of_another_host_account(std::vector<sign_in_attempt>& attempts) {
+    std::vector<core::account_id> hosts;
+    for (const auto& a : attempts) {
+        if (a.flow == sign_in_flow::multi_session && a.account) hosts.push_back(*a.account);
+    }
+    if (hosts.empty()) return;
+    for (auto& a : attempts) {
+        if (a.flow != sign_in_flow::console_session || a.source != "cookie:aws-userInfo" ||
+            !a.parse_error.empty() || !a.account) {
+            continue;
+        }
+        if (std::any_of(hosts.begin(), hosts.end(), [&](auto h) { return h != *a.account; })) {
+            a.parse_error =
+                "aws-userInfo cookie names another account than the multi-session console host "
+                "the request goes to: which session AWS serves is unknown";
+            a.ambiguous_identity = true;
+        }
     }
 }
 

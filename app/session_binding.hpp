@@ -96,6 +96,15 @@ void judge_own_as_session(std::vector<core::sign_in_attempt>& attempts,
                           const std::optional<core::account_id>& account,
                           core::sign_in_flow_set flows, bool either = false);
 
+// Judging on the cookie (an unbound session under policy.unbound_sessions = "cookie", explain
+// without a session table): an aws-userInfo whose arn names another account than the
+// multi-session console host the request goes to is refused as ambiguous-identity, the cookie's
+// attempt marked. The host names the account of the session it serves, the cookie another, and
+// what AWS serves there is unknown: a bound session refuses the same request as conflicting or
+// forged (check_session_binding). Before session 11 each was judged alone and the request passed
+// when both accounts were allowed.
+void refuse_cookie_of_another_host_account(std::vector<core::sign_in_attempt>& attempts);
+
 // The audit event's identity_source: "" (pre-auth), "bound", "cookie" or "unknown".
 std::string_view identity_source(const core::sign_in_attempt& a);
 

@@ -69,6 +69,8 @@ FORM = "application/x-www-form-urlencoded"
 AMB = {"parse_error": True, "ambiguous": True}
 COOKIE_A = "aws-userInfo=" + user_info(f"arn:aws:sts::{A}:assumed-role/Admin/alice", "acme-prod",
                                        "assumed-role/Admin/alice")
+COOKIE_B = "aws-userInfo=" + user_info(f"arn:aws:sts::{B}:assumed-role/Admin/alice", "",
+                                       "assumed-role/Admin/alice")
 cases = {}
 
 # --- IAM user ---------------------------------------------------------------------------------
@@ -242,6 +244,19 @@ cases["console-cookie"] = (
 # An account whose policy allows SAML sessions only: the cookie alone names no session's origin,
 # so it is console-session alone (the gateway judges a session it saw SAML open as saml too;
 # explain --session-flow saml does the same, tests/integration/cli).
+# A multi-session host and a console cookie of another account: the host names the session it
+# serves, the cookie another; judged on the cookie (explain, unbound_sessions = "cookie") it is
+# ambiguous, as a bound session's is conflicting (the inspector names both; app/session_binding).
+cases["hostile-multi-session-host-beside-another-accounts-cookie"] = (
+    req("GET", "/ec2/home?region=us-east-1", f"{A}-ab12cd34.us-east-1.console.aws.amazon.com",
+        headers=["Cookie: " + COOKIE_B]),
+    [att("multi-session", "session", account=A),
+     att("console-session", "post-auth", account=B, role="Admin", user="alice")])
+cases["multi-session-host-beside-its-cookie"] = (
+    req("GET", "/ec2/home?region=us-east-1", f"{A}-ab12cd34.us-east-1.console.aws.amazon.com",
+        headers=["Cookie: " + COOKIE_A]),
+    [att("multi-session", "session", account=A),
+     att("console-session", "post-auth", account=A, alias="acme-prod", role="Admin", user="alice")])
 cases["console-cookie-saml-only-account"] = (
     req("GET", "/console/home?region=us-east-1", "us-east-1.console.aws.amazon.com",
         headers=["Cookie: aws-userInfo=" + user_info(
@@ -535,8 +550,6 @@ CLI_QUERY = "?" + form([
     ("redirect_uri", "http://127.0.0.1:53211/oauth/callback"), ("state", "st-5e1f0a"),
     ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
     ("code_challenge_method", "SHA-256"), ("scope", "openid")])
-COOKIE_B = "aws-userInfo=" + user_info(f"arn:aws:sts::{B}:assumed-role/Admin/alice", "",
-                                       "assumed-role/Admin/alice")
 cases["cli-authorize-signed-in"] = (
     req("GET", "/v1/authorize" + CLI_QUERY, "signin.aws.amazon.com",
         headers=[f"Cookie: {COOKIE_A}"]),

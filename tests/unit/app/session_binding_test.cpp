@@ -390,6 +390,30 @@ std::vector<binding_case> cases() {
          "unknown",  // the host's attempt decides first
 
          allowed},
+        // Judged on the cookie (unbound, "cookie"): a cookie naming another account than the
+        // multi-session host is refused as a bound session's is, though both are allowed
+        // (session 11; before, each was judged alone and the request passed).
+        {"on_the_cookie_a_multi_session_host_of_another_account_is_ambiguous",
+         {},
+         "444444444444-abcdefgh.us-east-1.console.aws.amazon.com",
+         "/console/home",
+         {ui(one), creds_one},
+         ua::cookie,
+         effect::deny,
+         reason::ambiguous_identity,
+         "cookie",
+         allowed,
+         "alice"},
+        {"on_the_cookie_a_multi_session_host_of_the_cookies_account_is_judged_on_both",
+         {},
+         "111111111111-abcdefgh.us-east-1.console.aws.amazon.com",
+         "/console/home",
+         {ui(one), creds_one},
+         ua::cookie,
+         effect::allow,
+         reason::rule_allow,
+         "unknown",  // the host's attempt decides first
+         allowed},
         // A session cookie's name in another case beside a bound jar: a server that reads
         // names case-insensitively may take it for the session's (AWS's reading is unknown).
         {"a_session_cookie_name_in_another_case_beside_a_bound_one_is_conflicting",
@@ -575,6 +599,15 @@ TEST(session_binding, without_a_table_the_cookie_decides_and_says_so) {
     EXPECT_EQ(r.outcome.effect, effect::allow);
     EXPECT_EQ(r.events[0].identity_source, "cookie");
     EXPECT_EQ(r.attempts[0].attempt.binding, core::session_binding::not_checked);
+    // A multi-session host of another account than the cookie's: both allowed, but which
+    // session AWS serves there is unknown (session 11; before, allowed).
+    req.host = "444444444444-abcdefgh.us-east-1.console.aws.amazon.com";
+    r = enforce(req, in);
+    ASSERT_EQ(r.attempts.size(), 2u);
+    EXPECT_EQ(r.outcome.effect, effect::deny);
+    EXPECT_EQ(r.attempts[std::size_t(r.outcome.deciding)].decision.why, reason::ambiguous_identity);
+    req.host = "111111111111-abcdefgh.us-east-1.console.aws.amazon.com";
+    EXPECT_EQ(enforce(req, in).outcome.effect, effect::allow);
 }
 
 // The response step: a root or federation sign-in AWS answers with a forbidden account is
