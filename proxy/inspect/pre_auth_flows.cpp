@@ -97,7 +97,14 @@ void inspection::root() {
     bool is_root = std::any_of(actions.begin(), actions.end(), [](const std::string& a) {
         return name_is(a, "resolveAccountType") || name_is(a, "authenticateRoot");
     });
-    if (!is_root) return;
+    // /signin is root's endpoint (IAM users post to /authenticate): a submission there is a step
+    // of a root sign-in whatever its action, the e-mail step's, the password's, an MFA, captcha
+    // or recovery step's, or one AWS adds. Its answer may be the one that opens the session,
+    // and that answer is judged under the request's flows. Before session 11 an action other
+    // than the two above was no sign-in, so a root session opened by such a step was judged as
+    // a console session and a rule on the root flow (or on root e-mails) did not see it.
+    bool root_endpoint = submits() && !segs_.empty() && segment_is(segs_.back(), "signin");
+    if (!is_root && !root_endpoint) return;
     std::string src;
     auto emails = values({"email"}, &src);
     if (emails.empty()) emails.emplace_back();

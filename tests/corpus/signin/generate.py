@@ -114,6 +114,13 @@ cases["root-authenticate-root"] = (
         ("redirect_uri", f"https://console.aws.amazon.com/console/home?account={B}")]),
         ctype=FORM),
     [att("root", user="root@example.com")])
+# Any other step posted to root's endpoint (MFA, captcha, recovery, an action AWS adds) is root's
+# too: its answer may open the session (before session 11: no sign-in).
+cases["root-mfa-step"] = (
+    req("POST", "/signin", "signin.aws.amazon.com", body=form([
+        ("action", "authenticateRootMFA"), ("email", "root@example.com"), ("mfaType", "SW"),
+        ("mfa1", "123456")]), ctype=FORM),
+    [att("root", user="root@example.com")])
 
 # --- SAML ----------------------------------------------------------------------------------------
 cases["saml-one-role"] = (

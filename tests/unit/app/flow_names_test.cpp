@@ -101,6 +101,21 @@ accounts = ["222222222222"]
     named.account = core::account_id::parse("111111111111");
     named.principal_arn = "arn:aws:iam::111111111111:root";
     EXPECT_TRUE(enforce_response(req, named, in).verdict.allows());
+    // Every submission to root's endpoint is a step of a root sign-in, whatever its action: an
+    // MFA, captcha or recovery step, or one AWS adds, whose answer opens the session is judged
+    // as root (session 11; before, such a step was no sign-in and its answer a console session
+    // this rule did not select).
+    named.account = core::account_id::parse("222222222222");
+    named.principal_arn = "arn:aws:iam::222222222222:root";
+    for (const char* body : {"action=authenticateRootMFA&email=root%40example.com&mfa1=123456",
+                             "action=captcha&captcha_guess=x", "mfaType=SW&mfa1=123456"}) {
+        SCOPED_TRACE(body);
+        req.body = body;
+        auto step = enforce_response(req, named, in);
+        EXPECT_FALSE(step.verdict.allows());
+        EXPECT_EQ(step.verdict.rule, "no-root-in-prod");
+        EXPECT_EQ(step.verdict.flow, core::sign_in_flow::root);
+    }
 }
 
 // AWS's answer is judged under the flow of the endpoint that produced it, never under the

@@ -1118,3 +1118,34 @@ TEST(inspector_readings, a_saml_role_and_provider_in_two_accounts_are_ambiguous)
     ASSERT_EQ(a.size(), 2u);
     EXPECT_FALSE(refused(a));
 }
+
+// /signin is root's endpoint: every submission there is a step of a root sign-in whatever its
+// action (the MFA, captcha and recovery steps, one AWS adds), judged as root with the e-mail it
+// names, so rules on the root flow and on root e-mails see every step and the answer that opens
+// the session (session 11; before, only resolveAccountType and authenticateRoot were root's and
+// any other step was no sign-in). The sign-in page itself (a GET without an action) is not.
+TEST(inspector_readings, every_submission_to_roots_endpoint_is_root) {
+    for (const char* body : {"action=authenticateRootMFA&email=root%40example.com&mfa1=123456",
+                             "action=captcha&email=root%40example.com&captcha_guess=x",
+                             "action=forgotPassword&email=root%40example.com",
+                             "email=root%40example.com&mfaType=SW"}) {
+        for (const char* target : {"/signin", "/signin;jsessionid=1", "/signin.json"}) {
+            SCOPED_TRACE(std::string(target) + " " + body);
+            auto a = ci::inspect(request("POST", "signin.aws.amazon.com", target, body), {});
+            ASSERT_EQ(a.size(), 1u);
+            EXPECT_EQ(a[0].flow, core::sign_in_flow::root);
+            EXPECT_EQ(a[0].user, "root@example.com");
+            EXPECT_TRUE(a[0].parse_error.empty());
+        }
+    }
+    auto a = ci::inspect(request("POST", "signin.aws.amazon.com", "/signin", "mfa1=123456"), {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::root);
+    EXPECT_TRUE(a[0].user.empty());
+    EXPECT_TRUE(ci::inspect(request("GET", "signin.aws.amazon.com",
+                                    "/signin?redirect_uri=https%3A%2F%2Fconsole.aws.amazon.com"),
+                            {})
+                    .empty());
+    EXPECT_TRUE(
+        ci::inspect(request("GET", "signin.aws.amazon.com", "/oauth?Action=signout"), {}).empty());
+}
