@@ -259,6 +259,15 @@ surface_endpoint classify_surface(std::string_view host, const std::vector<std::
         segment_is(segs[1], "signup")) {
         return surface_endpoint::account_sign_up;
     }
+    // The account registration URL AWS's pages linked to before /billing/signup, still linked
+    // from many guides ("Create an AWS account"): whatever AWS serves there today (a redirect to
+    // /billing/signup, or the registration itself) is account creation. Before session 11 it was
+    // no sign-in and forwarded.
+    if (host == "portal.aws.amazon.com" && segs.size() >= 4 && segment_is(segs[0], "gp") &&
+        segment_is(segs[1], "aws") && segment_is(segs[2], "developer") &&
+        segment_is(segs[3], "registration")) {
+        return surface_endpoint::account_sign_up;
+    }
     // A regional portal name is one instance's portal alone: every request to it names it.
     if (!regional_portal_instance(host).empty()) return surface_endpoint::idc_portal;
     // The access portal is the start URL and what it loads under /start; other paths of an

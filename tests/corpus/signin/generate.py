@@ -600,6 +600,11 @@ cases["signup-portal"] = (
     req("GET", "/billing/signup?refid=em_127222&redirect_url=https%3A%2F%2Faws.amazon.com%2F",
         "portal.aws.amazon.com"),
     [att("account-sign-up")])
+# The registration URL AWS linked before /billing/signup (before session 11: no sign-in).
+cases["signup-portal-registration"] = (
+    req("GET", "/gp/aws/developer/registration/index.html?nc2=h_ct&src=header_signup",
+        "portal.aws.amazon.com"),
+    [att("account-sign-up")])
 cases["signup-signin"] = (
     req("GET", "/signup?request_type=register", "signin.aws.amazon.com"),
     [att("account-sign-up")])

@@ -154,11 +154,16 @@ TEST(surface, only_the_oauth_paths_are_cli_sign_in) {
 }
 
 TEST(surface, sign_up_pages_are_account_sign_up) {
-    for (auto [host, target] : {std::pair{"portal.aws.amazon.com", "/billing/signup"},
-                                std::pair{"portal.aws.amazon.com", "/billing/signup/v2/x?y=1"},
-                                std::pair{"PORTAL.aws.amazon.com", "/Billing/%53ignup#/start"},
-                                std::pair{"signin.aws.amazon.com", "/signup?request_type=register"},
-                                std::pair{"signin.aws.amazon.com", "/x/../signup"}}) {
+    for (auto [host, target] :
+         {std::pair{"portal.aws.amazon.com", "/billing/signup"},
+          std::pair{"portal.aws.amazon.com", "/billing/signup/v2/x?y=1"},
+          std::pair{"PORTAL.aws.amazon.com", "/Billing/%53ignup#/start"},
+          std::pair{"signin.aws.amazon.com", "/signup?request_type=register"},
+          std::pair{"signin.aws.amazon.com", "/x/../signup"},
+          // The registration URL before /billing/signup (session 11).
+          std::pair{"portal.aws.amazon.com", "/gp/aws/developer/registration/index.html"},
+          std::pair{"portal.aws.amazon.com",
+                    "/GP/aws/developer/registration/index.html?nc2=h_ct"}}) {
         SCOPED_TRACE(std::string(host) + target);
         auto a = ci::inspect(request("GET", host, target), {});
         // A fragment in the target is a request AWS might read further: it adds its own
@@ -178,6 +183,9 @@ TEST(surface, sign_up_pages_are_account_sign_up) {
         }
     }
     EXPECT_TRUE(ci::inspect(request("GET", "portal.aws.amazon.com", "/billing/home"), {}).empty());
+    EXPECT_TRUE(
+        ci::inspect(request("GET", "portal.aws.amazon.com", "/gp/aws/developer/account"), {})
+            .empty());
 }
 
 TEST(surface, every_request_to_an_access_portal_names_its_identity_center_instance) {
