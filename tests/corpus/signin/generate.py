@@ -80,6 +80,14 @@ cases["iam-user-host-label-id"] = (
 cases["iam-user-host-label-alias"] = (
     req("GET", "/console", "Acme-Prod.signin.aws.amazon.com:443"),
     [att("iam-user", account=A, alias="acme-prod")])
+# The account label as a host reader normalises it (uppercase, a trailing dot: the same host) is
+# that account; a punycode (xn--) label is no alias IAM allows and is refused.
+cases["iam-user-host-label-uppercase-trailing-dot"] = (
+    req("GET", "/console", f"{B}.SIGNIN.AWS.AMAZON.COM."),
+    [att("iam-user", account=B)])
+cases["hostile-iam-user-host-label-punycode"] = (
+    req("GET", "/console", "xn--acme-prd-9za.signin.aws.amazon.com"),
+    [att("iam-user", alias="xn--acme-prd-9za", parse_error=True)])
 cases["iam-user-authenticate"] = (
     req("POST", "/authenticate", "signin.aws.amazon.com", body=form([
         ("action", "iam-user-authentication"), ("account", A), ("username", "bob"),
@@ -121,6 +129,17 @@ cases["root-mfa-step"] = (
         ("action", "authenticateRootMFA"), ("email", "root@example.com"), ("mfaType", "SW"),
         ("mfa1", "123456")]), ctype=FORM),
     [att("root", user="root@example.com")])
+# Signing out and the sign-in landing pages name no account: a redirect_uri to another account's
+# console is where the browser goes next, judged there (multi-session-console-host).
+cases["console-sign-out"] = (
+    req("GET", "/oauth?Action=signout&redirect_uri=" + urllib.parse.quote(
+        "https://aws.amazon.com/", safe=""), "signin.aws.amazon.com"),
+    [])
+cases["signin-landing-redirect-to-another-accounts-console"] = (
+    req("GET", "/console?redirect_uri=" + urllib.parse.quote(
+        f"https://{B}-ab12cd34.us-east-1.console.aws.amazon.com/ec2/home", safe=""),
+        "signin.aws.amazon.com"),
+    [])
 
 # --- SAML ----------------------------------------------------------------------------------------
 cases["saml-one-role"] = (
