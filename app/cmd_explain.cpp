@@ -48,7 +48,10 @@ constexpr const char* usage =
     "sent (identity_source \"cookie\"), as the gateway does with policy.unbound_sessions =\n"
     "\"cookie\"; the gateway judges a session it saw AWS sign in on what AWS said, and its\n"
     "console requests also as the flow of the sign-in that opened it: --session-flow names\n"
-    "that flow (e.g. saml; comma-separated) for the session the request's cookie names.\n"
+    "that flow (e.g. saml) for the session the request's cookie names: a,b when the session\n"
+    "is each (identity-center,custom-broker: the portal's sign-in through the federation\n"
+    "endpoint), a|b when it is one of them and the gateway could not tell which (a grant must\n"
+    "then name every one, a deny any: \"also_flows_either\": true).\n"
     "--session-opened-by names the corporate user who opened that session (the gateway keeps\n"
     "the person whose connection AWS's sign-in answer came on): a request from another\n"
     "--corp-user, or without one, is then refused (session-user-mismatch). Nor has explain\n"
@@ -73,6 +76,7 @@ json::object attempt_json(const judged_attempt& ja) {
             if (a.also_flows & core::flow_bit(flow)) also.emplace_back(core::to_string(flow));
         }
         o["also_flows"] = std::move(also);
+        if (a.also_flows_either) o["also_flows_either"] = true;
     }
     o["phase"] = core::to_string(a.phase);
     o["host"] = a.host;
@@ -159,8 +163,9 @@ json::object explain_request(const core::http_request_view& req, enforcement_inp
         // Present only where the deciding attempt has them: the user TEAM was matched on when
         // the request named none, where it came from, the sign-in flows its session was judged
         // also as, and the TEAM request that decided.
-        for (auto key : {"idc_user", "identity_source", "also_flows", "session_corp_user",
-                         "elevation_request", "elevation_ticket", "elevation_end"}) {
+        for (auto key :
+             {"idc_user", "identity_source", "also_flows", "also_flows_either", "session_corp_user",
+              "elevation_request", "elevation_ticket", "elevation_end"}) {
             if (const auto* v = top.if_contains(key)) out[key] = *v;
         }
     }
@@ -202,10 +207,24 @@ int cmd_explain(int argc, char** argv) {
         return 2;
     }
     core::sign_in_flow_set session_flows = 0;
+    bool session_flows_either = false;
     if (auto list = a.value("session-flow")) {
         std::string_view rest = *list;
+        // ',' the session is each (an Identity Center sign-in through the federation endpoint:
+        // identity-center,custom-broker); '|' it is one of them, which one the gateway could not
+        // tell (flows_either): as the gateway judges them, a grant must name every one.
+        const bool all = rest.find(',') != std::string_view::npos;
+        session_flows_either = rest.find('|') != std::string_view::npos;
+        if (all && session_flows_either) {
+            std::fprintf(stderr,
+                         "consolegate explain: --session-flow takes flows that are each the "
+                         "session's (a,b) or alternatives (a|b), not both: \"%s\"\n",
+                         list->c_str());
+            return 2;
+        }
+        const char sep = session_flows_either ? '|' : ',';
         while (true) {
-            auto comma = rest.find(',');
+            auto comma = rest.find(sep);
             auto name = rest.substr(0, comma);
             auto flow = core::sign_in_flow_from_string(name);
             if (!flow) {
@@ -315,6 +334,7 @@ int cmd_explain(int argc, char** argv) {
         in.elevations = elevations;
         in.default_user = user;
         in.session_flows = session_flows;
+        in.session_flows_either = session_flows_either;
         in.session_corp_user = session_opened_by;
         auto result = explain_request(view, in);
         for (auto& kv : result) out.insert_or_assign(kv.key(), std::move(kv.value()));

@@ -217,10 +217,11 @@ std::vector<core::sign_in_attempt> inspect_request(const core::http_request_view
         for (auto& a : attempts) {
             if (a.flow == core::sign_in_flow::console_session && identity_from_session(a)) {
                 a.also_flows |= in.session_flows;
+                a.also_flows_either = in.session_flows_either;
                 session_account = a.account;
             }
         }
-        judge_own_as_session(attempts, session_account, in.session_flows);
+        judge_own_as_session(attempts, session_account, in.session_flows, in.session_flows_either);
     }
     if (!in.sessions && !in.session_corp_user.empty()) {
         judge_session_user(attempts, in.session_corp_user, req.corp ? req.corp->user : "",

@@ -66,6 +66,9 @@ struct enforcement_inputs {
     // console-session attempts, and the multi-session host and API keys of its account, are also
     // judged as them.
     core::sign_in_flow_set session_flows = 0;
+    // Those flows are alternatives (explain --session-flow 'a|b'): the session's sign-in was one
+    // of them, which one the gateway could not tell (session_identity::flows_either).
+    bool session_flows_either = false;
     // Without a session table (explain --session-opened-by): the corporate user who opened the
     // session the request's aws-userInfo names, as the gateway keeps it with a binding; its
     // console requests presented by another person (or by nobody named) are judged as the bound

@@ -66,6 +66,26 @@ class ExplainTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("--session-flow takes sign-in flow names", r.stderr)
 
+    def test_session_flow_alternatives_are_judged_as_the_gateway_judges_them(self):
+        # A session whose sign-in was SAML or an IAM user, which one the gateway could not tell
+        # (flows_either): a grant must name every alternative, so the SAML-only allow does not
+        # reach it, while a session that is each (a,b) is reached by a rule naming one.
+        req = os.path.join(CORPUS, "console-cookie-saml-only-account.http")
+        for flows, want, either in (("saml,iam-user", ("allow", "rule-allow", "saml-sessions-only"), False),
+                                    ("saml|iam-user", ("deny", "default-deny", ""), True),
+                                    ("saml|saml", ("allow", "rule-allow", "saml-sessions-only"), True)):
+            with self.subTest(flows=flows):
+                r = cg("explain", "--config", POLICY, "--session-flow", flows, req)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                d = json.loads(r.stdout)
+                self.assertEqual((d["effect"], d["reason"], d["rule"]), want)
+                self.assertEqual(sorted(d["also_flows"]), sorted(set(re.split("[,|]", flows))))
+                self.assertEqual(d.get("also_flows_either", False), either)
+                self.assertEqual(d["attempts"][0].get("also_flows_either", False), either)
+        r = cg("explain", "--config", POLICY, "--session-flow", "saml,iam-user|root", req)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not both", r.stderr)
+
     def test_session_opened_by_refuses_another_persons_console_request(self):
         # The gateway keeps who opened a session; explain simulates it: the SAML session's
         # console request is allowed for its opener (any spelling of her) and refused for
