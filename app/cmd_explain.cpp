@@ -16,9 +16,11 @@
 #include "consolegate/core/time.hpp"
 #include "consolegate/identity/groups.hpp"
 #include "consolegate/inspect/http_file.hpp"
+#include "consolegate/inspect/portal_user.hpp"
 #include "consolegate/team/snapshot_feed.hpp"
 #include "enforcement.hpp"
 #include "explain.hpp"
+#include "portal_users.hpp"
 #include "session_binding.hpp"
 #include "team_feed.hpp"
 
@@ -31,6 +33,7 @@ constexpr const char* usage =
     "usage: consolegate explain --config FILE [--user U] [--now RFC3339] [--client IP]\n"
     "                           [--sni HOST] [--corp-user U] [--corp-group G,...]\n"
     "                           [--session-flow F,...] [--session-opened-by U]\n"
+    "                           [--portal-user U [--portal-opened-by C]]\n"
     "                           REQUEST.http... (or - for standard input)\n"
     "\n"
     "Prints one JSON object per request: flow, phase, account, alias, principal, user, effect,\n"
@@ -54,9 +57,13 @@ constexpr const char* usage =
     "then name every one, a deny any: \"also_flows_either\": true).\n"
     "--session-opened-by names the corporate user who opened that session (the gateway keeps\n"
     "the person whose connection AWS's sign-in answer came on): a request from another\n"
-    "--corp-user, or without one, is then refused (session-user-mismatch). Nor has explain\n"
-    "the access portal's answers naming the user behind a portal token: a portal request\n"
-    "is matched on --user, else the corporate user mapped through identity.idc_user.\n"
+    "--corp-user, or without one, is then refused (session-user-mismatch).\n"
+    "--portal-user names the Identity Center user AWS's answer to the access portal's GET\n"
+    "/user named for the request's bearer token (x-amz-sso_bearer_token), as the gateway\n"
+    "learns it; --portal-opened-by the corporate user whose connection that answer came on:\n"
+    "the token's federation requests from another --corp-user, or without one, are then\n"
+    "refused (session-user-mismatch). Without --portal-user a portal request is matched on\n"
+    "--user, else the corporate user mapped through identity.idc_user.\n"
     "Exit status: 0 all requests read, 1 a request could not be read, 2 usage or config error.\n";
 
 std::string read_all(std::istream& in) {
@@ -176,7 +183,7 @@ json::object explain_request(const core::http_request_view& req, enforcement_inp
 int cmd_explain(int argc, char** argv) {
     args a(argc, argv,
            {"config", "user", "now", "client", "sni", "corp-user", "corp-group", "session-flow",
-            "session-opened-by"},
+            "session-opened-by", "portal-user", "portal-opened-by"},
            {"help"});
     if (a.flag("help")) {
         std::fputs(usage, stdout);
@@ -298,6 +305,22 @@ int cmd_explain(int argc, char** argv) {
 
     auto user = a.value("user").value_or("");
     auto session_opened_by = a.value("session-opened-by").value_or("");
+    // The gateway's portal table (app/portal_users.hpp), taught what AWS's GET /user answer would
+    // have said for each request's token, so the pipeline names the user (and judges the
+    // token's opener) by the code the gateway runs.
+    auto portal_user = a.value("portal-user").value_or("");
+    auto portal_opened_by = a.value("portal-opened-by").value_or("");
+    if (!portal_opened_by.empty() && portal_user.empty()) {
+        std::fprintf(stderr, "consolegate explain: --portal-opened-by needs --portal-user\n");
+        return 2;
+    }
+    if (portal_user.size() > inspect::max_portal_user) {
+        std::fprintf(stderr, "consolegate explain: --portal-user is longer than %zu characters\n",
+                     inspect::max_portal_user);
+        return 2;
+    }
+    portal_user_table portal_users;
+    const portal_user_table::limits portal_limits;
     int status = 0;
     for (auto& name : a.positional()) {
         std::string text;
@@ -336,6 +359,12 @@ int cmd_explain(int argc, char** argv) {
         in.session_flows = session_flows;
         in.session_flows_either = session_flows_either;
         in.session_corp_user = session_opened_by;
+        if (!portal_user.empty()) {
+            if (auto token = inspect::portal_bearer_token(view)) {
+                portal_users.learn(*token, portal_user, now, portal_limits, portal_opened_by);
+            }
+            in.portal_users = &portal_users;
+        }
         auto result = explain_request(view, in);
         for (auto& kv : result) out.insert_or_assign(kv.key(), std::move(kv.value()));
         out["elevation_feed"] = feed_note;

@@ -190,6 +190,40 @@ class DemoRequestsTest(unittest.TestCase):
         self.assertEqual((alice["effect"], alice["reason"]), ("allow", "elevation-active"))
         self.assertEqual((bob["effect"], bob["reason"]), ("deny", "elevation-missing"))
 
+    def test_portal_user_judges_a_portal_token_as_the_gateway_learned_it(self):
+        # The gateway learns a portal token's user from AWS's answer to GET /user, and the
+        # token's opener from the connection it came on; explain --portal-user and
+        # --portal-opened-by put that in the gateway's portal table. alice is elevated in the
+        # demo snapshot, bob is not; a token nobody named leaves /federation/credentials
+        # without a user.
+        demo = os.path.join(SOURCE_DIR, "config/demo.toml")
+        with tempfile.TemporaryDirectory() as d:
+            creds = os.path.join(d, "creds.http")
+            with open(creds, "w") as f:
+                f.write("GET /federation/credentials/?account_id=333333333333&role_name=AdministratorAccess HTTP/1.1\r\n"
+                        "Host: portal.sso.eu-west-1.amazonaws.com\r\n"
+                        "x-amz-sso_bearer_token: aoaAAAAAGtokenOfAlicesPortal0123456789\r\n\r\n")
+            for extra, want in (((), ("deny", "elevation-user-unknown", None, None)),
+                                (("--portal-user", "alice"), ("allow", "elevation-active", "alice", None)),
+                                (("--portal-user", "bob"), ("deny", "elevation-missing", "bob", None)),
+                                (("--portal-user", "alice", "--portal-opened-by", "alice", "--corp-user", "alice"),
+                                 ("allow", "elevation-active", "alice", "alice")),
+                                (("--portal-user", "alice", "--portal-opened-by", "alice", "--corp-user", "bob"),
+                                 ("deny", "session-user-mismatch", "alice", "alice")),
+                                (("--portal-user", "alice", "--portal-opened-by", "alice"),
+                                 ("deny", "session-user-mismatch", "alice", "alice"))):
+                with self.subTest(extra=extra):
+                    r = cg("explain", "--config", demo, "--now", NOW, *extra, creds)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    got = json.loads(r.stdout)
+                    self.assertEqual((got["effect"], got["reason"], got.get("idc_user"),
+                                      got.get("session_corp_user")), want)
+                    if want[2]:
+                        self.assertEqual(got["identity_source"], "portal-token")
+            r = cg("explain", "--config", demo, "--portal-opened-by", "alice", creds)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("--portal-opened-by needs --portal-user", r.stderr)
+
 
 class ExplainElevationTest(unittest.TestCase):
     """explain reads TEAM's own terminal statuses as the gateway does (core/elevation.hpp)."""
