@@ -135,7 +135,13 @@ class where_clause {
   public:
     explicit where_clause(const query& q) {
         eq("effect", q.decision);
-        eq("flow", q.flow);
+        if (q.flow) {
+            // Its own flow or one it was judged also as (audit::matches); also_flows is in the
+            // event's JSON alone (absent from events written before it existed).
+            auto p = bind(*q.flow);
+            sql_ += " AND (flow = " + p + " OR strpos(',' || coalesce(event::jsonb ->> " +
+                    "'also_flows', '') || ',', ',' || " + p + "::text || ',') > 0)";
+        }
         eq("reason", q.reason);
         eq("client", q.client);
         eq("rule", q.rule);

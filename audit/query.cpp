@@ -89,7 +89,12 @@ std::string table_cell(const event& e, std::size_t column) {
 
 bool matches(const event& e, const query& q) {
     if (q.decision && e.effect != *q.decision) return false;
-    if (q.flow && e.flow != *q.flow) return false;
+    // A flow selects what a rule's `flows` selects: the attempt's own flow, or one it was judged
+    // also as (also_flows, comma-separated: a session's console requests under the sign-in that
+    // opened it). The stores compare the same way (',' around both).
+    if (q.flow && e.flow != *q.flow &&
+        ("," + e.also_flows + ",").find("," + *q.flow + ",") == std::string::npos)
+        return false;
     if (q.account && e.account != *q.account && lower(e.alias) != lower(*q.account)) return false;
     if (q.user && lower(e.user).find(lower(*q.user)) == std::string::npos) return false;
     if (q.mode && (*q.mode == "report-only") != e.report_only) return false;

@@ -249,7 +249,11 @@ std::string where(const query& q, std::vector<value>& binds) {
         binds.emplace_back(*v);
     };
     eq("effect", q.decision);
-    eq("flow", q.flow);
+    if (q.flow) {  // its own flow or one it was judged also as (audit::matches)
+        w += " AND (flow = ? OR instr(',' || also_flows || ',', ',' || ? || ',') > 0)";
+        binds.emplace_back(*q.flow);
+        binds.emplace_back(*q.flow);
+    }
     eq("reason", q.reason);
     eq("client", q.client);
     eq("rule", q.rule);

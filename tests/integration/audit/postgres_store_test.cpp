@@ -123,6 +123,12 @@ TEST(postgres_store, every_filter_agrees_with_the_in_memory_store) {
     postgres_cluster pg;
     auto end = *cc::parse_rfc3339("2026-11-23T12:00:00Z");
     auto events = seeded(2000, end, 7);
+    // Console requests judged also as the sign-in that opened their session: --flow finds
+    // them under that flow too, as a rule's `flows` selects them.
+    for (std::size_t i = 1; i < events.size(); i += 5) {
+        events[i].flow = "console-session";
+        events[i].also_flows = i % 2 ? "saml" : "identity-center,custom-broker";
+    }
     {
         auto s = au::make_postgres_sink(options(pg));
         for (auto& e : events) s->record(e);
@@ -134,7 +140,7 @@ TEST(postgres_store, every_filter_agrees_with_the_in_memory_store) {
     auto db = reader(pg);
     auto mem = au::make_memory_store(events);
 
-    std::vector<au::query> queries(18);
+    std::vector<au::query> queries(21);
     queries[1].decision = "deny";
     queries[2].mode = "report-only";
     queries[3].mode = "enforced";
@@ -150,8 +156,11 @@ TEST(postgres_store, every_filter_agrees_with_the_in_memory_store) {
     queries[13].corp_user = "ALICE@corp.example";
     queries[14].corp_user = "*@corp.example";  // alice and carol, whatever the case
     queries[15].corp_user = "corp\\*", queries[15].decision = "deny";
-    queries[16].corp_user = "";      // the unidentified
-    queries[17].corp_user = "*_x%";  // LIKE's own wildcards are literal in a glob
+    queries[16].corp_user = "";          // the unidentified
+    queries[17].corp_user = "*_x%";      // LIKE's own wildcards are literal in a glob
+    queries[18].flow = "saml";           // its own, or the session's sign-in
+    queries[19].flow = "custom-broker";  // no event's own: found only as the session's
+    queries[20].flow = "console-session";
     for (std::size_t i = 0; i < queries.size(); ++i) {
         SCOPED_TRACE("query " + std::to_string(i));
         consolegate::test::expect_same_answers(*db, *mem, queries[i], end);

@@ -150,6 +150,31 @@ TEST(query, the_flows_a_session_attempt_was_judged_also_as_are_shown_in_the_tabl
     EXPECT_TRUE(csv.ends_with(",1,\"\",\"\"\n")) << csv;
 }
 
+// --flow selects what a rule's `flows` selects: the attempt's own flow, or one its session's
+// sign-in was (also_flows), whole names only.
+TEST(query, a_flow_finds_the_attempts_judged_also_as_it) {
+    auto a = ev("1", "t1", "allow", "222233334444", "bob");
+    a.flow = "console-session";
+    a.also_flows = "identity-center,custom-broker";
+    auto b = ev("2", "t2", "allow", "222233334444", "bob");
+    b.flow = "saml";
+    auto c = ev("3", "t3", "deny", "444455556666", "carol");
+    c.flow = "console-session";
+    auto flow = [](const char* f) {
+        au::query q;
+        q.flow = f;
+        return q;
+    };
+    EXPECT_TRUE(au::matches(a, flow("custom-broker")));
+    EXPECT_TRUE(au::matches(a, flow("identity-center")));
+    EXPECT_TRUE(au::matches(a, flow("console-session")));
+    EXPECT_FALSE(au::matches(a, flow("saml")));
+    EXPECT_FALSE(au::matches(a, flow("custom")));  // a whole name, not a part of one
+    EXPECT_FALSE(au::matches(a, flow("center,custom")));
+    EXPECT_TRUE(au::matches(b, flow("saml")));
+    EXPECT_FALSE(au::matches(c, flow("identity-center")));
+}
+
 TEST(query, json_lines_parse_back) {
     auto a = ev("1", "t1", "deny", "111122223333", "bob");
     auto j = au::format_events({a, a}, au::output_format::json);

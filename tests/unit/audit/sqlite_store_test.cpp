@@ -174,11 +174,17 @@ TEST(sqlite_store, every_filter_agrees_with_the_in_memory_store) {
     auto dir = temp_dir("agree");
     auto end = *cc::parse_rfc3339("2026-11-23T12:00:00Z");
     auto events = seeded(2000, end, 7);
+    // Console requests judged also as the sign-in that opened their session: --flow finds
+    // them under that flow too, as a rule's `flows` selects them.
+    for (std::size_t i = 1; i < events.size(); i += 5) {
+        events[i].flow = "console-session";
+        events[i].also_flows = i % 2 ? "saml" : "identity-center,custom-broker";
+    }
     write_all(dir / "audit.sqlite", events);
     auto db = au::open_sqlite_store(dir / "audit.sqlite");
     auto mem = au::make_memory_store(events);
 
-    std::vector<au::query> queries(17);
+    std::vector<au::query> queries(20);
     queries[1].decision = "deny";
     queries[2].mode = "report-only";
     queries[3].mode = "enforced";
@@ -194,7 +200,10 @@ TEST(sqlite_store, every_filter_agrees_with_the_in_memory_store) {
     queries[13].corp_user = "ALICE@corp.example";
     queries[14].corp_user = "*@corp.example";  // alice and carol, whatever the case
     queries[15].corp_user = "corp\\*", queries[15].decision = "deny";
-    queries[16].corp_user = "";  // the unidentified
+    queries[16].corp_user = "";          // the unidentified
+    queries[17].flow = "saml";           // its own, or the session's sign-in
+    queries[18].flow = "custom-broker";  // no event's own: found only as the session's
+    queries[19].flow = "console-session";
     for (std::size_t i = 0; i < queries.size(); ++i) {
         SCOPED_TRACE("query " + std::to_string(i));
         consolegate::test::expect_same_answers(*db, *mem, queries[i], end);
