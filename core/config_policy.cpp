@@ -376,7 +376,14 @@ void loader::read_rule(const toml::table& t, std::size_t index) {
                                 "user names hold no spaces, at most 256)");
         r.users.emplace_back(v);
     });
-    s.get_globs("corp_users", r.corp_users);
+    // A domain user is named as the trusted header or the address map writes them, CORP\alice:
+    // another domain's user (PARTNER\mallory) has no other spelling a selector could use.
+    s.each_string("corp_users",
+                  [&](const toml::node& e, std::string_view v, const std::string& item) {
+                      if (auto err = check_glob(v, true); !err.empty())
+                          return error(e, item + ": " + err);
+                      r.corp_users.emplace_back(v);
+                  });
     s.get_globs("corp_groups", r.corp_groups);
     for (std::string_view key : {"corp_users", "corp_groups"}) {
         if (const toml::node* n = t.get(key); n && n->is_array() && !n->as_array()->empty())

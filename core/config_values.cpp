@@ -191,13 +191,13 @@ std::string parse_cidr(std::string_view s, cidr& out) {
     return "expected a CIDR like \"10.0.0.0/8\" or \"2001:db8::/32\", got " + quoted(s);
 }
 
-std::string check_glob(std::string_view s) {
+std::string check_glob(std::string_view s, bool backslash) {
     if (s.empty()) return "a pattern must not be empty (use \"*\" to match anything)";
     if (s.size() > 512) return "pattern " + quoted(s) + " is longer than 512 characters";
     for (char c : s) {
         auto u = static_cast<unsigned char>(c);
         if (u < 0x20 || u == 0x7f) return "pattern " + quoted(s) + " contains a control character";
-        if (c == '[' || c == ']' || c == '{' || c == '}' || c == '\\')
+        if (c == '[' || c == ']' || c == '{' || c == '}' || (c == '\\' && !backslash))
             return "pattern " + quoted(s) + " uses '" + std::string(1, c) +
                    "': only '*' and '?' are wildcards";
     }

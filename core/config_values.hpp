@@ -23,8 +23,10 @@ std::string parse_endpoint(std::string_view s, std::uint16_t default_port, endpo
 std::string parse_cidr(std::string_view s, cidr& out);
 // Untrusted text for a diagnostic: in quotes, at most 80 bytes, unprintable bytes as '?'.
 std::string quoted(std::string_view s);
-// A name glob (roles, users): not empty, printable, only '*' and '?' are special.
-std::string check_glob(std::string_view s);
+// A name glob (roles, users): not empty, printable, only '*' and '?' are special. '\' is refused
+// (it escapes nothing in a glob) unless `backslash` is true: corporate user globs, where it is
+// the Windows domain's separator (CORP\alice) and literal.
+std::string check_glob(std::string_view s, bool backslash = false);
 // An aws:PrincipalOrgPaths value: o-…/ then r-…/ then ou-…/ segments; ends with "/" or "/*".
 std::string check_ou_path(std::string_view s);
 // An account alias (core::is_account_alias: IAM's 3..63 of [a-z0-9-], no leading, trailing or

@@ -393,6 +393,35 @@ corp_groups = ["[eng]"]
     EXPECT_FALSE(def.cfg->policy.deny_unknown_corp_user);
 }
 
+// A Windows domain's user is named DOMAIN\user by the trusted header and the address map, and
+// another domain's user has no other spelling: corp_users takes '\' literally, where every other
+// glob (roles, users, groups) refuses it as an escape that escapes nothing.
+TEST(config_policy, a_corporate_user_glob_names_a_domain_user) {
+    auto r = load(minimal + R"(
+[[policy.rule]]
+name = "no-mallory"
+effect = "deny"
+corp_users = ["PARTNER\\mallory", "mallory@PARTNER.EXAMPLE", 'CONTRACTORS\*']
+)");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->policy.rules[0].corp_users,
+              (std::vector<std::string>{"PARTNER\\mallory", "mallory@PARTNER.EXAMPLE",
+                                        "CONTRACTORS\\*"}));
+    auto d = load(minimal + R"(
+[[policy.rule]]
+name = "x"
+effect = "deny"
+roles = ['CORP\admin']
+users = ['CORP\alice']
+corp_groups = ['CORP\admins']
+)");
+    EXPECT_FALSE(d.cfg);
+    EXPECT_TRUE(has(d, 13, "roles[0]")) << all(d);
+    EXPECT_TRUE(has(d, 14, "only '*' and '?' are wildcards")) << all(d);
+    EXPECT_TRUE(has(d, 15, "only '*' and '?' are wildcards")) << all(d);
+    EXPECT_EQ(d.diagnostics.size(), 3u) << all(d);
+}
+
 TEST(config_policy, account_sign_up_denies_by_default_and_rules_cannot_name_it) {
     auto r = load(minimal + "[policy]\n");
     ASSERT_TRUE(r.cfg) << all(r);

@@ -1034,7 +1034,7 @@ TEST(identity_center_instances, without_any_instance_selector_portals_follow_the
 // A user of the site's own realms (identity.realms) is one person under every spelling: a
 // corp_users deny written as Kerberos spells them reaches them identified by the address map
 // (CORP\alice, alice) on the SNI listener, and an allow written so grants them there too (a
-// corp_users glob cannot hold '\', so CORP\alice was out of any rule's reach but by wildcards).
+// corp_users glob may also name CORP\alice as written).
 // Another realm's alice is not the site's; without realms every spelling stands alone.
 TEST(compiled_policy, corp_users_match_a_site_user_under_every_spelling) {
     auto no_alice = rule("no-alice", cc::rule_effect::deny);
@@ -1068,6 +1068,50 @@ TEST(compiled_policy, corp_users_match_a_site_user_under_every_spelling) {
     EXPECT_EQ(judge(plain, "CORP\\alice").why, cc::reason::default_deny);
     EXPECT_EQ(judge(plain, "bob").why, cc::reason::rule_allow);
     EXPECT_EQ(judge(plain, "CORP\\bob").why, cc::reason::default_deny);
+}
+
+// Another realm's user is one person only under the spelling a rule writes, in any case: which
+// Windows domain is which Kerberos realm (PARTNER, PARTNER.EXAMPLE) is the site's knowledge, not
+// the gateway's, and listing the partner's realms in identity.realms would make the partner's
+// mallory the site's. A deny for them names each spelling the identity sources write, the
+// domain's too (corp_users takes '\'), and reaches each.
+TEST(compiled_policy, another_realms_user_is_matched_under_each_spelling_a_rule_names) {
+    auto now = at("2026-12-05T10:00:00Z");
+    auto judge = [&](const cc::compiled_policy& p, const char* user) {
+        cc::sign_in_attempt a;
+        a.flow = cc::sign_in_flow::iam_user;
+        a.phase = cc::auth_phase::pre_auth;
+        a.account = aid("111122223333");
+        a.corp.user = user;
+        a.corp.source = cc::corp_source::header;
+        return cc::evaluate(a, p, cc::elevation_view::unavailable(), now);
+    };
+    auto sandbox = rule("sandbox", cc::rule_effect::allow);
+    sandbox.accounts = {aid("111122223333")};
+    auto no_mallory = rule("no-mallory", cc::rule_effect::deny);
+    no_mallory.corp_users = {"mallory@PARTNER.EXAMPLE"};
+    cc::policy_config c;
+    c.rules = {sandbox, no_mallory};
+    c.site_realms = {"CORP.EXAMPLE", "CORP"};
+    cc::compiled_policy kerberos_only(c);
+    for (const char* m : {"mallory@PARTNER.EXAMPLE", "MALLORY@partner.example"})
+        EXPECT_EQ(judge(kerberos_only, m).rule, "no-mallory") << m;
+    // The spelling the rule does not write is another person as far as the gateway can tell;
+    // so is the site's mallory.
+    for (const char* m : {"PARTNER\\mallory", "mallory", "CORP\\mallory", "mallory@CORP.EXAMPLE"})
+        EXPECT_EQ(judge(kerberos_only, m).rule, "sandbox") << m;
+    c.rules[1].corp_users = {"mallory@PARTNER.EXAMPLE", "PARTNER\\mallory"};
+    cc::compiled_policy both(c);
+    for (const char* m : {"mallory@PARTNER.EXAMPLE", "PARTNER\\mallory", "partner\\MALLORY"})
+        EXPECT_EQ(judge(both, m).rule, "no-mallory") << m;
+    for (const char* m : {"mallory", "CORP\\mallory", "mallory@CORP.EXAMPLE"})
+        EXPECT_EQ(judge(both, m).rule, "sandbox") << m;
+    // A domain glob reaches the domain's users, and the site's under every spelling.
+    c.rules[1].corp_users = {"CORP\\*"};
+    cc::compiled_policy site_domain(c);
+    for (const char* m : {"CORP\\alice", "alice@CORP.EXAMPLE", "alice"})
+        EXPECT_EQ(judge(site_domain, m).rule, "no-mallory") << m;
+    EXPECT_EQ(judge(site_domain, "PARTNER\\alice").rule, "sandbox");
 }
 
 // policy.unknown_account_pre_auth decides every step before authentication that names no
