@@ -9,7 +9,8 @@ namespace consolegate::app {
 
 core::elevation_window team_window(const core::config& cfg) {
     return {std::chrono::duration_cast<std::chrono::seconds>(cfg.team.clock_skew),
-            std::chrono::duration_cast<std::chrono::seconds>(cfg.team.expired_lookback)};
+            std::chrono::duration_cast<std::chrono::seconds>(cfg.team.expired_lookback),
+            cfg.team.aws_partition};
 }
 
 namespace {
@@ -52,7 +53,8 @@ std::shared_ptr<team::feed> make_team_feed(const core::config& cfg,
             previous_cfg->team.dynamodb == cfg.team.dynamodb &&
             previous_cfg->team.staleness_limit == cfg.team.staleness_limit &&
             previous_cfg->team.clock_skew == cfg.team.clock_skew &&
-            previous_cfg->team.expired_lookback == cfg.team.expired_lookback) {
+            previous_cfg->team.expired_lookback == cfg.team.expired_lookback &&
+            previous_cfg->team.aws_partition == cfg.team.aws_partition) {
             return previous;
         }
         auto feed = std::make_shared<team::dynamodb_feed>(

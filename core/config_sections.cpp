@@ -336,7 +336,7 @@ void loader::check_team_effect(const toml::table& t) {
             "every allow-with-elevation rule denies (elevation-feed-stale); set `enabled = true` "
             "in [team], or remove ";
         for (std::string_view key :
-             {"snapshot_file", "staleness_limit", "clock_skew", "expired_lookback"}) {
+             {"snapshot_file", "staleness_limit", "clock_skew", "expired_lookback", "partition"}) {
             if (const toml::node* n = t.get(key))
                 error(*n, "team." + std::string(key) + why + "the key");
         }
@@ -391,6 +391,9 @@ void loader::read_team(const toml::table& t) {
     if (tm.clock_skew > std::chrono::minutes(15))
         error(t.source(), "team.clock_skew must be at most 15m (it widens every grant's start)");
     s.get("request_url", tm.request_url);
+    std::string partition_name;
+    const toml::node* partition_at = t.get("partition");
+    s.get("partition", partition_name);
     if (const toml::node* n = s.take("dynamodb")) {
         if (const auto* dt = n->as_table()) {
             section d(*this, *dt, "team.dynamodb");
@@ -447,6 +450,28 @@ void loader::read_team(const toml::table& t) {
         }
     }
     s.finish();
+    // TEAM elevates its own Identity Center's accounts: those of the partition it runs in. The
+    // table's Region says which, where the gateway reads it; a snapshot file does not.
+    const auto table_partition = partition_of_region(tm.dynamodb.region);
+    tm.aws_partition = tm.dynamodb.region.empty() ? partition::aws : table_partition;
+    if (partition_at && partition_at->is_string()) {
+        if (auto p = partition_from_string(partition_name)) {
+            tm.aws_partition = *p;
+            if (!tm.dynamodb.region.empty() && *p != table_partition) {
+                error(*partition_at, "team.partition \"" + partition_name +
+                                         "\" is not the partition of team.dynamodb.region \"" +
+                                         tm.dynamodb.region + "\" (" +
+                                         std::string(to_string(table_partition)) +
+                                         "): TEAM's table is in the partition TEAM runs in; "
+                                         "remove the key or fix the region");
+            }
+        } else {
+            error(*partition_at,
+                  "team.partition must be \"aws\", \"aws-us-gov\" or \"aws-cn\" "
+                  "(the partition TEAM runs in), not " +
+                      config_detail::quoted(partition_name));
+        }
+    }
     check_team_effect(t);
     if (!tm.snapshot_file.empty() && !tm.dynamodb.endpoint.empty())
         error(t.source(),

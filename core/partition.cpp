@@ -46,6 +46,12 @@ std::optional<partition> partition_from_string(std::string_view name) noexcept {
     return std::nullopt;
 }
 
+partition partition_of_region(std::string_view region) noexcept {
+    if (region.starts_with("us-gov-")) return partition::aws_us_gov;
+    if (region.starts_with("cn-")) return partition::aws_cn;
+    return partition::aws;
+}
+
 std::optional<partition> partition_of_host(std::string_view host) noexcept {
     if (under(host, "amazonaws-us-gov.com")) return partition::aws_us_gov;
     if (under(host, "amazonaws.cn") || under(host, "amazonaws.com.cn") ||

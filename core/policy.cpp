@@ -454,9 +454,13 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
     // multi-session console host): the answer is never "you hold none" (elevation-missing).
     const std::string_view who = a.user.empty() ? std::string_view(a.idc_user) : a.user;
     const bool user_unknown = who.empty();
+    // TEAM elevates accounts of the partition it runs in (team.partition): the same twelve
+    // digits in another partition are another account, which none of its records name.
+    const elevation_set* team =
+        ev.set() && ev.set()->window().aws_partition == a.aws_partition ? ev.set() : nullptr;
     auto lookup = [&] {
         elevation_match m;
-        if (!account || !ev.set()) return m;
+        if (!account || !team) return m;
         // The IAM Identity Center portal's federation link with no user established: let
         // /federation/console through when someone is elevated for exactly this (account,
         // permission set) if the policy says so; the user is checked strictly on the console
@@ -465,18 +469,18 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
         if (user_unknown) {
             if (a.flow == sign_in_flow::identity_center && a.phase == auth_phase::pre_auth &&
                 !a.portal_credentials && p.portal_console_if_anyone_elevated_ &&
-                ev.set()->active_for_anyone(*account, a.permission_set, now))
+                team->active_for_anyone(*account, a.permission_set, now))
                 m.what = elevation_match::state::active;
             return m;
         }
-        return ev.set()->match(who, *account, a.permission_set, now);
+        return team->match(who, *account, a.permission_set, now);
     };
     // AMS guardrails: what counts as elevated (policy.ams.elevation). Any permission set of the
     // account needs a known user: an unknown one is not elevated.
     auto elevated = [&] {
         if (p.ams_elevation_ == ams_elevation_scope::any_for_account) {
-            if (!account || !ev.set() || who.empty()) return false;
-            return ev.set()->active_in_account(who, *account, now).what ==
+            if (!account || !team || who.empty()) return false;
+            return team->active_in_account(who, *account, now).what ==
                    elevation_match::state::active;
         }
         return lookup().what == elevation_match::state::active;

@@ -291,6 +291,9 @@ struct team_config {
     duration expired_lookback = std::chrono::hours(1);
     std::string request_url;  // shown on the block page for elevation-gated denials
     team_dynamodb_config dynamodb;
+    // The partition TEAM runs in, whose accounts its elevations are for (core::elevation_window):
+    // team.partition, else team.dynamodb.region's, else commercial.
+    partition aws_partition = partition::aws;
 };
 
 enum class syslog_transport { none, udp, tcp, tls };

@@ -52,6 +52,10 @@ struct elevation_record {
 struct elevation_window {
     std::chrono::seconds skew{60};                // start - skew <= now
     std::chrono::seconds expired_lookback{3600};  // how long an ended elevation reads "expired"
+    // The partition of the TEAM deployment the records come from (team.partition): TEAM grants
+    // its own Identity Center's accounts, which are that partition's; the same twelve digits in
+    // another partition are another account, which no record of this set elevates.
+    partition aws_partition = partition::aws;
 };
 
 // The answer for one (user, account, permission set) at one time.

@@ -47,6 +47,8 @@ inline constexpr std::array<partition_names, partition_count> partitions{{
 const partition_names& names_of(partition p) noexcept;
 std::string_view to_string(partition p) noexcept;  // "aws", "aws-us-gov", "aws-cn"
 std::optional<partition> partition_from_string(std::string_view name) noexcept;
+// The partition of a Region name: us-gov-* GovCloud, cn-* China, any other commercial.
+partition partition_of_region(std::string_view region) noexcept;
 
 // The partition a host (canonical: lowercase, no port, no trailing dot) belongs to, for the
 // hosts the gateway inspects: the sign-in, console and site domains above and names under them;

@@ -629,6 +629,44 @@ profile = "team-reader"
     EXPECT_TRUE(has(both, 9, "not both")) << all(both);
 }
 
+// TEAM elevates accounts of the partition it runs in (core::elevation_window): team.partition
+// says which, else the table's Region does, else commercial; a key the table's Region
+// contradicts, or that names no partition, is refused at its line.
+TEST(config_loader, team_partition_is_the_partition_team_runs_in) {
+    auto cfg = [](const std::string& team) {
+        return load(minimal + "[team]\nenabled = true\n" + team);
+    };
+    auto r = cfg("snapshot_file = \"t.json\"\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->team.aws_partition, partition::aws);
+    r = cfg("snapshot_file = \"t.json\"\npartition = \"aws-us-gov\"\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->team.aws_partition, partition::aws_us_gov);
+    const std::string table =
+        "[team.dynamodb]\nendpoint = \"https://dynamodb.us-gov-west-1.amazonaws.com\"\n";
+    for (auto [keys, want] : {std::pair{"region = \"us-gov-west-1\"\n", partition::aws_us_gov},
+                              {"region = \"cn-north-1\"\n", partition::aws_cn},
+                              {"region = \"eu-west-1\"\n", partition::aws}}) {
+        r = cfg(table + keys);
+        ASSERT_TRUE(r.cfg) << keys << all(r);
+        EXPECT_EQ(r.cfg->team.aws_partition, want) << keys;
+    }
+    r = cfg("partition = \"aws-us-gov\"\n" + table + "region = \"us-gov-east-1\"\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(r.cfg->team.aws_partition, partition::aws_us_gov);
+    r = cfg("partition = \"aws\"\n" + table + "region = \"us-gov-west-1\"\n");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_TRUE(has(r, 11,
+                    "is not the partition of team.dynamodb.region \"us-gov-west-1\" "
+                    "(aws-us-gov)"))
+        << all(r);
+    r = cfg("snapshot_file = \"t.json\"\npartition = \"govcloud\"\n");
+    EXPECT_TRUE(has(r, 12, "team.partition must be \"aws\", \"aws-us-gov\" or \"aws-cn\""))
+        << all(r);
+    r = load(minimal + "[team]\npartition = \"aws-us-gov\"\n");
+    EXPECT_TRUE(has(r, 10, "team.partition has no effect while team.enabled is false")) << all(r);
+}
+
 // [team] keys that would validate and do nothing are refused at their line, with the fix: the
 // feed is read only with `enabled = true`, DynamoDB only with an endpoint, and timings that make
 // the feed never (or only now and then) usable are not timings.

@@ -1341,6 +1341,80 @@ TEST(compiled_policy, org_ou_and_alias_selectors_stay_in_the_commercial_partitio
     EXPECT_EQ(d.why, cc::reason::unknown_alias);
 }
 
+// TEAM elevates the accounts of its own Identity Center, in the partition TEAM runs in
+// (team.partition): an elevation for 777788889999 is no elevation for GovCloud's 777788889999,
+// another account, whatever a rule gating both says; a GovCloud TEAM's is none for commercial.
+// The portal's link with nobody named, the AMS guard in either scope, and a known user all see
+// the same set.
+TEST(compiled_policy, a_team_elevation_is_for_its_partitions_account_alone) {
+    using E = cc::rule_effect;
+    auto now = at("2026-11-23T09:00:00Z");
+    const auto gov = cc::partition::aws_us_gov, com = cc::partition::aws;
+    cc::policy_config c;
+    c.partitions = cc::partition_bit(com) | cc::partition_bit(gov);
+    auto gated = rule("gated", E::allow_with_elevation);
+    gated.accounts = {aid("777788889999")};
+    gated.partitions = c.partitions;
+    c.rules = {gated};
+    c.ams_reserved_roles = cc::guard_action::block_unless_elevated;
+    c.ams_reserved_role_prefixes = {"AWSManagedServices*"};
+    auto record = [](const char* ps) {
+        cc::elevation_record e;
+        e.id = "REQ-1";
+        e.user = "alice";
+        e.account = aid("777788889999");
+        e.permission_set = ps;
+        e.status = "in progress";
+        e.start = at("2026-11-23T08:00:00Z");
+        e.duration_hours = 4;
+        return e;
+    };
+    auto team_in = [&](cc::partition p) {
+        cc::elevation_window w;
+        w.aws_partition = p;
+        return cc::elevation_set({record("AdministratorAccess"), record("AWSManagedServicesAdmin")},
+                                 w);
+    };
+    auto judge = [&](const cc::compiled_policy& pol, const cc::elevation_set& set, cc::partition in,
+                     const char* user, const char* ps) {
+        cc::sign_in_attempt a;
+        a.flow = cc::sign_in_flow::identity_center;
+        a.phase = cc::auth_phase::pre_auth;
+        a.account = aid("777788889999");
+        a.permission_set = ps;
+        a.role_name = ps;
+        a.user = user;
+        a.aws_partition = in;
+        return cc::evaluate(a, pol, cc::elevation_view::of(set), now);
+    };
+    for (auto scope :
+         {cc::ams_elevation_scope::same_permission_set, cc::ams_elevation_scope::any_for_account}) {
+        c.ams_elevation = scope;
+        cc::compiled_policy p(c);
+        for (auto team : {com, gov}) {
+            auto set = team_in(team);
+            for (auto in : {com, gov}) {
+                SCOPED_TRACE(std::string(cc::to_string(team)) + " TEAM, sign-in in " +
+                             std::string(cc::to_string(in)));
+                auto d = judge(p, set, in, "alice", "AdministratorAccess");
+                auto anyone = judge(p, set, in, "", "AdministratorAccess");
+                auto ams = judge(p, set, in, "alice", "AWSManagedServicesAdmin");
+                if (team == in) {
+                    EXPECT_EQ(d.why, cc::reason::elevation_active);
+                    EXPECT_EQ(d.elevation_id, "REQ-1");
+                    EXPECT_EQ(anyone.verdict, cc::effect::allow);
+                    EXPECT_EQ(ams.why, cc::reason::elevation_active);
+                } else {
+                    EXPECT_EQ(d.why, cc::reason::elevation_missing);
+                    EXPECT_EQ(d.elevation_id, "");
+                    EXPECT_EQ(anyone.why, cc::reason::elevation_user_unknown);
+                    EXPECT_EQ(ams.verdict, cc::effect::deny);
+                }
+            }
+        }
+    }
+}
+
 // The portal's federation links name the permission set; AWS signs in to the role
 // AWSReservedSSO_<set>_<hex>. A rule written on that role name reaches the link: a deny when it
 // matches some hex (so /federation/credentials is refused before its keys are handed out), a
