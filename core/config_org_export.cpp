@@ -2,6 +2,7 @@
 // config/tools/org-export.py writes it). Boost.JSON is used here for pure parsing only.
 
 #include <boost/json.hpp>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
@@ -33,12 +34,119 @@ const boost::json::string* string_field(const boost::json::object& o, std::strin
     return v ? v->if_string() : nullptr;
 }
 
+// Where values start in the export's text, so each problem is reported at file:line:col as
+// check-config promises (Boost.JSON keeps no positions): the top-level members, the elements of
+// "accounts" and their members. Built on the first problem only (an export of a million
+// accounts is read once, and scanned again only to say where it is wrong), from text that has
+// parsed as JSON.
+class export_positions {
+  public:
+    static constexpr std::size_t none = std::string_view::npos;
+    explicit export_positions(std::string_view text) {
+        struct frame {
+            bool object;
+            std::string key;  // the member being read (as written, escapes not decoded)
+            std::size_t index = 0;
+            bool expect_key = false;
+        };
+        std::vector<frame> st;
+        auto note = [&](std::size_t at) {
+            if (st.size() == 1 && st[0].object) {
+                top_.emplace(st[0].key, at);
+            } else if (st.size() >= 2 && st[0].object && st[0].key == "accounts" && !st[1].object) {
+                if (st.size() == 2) {
+                    if (accounts_.size() <= st[1].index) accounts_.resize(st[1].index + 1);
+                    accounts_[st[1].index].at = at;
+                } else if (st.size() == 3 && st[2].object && st[1].index < accounts_.size()) {
+                    accounts_[st[1].index].fields.emplace_back(st[2].key, at);
+                }
+            }
+        };
+        for (std::size_t i = 0; i < text.size();) {
+            const char c = text[i];
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ':') {
+                ++i;
+            } else if (c == ',') {
+                if (!st.empty()) {
+                    if (st.back().object)
+                        st.back().expect_key = true;
+                    else
+                        ++st.back().index;
+                }
+                ++i;
+            } else if (c == '}' || c == ']') {
+                if (!st.empty()) st.pop_back();
+                ++i;
+            } else if (c == '"') {
+                auto end = i + 1;
+                while (end < text.size() && text[end] != '"') end += text[end] == '\\' ? 2 : 1;
+                if (!st.empty() && st.back().object && st.back().expect_key) {
+                    st.back().key = std::string(text.substr(i + 1, end - i - 1));
+                    st.back().expect_key = false;
+                } else {
+                    note(i);
+                }
+                i = end + 1;
+            } else {
+                note(i);
+                if (c == '{' || c == '[') {
+                    st.push_back({c == '{', {}, 0, c == '{'});
+                    ++i;
+                } else {  // a number or a literal
+                    while (i < text.size() &&
+                           std::string_view(",]} \t\r\n").find(text[i]) == std::string_view::npos)
+                        ++i;
+                }
+            }
+        }
+    }
+    std::size_t top(std::string_view key) const {
+        auto it = top_.find(std::string(key));
+        return it == top_.end() ? none : it->second;
+    }
+    // accounts[i]'s member `key`, else accounts[i] itself.
+    std::size_t account(std::size_t i, std::string_view key = {}) const {
+        if (i >= accounts_.size()) return top("accounts");
+        for (const auto& [k, at] : accounts_[i].fields) {
+            if (k == key) return at;
+        }
+        return accounts_[i].at;
+    }
+
+  private:
+    struct element {
+        std::size_t at = none;
+        std::vector<std::pair<std::string, std::size_t>> fields;
+    };
+    std::unordered_map<std::string, std::size_t> top_;
+    std::vector<element> accounts_;
+};
+
 }  // namespace
 
 void parse_org_export(std::string_view json, const std::string& file, policy_config& out,
                       std::vector<diagnostic>& diags) {
     auto add = [&](std::string msg, int line = 0, int col = 0) {
         diags.push_back({file, line, col, std::move(msg)});
+    };
+    std::optional<export_positions> positions;
+    auto add_at = [&](std::string msg, auto where) {
+        if (!positions) positions.emplace(json);
+        const std::size_t at = where(*positions);
+        if (at == export_positions::none) return add(std::move(msg));
+        auto [line, col] = line_col(json, at);
+        add(std::move(msg), line, col);
+    };
+    // A top-level member's value, or accounts[i] (its member `key` when it has one).
+    auto at_top = [&](std::string msg, std::string_view key) {
+        add_at(std::move(msg), [&](const export_positions& p) { return p.top(key); });
+    };
+    auto at_root = [&](std::string msg) {
+        add_at(std::move(msg),
+               [&](const export_positions&) { return json.find_first_not_of(" \t\r\n"); });
+    };
+    auto at_account = [&](std::string msg, std::size_t i, std::string_view key = {}) {
+        add_at(std::move(msg), [&](const export_positions& p) { return p.account(i, key); });
     };
     boost::json::parse_options opts;
     opts.max_depth = 16;
@@ -54,34 +162,41 @@ void parse_org_export(std::string_view json, const std::string& file, policy_con
     boost::json::value root = p.release();
     auto* obj = root.if_object();
     if (!obj) {
-        add("org export must be a JSON object with \"organization_id\" and \"accounts\"");
+        at_root("org export must be a JSON object with \"organization_id\" and \"accounts\"");
         return;
     }
     static constexpr std::string_view known[] = {"organization_id", "root_id", "generated_at",
                                                  "accounts"};
     for (auto& kv : *obj) {
         if (std::find(std::begin(known), std::end(known), kv.key()) == std::end(known))
-            add("unknown key \"" + std::string(kv.key().substr(0, 64)) + "\" in the org export");
+            at_top("unknown key \"" + std::string(kv.key().substr(0, 64)) +
+                       "\" in the org export (its keys: organization_id, root_id, generated_at, "
+                       "accounts)",
+                   kv.key());
     }
     const auto* org = string_field(*obj, "organization_id");
     if (!org) {
-        add("org export: \"organization_id\" (a string like \"o-a1b2c3d4e5\") is missing");
+        at_root("org export: \"organization_id\" (a string like \"o-a1b2c3d4e5\") is missing");
         return;
     }
     if (!is_org_id(*org)) {
-        add("org export: organization_id \"" + std::string(org->subview().substr(0, 64)) +
-            "\" is not an organization ID (o- and 10..32 of [a-z0-9])");
+        at_top("org export: organization_id \"" + std::string(org->subview().substr(0, 64)) +
+                   "\" is not an organization ID (o- and 10..32 of [a-z0-9])",
+               "organization_id");
         return;
     }
     out.org_id = std::string(*org);
     auto* accounts_v = obj->if_contains("accounts");
     const auto* accounts = accounts_v ? accounts_v->if_array() : nullptr;
     if (!accounts) {
-        add("org export: \"accounts\" (an array of {id, name, path}) is missing");
+        if (accounts_v)
+            at_top("org export: \"accounts\" must be an array of {id, name, path}", "accounts");
+        else
+            at_root("org export: \"accounts\" (an array of {id, name, path}) is missing");
         return;
     }
     if (accounts->size() > max_accounts) {
-        add("org export: more than " + std::to_string(max_accounts) + " accounts");
+        at_top("org export: more than " + std::to_string(max_accounts) + " accounts", "accounts");
         return;
     }
     // An organization has one root (Organizations ListRoots): every account's path starts with
@@ -91,7 +206,9 @@ void parse_org_export(std::string_view json, const std::string& file, policy_con
     if (const auto* r = obj->if_contains("root_id")) {
         const auto* rs = r->if_string();
         if (!rs || !is_root_id(*rs)) {
-            add("org export: root_id must be the organization's root ID, a string like \"r-ab12\"");
+            at_top(
+                "org export: root_id must be the organization's root ID, a string like \"r-ab12\"",
+                "root_id");
             return;
         }
         root_id = std::string(*rs);
@@ -111,71 +228,76 @@ void parse_org_export(std::string_view json, const std::string& file, policy_con
     out.accounts.reserve(accounts->size());
     for (std::size_t i = 0; i < accounts->size(); ++i) {
         const std::string where = "org export: accounts[" + std::to_string(i) + "]";
+        auto at_path = [&](std::string msg) { at_account(std::move(msg), i, "path"); };
         const auto* a = (*accounts)[i].if_object();
         if (!a) {
-            add(where + " must be an object {\"id\", \"name\", \"path\"}");
+            at_account(where + " must be an object {\"id\", \"name\", \"path\"}", i);
             continue;
         }
         org_account acct;
         const auto* id = string_field(*a, "id");
         if (!id) {
             if (a->if_contains("id") && (*a).at("id").is_number())
-                add(where + ".id must be a string of 12 digits (numbers lose leading zeros)");
+                at_account(where + ".id must be a string of 12 digits (numbers lose leading zeros)",
+                           i, "id");
             else
-                add(where + ".id (a string of 12 digits) is missing");
+                at_account(where + ".id (a string of 12 digits) is missing", i, "id");
             continue;
         }
         auto parsed = account_id::parse(*id);
         if (!parsed) {
-            add(where + ".id \"" + std::string(id->subview().substr(0, 32)) +
-                "\" is not an account ID (exactly 12 digits)");
+            at_account(where + ".id \"" + std::string(id->subview().substr(0, 32)) +
+                           "\" is not an account ID (exactly 12 digits)",
+                       i, "id");
             continue;
         }
         acct.id = *parsed;
         if (!seen.insert(acct.id).second) {
-            add(where + ".id " + acct.id.str() + " appears more than once");
+            at_account(where + ".id " + acct.id.str() + " appears more than once", i, "id");
             continue;
         }
         if (const auto* name = string_field(*a, "name"))
             acct.name = std::string(name->subview().substr(0, 256));
         const auto* path = string_field(*a, "path");
         if (!path) {
-            add(where + ".path (the parent's OU path, e.g. \"o-…/r-…/ou-…/\") is missing");
+            at_account(where + ".path (the parent's OU path, e.g. \"o-…/r-…/ou-…/\") is missing", i,
+                       "path");
             continue;
         }
         std::string_view pv = *path;
         if (auto err = check_ou_path(pv); !err.empty()) {
-            add(where + ".path: " + err);
+            at_path(where + ".path: " + err);
             continue;
         }
         if (pv.ends_with("/*")) {
-            add(where + ".path must name the account's parent exactly (no \"/*\")");
+            at_path(where + ".path must name the account's parent exactly (no \"/*\")");
             continue;
         }
         if (!pv.starts_with(prefix) || pv.size() == prefix.size()) {
-            add(where + ".path must start with the organization and its root (\"" + prefix +
-                "r-…/\")");
+            at_path(where + ".path must start with the organization and its root (\"" + prefix +
+                    "r-…/\")");
             continue;
         }
         if (!is_org_path(pv)) {
-            add(where + ".path \"" + std::string(pv.substr(0, 128)) +
-                "\" is not an organization path (\"o-…/r-…/\" then \"ou-…/\" segments)");
+            at_path(where + ".path \"" + std::string(pv.substr(0, 128)) +
+                    "\" is not an organization path (\"o-…/r-…/\" then \"ou-…/\" segments)");
             continue;
         }
         auto account_root = pv.substr(prefix.size(), pv.find('/', prefix.size()) - prefix.size());
         if (root_id.empty()) root_id = std::string(account_root);
         if (account_root != root_id) {
-            add(where + ".path \"" + std::string(pv.substr(0, 128)) + "\" is under root \"" +
-                std::string(account_root) + "\", and the organization's root is \"" + root_id +
-                "\" (" + (obj->if_contains("root_id") ? "root_id" : "the first account's path") +
-                "): an organization has one root; export it again");
+            at_path(where + ".path \"" + std::string(pv.substr(0, 128)) + "\" is under root \"" +
+                    std::string(account_root) + "\", and the organization's root is \"" + root_id +
+                    "\" (" +
+                    (obj->if_contains("root_id") ? "root_id" : "the first account's path") +
+                    "): an organization has one root; export it again");
             continue;
         }
         if (auto bad = foreign_ou(pv, root_id); !bad.empty()) {
-            add(where + ".path \"" + std::string(pv.substr(0, 128)) + "\" names OU \"" +
-                std::string(bad) + "\", and every OU under root \"" + root_id +
-                "\" is named \"ou-" + root_id.substr(2) +
-                "-…\" (an OU ID carries its root's); export it again");
+            at_path(where + ".path \"" + std::string(pv.substr(0, 128)) + "\" names OU \"" +
+                    std::string(bad) + "\", and every OU under root \"" + root_id +
+                    "\" is named \"ou-" + root_id.substr(2) +
+                    "-…\" (an OU ID carries its root's); export it again");
             continue;
         }
         std::string_view moved;
@@ -185,7 +307,8 @@ void parse_org_export(std::string_view json, const std::string& file, policy_con
             auto [it, added] = ou_paths.try_emplace(
                 std::string(ou), placed{std::string(pv.substr(0, slash + 1)), i});
             if (!added && it->second.path != pv.substr(0, slash + 1)) {
-                add(where + ".path \"" + std::string(pv.substr(0, 128)) + "\" places OU \"" +
+                at_path(
+                    where + ".path \"" + std::string(pv.substr(0, 128)) + "\" places OU \"" +
                     std::string(ou) + "\" at \"" +
                     std::string(pv.substr(0, slash + 1)).substr(0, 128) + "\", and accounts[" +
                     std::to_string(it->second.account) + "] at \"" +
@@ -201,7 +324,9 @@ void parse_org_export(std::string_view json, const std::string& file, policy_con
         for (auto& kv : *a) {
             if (kv.key() != "id" && kv.key() != "name" && kv.key() != "path" &&
                 kv.key() != "email" && kv.key() != "status")
-                add(where + ": unknown key \"" + std::string(kv.key().substr(0, 64)) + "\"");
+                at_account(where + ": unknown key \"" + std::string(kv.key().substr(0, 64)) +
+                               "\" (an account has id, name, path, email, status)",
+                           i, kv.key());
         }
         out.accounts.push_back(std::move(acct));
     }

@@ -291,13 +291,48 @@ TEST(config_policy, org_export_errors_name_the_account) {
   {"id": "555555555555", "path": "o-a1b2c3d4e5/r-ab12/"},
   {"id": "555555555555", "path": "o-a1b2c3d4e5/r-ab12/"}]})");
     r = load_config(dir / "main.toml");
-    EXPECT_TRUE(has(r, 0, "accounts[0].id must be a string")) << all(r);
-    EXPECT_TRUE(has(r, 0, "accounts[1].path: OU path")) << all(r);
-    EXPECT_TRUE(has(r, 0, "accounts[2].path must start with the organization")) << all(r);
-    EXPECT_TRUE(has(r, 0, "accounts[3].path must name the account's parent exactly")) << all(r);
-    EXPECT_TRUE(has(r, 0, "accounts[5].id 555555555555 appears more than once")) << all(r);
-    EXPECT_EQ(r.diagnostics.size(), 5u) << all(r);
+    // Each at its place (file:line:col, as check-config prints every problem): the member's
+    // value.
+    EXPECT_TRUE(has(r, 2, "accounts[0].id must be a string")) << all(r);
+    EXPECT_TRUE(has(r, 3, "accounts[1].path: OU path")) << all(r);
+    EXPECT_TRUE(has(r, 4, "accounts[2].path must start with the organization")) << all(r);
+    EXPECT_TRUE(has(r, 5, "accounts[3].path must name the account's parent exactly")) << all(r);
+    EXPECT_TRUE(has(r, 7, "accounts[5].id 555555555555 appears more than once")) << all(r);
+    ASSERT_EQ(r.diagnostics.size(), 5u) << all(r);
     EXPECT_EQ(r.diagnostics[0].file, (dir / "org.json").string());
+    EXPECT_EQ(r.diagnostics[0].column, 10);  // {"id": 12345678901
+    EXPECT_EQ(r.diagnostics[1].column, 34);  // {"id": "222222222222", "path": "o-…
+
+    // The organization's own members, an account that is no object, unknown keys, a string
+    // holding a quote and a bracket before them: each at its line.
+    cgtest::write(dir / "org.json", R"({
+  "organization_id": "o-A1B2C3D4E5",
+  "exported_by": "me",
+  "accounts": [
+    {"id": "111111111111", "name": "a \"[x]\", {y}", "path": "o-A1B2C3D4E5/r-ab12/"},
+    "222222222222",
+    {"id": "333333333333",
+     "path": "o-a1b2c3d4e5/r-ab12/", "owner": "bob"}
+  ]
+})");
+    r = load_config(dir / "main.toml");
+    EXPECT_TRUE(has(r, 3, "unknown key \"exported_by\" in the org export")) << all(r);
+    EXPECT_TRUE(has(r, 2, "organization_id \"o-A1B2C3D4E5\" is not an organization ID")) << all(r);
+    cgtest::write(dir / "org.json", R"({
+  "organization_id": "o-a1b2c3d4e5",
+  "accounts": [
+    {"id": "111111111111", "name": "a \"[x]\", {y}", "path": "o-a1b2c3d4e5/r-ab12/", "x": 1},
+    "222222222222",
+    {"id": "333333333333",
+     "path": "o-a1b2c3d4e5/r-ab12/", "owner": {"name": "bob"}}
+  ]
+})");
+    r = load_config(dir / "main.toml");
+    EXPECT_TRUE(has(r, 4, "accounts[0]: unknown key \"x\"")) << all(r);
+    EXPECT_TRUE(has(r, 5, "accounts[1] must be an object")) << all(r);
+    EXPECT_TRUE(has(r, 7, "accounts[2]: unknown key \"owner\"")) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 3u) << all(r);
+    for (const auto& d : r.diagnostics) EXPECT_GT(d.column, 0) << d.message;
 }
 
 // An organization has one root. An export placing an account under another root (corrupt, or
