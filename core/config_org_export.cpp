@@ -9,25 +9,17 @@
 
 #include "config_values.hpp"
 #include "consolegate/core/org_tree.hpp"
+#include "json_doc.hpp"
 
 namespace consolegate::core::config_detail {
 namespace {
 
+using detail::for_each_json_value;
+using detail::json_line_col;
+using detail::json_step;
+
 // Large organisations have a few thousand accounts; an export beyond this is not one of ours.
 constexpr std::size_t max_accounts = 1'000'000;
-
-std::pair<int, int> line_col(std::string_view text, std::size_t offset) {
-    int line = 1, col = 1;
-    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-        if (text[i] == '\n') {
-            ++line;
-            col = 1;
-        } else {
-            ++col;
-        }
-    }
-    return {line, col};
-}
 
 const boost::json::string* string_field(const boost::json::object& o, std::string_view key) {
     auto* v = o.if_contains(key);
@@ -43,62 +35,20 @@ class export_positions {
   public:
     static constexpr std::size_t none = std::string_view::npos;
     explicit export_positions(std::string_view text) {
-        struct frame {
-            bool object;
-            std::string key;  // the member being read (as written, escapes not decoded)
-            std::size_t index = 0;
-            bool expect_key = false;
-        };
-        std::vector<frame> st;
-        auto note = [&](std::size_t at) {
-            if (st.size() == 1 && st[0].object) {
-                top_.emplace(st[0].key, at);
-            } else if (st.size() >= 2 && st[0].object && st[0].key == "accounts" && !st[1].object) {
-                if (st.size() == 2) {
-                    if (accounts_.size() <= st[1].index) accounts_.resize(st[1].index + 1);
-                    accounts_[st[1].index].at = at;
-                } else if (st.size() == 3 && st[2].object && st[1].index < accounts_.size()) {
-                    accounts_[st[1].index].fields.emplace_back(st[2].key, at);
+        for_each_json_value(text, 3, [&](std::span<const json_step> path, std::size_t at) {
+            if (path.empty() || path[0].is_index) return;
+            if (path.size() == 1) {
+                top_.emplace(std::string(path[0].key), at);
+            } else if (path[0].key == "accounts" && path[1].is_index) {
+                const auto i = path[1].index;
+                if (path.size() == 2) {
+                    if (accounts_.size() <= i) accounts_.resize(i + 1);
+                    accounts_[i].at = at;
+                } else if (!path[2].is_index && i < accounts_.size()) {
+                    accounts_[i].fields.emplace_back(std::string(path[2].key), at);
                 }
             }
-        };
-        for (std::size_t i = 0; i < text.size();) {
-            const char c = text[i];
-            if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ':') {
-                ++i;
-            } else if (c == ',') {
-                if (!st.empty()) {
-                    if (st.back().object)
-                        st.back().expect_key = true;
-                    else
-                        ++st.back().index;
-                }
-                ++i;
-            } else if (c == '}' || c == ']') {
-                if (!st.empty()) st.pop_back();
-                ++i;
-            } else if (c == '"') {
-                auto end = i + 1;
-                while (end < text.size() && text[end] != '"') end += text[end] == '\\' ? 2 : 1;
-                if (!st.empty() && st.back().object && st.back().expect_key) {
-                    st.back().key = std::string(text.substr(i + 1, end - i - 1));
-                    st.back().expect_key = false;
-                } else {
-                    note(i);
-                }
-                i = end + 1;
-            } else {
-                note(i);
-                if (c == '{' || c == '[') {
-                    st.push_back({c == '{', {}, 0, c == '{'});
-                    ++i;
-                } else {  // a number or a literal
-                    while (i < text.size() &&
-                           std::string_view(",]} \t\r\n").find(text[i]) == std::string_view::npos)
-                        ++i;
-                }
-            }
-        }
+        });
     }
     std::size_t top(std::string_view key) const {
         auto it = top_.find(std::string(key));
@@ -134,7 +84,7 @@ void parse_org_export(std::string_view json, const std::string& file, policy_con
         if (!positions) positions.emplace(json);
         const std::size_t at = where(*positions);
         if (at == export_positions::none) return add(std::move(msg));
-        auto [line, col] = line_col(json, at);
+        auto [line, col] = json_line_col(json, at);
         add(std::move(msg), line, col);
     };
     // A top-level member's value, or accounts[i] (its member `key` when it has one).
@@ -155,7 +105,7 @@ void parse_org_export(std::string_view json, const std::string& file, policy_con
     std::size_t n = p.write(json.data(), json.size(), ec);
     if (!ec) p.finish(ec);
     if (ec) {
-        auto [line, col] = line_col(json, n);
+        auto [line, col] = json_line_col(json, n);
         add("org export is not valid JSON: " + ec.message(), line, col);
         return;
     }

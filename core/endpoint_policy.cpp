@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <optional>
 #include <set>
+#include <tuple>
+#include <unordered_map>
 
 #include "consolegate/core/glob.hpp"
 #include "consolegate/core/org_tree.hpp"
@@ -60,9 +63,30 @@ class importer {
   public:
     explicit importer(std::string_view file) : file_(file), stem_(file_stem(file)) {}
 
+    // At the value `path` names (its nearest enclosing value the scan found, e.g. for a key
+    // written with escapes), file:line:col as check-config prints every problem.
     void error(std::string path, std::string message) {
+        int line = 0, column = 0;
+        if (!text_.empty()) {
+            if (!positions_) {
+                positions_.emplace();
+                detail::for_each_json_value(
+                    text_, 8, [&](std::span<const detail::json_step> p, std::size_t at) {
+                        positions_->emplace(detail::json_path(p), at);
+                    });
+            }
+            for (std::string_view p = path;;) {
+                if (auto it = positions_->find(std::string(p)); it != positions_->end()) {
+                    std::tie(line, column) = detail::json_line_col(text_, it->second);
+                    break;
+                }
+                auto cut = p.find_last_of(".[");
+                if (p.empty()) break;
+                p = cut == std::string_view::npos ? std::string_view{} : p.substr(0, cut);
+            }
+        }
         out_.diagnostics.push_back(
-            {{file_, 0, 0}, path.empty() ? std::move(message) : path + ": " + message});
+            {{file_, line, column}, path.empty() ? std::move(message) : path + ": " + message});
     }
 
     // A string or list of strings; `what` names it for messages. Empty list is an error.
@@ -369,6 +393,7 @@ class importer {
             out_.diagnostics.push_back({{file_, doc.line, doc.column}, doc.error});
             return finish();
         }
+        text_ = text;  // parsed: its values can be found for the problems below
         const auto* top = doc.value.if_object();
         if (!top) {
             error("", "an endpoint policy must be a JSON object with a \"Statement\"");
@@ -420,6 +445,8 @@ class importer {
     std::string file_;
     std::string stem_;
     endpoint_policy_import out_;
+    std::string_view text_;  // the document, once it parsed
+    std::optional<std::unordered_map<std::string, std::size_t>> positions_;  // path -> offset
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "json_doc.hpp"
 
+#include <algorithm>
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/error.hpp>
 #include <boost/json/parse.hpp>
@@ -115,6 +116,76 @@ std::string json_path(std::string_view parent, std::string_view key) {
 
 std::string json_path(std::string_view parent, std::size_t index) {
     return std::string(parent) + "[" + std::to_string(index) + "]";
+}
+
+void for_each_json_value(
+    std::string_view text, std::size_t max_depth,
+    const std::function<void(std::span<const json_step> path, std::size_t offset)>& f) {
+    // One frame per open object or array; `path` holds the step into each (the member being
+    // read, the element's index) while that frame is open.
+    struct frame {
+        bool object;
+        bool expect_key;
+    };
+    std::vector<frame> open;
+    std::vector<json_step> path;
+    auto value_at = [&](std::size_t at) {
+        if (path.size() <= max_depth) f(path, at);
+    };
+    for (std::size_t i = 0; i < text.size();) {
+        const char c = text[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ':') {
+            ++i;
+        } else if (c == ',') {
+            if (!open.empty()) {
+                if (open.back().object)
+                    open.back().expect_key = true;
+                else
+                    ++path.back().index;
+            }
+            ++i;
+        } else if (c == '}' || c == ']') {
+            if (!open.empty()) {
+                open.pop_back();
+                path.pop_back();
+            }
+            ++i;
+        } else if (c == '"') {
+            auto end = i + 1;
+            while (end < text.size() && text[end] != '"') end += text[end] == '\\' ? 2 : 1;
+            end = std::min(end, text.size());
+            if (!open.empty() && open.back().object && open.back().expect_key) {
+                path.back().key = text.substr(i + 1, end - i - 1);
+                open.back().expect_key = false;
+            } else {
+                value_at(i);
+            }
+            i = end + 1;
+        } else {
+            value_at(i);
+            if (c == '{' || c == '[') {
+                open.push_back({c == '{', c == '{'});
+                path.push_back({{}, 0, c == '['});
+                ++i;
+            } else {  // a number or a literal
+                while (i < text.size() &&
+                       std::string_view(",]} \t\r\n").find(text[i]) == std::string_view::npos)
+                    ++i;
+            }
+        }
+    }
+}
+
+std::string json_path(std::span<const json_step> path) {
+    std::string out;
+    for (const auto& s : path) out = s.is_index ? json_path(out, s.index) : json_path(out, s.key);
+    return out;
+}
+
+std::pair<int, int> json_line_col(std::string_view text, std::size_t offset) {
+    std::pair<int, int> at;
+    position_of(text, offset, at.first, at.second);
+    return at;
 }
 
 }  // namespace consolegate::core::detail

@@ -6,8 +6,11 @@
 
 #include <boost/json/value.hpp>
 #include <cstddef>
+#include <functional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace consolegate::core::detail {
 
@@ -26,5 +29,24 @@ json_doc parse_json_strict(std::string_view text);
 // "a" / "a.b" / "a[3]" building for diagnostics.
 std::string json_path(std::string_view parent, std::string_view key);
 std::string json_path(std::string_view parent, std::size_t index);
+
+// Where a document's values are, so a problem found in the parsed value is reported at
+// file:line:col (Boost.JSON keeps no positions). A step of a path: an object member's key as
+// written (escapes not decoded) or an array index.
+struct json_step {
+    std::string_view key;
+    std::size_t index = 0;
+    bool is_index = false;
+};
+// Calls f(path, offset) for every value of `text` at most `max_depth` steps deep, in document
+// order: its path from the root (empty for the root) and the offset of its first character.
+// `text` must have parsed as JSON (one scan, no allocation but the path).
+void for_each_json_value(
+    std::string_view text, std::size_t max_depth,
+    const std::function<void(std::span<const json_step> path, std::size_t offset)>& f);
+// The path as json_path writes it: "Statement[0].Condition".
+std::string json_path(std::span<const json_step> path);
+// The 1-based line and column of byte `offset` of `text`.
+std::pair<int, int> json_line_col(std::string_view text, std::size_t offset);
 
 }  // namespace consolegate::core::detail

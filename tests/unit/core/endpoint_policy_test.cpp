@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -262,6 +263,48 @@ TEST(endpoint_policy, parse_errors_carry_line_and_column) {
     ASSERT_EQ(r.diagnostics.size(), 1u);
     EXPECT_EQ(r.diagnostics[0].where.line, 3);
     EXPECT_GT(r.diagnostics[0].where.column, 1);
+}
+
+// A policy that parses but cannot be imported: each problem at its value, as check-config
+// prints every problem (file:line:col); a path the scan cannot find (none here) falls back to the
+// value enclosing it.
+TEST(endpoint_policy, problems_in_a_parsed_policy_carry_line_and_column) {
+    auto r = cc::import_endpoint_policy(R"({
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Principal": "*",
+      "Action": "*",
+      "Resource": "*",
+      "Condition": {"StringEquals": {"aws:PrincipalAccount": ["123456789012", "12345"]}}
+    },
+    {
+      "Effect": "Permit",
+      "Principal": "*", "Action": "*", "Resource": "*"
+    }
+  ],
+  "Extra": {}
+})",
+                                        "p.json");
+    ASSERT_EQ(r.diagnostics.size(), 3u) << all(r);
+    struct want {
+        const char* text;
+        int line, column;
+    };
+    for (auto w : {want{"Statement[0].Condition.StringEquals.aws:PrincipalAccount: not", 9, 62},
+                   want{"Statement[1].Effect: must be", 12, 17}, want{"Extra: unknown", 16, 12}}) {
+        auto it = std::find_if(r.diagnostics.begin(), r.diagnostics.end(), [&](const auto& d) {
+            return d.message.find(w.text) != std::string::npos;
+        });
+        ASSERT_NE(it, r.diagnostics.end()) << w.text << "\n" << all(r);
+        EXPECT_EQ(it->where.line, w.line) << it->message;
+        EXPECT_EQ(it->where.column, w.column) << it->message;
+    }
+    r = cc::import_endpoint_policy("\n  {\"Version\": \"2012-10-17\"}", "p.json");
+    ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
+    EXPECT_EQ(r.diagnostics[0].where.line, 2);  // missing "Statement": the document itself
+    EXPECT_EQ(r.diagnostics[0].where.column, 3);
 }
 
 TEST(endpoint_policy, size_cap) {
