@@ -381,6 +381,27 @@ void loader::cross_check() {
             }
         }
     }
+    // TEAM elevates the accounts of the partition it runs in (team.partition): in any other
+    // partition an allow-with-elevation rule never allows.
+    if (cfg.team.enabled) {
+        for (const auto& r : cfg.policy.rules) {
+            if (r.effect != rule_effect::allow_with_elevation) continue;
+            std::string others;
+            for (const auto& p : partitions) {
+                if (p.id == cfg.team.aws_partition || !(r.partitions & partition_bit(p.id)))
+                    continue;
+                others += (others.empty() ? "" : ", ") + std::string(p.name);
+            }
+            if (others.empty()) continue;
+            notes.push_back({r.where.file, r.where.line, r.where.column,
+                             "policy.rule \"" + r.name + "\" is allow-with-elevation in " + others +
+                                 ", where it never allows: TEAM elevates the accounts "
+                                 "of the partition it runs in (team.partition: " +
+                                 std::string(to_string(cfg.team.aws_partition)) +
+                                 "); gate that partition's accounts on its own TEAM, or leave "
+                                 "it out of the rule's partitions"});
+        }
+    }
     // An enabled partition's sign-in must be inspected, or it would be spliced around the policy.
     if (cfg.proxy.enabled) {
         std::vector<host_pattern> inspected;

@@ -663,6 +663,26 @@ TEST(config_loader, team_partition_is_the_partition_team_runs_in) {
     r = cfg("snapshot_file = \"t.json\"\npartition = \"govcloud\"\n");
     EXPECT_TRUE(has(r, 12, "team.partition must be \"aws\", \"aws-us-gov\" or \"aws-cn\""))
         << all(r);
+    // A gated rule in a partition TEAM does not run in never allows there: a note at the rule.
+    r = load(minimal +
+             "[policy]\npartitions = [\"aws\", \"aws-us-gov\"]\n[[policy.rule]]\nname = \"g\"\n"
+             "effect = \"allow-with-elevation\"\naccounts = [\"777788889999\"]\n"
+             "partitions = [\"aws\", \"aws-us-gov\"]\n[team]\nenabled = true\n"
+             "snapshot_file = \"t.json\"\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    ASSERT_EQ(r.notes.size(), 1u);
+    EXPECT_EQ(r.notes[0].line, 11);
+    EXPECT_NE(r.notes[0].message.find("is allow-with-elevation in aws-us-gov, where it never "
+                                      "allows"),
+              std::string::npos)
+        << r.notes[0].message;
+    r = load(minimal +
+             "[policy]\npartitions = [\"aws\", \"aws-us-gov\"]\n[[policy.rule]]\nname = \"g\"\n"
+             "effect = \"allow-with-elevation\"\naccounts = [\"777788889999\"]\n"
+             "partitions = [\"aws-us-gov\"]\n[team]\nenabled = true\n"
+             "snapshot_file = \"t.json\"\npartition = \"aws-us-gov\"\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_TRUE(r.notes.empty()) << r.notes[0].message;
     r = load(minimal + "[team]\npartition = \"aws-us-gov\"\n");
     EXPECT_TRUE(has(r, 10, "team.partition has no effect while team.enabled is false")) << all(r);
 }
