@@ -63,30 +63,11 @@ class importer {
   public:
     explicit importer(std::string_view file) : file_(file), stem_(file_stem(file)) {}
 
-    // At the value `path` names (its nearest enclosing value the scan found, e.g. for a key
-    // written with escapes), file:line:col as check-config prints every problem.
+    // At the element's place in the file (json_positions); the message names it too.
     void error(std::string path, std::string message) {
-        int line = 0, column = 0;
-        if (!text_.empty()) {
-            if (!positions_) {
-                positions_.emplace();
-                detail::for_each_json_value(
-                    text_, 8, [&](std::span<const detail::json_step> p, std::size_t at) {
-                        positions_->emplace(detail::json_path(p), at);
-                    });
-            }
-            for (std::string_view p = path;;) {
-                if (auto it = positions_->find(std::string(p)); it != positions_->end()) {
-                    std::tie(line, column) = detail::json_line_col(text_, it->second);
-                    break;
-                }
-                auto cut = p.find_last_of(".[");
-                if (p.empty()) break;
-                p = cut == std::string_view::npos ? std::string_view{} : p.substr(0, cut);
-            }
-        }
-        out_.diagnostics.push_back(
-            {{file_, line, column}, path.empty() ? std::move(message) : path + ": " + message});
+        auto at = positions_.find(path);
+        out_.diagnostics.push_back({{file_, at.line, at.column},
+                                    path.empty() ? std::move(message) : path + ": " + message});
     }
 
     // A string or list of strings; `what` names it for messages. Empty list is an error.
@@ -247,7 +228,10 @@ class importer {
                 }
                 std::vector<std::string_view> vals;
                 if (!strings(kv, key_path, vals)) continue;
-                for (auto val : vals) value(lower, like, val, key_path, rule);
+                for (std::size_t i = 0; i < vals.size(); ++i) {
+                    value(lower, like, vals[i], kv.is_array() ? json_path(key_path, i) : key_path,
+                          rule);
+                }
             }
         }
     }
@@ -393,7 +377,7 @@ class importer {
             out_.diagnostics.push_back({{file_, doc.line, doc.column}, doc.error});
             return finish();
         }
-        text_ = text;  // parsed: its values can be found for the problems below
+        positions_ = detail::json_positions(text);
         const auto* top = doc.value.if_object();
         if (!top) {
             error("", "an endpoint policy must be a JSON object with a \"Statement\"");
@@ -444,9 +428,8 @@ class importer {
 
     std::string file_;
     std::string stem_;
+    detail::json_positions positions_;
     endpoint_policy_import out_;
-    std::string_view text_;  // the document, once it parsed
-    std::optional<std::unordered_map<std::string, std::size_t>> positions_;  // path -> offset
 };
 
 }  // namespace

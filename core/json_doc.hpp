@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <unordered_map>
 
 namespace consolegate::core::detail {
 
@@ -25,6 +26,26 @@ struct json_doc {
 inline constexpr std::size_t json_max_depth = 64;
 
 json_doc parse_json_strict(std::string_view text);
+
+// Where each element of a parsed document is written, by its json_path ("Statement[0].Effect"):
+// an object member's key, an array element's or the document's first character. Boost.JSON's
+// DOM keeps no positions, and a problem found in it (an unknown condition operator) is reported
+// at its place in the file as a syntax error is.
+struct json_line_column {
+    int line = 0;  // 1-based; 0 = unknown
+    int column = 0;
+};
+class json_positions {
+  public:
+    json_positions() = default;
+    // `text` is a document parse_json_strict accepted.
+    explicit json_positions(std::string_view text);
+    // The position of `path`, else of the nearest enclosing element recorded, else unknown.
+    json_line_column find(std::string_view path) const;
+
+  private:
+    std::unordered_map<std::string, json_line_column> at_;
+};
 
 // "a" / "a.b" / "a[3]" building for diagnostics.
 std::string json_path(std::string_view parent, std::string_view key);

@@ -42,8 +42,9 @@
 // (StringNotEquals, …IfExists, Null, ForAllValues:…), NotAction/NotPrincipal/NotResource,
 // wildcards in account or org values (rules hold exact IDs), a key constrained twice (IAM ANDs
 // them; a rule holds one list per key), empty lists (match nothing in IAM, everything here),
-// policy variables, duplicate JSON keys. On any diagnostic no rule is returned: importing part
-// of a policy could drop a Deny.
+// policy variables, duplicate JSON keys. Each diagnostic is placed at the line and column of
+// the element it names (an object member's key, a list element), as a syntax error is. On any
+// diagnostic no rule is returned: importing part of a policy could drop a Deny.
 //
 // Rule names: "<file stem>:<Sid>" or "<file stem>:statement-<n>" (n from 1).
 

@@ -1,5 +1,6 @@
-// Endpoint policy import: any bytes give rules or diagnostics (never both, never a crash), and
-// whatever is imported compiles and evaluates.
+// Endpoint policy import: any bytes give rules or diagnostics (never both, never a crash), every
+// diagnostic of a document that parsed is placed at a line and column inside it, and whatever is
+// imported compiles and evaluates.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -14,6 +15,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string_view text(reinterpret_cast<const char*>(data), size);
     auto r = cc::import_endpoint_policy(text, "fuzz.json");
     if (!r.ok() && !r.rules.empty()) std::abort();  // a partial import could drop a Deny
+    int lines = 1;
+    for (char c : text) lines += c == '\n' ? 1 : 0;
+    for (const auto& d : r.diagnostics) {
+        if (d.where.line > lines || d.where.column < 0) std::abort();
+        if (d.where.line == 0 && size <= cc::endpoint_policy_max_bytes &&
+            d.message.find("invalid JSON") == std::string_view::npos &&
+            d.message.find("duplicate key") == std::string_view::npos)
+            std::abort();  // parsed, so every element has a place
+    }
     if (r.ok()) {
         cc::policy_config c;
         c.org_id = "o-a1b2c3d4e5";

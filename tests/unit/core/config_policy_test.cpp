@@ -254,7 +254,12 @@ accounts = ["222222222222"]
     EXPECT_FALSE(r.cfg);
     EXPECT_TRUE(has(r, 0, "imported rule \"vpce:OrgOnly\" has the name of the rule at")) << all(r);
     bool in_bad = false;
-    for (auto& d : r.diagnostics) in_bad = in_bad || d.file == (dir / "bad.json").string();
+    for (auto& d : r.diagnostics) {
+        if (d.file != (dir / "bad.json").string()) continue;
+        in_bad = true;
+        EXPECT_EQ(d.line, 3) << d.message;  // at the StringNotEquals it refuses
+        EXPECT_EQ(d.column, 18) << d.message;
+    }
     EXPECT_TRUE(in_bad) << all(r);
 }
 

@@ -126,7 +126,12 @@ TEST_P(endpoint_policy_bad, is_a_diagnostic_never_a_wider_rule) {
     EXPECT_FALSE(out.ok());
     EXPECT_TRUE(out.rules.empty());
     EXPECT_NE(all(out).find(r.expect), std::string::npos) << all(out);
-    for (const auto& d : out.diagnostics) EXPECT_EQ(d.where.file, "bad.json");
+    for (const auto& d : out.diagnostics) {
+        EXPECT_EQ(d.where.file, "bad.json");
+        // Every problem is placed in the file, not only the syntax errors.
+        EXPECT_EQ(d.where.line, 1) << d.message;
+        EXPECT_GT(d.where.column, 0) << d.message;
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -265,45 +270,45 @@ TEST(endpoint_policy, parse_errors_carry_line_and_column) {
     EXPECT_GT(r.diagnostics[0].where.column, 1);
 }
 
-// A policy that parses but cannot be imported: each problem at its value, as check-config
-// prints every problem (file:line:col); a path the scan cannot find (none here) falls back to the
-// value enclosing it.
-TEST(endpoint_policy, problems_in_a_parsed_policy_carry_line_and_column) {
+// What is refused after parsing is reported where it is written, as check-config's
+// FILE:LINE:COL: an object member at its key, a list element at its first character, a
+// statement's missing element at the statement.
+TEST(endpoint_policy, every_diagnostic_is_placed_at_its_element) {
     auto r = cc::import_endpoint_policy(R"({
   "Version": "2012-10-17",
   "Statement": [
-    {
-      "Effect": "Allow",
-      "Principal": "*",
-      "Action": "*",
-      "Resource": "*",
-      "Condition": {"StringEquals": {"aws:PrincipalAccount": ["123456789012", "12345"]}}
-    },
-    {
-      "Effect": "Permit",
-      "Principal": "*", "Action": "*", "Resource": "*"
-    }
+    {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+     "Condition": {
+       "StringNotEquals": {"aws:PrincipalAccount": "111122223333"},
+       "StringEquals": {"aws:PrincipalAccount": ["111122223333",
+                                                "1234"],
+                        "aws:Source\u0049p": "10.0.0.0/8"}}},
+    {"Effect": "allow", "Principal": "*"},
+      {"Principal": "*"}
   ],
-  "Extra": {}
+  "Statment": []
 })",
                                         "p.json");
-    ASSERT_EQ(r.diagnostics.size(), 3u) << all(r);
-    struct want {
-        const char* text;
-        int line, column;
+    auto at = [&](std::string_view needle) {
+        for (const auto& d : r.diagnostics) {
+            if (d.message.find(needle) != std::string::npos) {
+                return std::to_string(d.where.line) + ":" + std::to_string(d.where.column);
+            }
+        }
+        return std::string("not found");
     };
-    for (auto w : {want{"Statement[0].Condition.StringEquals.aws:PrincipalAccount: not", 9, 62},
-                   want{"Statement[1].Effect: must be", 12, 17}, want{"Extra: unknown", 16, 12}}) {
-        auto it = std::find_if(r.diagnostics.begin(), r.diagnostics.end(), [&](const auto& d) {
-            return d.message.find(w.text) != std::string::npos;
-        });
-        ASSERT_NE(it, r.diagnostics.end()) << w.text << "\n" << all(r);
-        EXPECT_EQ(it->where.line, w.line) << it->message;
-        EXPECT_EQ(it->where.column, w.column) << it->message;
-    }
+    EXPECT_EQ(at("Condition.StringNotEquals: condition operator"), "6:8") << all(r);
+    EXPECT_EQ(at("aws:PrincipalAccount[1]: not a 12-digit"), "8:49") << all(r);
+    // A key written with an escape is found by the name it decodes to.
+    EXPECT_EQ(at("aws:SourceIp: condition key not supported"), "9:25") << all(r);
+    EXPECT_EQ(at("Statement[1].Effect: must be"), "10:6") << all(r);
+    EXPECT_EQ(at("Statement[2]: missing \"Effect\""), "11:7") << all(r);
+    EXPECT_EQ(at("Statment: unknown policy element"), "13:3") << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 6u) << all(r);
+    // Missing "Statement": the document itself, at its first character.
     r = cc::import_endpoint_policy("\n  {\"Version\": \"2012-10-17\"}", "p.json");
     ASSERT_EQ(r.diagnostics.size(), 1u) << all(r);
-    EXPECT_EQ(r.diagnostics[0].where.line, 2);  // missing "Statement": the document itself
+    EXPECT_EQ(r.diagnostics[0].where.line, 2);
     EXPECT_EQ(r.diagnostics[0].where.column, 3);
 }
 
