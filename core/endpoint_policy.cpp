@@ -57,7 +57,31 @@ struct actions_named {
     bool pre_auth = false;     // signin:Authenticate
     bool post_auth = false;    // the OAuth 2.0 pair
     bool sign_up = false;      // signin:CreateAccount
+    // Patterns that name AWS Sign-In actions and, by a wildcard in the service prefix, other
+    // services' too ("s*", "*Authenticate"): whatever the console endpoint evaluates beside
+    // them, which no rule selects. A Deny of them is refused (statement()).
+    std::vector<std::string_view> wider;
 };
+
+// A pattern every action name matches ("*", "*:*", "**"): IAM matches an action pattern against
+// "<service>:<action>" with '*' and '?' (IAM JSON policy elements: Action), so these are "*".
+bool matches_every_action(std::string_view a) {
+    if (a.empty() || a.front() != '*' || a.back() != '*') return false;
+    auto colon = a.find(':');
+    if (colon != std::string_view::npos && a.find(':', colon + 1) != std::string_view::npos)
+        return false;
+    return std::all_of(a.begin(), a.end(), [](char c) { return c == '*' || c == ':'; });
+}
+
+// The service prefix is written out: the pattern names AWS Sign-In's actions alone.
+bool signin_prefix(std::string_view a) {
+    constexpr std::string_view prefix = "signin:";
+    if (a.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+        if (ascii_lower(a[i]) != prefix[i]) return false;
+    }
+    return true;
+}
 
 class importer {
   public:
@@ -129,7 +153,7 @@ class importer {
                 actions_named& named) {
         std::vector<std::string_view> vals;
         if (!strings(v, path, vals)) return;
-        if (std::find(vals.begin(), vals.end(), "*") != vals.end()) return;
+        if (std::any_of(vals.begin(), vals.end(), matches_every_action)) return;
         named.signin_only = true;
         std::set<sign_in_flow> flows;
         for (auto a : vals) {
@@ -142,6 +166,7 @@ class importer {
                 named.sign_up |= sa.phase == signin_phase::sign_up;
                 flows.insert(sa.flows.begin(), sa.flows.end());
             }
+            if (any && !signin_prefix(a)) named.wider.push_back(a);
             if (!any) {
                 error(path, "action not supported: \"" + std::string(a) +
                                 "\" (use \"*\" or signin:Authenticate, "
@@ -290,6 +315,7 @@ class importer {
         bool has_effect = false, has_principal = false;
         const json::value* condition_value = nullptr;
         std::string condition_path;
+        std::string action_path;
         std::string sid;
         for (const auto& [k, val] : *st) {
             auto key = sv(k);
@@ -316,6 +342,7 @@ class importer {
                 only_star(val, kp, true);
             } else if (key == "Action") {
                 action(val, kp, rule, named);
+                action_path = kp;
             } else if (key == "Resource") {
                 only_star(val, kp, false);
             } else if (key == "Condition") {
@@ -328,6 +355,15 @@ class importer {
             }
         }
         auto name = sid.empty() ? "statement-" + std::to_string(n) : sid;
+        const auto* effect = st->if_contains("Effect");
+        if (effect && *effect == "Deny" && !named.wider.empty()) {
+            // Imported as the sign-in flows alone it would deny less than AWS does.
+            error(action_path, "statement \"" + name + "\": \"" + std::string(named.wider[0]) +
+                                   "\" matches other services' actions too (its service prefix "
+                                   "has a wildcard), which the console endpoint evaluates and "
+                                   "no rule can select one by one; a Deny of it would refuse "
+                                   "less here than on AWS: write signin:… or \"*\"");
+        }
         if (condition_value) condition(*condition_value, condition_path, rule, named, name);
         if (!has_effect) error(path, "missing \"Effect\"");
         if (!has_principal) error(path, "missing \"Principal\"");

@@ -5,8 +5,12 @@
 // Accepted (IAM policy grammar, as the endpoint accepts it for the console):
 //   {"Version": "2012-10-17", "Id": "…", "Statement": [ … ] | { … }}
 //   statement: "Sid" (optional), "Effect": "Allow" | "Deny", "Principal": "*" | {"AWS": "*"},
-//              "Action": "*" (every flow: the console endpoint's policy) or AWS Sign-In actions
-//              (the Sign-In endpoint's; globs, case-insensitive):
+//              "Action": "*" (every flow: the console endpoint's policy; so are "*:*" and
+//              "**", which every action name matches) or AWS Sign-In actions (the Sign-In
+//              endpoint's; globs, case-insensitive, as IAM matches "<service>:<action>"; a
+//              Deny of a pattern whose service prefix has a wildcard, "s*" or
+//              "*:Authenticate", names other services' actions too, which no rule selects,
+//              and is a diagnostic):
 //                signin:Authenticate          -> the console sign-in flows (pre-auth)
 //                signin:AuthorizeOAuth2Access,
 //                signin:CreateOAuth2Token     -> post-auth: an Allow selects cli-sign-in (`aws

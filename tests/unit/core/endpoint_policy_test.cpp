@@ -157,6 +157,16 @@ INSTANTIATE_TEST_SUITE_P(
                 "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\","
                 "\"Action\":\"s3:*\"}]}",
                 "action not supported: \"s3:*\""},
+        // IAM matches "<service>:<action>" with '*' and '?' (IAM JSON policy elements:
+        // Action): "s*" names s3's actions too, which a Deny on the console endpoint refuses.
+        bad_row{"deny of other services' actions by a prefix wildcard",
+                "{\"Statement\":[{\"Sid\":\"NoS\",\"Effect\":\"Deny\",\"Principal\":\"*\","
+                "\"Action\":[\"signin:CreateOAuth2Token\",\"s*\"]}]}",
+                "statement \"NoS\": \"s*\" matches other services' actions too"},
+        bad_row{"deny of every service's Authenticate",
+                "{\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\","
+                "\"Action\":\"*:Authenticate\"}]}",
+                "\"*:Authenticate\" matches other services' actions too"},
         bad_row{"unknown sign-in action",
                 "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\","
                 "\"Action\":[\"signin:Authenticate\",\"signin:FederateRoot\"]}]}",
@@ -372,6 +382,30 @@ TEST(endpoint_policy, sign_in_actions_select_their_flows) {
     auto d = cc::evaluate(a, p, cc::elevation_view::unavailable(), now);
     EXPECT_EQ(d.verdict, cc::effect::deny);
     EXPECT_EQ(d.why, cc::reason::default_deny);
+}
+
+// "*:*" and "**" match every action as "*" does; a Deny of them refuses the console's own
+// flows too, not only the sign-in ones. An Allow of a pattern that also names other services'
+// actions ("sign*:Auth*") selects the sign-in flows it names: the rest is not the gateway's to
+// allow.
+TEST(endpoint_policy, action_patterns_are_matched_as_iam_matches_them) {
+    auto flows_of = [](const char* action, const char* effect) {
+        auto r = cc::import_endpoint_policy(std::string("{\"Statement\":{\"Effect\":\"") + effect +
+                                                "\",\"Principal\":\"*\",\"Action\":" + action +
+                                                ",\"Resource\":\"*\"}}",
+                                            "p.json");
+        EXPECT_TRUE(r.ok()) << action << ": " << all(r);
+        return r.ok() ? r.rules.at(0).flows : std::vector<cc::sign_in_flow>{cc::sign_in_flow::root};
+    };
+    EXPECT_TRUE(flows_of("\"*:*\"", "Deny").empty());  // every flow
+    EXPECT_TRUE(flows_of("[\"**\", \"signin:CreateOAuth2Token\"]", "Deny").empty());
+    EXPECT_TRUE(flows_of("\"*:*\"", "Allow").empty());
+    EXPECT_EQ(flows_of("\"sign*:Auth*\"", "Allow"),
+              flows_of("[\"signin:Authenticate\", \"signin:AuthorizeOAuth2Access\"]", "Allow"));
+    // Written out, the prefix names AWS Sign-In alone, whatever its case.
+    auto deny = flows_of("\"SignIn:Create?Auth2Token\"", "Deny");
+    EXPECT_NE(std::find(deny.begin(), deny.end(), cc::sign_in_flow::cli_sign_in), deny.end());
+    EXPECT_EQ(std::find(deny.begin(), deny.end(), cc::sign_in_flow::console_session), deny.end());
 }
 
 TEST(endpoint_policy, a_deny_of_create_account_alone_is_the_sign_up_setting) {
