@@ -40,16 +40,58 @@ struct signin_action {
     std::string_view name;
     signin_phase phase;
     std::initializer_list<sign_in_flow> flows;
+    std::uint8_t step;  // its bit of console_steps: a console sign-in goes through all three
 };
 constexpr std::initializer_list<sign_in_flow> console_sign_in_flows = {
     sign_in_flow::iam_user,        sign_in_flow::root,          sign_in_flow::saml,
     sign_in_flow::identity_center, sign_in_flow::custom_broker, sign_in_flow::switch_role};
 const signin_action signin_actions[] = {
-    {"signin:Authenticate", signin_phase::pre_auth, console_sign_in_flows},
-    {"signin:AuthorizeOAuth2Access", signin_phase::post_auth, {sign_in_flow::cli_sign_in}},
-    {"signin:CreateOAuth2Token", signin_phase::post_auth, {sign_in_flow::cli_sign_in}},
-    {"signin:CreateAccount", signin_phase::sign_up, {}},
+    {"signin:Authenticate", signin_phase::pre_auth, console_sign_in_flows, 1},
+    {"signin:AuthorizeOAuth2Access", signin_phase::post_auth, {sign_in_flow::cli_sign_in}, 2},
+    {"signin:CreateOAuth2Token", signin_phase::post_auth, {sign_in_flow::cli_sign_in}, 4},
+    {"signin:CreateAccount", signin_phase::sign_up, {}, 0},
 };
+constexpr std::uint8_t console_steps = 7;
+
+bool is_console_sign_in(sign_in_flow f) {
+    return std::find(console_sign_in_flows.begin(), console_sign_in_flows.end(), f) !=
+           console_sign_in_flows.end();
+}
+
+// Both selector lists at once (IAM ANDs two statements' conditions): an empty list is every
+// value, so the other one stands; false when no value is in both.
+template <class T>
+bool meet(std::vector<T>& x, const std::vector<T>& y) {
+    if (y.empty()) return true;
+    if (x.empty()) {
+        x = y;
+        return true;
+    }
+    std::vector<T> both;
+    for (const auto& v : x) {
+        if (std::find(y.begin(), y.end(), v) != y.end()) both.push_back(v);
+    }
+    x = std::move(both);
+    return !x.empty();
+}
+
+// The paths two aws:PrincipalOrgPaths values both match, for the shapes a rule selects
+// accounts by: "o-…/r-…/ou-…/" (exactly) and "o-…/r-…/ou-…/*" (it and below). nullopt when the
+// shapes are others; "" when nothing matches both.
+std::optional<std::string> path_meet(const std::string& p, const std::string& q) {
+    auto subtree = [](const std::string& s) {
+        return s.ends_with("/*") && !has_glob_wildcard(std::string_view(s).substr(0, s.size() - 1));
+    };
+    bool ps = subtree(p), qs = subtree(q);
+    if ((!ps && has_glob_wildcard(p)) || (!qs && has_glob_wildcard(q))) return std::nullopt;
+    auto under = [](const std::string& path, const std::string& tree) {
+        return path.starts_with(std::string_view(tree).substr(0, tree.size() - 1));
+    };
+    if (!ps && !qs) return p == q ? p : "";
+    if (ps && !qs) return under(q, p) ? q : "";
+    if (!ps && qs) return under(p, q) ? p : "";
+    return under(p, q) ? p : under(q, p) ? q : "";
+}
 
 // What a statement's Action names.
 struct actions_named {
@@ -57,6 +99,7 @@ struct actions_named {
     bool pre_auth = false;     // signin:Authenticate
     bool post_auth = false;    // the OAuth 2.0 pair
     bool sign_up = false;      // signin:CreateAccount
+    std::uint8_t steps = 0;    // signin_action::step of each console sign-in action named
     // Patterns that name AWS Sign-In actions and, by a wildcard in the service prefix, other
     // services' too ("s*", "*Authenticate"): whatever the console endpoint evaluates beside
     // them, which no rule selects. A Deny of them is refused (statement()).
@@ -164,6 +207,7 @@ class importer {
                 named.pre_auth |= sa.phase == signin_phase::pre_auth;
                 named.post_auth |= sa.phase == signin_phase::post_auth;
                 named.sign_up |= sa.phase == signin_phase::sign_up;
+                named.steps |= sa.step;
                 flows.insert(sa.flows.begin(), sa.flows.end());
             }
             if (any && !signin_prefix(a)) named.wider.push_back(a);
@@ -399,7 +443,90 @@ class importer {
         }
         rule.name = stem_ + ":" + name;
         rule.description = "imported from endpoint policy " + file_;
+        if (rule.effect == rule_effect::allow) {
+            // A console sign-in is allowed where every one of its three actions is (combine());
+            // this statement's own rule keeps the other flows it selects.
+            std::uint8_t steps = named.signin_only ? named.steps : console_steps;
+            if (steps != 0) {
+                allows_.push_back({rule, name, path, steps, !named.signin_only,
+                                   named.signin_only ? out_.rules.size() : no_rule});
+            }
+            if (named.signin_only) {
+                std::erase_if(rule.flows, is_console_sign_in);
+                if (rule.flows.empty()) {
+                    allows_.back().rule_index = no_rule;
+                    return;
+                }
+            }
+        }
         out_.rules.push_back(std::move(rule));
+    }
+
+    // AWS evaluates a console sign-in through the Sign-In endpoint three times, against
+    // signin:Authenticate before authentication and signin:AuthorizeOAuth2Access and
+    // signin:CreateOAuth2Token after it ("Trusted identities"; "console sign-in uses OAuth 2.0,
+    // which flows through all three actions", AWS Sign-In User Guide), and it succeeds only
+    // where each is allowed: a statement allowing signin:Authenticate for every account beside
+    // one allowing the OAuth 2.0 pair for ours lets the sign-in page open for anyone and the
+    // sign-in finish only for ours. The console sign-in flows are therefore allowed by one rule
+    // per choice of an Allow for each action, selecting what all three select (an Allow of
+    // Action "*" is one for each, and its own rule holds every choice it is in); a choice whose
+    // statements select nothing in common allows nothing. Denies need no such care: a Deny of any
+    // of the three refuses the sign-in.
+    void combine() {
+        std::vector<const console_allow*> by_step[3];
+        for (const auto& a : allows_) {
+            for (int k = 0; k < 3; ++k) {
+                if (a.steps & (1u << k)) by_step[k].push_back(&a);
+            }
+        }
+        if (by_step[0].size() * by_step[1].size() * by_step[2].size() > max_console_choices) {
+            error("Statement", "more than " + std::to_string(max_console_choices) +
+                                   " ways to allow all three console sign-in actions "
+                                   "(signin:Authenticate, signin:AuthorizeOAuth2Access, "
+                                   "signin:CreateOAuth2Token); merge the statements");
+            return;
+        }
+        std::vector<rule_config> made;
+        for (const auto* a : by_step[0]) {
+            for (const auto* b : by_step[1]) {
+                for (const auto* c : by_step[2]) {
+                    // An Allow of Action "*" selects every flow by its own rule, so every
+                    // choice holding it is in that rule already.
+                    if (a->every || b->every || c->every) continue;
+                    if (a == b && b == c) {
+                        auto& r = out_.rules.at(a->rule_index);
+                        std::set<sign_in_flow> flows(r.flows.begin(), r.flows.end());
+                        flows.insert(console_sign_in_flows.begin(), console_sign_in_flows.end());
+                        r.flows.assign(flows.begin(), flows.end());
+                        continue;
+                    }
+                    rule_config r = a->rule;
+                    std::vector<std::string> names{a->name};
+                    bool some = true;
+                    for (const auto* x : {b, c}) {
+                        if (std::find(names.begin(), names.end(), x->name) == names.end())
+                            names.push_back(x->name);
+                        some = some && meet(r.accounts, x->rule.accounts) &&
+                               meet(r.org_ids, x->rule.org_ids) && meet_paths(r, *x);
+                    }
+                    if (!some) continue;
+                    r.flows.assign(console_sign_in_flows.begin(), console_sign_in_flows.end());
+                    r.name = stem_ + ":";
+                    for (std::size_t i = 0; i < names.size(); ++i)
+                        r.name += (i ? "+" : "") + names[i];
+                    r.description = "imported from endpoint policy " + file_ +
+                                    " (console sign-in: the statements allowing each of its "
+                                    "three actions)";
+                    bool again = std::any_of(made.begin(), made.end(), [&](const rule_config& m) {
+                        return m.accounts == r.accounts && m.org_ids == r.org_ids &&
+                               m.ou_paths == r.ou_paths;
+                    });
+                    if (!again) made.push_back(std::move(r));
+                }
+            }
+        }
+        for (auto& r : made) out_.rules.push_back(std::move(r));
     }
 
     endpoint_policy_import run(std::string_view text) {
@@ -453,10 +580,51 @@ class importer {
         } else {
             statement(*statements, "Statement", 1, sids);
         }
+        if (out_.diagnostics.empty()) combine();
         return finish();
     }
 
   private:
+    struct console_allow {
+        rule_config rule;  // as the statement selects, before its console flows were taken out
+        std::string name;  // Sid or statement-<n>
+        std::string path;  // Statement[i]
+        std::uint8_t steps;
+        bool every;  // Action "*": every flow, its own rule
+        std::size_t rule_index;
+    };
+    static constexpr std::size_t no_rule = static_cast<std::size_t>(-1);
+    static constexpr std::size_t max_console_choices = 4096;
+
+    // r's OU paths and x's both; a diagnostic at x when their shapes cannot be.
+    bool meet_paths(rule_config& r, const console_allow& x) {
+        if (x.rule.ou_paths.empty()) return true;
+        if (r.ou_paths.empty()) {
+            r.ou_paths = x.rule.ou_paths;
+            return true;
+        }
+        std::vector<std::string> both;
+        for (const auto& p : r.ou_paths) {
+            for (const auto& q : x.rule.ou_paths) {
+                auto m = path_meet(p, q);
+                if (!m) {
+                    error(x.path, "statement \"" + x.name +
+                                      "\" allows a step of console sign-in that another "
+                                      "statement allows another step of, and their "
+                                      "aws:PrincipalOrgPaths values \"" +
+                                      p + "\" and \"" + q +
+                                      "\" cannot be intersected into one (AWS requires both); "
+                                      "write paths as o-…/r-…/ou-…/ or o-…/r-…/ou-…/*");
+                    return false;
+                }
+                if (!m->empty() && std::find(both.begin(), both.end(), *m) == both.end())
+                    both.push_back(*m);
+            }
+        }
+        r.ou_paths = std::move(both);
+        return !r.ou_paths.empty();
+    }
+
     endpoint_policy_import finish() {
         if (!out_.diagnostics.empty()) out_.rules.clear();
         return std::move(out_);
@@ -465,6 +633,7 @@ class importer {
     std::string file_;
     std::string stem_;
     detail::json_positions positions_;
+    std::vector<console_allow> allows_;
     endpoint_policy_import out_;
 };
 

@@ -11,14 +11,15 @@
 //              Deny of a pattern whose service prefix has a wildcard, "s*" or
 //              "*:Authenticate", names other services' actions too, which no rule selects,
 //              and is a diagnostic):
-//                signin:Authenticate          -> the console sign-in flows (pre-auth)
+//                signin:Authenticate          -> pre-auth: a Deny selects the console sign-in
+//                                                flows; an Allow, with the two below, allows
+//                                                them (next paragraph)
 //                signin:AuthorizeOAuth2Access,
 //                signin:CreateOAuth2Token     -> post-auth: an Allow selects cli-sign-in (`aws
-//                                                login`; a console sign-in also needs
-//                                                signin:Authenticate allowed), a Deny
-//                                                cli-sign-in and the console sign-in flows
-//                                                (console sign-in goes through both after
-//                                                authentication, AWS Sign-In User Guide)
+//                                                login`), a Deny cli-sign-in and the console
+//                                                sign-in flows (console sign-in goes through
+//                                                both after authentication, AWS Sign-In User
+//                                                Guide)
 //                signin:CreateAccount         -> policy.account_sign_up: an unconditioned Deny
 //                                                requires it to be "deny"; an unconditioned
 //                                                Allow is a diagnostic; under a Condition it is
@@ -42,6 +43,16 @@
 //              (signin:Authenticate) AWS has only the aws:Resource* keys: an aws:Principal* key
 //              in a statement naming it is a diagnostic naming the statement (AWS evaluates it
 //              as absent, so the statement would match no console sign-in there).
+// A console sign-in through the Sign-In endpoint is evaluated against all three of
+// signin:Authenticate, signin:AuthorizeOAuth2Access and signin:CreateOAuth2Token and succeeds
+// only where each is allowed ("Trusted identities": pre- and post-authentication are evaluated
+// separately). So the console sign-in flows are allowed by one rule per choice of an Allow
+// statement for each of the three, named "<stem>:<Sid>+<Sid>…" and selecting what the chosen
+// statements all select (accounts and organizations in both lists; OU paths where both
+// match, for "o-…/…/ou-…/" and "o-…/…/ou-…/*" paths, others a diagnostic); a choice selecting
+// nothing in common yields no rule, and one statement naming all three gets the flows on its
+// own rule. An Allow of Action "*" is each of the three, and its own rule already holds every
+// choice it is in. More than 4096 choices is a diagnostic.
 // Everything else is a diagnostic, never a silently wider rule: other keys, operators
 // (StringNotEquals, …IfExists, Null, ForAllValues:…), NotAction/NotPrincipal/NotResource,
 // wildcards in account or org values (rules hold exact IDs), a key constrained twice (IAM ANDs

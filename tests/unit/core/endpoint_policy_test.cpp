@@ -167,6 +167,16 @@ INSTANTIATE_TEST_SUITE_P(
                 "{\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\","
                 "\"Action\":\"*:Authenticate\"}]}",
                 "\"*:Authenticate\" matches other services' actions too"},
+        // Console sign-in needs each step allowed: the two statements' paths must meet.
+        bad_row{"paths of two steps that cannot be intersected",
+                "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":"
+                "\"signin:Authenticate\"},{\"Effect\":\"Allow\",\"Principal\":\"*\","
+                "\"Action\":\"signin:AuthorizeOAuth2Access\",\"Condition\":{\"StringLike\":{"
+                "\"aws:PrincipalOrgPaths\":\"o-a1b2c3d4e5/*/ou-ab12-11111111/\"}}},"
+                "{\"Sid\":\"Tok\",\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":"
+                "\"signin:CreateOAuth2Token\",\"Condition\":{\"StringLike\":{"
+                "\"aws:PrincipalOrgPaths\":\"o-a1b2c3d4e5/r-ab12/*\"}}}]}",
+                "statement \"Tok\" allows a step of console sign-in"},
         bad_row{"unknown sign-in action",
                 "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\","
                 "\"Action\":[\"signin:Authenticate\",\"signin:FederateRoot\"]}]}",
@@ -352,13 +362,20 @@ TEST(endpoint_policy, sign_in_actions_select_their_flows) {
        "Condition":{"StringEquals":{"aws:ResourceAccount":"444455556666"}}}]})",
                                         "signin.json");
     ASSERT_TRUE(r.ok()) << all(r);
+    // "Console" alone allows no console sign-in (the OAuth 2.0 pair must be allowed too): it
+    // comes back as the console sign-in flows of what it and "Cli" both select.
     ASSERT_EQ(r.rules.size(), 3u);
-    EXPECT_EQ(r.rules[0].flows, (std::vector<F>{F::iam_user, F::root, F::saml, F::identity_center,
-                                                F::custom_broker, F::switch_role}));
-    EXPECT_EQ(r.rules[1].flows, std::vector<F>{F::cli_sign_in});
+    EXPECT_EQ(r.rules[0].name, "signin:Cli");
+    EXPECT_EQ(r.rules[0].flows, std::vector<F>{F::cli_sign_in});
     // signin:* is every sign-in action, not every flow: console use is the console endpoint's.
-    EXPECT_EQ(r.rules[2].flows, (std::vector<F>{F::iam_user, F::root, F::saml, F::identity_center,
+    EXPECT_EQ(r.rules[1].name, "signin:NoProd");
+    EXPECT_EQ(r.rules[1].flows, (std::vector<F>{F::iam_user, F::root, F::saml, F::identity_center,
                                                 F::custom_broker, F::switch_role, F::cli_sign_in}));
+    EXPECT_EQ(r.rules[2].name, "signin:Console+Cli");
+    EXPECT_EQ(r.rules[2].flows, (std::vector<F>{F::iam_user, F::root, F::saml, F::identity_center,
+                                                F::custom_broker, F::switch_role}));
+    EXPECT_EQ(r.rules[2].accounts, std::vector<cc::account_id>{aid("111122223333")});
+    EXPECT_EQ(r.rules[2].org_ids, std::vector<std::string>{"o-a1b2c3d4e5"});
     // Its Condition never matches sign-up, which has no condition keys (an anonymous
     // principal, "Trusted identities"): signin:CreateAccount is not denied by it.
     EXPECT_FALSE(r.denies_account_sign_up);
@@ -367,21 +384,103 @@ TEST(endpoint_policy, sign_in_actions_select_their_flows) {
     ASSERT_TRUE(unconditioned.ok()) << all(unconditioned);
     EXPECT_TRUE(unconditioned.denies_account_sign_up);
 
-    // Allowed to sign in to the console is not allowed to get CLI credentials for the account.
+    // Allowed to get CLI credentials for an account of the organization is not allowed to sign
+    // in to its console, which signin:Authenticate allows for 111122223333 alone.
     cc::policy_config c;
-    c.rules = {r.rules[0]};
+    c.org_id = "o-a1b2c3d4e5";
+    c.accounts = {{aid("111122223333"), "ours", "o-a1b2c3d4e5/r-ab12/"},
+                  {aid("222233334444"), "shared", "o-a1b2c3d4e5/r-ab12/"}};
+    c.rules = r.rules;
     cc::compiled_policy p(c);
-    cc::sign_in_attempt a;
-    a.account = aid("111122223333");
-    a.flow = F::iam_user;
-    auto now = std::chrono::system_clock::time_point{};
-    EXPECT_EQ(cc::evaluate(a, p, cc::elevation_view::unavailable(), now).verdict,
-              cc::effect::allow);
-    a.flow = F::cli_sign_in;
-    a.phase = cc::auth_phase::post_auth;
-    auto d = cc::evaluate(a, p, cc::elevation_view::unavailable(), now);
-    EXPECT_EQ(d.verdict, cc::effect::deny);
-    EXPECT_EQ(d.why, cc::reason::default_deny);
+    auto verdict = [&](const char* account, F flow) {
+        cc::sign_in_attempt a;
+        a.account = aid(account);
+        a.flow = flow;
+        a.phase = flow == F::cli_sign_in ? cc::auth_phase::post_auth : cc::auth_phase::pre_auth;
+        return cc::evaluate(a, p, cc::elevation_view::unavailable(), {}).verdict;
+    };
+    EXPECT_EQ(verdict("111122223333", F::iam_user), cc::effect::allow);
+    EXPECT_EQ(verdict("111122223333", F::cli_sign_in), cc::effect::allow);
+    EXPECT_EQ(verdict("222233334444", F::cli_sign_in), cc::effect::allow);
+    EXPECT_EQ(verdict("222233334444", F::iam_user), cc::effect::deny);
+}
+
+// AWS evaluates a console sign-in through the Sign-In endpoint before authentication
+// (signin:Authenticate) and after it (signin:AuthorizeOAuth2Access, signin:CreateOAuth2Token),
+// separately ("Trusted identities"; "console sign-in uses OAuth 2.0, which flows through all
+// three actions", AWS Sign-In User Guide): it succeeds only where each of the three is allowed,
+// by any statement. Before, an Allow of signin:Authenticate alone was taken for the console
+// sign-in flows, so a policy opening the sign-in page to everyone and the OAuth 2.0 pair to one
+// account let a console sign-in to any account through.
+TEST(endpoint_policy, a_console_sign_in_needs_each_of_its_three_actions_allowed) {
+    using F = cc::sign_in_flow;
+    cc::policy_config c;
+    c.org_id = "o-a1b2c3d4e5";
+    c.accounts = {
+        {aid("111122223333"), "a", "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"},
+        {aid("222233334444"), "b", "o-a1b2c3d4e5/r-ab12/ou-ab12-22222222/"},
+        {aid("333344445555"), "c", "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-33333333/"}};
+    auto verdicts = [&](const char* policy) {
+        auto r = cc::import_endpoint_policy(policy, "p.json");
+        EXPECT_TRUE(r.ok()) << all(r);
+        c.rules = r.rules;
+        cc::compiled_policy p(c);
+        std::string out;
+        for (const char* account :
+             {"111122223333", "222233334444", "333344445555", "999988887777"}) {
+            for (auto flow : {F::saml, F::cli_sign_in}) {
+                cc::sign_in_attempt a;
+                a.account = aid(account);
+                a.flow = flow;
+                a.phase = flow == F::saml ? cc::auth_phase::pre_auth : cc::auth_phase::post_auth;
+                auto d = cc::evaluate(a, p, cc::elevation_view::unavailable(), {});
+                out += d.verdict == cc::effect::allow ? 'A' : '-';
+            }
+            out += ' ';
+        }
+        return out;
+    };
+    // The sign-in page for anyone, tokens for one account: console sign-in to that one only.
+    EXPECT_EQ(verdicts(R"({"Statement":[
+      {"Sid":"Page","Effect":"Allow","Principal":"*","Action":"signin:Authenticate"},
+      {"Sid":"Tokens","Effect":"Allow","Principal":"*",
+       "Action":["signin:AuthorizeOAuth2Access","signin:CreateOAuth2Token"],
+       "Condition":{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}}]})"),
+              "AA -- -- -- ");
+    // One OAuth 2.0 action allowed, the other not: no console sign-in; `aws login` as before.
+    EXPECT_EQ(verdicts(R"({"Statement":[
+      {"Effect":"Allow","Principal":"*","Action":"signin:Authenticate"},
+      {"Effect":"Allow","Principal":"*","Action":"signin:CreateOAuth2Token"}]})"),
+              "-A -A -A -A ");
+    // Each action by its own statement: what all three select (an OU and its subtree meet in
+    // the OU's accounts below it; accounts and organizations meet in both).
+    EXPECT_EQ(verdicts(R"({"Statement":[
+      {"Effect":"Allow","Principal":"*","Action":"signin:Authenticate",
+       "Condition":{"StringEquals":{"aws:ResourceOrgID":"o-a1b2c3d4e5"}}},
+      {"Effect":"Allow","Principal":"*","Action":"signin:AuthorizeOAuth2Access",
+       "Condition":{"StringLike":{"aws:PrincipalOrgPaths":"o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"}}},
+      {"Effect":"Allow","Principal":"*","Action":"signin:CreateOAuth2Token",
+       "Condition":{"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":
+         "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-33333333/*"}}}]})"),
+              "-A -- AA -- ");
+    // Two ways to allow a step: either will do (statements OR, the steps AND).
+    EXPECT_EQ(verdicts(R"({"Statement":[
+      {"Effect":"Allow","Principal":"*","Action":"signin:Authenticate",
+       "Condition":{"StringEquals":{"aws:ResourceAccount":["111122223333","222233334444",
+                                                            "999988887777"]}}},
+      {"Effect":"Allow","Principal":"*","Action":"signin:*OAuth2*",
+       "Condition":{"StringEquals":{"aws:PrincipalAccount":"999988887777"}}},
+      {"Effect":"Allow","Principal":"*","Action":"signin:CreateOAuth2Token",
+       "Condition":{"StringEquals":{"aws:PrincipalAccount":"222233334444"}}},
+      {"Effect":"Allow","Principal":"*","Action":"signin:AuthorizeOAuth2Access",
+       "Condition":{"StringEquals":{"aws:PrincipalAccount":["222233334444","999988887777"]}}}]})"),
+              "-- AA -- AA ");
+    // Action "*" is every step at once.
+    EXPECT_EQ(verdicts(R"({"Statement":[
+      {"Effect":"Allow","Principal":"*","Action":"*",
+       "Condition":{"StringEquals":{"aws:PrincipalAccount":"333344445555"}}},
+      {"Effect":"Allow","Principal":"*","Action":"signin:Authenticate"}]})"),
+              "-- -- AA -- ");
 }
 
 // "*:*" and "**" match every action as "*" does; a Deny of them refuses the console's own
@@ -442,22 +541,30 @@ TEST(endpoint_policy, the_documented_sign_in_endpoint_policy_imports) {
        "Condition":{"StringEquals":{"aws:resourceorgid":"o-a1b2c3d4e5"}}}]})",
                                         "signin-endpoint.json");
     ASSERT_TRUE(r.ok()) << all(r);
+    // `aws login` from the post-authentication statement; console sign-in where a
+    // pre-authentication statement and it both allow: the accounts, and the accounts that are
+    // in the organization too.
     ASSERT_EQ(r.rules.size(), 3u);
-    EXPECT_EQ(r.rules[0].accounts,
-              (std::vector<cc::account_id>{*cc::account_id::parse("123456789012"),
-                                           *cc::account_id::parse("210987654321")}));
-    EXPECT_EQ(r.rules[0].flows.size(), 6u);  // the console sign-in flows
-    EXPECT_EQ(r.rules[1].accounts, r.rules[0].accounts);
-    EXPECT_EQ(r.rules[1].flows, std::vector<F>{F::cli_sign_in});
+    std::vector<cc::account_id> both{aid("123456789012"), aid("210987654321")};
+    EXPECT_EQ(r.rules[0].name, "signin-endpoint:PostAuthAccountRestriction");
+    EXPECT_EQ(r.rules[0].accounts, both);
+    EXPECT_EQ(r.rules[0].flows, std::vector<F>{F::cli_sign_in});
+    EXPECT_EQ(r.rules[1].name,
+              "signin-endpoint:PreAuthAccountRestriction+PostAuthAccountRestriction");
+    EXPECT_EQ(r.rules[1].accounts, both);
+    EXPECT_EQ(r.rules[1].flows.size(), 6u);  // the console sign-in flows
+    EXPECT_EQ(r.rules[2].accounts, both);
     EXPECT_EQ(r.rules[2].org_ids, std::vector<std::string>{"o-a1b2c3d4e5"});
     // Condition before Action in the statement reads the same.
     r = cc::import_endpoint_policy(
-        R"({"Statement":{"Condition":{"StringEquals":{"aws:ResourceAccount":"123456789012"}},
-            "Effect":"Allow","Principal":"*","Action":"signin:Authenticate"}})",
+        R"({"Statement":[{"Condition":{"StringEquals":{"aws:ResourceAccount":"123456789012"}},
+            "Effect":"Allow","Principal":"*","Action":"signin:Authenticate"},
+            {"Effect":"Allow","Principal":"*","Action":"signin:*OAuth2*",
+             "Condition":{"StringEquals":{"aws:PrincipalAccount":"123456789012"}}}]})",
         "order.json");
     ASSERT_TRUE(r.ok()) << all(r);
-    ASSERT_EQ(r.rules.size(), 1u);
-    EXPECT_EQ(r.rules[0].accounts.size(), 1u);
+    ASSERT_EQ(r.rules.size(), 2u);
+    EXPECT_EQ(r.rules[1].accounts.size(), 1u);
 }
 
 // After authentication a console sign-in goes through the OAuth 2.0 pair too ("Console sign-in
