@@ -283,6 +283,53 @@ INSTANTIATE_TEST_SUITE_P(
                 "\"aws:SourceVpce\":\"vpce-0123456789abcdef0\"}}}]}",
                 "condition key not supported"}));
 
+// config/README.md: imported rules are appended after every [[policy.rule]] and ranked with them
+// by effect (core/policy.hpp): an explicit Deny wins over any Allow, whichever file or policy
+// either comes from; an Allow of either allows; what nothing allows is denied.
+TEST(endpoint_policy, imported_rules_combine_with_the_rules_and_each_other_deny_first) {
+    auto console = cc::import_endpoint_policy(R"({"Statement":[
+      {"Sid":"Ours","Effect":"Allow","Principal":"*","Action":"*","Resource":"*",
+       "Condition":{"StringEquals":{"aws:PrincipalAccount":["111122223333","222233334444"]}}},
+      {"Sid":"NotThat","Effect":"Deny","Principal":"*","Action":"*","Resource":"*",
+       "Condition":{"StringEquals":{"aws:PrincipalAccount":"222233334444"}}}]})",
+                                              "console.json");
+    auto sign_in = cc::import_endpoint_policy(R"({"Statement":{"Sid":"NoSandbox",
+      "Effect":"Deny","Principal":"*","Action":"signin:Authenticate",
+      "Condition":{"StringEquals":{"aws:ResourceAccount":"333344445555"}}}})",
+                                              "signin.json");
+    ASSERT_TRUE(console.ok()) << all(console);
+    ASSERT_TRUE(sign_in.ok()) << all(sign_in);
+    cc::policy_config c;
+    cc::rule_config toml_allow;
+    toml_allow.name = "sandbox";
+    toml_allow.effect = cc::rule_effect::allow;
+    toml_allow.accounts = {aid("333344445555"), aid("444455556666")};
+    cc::rule_config toml_deny;
+    toml_deny.name = "no-444";
+    toml_deny.effect = cc::rule_effect::deny;
+    toml_deny.accounts = {aid("111122223333")};
+    toml_deny.flows = {cc::sign_in_flow::switch_role};
+    c.rules = {toml_allow, toml_deny};
+    for (const auto* r : {&console, &sign_in})
+        c.rules.insert(c.rules.end(), r->rules.begin(), r->rules.end());
+    cc::compiled_policy p(c);
+    auto decide = [&](const char* account, cc::sign_in_flow flow) {
+        cc::sign_in_attempt a;
+        a.account = aid(account);
+        a.flow = flow;
+        auto d = cc::evaluate(a, p, cc::elevation_view::unavailable(), {});
+        return std::string(d.verdict == cc::effect::allow ? "allow " : "deny ") + d.rule;
+    };
+    using F = cc::sign_in_flow;
+    EXPECT_EQ(decide("111122223333", F::saml), "allow console:Ours");
+    EXPECT_EQ(decide("111122223333", F::switch_role), "deny no-444");     // a TOML deny wins
+    EXPECT_EQ(decide("222233334444", F::saml), "deny console:NotThat");   // over its own Allow
+    EXPECT_EQ(decide("333344445555", F::saml), "deny signin:NoSandbox");  // over a TOML allow
+    EXPECT_EQ(decide("333344445555", F::console_session), "allow sandbox");
+    EXPECT_EQ(decide("444455556666", F::iam_user), "allow sandbox");
+    EXPECT_EQ(decide("555566667777", F::iam_user), "deny ");  // nothing allows it
+}
+
 TEST(endpoint_policy, parse_errors_carry_line_and_column) {
     auto r = cc::import_endpoint_policy("{\n  \"Statement\": [\n    {\"Effect\": }\n]}", "p.json");
     ASSERT_EQ(r.diagnostics.size(), 1u);
