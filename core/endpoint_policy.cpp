@@ -239,11 +239,16 @@ class importer {
             auto op = sv(op_key);
             auto op_path = json_path(path, op);
             bool like = op == "StringLike" || op == "ForAnyValue:StringLike";
-            bool equals = op == "StringEquals" || op == "ForAnyValue:StringEquals";
+            // IAM JSON policy elements: Condition operators, "exact matching, ignoring case".
+            // Account IDs are digits and organization, root and OU IDs lowercase, so a value
+            // lowercased is matched exactly as AWS matches it ignoring case.
+            bool ignore_case =
+                op == "StringEqualsIgnoreCase" || op == "ForAnyValue:StringEqualsIgnoreCase";
+            bool equals = op == "StringEquals" || op == "ForAnyValue:StringEquals" || ignore_case;
             if (!like && !equals) {
                 error(op_path,
                       "condition operator not supported (use StringEquals, StringLike, "
-                      "ForAnyValue:StringEquals or ForAnyValue:StringLike)");
+                      "StringEqualsIgnoreCase, or one of them after ForAnyValue:)");
                 continue;
             }
             const auto* keys = op_value.if_object();
@@ -298,7 +303,10 @@ class importer {
                 std::vector<std::string_view> vals;
                 if (!strings(kv, key_path, vals)) continue;
                 for (std::size_t i = 0; i < vals.size(); ++i) {
-                    value(lower, like, vals[i], kv.is_array() ? json_path(key_path, i) : key_path,
+                    std::string text(vals[i]);
+                    if (ignore_case)
+                        std::transform(text.begin(), text.end(), text.begin(), ascii_lower);
+                    value(lower, like, text, kv.is_array() ? json_path(key_path, i) : key_path,
                           rule);
                 }
             }

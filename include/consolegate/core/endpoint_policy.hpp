@@ -28,7 +28,8 @@
 //                                                diagnostic (it would never match)
 //              "Resource": "*" (a string or a list holding only "*"),
 //              "Condition" (optional) with operators
-//                StringEquals | StringLike | ForAnyValue:StringEquals | ForAnyValue:StringLike
+//                StringEquals | StringLike | StringEqualsIgnoreCase (values lowercased: IDs
+//                are digits or lowercase) and each after ForAnyValue:
 //              on the keys (names case-insensitive, as in IAM)
 //                aws:PrincipalAccount   -> rule_config::accounts
 //                aws:PrincipalOrgID     -> rule_config::org_ids

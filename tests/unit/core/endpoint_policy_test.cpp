@@ -330,6 +330,34 @@ TEST(endpoint_policy, imported_rules_combine_with_the_rules_and_each_other_deny_
     EXPECT_EQ(decide("555566667777", F::iam_user), "deny ");  // nothing allows it
 }
 
+// StringEqualsIgnoreCase is StringEquals ignoring case (IAM JSON policy elements: Condition
+// operators): "O-A1B2C3D4E5" names the organization o-a1b2c3d4e5, which StringEquals would
+// never match (organization IDs are lowercase), and is refused under it.
+TEST(endpoint_policy, string_equals_ignore_case_matches_ids_whatever_their_case) {
+    auto r = cc::import_endpoint_policy(
+        STMT("\"Condition\":{\"StringEqualsIgnoreCase\":{\"aws:PrincipalOrgID\":"
+             "\"O-A1B2C3D4E5\"},\"ForAnyValue:StringEqualsIgnoreCase\":{"
+             "\"aws:PrincipalOrgPaths\":\"O-A1B2C3D4E5/R-AB12/OU-AB12-11111111/\","
+             "\"aws:PrincipalAccount\":[\"111122223333\"]}}"),
+        "p.json");
+    ASSERT_TRUE(r.ok()) << all(r);
+    ASSERT_EQ(r.rules.size(), 1u);
+    EXPECT_EQ(r.rules[0].org_ids, std::vector<std::string>{"o-a1b2c3d4e5"});
+    EXPECT_EQ(r.rules[0].ou_paths,
+              std::vector<std::string>{"o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"});
+    EXPECT_EQ(r.rules[0].accounts, std::vector<cc::account_id>{aid("111122223333")});
+    r = cc::import_endpoint_policy(
+        STMT("\"Condition\":{\"StringEquals\":{\"aws:PrincipalOrgID\":\"O-A1B2C3D4E5\"}}"),
+        "p.json");
+    EXPECT_NE(all(r).find("not an organization ID"), std::string::npos) << all(r);
+    // A '*' is literal under it as under StringEquals.
+    r = cc::import_endpoint_policy(
+        STMT("\"Condition\":{\"StringEqualsIgnoreCase\":{\"aws:PrincipalOrgPaths\":"
+             "\"o-a1b2c3d4e5/*\"}}"),
+        "p.json");
+    EXPECT_NE(all(r).find("use StringLike"), std::string::npos) << all(r);
+}
+
 TEST(endpoint_policy, parse_errors_carry_line_and_column) {
     auto r = cc::import_endpoint_policy("{\n  \"Statement\": [\n    {\"Effect\": }\n]}", "p.json");
     ASSERT_EQ(r.diagnostics.size(), 1u);
