@@ -181,10 +181,15 @@ class importer {
         if (!strings(*x, path, vals)) return;
         for (auto s : vals) {
             if (s != "*") {
+                // AWS Management Console, "Trusted identities": these endpoints' policies take
+                // Principal "*" and Resource "*", and name accounts in conditions.
                 error(path,
                       "only \"*\" can be imported (the gateway decides per sign-in, not per "
                       "principal, action or resource): \"" +
-                          std::string(s) + "\"");
+                          std::string(s) + "\"" +
+                          (principal ? "; write \"Principal\": \"*\" and name the account "
+                                       "under Condition, StringEquals aws:PrincipalAccount"
+                                     : ""));
                 return;
             }
         }

@@ -150,6 +150,11 @@ INSTANTIATE_TEST_SUITE_P(
                 "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":"
                 "\"arn:aws:iam::111122223333:root\"}}]}",
                 "only \"*\" can be imported"},
+        bad_row{"account principal",
+                "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":["
+                "\"*\",\"111122223333\"]}}]}",
+                "\"111122223333\"; write \"Principal\": \"*\" and name the account under "
+                "Condition, StringEquals aws:PrincipalAccount"},
         bad_row{"service principal",
                 "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"x\"}}]}",
                 "{\"AWS\": \"*\"}"},
