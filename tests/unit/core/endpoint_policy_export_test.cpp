@@ -534,3 +534,50 @@ TEST(endpoint_policy_export, sign_in_rcp_allows_console_sign_in_from_the_egress_
     auto back = cc::import_endpoint_policy(out.json, "rcp.json");
     EXPECT_FALSE(back.ok());
 }
+
+// The other way round, over the endpoint policy corpus (the unit tests' policies, the shipped
+// sample, the fuzz corpus): a policy imported, exported and imported again decides every sign-in
+// each document judges as the imported rules do, taken as the document says them.
+TEST(endpoint_policy_export, every_importable_corpus_policy_round_trips_its_decisions) {
+    std::vector<std::filesystem::path> files{std::string(CG_SOURCE_DIR) +
+                                             "/config/vpce-policy.json"};
+    for (const auto* dir : {"/tests/unit/core/data", "/tests/fuzz/policy/corpus/endpoint_policy"}) {
+        for (const auto& e :
+             std::filesystem::directory_iterator(std::string(CG_SOURCE_DIR) + dir)) {
+            if (e.path().filename().string().find("endpoint") != std::string::npos ||
+                std::string(dir).ends_with("endpoint_policy"))
+                files.push_back(e.path());
+        }
+    }
+    std::sort(files.begin(), files.end());
+    cc::policy_config base;
+    base.org_id = "o-a1b2c3d4e5";
+    base.accounts = {
+        {*cc::account_id::parse("012345678901"), "a", "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"},
+        {*cc::account_id::parse("111122223333"), "b", "o-a1b2c3d4e5/r-ab12/"},
+        {*cc::account_id::parse("555566667777"), "c", "o-a1b2c3d4e5/r-ab12/ou-ab12-111111111/"}};
+    std::size_t imported = 0;
+    for (const auto& file : files) {
+        std::ifstream in(file, std::ios::binary);
+        std::stringstream text;
+        text << in.rdbuf();
+        auto first = cc::import_endpoint_policy(text.str(), "corpus.json");
+        if (!first.ok()) continue;
+        ++imported;
+        auto policy = base;
+        policy.rules = first.rules;
+        for (auto which : {cc::endpoint_document::sign_in, cc::endpoint_document::console}) {
+            SCOPED_TRACE(file.string() +
+                         (which == cc::endpoint_document::sign_in ? " sign-in" : " console"));
+            const auto& flows =
+                which == cc::endpoint_document::sign_in ? sign_in_flows : console_flows;
+            auto out = cc::export_endpoint_policy(policy, which);
+            auto back = cc::import_endpoint_policy(out.json, "exported.json");
+            ASSERT_TRUE(back.ok()) << out.json;
+            EXPECT_EQ(decisions(policy, back.rules, flows),
+                      decisions(policy, as_exported(policy, out.notes), flows))
+                << out.json;
+        }
+    }
+    EXPECT_GE(imported, 5u);
+}
