@@ -93,6 +93,32 @@ std::optional<std::string> path_meet(const std::string& p, const std::string& q)
     return under(p, q) ? p : under(q, p) ? q : "";
 }
 
+enum class met : std::uint8_t { some, nothing, cannot };
+
+// Both lists of OU paths at once, as meet() does for IDs; `cannot` (with the pair in `bad`)
+// when two paths' shapes cannot be intersected into one.
+met meet_paths(std::vector<std::string>& x, const std::vector<std::string>& y, std::string& bad) {
+    if (y.empty()) return met::some;
+    if (x.empty()) {
+        x = y;
+        return met::some;
+    }
+    std::vector<std::string> both;
+    for (const auto& p : x) {
+        for (const auto& q : y) {
+            auto m = path_meet(p, q);
+            if (!m) {
+                bad = "\"" + p + "\" and \"" + q + "\"";
+                return met::cannot;
+            }
+            if (!m->empty() && std::find(both.begin(), both.end(), *m) == both.end())
+                both.push_back(*m);
+        }
+    }
+    x = std::move(both);
+    return x.empty() ? met::nothing : met::some;
+}
+
 // What a statement's Action names.
 struct actions_named {
     bool signin_only = false;  // AWS Sign-In actions only (not "*")
@@ -296,23 +322,40 @@ class importer {
                           "AWS Sign-In actions aws:ResourceAccount, aws:ResourceOrgID)");
                     continue;
                 }
-                if (!seen_keys.insert(lower).second) {
-                    error(key_path,
-                          "key constrained twice in one statement (aws:ResourceAccount is "
-                          "aws:PrincipalAccount here, aws:ResourceOrgID aws:PrincipalOrgID); "
-                          "IAM requires both, "
-                          "which one rule cannot express: merge the lists or split the "
-                          "statement");
-                    continue;
-                }
                 std::vector<std::string_view> vals;
                 if (!strings(kv, key_path, vals)) continue;
+                rule_config part;
                 for (std::size_t i = 0; i < vals.size(); ++i) {
                     std::string text(vals[i]);
                     if (ignore_case)
                         std::transform(text.begin(), text.end(), text.begin(), ascii_lower);
                     value(lower, like, text, kv.is_array() ? json_path(key_path, i) : key_path,
-                          rule);
+                          part);
+                }
+                // IAM requires every operator's test (IAM JSON policy elements: Condition), so
+                // a key written twice (under two operators, or as aws:ResourceAccount beside
+                // aws:PrincipalAccount) selects the values both lists select.
+                bool first = seen_keys.insert(lower).second;
+                std::string bad;
+                if (lower == "aws:principalaccount") {
+                    if (first)
+                        rule.accounts = std::move(part.accounts);
+                    else if (!meet(rule.accounts, part.accounts))
+                        nothing_ = true;
+                } else if (lower == "aws:principalorgid") {
+                    if (first)
+                        rule.org_ids = std::move(part.org_ids);
+                    else if (!meet(rule.org_ids, part.org_ids))
+                        nothing_ = true;
+                } else if (first) {
+                    rule.ou_paths = std::move(part.ou_paths);
+                } else if (auto m = meet_paths(rule.ou_paths, part.ou_paths, bad);
+                           m == met::cannot) {
+                    error(key_path, "constrained twice in one statement, and the values " + bad +
+                                        " cannot be intersected into one (IAM requires both); "
+                                        "write paths as o-…/r-…/ou-…/ or o-…/r-…/ou-…/*");
+                } else if (m == met::nothing) {
+                    nothing_ = true;
                 }
             }
         }
@@ -366,6 +409,7 @@ class importer {
             return;
         }
         auto before = out_.diagnostics.size();
+        nothing_ = false;
         rule_config rule;
         rule.where.file = file_;
         actions_named named;
@@ -425,6 +469,8 @@ class importer {
         if (!has_effect) error(path, "missing \"Effect\"");
         if (!has_principal) error(path, "missing \"Principal\"");
         if (out_.diagnostics.size() != before) return;
+        // Its conditions select no value together: it matches nothing, on AWS as here.
+        if (nothing_) return;
         if (named.sign_up && condition_value) {
             // AWS Management Console, "Trusted identities": signin:CreateAccount "uses an
             // anonymous principal ... and does not support condition keys", so a condition
@@ -521,7 +567,7 @@ class importer {
                         if (std::find(names.begin(), names.end(), x->name) == names.end())
                             names.push_back(x->name);
                         some = some && meet(r.accounts, x->rule.accounts) &&
-                               meet(r.org_ids, x->rule.org_ids) && meet_paths(r, *x);
+                               meet(r.org_ids, x->rule.org_ids) && meet_paths_of(r, *x);
                     }
                     if (!some) continue;
                     r.flows.assign(console_sign_in_flows.begin(), console_sign_in_flows.end());
@@ -610,32 +656,18 @@ class importer {
     static constexpr std::size_t max_console_choices = 4096;
 
     // r's OU paths and x's both; a diagnostic at x when their shapes cannot be.
-    bool meet_paths(rule_config& r, const console_allow& x) {
-        if (x.rule.ou_paths.empty()) return true;
-        if (r.ou_paths.empty()) {
-            r.ou_paths = x.rule.ou_paths;
-            return true;
+    bool meet_paths_of(rule_config& r, const console_allow& x) {
+        std::string bad;
+        auto m = meet_paths(r.ou_paths, x.rule.ou_paths, bad);
+        if (m == met::cannot) {
+            error(x.path, "statement \"" + x.name +
+                              "\" allows a step of console sign-in that another statement "
+                              "allows another step of, and their aws:PrincipalOrgPaths values " +
+                              bad +
+                              " cannot be intersected into one (AWS requires both); write "
+                              "paths as o-…/r-…/ou-…/ or o-…/r-…/ou-…/*");
         }
-        std::vector<std::string> both;
-        for (const auto& p : r.ou_paths) {
-            for (const auto& q : x.rule.ou_paths) {
-                auto m = path_meet(p, q);
-                if (!m) {
-                    error(x.path, "statement \"" + x.name +
-                                      "\" allows a step of console sign-in that another "
-                                      "statement allows another step of, and their "
-                                      "aws:PrincipalOrgPaths values \"" +
-                                      p + "\" and \"" + q +
-                                      "\" cannot be intersected into one (AWS requires both); "
-                                      "write paths as o-…/r-…/ou-…/ or o-…/r-…/ou-…/*");
-                    return false;
-                }
-                if (!m->empty() && std::find(both.begin(), both.end(), *m) == both.end())
-                    both.push_back(*m);
-            }
-        }
-        r.ou_paths = std::move(both);
-        return !r.ou_paths.empty();
+        return m == met::some;
     }
 
     endpoint_policy_import finish() {
@@ -647,6 +679,7 @@ class importer {
     std::string stem_;
     detail::json_positions positions_;
     std::vector<console_allow> allows_;
+    bool nothing_ = false;  // the statement's conditions have no value in common
     endpoint_policy_import out_;
 };
 

@@ -54,10 +54,14 @@
 // nothing in common yields no rule, and one statement naming all three gets the flows on its
 // own rule. An Allow of Action "*" is each of the three, and its own rule already holds every
 // choice it is in. More than 4096 choices is a diagnostic.
+// Several operators in one Condition all apply (IAM ANDs them), several values of one key are
+// alternatives; a key written twice (under two operators, or aws:ResourceAccount beside
+// aws:PrincipalAccount) selects what both lists select, and a statement whose lists have
+// nothing in common yields no rule (it matches nothing on AWS either).
 // Everything else is a diagnostic, never a silently wider rule: other keys, operators
 // (StringNotEquals, …IfExists, Null, ForAllValues:…), NotAction/NotPrincipal/NotResource,
-// wildcards in account or org values (rules hold exact IDs), a key constrained twice (IAM ANDs
-// them; a rule holds one list per key), empty lists (match nothing in IAM, everything here),
+// wildcards in account or org values (rules hold exact IDs), OU paths of two lists whose
+// shapes cannot be intersected, empty lists (match nothing in IAM, everything here),
 // policy variables, duplicate JSON keys. Each diagnostic is placed at the line and column of
 // the element it names (an object member's key, a list element), as a syntax error is. On any
 // diagnostic no rule is returned: importing part of a policy could drop a Deny.

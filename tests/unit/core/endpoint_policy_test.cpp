@@ -234,11 +234,6 @@ INSTANTIATE_TEST_SUITE_P(
         bad_row{"empty list",
                 STMT("\"Condition\":{\"StringEquals\":{\"aws:PrincipalAccount\":[]}}"),
                 "empty list"},
-        bad_row{"key twice",
-                STMT("\"Condition\":{\"StringEquals\":{\"aws:PrincipalAccount\":"
-                     "\"111122223333\"},\"StringLike\":{\"aws:principalaccount\":"
-                     "\"444455556666\"}}"),
-                "constrained twice"},
         bad_row{"duplicate operator key",
                 STMT("\"Condition\":{\"StringEquals\":{\"aws:PrincipalAccount\":"
                      "\"111122223333\"},\"StringEquals\":{\"aws:PrincipalOrgID\":"
@@ -259,12 +254,6 @@ INSTANTIATE_TEST_SUITE_P(
                 STMT("\"Condition\":{\"StringEquals\":{\"aws:ResourceAccount\":"
                      "\"111122223333\"}}"),
                 "names the resources a console session reaches"},
-        bad_row{"resource and principal account in one statement",
-                "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":"
-                "\"signin:AuthorizeOAuth2Access\",\"Condition\":{\"StringEquals\":{"
-                "\"aws:ResourceAccount\":\"111122223333\",\"aws:PrincipalAccount\":"
-                "\"111122223333\"}}}]}",
-                "constrained twice"},
         // Before authentication only aws:Resource* keys exist ("Trusted identities").
         bad_row{"principal account before authentication",
                 "{\"Statement\":[{\"Sid\":\"PreAuth\",\"Effect\":\"Allow\",\"Principal\":\"*\","
@@ -361,6 +350,41 @@ TEST(endpoint_policy, string_equals_ignore_case_matches_ids_whatever_their_case)
              "\"o-a1b2c3d4e5/*\"}}"),
         "p.json");
     EXPECT_NE(all(r).find("use StringLike"), std::string::npos) << all(r);
+}
+
+// IAM requires every test of a Condition: a key written under two operators, or
+// aws:ResourceAccount beside aws:PrincipalAccount in a statement of the OAuth 2.0 actions,
+// selects what both lists select; lists with nothing in common match nothing, so the statement
+// gives no rule (an Allow allows nothing, a Deny refuses nothing, as on AWS).
+TEST(endpoint_policy, a_key_written_twice_selects_what_both_select) {
+    auto r = cc::import_endpoint_policy(R"({"Statement":[
+      {"Sid":"Both","Effect":"Allow","Principal":"*","Action":"*",
+       "Condition":{"StringEquals":{"aws:PrincipalAccount":["111122223333","222233334444"],
+                                    "aws:PrincipalOrgPaths":"o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"},
+                    "StringLike":{"aws:principalaccount":["222233334444","333344445555"],
+                                  "aws:PrincipalOrgPaths":"o-a1b2c3d4e5/r-ab12/*"}}},
+      {"Sid":"Phases","Effect":"Deny","Principal":"*","Action":"signin:CreateOAuth2Token",
+       "Condition":{"StringEquals":{"aws:ResourceAccount":"444455556666",
+                                    "aws:PrincipalAccount":["444455556666","555566667777"]}}},
+      {"Sid":"Never","Effect":"Deny","Principal":"*","Action":"*",
+       "Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"},
+                    "ForAnyValue:StringEquals":{"aws:PrincipalOrgID":"o-f6g7h8i9j0"}}}]})",
+                                        "twice.json");
+    ASSERT_TRUE(r.ok()) << all(r);
+    ASSERT_EQ(r.rules.size(), 2u);
+    EXPECT_EQ(r.rules[0].name, "twice:Both");
+    EXPECT_EQ(r.rules[0].accounts, std::vector<cc::account_id>{aid("222233334444")});
+    EXPECT_EQ(r.rules[0].ou_paths,
+              std::vector<std::string>{"o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"});
+    EXPECT_EQ(r.rules[1].name, "twice:Phases");
+    EXPECT_EQ(r.rules[1].accounts, std::vector<cc::account_id>{aid("444455556666")});
+    // Paths whose shapes cannot be intersected are refused, never one of them dropped.
+    auto bad = cc::import_endpoint_policy(
+        STMT("\"Condition\":{\"StringLike\":{\"aws:PrincipalOrgPaths\":"
+             "\"o-a1b2c3d4e5/*/ou-ab12-11111111/\"},\"ForAnyValue:StringLike\":{"
+             "\"aws:PrincipalOrgPaths\":\"o-a1b2c3d4e5/r-ab12/*\"}}"),
+        "p.json");
+    EXPECT_NE(all(bad).find("cannot be intersected"), std::string::npos) << all(bad);
 }
 
 TEST(endpoint_policy, parse_errors_carry_line_and_column) {
