@@ -471,6 +471,11 @@ class importer {
         if (out_.diagnostics.size() != before) return;
         // Its conditions select no value together: it matches nothing, on AWS as here.
         if (nothing_) return;
+        if (!named.signin_only && rule.effect == rule_effect::deny && !condition_value) {
+            // Action "*" is signin:CreateAccount too: an unconditioned Deny of it refuses
+            // sign-up on AWS, which policy.account_sign_up = "deny" represents.
+            out_.denies_account_sign_up = true;
+        }
         if (named.sign_up && condition_value) {
             // AWS Management Console, "Trusted identities": signin:CreateAccount "uses an
             // anonymous principal ... and does not support condition keys", so a condition

@@ -21,7 +21,7 @@
 //                                                both after authentication, AWS Sign-In User
 //                                                Guide)
 //                signin:CreateAccount         -> policy.account_sign_up: an unconditioned Deny
-//                                                requires it to be "deny"; an unconditioned
+//                                                (of it or of "*") requires it to be "deny"; an unconditioned
 //                                                Allow is a diagnostic; under a Condition it is
 //                                                not selected (AWS gives sign-up no condition
 //                                                keys), and a statement of it alone is a

@@ -618,12 +618,29 @@ TEST(endpoint_policy, a_deny_of_create_account_alone_is_the_sign_up_setting) {
     ASSERT_TRUE(r.ok()) << all(r);
     EXPECT_TRUE(r.rules.empty());  // no rule: flows empty would match every sign-in
     EXPECT_TRUE(r.denies_account_sign_up);
-    // "*" stays every flow, and says nothing about sign-up (decided before the rules).
+    // "*" stays every flow, and an Allow of it says nothing about sign-up (decided before the
+    // rules).
     r = cc::import_endpoint_policy(
         R"({"Statement":{"Effect":"Allow","Principal":"*","Action":"*"}})", "all.json");
     ASSERT_TRUE(r.ok()) << all(r);
     ASSERT_EQ(r.rules.size(), 1u);
     EXPECT_TRUE(r.rules[0].flows.empty());
+    EXPECT_FALSE(r.denies_account_sign_up);
+    // An unconditioned Deny of "*" (or "*:*") is signin:CreateAccount's too; under a Condition
+    // it never matches sign-up, which has no condition keys.
+    for (const char* action : {"\"*\"", "\"*:*\"", "[\"signin:Authenticate\", \"*\"]"}) {
+        r = cc::import_endpoint_policy(
+            std::string(R"({"Statement":{"Effect":"Deny","Principal":"*","Action":)") + action +
+                "}}",
+            "all.json");
+        ASSERT_TRUE(r.ok()) << all(r);
+        EXPECT_TRUE(r.denies_account_sign_up) << action;
+    }
+    r = cc::import_endpoint_policy(
+        R"({"Statement":{"Effect":"Deny","Principal":"*","Action":"*","Condition":
+            {"StringEquals":{"aws:PrincipalAccount":"111122223333"}}}})",
+        "all.json");
+    ASSERT_TRUE(r.ok()) << all(r);
     EXPECT_FALSE(r.denies_account_sign_up);
 }
 
