@@ -9,6 +9,7 @@
 
 #include "consolegate/core/glob.hpp"
 #include "consolegate/core/org_tree.hpp"
+#include "endpoint_policy_meet.hpp"
 #include "json_doc.hpp"
 
 namespace consolegate::core {
@@ -16,6 +17,9 @@ namespace {
 
 namespace json = boost::json;
 using detail::json_path;
+using detail::meet;
+using detail::meet_paths;
+using detail::met;
 
 // Takes a view: a json::string argument converts without a temporary copy.
 std::string_view sv(json::string_view s) {
@@ -56,67 +60,6 @@ constexpr std::uint8_t console_steps = 7;
 bool is_console_sign_in(sign_in_flow f) {
     return std::find(console_sign_in_flows.begin(), console_sign_in_flows.end(), f) !=
            console_sign_in_flows.end();
-}
-
-// Both selector lists at once (IAM ANDs two statements' conditions): an empty list is every
-// value, so the other one stands; false when no value is in both.
-template <class T>
-bool meet(std::vector<T>& x, const std::vector<T>& y) {
-    if (y.empty()) return true;
-    if (x.empty()) {
-        x = y;
-        return true;
-    }
-    std::vector<T> both;
-    for (const auto& v : x) {
-        if (std::find(y.begin(), y.end(), v) != y.end()) both.push_back(v);
-    }
-    x = std::move(both);
-    return !x.empty();
-}
-
-// The paths two aws:PrincipalOrgPaths values both match, for the shapes a rule selects
-// accounts by: "o-…/r-…/ou-…/" (exactly) and "o-…/r-…/ou-…/*" (it and below). nullopt when the
-// shapes are others; "" when nothing matches both.
-std::optional<std::string> path_meet(const std::string& p, const std::string& q) {
-    auto subtree = [](const std::string& s) {
-        return s.ends_with("/*") && !has_glob_wildcard(std::string_view(s).substr(0, s.size() - 1));
-    };
-    bool ps = subtree(p), qs = subtree(q);
-    if ((!ps && has_glob_wildcard(p)) || (!qs && has_glob_wildcard(q))) return std::nullopt;
-    auto under = [](const std::string& path, const std::string& tree) {
-        return path.starts_with(std::string_view(tree).substr(0, tree.size() - 1));
-    };
-    if (!ps && !qs) return p == q ? p : "";
-    if (ps && !qs) return under(q, p) ? q : "";
-    if (!ps && qs) return under(p, q) ? p : "";
-    return under(p, q) ? p : under(q, p) ? q : "";
-}
-
-enum class met : std::uint8_t { some, nothing, cannot };
-
-// Both lists of OU paths at once, as meet() does for IDs; `cannot` (with the pair in `bad`)
-// when two paths' shapes cannot be intersected into one.
-met meet_paths(std::vector<std::string>& x, const std::vector<std::string>& y, std::string& bad) {
-    if (y.empty()) return met::some;
-    if (x.empty()) {
-        x = y;
-        return met::some;
-    }
-    std::vector<std::string> both;
-    for (const auto& p : x) {
-        for (const auto& q : y) {
-            auto m = path_meet(p, q);
-            if (!m) {
-                bad = "\"" + p + "\" and \"" + q + "\"";
-                return met::cannot;
-            }
-            if (!m->empty() && std::find(both.begin(), both.end(), *m) == both.end())
-                both.push_back(*m);
-        }
-    }
-    x = std::move(both);
-    return x.empty() ? met::nothing : met::some;
 }
 
 // What a statement's Action names.
