@@ -717,3 +717,64 @@ TEST(endpoint_policy, a_deny_after_authentication_refuses_console_sign_in_too) {
     EXPECT_EQ(d.verdict, cc::effect::deny);
     EXPECT_EQ(d.rule, "post:NoPostAuth");
 }
+
+// The endpoint policies AWS's pages give, as they give them, and the decisions they state:
+// AWS Management Console, "Allow AWS Management Console use for expected accounts and
+// organizations only (trusted identities)" (gsg/account-identity.html, recommended "for both the
+// Console and SignIn VPC endpoints") and "Trusted identities" (gsg/trusted-identities.html,
+// "AWS Management Console VPC endpoint examples", the same two with "Version":"2012-10-17"): the
+// organization's accounts (or the listed ones) sign in and use the console, "any other accounts"
+// are blocked. The page's "AWS Sign-In VPC endpoint examples" are
+// the_documented_sign_in_endpoint_policy_imports above.
+TEST(endpoint_policy, the_documented_console_endpoint_policies_decide_as_their_pages_say) {
+    using F = cc::sign_in_flow;
+    cc::policy_config c;
+    c.org_id = "o-xxxxxxxxxxx";
+    c.accounts = {{aid("111122223333"), "a", "o-xxxxxxxxxxx/r-ab12/"},
+                  {aid("222233334444"), "b", "o-xxxxxxxxxxx/r-ab12/ou-ab12-11111111/"},
+                  {aid("333344445555"), "c", "o-xxxxxxxxxxx/r-ab12/"}};
+    auto verdicts = [&](const std::string& policy) {
+        auto r = cc::import_endpoint_policy(policy, "vpce.json");
+        EXPECT_TRUE(r.ok()) << all(r);
+        // An Allow says nothing of sign-up, decided before the rules (account_sign_up).
+        EXPECT_FALSE(r.denies_account_sign_up);
+        c.rules = r.rules;
+        cc::compiled_policy p(c);
+        std::string out;
+        for (const char* account :
+             {"111122223333", "222233334444", "333344445555", "999988887777"}) {
+            for (auto flow : {F::iam_user, F::saml, F::switch_role, F::cli_sign_in,
+                              F::console_session, F::multi_session}) {
+                cc::sign_in_attempt a;
+                a.account = aid(account);
+                a.flow = flow;
+                a.phase = flow == F::iam_user || flow == F::saml || flow == F::switch_role
+                              ? cc::auth_phase::pre_auth
+                              : cc::auth_phase::post_auth;
+                auto d = cc::evaluate(a, p, cc::elevation_view::unavailable(), {});
+                out += d.verdict == cc::effect::allow ? 'A' : '-';
+            }
+            out += ' ';
+        }
+        return out;
+    };
+    // "allows sign-in to AWS accounts in the specified AWS organization and blocks sign-in to
+    // any other accounts"
+    const std::string org =
+        R"({ "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Principal": "*", )"
+        R"("Action": "*", "Resource": "*", "Condition": { "StringEquals": { )"
+        R"("aws:PrincipalOrgId": "o-xxxxxxxxxxx" } } } ] })";
+    EXPECT_EQ(verdicts(org), "AAAAAA AAAAAA AAAAAA ------ ");
+    // "limits sign-in to a list of specific AWS accounts and blocks sign-in to any other
+    // accounts"
+    const std::string accounts =
+        R"({ "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Principal": "*", )"
+        R"("Action": "*", "Resource": "*", "Condition": { "StringEquals": { )"
+        R"("aws:PrincipalAccount": [ "111122223333", "222233334444" ] } } } ] })";
+    EXPECT_EQ(verdicts(accounts), "AAAAAA AAAAAA ------ ------ ");
+    // "Trusted identities" writes the same two without the space after "Version":.
+    EXPECT_EQ(verdicts(R"({ "Version":"2012-10-17", "Statement": [ { "Effect": "Allow", )"
+                       R"("Principal": "*", "Action": "*", "Resource": "*", "Condition": { )"
+                       R"("StringEquals": { "aws:PrincipalOrgId": "o-xxxxxxxxxxx" } } } ] })"),
+              "AAAAAA AAAAAA AAAAAA ------ ");
+}
