@@ -15,6 +15,7 @@ namespace consolegate::core::config_detail {
 namespace {
 
 using detail::for_each_json_value;
+using detail::json_key;
 using detail::json_line_col;
 using detail::json_step;
 
@@ -38,14 +39,14 @@ class export_positions {
         for_each_json_value(text, 3, [&](std::span<const json_step> path, std::size_t at) {
             if (path.empty() || path[0].is_index) return;
             if (path.size() == 1) {
-                top_.emplace(std::string(path[0].key), at);
-            } else if (path[0].key == "accounts" && path[1].is_index) {
+                top_.emplace(json_key(path[0]), at);
+            } else if (json_key(path[0]) == "accounts" && path[1].is_index) {
                 const auto i = path[1].index;
                 if (path.size() == 2) {
                     if (accounts_.size() <= i) accounts_.resize(i + 1);
                     accounts_[i].at = at;
                 } else if (!path[2].is_index && i < accounts_.size()) {
-                    accounts_[i].fields.emplace_back(std::string(path[2].key), at);
+                    accounts_[i].fields.emplace_back(json_key(path[2]), at);
                 }
             }
         });

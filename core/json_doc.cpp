@@ -107,155 +107,27 @@ json_doc parse_json_strict(std::string_view text) {
     return doc;
 }
 
-namespace {
-
-// Walks a document Boost.JSON accepted (so without checks of its own) and notes where each
-// element is: an object member at its key, an array element and the document at their first
-// character. Keys are decoded as Boost.JSON decodes them, so the paths are the importers'.
-class position_walker {
-  public:
-    position_walker(std::string_view text, std::unordered_map<std::string, json_line_column>& at)
-        : t_(text), at_(at) {}
-
-    void document() {
-        space();
-        note("");
-        value("");
-    }
-
-  private:
-    bool more() const { return i_ < t_.size(); }
-    char peek() const { return more() ? t_[i_] : '\0'; }
-    void step() {
-        if (!more()) return;
-        if (t_[i_] == '\n') {
-            ++line_;
-            column_ = 1;
-        } else {
-            ++column_;
-        }
-        ++i_;
-    }
-    void space() {
-        while (more() && (peek() == ' ' || peek() == '\t' || peek() == '\n' || peek() == '\r'))
-            step();
-    }
-    void note(const std::string& path) { at_.try_emplace(path, json_line_column{line_, column_}); }
-
-    unsigned hex4() {
-        unsigned v = 0;
-        for (int n = 0; n < 4 && more(); ++n, step()) {
-            char c = peek();
-            v = v * 16 + static_cast<unsigned>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-        }
-        return v;
-    }
-    static void utf8(std::string& out, unsigned cp) {
-        if (cp < 0x80) {
-            out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-            out += static_cast<char>(0xc0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3f));
-        } else if (cp < 0x10000) {
-            out += static_cast<char>(0xe0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-            out += static_cast<char>(0x80 | (cp & 0x3f));
-        } else {
-            out += static_cast<char>(0xf0 | (cp >> 18));
-            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-            out += static_cast<char>(0x80 | (cp & 0x3f));
-        }
-    }
-    // At the opening quote; returns the decoded text and leaves the closing quote behind.
-    std::string string() {
-        std::string out;
-        step();
-        while (more() && peek() != '"') {
-            if (peek() != '\\') {
-                out += peek();
-                step();
-                continue;
-            }
-            step();
-            char e = peek();
-            step();
-            switch (e) {
-                case 'b': out += '\b'; break;
-                case 'f': out += '\f'; break;
-                case 'n': out += '\n'; break;
-                case 'r': out += '\r'; break;
-                case 't': out += '\t'; break;
-                case 'u': {
-                    unsigned cp = hex4();
-                    if (cp >= 0xd800 && cp < 0xdc00 && peek() == '\\') {
-                        step();
-                        step();
-                        unsigned low = hex4();
-                        cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-                    }
-                    utf8(out, cp);
-                    break;
-                }
-                default: out += e;  // " \\ /
-            }
-        }
-        step();
-        return out;
-    }
-    void value(const std::string& path) {
-        space();
-        if (peek() == '{') {
-            step();
-            space();
-            while (more() && peek() != '}') {
-                if (peek() == ',') {
-                    step();
-                    space();
-                }
-                int line = line_, column = column_;
-                auto member = json_path(path, string());
-                at_.try_emplace(member, json_line_column{line, column});
-                space();
-                step();  // ':'
-                value(member);
-                space();
-            }
-            step();
-        } else if (peek() == '[') {
-            step();
-            space();
-            for (std::size_t n = 0; more() && peek() != ']'; ++n) {
-                if (peek() == ',') {
-                    step();
-                    space();
-                }
-                auto element = json_path(path, n);
-                note(element);
-                value(element);
-                space();
-            }
-            step();
-        } else if (peek() == '"') {
-            string();
-        } else {
-            while (more() && peek() != ',' && peek() != '}' && peek() != ']' && peek() != ' ' &&
-                   peek() != '\t' && peek() != '\n' && peek() != '\r')
-                step();
-        }
-    }
-
-    std::string_view t_;
-    std::unordered_map<std::string, json_line_column>& at_;
-    std::size_t i_ = 0;
-    int line_ = 1;
-    int column_ = 1;
-};
-
-}  // namespace
-
 json_positions::json_positions(std::string_view text) {
-    position_walker(text, at_).document();
+    // Offsets come in document order (a member's key before its value, a value before what it
+    // holds), so one running position serves them all.
+    std::size_t done = 0;
+    json_line_column here{1, 1};
+    auto place = [&](std::size_t offset) {
+        for (; done < offset && done < text.size(); ++done) {
+            if (text[done] == '\n') {
+                ++here.line;
+                here.column = 1;
+            } else {
+                ++here.column;
+            }
+        }
+        return here;
+    };
+    for_each_json_value(text, json_max_depth, [&](std::span<const json_step> path, std::size_t at) {
+        const bool member = !path.empty() && !path.back().is_index;
+        auto where = place(member ? path.back().key_at : at);
+        at_.try_emplace(json_path(path), where);
+    });
 }
 
 json_line_column json_positions::find(std::string_view path) const {
@@ -316,6 +188,7 @@ void for_each_json_value(
             end = std::min(end, text.size());
             if (!open.empty() && open.back().object && open.back().expect_key) {
                 path.back().key = text.substr(i + 1, end - i - 1);
+                path.back().key_at = i;
                 open.back().expect_key = false;
             } else {
                 value_at(i);
@@ -336,9 +209,20 @@ void for_each_json_value(
     }
 }
 
+std::string json_key(const json_step& s) {
+    if (s.key.find('\\') == std::string_view::npos) return std::string(s.key);
+    // Written with escapes: decoded as Boost.JSON decodes it (the document parsed, so the
+    // quoted key is a valid JSON string).
+    error_code ec;
+    std::string quoted = "\"" + std::string(s.key) + "\"";
+    auto v = json::parse(json::string_view(quoted.data(), quoted.size()), ec);
+    return !ec && v.is_string() ? std::string(v.get_string()) : std::string(s.key);
+}
+
 std::string json_path(std::span<const json_step> path) {
     std::string out;
-    for (const auto& s : path) out = s.is_index ? json_path(out, s.index) : json_path(out, s.key);
+    for (const auto& s : path)
+        out = s.is_index ? json_path(out, s.index) : json_path(out, json_key(s));
     return out;
 }
 

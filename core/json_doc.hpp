@@ -10,8 +10,8 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <unordered_map>
+#include <utility>
 
 namespace consolegate::core::detail {
 
@@ -53,19 +53,23 @@ std::string json_path(std::string_view parent, std::size_t index);
 
 // Where a document's values are, so a problem found in the parsed value is reported at
 // file:line:col (Boost.JSON keeps no positions). A step of a path: an object member's key as
-// written (escapes not decoded) or an array index.
+// written (escapes not decoded; json_key decodes it) and where that key starts, or an array
+// index.
 struct json_step {
     std::string_view key;
     std::size_t index = 0;
     bool is_index = false;
+    std::size_t key_at = 0;
 };
+// A member step's key as Boost.JSON decodes it.
+std::string json_key(const json_step& step);
 // Calls f(path, offset) for every value of `text` at most `max_depth` steps deep, in document
 // order: its path from the root (empty for the root) and the offset of its first character.
 // `text` must have parsed as JSON (one scan, no allocation but the path).
 void for_each_json_value(
     std::string_view text, std::size_t max_depth,
     const std::function<void(std::span<const json_step> path, std::size_t offset)>& f);
-// The path as json_path writes it: "Statement[0].Condition".
+// The path as json_path writes it, keys decoded: "Statement[0].Condition".
 std::string json_path(std::span<const json_step> path);
 // The 1-based line and column of byte `offset` of `text`.
 std::pair<int, int> json_line_col(std::string_view text, std::size_t offset);
