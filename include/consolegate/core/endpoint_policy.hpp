@@ -21,10 +21,10 @@
 //                                                both after authentication, AWS Sign-In User
 //                                                Guide)
 //                signin:CreateAccount         -> policy.account_sign_up: an unconditioned Deny
-//                                                (of it or of "*") requires it to be "deny"; an unconditioned
-//                                                Allow is a diagnostic; under a Condition it is
-//                                                not selected (AWS gives sign-up no condition
-//                                                keys), and a statement of it alone is a
+//                                                (of it or of "*") requires it to be "deny"; an
+//                                                unconditioned Allow is a diagnostic; under a
+//                                                Condition it is not selected (AWS gives sign-up no
+//                                                condition keys), and a statement of it alone is a
 //                                                diagnostic (it would never match)
 //              "Resource": "*" (a string or a list holding only "*"),
 //              "Condition" (optional) with operators
