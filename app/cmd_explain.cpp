@@ -208,9 +208,11 @@ int cmd_explain(int argc, char** argv) {
         }
         now = *parsed;
     }
-    auto client = core::ip_address::parse(a.value("client").value_or("127.0.0.1"));
+    std::string client_problem;
+    auto client =
+        core::parse_client_address(a.value("client").value_or("127.0.0.1"), &client_problem);
     if (!client) {
-        std::fprintf(stderr, "consolegate explain: --client takes an IP address\n");
+        std::fprintf(stderr, "consolegate explain: --client: %s\n", client_problem.c_str());
         return 2;
     }
     core::sign_in_flow_set session_flows = 0;

@@ -45,6 +45,44 @@ bool ip_address::is_v4() const noexcept {
     return std::memcmp(bytes_.data(), v4_mapped_prefix.data(), 12) == 0;
 }
 
+bool ip_address::is_v4_compatible() const noexcept {
+    for (std::size_t i = 0; i < 12; ++i)
+        if (bytes_[i] != 0) return false;
+    return v4() > 1;
+}
+
+std::optional<ip_address> parse_client_address(std::string_view text, std::string* why) {
+    auto say = [&](std::string_view w) -> std::optional<ip_address> {
+        if (why) *why = w;
+        return std::nullopt;
+    };
+    if (text.find('%') != std::string_view::npos)
+        return say(
+            "a zone id (\"%...\") is not kept: clients are held without one, so a host of "
+            "one link would be a host of every link");
+    auto a = ip_address::parse(text);
+    if (!a) {
+        // inet_pton refuses a leading zero; say why, since inet_aton reads "010" as octal 8.
+        const auto dots =
+            text.rfind(':') == std::string_view::npos ? text : text.substr(text.rfind(':') + 1);
+        bool leading_zero = false;
+        for (std::size_t i = 0; i + 1 < dots.size(); ++i)
+            if (dots[i] == '0' && (i == 0 || dots[i - 1] == '.') && dots[i + 1] >= '0' &&
+                dots[i + 1] <= '9' && dots.find('.') != std::string_view::npos)
+                leading_zero = true;
+        if (leading_zero)
+            return say(
+                "an IPv4 octet with a leading zero is ambiguous (\"010\" is 8 to some "
+                "readers, 10 to others); write it without");
+        return say("not an IP address (IPv4 or IPv6, no prefix)");
+    }
+    if (a->is_v4_compatible())
+        return say(
+            "an IPv4-compatible address (::a.b.c.d, deprecated by RFC 4291) is neither an "
+            "IPv4 client nor a routed IPv6 one; write the IPv4 address");
+    return a;
+}
+
 std::uint32_t ip_address::v4() const noexcept {
     return (std::uint32_t{bytes_[12]} << 24) | (std::uint32_t{bytes_[13]} << 16) |
            (std::uint32_t{bytes_[14]} << 8) | std::uint32_t{bytes_[15]};

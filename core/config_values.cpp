@@ -153,6 +153,16 @@ std::string parse_endpoint(std::string_view s, std::uint16_t default_port, endpo
 
 std::string parse_cidr(std::string_view s, cidr& out) {
     if (auto c = cidr::parse(s)) {
+        // ::a.b.c.d/N (N >= 96): no client is held in that form (core::parse_client_address
+        // refuses it wherever a client's address is read), so the network would match nobody.
+        if (c->network().is_v4_compatible() && c->prefix_length() >= 96) {
+            const auto v4_bits = c->prefix_length() - 96;
+            return "CIDR " + quoted(s) +
+                   " is an IPv4-compatible IPv6 network, which no client is held as; write it "
+                   "as IPv4: \"" +
+                   ip_address::from_v4(c->network().v4()).str() + "/" + std::to_string(v4_bits) +
+                   "\"";
+        }
         out = *c;
         return {};
     }

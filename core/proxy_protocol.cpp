@@ -89,6 +89,7 @@ proxy_parse_result parse_v1(std::span<const std::uint8_t> in) {
     auto src = ip_address::parse(f[1]);
     auto dst = ip_address::parse(f[2]);
     if (!src || !dst) return fail("v1 header: bad address");
+    if (src->is_v4_compatible()) return fail("v1 header: IPv4-compatible source address");
     if (!parse_port(f[3], r.header.source_port) || !parse_port(f[4], r.header.destination_port))
         return fail("v1 header: bad port");
     r.header.command = proxy_command::proxy;
@@ -157,6 +158,11 @@ proxy_parse_result parse_v2(std::span<const std::uint8_t> in) {
     } else {
         return fail("v2 header: PROXY command for a transport other than TCP over IP");
     }
+    // An IPv4-mapped source is the IPv4 client (ip_address holds IPv4 that way); an IPv4-compatible
+    // one (::a.b.c.d) is neither that client nor a routed IPv6 one: a rule for 10.20.0.0/16 or an
+    // address-map entry would be met or missed by a guess, so the header is refused.
+    if (r.header.source.is_v4_compatible())
+        return fail("v2 header: IPv4-compatible source address");
     if (!tlvs_fit(block.subspan(addr_len))) return fail("v2 header: TLV overruns the header");
     r.header.command = proxy_command::proxy;
     r.status = proxy_parse_status::complete;

@@ -40,8 +40,9 @@ std::string read_push(const json::value& v, std::chrono::milliseconds max_ttl, p
     }
     const auto* address = o->if_contains("address");
     if (!address || !address->is_string()) return "\"address\" (a string) is required";
-    auto parsed = core::ip_address::parse(address->get_string());
-    if (!parsed) return "\"address\" is not an IP address";
+    std::string unusable;
+    auto parsed = core::parse_client_address(address->get_string(), &unusable);
+    if (!parsed) return "\"address\": " + unusable;
     out.address = *parsed;
     const auto* user = o->if_contains("user");
     if (!user || !user->is_string()) return "\"user\" (a string) is required";
@@ -107,8 +108,9 @@ api_answer post_mappings(address_map& map, std::string_view body, std::chrono::m
 
 api_answer delete_mapping(address_map& map, std::string_view address,
                           const std::optional<std::string>& user) {
-    auto a = core::ip_address::parse(address);
-    if (!a) return bad("not an IP address");
+    std::string why;
+    auto a = core::parse_client_address(address, &why);
+    if (!a) return bad(why);
     json::object o;
     o["removed"] = map.remove(*a, user);
     return {o["removed"].as_bool() ? 200u : 404u, "application/json", json::serialize(o) + "\n"};

@@ -36,9 +36,10 @@ parsed_address_map parse_address_map(std::string_view text) {
         }
         auto address_text = line.substr(0, gap);
         auto user = trim(line.substr(gap));
-        auto address = core::ip_address::parse(address_text);
+        std::string unusable;
+        auto address = core::parse_client_address(address_text, &unusable);
         if (!address) {
-            out.problems.push_back({line_no, "not an IP address (IPv4 or IPv6, no prefix)"});
+            out.problems.push_back({line_no, std::move(unusable)});
             continue;
         }
         if (auto why = check_user_name(user); !why.empty()) {

@@ -19,7 +19,10 @@ class ip_address {
     static ip_address from_v4(std::uint32_t host_order) noexcept;
     static ip_address from_v6(const std::array<std::uint8_t, 16>& bytes) noexcept;
 
-    bool is_v4() const noexcept;        // an IPv4-mapped address
+    bool is_v4() const noexcept;  // an IPv4-mapped address
+    // An IPv4-compatible address (::a.b.c.d, RFC 4291 §2.5.5.1, deprecated; not :: or ::1): no
+    // IPv4 client is held this way and no IPv6 client is routed from it, so any reading is a guess.
+    bool is_v4_compatible() const noexcept;
     std::uint32_t v4() const noexcept;  // host order; meaningful only if is_v4()
     const std::array<std::uint8_t, 16>& bytes() const noexcept { return bytes_; }
     std::string str() const;
@@ -29,6 +32,14 @@ class ip_address {
   private:
     std::array<std::uint8_t, 16> bytes_{};
 };
+
+// A client's address as a source names it (the PROXY protocol, the address map's file and
+// pushes, explain --client), in the one form the gateway holds clients in: every spelling of one
+// address is one value (IPv4 and its IPv4-mapped IPv6 form, upper- or lower-case hex, any zero
+// compression). Refused, with why in `why`: text that is no address, an IPv4 octet with a leading
+// zero ("010" is 8 to inet_aton and 10 to others), a zone id ("fe80::1%eth0": the gateway holds
+// clients without one, so two links' hosts would be one), and an IPv4-compatible address.
+std::optional<ip_address> parse_client_address(std::string_view text, std::string* why = nullptr);
 
 class cidr {
   public:

@@ -53,3 +53,44 @@ TEST(cidr, an_ipv6_written_ipv4_mapped_network_is_no_ipv4_network) {
     EXPECT_EQ(host->str(), "192.0.2.7/32");
     EXPECT_TRUE(host->contains(*cc::ip_address::parse("192.0.2.7")));
 }
+
+// One client, every spelling a source may hand over, is one value; the spellings that could be
+// read as another address are refused with a reason rather than guessed.
+TEST(parse_client_address, every_spelling_of_one_client_is_one_address) {
+    const auto want = *cc::ip_address::parse("10.20.0.5");
+    for (const char* s : {"10.20.0.5", "::ffff:10.20.0.5", "::FFFF:10.20.0.5", "::ffff:a14:5",
+                          "::FFFF:0A14:0005", "0:0:0:0:0:ffff:10.20.0.5"}) {
+        auto a = cc::parse_client_address(s);
+        ASSERT_TRUE(a) << s;
+        EXPECT_EQ(*a, want) << s;
+        EXPECT_EQ(a->str(), "10.20.0.5") << s;
+        EXPECT_TRUE(cc::cidr::parse("10.20.0.0/16")->contains(*a)) << s;
+    }
+    EXPECT_EQ(*cc::parse_client_address("2001:DB8::A"), *cc::parse_client_address("2001:db8::a"));
+    EXPECT_EQ(*cc::parse_client_address("2001:db8:0:0:0:0:0:a"),
+              *cc::parse_client_address("2001:db8::a"));
+}
+
+TEST(parse_client_address, ambiguous_spellings_are_refused_with_why) {
+    struct bad {
+        const char* text;
+        const char* why;
+    };
+    for (auto [text, why] :
+         {bad{"010.020.000.005", "leading zero"}, bad{"10.20.0.05", "leading zero"},
+          bad{"::ffff:010.20.0.5", "leading zero"}, bad{"fe80::1%eth0", "zone id"},
+          bad{"10.20.0.5%1", "zone id"}, bad{"::10.20.0.5", "IPv4-compatible"},
+          bad{"::a14:5", "IPv4-compatible"}, bad{"0x0a.20.0.5", "not an IP address"},
+          bad{"10.20.5", "not an IP address"}, bad{"10.20.0.5/32", "not an IP address"},
+          bad{"", "not an IP address"}}) {
+        std::string got;
+        EXPECT_FALSE(cc::parse_client_address(text, &got)) << text;
+        EXPECT_NE(got.find(why), std::string::npos) << text << ": " << got;
+    }
+    // :: and ::1 are no IPv4-compatible addresses (RFC 4291 §2.5.5.1): they stay IPv6.
+    EXPECT_TRUE(cc::parse_client_address("::1"));
+    EXPECT_TRUE(cc::parse_client_address("::"));
+    EXPECT_FALSE(cc::ip_address::parse("::1")->is_v4_compatible());
+    EXPECT_TRUE(cc::ip_address::parse("::10.20.0.5")->is_v4_compatible());
+    EXPECT_FALSE(cc::ip_address::parse("::ffff:10.20.0.5")->is_v4_compatible());
+}

@@ -126,6 +126,20 @@ TEST(config_values, cidr_ipv4_mapped_names_the_ipv4_network) {
               "CIDR \"::ffff:10.0.0.0/8\" has host bits set; did you mean \"::/8\"?");
 }
 
+// An IPv4-compatible network (::a.b.c.d/N, N >= 96) matches nobody: every source refuses a client
+// held that way (core::parse_client_address, the PROXY protocol). It is refused with the IPv4
+// network it spells; shorter IPv6 networks that cover it stay IPv6 networks.
+TEST(config_values, cidr_ipv4_compatible_names_the_ipv4_network) {
+    cidr c;
+    EXPECT_EQ(parse_cidr("::10.20.0.0/112", c),
+              "CIDR \"::10.20.0.0/112\" is an IPv4-compatible IPv6 network, which no client is "
+              "held as; write it as IPv4: \"10.20.0.0/16\"");
+    EXPECT_NE(parse_cidr("::10.20.0.5", c).find("\"10.20.0.5/32\""), std::string::npos);
+    EXPECT_EQ(parse_cidr("::/96", c), "");
+    EXPECT_EQ(parse_cidr("::1", c), "");
+    EXPECT_EQ(parse_cidr("::/0", c), "");
+}
+
 TEST(config_values, ou_paths) {
     EXPECT_EQ(check_ou_path("o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"), "");
     EXPECT_EQ(check_ou_path("o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/*"), "");

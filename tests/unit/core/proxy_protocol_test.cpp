@@ -50,6 +50,27 @@ TEST(proxy_protocol, v1_tcp6) {
     EXPECT_EQ(r.header.destination_port, 65535);
 }
 
+// A dual-stack balancer hands an IPv4 client over as TCP6 ::ffff:a.b.c.d (v1) or an AF_INET6
+// block holding it (v2): the source is that IPv4 client, inside 10.20.0.0/16 like its IPv4
+// spelling, so a contractors' client rule sees it either way.
+TEST(proxy_protocol, an_ipv4_mapped_source_is_the_ipv4_client) {
+    std::vector<std::uint8_t> block(36, 0);
+    block[10] = block[11] = 0xff;
+    block[12] = 10;
+    block[13] = 20;
+    block[15] = 5;
+    const auto contractors = *cidr::parse("10.20.0.0/16");
+    for (const auto& in :
+         {bytes("PROXY TCP6 ::ffff:10.20.0.5 ::1 1 2\r\n"),
+          bytes("PROXY TCP6 ::FFFF:0A14:0005 ::1 1 2\r\n"), v2(0x21, 0x21, block)}) {
+        auto r = parse_proxy_header(in);
+        ASSERT_EQ(r.status, proxy_parse_status::complete) << r.error;
+        EXPECT_TRUE(r.header.source.is_v4());
+        EXPECT_EQ(r.header.source.str(), "10.20.0.5");
+        EXPECT_TRUE(contractors.contains(r.header.source));
+    }
+}
+
 TEST(proxy_protocol, v1_unknown_is_the_balancer_speaking_for_itself) {
     for (std::string_view s : {"PROXY UNKNOWN\r\n", "PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n"}) {
         auto r = parse_proxy_header(bytes(s));
@@ -109,6 +130,9 @@ INSTANTIATE_TEST_SUITE_P(
                       bad_v1{"too many fields", "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n"},
                       bad_v1{"double space", "PROXY TCP4  1.2.3.4 5.6.7.8 1 2\r\n"},
                       bad_v1{"bad address", "PROXY TCP4 1.2.3.400 5.6.7.8 1 2\r\n"},
+                      bad_v1{"leading zero", "PROXY TCP4 010.20.0.5 5.6.7.8 1 2\r\n"},
+                      bad_v1{"zone id", "PROXY TCP6 fe80::1%eth0 ::1 1 2\r\n"},
+                      bad_v1{"IPv4-compatible source", "PROXY TCP6 ::10.20.0.5 ::1 1 2\r\n"},
                       bad_v1{"LF without CR", "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n"},
                       bad_v1{"CR without LF", "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\rX"},
                       bad_v1{"longer than 107 bytes", "PROXY UNKNOWN " + std::string(100, 'a')},
@@ -184,6 +208,14 @@ INSTANTIATE_TEST_SUITE_P(table, proxy_protocol_bad_v2,
                                            bad_v2{"proxy over AF_UNIX", 0x21, 0x31,
                                                   std::vector<std::uint8_t>(216)},
                                            bad_v2{"proxy with AF_UNSPEC", 0x21, 0x00, {}},
+                                           bad_v2{"IPv4-compatible source", 0x21, 0x21,
+                                                  [] {
+                                                      std::vector<std::uint8_t> b(36, 0);
+                                                      b[12] = 10;
+                                                      b[13] = 20;
+                                                      b[15] = 5;
+                                                      return b;
+                                                  }()},
                                            bad_v2{"TLV overruns", 0x21, 0x11, [] {
                                                       auto b = v4_block;
                                                       b.insert(b.end(), {0x04, 0x00, 0x09, 0x00});

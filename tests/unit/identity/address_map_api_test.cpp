@@ -51,6 +51,32 @@ TEST(address_map_api, at_orders_leases_and_a_future_at_counts_from_now) {
     EXPECT_EQ(user_at(m, "10.1.2.9", t0 + 10s), "");
 }
 
+// An entry names its person whatever spelling the pushing system uses for the address, and the
+// spellings that could name another address are refused with why.
+TEST(address_map_api, every_spelling_of_an_address_names_the_same_person) {
+    for (const char* pushed : {"10.20.0.5", "::ffff:10.20.0.5", "::FFFF:0A14:0005"}) {
+        address_map m(10);
+        const std::string body =
+            std::string(R"({"address":")") + pushed + R"(","user":"carol","ttl_seconds":60})";
+        ASSERT_EQ(post_mappings(m, body, 24h, t0).status, 200u) << pushed;
+        for (const char* seen : {"10.20.0.5", "::ffff:10.20.0.5"})
+            EXPECT_EQ(user_at(m, seen, t0), "carol") << pushed << " seen as " << seen;
+        EXPECT_NE(list_mappings(m, t0).body.find(R"("address":"10.20.0.5")"), std::string::npos);
+        EXPECT_EQ(delete_mapping(m, "::FFFF:10.20.0.5", std::nullopt).status, 200u) << pushed;
+        EXPECT_EQ(user_at(m, "10.20.0.5", t0), "");
+    }
+    for (const char* refused : {"010.020.000.005", "fe80::1%eth0", "::10.20.0.5"}) {
+        address_map m(10);
+        const std::string body =
+            std::string(R"({"address":")") + refused + R"(","user":"carol","ttl_seconds":60})";
+        auto r = post_mappings(m, body, 24h, t0);
+        EXPECT_EQ(r.status, 400u) << refused;
+        EXPECT_NE(r.body.find("address"), std::string::npos) << r.body;
+        EXPECT_EQ(user_at(m, "10.20.0.5", t0), "") << refused;
+        EXPECT_EQ(user_at(m, "10.20.0.8", t0), "") << refused;  // octal 010.020.000.005
+    }
+}
+
 TEST(address_map_api, a_bad_item_refuses_the_whole_batch) {
     address_map m(10);
     for (const char* body : {

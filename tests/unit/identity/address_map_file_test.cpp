@@ -27,6 +27,21 @@ TEST(address_map_file, lines_comments_and_blank_lines) {
     EXPECT_EQ(p.entries[2].second, "CORP\\carol");
 }
 
+// One address in two spellings is one entry (the second line is the duplicate), and a spelling
+// that could be read as another address is a problem naming why.
+TEST(address_map_file, spellings_of_one_address_are_one_entry) {
+    auto p = parse_address_map(
+        "10.20.0.5 carol\n::FFFF:10.20.0.5 mallory\n010.020.000.005 eve\nfe80::1%eth0 eve\n"
+        "::10.20.0.5 eve\n");
+    ASSERT_EQ(p.entries.size(), 1u);
+    EXPECT_EQ(p.entries[0].second, "carol");
+    ASSERT_EQ(p.problems.size(), 4u);
+    EXPECT_NE(p.problems[0].message.find("mapped already on line 1"), std::string::npos);
+    EXPECT_NE(p.problems[1].message.find("leading zero"), std::string::npos);
+    EXPECT_NE(p.problems[2].message.find("zone id"), std::string::npos);
+    EXPECT_NE(p.problems[3].message.find("IPv4-compatible"), std::string::npos);
+}
+
 TEST(address_map_file, every_bad_line_is_named) {
     auto p = parse_address_map(
         "10.1.2.3\n10.0.0.0/8 alice\nnot-an-ip bob\n10.1.2.5 two words\n10.1.2.6 a\n10.1.2.6 b\n");
