@@ -20,7 +20,6 @@ std::shared_ptr<const policy_snapshot> make_policy_snapshot(std::shared_ptr<cons
     s->policy = std::make_shared<const core::compiled_policy>(c->policy);
     s->inspect_options.aliases = c->policy.aliases;
     s->inspect_options.ams_change_type_ids = c->policy.ams_change_type_ids;
-    s->inspect_options.ams_reserved_role_prefixes = c->policy.ams_reserved_role_prefixes;
     s->cfg = std::move(c);
     return s;
 }

@@ -333,9 +333,21 @@ bool compiled_policy::guarded_change(std::string_view change_type) const noexcep
 
 bool compiled_policy::reserved_role(std::string_view role) const noexcept {
     if (role.empty()) return false;
+    // An Identity Center role is AWSReservedSSO_<set>_<hex>; the permission set it stands for is
+    // read from it only in AWS's own spelling (principal.cpp: lower-case hex), so a session
+    // named "AWSReservedSSO_ams-ops_0123456789ABCDEF" or "awsreservedsso_ams-ops_…" had no set,
+    // and its role matched no reserved prefix: the guard let it through. What follows the
+    // prefix, in any case, is the set's name followed by more, which a prefix reads as the set.
+    constexpr std::string_view sso = "AWSReservedSSO_";
+    const std::string_view set =
+        role.size() > sso.size() && iequals(role.substr(0, sso.size()), sso)
+            ? role.substr(sso.size())
+            : std::string_view{};
     for (const auto& prefix : ams_reserved_role_prefixes_) {
         // Globs (config/README.md): "ams-*" is the prefix "ams-", never the literal "ams-*".
-        if (!prefix.empty() && glob_match_prefix(prefix, role, glob_case::insensitive)) return true;
+        if (prefix.empty()) continue;
+        if (glob_match_prefix(prefix, role, glob_case::insensitive)) return true;
+        if (!set.empty() && glob_match_prefix(prefix, set, glob_case::insensitive)) return true;
     }
     return false;
 }

@@ -21,9 +21,10 @@
 //     case-insensitive); an unknown alias -> deny, unknown_alias. The alias map and the org
 //     export describe the commercial partition: an alias is unique only within its partition, so
 //     in GovCloud or China every alias is unknown (deny, unknown_alias).
-//  3. AMS guardrails (ams_change flow naming a guarded change type; a role, or the permission set
-//     an Identity Center role stands for, whose name starts with a reserved prefix, compared
-//     case-insensitively so "AMS-…" is caught too):
+//  3. AMS guardrails (ams_change flow naming a guarded change type; a role, the permission set
+//     an Identity Center role stands for, or what follows "AWSReservedSSO_" in a role of any
+//     case, whose name starts with a reserved prefix, compared case-insensitively so "AMS-…" is
+//     caught too):
 //       off                    nothing
 //       flag                   the policy decides as usual; decision.flagged = true
 //       block                  deny, ams_guarded_change / ams_reserved_role

@@ -36,7 +36,6 @@ struct options {
     std::size_t max_attempts = 64;
     // Copied from core::policy_config.
     std::vector<std::string> ams_change_type_ids{"ct-1opjmhuddw194", "ct-3rd4781c2nnhp"};
-    std::vector<std::string> ams_reserved_role_prefixes{"ams-", "AWSManagedServices"};
     // Lowercased alias -> account (core::policy_config::aliases): an alias found here also fills
     // attempt.account; unknown aliases leave it empty (the policy says unknown-alias).
     std::map<std::string, core::account_id> aliases;
@@ -44,8 +43,5 @@ struct options {
 
 // Never throws on any input (only std::bad_alloc). Thread-safe for concurrent calls.
 std::vector<core::sign_in_attempt> inspect(const core::http_request_view& req, const options& opt);
-
-// True when `role_name` starts with one of opt.ams_reserved_role_prefixes (case-insensitive).
-bool is_ams_reserved_role(std::string_view role_name, const options& opt);
 
 }  // namespace consolegate::inspect

@@ -1704,3 +1704,135 @@ TEST(client_networks, an_ipv6_network_never_matches_an_ipv4_client) {
     EXPECT_EQ(d.rule, "");
     EXPECT_NE(d.why, cc::reason::rule_allow);
 }
+
+// Every AMS guard setting, elevated or not, enforcing or report-only, over each spelling of a
+// guarded change type and an AMS-reserved role the inspector hands over: the portal's permission
+// set, the Identity Center session's AWSReservedSSO_<set>_<hex> (in either case of its hex:
+// a name AWS would read as the set's must not pass as another role), a SAML or switch-role role.
+TEST(policy_ams, every_setting_elevated_or_not_over_every_spelling) {
+    struct attempt_shape {
+        const char* label;
+        cc::sign_in_flow flow;
+        const char* role;
+        const char* permission_set;  // what the inspector derives (principal.cpp)
+        const char* change_type;
+        bool change;  // guarded by change_types, else by reserved_roles
+    };
+    const attempt_shape shapes[] = {
+        {"change lower", F::ams_change, "AWSReservedSSO_Ops_0123456789abcdef", "Ops",
+         "ct-1opjmhuddw194", true},
+        {"change upper", F::ams_change, "AWSReservedSSO_Ops_0123456789abcdef", "Ops",
+         "CT-3RD4781C2NNHP", true},
+        {"portal permission set", F::identity_center, "ams-ops", "ams-ops", "", false},
+        {"portal permission set upper", F::identity_center, "AMS-Ops", "AMS-Ops", "", false},
+        {"session role", F::console_session, "AWSReservedSSO_ams-ops_0123456789abcdef", "ams-ops",
+         "", false},
+        {"session role upper-case hex", F::console_session,
+         "AWSReservedSSO_ams-ops_0123456789ABCDEF", "", "", false},
+        {"session role prefix case", F::console_session, "awsreservedsso_ams-ops_0123456789abcdef",
+         "", "", false},
+        {"saml role", F::saml, "AWSManagedServicesAdminRole", "", "", false},
+        {"switch role", F::switch_role, "ams-access-admin", "", "", false},
+    };
+    const cc::guard_action actions[] = {cc::guard_action::off, cc::guard_action::flag,
+                                        cc::guard_action::block,
+                                        cc::guard_action::block_unless_elevated};
+    // ops is elevated for 222233334444 under "ams-ops" and "Ops"; eve is not elevated at all.
+    auto elevation = [](const char* ps) {
+        cc::elevation_record e;
+        e.user = "ops";
+        e.account = aid("222233334444");
+        e.permission_set = ps;
+        e.status = "in progress";
+        e.start = at("2026-11-23T08:00:00Z");
+        e.duration_hours = 2;
+        return e;
+    };
+    const cc::elevation_set set({elevation("ams-ops"), elevation("Ops")});
+    const auto now = at("2026-11-23T09:00:00Z");
+    for (const auto& s : shapes) {
+        for (auto action : actions) {
+            for (bool guard_changes : {true, false}) {
+                for (bool report_only : {false, true}) {
+                    for (const char* user : {"ops", "eve"}) {
+                        cc::policy_config c;
+                        c.report_only = report_only;
+                        c.ams_change_types = guard_changes ? action : cc::guard_action::off;
+                        c.ams_reserved_roles = guard_changes ? cc::guard_action::off : action;
+                        auto all = rule("allow-all", cc::rule_effect::allow);
+                        all.accounts = {aid("222233334444")};
+                        c.rules = {all};
+                        cc::compiled_policy p(c);
+                        cc::sign_in_attempt a;
+                        a.flow = s.flow;
+                        a.phase = s.flow == F::identity_center || s.flow == F::saml ||
+                                          s.flow == F::switch_role
+                                      ? P::pre_auth
+                                      : P::post_auth;
+                        a.account = aid("222233334444");
+                        a.role_name = s.role;
+                        a.permission_set = s.permission_set;
+                        a.change_type = s.change_type;
+                        a.user = user;
+                        const auto d = cc::evaluate(a, p, cc::elevation_view::of(set), now);
+                        const bool guarded = s.change == guard_changes;
+                        // TEAM elevates a permission set by its exact name: only the spellings
+                        // the inspector read one from lift a guard by elevation.
+                        const std::string_view ps = s.permission_set;
+                        const bool elevated =
+                            std::string_view(user) == "ops" && (ps == "ams-ops" || ps == "Ops");
+                        const auto act = guarded ? action : cc::guard_action::off;
+                        const bool blocked =
+                            act == cc::guard_action::block ||
+                            (act == cc::guard_action::block_unless_elevated && !elevated);
+                        const std::string where = std::string(s.label) + " action " +
+                                                  std::to_string(static_cast<int>(action)) +
+                                                  (guard_changes ? " changes" : " roles") +
+                                                  (report_only ? " report-only " : " ") + user;
+                        EXPECT_EQ(d.verdict, blocked ? cc::effect::deny : cc::effect::allow)
+                            << where;
+                        if (blocked)
+                            EXPECT_EQ(d.why,
+                                      s.change ? R::ams_guarded_change : R::ams_reserved_role)
+                                << where;
+                        else
+                            EXPECT_EQ(d.rule, "allow-all") << where;
+                        EXPECT_EQ(d.flagged, act == cc::guard_action::flag) << where;
+                        EXPECT_EQ(d.report_only, report_only) << where;
+                        EXPECT_EQ(d.enforced(),
+                                  blocked && !report_only ? cc::effect::deny : cc::effect::allow)
+                            << where;
+                    }
+                }
+            }
+        }
+    }
+}
+
+// The prefixes are globs (config/README.md): "ams-*" is "ams-", not a literal '*'; matched on
+// the role and on what follows AWSReservedSSO_ in it, whatever the case.
+TEST(policy_ams, reserved_role_prefixes_are_globs) {
+    cc::policy_config c;
+    c.ams_reserved_roles = cc::guard_action::block;
+    c.ams_reserved_role_prefixes = {"ams-*", "AWS?anagedServices"};
+    auto all = rule("allow-all", cc::rule_effect::allow);
+    all.accounts = {aid("222233334444")};
+    c.rules = {all};
+    cc::compiled_policy p(c);
+    for (auto [role, reserved] : {std::pair{"ams-access-admin", true},
+                                  {"AWSManagedServicesReadOnly", true},
+                                  {"AMS-Admin", true},
+                                  {"AWSReservedSSO_AMS-x_0123456789abcdef", true},
+                                  {"AWSReservedSSO_x_ams-0123456789abcdef", false},
+                                  {"amsadmin", false},
+                                  {"Admin", false}}) {
+        cc::sign_in_attempt a;
+        a.flow = F::saml;
+        a.phase = P::pre_auth;
+        a.account = aid("222233334444");
+        a.role_name = role;
+        const auto d =
+            cc::evaluate(a, p, cc::elevation_view::unavailable(), at("2026-11-23T09:00:00Z"));
+        EXPECT_EQ(d.verdict, reserved ? cc::effect::deny : cc::effect::allow) << role;
+    }
+}

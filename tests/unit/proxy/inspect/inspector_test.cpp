@@ -36,18 +36,6 @@ TEST(inspector, a_host_that_is_not_a_host_is_denied_never_no_sign_in) {
     }
 }
 
-TEST(inspector, ams_reserved_roles) {
-    ci::options opt;
-    EXPECT_TRUE(ci::is_ams_reserved_role("AMS-Admin", opt));
-    EXPECT_TRUE(ci::is_ams_reserved_role("AWSManagedServicesReadOnly", opt));
-    EXPECT_FALSE(ci::is_ams_reserved_role("Admin", opt));
-    // The prefixes are globs (config/README.md): "ams-*" is "ams-", not a literal '*'.
-    opt.ams_reserved_role_prefixes = {"ams-*", "AWS?anagedServices"};
-    EXPECT_TRUE(ci::is_ams_reserved_role("ams-access-admin", opt));
-    EXPECT_TRUE(ci::is_ams_reserved_role("AWSManagedServicesReadOnly", opt));
-    EXPECT_FALSE(ci::is_ams_reserved_role("amsadmin", opt));
-}
-
 TEST(inspector, copies_client_and_time_and_fills_source) {
     auto v = request("GET", "111122223333.signin.aws.amazon.com", "/console");
     v.client = *core::ip_address::parse("10.1.2.3");
