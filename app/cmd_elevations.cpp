@@ -67,7 +67,7 @@ int cmd_elevations(int argc, char** argv) {
     auto feed = make_team_feed(cfg);
     std::string source =
         cfg.team.snapshot_file.empty() ? "dynamodb" : "snapshot " + cfg.team.snapshot_file.string();
-    auto report = elevations_report(feed.get(), source, now, filter);
+    auto report = elevations_report(feed.get(), source, cfg.team.aws_partition, now, filter);
     if (a.flag("json")) {
         std::printf("%s\n", boost::json::serialize(report).c_str());
     } else {

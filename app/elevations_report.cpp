@@ -36,10 +36,14 @@ bool filter_names_user(const elevations_filter& filter, std::string_view team_us
 }
 
 json::object elevations_report(const team::feed* feed, std::string_view source,
-                               clock::time_point now, const elevations_filter& filter) {
+                               core::partition partition, clock::time_point now,
+                               const elevations_filter& filter) {
     json::object out;
     json::object f;
     f["source"] = feed ? std::string(source) : "none (TEAM is off)";
+    // Its accounts are this partition's: alice's elevation for 777788889999 is not GovCloud's
+    // 777788889999 when TEAM runs in the commercial partition, so a reader needs to know which.
+    if (feed) f["partition"] = std::string(core::to_string(partition));
     json::array list;
     if (feed) {
         std::shared_ptr<const team::feed_status> keep;
@@ -117,7 +121,7 @@ std::string elevations_text(const json::object& r) {
         "  available: " + str(f.if_contains("available")) +
         (str(f.if_contains("problem")).empty() ? "" : " (" + str(f.if_contains("problem")) + ")") +
         "\n";
-    for (const char* k : {"last_success", "age_seconds", "items", "in_progress", "skipped", "pages",
+    for (const char* k : {"partition", "last_success", "age_seconds", "items", "in_progress", "skipped", "pages",
                           "errors", "last_error"}) {
         if (const auto* v = f.if_contains(k)) out += std::string("  ") + k + ": " + str(v) + "\n";
     }

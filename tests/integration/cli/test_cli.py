@@ -513,6 +513,24 @@ class ElevationsTest(unittest.TestCase):
             self.assertEqual(len(json.loads(r.stdout)["elevations"]), n, args)
         text = cg("elevations", "--config", self.DEMO, "--now", "2026-11-23T09:00:00Z")
         self.assertIn("alice  333333333333  AdministratorAccess", text.stdout)
+        self.assertEqual(d["feed"]["partition"], "aws")
+        self.assertIn("  partition: aws\n", text.stdout)
+
+    def test_names_the_partition_team_runs_in(self):
+        # A GovCloud TEAM's elevations are for GovCloud's accounts: the report says which
+        # partition its twelve-digit account IDs are in (team.partition, else the table's Region).
+        with tempfile.TemporaryDirectory() as d:
+            cfg = os.path.join(d, "c.toml")
+            snap = os.path.join(SOURCE_DIR, "config/demo-team.json")
+            with open(cfg, "w") as f:
+                f.write('[dns]\nupstreams = ["192.0.2.1"]\nsteer_ipv4 = ["192.0.2.10"]\n'
+                        '[ca]\ncert = "ca.crt"\nkey = "ca.key"\n'
+                        f'[team]\nenabled = true\nsnapshot_file = "{snap}"\n'
+                        'partition = "aws-us-gov"\n')
+            r = cg("elevations", "--config", cfg, "--json", "--now", "2026-11-23T09:00:00Z")
+            self.assertEqual(json.loads(r.stdout)["feed"]["partition"], "aws-us-gov", r.stderr)
+            text = cg("elevations", "--config", cfg, "--now", "2026-11-23T09:00:00Z")
+            self.assertIn("  partition: aws-us-gov\n", text.stdout)
 
     def test_an_unavailable_feed_exits_1_and_says_why(self):
         with tempfile.TemporaryDirectory() as d:
