@@ -314,6 +314,46 @@ TEST_F(dynamodb_feed_live, elevations_appear_expire_and_get_revoked_across_pages
     EXPECT_EQ(feed->health().errors.size(), 0u);
 }
 
+// An elevation ended early as TEAM's own state machines write it (amplify/backend/custom/
+// stepfunctions): the revoke machine's "DynamoDB UpdateEndTime" step runs `SET endTime = :time`
+// with Step Functions' $$.State.EnteredTime (milliseconds, Z) while the item still says
+// "in progress" and so stays in the byStatus index; only then does teamStatus write "ended".
+// It stops counting at the refresh that reads the endTime, not when the status follows. An
+// endTime that AppSync wrote as null ({"NULL": true}) is unset.
+TEST_F(dynamodb_feed_live, an_end_time_written_while_in_progress_ends_it_at_once) {
+    auto r3 = item("r3", "alice", gated, "Admin", "2026-12-04T11:50:00.000Z", "4", "in progress");
+    r3["endTime"] = json::object{{"NULL", true}};
+    put(r3);
+    put(item("r4", "bob", gated, "Admin", "2026-12-04T11:50:00.000Z", "4", "in progress"));
+    make_feed();
+    ASSERT_TRUE(feed->refresh()) << feed->health().last_error;
+    EXPECT_TRUE(elevated("alice", gated, "Admin"));
+    EXPECT_EQ(decide("alice", gated).why, core::reason::elevation_active);
+
+    dynamo(dyn->url(), "UpdateItem",
+           {{"TableName", "requests"},
+            {"Key", json::object{{"id", json::object{{"S", "r3"}}}}},
+            {"UpdateExpression", "SET endTime = :time"},
+            {"ExpressionAttributeValues",
+             json::object{{":time", json::object{{"S", "2026-12-04T12:05:00.456Z"}}}}}});
+    now = t0 + 6min;
+    ASSERT_TRUE(feed->refresh()) << feed->health().last_error;
+    EXPECT_EQ(feed->health().items, 2u);  // still in the index, status still in progress
+    EXPECT_FALSE(elevated("alice", gated, "Admin"));
+    auto ended = decide("alice", gated);
+    EXPECT_EQ(ended.why, core::reason::elevation_expired);
+    EXPECT_EQ(ended.elevation_id, "r3");
+    EXPECT_EQ(ended.elevation_end, *core::parse_rfc3339("2026-12-04T12:05:00.456Z"));
+    EXPECT_TRUE(elevated("bob", gated, "Admin"));  // another request is untouched
+
+    set_status("r3", "ended");  // teamStatus: "revoke" in the event -> ended
+    ASSERT_TRUE(feed->refresh());
+    EXPECT_EQ(feed->health().items, 1u);
+    EXPECT_FALSE(elevated("alice", gated, "Admin"));
+    EXPECT_EQ(decide("alice", gated).why, core::reason::elevation_expired);
+    EXPECT_EQ(feed->health().errors.size(), 0u);
+}
+
 TEST_F(dynamodb_feed_live, outage_fails_closed_after_the_staleness_limit_and_recovers) {
     put(item("r1", "bob", gated, "Admin", "2026-12-04T11:00:00Z", "8", "in progress"));
     make_feed();
