@@ -26,6 +26,12 @@ def v2_header(src, dst, sport, dport):
     return V2_SIG + bytes([0x21, 0x11]) + struct.pack(">H", len(block)) + block
 
 
+def v2_header6(src, dst, sport, dport):
+    block = (socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, dst) +
+             struct.pack(">HH", sport, dport))
+    return V2_SIG + bytes([0x21, 0x21]) + struct.pack(">H", len(block)) + block
+
+
 class ProxiedGateway(Gateway):
     """The harness's gateway with the PROXY protocol required on every TCP listener and narrow
     allow lists, so that policy decided on the balancer's address would show."""
@@ -206,6 +212,39 @@ class ProxyProtocolTest(unittest.TestCase):
             self.assertEqual(s.recv(100), b"")
         wait_until(lambda: self.metric("consolegate_proxy_proxy_protocol_bad_total") > before, 10,
                    "proxy_protocol_bad_total")
+
+    def test_an_ipv4_client_in_ipv6_spelling_is_that_client(self):
+        # A dual-stack balancer names an IPv4 client ::ffff:a.b.c.d (v1 TCP6, v2 AF_INET6): the
+        # gateway holds it as the IPv4 client, so allow_clients' 127.0.0.3/32 lets it in and
+        # 127.0.0.7 stays out. An IPv4-compatible source (::127.0.0.3) is neither that client
+        # nor a routed IPv6 one: the header is malformed and the connection closed unanswered.
+        def connect(header):
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                s.settimeout(10)
+                s.bind((BALANCER, 0))
+                s.connect(("127.0.0.1", self.gw.ports["connect"]))
+                s.sendall(header + b"CONNECT %s.signin.aws.amazon.com:443 HTTP/1.1\r\n"
+                          b"Host: %s.signin.aws.amazon.com:443\r\n\r\n" % (PROD.encode(), PROD.encode()))
+                try:
+                    return s.recv(200)
+                except (socket.timeout, ConnectionResetError):
+                    return b""
+        port = self.gw.ports["connect"]
+        for header in (v2_header6("::ffff:127.0.0.3", "::ffff:127.0.0.1", 40000, port),
+                       b"PROXY TCP6 ::FFFF:127.0.0.3 ::1 40000 %d\r\n" % port):
+            with self.subTest(header=header[:40]):
+                self.assertTrue(connect(header).startswith(b"HTTP/1.1 200"))
+        refused = self.metric("consolegate_proxy_refused_client_total")
+        self.assertEqual(connect(v2_header6("::ffff:127.0.0.7", "::1", 40000, port)), b"")
+        wait_until(lambda: self.metric("consolegate_proxy_refused_client_total") > refused, 10,
+                   "refused_client_total")
+        for header in (v2_header6("::127.0.0.3", "::1", 40000, port),
+                       b"PROXY TCP6 ::127.0.0.3 ::1 40000 %d\r\n" % port):
+            with self.subTest(header=header[:40]):
+                bad = self.metric("consolegate_proxy_proxy_protocol_bad_total")
+                self.assertEqual(connect(header), b"")
+                wait_until(lambda: self.metric("consolegate_proxy_proxy_protocol_bad_total") > bad,
+                           10, "proxy_protocol_bad_total")
 
     def test_haproxy_health_checks_with_local_headers_are_not_errors(self):
         # check-send-proxy makes HAProxy's checks open with a v2 LOCAL header every 300 ms: the
