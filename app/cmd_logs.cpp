@@ -264,9 +264,10 @@ int cmd_logs(int argc, char** argv) {
         q.reason = *r;
     }
     if (auto c = a.value("client")) {
-        if (!core::ip_address::parse(*c))
-            return fail("--client takes an IP address, not '" + *c + "'");
-        q.client = core::ip_address::parse(*c)->str();
+        std::string client_problem;
+        auto client = core::parse_client_address(*c, &client_problem);
+        if (!client) return fail("--client '" + *c + "': " + client_problem);
+        q.client = client->str();  // as events name it: ::ffff:10.20.0.5 is 10.20.0.5
     }
     q.rule = a.value("rule");
     q.account = a.value("account");

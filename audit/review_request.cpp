@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "consolegate/audit/review_page.hpp"
+#include "consolegate/core/address.hpp"
 
 namespace consolegate::audit {
 namespace {
@@ -34,7 +35,13 @@ review_request parse_review_request(const std::vector<std::pair<std::string, std
         if (k == "user") q.user = v;
         if (k == "flow") q.flow = v;
         if (k == "reason") q.reason = v;
-        if (k == "client") q.client = v;
+        if (k == "client") {
+            // Events name the client in the one form the gateway holds it in (10.20.0.5, never
+            // ::ffff:10.20.0.5), so the filter is read the same way; text that is no address
+            // stays as typed and matches nothing.
+            auto a = core::parse_client_address(v);
+            q.client = a ? a->str() : v;
+        }
         if (k == "rule") q.rule = v;
         if (k == "corp_user") q.corp_user = v.substr(0, 256);
         if (k == "page" && v.size() <= 6 && std::all_of(v.begin(), v.end(), ::isdigit))

@@ -113,12 +113,22 @@ class ExplainTest(unittest.TestCase):
         for client, want in (("2001:db8::7", ("deny", "rule-deny", "no-ipv6-clients")),
                              ("::1", ("deny", "rule-deny", "no-ipv6-clients")),
                              ("192.0.2.7", ("deny", "rule-deny", "no-production")),
-                             ("::ffff:192.0.2.7", ("deny", "rule-deny", "no-production"))):
+                             ("::ffff:192.0.2.7", ("deny", "rule-deny", "no-production")),
+                             ("::FFFF:C000:0207", ("deny", "rule-deny", "no-production"))):
             with self.subTest(client=client):
                 r = cg("explain", "--config", POLICY, "--client", client, req)
                 self.assertEqual(r.returncode, 0, r.stderr)
                 d = json.loads(r.stdout)
                 self.assertEqual((d["effect"], d["reason"], d["rule"]), want)
+
+    def test_a_client_address_that_could_be_another_is_refused_with_why(self):
+        req = os.path.join(CORPUS, "iam-user-host-label-alias.http")
+        for client, why in (("::192.0.2.7", "IPv4-compatible"), ("192.000.2.7", "leading zero"),
+                            ("fe80::1%eth0", "zone id")):
+            with self.subTest(client=client):
+                r = cg("explain", "--config", POLICY, "--client", client, req)
+                self.assertEqual(r.returncode, 2)
+                self.assertIn(why, r.stderr)
 
     def test_requests_from_standard_input_and_secrets_never_echoed(self):
         req = ("POST /authenticate HTTP/1.1\nHost: signin.aws.amazon.com\n"
@@ -379,6 +389,11 @@ class LogsTest(unittest.TestCase):
             self.assertEqual(ids(cg("logs", "--file", path, "--mode", "report-only", "--format", "json")), ["f2"])
             self.assertEqual(cg("logs", "--file", path, "--reason", "nonsense").returncode, 2)
             self.assertEqual(cg("logs", "--file", path, "--client", "not-an-ip").returncode, 2)
+            # Any spelling of the client's address finds its events; an ambiguous one says why.
+            self.assertEqual(ids(cg("logs", "--file", path, "--client", "::FFFF:10.0.0.9", "--format", "json")), ["f4"])
+            r = cg("logs", "--file", path, "--client", "010.0.0.9")
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("leading zero", r.stderr)
             r = cg("logs", "--file", path, "--summary", "--format", "json")
             self.assertEqual(r.returncode, 0, r.stderr)
             summary = json.loads(r.stdout)

@@ -50,6 +50,16 @@ TEST(review_request, ranges_filters_and_junk) {
     EXPECT_EQ(r.page, 0u);
 }
 
+// The client filter finds the events of a client however the reviewer spells its address.
+TEST(review_request, the_client_filter_is_read_as_events_name_the_client) {
+    auto now = *cc::parse_rfc3339("2026-11-23T12:00:00Z");
+    for (const char* typed : {"10.20.0.5", "::ffff:10.20.0.5", "::FFFF:0A14:0005"})
+        EXPECT_EQ(au::parse_review_request({{"client", typed}}, now).q.client, "10.20.0.5")
+            << typed;
+    EXPECT_EQ(au::parse_review_request({{"client", "2001:DB8:0::A"}}, now).q.client, "2001:db8::a");
+    EXPECT_EQ(au::parse_review_request({{"client", "10.20.0"}}, now).q.client, "10.20.0");
+}
+
 TEST(review_request, chart_step_keeps_about_sixty_bars_or_fewer) {
     auto t = *cc::parse_rfc3339("2026-11-23T00:00:00Z");
     EXPECT_EQ(au::chart_step(t, t + 1h), 60s);
