@@ -346,21 +346,53 @@ std::size_t write_any_from_cache(const query& q, std::span<const cached_rrsets> 
     return w.size();
 }
 
+bool dname_substitute(const wire_name& qname, const wire_name& dname_owner,
+                      const wire_name& dname_target, wire_name& made) {
+    // The labels of the query name below the owner, as the client spelt them, then the target.
+    const std::size_t prefix = qname.size - dname_owner.size;
+    if (prefix + dname_target.size > max_name_size) return false;
+    std::copy_n(qname.bytes.begin(), prefix, made.bytes.begin());
+    std::copy_n(dname_target.bytes.begin(), dname_target.size, made.bytes.begin() + prefix);
+    made.size = prefix + dname_target.size;
+    return true;
+}
+
+namespace {
+// The DNAME owned by `dname_owner` (the client's spelling, through a pointer into the question
+// `q` names) with TTL `ttl`; its target is never compressed (RFC 6672 §2.5).
+void write_dname_record(writer& w, name_table& names, const query& q, const wire_name& dname_owner,
+                        const wire_name& dname_target, std::uint32_t ttl) {
+    wire_name owner = dname_owner;
+    std::copy_n(q.qname.bytes.begin() + static_cast<std::ptrdiff_t>(q.qname.size - owner.size),
+                owner.size, owner.bytes.begin());
+    names.write(w, owner);
+    w.u16(39);
+    w.u16(class_in);
+    w.u32(ttl);
+    w.u16(static_cast<std::uint16_t>(dname_target.size));
+    w.bytes(dname_target.view());
+}
+
+void write_cname_record(writer& w, name_table& names, const query& q, const wire_name& target,
+                        std::uint32_t ttl) {
+    names.write(w, q.qname);
+    w.u16(rr_type::cname);
+    w.u16(class_in);
+    w.u32(ttl);
+    const std::size_t rdlen_at = w.size();
+    w.u16(0);
+    names.write(w, target);
+    if (w.ok()) put16(w.data() + rdlen_at, static_cast<std::uint16_t>(w.size() - rdlen_at - 2));
+}
+}  // namespace
+
 std::size_t write_dname_synthesis(const query& q, const wire_name& dname_owner,
                                   const wire_name& dname_target, std::uint32_t dname_ttl,
                                   std::uint16_t our_udp_size, bool tcp,
                                   std::span<std::uint8_t> out) {
-    // The name the DNAME makes of the query name: its labels below the owner, as the client
-    // spelt them, then the target.
     if (dname_owner.size >= q.qname.size) return 0;
-    const std::size_t prefix = q.qname.size - dname_owner.size;
     wire_name made;
-    const bool too_long = prefix + dname_target.size > max_name_size;
-    if (!too_long) {
-        std::copy_n(q.qname.bytes.begin(), prefix, made.bytes.begin());
-        std::copy_n(dname_target.bytes.begin(), dname_target.size, made.bytes.begin() + prefix);
-        made.size = prefix + dname_target.size;
-    }
+    const bool too_long = !dname_substitute(q.qname, dname_owner, dname_target, made);
     const std::size_t limit = std::min(response_limit(q, tcp), out.size());
     writer w(out.first(limit));
     write_header(w, q, too_long ? rcode::yxdomain : rcode::noerror, 1, too_long ? 1 : 2, 0,
@@ -369,26 +401,26 @@ std::size_t write_dname_synthesis(const query& q, const wire_name& dname_owner,
     names.write(w, q.qname);
     w.u16(q.qtype);
     w.u16(q.qclass);
-    wire_name owner = dname_owner;  // the client's spelling, through a pointer to the question
-    std::copy_n(q.qname.bytes.begin() + static_cast<std::ptrdiff_t>(prefix), owner.size,
-                owner.bytes.begin());
-    names.write(w, owner);
-    w.u16(39);  // DNAME: its target is never compressed (RFC 6672 §2.5)
-    w.u16(class_in);
-    w.u32(dname_ttl);
-    w.u16(static_cast<std::uint16_t>(dname_target.size));
-    w.bytes(dname_target.view());
-    if (!too_long) {
-        names.write(w, q.qname);
-        w.u16(rr_type::cname);
-        w.u16(class_in);
-        w.u32(0);  // "0 for synthesized CNAME TTL"
-        const std::size_t rdlen_at = w.size();
-        w.u16(0);
-        names.write(w, made);
-        if (w.ok()) put16(w.data() + rdlen_at, static_cast<std::uint16_t>(w.size() - rdlen_at - 2));
-    }
+    write_dname_record(w, names, q, dname_owner, dname_target, dname_ttl);
+    if (!too_long) write_cname_record(w, names, q, made, 0);  // "0 for synthesized CNAME TTL"
     if (q.edns) write_opt(w, our_udp_size, 0, q.do_bit);
+    return w.ok() ? w.size() : 0;
+}
+
+std::size_t write_held_chain(const query& q, const held_dname* dname, const wire_name& cname_target,
+                             std::uint32_t cname_ttl, std::span<std::uint8_t> out) {
+    if (dname && dname->owner.size >= q.qname.size) return 0;
+    writer w(out);
+    query asked = q;
+    asked.id = 0;
+    asked.flags = flag::rd;
+    write_header(w, asked, rcode::noerror, 1, dname ? 2 : 1, 0, 0);
+    w.bytes(q.qname.view());  // whole, as normalize_answer reads an upstream question
+    w.u16(q.qtype);
+    w.u16(q.qclass);
+    name_table names;
+    if (dname) write_dname_record(w, names, q, dname->owner, dname->target, dname->ttl);
+    write_cname_record(w, names, q, cname_target, cname_ttl);
     return w.ok() ? w.size() : 0;
 }
 

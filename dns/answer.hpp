@@ -109,6 +109,27 @@ std::size_t write_dname_synthesis(const query& q, const wire_name& dname_owner,
                                   std::uint16_t our_udp_size, bool tcp,
                                   std::span<std::uint8_t> out);
 
+// The name a DNAME owned by `dname_owner` (a suffix of `qname`, strictly shorter) makes of
+// `qname`: its labels below the owner, as spelt there, then `dname_target`. False when that
+// is longer than a name may be (RFC 6672 §2.2: YXDOMAIN).
+bool dname_substitute(const wire_name& qname, const wire_name& dname_owner,
+                      const wire_name& dname_target, wire_name& made);
+
+// The links unbound takes from its RRset cache for a question with no answer cached
+// (services/cache/dns.c dns_cache_lookup: synth_dname_msg, synth_cname_msg), written as an
+// upstream answer to `q` that stops there (ID 0, NOERROR, no OPT record) for normalize_answer:
+// the DNAME `dname` above the name when given, then the CNAME owned by the name, to
+// `cname_target`, with TTL `cname_ttl`. The iterator asks for the target alone and answers the
+// links joined with the target's answer (join_chain). 0 when it does not fit `out`.
+struct held_dname {
+    wire_name owner;
+    wire_name target;
+    std::uint32_t ttl = 0;
+    bool has_rrsig = false;  // held with its signatures (not written here)
+};
+std::size_t write_held_chain(const query& q, const held_dname* dname, const wire_name& cname_target,
+                             std::uint32_t cname_ttl, std::span<std::uint8_t> out);
+
 // Where the CNAME (or DNAME) chain of an answer ends. `unfinished`: NOERROR, its last name has
 // no record of the type asked and no SOA proves it has none (an authoritative upstream answers
 // so for a target outside its zones); `target` is set to that name, which unbound asks upstream

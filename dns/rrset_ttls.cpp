@@ -29,9 +29,10 @@ struct group {
     std::uint16_t type = 0;
     wire_name owner;
     std::uint64_t digest = 0;
-    std::uint64_t digest_ci = 0;             // the same with the names in it lowercased
-    std::vector<std::size_t> ttls;           // offsets of the TTLs of its records and their RRSIGs
-    std::vector<std::uint8_t> dname_target;  // a DNAME's target, whole
+    std::uint64_t digest_ci = 0;            // the same with the names in it lowercased
+    std::vector<std::size_t> ttls;          // offsets of the TTLs of its records and their RRSIGs
+    std::vector<std::uint8_t> link_target;  // a CNAME's or DNAME's target, whole
+    bool has_rrsig = false;
 };
 
 // The key an RRset is held under: its owner (lowercased), type, class and whether it is an SOA
@@ -73,6 +74,7 @@ bool collect(const cached_answer& a, std::vector<group>& groups,
                 if (g->section == s && g->type == covered &&
                     names_equal_ci(g->owner.view(), owner.view())) {
                     g->ttls.push_back(rr.ttl_at);
+                    g->has_rrsig = true;
                     break;
                 }
             }
@@ -82,14 +84,14 @@ bool collect(const cached_answer& a, std::vector<group>& groups,
         const std::uint16_t cls = get16(&msg[rr.ttl_at - 2]);
         std::string key = key_of(owner.view(), type, cls, type == rr_type::soa && s == 1);
         if (groups.empty() || groups.back().section != s || groups.back().key != key) {
-            groups.push_back({std::move(key), s, type, owner, 0, 0, {}, {}});
+            groups.push_back({std::move(key), s, type, owner, 0, 0, {}, {}, false});
         }
         auto& g = groups.back();
-        if (type == dname_type && g.dname_target.empty()) {
+        if ((type == dname_type || type == rr_type::cname) && g.link_target.empty()) {
             wire_name target;
             std::size_t t = rr.rdata;
             if (!read_name(msg, t, &target)) return false;
-            g.dname_target.assign(target.view().begin(), target.view().end());
+            g.link_target.assign(target.view().begin(), target.view().end());
         }
         // The data as unbound compares it (rrsetdata_equal: in order, byte for byte), the
         // names in it written whole so compression does not tell two copies apart.
@@ -152,11 +154,12 @@ void rrset_ttls::apply(cached_answer& a, std::uint64_t now_s, bool refresh) {
             // one with the same data changes what they show, so other data (an upstream that
             // rotates its RRsets sends them in another order each time) costs no hit a re-read.
             if (h.expires_s >= now_s && g.digest_ci == h.digest_ci) ++generation_;
-            found->second = {now_s + ttl, g.digest, g.digest_ci, trust, g.dname_target};
+            found->second = {now_s + ttl, g.digest, g.digest_ci, trust, g.link_target, g.has_rrsig};
             continue;
         }
         make_room(now_s);
-        held_.emplace(g.key, held{now_s + ttl, g.digest, g.digest_ci, trust, g.dname_target});
+        held_.emplace(g.key,
+                      held{now_s + ttl, g.digest, g.digest_ci, trust, g.link_target, g.has_rrsig});
     }
     if (a.lifetime != 0) {
         std::uint32_t shortest = UINT32_MAX;
@@ -181,8 +184,8 @@ void rrset_ttls::show_held(cached_answer& a, std::uint64_t stored_s) {
     a.held_generation = generation_;
 }
 
-std::optional<rrset_ttls::held_dname> rrset_ttls::dname_above(const wire_name& qname,
-                                                              std::uint64_t now_s) const {
+std::optional<held_dname> rrset_ttls::dname_above(const wire_name& qname,
+                                                  std::uint64_t now_s) const {
     const auto fresh = [&](const std::string& key) -> const held* {
         const auto found = held_.find(key);
         return found != held_.end() && found->second.expires_s >= now_s ? &found->second : nullptr;
@@ -195,17 +198,33 @@ std::optional<rrset_ttls::held_dname> rrset_ttls::dname_above(const wire_name& q
     for (std::size_t off = 1u + qname.bytes[0]; off < qname.size; off += 1u + qname.bytes[off]) {
         const auto owner = qname.view().subspan(off);
         const held* h = fresh(key_of(owner, dname_type, class_in, false));
-        if (!h || h->dname_target.empty()) continue;
+        if (!h || h->link_target.empty()) continue;
         held_dname d;
         d.owner.size = owner.size();
         std::copy(owner.begin(), owner.end(), d.owner.bytes.begin());
-        d.target.size = h->dname_target.size();
-        std::copy(h->dname_target.begin(), h->dname_target.end(), d.target.bytes.begin());
+        d.target.size = h->link_target.size();
+        std::copy(h->link_target.begin(), h->link_target.end(), d.target.bytes.begin());
         d.ttl =
             static_cast<std::uint32_t>(std::min<std::uint64_t>(h->expires_s - now_s, UINT32_MAX));
+        d.has_rrsig = h->has_rrsig;
         return d;
     }
     return std::nullopt;
+}
+
+std::optional<rrset_ttls::held_link> rrset_ttls::cname_of(const wire_name& qname,
+                                                          std::uint64_t now_s) const {
+    const auto found = held_.find(key_of(qname.view(), rr_type::cname, class_in, false));
+    if (found == held_.end() || found->second.expires_s < now_s) return std::nullopt;
+    const auto& t = found->second.link_target;
+    if (t.empty() || t.size() > max_name_size) return std::nullopt;
+    held_link l;
+    l.target.size = t.size();
+    std::copy(t.begin(), t.end(), l.target.bytes.begin());
+    l.ttl = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(found->second.expires_s - now_s, UINT32_MAX));
+    l.has_rrsig = found->second.has_rrsig;
+    return l;
 }
 
 void rrset_ttls::make_room(std::uint64_t now_s) {

@@ -41,17 +41,22 @@ class rrset_ttls {
     // the same data (its TTLs count from `stored_s`, as the cache counts them down), and marked
     // as seen at this generation.
     void show_held(cached_answer& a, std::uint64_t stored_s);
-    // The answer unbound synthesises from its RRset cache to a question for `qname` (lowercased)
-    // of type ANY or CNAME when no answer to it is cached (services/cache/dns.c
+    // The DNAME unbound synthesises an answer from, out of its RRset cache, to a question for
+    // `qname` (lowercased) of any type when no answer to it is cached (services/cache/dns.c
     // dns_cache_lookup, synth_dname_msg): the closest DNAME held unexpired strictly above
     // `qname`, when a CNAME owned by `qname` is held unexpired too (the name passed before);
     // nullopt otherwise. `ttl` is what is left to the DNAME in second `now_s`.
-    struct held_dname {
-        wire_name owner;
+    std::optional<held_dname> dname_above(const wire_name& qname, std::uint64_t now_s) const;
+    // The CNAME owned by `qname` (lowercased) held unexpired in second `now_s`: its target as it
+    // came (the spelling of the copy held) and the TTL left to it. unbound follows it from its
+    // RRset cache for a question of any type but DS with no answer cached (dns_cache_lookup,
+    // synth_cname_msg) and asks upstream for the target alone.
+    struct held_link {
         wire_name target;
         std::uint32_t ttl = 0;
+        bool has_rrsig = false;  // (the gateway holds no signatures to send with it)
     };
-    std::optional<held_dname> dname_above(const wire_name& qname, std::uint64_t now_s) const;
+    std::optional<held_link> cname_of(const wire_name& qname, std::uint64_t now_s) const;
     // Bumped whenever a held RRset is replaced before it expired by a copy with the same data
     // (names in another case count as the same here: a cached answer shows the new TTL):
     // an answer cached before, whose held_generation is older, may show another TTL for it.
@@ -66,7 +71,8 @@ class rrset_ttls {
         std::uint64_t digest = 0;     // the records' data in order, names whole
         std::uint64_t digest_ci = 0;  // the same, names lowercased
         int trust = 0;
-        std::vector<std::uint8_t> dname_target;  // a DNAME's target name (dname_above)
+        std::vector<std::uint8_t> link_target;  // a CNAME's or DNAME's target name
+        bool has_rrsig = false;                 // held with its signatures
     };
     void make_room(std::uint64_t now_s);
 

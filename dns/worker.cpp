@@ -138,17 +138,8 @@ std::size_t worker::handle(std::span<const std::uint8_t> in, const client& c, bo
         return answer_from_cache(*e, q, c, tcp, now, out);
     }
     if (const auto n = answer_by_policy(q, c, out)) return *n;
-    if ((q.qtype == rr_type::any || q.qtype == rr_type::cname) && q.qclass == class_in) {
-        // Below a DNAME held with the name's own CNAME: unbound answers from its RRset cache
-        // before its other answers to ANY (write_dname_synthesis).
-        if (const auto d = rrsets_.dname_above(q.qname_lower, now / 1000)) {
-            if (const auto n =
-                    write_dname_synthesis(q, d->owner, d->target, d->ttl, udp_size(), tcp, out)) {
-                st.cache_hits.fetch_add(1, std::memory_order_relaxed);
-                log_query(c, q, "cache-dname");
-                return n;
-            }
-        }
+    if (q.qclass == class_in) {
+        if (const auto n = follow_held_links(q, c, tcp, e != nullptr, now, out)) return *n;
     }
     if (q.qtype == rr_type::any) {
         if (const auto n = answer_any_from_cache(q, tcp, now, out)) {
@@ -333,7 +324,8 @@ std::size_t worker::render(const cached_answer& a, const query& q, std::uint32_t
 // by the upstream answer or, `deadline` after now, by on_deadline (stale or SERVFAIL), whichever
 // comes first. The deadline is real time (asio's steady clock), not time_source: it bounds what a
 // client waits, as c-ares's own timers do.
-void worker::forward(const query& q, const client& c, bool tcp, core::duration deadline) {
+void worker::forward(const query& q, const client& c, bool tcp, core::duration deadline,
+                     std::shared_ptr<const chase> from) {
     cache_key key;
     make_cache_key(q, key);
     auto it = in_flight_.find(std::string(key.view()));
@@ -358,6 +350,10 @@ void worker::forward(const query& q, const client& c, bool tcp, core::duration d
     f->generation = policy_generation_;
     f->waiters.push_back(std::move(w));
     in_flight_[f->key] = f;  // (one asked under an older policy goes on unjoinable)
+    if (from) {
+        const query asked = from->asked;
+        return ask(f, asked, std::move(from));
+    }
     ask(f, q, nullptr);
 }
 
@@ -513,7 +509,18 @@ void worker::on_upstream(const net::cares_answer& r, const std::shared_ptr<in_fl
         return fail_all(f);
     }
     upstream_down_ = false;
+    // The TTLs unbound sends: those of the RRsets it holds from earlier answers (the SOA of a
+    // zone's negative answers, an alias's target) where it keeps its own copy. Each upstream
+    // answer is held as it came, spelt as upstream spelt it: joined, a chase's answer has its
+    // names compressed against the head's (an SOA owner a pointer into the client's spelling
+    // of the question), which would be other data to unbound. A background refresh (no
+    // client) renews them, as unbound's prefetch does.
+    const bool refresh = !f->waiters.front()->c.has_peer();
+    const auto hold = [&](cached_answer& held) {
+        if (!held.steered_rewrite) rrsets_.apply(held, now_ms() / 1000, refresh);
+    };
     if (ch) {
+        hold(a);
         cached_answer joined;
         if (!join_chain(ch->head, a, joined)) return fail_all(f);
         a = std::move(joined);
@@ -548,6 +555,7 @@ void worker::on_upstream(const net::cares_answer& r, const std::shared_ptr<in_fl
             next->asked.qname_lower = target;
             next->asked.qclass = upstream_class(q);
             next->depth = (ch ? ch->depth : 0) + 1;
+            if (!ch) hold(a);  // (a joined head's parts are held already)
             next->head = std::move(a);
             // Each link has answer_timeout again, as asked anew.
             for (const auto& w : f->waiters) {
@@ -557,11 +565,8 @@ void worker::on_upstream(const net::cares_answer& r, const std::shared_ptr<in_fl
             return ask(f, asked, std::move(next));
         }
     }
-    // The TTLs unbound sends: those of the RRsets it holds from earlier answers (the SOA of a
-    // zone's negative answers, an alias's target) where it keeps its own copy. A background
-    // refresh (no client) renews them, as unbound's prefetch does.
     const std::uint64_t now = now_ms();
-    if (!a.steered_rewrite) rrsets_.apply(a, now / 1000, !f->waiters.front()->c.has_peer());
+    if (!ch) hold(a);
     a.held_generation = rrsets_.generation();
     if (!strip_dnssec(a, q, a.without_dnssec)) return fail_all(f);
     if (a.steered_rewrite) st.cname_rewritten.fetch_add(1, std::memory_order_relaxed);

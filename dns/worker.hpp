@@ -106,7 +106,15 @@ class worker {
         std::uint64_t generation = 0;  // policy_generation_ when asked: none join across a reload
         std::vector<std::shared_ptr<waiter>> waiters;
     };
-    void forward(const query& q, const client& c, bool tcp, core::duration deadline);
+    // `from`: the links held for `q` (follow_held_links), asked on from their target.
+    void forward(const query& q, const client& c, bool tcp, core::duration deadline,
+                 std::shared_ptr<const chase> from = nullptr);
+    std::size_t join_cached_target(const query& q, const cached_answer& head,
+                                   const wire_name& target, bool tcp, std::uint64_t now,
+                                   std::span<std::uint8_t> out);
+    std::optional<std::size_t> follow_held_links(const query& q, const client& c, bool tcp,
+                                                 bool stale_kept, std::uint64_t now,
+                                                 std::span<std::uint8_t> out);
     bool over_pending_bound(const query& q, const client& c, bool joining);
     bool rate_allowed(const client& c, std::uint64_t now);
     void arm(const std::shared_ptr<waiter>& w, core::duration deadline, std::uint64_t gen);

@@ -457,6 +457,23 @@ def main_ttls(a, b):
     compare("cached before", "mx.example.test.", "ANY")
     compare("in another spelling", "nx-case2.example.test.", "A")
     compare("in another spelling", "NX-CASE3.EXAMPLE.TEST.", "TXT")
+    # A name whose CNAME unbound holds, or one below a DNAME it holds with the name's CNAME, is
+    # answered from its RRset cache when no answer to the type asked is cached (services/cache/
+    # dns.c dns_cache_lookup: synth_cname_msg, synth_dname_msg): the links as held, their TTLs
+    # counted down, and the target asked for alone, spelt as held whatever the client's
+    # spelling. So the SOA of the target's NODATA is the zone's copy held, counted down, and a
+    # CNAME held from a chain into a delegation keeps its TTL where upstream would send a more
+    # trusted copy; the CNAME a DNAME makes of a name spelt otherwise than the one held has TTL 0.
+    at_fraction(0.3)
+    compare("first", "tochild.example.test.", "A")
+    compare("first", "x.dname.example.test.", "A")
+    at_fraction(0.35, 1)
+    compare("a CNAME held", "alias.Example.TEST.", "MX")
+    compare("a CNAME held", "alias.example.test.", "SRV")
+    compare("a CNAME held", "tochild.example.test.", "CNAME")
+    compare("below a DNAME held", "x.dname.EXAMPLE.test.", "TXT")
+    compare("below a DNAME held", "x.dname.example.test.", "MX")
+    compare("below a DNAME held", "X.dname.example.test.", "DS")
     print(f"{count} questions, {len(diffs)} differences")
     for d in diffs:
         print(d)

@@ -518,6 +518,43 @@ TEST(answer, dname_synthesis_is_the_dname_and_a_cname_of_ttl_0) {
     EXPECT_EQ(get16(&out[6]), 1u);
 }
 
+// The links unbound takes from its RRset cache, written as an upstream answer that stops there:
+// normalised, they are a chain left unfinished at their target, which is then asked for itself.
+TEST(answer, held_links_read_as_an_unfinished_chain_to_their_target) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("A.dn.Example.com", rr_type::mx));
+    held_dname d;
+    ASSERT_TRUE(from_text("dn.example.com", d.owner));
+    ASSERT_TRUE(from_text("other.example", d.target));
+    d.ttl = 250;
+    wire_name made;
+    ASSERT_TRUE(dname_substitute(q.qname, d.owner, d.target, made));
+    EXPECT_EQ(to_text(made.view()), "A.other.example");
+    std::array<std::uint8_t, 1024> out{};
+    const auto n = write_held_chain(q, &d, made, 0, out);
+    ASSERT_GT(n, 0u);
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(std::span(out).first(n), q, p, {}, a));
+    EXPECT_EQ(records_of(a.wire),
+              (std::vector<std::string>{"0 dn.Example.com 39 5", "0 A.dn.Example.com 5 1"}));
+    wire_name target;  // (lowercased)
+    EXPECT_EQ(classify_chain(a, q, target), chain_end::unfinished);
+    EXPECT_EQ(to_text(target.view()), "a.other.example");
+    // A CNAME alone, with the TTL left to it.
+    const auto alias = parse_ok(make_query("alias.example.com", rr_type::txt));
+    ASSERT_TRUE(from_text("www.Example.com", made));
+    const auto c = write_held_chain(alias, nullptr, made, 42, out);
+    ASSERT_GT(c, 0u);
+    ASSERT_TRUE(normalize_answer(std::span(out).first(c), alias, p, {}, a));
+    EXPECT_EQ(records_of(a.wire), (std::vector<std::string>{"0 alias.example.com 5 3"}));
+    EXPECT_EQ(get32(&a.wire[a.ttl_offsets.at(0)]), 42u);
+    EXPECT_EQ(classify_chain(a, alias, target), chain_end::unfinished);
+    EXPECT_EQ(to_text(target.view()), "www.example.com");
+    // A DNAME owner not above the name writes nothing.
+    const auto owner = parse_ok(make_query("dn.example.com", rr_type::a));
+    EXPECT_EQ(write_held_chain(owner, &d, made, 0, out), 0u);
+}
+
 // ANY: a CNAME (or a DNAME's) is the answer, never followed; what an upstream adds for the target
 // goes, as unbound's scrub_sanitize cuts it ("remainders of CNAME chains are cut off").
 TEST(answer, any_keeps_only_what_the_query_name_owns_and_a_dname_above_it) {

@@ -110,6 +110,29 @@ TEST(rrset_ttls, a_dname_is_found_above_a_name_whose_cname_is_held) {
     EXPECT_FALSE(held.dname_above(owner.qname_lower, 1040));
 }
 
+// A name's CNAME held unexpired, which unbound follows from its RRset cache for a question of
+// another type: its target as the copy held spells it, and the TTL left to it.
+TEST(rrset_ttls, a_cname_held_gives_its_target_as_spelt_and_the_ttl_left) {
+    const auto q = parse_ok(make_query("alias.example.com", rr_type::a));
+    msg_builder m(7, flag::qr | flag::aa | flag::ra, 1, 2, 0, 0);
+    m.question("alias.example.com", rr_type::a);
+    m.rr("alias.example.com", rr_type::cname, 100, msg_builder::name_rdata("WWW.example.com"));
+    m.rr("WWW.example.com", rr_type::a, 300, {192, 0, 2, 1});
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, default_policy(), {}, a));
+    rrset_ttls held(100);
+    EXPECT_FALSE(held.cname_of(q.qname_lower, 1000));
+    held.apply(a, 1000);
+    const auto c = held.cname_of(q.qname_lower, 1040);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(to_text(c->target.view()), "WWW.example.com");
+    EXPECT_EQ(c->ttl, 60u);
+    EXPECT_EQ(held.cname_of(q.qname_lower, 1100)->ttl, 0u);  // its last second
+    EXPECT_FALSE(held.cname_of(q.qname_lower, 1101));
+    const auto target = parse_ok(make_query("www.example.com", rr_type::a));
+    EXPECT_FALSE(held.cname_of(target.qname_lower, 1040));  // an A RRset, no CNAME
+}
+
 // Other data of the same trust replaces the held copy; more trust replaces it, less does not.
 TEST(rrset_ttls, other_data_or_more_trust_replaces_the_held_copy) {
     rrset_ttls held(100);

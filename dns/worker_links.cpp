@@ -1,0 +1,117 @@
+// The worker's answers from the CNAME and DNAME links it holds (rrset_ttls), as unbound starts
+// a query from its RRset cache before it asks upstream (services/cache/dns.c dns_cache_lookup).
+#include "worker.hpp"
+
+namespace consolegate::dns {
+
+// unbound looks in its RRset cache for a question with no answer cached before it asks upstream
+// (services/cache/dns.c dns_cache_lookup): a DNAME held above the name, with the name's own
+// CNAME held too (synth_dname_msg), else the name's CNAME (synth_cname_msg; not for DS, which
+// the parent answers). For ANY and CNAME those links are the answer; for any other type the
+// iterator asks upstream for their target alone, spelt as held, and answers the links joined
+// with the target's answer: so the SOA of a NODATA behind an alias is the one held for the
+// target's zone, as spelt and counted down there, and a link upstream would send with more
+// trust or another TTL goes out as held. nullopt when nothing is held (or the target is a
+// name the gateway answers itself): the query goes upstream as asked.
+std::optional<std::size_t> worker::follow_held_links(const query& q, const client& c, bool tcp,
+                                                     bool stale_kept, std::uint64_t now,
+                                                     std::span<std::uint8_t> out) {
+    const std::uint64_t now_s = now / 1000;
+    const bool links_answer = q.qtype == rr_type::any || q.qtype == rr_type::cname;
+    const auto d = rrsets_.dname_above(q.qname_lower, now_s);
+    if (d && links_answer) {
+        // The synthesised CNAME goes out with TTL 0 (write_dname_synthesis).
+        const auto n = write_dname_synthesis(q, d->owner, d->target, d->ttl, udp_size(), tcp, out);
+        if (!n) return std::nullopt;
+        st.cache_hits.fetch_add(1, std::memory_order_relaxed);
+        log_query(c, q, "cache-dname");
+        return n;
+    }
+    // (With a stale answer kept for the name, serve-stale asks for the name itself.)
+    if ((!d && q.qtype == rr_type::ds) || (stale_kept && !links_answer)) return std::nullopt;
+    const auto cname = rrsets_.cname_of(q.qname_lower, now_s);
+    // (dname_above holds one as well.) Signed links go upstream as asked: unbound sends them
+    // with their RRSIGs, which the gateway does not hold.
+    if (!cname || cname->has_rrsig || (d && d->has_rrsig)) return std::nullopt;
+    wire_name target = cname->target;
+    std::uint32_t cname_ttl = cname->ttl;
+    if (d) {
+        // The CNAME the DNAME makes of the name (TTL 0, less trusted than an upstream answer)
+        // goes out as the one held, with its TTL, when it is the same bytes (rrsetdata_equal;
+        // rrset_cache_update keeps the held copy and the answer refers to it); else as made,
+        // and the held one stays for the next client.
+        if (!dname_substitute(q.qname, d->owner, d->target, target)) return std::nullopt;
+        if (!std::equal(target.view().begin(), target.view().end(), cname->target.view().begin(),
+                        cname->target.view().end())) {
+            cname_ttl = 0;
+        }
+    }
+    std::array<std::uint8_t, 2 * max_name_size + 64> held;
+    const auto n = write_held_chain(q, d ? &*d : nullptr, target, cname_ttl, held);
+    cached_answer head;
+    if (!n || !normalize_answer(std::span(held).first(n), q, pol_, limits(), head)) {
+        return std::nullopt;
+    }
+    if (links_answer) {  // a held CNAME is the whole answer to CNAME and ANY
+        st.cache_hits.fetch_add(1, std::memory_order_relaxed);
+        log_query(c, q, "cache-cname");
+        return render(head, q, 0, std::nullopt, tcp, now, out);
+    }
+    text_buffer text;
+    if (pol_.decide(to_text(target.view(), text)) != verdict::forward) return std::nullopt;
+    if (const auto joined = join_cached_target(q, head, target, tcp, now, out)) {
+        log_query(c, q, "cache-held");
+        return joined;
+    }
+    auto from = std::make_shared<chase>();
+    from->asked = q;
+    from->asked.qname = target;
+    from->asked.qname_lower = target;
+    lowercase(from->asked.qname_lower);
+    from->asked.qclass = upstream_class(q);
+    from->depth = 1;  // a query restart to unbound, cheap as it is
+    from->head = std::move(head);
+    st.cache_misses.fetch_add(1, std::memory_order_relaxed);
+    log_query(c, q, "forward-held");
+    forward(q, c, tcp, cfg->answer_timeout, std::move(from));
+    return 0;
+}
+
+// The links `head` held for `q` joined with the answer cached for their `target`: unbound's
+// restart for the target finds it in its message cache and asks nothing (iterator.c
+// processInitRequest). Stored as the answer to `q`, as unbound stores the reply with the links
+// prepended (processFinished). 0 when there is none fresh, or the chain does not end there.
+std::size_t worker::join_cached_target(const query& q, const cached_answer& head,
+                                       const wire_name& target, bool tcp, std::uint64_t now,
+                                       std::span<std::uint8_t> out) {
+    query asked = q;
+    asked.qname = target;
+    asked.qname_lower = target;
+    lowercase(asked.qname_lower);
+    cache_key key;
+    make_cache_key(asked, key);
+    auto* e = answers_.find(key.view(), now);
+    if (!e || !e->fresh(now) || e->answer.steered_rewrite) return 0;
+    show_held_rrsets(*e);
+    cached_answer tail = e->answer;  // its TTLs counted down to now, as a reply from upstream
+    tail.without_dnssec.reset();
+    const std::uint32_t age = e->age_s(now);
+    tail.lifetime = tail.lifetime > age ? tail.lifetime - age : 0;
+    for (const auto at : tail.ttl_offsets) {
+        const std::uint32_t ttl = get32(&tail.wire[at]);
+        put32(&tail.wire[at], ttl > age ? ttl - age : 0);
+    }
+    cached_answer joined;
+    wire_name end;
+    if (!join_chain(head, tail, joined) || classify_chain(joined, q, end) != chain_end::complete) {
+        return 0;
+    }
+    joined.held_generation = rrsets_.generation();
+    if (!strip_dnssec(joined, q, joined.without_dnssec)) return 0;
+    st.cache_hits.fetch_add(1, std::memory_order_relaxed);
+    const auto n = render(joined.for_client(q.do_bit), q, 0, std::nullopt, tcp, now, out);
+    store(q, std::move(joined));
+    return n;
+}
+
+}  // namespace consolegate::dns
