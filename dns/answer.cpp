@@ -8,6 +8,9 @@
 namespace consolegate::dns {
 namespace {
 
+// unbound's NORR_TTL (util/data/msgparse.h): how long an answer without any record is cached.
+constexpr std::uint32_t norr_ttl = 5;
+
 std::uint32_t clamp_ttl(std::uint32_t ttl, const ttl_limits& l) {
     // RFC 2181 §8: a TTL with the top bit set is read as zero.
     if (ttl & 0x80000000u) ttl = 0;
@@ -588,8 +591,14 @@ bool normalize(std::span<const std::uint8_t> msg, const query& q, const policy& 
     out.negative = negative_answer;
     if (flags & flag::tc) {
         out.lifetime = 0;  // incomplete: never cached
+    } else if (negative_answer && has_soa) {
+        out.lifetime = std::min(lifetime, negative);
     } else if (negative_answer) {
-        out.lifetime = has_soa ? std::min(lifetime, negative) : 0;  // RFC 2308 §5: no SOA, no cache
+        // No SOA (a referral, as a forwarder takes it; an upstream that leaves it out): cached
+        // for its shortest TTL, as unbound caches any answer (msgreply.c parse_copy_decompress),
+        // NORR_TTL (5 s) when it holds no record at all. Asked again, the delegation's NS RRset
+        // would come in the next client's spelling: other data, with a fresh TTL.
+        out.lifetime = lifetime == UINT32_MAX ? clamp_ttl(norr_ttl, limits) : lifetime;
     } else if (rc == rcode::noerror) {
         out.lifetime = lifetime == UINT32_MAX ? 0 : lifetime;
     } else {

@@ -150,6 +150,15 @@ void rrset_ttls::apply(cached_answer& a, std::uint64_t now_s, bool refresh) {
                 }
                 continue;
             }
+            if (g.type == rr_type::ns && !refresh && trust == h.trust && h.expires_s >= now_s) {
+                // An NS RRset of other data (its names spelt otherwise: nsd compresses them
+                // against each question's spelling) replaces the held one but keeps its TTL, so
+                // a delegation does not stick by changing (need_to_update_rrset). The answer
+                // that brought it goes out as it came (dns_cache_store holds a copy); what is
+                // cached of it shows the TTL held (restamp_held).
+                ttl = std::min(ttl, static_cast<std::uint32_t>(h.expires_s - now_s));
+                restamp_ = true;
+            }
             // Cached answers holding the RRset show the new copy from now on (show_held): only
             // one with the same data changes what they show, so other data (an upstream that
             // rotates its RRsets sends them in another order each time) costs no hit a re-read.

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "answer.hpp"
@@ -37,6 +38,10 @@ class rrset_ttls {
     // a stale entry's background query) replaces what is held, as unbound's prefetch stores
     // its answer with the held RRsets taken for expired (services/cache/dns.c, leeway).
     void apply(cached_answer& a, std::uint64_t now_s, bool refresh = false);
+    // True once after an apply that held an RRset with another TTL than the answer shows (a
+    // delegation's NS RRset spelt otherwise keeps the TTL held): the answer goes to the clients
+    // waiting as it is, and is cached through show_held.
+    bool restamp_held() noexcept { return std::exchange(restamp_, false); }
     // `a`, a cached answer stored in second `stored_s`, with the TTLs of the RRsets held now with
     // the same data (its TTLs count from `stored_s`, as the cache counts them down), and marked
     // as seen at this generation.
@@ -80,6 +85,7 @@ class rrset_ttls {
     std::unordered_map<std::string, held> held_;
     std::vector<std::uint8_t> scratch_;
     std::uint64_t generation_ = 1;
+    bool restamp_ = false;
 };
 
 }  // namespace consolegate::dns

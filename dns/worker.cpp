@@ -576,6 +576,15 @@ void worker::on_upstream(const net::cares_answer& r, const std::shared_ptr<in_fl
         const auto n = render(a.for_client(asked.do_bit), asked, 0, std::nullopt, tcp, now, out);
         reply(to, {out.data(), n});
     });
+    if (rrsets_.restamp_held()) {  // what is cached shows the TTLs held, and lives as long
+        rrsets_.show_held(a, now / 1000);
+        for (const auto at : a.ttl_offsets) a.lifetime = std::min(a.lifetime, get32(&a.wire[at]));
+        if (a.without_dnssec) {
+            auto copy = std::make_shared<cached_answer>(*a.without_dnssec);
+            rrsets_.show_held(*copy, now / 1000);
+            a.without_dnssec = std::move(copy);
+        }
+    }
     store(q, std::move(a));
 }
 

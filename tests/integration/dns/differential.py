@@ -474,6 +474,19 @@ def main_ttls(a, b):
     compare("below a DNAME held", "x.dname.EXAMPLE.test.", "TXT")
     compare("below a DNAME held", "x.dname.example.test.", "MX")
     compare("below a DNAME held", "X.dname.example.test.", "DS")
+    # A delegation's NS RRset comes back in the spelling of each question (nsd compresses its
+    # names against it): other data to unbound, which holds the new copy with the TTL left to
+    # the one it replaces (services/cache/rrset.c need_to_update_rrset, NS) and sends the answer
+    # that brought it as it came (dns_cache_store holds a copy). A referral it caches as any
+    # answer, for its shortest TTL (a forwarder's referral is the answer), so asked again it
+    # shows the NS RRset held now, with its TTL.
+    at_fraction(0.3)
+    compare("first", "a.deleg.example.test.", "A")
+    at_fraction(0.35, 1)
+    compare("a delegation spelt otherwise", "b.DELEG.example.test.", "A")
+    at_fraction(0.35, 1)
+    compare("the referral cached", "a.deleg.example.test.", "A")
+    compare("the NS RRset held", "c.DELEG.example.test.", "TXT")
     print(f"{count} questions, {len(diffs)} differences")
     for d in diffs:
         print(d)

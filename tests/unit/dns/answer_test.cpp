@@ -290,7 +290,8 @@ TEST(answer, cache_key_separates_cd_bit) {
 }
 
 // RFC 2308 §2.2 and §5: NODATA at the end of a CNAME chain is negative like any other, its TTL
-// min(SOA TTL, MINIMUM) within negative_max_ttl; without an SOA it is not cached.
+// min(SOA TTL, MINIMUM) within negative_max_ttl; without an SOA it is cached for its shortest
+// TTL, as unbound caches it (5 s, NORR_TTL, with no record at all).
 TEST(answer, negative_ttl_after_a_cname_chain) {
     const auto p = default_policy();
     const auto q = parse_ok(make_query("alias.example.com", rr_type::mx));
@@ -317,7 +318,12 @@ TEST(answer, negative_ttl_after_a_cname_chain) {
     ASSERT_TRUE(normalize_answer(chain(true), q, p, {0, 86400, 30}, a));
     EXPECT_EQ(a.lifetime, 30u);
     ASSERT_TRUE(normalize_answer(chain(false), q, p, {}, a));
-    EXPECT_EQ(a.lifetime, 0u);
+    EXPECT_EQ(a.lifetime, 3000u);
+    msg_builder empty(7, flag::qr | flag::ra, 1, 0, 0, 0);
+    empty.question("alias.example.com", rr_type::mx);
+    ASSERT_TRUE(normalize_answer(empty.b, q, p, {}, a));
+    EXPECT_TRUE(a.negative);
+    EXPECT_EQ(a.lifetime, 5u);
     // The chain's end answering the type asked is positive, whatever the authority holds.
     const auto qa = parse_ok(make_query("alias.example.com", rr_type::a));
     msg_builder m(7, flag::qr | flag::ra, 1, 2, 0, 0);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "msg_builder.hpp"
 #include "samples.hpp"
 
@@ -131,6 +133,36 @@ TEST(rrset_ttls, a_cname_held_gives_its_target_as_spelt_and_the_ttl_left) {
     EXPECT_FALSE(held.cname_of(q.qname_lower, 1101));
     const auto target = parse_ok(make_query("www.example.com", rr_type::a));
     EXPECT_FALSE(held.cname_of(target.qname_lower, 1040));  // an A RRset, no CNAME
+}
+
+// A delegation's NS RRset in another spelling (nsd compresses its names against each question)
+// is other data of the same trust: it replaces the held one but keeps the held one's TTL
+// (need_to_update_rrset), which what is cached of the answer shows (restamp_held, show_held).
+TEST(rrset_ttls, an_ns_rrset_spelt_otherwise_keeps_the_ttl_held) {
+    const auto referral = [](const char* qname, const char* cut) {
+        const auto q = parse_ok(make_query(qname, rr_type::a));
+        msg_builder m(7, flag::qr | flag::ra, 1, 0, 1, 0);
+        m.question(qname, rr_type::a);
+        m.rr(cut, rr_type::ns, 300, msg_builder::name_rdata("ns." + std::string(cut)));
+        cached_answer a;
+        EXPECT_TRUE(normalize_answer(m.b, q, default_policy(), {}, a));
+        return a;
+    };
+    rrset_ttls held(100);
+    auto first = referral("a.deleg.example.com", "deleg.example.com");
+    held.apply(first, 1000);
+    EXPECT_FALSE(held.restamp_held());
+    auto second = referral("b.DELEG.example.com", "DELEG.example.com");
+    held.apply(second, 1040);
+    EXPECT_EQ(ttl_of(second), 300u);  // as it came, to the clients waiting
+    EXPECT_TRUE(held.restamp_held());
+    EXPECT_FALSE(held.restamp_held());  // once
+    held.show_held(second, 1040);
+    EXPECT_EQ(ttl_of(second), 260u);  // cached: the TTL held
+    auto third = referral("c.DELEG.example.com", "DELEG.example.com");
+    held.apply(third, 1050);
+    EXPECT_EQ(ttl_of(third), 250u);  // the same data as held now
+    EXPECT_FALSE(held.restamp_held());
 }
 
 // Other data of the same trust replaces the held copy; more trust replaces it, less does not.
