@@ -538,12 +538,17 @@ void worker::on_upstream(const net::cares_answer& r, const std::shared_ptr<in_fl
         names_equal_ci(target.view(), ch->asked.qname_lower.view())) {
         end = chain_end::complete;
     }
+    bool held_apart = ch != nullptr;  // its parts held as they came
     if (end == chain_end::too_long) {
         // unbound asked for each link until its restarts ran out, and holds those it got (the
         // first of them, and one more for each restart): later answers share their TTLs.
         cached_answer links;
         if (chain_links(a, q, max_query_restarts + 1, links)) rrsets_.apply(links, now_ms() / 1000);
-        return fail_all(f);
+        cached_answer joined;
+        if (!end_at_cached_link(a, q, now_ms(), joined)) return fail_all(f);
+        a = std::move(joined);
+        end = chain_end::complete;
+        held_apart = true;
     }
     if (end == chain_end::unfinished && (ch ? ch->depth : 0) >= max_chase) return fail_all(f);
     if (end == chain_end::unfinished) {
@@ -566,7 +571,7 @@ void worker::on_upstream(const net::cares_answer& r, const std::shared_ptr<in_fl
         }
     }
     const std::uint64_t now = now_ms();
-    if (!ch) hold(a);
+    if (!held_apart) hold(a);
     a.held_generation = rrsets_.generation();
     if (!strip_dnssec(a, q, a.without_dnssec)) return fail_all(f);
     if (a.steered_rewrite) st.cname_rewritten.fetch_add(1, std::memory_order_relaxed);

@@ -112,6 +112,10 @@ class worker {
     std::size_t join_cached_target(const query& q, const cached_answer& head,
                                    const wire_name& target, bool tcp, std::uint64_t now,
                                    std::span<std::uint8_t> out);
+    bool join_cached(const query& q, const cached_answer& head, const wire_name& target,
+                     std::uint64_t now, cached_answer& joined);
+    bool end_at_cached_link(const cached_answer& a, const query& q, std::uint64_t now,
+                            cached_answer& joined);
     std::optional<std::size_t> follow_held_links(const query& q, const client& c, bool tcp,
                                                  bool stale_kept, std::uint64_t now,
                                                  std::span<std::uint8_t> out);

@@ -84,6 +84,20 @@ std::optional<std::size_t> worker::follow_held_links(const query& q, const clien
 std::size_t worker::join_cached_target(const query& q, const cached_answer& head,
                                        const wire_name& target, bool tcp, std::uint64_t now,
                                        std::span<std::uint8_t> out) {
+    cached_answer joined;
+    if (!join_cached(q, head, target, now, joined)) return 0;
+    if (!strip_dnssec(joined, q, joined.without_dnssec)) return 0;
+    st.cache_hits.fetch_add(1, std::memory_order_relaxed);
+    const auto n = render(joined.for_client(q.do_bit), q, 0, std::nullopt, tcp, now, out);
+    store(q, std::move(joined));
+    return n;
+}
+
+// `head` (the links of `q`'s chain up to `target`) joined with the fresh answer cached for
+// `target`, its TTLs counted down to now, as an answer from upstream; false when there is none
+// or the chain does not end there.
+bool worker::join_cached(const query& q, const cached_answer& head, const wire_name& target,
+                         std::uint64_t now, cached_answer& joined) {
     query asked = q;
     asked.qname = target;
     asked.qname_lower = target;
@@ -91,7 +105,7 @@ std::size_t worker::join_cached_target(const query& q, const cached_answer& head
     cache_key key;
     make_cache_key(asked, key);
     auto* e = answers_.find(key.view(), now);
-    if (!e || !e->fresh(now) || e->answer.steered_rewrite) return 0;
+    if (!e || !e->fresh(now) || e->answer.steered_rewrite) return false;
     show_held_rrsets(*e);
     cached_answer tail = e->answer;  // its TTLs counted down to now, as a reply from upstream
     tail.without_dnssec.reset();
@@ -101,17 +115,34 @@ std::size_t worker::join_cached_target(const query& q, const cached_answer& head
         const std::uint32_t ttl = get32(&tail.wire[at]);
         put32(&tail.wire[at], ttl > age ? ttl - age : 0);
     }
-    cached_answer joined;
+    // (A complete answer cached ends the chain, however many links it holds: unbound takes it
+    // as the answer, no more restarts.)
     wire_name end;
-    if (!join_chain(head, tail, joined) || classify_chain(joined, q, end) != chain_end::complete) {
-        return 0;
+    if (!join_chain(head, tail, joined) ||
+        classify_chain(joined, q, end) == chain_end::unfinished) {
+        return false;
     }
     joined.held_generation = rrsets_.generation();
-    if (!strip_dnssec(joined, q, joined.without_dnssec)) return 0;
-    st.cache_hits.fetch_add(1, std::memory_order_relaxed);
-    const auto n = render(joined.for_client(q.do_bit), q, 0, std::nullopt, tcp, now, out);
-    store(q, std::move(joined));
-    return n;
+    return true;
+}
+
+// A chain too long to follow (`a`, more than 11 links) whose link 1 to 11 has an answer cached
+// (the target of link i asked before, say): unbound restarts once per link and finds that
+// answer in its message cache at restart i, within its 11 (iterator.c processInitRequest,
+// MAX_RESTART_COUNT), so it answers the links up to there joined with it. False when none
+// has: SERVFAIL, as before.
+bool worker::end_at_cached_link(const cached_answer& a, const query& q, std::uint64_t now,
+                                cached_answer& joined) {
+    for (std::size_t i = 1; i <= max_query_restarts; ++i) {
+        cached_answer head;
+        wire_name target;
+        if (!chain_links(a, q, i, head) ||
+            classify_chain(head, q, target) != chain_end::unfinished) {
+            return false;
+        }
+        if (join_cached(q, head, target, now, joined)) return true;
+    }
+    return false;
 }
 
 }  // namespace consolegate::dns

@@ -487,6 +487,15 @@ def main_ttls(a, b):
     at_fraction(0.35, 1)
     compare("the referral cached", "a.deleg.example.test.", "A")
     compare("the NS RRset held", "c.DELEG.example.test.", "TXT")
+    # A chain longer than unbound's 11 query restarts ends where one of its first 11 links has
+    # its answer cached: unbound restarts once per link and takes that answer from its message
+    # cache whole (iterator.c processInitRequest), so twelve0 A (12 links) is NOERROR once
+    # twelve5 A is cached, and twelve0 MX, with no link's MX answer cached, still SERVFAIL.
+    at_fraction(0.3)
+    compare("first", "twelve5.example.test.", "A")
+    at_fraction(0.35, 1)
+    compare("a later link's answer cached", "twelve0.example.test.", "A")
+    compare("no link's answer cached", "twelve0.example.test.", "MX")
     print(f"{count} questions, {len(diffs)} differences")
     for d in diffs:
         print(d)
