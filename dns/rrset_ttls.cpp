@@ -124,6 +124,11 @@ void rrset_ttls::apply(cached_answer& a, std::uint64_t now_s, bool refresh) {
     const bool aa = a.wire.size() >= header_size && (get16(&a.wire[2]) & flag::aa) != 0;
     std::vector<group> groups;
     if (!collect(a, groups, scratch_)) return;
+    // A DS question is not followed through a CNAME held (the parent answers it: dns_cache_lookup
+    // skips the CNAME for DS), so its answer brings the CNAME anew.
+    std::size_t qend = header_size;
+    const bool asked_ds = read_name(a.wire, qend, nullptr) && a.wire.size() >= qend + 2 &&
+                          get16(&a.wire[qend]) == rr_type::ds;
     for (const auto& g : groups) {
         std::uint32_t ttl = UINT32_MAX;
         for (const auto at : g.ttls) ttl = std::min(ttl, get32(&a.wire[at]));
@@ -137,9 +142,9 @@ void rrset_ttls::apply(cached_answer& a, std::uint64_t now_s, bool refresh) {
             // is the same.
             // A CNAME or DNAME held is never asked for again: unbound follows a chain through
             // the links it holds (services/cache/dns.c dns_cache_lookup), so one that comes back
-            // spelt otherwise is the held one still; anything else came anew, and another
-            // spelling is other data.
-            const bool link = g.type == rr_type::cname || g.type == dname_type;
+            // spelt otherwise is the held one still, except a CNAME in the answer to DS;
+            // anything else came anew, and another spelling is other data.
+            const bool link = (g.type == rr_type::cname && !asked_ds) || g.type == dname_type;
             const bool same = link ? g.digest_ci == h.digest_ci : g.digest == h.digest;
             const bool replace =
                 refresh || trust > h.trust || h.expires_s < now_s || (trust == h.trust && !same);

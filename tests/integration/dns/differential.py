@@ -457,16 +457,29 @@ def main_ttls(a, b):
     compare("cached before", "mx.example.test.", "ANY")
     compare("in another spelling", "nx-case2.example.test.", "A")
     compare("in another spelling", "NX-CASE3.EXAMPLE.TEST.", "TXT")
-    # A name whose CNAME unbound holds, or one below a DNAME it holds with the name's CNAME, is
-    # answered from its RRset cache when no answer to the type asked is cached (services/cache/
-    # dns.c dns_cache_lookup: synth_cname_msg, synth_dname_msg): the links as held, their TTLs
-    # counted down, and the target asked for alone, spelt as held whatever the client's
-    # spelling. So the SOA of the target's NODATA is the zone's copy held, counted down, and a
-    # CNAME held from a chain into a delegation keeps its TTL where upstream would send a more
-    # trusted copy; the CNAME a DNAME makes of a name spelt otherwise than the one held has TTL 0.
+    # Asked first, then again (other questions) after a second boundary, so TTLs held show:
+    # - A name whose CNAME unbound holds, or one below a DNAME it holds with the name's CNAME, is
+    #   answered from its RRset cache when no answer to the type asked is cached (services/cache/
+    #   dns.c dns_cache_lookup: synth_cname_msg, synth_dname_msg): the links as held, their TTLs
+    #   counted down, and the target asked for alone, spelt as held whatever the client's
+    #   spelling. So the SOA of the target's NODATA is the zone's copy held, counted down, a
+    #   CNAME held from a chain into a delegation keeps its TTL where upstream would send a more
+    #   trusted copy, and the CNAME a DNAME makes of a name spelt otherwise has TTL 0.
+    # - DS is the parent's: unbound follows no CNAME it holds for it but asks, and the CNAME the
+    #   answer brings spelt otherwise is other data, held anew with its TTL.
+    # - A chain longer than unbound's 11 query restarts ends where one of its first 11 links has
+    #   its answer cached: unbound restarts once per link and takes that answer from its message
+    #   cache whole (iterator.c processInitRequest), so twelve0 A (12 links) is NOERROR once
+    #   twelve5 A is cached, and twelve0 MX, with no link's MX answer cached, still SERVFAIL.
+    # - A delegation's NS RRset comes back in the spelling of each question (nsd compresses its
+    #   names against it): other data to unbound, which holds the new copy with the TTL left to
+    #   the one it replaces (services/cache/rrset.c need_to_update_rrset, NS) and sends the
+    #   answer that brought it as it came (dns_cache_store holds a copy). A referral it caches
+    #   as any answer, for its shortest TTL (a forwarder's referral is the answer), so asked
+    #   again it shows the NS RRset held now, with its TTL.
     at_fraction(0.3)
-    compare("first", "tochild.example.test.", "A")
-    compare("first", "x.dname.example.test.", "A")
+    for name in ("tochild", "x.dname", "a.deleg", "twelve5", "c17"):
+        compare("first", f"{name}.example.test.", "A")
     at_fraction(0.35, 1)
     compare("a CNAME held", "alias.Example.TEST.", "MX")
     compare("a CNAME held", "alias.example.test.", "SRV")
@@ -474,28 +487,14 @@ def main_ttls(a, b):
     compare("below a DNAME held", "x.dname.EXAMPLE.test.", "TXT")
     compare("below a DNAME held", "x.dname.example.test.", "MX")
     compare("below a DNAME held", "X.dname.example.test.", "DS")
-    # A delegation's NS RRset comes back in the spelling of each question (nsd compresses its
-    # names against it): other data to unbound, which holds the new copy with the TTL left to
-    # the one it replaces (services/cache/rrset.c need_to_update_rrset, NS) and sends the answer
-    # that brought it as it came (dns_cache_store holds a copy). A referral it caches as any
-    # answer, for its shortest TTL (a forwarder's referral is the answer), so asked again it
-    # shows the NS RRset held now, with its TTL.
-    at_fraction(0.3)
-    compare("first", "a.deleg.example.test.", "A")
-    at_fraction(0.35, 1)
+    compare("DS through a CNAME held", "c17.EXAMPLE.test.", "DS")
+    compare("DS through a CNAME held", "c17.example.test.", "DS")
+    compare("a later link's answer cached", "twelve0.example.test.", "A")
+    compare("no link's answer cached", "twelve0.example.test.", "MX")
     compare("a delegation spelt otherwise", "b.DELEG.example.test.", "A")
     at_fraction(0.35, 1)
     compare("the referral cached", "a.deleg.example.test.", "A")
     compare("the NS RRset held", "c.DELEG.example.test.", "TXT")
-    # A chain longer than unbound's 11 query restarts ends where one of its first 11 links has
-    # its answer cached: unbound restarts once per link and takes that answer from its message
-    # cache whole (iterator.c processInitRequest), so twelve0 A (12 links) is NOERROR once
-    # twelve5 A is cached, and twelve0 MX, with no link's MX answer cached, still SERVFAIL.
-    at_fraction(0.3)
-    compare("first", "twelve5.example.test.", "A")
-    at_fraction(0.35, 1)
-    compare("a later link's answer cached", "twelve0.example.test.", "A")
-    compare("no link's answer cached", "twelve0.example.test.", "MX")
     print(f"{count} questions, {len(diffs)} differences")
     for d in diffs:
         print(d)

@@ -1450,8 +1450,10 @@ TEST_F(gateway, agrees_with_unbound_on_ttls_as_time_passes) {
     running_gateway gw(base_options(nsd.port()), true);
     const std::string script =
         std::string(CG_SOURCE_DIR) + "/tests/integration/dns/differential.py";
+    // (It waits for second boundaries: about 16 s.)
     const auto out = t::run("/usr/bin/python3 " + script + " " + std::to_string(gw.port()) + " " +
-                            std::to_string(unbound.port()) + " ttls");
+                                std::to_string(unbound.port()) + " ttls",
+                            40);
     EXPECT_NE(out.find("AGREE"), std::string::npos) << out;
 }
 

@@ -183,8 +183,8 @@ bool unbound_server::start(std::uint16_t upstream_port) {
     return wait_ready(port_, ready_zone_, std::chrono::milliseconds(5000));
 }
 
-std::string run(const std::string& command) {
-    const std::string full = "timeout 20 " + command + " 2>&1";
+std::string run(const std::string& command, int timeout_s) {
+    const std::string full = "timeout " + std::to_string(timeout_s) + " " + command + " 2>&1";
     FILE* p = ::popen(full.c_str(), "r");
     if (!p) throw std::runtime_error("popen failed");
     std::string out;

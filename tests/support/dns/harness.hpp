@@ -90,8 +90,8 @@ class unbound_server {
     child proc_;
 };
 
-// Runs a command (through /bin/sh, under `timeout 20`) and returns its stdout.
-std::string run(const std::string& command);
+// Runs a command (through /bin/sh, under `timeout timeout_s`) and returns its stdout.
+std::string run(const std::string& command, int timeout_s = 20);
 // dig against 127.0.0.1:port with one try and a 3 s timeout; `args` are appended.
 std::string dig(std::uint16_t port, const std::string& args);
 
