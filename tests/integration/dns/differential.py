@@ -39,7 +39,8 @@ def questions():
     for i in range(20):
         yield f"nx{i}.example.test.", "A"
     for name, t in (("www", "A"), ("www", "AAAA"), ("www", "TXT"), ("alias", "A"), ("mx", "MX"),
-                    ("mail", "A"), ("@", "SOA"), ("@", "NS"), ("big", "TXT")):
+                    ("mail", "A"), ("@", "SOA"), ("@", "NS"), ("big", "TXT"), ("huge", "TXT"),
+                    ("self", "A"), ("self", "CNAME"), ("zero", "A"), ("zero", "A")):
         yield ("example.test." if name == "@" else f"{name}.example.test."), t
 
 
@@ -174,6 +175,12 @@ def front_door_questions():
     # max-udp-size; edns-buffer-size, 1232, is only what it takes)
     for name, size in (("big", 4096), ("big", 65535), ("chainbig", 2500), ("big", 2000)):
         yield f"{name} TXT, {size} bytes", query_wire(f"{name}.{ex}", "TXT")[:-11] + payload(size)
+    # EDNS sizes below 512 are read as 512 (RFC 6891 §6.2.5), by both; an answer just over 512
+    # (mxmany MX with its addresses) and one near 64 KiB (huge TXT: TC over UDP, whole over TCP
+    # in ask())
+    for name, t, size in (("medium", "TXT", 256), ("medium", "TXT", 511), ("mxmany", "MX", 511),
+                          ("huge", "TXT", 4096), ("huge", "TXT", 65535)):
+        yield f"{name} {t}, {size} bytes", query_wire(f"{name}.{ex}", t)[:-11] + payload(size)
     # meta-TYPEs and zone transfers: a forwarder takes them no further than its front door
     for t in ("AXFR", "IXFR", "MAILA", "MAILB", "TSIG", "TKEY", "OPT", "TYPE128", "TYPE248"):
         yield f"www {t}", query_wire("www.example.test.", t)

@@ -72,6 +72,11 @@ inline std::string example_zone() {
     for (int i = 0; i < 20; ++i) {
         z += "big IN TXT \"" + std::to_string(i) + std::string(100, 'x') + "\"\n";
     }
+    // An answer near the 64 KiB a TCP message holds (about 62 KB), and a CNAME to itself.
+    for (int i = 0; i < 230; ++i) {
+        z += "huge IN TXT \"" + std::to_string(1000 + i) + std::string(250, 'y') + "\"\n";
+    }
+    z += "self IN CNAME self\n";
     // A referral whose glue fills more than 512 bytes: a client gets the glue RRsets that fit.
     for (int i = 1; i <= 12; ++i) {
         const auto n = std::to_string(i);
