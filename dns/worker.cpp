@@ -16,6 +16,9 @@ namespace {
 // default, util/config_file.c).
 constexpr int max_chase = 11;
 
+// unbound's NORR_TTL (util/data/msgparse.h): how long it caches a SERVFAIL.
+constexpr std::uint32_t norr_ttl = 5;
+
 std::uint32_t seconds(core::duration d) {
     return static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(d).count());
 }
@@ -442,6 +445,34 @@ void worker::finish(const std::shared_ptr<in_flight>& f, F&& fn) {
     }
 }
 
+// Upstream failed `f`'s question (an error rcode, no answer, a truncated one over TCP): unbound
+// caches a SERVFAIL for the question for NORR_TTL, 5 s, unless a good answer is cached, and
+// asks nothing for it meanwhile (iterator.c error_response_cache); a chain taken from the cache
+// that meets it ends there, with the links before it. Not with serve-stale, whose stale answer
+// must stay the fallback.
+void worker::fail_upstream(const std::shared_ptr<in_flight>& f) {
+    if (!cfg->cache.serve_stale && !f->waiters.empty() && f->generation == policy_generation_ &&
+        f->waiters.front()->c.has_peer()) {
+        const query& q = f->waiters.front()->q;
+        cache_key key;
+        make_cache_key(q, key);
+        const std::uint64_t now = now_ms();
+        const auto* e = answers_.find(key.view(), now);
+        query asked = q;
+        asked.id = 0;
+        asked.edns = false;
+        std::array<std::uint8_t, max_name_size + 32> buf;
+        cached_answer a;
+        const auto n = write_rcode(asked, rcode::servfail, udp_size(), buf);
+        if (!(e && e->fresh(now)) && n &&
+            normalize_answer(std::span(buf).first(n), q, pol_, limits(), a)) {
+            a.lifetime = norr_ttl;
+            store(q, std::move(a));
+        }
+    }
+    fail_all(f);
+}
+
 void worker::fail_all(const std::shared_ptr<in_flight>& f) {
     finish(f, [this](const query& q, const client& to, bool tcp) {
         fail(q, to, tcp, std::span<std::uint8_t>(scratch));
@@ -488,7 +519,8 @@ void worker::on_upstream(const net::cares_answer& r, const std::shared_ptr<in_fl
         !normalize_answer(r.answer, ch ? ch->asked : q, pol_, limits(), a)) {
         st.upstream_errors.fetch_add(1, std::memory_order_relaxed);
         upstream_down_ = true;
-        return fail_all(f);
+        // (A query a reload of the upstreams cancelled failed nowhere: nothing to cache.)
+        return r.status == ARES_ECANCELLED ? fail_all(f) : fail_upstream(f);
     }
     const std::uint8_t rc = a.wire[3] & 0xf;
     if (rc != rcode::noerror && rc != rcode::nxdomain && rc != rcode::yxdomain) {
@@ -498,7 +530,7 @@ void worker::on_upstream(const net::cares_answer& r, const std::shared_ptr<in_fl
         // client given REFUSED would take the gateway itself for refusing it.
         if (rc != rcode::servfail) st.upstream_errors.fetch_add(1, std::memory_order_relaxed);
         upstream_down_ = true;
-        return fail_all(f);
+        return fail_upstream(f);
     }
     if (get16(&a.wire[2]) & flag::tc) {
         // Truncated over TCP as well (c-ares asks again over TCP for a truncated UDP answer):
@@ -506,7 +538,7 @@ void worker::on_upstream(const net::cares_answer& r, const std::shared_ptr<in_fl
         // sends the client to TCP for the same again.
         st.upstream_errors.fetch_add(1, std::memory_order_relaxed);
         upstream_down_ = true;
-        return fail_all(f);
+        return fail_upstream(f);
     }
     upstream_down_ = false;
     // The TTLs unbound sends: those of the RRsets it holds from earlier answers (the SOA of a

@@ -130,6 +130,7 @@ class worker {
     // (`to` has no peer for a waiter answered at its deadline already).
     template <class F>
     void finish(const std::shared_ptr<in_flight>& f, F&& fn);
+    void fail_upstream(const std::shared_ptr<in_flight>& f);
     void fail_all(const std::shared_ptr<in_flight>& f);
     void on_deadline(const query& q, const client& c, bool tcp);
     bool answered_by_new_policy(const query& q, const client& c);

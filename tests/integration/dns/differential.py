@@ -464,6 +464,12 @@ def main_ttls(a, b):
     compare("cached before", "mx.example.test.", "ANY")
     compare("in another spelling", "nx-case2.example.test.", "A")
     compare("in another spelling", "NX-CASE3.EXAMPLE.TEST.", "TXT")
+    # unbound caches a SERVFAIL for its question for 5 s (iterator.c error_response_cache), so a
+    # chain taken from the cache that meets one (outside2 -> outside, held; outside TXT failed:
+    # www.example.org is nobody's) ends there, with the link before it.
+    for name, t in (("outside2", "CNAME"), ("outside", "CNAME"), ("outside", "TXT"),
+                    ("outside2", "TXT")):
+        compare("a SERVFAIL cached", f"{name}.example.test.", t)
     # Asked first, then again (other questions) after a second boundary, so TTLs held show:
     # - A name whose CNAME unbound holds, or one below a DNAME it holds with the name's CNAME, is
     #   answered from its RRset cache when no answer to the type asked is cached (services/cache/
