@@ -5,6 +5,7 @@
 #include <cctype>
 #include <string>
 
+#include "consolegate/core/partition.hpp"
 #include "consolegate/inspect/user_info_cookie.hpp"
 #include "consolegate/log/log.hpp"
 
@@ -100,13 +101,15 @@ bool is_aws_host(std::string_view host) {
     }
     if (host.ends_with('.')) host.remove_suffix(1);
     auto h = lower(host);
-    // The commercial, GovCloud (US) and China names (core/partition.hpp).
-    for (std::string_view suffix : {"aws.amazon.com", "amazonaws.com", "amazonaws-us-gov.com",
-                                    "amazonaws.cn", "amazonaws.com.cn"}) {
-        if (h == suffix) return true;
-        if (h.size() > suffix.size() && h.ends_with(suffix) &&
-            h[h.size() - suffix.size() - 1] == '.') {
-            return true;
+    // Each partition's console site and service domains (core/partition.hpp): aws.amazon.com,
+    // amazonaws.com, amazonaws-us-gov.com, amazonaws.cn, amazonaws.com.cn, amazonaws-eusc.eu, ...
+    for (const auto& p : core::partitions) {
+        for (std::string_view suffix : {p.site_domain, p.service_domain}) {
+            if (h == suffix) return true;
+            if (h.size() > suffix.size() && h.ends_with(suffix) &&
+                h[h.size() - suffix.size() - 1] == '.') {
+                return true;
+            }
         }
     }
     return false;

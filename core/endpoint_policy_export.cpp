@@ -129,7 +129,7 @@ bool exportable(const rule_config& r, endpoint_document which, std::vector<std::
     auto rule = "rule \"" + r.name + "\"";
     if ((r.partitions & partition_bit(partition::aws)) == 0) {
         notes.push_back(rule +
-                        ": selects only another partition (GovCloud or China), not "
+                        ": selects only another partition (GovCloud, China, ISO, EUSC), not "
                         "exported (Console Private Access is the commercial partition's)");
         return false;
     }

@@ -27,6 +27,16 @@ constexpr std::array<std::array<std::string_view, 4>, partition_count> host_patt
      "*.console.amazonaws-us-gov.com"},
     {"signin.amazonaws.cn", "*.signin.amazonaws.cn", "console.amazonaws.cn",
      "*.console.amazonaws.cn"},
+    {"signin.c2shome.ic.gov", "*.signin.c2shome.ic.gov", "console.c2shome.ic.gov",
+     "*.console.c2shome.ic.gov"},
+    {"signin.sc2shome.sgov.gov", "*.signin.sc2shome.sgov.gov", "console.sc2shome.sgov.gov",
+     "*.console.sc2shome.sgov.gov"},
+    {"signin.csphome.adc-e.uk", "*.signin.csphome.adc-e.uk", "console.csphome.adc-e.uk",
+     "*.console.csphome.adc-e.uk"},
+    {"signin.csphome.hci.ic.gov", "*.signin.csphome.hci.ic.gov", "console.csphome.hci.ic.gov",
+     "*.console.csphome.hci.ic.gov"},
+    {"signin.amazonaws-eusc.eu", "*.signin.amazonaws-eusc.eu", "console.amazonaws-eusc.eu",
+     "*.console.amazonaws-eusc.eu"},
 }};
 
 }  // namespace
@@ -53,6 +63,16 @@ partition partition_of_region(std::string_view region) noexcept {
 }
 
 std::optional<partition> partition_of_host(std::string_view host) noexcept {
+    // The partitions whose every domain is their own (the ISO partitions, the European
+    // Sovereign Cloud, from aws_iso on): the site, service and dual-stack domains of the table.
+    // The commercial, GovCloud and China names share and split domains, below.
+    for (const auto& p : partitions) {
+        if (p.id < partition::aws_iso) continue;
+        if (under(host, p.site_domain) || under(host, p.service_domain) ||
+            under(host, p.dual_stack_domain)) {
+            return p.id;
+        }
+    }
     if (under(host, "amazonaws-us-gov.com")) return partition::aws_us_gov;
     if (under(host, "amazonaws.cn") || under(host, "amazonaws.com.cn") ||
         under(host, "awsapps.cn")) {
@@ -81,11 +101,16 @@ bool is_access_portal_api_host(std::string_view host) noexcept {
     for (std::string_view head : {"portal.sso.", "portal.sso-fips."}) {
         if (!host.starts_with(head)) continue;
         const auto rest = host.substr(head.size());  // <region>.<suffix>
-        for (std::string_view suffix :
-             {".amazonaws.com", ".amazonaws.com.cn", ".api.aws", ".api.amazonwebservices.com.cn"}) {
-            if (rest.size() <= suffix.size() || !rest.ends_with(suffix)) continue;
-            const auto region = rest.substr(0, rest.size() - suffix.size());
-            return region.find('.') == std::string_view::npos;
+        for (const auto& p : partitions) {
+            for (auto domain : {p.service_domain, p.dual_stack_domain}) {
+                // <region>.<domain>: the region one label (no dot, not empty).
+                if (rest.size() <= domain.size() + 1 || !rest.ends_with(domain) ||
+                    rest[rest.size() - domain.size() - 1] != '.') {
+                    continue;
+                }
+                const auto region = rest.substr(0, rest.size() - domain.size() - 1);
+                if (region.find('.') == std::string_view::npos) return true;
+            }
         }
         return false;
     }

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "consolegate/core/partition.hpp"
+
 namespace consolegate::core {
 namespace {
 
@@ -24,8 +26,9 @@ std::string_view last_segment(std::string_view path) {
     return p == std::string_view::npos ? path : path.substr(p + 1);
 }
 
+// The partitions of core/partition.hpp: an ARN of one the gateway does not know is no ARN.
 bool is_partition(std::string_view p) {
-    return p == "aws" || p == "aws-cn" || p == "aws-us-gov" || p == "aws-iso" || p == "aws-iso-b";
+    return partition_from_string(p).has_value();
 }
 
 }  // namespace

@@ -134,8 +134,8 @@ std::string_view describe(reason r) noexcept {
             return "The sign-in identity in this request could be read two ways, so it was "
                    "stopped.";
         case reason::partition_not_enabled:
-            return "Sign-in to this AWS partition (GovCloud or China) is not enabled on this "
-                   "network; ask your security team.";
+            return "Sign-in to this AWS partition (GovCloud, China, ISO or the European Sovereign "
+                   "Cloud) is not enabled on this network; ask your security team.";
         case reason::session_user_mismatch:
             return "This console session was opened by another person (or the gateway cannot "
                    "tell that it is you). Sign in to the AWS console yourself.";

@@ -19,5 +19,24 @@ function FindProxyForURL(url, host) {
       dnsDomainIs(host, ".oauth.signin.aws")) {
     return "PROXY gateway.corp.example:3128";
   }
+  // The ISO partitions and the AWS European Sovereign Cloud: each one's console sign-in and
+  // console domain whole, and Sign-In's and the access portal API's regional, FIPS and dual-stack
+  // names under its service and dual-stack domains (docs/inspection.md).
+  var homes = ["amazonaws-eusc.eu", "c2shome.ic.gov", "sc2shome.sgov.gov", "csphome.adc-e.uk",
+               "csphome.hci.ic.gov"];
+  var domains = ["amazonaws.eu", "api.amazonwebservices.eu", "c2s.ic.gov", "api.aws.ic.gov",
+                 "sc2s.sgov.gov", "api.aws.scloud", "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk",
+                 "csp.hci.ic.gov", "api.aws.hci.ic.gov"];
+  for (var i = 0; i < homes.length; i++) {
+    if (dnsDomainIs(host, "." + homes[i])) return "PROXY gateway.corp.example:3128";
+  }
+  for (var j = 0; j < domains.length; j++) {
+    if (shExpMatch(host, "signin.*." + domains[j]) ||
+        shExpMatch(host, "signin-fips.*." + domains[j]) ||
+        shExpMatch(host, "portal.sso.*." + domains[j]) ||
+        shExpMatch(host, "portal.sso-fips.*." + domains[j])) {
+      return "PROXY gateway.corp.example:3128";
+    }
+  }
   return "DIRECT";
 }

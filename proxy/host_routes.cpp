@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "consolegate/core/partition.hpp"
+
 namespace consolegate::proxy {
 namespace {
 
@@ -44,9 +46,17 @@ bool host_routes::aws_front(std::string_view host) noexcept {
         "amazonaws-us-gov.com",     "amazonaws.cn",  "aws",
         "cloudfront.net",           "awsapps.com",   "awsapps.cn",
         "amazonwebservices.com.cn", "awsstatic.com", "awsglobalaccelerator.com"};
+    auto under = [&](std::string_view d) {
+        return host == d || (host.size() > d.size() && host.ends_with(d) &&
+                             host[host.size() - d.size() - 1] == '.');
+    };
     for (auto d : domains) {
-        if (host == d || (host.size() > d.size() && host.ends_with(d) &&
-                          host[host.size() - d.size() - 1] == '.'))
+        if (under(d)) return true;
+    }
+    // Every partition's console, service and dual-stack domains (the ISO partitions' and the
+    // European Sovereign Cloud's among them: core/partition.hpp).
+    for (const auto& p : core::partitions) {
+        if (under(p.site_domain) || under(p.service_domain) || under(p.dual_stack_domain))
             return true;
     }
     return false;

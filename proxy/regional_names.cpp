@@ -11,7 +11,7 @@ namespace {
 
 using core::partition;
 
-constexpr std::array<aws_region, 38> regions{{
+constexpr std::array<aws_region, 45> regions{{
     {"us-east-1", partition::aws},
     {"us-east-2", partition::aws},
     {"us-west-1", partition::aws},
@@ -50,6 +50,14 @@ constexpr std::array<aws_region, 38> regions{{
     {"us-gov-east-1", partition::aws_us_gov},
     {"cn-north-1", partition::aws_cn},
     {"cn-northwest-1", partition::aws_cn},
+    // partitions.json's Regions of the ISO partitions and the European Sovereign Cloud.
+    {"us-iso-east-1", partition::aws_iso},
+    {"us-iso-west-1", partition::aws_iso},
+    {"us-isob-east-1", partition::aws_iso_b},
+    {"eu-isoe-west-1", partition::aws_iso_e},
+    {"us-isof-south-1", partition::aws_iso_f},
+    {"us-isof-east-1", partition::aws_iso_f},
+    {"eusc-de-east-1", partition::aws_eusc},
 }};
 
 // `pattern` with its one "*" label replaced by `region`; "" when it has none or several.
@@ -80,8 +88,14 @@ std::span<const aws_region> known_regions() noexcept {
 }
 
 partition partition_of_region(std::string_view region) noexcept {
+    // partitions.json's regionRegex of each partition; "us-iso-" before the commercial "us-".
     if (region.starts_with("cn-")) return partition::aws_cn;
     if (region.starts_with("us-gov-")) return partition::aws_us_gov;
+    if (region.starts_with("us-iso-")) return partition::aws_iso;
+    if (region.starts_with("us-isob-")) return partition::aws_iso_b;
+    if (region.starts_with("eu-isoe-")) return partition::aws_iso_e;
+    if (region.starts_with("us-isof-")) return partition::aws_iso_f;
+    if (region.starts_with("eusc-")) return partition::aws_eusc;
     return partition::aws;
 }
 

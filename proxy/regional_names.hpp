@@ -24,12 +24,15 @@ struct aws_region {
     core::partition partition;
 };
 
-// Every Region of the commercial partition, AWS GovCloud (US) and China, as AWS publishes them
+// Every Region of the commercial partition, AWS GovCloud (US), China, the ISO partitions and the
+// European Sovereign Cloud, as AWS publishes them
 // (AWS General Reference, "AWS Regions"; the SDKs' partitions.json), December 2026.
 std::span<const aws_region> known_regions() noexcept;
 
-// The partition a Region name belongs to by its prefix: "cn-" China, "us-gov-" GovCloud, else
-// commercial (how AWS names them; used for regions added by proxy.watch_regions).
+// The partition a Region name belongs to by its prefix: "cn-" China, "us-gov-" GovCloud,
+// "us-iso-", "us-isob-", "eu-isoe-", "us-isof-" the ISO partitions, "eusc-" the European
+// Sovereign Cloud, else commercial (the regionRegex of each partition in the AWS SDKs'
+// partitions.json; used for regions added by proxy.watch_regions).
 core::partition partition_of_region(std::string_view region) noexcept;
 
 // The regional names of `inspect_hosts` over known_regions() and `extra_regions`: one per

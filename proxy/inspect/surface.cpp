@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "consolegate/core/host_pattern.hpp"
+#include "consolegate/core/partition.hpp"
 #include "inspection.hpp"
 
 namespace consolegate::inspect::detail {
@@ -122,29 +123,37 @@ void read_device_authorization(const std::vector<param>& params, const sign_in_a
     }
 }
 
-// `<service>.<one label>.<suffix>`: a regional endpoint of an AWS service.
-bool regional_endpoint(std::string_view host, std::string_view service, std::string_view suffix) {
+// `<service>.<one label>.<domain>`: a regional endpoint of an AWS service.
+bool regional_endpoint(std::string_view host, std::string_view service, std::string_view domain) {
+    // <service> "." <middle> "." <domain>
     if (!host.starts_with(service) || host.size() <= service.size() ||
-        host[service.size()] != '.' || !host.ends_with(suffix)) {
+        host[service.size()] != '.' || !host.ends_with(domain)) {
         return false;
     }
     auto prefix = service.size() + 1;
-    if (host.size() <= prefix + suffix.size()) return false;
-    auto middle = host.substr(prefix, host.size() - prefix - suffix.size());
-    return middle.find('.') == std::string_view::npos;
+    if (host.size() <= prefix + domain.size() + 1) return false;
+    auto middle = host.substr(prefix, host.size() - prefix - domain.size());
+    if (middle.back() != '.') return false;
+    middle.remove_suffix(1);
+    return !middle.empty() && middle.find('.') == std::string_view::npos;
 }
 
-// `<service>.<one label>.amazonaws.com` (China: `.amazonaws.com.cn`).
+// `<service>.<one label>.<a partition's service domain>`: amazonaws.com, China's
+// amazonaws.com.cn, amazonaws.eu, c2s.ic.gov, ... (core/partition.hpp).
 bool regional_endpoint(std::string_view host, std::string_view service) {
-    return regional_endpoint(host, service,
-                             host.ends_with(".cn") ? ".amazonaws.com.cn" : ".amazonaws.com");
+    for (const auto& p : core::partitions) {
+        if (regional_endpoint(host, service, p.service_domain)) return true;
+    }
+    return false;
 }
 
-// The dual-stack form, `<service>.<one label>.api.aws` (China:
-// `.api.amazonwebservices.com.cn`): the partitions' dualStackDnsSuffix in the AWS SDKs.
+// The dual-stack form, `<service>.<one label>.<a partition's dual-stack domain>`: api.aws,
+// China's api.amazonwebservices.com.cn, ... (the partitions' dualStackDnsSuffix in the AWS SDKs).
 bool dual_stack_endpoint(std::string_view host, std::string_view service) {
-    return regional_endpoint(host, service, ".api.aws") ||
-           regional_endpoint(host, service, ".api.amazonwebservices.com.cn");
+    for (const auto& p : core::partitions) {
+        if (regional_endpoint(host, service, p.dual_stack_domain)) return true;
+    }
+    return false;
 }
 
 // The IAM Identity Center OIDC service: oidc.<region>.amazonaws.com, and the FIPS and dual-stack

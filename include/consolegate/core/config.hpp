@@ -75,7 +75,7 @@ struct dns_cache_config {
 // The sign-in and console names of AWS GovCloud (US) and China are inspected whether or not
 // policy.partitions enables them: enabled, they are judged like the commercial ones; not
 // enabled, every sign-in there is refused (partition-not-enabled), never spliced.
-inline constexpr std::array<std::string_view, 38> default_inspected_names{
+inline constexpr std::array<std::string_view, 98> default_inspected_names{
     "signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aws.amazon.com",
     "*.console.aws.amazon.com", "portal.sso.*.amazonaws.com", "signin.*.amazonaws.com",
     "portal.aws.amazon.com", "*.awsapps.com", "signin.amazonaws-us-gov.com",
@@ -102,7 +102,36 @@ inline constexpr std::array<std::string_view, 38> default_inspected_names{
     // AWS Sign-In's dual-stack names (the AWS SDKs' endpoint rules for `signin`: every
     // operation with dual-stack on, `aws login`'s token exchange among them).
     "signin.*.api.aws", "signin-fips.*.api.aws", "signin.*.api.amazonwebservices.com.cn",
-    "signin-fips.*.api.amazonwebservices.com.cn"};
+    "signin-fips.*.api.amazonwebservices.com.cn",
+    // The ISO partitions and the European Sovereign Cloud (core/partition.hpp), each in the
+    // same forms: the console sign-in and console under its home domain, Sign-In's and the
+    // access portal API's regional, FIPS and dual-stack names under its service and dual-stack
+    // domains (the AWS SDKs' endpoint rules for `signin` and `sso`). Inspected whether or not
+    // policy.partitions enables them: not enabled, a sign-in there is refused and recorded.
+    "signin.c2shome.ic.gov", "*.signin.c2shome.ic.gov", "console.c2shome.ic.gov",
+    "*.console.c2shome.ic.gov", "signin.*.c2s.ic.gov", "signin-fips.*.c2s.ic.gov",
+    "portal.sso.*.c2s.ic.gov", "portal.sso-fips.*.c2s.ic.gov", "signin.*.api.aws.ic.gov",
+    "signin-fips.*.api.aws.ic.gov", "portal.sso.*.api.aws.ic.gov",
+    "portal.sso-fips.*.api.aws.ic.gov", "signin.sc2shome.sgov.gov", "*.signin.sc2shome.sgov.gov",
+    "console.sc2shome.sgov.gov", "*.console.sc2shome.sgov.gov", "signin.*.sc2s.sgov.gov",
+    "signin-fips.*.sc2s.sgov.gov", "portal.sso.*.sc2s.sgov.gov", "portal.sso-fips.*.sc2s.sgov.gov",
+    "signin.*.api.aws.scloud", "signin-fips.*.api.aws.scloud", "portal.sso.*.api.aws.scloud",
+    "portal.sso-fips.*.api.aws.scloud", "signin.csphome.adc-e.uk", "*.signin.csphome.adc-e.uk",
+    "console.csphome.adc-e.uk", "*.console.csphome.adc-e.uk", "signin.*.cloud.adc-e.uk",
+    "signin-fips.*.cloud.adc-e.uk", "portal.sso.*.cloud.adc-e.uk",
+    "portal.sso-fips.*.cloud.adc-e.uk", "signin.*.api.cloud-aws.adc-e.uk",
+    "signin-fips.*.api.cloud-aws.adc-e.uk", "portal.sso.*.api.cloud-aws.adc-e.uk",
+    "portal.sso-fips.*.api.cloud-aws.adc-e.uk", "signin.csphome.hci.ic.gov",
+    "*.signin.csphome.hci.ic.gov", "console.csphome.hci.ic.gov", "*.console.csphome.hci.ic.gov",
+    "signin.*.csp.hci.ic.gov", "signin-fips.*.csp.hci.ic.gov", "portal.sso.*.csp.hci.ic.gov",
+    "portal.sso-fips.*.csp.hci.ic.gov", "signin.*.api.aws.hci.ic.gov",
+    "signin-fips.*.api.aws.hci.ic.gov", "portal.sso.*.api.aws.hci.ic.gov",
+    "portal.sso-fips.*.api.aws.hci.ic.gov", "signin.amazonaws-eusc.eu",
+    "*.signin.amazonaws-eusc.eu", "console.amazonaws-eusc.eu", "*.console.amazonaws-eusc.eu",
+    "signin.*.amazonaws.eu", "signin-fips.*.amazonaws.eu", "portal.sso.*.amazonaws.eu",
+    "portal.sso-fips.*.amazonaws.eu", "signin.*.api.amazonwebservices.eu",
+    "signin-fips.*.api.amazonwebservices.eu", "portal.sso.*.api.amazonwebservices.eu",
+    "portal.sso-fips.*.api.amazonwebservices.eu"};
 
 static_assert(
     [] {
@@ -193,7 +222,8 @@ struct proxy_config {
     // AWS Regions added to the proxy's built-in list (proxy/regional_names.cpp): the names behind
     // inspect_hosts' wildcard patterns are resolved over every Region, so an unused regional
     // sign-in front end's addresses are in that set too. "xx-name-N"; "cn-" is China, "us-gov-"
-    // GovCloud, the rest commercial.
+    // GovCloud, "us-iso-", "us-isob-", "eu-isoe-", "us-isof-" the ISO partitions, "eusc-" the
+    // European Sovereign Cloud, the rest commercial.
     std::vector<std::string> watch_regions;
     // How many of those regional names each refresh round resolves (the list is walked round by
     // round); 0 = none are watched (only the names someone uses get in).

@@ -26,7 +26,7 @@ inline constexpr std::array<std::string_view, 2> private_relay_canaries{"mask.ic
 // The zones deploy/dns/README.md tells corporate resolvers to forward, in its order: each holds
 // a name the gateway steers or answers by default. A zone is wider than its names need where
 // that keeps the list short and stable (aws.amazon.com for the console, sign-in and portal).
-inline constexpr std::array<std::string_view, 14> documented_forward_zones{
+inline constexpr std::array<std::string_view, 29> documented_forward_zones{
     "aws.amazon.com",
     "amazonaws.com",
     "awsapps.com",
@@ -38,6 +38,21 @@ inline constexpr std::array<std::string_view, 14> documented_forward_zones{
     "amazonaws.com.cn",
     "awsapps.cn",
     "amazonwebservices.com.cn",
+    "amazonaws-eusc.eu",
+    "amazonaws.eu",
+    "api.amazonwebservices.eu",
+    "c2shome.ic.gov",
+    "c2s.ic.gov",
+    "api.aws.ic.gov",
+    "sc2shome.sgov.gov",
+    "sc2s.sgov.gov",
+    "api.aws.scloud",
+    "csphome.adc-e.uk",
+    "cloud.adc-e.uk",
+    "api.cloud-aws.adc-e.uk",
+    "csphome.hci.ic.gov",
+    "csp.hci.ic.gov",
+    "api.aws.hci.ic.gov",
     "use-application-dns.net",
     "mask.icloud.com",
     "mask-h2.icloud.com"};

@@ -1,9 +1,10 @@
 #pragma once
 // AWS partitions (docs/inspection.md "Other partitions"): the commercial partition `aws`, AWS
-// GovCloud (US) `aws-us-gov` and the China Regions `aws-cn`. Each has its own sign-in and console
-// names, its own accounts (an account belongs to one partition; the same twelve digits in two
-// partitions are two accounts) and its own ARN prefix. One table here; the inspector, the
-// configuration's default names and the policy all read it.
+// GovCloud (US) `aws-us-gov`, the China Regions `aws-cn`, the ISO partitions `aws-iso`,
+// `aws-iso-b`, `aws-iso-e`, `aws-iso-f` and the AWS European Sovereign Cloud `aws-eusc`. Each has
+// its own sign-in and console names, its own accounts (an account belongs to one partition; the
+// same twelve digits in two partitions are two accounts) and its own ARN prefix. One table here;
+// the inspector, the configuration's default names and the policy all read it.
 //
 // `policy.partitions` says which partitions the gateway judges; a sign-in to any other partition
 // is refused before the rules (reason partition-not-enabled). Pure.
@@ -15,8 +16,17 @@
 
 namespace consolegate::core {
 
-enum class partition : std::uint8_t { aws, aws_us_gov, aws_cn };
-inline constexpr int partition_count = 3;
+enum class partition : std::uint8_t {
+    aws,
+    aws_us_gov,
+    aws_cn,
+    aws_iso,
+    aws_iso_b,
+    aws_iso_e,
+    aws_iso_f,
+    aws_eusc
+};
+inline constexpr int partition_count = 8;  // partition_set below holds eight
 
 // The names a partition's console sign-in is reached at, as AWS documents and publishes them
 // (docs/inspection.md says where each one comes from).
@@ -32,20 +42,46 @@ struct partition_names {
     // <region>.signin-fips.amazonaws-us-gov.com (AWS SDK endpoint rules for AWS Sign-In; Amazon
     // Connect Administrator Guide's allowlist). "" elsewhere.
     std::string_view signin_fips_domain;
+    // The AWS SDKs' partition data (partitions.json `outputs`): `dualStackDnsSuffix`, where the
+    // dual-stack and FIPS dual-stack service endpoints are (<svc>[-fips].<region>.<it>), and
+    // `implicitGlobalRegion`, a Region the partition always has.
+    std::string_view dual_stack_domain;
+    std::string_view global_region;
 };
 
 inline constexpr std::array<partition_names, partition_count> partitions{{
     {partition::aws, "aws", "AWS (commercial Regions)", "signin.aws.amazon.com",
-     "console.aws.amazon.com", "aws.amazon.com", "amazonaws.com", ""},
+     "console.aws.amazon.com", "aws.amazon.com", "amazonaws.com", "", "api.aws", "us-east-1"},
     {partition::aws_us_gov, "aws-us-gov", "AWS GovCloud (US)", "signin.amazonaws-us-gov.com",
      "console.amazonaws-us-gov.com", "amazonaws-us-gov.com", "amazonaws.com",
-     "signin-fips.amazonaws-us-gov.com"},
+     "signin-fips.amazonaws-us-gov.com", "api.aws", "us-gov-west-1"},
     {partition::aws_cn, "aws-cn", "AWS China (Beijing, Ningxia)", "signin.amazonaws.cn",
-     "console.amazonaws.cn", "amazonaws.cn", "amazonaws.com.cn", ""},
+     "console.amazonaws.cn", "amazonaws.cn", "amazonaws.com.cn", "", "api.amazonwebservices.com.cn",
+     "cn-northwest-1"},
+    // The ISO partitions and the European Sovereign Cloud: console sign-in at
+    // <region>.signin.<home> (the AWS SDKs' endpoint rules for `signin`, IsControlPlane), the
+    // console at console.<home> (the SAML audience https://console.csphome.adc-e.uk/saml of
+    // the Landing Zone Accelerator's ISO-E overrides; console.amazonaws-eusc.eu), service
+    // endpoints under partitions.json's suffixes.
+    {partition::aws_iso, "aws-iso", "AWS ISO (US)", "signin.c2shome.ic.gov",
+     "console.c2shome.ic.gov", "c2shome.ic.gov", "c2s.ic.gov", "", "api.aws.ic.gov",
+     "us-iso-east-1"},
+    {partition::aws_iso_b, "aws-iso-b", "AWS ISOB (US)", "signin.sc2shome.sgov.gov",
+     "console.sc2shome.sgov.gov", "sc2shome.sgov.gov", "sc2s.sgov.gov", "", "api.aws.scloud",
+     "us-isob-east-1"},
+    {partition::aws_iso_e, "aws-iso-e", "AWS ISOE (Europe)", "signin.csphome.adc-e.uk",
+     "console.csphome.adc-e.uk", "csphome.adc-e.uk", "cloud.adc-e.uk", "", "api.cloud-aws.adc-e.uk",
+     "eu-isoe-west-1"},
+    {partition::aws_iso_f, "aws-iso-f", "AWS ISOF (US)", "signin.csphome.hci.ic.gov",
+     "console.csphome.hci.ic.gov", "csphome.hci.ic.gov", "csp.hci.ic.gov", "", "api.aws.hci.ic.gov",
+     "us-isof-south-1"},
+    {partition::aws_eusc, "aws-eusc", "AWS European Sovereign Cloud", "signin.amazonaws-eusc.eu",
+     "console.amazonaws-eusc.eu", "amazonaws-eusc.eu", "amazonaws.eu", "",
+     "api.amazonwebservices.eu", "eusc-de-east-1"},
 }};
 
 const partition_names& names_of(partition p) noexcept;
-std::string_view to_string(partition p) noexcept;  // "aws", "aws-us-gov", "aws-cn"
+std::string_view to_string(partition p) noexcept;  // "aws", "aws-us-gov", "aws-cn", ...
 std::optional<partition> partition_from_string(std::string_view name) noexcept;
 // The partition of a Region name: us-gov-* GovCloud, cn-* China, any other commercial.
 partition partition_of_region(std::string_view region) noexcept;
@@ -57,12 +93,15 @@ partition partition_of_region(std::string_view region) noexcept;
 // GovCloud's `start[.<region>].us-gov-home.awsapps.com`, China's `*.awsapps.cn`) and their
 // regional forms (`<instance>.<region>.portal.amazonaws.com[.cn]`, dual-stack
 // `<instance>.portal.<region>.app.aws`, China's `….app.amazonwebservices.com.cn`); AWS Sign-In's
-// OAuth endpoints `<region>.oauth.signin.aws`. Any other host: nullopt.
+// OAuth endpoints `<region>.oauth.signin.aws`; the ISO partitions' and the European Sovereign
+// Cloud's names, each under its own domains (site, service and dual-stack). Any other host:
+// nullopt.
 std::optional<partition> partition_of_host(std::string_view host) noexcept;
 
 // The IAM Identity Center access portal's API (the AWS SDKs' endpoint rules for the `sso`
-// service): portal.sso[-fips].<region>.<amazonaws.com | api.aws>, China's amazonaws.com.cn and
-// api.amazonwebservices.com.cn, with exactly one label for the region. `host` canonical. The
+// service): portal.sso[-fips].<region>.<suffix>, the suffix a partition's service or dual-stack
+// domain (amazonaws.com, api.aws, China's amazonaws.com.cn and api.amazonwebservices.com.cn,
+// amazonaws.eu, c2s.ic.gov, ...), with exactly one label for the region. `host` canonical. The
 // inspector reads /federation/* there, and the proxy learns the portal's user from GET /user.
 bool is_access_portal_api_host(std::string_view host) noexcept;
 

@@ -636,6 +636,35 @@ class evasion(unittest.TestCase):
                 self.assertEqual(len(spliced), 1)
                 self.assertIn(name.encode(), spliced[0])
 
+    # ----- the other partitions: the European Sovereign Cloud and ISO -----
+    def test_a_sign_in_to_another_partition_is_inspected_and_refused(self):
+        # Before session 11 the European Sovereign Cloud's and the ISO partitions' names were
+        # neither steered nor inspected: a tunnel or a :443 hello for them was spliced, and a
+        # sign-in to any account there went unjudged. Each is now bumped, judged, refused
+        # (partition-not-enabled: the harness enables the commercial partition alone) and
+        # recorded; nothing reaches an upstream.
+        body = "account=%s&roleName=Admin" % PROD
+        requests = [(h, form_request("/switchrole", body, host=h)) for h in (
+            "signin.amazonaws-eusc.eu", "eusc-de-east-1.signin.amazonaws-eusc.eu",
+            "%s.signin.amazonaws-eusc.eu" % PROD, "us-iso-east-1.signin.c2shome.ic.gov",
+            "signin.sc2shome.sgov.gov", "eu-isoe-west-1.signin.csphome.adc-e.uk",
+            "signin.csphome.hci.ic.gov")]
+        portal = "portal.sso.eusc-de-east-1.amazonaws.eu"
+        requests.append((portal, ("GET /federation/console?account_id=%s&role_name=Admin HTTP/1.1"
+                                  "\r\nHost: %s\r\nx-amz-sso_bearer_token: t\r\n"
+                                  "Connection: close\r\n\r\n" % (PROD, portal)).encode()))
+        for host, req in requests:
+            for via in ("connect", "sni"):
+                with self.subTest(host=host, via=via):
+                    events_before = len(self.gw.events())
+                    send = ((lambda: self.tunnel("%s:443" % host, host, req)[1]) if via == "connect"
+                            else (lambda: self.sni(req, host=host)))
+                    self.assert_denied_and_recorded(host, send)
+                    reasons = [e["reason"] for e in self.gw.events()[events_before:]
+                               if e.get("host") == host and e["enforced"] == "deny"]
+                    self.assertTrue(any(r.startswith("partition-not-enabled") for r in reasons),
+                                    reasons)
+
     def test_a_session_resumes_only_for_the_name_it_was_made_for(self):
         # RFC 6066 §3: a session (or ticket) from a connection to one name is not resumed on a
         # connection to another: that one gets a full handshake and its own name's certificate.

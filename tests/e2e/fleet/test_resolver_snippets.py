@@ -88,7 +88,20 @@ class SnippetCase:
         "portal.sso.cn-north-1.amazonaws.com.cn", "signin.cn-north-1.amazonaws.com.cn",
         "d-9067000000.awsapps.cn",
         "signin.cn-north-1.api.amazonwebservices.com.cn",
-        "ssoins-1111111111111111.portal.cn-north-1.app.amazonwebservices.com.cn")
+        "ssoins-1111111111111111.portal.cn-north-1.app.amazonwebservices.com.cn",
+        # The European Sovereign Cloud and the ISO partitions: each one's sign-in, console,
+        # portal API and dual-stack Sign-In names (core/partition.hpp).
+        "eusc-de-east-1.signin.amazonaws-eusc.eu", "console.amazonaws-eusc.eu",
+        "portal.sso.eusc-de-east-1.amazonaws.eu",
+        "signin.eusc-de-east-1.api.amazonwebservices.eu",
+        "us-iso-east-1.signin.c2shome.ic.gov", "portal.sso.us-iso-east-1.c2s.ic.gov",
+        "signin.us-iso-east-1.api.aws.ic.gov",
+        "us-isob-east-1.signin.sc2shome.sgov.gov", "portal.sso.us-isob-east-1.sc2s.sgov.gov",
+        "signin.us-isob-east-1.api.aws.scloud",
+        "eu-isoe-west-1.signin.csphome.adc-e.uk", "portal.sso.eu-isoe-west-1.cloud.adc-e.uk",
+        "signin.eu-isoe-west-1.api.cloud-aws.adc-e.uk",
+        "us-isof-south-1.signin.csphome.hci.ic.gov", "portal.sso.us-isof-south-1.csp.hci.ic.gov",
+        "signin.us-isof-south-1.api.aws.hci.ic.gov")
 
     def test_every_forwarded_zone_is_asked(self):
         zones = ["".join(m) for m in re.findall(r'zone "([^"]+)"|name: "([^"]+)\."|server=/([^/]+)/',

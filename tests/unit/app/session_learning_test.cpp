@@ -322,10 +322,13 @@ TEST(session_learning, the_other_partitions_names_are_aws_hosts_too) {
     for (std::string_view h :
          {"signin.amazonaws-us-gov.com", "us-gov-west-1.console.amazonaws-us-gov.com",
           "signin.amazonaws.cn", "cn-north-1.console.amazonaws.cn",
-          "portal.sso.cn-north-1.amazonaws.com.cn"}) {
+          "portal.sso.cn-north-1.amazonaws.com.cn",
+          // The European Sovereign Cloud's and an ISO partition's console (session 11).
+          "eusc-de-east-1.console.amazonaws-eusc.eu", "console.c2shome.ic.gov"}) {
         EXPECT_TRUE(is_aws_host(h)) << h;
     }
-    for (std::string_view h : {"amazonaws.cn.evil.example", "xamazonaws-us-gov.com"}) {
+    for (std::string_view h :
+         {"amazonaws.cn.evil.example", "xamazonaws-us-gov.com", "amazonaws-eusc.eu.example"}) {
         EXPECT_FALSE(is_aws_host(h)) << h;
     }
 }

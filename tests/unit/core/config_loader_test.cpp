@@ -37,8 +37,9 @@ TEST(config_loader, minimal_config_gets_the_defaults) {
     // regional and dual-stack access portals (4), the FIPS sign-in names (4) and Sign-In's
     // OAuth endpoints (1) (issue 19, session 5); the access portal API's FIPS and dual-stack
     // names (4) (session 7); AWS Sign-In's dual-stack names (3) (session 10); China's regional
-    // sign-in and the FIPS forms of its portal API and dual-stack sign-in (4) (session 11).
-    EXPECT_EQ(c.dns.steer_names.size(), 38u);
+    // sign-in and the FIPS forms of its portal API and dual-stack sign-in (4) (session 11); the
+    // ISO partitions' and the European Sovereign Cloud's names, 12 each (60) (session 11).
+    EXPECT_EQ(c.dns.steer_names.size(), 98u);
     EXPECT_TRUE(c.dns.steer_identity_center);
     EXPECT_EQ(c.dns.cache.max_ttl, 24h);
     EXPECT_EQ(c.dns.edns_udp_size, 1232);

@@ -546,9 +546,11 @@ accounts = ["111122223333"]
 
 TEST(config_policy, partition_names_are_checked_where_written) {
     // Unknown name: at its element, with the known ones.
-    auto r = load(minimal + "[policy]\npartitions = [\"aws\", \"aws-iso\"]\n");
+    auto r = load(minimal + "[policy]\npartitions = [\"aws\", \"aws-iso-z\"]\n");
     EXPECT_FALSE(r.cfg);
-    EXPECT_TRUE(has(r, 10, "unknown partition \"aws-iso\" (one of aws, aws-us-gov, aws-cn)"))
+    EXPECT_TRUE(has(r, 10,
+                    "unknown partition \"aws-iso-z\" (one of aws, aws-us-gov, aws-cn, aws-iso, "
+                    "aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc)"))
         << all(r);
     // The commercial partition cannot be left out.
     r = load(minimal + "[policy]\npartitions = [\"aws-us-gov\"]\n");

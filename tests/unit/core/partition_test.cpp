@@ -3,6 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "consolegate/core/config.hpp"
+#include "consolegate/core/forward_zones.hpp"
 #include "consolegate/core/host_pattern.hpp"
 
 namespace cc = consolegate::core;
@@ -13,7 +19,7 @@ TEST(partition, names_round_trip) {
         EXPECT_EQ(cc::partition_from_string(p.name), p.id);
         EXPECT_EQ(&cc::names_of(p.id), &p);
     }
-    EXPECT_FALSE(cc::partition_from_string("aws-iso"));
+    EXPECT_FALSE(cc::partition_from_string("aws-iso-z"));
     EXPECT_FALSE(cc::partition_from_string("AWS"));
     EXPECT_FALSE(cc::partition_from_string(""));
 }
@@ -132,5 +138,76 @@ TEST(partition, access_portal_api_hosts_are_the_sdk_endpoint_names) {
           "portal.sso-fips.api.aws", "portal.ssofips.eu-west-1.api.aws",
           "portal.sso.eu-west-1.example.com", "signin.aws.amazon.com", ""}) {
         EXPECT_FALSE(cc::is_access_portal_api_host(host)) << host;
+    }
+}
+
+// Every host the partition table produces, for every partition: the console sign-in and console
+// names (bare, with an account label, with the partition's Region), and Sign-In's and the
+// access portal API's regional, FIPS and dual-stack names (the AWS SDKs' endpoint rules for
+// `signin` and `sso` over the partition's service and dual-stack domains). Each is of its own
+// partition, inspected and steered by default, and in a zone the resolver snippets forward: a
+// partition the table holds but the defaults miss (the European Sovereign Cloud and the ISO
+// partitions before session 11) is spliced and resolved around the gateway, a sign-in to any
+// account there unjudged.
+TEST(partition, every_name_the_table_produces_is_inspected_and_steered_by_default) {
+    const cc::config defaults;
+    const auto inspected = cc::host_set::compile(defaults.proxy.inspect_hosts);
+    const auto steered = cc::host_set::compile(defaults.dns.steer_names);
+    ASSERT_TRUE(inspected);
+    ASSERT_TRUE(steered);
+    int names = 0;
+    for (const auto& p : cc::partitions) {
+        SCOPED_TRACE(p.name);
+        const std::string region(p.global_region);
+        std::vector<std::string> hosts{
+            std::string(p.signin_domain),
+            "123456789012." + std::string(p.signin_domain),
+            "myalias." + std::string(p.signin_domain),
+            region + "." + std::string(p.signin_domain),
+            std::string(p.console_domain),
+            region + "." + std::string(p.console_domain),
+            "123456789012-abcdefgh." + region + "." + std::string(p.console_domain)};
+        for (std::string_view head : {"signin", "signin-fips", "portal.sso", "portal.sso-fips"}) {
+            for (auto domain : {p.service_domain, p.dual_stack_domain})
+                hosts.push_back(std::string(head) + "." + region + "." + std::string(domain));
+        }
+        for (const auto& h : hosts) {
+            SCOPED_TRACE(h);
+            ++names;
+            EXPECT_EQ(cc::partition_of_host(h), p.id);
+            EXPECT_TRUE(inspected->matches(h));
+            EXPECT_TRUE(steered->matches(h));
+            EXPECT_TRUE(std::ranges::any_of(cc::documented_forward_zones,
+                                            [&](auto z) { return cc::in_zone(h, z); }));
+            if (h.starts_with("portal.sso")) {
+                EXPECT_TRUE(cc::is_access_portal_api_host(h));
+            }
+        }
+    }
+    EXPECT_EQ(names, cc::partition_count * 15);
+}
+
+// The European Sovereign Cloud's and the ISO partitions' names are theirs alone: a name of
+// theirs is never commercial (its twelve digits are another partition's account), and a
+// look-alike outside their domains is no partition's.
+TEST(partition, the_sovereign_and_iso_partitions_own_their_domains) {
+    const std::pair<std::string_view, cc::partition> rows[] = {
+        {"signin.amazonaws-eusc.eu", cc::partition::aws_eusc},
+        {"111122223333.signin.amazonaws-eusc.eu", cc::partition::aws_eusc},
+        {"signin.eusc-de-east-1.amazonaws.eu", cc::partition::aws_eusc},
+        {"s3.eusc-de-east-1.amazonaws.eu", cc::partition::aws_eusc},
+        {"us-iso-east-1.signin.c2shome.ic.gov", cc::partition::aws_iso},
+        {"portal.sso.us-iso-east-1.c2s.ic.gov", cc::partition::aws_iso},
+        {"console.sc2shome.sgov.gov", cc::partition::aws_iso_b},
+        {"signin.us-isob-east-1.api.aws.scloud", cc::partition::aws_iso_b},
+        {"console.csphome.adc-e.uk", cc::partition::aws_iso_e},
+        {"signin.eu-isoe-west-1.cloud.adc-e.uk", cc::partition::aws_iso_e},
+        {"us-isof-south-1.signin.csphome.hci.ic.gov", cc::partition::aws_iso_f},
+        {"signin.us-isof-south-1.api.aws.hci.ic.gov", cc::partition::aws_iso_f},
+    };
+    for (auto [host, want] : rows) EXPECT_EQ(cc::partition_of_host(host), want) << host;
+    for (std::string_view host : {"amazonaws-eusc.eu.example", "evilamazonaws.eu", "ic.gov",
+                                  "hci.ic.gov", "adc-e.uk", "sgov.gov", "aws.scloud.example"}) {
+        EXPECT_EQ(cc::partition_of_host(host), std::nullopt) << host;
     }
 }

@@ -29,15 +29,21 @@ TEST(regional_names, the_default_patterns_name_each_partitions_regional_sign_in_
           "portal.sso.cn-north-1.amazonaws.com.cn", "signin-fips.us-gov-west-1.amazonaws.com",
           "us-east-1.oauth.signin.aws", "portal.sso.eu-west-1.api.aws", "signin.eu-west-1.api.aws",
           "signin-fips.us-east-1.api.aws", "signin.cn-north-1.api.amazonwebservices.com.cn",
-          "signin.cn-north-1.amazonaws.com.cn",
-          "portal.sso-fips.cn-northwest-1.amazonaws.com.cn"}) {
+          "signin.cn-north-1.amazonaws.com.cn", "portal.sso-fips.cn-northwest-1.amazonaws.com.cn",
+          // The European Sovereign Cloud and the ISO partitions (session 11).
+          "eusc-de-east-1.signin.amazonaws-eusc.eu", "eusc-de-east-1.console.amazonaws-eusc.eu",
+          "signin.eusc-de-east-1.amazonaws.eu", "portal.sso.eusc-de-east-1.amazonaws.eu",
+          "us-iso-east-1.signin.c2shome.ic.gov", "portal.sso.us-iso-west-1.c2s.ic.gov",
+          "us-isob-east-1.signin.sc2shome.sgov.gov", "eu-isoe-west-1.signin.csphome.adc-e.uk",
+          "signin.us-isof-east-1.api.aws.hci.ic.gov"}) {
         EXPECT_TRUE(has(names, n)) << n;
     }
     // A Region under another partition's names does not exist there; "*.portal.*.app.aws" has
     // an instance label no list can name; literal names are watched as such.
     for (const char* n : {"eu-west-1.signin.amazonaws.cn", "cn-north-1.signin.aws.amazon.com",
-                          "signin.cn-north-1.amazonaws.com", "us-east-1.console.amazonaws.cn",
-                          "signin.aws.amazon.com"}) {
+                          "eusc-de-east-1.signin.aws.amazon.com",
+                          "signin.us-iso-east-1.amazonaws.com", "signin.cn-north-1.amazonaws.com",
+                          "us-east-1.console.amazonaws.cn", "signin.aws.amazon.com"}) {
         EXPECT_FALSE(has(names, n)) << n;
     }
     for (const auto& n : names) {
@@ -69,6 +75,11 @@ TEST(regional_names, added_regions_join_their_partition_and_pass_through_names_s
     EXPECT_EQ(partition_of_region("cn-south-1"), core::partition::aws_cn);
     EXPECT_EQ(partition_of_region("us-gov-north-1"), core::partition::aws_us_gov);
     EXPECT_EQ(partition_of_region("eu-south-2"), core::partition::aws);
+    EXPECT_EQ(partition_of_region("us-iso-north-1"), core::partition::aws_iso);
+    EXPECT_EQ(partition_of_region("us-isob-west-1"), core::partition::aws_iso_b);
+    EXPECT_EQ(partition_of_region("eu-isoe-north-1"), core::partition::aws_iso_e);
+    EXPECT_EQ(partition_of_region("us-isof-east-1"), core::partition::aws_iso_f);
+    EXPECT_EQ(partition_of_region("eusc-de-west-1"), core::partition::aws_eusc);
 }
 
 TEST(regional_names, every_known_region_is_a_label_of_its_partition) {

@@ -440,10 +440,19 @@ TEST(surface, every_host_read_as_sign_in_or_portal_is_inspected_by_default) {
     const auto inspected = core::host_set::compile(core::proxy_config{}.inspect_hosts);
     ASSERT_TRUE(inspected);
     std::vector<std::string> hosts;
-    for (std::string_view region : {"us-east-1", "eu-west-1", "us-gov-west-1", "cn-north-1"}) {
+    // Each partition's Region and domains from the one table (core/partition.hpp): the
+    // European Sovereign Cloud's and the ISO partitions' forms were neither read nor inspected
+    // before session 11.
+    std::vector<std::string_view> regions{"us-east-1", "eu-west-1", "cn-north-1"};
+    std::vector<std::string_view> suffixes;
+    for (const auto& p : core::partitions) {
+        regions.push_back(p.global_region);
+        suffixes.push_back(p.service_domain);
+        suffixes.push_back(p.dual_stack_domain);
+    }
+    for (std::string_view region : regions) {
         for (std::string_view head : {"signin", "signin-fips", "portal.sso", "portal.sso-fips"}) {
-            for (std::string_view suffix :
-                 {"amazonaws.com", "amazonaws.com.cn", "api.aws", "api.amazonwebservices.com.cn"}) {
+            for (std::string_view suffix : suffixes) {
                 hosts.push_back(std::string(head) + "." + std::string(region) + "." +
                                 std::string(suffix));
             }
