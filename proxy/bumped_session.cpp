@@ -236,6 +236,7 @@ asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
     strip_hop_by_hop(req.base(), r.upgrade);
     req.erase(http::field::expect);  // answered in read_request
     auto user = request_user(c.svc->who, req.base(), c.client_ip, c.corp, c.user_header);
+    if (user.ignored) count(c.st.user_header_ignored);
     if (user.conflict) {
         co_return co_await refuse_request(c, req.base(), "identity-conflict",
                                           http::status::forbidden,

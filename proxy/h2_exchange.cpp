@@ -152,6 +152,7 @@ bool check_request(h2_exchange& x) {
     strip_hop_by_hop(x.req, false);  // h2_to_http1 refused the connection-specific ones; TE
     x.req.erase(http::field::expect);
     auto user = request_user(c.svc->who, x.req, c.client_ip, c.corp, c.user_header);
+    if (user.ignored) count(c.st.user_header_ignored);
     if (user.conflict) {
         refuse(x, "identity-conflict", http::status::forbidden,
                "Forbidden: the request names another user than the one its tunnel was opened for");

@@ -109,6 +109,7 @@ request_identity request_user(const identification& who, http::fields& f,
                               bool believed) {
     request_identity out;
     if (!believed) {
+        out.ignored = !user_header_fields(who, f).empty();
         strip_user_header(who, f);
         return out;
     }

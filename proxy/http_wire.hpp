@@ -77,6 +77,10 @@ shared_identity take_user_header(const identification& who, boost::beast::http::
 struct request_identity {
     shared_identity who;
     bool conflict = false;
+    // Not believed here (the SNI listener) and present under some spelling: stripped unread,
+    // and counted (consolegate_proxy_user_header_ignored_total), so a site sees clients or a
+    // relay in front of :443 sending it.
+    bool ignored = false;
 };
 request_identity request_user(const identification& who, boost::beast::http::fields& f,
                               const core::ip_address& client, const shared_identity& tunnel,

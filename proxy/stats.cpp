@@ -57,6 +57,10 @@ void write_prometheus(std::string& out, const stats& s) {
             "Connections inspected because their ClientHello offered ECH (real or GREASE) under "
             "an AWS name that would have been spliced.",
             s.bumped_ech);
+    counter("user_header_ignored_total",
+            "Requests on the SNI listener carrying the trusted user header, stripped unread "
+            "(believed on the CONNECT listener only).",
+            s.user_header_ignored);
     counter("inspected_addresses_unknown_total",
             "Rounds in which the inspected names could not be resolved past the time the "
             "address set holds them: connections that would be spliced are refused meanwhile.",

@@ -56,6 +56,8 @@ struct stats {
     std::atomic<std::uint64_t> bumped{0};
     std::atomic<std::uint64_t> bumped_by_address{0};  // of bumped: by destination address
     std::atomic<std::uint64_t> bumped_ech{0};  // of bumped: ECH to an AWS front (host_routes)
+    // Requests on the SNI listener carrying the trusted user header: stripped unread.
+    std::atomic<std::uint64_t> user_header_ignored{0};
     // Watch rounds that left the inspected names' addresses unknown (destination_watch.hpp).
     std::atomic<std::uint64_t> addresses_unknown{0};
     // The inspected names' addresses held (destination_set.hpp), and those dropped from a full

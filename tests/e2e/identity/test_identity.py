@@ -251,7 +251,12 @@ class IdentityTest(unittest.TestCase):
         # NAT or relay in trusted_header_from in front of :443 forwards clients' own TLS, so a
         # header there was the client naming itself. 127.0.0.2 is the trusted network: alice's
         # rule must not apply, and the header never reaches the origin.
+        # Each such request is counted (consolegate_proxy_user_header_ignored_total), so a site
+        # sees clients, or a relay in front of :443, sending it; one believed on a CONNECT is not.
+        def ignored_count():
+            return int(self.gw.metric("consolegate_proxy_user_header_ignored_total"))
         before = len(self.gw.origin_requests())
+        count_before = ignored_count()
         code, body, ev = self.foreign("--interface", "127.0.0.2", "-H",
                                       "%s: %s" % (HEADER, ALICE), via="sni")
         self.assertEqual(code, 403, body)
@@ -263,6 +268,13 @@ class IdentityTest(unittest.TestCase):
         self.assertEqual(code, 200, body)
         for r in self.gw.origin_requests()[before:]:
             self.assertNotIn(HEADER.lower(), [k.lower() for k, _ in r["headers"]])
+        self.assertEqual(ignored_count(), count_before + 2)
+        code, _, body = self.gw.curl("https://%s.signin.aws.amazon.com/console" % SANDBOX,
+                                     "--interface", "127.0.0.2", "--proxy-header",
+                                     "%s: %s" % (HEADER, ALICE), "-H",
+                                     "%s: %s" % (HEADER, ALICE), via="connect")
+        self.assertEqual(code, 200, body)
+        self.assertEqual(ignored_count(), count_before + 2)
 
     def test_a_tunnel_the_connect_named_stays_that_users_inside(self):
         # Evasion: a chaining proxy that does not inspect writes the header on the CONNECT and

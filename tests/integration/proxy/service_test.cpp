@@ -1377,6 +1377,8 @@ TEST_F(proxy_service, identities_ride_on_every_request_view_and_the_user_header_
     // in front of :443 forwards clients' TLS): carol is nobody there, the address map stands.
     EXPECT_EQ(seen, (std::vector<std::string>{"alice/header", "mapped/address-map", "bob/header",
                                               "mapped/address-map", "mapped/address-map"}));
+    // Counted where it is stripped unread (the SNI listener), not where it is read.
+    EXPECT_EQ(p.shared->counters().user_header_ignored.load(), 1u);
 }
 
 // HTTP/2 on the SNI listener takes the same path: the header is the client's own word there,
@@ -1416,6 +1418,7 @@ TEST_F(proxy_service, the_user_header_names_nobody_on_the_sni_listener_over_http
     EXPECT_EQ(r.out.find("leaked=X-Authenticated-User"), std::string::npos) << r.out;
     std::lock_guard lock(mu);
     EXPECT_EQ(seen, std::vector<std::string>{"mapped"});
+    EXPECT_EQ(p.shared->counters().user_header_ignored.load(), 1u);
 }
 
 // The user header is believed from a request's head alone: a trusted proxy in front sets or
