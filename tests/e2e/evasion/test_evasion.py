@@ -636,6 +636,48 @@ class evasion(unittest.TestCase):
                 self.assertEqual(len(spliced), 1)
                 self.assertIn(name.encode(), spliced[0])
 
+    def test_ech_outside_aws_zones_is_caught_by_the_address_alone(self):
+        # An ECH public name outside AWS's zones whose inner name could be sign-in (a front end
+        # serving both, or an operator's own domain in front of AWS): the gateway cannot see the
+        # inner name, and Chromium sends GREASE ECH to every site, so the outer name alone decides
+        # nothing (docs/proxy.md). What catches it is where it goes: at a sign-in address it is
+        # bumped under its outer name like any name there (the gateway's ServerHello; a real ECH
+        # client stops, GREASE goes on inspected), never spliced to sign-in; elsewhere it is
+        # spliced (test_ech_under_an_aws_name_is_inspected_never_spliced).
+        port = self.gw.ports["origin"]
+        for name in ("shared.evil.test", "login.evil.test"):
+            with self.subTest(name=name, via="connect"):
+                before = len(self.gw.origin_requests())
+                with self.connect_port() as s:
+                    s.sendall(("CONNECT %s:%d HTTP/1.1\r\n\r\n" % (name, port)).encode())
+                    self.assertEqual(status_of(s.recv(4096)), 200, name)
+                    s.sendall(tls12_hello(name, True))
+                    answer = s.recv(4096)
+                self.assertEqual(answer[:1] + answer[5:6], b"\x16\x02", answer[:16])
+                time.sleep(0.2)
+                self.assertEqual(len(self.gw.origin_requests()), before)
+        with socket.create_connection(("127.0.0.1", self.gw.ports["sni"]), timeout=TIMEOUT) as s:
+            s.sendall(tls12_hello("shared.evil.test", True))
+            answer = s.recv(4096)
+        self.assertEqual(answer[:1] + answer[5:6], b"\x16\x02", answer[:16])
+
+    def test_a_server_name_spelled_another_way_is_refused_on_443(self):
+        # RFC 6066 §3: a HostName is ASCII without a trailing dot; servers and resolvers read
+        # case, a trailing dot or an escape as the same name. A hello for sign-in spelled so on
+        # :443 is neither bumped under a name the matcher does not know nor spliced to wherever
+        # that spelling resolves: refused with a TLS alert, nothing spliced.
+        spliced = "consolegate_proxy_spliced_total"
+        for name in ("SIGNIN.AWS.AMAZON.COM", "Signin.Aws.Amazon.Com", "signin.aws.amazon.com.",
+                     "signin%2eaws.amazon.com", "signin.aws.amazon.com\\", "signin.aws.amazon.com:443"):
+            with self.subTest(name=name):
+                before = self.gw.metric(spliced)
+                with socket.create_connection(("127.0.0.1", self.gw.ports["sni"]),
+                                              timeout=TIMEOUT) as s:
+                    s.sendall(client_hello(((0, name),)))
+                    answer = read_all(s)
+                self.assertEqual(answer[:1], b"\x15", answer[:20])
+                self.assertEqual(self.gw.metric(spliced), before, name)
+
     # ----- the other partitions: the European Sovereign Cloud and ISO -----
     def test_a_sign_in_to_another_partition_is_inspected_and_refused(self):
         # Before session 11 the European Sovereign Cloud's and the ISO partitions' names were
