@@ -1,42 +1,59 @@
 // Proxy auto-config for browsers that use consolegate as an explicit proxy (CONNECT listener).
-// Only the AWS console and sign-in names go through the gateway; everything else goes direct.
-// Replace gateway.corp.example:3128 with your gateway's CONNECT listener.
+// Only the AWS console, sign-in and access portal names go through the gateway; everything else
+// goes direct. Replace gateway.corp.example:3128 with your gateway's CONNECT listener.
+//
+// `inspected` is the gateway's default proxy.inspect_hosts (core::default_inspected_names, which
+// DNS steers by default too), every partition's: a name the gateway inspects that the PAC sends
+// DIRECT reaches AWS around it where DNS does not steer it (tests/unit/deploy/test_proxy_pac.py
+// holds this list to the binary's defaults). Names of a partition policy.partitions does not
+// enable are refused there (partition-not-enabled), never reached around it. A site that writes
+// inspect_hosts itself lists its own names here. shExpMatch's "*" also matches dots: a few names
+// more than the gateway inspects go through it, and are spliced there.
+var inspected = [
+    "signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aws.amazon.com",
+    "*.console.aws.amazon.com", "portal.sso.*.amazonaws.com", "signin.*.amazonaws.com",
+    "portal.aws.amazon.com", "*.awsapps.com", "signin.amazonaws-us-gov.com",
+    "*.signin.amazonaws-us-gov.com", "console.amazonaws-us-gov.com",
+    "*.console.amazonaws-us-gov.com", "signin.amazonaws.cn", "*.signin.amazonaws.cn",
+    "console.amazonaws.cn", "*.console.amazonaws.cn", "portal.sso.*.amazonaws.com.cn",
+    "*.awsapps.cn", "*.portal.amazonaws.com", "*.portal.*.app.aws", "*.portal.amazonaws.com.cn",
+    "*.portal.*.app.amazonwebservices.com.cn", "signin-fips.amazonaws-us-gov.com",
+    "*.signin-fips.amazonaws-us-gov.com", "signin-fips.*.amazonaws.com",
+    "signin-fips.*.amazonaws.com.cn", "*.oauth.signin.aws", "portal.sso-fips.*.amazonaws.com",
+    "portal.sso.*.api.aws", "portal.sso-fips.*.api.aws",
+    "portal.sso.*.api.amazonwebservices.com.cn", "signin.*.amazonaws.com.cn",
+    "portal.sso-fips.*.amazonaws.com.cn", "portal.sso-fips.*.api.amazonwebservices.com.cn",
+    "signin.*.api.aws", "signin-fips.*.api.aws", "signin.*.api.amazonwebservices.com.cn",
+    "signin-fips.*.api.amazonwebservices.com.cn", "signin.c2shome.ic.gov",
+    "*.signin.c2shome.ic.gov", "console.c2shome.ic.gov", "*.console.c2shome.ic.gov",
+    "signin.*.c2s.ic.gov", "signin-fips.*.c2s.ic.gov", "portal.sso.*.c2s.ic.gov",
+    "portal.sso-fips.*.c2s.ic.gov", "signin.*.api.aws.ic.gov", "signin-fips.*.api.aws.ic.gov",
+    "portal.sso.*.api.aws.ic.gov", "portal.sso-fips.*.api.aws.ic.gov", "signin.sc2shome.sgov.gov",
+    "*.signin.sc2shome.sgov.gov", "console.sc2shome.sgov.gov", "*.console.sc2shome.sgov.gov",
+    "signin.*.sc2s.sgov.gov", "signin-fips.*.sc2s.sgov.gov", "portal.sso.*.sc2s.sgov.gov",
+    "portal.sso-fips.*.sc2s.sgov.gov", "signin.*.api.aws.scloud", "signin-fips.*.api.aws.scloud",
+    "portal.sso.*.api.aws.scloud", "portal.sso-fips.*.api.aws.scloud", "signin.csphome.adc-e.uk",
+    "*.signin.csphome.adc-e.uk", "console.csphome.adc-e.uk", "*.console.csphome.adc-e.uk",
+    "signin.*.cloud.adc-e.uk", "signin-fips.*.cloud.adc-e.uk", "portal.sso.*.cloud.adc-e.uk",
+    "portal.sso-fips.*.cloud.adc-e.uk", "signin.*.api.cloud-aws.adc-e.uk",
+    "signin-fips.*.api.cloud-aws.adc-e.uk", "portal.sso.*.api.cloud-aws.adc-e.uk",
+    "portal.sso-fips.*.api.cloud-aws.adc-e.uk", "signin.csphome.hci.ic.gov",
+    "*.signin.csphome.hci.ic.gov", "console.csphome.hci.ic.gov", "*.console.csphome.hci.ic.gov",
+    "signin.*.csp.hci.ic.gov", "signin-fips.*.csp.hci.ic.gov", "portal.sso.*.csp.hci.ic.gov",
+    "portal.sso-fips.*.csp.hci.ic.gov", "signin.*.api.aws.hci.ic.gov",
+    "signin-fips.*.api.aws.hci.ic.gov", "portal.sso.*.api.aws.hci.ic.gov",
+    "portal.sso-fips.*.api.aws.hci.ic.gov", "signin.amazonaws-eusc.eu",
+    "*.signin.amazonaws-eusc.eu", "console.amazonaws-eusc.eu", "*.console.amazonaws-eusc.eu",
+    "signin.*.amazonaws.eu", "signin-fips.*.amazonaws.eu", "portal.sso.*.amazonaws.eu",
+    "portal.sso-fips.*.amazonaws.eu", "signin.*.api.amazonwebservices.eu",
+    "signin-fips.*.api.amazonwebservices.eu", "portal.sso.*.api.amazonwebservices.eu",
+    "portal.sso-fips.*.api.amazonwebservices.eu"];
+
 function FindProxyForURL(url, host) {
   host = host.toLowerCase();
-  if (dnsDomainIs(host, ".signin.aws.amazon.com") || host == "signin.aws.amazon.com" ||
-      dnsDomainIs(host, ".console.aws.amazon.com") || host == "console.aws.amazon.com" ||
-      shExpMatch(host, "portal.sso.*.amazonaws.com") ||
-      // AWS GovCloud (US) and China: judged when policy.partitions enables them, else refused.
-      dnsDomainIs(host, ".signin.amazonaws-us-gov.com") || host == "signin.amazonaws-us-gov.com" ||
-      dnsDomainIs(host, ".console.amazonaws-us-gov.com") || host == "console.amazonaws-us-gov.com" ||
-      dnsDomainIs(host, ".signin.amazonaws.cn") || host == "signin.amazonaws.cn" ||
-      dnsDomainIs(host, ".console.amazonaws.cn") || host == "console.amazonaws.cn" ||
-      // Regional and dual-stack Identity Center access portals, GovCloud's FIPS sign-in, AWS
-      // Sign-In's OAuth endpoints (docs/inspection.md).
-      dnsDomainIs(host, ".portal.amazonaws.com") || shExpMatch(host, "*.portal.*.app.aws") ||
-      dnsDomainIs(host, ".signin-fips.amazonaws-us-gov.com") ||
-      host == "signin-fips.amazonaws-us-gov.com" || shExpMatch(host, "signin-fips.*.amazonaws.com") ||
-      dnsDomainIs(host, ".oauth.signin.aws")) {
-    return "PROXY gateway.corp.example:3128";
-  }
-  // The ISO partitions and the AWS European Sovereign Cloud: each one's console sign-in and
-  // console domain whole, and Sign-In's and the access portal API's regional, FIPS and dual-stack
-  // names under its service and dual-stack domains (docs/inspection.md).
-  var homes = ["amazonaws-eusc.eu", "c2shome.ic.gov", "sc2shome.sgov.gov", "csphome.adc-e.uk",
-               "csphome.hci.ic.gov"];
-  var domains = ["amazonaws.eu", "api.amazonwebservices.eu", "c2s.ic.gov", "api.aws.ic.gov",
-                 "sc2s.sgov.gov", "api.aws.scloud", "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk",
-                 "csp.hci.ic.gov", "api.aws.hci.ic.gov"];
-  for (var i = 0; i < homes.length; i++) {
-    if (dnsDomainIs(host, "." + homes[i])) return "PROXY gateway.corp.example:3128";
-  }
-  for (var j = 0; j < domains.length; j++) {
-    if (shExpMatch(host, "signin.*." + domains[j]) ||
-        shExpMatch(host, "signin-fips.*." + domains[j]) ||
-        shExpMatch(host, "portal.sso.*." + domains[j]) ||
-        shExpMatch(host, "portal.sso-fips.*." + domains[j])) {
-      return "PROXY gateway.corp.example:3128";
-    }
+  if (host.charAt(host.length - 1) == ".") host = host.substring(0, host.length - 1);
+  for (var i = 0; i < inspected.length; i++) {
+    if (shExpMatch(host, inspected[i])) return "PROXY gateway.corp.example:3128";
   }
   return "DIRECT";
 }
