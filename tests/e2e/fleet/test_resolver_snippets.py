@@ -121,7 +121,10 @@ class SnippetCase:
         # docs/dns.md: a steered name's HTTPS/SVCB answer is the gateway's NODATA, so no browser
         # learns a real address from ipv4hint/ipv6hint; AAAA is NODATA without steer_ipv6.
         for name in ("portal.sso.eu-west-1.amazonaws.com", "portal.sso.us-gov-west-1.amazonaws.com",
-                     "portal.sso.cn-north-1.amazonaws.com.cn", "portal.sso.eu-west-1.api.aws"):
+                     "portal.sso.cn-north-1.amazonaws.com.cn", "portal.sso.eu-west-1.api.aws",
+                     "eusc-de-east-1.signin.amazonaws-eusc.eu",
+                     "portal.sso.eusc-de-east-1.api.amazonwebservices.eu",
+                     "us-iso-east-1.signin.c2shome.ic.gov", "signin.eu-isoe-west-1.cloud.adc-e.uk"):
             for rtype in ("HTTPS", "AAAA"):
                 out = self.dig(name, rtype)
                 self.assertIn("status: NOERROR", out, (name, rtype))
