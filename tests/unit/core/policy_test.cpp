@@ -1272,6 +1272,54 @@ TEST(compiled_policy, partitions_not_enabled_are_refused_and_rules_select_their_
     EXPECT_EQ(d.why, cc::reason::partition_not_enabled);
 }
 
+// Every partition of the table (the ISO partitions and the European Sovereign Cloud since
+// session 11, aws-eusc the set's last bit): refused until enabled; enabled, an account of it is
+// judged only by rules that name it, never by a commercial rule for the same twelve digits or the
+// organization's OUs, and a rule naming it reaches no other partition.
+TEST(compiled_policy, every_partition_is_its_own_and_refused_until_enabled) {
+    using E = cc::rule_effect;
+    auto now = at("2026-11-23T09:00:00Z");
+    cc::policy_config c = config(variant::base);
+    auto commercial = rule("commercial-account", E::allow);
+    commercial.accounts = {aid("444455556666")};
+    auto by_ou = rule("sandbox-ou", E::allow);
+    by_ou.ou_paths = {std::string(sandbox) + "*"};
+    c.rules = {commercial, by_ou};
+    auto judge = [&](const cc::policy_config& pc, cc::partition in) {
+        cc::sign_in_attempt a;
+        a.flow = cc::sign_in_flow::switch_role;
+        a.account = aid("444455556666");
+        a.role_name = "Admin";
+        a.aws_partition = in;
+        return cc::evaluate(a, cc::compiled_policy(pc), cc::elevation_view::unavailable(), now);
+    };
+    EXPECT_EQ(judge(c, cc::partition::aws).verdict, cc::effect::allow);
+    for (const auto& p : cc::partitions) {
+        if (p.id == cc::partition::aws) continue;
+        SCOPED_TRACE(p.name);
+        c.partitions = cc::partition_bit(cc::partition::aws);
+        auto d = judge(c, p.id);
+        EXPECT_EQ(d.why, cc::reason::partition_not_enabled);
+        c.partitions |= cc::partition_bit(p.id);
+        d = judge(c, p.id);
+        EXPECT_EQ(d.verdict, cc::effect::deny);
+        EXPECT_EQ(d.why, cc::reason::default_deny);
+        auto own = rule("own", E::allow);
+        own.accounts = {aid("444455556666")};
+        own.partitions = cc::partition_bit(p.id);
+        auto with_own = c;
+        with_own.rules.push_back(own);
+        EXPECT_EQ(judge(with_own, p.id).rule, "own");
+        // Every other partition enabled too: the rule reaches none of them.
+        with_own.partitions = 0;
+        for (const auto& q : cc::partitions) with_own.partitions |= cc::partition_bit(q.id);
+        for (const auto& q : cc::partitions) {
+            if (q.id == p.id || q.id == cc::partition::aws) continue;
+            EXPECT_EQ(judge(with_own, q.id).why, cc::reason::default_deny) << q.name;
+        }
+    }
+}
+
 // The org export and the alias map are the commercial partition's: GovCloud's account with the
 // same twelve digits as an export account is another account, outside every org and OU selector,
 // and an alias is unique only within its partition.
