@@ -31,15 +31,21 @@ TEST(host_routes, an_ipv4_address_is_routed_only_as_a_dotted_quad) {
 // The names an ECH ClientHello's outer name may not be spliced under: AWS's own zones, whole
 // labels only; the retail amazon.com and look-alikes are no AWS front.
 TEST(host_routes, aws_fronts_are_the_names_under_aws_zones) {
-    for (const char* s : {"d111111abcdef8.cloudfront.net", "cloudfront.net", "aws.amazon.com",
-                          "public.signin.aws.amazon.com", "s3.eu-west-1.amazonaws.com",
-                          "x.oauth.signin.aws", "aws", "ech.amazonaws.com.cn", "a.awsapps.com",
-                          "b.amazonaws-us-gov.com", "c.awsglobalaccelerator.com"}) {
+    for (const char* s :
+         {"d111111abcdef8.cloudfront.net", "cloudfront.net", "aws.amazon.com",
+          "public.signin.aws.amazon.com", "s3.eu-west-1.amazonaws.com", "x.oauth.signin.aws", "aws",
+          "ech.amazonaws.com.cn", "a.awsapps.com", "b.amazonaws-us-gov.com",
+          "c.awsglobalaccelerator.com",
+          // The ISO partitions' and the European Sovereign Cloud's domains
+          // (session 11: they were none, so an ECH hello there was spliced).
+          "front.amazonaws-eusc.eu", "s3.eusc-de-east-1.amazonaws.eu", "x.api.amazonwebservices.eu",
+          "console.c2shome.ic.gov", "s3.us-isob-east-1.sc2s.sgov.gov", "y.api.cloud-aws.adc-e.uk",
+          "z.csp.hci.ic.gov"}) {
         EXPECT_TRUE(host_routes::aws_front(s)) << s;
     }
     for (const char* s : {"www.amazon.com", "amazon.com", "evilcloudfront.net", "notaws",
                           "cloudfront.net.evil.test", "amazonaws.com.evil.test", "example.org",
-                          "xaws.amazon.com"}) {
+                          "xaws.amazon.com", "ic.gov", "adc-e.uk", "amazonaws.eu.evil.test"}) {
         EXPECT_FALSE(host_routes::aws_front(s)) << s;
     }
 }
