@@ -664,6 +664,20 @@ cases["china-console-cookie"] = (
     req("GET", "/console/home?region=cn-north-1", "cn-north-1.console.amazonaws.cn",
         headers=["Cookie: aws-userInfo=" + user_info(f"arn:aws-cn:iam::{A}:user/bob", "", "bob")]),
     [att("console-session", "post-auth", account=A, user="bob", partition="aws-cn")])
+# --- session 11: the ISO partitions and the AWS European Sovereign Cloud (docs/inspection.md
+# "The ISO partitions and the AWS European Sovereign Cloud"): read as the other partitions are ---
+cases["eusc-iam-user-host-label"] = (
+    req("GET", "/console", f"{A}.signin.amazonaws-eusc.eu"),
+    [att("iam-user", account=A, partition="aws-eusc")])
+cases["eusc-idc-federation-console"] = (
+    req("GET", f"/federation/console?account_id={A}&role_name=AdministratorAccess",
+        "portal.sso.eusc-de-east-1.amazonaws.eu", headers=["x-amz-sso_bearer_token: opaque"]),
+    [att("identity-center", account=A, role="AdministratorAccess",
+         permission_set="AdministratorAccess", partition="aws-eusc")])
+cases["iso-console-cookie"] = (
+    req("GET", "/console/home?region=us-iso-east-1", "us-iso-east-1.console.c2shome.ic.gov",
+        headers=["Cookie: aws-userInfo=" + user_info(f"arn:aws-iso:iam::{A}:user/bob", "", "bob")]),
+    [att("console-session", "post-auth", account=A, user="bob", partition="aws-iso")])
 # --- issue 19, session 5: names the AWS SDKs' endpoint rules and the IAM Identity Center User
 # Guide publish (docs/inspection.md "Other partitions", "Identity Center instances") ------------
 cases["govcloud-cli-token-refresh"] = (

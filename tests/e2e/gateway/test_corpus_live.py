@@ -16,8 +16,9 @@ POLICY_DIR = os.path.join(SOURCE_DIR, "tests/corpus/policy")
 # The corpus was written for a 16 KiB inspection cap. AMS change requests made with the API go to
 # amscm.<region>.amazonaws.com, which is not in the default inspect set (it is not a console
 # name): a site that guards AMS outside the console adds it, as here; so is the Identity Center
-# OIDC service `aws sso login` calls (oidc.<region>.amazonaws.com). The GovCloud and China
-# names are in the default set; a list written out, as here, names them too.
+# OIDC service `aws sso login` calls (oidc.<region>.amazonaws.com). The other partitions' names
+# (GovCloud, China, the European Sovereign Cloud, ISO) are in the default set; a list written
+# out, as here, names those the corpus uses too.
 PROXY_EXTRA = """max_inspect_body = "16KiB"
 inspect_hosts = ["signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aws.amazon.com",
                  "*.console.aws.amazon.com", "portal.sso.*.amazonaws.com", "amscm.*.amazonaws.com",
@@ -28,7 +29,9 @@ inspect_hosts = ["signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aw
                  "signin.amazonaws.cn", "*.signin.amazonaws.cn", "console.amazonaws.cn",
                  "*.console.amazonaws.cn", "*.portal.amazonaws.com", "*.portal.*.app.aws",
                  "*.signin-fips.amazonaws-us-gov.com", "*.oauth.signin.aws",
-                 "portal.sso-fips.*.amazonaws.com", "signin.*.api.aws"]"""
+                 "portal.sso-fips.*.amazonaws.com", "signin.*.api.aws",
+                 "*.signin.amazonaws-eusc.eu", "portal.sso.*.amazonaws.eu",
+                 "*.console.c2shome.ic.gov"]"""
 
 
 def corpus_policy_section():
