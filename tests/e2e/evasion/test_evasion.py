@@ -459,6 +459,19 @@ class evasion(unittest.TestCase):
                 self.assertEqual(status_of(data), 308, data[:300])
                 self.assertIn(b"Location: https://%s/switchrole" % name.encode(), data)
                 self.assertEqual(len(self.gw.origin_requests()), before)
+        # Sign-in and another partition's sign-in spelled with case or a trailing dot: the host
+        # they spell, sent to https (and so inspected), never forwarded in the clear.
+        for url in ("http://SIGNIN.AWS.AMAZON.COM./switchrole",
+                    "http://Signin.Amazonaws-Eusc.Eu/switchrole",
+                    "http://us-iso-east-1.signin.c2shome.ic.gov./switchrole"):
+            with self.subTest(url=url):
+                before = len(self.gw.origin_requests())
+                host = url.split("/")[2]
+                data = self.plain(form_request(url, body, host=host))
+                self.assertEqual(status_of(data), 308, data[:300])
+                self.assertIn(b"Location: https://%s/switchrole"
+                              % host.lower().rstrip(".").encode(), data)
+                self.assertEqual(len(self.gw.origin_requests()), before)
 
     def test_what_the_explicit_proxy_cannot_route_is_refused(self):
         # The CONNECT listener routes CONNECT and absolute http:// URLs only: HTTP/2 prior
