@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include "consolegate/core/partition.hpp"
 #include "consolegate/log/log.hpp"
 #include "regional_names.hpp"
 #include "stream_io.hpp"
@@ -132,7 +133,17 @@ asio::awaitable<std::chrono::seconds> resolve_regional(std::shared_ptr<service::
 
 }  // namespace
 
-std::vector<std::string> names_to_watch(const core::proxy_config& p, const host_routes& routes) {
+namespace {
+
+// Whether `name` is one of an air-gapped partition's (core::partition_names::isolated).
+bool of_isolated_partition(std::string_view name) {
+    const auto p = core::partition_of_host(name);
+    return p && core::names_of(*p).isolated;
+}
+
+// The literal inspected names to resolve at all: pass-through names, addresses and overridden
+// names left out.
+std::vector<std::string> literal_names(const core::proxy_config& p, const host_routes& routes) {
     std::vector<std::string> out;
     for (const auto& s : p.inspect_hosts) {
         if (s.find('*') != std::string::npos || !routes.inspected(s)) continue;
@@ -146,6 +157,14 @@ std::vector<std::string> names_to_watch(const core::proxy_config& p, const host_
     return out;
 }
 
+}  // namespace
+
+std::vector<std::string> names_to_watch(const core::proxy_config& p, const host_routes& routes) {
+    auto out = literal_names(p, routes);
+    std::erase_if(out, [](const std::string& n) { return of_isolated_partition(n); });
+    return out;
+}
+
 std::vector<std::string> regional_names_to_watch(const core::proxy_config& p,
                                                  const host_routes& routes) {
     if (p.regional_names_per_round == 0) return {};
@@ -156,6 +175,13 @@ std::vector<std::string> regional_names_to_watch(const core::proxy_config& p,
                std::any_of(p.upstream_overrides.begin(), p.upstream_overrides.end(),
                            [&](const auto& o) { return o.host == n; });
     });
+    // An air-gapped partition's literal names are resolved as these are: a site outside it may
+    // get no answer for them, which must not leave every destination known by address refused.
+    for (auto& n : literal_names(p, routes)) {
+        if (of_isolated_partition(n)) out.push_back(std::move(n));
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
 }
 

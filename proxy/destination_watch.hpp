@@ -15,12 +15,15 @@
 
 namespace consolegate::proxy {
 
-// The literal (wildcard-free) inspected names, pass-through names left out: what a worker
-// resolves to warm the set. Wildcard patterns' names get in as they are resolved (learn).
+// The literal (wildcard-free) inspected names, pass-through names and an air-gapped partition's
+// names (core::partition_names::isolated) left out: what a worker resolves to warm the set, and
+// what must answer for it to be known. Wildcard patterns' names get in as they are resolved
+// (learn).
 std::vector<std::string> names_to_watch(const core::proxy_config& p, const host_routes& routes);
 
 // The regional names behind inspect_hosts' wildcard patterns (regional_names.hpp) a worker
-// resolves too, the literal and overridden names left out; none when
+// resolves too, the literal and overridden names left out, and an air-gapped partition's literal
+// names (one unanswered leaves its own addresses out); none when
 // proxy.regional_names_per_round is 0.
 std::vector<std::string> regional_names_to_watch(const core::proxy_config& p,
                                                  const host_routes& routes);

@@ -47,17 +47,23 @@ struct partition_names {
     // `implicitGlobalRegion`, a Region the partition always has.
     std::string_view dual_stack_domain;
     std::string_view global_region;
+    // Air-gapped (the ISO partitions): its names resolve only on networks inside it, and a
+    // resolver outside may answer them NXDOMAIN or not at all. The proxy resolves them for its
+    // address set as it does the regional names (proxy/destination_watch.hpp): one that goes
+    // unanswered leaves its own addresses out, and does not make every splice refused.
+    bool isolated = false;
 };
 
 inline constexpr std::array<partition_names, partition_count> partitions{{
     {partition::aws, "aws", "AWS (commercial Regions)", "signin.aws.amazon.com",
-     "console.aws.amazon.com", "aws.amazon.com", "amazonaws.com", "", "api.aws", "us-east-1"},
+     "console.aws.amazon.com", "aws.amazon.com", "amazonaws.com", "", "api.aws", "us-east-1",
+     false},
     {partition::aws_us_gov, "aws-us-gov", "AWS GovCloud (US)", "signin.amazonaws-us-gov.com",
      "console.amazonaws-us-gov.com", "amazonaws-us-gov.com", "amazonaws.com",
-     "signin-fips.amazonaws-us-gov.com", "api.aws", "us-gov-west-1"},
+     "signin-fips.amazonaws-us-gov.com", "api.aws", "us-gov-west-1", false},
     {partition::aws_cn, "aws-cn", "AWS China (Beijing, Ningxia)", "signin.amazonaws.cn",
      "console.amazonaws.cn", "amazonaws.cn", "amazonaws.com.cn", "", "api.amazonwebservices.com.cn",
-     "cn-northwest-1"},
+     "cn-northwest-1", false},
     // The ISO partitions and the European Sovereign Cloud: console sign-in at
     // <region>.signin.<home> (the AWS SDKs' endpoint rules for `signin`, IsControlPlane), the
     // console at console.<home> (the SAML audience https://console.csphome.adc-e.uk/saml of
@@ -65,19 +71,19 @@ inline constexpr std::array<partition_names, partition_count> partitions{{
     // endpoints under partitions.json's suffixes.
     {partition::aws_iso, "aws-iso", "AWS ISO (US)", "signin.c2shome.ic.gov",
      "console.c2shome.ic.gov", "c2shome.ic.gov", "c2s.ic.gov", "", "api.aws.ic.gov",
-     "us-iso-east-1"},
+     "us-iso-east-1", true},
     {partition::aws_iso_b, "aws-iso-b", "AWS ISOB (US)", "signin.sc2shome.sgov.gov",
      "console.sc2shome.sgov.gov", "sc2shome.sgov.gov", "sc2s.sgov.gov", "", "api.aws.scloud",
-     "us-isob-east-1"},
+     "us-isob-east-1", true},
     {partition::aws_iso_e, "aws-iso-e", "AWS ISOE (Europe)", "signin.csphome.adc-e.uk",
      "console.csphome.adc-e.uk", "csphome.adc-e.uk", "cloud.adc-e.uk", "", "api.cloud-aws.adc-e.uk",
-     "eu-isoe-west-1"},
+     "eu-isoe-west-1", true},
     {partition::aws_iso_f, "aws-iso-f", "AWS ISOF (US)", "signin.csphome.hci.ic.gov",
      "console.csphome.hci.ic.gov", "csphome.hci.ic.gov", "csp.hci.ic.gov", "", "api.aws.hci.ic.gov",
-     "us-isof-south-1"},
+     "us-isof-south-1", true},
     {partition::aws_eusc, "aws-eusc", "AWS European Sovereign Cloud", "signin.amazonaws-eusc.eu",
      "console.amazonaws-eusc.eu", "amazonaws-eusc.eu", "amazonaws.eu", "",
-     "api.amazonwebservices.eu", "eusc-de-east-1"},
+     "api.amazonwebservices.eu", "eusc-de-east-1", false},
 }};
 
 const partition_names& names_of(partition p) noexcept;

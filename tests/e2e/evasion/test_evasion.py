@@ -1217,6 +1217,65 @@ class evasion_resolver_failing(unittest.TestCase):
 
 
 
+# The air-gapped partitions' domains (core::partition_names::isolated): a resolver outside them
+# may not answer for them at all.
+ISOLATED_DOMAINS = ("ic.gov", "sgov.gov", "adc-e.uk", "aws.scloud")
+
+
+class evasion_isolated_partitions_unanswered(unittest.TestCase):
+    """The proxy's resolver gets no answer for the ISO partitions' names (SERVFAIL), as a site
+    outside them may not, and answers every other. Their sign-in names are inspected and steered
+    by default since session 11; were they names whose answers the address set needs, every
+    connection the gateway splices would be refused from the start (the fail-closed rule of
+    evasion_resolver_failing). They are resolved as the regional names are: unanswered, they
+    leave their own addresses out and are counted; the set stays known, splices go on, and a
+    sign-in by their names is still inspected and judged."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dns = StandinDNS(STANDIN_RECORDS, failing=ISOLATED_DOMAINS)
+        try:
+            cls.gw = EvasionGateway(cls.dns.port).start()
+        except Exception:
+            cls.dns.close()
+            raise
+        try:
+            cls.recorder = Recorder(cls.gw.ports["origin"])
+        except OSError:
+            cls.recorder = None
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.recorder:
+            cls.recorder.close()
+        cls.gw.close()
+        cls.dns.close()
+
+    connect_port = evasion.connect_port
+    plain = evasion.plain
+    tunnel = evasion.tunnel
+    forbidden_reached_origin = evasion.forbidden_reached_origin
+    assert_denied_and_recorded = evasion.assert_denied_and_recorded
+
+    def test_splices_go_on_and_the_iso_names_are_resolved_best_effort(self):
+        if not self.recorder:
+            self.skipTest("cannot bind 127.0.0.2")
+        wait_until(lambda: self.gw.metric("consolegate_proxy_regional_names_unresolved_total") > 0,
+                   20, "the ISO names asked and counted unanswered")
+        self.assertTrue(any(n.endswith(ISOLATED_DOMAINS) for n in self.dns.asked))
+        port = self.gw.ports["origin"]
+        before = len(self.recorder.received)
+        status, _ = self.tunnel("elsewhere.evil.test:%d" % port, "elsewhere.evil.test", b"x")
+        self.assertEqual(status, 200)
+        wait_until(lambda: len(self.recorder.received) > before, 10, "the spliced ClientHello")
+        self.assertEqual(self.gw.metric("consolegate_proxy_inspected_addresses_unknown_total"), 0)
+
+    def test_a_sign_in_by_an_iso_name_is_still_judged(self):
+        host = "us-iso-east-1.signin.c2shome.ic.gov"
+        req = form_request("/switchrole", "account=%s&roleName=Admin" % PROD, host=host)
+        self.assert_denied_and_recorded(host, lambda: self.tunnel("%s:443" % host, host, req)[1])
+
+
 class evasion_splice_only_listed(unittest.TestCase):
     """`not_inspected = "refuse"` ("splice only listed destinations", config/README.md "Which
     connections are inspected") through the live binary: every CONNECT (403), `http://` URL (403)
