@@ -57,8 +57,14 @@ std::optional<partition> partition_from_string(std::string_view name) noexcept {
 }
 
 partition partition_of_region(std::string_view region) noexcept {
-    if (region.starts_with("us-gov-")) return partition::aws_us_gov;
+    // partitions.json's regionRegex of each partition; "us-iso-" before the commercial "us-".
     if (region.starts_with("cn-")) return partition::aws_cn;
+    if (region.starts_with("us-gov-")) return partition::aws_us_gov;
+    if (region.starts_with("us-iso-")) return partition::aws_iso;
+    if (region.starts_with("us-isob-")) return partition::aws_iso_b;
+    if (region.starts_with("eu-isoe-")) return partition::aws_iso_e;
+    if (region.starts_with("us-isof-")) return partition::aws_iso_f;
+    if (region.starts_with("eusc-")) return partition::aws_eusc;
     return partition::aws;
 }
 

@@ -87,18 +87,6 @@ std::span<const aws_region> known_regions() noexcept {
     return regions;
 }
 
-partition partition_of_region(std::string_view region) noexcept {
-    // partitions.json's regionRegex of each partition; "us-iso-" before the commercial "us-".
-    if (region.starts_with("cn-")) return partition::aws_cn;
-    if (region.starts_with("us-gov-")) return partition::aws_us_gov;
-    if (region.starts_with("us-iso-")) return partition::aws_iso;
-    if (region.starts_with("us-isob-")) return partition::aws_iso_b;
-    if (region.starts_with("eu-isoe-")) return partition::aws_iso_e;
-    if (region.starts_with("us-isof-")) return partition::aws_iso_f;
-    if (region.starts_with("eusc-")) return partition::aws_eusc;
-    return partition::aws;
-}
-
 std::vector<std::string> regional_names(std::span<const std::string> inspect_hosts,
                                         std::span<const std::string> extra_regions,
                                         const host_routes& routes) {

@@ -29,11 +29,9 @@ struct aws_region {
 // (AWS General Reference, "AWS Regions"; the SDKs' partitions.json), December 2026.
 std::span<const aws_region> known_regions() noexcept;
 
-// The partition a Region name belongs to by its prefix: "cn-" China, "us-gov-" GovCloud,
-// "us-iso-", "us-isob-", "eu-isoe-", "us-isof-" the ISO partitions, "eusc-" the European
-// Sovereign Cloud, else commercial (the regionRegex of each partition in the AWS SDKs'
-// partitions.json; used for regions added by proxy.watch_regions).
-core::partition partition_of_region(std::string_view region) noexcept;
+// The partition a Region name belongs to (core::partition_of_region; for regions added by
+// proxy.watch_regions).
+using core::partition_of_region;
 
 // The regional names of `inspect_hosts` over known_regions() and `extra_regions`: one per
 // pattern with exactly one "*" label and Region whose partition is the partition the name

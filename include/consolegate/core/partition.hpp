@@ -89,7 +89,10 @@ inline constexpr std::array<partition_names, partition_count> partitions{{
 const partition_names& names_of(partition p) noexcept;
 std::string_view to_string(partition p) noexcept;  // "aws", "aws-us-gov", "aws-cn", ...
 std::optional<partition> partition_from_string(std::string_view name) noexcept;
-// The partition of a Region name: us-gov-* GovCloud, cn-* China, any other commercial.
+// The partition a Region name belongs to by its prefix: "cn-" China, "us-gov-" GovCloud,
+// "us-iso-", "us-isob-", "eu-isoe-", "us-isof-" the ISO partitions, "eusc-" the European
+// Sovereign Cloud, else commercial (the regionRegex of each partition in the AWS SDKs'
+// partitions.json). TEAM's partition (team.dynamodb.region) and proxy.watch_regions use it.
 partition partition_of_region(std::string_view region) noexcept;
 
 // The partition a host (canonical: lowercase, no port, no trailing dot) belongs to, for the

@@ -647,6 +647,8 @@ TEST(config_loader, team_partition_is_the_partition_team_runs_in) {
         "[team.dynamodb]\nendpoint = \"https://dynamodb.us-gov-west-1.amazonaws.com\"\n";
     for (auto [keys, want] : {std::pair{"region = \"us-gov-west-1\"\n", partition::aws_us_gov},
                               {"region = \"cn-north-1\"\n", partition::aws_cn},
+                              {"region = \"eusc-de-east-1\"\n", partition::aws_eusc},
+                              {"region = \"us-isob-east-1\"\n", partition::aws_iso_b},
                               {"region = \"eu-west-1\"\n", partition::aws}}) {
         r = cfg(table + keys);
         ASSERT_TRUE(r.cfg) << keys << all(r);
