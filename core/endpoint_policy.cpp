@@ -441,6 +441,14 @@ class importer {
             out_.denies_account_sign_up = true;
             if (rule.flows.empty()) return;  // only CreateAccount: the setting is the rule
         }
+        if (named.signin_only && named.post_auth) {
+            // One OAuth 2.0 action without the other: AWS evaluates /v1/authorize against
+            // signin:AuthorizeOAuth2Access and /v1/token against signin:CreateOAuth2Token, so
+            // `aws login` is allowed (or denied) at the step named, not at both.
+            auto post = named.steps & 6u;
+            if (post == 2u) rule.oauth_actions = {oauth2_action::authorize};
+            if (post == 4u) rule.oauth_actions = {oauth2_action::token};
+        }
         if (named.post_auth && rule.effect == rule_effect::deny) {
             // A console sign-in goes through the OAuth 2.0 pair after authentication: AWS's
             // Deny of it refuses console sign-in too.
@@ -519,6 +527,7 @@ class importer {
                     }
                     if (!some) continue;
                     r.flows.assign(console_sign_in_flows.begin(), console_sign_in_flows.end());
+                    r.oauth_actions.clear();  // narrows cli_sign_in alone
                     r.name = stem_ + ":";
                     for (std::size_t i = 0; i < names.size(); ++i)
                         r.name += (i ? "+" : "") + names[i];

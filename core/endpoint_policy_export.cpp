@@ -152,7 +152,10 @@ bool exportable(const rule_config& r, endpoint_document which, std::vector<std::
     }
     bool deny = r.effect == rule_effect::deny;
     auto narrow = gateway_only(r);
-    if (cover == coverage::some) narrow.push_back("flows");
+    // A rule of one OAuth 2.0 action (imported from a statement naming it) is written as that
+    // statement: its flows are the ones the action is.
+    bool one_action = sign_in && !r.oauth_actions.empty();
+    if (cover == coverage::some && !one_action) narrow.push_back("flows");
     if (deny && !r.ou_paths.empty()) narrow.push_back("ou_paths");
     if (deny && !narrow.empty()) {
         notes.push_back(rule + ": a deny narrowed by " + joined(narrow) +
@@ -192,6 +195,18 @@ endpoint_policy_export export_endpoint_policy(const policy_config& policy,
             // The console endpoint: Action "*" on the signed-in identity (aws:Principal*).
             statements.emplace_back(
                 statement(sid_of(r.name, sids), deny, "*",
+                          account_condition(r, "aws:PrincipalAccount", "aws:PrincipalOrgID")));
+            continue;
+        }
+        if (!r.oauth_actions.empty()) {
+            // One OAuth 2.0 action, as the statement it was imported from named it.
+            json::array actions;
+            for (auto o : r.oauth_actions) {
+                actions.emplace_back(o == oauth2_action::authorize ? "signin:AuthorizeOAuth2Access"
+                                                                   : "signin:CreateOAuth2Token");
+            }
+            statements.emplace_back(
+                statement(sid_of(r.name + "PostAuth", sids), deny, std::move(actions),
                           account_condition(r, "aws:PrincipalAccount", "aws:PrincipalOrgID")));
             continue;
         }

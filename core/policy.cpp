@@ -74,6 +74,7 @@ compiled_policy::compiled_policy(const policy_config& config)
         r.has_account_selector =
             !rc.accounts.empty() || !rc.org_ids.empty() || !rc.ou_paths.empty();
         for (auto f : rc.flows) r.flows |= flow_bit(f);
+        for (auto o : rc.oauth_actions) r.oauth_actions |= 1u << static_cast<unsigned>(o);
         r.partitions = rc.partitions;
         auto role_case =
             rc.effect == rule_effect::deny ? glob_case::insensitive : glob_case::sensitive;
@@ -238,6 +239,13 @@ bool compiled_policy::matches_rest(const rule& r, const sign_in_attempt& a) cons
         if (named == 0) return false;
         if (a.also_flows_either && r.effect != rule_effect::deny && named != a.also_flows)
             return false;
+    }
+    // An Allow of one OAuth 2.0 action is not one of the other (AWS evaluates each): a cli
+    // sign-in of no known action is granted by neither and refused by a deny of either.
+    if (r.oauth_actions != 0 && a.flow == sign_in_flow::cli_sign_in &&
+        (r.oauth_actions & (1u << static_cast<unsigned>(a.oauth_action))) == 0 &&
+        (r.effect != rule_effect::deny || a.oauth_action != oauth2_action::none)) {
+        return false;
     }
     if (!r.networks.empty()) {
         bool any = false;

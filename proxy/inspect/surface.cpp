@@ -319,6 +319,8 @@ void read_surface(surface_endpoint e, const std::vector<param>& params,
     auto base = base_in;
     base.flow = flow_of(e);
     base.phase = auth_phase::pre_auth;
+    if (e == surface_endpoint::oauth_authorize) base.oauth_action = core::oauth2_action::authorize;
+    if (e == surface_endpoint::oauth_token) base.oauth_action = core::oauth2_action::token;
     switch (e) {
         case surface_endpoint::none: return;
         case surface_endpoint::account_sign_up:

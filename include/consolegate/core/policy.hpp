@@ -166,6 +166,7 @@ class compiled_policy {
         bool report_only = false;
         bool has_account_selector = false;  // accounts, org_ids or ou_paths non-empty
         sign_in_flow_set flows = 0;         // flow_bit per flow; 0 = any
+        std::uint8_t oauth_actions = 0;     // 1 << oauth2_action per action; 0 = any
         partition_set partitions = partition_bit(partition::aws);
         std::vector<glob> roles;
         std::vector<glob> users;

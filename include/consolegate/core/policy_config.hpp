@@ -62,6 +62,11 @@ struct rule_config {
     std::vector<std::string> roles;     // globs over role / permission-set names (glob.hpp: case)
     std::vector<std::string> users;     // globs over user / session names (case-insensitive)
     std::vector<sign_in_flow> flows;
+    // The OAuth 2.0 actions a cli_sign_in attempt must be (sign_in_attempt::oauth_action); set
+    // only by an imported endpoint policy whose statement names one of the two (AWS evaluates
+    // each separately), no TOML key. An attempt of no known action is never granted by such a
+    // rule and is refused by such a deny. Attempts of other flows are not narrowed by it.
+    std::vector<oauth2_action> oauth_actions;
     std::vector<cidr> client_networks;
     // Globs over the corporate user ("alice@CORP.EXAMPLE") and its groups; ASCII
     // case-insensitive (policy.hpp). Never match an attempt whose corporate user is unknown.

@@ -43,6 +43,11 @@ constexpr sign_in_flow_set flow_bit(sign_in_flow f) noexcept {
 
 enum class auth_phase : std::uint8_t { pre_auth, post_auth, session };
 
+// The AWS Sign-In OAuth 2.0 action a cli_sign_in request is, which a Sign-In VPC endpoint
+// policy allows or denies one by one: /v1/authorize is signin:AuthorizeOAuth2Access, /v1/token
+// signin:CreateOAuth2Token. none: not a request the inspector read as one of them.
+enum class oauth2_action : std::uint8_t { none, authorize, token };
+
 // A post-auth attempt against what AWS said about the console session (issue 20,
 // docs/inspection.md "Session binding"). Set by the enforcement pipeline (app/enforcement.cpp),
 // which holds the session table; the inspector leaves it not_checked.
@@ -71,7 +76,8 @@ std::string_view to_string(auth_phase p) noexcept;  // "pre-auth", "post-auth", 
 struct sign_in_attempt {
     sign_in_flow flow = sign_in_flow::iam_user;
     auth_phase phase = auth_phase::pre_auth;
-    std::string host;  // lowercased, no trailing dot
+    oauth2_action oauth_action = oauth2_action::none;  // cli_sign_in: which step of `aws login`
+    std::string host;                                  // lowercased, no trailing dot
     // The partition signed in to: the host's (core/partition.hpp). An ARN of another partition
     // in the request is a parse error (AWS would not act on it there).
     partition aws_partition = partition::aws;

@@ -532,11 +532,15 @@ TEST(endpoint_policy, a_console_sign_in_needs_each_of_its_three_actions_allowed)
         std::string out;
         for (const char* account :
              {"111122223333", "222233334444", "333344445555", "999988887777"}) {
-            for (auto flow : {F::saml, F::cli_sign_in}) {
+            // A console sign-in, then `aws login`'s two steps (each its own action).
+            for (auto step : {cc::oauth2_action::none, cc::oauth2_action::authorize,
+                              cc::oauth2_action::token}) {
                 cc::sign_in_attempt a;
                 a.account = aid(account);
-                a.flow = flow;
-                a.phase = flow == F::saml ? cc::auth_phase::pre_auth : cc::auth_phase::post_auth;
+                bool cli = step != cc::oauth2_action::none;
+                a.flow = cli ? F::cli_sign_in : F::saml;
+                a.phase = cli ? cc::auth_phase::post_auth : cc::auth_phase::pre_auth;
+                a.oauth_action = step;
                 auto d = cc::evaluate(a, p, cc::elevation_view::unavailable(), {});
                 out += d.verdict == cc::effect::allow ? 'A' : '-';
             }
@@ -550,12 +554,13 @@ TEST(endpoint_policy, a_console_sign_in_needs_each_of_its_three_actions_allowed)
       {"Sid":"Tokens","Effect":"Allow","Principal":"*",
        "Action":["signin:AuthorizeOAuth2Access","signin:CreateOAuth2Token"],
        "Condition":{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}}]})"),
-              "AA -- -- -- ");
-    // One OAuth 2.0 action allowed, the other not: no console sign-in; `aws login` as before.
+              "AAA --- --- --- ");
+    // One OAuth 2.0 action allowed, the other not: no console sign-in; `aws login` at the step
+    // allowed only.
     EXPECT_EQ(verdicts(R"({"Statement":[
       {"Effect":"Allow","Principal":"*","Action":"signin:Authenticate"},
       {"Effect":"Allow","Principal":"*","Action":"signin:CreateOAuth2Token"}]})"),
-              "-A -A -A -A ");
+              "--A --A --A --A ");
     // Each action by its own statement: what all three select (an OU and its subtree meet in
     // the OU's accounts below it; accounts and organizations meet in both).
     EXPECT_EQ(verdicts(R"({"Statement":[
@@ -566,7 +571,7 @@ TEST(endpoint_policy, a_console_sign_in_needs_each_of_its_three_actions_allowed)
       {"Effect":"Allow","Principal":"*","Action":"signin:CreateOAuth2Token",
        "Condition":{"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":
          "o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/ou-ab12-33333333/*"}}}]})"),
-              "-A -- AA -- ");
+              "-A- --- AAA --- ");
     // Two ways to allow a step: either will do (statements OR, the steps AND).
     EXPECT_EQ(verdicts(R"({"Statement":[
       {"Effect":"Allow","Principal":"*","Action":"signin:Authenticate",
@@ -578,13 +583,13 @@ TEST(endpoint_policy, a_console_sign_in_needs_each_of_its_three_actions_allowed)
        "Condition":{"StringEquals":{"aws:PrincipalAccount":"222233334444"}}},
       {"Effect":"Allow","Principal":"*","Action":"signin:AuthorizeOAuth2Access",
        "Condition":{"StringEquals":{"aws:PrincipalAccount":["222233334444","999988887777"]}}}]})"),
-              "-- AA -- AA ");
+              "--- AAA --- AAA ");
     // Action "*" is every step at once.
     EXPECT_EQ(verdicts(R"({"Statement":[
       {"Effect":"Allow","Principal":"*","Action":"*",
        "Condition":{"StringEquals":{"aws:PrincipalAccount":"333344445555"}}},
       {"Effect":"Allow","Principal":"*","Action":"signin:Authenticate"}]})"),
-              "-- -- AA -- ");
+              "--- --- AAA --- ");
 }
 
 // "*:*" and "**" match every action as "*" does; a Deny of them refuses the console's own
@@ -777,4 +782,62 @@ TEST(endpoint_policy, the_documented_console_endpoint_policies_decide_as_their_p
                        R"("Principal": "*", "Action": "*", "Resource": "*", "Condition": { )"
                        R"("StringEquals": { "aws:PrincipalOrgId": "o-xxxxxxxxxxx" } } } ] })"),
               "AAAAAA AAAAAA AAAAAA ------ ");
+}
+
+// AWS evaluates `aws login`'s browser step (/v1/authorize) against
+// signin:AuthorizeOAuth2Access and its token exchange (/v1/token) against
+// signin:CreateOAuth2Token, each on its own ("Trusted identities": post-authentication "during
+// OAuth token exchange"; AWS Sign-In, AWS PrivateLink: the post-authentication actions): an
+// Allow of one is not an Allow of the other, a Deny of one leaves the other to the rest. Both
+// were taken as `aws login` whole before.
+TEST(endpoint_policy, each_oauth2_action_selects_its_own_step) {
+    using F = cc::sign_in_flow;
+    using O = cc::oauth2_action;
+    auto r = cc::import_endpoint_policy(R"({"Statement":[
+      {"Sid":"Authorize","Effect":"Allow","Principal":"*","Action":"signin:AuthorizeOAuth2Access",
+       "Condition":{"StringEquals":{"aws:PrincipalAccount":["111122223333","222233334444"]}}},
+      {"Sid":"Token","Effect":"Allow","Principal":"*","Action":"signin:CreateOAuth2Token",
+       "Condition":{"StringEquals":{"aws:PrincipalAccount":"111122223333"}}},
+      {"Sid":"Both","Effect":"Allow","Principal":"*","Action":"signin:*OAuth2*",
+       "Condition":{"StringEquals":{"aws:PrincipalAccount":"333344445555"}}},
+      {"Sid":"NoToken","Effect":"Deny","Principal":"*","Action":"signin:CreateOAuth2Token",
+       "Condition":{"StringEquals":{"aws:PrincipalAccount":"333344445555"}}}]})",
+                                        "cli.json");
+    ASSERT_TRUE(r.ok()) << all(r);
+    cc::policy_config c;
+    c.rules = r.rules;
+    cc::compiled_policy p(c);
+    auto verdicts = [&](const cc::compiled_policy& pol) {
+        std::string out;
+        for (const char* account : {"111122223333", "222233334444", "333344445555"}) {
+            for (auto step : {O::authorize, O::token, O::none}) {
+                cc::sign_in_attempt a;
+                a.account = aid(account);
+                a.flow = F::cli_sign_in;
+                a.phase = cc::auth_phase::post_auth;
+                a.oauth_action = step;
+                auto d = cc::evaluate(a, pol, cc::elevation_view::unavailable(), {});
+                out += d.verdict == cc::effect::allow ? 'A' : '-';
+            }
+            out += ' ';
+        }
+        return out;
+    };
+    // 2222…: authorized, never given a token; 3333…: the Deny of the token step alone; a cli
+    // sign-in of no known step is granted by no single-action Allow.
+    EXPECT_EQ(verdicts(p), "AA- A-- A-- ");
+    // A Deny of one action still refuses console sign-in, which goes through both.
+    cc::sign_in_attempt console;
+    console.account = aid("333344445555");
+    console.flow = F::saml;
+    EXPECT_EQ(cc::evaluate(console, p, cc::elevation_view::unavailable(), {}).rule, "cli:NoToken");
+
+    // Exported, the single-action statements are written as they were, and decide the same.
+    auto doc = cc::export_endpoint_policy(c, cc::endpoint_document::sign_in);
+    auto back = cc::import_endpoint_policy(doc.json, "back.json");
+    ASSERT_TRUE(back.ok()) << all(back) << doc.json;
+    cc::policy_config c2;
+    c2.rules = back.rules;
+    cc::compiled_policy p2(c2);
+    EXPECT_EQ(verdicts(p2), "AA- A-- A-- ") << doc.json;
 }

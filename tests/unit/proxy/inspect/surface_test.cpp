@@ -143,6 +143,38 @@ TEST(surface, authorize_takes_the_account_from_the_console_session) {
     EXPECT_EQ(a[1].user, "bob");
 }
 
+// Which AWS Sign-In action a cli_sign_in request is, as a Sign-In endpoint policy selects them one
+// by one: /v1/authorize is signin:AuthorizeOAuth2Access, /v1/token signin:CreateOAuth2Token.
+TEST(surface, each_oauth_step_records_its_sign_in_action) {
+    auto v = request("GET", "signin.aws.amazon.com", "/v1/authorize?response_type=code");
+    v.headers.push_back({"Cookie",
+                         "aws-userInfo=%7B%22arn%22%3A%22arn%3Aaws%3Asts%3A%3A"
+                         "111122223333%3Aassumed-role%2FDev%2Fbob%22%7D"});
+    auto a = ci::inspect(v, {});
+    // The cookie's own console-session attempt is no OAuth 2.0 step.
+    std::size_t cli = 0;
+    for (const auto& x : a) {
+        bool step = x.flow == core::sign_in_flow::cli_sign_in;
+        cli += step ? 1 : 0;
+        EXPECT_EQ(x.oauth_action,
+                  step ? core::oauth2_action::authorize : core::oauth2_action::none);
+    }
+    EXPECT_EQ(cli, 1u);
+    a = ci::inspect(request("POST", "signin.us-east-1.amazonaws.com", "/v1/token",
+                            "grant_type=refresh_token&refresh_token=x&client_id=y"),
+                    {});
+    ASSERT_FALSE(a.empty());
+    for (const auto& x : a) {
+        EXPECT_EQ(x.flow, core::sign_in_flow::cli_sign_in);
+        EXPECT_EQ(x.oauth_action, core::oauth2_action::token);
+    }
+    // Console sign-in is no OAuth 2.0 step of its own.
+    a = ci::inspect(request("POST", "signin.aws.amazon.com", "/authenticate",
+                            "action=iam-user-authentication&account=111122223333&username=u"),
+                    {});
+    for (const auto& x : a) EXPECT_EQ(x.oauth_action, core::oauth2_action::none);
+}
+
 TEST(surface, only_the_oauth_paths_are_cli_sign_in) {
     for (auto target : {"/v1/authorizex", "/v2/token", "/v1/token/extra", "/token"}) {
         auto a = ci::inspect(request("POST", "signin.us-east-1.amazonaws.com", target, ""), {});
