@@ -75,7 +75,7 @@ struct dns_cache_config {
 // The sign-in and console names of AWS GovCloud (US) and China are inspected whether or not
 // policy.partitions enables them: enabled, they are judged like the commercial ones; not
 // enabled, every sign-in there is refused (partition-not-enabled), never spliced.
-inline constexpr std::array<std::string_view, 98> default_inspected_names{
+inline constexpr std::array<std::string_view, 103> default_inspected_names{
     "signin.aws.amazon.com", "*.signin.aws.amazon.com", "console.aws.amazon.com",
     "*.console.aws.amazon.com", "portal.sso.*.amazonaws.com", "signin.*.amazonaws.com",
     "portal.aws.amazon.com", "*.awsapps.com", "signin.amazonaws-us-gov.com",
@@ -103,6 +103,15 @@ inline constexpr std::array<std::string_view, 98> default_inspected_names{
     // operation with dual-stack on, `aws login`'s token exchange among them).
     "signin.*.api.aws", "signin-fips.*.api.aws", "signin.*.api.amazonwebservices.com.cn",
     "signin-fips.*.api.amazonwebservices.com.cn",
+    // Console applications outside console.aws.amazon.com that serve the signed-in console
+    // under the console's session cookies (set on aws.amazon.com, so every request there
+    // carries them): the AWS Health Dashboard (health.aws.amazon.com/health/home, and its old
+    // name phd.aws.amazon.com/phd/home), Lightsail (lightsail.aws.amazon.com/ls/webapp),
+    // QuickSight (quicksight.aws.amazon.com, <region>.quicksight.aws.amazon.com/sn/start).
+    // Not inspected, a console session made off-network and carried in is used there unjudged;
+    // inspected, its aws-userInfo is judged like the console's (docs/proxy.md).
+    "health.aws.amazon.com", "phd.aws.amazon.com", "lightsail.aws.amazon.com",
+    "quicksight.aws.amazon.com", "*.quicksight.aws.amazon.com",
     // The ISO partitions and the European Sovereign Cloud (core/partition.hpp), each in the
     // same forms: the console sign-in and console under its home domain, Sign-In's and the
     // access portal API's regional, FIPS and dual-stack names under its service and dual-stack
@@ -162,8 +171,11 @@ struct dns_config {
     // Adds identity_center_portals to steer_names. On by default: the proxy inspects the portal
     // by default, and DNS steers every name the proxy inspects unless the operator says otherwise.
     bool steer_identity_center = true;
-    std::vector<std::string> steer_exceptions{"docs.aws.amazon.com", "health.aws.amazon.com",
-                                              "status.aws.amazon.com"};
+    // Static AWS sites DNS never steers. health.aws.amazon.com is not one since session 11: it
+    // serves the Health Dashboard under the console's session and is inspected (Console Private
+    // Access sends it to the internet only because it has no VPC endpoint; the gateway reaches
+    // it on the internet itself).
+    std::vector<std::string> steer_exceptions{"docs.aws.amazon.com", "status.aws.amazon.com"};
     duration steer_ttl = std::chrono::seconds(60);
     std::vector<std::string> block_names;
     block_rcode block_answer = block_rcode::nxdomain;

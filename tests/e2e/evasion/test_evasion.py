@@ -720,6 +720,32 @@ class evasion(unittest.TestCase):
                     self.assertTrue(any(r.startswith("partition-not-enabled") for r in reasons),
                                     reasons)
 
+    def test_a_console_session_on_a_console_application_is_judged(self):
+        # The Health Dashboard, Lightsail and QuickSight serve the signed-in console under the
+        # console's session cookies (set on aws.amazon.com) outside console.aws.amazon.com.
+        # Before session 11 they were not inspected (health. was not even steered): a console
+        # session made off-network and carried in reached them spliced, unjudged. Each is now
+        # bumped and its aws-userInfo judged like the console's: the forbidden account's is
+        # refused and recorded, through both listeners, and nothing reaches an upstream.
+        info = ("aws-userInfo=%7B%22arn%22%3A%22arn%3Aaws%3Aiam%3A%3A" + PROD +
+                "%3Auser%2Fbob%22%2C%22username%22%3A%22bob%22%7D")
+        pages = (("health.aws.amazon.com", "/health/home"), ("phd.aws.amazon.com", "/phd/home"),
+                 ("lightsail.aws.amazon.com", "/ls/webapp"),
+                 ("quicksight.aws.amazon.com", "/sn/start"),
+                 ("us-east-1.quicksight.aws.amazon.com", "/sn/start"))
+        for host, path in pages:
+            req = ("GET %s HTTP/1.1\r\nHost: %s\r\nCookie: a=1; %s\r\n"
+                   "Connection: close\r\n\r\n" % (path, host, info)).encode()
+            for via in ("connect", "sni"):
+                with self.subTest(host=host, via=via):
+                    events_before = len(self.gw.events())
+                    send = ((lambda: self.tunnel("%s:443" % host, host, req)[1]) if via == "connect"
+                            else (lambda: self.sni(req, host=host)))
+                    self.assert_denied_and_recorded(host, send)
+                    self.assertTrue(any(e.get("host") == host and e["enforced"] == "deny" and
+                                        e["account"] == PROD
+                                        for e in self.gw.events()[events_before:]))
+
     def test_a_session_resumes_only_for_the_name_it_was_made_for(self):
         # RFC 6066 §3: a session (or ticket) from a connection to one name is not resumed on a
         # connection to another: that one gets a full handshake and its own name's certificate.

@@ -38,8 +38,19 @@ TEST(config_loader, minimal_config_gets_the_defaults) {
     // OAuth endpoints (1) (issue 19, session 5); the access portal API's FIPS and dual-stack
     // names (4) (session 7); AWS Sign-In's dual-stack names (3) (session 10); China's regional
     // sign-in and the FIPS forms of its portal API and dual-stack sign-in (4) (session 11); the
-    // ISO partitions' and the European Sovereign Cloud's names, 12 each (60) (session 11).
-    EXPECT_EQ(c.dns.steer_names.size(), 98u);
+    // ISO partitions' and the European Sovereign Cloud's names, 12 each (60) (session 11); the
+    // console applications under aws.amazon.com that serve the signed-in console (5), steered
+    // like the rest: health.aws.amazon.com is no longer a steering exception (session 11).
+    EXPECT_EQ(c.dns.steer_names.size(), 103u);
+    for (const char* app :
+         {"health.aws.amazon.com", "phd.aws.amazon.com", "lightsail.aws.amazon.com",
+          "quicksight.aws.amazon.com", "*.quicksight.aws.amazon.com"}) {
+        EXPECT_NE(std::ranges::find(c.dns.steer_names, app), c.dns.steer_names.end()) << app;
+        EXPECT_NE(std::ranges::find(c.proxy.inspect_hosts, app), c.proxy.inspect_hosts.end())
+            << app;
+    }
+    EXPECT_EQ(c.dns.steer_exceptions,
+              (std::vector<std::string>{"docs.aws.amazon.com", "status.aws.amazon.com"}));
     EXPECT_TRUE(c.dns.steer_identity_center);
     EXPECT_EQ(c.dns.cache.max_ttl, 24h);
     EXPECT_EQ(c.dns.edns_udp_size, 1232);
