@@ -1,5 +1,6 @@
 #include "consolegate/audit/event.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/json.hpp>
 #include <cstdint>
@@ -90,6 +91,7 @@ event make_event(std::string id, const core::sign_in_attempt& a, const core::dec
         if (!e.also_flows.empty()) e.also_flows += ',';
         e.also_flows += core::to_string(flow);
     }
+    e.also_flows_either = a.also_flows_either && !e.also_flows.empty();
     e.session_corp_user = a.session_corp_user;
     e.method = std::string(method);
     auto q = target.find('?');
@@ -114,6 +116,12 @@ event make_event(std::string id, const core::sign_in_attempt& a, const core::dec
     }
     if (replaced) e.flagged = true;
     return e;
+}
+
+std::string also_flows_shown(const event& e) {
+    auto out = e.also_flows;
+    if (e.also_flows_either) std::replace(out.begin(), out.end(), ',', '|');
+    return out;
 }
 
 bool is_valid_utf8(std::string_view s) {
@@ -248,7 +256,7 @@ std::string to_json_line(const event& e) {
     bool replaced = false;
     std::vector<std::string> repaired;
     std::array<std::string_view, std::size(string_fields)> values;
-    std::size_t room = 96;  // schema, report_only, flagged, count and the braces
+    std::size_t room = 128;  // schema, the booleans, count and the braces
     for (std::size_t i = 0; i < values.size(); ++i) {
         values[i] = e.*(string_fields[i].member);
         if (!is_valid_utf8(values[i])) {
@@ -270,6 +278,8 @@ std::string to_json_line(const event& e) {
     p = put_raw(p, e.flagged || replaced ? ",\"flagged\":true" : ",\"flagged\":false");
     p = put_raw(p, ",\"count\":");
     p = put_raw(p, std::to_string(e.count));
+    p = put_raw(
+        p, e.also_flows_either ? ",\"also_flows_either\":true" : ",\"also_flows_either\":false");
     *p++ = '}';
     out.resize(static_cast<std::size_t>(p - out.data()));
     return out;
@@ -306,7 +316,8 @@ std::optional<event> from_json_line(std::string_view line, std::string* error) {
         }
     }
     for (auto [name, member] :
-         {std::pair{"report_only", &event::report_only}, std::pair{"flagged", &event::flagged}}) {
+         {std::pair{"report_only", &event::report_only}, std::pair{"flagged", &event::flagged},
+          std::pair{"also_flows_either", &event::also_flows_either}}) {
         if (auto* fv = o->if_contains(name)) {
             if (!fv->is_bool()) {
                 if (error) *error = std::string("field ") + name + " is not a boolean";

@@ -74,14 +74,15 @@ namespace {
 
 // A cell of the table; an event that stands for repeated requests says how many after its
 // decision ("allow x37"); a session attempt judged also as the flows of the sign-in that
-// opened its session names them after its own ("console-session+saml"): the rule that decided
-// may name only those.
+// opened its session names them after its own ("console-session+saml"; "+saml|iam-user" when
+// it was judged as one of them, which the gateway could not tell): the rule that decided may name
+// only those.
 std::string table_cell(const event& e, std::size_t column) {
     auto cell = terminal_text(e.*(columns[column].member));
     if (columns[column].member == &event::effect && e.count > 1)
         cell += " x" + std::to_string(e.count);
     if (columns[column].member == &event::flow && !e.also_flows.empty())
-        cell += "+" + terminal_text(e.also_flows);
+        cell += "+" + terminal_text(also_flows_shown(e));
     return cell;
 }
 
@@ -135,7 +136,7 @@ std::string format_events(const std::vector<event>& events, output_format f, boo
                 }
                 out += "," + csv_cell(e.rule) + (e.report_only ? ",true" : ",false") +
                        (e.flagged ? ",true," : ",false,") + std::to_string(e.count) + "," +
-                       csv_cell(e.time_last) + "," + csv_cell(e.also_flows) + "\n";
+                       csv_cell(e.time_last) + "," + csv_cell(also_flows_shown(e)) + "\n";
             }
             break;
         }

@@ -217,8 +217,8 @@ std::string events_table(const std::vector<event>& events) {
              (e.count > 1 ? " &times;" + std::to_string(e.count) : std::string()) + "</td>" +
              cell(e.enforced) + cell(e.reason) + cell(e.rule) +
              // The flows of the sign-in that opened the session, as `logs` shows them.
-             cell(e.also_flows.empty() ? e.flow : e.flow + "+" + e.also_flows) + cell(e.account) +
-             cell(e.alias) + cell(e.ou_path) +
+             cell(e.also_flows.empty() ? e.flow : e.flow + "+" + also_flows_shown(e)) +
+             cell(e.account) + cell(e.alias) + cell(e.ou_path) +
              cell(e.permission_set.empty() ? e.role : e.role + " (" + e.permission_set + ")") +
              cell(e.user) + cell(e.corp_user) + cell(e.client) + cell(e.host) +
              "<td><a href=\"/review/event/" + html_escape(e.id) + "\"><code>" + html_escape(e.id) +
@@ -294,7 +294,12 @@ std::string render_event_page(const event& e, std::string_view node_name) {
     row("Reason", e.reason);
     row("Rule", e.rule);
     row("Flow", e.flow);
-    if (!e.also_flows.empty()) row("Also judged as (the session's sign-in)", e.also_flows);
+    if (!e.also_flows.empty() && e.also_flows_either) {
+        row("Also judged as one of (the session's sign-in, which one unknown)",
+            also_flows_shown(e));
+    } else if (!e.also_flows.empty()) {
+        row("Also judged as (the session's sign-in)", e.also_flows);
+    }
     row("Phase", e.phase);
     row("Account", e.account);
     row("Alias", e.alias);

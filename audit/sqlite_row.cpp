@@ -7,7 +7,7 @@ namespace {
 
 constexpr const auto& text_columns = event_string_fields;
 constexpr int text_count = static_cast<int>(std::size(text_columns));
-static_assert(text_count + 3 == event_column_count);
+static_assert(text_count + 4 == event_column_count);
 
 }  // namespace
 
@@ -15,7 +15,7 @@ const std::string& event_columns() {
     static const std::string list = [] {
         std::string out;
         for (auto& c : text_columns) out += std::string("\"") + c.name + "\", ";
-        return out + "report_only, flagged, \"count\"";
+        return out + "report_only, flagged, \"count\", also_flows_either";
     }();
     return list;
 }
@@ -35,6 +35,7 @@ void bind_event(statement& s, int first, const event& e, std::vector<std::string
     s.bind(first + text_count, std::int64_t{e.report_only});
     s.bind(first + text_count + 1, std::int64_t{e.flagged || replaced});
     s.bind(first + text_count + 2, static_cast<std::int64_t>(e.count));
+    s.bind(first + text_count + 3, std::int64_t{e.also_flows_either});
 }
 
 event read_event(const statement& s, int first) {
@@ -44,6 +45,7 @@ event read_event(const statement& s, int first) {
     e.flagged = s.integer(first + text_count + 1) != 0;
     auto n = s.integer(first + text_count + 2);
     e.count = n > 0 ? static_cast<std::uint64_t>(n) : 1;
+    e.also_flows_either = s.integer(first + text_count + 3) != 0;
     return e;
 }
 

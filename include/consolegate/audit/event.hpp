@@ -40,6 +40,11 @@ struct event {
     // "identity-center,custom-broker"); "" for every other attempt. Added in v1 without a version
     // bump, as corp_source: readers treat a missing field as "".
     std::string also_flows;
+    // Whether also_flows are alternatives (core::sign_in_attempt::also_flows_either): the
+    // session's sign-in was one of them, the gateway could not tell which, and judged it so (a
+    // grant had to name every one, a deny any); false when it was each of them or there are
+    // none. Added in v1 without a version bump: readers treat a missing field as false.
+    bool also_flows_either = false;
     // A bound console session's attempt: the corporate user who opened the session
     // (core::sign_in_attempt::session_corp_user; docs/inspection.md "Session binding"); with
     // reason session-user-mismatch it is not corp_user, who presented its cookies. "" when the
@@ -129,6 +134,11 @@ std::string redact_query(std::string_view query);
 // arn:aws:iam::<account>:role/<name>, …:user/<name>, …:root. Empty otherwise (Identity Center
 // roles live under a path the request does not name).
 std::string principal_arn(const core::sign_in_attempt& a);
+
+// also_flows as `logs` and the review page show them, in `consolegate explain --session-flow`'s
+// notation: "saml,iam-user" when the attempt was judged as each, "saml|iam-user" when as one of
+// them (also_flows_either); "" when there are none.
+std::string also_flows_shown(const event& e);
 
 // `s` as valid UTF-8: each byte that does not start or continue a well-formed sequence (RFC 3629:
 // no overlong forms, surrogates or code points past U+10FFFF) becomes U+FFFD. `*replaced` (if

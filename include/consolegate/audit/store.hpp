@@ -84,7 +84,7 @@ struct sqlite_options {
 std::unique_ptr<event_store> open_sqlite_store(const std::filesystem::path& file);
 std::unique_ptr<sink> make_sqlite_sink(const sqlite_options& o);
 // The schema version the store migrates to (the `schema_version` table holds the file's).
-inline constexpr int sqlite_schema_version = 7;
+inline constexpr int sqlite_schema_version = 8;
 
 // The PostgreSQL store: the shared record of a fleet. Every replica writes to the same tables
 // (events carry the writing instance in `gateway`) and every replica's reader sees all of them.

@@ -124,10 +124,12 @@ TEST(postgres_store, every_filter_agrees_with_the_in_memory_store) {
     auto end = *cc::parse_rfc3339("2026-11-23T12:00:00Z");
     auto events = seeded(2000, end, 7);
     // Console requests judged also as the sign-in that opened their session: --flow finds
-    // them under that flow too, as a rule's `flows` selects them.
+    // them under that flow too, as a rule's `flows` selects them, whether the session's sign-in
+    // was each of them or one of them (also_flows_either), which reads back as written.
     for (std::size_t i = 1; i < events.size(); i += 5) {
         events[i].flow = "console-session";
         events[i].also_flows = i % 2 ? "saml" : "identity-center,custom-broker";
+        events[i].also_flows_either = i % 4 == 2;
     }
     {
         auto s = au::make_postgres_sink(options(pg));
@@ -168,6 +170,15 @@ TEST(postgres_store, every_filter_agrees_with_the_in_memory_store) {
     auto one = db->get(events[17].id);
     ASSERT_TRUE(one);
     EXPECT_EQ(*one, events[17]);
+    // A session's attempts read back as written, whether judged as each of its sign-in's flows
+    // (16) or as one of them (6: also_flows_either).
+    for (std::size_t i : {std::size_t{6}, std::size_t{11}, std::size_t{16}}) {
+        auto got = db->get(events[i].id);
+        ASSERT_TRUE(got) << i;
+        EXPECT_EQ(*got, events[i]) << i;
+    }
+    EXPECT_TRUE(db->get(events[6].id)->also_flows_either);
+    EXPECT_FALSE(db->get(events[16].id)->also_flows_either);
     EXPECT_FALSE(db->get("nope"));
     // Unlimited pages ("no limit" is SIZE_MAX) and the follow cursor.
     EXPECT_EQ(db->find({}, 0, SIZE_MAX).size(), events.size());

@@ -736,6 +736,7 @@ TEST(session_flows, a_sessions_console_requests_are_judged_as_the_sign_in_that_o
     ASSERT_EQ(events.size(), 1u);
     EXPECT_EQ(events[0].flow, "console-session");
     EXPECT_EQ(events[0].also_flows, "custom-broker");
+    EXPECT_FALSE(events[0].also_flows_either);
     // The same account's multi-session console host serves that session: judged so too.
     auto ms = enforce(w.request("111111111111-abcdefgh.us-east-1.console.aws.amazon.com",
                                 "/console/home", creds_one),
@@ -846,7 +847,16 @@ TEST(session_flows, a_session_named_after_two_sign_ins_is_granted_only_what_each
                                  {sign_in_flow::identity_center, sign_in_flow::custom_broker})});
         start_two(w);
         ASSERT_TRUE(w.answer(callback(both), {named, creds_one}));
-        EXPECT_EQ(w.console(creds_one).outcome.effect, effect::allow);
+        auto allowed_both = w.console(creds_one);
+        EXPECT_EQ(allowed_both.outcome.effect, effect::allow);
+        // The record says the session's sign-in was one of the two (alternatives), not each.
+        auto events = audit_events(
+            flows_world::request(flows_world::console_host, "/console/home", creds_one),
+            allowed_both.attempts, {});
+        ASSERT_EQ(events.size(), 1u);
+        EXPECT_NE(events[0].also_flows.find("identity-center"), std::string::npos);
+        EXPECT_NE(events[0].also_flows.find("custom-broker"), std::string::npos);
+        EXPECT_TRUE(events[0].also_flows_either);
         w.reload(idc_only);
         auto r = w.console(creds_one);
         EXPECT_EQ(r.outcome.effect, effect::deny);

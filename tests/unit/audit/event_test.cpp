@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "consolegate/core/time.hpp"
@@ -218,6 +219,46 @@ TEST(event, names_the_flows_a_session_attempt_was_judged_also_as) {
     auto old = au::from_json_line(R"({"schema":1,"id":"x","time":"t"})", &err);
     ASSERT_TRUE(old) << err;
     EXPECT_EQ(old->also_flows, "");
+}
+
+// Whether the session's sign-in was each of those flows or one of them (the gateway could not
+// tell which, and judged so: flows_either) is recorded beside them, through every sink's JSON, and
+// shown in explain's notation; a line written before the field existed reads as "each".
+TEST(event, says_when_the_flows_a_session_attempt_was_judged_also_as_are_alternatives) {
+    cc::sign_in_attempt a;
+    a.flow = cc::sign_in_flow::console_session;
+    a.client = *cc::ip_address::parse("10.1.2.3");
+    a.time = *cc::parse_rfc3339("2026-11-23T04:15:46.123Z");
+    a.also_flows = cc::flow_bit(cc::sign_in_flow::saml) | cc::flow_bit(cc::sign_in_flow::iam_user);
+    cc::decision d;
+    auto each = au::make_event("a", a, d, "GET", "/");
+    EXPECT_FALSE(each.also_flows_either);
+    EXPECT_EQ(au::also_flows_shown(each), each.also_flows);
+    EXPECT_NE(au::to_json_line(each).find("\"also_flows_either\":false"), std::string::npos);
+    a.also_flows_either = true;
+    auto either = au::make_event("b", a, d, "GET", "/");
+    EXPECT_TRUE(either.also_flows_either);
+    EXPECT_EQ(either.also_flows, each.also_flows);  // the names stay comma-separated
+    auto shown = each.also_flows;
+    std::replace(shown.begin(), shown.end(), ',', '|');
+    EXPECT_EQ(au::also_flows_shown(either), shown);
+    EXPECT_NE(shown.find('|'), std::string::npos);
+    auto line = au::to_json_line(either);
+    EXPECT_NE(line.find("\"also_flows_either\":true"), std::string::npos) << line;
+    std::string err;
+    auto back = au::from_json_line(line, &err);
+    ASSERT_TRUE(back) << err;
+    EXPECT_EQ(*back, either);
+    auto old = au::from_json_line(
+        R"({"schema":1,"id":"x","time":"t","also_flows":"saml,iam-user"})", &err);
+    ASSERT_TRUE(old) << err;
+    EXPECT_FALSE(old->also_flows_either);
+    EXPECT_FALSE(
+        au::from_json_line(R"({"schema":1,"id":"x","time":"t","also_flows_either":"yes"})", &err));
+    EXPECT_NE(err.find("also_flows_either"), std::string::npos) << err;
+    // Alternatives of no flows are none: an attempt without also_flows is not marked.
+    a.also_flows = 0;
+    EXPECT_FALSE(au::make_event("c", a, d, "GET", "/").also_flows_either);
 }
 
 // A bound session's attempt names the corporate user who opened the session beside the one who

@@ -150,6 +150,38 @@ TEST(query, the_flows_a_session_attempt_was_judged_also_as_are_shown_in_the_tabl
     EXPECT_TRUE(csv.ends_with(",1,\"\",\"\"\n")) << csv;
 }
 
+// Alternatives (the session's sign-in was one of those flows, which one unknown) read apart from
+// "each of them" in the table and the CSV, in explain's notation; --flow finds them under each
+// name.
+TEST(query, alternatives_among_the_flows_a_session_attempt_was_judged_also_as_are_shown_apart) {
+    auto a = ev("1", "t1", "deny", "222233334444", "bob");
+    a.flow = "console-session";
+    a.also_flows = "saml,iam-user";
+    a.also_flows_either = true;
+    auto b = a;
+    b.id = "2", b.also_flows_either = false;
+    auto t = au::format_events({a, b}, au::output_format::table);
+    auto rows = t.substr(t.find('\n') + 1);
+    auto second = rows.substr(rows.find('\n') + 1);
+    EXPECT_EQ(rows.find("console-session+saml|iam-user "), t.find("FLOW")) << t;
+    EXPECT_EQ(second.find("console-session+saml,iam-user "), t.find("FLOW")) << t;
+    EXPECT_EQ(t.find("ACCOUNT"), rows.find("222233334444"));  // still aligned
+    auto csv = au::format_events({a, b}, au::output_format::csv);
+    EXPECT_NE(csv.find(",\"saml|iam-user\"\n"), std::string::npos) << csv;
+    EXPECT_TRUE(csv.ends_with(",\"saml,iam-user\"\n")) << csv;
+    auto json = au::format_events({a}, au::output_format::json);
+    EXPECT_NE(json.find("\"also_flows\":\"saml,iam-user\""), std::string::npos) << json;
+    EXPECT_NE(json.find("\"also_flows_either\":true"), std::string::npos) << json;
+    for (const char* f : {"saml", "iam-user", "console-session"}) {
+        au::query q;
+        q.flow = f;
+        EXPECT_TRUE(au::matches(a, q)) << f;
+    }
+    au::query q;
+    q.flow = "saml|iam-user";  // the shown form is not a flow name
+    EXPECT_FALSE(au::matches(a, q));
+}
+
 // --flow selects what a rule's `flows` selects: the attempt's own flow, or one its session's
 // sign-in was (also_flows), whole names only.
 TEST(query, a_flow_finds_the_attempts_judged_also_as_it) {

@@ -135,6 +135,28 @@ TEST(review_page, the_flows_a_session_attempt_was_judged_also_as_are_shown) {
     EXPECT_EQ(au::render_event_page(e, "gw").find("Also judged as"), std::string::npos);
 }
 
+// Alternatives (the session's sign-in was one of those flows, which one the gateway could not
+// tell) are shown apart from "each of them", in the table and on the event page.
+TEST(review_page, alternatives_among_a_session_attempts_flows_are_shown_apart) {
+    au::event e;
+    e.id = "ev1";
+    e.effect = "deny";
+    e.flow = "console-session";
+    e.also_flows = "saml,iam-user";
+    e.also_flows_either = true;
+    EXPECT_NE(au::render_review_page({e}, {}, "gw").find("<td>console-session+saml|iam-user</td>"),
+              std::string::npos);
+    auto page = au::render_event_page(e, "gw");
+    EXPECT_NE(page.find("Also judged as one of"), std::string::npos) << page;
+    EXPECT_NE(page.find("saml|iam-user"), std::string::npos) << page;
+    e.also_flows_either = false;
+    EXPECT_NE(au::render_review_page({e}, {}, "gw").find("<td>console-session+saml,iam-user</td>"),
+              std::string::npos);
+    page = au::render_event_page(e, "gw");
+    EXPECT_EQ(page.find("one of"), std::string::npos) << page;
+    EXPECT_NE(page.find("saml,iam-user"), std::string::npos) << page;
+}
+
 // A session (or portal token) presented by another person than its opener: the event page names
 // both, as `logs` and the record do, escaped; an attempt without an opener shows no such row.
 TEST(review_page, the_person_who_opened_the_session_is_shown_beside_the_presenter) {

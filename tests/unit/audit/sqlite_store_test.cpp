@@ -175,10 +175,12 @@ TEST(sqlite_store, every_filter_agrees_with_the_in_memory_store) {
     auto end = *cc::parse_rfc3339("2026-11-23T12:00:00Z");
     auto events = seeded(2000, end, 7);
     // Console requests judged also as the sign-in that opened their session: --flow finds
-    // them under that flow too, as a rule's `flows` selects them.
+    // them under that flow too, as a rule's `flows` selects them, whether the session's sign-in
+    // was each of them or one of them (also_flows_either), which reads back as written.
     for (std::size_t i = 1; i < events.size(); i += 5) {
         events[i].flow = "console-session";
         events[i].also_flows = i % 2 ? "saml" : "identity-center,custom-broker";
+        events[i].also_flows_either = i % 4 == 2;
     }
     write_all(dir / "audit.sqlite", events);
     auto db = au::open_sqlite_store(dir / "audit.sqlite");
@@ -211,6 +213,15 @@ TEST(sqlite_store, every_filter_agrees_with_the_in_memory_store) {
     auto one = db->get(events[17].id);
     ASSERT_TRUE(one);
     EXPECT_EQ(*one, events[17]);
+    // A session's attempts read back as written, whether judged as each of its sign-in's flows
+    // (16) or as one of them (6: also_flows_either).
+    for (std::size_t i : {std::size_t{6}, std::size_t{11}, std::size_t{16}}) {
+        auto got = db->get(events[i].id);
+        ASSERT_TRUE(got) << i;
+        EXPECT_EQ(*got, events[i]) << i;
+    }
+    EXPECT_TRUE(db->get(events[6].id)->also_flows_either);
+    EXPECT_FALSE(db->get(events[16].id)->also_flows_either);
     EXPECT_FALSE(db->get("nope"));
 }
 
@@ -344,6 +355,9 @@ TEST(sqlite_store, the_json_view_gives_each_event_as_every_sink_writes_it) {
     events[5].flagged = true;
     events[7].count = 42;  // counted repeats (docs/audit.md "Repeated requests")
     events[7].time_last = "2026-11-23T12:00:09.500Z";
+    events[9].flow = "console-session";  // judged as one of its session's sign-in flows
+    events[9].also_flows = "saml,iam-user";
+    events[9].also_flows_either = true;
     write_all(dir / "audit.sqlite", events);
     auto back = au::open_sqlite_store(dir / "audit.sqlite")->get(events[7].id);
     ASSERT_TRUE(back);
@@ -458,16 +472,18 @@ TEST(sqlite_store, a_schema_1_file_is_migrated_and_its_events_found_by_person) {
     sqlite3_close(raw);
 }
 
-// also_flows (schema 6: a column with a default) is written and read back as every field is,
-// and the events_json view for sqlite3 readers carries it.
+// also_flows (schema 6) and also_flows_either (schema 8), columns with defaults, are written
+// and read back as every field is, and the events_json view for sqlite3 readers carries them.
 TEST(sqlite_store, the_flows_a_session_was_judged_also_as_read_back) {
     auto dir = temp_dir("also_flows");
     auto file = dir / "audit.sqlite";
     auto events = seeded(30, *cc::parse_rfc3339("2026-11-23T12:00:00Z"), 1);
-    for (std::size_t i = 0; i < events.size(); ++i)
+    for (std::size_t i = 0; i < events.size(); ++i) {
         events[i].also_flows = i % 3 == 0   ? "saml"
                                : i % 3 == 1 ? "identity-center,custom-broker"
                                             : "";
+        events[i].also_flows_either = i % 6 == 1;
+    }
     write_all(file, events);
     auto db = au::open_sqlite_store(file);
     std::uint64_t seq = 0;
@@ -485,6 +501,23 @@ TEST(sqlite_store, the_flows_a_session_was_judged_also_as_read_back) {
               SQLITE_OK);
     ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
     EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "saml");
+    sqlite3_finalize(st);
+    // The view writes the boolean as to_json_line does: every event's JSON from the view reads
+    // back as that event.
+    ASSERT_EQ(
+        sqlite3_prepare_v2(raw, "SELECT event FROM events_json ORDER BY seq", -1, &st, nullptr),
+        SQLITE_OK);
+    std::size_t n = 0;
+    for (; sqlite3_step(st) == SQLITE_ROW; ++n) {
+        std::string json = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+        std::string err;
+        auto e = au::from_json_line(json, &err);
+        ASSERT_TRUE(e) << err << json;
+        ASSERT_LT(n, events.size());
+        EXPECT_EQ(e->also_flows_either, events[n].also_flows_either) << json;
+        EXPECT_EQ(e->also_flows, events[n].also_flows) << json;
+    }
+    EXPECT_EQ(n, events.size());
     sqlite3_finalize(st);
     sqlite3_close(raw);
 }
