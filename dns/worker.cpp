@@ -6,6 +6,7 @@
 #include <string>
 
 #include "consolegate/log/log.hpp"
+#include "consolegate/net/proxy_protocol.hpp"
 #include "local_zones.hpp"
 
 namespace consolegate::dns {
@@ -65,10 +66,7 @@ ttl_limits worker::limits() const {
 }
 
 bool worker::allowed(const core::ip_address& a) const {
-    for (const auto& c : cfg->allow_clients) {
-        if (c.contains(a)) return true;
-    }
-    return false;
+    return net::in_networks(a, cfg->allow_clients);  // read as a client (no ::a.b.c.d)
 }
 
 void worker::log_query(const client& c, const query& q, const char* what) {

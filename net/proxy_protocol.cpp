@@ -48,8 +48,9 @@ std::optional<proxied_outcome> judge(proxied_client& out, bool balancer) {
 }  // namespace
 
 bool in_networks(const core::ip_address& a, const std::vector<core::cidr>& nets) noexcept {
-    return std::any_of(nets.begin(), nets.end(),
-                       [&](const core::cidr& c) { return c.contains(a); });
+    // parse_client_address refuses the text of such a peer for the same reason.
+    return !a.is_v4_compatible() && std::any_of(nets.begin(), nets.end(),
+                                                [&](const core::cidr& c) { return c.contains(a); });
 }
 
 asio::awaitable<proxied_client> accept_proxied(asio::ip::tcp::socket& s,

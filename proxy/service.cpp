@@ -87,11 +87,7 @@ void report_refusal(service::impl& svc, refusal_view r) {
 namespace {
 
 bool client_allowed(const service::impl& svc, const tcp::endpoint& peer) {
-    auto a = to_core(peer.address());
-    for (const auto& c : svc.opts->allow_clients) {
-        if (c.contains(a)) return true;
-    }
-    return false;
+    return net::in_networks(to_core(peer.address()), svc.opts->allow_clients);
 }
 
 asio::awaitable<void> accept_loop(std::shared_ptr<service::impl> svc, tcp::acceptor* acceptor,

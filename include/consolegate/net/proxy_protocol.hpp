@@ -43,6 +43,11 @@ struct proxied_client {
     std::string_view error;           // parser's reason for bad_header
 };
 
+// Whether `a` is in one of `nets`, read as a client: an address no client is held as
+// (core::parse_client_address's rule: the IPv4-compatible ::a.b.c.d, ip_address::is_v4_compatible)
+// is in none, "::/0" included. The allow-lists (the proxy's and the DNS resolver's allow_clients)
+// and the balancers' networks ask this of a socket's peer, so a peer is refused in the spelling a
+// PROXY header's source is.
 bool in_networks(const core::ip_address& a, const std::vector<core::cidr>& nets) noexcept;
 
 boost::asio::awaitable<proxied_client> accept_proxied(boost::asio::ip::tcp::socket& s,
