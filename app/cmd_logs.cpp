@@ -273,7 +273,16 @@ int cmd_logs(int argc, char** argv) {
     q.account = a.value("account");
     q.ou = a.value("ou");
     q.user = a.value("user");
-    q.flow = a.value("flow");
+    if (auto f = a.value("flow")) {
+        // A flow's name, or "refused" (connections refused before judging): the table's
+        // console-session+saml|iam-user names three, and finding nothing for it would say none.
+        if (*f != "refused" && !core::sign_in_flow_from_string(*f))
+            return fail(
+                "--flow takes one sign-in flow (iam-user, saml, console-session, …) or "
+                "refused, not '" +
+                *f + "'");
+        q.flow = *f;
+    }
     if (auto c = a.value("corp-user")) {
         if (c->size() > 256) return fail("--corp-user takes a name or glob of at most 256 bytes");
         q.corp_user = *c;

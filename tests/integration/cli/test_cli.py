@@ -328,6 +328,41 @@ class LogsTest(unittest.TestCase):
             self.assertEqual(r.stdout.splitlines()[1].split()[0], "2026-11-23T08:05:00.000Z")  # newest first
             self.assertEqual(cg("logs", "--file", path, "--since", "soon").returncode, 2)
 
+    def test_alternative_session_flows_are_shown_apart_and_found_under_each_name(self):
+        # A console request of a session the sign-in of one of saml and iam-user opened (which one
+        # the gateway could not tell: also_flows_either), beside one judged as each, and an event
+        # written before the field existed (read as each).
+        def ev(i, either):
+            e = {"id": "s%d" % i, "time": "2026-11-23T08:%02d:00.000Z" % i, "effect": "deny",
+                 "enforced": "deny", "account": "444455556666", "user": "u", "flow": "console-session",
+                 "reason": "default-deny", "also_flows": "saml,iam-user"}
+            if either is not None:
+                e["also_flows_either"] = either
+            return e
+        ids = lambda r: [json.loads(l)["id"] for l in r.stdout.splitlines()]
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "audit.jsonl")
+            with open(path, "w") as f:
+                f.writelines(json.dumps(e) + "\n" for e in [ev(1, True), ev(2, False), ev(3, None)])
+            table = cg("logs", "--file", path).stdout.splitlines()
+            self.assertIn("console-session+saml|iam-user", table[3])
+            self.assertIn("console-session+saml,iam-user", table[2])
+            self.assertIn("console-session+saml,iam-user", table[1])
+            csv = cg("logs", "--file", path, "--format", "csv").stdout.splitlines()
+            self.assertTrue(csv[0].endswith(",also_flows"), csv[0])
+            self.assertEqual([l.rsplit(",", 1)[-1] if "|" in l else l[-15:] for l in csv[1:]],
+                             ['"saml,iam-user"', '"saml,iam-user"', '"saml|iam-user"'])
+            out = cg("logs", "--file", path, "--format", "json").stdout.splitlines()
+            self.assertEqual([json.loads(l)["also_flows_either"] for l in out], [False, False, True])
+            for flow in ("saml", "iam-user", "console-session"):
+                self.assertEqual(ids(cg("logs", "--file", path, "--flow", flow, "--format", "json")),
+                                 ["s3", "s2", "s1"], flow)
+            # The shown form names no one flow: refused with what --flow takes, not an empty list.
+            r = cg("logs", "--file", path, "--flow", "saml|iam-user")
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("--flow takes one sign-in flow", r.stderr)
+            self.assertEqual(cg("logs", "--file", path, "--flow", "refused").returncode, 0)
+
     def test_corp_user_filters_by_person_and_the_summary_counts_people(self):
         def ev(i, effect, corp_user, source):
             return {"id": "p%d" % i, "time": "2026-11-23T08:%02d:00.000Z" % i, "effect": effect,
