@@ -178,6 +178,11 @@ class Gateway:
                 local-data: "portal.aws.amazon.com. 300 IN A %s"
                 local-zone: "amazonaws-us-gov.com." static
                 local-zone: "amazonaws.cn." static
+                local-zone: "amazonaws-eusc.eu." static
+                local-zone: "health.aws.amazon.com." static
+                local-zone: "phd.aws.amazon.com." static
+                local-zone: "lightsail.aws.amazon.com." static
+                local-zone: "quicksight.aws.amazon.com." static
                 """ % SIGNIN_FRONT_END))
         p = self._start("unbound", ["unbound", "-d", "-c", conf])
         wait_until(lambda: self._peer_up(p, "unbound", self._dns_ok, self.ports["unbound"]), 20,
