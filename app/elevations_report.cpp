@@ -121,8 +121,8 @@ std::string elevations_text(const json::object& r) {
         "  available: " + str(f.if_contains("available")) +
         (str(f.if_contains("problem")).empty() ? "" : " (" + str(f.if_contains("problem")) + ")") +
         "\n";
-    for (const char* k : {"partition", "last_success", "age_seconds", "items", "in_progress", "skipped", "pages",
-                          "errors", "last_error"}) {
+    for (const char* k : {"partition", "last_success", "age_seconds", "items", "in_progress",
+                          "skipped", "pages", "errors", "last_error"}) {
         if (const auto* v = f.if_contains(k)) out += std::string("  ") + k + ": " + str(v) + "\n";
     }
     const auto& list = r.at("elevations").as_array();

@@ -30,7 +30,8 @@ struct elevations_filter {
 // "idc_" prefix). True for an empty filter.
 bool filter_names_user(const elevations_filter& filter, std::string_view team_user);
 
-// {"feed": {source, partition, available, problem, last_success, age_seconds, items, skipped, errors{kind}},
+// {"feed": {source, partition, available, problem, last_success, age_seconds, items, skipped,
+// errors{kind}},
 //  "elevations": [{id, ticket, user, account, account_name, permission_set, start, end}]}.
 // `feed` may be null (TEAM off). `partition` is the one TEAM runs in (team.partition, else
 // team.dynamodb.region's): its elevations are for that partition's accounts alone.

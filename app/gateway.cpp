@@ -541,9 +541,8 @@ std::string gateway::impl::elevations_json(const std::string& user,
     std::string source = cfg->team.snapshot_file.empty()
                              ? "dynamodb"
                              : "snapshot " + cfg->team.snapshot_file.string();
-    return boost::json::serialize(
-        elevations_report(f.get(), source, cfg->team.aws_partition,
-                           std::chrono::system_clock::now(), filter));
+    return boost::json::serialize(elevations_report(f.get(), source, cfg->team.aws_partition,
+                                                    std::chrono::system_clock::now(), filter));
 }
 
 std::string gateway::impl::metrics() const {
