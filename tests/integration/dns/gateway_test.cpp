@@ -1444,16 +1444,23 @@ TEST_F(gateway, agrees_with_unbound_on_a_signed_zone) {
 }
 
 // TTLs as time passes, against unbound on the same clock: counted down at the wall clock's
-// second boundaries and served through the last second (TTL 0), as unbound counts them.
+// second boundaries and served through the last second (TTL 0), as unbound counts them. A run in
+// which a second boundary fell between the two answers to one question (under load) says
+// STRADDLED: the two caches may count RRsets down from seconds apart from there on, so it is run
+// again with both servers fresh (bounded).
 TEST_F(gateway, agrees_with_unbound_on_ttls_as_time_passes) {
-    t::unbound_server unbound(nsd.port());
-    running_gateway gw(base_options(nsd.port()), true);
     const std::string script =
         std::string(CG_SOURCE_DIR) + "/tests/integration/dns/differential.py";
-    // (It waits for second boundaries: about 16 s.)
-    const auto out = t::run("/usr/bin/python3 " + script + " " + std::to_string(gw.port()) + " " +
-                                std::to_string(unbound.port()) + " ttls",
-                            40);
+    std::string out;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        t::unbound_server unbound(nsd.port());
+        running_gateway gw(base_options(nsd.port()), true);
+        // (It waits for second boundaries: about 16 s.)
+        out = t::run("/usr/bin/python3 " + script + " " + std::to_string(gw.port()) + " " +
+                         std::to_string(unbound.port()) + " ttls",
+                     40);
+        if (out.find("STRADDLED") == std::string::npos) break;
+    }
     EXPECT_NE(out.find("AGREE"), std::string::npos) << out;
 }
 
