@@ -591,6 +591,20 @@ def main_order(a, b):
                     return False
         return True
 
+    # unbound encodes an answer with its event loop's time, which can still be the previous
+    # second when the answer goes out after a boundary (seen over TCP under load): its records
+    # then start one earlier than the second both answers were timed in. Allowed once a run: a
+    # gateway whose own rotation were a second off would differ in nearly every pair.
+    behind_allowed = [1]
+
+    def one_second_behind(ra, rb):
+        """rb with each RRset that starts one record earlier than ra's put in ra's order."""
+        fixed = []
+        for s1, s2 in zip(ra[1], rb[1]):
+            fixed.append([(n2, t2, ttl2, d1 if d2 != d1 and d2 == d1[-1:] + d1[:-1] else d2)
+                          for (_, _, _, d1), (n2, t2, ttl2, d2) in zip(s1, s2)] + s2[len(s1):])
+        return (rb[0], fixed + rb[1][len(ra[1]):])
+
     shapes = [("mxmany", "MX", False), ("medium", "TXT", False), ("big", "TXT", True),
               ("bigdeleg", "NS", True), ("x.bigdeleg", "A", True), ("mxmany", "ANY", False),
               ("www", "A", False)]
@@ -604,9 +618,13 @@ def main_order(a, b):
                 sb, rb = note(1, ask_order(b, wire, tcp))
                 if sa is not None and sa == sb:
                     break
-            if not agree(ra, rb):
+            if not agree(ra, rb) and not (behind_allowed[0] and
+                                          agree(ra, one_second_behind(ra, rb))):
                 diffs.append(f"{name} {t} id={qid} (asked in seconds {sa} and {sb}): "
                              f"consolegate={ra} unbound={rb}")
+            elif not agree(ra, rb):
+                behind_allowed[0] -= 1
+                print(f"{name} {t} id={qid}: unbound's order is the previous second's (once)")
     print(f"{count} questions, {len(diffs)} differences")
     for d in diffs:
         print(d)
