@@ -390,6 +390,12 @@ void inspection::set_account(sign_in_attempt& a, std::string_view value) const {
     if (auto it = opt_.aliases.find(a.alias); it != opt_.aliases.end()) a.account = it->second;
 }
 
+std::string inspection::account_as_read(const std::string& value) const {
+    sign_in_attempt named;
+    set_account(named, account_readings({value}).front());
+    return named.account ? named.account->str() : named.alias;
+}
+
 std::vector<sign_in_attempt> inspection::run() {
     bool on_signin = signin_host();
     bool is_saml = on_signin && first_seg("saml");

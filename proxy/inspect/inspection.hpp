@@ -190,6 +190,9 @@ class inspection {
     // field beside it, had several different values (ambiguous_): see values().
     void refuse_ambiguous();
     void set_account(sign_in_attempt& a, std::string_view value) const;
+    // The account `value` names as the policy reads it: the ID (its own, a known alias's, the
+    // console's dashed spelling's), else the alias; two fields naming one account compare equal.
+    std::string account_as_read(const std::string& value) const;
     // An ARN read from the request names its partition; one that is not the host's is refused
     // in run() (AWS acts on a role or session of its own partition only).
     static void set_arn_partition(sign_in_attempt& a, std::string_view arn_partition) {

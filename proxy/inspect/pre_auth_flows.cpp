@@ -65,14 +65,9 @@ void inspection::iam_user_form() {
         auto domain = signin_domain_of(host_);
         auto label = under(host_, domain) ? first_label(labels_before(host_, domain)) : "";
         if (!label.empty() && !is_region(label)) {
-            auto named = [&](const std::string& v) {
-                sign_in_attempt x;
-                set_account(x, account_readings({v}).front());
-                return x.account ? x.account->str() : x.alias;
-            };
-            auto by_host = named(std::string(label));
+            auto by_host = account_as_read(std::string(label));
             if (std::any_of(accounts.begin(), accounts.end(),
-                            [&](const std::string& v) { return named(v) != by_host; })) {
+                            [&](const std::string& v) { return account_as_read(v) != by_host; })) {
                 ambiguous_ = "IAM user sign-in's account (the host's label and account)";
             }
         }
@@ -348,14 +343,7 @@ void inspection::switch_role() {
         auto add = [](std::vector<std::string>& to, std::string v) {
             if (std::find(to.begin(), to.end(), v) == to.end()) to.push_back(std::move(v));
         };
-        // An account as the policy reads it: the ID a known alias or the console's dashed
-        // spelling names, else the alias.
-        for (auto& acct : accounts) {
-            auto readings = account_readings({acct});
-            sign_in_attempt named;
-            set_account(named, readings.front());
-            add(named_accounts, named.account ? named.account->str() : named.alias);
-        }
+        for (auto& acct : accounts) add(named_accounts, account_as_read(acct));
         for (auto& r : roles) {
             auto p = core::parse_arn(r);
             if (p && p->kind == core::principal_kind::role) {
