@@ -98,6 +98,16 @@ inline std::uint16_t upstream_class(const query& q) noexcept {
     return q.qclass == class_any ? class_in : q.qclass;
 }
 
+// `q` asked for `name` instead (the next link of a chain): `name` spelt as given, its cache and
+// policy key lowercased; the rest of `q` (type, class, flags) kept.
+inline query asking_for(const query& q, const wire_name& name) {
+    query asked = q;
+    asked.qname = name;
+    asked.qname_lower = name;
+    lowercase(asked.qname_lower);
+    return asked;
+}
+
 // The query the forwarder sends upstream: our own ID, RD=1, AD=1, the client's CD, the name as
 // the client spelt it, the class upstream_class, EDNS with our payload size and DO=1 (as unbound
 // asks). Returns the size written (0 on overflow).

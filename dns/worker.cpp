@@ -585,9 +585,7 @@ void worker::on_upstream(const net::cares_answer& r, const std::shared_ptr<in_fl
         text_buffer text;
         if (pol_.decide(to_text(target.view(), text)) == verdict::forward) {
             auto next = std::make_shared<chase>();
-            next->asked = q;
-            next->asked.qname = target;
-            next->asked.qname_lower = target;
+            next->asked = asking_for(q, target);
             next->asked.qclass = upstream_class(q);
             next->depth = (ch ? ch->depth : 0) + 1;
             if (!ch) hold(a);  // (a joined head's parts are held already)

@@ -64,10 +64,7 @@ std::optional<std::size_t> worker::follow_held_links(const query& q, const clien
         return joined;
     }
     auto from = std::make_shared<chase>();
-    from->asked = q;
-    from->asked.qname = target;
-    from->asked.qname_lower = target;
-    lowercase(from->asked.qname_lower);
+    from->asked = asking_for(q, target);
     from->asked.qclass = upstream_class(q);
     from->depth = 1;  // a query restart to unbound, cheap as it is
     from->head = std::move(head);
@@ -98,10 +95,7 @@ std::size_t worker::join_cached_target(const query& q, const cached_answer& head
 // or the chain does not end there.
 bool worker::join_cached(const query& q, const cached_answer& head, const wire_name& target,
                          std::uint64_t now, cached_answer& joined) {
-    query asked = q;
-    asked.qname = target;
-    asked.qname_lower = target;
-    lowercase(asked.qname_lower);
+    const query asked = asking_for(q, target);
     cache_key key;
     make_cache_key(asked, key);
     auto* e = answers_.find(key.view(), now);
