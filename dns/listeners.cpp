@@ -129,6 +129,19 @@ void share_port(Socket& s, const asio::ip::address& addr) {
     if (addr.is_v6()) s.set_option(asio::ip::v6_only(true));
 }
 
+// Binds `s` to a UDP port the kernel picks that no other socket holds, then lets the other
+// workers share it. Linux's UDP autobind counts a port held by SO_REUSEPORT sockets of the same
+// user as free to a socket that sets it too (udp_lib_lport_inuse): a second gateway, or an
+// unbound, would share the port and the kernel would split the queries between them. A socket
+// without SO_REUSEPORT gets a port of its own; setting it after the bind opens the port to this
+// gateway's workers (the kernel forms the reuseport group on their bind).
+void bind_own_udp_port(udp::socket& s, const udp::endpoint& ep) {
+    s.set_option(asio::socket_base::reuse_address(true));
+    if (ep.address().is_v6()) s.set_option(asio::ip::v6_only(true));
+    s.bind(ep);
+    s.set_option(reuse_port(true));
+}
+
 }  // namespace
 
 void listeners::open(const std::vector<core::endpoint>& listen) {
@@ -140,9 +153,13 @@ void listeners::open(const std::vector<core::endpoint>& listen) {
             auto us = std::make_unique<udp::socket>(w_.io);
             udp::endpoint uep(addr, ep.port);
             us->open(uep.protocol());
-            share_port(*us, addr);
             us->set_option(asio::socket_base::receive_buffer_size(4 << 20));
-            us->bind(uep);
+            if (ep.port == 0) {
+                bind_own_udp_port(*us, uep);
+            } else {
+                share_port(*us, addr);
+                us->bind(uep);
+            }
             us->non_blocking(true);
             const auto port = us->local_endpoint().port();
             auto acc = std::make_unique<tcp::acceptor>(w_.io);

@@ -112,6 +112,7 @@ def unbound_conf(port, directory, server_lines="", address="127.0.0.1", clients=
                     verbosity: 0
                     access-control: %s allow
                     do-ip6: no
+                    so-reuseport: no
                 """ % (address, port, port, directory, clients)) + textwrap.indent(textwrap.dedent(server_lines), "    ") + \
         "remote-control:\n    control-enable: no\n"
 

@@ -4,9 +4,12 @@
 // sleeping. Upstream timeouts and the TCP idle timer are real time.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -1789,6 +1792,54 @@ TEST_F(gateway, workers_share_the_listen_address) {
         EXPECT_EQ(t::dig(first.port(), "console.aws.amazon.com A +short"), "192.0.2.10\n");
     }
     EXPECT_EQ(first.counters().steered.load() + second.counters().steered.load(), 4u);
+}
+
+// Linux's UDP autobind hands a port held by another SO_REUSEPORT socket of the same user to a
+// socket that sets SO_REUSEPORT too, and the kernel then splits the datagrams between the two:
+// a gateway on port 0 shared its port with another gateway or an unbound (the differential
+// tests saw answers from another test's servers). In a network namespace of its own whose
+// ephemeral range is eleven ports, ten of them held by SO_REUSEPORT sockets of this user, the
+// gateway gets the eleventh, and every query reaches it.
+TEST_F(gateway, a_listener_on_port_zero_shares_its_port_with_no_other_socket) {
+    std::string skipped;
+    std::thread([&] {
+        if (::unshare(CLONE_NEWNET) != 0) {  // this thread's own namespace
+            skipped = std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
+            return;
+        }
+        const int ctl = ::socket(AF_INET, SOCK_DGRAM, 0);
+        ifreq lo{};
+        std::strcpy(lo.ifr_name, "lo");
+        ASSERT_EQ(::ioctl(ctl, SIOCGIFFLAGS, &lo), 0);
+        lo.ifr_flags |= IFF_UP;
+        ASSERT_EQ(::ioctl(ctl, SIOCSIFFLAGS, &lo), 0);
+        ::close(ctl);
+        std::ofstream("/proc/sys/net/ipv4/ip_local_port_range") << "40000 40010\n";
+        std::vector<int> held;
+        for (std::uint16_t port = 40000; port < 40010; ++port) {
+            const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+            const int one = 1;
+            ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+            sockaddr_in sa{};
+            sa.sin_family = AF_INET;
+            sa.sin_port = htons(port);
+            sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0) << port;
+            held.push_back(fd);
+        }
+        {
+            running_gateway gw(base_options(nsd.port()));
+            EXPECT_EQ(gw.port(), 40010);
+            // dig's own ports elsewhere (it binds its source ports with SO_REUSEPORT too).
+            std::ofstream("/proc/sys/net/ipv4/ip_local_port_range") << "41000 42000\n";
+            // Every query is answered by the gateway (steered names need no upstream).
+            for (int i = 0; i < 8; ++i) {
+                EXPECT_EQ(t::dig(gw.port(), "console.aws.amazon.com A +short"), "192.0.2.10\n");
+            }
+        }
+        for (const int fd : held) ::close(fd);
+    }).join();
+    if (!skipped.empty()) GTEST_SKIP() << skipped;
 }
 
 TEST_F(gateway, listens_on_ipv6_loopback) {

@@ -172,6 +172,9 @@ bool unbound_server::start(std::uint16_t upstream_port) {
             "\n  do-not-query-localhost: no\n  chroot: \"\"\n  username: \"\"\n" +
             "  directory: \"" + d + "\"\n  pidfile: \"" + d + "/unbound.pid\"\n" +
             "  use-syslog: no\n  do-daemonize: no\n  num-threads: 1\n" +
+            // Its own port: with SO_REUSEPORT (unbound's default) another test's server could
+            // bind the same port and take part of the queries.
+            "  so-reuseport: no\n" +
             (trust_anchor_.empty() ? std::string("  module-config: \"iterator\"\n")
                                    : "  module-config: \"validator iterator\"\n  trust-anchor: \"" +
                                          trust_anchor_ + "\"\n") +
