@@ -449,8 +449,14 @@ class Gateway:
             return e.code, e.read().decode()
 
     def metrics(self):
-        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.ports["admin"], timeout=5) as r:
-            return r.read().decode()
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.ports["admin"], timeout=5) as r:
+                return r.read().decode()
+        except urllib.error.URLError as e:
+            # Say why: a gateway that exited (its status and log) or one that stopped answering.
+            state = "running" if self.gw.poll() is None else "exited %s" % self.gw.returncode
+            raise AssertionError("metrics: %s; consolegate %s; its log ends:\n%s" % (
+                e, state, self.log("consolegate")[-4000:])) from e
 
     def metric(self, series):
         """One unlabelled series' value (or a labelled one written out in full); a series the
