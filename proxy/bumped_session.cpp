@@ -105,6 +105,17 @@ asio::awaitable<bool> wait_for_request(bumped_connection& c, int served) {
     co_return true;
 }
 
+// A request refused before it is judged: counted, reported, answered; false (the connection
+// ends after the answer).
+asio::awaitable<bool> refuse_request(bumped_connection& c, const http::request_header<>& head,
+                                     std::string_view reason, http::status status,
+                                     std::string_view text) {
+    count(c.st.bad_requests);
+    report_refused(c, reason, static_cast<unsigned>(status), &head);
+    co_await write_simple(c.client, status, text, std::chrono::seconds(2));
+    co_return false;
+}
+
 // The request head, and its body up to the inspection cap. A request that cannot be read gets
 // its documented answer (answer_read_error); false then.
 asio::awaitable<bool> read_request(bumped_connection& c, exchange& r) {
@@ -125,6 +136,14 @@ asio::awaitable<bool> read_request(bumped_connection& c, exchange& r) {
                               "Transfer-Encoding other than chunked is not supported",
                               std::chrono::seconds(2));
         co_return false;
+    }
+    if (!hec) {
+        // Framing another server could read otherwise (http_wire.hpp): one 400 before any body
+        // byte is read, then close; what follows is never read as a next request.
+        if (auto why = framing_refusal(p.get().base()); !why.empty()) {
+            co_return co_await refuse_request(c, p.get().base(), why, http::status::bad_request,
+                                              "Bad request: its framing could be read two ways");
+        }
     }
     if (!hec && !p.is_done() &&
         iequals(header_value(p.get().base(), http::field::expect), "100-continue")) {
@@ -172,17 +191,6 @@ void to_origin_form(http::request<http::buffer_body>& req) {
     req.target(slash == std::string::npos ? "/" : target.substr(slash));
 }
 
-// A request refused before it is judged: counted, reported, answered; false (the connection
-// ends after the answer).
-asio::awaitable<bool> refuse_request(bumped_connection& c, const http::request_header<>& head,
-                                     std::string_view reason, http::status status,
-                                     std::string_view text) {
-    count(c.st.bad_requests);
-    report_refused(c, reason, static_cast<unsigned>(status), &head);
-    co_await write_simple(c.client, status, text, std::chrono::seconds(2));
-    co_return false;
-}
-
 // What the request is (streamed, navigation, keep-alive), and whether it is for this
 // connection's host. False (after a 421) when it is not.
 asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
@@ -226,10 +234,10 @@ asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
     }
     // A request for another host on this connection would be inspected under one name and
     // answered by another: RFC 9110 §15.5.20 421 Misdirected Request.
-    if (host_without_port(header_value(req.base(), http::field::host)) != c.host) {
+    if (!names_connection(header_value(req.base(), http::field::host), c.host, c.port)) {
         co_return co_await refuse_request(
             c, req.base(), "misdirected", http::status::misdirected_request,
-            "Misdirected request: Host does not match the TLS server name");
+            "Misdirected request: Host does not match the TLS server name and port");
     }
     // Hop-by-hop fields go before inspection, so the request judged is the request forwarded
     // (a field Connection names cannot vanish after the inspector read it).
@@ -342,6 +350,8 @@ void prepare_upstream_request(bumped_connection& c, exchange& r) {
         req.set(http::field::transfer_encoding, "chunked");
     } else if (!r.streaming && (r.had_length || r.had_chunked || !c.body.empty())) {
         req.content_length(c.body.size());
+    } else if (r.had_length) {
+        req.content_length(r.p.content_length());  // as read ("007" goes as "7")
     }
     c.wire.clear();
     append_head(c.wire, req);
@@ -559,6 +569,16 @@ asio::awaitable<void> serve_http(std::shared_ptr<service::impl> svc, tls_socket&
         verdict v = judge(c, r);
         if (!v.allows()) {
             if (co_await answer_deny(c, r, v)) continue;
+            co_return;
+        }
+        // RFC 9112 §3.2: more than one Host is a 400. Servers differ in the one they read (a
+        // front end could route to another name than the one judged), so such a request is
+        // never forwarded; it is judged first, as read with both, so a sign-in request naming
+        // two hosts is recorded as the attempt it is (the inspector denies it as unparsable).
+        if (r.p.get().count(http::field::host) > 1) {
+            co_await refuse_request(c, r.p.get().base(), "duplicate-host",
+                                    http::status::bad_request,
+                                    "Bad request: more than one Host field");
             co_return;
         }
         prepare_upstream_request(c, r);

@@ -133,9 +133,9 @@ bool check_request(h2_exchange& x) {
         return false;
     }
     x.content_length = head.content_length;
-    if (host_without_port(header_value(x.req, http::field::host)) != c.host) {
+    if (!names_connection(header_value(x.req, http::field::host), c.host, c.port)) {
         refuse(x, "misdirected", http::status::misdirected_request,
-               "Misdirected request: Host does not match the TLS server name");
+               "Misdirected request: Host does not match the TLS server name and port");
         return false;
     }
     if (x.content_length && *x.content_length > c.o.max_request_body) {
@@ -275,6 +275,8 @@ bool prepare_upstream_request(h2_exchange& x) {
         x.req.set(http::field::transfer_encoding, "chunked");
     } else if (!x.streaming && (x.content_length || !x.body.empty() || x.s->body_received > 0)) {
         x.req.set(http::field::content_length, std::to_string(x.body.size()));
+    } else if (x.content_length) {
+        x.req.set(http::field::content_length, std::to_string(*x.content_length));  // as read
     }
     x.wire.clear();
     append_head(x.wire, x.req);

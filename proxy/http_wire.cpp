@@ -152,9 +152,18 @@ std::string_view header_value(const http::fields& f, http::field name) {
     return it == f.end() ? std::string_view() : std::string_view(it->value());
 }
 
-std::string host_without_port(std::string_view h) {
-    auto a = core::parse_authority(h, 443);
-    return a ? std::move(a->host) : std::string();
+bool names_connection(std::string_view host_field, std::string_view host, std::uint16_t port) {
+    auto a = core::parse_authority(host_field, port);
+    return a && a->host == host && a->port == port;
+}
+
+std::string_view framing_refusal(const http::request_header<>& h) {
+    if (h.count(http::field::content_length) > 1 ||
+        header_value(h, http::field::content_length).find(',') != std::string_view::npos)
+        return "ambiguous-framing";
+    if (h.version() == 10 && h.count(http::field::transfer_encoding) > 0)
+        return "ambiguous-framing";
+    return {};
 }
 
 }  // namespace consolegate::proxy

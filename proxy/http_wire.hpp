@@ -98,8 +98,22 @@ field_list user_header_fields(const identification& who, const boost::beast::htt
 void strip_user_header(const identification& who, boost::beast::http::fields& f,
                        const field_list& keep = {});
 
-// Host header minus port, for the connection-host check ("" when it does not parse).
-std::string host_without_port(std::string_view h);
+// Whether a request's Host (or HTTP/2 :authority) names the connection's host and port: the name
+// the TLS connection was bumped for, and its port or none (RFC 9110 §7.2). The request is judged
+// under that name; an origin may route "signin.aws.amazon.com:8443" to another virtual host than
+// the one judged, so another port is misdirected too (421). Userinfo is no authority here.
+bool names_connection(std::string_view host_field, std::string_view host, std::uint16_t port);
+
+// Why a request head could be read otherwise by a server after the proxy than the proxy's parser
+// read it (RFC 9112), checked before its body is read: "" when it reads one way. Beast accepts
+// each of these (it refuses a version other than HTTP/1.0 and 1.1 itself: "HTTP/2.0", the h2
+// preface, "HTTP/0.9"), and a streamed body (over the inspection cap) would go upstream under
+// the client's framing fields:
+// - "ambiguous-framing": Content-Length more than once, or as a list ("5, 5": §6.3 lets a
+//   recipient take equal values as one, and servers differ: some take the first, some refuse);
+//   Transfer-Encoding in an HTTP/1.0 request (§6.1: its framing MUST be treated as faulty, and
+//   HTTP/1.0 servers read no chunked body).
+std::string_view framing_refusal(const boost::beast::http::request_header<>& h);
 
 // RFC 9110 §7.6.1: Connection, the fields it names, and the classic hop-by-hop set are removed
 // by every intermediary (hop_by_hop.hpp). One pass over the fields: this runs twice per

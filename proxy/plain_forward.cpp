@@ -140,6 +140,13 @@ asio::awaitable<void> forward_plain(std::shared_ptr<service::impl> svc, beast::t
                               "Transfer-Encoding other than chunked is not supported");
         co_return;
     }
+    if (auto why = framing_refusal(hp.get().base()); !why.empty()) {
+        // Framing the origin could read otherwise (http_wire.hpp): this path streams the body
+        // under the client's Content-Length.
+        co_await refuse_plain(*svc, client, http::status::bad_request, why, "", hp.get().target(),
+                              client_ip, "Bad request: its framing could be read two ways");
+        co_return;
+    }
     auto dest = co_await plain_target(svc, client, hp.get().target(), client_ip);
     if (!dest) co_return;
     // The request body (if any) is streamed to the origin as it arrives, never buffered whole.

@@ -899,6 +899,16 @@ class evasion(unittest.TestCase):
                 "us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00\r\n"
                 "Connection: close\r\n\r\n" % (SIGNIN, AKID_SANDBOX, AKID_PROD)).encode(),
         }
+        # RFC 9112 §3.2: servers differ in which Host they read, so two are denied wherever the
+        # inspector judges, the same name twice and on the console too (a front end could route
+        # the second); the proxy would refuse them after an allow (duplicate-host).
+        variants["the same Host twice"] = form_request("/switchrole", allowed_form,
+                                                       extra=["Host: %s" % SIGNIN])
+        console = "console.aws.amazon.com"
+        two_hosts = ("GET /console HTTP/1.1\r\nHost: %s\r\nHost: %s\r\nConnection: close"
+                     "\r\n\r\n" % (console, SIGNIN)).encode()
+        with self.subTest(variant="two Host headers on the console"):
+            self.assert_denied_and_recorded("two Hosts", lambda: self.sni(two_hosts, host=console))
         for name, req in variants.items():
             with self.subTest(variant=name, via="sni"):
                 self.assert_denied_and_recorded(name, lambda: self.sni(req))
@@ -1000,6 +1010,154 @@ class evasion(unittest.TestCase):
                     return any(e["enforced"] == "deny" for e in self.gw.events()[events_before:])
                 wait_until(denied, 10, "%s denied in the record" % name)
                 self.assertEqual(self.forbidden_reached_origin(origin_before), [], name)
+
+    def test_framing_another_server_could_read_otherwise_is_refused_and_recorded(self):
+        # Desync shapes the gateway's parser reads one way and a server after it could read
+        # another: each is refused before its body is read (400, or 421 for a request naming
+        # another authority than the connection's), recorded with its reason, and the PROD
+        # switch-role written behind it in the same write is never read, judged or forwarded.
+        allowed = "account=%s&roleName=Admin" % SANDBOX
+        smuggled = form_request("/switchrole", "account=%s&roleName=Admin" % PROD).decode()
+        head = ("POST /switchrole HTTP/1.1\r\nHost: %s\r\nContent-Type: "
+                "application/x-www-form-urlencoded\r\n" % SIGNIN)
+        head10 = head.replace("HTTP/1.1", "HTTP/1.0")
+        chunked = "%x\r\n%s\r\n0\r\n\r\n" % (len(allowed), allowed)
+        n = len(allowed)
+        variants = {
+            # Equal values a server may take as one, or refuse, or read the first of: under a
+            # streamed body they went upstream as the client wrote them.
+            "two equal Content-Lengths": (
+                head + "Content-Length: %d\r\nContent-Length: %d\r\n\r\n" % (n, n) + allowed,
+                400, "ambiguous-framing"),
+            "a list of equal Content-Lengths": (
+                head + "Content-Length: %d, %d\r\n\r\n" % (n, n) + allowed, 400,
+                "ambiguous-framing"),
+            # RFC 9112 §6.1: faulty framing; an HTTP/1.0 server reads no chunked body.
+            "Transfer-Encoding in HTTP/1.0": (
+                head10 + "Transfer-Encoding: chunked\r\n\r\n" + chunked, 400,
+                "ambiguous-framing"),
+            "Transfer-Encoding and Content-Length in HTTP/1.0": (
+                head10 + "Transfer-Encoding: chunked\r\nContent-Length: %d\r\n\r\n"
+                % len(chunked) + chunked, 400, "unreadable-request"),
+            # Judged under the connection's name and port: another authority is another request.
+            "Host with another port": (
+                form_request("/switchrole", allowed, host=SIGNIN + ":8443").decode(), 421,
+                "misdirected"),
+            "Host with userinfo": (
+                form_request("/switchrole", allowed, host="x@" + SIGNIN).decode(), 421,
+                "misdirected"),
+            "absolute-form with another port": (
+                form_request("https://%s:8443/switchrole" % SIGNIN, allowed).decode(), 421,
+                "misdirected"),
+            "absolute-form naming another host than Host and SNI": (
+                form_request("https://console.aws.amazon.com/switchrole", allowed).decode(), 421,
+                "misdirected"),
+            # Versions and line shapes the parser refuses itself.
+            "HTTP/2.0 in an HTTP/1.1 request line": (
+                head.replace("HTTP/1.1", "HTTP/2.0") + "Content-Length: %d\r\n\r\n" % n
+                + allowed, 400, "unreadable-request"),
+            "the HTTP/2 preface": ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400, "unreadable-request"),
+            "HTTP/0.9": ("GET /switchrole?%s\r\n" % allowed, 400, "unreadable-request"),
+            "a space before the colon": (
+                head + "Content-Length : %d\r\n\r\n" % n + allowed, 400, "unreadable-request"),
+            "bare LF in the request line": (
+                "POST /switchrole HTTP/1.1\nHost: %s\r\nContent-Length: %d\r\n\r\n"
+                % (SIGNIN, n) + allowed, 400, "unreadable-request"),
+            "bare CR in a value": (
+                head + "X-A: 1\rContent-Length: 0\r\nContent-Length: %d\r\n\r\n" % n
+                + allowed, 400, "unreadable-request"),
+            "a control byte in a value": (
+                head + "X-A: a\x01b\r\nContent-Length: %d\r\n\r\n" % n + allowed, 400,
+                "unreadable-request"),
+            "a chunk size of 17 hex digits that overflows": (
+                head + "Transfer-Encoding: chunked\r\n\r\n1%016x\r\n%s\r\n0\r\n\r\n"
+                % (n, allowed), 400, "unreadable-request"),
+        }
+        for name, (first, status, reason) in variants.items():
+            req = first.encode("latin-1") + smuggled.encode()
+            for via, send in (("sni", lambda: self.sni(req)),
+                              ("connect", lambda: self.tunnel("%s:443" % SIGNIN, SIGNIN, req)[1])):
+                with self.subTest(variant=name, via=via):
+                    answers = []
+
+                    def sent():
+                        data = send()
+                        answers.append(data)
+                        return data
+                    self.assert_refused_and_recorded(name, sent, (status,), reason)
+                    # One answer: nothing behind the refused head was read as a request.
+                    self.assertEqual(len(re.findall(rb"(?:^|\n)HTTP/1\.1 \d{3} ", answers[0])), 1,
+                                     "%s: %r" % (name, answers[0][:600]))
+
+    def test_framing_read_one_way_is_forwarded_as_it_was_read(self):
+        # Shapes with one reading (RFC 9112 allows them, and the parser reads them as any
+        # server does): served, and what the stand-in AWS (a parser of its own: Python's
+        # http.server) receives is the request as judged, re-framed with one Content-Length;
+        # the PROD switch-role behind it is judged on its own and denied, never forwarded.
+        allowed = "account=%s&roleName=Admin" % SANDBOX
+        smuggled = form_request("/switchrole", "account=%s&roleName=Admin" % PROD).decode()
+        head = ("POST /switchrole HTTP/1.1\r\nHost: %s\r\nContent-Type: "
+                "application/x-www-form-urlencoded\r\n" % SIGNIN)
+        n = len(allowed)
+        half = n // 2
+        variants = {
+            "a Content-Length with leading zeros": head + "Content-Length: 000%d\r\n\r\n" % n
+            + allowed,
+            "chunk sizes with leading zeros": head + "Transfer-Encoding: chunked\r\n\r\n"
+            "0000%x\r\n%s\r\n0000%x\r\n%s\r\n000\r\n\r\n"
+            % (half, allowed[:half], n - half, allowed[half:]),
+            "chunk extensions": head + "Transfer-Encoding: chunked\r\n\r\n"
+            "%x;ext=1;q=\"a b\"\r\n%s\r\n0;last\r\n\r\n" % (n, allowed),
+            "Transfer-Encoding chunked with whitespace": head + "Transfer-Encoding:  chunked \t"
+            "\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (n, allowed),
+            "a folded field (obs-fold)": head + "X-Folded: a\r\n b\r\nContent-Length: %d"
+            "\r\n\r\n" % n + allowed,
+            "Host with the connection's port": head.replace(SIGNIN, SIGNIN + ":443")
+            + "Content-Length: %d\r\n\r\n" % n + allowed,
+        }
+        for name, first in variants.items():
+            with self.subTest(variant=name):
+                origin_before = len(self.gw.origin_requests())
+                events_before = len(self.gw.events())
+                data = self.sni(first.replace("\r\n\r\n", "\r\nConnection: keep-alive\r\n\r\n", 1)
+                                .encode("latin-1") + smuggled.encode())
+                statuses = [int(c) for c in re.findall(rb"(?:^|\n)HTTP/1\.1 (\d{3}) ", data)]
+                self.assertEqual(statuses, [200, 403], "%s: %r" % (name, data[:600]))
+
+                def denied():
+                    return any(e["enforced"] == "deny" for e in self.gw.events()[events_before:])
+                wait_until(denied, 10, "%s denied in the record" % name)
+                got = self.gw.origin_requests()[origin_before:]
+                self.assertEqual(len(got), 1, "%s: %r" % (name, got))
+                self.assertEqual(got[0]["body"], allowed, name)
+                fields = [(k.lower(), v) for k, v in got[0]["headers"]]
+                self.assertEqual([v for k, v in fields if k == "content-length"], [str(n)], name)
+                self.assertEqual([k for k, v in fields if k == "transfer-encoding"], [], name)
+                self.assertEqual([v for k, v in fields if k == "host"],
+                                 [dict(fields)["host"]], name)
+                if name.startswith("a folded"):
+                    self.assertEqual(dict(fields).get("x-folded"), "a b", name)
+
+    def test_a_request_after_connection_close_is_never_read(self):
+        # Connection: close ends the exchange: a PROD switch-role written behind it in the same
+        # write is neither answered, judged nor forwarded, whether the first was served or
+        # denied.
+        smuggled = form_request("/switchrole", "account=%s&roleName=Admin" % PROD)
+        for name, first, want in (
+                ("served", b"GET /console HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                 % SIGNIN.encode(), 200),
+                ("denied", form_request("/switchrole", "account=%s&roleName=Admin" % PROD), 403),
+                ("HTTP/1.0 without keep-alive", b"GET /console HTTP/1.0\r\nHost: %s\r\n\r\n"
+                 % SIGNIN.encode(), 200)):
+            with self.subTest(first=name):
+                origin_before = len(self.gw.origin_requests())
+                data = self.sni(first + smuggled)
+                statuses = [int(c) for c in re.findall(rb"(?:^|\n)HTTP/1\.1 (\d{3}) ", data)]
+                self.assertEqual(statuses, [want], "%s: %r" % (name, data[:600]))
+                time.sleep(0.2)
+                self.assertEqual(self.forbidden_reached_origin(origin_before), [], name)
+                self.assertEqual(len(self.gw.origin_requests()),
+                                 origin_before + (1 if want == 200 else 0), name)
 
     # ----- class 4: the record cannot be dodged -----
     def test_invalid_utf8_cannot_hide_an_attempt_from_the_record(self):

@@ -469,6 +469,34 @@ TEST_F(proxy_service, plain_http_on_the_connect_listener) {
     EXPECT_NE(redirect.out.find("https://signin.aws.amazon.com/x"), std::string::npos);
 }
 
+// Framing another server could read otherwise (http_wire.hpp framing_refusal) is refused on the
+// plain path too, which streams the body under the client's Content-Length: 400, nothing
+// forwarded, while the same request framed one way reaches the origin.
+TEST_F(proxy_service, plain_http_framing_that_reads_two_ways_is_refused) {
+    running_proxy p(base_config(), test::allow_every_request);
+    const std::string head = "POST http://plain.example.org/framing HTTP/1.1\r\nHost: x\r\n";
+    for (const std::string& framing :
+         {std::string("Content-Length: 2\r\nContent-Length: 2\r\n\r\nab"),
+          std::string("Content-Length: 2, 2\r\n\r\nab")}) {
+        std::string got;
+        time_until_closed(p.connect(), head + framing, std::chrono::seconds(5), &got);
+        EXPECT_TRUE(got.starts_with("HTTP/1.1 400")) << framing << got;
+        EXPECT_EQ(got.find("target=/framing"), std::string::npos) << framing << got;
+    }
+    std::string got;
+    time_until_closed(
+        p.connect(),
+        "POST http://plain.example.org/framing HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "2\r\nab\r\n0\r\n\r\n",
+        std::chrono::seconds(5), &got);
+    EXPECT_TRUE(got.starts_with("HTTP/1.1 400")) << got;
+    got.clear();
+    time_until_closed(p.connect(), head + "Content-Length: 002\r\n\r\nab", std::chrono::seconds(5),
+                      &got);
+    EXPECT_NE(got.find("target=/framing"), std::string::npos) << got;
+    EXPECT_NE(got.find("body-bytes=2"), std::string::npos) << got;
+}
+
 // Issue 17: the request judged is the request forwarded. Hop-by-hop fields (and those Connection
 // names) are gone before the inspector reads the request, and Connection cannot remove what says
 // how the body is read; the plain path sends the Host it routed by, not the client's.
@@ -1533,6 +1561,29 @@ TEST_F(proxy_service, negotiate_challenges_on_the_connection_until_a_token_is_ac
     EXPECT_EQ(n, 3u) << got;
     EXPECT_NE(got.find("Connection: close\r\n"), std::string::npos) << got;
     EXPECT_EQ(got.find("200 Connection established"), std::string::npos) << got;
+}
+
+// RFC 9112 §3.2: servers differ in which of two Host fields they read, so such a request is never
+// forwarded, whatever the inspector said (the gateway's denies it as unparsable; this one allows
+// everything): 400 after judgement, nothing at the origin. Absolute-form replaces every Host
+// with its authority, so one goes on.
+TEST_F(proxy_service, a_request_with_two_hosts_is_never_forwarded) {
+    running_proxy p(base_config(), test::allow_every_request);
+    for (const char* second : {"signin.aws.amazon.com", "console.aws.amazon.com"}) {
+        tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
+        c.send(std::string("GET /two-hosts HTTP/1.1\r\nHost: signin.aws.amazon.com\r\nHost: ") +
+               second + "\r\n\r\n");
+        auto r = c.read_until("\n\n");
+        EXPECT_TRUE(r.starts_with("HTTP/1.1 400")) << second << r;
+        EXPECT_EQ(r.find("target=/two-hosts"), std::string::npos) << second << r;
+    }
+    tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
+    c.send(
+        "GET https://signin.aws.amazon.com/one-host HTTP/1.1\r\nHost: a.example\r\n"
+        "Host: b.example\r\nConnection: close\r\n\r\n");
+    auto r = c.read_until("via=");
+    EXPECT_NE(r.find("host=signin.aws.amazon.com\n"), std::string::npos) << r;
+    EXPECT_EQ(p.shared->counters().bad_requests.load(), 2u);
 }
 
 }  // namespace

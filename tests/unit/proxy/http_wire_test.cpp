@@ -15,6 +15,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "consolegate/core/corp_identity.hpp"
@@ -494,10 +495,64 @@ TEST(http_wire, the_user_header_goes_under_every_spelling_and_counts_under_its_o
     EXPECT_TRUE(seen.empty());
 }
 
-TEST(http_wire, host_without_port) {
-    EXPECT_EQ(host_without_port("signin.aws.amazon.com:443"), "signin.aws.amazon.com");
-    EXPECT_EQ(host_without_port("[::1]:8443"), "::1");
-    EXPECT_EQ(host_without_port("bad host"), "");
+// A request is judged under the connection's name, so its Host must name that host and port.
+TEST(http_wire, the_host_field_names_the_connection_or_the_request_is_misdirected) {
+    for (auto [field, host, port, ok] :
+         {std::tuple{"signin.aws.amazon.com", "signin.aws.amazon.com", 443, true},
+          {"SIGNIN.aws.amazon.com:443", "signin.aws.amazon.com", 443, true},
+          {"signin.aws.amazon.com.", "signin.aws.amazon.com", 443, true},
+          {"signin.aws.amazon.com:8443", "signin.aws.amazon.com", 8443, true},
+          {"signin.aws.amazon.com", "signin.aws.amazon.com", 8443, true},  // the default port
+          {"[::1]:8443", "::1", 8443, true},
+          {"signin.aws.amazon.com:8443", "signin.aws.amazon.com", 443, false},
+          {"signin.aws.amazon.com:443", "signin.aws.amazon.com", 8443, false},
+          {"signin.aws.amazon.com:0443x", "signin.aws.amazon.com", 443, false},
+          {"user@signin.aws.amazon.com", "signin.aws.amazon.com", 443, false},
+          {"user:pw@signin.aws.amazon.com:443", "signin.aws.amazon.com", 443, false},
+          {"console.aws.amazon.com", "signin.aws.amazon.com", 443, false},
+          {"signin.aws.amazon.com, console.aws.amazon.com", "signin.aws.amazon.com", 443, false},
+          {"bad host", "signin.aws.amazon.com", 443, false},
+          {"", "signin.aws.amazon.com", 443, false}}) {
+        EXPECT_EQ(names_connection(field, host, static_cast<std::uint16_t>(port)), ok)
+            << field << " on " << host << ":" << port;
+    }
+}
+
+// Heads Beast reads one way that another server could read otherwise (RFC 9112 §2.3, §3.2, §6.1,
+// §6.3), parsed from the wire as the bumped session parses them; the ones it reads one way pass.
+TEST(http_wire, framing_another_server_could_read_otherwise_is_named) {
+    const std::string host = "Host: signin.aws.amazon.com\r\n";
+    for (auto [head, why] : {
+             std::pair<std::string, std::string_view>{
+                 "POST / HTTP/1.1\r\n" + host + "Content-Length: 5\r\n\r\n", ""},
+             {"POST / HTTP/1.1\r\n" + host + "Content-Length: 005\r\n\r\n", ""},
+             {"POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n", ""},
+             {"GET / HTTP/1.0\r\n" + host + "\r\n", ""},
+             {"POST / HTTP/1.0\r\n" + host + "Content-Length: 5\r\n\r\n", ""},
+             {"POST / HTTP/1.1\r\n" + host + "Content-Length: 5\r\nContent-Length: 5\r\n\r\n",
+              "ambiguous-framing"},
+             {"POST / HTTP/1.1\r\n" + host + "Content-Length: 5, 5\r\n\r\n", "ambiguous-framing"},
+             {"POST / HTTP/1.1\r\n" + host + "Content-Length: 5,5\r\n\r\n", "ambiguous-framing"},
+             {"POST / HTTP/1.0\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n",
+              "ambiguous-framing"},
+             // Versions other than 1.0 and 1.1 the parser refuses itself (answered 400).
+             {"GET / HTTP/2.0\r\n" + host + "\r\n", "bad version"},
+             {"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "bad version"},
+             {"GET / HTTP/1.2\r\n" + host + "\r\n", "bad version"},
+             {"GET / HTTP/0.9\r\n" + host + "\r\n", "bad version"},
+         }) {
+        http::request_parser<http::empty_body> p;
+        p.eager(false);
+        boost::system::error_code ec;
+        p.put(asio::buffer(head), ec);
+        if (why == "bad version") {
+            EXPECT_EQ(ec, http::error::bad_version) << head;
+            continue;
+        }
+        ASSERT_FALSE(ec) << head << ": " << ec.message();
+        ASSERT_TRUE(p.is_header_done()) << head;
+        EXPECT_EQ(framing_refusal(p.get().base()), why) << head;
+    }
 }
 
 // Round 3: a tunnel whose CONNECT named its user (the trusted header there, or Kerberos) is that
