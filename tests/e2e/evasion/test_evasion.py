@@ -1293,6 +1293,124 @@ class evasion_http2(unittest.TestCase):
                 self.assertEqual(len(self.gw.origin_requests()), origin_before, name)
 
 
+    def h2_stream(self, fields, body):
+        from h2client import Connection
+        c = Connection(self.gw.ports["sni"], SIGNIN, os.path.join(self.gw.ca_dir, "ca.crt"),
+                       timeout=TIMEOUT)
+        try:
+            self.assertEqual(c.alpn, "h2")
+            sid = c.request([(k.encode("latin-1"), v.encode("latin-1")) for k, v in fields],
+                            body.encode("latin-1"))
+            return c.wait_all(timeout=TIMEOUT)[sid]
+        finally:
+            c.close()
+
+    def test_streams_an_http1_origin_could_read_otherwise_are_refused(self):
+        # Each stream carries SANDBOX's switch-role, which the policy allows: forwarded, it would
+        # be answered 200 by the stand-in AWS. Each is instead refused on its stream (a reset by
+        # nghttp2, or 400/421 by the proxy), recorded, and never reaches the origin: what would
+        # go upstream as HTTP/1.1 could be read as another request line, other fields, another
+        # authority or another body there.
+        from h2client import request_fields
+        sandbox = "account=%s&roleName=Admin" % SANDBOX
+        form = [("content-type", "application/x-www-form-urlencoded")]
+
+        def post(headers=(), target="/switchrole", authority=SIGNIN, method="POST"):
+            return request_fields(method, target, authority, list(form) + list(headers))
+        variants = {
+            "a pseudo-field after a regular one": (
+                [(":method", "POST"), (":scheme", "https"), (":authority", SIGNIN)] + form
+                + [(":path", "/switchrole")], "h2-malformed"),
+            "an upper-case name": (post([("X-Account", "1")]), "h2-malformed"),
+            "a name with a tab": (post([("x\ta", "1")]), "h2-malformed"),
+            "connection": (post([("connection", "keep-alive")]), "h2-"),
+            "te other than trailers": (post([("te", "gzip")]), "h2-"),
+            "two content-lengths": (post([("content-length", str(len(sandbox)))] * 2), "h2-"),
+            "a content-length longer than the DATA": (
+                post([("content-length", str(len(sandbox) + 40))]), "h2-"),
+            "a content-length list": (
+                post([("content-length", "%d, %d" % (len(sandbox), len(sandbox)))]), "h2-"),
+            "a :path with a space": (post(target="/switchrole HTTP/1.1"), "h2-malformed"),
+            "a :path with a tab": (post(target="/switchrole\tHTTP/1.1"), "h2-malformed"),
+            "a :method with a space": (post(method="POST /switchrole"), "h2-malformed"),
+            "an :authority with another port": (post(authority=SIGNIN + ":8443"), "misdirected"),
+            "an :authority with userinfo": (post(authority="x@" + SIGNIN), ""),
+            "a host with another port than :authority": (
+                post([("host", SIGNIN + ":8443")]), "h2-authority-conflict"),
+            "a host with another port and no :authority": (
+                [(":method", "POST"), (":scheme", "https"), (":path", "/switchrole"),
+                 ("host", SIGNIN + ":8443")] + form, "misdirected"),
+        }
+        for name, (fields, reason) in variants.items():
+            with self.subTest(variant=name):
+                origin_before = len(self.gw.origin_requests())
+                events_before = len(self.gw.events())
+                r = self.h2_stream(fields, sandbox)
+                self.assertTrue(r["reset"] is not None or r["status"] in (400, 421),
+                                "%s: %r" % (name, r))
+                self.assertNotIn(b"demo origin", r["body"], name)
+
+                def recorded():
+                    return [e for e in self.gw.events()[events_before:]
+                            if e.get("flow") == "refused" and e["reason"].startswith(reason)]
+                wait_until(recorded, 10, "%s refused in the record" % name)
+                time.sleep(0.2)
+                self.assertEqual(len(self.gw.origin_requests()), origin_before, name)
+        # The same stream, well formed, is served: the refusals above are the shapes, not SANDBOX.
+        r = self.h2_stream(post(), sandbox)
+        self.assertEqual(r["status"], 200, r)
+
+    def test_a_continuation_flood_closes_the_connection(self):
+        # A header block that never ends (CONTINUATION frames without END_HEADERS, the 2024
+        # "CONTINUATION flood"): nghttp2 stops it after 8 frames and the connection is closed
+        # with GOAWAY; nothing reaches the origin, and the next connection is served.
+        import hpack
+        from h2client import Connection, request_fields
+        origin_before = len(self.gw.origin_requests())
+        c = Connection(self.gw.ports["sni"], SIGNIN, os.path.join(self.gw.ca_dir, "ca.crt"),
+                       timeout=TIMEOUT)
+        try:
+            self.assertEqual(c.alpn, "h2")
+
+            def frame(ftype, flags, payload, sid=1):
+                return (len(payload).to_bytes(3, "big") + bytes([ftype, flags]) +
+                        sid.to_bytes(4, "big") + payload)
+            block = hpack.Encoder().encode(
+                [(k.encode(), v.encode()) for k, v in request_fields("GET", "/console", SIGNIN)])
+            wire = frame(0x1, 0x0, block)  # HEADERS, no END_HEADERS, no END_STREAM
+            pad = hpack.Encoder().encode([(b"x-pad", b"a")])
+            sent = 0
+            c.sock.settimeout(TIMEOUT)
+            try:
+                c.sock.sendall(wire)
+                for _ in range(2000):
+                    c.sock.sendall(frame(0x9, 0x0, pad if sent % 2 else b""))
+                    sent += 1
+            except OSError:
+                pass  # the gateway closed the connection while frames were still going out
+            data = b""
+            try:
+                while True:
+                    chunk = c.sock.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            except (OSError, ssl.SSLError):
+                pass
+            # Frames from the server: find a GOAWAY (type 7) among them.
+            types, at = [], 0
+            while at + 9 <= len(data):
+                n = int.from_bytes(data[at:at + 3], "big")
+                types.append(data[at + 3])
+                at += 9 + n
+            self.assertIn(7, types, "no GOAWAY after %d CONTINUATION frames: %r" % (sent, types))
+        finally:
+            c.close()
+        self.assertEqual(len(self.gw.origin_requests()), origin_before)
+        r = self.h2_stream(request_fields("GET", "/console", SIGNIN), "")
+        self.assertEqual(r["status"], 200, r)
+
+
 # The domains of the names the proxy watches: the resolver below fails for them alone.
 AWS_DOMAINS = ("amazon.com", "amazonaws.com", "amazonaws-us-gov.com", "amazonaws.cn")
 
