@@ -60,6 +60,44 @@ def seeds():
         c.send_headers(sid, HEAD, end_stream=(sid % 4 == 1))
     c.increment_flow_control_window(1 << 20)
     yield "many_streams", 0x02, after_preface(c)
+    # Blocks an HTTP/1.1 origin could read otherwise (e2e_evasion's HTTP/2 desync list): a
+    # pseudo-field after a regular one, upper case and a tab in names, te: gzip, two
+    # content-lengths and a list, SP in :path and :method, :authority with another port or
+    # userinfo, host with another port than :authority, content-length longer than the DATA.
+    c = client()
+    form = [("content-type", "application/x-www-form-urlencoded")]
+    blocks = [
+        HEAD[:3] + form + HEAD[3:],
+        HEAD + [("X-Account", "1"), ("x\ta", "1")],
+        HEAD + [("te", "gzip")],
+        HEAD + [("content-length", "3"), ("content-length", "3")],
+        HEAD + [("content-length", "3, 3")],
+        HEAD[:3] + [(":path", "/switchrole HTTP/1.1")],
+        [(":method", "POST /switchrole")] + HEAD[1:],
+        HEAD[:2] + [(":authority", "signin.aws.amazon.com:8443")] + HEAD[3:],
+        HEAD[:2] + [(":authority", "x@signin.aws.amazon.com")] + HEAD[3:],
+        HEAD + [("host", "signin.aws.amazon.com:8443")],
+    ]
+    sid = 1
+    for block in blocks:
+        c.send_headers(sid, block, end_stream=True)
+        sid += 2
+    c.send_headers(sid, post[:4] + form + [("content-length", "67")])
+    c.send_data(sid, b"account=111122223333&roleName=Dev", end_stream=True)
+    yield "desync_fields", 0x10, after_preface(c)
+    # A header block that never ends: HEADERS without END_HEADERS, then CONTINUATION frames
+    # (empty and not) past nghttp2's limit of 8 (the 2024 CONTINUATION flood).
+    c = client()
+    c.send_headers(1, HEAD, end_stream=True)
+    wire = bytearray(after_preface(c))
+    at = 0
+    while wire[at + 3] != 0x1:  # the HEADERS frame, after SETTINGS
+        at += 9 + int.from_bytes(wire[at:at + 3], "big")
+    wire[at + 4] &= ~0x4  # no END_HEADERS
+    for i in range(40):
+        payload = b"" if i % 2 else b"\x40\x05x-pad\x01a"  # a literal x-pad: a
+        wire += len(payload).to_bytes(3, "big") + b"\x09\x00" + (1).to_bytes(4, "big") + payload
+    yield "continuation_flood", 0x04, bytes(wire)
 
 
 if __name__ == "__main__":
