@@ -232,6 +232,15 @@ asio::awaitable<bool> check_request(bumped_connection& c, exchange& r) {
                                           "Bad request: on this inspected host only WebSocket "
                                           "upgrades are relayed");
     }
+    // RFC 6455 §4.1: a client sends nothing after its opening handshake until the 101. Bytes
+    // already behind it (a request pipelined in the same write) would go to the origin raw
+    // after a 101, unread and unjudged, to be read as HTTP by a front end that did not switch.
+    if (r.upgrade && (r.streaming || c.cbuf.size() > 0)) {
+        co_return co_await refuse_request(c, req.base(), "upgrade-refused",
+                                          http::status::bad_request,
+                                          "Bad request: bytes were sent behind an upgrade "
+                                          "request before its answer");
+    }
     // A request for another host on this connection would be inspected under one name and
     // answered by another: RFC 9110 §15.5.20 421 Misdirected Request.
     if (!names_connection(header_value(req.base(), http::field::host), c.host, c.port)) {

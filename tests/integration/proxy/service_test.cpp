@@ -799,6 +799,23 @@ TEST_F(proxy_service, upgrades_other_than_websocket_are_refused) {
     EXPECT_NE(r.out.find("target=/plain"), std::string::npos) << r.out;
 }
 
+// RFC 6455 §4.1: nothing follows a WebSocket handshake before its 101. A request written behind
+// one would reach the origin raw after the 101 (this origin echoes it: it switched; a front end
+// that did not would read it as HTTP), never read or judged: refused before anything goes up.
+TEST_F(proxy_service, bytes_behind_an_upgrade_request_are_never_relayed_raw) {
+    running_proxy p(base_config(), test::allow_every_request);
+    tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
+    c.send(
+        "GET /ws HTTP/1.1\r\nHost: signin.aws.amazon.com\r\nConnection: Upgrade\r\n"
+        "Upgrade: websocket\r\n\r\nPOST /smuggled HTTP/1.1\r\nHost: signin.aws.amazon.com\r\n"
+        "Content-Length: 0\r\n\r\n");
+    auto r = c.read_until("\r\n\r\n");
+    EXPECT_TRUE(r.starts_with("HTTP/1.1 400")) << r;
+    EXPECT_EQ(r.find("smuggled"), std::string::npos) << r;
+    EXPECT_TRUE(c.closed_by_peer());
+    EXPECT_EQ(p.shared->counters().upgrades.load(), 0u);
+}
+
 // Responses are matched to requests by order alone: bytes an origin sends beyond the response
 // to one request would be read as the response to the next one, judged as another request (and
 // bound to it by the response observer). The upstream connection that has such bytes is dropped.
