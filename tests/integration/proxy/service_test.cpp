@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +26,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -1601,6 +1605,113 @@ TEST_F(proxy_service, a_request_with_two_hosts_is_never_forwarded) {
     auto r = c.read_until("via=");
     EXPECT_NE(r.find("host=signin.aws.amazon.com\n"), std::string::npos) << r;
     EXPECT_EQ(p.shared->counters().bad_requests.load(), 2u);
+}
+
+// HAProxy as the origin: a parser that is not Beast reads what the proxy forwards, and answers
+// what it read (one line: method, target, Host and how many, Content-Length and how many, any
+// Transfer-Encoding, a folded field, the body). Its listening socket is made here on port 0 and
+// handed over as fd 3 (`bind fd@3`), so no port is guessed.
+struct haproxy_origin {
+    pid_t pid = -1;
+    std::uint16_t port = 0;
+
+    haproxy_origin(const std::string& dir, const std::pair<std::string, std::string>& leaf) {
+        const std::string pem = dir + "/haproxy.pem", cfg = dir + "/haproxy.cfg";
+        {
+            std::ofstream out(pem);
+            out << std::ifstream(leaf.first).rdbuf() << std::ifstream(leaf.second).rdbuf();
+        }
+        std::ofstream(cfg)
+            << "defaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n"
+               "  timeout connect 1s\nfrontend origin\n  bind fd@3 ssl crt "
+            << pem
+            << "\n  option http-buffer-request\n"
+               "  http-request return status 200 content-type text/plain lf-string \""
+               "method=%[method] target=%[url] host=%[req.hdr(host)] hosts=%[req.hdr_cnt(host)] "
+               "lengths=%[req.hdr_cnt(content-length)] length=%[req.hdr(content-length)] "
+               "te=%[req.hdr_cnt(transfer-encoding)] folded=%[req.hdr(x-folded)] "
+               "body=%[req.body] end\"\n";
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+            ::listen(fd, 16) != 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+            throw std::runtime_error("haproxy_origin: listening socket");
+        port = ntohs(a.sin_port);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, fd, 3);
+        std::string bin = "haproxy", f = "-f", db = "-db";
+        char* argv[] = {bin.data(), f.data(), const_cast<char*>(cfg.c_str()), db.data(), nullptr};
+        if (::posix_spawnp(&pid, "haproxy", &fa, nullptr, argv, environ) != 0) pid = -1;
+        posix_spawn_file_actions_destroy(&fa);
+        ::close(fd);
+        if (pid < 0) throw std::runtime_error("haproxy_origin: cannot start haproxy");
+    }
+    ~haproxy_origin() {
+        ::kill(pid, SIGTERM);
+        ::waitpid(pid, nullptr, 0);
+    }
+};
+
+// What reaches an origin is the request as the inspector read it, written out again: shapes with
+// one reading (RFC 9112 allows each) arrive at HAProxy as one Host, one Content-Length that is
+// the body's length, no Transfer-Encoding, the folded field as one line, the body de-chunked.
+TEST_F(proxy_service, another_parser_at_the_origin_reads_the_request_as_judged) {
+    auto cfg = base_config();
+    haproxy_origin hap(pki->dir, pki->origin_leaf("signin.aws.amazon.com", "haproxy"));
+    for (auto& ov : cfg->proxy.upstream_overrides) {
+        if (ov.host == "signin.aws.amazon.com") ov.address = loopback(hap.port);
+    }
+    std::mutex m;
+    std::vector<std::string> judged;  // "target|body" as the inspector read it
+    auto record = [&](const core::http_request_view& r) {
+        std::lock_guard lock(m);
+        judged.push_back(std::string(r.target) + "|" + std::string(r.body));
+        return test::allow_every_request(r);
+    };
+    running_proxy p(cfg, record);
+    const std::string body = "account=111122223333&roleName=Dev";
+    const std::string head =
+        "POST /switchrole HTTP/1.1\r\nHost: signin.aws.amazon.com\r\nConnection: close\r\n";
+    char size[8];
+    std::snprintf(size, sizeof size, "%zx", body.size());
+    const std::string n = std::to_string(body.size());
+    for (const auto& [name, request] : std::vector<std::pair<std::string, std::string>>{
+             {"leading zeros", head + "Content-Length: 000" + n + "\r\n\r\n" + body},
+             {"chunked with extensions and zeros", head + "Transfer-Encoding: chunked\r\n\r\n000" +
+                                                       size + ";a=\"b c\"\r\n" + body +
+                                                       "\r\n0;last\r\n\r\n"},
+             {"chunked with whitespace", head + "Transfer-Encoding:  chunked \t\r\n\r\n" + size +
+                                             "\r\n" + body + "\r\n0\r\n\r\n"},
+             {"obs-fold", head + "X-Folded: a\r\n b\r\nContent-Length: " + n + "\r\n\r\n" + body},
+             {"absolute-form",
+              "POST https://signin.aws.amazon.com/switchrole HTTP/1.1\r\nHost: x.example\r\n"
+              "Connection: close\r\nContent-Length: " +
+                  n + "\r\n\r\n" + body},
+             {"Host with the connection's port",
+              "POST /switchrole HTTP/1.1\r\nHost: signin.aws.amazon.com:443\r\n"
+              "Connection: close\r\nContent-Length: " +
+                  n + "\r\n\r\n" + body},
+         }) {
+        tls_client c(p.sni(), pki->corp_cert, "signin.aws.amazon.com");
+        c.send(request);
+        auto r = c.read_until(" end");
+        EXPECT_TRUE(r.starts_with("HTTP/1.1 200")) << name << r;
+        EXPECT_NE(r.find("method=POST target=/switchrole host=signin.aws.amazon.com"),
+                  std::string::npos)
+            << name << r;
+        EXPECT_NE(r.find(" hosts=1 lengths=1 length=" + n + " te=0 "), std::string::npos)
+            << name << r;
+        EXPECT_NE(r.find(" body=" + body + " end"), std::string::npos) << name << r;
+        if (name == "obs-fold") {
+            EXPECT_NE(r.find(" folded=a b "), std::string::npos) << r;
+        }
+    }
+    std::lock_guard lock(m);
+    EXPECT_EQ(judged, std::vector<std::string>(6, "/switchrole|" + body));
 }
 
 }  // namespace
