@@ -140,7 +140,11 @@ asio::awaitable<bool> read_request(bumped_connection& c, exchange& r) {
     if (!hec) {
         // Framing another server could read otherwise (http_wire.hpp): one 400 before any body
         // byte is read, then close; what follows is never read as a next request.
-        if (auto why = framing_refusal(p.get().base()); !why.empty()) {
+        auto why = framing_refusal(p.get().base());
+        const bool body = p.chunked() || p.content_length().value_or(0) > 0;
+        if (why.empty() && body_an_origin_may_ignore(p.get().method(), body))
+            why = "ambiguous-framing";
+        if (!why.empty()) {
             co_return co_await refuse_request(c, p.get().base(), why, http::status::bad_request,
                                               "Bad request: its framing could be read two ways");
         }

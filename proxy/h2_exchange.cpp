@@ -207,6 +207,14 @@ asio::awaitable<bool> read_prefix(h2_exchange& x) {
         refuse(x, "h2-content-length", http::status::bad_request, "Malformed HTTP/2 request");
         co_return false;
     }
+    // Sent on over HTTP/1.1 with its length, a body an origin may end the request without
+    // would be read there as the next request (http_wire.hpp).
+    if (body_an_origin_may_ignore(x.req.method(),
+                                  x.s->body_received > 0 || x.content_length.value_or(0) > 0)) {
+        refuse(x, "ambiguous-framing", http::status::bad_request,
+               "Bad request: its framing could be read two ways");
+        co_return false;
+    }
     co_return true;
 }
 

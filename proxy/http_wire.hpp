@@ -115,6 +115,13 @@ bool names_connection(std::string_view host_field, std::string_view host, std::u
 //   HTTP/1.0 servers read no chunked body).
 std::string_view framing_refusal(const boost::beast::http::request_header<>& h);
 
+// Whether a request of this method carries a body an origin may not read (RFC 9110 §9.3.1,
+// §9.3.2: content in GET or HEAD has no defined semantics). A server that ends such a request at
+// its head ("CL.0") reads the body as the next request on the connection, one the inspector
+// judged as a body or not at all; browsers send none (fetch refuses one), so on an inspected
+// connection it is refused ("ambiguous-framing").
+bool body_an_origin_may_ignore(boost::beast::http::verb method, bool has_body);
+
 // RFC 9110 §7.6.1: Connection, the fields it names, and the classic hop-by-hop set are removed
 // by every intermediary (hop_by_hop.hpp). One pass over the fields: this runs twice per
 // forwarded request.

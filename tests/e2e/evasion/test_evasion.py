@@ -1056,6 +1056,14 @@ class evasion(unittest.TestCase):
             "absolute-form naming another host than Host and SNI": (
                 form_request("https://console.aws.amazon.com/switchrole", allowed).decode(), 421,
                 "misdirected"),
+            # A body on GET or HEAD: an origin that ends such a request at its head (CL.0) reads
+            # the body (here the PROD switch-role) as the next request on its connection.
+            "a GET with a body": (
+                "GET /console HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n\r\n"
+                % (SIGNIN, len(smuggled)), 400, "ambiguous-framing"),
+            "a HEAD with a chunked body": (
+                "HEAD /console HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n"
+                % (SIGNIN, len(smuggled)), 400, "ambiguous-framing"),
             # Versions and line shapes the parser refuses itself.
             "HTTP/2.0 in an HTTP/1.1 request line": (
                 head.replace("HTTP/1.1", "HTTP/2.0") + "Content-Length: %d\r\n\r\n" % n
@@ -1337,6 +1345,7 @@ class evasion_http2(unittest.TestCase):
             "a :path with a space": (post(target="/switchrole HTTP/1.1"), "h2-malformed"),
             "a :path with a tab": (post(target="/switchrole\tHTTP/1.1"), "h2-malformed"),
             "a :method with a space": (post(method="POST /switchrole"), "h2-malformed"),
+            "a GET with DATA": (post(method="GET"), "ambiguous-framing"),
             "an :authority with another port": (post(authority=SIGNIN + ":8443"), "misdirected"),
             "an :authority with userinfo": (post(authority="x@" + SIGNIN), ""),
             "a host with another port than :authority": (

@@ -518,6 +518,16 @@ TEST(http_wire, the_host_field_names_the_connection_or_the_request_is_misdirecte
     }
 }
 
+// RFC 9110 §9.3.1-2: an origin may end a GET or HEAD at its head, so a body there is refused.
+TEST(http_wire, a_body_on_get_or_head_is_one_an_origin_may_ignore) {
+    EXPECT_TRUE(body_an_origin_may_ignore(http::verb::get, true));
+    EXPECT_TRUE(body_an_origin_may_ignore(http::verb::head, true));
+    EXPECT_FALSE(body_an_origin_may_ignore(http::verb::get, false));
+    EXPECT_FALSE(body_an_origin_may_ignore(http::verb::post, true));
+    EXPECT_FALSE(body_an_origin_may_ignore(http::verb::delete_, true));
+    EXPECT_FALSE(body_an_origin_may_ignore(http::verb::options, true));
+}
+
 // Heads Beast reads one way that another server could read otherwise (RFC 9112 §2.3, §3.2, §6.1,
 // §6.3), parsed from the wire as the bumped session parses them; the ones it reads one way pass.
 TEST(http_wire, framing_another_server_could_read_otherwise_is_named) {
