@@ -83,8 +83,11 @@ void respond_rendered(h2_exchange& x, const rendered_response& r) {
                           {"x-content-type-options", "nosniff"}};
     for (const auto& cookie : r.set_cookies) fields.emplace_back("set-cookie", cookie);
     fields.emplace_back("content-length", std::to_string(r.body.size()));
-    x.c.frames.respond(*x.s, r.status, fields, true);
-    x.c.frames.queue_body(*x.s, r.body, true);
+    // RFC 9110 §9.3.2: an answer to HEAD carries no content (a client takes DATA on it as a
+    // malformed response and drops the stream): its length, but not its page.
+    const bool head = x.req.method() == http::verb::head;
+    x.c.frames.respond(*x.s, r.status, fields, !head);
+    if (!head) x.c.frames.queue_body(*x.s, r.body, true);
     // The rest of the request body is not wanted: read and dropped, its window given back.
     x.s->discard = true;
     std::string dropped;

@@ -1346,6 +1346,8 @@ class evasion_http2(unittest.TestCase):
             "a :path with a tab": (post(target="/switchrole\tHTTP/1.1"), "h2-malformed"),
             "a :method with a space": (post(method="POST /switchrole"), "h2-malformed"),
             "a GET with DATA": (post(method="GET"), "ambiguous-framing"),
+            "a HEAD with a content-length": (
+                post([("content-length", str(len(sandbox)))], method="HEAD"), "ambiguous-framing"),
             "an :authority with another port": (post(authority=SIGNIN + ":8443"), "misdirected"),
             "an :authority with userinfo": (post(authority="x@" + SIGNIN), ""),
             "a host with another port than :authority": (
