@@ -60,6 +60,7 @@ struct exchange {
     bool keep_alive = false;  // with the client, after this exchange
     bool upgrade = false;
     bool chunk_up = false;  // the body is re-chunked upstream
+    bool trailers = false;  // the chunked body ended with trailer fields
     std::optional<upstream_response> rpo;
     bool upstream_keep = false;
     shared_identity corp;  // from this request's trusted user header; null: the connection's
@@ -163,8 +164,11 @@ asio::awaitable<bool> read_request(bumped_connection& c, exchange& r) {
         const bool trailers = p.chunked() && !c.svc->who.header.empty();
         const auto head_user =
             trailers ? user_header_fields(c.svc->who, p.get().base()) : field_list();
+        const auto head_fields = std::distance(p.get().base().begin(), p.get().base().end());
         c.client.expires_after(c.o.idle_timeout);
         hec = co_await read_body_prefix(c.client, c.cbuf, p, c.body, c.o.max_inspect_body);
+        r.trailers = p.chunked() &&
+                     std::distance(p.get().base().begin(), p.get().base().end()) > head_fields;
         if (trailers) strip_user_header(c.svc->who, p.get().base(), head_user);
     }
     if (hec) {
@@ -289,6 +293,7 @@ core::http_request_view request_view(bumped_connection& c, exchange& r) {
     view.headers.swap(c.headers);
     view.body = std::string_view(c.body).substr(0, c.o.max_inspect_body);
     view.body_truncated = r.streaming || c.body.size() > c.o.max_inspect_body;
+    view.trailers = r.trailers;
     view.client = c.client_ip;
     view.corp = r.corp ? r.corp.get() : c.corp.get();
     view.time = std::chrono::system_clock::now();

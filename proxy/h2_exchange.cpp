@@ -48,7 +48,8 @@ struct h2_exchange {
     std::optional<std::uint64_t> content_length;
     std::string body;  // the inspected prefix (all of it unless streaming)
     bool streaming = false, navigation = false, head_request = false;
-    shared_identity corp;  // from the trusted user header; null: the connection's
+    bool trailers = false;  // the request ended with a trailing HEADERS block
+    shared_identity corp;   // from the trusted user header; null: the connection's
     upstream_leg up;
     pool_return to_pool;  // after up: gives it back first
     std::string wire;
@@ -199,6 +200,7 @@ asio::awaitable<bool> read_prefix(h2_exchange& x) {
     // HTTP/1.1, where it is read with the head alone); nghttp2 refused pseudo-fields and the
     // connection-specific ones there already.
     if (!x.s->trailers.empty()) {
+        x.trailers = true;
         for (const auto& [name, value] : x.s->trailers) x.req.insert(name, value);
         strip_hop_by_hop(x.req, false);
         x.req.erase(http::field::expect);
@@ -232,6 +234,7 @@ core::http_request_view request_view(h2_exchange& x) {
     for (const auto& f : x.req) view.headers.emplace_back(f.name_string(), f.value());
     view.body = std::string_view(x.body).substr(0, x.c.o.max_inspect_body);
     view.body_truncated = x.streaming || x.body.size() > x.c.o.max_inspect_body;
+    view.trailers = x.trailers;
     view.client = x.c.client_ip;
     view.corp = who(x);
     view.time = std::chrono::system_clock::now();

@@ -250,6 +250,7 @@ std::optional<http_file> http_file::parse(std::string_view text, std::string_vie
                 return std::nullopt;
             }
             v.headers.emplace_back(line->substr(0, colon), detail::trim(line->substr(colon + 1)));
+            v.trailers = true;
         }
     } else if (!content_length.empty()) {
         std::uint64_t n = 0;

@@ -121,6 +121,12 @@ std::string media_type(std::string_view content_type) {
     return detail::lower(detail::trim(content_type.substr(0, content_type.find(';'))));
 }
 
+// A charset name that reads the bytes as this inspector does: UTF-8 or its subset US-ASCII.
+bool utf8_charset_name(std::string_view name) {
+    auto cs = detail::lower(detail::trim(name));
+    return cs == "utf-8" || cs == "utf8" || cs == "us-ascii";
+}
+
 // Whether every charset parameter of a Content-Type value (RFC 9110 §8.3.3) names UTF-8 or its
 // subset US-ASCII, or there is none: the bytes this inspector decodes as UTF-8 are the text the
 // server reads. A server that honours the charset (ASP.NET, a servlet's getParameter after
@@ -140,8 +146,7 @@ bool utf8_charset(std::string_view content_type) {
         if (detail::lower(detail::trim(param.substr(0, eq))) != "charset") continue;
         auto v = detail::trim(param.substr(eq + 1));
         if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-        auto cs = detail::lower(detail::trim(v));
-        if (cs != "utf-8" && cs != "utf8" && cs != "us-ascii") return false;
+        if (!utf8_charset_name(v)) return false;
     }
     return true;
 }
@@ -496,6 +501,31 @@ std::vector<sign_in_attempt> inspection::run() {
                     fail(body_flow, auth_phase::pre_auth, "header:" + std::string(h),
                          "a header that names another host: the request could be read two ways");
                 }
+            }
+        }
+    }
+    // Trailer fields after a sign-in body: no browser sends them (neither fetch nor a form can),
+    // and a server may read them as header fields (Beast, and so this inspector, does: a Host or
+    // Content-Type there is judged), expose them apart (Tomcat's getTrailerFields, Go's
+    // Request.Trailer, Node's req.trailers) for a handler to read as it likes, or drop them.
+    // Which of those AWS does is not documented, so what they could change (the body's type or
+    // encoding, the fields a handler binds) is not known: refused, never judged as dropped.
+    if (req_.trailers && body_path) {
+        fail(body_flow, auth_phase::pre_auth, "trailer",
+             "trailer fields after a sign-in request's body: whether AWS reads them (as header "
+             "fields, as the endpoint's fields, or not at all) is unknown");
+    }
+    // HTML's form-encoding field (HTML "URL-encoded form data": a hidden control named
+    // _charset_ carries the encoding the browser used), by which a server may decode the other
+    // parameters (Apache Sling does): one naming another charset than UTF-8 changes names and
+    // values as a charset parameter of the Content-Type does (utf8_charset).
+    if (body_path) {
+        for (const auto& p : params_) {
+            if (name_is(p.name, "_charset_") && !utf8_charset_name(p.value)) {
+                fail(body_flow, auth_phase::pre_auth, source_of(p),
+                     "the request names a charset other than UTF-8 in _charset_: the parameters "
+                     "could be read two ways");
+                break;
             }
         }
     }

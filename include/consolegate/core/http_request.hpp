@@ -33,6 +33,10 @@ struct http_request_view {
         headers;                  // in order, duplicates kept
     std::string_view body;        // de-chunked, at most the inspection cap
     bool body_truncated = false;  // the body exceeded the inspection cap (body holds the prefix)
+    // The body ended with trailer fields (a chunked body's trailer section, an HTTP/2 trailing
+    // HEADERS block). They are in `headers` too, after the head's, as the proxy's parsers keep
+    // them; this says that some arrived after the body.
+    bool trailers = false;
     ip_address client;
     // The corporate user behind the connection (Kerberos, trusted header, address map); null
     // when nobody established one. Owned by the caller, valid for the call like the rest.

@@ -468,6 +468,13 @@ cases["hostile-host-in-trailer"] = (
         ctype=FORM, body=f"{len(trailer_body):x}\r\n{trailer_body}\r\n0\r\n"
         f"Host: {B}.signin.aws.amazon.com\r\n\r\n"),
     [att("switch-role", account=A, role="Dev"), att("switch-role", parse_error=True)])
+# Session 12: trailer fields after a sign-in body (no browser sends any) may be read by AWS as
+# header fields, as the endpoint's fields, or not at all: refused, whatever they name.
+cases["hostile-field-in-trailer"] = (
+    req("POST", "/switchrole", "signin.aws.amazon.com", headers=["Transfer-Encoding: chunked"],
+        ctype=FORM, body=f"{len(trailer_body):x}\r\n{trailer_body}\r\n0\r\n"
+        f"account: {B}\r\n\r\n"),
+    [att("switch-role", account=A, role="Dev"), att("switch-role", parse_error=True)])
 cases["hostile-multipart-form-boundary"] = (
     req("POST", "/authenticate", "signin.aws.amazon.com",
         ctype="multipart/form-data; boundary=x-www-form-urlencoded",
@@ -741,6 +748,12 @@ cases["hostile-form-charset"] = (
         body=f"{ebcdic('account')}={ebcdic(B)}&{ebcdic('roleName')}={ebcdic('Admin')}"
         f"&account={A}&roleName=Dev"),
     [att("switch-role", parse_error=True)])
+# HTML's _charset_ field names the encoding the form was sent in; a server that decodes the form
+# by it reads other names and values than UTF-8 gives.
+cases["hostile-form-charset-field"] = (
+    req("POST", "/switchrole", "signin.aws.amazon.com", ctype=FORM,
+        body=f"_charset_=ibm037&{ebcdic('account')}={ebcdic(B)}&account={A}&roleName=Dev"),
+    [att("switch-role", account=A, role="Dev"), att("switch-role", parse_error=True)])
 # A reader that trims parameter names or splits at white space sees a key the documented grammar
 # alone does not; both readings are judged (the forbidden key first, where the old reading hid it).
 cases["hostile-sigv4-credential-name-spaced"] = (

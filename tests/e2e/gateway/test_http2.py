@@ -2,10 +2,12 @@
 one connection, gets the decisions it gets over HTTP/1.1 (test_corpus_live.py), and no denied
 request reaches the origin; curl --http2 speaks h2 through the gateway; the h2 limits hold
 against a client that floods or oversends."""
+import json
 import os
 import re
 import subprocess
 import unittest
+import urllib.parse
 
 from h2client import Connection, request_fields
 from harness import SANDBOX, Gateway, wait_until
@@ -305,17 +307,24 @@ class Http2Trailers(unittest.TestCase):
         cls.gw.close()
 
     def test_trailers_carry_nothing_the_head_could_not(self):
-        body = b"account=%s&roleName=Admin" % SANDBOX.encode()
+        # A console request in an allowed session (a sign-in request with trailer fields is
+        # refused: the corpus's hostile-field-in-trailer, replayed over h2 above).
+        body = b"action=x"
+        cookie = "aws-userInfo=" + urllib.parse.quote(json.dumps({
+            "arn": "arn:aws:sts::%s:assumed-role/Admin/alice" % SANDBOX, "alias": "",
+            "issuer": "https://signin.aws.amazon.com/", "signinType": "PUBLIC",
+            "username": ""}, separators=(",", ":")), safe="")
         stripped = [("proxy-authorization", "Basic eDp5"), ("expect", "100-continue"),
                     ("x-authenticated-user", "alice@CORP.EXAMPLE"),
                     ("x_authenticated_user", "alice@CORP.EXAMPLE")]
-        c = Connection(self.gw.ports["sni"], "signin.aws.amazon.com",
+        c = Connection(self.gw.ports["sni"], "console.aws.amazon.com",
                        os.path.join(self.gw.ca_dir, "ca.crt"))
         self.addCleanup(c.close)
         before = len(self.gw.origin_requests())
         events_before = len(self.gw.events())
-        sids = [c.request(request_fields("POST", "/switchrole", "signin.aws.amazon.com",
-                                         [("content-type", "application/x-www-form-urlencoded")]),
+        sids = [c.request(request_fields("POST", "/console/home", "console.aws.amazon.com",
+                                         [("content-type", "application/x-www-form-urlencoded"),
+                                          ("cookie", cookie)]),
                           body=body, trailers=[field, ("x-kept", "1")]) for field in stripped]
         res = c.wait_all(timeout=15)
         for sid, field in zip(sids, stripped):
