@@ -352,6 +352,27 @@ void inspection::refuse_ambiguous() {
     }
 }
 
+bool console_dashed_id(std::string_view v) {
+    return v.size() == 14 && v[4] == '-' && v[9] == '-' && is_digits(v.substr(0, 4)) &&
+           is_digits(v.substr(5, 4)) && is_digits(v.substr(10));
+}
+
+bool is_digits_and_dashes(std::string_view s) {
+    return !s.empty() && is_digits(s.substr(0, 1)) && is_digits(s.substr(s.size() - 1)) &&
+           s.find_first_not_of("0123456789-") == std::string_view::npos;
+}
+
+std::optional<core::account_id> account_number_reading(std::string_view s) {
+    if (!is_digits_and_dashes(s)) return std::nullopt;
+    std::string digits;
+    for (char c : s) {
+        if (c != '-') digits += c;
+    }
+    auto significant = digits.substr(std::min(digits.find_first_not_of('0'), digits.size()));
+    if (significant.size() > 12) return std::nullopt;
+    return core::account_id::parse(std::string(12 - significant.size(), '0') + significant);
+}
+
 std::vector<std::string> account_readings(std::vector<std::string> values) {
     std::vector<std::string> out;
     auto add = [&](std::string v) {
@@ -361,8 +382,7 @@ std::vector<std::string> account_readings(std::vector<std::string> values) {
         // The console prints IDs as 1234-5678-9012 and the sign-in form accepts that spelling;
         // it is also a valid alias (IAM CreateAccountAlias: [a-z0-9] and single '-'), which any
         // account may hold, and which of the two AWS takes is not documented: both are judged.
-        if (v.size() == 14 && v[4] == '-' && v[9] == '-' && is_digits(v.substr(0, 4)) &&
-            is_digits(v.substr(5, 4)) && is_digits(v.substr(10))) {
+        if (console_dashed_id(v)) {
             add(v.substr(0, 4) + v.substr(5, 4) + v.substr(10));
         }
         add(std::move(v));
@@ -376,6 +396,32 @@ void inspection::set_account(sign_in_attempt& a, std::string_view value) const {
         return;
     }
     a.alias = detail::lower(value);
+    // The console's dashed spelling is read both ways by account_readings (its ID beside it).
+    auto number = console_dashed_id(a.alias) ? std::nullopt : account_number_reading(a.alias);
+    if (number) {
+        // Digits (with dashes) that are not an account ID: IAM's alias syntax admits them
+        // ("11112222333", "0111122223333", "11112222-3333"), and AWS documents neither whether
+        // an all-digit alias is refused nor whether the sign-in page reads such a value as an
+        // account number, dashes dropped and leading zeros added or dropped (as it reads
+        // 1111-2222-3333). Judged as an alias nobody listed, a rule without an account
+        // selector could allow what AWS signs in to as account 011112222333. The account a
+        // number reading names is kept for the record (none past twelve significant digits).
+        a.account = *number;
+        if (a.parse_error.empty()) {
+            a.parse_error =
+                "account is digits but not a 12-digit account ID: AWS may read it as an account "
+                "number (leading zeros added or dropped) or as an alias, which one is unknown";
+        }
+        return;
+    }
+    if (!console_dashed_id(a.alias) && is_digits_and_dashes(a.alias)) {
+        if (a.parse_error.empty()) {
+            a.parse_error =
+                "account is digits but not a 12-digit account ID, and names no account as a "
+                "number: AWS's reading is unknown";
+        }
+        return;
+    }
     if (!core::is_account_alias(a.alias)) {
         // Fullwidth or Arabic-Indic digits, a NUL, inner spaces, an ARN, a sign (the JSON number
         // -111122223333, "+111122223333"), a leading, trailing or doubled '-', under 3 characters:
@@ -430,11 +476,11 @@ std::vector<sign_in_attempt> inspection::run() {
     }
     auto surface = classify_surface(host_, segs_, on_signin);
     bool body_path = on_signin || is_switch || is_idc || surface != surface_endpoint::none;
-    auto body_flow = surface != surface_endpoint::none ? flow_of(surface)
-                     : is_saml                         ? sign_in_flow::saml
-                     : is_federation                   ? sign_in_flow::custom_broker
-                     : is_switch                       ? sign_in_flow::switch_role
-                     : is_idc                          ? sign_in_flow::identity_center
+    auto body_flow = surface != surface_endpoint::none            ? flow_of(surface)
+                     : is_saml                                    ? sign_in_flow::saml
+                     : is_federation                              ? sign_in_flow::custom_broker
+                     : is_switch                                  ? sign_in_flow::switch_role
+                     : is_idc                                     ? sign_in_flow::identity_center
                      : last_seg("signin")              ? sign_in_flow::root
                                                        : sign_in_flow::iam_user;
     // The body is read on sign-in paths (fail closed when it cannot be), and for AMS detection.

@@ -468,6 +468,14 @@ cases["hostile-host-in-trailer"] = (
         ctype=FORM, body=f"{len(trailer_body):x}\r\n{trailer_body}\r\n0\r\n"
         f"Host: {B}.signin.aws.amazon.com\r\n\r\n"),
     [att("switch-role", account=A, role="Dev"), att("switch-role", parse_error=True)])
+# Session 12: digits that are not a 12-digit account ID (an alias IAM's syntax admits) may be
+# read by AWS as an account number, leading zeros added or dropped: unparsable, never an alias.
+cases["hostile-iam-user-host-label-eleven-digits"] = (
+    req("GET", "/console", "11112222333.signin.aws.amazon.com"),
+    [att("iam-user", account="011112222333", alias="11112222333", parse_error=True)])
+cases["hostile-switchrole-account-thirteen-digits"] = (
+    req("GET", f"/switchrole?account=0{B}&roleName=Admin", "signin.aws.amazon.com"),
+    [att("switch-role", account=B, alias=f"0{B}", role="Admin", parse_error=True)])
 # Session 12: trailer fields after a sign-in body (no browser sends any) may be read by AWS as
 # header fields, as the endpoint's fields, or not at all: refused, whatever they name.
 cases["hostile-field-in-trailer"] = (

@@ -616,3 +616,38 @@ TEST(inspector, change_request_body_it_cannot_decode_fails_closed) {
         EXPECT_FALSE(a[0].parse_error.empty());
     }
 }
+
+// An account value of digits (and inner dashes) that is not a 12-digit ID: IAM's alias syntax
+// admits it, and AWS documents neither whether it refuses such an alias nor whether the sign-in
+// page reads it as an account number (dashes dropped, leading zeros added or dropped), so it is
+// unparsable, with the account a number reading names kept for the record; never an alias,
+// listed or not. Before session 12 "11112222333" was an unknown alias, and one the site's alias
+// map listed was its mapped account. The console's 1111-2222-3333 spelling is read both ways, as
+// before.
+TEST(inspector, an_account_of_digits_that_is_not_twelve_is_unparsable_never_an_alias) {
+    ci::options opt;
+    opt.aliases.emplace("11112222333", *core::account_id::parse("111122223333"));
+    struct row {
+        const char* value;
+        const char* number;  // "" when none
+    };
+    for (auto r : {row{"11112222333", "011112222333"}, row{"0111122223333", "111122223333"},
+                   row{"11112222-3333", "111122223333"}, row{"123", "000000000123"},
+                   row{"1111222233334444", ""}, row{"00000444455556666", "444455556666"}}) {
+        const std::string host = std::string(r.value) + ".signin.aws.amazon.com";
+        const std::string query = std::string("/switchrole?roleName=Admin&account=") + r.value;
+        const std::string body = std::string("account=") + r.value + "&username=bob";
+        std::vector<core::http_request_view> views{
+            request("GET", host, "/console"), request("GET", "signin.aws.amazon.com", query),
+            request("POST", "signin.aws.amazon.com", "/authenticate", body)};
+        for (auto& v : views) {
+            auto a = ci::inspect(v, opt);
+            ASSERT_EQ(a.size(), 1u) << r.value << " " << v.target;
+            EXPECT_NE(a[0].parse_error, "") << r.value << " " << v.target;
+            EXPECT_EQ(a[0].account ? a[0].account->str() : "", r.number) << r.value;
+        }
+    }
+    auto a = ci::inspect(request("GET", "1111-2222-3333.signin.aws.amazon.com", "/console"), {});
+    ASSERT_EQ(a.size(), 2u);
+    for (auto& x : a) EXPECT_EQ(x.parse_error, "");
+}
