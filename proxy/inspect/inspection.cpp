@@ -481,8 +481,8 @@ std::vector<sign_in_attempt> inspection::run() {
                      : is_federation                              ? sign_in_flow::custom_broker
                      : is_switch                                  ? sign_in_flow::switch_role
                      : is_idc                                     ? sign_in_flow::identity_center
-                     : last_seg("signin")              ? sign_in_flow::root
-                                                       : sign_in_flow::iam_user;
+                     : last_seg("signin") || root_recovery_path() ? sign_in_flow::root
+                                                                  : sign_in_flow::iam_user;
     // The body is read on sign-in paths (fail closed when it cannot be), and for AMS detection.
     // A body cut at the cap is judged however little of it was kept (proxy.max_inspect_body may
     // keep none of it): an unread body on a sign-in path fails closed.

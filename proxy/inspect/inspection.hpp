@@ -136,6 +136,16 @@ class inspection {
     bool signin_host() const;
     bool aws_host() const { return at_signin_address_ || under(host_, site_domain_of(host_)); }
     bool last_seg(std::string_view s) const { return !segs_.empty() && segs_.back() == s; }
+    // The root user's password recovery on a sign-in host: /resetpassword, the page the
+    // recovery e-mail links to (?type=RootUser&token=…&key=…) and its form's post
+    // (action=resetPasswordSubmitForm), and /forgotpassword. AWS runs it for the root user
+    // alone: IAM User Guide, "Reset a lost or forgotten root user password" ("If you are an IAM
+    // user, this option is not available"). Matched as a lenient router matches (segment_is).
+    bool root_recovery_path() const {
+        return signin_host() && !segs_.empty() &&
+               (segment_is(segs_.back(), "resetpassword") ||
+                segment_is(segs_.back(), "forgotpassword"));
+    }
     bool first_seg(std::string_view s) const { return !segs_.empty() && segs_.front() == s; }
     // A request that submits something to its endpoint: POST, PUT or PATCH, or any method with a
     // body. The endpoints' "names nothing" refusals apply to each: a body is read whatever the

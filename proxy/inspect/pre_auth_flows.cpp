@@ -10,12 +10,15 @@ void inspection::host_label() {
         auto sni = host_of(req_.sni);
         if (!sni.empty() && sni != host_) hosts.push_back(std::move(sni));
     }
+    // The root's password recovery on <account>.signin.aws.amazon.com is the root's, of the
+    // account the label names (IAM users cannot reset a password there).
+    const auto label_flow = root_recovery_path() ? sign_in_flow::root : sign_in_flow::iam_user;
     for (auto& h : hosts) {
         if (under(h, signin_domain_of(h))) {
             auto label = first_label(labels_before(h, signin_domain_of(h)));
             if (!label.empty() && !is_region(label)) {
                 for (auto& reading : account_readings({std::string(label)})) {
-                    auto a = base(sign_in_flow::iam_user, auth_phase::pre_auth, "host");
+                    auto a = base(label_flow, auth_phase::pre_auth, "host");
                     a.host = h;
                     set_account(a, reading);
                     out_.push_back(std::move(a));
@@ -39,6 +42,8 @@ void inspection::host_label() {
 // IAM user form post (/authenticate, action=iam-user-authentication) and any other sign-in page
 // request that names an `account`.
 void inspection::iam_user_form() {
+    // An account named on the root's password recovery is the root's (root()).
+    if (root_recovery_path()) return;
     std::string src, usrc;
     auto accounts = values({"account"}, &src);
     auto users = values({"username"}, &usrc);
@@ -99,21 +104,51 @@ void inspection::root() {
     // than the two above was no sign-in, so a root session opened by such a step was judged as
     // a console session and a rule on the root flow (or on root e-mails) did not see it.
     bool root_endpoint = submits() && !segs_.empty() && segment_is(segs_.back(), "signin");
-    if (!is_root && !root_endpoint) return;
-    std::string src;
+    // Every request of the root's password recovery (root_recovery_path) is a step of the root
+    // flow: the reset page, its post, which may answer with the session, and an account it
+    // names (the sign-in page takes the root's e-mail or its account number) is the root's.
+    // Before session 12 a recovery request naming an account (a field or the host's label) was
+    // judged as an IAM user's sign-in, so a rule allowing IAM users let the root's reset by.
+    bool recovery = root_recovery_path();
+    if (!is_root && !root_endpoint && !recovery) return;
+    std::string src, asrc;
     auto emails = values({"email"}, &src);
-    if (emails.empty()) emails.emplace_back();
-    for (auto& e : emails) {
-        auto a = base(sign_in_flow::root, auth_phase::pre_auth, src.empty() ? "form:action" : src);
-        a.user = e;
-        // `users` rules match the e-mail: one with a character outside printable ASCII (NUL and
-        // controls trim() drops, spaces, NBSP, a fullwidth '@' NFKC makes ASCII) has no known
-        // reading at AWS.
-        if (!printable_ascii(e)) {
-            a.parse_error = "root e-mail outside printable ASCII: AWS's reading is unknown";
+    std::vector<std::string> accounts;
+    if (recovery) {
+        accounts = values({"account", "accountId", "account_id"}, &asrc);
+        // With the host's label they are one field: two different accounts are ambiguous.
+        auto domain = signin_domain_of(host_);
+        auto label = under(host_, domain) ? first_label(labels_before(host_, domain)) : "";
+        std::vector<std::string> named;
+        if (!label.empty() && !is_region(label))
+            named.push_back(account_as_read(std::string(label)));
+        for (auto& v : accounts) {
+            auto r = account_as_read(v);
+            if (std::find(named.begin(), named.end(), r) == named.end()) named.push_back(r);
         }
-        out_.push_back(std::move(a));
+        if (named.size() > 1 && ambiguous_.empty()) {
+            ambiguous_ = "the root's password recovery's account (the host's label, account)";
+        }
+        accounts = account_readings(std::move(accounts));
     }
+    if (accounts.empty()) accounts.emplace_back();
+    if (emails.empty()) emails.emplace_back();
+    for (auto& acct : accounts)
+        for (auto& e : emails) {
+            auto a = base(sign_in_flow::root, auth_phase::pre_auth,
+                          !acct.empty() ? asrc
+                          : src.empty() ? (recovery ? "path" : "form:action")
+                                        : src);
+            if (!acct.empty()) set_account(a, acct);
+            a.user = e;
+            // `users` rules match the e-mail: one with a character outside printable ASCII (NUL and
+            // controls trim() drops, spaces, NBSP, a fullwidth '@' NFKC makes ASCII) has no known
+            // reading at AWS.
+            if (!printable_ascii(e) && a.parse_error.empty()) {
+                a.parse_error = "root e-mail outside printable ASCII: AWS's reading is unknown";
+            }
+            out_.push_back(std::move(a));
+        }
 }
 
 void inspection::saml() {

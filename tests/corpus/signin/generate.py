@@ -129,6 +129,18 @@ cases["root-mfa-step"] = (
         ("action", "authenticateRootMFA"), ("email", "root@example.com"), ("mfaType", "SW"),
         ("mfa1", "123456")]), ctype=FORM),
     [att("root", user="root@example.com")])
+# The root user's password recovery (IAM User Guide, "Reset a lost or forgotten root user
+# password"; IAM users cannot reset theirs there): the e-mail's link and its form's post are the
+# root flow's, of the account the host's label names (session 12; an IAM user's sign-in before).
+cases["root-reset-password-link"] = (
+    req("GET", "/resetpassword?type=RootUser&token=cg-secret-reset-token&key=cg-secret-key",
+        "signin.aws.amazon.com"),
+    [att("root")])
+cases["root-reset-password-on-account-host"] = (
+    req("POST", "/resetpassword", f"{B}.signin.aws.amazon.com", body=form([
+        ("action", "resetPasswordSubmitForm"), ("token", "cg-secret-reset-token"),
+        ("key", "cg-secret-key"), ("newpassword", "x"), ("confirmpassword", "x")]), ctype=FORM),
+    [att("root", account=B), att("root")])
 # Signing out and the sign-in landing pages name no account: a redirect_uri to another account's
 # console is where the browser goes next, judged there (multi-session-console-host).
 cases["console-sign-out"] = (

@@ -617,6 +617,66 @@ TEST(inspector, change_request_body_it_cannot_decode_fails_closed) {
     }
 }
 
+namespace {
+
+bool any_flow(const std::vector<core::sign_in_attempt>& a, core::sign_in_flow f) {
+    return std::any_of(a.begin(), a.end(),
+                       [&](const core::sign_in_attempt& x) { return x.flow == f; });
+}
+
+}  // namespace
+
+// The root user's password recovery (IAM User Guide, "Reset a lost or forgotten root user
+// password": the Forgot your password? option is the root user's alone) is judged as the root
+// flow, of the account it names if it names one. Before session 12 a recovery request naming an
+// account (a field, or the host's label) was an IAM user's sign-in and one naming none was none.
+TEST(inspector, the_root_password_recovery_is_the_roots_flow) {
+    const std::string form = "application/x-www-form-urlencoded";
+    // The e-mail's link and its form's post, on the sign-in host: root, no account yet.
+    for (const char* target : {"/resetpassword?type=RootUser&token=t0k&key=k3y", "/ResetPassword/",
+                               "/resetpassword.html", "/forgotpassword"}) {
+        auto a = ci::inspect(request("GET", "signin.aws.amazon.com", target), {});
+        ASSERT_EQ(a.size(), 1u) << target;
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::root) << target;
+        EXPECT_FALSE(a[0].account) << target;
+        EXPECT_EQ(a[0].parse_error, "") << target;
+    }
+    auto post = request("POST", "signin.aws.amazon.com", "/resetpassword",
+                        "action=resetPasswordSubmitForm&token=t0k&key=k3y&newpassword=x&"
+                        "confirmpassword=x&csrf=c");
+    post.headers.emplace_back("Content-Type", form);
+    auto a = ci::inspect(post, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::root);
+    EXPECT_EQ(a[0].parse_error, "");
+    // An account it names is the root's: never an IAM user's sign-in.
+    auto named = request("POST", "signin.aws.amazon.com", "/resetpassword",
+                         "action=resetPasswordSubmitForm&account=111122223333");
+    named.headers.emplace_back("Content-Type", form);
+    a = ci::inspect(named, {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::root);
+    EXPECT_EQ(a[0].account->str(), "111122223333");
+    a = ci::inspect(request("GET", "111122223333.signin.aws.amazon.com", "/resetpassword"), {});
+    EXPECT_FALSE(any_flow(a, core::sign_in_flow::iam_user));
+    EXPECT_TRUE(std::any_of(a.begin(), a.end(), [](const core::sign_in_attempt& x) {
+        return x.flow == core::sign_in_flow::root && x.account &&
+               x.account->str() == "111122223333" && x.parse_error.empty();
+    }));
+    // The host's label and a field naming two accounts: ambiguous.
+    auto two = request("POST", "111122223333.signin.aws.amazon.com", "/resetpassword",
+                       "account=444455556666");
+    two.headers.emplace_back("Content-Type", form);
+    a = ci::inspect(two, {});
+    EXPECT_TRUE(std::any_of(a.begin(), a.end(), [](const core::sign_in_attempt& x) {
+        return x.ambiguous_identity && !x.parse_error.empty();
+    }));
+    // Another sign-in path on that host stays the IAM user's.
+    a = ci::inspect(request("GET", "111122223333.signin.aws.amazon.com", "/console"), {});
+    ASSERT_EQ(a.size(), 1u);
+    EXPECT_EQ(a[0].flow, core::sign_in_flow::iam_user);
+}
+
 // An account value of digits (and inner dashes) that is not a 12-digit ID: IAM's alias syntax
 // admits it, and AWS documents neither whether it refuses such an alias nor whether the sign-in
 // page reads it as an account number (dashes dropped, leading zeros added or dropped), so it is
