@@ -85,6 +85,10 @@ json::object attempt_json(const judged_attempt& ja) {
         o["also_flows"] = std::move(also);
         if (a.also_flows_either) o["also_flows_either"] = true;
     }
+    // A cli-sign-in attempt's step of `aws login`, as the record has it (oauth_action).
+    if (a.oauth_action != core::oauth2_action::none) {
+        o["oauth_action"] = core::to_string(a.oauth_action);
+    }
     o["phase"] = core::to_string(a.phase);
     o["host"] = a.host;
     o["account"] = ex.account ? ex.account->str() : (a.account ? a.account->str() : "");
@@ -171,8 +175,8 @@ json::object explain_request(const core::http_request_view& req, enforcement_inp
         // the request named none, where it came from, the sign-in flows its session was judged
         // also as, and the TEAM request that decided.
         for (auto key :
-             {"idc_user", "identity_source", "also_flows", "also_flows_either", "session_corp_user",
-              "elevation_request", "elevation_ticket", "elevation_end"}) {
+             {"oauth_action", "idc_user", "identity_source", "also_flows", "also_flows_either",
+              "session_corp_user", "elevation_request", "elevation_ticket", "elevation_end"}) {
             if (const auto* v = top.if_contains(key)) out[key] = *v;
         }
     }

@@ -93,6 +93,7 @@ event make_event(std::string id, const core::sign_in_attempt& a, const core::dec
     }
     e.also_flows_either = a.also_flows_either && !e.also_flows.empty();
     e.session_corp_user = a.session_corp_user;
+    e.oauth_action = std::string(core::to_string(a.oauth_action));
     e.method = std::string(method);
     auto q = target.find('?');
     e.path = std::string(target.substr(0, q));
@@ -122,6 +123,10 @@ std::string also_flows_shown(const event& e) {
     auto out = e.also_flows;
     if (e.also_flows_either) std::replace(out.begin(), out.end(), ',', '|');
     return out;
+}
+
+std::string flow_shown(const event& e) {
+    return e.oauth_action.empty() ? e.flow : e.flow + ":" + e.oauth_action;
 }
 
 bool is_valid_utf8(std::string_view s) {

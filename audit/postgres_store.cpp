@@ -73,12 +73,18 @@ constexpr std::array<const char*, postgres_schema_version> migrations{{
     CREATE INDEX consolegate_events_effect_time ON consolegate_events (effect, time_ms, seq)
         INCLUDE (account, alias, user_name, client, rule, corp_user);
     )sql",
+    // 4: a cli-sign-in attempt's step of `aws login` (oauth_action). No stored event has one
+    // (its writers predate the field), so nothing is filled in: a default, no table rewrite;
+    // a replica of an older build goes on inserting without it.
+    R"sql(
+    ALTER TABLE consolegate_events ADD COLUMN oauth_action text COLLATE "C" NOT NULL DEFAULT '';
+    )sql",
 }};
 
 // Serialises migrations and batch inserts across the fleet (any constant unique to us).
 constexpr const char* advisory_key = "7142018573106237441";
-constexpr std::size_t rows_per_statement = 500;  // 16 parameters each, far below libpq's 65535
-constexpr int columns_per_row = 16;
+constexpr std::size_t rows_per_statement = 500;  // 17 parameters each, far below libpq's 65535
+constexpr int columns_per_row = 17;
 constexpr auto backoff_min = std::chrono::milliseconds(250);
 constexpr auto backoff_max = std::chrono::milliseconds(5000);
 
@@ -414,7 +420,7 @@ class postgres_target final : public batch_target {
             std::string sql =
                 "INSERT INTO consolegate_events (id, time_ms, effect, report_only, reason, flow, "
                 "account, alias, ou_path, user_name, client, rule, gateway, event, corp_user, "
-                "corp_source) VALUES ";
+                "corp_source, oauth_action) VALUES ";
             std::vector<std::string> params;
             params.reserve((end - at) * columns_per_row);
             for (auto i = at; i < end; ++i) {
@@ -438,6 +444,7 @@ class postgres_target final : public batch_target {
                 params.push_back(to_json_line(e));
                 params.push_back(valid_utf8(e.corp_user));
                 params.push_back(valid_utf8(e.corp_source));
+                params.push_back(valid_utf8(e.oauth_action));
             }
             // A batch whose COMMIT answer was lost is sent again: its IDs are already stored.
             sql += " ON CONFLICT (id) DO NOTHING";

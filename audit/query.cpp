@@ -78,7 +78,8 @@ namespace {
 // it was judged as one of them, which the gateway could not tell): the rule that decided may name
 // only those.
 std::string table_cell(const event& e, std::size_t column) {
-    auto cell = terminal_text(e.*(columns[column].member));
+    auto cell = columns[column].member == &event::flow ? terminal_text(flow_shown(e))
+                                                       : terminal_text(e.*(columns[column].member));
     if (columns[column].member == &event::effect && e.count > 1)
         cell += " x" + std::to_string(e.count);
     if (columns[column].member == &event::flow && !e.also_flows.empty())
@@ -129,14 +130,16 @@ std::string format_events(const std::vector<event>& events, output_format f, boo
             for (std::size_t i = 0; header && i < columns.size(); ++i) {
                 out += (i ? "," : "") + lower(columns[i].title);
             }
-            if (header) out += ",rule,report_only,flagged,count,time_last,also_flows\n";
+            if (header)
+                out += ",rule,report_only,flagged,count,time_last,also_flows,oauth_action\n";
             for (auto& e : events) {
                 for (std::size_t i = 0; i < columns.size(); ++i) {
                     out += (i ? "," : "") + csv_cell(e.*(columns[i].member));
                 }
                 out += "," + csv_cell(e.rule) + (e.report_only ? ",true" : ",false") +
                        (e.flagged ? ",true," : ",false,") + std::to_string(e.count) + "," +
-                       csv_cell(e.time_last) + "," + csv_cell(also_flows_shown(e)) + "\n";
+                       csv_cell(e.time_last) + "," + csv_cell(also_flows_shown(e)) + "," +
+                       csv_cell(e.oauth_action) + "\n";
             }
             break;
         }

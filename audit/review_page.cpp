@@ -210,15 +210,17 @@ std::string events_table(const std::vector<event>& events) {
         "<th scope=\"col\">Client</th>"
         "<th scope=\"col\">Host</th><th scope=\"col\">Event ID</th></tr></thead><tbody>\n";
     for (auto& e : events) {
+        // A cli-sign-in attempt's step of `aws login`, and the flows of the sign-in that opened
+        // the session, as `logs` shows them.
+        auto flow = flow_shown(e);
+        if (!e.also_flows.empty()) flow += "+" + also_flows_shown(e);
         h += "<tr class=\"" + html_escape(e.effect) + (e.report_only ? " report-only" : "") +
              "\">" + cell(e.time) + "<td class=\"effect\">" + html_escape(e.effect) +
              (e.report_only ? "<span class=\"badge\">report-only</span>" : "") +
              (e.flagged ? " (flagged)" : "") +
              (e.count > 1 ? " &times;" + std::to_string(e.count) : std::string()) + "</td>" +
-             cell(e.enforced) + cell(e.reason) + cell(e.rule) +
-             // The flows of the sign-in that opened the session, as `logs` shows them.
-             cell(e.also_flows.empty() ? e.flow : e.flow + "+" + also_flows_shown(e)) +
-             cell(e.account) + cell(e.alias) + cell(e.ou_path) +
+             cell(e.enforced) + cell(e.reason) + cell(e.rule) + cell(flow) + cell(e.account) +
+             cell(e.alias) + cell(e.ou_path) +
              cell(e.permission_set.empty() ? e.role : e.role + " (" + e.permission_set + ")") +
              cell(e.user) + cell(e.corp_user) + cell(e.client) + cell(e.host) +
              "<td><a href=\"/review/event/" + html_escape(e.id) + "\"><code>" + html_escape(e.id) +
@@ -294,6 +296,13 @@ std::string render_event_page(const event& e, std::string_view node_name) {
     row("Reason", e.reason);
     row("Rule", e.rule);
     row("Flow", e.flow);
+    if (e.oauth_action == "authorize") {
+        row("OAuth 2.0 step", "authorize (/v1/authorize, signin:AuthorizeOAuth2Access)");
+    } else if (e.oauth_action == "token") {
+        row("OAuth 2.0 step", "token (/v1/token, signin:CreateOAuth2Token)");
+    } else if (!e.oauth_action.empty()) {
+        row("OAuth 2.0 step", e.oauth_action);
+    }
     if (!e.also_flows.empty() && e.also_flows_either) {
         row("Also judged as one of (the session's sign-in, which one unknown)",
             also_flows_shown(e));

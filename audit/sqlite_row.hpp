@@ -16,7 +16,7 @@ namespace consolegate::audit::sqlite {
 // of the event, in the order bind_event() binds and read_event() reads them (time_ms, the sort key,
 // is not among them).
 const std::string& event_columns();
-inline constexpr int event_column_count = 39;
+inline constexpr int event_column_count = 40;
 
 // Binds `e`'s columns from parameter `first` on, without copying: `e` must outlive the step.
 // A field that is not valid UTF-8 is bound repaired (and the event flagged), as to_json_line()

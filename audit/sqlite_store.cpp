@@ -219,6 +219,30 @@ constexpr std::array<const char*, sqlite_schema_version> migrations{{
         'also_flows_either', json(CASE WHEN also_flows_either THEN 'true' ELSE 'false' END))
         AS event FROM events;
     )sql",
+    // 9: a cli-sign-in attempt's step of `aws login` (oauth_action): one column with a default
+    // (no table rewrite), and the JSON view with it.
+    R"sql(
+    ALTER TABLE events ADD COLUMN oauth_action TEXT NOT NULL DEFAULT '';
+    DROP VIEW IF EXISTS events_json;
+    CREATE VIEW events_json AS SELECT seq, id, time_ms, json_object(
+        'schema', 1, 'id', id, 'time', time, 'gateway', gateway, 'client', client, 'flow', flow,
+        'phase', phase, 'host', host, 'account', account, 'alias', alias, 'ou_path', ou_path,
+        'org', org, 'principal_arn', principal_arn, 'role', role,
+        'permission_set', permission_set, 'user', user, 'source', source,
+        'change_type', change_type, 'parse_error', parse_error, 'idc_instance', idc_instance,
+        'corp_user', corp_user, 'corp_source', corp_source, 'identity_source', identity_source,
+        'also_flows', also_flows, 'session_corp_user', session_corp_user,
+        'oauth_action', oauth_action,
+        'method', method, 'path', path, 'query', "query", 'effect', effect,
+        'enforced', enforced, 'reason', reason, 'rule', rule,
+        'team_request_id', team_request_id, 'team_ticket', team_ticket, 'team_end', team_end,
+        'time_last', time_last,
+        'report_only', json(CASE WHEN report_only THEN 'true' ELSE 'false' END),
+        'flagged', json(CASE WHEN flagged THEN 'true' ELSE 'false' END),
+        'count', count,
+        'also_flows_either', json(CASE WHEN also_flows_either THEN 'true' ELSE 'false' END))
+        AS event FROM events;
+    )sql",
 }};
 
 // cg_glob(pattern, text): core::glob_match, ASCII case-insensitive, so `--corp-user` means in

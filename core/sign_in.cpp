@@ -47,6 +47,15 @@ std::string_view to_string(auth_phase p) noexcept {
     return "unknown";
 }
 
+std::string_view to_string(oauth2_action a) noexcept {
+    switch (a) {
+        case oauth2_action::none: return "";
+        case oauth2_action::authorize: return "authorize";
+        case oauth2_action::token: return "token";
+    }
+    return "";
+}
+
 std::string_view to_string(effect e) noexcept {
     return e == effect::allow ? "allow" : "deny";
 }

@@ -51,6 +51,12 @@ struct event {
     // opener is not known or the attempt is not of a bound session. Added in v1 without a
     // version bump, as corp_source: readers treat a missing field as "".
     std::string session_corp_user;
+    // A cli-sign-in attempt's step of `aws login` (core::sign_in_attempt::oauth_action, what an
+    // imported endpoint policy's OAuth 2.0 actions select): "authorize" (/v1/authorize,
+    // signin:AuthorizeOAuth2Access) or "token" (/v1/token, signin:CreateOAuth2Token); "" for
+    // every other attempt. Added in v1 without a version bump: readers treat a missing field
+    // as "".
+    std::string oauth_action;
     std::string method, path;  // path without the query string
     std::string query;         // parameter names; values only of the few that carry no secret
     std::string effect;        // what the policy says: allow | deny
@@ -101,6 +107,7 @@ inline constexpr event_string_field event_string_fields[] = {
     {"identity_source", &event::identity_source},
     {"also_flows", &event::also_flows},
     {"session_corp_user", &event::session_corp_user},
+    {"oauth_action", &event::oauth_action},
     {"method", &event::method},
     {"path", &event::path},
     {"query", &event::query},
@@ -139,6 +146,10 @@ std::string principal_arn(const core::sign_in_attempt& a);
 // notation: "saml,iam-user" when the attempt was judged as each, "saml|iam-user" when as one of
 // them (also_flows_either); "" when there are none.
 std::string also_flows_shown(const event& e);
+
+// The flow as `logs` and the review page show it: a cli-sign-in attempt's with its step of `aws
+// login` ("cli-sign-in:authorize", "cli-sign-in:token"), every other one's as it is.
+std::string flow_shown(const event& e);
 
 // `s` as valid UTF-8: each byte that does not start or continue a well-formed sequence (RFC 3629:
 // no overlong forms, surrogates or code points past U+10FFFF) becomes U+FFFD. `*replaced` (if

@@ -84,7 +84,7 @@ struct sqlite_options {
 std::unique_ptr<event_store> open_sqlite_store(const std::filesystem::path& file);
 std::unique_ptr<sink> make_sqlite_sink(const sqlite_options& o);
 // The schema version the store migrates to (the `schema_version` table holds the file's).
-inline constexpr int sqlite_schema_version = 8;
+inline constexpr int sqlite_schema_version = 9;
 
 // The PostgreSQL store: the shared record of a fleet. Every replica writes to the same tables
 // (events carry the writing instance in `gateway`) and every replica's reader sees all of them.
@@ -112,6 +112,6 @@ std::unique_ptr<sink> make_postgres_sink(const postgres_options& o);
 // The first line of audit.postgres_password_file (without its line ending); "" for an empty
 // path. Throws std::runtime_error naming the file (never its content) when it cannot be read.
 std::string read_postgres_password(const std::filesystem::path& file);
-inline constexpr int postgres_schema_version = 3;
+inline constexpr int postgres_schema_version = 4;
 
 }  // namespace consolegate::audit

@@ -71,7 +71,8 @@ enum class idc_user_source : std::uint8_t {
 
 std::string_view to_string(sign_in_flow f) noexcept;  // "iam-user", "root", "saml", …
 std::optional<sign_in_flow> sign_in_flow_from_string(std::string_view s) noexcept;
-std::string_view to_string(auth_phase p) noexcept;  // "pre-auth", "post-auth", "session"
+std::string_view to_string(auth_phase p) noexcept;     // "pre-auth", "post-auth", "session"
+std::string_view to_string(oauth2_action a) noexcept;  // "authorize", "token"; "" for none
 
 struct sign_in_attempt {
     sign_in_flow flow = sign_in_flow::iam_user;

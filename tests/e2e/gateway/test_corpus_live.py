@@ -114,6 +114,12 @@ class CorpusThroughTheProxy(unittest.TestCase):
         wait_until(lambda: sum(1 for e in self.gw.events() if e.get("flow") == "cli-sign-in"
                                and e.get("path") == "/v1/token" and "refresh_token=" in
                                e.get("query", "")) >= 3, 20, "the token requests' audit events")
+        # Each records its step of `aws login` (the token step; the browser step is authorize).
+        steps = {e.get("path"): e.get("oauth_action") for e in self.gw.events()
+                 if e.get("flow") == "cli-sign-in" and e.get("path") in ("/v1/token", "/v1/authorize")}
+        self.assertEqual(steps.get("/v1/token"), "token", steps)
+        if "/v1/authorize" in steps:
+            self.assertEqual(steps["/v1/authorize"], "authorize", steps)
         with open(os.path.join(self.gw.dir, "audit.jsonl")) as f:
             logged = f.read() + self.gw.log("consolegate")
         for secret in ("cg-secret-in-query-77aa", "cg-secret-authorization-code-7f3a",

@@ -131,6 +131,13 @@ TEST(postgres_store, every_filter_agrees_with_the_in_memory_store) {
         events[i].also_flows = i % 2 ? "saml" : "identity-center,custom-broker";
         events[i].also_flows_either = i % 4 == 2;
     }
+    // Steps of `aws login` (oauth_action): in the event and in their own column.
+    std::size_t tokens = 0;
+    for (std::size_t i = 3; i < events.size(); i += 5) {
+        events[i].flow = "cli-sign-in";
+        events[i].oauth_action = i % 2 ? "token" : "authorize";
+        tokens += i % 2;
+    }
     {
         auto s = au::make_postgres_sink(options(pg));
         for (auto& e : events) s->record(e);
@@ -179,6 +186,18 @@ TEST(postgres_store, every_filter_agrees_with_the_in_memory_store) {
     }
     EXPECT_TRUE(db->get(events[6].id)->also_flows_either);
     EXPECT_FALSE(db->get(events[16].id)->also_flows_either);
+    for (std::size_t i : {std::size_t{3}, std::size_t{8}}) {
+        auto got = db->get(events[i].id);
+        ASSERT_TRUE(got) << i;
+        EXPECT_EQ(*got, events[i]) << i;
+    }
+    EXPECT_EQ(db->get(events[3].id)->oauth_action, "token");
+    EXPECT_EQ(db->get(events[8].id)->oauth_action, "authorize");
+    EXPECT_EQ(pg.psql("SELECT count(*) FROM consolegate_events WHERE oauth_action = 'token'"),
+              std::to_string(tokens));
+    EXPECT_EQ(
+        pg.psql("SELECT oauth_action FROM consolegate_events WHERE id = '" + events[8].id + "'"),
+        "authorize");
     EXPECT_FALSE(db->get("nope"));
     // Unlimited pages ("no limit" is SIZE_MAX) and the follow cursor.
     EXPECT_EQ(db->find({}, 0, SIZE_MAX).size(), events.size());
@@ -390,6 +409,8 @@ TEST(postgres_store, a_schema_1_database_is_migrated_and_its_events_found_by_per
     pg.psql("\\i " + file.string());
     EXPECT_THROW(reader(pg), std::runtime_error);  // a reader never migrates
     auto new_events = seeded(20, end, 1, 6, "new");
+    new_events[0].flow = "cli-sign-in";
+    new_events[0].oauth_action = "token";
     {
         auto s = au::make_postgres_sink(options(pg));  // migrates, then appends
         for (auto& e : new_events) s->record(e);
@@ -408,6 +429,10 @@ TEST(postgres_store, a_schema_1_database_is_migrated_and_its_events_found_by_per
         EXPECT_GT(mem->count(q), 0u);
         EXPECT_EQ(db->count(q), mem->count(q));
     }
+    // Schema 4's column: the old events have no step of `aws login`, the new one its own.
+    EXPECT_EQ(pg.psql("SELECT count(*) FROM consolegate_events WHERE oauth_action <> ''"), "1");
+    EXPECT_EQ(*db->get(new_events[0].id), new_events[0]);
+    EXPECT_EQ(db->get(old_events[0].id)->oauth_action, "");
     auto top = db->top_denied({}, au::summary_key::corp_user, 10);
     auto want = mem->top_denied({}, au::summary_key::corp_user, 10);
     ASSERT_EQ(top.size(), want.size());

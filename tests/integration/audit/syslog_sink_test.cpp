@@ -32,7 +32,8 @@ std::vector<au::event> events(int n, const std::string& prefix) {
         e.time = cc::format_rfc3339(t0 + std::chrono::milliseconds(i * 1001));
         e.gateway = "gw-syslog-1";
         e.client = "10.0.0.7";
-        e.flow = "saml";
+        e.flow = i % 5 == 0 ? "cli-sign-in" : "saml";
+        e.oauth_action = i % 5 == 0 ? (i % 10 ? "token" : "authorize") : "";  // `aws login`
         e.phase = "pre-auth";
         e.account = "111122223333";
         e.user = i % 3 == 0 ? "ålice \"the\" admin" : "bob";  // UTF-8 and quotes survive

@@ -349,8 +349,8 @@ class LogsTest(unittest.TestCase):
             self.assertIn("console-session+saml,iam-user", table[2])
             self.assertIn("console-session+saml,iam-user", table[1])
             csv = cg("logs", "--file", path, "--format", "csv").stdout.splitlines()
-            self.assertTrue(csv[0].endswith(",also_flows"), csv[0])
-            self.assertEqual([l.rsplit(",", 1)[-1] if "|" in l else l[-15:] for l in csv[1:]],
+            self.assertTrue(csv[0].endswith(",also_flows,oauth_action"), csv[0])
+            self.assertEqual([l.rsplit(",", 2)[-2] if "|" in l else l[-18:-3] for l in csv[1:]],
                              ['"saml,iam-user"', '"saml,iam-user"', '"saml|iam-user"'])
             out = cg("logs", "--file", path, "--format", "json").stdout.splitlines()
             self.assertEqual([json.loads(l)["also_flows_either"] for l in out], [False, False, True])
@@ -362,6 +362,46 @@ class LogsTest(unittest.TestCase):
             self.assertEqual(r.returncode, 2)
             self.assertIn("--flow takes one sign-in flow", r.stderr)
             self.assertEqual(cg("logs", "--file", path, "--flow", "refused").returncode, 0)
+
+    def test_the_oauth_step_of_a_cli_sign_in_is_recorded_and_shown_with_its_flow(self):
+        # explain names the step of `aws login` each request is (the record's oauth_action) ...
+        for name, step in (("cli-authorize-signed-in", "authorize"), ("cli-token-refresh", "token"),
+                           ("switchrole-get", None)):
+            r = cg("explain", "--config", POLICY, os.path.join(CORPUS, name + ".http"))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            d = json.loads(r.stdout)
+            cli = [a for a in d["attempts"] if a["flow"] == "cli-sign-in"]
+            self.assertEqual(len(cli) > 0, step is not None, name)
+            self.assertEqual({a.get("oauth_action") for a in cli}, {step} if step else set(), name)
+            self.assertTrue(all("oauth_action" not in a for a in d["attempts"] if a["flow"] != "cli-sign-in"))
+            if d["flow"] == "cli-sign-in":  # the deciding attempt's, at the top
+                self.assertEqual(d.get("oauth_action"), step, name)
+        self.assertEqual(json.loads(cg("explain", "--config", POLICY,
+                                       os.path.join(CORPUS, "cli-token-refresh.http")).stdout)["oauth_action"],
+                         "token")
+        # ... and logs shows it where the flow is: cli-sign-in:token in the table, its own CSV
+        # column, the JSON field; an event written before the field existed has none.
+        def ev(i, step):
+            e = {"id": "o%d" % i, "time": "2026-11-23T08:%02d:00.000Z" % i, "effect": "deny",
+                 "enforced": "deny", "account": "444455556666", "user": "u", "flow": "cli-sign-in",
+                 "reason": "rule-deny"}
+            if step is not None:
+                e["oauth_action"] = step
+            return e
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "audit.jsonl")
+            with open(path, "w") as f:
+                f.writelines(json.dumps(e) + "\n" for e in [ev(1, "authorize"), ev(2, "token"), ev(3, None)])
+            table = cg("logs", "--file", path).stdout.splitlines()
+            self.assertEqual([l.split()[4] for l in table[1:]],
+                             ["cli-sign-in", "cli-sign-in:token", "cli-sign-in:authorize"], table)
+            csv = cg("logs", "--file", path, "--format", "csv").stdout.splitlines()
+            self.assertTrue(csv[0].endswith(",oauth_action"), csv[0])
+            self.assertEqual([l.rsplit(",", 1)[-1] for l in csv[1:]], ['""', '"token"', '"authorize"'])
+            out = cg("logs", "--file", path, "--format", "json").stdout.splitlines()
+            self.assertEqual([json.loads(l)["oauth_action"] for l in out], ["", "token", "authorize"])
+            self.assertEqual(len(cg("logs", "--file", path, "--flow", "cli-sign-in",
+                                    "--format", "json").stdout.splitlines()), 3)
 
     def test_corp_user_filters_by_person_and_the_summary_counts_people(self):
         def ev(i, effect, corp_user, source):

@@ -288,3 +288,36 @@ TEST(event, names_the_corporate_user_who_opened_the_session) {
     ASSERT_TRUE(old) << err;
     EXPECT_EQ(old->session_corp_user, "");
 }
+
+// A cli-sign-in attempt's step of `aws login` (the inspector's oauth_action, which an imported
+// endpoint policy's OAuth 2.0 actions select) is on its event, through every sink's JSON line
+// and back; a line written before the field existed reads as none, and a non-string is refused.
+TEST(event, names_the_oauth_step_of_a_cli_sign_in) {
+    cc::sign_in_attempt a;
+    a.flow = cc::sign_in_flow::cli_sign_in;
+    a.client = *cc::ip_address::parse("10.1.2.3");
+    a.time = *cc::parse_rfc3339("2026-11-23T04:15:46.123Z");
+    cc::decision d;
+    EXPECT_EQ(au::make_event("a", a, d, "GET", "/v1/authorize").oauth_action, "");
+    for (auto [step, name] : {std::pair{cc::oauth2_action::authorize, "authorize"},
+                              std::pair{cc::oauth2_action::token, "token"}}) {
+        a.oauth_action = step;
+        auto e = au::make_event("b", a, d, "POST", "/v1/token");
+        EXPECT_EQ(e.oauth_action, name);
+        EXPECT_EQ(au::flow_shown(e), std::string("cli-sign-in:") + name);
+        auto line = au::to_json_line(e);
+        EXPECT_NE(line.find(std::string("\"oauth_action\":\"") + name + "\""), std::string::npos)
+            << line;
+        std::string err;
+        auto back = au::from_json_line(line, &err);
+        ASSERT_TRUE(back) << err;
+        EXPECT_EQ(*back, e);
+    }
+    std::string err;
+    auto old = au::from_json_line(R"({"schema":1,"id":"x","time":"t","flow":"cli-sign-in"})", &err);
+    ASSERT_TRUE(old) << err;
+    EXPECT_EQ(old->oauth_action, "");
+    EXPECT_EQ(au::flow_shown(*old), "cli-sign-in");
+    EXPECT_FALSE(au::from_json_line(R"({"schema":1,"id":"x","time":"t","oauth_action":2})", &err));
+    EXPECT_NE(err.find("oauth_action"), std::string::npos) << err;
+}

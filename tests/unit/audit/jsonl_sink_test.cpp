@@ -56,6 +56,33 @@ TEST(jsonl_sink, everything_recorded_from_many_threads_reaches_the_file_on_destr
     EXPECT_EQ(ids.size(), std::size_t{threads * per_thread});
 }
 
+// Every field reaches the file and reads back as written (logs reads a JSON-lines file with
+// from_json_line): a cli-sign-in attempt's step of `aws login` (oauth_action) among them.
+TEST(jsonl_sink, each_event_reads_back_from_the_file_as_recorded) {
+    auto path = temp_file("fields.jsonl");
+    std::vector<au::event> sent;
+    for (int i = 0; i < 6; ++i) {
+        auto e = sample_event("f" + std::to_string(i));
+        e.flow = i % 3 == 2 ? "iam-user" : "cli-sign-in";
+        e.oauth_action = i % 3 == 0 ? "authorize" : i % 3 == 1 ? "token" : "";
+        sent.push_back(e);
+    }
+    {
+        auto s = au::make_jsonl_sink(path, std::chrono::hours(1));
+        for (auto& e : sent) s->record(e);
+    }
+    std::ifstream in(path);
+    std::string line;
+    std::vector<au::event> got;
+    while (std::getline(in, line)) {
+        std::string error;
+        auto e = au::from_json_line(line, &error);
+        ASSERT_TRUE(e) << error << ": " << line;
+        got.push_back(*e);
+    }
+    EXPECT_EQ(got, sent);
+}
+
 TEST(jsonl_sink, flush_makes_events_visible_before_the_interval) {
     auto path = temp_file("flush.jsonl");
     auto s = au::make_jsonl_sink(path, std::chrono::hours(1));

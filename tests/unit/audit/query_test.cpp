@@ -121,10 +121,11 @@ TEST(query, a_count_of_repeats_is_shown_in_the_table_and_the_csv) {
     EXPECT_EQ(rows.find("deny x"), std::string::npos);
     EXPECT_EQ(t.find("ACCOUNT"), rows.find("111122223333"));  // still aligned
     auto csv = au::format_events({a, b}, au::output_format::csv);
-    EXPECT_NE(csv.find(",report_only,flagged,count,time_last,also_flows\n"), std::string::npos)
+    EXPECT_NE(csv.find(",report_only,flagged,count,time_last,also_flows,oauth_action\n"),
+              std::string::npos)
         << csv;
-    EXPECT_NE(csv.find(",false,false,37,\"t9\",\"\"\n"), std::string::npos) << csv;
-    EXPECT_NE(csv.find(",false,false,1,\"\",\"\"\n"), std::string::npos) << csv;
+    EXPECT_NE(csv.find(",false,false,37,\"t9\",\"\",\"\"\n"), std::string::npos) << csv;
+    EXPECT_NE(csv.find(",false,false,1,\"\",\"\",\"\"\n"), std::string::npos) << csv;
 }
 
 // A console request allowed by `flows = ["saml"]` shows why in every format, not in JSON alone:
@@ -144,10 +145,11 @@ TEST(query, the_flows_a_session_attempt_was_judged_also_as_are_shown_in_the_tabl
     EXPECT_EQ(t.find("ACCOUNT"), rows.find("222233334444"));  // still aligned
     auto csv = au::format_events({a, b}, au::output_format::csv);
     auto header = csv.substr(0, csv.find('\n'));
-    EXPECT_TRUE(header.ends_with(",also_flows")) << header;
-    EXPECT_NE(csv.find(",1,\"\",\"identity-center,custom-broker\"\n"), std::string::npos) << csv;
+    EXPECT_TRUE(header.ends_with(",also_flows,oauth_action")) << header;
+    EXPECT_NE(csv.find(",1,\"\",\"identity-center,custom-broker\",\"\"\n"), std::string::npos)
+        << csv;
     EXPECT_NE(csv.find("\"console-session\",\"444455556666\""), std::string::npos) << csv;
-    EXPECT_TRUE(csv.ends_with(",1,\"\",\"\"\n")) << csv;
+    EXPECT_TRUE(csv.ends_with(",1,\"\",\"\",\"\"\n")) << csv;
 }
 
 // Alternatives (the session's sign-in was one of those flows, which one unknown) read apart from
@@ -167,8 +169,8 @@ TEST(query, alternatives_among_the_flows_a_session_attempt_was_judged_also_as_ar
     EXPECT_EQ(second.find("console-session+saml,iam-user "), t.find("FLOW")) << t;
     EXPECT_EQ(t.find("ACCOUNT"), rows.find("222233334444"));  // still aligned
     auto csv = au::format_events({a, b}, au::output_format::csv);
-    EXPECT_NE(csv.find(",\"saml|iam-user\"\n"), std::string::npos) << csv;
-    EXPECT_TRUE(csv.ends_with(",\"saml,iam-user\"\n")) << csv;
+    EXPECT_NE(csv.find(",\"saml|iam-user\",\"\"\n"), std::string::npos) << csv;
+    EXPECT_TRUE(csv.ends_with(",\"saml,iam-user\",\"\"\n")) << csv;
     auto json = au::format_events({a}, au::output_format::json);
     EXPECT_NE(json.find("\"also_flows\":\"saml,iam-user\""), std::string::npos) << json;
     EXPECT_NE(json.find("\"also_flows_either\":true"), std::string::npos) << json;
@@ -213,4 +215,39 @@ TEST(query, json_lines_parse_back) {
     auto nl = j.find('\n');
     EXPECT_EQ(*au::from_json_line(j.substr(0, nl), nullptr), a);
     EXPECT_EQ(au::output_format_from_string("yaml"), std::nullopt);
+}
+
+// A cli-sign-in attempt's step of `aws login` (oauth_action) is shown where the flow is: the
+// table's FLOW reads cli-sign-in:authorize or cli-sign-in:token, the CSV has its column (the
+// last), JSON the field; --flow still takes the flow's name.
+TEST(query, the_oauth_step_of_a_cli_sign_in_is_shown_with_its_flow) {
+    auto a = ev("1", "t1", "allow", "111122223333", "bob");
+    a.flow = "cli-sign-in";
+    a.oauth_action = "token";
+    auto b = ev("2", "t2", "deny", "444455556666", "carol");
+    b.flow = "cli-sign-in";
+    b.oauth_action = "authorize";
+    auto c = ev("3", "t3", "deny", "444455556666", "carol");
+    c.flow = "switch-role";
+    auto t = au::format_events({a, b, c}, au::output_format::table);
+    auto rows = t.substr(t.find('\n') + 1);
+    auto second = rows.substr(rows.find('\n') + 1);
+    auto third = second.substr(second.find('\n') + 1);
+    EXPECT_EQ(rows.find("cli-sign-in:token "), t.find("FLOW")) << t;
+    EXPECT_EQ(second.find("cli-sign-in:authorize "), t.find("FLOW")) << t;
+    EXPECT_EQ(third.find("switch-role "), t.find("FLOW")) << t;
+    EXPECT_EQ(third.find("switch-role:"), std::string::npos) << t;
+    EXPECT_EQ(t.find("ACCOUNT"), rows.find("111122223333"));  // still aligned
+    auto csv = au::format_events({a, b, c}, au::output_format::csv);
+    EXPECT_NE(csv.find("\"cli-sign-in\",\"111122223333\""), std::string::npos) << csv;
+    EXPECT_NE(csv.find(",\"\",\"token\"\n"), std::string::npos) << csv;
+    EXPECT_NE(csv.find(",\"\",\"authorize\"\n"), std::string::npos) << csv;
+    EXPECT_TRUE(csv.ends_with(",\"\",\"\"\n")) << csv;
+    auto json = au::format_events({a}, au::output_format::json);
+    EXPECT_NE(json.find("\"oauth_action\":\"token\""), std::string::npos) << json;
+    au::query q;
+    q.flow = "cli-sign-in";
+    EXPECT_TRUE(au::matches(a, q));
+    q.flow = "cli-sign-in:token";  // the shown form is not a flow name
+    EXPECT_FALSE(au::matches(a, q));
 }

@@ -204,3 +204,28 @@ TEST(review_page, filters_and_summarises_by_person_escaped) {
     EXPECT_NE(page.find("alice&lt;b&gt;@CORP.EXAMPLE"), std::string::npos) << page;
     EXPECT_NE(page.find("kerberos"), std::string::npos) << page;
 }
+
+// A cli-sign-in attempt's step of `aws login` is shown where the flow is, as `logs` shows it, and
+// named on the event page with its endpoint and IAM action; other attempts show no step.
+TEST(review_page, the_oauth_step_of_a_cli_sign_in_is_shown_with_its_flow) {
+    au::event e;
+    e.id = "ev1";
+    e.effect = "deny";
+    e.flow = "cli-sign-in";
+    e.oauth_action = "token";
+    EXPECT_NE(au::render_review_page({e}, {}, "gw").find("<td>cli-sign-in:token</td>"),
+              std::string::npos);
+    auto page = au::render_event_page(e, "gw");
+    EXPECT_NE(page.find("OAuth 2.0 step"), std::string::npos) << page;
+    EXPECT_NE(page.find("signin:CreateOAuth2Token"), std::string::npos) << page;
+    e.oauth_action = "authorize";
+    EXPECT_NE(au::render_review_page({e}, {}, "gw").find("<td>cli-sign-in:authorize</td>"),
+              std::string::npos);
+    EXPECT_NE(au::render_event_page(e, "gw").find("signin:AuthorizeOAuth2Access"),
+              std::string::npos);
+    e.flow = "switch-role";
+    e.oauth_action = "";
+    EXPECT_NE(au::render_review_page({e}, {}, "gw").find("<td>switch-role</td>"),
+              std::string::npos);
+    EXPECT_EQ(au::render_event_page(e, "gw").find("OAuth 2.0 step"), std::string::npos);
+}

@@ -358,6 +358,8 @@ TEST(sqlite_store, the_json_view_gives_each_event_as_every_sink_writes_it) {
     events[9].flow = "console-session";  // judged as one of its session's sign-in flows
     events[9].also_flows = "saml,iam-user";
     events[9].also_flows_either = true;
+    events[11].flow = "cli-sign-in";  // a step of `aws login`
+    events[11].oauth_action = "token";
     write_all(dir / "audit.sqlite", events);
     auto back = au::open_sqlite_store(dir / "audit.sqlite")->get(events[7].id);
     ASSERT_TRUE(back);
@@ -547,6 +549,62 @@ TEST(sqlite_store, the_sessions_opener_reads_back) {
               SQLITE_OK);
     ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
     EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "alice@CORP.EXAMPLE");
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+}
+
+// oauth_action (schema 9: a column with a default) is written and read back as every field is,
+// the events_json view carries it, and a schema-8 file (written before it existed) is migrated:
+// its events read back with none, later ones with theirs.
+TEST(sqlite_store, the_oauth_step_of_a_cli_sign_in_reads_back_and_a_version_8_file_is_migrated) {
+    auto dir = temp_dir("oauth_action");
+    auto file = dir / "audit.sqlite";
+    auto end = *cc::parse_rfc3339("2026-11-23T12:00:00Z");
+    auto old_events = seeded(10, end - 1h, 1, 3);
+    write_all(file, old_events);
+    {
+        // What a schema-8 build left: no column, the view without it.
+        sqlite3* raw = nullptr;
+        ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(raw,
+                               "DROP VIEW events_json; ALTER TABLE events DROP COLUMN "
+                               "oauth_action; UPDATE schema_version SET version = 8",
+                               nullptr, nullptr, nullptr),
+                  SQLITE_OK);
+        sqlite3_close(raw);
+    }
+    EXPECT_EQ(file_version(file), 8);
+    auto events = seeded(30, end, 1, 4);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        events[i].id = "new-" + events[i].id;
+        events[i].flow = i % 3 == 2 ? "switch-role" : "cli-sign-in";
+        events[i].oauth_action = i % 3 == 0 ? "authorize" : i % 3 == 1 ? "token" : "";
+    }
+    write_all(file, events);  // the writer migrates, then appends
+    EXPECT_EQ(file_version(file), au::sqlite_schema_version);
+    auto db = au::open_sqlite_store(file);
+    std::uint64_t seq = 0;
+    auto all = db->after(seq, 1000);
+    auto want = old_events;
+    want.insert(want.end(), events.begin(), events.end());
+    ASSERT_EQ(all.size(), want.size());
+    for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], want[i]) << i;
+    EXPECT_EQ(db->get(events[1].id)->oauth_action, "token");
+    EXPECT_EQ(db->get(old_events[0].id)->oauth_action, "");
+
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(
+        sqlite3_prepare_v2(raw, "SELECT event FROM events_json ORDER BY seq", -1, &st, nullptr),
+        SQLITE_OK);
+    std::size_t n = 0;
+    for (; sqlite3_step(st) == SQLITE_ROW; ++n) {
+        ASSERT_LT(n, want.size());
+        EXPECT_EQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)),
+                  au::to_json_line(want[n]));
+    }
+    EXPECT_EQ(n, want.size());
     sqlite3_finalize(st);
     sqlite3_close(raw);
 }
