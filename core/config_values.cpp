@@ -257,6 +257,19 @@ std::string parse_alias(std::string_view s, std::string& out) {
     }
     if (!is_account_alias(a)) return "alias " + quoted(s) + " is invalid" + rule;
     if (account_id::parse(a)) return "alias " + quoted(s) + " looks like an account ID" + rule;
+    // Digits and dashes that are not an ID ("11112222333", "0111122223333", "1111-22223333"):
+    // the inspector refuses such an account value as unparsable (AWS may read it as an account
+    // number, leading zeros added or dropped, or as an alias), so a rule reached through this
+    // alias would never match. The console's spelling 1111-2222-3333 stays an alias: it is read
+    // both ways. Refused here so the map names only what a sign-in can be judged as.
+    bool console_dashed = a.size() == 14 && a[4] == '-' && a[9] == '-';
+    if (!console_dashed && a.find_first_not_of("0123456789-") == std::string::npos) {
+        return "alias " + quoted(s) +
+               " is digits but not a 12-digit account ID: the gateway refuses such an account "
+               "value at sign-in (AWS may read it as an account number or as an alias), so no "
+               "sign-in would ever match it; name the account by its 12-digit ID in the rules, "
+               "or map the account's real alias (one with a letter)";
+    }
     out = std::move(a);
     return {};
 }

@@ -30,7 +30,8 @@ std::string check_glob(std::string_view s, bool backslash = false);
 // An aws:PrincipalOrgPaths value: o-…/ then r-…/ then ou-…/ segments; ends with "/" or "/*".
 std::string check_ou_path(std::string_view s);
 // An account alias (core::is_account_alias: IAM's 3..63 of [a-z0-9-], no leading, trailing or
-// doubled '-'); lowercased.
+// doubled '-'); lowercased. Not an account ID, nor digits and dashes the inspector cannot read as
+// one (all but the console's 1111-2222-3333 spelling).
 std::string parse_alias(std::string_view s, std::string& out);
 // An environment variable name: [A-Za-z_][A-Za-z0-9_]*.
 std::string check_env_name(std::string_view s);

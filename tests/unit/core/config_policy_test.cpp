@@ -165,6 +165,40 @@ ACME-PROD = "222222222222"
     EXPECT_TRUE(lr.notes.empty());  // one alias twice, for one account: the same alias
 }
 
+// An alias of digits that is not an ID is refused where it is written, in the table and in an
+// alias file, with the fix: the inspector refuses such an account value, so it would map nothing.
+TEST(config_policy, an_all_digit_alias_is_refused_where_written) {
+    auto r = load(minimal + R"(
+[policy.aliases]
+11112222333 = "222222222222"
+acme-prod = "333333333333"
+  "0111122223333" = "444444444444"
+1111-2222-3333 = "555555555555"
+)");
+    EXPECT_TRUE(has(r, 11,
+                    "policy.aliases.11112222333: alias \"11112222333\" is digits but not "
+                    "a 12-digit account ID"))
+        << all(r);
+    EXPECT_TRUE(has(r, 13, "name the account by its 12-digit ID")) << all(r);
+    EXPECT_EQ(r.diagnostics.size(), 2u) << all(r);
+    bool col3 = false;
+    for (const auto& d : r.diagnostics) col3 = col3 || (d.line == 13 && d.column == 3);
+    EXPECT_TRUE(col3) << all(r);
+
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "aliases.toml",
+                  "acme-dev = \"444444444444\"\n1111-22223333 = \"666666666666\"\n");
+    cgtest::write(dir / "main.toml", minimal + "[policy]\nalias_files = [\"aliases.toml\"]\n");
+    auto lr = load_config(dir / "main.toml");
+    ASSERT_EQ(lr.diagnostics.size(), 1u) << all(lr);
+    EXPECT_EQ(lr.diagnostics.at(0).file, (dir / "aliases.toml").string());
+    EXPECT_EQ(lr.diagnostics.at(0).line, 2);
+    EXPECT_EQ(lr.diagnostics.at(0).column, 1);
+    EXPECT_NE(lr.diagnostics.at(0).message.find("\"1111-22223333\" is digits but not"),
+              std::string::npos)
+        << all(lr);
+}
+
 // An AWS account has one alias: a second one for the same account is stale (given up, and
 // maybe taken by another account since), noted at the second read with the first's place.
 TEST(config_policy, a_second_alias_of_one_account_is_noted) {

@@ -185,6 +185,21 @@ TEST(config_values, aliases_and_env_names) {
     EXPECT_NE(parse_alias("acme--prod", a), "");
     EXPECT_NE(parse_alias("acme_prod", a), "");
     EXPECT_NE(parse_alias("123456789012", a).find("looks like an account ID"), std::string::npos);
+    // Digits and dashes the inspector refuses as an account value (no sign-in could match them).
+    for (const char* digits : {"11112222333", "0111122223333", "1111-22223333", "111-222-333",
+                               "123", "1-2", "0000000000000000000000000000000000000000000000001"}) {
+        a = "unchanged";
+        EXPECT_NE(parse_alias(digits, a).find("is digits but not a 12-digit account ID"),
+                  std::string::npos)
+            << digits;
+        EXPECT_EQ(a, "unchanged") << digits;
+    }
+    // The console's spelling is an alias too (the inspector judges both readings); a letter
+    // anywhere makes an alias.
+    for (const char* ok : {"1111-2222-3333", "11112222333a", "a11112222333", "1111-2222-333x"}) {
+        EXPECT_EQ(parse_alias(ok, a), "") << ok;
+        EXPECT_EQ(a, ok);
+    }
     EXPECT_EQ(check_env_name("TEAM_AWS_ACCESS_KEY_ID"), "");
     EXPECT_NE(check_env_name("AKIAIOSFODNN7EXAMPLE/x"), "");
     EXPECT_NE(check_env_name("1ABC"), "");
