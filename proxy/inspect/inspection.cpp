@@ -508,6 +508,7 @@ std::vector<sign_in_attempt> inspection::run() {
             switch_role();
         root();
         iam_user_form();
+        oauth_sign_in();
     }
     if (host_invalid_) {
         fail(body_flow, auth_phase::pre_auth, "host", "Host header is not a valid host name");

@@ -173,6 +173,15 @@ class inspection {
     // drop but a reader of matrix variables (Spring's @MatrixVariable, JAX-RS @MatrixParam)
     // reads as the endpoint's parameters: added as parameters from "path", so a sign-in field
     // there is judged beside (and, different, ambiguous with) the query's (session 10).
+    // /oauth on a sign-in host: the console's OAuth 2.0 authorization endpoint (GET, client_id
+    // arn:aws:signin:::console/canvas or arn:aws:iam::015428540659:user/<console app>, AWS's
+    // own account, redirect_uri back to the console with isauthcode=true), its sign-out
+    // (Action=logout), and the target of the older IAM user sign-in form's post
+    // (isIAMUser=1&Action=login&account=…&username=…&password=…&mfacode=…). Matched as a
+    // lenient router matches (segment_is).
+    bool oauth_path() const {
+        return signin_host() && !segs_.empty() && segment_is(segs_.back(), "oauth");
+    }
     void read_path_parameters(std::string_view raw_path);
     // Distinct non-empty values of the named parameters (alternative names of one field) from
     // query and body. One name (in any spelling name_is reads as it) with several different
@@ -244,6 +253,7 @@ class inspection {
     void host_label();
     void iam_user_form();
     void root();
+    void oauth_sign_in();
     void saml();
     void identity_center();
     void custom_broker();

@@ -110,7 +110,10 @@ void inspection::root() {
     // Before session 12 a recovery request naming an account (a field or the host's label) was
     // judged as an IAM user's sign-in, so a rule allowing IAM users let the root's reset by.
     bool recovery = root_recovery_path();
-    if (!is_root && !root_endpoint && !recovery) return;
+    // The root's e-mail posted to /oauth (the target the older sign-in form posted to) names the
+    // root user; oauth_sign_in() refuses it beside an account or an IAM user's marker.
+    bool oauth_email = oauth_path() && has_param({"email"});
+    if (!is_root && !root_endpoint && !recovery && !oauth_email) return;
     std::string src, asrc;
     auto emails = values({"email"}, &src);
     std::vector<std::string> accounts;
@@ -149,6 +152,48 @@ void inspection::root() {
             }
             out_.push_back(std::move(a));
         }
+}
+
+// /oauth (oauth_path()): an authorization request or a sign-out names no account, and is judged
+// by the session its cookies name. A credential post there is a sign-in AWS runs as the IAM
+// user's when it names an account (the form's account or the host's label, iam_user_form() and
+// host_label()) and as the root's when it names the root's e-mail (root()). What cannot be told
+// apart is refused: both named (which user AWS signs in is not documented), neither named (a
+// password for nobody the gateway can judge), and an isIAMUser marker other than "1" (the form
+// sets 1 for an IAM user; what AWS runs for another value is not documented). Before session 12
+// a post naming the e-mail, or nothing, was no sign-in, and one naming both was the IAM user's.
+void inspection::oauth_sign_in() {
+    if (!oauth_path()) return;
+    std::string msrc;
+    auto markers = values({"isIAMUser"}, &msrc);
+    auto actions = values({"Action"}, nullptr);
+    bool login = std::any_of(actions.begin(), actions.end(),
+                             [](const std::string& a) { return name_is(a, "login"); });
+    bool credentials = login || !markers.empty() ||
+                       has_param({"password", "mfacode", "next_mfacode", "username", "email"});
+    if (!credentials) return;
+    bool names_account = std::any_of(out_.begin(), out_.end(), [](const sign_in_attempt& a) {
+        return a.flow == sign_in_flow::iam_user && (a.account || !a.alias.empty());
+    });
+    bool names_email = has_param({"email"});
+    for (auto& m : markers) {
+        if (m != "1") {
+            fail(sign_in_flow::iam_user, auth_phase::pre_auth, msrc,
+                 "sign-in post to /oauth with isIAMUser other than 1: whether AWS signs in the "
+                 "root user or an IAM user is unknown");
+            return;
+        }
+    }
+    if (names_account && names_email) {
+        fail(sign_in_flow::iam_user, auth_phase::pre_auth, "form:email",
+             "sign-in post to /oauth names an account and the root's e-mail: whether AWS signs "
+             "in the root user or an IAM user is unknown");
+    } else if (!names_account && (!names_email || !markers.empty())) {
+        fail(sign_in_flow::iam_user, auth_phase::pre_auth, "form:account",
+             names_email ? "IAM user sign-in (isIAMUser=1) to /oauth names no account"
+                         : "sign-in post to /oauth names neither an account nor the root's "
+                           "e-mail");
+    }
 }
 
 void inspection::saml() {

@@ -141,6 +141,21 @@ cases["root-reset-password-on-account-host"] = (
         ("action", "resetPasswordSubmitForm"), ("token", "cg-secret-reset-token"),
         ("key", "cg-secret-key"), ("newpassword", "x"), ("confirmpassword", "x")]), ctype=FORM),
     [att("root", account=B), att("root")])
+# /oauth: the console's authorization endpoint and the older sign-in form's post target. A post
+# there naming the root's e-mail is the root's sign-in; one naming it beside an account cannot be
+# told apart (root or IAM user) and is refused (session 12: no sign-in, and the IAM user's).
+cases["root-sign-in-posted-to-oauth"] = (
+    req("POST", "/oauth", "signin.aws.amazon.com", body=form([
+        ("Action", "login"), ("email", "root@example.com"), ("password", "x"),
+        ("redirect_uri", "https://console.aws.amazon.com/console/home?isauthcode=true")]),
+        ctype=FORM),
+    [att("root", user="root@example.com")])
+cases["hostile-oauth-post-account-and-root-email"] = (
+    req("POST", "/oauth", "us-west-2.signin.aws.amazon.com", body=form([
+        ("Action", "login"), ("account", A), ("email", "root@example.com"), ("password", "x")]),
+        ctype=FORM),
+    [att("root", user="root@example.com"), att("iam-user", account=A),
+     att("iam-user", parse_error=True)])
 # Signing out and the sign-in landing pages name no account: a redirect_uri to another account's
 # console is where the browser goes next, judged there (multi-session-console-host).
 cases["console-sign-out"] = (

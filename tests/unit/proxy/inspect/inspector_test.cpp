@@ -677,6 +677,75 @@ TEST(inspector, the_root_password_recovery_is_the_roots_flow) {
     EXPECT_EQ(a[0].flow, core::sign_in_flow::iam_user);
 }
 
+// /oauth on a sign-in host: the console's OAuth authorization request and its sign-out name no
+// account (client_id's 015428540659 is AWS's own); a credential post there is the IAM user's when
+// it names an account, the root's when it names the root's e-mail, and refused when it names
+// both, neither, or an isIAMUser other than 1. Before session 12 the e-mail alone, or nothing,
+// was no sign-in, and both were an IAM user's sign-in to the account.
+TEST(inspector, oauth_is_judged_as_the_flow_its_post_names) {
+    const std::string form = "application/x-www-form-urlencoded";
+    auto post = [&](std::string host, std::string target, std::string body) {
+        auto r = request("POST", std::move(host), std::move(target), std::move(body));
+        r.headers.emplace_back("Content-Type", form);
+        return ci::inspect(r, {});
+    };
+    auto refused = [](const std::vector<core::sign_in_attempt>& a) {
+        return std::any_of(a.begin(), a.end(),
+                           [](const core::sign_in_attempt& x) { return !x.parse_error.empty(); });
+    };
+    for (const char* host : {"signin.aws.amazon.com", "us-west-2.signin.aws.amazon.com",
+                             "signin.amazonaws-us-gov.com", "signin.us-east-1.amazonaws.com"}) {
+        SCOPED_TRACE(host);
+        // The console's authorization request and the sign-out: nothing.
+        EXPECT_TRUE(ci::inspect(request("GET", host,
+                                        "/oauth?client_id=arn%3Aaws%3Asignin%3A%3A%3Aconsole%2F"
+                                        "canvas&code_challenge=abc&code_challenge_method=SHA-256&"
+                                        "response_type=code&redirect_uri=https%3A%2F%2Fconsole.aws."
+                                        "amazon.com%2Fconsole%2Fhome%3Fisauthcode%3Dtrue"),
+                                {})
+                        .empty());
+        EXPECT_TRUE(
+            ci::inspect(request("GET", host, "/oauth?Action=logout&redirect_uri=x"), {}).empty());
+        // The IAM user form's post: the account it names.
+        auto a = post(host, "/oauth",
+                      "client_id=arn%3Aaws%3Aiam%3A%3A015428540659%3Auser%2Fhomepage&isIAMUser=1&"
+                      "Action=login&account=111122223333&username=bob&password=x&mfacode=");
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::iam_user);
+        EXPECT_EQ(a[0].account->str(), "111122223333");
+        EXPECT_EQ(a[0].user, "bob");
+        EXPECT_EQ(a[0].parse_error, "");
+        // The root's e-mail: the root flow.
+        a = post(host, "/OAuth/", "Action=login&email=root%40example.com&password=x");
+        ASSERT_EQ(a.size(), 1u);
+        EXPECT_EQ(a[0].flow, core::sign_in_flow::root);
+        EXPECT_EQ(a[0].user, "root@example.com");
+        EXPECT_EQ(a[0].parse_error, "");
+        // Both, neither, or another marker: which user AWS signs in cannot be told.
+        for (const char* body :
+             {"account=111122223333&email=root%40example.com&password=x",
+              "Action=login&username=bob&password=x", "password=x", "mfacode=123456",
+              "isIAMUser=1&email=root%40example.com&password=x",
+              "isIAMUser=0&account=111122223333&username=bob&password=x",
+              "isIAMUser=true&account=111122223333&username=bob"}) {
+            EXPECT_TRUE(refused(post(host, "/oauth", body))) << body;
+        }
+    }
+    // The account's sign-in host names the account: with the root's e-mail, refused; without,
+    // the IAM user's.
+    auto a = post("111122223333.signin.aws.amazon.com", "/oauth",
+                  "Action=login&email=root%40example.com&password=x");
+    EXPECT_TRUE(refused(a));
+    a = post("111122223333.signin.aws.amazon.com", "/oauth",
+             "isIAMUser=1&Action=login&username=bob&password=x");
+    EXPECT_FALSE(refused(a));
+    ASSERT_FALSE(a.empty());
+    EXPECT_TRUE(std::all_of(a.begin(), a.end(), [](const core::sign_in_attempt& x) {
+        return x.flow == core::sign_in_flow::iam_user && x.account &&
+               x.account->str() == "111122223333";
+    }));
+}
+
 // An account value of digits (and inner dashes) that is not a 12-digit ID: IAM's alias syntax
 // admits it, and AWS documents neither whether it refuses such an alias nor whether the sign-in
 // page reads it as an account number (dashes dropped, leading zeros added or dropped), so it is
