@@ -691,8 +691,13 @@ bool chain_links(const cached_answer& a, const query& q, std::size_t links, cach
     std::size_t question_end = 0, end = 0;
     std::vector<rr_ref> rrs;
     if (!read_answer_records(msg, question_end, end, rrs)) return false;
+    // (A DNAME's links are its CNAMEs with the DNAME before them: not links alone.)
+    for (const auto& r : rrs) {
+        if (r.section == 0 && r.type == 39 /* DNAME */) return false;
+    }
     std::vector<bool> keep(rrs.size(), false);
     wire_name name = q.qname_lower;
+    std::vector<wire_name> owners;
     std::size_t found = 0;
     for (; found < links; ++found) {
         std::size_t i = 0;
@@ -706,13 +711,28 @@ bool chain_links(const cached_answer& a, const query& q, std::size_t links, cach
         }
         if (i == rrs.size()) break;
         keep[i] = true;
+        owners.push_back(name);
         std::size_t t = rrs[i].rdata;
         if (!read_name(msg, t, &name)) return false;
     }
-    if (found == 0 || !rewrite_kept(msg, question_end, rrs, keep, out.wire) ||
+    // Each link's signatures with it (a signed chain's RRSIG over the CNAME).
+    for (std::size_t i = 0; i < rrs.size(); ++i) {
+        wire_name owner;
+        std::size_t o = rrs[i].owner;
+        if (rrs[i].section != 0 || rrs[i].type != rr_type::rrsig || rrs[i].rdlen < 2 ||
+            get16(&msg[rrs[i].rdata]) != rr_type::cname || !read_name(msg, o, &owner)) {
+            continue;
+        }
+        keep[i] = std::any_of(owners.begin(), owners.end(), [&](const wire_name& n) {
+            return names_equal_ci(n.view(), owner.view());
+        });
+    }
+    if (found < links || !rewrite_kept(msg, question_end, rrs, keep, out.wire) ||
         !index_records(out, question_end)) {
         return false;
     }
+    // The links alone are a NOERROR answer whatever the chain's end said (a CNAME response).
+    out.wire[3] = static_cast<std::uint8_t>(out.wire[3] & ~flag::rcode_mask);
     out.lifetime = a.lifetime;
     return true;
 }

@@ -140,9 +140,10 @@ std::size_t write_held_chain(const query& q, const held_dname* dname, const wire
 enum class chain_end { complete, unfinished, too_long };
 chain_end classify_chain(const cached_answer& a, const query& q, wire_name& target);
 
-// The first `links` CNAME records of the chain from `q`'s name in `a`'s answer section, as an
-// answer of their own: what unbound holds of a chain it gave up on (too_long), having asked
-// for each link in turn until its query restarts ran out. False when there is none.
+// The first `links` CNAME records of the chain from `q`'s name in `a`'s answer section, as a
+// NOERROR answer of their own (with their RRSIGs): what unbound holds of a chain after asking for
+// each link in turn (keeping only the first link of each answer). False when the chain has fewer
+// links, or goes through a DNAME.
 bool chain_links(const cached_answer& a, const query& q, std::size_t links, cached_answer& out);
 
 // unbound 1.17's MAX_RESTART_COUNT (iterator.c): how many CNAME links it follows for a query.

@@ -579,6 +579,15 @@ void worker::on_upstream(const net::cares_answer& r, const std::shared_ptr<in_fl
         a = std::move(joined);
         end = chain_end::complete;
         held_apart = true;
+    } else if (cached_answer joined; const auto at = end_at_cached_link(a, q, now_ms(), joined)) {
+        // A link whose target has an answer cached ends the chain there, as unbound's restart
+        // for it takes that answer (a SERVFAIL it caches for 5 s: SERVFAIL with the links
+        // before it); unbound holds the links it got up to there, no more of upstream's answer.
+        cached_answer links;
+        if (!ch && chain_links(a, q, at, links)) rrsets_.apply(links, now_ms() / 1000);
+        a = std::move(joined);
+        end = chain_end::complete;
+        held_apart = true;
     }
     if (end == chain_end::unfinished && (ch ? ch->depth : 0) >= max_chase) return fail_all(f);
     if (end == chain_end::unfinished) {

@@ -114,8 +114,8 @@ class worker {
                                    std::span<std::uint8_t> out);
     bool join_cached(const query& q, const cached_answer& head, const wire_name& target,
                      std::uint64_t now, cached_answer& joined);
-    bool end_at_cached_link(const cached_answer& a, const query& q, std::uint64_t now,
-                            cached_answer& joined);
+    std::size_t end_at_cached_link(const cached_answer& a, const query& q, std::uint64_t now,
+                                   cached_answer& joined);
     std::optional<std::size_t> follow_held_links(const query& q, const client& c, bool tcp,
                                                  bool stale_kept, std::uint64_t now,
                                                  std::span<std::uint8_t> out);

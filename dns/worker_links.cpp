@@ -120,23 +120,25 @@ bool worker::join_cached(const query& q, const cached_answer& head, const wire_n
     return true;
 }
 
-// A chain too long to follow (`a`, more than 11 links) whose link 1 to 11 has an answer cached
-// (the target of link i asked before, say): unbound restarts once per link and finds that
-// answer in its message cache at restart i, within its 11 (iterator.c processInitRequest,
-// MAX_RESTART_COUNT), so it answers the links up to there joined with it. False when none
-// has: SERVFAIL, as before.
-bool worker::end_at_cached_link(const cached_answer& a, const query& q, std::uint64_t now,
-                                cached_answer& joined) {
+// A chain from upstream (`a`) one of whose links 1 to 11 has an answer cached for its target
+// (that name asked before; a SERVFAIL cached for it, say): unbound keeps only the first link of
+// each answer and restarts for the next, and each restart looks in its message cache first
+// (iterator.c processInitRequest, within MAX_RESTART_COUNT), so it answers the links up to
+// there joined with that answer, however upstream's answer goes on (also when it is longer than
+// 11 links). The number of links joined; 0 when no link has (or the chain goes through a DNAME).
+std::size_t worker::end_at_cached_link(const cached_answer& a, const query& q, std::uint64_t now,
+                                       cached_answer& joined) {
+    if (a.steered_rewrite) return 0;  // (its links end in the gateway's own addresses)
     for (std::size_t i = 1; i <= max_query_restarts; ++i) {
         cached_answer head;
         wire_name target;
         if (!chain_links(a, q, i, head) ||
             classify_chain(head, q, target) != chain_end::unfinished) {
-            return false;
+            return 0;
         }
-        if (join_cached(q, head, target, now, joined)) return true;
+        if (join_cached(q, head, target, now, joined)) return i;
     }
-    return false;
+    return 0;
 }
 
 }  // namespace consolegate::dns

@@ -155,7 +155,14 @@ def front_door_questions():
                     ("w.dname", "ANY"), ("alias", "ANY"), ("c7", "ANY"),
                     # a chain to the apex, asked NS: the NS RRset's glue, as unbound keeps it in
                     # the answer it gets for the apex's NS
-                    ("toapex", "NS"), ("toapex", "MX")):
+                    ("toapex", "NS"), ("toapex", "MX"),
+                    # a chain from upstream whose link's target has an answer cached: unbound
+                    # keeps the first link of an answer and restarts for the next, from its
+                    # message cache first, so the SERVFAIL it caches for outside (5 s) ends
+                    # outside2's chain there, with the link before it (the first question over
+                    # TCP too: one cache)
+                    ("outside", "NAPTR"), ("outside2", "NAPTR"), ("oUtSiDe2", "NAPTR"),
+                    ("outside", "SRV"), ("outside2", "SRV")):
         full = name if name.endswith(".") else f"{name}.{ex}"
         yield f"{full} {t}", query_wire(full, t)
     # answers whose additional section alone does not fit the client's size: no TC, the required

@@ -614,6 +614,8 @@ TEST(answer, chain_links_are_the_first_links_from_the_query_name) {
     EXPECT_EQ(records[0].substr(0, 17), "0 l0.example.com ");
     EXPECT_EQ(records[1].substr(0, 17), "0 l1.example.com ");
     EXPECT_EQ(links.ttl_offsets.size(), 2u);
+    EXPECT_TRUE(chain_links(a, q, 3, links));
+    EXPECT_FALSE(chain_links(a, q, 4, links));  // the chain has three links
 }
 
 // unbound's rrset-roundrobin (on by default): each RRset's records start at (ID + time(0)) mod
