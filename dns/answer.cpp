@@ -737,6 +737,48 @@ bool chain_links(const cached_answer& a, const query& q, std::size_t links, cach
     return true;
 }
 
+bool chain_tail(const cached_answer& a, const query& q, wire_name& target,
+                std::vector<std::uint8_t>& tail) {
+    const std::span<const std::uint8_t> msg(a.wire);
+    std::size_t question_end = 0, end = 0;
+    std::vector<rr_ref> rrs;
+    if (!read_answer_records(msg, question_end, end, rrs)) return false;
+    std::vector<bool> keep(rrs.size(), true);
+    std::vector<wire_name> owners;
+    target = q.qname;
+    for (;;) {
+        std::size_t i = 0;
+        wire_name owner;
+        for (; i < rrs.size(); ++i) {
+            std::size_t o = rrs[i].owner;
+            if (rrs[i].section == 0 && rrs[i].type == 39 /* DNAME */) return false;
+            if (rrs[i].section == 0 && rrs[i].type == rr_type::cname && keep[i] &&
+                read_name(msg, o, &owner) && names_equal_ci(owner.view(), target.view())) {
+                break;
+            }
+        }
+        if (i == rrs.size()) break;
+        if (owners.size() == max_query_restarts) return false;
+        keep[i] = false;
+        owners.push_back(owner);
+        std::size_t t = rrs[i].rdata;
+        if (!read_name(msg, t, &target)) return false;
+    }
+    if (owners.empty()) return false;
+    for (std::size_t i = 0; i < rrs.size(); ++i) {
+        wire_name owner;
+        std::size_t o = rrs[i].owner;
+        if (rrs[i].section == 0 && rrs[i].type == rr_type::rrsig && rrs[i].rdlen >= 2 &&
+            get16(&msg[rrs[i].rdata]) == rr_type::cname && read_name(msg, o, &owner) &&
+            std::any_of(owners.begin(), owners.end(), [&](const wire_name& n) {
+                return names_equal_ci(n.view(), owner.view());
+            })) {
+            keep[i] = false;
+        }
+    }
+    return rewrite_kept(msg, question_end, rrs, keep, tail, &target);
+}
+
 bool join_chain(const cached_answer& head, const cached_answer& tail, cached_answer& out) {
     const std::span<const std::uint8_t> h(head.wire), t(tail.wire);
     out = cached_answer{};

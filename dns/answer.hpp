@@ -149,6 +149,14 @@ bool chain_links(const cached_answer& a, const query& q, std::size_t links, cach
 // unbound 1.17's MAX_RESTART_COUNT (iterator.c): how many CNAME links it follows for a query.
 inline constexpr std::size_t max_query_restarts = 11;
 
+// What a chain's answer `a` to `q` holds for the chain's last name (`target`, as the last link
+// spells it): every record but the links (and their RRSIGs), as an upstream answer asking for
+// `target` (`tail`, to normalise for that question): what unbound's restart for it got
+// upstream, and holds in its message cache. False when `a` is no chain of CNAMEs (none, more
+// than 11 links, a DNAME).
+bool chain_tail(const cached_answer& a, const query& q, wire_name& target,
+                std::vector<std::uint8_t>& tail);
+
 // The answer to `q` whose chain `head` left unfinished, completed by `tail`, the answer to its
 // last name: head's answer records, then all of tail's (rcode, authority and additional are
 // tail's), as unbound answers it (the CNAMEs it followed before the target's answer). The

@@ -294,7 +294,7 @@ bool write_rdata_compressed(writer& w, name_table& names, std::span<const std::u
 // names in RFC 1035 RDATA), upstream's OPT left out.
 bool rewrite_kept(std::span<const std::uint8_t> msg, std::size_t question_end,
                   const std::vector<rr_ref>& rrs, const std::vector<bool>& keep,
-                  std::vector<std::uint8_t>& out) {
+                  std::vector<std::uint8_t>& out, const wire_name* asked) {
     std::array<std::uint8_t, 65535> buf;  // written before it is read: no need to clear it
     writer w(buf);
     w.bytes(msg.first(header_size));
@@ -302,7 +302,7 @@ bool rewrite_kept(std::span<const std::uint8_t> msg, std::size_t question_end,
     wire_name qname;
     std::size_t o = header_size;
     if (!read_name(msg, o, &qname)) return false;
-    names.write(w, qname);
+    names.write(w, asked ? *asked : qname);
     w.bytes(msg.subspan(o, question_end - o));
     std::uint16_t counts[3] = {0, 0, 0};
     for (std::size_t i = 0; i < rrs.size(); ++i) {

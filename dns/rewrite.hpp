@@ -79,9 +79,9 @@ std::vector<bool> unbound_keeps(std::span<const std::uint8_t> msg, const std::ve
                                 const query& q, std::uint8_t rc);
 
 // `msg` with only the records `keep` says, compressed as unbound compresses (owners and the
-// names in RFC 1035 RDATA), upstream's OPT left out.
+// names in RFC 1035 RDATA), upstream's OPT left out; its question asks for `qname` when given.
 bool rewrite_kept(std::span<const std::uint8_t> msg, std::size_t question_end,
                   const std::vector<rr_ref>& rrs, const std::vector<bool>& keep,
-                  std::vector<std::uint8_t>& out);
+                  std::vector<std::uint8_t>& out, const wire_name* qname = nullptr);
 
 }  // namespace consolegate::dns

@@ -627,6 +627,7 @@ void worker::on_upstream(const net::cares_answer& r, const std::shared_ptr<in_fl
             a.without_dnssec = std::move(copy);
         }
     }
+    if (end == chain_end::complete) store_chain_tail(a, q);
     store(q, std::move(a));
 }
 

@@ -114,6 +114,7 @@ class worker {
                                    std::span<std::uint8_t> out);
     bool join_cached(const query& q, const cached_answer& head, const wire_name& target,
                      std::uint64_t now, cached_answer& joined);
+    void store_chain_tail(const cached_answer& a, const query& q);
     std::size_t end_at_cached_link(const cached_answer& a, const query& q, std::uint64_t now,
                                    cached_answer& joined);
     std::optional<std::size_t> follow_held_links(const query& q, const client& c, bool tcp,

@@ -1,5 +1,6 @@
 // The worker's answers from the CNAME and DNAME links it holds (rrset_ttls), as unbound starts
 // a query from its RRset cache before it asks upstream (services/cache/dns.c dns_cache_lookup).
+#include "local_zones.hpp"
 #include "worker.hpp"
 
 namespace consolegate::dns {
@@ -118,6 +119,43 @@ bool worker::join_cached(const query& q, const cached_answer& head, const wire_n
     }
     joined.held_generation = rrsets_.generation();
     return true;
+}
+
+// unbound follows a chain link by link (keeping only the first link of each answer) and its
+// last restart's answer, for the last name, goes into its message cache under that name
+// (iterator.c processQueryResponse, iter_dns_store), its RRsets into the RRset cache as answer
+// data: a later question for that name is a cache hit, and ANY of it is answered with them
+// (services/cache/dns.c fill_any). The gateway gets the chain in one upstream answer (`a`, to
+// `q`, held already) and stores what it says of the last name the same way, unless an answer
+// for it is cached; not for a name the gateway answers itself (a local zone's, a steered one's).
+void worker::store_chain_tail(const cached_answer& a, const query& q) {
+    if (a.steered_rewrite || q.qtype == rr_type::cname || q.qtype == rr_type::any) return;
+    wire_name target;
+    std::vector<std::uint8_t> wire;
+    if (!chain_tail(a, q, target, wire)) return;
+    const query asked = asking_for(q, target);
+    text_buffer text;
+    const auto name = to_text(asked.qname_lower.view(), text);
+    std::array<std::uint8_t, 1024> local;
+    if (pol_.decide(name) != verdict::forward ||
+        write_local_zone_answer(asked, name, udp_size(), local) != 0) {
+        return;
+    }
+    const std::uint64_t now = now_ms();
+    cache_key key;
+    make_cache_key(asked, key);
+    if (const auto* e = answers_.find(key.view(), now); e && e->fresh(now)) return;
+    cached_answer tail;
+    if (!normalize_answer(wire, asked, pol_, limits(), tail) || tail.steered_rewrite) return;
+    const std::uint8_t rc = tail.wire[3] & 0xf;
+    wire_name end;
+    if ((rc != rcode::noerror && rc != rcode::nxdomain) ||
+        classify_chain(tail, asked, end) != chain_end::complete) {
+        return;
+    }
+    tail.held_generation = rrsets_.generation();  // (its TTLs are those `a` holds)
+    if (!strip_dnssec(tail, asked, tail.without_dnssec)) return;
+    store(asked, std::move(tail));
 }
 
 // A chain from upstream (`a`) one of whose links 1 to 11 has an answer cached for its target

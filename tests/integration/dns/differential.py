@@ -162,7 +162,13 @@ def front_door_questions():
                     # outside2's chain there, with the link before it (the first question over
                     # TCP too: one cache)
                     ("outside", "NAPTR"), ("outside2", "NAPTR"), ("oUtSiDe2", "NAPTR"),
-                    ("outside", "SRV"), ("outside2", "SRV")):
+                    ("outside", "SRV"), ("outside2", "SRV"),
+                    # unbound's restart for a chain's last name holds that name's answer (its
+                    # message cache) and its records as answer data (its RRset cache): the
+                    # target asked for itself is a cache hit, and its ANY is answered from them
+                    # (fill_any), whatever upstream would send for ANY
+                    ("fresh-alias", "AAAA"), ("FrEsH-alias", "MX"), ("fresh", "ANY"),
+                    ("fresh", "MX")):
         full = name if name.endswith(".") else f"{name}.{ex}"
         yield f"{full} {t}", query_wire(full, t)
     # answers whose additional section alone does not fit the client's size: no TC, the required

@@ -618,6 +618,45 @@ TEST(answer, chain_links_are_the_first_links_from_the_query_name) {
     EXPECT_FALSE(chain_links(a, q, 4, links));  // the chain has three links
 }
 
+// What a chain says of its last name, as the answer unbound's restart for it got: every record
+// but the links, asking for the last name as the last link spells it.
+TEST(answer, a_chains_tail_asks_for_its_last_name) {
+    const auto p = default_policy();
+    const auto q = parse_ok(make_query("l0.example.com", rr_type::a));
+    msg_builder m(7, flag::qr | flag::aa | flag::ra, 1, 3, 1, 0);
+    m.question("l0.example.com", rr_type::a);
+    m.rr("l0.example.com", rr_type::cname, 300, msg_builder::name_rdata("l1.example.com"));
+    m.rr("l1.example.com", rr_type::cname, 300, msg_builder::name_rdata("L2.example.com"));
+    m.rr("L2.example.com", rr_type::a, 300, {192, 0, 2, 1});
+    m.rr("example.com", rr_type::ns, 300, msg_builder::name_rdata("ns.example.com"));
+    cached_answer a;
+    ASSERT_TRUE(normalize_answer(m.b, q, p, {}, a));
+    wire_name target;
+    std::vector<std::uint8_t> tail;
+    ASSERT_TRUE(chain_tail(a, q, target, tail));
+    EXPECT_EQ(to_text(target.view()), "L2.example.com");
+    wire_name asked;
+    std::size_t off = header_size;
+    ASSERT_TRUE(read_name(tail, off, &asked));
+    EXPECT_EQ(to_text(asked.view()), "L2.example.com");
+    EXPECT_EQ(get16(&tail[off]), rr_type::a);
+    const auto records = records_of(tail);
+    ASSERT_FALSE(records.empty());
+    EXPECT_EQ(records[0].substr(0, 19), "0 L2.example.com 1 ");
+    for (const auto& r : records) {
+        EXPECT_EQ(r.find(" l0."), std::string::npos) << r;
+        EXPECT_EQ(r.find(" l1."), std::string::npos) << r;
+    }
+    // No chain: nothing to take apart.
+    const auto direct = parse_ok(make_query("L2.example.com", rr_type::a));
+    msg_builder d(8, flag::qr | flag::aa | flag::ra, 1, 1, 0, 0);
+    d.question("L2.example.com", rr_type::a);
+    d.rr("L2.example.com", rr_type::a, 300, {192, 0, 2, 1});
+    cached_answer b;
+    ASSERT_TRUE(normalize_answer(d.b, direct, p, {}, b));
+    EXPECT_FALSE(chain_tail(b, direct, target, tail));
+}
+
 // unbound's rrset-roundrobin (on by default): each RRset's records start at (ID + time(0)) mod
 // their count, in every section, its RRSIGs after them unmoved; names are compressed again for
 // the new order (an NS target a glue record's owner points to moves with it).
