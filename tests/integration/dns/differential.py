@@ -14,8 +14,9 @@ flags, the question as spelled and the sections; and messages pipelined on one T
 (tcp_conversations), compared on the answers and on whether the connection was closed. With a
 third argument `signed`, the signed zone sec.test is asked with DO=1 and DO=0 instead; with `ttls`,
 TTLs are compared as time passes (main_ttls); with `order`, the order of each RRset's records
-(main_order); with `upstream`, both forward to a misbehaving upstream (main_upstream). Usage:
-differential.py CONSOLEGATE_PORT UNBOUND_PORT [signed|ttls|order|upstream]"""
+(main_order); with `upstream`, both forward to a misbehaving upstream (main_upstream); with
+`random SEED [COUNT]`, questions drawn from a seed (main_random: a search, not a test). Usage:
+differential.py CONSOLEGATE_PORT UNBOUND_PORT [signed|ttls|order|upstream|random SEED [COUNT]]"""
 import socket
 import sys
 import time
@@ -24,6 +25,7 @@ import dns.edns
 import dns.exception
 import dns.flags
 import dns.message
+import dns.name
 import dns.opcode
 import dns.query
 import dns.rcode
@@ -234,6 +236,89 @@ def front_door_questions():
     yield "an A record as the one additional record", lone.to_wire()
 
 
+def edns_and_name_questions():
+    """EDNS options and versions, and names at the limits of RFC 1035 and of the wire format."""
+    ex = "www.example.test."
+
+    def q(name, t="A", options=(), do=False, cd=False, version=0):
+        m = dns.message.make_query(name, t, use_edns=0, payload=1232, options=list(options),
+                                   want_dnssec=do)
+        if cd:
+            m.flags |= dns.flags.CD
+        w = bytearray(m.to_wire())
+        w[-5] = version  # (dnspython reads use_edns=1 as True: version 0)
+        return bytes(w)
+
+    def ecs(source, address):
+        return dns.edns.GenericOption(8, bytes([0, 1, source, 0]) + address)
+    # options the answer does not depend on: NSID asked (unbound has none configured), client
+    # subnet of every prefix length, one past 32 too (unbound without the subnetcache module
+    # passes none upstream, and neither does the gateway), a client cookie alone and of every
+    # length RFC 7873 §5.2 makes malformed, an unassigned option code
+    yield "NSID asked", q(ex, options=[dns.edns.GenericOption(3, b"")])
+    for source, address in ((0, b""), (24, b"\xc0\x00\x02"), (32, b"\xc0\x00\x02\x01"),
+                            (33, b"\xc0\x00\x02\x01\x00"), (24, b"\xc0\x00\x02\x00")):
+        yield f"ECS /{source} in {len(address)} bytes", q(ex, options=[ecs(source, address)])
+    for n in (0, 1, 7, 8, 9, 15, 16, 40, 41):
+        yield f"COOKIE of {n} bytes", q(ex, options=[dns.edns.GenericOption(10, b"c" * n)])
+    yield "an unassigned option", q(ex, options=[dns.edns.GenericOption(65001, b"xyz")])
+    yield "an option past the OPT's end", q(ex)[:-2] + bytes([0, 4, 0xfd, 0xe9, 0, 9])
+    yield "two OPT records", (lambda w: w[:11] + b"\x02" + w[12:] + w[-11:])(q(ex))
+    # EDNS version 1: BADVERS (RFC 6891 §6.1.3), also with an option, with DO and CD, and for a
+    # name upstream has no answer for
+    for label, wire in (("", q(ex, version=1)),
+                        (" with NSID", q(ex, options=[dns.edns.GenericOption(3, b"")],
+                                         version=1)),
+                        (" DO CD", q(ex, do=True, cd=True, version=1)),
+                        (" NXDOMAIN", q("nx-v1.example.test.", version=1)),
+                        (" version 255", q(ex, version=255))):
+        yield f"EDNS version 1{label}", wire
+    for name, t in (("www", "A"), ("mx", "MX"), ("nx-docd", "A")):
+        yield f"{name} {t} DO CD", q(f"{name}.example.test.", t, do=True, cd=True)
+    yield "OPT with a Z flag", (lambda w: w[:-4] + b"\x40" + w[-3:])(q(ex))
+    # names: 127 labels (the most a 255-octet name holds), 254 and 255 octets, 256 and 257
+    # octets (one over: FORMERR), 128 labels
+    def long_name(octets, suffix="example.test."):
+        rest = octets - len(dns.name.from_text(suffix).to_wire())
+        labels = []
+        while rest > 0:
+            take = min(64, rest)
+            if rest - take == 1:
+                take -= 1
+            labels.append("b" * (take - 1))
+            rest -= take
+        return ".".join(labels) + "." + suffix
+    yield "127 labels", q("a." * 127)
+    for octets in (254, 255):
+        yield f"a name of {octets} octets", q(long_name(octets))
+    plain = query_wire(long_name(255), "A", edns=False)
+    yield "a name of 256 octets", plain[:12] + bytes([plain[12] + 1]) + b"b" + plain[13:]
+    yield "a name of 257 octets", plain[:12] + b"\x01c" + plain[12:]
+    many = query_wire("a." * 127, "A", edns=False)
+    yield "128 labels", many[:12] + b"\x01a" + many[12:]
+    # compression pointers in the question: to itself, into the header, forward, a label then a
+    # pointer back to it; and an OPT owner pointing into the question's name
+    header = query_wire(ex, "A", edns=False)[:12]
+    yield "question pointing to itself", header + bytes([0xc0, 12, 0, 1, 0, 1])
+    yield "question pointing into the header", header + bytes([0xc0, 2, 0, 1, 0, 1])
+    yield "question pointing forward", header + bytes([0xc0, 14, 0, 3]) + b"www\x00\x00\x01\x00\x01"
+    yield "a label, then a pointer to it", header + b"\x03www\xc0\x0c\x00\x01\x00\x01"
+    lone = query_wire(ex, "A", edns=False)
+    yield "OPT owner a pointer to the question", lone[:11] + b"\x01" + lone[12:] + bytes(
+        [0xc0, 12, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0])
+    # `*` as a literal label: the wildcard's own records (RFC 4592 §2.1.1), the apex has none;
+    # and the 0x20 spelling of wildcard expansions and CNAME targets
+    for name in ("*.example.test.", "*.wild.example.test.", "*.WiLd.example.test.",
+                 "a.*.wild.example.test.", "\\*.wild.example.test."):
+        for t in ("A", "TXT", "MX"):
+            yield f"{name} {t}", q(name, t)
+    for name in ("A.WiLd.ExAmPlE.TeSt.", "b.C.WILD.example.TEST.", "AlIaS.ExAmPlE.tEsT.",
+                 "NoData-Alias.EXAMPLE.test.", "ToChild.Example.Test.", "X.DNAME.example.TEST.",
+                 "CHAINbig.example.test."):
+        for t in ("A", "TXT", "CNAME", "ANY"):
+            yield f"{name} {t}", q(name, t)
+
+
 def local_zone_questions():
     """unbound's default local zones (localhost, loopback and private reverse zones, onion, ...),
     at and below their apexes and just outside them, with and without RD; DS at an apex is the
@@ -269,7 +354,8 @@ def ask_raw(port, wire, timeout=3):
         return "unreadable", data.hex()  # a reflected query whose question is not a name
     flags = [f for f in ("QR", "AA", "TC", "RD", "RA", "AD", "CD") if r.flags & getattr(dns.flags, f)]
     return (dns.rcode.to_text(r.rcode()), dns.opcode.to_text(r.opcode()), flags,
-            [q.to_text() for q in r.question], sections(r), r.edns)
+            [q.to_text() for q in r.question], sections(r), r.edns,
+            sorted(o.otype for o in r.options))
 
 
 def tcp_conversations():
@@ -660,13 +746,16 @@ def main_upstream(a, b):
     an answer for another question or none, QR=0, TC over TCP too, odd TTLs, RA=0, records of
     another class, of names nobody asked (iter_scrub.c scrub_normalize), twice, or an RRset's
     records apart; compared on rcode,
-    flags, the sections with their TTLs, and whether an answer came within 2 s."""
+    flags, the sections with their TTLs, and whether an answer came within 2 s. Also TC over UDP
+    with another answer over TCP (a partial one, NXDOMAIN), an answer with an OPT record of
+    EDNS version 1, and BADVERS to our version 0 (different by design: SERVFAIL, below)."""
     diffs, count = [], 0
     labels = ("yxdomain", "notimp", "refused", "servfail", "rcode9", "formerr", "formerr-edns",
               "notimp-edns", "qr0", "otherq", "noq", "tc-always", "tc-udp", "noaa", "nx-nosoa",
               "nx-soa", "nodata-nosoa", "ttl-topbit", "ttl-mixed", "othertype", "fine", "ra0",
               "otherclass", "otherclass-only", "extra", "nx-extra", "dup", "split",
-              "cname-nodata", "cname-lie")
+              "cname-nodata", "cname-lie", "tc-differs", "tc-nx", "opt-v1", "opt-v1-nx",
+              "badvers")
     # ANY after A: answered from the cache (services/cache/dns.c fill_any, by class)
     with_any = ("otherclass", "otherclass-only", "extra", "nx-extra", "dup", "split",
                 "cname-nodata")
@@ -679,6 +768,14 @@ def main_upstream(a, b):
             count += 1
             wire = query_wire(f"{label}.bad.test.", t)
             ra, rb = ask_raw(a, wire, 2), ask_raw(b, wire, 2)
+            if label == "badvers":
+                # Different by design: BADVERS (extended RCODE 16, RFC 6891 §6.1.3) to a query
+                # of version 0, which has no lower version to fall back to (§6.1.3, §7), is an
+                # error: SERVFAIL. unbound reads the header's four bits alone (NOERROR) and
+                # passes on an empty NODATA; the gateway must fail it, whatever unbound says.
+                if ra == "no answer" or ra[0] != "SERVFAIL" or rb == "no answer":
+                    diffs.append(f"{label} {t}: consolegate={ra} unbound={rb}")
+                continue
             if ra == rb and ra != "no answer":
                 ra, rb = ask_ttls(a, f"{label}.bad.test.", t), ask_ttls(b, f"{label}.bad.test.", t)
                 # The gateway's clock stands still here; unbound's second may have turned since
@@ -694,8 +791,73 @@ def main_upstream(a, b):
         print("AGREE")
 
 
+def main_random(a, b, seed, count):
+    """`count` questions drawn from `seed` (names of the test zone in random 0x20 spellings, types,
+    EDNS or none, DO, CD, RD=0, options, UDP or TCP), each asked of both and compared on rcode,
+    flags, question, sections and OPT, and on TTLs when both answers came within one second.
+    Each seed wants both servers fresh (their caches decide): not a test, a search for new
+    shapes, each to be reproduced alone and written as a case above (docs/dns.md)."""
+    import random
+    rng = random.Random(seed)
+    names = ("h0", "h1", "c0", "c1", "www", "alias", "mx", "mail", "nx1", "a.wild", "b.c.wild",
+             "*.wild", "dname", "x.dname", "y.dname", "w.dname", "zero", "zero-alias", "svc",
+             "nodata-alias", "dangling", "outside", "outside2", "tochild", "tochild2", "loop0",
+             "loop1", "twelve0", "twelve5", "eleven0", "_sip._tcp", "kx", "naptr", "naptr2",
+             "deleg", "x.deleg", "a.deleg", "chainbig", "big", "mxmany", "link0", "link5",
+             "bigdeleg", "x.bigdeleg", "toapex", "@", "short", "self", "tolocal", "unknown", "*",
+             "fresh", "fresh-alias")
+    types = ("A", "AAAA", "TXT", "MX", "NS", "SOA", "CNAME", "ANY", "DS", "NAPTR", "SRV", "DNAME",
+             "DNSKEY", "HTTPS", "KX", "TYPE65534")
+    options = (dns.edns.GenericOption(3, b""), dns.edns.GenericOption(10, b"12345678"),
+               dns.edns.GenericOption(8, bytes([0, 1, 24, 0, 192, 0, 2])),
+               dns.edns.GenericOption(65001, b"x"))
+
+    def ask_one(port, q, tcp):
+        try:
+            r = (dns.query.tcp if tcp else dns.query.udp)(q, "127.0.0.1", port=port, timeout=4)
+        except (dns.exception.DNSException, OSError) as e:
+            return type(e).__name__, None
+        flags = [f for f in ("QR", "AA", "TC", "RD", "RA", "AD", "CD")
+                 if r.flags & getattr(dns.flags, f)]
+        return ((dns.rcode.to_text(r.rcode()), flags, [x.to_text() for x in r.question],
+                 [[(rr.name.to_text(), dns.rdatatype.to_text(rr.rdtype),
+                    [x.to_text() for x in rr]) for rr in s]
+                  for s in (r.answer, r.authority, r.additional)],
+                 r.edns, sorted(o.otype for o in r.options)),
+                [[rr.ttl for rr in s] for s in (r.answer, r.authority, r.additional)])
+
+    diffs = 0
+    for i in range(count):
+        name = rng.choice(names)
+        full = "example.test." if name == "@" else f"{name}.example.test."
+        if rng.random() < 0.4:
+            full = "".join(ch.upper() if ch.isalpha() and rng.random() < 0.5 else ch
+                           for ch in full)
+        t = rng.choice(types)
+        edns = rng.random() > 0.1
+        q = dns.message.make_query(
+            full, t, use_edns=0 if edns else False, payload=rng.choice((512, 1232, 4096)),
+            want_dnssec=edns and rng.random() < 0.3,
+            options=[rng.choice(options)] if edns and rng.random() < 0.15 else [])
+        if rng.random() < 0.15:
+            q.flags |= dns.flags.CD
+        if rng.random() < 0.05:
+            q.flags &= ~dns.flags.RD
+        tcp = rng.random() < 0.1
+        second = int(time.time())
+        (ra, ta), (rb, tb) = ask_one(a, q, tcp), ask_one(b, q, tcp)
+        if ra != rb or (ta != tb and int(time.time()) == second):
+            diffs += 1
+            print(f"#{i} {full} {t} edns={edns} do={bool(q.ednsflags & dns.flags.DO)} "
+                  f"cd={bool(q.flags & dns.flags.CD)} rd={bool(q.flags & dns.flags.RD)} "
+                  f"tcp={tcp}\n  consolegate={ra} {ta}\n  unbound={rb} {tb}")
+    print(f"seed {seed}: {count} questions, {diffs} differences")
+
+
 def main():
     a, b = int(sys.argv[1]), int(sys.argv[2])
+    if sys.argv[3:4] == ["random"]:
+        return main_random(a, b, int(sys.argv[4]), int(sys.argv[5]) if sys.argv[5:] else 200)
     if sys.argv[3:] == ["upstream"]:
         return main_upstream(a, b)
     if sys.argv[3:] == ["signed"]:
@@ -727,7 +889,8 @@ def main():
             ra, rb = ask_opcode(a, opcode, edns=edns), ask_opcode(b, opcode, edns=edns)
             if ra != rb:
                 diffs.append(f"opcode {opcode} edns={edns}: consolegate={ra} unbound={rb}")
-    for label, wire in list(front_door_questions()) + list(local_zone_questions()):
+    for label, wire in (list(front_door_questions()) + list(edns_and_name_questions()) +
+                        list(local_zone_questions())):
         count += 1
         ra, rb = ask_raw(a, wire), ask_raw(b, wire)
         if ra != rb:

@@ -66,6 +66,33 @@ def answer(wire, tcp):
             add_a()
         else:
             r.flags |= dns.flags.TC
+    elif label == "tc-differs":  # TC over UDP with a partial answer, another one over TCP
+        if tcp:
+            r.answer.append(dns.rrset.from_text(qname, 300, "IN", "A", "192.0.2.58"))
+        else:
+            r.flags |= dns.flags.TC
+            r.answer.append(dns.rrset.from_text(qname, 300, "IN", "A", "192.0.2.57"))
+    elif label == "tc-nx":  # TC over UDP, NXDOMAIN over TCP
+        if tcp:
+            r.set_rcode(3)
+            r.authority.append(soa)
+        else:
+            r.flags |= dns.flags.TC
+    elif label in ("opt-v1", "opt-v1-nx"):  # the answer's OPT record of EDNS version 1
+        if label == "opt-v1":
+            add_a()
+        else:
+            r.set_rcode(3)
+            r.authority.append(soa)
+        r.use_edns(False)
+        w = bytearray(r.to_wire())
+        w[10:12] = struct.pack("!H", 1)
+        return bytes(w) + b"\x00\x00\x29\x04\xd0\x00\x01\x00\x00\x00\x00"
+    elif label == "badvers":  # BADVERS (extended rcode 16) to a version 0 query
+        r.use_edns(False)
+        w = bytearray(r.to_wire())
+        w[10:12] = struct.pack("!H", 1)
+        return bytes(w) + b"\x00\x00\x29\x04\xd0\x01\x00\x00\x00\x00\x00"
     elif label == "noaa":
         r.flags &= ~dns.flags.AA
         add_a()
