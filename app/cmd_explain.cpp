@@ -125,6 +125,11 @@ json::object attempt_json(const judged_attempt& ja) {
     for (auto& r : ex.matched) matched.emplace_back(r);
     o["rules_considered"] = std::move(considered);
     o["rules_matched"] = std::move(matched);
+    if (!ex.conditions.empty()) {
+        json::array conditions;
+        for (auto& c : ex.conditions) conditions.emplace_back(c);
+        o["conditions"] = std::move(conditions);
+    }
     o["event_id"] = ja.event_id;
     return o;
 }

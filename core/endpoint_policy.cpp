@@ -11,6 +11,7 @@
 #include "consolegate/core/org_tree.hpp"
 #include "endpoint_policy_meet.hpp"
 #include "json_doc.hpp"
+#include "key_condition.hpp"
 
 namespace consolegate::core {
 namespace {
@@ -73,6 +74,9 @@ struct actions_named {
     // services' too ("s*", "*Authenticate"): whatever the console endpoint evaluates beside
     // them, which no rule selects. A Deny of them is refused (statement()).
     std::vector<std::string_view> wider;
+    // NotAction: every action but the AWS Sign-In actions named (not_action()); the fields
+    // above then say what is left (steps, pre_auth, post_auth, sign_up).
+    bool inverted = false;
 };
 
 // A pattern every action name matches ("*", "*:*", "**"): IAM matches an action pattern against
@@ -93,6 +97,61 @@ bool signin_prefix(std::string_view a) {
         if (ascii_lower(a[i]) != prefix[i]) return false;
     }
     return true;
+}
+
+// A condition operator as IAM spells it (IAM JSON policy elements: Condition operators):
+// [ForAnyValue:|ForAllValues:]String[Not]{Equals,EqualsIgnoreCase,Like}[IfExists], or Null.
+std::optional<key_condition> parse_operator(std::string_view op) {
+    key_condition c;
+    if (op.starts_with("ForAnyValue:")) {
+        c.set = key_condition::qualifier::for_any_value;
+        op.remove_prefix(12);
+    } else if (op.starts_with("ForAllValues:")) {
+        c.set = key_condition::qualifier::for_all_values;
+        op.remove_prefix(13);
+    }
+    if (op == "Null") {
+        if (c.set != key_condition::qualifier::none) return std::nullopt;
+        c.op = key_condition::test::null;
+        return c;
+    }
+    if (op.ends_with("IfExists")) {
+        c.if_exists = true;
+        op.remove_suffix(8);
+    }
+    if (!op.starts_with("String")) return std::nullopt;
+    op.remove_prefix(6);
+    if (op.starts_with("Not")) {
+        c.negated = true;
+        op.remove_prefix(3);
+    }
+    if (op == "Equals") {
+        c.op = key_condition::test::equals;
+    } else if (op == "EqualsIgnoreCase") {
+        c.op = key_condition::test::equals;
+        c.ignore_case = true;
+    } else if (op == "Like") {
+        c.op = key_condition::test::like;
+    } else {
+        return std::nullopt;
+    }
+    return c;
+}
+
+std::string operator_refusal(std::string_view op) {
+    if (op.find("Arn") != std::string_view::npos) {
+        // IAM JSON policy elements: Condition operators, "Amazon Resource Name (ARN) condition
+        // operators" compare ARNs, and no key an endpoint policy is imported on holds one.
+        return "condition operator not supported: ARN operators compare ARNs, and none of the "
+               "keys the gateway judges (aws:PrincipalAccount, aws:PrincipalOrgID, "
+               "aws:PrincipalOrgPaths, aws:ResourceAccount, aws:ResourceOrgID) holds one; "
+               "write StringNotEquals (or StringEquals) on aws:PrincipalAccount";
+    }
+    if (op.starts_with("ForAnyValue:Null") || op.starts_with("ForAllValues:Null"))
+        return "condition operator not supported: Null takes no set qualifier; write Null";
+    return "condition operator not supported (use String[Not]Equals, String[Not]Like, "
+           "String[Not]EqualsIgnoreCase, each with …IfExists and after ForAnyValue: or "
+           "ForAllValues:, or Null): the keys the gateway judges are strings";
 }
 
 class importer {
@@ -164,6 +223,76 @@ class importer {
         }
     }
 
+    // NotPrincipal / NotResource of "*" alone (or {"AWS": "*"}): nothing is left for the
+    // statement. No diagnostic; the caller reports anything else.
+    bool only_star_quietly(const json::value& v, bool principal) {
+        const json::value* x = &v;
+        if (const auto* o = v.if_object(); principal && o) {
+            if (o->size() != 1 || !o->contains("AWS")) return false;
+            x = &o->at("AWS");
+        }
+        if (const auto* s = x->if_string()) return *s == "*";
+        const auto* arr = x->if_array();
+        if (!arr || arr->empty()) return false;
+        return std::all_of(arr->begin(), arr->end(),
+                           [](const json::value& e) { return e.is_string() && e == "*"; });
+    }
+
+    // NotAction (IAM JSON policy elements: NotAction): the statement is of every action but the
+    // ones named. Each pattern must name AWS Sign-In actions with the service written out: one of
+    // another service, or with a wildcard in its service prefix, leaves out actions the console
+    // endpoint evaluates that no rule selects one by one. So it is Action "*" less the AWS
+    // Sign-In actions named; "*" leaves nothing (the statement matches nothing).
+    void not_action(const json::value& v, const std::string& path, rule_config& rule,
+                    actions_named& named) {
+        std::vector<std::string_view> vals;
+        if (!strings(v, path, vals)) return;
+        std::uint8_t left_out = 0;
+        bool sign_up_left_out = false;
+        for (auto a : vals) {
+            if (matches_every_action(a)) {
+                nothing_ = true;
+                continue;
+            }
+            if (!signin_prefix(a)) {
+                error(path, "\"" + std::string(a) +
+                                "\" leaves out actions of other services, which the console "
+                                "endpoint evaluates and no rule can leave out one by one; "
+                                "NotAction can name AWS Sign-In actions (signin:…) only");
+                continue;
+            }
+            bool any = false;
+            for (const auto& sa : signin_actions) {
+                if (!glob_match(a, sa.name, glob_case::insensitive)) continue;
+                any = true;
+                left_out |= sa.step;
+                sign_up_left_out |= sa.phase == signin_phase::sign_up;
+            }
+            if (!any) {
+                error(path, "action not supported: \"" + std::string(a) +
+                                "\" (NotAction names signin:Authenticate, "
+                                "signin:AuthorizeOAuth2Access, signin:CreateOAuth2Token, "
+                                "signin:CreateAccount)");
+            }
+        }
+        named.inverted = true;
+        named.steps = console_steps & ~left_out;
+        named.pre_auth = (named.steps & 1u) != 0;
+        named.post_auth = (named.steps & 6u) != 0;
+        named.sign_up = !sign_up_left_out;
+        // Every flow but those whose every action was left out: the console sign-in flows when
+        // all three of theirs were (an Allow of some of the three is joined with the other
+        // statements' in combine()), `aws login` when both OAuth 2.0 actions were.
+        rule.flows.clear();
+        for (int f = 0; f < sign_in_flow_count; ++f) {
+            auto flow = static_cast<sign_in_flow>(f);
+            if (flow == sign_in_flow::account_sign_up) continue;  // policy.account_sign_up
+            if (named.steps == 0 && is_console_sign_in(flow)) continue;
+            if (!named.post_auth && flow == sign_in_flow::cli_sign_in) continue;
+            rule.flows.push_back(flow);
+        }
+    }
+
     // "*" (every flow, as before) or AWS Sign-In actions, globs allowed (IAM compares action
     // names case-insensitively): the rule then selects the flows of the actions named.
     void action(const json::value& v, const std::string& path, rule_config& rule,
@@ -212,19 +341,22 @@ class importer {
         for (const auto& [op_key, op_value] : *ops) {
             auto op = sv(op_key);
             auto op_path = json_path(path, op);
-            bool like = op == "StringLike" || op == "ForAnyValue:StringLike";
+            auto parsed = parse_operator(op);
+            if (!parsed) {
+                error(op_path, operator_refusal(op));
+                continue;
+            }
             // IAM JSON policy elements: Condition operators, "exact matching, ignoring case".
             // Account IDs are digits and organization, root and OU IDs lowercase, so a value
             // lowercased is matched exactly as AWS matches it ignoring case.
-            bool ignore_case =
-                op == "StringEqualsIgnoreCase" || op == "ForAnyValue:StringEqualsIgnoreCase";
-            bool equals = op == "StringEquals" || op == "ForAnyValue:StringEquals" || ignore_case;
-            if (!like && !equals) {
-                error(op_path,
-                      "condition operator not supported (use StringEquals, StringLike, "
-                      "StringEqualsIgnoreCase, or one of them after ForAnyValue:)");
-                continue;
-            }
+            const bool ignore_case = parsed->ignore_case;
+            const bool like = parsed->op == key_condition::test::like;
+            // What a selector says (a positive StringEquals / StringLike, bare or after
+            // ForAnyValue:) becomes one; everything else stays a condition evaluated as IAM
+            // does (key_condition.hpp).
+            const bool selector = !parsed->negated && !parsed->if_exists &&
+                                  parsed->op != key_condition::test::null &&
+                                  parsed->set != key_condition::qualifier::for_all_values;
             const auto* keys = op_value.if_object();
             if (!keys) {
                 error(op_path, "must be an object of condition keys");
@@ -249,12 +381,16 @@ class importer {
                 } else if (named.pre_auth && lower.starts_with("aws:principal")) {
                     // AWS Management Console, "Trusted identities": before authentication
                     // "only resource-based condition keys are available".
-                    error(key_path, "statement \"" + name + "\": " + std::string(key) +
-                                        " is not available before authentication, and the "
-                                        "statement names signin:Authenticate: AWS would never "
-                                        "match it there (write aws:ResourceAccount / "
-                                        "aws:ResourceOrgID in a statement of signin:Authenticate, "
-                                        "aws:Principal* in one of the OAuth 2.0 actions)");
+                    error(
+                        key_path,
+                        "statement \"" + name + "\": " + std::string(key) +
+                            " is not available before authentication, and the "
+                            "statement names signin:Authenticate: there AWS "
+                            "decides its condition the same for every sign-in "
+                            "(never met by a positive operator, always by a "
+                            "negated, …IfExists or Null \"true\" one; write aws:ResourceAccount / "
+                            "aws:ResourceOrgID in a statement of signin:Authenticate, "
+                            "aws:Principal* in one of the OAuth 2.0 actions)");
                     continue;
                 }
                 if (lower != "aws:principalaccount" && lower != "aws:principalorgid" &&
@@ -263,6 +399,10 @@ class importer {
                           "condition key not supported (use aws:PrincipalAccount, "
                           "aws:PrincipalOrgID, aws:PrincipalOrgPaths, or in statements of "
                           "AWS Sign-In actions aws:ResourceAccount, aws:ResourceOrgID)");
+                    continue;
+                }
+                if (!selector) {
+                    condition_of(*parsed, op, key, lower, kv, key_path, rule);
                     continue;
                 }
                 std::vector<std::string_view> vals;
@@ -302,6 +442,55 @@ class importer {
                 }
             }
         }
+    }
+
+    // A condition no selector says (key_condition): its values checked as value() checks a
+    // selector's, wildcards allowed under StringNotLike.
+    void condition_of(const key_condition& parsed, std::string_view op, std::string_view key,
+                      const std::string& lower, const json::value& kv, const std::string& key_path,
+                      rule_config& rule) {
+        key_condition c = parsed;
+        c.key = lower == "aws:principalaccount" ? condition_key::account
+                : lower == "aws:principalorgid" ? condition_key::org_id
+                                                : condition_key::org_paths;
+        c.text = std::string(op) + " " + std::string(key);
+        if (c.op == key_condition::test::null) {
+            // IAM JSON policy elements: Condition operators, "Condition operator to check
+            // existence of condition keys": "true" (the key is absent) or "false".
+            const auto* s = kv.if_string();
+            std::string_view b = s ? sv(*s) : std::string_view{};
+            if (kv.is_bool()) b = kv.get_bool() ? "true" : "false";
+            if (b != "true" && b != "false") {
+                error(key_path, "Null takes \"true\" (the key is absent) or \"false\"");
+                return;
+            }
+            c.null_means_absent = b == "true";
+            rule.conditions.push_back(std::move(c));
+            return;
+        }
+        std::vector<std::string_view> vals;
+        if (!strings(kv, key_path, vals)) return;
+        const bool like = c.op == key_condition::test::like;
+        bool ok = true;
+        for (std::size_t i = 0; i < vals.size(); ++i) {
+            std::string text(vals[i]);
+            if (c.ignore_case) std::transform(text.begin(), text.end(), text.begin(), ascii_lower);
+            auto at = kv.is_array() ? json_path(key_path, i) : key_path;
+            if (like && has_glob_wildcard(text)) {
+                // A pattern: what it may match is checked by its literal characters.
+                if (text.find("${") != std::string::npos) {
+                    error(at, "policy variables cannot be imported: \"" + text + "\"");
+                    ok = false;
+                }
+            } else {
+                rule_config scratch;
+                auto before = out_.diagnostics.size();
+                value(lower, like, text, at, scratch);
+                ok = ok && out_.diagnostics.size() == before;
+            }
+            c.values.push_back(std::move(text));
+        }
+        if (ok) rule.conditions.push_back(std::move(c));
     }
 
     void value(std::string_view key, bool like, std::string_view val, const std::string& path,
@@ -392,8 +581,29 @@ class importer {
             } else if (key == "Condition") {
                 condition_value = &val;  // read once Action is known, wherever it is written
                 condition_path = kp;
-            } else if (key == "NotAction" || key == "NotResource" || key == "NotPrincipal") {
-                error(kp, "cannot be imported (it inverts the statement)");
+            } else if (key == "NotResource" || key == "NotPrincipal") {
+                // IAM JSON policy elements: NotPrincipal, NotResource: the statement applies to
+                // every principal (resource) but those listed. "*" leaves none, so the
+                // statement matches nothing, on AWS as here; anything else names principals or
+                // resources by ARN, which the gateway does not judge a sign-in by.
+                has_principal = has_principal || key == "NotPrincipal";
+                if (only_star_quietly(val, key == "NotPrincipal")) {
+                    nothing_ = true;
+                } else {
+                    error(kp, key == "NotPrincipal"
+                                  ? "cannot be imported: the gateway judges a sign-in by its "
+                                    "account and organization, not its principal's ARN; write "
+                                    "\"Principal\": \"*\" and, under Condition, "
+                                    "StringNotEquals aws:PrincipalAccount (a Deny of every "
+                                    "account but those) or StringEquals (an Allow of them)"
+                                  : "cannot be imported: the gateway does not judge the "
+                                    "resource a request names; write \"Resource\": \"*\" and "
+                                    "name accounts under Condition (aws:ResourceAccount in a "
+                                    "statement of AWS Sign-In actions)");
+                }
+            } else if (key == "NotAction") {
+                not_action(val, kp, rule, named);
+                action_path = kp;
             } else {
                 error(kp, "unknown statement element");
             }
@@ -414,12 +624,15 @@ class importer {
         if (out_.diagnostics.size() != before) return;
         // Its conditions select no value together: it matches nothing, on AWS as here.
         if (nothing_) return;
-        if (!named.signin_only && rule.effect == rule_effect::deny && !condition_value) {
+        if ((named.inverted ? named.sign_up : !named.signin_only) &&
+            rule.effect == rule_effect::deny && !condition_value) {
             // Action "*" is signin:CreateAccount too: an unconditioned Deny of it refuses
             // sign-up on AWS, which policy.account_sign_up = "deny" represents.
             out_.denies_account_sign_up = true;
         }
-        if (named.sign_up && condition_value) {
+        if (named.inverted) {
+            // Action "*" less some AWS Sign-In actions: sign-up as under "*" (above).
+        } else if (named.sign_up && condition_value) {
             // AWS Management Console, "Trusted identities": signin:CreateAccount "uses an
             // anonymous principal ... and does not support condition keys", so a condition
             // never matches sign-up and the statement does not reach it.
@@ -441,7 +654,7 @@ class importer {
             out_.denies_account_sign_up = true;
             if (rule.flows.empty()) return;  // only CreateAccount: the setting is the rule
         }
-        if (named.signin_only && named.post_auth) {
+        if ((named.signin_only || named.inverted) && named.post_auth) {
             // One OAuth 2.0 action without the other: AWS evaluates /v1/authorize against
             // signin:AuthorizeOAuth2Access and /v1/token against signin:CreateOAuth2Token, so
             // `aws login` is allowed (or denied) at the step named, not at both.
@@ -449,7 +662,7 @@ class importer {
             if (post == 2u) rule.oauth_actions = {oauth2_action::authorize};
             if (post == 4u) rule.oauth_actions = {oauth2_action::token};
         }
-        if (named.post_auth && rule.effect == rule_effect::deny) {
+        if (named.post_auth && rule.effect == rule_effect::deny && !named.inverted) {
             // A console sign-in goes through the OAuth 2.0 pair after authentication: AWS's
             // Deny of it refuses console sign-in too.
             std::set<sign_in_flow> flows(rule.flows.begin(), rule.flows.end());
@@ -461,12 +674,13 @@ class importer {
         if (rule.effect == rule_effect::allow) {
             // A console sign-in is allowed where every one of its three actions is (combine());
             // this statement's own rule keeps the other flows it selects.
-            std::uint8_t steps = named.signin_only ? named.steps : console_steps;
+            std::uint8_t steps = named.signin_only || named.inverted ? named.steps : console_steps;
+            const bool every = steps == console_steps && !named.signin_only;
             if (steps != 0) {
-                allows_.push_back({rule, name, path, steps, !named.signin_only,
-                                   named.signin_only ? out_.rules.size() : no_rule});
+                allows_.push_back(
+                    {rule, name, path, steps, every, every ? no_rule : out_.rules.size()});
             }
-            if (named.signin_only) {
+            if (!every && steps != 0) {
                 std::erase_if(rule.flows, is_console_sign_in);
                 if (rule.flows.empty()) {
                     allows_.back().rule_index = no_rule;
@@ -524,6 +738,13 @@ class importer {
                             names.push_back(x->name);
                         some = some && meet(r.accounts, x->rule.accounts) &&
                                meet(r.org_ids, x->rule.org_ids) && meet_paths_of(r, *x);
+                        // Each step's statement's conditions must hold too (AWS evaluates all
+                        // three); a condition both write is written once.
+                        for (const auto& k : x->rule.conditions) {
+                            if (std::find(r.conditions.begin(), r.conditions.end(), k) ==
+                                r.conditions.end())
+                                r.conditions.push_back(k);
+                        }
                     }
                     if (!some) continue;
                     r.flows.assign(console_sign_in_flows.begin(), console_sign_in_flows.end());
@@ -536,7 +757,7 @@ class importer {
                                     "three actions)";
                     bool again = std::any_of(made.begin(), made.end(), [&](const rule_config& m) {
                         return m.accounts == r.accounts && m.org_ids == r.org_ids &&
-                               m.ou_paths == r.ou_paths;
+                               m.ou_paths == r.ou_paths && m.conditions == r.conditions;
                     });
                     if (!again) made.push_back(std::move(r));
                 }

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "consolegate/core/idc_user.hpp"
+#include "key_condition.hpp"
 
 namespace consolegate::core {
 namespace {
@@ -59,7 +60,8 @@ compiled_policy::compiled_policy(const policy_config& config)
       ams_change_type_ids_(config.ams_change_type_ids),
       ams_reserved_role_prefixes_(config.ams_reserved_role_prefixes),
       site_realms_(config.site_realms),
-      org_(org_tree::from_config(config)) {
+      org_(org_tree::from_config(config)),
+      org_id_(config.org_id) {
     for (const auto& [alias, account] : config.aliases)
         aliases_.emplace_back(lowered(alias), account);
     std::sort(aliases_.begin(), aliases_.end());
@@ -84,6 +86,7 @@ compiled_policy::compiled_policy(const policy_config& config)
         for (const auto& g : rc.corp_groups) r.corp_groups.emplace_back(g, glob_case::insensitive);
         r.networks = rc.client_networks;
         r.instances = rc.identity_center_instances;
+        r.conditions = rc.conditions;
         instances_listed_ = instances_listed_ || !r.instances.empty();
         rules_.push_back(std::move(r));
     }
@@ -226,8 +229,30 @@ std::vector<std::string_view> compiled_policy::candidate_rules(std::optional<acc
     return out;
 }
 
-bool compiled_policy::matches_rest(const rule& r, const sign_in_attempt& a) const noexcept {
+tri compiled_policy::conditions_hold(const rule& r, const sign_in_attempt& a,
+                                     std::optional<account_id> account,
+                                     const key_condition** deciding) const {
+    condition_context x;
+    if (account) x.account = account->str();
+    x.org_id = org_id_;
+    // The org export is the commercial partition's: the same digits elsewhere are outside it.
+    if (account && a.aws_partition == partition::aws) x.path = org_.path_of(*account);
+    return evaluate_conditions(r.conditions, x, deciding);
+}
+
+bool compiled_policy::matches_rest(const rule& r, const sign_in_attempt& a,
+                                   std::optional<account_id> account) const {
     if ((r.partitions & partition_bit(a.aws_partition)) == 0) return false;
+    if (!r.conditions.empty()) {
+        // An imported endpoint policy's conditions (key_condition.hpp). On an attempt naming no
+        // account they are not decided here, as a selector naming accounts is not: the step is
+        // policy.unknown_account_pre_auth's, and the session AWS opens is judged with them.
+        // Decided unknown (an account outside the org export, whose organization the gateway
+        // does not know): a deny holds (fail closed), an allow does not grant.
+        if (!account) return false;
+        auto t = conditions_hold(r, a, account);
+        if (t == tri::no || (t == tri::unknown && r.effect != rule_effect::deny)) return false;
+    }
     // The attempt's own flow, or one it is also judged as (a bound session's console requests under
     // the flows of the sign-in that established the session): any of them selects it, for every
     // effect, so a flow's allow reaches its session and so does a flow's deny.
@@ -465,7 +490,28 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
     const auto& candidates = p.candidates(account, a.aws_partition);
     if (x) {
         x->account = account;
-        for (auto i : candidates) x->considered.push_back(p.rules_[i].name);
+        for (auto i : candidates) {
+            const auto& r = p.rules_[i];
+            x->considered.push_back(r.name);
+            if (r.conditions.empty()) continue;
+            const key_condition* at = nullptr;
+            auto t = account ? p.conditions_hold(r, a, account, &at) : tri::unknown;
+            std::string line = r.name + ": ";
+            if (!account) {
+                line += "not decided: the attempt names no account";
+            } else if (t == tri::yes) {
+                line += "every condition holds";
+            } else if (t == tri::no) {
+                line += at->text + " does not hold";
+            } else {
+                line += at->text +
+                        " cannot be decided (the account is outside the org export: in no "
+                        "organization or one the gateway does not know): " +
+                        (r.effect == rule_effect::deny ? "the deny holds (fail closed)"
+                                                       : "the allow does not grant");
+            }
+            x->conditions.push_back(std::move(line));
+        }
     }
 
     // Who TEAM elevations are matched on: the user the attempt names, else the Identity Center
@@ -534,7 +580,7 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
     matched enforcing, reporting;
     for (auto i : candidates) {
         const auto& r = p.rules_[i];
-        if (!p.matches_rest(r, a)) continue;
+        if (!p.matches_rest(r, a, account)) continue;
         auto& m = r.report_only ? reporting : enforcing;
         int& slot = r.effect == rule_effect::deny    ? m.deny
                     : r.effect == rule_effect::allow ? m.allow

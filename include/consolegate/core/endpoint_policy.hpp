@@ -27,9 +27,16 @@
 //                                                condition keys), and a statement of it alone is a
 //                                                diagnostic (it would never match)
 //              "Resource": "*" (a string or a list holding only "*"),
+//              "NotAction": AWS Sign-In actions (the service written out): Action "*" less them;
+//              "*" matches nothing. "NotPrincipal" / "NotResource" of "*" only (the statement
+//              matches nothing): others are a diagnostic,
 //              "Condition" (optional) with operators
-//                StringEquals | StringLike | StringEqualsIgnoreCase (values lowercased: IDs
-//                are digits or lowercase) and each after ForAnyValue:
+//                String[Not]Equals | String[Not]Like | String[Not]EqualsIgnoreCase (values
+//                lowercased: IDs are digits or lowercase), each also …IfExists and after
+//                ForAnyValue: or ForAllValues:, and Null. The positive ones (bare or after
+//                ForAnyValue:) become selectors; the others rule_config::conditions, evaluated
+//                with IAM's semantics (key_condition.hpp: an absent key, an account outside the
+//                org export). Arn… and every other operator are a diagnostic
 //              on the keys (names case-insensitive, as in IAM)
 //                aws:PrincipalAccount   -> rule_config::accounts
 //                aws:PrincipalOrgID     -> rule_config::org_ids
@@ -58,8 +65,8 @@
 // alternatives; a key written twice (under two operators, or aws:ResourceAccount beside
 // aws:PrincipalAccount) selects what both lists select, and a statement whose lists have
 // nothing in common yields no rule (it matches nothing on AWS either).
-// Everything else is a diagnostic, never a silently wider rule: other keys, operators
-// (StringNotEquals, …IfExists, Null, ForAllValues:…), NotAction/NotPrincipal/NotResource,
+// Everything else is a diagnostic, never a silently wider rule: other keys, other operators,
+// NotAction of other services, NotPrincipal/NotResource naming principals or resources,
 // wildcards in account or org values (rules hold exact IDs), OU paths of two lists whose
 // shapes cannot be intersected, empty lists (match nothing in IAM, everything here),
 // policy variables, duplicate JSON keys. Each diagnostic is placed at the line and column of

@@ -37,7 +37,10 @@
 //  4. Rules. A rule selects only attempts of its partitions (rule_config::partitions, default
 //     the commercial partition alone: the same account ID in another partition is another
 //     account). A rule matches when every non-empty selector matches; a selector on a value the
-//     attempt does not carry (no role yet, no user yet) does not match. Flows: a `flows`
+//     attempt does not carry (no role yet, no user yet) does not match. An imported endpoint
+//     policy's conditions (rule_config::conditions, key_condition.hpp) must hold too: never on
+//     an attempt naming no account; one the gateway cannot decide (an account outside the org
+//     export) holds for a deny and not for an allow (fail closed). Flows: a `flows`
 //     selector matches the attempt's flow or one of attempt.also_flows. The pipeline sets those
 //     on a bound console session's console-session attempts (and a multi-session host and the
 //     API keys of the session's account): the flows of the sign-in that established the session,
@@ -173,12 +176,17 @@ class compiled_policy {
         std::vector<glob> corp_users;
         std::vector<glob> corp_groups;
         std::vector<cidr> networks;
-        std::vector<std::string> instances;  // lowercased Identity Center instance labels
+        std::vector<std::string> instances;     // lowercased Identity Center instance labels
+        std::vector<key_condition> conditions;  // an imported endpoint policy's (policy_config)
     };
     using rule_list = std::vector<std::uint32_t>;  // indices into rules_, ascending
 
     const rule_list& candidates(std::optional<account_id> account, partition in) const noexcept;
-    bool matches_rest(const rule& r, const sign_in_attempt& a) const noexcept;
+    bool matches_rest(const rule& r, const sign_in_attempt& a,
+                      std::optional<account_id> account) const;
+    // r's conditions on the account (key_condition.hpp); yes when it has none.
+    tri conditions_hold(const rule& r, const sign_in_attempt& a, std::optional<account_id> account,
+                        const key_condition** deciding = nullptr) const;
     bool guarded_change(std::string_view change_type) const noexcept;
     bool reserved_role(std::string_view role) const noexcept;
 
@@ -198,6 +206,7 @@ class compiled_policy {
     std::vector<std::pair<std::string, account_id>> aliases_;  // sorted, lowercased
     std::vector<std::string> site_realms_;                     // policy_config::site_realms
     org_tree org_;
+    std::string org_id_;  // the org export's organization
     std::vector<rule> rules_;
     std::vector<rule_list> lists_;  // interned candidate lists
     // account -> lists_ index: open addressing, power-of-two size, at most half full, so a
@@ -230,6 +239,9 @@ struct explanation {
     std::optional<account_id> account;    // the account decided on (after alias resolution)
     std::vector<std::string> considered;  // rules whose account/org/OU selectors fit, file order
     std::vector<std::string> matched;     // rules that matched every selector, file order
+    // Per considered rule of an imported endpoint policy with conditions (rule_config::
+    // conditions): "<rule>: <operator> <key> holds | does not hold | cannot be decided …".
+    std::vector<std::string> conditions;
 };
 explanation explain(const sign_in_attempt& attempt, const compiled_policy& policy,
                     const elevation_view& elevations, std::chrono::system_clock::time_point now);

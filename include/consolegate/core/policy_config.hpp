@@ -48,6 +48,32 @@ enum class sign_up_action : std::uint8_t { deny, report_only };
 // judged on its aws-userInfo cookie as before session binding (a migration window).
 enum class unbound_session_action : std::uint8_t { deny, cookie };
 
+// A condition of an imported endpoint policy that no selector can say: the negated operators
+// (StringNotEquals, StringNotEqualsIgnoreCase, StringNotLike), the …IfExists forms, Null and the
+// ForAllValues: qualifier, kept as written and evaluated with IAM's semantics against what the
+// gateway knows of the attempt's account (core/key_condition.hpp). No TOML key sets one.
+enum class condition_key : std::uint8_t {
+    account,    // aws:PrincipalAccount (and aws:ResourceAccount in AWS Sign-In statements)
+    org_id,     // aws:PrincipalOrgID (aws:ResourceOrgID)
+    org_paths,  // aws:PrincipalOrgPaths (multivalued)
+};
+// What a key_condition decides: the gateway may not know (key_condition.hpp).
+enum class tri : std::uint8_t { no, yes, unknown };
+struct key_condition {
+    enum class test : std::uint8_t { equals, like, null };
+    enum class qualifier : std::uint8_t { none, for_any_value, for_all_values };
+    condition_key key = condition_key::account;
+    test op = test::equals;
+    bool negated = false;      // StringNot…
+    bool ignore_case = false;  // …IgnoreCase: values lowercased, the request's value too
+    bool if_exists = false;    // …IfExists: true when the key is absent
+    qualifier set = qualifier::none;
+    bool null_means_absent = true;    // Null: "true" (the key is absent) or "false"
+    std::vector<std::string> values;  // as written (lowercased under ignore_case)
+    std::string text;                 // "StringNotEquals aws:PrincipalOrgID" for explain
+    bool operator==(const key_condition&) const = default;
+};
+
 struct rule_config {
     std::string name;  // unique within the policy
     source_location where;
@@ -80,6 +106,9 @@ struct rule_config {
     // commercial partition only, so a rule written before other partitions were enabled never
     // reaches an account of the same number in GovCloud or China.
     partition_set partitions = partition_bit(partition::aws);
+    // Set only by an imported endpoint policy: every one must hold (IAM ANDs a Condition's
+    // operators) besides the selectors above.
+    std::vector<key_condition> conditions;
 };
 
 // One account of the organization export.

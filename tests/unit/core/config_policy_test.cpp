@@ -283,7 +283,7 @@ accounts = ["222222222222"]
 )");
     cgtest::write(dir / "bad.json", R"({"Version": "2012-10-17", "Statement": [
   {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
-   "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "111111111111"}}}]})");
+   "Condition": {"ArnNotEquals": {"aws:PrincipalAccount": "111111111111"}}}]})");
     r = load_config(dir / "main.toml");
     EXPECT_FALSE(r.cfg);
     EXPECT_TRUE(has(r, 0, "imported rule \"vpce:OrgOnly\" has the name of the rule at")) << all(r);
@@ -291,7 +291,7 @@ accounts = ["222222222222"]
     for (auto& d : r.diagnostics) {
         if (d.file != (dir / "bad.json").string()) continue;
         in_bad = true;
-        EXPECT_EQ(d.line, 3) << d.message;  // at the StringNotEquals it refuses
+        EXPECT_EQ(d.line, 3) << d.message;  // at the ArnNotEquals it refuses
         EXPECT_EQ(d.column, 18) << d.message;
     }
     EXPECT_TRUE(in_bad) << all(r);

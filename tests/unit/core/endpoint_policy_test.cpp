@@ -95,8 +95,7 @@ TEST(endpoint_policy, one_unsupported_statement_refuses_the_whole_policy) {
     EXPECT_FALSE(r.ok());
     EXPECT_TRUE(r.rules.empty());
     ASSERT_EQ(r.diagnostics.size(), 1u);
-    EXPECT_NE(r.diagnostics[0].message.find("Statement[1].Condition.StringNotEquals"),
-              std::string::npos)
+    EXPECT_NE(r.diagnostics[0].message.find("Statement[1].Condition.ArnNotLike"), std::string::npos)
         << r.diagnostics[0].message;
 }
 
@@ -190,22 +189,53 @@ INSTANTIATE_TEST_SUITE_P(
                 "{\"Statement\":[{\"Sid\":\"Signup\",\"Effect\":\"Allow\",\"Principal\":\"*\","
                 "\"Action\":[\"signin:Authenticate\",\"signin:CreateAccount\"]}]}",
                 "statement \"Signup\": signin:CreateAccount cannot be allowed"},
-        bad_row{"NotAction",
+        // NotAction of another service leaves out actions no rule can leave out one by one.
+        bad_row{"NotAction of another service",
                 "{\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\","
-                "\"NotAction\":\"*\"}]}",
-                "inverts"},
-        bad_row{"negated operator",
-                STMT("\"Condition\":{\"StringNotEquals\":{\"aws:PrincipalAccount\":"
+                "\"NotAction\":[\"signin:CreateAccount\",\"s3:*\"]}]}",
+                "\"s3:*\" leaves out actions of other services"},
+        bad_row{"NotAction of an unknown sign-in action",
+                "{\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\","
+                "\"NotAction\":\"signin:FederateRoot\"}]}",
+                "action not supported: \"signin:FederateRoot\" (NotAction"},
+        bad_row{"NotPrincipal naming a principal",
+                "{\"Statement\":[{\"Effect\":\"Deny\",\"NotPrincipal\":{\"AWS\":"
+                "\"arn:aws:iam::111122223333:root\"},\"Action\":\"*\"}]}",
+                "StringNotEquals aws:PrincipalAccount (a Deny of every account but those)"},
+        bad_row{"NotResource naming a resource", STMT("\"NotResource\":\"arn:aws:s3:::b/*\""),
+                "the gateway does not judge the resource a request names"},
+        // No key the gateway judges holds an ARN.
+        bad_row{"ARN operator",
+                STMT("\"Condition\":{\"ArnNotEquals\":{\"aws:PrincipalAccount\":"
                      "\"111122223333\"}}"),
-                "condition operator not supported"},
-        bad_row{"IfExists operator",
-                STMT("\"Condition\":{\"StringEqualsIfExists\":{\"aws:PrincipalAccount\":"
-                     "\"111122223333\"}}"),
-                "condition operator not supported"},
-        bad_row{"ForAllValues",
-                STMT("\"Condition\":{\"ForAllValues:StringLike\":{\"aws:PrincipalOrgPaths\":"
+                "ARN operators compare ARNs"},
+        bad_row{"ARN operator after a qualifier",
+                STMT("\"Condition\":{\"ForAnyValue:ArnLike\":{\"aws:PrincipalOrgPaths\":"
                      "\"o-a1b2c3d4e5/*\"}}"),
-                "condition operator not supported"},
+                "ARN operators compare ARNs"},
+        bad_row{"numeric operator",
+                STMT("\"Condition\":{\"NumericNotEquals\":{\"aws:PrincipalAccount\":"
+                     "\"111122223333\"}}"),
+                "the keys the gateway judges are strings"},
+        bad_row{"Null after a qualifier",
+                STMT("\"Condition\":{\"ForAllValues:Null\":{\"aws:PrincipalOrgID\":"
+                     "\"true\"}}"),
+                "Null takes no set qualifier"},
+        bad_row{"Null of something else than true or false",
+                STMT("\"Condition\":{\"Null\":{\"aws:PrincipalOrgID\":\"yes\"}}"),
+                "Null takes \"true\""},
+        bad_row{"negated operator on a key not supported",
+                STMT("\"Condition\":{\"StringNotEquals\":{\"aws:SourceVpce\":"
+                     "\"vpce-1\"}}"),
+                "condition key not supported"},
+        bad_row{"negated operator on a value no account has",
+                STMT("\"Condition\":{\"StringNotEquals\":{\"aws:PrincipalAccount\":"
+                     "\"1234\"}}"),
+                "not a 12-digit account ID"},
+        bad_row{"negated operator with a policy variable",
+                STMT("\"Condition\":{\"StringNotLike\":{\"aws:PrincipalOrgPaths\":"
+                     "\"${aws:PrincipalOrgID}/*\"}}"),
+                "policy variables cannot be imported"},
         bad_row{"other key",
                 STMT("\"Condition\":{\"StringLike\":{\"aws:PrincipalArn\":"
                      "\"arn:aws:iam::*:role/Admin\"}}"),
@@ -403,7 +433,7 @@ TEST(endpoint_policy, every_diagnostic_is_placed_at_its_element) {
   "Statement": [
     {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
      "Condition": {
-       "StringNotEquals": {"aws:PrincipalAccount": "111122223333"},
+       "ArnNotEquals":    {"aws:PrincipalAccount": "111122223333"},
        "StringEquals": {"aws:PrincipalAccount": ["111122223333",
                                                 "1234"],
                         "aws:Source\u0049p": "10.0.0.0/8"}}},
@@ -421,7 +451,7 @@ TEST(endpoint_policy, every_diagnostic_is_placed_at_its_element) {
         }
         return std::string("not found");
     };
-    EXPECT_EQ(at("Condition.StringNotEquals: condition operator"), "6:8") << all(r);
+    EXPECT_EQ(at("Condition.ArnNotEquals: condition operator"), "6:8") << all(r);
     EXPECT_EQ(at("aws:PrincipalAccount[1]: not a 12-digit"), "8:49") << all(r);
     // A key written with an escape is found by the name it decodes to.
     EXPECT_EQ(at("aws:SourceIp: condition key not supported"), "9:25") << all(r);
@@ -840,4 +870,182 @@ TEST(endpoint_policy, each_oauth2_action_selects_its_own_step) {
     c2.rules = back.rules;
     cc::compiled_policy p2(c2);
     EXPECT_EQ(verdicts(p2), "AA- A-- A-- ") << doc.json;
+}
+
+// The negated and absence operators (IAM JSON policy elements: Condition operators): a negated
+// operator matches a key that is absent, …IfExists matches an absent key, Null tests presence,
+// ForAllValues: holds of no values. Each shape as AWS's pages write it, decided per account: in
+// the organization's root (A, C), in its OU (B), outside the org export (D: in no organization,
+// or in one the gateway does not know), and a step naming no account (root's e-mail, ?).
+// 'A' allowed by a rule, 'D' refused by a rule, '-' refused by default, 'u' unknown-account.
+TEST(endpoint_policy, negated_and_absence_operators_decide_as_iam_does) {
+    cc::policy_config c;
+    c.org_id = "o-xxxxxxxxxx";
+    c.accounts = {{aid("111122223333"), "a", "o-xxxxxxxxxx/r-ab12/"},
+                  {aid("222233334444"), "b", "o-xxxxxxxxxx/r-ab12/ou-ab12-11111111/"},
+                  {aid("333344445555"), "c", "o-xxxxxxxxxx/r-ab12/"}};
+    auto verdicts = [&](const std::string& policy, cc::sign_in_flow flow) {
+        auto r = cc::import_endpoint_policy(policy, "vpce.json");
+        EXPECT_TRUE(r.ok()) << all(r);
+        c.rules = r.rules;
+        cc::compiled_policy p(c);
+        std::string out;
+        for (const char* account :
+             {"111122223333", "222233334444", "333344445555", "999988887777", ""}) {
+            cc::sign_in_attempt a;
+            if (*account) a.account = aid(account);
+            a.flow = flow;
+            a.phase = flow == cc::sign_in_flow::console_session ? cc::auth_phase::post_auth
+                                                                : cc::auth_phase::pre_auth;
+            auto d = cc::evaluate(a, p, cc::elevation_view::unavailable(), {});
+            out += d.why == cc::reason::unknown_account ? 'u'
+                   : d.verdict == cc::effect::allow     ? 'A'
+                   : d.why == cc::reason::rule_deny     ? 'D'
+                                                        : '-';
+        }
+        return out;
+    };
+    auto console = cc::sign_in_flow::console_session;
+    auto iam_user = cc::sign_in_flow::iam_user;
+    const std::string allow_all =
+        R"({"Sid": "AllowAll", "Effect": "Allow", "Principal": "*", "Action": "*",)"
+        R"( "Resource": "*"})";
+    auto policy = [&](const std::string& deny) {
+        return R"({"Version": "2012-10-17", "Statement": [)" + allow_all + ", " + deny + "]}";
+    };
+    // A data perimeter's Deny of every principal outside the organization: "not ours" holds of
+    // an account outside the export whether it is in no organization or another one.
+    EXPECT_EQ(verdicts(policy(R"({"Effect": "Deny", "Principal": "*", "Action": "*",
+        "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-xxxxxxxxxx"}}})"),
+                       console),
+              "AAADA");
+    // Every account but some.
+    EXPECT_EQ(verdicts(policy(R"({"Effect": "Deny", "Principal": "*", "Action": "*",
+        "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalAccount":
+        ["111122223333", "222233334444"]}}})"),
+                       console),
+              "AADDA");
+    // …IfExists: an absent key (an account in no organization) is not refused, and whether
+    // an account outside the export is in another organization the gateway cannot tell: a Deny
+    // it cannot decide refuses (fail closed).
+    EXPECT_EQ(verdicts(policy(R"({"Effect": "Deny", "Principal": "*", "Action": "*",
+        "Resource": "*", "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID":
+        "o-xxxxxxxxxx"}}})"),
+                       console),
+              "AAADA");
+    EXPECT_EQ(verdicts(policy(R"({"Effect": "Deny", "Principal": "*", "Action": "*",
+        "Resource": "*", "Condition": {"StringEqualsIfExists": {"aws:PrincipalOrgID":
+        "o-xxxxxxxxxx"}}})"),
+                       console),
+              "DDDDA");
+    // Null "true": accounts in no organization. Outside the export that cannot be told: the
+    // Deny refuses.
+    EXPECT_EQ(verdicts(policy(R"({"Effect": "Deny", "Principal": "*", "Action": "*",
+        "Resource": "*", "Condition": {"Null": {"aws:PrincipalOrgID": "true"}}})"),
+                       console),
+              "AAADA");
+    // Every account whose every path is outside one OU: the OU's account alone is let through.
+    EXPECT_EQ(verdicts(policy(R"({"Effect": "Deny", "Principal": "*", "Action": "*",
+        "Resource": "*", "Condition": {"ForAllValues:StringNotLike": {"aws:PrincipalOrgPaths":
+        "o-xxxxxxxxxx/r-ab12/ou-ab12-11111111/*"}}})"),
+                       console),
+              "DADDA");
+    // An Allow of every account but one: granted where it holds; an Allow it cannot decide
+    // (another organization, or none?) grants nothing.
+    auto alone = [](const std::string& s) {
+        return R"({"Version": "2012-10-17", "Statement": [)" + s + "]}";
+    };
+    EXPECT_EQ(verdicts(alone(R"({"Effect": "Allow", "Principal": "*", "Action": "*",
+        "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalAccount":
+        "333344445555"}}})"),
+                       console),
+              "AA-A-");
+    EXPECT_EQ(verdicts(alone(R"({"Effect": "Allow", "Principal": "*", "Action": "*",
+        "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalOrgID":
+        "o-yyyyyyyyyy"}}})"),
+                       console),
+              "AAA--");
+    // The Sign-In endpoint's policy: every step of console sign-in allowed, signin:Authenticate
+    // refused for accounts outside the organization (aws:ResourceOrgID: the account signed in
+    // to, before authentication).
+    EXPECT_EQ(verdicts(R"({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": ["signin:Authenticate",
+         "signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"], "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "signin:Authenticate", "Resource": "*",
+         "Condition": {"StringNotEqualsIfExists": {"aws:ResourceOrgID": "o-xxxxxxxxxx"}}}]})",
+                       iam_user),
+              "AAADA");
+    // NotAction: everything but sign-up, and with a condition on the principal everything but
+    // signin:Authenticate too (before authentication AWS has no principal keys): console
+    // sign-in is refused after authentication outside the organization, sign-up is left to
+    // policy.account_sign_up (no Deny of it).
+    auto r = cc::import_endpoint_policy(
+        policy(R"({"Effect": "Deny", "Principal": "*", "NotAction": "signin:CreateAccount",
+        "Resource": "*"})"),
+        "vpce.json");
+    EXPECT_TRUE(r.ok()) << all(r);
+    EXPECT_FALSE(r.denies_account_sign_up);
+    EXPECT_EQ(verdicts(policy(R"({"Effect": "Deny", "Principal": "*", "NotAction":
+        ["signin:CreateAccount", "signin:Authenticate"], "Resource": "*", "Condition": {"StringNotEquals":
+        {"aws:PrincipalOrgID": "o-xxxxxxxxxx"}}})"),
+                       iam_user),
+              "AAADA");
+    // NotAction of signin:Authenticate allows its other steps only: console sign-in is not
+    // allowed (it needs all three), the console is.
+    EXPECT_EQ(verdicts(alone(R"({"Effect": "Allow", "Principal": "*", "NotAction":
+        "signin:Authenticate", "Resource": "*"})"),
+                       iam_user),
+              "----u");
+    EXPECT_EQ(verdicts(alone(R"({"Effect": "Allow", "Principal": "*", "NotAction":
+        "signin:Authenticate", "Resource": "*"})"),
+                       console),
+              "AAAAA");
+    // NotPrincipal / NotResource of "*", NotAction "*": the statement matches nothing.
+    for (const char* nothing :
+         {R"("NotPrincipal": "*", "Action": "*", "Resource": "*")",
+          R"("Principal": "*", "NotAction": "*", "Resource": "*")",
+          R"("Principal": {"AWS": "*"}, "Action": "*", "NotResource": ["*"])"}) {
+        EXPECT_EQ(verdicts(policy(std::string(R"({"Effect": "Deny", )") + nothing + "}"), console),
+                  "AAAAA")
+            << nothing;
+    }
+}
+
+// explain says what each imported condition decided, and why an undecidable one refuses.
+TEST(endpoint_policy, explain_says_what_each_condition_decided) {
+    auto r = cc::import_endpoint_policy(
+        R"({"Version": "2012-10-17", "Statement": [
+        {"Sid": "All", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
+        {"Sid": "NotPartner", "Effect": "Deny", "Principal": "*", "Action": "*",
+         "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalOrgID":
+         ["o-xxxxxxxxxx", "o-pppppppppp"]}}}]})",
+        "vpce.json");
+    ASSERT_TRUE(r.ok()) << all(r);
+    cc::policy_config c;
+    c.org_id = "o-xxxxxxxxxx";
+    c.accounts = {{aid("111122223333"), "a", "o-xxxxxxxxxx/r-ab12/"}};
+    c.rules = r.rules;
+    cc::compiled_policy p(c);
+    auto explain = [&](const char* account) {
+        cc::sign_in_attempt a;
+        a.flow = cc::sign_in_flow::console_session;
+        a.phase = cc::auth_phase::post_auth;
+        if (*account) a.account = aid(account);
+        return cc::explain(a, p, cc::elevation_view::unavailable(), {});
+    };
+    auto in = explain("111122223333");
+    EXPECT_EQ(in.result.verdict, cc::effect::allow);
+    ASSERT_EQ(in.conditions.size(), 1u);
+    EXPECT_EQ(in.conditions[0],
+              "vpce:NotPartner: StringNotEquals aws:PrincipalOrgID does not hold");
+    // Outside the export: in no organization, or in the partner's? The deny refuses.
+    auto out = explain("999988887777");
+    EXPECT_EQ(out.result.verdict, cc::effect::deny);
+    EXPECT_EQ(out.result.rule, "vpce:NotPartner");
+    ASSERT_EQ(out.conditions.size(), 1u);
+    EXPECT_NE(out.conditions[0].find("cannot be decided"), std::string::npos);
+    EXPECT_NE(out.conditions[0].find("the deny holds (fail closed)"), std::string::npos);
+    auto none = explain("");
+    ASSERT_EQ(none.conditions.size(), 1u);
+    EXPECT_EQ(none.conditions[0], "vpce:NotPartner: not decided: the attempt names no account");
 }
