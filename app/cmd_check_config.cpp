@@ -56,6 +56,32 @@ void note_unforwarded(const char* file, const core::config& c) {
 
 }  // namespace
 
+// Which endpoint's requests each imported endpoint policy judges (core/endpoint_policy.hpp
+// policy_endpoint), so a policy read as every flow's is seen and can be said. Not a note: a
+// valid configuration says it too, and "note:" marks what may need a change.
+void note_endpoint_policies(const char* file, const core::config& c) {
+    for (const auto& [path, endpoint] : c.policy_files.endpoint_policy_endpoints) {
+        const char* what = "";
+        switch (endpoint) {
+            case core::policy_endpoint::sign_in:
+                what = "the Sign-In endpoint's: judges console sign-in and aws login (cli-sign-in)";
+                break;
+            case core::policy_endpoint::console:
+                what =
+                    "the console endpoint's: judges a session's console requests (console-session, "
+                    "multi-session, api-credentials, ams-change)";
+                break;
+            case core::policy_endpoint::both:
+                what =
+                    "no endpoint said: judges every flow, as both endpoints' policy; list it "
+                    "under policy.sign_in_endpoint_policies or console_endpoint_policies to "
+                    "judge one endpoint's requests";
+                break;
+        }
+        std::printf("%s: endpoint policy %s is %s\n", file, path.string().c_str(), what);
+    }
+}
+
 int cmd_check_config(int argc, char** argv) {
     // `--config FILE`, as `run`, `explain` and `logs` take it, names the same file.
     if (argc == 3 && std::string_view(argv[1]) == "--config") {
@@ -127,6 +153,7 @@ int cmd_check_config(int argc, char** argv) {
     }
     note_unsteered(argv[1], *r.cfg);
     note_unforwarded(argv[1], *r.cfg);
+    note_endpoint_policies(argv[1], *r.cfg);
     std::printf("%s: ok\n", argv[1]);
     return 0;
 }

@@ -193,33 +193,67 @@ void loader::read_policy(const toml::table& t) {
     } else {
         s.take("org_export");
     }
-    if (const toml::node* n = t.get("endpoint_policies")) {
+    // Console Private Access endpoint policies: each judges the requests of its own endpoint
+    // (core/endpoint_policy.hpp policy_endpoint). endpoint_policies says no endpoint: a
+    // document of AWS Sign-In actions only is the Sign-In endpoint's, any other every flow's,
+    // unless another document is the Sign-In endpoint's, which makes it the console endpoint's.
+    struct document {
+        std::filesystem::path file;
+        source_location at;
+        std::optional<policy_endpoint> stated;
+        endpoint_policy_import imported;
+    };
+    std::vector<document> documents;
+    for (auto [key, stated] :
+         {std::pair<const char*, std::optional<policy_endpoint>>{"endpoint_policies", std::nullopt},
+          {"sign_in_endpoint_policies", policy_endpoint::sign_in},
+          {"console_endpoint_policies", policy_endpoint::console}}) {
+        const toml::node* n = t.get(key);
+        if (!n) {
+            s.take(key);
+            continue;
+        }
         std::vector<std::filesystem::path> files;
-        s.get_paths("endpoint_policies", files);
+        s.get_paths(key, files);
         auto at = location(n->source());
         for (auto& f : files) {
             cfg.policy_files.endpoint_policies.push_back(f);
             std::string text;
             if (!read_file(f, endpoint_policy_max_bytes, text, at, "endpoint policy")) continue;
-            auto imported = import_endpoint_policy(text, f.string());
-            if (imported.denies_account_sign_up &&
-                cfg.policy.account_sign_up != sign_up_action::deny) {
-                error(at, f.string() +
-                              ": a statement denies signin:CreateAccount, but "
-                              "policy.account_sign_up is not \"deny\"");
-            }
-            for (auto& d : imported.diagnostics) {
-                source_location where = d.where;
-                if (where.file.empty()) where.file = f.string();
-                error(where, std::move(d.message));
-            }
-            for (auto& r : imported.rules) {
-                if (r.where.file.empty()) r.where.file = f.string();
-                imported_rules_.push_back(std::move(r));
-            }
+            documents.push_back({f, at, stated, import_endpoint_policy(text, f.string(), stated)});
         }
-    } else {
-        s.take("endpoint_policies");
+    }
+    const bool sign_in_said = std::any_of(documents.begin(), documents.end(), [](const auto& d) {
+        return d.imported.ok() && d.imported.endpoint == policy_endpoint::sign_in;
+    });
+    for (auto& d : documents) {
+        if (sign_in_said && !d.stated && d.imported.ok() &&
+            d.imported.endpoint == policy_endpoint::both) {
+            // Each endpoint has one policy: beside the Sign-In endpoint's, this is the console's.
+            std::string text;
+            if (read_file(d.file, endpoint_policy_max_bytes, text, d.at, "endpoint policy"))
+                d.imported =
+                    import_endpoint_policy(text, d.file.string(), policy_endpoint::console);
+        }
+        auto& imported = d.imported;
+        const auto& f = d.file;
+        const auto& at = d.at;
+        if (imported.ok())
+            cfg.policy_files.endpoint_policy_endpoints.emplace_back(f, imported.endpoint);
+        if (imported.denies_account_sign_up && cfg.policy.account_sign_up != sign_up_action::deny) {
+            error(at, f.string() +
+                          ": a statement denies signin:CreateAccount, but "
+                          "policy.account_sign_up is not \"deny\"");
+        }
+        for (auto& diag : imported.diagnostics) {
+            source_location where = diag.where;
+            if (where.file.empty()) where.file = f.string();
+            error(where, std::move(diag.message));
+        }
+        for (auto& r : imported.rules) {
+            if (r.where.file.empty()) r.where.file = f.string();
+            imported_rules_.push_back(std::move(r));
+        }
     }
     if (const toml::node* n = s.take("ams")) {
         if (const auto* at = n->as_table()) {

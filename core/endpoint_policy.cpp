@@ -58,6 +58,12 @@ const signin_action signin_actions[] = {
 };
 constexpr std::uint8_t console_steps = 7;
 
+// The flows of the console endpoint (a session's console requests) and of the Sign-In
+// endpoint (console sign-in, `aws login`): policy_endpoint.
+constexpr std::initializer_list<sign_in_flow> console_endpoint_flows = {
+    sign_in_flow::console_session, sign_in_flow::multi_session, sign_in_flow::api_credentials,
+    sign_in_flow::ams_change};
+
 bool is_console_sign_in(sign_in_flow f) {
     return std::find(console_sign_in_flows.begin(), console_sign_in_flows.end(), f) !=
            console_sign_in_flows.end();
@@ -77,6 +83,8 @@ struct actions_named {
     // NotAction: every action but the AWS Sign-In actions named (not_action()); the fields
     // above then say what is left (steps, pre_auth, post_auth, sign_up).
     bool inverted = false;
+    // "*" in the Sign-In endpoint's policy: AWS Sign-In's four actions (signin_only is set).
+    bool star = false;
 };
 
 // A pattern every action name matches ("*", "*:*", "**"): IAM matches an action pattern against
@@ -156,7 +164,8 @@ std::string operator_refusal(std::string_view op) {
 
 class importer {
   public:
-    explicit importer(std::string_view file) : file_(file), stem_(file_stem(file)) {}
+    importer(std::string_view file, policy_endpoint scope)
+        : file_(file), stem_(file_stem(file)), scope_(scope) {}
 
     // At the element's place in the file (json_positions); the message names it too.
     void error(std::string path, std::string message) {
@@ -238,6 +247,22 @@ class importer {
                            [](const json::value& e) { return e.is_string() && e == "*"; });
     }
 
+    // Action "*" (or NotAction of AWS Sign-In actions only, in the console endpoint's policy):
+    // every action of the endpoint. The Sign-In endpoint's are AWS Sign-In's four; the console
+    // endpoint's are a session's console requests.
+    void every_action(rule_config& rule, actions_named& named) {
+        if (scope_ == policy_endpoint::sign_in) {
+            named.signin_only = true;
+            named.star = true;
+            named.pre_auth = named.post_auth = true;
+            named.steps = console_steps;
+            rule.flows.assign(console_sign_in_flows.begin(), console_sign_in_flows.end());
+            rule.flows.push_back(sign_in_flow::cli_sign_in);
+        } else if (scope_ == policy_endpoint::console) {
+            rule.flows.assign(console_endpoint_flows.begin(), console_endpoint_flows.end());
+        }
+    }
+
     // NotAction (IAM JSON policy elements: NotAction): the statement is of every action but the
     // ones named. Each pattern must name AWS Sign-In actions with the service written out: one of
     // another service, or with a wildcard in its service prefix, leaves out actions the console
@@ -289,7 +314,16 @@ class importer {
             if (flow == sign_in_flow::account_sign_up) continue;  // policy.account_sign_up
             if (named.steps == 0 && is_console_sign_in(flow)) continue;
             if (!named.post_auth && flow == sign_in_flow::cli_sign_in) continue;
+            if (scope_ == policy_endpoint::sign_in && !is_console_sign_in(flow) &&
+                flow != sign_in_flow::cli_sign_in)
+                continue;
             rule.flows.push_back(flow);
+        }
+        if (scope_ == policy_endpoint::console) {
+            // The console endpoint evaluates no AWS Sign-In action: leaving some out leaves
+            // every one of its own.
+            named = actions_named{};
+            every_action(rule, named);
         }
     }
 
@@ -299,7 +333,17 @@ class importer {
                 actions_named& named) {
         std::vector<std::string_view> vals;
         if (!strings(v, path, vals)) return;
-        if (std::any_of(vals.begin(), vals.end(), matches_every_action)) return;
+        if (std::any_of(vals.begin(), vals.end(), matches_every_action)) {
+            every_action(rule, named);
+            return;
+        }
+        if (scope_ == policy_endpoint::console) {
+            error(path,
+                  "names AWS Sign-In actions, which the console endpoint never evaluates "
+                  "(sign-in goes through the Sign-In endpoint): put the statement in the "
+                  "Sign-In endpoint's policy (policy.sign_in_endpoint_policies)");
+            return;
+        }
         named.signin_only = true;
         std::set<sign_in_flow> flows;
         for (auto a : vals) {
@@ -331,7 +375,7 @@ class importer {
     // name the resources a console session reaches, which the gateway does not judge.
     void condition(const json::value& v, const std::string& path, rule_config& rule,
                    const actions_named& named, const std::string& name) {
-        bool signin_only = named.signin_only;
+        bool signin_only = named.signin_only || scope_ == policy_endpoint::sign_in;
         const auto* ops = v.if_object();
         if (!ops) {
             error(path, "must be an object");
@@ -624,8 +668,10 @@ class importer {
         if (out_.diagnostics.size() != before) return;
         // Its conditions select no value together: it matches nothing, on AWS as here.
         if (nothing_) return;
-        if ((named.inverted ? named.sign_up : !named.signin_only) &&
-            rule.effect == rule_effect::deny && !condition_value) {
+        if (!named.signin_only) all_signin_only_ = false;
+        if ((named.inverted ? named.sign_up : !named.signin_only || named.star) &&
+            rule.effect == rule_effect::deny && !condition_value &&
+            scope_ != policy_endpoint::console) {
             // Action "*" is signin:CreateAccount too: an unconditioned Deny of it refuses
             // sign-up on AWS, which policy.account_sign_up = "deny" represents.
             out_.denies_account_sign_up = true;
@@ -670,17 +716,17 @@ class importer {
             rule.flows.assign(flows.begin(), flows.end());
         }
         rule.name = stem_ + ":" + name;
-        rule.description = "imported from endpoint policy " + file_;
+        rule.description = "imported from endpoint policy " + file_ + described_scope();
         if (rule.effect == rule_effect::allow) {
             // A console sign-in is allowed where every one of its three actions is (combine());
             // this statement's own rule keeps the other flows it selects.
             std::uint8_t steps = named.signin_only || named.inverted ? named.steps : console_steps;
             const bool every = steps == console_steps && !named.signin_only;
-            if (steps != 0) {
+            if (steps != 0 && scope_ != policy_endpoint::console) {
                 allows_.push_back(
                     {rule, name, path, steps, every, every ? no_rule : out_.rules.size()});
             }
-            if (!every && steps != 0) {
+            if (!every && steps != 0 && scope_ != policy_endpoint::console) {
                 std::erase_if(rule.flows, is_console_sign_in);
                 if (rule.flows.empty()) {
                     allows_.back().rule_index = no_rule;
@@ -752,7 +798,7 @@ class importer {
                     r.name = stem_ + ":";
                     for (std::size_t i = 0; i < names.size(); ++i)
                         r.name += (i ? "+" : "") + names[i];
-                    r.description = "imported from endpoint policy " + file_ +
+                    r.description = "imported from endpoint policy " + file_ + described_scope() +
                                     " (console sign-in: the statements allowing each of its "
                                     "three actions)";
                     bool again = std::any_of(made.begin(), made.end(), [&](const rule_config& m) {
@@ -848,8 +894,18 @@ class importer {
         return m == met::some;
     }
 
+    std::string described_scope() const {
+        switch (scope_) {
+            case policy_endpoint::sign_in: return ", the Sign-In endpoint's";
+            case policy_endpoint::console: return ", the console endpoint's";
+            case policy_endpoint::both: break;
+        }
+        return "";
+    }
+
     endpoint_policy_import finish() {
         if (!out_.diagnostics.empty()) out_.rules.clear();
+        out_.endpoint = scope_;
         return std::move(out_);
     }
 
@@ -858,13 +914,34 @@ class importer {
     detail::json_positions positions_;
     std::vector<console_allow> allows_;
     bool nothing_ = false;  // the statement's conditions have no value in common
+    policy_endpoint scope_;
+    bool all_signin_only_ = true;  // every statement names AWS Sign-In actions only
+
+  public:
+    bool all_signin_only() const noexcept { return all_signin_only_; }
     endpoint_policy_import out_;
 };
 
 }  // namespace
 
-endpoint_policy_import import_endpoint_policy(std::string_view json_text, std::string_view file) {
-    return importer(file).run(json_text);
+const char* policy_endpoint_name(policy_endpoint e) noexcept {
+    switch (e) {
+        case policy_endpoint::sign_in: return "sign-in";
+        case policy_endpoint::console: return "console";
+        case policy_endpoint::both: break;
+    }
+    return "both";
+}
+
+endpoint_policy_import import_endpoint_policy(std::string_view json_text, std::string_view file,
+                                              std::optional<policy_endpoint> stated) {
+    if (stated) return importer(file, *stated).run(json_text);
+    // Not said: read as `both`, which decides a statement of AWS Sign-In actions only exactly as
+    // the Sign-In endpoint's policy does; a document of such statements alone is that policy.
+    importer both(file, policy_endpoint::both);
+    auto out = both.run(json_text);
+    if (out.ok() && both.all_signin_only()) out.endpoint = policy_endpoint::sign_in;
+    return out;
 }
 
 }  // namespace consolegate::core

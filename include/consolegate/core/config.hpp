@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "consolegate/core/address.hpp"
+#include "consolegate/core/endpoint_policy.hpp"
 #include "consolegate/core/identity_config.hpp"
 #include "consolegate/core/policy_config.hpp"
 
@@ -299,6 +300,9 @@ struct policy_sources {
     std::filesystem::path org_export;
     std::vector<std::filesystem::path> alias_files;
     std::vector<std::filesystem::path> endpoint_policies;  // checked readable; not yet imported
+    // Each imported endpoint policy and the endpoint whose requests it judges
+    // (core/endpoint_policy.hpp policy_endpoint), for check-config.
+    std::vector<std::pair<std::filesystem::path, policy_endpoint>> endpoint_policy_endpoints;
 };
 
 struct team_dynamodb_config {

@@ -76,6 +76,7 @@
 // Rule names: "<file stem>:<Sid>" or "<file stem>:statement-<n>" (n from 1).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,9 +85,28 @@
 
 namespace consolegate::core {
 
+// Which Console Private Access endpoint a policy is for. Each endpoint has its own policy and
+// judges the requests that reach it (AWS Management Console, "Trusted identities"), so a rule
+// imported from one selects only the flows of its endpoint:
+//   sign_in  the AWS Sign-In endpoint: the console sign-in flows and `aws login` (cli-sign-in);
+//            "*" there is AWS Sign-In's four actions (a Deny of it, unconditioned, is
+//            signin:CreateAccount's too), and aws:Resource* keys are the account signed in to
+//   console  the console endpoint: a session's console requests (console-session,
+//            multi-session, api-credentials, ams-change); a statement naming AWS Sign-In
+//            actions is a diagnostic there (sign-in never reaches it), and its Deny is no Deny
+//            of sign-up
+//   both     not said, and the document names actions other than AWS Sign-In's: every flow,
+//            as imports did before endpoints were told apart (policy.endpoint_policies)
+// Not said (nullopt), a document whose every statement names AWS Sign-In actions only is the
+// Sign-In endpoint's, any other `both`; the loader takes such a document as the console
+// endpoint's once another is the Sign-In endpoint's (each endpoint has one policy).
+enum class policy_endpoint : std::uint8_t { both, sign_in, console };
+const char* policy_endpoint_name(policy_endpoint e) noexcept;  // "both", "sign-in", "console"
+
 struct endpoint_policy_import {
-    std::vector<rule_config> rules;              // empty when diagnostics is not
-    std::vector<policy_diagnostic> diagnostics;  // every problem found, in document order
+    policy_endpoint endpoint = policy_endpoint::both;  // as stated or as read from its actions
+    std::vector<rule_config> rules;                    // empty when diagnostics is not
+    std::vector<policy_diagnostic> diagnostics;        // every problem found, in document order
     // A Deny statement names signin:CreateAccount: the loader requires policy.account_sign_up =
     // "deny", which is what represents it (a statement naming only it yields no rule).
     bool denies_account_sign_up = false;
@@ -97,7 +117,8 @@ struct endpoint_policy_import {
 inline constexpr std::size_t endpoint_policy_max_bytes = 256u << 10;
 inline constexpr std::size_t endpoint_policy_max_statements = 1000;
 
-endpoint_policy_import import_endpoint_policy(std::string_view json, std::string_view file);
+endpoint_policy_import import_endpoint_policy(std::string_view json, std::string_view file,
+                                              std::optional<policy_endpoint> stated = {});
 
 }  // namespace consolegate::core
 

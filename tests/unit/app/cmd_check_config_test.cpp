@@ -123,6 +123,35 @@ TEST(cmd_check_config, an_inspected_name_dns_does_not_steer_is_noted) {
         << out;
 }
 
+// Each imported endpoint policy is noted with the endpoint whose requests it judges, so one read
+// as every flow's (no endpoint said) is seen.
+TEST(cmd_check_config, each_endpoint_policy_is_noted_with_its_endpoint) {
+    auto dir = cgtest::scratch();
+    auto file = (dir / "ep.toml").string();
+    cgtest::write(dir / "all.json",
+                  R"({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*"}]})");
+    cgtest::write(dir / "signin.json", R"({"Statement": [{"Effect": "Allow", "Principal": "*",
+        "Action": ["signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"]}]})");
+    std::string out, err;
+    cgtest::write(dir / "ep.toml",
+                  cgtest::minimal + "[policy]\nendpoint_policies = [\"all.json\"]\n");
+    EXPECT_EQ(run({"check-config", file}, out, err), 0) << err;
+    EXPECT_NE(out.find(file + ": endpoint policy " + (dir / "all.json").string() +
+                       " is no endpoint said: judges every flow"),
+              std::string::npos)
+        << out;
+    cgtest::write(dir / "ep.toml", cgtest::minimal +
+                                       "[policy]\nendpoint_policies = [\"all.json\", "
+                                       "\"signin.json\"]\n");
+    EXPECT_EQ(run({"check-config", file}, out, err), 0) << err;
+    EXPECT_NE(out.find((dir / "all.json").string() + " is the console endpoint's"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find((dir / "signin.json").string() + " is the Sign-In endpoint's"),
+              std::string::npos)
+        << out;
+}
+
 // A name the gateway steers or blocks in a zone deploy/dns/README.md does not forward is noted
 // (valid, exit 0) with the zone to add: a site that deployed the snippets resolves it around
 // the gateway. The default names are all in documented zones (valid_file_exits_zero: no note).

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "config_test_support.hpp"
+#include "consolegate/core/policy.hpp"
 
 namespace consolegate::core {
 namespace {
@@ -295,6 +296,94 @@ accounts = ["222222222222"]
         EXPECT_EQ(d.column, 18) << d.message;
     }
     EXPECT_TRUE(in_bad) << all(r);
+}
+
+// Each Console Private Access endpoint's policy judges the requests that reach that endpoint
+// (AWS Management Console, "Trusted identities"): a console endpoint policy allowing the
+// organization beside a Sign-In endpoint policy allowing one account refuses sign-in to the
+// organization's other accounts, and lets their sessions' console requests through. Imported as
+// one union, the console policy's "*" allowed sign-in to all of them.
+TEST(config_policy, each_endpoint_policy_judges_its_own_endpoints_requests) {
+    namespace cc = ::consolegate::core;
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "org.json", R"({"organization_id": "o-a1b2c3d4e5", "accounts": [
+  {"id": "111111111111", "name": "x", "path": "o-a1b2c3d4e5/r-ab12/"},
+  {"id": "222222222222", "name": "y", "path": "o-a1b2c3d4e5/r-ab12/"}]})");
+    cgtest::write(dir / "console.json", R"({"Version": "2012-10-17", "Statement": [
+  {"Sid": "Org", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+   "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}]})");
+    cgtest::write(dir / "signin.json", R"({"Version": "2012-10-17", "Statement": [
+  {"Sid": "X", "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+   "Condition": {"StringEquals": {"aws:ResourceAccount": "111111111111"}}}]})");
+    cgtest::write(dir / "signin-actions.json", R"({"Version": "2012-10-17", "Statement": [
+  {"Sid": "X", "Effect": "Allow", "Principal": "*", "Action": ["signin:Authenticate",
+   "signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"], "Resource": "*",
+   "Condition": {"StringEquals": {"aws:ResourceAccount": "111111111111"}}}]})");
+    auto decide = [](const cc::policy_config& policy, const char* account, cc::sign_in_flow f) {
+        cc::compiled_policy p(policy);
+        cc::sign_in_attempt a;
+        a.account = *cc::account_id::parse(account);
+        a.flow = f;
+        a.phase = f == cc::sign_in_flow::console_session ? cc::auth_phase::post_auth
+                                                         : cc::auth_phase::pre_auth;
+        return cc::evaluate(a, p, cc::elevation_view::unavailable(), {}).verdict ==
+                       cc::effect::allow
+                   ? 'A'
+                   : '-';
+    };
+    // x and y: SAML sign-in, IAM user sign-in, aws login, a session's console request.
+    auto verdicts = [&](const cc::policy_config& policy) {
+        std::string out;
+        for (const char* account : {"111111111111", "222222222222"}) {
+            for (auto f : {cc::sign_in_flow::saml, cc::sign_in_flow::iam_user,
+                           cc::sign_in_flow::cli_sign_in, cc::sign_in_flow::console_session})
+                out += decide(policy, account, f);
+            out += ' ';
+        }
+        return out;
+    };
+    auto load_with = [&](const std::string& keys) {
+        cgtest::write(dir / "main.toml", minimal + "[policy]\norg_export = \"org.json\"\n" + keys);
+        return load_config(dir / "main.toml");
+    };
+    // Said by the keys.
+    auto r = load_with(
+        "console_endpoint_policies = [\"console.json\"]\n"
+        "sign_in_endpoint_policies = [\"signin.json\"]\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(verdicts(r.cfg->policy), "AAAA ---A ");
+    ASSERT_EQ(r.cfg->policy_files.endpoint_policy_endpoints.size(), 2u);
+    EXPECT_EQ(r.cfg->policy_files.endpoint_policy_endpoints[0].second,
+              cc::policy_endpoint::sign_in);
+    EXPECT_EQ(r.cfg->policy_files.endpoint_policy_endpoints[1].second,
+              cc::policy_endpoint::console);
+    // Read from the actions: a document of AWS Sign-In actions only is the Sign-In endpoint's,
+    // and the other one beside it the console endpoint's.
+    r = load_with("endpoint_policies = [\"console.json\", \"signin-actions.json\"]\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(verdicts(r.cfg->policy), "AAAA ---A ");
+    EXPECT_EQ(r.cfg->policy_files.endpoint_policy_endpoints[0].second,
+              cc::policy_endpoint::console);
+    EXPECT_EQ(r.cfg->policy_files.endpoint_policy_endpoints[1].second,
+              cc::policy_endpoint::sign_in);
+    // Alone and not said, a document of "*" judges every flow, as it always did
+    // (config/README.md: "the rule selects every flow").
+    r = load_with("endpoint_policies = [\"console.json\"]\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    EXPECT_EQ(verdicts(r.cfg->policy), "AAAA AAAA ");
+    EXPECT_EQ(r.cfg->policy_files.endpoint_policy_endpoints.at(0).second,
+              cc::policy_endpoint::both);
+    // A statement of AWS Sign-In actions in the console endpoint's policy never matches there.
+    r = load_with("console_endpoint_policies = [\"signin-actions.json\"]\n");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_NE(all(r).find("which the console endpoint never evaluates"), std::string::npos)
+        << all(r);
+    // aws:ResourceAccount under "*" is the account signed in to in the Sign-In endpoint's
+    // policy, and a resource a console session reaches in any other.
+    r = load_with("endpoint_policies = [\"signin.json\"]\n");
+    EXPECT_FALSE(r.cfg);
+    EXPECT_NE(all(r).find("under Action \"*\" this key names the resources"), std::string::npos)
+        << all(r);
 }
 
 TEST(config_policy, org_export_fills_accounts) {

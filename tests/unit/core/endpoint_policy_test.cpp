@@ -1049,3 +1049,45 @@ TEST(endpoint_policy, explain_says_what_each_condition_decided) {
     ASSERT_EQ(none.conditions.size(), 1u);
     EXPECT_EQ(none.conditions[0], "vpce:NotPartner: not decided: the attempt names no account");
 }
+
+// The endpoint a document is for decides what "*" is: the Sign-In endpoint's four actions (its
+// unconditioned Deny refuses sign-up too), the console endpoint's console requests (its Deny is
+// no Deny of sign-up, which never reaches it), or, not said, every flow.
+TEST(endpoint_policy, the_endpoint_decides_what_every_action_is) {
+    using F = cc::sign_in_flow;
+    const std::string deny_all =
+        R"({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",)"
+        R"( "Action": "*", "Resource": "*"}]})";
+    auto sign_in = cc::import_endpoint_policy(deny_all, "s.json", cc::policy_endpoint::sign_in);
+    ASSERT_TRUE(sign_in.ok()) << all(sign_in);
+    EXPECT_EQ(sign_in.endpoint, cc::policy_endpoint::sign_in);
+    EXPECT_TRUE(sign_in.denies_account_sign_up);
+    ASSERT_EQ(sign_in.rules.size(), 1u);
+    EXPECT_EQ(sign_in.rules[0].flows,
+              (std::vector<F>{F::iam_user, F::root, F::saml, F::identity_center, F::custom_broker,
+                              F::switch_role, F::cli_sign_in}));
+    auto console = cc::import_endpoint_policy(deny_all, "c.json", cc::policy_endpoint::console);
+    ASSERT_TRUE(console.ok()) << all(console);
+    EXPECT_FALSE(console.denies_account_sign_up);
+    ASSERT_EQ(console.rules.size(), 1u);
+    EXPECT_EQ(console.rules[0].flows, (std::vector<F>{F::console_session, F::multi_session,
+                                                      F::api_credentials, F::ams_change}));
+    auto both = cc::import_endpoint_policy(deny_all, "b.json");
+    EXPECT_EQ(both.endpoint, cc::policy_endpoint::both);
+    EXPECT_TRUE(both.denies_account_sign_up);
+    ASSERT_EQ(both.rules.size(), 1u);
+    EXPECT_TRUE(both.rules[0].flows.empty());  // every flow
+    // Not said, AWS Sign-In actions alone are the Sign-In endpoint's.
+    auto actions = cc::import_endpoint_policy(
+        R"({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "signin:*"}]})", "a.json");
+    EXPECT_EQ(actions.endpoint, cc::policy_endpoint::sign_in);
+    // An Allow of "*" on the Sign-In endpoint allows console sign-in whole (all three steps).
+    auto allow = cc::import_endpoint_policy(
+        R"({"Statement": [{"Sid": "All", "Effect": "Allow", "Principal": "*", "Action": "*",)"
+        R"( "Condition": {"StringEquals": {"aws:ResourceAccount": "111122223333"}}}]})",
+        "s.json", cc::policy_endpoint::sign_in);
+    ASSERT_TRUE(allow.ok()) << all(allow);
+    ASSERT_EQ(allow.rules.size(), 1u);
+    EXPECT_EQ(allow.rules[0].accounts, std::vector<cc::account_id>{aid("111122223333")});
+    EXPECT_EQ(allow.rules[0].flows.size(), 7u);
+}
