@@ -26,7 +26,7 @@ audit::event refusal_event(const proxy::refusal_view& r, std::string id, std::st
     }
     e.effect = "deny";
     e.enforced = "deny";
-    e.reason = std::string(r.reason);
+    e.reason = std::string(r.reason.str());
     if (r.status != 0) e.reason += " (" + std::to_string(r.status) + ")";
     if (!r.sni.empty() && r.sni != r.host) e.source = "sni:" + std::string(r.sni.substr(0, 255));
     if (corp && corp->known()) {
@@ -54,7 +54,7 @@ void refusal_recorder::operator()(const proxy::refusal_view& r) const {
         static log::rate_limit limit(std::chrono::seconds(10));
         if (auto suppressed = limit.allow(std::chrono::steady_clock::now())) {
             log::write(log::level::warn, "proxy", "refusals over the record's rate not recorded",
-                       {{"reason", std::string(r.reason)},
+                       {{"reason", std::string(r.reason.str())},
                         {"client", r.client.str()},
                         {"suppressed", std::to_string(*suppressed)}});
         }

@@ -67,7 +67,7 @@ struct exchange {
 };
 
 // A request refused before it was judged (421, 400, 413, 431, 501): reported (inspection.hpp).
-void report_refused(bumped_connection& c, std::string_view reason, unsigned status,
+void report_refused(bumped_connection& c, refusal_code reason, unsigned status,
                     const http::request_header<>* head) {
     refusal_view v{.reason = reason, .host = c.host, .sni = c.sni, .status = status};
     if (head) {
@@ -109,7 +109,7 @@ asio::awaitable<bool> wait_for_request(bumped_connection& c, int served) {
 // A request refused before it is judged: counted, reported, answered; false (the connection
 // ends after the answer).
 asio::awaitable<bool> refuse_request(bumped_connection& c, const http::request_header<>& head,
-                                     std::string_view reason, http::status status,
+                                     refusal_code reason, http::status status,
                                      std::string_view text) {
     count(c.st.bad_requests);
     report_refused(c, reason, static_cast<unsigned>(status), &head);

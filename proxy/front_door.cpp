@@ -81,7 +81,7 @@ asio::awaitable<void> splice_to(std::shared_ptr<service::impl> svc, beast::tcp_s
 }
 
 // Why host_routes::tls refused a tunnel (the refusal's audit reason).
-std::string_view tls_refusal(std::string_view connect_host, std::string_view sni) {
+refusal_code tls_refusal(std::string_view connect_host, std::string_view sni) {
     if (!host_routes::acceptable(connect_host.empty() ? sni : connect_host) ||
         (!sni.empty() && !host_routes::acceptable(sni))) {
         return "not-a-host";
@@ -92,7 +92,7 @@ std::string_view tls_refusal(std::string_view connect_host, std::string_view sni
 
 // The TLS alert for a refused tunnel, and the refusal reported.
 asio::awaitable<void> refuse_tunnel(service::impl& svc, beast::tcp_stream& client,
-                                    std::string_view reason, std::string_view host,
+                                    refusal_code reason, std::string_view host,
                                     std::string_view sni, core::ip_address client_ip,
                                     const shared_identity& corp,
                                     std::uint8_t alert = alert_access_denied) {
@@ -178,7 +178,8 @@ asio::awaitable<std::optional<bump_order>> dispatch(
                                      std::move(corp), terms};
             case route::refuse:
                 co_await refuse_tunnel(*svc, client,
-                                       sni.empty() ? "inspected-address-unnamed" : "names-disagree",
+                                       sni.empty() ? refusal_code("inspected-address-unnamed")
+                                                   : refusal_code("names-disagree"),
                                        host, sni, client_ip, corp);
                 co_return std::nullopt;
             case route::splice: break;
@@ -203,7 +204,8 @@ asio::awaitable<bool> connect_allowed(std::shared_ptr<service::impl> svc, beast:
                                       core::ip_address client_ip, const shared_identity& corp) {
     auto& st = svc->counters();
     const auto& o = *svc->opts;
-    std::string_view reason, text;
+    refusal_code reason;
+    std::string_view text;
     auto status = http::status::forbidden;
     if (way == route::refuse) {
         reason = "not-inspected-refused";

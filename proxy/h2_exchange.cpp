@@ -97,7 +97,7 @@ void respond_rendered(h2_exchange& x, const rendered_response& r) {
 }
 
 // A request refused before it was judged: counted, reported (inspection.hpp), answered.
-void refuse(h2_exchange& x, std::string_view reason, http::status status, std::string_view text) {
+void refuse(h2_exchange& x, refusal_code reason, http::status status, std::string_view text) {
     count(x.c.st.bad_requests);
     refusal_view v{.reason = reason,
                    .host = x.c.host,

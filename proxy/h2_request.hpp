@@ -13,13 +13,15 @@
 #include <utility>
 #include <vector>
 
+#include "consolegate/proxy/refusal.hpp"
+
 namespace consolegate::proxy {
 
 // Field names as received (HTTP/2 names are lowercase), values as sent, in order.
 using h2_fields = std::vector<std::pair<std::string, std::string>>;
 
 struct h2_request_head {
-    std::string_view refusal;  // "" = usable; else why it is malformed (a refusal reason code)
+    refusal_code refusal;  // "" = usable; else why it is malformed
     std::optional<std::uint64_t> content_length;
 };
 

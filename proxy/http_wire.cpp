@@ -161,7 +161,7 @@ bool body_an_origin_may_ignore(http::verb method, bool has_body) {
     return has_body && (method == http::verb::get || method == http::verb::head);
 }
 
-std::string_view framing_refusal(const http::request_header<>& h) {
+refusal_code framing_refusal(const http::request_header<>& h) {
     if (h.count(http::field::content_length) > 1 ||
         header_value(h, http::field::content_length).find(',') != std::string_view::npos)
         return "ambiguous-framing";

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "block_page.hpp"
+#include "consolegate/proxy/refusal.hpp"
 #include "consolegate/proxy/service.hpp"
 #include "hop_by_hop.hpp"
 #include "stream_io.hpp"
@@ -113,7 +114,7 @@ bool names_connection(std::string_view host_field, std::string_view host, std::u
 //   recipient take equal values as one, and servers differ: some take the first, some refuse);
 //   Transfer-Encoding in an HTTP/1.0 request (§6.1: its framing MUST be treated as faulty, and
 //   HTTP/1.0 servers read no chunked body).
-std::string_view framing_refusal(const boost::beast::http::request_header<>& h);
+refusal_code framing_refusal(const boost::beast::http::request_header<>& h);
 
 // Whether a request of this method carries a body an origin may not read (RFC 9110 §9.3.1,
 // §9.3.2: content in GET or HEAD has no defined semantics). A server that ends such a request at

@@ -35,9 +35,9 @@ asio::awaitable<void> redirect_to_https(beast::tcp_stream& client, const std::st
 
 // A refused request: its answer, and the refusal reported.
 asio::awaitable<void> refuse_plain(service::impl& svc, beast::tcp_stream& client,
-                                   http::status status, std::string_view reason,
-                                   std::string_view host, std::string_view target,
-                                   core::ip_address client_ip, std::string_view text) {
+                                   http::status status, refusal_code reason, std::string_view host,
+                                   std::string_view target, core::ip_address client_ip,
+                                   std::string_view text) {
     report_refusal(svc, {.reason = reason,
                          .host = host,
                          .status = static_cast<unsigned>(status),

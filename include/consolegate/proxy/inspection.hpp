@@ -18,6 +18,7 @@
 #include "consolegate/core/http_request.hpp"
 #include "consolegate/core/ids.hpp"
 #include "consolegate/core/sign_in.hpp"
+#include "consolegate/proxy/refusal.hpp"
 
 namespace consolegate::proxy {
 
@@ -103,10 +104,10 @@ struct waiting_hooks {
 // Valid only for the call. Same threading rules as the inspector; the observer must bound what
 // it records (an attacker can refuse himself at line rate).
 struct refusal_view {
-    std::string_view reason{};  // a short code, e.g. "inspected-address-literal"; docs/proxy.md
-    std::string_view host{};    // the name or address the client gave (CONNECT, SNI, URL or Host)
-    std::string_view sni{};     // "" when none was read
-    unsigned status = 0;        // the HTTP status answered; 0 = a TLS alert or a close
+    refusal_code reason{};    // e.g. "inspected-address-literal" (refusal.hpp); docs/proxy.md
+    std::string_view host{};  // the name or address the client gave (CONNECT, SNI, URL or Host)
+    std::string_view sni{};   // "" when none was read
+    unsigned status = 0;      // the HTTP status answered; 0 = a TLS alert or a close
     std::string_view method{}, target{};  // of the request refused, when there was one
     core::ip_address client{};
     std::chrono::system_clock::time_point time{};

@@ -97,7 +97,7 @@ class regional_watch : public ::testing::Test {
     refusal_observer recording_refusals() {
         return [this](const refusal_view& r) {
             std::lock_guard lock(judged.mu);
-            judged.refusals.push_back(std::string(r.reason) + " " + std::string(r.host));
+            judged.refusals.push_back(std::string(r.reason.str()) + " " + std::string(r.host));
         };
     }
 

@@ -561,7 +561,7 @@ TEST(http_wire, framing_another_server_could_read_otherwise_is_named) {
         }
         ASSERT_FALSE(ec) << head << ": " << ec.message();
         ASSERT_TRUE(p.is_header_done()) << head;
-        EXPECT_EQ(framing_refusal(p.get().base()), why) << head;
+        EXPECT_EQ(framing_refusal(p.get().base()).str(), why) << head;
     }
 }
 
