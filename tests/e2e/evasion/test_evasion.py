@@ -19,6 +19,8 @@ import sys
 import time
 import unittest
 
+import jsonschema
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gateway"))
 from harness import BINARY, PROD, SANDBOX, SOURCE_DIR, Gateway, wait_until  # noqa: E402
 from standin_dns import StandinDNS  # noqa: E402
@@ -136,6 +138,21 @@ class EvasionGateway(Gateway):
         return path
 
 
+SCHEMA = os.path.join(SOURCE_DIR, "docs/audit-event.schema.json")
+with open(SCHEMA) as _f:
+    RECORD_VALIDATOR = jsonschema.Draft202012Validator(json.load(_f))
+
+
+class ValidRecord:
+    """After every test, every event the class's gateway wrote so far (refusals before judgement
+    and judged attempts, the shapes each test sends) validates against the audit schema."""
+
+    def tearDown(self):
+        for e in self.gw.events():
+            errors = [err.message for err in RECORD_VALIDATOR.iter_errors(e)]
+            self.assertEqual(errors, [], e)
+
+
 class Recorder:
     """A plain TCP listener at 127.0.0.2 (a destination that is not AWS): records what arrives."""
 
@@ -179,7 +196,7 @@ ORIGIN_HOSTS = runpy.run_path(os.path.join(SOURCE_DIR, "scripts", "demo-origin.p
     "DEFAULT_HOSTS"] + [ALIAS]
 
 
-class evasion(unittest.TestCase):
+class evasion(ValidRecord, unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dns = StandinDNS(STANDIN_RECORDS)
@@ -1192,7 +1209,7 @@ class evasion(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
 
 
-class evasion_http2(unittest.TestCase):
+class evasion_http2(ValidRecord, unittest.TestCase):
     """HTTP/2 to the browser, HTTP/1.1 to AWS (proxy.http2 = true): a stream whose fields would
     read otherwise once written as HTTP/1.1 (CR, LF or NUL in a value, a name that is no token),
     a Content-Length the DATA does not match (the rest a second request), a target that is not a
@@ -1430,7 +1447,7 @@ class evasion_http2(unittest.TestCase):
 AWS_DOMAINS = ("amazon.com", "amazonaws.com", "amazonaws-us-gov.com", "amazonaws.cn")
 
 
-class evasion_resolver_failing(unittest.TestCase):
+class evasion_resolver_failing(ValidRecord, unittest.TestCase):
     """The proxy's resolver fails from the start for AWS's names (SERVFAIL) and answers every
     other: the gateway cannot learn the sign-in names' addresses, so it cannot tell whether a
     destination is AWS sign-in, while an attacker's names still resolve (to sign-in's address,
@@ -1539,7 +1556,7 @@ class evasion_resolver_failing(unittest.TestCase):
 ISOLATED_DOMAINS = ("ic.gov", "sgov.gov", "adc-e.uk", "aws.scloud")
 
 
-class evasion_isolated_partitions_unanswered(unittest.TestCase):
+class evasion_isolated_partitions_unanswered(ValidRecord, unittest.TestCase):
     """The proxy's resolver gets no answer for the ISO partitions' names (SERVFAIL), as a site
     outside them may not, and answers every other. Their sign-in names are inspected and steered
     by default since session 11; were they names whose answers the address set needs, every
@@ -1593,7 +1610,7 @@ class evasion_isolated_partitions_unanswered(unittest.TestCase):
         self.assert_denied_and_recorded(host, lambda: self.tunnel("%s:443" % host, host, req)[1])
 
 
-class evasion_splice_only_listed(unittest.TestCase):
+class evasion_splice_only_listed(ValidRecord, unittest.TestCase):
     """`not_inspected = "refuse"` ("splice only listed destinations", config/README.md "Which
     connections are inspected") through the live binary: every CONNECT (403), `http://` URL (403)
     and SNI (TLS alert) naming a host outside `inspect_hosts` and `pass_through_hosts` is refused
