@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace cc = consolegate::core;
 
 namespace {
@@ -287,8 +289,9 @@ TEST(key_condition, all_of_them_are_anded) {
     auto yes = parse("StringNotEquals", K::account, {"222233334444"});
     auto no = parse("StringNotEquals", K::org_id, {org});
     cc::key_condition unknown_when_outside = parse("Null", K::org_id, {"false"});
-    const cc::key_condition* deciding = nullptr;
-    EXPECT_EQ(cc::evaluate_conditions({yes, no}, x, &deciding), tri::no);
+    const cc::key_condition* deciding = nullptr;  // points into `both`
+    const std::vector<cc::key_condition> both{yes, no};
+    EXPECT_EQ(cc::evaluate_conditions(both, x, &deciding), tri::no);
     EXPECT_EQ(deciding->key, K::org_id);
     EXPECT_EQ(cc::evaluate_conditions({yes}, x), tri::yes);
     x.account = "999988887777";
