@@ -152,6 +152,9 @@ bool exportable(const rule_config& r, endpoint_document which, std::vector<std::
     }
     bool deny = r.effect == rule_effect::deny;
     auto narrow = gateway_only(r);
+    // An imported policy's negated and absence conditions (key_condition.hpp) are not written
+    // back: an allow goes out wider, a deny would refuse more.
+    if (!r.conditions.empty()) narrow.push_back("conditions");
     // A rule of one OAuth 2.0 action (imported from a statement naming it) is written as that
     // statement: its flows are the ones the action is.
     bool one_action = sign_in && !r.oauth_actions.empty();

@@ -259,7 +259,18 @@ TEST(endpoint_policy_export, what_the_grammar_cannot_say_is_noted_and_never_narr
     auto saml = rule("saml-only", E::allow);
     saml.accounts = {*cc::account_id::parse("444455556666")};
     saml.flows = {F::saml};
-    p.rules = {admins, contractors, trial, portal, no_root, ou_deny, saml};
+    // Conditions an imported policy kept (StringNotEquals and the like): never written back.
+    auto outside = rule("deny-outside-our-org", E::deny);
+    outside.conditions = {cc::key_condition{.key = cc::condition_key::org_id,
+                                            .negated = true,
+                                            .values = {"o-a1b2c3d4e5"},
+                                            .text = "StringNotEquals aws:PrincipalOrgID"}};
+    auto all_but = rule("all-but-one", E::allow);
+    all_but.conditions = {cc::key_condition{.key = cc::condition_key::account,
+                                            .negated = true,
+                                            .values = {"222233334444"},
+                                            .text = "StringNotEquals aws:PrincipalAccount"}};
+    p.rules = {admins, contractors, trial, portal, no_root, ou_deny, saml, outside, all_but};
 
     for (auto which : {cc::endpoint_document::sign_in, cc::endpoint_document::console}) {
         auto out = cc::export_endpoint_policy(p, which);
@@ -279,7 +290,9 @@ TEST(endpoint_policy_export, what_the_grammar_cannot_say_is_noted_and_never_narr
               "rule \"contractors-no-prod\": a deny narrowed by corp_groups", "rule \"trial\"",
               "rule \"our-idc\": selects no", "rule \"no-root-in-prod\": a deny narrowed by flows",
               "rule \"no-suspended\": a deny narrowed by ou_paths",
-              "rule \"saml-only\": exported without flows"}) {
+              "rule \"saml-only\": exported without flows",
+              "rule \"deny-outside-our-org\": a deny narrowed by conditions",
+              "rule \"all-but-one\": exported without conditions"}) {
             EXPECT_TRUE(noted(out.notes, note)) << note;
         }
         EXPECT_EQ(noted(out.notes, "policy.account_sign_up is report-only"),
