@@ -112,20 +112,55 @@ compiled_policy::compiled_policy(const policy_config& config)
         return true;
     };
 
+    // Could rule i's org/OU part select an organization other than the export's? Those are the
+    // organizations its org_ids name, else its OU paths' (each opens with its organization's ID,
+    // org_tree.hpp), and with both the ones both name (no account is in two). An account outside
+    // the export is in no organization or in one the gateway does not know, so on it such a part
+    // is undecided, and a deny with one holds (fail closed, as an undecided condition's does:
+    // key_condition.hpp); one naming the export's organization alone does not match it.
+    auto names_another_org = [&](const rule_config& rc) {
+        std::vector<std::string_view> orgs(rc.org_ids.begin(), rc.org_ids.end());
+        if (!rc.ou_paths.empty()) {
+            std::vector<std::string_view> of_paths;
+            for (std::string_view sel : rc.ou_paths)
+                of_paths.push_back(sel.substr(0, sel.find('/')));
+            if (orgs.empty()) {
+                orgs = std::move(of_paths);
+            } else {
+                std::erase_if(orgs, [&](std::string_view o) {
+                    return std::find(of_paths.begin(), of_paths.end(), o) == of_paths.end();
+                });
+            }
+        }
+        return std::any_of(orgs.begin(), orgs.end(),
+                           [&](std::string_view o) { return o != config.org_id; });
+    };
+    for (std::uint32_t i = 0; i < src.size(); ++i) {
+        rules_[i].deny_outside_export = src[i].effect == rule_effect::deny &&
+                                        (!src[i].org_ids.empty() || !src[i].ou_paths.empty()) &&
+                                        names_another_org(src[i]);
+    }
+
     list_interner interner(lists_);
-    std::vector<std::uint32_t> defaults;
+    std::vector<std::uint32_t> defaults, outside;
     for (std::uint32_t i = 0; i < src.size(); ++i) {
         if (!rules_[i].has_account_selector) defaults.push_back(i);
+        if (!rules_[i].has_account_selector ||
+            (rules_[i].deny_outside_export && src[i].accounts.empty()))
+            outside.push_back(i);
     }
     default_list_ = interner.intern(defaults);
+    outside_list_ = interner.intern(outside);
 
     // Rules naming accounts explicitly, per account (only where their org/OU part agrees), and
     // the same for the account's digits outside the export's partition (`plain`: only rules
-    // with no org/OU part, since no account of another partition is in the organization).
+    // with no org/OU part, or one undecided outside the export, since no account of another
+    // partition is in the export's organization).
     std::unordered_map<account_id, std::vector<std::uint32_t>> named, plain;
     for (std::uint32_t i = 0; i < src.size(); ++i) {
         const auto& rc = src[i];
-        const bool no_org_part = rc.org_ids.empty() && rc.ou_paths.empty();
+        const bool no_org_part =
+            (rc.org_ids.empty() && rc.ou_paths.empty()) || rules_[i].deny_outside_export;
         for (auto a : rc.accounts) {
             const auto* path = org_.path_of(a);
             if (path ? org_part(rc, *path) : no_org_part) {
@@ -167,14 +202,14 @@ compiled_policy::compiled_policy(const policy_config& config)
             auto other = plain.find(a);
             table_insert(a,
                          it == named.end() ? base_index : interner.intern(merged(base, it->second)),
-                         other == plain.end() ? default_list_
-                                              : interner.intern(merged(defaults, other->second)));
+                         other == plain.end() ? outside_list_
+                                              : interner.intern(merged(outside, other->second)));
         }
     }
     // Accounts outside the org export that rules name explicitly: the same in every partition.
     for (const auto& [a, list] : named) {
         if (!table_find(a)) {
-            auto index = interner.intern(merged(defaults, list));
+            auto index = interner.intern(merged(outside, list));
             table_insert(a, index, index);
         }
     }
@@ -218,6 +253,7 @@ const compiled_policy::rule_list& compiled_policy::candidates(std::optional<acco
     if (account) {
         if (const auto* s = table_find(*account))
             return lists_[in == partition::aws ? s->list : s->foreign];
+        return lists_[outside_list_];
     }
     return lists_[default_list_];
 }
@@ -493,6 +529,15 @@ decision compiled_policy::decide(const sign_in_attempt& a, const compiled_policy
         for (auto i : candidates) {
             const auto& r = p.rules_[i];
             x->considered.push_back(r.name);
+            if (r.deny_outside_export && account &&
+                (a.aws_partition != partition::aws || !p.org_.path_of(*account))) {
+                x->conditions.push_back(
+                    r.name +
+                    ": its organization (org_ids / ou_paths, aws:PrincipalOrgID / "
+                    "aws:PrincipalOrgPaths) cannot be decided (the account is outside the org "
+                    "export: in no organization or one the gateway does not know): the deny "
+                    "holds (fail closed)");
+            }
             if (r.conditions.empty()) continue;
             const key_condition* at = nullptr;
             auto t = account ? p.conditions_hold(r, a, account, &at) : tri::unknown;

@@ -40,7 +40,11 @@
 //     attempt does not carry (no role yet, no user yet) does not match. An imported endpoint
 //     policy's conditions (rule_config::conditions, key_condition.hpp) must hold too: never on
 //     an attempt naming no account; one the gateway cannot decide (an account outside the org
-//     export) holds for a deny and not for an allow (fail closed). Flows: a `flows`
+//     export) holds for a deny and not for an allow (fail closed). Its org_ids / ou_paths are
+//     decided the same way on such an account (in no organization or in one the gateway does
+//     not know): selectors naming the export's organization alone do not match it, a deny
+//     naming another organization holds (the account could be in it), an allow does not grant.
+//     Flows: a `flows`
 //     selector matches the attempt's flow or one of attempt.also_flows. The pipeline sets those
 //     on a bound console session's console-session attempts (and a multi-session host and the
 //     API keys of the session's account): the flows of the sign-in that established the session,
@@ -168,8 +172,11 @@ class compiled_policy {
         rule_effect effect = rule_effect::deny;
         bool report_only = false;
         bool has_account_selector = false;  // accounts, org_ids or ou_paths non-empty
-        sign_in_flow_set flows = 0;         // flow_bit per flow; 0 = any
-        std::uint8_t oauth_actions = 0;     // 1 << oauth2_action per action; 0 = any
+        // A deny whose org_ids / ou_paths name another organization than the export's: it
+        // holds for an account outside the export (which could be in it; point 4 above).
+        bool deny_outside_export = false;
+        sign_in_flow_set flows = 0;      // flow_bit per flow; 0 = any
+        std::uint8_t oauth_actions = 0;  // 1 << oauth2_action per action; 0 = any
         partition_set partitions = partition_bit(partition::aws);
         std::vector<glob> roles;
         std::vector<glob> users;
@@ -215,7 +222,7 @@ class compiled_policy {
     struct slot {
         std::uint64_t key = empty_key;
         std::uint32_t list = 0;     // for the account in the commercial partition (the export's)
-        std::uint32_t foreign = 0;  // for the same digits in another partition: no org/OU rules
+        std::uint32_t foreign = 0;  // the same digits in another partition: outside the export
     };
     static constexpr std::uint64_t empty_key = ~std::uint64_t{0};  // no account ID is 2^64-1
     std::vector<slot> table_;
@@ -223,6 +230,9 @@ class compiled_policy {
     void table_insert(account_id a, std::uint32_t list, std::uint32_t foreign);
     const slot* table_find(account_id a) const noexcept;
     std::uint32_t default_list_ = 0;  // rules without account selectors
+    // An account outside the export that no rule names: default_list_ and the rules with
+    // deny_outside_export that name no accounts.
+    std::uint32_t outside_list_ = 0;
 };
 
 // Pure: reads no clock (`now` decides elevation windows) and allocates only the decision's rule

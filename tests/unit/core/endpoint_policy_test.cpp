@@ -1091,3 +1091,162 @@ TEST(endpoint_policy, the_endpoint_decides_what_every_action_is) {
     EXPECT_EQ(allow.rules[0].accounts, std::vector<cc::account_id>{aid("111122223333")});
     EXPECT_EQ(allow.rules[0].flows.size(), 7u);
 }
+
+// A positive operator on an organization key (StringEquals / StringLike on aws:PrincipalOrgID,
+// aws:PrincipalOrgPaths, aws:ResourceOrgID), per operator, organization and effect, decided
+// for an account in the export's root (A), one in its OU (B) and one outside the export (D: in
+// no organization, or in one the gateway does not know). In the export the value decides. Outside
+// it, naming the export's organization alone decides "not in it" either way; naming another,
+// the account could be in that one: a Deny holds and an Allow grants nothing (fail closed, as the
+// negated operators there). 'A' allowed by a rule, 'D' refused by one, '-' refused by default.
+TEST(endpoint_policy, positive_organization_conditions_fail_closed_outside_the_export) {
+    cc::policy_config c;
+    c.org_id = "o-xxxxxxxxxx";
+    c.accounts = {{aid("111122223333"), "a", "o-xxxxxxxxxx/r-ab12/"},
+                  {aid("222233334444"), "b", "o-xxxxxxxxxx/r-ab12/ou-ab12-11111111/"}};
+    struct key_case {
+        const char* key;
+        bool sign_in;  // a statement of AWS Sign-In actions (aws:Resource*), judged at iam_user
+        std::vector<const char*> ops;
+        const char* ours;   // selects B alone, or A and B
+        const char* other;  // another organization's
+        const char* in_ours;
+    };
+    const std::vector<key_case> keys{
+        {"aws:PrincipalOrgID",
+         false,
+         {"StringEquals", "StringEqualsIgnoreCase", "StringLike", "ForAnyValue:StringEquals"},
+         "o-xxxxxxxxxx",
+         "o-yyyyyyyyyy",
+         "AA"},
+        {"aws:ResourceOrgID",
+         true,
+         {"StringEquals", "StringLike", "ForAnyValue:StringLike"},
+         "o-xxxxxxxxxx",
+         "o-yyyyyyyyyy",
+         "AA"},
+        {"aws:PrincipalOrgPaths",
+         false,
+         {"StringEquals", "ForAnyValue:StringEquals"},
+         "o-xxxxxxxxxx/r-ab12/ou-ab12-11111111/",
+         "o-yyyyyyyyyy/r-cd34/ou-cd34-22222222/",
+         "-A"},
+        {"aws:PrincipalOrgPaths",
+         false,
+         {"StringLike", "ForAnyValue:StringLike"},
+         "o-xxxxxxxxxx/r-ab12/*",
+         "o-yyyyyyyyyy/*",
+         "AA"},
+    };
+    int cases = 0;
+    for (const auto& k : keys) {
+        const std::string action =
+            k.sign_in ? R"(["signin:Authenticate", "signin:AuthorizeOAuth2Access",)"
+                        R"( "signin:CreateOAuth2Token"])"
+                      : R"("*")";
+        const auto flow =
+            k.sign_in ? cc::sign_in_flow::iam_user : cc::sign_in_flow::console_session;
+        for (const char* op : k.ops) {
+            for (bool ours : {true, false}) {
+                for (bool deny : {false, true}) {
+                    const std::string value = ours ? k.ours : k.other;
+                    const std::string cond = std::string(R"("Condition": {")") + op + R"(": {")" +
+                                             k.key + R"(": ")" + value + R"("}})";
+                    const std::string st = std::string(R"({"Sid": "S", "Effect": ")") +
+                                           (deny ? "Deny" : "Allow") +
+                                           R"(", "Principal": "*", "Action": )" + action +
+                                           R"(, "Resource": "*", )" + cond + "}";
+                    const std::string allow_all =
+                        std::string(R"({"Sid": "All", "Effect": "Allow",)") +
+                        R"( "Principal": "*", "Action": )" + action + R"(, "Resource": "*"})";
+                    const std::string doc = R"({"Version": "2012-10-17", "Statement": [)" +
+                                            (deny ? allow_all + ", " : std::string()) + st + "]}";
+                    SCOPED_TRACE(doc);
+                    auto r = cc::import_endpoint_policy(doc, "vpce.json");
+                    ASSERT_TRUE(r.ok()) << all(r);
+                    c.rules = r.rules;
+                    cc::compiled_policy p(c);
+                    std::string got;
+                    for (const char* account : {"111122223333", "222233334444", "999988887777"}) {
+                        cc::sign_in_attempt a;
+                        a.account = aid(account);
+                        a.flow = flow;
+                        a.phase = k.sign_in ? cc::auth_phase::pre_auth : cc::auth_phase::post_auth;
+                        auto d = cc::evaluate(a, p, cc::elevation_view::unavailable(), {});
+                        got += d.verdict == cc::effect::allow   ? 'A'
+                               : d.why == cc::reason::rule_deny ? 'D'
+                                                                : '-';
+                    }
+                    // In the export: the value decides (the Deny refuses what the Allow grants).
+                    std::string want;
+                    for (char x : std::string(ours ? k.in_ours : "--"))
+                        want += deny ? (x == 'A' ? 'D' : 'A') : x;
+                    // Outside: another organization's value is undecided.
+                    want += deny ? (ours ? 'A' : 'D') : '-';
+                    EXPECT_EQ(got, want);
+                    ++cases;
+                }
+            }
+        }
+    }
+    EXPECT_EQ(cases, 44);
+
+    // A Deny naming ours and another refuses the outside account; one naming ours beside an
+    // account outside the export too, as an OU path of ours alone does not; an organization
+    // and a path of two organizations select no account at all.
+    auto decide_outside = [&](const std::string& condition) {
+        auto r = cc::import_endpoint_policy(
+            R"({"Version": "2012-10-17", "Statement": [{"Sid": "All", "Effect": "Allow",
+            "Principal": "*", "Action": "*", "Resource": "*"}, {"Sid": "S", "Effect": "Deny",
+            "Principal": "*", "Action": "*", "Resource": "*", "Condition": )" +
+                condition + "}]}",
+            "vpce.json");
+        EXPECT_TRUE(r.ok()) << all(r);
+        c.rules = r.rules;
+        cc::compiled_policy p(c);
+        cc::sign_in_attempt a;
+        a.account = aid("999988887777");
+        a.flow = cc::sign_in_flow::console_session;
+        a.phase = cc::auth_phase::post_auth;
+        return cc::evaluate(a, p, cc::elevation_view::unavailable(), {}).verdict;
+    };
+    EXPECT_EQ(decide_outside(R"({"StringEquals": {"aws:PrincipalOrgID": ["o-xxxxxxxxxx",
+        "o-yyyyyyyyyy"]}})"),
+              cc::effect::deny);
+    EXPECT_EQ(decide_outside(R"({"StringEquals": {"aws:PrincipalOrgID": "o-yyyyyyyyyy",
+        "aws:PrincipalAccount": "999988887777"}})"),
+              cc::effect::deny);
+    EXPECT_EQ(decide_outside(R"({"StringEquals": {"aws:PrincipalOrgID": "o-yyyyyyyyyy",
+        "aws:PrincipalAccount": "888877776666"}})"),
+              cc::effect::allow);
+    EXPECT_EQ(decide_outside(R"({"StringEquals": {"aws:PrincipalOrgID": "o-yyyyyyyyyy"},
+        "StringLike": {"aws:PrincipalOrgPaths": "o-xxxxxxxxxx/*"}})"),
+              cc::effect::allow);
+    EXPECT_EQ(decide_outside(R"({"StringEquals": {"aws:PrincipalOrgID": "o-yyyyyyyyyy"},
+        "StringLike": {"aws:PrincipalOrgPaths": "o-yyyyyyyyyy/*"}})"),
+              cc::effect::deny);
+
+    // explain says why.
+    auto r = cc::import_endpoint_policy(
+        R"({"Version": "2012-10-17", "Statement": [{"Sid": "All", "Effect": "Allow",
+        "Principal": "*", "Action": "*", "Resource": "*"}, {"Sid": "Partner", "Effect": "Deny",
+        "Principal": "*", "Action": "*", "Resource": "*", "Condition": {"StringEquals":
+        {"aws:PrincipalOrgID": "o-yyyyyyyyyy"}}}]})",
+        "vpce.json");
+    ASSERT_TRUE(r.ok()) << all(r);
+    c.rules = r.rules;
+    cc::compiled_policy p(c);
+    cc::sign_in_attempt a;
+    a.account = aid("999988887777");
+    a.flow = cc::sign_in_flow::console_session;
+    a.phase = cc::auth_phase::post_auth;
+    auto ex = cc::explain(a, p, cc::elevation_view::unavailable(), {});
+    EXPECT_EQ(ex.result.rule, "vpce:Partner");
+    ASSERT_EQ(ex.conditions.size(), 1u);
+    EXPECT_NE(ex.conditions[0].find("vpce:Partner: its organization"), std::string::npos);
+    EXPECT_NE(ex.conditions[0].find("the deny holds (fail closed)"), std::string::npos);
+    a.account = aid("111122223333");
+    ex = cc::explain(a, p, cc::elevation_view::unavailable(), {});
+    EXPECT_EQ(ex.result.verdict, cc::effect::allow);
+    EXPECT_TRUE(ex.conditions.empty());
+}
