@@ -199,7 +199,8 @@ void loader::read_policy(const toml::table& t) {
     // unless another document is the Sign-In endpoint's, which makes it the console endpoint's.
     struct document {
         std::filesystem::path file;
-        source_location at;
+        source_location at;  // the file's element of the key
+        std::string item;    // "policy.endpoint_policies[1]"
         std::optional<policy_endpoint> stated;
         endpoint_policy_import imported;
     };
@@ -213,15 +214,18 @@ void loader::read_policy(const toml::table& t) {
             s.take(key);
             continue;
         }
-        std::vector<std::filesystem::path> files;
-        s.get_paths(key, files);
-        auto at = location(n->source());
-        for (auto& f : files) {
+        s.each_string(key, [&](const toml::node& e, std::string_view written,
+                               const std::string& item) {
+            if (written.empty() || written.find('\0') != std::string_view::npos)
+                return error(e, item + ": expected a file path, got an empty or invalid string");
+            auto f = resolve(written);
+            auto at = location(e.source());
             cfg.policy_files.endpoint_policies.push_back(f);
             std::string text;
-            if (!read_file(f, endpoint_policy_max_bytes, text, at, "endpoint policy")) continue;
-            documents.push_back({f, at, stated, import_endpoint_policy(text, f.string(), stated)});
-        }
+            if (!read_file(f, endpoint_policy_max_bytes, text, at, "endpoint policy")) return;
+            documents.push_back(
+                {f, at, item, stated, import_endpoint_policy(text, f.string(), stated)});
+        });
     }
     const bool sign_in_said = std::any_of(documents.begin(), documents.end(), [](const auto& d) {
         return d.imported.ok() && d.imported.endpoint == policy_endpoint::sign_in;
@@ -253,6 +257,33 @@ void loader::read_policy(const toml::table& t) {
         for (auto& r : imported.rules) {
             if (r.where.file.empty()) r.where.file = f.string();
             imported_rules_.push_back(std::move(r));
+        }
+    }
+    // On AWS a VPC endpoint has exactly one policy document, and the rules of a document are
+    // decided together (a console sign-in needs each of its three actions allowed by the same
+    // document): two files for one endpoint would be judged each on its own, as no endpoint is,
+    // so they are refused (a document no endpoint is said for judges both endpoints).
+    const document* first[2] = {nullptr, nullptr};  // the Sign-In endpoint's, the console's
+    for (const auto& d : documents) {
+        if (!d.imported.ok()) continue;
+        const auto e = d.imported.endpoint;
+        for (int k = 0; k < 2; ++k) {
+            const auto endpoint = k == 0 ? policy_endpoint::sign_in : policy_endpoint::console;
+            if (e != endpoint && e != policy_endpoint::both) continue;
+            if (!first[k]) {
+                first[k] = &d;
+                continue;
+            }
+            const auto& o = *first[k];
+            error(d.at, d.item + ": " + d.file.string() + " is a second policy for the " +
+                            (k == 0 ? "Sign-In" : "console") + " endpoint beside " +
+                            o.file.string() + " (" + o.item + ", " + o.at.file + ":" +
+                            std::to_string(o.at.line) +
+                            "); on AWS an endpoint has exactly one policy document: merge "
+                            "their statements into one file (each Sid unique), or say which "
+                            "endpoint each is for with sign_in_endpoint_policies and "
+                            "console_endpoint_policies");
+            break;  // one error per file
         }
     }
     if (const toml::node* n = s.take("ams")) {

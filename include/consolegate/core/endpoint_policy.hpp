@@ -99,7 +99,9 @@ namespace consolegate::core {
 //            as imports did before endpoints were told apart (policy.endpoint_policies)
 // Not said (nullopt), a document whose every statement names AWS Sign-In actions only is the
 // Sign-In endpoint's, any other `both`; the loader takes such a document as the console
-// endpoint's once another is the Sign-In endpoint's (each endpoint has one policy).
+// endpoint's once another is the Sign-In endpoint's (each endpoint has one policy), and refuses
+// a second document for an endpoint (`both` is each endpoint's): on AWS an endpoint has exactly
+// one policy document, whose statements are decided together.
 enum class policy_endpoint : std::uint8_t { both, sign_in, console };
 const char* policy_endpoint_name(policy_endpoint e) noexcept;  // "both", "sign-in", "console"
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "config_test_support.hpp"
 #include "consolegate/core/policy.hpp"
 
@@ -384,6 +386,105 @@ TEST(config_policy, each_endpoint_policy_judges_its_own_endpoints_requests) {
     EXPECT_FALSE(r.cfg);
     EXPECT_NE(all(r).find("under Action \"*\" this key names the resources"), std::string::npos)
         << all(r);
+}
+
+// On AWS a VPC endpoint has exactly one policy document, whose statements are decided together:
+// a console sign-in needs signin:Authenticate and both OAuth 2.0 actions allowed in it. Two files
+// for one endpoint were imported each on its own, so a statement allowing signin:Authenticate
+// and another allowing the OAuth 2.0 pair, split across files, allowed no console sign-in, which
+// one document of both allows. Two files for one endpoint are refused at the second one's
+// element of the key, with the fix; merged, they decide as AWS does.
+TEST(config_policy, an_endpoint_has_one_policy_file) {
+    namespace cc = ::consolegate::core;
+    auto dir = cgtest::scratch();
+    cgtest::write(dir / "org.json", R"({"organization_id": "o-a1b2c3d4e5", "accounts": [
+  {"id": "111111111111", "name": "x", "path": "o-a1b2c3d4e5/r-ab12/"},
+  {"id": "222222222222", "name": "y", "path": "o-a1b2c3d4e5/r-ab12/"}]})");
+    const std::string authenticate =
+        R"({"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "signin:Authenticate",
+            "Resource": "*"})";
+    const std::string oauth =
+        R"({"Sid": "Ours", "Effect": "Allow", "Principal": "*", "Action":
+            ["signin:AuthorizeOAuth2Access", "signin:CreateOAuth2Token"], "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalAccount": "111111111111"}}})";
+    auto doc = [](const std::string& statements) {
+        return R"({"Version": "2012-10-17", "Statement": [)" + statements + "]}";
+    };
+    cgtest::write(dir / "auth.json", doc(authenticate));
+    cgtest::write(dir / "oauth.json", doc(oauth));
+    cgtest::write(dir / "one.json", doc(authenticate + ", " + oauth));
+    cgtest::write(dir / "console.json", doc(R"({"Effect": "Allow", "Principal": "*",
+        "Action": "*", "Resource": "*"})"));
+    cgtest::write(dir / "console2.json", doc(R"({"Effect": "Deny", "Principal": "*",
+        "Action": "*", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalAccount":
+        "222222222222"}}})"));
+    auto load_with = [&](const std::string& keys) {
+        cgtest::write(dir / "main.toml", minimal + "[policy]\norg_export = \"org.json\"\n" + keys);
+        return load_config(dir / "main.toml");
+    };
+    // The second file is refused at its element of the key, naming the first.
+    auto refused = [&](const std::string& keys, const std::string& second, const char* endpoint,
+                       const std::string& first) {
+        SCOPED_TRACE(keys);
+        auto r = load_with(keys);
+        EXPECT_FALSE(r.cfg);
+        bool found = false;
+        for (const auto& d : r.diagnostics) {
+            if (d.message.find((dir / second).string() + " is a second policy for the " + endpoint +
+                               " endpoint beside " + (dir / first).string()) == std::string::npos)
+                continue;
+            found = true;
+            EXPECT_EQ(d.file, (dir / "main.toml").string());
+            // keys begin at line 11; the column is the element's.
+            auto at = keys.find("\"" + second + "\"");
+            auto line_start = keys.rfind('\n', at);
+            line_start = line_start == std::string::npos ? 0 : line_start + 1;
+            EXPECT_EQ(d.line, 11 + std::count(keys.begin(), keys.begin() + at, '\n'));
+            EXPECT_EQ(d.column, static_cast<int>(at - line_start) + 1);
+            EXPECT_NE(d.message.find("on AWS an endpoint has exactly one policy document: merge "
+                                     "their statements into one file"),
+                      std::string::npos)
+                << d.message;
+        }
+        EXPECT_TRUE(found) << all(r);
+    };
+    refused("sign_in_endpoint_policies = [\"auth.json\", \"oauth.json\"]\n", "oauth.json",
+            "Sign-In", "auth.json");
+    refused("endpoint_policies = [\"auth.json\", \"oauth.json\"]\n", "oauth.json", "Sign-In",
+            "auth.json");
+    refused("console_endpoint_policies = [\"console.json\", \"console2.json\"]\n", "console2.json",
+            "console", "console.json");
+    // Said for no endpoint and none to tell from: every flow's, both endpoints' policy.
+    refused(
+        "endpoint_policies = [\"console.json\"]\nconsole_endpoint_policies = "
+        "[\"console2.json\"]\n",
+        "console2.json", "console", "console.json");
+    refused(
+        "console_endpoint_policies = [\"console2.json\"]\nendpoint_policies = "
+        "[\"console.json\"]\n",
+        "console2.json", "console", "console.json");
+
+    // One file per endpoint loads; one document of both statements allows console sign-in to
+    // the account the OAuth 2.0 statement allows, as AWS does.
+    auto r = load_with(
+        "sign_in_endpoint_policies = [\"one.json\"]\nconsole_endpoint_policies = "
+        "[\"console2.json\"]\nendpoint_policies = []\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    r = load_with("endpoint_policies = [\"one.json\", \"console.json\"]\n");
+    ASSERT_TRUE(r.cfg) << all(r);
+    cc::compiled_policy p(r.cfg->policy);
+    std::string verdicts;
+    for (const char* account : {"111111111111", "222222222222"}) {
+        cc::sign_in_attempt a;
+        a.account = *cc::account_id::parse(account);
+        a.flow = cc::sign_in_flow::saml;
+        a.phase = cc::auth_phase::pre_auth;
+        verdicts +=
+            cc::evaluate(a, p, cc::elevation_view::unavailable(), {}).verdict == cc::effect::allow
+                ? 'A'
+                : '-';
+    }
+    EXPECT_EQ(verdicts, "A-");
 }
 
 TEST(config_policy, org_export_fills_accounts) {
