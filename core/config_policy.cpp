@@ -205,10 +205,14 @@ void loader::read_policy(const toml::table& t) {
         endpoint_policy_import imported;
     };
     std::vector<document> documents;
-    for (auto [key, stated] :
+    for (const auto& keyed :
          {std::pair<const char*, std::optional<policy_endpoint>>{"endpoint_policies", std::nullopt},
           {"sign_in_endpoint_policies", policy_endpoint::sign_in},
           {"console_endpoint_policies", policy_endpoint::console}}) {
+        // (Not a structured binding: clang 14, which builds the fuzz targets, refuses a lambda
+        // capturing one.)
+        const char* key = keyed.first;
+        const auto& stated = keyed.second;
         const toml::node* n = t.get(key);
         if (!n) {
             s.take(key);
