@@ -96,6 +96,13 @@ class Network:
         name = self.prefix + short
         _ip("netns", "add", name)
         self.names.append(name)
+        # No IPv6 duplicate address detection: an interface's link-local address would be
+        # tentative for a second or two after it comes up and then change state, a netlink
+        # address change that makes Chromium abort its requests (ERR_NETWORK_CHANGED) when the
+        # browser started meanwhile. Interfaces take the namespace's default when created.
+        _ip("netns", "exec", name, "sh", "-c",
+            "for c in all default; do echo 0 > /proc/sys/net/ipv6/conf/$c/accept_dad; done"
+            " 2>/dev/null; true")
         _ip("-n", name, "link", "set", "lo", "up")
         return name
 
