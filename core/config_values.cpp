@@ -262,8 +262,7 @@ std::string parse_alias(std::string_view s, std::string& out) {
     // number, leading zeros added or dropped, or as an alias), so a rule reached through this
     // alias would never match. The console's spelling 1111-2222-3333 stays an alias: it is read
     // both ways. Refused here so the map names only what a sign-in can be judged as.
-    bool console_dashed = a.size() == 14 && a[4] == '-' && a[9] == '-';
-    if (!console_dashed && a.find_first_not_of("0123456789-") == std::string::npos) {
+    if (!console_dashed_id(a) && is_digits_and_dashes(a)) {
         return "alias " + quoted(s) +
                " is digits but not a 12-digit account ID: the gateway refuses such an account "
                "value at sign-in (AWS may read it as an account number or as an alias), so no "

@@ -75,4 +75,17 @@ bool is_account_alias(std::string_view s) noexcept {
     });
 }
 
+bool console_dashed_id(std::string_view s) noexcept {
+    if (s.size() != 14) return false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (i == 4 || i == 9 ? s[i] != '-' : !is_digit(s[i])) return false;
+    }
+    return true;
+}
+
+bool is_digits_and_dashes(std::string_view s) noexcept {
+    return !s.empty() && is_digit(s.front()) && is_digit(s.back()) &&
+           s.find_first_not_of("0123456789-") == std::string_view::npos;
+}
+
 }  // namespace consolegate::core

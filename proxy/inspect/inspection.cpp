@@ -352,16 +352,6 @@ void inspection::refuse_ambiguous() {
     }
 }
 
-bool console_dashed_id(std::string_view v) {
-    return v.size() == 14 && v[4] == '-' && v[9] == '-' && is_digits(v.substr(0, 4)) &&
-           is_digits(v.substr(5, 4)) && is_digits(v.substr(10));
-}
-
-bool is_digits_and_dashes(std::string_view s) {
-    return !s.empty() && is_digits(s.substr(0, 1)) && is_digits(s.substr(s.size() - 1)) &&
-           s.find_first_not_of("0123456789-") == std::string_view::npos;
-}
-
 std::optional<core::account_id> account_number_reading(std::string_view s) {
     if (!is_digits_and_dashes(s)) return std::nullopt;
     std::string digits;

@@ -33,11 +33,8 @@ std::string_view console_domain_of(std::string_view host);
 std::string_view site_domain_of(std::string_view host);
 
 bool is_digits(std::string_view s);
-// The console's spelling of an account ID, 1111-2222-3333.
-bool console_dashed_id(std::string_view v);
-// Digits and '-' only, starting and ending with a digit (a sign is not a dash: "-1…" is a
-// negative number to a reader of numbers, and no alias).
-bool is_digits_and_dashes(std::string_view s);
+using core::console_dashed_id;     // core/ids.hpp
+using core::is_digits_and_dashes;  // core/ids.hpp
 // The account a value of digits and dashes names to a reader that drops the dashes and reads the
 // digits as a number ("11112222333" and "0111122223333" are 011112222333 and 111122223333), or
 // nullopt for any other value or one of more than twelve significant digits.

@@ -44,6 +44,13 @@ bool is_ou_id(std::string_view s) noexcept;
 // neither start nor end it). Case-sensitive: lowercase first where a reader folds case.
 bool is_account_alias(std::string_view s) noexcept;
 
+// The console's spelling of an account ID, 1111-2222-3333.
+bool console_dashed_id(std::string_view s) noexcept;
+// Digits and '-' only, starting and ending with a digit (a sign is not a dash: "-1…" is a
+// negative number to a reader of numbers, and no alias). Such a value other than an ID or its
+// console spelling is refused at sign-in (proxy/inspect) and as an alias (config).
+bool is_digits_and_dashes(std::string_view s) noexcept;
+
 }  // namespace consolegate::core
 
 template <>

@@ -186,8 +186,9 @@ TEST(config_values, aliases_and_env_names) {
     EXPECT_NE(parse_alias("acme_prod", a), "");
     EXPECT_NE(parse_alias("123456789012", a).find("looks like an account ID"), std::string::npos);
     // Digits and dashes the inspector refuses as an account value (no sign-in could match them).
-    for (const char* digits : {"11112222333", "0111122223333", "1111-22223333", "111-222-333",
-                               "123", "1-2", "0000000000000000000000000000000000000000000000001"}) {
+    for (const char* digits :
+         {"11112222333", "0111122223333", "1111-22223333", "1111-2222-3-33", "111-222-333", "123",
+          "1-2", "0000000000000000000000000000000000000000000000001"}) {
         a = "unchanged";
         EXPECT_NE(parse_alias(digits, a).find("is digits but not a 12-digit account ID"),
                   std::string::npos)
